@@ -1,0 +1,1 @@
+"""The user side: identities, the agent, project files and commands."""

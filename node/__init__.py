@@ -1,0 +1,1 @@
+"""One replica: ingress, consensus, execution, state, storage, catch-up."""

@@ -1,0 +1,5 @@
+import sys
+
+from subnet.cli import main
+
+sys.exit(main())

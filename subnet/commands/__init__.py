@@ -1,0 +1,1 @@
+"""Command groups of the `subnet` command; each module exposes register(subparsers)."""
