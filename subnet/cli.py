@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 import subnet.commands
+from subnet.cli_options import add_identity_option
 from subnet.errors import RejectError, SubnetError
 
 
@@ -23,11 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="subnet",
         description="A simulated multi-replica subnet for IC canisters and Sui packages.",
     )
-    parser.add_argument(
-        "--identity",
-        metavar="NAME",
-        help="use this identity instead of the current one, like dfx --identity",
-    )
+    add_identity_option(parser, top_level=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     names = sorted(info.name for info in pkgutil.iter_modules(subnet.commands.__path__))

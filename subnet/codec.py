@@ -1,0 +1,257 @@
+"""The wire codec: msgpack messages in length-prefixed frames.
+
+A frame is a 4-byte big-endian length followed by that many bytes of msgpack: the array
+``[protocol_version, tag, fields]``. Everything a peer sends is untrusted, so decoding is
+bounded (frame size, msgpack limits) and every failure is a ``CodecError``; nothing else
+escapes, whatever the bytes.
+
+Messages are frozen dataclasses registered by tag. Their fields are validated on decode
+against the dataclass annotations, which may use: ``int``, ``bool``, ``str``, ``bytes``,
+``Principal``, ``SignedEnvelope``, another ``Message``, ``list[T]``, ``tuple[T, ...]``,
+``dict[str, T]`` and ``T | None``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Iterator
+from typing import Any, ClassVar, TypeVar
+
+import msgpack
+
+from subnet.envelope import SignedEnvelope
+from subnet.errors import CodecError, EnvelopeError, PrincipalError
+from subnet.principal import Principal
+
+PROTOCOL_VERSION = 1
+HEADER_BYTES = 4
+DEFAULT_MAX_FRAME = 8 * 1024 * 1024
+"""Large enough for a 2 MiB ingress message or a 1 MiB Wasm chunk with room to spare."""
+
+_REGISTRY: dict[str, type[Message]] = {}
+
+M = TypeVar("M", bound="Message")
+
+
+class Message:
+    """Base of every wire message; subclasses are frozen dataclasses with a unique TAG."""
+
+    TAG: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        tag = cls.__dict__.get("TAG")
+        if not tag:
+            return
+        if tag in _REGISTRY and _REGISTRY[tag] is not cls:
+            raise TypeError(f"wire tag {tag!r} is used by {_REGISTRY[tag].__name__} already")
+        _REGISTRY[tag] = cls
+
+    def to_wire(self) -> dict[str, Any]:
+        return {field.name: _to_wire(getattr(self, field.name)) for field in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+    @classmethod
+    def from_wire(cls: type[M], fields: Any) -> M:
+        if not isinstance(fields, dict):
+            raise CodecError(f"{cls.__name__}: fields must be a map, got {type(fields).__name__}")
+        hints = _hints(cls)
+        unknown = sorted(str(key) for key in fields if key not in hints)
+        if unknown:
+            raise CodecError(f"{cls.__name__}: unknown fields {', '.join(unknown)}")
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+            if field.name in fields:
+                values[field.name] = _from_wire(fields[field.name], hints[field.name], f"{cls.__name__}.{field.name}")
+            elif field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING:
+                continue
+            else:
+                raise CodecError(f"{cls.__name__}: missing field {field.name}")
+        try:
+            return cls(**values)
+        except (ValueError, TypeError) as exc:
+            raise CodecError(f"{cls.__name__}: {exc}") from exc
+
+
+_HINT_CACHE: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    if cls not in _HINT_CACHE:
+        _HINT_CACHE[cls] = typing.get_type_hints(cls)
+    return _HINT_CACHE[cls]
+
+
+def _to_wire(value: Any) -> Any:
+    if isinstance(value, Message):
+        return value.to_wire()
+    if isinstance(value, Principal):
+        return value.raw
+    if isinstance(value, SignedEnvelope):
+        return value.to_wire()
+    if isinstance(value, (list, tuple)):
+        return [_to_wire(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _to_wire(item) for key, item in value.items()}
+    return value
+
+
+def _from_wire(value: Any, hint: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        non_none = [option for option in options if option is not type(None)]
+        if len(non_none) != 1:
+            raise TypeError(f"{where}: only T | None unions are supported on the wire")
+        return _from_wire(value, non_none[0], where)
+    if origin is list or origin is tuple:
+        if not isinstance(value, list):
+            raise CodecError(f"{where}: expected an array, got {type(value).__name__}")
+        (item_hint, *_rest) = typing.get_args(hint)
+        items = [_from_wire(item, item_hint, f"{where}[{index}]") for index, item in enumerate(value)]
+        return items if origin is list else tuple(items)
+    if origin is dict:
+        key_hint, item_hint = typing.get_args(hint)
+        if not isinstance(value, dict):
+            raise CodecError(f"{where}: expected a map, got {type(value).__name__}")
+        out = {}
+        for key, item in value.items():
+            out[_from_wire(key, key_hint, f"{where} key")] = _from_wire(item, item_hint, f"{where}[{key!r}]")
+        return out
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise CodecError(f"{where}: expected a boolean, got {type(value).__name__}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise CodecError(f"{where}: expected an integer, got {type(value).__name__}")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise CodecError(f"{where}: expected text, got {type(value).__name__}")
+        return value
+    if hint is bytes:
+        if not isinstance(value, bytes):
+            raise CodecError(f"{where}: expected a blob, got {type(value).__name__}")
+        return value
+    if hint is Principal:
+        if not isinstance(value, bytes):
+            raise CodecError(f"{where}: expected a principal blob, got {type(value).__name__}")
+        try:
+            return Principal(value)
+        except PrincipalError as exc:
+            raise CodecError(f"{where}: {exc}") from exc
+    if hint is SignedEnvelope:
+        try:
+            return SignedEnvelope.from_wire(value)
+        except EnvelopeError as exc:
+            raise CodecError(f"{where}: {exc.message}") from exc
+    if isinstance(hint, type) and issubclass(hint, Message):
+        return hint.from_wire(value)
+    if hint is Any:
+        return value
+    raise TypeError(f"{where}: unsupported wire type {hint!r}")
+
+
+# -- frames --------------------------------------------------------------------------------
+
+
+def encode_message(message: Message) -> bytes:
+    """One frame holding the message."""
+    if not message.TAG or _REGISTRY.get(message.TAG) is not type(message):
+        raise TypeError(f"{type(message).__name__} is not a registered wire message")
+    body = msgpack.packb([PROTOCOL_VERSION, message.TAG, message.to_wire()], use_bin_type=True)
+    return len(body).to_bytes(HEADER_BYTES, "big") + body
+
+
+def decode_body(body: bytes, max_frame: int = DEFAULT_MAX_FRAME) -> Message:
+    """Decode a frame's body (without its length header)."""
+    try:
+        decoded = msgpack.unpackb(
+            body,
+            raw=False,
+            use_list=True,
+            strict_map_key=True,
+            max_str_len=max_frame,
+            max_bin_len=max_frame,
+            max_array_len=max_frame,
+            max_map_len=max_frame,
+            max_ext_len=0,
+        )
+    except (msgpack.UnpackException, ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise CodecError(f"frame body is not valid msgpack: {type(exc).__name__}: {exc}") from exc
+    if not isinstance(decoded, list) or len(decoded) != 3:
+        raise CodecError("frame body must be [version, tag, fields]")
+    version, tag, fields = decoded
+    if version != PROTOCOL_VERSION or isinstance(version, bool):
+        raise CodecError(f"unsupported protocol version {version!r}, this replica speaks {PROTOCOL_VERSION}")
+    if not isinstance(tag, str) or tag not in _REGISTRY:
+        raise CodecError(f"unknown message tag {tag!r}")
+    try:
+        return _REGISTRY[tag].from_wire(fields)
+    except RecursionError as exc:
+        raise CodecError(f"{tag}: nested too deeply") from exc
+
+
+def decode_frame(frame: bytes, max_frame: int = DEFAULT_MAX_FRAME) -> Message:
+    """Decode exactly one complete frame; truncated or trailing bytes are errors."""
+    if len(frame) < HEADER_BYTES:
+        raise CodecError(f"truncated frame: {len(frame)} bytes, the header alone is {HEADER_BYTES}")
+    length = int.from_bytes(frame[:HEADER_BYTES], "big")
+    if length > max_frame:
+        raise CodecError(f"oversized frame: {length} bytes, the limit is {max_frame}")
+    body = frame[HEADER_BYTES:]
+    if len(body) < length:
+        raise CodecError(f"truncated frame: {len(body)} of {length} body bytes")
+    if len(body) > length:
+        raise CodecError(f"{len(body) - length} bytes after the end of the frame")
+    return decode_body(body, max_frame)
+
+
+class FrameDecoder:
+    """Incremental decoder for a byte stream: feed bytes, take the complete messages.
+
+    After a CodecError the stream is unusable (framing is lost); the connection must be
+    dropped, which is what a replica does with a peer that sends garbage.
+    """
+
+    def __init__(self, max_frame: int = DEFAULT_MAX_FRAME) -> None:
+        self.max_frame = max_frame
+        self._buffer = bytearray()
+        self._failed = False
+
+    def feed(self, data: bytes) -> Iterator[Message]:
+        if self._failed:
+            raise CodecError("stream already failed; drop the connection")
+        self._buffer += data
+        while len(self._buffer) >= HEADER_BYTES:
+            length = int.from_bytes(self._buffer[:HEADER_BYTES], "big")
+            if length > self.max_frame:
+                self._failed = True
+                raise CodecError(f"oversized frame: {length} bytes, the limit is {self.max_frame}")
+            if len(self._buffer) < HEADER_BYTES + length:
+                return
+            body = bytes(self._buffer[HEADER_BYTES : HEADER_BYTES + length])
+            del self._buffer[: HEADER_BYTES + length]
+            try:
+                yield decode_body(body, self.max_frame)
+            except CodecError:
+                self._failed = True
+                raise
+
+    @property
+    def pending(self) -> int:
+        """Bytes received but not yet part of a complete frame."""
+        return len(self._buffer)
+
+
+def registered_tags() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def message_class(tag: str) -> type[Message]:
+    return _REGISTRY[tag]
+

@@ -1,0 +1,56 @@
+"""Ed25519 helpers shared by identities (users) and node keys (replicas).
+
+Every signature in the project is Ed25519 over a domain-separated message, so a signature
+made for one purpose (a request, a block, a query reply) can never be replayed as another.
+"""
+
+from __future__ import annotations
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from subnet.principal import ED25519_DER_PREFIX
+
+
+def domain(separator: str) -> bytes:
+    """The IC's domain separator: one length byte, then the ASCII tag."""
+    tag = separator.encode("ascii")
+    if len(tag) > 255:
+        raise ValueError("a domain separator is at most 255 bytes")
+    return bytes([len(tag)]) + tag
+
+
+def raw_public_key(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
+    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def der_public_key(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
+    return ED25519_DER_PREFIX + raw_public_key(key)
+
+
+def raw_from_der(der: bytes) -> bytes | None:
+    """The 32-byte key inside an Ed25519 SubjectPublicKeyInfo, or None if it is not one."""
+    if len(der) != len(ED25519_DER_PREFIX) + 32 or not der.startswith(ED25519_DER_PREFIX):
+        return None
+    return der[len(ED25519_DER_PREFIX) :]
+
+
+def private_key_from_seed(seed: bytes) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def sign(key: Ed25519PrivateKey, separator: str, message: bytes) -> bytes:
+    return key.sign(domain(separator) + message)
+
+
+def verify(raw_public: bytes, signature: bytes, separator: str, message: bytes) -> bool:
+    """True if the signature is valid; any malformed key or signature is simply invalid."""
+    if len(raw_public) != 32 or len(signature) != 64:
+        return False
+    try:
+        Ed25519PublicKey.from_public_bytes(raw_public).verify(signature, domain(separator) + message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True

@@ -1,0 +1,54 @@
+"""The representation-independent hash of the IC Interface Specification.
+
+A request is identified by a hash of its content that does not depend on how the content
+was serialized (CBOR on the IC, msgpack here), so that any party can recompute the id a
+sender signed from the fields alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Union
+
+HashableValue = Union[bytes, str, int, Sequence["HashableValue"], Mapping[str, "HashableValue"]]
+
+
+def leb128(value: int) -> bytes:
+    """Shortest unsigned LEB128 encoding of a natural number."""
+    if value < 0:
+        raise ValueError(f"LEB128 encodes natural numbers, not {value}")
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def hash_value(value: HashableValue) -> bytes:
+    if isinstance(value, bool):
+        raise TypeError("booleans have no representation-independent hash")
+    if isinstance(value, int):
+        return hashlib.sha256(leb128(value)).digest()
+    if isinstance(value, str):
+        return hashlib.sha256(value.encode("utf-8")).digest()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return hashlib.sha256(bytes(value)).digest()
+    if isinstance(value, Mapping):
+        return hash_of_map(value)
+    if isinstance(value, Sequence):
+        return hashlib.sha256(b"".join(hash_value(item) for item in value)).digest()
+    raise TypeError(f"no representation-independent hash for {type(value).__name__}")
+
+
+def hash_of_map(fields: Mapping[str, HashableValue]) -> bytes:
+    """SHA-256 over the sorted concatenation of SHA-256(key) . hash(value) pairs."""
+    pairs = sorted(
+        hashlib.sha256(key.encode("utf-8")).digest() + hash_value(value)
+        for key, value in fields.items()
+    )
+    return hashlib.sha256(b"".join(pairs)).digest()
