@@ -28,3 +28,28 @@ class RequestRejected(Message):
     code: int
     reason: str
     message: str
+
+
+@dataclass(frozen=True)
+class PeerHello(Message):
+    """A replica dialing another says who it claims to be."""
+
+    TAG = "peer_hello"
+    node_index: int
+    protocol: str
+
+
+@dataclass(frozen=True)
+class PeerChallenge(Message):
+    """The listener asks the dialer to prove it holds the claimed node key."""
+
+    TAG = "peer_challenge"
+    nonce: bytes
+
+
+@dataclass(frozen=True)
+class PeerAuth(Message):
+    """Signature under the dialer's node key over the challenge and both indices."""
+
+    TAG = "peer_auth"
+    signature: bytes

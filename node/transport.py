@@ -1,0 +1,218 @@
+"""Authenticated links between replica processes over TCP (the process backend's I/O).
+
+Each replica dials every peer and uses that connection only to send; it receives on the
+connections its peers dial. One direction per connection means no tie-breaking between
+two replicas dialing each other at once, and a broken link is simply redialed.
+
+A dialer proves who it is: it says ``PeerHello(index)``, the listener answers with a
+fresh random challenge, and the dialer signs ``challenge . dialer . listener`` with its
+node key. Only then are its frames delivered to the replica. The challenge is the one
+place that uses the operating system's randomness: it protects a real socket from replayed
+handshakes and has no part in what the replicas compute.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import trio
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from subnet import crypto
+from subnet.codec import DEFAULT_MAX_FRAME, FrameDecoder, Message, encode_message
+from subnet.errors import CodecError
+from subnet.messages import PeerAuth, PeerChallenge, PeerHello
+
+PROTOCOL = "subnet/1"
+AUTH_DOMAIN = "subnet-peer-auth"
+HANDSHAKE_TIMEOUT = 5.0
+MAX_BACKOFF = 1.0
+QUEUE_LIMIT = 10_000
+"""Frames queued for one peer while its link is down; the oldest are dropped beyond this."""
+
+
+@dataclass(frozen=True)
+class PeerAddress:
+    index: int
+    host: str
+    port: int
+    public_key: bytes
+    """Raw 32-byte Ed25519 node key."""
+
+
+def auth_message(nonce: bytes, dialer: int, listener: int) -> bytes:
+    return nonce + dialer.to_bytes(4, "big") + listener.to_bytes(4, "big")
+
+
+class FramedStream:
+    """A trio stream carrying codec frames."""
+
+    def __init__(self, stream: trio.abc.Stream, max_frame: int = DEFAULT_MAX_FRAME) -> None:
+        self.stream = stream
+        self._decoder = FrameDecoder(max_frame)
+        self._ready: deque[Message] = deque()
+
+    async def send(self, message: Message) -> None:
+        await self.stream.send_all(encode_message(message))
+
+    async def receive(self) -> Message | None:
+        """The next message, or None when the peer closed the connection cleanly."""
+        while not self._ready:
+            data = await self.stream.receive_some(65536)
+            if not data:
+                if self._decoder.pending:
+                    raise CodecError("connection closed in the middle of a frame")
+                return None
+            self._ready.extend(self._decoder.feed(data))
+        return self._ready.popleft()
+
+
+class Mesh:
+    """The links of one replica to its peers.
+
+    ``deliver(peer_index, message)`` is called for every authenticated frame received;
+    ``send`` never blocks (frames wait in a bounded per-peer queue).
+    """
+
+    def __init__(
+        self,
+        me: int,
+        key: Ed25519PrivateKey,
+        peers: list[PeerAddress],
+        deliver: Callable[[int, Message], None],
+    ) -> None:
+        self.me = me
+        self.key = key
+        self.deliver = deliver
+        self.errors: Counter[str] = Counter()
+        self.last_error = ""
+        self.connected_out: set[int] = set()
+        self.connected_in: set[int] = set()
+        self._blocked: set[int] = set()
+        self.set_peers(peers)
+
+    def set_peers(self, peers: list[PeerAddress]) -> None:
+        """Fix the committee; call before ``run`` (tests learn ports only after listening)."""
+        self.peers = {peer.index: peer for peer in peers if peer.index != self.me}
+        self._queues: dict[int, deque[bytes]] = {index: deque() for index in self.peers}
+        self._wakeups: dict[int, trio.Event] = {index: trio.Event() for index in self.peers}
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def send(self, peer: int, message: Message) -> None:
+        if peer not in self.peers or peer in self._blocked:
+            return
+        queue = self._queues[peer]
+        if len(queue) >= QUEUE_LIMIT:
+            queue.popleft()
+            self.errors["queue_overflow"] += 1
+        queue.append(encode_message(message))
+        self._wakeups[peer].set()
+
+    def broadcast(self, message: Message) -> None:
+        frame = encode_message(message)
+        for peer in sorted(self.peers):
+            if peer in self._blocked:
+                continue
+            queue = self._queues[peer]
+            if len(queue) >= QUEUE_LIMIT:
+                queue.popleft()
+                self.errors["queue_overflow"] += 1
+            queue.append(frame)
+            self._wakeups[peer].set()
+
+    def set_blocked(self, peers: set[int]) -> None:
+        """Drop all traffic to and from these peers (the control channel's link filter)."""
+        self._blocked = set(peers)
+        for peer in peers:
+            if peer in self._queues:
+                self._queues[peer].clear()
+
+    async def run(self) -> None:
+        """Dial every peer forever, redialing broken links with backoff."""
+        async with trio.open_nursery() as nursery:
+            for index in sorted(self.peers):
+                nursery.start_soon(self._dial_forever, index)
+
+    async def _dial_forever(self, index: int) -> None:
+        peer = self.peers[index]
+        backoff = 0.05
+        while True:
+            try:
+                stream = await trio.open_tcp_stream(peer.host, peer.port)
+            except OSError as exc:
+                self._note("connect_failed", f"peer {index}: {exc.strerror or exc}")
+                await trio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+                continue
+            backoff = 0.05
+            try:
+                async with stream:
+                    framed = FramedStream(stream)
+                    with trio.fail_after(HANDSHAKE_TIMEOUT):
+                        await framed.send(PeerHello(self.me, PROTOCOL))
+                        challenge = await framed.receive()
+                        if not isinstance(challenge, PeerChallenge):
+                            raise CodecError(f"peer {index} did not send a challenge")
+                        signature = crypto.sign(self.key, AUTH_DOMAIN, auth_message(challenge.nonce, self.me, index))
+                        await framed.send(PeerAuth(signature))
+                    self.connected_out.add(index)
+                    await self._pump(index, stream)
+            except (OSError, trio.BrokenResourceError, trio.ClosedResourceError, trio.TooSlowError, CodecError) as exc:
+                self._note("link_broken", f"peer {index}: {type(exc).__name__}: {exc}")
+            finally:
+                self.connected_out.discard(index)
+            await trio.sleep(backoff)
+
+    async def _pump(self, index: int, stream: trio.abc.Stream) -> None:
+        queue = self._queues[index]
+        while True:
+            while not queue:
+                self._wakeups[index] = trio.Event()
+                await self._wakeups[index].wait()
+            frame = queue[0]
+            await stream.send_all(frame)
+            # Only a frame that was handed to the kernel leaves the queue: a broken link
+            # resends it on the next connection.
+            if queue and queue[0] is frame:
+                queue.popleft()
+
+    # -- receiving ------------------------------------------------------------------------------
+
+    async def serve_peer(self, framed: FramedStream, hello: PeerHello) -> None:
+        """Authenticate a dialing peer, then deliver its frames until it goes away."""
+        peer = self.peers.get(hello.node_index)
+        if peer is None or hello.protocol != PROTOCOL:
+            self._note("unknown_peer", f"hello from unknown node {hello.node_index} / {hello.protocol!r}")
+            return
+        nonce = secrets.token_bytes(32)
+        try:
+            with trio.fail_after(HANDSHAKE_TIMEOUT):
+                await framed.send(PeerChallenge(nonce))
+                auth = await framed.receive()
+        except trio.TooSlowError:
+            self._note("handshake_timeout", f"peer {peer.index} did not answer the challenge")
+            return
+        if not isinstance(auth, PeerAuth) or not crypto.verify(
+            peer.public_key, auth.signature, AUTH_DOMAIN, auth_message(nonce, peer.index, self.me)
+        ):
+            self._note("bad_peer_auth", f"node {peer.index} failed authentication")
+            return
+        self.connected_in.add(peer.index)
+        try:
+            while True:
+                message = await framed.receive()
+                if message is None:
+                    return
+                if peer.index in self._blocked:
+                    continue
+                self.deliver(peer.index, message)
+        finally:
+            self.connected_in.discard(peer.index)
+
+    def _note(self, reason: str, detail: str) -> None:
+        self.errors[reason] += 1
+        self.last_error = detail
