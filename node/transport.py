@@ -22,9 +22,10 @@ import trio
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from subnet import crypto
-from subnet.codec import DEFAULT_MAX_FRAME, FrameDecoder, Message, encode_message
+from subnet.codec import Message, encode_message
 from subnet.errors import CodecError
 from subnet.messages import PeerAuth, PeerChallenge, PeerHello
+from subnet.stream import FramedStream
 
 PROTOCOL = "subnet/1"
 AUTH_DOMAIN = "subnet-peer-auth"
@@ -45,29 +46,6 @@ class PeerAddress:
 
 def auth_message(nonce: bytes, dialer: int, listener: int) -> bytes:
     return nonce + dialer.to_bytes(4, "big") + listener.to_bytes(4, "big")
-
-
-class FramedStream:
-    """A trio stream carrying codec frames."""
-
-    def __init__(self, stream: trio.abc.Stream, max_frame: int = DEFAULT_MAX_FRAME) -> None:
-        self.stream = stream
-        self._decoder = FrameDecoder(max_frame)
-        self._ready: deque[Message] = deque()
-
-    async def send(self, message: Message) -> None:
-        await self.stream.send_all(encode_message(message))
-
-    async def receive(self) -> Message | None:
-        """The next message, or None when the peer closed the connection cleanly."""
-        while not self._ready:
-            data = await self.stream.receive_some(65536)
-            if not data:
-                if self._decoder.pending:
-                    raise CodecError("connection closed in the middle of a frame")
-                return None
-            self._ready.extend(self._decoder.feed(data))
-        return self._ready.popleft()
 
 
 class Mesh:

@@ -53,3 +53,50 @@ class PeerAuth(Message):
 
     TAG = "peer_auth"
     signature: bytes
+
+
+@dataclass(frozen=True)
+class RequestAccepted(Message):
+    """Ingress checked the request and will gossip it; the result comes later, certified."""
+
+    TAG = "accepted"
+    request_id: bytes
+
+
+@dataclass(frozen=True)
+class AwaitReply(Message):
+    """Ask a replica for the certified result of a request, waiting until it exists."""
+
+    TAG = "await_reply"
+    request_id: bytes
+    timeout_ms: int
+
+
+@dataclass(frozen=True)
+class ReplyTimeout(Message):
+    """The request has no certified result yet on this replica."""
+
+    TAG = "reply_timeout"
+    request_id: bytes
+
+
+@dataclass(frozen=True)
+class StatusRequest(Message):
+    TAG = "status_request"
+
+
+@dataclass(frozen=True)
+class StatusReply(Message):
+    """What `subnet status` shows for one replica."""
+
+    TAG = "status_reply"
+    node_index: int
+    pid: int
+    address: str
+    height: int
+    finalized_height: int
+    certified_height: int
+    peers_out: list[int]
+    peers_in: list[int]
+    last_error: str
+    rejected: dict[str, int]

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import trio
 
-from node.transport import FramedStream, Mesh, PeerAddress
+from node.transport import Mesh, PeerAddress
+from subnet.stream import FramedStream
 from subnet import crypto
 from subnet.codec import Message
 from subnet.messages import PeerHello, RequestRejected
