@@ -1,0 +1,64 @@
+"""What makes a proposed block valid, short of its payload.
+
+Validity must be a function of the block, its ancestors and the genesis configuration
+only, so that every honest replica reaches the same verdict; the one exception is the
+clock check, which never makes a block invalid, only "not yet": a block stamped ahead of
+a validator's clock (beyond the tolerated skew) is looked at again later.
+
+The payload (ingress messages) is checked by whoever builds payloads, through
+``PayloadRules``: consensus only knows that a payload is a sequence of envelopes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from subnet.artifacts import Block
+from subnet.principal import Principal
+
+from node.consensus.ranking import rank_of
+
+
+class PayloadRules(Protocol):
+    """The payload side of block making and validation (implemented by node.ingress).
+
+    ``chain`` is the list of not yet finalized ancestors of the block being built or
+    checked, nearest first, ending just above the finalized tip; together with the
+    finalized history the implementation keeps, it tells which requests are already
+    included, so that none is included twice.
+    """
+
+    def build_payload(self, chain: Sequence[Block], timestamp: int) -> tuple: ...
+
+    def payload_error(self, block: Block, chain: Sequence[Block]) -> str | None: ...
+
+
+def structural_error(block: Block, parent: Block, members: Sequence[Principal]) -> str | None:
+    """Why ``block`` cannot follow ``parent``, ignoring its payload; None if it can."""
+    if block.parent != parent.hash:
+        return "parent hash does not match"
+    if block.height != parent.height + 1:
+        return f"height {block.height} does not follow the parent's {parent.height}"
+    if block.proposer not in members:
+        return f"proposer {block.proposer} is not a committee member"
+    expected = rank_of(block.proposer, members, parent.hash, block.height)
+    if block.rank != expected:
+        return f"rank {block.rank} claimed, the proposer's rank at this height is {expected}"
+    if block.timestamp <= parent.timestamp:
+        return f"timestamp {block.timestamp} is not after the parent's {parent.timestamp}"
+    return None
+
+
+def size_error(block: Block, max_messages: int, max_bytes: int, size_of) -> str | None:
+    if len(block.payload) > max_messages:
+        return f"{len(block.payload)} messages, the limit is {max_messages}"
+    total = sum(size_of(envelope) for envelope in block.payload)
+    if total > max_bytes:
+        return f"payload of {total} bytes, the limit is {max_bytes}"
+    return None
+
+
+def from_the_future(block: Block, now: int, max_clock_skew_ns: int) -> bool:
+    """True if the block's time is too far ahead of ours to judge it yet."""
+    return block.timestamp > now + max_clock_skew_ns

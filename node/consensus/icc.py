@@ -1,0 +1,704 @@
+"""Internet Computer Consensus (Camenisch et al., PODC 2022), simplified as DESIGN.md 3.2.
+
+Per height h (a "round"), with t0 the local time the round started:
+
+- the ranking of the committee for h comes from the parent's hash (``ranking``);
+- the replica of rank r proposes at t0 + interval + 2Δr, on the notarized block of h-1
+  that ended its previous round;
+- a replica signs a notarization share for a valid block of rank r once that rank's wait
+  has passed, if it has not signed one for a block of lower rank; a proposer seen with two
+  different blocks at h is disqualified for h (equivocation);
+- n - f shares make a notarization; a notarized block ends round h. A replica that signed
+  notarization shares for no block at h other than the one that ended it signs a
+  finalization share for it;
+- n - f finalization shares make a finalization, which finalizes the block and all its
+  ancestors. Since f + 1 honest replicas behind a finalization signed nothing else at h,
+  no other block at h can ever be notarized, let alone finalized.
+
+Liveness under loss and partitions comes from two mechanisms the paper leaves to its
+gossip layer: a replica whose round does not move for ``retransmit_ns`` re-sends what
+its peers need to catch up with it, and a replica that hears a peer speak about an old
+height sends that peer what it needs to catch up. A replica that learns of a finalized
+block it cannot link to its chain asks a peer for the missing finalized blocks
+(``CatchUpRequest``); the reply is checked by ``chain.prove_run``.
+
+A replica restarted with ``high_water`` (the highest height it may have voted at before
+it crashed) signs no finalization share and no proposal at or below it: the only way an
+honest replica could otherwise contradict a vote it has forgotten.
+
+The class does no I/O and reads no clock: every entry point takes ``now``; outputs
+accumulate in ``self.actions`` (Send, Broadcast, PersistHighWater, Notice) and
+``self.finalized_out`` (blocks newly finalized, in height order), which the owner drains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from subnet import crypto
+from subnet.artifacts import (
+    FINALIZATION_DOMAIN,
+    MAX_CATCH_UP_BLOCKS,
+    NOTARIZATION_DOMAIN,
+    PROPOSAL_DOMAIN,
+    Block,
+    BlockProposal,
+    CatchUpRequest,
+    CatchUpResponse,
+    Finalization,
+    FinalizationShare,
+    Notarization,
+    NotarizationShare,
+)
+from subnet.codec import Message
+from subnet.committee import Verifier
+from subnet.principal import Principal
+
+from node.actions import Action, Broadcast, Notice, PersistHighWater, Send
+from node.consensus.block import PayloadRules, from_the_future, size_error, structural_error
+from node.consensus.chain import prove_run
+from node.consensus.pool import ConsensusPool
+from node.consensus.ranking import rank_delay_ns, rank_of
+from node.genesis import Genesis
+
+RETAINED_BLOCKS = 100_000
+"""Finalized blocks kept in memory to serve catch-up; older ones need a checkpoint."""
+
+
+class Icc:
+    def __init__(
+        self,
+        genesis: Genesis,
+        key: Ed25519PrivateKey,
+        payloads: PayloadRules,
+        *,
+        verify: Verifier = crypto.verify,
+        size_of=len,
+        high_water: int = 0,
+    ) -> None:
+        self.genesis = genesis
+        self.committee = genesis.committee
+        self.members = self.committee.members
+        self.key = key
+        self.me = Principal.from_ed25519_public_key(crypto.raw_public_key(key))
+        index = self.committee.index_of(self.me)
+        if index is None:
+            raise ValueError(f"node {self.me} is not in the genesis committee")
+        self.index = index
+        self.payloads = payloads
+        self.verify = verify
+        self.size_of = size_of
+        self.pool = ConsensusPool(self.committee.n, genesis.pool_window)
+
+        genesis_block = genesis.genesis_block
+        self.finalized_tip: Block = genesis_block
+        self.tip_proof: Finalization | None = None
+        self.finalized_blocks: dict[int, Block] = {0: genesis_block}
+        self.proofs: dict[int, Finalization] = {}
+
+        self.restored_high_water = high_water
+        self.persisted_high_water = high_water
+
+        self.round_height = 1
+        self.round_parent: Block = genesis_block
+        self.round_start: int | None = None
+        self.proposed = False
+        self.signed: dict[bytes, tuple[int, Principal]] = {}
+        """N: the blocks we signed notarization shares for this round: rank and proposer."""
+        self.disqualified: dict[Principal, None] = {}
+        self.own_finalization_shares: dict[int, FinalizationShare] = {}
+        self.formed_notarizations: dict[bytes, None] = {}
+
+        self.validity: dict[bytes, str | None] = {}
+        self.deferred_until: int | None = None
+        self.best_finalization: Finalization | None = None
+        self.finalization_sources: dict[bytes, int] = {}
+        self.catch_up_retry_at = 0
+        self.catch_up_cursor = 0
+        self.catch_up_wait_from: int | None = None
+        self.retransmit_at: int | None = None
+        self.helped_at: dict[int, int] = {}
+
+        self.actions: list[Action] = []
+        self.finalized_out: list[tuple[Block, Finalization]] = []
+        self.dropped: dict[str, int] = {}
+
+    # -- restart ---------------------------------------------------------------------------
+
+    def restore(self, finalized: Sequence[tuple[Block, Finalization]]) -> list[tuple[Block, Finalization]]:
+        """Adopt previously persisted finalized blocks (before ``start``); returns the
+        proven prefix, which the owner replays through execution."""
+        blocks = [block for block, _ in finalized]
+        proofs = list({proof.block_hash: proof for _, proof in finalized}.values())
+        proven, problem = prove_run(self.finalized_tip, blocks, proofs, self.committee, self.verify)
+        if problem is not None:
+            self.actions.append(Notice("restore_truncated", self.finalized_tip.height + len(proven), {"problem": problem}))
+        for block, proof in proven:
+            self._adopt_finalized(block, proof)
+        if proven:
+            self.pool.advance(self.finalized_tip.height)
+            self.round_height = self.finalized_tip.height + 1
+            self.round_parent = self.finalized_tip
+        return proven
+
+    # -- entry points ------------------------------------------------------------------------
+
+    def start(self, now: int) -> None:
+        if self.round_start is None:
+            self._new_round(self.round_height, self.round_parent, now)
+        self._progress(now)
+
+    def on_message(self, peer: int, message: Message, now: int) -> None:
+        if self.round_start is None:
+            self._new_round(self.round_height, self.round_parent, now)
+        if isinstance(message, BlockProposal):
+            self._on_proposal(peer, message, now)
+        elif isinstance(message, NotarizationShare):
+            self._on_notarization_share(peer, message, now)
+        elif isinstance(message, FinalizationShare):
+            self._on_finalization_share(peer, message, now)
+        elif isinstance(message, Notarization):
+            self._on_notarization(peer, message, now)
+        elif isinstance(message, Finalization):
+            self._on_finalization(peer, message, now)
+        elif isinstance(message, CatchUpResponse):
+            self._on_catch_up_response(peer, message, now)
+        else:
+            self._drop("unexpected_message")
+            return
+        self._progress(now)
+
+    def on_timer(self, now: int) -> None:
+        if self.round_start is None:
+            self._new_round(self.round_height, self.round_parent, now)
+        if self.retransmit_at is not None and now >= self.retransmit_at:
+            self.retransmit_at = now + self.genesis.retransmit_ns
+            self._retransmit()
+        self._progress(now)
+
+    def next_wakeup(self, now: int) -> int | None:
+        """The earliest future time at which a timeout could change what this replica does."""
+        candidates: list[int] = []
+        if self.round_start is not None:
+            for rank in range(self.committee.n):
+                at = self.round_start + self._delay(rank)
+                if at > now:
+                    candidates.append(at)
+                    break
+        if self.deferred_until is not None and self.deferred_until > now:
+            candidates.append(self.deferred_until)
+        if self.retransmit_at is not None:
+            candidates.append(max(self.retransmit_at, now + 1))
+        if self.catch_up_wait_from is not None:
+            candidates.append(max(self.catch_up_retry_at, self.catch_up_wait_from + 4 * self.genesis.delta_ns, now + 1))
+        return min(candidates) if candidates else None
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    @property
+    def finalized_height(self) -> int:
+        return self.finalized_tip.height
+
+    def _delay(self, rank: int) -> int:
+        return rank_delay_ns(rank, self.genesis.delta_ns, self.genesis.block_interval_ns)
+
+    def _drop(self, reason: str) -> None:
+        self.dropped[reason] = self.dropped.get(reason, 0) + 1
+
+    def _verified(self, signer: Principal, separator: str, message: bytes, signature: bytes) -> bool:
+        key = self.committee.public_key(signer)
+        return key is not None and self.verify(key, signature, separator, message)
+
+    def _sign_at(self, height: int) -> None:
+        """Record the high-water mark durably before the first vote at a new height."""
+        if height > self.persisted_high_water:
+            self.persisted_high_water = height
+            self.actions.append(PersistHighWater(height))
+
+    def _block(self, block_hash: bytes) -> Block | None:
+        proposal = self.pool.proposals.get(block_hash)
+        if proposal is not None:
+            return proposal.block
+        if block_hash == self.finalized_tip.hash:
+            return self.finalized_tip
+        return None
+
+    def _chain_below(self, parent_hash: bytes, child_height: int) -> list[Block] | None:
+        """Unfinalized ancestors of a block at ``child_height`` on ``parent_hash``, nearest
+        first, if all are in the pool and the chain reaches the finalized tip; else None."""
+        chain: list[Block] = []
+        height = child_height - 1
+        while height > self.finalized_height:
+            proposal = self.pool.proposals.get(parent_hash)
+            if proposal is None:
+                return None
+            chain.append(proposal.block)
+            parent_hash = proposal.block.parent
+            height -= 1
+        if height != self.finalized_height or parent_hash != self.finalized_tip.hash:
+            return None
+        return chain
+
+    def _maybe_help(self, peer: int, height: int, now: int) -> None:
+        """A peer spoke about a height we are past: send it what it needs to catch up."""
+        if peer == self.index or height >= self.round_height:
+            return
+        last = self.helped_at.get(peer)
+        if last is not None and now < last + self.genesis.retransmit_ns:
+            return
+        self.helped_at[peer] = now
+        for message in self._status_bundle():
+            self.actions.append(Send(peer, message))
+
+    def _status_bundle(self) -> list[Message]:
+        """The finalization of our tip and the notarized blocks above it."""
+        bundle: list[Message] = []
+        if self.tip_proof is not None:
+            bundle.append(self.tip_proof)
+        parent = self.round_parent
+        notarized: list[Message] = []
+        while parent.height > self.finalized_height:
+            proposal = self.pool.proposals.get(parent.hash)
+            notarization = self.pool.notarizations.get(parent.hash)
+            if proposal is None:
+                break
+            if notarization is not None:
+                notarized[:0] = [proposal, notarization]
+            else:
+                notarized[:0] = [proposal]
+            parent = self._block(parent.parent) or self.finalized_tip
+        return bundle + notarized
+
+    def _retransmit(self) -> None:
+        messages = self._status_bundle()
+        for block_hash in self.signed:
+            proposal = self.pool.proposals.get(block_hash)
+            signature = self.pool.notarization_shares.get(block_hash, {}).get(self.me)
+            if proposal is not None:
+                messages.append(proposal)
+                if signature is not None:
+                    messages.append(NotarizationShare(proposal.block.height, block_hash, self.me, signature))
+        for block_hash in self.pool.proposals_by(self.round_height, self.me):
+            if block_hash not in self.signed:
+                messages.append(self.pool.proposals[block_hash])
+        for height in sorted(self.own_finalization_shares):
+            messages.append(self.own_finalization_shares[height])
+        self.actions.append(Notice("retransmit", self.round_height, {"messages": len(messages)}))
+        for message in messages:
+            self.actions.append(Broadcast(message))
+
+    # -- incoming artifacts ------------------------------------------------------------------
+
+    def _on_proposal(self, peer: int, proposal: BlockProposal, now: int) -> None:
+        block = proposal.block
+        if block.height <= self.finalized_height:
+            self._maybe_help(peer, block.height, now)
+            return
+        if block.hash in self.pool.proposals:
+            return
+        if not self.pool.in_window(block.height):
+            self._drop("out_of_window")
+            return
+        if not self._verified(block.proposer, PROPOSAL_DOMAIN, proposal.signed_bytes, proposal.signature):
+            self._drop("bad_proposal_signature")
+            return
+        if not self.pool.add_proposal(proposal):
+            self._drop("pool_bound")
+            return
+        self._maybe_help(peer, block.height, now)
+        others = self.pool.proposals_by(block.height, block.proposer)
+        if len(others) > 1:
+            self.actions.append(
+                Notice("equivocation", block.height, {"proposer": block.proposer.to_text(), "blocks": [h.hex()[:16] for h in others]})
+            )
+            if block.height == self.round_height:
+                self.disqualified[block.proposer] = None
+            # Pass the evidence on, so that every honest replica disqualifies it too.
+            self.actions.append(Broadcast(proposal))
+
+    def _on_notarization_share(self, peer: int, share: NotarizationShare, now: int) -> None:
+        if share.height <= self.finalized_height:
+            self._maybe_help(peer, share.height, now)
+            return
+        if share.signer in self.pool.notarization_shares.get(share.block_hash, {}):
+            return
+        if not self.pool.in_window(share.height):
+            self._drop("out_of_window")
+            return
+        if not self._verified(share.signer, NOTARIZATION_DOMAIN, share.signed_bytes, share.signature):
+            self._drop("bad_notarization_share")
+            return
+        self.pool.add_notarization_share(share.height, share.block_hash, share.signer, share.signature)
+        self._maybe_help(peer, share.height, now)
+        self._aggregate_notarization(share.height, share.block_hash)
+
+    def _on_finalization_share(self, peer: int, share: FinalizationShare, now: int) -> None:
+        if share.height <= self.finalized_height:
+            self._maybe_help(peer, share.height, now)
+            return
+        if share.signer in self.pool.finalization_shares.get(share.block_hash, {}):
+            return
+        if not self.pool.in_window(share.height):
+            self._drop("out_of_window")
+            return
+        if not self._verified(share.signer, FINALIZATION_DOMAIN, share.signed_bytes, share.signature):
+            self._drop("bad_finalization_share")
+            return
+        self.pool.add_finalization_share(share.height, share.block_hash, share.signer, share.signature)
+        self._maybe_help(peer, share.height, now)
+        self._aggregate_finalization(share.height, share.block_hash, peer)
+
+    def _on_notarization(self, peer: int, notarization: Notarization, now: int) -> None:
+        if notarization.height <= self.finalized_height:
+            self._maybe_help(peer, notarization.height, now)
+            return
+        if notarization.block_hash in self.pool.notarizations:
+            return
+        if not self.pool.in_window(notarization.height):
+            self._drop("out_of_window")
+            return
+        problem = self.committee.quorum_error(
+            NOTARIZATION_DOMAIN,
+            notarization.signed_bytes,
+            notarization.signers,
+            notarization.signatures,
+            self.verify,
+            self.pool.notarization_shares.get(notarization.block_hash),
+        )
+        if problem is not None:
+            self._drop("bad_notarization")
+            return
+        self.pool.add_notarization(notarization)
+
+    def _on_finalization(self, peer: int, finalization: Finalization, now: int) -> None:
+        if finalization.height <= self.finalized_height:
+            ours = self.finalized_blocks.get(finalization.height)
+            if ours is not None and ours.hash != finalization.block_hash and self.committee.quorum_error(
+                FINALIZATION_DOMAIN, finalization.signed_bytes, finalization.signers, finalization.signatures, self.verify
+            ) is None:
+                # Only possible with more than f Byzantine replicas: say it loudly.
+                self.actions.append(Notice("conflict", finalization.height, {"ours": ours.hash.hex(), "theirs": finalization.block_hash.hex()}))
+            self._maybe_help(peer, finalization.height, now)
+            return
+        if finalization.block_hash in self.pool.finalizations:
+            return
+        best = self.best_finalization
+        if not self.pool.in_window(finalization.height) and best is not None and best.height >= finalization.height:
+            return
+        problem = self.committee.quorum_error(
+            FINALIZATION_DOMAIN,
+            finalization.signed_bytes,
+            finalization.signers,
+            finalization.signatures,
+            self.verify,
+            self.pool.finalization_shares.get(finalization.block_hash),
+        )
+        if problem is not None:
+            self._drop("bad_finalization")
+            return
+        self.finalization_sources[finalization.block_hash] = peer
+        if self.pool.in_window(finalization.height):
+            self.pool.add_finalization(finalization)
+        if best is None or finalization.height > best.height:
+            self.best_finalization = finalization
+
+    def _aggregate_notarization(self, height: int, block_hash: bytes) -> None:
+        if block_hash in self.pool.notarizations:
+            return
+        shares = self.pool.notarization_shares.get(block_hash, {})
+        if len(shares) < self.committee.threshold:
+            return
+        signers = tuple(sorted(shares, key=lambda signer: self.committee.index_of(signer) or 0))
+        self.pool.add_notarization(Notarization(height, block_hash, signers, tuple(shares[s] for s in signers)))
+        self.formed_notarizations[block_hash] = None
+
+    def _aggregate_finalization(self, height: int, block_hash: bytes, source: int) -> None:
+        if block_hash in self.pool.finalizations:
+            return
+        shares = self.pool.finalization_shares.get(block_hash, {})
+        if len(shares) < self.committee.threshold:
+            return
+        signers = tuple(sorted(shares, key=lambda signer: self.committee.index_of(signer) or 0))
+        finalization = Finalization(height, block_hash, signers, tuple(shares[s] for s in signers))
+        self.pool.add_finalization(finalization)
+        self.finalization_sources.setdefault(block_hash, source)
+
+    # -- the protocol ------------------------------------------------------------------------
+
+    def _progress(self, now: int) -> None:
+        for _ in range(10_000):
+            if self._try_finalize(now):
+                continue
+            if self._try_end_round(now):
+                continue
+            if self._round_step(now):
+                continue
+            return
+        raise RuntimeError("consensus made no decision after 10000 steps")  # a bug, not input
+
+    def _new_round(self, height: int, parent: Block, now: int) -> None:
+        self.round_height = height
+        self.round_parent = parent
+        self.round_start = now
+        self.proposed = False
+        self.signed = {}
+        self.disqualified = {}
+        self.deferred_until = None
+        self.retransmit_at = now + self.genesis.retransmit_ns
+        if self.pool.proposals_by(height, self.me):
+            # A block of ours already at this height (relayed back after a restart) counts.
+            self.proposed = True
+        for proposal in self.pool.blocks_at(height):
+            if len(self.pool.proposals_by(height, proposal.block.proposer)) > 1:
+                self.disqualified[proposal.block.proposer] = None
+
+    def _catch_up_target(self) -> Finalization | None:
+        best = self.best_finalization
+        if best is not None and best.height > self.finalized_height:
+            return best
+        return None
+
+    def _try_finalize(self, now: int) -> bool:
+        candidates = self.pool.finalizations_above(self.finalized_height)
+        best = self._catch_up_target()
+        if best is not None and all(item.block_hash != best.block_hash for item in candidates):
+            candidates.insert(0, best)
+        for finalization in candidates:
+            top = self.pool.proposals.get(finalization.block_hash)
+            if top is None:
+                continue
+            chain = self._chain_below(top.block.parent, top.block.height)
+            if chain is None:
+                continue
+            blocks = list(reversed(chain)) + [top.block]
+            for block in blocks:
+                self._finalize(block, finalization)
+            self._after_finalization(now)
+            return True
+        if candidates:
+            target = candidates[0]
+            if self.catch_up_wait_from is None:
+                self.catch_up_wait_from = now
+            # The block a fresh finalization names is usually just late; ask peers only if
+            # we are clearly behind or it has stayed missing for a while.
+            if target.height > self.round_height or now >= self.catch_up_wait_from + 4 * self.genesis.delta_ns:
+                self._request_catch_up(target, now)
+        return False
+
+    def _finalize(self, block: Block, proof: Finalization) -> None:
+        self._adopt_finalized(block, proof)
+        self.finalized_out.append((block, proof))
+        self.actions.append(Notice("finalized", block.height, {"block": block.hash.hex()[:16], "proposer": block.proposer.to_text()}))
+
+    def _adopt_finalized(self, block: Block, proof: Finalization) -> None:
+        self.finalized_tip = block
+        self.finalized_blocks[block.height] = block
+        self.proofs[block.height] = proof
+        if block.height == proof.height:
+            self.tip_proof = proof
+        stale = block.height - RETAINED_BLOCKS
+        if stale > 0:
+            self.finalized_blocks.pop(stale, None)
+            self.proofs.pop(stale, None)
+
+    def _after_finalization(self, now: int) -> None:
+        height = self.finalized_height
+        self.catch_up_wait_from = None
+        self.pool.advance(height)
+        for old in [h for h in self.own_finalization_shares if h <= height]:
+            del self.own_finalization_shares[old]
+        self.validity = {key: value for key, value in self.validity.items() if key in self.pool.proposals}
+        self.formed_notarizations = {key: None for key in self.formed_notarizations if key in self.pool.proposals}
+        self.finalization_sources = {
+            key: value for key, value in self.finalization_sources.items() if key in self.pool.finalizations
+            or (self.best_finalization is not None and key == self.best_finalization.block_hash)
+        }
+        if self.round_height <= height:
+            self._new_round(height + 1, self.finalized_tip, now)
+
+    def _request_catch_up(self, finalization: Finalization, now: int) -> None:
+        if now < self.catch_up_retry_at:
+            return
+        self.catch_up_retry_at = now + self.genesis.retransmit_ns
+        sources = [self.committee.index_of(signer) for signer in finalization.signers if signer != self.me]
+        first = self.finalization_sources.get(finalization.block_hash)
+        if first is not None and first != self.index:
+            sources.insert(0, first)
+        sources = [source for source in sources if source is not None]
+        if not sources:
+            return
+        peer = sources[self.catch_up_cursor % len(sources)]
+        self.catch_up_cursor += 1
+        request = CatchUpRequest(self.finalized_height + 1, finalization.height)
+        self.actions.append(Notice("catch_up", self.finalized_height, {"to": finalization.height, "peer": peer}))
+        self.actions.append(Send(peer, request))
+
+    def _on_catch_up_response(self, peer: int, response: CatchUpResponse, now: int) -> None:
+        blocks = [block for block in response.blocks if block.height > self.finalized_height]
+        if not blocks:
+            return
+        proven, problem = prove_run(self.finalized_tip, blocks, response.finalizations, self.committee, self.verify)
+        if problem is not None:
+            self._drop("bad_catch_up")
+        if not proven:
+            return
+        for block, proof in proven:
+            self._finalize(block, proof)
+        self.catch_up_retry_at = 0
+        self._after_finalization(now)
+
+    def catch_up_response(self, request: CatchUpRequest) -> CatchUpResponse | None:
+        """What we can prove of the requested run of finalized blocks, or None."""
+        start = request.from_height
+        if start > self.finalized_height or start not in self.finalized_blocks:
+            return None
+        end = min(request.to_height, self.finalized_height, start + MAX_CATCH_UP_BLOCKS - 1)
+        if end < start:
+            return None
+        end = max(end, self.proofs[end].height)
+        blocks = tuple(self.finalized_blocks[h] for h in range(start, end + 1))
+        proofs: dict[int, Finalization] = {}
+        for height in range(start, end + 1):
+            proof = self.proofs[height]
+            proofs[proof.height] = proof
+        return CatchUpResponse(blocks, tuple(proofs[h] for h in sorted(proofs)))
+
+    def _notarized_top(self) -> tuple[Block, list[Block]] | None:
+        """The highest notarized block at or above the round whose chain we hold."""
+        best: tuple[Block, list[Block]] | None = None
+        for notarization in self.pool.notarizations.values():
+            if notarization.height < self.round_height:
+                continue
+            proposal = self.pool.proposals.get(notarization.block_hash)
+            if proposal is None:
+                continue
+            block = proposal.block
+            if best is not None and (block.height, -block.rank) <= (best[0].height, -best[0].rank):
+                continue
+            chain = self._chain_below(block.parent, block.height)
+            if chain is None:
+                continue
+            best = (block, chain)
+        return best
+
+    def _try_end_round(self, now: int) -> bool:
+        found = self._notarized_top()
+        if found is None:
+            return False
+        top, chain = found
+        path = [block for block in reversed(chain) if block.height >= self.round_height] + [top]
+        for block in path:
+            self._end_round(block, now)
+        return True
+
+    def _end_round(self, block: Block, now: int) -> None:
+        height = block.height
+        self.actions.append(Notice("notarized", height, {"block": block.hash.hex()[:16], "rank": block.rank}))
+        if block.hash in self.formed_notarizations and block.hash in self.pool.notarizations:
+            self.actions.append(Broadcast(self.pool.notarizations[block.hash]))
+        others = [h for h in self.signed if h != block.hash] if height == self.round_height else []
+        if not others and height > self.restored_high_water:
+            self._sign_at(height)
+            share = FinalizationShare.create(self.key, self.me, block)
+            self.own_finalization_shares[height] = share
+            self.pool.add_finalization_share(height, block.hash, self.me, share.signature)
+            self.actions.append(Broadcast(share))
+            self._aggregate_finalization(height, block.hash, self.index)
+        self._new_round(height + 1, block, now)
+
+    def _round_step(self, now: int) -> bool:
+        """Propose or vote if the time has come; True if something was signed."""
+        assert self.round_start is not None
+        height = self.round_height
+        elapsed_ok = lambda rank: now >= self.round_start + self._delay(rank)  # noqa: E731
+        if not self.proposed and height > self.restored_high_water:
+            my_rank = rank_of(self.me, self.members, self.round_parent.hash, height)
+            if elapsed_ok(my_rank):
+                self._propose(my_rank, now)
+                return True
+        candidates = []
+        self.deferred_until = None
+        for proposal in self.pool.blocks_at(height):
+            block = proposal.block
+            if block.proposer in self.disqualified:
+                continue
+            verdict = self._validate(block, now)
+            if verdict == "deferred":
+                wake = block.timestamp - self.genesis.max_clock_skew_ns
+                self.deferred_until = wake if self.deferred_until is None else min(self.deferred_until, wake)
+                continue
+            if verdict is None:
+                candidates.append(block)
+        candidates.sort(key=lambda block: block.rank)
+        for block in candidates:
+            if not elapsed_ok(block.rank):
+                break
+            # A better block we voted for blocks this one, unless its maker equivocated:
+            # then the next rank gets its chance (the paper's disqualified ranks D).
+            if any(rank < block.rank and proposer not in self.disqualified for rank, proposer in self.signed.values()):
+                break
+            if block.hash in self.signed:
+                continue
+            same_rank = [h for h, (rank, _) in self.signed.items() if rank == block.rank]
+            if same_rank:
+                # Two different blocks of one rank: the proposer equivocated.
+                self.disqualified[block.proposer] = None
+                continue
+            self._notarize(block)
+            return True
+        return False
+
+    def _validate(self, block: Block, now: int) -> str | None:
+        """None if valid, "deferred" if it cannot be judged yet, or why it is invalid."""
+        if block.hash in self.validity:
+            return self.validity[block.hash]
+        parent = self._block(block.parent)
+        if parent is None:
+            return "deferred"
+        if parent.hash != self.finalized_tip.hash and parent.hash not in self.pool.notarizations:
+            return "deferred"
+        chain = self._chain_below(block.parent, block.height)
+        if chain is None:
+            return "deferred"
+        if from_the_future(block, now, self.genesis.max_clock_skew_ns):
+            return "deferred"
+        problem = structural_error(block, parent, self.members) or size_error(
+            block, self.genesis.max_block_messages, self.genesis.max_block_bytes, self.size_of
+        )
+        if problem is None:
+            problem = self.payloads.payload_error(block, chain)
+        if problem is not None:
+            self.actions.append(Notice("invalid_block", block.height, {"block": block.hash.hex()[:16], "problem": problem}))
+        self.validity[block.hash] = problem
+        return problem
+
+    def _propose(self, rank: int, now: int) -> None:
+        parent = self.round_parent
+        height = self.round_height
+        chain = self._chain_below(parent.hash, height)
+        if chain is None:
+            # Our parent's ancestry is incomplete; we cannot build a valid payload.
+            self.proposed = True
+            return
+        timestamp = max(now, parent.timestamp + 1)
+        payload = tuple(self.payloads.build_payload(chain, timestamp))
+        block = Block(parent.hash, height, rank, self.me, timestamp, payload)
+        self._sign_at(height)
+        proposal = BlockProposal.create(self.key, block)
+        self.proposed = True
+        self.pool.add_proposal(proposal)
+        self.validity[block.hash] = None
+        self.actions.append(Notice("proposed", height, {"block": block.hash.hex()[:16], "rank": rank, "messages": len(payload)}))
+        self.actions.append(Broadcast(proposal))
+
+    def _notarize(self, block: Block) -> None:
+        self._sign_at(block.height)
+        share = NotarizationShare.create(self.key, self.me, block)
+        self.signed[block.hash] = (block.rank, block.proposer)
+        self.pool.add_notarization_share(block.height, block.hash, self.me, share.signature)
+        if block.proposer != self.me:
+            self.actions.append(Broadcast(self.pool.proposals[block.hash]))
+        self.actions.append(Broadcast(share))
+        self._aggregate_notarization(block.height, block.hash)

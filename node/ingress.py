@@ -1,0 +1,212 @@
+"""Ingress: which requests a replica lets in, and which a block may carry.
+
+The same rules judge a request twice: when a client submits it (against the replica's
+clock) and when it appears in a proposed block (against the block's timestamp, so that
+every replica reaches the same verdict). A request must be a signed ``call`` to this
+subnet (the management canister or a canister in the subnet's range), not larger than
+``max_ingress_bytes``, inside its expiry window, and new: a request id is accepted once
+and then remembered until it expires, after which the expiry check refuses it anyway.
+
+Every refusal is counted under its reason (``EnvelopeError.reason``: ``bad_signature``,
+``expired``, ``expiry_too_far``, ``unsigned``, ``sender_mismatch``, ``oversized``..., and
+``replayed``, ``wrong_subnet``, ``not_a_call``, ``pool_full``), and carries an IC reject
+code.
+
+The pool of accepted, not yet included requests is bounded in count and bytes; payloads
+take requests in arrival order, so a block maker's choice is a function of what it saw.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from collections.abc import Sequence
+
+from subnet.artifacts import Block
+from subnet.envelope import MAX_INGRESS_TTL_NS, PERMITTED_DRIFT_NS, SignedEnvelope
+from subnet.errors import EnvelopeError, RejectCode, RejectError
+
+from node.genesis import Genesis
+
+ENVELOPE_OVERHEAD_BYTES = 128
+"""Fixed cost counted per request for framing and field tags."""
+
+
+class IngressError(RejectError):
+    """A request refused by ingress for a reason other than its envelope's own checks."""
+
+    def __init__(self, code: RejectCode, reason: str, message: str) -> None:
+        super().__init__(code, message)
+        self.reason = reason
+
+
+def envelope_size(envelope: SignedEnvelope) -> int:
+    """The bytes a request occupies in a block, as counted against the limits."""
+    content = envelope.content
+    return (
+        ENVELOPE_OVERHEAD_BYTES
+        + len(content.arg)
+        + len(content.method_name.encode("utf-8"))
+        + len(content.sender.raw)
+        + len(content.canister_id.raw)
+        + len(content.nonce or b"")
+        + len(envelope.sender_pubkey or b"")
+        + len(envelope.sender_sig or b"")
+    )
+
+
+def reason_of(error: RejectError) -> str:
+    return getattr(error, "reason", "rejected")
+
+
+class Ingress:
+    """Admission checks, the ingress pool, and the payload rules of ``PayloadRules``."""
+
+    def __init__(self, genesis: Genesis) -> None:
+        self.genesis = genesis
+        self.pool: dict[bytes, tuple[SignedEnvelope, int]] = {}
+        self.pool_bytes = 0
+        self.history: dict[bytes, int] = {}
+        """Request ids in finalized blocks, with their expiry, until they expire."""
+        self._history_expiry: list[tuple[int, bytes]] = []
+        self._pool_expiry: list[tuple[int, bytes]] = []
+        self._signature_ok: dict[bytes, bytes] = {}
+        """request id -> signature already verified for it, so blocks are not re-verified."""
+        self.rejections: Counter[str] = Counter()
+
+    # -- checks ------------------------------------------------------------------------------
+
+    def _check(self, envelope: SignedEnvelope, now: int) -> None:
+        """Raise the RejectError that refuses ``envelope`` at time ``now``, if any."""
+        content = envelope.content
+        size = envelope_size(envelope)
+        if size > self.genesis.max_ingress_bytes:
+            raise EnvelopeError("oversized", f"request of {size} bytes exceeds the limit of {self.genesis.max_ingress_bytes}")
+        if content.request_type != "call":
+            raise IngressError(RejectCode.SYS_FATAL, "not_a_call", f"a {content.request_type} request cannot be submitted as a call")
+        if not (content.canister_id.is_management or self.genesis.owns_canister(content.canister_id)):
+            raise IngressError(
+                RejectCode.DESTINATION_INVALID,
+                "wrong_subnet",
+                f"canister {content.canister_id} does not belong to this subnet",
+            )
+        request_id = content.request_id
+        if self._signature_ok.get(request_id) == envelope.sender_sig and envelope.sender_sig is not None:
+            if content.ingress_expiry < now:
+                raise EnvelopeError("expired", f"request expired: ingress_expiry {content.ingress_expiry} is before {now}")
+            if content.ingress_expiry > now + MAX_INGRESS_TTL_NS + PERMITTED_DRIFT_NS:
+                raise EnvelopeError("expiry_too_far", f"ingress_expiry {content.ingress_expiry} is too far after {now}")
+        else:
+            envelope.verify(now)
+            if envelope.sender_sig is not None:
+                self._remember_signature(request_id, envelope.sender_sig)
+
+    def _remember_signature(self, request_id: bytes, signature: bytes) -> None:
+        if len(self._signature_ok) >= 4 * self.genesis.ingress_pool_max_messages:
+            self._signature_ok.pop(next(iter(self._signature_ok)))
+        self._signature_ok[request_id] = signature
+
+    def admit(self, envelope: SignedEnvelope, now: int) -> RejectError | None:
+        """Check a request and put it in the pool; the refusal (counted) or None."""
+        try:
+            self._check(envelope, now)
+            request_id = envelope.request_id
+            if request_id in self.history or request_id in self.pool:
+                raise IngressError(RejectCode.SYS_FATAL, "replayed", f"request 0x{request_id.hex()} was already received")
+            size = envelope_size(envelope)
+            if len(self.pool) >= self.genesis.ingress_pool_max_messages or self.pool_bytes + size > self.genesis.ingress_pool_max_bytes:
+                self._expire_pool(now)
+                if len(self.pool) >= self.genesis.ingress_pool_max_messages or self.pool_bytes + size > self.genesis.ingress_pool_max_bytes:
+                    raise IngressError(RejectCode.SYS_TRANSIENT, "pool_full", "the ingress pool is full; retry later")
+        except RejectError as error:
+            self.rejections[reason_of(error)] += 1
+            return error
+        self.pool[request_id] = (envelope, size)
+        self.pool_bytes += size
+        heapq.heappush(self._pool_expiry, (envelope.content.ingress_expiry, request_id))
+        return None
+
+    def known(self, request_id: bytes) -> bool:
+        return request_id in self.pool or request_id in self.history
+
+    # -- the pool over time -------------------------------------------------------------------
+
+    def _drop_from_pool(self, request_id: bytes) -> None:
+        entry = self.pool.pop(request_id, None)
+        if entry is not None:
+            self.pool_bytes -= entry[1]
+
+    def _expire_pool(self, now: int) -> None:
+        while self._pool_expiry and self._pool_expiry[0][0] < now:
+            _, request_id = heapq.heappop(self._pool_expiry)
+            entry = self.pool.get(request_id)
+            if entry is not None and entry[0].content.ingress_expiry < now:
+                self._drop_from_pool(request_id)
+
+    def on_finalized(self, block: Block) -> None:
+        """Remember the block's requests until they expire; forget what expired."""
+        for envelope in block.payload:
+            request_id = envelope.request_id
+            self._drop_from_pool(request_id)
+            self.history[request_id] = envelope.content.ingress_expiry
+            heapq.heappush(self._history_expiry, (envelope.content.ingress_expiry, request_id))
+        while self._history_expiry and self._history_expiry[0][0] < block.timestamp:
+            _, request_id = heapq.heappop(self._history_expiry)
+            expiry = self.history.get(request_id)
+            if expiry is not None and expiry < block.timestamp:
+                del self.history[request_id]
+                self._signature_ok.pop(request_id, None)
+        self._expire_pool(block.timestamp)
+
+    # -- payloads (node.consensus.block.PayloadRules) ------------------------------------------
+
+    def build_payload(self, chain: Sequence[Block], timestamp: int) -> tuple[SignedEnvelope, ...]:
+        included = {envelope.request_id for block in chain for envelope in block.payload}
+        self._expire_pool(timestamp)
+        payload: list[SignedEnvelope] = []
+        total = 0
+        for request_id, (envelope, size) in self.pool.items():
+            if len(payload) >= self.genesis.max_block_messages:
+                break
+            if request_id in included or request_id in self.history:
+                continue
+            if total + size > self.genesis.max_block_bytes:
+                continue
+            try:
+                self._check(envelope, timestamp)
+            except RejectError:
+                continue
+            payload.append(envelope)
+            total += size
+        return tuple(payload)
+
+    def payload_error(self, block: Block, chain: Sequence[Block]) -> str | None:
+        included = {envelope.request_id for ancestor in chain for envelope in ancestor.payload}
+        in_block: set[bytes] = set()
+        for position, envelope in enumerate(block.payload):
+            request_id = envelope.request_id
+            if request_id in in_block:
+                return f"message {position} appears twice in the block"
+            if request_id in included or request_id in self.history:
+                return f"message {position} (0x{request_id.hex()[:16]}) is a replay"
+            in_block.add(request_id)
+            try:
+                self._check(envelope, block.timestamp)
+            except RejectError as error:
+                return f"message {position} (0x{request_id.hex()[:16]}): {reason_of(error)}: {error.message}"
+        return None
+
+    def gossip_received(self, envelope: SignedEnvelope, now: int) -> bool:
+        """A peer passed a request on: the same checks, but refusals are not the client's
+        business (they are counted under ``gossip_<reason>``)."""
+        if self.known(envelope.request_id):
+            return False
+        error = self.admit(envelope, now)
+        if error is not None:
+            reason = reason_of(error)
+            self.rejections[reason] -= 1
+            if self.rejections[reason] == 0:
+                del self.rejections[reason]
+            self.rejections[f"gossip_{reason}"] += 1
+            return False
+        return True

@@ -1,0 +1,307 @@
+"""One replica as a sans-IO state machine: ``Replica.handle(event) -> list[Action]``.
+
+It combines ingress (``node.ingress``), consensus (``node.consensus.icc``), execution
+(``node.state_machine``) and certification (``node.certification``), and does no I/O and
+reads no clock: an adapter feeds it events and performs the actions it returns, in order.
+The same object runs in the simulation (``subnet.sim``), in the process backend
+(``node.runtime``: TCP, SQLite, wall clock) and in unit tests.
+
+Events (``node.events``), each with ``now`` in integer nanoseconds:
+
+- ``Started(now)`` first, after construction (boot or restart);
+- ``MessageReceived(peer, message, now)``: ``peer`` is the sender's index in
+  ``genesis.nodes``, ``message`` a decoded ``subnet.codec.Message`` (artifacts of
+  ``subnet.artifacts``, ``CertificationShare``, ``IngressGossip``...);
+- ``TimerExpired(timer, now)`` for a timer it set;
+- ``ClientSubmitted(envelope, now)`` for a client's ``SubmitRequest``.
+
+Actions (``node.actions``), to perform in list order:
+
+- ``Send(peer, message)``, ``Broadcast(message)``: best-effort delivery to peers;
+- ``SetTimer(timer, at)``: one pending deadline per timer name, the latest setting wins;
+- ``PersistHighWater(height)``, ``PersistBlock(block, proof)``,
+  ``PersistCertificate(certificate)``: make durable before performing later actions;
+- ``AcceptIngress(request_id)`` / ``RejectIngress(request_id, code, reason, message)``:
+  the answer to ``ClientSubmitted``, exactly one of them per submission;
+- ``Reply(request_id, certified_reply)``: the certified result of a request this replica
+  accepted (``lookup_reply`` answers for any request it executed recently);
+- ``Notice(kind, height, detail)``: for logs and traces (``divergence`` and ``conflict``
+  are alarms).
+
+Restart: construct with the persisted pairs (``finalized=[(block, proof), ...]``), the
+largest persisted high-water mark and the persisted certificates; the replica proves and
+replays the blocks through execution (the state is rebuilt, not loaded), refuses any
+finalization that contradicts them, and fetches what it missed from peers
+(``CatchUpRequest``/``CatchUpResponse``) once it hears of a later finalized block.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from subnet import crypto
+from subnet.artifacts import Block, CatchUpRequest, CatchUpResponse, Finalization, IngressGossip
+from subnet.certificate import Certificate, CertificationShare, CertifiedReply, RequestResult, results_paths, results_root
+from subnet.codec import Message, decode_frame
+from subnet.committee import Verifier
+from subnet.principal import Principal
+
+from node.actions import (
+    AcceptIngress,
+    Action,
+    Broadcast,
+    Notice,
+    PersistBlock,
+    PersistCertificate,
+    RejectIngress,
+    Reply,
+    Send,
+    SetTimer,
+)
+from node.certification import Certifier
+from node.consensus.icc import Icc
+from node.events import ClientSubmitted, Event, MessageReceived, Started, TimerExpired
+from node.genesis import Genesis
+from node.ingress import Ingress, envelope_size, reason_of
+from node.state_machine import Batch, LifecycleStateMachine, StateMachine
+
+CONSENSUS_TIMER = "consensus"
+REPLY_CACHE = 100_000
+"""Certified replies kept for ``lookup_reply`` (oldest forgotten first)."""
+
+
+def _decoded(item: object, kind: type) -> object:
+    if isinstance(item, (bytes, bytearray)):
+        item = decode_frame(bytes(item))
+    if not isinstance(item, kind):
+        raise TypeError(f"expected a {kind.__name__}, got {type(item).__name__}")
+    return item
+
+
+class Replica:
+    def __init__(
+        self,
+        genesis: Genesis,
+        key: Ed25519PrivateKey,
+        *,
+        finalized: Sequence[tuple[Block, Finalization]] = (),
+        certificates: Iterable[Certificate] = (),
+        high_water: int = 0,
+        verify: Verifier = crypto.verify,
+        state_machine: StateMachine | None = None,
+    ) -> None:
+        self.genesis = genesis
+        self.committee = genesis.committee
+        self.key = key
+        self.node_id = Principal.from_ed25519_public_key(crypto.raw_public_key(key))
+        index = self.committee.index_of(self.node_id)
+        if index is None:
+            raise ValueError(f"this node key ({self.node_id}) is not in the genesis committee")
+        self.index = index
+        self.ingress = Ingress(genesis)
+        self.icc = Icc(genesis, key, self.ingress, verify=verify, size_of=envelope_size, high_water=high_water)
+        self.state: StateMachine = state_machine or LifecycleStateMachine(genesis.canister_range_start, genesis.canister_range_end)
+        self.certifier = Certifier(self.committee, key, verify=verify, window=genesis.pool_window)
+        self.executed_height = 0
+        self.state_hashes: dict[int, bytes] = {}
+        self.results: dict[int, list[RequestResult]] = {}
+        self.replies: dict[bytes, CertifiedReply] = {}
+        self.awaiting: dict[bytes, None] = {}
+        self.dropped: Counter[str] = Counter()
+        self._timer_at: int | None = None
+        self._reported_divergence: dict[int, None] = {}
+        self._out: list[Action] = []
+
+        for block, proof in self.icc.restore(finalized):
+            self.ingress.on_finalized(block)
+            self._execute(block, replay=True)
+        for certificate in certificates:
+            self.certifier.add_certificate(certificate)
+        self._out.extend(self.icc.actions)
+        self.icc.actions.clear()
+
+    @classmethod
+    def restore(
+        cls,
+        genesis: Genesis,
+        index: int,
+        key: Ed25519PrivateKey,
+        blocks: Sequence[Block | bytes],
+        proofs: Sequence[Finalization | bytes],
+        now: int | None = None,
+        **options: object,
+    ) -> Replica:
+        """Rebuild from a store's parallel lists of blocks and proofs (objects or the
+        frames ``subnet.codec.encode_message`` made of them). ``now`` is not needed: time
+        enters with ``Started``."""
+        del now
+        pairs = [(_decoded(block, Block), _decoded(proof, Finalization)) for block, proof in zip(blocks, proofs)]
+        replica = cls(genesis, key, finalized=pairs, **options)  # type: ignore[arg-type]
+        if replica.index != index:
+            raise ValueError(f"the key belongs to node {replica.index}, not {index}")
+        return replica
+
+    # -- views -------------------------------------------------------------------------------
+
+    @property
+    def height(self) -> int:
+        """The highest height this replica has seen notarized."""
+        return self.icc.round_height - 1
+
+    @property
+    def finalized_height(self) -> int:
+        return self.icc.finalized_height
+
+    @property
+    def certified_height(self) -> int:
+        return self.certifier.certified_height
+
+    @property
+    def rejected(self) -> Counter[str]:
+        """Refused client requests by reason (``EnvelopeError.reason`` and ingress's own)."""
+        return self.ingress.rejections
+
+    def state_hash(self) -> bytes:
+        return self.state.state_hash()
+
+    def finalized_block(self, height: int) -> Block | None:
+        return self.icc.finalized_blocks.get(height)
+
+    def lookup_reply(self, request_id: bytes) -> CertifiedReply | None:
+        return self.replies.get(request_id)
+
+    # -- the one entry point --------------------------------------------------------------------
+
+    def handle(self, event: Event) -> list[Action]:
+        now = event.now
+        if isinstance(event, Started):
+            self.icc.start(now)
+        elif isinstance(event, MessageReceived):
+            self._on_message(event.peer, event.message, now)
+        elif isinstance(event, TimerExpired):
+            self.icc.on_timer(now)
+        elif isinstance(event, ClientSubmitted):
+            self._on_submit(event, now)
+        else:
+            raise TypeError(f"not a replica event: {type(event).__name__}")
+        self._drain_consensus()
+        wake = self.icc.next_wakeup(now)
+        if wake is not None and wake != self._timer_at:
+            self._timer_at = wake
+            self._out.append(SetTimer(CONSENSUS_TIMER, wake))
+        out, self._out = self._out, []
+        return out
+
+    # -- inputs ------------------------------------------------------------------------------
+
+    def _on_submit(self, event: ClientSubmitted, now: int) -> None:
+        envelope = event.envelope
+        request_id = envelope.request_id
+        error = self.ingress.admit(envelope, now)
+        if error is not None:
+            self._out.append(RejectIngress(request_id, int(error.code), reason_of(error), error.message))
+            return
+        self.awaiting[request_id] = None
+        self._out.append(AcceptIngress(request_id))
+        self._out.append(Broadcast(IngressGossip(envelope)))
+
+    def _on_message(self, peer: int, message: Message, now: int) -> None:
+        if not 0 <= peer < self.committee.n or peer == self.index:
+            self.dropped["unknown_peer"] += 1
+            return
+        if isinstance(message, IngressGossip):
+            self.ingress.gossip_received(message.envelope, now)
+        elif isinstance(message, CertificationShare):
+            if self.certifier.add_share(message):
+                self._try_certify(message.height)
+        elif isinstance(message, Certificate):
+            self.certifier.add_certificate(message)
+        elif isinstance(message, CatchUpRequest):
+            response = self.icc.catch_up_response(message)
+            if response is not None:
+                certificates = tuple(
+                    self.certifier.certificates[block.height]
+                    for block in response.blocks
+                    if block.height in self.certifier.certificates
+                )
+                self._out.append(Send(peer, CatchUpResponse(response.blocks, response.finalizations, certificates)))
+        elif isinstance(message, CatchUpResponse):
+            self.icc.on_message(peer, message, now)
+            self._drain_consensus()
+            for certificate in message.certificates:
+                if certificate.height <= self.executed_height:
+                    self.certifier.add_certificate(certificate)
+        else:
+            self.icc.on_message(peer, message, now)
+        for reason, count in self.icc.dropped.items():
+            self.dropped[reason] += count
+        self.icc.dropped.clear()
+
+    # -- consensus outputs: persistence, execution, certification ------------------------------------
+
+    def _drain_consensus(self) -> None:
+        self._out.extend(self.icc.actions)
+        self.icc.actions.clear()
+        finalized, self.icc.finalized_out = self.icc.finalized_out, []
+        for block, proof in finalized:
+            self._out.append(PersistBlock(block, proof))
+        for block, _ in finalized:
+            self.ingress.on_finalized(block)
+            self._execute(block, replay=False)
+
+    def _execute(self, block: Block, *, replay: bool) -> None:
+        if block.height != self.executed_height + 1:
+            raise RuntimeError(f"executing height {block.height} after {self.executed_height}")  # a bug, not input
+        batch = Batch(
+            height=block.height,
+            time_ns=block.timestamp,
+            messages=block.payload,
+            randomness=hashlib.sha256(b"subnet-randomness" + block.hash).digest(),
+        )
+        results = self.state.execute(batch)
+        state_hash = self.state.state_hash()
+        root = results_root(results)
+        self.executed_height = block.height
+        self.state_hashes[block.height] = state_hash
+        self.state_hashes.pop(block.height - REPLY_CACHE, None)
+        if replay:
+            self.certifier.executed(block.height, state_hash, root, sign=False)
+            return
+        self._out.append(
+            Notice("executed", block.height, {"messages": len(results), "state_hash": state_hash.hex()})
+        )
+        if results:
+            self.results[block.height] = results
+        for old in [h for h in self.results if h <= block.height - self.genesis.pool_window]:
+            del self.results[old]
+        share = self.certifier.executed(block.height, state_hash, root)
+        if share is not None:
+            self._out.append(Broadcast(share))
+        self._try_certify(block.height)
+
+    def _try_certify(self, height: int) -> None:
+        certificate = self.certifier.try_certify(height)
+        if certificate is not None:
+            self._out.append(PersistCertificate(certificate))
+            self._out.append(Notice("certified", height, {"state_hash": certificate.state_hash.hex()}))
+            paths = results_paths(self.results.pop(height, []))
+            for result, index, path in paths:
+                self._remember(result, CertifiedReply(result, certificate, index, len(paths), path))
+        diverged = self.certifier.divergent.get(height)
+        if diverged is not None and height not in self._reported_divergence:
+            self._reported_divergence[height] = None
+            self._out.append(
+                Notice("divergence", height, {"ours": self.state_hashes.get(height, b"").hex(), "quorum": diverged[0].hex()})
+            )
+
+    def _remember(self, result: RequestResult, reply: CertifiedReply) -> None:
+        if len(self.replies) >= REPLY_CACHE:
+            self.replies.pop(next(iter(self.replies)))
+        self.replies[result.request_id] = reply
+        if result.request_id in self.awaiting:
+            del self.awaiting[result.request_id]
+            self._out.append(Reply(result.request_id, reply))

@@ -1,0 +1,239 @@
+"""Consensus artifacts: what replicas send each other to agree on blocks.
+
+Every vote is an Ed25519 signature by a node key under its own domain separator, over
+fixed-width bytes (height, then hashes), so a signature made for one purpose can never
+count for another: a notarization share is not a finalization share, and neither is a
+block proposal or a certification share (``subnet.certificate``).
+
+An aggregate (notarization, finalization, certificate) is the plain list of n - f
+signatures with their signers; the IC uses BLS multi-signatures for the same role.
+
+A block's hash is the representation-independent hash of its fields, with the payload
+hashed envelope by envelope (signatures included), so any party recomputes it from the
+decoded fields whatever the wire encoding was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from subnet import crypto
+from subnet.certificate import Certificate, CertificationShare
+from subnet.codec import Message
+from subnet.envelope import SignedEnvelope
+from subnet.hashing import hash_of_map
+from subnet.principal import Principal
+
+PROPOSAL_DOMAIN = "subnet-block-proposal"
+NOTARIZATION_DOMAIN = "subnet-notarization"
+FINALIZATION_DOMAIN = "subnet-finalization"
+
+MAX_CATCH_UP_BLOCKS = 200
+"""Blocks in one catch-up response, before it is extended to the block its proof covers."""
+
+__all__ = [
+    "Block",
+    "BlockProposal",
+    "CatchUpRequest",
+    "CatchUpResponse",
+    "Certificate",
+    "CertificationShare",
+    "Finalization",
+    "FinalizationShare",
+    "IngressGossip",
+    "Notarization",
+    "NotarizationShare",
+    "envelope_digest",
+    "vote_message",
+]
+
+
+def envelope_digest(envelope: SignedEnvelope) -> bytes:
+    """The hash that binds an envelope, signature and key included, into a block."""
+    return hash_of_map(envelope.to_wire())
+
+
+def vote_message(height: int, block_hash: bytes) -> bytes:
+    return height.to_bytes(8, "big") + block_hash
+
+
+def _check_hash(name: str, value: bytes) -> None:
+    if len(value) != 32:
+        raise ValueError(f"{name} must be a 32-byte hash, not {len(value)} bytes")
+
+
+def _check_height(height: int, minimum: int = 1) -> None:
+    if not minimum <= height < 2**64:
+        raise ValueError(f"height must be between {minimum} and 2**64 - 1, not {height}")
+
+
+@dataclass(frozen=True)
+class Block(Message):
+    """A block: its parent's hash, height, the proposer's rank and time, and ingress.
+
+    Height 0 is the genesis block, which nobody proposes: its parent field holds the hash
+    of the genesis configuration, so two subnets with different configurations never
+    share a chain.
+    """
+
+    TAG = "block"
+    parent: bytes
+    height: int
+    rank: int
+    proposer: Principal
+    timestamp: int
+    payload: tuple[SignedEnvelope, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_hash("parent", self.parent)
+        _check_height(self.height, minimum=0)
+        if not 0 <= self.rank < 2**16:
+            raise ValueError(f"rank must be between 0 and 65535, not {self.rank}")
+        if not 0 <= self.timestamp < 2**64:
+            raise ValueError(f"timestamp must be a 64-bit natural number, not {self.timestamp}")
+        object.__setattr__(self, "payload", tuple(self.payload))
+
+    @cached_property
+    def hash(self) -> bytes:
+        return hash_of_map(
+            {
+                "parent": self.parent,
+                "height": self.height,
+                "rank": self.rank,
+                "proposer": self.proposer.raw,
+                "timestamp": self.timestamp,
+                "payload": [envelope_digest(envelope) for envelope in self.payload],
+            }
+        )
+
+    @classmethod
+    def genesis(cls, config_hash: bytes, time_ns: int) -> Block:
+        return cls(parent=config_hash, height=0, rank=0, proposer=Principal.management(), timestamp=time_ns)
+
+
+@dataclass(frozen=True)
+class BlockProposal(Message):
+    """A block signed by its proposer; relayed unchanged by the replicas that vote for it."""
+
+    TAG = "block-proposal"
+    block: Block
+    signature: bytes
+
+    def __post_init__(self) -> None:
+        if self.block.height < 1:
+            raise ValueError("nobody proposes the genesis block")
+
+    @property
+    def signed_bytes(self) -> bytes:
+        return vote_message(self.block.height, self.block.hash)
+
+    @classmethod
+    def create(cls, key: crypto.Ed25519PrivateKey, block: Block) -> BlockProposal:
+        return cls(block, crypto.sign(key, PROPOSAL_DOMAIN, vote_message(block.height, block.hash)))
+
+
+@dataclass(frozen=True)
+class _Share(Message):
+    height: int
+    block_hash: bytes
+    signer: Principal
+    signature: bytes
+
+    def __post_init__(self) -> None:
+        _check_height(self.height)
+        _check_hash("block_hash", self.block_hash)
+
+    @property
+    def signed_bytes(self) -> bytes:
+        return vote_message(self.height, self.block_hash)
+
+
+@dataclass(frozen=True)
+class _Aggregate(Message):
+    height: int
+    block_hash: bytes
+    signers: tuple[Principal, ...]
+    signatures: tuple[bytes, ...]
+
+    def __post_init__(self) -> None:
+        _check_height(self.height)
+        _check_hash("block_hash", self.block_hash)
+        if len(self.signers) != len(self.signatures):
+            raise ValueError("signers and signatures differ in number")
+
+    @property
+    def signed_bytes(self) -> bytes:
+        return vote_message(self.height, self.block_hash)
+
+
+@dataclass(frozen=True)
+class NotarizationShare(_Share):
+    """A vote that a block is valid and the best one this replica has seen at its height."""
+
+    TAG = "notarization-share"
+
+    @classmethod
+    def create(cls, key: crypto.Ed25519PrivateKey, signer: Principal, block: Block) -> NotarizationShare:
+        return cls(block.height, block.hash, signer, crypto.sign(key, NOTARIZATION_DOMAIN, vote_message(block.height, block.hash)))
+
+
+@dataclass(frozen=True)
+class Notarization(_Aggregate):
+    """A quorum of notarization shares: the block may be built on."""
+
+    TAG = "notarization"
+
+
+@dataclass(frozen=True)
+class FinalizationShare(_Share):
+    """A vote from a replica that notarized no other block at this height."""
+
+    TAG = "finalization-share"
+
+    @classmethod
+    def create(cls, key: crypto.Ed25519PrivateKey, signer: Principal, block: Block) -> FinalizationShare:
+        return cls(block.height, block.hash, signer, crypto.sign(key, FINALIZATION_DOMAIN, vote_message(block.height, block.hash)))
+
+
+@dataclass(frozen=True)
+class Finalization(_Aggregate):
+    """A quorum of finalization shares: the block and all its ancestors are final."""
+
+    TAG = "finalization"
+
+
+@dataclass(frozen=True)
+class IngressGossip(Message):
+    """A request that passed a replica's ingress checks, passed on to its peers' pools."""
+
+    TAG = "ingress-gossip"
+    envelope: SignedEnvelope
+
+
+@dataclass(frozen=True)
+class CatchUpRequest(Message):
+    """Ask a peer for its finalized blocks from ``from_height`` on (inclusive)."""
+
+    TAG = "catch-up-request"
+    from_height: int
+    to_height: int
+
+    def __post_init__(self) -> None:
+        _check_height(self.from_height)
+        _check_height(self.to_height)
+
+
+@dataclass(frozen=True)
+class CatchUpResponse(Message):
+    """Consecutive finalized blocks and the finalizations that prove them.
+
+    The last block is always covered by one of the finalizations (at its own height);
+    the others follow from the hash chain. Certificates for those heights ride along so
+    a replica that catches up can serve certified replies too.
+    """
+
+    TAG = "catch-up-response"
+    blocks: tuple[Block, ...]
+    finalizations: tuple[Finalization, ...]
+    certificates: tuple[Certificate, ...] = ()

@@ -1,0 +1,143 @@
+"""`subnet sim`: run a whole subnet in simulated time and report what it agreed on.
+
+The same seed and options give the same ``trace_hash`` on any machine and in any Python
+process, which is how a run is shown to be reproducible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from subnet.cli_options import add_output_option
+from subnet.sim.latency import LatencySpecError, parse_latency
+from subnet.sim.runner import SECOND, SimConfig, Simulation
+from subnet.sim.workload import WorkloadConfig
+
+MAX_REPLICAS = 64
+MAX_DURATION_S = 24 * 3600
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a seed is an integer, not {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("a seed is a natural number")
+    return value
+
+
+def _duration(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value <= MAX_DURATION_S:
+        raise argparse.ArgumentTypeError(f"the duration must be in (0, {MAX_DURATION_S}] seconds, not {text}")
+    return value
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a probability: {text!r}") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"a probability here is in [0, 1), not {text}")
+    return value
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a rate: {text!r}") from None
+    if not 0.0 <= value <= 10_000:
+        raise argparse.ArgumentTypeError(f"the rate must be in [0, 10000] operations per second, not {text}")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "sim",
+        help="run a subnet in simulated time (deterministic from --seed)",
+        description="Run n replicas in one process in virtual time, with a seeded workload of "
+        "lifecycle operations, and print the finalized height, the operations executed and "
+        "the trace hash.",
+    )
+    parser.add_argument("--replicas", type=_positive_int, default=4, metavar="N", help="committee size (default 4)")
+    parser.add_argument("--seed", type=_seed, default=0, metavar="S", help="the seed of every random draw (default 0)")
+    parser.add_argument("--duration", type=_duration, default=10.0, metavar="SECONDS", help="simulated seconds (default 10)")
+    parser.add_argument(
+        "--latency",
+        default="uniform:5ms:25ms",
+        metavar="SPEC",
+        help="constant:D | uniform:LO:HI | normal:MEAN:SD | bimodal:P:A:B[:SD] | matrix:ROWS|FILE.json (default uniform:5ms:25ms)",
+    )
+    parser.add_argument("--loss", type=_probability, default=0.0, metavar="P", help="message loss probability")
+    parser.add_argument("--duplication", type=_probability, default=0.0, metavar="P", help="message duplication probability")
+    parser.add_argument("--rate", type=_rate, default=2.0, metavar="OPS", help="workload submissions per simulated second (0: none)")
+    parser.add_argument(
+        "--execution",
+        choices=("lifecycle", "wasm"),
+        default="lifecycle",
+        help="the replicated state machine: lifecycle operations only, or the Wasm execution layer",
+    )
+    add_output_option(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.replicas > MAX_REPLICAS:
+        print(f"Error: at most {MAX_REPLICAS} replicas, not {args.replicas}", file=sys.stderr)
+        return 2
+    try:
+        latency = parse_latency(args.latency)
+    except LatencySpecError as exc:
+        print(f"Error: --latency: {exc}", file=sys.stderr)
+        return 2
+    config = SimConfig(
+        replicas=args.replicas,
+        seed=args.seed,
+        duration_ns=int(round(args.duration * SECOND)),
+        latency=latency,
+        loss=args.loss,
+        duplication=args.duplication,
+        workload=WorkloadConfig(rate_per_s=args.rate) if args.rate > 0 else None,
+        execution=args.execution,
+    )
+    try:
+        simulation = Simulation(config)
+    except ValueError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    result = simulation.run()
+    elapsed = time.perf_counter() - started
+    if args.output == "json":
+        data = result.to_json()
+        data["wall_seconds"] = round(elapsed, 3)
+        print(json.dumps(data, indent=2, sort_keys=True))
+    else:
+        print(f"replicas:            {result.replicas}")
+        print(f"seed:                {result.seed}")
+        print(f"simulated seconds:   {result.duration_ns / SECOND:g}")
+        print(f"finalized height:    {result.finalized_height}")
+        print(f"operations executed: {result.operations_executed}")
+        print(f"agreement:           {'yes' if result.agreement else 'NO'}")
+        print(f"trace_hash:          {result.trace_hash}")
+        print(f"wall seconds:        {elapsed:.2f}", file=sys.stderr)
+    return 0 if result.agreement else 1

@@ -1,0 +1,430 @@
+"""A whole subnet in one process, in virtual time, reproducible from its seed.
+
+All replicas run inside one trio run on ``trio.testing.MockClock(autojump_threshold=0)``:
+whenever the simulation waits for the next event, the clock jumps straight to it, so a
+minute of subnet time costs only the CPU the replicas use.
+
+Determinism does not rest on trio's scheduler: every event (a delivery, a timer, a
+client submission, a fault) sits in one priority queue ordered by (time, sequence
+number) and is processed by a single task, so the order of events is a function of the
+seed alone. (The scheduler's own generator is seeded too, for any helper task a caller
+adds.) Every random draw (latency, loss, duplication, workload, garbage signatures) comes
+from one ``random.Random(seed)``; node keys derive from the seed; times are integer
+nanoseconds. Two runs with the same configuration therefore produce the same trace,
+byte for byte, and the same ``trace_hash``.
+
+A crashed replica loses its memory but keeps its "disk": the blocks, high-water marks
+and certificates it persisted, from which ``restart`` rebuilds it, exactly as the
+process backend restarts from SQLite.
+
+Signature checks go through one memoizing verifier shared by all replicas: each
+distinct signature is verified once per run instead of once per replica, the verdicts
+being identical.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import trio
+import trio.testing
+
+from subnet import crypto
+from subnet.artifacts import Block, Finalization
+from subnet.certificate import Certificate, CertifiedReply
+from subnet.codec import Message
+from subnet.envelope import SignedEnvelope
+
+from node.actions import (
+    AcceptIngress,
+    Action,
+    Broadcast,
+    Notice,
+    PersistBlock,
+    PersistCertificate,
+    PersistHighWater,
+    RejectIngress,
+    Reply,
+    Send,
+    SetTimer,
+)
+from node.events import ClientSubmitted, MessageReceived, Started, TimerExpired
+from node.genesis import Genesis, local_genesis
+from node.replica import Replica
+from node.state_machine import LifecycleStateMachine, StateMachine
+from subnet.sim.faults import BEHAVIOURS, Behaviour, Fault
+from subnet.sim.latency import LatencyModel, Matrix, Uniform
+from subnet.sim.network import SimNetwork
+from subnet.sim.trace import Trace, describe
+from subnet.sim.workload import Workload, WorkloadConfig
+
+MS = 1_000_000
+SECOND = 1_000_000_000
+TRACED_NOTICES = ("proposed", "notarized", "finalized", "executed", "certified", "equivocation", "catch_up", "divergence", "conflict", "invalid_block", "restore_truncated")
+
+
+class MemoVerifier:
+    """``crypto.verify`` with a bounded memory of verdicts."""
+
+    def __init__(self, limit: int = 500_000) -> None:
+        self.limit = limit
+        self.cache: dict[tuple[bytes, bytes, str, bytes], bool] = {}
+        self.calls = 0
+        self.verified = 0
+
+    def __call__(self, public_key: bytes, signature: bytes, separator: str, message: bytes) -> bool:
+        self.calls += 1
+        key = (public_key, signature, separator, message)
+        verdict = self.cache.get(key)
+        if verdict is None:
+            if len(self.cache) >= self.limit:
+                self.cache.clear()
+            verdict = crypto.verify(public_key, signature, separator, message)
+            self.verified += 1
+            self.cache[key] = verdict
+        return verdict
+
+
+@dataclass
+class Disk:
+    """What a replica persisted: all it gets back after a crash."""
+
+    finalized: list[tuple[Block, Finalization]] = field(default_factory=list)
+    certificates: list[Certificate] = field(default_factory=list)
+    high_water: int = 0
+
+
+@dataclass
+class SimConfig:
+    replicas: int = 4
+    seed: int = 0
+    duration_ns: int = 10 * SECOND
+    latency: LatencyModel = field(default_factory=lambda: Uniform(5 * MS, 25 * MS))
+    loss: float = 0.0
+    duplication: float = 0.0
+    workload: WorkloadConfig | None = field(default_factory=WorkloadConfig)
+    faults: Sequence[Fault] = ()
+    behaviours: dict[int, str] = field(default_factory=dict)
+    genesis_params: dict[str, Any] = field(default_factory=dict)
+    keep_trace: bool = False
+    execution: str = "lifecycle"
+    """``lifecycle`` (node.state_machine) or ``wasm`` (node.execution behind node.wasm_state_machine)."""
+
+
+class Simulation:
+    def __init__(self, config: SimConfig) -> None:
+        if config.replicas < 1:
+            raise ValueError("a subnet has at least one replica")
+        if config.duration_ns <= 0:
+            raise ValueError("the duration must be positive")
+        if isinstance(config.latency, Matrix):
+            config.latency.check_size(config.replicas)
+        if config.execution not in ("lifecycle", "wasm"):
+            raise ValueError(f"execution must be lifecycle or wasm, not {config.execution!r}")
+        for node, name in config.behaviours.items():
+            if name not in BEHAVIOURS or not 0 <= node < config.replicas:
+                raise ValueError(f"bad behaviour {name!r} for node {node}")
+        self.config = config
+        self.rng = random.Random(config.seed)
+        self.genesis, self.keys = local_genesis(config.replicas, f"sim-{config.seed}", **config.genesis_params)
+        self.n = config.replicas
+        self.start_ns = self.genesis.genesis_time_ns
+        self.end_ns = self.start_ns + config.duration_ns
+        self.now = self.start_ns
+        self.verifier = MemoVerifier()
+        self.network = SimNetwork(self.n, self.rng, config.latency, config.loss, config.duplication)
+        self.trace = Trace(keep=config.keep_trace)
+        self.behaviours: list[Behaviour] = [BEHAVIOURS[config.behaviours.get(node, "honest")]() for node in range(self.n)]
+        self.disks = [Disk() for _ in range(self.n)]
+        self.replicas: list[Replica | None] = [None] * self.n
+        self.incarnation = [0] * self.n
+        self.timers: dict[tuple[int, str], int] = {}
+        self.workload = Workload(config.workload, self.rng) if config.workload is not None else None
+        self.submitted_to: dict[bytes, int] = {}
+        self.replies: dict[bytes, CertifiedReply] = {}
+        """Certified replies received by clients, by request id (first one wins)."""
+        self.notices: list[tuple[int, int, Notice]] = []
+        self.events_processed = 0
+        self._queue: list[tuple[int, int, str, Any]] = []
+        self._sequence = 0
+        for node in range(self.n):
+            self._boot(node)
+        for fault in config.faults:
+            self.schedule(self.start_ns + fault.at_ns, "fault", fault)
+        if self.workload is not None:
+            self.schedule(self.start_ns + config.workload.start_ns + self.workload.next_delay_ns(), "submit", None)
+
+    # -- the queue -------------------------------------------------------------------------------
+
+    def schedule(self, at: int, kind: str, data: Any) -> None:
+        self._sequence += 1
+        heapq.heappush(self._queue, (at, self._sequence, kind, data))
+
+    def call_at(self, offset_ns: int, function: Callable[[Simulation], None]) -> None:
+        """Run ``function(sim)`` at ``offset_ns`` after the start (tests' own faults)."""
+        self.schedule(self.start_ns + offset_ns, "call", function)
+
+    # -- replicas ------------------------------------------------------------------------------
+
+    def _boot(self, node: int) -> None:
+        disk = self.disks[node]
+        replica = Replica(
+            self.genesis,
+            self.keys[node],
+            finalized=disk.finalized,
+            certificates=disk.certificates,
+            high_water=disk.high_water,
+            verify=self.verifier,
+            state_machine=self._state_machine(),
+        )
+        self.replicas[node] = replica
+        self.incarnation[node] += 1
+        self.schedule(self.now, "start", (node, self.incarnation[node]))
+
+    def _state_machine(self) -> StateMachine:
+        start, end = self.genesis.canister_range_start, self.genesis.canister_range_end
+        if self.config.execution == "wasm":
+            from node.wasm_state_machine import WasmStateMachine
+
+            return WasmStateMachine(start, end)
+        return LifecycleStateMachine(start, end)
+
+    def crash(self, node: int) -> None:
+        if self.replicas[node] is None:
+            return
+        self.replicas[node] = None
+        self.incarnation[node] += 1
+        self.trace.record(self.now, "crash", node)
+
+    def restart(self, node: int) -> None:
+        if self.replicas[node] is not None:
+            return
+        self.trace.record(self.now, "restart", node, len(self.disks[node].finalized))
+        self._boot(node)
+
+    def alive(self) -> list[int]:
+        return [node for node in range(self.n) if self.replicas[node] is not None]
+
+    def _deliver_event(self, node: int, event: Any) -> None:
+        replica = self.replicas[node]
+        if replica is None:
+            return
+        self.events_processed += 1
+        actions = replica.handle(event)
+        self._perform(node, self.behaviours[node].outgoing(self, node, actions))
+
+    def _perform(self, node: int, actions: list[Action]) -> None:
+        disk = self.disks[node]
+        for action in actions:
+            if isinstance(action, Broadcast):
+                for peer in range(self.n):
+                    if peer != node:
+                        self._send(node, peer, action.message)
+            elif isinstance(action, Send):
+                self._send(node, action.peer, action.message)
+            elif isinstance(action, SetTimer):
+                self.timers[(node, action.timer)] = action.at
+                self.schedule(max(action.at, self.now), "timer", (node, action.timer, action.at, self.incarnation[node]))
+            elif isinstance(action, PersistBlock):
+                disk.finalized.append((action.block, action.proof))
+            elif isinstance(action, PersistHighWater):
+                disk.high_water = max(disk.high_water, action.height)
+            elif isinstance(action, PersistCertificate):
+                disk.certificates.append(action.certificate)
+            elif isinstance(action, Reply):
+                self.trace.record(self.now, "reply", node, action.request_id.hex()[:12], action.reply.result.status)
+                self.replies.setdefault(action.request_id, action.reply)
+                if self.workload is not None and self.submitted_to.get(action.request_id) == node:
+                    self.workload.on_result(action.reply.result)
+            elif isinstance(action, RejectIngress):
+                self.trace.record(self.now, "ingress_rejected", node, action.request_id.hex()[:12], action.reason)
+                if self.workload is not None:
+                    self.workload.on_rejected_at_ingress(action.request_id, action.reason)
+            elif isinstance(action, AcceptIngress):
+                self.trace.record(self.now, "ingress_accepted", node, action.request_id.hex()[:12])
+            elif isinstance(action, Notice):
+                if action.kind in TRACED_NOTICES:
+                    self.trace.record(self.now, action.kind, node, action.height, action.detail)
+                    self.notices.append((self.now, node, action))
+
+    def _send(self, src: int, dst: int, message: Message) -> None:
+        label = describe(message)
+        delays = self.network.delays(src, dst)
+        if not delays:
+            self.trace.record(self.now, "drop", src, dst, label)
+            return
+        for delay in delays:
+            self.trace.record(self.now, "send", src, dst, label, delay)
+            self.schedule(self.now + delay, "deliver", (src, dst, message, label))
+
+    # -- running -------------------------------------------------------------------------------
+
+    def _process(self, kind: str, data: Any) -> None:
+        if kind == "deliver":
+            src, dst, message, label = data
+            if self.replicas[dst] is None or not self.network.connected(src, dst):
+                self.trace.record(self.now, "lost", dst, src, label)
+                return
+            self.trace.record(self.now, "deliver", dst, src, label)
+            self._deliver_event(dst, MessageReceived(src, message, self.now))
+        elif kind == "timer":
+            node, name, at, incarnation = data
+            if incarnation != self.incarnation[node] or self.timers.get((node, name)) != at:
+                return
+            del self.timers[(node, name)]
+            self._deliver_event(node, TimerExpired(name, self.now))
+        elif kind == "start":
+            node, incarnation = data
+            if incarnation == self.incarnation[node]:
+                self.trace.record(self.now, "start", node)
+                self._deliver_event(node, Started(self.now))
+        elif kind == "submit":
+            self._submit()
+        elif kind == "fault":
+            data.apply(self)
+        elif kind == "call":
+            data(self)
+        else:
+            raise ValueError(f"unknown simulation event {kind!r}")
+
+    def _submit(self) -> None:
+        assert self.workload is not None
+        envelope = self.workload.next_request(self.now)
+        target = self.rng.randrange(self.n)
+        self.submit(envelope, target)
+        self.schedule(self.now + self.workload.next_delay_ns(), "submit", None)
+
+    def submit(self, envelope: SignedEnvelope, node: int) -> list[Action]:
+        """Hand a request to a replica's ingress now, as a client would."""
+        self.submitted_to[envelope.request_id] = node
+        self.trace.record(self.now, "submit", node, envelope.request_id.hex()[:12], envelope.content.method_name)
+        replica = self.replicas[node]
+        if replica is None:
+            self.trace.record(self.now, "submit_lost", node, envelope.request_id.hex()[:12])
+            if self.workload is not None:
+                self.workload.on_rejected_at_ingress(envelope.request_id, "replica_down")
+            return []
+        self.events_processed += 1
+        actions = replica.handle(ClientSubmitted(envelope, self.now))
+        self._perform(node, self.behaviours[node].outgoing(self, node, actions))
+        return actions
+
+    def step_until(self, until_ns: int) -> None:
+        """Process every event up to ``until_ns`` (absolute) without trio; see ``run``."""
+        while self._queue and self._queue[0][0] <= until_ns:
+            at, _, kind, data = heapq.heappop(self._queue)
+            self.now = max(self.now, at)
+            self._process(kind, data)
+        self.now = max(self.now, until_ns)
+
+    async def run_async(self, until_ns: int | None = None) -> None:
+        """Run in the current trio run, sleeping on its clock until each next event."""
+        end = self.end_ns if until_ns is None else until_ns
+        origin = trio.current_time() - (self.now - self.start_ns) / SECOND
+        while self._queue and self._queue[0][0] <= end:
+            at = self._queue[0][0]
+            if at > self.now:
+                await trio.sleep_until(origin + (at - self.start_ns) / SECOND)
+            else:
+                await trio.lowlevel.checkpoint()
+            self.step_until(at)
+        self.now = max(self.now, end)
+
+    def run(self, until_ns: int | None = None) -> SimResult:
+        """Run to the end (or ``until_ns``) in a fresh trio run on a MockClock."""
+        _seed_trio_scheduler(self.config.seed)
+        clock = trio.testing.MockClock(autojump_threshold=0)
+        trio.run(self.run_async, until_ns, clock=clock)
+        return self.result()
+
+    # -- results -------------------------------------------------------------------------------
+
+    def chain(self, node: int) -> list[Block]:
+        """The finalized blocks a replica has persisted, in height order."""
+        return [block for block, _ in self.disks[node].finalized]
+
+    def result(self) -> SimResult:
+        heights = [len(disk.finalized) for disk in self.disks]
+        best = max(range(self.n), key=lambda node: heights[node])
+        operations = sum(len(block.payload) for block in self.chain(best))
+        return SimResult(
+            seed=self.config.seed,
+            replicas=self.n,
+            duration_ns=self.config.duration_ns,
+            finalized_heights=heights,
+            finalized_height=max(heights),
+            operations_executed=operations,
+            trace_hash=self.trace.trace_hash,
+            trace_events=self.trace.count,
+            events_processed=self.events_processed,
+            signatures_verified=self.verifier.verified,
+            workload=dict(sorted(self.workload.stats.items())) if self.workload is not None else {},
+            agreement=check_agreement([self.chain(node) for node in range(self.n)]),
+        )
+
+
+@dataclass(frozen=True)
+class SimResult:
+    seed: int
+    replicas: int
+    duration_ns: int
+    finalized_heights: list[int]
+    finalized_height: int
+    operations_executed: int
+    trace_hash: str
+    trace_events: int
+    events_processed: int
+    signatures_verified: int
+    workload: dict[str, int]
+    agreement: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seed": self.seed,
+            "replicas": self.replicas,
+            "duration_s": self.duration_ns / SECOND,
+            "finalized_height": self.finalized_height,
+            "finalized_heights": self.finalized_heights,
+            "operations_executed": self.operations_executed,
+            "agreement": self.agreement,
+            "trace_hash": self.trace_hash,
+            "trace_events": self.trace_events,
+            "events_processed": self.events_processed,
+            "signatures_verified": self.signatures_verified,
+            "workload": self.workload,
+        }
+
+
+def check_agreement(chains: Sequence[Sequence[Block]]) -> bool:
+    """No two chains hold different blocks at the same height."""
+    by_height: dict[int, bytes] = {}
+    for chain in chains:
+        for block in chain:
+            known = by_height.setdefault(block.height, block.hash)
+            if known != block.hash:
+                return False
+    return True
+
+
+def _seed_trio_scheduler(seed: int) -> None:
+    """Seed trio's internal scheduling generator, as trio's own tests do for determinism.
+
+    Private API (``trio._core._run._r``); if it moves, nothing breaks here, since this
+    simulation runs its events from its own queue in a single task anyway.
+    """
+    core = getattr(getattr(trio, "_core", None), "_run", None)
+    generator = getattr(core, "_r", None)
+    if isinstance(generator, random.Random):
+        generator.seed(seed)
+
+
+def simulate(config: SimConfig) -> SimResult:
+    return Simulation(config).run()
+
+
+def genesis_for(config: SimConfig) -> Genesis:
+    return local_genesis(config.replicas, f"sim-{config.seed}", **config.genesis_params)[0]
