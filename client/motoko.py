@@ -1,0 +1,197 @@
+"""Compile Motoko sources to canister Wasm with the npm package ``motoko`` under Node.js.
+
+The package bundles the official ``moc`` compiler compiled to JavaScript, so the only
+requirement on the machine is Node.js with npm. The package is installed once, at a pinned
+version, into the project's own cache directory (never globally), and every compilation is
+cached by the hash of the compiler version and the source, so that rerunning a test suite
+does not recompile anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from subnet.errors import SubnetError
+
+MOTOKO_VERSION = "4.10.0"
+"""The pinned npm ``motoko`` version (its ``moc`` defaults to enhanced orthogonal persistence)."""
+
+_REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CACHE_DIR = _REPO_ROOT / ".cache" / "motoko"
+_INSTALL_TIMEOUT = 600
+_COMPILE_TIMEOUT = 300
+
+_COMPILER_SCRIPT = r"""
+const fs = require('fs');
+const input = JSON.parse(fs.readFileSync(0, 'utf8'));
+const mo = require(input.package);
+for (const [path, text] of Object.entries(input.files)) { mo.write(path, text); }
+let result;
+try {
+  result = mo.wasm(input.main, 'ic');
+} catch (error) {
+  process.stdout.write(JSON.stringify({ ok: false, error: String(error && error.message || error) }));
+  process.exit(0);
+}
+fs.writeFileSync(input.out + '.wasm', Buffer.from(result.wasm));
+fs.writeFileSync(input.out + '.did', result.candid || '');
+fs.writeFileSync(input.out + '.most', result.stable || '');
+process.stdout.write(JSON.stringify({ ok: true }));
+"""
+
+
+class MotokoError(SubnetError):
+    """Motoko compilation failed, or the toolchain is missing; the message says which."""
+
+
+class NodeNotFound(MotokoError):
+    """Node.js (or npm) is not installed."""
+
+
+@dataclass(frozen=True)
+class MotokoCanister:
+    """A compiled canister: its Wasm module, Candid interface and stable type signature."""
+
+    wasm: bytes
+    candid: str
+    stable_types: str
+    source_hash: str
+
+
+class MotokoCompiler:
+    """The pinned ``motoko`` package in a cache directory, and a cache of its outputs."""
+
+    def __init__(self, cache_dir: Path | str | None = None, version: str = MOTOKO_VERSION) -> None:
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else DEFAULT_CACHE_DIR
+        self.version = version
+
+    # -- toolchain -------------------------------------------------------------------------
+
+    @staticmethod
+    def _tool(name: str) -> str:
+        path = shutil.which(name)
+        if path is None:
+            raise NodeNotFound(
+                f"Motoko compilation needs Node.js: '{name}' was not found on PATH. Install Node.js "
+                "(which includes npm) from https://nodejs.org or your package manager, then retry."
+            )
+        return path
+
+    @property
+    def package_dir(self) -> Path:
+        return self.cache_dir / f"npm-{self.version}" / "node_modules" / "motoko"
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        """Serialize installs across processes (pytest-xdist workers share the cache)."""
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.cache_dir / ".lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _installed_version(self) -> str | None:
+        manifest = self.package_dir / "package.json"
+        try:
+            return json.loads(manifest.read_text()).get("version")
+        except (OSError, ValueError):
+            return None
+
+    def ensure_installed(self) -> Path:
+        """Install the pinned package once (``npm install --prefix``); return its directory."""
+        self._tool("node")
+        if self._installed_version() == self.version:
+            return self.package_dir
+        npm = self._tool("npm")
+        with self._lock():
+            if self._installed_version() == self.version:
+                return self.package_dir
+            prefix = self.package_dir.parent.parent
+            prefix.mkdir(parents=True, exist_ok=True)
+            command = [npm, "install", "--prefix", str(prefix), f"motoko@{self.version}",
+                       "--no-audit", "--no-fund", "--loglevel=error", "--save-exact"]
+            try:
+                completed = subprocess.run(command, capture_output=True, text=True,
+                                           timeout=_INSTALL_TIMEOUT, check=False)
+            except subprocess.TimeoutExpired as exc:
+                raise MotokoError(f"npm install motoko@{self.version} timed out") from exc
+            if completed.returncode != 0 or self._installed_version() != self.version:
+                raise MotokoError(
+                    f"npm install motoko@{self.version} failed (exit {completed.returncode}): "
+                    f"{completed.stderr.strip()[-2000:]}"
+                )
+        return self.package_dir
+
+    # -- compiling -------------------------------------------------------------------------
+
+    def source_hash(self, files: dict[str, str], main: str) -> str:
+        h = hashlib.sha256()
+        h.update(f"motoko {self.version}\0main {main}\0".encode())
+        for path in sorted(files):
+            data = files[path].encode("utf-8")
+            h.update(path.encode("utf-8") + b"\0" + len(data).to_bytes(8, "big") + data)
+        return h.hexdigest()
+
+    def compile(self, source: str, *, main: str = "Main.mo",
+                extra_files: dict[str, str] | None = None) -> MotokoCanister:
+        """Compile ``source`` (the main actor file) with optional imported files."""
+        files = dict(extra_files or {})
+        files[main] = source
+        key = self.source_hash(files, main)
+        out_dir = self.cache_dir / "out"
+        base = out_dir / key
+        cached = self._load(base, key)
+        if cached is not None:
+            return cached
+        package = self.ensure_installed()
+        out_dir.mkdir(parents=True, exist_ok=True)
+        temp = out_dir / f"{key}.tmp{os.getpid()}"
+        request = json.dumps({"package": str(package), "files": files, "main": main,
+                              "out": str(temp)})
+        try:
+            completed = subprocess.run([self._tool("node"), "-e", _COMPILER_SCRIPT],
+                                       input=request, capture_output=True, text=True,
+                                       timeout=_COMPILE_TIMEOUT, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise MotokoError(f"Motoko compilation of {main} timed out") from exc
+        if completed.returncode != 0:
+            raise MotokoError(f"the Motoko compiler crashed: {completed.stderr.strip()[-2000:]}")
+        try:
+            status = json.loads(completed.stdout)
+        except ValueError as exc:
+            raise MotokoError(f"unexpected compiler output: {completed.stdout[-500:]!r}") from exc
+        if not status.get("ok"):
+            raise MotokoError(f"Motoko compilation of {main} failed:\n{status.get('error')}")
+        for suffix in (".wasm", ".did", ".most"):
+            os.replace(f"{temp}{suffix}", f"{base}{suffix}")
+        result = self._load(base, key)
+        assert result is not None
+        return result
+
+    @staticmethod
+    def _load(base: Path, key: str) -> MotokoCanister | None:
+        try:
+            wasm = base.with_suffix(".wasm").read_bytes()
+            candid = base.with_suffix(".did").read_text()
+            stable = base.with_suffix(".most").read_text()
+        except OSError:
+            return None
+        return MotokoCanister(wasm, candid, stable, key)
+
+
+def compile_motoko(source: str, *, main: str = "Main.mo",
+                   extra_files: dict[str, str] | None = None,
+                   cache_dir: Path | str | None = None) -> MotokoCanister:
+    """Compile a Motoko actor with the pinned compiler, using the project cache."""
+    return MotokoCompiler(cache_dir).compile(source, main=main, extra_files=extra_files)

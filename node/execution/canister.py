@@ -1,0 +1,163 @@
+"""A canister's state as execution keeps it: everything the state hash covers.
+
+A canister is an id with controllers, a status, a cycles balance, a version counter, a
+history of changes, certified data, a global timer, logs, snapshots, a stable memory and,
+once code is installed, a live Wasm instance holding heap and globals.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from node.execution.instance import WasmInstance
+from node.execution.stable_memory import StableMemory
+from subnet.principal import CanisterId, Principal
+
+MAX_CONTROLLERS = 10
+MAX_HISTORY = 20
+"""The IC keeps at least the 20 most recent changes; so do we, exactly 20."""
+MAX_LOG_BYTES = 4096
+"""Total size of a canister's log; the oldest records go first."""
+DEFAULT_FREEZING_THRESHOLD = 2_592_000
+DEFAULT_RESERVED_CYCLES_LIMIT = 5_000_000_000_000
+
+
+class CanisterStatus(enum.Enum):
+    RUNNING = "running"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+
+    @property
+    def code(self) -> int:
+        """The value ``ic0.canister_status`` returns."""
+        return _STATUS_CODES[self.value]
+
+
+_STATUS_CODES = {"running": 1, "stopping": 2, "stopped": 3}
+
+
+@dataclass
+class CanisterSettings:
+    """The settings of ``create_canister`` / ``update_settings`` that execution honours."""
+
+    controllers: list[Principal]
+    compute_allocation: int = 0
+    memory_allocation: int = 0
+    freezing_threshold: int = DEFAULT_FREEZING_THRESHOLD
+    reserved_cycles_limit: int = DEFAULT_RESERVED_CYCLES_LIMIT
+    wasm_memory_limit: int = 0
+    wasm_memory_threshold: int = 0
+    log_visibility: str = "controllers"
+    environment_variables: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class CanisterChange:
+    """One entry of ``canister_info``'s history.
+
+    ``kind`` is ``creation``, ``code_uninstall``, ``code_deployment``, ``load_snapshot`` or
+    ``controllers_change``; the other fields are set as that kind needs.
+    """
+
+    timestamp_nanos: int
+    canister_version: int
+    origin: Principal
+    kind: str
+    controllers: tuple[Principal, ...] = ()
+    mode: str | None = None
+    module_hash: bytes | None = None
+    snapshot_id: bytes | None = None
+    taken_at_timestamp: int | None = None
+    snapshot_canister_version: int | None = None
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    idx: int
+    timestamp_nanos: int
+    content: bytes
+
+
+@dataclass
+class Snapshot:
+    """A canister's full state at one moment: module, heap, globals, stable memory, more."""
+
+    snapshot_id: bytes
+    taken_at_timestamp: int
+    canister_version: int
+    raw_module: bytes
+    heap: bytes
+    globals: bytes
+    stable: StableMemory
+    certified_data: bytes
+    global_timer: int
+
+    @property
+    def total_size(self) -> int:
+        return len(self.raw_module) + len(self.heap) + self.stable.size_bytes
+
+
+@dataclass
+class CanisterState:
+    canister_id: CanisterId
+    settings: CanisterSettings
+    cycles: int
+    status: CanisterStatus = CanisterStatus.RUNNING
+    version: int = 0
+    certified_data: bytes = b""
+    global_timer: int = 0
+    stable: StableMemory = field(default_factory=StableMemory)
+    instance: WasmInstance | None = None
+    raw_module: bytes | None = None
+    history: list[CanisterChange] = field(default_factory=list)
+    total_num_changes: int = 0
+    logs: list[LogRecord] = field(default_factory=list)
+    next_log_idx: int = 0
+    snapshots: dict[bytes, Snapshot] = field(default_factory=dict)
+    next_snapshot_index: int = 0
+    # Per-replica statistics: deliberately outside the state hash (queries run on one node).
+    query_calls: int = 0
+    query_instructions: int = 0
+
+    @property
+    def principal(self) -> Principal:
+        return self.canister_id.principal
+
+    @property
+    def principal_raw(self) -> bytes:
+        return self.canister_id.index.to_bytes(8, "big") + b"\x01\x01"
+
+    @property
+    def module_hash(self) -> bytes | None:
+        return self.instance.compiled.module_hash if self.instance is not None else None
+
+    @property
+    def controllers(self) -> list[Principal]:
+        return self.settings.controllers
+
+    def is_controller(self, principal: Principal) -> bool:
+        return principal in self.settings.controllers
+
+    def record_change(self, change: CanisterChange) -> None:
+        self.history.append(change)
+        self.total_num_changes += 1
+        if len(self.history) > MAX_HISTORY:
+            del self.history[: len(self.history) - MAX_HISTORY]
+
+    def append_logs(self, contents: list[bytes], time: int) -> None:
+        if not contents:
+            return
+        for content in contents:
+            self.logs.append(LogRecord(self.next_log_idx, time, content))
+            self.next_log_idx += 1
+        total = sum(len(r.content) for r in self.logs)
+        while self.logs and total > MAX_LOG_BYTES:
+            total -= len(self.logs[0].content)
+            del self.logs[0]
+
+    @property
+    def memory_size(self) -> int:
+        heap = self.instance.heap_size if self.instance is not None else 0
+        module = len(self.raw_module) if self.raw_module is not None else 0
+        snapshots = sum(s.total_size for s in self.snapshots.values())
+        return heap + self.stable.size_bytes + module + snapshots

@@ -1,0 +1,66 @@
+"""Execution limits and fees, in the IC's proportions, scaled for tests.
+
+The IC allows an update 40 billion instructions, a query 5 billion and an install or upgrade
+300 billion. Tests and simulations want the same *proportions* with smaller numbers (a
+runaway loop should fail in milliseconds), so every limit is multiplied by one scale
+factor, kept as an exact fraction so that no float rounding can make two replicas disagree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from subnet.principal import Principal
+
+UPDATE_INSTRUCTIONS = 40_000_000_000
+QUERY_INSTRUCTIONS = 5_000_000_000
+INSTALL_INSTRUCTIONS = 300_000_000_000
+INSPECT_INSTRUCTIONS = 200_000_000
+
+DEFAULT_PROVISIONAL_CYCLES = 100_000_000_000_000
+MAX_STABLE_PAGES = 500 * 1024 * 1024 * 1024 // 65536
+"""500 GiB of stable memory, the IC's limit (held sparsely, so cheap until touched)."""
+
+DEFAULT_SUBNET_ID = Principal(hashlib.sha224(b"subnet simulator: execution subnet").digest() + b"\x02")
+
+
+@dataclass(frozen=True)
+class ExecutionConfig:
+    """What a replica's execution layer is configured with; equal on every replica."""
+
+    instruction_scale: Fraction = Fraction(1)
+    subnet_id: Principal = DEFAULT_SUBNET_ID
+    first_canister_index: int = 0
+    last_canister_index: int = (1 << 20) - 1
+    max_stable_pages: int = MAX_STABLE_PAGES
+    default_provisional_cycles: int = DEFAULT_PROVISIONAL_CYCLES
+    max_snapshots: int = 10
+    root_key: bytes = b""
+    message_fee: int = 5_000_000
+    """Cycles charged per replicated message execution (update, timer, install)."""
+    instruction_fee_per_ten: int = 4
+    """Cycles per ten instructions executed in replicated mode."""
+    canister_creation_fee: int = 0
+
+    def __post_init__(self) -> None:
+        scale = Fraction(self.instruction_scale)
+        if scale <= 0:
+            raise ValueError(f"instruction_scale must be positive, not {self.instruction_scale}")
+        object.__setattr__(self, "instruction_scale", scale)
+        # computed once: limits are read on every message
+        for name, instructions in (("update_limit", UPDATE_INSTRUCTIONS),
+                                   ("query_limit", QUERY_INSTRUCTIONS),
+                                   ("install_limit", INSTALL_INSTRUCTIONS),
+                                   ("inspect_limit", INSPECT_INSTRUCTIONS)):
+            object.__setattr__(self, name, max(1, int(instructions * scale)))
+
+    # the scaled limits, set by __post_init__
+    update_limit: int = field(init=False, compare=False, repr=False, default=0)
+    query_limit: int = field(init=False, compare=False, repr=False, default=0)
+    install_limit: int = field(init=False, compare=False, repr=False, default=0)
+    inspect_limit: int = field(init=False, compare=False, repr=False, default=0)
+
+    def execution_fee(self, instructions: int) -> int:
+        return self.message_fee + instructions * self.instruction_fee_per_ten // 10

@@ -1,0 +1,394 @@
+"""A live Wasm instance of a canister, with commit and rollback per message.
+
+The instance keeps a *committed* copy of its heap and mutable globals: the state as of the
+last successful message. Instrumented code marks every 4 KiB page and every global it
+writes in a private dirty map, so that after a message:
+
+- commit copies only the marked pages (and globals) into the committed copy, and
+- rollback copies only the marked pages back from it.
+
+Both cost time proportional to what the message touched, not to the heap size, which keeps
+per-message atomicity cheap for a Motoko canister whose heap is megabytes. Wasm memories
+cannot shrink, so a failed message that grew the heap (rare) rebuilds the instance from the
+committed copy instead.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+from typing import Any
+
+import wasmtime
+
+from node.execution.engine import CompiledModule, ExecutionEngine, call_unit
+from node.execution.errors import CanisterTrap
+from node.execution.system_api import ApiContext
+from node.execution.wasm_binary import GLOBAL_MIRROR_OFFSET, PAGE_FLAGS_OFFSET, PAGE_SIZE_LOG2
+
+_INTERNAL_FUEL = 1 << 40
+"""Fuel for the generated save/load functions, which run a few instructions per global."""
+
+WASM_PAGE = 65536
+MAX_STORE_SIZE = 16
+"""The widest single store (v128.store); bulk operations mark every page they touch."""
+MAX_HEAP_32 = 4 << 30
+MAX_HEAP_64 = 6 << 30
+"""The IC's heap limits: 4 GiB for wasm32, 6 GiB for wasm64."""
+
+_TRAP_MESSAGES = {
+    wasmtime.TrapCode.UNREACHABLE: "unreachable",
+    wasmtime.TrapCode.MEMORY_OUT_OF_BOUNDS: "heap out of bounds",
+    wasmtime.TrapCode.INTEGER_DIVISION_BY_ZERO: "integer division by 0",
+    wasmtime.TrapCode.INTEGER_OVERFLOW: "integer overflow",
+    wasmtime.TrapCode.BAD_CONVERSION_TO_INTEGER: "invalid conversion to integer",
+    wasmtime.TrapCode.STACK_OVERFLOW: "stack overflow",
+    wasmtime.TrapCode.TABLE_OUT_OF_BOUNDS: "table out of bounds",
+    wasmtime.TrapCode.INDIRECT_CALL_TO_NULL: "indirect call to null",
+    wasmtime.TrapCode.BAD_SIGNATURE: "indirect call type mismatch",
+    wasmtime.TrapCode.HEAP_MISALIGNED: "misaligned heap access",
+}
+
+
+def out_of_instructions(limit: int) -> CanisterTrap:
+    trap = CanisterTrap(
+        f"Canister exceeded the instruction limit for single message execution "
+        f"(limit {limit}).",
+        "out_of_instructions",
+        "IC0522",
+    )
+    trap.instructions = limit  # type: ignore[attr-defined]
+    return trap
+
+
+def _address(memory: wasmtime.Memory, store: Any) -> int:
+    pointer = ctypes.cast(memory.data_ptr(store), ctypes.c_void_p).value
+    assert pointer is not None
+    return pointer
+
+
+class WasmInstance:
+    """A canister module instantiated in its own store, with committed state for rollback."""
+
+    def __init__(self, engine: ExecutionEngine, compiled: CompiledModule) -> None:
+        self.engine = engine
+        self.compiled = compiled
+        self.plan = compiled.plan
+        self.heap_hard_limit = MAX_HEAP_64 if compiled.info.memory64 else MAX_HEAP_32
+        self._instantiate()
+        self._committed_view: ctypes.Array[ctypes.c_char] | None = None
+        self._committed_addr = 0
+        self.committed_heap = bytearray(self._read_heap_all())
+        self.committed_globals: bytes = self._save_globals()
+        """Mutable globals, 8 little-endian bytes each in slot order, bit-exact."""
+        self._heap_digest: bytes | None = None
+        self.rebuilds = 0
+
+    # -- setup -----------------------------------------------------------------------------
+
+    def _instantiate(self) -> None:
+        store = wasmtime.Store(self.engine.wasm_engine)
+        store.set_limits(memory_size=self.heap_hard_limit)
+        store.set_fuel(_INTERNAL_FUEL)  # segment initialization runs constant expressions
+        linker = self.engine.linker(self.compiled.info.memory64)
+        try:
+            instance = linker.instantiate(store, self.compiled.module)
+        except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
+            text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise CanisterTrap(f"Canister trapped during instantiation: {text}") from exc
+        exports = instance.exports(store)
+        plan = self.plan
+        self.store = store
+        self.instance = instance
+        self._exports = exports
+        memory = exports[plan.memory_export] if plan.memory_export else None
+        assert memory is None or isinstance(memory, wasmtime.Memory)
+        self.memory: wasmtime.Memory | None = memory
+        dirty = exports[plan.dirty_export]
+        assert isinstance(dirty, wasmtime.Memory)
+        self.dirty: wasmtime.Memory = dirty
+        save = exports[plan.save_globals_export]
+        load = exports[plan.load_globals_export]
+        assert isinstance(save, wasmtime.Func) and isinstance(load, wasmtime.Func)
+        self._save_func = save
+        self._load_func = load
+        self.global_count = len(plan.mutable_globals)
+        self._funcs: dict[str, wasmtime.Func] = {}
+        # The dirty memory never grows (minimum = maximum), so its address is fixed.
+        self._dirty_base = _address(dirty, store)
+        self._base = 0
+        self._base_for_length = -1
+
+    def _save_globals(self) -> bytes:
+        if not self.global_count:
+            return b""
+        self.store.set_fuel(_INTERNAL_FUEL)
+        call_unit(self._save_func, self.store)
+        return ctypes.string_at(self._dirty_base + GLOBAL_MIRROR_OFFSET, 8 * self.global_count)
+
+    def _mirrored_globals(self) -> bytes:
+        """Live global values: instrumented ``global.set`` keeps the mirror current."""
+        return ctypes.string_at(self._dirty_base + GLOBAL_MIRROR_OFFSET, 8 * self.global_count)
+
+    def _load_globals(self, values: bytes) -> None:
+        if not self.global_count:
+            return
+        if len(values) != 8 * self.global_count:
+            raise ValueError(f"expected {8 * self.global_count} bytes of globals, got {len(values)}")
+        ctypes.memmove(self._dirty_base + GLOBAL_MIRROR_OFFSET, values, len(values))
+        self.store.set_fuel(_INTERNAL_FUEL)
+        call_unit(self._load_func, self.store)
+
+    def _read_heap_all(self) -> bytes:
+        if self.memory is None:
+            return b""
+        return bytes(self.memory.read(self.store))
+
+    # -- heap access for the System API ----------------------------------------------------
+
+    @staticmethod
+    def store_fuel(caller: Any) -> int:
+        return wasmtime.Store.get_fuel(caller)
+
+    @staticmethod
+    def consume_fuel(caller: Any, amount: int) -> None:
+        fuel = wasmtime.Store.get_fuel(caller)
+        if amount > fuel:
+            wasmtime.Store.set_fuel(caller, 0)
+            raise out_of_instructions(0)
+        wasmtime.Store.set_fuel(caller, fuel - amount)
+
+    def _heap_base(self, store: Any, length: int) -> int:
+        """The heap's address; a memory moves only when it grows, so cache it by length."""
+        if length != self._base_for_length:
+            self._base = _address(self.memory, store)  # type: ignore[arg-type]
+            self._base_for_length = length
+        return self._base
+
+    def read_heap(self, caller: Any, ptr: int, size: int) -> bytes | None:
+        memory = self.memory
+        if memory is None:
+            return b"" if ptr == 0 and size == 0 else None
+        length = memory.data_len(caller)
+        if ptr + size > length:
+            return None
+        if size == 0:
+            return b""
+        return ctypes.string_at(self._heap_base(caller, length) + ptr, size)
+
+    def write_heap(self, caller: Any, ptr: int, data: bytes) -> bool:
+        memory = self.memory
+        size = len(data)
+        if memory is None:
+            return ptr == 0 and size == 0
+        length = memory.data_len(caller)
+        if ptr + size > length:
+            return False
+        if size == 0:
+            return True
+        ctypes.memmove(self._heap_base(caller, length) + ptr, data, size)
+        first = ptr >> PAGE_SIZE_LOG2
+        last = (ptr + size - 1) >> PAGE_SIZE_LOG2
+        ctypes.memset(self._dirty_base + PAGE_FLAGS_OFFSET + first, 1, last - first + 1)
+        return True
+
+    # -- running ---------------------------------------------------------------------------
+
+    def has_export(self, name: str) -> bool:
+        return name in self._funcs or isinstance(self._exports.get(name), wasmtime.Func)
+
+    def call(self, export: str, ctx: ApiContext, limit: int) -> int:
+        """Run ``export`` with ``ctx`` as the System API context; return instructions used.
+
+        Raises :class:`CanisterTrap` (with an ``instructions`` attribute) when the function
+        traps, breaks the System API contract or exceeds ``limit``. Nothing is committed or
+        rolled back here: the caller decides.
+        """
+        func = self._funcs.get(export)
+        if func is None:
+            found = self._exports.get(export)
+            if not isinstance(found, wasmtime.Func):
+                raise CanisterTrap(f"Canister has no exported function '{export}'")
+            func = found
+            self._funcs[export] = func
+        store = self.store
+        store.set_fuel(limit)
+        ctx.instance = self
+        ctx.fuel_limit = limit
+        api = self.engine.api
+        api.current = ctx
+        try:
+            call_unit(func, store)
+        except CanisterTrap as trap:
+            trap.instructions = min(limit, limit - store.get_fuel() + ctx.system_instructions)  # type: ignore[attr-defined]
+            raise
+        except wasmtime.Trap as trap:
+            raise self._convert_trap(trap, limit, store, ctx) from None
+        except wasmtime.WasmtimeError as error:
+            converted = CanisterTrap(f"Canister trapped: {str(error).splitlines()[0]}")
+            converted.instructions = min(limit, limit - store.get_fuel() + ctx.system_instructions)  # type: ignore[attr-defined]
+            raise converted from None
+        finally:
+            api.current = None
+        used = limit - store.get_fuel() + ctx.system_instructions
+        if used > limit:
+            raise out_of_instructions(limit)
+        return used
+
+    @staticmethod
+    def _convert_trap(trap: wasmtime.Trap, limit: int, store: wasmtime.Store, ctx: ApiContext) -> CanisterTrap:
+        code = trap.trap_code
+        if code == wasmtime.TrapCode.OUT_OF_FUEL:
+            return out_of_instructions(limit)
+        text = _TRAP_MESSAGES.get(code) if code is not None else None
+        if text is None:
+            text = code.name.lower().replace("_", " ") if code is not None else "unknown trap"
+        converted = CanisterTrap(f"Canister trapped: {text}")
+        converted.instructions = min(limit, limit - store.get_fuel() + ctx.system_instructions)  # type: ignore[attr-defined]
+        return converted
+
+    # -- commit and rollback ---------------------------------------------------------------
+
+    def _heap_len(self) -> int:
+        return self.memory.data_len(self.store) if self.memory is not None else 0
+
+    def _dirty(self, heap_len: int) -> tuple[list[tuple[int, int]], bool, int]:
+        """Dirty byte ranges of the heap, whether any global was set, and the map length to clear."""
+        base = self._dirty_base
+        globals_dirty = False
+        if self.global_count:
+            globals_dirty = ctypes.string_at(base, self.global_count).find(1) != -1
+        pages = heap_len >> PAGE_SIZE_LOG2
+        runs: list[tuple[int, int]] = []
+        if pages:
+            flags = ctypes.string_at(base + PAGE_FLAGS_OFFSET, pages)
+            # memchr-speed scan: find a set flag, then the end of its run
+            i = flags.find(1)
+            while i != -1:
+                j = flags.find(0, i)
+                if j == -1:
+                    j = pages
+                runs.append((i, j))
+                i = flags.find(1, j)
+        # Stores mark the page where they start; one that starts near the end of a page
+        # spills at most MAX_STORE_SIZE - 1 bytes into the next, so copy those bytes too.
+        heap_end = pages << PAGE_SIZE_LOG2
+        return (
+            [(s << PAGE_SIZE_LOG2, min((e << PAGE_SIZE_LOG2) + MAX_STORE_SIZE, heap_end))
+             for s, e in runs],
+            globals_dirty,
+            pages,
+        )
+
+    def _clear_dirty(self, pages: int) -> None:
+        """Clear the flags (not the global mirror, which holds live values)."""
+        if self.global_count:
+            ctypes.memset(self._dirty_base, 0, self.global_count)
+        ctypes.memset(self._dirty_base + PAGE_FLAGS_OFFSET, 0, pages)
+
+    def _committed_address(self) -> int:
+        """The address of the committed heap, for memmove in both directions.
+
+        The ctypes view pins the bytearray (it cannot be resized while exported), so it is
+        dropped before every resize and recreated on demand.
+        """
+        if self._committed_view is None:
+            self._committed_view = (ctypes.c_char * len(self.committed_heap)).from_buffer(
+                self.committed_heap)
+            self._committed_addr = ctypes.addressof(self._committed_view)
+        return self._committed_addr
+
+    def _set_committed_heap(self, heap: bytearray) -> None:
+        self._committed_view = None
+        self.committed_heap = heap
+        self._heap_digest = None
+
+    def commit(self) -> None:
+        """Make the live state the committed state."""
+        heap_len = self._heap_len()
+        committed = self.committed_heap
+        if heap_len > len(committed):
+            self._committed_view = None
+            committed.extend(bytes(heap_len - len(committed)))
+            self._heap_digest = None
+        runs, globals_dirty, clear = self._dirty(heap_len)
+        if runs:
+            base = self._heap_base(self.store, heap_len)
+            target = self._committed_address()
+            for start, end in runs:
+                ctypes.memmove(target + start, base + start, end - start)
+            self._heap_digest = None
+        if globals_dirty:
+            self.committed_globals = self._mirrored_globals()
+        self._clear_dirty(clear)
+
+    def rollback(self) -> None:
+        """Return the live state to the committed state."""
+        heap_len = self._heap_len()
+        committed = self.committed_heap
+        if heap_len != len(committed):
+            self.rebuild()
+            return
+        runs, globals_dirty, clear = self._dirty(heap_len)
+        if runs:
+            base = self._heap_base(self.store, heap_len)
+            source = self._committed_address()
+            for start, end in runs:
+                ctypes.memmove(base + start, source + start, end - start)
+        if globals_dirty:
+            self._load_globals(self.committed_globals)
+        self._clear_dirty(clear)
+
+    def rebuild(self) -> None:
+        """A fresh instance loaded with the committed state (memories cannot shrink)."""
+        self._instantiate()
+        self._load(bytes(self.committed_heap), self.committed_globals)
+        self.rebuilds += 1
+
+    def _load(self, heap: bytes, globals_: bytes | None) -> None:
+        memory = self.memory
+        if memory is None:
+            if heap:
+                raise CanisterTrap("cannot load a heap into a module without memory")
+        else:
+            current = memory.data_len(self.store)
+            if len(heap) > current:
+                try:
+                    memory.grow(self.store, (len(heap) - current) // 65536)
+                except wasmtime.WasmtimeError as exc:
+                    raise CanisterTrap(
+                        f"Canister trapped: the module's memory cannot hold the {len(heap)}-byte heap"
+                    ) from exc
+            if heap:
+                memory.write(self.store, heap, 0)
+        if globals_ is not None:
+            self._load_globals(globals_)
+        self._clear_dirty(self._heap_len() >> PAGE_SIZE_LOG2)
+
+    def load_state(self, heap: bytes, globals_: bytes | None) -> None:
+        """Replace heap (and globals, if given) and make that the committed state.
+
+        Used for snapshots and for upgrades that keep the Wasm memory; a heap smaller than
+        the module's initial memory is padded with zeros to it.
+        """
+        current = self._heap_len()
+        if len(heap) < current:
+            heap = bytes(heap) + bytes(current - len(heap))
+        self._load(heap, globals_)
+        self._set_committed_heap(bytearray(self._read_heap_all()))
+        self.committed_globals = self._save_globals()
+
+    def live_heap(self) -> bytes:
+        """The live heap (during an upgrade: the old instance after ``pre_upgrade``)."""
+        return self._read_heap_all()
+
+    # -- views -----------------------------------------------------------------------------
+
+    @property
+    def heap_size(self) -> int:
+        return len(self.committed_heap)
+
+    def heap_digest(self) -> bytes:
+        if self._heap_digest is None:
+            self._heap_digest = hashlib.sha256(self.committed_heap).digest()
+        return self._heap_digest

@@ -1,0 +1,409 @@
+"""The management canister (``aaaaa-aa``) apart from code installation.
+
+Creating canisters (provisional, with cycles), starting, stopping, deleting, settings,
+status and info, logs, and snapshots. Every operation that changes a canister checks that
+the caller controls it, and leaves the canister untouched when it refuses.
+
+Stopping completes at once: this execution layer performs no inter-canister calls
+(``ic0.call_perform`` fails cleanly), so a canister never has open call contexts to wait for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from node.execution.canister import (
+    MAX_CONTROLLERS,
+    CanisterChange,
+    CanisterSettings,
+    CanisterState,
+    CanisterStatus,
+    LogRecord,
+    Snapshot,
+)
+from node.execution.errors import (
+    CanisterNotFound,
+    CanisterStateError,
+    ExecutionError,
+    InvalidArgument,
+)
+from node.execution.instance import WasmInstance
+from node.execution.lifecycle import require_controller
+from node.execution.stable_memory import StableMemory
+from subnet.errors import RejectCode
+from subnet.principal import CanisterId, Principal
+
+if TYPE_CHECKING:
+    from node.execution.environment import ExecutionEnvironment
+
+
+@dataclass(frozen=True)
+class CanisterStatusResult:
+    """What ``canister_status`` reports."""
+
+    status: str
+    version: int
+    controllers: tuple[Principal, ...]
+    module_hash: bytes | None
+    memory_size: int
+    wasm_memory_size: int
+    stable_memory_size: int
+    cycles: int
+    settings: CanisterSettings
+    idle_cycles_burned_per_day: int
+    reserved_cycles: int
+    query_calls: int
+    query_instructions: int
+
+
+@dataclass(frozen=True)
+class CanisterInfo:
+    """What ``canister_info`` reports: recent history, module hash and controllers."""
+
+    total_num_changes: int
+    recent_changes: tuple[CanisterChange, ...]
+    module_hash: bytes | None
+    controllers: tuple[Principal, ...]
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    id: bytes
+    taken_at_timestamp: int
+    total_size: int
+
+
+def _validate_controllers(controllers: list[Principal]) -> list[Principal]:
+    if len(controllers) > MAX_CONTROLLERS:
+        raise InvalidArgument(
+            "Could not validate the settings: Invalid settings: 'controllers' length exceeds "
+            f"maximum size allowed of {MAX_CONTROLLERS}."
+        )
+    unique: list[Principal] = []
+    for principal in controllers:
+        if principal not in unique:
+            unique.append(principal)
+    return unique
+
+
+def _snapshot_id(canister: CanisterState, index: int) -> bytes:
+    # As on the IC: the canister id followed by a per-canister counter.
+    return canister.principal.raw + index.to_bytes(8, "big")
+
+
+class ManagementOperations:
+    """The management canister's methods other than install/uninstall."""
+
+    # -- creation and cycles ----------------------------------------------------------------
+
+    def create_canister(self: ExecutionEnvironment, caller: Principal, *, time: int,
+                        controllers: list[Principal] | None = None, cycles: int | None = None,
+                        specified_id: CanisterId | None = None,
+                        settings: CanisterSettings | None = None) -> CanisterId:
+        """``provisional_create_canister_with_cycles``: an empty canister with cycles."""
+        self.advance_time(time)
+        if settings is None:
+            settings = CanisterSettings(controllers=[caller] if controllers is None else list(controllers))
+        elif controllers is not None:
+            settings.controllers = list(controllers)
+        settings.controllers = _validate_controllers(settings.controllers)
+        _validate_settings(settings)
+        if cycles is not None and cycles < 0:
+            raise InvalidArgument("the cycles amount must not be negative")
+        if specified_id is not None:
+            if specified_id.principal.raw in self.canisters or specified_id.index in self.deleted:
+                raise ExecutionError(
+                    RejectCode.CANISTER_ERROR,
+                    f"Canister {specified_id.to_text()} is already installed or was deleted.",
+                    "IC0515",
+                )
+            canister_id = specified_id
+        else:
+            index = self.next_canister_index
+            while CanisterId(index).principal.raw in self.canisters or index in self.deleted:
+                index += 1
+            if index > self.config.last_canister_index:
+                raise ExecutionError(RejectCode.SYS_TRANSIENT,
+                                     "Subnet is out of canister ids.", "IC0206")
+            self.next_canister_index = index + 1
+            canister_id = CanisterId(index)
+        amount = self.config.default_provisional_cycles if cycles is None else cycles
+        canister = CanisterState(canister_id=canister_id, settings=settings, cycles=amount)
+        canister.record_change(CanisterChange(
+            self.time, 0, caller, "creation", controllers=tuple(settings.controllers)
+        ))
+        self.canisters[canister_id.principal.raw] = canister
+        return canister_id
+
+    def add_cycles(self: ExecutionEnvironment, canister_id: CanisterId, amount: int, *,
+                   time: int) -> int:
+        """``provisional_top_up_canister``; returns the new balance."""
+        self.advance_time(time)
+        if amount < 0:
+            raise InvalidArgument("the cycles amount must not be negative")
+        canister = self.canister(canister_id)
+        canister.cycles += amount
+        return canister.cycles
+
+    # -- status changes ---------------------------------------------------------------------
+
+    def start_canister(self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId, *,
+                       time: int) -> None:
+        self.advance_time(time)
+        canister = self.canister(canister_id)
+        require_controller(canister, caller)
+        canister.status = CanisterStatus.RUNNING
+        canister.version += 1
+
+    def stop_canister(self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId, *,
+                      time: int) -> None:
+        self.advance_time(time)
+        canister = self.canister(canister_id)
+        require_controller(canister, caller)
+        if canister.status is not CanisterStatus.STOPPED:
+            # running -> stopping -> stopped; no open call contexts, so at once
+            canister.status = CanisterStatus.STOPPED
+            canister.version += 1
+
+    def delete_canister(self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId, *,
+                        time: int) -> None:
+        self.advance_time(time)
+        canister = self.canister(canister_id)
+        require_controller(canister, caller)
+        if canister.status is not CanisterStatus.STOPPED:
+            raise CanisterStateError(
+                f"Canister {canister_id.to_text()} must be stopped before it is deleted.", "IC0510"
+            )
+        if caller == canister.principal:
+            raise CanisterStateError(f"Canister {canister_id.to_text()} cannot delete itself.", "IC0517")
+        del self.canisters[canister_id.principal.raw]
+        self.deleted.add(canister_id.index)
+
+    def update_settings(self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId, *,
+                        time: int, controllers: list[Principal] | None = None,
+                        compute_allocation: int | None = None,
+                        memory_allocation: int | None = None,
+                        freezing_threshold: int | None = None,
+                        reserved_cycles_limit: int | None = None,
+                        wasm_memory_limit: int | None = None,
+                        wasm_memory_threshold: int | None = None,
+                        log_visibility: str | None = None,
+                        environment_variables: dict[str, str] | None = None) -> None:
+        self.advance_time(time)
+        canister = self.canister(canister_id)
+        require_controller(canister, caller)
+        current = canister.settings
+        new = CanisterSettings(
+            controllers=_validate_controllers(list(controllers)) if controllers is not None
+            else list(current.controllers),
+            compute_allocation=current.compute_allocation if compute_allocation is None else compute_allocation,
+            memory_allocation=current.memory_allocation if memory_allocation is None else memory_allocation,
+            freezing_threshold=current.freezing_threshold if freezing_threshold is None else freezing_threshold,
+            reserved_cycles_limit=current.reserved_cycles_limit if reserved_cycles_limit is None
+            else reserved_cycles_limit,
+            wasm_memory_limit=current.wasm_memory_limit if wasm_memory_limit is None else wasm_memory_limit,
+            wasm_memory_threshold=current.wasm_memory_threshold if wasm_memory_threshold is None
+            else wasm_memory_threshold,
+            log_visibility=current.log_visibility if log_visibility is None else log_visibility,
+            environment_variables=current.environment_variables if environment_variables is None
+            else tuple(sorted(environment_variables.items())),
+        )
+        _validate_settings(new)
+        canister.settings = new
+        canister.version += 1
+        if controllers is not None:
+            canister.record_change(CanisterChange(
+                self.time, canister.version, caller, "controllers_change",
+                controllers=tuple(new.controllers),
+            ))
+
+    # -- reading --------------------------------------------------------------------------
+
+    def canister_status(self: ExecutionEnvironment, caller: Principal,
+                        canister_id: CanisterId) -> CanisterStatusResult:
+        canister = self.canister(canister_id)
+        if caller != canister.principal:
+            require_controller(canister, caller)
+        heap = canister.instance.heap_size if canister.instance is not None else 0
+        return CanisterStatusResult(
+            status=canister.status.value,
+            version=canister.version,
+            controllers=tuple(canister.controllers),
+            module_hash=canister.module_hash,
+            memory_size=canister.memory_size,
+            wasm_memory_size=heap,
+            stable_memory_size=canister.stable.size_bytes,
+            cycles=canister.cycles,
+            settings=canister.settings,
+            idle_cycles_burned_per_day=0,
+            reserved_cycles=0,
+            query_calls=canister.query_calls,
+            query_instructions=canister.query_instructions,
+        )
+
+    def canister_info(self: ExecutionEnvironment, canister_id: CanisterId,
+                      num_requested_changes: int | None = None) -> CanisterInfo:
+        canister = self.canister(canister_id)
+        count = num_requested_changes or 0
+        recent = tuple(canister.history[-count:]) if count else ()
+        return CanisterInfo(canister.total_num_changes, recent, canister.module_hash,
+                            tuple(canister.controllers))
+
+    def fetch_canister_logs(self: ExecutionEnvironment, caller: Principal,
+                            canister_id: CanisterId) -> list[LogRecord]:
+        canister = self.canister(canister_id)
+        if canister.settings.log_visibility != "public":
+            require_controller(canister, caller)
+        return list(canister.logs)
+
+    def canister_metadata(self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId,
+                          name: str) -> bytes:
+        canister = self.canister(canister_id)
+        if canister.instance is None:
+            raise CanisterStateError(
+                f"Canister {canister_id.to_text()} has no Wasm module.", "IC0537"
+            )
+        found = canister.instance.compiled.info.metadata(name)
+        if found is None:
+            raise CanisterStateError(
+                f"The metadata section '{name}' is not present in canister {canister_id.to_text()}.",
+                "IC0536",
+            )
+        visibility, data = found
+        if visibility == "private":
+            require_controller(canister, caller)
+        return data
+
+    # -- snapshots ------------------------------------------------------------------------
+
+    def take_canister_snapshot(self: ExecutionEnvironment, caller: Principal,
+                               canister_id: CanisterId, *, time: int,
+                               replace_snapshot: bytes | None = None,
+                               uninstall_code: bool = False) -> SnapshotInfo:
+        self.advance_time(time)
+        canister = self.canister(canister_id)
+        require_controller(canister, caller)
+        instance = canister.instance
+        if instance is None or canister.raw_module is None:
+            raise CanisterStateError(
+                f"Canister {canister_id.to_text()} has no Wasm module to take a snapshot of.", "IC0537"
+            )
+        if replace_snapshot is not None and replace_snapshot not in canister.snapshots:
+            raise _snapshot_not_found(canister, replace_snapshot)
+        if replace_snapshot is None and len(canister.snapshots) >= self.config.max_snapshots:
+            raise CanisterStateError(
+                f"Canister {canister_id.to_text()} has reached the maximum of "
+                f"{self.config.max_snapshots} snapshots; replace or delete one.",
+                "IC0545",
+            )
+        snapshot = Snapshot(
+            snapshot_id=_snapshot_id(canister, canister.next_snapshot_index),
+            taken_at_timestamp=self.time,
+            canister_version=canister.version,
+            raw_module=canister.raw_module,
+            heap=bytes(instance.committed_heap),
+            globals=instance.committed_globals,
+            stable=canister.stable.copy(),
+            certified_data=canister.certified_data,
+            global_timer=canister.global_timer,
+        )
+        canister.next_snapshot_index += 1
+        if replace_snapshot is not None:
+            del canister.snapshots[replace_snapshot]
+        canister.snapshots[snapshot.snapshot_id] = snapshot
+        if uninstall_code:
+            self.uninstall_code(caller, canister_id, time=time)
+        return SnapshotInfo(snapshot.snapshot_id, snapshot.taken_at_timestamp, snapshot.total_size)
+
+    def load_canister_snapshot(self: ExecutionEnvironment, caller: Principal,
+                               canister_id: CanisterId, snapshot_id: bytes, *, time: int) -> None:
+        self.advance_time(time)
+        canister = self.canister(canister_id)
+        require_controller(canister, caller)
+        snapshot = canister.snapshots.get(snapshot_id)
+        if snapshot is None:
+            raise _snapshot_not_found(canister, snapshot_id)
+        compiled = self.engine.compile(snapshot.raw_module)
+        instance = WasmInstance(self.engine, compiled)
+        instance.load_state(snapshot.heap, snapshot.globals)
+        canister.instance = instance
+        canister.raw_module = snapshot.raw_module
+        canister.stable = snapshot.stable.copy()
+        canister.certified_data = snapshot.certified_data
+        canister.global_timer = snapshot.global_timer
+        canister.version += 1
+        canister.record_change(CanisterChange(
+            self.time, canister.version, caller, "load_snapshot",
+            snapshot_id=snapshot.snapshot_id,
+            taken_at_timestamp=snapshot.taken_at_timestamp,
+            snapshot_canister_version=snapshot.canister_version,
+        ))
+
+    def list_canister_snapshots(self: ExecutionEnvironment, caller: Principal,
+                                canister_id: CanisterId) -> list[SnapshotInfo]:
+        canister = self.canister(canister_id)
+        require_controller(canister, caller)
+        return [
+            SnapshotInfo(s.snapshot_id, s.taken_at_timestamp, s.total_size)
+            for _id, s in sorted(canister.snapshots.items())
+        ]
+
+    def delete_canister_snapshot(self: ExecutionEnvironment, caller: Principal,
+                                 canister_id: CanisterId, snapshot_id: bytes, *, time: int) -> None:
+        self.advance_time(time)
+        canister = self.canister(canister_id)
+        require_controller(canister, caller)
+        if snapshot_id not in canister.snapshots:
+            raise _snapshot_not_found(canister, snapshot_id)
+        del canister.snapshots[snapshot_id]
+
+    # -- direct access (testing tools: PocketIC's get/set_stable_memory) -------------------
+
+    def get_stable_memory(self: ExecutionEnvironment, canister_id: CanisterId) -> bytes:
+        return self.canister(canister_id).stable.to_bytes()
+
+    def set_stable_memory(self: ExecutionEnvironment, canister_id: CanisterId, data: bytes, *,
+                          time: int) -> None:
+        self.advance_time(time)
+        canister = self.canister(canister_id)
+        if len(data) > self.config.max_stable_pages * 65536:
+            raise InvalidArgument("stable memory data exceeds the stable memory limit")
+        canister.stable = StableMemory.from_bytes(data)
+
+
+def _snapshot_not_found(canister: CanisterState, snapshot_id: bytes) -> CanisterStateError:
+    return CanisterStateError(
+        f"Could not find the snapshot ID {snapshot_id.hex()} for canister "
+        f"{canister.canister_id.to_text()}.",
+        "IC0305",
+    )
+
+
+def _validate_settings(settings: CanisterSettings) -> None:
+    if not 0 <= settings.compute_allocation <= 100:
+        raise InvalidArgument("compute_allocation must be between 0 and 100")
+    for name in ("memory_allocation", "freezing_threshold"):
+        value = getattr(settings, name)
+        if not 0 <= value < 1 << 64:
+            raise InvalidArgument(f"{name} must be between 0 and 2^64-1")
+    if not 0 <= settings.reserved_cycles_limit < 1 << 128:
+        raise InvalidArgument("reserved_cycles_limit must be between 0 and 2^128-1")
+    for name in ("wasm_memory_limit", "wasm_memory_threshold"):
+        value = getattr(settings, name)
+        if not 0 <= value <= 1 << 48:
+            raise InvalidArgument(f"{name} must be between 0 and 2^48")
+    if settings.log_visibility not in ("controllers", "public"):
+        raise InvalidArgument("log_visibility must be 'controllers' or 'public'")
+    names = [k for k, _ in settings.environment_variables]
+    if len(names) != len(set(names)):
+        raise InvalidArgument("environment variable names must be unique")
+
+
+__all__ = [
+    "CanisterInfo",
+    "CanisterNotFound",
+    "CanisterStatusResult",
+    "ManagementOperations",
+    "SnapshotInfo",
+]

@@ -1,0 +1,144 @@
+"""A canister's stable memory: sparse, transactional, and cheap to hash.
+
+Stable memory can be hundreds of GiB in size but is mostly zeros, so it is held as a map from
+64 KiB page index to page contents; absent pages read as zeros. Every write during a message
+first saves the page it touches into an undo log, so that a message that traps can put back
+exactly the pages it changed (and the size it grew to) without copying the whole memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+PAGE_SIZE = 65536
+_ZERO_PAGE = bytes(PAGE_SIZE)
+
+
+class StableMemory:
+    """Stable memory with an undo log for the message in flight."""
+
+    __slots__ = ("_pages", "size_pages", "_undo", "_undo_size", "_digest")
+
+    def __init__(self, size_pages: int = 0, pages: dict[int, bytearray] | None = None) -> None:
+        self._pages: dict[int, bytearray] = pages if pages is not None else {}
+        self.size_pages = size_pages
+        self._undo: dict[int, bytearray | None] | None = None
+        self._undo_size = size_pages
+        self._digest: bytes | None = None
+
+    # -- transactions ----------------------------------------------------------------------
+
+    def begin(self) -> None:
+        """Start recording an undo log; nested transactions are not needed by execution."""
+        self._undo = {}
+        self._undo_size = self.size_pages
+
+    def commit(self) -> None:
+        if self._undo:
+            self._digest = None
+        if self.size_pages != self._undo_size:
+            self._digest = None
+        self._undo = None
+
+    def rollback(self) -> None:
+        if self._undo is None:
+            return
+        for index, old in self._undo.items():
+            if old is None:
+                self._pages.pop(index, None)
+            else:
+                self._pages[index] = old
+        self.size_pages = self._undo_size
+        self._undo = None
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._undo is not None
+
+    # -- access ----------------------------------------------------------------------------
+
+    @property
+    def size_bytes(self) -> int:
+        return self.size_pages * PAGE_SIZE
+
+    def grow(self, pages: int, max_pages: int) -> int:
+        """Grow by ``pages``; the previous size in pages, or -1 when over ``max_pages``."""
+        old = self.size_pages
+        if pages < 0 or old + pages > max_pages:
+            return -1
+        self.size_pages = old + pages
+        if self._undo is None:
+            self._digest = None
+        return old
+
+    def read(self, offset: int, size: int) -> bytes:
+        if offset + size > self.size_bytes:
+            raise IndexError("stable memory out of bounds")
+        out = bytearray()
+        pages = self._pages
+        while size > 0:
+            index, within = divmod(offset, PAGE_SIZE)
+            take = min(size, PAGE_SIZE - within)
+            page = pages.get(index)
+            out += page[within : within + take] if page is not None else bytes(take)
+            offset += take
+            size -= take
+        return bytes(out)
+
+    def write(self, offset: int, data: bytes | bytearray | memoryview) -> None:
+        size = len(data)
+        if offset + size > self.size_bytes:
+            raise IndexError("stable memory out of bounds")
+        view = memoryview(data)
+        pages = self._pages
+        undo = self._undo
+        pos = 0
+        while pos < size:
+            index, within = divmod(offset + pos, PAGE_SIZE)
+            take = min(size - pos, PAGE_SIZE - within)
+            page = pages.get(index)
+            if undo is not None and index not in undo:
+                undo[index] = bytearray(page) if page is not None else None
+            if page is None:
+                page = bytearray(PAGE_SIZE)
+                pages[index] = page
+            page[within : within + take] = view[pos : pos + take]
+            pos += take
+        if undo is None:
+            self._digest = None
+
+    def to_bytes(self) -> bytes:
+        return self.read(0, self.size_bytes)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> StableMemory:
+        """Stable memory holding ``data``, padded with zeros to whole pages."""
+        size_pages = (len(data) + PAGE_SIZE - 1) // PAGE_SIZE
+        memory = cls(size_pages)
+        memory.write(0, data)
+        return memory
+
+    def copy(self) -> StableMemory:
+        """An independent copy (snapshots keep their own stable memory)."""
+        if self._undo is not None:
+            raise RuntimeError("cannot copy stable memory in the middle of a message")
+        clone = StableMemory(self.size_pages, {i: bytearray(p) for i, p in self._pages.items()})
+        clone._digest = self._digest
+        return clone
+
+    def digest(self) -> bytes:
+        """SHA-256 over size and the non-zero pages in index order, independent of sparsity."""
+        if self._digest is None or self._undo is not None:
+            h = hashlib.sha256()
+            h.update(self.size_pages.to_bytes(8, "big"))
+            for index in sorted(self._pages):
+                page = self._pages[index]
+                if index >= self.size_pages or page == _ZERO_PAGE:
+                    continue
+                h.update(index.to_bytes(8, "big"))
+                h.update(page)
+            value = h.digest()
+            if self._undo is not None:
+                return value
+            self._digest = value
+        return self._digest
