@@ -1,0 +1,167 @@
+"""Candid, the Internet Computer's interface description language, in plain Python.
+
+Binary messages (``encode``, ``decode``), textual values (``parse_value_text``,
+``encode_text``, ``decode_to_text``), service descriptions (``parse_did``) and upgrade
+checks (``check_subtype``). It imports nothing from ``node`` or ``client``: both sides of
+a call use this one package.
+
+The value model: which Python value stands for which Candid value
+=================================================================
+
+===========================  ================================================================
+Candid                       Python
+===========================  ================================================================
+``null``                     ``None``
+``bool``                     ``bool``
+``nat``, ``int``, ``nat8``   ``int`` (range-checked for the fixed-size types)
+  ... ``int64``
+``float32``, ``float64``     ``float`` (a float32 decodes to the exact float32 value)
+``text``                     ``str``
+``reserved``                 ``None`` (any value is accepted when encoding)
+``empty``                    no value
+``principal``                ``subnet.principal.Principal`` (a textual ``str`` is accepted
+                             when encoding)
+``opt T``                    ``None`` or ``Some(value)``; when encoding, a bare value is
+                             accepted where unambiguous (``T`` is not null, opt or reserved)
+``vec nat8`` / ``blob``      ``bytes`` (a list of ints is accepted when encoding)
+``vec T``                    ``list``
+``record {...}``             ``dict`` keyed by field name, or by numeric id where the type
+                             gives no name (tuples: ``{0: a, 1: b}``; a tuple or list is
+                             accepted when encoding a tuple record)
+``variant {...}``            ``Variant(tag, value)``, tag as for record keys; when encoding,
+                             ``{tag: value}`` or, for a null case, just ``"tag"`` also work
+``func (...) -> (...)``      ``FuncRef(service: Principal, method: str)``, a named tuple
+``service {...}``            ``Principal``
+===========================  ================================================================
+
+Types are objects from ``subnet.candid.types`` (``NAT``, ``TEXT``, ``OptType(NAT)``,
+``record({"name": TEXT})``...) or parsed from text with ``parse_types("(text, nat)")``.
+
+Errors are ``subnet.errors.CandidError`` (subclasses in ``subnet.candid.errors``); a
+decoding error names the byte offset, a text error the line and column.
+"""
+
+from __future__ import annotations
+
+from subnet.candid.binary import decode, decode_with_types, encode, read_header
+from subnet.candid.did import ServiceDescription, load_did, parse_did
+from subnet.candid.errors import (
+    CandidCoercionError,
+    CandidDecodeError,
+    CandidEncodeError,
+    CandidError,
+    CandidSyntaxError,
+    CandidTypeError,
+)
+from subnet.candid.limits import DecodeLimits
+from subnet.candid.subtype import check_subtype, is_subtype, subtype_report
+from subnet.candid.text import (
+    decode_to_text,
+    encode_text,
+    format_args,
+    format_value,
+    parse_types,
+    parse_value_text,
+)
+from subnet.candid.types import (
+    BLOB,
+    BOOL,
+    EMPTY,
+    FLOAT32,
+    FLOAT64,
+    INT,
+    INT8,
+    INT16,
+    INT32,
+    INT64,
+    NAT,
+    NAT8,
+    NAT16,
+    NAT32,
+    NAT64,
+    NULL,
+    PRINCIPAL,
+    RESERVED,
+    TEXT,
+    Field,
+    FuncType,
+    OptType,
+    PrimType,
+    RecordType,
+    ServiceType,
+    Type,
+    VariantType,
+    VarType,
+    VecType,
+    func,
+    idl_hash,
+    record,
+    service,
+    tuple_record,
+    variant,
+)
+from subnet.candid.values import FuncRef, Some, Variant
+
+__all__ = [
+    "encode",
+    "decode",
+    "decode_with_types",
+    "read_header",
+    "parse_value_text",
+    "encode_text",
+    "decode_to_text",
+    "format_value",
+    "format_args",
+    "parse_types",
+    "parse_did",
+    "load_did",
+    "ServiceDescription",
+    "check_subtype",
+    "is_subtype",
+    "subtype_report",
+    "DecodeLimits",
+    "Some",
+    "Variant",
+    "FuncRef",
+    "CandidError",
+    "CandidDecodeError",
+    "CandidCoercionError",
+    "CandidEncodeError",
+    "CandidSyntaxError",
+    "CandidTypeError",
+    "Type",
+    "PrimType",
+    "OptType",
+    "VecType",
+    "RecordType",
+    "VariantType",
+    "FuncType",
+    "ServiceType",
+    "VarType",
+    "Field",
+    "record",
+    "variant",
+    "tuple_record",
+    "func",
+    "service",
+    "idl_hash",
+    "NULL",
+    "BOOL",
+    "NAT",
+    "INT",
+    "NAT8",
+    "NAT16",
+    "NAT32",
+    "NAT64",
+    "INT8",
+    "INT16",
+    "INT32",
+    "INT64",
+    "FLOAT32",
+    "FLOAT64",
+    "TEXT",
+    "RESERVED",
+    "EMPTY",
+    "PRINCIPAL",
+    "BLOB",
+]
