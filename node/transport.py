@@ -66,7 +66,8 @@ class Mesh:
         self.key = key
         self.deliver = deliver
         self.errors: Counter[str] = Counter()
-        self.last_error = ""
+        self._open_errors: dict[int | None, str] = {}
+        """The latest error per peer link, forgotten when that link works again."""
         self.connected_out: set[int] = set()
         self.connected_in: set[int] = set()
         self._blocked: set[int] = set()
@@ -122,7 +123,7 @@ class Mesh:
             try:
                 stream = await trio.open_tcp_stream(peer.host, peer.port)
             except OSError as exc:
-                self._note("connect_failed", f"peer {index}: {exc.strerror or exc}")
+                self._note("connect_failed", f"peer {index}: {exc.strerror or exc}", index)
                 await trio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
@@ -138,9 +139,10 @@ class Mesh:
                         signature = crypto.sign(self.key, AUTH_DOMAIN, auth_message(challenge.nonce, self.me, index))
                         await framed.send(PeerAuth(signature))
                     self.connected_out.add(index)
+                    self._open_errors.pop(index, None)
                     await self._pump(index, stream)
             except (OSError, trio.BrokenResourceError, trio.ClosedResourceError, trio.TooSlowError, CodecError) as exc:
-                self._note("link_broken", f"peer {index}: {type(exc).__name__}: {exc}")
+                self._note("link_broken", f"peer {index}: {type(exc).__name__}: {exc}", index)
             finally:
                 self.connected_out.discard(index)
             await trio.sleep(backoff)
@@ -191,6 +193,12 @@ class Mesh:
         finally:
             self.connected_in.discard(peer.index)
 
-    def _note(self, reason: str, detail: str) -> None:
+    def _note(self, reason: str, detail: str, peer: int | None = None) -> None:
         self.errors[reason] += 1
-        self.last_error = detail
+        self._open_errors.pop(peer, None)
+        self._open_errors[peer] = detail
+
+    @property
+    def last_error(self) -> str:
+        """The most recent error on a link that has not recovered since ("" if none)."""
+        return next(reversed(self._open_errors.values()), "")

@@ -78,8 +78,8 @@ async def test_a_dialer_with_the_wrong_key_is_refused() -> None:
         refused = trio.Event()
         original = honest._note
 
-        def note_and_signal(reason: str, detail: str) -> None:
-            original(reason, detail)
+        def note_and_signal(reason: str, detail: str, *rest: object) -> None:
+            original(reason, detail, *rest)
             if reason == "bad_peer_auth":
                 refused.set()
 

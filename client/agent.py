@@ -1,0 +1,131 @@
+"""The agent: signs requests, hands them to a replica, and returns certified results.
+
+Like the IC's agents it trusts no single replica: a result counts only with a certificate
+signed by a quorum of the committee, checked here against the public keys from the
+genesis file. If the replica it talks to dies, it hands the same envelope to the next one
+and asks there; replay protection makes the request run at most once whichever replica
+took it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import trio
+
+from client.identity import Identity
+from subnet.certificate import CertificateError, CertifiedReply, RequestResult, verify_certified_reply
+from subnet.committee import Committee
+from subnet.envelope import MAX_INGRESS_TTL_NS, SignedEnvelope
+from subnet.errors import CodecError, RejectCode, RejectError
+from subnet.messages import (
+    AwaitReply,
+    ReplyTimeout,
+    RequestAccepted,
+    RequestRejected,
+    StatusReply,
+    StatusRequest,
+    SubmitRequest,
+)
+from subnet.principal import Principal
+from subnet.request import RequestContent
+from subnet.stream import FramedStream
+
+CONNECT_TIMEOUT = 2.0
+EXPIRY_MARGIN_NS = 60 * 1_000_000_000
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    index: int
+    host: str
+    port: int
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+class Agent:
+    def __init__(self, endpoints: list[Endpoint], committee: Committee, identity: Identity | None = None) -> None:
+        if not endpoints:
+            raise RejectError(RejectCode.SYS_TRANSIENT, "no replica addresses to talk to")
+        self.endpoints = endpoints
+        self.committee = committee
+        self.identity = identity
+        self._nonce = 0
+
+    def envelope(self, canister_id: Principal, method_name: str, arg: bytes, request_type: str = "call") -> SignedEnvelope:
+        """A fresh signed envelope; the client's own clock sets the expiry, as on the IC."""
+        self._nonce += 1
+        sender = self.identity.principal if self.identity else Principal.anonymous()
+        content = RequestContent(
+            request_type=request_type,
+            sender=sender,
+            canister_id=canister_id,
+            method_name=method_name,
+            arg=arg,
+            ingress_expiry=time.time_ns() + MAX_INGRESS_TTL_NS - EXPIRY_MARGIN_NS,
+            nonce=time.time_ns().to_bytes(8, "big") + self._nonce.to_bytes(4, "big"),
+        )
+        if self.identity is None:
+            return SignedEnvelope.anonymous(content)
+        return SignedEnvelope.sign(content, self.identity.key)
+
+    async def call(self, canister_id: Principal, method_name: str, arg: bytes, timeout: float = 30.0) -> RequestResult:
+        """Submit an update and return its certified result (which may be a reject)."""
+        envelope = self.envelope(canister_id, method_name, arg)
+        return await self.submit_and_wait(envelope, timeout)
+
+    async def submit_and_wait(self, envelope: SignedEnvelope, timeout: float = 30.0) -> RequestResult:
+        request_id = envelope.request_id
+        failures: list[str] = []
+        with trio.move_on_after(timeout) as scope:
+            while True:
+                for endpoint in self.endpoints:
+                    try:
+                        return await self._submit_on(endpoint, envelope, request_id)
+                    except (OSError, trio.BrokenResourceError, trio.TooSlowError, CodecError, CertificateError) as exc:
+                        failures.append(f"{endpoint.address}: {type(exc).__name__}: {exc}")
+                await trio.sleep(0.2)
+        assert scope.cancelled_caught
+        detail = "; ".join(failures[-len(self.endpoints) :]) or "no replica answered"
+        raise RejectError(RejectCode.SYS_TRANSIENT, f"no certified reply within {timeout:g} s ({detail})")
+
+    async def _submit_on(self, endpoint: Endpoint, envelope: SignedEnvelope, request_id: bytes) -> RequestResult:
+        with trio.fail_after(CONNECT_TIMEOUT):
+            stream = await trio.open_tcp_stream(endpoint.host, endpoint.port)
+        async with stream:
+            framed = FramedStream(stream)
+            await framed.send(SubmitRequest(envelope))
+            with trio.fail_after(CONNECT_TIMEOUT):
+                answer = await framed.receive()
+            if isinstance(answer, RequestRejected):
+                if answer.reason == "replayed":
+                    # Another replica took this envelope before; its result is what we want.
+                    pass
+                else:
+                    raise RejectError(RejectCode(answer.code), answer.message)
+            elif not isinstance(answer, RequestAccepted):
+                raise CodecError(f"unexpected answer {type(answer).__name__} to a submission")
+            await framed.send(AwaitReply(request_id, timeout_ms=10_000))
+            while True:
+                reply = await framed.receive()
+                if isinstance(reply, CertifiedReply):
+                    return verify_certified_reply(reply, self.committee, request_id)
+                if isinstance(reply, ReplyTimeout):
+                    await framed.send(AwaitReply(request_id, timeout_ms=10_000))
+                    continue
+                raise CodecError(f"unexpected answer {type(reply).__name__} while waiting for a reply")
+
+    async def status(self, endpoint: Endpoint, timeout: float = 2.0) -> StatusReply:
+        with trio.fail_after(timeout):
+            stream = await trio.open_tcp_stream(endpoint.host, endpoint.port)
+            async with stream:
+                framed = FramedStream(stream)
+                await framed.send(StatusRequest())
+                answer = await framed.receive()
+        if not isinstance(answer, StatusReply):
+            raise CodecError(f"unexpected answer {type(answer).__name__} to a status request")
+        return answer

@@ -1,0 +1,60 @@
+"""`python -m node --data-dir DIR --genesis FILE`: one replica process.
+
+The launcher (`subnet start`) runs one of these per replica. SIGTERM and SIGINT stop it
+cleanly: the nursery is cancelled, the store closed, and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import trio
+
+from client.identity import parse_pem
+from node.genesis import Genesis, GenesisError
+from node.runtime import ReplicaRuntime
+from subnet import crypto
+from subnet.errors import SubnetError
+from subnet.principal import Principal
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m node", description="run one replica")
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--genesis", type=Path, required=True)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        genesis = Genesis.from_json(args.genesis.read_text())
+        key_path = args.data_dir / "node_key.pem"
+        key = parse_pem(key_path.read_bytes(), str(key_path))
+    except (OSError, GenesisError, SubnetError) as exc:
+        print(f"replica cannot start: {exc}", file=sys.stderr)
+        return 2
+    node_id = Principal.from_ed25519_public_key(crypto.raw_public_key(key))
+    index = genesis.committee.index_of(node_id)
+    if index is None:
+        print(f"replica cannot start: node key {node_id} is not in {args.genesis}", file=sys.stderr)
+        return 2
+    trio.run(_serve, genesis, index, key, args.data_dir)
+    return 0
+
+
+async def _serve(genesis: Genesis, index: int, key: object, data_dir: Path) -> None:
+    runtime = ReplicaRuntime(genesis, index, key, data_dir)  # type: ignore[arg-type]
+    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(runtime.run)
+            logging.getLogger("subnet.node").info("replica %d up at %s", index, genesis.nodes[index].address)
+            async for _ in signals:
+                nursery.cancel_scope.cancel()
+                break
+    runtime.store.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

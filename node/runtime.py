@@ -1,0 +1,242 @@
+"""The process backend's trio adapter around the sans-IO replica.
+
+It owns every piece of I/O a replica needs and nothing else: a TCP listener (peers and
+clients share one port; the first frame says which is which), the peer mesh, real time
+for timers and block timestamps, and the SQLite store. The replica core decides; this
+module carries out its actions.
+
+Durability: a finalized block is written (and synced) before anything derived from it
+leaves the process, so a reply a client saw always survives a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import trio
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from node import actions as act
+from node import events as ev
+from node.genesis import Genesis
+from node.replica import Replica
+from node.storage import BlockStore, StoredBlock
+from node.transport import Mesh, PeerAddress
+from subnet.codec import Message, decode_frame, encode_message
+from subnet.errors import CodecError
+from subnet.messages import (
+    AwaitReply,
+    PeerHello,
+    ReplyTimeout,
+    RequestAccepted,
+    RequestRejected,
+    StatusReply,
+    StatusRequest,
+    SubmitRequest,
+)
+from subnet.stream import FramedStream
+
+log = logging.getLogger("subnet.node")
+
+MAX_AWAIT_MS = 30_000
+
+
+def now_ns() -> int:
+    """Wall-clock time, which in the process backend is what enters the replica as events."""
+    return time.time_ns()
+
+
+@dataclass
+class ReplicaRuntime:
+    genesis: Genesis
+    index: int
+    key: Ed25519PrivateKey
+    data_dir: Path
+    store: BlockStore = field(init=False)
+    replica: Replica = field(init=False)
+    mesh: Mesh = field(init=False)
+    errors: Counter[str] = field(default_factory=Counter)
+    last_error: str = ""
+
+    def __post_init__(self) -> None:
+        self.store = BlockStore(self.data_dir / "replica.db")
+        self._reply_events: dict[bytes, trio.Event] = {}
+        self._timers: dict[Any, int] = {}
+        self._timer_wakeup = trio.Event()
+        peers = []
+        for position, entry in enumerate(self.genesis.nodes):
+            host, _, port = entry.address.rpartition(":")
+            peers.append(PeerAddress(position, host, int(port), entry.raw_public_key))
+        self.mesh = Mesh(self.index, self.key, peers, self._deliver)
+        stored = list(self.store.finalized_blocks(1))
+        high_water = self.store.get_meta("high_water")
+        certificates = []
+        for height in range(max(1, self.store.latest_certified_height() - self.genesis.pool_window), self.store.latest_certified_height() + 1):
+            found = self.store.certificate(height)
+            if found is not None:
+                certificates.append(decode_frame(found[1]))
+        self.replica = Replica.restore(
+            self.genesis,
+            self.index,
+            self.key,
+            [entry.block for entry in stored],
+            [entry.proof for entry in stored],
+            certificates=certificates,
+            high_water=int.from_bytes(high_water, "big") if high_water else 0,
+        )
+
+    # -- the event loop ---------------------------------------------------------------------
+
+    def handle(self, event: object) -> list[object]:
+        """Feed one event to the core and carry out its actions; returns the actions."""
+        actions = self.replica.handle(event)
+        self._perform(actions)
+        return actions
+
+    def _perform(self, actions: list[object]) -> None:
+        """Carry out actions in order; each Persist* is durable before the next action."""
+        pending_blocks: list[StoredBlock] = []
+        for action in actions:
+            if isinstance(action, act.PersistBlock):
+                block = action.block
+                pending_blocks.append(
+                    StoredBlock(block.height, block.hash, encode_message(block), encode_message(action.proof))
+                )
+                continue
+            if pending_blocks:
+                # A run of PersistBlock actions is one transaction: one sync, not one per block.
+                self.store.append_finalized(pending_blocks)
+                pending_blocks = []
+            if isinstance(action, act.Send):
+                self.mesh.send(action.peer, action.message)
+            elif isinstance(action, act.Broadcast):
+                self.mesh.broadcast(action.message)
+            elif isinstance(action, act.SetTimer):
+                self._timers[action.timer] = action.at
+                self._timer_wakeup.set()
+            elif isinstance(action, act.PersistHighWater):
+                self.store.set_meta("high_water", action.height.to_bytes(8, "big"))
+            elif isinstance(action, act.PersistCertificate):
+                certificate = action.certificate
+                self.store.put_certificate(certificate.height, certificate.state_hash, encode_message(certificate))
+            elif isinstance(action, act.Reply):
+                self._wake(action.request_id)
+            elif isinstance(action, act.Notice):
+                if action.kind == "certified":
+                    # Clients may wait here for requests another replica accepted.
+                    for request_id in [r for r in self._reply_events if self.replica.lookup_reply(r) is not None]:
+                        self._wake(request_id)
+                if action.kind in ("divergence", "conflict"):
+                    self._note(action.kind, f"height {action.height}: {action.detail}")
+                    log.error("%s at height %d: %s", action.kind, action.height, action.detail)
+        if pending_blocks:
+            self.store.append_finalized(pending_blocks)
+
+    def _deliver(self, peer: int, message: Message) -> None:
+        try:
+            self.handle(ev.MessageReceived(peer, message, now_ns()))
+        except Exception as exc:  # noqa: BLE001 - a bug in handling one message must not kill the replica
+            self._note("handler_error", f"{type(exc).__name__}: {exc}")
+            log.exception("error handling a message from peer %d", peer)
+
+    def _wake(self, request_id: bytes) -> None:
+        event = self._reply_events.pop(request_id, None)
+        if event is not None:
+            event.set()
+
+    async def _run_timers(self) -> None:
+        while True:
+            if not self._timers:
+                self._timer_wakeup = trio.Event()
+                await self._timer_wakeup.wait()
+                continue
+            timer, at = min(self._timers.items(), key=lambda item: item[1])
+            delay = (at - now_ns()) / 1e9
+            if delay > 0:
+                self._timer_wakeup = trio.Event()
+                with trio.move_on_after(delay):
+                    await self._timer_wakeup.wait()
+                continue
+            del self._timers[timer]
+            try:
+                self.handle(ev.TimerExpired(timer, now_ns()))
+            except Exception as exc:  # noqa: BLE001 - see _deliver
+                self._note("handler_error", f"{type(exc).__name__}: {exc}")
+                log.exception("error handling timer %r", timer)
+
+    # -- connections -----------------------------------------------------------------------
+
+    async def _serve_connection(self, stream: trio.SocketStream) -> None:
+        framed = FramedStream(stream)
+        try:
+            first = await framed.receive()
+            if first is None:
+                return
+            if isinstance(first, PeerHello):
+                await self.mesh.serve_peer(framed, first)
+                return
+            message: Message | None = first
+            while message is not None:
+                await self._serve_client_message(framed, message)
+                message = await framed.receive()
+        except CodecError as exc:
+            self._note("bad_frame", str(exc))
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+            return
+
+    async def _serve_client_message(self, framed: FramedStream, message: Message) -> None:
+        if isinstance(message, SubmitRequest):
+            envelope = message.envelope
+            actions = self.handle(ev.ClientSubmitted(envelope, now_ns()))
+            rejections = [a for a in actions if isinstance(a, act.RejectIngress)]
+            if rejections:
+                rejected = rejections[0]
+                await framed.send(RequestRejected(envelope.request_id, int(rejected.code), rejected.reason, rejected.message))
+            else:
+                await framed.send(RequestAccepted(envelope.request_id))
+        elif isinstance(message, AwaitReply):
+            reply = self.replica.lookup_reply(message.request_id)
+            if reply is None:
+                event = self._reply_events.setdefault(message.request_id, trio.Event())
+                with trio.move_on_after(min(max(message.timeout_ms, 0), MAX_AWAIT_MS) / 1000):
+                    await event.wait()
+                reply = self.replica.lookup_reply(message.request_id)
+            await framed.send(reply if reply is not None else ReplyTimeout(message.request_id))
+        elif isinstance(message, StatusRequest):
+            await framed.send(self.status())
+        else:
+            raise CodecError(f"a client may not send {type(message).__name__}")
+
+    def status(self) -> StatusReply:
+        return StatusReply(
+            node_index=self.index,
+            pid=os.getpid(),
+            address=self.genesis.nodes[self.index].address,
+            height=self.replica.height,
+            finalized_height=self.replica.finalized_height,
+            certified_height=self.replica.certified_height,
+            peers_out=sorted(self.mesh.connected_out),
+            peers_in=sorted(self.mesh.connected_in),
+            last_error=self.last_error or self.mesh.last_error,
+            rejected={reason: count for reason, count in sorted(self.replica.rejected.items())},
+        )
+
+    def _note(self, reason: str, detail: str) -> None:
+        self.errors[reason] += 1
+        self.last_error = detail
+
+    async def run(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        host, _, port = self.genesis.nodes[self.index].address.rpartition(":")
+        async with trio.open_nursery() as nursery:
+            await nursery.start(trio.serve_tcp, self._serve_connection, int(port))
+            nursery.start_soon(self.mesh.run)
+            nursery.start_soon(self._run_timers)
+            self.handle(ev.Started(now_ns()))
+            task_status.started()
+

@@ -1,0 +1,151 @@
+"""Run a local subnet as one OS process per replica, the way `dfx start` runs a replica.
+
+Layout under the project's ``.subnet/local/``::
+
+    genesis.json               the committee and parameters every replica starts from
+    replica-<i>/node_key.pem   replica i's Ed25519 node key (mode 0600)
+    replica-<i>/replica.db     its finalized blocks, certificates, checkpoints (SQLite)
+    replica-<i>/replica.log    its log
+    pids.json                  {"<i>": pid} of the running replicas
+
+`stop` returns only when every replica process is gone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from subnet.errors import SubnetError
+
+LOCAL_DIR = Path(".subnet") / "local"
+STOP_GRACE_SECONDS = 10.0
+
+
+class LauncherError(SubnetError):
+    """The local subnet cannot be started, found or stopped as asked."""
+
+
+@dataclass(frozen=True)
+class ReplicaProcess:
+    index: int
+    pid: int
+
+
+def replica_dir(root: Path, index: int) -> Path:
+    return root / f"replica-{index}"
+
+
+def pid_alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def read_pids(root: Path) -> dict[int, int]:
+    try:
+        data = json.loads((root / "pids.json").read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise LauncherError(f"{root / 'pids.json'}: unreadable ({exc})") from exc
+    return {int(index): int(pid) for index, pid in data.items()}
+
+
+def write_pids(root: Path, pids: dict[int, int]) -> None:
+    temporary = root / "pids.json.tmp"
+    temporary.write_text(json.dumps({str(i): pid for i, pid in sorted(pids.items())}) + "\n")
+    os.replace(temporary, root / "pids.json")
+
+
+def running(root: Path) -> list[ReplicaProcess]:
+    return [ReplicaProcess(i, pid) for i, pid in sorted(read_pids(root).items()) if pid_alive(pid)]
+
+
+def spawn_replica(root: Path, index: int) -> int:
+    """Start replica ``index`` as a detached process; its output goes to its log file."""
+    directory = replica_dir(root, index)
+    directory.mkdir(parents=True, exist_ok=True)
+    log = open(directory / "replica.log", "ab")
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "node", "--data-dir", str(directory), "--genesis", str(root / "genesis.json")],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    finally:
+        log.close()
+    pids = read_pids(root)
+    pids[index] = process.pid
+    write_pids(root, pids)
+    return process.pid
+
+
+def stop_processes(root: Path, grace: float = STOP_GRACE_SECONDS) -> list[int]:
+    """SIGTERM every replica, SIGKILL what is left after ``grace``; return the stopped indices.
+
+    This waits on real processes, so it reads the wall clock; it is orchestration, not part
+    of what replicas compute.
+    """
+    pids = read_pids(root)
+    alive = {index: pid for index, pid in pids.items() if pid_alive(pid)}
+    for pid in alive.values():
+        _signal(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while any(pid_alive(pid) for pid in alive.values()) and time.monotonic() < deadline:
+        _reap()
+        time.sleep(0.05)
+    for pid in alive.values():
+        if pid_alive(pid):
+            _signal(pid, signal.SIGKILL)
+    while any(pid_alive(pid) for pid in alive.values()):
+        _reap()
+        time.sleep(0.02)
+    (root / "pids.json").unlink(missing_ok=True)
+    return sorted(alive)
+
+
+def kill_replica(root: Path, index: int, sig: int = signal.SIGKILL) -> None:
+    pid = read_pids(root).get(index)
+    if pid is None or not pid_alive(pid):
+        raise LauncherError(f"replica {index} is not running")
+    _signal(pid, sig)
+    if sig == signal.SIGKILL:
+        while pid_alive(pid):
+            _reap()
+            time.sleep(0.01)
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _reap() -> None:
+    """Collect exited children of this process so they do not linger as zombies."""
+    try:
+        while True:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                return
+    except ChildProcessError:
+        return
