@@ -23,7 +23,6 @@ from node.execution.canister import (
     Snapshot,
 )
 from node.execution.errors import (
-    CanisterNotFound,
     CanisterStateError,
     ExecutionError,
     InvalidArgument,
@@ -402,7 +401,6 @@ def _validate_settings(settings: CanisterSettings) -> None:
 
 __all__ = [
     "CanisterInfo",
-    "CanisterNotFound",
     "CanisterStatusResult",
     "ManagementOperations",
     "SnapshotInfo",

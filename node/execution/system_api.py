@@ -15,14 +15,12 @@ makes a trapped message leave no trace.
 
 from __future__ import annotations
 
-import ctypes
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from node.execution.errors import CanisterTrap, ContractViolation
-from node.execution.stable_memory import PAGE_SIZE as STABLE_PAGE_SIZE
 from node.execution.wasm_binary import F32, F64, I32, I64
 
 if TYPE_CHECKING:
