@@ -1,0 +1,127 @@
+"""The process backend end to end: replica processes on loopback, SIGKILL mid-load, catch-up.
+
+Real processes run in real time here, so waits are on conditions with a bound, never on
+fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import trio
+
+from client.agent import Agent
+from client.identity import IdentityStore
+from node.genesis import Genesis
+from node.storage import BlockStore
+from subnet import launcher, management
+from subnet.commands.local import collect_status, endpoints
+from subnet.principal import Principal
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port_range(count: int) -> int:
+    """A base port with ``count`` consecutive free ports above it."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base + count >= 65535:
+            continue
+        sockets = []
+        try:
+            for offset in range(count):
+                s = socket.socket()
+                sockets.append(s)
+                s.bind(("127.0.0.1", base + offset))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError("no free port range")
+
+
+def subnet_cli(cwd: Path, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-m", "subnet", *argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    if check and result.returncode != 0:
+        raise AssertionError(f"subnet {' '.join(argv)} failed: {result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture
+def local_subnet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("SUBNET_CONFIG_DIR", str(tmp_path / "config"))
+    port = free_port_range(4)
+    subnet_cli(tmp_path, "start", "--background", "--replicas", "4", "--port", str(port), "--block-time", "50")
+    try:
+        yield tmp_path
+    finally:
+        subnet_cli(tmp_path, "stop", check=False)
+        assert launcher.running(tmp_path / launcher.LOCAL_DIR) == []
+
+
+def test_canister_commands_against_four_processes(local_subnet: Path) -> None:
+    created = subnet_cli(local_subnet, "canister", "create", "hello")
+    assert "rwlgt-iiaaa-aaaaa-aaaaa-cai" in created.stdout
+    assert json.loads((local_subnet / "canister_ids.json").read_text()) == {"hello": {"local": "rwlgt-iiaaa-aaaaa-aaaaa-cai"}}
+    status = json.loads(subnet_cli(local_subnet, "canister", "status", "hello", "--output", "json").stdout)
+    assert status["status"] == "running"
+    refused = subnet_cli(local_subnet, "canister", "delete", "hello", check=False)
+    assert refused.returncode == 1 and "reject code 5" in refused.stderr
+    subnet_cli(local_subnet, "canister", "stop", "hello")
+    subnet_cli(local_subnet, "canister", "delete", "hello")
+    assert json.loads((local_subnet / "canister_ids.json").read_text()) == {}
+    report = json.loads(subnet_cli(local_subnet, "status", "--output", "json").stdout)
+    assert [r["up"] for r in report["replicas"]] == [True] * 4
+
+
+def test_sigkill_mid_load_then_restart_catches_up_to_the_same_chain(local_subnet: Path) -> None:
+    root = local_subnet / launcher.LOCAL_DIR
+    genesis = Genesis.from_json((root / "genesis.json").read_text())
+    identity = IdentityStore().current()
+    agent = Agent(endpoints(genesis), genesis.committee, identity)
+    created: list[Principal] = []
+
+    async def load() -> None:
+        for i in range(12):
+            if i == 4:
+                # Replica 0 is the agent's first choice: the agent must fail over.
+                launcher.kill_replica(root, 0, signal.SIGKILL)
+            result = await agent.call(Principal.management(), management.CREATE, management.encode_create_args(10**12))
+            created.append(management.decode_create_reply(result.raise_if_rejected()))
+
+    trio.run(load)
+    assert len(set(created)) == 12
+    subnet_cli(local_subnet, "start", "--background")  # restarts the dead replica only
+
+    async def caught_up() -> int:
+        with trio.fail_after(60):
+            while True:
+                rows = await collect_status(genesis)
+                heights = [reply.finalized_height for _, reply, _ in rows if reply is not None]
+                if len(heights) == 4 and min(heights) >= max(heights) - 2 and rows[0][1].finalized_height > 0:
+                    return min(heights)
+                await trio.sleep(0.1)
+
+    target = trio.run(caught_up)
+    subnet_cli(local_subnet, "stop")
+    stores = [BlockStore(launcher.replica_dir(root, i) / "replica.db") for i in range(4)]
+    common = min(store.finalized_height() for store in stores)
+    assert common >= target
+    for height in range(1, common + 1):
+        hashes = {store.finalized_block(height).block_hash for store in stores}
+        assert len(hashes) == 1, f"replicas disagree at height {height}"
+    certified = {store.certificate(common - 1) for store in stores if store.certificate(common - 1)}
+    assert len({state_hash for state_hash, _ in certified}) == 1
