@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import trio
 
 from client.identity import Identity
+from subnet import crypto
 from subnet.certificate import CertificateError, CertifiedReply, RequestResult, verify_certified_reply
 from subnet.committee import Committee
 from subnet.envelope import MAX_INGRESS_TTL_NS, SignedEnvelope
@@ -55,6 +56,19 @@ class Agent:
         self.committee = committee
         self.identity = identity
         self._nonce = 0
+        self._verified: dict[tuple[bytes, bytes, str, bytes], bool] = {}
+
+    def verify(self, key: bytes, signature: bytes, separator: str, message: bytes) -> bool:
+        """Ed25519 verification, remembered: every reply certified at one height carries
+        the same certificate, so a busy client checks each signature once, not per reply."""
+        probe = (key, signature, separator, message)
+        known = self._verified.get(probe)
+        if known is None:
+            known = crypto.verify(key, signature, separator, message)
+            if len(self._verified) >= 4096:
+                self._verified.pop(next(iter(self._verified)))
+            self._verified[probe] = known
+        return known
 
     def envelope(self, canister_id: Principal, method_name: str, arg: bytes, request_type: str = "call") -> SignedEnvelope:
         """A fresh signed envelope; the client's own clock sets the expiry, as on the IC."""
@@ -113,7 +127,7 @@ class Agent:
             while True:
                 reply = await framed.receive()
                 if isinstance(reply, CertifiedReply):
-                    return verify_certified_reply(reply, self.committee, request_id)
+                    return verify_certified_reply(reply, self.committee, request_id, self.verify)
                 if isinstance(reply, ReplyTimeout):
                     await framed.send(AwaitReply(request_id, timeout_ms=10_000))
                     continue
