@@ -1,9 +1,9 @@
 """Differential test against the reference JavaScript implementation, @dfinity/candid.
 
 Generated (type, value) pairs go to one Node.js process per batch. There, our bytes are
-decoded and encoded again, and the same values (sent as JSON) are encoded afresh; back
-here both results must decode to the original values. So our messages read correctly
-there, and theirs here.
+decoded (and must give the values we encoded, compared as JSON) and encoded again, and
+the same values (sent as JSON) are encoded afresh; back here both of their messages must
+decode to the original values. So our messages read correctly there, and theirs here.
 
 The package is installed (pinned) into ``.cache/npm-candid`` on first use; the test is
 skipped only where Node.js itself is missing.
@@ -15,6 +15,7 @@ import fcntl
 import json
 import math
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,36 @@ function toJs(desc, v, defs) {
   throw new Error('unknown type ' + JSON.stringify(desc));
 }
 
+function fromJs(desc, v, defs) {
+  switch (desc.k) {
+    case 'prim':
+      if (desc.n === 'null' || desc.n === 'reserved') return null;
+      if (desc.n === 'principal') return v.toText();
+      if (desc.n.startsWith('float')) {
+        if (Number.isNaN(v)) return 'NaN';
+        const b = Buffer.alloc(8); b.writeDoubleLE(v); return b.toString('hex');
+      }
+      if (desc.n.startsWith('nat') || desc.n.startsWith('int')) return String(v);
+      return v;
+    case 'opt': return v.length ? [fromJs(desc.t, v[0], defs)] : [];
+    case 'vec':
+      if (desc.t.k === 'prim' && desc.t.n === 'nat8') return Buffer.from(v).toString('hex');
+      return Array.from(v).map(x => fromJs(desc.t, x, defs));
+    case 'tuple': return desc.f.map((t, i) => fromJs(t, v[i], defs));
+    case 'record': return Object.fromEntries(desc.f.map(([l, t]) => [label(l), fromJs(t, v[label(l)], defs)]));
+    case 'variant': {
+      const [key] = Object.keys(v);
+      const [, t] = desc.f.find(([l]) => label(l) === key);
+      return { [key]: fromJs(t, v[key], defs) };
+    }
+    case 'func': return [v[0].toText(), v[1]];
+    case 'service': return v.toText();
+    case 'rec': defs[desc.id] = desc.t; return fromJs(desc.t, v, defs);
+    case 'ref': return fromJs(defs[desc.id], v, defs);
+  }
+  throw new Error('unknown type ' + JSON.stringify(desc));
+}
+
 function hex(bytes) { return Buffer.from(bytes).toString('hex'); }
 
 function attempt(f) {
@@ -137,8 +168,10 @@ const cases = JSON.parse(require('fs').readFileSync(0, 'utf8'));
 const out = cases.map(c => {
   const recs = {}, defs = {};
   const types = c.types.map(t => build(t, recs, defs));
+  const ours = Uint8Array.from(Buffer.from(c.hex, 'hex'));
   return {
-    reencoded: attempt(() => hex(IDL.encode(types, IDL.decode(types, Uint8Array.from(Buffer.from(c.hex, 'hex')))))),
+    decoded: attempt(() => IDL.decode(types, ours).map((v, i) => fromJs(c.types[i], v, defs))),
+    reencoded: attempt(() => hex(IDL.encode(types, IDL.decode(types, ours)))),
     encoded: attempt(() => hex(IDL.encode(types, c.types.map((t, i) => toJs(t, c.values[i], defs))))),
   };
 });
@@ -220,15 +253,20 @@ def _label(key: str | int) -> str:
     return f"_{key}_" if isinstance(key, int) else key
 
 
-def _value(v: Any, t: Type) -> Any:
+def _value(v: Any, t: Type, exact: bool = False) -> Any:
+    """A value as the driver's JSON; ``exact`` writes floats as their bits, for comparing."""
     while isinstance(t, VarType):
         t = t.target  # type: ignore[assignment]
     if isinstance(t, PrimType):
         if t.name in ("null", "reserved"):
             return None
         if t.name.startswith("float"):
-            if math.isnan(v) or math.isinf(v):
-                return str(v).replace("inf", "Infinity").replace("nan", "NaN")
+            if math.isnan(v):
+                return "NaN"
+            if exact:
+                return struct.pack("<d", v).hex()
+            if math.isinf(v):
+                return "Infinity" if v > 0 else "-Infinity"
             return v
         if isinstance(v, Principal):
             return v.to_text()
@@ -236,19 +274,19 @@ def _value(v: Any, t: Type) -> Any:
             return str(v)
         return v
     if isinstance(t, OptType):
-        return [] if v is None else [_value(v.value, t.inner)]
+        return [] if v is None else [_value(v.value, t.inner, exact)]
     if isinstance(t, VecType):
         if isinstance(v, bytes):
             return v.hex()
-        return [_value(item, t.inner) for item in v]
+        return [_value(item, t.inner, exact) for item in v]
     if isinstance(t, RecordType):
         if t.is_tuple and t.fields:
-            return [_value(v[f.key], f.type) for f in t.fields]
-        return {_label(f.key): _value(v[f.key], f.type) for f in t.fields}
+            return [_value(v[f.key], f.type, exact) for f in t.fields]
+        return {_label(f.key): _value(v[f.key], f.type, exact) for f in t.fields}
     if isinstance(t, VariantType):
         case = t.field(v.tag)
         assert case is not None
-        return {_label(case.key): _value(v.value, case.type)}
+        return {_label(case.key): _value(v.value, case.type, exact)}
     if isinstance(t, FuncType):
         return [v.service.to_text(), v.method]
     if isinstance(t, ServiceType):
@@ -282,7 +320,10 @@ def _run(directory: Path, cases: list[tuple[list[Any], list[Type]]]) -> list[dic
 def _check(cases: list[tuple[list[Any], list[Type]]], replies: list[dict[str, Any]]) -> None:
     for (values, types), reply in zip(cases, replies):
         shown = f"values {values!r} at types {[str(t) for t in types]}"
-        assert "ok" in reply["reencoded"], f"@dfinity/candid cannot read ours: {reply['reencoded']} for {shown}"
+        assert "ok" in reply["decoded"], f"@dfinity/candid cannot read ours: {reply['decoded']} for {shown}"
+        expected = [_value(v, t, exact=True) for v, t in zip(values, types)]
+        assert reply["decoded"]["ok"] == expected, f"@dfinity/candid reads ours differently for {shown}"
+        assert "ok" in reply["reencoded"], f"@dfinity/candid cannot re-encode: {reply['reencoded']} for {shown}"
         assert "ok" in reply["encoded"], f"@dfinity/candid cannot encode: {reply['encoded']} for {shown}"
         for key in ("reencoded", "encoded"):
             theirs = bytes.fromhex(reply[key]["ok"])

@@ -34,7 +34,7 @@ from subnet.candid.testsuite import parse_test_file
 from tests.test_candid_roundtrip import candid_types, typed_args
 
 FUZZ = settings(
-    max_examples=150,
+    max_examples=120,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -141,6 +141,8 @@ def test_wrong_python_values(types: list[Type], data: st.DataObject) -> None:
         "(" + "1" * 5000 + ")",
         "(record {" + "a = 1;" * 3 + "})",
         "(0x" + "f" * 100_000 + ")",
+        "(" + "(" * 900 + "1" + " : nat)" * 900 + ")",
+        "(" + "record { a = " * 3000 + "1" + " }" * 3000 + ")",
     ],
 )
 def test_hostile_text(text: str) -> None:

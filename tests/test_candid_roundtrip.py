@@ -6,6 +6,7 @@ those types in the Python value model; ``test_candid_differential`` reuses them.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -56,7 +57,7 @@ from subnet.candid.testsuite import values_equal
 from subnet.principal import Principal
 
 SETTINGS = settings(
-    max_examples=120,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -166,6 +167,7 @@ _RANGES = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def values_of(t: Type, depth: int = 0) -> st.SearchStrategy[Any]:
     """Values of type ``t`` in the Python value model, bounded for recursive types."""
     deep = depth > 3

@@ -100,7 +100,7 @@ from subnet.candid.types import (
     tuple_record,
     variant,
 )
-from subnet.candid.values import FuncRef, Some, Variant
+from subnet.candid.values import FuncRef, Some, Variant, unwrap_opt
 
 __all__ = [
     "encode",
@@ -123,6 +123,7 @@ __all__ = [
     "Some",
     "Variant",
     "FuncRef",
+    "unwrap_opt",
     "CandidError",
     "CandidDecodeError",
     "CandidCoercionError",

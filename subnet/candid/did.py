@@ -30,6 +30,7 @@ from subnet.candid.types import (
     func_signature_text,
     resolve,
     service_body_text,
+    tuple_text,
     type_to_text,
 )
 
@@ -84,10 +85,7 @@ class ServiceDescription:
                 head += f" {self.name}"
             head += " : "
             if self.init_args is not None:
-                init = func_signature_text(
-                    FuncType(self.init_args, (), (), self.init_arg_names)
-                ).split(" -> ")[0]
-                head += f"{init} -> "
+                head += f"{tuple_text(self.init_args, self.init_arg_names)} -> "
             if self.service.methods:
                 body = ["{"]
                 for method_name, method in self.service.methods:

@@ -67,16 +67,18 @@ def _span(buf: bytes, pos: int, end: int, what: str) -> int:
 
 def read_leb128(buf: bytes, pos: int, end: int, what: str = "number") -> tuple[int, int]:
     """Decode an unsigned LEB128 at ``pos``; return (value, next position)."""
-    if pos < end:
-        byte = buf[pos]
+    result = 0
+    shift = 0
+    p = pos
+    limit = min(end, pos + _SHORT)
+    while p < limit:
+        byte = buf[p]
+        p += 1
+        result |= (byte & 0x7F) << shift
         if byte < 0x80:
-            return byte, pos + 1
+            return result, p
+        shift += 7
     stop = _span(buf, pos, end, what)
-    if stop - pos <= _SHORT:
-        result = 0
-        for byte in reversed(buf[pos:stop]):
-            result = (result << 7) | (byte & 0x7F)
-        return result, stop
     return _digits_to_int(buf[pos:stop].translate(_STRIP_HIGH_BIT)), stop
 
 

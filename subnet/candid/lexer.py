@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from subnet.candid.errors import CandidSyntaxError
@@ -202,7 +203,7 @@ def tokenize(source: str) -> list[Token]:
     return tokens
 
 
-def _lex_number(source: str, i: int, append) -> int:  # type: ignore[no-untyped-def]
+def _lex_number(source: str, i: int, append: Callable[[Token], None]) -> int:
     match = _HEX_NUMBER.match(source, i)
     if match is not None:
         text = match.group()
@@ -215,18 +216,7 @@ def _lex_number(source: str, i: int, append) -> int:  # type: ignore[no-untyped-
     assert match is not None
     text = match.group()
     end = match.end()
-    # "1.foo" is not a float followed by foo; but "1." alone is a float (as in the suite).
-    if match.group("frac") == "." and end < len(source) and (
-        source[end].isalpha() or source[end] == "_"
-    ):
-        end -= 1
-        text = text[:-1]
-        match = None
-    if match is not None and (
-        match.group("frac") is not None
-        or match.group("exp") is not None
-        or match.group("lead") is not None
-    ):
+    if match.group("frac") is not None or match.group("exp") is not None or match.group("lead"):
         append(Token("float", text.replace("_", ""), i, end))
         return end
     digits = text.replace("_", "")

@@ -44,6 +44,9 @@ class SubtypeChecker:
     def __init__(self) -> None:
         self._proven: dict[tuple[int, int, bool], tuple[Type, Type]] = {}
         self._trail: list[tuple[int, int, bool]] = []
+        # Assumptions only ever make a comparison succeed, so a failure found under any
+        # assumptions is a failure outright and can be remembered for good.
+        self._refuted: dict[tuple[int, int, bool], tuple[Type, Type]] = {}
 
     def is_subtype(self, t1: Type, t2: Type, lenient: bool = False) -> bool:
         """``t1 <: t2``; with ``lenient``, extra variant cases in ``t1`` are tolerated."""
@@ -64,12 +67,15 @@ class SubtypeChecker:
             key = (id(t1), id(t2), lenient)
             if key in self._proven:
                 return True
+            if key in self._refuted:
+                return False
             mark = len(self._trail)
             self._proven[key] = (t1, t2)
             self._trail.append(key)
             ok = self._sub(resolve(t1), resolve(t2), lenient, depth + 1)
             if not ok:
                 self._rollback(mark)
+                self._refuted[key] = (t1, t2)
             return ok
         return self._structural(t1, t2, lenient, depth + 1)
 

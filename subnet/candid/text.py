@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from subnet.candid.binary import decode_with_types, encode, float32
+from subnet.candid.binary import decode, decode_with_types, encode, float32
 from subnet.candid.errors import CandidError, CandidSyntaxError, CandidTypeError
 from subnet.candid.lexer import escape_bytes, escape_text, quote_name
 from subnet.candid.limits import retry_with_stack
@@ -93,10 +93,15 @@ class _Reader:
         if isinstance(node, TAnnotated):
             if not self.checker.is_subtype(node.type, t):
                 raise self.fail(node, f"the annotation {node.type} does not fit the type {t}")
-            # The annotation checks the literal (range, shape); the value is then read at
-            # the expected type so that it has the expected type's form.
-            self.read(node.value, node.type)
-            return self.read(node.value, t)
+            value = self.read(node.value, node.type)
+            if node.type is t or resolve(node.type) == resolve(t):
+                return value
+            # A value of the annotated type takes the expected type's form the way a
+            # decoder would give it: through the binary coercion rules.
+            try:
+                return decode(encode([value], [node.type]), [t])[0]
+            except CandidError as exc:
+                raise self.fail(node, f"the value does not fit the type {t}: {exc}") from None
         t = resolve(t)
         if isinstance(t, PrimType):
             return self._prim(node, t)
@@ -105,9 +110,6 @@ class _Reader:
                 return None
             if isinstance(node, TOpt):
                 return Some(self.read(node.value, t.inner))
-            inner = node.value if isinstance(node, TAnnotated) else node
-            if isinstance(inner, TNull):
-                return None
             if is_null_like(t.inner):
                 raise self.fail(node, f"write opt ... or null for a value of {t}")
             return Some(self.read(node, t.inner))
@@ -540,16 +542,24 @@ class _Printer:
         if name == "reserved":
             return "null : reserved" if annotate else "null"
         if name == "bool":
+            if not isinstance(value, bool):
+                raise CandidError(f"bool takes True or False, not {value!r}")
             return "true" if value else "false"
         if name == "text":
+            if not isinstance(value, str):
+                raise CandidError(f"text takes a str, not {value!r}")
             return escape_text(value)
         if name == "principal":
             return f"principal {escape_text(_principal_text(value))}"
-        if name in ("float32", "float64"):
-            text = _float_text(float(value))
-        elif name == "empty":
+        if name == "empty":
             raise CandidError("no value has type empty")
+        if name in ("float32", "float64"):
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise CandidError(f"{name} takes a float, not {value!r}")
+            text = _float_text(float(value))
         else:
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise CandidError(f"{name} takes an int, not {value!r}")
             text = _int_text(value, annotate and name in _GROUPED)
         return f"{text} : {name}" if annotate else text
 

@@ -387,18 +387,19 @@ def _fields_text(fields: tuple[Field, ...], is_variant: bool) -> str:
     return "{ " + "; ".join(parts) + " }"
 
 
+def tuple_text(types: Sequence[Type], names: Sequence[str | None] = ()) -> str:
+    """``(name : text, nat)``: an argument or result list, with names where given."""
+    parts = []
+    for index, item in enumerate(types):
+        name = names[index] if index < len(names) else None
+        text = type_to_text(item)
+        parts.append(f"{quote_name(name)} : {text}" if name else text)
+    return "(" + ", ".join(parts) + ")"
+
+
 def func_signature_text(t: FuncType) -> str:
     """``(text, nat) -> (bool) query``: the function type without the ``func`` keyword."""
-
-    def tup(types: tuple[Type, ...], names: tuple[str | None, ...]) -> str:
-        parts = []
-        for index, item in enumerate(types):
-            name = names[index] if index < len(names) else None
-            text = type_to_text(item)
-            parts.append(f"{quote_name(name)} : {text}" if name else text)
-        return "(" + ", ".join(parts) + ")"
-
-    text = f"{tup(t.args, t.arg_names)} -> {tup(t.results, t.result_names)}"
+    text = f"{tuple_text(t.args, t.arg_names)} -> {tuple_text(t.results, t.result_names)}"
     if t.modes:
         text += " " + " ".join(t.modes)
     return text
@@ -443,4 +444,4 @@ def type_to_text(t: Type) -> str:
 
 
 def args_to_text(types: Sequence[Type]) -> str:
-    return "(" + ", ".join(type_to_text(t) for t in types) + ")"
+    return tuple_text(types)
