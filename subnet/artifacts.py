@@ -51,7 +51,7 @@ __all__ = [
 
 def envelope_digest(envelope: SignedEnvelope) -> bytes:
     """The hash that binds an envelope, signature and key included, into a block."""
-    return hash_of_map(envelope.to_wire())
+    return envelope.wire_digest
 
 
 def vote_message(height: int, block_hash: bytes) -> bytes:

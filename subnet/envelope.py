@@ -8,12 +8,14 @@ clock.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from subnet import crypto
 from subnet.errors import EnvelopeError
+from subnet.hashing import hash_of_map
 from subnet.principal import Principal
 from subnet.request import RequestContent
 
@@ -51,6 +53,11 @@ class SignedEnvelope:
     @property
     def request_id(self) -> bytes:
         return self.content.request_id
+
+    @cached_property
+    def wire_digest(self) -> bytes:
+        """The hash of the whole envelope, signature and key included, computed once."""
+        return hash_of_map(self.to_wire())
 
     def verify(self, now_ns: int, *, max_ttl_ns: int = MAX_INGRESS_TTL_NS, drift_ns: int = PERMITTED_DRIFT_NS) -> None:
         """Raise EnvelopeError naming the first check that fails; return None if valid."""

@@ -7,6 +7,7 @@ it is computed from the fields alone by the representation-independent hash.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from subnet.errors import EnvelopeError
@@ -85,6 +86,7 @@ class RequestContent:
             nonce=fields.get("nonce"),
         )
 
-    @property
+    @cached_property
     def request_id(self) -> bytes:
+        """Computed once per content: ingress, gossip, blocks and replies all ask for it."""
         return hash_of_map(self.to_map())
