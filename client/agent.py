@@ -2,7 +2,9 @@
 
 Like the IC's agents it trusts no single replica: a result counts only with a certificate
 signed by a quorum of the committee, checked here against the public keys from the
-genesis file. If the replica it talks to dies, it hands the same envelope to the next one
+genesis file. Queries take the fast path: one replica answers and signs with its node
+key (checked against the genesis committee); ``replicas_agree=K`` asks K replicas and
+accepts the answer only if all K match. If the replica it talks to dies, it hands the same envelope to the next one
 and asks there; replay protection makes the request run at most once whichever replica
 took it.
 """
@@ -21,7 +23,10 @@ from subnet.committee import Committee
 from subnet.envelope import MAX_INGRESS_TTL_NS, SignedEnvelope
 from subnet.errors import CodecError, RejectCode, RejectError
 from subnet.messages import (
+    QUERY_RESPONSE_DOMAIN,
     AwaitReply,
+    QueryRequest,
+    QueryResponse,
     ReplyTimeout,
     RequestAccepted,
     RequestRejected,
@@ -133,6 +138,46 @@ class Agent:
                     continue
                 raise CodecError(f"unexpected answer {type(reply).__name__} while waiting for a reply")
 
+    async def query(self, canister_id: Principal, method_name: str, arg: bytes, replicas_agree: int = 1,
+                    timeout: float = 10.0) -> QueryResponse:
+        """Run a query on the fast path and return a verified, agreed answer (which may be
+        a reject: look at ``status``). Raises RejectError when too few replicas answer
+        validly or their answers differ."""
+        if not 1 <= replicas_agree <= len(self.endpoints):
+            raise RejectError(RejectCode.SYS_FATAL, f"replicas_agree must be between 1 and {len(self.endpoints)}, not {replicas_agree}")
+        envelope = self.envelope(canister_id, method_name, arg, request_type="query")
+        request_id = envelope.request_id
+        answers: list[QueryResponse] = []
+        failures: list[str] = []
+        with trio.move_on_after(timeout):
+            for endpoint in self.endpoints:
+                if len(answers) == replicas_agree:
+                    break
+                try:
+                    answers.append(await self._query_on(endpoint, envelope, request_id))
+                except (OSError, trio.BrokenResourceError, trio.TooSlowError, CodecError, CertificateError) as exc:
+                    failures.append(f"{endpoint.address}: {type(exc).__name__}: {exc}")
+        if len(answers) < replicas_agree:
+            detail = "; ".join(failures) or "timed out"
+            raise RejectError(RejectCode.SYS_TRANSIENT, f"{len(answers)} of {replicas_agree} replicas answered the query ({detail})")
+        outcomes = {answer.outcome() for answer in answers}
+        if len(outcomes) != 1:
+            nodes = ", ".join(str(answer.node_index) for answer in answers)
+            raise RejectError(RejectCode.SYS_TRANSIENT, f"replicas {nodes} gave different answers to the query")
+        return answers[0]
+
+    async def _query_on(self, endpoint: Endpoint, envelope: SignedEnvelope, request_id: bytes) -> QueryResponse:
+        with trio.fail_after(CONNECT_TIMEOUT):
+            stream = await trio.open_tcp_stream(endpoint.host, endpoint.port)
+        async with stream:
+            framed = FramedStream(stream)
+            await framed.send(QueryRequest(envelope))
+            with trio.fail_after(CONNECT_TIMEOUT * 5):
+                answer = await framed.receive()
+        if not isinstance(answer, QueryResponse):
+            raise CodecError(f"unexpected answer {type(answer).__name__} to a query")
+        return verify_query_response(answer, self.committee, request_id, self.verify)
+
     async def status(self, endpoint: Endpoint, timeout: float = 2.0) -> StatusReply:
         with trio.fail_after(timeout):
             stream = await trio.open_tcp_stream(endpoint.host, endpoint.port)
@@ -143,3 +188,18 @@ class Agent:
         if not isinstance(answer, StatusReply):
             raise CodecError(f"unexpected answer {type(answer).__name__} to a status request")
         return answer
+
+
+def verify_query_response(
+    response: QueryResponse, committee: Committee, request_id: bytes, verify=crypto.verify
+) -> QueryResponse:
+    """The response if it answers ``request_id`` and carries a valid signature by the
+    committee member it names; CertificateError otherwise."""
+    if response.request_id != request_id:
+        raise CertificateError("the query response answers another request")
+    if not 0 <= response.node_index < committee.n:
+        raise CertificateError(f"the query response names node {response.node_index}, not in the committee")
+    key = committee.public_keys[response.node_index]
+    if not verify(key, response.signature, QUERY_RESPONSE_DOMAIN, response.digest):
+        raise CertificateError(f"the query response's signature by node {response.node_index} does not verify")
+    return response

@@ -1,7 +1,7 @@
 """One replica as a sans-IO state machine: ``Replica.handle(event) -> list[Action]``.
 
 It combines ingress (``node.ingress``), consensus (``node.consensus.icc``), execution
-(``node.state_machine``) and certification (``node.certification``), and does no I/O and
+(``node.wasm_state_machine`` over ``node.execution``) and certification (``node.certification``), and does no I/O and
 reads no clock: an adapter feeds it events and performs the actions it returns, in order.
 The same object runs in the simulation (``subnet.sim``), in the process backend
 (``node.runtime``: TCP, SQLite, wall clock) and in unit tests.
@@ -14,6 +14,11 @@ Events (``node.events``), each with ``now`` in integer nanoseconds:
   ``subnet.artifacts``, ``CertificationShare``, ``IngressGossip``...);
 - ``TimerExpired(timer, now)`` for a timer it set;
 - ``ClientSubmitted(envelope, now)`` for a client's ``SubmitRequest``.
+
+Queries are not events: ``Replica.query(envelope, now)`` answers a client's
+``QueryRequest`` at once, without consensus, from the replica's executed state (the
+execution layer throws the query's changes away) and returns a ``QueryResponse`` signed
+by the node key. It changes nothing a later event could observe.
 
 Actions (``node.actions``), to perform in list order:
 
@@ -48,6 +53,9 @@ from subnet.artifacts import Block, CatchUpRequest, CatchUpResponse, Finalizatio
 from subnet.certificate import Certificate, CertificationShare, CertifiedReply, RequestResult, results_paths, results_root
 from subnet.codec import Message, decode_frame
 from subnet.committee import Verifier
+from subnet.envelope import SignedEnvelope
+from subnet.errors import EnvelopeError, RejectCode, RejectError
+from subnet.messages import QUERY_RESPONSE_DOMAIN, QueryResponse, query_response_digest
 from subnet.principal import Principal
 
 from node.actions import (
@@ -67,7 +75,8 @@ from node.consensus.icc import Icc
 from node.events import ClientSubmitted, Event, MessageReceived, Started, TimerExpired
 from node.genesis import Genesis
 from node.ingress import Ingress, envelope_size, reason_of
-from node.state_machine import Batch, LifecycleStateMachine, StateMachine
+from node.state_machine import Batch, StateMachine
+from node.wasm_state_machine import WasmStateMachine
 
 CONSENSUS_TIMER = "consensus"
 REPLY_CACHE = 100_000
@@ -104,7 +113,9 @@ class Replica:
         self.index = index
         self.ingress = Ingress(genesis)
         self.icc = Icc(genesis, key, self.ingress, verify=verify, size_of=envelope_size, high_water=high_water)
-        self.state: StateMachine = state_machine or LifecycleStateMachine(genesis.canister_range_start, genesis.canister_range_end)
+        # Canisters run Wasm under consensus by default; LifecycleStateMachine remains for
+        # consensus-only tests and the sim's cheap ``--execution lifecycle`` mode.
+        self.state: StateMachine = state_machine or WasmStateMachine(genesis.canister_range_start, genesis.canister_range_end)
         self.certifier = Certifier(self.committee, key, verify=verify, window=genesis.pool_window)
         self.executed_height = 0
         self.state_hashes: dict[int, bytes] = {}
@@ -173,6 +184,49 @@ class Replica:
 
     def lookup_reply(self, request_id: bytes) -> CertifiedReply | None:
         return self.replies.get(request_id)
+
+    # -- the fast path ---------------------------------------------------------------------------
+
+    def query(self, envelope: SignedEnvelope, now: int) -> QueryResponse:
+        """Run a query on this replica's state and sign the answer.
+
+        The state is the one after the last executed block (``executed_height``), which
+        certification compares across replicas within one exchange of shares; the query
+        sees that block's time, and the response names the height so that a client can
+        tell how fresh it is. Anything the query changes is rolled back by the execution
+        layer. Bad requests are answered (signed) with IC reject codes, never raised.
+        """
+        request_id = envelope.request_id
+        height = self.executed_height
+        block = self.finalized_block(height) if height else None
+        time_ns = block.timestamp if block is not None else self.genesis.genesis_time_ns
+        try:
+            reply = self._run_query(envelope, now, time_ns)
+        except RejectError as reject:
+            outcome = ("rejected", b"", int(reject.code), reject.message, reject.error_code or "")
+        else:
+            outcome = ("replied", reply, 0, "", "")
+        status, reply_bytes, code, message, error_code = outcome
+        digest = query_response_digest(request_id, height, time_ns, status, reply_bytes, code, message, error_code)
+        return QueryResponse(
+            request_id, self.index, height, time_ns, status, reply_bytes, code, message, error_code,
+            crypto.sign(self.key, QUERY_RESPONSE_DOMAIN, digest),
+        )
+
+    def _run_query(self, envelope: SignedEnvelope, now: int, time_ns: int) -> bytes:
+        content = envelope.content
+        if content.request_type != "query":
+            raise RejectError(RejectCode.SYS_FATAL, f"a query must have request_type query, not {content.request_type!r}", "IC0201")
+        try:
+            envelope.verify(now)
+        except EnvelopeError as exc:
+            raise RejectError(RejectCode.SYS_FATAL, f"invalid query: {exc}", "IC0201") from None
+        if content.canister_id.is_management or not self.genesis.owns_canister(content.canister_id):
+            raise RejectError(RejectCode.DESTINATION_INVALID, f"Canister {content.canister_id} has no query methods on this subnet", "IC0301")
+        run = getattr(self.state, "query", None)
+        if run is None:
+            raise RejectError(RejectCode.SYS_FATAL, "this replica's state machine does not execute canisters", "IC0504")
+        return run(content.canister_id, content.method_name, content.arg, caller=content.sender, time=time_ns).unwrap()
 
     # -- the one entry point --------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from subnet.errors import CodecError
 from subnet.messages import (
     AwaitReply,
     PeerHello,
+    QueryRequest,
     ReplyTimeout,
     RequestAccepted,
     RequestRejected,
@@ -208,6 +209,9 @@ class ReplicaRuntime:
                     await event.wait()
                 reply = self.replica.lookup_reply(message.request_id)
             await framed.send(reply if reply is not None else ReplyTimeout(message.request_id))
+        elif isinstance(message, QueryRequest):
+            # The fast path: no consensus, answered at once from this replica's state.
+            await framed.send(self.replica.query(message.envelope, now_ns()))
         elif isinstance(message, StatusRequest):
             await framed.send(self.status())
         else:

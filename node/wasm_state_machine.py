@@ -9,11 +9,22 @@ execution layer's errors are ``RejectError``s with IC codes, passed through unch
 Messages of one batch run at the batch's time plus their position (one nanosecond
 apart), because execution never lets time stand still between replicated operations
 with observable effects; the offset is the same on every replica.
+
+Code travels once: ``install_code`` carries the module in the (gossiped, then finalized)
+request itself, and a module larger than the ~2 MiB ingress limit goes up in chunks with
+``upload_chunk`` and is assembled by ``install_chunked_code`` from the list of chunk
+hashes, checked against the expected module hash (IC semantics). The chunk store is
+replicated state: it is part of ``state_hash``.
 """
 
 from __future__ import annotations
 
-from node.execution import CanisterSettings, ExecutionConfig, ExecutionEnvironment
+import hashlib
+
+from node.execution import CanisterSettings, ExecutionConfig, ExecutionEnvironment, InstallMode
+from node.execution.canister import CanisterState
+from node.execution.environment import CallResult
+from node.execution.lifecycle import require_controller
 from node.state_machine import Batch
 from subnet import management
 from subnet.certificate import RequestResult
@@ -21,12 +32,23 @@ from subnet.envelope import SignedEnvelope
 from subnet.errors import CandidError, RejectCode, RejectError
 from subnet.principal import CanisterId, Principal
 
+MAX_CHUNK_BYTES = 1024 * 1024
+"""The IC's ``upload_chunk`` limit (1 MiB per chunk)."""
+MAX_STORED_CHUNKS = 100
+"""The IC's chunk store holds at most 100 chunks per canister."""
+
+
+def _contract_violation(message: str) -> RejectError:
+    return RejectError(RejectCode.CANISTER_ERROR, message, "IC0504")
+
 
 class WasmStateMachine:
     def __init__(self, range_start: int, range_end: int, config: ExecutionConfig | None = None) -> None:
         if config is None:
             config = ExecutionConfig(first_canister_index=range_start, last_canister_index=range_end - 1)
         self.env = ExecutionEnvironment(config)
+        self.chunks: dict[bytes, dict[bytes, bytes]] = {}
+        """Per canister (raw principal): its chunk store, SHA-256 of a chunk -> the chunk."""
 
     def execute(self, batch: Batch) -> list[RequestResult]:
         results = []
@@ -43,19 +65,33 @@ class WasmStateMachine:
         return results
 
     def state_hash(self) -> bytes:
-        return self.env.state_hash()
+        digest = hashlib.sha256(b"subnet-wasm-state")
+        digest.update(self.env.state_hash())
+        for owner in sorted(self.chunks):
+            store = self.chunks[owner]
+            digest.update(len(owner).to_bytes(1, "big") + owner + len(store).to_bytes(4, "big"))
+            for chunk_hash in sorted(store):
+                digest.update(chunk_hash)
+        return digest.digest()
+
+    def query(self, canister_id: Principal, method: str, arg: bytes, *, caller: Principal, time: int) -> CallResult:
+        """A non-replicated query: the execution layer rolls every change back afterwards."""
+        try:
+            target = _canister_id(canister_id)
+        except RejectError as reject:
+            return CallResult(reject=reject)
+        return self.env.query(target, method, arg, caller=caller, time=time)
 
     def _execute_one(self, envelope: SignedEnvelope, time: int) -> bytes:
         content = envelope.content
         caller = content.sender
         if not content.canister_id.is_management:
-            try:
-                target = CanisterId.from_principal(content.canister_id)
-            except ValueError:
-                raise RejectError(RejectCode.DESTINATION_INVALID, f"Canister {content.canister_id} not found", "IC0301") from None
+            target = _canister_id(content.canister_id)
             return self.env.update(target, content.method_name, content.arg, caller=caller, time=time).unwrap()
         method = content.method_name
         try:
+            if method in management.CODE_METHODS:
+                return self._code(method, caller, content.arg, time)
             if method == management.CREATE:
                 amount, settings, specified = management.decode_create_args(content.arg)
                 created = self.env.create_canister(
@@ -101,6 +137,8 @@ class WasmStateMachine:
                     management.DELETE: self.env.delete_canister,
                 }[method]
                 operation(caller, canister, time=time)
+                if method == management.DELETE:
+                    self.chunks.pop(canister.principal.raw, None)
                 return management.encode_empty()
         except (CandidError, ValueError) as exc:
             if isinstance(exc, RejectError):
@@ -109,6 +147,84 @@ class WasmStateMachine:
                 RejectCode.CANISTER_REJECT, f"Error decoding candid for the management method {method}: {exc}", "IC0408"
             ) from exc
         raise RejectError(RejectCode.CANISTER_REJECT, f"Management canister has no method '{method}'", "IC0407")
+
+
+    def _code(self, method: str, caller: Principal, arg: bytes, time: int) -> bytes:
+        """install_code, uninstall_code and the chunk store."""
+        if method == management.INSTALL_CODE:
+            request = management.decode_install_code_args(arg)
+            self.env.install_code(
+                caller,
+                _canister_id(request.canister_id),
+                _mode(request.mode),
+                request.wasm_module,
+                request.arg,
+                time=time,
+                sender_canister_version=request.sender_canister_version,
+            )
+            return management.encode_empty()
+        if method == management.INSTALL_CHUNKED_CODE:
+            chunked = management.decode_install_chunked_code_args(arg)
+            target = _canister_id(chunked.target_canister)
+            store_id = chunked.store_canister or chunked.target_canister
+            store_canister = self._controlled(caller, store_id)
+            store = self.chunks.get(store_canister.principal.raw, {})
+            parts = []
+            for chunk_hash in chunked.chunk_hashes:
+                chunk = store.get(chunk_hash)
+                if chunk is None:
+                    raise _contract_violation(f"Error from Wasm chunk store: chunk {chunk_hash.hex()} is not in the store of {store_id}")
+                parts.append(chunk)
+            module = b"".join(parts)
+            actual = hashlib.sha256(module).digest()
+            if actual != chunked.wasm_module_hash:
+                raise _contract_violation(
+                    f"Error from Wasm chunk store: wasm module hash {actual.hex()} does not match the given hash "
+                    f"{chunked.wasm_module_hash.hex()}"
+                )
+            self.env.install_code(
+                caller, target, _mode(chunked.mode), module, chunked.arg, time=time,
+                sender_canister_version=chunked.sender_canister_version,
+            )
+            return management.encode_empty()
+        if method == management.UNINSTALL_CODE:
+            self.env.uninstall_code(caller, _canister_id(management.decode_uninstall_code_args(arg)), time=time)
+            return management.encode_empty()
+        if method == management.UPLOAD_CHUNK:
+            canister_id, chunk = management.decode_upload_chunk_args(arg)
+            canister = self._controlled(caller, canister_id, time)
+            if len(chunk) > MAX_CHUNK_BYTES:
+                raise _contract_violation(f"Error from Wasm chunk store: chunk of {len(chunk)} bytes exceeds the {MAX_CHUNK_BYTES} bytes limit")
+            store = self.chunks.setdefault(canister.principal.raw, {})
+            chunk_hash = hashlib.sha256(chunk).digest()
+            if chunk_hash not in store and len(store) >= MAX_STORED_CHUNKS:
+                raise _contract_violation(f"Error from Wasm chunk store: the store is full ({MAX_STORED_CHUNKS} chunks)")
+            store[chunk_hash] = chunk
+            return management.encode_chunk_hash_reply(chunk_hash)
+        canister = self._controlled(caller, management.decode_canister_id_args(arg, method), time)
+        if method == management.CLEAR_CHUNK_STORE:
+            self.chunks.pop(canister.principal.raw, None)
+            return management.encode_empty()
+        assert method == management.STORED_CHUNKS
+        return management.encode_stored_chunks_reply(sorted(self.chunks.get(canister.principal.raw, {})))
+
+    def _controlled(self, caller: Principal, canister_id: Principal, time: int | None = None) -> CanisterState:
+        if time is not None:
+            self.env.advance_time(time)
+        canister = self.env.canister(_canister_id(canister_id))
+        require_controller(canister, caller)
+        return canister
+
+
+def _canister_id(principal: Principal) -> CanisterId:
+    try:
+        return CanisterId.from_principal(principal)
+    except ValueError:
+        raise RejectError(RejectCode.DESTINATION_INVALID, f"Canister {principal} not found", "IC0301") from None
+
+
+def _mode(mode: management.Mode) -> InstallMode:
+    return InstallMode(mode.mode, mode.skip_pre_upgrade, mode.wasm_memory_persistence)
 
 
 def _settings(settings: management.Settings, caller: Principal) -> CanisterSettings:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from subnet.codec import Message
 from subnet.envelope import SignedEnvelope
+from subnet.hashing import hash_of_map
 
 
 @dataclass(frozen=True)
@@ -100,3 +101,62 @@ class StatusReply(Message):
     peers_in: list[int]
     last_error: str
     rejected: dict[str, int]
+
+
+QUERY_RESPONSE_DOMAIN = "ic-response"
+"""Node signatures on query responses: ``"\\x0Bic-response" · hash`` (the IC's separator)."""
+
+
+@dataclass(frozen=True)
+class QueryRequest(Message):
+    """A client asks one replica to run a query (``request_type`` "query") on its state,
+    without consensus: the fast path."""
+
+    TAG = "query"
+    envelope: SignedEnvelope
+
+
+@dataclass(frozen=True)
+class QueryResponse(Message):
+    """A replica's answer to a query, signed by its node key.
+
+    The signature covers ``digest``: the representation-independent hash of the request
+    id, the outcome (reply, or reject code, message and error code) and the height and
+    block time of the state the query ran on. A client checks it against the genesis
+    committee; one replica's word is all it is, hence ``replicas_agree`` in the agent.
+    """
+
+    TAG = "query_response"
+    request_id: bytes
+    node_index: int
+    height: int
+    time_ns: int
+    status: str
+    reply: bytes
+    reject_code: int
+    reject_message: str
+    error_code: str
+    signature: bytes
+
+    @property
+    def digest(self) -> bytes:
+        return query_response_digest(
+            self.request_id, self.height, self.time_ns, self.status, self.reply,
+            self.reject_code, self.reject_message, self.error_code,
+        )
+
+    def outcome(self) -> tuple[str, bytes, int, str, str]:
+        """What two replicas must agree on (heights and signatures may differ)."""
+        return (self.status, self.reply, self.reject_code, self.reject_message, self.error_code)
+
+
+def query_response_digest(
+    request_id: bytes, height: int, time_ns: int, status: str, reply: bytes,
+    reject_code: int, reject_message: str, error_code: str,
+) -> bytes:
+    fields: dict = {"request_id": request_id, "height": height, "time": time_ns, "status": status}
+    if status == "replied":
+        fields["reply"] = reply
+    else:
+        fields.update(reject_code=reject_code, reject_message=reject_message, error_code=error_code)
+    return hash_of_map(fields)

@@ -10,8 +10,11 @@ committee, checked here.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import trio
 
@@ -19,10 +22,10 @@ from client.agent import Agent
 from client.canister_ids import CanisterIds
 from client.identity import IdentityStore, resolve
 from client.project import Project, ProjectError
-from subnet import management
+from subnet import candid, management
 from subnet.cli_options import add_identity_option, add_output_option
 from subnet.commands.local import endpoints, load_genesis
-from subnet.errors import PrincipalError, SubnetError
+from subnet.errors import PrincipalError, RejectCode, RejectError, SubnetError
 from subnet.principal import Principal
 
 DEFAULT_CYCLES = 100_000_000_000_000
@@ -68,6 +71,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         sub = commands.add_parser(command, help=help_text)
         target(sub)
         sub.set_defaults(handler=_simple, method=method)
+
+    install = commands.add_parser("install", help="install, reinstall or upgrade canister code")
+    target(install)
+    install.add_argument("--mode", choices=("install", "reinstall", "upgrade", "auto"), default="auto",
+                         help="auto: install if the canister is empty, else upgrade (default)")
+    install.add_argument("--argument", default="()", metavar="'(...)'", help="init/post_upgrade argument, Candid text")
+    install.add_argument("--wasm", type=Path, metavar="FILE", help="the module (default: the project's built .wasm)")
+    install.add_argument("--skip-pre-upgrade", action="store_true")
+    install.add_argument("--wasm-memory-persistence", choices=("keep", "replace"),
+                         help="default with upgrade: keep for modules with enhanced orthogonal persistence")
+    install.add_argument("--yes", "-y", action="store_true", help="do not ask before a reinstall wipes state")
+    install.set_defaults(handler=_install)
+
+    call = commands.add_parser("call", help="call a canister method (update through consensus, or query)")
+    call.add_argument("name", metavar="NAME")
+    call.add_argument("method", metavar="METHOD")
+    call.add_argument("argument", nargs="?", default="()", metavar="'(...)'")
+    kind = call.add_mutually_exclusive_group()
+    kind.add_argument("--query", action="store_true", help="the fast path: one replica answers, signed")
+    kind.add_argument("--update", action="store_true", help="through consensus, certified (default unless the method is a query)")
+    call.add_argument("--output", choices=("idl", "json", "raw"), default="idl")
+    call.add_argument("--candid", type=Path, metavar="FILE", help="the canister's .did (default: project or module metadata)")
+    call.add_argument("--replicas-agree", type=int, default=1, metavar="K", help="queries: accept only K matching answers")
+    common(call)
+    call.set_defaults(handler=_call)
 
     settings = commands.add_parser("update-settings", help="change a canister's controllers")
     settings.add_argument("name", metavar="NAME")
@@ -235,3 +263,175 @@ def _update_settings(args: argparse.Namespace) -> int:
 
     trio.run(run)
     return 0
+
+
+# -- code --------------------------------------------------------------------------------------
+
+CHUNK_BYTES = 1024 * 1024
+"""Modules above this go up with upload_chunk / install_chunked_code (ingress is ~2 MiB)."""
+
+
+def _module_for(name: str, wasm: Path | None) -> bytes:
+    if wasm is None:
+        try:
+            project = Project.find()
+            config = project.canister(name)
+        except ProjectError as exc:
+            raise SubnetError(f"{exc}; pass --wasm FILE") from None
+        wasm = config.wasm if config.type == "custom" else project.output_dir(name) / f"{name}.wasm"
+        assert wasm is not None
+        if not wasm.is_file():
+            raise SubnetError(f"{wasm} does not exist: run `subnet build {name}` first")
+    try:
+        return wasm.read_bytes()
+    except OSError as exc:
+        raise SubnetError(f"cannot read {wasm}: {exc}") from exc
+
+
+def _metadata(module: bytes, name: str) -> bytes | None:
+    """An ``icp:public``/``icp:private`` custom section of a module, such as candid:service."""
+    from node.execution.validation import decode_module_bytes
+    from node.execution.wasm_binary import WasmFormatError, parse_module
+
+    try:
+        parsed = parse_module(decode_module_bytes(module))
+    except (WasmFormatError, SubnetError, ValueError):
+        return None
+    for section in parsed.custom_sections:
+        if section.name in (f"icp:public {name}", f"icp:private {name}"):
+            return section.data
+    return None
+
+
+def _is_eop(module: bytes) -> bool:
+    return _metadata(module, "enhanced-orthogonal-persistence") is not None
+
+
+def _service_for(name: str, explicit: Path | None, module: bytes | None = None) -> candid.ServiceDescription | None:
+    """The canister's Candid: --candid, else the project's .did, else the module's metadata."""
+    if explicit is not None:
+        return candid.load_did(str(explicit))
+    try:
+        project = Project.find()
+        config = project.canister(name)
+    except ProjectError:
+        config = None
+    if config is not None:
+        did = config.candid if config.type == "custom" else project.output_dir(name) / f"{name}.did"
+        if did is not None and did.is_file():
+            return candid.load_did(str(did))
+        if module is None and config.type == "custom" and config.wasm is not None and config.wasm.is_file():
+            module = config.wasm.read_bytes()
+        elif module is None:
+            built = project.output_dir(name) / f"{name}.wasm"
+            module = built.read_bytes() if built.is_file() else None
+    if module is not None:
+        text = _metadata(module, "candid:service")
+        if text is not None:
+            return candid.parse_did(text.decode("utf-8", "replace"))
+    return None
+
+
+async def _install_one(agent: Agent, canister_id: Principal, mode: management.Mode, module: bytes, arg: bytes) -> None:
+    if len(module) <= CHUNK_BYTES:
+        await _management(agent, management.INSTALL_CODE, management.encode_install_code_args(mode, canister_id, module, arg))
+        return
+    # Each chunk travels once; the install then names them by hash.
+    hashes = []
+    for start in range(0, len(module), CHUNK_BYTES):
+        reply = await _management(agent, management.UPLOAD_CHUNK, management.encode_upload_chunk_args(canister_id, module[start : start + CHUNK_BYTES]))
+        hashes.append(management.decode_chunk_hash_reply(reply))
+    arg_bytes = management.encode_install_chunked_code_args(mode, canister_id, hashes, hashlib.sha256(module).digest(), arg)
+    await _management(agent, management.INSTALL_CHUNKED_CODE, arg_bytes)
+    await _management(agent, management.CLEAR_CHUNK_STORE, management.encode_canister_id_args(canister_id))
+
+
+def _install(args: argparse.Namespace) -> int:
+    ids = CanisterIds.in_directory()
+    names = _names(args, ids)
+    if args.wasm is not None and len(names) != 1:
+        raise SubnetError("--wasm needs exactly one canister")
+    agent = _agent(args)
+
+    async def run() -> None:
+        for name in names:
+            canister_id = ids.resolve(name, args.network)
+            module = _module_for(name, args.wasm)
+            service = _service_for(name, None, module)
+            init_types = list(service.init_args) if service is not None and service.init_args is not None else None
+            arg = candid.encode_text(args.argument, init_types)
+            mode_name = args.mode
+            if mode_name == "auto":
+                status = management.decode_status_reply(
+                    await _management(agent, management.STATUS, management.encode_canister_id_args(canister_id))
+                )
+                mode_name = "install" if status.module_hash is None else "upgrade"
+            if mode_name == "reinstall" and not args.yes:
+                if not sys.stdin.isatty():
+                    raise SubnetError(f"reinstalling {name} wipes its state: pass --yes to confirm")
+                answer = input(f"Reinstalling {name} wipes its heap and stable memory. Continue? [y/N] ")
+                if answer.strip().lower() not in ("y", "yes"):
+                    raise SubnetError("reinstall cancelled")
+            if mode_name == "upgrade":
+                persistence = args.wasm_memory_persistence or ("keep" if _is_eop(module) else None)
+                mode = management.Mode("upgrade", True if args.skip_pre_upgrade else None, persistence)
+            else:
+                if args.skip_pre_upgrade or args.wasm_memory_persistence:
+                    raise SubnetError("--skip-pre-upgrade and --wasm-memory-persistence only apply to upgrades")
+                mode = management.Mode(mode_name)
+            await _install_one(agent, canister_id, mode, module, arg)
+            verb = {"install": "Installed", "reinstall": "Reinstalled", "upgrade": "Upgraded"}[mode_name]
+            print(f"{verb} code for canister {name}, with canister ID {canister_id}")
+
+    trio.run(run)
+    return 0
+
+
+def _call(args: argparse.Namespace) -> int:
+    ids = CanisterIds.in_directory()
+    canister_id = ids.resolve(args.name, args.network)
+    service = _service_for(args.name, args.candid)
+    method_type = None
+    if service is not None:
+        method_type = service.method(args.method)
+    arg = candid.encode_text(args.argument, list(method_type.args) if method_type is not None else None)
+    query = args.query or (not args.update and method_type is not None and "query" in method_type.modes)
+    agent = _agent(args)
+
+    async def run() -> bytes:
+        if query:
+            answer = await agent.query(canister_id, args.method, arg, replicas_agree=args.replicas_agree)
+            if answer.status != "replied":
+                raise RejectError(RejectCode(answer.reject_code), answer.reject_message)
+            return answer.reply
+        result = await agent.call(canister_id, args.method, arg)
+        return result.raise_if_rejected()
+
+    reply = trio.run(run)
+    results = list(method_type.results) if method_type is not None else None
+    if args.output == "raw":
+        print(reply.hex())
+    elif args.output == "json":
+        values, types = candid.decode_with_types(reply, results)
+        print(json.dumps(_jsonable(values), indent=2))
+    else:
+        print(candid.decode_to_text(reply, results))
+    return 0
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).hex()
+    if isinstance(value, Principal):
+        return value.to_text()
+    if isinstance(value, candid.Variant):
+        return {str(value.tag): _jsonable(value.value)}
+    if isinstance(value, candid.Some):
+        return _jsonable(value.value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1 << 53:
+        return str(value)
+    return value

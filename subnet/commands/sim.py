@@ -93,7 +93,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--execution",
         choices=("lifecycle", "wasm"),
-        default="lifecycle",
+        default="wasm",
         help="the replicated state machine: lifecycle operations only, or the Wasm execution layer",
     )
     add_output_option(parser)

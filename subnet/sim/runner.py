@@ -111,7 +111,7 @@ class SimConfig:
     behaviours: dict[int, str] = field(default_factory=dict)
     genesis_params: dict[str, Any] = field(default_factory=dict)
     keep_trace: bool = False
-    execution: str = "lifecycle"
+    execution: str = "wasm"
     """``lifecycle`` (node.state_machine) or ``wasm`` (node.execution behind node.wasm_state_machine)."""
 
 
