@@ -20,8 +20,7 @@ from subnet.candid.testsuite import (
 
 CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "candid"
 
-KNOWN_UNSUPPORTED: dict[str, str] = {}
-"""Assertions (by name) this implementation knowingly fails, with the reason. None."""
+# No assertion of the suite is knowingly unsupported: every one must pass.
 
 
 def _assertions() -> list[Assertion]:
@@ -45,8 +44,6 @@ def test_suite_is_present() -> None:
 
 @pytest.mark.parametrize("assertion", ASSERTIONS, ids=[a.name for a in ASSERTIONS])
 def test_conformance(assertion: Assertion) -> None:
-    if assertion.name in KNOWN_UNSUPPORTED:
-        pytest.xfail(KNOWN_UNSUPPORTED[assertion.name])
     outcome = run_assertion(assertion)
     assert outcome.passed, f"{describe_assertion(assertion)}\n{outcome.detail}"
 
