@@ -82,26 +82,23 @@ class Mesh:
     # -- sending ------------------------------------------------------------------------------
 
     def send(self, peer: int, message: Message) -> None:
-        if peer not in self.peers or peer in self._blocked:
+        if peer in self.peers:
+            self._enqueue(peer, encode_message(message))
+
+    def broadcast(self, message: Message) -> None:
+        frame = encode_message(message)  # encoded once for every peer
+        for peer in sorted(self.peers):
+            self._enqueue(peer, frame)
+
+    def _enqueue(self, peer: int, frame: bytes) -> None:
+        if peer in self._blocked:
             return
         queue = self._queues[peer]
         if len(queue) >= QUEUE_LIMIT:
             queue.popleft()
             self.errors["queue_overflow"] += 1
-        queue.append(encode_message(message))
+        queue.append(frame)
         self._wakeups[peer].set()
-
-    def broadcast(self, message: Message) -> None:
-        frame = encode_message(message)
-        for peer in sorted(self.peers):
-            if peer in self._blocked:
-                continue
-            queue = self._queues[peer]
-            if len(queue) >= QUEUE_LIMIT:
-                queue.popleft()
-                self.errors["queue_overflow"] += 1
-            queue.append(frame)
-            self._wakeups[peer].set()
 
     def set_blocked(self, peers: set[int]) -> None:
         """Drop all traffic to and from these peers (the control channel's link filter)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import sys
 import time
@@ -238,6 +239,4 @@ def _dash(value: object) -> str:
 
 
 def _remove_tree(root: Path) -> None:
-    import shutil
-
     shutil.rmtree(root, ignore_errors=True)

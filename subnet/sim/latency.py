@@ -17,6 +17,7 @@ Spec grammar (durations as ``10ms``, ``1.5s``, ``250us``, ``800ns``; bare number
 
 from __future__ import annotations
 
+import abc
 import json
 import random
 import re
@@ -39,9 +40,10 @@ def parse_duration_ns(text: str) -> int:
     return int(round(float(value) * _UNITS[unit or "ms"]))
 
 
-class LatencyModel:
+class LatencyModel(abc.ABC):
+    @abc.abstractmethod
     def sample(self, rng: random.Random, src: int, dst: int) -> int:
-        raise NotImplementedError
+        """One link delay in integer nanoseconds, drawn from the run's seeded generator."""
 
 
 @dataclass(frozen=True)
