@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -71,6 +72,29 @@ def write_pids(root: Path, pids: dict[int, int]) -> None:
     temporary = root / "pids.json.tmp"
     temporary.write_text(json.dumps({str(i): pid for i, pid in sorted(pids.items())}) + "\n")
     os.replace(temporary, root / "pids.json")
+
+
+def free_port_range(count: int) -> int:
+    """A base port with ``count`` consecutive free ports above it."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base + count >= 65535:
+            continue
+        sockets = []
+        try:
+            for offset in range(count):
+                s = socket.socket()
+                sockets.append(s)
+                s.bind(("127.0.0.1", base + offset))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise LauncherError(f"no {count} consecutive free ports on 127.0.0.1")
 
 
 def running(root: Path) -> list[ReplicaProcess]:

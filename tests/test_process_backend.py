@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -29,29 +28,6 @@ from subnet.principal import Principal
 REPO = Path(__file__).resolve().parents[1]
 
 
-def free_port_range(count: int) -> int:
-    """A base port with ``count`` consecutive free ports above it."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base + count >= 65535:
-            continue
-        sockets = []
-        try:
-            for offset in range(count):
-                s = socket.socket()
-                sockets.append(s)
-                s.bind(("127.0.0.1", base + offset))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in sockets:
-                s.close()
-    raise RuntimeError("no free port range")
-
-
 def subnet_cli(cwd: Path, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     result = subprocess.run([sys.executable, "-m", "subnet", *argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
@@ -63,7 +39,7 @@ def subnet_cli(cwd: Path, *argv: str, check: bool = True) -> subprocess.Complete
 @pytest.fixture
 def local_subnet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("SUBNET_CONFIG_DIR", str(tmp_path / "config"))
-    port = free_port_range(4)
+    port = launcher.free_port_range(4)
     subnet_cli(tmp_path, "start", "--background", "--replicas", "4", "--port", str(port), "--block-time", "50")
     try:
         yield tmp_path

@@ -9,6 +9,7 @@ are only checked.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from client.motoko import compile_motoko
 from client.project import Project, ProjectError
@@ -26,30 +27,38 @@ def _build(args: argparse.Namespace) -> int:
     project = Project.find()
     names = [args.name] if args.name else sorted(project.canisters)
     for name in names:
-        config = project.canister(name)
-        if config.type == "custom":
-            for path in (config.wasm, config.candid):
-                if path is None or not path.is_file():
-                    raise ProjectError(f"canister {name}: {path} does not exist")
-            print(f"{name}: custom canister, {config.wasm}")
-            continue
-        assert config.main is not None
-        try:
-            source = config.main.read_text()
-        except OSError as exc:
-            raise ProjectError(f"canister {name}: cannot read {config.main}: {exc}") from exc
-        # The main file's siblings (and their subdirectories) are what it may import.
-        base = config.main.parent
-        extra = {
-            str(path.relative_to(base)): path.read_text()
-            for path in sorted(base.rglob("*.mo"))
-            if path != config.main
-        }
-        built = compile_motoko(source, main=config.main.name, extra_files=extra)
-        out = project.output_dir(name)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / f"{name}.wasm").write_bytes(built.wasm)
-        (out / f"{name}.did").write_text(built.candid)
-        (out / f"{name}.most").write_text(built.stable_types)
-        print(f"{name}: built {out / f'{name}.wasm'} ({len(built.wasm):,} bytes)")
+        build_canister(project, name)
     return 0
+
+
+def build_canister(project: Project, name: str) -> Path:
+    """Compile (Motoko) or check (custom) one canister; returns its module's path."""
+    config = project.canister(name)
+    if config.type == "custom":
+        for path in (config.wasm, config.candid):
+            if path is None or not path.is_file():
+                raise ProjectError(f"canister {name}: {path} does not exist")
+        print(f"{name}: custom canister, {config.wasm}")
+        assert config.wasm is not None
+        return config.wasm
+    assert config.main is not None
+    try:
+        source = config.main.read_text()
+    except OSError as exc:
+        raise ProjectError(f"canister {name}: cannot read {config.main}: {exc}") from exc
+    # The main file's siblings (and their subdirectories) are what it may import.
+    base = config.main.parent
+    extra = {
+        str(path.relative_to(base)): path.read_text()
+        for path in sorted(base.rglob("*.mo"))
+        if path != config.main
+    }
+    built = compile_motoko(source, main=config.main.name, extra_files=extra)
+    out = project.output_dir(name)
+    out.mkdir(parents=True, exist_ok=True)
+    wasm = out / f"{name}.wasm"
+    wasm.write_bytes(built.wasm)
+    (out / f"{name}.did").write_text(built.candid)
+    (out / f"{name}.most").write_text(built.stable_types)
+    print(f"{name}: built {wasm} ({len(built.wasm):,} bytes)")
+    return wasm

@@ -14,6 +14,7 @@ import hashlib
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import trio
@@ -161,6 +162,23 @@ def _each(args: argparse.Namespace, ids: CanisterIds, names: list[str], action: 
 # -- commands ----------------------------------------------------------------------------------
 
 
+async def create_canister(
+    agent: Agent, ids: CanisterIds, name: str, network: str, *,
+    cycles: int = DEFAULT_CYCLES, controllers: tuple[Principal, ...] | None = None,
+) -> Principal:
+    """Create ``name`` unless canister_ids.json already has it; returns its id."""
+    existing = ids.get(name, network)
+    if existing is not None:
+        print(f'{name} canister was already created on network "{network}" and has canister id: {existing}')
+        return existing
+    settings = management.Settings(controllers=controllers) if controllers else None
+    reply = await _management(agent, management.CREATE, management.encode_create_args(cycles, settings))
+    canister_id = management.decode_create_reply(reply)
+    ids.set(name, network, canister_id)
+    print(f'{name} canister created on network "{network}" with canister id: {canister_id}')
+    return canister_id
+
+
 def _create(args: argparse.Namespace) -> int:
     ids = CanisterIds.in_directory()
     names = _names(args, ids, creating=True)
@@ -171,15 +189,7 @@ def _create(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         for name in names:
-            existing = ids.get(name, args.network)
-            if existing is not None:
-                print(f'{name} canister was already created on network "{args.network}" and has canister id: {existing}')
-                continue
-            settings = management.Settings(controllers=controllers) if controllers else None
-            reply = await _management(agent, management.CREATE, management.encode_create_args(args.with_cycles, settings))
-            canister_id = management.decode_create_reply(reply)
-            ids.set(name, args.network, canister_id)
-            print(f'{name} canister created on network "{args.network}" with canister id: {canister_id}')
+            await create_canister(agent, ids, name, args.network, cycles=args.with_cycles, controllers=controllers)
 
     trio.run(run)
     return 0
@@ -346,42 +356,67 @@ async def _install_one(agent: Agent, canister_id: Principal, mode: management.Mo
     await _management(agent, management.CLEAR_CHUNK_STORE, management.encode_canister_id_args(canister_id))
 
 
+@dataclass(frozen=True)
+class InstallOptions:
+    """What `canister install` and `deploy` were asked for, per canister."""
+
+    mode: str = "auto"
+    argument: str = "()"
+    wasm: Path | None = None
+    skip_pre_upgrade: bool = False
+    wasm_memory_persistence: str | None = None
+    yes: bool = False
+
+
+async def install_canister(agent: Agent, name: str, canister_id: Principal, options: InstallOptions) -> str:
+    """Install, reinstall or upgrade one canister; returns the mode that ran.
+
+    ``auto`` asks the subnet whether the canister has code. A reinstall wipes state, so it
+    needs ``yes`` or a "y" typed at a terminal.
+    """
+    module = _module_for(name, options.wasm)
+    service = _service_for(name, None, module)
+    init_types = list(service.init_args) if service is not None and service.init_args is not None else None
+    arg = candid.encode_text(options.argument, init_types)
+    mode_name = options.mode
+    if mode_name == "auto":
+        status = management.decode_status_reply(
+            await _management(agent, management.STATUS, management.encode_canister_id_args(canister_id))
+        )
+        mode_name = "install" if status.module_hash is None else "upgrade"
+    if mode_name == "reinstall" and not options.yes:
+        if not sys.stdin.isatty():
+            raise SubnetError(f"reinstalling {name} wipes its state: pass --yes to confirm")
+        answer = input(f"Reinstalling {name} wipes its heap and stable memory. Continue? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            raise SubnetError("reinstall cancelled")
+    if mode_name == "upgrade":
+        persistence = options.wasm_memory_persistence or ("keep" if _is_eop(module) else None)
+        mode = management.Mode("upgrade", True if options.skip_pre_upgrade else None, persistence)
+    else:
+        if options.skip_pre_upgrade or options.wasm_memory_persistence:
+            raise SubnetError("--skip-pre-upgrade and --wasm-memory-persistence only apply to upgrades")
+        mode = management.Mode(mode_name)
+    await _install_one(agent, canister_id, mode, module, arg)
+    verb = {"install": "Installed", "reinstall": "Reinstalled", "upgrade": "Upgraded"}[mode_name]
+    print(f"{verb} code for canister {name}, with canister ID {canister_id}")
+    return mode_name
+
+
 def _install(args: argparse.Namespace) -> int:
     ids = CanisterIds.in_directory()
     names = _names(args, ids)
     if args.wasm is not None and len(names) != 1:
         raise SubnetError("--wasm needs exactly one canister")
     agent = _agent(args)
+    options = InstallOptions(
+        mode=args.mode, argument=args.argument, wasm=args.wasm, skip_pre_upgrade=args.skip_pre_upgrade,
+        wasm_memory_persistence=args.wasm_memory_persistence, yes=args.yes,
+    )
 
     async def run() -> None:
         for name in names:
-            canister_id = ids.resolve(name, args.network)
-            module = _module_for(name, args.wasm)
-            service = _service_for(name, None, module)
-            init_types = list(service.init_args) if service is not None and service.init_args is not None else None
-            arg = candid.encode_text(args.argument, init_types)
-            mode_name = args.mode
-            if mode_name == "auto":
-                status = management.decode_status_reply(
-                    await _management(agent, management.STATUS, management.encode_canister_id_args(canister_id))
-                )
-                mode_name = "install" if status.module_hash is None else "upgrade"
-            if mode_name == "reinstall" and not args.yes:
-                if not sys.stdin.isatty():
-                    raise SubnetError(f"reinstalling {name} wipes its state: pass --yes to confirm")
-                answer = input(f"Reinstalling {name} wipes its heap and stable memory. Continue? [y/N] ")
-                if answer.strip().lower() not in ("y", "yes"):
-                    raise SubnetError("reinstall cancelled")
-            if mode_name == "upgrade":
-                persistence = args.wasm_memory_persistence or ("keep" if _is_eop(module) else None)
-                mode = management.Mode("upgrade", True if args.skip_pre_upgrade else None, persistence)
-            else:
-                if args.skip_pre_upgrade or args.wasm_memory_persistence:
-                    raise SubnetError("--skip-pre-upgrade and --wasm-memory-persistence only apply to upgrades")
-                mode = management.Mode(mode_name)
-            await _install_one(agent, canister_id, mode, module, arg)
-            verb = {"install": "Installed", "reinstall": "Reinstalled", "upgrade": "Upgraded"}[mode_name]
-            print(f"{verb} code for canister {name}, with canister ID {canister_id}")
+            await install_canister(agent, name, ids.resolve(name, args.network), options)
 
     trio.run(run)
     return 0

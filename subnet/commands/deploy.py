@@ -1,0 +1,52 @@
+"""`subnet deploy [NAME]`: create if needed, build, install or upgrade, like `dfx deploy`.
+
+Every step is the command of the same name run in order for each canister of the project
+(or just NAME): `canister create` (skipped when canister_ids.json already knows the
+canister), `build`, then `canister install --mode auto`, which installs into an empty
+canister and upgrades one that has code, with the upgrade checks `canister install` makes.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import trio
+
+from client.canister_ids import CanisterIds
+from client.project import Project
+from subnet.cli_options import add_identity_option
+from subnet.commands.build import build_canister
+from subnet.commands.canister import InstallOptions, _agent, create_canister, install_canister
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("deploy", help="create, build and install (or upgrade) the project's canisters")
+    parser.add_argument("name", nargs="?", metavar="NAME", help="one canister (default: all of subnet.json)")
+    parser.add_argument("--argument", default="()", metavar="'(...)'", help="init/post_upgrade argument, Candid text")
+    parser.add_argument("--mode", choices=("install", "reinstall", "upgrade", "auto"), default="auto",
+                        help="auto: install if the canister is empty, else upgrade (default)")
+    parser.add_argument("--yes", "-y", action="store_true",
+                        help="upgrade despite failed compatibility checks, reinstall without asking")
+    parser.add_argument("--network", default="local", help="network in canister_ids.json (default: local)")
+    add_identity_option(parser)
+    parser.set_defaults(handler=_deploy)
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    project = Project.find()
+    names = [args.name] if args.name else sorted(project.canisters)
+    for name in names:
+        project.canister(name)  # an unknown name fails before anything is created
+    ids = CanisterIds.in_directory()
+    agent = _agent(args)
+    options = InstallOptions(mode=args.mode, argument=args.argument, yes=args.yes)
+
+    async def run() -> None:
+        for name in names:
+            canister_id = await create_canister(agent, ids, name, args.network)
+            build_canister(project, name)
+            await install_canister(agent, name, canister_id, options)
+            print(f"Deployed canister {name}: {canister_id}")
+
+    trio.run(run)
+    return 0
