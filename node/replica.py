@@ -16,9 +16,10 @@ Events (``node.events``), each with ``now`` in integer nanoseconds:
 - ``ClientSubmitted(envelope, now)`` for a client's ``SubmitRequest``.
 
 Queries are not events: ``Replica.query(envelope, now)`` answers a client's
-``QueryRequest`` at once, without consensus, from the replica's executed state (the
-execution layer throws the query's changes away) and returns a ``QueryResponse`` signed
-by the node key. It changes nothing a later event could observe.
+``QueryRequest`` at once, without consensus, from the replica's latest certified state
+(the execution layer throws the query's changes away) and returns a ``QueryResponse``
+signed by the node key. It changes nothing a later event could observe. ``query_ready()``
+says whether the executed state is certified yet; an adapter waits for it, bounded.
 
 Actions (``node.actions``), to perform in list order:
 
@@ -187,13 +188,29 @@ class Replica:
 
     # -- the fast path ---------------------------------------------------------------------------
 
-    def query(self, envelope: SignedEnvelope, now: int) -> QueryResponse:
-        """Run a query on this replica's state and sign the answer.
+    def query_ready(self) -> bool:
+        """Whether this replica's executed state is certified, so queries may read it.
 
-        The state is the one after the last executed block (``executed_height``), which
-        certification compares across replicas within one exchange of shares; the query
-        sees that block's time, and the response names the height so that a client can
-        tell how fresh it is. Anything the query changes is rolled back by the execution
+        Queries read the state after the last executed block, but only once a quorum
+        certified that state's hash and it is ours: a replica whose state diverged, or
+        whose last block's certification has not arrived yet, does not answer from it.
+        Certification follows execution within one exchange of shares, so an adapter
+        waits for the next ``certified`` notice rather than keeping an older copy.
+        """
+        height = self.executed_height
+        if height == 0:
+            return True
+        certificate = self.certifier.certificates.get(height)
+        return certificate is not None and certificate.state_hash == self.state_hashes.get(height)
+
+    def query(self, envelope: SignedEnvelope, now: int) -> QueryResponse:
+        """Run a query on this replica's latest certified state and sign the answer.
+
+        The state is the one after the last executed block (``executed_height``) once it
+        is certified (``query_ready``); until then the answer is a SYS_TRANSIENT reject
+        that names the height, which a client retries or sends elsewhere. The query sees
+        that block's time, and the response names the height so that a client can tell
+        how fresh it is. Anything the query changes is rolled back by the execution
         layer. Bad requests are answered (signed) with IC reject codes, never raised.
         """
         request_id = envelope.request_id
@@ -201,6 +218,12 @@ class Replica:
         block = self.finalized_block(height) if height else None
         time_ns = block.timestamp if block is not None else self.genesis.genesis_time_ns
         try:
+            if not self.query_ready():
+                raise RejectError(
+                    RejectCode.SYS_TRANSIENT,
+                    f"Certified state is not available yet (height {height} on this replica). Please try again.",
+                    "IC0208",
+                )
             reply = self._run_query(envelope, now, time_ns)
         except RejectError as reject:
             outcome = ("rejected", b"", int(reject.code), reject.message, reject.error_code or "")

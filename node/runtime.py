@@ -46,6 +46,8 @@ from subnet.stream import FramedStream
 log = logging.getLogger("subnet.node")
 
 MAX_AWAIT_MS = 30_000
+QUERY_CERTIFIED_WAIT_S = 2.0
+"""How long a query waits for the executed state to be certified before a transient reject."""
 
 
 def now_ns() -> int:
@@ -70,6 +72,7 @@ class ReplicaRuntime:
         self._reply_events: dict[bytes, trio.Event] = {}
         self._timers: dict[Any, int] = {}
         self._timer_wakeup = trio.Event()
+        self._certified = trio.Event()
         peers = []
         for position, entry in enumerate(self.genesis.nodes):
             host, _, port = entry.address.rpartition(":")
@@ -130,6 +133,8 @@ class ReplicaRuntime:
                 self._wake(action.request_id)
             elif isinstance(action, act.Notice):
                 if action.kind == "certified":
+                    self._certified.set()
+                    self._certified = trio.Event()
                     # Clients may wait here for requests another replica accepted.
                     for request_id in [r for r in self._reply_events if self.replica.lookup_reply(r) is not None]:
                         self._wake(request_id)
@@ -210,7 +215,11 @@ class ReplicaRuntime:
                 reply = self.replica.lookup_reply(message.request_id)
             await framed.send(reply if reply is not None else ReplyTimeout(message.request_id))
         elif isinstance(message, QueryRequest):
-            # The fast path: no consensus, answered at once from this replica's state.
+            # The fast path: no consensus, answered from this replica's certified state.
+            # Certification trails execution by one exchange of shares: wait for it, bounded.
+            with trio.move_on_after(QUERY_CERTIFIED_WAIT_S):
+                while not self.replica.query_ready():
+                    await self._certified.wait()
             await framed.send(self.replica.query(message.envelope, now_ns()))
         elif isinstance(message, StatusRequest):
             await framed.send(self.status())

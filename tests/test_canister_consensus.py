@@ -231,3 +231,34 @@ def test_queries_take_the_fast_path_signed_by_the_replica_that_answered(v1: Moto
     not_a_query = sim.replicas[2].query(client.envelope(canister, "inc", UNIT, request_type="query"), sim.now)
     assert not_a_query.status == "rejected" and not_a_query.reject_code == 3
     verify_query_response(not_a_query, committee, not_a_query.request_id)
+
+
+def test_queries_read_only_a_certified_state(v1: MotokoCanister) -> None:
+    """Between executing a block and receiving its certificate, a replica's state is not
+    certified: a query then gets SYS_TRANSIENT IC0208, never an answer from that state."""
+    sim = simulation(5)
+    client = SimClient(sim)
+    canister = client.create()
+    client.install(canister, v1.wasm, management.Mode("install"))
+    client.settle()
+    query = client.envelope(canister, "get", UNIT, request_type="query")
+    before = sim.replicas[1].query(query, sim.now)
+    assert before.status == "replied" and before.reply == nat(0)
+
+    update = client.envelope(canister, "inc", UNIT)
+    sim.submit(update, 0)
+    seen_uncertified = False
+    deadline = sim.now + 20 * SECOND
+    while update.request_id not in sim.replies or not sim.replicas[1].query_ready():
+        assert sim.now < deadline
+        sim.step_until(sim.now + 1_000_000)
+        replica = sim.replicas[1]
+        if not replica.query_ready():
+            seen_uncertified = True
+            answer = replica.query(query, sim.now)
+            assert (answer.status, answer.reject_code, answer.error_code) == ("rejected", 2, "IC0208")
+            assert answer.height == replica.executed_height > replica.certified_height
+    assert seen_uncertified, "the step never landed between execution and certification"
+    after = sim.replicas[1].query(query, sim.now)
+    assert after.status == "replied" and after.reply == nat(1)
+    assert after.height == sim.replicas[1].certified_height
