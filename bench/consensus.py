@@ -102,7 +102,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--block-time", type=int, default=100, metavar="MS")
-    parser.add_argument("--port", type=int, default=47100)
+    parser.add_argument("--port", type=int, help="port of replica 0 (default: free ports, probed)")
     parser.add_argument("--output", choices=["text", "json"], default="text")
     args = parser.parse_args(argv)
 
@@ -112,7 +112,7 @@ def main(argv: list[str]) -> int:
         env = {**os.environ, "PYTHONPATH": str(REPO), "SUBNET_CONFIG_DIR": str(directory / "config")}
         subprocess.run(
             [sys.executable, "-m", "subnet", "start", "--background", "--clean", "--replicas", str(args.replicas),
-             "--port", str(args.port), "--block-time", str(args.block_time)],
+             "--port", str(args.port or launcher.free_port_range(args.replicas)), "--block-time", str(args.block_time)],
             cwd=directory, env=env, check=True, capture_output=True,
         )
         try:

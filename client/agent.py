@@ -40,6 +40,9 @@ from subnet.stream import FramedStream
 
 CONNECT_TIMEOUT = 2.0
 EXPIRY_MARGIN_NS = 60 * 1_000_000_000
+CERTIFIED_STATE_UNAVAILABLE = "IC0208"
+"""A replica's answer while its newest state awaits certification: ask again shortly."""
+QUERY_RETRY_INTERVAL = 0.05
 
 
 @dataclass(frozen=True)
@@ -149,16 +152,30 @@ class Agent:
         request_id = envelope.request_id
         answers: list[QueryResponse] = []
         failures: list[str] = []
+        pending = list(self.endpoints)
         with trio.move_on_after(timeout):
-            for endpoint in self.endpoints:
-                if len(answers) == replicas_agree:
-                    break
-                try:
-                    answers.append(await self._query_on(endpoint, envelope, request_id))
-                except (OSError, trio.BrokenResourceError, trio.TooSlowError, CodecError, CertificateError) as exc:
-                    failures.append(f"{endpoint.address}: {type(exc).__name__}: {exc}")
+            # A replica whose newest state is not certified yet (IC0208: just restarted, or
+            # certification trails a block) is asked again after the others, until the timeout.
+            while pending and len(answers) < replicas_agree:
+                later: list[Endpoint] = []
+                for endpoint in pending:
+                    if len(answers) == replicas_agree:
+                        break
+                    try:
+                        answer = await self._query_on(endpoint, envelope, request_id)
+                    except (OSError, trio.BrokenResourceError, trio.TooSlowError, CodecError, CertificateError) as exc:
+                        failures.append(f"{endpoint.address}: {type(exc).__name__}: {exc}")
+                        continue
+                    if answer.status != "replied" and answer.error_code == CERTIFIED_STATE_UNAVAILABLE:
+                        failures.append(f"{endpoint.address}: {answer.reject_message}")
+                        later.append(endpoint)
+                        continue
+                    answers.append(answer)
+                pending = later
+                if pending and len(answers) < replicas_agree:
+                    await trio.sleep(QUERY_RETRY_INTERVAL)
         if len(answers) < replicas_agree:
-            detail = "; ".join(failures) or "timed out"
+            detail = "; ".join(failures[-len(self.endpoints):]) or "timed out"
             raise RejectError(RejectCode.SYS_TRANSIENT, f"{len(answers)} of {replicas_agree} replicas answered the query ({detail})")
         outcomes = {answer.outcome() for answer in answers}
         if len(outcomes) != 1:

@@ -143,6 +143,23 @@ class MotokoCompiler:
             h.update(path.encode("utf-8") + b"\0" + len(data).to_bytes(8, "big") + data)
         return h.hexdigest()
 
+    def run_script(self, script: str, request: str, timeout: float, what: str) -> dict:
+        """Run a JS snippet that talks JSON (stdin in, stdout out) with the pinned package."""
+        try:
+            completed = subprocess.run([self._tool("node"), "-e", script], input=request, capture_output=True,
+                                       text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise MotokoError(f"{what} timed out") from exc
+        if completed.returncode != 0:
+            raise MotokoError(f"the Motoko compiler crashed: {completed.stderr.strip()[-2000:]}")
+        try:
+            status = json.loads(completed.stdout)
+        except ValueError as exc:
+            raise MotokoError(f"unexpected compiler output: {completed.stdout[-500:]!r}") from exc
+        if not isinstance(status, dict):
+            raise MotokoError(f"unexpected compiler output: {completed.stdout[-500:]!r}")
+        return status
+
     def compile(self, source: str, *, main: str = "Main.mo",
                 extra_files: dict[str, str] | None = None) -> MotokoCanister:
         """Compile ``source`` (the main actor file) with optional imported files."""
@@ -159,18 +176,7 @@ class MotokoCompiler:
         temp = out_dir / f"{key}.tmp{os.getpid()}"
         request = json.dumps({"package": str(package), "files": files, "main": main,
                               "out": str(temp)})
-        try:
-            completed = subprocess.run([self._tool("node"), "-e", _COMPILER_SCRIPT],
-                                       input=request, capture_output=True, text=True,
-                                       timeout=_COMPILE_TIMEOUT, check=False)
-        except subprocess.TimeoutExpired as exc:
-            raise MotokoError(f"Motoko compilation of {main} timed out") from exc
-        if completed.returncode != 0:
-            raise MotokoError(f"the Motoko compiler crashed: {completed.stderr.strip()[-2000:]}")
-        try:
-            status = json.loads(completed.stdout)
-        except ValueError as exc:
-            raise MotokoError(f"unexpected compiler output: {completed.stdout[-500:]!r}") from exc
+        status = self.run_script(_COMPILER_SCRIPT, request, _COMPILE_TIMEOUT, f"Motoko compilation of {main}")
         if not status.get("ok"):
             raise MotokoError(f"Motoko compilation of {main} failed:\n{status.get('error')}")
         for suffix in (".wasm", ".did", ".most"):
@@ -195,3 +201,68 @@ def compile_motoko(source: str, *, main: str = "Main.mo",
                    cache_dir: Path | str | None = None) -> MotokoCanister:
     """Compile a Motoko actor with the pinned compiler, using the project cache."""
     return MotokoCompiler(cache_dir).compile(source, main=main, extra_files=extra_files)
+
+
+# -- stable-type compatibility (``moc --stable-compatible``) ------------------------------------
+
+_STABLE_CHECK_TIMEOUT = 120
+
+_STABLE_CHECK_SCRIPT = r"""
+const fs = require('fs');
+const input = JSON.parse(fs.readFileSync(0, 'utf8'));
+const mo = require(input.package);
+let result;
+try {
+  mo.write(input.pre_path, input.pre);
+  mo.write(input.post_path, input.post);
+  result = mo.compiler.stableCompatible(input.pre_path, input.post_path);
+} catch (error) {
+  process.stdout.write(JSON.stringify({ ok: false, error: String(error && error.message || error) }));
+  process.exit(0);
+}
+const diagnostics = Array.from(result.diagnostics || [], (d) => ({
+  severity: d.severity, code: String(d.code || ''), category: String(d.category || ''),
+  source: String(d.source || ''), message: String(d.message || ''),
+}));
+process.stdout.write(JSON.stringify({ ok: true, diagnostics }));
+"""
+
+
+@dataclass(frozen=True)
+class MotokoDiagnostic:
+    """One message of ``moc``: kept whole so that a caller can show exactly what moc said.
+
+    ``severity`` is ``"error"`` or ``"warning"``; ``code`` is moc's (``M0170``...);
+    ``source`` names the file the message is about, empty when it is about the pair.
+    """
+
+    severity: str
+    code: str
+    category: str
+    source: str
+    message: str
+
+
+def stable_compatible(pre: str, post: str, *, pre_name: str = "pre.most",
+                      post_name: str = "post.most",
+                      cache_dir: Path | str | None = None) -> list[MotokoDiagnostic]:
+    """Run the pinned moc's ``--stable-compatible`` check of two ``.most`` signatures.
+
+    The package's ``stableCompatible(prePath, postPath)`` reads both from moc's virtual
+    file system, so the texts are written there under ``pre_name``/``post_name`` (the
+    names moc uses when a signature does not parse). The upgrade from ``pre`` to ``post``
+    is safe when no diagnostic is an error.
+    """
+    compiler = MotokoCompiler(cache_dir)
+    package = compiler.ensure_installed()
+    request = json.dumps({"package": str(package), "pre": pre, "post": post,
+                          "pre_path": pre_name, "post_path": post_name})
+    status = compiler.run_script(_STABLE_CHECK_SCRIPT, request, _STABLE_CHECK_TIMEOUT,
+                                 "the Motoko stable-compatibility check")
+    if not status.get("ok"):
+        raise MotokoError(f"the Motoko stable-compatibility check failed to run: {status.get('error')}")
+    return [
+        MotokoDiagnostic("error" if item.get("severity") == 1 else "warning",
+                         item["code"], item["category"], item["source"], item["message"])
+        for item in status["diagnostics"]
+    ]

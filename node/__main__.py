@@ -26,7 +26,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m node", description="run one replica")
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--genesis", type=Path, required=True)
+    parser.add_argument(
+        "--checkpoint-interval", type=int, default=None, metavar="HEIGHTS",
+        help="heights between checkpoints of the execution state (default: the replica's, 100; 0: none)",
+    )
     args = parser.parse_args(argv)
+    if args.checkpoint_interval is not None and args.checkpoint_interval < 0:
+        parser.error("--checkpoint-interval must not be negative")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         genesis = Genesis.from_json(args.genesis.read_text())
@@ -40,12 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     if index is None:
         print(f"replica cannot start: node key {node_id} is not in {args.genesis}", file=sys.stderr)
         return 2
-    trio.run(_serve, genesis, index, key, args.data_dir)
+    trio.run(_serve, genesis, index, key, args.data_dir, args.checkpoint_interval)
     return 0
 
 
-async def _serve(genesis: Genesis, index: int, key: object, data_dir: Path) -> None:
-    runtime = ReplicaRuntime(genesis, index, key, data_dir)  # type: ignore[arg-type]
+async def _serve(genesis: Genesis, index: int, key: object, data_dir: Path, checkpoint_interval: int | None = None) -> None:
+    runtime = ReplicaRuntime(genesis, index, key, data_dir, checkpoint_interval=checkpoint_interval)  # type: ignore[arg-type]
     with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         async with trio.open_nursery() as nursery:
             await nursery.start(runtime.run)

@@ -85,6 +85,20 @@ class PersistCertificate:
 
 
 @dataclass(frozen=True)
+class PersistCheckpoint:
+    """Store a checkpoint of the execution state after ``height`` (``node.checkpoint``):
+    ``state_bytes`` restores to a state whose hash is ``state_hash``. Emitted every
+    ``checkpoint_interval`` heights; keep the newest few and give them back on restart
+    (``Replica(..., checkpoints=...)``) to replay only the blocks above one. Checkpoints
+    only save time: blocks stay the source of truth, so never drop a block because a
+    checkpoint covers it, and losing a checkpoint in a crash loses nothing."""
+
+    height: int
+    state_hash: bytes
+    state_bytes: bytes
+
+
+@dataclass(frozen=True)
 class AcceptIngress:
     """Tell the client its request passed the ingress checks (``RequestAccepted``); a
     ``Reply`` follows once it is executed and certified."""
@@ -123,4 +137,4 @@ class Notice:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-Action = Send | Broadcast | SetTimer | PersistBlock | PersistHighWater | PersistCertificate | AcceptIngress | RejectIngress | Reply | Notice
+Action = Send | Broadcast | SetTimer | PersistBlock | PersistHighWater | PersistCertificate | PersistCheckpoint | AcceptIngress | RejectIngress | Reply | Notice

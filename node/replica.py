@@ -27,6 +27,10 @@ Actions (``node.actions``), to perform in list order:
 - ``SetTimer(timer, at)``: one pending deadline per timer name, the latest setting wins;
 - ``PersistHighWater(height)``, ``PersistBlock(block, proof)``,
   ``PersistCertificate(certificate)``: make durable before performing later actions;
+- ``PersistCheckpoint(height, state_hash, state_bytes)``: a checkpoint of the execution
+  state after ``height`` (``node.checkpoint``), every ``checkpoint_interval`` heights
+  (multiples of it, so every replica checkpoints the same heights, with the same bytes).
+  Keep the newest few; losing one loses nothing, since blocks remain the source of truth;
 - ``AcceptIngress(request_id)`` / ``RejectIngress(request_id, code, reason, message)``:
   the answer to ``ClientSubmitted``, exactly one of them per submission;
 - ``Reply(request_id, certified_reply)``: the certified result of a request this replica
@@ -35,10 +39,18 @@ Actions (``node.actions``), to perform in list order:
   are alarms).
 
 Restart: construct with the persisted pairs (``finalized=[(block, proof), ...]``), the
-largest persisted high-water mark and the persisted certificates; the replica proves and
-replays the blocks through execution (the state is rebuilt, not loaded), refuses any
-finalization that contradicts them, and fetches what it missed from peers
-(``CatchUpRequest``/``CatchUpResponse``) once it hears of a later finalized block.
+largest persisted high-water mark, the persisted certificates and the persisted
+checkpoints (``checkpoints=[node.checkpoint.Checkpoint, ...]``). Consensus proves and
+adopts the whole finalized chain; execution loads the newest usable checkpoint and
+replays only the blocks above it (``restored_checkpoint_height``, ``replayed_heights``
+and a ``checkpoint_restored`` notice say what happened). A checkpoint is unusable, and
+refused with a ``checkpoint_refused`` notice (the next older one is tried, then a full
+replay from height 1), when it is corrupt or of an unknown format, lies above the proven
+chain, was taken after another block than the finalized one, restores to a different
+state hash than it records, or records a state hash that contradicts a persisted
+certificate of its height. The replica then refuses any finalization that contradicts
+its chain, and fetches what it missed from peers (``CatchUpRequest``/
+``CatchUpResponse``) once it hears of a later finalized block.
 """
 
 from __future__ import annotations
@@ -49,13 +61,13 @@ from collections.abc import Iterable, Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from subnet import crypto
+from subnet import crypto, management
 from subnet.artifacts import Block, CatchUpRequest, CatchUpResponse, Finalization, IngressGossip
 from subnet.certificate import Certificate, CertificationShare, CertifiedReply, RequestResult, results_paths, results_root
 from subnet.codec import Message, decode_frame
 from subnet.committee import Verifier
 from subnet.envelope import SignedEnvelope
-from subnet.errors import EnvelopeError, RejectCode, RejectError
+from subnet.errors import CandidError, EnvelopeError, RejectCode, RejectError
 from subnet.messages import QUERY_RESPONSE_DOMAIN, QueryResponse, query_response_digest
 from subnet.principal import Principal
 
@@ -66,12 +78,14 @@ from node.actions import (
     Notice,
     PersistBlock,
     PersistCertificate,
+    PersistCheckpoint,
     RejectIngress,
     Reply,
     Send,
     SetTimer,
 )
 from node.certification import Certifier
+from node.checkpoint import Checkpoint, CheckpointError, encode_checkpoint, restore_checkpoint
 from node.consensus.icc import Icc
 from node.events import ClientSubmitted, Event, MessageReceived, Started, TimerExpired
 from node.genesis import Genesis
@@ -82,6 +96,13 @@ from node.wasm_state_machine import WasmStateMachine
 CONSENSUS_TIMER = "consensus"
 REPLY_CACHE = 100_000
 """Certified replies kept for ``lookup_reply`` (oldest forgotten first)."""
+CHECKPOINT_INTERVAL = 100
+"""Heights between checkpoints. Measured with a Motoko counter: a checkpoint is 507 KB
+(the module and the 4 non-zero pages of a 5 MiB heap), 3.9 ms to encode and 3.8 ms to
+write to SQLite with a sync, while replaying costs 1.3 ms per block on average (5 ms for
+a block with an update call). Every 100 heights that is 0.08 ms per height (0.04% of a
+200 ms block), and a restart replays at most 99 blocks (0.1-0.5 s) instead of the whole
+chain. Cost grows with the non-zero pages of the state, and so does replay's."""
 
 
 def _decoded(item: object, kind: type) -> object:
@@ -103,7 +124,11 @@ class Replica:
         high_water: int = 0,
         verify: Verifier = crypto.verify,
         state_machine: StateMachine | None = None,
+        checkpoints: Iterable[Checkpoint] = (),
+        checkpoint_interval: int = CHECKPOINT_INTERVAL,
     ) -> None:
+        if checkpoint_interval < 0:
+            raise ValueError(f"checkpoint_interval must be positive (or 0: no checkpoints), not {checkpoint_interval}")
         self.genesis = genesis
         self.committee = genesis.committee
         self.key = key
@@ -127,10 +152,32 @@ class Replica:
         self._timer_at: int | None = None
         self._reported_divergence: dict[int, None] = {}
         self._out: list[Action] = []
+        # Only the Wasm state machine has a checkpoint format (node.checkpoint).
+        self.checkpoint_interval = checkpoint_interval if isinstance(self.state, WasmStateMachine) else 0
+        self.restored_checkpoint_height = 0
+        """The height of the checkpoint execution restarted from (0: replayed from height 1)."""
+        self.replayed_heights = 0
+        """Finalized blocks executed again at construction (those above the checkpoint)."""
+        self._replay_checkpoint_at = 0
 
-        for block, proof in self.icc.restore(finalized):
-            self.ingress.on_finalized(block)
-            self._execute(block, replay=True)
+        proven = self.icc.restore(finalized)
+        certificates = list(certificates)
+        base = self._restore_checkpoint(checkpoints, proven, certificates)
+        top = proven[-1][0].height if proven else 0
+        if self.checkpoint_interval:
+            # Replaying past checkpoint heights, keep only the newest: the older ones would
+            # be outdated as soon as they were written.
+            due = top - top % self.checkpoint_interval
+            self._replay_checkpoint_at = due if due > base else 0
+        for block, proof in proven:
+            self.ingress.on_finalized(block)  # every block: replay protection needs them all
+            if block.height > base:
+                self._execute(block, replay=True)
+                self.replayed_heights += 1
+        if base:
+            self._out.append(
+                Notice("checkpoint_restored", base, {"state_hash": self.state_hashes[base].hex(), "replayed": self.replayed_heights})
+            )
         for certificate in certificates:
             self.certifier.add_certificate(certificate)
         self._out.extend(self.icc.actions)
@@ -156,6 +203,49 @@ class Replica:
         if replica.index != index:
             raise ValueError(f"the key belongs to node {replica.index}, not {index}")
         return replica
+
+    def _restore_checkpoint(
+        self,
+        checkpoints: Iterable[Checkpoint],
+        proven: Sequence[tuple[Block, Finalization]],
+        certificates: Sequence[Certificate],
+    ) -> int:
+        """Load the newest usable checkpoint into execution; the height it stands for, or
+        0 when none is usable (each refusal is a ``checkpoint_refused`` notice).
+
+        The state is trusted only as far as the chain: the checkpoint must name the block
+        consensus proved at its height, restore to the state hash it records, and that
+        hash must be the certified one if this replica persisted a certificate there.
+        """
+        certified = {certificate.height: certificate.state_hash for certificate in certificates}
+        for checkpoint in sorted(checkpoints, key=lambda c: c.height, reverse=True):
+            height = checkpoint.height
+            try:
+                if not isinstance(self.state, WasmStateMachine):
+                    raise CheckpointError(f"this replica's state machine ({type(self.state).__name__}) has no checkpoints")
+                if not 0 < height <= len(proven) or proven[height - 1][0].height != height:
+                    raise CheckpointError(f"height {height} is not in the finalized chain proven from the blocks (1..{len(proven)})")
+                quorum = certified.get(height)
+                if quorum is not None and quorum != checkpoint.state_hash:
+                    raise CheckpointError(
+                        f"its state hash {checkpoint.state_hash.hex()[:16]} is not the certified {quorum.hex()[:16]}"
+                    )
+                header = restore_checkpoint(
+                    self.state,
+                    checkpoint.state,
+                    height=height,
+                    state_hash=checkpoint.state_hash,
+                    block_hash=proven[height - 1][0].hash,
+                )
+            except CheckpointError as exc:
+                self._out.append(Notice("checkpoint_refused", height, {"reason": str(exc)}))
+                continue
+            self.executed_height = height
+            self.state_hashes[height] = header.state_hash
+            self.certifier.executed(height, header.state_hash, header.results_root, sign=False)
+            self.restored_checkpoint_height = height
+            return height
+        return 0
 
     # -- views -------------------------------------------------------------------------------
 
@@ -244,12 +334,28 @@ class Replica:
             envelope.verify(now)
         except EnvelopeError as exc:
             raise RejectError(RejectCode.SYS_FATAL, f"invalid query: {exc}", "IC0201") from None
-        if content.canister_id.is_management or not self.genesis.owns_canister(content.canister_id):
+        if content.canister_id.is_management:
+            self._check_management_query(content.method_name, content.arg)
+        elif not self.genesis.owns_canister(content.canister_id):
             raise RejectError(RejectCode.DESTINATION_INVALID, f"Canister {content.canister_id} has no query methods on this subnet", "IC0301")
         run = getattr(self.state, "query", None)
         if run is None:
             raise RejectError(RejectCode.SYS_FATAL, "this replica's state machine does not execute canisters", "IC0504")
         return run(content.canister_id, content.method_name, content.arg, caller=content.sender, time=time_ns).unwrap()
+
+    def _check_management_query(self, method: str, arg: bytes) -> None:
+        """Of the management canister only ``fetch_canister_logs`` and ``canister_metadata``
+        (the stand-in for read_state's metadata path) are queries, and only about a
+        canister this subnet owns: the state machine answers them from this replica's state."""
+        management.require_query_method(method)
+        try:
+            target = management.decode_canister_id_args(arg, method)
+        except CandidError as exc:
+            raise RejectError(
+                RejectCode.CANISTER_REJECT, f"Error decoding candid for the management method {method}: {exc}", "IC0408"
+            ) from None
+        if not self.genesis.owns_canister(target):
+            raise RejectError(RejectCode.DESTINATION_INVALID, f"Canister {target} is not on this subnet", "IC0301")
 
     # -- the one entry point --------------------------------------------------------------------
 
@@ -347,6 +453,8 @@ class Replica:
         self.state_hashes.pop(block.height - REPLY_CACHE, None)
         if replay:
             self.certifier.executed(block.height, state_hash, root, sign=False)
+            if block.height == self._replay_checkpoint_at:
+                self._checkpoint(block, state_hash, root)
             return
         self._out.append(
             Notice("executed", block.height, {"messages": len(results), "state_hash": state_hash.hex()})
@@ -359,6 +467,17 @@ class Replica:
         if share is not None:
             self._out.append(Broadcast(share))
         self._try_certify(block.height)
+        if self.checkpoint_interval and block.height % self.checkpoint_interval == 0:
+            self._checkpoint(block, state_hash, root)
+
+    def _checkpoint(self, block: Block, state_hash: bytes, root: bytes) -> None:
+        """Emit a checkpoint of the state after ``block`` (after the share is broadcast,
+        so that writing it never delays certification)."""
+        state = self.state
+        if not isinstance(state, WasmStateMachine):
+            return
+        blob = encode_checkpoint(state, height=block.height, block_hash=block.hash, state_hash=state_hash, results_root=root)
+        self._out.append(PersistCheckpoint(block.height, state_hash, blob))
 
     def _try_certify(self, height: int) -> None:
         certificate = self.certifier.try_certify(height)

@@ -7,6 +7,13 @@ module carries out its actions.
 
 Durability: a finalized block is written (and synced) before anything derived from it
 leaves the process, so a reply a client saw always survives a crash.
+
+Checkpoints (``PersistCheckpoint``) go to the same store, the newest ``KEEP_CHECKPOINTS``
+kept. On boot every stored block is handed to the replica (consensus proves the whole
+chain), with the stored checkpoints newest first and the certificates of their heights:
+execution loads the newest valid checkpoint and replays only the blocks above it, or
+replays everything if none is valid. A checkpoint never replaces a block, so a lost or
+corrupt one costs time, never state.
 """
 
 from __future__ import annotations
@@ -25,8 +32,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from node import actions as act
 from node import events as ev
 from node.genesis import Genesis
+from node.checkpoint import Checkpoint
 from node.replica import Replica
-from node.storage import BlockStore, StoredBlock
+from node.storage import BlockStore, StoredBlock, StoredCheckpoint
 from node.transport import Mesh, PeerAddress
 from subnet.codec import Message, decode_frame, encode_message
 from subnet.errors import CodecError
@@ -46,6 +54,8 @@ from subnet.stream import FramedStream
 log = logging.getLogger("subnet.node")
 
 MAX_AWAIT_MS = 30_000
+KEEP_CHECKPOINTS = 2
+"""Checkpoints kept on disk: the newest, and one to fall back on if it proves corrupt."""
 QUERY_CERTIFIED_WAIT_S = 2.0
 """How long a query waits for the executed state to be certified before a transient reject."""
 
@@ -66,6 +76,8 @@ class ReplicaRuntime:
     mesh: Mesh = field(init=False)
     errors: Counter[str] = field(default_factory=Counter)
     last_error: str = ""
+    checkpoint_interval: int | None = None
+    """Heights between checkpoints; None: the replica's default (``CHECKPOINT_INTERVAL``)."""
 
     def __post_init__(self) -> None:
         self.store = BlockStore(self.data_dir / "replica.db")
@@ -80,11 +92,20 @@ class ReplicaRuntime:
         self.mesh = Mesh(self.index, self.key, peers, self._deliver)
         stored = list(self.store.finalized_blocks(1))
         high_water = self.store.get_meta("high_water")
+        stored_checkpoints = self.store.checkpoints()
+        latest = self.store.latest_certified_height()
+        heights = list(range(max(1, latest - self.genesis.pool_window), latest + 1))
+        # The certificates of the checkpoints' heights too: a checkpoint that contradicts
+        # one is refused.
+        heights += sorted({c.height for c in stored_checkpoints} - set(heights))
         certificates = []
-        for height in range(max(1, self.store.latest_certified_height() - self.genesis.pool_window), self.store.latest_certified_height() + 1):
+        for height in heights:
             found = self.store.certificate(height)
             if found is not None:
                 certificates.append(decode_frame(found[1]))
+        options: dict[str, Any] = {}
+        if self.checkpoint_interval is not None:
+            options["checkpoint_interval"] = self.checkpoint_interval
         self.replica = Replica.restore(
             self.genesis,
             self.index,
@@ -93,6 +114,8 @@ class ReplicaRuntime:
             [entry.proof for entry in stored],
             certificates=certificates,
             high_water=int.from_bytes(high_water, "big") if high_water else 0,
+            checkpoints=[Checkpoint(c.height, c.state_hash, c.state) for c in stored_checkpoints],
+            **options,
         )
 
     # -- the event loop ---------------------------------------------------------------------
@@ -129,6 +152,10 @@ class ReplicaRuntime:
             elif isinstance(action, act.PersistCertificate):
                 certificate = action.certificate
                 self.store.put_certificate(certificate.height, certificate.state_hash, encode_message(certificate))
+            elif isinstance(action, act.PersistCheckpoint):
+                self.store.put_checkpoint(
+                    StoredCheckpoint(action.height, action.state_hash, action.state_bytes), keep=KEEP_CHECKPOINTS
+                )
             elif isinstance(action, act.Reply):
                 self._wake(action.request_id)
             elif isinstance(action, act.Notice):
@@ -141,6 +168,11 @@ class ReplicaRuntime:
                 if action.kind in ("divergence", "conflict"):
                     self._note(action.kind, f"height {action.height}: {action.detail}")
                     log.error("%s at height %d: %s", action.kind, action.height, action.detail)
+                elif action.kind == "checkpoint_restored":
+                    log.info("restored the checkpoint of height %d, replayed %d blocks above it", action.height, action.detail["replayed"])
+                elif action.kind == "checkpoint_refused":
+                    self._note(action.kind, f"height {action.height}: {action.detail['reason']}")
+                    log.warning("refused the checkpoint of height %d: %s", action.height, action.detail["reason"])
         if pending_blocks:
             self.store.append_finalized(pending_blocks)
 
@@ -238,6 +270,8 @@ class ReplicaRuntime:
             peers_in=sorted(self.mesh.connected_in),
             last_error=self.last_error or self.mesh.last_error,
             rejected={reason: count for reason, count in sorted(self.replica.rejected.items())},
+            checkpoint_height=self.replica.restored_checkpoint_height,
+            replayed_heights=self.replica.replayed_heights,
         )
 
     def _note(self, reason: str, detail: str) -> None:

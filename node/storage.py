@@ -156,7 +156,12 @@ class BlockStore:
     # -- checkpoints ----------------------------------------------------------------------------
 
     def put_checkpoint(self, checkpoint: StoredCheckpoint, keep: int = 2) -> None:
-        """Store a checkpoint and drop all but the newest ``keep``."""
+        """Store a checkpoint and drop all but the newest ``keep``, in one transaction.
+
+        Only checkpoints are ever pruned, never blocks: blocks are the source of truth, and
+        a checkpoint is a shortcut through them."""
+        if keep < 1:
+            raise StorageError(f"keep at least one checkpoint, not {keep}")
         with self._transaction():
             self._db.execute(
                 "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?)",
@@ -171,6 +176,12 @@ class BlockStore:
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         row = self._db.execute("SELECT * FROM checkpoints ORDER BY height DESC LIMIT 1").fetchone()
         return None if row is None else StoredCheckpoint(int(row[0]), bytes(row[1]), bytes(row[2]))
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        """Every stored checkpoint, newest first: a replica tries them in this order and
+        uses the first that proves valid (a corrupt newest one must not cost the older)."""
+        rows = self._db.execute("SELECT * FROM checkpoints ORDER BY height DESC").fetchall()
+        return [StoredCheckpoint(int(row[0]), bytes(row[1]), bytes(row[2])) for row in rows]
 
 
 class _Transaction:

@@ -4,7 +4,15 @@ Same ``StateMachine`` protocol as ``LifecycleStateMachine``: a finalized batch g
 one ``RequestResult`` per request comes out. Management lifecycle calls (Candid arguments
 as in ``subnet.management``) are decoded here and performed by ``ExecutionEnvironment``'s
 typed operations; a call to any other canister is an update call executed in Wasm. The
-execution layer's errors are ``RejectError``s with IC codes, passed through unchanged.
+execution layer's errors are ``RejectError``s with IC codes, passed through unchanged;
+an argument that is not the method's Candid is rejected with ``IC0408`` and changes nothing.
+
+Besides the lifecycle and code methods it serves, through consensus, ``canister_info``
+(to any caller, ingress included: a deviation from the IC, where only canisters may call
+it, explained in ``subnet.management``) and the snapshot methods (controllers only, as the
+execution layer enforces). ``fetch_canister_logs`` and ``canister_metadata`` are
+query-only, as ``fetch_canister_logs`` is on the IC: ``query`` answers them on the fast
+path, and as updates they are rejected.
 
 Messages of one batch run at the batch's time plus their position (one nanosecond
 apart), because execution never lets time stand still between replicated operations
@@ -22,7 +30,7 @@ from __future__ import annotations
 import hashlib
 
 from node.execution import CanisterSettings, ExecutionConfig, ExecutionEnvironment, InstallMode
-from node.execution.canister import CanisterState
+from node.execution.canister import CanisterChange, CanisterState
 from node.execution.environment import CallResult
 from node.execution.lifecycle import require_controller
 from node.state_machine import Batch
@@ -40,6 +48,30 @@ MAX_STORED_CHUNKS = 100
 
 def _contract_violation(message: str) -> RejectError:
     return RejectError(RejectCode.CANISTER_ERROR, message, "IC0504")
+
+
+def _bad_candid(method: str, exc: Exception) -> RejectError:
+    """A management argument that is not the method's Candid (InvalidManagementPayload)."""
+    return RejectError(
+        RejectCode.CANISTER_REJECT, f"Error decoding candid for the management method {method}: {exc}", "IC0408"
+    )
+
+
+def _change(change: CanisterChange) -> management.CanisterChange:
+    """The execution layer's history entry in ``canister_info``'s shape."""
+    return management.CanisterChange(
+        timestamp_nanos=change.timestamp_nanos,
+        canister_version=change.canister_version,
+        origin=change.origin,
+        kind=change.kind,
+        origin_kind=management.CanisterChange.origin_kind_of(change.origin),
+        controllers=tuple(change.controllers),
+        mode=change.mode,
+        module_hash=change.module_hash,
+        snapshot_id=change.snapshot_id,
+        taken_at_timestamp=change.taken_at_timestamp,
+        snapshot_canister_version=change.snapshot_canister_version,
+    )
 
 
 class WasmStateMachine:
@@ -75,12 +107,35 @@ class WasmStateMachine:
         return digest.digest()
 
     def query(self, canister_id: Principal, method: str, arg: bytes, *, caller: Principal, time: int) -> CallResult:
-        """A non-replicated query: the execution layer rolls every change back afterwards."""
+        """A non-replicated query: the execution layer rolls every change back afterwards.
+
+        To the management canister only ``management.QUERY_METHODS`` are queries; they
+        read the state and change nothing.
+        """
         try:
+            if canister_id.is_management:
+                return CallResult(reply=self._management_query(method, arg, caller))
             target = _canister_id(canister_id)
         except RejectError as reject:
             return CallResult(reject=reject)
         return self.env.query(target, method, arg, caller=caller, time=time)
+
+    def _management_query(self, method: str, arg: bytes, caller: Principal) -> bytes:
+        """``fetch_canister_logs`` (visible per the canister's ``log_visibility``) and
+        ``canister_metadata`` (``icp:public`` sections to anyone, ``icp:private`` ones to
+        controllers), the stand-in for the IC's ``read_state`` metadata path."""
+        management.require_query_method(method)
+        try:
+            if method == management.FETCH_LOGS:
+                canister = _canister_id(management.decode_canister_id_args(arg, method))
+                records = self.env.fetch_canister_logs(caller, canister)
+                return management.encode_logs_reply(
+                    [management.CanisterLogRecord(r.idx, r.timestamp_nanos, r.content) for r in records]
+                )
+            canister_id, name = management.decode_canister_metadata_args(arg)
+            return management.encode_metadata_reply(self.env.canister_metadata(caller, _canister_id(canister_id), name))
+        except CandidError as exc:
+            raise _bad_candid(method, exc) from exc
 
     def _execute_one(self, envelope: SignedEnvelope, time: int) -> bytes:
         content = envelope.content
@@ -112,6 +167,7 @@ class WasmStateMachine:
                     compute_allocation=settings.compute_allocation,
                     memory_allocation=settings.memory_allocation,
                     freezing_threshold=settings.freezing_threshold,
+                    log_visibility=settings.log_visibility,
                 )
                 return management.encode_empty()
             if method in (management.STATUS, management.STOP, management.START, management.DELETE):
@@ -140,13 +196,57 @@ class WasmStateMachine:
                 if method == management.DELETE:
                     self.chunks.pop(canister.principal.raw, None)
                 return management.encode_empty()
+            if method == management.CANISTER_INFO:
+                canister_id, count = management.decode_canister_info_args(content.arg)
+                info = self.env.canister_info(_canister_id(canister_id), count)
+                return management.encode_canister_info_reply(
+                    management.CanisterInfo(
+                        info.total_num_changes,
+                        tuple(_change(change) for change in info.recent_changes),
+                        info.module_hash,
+                        tuple(info.controllers),
+                    )
+                )
+            if method in management.SNAPSHOT_METHODS:
+                return self._snapshot(method, caller, content.arg, time)
+            if method in management.QUERY_METHODS:
+                raise RejectError(
+                    RejectCode.CANISTER_REJECT,
+                    f"{method} API is only accessible in non-replicated mode: send it as a query",
+                    "IC0406",
+                )
         except (CandidError, ValueError) as exc:
             if isinstance(exc, RejectError):
                 raise
-            raise RejectError(
-                RejectCode.CANISTER_REJECT, f"Error decoding candid for the management method {method}: {exc}", "IC0408"
-            ) from exc
+            raise _bad_candid(method, exc) from exc
         raise RejectError(RejectCode.CANISTER_REJECT, f"Management canister has no method '{method}'", "IC0407")
+
+    def _snapshot(self, method: str, caller: Principal, arg: bytes, time: int) -> bytes:
+        """take / load / list / delete_canister_snapshot; the execution layer checks that
+        the caller controls the canister and leaves everything as it was when it refuses."""
+        if method == management.TAKE_SNAPSHOT:
+            canister_id, replace = management.decode_take_canister_snapshot_args(arg)
+            taken = self.env.take_canister_snapshot(caller, _canister_id(canister_id), time=time, replace_snapshot=replace)
+            return management.encode_snapshot_reply(
+                management.Snapshot(taken.id, taken.taken_at_timestamp, taken.total_size)
+            )
+        if method == management.LOAD_SNAPSHOT:
+            # sender_canister_version only matters to calls from canisters, which this subnet has none of.
+            canister_id, snapshot_id, _sender_version = management.decode_load_canister_snapshot_args(arg)
+            self.env.load_canister_snapshot(caller, _canister_id(canister_id), snapshot_id, time=time)
+            return management.encode_empty()
+        if method == management.DELETE_SNAPSHOT:
+            canister_id, snapshot_id = management.decode_delete_canister_snapshot_args(arg)
+            self.env.delete_canister_snapshot(caller, _canister_id(canister_id), snapshot_id, time=time)
+            return management.encode_empty()
+        assert method == management.LIST_SNAPSHOTS
+        canister = _canister_id(management.decode_canister_id_args(arg, method))
+        return management.encode_snapshots_reply(
+            [
+                management.Snapshot(s.id, s.taken_at_timestamp, s.total_size)
+                for s in self.env.list_canister_snapshots(caller, canister)
+            ]
+        )
 
 
     def _code(self, method: str, caller: Principal, arg: bytes, time: int) -> bytes:
@@ -235,4 +335,6 @@ def _settings(settings: management.Settings, caller: Principal) -> CanisterSetti
         result.memory_allocation = settings.memory_allocation
     if settings.freezing_threshold is not None:
         result.freezing_threshold = settings.freezing_threshold
+    if settings.log_visibility is not None:
+        result.log_visibility = settings.log_visibility
     return result

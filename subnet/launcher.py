@@ -74,27 +74,41 @@ def write_pids(root: Path, pids: dict[int, int]) -> None:
     os.replace(temporary, root / "pids.json")
 
 
+EPHEMERAL_PORTS = Path("/proc/sys/net/ipv4/ip_local_port_range")
+LOWEST_PORT = 20_000
+
+
 def free_port_range(count: int) -> int:
-    """A base port with ``count`` consecutive free ports above it."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base + count >= 65535:
-            continue
+    """A base port with ``count`` consecutive free ports above it.
+
+    The ports come from below the kernel's ephemeral range: a port there can be free when
+    probed and taken a moment later by some process's outgoing connection (the agent's,
+    the replicas' own), which would stop a replica from binding. Where to start probing
+    depends on the process id, so that concurrent test workers rarely probe the same ports.
+    """
+    try:
+        ephemeral_low = int(EPHEMERAL_PORTS.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = 32_768
+    span = ephemeral_low - LOWEST_PORT - count
+    if span <= 0:
+        raise LauncherError(f"no room for {count} ports below the ephemeral range ({ephemeral_low})")
+    start = (os.getpid() * 7_919) % span
+    for attempt in range(200):
+        base = LOWEST_PORT + (start + attempt * (count + 3)) % span
         sockets = []
         try:
             for offset in range(count):
-                s = socket.socket()
-                sockets.append(s)
-                s.bind(("127.0.0.1", base + offset))
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", base + offset))
             return base
         except OSError:
             continue
         finally:
-            for s in sockets:
-                s.close()
-    raise LauncherError(f"no {count} consecutive free ports on 127.0.0.1")
+            for sock in sockets:
+                sock.close()
+    raise LauncherError(f"no {count} consecutive free ports on 127.0.0.1 below {ephemeral_low}")
 
 
 def running(root: Path) -> list[ReplicaProcess]:

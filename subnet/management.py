@@ -1,32 +1,32 @@
-"""The management canister's lifecycle interface (``aaaaa-aa``), as both sides need it.
+"""The management canister's interface (``aaaaa-aa``), as both sides need it.
 
 A client encodes the arguments, a replica decodes them and encodes the replies, so the
-Candid shapes live here, in the shared vocabulary, after the IC's ``ic.did``:
+Candid shapes live here, in the shared vocabulary. They are written once, as ``.did``
+text (``IC_DID``: the part of the IC's ``ic.did`` this subnet serves, with the IC's type
+names), parsed by ``subnet.candid.parse_did``, and every codec below encodes and decodes
+at the types of that service's methods. Reading the shapes as text keeps them checkable
+against the specification line by line.
 
-    provisional_create_canister_with_cycles : (record { amount : opt nat;
-        settings : opt canister_settings; specified_id : opt principal })
-        -> (record { canister_id : principal })
-    canister_status : (record { canister_id : principal }) -> (canister_status_result)
-    stop_canister, start_canister, delete_canister : (record { canister_id : principal }) -> ()
-    update_settings : (record { canister_id : principal; settings : canister_settings }) -> ()
+Decoding follows Candid's subtyping, as the IC's management canister does: fields the
+type does not name are skipped (an agent may send a newer ``canister_settings``), a
+missing ``opt`` field reads as null, and so does an ``opt`` field whose value does not fit
+its type (the specification's rule for ``opt``). A blob that is not Candid, a missing
+argument, or a required field that is absent or of the wrong type raises ``CandidError``.
 
-with ``canister_settings = record { controllers : opt vec principal; compute_allocation :
-opt nat; memory_allocation : opt nat; freezing_threshold : opt nat }``, and code:
+Where this subnet differs from the IC, on purpose:
 
-    install_code : (record { mode : canister_install_mode; canister_id : principal;
-        wasm_module : blob; arg : blob; sender_canister_version : opt nat64 }) -> ()
-    uninstall_code : (record { canister_id : principal; sender_canister_version : opt nat64 }) -> ()
-    upload_chunk : (record { canister_id : principal; chunk : blob }) -> (record { hash : blob })
-    clear_chunk_store : (record { canister_id : principal }) -> ()
-    stored_chunks : (record { canister_id : principal }) -> (vec record { hash : blob })
-    install_chunked_code : (record { mode : canister_install_mode; target_canister : principal;
-        store_canister : opt principal; chunk_hashes_list : vec record { hash : blob };
-        wasm_module_hash : blob; arg : blob; sender_canister_version : opt nat64 }) -> ()
-
-with ``canister_install_mode = variant { install; reinstall; upgrade : opt record {
-skip_pre_upgrade : opt bool; wasm_memory_persistence : opt variant { keep; replace } } }``.
-
-The Candid codec underneath is ``subnet._candid_lite`` until ``subnet.candid`` is ready.
+- ``canister_info`` is callable by ingress here. On the IC only canisters may call it,
+  but this subnet performs no inter-canister calls, so no canister could; the
+  information it returns (controllers, module hash, history) is public on the IC anyway
+  through the certified state tree. Any caller may ask, through consensus.
+- ``canister_metadata`` is not an IC method: it is this subnet's stand-in for the
+  ``read_state`` path ``/canister/<id>/metadata/<name>``, which reads a module's
+  ``icp:public``/``icp:private`` custom section (``candid:service``,
+  ``motoko:stable-types``...). Like ``fetch_canister_logs`` (a query-only method on the
+  IC) it is answered only on the query fast path.
+- ``canister_status``'s reply carries the fields of ``canister_status_result`` this
+  subnet tracks, not all of them; ``canister_settings`` reads the settings the execution
+  layer implements and skips the others.
 """
 
 from __future__ import annotations
@@ -34,9 +34,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from subnet import _candid_lite as candid
-from subnet.errors import CandidError
-from subnet.principal import Principal
+from subnet import candid
+from subnet.candid import Some, Variant, unwrap_opt
+from subnet.errors import CandidError, RejectCode, RejectError
+from subnet.principal import CanisterId, Principal
 
 CREATE = "provisional_create_canister_with_cycles"
 STATUS = "canister_status"
@@ -52,82 +53,303 @@ CLEAR_CHUNK_STORE = "clear_chunk_store"
 STORED_CHUNKS = "stored_chunks"
 INSTALL_CHUNKED_CODE = "install_chunked_code"
 CODE_METHODS = (INSTALL_CODE, UNINSTALL_CODE, UPLOAD_CHUNK, CLEAR_CHUNK_STORE, STORED_CHUNKS, INSTALL_CHUNKED_CODE)
+CANISTER_INFO = "canister_info"
+TAKE_SNAPSHOT = "take_canister_snapshot"
+LOAD_SNAPSHOT = "load_canister_snapshot"
+LIST_SNAPSHOTS = "list_canister_snapshots"
+DELETE_SNAPSHOT = "delete_canister_snapshot"
+SNAPSHOT_METHODS = (TAKE_SNAPSHOT, LOAD_SNAPSHOT, LIST_SNAPSHOTS, DELETE_SNAPSHOT)
+FETCH_LOGS = "fetch_canister_logs"
+CANISTER_METADATA = "canister_metadata"
+QUERY_METHODS = (FETCH_LOGS, CANISTER_METADATA)
+"""The only management methods answered on the query fast path (and only there)."""
+
+
+def require_query_method(method: str) -> None:
+    """Refuse (IC0302) a management method that is not answered as a query."""
+    if method not in QUERY_METHODS:
+        raise RejectError(
+            RejectCode.DESTINATION_INVALID,
+            f"Management canister method '{method}' cannot be called as a query: only {' and '.join(QUERY_METHODS)} can.",
+            "IC0302",
+        )
 INSTALL_MODES = ("install", "reinstall", "upgrade")
 PERSISTENCE = ("keep", "replace")
-
-CANISTER_SETTINGS = (
-    "record",
-    (
-        ("controllers", ("opt", ("vec", "principal"))),
-        ("compute_allocation", ("opt", "nat")),
-        ("memory_allocation", ("opt", "nat")),
-        ("freezing_threshold", ("opt", "nat")),
-    ),
-)
-CREATE_ARGS = (
-    "record",
-    (("amount", ("opt", "nat")), ("settings", ("opt", CANISTER_SETTINGS)), ("specified_id", ("opt", "principal"))),
-)
-CANISTER_ID_RECORD = ("record", (("canister_id", "principal"),))
-UPDATE_SETTINGS_ARGS = ("record", (("canister_id", "principal"), ("settings", CANISTER_SETTINGS)))
-STATUS_VARIANT = ("variant", (("running", "null"), ("stopping", "null"), ("stopped", "null")))
-DEFINITE_SETTINGS = (
-    "record",
-    (
-        ("controllers", ("vec", "principal")),
-        ("compute_allocation", "nat"),
-        ("memory_allocation", "nat"),
-        ("freezing_threshold", "nat"),
-        ("reserved_cycles_limit", "nat"),
-        ("wasm_memory_limit", "nat"),
-    ),
-)
-STATUS_RESULT = (
-    "record",
-    (
-        ("status", STATUS_VARIANT),
-        ("settings", DEFINITE_SETTINGS),
-        ("module_hash", ("opt", "blob")),
-        ("memory_size", "nat"),
-        ("cycles", "nat"),
-        ("reserved_cycles", "nat"),
-        ("idle_cycles_burned_per_day", "nat"),
-    ),
-)
 STATUSES = ("running", "stopping", "stopped")
-UPGRADE_OPTIONS = (
-    "record",
-    (
-        ("skip_pre_upgrade", ("opt", "bool")),
-        ("wasm_memory_persistence", ("opt", ("variant", (("keep", "null"), ("replace", "null"))))),
-    ),
-)
-INSTALL_MODE = ("variant", (("install", "null"), ("reinstall", "null"), ("upgrade", ("opt", UPGRADE_OPTIONS))))
-INSTALL_CODE_ARGS = (
-    "record",
-    (
-        ("mode", INSTALL_MODE),
-        ("canister_id", "principal"),
-        ("wasm_module", "blob"),
-        ("arg", "blob"),
-        ("sender_canister_version", ("opt", "nat64")),
-    ),
-)
-UNINSTALL_CODE_ARGS = ("record", (("canister_id", "principal"), ("sender_canister_version", ("opt", "nat64"))))
-UPLOAD_CHUNK_ARGS = ("record", (("canister_id", "principal"), ("chunk", "blob")))
-CHUNK_HASH = ("record", (("hash", "blob"),))
-INSTALL_CHUNKED_CODE_ARGS = (
-    "record",
-    (
-        ("mode", INSTALL_MODE),
-        ("target_canister", "principal"),
-        ("store_canister", ("opt", "principal")),
-        ("chunk_hashes_list", ("vec", CHUNK_HASH)),
-        ("wasm_module_hash", "blob"),
-        ("arg", "blob"),
-        ("sender_canister_version", ("opt", "nat64")),
-    ),
-)
+LOG_VISIBILITIES = ("controllers", "public")
+"""The ``log_visibility`` cases this subnet implements (not ``allowed_viewers``)."""
+CHANGE_KINDS = ("creation", "code_uninstall", "code_deployment", "load_snapshot", "controllers_change")
+ORIGIN_KINDS = ("from_user", "from_canister")
+
+IC_DID = """
+type canister_id = principal;
+type wasm_module = blob;
+type snapshot_id = blob;
+
+type log_visibility = variant {
+    controllers;
+    public;
+    allowed_viewers : vec principal;
+};
+
+type canister_settings = record {
+    controllers : opt vec principal;
+    compute_allocation : opt nat;
+    memory_allocation : opt nat;
+    freezing_threshold : opt nat;
+    log_visibility : opt log_visibility;
+};
+
+type definite_canister_settings = record {
+    controllers : vec principal;
+    compute_allocation : nat;
+    memory_allocation : nat;
+    freezing_threshold : nat;
+    reserved_cycles_limit : nat;
+    wasm_memory_limit : nat;
+};
+
+type change_origin = variant {
+    from_user : record {
+        user_id : principal;
+    };
+    from_canister : record {
+        canister_id : principal;
+        canister_version : opt nat64;
+    };
+};
+
+type change_details = variant {
+    creation : record {
+        controllers : vec principal;
+        environment_variables_hash : opt blob;
+    };
+    code_uninstall;
+    code_deployment : record {
+        mode : variant { install; reinstall; upgrade };
+        module_hash : blob;
+    };
+    load_snapshot : record {
+        canister_version : nat64;
+        snapshot_id : snapshot_id;
+        taken_at_timestamp : nat64;
+        source : variant {
+            taken_from_canister : reserved;
+            metadata_upload : reserved;
+        };
+    };
+    controllers_change : record {
+        controllers : vec principal;
+    };
+};
+
+type change = record {
+    timestamp_nanos : nat64;
+    canister_version : nat64;
+    origin : change_origin;
+    details : change_details;
+};
+
+type chunk_hash = record {
+    hash : blob;
+};
+
+type canister_install_mode = variant {
+    install;
+    reinstall;
+    upgrade : opt record {
+        skip_pre_upgrade : opt bool;
+        wasm_memory_persistence : opt variant {
+            keep;
+            replace;
+        };
+    };
+};
+
+type canister_id_record = record {
+    canister_id : canister_id;
+};
+
+type provisional_create_canister_with_cycles_args = record {
+    amount : opt nat;
+    settings : opt canister_settings;
+    specified_id : opt canister_id;
+    sender_canister_version : opt nat64;
+};
+
+type update_settings_args = record {
+    canister_id : principal;
+    settings : canister_settings;
+    sender_canister_version : opt nat64;
+};
+
+type canister_status_result = record {
+    status : variant { running; stopping; stopped };
+    settings : definite_canister_settings;
+    module_hash : opt blob;
+    memory_size : nat;
+    cycles : nat;
+    reserved_cycles : nat;
+    idle_cycles_burned_per_day : nat;
+};
+
+type install_code_args = record {
+    mode : canister_install_mode;
+    canister_id : canister_id;
+    wasm_module : wasm_module;
+    arg : blob;
+    sender_canister_version : opt nat64;
+};
+
+type install_chunked_code_args = record {
+    mode : canister_install_mode;
+    target_canister : canister_id;
+    store_canister : opt canister_id;
+    chunk_hashes_list : vec chunk_hash;
+    wasm_module_hash : blob;
+    arg : blob;
+    sender_canister_version : opt nat64;
+};
+
+type uninstall_code_args = record {
+    canister_id : canister_id;
+    sender_canister_version : opt nat64;
+};
+
+type upload_chunk_args = record {
+    canister_id : principal;
+    chunk : blob;
+};
+
+type canister_info_args = record {
+    canister_id : canister_id;
+    num_requested_changes : opt nat64;
+};
+
+type canister_info_result = record {
+    total_num_changes : nat64;
+    recent_changes : vec change;
+    module_hash : opt blob;
+    controllers : vec principal;
+};
+
+type snapshot = record {
+    id : snapshot_id;
+    taken_at_timestamp : nat64;
+    total_size : nat64;
+};
+
+type take_canister_snapshot_args = record {
+    canister_id : canister_id;
+    replace_snapshot : opt snapshot_id;
+};
+
+type load_canister_snapshot_args = record {
+    canister_id : canister_id;
+    snapshot_id : snapshot_id;
+    sender_canister_version : opt nat64;
+};
+
+type delete_canister_snapshot_args = record {
+    canister_id : canister_id;
+    snapshot_id : snapshot_id;
+};
+
+type canister_log_record = record {
+    idx : nat64;
+    timestamp_nanos : nat64;
+    content : blob;
+};
+
+type fetch_canister_logs_result = record {
+    canister_log_records : vec canister_log_record;
+};
+
+type canister_metadata_args = record {
+    canister_id : canister_id;
+    name : text;
+};
+
+type canister_metadata_result = record {
+    value : blob;
+};
+
+service ic : {
+    provisional_create_canister_with_cycles : (provisional_create_canister_with_cycles_args)
+        -> (record { canister_id : canister_id });
+    canister_status : (canister_id_record) -> (canister_status_result);
+    stop_canister : (canister_id_record) -> ();
+    start_canister : (canister_id_record) -> ();
+    delete_canister : (canister_id_record) -> ();
+    update_settings : (update_settings_args) -> ();
+    install_code : (install_code_args) -> ();
+    uninstall_code : (uninstall_code_args) -> ();
+    upload_chunk : (upload_chunk_args) -> (chunk_hash);
+    clear_chunk_store : (canister_id_record) -> ();
+    stored_chunks : (canister_id_record) -> (vec chunk_hash);
+    install_chunked_code : (install_chunked_code_args) -> ();
+    canister_info : (canister_info_args) -> (canister_info_result);
+    take_canister_snapshot : (take_canister_snapshot_args) -> (snapshot);
+    load_canister_snapshot : (load_canister_snapshot_args) -> ();
+    list_canister_snapshots : (canister_id_record) -> (vec snapshot);
+    delete_canister_snapshot : (delete_canister_snapshot_args) -> ();
+    fetch_canister_logs : (canister_id_record) -> (fetch_canister_logs_result) query;
+    // Not an IC method: this subnet's stand-in for read_state /canister/<id>/metadata/<name>.
+    canister_metadata : (canister_metadata_args) -> (canister_metadata_result) query;
+};
+"""
+
+SERVICE = candid.parse_did(IC_DID)
+"""``IC_DID`` parsed: ``SERVICE.method(name)`` gives a method's argument and result types."""
+
+CANISTER_ID_RECORD = SERVICE.lookup("canister_id_record")
+CANISTER_SETTINGS = SERVICE.lookup("canister_settings")
+INSTALL_MODE = SERVICE.lookup("canister_install_mode")
+
+
+def _args_types(method: str) -> list[candid.Type]:
+    return list(SERVICE.method(method).args)
+
+
+def _result_types(method: str) -> list[candid.Type]:
+    return list(SERVICE.method(method).results)
+
+
+def _decode(blob: bytes, types: list[candid.Type], what: str) -> list[Any]:
+    """Decode at ``types``; the error names the method (or reply) it was for."""
+    if not isinstance(blob, (bytes, bytearray)):
+        raise CandidError(f"{what}: expected Candid bytes, not {type(blob).__name__}")
+    try:
+        return candid.decode(bytes(blob), types)
+    except CandidError as exc:
+        raise CandidError(f"{what}: {exc}") from exc
+
+
+def _argument(arg: bytes, method: str) -> dict[str, Any]:
+    """The single record argument of ``method``, decoded at its ic.did type."""
+    return _decode(arg, _args_types(method), method)[0]
+
+
+def _reply(reply: bytes, method: str) -> Any:
+    return _decode(reply, _result_types(method), f"the reply of {method}")[0]
+
+
+def _encode_args(method: str, value: Any) -> bytes:
+    return candid.encode([value], _args_types(method))
+
+
+def _encode_reply(method: str, *values: Any) -> bytes:
+    return candid.encode(list(values), _result_types(method))
+
+
+def _tag(value: Any, choices: tuple[str, ...], what: str) -> str:
+    """The case name of a decoded variant, checked against the cases this module knows."""
+    if not isinstance(value, Variant) or value.tag not in choices:
+        raise CandidError(f"{what} must be one of {', '.join(choices)}")
+    return str(value.tag)
+
+
+# -- settings and status ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -138,6 +360,11 @@ class Settings:
     compute_allocation: int | None = None
     memory_allocation: int | None = None
     freezing_threshold: int | None = None
+    log_visibility: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.log_visibility not in (None, *LOG_VISIBILITIES):
+            raise CandidError(f"log_visibility must be one of {', '.join(LOG_VISIBILITIES)}, not {self.log_visibility!r}")
 
     def to_candid(self) -> dict[str, Any]:
         return {
@@ -145,23 +372,23 @@ class Settings:
             "compute_allocation": self.compute_allocation,
             "memory_allocation": self.memory_allocation,
             "freezing_threshold": self.freezing_threshold,
+            "log_visibility": None if self.log_visibility is None else Variant(self.log_visibility),
         }
 
     @classmethod
-    def from_candid(cls, value: Any) -> Settings:
-        record = _record(value, "settings")
-        controllers = _opt(record.get(candid.idl_hash("controllers")))
-        if controllers is not None:
-            if not isinstance(controllers, list) or not all(isinstance(item, Principal) for item in controllers):
-                raise CandidError("settings.controllers must be a vec principal")
-            controllers = tuple(controllers)
-        numbers = {}
-        for name in ("compute_allocation", "memory_allocation", "freezing_threshold"):
-            number = _opt(record.get(candid.idl_hash(name)))
-            if number is not None and (isinstance(number, bool) or not isinstance(number, int) or number < 0):
-                raise CandidError(f"settings.{name} must be a nat")
-            numbers[name] = number
-        return cls(controllers, **numbers)
+    def from_candid(cls, value: dict[str, Any]) -> Settings:
+        """From a ``canister_settings`` record as ``subnet.candid`` decodes it."""
+        controllers = unwrap_opt(value.get("controllers"))
+        visibility = unwrap_opt(value.get("log_visibility"))
+        if isinstance(visibility, Variant) and visibility.tag == "allowed_viewers":
+            raise CandidError("settings.log_visibility: allowed_viewers is not supported on this subnet (use controllers or public)")
+        return cls(
+            controllers=None if controllers is None else tuple(controllers),
+            compute_allocation=unwrap_opt(value.get("compute_allocation")),
+            memory_allocation=unwrap_opt(value.get("memory_allocation")),
+            freezing_threshold=unwrap_opt(value.get("freezing_threshold")),
+            log_visibility=None if visibility is None else _tag(visibility, LOG_VISIBILITIES, "settings.log_visibility"),
+        )
 
 
 @dataclass(frozen=True)
@@ -176,75 +403,44 @@ class CanisterStatus:
     freezing_threshold: int = 2_592_000
 
 
-def _record(value: Any, what: str) -> dict[int, Any]:
-    if not isinstance(value, dict):
-        raise CandidError(f"{what} must be a record")
-    return value
-
-
-def _opt(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, tuple) and len(value) == 1:
-        return value[0]
-    raise CandidError("expected an opt value")
-
-
-def _single(arg: bytes, what: str) -> Any:
-    values = candid.decode(arg)
-    if not values:
-        raise CandidError(f"{what}: missing argument")
-    return values[0]
-
-
 # -- arguments (client side encodes, replica decodes) -------------------------------------
 
 
 def encode_create_args(amount: int | None = None, settings: Settings | None = None, specified_id: Principal | None = None) -> bytes:
-    return candid.encode(
-        [CREATE_ARGS],
-        [{"amount": amount, "settings": None if settings is None else settings.to_candid(), "specified_id": specified_id}],
+    return _encode_args(
+        CREATE,
+        {"amount": amount, "settings": None if settings is None else settings.to_candid(), "specified_id": specified_id},
     )
 
 
 def decode_create_args(arg: bytes) -> tuple[int | None, Settings | None, Principal | None]:
-    record = _record(_single(arg, CREATE), CREATE)
-    amount = _opt(record.get(candid.idl_hash("amount")))
-    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or amount < 0):
-        raise CandidError("amount must be a nat")
-    settings_value = _opt(record.get(candid.idl_hash("settings")))
-    settings = None if settings_value is None else Settings.from_candid(settings_value)
-    specified = _opt(record.get(candid.idl_hash("specified_id")))
-    if specified is not None and not isinstance(specified, Principal):
-        raise CandidError("specified_id must be a principal")
-    return amount, settings, specified
+    record = _argument(arg, CREATE)
+    settings = unwrap_opt(record["settings"])
+    return (
+        unwrap_opt(record["amount"]),
+        None if settings is None else Settings.from_candid(settings),
+        unwrap_opt(record["specified_id"]),
+    )
 
 
 def encode_canister_id_args(canister_id: Principal) -> bytes:
-    return candid.encode([CANISTER_ID_RECORD], [{"canister_id": canister_id}])
+    """``record { canister_id }``: the argument of status, stop, start, delete, the chunk
+    store's clear and list, list_canister_snapshots and fetch_canister_logs."""
+    return candid.encode([{"canister_id": canister_id}], [CANISTER_ID_RECORD])
 
 
 def decode_canister_id_args(arg: bytes, method: str = "argument") -> Principal:
-    record = _record(_single(arg, method), method)
-    canister_id = record.get(candid.idl_hash("canister_id"))
-    if not isinstance(canister_id, Principal):
-        raise CandidError(f"{method}: canister_id must be a principal")
-    return canister_id
+    """The ``canister_id`` of any record argument that has one (other fields skipped)."""
+    return _decode(arg, [CANISTER_ID_RECORD], method)[0]["canister_id"]
 
 
 def encode_update_settings_args(canister_id: Principal, settings: Settings) -> bytes:
-    return candid.encode([UPDATE_SETTINGS_ARGS], [{"canister_id": canister_id, "settings": settings.to_candid()}])
+    return _encode_args(UPDATE_SETTINGS, {"canister_id": canister_id, "settings": settings.to_candid()})
 
 
 def decode_update_settings_args(arg: bytes) -> tuple[Principal, Settings]:
-    record = _record(_single(arg, UPDATE_SETTINGS), UPDATE_SETTINGS)
-    canister_id = record.get(candid.idl_hash("canister_id"))
-    if not isinstance(canister_id, Principal):
-        raise CandidError(f"{UPDATE_SETTINGS}: canister_id must be a principal")
-    settings = record.get(candid.idl_hash("settings"))
-    if settings is None:
-        raise CandidError(f"{UPDATE_SETTINGS}: settings missing")
-    return canister_id, Settings.from_candid(settings)
+    record = _argument(arg, UPDATE_SETTINGS)
+    return record["canister_id"], Settings.from_candid(record["settings"])
 
 
 @dataclass(frozen=True)
@@ -263,36 +459,27 @@ class Mode:
         if self.mode != "upgrade" and (self.skip_pre_upgrade is not None or self.wasm_memory_persistence is not None):
             raise CandidError("upgrade options are only valid with mode upgrade")
 
-    def to_candid(self) -> tuple[str, Any]:
+    def to_candid(self) -> Variant:
         if self.mode != "upgrade":
-            return (self.mode, None)
+            return Variant(self.mode)
         if self.skip_pre_upgrade is None and self.wasm_memory_persistence is None:
-            return ("upgrade", None)
-        persistence = None if self.wasm_memory_persistence is None else (self.wasm_memory_persistence, None)
-        return ("upgrade", {"skip_pre_upgrade": self.skip_pre_upgrade, "wasm_memory_persistence": persistence})
+            return Variant("upgrade", None)
+        persistence = None if self.wasm_memory_persistence is None else Variant(self.wasm_memory_persistence)
+        return Variant("upgrade", Some({"skip_pre_upgrade": self.skip_pre_upgrade, "wasm_memory_persistence": persistence}))
 
     @classmethod
     def from_candid(cls, value: Any) -> Mode:
-        names = {candid.idl_hash(name): name for name in INSTALL_MODES}
-        if not isinstance(value, tuple) or len(value) != 2 or value[0] not in names:
-            raise CandidError("mode must be one of install, reinstall, upgrade")
-        mode = names[value[0]]
-        if mode != "upgrade":
-            return cls(mode)
-        options = _opt(value[1])
+        """From a ``canister_install_mode`` variant as ``subnet.candid`` decodes it."""
+        mode = _tag(value, INSTALL_MODES, "mode")
+        options = unwrap_opt(value.value) if mode == "upgrade" else None
         if options is None:
             return cls(mode)
-        record = _record(options, "upgrade options")
-        skip = _opt(record.get(candid.idl_hash("skip_pre_upgrade")))
-        if skip is not None and not isinstance(skip, bool):
-            raise CandidError("skip_pre_upgrade must be a bool")
-        persistence = _opt(record.get(candid.idl_hash("wasm_memory_persistence")))
-        kinds = {candid.idl_hash(name): name for name in PERSISTENCE}
-        if persistence is not None:
-            if not isinstance(persistence, tuple) or len(persistence) != 2 or persistence[0] not in kinds:
-                raise CandidError("wasm_memory_persistence must be keep or replace")
-            persistence = kinds[persistence[0]]
-        return cls(mode, skip, persistence)
+        persistence = unwrap_opt(options.get("wasm_memory_persistence"))
+        return cls(
+            mode,
+            unwrap_opt(options.get("skip_pre_upgrade")),
+            None if persistence is None else _tag(persistence, PERSISTENCE, "wasm_memory_persistence"),
+        )
 
 
 @dataclass(frozen=True)
@@ -317,93 +504,63 @@ class InstallChunkedCode:
     sender_canister_version: int | None = None
 
 
-def _principal(record: dict[int, Any], name: str, method: str) -> Principal:
-    value = record.get(candid.idl_hash(name))
-    if not isinstance(value, Principal):
-        raise CandidError(f"{method}: {name} must be a principal")
-    return value
-
-
-def _blob(record: dict[int, Any], name: str, method: str) -> bytes:
-    value = record.get(candid.idl_hash(name))
-    if isinstance(value, list) and not value:
-        value = b""
-    if not isinstance(value, (bytes, bytearray)):
-        raise CandidError(f"{method}: {name} must be a blob")
-    return bytes(value)
-
-
-def _version(record: dict[int, Any], method: str) -> int | None:
-    version = _opt(record.get(candid.idl_hash("sender_canister_version")))
-    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
-        raise CandidError(f"{method}: sender_canister_version must be a nat64")
-    return version
-
-
 def encode_install_code_args(
     mode: Mode, canister_id: Principal, wasm_module: bytes, arg: bytes = b"", sender_canister_version: int | None = None
 ) -> bytes:
-    return candid.encode(
-        [INSTALL_CODE_ARGS],
-        [
-            {
-                "mode": mode.to_candid(),
-                "canister_id": canister_id,
-                "wasm_module": wasm_module,
-                "arg": arg,
-                "sender_canister_version": sender_canister_version,
-            }
-        ],
+    return _encode_args(
+        INSTALL_CODE,
+        {
+            "mode": mode.to_candid(),
+            "canister_id": canister_id,
+            "wasm_module": wasm_module,
+            "arg": arg,
+            "sender_canister_version": sender_canister_version,
+        },
     )
 
 
 def decode_install_code_args(arg: bytes) -> InstallCode:
-    record = _record(_single(arg, INSTALL_CODE), INSTALL_CODE)
+    record = _argument(arg, INSTALL_CODE)
     return InstallCode(
-        mode=Mode.from_candid(record.get(candid.idl_hash("mode"))),
-        canister_id=_principal(record, "canister_id", INSTALL_CODE),
-        wasm_module=_blob(record, "wasm_module", INSTALL_CODE),
-        arg=_blob(record, "arg", INSTALL_CODE),
-        sender_canister_version=_version(record, INSTALL_CODE),
+        mode=Mode.from_candid(record["mode"]),
+        canister_id=record["canister_id"],
+        wasm_module=record["wasm_module"],
+        arg=record["arg"],
+        sender_canister_version=unwrap_opt(record["sender_canister_version"]),
     )
 
 
 def encode_uninstall_code_args(canister_id: Principal, sender_canister_version: int | None = None) -> bytes:
-    return candid.encode([UNINSTALL_CODE_ARGS], [{"canister_id": canister_id, "sender_canister_version": sender_canister_version}])
+    return _encode_args(UNINSTALL_CODE, {"canister_id": canister_id, "sender_canister_version": sender_canister_version})
 
 
 def decode_uninstall_code_args(arg: bytes) -> Principal:
-    record = _record(_single(arg, UNINSTALL_CODE), UNINSTALL_CODE)
-    _version(record, UNINSTALL_CODE)
-    return _principal(record, "canister_id", UNINSTALL_CODE)
+    return _argument(arg, UNINSTALL_CODE)["canister_id"]
 
 
 def encode_upload_chunk_args(canister_id: Principal, chunk: bytes) -> bytes:
-    return candid.encode([UPLOAD_CHUNK_ARGS], [{"canister_id": canister_id, "chunk": chunk}])
+    return _encode_args(UPLOAD_CHUNK, {"canister_id": canister_id, "chunk": chunk})
 
 
 def decode_upload_chunk_args(arg: bytes) -> tuple[Principal, bytes]:
-    record = _record(_single(arg, UPLOAD_CHUNK), UPLOAD_CHUNK)
-    return _principal(record, "canister_id", UPLOAD_CHUNK), _blob(record, "chunk", UPLOAD_CHUNK)
+    record = _argument(arg, UPLOAD_CHUNK)
+    return record["canister_id"], record["chunk"]
 
 
 def encode_chunk_hash_reply(digest: bytes) -> bytes:
-    return candid.encode([CHUNK_HASH], [{"hash": digest}])
+    return _encode_reply(UPLOAD_CHUNK, {"hash": digest})
 
 
 def decode_chunk_hash_reply(reply: bytes) -> bytes:
-    return _blob(_record(_single(reply, UPLOAD_CHUNK), UPLOAD_CHUNK), "hash", UPLOAD_CHUNK)
+    return _reply(reply, UPLOAD_CHUNK)["hash"]
 
 
 def encode_stored_chunks_reply(digests: list[bytes]) -> bytes:
-    return candid.encode([("vec", CHUNK_HASH)], [[{"hash": digest} for digest in digests]])
+    return _encode_reply(STORED_CHUNKS, [{"hash": digest} for digest in digests])
 
 
 def decode_stored_chunks_reply(reply: bytes) -> list[bytes]:
-    values = _single(reply, STORED_CHUNKS)
-    if not isinstance(values, list):
-        raise CandidError(f"{STORED_CHUNKS}: expected a vec")
-    return [_blob(_record(item, "chunk hash"), "hash", STORED_CHUNKS) for item in values]
+    return [item["hash"] for item in _reply(reply, STORED_CHUNKS)]
 
 
 def encode_install_chunked_code_args(
@@ -415,39 +572,30 @@ def encode_install_chunked_code_args(
     store_canister: Principal | None = None,
     sender_canister_version: int | None = None,
 ) -> bytes:
-    return candid.encode(
-        [INSTALL_CHUNKED_CODE_ARGS],
-        [
-            {
-                "mode": mode.to_candid(),
-                "target_canister": target_canister,
-                "store_canister": store_canister,
-                "chunk_hashes_list": [{"hash": digest} for digest in chunk_hashes],
-                "wasm_module_hash": wasm_module_hash,
-                "arg": arg,
-                "sender_canister_version": sender_canister_version,
-            }
-        ],
+    return _encode_args(
+        INSTALL_CHUNKED_CODE,
+        {
+            "mode": mode.to_candid(),
+            "target_canister": target_canister,
+            "store_canister": store_canister,
+            "chunk_hashes_list": [{"hash": digest} for digest in chunk_hashes],
+            "wasm_module_hash": wasm_module_hash,
+            "arg": arg,
+            "sender_canister_version": sender_canister_version,
+        },
     )
 
 
 def decode_install_chunked_code_args(arg: bytes) -> InstallChunkedCode:
-    method = INSTALL_CHUNKED_CODE
-    record = _record(_single(arg, method), method)
-    store = _opt(record.get(candid.idl_hash("store_canister")))
-    if store is not None and not isinstance(store, Principal):
-        raise CandidError(f"{method}: store_canister must be a principal")
-    hashes = record.get(candid.idl_hash("chunk_hashes_list"))
-    if not isinstance(hashes, list):
-        raise CandidError(f"{method}: chunk_hashes_list must be a vec")
+    record = _argument(arg, INSTALL_CHUNKED_CODE)
     return InstallChunkedCode(
-        mode=Mode.from_candid(record.get(candid.idl_hash("mode"))),
-        target_canister=_principal(record, "target_canister", method),
-        store_canister=store,
-        chunk_hashes=tuple(_blob(_record(item, "chunk hash"), "hash", method) for item in hashes),
-        wasm_module_hash=_blob(record, "wasm_module_hash", method),
-        arg=_blob(record, "arg", method),
-        sender_canister_version=_version(record, method),
+        mode=Mode.from_candid(record["mode"]),
+        target_canister=record["target_canister"],
+        store_canister=unwrap_opt(record["store_canister"]),
+        chunk_hashes=tuple(item["hash"] for item in record["chunk_hashes_list"]),
+        wasm_module_hash=record["wasm_module_hash"],
+        arg=record["arg"],
+        sender_canister_version=unwrap_opt(record["sender_canister_version"]),
     )
 
 
@@ -459,55 +607,312 @@ def encode_empty() -> bytes:
 
 
 def encode_create_reply(canister_id: Principal) -> bytes:
-    return candid.encode([CANISTER_ID_RECORD], [{"canister_id": canister_id}])
+    return _encode_reply(CREATE, {"canister_id": canister_id})
 
 
 def decode_create_reply(reply: bytes) -> Principal:
-    return decode_canister_id_args(reply, CREATE)
+    return _reply(reply, CREATE)["canister_id"]
 
 
 def encode_status_reply(status: CanisterStatus) -> bytes:
-    return candid.encode(
-        [STATUS_RESULT],
-        [
-            {
-                "status": (status.status, None),
-                "settings": {
-                    "controllers": list(status.controllers),
-                    "compute_allocation": status.compute_allocation,
-                    "memory_allocation": status.memory_allocation,
-                    "freezing_threshold": status.freezing_threshold,
-                    "reserved_cycles_limit": 5_000_000_000_000,
-                    "wasm_memory_limit": 0,
-                },
-                "module_hash": status.module_hash,
-                "memory_size": status.memory_size,
-                "cycles": status.cycles,
-                "reserved_cycles": 0,
-                "idle_cycles_burned_per_day": 0,
-            }
-        ],
+    return _encode_reply(
+        STATUS,
+        {
+            "status": Variant(status.status),
+            "settings": {
+                "controllers": list(status.controllers),
+                "compute_allocation": status.compute_allocation,
+                "memory_allocation": status.memory_allocation,
+                "freezing_threshold": status.freezing_threshold,
+                "reserved_cycles_limit": 5_000_000_000_000,
+                "wasm_memory_limit": 0,
+            },
+            "module_hash": status.module_hash,
+            "memory_size": status.memory_size,
+            "cycles": status.cycles,
+            "reserved_cycles": 0,
+            "idle_cycles_burned_per_day": 0,
+        },
     )
 
 
 def decode_status_reply(reply: bytes) -> CanisterStatus:
-    record = _record(_single(reply, STATUS), STATUS)
-    variant = record.get(candid.idl_hash("status"))
-    names = {candid.idl_hash(name): name for name in STATUSES}
-    if not isinstance(variant, tuple) or variant[0] not in names:
-        raise CandidError("canister_status: bad status")
-    settings = _record(record.get(candid.idl_hash("settings")), "settings")
-    controllers = settings.get(candid.idl_hash("controllers"))
-    if not isinstance(controllers, list):
-        raise CandidError("canister_status: bad controllers")
-    module_hash = _opt(record.get(candid.idl_hash("module_hash")))
+    record = _reply(reply, STATUS)
+    settings = record["settings"]
     return CanisterStatus(
-        status=names[variant[0]],
-        controllers=tuple(controllers),
-        cycles=int(record.get(candid.idl_hash("cycles"), 0)),
-        module_hash=module_hash,
-        memory_size=int(record.get(candid.idl_hash("memory_size"), 0)),
-        compute_allocation=int(settings.get(candid.idl_hash("compute_allocation"), 0)),
-        memory_allocation=int(settings.get(candid.idl_hash("memory_allocation"), 0)),
-        freezing_threshold=int(settings.get(candid.idl_hash("freezing_threshold"), 0)),
+        status=_tag(record["status"], STATUSES, "canister_status: status"),
+        controllers=tuple(settings["controllers"]),
+        cycles=record["cycles"],
+        module_hash=unwrap_opt(record["module_hash"]),
+        memory_size=record["memory_size"],
+        compute_allocation=settings["compute_allocation"],
+        memory_allocation=settings["memory_allocation"],
+        freezing_threshold=settings["freezing_threshold"],
     )
+
+
+# -- canister_info --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CanisterChange:
+    """One entry of a canister's history (``change`` in ic.did), flattened.
+
+    ``kind`` is the ``change_details`` case; ``controllers`` belongs to ``creation`` and
+    ``controllers_change``, ``mode`` and ``module_hash`` to ``code_deployment``, the
+    ``snapshot_*`` fields and ``taken_at_timestamp`` to ``load_snapshot``. ``origin`` is
+    the user (``origin_kind`` ``from_user``) or canister (``from_canister``, with its
+    version if known) that made the change.
+    """
+
+    timestamp_nanos: int
+    canister_version: int
+    origin: Principal
+    kind: str
+    origin_kind: str = "from_user"
+    origin_canister_version: int | None = None
+    controllers: tuple[Principal, ...] = ()
+    mode: str | None = None
+    module_hash: bytes | None = None
+    snapshot_id: bytes | None = None
+    taken_at_timestamp: int | None = None
+    snapshot_canister_version: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in CHANGE_KINDS:
+            raise CandidError(f"unknown change kind {self.kind!r}")
+        if self.origin_kind not in ORIGIN_KINDS:
+            raise CandidError(f"unknown change origin {self.origin_kind!r}")
+        if self.kind == "code_deployment" and (self.mode not in INSTALL_MODES or self.module_hash is None):
+            raise CandidError("a code_deployment change needs a mode (install, reinstall or upgrade) and a module hash")
+        if self.kind == "load_snapshot" and (
+            self.snapshot_id is None or self.taken_at_timestamp is None or self.snapshot_canister_version is None
+        ):
+            raise CandidError("a load_snapshot change needs the snapshot id, its time and its canister version")
+
+    @staticmethod
+    def origin_kind_of(principal: Principal) -> str:
+        """``from_canister`` for a canister id, else ``from_user``."""
+        try:
+            CanisterId.from_principal(principal)
+        except ValueError:
+            return "from_user"
+        return "from_canister"
+
+    def to_candid(self) -> dict[str, Any]:
+        if self.origin_kind == "from_user":
+            origin = Variant("from_user", {"user_id": self.origin})
+        else:
+            origin = Variant(
+                "from_canister", {"canister_id": self.origin, "canister_version": self.origin_canister_version}
+            )
+        details: Variant
+        if self.kind == "creation":
+            details = Variant("creation", {"controllers": list(self.controllers), "environment_variables_hash": None})
+        elif self.kind == "code_uninstall":
+            details = Variant("code_uninstall")
+        elif self.kind == "code_deployment":
+            details = Variant("code_deployment", {"mode": Variant(self.mode), "module_hash": self.module_hash})
+        elif self.kind == "load_snapshot":
+            details = Variant(
+                "load_snapshot",
+                {
+                    "canister_version": self.snapshot_canister_version,
+                    "snapshot_id": self.snapshot_id,
+                    "taken_at_timestamp": self.taken_at_timestamp,
+                    "source": Variant("taken_from_canister"),
+                },
+            )
+        else:
+            details = Variant("controllers_change", {"controllers": list(self.controllers)})
+        return {
+            "timestamp_nanos": self.timestamp_nanos,
+            "canister_version": self.canister_version,
+            "origin": origin,
+            "details": details,
+        }
+
+    @classmethod
+    def from_candid(cls, value: dict[str, Any]) -> CanisterChange:
+        origin = value["origin"]
+        origin_kind = _tag(origin, ORIGIN_KINDS, "change origin")
+        details = value["details"]
+        kind = _tag(details, CHANGE_KINDS, "change details")
+        fields: dict[str, Any] = {}
+        body = details.value
+        if kind in ("creation", "controllers_change"):
+            fields["controllers"] = tuple(body["controllers"])
+        elif kind == "code_deployment":
+            fields["mode"] = _tag(body["mode"], INSTALL_MODES, "code_deployment mode")
+            fields["module_hash"] = body["module_hash"]
+        elif kind == "load_snapshot":
+            fields["snapshot_id"] = body["snapshot_id"]
+            fields["taken_at_timestamp"] = body["taken_at_timestamp"]
+            fields["snapshot_canister_version"] = body["canister_version"]
+        if origin_kind == "from_user":
+            principal, origin_version = origin.value["user_id"], None
+        else:
+            principal, origin_version = origin.value["canister_id"], unwrap_opt(origin.value["canister_version"])
+        return cls(
+            value["timestamp_nanos"], value["canister_version"], principal, kind,
+            origin_kind=origin_kind, origin_canister_version=origin_version, **fields,
+        )
+
+
+@dataclass(frozen=True)
+class CanisterInfo:
+    """``canister_info_result``: the total number of changes, the most recent ones
+    (oldest first), the module hash and the controllers."""
+
+    total_num_changes: int
+    recent_changes: tuple[CanisterChange, ...]
+    module_hash: bytes | None
+    controllers: tuple[Principal, ...]
+
+
+def encode_canister_info_args(canister_id: Principal, num_requested_changes: int | None = None) -> bytes:
+    return _encode_args(CANISTER_INFO, {"canister_id": canister_id, "num_requested_changes": num_requested_changes})
+
+
+def decode_canister_info_args(arg: bytes) -> tuple[Principal, int | None]:
+    record = _argument(arg, CANISTER_INFO)
+    return record["canister_id"], unwrap_opt(record["num_requested_changes"])
+
+
+def encode_canister_info_reply(info: CanisterInfo) -> bytes:
+    return _encode_reply(
+        CANISTER_INFO,
+        {
+            "total_num_changes": info.total_num_changes,
+            "recent_changes": [change.to_candid() for change in info.recent_changes],
+            "module_hash": info.module_hash,
+            "controllers": list(info.controllers),
+        },
+    )
+
+
+def decode_canister_info_reply(reply: bytes) -> CanisterInfo:
+    record = _reply(reply, CANISTER_INFO)
+    return CanisterInfo(
+        total_num_changes=record["total_num_changes"],
+        recent_changes=tuple(CanisterChange.from_candid(change) for change in record["recent_changes"]),
+        module_hash=unwrap_opt(record["module_hash"]),
+        controllers=tuple(record["controllers"]),
+    )
+
+
+# -- snapshots ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """``snapshot`` in ic.did: a snapshot's id, when it was taken, and its size in bytes."""
+
+    id: bytes
+    taken_at_timestamp: int
+    total_size: int
+
+    def to_candid(self) -> dict[str, Any]:
+        return {"id": self.id, "taken_at_timestamp": self.taken_at_timestamp, "total_size": self.total_size}
+
+    @classmethod
+    def from_candid(cls, value: dict[str, Any]) -> Snapshot:
+        return cls(value["id"], value["taken_at_timestamp"], value["total_size"])
+
+
+def encode_take_canister_snapshot_args(canister_id: Principal, replace_snapshot: bytes | None = None) -> bytes:
+    return _encode_args(TAKE_SNAPSHOT, {"canister_id": canister_id, "replace_snapshot": replace_snapshot})
+
+
+def decode_take_canister_snapshot_args(arg: bytes) -> tuple[Principal, bytes | None]:
+    record = _argument(arg, TAKE_SNAPSHOT)
+    return record["canister_id"], unwrap_opt(record["replace_snapshot"])
+
+
+def encode_snapshot_reply(snapshot: Snapshot) -> bytes:
+    """The reply of ``take_canister_snapshot``."""
+    return _encode_reply(TAKE_SNAPSHOT, snapshot.to_candid())
+
+
+def decode_snapshot_reply(reply: bytes) -> Snapshot:
+    return Snapshot.from_candid(_reply(reply, TAKE_SNAPSHOT))
+
+
+def encode_load_canister_snapshot_args(
+    canister_id: Principal, snapshot_id: bytes, sender_canister_version: int | None = None
+) -> bytes:
+    return _encode_args(
+        LOAD_SNAPSHOT,
+        {"canister_id": canister_id, "snapshot_id": snapshot_id, "sender_canister_version": sender_canister_version},
+    )
+
+
+def decode_load_canister_snapshot_args(arg: bytes) -> tuple[Principal, bytes, int | None]:
+    record = _argument(arg, LOAD_SNAPSHOT)
+    return record["canister_id"], record["snapshot_id"], unwrap_opt(record["sender_canister_version"])
+
+
+def encode_snapshots_reply(snapshots: list[Snapshot]) -> bytes:
+    """The reply of ``list_canister_snapshots`` (its argument is ``encode_canister_id_args``)."""
+    return _encode_reply(LIST_SNAPSHOTS, [snapshot.to_candid() for snapshot in snapshots])
+
+
+def decode_snapshots_reply(reply: bytes) -> list[Snapshot]:
+    return [Snapshot.from_candid(item) for item in _reply(reply, LIST_SNAPSHOTS)]
+
+
+def encode_delete_canister_snapshot_args(canister_id: Principal, snapshot_id: bytes) -> bytes:
+    return _encode_args(DELETE_SNAPSHOT, {"canister_id": canister_id, "snapshot_id": snapshot_id})
+
+
+def decode_delete_canister_snapshot_args(arg: bytes) -> tuple[Principal, bytes]:
+    record = _argument(arg, DELETE_SNAPSHOT)
+    return record["canister_id"], record["snapshot_id"]
+
+
+# -- logs and metadata (query fast path only) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CanisterLogRecord:
+    """``canister_log_record``: a canister's ``debug_print`` (or trap message) output."""
+
+    idx: int
+    timestamp_nanos: int
+    content: bytes
+
+
+def encode_logs_reply(records: list[CanisterLogRecord]) -> bytes:
+    """The reply of ``fetch_canister_logs`` (its argument is ``encode_canister_id_args``)."""
+    return _encode_reply(
+        FETCH_LOGS,
+        {
+            "canister_log_records": [
+                {"idx": r.idx, "timestamp_nanos": r.timestamp_nanos, "content": r.content} for r in records
+            ]
+        },
+    )
+
+
+def decode_logs_reply(reply: bytes) -> list[CanisterLogRecord]:
+    return [
+        CanisterLogRecord(item["idx"], item["timestamp_nanos"], item["content"])
+        for item in _reply(reply, FETCH_LOGS)["canister_log_records"]
+    ]
+
+
+def encode_canister_metadata_args(canister_id: Principal, name: str) -> bytes:
+    return _encode_args(CANISTER_METADATA, {"canister_id": canister_id, "name": name})
+
+
+def decode_canister_metadata_args(arg: bytes) -> tuple[Principal, str]:
+    record = _argument(arg, CANISTER_METADATA)
+    return record["canister_id"], record["name"]
+
+
+def encode_metadata_reply(value: bytes) -> bytes:
+    return _encode_reply(CANISTER_METADATA, {"value": value})
+
+
+def decode_metadata_reply(reply: bytes) -> bytes:
+    return _reply(reply, CANISTER_METADATA)["value"]

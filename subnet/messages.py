@@ -101,6 +101,10 @@ class StatusReply(Message):
     peers_in: list[int]
     last_error: str
     rejected: dict[str, int]
+    checkpoint_height: int = 0
+    """The checkpoint this replica's execution restarted from (0: replayed from height 1)."""
+    replayed_heights: int = 0
+    """Finalized blocks it executed again when it started (those above that checkpoint)."""
 
 
 QUERY_RESPONSE_DOMAIN = "ic-response"

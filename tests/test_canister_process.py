@@ -7,25 +7,32 @@ Real processes in real time: waits are on conditions with a bound, never fixed s
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import signal
 from pathlib import Path
 
 import trio
 
+from client.agent import Agent
+from client.identity import IdentityStore
+from client.metadata import fetch_metadata
 from client.motoko import NodeNotFound, compile_motoko
 from node.genesis import Genesis
 from node.replica import Replica
 from node.storage import BlockStore
 from subnet import launcher
-from subnet.commands.local import collect_status, load_node_key
+from subnet.commands.local import collect_status, endpoints, load_node_key
+from subnet.principal import Principal
 from tests.test_canister_consensus import COUNTER_V1
-from tests.test_process_backend import local_subnet, subnet_cli  # noqa: F401 - the fixture
+from tests.test_management_consensus import LOGGER_V1
+from tests.processes import motoko_project, subnet_cli
 
 import pytest
 
 
-def test_install_and_call_a_counter_through_a_replica_crash(local_subnet: Path) -> None:  # noqa: F811
+def test_install_and_call_a_counter_through_a_replica_crash(local_subnet: Path) -> None:
     try:
         compile_motoko(COUNTER_V1)  # warms the cache; skips without Node.js
     except NodeNotFound as exc:
@@ -70,3 +77,52 @@ def test_install_and_call_a_counter_through_a_replica_crash(local_subnet: Path) 
         assert replica.executed_height == common
         hashes.add(replica.state_hash())
     assert len(hashes) == 1
+
+
+def test_info_logs_snapshots_and_metadata_from_the_command_line(local_subnet: Path) -> None:
+    try:
+        logger = compile_motoko(LOGGER_V1)
+    except NodeNotFound as exc:
+        pytest.skip(str(exc))
+    project = motoko_project(local_subnet, "logger", LOGGER_V1)
+    for expected in ("(1)", "(2)"):
+        assert subnet_cli(project, "canister", "call", "logger", "inc").stdout.strip() == expected
+    me = IdentityStore().current().principal.to_text()
+
+    info = subnet_cli(project, "canister", "info", "logger").stdout.splitlines()
+    assert info[:2] == [f"Controllers: {me}", f"Module hash: 0x{hashlib.sha256(logger.wasm).hexdigest()}"]
+    assert info[2] == "History (2 changes):"
+    assert info[3].startswith("  version 0, ") and info[3].endswith(f"by user {me}: created with controllers {me}")
+    assert info[4].endswith(f"code deployed (install), module hash 0x{hashlib.sha256(logger.wasm).hexdigest()}")
+    as_json = json.loads(subnet_cli(project, "canister", "info", "logger", "--output", "json").stdout)
+    assert as_json["total_num_changes"] == 2 and [c["details"]["kind"] for c in as_json["recent_changes"]] == ["creation", "code_deployment"]
+
+    logs = subnet_cli(project, "canister", "logs", "logger").stdout.splitlines()
+    assert [re.fullmatch(r"\[(\d+)\. \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z\]: (.*)", line).group(3) for line in logs] == [  # type: ignore[union-attr]
+        "count is 1", "count is 2"
+    ]
+    subnet_cli(project, "identity", "new", "stranger")
+    refused = subnet_cli(project, "canister", "logs", "logger", "--identity", "stranger", check=False)
+    assert refused.returncode == 1 and "IC0512" in refused.stderr
+
+    running = subnet_cli(project, "canister", "snapshot", "create", "logger", check=False)
+    assert running.returncode == 1 and "is running" in running.stderr and "canister stop" in running.stderr
+    subnet_cli(project, "canister", "stop", "logger")
+    created = subnet_cli(project, "canister", "snapshot", "create", "logger").stdout.strip()
+    match = re.fullmatch(r"Created a new snapshot of canister logger\. Snapshot ID: ([0-9a-f]+)", created)
+    assert match is not None
+    snapshot_id = match.group(1)
+    listed = subnet_cli(project, "canister", "snapshot", "list", "logger").stdout.strip()
+    assert re.fullmatch(snapshot_id + r": \d+\.\d\d [KMG]iB, taken at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", listed), listed
+    bad = subnet_cli(project, "canister", "snapshot", "load", "logger", "not-hex", check=False)
+    assert bad.returncode == 1 and "not a snapshot id" in bad.stderr
+
+    genesis = Genesis.from_json((project / launcher.LOCAL_DIR / "genesis.json").read_text())
+    agent = Agent(endpoints(genesis), genesis.committee, IdentityStore().current())
+    canister = Principal.from_text(json.loads((project / "canister_ids.json").read_text())["logger"]["local"])
+
+    async def read() -> tuple[bytes | None, bytes | None]:
+        return await fetch_metadata(agent, canister, "candid:service"), await fetch_metadata(agent, canister, "no:such")
+
+    service, missing = trio.run(read)
+    assert service is not None and service.decode() == logger.candid and missing is None

@@ -7,14 +7,9 @@ fixed sleeps.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import trio
 
 from client.agent import Agent
@@ -25,27 +20,7 @@ from subnet import launcher, management
 from subnet.commands.local import collect_status, endpoints
 from subnet.principal import Principal
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def subnet_cli(cwd: Path, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    result = subprocess.run([sys.executable, "-m", "subnet", *argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
-    if check and result.returncode != 0:
-        raise AssertionError(f"subnet {' '.join(argv)} failed: {result.stdout}\n{result.stderr}")
-    return result
-
-
-@pytest.fixture
-def local_subnet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("SUBNET_CONFIG_DIR", str(tmp_path / "config"))
-    port = launcher.free_port_range(4)
-    subnet_cli(tmp_path, "start", "--background", "--replicas", "4", "--port", str(port), "--block-time", "50")
-    try:
-        yield tmp_path
-    finally:
-        subnet_cli(tmp_path, "stop", check=False)
-        assert launcher.running(tmp_path / launcher.LOCAL_DIR) == []
+from tests.processes import subnet_cli
 
 
 def test_canister_commands_against_four_processes(local_subnet: Path) -> None:

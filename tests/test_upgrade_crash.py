@@ -23,14 +23,14 @@ from subnet import candid, launcher, management
 from subnet.commands.local import collect_status, endpoints, load_node_key
 from subnet.principal import Principal
 from subnet.samples import source
-from tests.test_process_backend import local_subnet, subnet_cli  # noqa: F401 - the fixture
+from tests.processes import subnet_cli
 
 UNIT = candid.encode([], [])
 MANAGEMENT = Principal.management()
 ROUNDS = 6
 
 
-def test_kill_9_during_upgrades_then_restart_gives_equal_state_everywhere(local_subnet: Path) -> None:  # noqa: F811
+def test_kill_9_during_upgrades_then_restart_gives_equal_state_everywhere(local_subnet: Path) -> None:
     try:
         modules = [compile_motoko(source("counter_v1")).wasm, compile_motoko(source("counter_v2")).wasm]
     except NodeNotFound as exc:

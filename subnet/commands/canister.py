@@ -10,9 +10,11 @@ committee, checked here.
 from __future__ import annotations
 
 import argparse
+import datetime
 import hashlib
 import json
 import sys
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +24,22 @@ import trio
 from client.agent import Agent
 from client.canister_ids import CanisterIds
 from client.identity import IdentityStore, resolve
+from client.metadata import fetch_metadata
 from client.project import Project, ProjectError
+from client.upgrade_check import (
+    CANDID_SERVICE,
+    STABLE_TYPES,
+    ModuleMetadataError,
+    UpgradeMetadata,
+    check_upgrade,
+    confirm_upgrade,
+    metadata_section,
+    upgrade_metadata,
+)
 from subnet import candid, management
 from subnet.cli_options import add_identity_option, add_output_option
 from subnet.commands.local import endpoints, load_genesis
-from subnet.errors import PrincipalError, RejectCode, RejectError, SubnetError
+from subnet.errors import CandidError, PrincipalError, RejectCode, RejectError, SubnetError
 from subnet.principal import Principal
 
 DEFAULT_CYCLES = 100_000_000_000_000
@@ -82,7 +95,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     install.add_argument("--skip-pre-upgrade", action="store_true")
     install.add_argument("--wasm-memory-persistence", choices=("keep", "replace"),
                          help="default with upgrade: keep for modules with enhanced orthogonal persistence")
-    install.add_argument("--yes", "-y", action="store_true", help="do not ask before a reinstall wipes state")
+    install.add_argument("--yes", "-y", action="store_true",
+                         help="upgrade despite failed compatibility checks; reinstall without asking")
     install.set_defaults(handler=_install)
 
     call = commands.add_parser("call", help="call a canister method (update through consensus, or query)")
@@ -106,6 +120,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     change.add_argument("--remove-controller", action="append", metavar="P")
     change.add_argument("--set-controller", action="append", metavar="P")
     settings.set_defaults(handler=_update_settings)
+    _register_info_logs_snapshot(commands, common)
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -299,18 +314,12 @@ def _module_for(name: str, wasm: Path | None) -> bytes:
 
 
 def _metadata(module: bytes, name: str) -> bytes | None:
-    """An ``icp:public``/``icp:private`` custom section of a module, such as candid:service."""
-    from node.execution.validation import decode_module_bytes
-    from node.execution.wasm_binary import WasmFormatError, parse_module
-
+    """An ``icp:public``/``icp:private`` custom section of a module; None if absent or if
+    the bytes are not a readable module (the subnet then says what is wrong with it)."""
     try:
-        parsed = parse_module(decode_module_bytes(module))
-    except (WasmFormatError, SubnetError, ValueError):
+        return metadata_section(module, name)
+    except ModuleMetadataError:
         return None
-    for section in parsed.custom_sections:
-        if section.name in (f"icp:public {name}", f"icp:private {name}"):
-            return section.data
-    return None
 
 
 def _is_eop(module: bytes) -> bool:
@@ -391,6 +400,7 @@ async def install_canister(agent: Agent, name: str, canister_id: Principal, opti
         if answer.strip().lower() not in ("y", "yes"):
             raise SubnetError("reinstall cancelled")
     if mode_name == "upgrade":
+        await _check_upgrade(agent, name, canister_id, module, yes=options.yes)
         persistence = options.wasm_memory_persistence or ("keep" if _is_eop(module) else None)
         mode = management.Mode("upgrade", True if options.skip_pre_upgrade else None, persistence)
     else:
@@ -401,6 +411,19 @@ async def install_canister(agent: Agent, name: str, canister_id: Principal, opti
     verb = {"install": "Installed", "reinstall": "Reinstalled", "upgrade": "Upgraded"}[mode_name]
     print(f"{verb} code for canister {name}, with canister ID {canister_id}")
     return mode_name
+
+
+async def _check_upgrade(agent: Agent, name: str, canister_id: Principal, module: bytes, *, yes: bool) -> None:
+    """dfx's checks before an upgrade: the new Candid service must be a subtype of the
+    deployed one, and Motoko stable types must be compatible (moc decides). The deployed
+    side comes from the installed module's metadata; each problem is printed, and the
+    upgrade stops unless ``yes`` or the user says so at a terminal."""
+    deployed = []
+    for section in (CANDID_SERVICE, STABLE_TYPES):
+        payload = await fetch_metadata(agent, canister_id, section)
+        deployed.append(None if payload is None else payload.decode("utf-8", "replace"))
+    problems = check_upgrade(UpgradeMetadata(*deployed), upgrade_metadata(module))
+    confirm_upgrade(problems, yes=yes, name=name, ask=input if sys.stdin.isatty() else None)
 
 
 def _install(args: argparse.Namespace) -> int:
@@ -422,22 +445,42 @@ def _install(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _deployed_service(agent: Agent, canister_id: Principal) -> candid.ServiceDescription | None:
+    """The Candid service of the module the canister runs now, when its metadata is
+    readable by this identity (Motoko keeps it ``icp:private``: controllers only)."""
+    try:
+        text = await fetch_metadata(agent, canister_id, CANDID_SERVICE)
+    except RejectError:
+        return None
+    if text is None:
+        return None
+    try:
+        return candid.parse_did(text.decode("utf-8", "replace"))
+    except CandidError:
+        return None
+
+
 def _call(args: argparse.Namespace) -> int:
     ids = CanisterIds.in_directory()
     canister_id = ids.resolve(args.name, args.network)
-    service = _service_for(args.name, args.candid)
-    method_type = None
-    if service is not None:
-        method_type = service.method(args.method)
-    arg = candid.encode_text(args.argument, list(method_type.args) if method_type is not None else None)
-    query = args.query or (not args.update and method_type is not None and "query" in method_type.modes)
     agent = _agent(args)
+    method_type: candid.FuncType | None = None
 
     async def run() -> bytes:
+        nonlocal method_type
+        # --candid, else what the canister runs now (a newer local build may not be
+        # deployed), else the project's build.
+        service = None if args.candid is not None else await _deployed_service(agent, canister_id)
+        if service is None:
+            service = _service_for(args.name, args.candid)
+        if service is not None:
+            method_type = service.method(args.method)
+        arg = candid.encode_text(args.argument, list(method_type.args) if method_type is not None else None)
+        query = args.query or (not args.update and method_type is not None and "query" in method_type.modes)
         if query:
             answer = await agent.query(canister_id, args.method, arg, replicas_agree=args.replicas_agree)
             if answer.status != "replied":
-                raise RejectError(RejectCode(answer.reject_code), answer.reject_message)
+                raise RejectError(RejectCode(answer.reject_code), answer.reject_message, answer.error_code or None)
             return answer.reply
         result = await agent.call(canister_id, args.method, arg)
         return result.raise_if_rejected()
@@ -470,3 +513,257 @@ def _jsonable(value: object) -> object:
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1 << 53:
         return str(value)
     return value
+
+
+# -- info, logs, snapshots ---------------------------------------------------------------------
+
+MAX_CHANGES = 20
+"""``canister_info`` returns at most this many recent changes, as on the IC."""
+
+
+def _register_info_logs_snapshot(
+    commands: argparse._SubParsersAction, common: Callable[[argparse.ArgumentParser], None]
+) -> None:
+    """`canister info`, `canister logs` and `canister snapshot create|load|list|delete`."""
+    info = commands.add_parser("info", help="controllers, module hash and the history of changes")
+    info.add_argument("name", metavar="NAME")
+    common(info)
+    add_output_option(info)
+    info.set_defaults(handler=_info)
+
+    logs = commands.add_parser("logs", help="the canister's log (debug prints, traps); a query")
+    logs.add_argument("name", metavar="NAME")
+    common(logs)
+    logs.set_defaults(handler=_logs)
+
+    snapshot = commands.add_parser("snapshot", help="take, load, list and delete snapshots of a canister's state")
+    snapshots = snapshot.add_subparsers(dest="snapshot_command", metavar="SUBCOMMAND")
+    snapshots.required = True
+    create = snapshots.add_parser("create", help="take a new snapshot; the canister must be stopped")
+    create.add_argument("name", metavar="NAME")
+    create.add_argument("--replace", metavar="SNAPSHOT_ID", help="replace this snapshot (hex) instead of adding one")
+    load = snapshots.add_parser(
+        "load", help="load a snapshot, overwriting the canister's state; the canister must be stopped"
+    )
+    load.add_argument("name", metavar="NAME")
+    load.add_argument("snapshot", metavar="SNAPSHOT_ID")
+    listing = snapshots.add_parser("list", help="list a canister's snapshots")
+    listing.add_argument("name", metavar="NAME")
+    add_output_option(listing)
+    delete = snapshots.add_parser("delete", help="delete a snapshot")
+    delete.add_argument("name", metavar="NAME")
+    delete.add_argument("snapshot", metavar="SNAPSHOT_ID")
+    for sub in (create, load, listing, delete):
+        common(sub)
+        sub.set_defaults(handler=_snapshot)
+
+
+def _rfc3339(nanos: int) -> str:
+    """A time as dfx prints log records: RFC 3339 in UTC, the fraction of a second to the
+    nanosecond without trailing zeros (none at all on a whole second)."""
+    seconds, fraction = divmod(nanos, 1_000_000_000)
+    text = datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    if fraction:
+        text += "." + f"{fraction:09d}".rstrip("0")
+    return text + "Z"
+
+
+def _utc(nanos: int) -> str:
+    """A time as dfx lists snapshots: ``2024-05-06 19:17:10 UTC``."""
+    moment = datetime.datetime.fromtimestamp(nanos // 1_000_000_000, tz=datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _human_bytes(size: int) -> str:
+    """Binary units as dfx prints snapshot sizes: ``512 B``, ``1.50 MiB``."""
+    if size < 1024:
+        return f"{size} B"
+    value = float(size)
+    for prefix in ("Ki", "Mi", "Gi", "Ti", "Pi", "Ei"):
+        value /= 1024
+        if value < 1024:
+            break
+    return f"{value:.2f} {prefix}B"
+
+
+def _log_text(content: bytes) -> str:
+    """A log record's content as text, or, like dfx, ``(bytes) 0x...`` when it is not
+    UTF-8 or holds characters a terminal would not show as they are."""
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"(bytes) 0x{content.hex()}"
+    for char in text:
+        if char not in "\t\n\r" and unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            return f"(bytes) 0x{content.hex()}"
+    return text
+
+
+def _snapshot_id(text: str) -> bytes:
+    try:
+        snapshot_id = bytes.fromhex(text)
+    except ValueError:
+        snapshot_id = b""
+    if not snapshot_id:
+        raise SubnetError(f"{text!r} is not a snapshot id: expected the hexadecimal id `canister snapshot list` prints")
+    return snapshot_id
+
+
+async def _management_query(agent: Agent, method: str, arg: bytes) -> bytes:
+    answer = await agent.query(Principal.management(), method, arg)
+    if answer.status != "replied":
+        code = answer.reject_code if answer.reject_code in tuple(RejectCode) else RejectCode.SYS_UNKNOWN
+        raise RejectError(RejectCode(code), answer.reject_message, answer.error_code or None)
+    return answer.reply
+
+
+def _change_text(change: management.CanisterChange) -> str:
+    """What one history entry changed, in words."""
+    if change.kind == "creation":
+        controllers = " ".join(c.to_text() for c in change.controllers) or "(none)"
+        return f"created with controllers {controllers}"
+    if change.kind == "code_uninstall":
+        return "code uninstalled"
+    if change.kind == "code_deployment":
+        assert change.module_hash is not None
+        return f"code deployed ({change.mode}), module hash 0x{change.module_hash.hex()}"
+    if change.kind == "controllers_change":
+        return f"controllers changed to {' '.join(c.to_text() for c in change.controllers) or '(none)'}"
+    assert change.snapshot_id is not None and change.taken_at_timestamp is not None
+    return (
+        f"loaded snapshot {change.snapshot_id.hex()} (taken at {_rfc3339(change.taken_at_timestamp)}, "
+        f"canister version {change.snapshot_canister_version})"
+    )
+
+
+def _change_json(change: management.CanisterChange) -> dict[str, object]:
+    details: dict[str, object] = {"kind": change.kind}
+    if change.kind in ("creation", "controllers_change"):
+        details["controllers"] = [c.to_text() for c in change.controllers]
+    elif change.kind == "code_deployment":
+        details["mode"] = change.mode
+        details["module_hash"] = None if change.module_hash is None else "0x" + change.module_hash.hex()
+    elif change.kind == "load_snapshot":
+        details["snapshot_id"] = None if change.snapshot_id is None else change.snapshot_id.hex()
+        details["taken_at_timestamp"] = change.taken_at_timestamp
+        details["canister_version"] = change.snapshot_canister_version
+    origin: dict[str, object] = {"kind": change.origin_kind, "principal": change.origin.to_text()}
+    if change.origin_kind == "from_canister":
+        origin["canister_version"] = change.origin_canister_version
+    return {
+        "canister_version": change.canister_version,
+        "timestamp_nanos": change.timestamp_nanos,
+        "timestamp": _rfc3339(change.timestamp_nanos),
+        "origin": origin,
+        "details": details,
+    }
+
+
+def _info(args: argparse.Namespace) -> int:
+    """Like `dfx canister info` (controllers, sorted, and module hash), then the history of
+    changes from ``canister_info``, oldest first."""
+    canister_id = CanisterIds.in_directory().resolve(args.name, args.network)
+    agent = _agent(args)
+
+    async def run() -> management.CanisterInfo:
+        arg = management.encode_canister_info_args(canister_id, MAX_CHANGES)
+        return management.decode_canister_info_reply(await _management(agent, management.CANISTER_INFO, arg))
+
+    info = trio.run(run)
+    controllers = sorted(c.to_text() for c in info.controllers)
+    module_hash = None if info.module_hash is None else "0x" + info.module_hash.hex()
+    if args.output == "json":
+        record = {
+            "name": args.name,
+            "canister_id": canister_id.to_text(),
+            "controllers": controllers,
+            "module_hash": module_hash,
+            "total_num_changes": info.total_num_changes,
+            "recent_changes": [_change_json(change) for change in info.recent_changes],
+        }
+        print(json.dumps(record, indent=2))
+        return 0
+    print(f"Controllers: {' '.join(controllers)}")
+    print(f"Module hash: {module_hash or 'None'}")
+    shown = len(info.recent_changes)
+    if shown == info.total_num_changes:
+        print(f"History ({info.total_num_changes} change{'' if shown == 1 else 's'}):")
+    else:
+        print(f"History (the last {shown} of {info.total_num_changes} changes):")
+    for change in info.recent_changes:
+        who = "user" if change.origin_kind == "from_user" else "canister"
+        print(
+            f"  version {change.canister_version}, {_rfc3339(change.timestamp_nanos)}, by {who} {change.origin}: "
+            f"{_change_text(change)}"
+        )
+    return 0
+
+
+def _logs(args: argparse.Namespace) -> int:
+    """Like `dfx canister logs`: one ``[idx. time]: content`` line per record, oldest first.
+    A query on the fast path; who may read follows the canister's log_visibility."""
+    canister_id = CanisterIds.in_directory().resolve(args.name, args.network)
+    agent = _agent(args)
+
+    async def run() -> list[management.CanisterLogRecord]:
+        arg = management.encode_canister_id_args(canister_id)
+        return management.decode_logs_reply(await _management_query(agent, management.FETCH_LOGS, arg))
+
+    for record in trio.run(run):
+        print(f"[{record.idx}. {_rfc3339(record.timestamp_nanos)}]: {_log_text(record.content)}")
+    return 0
+
+
+def _snapshot(args: argparse.Namespace) -> int:
+    """`canister snapshot create|load|list|delete`, with dfx's wording. Like dfx, create and
+    load refuse a canister that is not stopped (a snapshot of a running canister may catch
+    it between messages that belong together)."""
+    canister_id = CanisterIds.in_directory().resolve(args.name, args.network)
+    command = args.snapshot_command
+    given = getattr(args, "snapshot", None) or getattr(args, "replace", None)
+    snapshot_id = None if given is None else _snapshot_id(given)
+    agent = _agent(args)
+    name = args.name
+
+    async def run() -> None:
+        if command in ("create", "load"):
+            status = management.decode_status_reply(
+                await _management(agent, management.STATUS, management.encode_canister_id_args(canister_id))
+            )
+            phrasing = "taken of" if command == "create" else "applied to"
+            if status.status == "running":
+                raise SubnetError(
+                    f"Canister {name} is running and snapshots should not be {phrasing} running canisters. "
+                    "Run `subnet canister stop` first"
+                )
+            if status.status == "stopping":
+                raise SubnetError(f"Canister {name} is stopping but is not yet stopped. Wait a few seconds and try again")
+        if command == "create":
+            arg = management.encode_take_canister_snapshot_args(canister_id, snapshot_id)
+            taken = management.decode_snapshot_reply(await _management(agent, management.TAKE_SNAPSHOT, arg))
+            print(f"Created a new snapshot of canister {name}. Snapshot ID: {taken.id.hex()}")
+        elif command == "load":
+            assert snapshot_id is not None
+            arg = management.encode_load_canister_snapshot_args(canister_id, snapshot_id)
+            await _management(agent, management.LOAD_SNAPSHOT, arg)
+            print(f"Loaded snapshot {snapshot_id.hex()} in canister {name}")
+        elif command == "delete":
+            assert snapshot_id is not None
+            arg = management.encode_delete_canister_snapshot_args(canister_id, snapshot_id)
+            await _management(agent, management.DELETE_SNAPSHOT, arg)
+            print(f"Deleted snapshot {snapshot_id.hex()} from canister {name}")
+        else:
+            reply = await _management(agent, management.LIST_SNAPSHOTS, management.encode_canister_id_args(canister_id))
+            found = management.decode_snapshots_reply(reply)
+            if args.output == "json":
+                print(json.dumps(
+                    [{"id": s.id.hex(), "taken_at_timestamp": s.taken_at_timestamp, "total_size": s.total_size} for s in found],
+                    indent=2,
+                ))
+            elif not found:
+                print(f"No snapshots found in canister {name}")
+            for s in found if args.output == "text" else ():
+                print(f"{s.id.hex()}: {_human_bytes(s.total_size)}, taken at {_utc(s.taken_at_timestamp)}")
+
+    trio.run(run)
+    return 0

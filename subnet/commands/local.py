@@ -217,6 +217,8 @@ def _status(args: argparse.Namespace) -> int:
                 "peers": sorted(set(reply.peers_out) & set(reply.peers_in)) if reply else [],
                 "last_error": reply.last_error if reply else error,
                 "rejected": reply.rejected if reply else {},
+                "checkpoint_height": reply.checkpoint_height if reply else None,
+                "replayed_heights": reply.replayed_heights if reply else None,
             }
         )
     if args.output == "json":

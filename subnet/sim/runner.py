@@ -13,9 +13,12 @@ from one ``random.Random(seed)``; node keys derive from the seed; times are inte
 nanoseconds. Two runs with the same configuration therefore produce the same trace,
 byte for byte, and the same ``trace_hash``.
 
-A crashed replica loses its memory but keeps its "disk": the blocks, high-water marks
-and certificates it persisted, from which ``restart`` rebuilds it, exactly as the
-process backend restarts from SQLite.
+A crashed replica loses its memory but keeps its "disk": the blocks, high-water marks,
+certificates and the newest ``KEEP_CHECKPOINTS`` checkpoints it persisted, from which
+``restart`` rebuilds it, exactly as the process backend restarts from SQLite: consensus
+proves every block, execution loads the newest valid checkpoint and replays the blocks
+above it. Checkpoints are deterministic bytes of deterministic state, so restarts keep
+the trace a function of the seed.
 
 Signature checks go through one memoizing verifier shared by all replicas: each
 distinct signature is verified once per run instead of once per replica, the verdicts
@@ -46,6 +49,7 @@ from node.actions import (
     Notice,
     PersistBlock,
     PersistCertificate,
+    PersistCheckpoint,
     PersistHighWater,
     RejectIngress,
     Reply,
@@ -53,6 +57,7 @@ from node.actions import (
     SetTimer,
 )
 from node.events import ClientSubmitted, MessageReceived, Started, TimerExpired
+from node.checkpoint import Checkpoint
 from node.genesis import Genesis, local_genesis
 from node.replica import Replica
 from node.state_machine import LifecycleStateMachine, StateMachine
@@ -64,7 +69,9 @@ from subnet.sim.workload import Workload, WorkloadConfig
 
 MS = 1_000_000
 SECOND = 1_000_000_000
-TRACED_NOTICES = ("proposed", "notarized", "finalized", "executed", "certified", "equivocation", "catch_up", "divergence", "conflict", "invalid_block", "restore_truncated")
+TRACED_NOTICES = ("proposed", "notarized", "finalized", "executed", "certified", "equivocation", "catch_up", "divergence", "conflict", "invalid_block", "restore_truncated", "checkpoint_restored", "checkpoint_refused")
+KEEP_CHECKPOINTS = 2
+"""Checkpoints a simulated disk keeps, as the process backend's store does."""
 
 
 class MemoVerifier:
@@ -96,6 +103,8 @@ class Disk:
     finalized: list[tuple[Block, Finalization]] = field(default_factory=list)
     certificates: list[Certificate] = field(default_factory=list)
     high_water: int = 0
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+    """The newest checkpoints, oldest first."""
 
 
 @dataclass
@@ -113,6 +122,8 @@ class SimConfig:
     keep_trace: bool = False
     execution: str = "wasm"
     """``lifecycle`` (node.state_machine) or ``wasm`` (node.execution behind node.wasm_state_machine)."""
+    checkpoint_interval: int | None = None
+    """Heights between checkpoints (``wasm`` only); None: the replica's default."""
 
 
 class Simulation:
@@ -172,6 +183,9 @@ class Simulation:
 
     def _boot(self, node: int) -> None:
         disk = self.disks[node]
+        options: dict[str, Any] = {}
+        if self.config.checkpoint_interval is not None:
+            options["checkpoint_interval"] = self.config.checkpoint_interval
         replica = Replica(
             self.genesis,
             self.keys[node],
@@ -180,6 +194,8 @@ class Simulation:
             high_water=disk.high_water,
             verify=self.verifier,
             state_machine=self._state_machine(),
+            checkpoints=disk.checkpoints,
+            **options,
         )
         self.replicas[node] = replica
         self.incarnation[node] += 1
@@ -235,6 +251,11 @@ class Simulation:
                 disk.high_water = max(disk.high_water, action.height)
             elif isinstance(action, PersistCertificate):
                 disk.certificates.append(action.certificate)
+            elif isinstance(action, PersistCheckpoint):
+                kept = [c for c in disk.checkpoints if c.height != action.height]
+                kept.append(Checkpoint(action.height, action.state_hash, action.state_bytes))
+                kept.sort(key=lambda c: c.height)
+                disk.checkpoints = kept[-KEEP_CHECKPOINTS:]
             elif isinstance(action, Reply):
                 self.trace.record(self.now, "reply", node, action.request_id.hex()[:12], action.reply.result.status)
                 self.replies.setdefault(action.request_id, action.reply)

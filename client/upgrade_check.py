@@ -1,0 +1,346 @@
+"""The checks ``dfx`` makes before it upgrades a canister, as plain functions.
+
+An upgrade can break two things that the replica never looks at: the canister's callers,
+when the new Candid service is not a subtype of the deployed one (a method removed, an
+argument it now requires, a result it no longer promises, a query turned into an update),
+and a Motoko canister's own data, when the new stable variable types cannot take over the
+old values (moc then refuses the upgrade, or a variable is lost). Both are known before any
+code is installed, from two custom sections of the modules: ``candid:service`` and
+``motoko:stable-types`` (each ``icp:public`` or ``icp:private``). Like dfx, a caller shows
+every problem and asks before it goes on (``confirm_upgrade``).
+
+The Candid check is the project's own ``subnet.candid`` subtyping, run per method so that
+each broken method is one problem. The stable-type check is the real compiler's
+(``moc --stable-compatible``, from the pinned npm ``motoko`` under Node.js), because the
+compatibility rules (implicit migration, dropped variables, mutability) are moc's to define.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, TextIO
+
+from client.motoko import MotokoDiagnostic, stable_compatible
+from subnet.candid import CandidError, ServiceType, parse_did, subtype_report
+from subnet.errors import SubnetError
+
+__all__ = [
+    "CANDID_SERVICE",
+    "STABLE_TYPES",
+    "ModuleMetadataError",
+    "ProblemKind",
+    "UpgradeCheckError",
+    "UpgradeMetadata",
+    "UpgradeProblem",
+    "UpgradeRefused",
+    "check_candid",
+    "check_stable_types",
+    "check_upgrade",
+    "confirm_upgrade",
+    "metadata_section",
+    "upgrade_metadata",
+]
+
+CANDID_SERVICE = "candid:service"
+STABLE_TYPES = "motoko:stable-types"
+
+GZIP_MAGIC = b"\x1f\x8b\x08"
+WASM_HEADER = b"\x00asm\x01\x00\x00\x00"
+MAX_MODULE_BYTES = 100 * 1024 * 1024
+"""The IC's limit on a (decompressed) module: a bigger one could never be installed, and
+a gzip bomb must not exhaust the client's memory before that is found out."""
+
+ProblemKind = Literal["candid", "stable-types"]
+
+# moc names the module a stable signature came from only when that signature itself is at
+# fault (it does not parse); these names make such a message say which module it was.
+_DEPLOYED_MOST = "deployed.most"
+_NEW_MOST = "new.most"
+_SOURCES = {_DEPLOYED_MOST: "the deployed module's", _NEW_MOST: "the new module's"}
+_STABLE_VARIABLE = re.compile(r"stable variable `([^`]+)`")
+
+_HEADERS: dict[ProblemKind, str] = {
+    "candid": (
+        "Candid interface compatibility check failed for canister '{name}'.\n"
+        "You are making a BREAKING change. Other canisters or frontend clients relying on "
+        "your canister may stop working."
+    ),
+    "stable-types": (
+        "Stable interface compatibility check failed for canister '{name}'.\n"
+        "Upgrade will either FAIL or LOSE some stable variable data."
+    ),
+}
+
+
+class UpgradeCheckError(SubnetError):
+    """The upgrade checks could not run on these inputs, or their result stops the upgrade."""
+
+
+class ModuleMetadataError(UpgradeCheckError):
+    """Module bytes whose custom sections cannot be read (not Wasm, truncated, duplicated)."""
+
+
+@dataclass(frozen=True)
+class UpgradeProblem:
+    """One way the upgrade would break callers (``candid``) or stored data (``stable-types``).
+
+    ``subject`` is the method or stable variable the problem is about, when there is one,
+    so that a caller can act on it without parsing ``message``.
+    """
+
+    kind: ProblemKind
+    message: str
+    subject: str | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UpgradeRefused(UpgradeCheckError):
+    """The upgrade was not confirmed; ``problems`` are the reasons that were shown."""
+
+    def __init__(self, name: str, problems: Sequence[UpgradeProblem]) -> None:
+        count = len(problems)
+        super().__init__(
+            f"upgrade of canister '{name}' cancelled: {count} compatibility "
+            f"problem{'' if count == 1 else 's'} (listed above); pass --yes to upgrade anyway"
+        )
+        self.name = name
+        self.problems = tuple(problems)
+
+
+@dataclass(frozen=True)
+class UpgradeMetadata:
+    """The two texts the checks compare, as a module carries them (None when absent)."""
+
+    candid_service: str | None = None
+    stable_types: str | None = None
+
+
+# -- reading a module's metadata ---------------------------------------------------------------
+
+
+def _wasm_bytes(module: bytes) -> bytes:
+    """The Wasm binary, gunzipped as the IC does for a gzip-compressed module."""
+    if module.startswith(GZIP_MAGIC):
+        decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            data = decompressor.decompress(module, MAX_MODULE_BYTES + 1)
+        except zlib.error as exc:
+            raise ModuleMetadataError(f"the gzip-compressed module is corrupt: {exc}") from None
+        if len(data) > MAX_MODULE_BYTES or decompressor.unconsumed_tail:
+            raise ModuleMetadataError(f"the decompressed module exceeds {MAX_MODULE_BYTES} bytes")
+        if not decompressor.eof:
+            raise ModuleMetadataError("the gzip-compressed module is truncated")
+        module = data
+    if len(module) > MAX_MODULE_BYTES:
+        raise ModuleMetadataError(f"the module of {len(module)} bytes exceeds {MAX_MODULE_BYTES}")
+    if not module.startswith(WASM_HEADER):
+        raise ModuleMetadataError(
+            "not a WebAssembly module: it starts neither with \\0asm version 1 nor with gzip"
+        )
+    return module
+
+
+def _u32(data: bytes, pos: int, what: str) -> tuple[int, int]:
+    """An unsigned LEB128 of at most 32 bits, as Wasm encodes sizes."""
+    result = 0
+    for shift in range(0, 35, 7):
+        if pos >= len(data):
+            raise ModuleMetadataError(f"the module ends inside the {what} (at byte {pos})")
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            if result >= 1 << 32:
+                raise ModuleMetadataError(f"the {what} at byte {pos} does not fit in 32 bits")
+            return result, pos
+    raise ModuleMetadataError(f"the {what} at byte {pos} is longer than 5 bytes")
+
+
+def _icp_sections(module: bytes) -> dict[str, bytes]:
+    """The ``icp:public``/``icp:private`` custom sections, by their name without the prefix.
+
+    A name that appears twice (in either visibility) is refused, as the IC refuses such a
+    module: which of the two texts counts would otherwise depend on who reads it.
+    """
+    data = _wasm_bytes(module)
+    pos = len(WASM_HEADER)
+    found: dict[str, bytes] = {}
+    while pos < len(data):
+        section_id = data[pos]
+        size, start = _u32(data, pos + 1, f"size of section {section_id}")
+        end = start + size
+        if end > len(data):
+            raise ModuleMetadataError(
+                f"section {section_id} at byte {pos} claims {size} bytes; the module ends first"
+            )
+        if section_id == 0:
+            name_length, name_start = _u32(data, start, "custom section name length")
+            if name_start + name_length > end:
+                raise ModuleMetadataError(f"the custom section name at byte {name_start} overruns its section")
+            try:
+                name = data[name_start : name_start + name_length].decode("utf-8")
+            except UnicodeDecodeError:
+                raise ModuleMetadataError(
+                    f"the custom section name at byte {name_start} is not UTF-8"
+                ) from None
+            for visibility in ("icp:public ", "icp:private "):
+                if name.startswith(visibility):
+                    key = name[len(visibility) :]
+                    if key in found:
+                        raise ModuleMetadataError(f"the module declares metadata {key!r} twice")
+                    found[key] = data[name_start + name_length : end]
+        pos = end
+    return found
+
+
+def metadata_section(module: bytes, name: str) -> bytes | None:
+    """The payload of metadata ``name`` (``icp:public`` or ``icp:private``), None if absent."""
+    return _icp_sections(module).get(name)
+
+
+def upgrade_metadata(module: bytes) -> UpgradeMetadata:
+    """The ``candid:service`` and ``motoko:stable-types`` texts of module bytes."""
+    sections = _icp_sections(module)
+    texts: list[str | None] = []
+    for name in (CANDID_SERVICE, STABLE_TYPES):
+        payload = sections.get(name)
+        if payload is None:
+            texts.append(None)
+            continue
+        try:
+            texts.append(payload.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ModuleMetadataError(f"the module's {name} metadata is not UTF-8 text") from None
+    return UpgradeMetadata(candid_service=texts[0], stable_types=texts[1])
+
+
+# -- the checks ----------------------------------------------------------------------------------
+
+
+def check_candid(deployed: str | None, new: str | None) -> list[UpgradeProblem]:
+    """Every deployed method that the new service breaks, one problem per method.
+
+    The new service must be a subtype of the deployed one: it may add methods, and for
+    each old method it may accept more (arguments are contravariant) and promise more
+    (results are covariant), with the same annotations. As dfx does, a pair that holds
+    only by Candid's special rule for ``opt`` counts as a problem too: values that no
+    longer fit would silently read as ``null``. Nothing deployed means nothing to break.
+    """
+    if deployed is None:
+        return []
+    try:
+        old = parse_did(deployed).service
+    except CandidError as exc:
+        return [UpgradeProblem("candid", f"the deployed candid:service does not parse, so the "
+                                         f"new interface cannot be checked against it: {exc}")]
+    if old is None or not old.methods:
+        return []
+    if new is None:
+        names = ", ".join(name for name, _ in old.methods)
+        return [UpgradeProblem("candid", "the new module has no candid:service metadata, so it "
+                                         f"cannot be checked against the deployed methods ({names})")]
+    try:
+        service = parse_did(new).service
+    except CandidError as exc:
+        return [UpgradeProblem("candid", f"the new candid:service does not parse: {exc}")]
+    current = service if service is not None else ServiceType()
+    problems: list[UpgradeProblem] = []
+    for name, old_type in old.methods:
+        new_type = current.method(name)
+        if new_type is None:
+            problems.append(UpgradeProblem(
+                "candid",
+                f'method "{name}" was removed: clients of the deployed interface that call it '
+                "would be rejected",
+                name,
+            ))
+            continue
+        errors, opt_only = subtype_report(new_type, old_type)
+        reasons = [str(item) for item in (*errors, *opt_only)]
+        if reasons:
+            problems.append(UpgradeProblem("candid", f'method "{name}": ' + "; ".join(reasons), name))
+    return problems
+
+
+def _stable_problem(diagnostic: MotokoDiagnostic) -> UpgradeProblem:
+    owner = _SOURCES.get(diagnostic.source)
+    prefix = f"{owner} stable types: " if owner else ""
+    warning = "warning: " if diagnostic.severity != "error" else ""
+    match = _STABLE_VARIABLE.search(diagnostic.message)
+    return UpgradeProblem(
+        "stable-types",
+        f"{warning}{prefix}{diagnostic.message.strip()} [{diagnostic.code}]",
+        match.group(1) if match else None,
+    )
+
+
+def check_stable_types(deployed: str | None, new: str | None, *,
+                       cache_dir: Path | str | None = None) -> list[UpgradeProblem]:
+    """moc's verdict on upgrading stable variables of signature ``deployed`` to ``new``.
+
+    Like ``moc --stable-compatible`` under dfx, the upgrade is questioned only when moc
+    reports an error; all its messages (warnings too) are then returned. Identical
+    signatures are compatible without asking moc, so an upgrade that keeps the stable
+    types needs no Node.js. Raises ``NodeNotFound`` (a ``MotokoError``) when Node.js is
+    missing and the check cannot run.
+    """
+    if deployed is None:
+        return []
+    if new is None:
+        return [UpgradeProblem(
+            "stable-types",
+            "the deployed module has Motoko stable variables (motoko:stable-types) and the new "
+            "module declares none: their data would not survive the upgrade",
+        )]
+    if deployed == new:
+        return []
+    diagnostics = stable_compatible(deployed, new, pre_name=_DEPLOYED_MOST, post_name=_NEW_MOST,
+                                    cache_dir=cache_dir)
+    if not any(item.severity == "error" for item in diagnostics):
+        return []
+    return [_stable_problem(item) for item in diagnostics]
+
+
+def check_upgrade(deployed: UpgradeMetadata, new: UpgradeMetadata, *,
+                  cache_dir: Path | str | None = None) -> list[UpgradeProblem]:
+    """Both checks, Candid first, as dfx runs them before an upgrade."""
+    return [
+        *check_candid(deployed.candid_service, new.candid_service),
+        *check_stable_types(deployed.stable_types, new.stable_types, cache_dir=cache_dir),
+    ]
+
+
+def confirm_upgrade(problems: Sequence[UpgradeProblem], *, yes: bool, name: str,
+                    ask: Callable[[str], str] | None = None,
+                    file: TextIO | None = None) -> None:
+    """Show every problem on stderr, then go on only with ``yes`` or a "yes" from ``ask``.
+
+    The caller passes ``ask`` (``input``, say) only when someone can answer; otherwise an
+    upgrade with problems is refused with ``UpgradeRefused``, so a script never breaks a
+    canister by accident. No problems: nothing is printed and the upgrade goes on.
+    """
+    if not problems:
+        return
+    out = file if file is not None else sys.stderr
+    for kind in ("candid", "stable-types"):
+        group = [problem for problem in problems if problem.kind == kind]
+        if not group:
+            continue
+        print(_HEADERS[kind].format(name=name), file=out)
+        for problem in group:
+            print("  - " + problem.message.replace("\n", "\n    "), file=out)
+        print(file=out)
+    if yes:
+        return
+    if ask is not None:
+        answer = ask("Do you want to proceed? yes/No ")
+        if answer.strip().lower() in ("y", "yes"):
+            return
+    raise UpgradeRefused(name, problems)
