@@ -13,19 +13,16 @@ Little's law ties the two (latency = clients / throughput once a path is saturat
 
 What it does: starts a local subnet of ``--replicas`` processes in a temporary directory,
 compiles `subnet/samples/counter_v1.mo`, creates and installs it through consensus with
-the client agent, then runs phases of ``--duration`` seconds each with ``--clients``
+the client agent, then runs two phases of ``--duration`` seconds each with ``--clients``
 closed-loop clients:
 
 1. updates: `Agent.call("increment")`, the certified reply through consensus;
-2. queries: `Agent.query("get")`, the signed reply on the fast path;
-3. a diagnostic (skip it with ``--no-diagnostic``): the same signed `get` queries and the
-   same verification of the signed answer, but each client keeps one TCP connection to
-   its replica instead of the agent's one connection per query. The gap between 2 and 3
-   is what the agent's connection handling costs.
+2. queries: `Agent.query("get")`, the signed reply on the fast path.
 
-Every client has its own agent whose endpoint list starts at replica ``client % n``, so the
-load spreads over the replicas instead of piling on replica 0 (the agent tries its
-endpoints in order).
+In each phase every client has its own agent whose endpoint list starts at replica
+``client % n``, so the load spreads over the replicas instead of piling on replica 0 (the
+agent tries its endpoints in order). The agent keeps its query connections open between
+queries and the client closes it (`Agent.aclose`) when its phase ends.
 
 Correctness is checked, not assumed: every successful `increment` returns a distinct
 count, the final `get` (asked of every replica, which must all agree) equals the number
@@ -37,7 +34,8 @@ replica processes spent in each phase (from /proc, where there is one), Ed25519
 signatures and verifications per second (a query costs one signature and two
 verifications), Wasm `get` and `increment` calls per second in-process (the execution
 floor of each call), and the loopback TCP round trip, on a kept connection and with a
-fresh connection per exchange.
+fresh connection per exchange (the agent keeps its query connections; an update's
+submission opens a fresh one).
 
     python -m bench canister [--replicas 4] [--clients 16] [--duration 5] [--json]
 """
@@ -63,7 +61,7 @@ from typing import Any
 import trio
 
 from bench.consensus import ed25519_verifications_per_second, percentile
-from client.agent import CONNECT_TIMEOUT, Agent, Endpoint, verify_query_response
+from client.agent import Agent, Endpoint
 from client.identity import Identity
 from client.motoko import compile_motoko
 from node.execution import ExecutionConfig, ExecutionEnvironment, InstallMode
@@ -73,9 +71,8 @@ from subnet.certificate import CertificateError
 from subnet.commands.canister import _install_one
 from subnet.commands.local import endpoints
 from subnet.errors import CodecError, RejectCode, RejectError
-from subnet.messages import QueryRequest, QueryResponse
+from subnet.messages import QueryResponse
 from subnet.principal import Principal
-from subnet.stream import FramedStream
 
 REPO = Path(__file__).resolve().parents[1]
 NO_ARGS = candid.encode([], [])
@@ -317,81 +314,57 @@ class WrongAnswer(CodecError):
     """A query answered, verified, but not with the count every replica agreed on."""
 
 
-async def run_load(genesis: Genesis, replica_pids: list[int], wasm: bytes, clients: int, duration: float,
-                   diagnostic: bool) -> dict[str, Any]:
+async def run_load(genesis: Genesis, replica_pids: list[int], wasm: bytes, clients: int,
+                   duration: float) -> dict[str, Any]:
     identity = Identity("bench", crypto.private_key_from_seed(b"\x07" * 32))
     all_endpoints = endpoints(genesis)
     setup = Agent(all_endpoints, genesis.committee, identity)
-    started = time.perf_counter()
-    created = await setup.call(Principal.management(), management.CREATE, management.encode_create_args(CYCLES))
-    canister = management.decode_create_reply(created.raise_if_rejected())
-    await _install_one(setup, canister, management.Mode("install"), wasm, NO_ARGS)
-    initial = await agreed_count(setup, canister)
-    setup_s = time.perf_counter() - started
-    idle_cores = await replica_idle_cores(replica_pids)
-    agents = [Agent(_rotated(all_endpoints, number), genesis.committee, identity) for number in range(clients)]
+    try:
+        started = time.perf_counter()
+        created = await setup.call(Principal.management(), management.CREATE, management.encode_create_args(CYCLES))
+        canister = management.decode_create_reply(created.raise_if_rejected())
+        await _install_one(setup, canister, management.Mode("install"), wasm, NO_ARGS)
+        initial = await agreed_count(setup, canister)
+        setup_s = time.perf_counter() - started
+        idle_cores = await replica_idle_cores(replica_pids)
 
-    @asynccontextmanager
-    async def updating(number: int) -> AsyncIterator[Call]:
-        async def increment(phase: Phase) -> None:
-            result = await agents[number].call(canister, "increment", NO_ARGS)
-            phase.values.append(int(candid.decode(result.raise_if_rejected(), NAT_RESULT)[0]))
-
-        yield increment
-
-    updates = await closed_loop(clients, duration, updating, replica_pids)
-    final = await agreed_count(setup, canister)
-
-    def check(answer: QueryResponse, phase: Phase) -> None:
-        value = _count(answer)
-        phase.by_replica[answer.node_index] += 1
-        phase.values.append(value)
-        if value != final:
-            raise WrongAnswer(f"replica {answer.node_index} answered {value}, not {final}")
-
-    @asynccontextmanager
-    async def querying(number: int) -> AsyncIterator[Call]:
-        async def get(phase: Phase) -> None:
-            check(await agents[number].query(canister, "get", NO_ARGS), phase)
-
-        yield get
-
-    queries = await closed_loop(clients, duration, querying, replica_pids)
-
-    @asynccontextmanager
-    async def kept_connection(number: int) -> AsyncIterator[Call]:
-        """What `Agent.query` does (sign, send, verify the node's signature), over one
-        connection for the whole phase; reopened after a failure."""
-        agent = agents[number]
-        endpoint = agent.endpoints[0]
-        framed: FramedStream | None = None
-
-        async def get(phase: Phase) -> None:
-            nonlocal framed
-            envelope = agent.envelope(canister, "get", NO_ARGS, request_type="query")
+        @asynccontextmanager
+        async def client_agent(number: int) -> AsyncIterator[Agent]:
+            """The client's agent for one phase, its kept connections closed when the phase ends."""
+            agent = Agent(_rotated(all_endpoints, number), genesis.committee, identity)
             try:
-                if framed is None:
-                    with trio.fail_after(CONNECT_TIMEOUT):
-                        framed = FramedStream(await trio.open_tcp_stream(endpoint.host, endpoint.port))
-                await framed.send(QueryRequest(envelope))
-                with trio.fail_after(CONNECT_TIMEOUT * 5):
-                    answer = await framed.receive()
-                if not isinstance(answer, QueryResponse):
-                    raise CodecError(f"unexpected answer {type(answer).__name__} to a query")
-            except BaseException:
-                if framed is not None:
-                    await framed.stream.aclose()
-                    framed = None
-                raise
-            check(verify_query_response(answer, genesis.committee, envelope.request_id, agent.verify), phase)
+                yield agent
+            finally:
+                await agent.aclose()
 
-        try:
-            yield get
-        finally:
-            if framed is not None:
-                await framed.stream.aclose()
+        @asynccontextmanager
+        async def updating(number: int) -> AsyncIterator[Call]:
+            async with client_agent(number) as agent:
+                async def increment(phase: Phase) -> None:
+                    result = await agent.call(canister, "increment", NO_ARGS)
+                    phase.values.append(int(candid.decode(result.raise_if_rejected(), NAT_RESULT)[0]))
 
-    kept = await closed_loop(clients, duration, kept_connection, replica_pids) if diagnostic else None
+                yield increment
+
+        updates = await closed_loop(clients, duration, updating, replica_pids)
+        final = await agreed_count(setup, canister)
+
+        @asynccontextmanager
+        async def querying(number: int) -> AsyncIterator[Call]:
+            async with client_agent(number) as agent:
+                async def get(phase: Phase) -> None:
+                    answer = await agent.query(canister, "get", NO_ARGS)
+                    value = _count(answer)
+                    phase.by_replica[answer.node_index] += 1
+                    phase.values.append(value)
+                    if value != final:
+                        raise WrongAnswer(f"replica {answer.node_index} answered {value}, not {final}")
+
+                yield get
+
+        queries = await closed_loop(clients, duration, querying, replica_pids)
+    finally:
+        await setup.aclose()
     return {
         "canister_id": canister.to_text(),
         "setup_s": round(setup_s, 2),
@@ -400,7 +373,6 @@ async def run_load(genesis: Genesis, replica_pids: list[int], wasm: bytes, clien
         "final_count": final,
         "updates": updates,
         "queries": queries,
-        "kept": kept,
     }
 
 
@@ -420,8 +392,7 @@ def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     return round(numerator / denominator, 2)
 
 
-def measure(replicas: int, clients: int, duration: float, block_time_ms: int, port: int = 0,
-            diagnostic: bool = True) -> dict[str, Any]:
+def measure(replicas: int, clients: int, duration: float, block_time_ms: int, port: int = 0) -> dict[str, Any]:
     """Start a subnet, load it, stop it, then measure the machine; return the report as a
     flat JSON-able dict."""
     load_before = os.getloadavg()[0]
@@ -442,7 +413,7 @@ def measure(replicas: int, clients: int, duration: float, block_time_ms: int, po
                 raise SystemExit(f"subnet start failed: {started.stdout}{started.stderr}{logs}")
             genesis = Genesis.from_json((root / "genesis.json").read_text())
             pids = [pid for _, pid in sorted(launcher.read_pids(root).items())]
-            load = trio.run(run_load, genesis, pids, wasm, clients, duration, diagnostic)
+            load = trio.run(run_load, genesis, pids, wasm, clients, duration)
         finally:
             launcher.stop_processes(root)
     # The machine's limits, once the subnet is gone so that they do not compete with it.
@@ -453,7 +424,6 @@ def measure(replicas: int, clients: int, duration: float, block_time_ms: int, po
 
     updates: Phase = load.pop("updates")
     queries: Phase = load.pop("queries")
-    kept: Phase | None = load.pop("kept")
     expected = load["initial_count"] + updates.ok
     report: dict[str, Any] = {
         "replicas": replicas,
@@ -479,11 +449,6 @@ def measure(replicas: int, clients: int, duration: float, block_time_ms: int, po
         "target_latency_ratio_above": LATENCY_TARGET,
         "latency_target": "met" if latency_ratio is not None and latency_ratio > LATENCY_TARGET else "missed",
     })
-    if kept is not None:
-        report.update(kept.summary("kept_connection_queries"))
-        report["check_kept_connection_queries_return_final"] = all(value == load["final_count"] for value in kept.values)
-        report["kept_connection_to_agent_query_throughput"] = _ratio(kept.ok / kept.elapsed if kept.elapsed else None,
-                                                                     report["queries_per_s"])
     report.update({
         "ed25519_verifications_per_s": round(verifications),
         "ed25519_signs_per_s": round(signs),
@@ -529,12 +494,6 @@ def _print_text(report: dict[str, Any]) -> None:
           f"(target >= {THROUGHPUT_TARGET:g}x): {report['throughput_target']}")
     print(f"  update p50 is {report['update_p50_to_query_p50']}x the query p50 "
           f"(target > {LATENCY_TARGET:g}x): {report['latency_target']}")
-    if "kept_connection_queries_ok" in report:
-        print("diagnostic:")
-        print(_phase_line(report, "kept connection", "kept_connection_queries",
-                          "the same signed get, one TCP connection per client instead of one per query"))
-        print(f"  {'':<16}{report['kept_connection_to_agent_query_throughput']}x the Agent.query throughput; "
-              f"every answer the final count: {'yes' if report['check_kept_connection_queries_return_final'] else 'NO'}")
     print(f"machine, same run: Ed25519 {report['ed25519_signs_per_s']} signs/s, "
           f"{report['ed25519_verifications_per_s']} verifications/s; Wasm in-process "
           f"{report['wasm_queries_per_s_in_process']} get/s, {report['wasm_updates_per_s_in_process']} increment/s;\n"
@@ -552,14 +511,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--block-time", type=int, default=100, metavar="MS")
     parser.add_argument("--port", type=int, default=0,
                         help="port of replica 0, replica i uses PORT + i (default: probe for free ports)")
-    parser.add_argument("--no-diagnostic", dest="diagnostic", action="store_false",
-                        help="skip the kept-connection query phase")
     parser.add_argument("--output", choices=["text", "json"], default="text")
     parser.add_argument("--json", action="store_const", const="json", dest="output", help="same as --output json")
     args = parser.parse_args(argv)
     if args.clients < 1 or args.duration <= 0:
         parser.error("--clients must be at least 1 and --duration positive")
-    report = measure(args.replicas, args.clients, args.duration, args.block_time, args.port, args.diagnostic)
+    report = measure(args.replicas, args.clients, args.duration, args.block_time, args.port)
     if args.output == "json":
         print(json.dumps(report, indent=2))
     else:

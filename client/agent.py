@@ -19,6 +19,7 @@ import trio
 from client.identity import Identity
 from subnet import crypto
 from subnet.certificate import CertificateError, CertifiedReply, RequestResult, verify_certified_reply
+from subnet.codec import Message
 from subnet.committee import Committee
 from subnet.envelope import MAX_INGRESS_TTL_NS, SignedEnvelope
 from subnet.errors import CodecError, RejectCode, RejectError
@@ -43,6 +44,8 @@ EXPIRY_MARGIN_NS = 60 * 1_000_000_000
 CERTIFIED_STATE_UNAVAILABLE = "IC0208"
 """A replica's answer while its newest state awaits certification: ask again shortly."""
 QUERY_RETRY_INTERVAL = 0.05
+MAX_IDLE_CONNECTIONS = 8
+"""Kept connections per replica: enough for a few concurrent callers of one agent."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,8 @@ class Agent:
         self.identity = identity
         self._nonce = 0
         self._verified: dict[tuple[bytes, bytes, str, bytes], bool] = {}
+        self._idle: dict[int, list[FramedStream]] = {}
+        self._pool_run: object | None = None
 
     def verify(self, key: bytes, signature: bytes, separator: str, message: bytes) -> bool:
         """Ed25519 verification, remembered: every reply certified at one height carries
@@ -184,16 +189,60 @@ class Agent:
         return answers[0]
 
     async def _query_on(self, endpoint: Endpoint, envelope: SignedEnvelope, request_id: bytes) -> QueryResponse:
-        with trio.fail_after(CONNECT_TIMEOUT):
-            stream = await trio.open_tcp_stream(endpoint.host, endpoint.port)
-        async with stream:
-            framed = FramedStream(stream)
-            await framed.send(QueryRequest(envelope))
-            with trio.fail_after(CONNECT_TIMEOUT * 5):
-                answer = await framed.receive()
+        answer = await self._exchange(endpoint, QueryRequest(envelope), CONNECT_TIMEOUT * 5)
         if not isinstance(answer, QueryResponse):
             raise CodecError(f"unexpected answer {type(answer).__name__} to a query")
         return verify_query_response(answer, self.committee, request_id, self.verify)
+
+    async def _exchange(self, endpoint: Endpoint, message: Message, timeout: float) -> Message:
+        """Send one message and receive its answer on a kept connection to ``endpoint``.
+
+        Opening a TCP connection costs more than a query itself on loopback, so finished
+        connections wait in a small per-endpoint pool for the next one (within one trio
+        run: a new run starts a new pool). A kept connection that the replica has closed
+        meanwhile (it restarted) is replaced by a fresh one once; a fresh one that fails
+        raises, and the caller moves on to another replica.
+        """
+        run = trio.lowlevel.current_root_task()
+        if self._pool_run is not run:
+            self._idle, self._pool_run = {}, run
+        idle = self._idle.setdefault(endpoint.index, [])
+        while True:
+            reused = bool(idle)
+            if reused:
+                framed = idle.pop()
+            else:
+                with trio.fail_after(CONNECT_TIMEOUT):
+                    framed = FramedStream(await trio.open_tcp_stream(endpoint.host, endpoint.port))
+            try:
+                await framed.send(message)
+                with trio.fail_after(timeout):
+                    answer = await framed.receive()
+            except (OSError, trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+                await trio.aclose_forcefully(framed.stream)
+                if reused:
+                    continue
+                raise trio.BrokenResourceError(str(exc)) from exc
+            except BaseException:
+                await trio.aclose_forcefully(framed.stream)
+                raise
+            if answer is None:
+                await trio.aclose_forcefully(framed.stream)
+                if reused:
+                    continue
+                raise CodecError(f"replica {endpoint.index} closed the connection without answering")
+            if len(idle) < MAX_IDLE_CONNECTIONS:
+                idle.append(framed)
+            else:
+                await trio.aclose_forcefully(framed.stream)
+            return answer
+
+    async def aclose(self) -> None:
+        """Close the kept connections (they are also dropped when a new trio run starts)."""
+        idle, self._idle = self._idle, {}
+        for streams in idle.values():
+            for framed in streams:
+                await trio.aclose_forcefully(framed.stream)
 
     async def status(self, endpoint: Endpoint, timeout: float = 2.0) -> StatusReply:
         with trio.fail_after(timeout):

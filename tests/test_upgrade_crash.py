@@ -67,6 +67,9 @@ def test_kill_9_during_upgrades_then_restart_gives_equal_state_everywhere(local_
         await ok(MANAGEMENT, management.INSTALL_CODE,
                  management.encode_install_code_args(management.Mode("install"), canister, modules[0], UNIT))
         assert candid.decode(await ok(canister, "increment", UNIT), [candid.NAT]) == [1]
+        # The agent keeps these four connections; those to the replicas killed below go
+        # stale, and the final query must replace them rather than fail.
+        assert (await agent.query(canister, "get", UNIT, replicas_agree=4)).reply == candid.encode([1], [candid.NAT])
         with trio.fail_after(240):
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(upgrades, canister)
