@@ -68,7 +68,7 @@ from node.execution import ExecutionConfig, ExecutionEnvironment, InstallMode
 from node.genesis import Genesis
 from subnet import candid, crypto, launcher, management, samples
 from subnet.certificate import CertificateError
-from subnet.commands.canister import _install_one
+from subnet.commands.canister import install_module
 from subnet.commands.local import endpoints
 from subnet.errors import CodecError, RejectCode, RejectError
 from subnet.messages import QueryResponse
@@ -323,7 +323,7 @@ async def run_load(genesis: Genesis, replica_pids: list[int], wasm: bytes, clien
         started = time.perf_counter()
         created = await setup.call(Principal.management(), management.CREATE, management.encode_create_args(CYCLES))
         canister = management.decode_create_reply(created.raise_if_rejected())
-        await _install_one(setup, canister, management.Mode("install"), wasm, NO_ARGS)
+        await install_module(setup, canister, management.Mode("install"), wasm, NO_ARGS)
         initial = await agreed_count(setup, canister)
         setup_s = time.perf_counter() - started
         idle_cores = await replica_idle_cores(replica_pids)

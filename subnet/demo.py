@@ -153,6 +153,7 @@ def walkthrough(project: Path, main_mo: Path) -> list[tuple[str, str]]:
     summary.append(("replica 0 after restart", f"caught up at height {heights}"))
     summary.append(("final count, all 4 replicas agreeing", final))
     run("canister", "status", CANISTER)
+    run("canister", "info", CANISTER)
     return summary
 
 

@@ -126,7 +126,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def _agent(args: argparse.Namespace) -> Agent:
+def local_agent(args: argparse.Namespace) -> Agent:
+    """An agent for the local subnet of the current directory, signing as ``--identity``."""
     if args.network != "local":
         raise SubnetError(f"unknown network {args.network!r}: only the local subnet is supported")
     genesis = load_genesis()
@@ -164,7 +165,7 @@ async def _management(agent: Agent, method: str, arg: bytes) -> bytes:
 
 
 def _each(args: argparse.Namespace, ids: CanisterIds, names: list[str], action: Callable[[Agent, str, Principal], object]) -> int:
-    agent = _agent(args)
+    agent = local_agent(args)
 
     async def run() -> None:
         for name in names:
@@ -200,7 +201,7 @@ def _create(args: argparse.Namespace) -> int:
     controllers = tuple(_principal_or_identity(c) for c in args.controller) or None
     if args.with_cycles < 0:
         raise SubnetError("--with-cycles must not be negative")
-    agent = _agent(args)
+    agent = local_agent(args)
 
     async def run() -> None:
         for name in names:
@@ -262,7 +263,7 @@ def _simple(args: argparse.Namespace) -> int:
 def _update_settings(args: argparse.Namespace) -> int:
     ids = CanisterIds.in_directory()
     canister_id = ids.resolve(args.name, args.network)
-    agent = _agent(args)
+    agent = local_agent(args)
 
     async def run() -> None:
         if args.set_controller:
@@ -351,7 +352,8 @@ def _service_for(name: str, explicit: Path | None, module: bytes | None = None) 
     return None
 
 
-async def _install_one(agent: Agent, canister_id: Principal, mode: management.Mode, module: bytes, arg: bytes) -> None:
+async def install_module(agent: Agent, canister_id: Principal, mode: management.Mode, module: bytes, arg: bytes) -> None:
+    """``install_code``, or for a module over ``CHUNK_BYTES`` the chunk store's path."""
     if len(module) <= CHUNK_BYTES:
         await _management(agent, management.INSTALL_CODE, management.encode_install_code_args(mode, canister_id, module, arg))
         return
@@ -407,7 +409,7 @@ async def install_canister(agent: Agent, name: str, canister_id: Principal, opti
         if options.skip_pre_upgrade or options.wasm_memory_persistence:
             raise SubnetError("--skip-pre-upgrade and --wasm-memory-persistence only apply to upgrades")
         mode = management.Mode(mode_name)
-    await _install_one(agent, canister_id, mode, module, arg)
+    await install_module(agent, canister_id, mode, module, arg)
     verb = {"install": "Installed", "reinstall": "Reinstalled", "upgrade": "Upgraded"}[mode_name]
     print(f"{verb} code for canister {name}, with canister ID {canister_id}")
     return mode_name
@@ -431,7 +433,7 @@ def _install(args: argparse.Namespace) -> int:
     names = _names(args, ids)
     if args.wasm is not None and len(names) != 1:
         raise SubnetError("--wasm needs exactly one canister")
-    agent = _agent(args)
+    agent = local_agent(args)
     options = InstallOptions(
         mode=args.mode, argument=args.argument, wasm=args.wasm, skip_pre_upgrade=args.skip_pre_upgrade,
         wasm_memory_persistence=args.wasm_memory_persistence, yes=args.yes,
@@ -463,7 +465,7 @@ async def _deployed_service(agent: Agent, canister_id: Principal) -> candid.Serv
 def _call(args: argparse.Namespace) -> int:
     ids = CanisterIds.in_directory()
     canister_id = ids.resolve(args.name, args.network)
-    agent = _agent(args)
+    agent = local_agent(args)
     method_type: candid.FuncType | None = None
 
     async def run() -> bytes:
@@ -663,7 +665,7 @@ def _info(args: argparse.Namespace) -> int:
     """Like `dfx canister info` (controllers, sorted, and module hash), then the history of
     changes from ``canister_info``, oldest first."""
     canister_id = CanisterIds.in_directory().resolve(args.name, args.network)
-    agent = _agent(args)
+    agent = local_agent(args)
 
     async def run() -> management.CanisterInfo:
         arg = management.encode_canister_info_args(canister_id, MAX_CHANGES)
@@ -703,7 +705,7 @@ def _logs(args: argparse.Namespace) -> int:
     """Like `dfx canister logs`: one ``[idx. time]: content`` line per record, oldest first.
     A query on the fast path; who may read follows the canister's log_visibility."""
     canister_id = CanisterIds.in_directory().resolve(args.name, args.network)
-    agent = _agent(args)
+    agent = local_agent(args)
 
     async def run() -> list[management.CanisterLogRecord]:
         arg = management.encode_canister_id_args(canister_id)
@@ -722,7 +724,7 @@ def _snapshot(args: argparse.Namespace) -> int:
     command = args.snapshot_command
     given = getattr(args, "snapshot", None) or getattr(args, "replace", None)
     snapshot_id = None if given is None else _snapshot_id(given)
-    agent = _agent(args)
+    agent = local_agent(args)
     name = args.name
 
     async def run() -> None:

@@ -16,7 +16,7 @@ from client.canister_ids import CanisterIds
 from client.project import Project
 from subnet.cli_options import add_identity_option
 from subnet.commands.build import build_canister
-from subnet.commands.canister import InstallOptions, _agent, create_canister, install_canister
+from subnet.commands.canister import InstallOptions, local_agent, create_canister, install_canister
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,7 +38,7 @@ def _deploy(args: argparse.Namespace) -> int:
     for name in names:
         project.canister(name)  # an unknown name fails before anything is created
     ids = CanisterIds.in_directory()
-    agent = _agent(args)
+    agent = local_agent(args)
     options = InstallOptions(mode=args.mode, argument=args.argument, yes=args.yes)
 
     async def run() -> None:
