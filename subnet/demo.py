@@ -22,6 +22,7 @@ import statistics
 import sys
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import trio
@@ -31,7 +32,7 @@ from client.canister_ids import CanisterIds
 from client.identity import IdentityStore
 from subnet import candid, launcher
 from subnet.cli import main as subnet_main
-from subnet.commands.local import collect_status, endpoints, load_genesis
+from subnet.commands.local import endpoints, load_genesis, wait_for_heights
 from subnet.samples import source
 
 PROJECT = "counter"
@@ -147,7 +148,7 @@ def walkthrough(project: Path, main_mo: Path) -> list[tuple[str, str]]:
 
     section("Restart replica 0: it replays its blocks and catches up from its peers")
     run("start", "--background")
-    heights = trio.run(wait_for_catch_up, project)
+    heights = trio.run(partial(wait_for_heights, load_genesis(), within=2, timeout=CATCH_UP_TIMEOUT))
     run("status")
     final = run("canister", "call", CANISTER, "get", "--replicas-agree", str(REPLICAS)).strip()
     summary.append(("replica 0 after restart", f"caught up at height {heights}"))
@@ -181,19 +182,6 @@ async def measure_latency(project: Path) -> tuple[list[float], list[float]]:
             raise SystemExit(f"demo: the query was rejected: {answer.reject_message}")
         queries.append(time.perf_counter() - started)
     return updates, queries
-
-
-async def wait_for_catch_up(project: Path) -> int:
-    """The finalized height once every replica is within two blocks of the others."""
-    with inside(project):
-        genesis = load_genesis()
-    with trio.fail_after(CATCH_UP_TIMEOUT):
-        while True:
-            rows = await collect_status(genesis)
-            heights = [reply.finalized_height for _, reply, _ in rows if reply is not None]
-            if len(heights) == len(rows) and min(heights) >= max(heights) - 2:
-                return min(heights)
-            await trio.sleep(0.2)
 
 
 if __name__ == "__main__":

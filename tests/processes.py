@@ -10,6 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from node.genesis import Genesis
+from node.replica import Replica
+from node.storage import BlockStore
+from subnet import launcher
+from subnet.commands.local import load_node_key
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -19,6 +25,21 @@ def subnet_cli(cwd: Path, *argv: str, check: bool = True) -> subprocess.Complete
     if check and result.returncode != 0:
         raise AssertionError(f"subnet {' '.join(argv)} failed: {result.stdout}\n{result.stderr}")
     return result
+
+
+def restored_state_hashes(root: Path) -> set[bytes]:
+    """Rebuild every stopped replica from its own database up to the lowest finalized
+    height they all have, and return their state hashes (one, when they agree)."""
+    genesis = Genesis.from_json((root / "genesis.json").read_text())
+    stores = [BlockStore(launcher.replica_dir(root, i) / "replica.db") for i in range(len(genesis.nodes))]
+    common = min(store.finalized_height() for store in stores)
+    hashes = set()
+    for index, store in enumerate(stores):
+        blocks = list(store.finalized_blocks(1, common + 1))
+        replica = Replica.restore(genesis, index, load_node_key(root, index), [b.block for b in blocks], [b.proof for b in blocks])
+        assert replica.executed_height == common
+        hashes.add(replica.state_hash())
+    return hashes
 
 
 def motoko_project(directory: Path, name: str, source: str) -> Path:

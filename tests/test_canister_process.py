@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import signal
+from functools import partial
 from pathlib import Path
 
 import trio
@@ -20,14 +21,12 @@ from client.identity import IdentityStore
 from client.metadata import fetch_metadata
 from client.motoko import NodeNotFound, compile_motoko
 from node.genesis import Genesis
-from node.replica import Replica
-from node.storage import BlockStore
 from subnet import launcher
-from subnet.commands.local import collect_status, endpoints, load_node_key
+from subnet.commands.local import endpoints, wait_for_heights
 from subnet.principal import Principal
 from tests.test_canister_consensus import COUNTER_V1
 from tests.test_management_consensus import LOGGER_V1
-from tests.processes import motoko_project, subnet_cli
+from tests.processes import motoko_project, restored_state_hashes, subnet_cli
 
 import pytest
 
@@ -57,26 +56,9 @@ def test_install_and_call_a_counter_through_a_replica_crash(local_subnet: Path) 
     subnet_cli(project, "start", "--background")  # restarts replica 0 only
     genesis = Genesis.from_json((root / "genesis.json").read_text())
 
-    async def caught_up() -> None:
-        with trio.fail_after(60):
-            while True:
-                rows = await collect_status(genesis)
-                heights = [reply.finalized_height for _, reply, _ in rows if reply is not None]
-                if len(heights) == 4 and min(heights) >= max(heights) - 2 and min(heights) > 0:
-                    return
-                await trio.sleep(0.1)
-
-    trio.run(caught_up)
+    trio.run(partial(wait_for_heights, genesis, within=2))
     subnet_cli(project, "stop")
-    stores = [BlockStore(launcher.replica_dir(root, i) / "replica.db") for i in range(4)]
-    common = min(store.finalized_height() for store in stores)
-    hashes = set()
-    for index, store in enumerate(stores):
-        blocks = list(store.finalized_blocks(1, common + 1))
-        replica = Replica.restore(genesis, index, load_node_key(root, index), [b.block for b in blocks], [b.proof for b in blocks])
-        assert replica.executed_height == common
-        hashes.add(replica.state_hash())
-    assert len(hashes) == 1
+    assert len(restored_state_hashes(root)) == 1
 
 
 def test_info_logs_snapshots_and_metadata_from_the_command_line(local_subnet: Path) -> None:

@@ -8,6 +8,7 @@ Real processes in real time: waits are on conditions with a bound, never fixed s
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -19,21 +20,8 @@ from node.genesis import Genesis
 from node.replica import CHECKPOINT_INTERVAL
 from node.storage import BlockStore
 from subnet import launcher
-from subnet.commands.local import collect_status
+from subnet.commands.local import wait_for_heights
 from tests.processes import motoko_project, subnet_cli
-
-
-def wait_for_height(genesis: Genesis, height: int) -> None:
-    async def reached() -> None:
-        with trio.fail_after(90):
-            while True:
-                rows = await collect_status(genesis)
-                heights = [reply.finalized_height for _, reply, _ in rows if reply is not None]
-                if len(heights) == len(genesis.nodes) and min(heights) >= height:
-                    return
-                await trio.sleep(0.2)
-
-    trio.run(reached)
 
 
 def status(project: Path) -> list[dict]:
@@ -53,7 +41,7 @@ def test_a_counter_survives_stop_and_start_through_checkpoints_and_clean_forgets
     root = project / launcher.LOCAL_DIR
     genesis = Genesis.from_json((root / "genesis.json").read_text())
     port = int(genesis.nodes[0].address.rpartition(":")[2])
-    wait_for_height(genesis, CHECKPOINT_INTERVAL + 5)
+    trio.run(partial(wait_for_heights, genesis, within=None, at_least=CHECKPOINT_INTERVAL + 5, timeout=90))
     subnet_cli(project, "stop")
 
     tops = []

@@ -17,13 +17,11 @@ from client.agent import Agent
 from client.identity import IdentityStore
 from client.motoko import NodeNotFound, compile_motoko
 from node.genesis import Genesis
-from node.replica import Replica
-from node.storage import BlockStore
 from subnet import candid, launcher, management
-from subnet.commands.local import collect_status, endpoints, load_node_key
+from subnet.commands.local import endpoints, wait_for_heights
 from subnet.principal import Principal
 from subnet.samples import source
-from tests.processes import subnet_cli
+from tests.processes import restored_state_hashes, subnet_cli
 
 UNIT = candid.encode([], [])
 MANAGEMENT = Principal.management()
@@ -74,22 +72,11 @@ def test_kill_9_during_upgrades_then_restart_gives_equal_state_everywhere(local_
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(upgrades, canister)
                 nursery.start_soon(faults)
-            while True:  # every replica, including the two that were killed, catches up
-                rows = await collect_status(genesis)
-                heights = [reply.finalized_height for _, reply, _ in rows if reply is not None]
-                if len(heights) == 4 and min(heights) == max(heights):
-                    break
-                await trio.sleep(0.1)
+            # every replica, including the two that were killed, catches up
+            await wait_for_heights(genesis, within=0)
             answers = await agent.query(canister, "get", UNIT, replicas_agree=4)
         return candid.decode(answers.reply, [candid.NAT])[0]
 
     assert trio.run(scenario) == ROUNDS + 1
     subnet_cli(local_subnet, "stop")
-    stores = [BlockStore(launcher.replica_dir(root, i) / "replica.db") for i in range(4)]
-    common = min(store.finalized_height() for store in stores)
-    hashes = set()
-    for index, store in enumerate(stores):
-        blocks = list(store.finalized_blocks(1, common + 1))
-        replica = Replica.restore(genesis, index, load_node_key(root, index), [b.block for b in blocks], [b.proof for b in blocks])
-        hashes.add(replica.state_hash())
-    assert len(hashes) == 1
+    assert len(restored_state_hashes(root)) == 1

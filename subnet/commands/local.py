@@ -197,6 +197,19 @@ async def collect_status(genesis: Genesis) -> list[tuple[Endpoint, StatusReply |
     return rows
 
 
+async def wait_for_heights(genesis: Genesis, *, within: int | None = 0, at_least: int = 1, timeout: float = 60.0) -> int:
+    """Wait until every replica answers, has finalized ``at_least`` heights and is within
+    ``within`` heights of the others (a restarted replica has caught up; None: any spread).
+    Returns the lowest finalized height; raises ``trio.TooSlowError`` after ``timeout`` s."""
+    with trio.fail_after(timeout):
+        while True:
+            rows = await collect_status(genesis)
+            heights = [reply.finalized_height for _, reply, _ in rows if reply is not None]
+            if len(heights) == len(rows) and min(heights) >= at_least and (within is None or max(heights) - min(heights) <= within):
+                return min(heights)
+            await trio.sleep(0.2)
+
+
 def _status(args: argparse.Namespace) -> int:
     root = local_root()
     genesis = load_genesis(root)
