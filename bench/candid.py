@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from subnet.candid import (
+from vocab.candid import (
     BLOB,
     BOOL,
     NAT,
@@ -32,7 +32,7 @@ from subnet.candid import (
     encode,
     record,
 )
-from subnet.candid.limits import MAX_DEPTH
+from vocab.candid.limits import MAX_DEPTH
 
 
 def _best(function: Callable[[], Any], repeat: int) -> float:
@@ -48,9 +48,7 @@ def _blob(size: int) -> tuple[list[Any], list[Type]]:
     return [bytes(range(256)) * (size // 256)], [BLOB]
 
 
-ACCOUNT = record(
-    {"id": NAT64, "owner": TEXT, "balance": NAT, "active": BOOL, "memo": OptType(TEXT)}
-)
+ACCOUNT = record({"id": NAT64, "owner": TEXT, "balance": NAT, "active": BOOL, "memo": OptType(TEXT)})
 
 
 def _records(count: int) -> tuple[list[Any], list[Type]]:
@@ -132,9 +130,7 @@ def _table(rows: list[dict[str, Any]]) -> str:
             f"{row['decode_s'] * 1e3:>8.2f}ms {row['decode_mb_s']:>8.1f} {growth('decode_growth'):>7}"
         )
     lines.append("")
-    lines.append(
-        "growth: time growth divided by size growth from the row above (1.00 = linear)"
-    )
+    lines.append("growth: time growth divided by size growth from the row above (1.00 = linear)")
     return "\n".join(lines)
 
 

@@ -65,14 +65,15 @@ from client.agent import Agent, Endpoint
 from client.identity import Identity
 from client.motoko import compile_motoko
 from node.execution import ExecutionConfig, ExecutionEnvironment, InstallMode
-from node.genesis import Genesis
-from subnet import candid, crypto, launcher, management, samples
-from subnet.certificate import CertificateError
+from subnet import launcher, samples
 from subnet.commands.canister import install_module
 from subnet.commands.local import endpoints
-from subnet.errors import CodecError, RejectCode, RejectError
-from subnet.messages import QueryResponse
-from subnet.principal import Principal
+from vocab import candid, crypto, management
+from vocab.certificate import CertificateError
+from vocab.errors import CodecError, RejectCode, RejectError
+from vocab.genesis import Genesis
+from vocab.messages import QueryResponse
+from vocab.principal import Principal
 
 REPO = Path(__file__).resolve().parents[1]
 NO_ARGS = candid.encode([], [])
@@ -82,7 +83,14 @@ THROUGHPUT_TARGET = 10.0
 LATENCY_TARGET = 10.0
 """The update p50 should be more than this multiple of the query p50."""
 CYCLES = 100_000_000_000_000
-CALL_FAILURES = (RejectError, CertificateError, CodecError, OSError, trio.BrokenResourceError, trio.TooSlowError)
+CALL_FAILURES = (
+    RejectError,
+    CertificateError,
+    CodecError,
+    OSError,
+    trio.BrokenResourceError,
+    trio.TooSlowError,
+)
 """What a call may fail with and still leave the benchmark meaningful: counted, by kind.
 Anything else is a bug and propagates."""
 
@@ -217,7 +225,8 @@ class Phase:
             ),
             f"{prefix}_cpu_cores_used": (
                 round((self.client_cpu_s + self.replica_cpu_s) / self.elapsed, 2)
-                if self.replica_cpu_s is not None and self.elapsed > 0 else None
+                if self.replica_cpu_s is not None and self.elapsed > 0
+                else None
             ),
         }
 
@@ -232,8 +241,12 @@ def _error_kind(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-async def closed_loop(clients: int, duration: float, open_client: Callable[[int], AbstractAsyncContextManager[Call]],
-                      replica_pids: list[int]) -> Phase:
+async def closed_loop(
+    clients: int,
+    duration: float,
+    open_client: Callable[[int], AbstractAsyncContextManager[Call]],
+    replica_pids: list[int],
+) -> Phase:
     """``clients`` tasks, each opening its client (an async context manager giving a
     `Call`) and calling it back to back until the deadline.
 
@@ -301,7 +314,9 @@ async def agreed_count(agent: Agent, canister: Principal, timeout: float = 20.0)
                 await trio.sleep(0.05)
                 continue
             return _count(answer)
-    raise RejectError(RejectCode.SYS_TRANSIENT, f"the replicas did not agree on the count within {timeout:g} s ({last})")
+    raise RejectError(
+        RejectCode.SYS_TRANSIENT, f"the replicas did not agree on the count within {timeout:g} s ({last})"
+    )
 
 
 def _count(answer: QueryResponse) -> int:
@@ -314,14 +329,17 @@ class WrongAnswer(CodecError):
     """A query answered, verified, but not with the count every replica agreed on."""
 
 
-async def run_load(genesis: Genesis, replica_pids: list[int], wasm: bytes, clients: int,
-                   duration: float) -> dict[str, Any]:
+async def run_load(
+    genesis: Genesis, replica_pids: list[int], wasm: bytes, clients: int, duration: float
+) -> dict[str, Any]:
     identity = Identity("bench", crypto.private_key_from_seed(b"\x07" * 32))
     all_endpoints = endpoints(genesis)
     setup = Agent(all_endpoints, genesis.committee, identity)
     try:
         started = time.perf_counter()
-        created = await setup.call(Principal.management(), management.CREATE, management.encode_create_args(CYCLES))
+        created = await setup.call(
+            Principal.management(), management.CREATE, management.encode_create_args(CYCLES)
+        )
         canister = management.decode_create_reply(created.raise_if_rejected())
         await install_module(setup, canister, management.Mode("install"), wasm, NO_ARGS)
         initial = await agreed_count(setup, canister)
@@ -340,6 +358,7 @@ async def run_load(genesis: Genesis, replica_pids: list[int], wasm: bytes, clien
         @asynccontextmanager
         async def updating(number: int) -> AsyncIterator[Call]:
             async with client_agent(number) as agent:
+
                 async def increment(phase: Phase) -> None:
                     result = await agent.call(canister, "increment", NO_ARGS)
                     phase.values.append(int(candid.decode(result.raise_if_rejected(), NAT_RESULT)[0]))
@@ -352,6 +371,7 @@ async def run_load(genesis: Genesis, replica_pids: list[int], wasm: bytes, clien
         @asynccontextmanager
         async def querying(number: int) -> AsyncIterator[Call]:
             async with client_agent(number) as agent:
+
                 async def get(phase: Phase) -> None:
                     answer = await agent.query(canister, "get", NO_ARGS)
                     value = _count(answer)
@@ -392,7 +412,9 @@ def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     return round(numerator / denominator, 2)
 
 
-def measure(replicas: int, clients: int, duration: float, block_time_ms: int, port: int = 0) -> dict[str, Any]:
+def measure(
+    replicas: int, clients: int, duration: float, block_time_ms: int, port: int = 0
+) -> dict[str, Any]:
     """Start a subnet, load it, stop it, then measure the machine; return the report as a
     flat JSON-able dict."""
     load_before = os.getloadavg()[0]
@@ -403,13 +425,32 @@ def measure(replicas: int, clients: int, duration: float, block_time_ms: int, po
         env = {**os.environ, "PYTHONPATH": str(REPO), "SUBNET_CONFIG_DIR": str(directory / "config")}
         try:
             started = subprocess.run(
-                [sys.executable, "-m", "subnet", "start", "--background", "--clean", "--replicas", str(replicas),
-                 "--port", str(port or launcher.free_port_range(replicas)), "--block-time", str(block_time_ms)],
-                cwd=directory, env=env, capture_output=True, text=True, timeout=120,
+                [
+                    sys.executable,
+                    "-m",
+                    "subnet",
+                    "start",
+                    "--background",
+                    "--clean",
+                    "--replicas",
+                    str(replicas),
+                    "--port",
+                    str(port or launcher.free_port_range(replicas)),
+                    "--block-time",
+                    str(block_time_ms),
+                ],
+                cwd=directory,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
             )
             if started.returncode != 0:
-                logs = "".join(f"\n--- replica-{i}/replica.log (tail) ---\n" + _tail(launcher.replica_dir(root, i) / "replica.log")
-                               for i in range(replicas))
+                logs = "".join(
+                    f"\n--- replica-{i}/replica.log (tail) ---\n"
+                    + _tail(launcher.replica_dir(root, i) / "replica.log")
+                    for i in range(replicas)
+                )
                 raise SystemExit(f"subnet start failed: {started.stdout}{started.stderr}{logs}")
             genesis = Genesis.from_json((root / "genesis.json").read_text())
             pids = [pid for _, pid in sorted(launcher.read_pids(root).items())]
@@ -441,24 +482,32 @@ def measure(replicas: int, clients: int, duration: float, block_time_ms: int, po
     }
     throughput_ratio = _ratio(report["queries_per_s"], report["updates_per_s"])
     latency_ratio = _ratio(report["updates_latency_p50_ms"], report["queries_latency_p50_ms"])
-    report.update({
-        "query_to_update_throughput": throughput_ratio,
-        "target_throughput_ratio_at_least": THROUGHPUT_TARGET,
-        "throughput_target": "met" if throughput_ratio is not None and throughput_ratio >= THROUGHPUT_TARGET else "missed",
-        "update_p50_to_query_p50": latency_ratio,
-        "target_latency_ratio_above": LATENCY_TARGET,
-        "latency_target": "met" if latency_ratio is not None and latency_ratio > LATENCY_TARGET else "missed",
-    })
-    report.update({
-        "ed25519_verifications_per_s": round(verifications),
-        "ed25519_signs_per_s": round(signs),
-        "wasm_queries_per_s_in_process": round(wasm_queries),
-        "wasm_updates_per_s_in_process": round(wasm_updates),
-        "loopback_round_trip_us": round(kept_us, 1),
-        "loopback_connect_and_round_trip_us": round(fresh_us, 1),
-        "cpu_count": os.cpu_count(),
-        "load_average_1m_before": round(load_before, 2),
-    })
+    report.update(
+        {
+            "query_to_update_throughput": throughput_ratio,
+            "target_throughput_ratio_at_least": THROUGHPUT_TARGET,
+            "throughput_target": "met"
+            if throughput_ratio is not None and throughput_ratio >= THROUGHPUT_TARGET
+            else "missed",
+            "update_p50_to_query_p50": latency_ratio,
+            "target_latency_ratio_above": LATENCY_TARGET,
+            "latency_target": "met"
+            if latency_ratio is not None and latency_ratio > LATENCY_TARGET
+            else "missed",
+        }
+    )
+    report.update(
+        {
+            "ed25519_verifications_per_s": round(verifications),
+            "ed25519_signs_per_s": round(signs),
+            "wasm_queries_per_s_in_process": round(wasm_queries),
+            "wasm_updates_per_s_in_process": round(wasm_updates),
+            "loopback_round_trip_us": round(kept_us, 1),
+            "loopback_connect_and_round_trip_us": round(fresh_us, 1),
+            "cpu_count": os.cpu_count(),
+            "load_average_1m_before": round(load_before, 2),
+        }
+    )
     return report
 
 
@@ -466,53 +515,80 @@ def _phase_line(report: dict[str, Any], label: str, prefix: str, path: str) -> s
     errors = report[f"{prefix}_errors_by_kind"]
     detail = ", ".join(f"{kind}: {count}" for kind, count in errors.items()) or "none"
     replica_cpu = report[f"{prefix}_replica_cpu_us_per_call"]
-    return (f"  {label:<16}{report[f'{prefix}_per_s']:>9.1f}/s   p50 {report[f'{prefix}_latency_p50_ms']:>8.2f} ms"
-            f"   p90 {report[f'{prefix}_latency_p90_ms']:>8.2f} ms   p99 {report[f'{prefix}_latency_p99_ms']:>8.2f} ms"
-            f"   ok {report[f'{prefix}_ok']}, errors {report[f'{prefix}_errors']} ({detail})\n"
-            f"  {'':<16}{path}; CPU per call: client {report[f'{prefix}_client_cpu_us_per_call']} us, "
-            f"replicas {'?' if replica_cpu is None else replica_cpu} us; "
-            f"client and replicas used {report[f'{prefix}_cpu_cores_used'] or '?'} of {report['cpu_count']} CPUs")
+    return (
+        f"  {label:<16}{report[f'{prefix}_per_s']:>9.1f}/s   p50 {report[f'{prefix}_latency_p50_ms']:>8.2f} ms"
+        f"   p90 {report[f'{prefix}_latency_p90_ms']:>8.2f} ms   p99 {report[f'{prefix}_latency_p99_ms']:>8.2f} ms"
+        f"   ok {report[f'{prefix}_ok']}, errors {report[f'{prefix}_errors']} ({detail})\n"
+        f"  {'':<16}{path}; CPU per call: client {report[f'{prefix}_client_cpu_us_per_call']} us, "
+        f"replicas {'?' if replica_cpu is None else replica_cpu} us; "
+        f"client and replicas used {report[f'{prefix}_cpu_cores_used'] or '?'} of {report['cpu_count']} CPUs"
+    )
 
 
 def _print_text(report: dict[str, Any]) -> None:
-    print(f"Motoko counter {report['canister_id']} on {report['replicas']} replica processes, "
-          f"{report['clients']} closed-loop clients, {report['phase_duration_s']:g} s per phase, "
-          f"block time {report['block_time_ms']} ms (setup {report['setup_s']:g} s)")
+    print(
+        f"Motoko counter {report['canister_id']} on {report['replicas']} replica processes, "
+        f"{report['clients']} closed-loop clients, {report['phase_duration_s']:g} s per phase, "
+        f"block time {report['block_time_ms']} ms (setup {report['setup_s']:g} s)"
+    )
     print(_phase_line(report, "updates", "updates", "increment through consensus, certified reply"))
-    print(_phase_line(report, "queries", "queries", "get on the fast path (Agent.query), signed by one replica"))
+    print(
+        _phase_line(report, "queries", "queries", "get on the fast path (Agent.query), signed by one replica")
+    )
     spread = ", ".join(f"r{k}: {v}" for k, v in report["queries_by_replica"].items())
     print(f"  {'':<16}answered by replica: {spread or 'none'}")
     idle = report["replicas_idle_cpu_cores"]
     if idle is not None:
-        print(f"  {'':<16}(replica CPU per call includes the consensus background: {idle} cores together when idle)")
-    print(f"  final count {report['final_count']} (every replica agrees); {report['updates_ok']} successful "
-          f"increments from {report['initial_count']}: "
-          f"{'correct' if report['check_final_equals_successful_updates'] else 'MISMATCH'}; "
-          f"update replies distinct: {'yes' if report['check_update_replies_distinct'] else 'NO'}; "
-          f"every query returned the final count: {'yes' if report['check_queries_return_final'] else 'NO'}")
-    print(f"  queries reach {report['query_to_update_throughput']}x the update throughput "
-          f"(target >= {THROUGHPUT_TARGET:g}x): {report['throughput_target']}")
-    print(f"  update p50 is {report['update_p50_to_query_p50']}x the query p50 "
-          f"(target > {LATENCY_TARGET:g}x): {report['latency_target']}")
-    print(f"machine, same run: Ed25519 {report['ed25519_signs_per_s']} signs/s, "
-          f"{report['ed25519_verifications_per_s']} verifications/s; Wasm in-process "
-          f"{report['wasm_queries_per_s_in_process']} get/s, {report['wasm_updates_per_s_in_process']} increment/s;\n"
-          f"  loopback TCP {report['loopback_round_trip_us']} us per round trip, "
-          f"{report['loopback_connect_and_round_trip_us']} us with a fresh connection; "
-          f"{report['cpu_count']} CPUs, load average {report['load_average_1m_before']} before the run")
+        print(
+            f"  {'':<16}(replica CPU per call includes the consensus background: {idle} cores together when idle)"
+        )
+    print(
+        f"  final count {report['final_count']} (every replica agrees); {report['updates_ok']} successful "
+        f"increments from {report['initial_count']}: "
+        f"{'correct' if report['check_final_equals_successful_updates'] else 'MISMATCH'}; "
+        f"update replies distinct: {'yes' if report['check_update_replies_distinct'] else 'NO'}; "
+        f"every query returned the final count: {'yes' if report['check_queries_return_final'] else 'NO'}"
+    )
+    print(
+        f"  queries reach {report['query_to_update_throughput']}x the update throughput "
+        f"(target >= {THROUGHPUT_TARGET:g}x): {report['throughput_target']}"
+    )
+    print(
+        f"  update p50 is {report['update_p50_to_query_p50']}x the query p50 "
+        f"(target > {LATENCY_TARGET:g}x): {report['latency_target']}"
+    )
+    print(
+        f"machine, same run: Ed25519 {report['ed25519_signs_per_s']} signs/s, "
+        f"{report['ed25519_verifications_per_s']} verifications/s; Wasm in-process "
+        f"{report['wasm_queries_per_s_in_process']} get/s, {report['wasm_updates_per_s_in_process']} increment/s;\n"
+        f"  loopback TCP {report['loopback_round_trip_us']} us per round trip, "
+        f"{report['loopback_connect_and_round_trip_us']} us with a fresh connection; "
+        f"{report['cpu_count']} CPUs, load average {report['load_average_1m_before']} before the run"
+    )
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench canister", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench canister",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--replicas", type=int, default=4)
-    parser.add_argument("--clients", type=int, default=16, help="closed-loop clients in each phase (default 16)")
+    parser.add_argument(
+        "--clients", type=int, default=16, help="closed-loop clients in each phase (default 16)"
+    )
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per phase (default 5)")
     parser.add_argument("--block-time", type=int, default=100, metavar="MS")
-    parser.add_argument("--port", type=int, default=0,
-                        help="port of replica 0, replica i uses PORT + i (default: probe for free ports)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="port of replica 0, replica i uses PORT + i (default: probe for free ports)",
+    )
     parser.add_argument("--output", choices=["text", "json"], default="text")
-    parser.add_argument("--json", action="store_const", const="json", dest="output", help="same as --output json")
+    parser.add_argument(
+        "--json", action="store_const", const="json", dest="output", help="same as --output json"
+    )
     args = parser.parse_args(argv)
     if args.clients < 1 or args.duration <= 0:
         parser.error("--clients must be at least 1 and --duration positive")

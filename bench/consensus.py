@@ -26,13 +26,14 @@ import trio
 
 from client.agent import Agent
 from client.identity import Identity
-from node.genesis import Genesis
-from subnet import crypto, launcher, management
-from subnet.certificate import CertifiedReply, verify_certified_reply
+from subnet import launcher
 from subnet.commands.local import endpoints
-from subnet.messages import AwaitReply, RequestAccepted, SubmitRequest
-from subnet.principal import Principal
-from subnet.stream import FramedStream
+from vocab import crypto, management
+from vocab.certificate import CertifiedReply, verify_certified_reply
+from vocab.framing import FramedStream
+from vocab.genesis import Genesis
+from vocab.messages import AwaitReply, RequestAccepted, SubmitRequest
+from vocab.principal import Principal
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -59,9 +60,13 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[k]
 
 
-async def run_load(genesis: Genesis, identity: Identity, clients: int, duration: float) -> tuple[list[float], int]:
+async def run_load(
+    genesis: Genesis, identity: Identity, clients: int, duration: float
+) -> tuple[list[float], int]:
     agent = Agent(endpoints(genesis), genesis.committee, identity)
-    created = await agent.call(Principal.management(), management.CREATE, management.encode_create_args(10**12))
+    created = await agent.call(
+        Principal.management(), management.CREATE, management.encode_create_args(10**12)
+    )
     canister = management.decode_create_reply(created.raise_if_rejected())
     arg = management.encode_canister_id_args(canister)
     latencies: list[float] = []
@@ -87,7 +92,9 @@ async def run_load(genesis: Genesis, identity: Identity, clients: int, duration:
                 if not isinstance(reply, CertifiedReply):
                     failures += 1
                     continue
-                verify_certified_reply(reply, genesis.committee, envelope.request_id, agent.verify).raise_if_rejected()
+                verify_certified_reply(
+                    reply, genesis.committee, envelope.request_id, agent.verify
+                ).raise_if_rejected()
                 latencies.append(time.perf_counter() - started)
 
     async with trio.open_nursery() as nursery:
@@ -111,9 +118,24 @@ def main(argv: list[str]) -> int:
         directory = Path(tmp)
         env = {**os.environ, "PYTHONPATH": str(REPO), "SUBNET_CONFIG_DIR": str(directory / "config")}
         subprocess.run(
-            [sys.executable, "-m", "subnet", "start", "--background", "--clean", "--replicas", str(args.replicas),
-             "--port", str(args.port or launcher.free_port_range(args.replicas)), "--block-time", str(args.block_time)],
-            cwd=directory, env=env, check=True, capture_output=True,
+            [
+                sys.executable,
+                "-m",
+                "subnet",
+                "start",
+                "--background",
+                "--clean",
+                "--replicas",
+                str(args.replicas),
+                "--port",
+                str(args.port or launcher.free_port_range(args.replicas)),
+                "--block-time",
+                str(args.block_time),
+            ],
+            cwd=directory,
+            env=env,
+            check=True,
+            capture_output=True,
         )
         try:
             genesis = Genesis.from_json((directory / launcher.LOCAL_DIR / "genesis.json").read_text())
@@ -122,7 +144,9 @@ def main(argv: list[str]) -> int:
             latencies, failures = trio.run(run_load, genesis, identity, args.clients, args.duration)
             elapsed = time.perf_counter() - started
         finally:
-            subprocess.run([sys.executable, "-m", "subnet", "stop"], cwd=directory, env=env, capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "subnet", "stop"], cwd=directory, env=env, capture_output=True
+            )
     throughput = len(latencies) / elapsed
     result = {
         "replicas": args.replicas,

@@ -27,9 +27,9 @@ import wasmtime
 from client.motoko import compile_motoko
 from node.execution import ExecutionConfig, ExecutionEngine, ExecutionEnvironment, InstallMode
 from node.execution.engine import call_unit
-from node.execution.system_api import ApiContext, Context
 from node.execution.stable_memory import StableMemory
-from subnet.principal import Principal
+from node.execution.system_api import ApiContext, Context
+from vocab.principal import Principal
 
 COUNTER = """
 persistent actor Counter {
@@ -99,9 +99,20 @@ class RawCanister:
         self.call("canister_init", Context.INIT, UNIT)
 
     def _context(self, kind: Context, arg: bytes = b"") -> ApiContext:
-        ctx = ApiContext(kind, canister_id=self.canister_id, caller=USER.raw, arg=arg, time=1,
-                         controllers=(USER.raw,), status=1, canister_version=1, balance=10**15,
-                         stable=self.stable, max_stable_pages=1 << 20, global_timer=0)
+        ctx = ApiContext(
+            kind,
+            canister_id=self.canister_id,
+            caller=USER.raw,
+            arg=arg,
+            time=1,
+            controllers=(USER.raw,),
+            status=1,
+            canister_version=1,
+            balance=10**15,
+            stable=self.stable,
+            max_stable_pages=1 << 20,
+            global_timer=0,
+        )
         ctx.instance = self.raw  # type: ignore[assignment]
         ctx.fuel_limit = 1 << 40
         return ctx
@@ -155,8 +166,11 @@ def measure(calls: int) -> dict[str, Any]:
     rounds = 5
     per_round = max(1, calls // rounds)
     for _ in range(rounds):
-        for name, fn in (("env_update", env_updates), ("raw_update", raw_updates),
-                         ("env_query", env_queries)):
+        for name, fn in (
+            ("env_update", env_updates),
+            ("raw_update", raw_updates),
+            ("env_query", env_queries),
+        ):
             start = time.perf_counter()
             fn(per_round)
             timings[name] += time.perf_counter() - start
@@ -181,8 +195,11 @@ def measure(calls: int) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench execution", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench execution",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--calls", type=int, default=5000, help="calls per measurement (default 5000)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
@@ -191,14 +208,21 @@ def main(argv: list[str]) -> int:
         print(json.dumps(report, indent=2))
         return 0
     print(f"Motoko counter, {report['calls']} calls each, heap {report['heap_bytes']} bytes")
-    print(f"  updates/s   environment {report['updates_per_second']:>10.1f}   "
-          f"raw wasmtime {report['raw_updates_per_second']:>10.1f}   ratio {report['update_ratio_to_raw']:.3f}")
-    print(f"  queries/s   environment {report['queries_per_second']:>10.1f}   "
-          "(no raw rate: Motoko needs query rollback)")
+    print(
+        f"  updates/s   environment {report['updates_per_second']:>10.1f}   "
+        f"raw wasmtime {report['raw_updates_per_second']:>10.1f}   ratio {report['update_ratio_to_raw']:.3f}"
+    )
+    print(
+        f"  queries/s   environment {report['queries_per_second']:>10.1f}   "
+        "(no raw rate: Motoko needs query rollback)"
+    )
     cost = report["rollback_cost_of_update_throughput"]
-    print(f"  rollback safety costs {cost:.1%} of update throughput (target <= 25%): "
-          f"{'met' if cost <= 0.25 else 'NOT met'}")
+    print(
+        f"  rollback safety costs {cost:.1%} of update throughput (target <= 25%): "
+        f"{'met' if cost <= 0.25 else 'NOT met'}"
+    )
     speed = report["query_to_update_speed"]
-    print(f"  queries run at {speed:.2f}x the update rate (target >= 1): "
-          f"{'met' if speed >= 1 else 'NOT met'}")
+    print(
+        f"  queries run at {speed:.2f}x the update rate (target >= 1): {'met' if speed >= 1 else 'NOT met'}"
+    )
     return 0

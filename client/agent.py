@@ -17,13 +17,14 @@ from dataclasses import dataclass
 import trio
 
 from client.identity import Identity
-from subnet import crypto
-from subnet.certificate import CertificateError, CertifiedReply, RequestResult, verify_certified_reply
-from subnet.codec import Message
-from subnet.committee import Committee
-from subnet.envelope import MAX_INGRESS_TTL_NS, SignedEnvelope
-from subnet.errors import CodecError, RejectCode, RejectError
-from subnet.messages import (
+from vocab import crypto
+from vocab.certificate import CertificateError, CertifiedReply, RequestResult, verify_certified_reply
+from vocab.codec import Message
+from vocab.committee import Committee
+from vocab.envelope import MAX_INGRESS_TTL_NS, SignedEnvelope
+from vocab.errors import CodecError, RejectCode, RejectError
+from vocab.framing import FramedStream
+from vocab.messages import (
     QUERY_RESPONSE_DOMAIN,
     AwaitReply,
     QueryRequest,
@@ -35,9 +36,8 @@ from subnet.messages import (
     StatusRequest,
     SubmitRequest,
 )
-from subnet.principal import Principal
-from subnet.request import RequestContent
-from subnet.stream import FramedStream
+from vocab.principal import Principal
+from vocab.request import RequestContent
 
 CONNECT_TIMEOUT = 2.0
 EXPIRY_MARGIN_NS = 60 * 1_000_000_000
@@ -60,7 +60,9 @@ class Endpoint:
 
 
 class Agent:
-    def __init__(self, endpoints: list[Endpoint], committee: Committee, identity: Identity | None = None) -> None:
+    def __init__(
+        self, endpoints: list[Endpoint], committee: Committee, identity: Identity | None = None
+    ) -> None:
         if not endpoints:
             raise RejectError(RejectCode.SYS_TRANSIENT, "no replica addresses to talk to")
         self.endpoints = endpoints
@@ -83,7 +85,9 @@ class Agent:
             self._verified[probe] = known
         return known
 
-    def envelope(self, canister_id: Principal, method_name: str, arg: bytes, request_type: str = "call") -> SignedEnvelope:
+    def envelope(
+        self, canister_id: Principal, method_name: str, arg: bytes, request_type: str = "call"
+    ) -> SignedEnvelope:
         """A fresh signed envelope; the client's own clock sets the expiry, as on the IC."""
         self._nonce += 1
         sender = self.identity.principal if self.identity else Principal.anonymous()
@@ -100,7 +104,9 @@ class Agent:
             return SignedEnvelope.anonymous(content)
         return SignedEnvelope.sign(content, self.identity.key)
 
-    async def call(self, canister_id: Principal, method_name: str, arg: bytes, timeout: float = 30.0) -> RequestResult:
+    async def call(
+        self, canister_id: Principal, method_name: str, arg: bytes, timeout: float = 30.0
+    ) -> RequestResult:
         """Submit an update and return its certified result (which may be a reject)."""
         envelope = self.envelope(canister_id, method_name, arg)
         return await self.submit_and_wait(envelope, timeout)
@@ -113,14 +119,22 @@ class Agent:
                 for endpoint in self.endpoints:
                     try:
                         return await self._submit_on(endpoint, envelope, request_id)
-                    except (OSError, trio.BrokenResourceError, trio.TooSlowError, CodecError, CertificateError) as exc:
+                    except (
+                        OSError,
+                        trio.BrokenResourceError,
+                        trio.TooSlowError,
+                        CodecError,
+                        CertificateError,
+                    ) as exc:
                         failures.append(f"{endpoint.address}: {type(exc).__name__}: {exc}")
                 await trio.sleep(0.2)
         assert scope.cancelled_caught
         detail = "; ".join(failures[-len(self.endpoints) :]) or "no replica answered"
         raise RejectError(RejectCode.SYS_TRANSIENT, f"no certified reply within {timeout:g} s ({detail})")
 
-    async def _submit_on(self, endpoint: Endpoint, envelope: SignedEnvelope, request_id: bytes) -> RequestResult:
+    async def _submit_on(
+        self, endpoint: Endpoint, envelope: SignedEnvelope, request_id: bytes
+    ) -> RequestResult:
         with trio.fail_after(CONNECT_TIMEOUT):
             stream = await trio.open_tcp_stream(endpoint.host, endpoint.port)
         async with stream:
@@ -146,13 +160,22 @@ class Agent:
                     continue
                 raise CodecError(f"unexpected answer {type(reply).__name__} while waiting for a reply")
 
-    async def query(self, canister_id: Principal, method_name: str, arg: bytes, replicas_agree: int = 1,
-                    timeout: float = 10.0) -> QueryResponse:
+    async def query(
+        self,
+        canister_id: Principal,
+        method_name: str,
+        arg: bytes,
+        replicas_agree: int = 1,
+        timeout: float = 10.0,
+    ) -> QueryResponse:
         """Run a query on the fast path and return a verified, agreed answer (which may be
         a reject: look at ``status``). Raises RejectError when too few replicas answer
         validly or their answers differ."""
         if not 1 <= replicas_agree <= len(self.endpoints):
-            raise RejectError(RejectCode.SYS_FATAL, f"replicas_agree must be between 1 and {len(self.endpoints)}, not {replicas_agree}")
+            raise RejectError(
+                RejectCode.SYS_FATAL,
+                f"replicas_agree must be between 1 and {len(self.endpoints)}, not {replicas_agree}",
+            )
         envelope = self.envelope(canister_id, method_name, arg, request_type="query")
         request_id = envelope.request_id
         answers: list[QueryResponse] = []
@@ -168,7 +191,13 @@ class Agent:
                         break
                     try:
                         answer = await self._query_on(endpoint, envelope, request_id)
-                    except (OSError, trio.BrokenResourceError, trio.TooSlowError, CodecError, CertificateError) as exc:
+                    except (
+                        OSError,
+                        trio.BrokenResourceError,
+                        trio.TooSlowError,
+                        CodecError,
+                        CertificateError,
+                    ) as exc:
                         failures.append(f"{endpoint.address}: {type(exc).__name__}: {exc}")
                         continue
                     if answer.status != "replied" and answer.error_code == CERTIFIED_STATE_UNAVAILABLE:
@@ -180,15 +209,22 @@ class Agent:
                 if pending and len(answers) < replicas_agree:
                     await trio.sleep(QUERY_RETRY_INTERVAL)
         if len(answers) < replicas_agree:
-            detail = "; ".join(failures[-len(self.endpoints):]) or "timed out"
-            raise RejectError(RejectCode.SYS_TRANSIENT, f"{len(answers)} of {replicas_agree} replicas answered the query ({detail})")
+            detail = "; ".join(failures[-len(self.endpoints) :]) or "timed out"
+            raise RejectError(
+                RejectCode.SYS_TRANSIENT,
+                f"{len(answers)} of {replicas_agree} replicas answered the query ({detail})",
+            )
         outcomes = {answer.outcome() for answer in answers}
         if len(outcomes) != 1:
             nodes = ", ".join(str(answer.node_index) for answer in answers)
-            raise RejectError(RejectCode.SYS_TRANSIENT, f"replicas {nodes} gave different answers to the query")
+            raise RejectError(
+                RejectCode.SYS_TRANSIENT, f"replicas {nodes} gave different answers to the query"
+            )
         return answers[0]
 
-    async def _query_on(self, endpoint: Endpoint, envelope: SignedEnvelope, request_id: bytes) -> QueryResponse:
+    async def _query_on(
+        self, endpoint: Endpoint, envelope: SignedEnvelope, request_id: bytes
+    ) -> QueryResponse:
         answer = await self._exchange(endpoint, QueryRequest(envelope), CONNECT_TIMEOUT * 5)
         if not isinstance(answer, QueryResponse):
             raise CodecError(f"unexpected answer {type(answer).__name__} to a query")
@@ -267,5 +303,7 @@ def verify_query_response(
         raise CertificateError(f"the query response names node {response.node_index}, not in the committee")
     key = committee.public_keys[response.node_index]
     if not verify(key, response.signature, QUERY_RESPONSE_DOMAIN, response.digest):
-        raise CertificateError(f"the query response's signature by node {response.node_index} does not verify")
+        raise CertificateError(
+            f"the query response's signature by node {response.node_index} does not verify"
+        )
     return response

@@ -10,8 +10,8 @@ import json
 import os
 from pathlib import Path
 
-from subnet.errors import PrincipalError, SubnetError
-from subnet.principal import Principal
+from vocab.errors import PrincipalError, SubnetError
+from vocab.principal import Principal
 
 FILE_NAME = "canister_ids.json"
 

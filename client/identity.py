@@ -22,10 +22,10 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from subnet import crypto
-from subnet.address import SuiAddress
-from subnet.errors import IdentityError
-from subnet.principal import Principal
+from vocab import crypto
+from vocab.address import SuiAddress
+from vocab.errors import IdentityError
+from vocab.principal import Principal
 
 DEFAULT_NAME = "default"
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -75,7 +75,9 @@ def parse_pem(data: bytes, source: str) -> Ed25519PrivateKey:
     except (ValueError, UnicodeError) as exc:
         raise IdentityError(f"{source}: not a PEM private key ({exc})") from exc
     if not isinstance(key, Ed25519PrivateKey):
-        raise IdentityError(f"{source}: the key is {type(key).__name__.removeprefix('_')}, not an Ed25519 private key")
+        raise IdentityError(
+            f"{source}: the key is {type(key).__name__.removeprefix('_')}, not an Ed25519 private key"
+        )
     return key
 
 
@@ -157,7 +159,9 @@ class IdentityStore:
     def remove(self, name: str) -> None:
         self.load(name)
         if self.selected() == name:
-            raise IdentityError(f"cannot remove {name!r}: it is the current identity; `subnet identity use` another first")
+            raise IdentityError(
+                f"cannot remove {name!r}: it is the current identity; `subnet identity use` another first"
+            )
         shutil.rmtree(self._pem_path(name).parent)
 
     def _add(self, name: str, key: Ed25519PrivateKey, *, force: bool) -> Identity:

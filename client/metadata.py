@@ -2,16 +2,16 @@
 
 On the IC a client reads ``/canister/<id>/metadata/<name>`` with ``read_state``; this
 subnet has no state tree to read, so the management canister's ``canister_metadata``
-query stands in for it (see ``subnet.management``). The upgrade checks use this to learn
+query stands in for it (see ``vocab.management``). The upgrade checks use this to learn
 what is deployed before they compare it with what is about to be installed.
 """
 
 from __future__ import annotations
 
 from client.agent import Agent
-from subnet import management
-from subnet.errors import RejectCode, RejectError, SubnetError
-from subnet.principal import Principal
+from vocab import management
+from vocab.errors import RejectCode, RejectError, SubnetError
+from vocab.principal import Principal
 
 ABSENT = ("IC0536", "IC0537")
 """The error codes that mean "no such section" and "no module installed"."""
@@ -27,7 +27,9 @@ async def fetch_metadata(agent: Agent, canister_id: Principal, name: str) -> byt
     if not isinstance(name, str) or not name:
         raise SubnetError(f"a metadata section name is a non-empty text, not {name!r}")
     answer = await agent.query(
-        Principal.management(), management.CANISTER_METADATA, management.encode_canister_metadata_args(canister_id, name)
+        Principal.management(),
+        management.CANISTER_METADATA,
+        management.encode_canister_metadata_args(canister_id, name),
     )
     if answer.status != "replied":
         if answer.error_code in ABSENT:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from subnet.errors import SubnetError
+from vocab.errors import SubnetError
 
 MOTOKO_VERSION = "4.10.0"
 """The pinned npm ``motoko`` version (its ``moc`` defaults to enhanced orthogonal persistence)."""
@@ -119,11 +119,21 @@ class MotokoCompiler:
                 return self.package_dir
             prefix = self.package_dir.parent.parent
             prefix.mkdir(parents=True, exist_ok=True)
-            command = [npm, "install", "--prefix", str(prefix), f"motoko@{self.version}",
-                       "--no-audit", "--no-fund", "--loglevel=error", "--save-exact"]
+            command = [
+                npm,
+                "install",
+                "--prefix",
+                str(prefix),
+                f"motoko@{self.version}",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                "--save-exact",
+            ]
             try:
-                completed = subprocess.run(command, capture_output=True, text=True,
-                                           timeout=_INSTALL_TIMEOUT, check=False)
+                completed = subprocess.run(
+                    command, capture_output=True, text=True, timeout=_INSTALL_TIMEOUT, check=False
+                )
             except subprocess.TimeoutExpired as exc:
                 raise MotokoError(f"npm install motoko@{self.version} timed out") from exc
             if completed.returncode != 0 or self._installed_version() != self.version:
@@ -146,8 +156,14 @@ class MotokoCompiler:
     def run_script(self, script: str, request: str, timeout: float, what: str) -> dict:
         """Run a JS snippet that talks JSON (stdin in, stdout out) with the pinned package."""
         try:
-            completed = subprocess.run([self._tool("node"), "-e", script], input=request, capture_output=True,
-                                       text=True, timeout=timeout, check=False)
+            completed = subprocess.run(
+                [self._tool("node"), "-e", script],
+                input=request,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
         except subprocess.TimeoutExpired as exc:
             raise MotokoError(f"{what} timed out") from exc
         if completed.returncode != 0:
@@ -160,8 +176,9 @@ class MotokoCompiler:
             raise MotokoError(f"unexpected compiler output: {completed.stdout[-500:]!r}")
         return status
 
-    def compile(self, source: str, *, main: str = "Main.mo",
-                extra_files: dict[str, str] | None = None) -> MotokoCanister:
+    def compile(
+        self, source: str, *, main: str = "Main.mo", extra_files: dict[str, str] | None = None
+    ) -> MotokoCanister:
         """Compile ``source`` (the main actor file) with optional imported files."""
         files = dict(extra_files or {})
         files[main] = source
@@ -174,8 +191,7 @@ class MotokoCompiler:
         package = self.ensure_installed()
         out_dir.mkdir(parents=True, exist_ok=True)
         temp = out_dir / f"{key}.tmp{os.getpid()}"
-        request = json.dumps({"package": str(package), "files": files, "main": main,
-                              "out": str(temp)})
+        request = json.dumps({"package": str(package), "files": files, "main": main, "out": str(temp)})
         status = self.run_script(_COMPILER_SCRIPT, request, _COMPILE_TIMEOUT, f"Motoko compilation of {main}")
         if not status.get("ok"):
             raise MotokoError(f"Motoko compilation of {main} failed:\n{status.get('error')}")
@@ -196,9 +212,13 @@ class MotokoCompiler:
         return MotokoCanister(wasm, candid, stable, key)
 
 
-def compile_motoko(source: str, *, main: str = "Main.mo",
-                   extra_files: dict[str, str] | None = None,
-                   cache_dir: Path | str | None = None) -> MotokoCanister:
+def compile_motoko(
+    source: str,
+    *,
+    main: str = "Main.mo",
+    extra_files: dict[str, str] | None = None,
+    cache_dir: Path | str | None = None,
+) -> MotokoCanister:
     """Compile a Motoko actor with the pinned compiler, using the project cache."""
     return MotokoCompiler(cache_dir).compile(source, main=main, extra_files=extra_files)
 
@@ -243,9 +263,14 @@ class MotokoDiagnostic:
     message: str
 
 
-def stable_compatible(pre: str, post: str, *, pre_name: str = "pre.most",
-                      post_name: str = "post.most",
-                      cache_dir: Path | str | None = None) -> list[MotokoDiagnostic]:
+def stable_compatible(
+    pre: str,
+    post: str,
+    *,
+    pre_name: str = "pre.most",
+    post_name: str = "post.most",
+    cache_dir: Path | str | None = None,
+) -> list[MotokoDiagnostic]:
     """Run the pinned moc's ``--stable-compatible`` check of two ``.most`` signatures.
 
     The package's ``stableCompatible(prePath, postPath)`` reads both from moc's virtual
@@ -255,14 +280,21 @@ def stable_compatible(pre: str, post: str, *, pre_name: str = "pre.most",
     """
     compiler = MotokoCompiler(cache_dir)
     package = compiler.ensure_installed()
-    request = json.dumps({"package": str(package), "pre": pre, "post": post,
-                          "pre_path": pre_name, "post_path": post_name})
-    status = compiler.run_script(_STABLE_CHECK_SCRIPT, request, _STABLE_CHECK_TIMEOUT,
-                                 "the Motoko stable-compatibility check")
+    request = json.dumps(
+        {"package": str(package), "pre": pre, "post": post, "pre_path": pre_name, "post_path": post_name}
+    )
+    status = compiler.run_script(
+        _STABLE_CHECK_SCRIPT, request, _STABLE_CHECK_TIMEOUT, "the Motoko stable-compatibility check"
+    )
     if not status.get("ok"):
         raise MotokoError(f"the Motoko stable-compatibility check failed to run: {status.get('error')}")
     return [
-        MotokoDiagnostic("error" if item.get("severity") == 1 else "warning",
-                         item["code"], item["category"], item["source"], item["message"])
+        MotokoDiagnostic(
+            "error" if item.get("severity") == 1 else "warning",
+            item["code"],
+            item["category"],
+            item["source"],
+            item["message"],
+        )
         for item in status["diagnostics"]
     ]

@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from subnet.errors import SubnetError
+from vocab.errors import SubnetError
 
 FILE_NAME = "subnet.json"
 CANISTER_TYPES = ("motoko", "custom")
@@ -80,7 +80,10 @@ class Project:
                 parsed[name] = CanisterConfig(name, kind, main=main)
             else:
                 parsed[name] = CanisterConfig(
-                    name, kind, wasm=_path(entry, "wasm", root, where), candid=_path(entry, "candid", root, where)
+                    name,
+                    kind,
+                    wasm=_path(entry, "wasm", root, where),
+                    candid=_path(entry, "candid", root, where),
                 )
         return cls(root, parsed)
 

@@ -9,7 +9,7 @@ code is installed, from two custom sections of the modules: ``candid:service`` a
 ``motoko:stable-types`` (each ``icp:public`` or ``icp:private``). Like dfx, a caller shows
 every problem and asks before it goes on (``confirm_upgrade``).
 
-The Candid check is the project's own ``subnet.candid`` subtyping, run per method so that
+The Candid check is the project's own ``vocab.candid`` subtyping, run per method so that
 each broken method is one problem. The stable-type check is the real compiler's
 (``moc --stable-compatible``, from the pinned npm ``motoko`` under Node.js), because the
 compatibility rules (implicit migration, dropped variables, mutability) are moc's to define.
@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Literal, TextIO
 
 from client.motoko import MotokoDiagnostic, stable_compatible
-from subnet.candid import CandidError, ServiceType, parse_did, subtype_report
-from subnet.errors import SubnetError
+from vocab.candid import CandidError, ServiceType, parse_did, subtype_report
+from vocab.errors import SubnetError
 
 __all__ = [
     "CANDID_SERVICE",
@@ -183,7 +183,9 @@ def _icp_sections(module: bytes) -> dict[str, bytes]:
         if section_id == 0:
             name_length, name_start = _u32(data, start, "custom section name length")
             if name_start + name_length > end:
-                raise ModuleMetadataError(f"the custom section name at byte {name_start} overruns its section")
+                raise ModuleMetadataError(
+                    f"the custom section name at byte {name_start} overruns its section"
+                )
             try:
                 name = data[name_start : name_start + name_length].decode("utf-8")
             except UnicodeDecodeError:
@@ -238,14 +240,24 @@ def check_candid(deployed: str | None, new: str | None) -> list[UpgradeProblem]:
     try:
         old = parse_did(deployed).service
     except CandidError as exc:
-        return [UpgradeProblem("candid", f"the deployed candid:service does not parse, so the "
-                                         f"new interface cannot be checked against it: {exc}")]
+        return [
+            UpgradeProblem(
+                "candid",
+                f"the deployed candid:service does not parse, so the "
+                f"new interface cannot be checked against it: {exc}",
+            )
+        ]
     if old is None or not old.methods:
         return []
     if new is None:
         names = ", ".join(name for name, _ in old.methods)
-        return [UpgradeProblem("candid", "the new module has no candid:service metadata, so it "
-                                         f"cannot be checked against the deployed methods ({names})")]
+        return [
+            UpgradeProblem(
+                "candid",
+                "the new module has no candid:service metadata, so it "
+                f"cannot be checked against the deployed methods ({names})",
+            )
+        ]
     try:
         service = parse_did(new).service
     except CandidError as exc:
@@ -255,12 +267,14 @@ def check_candid(deployed: str | None, new: str | None) -> list[UpgradeProblem]:
     for name, old_type in old.methods:
         new_type = current.method(name)
         if new_type is None:
-            problems.append(UpgradeProblem(
-                "candid",
-                f'method "{name}" was removed: clients of the deployed interface that call it '
-                "would be rejected",
-                name,
-            ))
+            problems.append(
+                UpgradeProblem(
+                    "candid",
+                    f'method "{name}" was removed: clients of the deployed interface that call it '
+                    "would be rejected",
+                    name,
+                )
+            )
             continue
         errors, opt_only = subtype_report(new_type, old_type)
         reasons = [str(item) for item in (*errors, *opt_only)]
@@ -281,8 +295,9 @@ def _stable_problem(diagnostic: MotokoDiagnostic) -> UpgradeProblem:
     )
 
 
-def check_stable_types(deployed: str | None, new: str | None, *,
-                       cache_dir: Path | str | None = None) -> list[UpgradeProblem]:
+def check_stable_types(
+    deployed: str | None, new: str | None, *, cache_dir: Path | str | None = None
+) -> list[UpgradeProblem]:
     """moc's verdict on upgrading stable variables of signature ``deployed`` to ``new``.
 
     Like ``moc --stable-compatible`` under dfx, the upgrade is questioned only when moc
@@ -294,22 +309,26 @@ def check_stable_types(deployed: str | None, new: str | None, *,
     if deployed is None:
         return []
     if new is None:
-        return [UpgradeProblem(
-            "stable-types",
-            "the deployed module has Motoko stable variables (motoko:stable-types) and the new "
-            "module declares none: their data would not survive the upgrade",
-        )]
+        return [
+            UpgradeProblem(
+                "stable-types",
+                "the deployed module has Motoko stable variables (motoko:stable-types) and the new "
+                "module declares none: their data would not survive the upgrade",
+            )
+        ]
     if deployed == new:
         return []
-    diagnostics = stable_compatible(deployed, new, pre_name=_DEPLOYED_MOST, post_name=_NEW_MOST,
-                                    cache_dir=cache_dir)
+    diagnostics = stable_compatible(
+        deployed, new, pre_name=_DEPLOYED_MOST, post_name=_NEW_MOST, cache_dir=cache_dir
+    )
     if not any(item.severity == "error" for item in diagnostics):
         return []
     return [_stable_problem(item) for item in diagnostics]
 
 
-def check_upgrade(deployed: UpgradeMetadata, new: UpgradeMetadata, *,
-                  cache_dir: Path | str | None = None) -> list[UpgradeProblem]:
+def check_upgrade(
+    deployed: UpgradeMetadata, new: UpgradeMetadata, *, cache_dir: Path | str | None = None
+) -> list[UpgradeProblem]:
     """Both checks, Candid first, as dfx runs them before an upgrade."""
     return [
         *check_candid(deployed.candid_service, new.candid_service),
@@ -317,9 +336,14 @@ def check_upgrade(deployed: UpgradeMetadata, new: UpgradeMetadata, *,
     ]
 
 
-def confirm_upgrade(problems: Sequence[UpgradeProblem], *, yes: bool, name: str,
-                    ask: Callable[[str], str] | None = None,
-                    file: TextIO | None = None) -> None:
+def confirm_upgrade(
+    problems: Sequence[UpgradeProblem],
+    *,
+    yes: bool,
+    name: str,
+    ask: Callable[[str], str] | None = None,
+    file: TextIO | None = None,
+) -> None:
     """Show every problem on stderr, then go on only with ``yes`` or a "yes" from ``ask``.
 
     The caller passes ``ask`` (``input``, say) only when someone can answer; otherwise an

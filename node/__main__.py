@@ -15,11 +15,11 @@ from pathlib import Path
 import trio
 
 from client.identity import parse_pem
-from node.genesis import Genesis, GenesisError
 from node.runtime import ReplicaRuntime
-from subnet import crypto
-from subnet.errors import SubnetError
-from subnet.principal import Principal
+from vocab import crypto
+from vocab.errors import SubnetError
+from vocab.genesis import Genesis, GenesisError
+from vocab.principal import Principal
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--genesis", type=Path, required=True)
     parser.add_argument(
-        "--checkpoint-interval", type=int, default=None, metavar="HEIGHTS",
+        "--checkpoint-interval",
+        type=int,
+        default=None,
+        metavar="HEIGHTS",
         help="heights between checkpoints of the execution state (default: the replica's, 100; 0: none)",
     )
     args = parser.parse_args(argv)
@@ -50,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-async def _serve(genesis: Genesis, index: int, key: object, data_dir: Path, checkpoint_interval: int | None = None) -> None:
+async def _serve(
+    genesis: Genesis, index: int, key: object, data_dir: Path, checkpoint_interval: int | None = None
+) -> None:
     runtime = ReplicaRuntime(genesis, index, key, data_dir, checkpoint_interval=checkpoint_interval)  # type: ignore[arg-type]
     with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         async with trio.open_nursery() as nursery:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from subnet.artifacts import Block, Finalization
-from subnet.certificate import Certificate, CertifiedReply
-from subnet.codec import Message
+from node.consensus.artifacts import Block, Finalization
+from vocab.certificate import Certificate, CertifiedReply
+from vocab.codec import Message
 
 
 @dataclass(frozen=True)
@@ -137,4 +137,16 @@ class Notice:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-Action = Send | Broadcast | SetTimer | PersistBlock | PersistHighWater | PersistCertificate | PersistCheckpoint | AcceptIngress | RejectIngress | Reply | Notice
+Action = (
+    Send
+    | Broadcast
+    | SetTimer
+    | PersistBlock
+    | PersistHighWater
+    | PersistCertificate
+    | PersistCheckpoint
+    | AcceptIngress
+    | RejectIngress
+    | Reply
+    | Notice
+)

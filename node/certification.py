@@ -16,18 +16,24 @@ from __future__ import annotations
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from subnet import crypto
-from subnet.certificate import CERTIFICATION_DOMAIN, Certificate, CertificationShare, verify_certificate
-from subnet.committee import Committee, Verifier
-from subnet.principal import Principal
-
+from vocab import crypto
+from vocab.certificate import CERTIFICATION_DOMAIN, Certificate, CertificationShare, verify_certificate
+from vocab.committee import Committee, Verifier
+from vocab.principal import Principal
 
 RETAINED_CERTIFICATES = 100_000
 """Certificates kept in memory (for catch-up responses); older ones live in the store."""
 
 
 class Certifier:
-    def __init__(self, committee: Committee, key: Ed25519PrivateKey, *, verify: Verifier = crypto.verify, window: int = 64) -> None:
+    def __init__(
+        self,
+        committee: Committee,
+        key: Ed25519PrivateKey,
+        *,
+        verify: Verifier = crypto.verify,
+        window: int = 64,
+    ) -> None:
         self.committee = committee
         self.key = key
         self.me = Principal.from_ed25519_public_key(crypto.raw_public_key(key))
@@ -44,7 +50,9 @@ class Certifier:
     def _drop(self, reason: str) -> None:
         self.dropped[reason] = self.dropped.get(reason, 0) + 1
 
-    def executed(self, height: int, state_hash: bytes, results_root: bytes, *, sign: bool = True) -> CertificationShare | None:
+    def executed(
+        self, height: int, state_hash: bytes, results_root: bytes, *, sign: bool = True
+    ) -> CertificationShare | None:
         """Record our own state after ``height``; the share to broadcast, if we sign."""
         self.executed_height = max(self.executed_height, height)
         self.own[height] = (state_hash, results_root)
@@ -58,7 +66,11 @@ class Certifier:
     def add_share(self, share: CertificationShare) -> bool:
         """Keep a peer's share if it is new, in the window and correctly signed."""
         height = share.height
-        if height in self.certificates or height <= self.executed_height - self.window or height > self.executed_height + self.window:
+        if (
+            height in self.certificates
+            or height <= self.executed_height - self.window
+            or height > self.executed_height + self.window
+        ):
             return False
         existing = self.shares.get(height, {})
         if share.signer in existing:
@@ -82,7 +94,7 @@ class Certifier:
             return False
         try:
             verify_certificate(certificate, self.committee, self.verify)
-        except Exception:  # noqa: BLE001 - CertificateError; any defect means "not adopted"
+        except Exception:
             self._drop("bad_certificate")
             return False
         self.certificates[certificate.height] = certificate
@@ -101,14 +113,20 @@ class Certifier:
             return None
         agreeing.sort(key=lambda share: self.committee.index_of(share.signer) or 0)
         certificate = Certificate(
-            height, ours[0], ours[1], tuple(share.signer for share in agreeing), tuple(share.signature for share in agreeing)
+            height,
+            ours[0],
+            ours[1],
+            tuple(share.signer for share in agreeing),
+            tuple(share.signature for share in agreeing),
         )
         self.certificates[height] = certificate
         self.certified_height = max(self.certified_height, height)
         self.shares.pop(height, None)
         return certificate
 
-    def _check_divergence(self, height: int, ours: tuple[bytes, bytes], shares: dict[Principal, CertificationShare]) -> None:
+    def _check_divergence(
+        self, height: int, ours: tuple[bytes, bytes], shares: dict[Principal, CertificationShare]
+    ) -> None:
         tally: dict[tuple[bytes, bytes], int] = {}
         for share in shares.values():
             triple = (share.state_hash, share.results_root)

@@ -64,8 +64,8 @@ from node.execution.environment import ExecutionEnvironment
 from node.execution.instance import MAX_HEAP_64, WasmInstance
 from node.execution.stable_memory import PAGE_SIZE, StableMemory
 from node.wasm_state_machine import WasmStateMachine
-from subnet.errors import PrincipalError, RejectError, SubnetError
-from subnet.principal import CanisterId, Principal
+from vocab.errors import PrincipalError, RejectError, SubnetError
+from vocab.principal import CanisterId, Principal
 
 MAGIC = b"subnet-checkpnt\x00"
 FORMAT_VERSION = 1
@@ -126,8 +126,8 @@ def _stable(memory: StableMemory) -> list[Any]:
     if memory.in_transaction:
         raise CheckpointError("cannot checkpoint a stable memory in the middle of a message")
     pages = []
-    for index in sorted(memory._pages):  # noqa: SLF001 - the serialization of this very class
-        page = memory._pages[index]  # noqa: SLF001
+    for index in sorted(memory._pages):
+        page = memory._pages[index]
         if index < memory.size_pages and page != _ZERO_PAGE:
             pages.append([index, bytes(page)])
     return [memory.size_pages, pages]
@@ -179,7 +179,9 @@ def _snapshot(snapshot: Snapshot) -> list[Any]:
 def _canister(canister: CanisterState) -> dict[str, Any]:
     instance = canister.instance
     if instance is not None and canister.raw_module is None:
-        raise CheckpointError(f"canister {canister.canister_id} runs code but keeps no module to restore it from")
+        raise CheckpointError(
+            f"canister {canister.canister_id} runs code but keeps no module to restore it from"
+        )
     return {
         "id": canister.canister_id.index,
         "settings": _settings(canister.settings),
@@ -190,7 +192,9 @@ def _canister(canister: CanisterState) -> dict[str, Any]:
         "global_timer": canister.global_timer,
         "stable": _stable(canister.stable),
         "module": canister.raw_module,
-        "instance": None if instance is None else [_sparse(instance.committed_heap), instance.committed_globals],
+        "instance": None
+        if instance is None
+        else [_sparse(instance.committed_heap), instance.committed_globals],
         "history": [_change(change) for change in canister.history],
         "total_num_changes": canister.total_num_changes,
         "logs": [[record.idx, record.timestamp_nanos, record.content] for record in canister.logs],
@@ -221,7 +225,13 @@ def encode_checkpoint(
             "canisters": [_canister(env.canisters[raw]) for raw in sorted(env.canisters)],
         },
         "chunks": [
-            [owner, [[chunk_hash, machine.chunks[owner][chunk_hash]] for chunk_hash in sorted(machine.chunks[owner])]]
+            [
+                owner,
+                [
+                    [chunk_hash, machine.chunks[owner][chunk_hash]]
+                    for chunk_hash in sorted(machine.chunks[owner])
+                ],
+            ]
             for owner in sorted(machine.chunks)
         ],
     }
@@ -307,7 +317,9 @@ def _unsparse(value: Any, where: str) -> bytes:
         data = _bytes(page, f"{where} page {index}")
         start = index * PAGE_SIZE
         if index <= previous or len(data) != min(PAGE_SIZE, length - start) or start >= length:
-            raise CheckpointError(f"corrupt checkpoint: {where} page {index} is out of order or of the wrong size")
+            raise CheckpointError(
+                f"corrupt checkpoint: {where} page {index} is out of order or of the wrong size"
+            )
         out[start : start + len(data)] = data
         previous = index
     return bytes(out)
@@ -322,15 +334,21 @@ def _stable_memory(value: Any, where: str) -> StableMemory:
         index = _nat(index_field, f"{where} page index")
         data = _bytes(page, f"{where} page {index}")
         if index >= size_pages or len(data) != PAGE_SIZE or index in restored:
-            raise CheckpointError(f"corrupt checkpoint: {where} page {index} is out of range, repeated or of the wrong size")
+            raise CheckpointError(
+                f"corrupt checkpoint: {where} page {index} is out of range, repeated or of the wrong size"
+            )
         restored[index] = bytearray(data)
     return StableMemory(size_pages, restored)
 
 
 def _settings_from(value: Any, where: str) -> CanisterSettings:
-    (controllers, compute, memory, freezing, reserved, wasm_limit, wasm_threshold, visibility, variables) = _list(value, where, 9)
+    (controllers, compute, memory, freezing, reserved, wasm_limit, wasm_threshold, visibility, variables) = (
+        _list(value, where, 9)
+    )
     return CanisterSettings(
-        controllers=[_principal(raw, f"{where} controller") for raw in _list(controllers, f"{where} controllers")],
+        controllers=[
+            _principal(raw, f"{where} controller") for raw in _list(controllers, f"{where} controllers")
+        ],
         compute_allocation=_nat(compute, f"{where} compute_allocation"),
         memory_allocation=_nat(memory, f"{where} memory_allocation"),
         freezing_threshold=_nat(freezing, f"{where} freezing_threshold"),
@@ -340,19 +358,34 @@ def _settings_from(value: Any, where: str) -> CanisterSettings:
         log_visibility=_str(visibility, f"{where} log_visibility"),
         environment_variables=tuple(
             (_str(pair[0], f"{where} variable"), _str(pair[1], f"{where} variable"))
-            for pair in (_list(item, f"{where} variable", 2) for item in _list(variables, f"{where} variables"))
+            for pair in (
+                _list(item, f"{where} variable", 2) for item in _list(variables, f"{where} variables")
+            )
         ),
     )
 
 
 def _change_from(value: Any, where: str) -> CanisterChange:
-    (timestamp, version, origin, kind, controllers, mode, module_hash, snapshot_id, taken_at, snapshot_version) = _list(value, where, 10)
+    (
+        timestamp,
+        version,
+        origin,
+        kind,
+        controllers,
+        mode,
+        module_hash,
+        snapshot_id,
+        taken_at,
+        snapshot_version,
+    ) = _list(value, where, 10)
     return CanisterChange(
         timestamp_nanos=_nat(timestamp, f"{where} timestamp"),
         canister_version=_nat(version, f"{where} version"),
         origin=_principal(origin, f"{where} origin"),
         kind=_str(kind, f"{where} kind"),
-        controllers=tuple(_principal(raw, f"{where} controller") for raw in _list(controllers, f"{where} controllers")),
+        controllers=tuple(
+            _principal(raw, f"{where} controller") for raw in _list(controllers, f"{where} controllers")
+        ),
         mode=None if mode is None else _str(mode, f"{where} mode"),
         module_hash=_opt_bytes(module_hash, f"{where} module_hash"),
         snapshot_id=_opt_bytes(snapshot_id, f"{where} snapshot_id"),
@@ -362,7 +395,9 @@ def _change_from(value: Any, where: str) -> CanisterChange:
 
 
 def _snapshot_from(value: Any, where: str) -> Snapshot:
-    (snapshot_id, taken_at, version, module, heap, globals_, stable, certified, timer) = _list(value, where, 9)
+    (snapshot_id, taken_at, version, module, heap, globals_, stable, certified, timer) = _list(
+        value, where, 9
+    )
     return Snapshot(
         snapshot_id=_bytes(snapshot_id, f"{where} id"),
         taken_at_timestamp=_nat(taken_at, f"{where} taken_at_timestamp"),
@@ -377,8 +412,22 @@ def _snapshot_from(value: Any, where: str) -> Snapshot:
 
 
 _CANISTER_KEYS = (
-    "id", "settings", "cycles", "status", "version", "certified_data", "global_timer", "stable", "module",
-    "instance", "history", "total_num_changes", "logs", "next_log_idx", "snapshots", "next_snapshot_index",
+    "id",
+    "settings",
+    "cycles",
+    "status",
+    "version",
+    "certified_data",
+    "global_timer",
+    "stable",
+    "module",
+    "instance",
+    "history",
+    "total_num_changes",
+    "logs",
+    "next_log_idx",
+    "snapshots",
+    "next_snapshot_index",
 )
 
 
@@ -392,7 +441,9 @@ def _canister_from(env: ExecutionEnvironment, value: Any, where: str) -> Caniste
     try:
         status = CanisterStatus(_str(fields["status"], f"{where} status"))
     except ValueError:
-        raise CheckpointError(f"corrupt checkpoint: {where} has the unknown status {fields['status']!r}") from None
+        raise CheckpointError(
+            f"corrupt checkpoint: {where} has the unknown status {fields['status']!r}"
+        ) from None
     module = _opt_bytes(fields["module"], f"{where} module")
     instance: WasmInstance | None = None
     if fields["instance"] is not None:
@@ -407,7 +458,9 @@ def _canister_from(env: ExecutionEnvironment, value: Any, where: str) -> Caniste
         except (RejectError, ValueError) as exc:
             raise CheckpointError(f"{where}: its module cannot be brought back to life: {exc}") from None
         if instance.heap_size != len(heap) or instance.committed_globals != globals_:
-            raise CheckpointError(f"{where}: the restored instance does not hold the checkpointed heap and globals")
+            raise CheckpointError(
+                f"{where}: the restored instance does not hold the checkpointed heap and globals"
+            )
     canister = CanisterState(
         canister_id=canister_id,
         settings=_settings_from(fields["settings"], f"{where} settings"),
@@ -419,18 +472,28 @@ def _canister_from(env: ExecutionEnvironment, value: Any, where: str) -> Caniste
         stable=_stable_memory(fields["stable"], f"{where} stable memory"),
         instance=instance,
         raw_module=module,
-        history=[_change_from(item, f"{where} change") for item in _list(fields["history"], f"{where} history")],
+        history=[
+            _change_from(item, f"{where} change") for item in _list(fields["history"], f"{where} history")
+        ],
         total_num_changes=_nat(fields["total_num_changes"], f"{where} total_num_changes"),
         next_log_idx=_nat(fields["next_log_idx"], f"{where} next_log_idx"),
         next_snapshot_index=_nat(fields["next_snapshot_index"], f"{where} next_snapshot_index"),
     )
     for item in _list(fields["logs"], f"{where} logs"):
         idx, timestamp, content = _list(item, f"{where} log record", 3)
-        canister.logs.append(LogRecord(_nat(idx, f"{where} log idx"), _nat(timestamp, f"{where} log time"), _bytes(content, f"{where} log")))
+        canister.logs.append(
+            LogRecord(
+                _nat(idx, f"{where} log idx"),
+                _nat(timestamp, f"{where} log time"),
+                _bytes(content, f"{where} log"),
+            )
+        )
     for item in _list(fields["snapshots"], f"{where} snapshots"):
         snapshot = _snapshot_from(item, f"{where} snapshot")
         if snapshot.snapshot_id in canister.snapshots:
-            raise CheckpointError(f"corrupt checkpoint: {where} has snapshot {snapshot.snapshot_id.hex()} twice")
+            raise CheckpointError(
+                f"corrupt checkpoint: {where} has snapshot {snapshot.snapshot_id.hex()} twice"
+            )
         canister.snapshots[snapshot.snapshot_id] = snapshot
     return canister
 
@@ -440,7 +503,9 @@ def _split(blob: bytes) -> tuple[int, dict[str, Any]]:
         raise CheckpointError("not a checkpoint: the magic bytes are missing")
     version = int.from_bytes(blob[len(MAGIC) : len(MAGIC) + 2], "big")
     if version != FORMAT_VERSION:
-        raise CheckpointError(f"checkpoint format version {version} is unknown; this replica reads version {FORMAT_VERSION}")
+        raise CheckpointError(
+            f"checkpoint format version {version} is unknown; this replica reads version {FORMAT_VERSION}"
+        )
     digest = blob[len(MAGIC) + 2 : _HEADER]
     body = blob[_HEADER:]
     if hashlib.sha256(body).digest() != digest:
@@ -448,8 +513,12 @@ def _split(blob: bytes) -> tuple[int, dict[str, Any]]:
     try:
         decoded = msgpack.unpackb(body, raw=False, use_list=True, strict_map_key=True)
     except (msgpack.UnpackException, ValueError, TypeError, OverflowError, RecursionError) as exc:
-        raise CheckpointError(f"corrupt checkpoint: the body is not valid msgpack ({type(exc).__name__})") from None
-    return version, _map(decoded, "the body", ("height", "block_hash", "state_hash", "results_root", "env", "chunks"))
+        raise CheckpointError(
+            f"corrupt checkpoint: the body is not valid msgpack ({type(exc).__name__})"
+        ) from None
+    return version, _map(
+        decoded, "the body", ("height", "block_hash", "state_hash", "results_root", "env", "chunks")
+    )
 
 
 def _header(version: int, body: dict[str, Any]) -> CheckpointHeader:
@@ -514,7 +583,9 @@ def restore_checkpoint(
         for entry in _list(entries, "chunk store entries"):
             chunk_hash, chunk = (_bytes(part, "chunk") for part in _list(entry, "chunk", 2))
             if hashlib.sha256(chunk).digest() != chunk_hash:
-                raise CheckpointError(f"corrupt checkpoint: chunk {chunk_hash.hex()[:16]} does not match its hash")
+                raise CheckpointError(
+                    f"corrupt checkpoint: chunk {chunk_hash.hex()[:16]} does not match its hash"
+                )
             store[chunk_hash] = chunk
 
     previous = machine.env, machine.chunks

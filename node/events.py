@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from subnet.codec import Message
-from subnet.envelope import SignedEnvelope
+from vocab.codec import Message
+from vocab.envelope import SignedEnvelope
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,10 @@ import heapq
 from collections import Counter
 from collections.abc import Sequence
 
-from subnet.artifacts import Block
-from subnet.envelope import MAX_INGRESS_TTL_NS, PERMITTED_DRIFT_NS, SignedEnvelope
-from subnet.errors import EnvelopeError, RejectCode, RejectError
-
-from node.genesis import Genesis
+from node.consensus.artifacts import Block
+from vocab.envelope import MAX_INGRESS_TTL_NS, PERMITTED_DRIFT_NS, SignedEnvelope
+from vocab.errors import EnvelopeError, RejectCode, RejectError
+from vocab.genesis import Genesis
 
 ENVELOPE_OVERHEAD_BYTES = 128
 """Fixed cost counted per request for framing and field tags."""
@@ -81,9 +80,15 @@ class Ingress:
         content = envelope.content
         size = envelope_size(envelope)
         if size > self.genesis.max_ingress_bytes:
-            raise EnvelopeError("oversized", f"request of {size} bytes exceeds the limit of {self.genesis.max_ingress_bytes}")
+            raise EnvelopeError(
+                "oversized", f"request of {size} bytes exceeds the limit of {self.genesis.max_ingress_bytes}"
+            )
         if content.request_type != "call":
-            raise IngressError(RejectCode.SYS_FATAL, "not_a_call", f"a {content.request_type} request cannot be submitted as a call")
+            raise IngressError(
+                RejectCode.SYS_FATAL,
+                "not_a_call",
+                f"a {content.request_type} request cannot be submitted as a call",
+            )
         if not (content.canister_id.is_management or self.genesis.owns_canister(content.canister_id)):
             raise IngressError(
                 RejectCode.DESTINATION_INVALID,
@@ -93,9 +98,13 @@ class Ingress:
         request_id = content.request_id
         if self._signature_ok.get(request_id) == envelope.sender_sig and envelope.sender_sig is not None:
             if content.ingress_expiry < now:
-                raise EnvelopeError("expired", f"request expired: ingress_expiry {content.ingress_expiry} is before {now}")
+                raise EnvelopeError(
+                    "expired", f"request expired: ingress_expiry {content.ingress_expiry} is before {now}"
+                )
             if content.ingress_expiry > now + MAX_INGRESS_TTL_NS + PERMITTED_DRIFT_NS:
-                raise EnvelopeError("expiry_too_far", f"ingress_expiry {content.ingress_expiry} is too far after {now}")
+                raise EnvelopeError(
+                    "expiry_too_far", f"ingress_expiry {content.ingress_expiry} is too far after {now}"
+                )
         else:
             envelope.verify(now)
             if envelope.sender_sig is not None:
@@ -112,12 +121,22 @@ class Ingress:
             self._check(envelope, now)
             request_id = envelope.request_id
             if request_id in self.history or request_id in self.pool:
-                raise IngressError(RejectCode.SYS_FATAL, "replayed", f"request 0x{request_id.hex()} was already received")
+                raise IngressError(
+                    RejectCode.SYS_FATAL, "replayed", f"request 0x{request_id.hex()} was already received"
+                )
             size = envelope_size(envelope)
-            if len(self.pool) >= self.genesis.ingress_pool_max_messages or self.pool_bytes + size > self.genesis.ingress_pool_max_bytes:
+            if (
+                len(self.pool) >= self.genesis.ingress_pool_max_messages
+                or self.pool_bytes + size > self.genesis.ingress_pool_max_bytes
+            ):
                 self._expire_pool(now)
-                if len(self.pool) >= self.genesis.ingress_pool_max_messages or self.pool_bytes + size > self.genesis.ingress_pool_max_bytes:
-                    raise IngressError(RejectCode.SYS_TRANSIENT, "pool_full", "the ingress pool is full; retry later")
+                if (
+                    len(self.pool) >= self.genesis.ingress_pool_max_messages
+                    or self.pool_bytes + size > self.genesis.ingress_pool_max_bytes
+                ):
+                    raise IngressError(
+                        RejectCode.SYS_TRANSIENT, "pool_full", "the ingress pool is full; retry later"
+                    )
         except RejectError as error:
             self.rejections[reason_of(error)] += 1
             return error

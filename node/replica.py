@@ -10,8 +10,8 @@ Events (``node.events``), each with ``now`` in integer nanoseconds:
 
 - ``Started(now)`` first, after construction (boot or restart);
 - ``MessageReceived(peer, message, now)``: ``peer`` is the sender's index in
-  ``genesis.nodes``, ``message`` a decoded ``subnet.codec.Message`` (artifacts of
-  ``subnet.artifacts``, ``CertificationShare``, ``IngressGossip``...);
+  ``genesis.nodes``, ``message`` a decoded ``vocab.codec.Message`` (artifacts of
+  ``node.consensus.artifacts``, ``CertificationShare``, ``IngressGossip``...);
 - ``TimerExpired(timer, now)`` for a timer it set;
 - ``ClientSubmitted(envelope, now)`` for a client's ``SubmitRequest``.
 
@@ -61,16 +61,6 @@ from collections.abc import Iterable, Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from subnet import crypto, management
-from subnet.artifacts import Block, CatchUpRequest, CatchUpResponse, Finalization, IngressGossip
-from subnet.certificate import Certificate, CertificationShare, CertifiedReply, RequestResult, results_paths, results_root
-from subnet.codec import Message, decode_frame
-from subnet.committee import Verifier
-from subnet.envelope import SignedEnvelope
-from subnet.errors import CandidError, EnvelopeError, RejectCode, RejectError
-from subnet.messages import QUERY_RESPONSE_DOMAIN, QueryResponse, query_response_digest
-from subnet.principal import Principal
-
 from node.actions import (
     AcceptIngress,
     Action,
@@ -86,12 +76,28 @@ from node.actions import (
 )
 from node.certification import Certifier
 from node.checkpoint import Checkpoint, CheckpointError, encode_checkpoint, restore_checkpoint
+from node.consensus.artifacts import Block, CatchUpRequest, CatchUpResponse, Finalization, IngressGossip
 from node.consensus.icc import Icc
 from node.events import ClientSubmitted, Event, MessageReceived, Started, TimerExpired
-from node.genesis import Genesis
 from node.ingress import Ingress, envelope_size, reason_of
 from node.state_machine import Batch, StateMachine
 from node.wasm_state_machine import WasmStateMachine
+from vocab import crypto, management
+from vocab.certificate import (
+    Certificate,
+    CertificationShare,
+    CertifiedReply,
+    RequestResult,
+    results_paths,
+    results_root,
+)
+from vocab.codec import Message, decode_frame
+from vocab.committee import Verifier
+from vocab.envelope import SignedEnvelope
+from vocab.errors import CandidError, EnvelopeError, RejectCode, RejectError
+from vocab.genesis import Genesis
+from vocab.messages import QUERY_RESPONSE_DOMAIN, QueryResponse, query_response_digest
+from vocab.principal import Principal
 
 CONSENSUS_TIMER = "consensus"
 REPLY_CACHE = 100_000
@@ -128,7 +134,9 @@ class Replica:
         checkpoint_interval: int = CHECKPOINT_INTERVAL,
     ) -> None:
         if checkpoint_interval < 0:
-            raise ValueError(f"checkpoint_interval must be positive (or 0: no checkpoints), not {checkpoint_interval}")
+            raise ValueError(
+                f"checkpoint_interval must be positive (or 0: no checkpoints), not {checkpoint_interval}"
+            )
         self.genesis = genesis
         self.committee = genesis.committee
         self.key = key
@@ -138,10 +146,14 @@ class Replica:
             raise ValueError(f"this node key ({self.node_id}) is not in the genesis committee")
         self.index = index
         self.ingress = Ingress(genesis)
-        self.icc = Icc(genesis, key, self.ingress, verify=verify, size_of=envelope_size, high_water=high_water)
+        self.icc = Icc(
+            genesis, key, self.ingress, verify=verify, size_of=envelope_size, high_water=high_water
+        )
         # Canisters run Wasm under consensus by default; LifecycleStateMachine remains for
         # consensus-only tests and the sim's cheap ``--execution lifecycle`` mode.
-        self.state: StateMachine = state_machine or WasmStateMachine(genesis.canister_range_start, genesis.canister_range_end)
+        self.state: StateMachine = state_machine or WasmStateMachine(
+            genesis.canister_range_start, genesis.canister_range_end
+        )
         self.certifier = Certifier(self.committee, key, verify=verify, window=genesis.pool_window)
         self.executed_height = 0
         self.state_hashes: dict[int, bytes] = {}
@@ -176,7 +188,11 @@ class Replica:
                 self.replayed_heights += 1
         if base:
             self._out.append(
-                Notice("checkpoint_restored", base, {"state_hash": self.state_hashes[base].hex(), "replayed": self.replayed_heights})
+                Notice(
+                    "checkpoint_restored",
+                    base,
+                    {"state_hash": self.state_hashes[base].hex(), "replayed": self.replayed_heights},
+                )
             )
         for certificate in certificates:
             self.certifier.add_certificate(certificate)
@@ -195,10 +211,12 @@ class Replica:
         **options: object,
     ) -> Replica:
         """Rebuild from a store's parallel lists of blocks and proofs (objects or the
-        frames ``subnet.codec.encode_message`` made of them). ``now`` is not needed: time
+        frames ``vocab.codec.encode_message`` made of them). ``now`` is not needed: time
         enters with ``Started``."""
         del now
-        pairs = [(_decoded(block, Block), _decoded(proof, Finalization)) for block, proof in zip(blocks, proofs)]
+        pairs = [
+            (_decoded(block, Block), _decoded(proof, Finalization)) for block, proof in zip(blocks, proofs)
+        ]
         replica = cls(genesis, key, finalized=pairs, **options)  # type: ignore[arg-type]
         if replica.index != index:
             raise ValueError(f"the key belongs to node {replica.index}, not {index}")
@@ -222,9 +240,13 @@ class Replica:
             height = checkpoint.height
             try:
                 if not isinstance(self.state, WasmStateMachine):
-                    raise CheckpointError(f"this replica's state machine ({type(self.state).__name__}) has no checkpoints")
+                    raise CheckpointError(
+                        f"this replica's state machine ({type(self.state).__name__}) has no checkpoints"
+                    )
                 if not 0 < height <= len(proven) or proven[height - 1][0].height != height:
-                    raise CheckpointError(f"height {height} is not in the finalized chain proven from the blocks (1..{len(proven)})")
+                    raise CheckpointError(
+                        f"height {height} is not in the finalized chain proven from the blocks (1..{len(proven)})"
+                    )
                 quorum = certified.get(height)
                 if quorum is not None and quorum != checkpoint.state_hash:
                     raise CheckpointError(
@@ -320,16 +342,30 @@ class Replica:
         else:
             outcome = ("replied", reply, 0, "", "")
         status, reply_bytes, code, message, error_code = outcome
-        digest = query_response_digest(request_id, height, time_ns, status, reply_bytes, code, message, error_code)
+        digest = query_response_digest(
+            request_id, height, time_ns, status, reply_bytes, code, message, error_code
+        )
         return QueryResponse(
-            request_id, self.index, height, time_ns, status, reply_bytes, code, message, error_code,
+            request_id,
+            self.index,
+            height,
+            time_ns,
+            status,
+            reply_bytes,
+            code,
+            message,
+            error_code,
             crypto.sign(self.key, QUERY_RESPONSE_DOMAIN, digest),
         )
 
     def _run_query(self, envelope: SignedEnvelope, now: int, time_ns: int) -> bytes:
         content = envelope.content
         if content.request_type != "query":
-            raise RejectError(RejectCode.SYS_FATAL, f"a query must have request_type query, not {content.request_type!r}", "IC0201")
+            raise RejectError(
+                RejectCode.SYS_FATAL,
+                f"a query must have request_type query, not {content.request_type!r}",
+                "IC0201",
+            )
         try:
             envelope.verify(now)
         except EnvelopeError as exc:
@@ -337,11 +373,19 @@ class Replica:
         if content.canister_id.is_management:
             self._check_management_query(content.method_name, content.arg)
         elif not self.genesis.owns_canister(content.canister_id):
-            raise RejectError(RejectCode.DESTINATION_INVALID, f"Canister {content.canister_id} has no query methods on this subnet", "IC0301")
+            raise RejectError(
+                RejectCode.DESTINATION_INVALID,
+                f"Canister {content.canister_id} has no query methods on this subnet",
+                "IC0301",
+            )
         run = getattr(self.state, "query", None)
         if run is None:
-            raise RejectError(RejectCode.SYS_FATAL, "this replica's state machine does not execute canisters", "IC0504")
-        return run(content.canister_id, content.method_name, content.arg, caller=content.sender, time=time_ns).unwrap()
+            raise RejectError(
+                RejectCode.SYS_FATAL, "this replica's state machine does not execute canisters", "IC0504"
+            )
+        return run(
+            content.canister_id, content.method_name, content.arg, caller=content.sender, time=time_ns
+        ).unwrap()
 
     def _check_management_query(self, method: str, arg: bytes) -> None:
         """Of the management canister only ``fetch_canister_logs`` and ``canister_metadata``
@@ -352,10 +396,14 @@ class Replica:
             target = management.decode_canister_id_args(arg, method)
         except CandidError as exc:
             raise RejectError(
-                RejectCode.CANISTER_REJECT, f"Error decoding candid for the management method {method}: {exc}", "IC0408"
+                RejectCode.CANISTER_REJECT,
+                f"Error decoding candid for the management method {method}: {exc}",
+                "IC0408",
             ) from None
         if not self.genesis.owns_canister(target):
-            raise RejectError(RejectCode.DESTINATION_INVALID, f"Canister {target} is not on this subnet", "IC0301")
+            raise RejectError(
+                RejectCode.DESTINATION_INVALID, f"Canister {target} is not on this subnet", "IC0301"
+            )
 
     # -- the one entry point --------------------------------------------------------------------
 
@@ -411,7 +459,9 @@ class Replica:
                     for block in response.blocks
                     if block.height in self.certifier.certificates
                 )
-                self._out.append(Send(peer, CatchUpResponse(response.blocks, response.finalizations, certificates)))
+                self._out.append(
+                    Send(peer, CatchUpResponse(response.blocks, response.finalizations, certificates))
+                )
         elif isinstance(message, CatchUpResponse):
             self.icc.on_message(peer, message, now)
             self._drain_consensus()
@@ -438,7 +488,9 @@ class Replica:
 
     def _execute(self, block: Block, *, replay: bool) -> None:
         if block.height != self.executed_height + 1:
-            raise RuntimeError(f"executing height {block.height} after {self.executed_height}")  # a bug, not input
+            raise RuntimeError(
+                f"executing height {block.height} after {self.executed_height}"
+            )  # a bug, not input
         batch = Batch(
             height=block.height,
             time_ns=block.timestamp,
@@ -476,7 +528,9 @@ class Replica:
         state = self.state
         if not isinstance(state, WasmStateMachine):
             return
-        blob = encode_checkpoint(state, height=block.height, block_hash=block.hash, state_hash=state_hash, results_root=root)
+        blob = encode_checkpoint(
+            state, height=block.height, block_hash=block.hash, state_hash=state_hash, results_root=root
+        )
         self._out.append(PersistCheckpoint(block.height, state_hash, blob))
 
     def _try_certify(self, height: int) -> None:
@@ -491,7 +545,11 @@ class Replica:
         if diverged is not None and height not in self._reported_divergence:
             self._reported_divergence[height] = None
             self._out.append(
-                Notice("divergence", height, {"ours": self.state_hashes.get(height, b"").hex(), "quorum": diverged[0].hex()})
+                Notice(
+                    "divergence",
+                    height,
+                    {"ours": self.state_hashes.get(height, b"").hex(), "quorum": diverged[0].hex()},
+                )
             )
 
     def _remember(self, result: RequestResult, reply: CertifiedReply) -> None:

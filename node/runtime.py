@@ -31,14 +31,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from node import actions as act
 from node import events as ev
-from node.genesis import Genesis
 from node.checkpoint import Checkpoint
 from node.replica import Replica
 from node.storage import BlockStore, StoredBlock, StoredCheckpoint
 from node.transport import Mesh, PeerAddress
-from subnet.codec import Message, decode_frame, encode_message
-from subnet.errors import CodecError
-from subnet.messages import (
+from vocab.codec import Message, decode_frame, encode_message
+from vocab.errors import CodecError
+from vocab.framing import FramedStream
+from vocab.genesis import Genesis
+from vocab.messages import (
     AwaitReply,
     PeerHello,
     QueryRequest,
@@ -49,7 +50,6 @@ from subnet.messages import (
     StatusRequest,
     SubmitRequest,
 )
-from subnet.stream import FramedStream
 
 log = logging.getLogger("subnet.node")
 
@@ -151,10 +151,13 @@ class ReplicaRuntime:
                 self.store.set_meta("high_water", action.height.to_bytes(8, "big"))
             elif isinstance(action, act.PersistCertificate):
                 certificate = action.certificate
-                self.store.put_certificate(certificate.height, certificate.state_hash, encode_message(certificate))
+                self.store.put_certificate(
+                    certificate.height, certificate.state_hash, encode_message(certificate)
+                )
             elif isinstance(action, act.PersistCheckpoint):
                 self.store.put_checkpoint(
-                    StoredCheckpoint(action.height, action.state_hash, action.state_bytes), keep=KEEP_CHECKPOINTS
+                    StoredCheckpoint(action.height, action.state_hash, action.state_bytes),
+                    keep=KEEP_CHECKPOINTS,
                 )
             elif isinstance(action, act.Reply):
                 self._wake(action.request_id)
@@ -163,23 +166,31 @@ class ReplicaRuntime:
                     self._certified.set()
                     self._certified = trio.Event()
                     # Clients may wait here for requests another replica accepted.
-                    for request_id in [r for r in self._reply_events if self.replica.lookup_reply(r) is not None]:
+                    for request_id in [
+                        r for r in self._reply_events if self.replica.lookup_reply(r) is not None
+                    ]:
                         self._wake(request_id)
                 if action.kind in ("divergence", "conflict"):
                     self._note(action.kind, f"height {action.height}: {action.detail}")
                     log.error("%s at height %d: %s", action.kind, action.height, action.detail)
                 elif action.kind == "checkpoint_restored":
-                    log.info("restored the checkpoint of height %d, replayed %d blocks above it", action.height, action.detail["replayed"])
+                    log.info(
+                        "restored the checkpoint of height %d, replayed %d blocks above it",
+                        action.height,
+                        action.detail["replayed"],
+                    )
                 elif action.kind == "checkpoint_refused":
                     self._note(action.kind, f"height {action.height}: {action.detail['reason']}")
-                    log.warning("refused the checkpoint of height %d: %s", action.height, action.detail["reason"])
+                    log.warning(
+                        "refused the checkpoint of height %d: %s", action.height, action.detail["reason"]
+                    )
         if pending_blocks:
             self.store.append_finalized(pending_blocks)
 
     def _deliver(self, peer: int, message: Message) -> None:
         try:
             self.handle(ev.MessageReceived(peer, message, now_ns()))
-        except Exception as exc:  # noqa: BLE001 - a bug in handling one message must not kill the replica
+        except Exception as exc:
             self._note("handler_error", f"{type(exc).__name__}: {exc}")
             log.exception("error handling a message from peer %d", peer)
 
@@ -204,7 +215,7 @@ class ReplicaRuntime:
             del self._timers[timer]
             try:
                 self.handle(ev.TimerExpired(timer, now_ns()))
-            except Exception as exc:  # noqa: BLE001 - see _deliver
+            except Exception as exc:
                 self._note("handler_error", f"{type(exc).__name__}: {exc}")
                 log.exception("error handling timer %r", timer)
 
@@ -235,7 +246,11 @@ class ReplicaRuntime:
             rejections = [a for a in actions if isinstance(a, act.RejectIngress)]
             if rejections:
                 rejected = rejections[0]
-                await framed.send(RequestRejected(envelope.request_id, int(rejected.code), rejected.reason, rejected.message))
+                await framed.send(
+                    RequestRejected(
+                        envelope.request_id, int(rejected.code), rejected.reason, rejected.message
+                    )
+                )
             else:
                 await framed.send(RequestAccepted(envelope.request_id))
         elif isinstance(message, AwaitReply):
@@ -286,4 +301,3 @@ class ReplicaRuntime:
             nursery.start_soon(self._run_timers)
             self.handle(ev.Started(now_ns()))
             task_status.started()
-

@@ -18,12 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from subnet import management
-from subnet.certificate import RequestResult
-from subnet.envelope import SignedEnvelope
-from subnet.errors import CandidError, RejectCode
-from subnet.hashing import hash_of_map
-from subnet.principal import CanisterId, Principal
+from vocab import management
+from vocab.certificate import RequestResult
+from vocab.envelope import SignedEnvelope
+from vocab.errors import CandidError, RejectCode
+from vocab.hashing import hash_of_map
+from vocab.principal import CanisterId, Principal
 
 DEFAULT_PROVISIONAL_CYCLES = 100_000_000_000_000
 MAX_CONTROLLERS = 10
@@ -117,7 +117,11 @@ class LifecycleStateMachine:
             try:
                 reply = self._execute_one(envelope)
             except _Reject as reject:
-                results.append(RequestResult.rejected(request_id, batch.height, reject.code, reject.message, reject.error_code))
+                results.append(
+                    RequestResult.rejected(
+                        request_id, batch.height, reject.code, reject.message, reject.error_code
+                    )
+                )
             else:
                 results.append(RequestResult.replied(request_id, batch.height, reply))
         return results
@@ -140,7 +144,9 @@ class LifecycleStateMachine:
         if not content.canister_id.is_management:
             canister = self._find(content.canister_id)
             if canister.status == "stopped":
-                raise _Reject(RejectCode.CANISTER_ERROR, f"Canister {canister.canister_id} is stopped", "IC0508")
+                raise _Reject(
+                    RejectCode.CANISTER_ERROR, f"Canister {canister.canister_id} is stopped", "IC0508"
+                )
             raise _Reject(
                 RejectCode.CANISTER_ERROR,
                 f"Canister {canister.canister_id} contains no Wasm module.",
@@ -154,16 +160,22 @@ class LifecycleStateMachine:
             if method == management.STATUS:
                 return self._status(caller, management.decode_canister_id_args(content.arg, method))
             if method == management.STOP:
-                return self._set_status(caller, management.decode_canister_id_args(content.arg, method), "stopped")
+                return self._set_status(
+                    caller, management.decode_canister_id_args(content.arg, method), "stopped"
+                )
             if method == management.START:
-                return self._set_status(caller, management.decode_canister_id_args(content.arg, method), "running")
+                return self._set_status(
+                    caller, management.decode_canister_id_args(content.arg, method), "running"
+                )
             if method == management.DELETE:
                 return self._delete(caller, management.decode_canister_id_args(content.arg, method))
             if method == management.UPDATE_SETTINGS:
                 return self._update_settings(caller, *management.decode_update_settings_args(content.arg))
         except CandidError as exc:
             raise _Reject(
-                RejectCode.CANISTER_REJECT, f"Error decoding candid for the management method {method}: {exc}", "IC0408"
+                RejectCode.CANISTER_REJECT,
+                f"Error decoding candid for the management method {method}: {exc}",
+                "IC0408",
             ) from exc
         raise _Reject(RejectCode.CANISTER_REJECT, f"Management canister has no method '{method}'", "IC0407")
 
@@ -199,7 +211,11 @@ class LifecycleStateMachine:
                 "IC0408",
             )
         if settings.compute_allocation is not None and settings.compute_allocation > 100:
-            raise _Reject(RejectCode.CANISTER_REJECT, "Invalid settings: compute_allocation must be at most 100", "IC0408")
+            raise _Reject(
+                RejectCode.CANISTER_REJECT,
+                "Invalid settings: compute_allocation must be at most 100",
+                "IC0408",
+            )
 
     def _next_free_index(self) -> int:
         index = self.next_index
@@ -215,7 +231,12 @@ class LifecycleStateMachine:
                 index = CanisterId.from_principal(specified).index
             except ValueError:
                 index = -1
-            if not self.range_start <= index < self.range_end or index in self.canisters or index in self.retired or index < self.next_index:
+            if (
+                not self.range_start <= index < self.range_end
+                or index in self.canisters
+                or index in self.retired
+                or index < self.next_index
+            ):
                 raise _Reject(
                     RejectCode.CANISTER_REJECT,
                     f"Canister id {specified} is not available on this subnet",
@@ -225,9 +246,15 @@ class LifecycleStateMachine:
         else:
             index = self._next_free_index()
             if index >= self.range_end:
-                raise _Reject(RejectCode.SYS_TRANSIENT, "The subnet's canister id range is exhausted", "IC0102")
+                raise _Reject(
+                    RejectCode.SYS_TRANSIENT, "The subnet's canister id range is exhausted", "IC0102"
+                )
             self.next_index = index + 1
-        controllers = list(settings.controllers) if settings is not None and settings.controllers is not None else [caller]
+        controllers = (
+            list(settings.controllers)
+            if settings is not None and settings.controllers is not None
+            else [caller]
+        )
         canister = Canister(
             canister_id=CanisterId(index).principal,
             controllers=controllers,
@@ -281,7 +308,9 @@ class LifecycleStateMachine:
         del self.canisters[index]
         return management.encode_empty()
 
-    def _update_settings(self, caller: Principal, canister_id: Principal, settings: management.Settings) -> bytes:
+    def _update_settings(
+        self, caller: Principal, canister_id: Principal, settings: management.Settings
+    ) -> bytes:
         canister = self._controlled(caller, canister_id)
         self._check_settings(settings)
         self._apply(canister, settings)

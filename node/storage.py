@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from subnet.errors import SubnetError
+from vocab.errors import SubnetError
 
 SCHEMA_VERSION = 1
 
@@ -70,7 +70,9 @@ class BlockStore:
             if row is None:
                 self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
             elif row[0] != SCHEMA_VERSION:
-                raise StorageError(f"{self.path}: schema version {row[0]}, this replica reads {SCHEMA_VERSION}")
+                raise StorageError(
+                    f"{self.path}: schema version {row[0]}, this replica reads {SCHEMA_VERSION}"
+                )
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
@@ -138,7 +140,9 @@ class BlockStore:
 
     def put_certificate(self, height: int, state_hash: bytes, certificate: bytes) -> None:
         with self._transaction():
-            existing = self._db.execute("SELECT state_hash FROM certified WHERE height = ?", (height,)).fetchone()
+            existing = self._db.execute(
+                "SELECT state_hash FROM certified WHERE height = ?", (height,)
+            ).fetchone()
             if existing is not None:
                 if bytes(existing[0]) != state_hash:
                     raise StorageError(f"conflicting certified state hash at height {height}")
@@ -146,7 +150,9 @@ class BlockStore:
             self._db.execute("INSERT INTO certified VALUES (?, ?, ?)", (height, state_hash, certificate))
 
     def certificate(self, height: int) -> tuple[bytes, bytes] | None:
-        row = self._db.execute("SELECT state_hash, certificate FROM certified WHERE height = ?", (height,)).fetchone()
+        row = self._db.execute(
+            "SELECT state_hash, certificate FROM certified WHERE height = ?", (height,)
+        ).fetchone()
         return None if row is None else (bytes(row[0]), bytes(row[1]))
 
     def latest_certified_height(self) -> int:

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 import trio
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from subnet import crypto
-from subnet.codec import Message, encode_message
-from subnet.errors import CodecError
-from subnet.messages import PeerAuth, PeerChallenge, PeerHello
-from subnet.stream import FramedStream
+from vocab import crypto
+from vocab.codec import Message, encode_message
+from vocab.errors import CodecError
+from vocab.framing import FramedStream
+from vocab.messages import PeerAuth, PeerChallenge, PeerHello
 
 PROTOCOL = "subnet/1"
 AUTH_DOMAIN = "subnet-peer-auth"
@@ -133,12 +133,20 @@ class Mesh:
                         challenge = await framed.receive()
                         if not isinstance(challenge, PeerChallenge):
                             raise CodecError(f"peer {index} did not send a challenge")
-                        signature = crypto.sign(self.key, AUTH_DOMAIN, auth_message(challenge.nonce, self.me, index))
+                        signature = crypto.sign(
+                            self.key, AUTH_DOMAIN, auth_message(challenge.nonce, self.me, index)
+                        )
                         await framed.send(PeerAuth(signature))
                     self.connected_out.add(index)
                     self._open_errors.pop(index, None)
                     await self._pump(index, stream)
-            except (OSError, trio.BrokenResourceError, trio.ClosedResourceError, trio.TooSlowError, CodecError) as exc:
+            except (
+                OSError,
+                trio.BrokenResourceError,
+                trio.ClosedResourceError,
+                trio.TooSlowError,
+                CodecError,
+            ) as exc:
                 self._note("link_broken", f"peer {index}: {type(exc).__name__}: {exc}", index)
             finally:
                 self.connected_out.discard(index)

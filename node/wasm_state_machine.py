@@ -2,14 +2,14 @@
 
 Same ``StateMachine`` protocol as ``LifecycleStateMachine``: a finalized batch goes in,
 one ``RequestResult`` per request comes out. Management lifecycle calls (Candid arguments
-as in ``subnet.management``) are decoded here and performed by ``ExecutionEnvironment``'s
+as in ``vocab.management``) are decoded here and performed by ``ExecutionEnvironment``'s
 typed operations; a call to any other canister is an update call executed in Wasm. The
 execution layer's errors are ``RejectError``s with IC codes, passed through unchanged;
 an argument that is not the method's Candid is rejected with ``IC0408`` and changes nothing.
 
 Besides the lifecycle and code methods it serves, through consensus, ``canister_info``
 (to any caller, ingress included: a deviation from the IC, where only canisters may call
-it, explained in ``subnet.management``) and the snapshot methods (controllers only, as the
+it, explained in ``vocab.management``) and the snapshot methods (controllers only, as the
 execution layer enforces). ``fetch_canister_logs`` and ``canister_metadata`` are
 query-only, as ``fetch_canister_logs`` is on the IC: ``query`` answers them on the fast
 path, and as updates they are rejected.
@@ -34,11 +34,11 @@ from node.execution.canister import CanisterChange, CanisterState
 from node.execution.environment import CallResult
 from node.execution.lifecycle import require_controller
 from node.state_machine import Batch
-from subnet import management
-from subnet.certificate import RequestResult
-from subnet.envelope import SignedEnvelope
-from subnet.errors import CandidError, RejectCode, RejectError
-from subnet.principal import CanisterId, Principal
+from vocab import management
+from vocab.certificate import RequestResult
+from vocab.envelope import SignedEnvelope
+from vocab.errors import CandidError, RejectCode, RejectError
+from vocab.principal import CanisterId, Principal
 
 MAX_CHUNK_BYTES = 1024 * 1024
 """The IC's ``upload_chunk`` limit (1 MiB per chunk)."""
@@ -53,7 +53,9 @@ def _contract_violation(message: str) -> RejectError:
 def _bad_candid(method: str, exc: Exception) -> RejectError:
     """A management argument that is not the method's Candid (InvalidManagementPayload)."""
     return RejectError(
-        RejectCode.CANISTER_REJECT, f"Error decoding candid for the management method {method}: {exc}", "IC0408"
+        RejectCode.CANISTER_REJECT,
+        f"Error decoding candid for the management method {method}: {exc}",
+        "IC0408",
     )
 
 
@@ -90,7 +92,13 @@ class WasmStateMachine:
                 reply = self._execute_one(envelope, time)
             except RejectError as reject:
                 results.append(
-                    RequestResult.rejected(envelope.request_id, batch.height, reject.code, reject.message, reject.error_code or "")
+                    RequestResult.rejected(
+                        envelope.request_id,
+                        batch.height,
+                        reject.code,
+                        reject.message,
+                        reject.error_code or "",
+                    )
                 )
             else:
                 results.append(RequestResult.replied(envelope.request_id, batch.height, reply))
@@ -106,7 +114,9 @@ class WasmStateMachine:
                 digest.update(chunk_hash)
         return digest.digest()
 
-    def query(self, canister_id: Principal, method: str, arg: bytes, *, caller: Principal, time: int) -> CallResult:
+    def query(
+        self, canister_id: Principal, method: str, arg: bytes, *, caller: Principal, time: int
+    ) -> CallResult:
         """A non-replicated query: the execution layer rolls every change back afterwards.
 
         To the management canister only ``management.QUERY_METHODS`` are queries; they
@@ -133,7 +143,9 @@ class WasmStateMachine:
                     [management.CanisterLogRecord(r.idx, r.timestamp_nanos, r.content) for r in records]
                 )
             canister_id, name = management.decode_canister_metadata_args(arg)
-            return management.encode_metadata_reply(self.env.canister_metadata(caller, _canister_id(canister_id), name))
+            return management.encode_metadata_reply(
+                self.env.canister_metadata(caller, _canister_id(canister_id), name)
+            )
         except CandidError as exc:
             raise _bad_candid(method, exc) from exc
 
@@ -142,7 +154,9 @@ class WasmStateMachine:
         caller = content.sender
         if not content.canister_id.is_management:
             target = _canister_id(content.canister_id)
-            return self.env.update(target, content.method_name, content.arg, caller=caller, time=time).unwrap()
+            return self.env.update(
+                target, content.method_name, content.arg, caller=caller, time=time
+            ).unwrap()
         method = content.method_name
         try:
             if method in management.CODE_METHODS:
@@ -219,14 +233,18 @@ class WasmStateMachine:
             if isinstance(exc, RejectError):
                 raise
             raise _bad_candid(method, exc) from exc
-        raise RejectError(RejectCode.CANISTER_REJECT, f"Management canister has no method '{method}'", "IC0407")
+        raise RejectError(
+            RejectCode.CANISTER_REJECT, f"Management canister has no method '{method}'", "IC0407"
+        )
 
     def _snapshot(self, method: str, caller: Principal, arg: bytes, time: int) -> bytes:
         """take / load / list / delete_canister_snapshot; the execution layer checks that
         the caller controls the canister and leaves everything as it was when it refuses."""
         if method == management.TAKE_SNAPSHOT:
             canister_id, replace = management.decode_take_canister_snapshot_args(arg)
-            taken = self.env.take_canister_snapshot(caller, _canister_id(canister_id), time=time, replace_snapshot=replace)
+            taken = self.env.take_canister_snapshot(
+                caller, _canister_id(canister_id), time=time, replace_snapshot=replace
+            )
             return management.encode_snapshot_reply(
                 management.Snapshot(taken.id, taken.taken_at_timestamp, taken.total_size)
             )
@@ -247,7 +265,6 @@ class WasmStateMachine:
                 for s in self.env.list_canister_snapshots(caller, canister)
             ]
         )
-
 
     def _code(self, method: str, caller: Principal, arg: bytes, time: int) -> bytes:
         """install_code, uninstall_code and the chunk store."""
@@ -273,7 +290,9 @@ class WasmStateMachine:
             for chunk_hash in chunked.chunk_hashes:
                 chunk = store.get(chunk_hash)
                 if chunk is None:
-                    raise _contract_violation(f"Error from Wasm chunk store: chunk {chunk_hash.hex()} is not in the store of {store_id}")
+                    raise _contract_violation(
+                        f"Error from Wasm chunk store: chunk {chunk_hash.hex()} is not in the store of {store_id}"
+                    )
                 parts.append(chunk)
             module = b"".join(parts)
             actual = hashlib.sha256(module).digest()
@@ -283,22 +302,33 @@ class WasmStateMachine:
                     f"{chunked.wasm_module_hash.hex()}"
                 )
             self.env.install_code(
-                caller, target, _mode(chunked.mode), module, chunked.arg, time=time,
+                caller,
+                target,
+                _mode(chunked.mode),
+                module,
+                chunked.arg,
+                time=time,
                 sender_canister_version=chunked.sender_canister_version,
             )
             return management.encode_empty()
         if method == management.UNINSTALL_CODE:
-            self.env.uninstall_code(caller, _canister_id(management.decode_uninstall_code_args(arg)), time=time)
+            self.env.uninstall_code(
+                caller, _canister_id(management.decode_uninstall_code_args(arg)), time=time
+            )
             return management.encode_empty()
         if method == management.UPLOAD_CHUNK:
             canister_id, chunk = management.decode_upload_chunk_args(arg)
             canister = self._controlled(caller, canister_id, time)
             if len(chunk) > MAX_CHUNK_BYTES:
-                raise _contract_violation(f"Error from Wasm chunk store: chunk of {len(chunk)} bytes exceeds the {MAX_CHUNK_BYTES} bytes limit")
+                raise _contract_violation(
+                    f"Error from Wasm chunk store: chunk of {len(chunk)} bytes exceeds the {MAX_CHUNK_BYTES} bytes limit"
+                )
             store = self.chunks.setdefault(canister.principal.raw, {})
             chunk_hash = hashlib.sha256(chunk).digest()
             if chunk_hash not in store and len(store) >= MAX_STORED_CHUNKS:
-                raise _contract_violation(f"Error from Wasm chunk store: the store is full ({MAX_STORED_CHUNKS} chunks)")
+                raise _contract_violation(
+                    f"Error from Wasm chunk store: the store is full ({MAX_STORED_CHUNKS} chunks)"
+                )
             store[chunk_hash] = chunk
             return management.encode_chunk_hash_reply(chunk_hash)
         canister = self._controlled(caller, management.decode_canister_id_args(arg, method), time)
@@ -308,7 +338,9 @@ class WasmStateMachine:
         assert method == management.STORED_CHUNKS
         return management.encode_stored_chunks_reply(sorted(self.chunks.get(canister.principal.raw, {})))
 
-    def _controlled(self, caller: Principal, canister_id: Principal, time: int | None = None) -> CanisterState:
+    def _controlled(
+        self, caller: Principal, canister_id: Principal, time: int | None = None
+    ) -> CanisterState:
         if time is not None:
             self.env.advance_time(time)
         canister = self.env.canister(_canister_id(canister_id))
@@ -320,7 +352,9 @@ def _canister_id(principal: Principal) -> CanisterId:
     try:
         return CanisterId.from_principal(principal)
     except ValueError:
-        raise RejectError(RejectCode.DESTINATION_INVALID, f"Canister {principal} not found", "IC0301") from None
+        raise RejectError(
+            RejectCode.DESTINATION_INVALID, f"Canister {principal} not found", "IC0301"
+        ) from None
 
 
 def _mode(mode: management.Mode) -> InstallMode:
@@ -328,7 +362,9 @@ def _mode(mode: management.Mode) -> InstallMode:
 
 
 def _settings(settings: management.Settings, caller: Principal) -> CanisterSettings:
-    result = CanisterSettings(controllers=[caller] if settings.controllers is None else list(settings.controllers))
+    result = CanisterSettings(
+        controllers=[caller] if settings.controllers is None else list(settings.controllers)
+    )
     if settings.compute_allocation is not None:
         result.compute_allocation = settings.compute_allocation
     if settings.memory_allocation is not None:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import subnet.commands
 from subnet.cli_options import add_identity_option
-from subnet.errors import RejectError, SubnetError
+from vocab.errors import RejectError, SubnetError
 
 
 def build_parser() -> argparse.ArgumentParser:

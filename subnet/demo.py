@@ -30,10 +30,11 @@ import trio
 from client.agent import Agent
 from client.canister_ids import CanisterIds
 from client.identity import IdentityStore
-from subnet import candid, launcher
+from subnet import launcher
 from subnet.cli import main as subnet_main
 from subnet.commands.local import endpoints, load_genesis, wait_for_heights
 from subnet.samples import source
+from vocab import candid
 
 PROJECT = "counter"
 CANISTER = f"{PROJECT}_backend"
@@ -144,7 +145,9 @@ def walkthrough(project: Path, main_mo: Path) -> list[tuple[str, str]]:
     print(f"update p50 {update_p50 * 1000:8.1f} ms over {len(updates)} calls")
     print(f"query  p50 {query_p50 * 1000:8.1f} ms over {len(queries)} calls")
     summary.append(("update p50 (consensus)", f"{update_p50 * 1000:.1f} ms"))
-    summary.append(("query p50 (fast path)", f"{query_p50 * 1000:.1f} ms ({update_p50 / query_p50:.0f}x faster)"))
+    summary.append(
+        ("query p50 (fast path)", f"{query_p50 * 1000:.1f} ms ({update_p50 / query_p50:.0f}x faster)")
+    )
 
     section("Restart replica 0: it replays its blocks and catches up from its peers")
     run("start", "--background")

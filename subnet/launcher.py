@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from subnet.errors import SubnetError
+from vocab.errors import SubnetError
 
 LOCAL_DIR = Path(".subnet") / "local"
 STOP_GRACE_SECONDS = 10.0
@@ -122,7 +122,15 @@ def spawn_replica(root: Path, index: int) -> int:
     log = open(directory / "replica.log", "ab")
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "node", "--data-dir", str(directory), "--genesis", str(root / "genesis.json")],
+            [
+                sys.executable,
+                "-m",
+                "node",
+                "--data-dir",
+                str(directory),
+                "--genesis",
+                str(root / "genesis.json"),
+            ],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -10,8 +10,8 @@ for the rest of the lifecycle (``reinstall_code``, ``upgrade_canister``,
 
 Differences a user of the real library should know:
 
-- arguments and replies are Candid *bytes* (encode with ``subnet.candid`` or by hand);
-- errors are raised as :class:`subnet.errors.RejectError` with the IC reject code (a trap is
+- arguments and replies are Candid *bytes* (encode with ``vocab.candid`` or by hand);
+- errors are raised as :class:`vocab.errors.RejectError` with the IC reject code (a trap is
   code 5, ``CANISTER_ERROR``) instead of ``ValueError``;
 - time starts at a fixed epoch and moves only by ``set_time`` / ``advance_time`` and by
   one nanosecond after every replicated operation, as successive IC blocks do;
@@ -35,8 +35,8 @@ from node.execution import (
 from node.execution.canister import LogRecord
 from node.execution.environment import TaskResult
 from node.execution.management import CanisterInfo, CanisterStatusResult, SnapshotInfo
-from subnet.errors import RejectCode, RejectError
-from subnet.principal import CanisterId, Principal
+from vocab.errors import RejectCode, RejectError
+from vocab.principal import CanisterId, Principal
 
 DEFAULT_START_TIME = 1_700_000_000_000_000_000
 """2023-11-14T22:13:20Z in nanoseconds: a fixed, reproducible start of simulated time."""
@@ -53,9 +53,14 @@ def _canister_id(canister: CanisterRef) -> CanisterId:
 class PocketIC:
     """One simulated subnet, executed in-process and deterministically."""
 
-    def __init__(self, *, instruction_scale: Fraction | int = 1,
-                 config: ExecutionConfig | None = None, engine: ExecutionEngine | None = None,
-                 start_time: int = DEFAULT_START_TIME) -> None:
+    def __init__(
+        self,
+        *,
+        instruction_scale: Fraction | int = 1,
+        config: ExecutionConfig | None = None,
+        engine: ExecutionEngine | None = None,
+        start_time: int = DEFAULT_START_TIME,
+    ) -> None:
         if config is None:
             config = ExecutionConfig(instruction_scale=Fraction(instruction_scale))
         self.env = ExecutionEnvironment(config, engine, time=start_time)
@@ -98,18 +103,25 @@ class PocketIC:
 
     # -- canisters ---------------------------------------------------------------------------
 
-    def create_canister(self, settings: CanisterSettings | dict[str, Any] | None = None,
-                        subnet: Principal | None = None,
-                        canister_id: Principal | None = None,
-                        cycles: int | None = None) -> Principal:
+    def create_canister(
+        self,
+        settings: CanisterSettings | dict[str, Any] | None = None,
+        subnet: Principal | None = None,
+        canister_id: Principal | None = None,
+        cycles: int | None = None,
+    ) -> Principal:
         """Create an empty canister (provisional, with cycles); returns its id."""
         if subnet is not None and subnet != self.env.config.subnet_id:
-            raise RejectError(RejectCode.DESTINATION_INVALID,
-                              f"subnet {subnet.to_text()} does not exist in this instance")
+            raise RejectError(
+                RejectCode.DESTINATION_INVALID, f"subnet {subnet.to_text()} does not exist in this instance"
+            )
         if isinstance(settings, dict):
             settings = CanisterSettings(**settings)
         created = self.env.create_canister(
-            self.sender, time=self._round(), settings=settings, cycles=cycles,
+            self.sender,
+            time=self._round(),
+            settings=settings,
+            cycles=cycles,
             specified_id=_canister_id(canister_id) if canister_id is not None else None,
         )
         return created.principal
@@ -128,8 +140,9 @@ class PocketIC:
     def get_stable_memory(self, canister_id: CanisterRef) -> bytes:
         return self.env.get_stable_memory(_canister_id(canister_id))
 
-    def set_stable_memory(self, canister_id: CanisterRef, data: bytes,
-                          compression: str | None = None) -> None:
+    def set_stable_memory(
+        self, canister_id: CanisterRef, data: bytes, compression: str | None = None
+    ) -> None:
         if compression == "gzip":
             data = gzip.decompress(data)
         elif compression is not None:
@@ -138,23 +151,33 @@ class PocketIC:
 
     # -- code ------------------------------------------------------------------------------
 
-    def install_code(self, canister_id: CanisterRef, wasm_module: bytes, arg: bytes = b"DIDL\x00\x00") -> None:
+    def install_code(
+        self, canister_id: CanisterRef, wasm_module: bytes, arg: bytes = b"DIDL\x00\x00"
+    ) -> None:
         self._install(canister_id, InstallMode.install(), wasm_module, arg)
 
-    def reinstall_code(self, canister_id: CanisterRef, wasm_module: bytes,
-                       arg: bytes = b"DIDL\x00\x00") -> None:
+    def reinstall_code(
+        self, canister_id: CanisterRef, wasm_module: bytes, arg: bytes = b"DIDL\x00\x00"
+    ) -> None:
         self._install(canister_id, InstallMode.reinstall(), wasm_module, arg)
 
-    def upgrade_canister(self, canister_id: CanisterRef, wasm_module: bytes,
-                         arg: bytes = b"DIDL\x00\x00", *, skip_pre_upgrade: bool | None = None,
-                         wasm_memory_persistence: str | None = None) -> None:
-        self._install(canister_id, InstallMode.upgrade(skip_pre_upgrade, wasm_memory_persistence),
-                      wasm_module, arg)
+    def upgrade_canister(
+        self,
+        canister_id: CanisterRef,
+        wasm_module: bytes,
+        arg: bytes = b"DIDL\x00\x00",
+        *,
+        skip_pre_upgrade: bool | None = None,
+        wasm_memory_persistence: str | None = None,
+    ) -> None:
+        self._install(
+            canister_id, InstallMode.upgrade(skip_pre_upgrade, wasm_memory_persistence), wasm_module, arg
+        )
 
-    def _install(self, canister_id: CanisterRef, mode: InstallMode, wasm_module: bytes,
-                 arg: bytes) -> None:
-        self.env.install_code(self.sender, _canister_id(canister_id), mode, wasm_module, arg,
-                              time=self._round())
+    def _install(self, canister_id: CanisterRef, mode: InstallMode, wasm_module: bytes, arg: bytes) -> None:
+        self.env.install_code(
+            self.sender, _canister_id(canister_id), mode, wasm_module, arg, time=self._round()
+        )
 
     def uninstall_code(self, canister_id: CanisterRef) -> None:
         self.env.uninstall_code(self.sender, _canister_id(canister_id), time=self._round())
@@ -175,26 +198,28 @@ class PocketIC:
                 "of PocketIC (install_code, canister_status, ...) instead",
             )
         target = _canister_id(canister_id)
-        refused = self.env.inspect_message(target, method, payload, caller=self.sender,
-                                           time=self._time)
+        refused = self.env.inspect_message(target, method, payload, caller=self.sender, time=self._time)
         if refused is not None:
             raise refused
-        return self.env.update(target, method, payload, caller=self.sender,
-                               time=self._round()).unwrap()
+        return self.env.update(target, method, payload, caller=self.sender, time=self._round()).unwrap()
 
     def query_call(self, canister_id: CanisterRef | None, method: str, payload: bytes) -> bytes:
         if canister_id is None:
-            raise RejectError(RejectCode.CANISTER_ERROR,
-                              "query calls to the management canister are not supported here")
-        return self.env.query(_canister_id(canister_id), method, payload, caller=self.sender,
-                              time=self._time).unwrap()
+            raise RejectError(
+                RejectCode.CANISTER_ERROR, "query calls to the management canister are not supported here"
+            )
+        return self.env.query(
+            _canister_id(canister_id), method, payload, caller=self.sender, time=self._time
+        ).unwrap()
 
     # -- management ------------------------------------------------------------------------
 
     def canister_status(self, canister_id: CanisterRef) -> CanisterStatusResult:
         return self.env.canister_status(self.sender, _canister_id(canister_id))
 
-    def canister_info(self, canister_id: CanisterRef, num_requested_changes: int | None = None) -> CanisterInfo:
+    def canister_info(
+        self, canister_id: CanisterRef, num_requested_changes: int | None = None
+    ) -> CanisterInfo:
         return self.env.canister_info(_canister_id(canister_id), num_requested_changes)
 
     def start_canister(self, canister_id: CanisterRef) -> None:
@@ -207,8 +232,7 @@ class PocketIC:
         self.env.delete_canister(self.sender, _canister_id(canister_id), time=self._round())
 
     def update_canister_settings(self, canister_id: CanisterRef, **settings: Any) -> None:
-        self.env.update_settings(self.sender, _canister_id(canister_id), time=self._round(),
-                                 **settings)
+        self.env.update_settings(self.sender, _canister_id(canister_id), time=self._round(), **settings)
 
     def set_controllers(self, canister_id: CanisterRef, controllers: list[Principal]) -> None:
         self.update_canister_settings(canister_id, controllers=controllers)
@@ -216,20 +240,25 @@ class PocketIC:
     def fetch_canister_logs(self, canister_id: CanisterRef) -> list[LogRecord]:
         return self.env.fetch_canister_logs(self.sender, _canister_id(canister_id))
 
-    def take_canister_snapshot(self, canister_id: CanisterRef, replace_snapshot: bytes | None = None) -> SnapshotInfo:
-        return self.env.take_canister_snapshot(self.sender, _canister_id(canister_id),
-                                               time=self._round(), replace_snapshot=replace_snapshot)
+    def take_canister_snapshot(
+        self, canister_id: CanisterRef, replace_snapshot: bytes | None = None
+    ) -> SnapshotInfo:
+        return self.env.take_canister_snapshot(
+            self.sender, _canister_id(canister_id), time=self._round(), replace_snapshot=replace_snapshot
+        )
 
     def load_canister_snapshot(self, canister_id: CanisterRef, snapshot_id: bytes) -> None:
-        self.env.load_canister_snapshot(self.sender, _canister_id(canister_id), snapshot_id,
-                                        time=self._round())
+        self.env.load_canister_snapshot(
+            self.sender, _canister_id(canister_id), snapshot_id, time=self._round()
+        )
 
     def list_canister_snapshots(self, canister_id: CanisterRef) -> list[SnapshotInfo]:
         return self.env.list_canister_snapshots(self.sender, _canister_id(canister_id))
 
     def delete_canister_snapshot(self, canister_id: CanisterRef, snapshot_id: bytes) -> None:
-        self.env.delete_canister_snapshot(self.sender, _canister_id(canister_id), snapshot_id,
-                                          time=self._round())
+        self.env.delete_canister_snapshot(
+            self.sender, _canister_id(canister_id), snapshot_id, time=self._round()
+        )
 
     def get_root_key(self) -> bytes | None:
         """No root key until certification exists (pocket_ic returns None without NNS)."""

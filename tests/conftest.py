@@ -15,7 +15,9 @@ from tests.processes import subnet_cli
 def local_subnet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("SUBNET_CONFIG_DIR", str(tmp_path / "config"))
     port = launcher.free_port_range(4)
-    subnet_cli(tmp_path, "start", "--background", "--replicas", "4", "--port", str(port), "--block-time", "50")
+    subnet_cli(
+        tmp_path, "start", "--background", "--replicas", "4", "--port", str(port), "--block-time", "50"
+    )
     try:
         yield tmp_path
     finally:

@@ -10,18 +10,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-from node.genesis import Genesis
 from node.replica import Replica
 from node.storage import BlockStore
 from subnet import launcher
 from subnet.commands.local import load_node_key
+from vocab.genesis import Genesis
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def subnet_cli(cwd: Path, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    result = subprocess.run([sys.executable, "-m", "subnet", *argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "subnet", *argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"subnet {' '.join(argv)} failed: {result.stdout}\n{result.stderr}")
     return result
@@ -36,7 +38,9 @@ def restored_state_hashes(root: Path) -> set[bytes]:
     hashes = set()
     for index, store in enumerate(stores):
         blocks = list(store.finalized_blocks(1, common + 1))
-        replica = Replica.restore(genesis, index, load_node_key(root, index), [b.block for b in blocks], [b.proof for b in blocks])
+        replica = Replica.restore(
+            genesis, index, load_node_key(root, index), [b.block for b in blocks], [b.proof for b in blocks]
+        )
         assert replica.executed_height == common
         hashes.add(replica.state_hash())
     return hashes

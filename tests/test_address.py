@@ -2,9 +2,9 @@ import base64
 
 import pytest
 
-from subnet.address import ObjectId, SuiAddress
-from subnet.errors import AddressError
 from tests import vectors
+from vocab.address import ObjectId, SuiAddress
+from vocab.errors import AddressError
 
 
 @pytest.mark.parametrize(("public_b64", "address"), vectors.SUI_CLI_ADDRESSES)
@@ -19,7 +19,12 @@ def test_short_forms_are_left_padded() -> None:
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("2a", "starts with 0x"), ("0x", "hex digits"), ("0x" + "1" * 65, "too long"), ("0xg1", "bad character 'g'")],
+    [
+        ("2a", "starts with 0x"),
+        ("0x", "hex digits"),
+        ("0x" + "1" * 65, "too long"),
+        ("0xg1", "bad character 'g'"),
+    ],
 )
 def test_bad_ids_name_the_problem(text: str, message: str) -> None:
     with pytest.raises(AddressError, match=message):

@@ -20,8 +20,9 @@ from subnet import samples
 PHASES = ("updates", "queries")
 
 
-def test_canister_benchmark_reports_correct_counts(capsys: pytest.CaptureFixture[str],
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_canister_benchmark_reports_correct_counts(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     try:
         compile_motoko(samples.source("counter_v1"))  # warms the cache; skips without Node.js
     except NodeNotFound as exc:
@@ -64,8 +65,14 @@ def test_canister_benchmark_reports_correct_counts(capsys: pytest.CaptureFixture
     # The targets are reported as met or missed, never asserted here.
     assert report["throughput_target"] in ("met", "missed")
     assert report["latency_target"] in ("met", "missed")
-    for key in ("ed25519_verifications_per_s", "ed25519_signs_per_s", "wasm_queries_per_s_in_process",
-                "wasm_updates_per_s_in_process", "loopback_round_trip_us", "loopback_connect_and_round_trip_us"):
+    for key in (
+        "ed25519_verifications_per_s",
+        "ed25519_signs_per_s",
+        "wasm_queries_per_s_in_process",
+        "wasm_updates_per_s_in_process",
+        "loopback_round_trip_us",
+        "loopback_connect_and_round_trip_us",
+    ):
         assert report[key] > 0, key
     # The kept-connection diagnostic phase is gone: the agent keeps its connections itself.
     assert not any(key.startswith("kept_connection") for key in report)

@@ -44,7 +44,16 @@ def test_encode_and_decode_with_did(capsys: pytest.CaptureFixture[str], tmp_path
     blob = out.strip()
     code, out, _ = run(capsys, "decode", blob, "--did", str(did), "--method", "greet", "--args")
     assert (code, out.strip()) == (0, '("Sam")')
-    reply = run(capsys, "encode", '(opt record { name = "Sam"; age = opt 7 })', "-d", str(did), "-m", "profile", "--results")[1].strip()
+    reply = run(
+        capsys,
+        "encode",
+        '(opt record { name = "Sam"; age = opt 7 })',
+        "-d",
+        str(did),
+        "-m",
+        "profile",
+        "--results",
+    )[1].strip()
     code, out, _ = run(capsys, "decode", reply, "-d", str(did), "-m", "profile")
     assert code == 0
     assert out.strip() == '(opt record { age = opt 7; name = "Sam" })'  # fields in id order

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from subnet.candid.testsuite import (
+from vocab.candid.testsuite import (
     Assertion,
     describe_assertion,
     load_test_file,
@@ -49,7 +49,5 @@ def test_conformance(assertion: Assertion) -> None:
 
 
 def test_both_kinds_of_input_are_exercised() -> None:
-    kinds = {a.left.kind for a in ASSERTIONS} | {
-        a.right.kind for a in ASSERTIONS if a.right is not None
-    }
+    kinds = {a.left.kind for a in ASSERTIONS} | {a.right.kind for a in ASSERTIONS if a.right is not None}
     assert kinds == {"blob", "text"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from subnet.candid import (
+from vocab.candid import (
     NAT,
     NAT8,
     TEXT,
@@ -19,7 +19,7 @@ from subnet.candid import (
     parse_did,
     parse_types,
 )
-from subnet.candid.subtype import format_report, subtype_report
+from vocab.candid.subtype import format_report, subtype_report
 
 LEDGER = """
 // A small ledger, in the style of real canisters' interfaces.
@@ -125,18 +125,34 @@ def test_is_subtype_basics() -> None:
 
 COMPATIBLE = [
     ("identical", "service : { greet : (text) -> (text) }", "service : { greet : (text) -> (text) }"),
-    ("new method", "service : { greet : (text) -> (text); hello : () -> (text) }", "service : { greet : (text) -> (text) }"),
+    (
+        "new method",
+        "service : { greet : (text) -> (text); hello : () -> (text) }",
+        "service : { greet : (text) -> (text) }",
+    ),
     ("wider input", "service : { pay : (int) -> () }", "service : { pay : (nat) -> () }"),
     ("narrower result", "service : { get : () -> (nat) }", "service : { get : () -> (int) }"),
-    ("opt field in input", "type R = record { name : text; age : opt nat }; service : { f : (R) -> () }",
-     "type R = record { name : text }; service : { f : (R) -> () }"),
-    ("extra field in result", "type R = record { id : nat; extra : text }; service : { f : () -> (R) }",
-     "type R = record { id : nat }; service : { f : () -> (R) }"),
-    ("new variant case in input", "type V = variant { a; b; c }; service : { f : (V) -> () }",
-     "type V = variant { a; b }; service : { f : (V) -> () }"),
+    (
+        "opt field in input",
+        "type R = record { name : text; age : opt nat }; service : { f : (R) -> () }",
+        "type R = record { name : text }; service : { f : (R) -> () }",
+    ),
+    (
+        "extra field in result",
+        "type R = record { id : nat; extra : text }; service : { f : () -> (R) }",
+        "type R = record { id : nat }; service : { f : () -> (R) }",
+    ),
+    (
+        "new variant case in input",
+        "type V = variant { a; b; c }; service : { f : (V) -> () }",
+        "type V = variant { a; b }; service : { f : (V) -> () }",
+    ),
     ("new opt argument", "service : { f : (nat, opt text) -> () }", "service : { f : (nat) -> () }"),
-    ("recursive types", "type L = opt record { nat; L }; service : { f : (L) -> (L) }",
-     "type M = opt record { nat; M }; service : { f : (M) -> (M) }"),
+    (
+        "recursive types",
+        "type L = opt record { nat; L }; service : { f : (L) -> (L) }",
+        "type M = opt record { nat; M }; service : { f : (M) -> (M) }",
+    ),
     ("service constructor", "service : (nat) -> { f : () -> () }", "service : { f : () -> () }"),
 ]
 
@@ -147,20 +163,42 @@ def test_compatible_upgrades(desc: str, new: str, old: str) -> None:
 
 
 INCOMPATIBLE = [
-    ("removed method", "service : { greet : (text) -> (text) }",
-     "service : { greet : (text) -> (text); hello : () -> (text) }", ['method "hello" is expected']),
-    ("query to update", "service : { get : () -> (nat) }", "service : { get : () -> (nat) query }",
-     ["function annotation changed from query to update"]),
-    ("result type", "service : { get : () -> (text) }", "service : { get : () -> (nat) }",
-     ['method "get" > return type: text is not a subtype of nat']),
-    ("wider result", "service : { get : () -> (int) }", "service : { get : () -> (nat) }",
-     ["int is not a subtype of nat"]),
-    ("required input field", "type R = record { name : text; age : nat }; service : { f : (R) -> () }",
-     "type R = record { name : text }; service : { f : (R) -> () }",
-     ["new service requires field age (type nat), which old callers don't provide"]),
-    ("removed variant case", "type V = variant { start; stop }; service : { f : (V) -> () }",
-     "type V = variant { start; stop; pause }; service : { f : (V) -> () }",
-     ["old callers may send variant case pause"]),
+    (
+        "removed method",
+        "service : { greet : (text) -> (text) }",
+        "service : { greet : (text) -> (text); hello : () -> (text) }",
+        ['method "hello" is expected'],
+    ),
+    (
+        "query to update",
+        "service : { get : () -> (nat) }",
+        "service : { get : () -> (nat) query }",
+        ["function annotation changed from query to update"],
+    ),
+    (
+        "result type",
+        "service : { get : () -> (text) }",
+        "service : { get : () -> (nat) }",
+        ['method "get" > return type: text is not a subtype of nat'],
+    ),
+    (
+        "wider result",
+        "service : { get : () -> (int) }",
+        "service : { get : () -> (nat) }",
+        ["int is not a subtype of nat"],
+    ),
+    (
+        "required input field",
+        "type R = record { name : text; age : nat }; service : { f : (R) -> () }",
+        "type R = record { name : text }; service : { f : (R) -> () }",
+        ["new service requires field age (type nat), which old callers don't provide"],
+    ),
+    (
+        "removed variant case",
+        "type V = variant { start; stop }; service : { f : (V) -> () }",
+        "type V = variant { start; stop; pause }; service : { f : (V) -> () }",
+        ["old callers may send variant case pause"],
+    ),
 ]
 
 
@@ -199,7 +237,7 @@ def test_every_problem_is_reported_with_its_path() -> None:
     errors, _ = subtype_report(new.service, old.service)  # type: ignore[arg-type]
     report = format_report(errors)
     assert report.splitlines()[0].startswith('- method "method_b"')
-    assert '  return type:' in report
+    assert "  return type:" in report
 
 
 def test_special_opt_rule_is_a_warning() -> None:

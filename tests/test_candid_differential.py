@@ -24,7 +24,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from subnet.candid import (
+from tests.test_candid_roundtrip import typed_args
+from vocab.candid import (
     BOOL,
     FLOAT32,
     FLOAT64,
@@ -50,9 +51,8 @@ from subnet.candid import (
     record,
     variant,
 )
-from subnet.candid.testsuite import values_equal
-from subnet.principal import Principal
-from tests.test_candid_roundtrip import typed_args
+from vocab.candid.testsuite import values_equal
+from vocab.principal import Principal
 
 CANDID_VERSION = "3.4.3"
 CACHE = Path(__file__).resolve().parents[1] / ".cache" / "npm-candid"
@@ -197,8 +197,14 @@ def candid_js() -> Path:
             assert NPM is not None, "Node.js is present but npm is not; cannot install @dfinity/candid"
             result = subprocess.run(
                 [
-                    NPM, "install", "--prefix", str(CACHE), "--no-audit", "--no-fund",
-                    "--no-save", f"@dfinity/candid@{CANDID_VERSION}",
+                    NPM,
+                    "install",
+                    "--prefix",
+                    str(CACHE),
+                    "--no-audit",
+                    "--no-fund",
+                    "--no-save",
+                    f"@dfinity/candid@{CANDID_VERSION}",
                     f"@dfinity/principal@{CANDID_VERSION}",
                 ],
                 capture_output=True,
@@ -323,7 +329,9 @@ def _check(cases: list[tuple[list[Any], list[Type]]], replies: list[dict[str, An
         assert "ok" in reply["decoded"], f"@dfinity/candid cannot read ours: {reply['decoded']} for {shown}"
         expected = [_value(v, t, exact=True) for v, t in zip(values, types)]
         assert reply["decoded"]["ok"] == expected, f"@dfinity/candid reads ours differently for {shown}"
-        assert "ok" in reply["reencoded"], f"@dfinity/candid cannot re-encode: {reply['reencoded']} for {shown}"
+        assert "ok" in reply["reencoded"], (
+            f"@dfinity/candid cannot re-encode: {reply['reencoded']} for {shown}"
+        )
         assert "ok" in reply["encoded"], f"@dfinity/candid cannot encode: {reply['encoded']} for {shown}"
         for key in ("reencoded", "encoded"):
             theirs = bytes.fromhex(reply[key]["ok"])

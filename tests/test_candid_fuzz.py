@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from subnet.candid import (
+from tests.test_candid_roundtrip import candid_types, typed_args
+from vocab.candid import (
     CandidError,
     DecodeLimits,
     OptType,
@@ -29,9 +30,8 @@ from subnet.candid import (
     parse_types,
     parse_value_text,
 )
-from subnet.candid.errors import CandidDecodeError
-from subnet.candid.testsuite import parse_test_file
-from tests.test_candid_roundtrip import candid_types, typed_args
+from vocab.candid.errors import CandidDecodeError
+from vocab.candid.testsuite import parse_test_file
 
 FUZZ = settings(
     max_examples=120,
@@ -111,7 +111,9 @@ def test_mangled_text(args: tuple[list[Any], list[Type]], data: st.DataObject) -
     if text:
         position = data.draw(st.integers(min_value=0, max_value=len(text)))
         cut = data.draw(st.integers(min_value=0, max_value=3))
-        insert = data.draw(st.sampled_from(["", "(", ")", "{", "}", ";", ",", '"', "\\", "opt ", "-", "0x", ".", ":"]))
+        insert = data.draw(
+            st.sampled_from(["", "(", ")", "{", "}", ";", ",", '"', "\\", "opt ", "-", "0x", ".", ":"])
+        )
         text = text[:position] + insert + text[position + cut :]
     _only_candid_errors(parse_value_text, text, types)
     _only_candid_errors(parse_value_text, text)
@@ -121,8 +123,13 @@ def test_mangled_text(args: tuple[list[Any], list[Type]], data: st.DataObject) -
 @given(st.lists(candid_types(), min_size=1, max_size=2), st.data())
 def test_wrong_python_values(types: list[Type], data: st.DataObject) -> None:
     junk = st.one_of(
-        st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5),
-        st.binary(max_size=5), st.lists(st.integers(), max_size=3),
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(),
+        st.text(max_size=5),
+        st.binary(max_size=5),
+        st.lists(st.integers(), max_size=3),
         st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
         st.tuples(st.integers(), st.text()),
     )
@@ -186,7 +193,7 @@ def test_long_leb_numbers_decode_in_reasonable_time() -> None:
 
 
 def test_self_referential_python_value() -> None:
-    from subnet.candid import VecType
+    from vocab.candid import VecType
 
     nested = VarType("Nested")
     nested.target = VecType(nested)

@@ -13,7 +13,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from subnet.candid import (
+from vocab.candid import (
     BOOL,
     FLOAT32,
     FLOAT64,
@@ -52,9 +52,9 @@ from subnet.candid import (
     idl_hash,
     parse_value_text,
 )
-from subnet.candid.types import resolve
-from subnet.candid.testsuite import values_equal
-from subnet.principal import Principal
+from vocab.candid.testsuite import values_equal
+from vocab.candid.types import resolve
+from vocab.principal import Principal
 
 SETTINGS = settings(
     max_examples=100,
@@ -67,8 +67,23 @@ NAMES = ["a", "b", "name", "owner", "amount", "ok", "err", "x_1", "snow☃", "wi
 # -- types ------------------------------------------------------------------------------------
 
 PRIM_TYPES = [
-    NULL, BOOL, NAT, INT, NAT8, NAT16, NAT32, NAT64, INT8, INT16, INT32, INT64,
-    FLOAT32, FLOAT64, TEXT, RESERVED, PRINCIPAL,
+    NULL,
+    BOOL,
+    NAT,
+    INT,
+    NAT8,
+    NAT16,
+    NAT32,
+    NAT64,
+    INT8,
+    INT16,
+    INT32,
+    INT64,
+    FLOAT32,
+    FLOAT64,
+    TEXT,
+    RESERVED,
+    PRINCIPAL,
 ]
 
 labels = st.one_of(st.sampled_from(NAMES), st.integers(min_value=0, max_value=2**32 - 1))
@@ -126,7 +141,9 @@ def _services(children: st.SearchStrategy[Type]) -> st.SearchStrategy[Type]:
 
 def _list_of(t: Type) -> Type:
     var = VarType("List")
-    var.target = OptType(RecordType((Field(idl_hash("head"), "head", t), Field(idl_hash("tail"), "tail", var))))
+    var.target = OptType(
+        RecordType((Field(idl_hash("head"), "head", t), Field(idl_hash("tail"), "tail", var)))
+    )
     return var
 
 
@@ -161,9 +178,14 @@ def candid_types(references: bool = True) -> st.SearchStrategy[Type]:
 
 principals = st.binary(max_size=29).map(Principal)
 _RANGES = {
-    "nat8": (0, 2**8 - 1), "nat16": (0, 2**16 - 1), "nat32": (0, 2**32 - 1),
-    "nat64": (0, 2**64 - 1), "int8": (-(2**7), 2**7 - 1), "int16": (-(2**15), 2**15 - 1),
-    "int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1),
+    "nat8": (0, 2**8 - 1),
+    "nat16": (0, 2**16 - 1),
+    "nat32": (0, 2**32 - 1),
+    "nat64": (0, 2**64 - 1),
+    "int8": (-(2**7), 2**7 - 1),
+    "int16": (-(2**15), 2**15 - 1),
+    "int32": (-(2**31), 2**31 - 1),
+    "int64": (-(2**63), 2**63 - 1),
 }
 
 
@@ -279,7 +301,7 @@ def test_untyped_decode_reads_every_message(args: tuple[list[Any], list[Type]]) 
     blob = encode(values, types)
     wire_values = decode(blob)
     assert len(wire_values) == len(types)
-    from subnet.candid import decode_with_types
+    from vocab.candid import decode_with_types
 
     again, wire_types = decode_with_types(blob)
     assert values_equal(decode(encode(again, wire_types), types), values)

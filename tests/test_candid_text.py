@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from subnet.candid import (
+from vocab.candid import (
     BLOB,
     FLOAT32,
     FLOAT64,
@@ -34,8 +34,8 @@ from subnet.candid import (
     tuple_record,
     variant,
 )
-from subnet.candid.errors import CandidSyntaxError
-from subnet.principal import Principal
+from vocab.candid.errors import CandidSyntaxError
+from vocab.principal import Principal
 
 
 def values(text: str, types=None):  # type: ignore[no-untyped-def]
@@ -58,7 +58,15 @@ def test_the_issue_examples() -> None:
 
 def test_numbers() -> None:
     assert values("(1_000_000, 0xff, 0xFF_FF, -7, +7)") == [1_000_000, 255, 65535, -7, 7]
-    assert values("(1.5, 1., .5, 1e3, -2.5e-3, 0x1.8p1, 1_0.2_5)") == [1.5, 1.0, 0.5, 1000.0, -0.0025, 3.0, 10.25]
+    assert values("(1.5, 1., .5, 1e3, -2.5e-3, 0x1.8p1, 1_0.2_5)") == [
+        1.5,
+        1.0,
+        0.5,
+        1000.0,
+        -0.0025,
+        3.0,
+        10.25,
+    ]
     assert values("(42)", [NAT]) == [42]
     assert values("(42)", [INT8]) == [42]
     assert values("(42)", [FLOAT64]) == [42.0]
@@ -170,7 +178,7 @@ def test_printing_typed_and_untyped() -> None:
     assert format_args([{0: 1, 1: "x"}], [tuple_record(NAT, TEXT)]) == '(record { 1; "x" })'
     assert format_args([Principal(b"")], [PRINCIPAL]) == '(principal "aaaaa-aa")'
     assert format_args([1.0, 2.5], [FLOAT64, FLOAT64]) == "(1.0, 2.5)"
-    assert format_args(["tab\there \"q\" \x00 ☃"], [TEXT]) == '("tab\\there \\"q\\" \\u{0} ☃")'
+    assert format_args(['tab\there "q" \x00 ☃'], [TEXT]) == '("tab\\there \\"q\\" \\u{0} ☃")'
 
 
 def test_huge_numbers_print_in_hex_and_read_back() -> None:
@@ -185,6 +193,9 @@ def test_parse_types() -> None:
     assert parse_types("(text, opt nat)") == [TEXT, OptType(NAT)]
     assert parse_types("nat8") == [NAT8]
     assert parse_types("()") == []
-    assert str(parse_types("(record { a : nat; 1 : text; bool })")[0]) == "record { 1 : text; 2 : bool; a : nat }"
+    assert (
+        str(parse_types("(record { a : nat; 1 : text; bool })")[0])
+        == "record { 1 : text; 2 : bool; a : nat }"
+    )
     with pytest.raises(CandidError, match="not defined"):
         parse_types("(Missing)")

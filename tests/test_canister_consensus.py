@@ -13,13 +13,13 @@ import hashlib
 import pytest
 
 from client.motoko import MotokoCanister, NodeNotFound, compile_motoko
-from subnet import crypto, management
-from subnet.certificate import RequestResult
-from subnet.envelope import SignedEnvelope
-from subnet.principal import Principal
-from subnet.request import RequestContent
 from subnet.sim.runner import SECOND, SimConfig, Simulation
 from tests.test_motoko import COUNTER_V1, COUNTER_V2, UNIT, nat
+from vocab import crypto, management
+from vocab.certificate import RequestResult
+from vocab.envelope import SignedEnvelope
+from vocab.principal import Principal
+from vocab.request import RequestContent
 
 KEY = crypto.private_key_from_seed(b"\x07" * 32)
 USER = Principal.from_ed25519_public_key(crypto.raw_public_key(KEY))
@@ -47,7 +47,9 @@ class SimClient:
         self.sim = sim
         self.nonce = 0
 
-    def envelope(self, canister: Principal, method: str, arg: bytes, request_type: str = "call") -> SignedEnvelope:
+    def envelope(
+        self, canister: Principal, method: str, arg: bytes, request_type: str = "call"
+    ) -> SignedEnvelope:
         self.nonce += 1
         content = RequestContent(
             request_type=request_type,
@@ -79,10 +81,16 @@ class SimClient:
         return self.ok(Principal.management(), method, arg)
 
     def create(self) -> Principal:
-        return management.decode_create_reply(self.management(management.CREATE, management.encode_create_args()))
+        return management.decode_create_reply(
+            self.management(management.CREATE, management.encode_create_args())
+        )
 
     def install(self, canister: Principal, wasm: bytes, mode: management.Mode) -> RequestResult:
-        return self.call(Principal.management(), management.INSTALL_CODE, management.encode_install_code_args(mode, canister, wasm, UNIT))
+        return self.call(
+            Principal.management(),
+            management.INSTALL_CODE,
+            management.encode_install_code_args(mode, canister, wasm, UNIT),
+        )
 
     def settle(self) -> None:
         """Let every replica execute and certify what is finalized."""
@@ -159,7 +167,9 @@ def test_a_large_module_travels_in_chunks_and_is_checked_against_its_hash(v1: Mo
     size = (len(wasm) + 2) // 3
     hashes = []
     for start in range(0, len(wasm), size):
-        reply = client.management(management.UPLOAD_CHUNK, management.encode_upload_chunk_args(canister, wasm[start : start + size]))
+        reply = client.management(
+            management.UPLOAD_CHUNK, management.encode_upload_chunk_args(canister, wasm[start : start + size])
+        )
         hashes.append(management.decode_chunk_hash_reply(reply))
     assert hashes == [hashlib.sha256(wasm[s : s + size]).digest() for s in range(0, len(wasm), size)]
     stored = management.decode_stored_chunks_reply(
@@ -169,7 +179,9 @@ def test_a_large_module_travels_in_chunks_and_is_checked_against_its_hash(v1: Mo
     wrong = client.call(
         Principal.management(),
         management.INSTALL_CHUNKED_CODE,
-        management.encode_install_chunked_code_args(management.Mode("install"), canister, hashes, b"\x00" * 32, UNIT),
+        management.encode_install_chunked_code_args(
+            management.Mode("install"), canister, hashes, b"\x00" * 32, UNIT
+        ),
     )
     assert wrong.reject_code == 5 and "does not match" in (wrong.reject_message or "")
     right = client.call(
@@ -191,8 +203,8 @@ def test_queries_take_the_fast_path_signed_by_the_replica_that_answered(v1: Moto
     from dataclasses import replace
 
     from client.agent import verify_query_response
-    from subnet.certificate import CertificateError
-    from subnet.codec import decode_frame, encode_message
+    from vocab.certificate import CertificateError
+    from vocab.codec import decode_frame, encode_message
 
     sim = simulation(4)
     client = SimClient(sim)

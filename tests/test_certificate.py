@@ -1,5 +1,5 @@
 """Client-side checks of certified replies: what a real reply proves, and forgeries that
-must fail. Only the shared vocabulary (subnet.certificate, subnet.committee) is needed."""
+must fail. Only the shared vocabulary (vocab.certificate, vocab.committee) is needed."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import hashlib
 
 import pytest
 
-from subnet import crypto, management
-from subnet.certificate import (
+from subnet.sim.runner import SECOND, SimConfig, Simulation
+from tests.test_ingress import signed_request
+from vocab import crypto, management
+from vocab.certificate import (
     CERTIFICATION_DOMAIN,
     EMPTY_ROOT,
     Certificate,
@@ -24,11 +26,9 @@ from subnet.certificate import (
     verify_certificate,
     verify_certified_reply,
 )
-from subnet.codec import decode_frame, encode_message
-from subnet.committee import Committee
-from subnet.errors import RejectCode, RejectError
-from subnet.sim.runner import SECOND, SimConfig, Simulation
-from tests.test_ingress import signed_request
+from vocab.codec import decode_frame, encode_message
+from vocab.committee import Committee
+from vocab.errors import RejectCode, RejectError
 
 KEYS = [crypto.private_key_from_seed(hashlib.sha256(bytes([i])).digest()) for i in range(4)]
 COMMITTEE = Committee.from_public_keys([crypto.raw_public_key(key) for key in KEYS])
@@ -38,10 +38,14 @@ def result(i: int, height: int = 5) -> RequestResult:
     return RequestResult.replied(hashlib.sha256(bytes([i])).digest(), height, bytes([i]) * 3)
 
 
-def certificate_for(height: int, root: bytes, signers: range = range(3), state: bytes = b"\x05" * 32) -> Certificate:
+def certificate_for(
+    height: int, root: bytes, signers: range = range(3), state: bytes = b"\x05" * 32
+) -> Certificate:
     members = COMMITTEE.members
     shares = [CertificationShare.create(KEYS[i], members[i], height, state, root) for i in signers]
-    return Certificate(height, state, root, tuple(s.signer for s in shares), tuple(s.signature for s in shares))
+    return Certificate(
+        height, state, root, tuple(s.signer for s in shares), tuple(s.signature for s in shares)
+    )
 
 
 def certified(results: list[RequestResult], which: int = 0, **kwargs) -> CertifiedReply:
@@ -115,7 +119,9 @@ def test_under_signed_and_forged_certificates_are_rejected() -> None:
     with pytest.raises(CertificateError, match="twice"):
         verify_certificate(twice, COMMITTEE)
 
-    swapped = dataclasses.replace(good, signatures=(good.signatures[1], good.signatures[0], good.signatures[2]))
+    swapped = dataclasses.replace(
+        good, signatures=(good.signatures[1], good.signatures[0], good.signatures[2])
+    )
     with pytest.raises(CertificateError, match="bad signature"):
         verify_certificate(swapped, COMMITTEE)
 
@@ -124,14 +130,17 @@ def test_under_signed_and_forged_certificates_are_rejected() -> None:
     foreign = dataclasses.replace(
         good,
         signers=good.signers[:2] + (stranger,),
-        signatures=good.signatures[:2] + (crypto.sign(outsider, CERTIFICATION_DOMAIN, certification_message(5, good.state_hash, root)),),
+        signatures=good.signatures[:2]
+        + (crypto.sign(outsider, CERTIFICATION_DOMAIN, certification_message(5, good.state_hash, root)),),
     )
     with pytest.raises(CertificateError, match="not a committee member"):
         verify_certificate(foreign, COMMITTEE)
 
     # A signature made for another purpose (a notarization share) does not count.
     other_purpose = dataclasses.replace(
-        good, signatures=good.signatures[:2] + (crypto.sign(KEYS[2], "subnet-notarization", certification_message(5, good.state_hash, root)),)
+        good,
+        signatures=good.signatures[:2]
+        + (crypto.sign(KEYS[2], "subnet-notarization", certification_message(5, good.state_hash, root)),),
     )
     with pytest.raises(CertificateError, match="bad signature"):
         verify_certificate(other_purpose, COMMITTEE)

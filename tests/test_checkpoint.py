@@ -18,16 +18,24 @@ import pytest
 import subnet.samples
 from client.motoko import MotokoCanister
 from node.actions import Notice, PersistCheckpoint
-from node.checkpoint import FORMAT_VERSION, MAGIC, Checkpoint, CheckpointError, encode_checkpoint, read_header, restore_checkpoint
+from node.checkpoint import (
+    FORMAT_VERSION,
+    MAGIC,
+    Checkpoint,
+    CheckpointError,
+    encode_checkpoint,
+    read_header,
+    restore_checkpoint,
+)
 from node.execution import InstallMode
 from node.replica import Replica
 from node.wasm_state_machine import WasmStateMachine
-from subnet import management
-from subnet.principal import CanisterId, Principal
 from subnet.sim.faults import Crash, Restart
 from subnet.sim.runner import SECOND, SimConfig, Simulation
 from tests.test_canister_consensus import USER, SimClient, compiled
 from tests.test_motoko import UNIT, nat
+from vocab import management
+from vocab.principal import CanisterId, Principal
 
 OTHER = Principal(b"\x09" * 28 + b"\x02")
 INTERVAL = 5
@@ -39,7 +47,13 @@ def counter() -> MotokoCanister:
 
 
 def encode(machine: WasmStateMachine, height: int = 7, block_hash: bytes = b"\x0b" * 32) -> bytes:
-    return encode_checkpoint(machine, height=height, block_hash=block_hash, state_hash=machine.state_hash(), results_root=b"\x0c" * 32)
+    return encode_checkpoint(
+        machine,
+        height=height,
+        block_hash=block_hash,
+        state_hash=machine.state_hash(),
+        results_root=b"\x0c" * 32,
+    )
 
 
 def rich_machine(counter: MotokoCanister) -> tuple[WasmStateMachine, CanisterId]:
@@ -78,7 +92,9 @@ def test_a_checkpoint_restores_the_same_state_and_behaviour(counter: MotokoCanis
     assert blob.startswith(MAGIC) and read_header(blob).height == 7
 
     restored = WasmStateMachine(0, 100)
-    header = restore_checkpoint(restored, blob, height=7, state_hash=machine.state_hash(), block_hash=b"\x0b" * 32)
+    header = restore_checkpoint(
+        restored, blob, height=7, state_hash=machine.state_hash(), block_hash=b"\x0b" * 32
+    )
     assert header.state_hash == machine.state_hash() == restored.state_hash()
     assert header.results_root == b"\x0c" * 32
     # deterministic: the restored state writes the very same bytes
@@ -93,7 +109,10 @@ def test_a_checkpoint_restores_the_same_state_and_behaviour(counter: MotokoCanis
 
     # later updates give the same replies and hashes as on the state that never stopped
     for time in (40, 41):
-        assert again.update(main, "increment", UNIT, caller=USER, time=time).reply == env.update(main, "increment", UNIT, caller=USER, time=time).reply
+        assert (
+            again.update(main, "increment", UNIT, caller=USER, time=time).reply
+            == env.update(main, "increment", UNIT, caller=USER, time=time).reply
+        )
         assert restored.state_hash() == machine.state_hash()
     assert again.query(main, "get", UNIT, caller=USER, time=42).reply == nat(5)
 
@@ -176,7 +195,11 @@ def test_corrupt_tampered_or_unknown_checkpoints_are_refused(counter: MotokoCani
 
 
 def counting_subnet(counter: MotokoCanister, seed: int) -> tuple[Simulation, SimClient, Principal]:
-    sim = Simulation(SimConfig(replicas=4, seed=seed, duration_ns=600 * SECOND, workload=None, checkpoint_interval=INTERVAL))
+    sim = Simulation(
+        SimConfig(
+            replicas=4, seed=seed, duration_ns=600 * SECOND, workload=None, checkpoint_interval=INTERVAL
+        )
+    )
     client = SimClient(sim)
     canister = client.create()
     assert client.install(canister, counter.wasm, management.Mode("install")).reply == UNIT
@@ -203,10 +226,16 @@ def test_replicas_checkpoint_the_same_heights_with_the_same_bytes(counter: Motok
             if mine.height == theirs.height:
                 assert mine == theirs
     newest = disks[0].checkpoints[-1]
-    assert read_header(newest.state).state_hash == sim.replicas[0].state_hashes[newest.height] == newest.state_hash
+    assert (
+        read_header(newest.state).state_hash
+        == sim.replicas[0].state_hashes[newest.height]
+        == newest.state_hash
+    )
 
 
-def test_a_restarted_replica_restores_the_checkpoint_and_replays_only_the_blocks_above_it(counter: MotokoCanister) -> None:
+def test_a_restarted_replica_restores_the_checkpoint_and_replays_only_the_blocks_above_it(
+    counter: MotokoCanister,
+) -> None:
     sim, client, canister = counting_subnet(counter, 12)
     sim.crash(3)
     client.ok(canister, "increment")  # 4, while replica 3 is down
@@ -226,7 +255,13 @@ def test_a_restarted_replica_restores_the_checkpoint_and_replays_only_the_blocks
     client.settle()
     assert count_on(replica, canister) == nat(4)
     restored = [n for _, node, n in sim.notices if node == 3 and n.kind == "checkpoint_restored"]
-    assert restored == [Notice("checkpoint_restored", checkpoint.height, {"state_hash": checkpoint.state_hash.hex(), "replayed": top - checkpoint.height})]
+    assert restored == [
+        Notice(
+            "checkpoint_restored",
+            checkpoint.height,
+            {"state_hash": checkpoint.state_hash.hex(), "replayed": top - checkpoint.height},
+        )
+    ]
 
     # it rejoins: later updates give it the same hashes as the replicas that never stopped
     assert client.ok(canister, "increment") == nat(5)
@@ -238,11 +273,18 @@ def test_a_restarted_replica_restores_the_checkpoint_and_replays_only_the_blocks
     assert replica.certified_height >= sim.replicas[0].executed_height - 2
 
 
-def rebuilt(sim: Simulation, node: int, checkpoints: list[Checkpoint], **options: object) -> tuple[Replica, list]:
+def rebuilt(
+    sim: Simulation, node: int, checkpoints: list[Checkpoint], **options: object
+) -> tuple[Replica, list]:
     disk = sim.disks[node]
     replica = Replica(
-        sim.genesis, sim.keys[node], finalized=disk.finalized, certificates=options.pop("certificates", disk.certificates),
-        high_water=disk.high_water, checkpoints=checkpoints, checkpoint_interval=INTERVAL,
+        sim.genesis,
+        sim.keys[node],
+        finalized=disk.finalized,
+        certificates=options.pop("certificates", disk.certificates),
+        high_water=disk.high_water,
+        checkpoints=checkpoints,
+        checkpoint_interval=INTERVAL,
     )
     notices = [action for action in replica._out if isinstance(action, Notice)]
     return replica, notices
@@ -259,7 +301,9 @@ def test_a_bad_checkpoint_is_refused_for_the_older_one_or_a_full_replay(counter:
     replica, notices = rebuilt(sim, 1, [corrupt, older])
     assert [n.kind for n in notices] == ["checkpoint_refused", "checkpoint_restored"]
     assert "digest" in notices[0].detail["reason"]
-    assert replica.restored_checkpoint_height == older.height and replica.replayed_heights == top - older.height
+    assert (
+        replica.restored_checkpoint_height == older.height and replica.replayed_heights == top - older.height
+    )
     assert replica.state_hash() == expected
 
     # A self-consistent checkpoint of a wrong state (as a diverged replica would write):
@@ -267,7 +311,13 @@ def test_a_bad_checkpoint_is_refused_for_the_older_one_or_a_full_replay(counter:
     wrong = WasmStateMachine(0, 100)
     header = restore_checkpoint(wrong, newest.state)
     wrong.env.canister(CanisterId.from_principal(canister)).cycles += 1
-    forged = encode_checkpoint(wrong, height=newest.height, block_hash=header.block_hash, state_hash=wrong.state_hash(), results_root=header.results_root)
+    forged = encode_checkpoint(
+        wrong,
+        height=newest.height,
+        block_hash=header.block_hash,
+        state_hash=wrong.state_hash(),
+        results_root=header.results_root,
+    )
     assert restore_checkpoint(WasmStateMachine(0, 100), forged).height == newest.height  # valid on its own
     assert any(c.height == newest.height for c in disk.certificates)
     replica, notices = rebuilt(sim, 1, [Checkpoint(newest.height, wrong.state_hash(), forged)])
@@ -276,8 +326,16 @@ def test_a_bad_checkpoint_is_refused_for_the_older_one_or_a_full_replay(counter:
     assert replica.state_hash() == expected
 
     # Without the certificate it would pass; with a block that is not the finalized one, never.
-    other_block = encode_checkpoint(wrong, height=newest.height, block_hash=b"\x01" * 32, state_hash=wrong.state_hash(), results_root=header.results_root)
-    replica, notices = rebuilt(sim, 1, [Checkpoint(newest.height, wrong.state_hash(), other_block)], certificates=[])
+    other_block = encode_checkpoint(
+        wrong,
+        height=newest.height,
+        block_hash=b"\x01" * 32,
+        state_hash=wrong.state_hash(),
+        results_root=header.results_root,
+    )
+    replica, notices = rebuilt(
+        sim, 1, [Checkpoint(newest.height, wrong.state_hash(), other_block)], certificates=[]
+    )
     assert "finalized block" in notices[0].detail["reason"] and replica.replayed_heights == top
 
     # A checkpoint above the chain that consensus proved is refused, not trusted.
@@ -287,14 +345,20 @@ def test_a_bad_checkpoint_is_refused_for_the_older_one_or_a_full_replay(counter:
     # Replaying from height 1 leaves exactly one checkpoint to persist: the newest due.
     persisted = [a for a in replica._out if isinstance(a, PersistCheckpoint)]
     assert [p.height for p in persisted] == [top - top % INTERVAL]
-    assert persisted[0].state_bytes == next(c.state for c in disk.checkpoints if c.height == persisted[0].height)
+    assert persisted[0].state_bytes == next(
+        c.state for c in disk.checkpoints if c.height == persisted[0].height
+    )
 
 
 def test_same_seed_same_trace_with_restarts_from_checkpoints() -> None:
     def once() -> tuple[str, list[str], Simulation]:
         config = SimConfig(
-            replicas=4, seed=21, duration_ns=8 * SECOND, faults=[Crash(3 * SECOND, 2), Restart(5 * SECOND, 2)],
-            checkpoint_interval=INTERVAL, keep_trace=True,
+            replicas=4,
+            seed=21,
+            duration_ns=8 * SECOND,
+            faults=[Crash(3 * SECOND, 2), Restart(5 * SECOND, 2)],
+            checkpoint_interval=INTERVAL,
+            keep_trace=True,
         )
         sim = Simulation(config)
         return sim.run().trace_hash, sim.trace.lines, sim

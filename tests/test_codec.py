@@ -3,21 +3,26 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from subnet import crypto
-from subnet.codec import HEADER_BYTES, PROTOCOL_VERSION, FrameDecoder, decode_frame, encode_message
-from subnet.envelope import SignedEnvelope
-from subnet.errors import CodecError
-from subnet.messages import RequestRejected, SubmitRequest
-from subnet.principal import Principal
-from subnet.request import RequestContent
 from tests import vectors
+from vocab import crypto
+from vocab.codec import HEADER_BYTES, PROTOCOL_VERSION, FrameDecoder, decode_frame, encode_message
+from vocab.envelope import SignedEnvelope
+from vocab.errors import CodecError
+from vocab.messages import RequestRejected, SubmitRequest
+from vocab.principal import Principal
+from vocab.request import RequestContent
 
 
 def submit() -> SubmitRequest:
     key = crypto.private_key_from_seed(vectors.RFC8032_KEY1_SEED)
     content = RequestContent(
-        "call", Principal.from_text(vectors.RFC8032_KEY1_PRINCIPAL), Principal.management(),
-        "canister_status", b"DIDL\x00\x00", 10**18, b"nonce",
+        "call",
+        Principal.from_text(vectors.RFC8032_KEY1_PRINCIPAL),
+        Principal.management(),
+        "canister_status",
+        b"DIDL\x00\x00",
+        10**18,
+        b"nonce",
     )
     return SubmitRequest(SignedEnvelope.sign(content, key))
 
@@ -68,10 +73,26 @@ def test_oversized_frame_is_refused_before_reading_it() -> None:
     [
         ([PROTOCOL_VERSION + 1, "submit", {}], "protocol version"),
         ([PROTOCOL_VERSION, "nonsense", {}], "unknown message tag"),
-        ([PROTOCOL_VERSION, "rejected", {"request_id": b"x", "code": "1", "reason": "r", "message": "m"}], "expected an integer"),
-        ([PROTOCOL_VERSION, "rejected", {"request_id": b"x", "code": 1, "reason": "r"}], "missing field message"),
-        ([PROTOCOL_VERSION, "rejected", {"request_id": b"x", "code": 1, "reason": "r", "message": "m", "x": 1}], "unknown fields x"),
-        ([PROTOCOL_VERSION, "submit", {"envelope": {"content": {"request_type": "call"}}}], "missing request fields"),
+        (
+            [PROTOCOL_VERSION, "rejected", {"request_id": b"x", "code": "1", "reason": "r", "message": "m"}],
+            "expected an integer",
+        ),
+        (
+            [PROTOCOL_VERSION, "rejected", {"request_id": b"x", "code": 1, "reason": "r"}],
+            "missing field message",
+        ),
+        (
+            [
+                PROTOCOL_VERSION,
+                "rejected",
+                {"request_id": b"x", "code": 1, "reason": "r", "message": "m", "x": 1},
+            ],
+            "unknown fields x",
+        ),
+        (
+            [PROTOCOL_VERSION, "submit", {"envelope": {"content": {"request_type": "call"}}}],
+            "missing request fields",
+        ),
         ([PROTOCOL_VERSION, "submit"], r"\[version, tag, fields\]"),
         ({"a": 1}, r"\[version, tag, fields\]"),
     ],
@@ -106,8 +127,14 @@ def test_garbage_streams_raise_only_codec_errors(data: bytes) -> None:
 
 
 msgpack_values = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(2**63), max_value=2**64 - 1) | st.text(max_size=10) | st.binary(max_size=10),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | st.text(max_size=10)
+    | st.binary(max_size=10),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -124,7 +151,10 @@ def test_well_formed_msgpack_with_wrong_fields_raises_only_codec_errors(tag: str
 @settings(max_examples=300)
 @given(
     st.fixed_dictionaries(
-        {key: msgpack_values for key in ("request_type", "sender", "canister_id", "method_name", "arg", "ingress_expiry")},
+        {
+            key: msgpack_values
+            for key in ("request_type", "sender", "canister_id", "method_name", "arg", "ingress_expiry")
+        },
         optional={"nonce": msgpack_values},
     ),
     st.fixed_dictionaries({}, optional={"sender_pubkey": msgpack_values, "sender_sig": msgpack_values}),

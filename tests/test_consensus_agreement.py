@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from node.consensus.artifacts import genesis_block
 from node.consensus.ranking import rank_of
 from subnet.sim.faults import Crash, Heal, Partition, Restart
 from subnet.sim.runner import SECOND, SimConfig, Simulation, check_agreement
@@ -37,7 +38,10 @@ def honest_agree(sim: Simulation, honest: Sequence[int]) -> None:
 def heights_over_time(sim: Simulation, offsets_s: Sequence[float]) -> dict[float, int]:
     seen: dict[float, int] = {}
     for offset in offsets_s:
-        sim.call_at(int(offset * SECOND), lambda s, o=offset: seen.__setitem__(o, max(len(d.finalized) for d in s.disks)))
+        sim.call_at(
+            int(offset * SECOND),
+            lambda s, o=offset: seen.__setitem__(o, max(len(d.finalized) for d in s.disks)),
+        )
     return seen
 
 
@@ -59,7 +63,9 @@ def test_progress_continues_with_f_faulty_replicas(n: int, behaviour: str) -> No
     faulty = list(range(n - f, n))
     faults = [Crash(1 * SECOND, node) for node in faulty] if behaviour == "crash" else []
     behaviours = {node: "silent" for node in faulty} if behaviour == "silent" else {}
-    sim = Simulation(SimConfig(replicas=n, seed=20 + n, duration_ns=12 * SECOND, faults=faults, behaviours=behaviours))
+    sim = Simulation(
+        SimConfig(replicas=n, seed=20 + n, duration_ns=12 * SECOND, faults=faults, behaviours=behaviours)
+    )
     seen = heights_over_time(sim, [4, 12])
     sim.run()
     honest = [node for node in range(n) if node not in faulty]
@@ -73,7 +79,7 @@ def test_a_crashed_leader_is_replaced_by_the_next_rank() -> None:
     honest_agree(sim, [0, 2, 3])
     chain = sim.chain(0)
     members = sim.genesis.node_ids
-    parent = sim.genesis.genesis_block
+    parent = genesis_block(sim.genesis)
     replaced = 0
     for block in chain:
         if rank_of(members[crashed], members, parent.hash, block.height) == 0:
@@ -91,7 +97,12 @@ def test_with_f_plus_one_crashed_progress_stops_and_resumes_after_restart() -> N
             replicas=4,
             seed=41,
             duration_ns=20 * SECOND,
-            faults=[Crash(3 * SECOND, 2), Crash(3 * SECOND, 3), Restart(9 * SECOND, 2), Restart(9 * SECOND, 3)],
+            faults=[
+                Crash(3 * SECOND, 2),
+                Crash(3 * SECOND, 3),
+                Restart(9 * SECOND, 2),
+                Restart(9 * SECOND, 3),
+            ],
         )
     )
     seen = heights_over_time(sim, [3, 5, 8.9, 20])
@@ -105,7 +116,14 @@ def test_with_f_plus_one_crashed_progress_stops_and_resumes_after_restart() -> N
 
 
 def test_a_crashed_replica_catches_up_with_what_it_missed() -> None:
-    sim = run(SimConfig(replicas=4, seed=43, duration_ns=16 * SECOND, faults=[Crash(2 * SECOND, 0), Restart(10 * SECOND, 0)]))
+    sim = run(
+        SimConfig(
+            replicas=4,
+            seed=43,
+            duration_ns=16 * SECOND,
+            faults=[Crash(2 * SECOND, 0), Restart(10 * SECOND, 0)],
+        )
+    )
     honest_agree(sim, range(4))
     kinds = [notice.kind for _, node, notice in sim.notices if node == 0]
     assert "catch_up" in kinds
@@ -115,7 +133,12 @@ def test_a_crashed_replica_catches_up_with_what_it_missed() -> None:
 
 def test_a_two_two_partition_heals_into_agreement() -> None:
     sim = Simulation(
-        SimConfig(replicas=4, seed=51, duration_ns=20 * SECOND, faults=[Partition(3 * SECOND, ((0, 1), (2, 3))), Heal(10 * SECOND)])
+        SimConfig(
+            replicas=4,
+            seed=51,
+            duration_ns=20 * SECOND,
+            faults=[Partition(3 * SECOND, ((0, 1), (2, 3))), Heal(10 * SECOND)],
+        )
     )
     seen = heights_over_time(sim, [4, 9.9, 20])
     sim.run()
@@ -145,7 +168,11 @@ def test_a_replica_signing_garbage_does_not_disturb_the_others() -> None:
     honest = [0, 1, 3]
     honest_agree(sim, honest)
     assert len(sim.chain(0)) >= 25
-    dropped = sum(sim.replicas[node].dropped[reason] for node in honest for reason in ("bad_proposal_signature", "bad_notarization_share", "bad_finalization_share"))
+    dropped = sum(
+        sim.replicas[node].dropped[reason]
+        for node in honest
+        for reason in ("bad_proposal_signature", "bad_notarization_share", "bad_finalization_share")
+    )
     assert dropped > 0
     assert sum(sim.replicas[node].certifier.dropped.get("bad_certification_share", 0) for node in honest) > 0
 

@@ -8,14 +8,7 @@ import dataclasses
 import pytest
 
 from node.actions import Broadcast, Notice, PersistBlock, PersistHighWater, Send, SetTimer
-from node.consensus.chain import prove_run
-from node.consensus.pool import ConsensusPool
-from node.consensus.ranking import rank_delay_ns, rank_of, ranking
-from node.events import MessageReceived, Started, TimerExpired
-from node.genesis import Genesis, GenesisError, local_genesis
-from node.replica import Replica
-from subnet import crypto
-from subnet.artifacts import (
+from node.consensus.artifacts import (
     FINALIZATION_DOMAIN,
     NOTARIZATION_DOMAIN,
     Block,
@@ -26,11 +19,19 @@ from subnet.artifacts import (
     FinalizationShare,
     Notarization,
     NotarizationShare,
+    genesis_block,
 )
-from subnet.codec import decode_frame, encode_message
-from subnet.committee import Committee
-from subnet.errors import CodecError
+from node.consensus.chain import prove_run
+from node.consensus.pool import ConsensusPool
+from node.consensus.ranking import rank_delay_ns, rank_of, ranking
+from node.events import MessageReceived, Started, TimerExpired
+from node.replica import Replica
 from tests.test_ingress import signed_request
+from vocab import crypto
+from vocab.codec import decode_frame, encode_message
+from vocab.committee import Committee
+from vocab.errors import CodecError
+from vocab.genesis import Genesis, GenesisError, local_genesis
 
 
 @pytest.fixture(scope="module")
@@ -77,12 +78,20 @@ def drive(replicas: list[Replica], until: int, start: int) -> list[tuple[int, ob
 def test_artifacts_round_trip_through_the_codec(subnet4) -> None:
     genesis, keys = subnet4
     me = genesis.node_ids[0]
-    block = Block(genesis.genesis_block.hash, 1, 0, me, genesis.genesis_time_ns + 1)
+    block = Block(genesis_block(genesis).hash, 1, 0, me, genesis.genesis_time_ns + 1)
     proposal = BlockProposal.create(keys[0], block)
     share = NotarizationShare.create(keys[0], me, block)
     final = FinalizationShare.create(keys[0], me, block)
     aggregate = Notarization(1, block.hash, (me,), (share.signature,))
-    for message in (block, proposal, share, final, aggregate, CatchUpRequest(1, 5), CatchUpResponse((block,), ())):
+    for message in (
+        block,
+        proposal,
+        share,
+        final,
+        aggregate,
+        CatchUpRequest(1, 5),
+        CatchUpResponse((block,), ()),
+    ):
         decoded = decode_frame(encode_message(message))
         assert decoded == message
     assert decode_frame(encode_message(proposal)).block.hash == block.hash
@@ -91,7 +100,7 @@ def test_artifacts_round_trip_through_the_codec(subnet4) -> None:
 def test_votes_are_domain_separated(subnet4) -> None:
     genesis, keys = subnet4
     me = genesis.node_ids[0]
-    block = Block(genesis.genesis_block.hash, 1, 0, me, genesis.genesis_time_ns + 1)
+    block = Block(genesis_block(genesis).hash, 1, 0, me, genesis.genesis_time_ns + 1)
     share = NotarizationShare.create(keys[0], me, block)
     public = crypto.raw_public_key(keys[0])
     assert crypto.verify(public, share.signature, NOTARIZATION_DOMAIN, share.signed_bytes)
@@ -102,7 +111,7 @@ def test_votes_are_domain_separated(subnet4) -> None:
 
 def test_malformed_artifacts_are_codec_errors(subnet4) -> None:
     genesis, keys = subnet4
-    block = Block(genesis.genesis_block.hash, 1, 0, genesis.node_ids[0], 5)
+    block = Block(genesis_block(genesis).hash, 1, 0, genesis.node_ids[0], 5)
     frame = bytearray(encode_message(NotarizationShare(1, block.hash, genesis.node_ids[0], b"x" * 64)))
     import msgpack
 
@@ -168,11 +177,17 @@ def test_four_replicas_decide_one_height(subnet4) -> None:
     start = genesis.genesis_time_ns
     seen = drive(replicas, start + genesis.block_interval_ns + 10_000_000, start)
 
-    proposals = [(node, a.message) for node, a in seen if isinstance(a, Broadcast) and isinstance(a.message, BlockProposal) and a.message.block.proposer == genesis.node_ids[node]]
+    proposals = [
+        (node, a.message)
+        for node, a in seen
+        if isinstance(a, Broadcast)
+        and isinstance(a.message, BlockProposal)
+        and a.message.block.proposer == genesis.node_ids[node]
+    ]
     assert len(proposals) == 1, "only the leader proposes while its block arrives in time"
     leader, proposal = proposals[0]
     assert proposal.block.rank == 0
-    assert rank_of(genesis.node_ids[leader], genesis.node_ids, genesis.genesis_block.hash, 1) == 0
+    assert rank_of(genesis.node_ids[leader], genesis.node_ids, genesis_block(genesis).hash, 1) == 0
 
     for node, replica in enumerate(replicas):
         assert replica.finalized_height >= 1
@@ -184,7 +199,9 @@ def test_four_replicas_decide_one_height(subnet4) -> None:
         # The high-water mark is persisted before the first vote is sent.
         kinds = [type(a) for n, a in seen if n == node]
         assert kinds.index(PersistHighWater) < min(
-            i for i, (n, a) in enumerate([(n, a) for n, a in seen if n == node]) if isinstance(a, Broadcast) and isinstance(a.message, (NotarizationShare, BlockProposal))
+            i
+            for i, (n, a) in enumerate([(n, a) for n, a in seen if n == node])
+            if isinstance(a, Broadcast) and isinstance(a.message, (NotarizationShare, BlockProposal))
         )
     assert len({replica.state_hash() for replica in replicas}) == 1
     notices = [a.kind for _, a in seen if isinstance(a, Notice)]
@@ -193,7 +210,7 @@ def test_four_replicas_decide_one_height(subnet4) -> None:
 
 def test_a_replica_rejects_blocks_that_break_the_rules(subnet4) -> None:
     genesis, keys = subnet4
-    parent = genesis.genesis_block
+    parent = genesis_block(genesis)
     members = genesis.node_ids
     order = ranking(members, parent.hash, 1)
     maker = members.index(order[1]) if members.index(order[1]) != 0 else members.index(order[2])
@@ -207,10 +224,15 @@ def test_a_replica_rejects_blocks_that_break_the_rules(subnet4) -> None:
         "height": Block(parent.hash, 2, rank, members[maker], good_time),
     }
     small = Genesis.from_dict({**genesis.to_dict(), "max_block_messages": 0})
-    small_order = ranking(members, small.genesis_block.hash, 1)
+    small_order = ranking(members, genesis_block(small).hash, 1)
     small_maker = next(members.index(m) for m in small_order if members.index(m) != 0)
     cases["too many messages"] = Block(
-        small.genesis_block.hash, 1, small_order.index(members[small_maker]), members[small_maker], good_time, (signed_request(now),)
+        genesis_block(small).hash,
+        1,
+        small_order.index(members[small_maker]),
+        members[small_maker],
+        good_time,
+        (signed_request(now),),
     )
     for name, block in cases.items():
         config = small if name == "too many messages" else genesis
@@ -227,7 +249,11 @@ def test_a_replica_rejects_blocks_that_break_the_rules(subnet4) -> None:
     replica = Replica(genesis, keys[0])
     replica.handle(Started(genesis.genesis_time_ns))
     forged = Block(parent.hash, 1, rank, members[maker], good_time + 5)
-    replica.handle(MessageReceived(maker, BlockProposal(forged, crypto.sign(keys[1], "subnet-block-proposal", b"x")), now))
+    replica.handle(
+        MessageReceived(
+            maker, BlockProposal(forged, crypto.sign(keys[1], "subnet-block-proposal", b"x")), now
+        )
+    )
     assert forged.hash not in replica.icc.pool.proposals
     assert replica.dropped["bad_proposal_signature"] == 1
 
@@ -251,7 +277,7 @@ def test_proving_a_run_of_finalized_blocks_rejects_forgeries(subnet4) -> None:
     genesis, keys = subnet4
     committee = genesis.committee
     members = genesis.node_ids
-    tip = genesis.genesis_block
+    tip = genesis_block(genesis)
     chain = []
     for height in (1, 2, 3):
         parent = chain[-1] if chain else tip
@@ -291,7 +317,9 @@ def test_restart_replays_persisted_blocks_and_refuses_a_tampered_store(subnet4) 
     seen = drive(replicas, start + 5 * genesis.block_interval_ns, start)
     stored = [(a.block, a.proof) for n, a in seen if n == 0 and isinstance(a, PersistBlock)]
     assert len(stored) >= 3
-    again = Replica.restore(genesis, 0, keys[0], [b for b, _ in stored], [encode_message(p) for _, p in stored])
+    again = Replica.restore(
+        genesis, 0, keys[0], [b for b, _ in stored], [encode_message(p) for _, p in stored]
+    )
     assert again.finalized_height == len(stored)
     assert again.state_hash() == replicas[0].state_hashes[len(stored)]
     tampered = list(stored)

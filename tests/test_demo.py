@@ -20,14 +20,18 @@ def test_demo_runs_the_walkthrough_to_the_end(tmp_path: Path) -> None:
     except NodeNotFound as exc:
         pytest.skip(str(exc))
     result = subprocess.run(
-        [sys.executable, "-m", "subnet.demo"], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "subnet.demo"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
     )
     out = result.stdout
     assert result.returncode == 0, out[-3000:] + result.stderr
     assert "Installed code for canister counter_backend" in out
     assert "Upgraded code for canister counter_backend" in out
-    summary = out[out.index("== Summary =="):]
+    summary = out[out.index("== Summary ==") :]
     assert re.search(r"count after 3 increments\s+\(3\)", summary)
     assert re.search(r"count after upgrade \+ add\(10\)\s+\(13\), 3 replicas agreeing", summary)
     assert re.search(r"count with replica 0 dead\s+\(14\)", summary)

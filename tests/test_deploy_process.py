@@ -16,8 +16,10 @@ from client.motoko import NodeNotFound, compile_motoko
 from subnet.samples import source
 from tests.processes import subnet_cli
 
-BREAKING = source("counter_v2").replace("public query func get() : async Nat", "public query func get() : async Text").replace(
-    "    count\n  };\n};", "    debug_show count\n  };\n};"
+BREAKING = (
+    source("counter_v2")
+    .replace("public query func get() : async Nat", "public query func get() : async Text")
+    .replace("    count\n  };\n};", "    debug_show count\n  };\n};")
 )
 
 
@@ -36,7 +38,10 @@ def test_deploy_upgrade_refuse_a_breaking_change_reinstall_delete(local_subnet: 
     (project / ".subnet").symlink_to(workdir / ".subnet")  # the project uses the running subnet
     first = subnet_cli(project, "deploy")
     assert "shop_backend canister created" in first.stdout and "Installed code" in first.stdout
-    assert subnet_cli(project, "canister", "call", "shop_backend", "greet", '("Sam")').stdout.strip() == '("Hello, Sam!")'
+    assert (
+        subnet_cli(project, "canister", "call", "shop_backend", "greet", '("Sam")').stdout.strip()
+        == '("Hello, Sam!")'
+    )
 
     main_mo.write_text(source("counter_v1"))
     upgraded = subnet_cli(project, "deploy", "shop_backend", "--yes")  # greet goes away: forced

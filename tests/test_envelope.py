@@ -3,13 +3,13 @@ import hashlib
 
 import pytest
 
-from subnet import crypto
-from subnet.envelope import MAX_ARG_BYTES, SignedEnvelope
-from subnet.errors import EnvelopeError, RejectCode
-from subnet.hashing import leb128
-from subnet.principal import Principal
-from subnet.request import RequestContent
 from tests import vectors
+from vocab import crypto
+from vocab.envelope import MAX_ARG_BYTES, SignedEnvelope
+from vocab.errors import EnvelopeError, RejectCode
+from vocab.hashing import leb128
+from vocab.principal import Principal
+from vocab.request import RequestContent
 
 NOW = 1_700_000_000_000_000_000
 KEY = crypto.private_key_from_seed(vectors.RFC8032_KEY1_SEED)
@@ -70,7 +70,9 @@ def test_wrong_key_is_rejected() -> None:
     with pytest.raises(EnvelopeError) as caught:
         forged.verify(NOW)
     assert caught.value.reason == "sender_mismatch"
-    signed_by_other = dataclasses.replace(envelope, sender_sig=crypto.sign(other, "ic-request", envelope.request_id))
+    signed_by_other = dataclasses.replace(
+        envelope, sender_sig=crypto.sign(other, "ic-request", envelope.request_id)
+    )
     with pytest.raises(EnvelopeError) as caught:
         signed_by_other.verify(NOW)
     assert caught.value.reason == "bad_signature"

@@ -12,8 +12,8 @@ import wasmtime
 
 from node.execution import ExecutionConfig, ExecutionEnvironment, InstallMode
 from node.execution.environment import CallResult
-from subnet.errors import RejectCode
-from subnet.principal import CanisterId, Principal
+from vocab.errors import RejectCode
+from vocab.principal import CanisterId, Principal
 
 CANISTERS = Path(__file__).parent / "canisters"
 API32 = wasmtime.wat2wasm((CANISTERS / "api32.wat").read_text())
@@ -176,8 +176,16 @@ def test_call_perform_fails_cleanly_and_refunds(h: Harness) -> None:
 
 def snapshot(h: Harness) -> tuple:
     c = h.canister
-    return (h.counter(), h.read(60000), h.query("flag").unwrap(), c.stable.to_bytes(),
-            c.certified_data, c.global_timer, c.version, h.env.state_hash())
+    return (
+        h.counter(),
+        h.read(60000),
+        h.query("flag").unwrap(),
+        c.stable.to_bytes(),
+        c.certified_data,
+        c.global_timer,
+        c.version,
+        h.env.state_hash(),
+    )
 
 
 def test_trap_rolls_back_heap_globals_stable_certified_data_and_timer(h: Harness) -> None:
@@ -274,13 +282,18 @@ def test_stable_grow_beyond_the_limit_returns_minus_one(h: Harness) -> None:
 # -- contexts -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method, call, mode", [
-    ("accept_message_in_update", "accept_message", "update"),
-    ("timer_set_in_query", "global_timer_set", "non-replicated query"),
-    ("certify_in_query", "certified_data_set", "non-replicated query"),
-    ("call_in_query", "call_new", "non-replicated query"),
-])
-def test_forbidden_context_traps_naming_call_and_context(h: Harness, method: str, call: str, mode: str) -> None:
+@pytest.mark.parametrize(
+    "method, call, mode",
+    [
+        ("accept_message_in_update", "accept_message", "update"),
+        ("timer_set_in_query", "global_timer_set", "non-replicated query"),
+        ("certify_in_query", "certified_data_set", "non-replicated query"),
+        ("call_in_query", "call_new", "non-replicated query"),
+    ],
+)
+def test_forbidden_context_traps_naming_call_and_context(
+    h: Harness, method: str, call: str, mode: str
+) -> None:
     runner = h.update if method == "accept_message_in_update" else h.query
     result = runner(method)
     assert_trap(result, f'"ic0.{call}" cannot be executed in {mode} mode')

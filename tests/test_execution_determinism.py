@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from node.execution import ExecutionConfig, ExecutionEngine, ExecutionEnvironment, InstallMode
 from node.execution.stable_memory import StableMemory
-from subnet.principal import Principal
+from vocab.principal import Principal
 
 CANISTERS = Path(__file__).parent / "canisters"
 API32 = wasmtime.wat2wasm((CANISTERS / "api32.wat").read_text())
@@ -41,7 +41,9 @@ OPERATIONS = [
 ]
 
 
-def run(operations: list[tuple[str, int, str, bytes]], engine: ExecutionEngine | None = None) -> ExecutionEnvironment:
+def run(
+    operations: list[tuple[str, int, str, bytes]], engine: ExecutionEngine | None = None
+) -> ExecutionEnvironment:
     env = ExecutionEnvironment(CONFIG, engine)
     now = 0
     ids = []

@@ -20,8 +20,8 @@ from node.execution import (
     InstallMode,
     InvalidModule,
 )
-from subnet.errors import RejectCode, RejectError
-from subnet.principal import Principal
+from vocab.errors import RejectCode, RejectError
+from vocab.principal import Principal
 
 CANISTERS = Path(__file__).parent / "canisters"
 API32 = wasmtime.wat2wasm((CANISTERS / "api32.wat").read_text())
@@ -44,8 +44,9 @@ class Env:
         self.now += 10
         return self.now
 
-    def install(self, mode: InstallMode, wasm: bytes = API32, arg: bytes = b"",
-                caller: Principal = USER) -> None:
+    def install(
+        self, mode: InstallMode, wasm: bytes = API32, arg: bytes = b"", caller: Principal = USER
+    ) -> None:
         self.env.install_code(caller, self.cid, mode, wasm, arg, time=self.tick())
 
     def update(self, method: str, arg: bytes = b""):
@@ -61,12 +62,17 @@ class Env:
     def fingerprint(self) -> tuple:
         c = self.canister
         return (
-            c.module_hash, c.version, c.stable.to_bytes(), c.certified_data, c.global_timer,
+            c.module_hash,
+            c.version,
+            c.stable.to_bytes(),
+            c.certified_data,
+            c.global_timer,
             bytes(c.instance.committed_heap) if c.instance else None,
             c.instance.committed_globals if c.instance else None,
             # the live instance too: a failed upgrade must also undo pre_upgrade's writes
             hashlib.sha256(c.instance.live_heap()).digest() if c.instance else None,
-            c.total_num_changes, c.status,
+            c.total_num_changes,
+            c.status,
         )
 
 
@@ -198,8 +204,12 @@ def test_only_controllers_manage(e: Env) -> None:
     assert info.recent_changes[-1].kind == "controllers_change"
     assert info.controllers == (USER, STRANGER)
     with pytest.raises(ExecutionError, match="exceeds maximum size allowed of 10"):
-        e.env.update_settings(USER, e.cid, time=e.tick(), controllers=[
-            Principal.from_ed25519_public_key(bytes([i]) * 32) for i in range(11)])
+        e.env.update_settings(
+            USER,
+            e.cid,
+            time=e.tick(),
+            controllers=[Principal.from_ed25519_public_key(bytes([i]) * 32) for i in range(11)],
+        )
 
 
 def test_stop_start_delete(e: Env) -> None:

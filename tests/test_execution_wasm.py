@@ -39,7 +39,8 @@ def test_sleb_round_trip(value: int) -> None:
 
 
 def test_parse_sections_imports_exports_globals_custom() -> None:
-    module = parse_module(wat("""
+    module = parse_module(
+        wat("""
       (module
         (import "ic0" "msg_reply" (func))
         (memory 2 10)
@@ -48,7 +49,8 @@ def test_parse_sections_imports_exports_globals_custom() -> None:
         (func (export "canister_update go"))
         (start 1)
         (@custom "icp:public candid:service" "service : {}"))
-    """))
+    """)
+    )
     assert [(i.module, i.name) for i in module.imports] == [("ic0", "msg_reply")]
     assert module.memory is not None and (module.memory.minimum, module.memory.maximum) == (2, 10)
     assert [(g.mutable, g.valtype) for g in module.globals] == [(True, 0x7F), (False, 0x7E)]
@@ -116,26 +118,36 @@ def _config() -> wasmtime.Config:
 # -- the IC's module rules ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, rule", [
-    ('(module (import "env" "f" (func)))', "import-module"),
-    ('(module (import "ic0" "no_such_call" (func)))', "import-unknown"),
-    ('(module (import "ic0" "msg_reply" (func (param i32))))', "import-signature"),
-    ('(module (import "ic0" "msg_arg_data_size" (func (result i64))))', "import-signature"),
-    ('(module (import "ic0" "msg_arg_data_size" (func (result i32))) (memory i64 1))', "import-signature"),
-    ('(module (import "ic0" "stable_size" (func (result i32))) (memory i64 1))', "import-32bit-only"),
-    ('(module (import "ic0" "m" (memory 1)))', "import-kind"),
-    ('(module (memory 1) (memory 1))', "memory-count"),
-    ('(module (func (export "canister_init") (param i32)))', "export-signature"),
-    ('(module (func (export "canister_update f") (result i32) (i32.const 0)))', "export-signature"),
-    ('(module (func (export "canister_foo")))', "export-reserved-prefix"),
-    ('(module (func (export "canister_update f")) (func (export "canister_query f")))',
-     "export-duplicate-method"),
-    ('(module (@custom "icp:other x" ""))', "custom-section-name"),
-    ('(module (@custom "icp:public x" "") (@custom "icp:private x" ""))', "custom-section-duplicate"),
-    ('(module (global (mut funcref) (ref.null func)))', "global-type"),
-    ('(module (table 1 funcref) (func (export "canister_update g") (drop (table.grow (ref.null func) (i32.const 1)))))',
-     "table-mutation"),
-])
+@pytest.mark.parametrize(
+    "text, rule",
+    [
+        ('(module (import "env" "f" (func)))', "import-module"),
+        ('(module (import "ic0" "no_such_call" (func)))', "import-unknown"),
+        ('(module (import "ic0" "msg_reply" (func (param i32))))', "import-signature"),
+        ('(module (import "ic0" "msg_arg_data_size" (func (result i64))))', "import-signature"),
+        (
+            '(module (import "ic0" "msg_arg_data_size" (func (result i32))) (memory i64 1))',
+            "import-signature",
+        ),
+        ('(module (import "ic0" "stable_size" (func (result i32))) (memory i64 1))', "import-32bit-only"),
+        ('(module (import "ic0" "m" (memory 1)))', "import-kind"),
+        ("(module (memory 1) (memory 1))", "memory-count"),
+        ('(module (func (export "canister_init") (param i32)))', "export-signature"),
+        ('(module (func (export "canister_update f") (result i32) (i32.const 0)))', "export-signature"),
+        ('(module (func (export "canister_foo")))', "export-reserved-prefix"),
+        (
+            '(module (func (export "canister_update f")) (func (export "canister_query f")))',
+            "export-duplicate-method",
+        ),
+        ('(module (@custom "icp:other x" ""))', "custom-section-name"),
+        ('(module (@custom "icp:public x" "") (@custom "icp:private x" ""))', "custom-section-duplicate"),
+        ("(module (global (mut funcref) (ref.null func)))", "global-type"),
+        (
+            '(module (table 1 funcref) (func (export "canister_update g") (drop (table.grow (ref.null func) (i32.const 1)))))',
+            "table-mutation",
+        ),
+    ],
+)
 def test_module_rules(text: str, rule: str) -> None:
     with pytest.raises(InvalidModule) as info:
         ExecutionEngine().compile(wat(text))
@@ -157,18 +169,24 @@ def test_counts_are_limited() -> None:
 def test_invalid_wasm_is_named() -> None:
     # type-incorrect code passes the structural reader but not wasmtime's validator
     with pytest.raises(InvalidModule) as info:
-        ExecutionEngine().compile(wat("(module (func (export \"f\") (result i32) (i32.const 1)))")[:-3] + b"\x00\x00\x00")
+        ExecutionEngine().compile(
+            wat('(module (func (export "f") (result i32) (i32.const 1)))')[:-3] + b"\x00\x00\x00"
+        )
     assert info.value.rule in ("module-format", "wasm-validation")
 
 
 def test_valid_module_info_and_metadata() -> None:
-    info = validate(parse(wat("""
+    info = validate(
+        parse(
+            wat("""
       (module (memory i64 1)
         (func (export "canister_update a")) (func (export "canister_query b"))
         (func (export "canister_composite_query c")) (func (export "canister_init"))
         (@custom "icp:private enhanced-orthogonal-persistence" "")
         (@custom "icp:public candid:service" "service : {}"))
-    """)))
+    """)
+        )
+    )
     assert info.memory64 and info.enhanced_orthogonal_persistence
     assert (info.update_methods, info.query_methods, info.composite_query_methods) == (("a",), ("b",), ("c",))
     assert info.method_kind("c") == "composite_query" and info.has("canister_init")
@@ -192,4 +210,4 @@ def test_engine_is_deterministic_by_configuration() -> None:
     assert engine is default_engine()
     # relaxed SIMD and threads are refused by the engine's validator
     with pytest.raises(InvalidModule):
-        ExecutionEngine().compile(wat('(module (memory 1 1 shared))'))
+        ExecutionEngine().compile(wat("(module (memory 1 1 shared))"))

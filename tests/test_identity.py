@@ -8,9 +8,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from subnet import crypto
 from subnet.cli import main
 from tests import vectors
+from vocab import crypto
 
 
 @pytest.fixture
@@ -24,7 +24,11 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def rfc_pem(tmp_path: Path) -> Path:
     key = crypto.private_key_from_seed(vectors.RFC8032_KEY1_SEED)
     path = tmp_path / "rfc.pem"
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     return path
 
 
@@ -40,7 +44,9 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_import_rfc8032_key_then_get_principal(config: Path, rfc_pem: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_rfc8032_key_then_get_principal(
+    config: Path, rfc_pem: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run(capsys, "identity", "import", "rfc", str(rfc_pem))[0] == 0
     code, out, _ = run(capsys, "identity", "get-principal")
     assert (code, out.strip()) == (0, vectors.RFC8032_KEY1_PRINCIPAL)
@@ -63,7 +69,10 @@ def test_new_use_list_whoami_export_remove(config: Path, capsys: pytest.CaptureF
     assert code == 0
     assert run(capsys, "identity", "use", "alice")[0] == 0
     assert run(capsys, "identity", "list")[1].splitlines() == ["alice *", "default"]
-    assert json.loads(run(capsys, "identity", "list", "--output", "json")[1]) == {"current": "alice", "identities": ["alice", "default"]}
+    assert json.loads(run(capsys, "identity", "list", "--output", "json")[1]) == {
+        "current": "alice",
+        "identities": ["alice", "default"],
+    }
     assert run(capsys, "identity", "get-principal")[1] == alice_principal
     assert run(capsys, "--identity", "default", "identity", "whoami")[1].strip() == "default"
     assert run(capsys, "identity", "whoami", "--identity", "default")[1].strip() == "default"
@@ -104,7 +113,9 @@ def test_errors_exit_non_zero_and_write_nothing(
     assert snapshot(config) == before
 
 
-def test_importing_something_that_is_not_an_ed25519_key(config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_importing_something_that_is_not_an_ed25519_key(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     ecdsa = tmp_path / "ecdsa.pem"
     ecdsa.write_bytes(
         ec.generate_private_key(ec.SECP256K1()).private_bytes(
@@ -113,7 +124,11 @@ def test_importing_something_that_is_not_an_ed25519_key(config: Path, tmp_path: 
     )
     garbage = tmp_path / "garbage.pem"
     garbage.write_text("hello")
-    for path, message in ((ecdsa, "not an Ed25519 private key"), (garbage, "not a PEM private key"), (tmp_path / "missing.pem", "cannot read")):
+    for path, message in (
+        (ecdsa, "not an Ed25519 private key"),
+        (garbage, "not a PEM private key"),
+        (tmp_path / "missing.pem", "cannot read"),
+    ):
         code, _, err = run(capsys, "identity", "import", "x", str(path))
         assert code != 0 and message in err
     assert snapshot(config) == {}

@@ -8,18 +8,18 @@ import dataclasses
 import pytest
 
 from node.actions import AcceptIngress, Broadcast, RejectIngress
+from node.consensus.artifacts import Block, IngressGossip, genesis_block
 from node.events import ClientSubmitted, Started
-from node.genesis import Genesis, local_genesis
 from node.ingress import Ingress
 from node.replica import Replica
 from node.state_machine import Batch, LifecycleStateMachine
-from subnet import crypto, management
-from subnet.artifacts import Block, IngressGossip
-from subnet.certificate import RequestResult
-from subnet.envelope import SignedEnvelope
-from subnet.errors import RejectCode
-from subnet.principal import CanisterId, Principal
-from subnet.request import RequestContent
+from vocab import crypto, management
+from vocab.certificate import RequestResult
+from vocab.envelope import SignedEnvelope
+from vocab.errors import RejectCode
+from vocab.genesis import Genesis, local_genesis
+from vocab.principal import CanisterId, Principal
+from vocab.request import RequestContent
 
 SECOND = 1_000_000_000
 USER_KEY = crypto.private_key_from_seed(b"\x11" * 32)
@@ -92,7 +92,9 @@ def test_a_good_request_is_accepted_and_gossiped(genesis) -> None:
         ("query", RejectCode.SYS_FATAL, "not_a_call"),
     ],
 )
-def test_bad_requests_are_rejected_with_ic_codes_and_counted(genesis, case: str, code: RejectCode, reason: str) -> None:
+def test_bad_requests_are_rejected_with_ic_codes_and_counted(
+    genesis, case: str, code: RejectCode, reason: str
+) -> None:
     replica, now = fresh_replica(genesis)
     envelope = signed_request(now)
     if case == "bad_signature":
@@ -133,7 +135,7 @@ def test_payload_rules_refuse_expired_replayed_duplicated_and_forged_messages(ge
     config, _ = genesis
     ingress = Ingress(config)
     now = config.genesis_time_ns
-    parent = config.genesis_block
+    parent = genesis_block(config)
     maker = config.node_ids[0]
     good = signed_request(now, nonce=b"a")
     other = signed_request(now, nonce=b"b")
@@ -184,7 +186,9 @@ def test_the_ingress_pool_is_bounded(genesis) -> None:
 # -- the lifecycle state machine ---------------------------------------------------------------
 
 
-def execute(machine: LifecycleStateMachine, *envelopes: SignedEnvelope, height: int = 1) -> list[RequestResult]:
+def execute(
+    machine: LifecycleStateMachine, *envelopes: SignedEnvelope, height: int = 1
+) -> list[RequestResult]:
     return machine.execute(Batch(height, 1_000 + height, tuple(envelopes), b"\x00" * 32))
 
 
@@ -197,23 +201,47 @@ def test_lifecycle_of_an_empty_canister() -> None:
     assert canister == CanisterId(5).principal
     id_arg = management.encode_canister_id_args(canister)
 
-    [status] = execute(machine, signed_request(now, method=management.STATUS, arg=id_arg, nonce=b"s1"), height=2)
+    [status] = execute(
+        machine, signed_request(now, method=management.STATUS, arg=id_arg, nonce=b"s1"), height=2
+    )
     decoded = management.decode_status_reply(status.reply)
-    assert decoded.status == "running" and decoded.controllers == (principal_of(USER_KEY),) and decoded.cycles == 10**12
+    assert (
+        decoded.status == "running"
+        and decoded.controllers == (principal_of(USER_KEY),)
+        and decoded.cycles == 10**12
+    )
 
-    [refused] = execute(machine, signed_request(now, method=management.DELETE, arg=id_arg, nonce=b"d1"), height=3)
-    assert (refused.status, refused.reject_code, refused.error_code) == ("rejected", RejectCode.CANISTER_ERROR, "IC0510")
+    [refused] = execute(
+        machine, signed_request(now, method=management.DELETE, arg=id_arg, nonce=b"d1"), height=3
+    )
+    assert (refused.status, refused.reject_code, refused.error_code) == (
+        "rejected",
+        RejectCode.CANISTER_ERROR,
+        "IC0510",
+    )
 
-    [stopped] = execute(machine, signed_request(now, method=management.STOP, arg=id_arg, nonce=b"x1"), height=4)
+    [stopped] = execute(
+        machine, signed_request(now, method=management.STOP, arg=id_arg, nonce=b"x1"), height=4
+    )
     assert stopped.status == "replied"
-    [call] = execute(machine, signed_request(now, method="greet", arg=b"DIDL\x00\x00", canister=canister, nonce=b"g"), height=5)
+    [call] = execute(
+        machine,
+        signed_request(now, method="greet", arg=b"DIDL\x00\x00", canister=canister, nonce=b"g"),
+        height=5,
+    )
     assert (call.reject_code, call.error_code) == (RejectCode.CANISTER_ERROR, "IC0508")
-    [started] = execute(machine, signed_request(now, method=management.START, arg=id_arg, nonce=b"x2"), height=6)
+    [started] = execute(
+        machine, signed_request(now, method=management.START, arg=id_arg, nonce=b"x2"), height=6
+    )
     assert started.status == "replied"
     execute(machine, signed_request(now, method=management.STOP, arg=id_arg, nonce=b"x3"), height=7)
-    [deleted] = execute(machine, signed_request(now, method=management.DELETE, arg=id_arg, nonce=b"d2"), height=8)
+    [deleted] = execute(
+        machine, signed_request(now, method=management.DELETE, arg=id_arg, nonce=b"d2"), height=8
+    )
     assert deleted.status == "replied"
-    [gone] = execute(machine, signed_request(now, method=management.STATUS, arg=id_arg, nonce=b"s2"), height=9)
+    [gone] = execute(
+        machine, signed_request(now, method=management.STATUS, arg=id_arg, nonce=b"s2"), height=9
+    )
     assert (gone.reject_code, gone.error_code) == (RejectCode.DESTINATION_INVALID, "IC0301")
     [next_one] = execute(machine, signed_request(now, nonce=b"c2"), height=10)
     assert management.decode_create_reply(next_one.reply) == CanisterId(6).principal, "ids are never reused"
@@ -225,15 +253,27 @@ def test_only_controllers_manage_a_canister() -> None:
     canister = management.decode_create_reply(created.reply)
     id_arg = management.encode_canister_id_args(canister)
     for method in (management.STATUS, management.STOP, management.START, management.DELETE):
-        [result] = execute(machine, signed_request(0, method=method, arg=id_arg, key=OTHER_KEY, nonce=method.encode()[:8]))
-        assert (result.status, result.reject_code, result.error_code) == ("rejected", RejectCode.CANISTER_ERROR, "IC0512"), method
+        [result] = execute(
+            machine, signed_request(0, method=method, arg=id_arg, key=OTHER_KEY, nonce=method.encode()[:8])
+        )
+        assert (result.status, result.reject_code, result.error_code) == (
+            "rejected",
+            RejectCode.CANISTER_ERROR,
+            "IC0512",
+        ), method
     settings = management.Settings(controllers=(principal_of(USER_KEY), principal_of(OTHER_KEY)))
     update = management.encode_update_settings_args(canister, settings)
-    [denied] = execute(machine, signed_request(0, method=management.UPDATE_SETTINGS, arg=update, key=OTHER_KEY, nonce=b"u0"))
+    [denied] = execute(
+        machine, signed_request(0, method=management.UPDATE_SETTINGS, arg=update, key=OTHER_KEY, nonce=b"u0")
+    )
     assert denied.error_code == "IC0512"
-    [granted] = execute(machine, signed_request(0, method=management.UPDATE_SETTINGS, arg=update, nonce=b"u1"))
+    [granted] = execute(
+        machine, signed_request(0, method=management.UPDATE_SETTINGS, arg=update, nonce=b"u1")
+    )
     assert granted.status == "replied"
-    [now_allowed] = execute(machine, signed_request(0, method=management.STATUS, arg=id_arg, key=OTHER_KEY, nonce=b"s"))
+    [now_allowed] = execute(
+        machine, signed_request(0, method=management.STATUS, arg=id_arg, key=OTHER_KEY, nonce=b"s")
+    )
     assert now_allowed.status == "replied"
     assert set(management.decode_status_reply(now_allowed.reply).controllers) == set(settings.controllers)
 

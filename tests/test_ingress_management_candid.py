@@ -1,4 +1,4 @@
-"""The management canister's Candid (subnet.management over subnet.candid): known bytes
+"""The management canister's Candid (vocab.management over vocab.candid): known bytes
 from the IC's own traces, round trips, subtyping as the IC accepts it, and malformed
 input refused with CandidError."""
 
@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from subnet import candid, management
-from subnet.errors import CandidError
-from subnet.principal import CanisterId, Principal
+from vocab import candid, management
+from vocab.errors import CandidError
+from vocab.principal import CanisterId, Principal
 
 
 def test_the_canister_id_record_as_ic_agents_send_it() -> None:
@@ -24,10 +24,17 @@ def test_management_arguments_round_trip() -> None:
     amount, decoded, specified = management.decode_create_args(management.encode_create_args(5, settings))
     assert (amount, decoded, specified) == (5, settings, None)
     assert management.decode_create_args(management.encode_create_args()) == (None, None, None)
-    canister, changed = management.decode_update_settings_args(management.encode_update_settings_args(CanisterId(3).principal, settings))
+    canister, changed = management.decode_update_settings_args(
+        management.encode_update_settings_args(CanisterId(3).principal, settings)
+    )
     assert canister == CanisterId(3).principal and changed == settings
     public = management.Settings(log_visibility="public")
-    assert management.decode_update_settings_args(management.encode_update_settings_args(CanisterId(3).principal, public))[1] == public
+    assert (
+        management.decode_update_settings_args(
+            management.encode_update_settings_args(CanisterId(3).principal, public)
+        )[1]
+        == public
+    )
     status = management.CanisterStatus("stopped", (owner,), 99)
     assert management.decode_status_reply(management.encode_status_reply(status)) == status
 
@@ -41,7 +48,9 @@ def test_install_modes_round_trip() -> None:
         management.Mode("upgrade", skip_pre_upgrade=True),
         management.Mode("upgrade", wasm_memory_persistence="keep"),
     ):
-        decoded = management.decode_install_code_args(management.encode_install_code_args(mode, target, b"\0asm", b"x", 3))
+        decoded = management.decode_install_code_args(
+            management.encode_install_code_args(mode, target, b"\0asm", b"x", 3)
+        )
         assert decoded == management.InstallCode(mode, target, b"\0asm", b"x", 3)
 
 
@@ -50,7 +59,7 @@ def test_extra_fields_and_newer_settings_are_accepted_as_the_ic_does() -> None:
     arg = candid.encode_text(
         '(record { canister_id = principal "rrkah-fqaaa-aaaaa-aaaaq-cai"; settings = record {'
         ' controllers = opt vec { principal "aaaaa-aa" }; wasm_memory_limit = opt (5 : nat);'
-        ' reserved_cycles_limit = opt (1 : nat) }; sender_canister_version = opt (4 : nat64) })'
+        " reserved_cycles_limit = opt (1 : nat) }; sender_canister_version = opt (4 : nat64) })"
     )
     canister, settings = management.decode_update_settings_args(arg)
     assert canister == CanisterId(1).principal
@@ -83,7 +92,9 @@ def test_wrong_shapes_are_candid_errors() -> None:
     with pytest.raises(CandidError, match="canister_status"):
         management.decode_canister_id_args(candid.encode([5], "(nat)"), management.STATUS)
     with pytest.raises(CandidError):  # a required field of the wrong type
-        management.decode_canister_id_args(candid.encode([{"canister_id": "x"}], "(record { canister_id : text })"))
+        management.decode_canister_id_args(
+            candid.encode([{"canister_id": "x"}], "(record { canister_id : text })")
+        )
     with pytest.raises(CandidError):  # the mode variant has no such case
         management.decode_install_code_args(
             candid.encode(

@@ -14,15 +14,15 @@ import pytest
 import wasmtime
 
 from client.motoko import MotokoCanister
-from subnet import candid, crypto, management
-from subnet.certificate import RequestResult
-from subnet.envelope import SignedEnvelope
-from subnet.messages import QueryResponse
-from subnet.principal import CanisterId, Principal
-from subnet.request import RequestContent
 from subnet.sim.runner import SECOND, Simulation
 from tests.test_canister_consensus import KEEP, KEY, USER, SimClient, compiled, simulation
 from tests.test_motoko import UNIT, nat
+from vocab import candid, crypto, management
+from vocab.certificate import RequestResult
+from vocab.envelope import SignedEnvelope
+from vocab.messages import QueryResponse
+from vocab.principal import CanisterId, Principal
+from vocab.request import RequestContent
 
 OTHER_KEY = crypto.private_key_from_seed(b"\x09" * 32)
 OTHER = Principal.from_ed25519_public_key(crypto.raw_public_key(OTHER_KEY))
@@ -41,7 +41,8 @@ persistent actor Logger {
 };
 """
 LOGGER_V2 = LOGGER_V1.replace(
-    "public query func get()", "public query func double() : async Nat { 2 * count };\n  public query func get()"
+    "public query func get()",
+    "public query func double() : async Nat { 2 * count };\n  public query func get()",
 )
 
 
@@ -53,7 +54,9 @@ class Client(SimClient):
         self.key = key
         self.principal = Principal.from_ed25519_public_key(crypto.raw_public_key(key))  # type: ignore[arg-type]
 
-    def envelope(self, canister: Principal, method: str, arg: bytes, request_type: str = "call") -> SignedEnvelope:
+    def envelope(
+        self, canister: Principal, method: str, arg: bytes, request_type: str = "call"
+    ) -> SignedEnvelope:
         self.nonce += 1
         content = RequestContent(
             request_type=request_type,
@@ -83,7 +86,9 @@ class Client(SimClient):
             self.sim.step_until(self.sim.now + 10_000_000)
 
     def info(self, canister: Principal, changes: int | None = None) -> management.CanisterInfo:
-        reply = self.management(management.CANISTER_INFO, management.encode_canister_info_args(canister, changes))
+        reply = self.management(
+            management.CANISTER_INFO, management.encode_canister_info_args(canister, changes)
+        )
         return management.decode_canister_info_reply(reply)
 
 
@@ -126,10 +131,14 @@ def test_canister_info_tells_the_history_of_create_install_upgrade(
     creation, install, upgrade = info.recent_changes
     assert (creation.kind, creation.controllers) == ("creation", (USER,))
     assert (install.kind, install.mode, install.module_hash) == (
-        "code_deployment", "install", hashlib.sha256(logger_v1.wasm).digest()
+        "code_deployment",
+        "install",
+        hashlib.sha256(logger_v1.wasm).digest(),
     )
     assert (upgrade.kind, upgrade.mode, upgrade.module_hash) == (
-        "code_deployment", "upgrade", hashlib.sha256(logger_v2.wasm).digest()
+        "code_deployment",
+        "upgrade",
+        hashlib.sha256(logger_v2.wasm).digest(),
     )
     assert {(c.origin, c.origin_kind) for c in info.recent_changes} == {(USER, "from_user")}
     assert creation.canister_version < install.canister_version < upgrade.canister_version
@@ -184,7 +193,9 @@ def test_logs_are_read_as_a_query_by_controllers_unless_public(logger_v1: Motoko
     # query-only: as an update it is refused, and so is any other management method as a query
     as_update = owner.call(MANAGEMENT, management.FETCH_LOGS, management.encode_canister_id_args(canister))
     assert "non-replicated" in rejected(as_update, 4, "IC0406")
-    status_query = owner.query_all(MANAGEMENT, management.STATUS, management.encode_canister_id_args(canister))
+    status_query = owner.query_all(
+        MANAGEMENT, management.STATUS, management.encode_canister_id_args(canister)
+    )
     assert "cannot be called as a query" in rejected(status_query, 3, "IC0302")
     # only about canisters of this subnet
     foreign = CanisterId(sim.genesis.canister_range_end + 7).principal
@@ -219,22 +230,38 @@ def test_a_snapshot_restores_the_counter_on_every_replica(logger_v1: MotokoCanis
     ):
         rejected(other.call(MANAGEMENT, method, arg), 5, "IC0512")
 
-    owner.management(management.LOAD_SNAPSHOT, management.encode_load_canister_snapshot_args(canister, taken.id))
+    owner.management(
+        management.LOAD_SNAPSHOT, management.encode_load_canister_snapshot_args(canister, taken.id)
+    )
     owner.ready()
     for replica in sim.replicas:  # each replica answers from its own state
         answer = replica.query(owner.envelope(canister, "get", UNIT, request_type="query"), sim.now)
         assert answer.reply == nat(2)
     assert len(owner.state_hashes()) == 1
     loaded = owner.info(canister, 1).recent_changes[0]
-    assert (loaded.kind, loaded.snapshot_id, loaded.taken_at_timestamp) == ("load_snapshot", taken.id, taken.taken_at_timestamp)
+    assert (loaded.kind, loaded.snapshot_id, loaded.taken_at_timestamp) == (
+        "load_snapshot",
+        taken.id,
+        taken.taken_at_timestamp,
+    )
     assert owner.ok(canister, "inc") == nat(3)  # it goes on from the snapshot
 
-    owner.management(management.DELETE_SNAPSHOT, management.encode_delete_canister_snapshot_args(canister, taken.id))
+    owner.management(
+        management.DELETE_SNAPSHOT, management.encode_delete_canister_snapshot_args(canister, taken.id)
+    )
     empty = owner.management(management.LIST_SNAPSHOTS, management.encode_canister_id_args(canister))
     assert management.decode_snapshots_reply(empty) == []
-    again = owner.call(MANAGEMENT, management.DELETE_SNAPSHOT, management.encode_delete_canister_snapshot_args(canister, taken.id))
+    again = owner.call(
+        MANAGEMENT,
+        management.DELETE_SNAPSHOT,
+        management.encode_delete_canister_snapshot_args(canister, taken.id),
+    )
     assert taken.id.hex() in rejected(again, 5, "IC0305")
-    gone = owner.call(MANAGEMENT, management.LOAD_SNAPSHOT, management.encode_load_canister_snapshot_args(canister, taken.id))
+    gone = owner.call(
+        MANAGEMENT,
+        management.LOAD_SNAPSHOT,
+        management.encode_load_canister_snapshot_args(canister, taken.id),
+    )
     rejected(gone, 5, "IC0305")
     assert owner.query_all(canister, "get", UNIT).reply == nat(3)
     assert len(owner.state_hashes()) == 1
@@ -246,7 +273,9 @@ def test_canister_metadata_reads_sections_as_read_state_would(logger_v1: MotokoC
     canister = installed(owner, logger_v1.wasm)
 
     def metadata(client: Client, target: Principal, name: str) -> QueryResponse:
-        return client.query_all(MANAGEMENT, management.CANISTER_METADATA, management.encode_canister_metadata_args(target, name))
+        return client.query_all(
+            MANAGEMENT, management.CANISTER_METADATA, management.encode_canister_metadata_args(target, name)
+        )
 
     # moc marks candid:service and motoko:stable-types icp:private: controllers only
     service = metadata(owner, canister, "candid:service")
@@ -269,7 +298,11 @@ def test_canister_metadata_reads_sections_as_read_state_would(logger_v1: MotokoC
     rejected(metadata(other, empty, "secret"), 5, "IC0512")
     assert management.decode_metadata_reply(metadata(owner, empty, "secret").reply) == b"s3cret"
 
-    as_update = owner.call(MANAGEMENT, management.CANISTER_METADATA, management.encode_canister_metadata_args(canister, "candid:service"))
+    as_update = owner.call(
+        MANAGEMENT,
+        management.CANISTER_METADATA,
+        management.encode_canister_metadata_args(canister, "candid:service"),
+    )
     rejected(as_update, 4, "IC0406")
     assert len(owner.state_hashes()) == 1
 
@@ -286,7 +319,8 @@ def test_bad_arguments_are_rejected_with_candid_errors_and_change_nothing(logger
     as_text = candid.encode([{"canister_id": canister.to_text()}], "(record { canister_id : text })")
     rejected(owner.call(MANAGEMENT, management.CANISTER_INFO, as_text), 4, "IC0408")
     text_id = candid.encode(
-        [{"canister_id": canister, "snapshot_id": "00"}], "(record { canister_id : principal; snapshot_id : text })"
+        [{"canister_id": canister, "snapshot_id": "00"}],
+        "(record { canister_id : principal; snapshot_id : text })",
     )
     rejected(owner.call(MANAGEMENT, management.LOAD_SNAPSHOT, text_id), 4, "IC0408")
     for method in management.QUERY_METHODS:

@@ -14,7 +14,7 @@ import pytest
 from client.motoko import MotokoCanister, MotokoError, NodeNotFound, compile_motoko
 from node.execution import CanisterTrap, ExecutionConfig, ExecutionEnvironment, InstallMode
 from node.execution.wasm_binary import uleb
-from subnet.principal import Principal
+from vocab.principal import Principal
 
 COUNTER_V1 = """
 persistent actor Counter {
@@ -43,10 +43,14 @@ COUNTER_V2 = COUNTER_V1.replace(
 )
 
 # `count` changes type from Nat to Text: Motoko's runtime refuses this upgrade.
-COUNTER_INCOMPATIBLE = COUNTER_V1.replace("var count : Nat = 0;", "var count : Text = \"\";").replace(
-    "count += 1; calls += 1; count", "count #= \"x\"; calls += 1; calls").replace(
-    "public query func get() : async Nat { count };", "public query func get() : async Text { count };").replace(
-    "count += 1000;", "")
+COUNTER_INCOMPATIBLE = (
+    COUNTER_V1.replace("var count : Nat = 0;", 'var count : Text = "";')
+    .replace("count += 1; calls += 1; count", 'count #= "x"; calls += 1; calls')
+    .replace(
+        "public query func get() : async Nat { count };", "public query func get() : async Text { count };"
+    )
+    .replace("count += 1000;", "")
+)
 
 UNIT = b"DIDL\x00\x00"
 USER = Principal.from_ed25519_public_key(bytes(range(32)))
@@ -97,7 +101,7 @@ def test_compiler_output_and_cache(v1: MotokoCanister) -> None:
     again = compile_motoko(COUNTER_V1)
     assert again == v1  # served from the cache by source hash
     with pytest.raises(MotokoError, match="failed"):
-        compile_motoko("actor { public func f() : async Nat { \"not a number\" } }")
+        compile_motoko('actor { public func f() : async Nat { "not a number" } }')
 
 
 def test_greet_replies_the_known_candid_bytes(v1: MotokoCanister) -> None:
@@ -133,15 +137,25 @@ def test_incompatible_stable_types_trap_and_leave_the_canister_unchanged(v1: Mot
     s.update("inc")
     before_hash = s.env.state_hash()
     canister = s.env.canister(s.cid)
-    before = (canister.module_hash, canister.version, bytes(canister.instance.committed_heap),
-              canister.instance.committed_globals, canister.stable.to_bytes())
+    before = (
+        canister.module_hash,
+        canister.version,
+        bytes(canister.instance.committed_heap),
+        canister.instance.committed_globals,
+        canister.stable.to_bytes(),
+    )
     incompatible = compiled(COUNTER_INCOMPATIBLE)
     with pytest.raises(CanisterTrap) as info:
         s.upgrade(incompatible.wasm)
     assert info.value.code == 5
     canister = s.env.canister(s.cid)
-    after = (canister.module_hash, canister.version, bytes(canister.instance.committed_heap),
-             canister.instance.committed_globals, canister.stable.to_bytes())
+    after = (
+        canister.module_hash,
+        canister.version,
+        bytes(canister.instance.committed_heap),
+        canister.instance.committed_globals,
+        canister.stable.to_bytes(),
+    )
     assert after == before
     # only the failed attempt's cycles and its trap log entry differ
     assert s.env.state_hash() != before_hash

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import wasmtime
 
-from subnet.errors import RejectCode, RejectError
 from subnet.pocket import DEFAULT_START_TIME, PocketIC
-from subnet.principal import Principal
+from vocab.errors import RejectCode, RejectError
+from vocab.principal import Principal
 
 API32 = wasmtime.wat2wasm((Path(__file__).parent / "canisters" / "api32.wat").read_text())
 ALICE = Principal.from_ed25519_public_key(b"\x01" * 32)

@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from subnet.errors import PrincipalError
-from subnet.principal import CanisterId, Principal, PrincipalClass
 from tests import vectors
+from vocab.errors import PrincipalError
+from vocab.principal import CanisterId, Principal, PrincipalClass
 
 
 @pytest.mark.parametrize(("raw_hex", "text"), vectors.TEXTUAL_PRINCIPALS)

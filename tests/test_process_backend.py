@@ -14,19 +14,21 @@ import trio
 
 from client.agent import Agent
 from client.identity import IdentityStore
-from node.genesis import Genesis
 from node.storage import BlockStore
-from subnet import launcher, management
+from subnet import launcher
 from subnet.commands.local import collect_status, endpoints
-from subnet.principal import Principal
-
 from tests.processes import subnet_cli
+from vocab import management
+from vocab.genesis import Genesis
+from vocab.principal import Principal
 
 
 def test_canister_commands_against_four_processes(local_subnet: Path) -> None:
     created = subnet_cli(local_subnet, "canister", "create", "hello")
     assert "rwlgt-iiaaa-aaaaa-aaaaa-cai" in created.stdout
-    assert json.loads((local_subnet / "canister_ids.json").read_text()) == {"hello": {"local": "rwlgt-iiaaa-aaaaa-aaaaa-cai"}}
+    assert json.loads((local_subnet / "canister_ids.json").read_text()) == {
+        "hello": {"local": "rwlgt-iiaaa-aaaaa-aaaaa-cai"}
+    }
     status = json.loads(subnet_cli(local_subnet, "canister", "status", "hello", "--output", "json").stdout)
     assert status["status"] == "running"
     refused = subnet_cli(local_subnet, "canister", "delete", "hello", check=False)
@@ -50,7 +52,9 @@ def test_sigkill_mid_load_then_restart_catches_up_to_the_same_chain(local_subnet
             if i == 4:
                 # Replica 0 is the agent's first choice: the agent must fail over.
                 launcher.kill_replica(root, 0, signal.SIGKILL)
-            result = await agent.call(Principal.management(), management.CREATE, management.encode_create_args(10**12))
+            result = await agent.call(
+                Principal.management(), management.CREATE, management.encode_create_args(10**12)
+            )
             created.append(management.decode_create_reply(result.raise_if_rejected()))
 
     trio.run(load)

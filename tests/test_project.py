@@ -6,10 +6,12 @@ import pytest
 from client.canister_ids import CanisterIds, CanisterIdsError
 from client.project import Project, ProjectError
 from subnet.cli import main
-from subnet.principal import CanisterId
+from vocab.principal import CanisterId
 
 
-def test_new_scaffolds_a_motoko_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_new_scaffolds_a_motoko_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     assert main(["new", "hello"]) == 0
     project = Project.find(tmp_path / "hello" / "src")
@@ -43,7 +45,9 @@ def test_no_project_file(tmp_path: Path) -> None:
 def test_canister_ids_json_in_dfx_format(tmp_path: Path) -> None:
     ids = CanisterIds.in_directory(tmp_path)
     ids.set("backend", "local", CanisterId(1).principal)
-    assert json.loads((tmp_path / "canister_ids.json").read_text()) == {"backend": {"local": "rrkah-fqaaa-aaaaa-aaaaq-cai"}}
+    assert json.loads((tmp_path / "canister_ids.json").read_text()) == {
+        "backend": {"local": "rrkah-fqaaa-aaaaa-aaaaq-cai"}
+    }
     again = CanisterIds.in_directory(tmp_path)
     assert again.resolve("backend", "local") == CanisterId(1).principal
     assert again.resolve("ryjl3-tyaaa-aaaaa-aaaba-cai", "local") == CanisterId(2).principal

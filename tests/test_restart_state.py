@@ -16,19 +16,21 @@ import trio
 
 import subnet.samples
 from client.motoko import NodeNotFound, compile_motoko
-from node.genesis import Genesis
 from node.replica import CHECKPOINT_INTERVAL
 from node.storage import BlockStore
 from subnet import launcher
 from subnet.commands.local import wait_for_heights
 from tests.processes import motoko_project, subnet_cli
+from vocab.genesis import Genesis
 
 
 def status(project: Path) -> list[dict]:
     return json.loads(subnet_cli(project, "status", "--output", "json").stdout)["replicas"]
 
 
-def test_a_counter_survives_stop_and_start_through_checkpoints_and_clean_forgets_it(local_subnet: Path) -> None:
+def test_a_counter_survives_stop_and_start_through_checkpoints_and_clean_forgets_it(
+    local_subnet: Path,
+) -> None:
     source = subnet.samples.source("counter_v1")
     try:
         compile_motoko(source)  # warms the cache; skips without Node.js
@@ -52,7 +54,9 @@ def test_a_counter_survives_stop_and_start_through_checkpoints_and_clean_forgets
             tops.append(store.finalized_height())
             assert checkpoints and all(c.height % CHECKPOINT_INTERVAL == 0 for c in checkpoints)
             assert len(checkpoints) <= 2  # only the newest few are kept...
-            assert [b.height for b in store.finalized_blocks(1)] == list(range(1, tops[-1] + 1))  # ...and every block
+            assert [b.height for b in store.finalized_blocks(1)] == list(
+                range(1, tops[-1] + 1)
+            )  # ...and every block
         finally:
             store.close()
 
@@ -62,7 +66,10 @@ def test_a_counter_survives_stop_and_start_through_checkpoints_and_clean_forgets
         assert row["up"]
         assert row["checkpoint_height"] >= CHECKPOINT_INTERVAL
         assert 0 <= row["replayed_heights"] == top - row["checkpoint_height"] < CHECKPOINT_INTERVAL
-    assert subnet_cli(project, "canister", "call", "counter", "get", "--replicas-agree", "3").stdout.strip() == "(3)"
+    assert (
+        subnet_cli(project, "canister", "call", "counter", "get", "--replicas-agree", "3").stdout.strip()
+        == "(3)"
+    )
     assert subnet_cli(project, "canister", "call", "counter", "increment").stdout.strip() == "(4)"
     subnet_cli(project, "stop")
 

@@ -13,10 +13,19 @@ from pathlib import Path
 import pytest
 
 from subnet.cli import main
-from subnet.sim.latency import Bimodal, Constant, LatencySpecError, Matrix, Normal, Uniform, parse_duration_ns, parse_latency
+from subnet.sim.faults import Crash, Restart
+from subnet.sim.latency import (
+    Bimodal,
+    Constant,
+    LatencySpecError,
+    Matrix,
+    Normal,
+    Uniform,
+    parse_duration_ns,
+    parse_latency,
+)
 from subnet.sim.network import SimNetwork
 from subnet.sim.runner import SECOND, SimConfig, Simulation
-from subnet.sim.faults import Crash, Restart
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,7 +33,22 @@ ROOT = Path(__file__).resolve().parent.parent
 def sim_in_subprocess(seed: int, hash_seed: str) -> dict:
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
     completed = subprocess.run(
-        [sys.executable, "-m", "subnet", "sim", "--replicas", "4", "--seed", str(seed), "--duration", "6", "--loss", "0.05", "--output", "json"],
+        [
+            sys.executable,
+            "-m",
+            "subnet",
+            "sim",
+            "--replicas",
+            "4",
+            "--seed",
+            str(seed),
+            "--duration",
+            "6",
+            "--loss",
+            "0.05",
+            "--output",
+            "json",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -110,7 +134,9 @@ def test_network_models_loss_duplication_and_partitions() -> None:
 
 
 def test_the_sim_command(capsys) -> None:
-    assert main(["sim", "--replicas", "4", "--seed", "2", "--duration", "3", "--latency", "constant:10ms"]) == 0
+    assert (
+        main(["sim", "--replicas", "4", "--seed", "2", "--duration", "3", "--latency", "constant:10ms"]) == 0
+    )
     out = capsys.readouterr().out
     assert "finalized height:" in out and "operations executed:" in out and "trace_hash:" in out
     assert main(["sim", "--replicas", "4", "--seed", "2", "--duration", "3", "--output", "json"]) == 0

@@ -8,10 +8,10 @@ from __future__ import annotations
 import trio
 
 from node.transport import Mesh, PeerAddress
-from subnet.stream import FramedStream
-from subnet import crypto
-from subnet.codec import Message
-from subnet.messages import PeerHello, RequestRejected
+from vocab import crypto
+from vocab.codec import Message
+from vocab.framing import FramedStream
+from vocab.messages import PeerHello, RequestRejected
 
 
 def keys(n: int):
@@ -52,7 +52,9 @@ async def test_three_replicas_exchange_authenticated_messages() -> None:
     async with trio.open_nursery() as nursery:
         meshes = [Mesh(i, secret[i], [], inboxes[i]) for i in range(n)]
         ports = [await listen(mesh, nursery) for mesh in meshes]
-        addresses = [PeerAddress(i, "127.0.0.1", ports[i], crypto.raw_public_key(secret[i])) for i in range(n)]
+        addresses = [
+            PeerAddress(i, "127.0.0.1", ports[i], crypto.raw_public_key(secret[i])) for i in range(n)
+        ]
         for mesh in meshes:
             mesh.set_peers(addresses)
             nursery.start_soon(mesh.run)
@@ -84,7 +86,12 @@ async def test_a_dialer_with_the_wrong_key_is_refused() -> None:
                 refused.set()
 
         honest._note = note_and_signal  # type: ignore[method-assign]
-        fake = Mesh(1, impostor, [PeerAddress(0, "127.0.0.1", port, crypto.raw_public_key(secret[0]))], lambda p, m: None)
+        fake = Mesh(
+            1,
+            impostor,
+            [PeerAddress(0, "127.0.0.1", port, crypto.raw_public_key(secret[0]))],
+            lambda p, m: None,
+        )
         nursery.start_soon(fake.run)
         fake.send(0, note(1))
         with trio.fail_after(10):

@@ -56,8 +56,9 @@ def variant(*edits: tuple[str, str], prefix: str = "") -> str:
 NO_INCREMENT = variant((INCREMENT, ""))
 GET_TEXT = variant((GET, "  public query func get() : async Text {\n    debug_show count\n  };\n"))
 GET_UPDATE = variant(("public query func get()", "public func get()"))
-INCREMENT_NEEDS_ARG = variant(("increment() : async Nat {\n    count += 1;",
-                               "increment(by : Nat) : async Nat {\n    count += by;"))
+INCREMENT_NEEDS_ARG = variant(
+    ("increment() : async Nat {\n    count += 1;", "increment(by : Nat) : async Nat {\n    count += by;")
+)
 INCREMENT_OPT_ARG = variant(("increment() : async Nat {", "increment(_by : ?Nat) : async Nat {"))
 COUNT_TEXT = variant(
     ("var count : Nat = 0;", 'var count : Text = "";'),
@@ -159,12 +160,14 @@ def test_the_sample_upgrade_is_compatible_and_its_reverse_is_not(v1: MotokoCanis
 
 def test_a_removed_method_is_named(v1: MotokoCanister) -> None:
     problems = check_upgrade(meta(v1), meta(compiled(NO_INCREMENT)))
-    assert problems == [UpgradeProblem(
-        "candid",
-        'method "increment" was removed: clients of the deployed interface that call it would '
-        "be rejected",
-        "increment",
-    )]
+    assert problems == [
+        UpgradeProblem(
+            "candid",
+            'method "increment" was removed: clients of the deployed interface that call it would '
+            "be rejected",
+            "increment",
+        )
+    ]
 
 
 def test_a_changed_result_type_is_named(v1: MotokoCanister) -> None:
@@ -261,7 +264,7 @@ def test_unreadable_stable_types_name_the_module(v1: MotokoCanister) -> None:
 def test_the_verdicts_match_what_the_upgrade_does(v1: MotokoCanister) -> None:
     """moc's compatibility verdict is the one the canister's own upgrade enforces."""
     from node.execution import CanisterTrap, ExecutionConfig, ExecutionEnvironment, InstallMode
-    from subnet.principal import Principal
+    from vocab.principal import Principal
 
     user = Principal.from_ed25519_public_key(bytes(range(32)))
     unit = b"DIDL\x00\x00"
@@ -311,6 +314,7 @@ def test_confirm_goes_on_with_yes_or_an_answer(capsys: pytest.CaptureFixture[str
         def ask(prompt: str) -> str:
             asked.append(prompt)
             return reply
+
         return ask
 
     confirm_upgrade(PROBLEMS, yes=False, name="counter", ask=answer("yes\n"))

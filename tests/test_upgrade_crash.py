@@ -16,12 +16,13 @@ import trio
 from client.agent import Agent
 from client.identity import IdentityStore
 from client.motoko import NodeNotFound, compile_motoko
-from node.genesis import Genesis
-from subnet import candid, launcher, management
+from subnet import launcher
 from subnet.commands.local import endpoints, wait_for_heights
-from subnet.principal import Principal
 from subnet.samples import source
 from tests.processes import restored_state_hashes, subnet_cli
+from vocab import candid, management
+from vocab.genesis import Genesis
+from vocab.principal import Principal
 
 UNIT = candid.encode([], [])
 MANAGEMENT = Principal.management()
@@ -45,8 +46,11 @@ def test_kill_9_during_upgrades_then_restart_gives_equal_state_everywhere(local_
         for round_ in range(ROUNDS):
             module = modules[(round_ + 1) % 2]
             mode = management.Mode("upgrade", None, "keep")
-            await ok(MANAGEMENT, management.INSTALL_CODE,
-                     management.encode_install_code_args(mode, canister, module, UNIT))
+            await ok(
+                MANAGEMENT,
+                management.INSTALL_CODE,
+                management.encode_install_code_args(mode, canister, module, UNIT),
+            )
             upgraded[round_].set()
             count = candid.decode(await ok(canister, "increment", UNIT), [candid.NAT])
             assert count == [round_ + 2]
@@ -62,12 +66,17 @@ def test_kill_9_during_upgrades_then_restart_gives_equal_state_everywhere(local_
     async def scenario() -> int:
         created = await ok(MANAGEMENT, management.CREATE, management.encode_create_args(10**13))
         canister = management.decode_create_reply(created)
-        await ok(MANAGEMENT, management.INSTALL_CODE,
-                 management.encode_install_code_args(management.Mode("install"), canister, modules[0], UNIT))
+        await ok(
+            MANAGEMENT,
+            management.INSTALL_CODE,
+            management.encode_install_code_args(management.Mode("install"), canister, modules[0], UNIT),
+        )
         assert candid.decode(await ok(canister, "increment", UNIT), [candid.NAT]) == [1]
         # The agent keeps these four connections; those to the replicas killed below go
         # stale, and the final query must replace them rather than fail.
-        assert (await agent.query(canister, "get", UNIT, replicas_agree=4)).reply == candid.encode([1], [candid.NAT])
+        assert (await agent.query(canister, "get", UNIT, replicas_agree=4)).reply == candid.encode(
+            [1], [candid.NAT]
+        )
         with trio.fail_after(240):
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(upgrades, canister)

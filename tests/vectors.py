@@ -21,7 +21,16 @@ ARG_SHA256 = "6c0b2ae49718f6995c02ac5700c9c789d7b7862a0d53e6d40a73f1fcd2f70189"
 # Sui addresses printed by the Sui CLI (`sui client new-address ed25519`), as collected in
 # the test vectors of OpenDive/sui-py (tests/test_ed25519.py): base64 public key -> address.
 SUI_CLI_ADDRESSES = [
-    ("UdGRWooy48vGTs0HBokIis5NK+DUjiWc9ENUlcfCCBE=", "0xd77a6cd55073e98d4029b1b0b8bd8d88f45f343dad2732fc9a7965094e635c55"),
-    ("0PTAfQmNiabgbak9U/stWZzKc5nsRqokda2qnV2DTfg=", "0x7e8fd489c3d3cd9cc7cbcc577dc5d6de831e654edd9997d95c412d013e6eea23"),
-    ("6L/l0uhGt//9cf6nLQ0+24Uv2qanX/R6tn7lWUJX1Xk=", "0x3a1b4410ebe9c3386a429c349ba7929aafab739c277f97f32622b971972a14a2"),
+    (
+        "UdGRWooy48vGTs0HBokIis5NK+DUjiWc9ENUlcfCCBE=",
+        "0xd77a6cd55073e98d4029b1b0b8bd8d88f45f343dad2732fc9a7965094e635c55",
+    ),
+    (
+        "0PTAfQmNiabgbak9U/stWZzKc5nsRqokda2qnV2DTfg=",
+        "0x7e8fd489c3d3cd9cc7cbcc577dc5d6de831e654edd9997d95c412d013e6eea23",
+    ),
+    (
+        "6L/l0uhGt//9cf6nLQ0+24Uv2qanX/R6tn7lWUJX1Xk=",
+        "0x3a1b4410ebe9c3386a429c349ba7929aafab739c277f97f32622b971972a14a2",
+    ),
 ]

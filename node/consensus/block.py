@@ -14,10 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from subnet.artifacts import Block
-from subnet.principal import Principal
-
+from node.consensus.artifacts import Block
 from node.consensus.ranking import rank_of
+from vocab.principal import Principal
 
 
 class PayloadRules(Protocol):

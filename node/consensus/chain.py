@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from subnet import crypto
-from subnet.artifacts import FINALIZATION_DOMAIN, Block, Finalization
-from subnet.committee import Committee, Verifier
+from node.consensus.artifacts import FINALIZATION_DOMAIN, Block, Finalization
+from vocab import crypto
+from vocab.committee import Committee, Verifier
 
 
 def prove_run(
@@ -44,7 +44,11 @@ def prove_run(
         if finalization.height in proofs:
             continue
         error = committee.quorum_error(
-            FINALIZATION_DOMAIN, finalization.signed_bytes, finalization.signers, finalization.signatures, verify
+            FINALIZATION_DOMAIN,
+            finalization.signed_bytes,
+            finalization.signers,
+            finalization.signatures,
+            verify,
         )
         if error is not None:
             problem = f"finalization at height {finalization.height}: {error}"

@@ -37,8 +37,8 @@ from collections.abc import Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from subnet import crypto
-from subnet.artifacts import (
+from node.actions import Action, Broadcast, Notice, PersistHighWater, Send
+from node.consensus.artifacts import (
     FINALIZATION_DOMAIN,
     MAX_CATCH_UP_BLOCKS,
     NOTARIZATION_DOMAIN,
@@ -51,17 +51,17 @@ from subnet.artifacts import (
     FinalizationShare,
     Notarization,
     NotarizationShare,
+    genesis_block,
 )
-from subnet.codec import Message
-from subnet.committee import Verifier
-from subnet.principal import Principal
-
-from node.actions import Action, Broadcast, Notice, PersistHighWater, Send
 from node.consensus.block import PayloadRules, from_the_future, size_error, structural_error
 from node.consensus.chain import prove_run
 from node.consensus.pool import ConsensusPool
 from node.consensus.ranking import rank_delay_ns, rank_of
-from node.genesis import Genesis
+from vocab import crypto
+from vocab.codec import Message
+from vocab.committee import Verifier
+from vocab.genesis import Genesis
+from vocab.principal import Principal
 
 RETAINED_BLOCKS = 100_000
 """Finalized blocks kept in memory to serve catch-up; older ones need a checkpoint."""
@@ -92,17 +92,17 @@ class Icc:
         self.size_of = size_of
         self.pool = ConsensusPool(self.committee.n, genesis.pool_window)
 
-        genesis_block = genesis.genesis_block
-        self.finalized_tip: Block = genesis_block
+        first = genesis_block(genesis)
+        self.finalized_tip: Block = first
         self.tip_proof: Finalization | None = None
-        self.finalized_blocks: dict[int, Block] = {0: genesis_block}
+        self.finalized_blocks: dict[int, Block] = {0: first}
         self.proofs: dict[int, Finalization] = {}
 
         self.restored_high_water = high_water
         self.persisted_high_water = high_water
 
         self.round_height = 1
-        self.round_parent: Block = genesis_block
+        self.round_parent: Block = first
         self.round_start: int | None = None
         self.proposed = False
         self.signed: dict[bytes, tuple[int, Principal]] = {}
@@ -134,7 +134,9 @@ class Icc:
         proofs = list({proof.block_hash: proof for _, proof in finalized}.values())
         proven, problem = prove_run(self.finalized_tip, blocks, proofs, self.committee, self.verify)
         if problem is not None:
-            self.actions.append(Notice("restore_truncated", self.finalized_tip.height + len(proven), {"problem": problem}))
+            self.actions.append(
+                Notice("restore_truncated", self.finalized_tip.height + len(proven), {"problem": problem})
+            )
         for block, proof in proven:
             self._adopt_finalized(block, proof)
         if proven:
@@ -192,7 +194,9 @@ class Icc:
         if self.retransmit_at is not None:
             candidates.append(max(self.retransmit_at, now + 1))
         if self.catch_up_wait_from is not None:
-            candidates.append(max(self.catch_up_retry_at, self.catch_up_wait_from + 4 * self.genesis.delta_ns, now + 1))
+            candidates.append(
+                max(self.catch_up_retry_at, self.catch_up_wait_from + 4 * self.genesis.delta_ns, now + 1)
+            )
         return min(candidates) if candidates else None
 
     # -- helpers -----------------------------------------------------------------------------
@@ -311,7 +315,11 @@ class Icc:
         others = self.pool.proposals_by(block.height, block.proposer)
         if len(others) > 1:
             self.actions.append(
-                Notice("equivocation", block.height, {"proposer": block.proposer.to_text(), "blocks": [h.hex()[:16] for h in others]})
+                Notice(
+                    "equivocation",
+                    block.height,
+                    {"proposer": block.proposer.to_text(), "blocks": [h.hex()[:16] for h in others]},
+                )
             )
             if block.height == self.round_height:
                 self.disqualified[block.proposer] = None
@@ -375,17 +383,36 @@ class Icc:
     def _on_finalization(self, peer: int, finalization: Finalization, now: int) -> None:
         if finalization.height <= self.finalized_height:
             ours = self.finalized_blocks.get(finalization.height)
-            if ours is not None and ours.hash != finalization.block_hash and self.committee.quorum_error(
-                FINALIZATION_DOMAIN, finalization.signed_bytes, finalization.signers, finalization.signatures, self.verify
-            ) is None:
+            if (
+                ours is not None
+                and ours.hash != finalization.block_hash
+                and self.committee.quorum_error(
+                    FINALIZATION_DOMAIN,
+                    finalization.signed_bytes,
+                    finalization.signers,
+                    finalization.signatures,
+                    self.verify,
+                )
+                is None
+            ):
                 # Only possible with more than f Byzantine replicas: say it loudly.
-                self.actions.append(Notice("conflict", finalization.height, {"ours": ours.hash.hex(), "theirs": finalization.block_hash.hex()}))
+                self.actions.append(
+                    Notice(
+                        "conflict",
+                        finalization.height,
+                        {"ours": ours.hash.hex(), "theirs": finalization.block_hash.hex()},
+                    )
+                )
             self._maybe_help(peer, finalization.height, now)
             return
         if finalization.block_hash in self.pool.finalizations:
             return
         best = self.best_finalization
-        if not self.pool.in_window(finalization.height) and best is not None and best.height >= finalization.height:
+        if (
+            not self.pool.in_window(finalization.height)
+            and best is not None
+            and best.height >= finalization.height
+        ):
             return
         problem = self.committee.quorum_error(
             FINALIZATION_DOMAIN,
@@ -411,7 +438,9 @@ class Icc:
         if len(shares) < self.committee.threshold:
             return
         signers = tuple(sorted(shares, key=lambda signer: self.committee.index_of(signer) or 0))
-        self.pool.add_notarization(Notarization(height, block_hash, signers, tuple(shares[s] for s in signers)))
+        self.pool.add_notarization(
+            Notarization(height, block_hash, signers, tuple(shares[s] for s in signers))
+        )
         self.formed_notarizations[block_hash] = None
 
     def _aggregate_finalization(self, height: int, block_hash: bytes, source: int) -> None:
@@ -483,14 +512,23 @@ class Icc:
                 self.catch_up_wait_from = now
             # The block a fresh finalization names is usually just late; ask peers only if
             # we are clearly behind or it has stayed missing for a while.
-            if target.height > self.round_height or now >= self.catch_up_wait_from + 4 * self.genesis.delta_ns:
+            if (
+                target.height > self.round_height
+                or now >= self.catch_up_wait_from + 4 * self.genesis.delta_ns
+            ):
                 self._request_catch_up(target, now)
         return False
 
     def _finalize(self, block: Block, proof: Finalization) -> None:
         self._adopt_finalized(block, proof)
         self.finalized_out.append((block, proof))
-        self.actions.append(Notice("finalized", block.height, {"block": block.hash.hex()[:16], "proposer": block.proposer.to_text()}))
+        self.actions.append(
+            Notice(
+                "finalized",
+                block.height,
+                {"block": block.hash.hex()[:16], "proposer": block.proposer.to_text()},
+            )
+        )
 
     def _adopt_finalized(self, block: Block, proof: Finalization) -> None:
         self.finalized_tip = block
@@ -510,9 +548,13 @@ class Icc:
         for old in [h for h in self.own_finalization_shares if h <= height]:
             del self.own_finalization_shares[old]
         self.validity = {key: value for key, value in self.validity.items() if key in self.pool.proposals}
-        self.formed_notarizations = {key: None for key in self.formed_notarizations if key in self.pool.proposals}
+        self.formed_notarizations = {
+            key: None for key in self.formed_notarizations if key in self.pool.proposals
+        }
         self.finalization_sources = {
-            key: value for key, value in self.finalization_sources.items() if key in self.pool.finalizations
+            key: value
+            for key, value in self.finalization_sources.items()
+            if key in self.pool.finalizations
             or (self.best_finalization is not None and key == self.best_finalization.block_hash)
         }
         if self.round_height <= height:
@@ -532,14 +574,18 @@ class Icc:
         peer = sources[self.catch_up_cursor % len(sources)]
         self.catch_up_cursor += 1
         request = CatchUpRequest(self.finalized_height + 1, finalization.height)
-        self.actions.append(Notice("catch_up", self.finalized_height, {"to": finalization.height, "peer": peer}))
+        self.actions.append(
+            Notice("catch_up", self.finalized_height, {"to": finalization.height, "peer": peer})
+        )
         self.actions.append(Send(peer, request))
 
     def _on_catch_up_response(self, peer: int, response: CatchUpResponse, now: int) -> None:
         blocks = [block for block in response.blocks if block.height > self.finalized_height]
         if not blocks:
             return
-        proven, problem = prove_run(self.finalized_tip, blocks, response.finalizations, self.committee, self.verify)
+        proven, problem = prove_run(
+            self.finalized_tip, blocks, response.finalizations, self.committee, self.verify
+        )
         if problem is not None:
             self._drop("bad_catch_up")
         if not proven:
@@ -612,7 +658,7 @@ class Icc:
         """Propose or vote if the time has come; True if something was signed."""
         assert self.round_start is not None
         height = self.round_height
-        elapsed_ok = lambda rank: now >= self.round_start + self._delay(rank)  # noqa: E731
+        elapsed_ok = lambda rank: now >= self.round_start + self._delay(rank)
         if not self.proposed and height > self.restored_high_water:
             my_rank = rank_of(self.me, self.members, self.round_parent.hash, height)
             if elapsed_ok(my_rank):
@@ -637,7 +683,10 @@ class Icc:
                 break
             # A better block we voted for blocks this one, unless its maker equivocated:
             # then the next rank gets its chance (the paper's disqualified ranks D).
-            if any(rank < block.rank and proposer not in self.disqualified for rank, proposer in self.signed.values()):
+            if any(
+                rank < block.rank and proposer not in self.disqualified
+                for rank, proposer in self.signed.values()
+            ):
                 break
             if block.hash in self.signed:
                 continue
@@ -670,7 +719,9 @@ class Icc:
         if problem is None:
             problem = self.payloads.payload_error(block, chain)
         if problem is not None:
-            self.actions.append(Notice("invalid_block", block.height, {"block": block.hash.hex()[:16], "problem": problem}))
+            self.actions.append(
+                Notice("invalid_block", block.height, {"block": block.hash.hex()[:16], "problem": problem})
+            )
         self.validity[block.hash] = problem
         return problem
 
@@ -690,7 +741,11 @@ class Icc:
         self.proposed = True
         self.pool.add_proposal(proposal)
         self.validity[block.hash] = None
-        self.actions.append(Notice("proposed", height, {"block": block.hash.hex()[:16], "rank": rank, "messages": len(payload)}))
+        self.actions.append(
+            Notice(
+                "proposed", height, {"block": block.hash.hex()[:16], "rank": rank, "messages": len(payload)}
+            )
+        )
         self.actions.append(Broadcast(proposal))
 
     def _notarize(self, block: Block) -> None:

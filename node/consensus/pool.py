@@ -13,8 +13,8 @@ run does not depend on PYTHONHASHSEED.
 
 from __future__ import annotations
 
-from subnet.artifacts import BlockProposal, Finalization, Notarization
-from subnet.principal import Principal
+from node.consensus.artifacts import BlockProposal, Finalization, Notarization
+from vocab.principal import Principal
 
 BLOCKS_PER_PROPOSER = 2
 
@@ -68,7 +68,15 @@ class ConsensusPool:
 
     # -- votes -----------------------------------------------------------------------------
 
-    def _add_share(self, kind: str, table: dict[bytes, dict[Principal, bytes]], height: int, block_hash: bytes, signer: Principal, signature: bytes) -> bool:
+    def _add_share(
+        self,
+        kind: str,
+        table: dict[bytes, dict[Principal, bytes]],
+        height: int,
+        block_hash: bytes,
+        signer: Principal,
+        signature: bytes,
+    ) -> bool:
         shares = table.get(block_hash)
         if shares is not None and signer in shares:
             return False
@@ -84,11 +92,19 @@ class ConsensusPool:
         self._note(height, block_hash)
         return True
 
-    def add_notarization_share(self, height: int, block_hash: bytes, signer: Principal, signature: bytes) -> bool:
-        return self._add_share("notarization", self.notarization_shares, height, block_hash, signer, signature)
+    def add_notarization_share(
+        self, height: int, block_hash: bytes, signer: Principal, signature: bytes
+    ) -> bool:
+        return self._add_share(
+            "notarization", self.notarization_shares, height, block_hash, signer, signature
+        )
 
-    def add_finalization_share(self, height: int, block_hash: bytes, signer: Principal, signature: bytes) -> bool:
-        return self._add_share("finalization", self.finalization_shares, height, block_hash, signer, signature)
+    def add_finalization_share(
+        self, height: int, block_hash: bytes, signer: Principal, signature: bytes
+    ) -> bool:
+        return self._add_share(
+            "finalization", self.finalization_shares, height, block_hash, signer, signature
+        )
 
     def add_notarization(self, notarization: Notarization) -> bool:
         if notarization.block_hash in self.notarizations:
@@ -130,6 +146,10 @@ class ConsensusPool:
                 self.notarizations.pop(block_hash, None)
                 self.finalization_shares.pop(block_hash, None)
                 self.finalizations.pop(block_hash, None)
-        self._by_proposer = {key: value for key, value in self._by_proposer.items() if key[0] > finalized_height}
-        self._vote_count = {key: value for key, value in self._vote_count.items() if key[1] > finalized_height}
+        self._by_proposer = {
+            key: value for key, value in self._by_proposer.items() if key[0] > finalized_height
+        }
+        self._vote_count = {
+            key: value for key, value in self._vote_count.items() if key[1] > finalized_height
+        }
         self.finalized_height = finalized_height

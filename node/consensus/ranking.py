@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Sequence
 from functools import lru_cache
 
-from subnet.principal import Principal
+from vocab.principal import Principal
 
 
 @lru_cache(maxsize=4096)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+
 from node.execution.instance import WasmInstance
 from node.execution.stable_memory import StableMemory
-from subnet.principal import CanisterId, Principal
+from vocab.principal import CanisterId, Principal
 
 MAX_CONTROLLERS = 10
 MAX_HISTORY = 20

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from subnet.principal import Principal
+from vocab.principal import Principal
 
 UPDATE_INSTRUCTIONS = 40_000_000_000
 QUERY_INSTRUCTIONS = 5_000_000_000
@@ -50,10 +50,12 @@ class ExecutionConfig:
             raise ValueError(f"instruction_scale must be positive, not {self.instruction_scale}")
         object.__setattr__(self, "instruction_scale", scale)
         # computed once: limits are read on every message
-        for name, instructions in (("update_limit", UPDATE_INSTRUCTIONS),
-                                   ("query_limit", QUERY_INSTRUCTIONS),
-                                   ("install_limit", INSTALL_INSTRUCTIONS),
-                                   ("inspect_limit", INSPECT_INSTRUCTIONS)):
+        for name, instructions in (
+            ("update_limit", UPDATE_INSTRUCTIONS),
+            ("query_limit", QUERY_INSTRUCTIONS),
+            ("install_limit", INSTALL_INSTRUCTIONS),
+            ("inspect_limit", INSPECT_INSTRUCTIONS),
+        ):
             object.__setattr__(self, name, max(1, int(instructions * scale)))
 
     # the scaled limits, set by __post_init__

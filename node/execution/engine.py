@@ -34,8 +34,12 @@ from node.execution.wasm_binary import (
     instrument,
 )
 
-_VALTYPES = {I32: wasmtime.ValType.i32, I64: wasmtime.ValType.i64,
-             F32: wasmtime.ValType.f32, F64: wasmtime.ValType.f64}
+_VALTYPES = {
+    I32: wasmtime.ValType.i32,
+    I64: wasmtime.ValType.i64,
+    F32: wasmtime.ValType.f32,
+    F64: wasmtime.ValType.f64,
+}
 
 DEFAULT_CACHE_SIZE = 64
 
@@ -101,10 +105,10 @@ class ExecutionEngine:
                 if spec.only32 and memory64:
                     continue
                 params, results = spec.signature(memory64)
-                ftype = wasmtime.FuncType([_VALTYPES[t]() for t in params],
-                                          [_VALTYPES[t]() for t in results])
-                linker.define_func("ic0", spec.name, ftype,
-                                   self.api.host_function(spec, memory64), access_caller=True)
+                ftype = wasmtime.FuncType([_VALTYPES[t]() for t in params], [_VALTYPES[t]() for t in results])
+                linker.define_func(
+                    "ic0", spec.name, ftype, self.api.host_function(spec, memory64), access_caller=True
+                )
             self._linkers[memory64] = linker
         return linker
 

@@ -27,8 +27,8 @@ from node.execution.errors import (
 from node.execution.lifecycle import LifecycleOperations
 from node.execution.management import ManagementOperations
 from node.execution.system_api import ApiContext, Context
-from subnet.errors import RejectCode, RejectError
-from subnet.principal import CanisterId, Principal
+from vocab.errors import RejectCode, RejectError
+from vocab.principal import CanisterId, Principal
 
 if TYPE_CHECKING:
     from node.execution.instance import WasmInstance
@@ -75,8 +75,9 @@ class ExecutionEnvironment(LifecycleOperations, ManagementOperations):
     canister in :class:`~node.execution.management.ManagementOperations`.
     """
 
-    def __init__(self, config: ExecutionConfig | None = None,
-                 engine: ExecutionEngine | None = None, time: int = 0) -> None:
+    def __init__(
+        self, config: ExecutionConfig | None = None, engine: ExecutionEngine | None = None, time: int = 0
+    ) -> None:
         self.config = config or ExecutionConfig()
         self.engine = engine or default_engine()
         self.time = time
@@ -109,16 +110,28 @@ class ExecutionEnvironment(LifecycleOperations, ManagementOperations):
 
     # -- contexts --------------------------------------------------------------------------
 
-    def api_context(self, canister: CanisterState, kind: Context, *, caller: Principal,
-                    arg: bytes = b"", method_name: str = "", time: int | None = None,
-                    cycles: int = 0, data_certificate: bytes | None = None,
-                    version: int | None = None) -> ApiContext:
+    def api_context(
+        self,
+        canister: CanisterState,
+        kind: Context,
+        *,
+        caller: Principal,
+        arg: bytes = b"",
+        method_name: str = "",
+        time: int | None = None,
+        cycles: int = 0,
+        data_certificate: bytes | None = None,
+        version: int | None = None,
+    ) -> ApiContext:
         settings = canister.settings
         cached = self._settings_views.get(id(settings))
         if cached is None or cached[0] is not settings:
             # per-settings views, rebuilt only when the settings object is replaced
-            cached = (settings, tuple(p.raw for p in settings.controllers),
-                      tuple(sorted(settings.environment_variables)))
+            cached = (
+                settings,
+                tuple(p.raw for p in settings.controllers),
+                tuple(sorted(settings.environment_variables)),
+            )
             self._settings_views[id(settings)] = cached
         config = self.config
         return ApiContext(
@@ -166,8 +179,16 @@ class ExecutionEnvironment(LifecycleOperations, ManagementOperations):
 
     # -- messages --------------------------------------------------------------------------
 
-    def update(self, canister_id: CanisterId, method: str, arg: bytes, *, caller: Principal,
-               time: int, cycles: int = 0) -> CallResult:
+    def update(
+        self,
+        canister_id: CanisterId,
+        method: str,
+        arg: bytes,
+        *,
+        caller: Principal,
+        time: int,
+        cycles: int = 0,
+    ) -> CallResult:
         """Execute an update call (or a query method in replicated mode) at ``time``."""
         self.advance_time(time)
         try:
@@ -189,15 +210,41 @@ class ExecutionEnvironment(LifecycleOperations, ManagementOperations):
         except RejectError as exc:
             return CallResult(reject=exc)
         if kind == "update":
-            return self._run_replicated(canister, instance, f"canister_update {method}",
-                                        Context.UPDATE, caller, arg, cycles, limit, persist=True)
-        return self._run_replicated(canister, instance, f"canister_query {method}",
-                                    Context.REPLICATED_QUERY, caller, arg, cycles, limit,
-                                    persist=False)
+            return self._run_replicated(
+                canister,
+                instance,
+                f"canister_update {method}",
+                Context.UPDATE,
+                caller,
+                arg,
+                cycles,
+                limit,
+                persist=True,
+            )
+        return self._run_replicated(
+            canister,
+            instance,
+            f"canister_query {method}",
+            Context.REPLICATED_QUERY,
+            caller,
+            arg,
+            cycles,
+            limit,
+            persist=False,
+        )
 
-    def _run_replicated(self, canister: CanisterState, instance: WasmInstance, export: str,
-                        kind: Context, caller: Principal, arg: bytes, cycles: int, limit: int,
-                        persist: bool) -> CallResult:
+    def _run_replicated(
+        self,
+        canister: CanisterState,
+        instance: WasmInstance,
+        export: str,
+        kind: Context,
+        caller: Principal,
+        arg: bytes,
+        cycles: int,
+        limit: int,
+        persist: bool,
+    ) -> CallResult:
         ctx = self.api_context(canister, kind, caller=caller, arg=arg, cycles=cycles)
         canister.stable.begin()
         try:
@@ -209,8 +256,9 @@ class ExecutionEnvironment(LifecycleOperations, ManagementOperations):
             used = getattr(trap, "instructions", 0)
             canister.append_logs(ctx.logs + [self._trap_log(trap)], self.time)
             fee = self.charge(canister, used)
-            return CallResult(reject=self._from_canister(canister, trap), instructions=used,
-                              cycles_charged=fee)
+            return CallResult(
+                reject=self._from_canister(canister, trap), instructions=used, cycles_charged=fee
+            )
         except BaseException:
             instance.rollback()
             canister.stable.rollback()
@@ -244,9 +292,12 @@ class ExecutionEnvironment(LifecycleOperations, ManagementOperations):
     @staticmethod
     def _from_canister(canister: CanisterState, error: RejectError) -> RejectError:
         wrapped = type(error).__new__(type(error))
-        RejectError.__init__(wrapped, error.code,
-                             f"Error from Canister {canister.canister_id.to_text()}: {error.message}",
-                             error.error_code)
+        RejectError.__init__(
+            wrapped,
+            error.code,
+            f"Error from Canister {canister.canister_id.to_text()}: {error.message}",
+            error.error_code,
+        )
         if isinstance(error, CanisterTrap):
             wrapped.kind = error.kind  # type: ignore[attr-defined]
         return wrapped
@@ -257,12 +308,12 @@ class ExecutionEnvironment(LifecycleOperations, ManagementOperations):
         if ctx.reject_message is not None:
             return CallResult(
                 reject=RejectError(RejectCode.CANISTER_REJECT, ctx.reject_message, "IC0406"),
-                instructions=used, cycles_charged=fee,
+                instructions=used,
+                cycles_charged=fee,
             )
         return CallResult(
             reject=CanisterTrap(
-                f"Error from Canister {canister.canister_id.to_text()}: Canister did not reply "
-                "to the call.",
+                f"Error from Canister {canister.canister_id.to_text()}: Canister did not reply to the call.",
                 "no_response",
                 "IC0506",
             ),
@@ -270,8 +321,16 @@ class ExecutionEnvironment(LifecycleOperations, ManagementOperations):
             cycles_charged=fee,
         )
 
-    def query(self, canister_id: CanisterId, method: str, arg: bytes, *, caller: Principal,
-              time: int | None = None, data_certificate: bytes | None = None) -> CallResult:
+    def query(
+        self,
+        canister_id: CanisterId,
+        method: str,
+        arg: bytes,
+        *,
+        caller: Principal,
+        time: int | None = None,
+        data_certificate: bytes | None = None,
+    ) -> CallResult:
         """Execute a query in non-replicated mode; the state is left exactly as it was."""
         try:
             canister = self.canister(canister_id)
@@ -283,8 +342,9 @@ class ExecutionEnvironment(LifecycleOperations, ManagementOperations):
             return CallResult(reject=exc)
         context = Context.NON_REPLICATED_QUERY if kind == "query" else Context.COMPOSITE_QUERY
         export = f"canister_query {method}" if kind == "query" else f"canister_composite_query {method}"
-        ctx = self.api_context(canister, context, caller=caller, arg=arg, time=time,
-                               data_certificate=data_certificate)
+        ctx = self.api_context(
+            canister, context, caller=caller, arg=arg, time=time, data_certificate=data_certificate
+        )
         limit = self.config.query_limit
         canister.stable.begin()
         try:
@@ -299,8 +359,9 @@ class ExecutionEnvironment(LifecycleOperations, ManagementOperations):
         canister.query_instructions += used
         return self._response(canister, ctx, used, 0)
 
-    def inspect_message(self, canister_id: CanisterId, method: str, arg: bytes, *,
-                        caller: Principal, time: int | None = None) -> RejectError | None:
+    def inspect_message(
+        self, canister_id: CanisterId, method: str, arg: bytes, *, caller: Principal, time: int | None = None
+    ) -> RejectError | None:
         """Run ``canister_inspect_message`` if exported; ``None`` means the message is accepted."""
         try:
             canister = self.canister(canister_id)
@@ -309,8 +370,9 @@ class ExecutionEnvironment(LifecycleOperations, ManagementOperations):
             return exc
         if not instance.compiled.info.has("canister_inspect_message"):
             return None
-        ctx = self.api_context(canister, Context.INSPECT_MESSAGE, caller=caller, arg=arg,
-                               method_name=method, time=time)
+        ctx = self.api_context(
+            canister, Context.INSPECT_MESSAGE, caller=caller, arg=arg, method_name=method, time=time
+        )
         canister.stable.begin()
         try:
             instance.call("canister_inspect_message", ctx, self.config.inspect_limit)
@@ -355,8 +417,9 @@ class ExecutionEnvironment(LifecycleOperations, ManagementOperations):
         result = self._run_task(canister, instance, export, limit)
         return TaskResult(canister.canister_id, export, result.reject, result.instructions)
 
-    def _run_task(self, canister: CanisterState, instance: WasmInstance, export: str,
-                  limit: int) -> CallResult:
+    def _run_task(
+        self, canister: CanisterState, instance: WasmInstance, export: str, limit: int
+    ) -> CallResult:
         ctx = self.api_context(canister, Context.SYSTEM_TASK, caller=MANAGEMENT)
         canister.stable.begin()
         try:
@@ -368,8 +431,9 @@ class ExecutionEnvironment(LifecycleOperations, ManagementOperations):
             used = getattr(trap, "instructions", 0)
             canister.append_logs(ctx.logs + [self._trap_log(trap)], self.time)
             fee = self.charge(canister, used)
-            return CallResult(reject=self._from_canister(canister, trap), instructions=used,
-                              cycles_charged=fee)
+            return CallResult(
+                reject=self._from_canister(canister, trap), instructions=used, cycles_charged=fee
+            )
         except BaseException:
             instance.rollback()
             canister.stable.rollback()

@@ -10,7 +10,7 @@ it instead of parsing English.
 
 from __future__ import annotations
 
-from subnet.errors import RejectCode, RejectError
+from vocab.errors import RejectCode, RejectError
 
 
 class ExecutionError(RejectError):

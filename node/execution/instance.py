@@ -52,8 +52,7 @@ _TRAP_MESSAGES = {
 
 def out_of_instructions(limit: int) -> CanisterTrap:
     trap = CanisterTrap(
-        f"Canister exceeded the instruction limit for single message execution "
-        f"(limit {limit}).",
+        f"Canister exceeded the instruction limit for single message execution (limit {limit}).",
         "out_of_instructions",
         "IC0522",
     )
@@ -236,7 +235,9 @@ class WasmInstance:
         return used
 
     @staticmethod
-    def _convert_trap(trap: wasmtime.Trap, limit: int, store: wasmtime.Store, ctx: ApiContext) -> CanisterTrap:
+    def _convert_trap(
+        trap: wasmtime.Trap, limit: int, store: wasmtime.Store, ctx: ApiContext
+    ) -> CanisterTrap:
         code = trap.trap_code
         if code == wasmtime.TrapCode.OUT_OF_FUEL:
             return out_of_instructions(limit)
@@ -274,8 +275,7 @@ class WasmInstance:
         # spills at most MAX_STORE_SIZE - 1 bytes into the next, so copy those bytes too.
         heap_end = pages << PAGE_SIZE_LOG2
         return (
-            [(s << PAGE_SIZE_LOG2, min((e << PAGE_SIZE_LOG2) + MAX_STORE_SIZE, heap_end))
-             for s, e in runs],
+            [(s << PAGE_SIZE_LOG2, min((e << PAGE_SIZE_LOG2) + MAX_STORE_SIZE, heap_end)) for s, e in runs],
             globals_dirty,
             pages,
         )
@@ -293,8 +293,7 @@ class WasmInstance:
         dropped before every resize and recreated on demand.
         """
         if self._committed_view is None:
-            self._committed_view = (ctypes.c_char * len(self.committed_heap)).from_buffer(
-                self.committed_heap)
+            self._committed_view = (ctypes.c_char * len(self.committed_heap)).from_buffer(self.committed_heap)
             self._committed_addr = ctypes.addressof(self._committed_view)
         return self._committed_addr
 

@@ -23,7 +23,7 @@ from node.execution.errors import (
 from node.execution.instance import WasmInstance
 from node.execution.stable_memory import StableMemory
 from node.execution.system_api import ApiContext, Context
-from subnet.principal import CanisterId, Principal
+from vocab.principal import CanisterId, Principal
 
 if TYPE_CHECKING:
     from node.execution.engine import CompiledModule
@@ -59,8 +59,9 @@ class InstallMode:
         return cls("reinstall")
 
     @classmethod
-    def upgrade(cls, skip_pre_upgrade: bool | None = None,
-                wasm_memory_persistence: str | None = None) -> InstallMode:
+    def upgrade(
+        cls, skip_pre_upgrade: bool | None = None, wasm_memory_persistence: str | None = None
+    ) -> InstallMode:
         return cls("upgrade", skip_pre_upgrade, wasm_memory_persistence)
 
 
@@ -98,9 +99,17 @@ class _Budget:
 class LifecycleOperations:
     """``install_code`` and ``uninstall_code`` of the management canister."""
 
-    def install_code(self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId,
-                     mode: InstallMode, wasm_module: bytes, arg: bytes = b"", *, time: int,
-                     sender_canister_version: int | None = None) -> None:
+    def install_code(
+        self: ExecutionEnvironment,
+        caller: Principal,
+        canister_id: CanisterId,
+        mode: InstallMode,
+        wasm_module: bytes,
+        arg: bytes = b"",
+        *,
+        time: int,
+        sender_canister_version: int | None = None,
+    ) -> None:
         """Install, reinstall or upgrade; raises a RejectError and changes nothing on failure."""
         self.advance_time(time)
         canister = self.canister(canister_id)
@@ -119,8 +128,9 @@ class LifecycleOperations:
         else:
             _install(self, canister, caller, compiled, wasm_module, arg, mode, limit)
 
-    def uninstall_code(self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId, *,
-                       time: int) -> None:
+    def uninstall_code(
+        self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId, *, time: int
+    ) -> None:
         """Drop code and state; cycles, controllers, history, status and snapshots remain."""
         self.advance_time(time)
         canister = self.canister(canister_id)
@@ -132,13 +142,12 @@ class LifecycleOperations:
         canister.global_timer = 0
         canister.logs = []
         canister.version += 1
-        canister.record_change(
-            CanisterChange(self.time, canister.version, caller, "code_uninstall")
-        )
+        canister.record_change(CanisterChange(self.time, canister.version, caller, "code_uninstall"))
 
 
-def _fail(env: ExecutionEnvironment, canister: CanisterState, budget: _Budget,
-          trap: CanisterTrap) -> CanisterTrap:
+def _fail(
+    env: ExecutionEnvironment, canister: CanisterState, budget: _Budget, trap: CanisterTrap
+) -> CanisterTrap:
     canister.append_logs(budget.logs + [env._trap_log(trap)], env.time)
     env.charge(canister, budget.used)
     wrapped = env._from_canister(canister, trap)
@@ -146,8 +155,16 @@ def _fail(env: ExecutionEnvironment, canister: CanisterState, budget: _Budget,
     return wrapped
 
 
-def _install(env: ExecutionEnvironment, canister: CanisterState, caller: Principal,
-             compiled: CompiledModule, raw: bytes, arg: bytes, mode: InstallMode, limit: int) -> None:
+def _install(
+    env: ExecutionEnvironment,
+    canister: CanisterState,
+    caller: Principal,
+    compiled: CompiledModule,
+    raw: bytes,
+    arg: bytes,
+    mode: InstallMode,
+    limit: int,
+) -> None:
     budget = _Budget(limit)
     stable = StableMemory()
     new_version = canister.version + 1
@@ -176,15 +193,29 @@ def _install(env: ExecutionEnvironment, canister: CanisterState, caller: Princip
     if mode.mode == "reinstall":
         canister.logs = []
     canister.append_logs(budget.logs, env.time)
-    canister.record_change(CanisterChange(
-        env.time, canister.version, caller, "code_deployment",
-        mode=mode.mode, module_hash=compiled.module_hash,
-    ))
+    canister.record_change(
+        CanisterChange(
+            env.time,
+            canister.version,
+            caller,
+            "code_deployment",
+            mode=mode.mode,
+            module_hash=compiled.module_hash,
+        )
+    )
     env.charge(canister, budget.used)
 
 
-def _upgrade(env: ExecutionEnvironment, canister: CanisterState, caller: Principal,
-             compiled: CompiledModule, raw: bytes, arg: bytes, mode: InstallMode, limit: int) -> None:
+def _upgrade(
+    env: ExecutionEnvironment,
+    canister: CanisterState,
+    caller: Principal,
+    compiled: CompiledModule,
+    raw: bytes,
+    arg: bytes,
+    mode: InstallMode,
+    limit: int,
+) -> None:
     old = canister.instance
     if old is None:
         raise CanisterStateError(
@@ -211,8 +242,16 @@ def _upgrade(env: ExecutionEnvironment, canister: CanisterState, caller: Princip
     new_version = canister.version + 1
     try:
         if not mode.skip_pre_upgrade and old.compiled.info.has("canister_pre_upgrade"):
-            ctx = _context(env, canister, Context.PRE_UPGRADE, caller, b"", stable,
-                           canister.version, canister.global_timer)
+            ctx = _context(
+                env,
+                canister,
+                Context.PRE_UPGRADE,
+                caller,
+                b"",
+                stable,
+                canister.version,
+                canister.global_timer,
+            )
             budget.run(old, "canister_pre_upgrade", ctx)
             pre_certified = ctx.new_certified_data
             balance = ctx.balance
@@ -250,15 +289,29 @@ def _upgrade(env: ExecutionEnvironment, canister: CanisterState, caller: Princip
     canister.global_timer = ctx.new_global_timer if ctx.new_global_timer is not None else 0
     canister.version = new_version
     canister.append_logs(budget.logs, env.time)
-    canister.record_change(CanisterChange(
-        env.time, canister.version, caller, "code_deployment",
-        mode="upgrade", module_hash=compiled.module_hash,
-    ))
+    canister.record_change(
+        CanisterChange(
+            env.time,
+            canister.version,
+            caller,
+            "code_deployment",
+            mode="upgrade",
+            module_hash=compiled.module_hash,
+        )
+    )
     env.charge(canister, budget.used)
 
 
-def _context(env: ExecutionEnvironment, canister: CanisterState, kind: Context, caller: Principal,
-             arg: bytes, stable: StableMemory, version: int, global_timer: int) -> ApiContext:
+def _context(
+    env: ExecutionEnvironment,
+    canister: CanisterState,
+    kind: Context,
+    caller: Principal,
+    arg: bytes,
+    stable: StableMemory,
+    version: int,
+    global_timer: int,
+) -> ApiContext:
     ctx = env.api_context(canister, kind, caller=caller, arg=arg, version=version)
     ctx.stable = stable
     ctx.global_timer = global_timer

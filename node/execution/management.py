@@ -30,8 +30,8 @@ from node.execution.errors import (
 from node.execution.instance import WasmInstance
 from node.execution.lifecycle import require_controller
 from node.execution.stable_memory import StableMemory
-from subnet.errors import RejectCode
-from subnet.principal import CanisterId, Principal
+from vocab.errors import RejectCode
+from vocab.principal import CanisterId, Principal
 
 if TYPE_CHECKING:
     from node.execution.environment import ExecutionEnvironment
@@ -96,10 +96,16 @@ class ManagementOperations:
 
     # -- creation and cycles ----------------------------------------------------------------
 
-    def create_canister(self: ExecutionEnvironment, caller: Principal, *, time: int,
-                        controllers: list[Principal] | None = None, cycles: int | None = None,
-                        specified_id: CanisterId | None = None,
-                        settings: CanisterSettings | None = None) -> CanisterId:
+    def create_canister(
+        self: ExecutionEnvironment,
+        caller: Principal,
+        *,
+        time: int,
+        controllers: list[Principal] | None = None,
+        cycles: int | None = None,
+        specified_id: CanisterId | None = None,
+        settings: CanisterSettings | None = None,
+    ) -> CanisterId:
         """``provisional_create_canister_with_cycles``: an empty canister with cycles."""
         self.advance_time(time)
         if settings is None:
@@ -123,20 +129,18 @@ class ManagementOperations:
             while CanisterId(index).principal.raw in self.canisters or index in self.deleted:
                 index += 1
             if index > self.config.last_canister_index:
-                raise ExecutionError(RejectCode.SYS_TRANSIENT,
-                                     "Subnet is out of canister ids.", "IC0206")
+                raise ExecutionError(RejectCode.SYS_TRANSIENT, "Subnet is out of canister ids.", "IC0206")
             self.next_canister_index = index + 1
             canister_id = CanisterId(index)
         amount = self.config.default_provisional_cycles if cycles is None else cycles
         canister = CanisterState(canister_id=canister_id, settings=settings, cycles=amount)
-        canister.record_change(CanisterChange(
-            self.time, 0, caller, "creation", controllers=tuple(settings.controllers)
-        ))
+        canister.record_change(
+            CanisterChange(self.time, 0, caller, "creation", controllers=tuple(settings.controllers))
+        )
         self.canisters[canister_id.principal.raw] = canister
         return canister_id
 
-    def add_cycles(self: ExecutionEnvironment, canister_id: CanisterId, amount: int, *,
-                   time: int) -> int:
+    def add_cycles(self: ExecutionEnvironment, canister_id: CanisterId, amount: int, *, time: int) -> int:
         """``provisional_top_up_canister``; returns the new balance."""
         self.advance_time(time)
         if amount < 0:
@@ -147,16 +151,18 @@ class ManagementOperations:
 
     # -- status changes ---------------------------------------------------------------------
 
-    def start_canister(self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId, *,
-                       time: int) -> None:
+    def start_canister(
+        self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId, *, time: int
+    ) -> None:
         self.advance_time(time)
         canister = self.canister(canister_id)
         require_controller(canister, caller)
         canister.status = CanisterStatus.RUNNING
         canister.version += 1
 
-    def stop_canister(self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId, *,
-                      time: int) -> None:
+    def stop_canister(
+        self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId, *, time: int
+    ) -> None:
         self.advance_time(time)
         canister = self.canister(canister_id)
         require_controller(canister, caller)
@@ -165,8 +171,9 @@ class ManagementOperations:
             canister.status = CanisterStatus.STOPPED
             canister.version += 1
 
-    def delete_canister(self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId, *,
-                        time: int) -> None:
+    def delete_canister(
+        self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId, *, time: int
+    ) -> None:
         self.advance_time(time)
         canister = self.canister(canister_id)
         require_controller(canister, caller)
@@ -179,48 +186,68 @@ class ManagementOperations:
         del self.canisters[canister_id.principal.raw]
         self.deleted.add(canister_id.index)
 
-    def update_settings(self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId, *,
-                        time: int, controllers: list[Principal] | None = None,
-                        compute_allocation: int | None = None,
-                        memory_allocation: int | None = None,
-                        freezing_threshold: int | None = None,
-                        reserved_cycles_limit: int | None = None,
-                        wasm_memory_limit: int | None = None,
-                        wasm_memory_threshold: int | None = None,
-                        log_visibility: str | None = None,
-                        environment_variables: dict[str, str] | None = None) -> None:
+    def update_settings(
+        self: ExecutionEnvironment,
+        caller: Principal,
+        canister_id: CanisterId,
+        *,
+        time: int,
+        controllers: list[Principal] | None = None,
+        compute_allocation: int | None = None,
+        memory_allocation: int | None = None,
+        freezing_threshold: int | None = None,
+        reserved_cycles_limit: int | None = None,
+        wasm_memory_limit: int | None = None,
+        wasm_memory_threshold: int | None = None,
+        log_visibility: str | None = None,
+        environment_variables: dict[str, str] | None = None,
+    ) -> None:
         self.advance_time(time)
         canister = self.canister(canister_id)
         require_controller(canister, caller)
         current = canister.settings
         new = CanisterSettings(
-            controllers=_validate_controllers(list(controllers)) if controllers is not None
+            controllers=_validate_controllers(list(controllers))
+            if controllers is not None
             else list(current.controllers),
-            compute_allocation=current.compute_allocation if compute_allocation is None else compute_allocation,
+            compute_allocation=current.compute_allocation
+            if compute_allocation is None
+            else compute_allocation,
             memory_allocation=current.memory_allocation if memory_allocation is None else memory_allocation,
-            freezing_threshold=current.freezing_threshold if freezing_threshold is None else freezing_threshold,
-            reserved_cycles_limit=current.reserved_cycles_limit if reserved_cycles_limit is None
+            freezing_threshold=current.freezing_threshold
+            if freezing_threshold is None
+            else freezing_threshold,
+            reserved_cycles_limit=current.reserved_cycles_limit
+            if reserved_cycles_limit is None
             else reserved_cycles_limit,
             wasm_memory_limit=current.wasm_memory_limit if wasm_memory_limit is None else wasm_memory_limit,
-            wasm_memory_threshold=current.wasm_memory_threshold if wasm_memory_threshold is None
+            wasm_memory_threshold=current.wasm_memory_threshold
+            if wasm_memory_threshold is None
             else wasm_memory_threshold,
             log_visibility=current.log_visibility if log_visibility is None else log_visibility,
-            environment_variables=current.environment_variables if environment_variables is None
+            environment_variables=current.environment_variables
+            if environment_variables is None
             else tuple(sorted(environment_variables.items())),
         )
         _validate_settings(new)
         canister.settings = new
         canister.version += 1
         if controllers is not None:
-            canister.record_change(CanisterChange(
-                self.time, canister.version, caller, "controllers_change",
-                controllers=tuple(new.controllers),
-            ))
+            canister.record_change(
+                CanisterChange(
+                    self.time,
+                    canister.version,
+                    caller,
+                    "controllers_change",
+                    controllers=tuple(new.controllers),
+                )
+            )
 
     # -- reading --------------------------------------------------------------------------
 
-    def canister_status(self: ExecutionEnvironment, caller: Principal,
-                        canister_id: CanisterId) -> CanisterStatusResult:
+    def canister_status(
+        self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId
+    ) -> CanisterStatusResult:
         canister = self.canister(canister_id)
         if caller != canister.principal:
             require_controller(canister, caller)
@@ -241,28 +268,30 @@ class ManagementOperations:
             query_instructions=canister.query_instructions,
         )
 
-    def canister_info(self: ExecutionEnvironment, canister_id: CanisterId,
-                      num_requested_changes: int | None = None) -> CanisterInfo:
+    def canister_info(
+        self: ExecutionEnvironment, canister_id: CanisterId, num_requested_changes: int | None = None
+    ) -> CanisterInfo:
         canister = self.canister(canister_id)
         count = num_requested_changes or 0
         recent = tuple(canister.history[-count:]) if count else ()
-        return CanisterInfo(canister.total_num_changes, recent, canister.module_hash,
-                            tuple(canister.controllers))
+        return CanisterInfo(
+            canister.total_num_changes, recent, canister.module_hash, tuple(canister.controllers)
+        )
 
-    def fetch_canister_logs(self: ExecutionEnvironment, caller: Principal,
-                            canister_id: CanisterId) -> list[LogRecord]:
+    def fetch_canister_logs(
+        self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId
+    ) -> list[LogRecord]:
         canister = self.canister(canister_id)
         if canister.settings.log_visibility != "public":
             require_controller(canister, caller)
         return list(canister.logs)
 
-    def canister_metadata(self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId,
-                          name: str) -> bytes:
+    def canister_metadata(
+        self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId, name: str
+    ) -> bytes:
         canister = self.canister(canister_id)
         if canister.instance is None:
-            raise CanisterStateError(
-                f"Canister {canister_id.to_text()} has no Wasm module.", "IC0537"
-            )
+            raise CanisterStateError(f"Canister {canister_id.to_text()} has no Wasm module.", "IC0537")
         found = canister.instance.compiled.info.metadata(name)
         if found is None:
             raise CanisterStateError(
@@ -276,10 +305,15 @@ class ManagementOperations:
 
     # -- snapshots ------------------------------------------------------------------------
 
-    def take_canister_snapshot(self: ExecutionEnvironment, caller: Principal,
-                               canister_id: CanisterId, *, time: int,
-                               replace_snapshot: bytes | None = None,
-                               uninstall_code: bool = False) -> SnapshotInfo:
+    def take_canister_snapshot(
+        self: ExecutionEnvironment,
+        caller: Principal,
+        canister_id: CanisterId,
+        *,
+        time: int,
+        replace_snapshot: bytes | None = None,
+        uninstall_code: bool = False,
+    ) -> SnapshotInfo:
         self.advance_time(time)
         canister = self.canister(canister_id)
         require_controller(canister, caller)
@@ -315,8 +349,14 @@ class ManagementOperations:
             self.uninstall_code(caller, canister_id, time=time)
         return SnapshotInfo(snapshot.snapshot_id, snapshot.taken_at_timestamp, snapshot.total_size)
 
-    def load_canister_snapshot(self: ExecutionEnvironment, caller: Principal,
-                               canister_id: CanisterId, snapshot_id: bytes, *, time: int) -> None:
+    def load_canister_snapshot(
+        self: ExecutionEnvironment,
+        caller: Principal,
+        canister_id: CanisterId,
+        snapshot_id: bytes,
+        *,
+        time: int,
+    ) -> None:
         self.advance_time(time)
         canister = self.canister(canister_id)
         require_controller(canister, caller)
@@ -332,15 +372,21 @@ class ManagementOperations:
         canister.certified_data = snapshot.certified_data
         canister.global_timer = snapshot.global_timer
         canister.version += 1
-        canister.record_change(CanisterChange(
-            self.time, canister.version, caller, "load_snapshot",
-            snapshot_id=snapshot.snapshot_id,
-            taken_at_timestamp=snapshot.taken_at_timestamp,
-            snapshot_canister_version=snapshot.canister_version,
-        ))
+        canister.record_change(
+            CanisterChange(
+                self.time,
+                canister.version,
+                caller,
+                "load_snapshot",
+                snapshot_id=snapshot.snapshot_id,
+                taken_at_timestamp=snapshot.taken_at_timestamp,
+                snapshot_canister_version=snapshot.canister_version,
+            )
+        )
 
-    def list_canister_snapshots(self: ExecutionEnvironment, caller: Principal,
-                                canister_id: CanisterId) -> list[SnapshotInfo]:
+    def list_canister_snapshots(
+        self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId
+    ) -> list[SnapshotInfo]:
         canister = self.canister(canister_id)
         require_controller(canister, caller)
         return [
@@ -348,8 +394,14 @@ class ManagementOperations:
             for _id, s in sorted(canister.snapshots.items())
         ]
 
-    def delete_canister_snapshot(self: ExecutionEnvironment, caller: Principal,
-                                 canister_id: CanisterId, snapshot_id: bytes, *, time: int) -> None:
+    def delete_canister_snapshot(
+        self: ExecutionEnvironment,
+        caller: Principal,
+        canister_id: CanisterId,
+        snapshot_id: bytes,
+        *,
+        time: int,
+    ) -> None:
         self.advance_time(time)
         canister = self.canister(canister_id)
         require_controller(canister, caller)
@@ -362,8 +414,9 @@ class ManagementOperations:
     def get_stable_memory(self: ExecutionEnvironment, canister_id: CanisterId) -> bytes:
         return self.canister(canister_id).stable.to_bytes()
 
-    def set_stable_memory(self: ExecutionEnvironment, canister_id: CanisterId, data: bytes, *,
-                          time: int) -> None:
+    def set_stable_memory(
+        self: ExecutionEnvironment, canister_id: CanisterId, data: bytes, *, time: int
+    ) -> None:
         self.advance_time(time)
         canister = self.canister(canister_id)
         if len(data) > self.config.max_stable_pages * 65536:
@@ -373,8 +426,7 @@ class ManagementOperations:
 
 def _snapshot_not_found(canister: CanisterState, snapshot_id: bytes) -> CanisterStateError:
     return CanisterStateError(
-        f"Could not find the snapshot ID {snapshot_id.hex()} for canister "
-        f"{canister.canister_id.to_text()}.",
+        f"Could not find the snapshot ID {snapshot_id.hex()} for canister {canister.canister_id.to_text()}.",
         "IC0305",
     )
 

@@ -86,9 +86,14 @@ def canister_hash(canister: CanisterState) -> bytes:
     h.int(len(settings.controllers))
     for raw in sorted(p.raw for p in settings.controllers):
         h.bytes(raw)
-    for value in (settings.compute_allocation, settings.memory_allocation,
-                  settings.freezing_threshold, settings.reserved_cycles_limit,
-                  settings.wasm_memory_limit, settings.wasm_memory_threshold):
+    for value in (
+        settings.compute_allocation,
+        settings.memory_allocation,
+        settings.freezing_threshold,
+        settings.reserved_cycles_limit,
+        settings.wasm_memory_limit,
+        settings.wasm_memory_threshold,
+    ):
         h.int(value)
     h.text(settings.log_visibility)
     h.int(len(settings.environment_variables))

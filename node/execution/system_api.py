@@ -84,11 +84,17 @@ _CONTEXT_DESCRIPTIONS = {
     Context.INSPECT_MESSAGE: "inspect message",
     Context.SYSTEM_TASK: "system task",
 }
-_NON_REPLICATED = frozenset({
-    Context.NON_REPLICATED_QUERY, Context.TRANSFORM_QUERY, Context.COMPOSITE_QUERY,
-    Context.COMPOSITE_REPLY, Context.COMPOSITE_REJECT, Context.COMPOSITE_CLEANUP,
-    Context.INSPECT_MESSAGE,
-})
+_NON_REPLICATED = frozenset(
+    {
+        Context.NON_REPLICATED_QUERY,
+        Context.TRANSFORM_QUERY,
+        Context.COMPOSITE_QUERY,
+        Context.COMPOSITE_REPLY,
+        Context.COMPOSITE_REJECT,
+        Context.COMPOSITE_CLEANUP,
+        Context.INSPECT_MESSAGE,
+    }
+)
 
 
 def _contexts(spec: str) -> frozenset[Context]:
@@ -122,8 +128,7 @@ class Ic0Function:
 
 
 def _f(name: str, params: str, results: str, contexts: str, only32: bool = False) -> Ic0Function:
-    return Ic0Function(name, tuple(params.split()), tuple(results.split()),
-                       _contexts(contexts), only32)
+    return Ic0Function(name, tuple(params.split()), tuple(results.split()), _contexts(contexts), only32)
 
 
 _ARG = "I U RQ NRQ TQ CQ Ry CRy F"
@@ -296,8 +301,11 @@ class ApiContext:
         self.env_vars = env_vars
         self.replicated = kind.replicated
         self.response_required = kind in (
-            Context.UPDATE, Context.REPLICATED_QUERY, Context.NON_REPLICATED_QUERY,
-            Context.TRANSFORM_QUERY, Context.COMPOSITE_QUERY,
+            Context.UPDATE,
+            Context.REPLICATED_QUERY,
+            Context.NON_REPLICATED_QUERY,
+            Context.TRANSFORM_QUERY,
+            Context.COMPOSITE_QUERY,
         )
         self.replied = False
         self.reply_buffer = bytearray()
@@ -499,8 +507,7 @@ class ApiContext:
         self.write(caller, dst, self._u128(self.balance), "ic0.canister_cycle_balance128")
 
     def canister_liquid_cycle_balance128(self, caller: Any, dst: int) -> None:
-        self.write(caller, dst, self._u128(self._liquid_balance()),
-                   "ic0.canister_liquid_cycle_balance128")
+        self.write(caller, dst, self._u128(self._liquid_balance()), "ic0.canister_liquid_cycle_balance128")
 
     def canister_status(self, caller: Any) -> int:
         return self.status
@@ -520,8 +527,7 @@ class ApiContext:
         return len(self.method_name.encode("utf-8"))
 
     def msg_method_name_copy(self, caller: Any, dst: int, offset: int, size: int) -> None:
-        self.copy_out(caller, self.method_name.encode("utf-8"), dst, offset, size,
-                      "ic0.msg_method_name_copy")
+        self.copy_out(caller, self.method_name.encode("utf-8"), dst, offset, size, "ic0.msg_method_name_copy")
 
     def accept_message(self, caller: Any) -> None:
         if self.accepted_message:
@@ -540,9 +546,18 @@ class ApiContext:
             raise ContractViolation(f"{what}: there is no call under construction")
         return self.pending_call
 
-    def call_new(self, caller: Any, callee_src: int, callee_size: int, name_src: int,
-                 name_size: int, reply_fun: int, reply_env: int, reject_fun: int,
-                 reject_env: int) -> None:
+    def call_new(
+        self,
+        caller: Any,
+        callee_src: int,
+        callee_size: int,
+        name_src: int,
+        name_size: int,
+        reply_fun: int,
+        reply_env: int,
+        reject_fun: int,
+        reject_env: int,
+    ) -> None:
         self._discard_pending_call()
         if callee_size > MAX_PRINCIPAL_LENGTH:
             raise ContractViolation(f"ic0.call_new: callee id of {callee_size} bytes is too long")
@@ -582,8 +597,7 @@ class ApiContext:
         call = self._require_call(what)
         if amount > self._liquid_balance():
             raise ContractViolation(
-                f"{what}: cannot transfer {amount} cycles, the liquid balance is "
-                f"{self._liquid_balance()}"
+                f"{what}: cannot transfer {amount} cycles, the liquid balance is {self._liquid_balance()}"
             )
         self.balance -= amount
         call.cycles += amount
@@ -621,7 +635,8 @@ class ApiContext:
                 f"Canister trapped: stable memory out of bounds "
                 f"(ic0.stable64_write offset={offset} size={size}, "
                 f"stable memory size={self.stable.size_bytes})",
-                "trap", "IC0502",
+                "trap",
+                "IC0502",
             )
         self.charge(caller, SYSTEM_CALL_BASE_COST + size)
         data = self.read(caller, src, size, "ic0.stable64_write")
@@ -633,7 +648,8 @@ class ApiContext:
                 f"Canister trapped: stable memory out of bounds "
                 f"(ic0.stable64_read offset={offset} size={size}, "
                 f"stable memory size={self.stable.size_bytes})",
-                "trap", "IC0502",
+                "trap",
+                "IC0502",
             )
         self.charge(caller, SYSTEM_CALL_BASE_COST + size)
         self.write(caller, dst, self.stable.read(offset, size), "ic0.stable64_read")
@@ -687,8 +703,14 @@ class ApiContext:
         return len(self._certificate("ic0.data_certificate_size"))
 
     def data_certificate_copy(self, caller: Any, dst: int, offset: int, size: int) -> None:
-        self.copy_out(caller, self._certificate("ic0.data_certificate_copy"), dst, offset, size,
-                      "ic0.data_certificate_copy")
+        self.copy_out(
+            caller,
+            self._certificate("ic0.data_certificate_copy"),
+            dst,
+            offset,
+            size,
+            "ic0.data_certificate_copy",
+        )
 
     def time(self, caller: Any) -> int:
         return self.time_ns
@@ -729,8 +751,17 @@ class ApiContext:
         cost = (3_000_000 + 60_000 * _NODES) * _NODES + 400 * request_size + 800 * max_res_bytes
         self.write(caller, dst, self._u128(cost * _NODES), "ic0.cost_http_request")
 
-    def _key_cost(self, caller: Any, src: int, size: int, selector: int, valid: tuple[int, ...],
-                  dst: int, table: dict[str, int], what: str) -> int:
+    def _key_cost(
+        self,
+        caller: Any,
+        src: int,
+        size: int,
+        selector: int,
+        valid: tuple[int, ...],
+        dst: int,
+        table: dict[str, int],
+        what: str,
+    ) -> int:
         name = self.read(caller, src, size, what)
         if selector not in valid:
             return 1
@@ -747,12 +778,12 @@ class ApiContext:
         return self._key_cost(caller, src, size, curve, (0,), dst, _KEY_COSTS, "ic0.cost_sign_with_ecdsa")
 
     def cost_sign_with_schnorr(self, caller: Any, src: int, size: int, algorithm: int, dst: int) -> int:
-        return self._key_cost(caller, src, size, algorithm, (0, 1), dst, _KEY_COSTS,
-                              "ic0.cost_sign_with_schnorr")
+        return self._key_cost(
+            caller, src, size, algorithm, (0, 1), dst, _KEY_COSTS, "ic0.cost_sign_with_schnorr"
+        )
 
     def cost_vetkd_derive_key(self, caller: Any, src: int, size: int, curve: int, dst: int) -> int:
-        return self._key_cost(caller, src, size, curve, (0,), dst, _VETKD_COSTS,
-                              "ic0.cost_vetkd_derive_key")
+        return self._key_cost(caller, src, size, curve, (0,), dst, _VETKD_COSTS, "ic0.cost_vetkd_derive_key")
 
     # -- environment variables ------------------------------------------------------------------
 
@@ -796,8 +827,9 @@ class ApiContext:
     def env_var_value_size(self, caller: Any, src: int, size: int) -> int:
         return len(self._env_value(caller, src, size, "ic0.env_var_value_size"))
 
-    def env_var_value_copy(self, caller: Any, src: int, size: int, dst: int, offset: int,
-                           length: int) -> None:
+    def env_var_value_copy(
+        self, caller: Any, src: int, size: int, dst: int, offset: int, length: int
+    ) -> None:
         value = self._env_value(caller, src, size, "ic0.env_var_value_copy")
         self.copy_out(caller, value, dst, offset, length, "ic0.env_var_value_copy")
 
@@ -815,8 +847,7 @@ class ApiContext:
         assert self.instance is not None
         data = self.instance.read_heap(caller, src, min(size, MAX_LOG_MESSAGE))
         text = "(trap message out of bounds)" if data is None else data.decode("utf-8", "replace")
-        raise CanisterTrap(f"Canister called `ic0.trap` with message: '{text}'",
-                           "explicit_trap", "IC0503")
+        raise CanisterTrap(f"Canister called `ic0.trap` with message: '{text}'", "explicit_trap", "IC0503")
 
 
 def _mask(t: str, memory64: bool) -> int:
@@ -857,9 +888,7 @@ class SystemApi:
             if ctx is None:
                 raise CanisterTrap(f"ic0.{name} called outside of a message execution")
             if ctx.kind not in allowed:
-                raise ContractViolation(
-                    f'"ic0.{name}" cannot be executed in {ctx.kind.description} mode'
-                )
+                raise ContractViolation(f'"ic0.{name}" cannot be executed in {ctx.kind.description} mode')
             ctx.system_instructions += 1
             result = impl(ctx, caller, *[a & m for a, m in zip(args, masks)])
             if result_bits:

@@ -103,9 +103,7 @@ def decode_module_bytes(raw: bytes) -> bytes:
         except zlib.error as exc:
             raise InvalidModule("module-format", f"gzip-compressed module is corrupt: {exc}") from exc
         if len(data) > MAX_MODULE_SIZE or decompressor.unconsumed_tail:
-            raise InvalidModule(
-                "module-size", f"decompressed module exceeds {MAX_MODULE_SIZE} bytes"
-            )
+            raise InvalidModule("module-size", f"decompressed module exceeds {MAX_MODULE_SIZE} bytes")
         if not decompressor.eof:
             raise InvalidModule("module-format", "gzip-compressed module is truncated")
         return data
@@ -131,7 +129,9 @@ def validate(module: WasmModule) -> ModuleInfo:
     # memories: at most one, declared or imported
     memory_count = len(module.memories) + len(module.imported_memories)
     if memory_count > 1:
-        raise InvalidModule("memory-count", f"the module declares {memory_count} memories, at most 1 is allowed")
+        raise InvalidModule(
+            "memory-count", f"the module declares {memory_count} memories, at most 1 is allowed"
+        )
     memory = module.memory
     memory64 = bool(memory and memory.is64)
     if memory is not None and memory.shared:
@@ -207,7 +207,7 @@ def validate(module: WasmModule) -> ModuleInfo:
         for prefix, k in METHOD_PREFIXES.items():
             if name.startswith(prefix):
                 kind = k
-                method = name[len(prefix):]
+                method = name[len(prefix) :]
                 break
         if kind is None and name not in SYSTEM_ENTRY_POINTS:
             raise InvalidModule(
@@ -251,9 +251,9 @@ def validate(module: WasmModule) -> ModuleInfo:
         if not section.name.startswith("icp:"):
             continue
         if section.name.startswith("icp:public "):
-            target, name = public, section.name[len("icp:public "):]
+            target, name = public, section.name[len("icp:public ") :]
         elif section.name.startswith("icp:private "):
-            target, name = private, section.name[len("icp:private "):]
+            target, name = private, section.name[len("icp:private ") :]
         else:
             raise InvalidModule(
                 "custom-section-name",
@@ -261,9 +261,7 @@ def validate(module: WasmModule) -> ModuleInfo:
                 "nor 'icp:private <name>'",
             )
         if any(n == name for n, _ in public) or any(n == name for n, _ in private):
-            raise InvalidModule(
-                "custom-section-duplicate", f"metadata '{name}' is declared more than once"
-            )
+            raise InvalidModule("custom-section-duplicate", f"metadata '{name}' is declared more than once")
         target.append((name, section.data))
         total += len(name.encode("utf-8")) + len(section.data)
     if len(public) + len(private) > MAX_CUSTOM_SECTIONS:
@@ -273,7 +271,8 @@ def validate(module: WasmModule) -> ModuleInfo:
         )
     if total > MAX_CUSTOM_SECTIONS_SIZE:
         raise InvalidModule(
-            "custom-section-size", f"icp: custom sections total {total} bytes, at most {MAX_CUSTOM_SECTIONS_SIZE}"
+            "custom-section-size",
+            f"icp: custom sections total {total} bytes, at most {MAX_CUSTOM_SECTIONS_SIZE}",
         )
 
     return ModuleInfo(

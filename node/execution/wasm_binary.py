@@ -24,8 +24,15 @@ VERSION = b"\x01\x00\x00\x00"
 
 I32, I64, F32, F64, V128 = 0x7F, 0x7E, 0x7D, 0x7C, 0x7B
 FUNCREF, EXTERNREF = 0x70, 0x6F
-VALTYPE_NAMES = {I32: "i32", I64: "i64", F32: "f32", F64: "f64", V128: "v128",
-                 FUNCREF: "funcref", EXTERNREF: "externref"}
+VALTYPE_NAMES = {
+    I32: "i32",
+    I64: "i64",
+    F32: "f32",
+    F64: "f64",
+    V128: "v128",
+    FUNCREF: "funcref",
+    EXTERNREF: "externref",
+}
 
 SECTION_CUSTOM = 0
 SECTION_TYPE = 1
@@ -45,15 +52,29 @@ SECTION_TAG = 13
 # The order in which non-custom sections must appear (the tag section sits between memory
 # and global in the exception-handling proposal).
 _SECTION_RANK = {
-    SECTION_TYPE: 1, SECTION_IMPORT: 2, SECTION_FUNCTION: 3, SECTION_TABLE: 4,
-    SECTION_MEMORY: 5, SECTION_TAG: 6, SECTION_GLOBAL: 7, SECTION_EXPORT: 8,
-    SECTION_START: 9, SECTION_ELEMENT: 10, SECTION_DATA_COUNT: 11, SECTION_CODE: 12,
+    SECTION_TYPE: 1,
+    SECTION_IMPORT: 2,
+    SECTION_FUNCTION: 3,
+    SECTION_TABLE: 4,
+    SECTION_MEMORY: 5,
+    SECTION_TAG: 6,
+    SECTION_GLOBAL: 7,
+    SECTION_EXPORT: 8,
+    SECTION_START: 9,
+    SECTION_ELEMENT: 10,
+    SECTION_DATA_COUNT: 11,
+    SECTION_CODE: 12,
     SECTION_DATA: 13,
 }
 
 KIND_FUNC, KIND_TABLE, KIND_MEMORY, KIND_GLOBAL, KIND_TAG = 0, 1, 2, 3, 4
-KIND_NAMES = {KIND_FUNC: "func", KIND_TABLE: "table", KIND_MEMORY: "memory",
-              KIND_GLOBAL: "global", KIND_TAG: "tag"}
+KIND_NAMES = {
+    KIND_FUNC: "func",
+    KIND_TABLE: "table",
+    KIND_MEMORY: "memory",
+    KIND_GLOBAL: "global",
+    KIND_TAG: "tag",
+}
 
 PAGE_SIZE_LOG2 = 12
 """Dirty tracking granularity: 4 KiB, the OS page size the IC also tracks."""
@@ -469,25 +490,37 @@ def _parse_section(module: WasmModule, section_id: int, payload: bytes) -> None:
 _ONE_INDEX = {0x0C, 0x0D, 0x10, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0xD2}
 _BLOCKS = {0x02, 0x03, 0x04}
 _LOADS = set(range(0x28, 0x36))
-_STORES = {0x36: I32, 0x37: I64, 0x38: F32, 0x39: F64, 0x3A: I32, 0x3B: I32,
-           0x3C: I64, 0x3D: I64, 0x3E: I64}
+_STORES = {0x36: I32, 0x37: I64, 0x38: F32, 0x39: F64, 0x3A: I32, 0x3B: I32, 0x3C: I64, 0x3D: I64, 0x3E: I64}
 _UNSUPPORTED = {
-    0x06: "exception handling (try)", 0x07: "exception handling (catch)",
-    0x08: "exception handling (throw)", 0x09: "exception handling (rethrow)",
-    0x0A: "exception handling (throw_ref)", 0x12: "tail calls (return_call)",
-    0x13: "tail calls (return_call_indirect)", 0x14: "typed function references (call_ref)",
-    0x15: "typed function references (return_call_ref)", 0x18: "exception handling (delegate)",
-    0x19: "exception handling (catch_all)", 0x1F: "exception handling (try_table)",
-    0xD3: "GC (ref.eq)", 0xD4: "typed function references (ref.as_non_null)",
+    0x06: "exception handling (try)",
+    0x07: "exception handling (catch)",
+    0x08: "exception handling (throw)",
+    0x09: "exception handling (rethrow)",
+    0x0A: "exception handling (throw_ref)",
+    0x12: "tail calls (return_call)",
+    0x13: "tail calls (return_call_indirect)",
+    0x14: "typed function references (call_ref)",
+    0x15: "typed function references (return_call_ref)",
+    0x18: "exception handling (delegate)",
+    0x19: "exception handling (catch_all)",
+    0x1F: "exception handling (try_table)",
+    0xD3: "GC (ref.eq)",
+    0xD4: "typed function references (ref.as_non_null)",
     0xD5: "typed function references (br_on_null)",
-    0xD6: "typed function references (br_on_non_null)", 0xFB: "GC",
+    0xD6: "typed function references (br_on_non_null)",
+    0xFB: "GC",
     0xFE: "threads (atomic instructions)",
 }
 _MIRROR_STORE = {I32: 0x36, I64: 0x37, F32: 0x38, F64: 0x39}
 _SIMD_MEMARG = set(range(0, 12)) | set(range(84, 94))
 _SIMD_STORES = {11, 88, 89, 90, 91}
-_TABLE_MUTATIONS_FC = {12: "table.init", 13: "elem.drop", 14: "table.copy",
-                       15: "table.grow", 17: "table.fill"}
+_TABLE_MUTATIONS_FC = {
+    12: "table.init",
+    13: "elem.drop",
+    14: "table.copy",
+    15: "table.grow",
+    17: "table.fill",
+}
 
 
 def _read_blocktype(r: Reader) -> None:
@@ -594,6 +627,7 @@ class _FunctionRewriter:
 
     def emit_mark_range(self, dst_local: int, len_local: int, len_type: int) -> None:
         """Mark every tracking page of ``[dst, dst+len)`` with a bulk fill of the dirty map."""
+
         # All arithmetic in i64 so that 32-bit addresses cannot wrap around.
         def push_i64(local: int, valtype: int) -> None:
             self.emit(0x20, uleb(local))
@@ -650,10 +684,15 @@ class _FunctionRewriter:
                 if flag is not None:
                     # keep the mirror of live values current, and flag the global as dirty
                     valtype = self.module.globals[index].valtype
-                    self.emit(0x41, sleb(GLOBAL_MIRROR_OFFSET + 8 * flag), 0x23, uleb(index),
-                              _MIRROR_STORE[valtype], _encode_memarg(0, self.dirty, 0))
-                    self.emit(0x41, sleb(flag), 0x41, sleb(1), 0x3A,
-                              _encode_memarg(0, self.dirty, 0))
+                    self.emit(
+                        0x41,
+                        sleb(GLOBAL_MIRROR_OFFSET + 8 * flag),
+                        0x23,
+                        uleb(index),
+                        _MIRROR_STORE[valtype],
+                        _encode_memarg(0, self.dirty, 0),
+                    )
+                    self.emit(0x41, sleb(flag), 0x41, sleb(1), 0x3A, _encode_memarg(0, self.dirty, 0))
                 continue
             if op == 0xFC:
                 sub = r.u32()
@@ -826,8 +865,11 @@ def instrument(data: bytes, module: WasmModule | None = None) -> InstrumentedMod
             )
     global_flags = {i: n for n, i in enumerate(mutable)}
     plan_state: dict = {
-        "memory64": memory64, "dirty_index": dirty_index, "global_flags": global_flags,
-        "table_mutations": set(), "simd": False,
+        "memory64": memory64,
+        "dirty_index": dirty_index,
+        "global_flags": global_flags,
+        "table_mutations": set(),
+        "simd": False,
     }
 
     imported_funcs = len(module.imported_functions)
@@ -858,10 +900,14 @@ def instrument(data: bytes, module: WasmModule | None = None) -> InstrumentedMod
         new_type_payload = None
     else:
         unit_index = len(types_out)
-        new_type_payload = uleb(len(types_out) + 1) + b"".join(
-            b"\x60" + uleb(len(t.params)) + bytes(t.params) + uleb(len(t.results)) + bytes(t.results)
-            for t in types_out
-        ) + b"\x60\x00\x00"
+        new_type_payload = (
+            uleb(len(types_out) + 1)
+            + b"".join(
+                b"\x60" + uleb(len(t.params)) + bytes(t.params) + uleb(len(t.results)) + bytes(t.results)
+                for t in types_out
+            )
+            + b"\x60\x00\x00"
+        )
     save_body = bytearray(b"\x00")
     load_body = bytearray(b"\x00")
     store_ops = {I32: 0x36, I64: 0x37, F32: 0x38, F64: 0x39}

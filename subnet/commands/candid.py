@@ -12,7 +12,8 @@ import argparse
 import json
 import sys
 
-from subnet.candid import (
+from subnet.cli_options import add_output_option
+from vocab.candid import (
     CandidError,
     Type,
     decode_to_text,
@@ -21,9 +22,8 @@ from subnet.candid import (
     load_did,
     parse_types,
 )
-from subnet.candid.subtype import format_report, subtype_report
-from subnet.candid.testsuite import describe_assertion, run_files
-from subnet.cli_options import add_output_option
+from vocab.candid.subtype import format_report, subtype_report
+from vocab.candid.testsuite import describe_assertion, run_files
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -177,4 +177,3 @@ def _test(args: argparse.Namespace) -> int:
 def _hash(args: argparse.Namespace) -> int:
     print(idl_hash(args.name))
     return 0
-

@@ -36,11 +36,11 @@ from client.upgrade_check import (
     metadata_section,
     upgrade_metadata,
 )
-from subnet import candid, management
 from subnet.cli_options import add_identity_option, add_output_option
 from subnet.commands.local import endpoints, load_genesis
-from subnet.errors import CandidError, PrincipalError, RejectCode, RejectError, SubnetError
-from subnet.principal import Principal
+from vocab import candid, management
+from vocab.errors import CandidError, PrincipalError, RejectCode, RejectError, SubnetError
+from vocab.principal import Principal
 
 DEFAULT_CYCLES = 100_000_000_000_000
 """What `dfx canister create` gives a canister on a local replica."""
@@ -63,7 +63,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     create = commands.add_parser("create", help="create empty canisters")
     target(create)
-    create.add_argument("--controller", action="append", default=[], metavar="P", help="principal or identity name; repeatable")
+    create.add_argument(
+        "--controller",
+        action="append",
+        default=[],
+        metavar="P",
+        help="principal or identity name; repeatable",
+    )
     create.add_argument("--with-cycles", type=int, default=DEFAULT_CYCLES, metavar="N")
     create.set_defaults(handler=_create)
 
@@ -88,15 +94,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     install = commands.add_parser("install", help="install, reinstall or upgrade canister code")
     target(install)
-    install.add_argument("--mode", choices=("install", "reinstall", "upgrade", "auto"), default="auto",
-                         help="auto: install if the canister is empty, else upgrade (default)")
-    install.add_argument("--argument", default="()", metavar="'(...)'", help="init/post_upgrade argument, Candid text")
-    install.add_argument("--wasm", type=Path, metavar="FILE", help="the module (default: the project's built .wasm)")
+    install.add_argument(
+        "--mode",
+        choices=("install", "reinstall", "upgrade", "auto"),
+        default="auto",
+        help="auto: install if the canister is empty, else upgrade (default)",
+    )
+    install.add_argument(
+        "--argument", default="()", metavar="'(...)'", help="init/post_upgrade argument, Candid text"
+    )
+    install.add_argument(
+        "--wasm", type=Path, metavar="FILE", help="the module (default: the project's built .wasm)"
+    )
     install.add_argument("--skip-pre-upgrade", action="store_true")
-    install.add_argument("--wasm-memory-persistence", choices=("keep", "replace"),
-                         help="default with upgrade: keep for modules with enhanced orthogonal persistence")
-    install.add_argument("--yes", "-y", action="store_true",
-                         help="upgrade despite failed compatibility checks; reinstall without asking")
+    install.add_argument(
+        "--wasm-memory-persistence",
+        choices=("keep", "replace"),
+        help="default with upgrade: keep for modules with enhanced orthogonal persistence",
+    )
+    install.add_argument(
+        "--yes",
+        "-y",
+        action="store_true",
+        help="upgrade despite failed compatibility checks; reinstall without asking",
+    )
     install.set_defaults(handler=_install)
 
     call = commands.add_parser("call", help="call a canister method (update through consensus, or query)")
@@ -105,10 +126,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     call.add_argument("argument", nargs="?", default="()", metavar="'(...)'")
     kind = call.add_mutually_exclusive_group()
     kind.add_argument("--query", action="store_true", help="the fast path: one replica answers, signed")
-    kind.add_argument("--update", action="store_true", help="through consensus, certified (default unless the method is a query)")
+    kind.add_argument(
+        "--update",
+        action="store_true",
+        help="through consensus, certified (default unless the method is a query)",
+    )
     call.add_argument("--output", choices=("idl", "json", "raw"), default="idl")
-    call.add_argument("--candid", type=Path, metavar="FILE", help="the canister's .did (default: project or module metadata)")
-    call.add_argument("--replicas-agree", type=int, default=1, metavar="K", help="queries: accept only K matching answers")
+    call.add_argument(
+        "--candid",
+        type=Path,
+        metavar="FILE",
+        help="the canister's .did (default: project or module metadata)",
+    )
+    call.add_argument(
+        "--replicas-agree", type=int, default=1, metavar="K", help="queries: accept only K matching answers"
+    )
     common(call)
     call.set_defaults(handler=_call)
 
@@ -164,7 +196,12 @@ async def _management(agent: Agent, method: str, arg: bytes) -> bytes:
     return result.raise_if_rejected()
 
 
-def _each(args: argparse.Namespace, ids: CanisterIds, names: list[str], action: Callable[[Agent, str, Principal], object]) -> int:
+def _each(
+    args: argparse.Namespace,
+    ids: CanisterIds,
+    names: list[str],
+    action: Callable[[Agent, str, Principal], object],
+) -> int:
     agent = local_agent(args)
 
     async def run() -> None:
@@ -179,8 +216,13 @@ def _each(args: argparse.Namespace, ids: CanisterIds, names: list[str], action: 
 
 
 async def create_canister(
-    agent: Agent, ids: CanisterIds, name: str, network: str, *,
-    cycles: int = DEFAULT_CYCLES, controllers: tuple[Principal, ...] | None = None,
+    agent: Agent,
+    ids: CanisterIds,
+    name: str,
+    network: str,
+    *,
+    cycles: int = DEFAULT_CYCLES,
+    controllers: tuple[Principal, ...] | None = None,
 ) -> Principal:
     """Create ``name`` unless canister_ids.json already has it; returns its id."""
     existing = ids.get(name, network)
@@ -205,7 +247,9 @@ def _create(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         for name in names:
-            await create_canister(agent, ids, name, args.network, cycles=args.with_cycles, controllers=controllers)
+            await create_canister(
+                agent, ids, name, args.network, cycles=args.with_cycles, controllers=controllers
+            )
 
     trio.run(run)
     return 0
@@ -269,7 +313,9 @@ def _update_settings(args: argparse.Namespace) -> int:
         if args.set_controller:
             controllers = tuple(_principal_or_identity(c) for c in args.set_controller)
         else:
-            reply = await _management(agent, management.STATUS, management.encode_canister_id_args(canister_id))
+            reply = await _management(
+                agent, management.STATUS, management.encode_canister_id_args(canister_id)
+            )
             current = list(management.decode_status_reply(reply).controllers)
             if args.add_controller:
                 for text in args.add_controller:
@@ -283,9 +329,13 @@ def _update_settings(args: argparse.Namespace) -> int:
                         raise SubnetError(f"{principal} is not a controller of {args.name}")
                     current.remove(principal)
             controllers = tuple(current)
-        arg = management.encode_update_settings_args(canister_id, management.Settings(controllers=controllers))
+        arg = management.encode_update_settings_args(
+            canister_id, management.Settings(controllers=controllers)
+        )
         await _management(agent, management.UPDATE_SETTINGS, arg)
-        print(f"Updated settings of {args.name}: controllers {' '.join(c.to_text() for c in controllers) or '(none)'}")
+        print(
+            f"Updated settings of {args.name}: controllers {' '.join(c.to_text() for c in controllers) or '(none)'}"
+        )
 
     trio.run(run)
     return 0
@@ -327,7 +377,9 @@ def _is_eop(module: bytes) -> bool:
     return _metadata(module, "enhanced-orthogonal-persistence") is not None
 
 
-def _service_for(name: str, explicit: Path | None, module: bytes | None = None) -> candid.ServiceDescription | None:
+def _service_for(
+    name: str, explicit: Path | None, module: bytes | None = None
+) -> candid.ServiceDescription | None:
     """The canister's Candid: --candid, else the project's .did, else the module's metadata."""
     if explicit is not None:
         return candid.load_did(str(explicit))
@@ -352,17 +404,29 @@ def _service_for(name: str, explicit: Path | None, module: bytes | None = None) 
     return None
 
 
-async def install_module(agent: Agent, canister_id: Principal, mode: management.Mode, module: bytes, arg: bytes) -> None:
+async def install_module(
+    agent: Agent, canister_id: Principal, mode: management.Mode, module: bytes, arg: bytes
+) -> None:
     """``install_code``, or for a module over ``CHUNK_BYTES`` the chunk store's path."""
     if len(module) <= CHUNK_BYTES:
-        await _management(agent, management.INSTALL_CODE, management.encode_install_code_args(mode, canister_id, module, arg))
+        await _management(
+            agent,
+            management.INSTALL_CODE,
+            management.encode_install_code_args(mode, canister_id, module, arg),
+        )
         return
     # Each chunk travels once; the install then names them by hash.
     hashes = []
     for start in range(0, len(module), CHUNK_BYTES):
-        reply = await _management(agent, management.UPLOAD_CHUNK, management.encode_upload_chunk_args(canister_id, module[start : start + CHUNK_BYTES]))
+        reply = await _management(
+            agent,
+            management.UPLOAD_CHUNK,
+            management.encode_upload_chunk_args(canister_id, module[start : start + CHUNK_BYTES]),
+        )
         hashes.append(management.decode_chunk_hash_reply(reply))
-    arg_bytes = management.encode_install_chunked_code_args(mode, canister_id, hashes, hashlib.sha256(module).digest(), arg)
+    arg_bytes = management.encode_install_chunked_code_args(
+        mode, canister_id, hashes, hashlib.sha256(module).digest(), arg
+    )
     await _management(agent, management.INSTALL_CHUNKED_CODE, arg_bytes)
     await _management(agent, management.CLEAR_CHUNK_STORE, management.encode_canister_id_args(canister_id))
 
@@ -415,7 +479,9 @@ async def install_canister(agent: Agent, name: str, canister_id: Principal, opti
     return mode_name
 
 
-async def _check_upgrade(agent: Agent, name: str, canister_id: Principal, module: bytes, *, yes: bool) -> None:
+async def _check_upgrade(
+    agent: Agent, name: str, canister_id: Principal, module: bytes, *, yes: bool
+) -> None:
     """dfx's checks before an upgrade: the new Candid service must be a subtype of the
     deployed one, and Motoko stable types must be compatible (moc decides). The deployed
     side comes from the installed module's metadata; each problem is printed, and the
@@ -435,8 +501,12 @@ def _install(args: argparse.Namespace) -> int:
         raise SubnetError("--wasm needs exactly one canister")
     agent = local_agent(args)
     options = InstallOptions(
-        mode=args.mode, argument=args.argument, wasm=args.wasm, skip_pre_upgrade=args.skip_pre_upgrade,
-        wasm_memory_persistence=args.wasm_memory_persistence, yes=args.yes,
+        mode=args.mode,
+        argument=args.argument,
+        wasm=args.wasm,
+        skip_pre_upgrade=args.skip_pre_upgrade,
+        wasm_memory_persistence=args.wasm_memory_persistence,
+        yes=args.yes,
     )
 
     async def run() -> None:
@@ -482,7 +552,9 @@ def _call(args: argparse.Namespace) -> int:
         if query:
             answer = await agent.query(canister_id, args.method, arg, replicas_agree=args.replicas_agree)
             if answer.status != "replied":
-                raise RejectError(RejectCode(answer.reject_code), answer.reject_message, answer.error_code or None)
+                raise RejectError(
+                    RejectCode(answer.reject_code), answer.reject_message, answer.error_code or None
+                )
             return answer.reply
         result = await agent.call(canister_id, args.method, arg)
         return result.raise_if_rejected()
@@ -538,12 +610,16 @@ def _register_info_logs_snapshot(
     common(logs)
     logs.set_defaults(handler=_logs)
 
-    snapshot = commands.add_parser("snapshot", help="take, load, list and delete snapshots of a canister's state")
+    snapshot = commands.add_parser(
+        "snapshot", help="take, load, list and delete snapshots of a canister's state"
+    )
     snapshots = snapshot.add_subparsers(dest="snapshot_command", metavar="SUBCOMMAND")
     snapshots.required = True
     create = snapshots.add_parser("create", help="take a new snapshot; the canister must be stopped")
     create.add_argument("name", metavar="NAME")
-    create.add_argument("--replace", metavar="SNAPSHOT_ID", help="replace this snapshot (hex) instead of adding one")
+    create.add_argument(
+        "--replace", metavar="SNAPSHOT_ID", help="replace this snapshot (hex) instead of adding one"
+    )
     load = snapshots.add_parser(
         "load", help="load a snapshot, overwriting the canister's state; the canister must be stopped"
     )
@@ -564,7 +640,7 @@ def _rfc3339(nanos: int) -> str:
     """A time as dfx prints log records: RFC 3339 in UTC, the fraction of a second to the
     nanosecond without trailing zeros (none at all on a whole second)."""
     seconds, fraction = divmod(nanos, 1_000_000_000)
-    text = datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    text = datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
     if fraction:
         text += "." + f"{fraction:09d}".rstrip("0")
     return text + "Z"
@@ -572,7 +648,7 @@ def _rfc3339(nanos: int) -> str:
 
 def _utc(nanos: int) -> str:
     """A time as dfx lists snapshots: ``2024-05-06 19:17:10 UTC``."""
-    moment = datetime.datetime.fromtimestamp(nanos // 1_000_000_000, tz=datetime.timezone.utc)
+    moment = datetime.datetime.fromtimestamp(nanos // 1_000_000_000, tz=datetime.UTC)
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
@@ -607,7 +683,9 @@ def _snapshot_id(text: str) -> bytes:
     except ValueError:
         snapshot_id = b""
     if not snapshot_id:
-        raise SubnetError(f"{text!r} is not a snapshot id: expected the hexadecimal id `canister snapshot list` prints")
+        raise SubnetError(
+            f"{text!r} is not a snapshot id: expected the hexadecimal id `canister snapshot list` prints"
+        )
     return snapshot_id
 
 
@@ -739,7 +817,9 @@ def _snapshot(args: argparse.Namespace) -> int:
                     "Run `subnet canister stop` first"
                 )
             if status.status == "stopping":
-                raise SubnetError(f"Canister {name} is stopping but is not yet stopped. Wait a few seconds and try again")
+                raise SubnetError(
+                    f"Canister {name} is stopping but is not yet stopped. Wait a few seconds and try again"
+                )
         if command == "create":
             arg = management.encode_take_canister_snapshot_args(canister_id, snapshot_id)
             taken = management.decode_snapshot_reply(await _management(agent, management.TAKE_SNAPSHOT, arg))
@@ -755,13 +835,24 @@ def _snapshot(args: argparse.Namespace) -> int:
             await _management(agent, management.DELETE_SNAPSHOT, arg)
             print(f"Deleted snapshot {snapshot_id.hex()} from canister {name}")
         else:
-            reply = await _management(agent, management.LIST_SNAPSHOTS, management.encode_canister_id_args(canister_id))
+            reply = await _management(
+                agent, management.LIST_SNAPSHOTS, management.encode_canister_id_args(canister_id)
+            )
             found = management.decode_snapshots_reply(reply)
             if args.output == "json":
-                print(json.dumps(
-                    [{"id": s.id.hex(), "taken_at_timestamp": s.taken_at_timestamp, "total_size": s.total_size} for s in found],
-                    indent=2,
-                ))
+                print(
+                    json.dumps(
+                        [
+                            {
+                                "id": s.id.hex(),
+                                "taken_at_timestamp": s.taken_at_timestamp,
+                                "total_size": s.total_size,
+                            }
+                            for s in found
+                        ],
+                        indent=2,
+                    )
+                )
             elif not found:
                 print(f"No snapshots found in canister {name}")
             for s in found if args.output == "text" else ():

@@ -16,17 +16,29 @@ from client.canister_ids import CanisterIds
 from client.project import Project
 from subnet.cli_options import add_identity_option
 from subnet.commands.build import build_canister
-from subnet.commands.canister import InstallOptions, local_agent, create_canister, install_canister
+from subnet.commands.canister import InstallOptions, create_canister, install_canister, local_agent
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("deploy", help="create, build and install (or upgrade) the project's canisters")
+    parser = subparsers.add_parser(
+        "deploy", help="create, build and install (or upgrade) the project's canisters"
+    )
     parser.add_argument("name", nargs="?", metavar="NAME", help="one canister (default: all of subnet.json)")
-    parser.add_argument("--argument", default="()", metavar="'(...)'", help="init/post_upgrade argument, Candid text")
-    parser.add_argument("--mode", choices=("install", "reinstall", "upgrade", "auto"), default="auto",
-                        help="auto: install if the canister is empty, else upgrade (default)")
-    parser.add_argument("--yes", "-y", action="store_true",
-                        help="upgrade despite failed compatibility checks, reinstall without asking")
+    parser.add_argument(
+        "--argument", default="()", metavar="'(...)'", help="init/post_upgrade argument, Candid text"
+    )
+    parser.add_argument(
+        "--mode",
+        choices=("install", "reinstall", "upgrade", "auto"),
+        default="auto",
+        help="auto: install if the canister is empty, else upgrade (default)",
+    )
+    parser.add_argument(
+        "--yes",
+        "-y",
+        action="store_true",
+        help="upgrade despite failed compatibility checks, reinstall without asking",
+    )
     parser.add_argument("--network", default="local", help="network in canister_ids.json (default: local)")
     add_identity_option(parser)
     parser.set_defaults(handler=_deploy)

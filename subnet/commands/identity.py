@@ -9,7 +9,7 @@ from pathlib import Path
 
 from client.identity import IdentityStore, resolve
 from subnet.cli_options import add_identity_option, add_output_option
-from subnet.errors import IdentityError
+from vocab.errors import IdentityError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

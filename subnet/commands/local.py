@@ -17,12 +17,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from client.agent import Agent, Endpoint
 from client.identity import parse_pem
-from node.genesis import MS, Genesis, GenesisError, NodeEntry
-from subnet import crypto, launcher
+from subnet import launcher
 from subnet.cli_options import add_output_option
-from subnet.errors import CodecError, SubnetError
-from subnet.messages import StatusReply
-from subnet.principal import Principal
+from vocab import crypto
+from vocab.errors import CodecError, SubnetError
+from vocab.genesis import MS, Genesis, GenesisError, NodeEntry
+from vocab.messages import StatusReply
+from vocab.principal import Principal
 
 READY_TIMEOUT = 30.0
 
@@ -33,7 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     start.add_argument("--background", action="store_true", help="return once the subnet is up")
     start.add_argument("--clean", action="store_true", help="forget all state and start an empty subnet")
     start.add_argument("--port", type=int, default=4943, help="port of replica 0; replica i uses PORT + i")
-    start.add_argument("--block-time", type=int, default=200, metavar="MS", help="target block interval in ms")
+    start.add_argument(
+        "--block-time", type=int, default=200, metavar="MS", help="target block interval in ms"
+    )
     start.set_defaults(handler=_start)
 
     stop = subparsers.add_parser("stop", help="stop the local subnet and wait until its processes are gone")
@@ -89,7 +92,9 @@ def _create_subnet(root: Path, replicas: int, port: int, block_time_ms: int) -> 
     for index, key in enumerate(keys):
         directory = launcher.replica_dir(root, index)
         directory.mkdir(parents=True, exist_ok=True)
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         path = directory / "node_key.pem"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as out:
@@ -197,7 +202,9 @@ async def collect_status(genesis: Genesis) -> list[tuple[Endpoint, StatusReply |
     return rows
 
 
-async def wait_for_heights(genesis: Genesis, *, within: int | None = 0, at_least: int = 1, timeout: float = 60.0) -> int:
+async def wait_for_heights(
+    genesis: Genesis, *, within: int | None = 0, at_least: int = 1, timeout: float = 60.0
+) -> int:
     """Wait until every replica answers, has finalized ``at_least`` heights and is within
     ``within`` heights of the others (a restarted replica has caught up; None: any spread).
     Returns the lowest finalized height; raises ``trio.TooSlowError`` after ``timeout`` s."""
@@ -205,7 +212,11 @@ async def wait_for_heights(genesis: Genesis, *, within: int | None = 0, at_least
         while True:
             rows = await collect_status(genesis)
             heights = [reply.finalized_height for _, reply, _ in rows if reply is not None]
-            if len(heights) == len(rows) and min(heights) >= at_least and (within is None or max(heights) - min(heights) <= within):
+            if (
+                len(heights) == len(rows)
+                and min(heights) >= at_least
+                and (within is None or max(heights) - min(heights) <= within)
+            ):
                 return min(heights)
             await trio.sleep(0.2)
 

@@ -78,18 +78,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "lifecycle operations, and print the finalized height, the operations executed and "
         "the trace hash.",
     )
-    parser.add_argument("--replicas", type=_positive_int, default=4, metavar="N", help="committee size (default 4)")
-    parser.add_argument("--seed", type=_seed, default=0, metavar="S", help="the seed of every random draw (default 0)")
-    parser.add_argument("--duration", type=_duration, default=10.0, metavar="SECONDS", help="simulated seconds (default 10)")
+    parser.add_argument(
+        "--replicas", type=_positive_int, default=4, metavar="N", help="committee size (default 4)"
+    )
+    parser.add_argument(
+        "--seed", type=_seed, default=0, metavar="S", help="the seed of every random draw (default 0)"
+    )
+    parser.add_argument(
+        "--duration", type=_duration, default=10.0, metavar="SECONDS", help="simulated seconds (default 10)"
+    )
     parser.add_argument(
         "--latency",
         default="uniform:5ms:25ms",
         metavar="SPEC",
         help="constant:D | uniform:LO:HI | normal:MEAN:SD | bimodal:P:A:B[:SD] | matrix:ROWS|FILE.json (default uniform:5ms:25ms)",
     )
-    parser.add_argument("--loss", type=_probability, default=0.0, metavar="P", help="message loss probability")
-    parser.add_argument("--duplication", type=_probability, default=0.0, metavar="P", help="message duplication probability")
-    parser.add_argument("--rate", type=_rate, default=2.0, metavar="OPS", help="workload submissions per simulated second (0: none)")
+    parser.add_argument(
+        "--loss", type=_probability, default=0.0, metavar="P", help="message loss probability"
+    )
+    parser.add_argument(
+        "--duplication", type=_probability, default=0.0, metavar="P", help="message duplication probability"
+    )
+    parser.add_argument(
+        "--rate",
+        type=_rate,
+        default=2.0,
+        metavar="OPS",
+        help="workload submissions per simulated second (0: none)",
+    )
     parser.add_argument(
         "--execution",
         choices=("lifecycle", "wasm"),

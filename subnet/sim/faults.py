@@ -19,7 +19,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from subnet.artifacts import (
+from node.actions import Action, Broadcast, Send
+from node.consensus.artifacts import (
     Block,
     BlockProposal,
     Finalization,
@@ -27,10 +28,8 @@ from subnet.artifacts import (
     Notarization,
     NotarizationShare,
 )
-from subnet.certificate import Certificate, CertificationShare
-from subnet.codec import Message
-
-from node.actions import Action, Broadcast, Send
+from vocab.certificate import Certificate, CertificationShare
+from vocab.codec import Message
 
 if TYPE_CHECKING:
     from subnet.sim.runner import Simulation
@@ -53,7 +52,7 @@ class Silent(Behaviour):
 
 
 def _garble(sim: Simulation, message: Message) -> Message:
-    noise = lambda: sim.rng.randbytes(64)  # noqa: E731
+    noise = lambda: sim.rng.randbytes(64)
     if isinstance(message, BlockProposal):
         return dataclasses.replace(message, signature=noise())
     if isinstance(message, (NotarizationShare, FinalizationShare, CertificationShare)):
@@ -98,7 +97,11 @@ class Equivocator(Behaviour):
                 out.append(action)
                 continue
             message = action.message
-            if isinstance(message, BlockProposal) and message.block.proposer == me and message.block.hash not in self.seen:
+            if (
+                isinstance(message, BlockProposal)
+                and message.block.proposer == me
+                and message.block.hash not in self.seen
+            ):
                 block = message.block
                 twin = dataclasses.replace(block, timestamp=block.timestamp + 1, payload=())
                 self.twins[block.hash] = twin
@@ -106,7 +109,9 @@ class Equivocator(Behaviour):
                 self.seen[twin.hash] = None
                 out.extend(Send(peer, message) for peer in first)
                 out.extend(Send(peer, BlockProposal.create(key, twin)) for peer in second)
-                sim.trace.record(sim.now, "equivocate", node, block.height, block.hash.hex()[:12], twin.hash.hex()[:12])
+                sim.trace.record(
+                    sim.now, "equivocate", node, block.height, block.hash.hex()[:12], twin.hash.hex()[:12]
+                )
                 continue
             out.append(action)
             twin = self.twins.get(getattr(message, "block_hash", b""))

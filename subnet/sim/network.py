@@ -15,7 +15,14 @@ from subnet.sim.latency import Constant, LatencyModel
 
 
 class SimNetwork:
-    def __init__(self, n: int, rng: random.Random, latency: LatencyModel | None = None, loss: float = 0.0, duplication: float = 0.0) -> None:
+    def __init__(
+        self,
+        n: int,
+        rng: random.Random,
+        latency: LatencyModel | None = None,
+        loss: float = 0.0,
+        duplication: float = 0.0,
+    ) -> None:
         if not 0.0 <= loss < 1.0:
             raise ValueError("loss must be a probability in [0, 1)")
         if not 0.0 <= duplication < 1.0:

@@ -36,12 +36,6 @@ from typing import Any
 import trio
 import trio.testing
 
-from subnet import crypto
-from subnet.artifacts import Block, Finalization
-from subnet.certificate import Certificate, CertifiedReply
-from subnet.codec import Message
-from subnet.envelope import SignedEnvelope
-
 from node.actions import (
     AcceptIngress,
     Action,
@@ -56,9 +50,9 @@ from node.actions import (
     Send,
     SetTimer,
 )
-from node.events import ClientSubmitted, MessageReceived, Started, TimerExpired
 from node.checkpoint import Checkpoint
-from node.genesis import Genesis, local_genesis
+from node.consensus.artifacts import Block, Finalization
+from node.events import ClientSubmitted, MessageReceived, Started, TimerExpired
 from node.replica import Replica
 from node.state_machine import LifecycleStateMachine, StateMachine
 from subnet.sim.faults import BEHAVIOURS, Behaviour, Fault
@@ -66,10 +60,29 @@ from subnet.sim.latency import LatencyModel, Matrix, Uniform
 from subnet.sim.network import SimNetwork
 from subnet.sim.trace import Trace, describe
 from subnet.sim.workload import Workload, WorkloadConfig
+from vocab import crypto
+from vocab.certificate import Certificate, CertifiedReply
+from vocab.codec import Message
+from vocab.envelope import SignedEnvelope
+from vocab.genesis import Genesis, local_genesis
 
 MS = 1_000_000
 SECOND = 1_000_000_000
-TRACED_NOTICES = ("proposed", "notarized", "finalized", "executed", "certified", "equivocation", "catch_up", "divergence", "conflict", "invalid_block", "restore_truncated", "checkpoint_restored", "checkpoint_refused")
+TRACED_NOTICES = (
+    "proposed",
+    "notarized",
+    "finalized",
+    "executed",
+    "certified",
+    "equivocation",
+    "catch_up",
+    "divergence",
+    "conflict",
+    "invalid_block",
+    "restore_truncated",
+    "checkpoint_restored",
+    "checkpoint_refused",
+)
 KEEP_CHECKPOINTS = 2
 """Checkpoints a simulated disk keeps, as the process backend's store does."""
 
@@ -141,7 +154,9 @@ class Simulation:
                 raise ValueError(f"bad behaviour {name!r} for node {node}")
         self.config = config
         self.rng = random.Random(config.seed)
-        self.genesis, self.keys = local_genesis(config.replicas, f"sim-{config.seed}", **config.genesis_params)
+        self.genesis, self.keys = local_genesis(
+            config.replicas, f"sim-{config.seed}", **config.genesis_params
+        )
         self.n = config.replicas
         self.start_ns = self.genesis.genesis_time_ns
         self.end_ns = self.start_ns + config.duration_ns
@@ -149,7 +164,9 @@ class Simulation:
         self.verifier = MemoVerifier()
         self.network = SimNetwork(self.n, self.rng, config.latency, config.loss, config.duplication)
         self.trace = Trace(keep=config.keep_trace)
-        self.behaviours: list[Behaviour] = [BEHAVIOURS[config.behaviours.get(node, "honest")]() for node in range(self.n)]
+        self.behaviours: list[Behaviour] = [
+            BEHAVIOURS[config.behaviours.get(node, "honest")]() for node in range(self.n)
+        ]
         self.disks = [Disk() for _ in range(self.n)]
         self.replicas: list[Replica | None] = [None] * self.n
         self.incarnation = [0] * self.n
@@ -167,7 +184,9 @@ class Simulation:
         for fault in config.faults:
             self.schedule(self.start_ns + fault.at_ns, "fault", fault)
         if self.workload is not None:
-            self.schedule(self.start_ns + config.workload.start_ns + self.workload.next_delay_ns(), "submit", None)
+            self.schedule(
+                self.start_ns + config.workload.start_ns + self.workload.next_delay_ns(), "submit", None
+            )
 
     # -- the queue -------------------------------------------------------------------------------
 
@@ -244,7 +263,9 @@ class Simulation:
                 self._send(node, action.peer, action.message)
             elif isinstance(action, SetTimer):
                 self.timers[(node, action.timer)] = action.at
-                self.schedule(max(action.at, self.now), "timer", (node, action.timer, action.at, self.incarnation[node]))
+                self.schedule(
+                    max(action.at, self.now), "timer", (node, action.timer, action.at, self.incarnation[node])
+                )
             elif isinstance(action, PersistBlock):
                 disk.finalized.append((action.block, action.proof))
             elif isinstance(action, PersistHighWater):
@@ -257,12 +278,16 @@ class Simulation:
                 kept.sort(key=lambda c: c.height)
                 disk.checkpoints = kept[-KEEP_CHECKPOINTS:]
             elif isinstance(action, Reply):
-                self.trace.record(self.now, "reply", node, action.request_id.hex()[:12], action.reply.result.status)
+                self.trace.record(
+                    self.now, "reply", node, action.request_id.hex()[:12], action.reply.result.status
+                )
                 self.replies.setdefault(action.request_id, action.reply)
                 if self.workload is not None and self.submitted_to.get(action.request_id) == node:
                     self.workload.on_result(action.reply.result)
             elif isinstance(action, RejectIngress):
-                self.trace.record(self.now, "ingress_rejected", node, action.request_id.hex()[:12], action.reason)
+                self.trace.record(
+                    self.now, "ingress_rejected", node, action.request_id.hex()[:12], action.reason
+                )
                 if self.workload is not None:
                     self.workload.on_rejected_at_ingress(action.request_id, action.reason)
             elif isinstance(action, AcceptIngress):
@@ -322,7 +347,9 @@ class Simulation:
     def submit(self, envelope: SignedEnvelope, node: int) -> list[Action]:
         """Hand a request to a replica's ingress now, as a client would."""
         self.submitted_to[envelope.request_id] = node
-        self.trace.record(self.now, "submit", node, envelope.request_id.hex()[:12], envelope.content.method_name)
+        self.trace.record(
+            self.now, "submit", node, envelope.request_id.hex()[:12], envelope.content.method_name
+        )
         replica = self.replicas[node]
         if replica is None:
             self.trace.record(self.now, "submit_lost", node, envelope.request_id.hex()[:12])

@@ -16,7 +16,7 @@ import hashlib
 import json
 from typing import Any
 
-from subnet.artifacts import (
+from node.consensus.artifacts import (
     BlockProposal,
     CatchUpRequest,
     CatchUpResponse,
@@ -26,8 +26,8 @@ from subnet.artifacts import (
     Notarization,
     NotarizationShare,
 )
-from subnet.certificate import Certificate, CertificationShare
-from subnet.codec import Message
+from vocab.certificate import Certificate, CertificationShare
+from vocab.codec import Message
 
 
 def describe(message: Message) -> str:
@@ -36,7 +36,9 @@ def describe(message: Message) -> str:
         block = message.block
         return f"proposal h{block.height} r{block.rank} {block.hash.hex()[:12]} {message.signature.hex()[:8]}"
     if isinstance(message, (NotarizationShare, FinalizationShare)):
-        return f"{message.TAG} h{message.height} {message.block_hash.hex()[:12]} {message.signature.hex()[:8]}"
+        return (
+            f"{message.TAG} h{message.height} {message.block_hash.hex()[:12]} {message.signature.hex()[:8]}"
+        )
     if isinstance(message, (Notarization, Finalization)):
         return f"{message.TAG} h{message.height} {message.block_hash.hex()[:12]} n{len(message.signers)}"
     if isinstance(message, CertificationShare):

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from subnet import crypto, management
-from subnet.certificate import RequestResult
-from subnet.envelope import SignedEnvelope
-from subnet.principal import Principal
-from subnet.request import RequestContent
+from vocab import crypto, management
+from vocab.certificate import RequestResult
+from vocab.envelope import SignedEnvelope
+from vocab.principal import Principal
+from vocab.request import RequestContent
 
 SECOND = 1_000_000_000
 
@@ -49,7 +49,9 @@ class Workload:
             raise ValueError("a workload needs a positive rate and at least one identity")
         self.config = config
         self.rng = rng
-        self.keys: list[Ed25519PrivateKey] = [crypto.private_key_from_seed(rng.randbytes(32)) for _ in range(config.identities)]
+        self.keys: list[Ed25519PrivateKey] = [
+            crypto.private_key_from_seed(rng.randbytes(32)) for _ in range(config.identities)
+        ]
         self.principals = [Principal.self_authenticating(crypto.der_public_key(key)) for key in self.keys]
         self.owned: list[dict[Principal, str]] = [{} for _ in self.keys]
         self.pending: dict[bytes, _Pending] = {}
@@ -75,7 +77,9 @@ class Workload:
         mine = self.owned[identity]
         if not mine or self.rng.random() < 0.2:
             amount = self.rng.randrange(1, 10**12)
-            envelope = self._envelope(identity, management.CREATE, management.encode_create_args(amount=amount), now)
+            envelope = self._envelope(
+                identity, management.CREATE, management.encode_create_args(amount=amount), now
+            )
             self.pending[envelope.request_id] = _Pending(identity, management.CREATE, None)
             return envelope
         canister = self.rng.choice(list(mine))
@@ -99,7 +103,9 @@ class Workload:
             method = management.DELETE if status == "stopped" else management.STOP
         if method == management.UPDATE_SETTINGS:
             controllers = tuple(dict.fromkeys([self.principals[identity], extra]))
-            arg = management.encode_update_settings_args(canister, management.Settings(controllers=controllers))
+            arg = management.encode_update_settings_args(
+                canister, management.Settings(controllers=controllers)
+            )
         else:
             arg = management.encode_canister_id_args(canister)
         envelope = self._envelope(actor, method, arg, now)

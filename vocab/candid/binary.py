@@ -11,7 +11,7 @@ compilation and 10,000 calls.
 
 Cost stays linear in the input: every count is checked against the bytes left before
 anything is allocated, values that occupy no bytes are charged against a budget that
-grows with the input (see ``subnet.candid.limits``), skipping a value of a zero-sized
+grows with the input (see ``vocab.candid.limits``), skipping a value of a zero-sized
 type costs one step whatever its size, and nesting is bounded.
 """
 
@@ -23,17 +23,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from subnet.candid.errors import (
+from vocab.candid.errors import (
     CandidCoercionError,
     CandidDecodeError,
     CandidEncodeError,
     CandidError,
     CandidTypeError,
 )
-from subnet.candid.leb128 import encode_leb128, encode_sleb128, read_leb128, read_sleb128, skip_leb128
-from subnet.candid.limits import DEFAULT_LIMITS, DecodeLimits, retry_with_stack
-from subnet.candid.subtype import SubtypeChecker
-from subnet.candid.types import (
+from vocab.candid.leb128 import encode_leb128, encode_sleb128, read_leb128, read_sleb128, skip_leb128
+from vocab.candid.limits import DEFAULT_LIMITS, DecodeLimits, retry_with_stack
+from vocab.candid.subtype import SubtypeChecker
+from vocab.candid.types import (
     EMPTY,
     FUNC_MODES,
     INT_RANGES,
@@ -52,10 +52,10 @@ from subnet.candid.types import (
     is_null_like,
     resolve,
 )
-from subnet.candid.values import FuncRef, Some, Variant
-from subnet.errors import PrincipalError
-from subnet.principal import MAX_LENGTH as MAX_PRINCIPAL_LENGTH
-from subnet.principal import Principal
+from vocab.candid.values import FuncRef, Some, Variant
+from vocab.errors import PrincipalError
+from vocab.principal import MAX_LENGTH as MAX_PRINCIPAL_LENGTH
+from vocab.principal import Principal
 
 __all__ = ["encode", "decode", "decode_with_types", "read_header", "Header", "MAGIC"]
 
@@ -123,9 +123,7 @@ def _plural(n: int, word: str) -> str:
 def _eof(r: _Cursor, what: str, needed: int | None = None) -> CandidDecodeError:
     if needed is None:
         return CandidDecodeError(f"unexpected end of input while reading {what}", r.pos)
-    return CandidDecodeError(
-        f"{what} needs {needed} bytes but only {r.end - r.pos} remain", r.pos
-    )
+    return CandidDecodeError(f"{what} needs {needed} bytes but only {r.end - r.pos} remain", r.pos)
 
 
 def _over_budget(r: _Cursor) -> CandidDecodeError:
@@ -378,8 +376,7 @@ class _HeaderReader:
         if code >= 0:
             if code >= len(self.table):
                 raise CandidDecodeError(
-                    f"{what} refers to type table entry {code}, but the table has "
-                    f"{len(self.table)} entries",
+                    f"{what} refers to type table entry {code}, but the table has {len(self.table)} entries",
                     start,
                 )
             return self.table[code]
@@ -440,9 +437,7 @@ class _HeaderReader:
                 code_pos = self.pos
                 mode = _MODE_BY_CODE.get(self.buf[self.pos])
                 if mode is None:
-                    raise CandidDecodeError(
-                        f"unknown function annotation {self.buf[self.pos]:02x}", code_pos
-                    )
+                    raise CandidDecodeError(f"unknown function annotation {self.buf[self.pos]:02x}", code_pos)
                 self.pos += 1
                 modes.append(mode)
             return FuncType(args, results, tuple(modes))
@@ -474,8 +469,7 @@ class _HeaderReader:
             return FutureType(code)
         if code >= 0:
             raise CandidDecodeError(
-                f"type table entry {index} is a reference to entry {code}; entries must be "
-                "composite types",
+                f"type table entry {index} is a reference to entry {code}; entries must be composite types",
                 start,
             )
         raise CandidDecodeError(
@@ -1050,8 +1044,7 @@ def _array_reader(code: str, size: int) -> Reader:
         n = _read_nat(r)
         if n * size > r.end - r.pos:
             raise CandidDecodeError(
-                f"a vector of {n} {size}-byte numbers cannot fit in the {r.end - r.pos} "
-                "bytes left",
+                f"a vector of {n} {size}-byte numbers cannot fit in the {r.end - r.pos} bytes left",
                 r.pos,
             )
         p = r.pos
@@ -1072,7 +1065,7 @@ def _as_bytes(blob: object) -> bytes:
 def _check_types(types: Sequence[Type] | str) -> list[Type]:
     """The argument types as a list; Candid text such as ``"(text, nat)"`` is parsed."""
     if isinstance(types, str):
-        from subnet.candid.text import parse_types  # text builds on this module
+        from vocab.candid.text import parse_types  # text builds on this module
 
         return parse_types(types)
     if isinstance(types, Type):
@@ -1111,9 +1104,7 @@ def decode_with_types(
         raise CandidDecodeError("the message nests too deeply to decode") from None
 
 
-def _decode(
-    buf: bytes, types: list[Type] | None, limits: DecodeLimits
-) -> tuple[list[Any], list[Type]]:
+def _decode(buf: bytes, types: list[Type] | None, limits: DecodeLimits) -> tuple[list[Any], list[Type]]:
     try:
         header = _HeaderReader(buf, limits).read()
         expected = list(header.args) if types is None else types
@@ -1141,9 +1132,7 @@ def _decode(
             except CandidDecodeError as exc:
                 raise _prefixed(exc, f"extra argument {index}") from None
         if r.pos != r.end:
-            raise CandidDecodeError(
-                f"{r.end - r.pos} bytes left over after the last argument", r.pos
-            )
+            raise CandidDecodeError(f"{r.end - r.pos} bytes left over after the last argument", r.pos)
         return values, expected
     except (CandidError, RecursionError):
         raise
@@ -1246,9 +1235,7 @@ def _fixed_writer(name: str) -> Writer:
 
     def write_fixed(value: Any, out: bytearray) -> None:
         if not _is_int(value) or not low <= value <= high:  # type: ignore[operator]
-            raise CandidEncodeError(
-                f"{name} takes an int in {low}..{high}, not {_describe(value)}"
-            )
+            raise CandidEncodeError(f"{name} takes an int in {low}..{high}, not {_describe(value)}")
         out += pack(value)
 
     return write_fixed
@@ -1292,9 +1279,7 @@ def _write_service(value: Any, out: bytearray) -> None:
 
 def _write_func(value: Any, out: bytearray) -> None:
     if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], str)):
-        raise CandidEncodeError(
-            f"a function reference is FuncRef(principal, method), not {_describe(value)}"
-        )
+        raise CandidEncodeError(f"a function reference is FuncRef(principal, method), not {_describe(value)}")
     out.append(1)
     _write_principal_bytes(_principal_of(value[0], "a function reference's service"), out)
     _write_text(value[1], out)
@@ -1440,9 +1425,7 @@ class _Encoder:
                     try:
                         data = bytes(value)
                     except (TypeError, ValueError):
-                        raise CandidEncodeError(
-                            "vec nat8 takes bytes or a list of ints in 0..255"
-                        ) from None
+                        raise CandidEncodeError("vec nat8 takes bytes or a list of ints in 0..255") from None
                 else:
                     raise CandidEncodeError(f"vec nat8 takes bytes, not {_describe(value)}")
                 out += encode_leb128(len(data))
@@ -1509,9 +1492,7 @@ class _Encoder:
                 return
             if positional and isinstance(value, (tuple, list)):
                 if len(value) != count:
-                    raise CandidEncodeError(
-                        f"{t} takes {count} values, not {len(value)}"
-                    )
+                    raise CandidEncodeError(f"{t} takes {count} values, not {len(value)}")
                 for (_, _, write, _, label), item in zip(fields, value):
                     try:
                         write(item, out)

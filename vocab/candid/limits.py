@@ -76,7 +76,6 @@ def ensure_stack(max_depth: int = MAX_DEPTH) -> None:
         sys.setrecursionlimit(frames + max_depth * _FRAMES_PER_LEVEL + _HEADROOM + _MARGIN)
 
 
-
 def retry_with_stack(function: Callable[[], T], levels: int = MAX_DEPTH) -> T:
     """Run ``function``; if it runs out of stack, raise the limit and run it once more.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from subnet.errors import AddressError
+from vocab.errors import AddressError
 
 LENGTH = 32
 ED25519_FLAG = 0x00

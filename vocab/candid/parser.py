@@ -2,8 +2,8 @@
 
 Values parse to a small syntax tree (``TextValue`` nodes) rather than to Python values,
 because the meaning of a literal depends on the type it is read at: ``42`` may be a
-``nat8`` or an ``int``, ``null`` an absent ``opt`` or a ``reserved``. ``subnet.candid.text``
-gives the tree its meaning at a type. Types parse to ``subnet.candid.types`` objects with
+``nat8`` or an ``int``, ``null`` an absent ``opt`` or a ``reserved``. ``vocab.candid.text``
+gives the tree its meaning at a type. Types parse to ``vocab.candid.types`` objects with
 named references left as ``VarType``s in a ``TypeScope`` until every definition is known.
 """
 
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from subnet.candid.errors import CandidError, CandidSyntaxError
-from subnet.candid.lexer import KEYWORDS, Token, tokenize
-from subnet.candid.limits import MAX_DEPTH
-from subnet.candid.types import (
+from vocab.candid.errors import CandidError, CandidSyntaxError
+from vocab.candid.lexer import KEYWORDS, Token, tokenize
+from vocab.candid.limits import MAX_DEPTH
+from vocab.candid.types import (
     BLOB,
     MAX_FIELD_ID,
     NULL,
@@ -30,8 +30,8 @@ from subnet.candid.types import (
     VecType,
     idl_hash,
 )
-from subnet.errors import PrincipalError
-from subnet.principal import Principal
+from vocab.errors import PrincipalError
+from vocab.principal import Principal
 
 # -- the value syntax tree -------------------------------------------------------------
 
@@ -155,9 +155,7 @@ class TypeScope:
         """Every used name is defined, and no definition is only a name for itself."""
         for name, var in self.vars.items():
             if var.target is None:
-                raise CandidSyntaxError(
-                    f"type {name} is not defined", self.first_use.get(name), source
-                )
+                raise CandidSyntaxError(f"type {name} is not defined", self.first_use.get(name), source)
         for name, var in self.vars.items():
             seen = {id(var)}
             current: Type = var.target  # type: ignore[assignment]
@@ -256,9 +254,7 @@ class Parser:
 
     def at_label(self) -> bool:
         token = self.peek()
-        return token.kind in ("nat", "text") or (
-            token.kind == "id" and token.value not in KEYWORDS
-        )
+        return token.kind in ("nat", "text") or (token.kind == "id" and token.value not in KEYWORDS)
 
     def label(self) -> tuple[int, str | None, int]:
         """A field label: a number, an identifier or a quoted name; (id, name, pos)."""
@@ -371,8 +367,10 @@ class Parser:
         names: list[str | None] = []
         while not self.at(")"):
             token = self.peek()
-            if token.kind in ("id", "text") and self.peek(1).kind == ":" and not (
-                token.kind == "id" and token.value in KEYWORDS
+            if (
+                token.kind in ("id", "text")
+                and self.peek(1).kind == ":"
+                and not (token.kind == "id" and token.value in KEYWORDS)
             ):
                 name = self.name("an argument name")
                 if name in names:
@@ -572,9 +570,7 @@ class Parser:
             else:
                 field_id, name, pos = next_id, None, self.peek().pos
             if field_id in seen:
-                raise CandidSyntaxError(
-                    f"record field {name or field_id} is given twice", pos, self.source
-                )
+                raise CandidSyntaxError(f"record field {name or field_id} is given twice", pos, self.source)
             seen.add(field_id)
             fields.append(TField(field_id, name, self.annval(), pos))
             next_id = field_id + 1

@@ -3,7 +3,7 @@
 Every vote is an Ed25519 signature by a node key under its own domain separator, over
 fixed-width bytes (height, then hashes), so a signature made for one purpose can never
 count for another: a notarization share is not a finalization share, and neither is a
-block proposal or a certification share (``subnet.certificate``).
+block proposal or a certification share (``vocab.certificate``).
 
 An aggregate (notarization, finalization, certificate) is the plain list of n - f
 signatures with their signers; the IC uses BLS multi-signatures for the same role.
@@ -18,12 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from subnet import crypto
-from subnet.certificate import Certificate, CertificationShare
-from subnet.codec import Message
-from subnet.envelope import SignedEnvelope
-from subnet.hashing import hash_of_map
-from subnet.principal import Principal
+from vocab import crypto
+from vocab.certificate import Certificate, CertificationShare
+from vocab.codec import Message
+from vocab.envelope import SignedEnvelope
+from vocab.genesis import Genesis
+from vocab.hashing import hash_of_map
+from vocab.principal import Principal
 
 PROPOSAL_DOMAIN = "subnet-block-proposal"
 NOTARIZATION_DOMAIN = "subnet-notarization"
@@ -175,7 +176,12 @@ class NotarizationShare(_Share):
 
     @classmethod
     def create(cls, key: crypto.Ed25519PrivateKey, signer: Principal, block: Block) -> NotarizationShare:
-        return cls(block.height, block.hash, signer, crypto.sign(key, NOTARIZATION_DOMAIN, vote_message(block.height, block.hash)))
+        return cls(
+            block.height,
+            block.hash,
+            signer,
+            crypto.sign(key, NOTARIZATION_DOMAIN, vote_message(block.height, block.hash)),
+        )
 
 
 @dataclass(frozen=True)
@@ -193,7 +199,12 @@ class FinalizationShare(_Share):
 
     @classmethod
     def create(cls, key: crypto.Ed25519PrivateKey, signer: Principal, block: Block) -> FinalizationShare:
-        return cls(block.height, block.hash, signer, crypto.sign(key, FINALIZATION_DOMAIN, vote_message(block.height, block.hash)))
+        return cls(
+            block.height,
+            block.hash,
+            signer,
+            crypto.sign(key, FINALIZATION_DOMAIN, vote_message(block.height, block.hash)),
+        )
 
 
 @dataclass(frozen=True)
@@ -237,3 +248,8 @@ class CatchUpResponse(Message):
     blocks: tuple[Block, ...]
     finalizations: tuple[Finalization, ...]
     certificates: tuple[Certificate, ...] = ()
+
+
+def genesis_block(genesis: Genesis) -> Block:
+    """The height-0 block of a subnet: its parent is the hash of the genesis configuration."""
+    return Block.genesis(genesis.config_hash, genesis.genesis_time_ns)

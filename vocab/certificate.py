@@ -20,12 +20,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from subnet import crypto
-from subnet.codec import Message
-from subnet.committee import Committee, Verifier
-from subnet.errors import RejectCode, RejectError, SubnetError
-from subnet.hashing import hash_of_map
-from subnet.principal import Principal
+from vocab import crypto
+from vocab.codec import Message
+from vocab.committee import Committee, Verifier
+from vocab.errors import RejectCode, RejectError, SubnetError
+from vocab.hashing import hash_of_map
+from vocab.principal import Principal
 
 CERTIFICATION_DOMAIN = "subnet-certification"
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -72,8 +72,17 @@ class CertificationShare(Message):
         return certification_message(self.height, self.state_hash, self.results_root)
 
     @classmethod
-    def create(cls, key: crypto.Ed25519PrivateKey, signer: Principal, height: int, state_hash: bytes, results_root: bytes) -> CertificationShare:
-        signature = crypto.sign(key, CERTIFICATION_DOMAIN, certification_message(height, state_hash, results_root))
+    def create(
+        cls,
+        key: crypto.Ed25519PrivateKey,
+        signer: Principal,
+        height: int,
+        state_hash: bytes,
+        results_root: bytes,
+    ) -> CertificationShare:
+        signature = crypto.sign(
+            key, CERTIFICATION_DOMAIN, certification_message(height, state_hash, results_root)
+        )
         return cls(height, state_hash, results_root, signer, signature)
 
 
@@ -126,8 +135,17 @@ class RequestResult(Message):
         return cls(request_id, height, "replied", reply=reply)
 
     @classmethod
-    def rejected(cls, request_id: bytes, height: int, code: RejectCode, message: str, error_code: str = "") -> RequestResult:
-        return cls(request_id, height, "rejected", reject_code=int(code), reject_message=message, error_code=error_code)
+    def rejected(
+        cls, request_id: bytes, height: int, code: RejectCode, message: str, error_code: str = ""
+    ) -> RequestResult:
+        return cls(
+            request_id,
+            height,
+            "rejected",
+            reject_code=int(code),
+            reject_message=message,
+            error_code=error_code,
+        )
 
     @cached_property
     def digest(self) -> bytes:
@@ -178,7 +196,10 @@ def _levels(leaves: Sequence[bytes]) -> list[list[bytes]]:
     while len(levels[-1]) > 1:
         current = levels[-1]
         levels.append(
-            [_node(current[i], current[i + 1]) if i + 1 < len(current) else current[i] for i in range(0, len(current), 2)]
+            [
+                _node(current[i], current[i + 1]) if i + 1 < len(current) else current[i]
+                for i in range(0, len(current), 2)
+            ]
         )
     return levels
 
@@ -233,7 +254,9 @@ def root_from_path(leaf: bytes, index: int, leaf_count: int, path: Sequence[byte
 # -- what a client checks -----------------------------------------------------------------
 
 
-def verify_certificate(certificate: Certificate, committee: Committee, verify: Verifier = crypto.verify) -> None:
+def verify_certificate(
+    certificate: Certificate, committee: Committee, verify: Verifier = crypto.verify
+) -> None:
     """Raise CertificateError unless a quorum of the committee signed this certificate."""
     problem = committee.quorum_error(
         CERTIFICATION_DOMAIN, certificate.signed_bytes, certificate.signers, certificate.signatures, verify
@@ -243,7 +266,10 @@ def verify_certificate(certificate: Certificate, committee: Committee, verify: V
 
 
 def verify_certified_reply(
-    reply: CertifiedReply, committee: Committee, request_id: bytes | None = None, verify: Verifier = crypto.verify
+    reply: CertifiedReply,
+    committee: Committee,
+    request_id: bytes | None = None,
+    verify: Verifier = crypto.verify,
 ) -> RequestResult:
     """The certified result, after checking the certificate and the path to its root.
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from subnet.errors import EnvelopeError
-from subnet.hashing import hash_of_map
-from subnet.principal import Principal
+from vocab.errors import EnvelopeError
+from vocab.hashing import hash_of_map
+from vocab.principal import Principal
 
 REQUEST_TYPES = ("call", "query", "read_state")
 MAX_METHOD_NAME_BYTES = 20_000
@@ -32,7 +32,8 @@ class RequestContent:
     def __post_init__(self) -> None:
         if self.request_type not in REQUEST_TYPES:
             raise EnvelopeError(
-                "malformed", f"request_type must be one of {', '.join(REQUEST_TYPES)}, not {self.request_type!r}"
+                "malformed",
+                f"request_type must be one of {', '.join(REQUEST_TYPES)}, not {self.request_type!r}",
             )
         if not isinstance(self.sender, Principal) or not isinstance(self.canister_id, Principal):
             raise EnvelopeError("malformed", "sender and canister_id must be principals")
@@ -42,7 +43,11 @@ class RequestContent:
             raise EnvelopeError("malformed", f"method_name longer than {MAX_METHOD_NAME_BYTES} bytes")
         if not isinstance(self.arg, (bytes, bytearray)):
             raise EnvelopeError("malformed", "arg must be a blob")
-        if isinstance(self.ingress_expiry, bool) or not isinstance(self.ingress_expiry, int) or not 0 <= self.ingress_expiry < 2**64:
+        if (
+            isinstance(self.ingress_expiry, bool)
+            or not isinstance(self.ingress_expiry, int)
+            or not 0 <= self.ingress_expiry < 2**64
+        ):
             raise EnvelopeError("malformed", "ingress_expiry must be a 64-bit natural number of nanoseconds")
         if self.nonce is not None:
             if not isinstance(self.nonce, (bytes, bytearray)) or len(self.nonce) > MAX_NONCE_BYTES:
@@ -70,7 +75,11 @@ class RequestContent:
         unknown = sorted(str(key) for key in fields if key not in allowed)
         if unknown:
             raise EnvelopeError("malformed", f"unknown request fields: {', '.join(unknown)}")
-        missing = [key for key in ("request_type", "sender", "canister_id", "method_name", "arg", "ingress_expiry") if key not in fields]
+        missing = [
+            key
+            for key in ("request_type", "sender", "canister_id", "method_name", "arg", "ingress_expiry")
+            if key not in fields
+        ]
         if missing:
             raise EnvelopeError("malformed", f"missing request fields: {', '.join(missing)}")
         for key in ("sender", "canister_id"):

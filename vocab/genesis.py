@@ -4,7 +4,7 @@ It fixes the committee (node ids, public keys, addresses as ``host:port``) and e
 parameter that decides validity (Δ, block limits, ingress limits, the canister id range),
 because two replicas with different values would disagree on which blocks are valid.
 It round-trips through JSON so that the process backend can hand the same file to every
-replica and to clients (``subnet.committee.Committee.from_json(genesis["nodes"])``).
+replica and to clients (``vocab.committee.Committee.from_json(genesis["nodes"])``).
 
 The hash of the canonical JSON is the parent of the genesis block, so replicas started
 from different configurations never accept each other's blocks.
@@ -20,10 +20,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from subnet import crypto
-from subnet.artifacts import Block
-from subnet.committee import Committee
-from subnet.principal import CanisterId, Principal
+from vocab import crypto
+from vocab.committee import Committee
+from vocab.principal import CanisterId, Principal
 
 MS = 1_000_000
 SECOND = 1_000_000_000
@@ -81,9 +80,19 @@ class Genesis:
         if not self.nodes:
             raise GenesisError("nodes: a subnet has at least one replica")
         for name in (
-            "genesis_time_ns", "delta_ns", "block_interval_ns", "max_clock_skew_ns", "retransmit_ns",
-            "max_block_messages", "max_block_bytes", "max_ingress_bytes", "ingress_pool_max_messages",
-            "ingress_pool_max_bytes", "pool_window", "canister_range_start", "canister_range_end",
+            "genesis_time_ns",
+            "delta_ns",
+            "block_interval_ns",
+            "max_clock_skew_ns",
+            "retransmit_ns",
+            "max_block_messages",
+            "max_block_bytes",
+            "max_ingress_bytes",
+            "ingress_pool_max_messages",
+            "ingress_pool_max_bytes",
+            "pool_window",
+            "canister_range_start",
+            "canister_range_end",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -141,10 +150,6 @@ class Genesis:
     def config_hash(self) -> bytes:
         return hashlib.sha256(self.to_json().encode("utf-8")).digest()
 
-    @property
-    def genesis_block(self) -> Block:
-        return Block.genesis(self.config_hash, self.genesis_time_ns)
-
     # -- JSON ------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
@@ -194,7 +199,9 @@ class Genesis:
 def node_key_from_seed(seed: bytes | str | int, index: int) -> Ed25519PrivateKey:
     """A deterministic node key for simulations and local test subnets (never production)."""
     material = seed if isinstance(seed, bytes) else str(seed).encode("utf-8")
-    return crypto.private_key_from_seed(hashlib.sha256(b"subnet-node-key" + material + index.to_bytes(4, "big")).digest())
+    return crypto.private_key_from_seed(
+        hashlib.sha256(b"subnet-node-key" + material + index.to_bytes(4, "big")).digest()
+    )
 
 
 def local_genesis(

@@ -21,9 +21,9 @@ from typing import Any, ClassVar, TypeVar
 
 import msgpack
 
-from subnet.envelope import SignedEnvelope
-from subnet.errors import CodecError, EnvelopeError, PrincipalError
-from subnet.principal import Principal
+from vocab.envelope import SignedEnvelope
+from vocab.errors import CodecError, EnvelopeError, PrincipalError
+from vocab.principal import Principal
 
 PROTOCOL_VERSION = 1
 HEADER_BYTES = 4
@@ -63,7 +63,9 @@ class Message:
         values: dict[str, Any] = {}
         for field in dataclasses.fields(cls):  # type: ignore[arg-type]
             if field.name in fields:
-                values[field.name] = _from_wire(fields[field.name], hints[field.name], f"{cls.__name__}.{field.name}")
+                values[field.name] = _from_wire(
+                    fields[field.name], hints[field.name], f"{cls.__name__}.{field.name}"
+                )
             elif field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING:
                 continue
             else:
@@ -254,4 +256,3 @@ def registered_tags() -> list[str]:
 
 def message_class(tag: str) -> type[Message]:
     return _REGISTRY[tag]
-

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from subnet.candid.errors import CandidDecodeError
+from vocab.candid.errors import CandidDecodeError
 
 _LEB_TAIL = re.compile(rb"[\x80-\xff]*[\x00-\x7f]")
 _STRIP_HIGH_BIT = bytes(b & 0x7F for b in range(256))

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from subnet.candid.errors import CandidError, CandidSyntaxError
-from subnet.candid.lexer import KEYWORDS, quote_name
-from subnet.candid.limits import retry_with_stack
-from subnet.candid.parser import Parser
-from subnet.candid.types import (
+from vocab.candid.errors import CandidError, CandidSyntaxError
+from vocab.candid.lexer import KEYWORDS, quote_name
+from vocab.candid.limits import retry_with_stack
+from vocab.candid.parser import Parser
+from vocab.candid.types import (
     FuncType,
     OptType,
     RecordType,
@@ -90,9 +90,7 @@ class ServiceDescription:
                 body = ["{"]
                 for method_name, method in self.service.methods:
                     signature = (
-                        func_signature_text(method)
-                        if isinstance(method, FuncType)
-                        else type_to_text(method)
+                        func_signature_text(method) if isinstance(method, FuncType) else type_to_text(method)
                     )
                     body.append(f"  {quote_name(method_name)} : {signature};")
                 body.append("}")
@@ -138,9 +136,7 @@ def _parse(source: str) -> ServiceDescription:
     description = ServiceDescription()
     while parser.at_word("type") or parser.at_word("import"):
         if parser.at_word("import"):
-            raise parser.error(
-                "imports are not supported: put the imported definitions in this file"
-            )
+            raise parser.error("imports are not supported: put the imported definitions in this file")
         parser.next()
         ident = parser.expect("id", "a type name")
         if not isinstance(ident.value, str) or ident.value in KEYWORDS:

@@ -18,11 +18,11 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from subnet.candid.binary import decode, decode_with_types, encode, float32
-from subnet.candid.errors import CandidError, CandidSyntaxError, CandidTypeError
-from subnet.candid.lexer import escape_bytes, escape_text, quote_name
-from subnet.candid.limits import retry_with_stack
-from subnet.candid.parser import (
+from vocab.candid.binary import decode, decode_with_types, encode, float32
+from vocab.candid.errors import CandidError, CandidSyntaxError, CandidTypeError
+from vocab.candid.lexer import escape_bytes, escape_text, quote_name
+from vocab.candid.limits import retry_with_stack
+from vocab.candid.parser import (
     Parser,
     TAnnotated,
     TBlob,
@@ -40,8 +40,8 @@ from subnet.candid.parser import (
     TVec,
     TypeScope,
 )
-from subnet.candid.subtype import SubtypeChecker
-from subnet.candid.types import (
+from vocab.candid.subtype import SubtypeChecker
+from vocab.candid.types import (
     BLOB,
     BOOL,
     EMPTY,
@@ -64,8 +64,8 @@ from subnet.candid.types import (
     is_null_like,
     resolve,
 )
-from subnet.candid.values import FuncRef, Some, Variant
-from subnet.principal import Principal
+from vocab.candid.values import FuncRef, Some, Variant
+from vocab.principal import Principal
 
 __all__ = [
     "parse_value_text",
@@ -128,11 +128,11 @@ class _Reader:
             return Variant(case.key, self.read(field.value, case.type))
         if isinstance(t, FuncType):
             if not isinstance(node, TFunc):
-                raise self.fail(node, f"expected a function reference (func \"...\".m) of {t}")
+                raise self.fail(node, f'expected a function reference (func "...".m) of {t}')
             return FuncRef(node.principal, node.method)
         if isinstance(t, ServiceType):
             if not isinstance(node, TService):
-                raise self.fail(node, f"expected a service reference (service \"...\") of {t}")
+                raise self.fail(node, f'expected a service reference (service "...") of {t}')
             return node.principal
         raise self.fail(node, f"cannot read a value at {t}")
 
@@ -282,9 +282,7 @@ class _Inferrer:
                 common = joined
             return VecType(common)
         if isinstance(node, TRecord):
-            return RecordType(
-                tuple(Field(f.id, f.name, self.infer(f.value)) for f in node.fields)
-            )
+            return RecordType(tuple(Field(f.id, f.name, self.infer(f.value)) for f in node.fields))
         if isinstance(node, TVariant):
             field = node.field
             return VariantType((Field(field.id, field.name, self.infer(field.value)),))
@@ -396,9 +394,7 @@ def read_args(
             elif is_null_like(t):
                 values.append(None)
             else:
-                raise CandidSyntaxError(
-                    f"argument {index} of type {t} is missing: the text has {len(nodes)}"
-                )
+                raise CandidSyntaxError(f"argument {index} of type {t} is missing: the text has {len(nodes)}")
         return values
 
     try:
@@ -612,4 +608,3 @@ def format_args(values: Sequence[Any], types: Sequence[Type], annotate: bool = F
     if len(values) != len(types):
         raise CandidError(f"{len(values)} values for {len(types)} types")
     return "(" + ", ".join(format_value(v, t, annotate) for v, t in zip(values, types)) + ")"
-

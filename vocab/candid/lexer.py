@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from subnet.candid.errors import CandidSyntaxError
+from vocab.candid.errors import CandidSyntaxError
 
 KEYWORDS = frozenset(
     {
@@ -79,9 +79,7 @@ def _unescape_codepoint(source: str, start: int, end: int) -> int:
         raise CandidSyntaxError("\\u{...} escape out of the Unicode range", start, source)
     code = int(digits, 16)
     if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
-        raise CandidSyntaxError(
-            f"\\u{{{digits}}} is not a Unicode scalar value", start, source
-        )
+        raise CandidSyntaxError(f"\\u{{{digits}}} is not a Unicode scalar value", start, source)
     return code
 
 
@@ -123,11 +121,7 @@ def _lex_text(source: str, pos: int) -> tuple[bytes, int]:
                 raise CandidSyntaxError("unclosed \\u{...} escape", i, source)
             out += chr(_unescape_codepoint(source, i + 3, close)).encode("utf-8")
             i = close + 1
-        elif (
-            i + 2 < n
-            and esc in "0123456789abcdefABCDEF"
-            and source[i + 2] in "0123456789abcdefABCDEF"
-        ):
+        elif i + 2 < n and esc in "0123456789abcdefABCDEF" and source[i + 2] in "0123456789abcdefABCDEF":
             out.append(int(source[i + 1 : i + 3], 16))
             i += 3
         else:
@@ -184,8 +178,10 @@ def tokenize(source: str) -> list[Token]:
             append(Token("id", match.group(), i, match.end()))
             i = match.end()
             continue
-        if char.isdigit() and char.isascii() or (
-            char == "." and i + 1 < n and source[i + 1].isascii() and source[i + 1].isdigit()
+        if (
+            char.isdigit()
+            and char.isascii()
+            or (char == "." and i + 1 < n and source[i + 1].isascii() and source[i + 1].isdigit())
         ):
             i = _lex_number(source, i, append)
             continue

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from subnet.candid.errors import CandidTypeError
-from subnet.candid.lexer import quote_name
+from vocab.candid.errors import CandidTypeError
+from vocab.candid.lexer import quote_name
 
 __all__ = [
     "Type",
@@ -191,9 +191,7 @@ def _sorted_fields(fields: tuple[Field, ...], what: str) -> tuple[Field, ...]:
             raise CandidTypeError(f"{what} field id {item.id} is outside 0..2^32-1")
         if index and ordered[index - 1].id == item.id:
             other = ordered[index - 1]
-            raise CandidTypeError(
-                f"{what} fields {other.label} and {item.label} have the same id {item.id}"
-            )
+            raise CandidTypeError(f"{what} fields {other.label} and {item.label} have the same id {item.id}")
     return ordered
 
 
@@ -356,9 +354,7 @@ def variant(cases: dict[str | int, Type] | Iterable[tuple[str | int, Type]] = ()
     return VariantType(tuple(_as_field(k, t) for k, t in items))
 
 
-def func(
-    args: Sequence[Type] = (), results: Sequence[Type] = (), modes: Sequence[str] = ()
-) -> FuncType:
+def func(args: Sequence[Type] = (), results: Sequence[Type] = (), modes: Sequence[str] = ()) -> FuncType:
     return FuncType(tuple(args), tuple(results), tuple(modes))
 
 
@@ -374,9 +370,7 @@ def _fields_text(fields: tuple[Field, ...], is_variant: bool) -> str:
     if not fields:
         return "{}"
     parts = []
-    tuple_like = not is_variant and all(
-        f.id == i and f.name is None for i, f in enumerate(fields)
-    )
+    tuple_like = not is_variant and all(f.id == i and f.name is None for i, f in enumerate(fields))
     for item in fields:
         if tuple_like:
             parts.append(type_to_text(item.type))

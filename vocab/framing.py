@@ -1,17 +1,29 @@
-"""Codec frames over a trio byte stream, for replicas and clients alike."""
+"""Codec frames over a byte stream, for replicas and clients alike.
+
+The stream is anything with trio's ``send_all`` / ``receive_some`` shape; the
+vocabulary names that shape instead of importing trio, so it stays free of I/O
+libraries while replicas and clients share one framing loop.
+"""
 
 from __future__ import annotations
 
 from collections import deque
+from typing import Protocol
 
-import trio
+from vocab.codec import DEFAULT_MAX_FRAME, FrameDecoder, Message, encode_message
+from vocab.errors import CodecError
 
-from subnet.codec import DEFAULT_MAX_FRAME, FrameDecoder, Message, encode_message
-from subnet.errors import CodecError
+
+class ByteStream(Protocol):
+    """What a framed stream needs of a connection (``trio.abc.Stream`` has it)."""
+
+    async def send_all(self, data: bytes | bytearray | memoryview) -> None: ...
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray: ...
 
 
 class FramedStream:
-    def __init__(self, stream: trio.abc.Stream, max_frame: int = DEFAULT_MAX_FRAME) -> None:
+    def __init__(self, stream: ByteStream, max_frame: int = DEFAULT_MAX_FRAME) -> None:
         self.stream = stream
         self._decoder = FrameDecoder(max_frame)
         self._ready: deque[Message] = deque()

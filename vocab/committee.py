@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from subnet import crypto
-from subnet.principal import Principal
+from vocab import crypto
+from vocab.principal import Principal
 
 Verifier = Callable[[bytes, bytes, str, bytes], bool]
 """``verify(raw_public_key, signature, separator, message) -> bool``, like ``crypto.verify``.

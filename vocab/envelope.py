@@ -13,11 +13,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from subnet import crypto
-from subnet.errors import EnvelopeError
-from subnet.hashing import hash_of_map
-from subnet.principal import Principal
-from subnet.request import RequestContent
+from vocab import crypto
+from vocab.errors import EnvelopeError
+from vocab.hashing import hash_of_map
+from vocab.principal import Principal
+from vocab.request import RequestContent
 
 REQUEST_DOMAIN = "ic-request"
 """Signatures cover ``"\\x0Aic-request" . request_id``."""
@@ -59,11 +59,15 @@ class SignedEnvelope:
         """The hash of the whole envelope, signature and key included, computed once."""
         return hash_of_map(self.to_wire())
 
-    def verify(self, now_ns: int, *, max_ttl_ns: int = MAX_INGRESS_TTL_NS, drift_ns: int = PERMITTED_DRIFT_NS) -> None:
+    def verify(
+        self, now_ns: int, *, max_ttl_ns: int = MAX_INGRESS_TTL_NS, drift_ns: int = PERMITTED_DRIFT_NS
+    ) -> None:
         """Raise EnvelopeError naming the first check that fails; return None if valid."""
         content = self.content
         if len(content.arg) > MAX_ARG_BYTES:
-            raise EnvelopeError("oversized", f"arg of {len(content.arg)} bytes exceeds the limit of {MAX_ARG_BYTES}")
+            raise EnvelopeError(
+                "oversized", f"arg of {len(content.arg)} bytes exceeds the limit of {MAX_ARG_BYTES}"
+            )
         if content.ingress_expiry < now_ns:
             raise EnvelopeError(
                 "expired",

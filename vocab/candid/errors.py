@@ -8,7 +8,7 @@ expected type, which an enclosing ``opt`` turns into ``null``) from a *malformed
 
 from __future__ import annotations
 
-from subnet.errors import CandidError
+from vocab.errors import CandidError
 
 __all__ = [
     "CandidError",

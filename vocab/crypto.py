@@ -10,7 +10,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from subnet.principal import ED25519_DER_PREFIX
+from vocab.principal import ED25519_DER_PREFIX
 
 
 def domain(separator: str) -> bytes:

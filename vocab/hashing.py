@@ -48,7 +48,6 @@ def hash_value(value: HashableValue) -> bytes:
 def hash_of_map(fields: Mapping[str, HashableValue]) -> bytes:
     """SHA-256 over the sorted concatenation of SHA-256(key) . hash(value) pairs."""
     pairs = sorted(
-        hashlib.sha256(key.encode("utf-8")).digest() + hash_value(value)
-        for key, value in fields.items()
+        hashlib.sha256(key.encode("utf-8")).digest() + hash_value(value) for key, value in fields.items()
     )
     return hashlib.sha256(b"".join(pairs)).digest()

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from subnet.candid.errors import CandidTypeError
-from subnet.candid.types import (
+from vocab.candid.errors import CandidTypeError
+from vocab.candid.types import (
     FuncType,
     OptType,
     PrimType,
@@ -225,8 +225,11 @@ class _Reporter:
                 found = have.get(expected.id)
                 if found is not None:
                     self.walk(
-                        found.type, expected.type, [*path, f"record field {expected.label}"],
-                        is_input, depth,
+                        found.type,
+                        expected.type,
+                        [*path, f"record field {expected.label}"],
+                        is_input,
+                        depth,
                     )
                 elif not is_null_like(expected.type):
                     if is_input:
@@ -249,8 +252,11 @@ class _Reporter:
                 target = cases.get(case.id)
                 if target is not None:
                     self.walk(
-                        case.type, target.type, [*path, f"variant field {case.label}"],
-                        is_input, depth,
+                        case.type,
+                        target.type,
+                        [*path, f"variant field {case.label}"],
+                        is_input,
+                        depth,
                     )
                 elif is_input:
                     self.error(
@@ -270,8 +276,7 @@ class _Reporter:
                 if found is None:
                     self.error(
                         path,
-                        f'method "{name}" is expected by the old interface but missing in the '
-                        "new one",
+                        f'method "{name}" is expected by the old interface but missing in the new one',
                     )
                 else:
                     self.walk(found, expected, [*path, f'method "{name}"'], False, depth)
@@ -319,13 +324,11 @@ class _Reporter:
             segment = f"{label} types"
         elif is_input:
             segment = (
-                f"{label} types (old has {len(sub)} arg{'' if len(sub) == 1 else 's'}, "
-                f"new has {len(sup)})"
+                f"{label} types (old has {len(sub)} arg{'' if len(sub) == 1 else 's'}, new has {len(sup)})"
             )
         else:
             segment = (
-                f"{label} types (old has {len(sup)} value{'' if len(sup) == 1 else 's'}, "
-                f"new has {len(sub)})"
+                f"{label} types (old has {len(sup)} value{'' if len(sup) == 1 else 's'}, new has {len(sub)})"
             )
         self.walk(tuple_record(*sub), tuple_record(*sup), [*path, segment], is_input, depth)
 

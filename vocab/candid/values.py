@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from subnet.principal import Principal
+from vocab.principal import Principal
 
 T = TypeVar("T")
 

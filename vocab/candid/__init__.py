@@ -19,7 +19,7 @@ Candid                       Python
 ``text``                     ``str``
 ``reserved``                 ``None`` (any value is accepted when encoding)
 ``empty``                    no value
-``principal``                ``subnet.principal.Principal`` (a textual ``str`` is accepted
+``principal``                ``vocab.principal.Principal`` (a textual ``str`` is accepted
                              when encoding)
 ``opt T``                    ``None`` or ``Some(value)``; when encoding, a bare value is
                              accepted where unambiguous (``T`` is not null, opt or reserved)
@@ -34,18 +34,18 @@ Candid                       Python
 ``service {...}``            ``Principal``
 ===========================  ================================================================
 
-Types are objects from ``subnet.candid.types`` (``NAT``, ``TEXT``, ``OptType(NAT)``,
+Types are objects from ``vocab.candid.types`` (``NAT``, ``TEXT``, ``OptType(NAT)``,
 ``record({"name": TEXT})``...) or parsed from text with ``parse_types("(text, nat)")``.
 
-Errors are ``subnet.errors.CandidError`` (subclasses in ``subnet.candid.errors``); a
+Errors are ``vocab.errors.CandidError`` (subclasses in ``vocab.candid.errors``); a
 decoding error names the byte offset, a text error the line and column.
 """
 
 from __future__ import annotations
 
-from subnet.candid.binary import decode, decode_with_types, encode, read_header
-from subnet.candid.did import ServiceDescription, load_did, parse_did
-from subnet.candid.errors import (
+from vocab.candid.binary import decode, decode_with_types, encode, read_header
+from vocab.candid.did import ServiceDescription, load_did, parse_did
+from vocab.candid.errors import (
     CandidCoercionError,
     CandidDecodeError,
     CandidEncodeError,
@@ -53,9 +53,9 @@ from subnet.candid.errors import (
     CandidSyntaxError,
     CandidTypeError,
 )
-from subnet.candid.limits import DecodeLimits
-from subnet.candid.subtype import check_subtype, is_subtype, subtype_report
-from subnet.candid.text import (
+from vocab.candid.limits import DecodeLimits
+from vocab.candid.subtype import check_subtype, is_subtype, subtype_report
+from vocab.candid.text import (
     decode_to_text,
     encode_text,
     format_args,
@@ -63,7 +63,7 @@ from subnet.candid.text import (
     parse_types,
     parse_value_text,
 )
-from subnet.candid.types import (
+from vocab.candid.types import (
     BLOB,
     BOOL,
     EMPTY,
@@ -100,7 +100,7 @@ from subnet.candid.types import (
     tuple_record,
     variant,
 )
-from subnet.candid.values import FuncRef, Some, Variant, unwrap_opt
+from vocab.candid.values import FuncRef, Some, Variant, unwrap_opt
 
 __all__ = [
     "encode",

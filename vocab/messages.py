@@ -1,15 +1,15 @@
 """Wire messages between a client and a replica's ingress.
 
-Consensus artifacts between replicas live in ``subnet.artifacts``; both share the codec.
+Consensus artifacts between replicas live in ``node.consensus.artifacts``; both share the codec.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from subnet.codec import Message
-from subnet.envelope import SignedEnvelope
-from subnet.hashing import hash_of_map
+from vocab.codec import Message
+from vocab.envelope import SignedEnvelope
+from vocab.hashing import hash_of_map
 
 
 @dataclass(frozen=True)
@@ -145,8 +145,14 @@ class QueryResponse(Message):
     @property
     def digest(self) -> bytes:
         return query_response_digest(
-            self.request_id, self.height, self.time_ns, self.status, self.reply,
-            self.reject_code, self.reject_message, self.error_code,
+            self.request_id,
+            self.height,
+            self.time_ns,
+            self.status,
+            self.reply,
+            self.reject_code,
+            self.reject_message,
+            self.error_code,
         )
 
     def outcome(self) -> tuple[str, bytes, int, str, str]:
@@ -155,8 +161,14 @@ class QueryResponse(Message):
 
 
 def query_response_digest(
-    request_id: bytes, height: int, time_ns: int, status: str, reply: bytes,
-    reject_code: int, reject_message: str, error_code: str,
+    request_id: bytes,
+    height: int,
+    time_ns: int,
+    status: str,
+    reply: bytes,
+    reject_code: int,
+    reject_message: str,
+    error_code: str,
 ) -> bytes:
     fields: dict = {"request_id": request_id, "height": height, "time": time_ns, "status": status}
     if status == "replied":

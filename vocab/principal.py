@@ -13,7 +13,7 @@ import hashlib
 import zlib
 from dataclasses import dataclass
 
-from subnet.errors import PrincipalError
+from vocab.errors import PrincipalError
 
 MAX_LENGTH = 29
 """The specification's upper bound on a principal's length in bytes."""
@@ -56,9 +56,7 @@ class Principal:
         if not isinstance(self.raw, (bytes, bytearray)):
             raise PrincipalError(f"a principal is bytes, not {type(self.raw).__name__}")
         if len(self.raw) > MAX_LENGTH:
-            raise PrincipalError(
-                f"a principal has at most {MAX_LENGTH} bytes, this one has {len(self.raw)}"
-            )
+            raise PrincipalError(f"a principal has at most {MAX_LENGTH} bytes, this one has {len(self.raw)}")
         object.__setattr__(self, "raw", bytes(self.raw))
 
     # -- constructors -------------------------------------------------------------------
@@ -79,9 +77,7 @@ class Principal:
     @classmethod
     def from_ed25519_public_key(cls, raw_public_key: bytes) -> Principal:
         if len(raw_public_key) != 32:
-            raise PrincipalError(
-                f"an Ed25519 public key has 32 bytes, this one has {len(raw_public_key)}"
-            )
+            raise PrincipalError(f"an Ed25519 public key has 32 bytes, this one has {len(raw_public_key)}")
         return cls.self_authenticating(ED25519_DER_PREFIX + raw_public_key)
 
     @classmethod
@@ -114,8 +110,7 @@ class Principal:
             for char in group:
                 if char not in _BASE32_ALPHABET:
                     raise PrincipalError(
-                        f"bad character {char!r} in {text!r}: "
-                        "a textual principal uses lower-case a-z and 2-7"
+                        f"bad character {char!r} in {text!r}: a textual principal uses lower-case a-z and 2-7"
                     )
         compact = "".join(groups)
         padded = compact.upper() + "=" * (-len(compact) % 8)
@@ -127,9 +122,7 @@ class Principal:
             raise PrincipalError(f"textual principal too short to hold a checksum: {text!r}")
         checksum, raw = decoded[:4], decoded[4:]
         if len(raw) > MAX_LENGTH:
-            raise PrincipalError(
-                f"textual principal too long: {len(raw)} bytes, at most {MAX_LENGTH}"
-            )
+            raise PrincipalError(f"textual principal too long: {len(raw)} bytes, at most {MAX_LENGTH}")
         if zlib.crc32(raw).to_bytes(4, "big") != checksum:
             raise PrincipalError(f"bad checksum in {text!r}")
         principal = cls(raw)

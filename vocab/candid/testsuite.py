@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from subnet.candid.binary import decode, encode
-from subnet.candid.errors import CandidError, CandidSyntaxError
-from subnet.candid.parser import Parser
-from subnet.candid.text import parse_value_text
-from subnet.candid.types import Type, VarType, args_to_text
-from subnet.candid.values import Some, Variant
+from vocab.candid.binary import decode, encode
+from vocab.candid.errors import CandidError, CandidSyntaxError
+from vocab.candid.parser import Parser
+from vocab.candid.text import parse_value_text
+from vocab.candid.types import Type, VarType, args_to_text
+from vocab.candid.values import Some, Variant
 
 __all__ = [
     "Input",
@@ -129,9 +129,7 @@ def parse_test_file(source: str, name: str = "<test>") -> TestFile:
     parser.scope.check(source)
     env = dict(parser.scope.vars)
     for line, left, right, types, expect_ok, description in pending:
-        assertions.append(
-            Assertion(name, line, left, right, types, expect_ok, description, env)
-        )
+        assertions.append(Assertion(name, line, left, right, types, expect_ok, description, env))
     return TestFile(name, env, tuple(assertions))
 
 
@@ -140,7 +138,7 @@ def _input(parser: Parser) -> Input:
         parser.next()
         token = parser.expect("text", "the blob's bytes as a text literal")
         return Input("blob", token.value)  # type: ignore[arg-type]
-    token = parser.expect("text", "an input: a text literal or blob \"...\"")
+    token = parser.expect("text", 'an input: a text literal or blob "..."')
     return Input("text", token.value)  # type: ignore[arg-type]
 
 
@@ -228,9 +226,7 @@ def run_assertion(assertion: Assertion, round_trip: bool = True) -> Outcome:
     return Outcome(True)
 
 
-def run_files(
-    paths: Iterable[str | Path], round_trip: bool = True
-) -> list[tuple[Assertion, Outcome]]:
+def run_files(paths: Iterable[str | Path], round_trip: bool = True) -> list[tuple[Assertion, Outcome]]:
     results: list[tuple[Assertion, Outcome]] = []
     for path in paths:
         for assertion in load_test_file(path).assertions:

@@ -3,7 +3,7 @@
 A client encodes the arguments, a replica decodes them and encodes the replies, so the
 Candid shapes live here, in the shared vocabulary. They are written once, as ``.did``
 text (``IC_DID``: the part of the IC's ``ic.did`` this subnet serves, with the IC's type
-names), parsed by ``subnet.candid.parse_did``, and every codec below encodes and decodes
+names), parsed by ``vocab.candid.parse_did``, and every codec below encodes and decodes
 at the types of that service's methods. Reading the shapes as text keeps them checkable
 against the specification line by line.
 
@@ -34,10 +34,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from subnet import candid
-from subnet.candid import Some, Variant, unwrap_opt
-from subnet.errors import CandidError, RejectCode, RejectError
-from subnet.principal import CanisterId, Principal
+from vocab import candid
+from vocab.candid import Some, Variant, unwrap_opt
+from vocab.errors import CandidError, RejectCode, RejectError
+from vocab.principal import CanisterId, Principal
 
 CREATE = "provisional_create_canister_with_cycles"
 STATUS = "canister_status"
@@ -52,7 +52,14 @@ UPLOAD_CHUNK = "upload_chunk"
 CLEAR_CHUNK_STORE = "clear_chunk_store"
 STORED_CHUNKS = "stored_chunks"
 INSTALL_CHUNKED_CODE = "install_chunked_code"
-CODE_METHODS = (INSTALL_CODE, UNINSTALL_CODE, UPLOAD_CHUNK, CLEAR_CHUNK_STORE, STORED_CHUNKS, INSTALL_CHUNKED_CODE)
+CODE_METHODS = (
+    INSTALL_CODE,
+    UNINSTALL_CODE,
+    UPLOAD_CHUNK,
+    CLEAR_CHUNK_STORE,
+    STORED_CHUNKS,
+    INSTALL_CHUNKED_CODE,
+)
 CANISTER_INFO = "canister_info"
 TAKE_SNAPSHOT = "take_canister_snapshot"
 LOAD_SNAPSHOT = "load_canister_snapshot"
@@ -73,6 +80,8 @@ def require_query_method(method: str) -> None:
             f"Management canister method '{method}' cannot be called as a query: only {' and '.join(QUERY_METHODS)} can.",
             "IC0302",
         )
+
+
 INSTALL_MODES = ("install", "reinstall", "upgrade")
 PERSISTENCE = ("keep", "replace")
 STATUSES = ("running", "stopping", "stopped")
@@ -364,7 +373,9 @@ class Settings:
 
     def __post_init__(self) -> None:
         if self.log_visibility not in (None, *LOG_VISIBILITIES):
-            raise CandidError(f"log_visibility must be one of {', '.join(LOG_VISIBILITIES)}, not {self.log_visibility!r}")
+            raise CandidError(
+                f"log_visibility must be one of {', '.join(LOG_VISIBILITIES)}, not {self.log_visibility!r}"
+            )
 
     def to_candid(self) -> dict[str, Any]:
         return {
@@ -377,17 +388,21 @@ class Settings:
 
     @classmethod
     def from_candid(cls, value: dict[str, Any]) -> Settings:
-        """From a ``canister_settings`` record as ``subnet.candid`` decodes it."""
+        """From a ``canister_settings`` record as ``vocab.candid`` decodes it."""
         controllers = unwrap_opt(value.get("controllers"))
         visibility = unwrap_opt(value.get("log_visibility"))
         if isinstance(visibility, Variant) and visibility.tag == "allowed_viewers":
-            raise CandidError("settings.log_visibility: allowed_viewers is not supported on this subnet (use controllers or public)")
+            raise CandidError(
+                "settings.log_visibility: allowed_viewers is not supported on this subnet (use controllers or public)"
+            )
         return cls(
             controllers=None if controllers is None else tuple(controllers),
             compute_allocation=unwrap_opt(value.get("compute_allocation")),
             memory_allocation=unwrap_opt(value.get("memory_allocation")),
             freezing_threshold=unwrap_opt(value.get("freezing_threshold")),
-            log_visibility=None if visibility is None else _tag(visibility, LOG_VISIBILITIES, "settings.log_visibility"),
+            log_visibility=None
+            if visibility is None
+            else _tag(visibility, LOG_VISIBILITIES, "settings.log_visibility"),
         )
 
 
@@ -406,10 +421,16 @@ class CanisterStatus:
 # -- arguments (client side encodes, replica decodes) -------------------------------------
 
 
-def encode_create_args(amount: int | None = None, settings: Settings | None = None, specified_id: Principal | None = None) -> bytes:
+def encode_create_args(
+    amount: int | None = None, settings: Settings | None = None, specified_id: Principal | None = None
+) -> bytes:
     return _encode_args(
         CREATE,
-        {"amount": amount, "settings": None if settings is None else settings.to_candid(), "specified_id": specified_id},
+        {
+            "amount": amount,
+            "settings": None if settings is None else settings.to_candid(),
+            "specified_id": specified_id,
+        },
     )
 
 
@@ -455,8 +476,12 @@ class Mode:
         if self.mode not in INSTALL_MODES:
             raise CandidError(f"unknown install mode {self.mode!r}")
         if self.wasm_memory_persistence not in (None, *PERSISTENCE):
-            raise CandidError(f"wasm_memory_persistence must be keep or replace, not {self.wasm_memory_persistence!r}")
-        if self.mode != "upgrade" and (self.skip_pre_upgrade is not None or self.wasm_memory_persistence is not None):
+            raise CandidError(
+                f"wasm_memory_persistence must be keep or replace, not {self.wasm_memory_persistence!r}"
+            )
+        if self.mode != "upgrade" and (
+            self.skip_pre_upgrade is not None or self.wasm_memory_persistence is not None
+        ):
             raise CandidError("upgrade options are only valid with mode upgrade")
 
     def to_candid(self) -> Variant:
@@ -465,11 +490,14 @@ class Mode:
         if self.skip_pre_upgrade is None and self.wasm_memory_persistence is None:
             return Variant("upgrade", None)
         persistence = None if self.wasm_memory_persistence is None else Variant(self.wasm_memory_persistence)
-        return Variant("upgrade", Some({"skip_pre_upgrade": self.skip_pre_upgrade, "wasm_memory_persistence": persistence}))
+        return Variant(
+            "upgrade",
+            Some({"skip_pre_upgrade": self.skip_pre_upgrade, "wasm_memory_persistence": persistence}),
+        )
 
     @classmethod
     def from_candid(cls, value: Any) -> Mode:
-        """From a ``canister_install_mode`` variant as ``subnet.candid`` decodes it."""
+        """From a ``canister_install_mode`` variant as ``vocab.candid`` decodes it."""
         mode = _tag(value, INSTALL_MODES, "mode")
         options = unwrap_opt(value.value) if mode == "upgrade" else None
         if options is None:
@@ -505,7 +533,11 @@ class InstallChunkedCode:
 
 
 def encode_install_code_args(
-    mode: Mode, canister_id: Principal, wasm_module: bytes, arg: bytes = b"", sender_canister_version: int | None = None
+    mode: Mode,
+    canister_id: Principal,
+    wasm_module: bytes,
+    arg: bytes = b"",
+    sender_canister_version: int | None = None,
 ) -> bytes:
     return _encode_args(
         INSTALL_CODE,
@@ -531,7 +563,9 @@ def decode_install_code_args(arg: bytes) -> InstallCode:
 
 
 def encode_uninstall_code_args(canister_id: Principal, sender_canister_version: int | None = None) -> bytes:
-    return _encode_args(UNINSTALL_CODE, {"canister_id": canister_id, "sender_canister_version": sender_canister_version})
+    return _encode_args(
+        UNINSTALL_CODE, {"canister_id": canister_id, "sender_canister_version": sender_canister_version}
+    )
 
 
 def decode_uninstall_code_args(arg: bytes) -> Principal:
@@ -684,11 +718,17 @@ class CanisterChange:
         if self.origin_kind not in ORIGIN_KINDS:
             raise CandidError(f"unknown change origin {self.origin_kind!r}")
         if self.kind == "code_deployment" and (self.mode not in INSTALL_MODES or self.module_hash is None):
-            raise CandidError("a code_deployment change needs a mode (install, reinstall or upgrade) and a module hash")
+            raise CandidError(
+                "a code_deployment change needs a mode (install, reinstall or upgrade) and a module hash"
+            )
         if self.kind == "load_snapshot" and (
-            self.snapshot_id is None or self.taken_at_timestamp is None or self.snapshot_canister_version is None
+            self.snapshot_id is None
+            or self.taken_at_timestamp is None
+            or self.snapshot_canister_version is None
         ):
-            raise CandidError("a load_snapshot change needs the snapshot id, its time and its canister version")
+            raise CandidError(
+                "a load_snapshot change needs the snapshot id, its time and its canister version"
+            )
 
     @staticmethod
     def origin_kind_of(principal: Principal) -> str:
@@ -704,15 +744,20 @@ class CanisterChange:
             origin = Variant("from_user", {"user_id": self.origin})
         else:
             origin = Variant(
-                "from_canister", {"canister_id": self.origin, "canister_version": self.origin_canister_version}
+                "from_canister",
+                {"canister_id": self.origin, "canister_version": self.origin_canister_version},
             )
         details: Variant
         if self.kind == "creation":
-            details = Variant("creation", {"controllers": list(self.controllers), "environment_variables_hash": None})
+            details = Variant(
+                "creation", {"controllers": list(self.controllers), "environment_variables_hash": None}
+            )
         elif self.kind == "code_uninstall":
             details = Variant("code_uninstall")
         elif self.kind == "code_deployment":
-            details = Variant("code_deployment", {"mode": Variant(self.mode), "module_hash": self.module_hash})
+            details = Variant(
+                "code_deployment", {"mode": Variant(self.mode), "module_hash": self.module_hash}
+            )
         elif self.kind == "load_snapshot":
             details = Variant(
                 "load_snapshot",
@@ -752,10 +797,18 @@ class CanisterChange:
         if origin_kind == "from_user":
             principal, origin_version = origin.value["user_id"], None
         else:
-            principal, origin_version = origin.value["canister_id"], unwrap_opt(origin.value["canister_version"])
+            principal, origin_version = (
+                origin.value["canister_id"],
+                unwrap_opt(origin.value["canister_version"]),
+            )
         return cls(
-            value["timestamp_nanos"], value["canister_version"], principal, kind,
-            origin_kind=origin_kind, origin_canister_version=origin_version, **fields,
+            value["timestamp_nanos"],
+            value["canister_version"],
+            principal,
+            kind,
+            origin_kind=origin_kind,
+            origin_canister_version=origin_version,
+            **fields,
         )
 
 
@@ -771,7 +824,9 @@ class CanisterInfo:
 
 
 def encode_canister_info_args(canister_id: Principal, num_requested_changes: int | None = None) -> bytes:
-    return _encode_args(CANISTER_INFO, {"canister_id": canister_id, "num_requested_changes": num_requested_changes})
+    return _encode_args(
+        CANISTER_INFO, {"canister_id": canister_id, "num_requested_changes": num_requested_changes}
+    )
 
 
 def decode_canister_info_args(arg: bytes) -> tuple[Principal, int | None]:
@@ -820,7 +875,9 @@ class Snapshot:
         return cls(value["id"], value["taken_at_timestamp"], value["total_size"])
 
 
-def encode_take_canister_snapshot_args(canister_id: Principal, replace_snapshot: bytes | None = None) -> bytes:
+def encode_take_canister_snapshot_args(
+    canister_id: Principal, replace_snapshot: bytes | None = None
+) -> bytes:
     return _encode_args(TAKE_SNAPSHOT, {"canister_id": canister_id, "replace_snapshot": replace_snapshot})
 
 
@@ -843,7 +900,11 @@ def encode_load_canister_snapshot_args(
 ) -> bytes:
     return _encode_args(
         LOAD_SNAPSHOT,
-        {"canister_id": canister_id, "snapshot_id": snapshot_id, "sender_canister_version": sender_canister_version},
+        {
+            "canister_id": canister_id,
+            "snapshot_id": snapshot_id,
+            "sender_canister_version": sender_canister_version,
+        },
     )
 
 
