@@ -7,7 +7,7 @@ from tests import vectors
 from vocab import crypto
 from vocab.envelope import MAX_ARG_BYTES, SignedEnvelope
 from vocab.errors import EnvelopeError, RejectCode
-from vocab.hashing import leb128
+from vocab.leb128 import encode_leb128
 from vocab.principal import Principal
 from vocab.request import RequestContent
 
@@ -38,7 +38,7 @@ def test_request_id_known_answer() -> None:
         ingress_expiry=1685570400000000000,
     )
     assert example.request_id.hex() == vectors.REQUEST_ID_EXAMPLE
-    assert hashlib.sha256(leb128(1685570400000000000)).hexdigest() == vectors.LEB128_EXPIRY_SHA256
+    assert hashlib.sha256(encode_leb128(1685570400000000000)).hexdigest() == vectors.LEB128_EXPIRY_SHA256
     assert hashlib.sha256(b"DIDL\x00\xfd*").hexdigest() == vectors.ARG_SHA256
 
 

@@ -11,29 +11,16 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Union
 
+from vocab.leb128 import encode_leb128
+
 HashableValue = Union[bytes, str, int, Sequence["HashableValue"], Mapping[str, "HashableValue"]]
-
-
-def leb128(value: int) -> bytes:
-    """Shortest unsigned LEB128 encoding of a natural number."""
-    if value < 0:
-        raise ValueError(f"LEB128 encodes natural numbers, not {value}")
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
 
 
 def hash_value(value: HashableValue) -> bytes:
     if isinstance(value, bool):
         raise TypeError("booleans have no representation-independent hash")
     if isinstance(value, int):
-        return hashlib.sha256(leb128(value)).digest()
+        return hashlib.sha256(encode_leb128(value)).digest()
     if isinstance(value, str):
         return hashlib.sha256(value.encode("utf-8")).digest()
     if isinstance(value, (bytes, bytearray, memoryview)):

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from vocab.leb128 import encode_leb128 as uleb
+from vocab.leb128 import encode_sleb128 as sleb
+
 MAGIC = b"\x00asm"
 VERSION = b"\x01\x00\x00\x00"
 
@@ -161,31 +164,6 @@ class Reader:
             return raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise WasmFormatError(f"name is not valid UTF-8 at offset {self.pos}") from exc
-
-
-def uleb(value: int) -> bytes:
-    """Unsigned LEB128."""
-    out = bytearray()
-    while True:
-        b = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def sleb(value: int) -> bytes:
-    """Signed LEB128."""
-    out = bytearray()
-    while True:
-        b = value & 0x7F
-        value >>= 7
-        done = (value == 0 and not b & 0x40) or (value == -1 and b & 0x40)
-        out.append(b if done else b | 0x80)
-        if done:
-            return bytes(out)
 
 
 def encode_name(text: str) -> bytes:

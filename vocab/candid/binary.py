@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from vocab import leb128
 from vocab.candid.errors import (
     CandidCoercionError,
     CandidDecodeError,
@@ -30,7 +31,6 @@ from vocab.candid.errors import (
     CandidError,
     CandidTypeError,
 )
-from vocab.candid.leb128 import encode_leb128, encode_sleb128, read_leb128, read_sleb128, skip_leb128
 from vocab.candid.limits import DEFAULT_LIMITS, DecodeLimits, retry_with_stack
 from vocab.candid.subtype import SubtypeChecker
 from vocab.candid.types import (
@@ -54,6 +54,7 @@ from vocab.candid.types import (
 )
 from vocab.candid.values import FuncRef, Some, Variant
 from vocab.errors import PrincipalError
+from vocab.leb128 import Leb128Error, encode_leb128, encode_sleb128
 from vocab.principal import MAX_LENGTH as MAX_PRINCIPAL_LENGTH
 from vocab.principal import Principal
 
@@ -110,6 +111,27 @@ class _Cursor:
         self.budget = budget
         self.depth = 0
         self.max_depth = max_depth
+
+
+def read_leb128(buf: bytes, pos: int, end: int, what: str) -> tuple[int, int]:
+    try:
+        return leb128.read_leb128(buf, pos, end, what)
+    except Leb128Error as exc:
+        raise CandidDecodeError(str(exc), exc.pos) from None
+
+
+def read_sleb128(buf: bytes, pos: int, end: int, what: str) -> tuple[int, int]:
+    try:
+        return leb128.read_sleb128(buf, pos, end, what)
+    except Leb128Error as exc:
+        raise CandidDecodeError(str(exc), exc.pos) from None
+
+
+def skip_leb128(buf: bytes, pos: int, end: int, what: str) -> int:
+    try:
+        return leb128.skip_leb128(buf, pos, end, what)
+    except Leb128Error as exc:
+        raise CandidDecodeError(str(exc), exc.pos) from None
 
 
 def _article(name: str) -> str:

@@ -1,7 +1,8 @@
-"""LEB128 and signed LEB128, the variable-length integers of the Candid binary format.
+"""LEB128 and signed LEB128: the variable-length integers of Candid, Wasm and the
+representation-independent hash, written once for all three.
 
-Decoding accepts overlong encodings (the specification does not forbid them and the
-conformance suite requires them). A number may be as long as the blob, so long numbers
+Decoding accepts overlong encodings (Candid's specification does not forbid them and its
+conformance suite requires them; Wasm's readers bound the length themselves). A number may be as long as the blob, so long numbers
 are assembled by halving rather than by shifting one digit at a time, which would be
 quadratic in the number's length.
 """
@@ -10,7 +11,14 @@ from __future__ import annotations
 
 import re
 
-from vocab.candid.errors import CandidDecodeError
+
+class Leb128Error(ValueError):
+    """A number runs past the end of its input; ``pos`` is where it started."""
+
+    def __init__(self, message: str, pos: int) -> None:
+        super().__init__(message)
+        self.pos = pos
+
 
 _LEB_TAIL = re.compile(rb"[\x80-\xff]*[\x00-\x7f]")
 _STRIP_HIGH_BIT = bytes(b & 0x7F for b in range(256))
@@ -61,7 +69,7 @@ def _span(buf: bytes, pos: int, end: int, what: str) -> int:
     """The offset just past the LEB128 number starting at ``pos``."""
     match = _LEB_TAIL.match(buf, pos, end)
     if match is None:
-        raise CandidDecodeError(f"{what}: LEB128 number runs past the end of the input", pos)
+        raise Leb128Error(f"{what}: LEB128 number runs past the end of the input", pos)
     return match.end()
 
 
