@@ -43,8 +43,9 @@ decoding error names the byte offset, a text error the line and column.
 
 from __future__ import annotations
 
-from vocab.candid.binary import decode, decode_with_types, encode, read_header
+from vocab.candid.decoder import decode, decode_with_types
 from vocab.candid.did import ServiceDescription, load_did, parse_did
+from vocab.candid.encoder import encode
 from vocab.candid.errors import (
     CandidCoercionError,
     CandidDecodeError,
@@ -53,14 +54,15 @@ from vocab.candid.errors import (
     CandidSyntaxError,
     CandidTypeError,
 )
+from vocab.candid.header import read_header
 from vocab.candid.limits import DecodeLimits
+from vocab.candid.parser import parse_types
 from vocab.candid.subtype import check_subtype, is_subtype, subtype_report
 from vocab.candid.text import (
     decode_to_text,
     encode_text,
     format_args,
     format_value,
-    parse_types,
     parse_value_text,
 )
 from vocab.candid.types import (

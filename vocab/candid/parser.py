@@ -9,11 +9,12 @@ named references left as ``VarType``s in a ``TypeScope`` until every definition 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from vocab.candid.errors import CandidError, CandidSyntaxError
+from vocab.candid.errors import CandidError, CandidSyntaxError, CandidTypeError
 from vocab.candid.lexer import KEYWORDS, Token, tokenize
-from vocab.candid.limits import MAX_DEPTH
+from vocab.candid.limits import MAX_DEPTH, retry_with_stack
 from vocab.candid.types import (
     BLOB,
     MAX_FIELD_ID,
@@ -579,3 +580,54 @@ class Parser:
             self.next()
         self.expect("}", "';' or '}'")
         return TRecord(token.pos, fields)
+
+
+# -- entry points for type text ------------------------------------------------------------
+
+
+def scope_of(env: Mapping[str, Type] | None) -> TypeScope | None:
+    """A scope that knows the names of ``env`` (``None`` when there are none)."""
+    if not env:
+        return None
+    known: dict[str, VarType] = {}
+    for name, t in env.items():
+        known[name] = t if isinstance(t, VarType) else VarType(name, t)
+    return TypeScope(known)
+
+
+def parse_types(text: str, env: Mapping[str, Type] | None = None) -> list[Type]:
+    """Parse an argument type list like ``(text, opt nat)`` (parentheses optional)."""
+    if not isinstance(text, str):
+        raise CandidSyntaxError(f"Candid types must be a string, not {type(text).__name__}")
+
+    def parse() -> list[Type]:
+        parser = Parser(text, scope_of(env))
+        if parser.at("("):
+            types, _ = parser.tuptype()
+            result = list(types)
+        else:
+            result = [parser.datatype()]
+            while parser.at(","):
+                parser.next()
+                result.append(parser.datatype())
+        parser.expect_end()
+        parser.scope.check(text)
+        return result
+
+    try:
+        return retry_with_stack(parse)
+    except RecursionError:
+        raise CandidSyntaxError("the type nests too deeply") from None
+
+
+def argument_types(types: Sequence[Type] | str) -> list[Type]:
+    """The argument types as a list; Candid text such as ``"(text, nat)"`` is parsed."""
+    if isinstance(types, str):
+        return parse_types(types)
+    if isinstance(types, Type):
+        raise CandidTypeError("types is a sequence of Candid types, one per argument")
+    checked = list(types)
+    for index, t in enumerate(checked):
+        if not isinstance(t, Type):
+            raise CandidTypeError(f"argument type {index} is not a Candid type: {t!r}")
+    return checked

@@ -125,9 +125,9 @@ class SubtypeChecker:
             return self._func(a, b, depth)
         if isinstance(a, ServiceType):
             assert isinstance(b, ServiceType)
-            for name, expected in b.methods:
-                found = a.method(name)
-                if found is None or not self._sub(found, expected, False, depth):
+            for name, wanted in b.methods:
+                method = a.method(name)
+                if method is None or not self._sub(method, wanted, False, depth):
                     return False
             return True
         return False
@@ -208,9 +208,12 @@ class _Reporter:
             return
         if isinstance(a, PrimType) and a.name == "empty":
             return
-        if isinstance(a, PrimType) and isinstance(b, PrimType):
-            if a.name == b.name or (a.name == "nat" and b.name == "int"):
-                return
+        if (
+            isinstance(a, PrimType)
+            and isinstance(b, PrimType)
+            and (a.name == b.name or (a.name == "nat" and b.name == "int"))
+        ):
+            return
         if isinstance(a, ServiceType) and isinstance(b, PrimType) and b.name == "principal":
             return
         if isinstance(b, OptType):
@@ -271,15 +274,15 @@ class _Reporter:
                     )
             return
         if isinstance(a, ServiceType) and isinstance(b, ServiceType):
-            for name, expected in b.methods:
-                found = a.method(name)
-                if found is None:
+            for name, wanted in b.methods:
+                method = a.method(name)
+                if method is None:
                     self.error(
                         path,
                         f'method "{name}" is expected by the old interface but missing in the new one',
                     )
                 else:
-                    self.walk(found, expected, [*path, f'method "{name}"'], False, depth)
+                    self.walk(method, wanted, [*path, f'method "{name}"'], False, depth)
             return
         if isinstance(a, FuncType) and isinstance(b, FuncType):
             if a.modes != b.modes:

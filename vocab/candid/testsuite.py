@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vocab.candid.binary import decode, encode
+from vocab.candid.decoder import decode
+from vocab.candid.encoder import encode
 from vocab.candid.errors import CandidError, CandidSyntaxError
 from vocab.candid.parser import Parser
 from vocab.candid.text import parse_value_text

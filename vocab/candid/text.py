@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from vocab.candid.binary import decode, decode_with_types, encode, float32
-from vocab.candid.errors import CandidError, CandidSyntaxError, CandidTypeError
+from vocab.candid.decoder import decode, decode_with_types
+from vocab.candid.encoder import encode
+from vocab.candid.errors import CandidError, CandidSyntaxError
 from vocab.candid.lexer import escape_bytes, escape_text, quote_name
 from vocab.candid.limits import retry_with_stack
 from vocab.candid.parser import (
@@ -38,7 +39,8 @@ from vocab.candid.parser import (
     TText,
     TVariant,
     TVec,
-    TypeScope,
+    argument_types,
+    scope_of,
 )
 from vocab.candid.subtype import SubtypeChecker
 from vocab.candid.types import (
@@ -59,12 +61,11 @@ from vocab.candid.types import (
     ServiceType,
     Type,
     VariantType,
-    VarType,
     VecType,
     is_null_like,
     resolve,
 )
-from vocab.candid.values import FuncRef, Some, Variant
+from vocab.candid.values import FuncRef, Some, Variant, float32
 from vocab.principal import Principal
 
 __all__ = [
@@ -73,7 +74,6 @@ __all__ = [
     "decode_to_text",
     "format_value",
     "format_args",
-    "parse_types",
 ]
 
 # -- reading text at a type -------------------------------------------------------------
@@ -217,7 +217,7 @@ class _Reader:
 
 def _float_of(node: TNumber) -> float | None:
     if not node.is_float:
-        return float(node.value)  # type: ignore[arg-type]
+        return float(node.value)
     text = str(node.value).lower()
     sign = -1.0 if text.startswith("-") else 1.0
     body = text.lstrip("+-")
@@ -334,31 +334,21 @@ def _join(a: Type, b: Type) -> Type | None:
             name = known.name if known.name is not None else case.name
             cases[case.id] = Field(case.id, name, joined)
         return VariantType(tuple(cases.values()))
-    if isinstance(a, PrimType) and isinstance(b, PrimType):
-        if {a.name, b.name} == {"nat", "int"}:
-            return INT
+    if isinstance(a, PrimType) and isinstance(b, PrimType) and {a.name, b.name} == {"nat", "int"}:
+        return INT
     return None
 
 
 # -- public entry points --------------------------------------------------------------------
 
 
-def _scope_of(env: dict[str, Type] | None) -> TypeScope | None:
-    if not env:
-        return None
-    known: dict[str, VarType] = {}
-    for name, t in env.items():
-        known[name] = t if isinstance(t, VarType) else VarType(name, t)
-    return TypeScope(known)
-
-
-def parse_args_syntax(text: str, env: dict[str, Type] | None = None) -> tuple[list[TextValue], str]:
+def parse_args_syntax(text: str, env: Mapping[str, Type] | None = None) -> tuple[list[TextValue], str]:
     """Parse ``(v, ...)`` into its syntax tree (the types are checked, not applied)."""
     if not isinstance(text, str):
         raise CandidSyntaxError(f"Candid text must be a string, not {type(text).__name__}")
 
     def parse() -> list[TextValue]:
-        parser = Parser(text, _scope_of(env))
+        parser = Parser(text, scope_of(env))
         nodes = parser.args()
         parser.expect_end()
         parser.scope.check(text)
@@ -377,18 +367,13 @@ def read_args(
     if types is None:
         inferrer = _Inferrer(source)
         types = [inferrer.infer(node) for node in nodes]
-    elif isinstance(types, str):
-        types = parse_types(types)
     else:
-        types = list(types)
-        for index, t in enumerate(types):
-            if not isinstance(t, Type):
-                raise CandidTypeError(f"argument type {index} is not a Candid type: {t!r}")
+        types = argument_types(types)
     reader = _Reader(source)
 
     def read() -> list[Any]:
         values: list[Any] = []
-        for index, t in enumerate(types):  # type: ignore[arg-type]
+        for index, t in enumerate(types):
             if index < len(nodes):
                 values.append(reader.read(nodes[index], t))
             elif is_null_like(t):
@@ -404,7 +389,7 @@ def read_args(
 
 
 def parse_value_text(
-    text: str, types: Sequence[Type] | str | None = None, env: dict[str, Type] | None = None
+    text: str, types: Sequence[Type] | str | None = None, env: Mapping[str, Type] | None = None
 ) -> tuple[list[Any], list[Type]]:
     """Parse ``(v1, v2, ...)``; return the values and the types they were read at.
 
@@ -428,31 +413,6 @@ def decode_to_text(blob: bytes, types: Sequence[Type] | str | None = None) -> st
     """A message as Candid text: ``("Hello, Sam!")``, or ``(42 : nat)`` when untyped."""
     values, types_used = decode_with_types(blob, types)
     return format_args(values, types_used, annotate=types is None)
-
-
-def parse_types(text: str, env: dict[str, Type] | None = None) -> list[Type]:
-    """Parse an argument type list like ``(text, opt nat)`` (parentheses optional)."""
-    if not isinstance(text, str):
-        raise CandidSyntaxError(f"Candid types must be a string, not {type(text).__name__}")
-
-    def parse() -> list[Type]:
-        parser = Parser(text, _scope_of(env))
-        if parser.at("("):
-            types, _ = parser.tuptype()
-            result = list(types)
-        else:
-            result = [parser.datatype()]
-            while parser.at(","):
-                parser.next()
-                result.append(parser.datatype())
-        parser.expect_end()
-        parser.scope.check(text)
-        return result
-
-    try:
-        return retry_with_stack(parse)
-    except RecursionError:
-        raise CandidSyntaxError("the type nests too deeply") from None
 
 
 # -- printing ----------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ keeps a variant case apart from a one-field record. ``FuncRef`` is a plain
 
 from __future__ import annotations
 
+import math
+import struct
 from dataclasses import dataclass
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -52,3 +54,10 @@ class FuncRef(NamedTuple):
 def unwrap_opt(value: Any) -> Any:
     """``Some(x)`` -> ``x``; ``None`` stays ``None``: for callers that do not care."""
     return value.value if isinstance(value, Some) else value
+
+
+def float32(value: float) -> float:
+    """``value`` rounded to the nearest float32, as decoding a float32 would give it."""
+    if math.isnan(value) or math.isinf(value):
+        return value
+    return struct.unpack("<f", struct.pack("<f", value))[0]
