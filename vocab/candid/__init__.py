@@ -46,14 +46,8 @@ from __future__ import annotations
 from vocab.candid.decoder import decode, decode_with_types
 from vocab.candid.did import ServiceDescription, load_did, parse_did
 from vocab.candid.encoder import encode
-from vocab.candid.errors import (
-    CandidCoercionError,
-    CandidDecodeError,
-    CandidEncodeError,
-    CandidError,
-    CandidSyntaxError,
-    CandidTypeError,
-)
+from vocab.candid.errors import *  # noqa: F403 (the errors, types and values are public whole)
+from vocab.candid.errors import __all__ as _error_names
 from vocab.candid.header import read_header
 from vocab.candid.limits import DecodeLimits
 from vocab.candid.parser import parse_types
@@ -65,44 +59,10 @@ from vocab.candid.text import (
     format_value,
     parse_value_text,
 )
-from vocab.candid.types import (
-    BLOB,
-    BOOL,
-    EMPTY,
-    FLOAT32,
-    FLOAT64,
-    INT,
-    INT8,
-    INT16,
-    INT32,
-    INT64,
-    NAT,
-    NAT8,
-    NAT16,
-    NAT32,
-    NAT64,
-    NULL,
-    PRINCIPAL,
-    RESERVED,
-    TEXT,
-    Field,
-    FuncType,
-    OptType,
-    PrimType,
-    RecordType,
-    ServiceType,
-    Type,
-    VariantType,
-    VarType,
-    VecType,
-    func,
-    idl_hash,
-    record,
-    service,
-    tuple_record,
-    variant,
-)
-from vocab.candid.values import FuncRef, Some, Variant, unwrap_opt
+from vocab.candid.types import *  # noqa: F403
+from vocab.candid.types import __all__ as _type_names
+from vocab.candid.values import *  # noqa: F403
+from vocab.candid.values import __all__ as _value_names
 
 __all__ = [
     "encode",
@@ -122,49 +82,7 @@ __all__ = [
     "is_subtype",
     "subtype_report",
     "DecodeLimits",
-    "Some",
-    "Variant",
-    "FuncRef",
-    "unwrap_opt",
-    "CandidError",
-    "CandidDecodeError",
-    "CandidCoercionError",
-    "CandidEncodeError",
-    "CandidSyntaxError",
-    "CandidTypeError",
-    "Type",
-    "PrimType",
-    "OptType",
-    "VecType",
-    "RecordType",
-    "VariantType",
-    "FuncType",
-    "ServiceType",
-    "VarType",
-    "Field",
-    "record",
-    "variant",
-    "tuple_record",
-    "func",
-    "service",
-    "idl_hash",
-    "NULL",
-    "BOOL",
-    "NAT",
-    "INT",
-    "NAT8",
-    "NAT16",
-    "NAT32",
-    "NAT64",
-    "INT8",
-    "INT16",
-    "INT32",
-    "INT64",
-    "FLOAT32",
-    "FLOAT64",
-    "TEXT",
-    "RESERVED",
-    "EMPTY",
-    "PRINCIPAL",
-    "BLOB",
+    *_error_names,
+    *_type_names,
+    *_value_names,
 ]

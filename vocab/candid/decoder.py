@@ -12,7 +12,8 @@ compilation and 10,000 calls.
 Cost stays linear in the input: every count is checked against the bytes left before
 anything is allocated, values that occupy no bytes are charged against a budget that
 grows with the input (see ``vocab.candid.limits``), skipping a value of a zero-sized
-type costs one step whatever its size, and nesting is bounded.
+type costs one step whatever its size, and nesting is bounded. The readers check depth
+and budget inline, not through a helper: a call more per value would cost a few percent.
 """
 
 from __future__ import annotations
@@ -204,16 +205,21 @@ def _read_text(r: _Cursor) -> str:
     return value
 
 
-def _read_principal_bytes(r: _Cursor) -> bytes:
+def _read_reference_flag(r: _Cursor, what: str, kind: str) -> None:
+    """The flag byte before a reference: 01 (transparent) is the only form supported."""
     p = r.pos
     if p >= r.end:
-        raise _eof(r, "a principal")
+        raise _eof(r, what)
     flag = r.buf[p]
     if flag != 1:
         if flag == 0:
-            raise CandidDecodeError("opaque references (flag 00) are not supported", p)
-        raise CandidDecodeError(f"a reference starts with 01, not {flag:02x}", p)
+            raise CandidDecodeError(f"opaque {kind}s (flag 00) are not supported", p)
+        raise CandidDecodeError(f"a {kind} starts with 01, not {flag:02x}", p)
     r.pos = p + 1
+
+
+def _read_principal_bytes(r: _Cursor) -> bytes:
+    _read_reference_flag(r, "a principal", "reference")
     n = _read_nat(r)
     if n > MAX_PRINCIPAL_LENGTH:
         raise CandidDecodeError(
@@ -232,15 +238,7 @@ def _read_principal(r: _Cursor) -> Principal:
 
 
 def _read_func(r: _Cursor) -> FuncRef:
-    p = r.pos
-    if p >= r.end:
-        raise _eof(r, "a function reference")
-    flag = r.buf[p]
-    if flag != 1:
-        if flag == 0:
-            raise CandidDecodeError("opaque function references (flag 00) are not supported", p)
-        raise CandidDecodeError(f"a function reference starts with 01, not {flag:02x}", p)
-    r.pos = p + 1
+    _read_reference_flag(r, "a function reference", "function reference")
     service = _read_principal(r)
     method = _read_text(r)
     return FuncRef(service, method)
@@ -709,23 +707,9 @@ class _Session:
                     )
                 steps.append((want.key, _const_none))
         cost = len(steps) + 1
-        if all(key is not None for key, _ in steps):
+        skipping = any(key is None for key, _ in steps)
 
-            def read_record(r: _Cursor) -> dict[Any, Any]:
-                r.budget -= cost
-                if r.budget < 0:
-                    raise _over_budget(r)
-                d = r.depth + 1
-                if d > r.max_depth:
-                    raise _too_deep(r)
-                r.depth = d
-                out = {key: step(r) for key, step in steps}
-                r.depth = d - 1
-                return out
-
-            return read_record
-
-        def read_record_skipping(r: _Cursor) -> dict[Any, Any]:
+        def read_record(r: _Cursor) -> dict[Any, Any]:
             r.budget -= cost
             if r.budget < 0:
                 raise _over_budget(r)
@@ -733,15 +717,13 @@ class _Session:
             if d > r.max_depth:
                 raise _too_deep(r)
             r.depth = d
-            out = {}
-            for key, step in steps:
-                value = step(r)
-                if key is not None:
-                    out[key] = value
+            out = {key: step(r) for key, step in steps}
+            if skipping:
+                del out[None]  # the skipped fields' values, all under the key None
             r.depth = d - 1
             return out
 
-        return read_record_skipping
+        return read_record
 
     def _variant_reader(self, w: VariantType, e: VariantType, depth: int) -> Reader:
         expected = {item.id: item for item in e.fields}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from vocab.candid.errors import CandidTypeError
 from vocab.candid.lexer import quote_name
@@ -195,41 +196,43 @@ def _sorted_fields(fields: tuple[Field, ...], what: str) -> tuple[Field, ...]:
     return ordered
 
 
-@dataclass(frozen=True, slots=True)
-class RecordType(Type):
-    """A record; fields are kept sorted by id and ids are unique."""
+class _FieldsType(Type):
+    """What records and variants share: fields kept sorted by id, ids unique, lookup by key."""
 
-    fields: tuple[Field, ...] = ()
+    __slots__ = ()
+    fields: tuple[Field, ...]
+    KIND: ClassVar[str] = "composite"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "fields", _sorted_fields(tuple(self.fields), "record"))
+        object.__setattr__(self, "fields", _sorted_fields(tuple(self.fields), self.KIND))
+
+    def field(self, key: str | int) -> Field | None:
+        """The field (or case) named ``key``, or with id ``key``."""
+        for item in self.fields:
+            if item.name == key or item.id == key:
+                return item
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordType(_FieldsType):
+    """A record; fields are kept sorted by id and ids are unique."""
+
+    KIND = "record"
+    fields: tuple[Field, ...] = ()
 
     @property
     def is_tuple(self) -> bool:
         """A record whose fields are 0, 1, 2... without names: printed as a tuple."""
         return all(f.id == i and f.name is None for i, f in enumerate(self.fields))
 
-    def field(self, key: str | int) -> Field | None:
-        for item in self.fields:
-            if item.name == key or item.id == key:
-                return item
-        return None
-
 
 @dataclass(frozen=True, slots=True)
-class VariantType(Type):
+class VariantType(_FieldsType):
     """A variant; cases are kept sorted by id (the binary index is the position)."""
 
+    KIND = "variant"
     fields: tuple[Field, ...] = ()
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "fields", _sorted_fields(tuple(self.fields), "variant"))
-
-    def field(self, key: str | int) -> Field | None:
-        for item in self.fields:
-            if item.name == key or item.id == key:
-                return item
-        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,8 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from vocab.principal import Principal
 
+__all__ = ["Some", "Variant", "FuncRef", "unwrap_opt", "float32"]
+
 T = TypeVar("T")
 
 
