@@ -338,10 +338,12 @@ async def run_load(
     try:
         started = time.perf_counter()
         created = await setup.call(
-            Principal.management(), management.CREATE, management.encode_create_args(CYCLES)
+            Principal.management(),
+            management.CREATE,
+            management.encode_args(management.CREATE, management.CreateCanisterArgs(CYCLES)),
         )
-        canister = management.decode_create_reply(created.raise_if_rejected())
-        await install_module(setup, canister, management.Mode("install"), wasm, NO_ARGS)
+        canister = management.decode_reply(management.CREATE, created.raise_if_rejected()).canister_id
+        await install_module(setup, canister, "install", wasm, NO_ARGS)
         initial = await agreed_count(setup, canister)
         setup_s = time.perf_counter() - started
         idle_cores = await replica_idle_cores(replica_pids)

@@ -65,10 +65,12 @@ async def run_load(
 ) -> tuple[list[float], int]:
     agent = Agent(endpoints(genesis), genesis.committee, identity)
     created = await agent.call(
-        Principal.management(), management.CREATE, management.encode_create_args(10**12)
+        Principal.management(),
+        management.CREATE,
+        management.encode_args(management.CREATE, management.CreateCanisterArgs(10**12)),
     )
-    canister = management.decode_create_reply(created.raise_if_rejected())
-    arg = management.encode_canister_id_args(canister)
+    canister = management.decode_reply(management.CREATE, created.raise_if_rejected()).canister_id
+    arg = management.encode_args(management.STATUS, management.CanisterIdRecord(canister))
     latencies: list[float] = []
     failures = 0
     deadline = trio.current_time() + duration

@@ -29,11 +29,13 @@ async def fetch_metadata(agent: Agent, canister_id: Principal, name: str) -> byt
     answer = await agent.query(
         Principal.management(),
         management.CANISTER_METADATA,
-        management.encode_canister_metadata_args(canister_id, name),
+        management.encode_args(
+            management.CANISTER_METADATA, management.CanisterMetadataArgs(canister_id, name)
+        ),
     )
     if answer.status != "replied":
         if answer.error_code in ABSENT:
             return None
         code = answer.reject_code if answer.reject_code in tuple(RejectCode) else RejectCode.SYS_UNKNOWN
         raise RejectError(RejectCode(code), answer.reject_message, answer.error_code or None)
-    return management.decode_metadata_reply(answer.reply)
+    return management.decode_reply(management.CANISTER_METADATA, answer.reply).value

@@ -393,7 +393,7 @@ class Replica:
         canister this subnet owns: the state machine answers them from this replica's state."""
         management.require_query_method(method)
         try:
-            target = management.decode_canister_id_args(arg, method)
+            target = management.decode_args(method, arg).canister_id
         except CandidError as exc:
             raise RejectError(
                 RejectCode.CANISTER_REJECT,

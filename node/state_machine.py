@@ -26,6 +26,8 @@ from vocab.hashing import hash_of_map
 from vocab.principal import CanisterId, Principal
 
 DEFAULT_PROVISIONAL_CYCLES = 100_000_000_000_000
+DEFAULT_RESERVED_CYCLES_LIMIT = 5_000_000_000_000
+"""What ``canister_status`` reports as ``reserved_cycles_limit``: the IC's default."""
 MAX_CONTROLLERS = 10
 
 
@@ -156,21 +158,21 @@ class LifecycleStateMachine:
         method = content.method_name
         try:
             if method == management.CREATE:
-                return self._create(caller, content.arg)
+                return management.encode_reply(method, self._create(caller, content.arg))
             if method == management.STATUS:
-                return self._status(caller, management.decode_canister_id_args(content.arg, method))
-            if method == management.STOP:
-                return self._set_status(
-                    caller, management.decode_canister_id_args(content.arg, method), "stopped"
-                )
-            if method == management.START:
-                return self._set_status(
-                    caller, management.decode_canister_id_args(content.arg, method), "running"
-                )
+                canister_id = management.decode_args(method, content.arg).canister_id
+                return management.encode_reply(method, self._status(caller, canister_id))
+            if method in (management.STOP, management.START):
+                canister_id = management.decode_args(method, content.arg).canister_id
+                self._set_status(caller, canister_id, "stopped" if method == management.STOP else "running")
+                return management.encode_reply(method)
             if method == management.DELETE:
-                return self._delete(caller, management.decode_canister_id_args(content.arg, method))
+                self._delete(caller, management.decode_args(method, content.arg).canister_id)
+                return management.encode_reply(method)
             if method == management.UPDATE_SETTINGS:
-                return self._update_settings(caller, *management.decode_update_settings_args(content.arg))
+                update = management.decode_args(method, content.arg)
+                self._update_settings(caller, update.canister_id, update.settings)
+                return management.encode_reply(method)
         except CandidError as exc:
             raise _Reject(
                 RejectCode.CANISTER_REJECT,
@@ -223,8 +225,9 @@ class LifecycleStateMachine:
             index += 1
         return index
 
-    def _create(self, caller: Principal, arg: bytes) -> bytes:
-        amount, settings, specified = management.decode_create_args(arg)
+    def _create(self, caller: Principal, arg: bytes) -> management.CanisterIdRecord:
+        create: management.CreateCanisterArgs = management.decode_args(management.CREATE, arg)
+        amount, settings, specified = create.amount, create.settings, create.specified_id
         self._check_settings(settings)
         if specified is not None:
             try:
@@ -263,7 +266,7 @@ class LifecycleStateMachine:
         if settings is not None:
             self._apply(canister, settings)
         self.canisters[index] = canister
-        return management.encode_create_reply(canister.canister_id)
+        return management.CanisterIdRecord(canister.canister_id)
 
     def _apply(self, canister: Canister, settings: management.Settings) -> None:
         if settings.controllers is not None:
@@ -275,27 +278,29 @@ class LifecycleStateMachine:
         if settings.freezing_threshold is not None:
             canister.freezing_threshold = settings.freezing_threshold
 
-    def _status(self, caller: Principal, canister_id: Principal) -> bytes:
+    def _status(self, caller: Principal, canister_id: Principal) -> management.CanisterStatusResult:
         canister = self._controlled(caller, canister_id)
-        return management.encode_status_reply(
-            management.CanisterStatus(
-                status=canister.status,
+        return management.CanisterStatusResult(
+            status=canister.status,
+            settings=management.DefiniteSettings(
                 controllers=tuple(canister.controllers),
-                cycles=canister.cycles,
-                module_hash=canister.module_hash,
                 compute_allocation=canister.compute_allocation,
                 memory_allocation=canister.memory_allocation,
                 freezing_threshold=canister.freezing_threshold,
-            )
+                reserved_cycles_limit=DEFAULT_RESERVED_CYCLES_LIMIT,
+                wasm_memory_limit=0,
+            ),
+            module_hash=canister.module_hash,
+            memory_size=0,
+            cycles=canister.cycles,
         )
 
-    def _set_status(self, caller: Principal, canister_id: Principal, status: str) -> bytes:
+    def _set_status(self, caller: Principal, canister_id: Principal, status: str) -> None:
         # An empty canister has no outstanding calls, so "stopping" ends at once.
         canister = self._controlled(caller, canister_id)
         canister.status = status
-        return management.encode_empty()
 
-    def _delete(self, caller: Principal, canister_id: Principal) -> bytes:
+    def _delete(self, caller: Principal, canister_id: Principal) -> None:
         canister = self._controlled(caller, canister_id)
         if canister.status != "stopped":
             raise _Reject(
@@ -306,12 +311,10 @@ class LifecycleStateMachine:
         index = CanisterId.from_principal(canister_id).index
         # Ids below next_index are never handed out again, so nothing more to remember.
         del self.canisters[index]
-        return management.encode_empty()
 
     def _update_settings(
         self, caller: Principal, canister_id: Principal, settings: management.Settings
-    ) -> bytes:
+    ) -> None:
         canister = self._controlled(caller, canister_id)
         self._check_settings(settings)
         self._apply(canister, settings)
-        return management.encode_empty()

@@ -59,20 +59,26 @@ def _bad_candid(method: str, exc: Exception) -> RejectError:
     )
 
 
-def _change(change: CanisterChange) -> management.CanisterChange:
+def _change(change: CanisterChange) -> management.Change:
     """The execution layer's history entry in ``canister_info``'s shape."""
-    return management.CanisterChange(
-        timestamp_nanos=change.timestamp_nanos,
-        canister_version=change.canister_version,
-        origin=change.origin,
-        kind=change.kind,
-        origin_kind=management.CanisterChange.origin_kind_of(change.origin),
-        controllers=tuple(change.controllers),
-        mode=change.mode,
-        module_hash=change.module_hash,
-        snapshot_id=change.snapshot_id,
-        taken_at_timestamp=change.taken_at_timestamp,
-        snapshot_canister_version=change.snapshot_canister_version,
+    details: management.ChangeDetails
+    if change.kind == "creation":
+        details = management.Creation(tuple(change.controllers))
+    elif change.kind == "code_deployment":
+        assert change.mode is not None and change.module_hash is not None
+        details = management.CodeDeployment(change.mode, change.module_hash)
+    elif change.kind == "load_snapshot":
+        assert change.snapshot_canister_version is not None and change.snapshot_id is not None
+        assert change.taken_at_timestamp is not None
+        details = management.LoadSnapshot(
+            change.snapshot_canister_version, change.snapshot_id, change.taken_at_timestamp
+        )
+    elif change.kind == "controllers_change":
+        details = management.ControllersChange(tuple(change.controllers))
+    else:
+        details = change.kind
+    return management.Change(
+        change.timestamp_nanos, change.canister_version, management.change_origin(change.origin), details
     )
 
 
@@ -137,15 +143,19 @@ class WasmStateMachine:
         management.require_query_method(method)
         try:
             if method == management.FETCH_LOGS:
-                canister = _canister_id(management.decode_canister_id_args(arg, method))
+                canister = _canister_id(management.decode_args(method, arg).canister_id)
                 records = self.env.fetch_canister_logs(caller, canister)
-                return management.encode_logs_reply(
-                    [management.CanisterLogRecord(r.idx, r.timestamp_nanos, r.content) for r in records]
+                return management.encode_reply(
+                    method,
+                    management.FetchCanisterLogsResult(
+                        tuple(
+                            management.CanisterLogRecord(r.idx, r.timestamp_nanos, r.content) for r in records
+                        )
+                    ),
                 )
-            canister_id, name = management.decode_canister_metadata_args(arg)
-            return management.encode_metadata_reply(
-                self.env.canister_metadata(caller, _canister_id(canister_id), name)
-            )
+            request = management.decode_args(method, arg)
+            value = self.env.canister_metadata(caller, _canister_id(request.canister_id), request.name)
+            return management.encode_reply(method, management.CanisterMetadataResult(value))
         except CandidError as exc:
             raise _bad_candid(method, exc) from exc
 
@@ -162,20 +172,22 @@ class WasmStateMachine:
             if method in management.CODE_METHODS:
                 return self._code(method, caller, content.arg, time)
             if method == management.CREATE:
-                amount, settings, specified = management.decode_create_args(content.arg)
+                create: management.CreateCanisterArgs = management.decode_args(method, content.arg)
+                specified = create.specified_id
                 created = self.env.create_canister(
                     caller,
                     time=time,
-                    cycles=amount,
+                    cycles=create.amount,
                     specified_id=None if specified is None else CanisterId.from_principal(specified),
-                    settings=None if settings is None else _settings(settings, caller),
+                    settings=None if create.settings is None else _settings(create.settings, caller),
                 )
-                return management.encode_create_reply(created.principal)
+                return management.encode_reply(method, management.CanisterIdRecord(created.principal))
             if method == management.UPDATE_SETTINGS:
-                canister, settings = management.decode_update_settings_args(content.arg)
+                update: management.UpdateSettingsArgs = management.decode_args(method, content.arg)
+                settings = update.settings
                 self.env.update_settings(
                     caller,
-                    CanisterId.from_principal(canister),
+                    CanisterId.from_principal(update.canister_id),
                     time=time,
                     controllers=None if settings.controllers is None else list(settings.controllers),
                     compute_allocation=settings.compute_allocation,
@@ -183,23 +195,30 @@ class WasmStateMachine:
                     freezing_threshold=settings.freezing_threshold,
                     log_visibility=settings.log_visibility,
                 )
-                return management.encode_empty()
+                return management.encode_reply(method)
             if method in (management.STATUS, management.STOP, management.START, management.DELETE):
-                canister = CanisterId.from_principal(management.decode_canister_id_args(content.arg, method))
+                canister = CanisterId.from_principal(management.decode_args(method, content.arg).canister_id)
                 if method == management.STATUS:
                     self.env.advance_time(time)
                     status = self.env.canister_status(caller, canister)
-                    return management.encode_status_reply(
-                        management.CanisterStatus(
+                    return management.encode_reply(
+                        method,
+                        management.CanisterStatusResult(
                             status=status.status,
-                            controllers=tuple(status.controllers),
-                            cycles=status.cycles,
+                            settings=management.DefiniteSettings(
+                                controllers=tuple(status.controllers),
+                                compute_allocation=status.settings.compute_allocation,
+                                memory_allocation=status.settings.memory_allocation,
+                                freezing_threshold=status.settings.freezing_threshold,
+                                reserved_cycles_limit=status.settings.reserved_cycles_limit,
+                                wasm_memory_limit=status.settings.wasm_memory_limit,
+                            ),
                             module_hash=status.module_hash,
                             memory_size=status.memory_size,
-                            compute_allocation=status.settings.compute_allocation,
-                            memory_allocation=status.settings.memory_allocation,
-                            freezing_threshold=status.settings.freezing_threshold,
-                        )
+                            cycles=status.cycles,
+                            reserved_cycles=status.reserved_cycles,
+                            idle_cycles_burned_per_day=status.idle_cycles_burned_per_day,
+                        ),
                     )
                 operation = {
                     management.STOP: self.env.stop_canister,
@@ -209,17 +228,20 @@ class WasmStateMachine:
                 operation(caller, canister, time=time)
                 if method == management.DELETE:
                     self.chunks.pop(canister.principal.raw, None)
-                return management.encode_empty()
+                return management.encode_reply(method)
             if method == management.CANISTER_INFO:
-                canister_id, count = management.decode_canister_info_args(content.arg)
-                info = self.env.canister_info(_canister_id(canister_id), count)
-                return management.encode_canister_info_reply(
-                    management.CanisterInfo(
+                request: management.CanisterInfoArgs = management.decode_args(method, content.arg)
+                info = self.env.canister_info(
+                    _canister_id(request.canister_id), request.num_requested_changes
+                )
+                return management.encode_reply(
+                    method,
+                    management.CanisterInfoResult(
                         info.total_num_changes,
                         tuple(_change(change) for change in info.recent_changes),
                         info.module_hash,
                         tuple(info.controllers),
-                    )
+                    ),
                 )
             if method in management.SNAPSHOT_METHODS:
                 return self._snapshot(method, caller, content.arg, time)
@@ -240,36 +262,35 @@ class WasmStateMachine:
     def _snapshot(self, method: str, caller: Principal, arg: bytes, time: int) -> bytes:
         """take / load / list / delete_canister_snapshot; the execution layer checks that
         the caller controls the canister and leaves everything as it was when it refuses."""
+        request = management.decode_args(method, arg)
+        canister = _canister_id(request.canister_id)
         if method == management.TAKE_SNAPSHOT:
-            canister_id, replace = management.decode_take_canister_snapshot_args(arg)
             taken = self.env.take_canister_snapshot(
-                caller, _canister_id(canister_id), time=time, replace_snapshot=replace
+                caller, canister, time=time, replace_snapshot=request.replace_snapshot
             )
-            return management.encode_snapshot_reply(
-                management.Snapshot(taken.id, taken.taken_at_timestamp, taken.total_size)
+            return management.encode_reply(
+                method, management.Snapshot(taken.id, taken.taken_at_timestamp, taken.total_size)
             )
         if method == management.LOAD_SNAPSHOT:
             # sender_canister_version only matters to calls from canisters, which this subnet has none of.
-            canister_id, snapshot_id, _sender_version = management.decode_load_canister_snapshot_args(arg)
-            self.env.load_canister_snapshot(caller, _canister_id(canister_id), snapshot_id, time=time)
-            return management.encode_empty()
+            self.env.load_canister_snapshot(caller, canister, request.snapshot_id, time=time)
+            return management.encode_reply(method)
         if method == management.DELETE_SNAPSHOT:
-            canister_id, snapshot_id = management.decode_delete_canister_snapshot_args(arg)
-            self.env.delete_canister_snapshot(caller, _canister_id(canister_id), snapshot_id, time=time)
-            return management.encode_empty()
+            self.env.delete_canister_snapshot(caller, canister, request.snapshot_id, time=time)
+            return management.encode_reply(method)
         assert method == management.LIST_SNAPSHOTS
-        canister = _canister_id(management.decode_canister_id_args(arg, method))
-        return management.encode_snapshots_reply(
-            [
+        return management.encode_reply(
+            method,
+            tuple(
                 management.Snapshot(s.id, s.taken_at_timestamp, s.total_size)
                 for s in self.env.list_canister_snapshots(caller, canister)
-            ]
+            ),
         )
 
     def _code(self, method: str, caller: Principal, arg: bytes, time: int) -> bytes:
         """install_code, uninstall_code and the chunk store."""
         if method == management.INSTALL_CODE:
-            request = management.decode_install_code_args(arg)
+            request: management.InstallCodeArgs = management.decode_args(method, arg)
             self.env.install_code(
                 caller,
                 _canister_id(request.canister_id),
@@ -279,15 +300,16 @@ class WasmStateMachine:
                 time=time,
                 sender_canister_version=request.sender_canister_version,
             )
-            return management.encode_empty()
+            return management.encode_reply(method)
         if method == management.INSTALL_CHUNKED_CODE:
-            chunked = management.decode_install_chunked_code_args(arg)
+            chunked: management.InstallChunkedCodeArgs = management.decode_args(method, arg)
             target = _canister_id(chunked.target_canister)
             store_id = chunked.store_canister or chunked.target_canister
             store_canister = self._controlled(caller, store_id)
             store = self.chunks.get(store_canister.principal.raw, {})
             parts = []
-            for chunk_hash in chunked.chunk_hashes:
+            for listed in chunked.chunk_hashes_list:
+                chunk_hash = listed.hash
                 chunk = store.get(chunk_hash)
                 if chunk is None:
                     raise _contract_violation(
@@ -310,15 +332,15 @@ class WasmStateMachine:
                 time=time,
                 sender_canister_version=chunked.sender_canister_version,
             )
-            return management.encode_empty()
+            return management.encode_reply(method)
         if method == management.UNINSTALL_CODE:
-            self.env.uninstall_code(
-                caller, _canister_id(management.decode_uninstall_code_args(arg)), time=time
-            )
-            return management.encode_empty()
+            uninstall = management.decode_args(method, arg)
+            self.env.uninstall_code(caller, _canister_id(uninstall.canister_id), time=time)
+            return management.encode_reply(method)
         if method == management.UPLOAD_CHUNK:
-            canister_id, chunk = management.decode_upload_chunk_args(arg)
-            canister = self._controlled(caller, canister_id, time)
+            upload: management.UploadChunkArgs = management.decode_args(method, arg)
+            chunk = upload.chunk
+            canister = self._controlled(caller, upload.canister_id, time)
             if len(chunk) > MAX_CHUNK_BYTES:
                 raise _contract_violation(
                     f"Error from Wasm chunk store: chunk of {len(chunk)} bytes exceeds the {MAX_CHUNK_BYTES} bytes limit"
@@ -330,13 +352,14 @@ class WasmStateMachine:
                     f"Error from Wasm chunk store: the store is full ({MAX_STORED_CHUNKS} chunks)"
                 )
             store[chunk_hash] = chunk
-            return management.encode_chunk_hash_reply(chunk_hash)
-        canister = self._controlled(caller, management.decode_canister_id_args(arg, method), time)
+            return management.encode_reply(method, management.ChunkHash(chunk_hash))
+        canister = self._controlled(caller, management.decode_args(method, arg).canister_id, time)
         if method == management.CLEAR_CHUNK_STORE:
             self.chunks.pop(canister.principal.raw, None)
-            return management.encode_empty()
+            return management.encode_reply(method)
         assert method == management.STORED_CHUNKS
-        return management.encode_stored_chunks_reply(sorted(self.chunks.get(canister.principal.raw, {})))
+        stored = sorted(self.chunks.get(canister.principal.raw, {}))
+        return management.encode_reply(method, tuple(management.ChunkHash(digest) for digest in stored))
 
     def _controlled(
         self, caller: Principal, canister_id: Principal, time: int | None = None
@@ -357,8 +380,10 @@ def _canister_id(principal: Principal) -> CanisterId:
         ) from None
 
 
-def _mode(mode: management.Mode) -> InstallMode:
-    return InstallMode(mode.mode, mode.skip_pre_upgrade, mode.wasm_memory_persistence)
+def _mode(mode: management.CanisterInstallMode) -> InstallMode:
+    if isinstance(mode, management.UpgradeFlags):
+        return InstallMode("upgrade", mode.skip_pre_upgrade, mode.wasm_memory_persistence)
+    return InstallMode(mode)
 
 
 def _settings(settings: management.Settings, caller: Principal) -> CanisterSettings:

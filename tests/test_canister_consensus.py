@@ -9,6 +9,7 @@ sleeps anywhere here.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ from vocab.request import RequestContent
 
 KEY = crypto.private_key_from_seed(b"\x07" * 32)
 USER = Principal.from_ed25519_public_key(crypto.raw_public_key(KEY))
-KEEP = management.Mode("upgrade", wasm_memory_persistence="keep")
+KEEP = management.UpgradeFlags(wasm_memory_persistence="keep")
 
 # post_upgrade traps unless the counter has a value it never has: the upgrade must fail.
 COUNTER_BAD_UPGRADE = COUNTER_V2.replace(
@@ -77,19 +78,24 @@ class SimClient:
         assert result.status == "replied", (method, result)
         return result.reply
 
-    def management(self, method: str, arg: bytes) -> bytes:
-        return self.ok(Principal.management(), method, arg)
+    def management(self, method: str, value: object) -> Any:
+        """Call a management method with its argument (a ``vocab.management`` dataclass);
+        the reply decoded."""
+        reply = self.ok(Principal.management(), method, management.encode_args(method, value))
+        return management.decode_reply(method, reply)
 
     def create(self) -> Principal:
-        return management.decode_create_reply(
-            self.management(management.CREATE, management.encode_create_args())
-        )
+        return self.management(management.CREATE, management.CreateCanisterArgs()).canister_id
 
-    def install(self, canister: Principal, wasm: bytes, mode: management.Mode) -> RequestResult:
+    def install(
+        self, canister: Principal, wasm: bytes, mode: management.CanisterInstallMode
+    ) -> RequestResult:
         return self.call(
             Principal.management(),
             management.INSTALL_CODE,
-            management.encode_install_code_args(mode, canister, wasm, UNIT),
+            management.encode_args(
+                management.INSTALL_CODE, management.InstallCodeArgs(mode, canister, wasm, UNIT)
+            ),
         )
 
     def settle(self) -> None:
@@ -116,7 +122,7 @@ def test_the_lifecycle_of_a_motoko_counter_under_consensus(v1: MotokoCanister) -
     sim = simulation(1)
     client = SimClient(sim)
     canister = client.create()
-    assert client.install(canister, v1.wasm, management.Mode("install")).reply == UNIT
+    assert client.install(canister, v1.wasm, "install").reply == UNIT
     assert client.ok(canister, "inc") == nat(1)
     assert client.ok(canister, "inc") == nat(2)
     assert client.ok(canister, "greet", b"DIDL\x00\x01\x71\x03Sam") == b"DIDL\x00\x01\x71\x0bHello, Sam!"
@@ -127,17 +133,17 @@ def test_the_lifecycle_of_a_motoko_counter_under_consensus(v1: MotokoCanister) -
     assert client.ok(canister, "getAdded") == nat(7)  # the new method
     assert len(client.state_hashes()) == 1
 
-    assert client.install(canister, v1.wasm, management.Mode("reinstall")).reply == UNIT
+    assert client.install(canister, v1.wasm, "reinstall").reply == UNIT
     assert client.ok(canister, "get") == nat(0)  # state wiped
 
     # installing over code needs reinstall or upgrade
-    again = client.install(canister, v1.wasm, management.Mode("install"))
+    again = client.install(canister, v1.wasm, "install")
     assert again.status == "rejected" and again.reject_code == 5 and again.error_code == "IC0538"
 
-    client.management(management.STOP, management.encode_canister_id_args(canister))
+    client.management(management.STOP, management.CanisterIdRecord(canister))
     stopped = client.call(canister, "inc")
     assert stopped.reject_code == 5
-    client.management(management.DELETE, management.encode_canister_id_args(canister))
+    client.management(management.DELETE, management.CanisterIdRecord(canister))
     gone = client.call(canister, "inc")
     assert gone.reject_code == 3 and gone.error_code == "IC0301"
     assert len(client.state_hashes()) == 1
@@ -147,7 +153,7 @@ def test_a_trapping_post_upgrade_leaves_the_canister_as_it_was_everywhere(v1: Mo
     sim = simulation(2)
     client = SimClient(sim)
     canister = client.create()
-    client.install(canister, v1.wasm, management.Mode("install"))
+    client.install(canister, v1.wasm, "install")
     assert client.ok(canister, "inc") == nat(1)
     module_hashes = {r.state.env.canister(canister).module_hash for r in sim.replicas}
     bad = compiled(COUNTER_BAD_UPGRADE)
@@ -167,33 +173,34 @@ def test_a_large_module_travels_in_chunks_and_is_checked_against_its_hash(v1: Mo
     size = (len(wasm) + 2) // 3
     hashes = []
     for start in range(0, len(wasm), size):
-        reply = client.management(
-            management.UPLOAD_CHUNK, management.encode_upload_chunk_args(canister, wasm[start : start + size])
-        )
-        hashes.append(management.decode_chunk_hash_reply(reply))
+        chunk = management.UploadChunkArgs(canister, wasm[start : start + size])
+        hashes.append(client.management(management.UPLOAD_CHUNK, chunk).hash)
     assert hashes == [hashlib.sha256(wasm[s : s + size]).digest() for s in range(0, len(wasm), size)]
-    stored = management.decode_stored_chunks_reply(
-        client.management(management.STORED_CHUNKS, management.encode_canister_id_args(canister))
-    )
-    assert stored == sorted(hashes)
+    stored = client.management(management.STORED_CHUNKS, management.CanisterIdRecord(canister))
+    assert [item.hash for item in stored] == sorted(hashes)
+    listed = tuple(management.ChunkHash(digest) for digest in hashes)
     wrong = client.call(
         Principal.management(),
         management.INSTALL_CHUNKED_CODE,
-        management.encode_install_chunked_code_args(
-            management.Mode("install"), canister, hashes, b"\x00" * 32, UNIT
+        management.encode_args(
+            management.INSTALL_CHUNKED_CODE,
+            management.InstallChunkedCodeArgs("install", canister, listed, b"\x00" * 32, UNIT),
         ),
     )
     assert wrong.reject_code == 5 and "does not match" in (wrong.reject_message or "")
     right = client.call(
         Principal.management(),
         management.INSTALL_CHUNKED_CODE,
-        management.encode_install_chunked_code_args(
-            management.Mode("install"), canister, hashes, hashlib.sha256(wasm).digest(), UNIT
+        management.encode_args(
+            management.INSTALL_CHUNKED_CODE,
+            management.InstallChunkedCodeArgs(
+                "install", canister, listed, hashlib.sha256(wasm).digest(), UNIT
+            ),
         ),
     )
     assert right.reply == UNIT
     assert client.ok(canister, "inc") == nat(1)
-    client.management(management.UNINSTALL_CODE, management.encode_uninstall_code_args(canister))
+    client.management(management.UNINSTALL_CODE, management.UninstallCodeArgs(canister))
     empty = client.call(canister, "inc")
     assert empty.reject_code == 3 and empty.error_code == "IC0537"
     assert len(client.state_hashes()) == 1
@@ -209,7 +216,7 @@ def test_queries_take_the_fast_path_signed_by_the_replica_that_answered(v1: Moto
     sim = simulation(4)
     client = SimClient(sim)
     canister = client.create()
-    client.install(canister, v1.wasm, management.Mode("install"))
+    client.install(canister, v1.wasm, "install")
     client.ok(canister, "inc")
     client.settle()
     committee = sim.genesis.committee
@@ -251,7 +258,7 @@ def test_queries_read_only_a_certified_state(v1: MotokoCanister) -> None:
     sim = simulation(5)
     client = SimClient(sim)
     canister = client.create()
-    client.install(canister, v1.wasm, management.Mode("install"))
+    client.install(canister, v1.wasm, "install")
     client.settle()
     query = client.envelope(canister, "get", UNIT, request_type="query")
     before = sim.replicas[1].query(query, sim.now)

@@ -160,7 +160,10 @@ def test_replies_from_a_simulated_subnet_verify_against_the_genesis_committee() 
     committee = Committee.from_json(sim.genesis.to_dict()["nodes"])
     checked = verify_certified_reply(reply, committee, request_id=envelope.request_id)
     assert checked.status == "replied"
-    assert management.decode_create_reply(checked.reply).to_text() == "rwlgt-iiaaa-aaaaa-aaaaa-cai"
+    assert (
+        management.decode_reply(management.CREATE, checked.reply).canister_id.to_text()
+        == "rwlgt-iiaaa-aaaaa-aaaaa-cai"
+    )
     # Every replica certified the same state at that height.
     height = checked.height
     assert len({replica.state_hashes[height] for replica in sim.replicas}) == 1

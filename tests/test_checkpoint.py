@@ -34,7 +34,6 @@ from subnet.sim.faults import Crash, Restart
 from subnet.sim.runner import SECOND, SimConfig, Simulation
 from tests.test_canister_consensus import USER, SimClient, compiled
 from tests.test_motoko import UNIT, nat
-from vocab import management
 from vocab.principal import CanisterId, Principal
 
 OTHER = Principal(b"\x09" * 28 + b"\x02")
@@ -202,7 +201,7 @@ def counting_subnet(counter: MotokoCanister, seed: int) -> tuple[Simulation, Sim
     )
     client = SimClient(sim)
     canister = client.create()
-    assert client.install(canister, counter.wasm, management.Mode("install")).reply == UNIT
+    assert client.install(canister, counter.wasm, "install").reply == UNIT
     for count in (1, 2, 3):
         assert client.ok(canister, "increment") == nat(count)
     # run on (empty blocks) until every replica has written two checkpoints past the calls

@@ -45,7 +45,9 @@ def signed_request(
         sender=principal_of(key),
         canister_id=Principal.management() if canister is None else canister,
         method_name=method,
-        arg=management.encode_create_args(amount=10**12) if arg is None else arg,
+        arg=management.encode_args(management.CREATE, management.CreateCanisterArgs(amount=10**12))
+        if arg is None
+        else arg,
         ingress_expiry=now + expiry_offset,
         nonce=nonce,
     )
@@ -197,17 +199,17 @@ def test_lifecycle_of_an_empty_canister() -> None:
     now = 0
     [created] = execute(machine, signed_request(now, nonce=b"c1"))
     assert created.status == "replied"
-    canister = management.decode_create_reply(created.reply)
+    canister = management.decode_reply(management.CREATE, created.reply).canister_id
     assert canister == CanisterId(5).principal
-    id_arg = management.encode_canister_id_args(canister)
+    id_arg = management.encode_args(management.STATUS, management.CanisterIdRecord(canister))  # all take it
 
     [status] = execute(
         machine, signed_request(now, method=management.STATUS, arg=id_arg, nonce=b"s1"), height=2
     )
-    decoded = management.decode_status_reply(status.reply)
+    decoded = management.decode_reply(management.STATUS, status.reply)
     assert (
         decoded.status == "running"
-        and decoded.controllers == (principal_of(USER_KEY),)
+        and decoded.settings.controllers == (principal_of(USER_KEY),)
         and decoded.cycles == 10**12
     )
 
@@ -244,14 +246,16 @@ def test_lifecycle_of_an_empty_canister() -> None:
     )
     assert (gone.reject_code, gone.error_code) == (RejectCode.DESTINATION_INVALID, "IC0301")
     [next_one] = execute(machine, signed_request(now, nonce=b"c2"), height=10)
-    assert management.decode_create_reply(next_one.reply) == CanisterId(6).principal, "ids are never reused"
+    assert (
+        management.decode_reply(management.CREATE, next_one.reply).canister_id == CanisterId(6).principal
+    ), "ids are never reused"
 
 
 def test_only_controllers_manage_a_canister() -> None:
     machine = LifecycleStateMachine(0, 100)
     [created] = execute(machine, signed_request(0, nonce=b"c"))
-    canister = management.decode_create_reply(created.reply)
-    id_arg = management.encode_canister_id_args(canister)
+    canister = management.decode_reply(management.CREATE, created.reply).canister_id
+    id_arg = management.encode_args(management.STATUS, management.CanisterIdRecord(canister))  # all take it
     for method in (management.STATUS, management.STOP, management.START, management.DELETE):
         [result] = execute(
             machine, signed_request(0, method=method, arg=id_arg, key=OTHER_KEY, nonce=method.encode()[:8])
@@ -262,7 +266,9 @@ def test_only_controllers_manage_a_canister() -> None:
             "IC0512",
         ), method
     settings = management.Settings(controllers=(principal_of(USER_KEY), principal_of(OTHER_KEY)))
-    update = management.encode_update_settings_args(canister, settings)
+    update = management.encode_args(
+        management.UPDATE_SETTINGS, management.UpdateSettingsArgs(canister, settings)
+    )
     [denied] = execute(
         machine, signed_request(0, method=management.UPDATE_SETTINGS, arg=update, key=OTHER_KEY, nonce=b"u0")
     )
@@ -275,7 +281,9 @@ def test_only_controllers_manage_a_canister() -> None:
         machine, signed_request(0, method=management.STATUS, arg=id_arg, key=OTHER_KEY, nonce=b"s")
     )
     assert now_allowed.status == "replied"
-    assert set(management.decode_status_reply(now_allowed.reply).controllers) == set(settings.controllers)
+    assert set(management.decode_reply(management.STATUS, now_allowed.reply).settings.controllers) == set(
+        settings.controllers
+    )
 
 
 def test_bad_management_calls_are_rejected() -> None:

@@ -85,11 +85,8 @@ class Client(SimClient):
             assert self.sim.now < deadline, "the replicas did not certify their state"
             self.sim.step_until(self.sim.now + 10_000_000)
 
-    def info(self, canister: Principal, changes: int | None = None) -> management.CanisterInfo:
-        reply = self.management(
-            management.CANISTER_INFO, management.encode_canister_info_args(canister, changes)
-        )
-        return management.decode_canister_info_reply(reply)
+    def info(self, canister: Principal, changes: int | None = None) -> management.CanisterInfoResult:
+        return self.management(management.CANISTER_INFO, management.CanisterInfoArgs(canister, changes))
 
 
 def rejected(result: RequestResult | QueryResponse, code: int, error_code: str) -> str:
@@ -111,7 +108,7 @@ def logger_v2() -> MotokoCanister:
 
 def installed(client: Client, wasm: bytes) -> Principal:
     canister = client.create()
-    assert client.install(canister, wasm, management.Mode("install")).reply == UNIT
+    assert client.install(canister, wasm, "install").reply == UNIT
     return canister
 
 
@@ -129,35 +126,29 @@ def test_canister_info_tells_the_history_of_create_install_upgrade(
     assert info.module_hash == hashlib.sha256(logger_v2.wasm).digest()
     assert info.controllers == (USER,)
     creation, install, upgrade = info.recent_changes
-    assert (creation.kind, creation.controllers) == ("creation", (USER,))
-    assert (install.kind, install.mode, install.module_hash) == (
-        "code_deployment",
-        "install",
-        hashlib.sha256(logger_v1.wasm).digest(),
-    )
-    assert (upgrade.kind, upgrade.mode, upgrade.module_hash) == (
-        "code_deployment",
-        "upgrade",
-        hashlib.sha256(logger_v2.wasm).digest(),
-    )
-    assert {(c.origin, c.origin_kind) for c in info.recent_changes} == {(USER, "from_user")}
+    assert creation.details == management.Creation((USER,))
+    assert install.details == management.CodeDeployment("install", hashlib.sha256(logger_v1.wasm).digest())
+    assert upgrade.details == management.CodeDeployment("upgrade", hashlib.sha256(logger_v2.wasm).digest())
+    assert {c.origin for c in info.recent_changes} == {management.FromUser(USER)}
     assert creation.canister_version < install.canister_version < upgrade.canister_version
     assert 0 < creation.timestamp_nanos < install.timestamp_nanos < upgrade.timestamp_nanos
 
-    assert owner.info(canister) == management.CanisterInfo(3, (), info.module_hash, (USER,))  # none asked for
+    assert owner.info(canister) == management.CanisterInfoResult(
+        3, (), info.module_hash, (USER,)
+    )  # none asked for
     assert owner.info(canister, 1).recent_changes == (upgrade,)
 
     owner.management(
         management.UPDATE_SETTINGS,
-        management.encode_update_settings_args(canister, management.Settings(controllers=(USER, OTHER))),
+        management.UpdateSettingsArgs(canister, management.Settings(controllers=(USER, OTHER))),
     )
-    owner.management(management.UNINSTALL_CODE, management.encode_uninstall_code_args(canister))
+    owner.management(management.UNINSTALL_CODE, management.UninstallCodeArgs(canister))
     later = owner.info(canister, 20)
     assert later.total_num_changes == 5 and later.module_hash is None and later.controllers == (USER, OTHER)
     assert later.recent_changes[:3] == info.recent_changes
     controllers_change, uninstall = later.recent_changes[3:]
-    assert (controllers_change.kind, controllers_change.controllers) == ("controllers_change", (USER, OTHER))
-    assert uninstall.kind == "code_uninstall"
+    assert controllers_change.details == management.ControllersChange((USER, OTHER))
+    assert uninstall.details == uninstall.kind == "code_uninstall"
 
     # every replica keeps the same history
     assert len({tuple(r.state.env.canister(canister).history) for r in sim.replicas}) == 1
@@ -173,33 +164,40 @@ def test_logs_are_read_as_a_query_by_controllers_unless_public(logger_v1: Motoko
     owner.ready()
     heights = [replica.executed_height for replica in sim.replicas]
 
-    answer = owner.query_all(MANAGEMENT, management.FETCH_LOGS, management.encode_canister_id_args(canister))
+    logs_arg = management.encode_args(management.FETCH_LOGS, management.CanisterIdRecord(canister))
+    answer = owner.query_all(MANAGEMENT, management.FETCH_LOGS, logs_arg)
     assert answer.status == "replied"
-    records = management.decode_logs_reply(answer.reply)
+    records = management.decode_reply(management.FETCH_LOGS, answer.reply).canister_log_records
     assert [record.content for record in records] == [b"count is 1", b"count is 2"]
     assert records[0].idx < records[1].idx and 0 < records[0].timestamp_nanos < records[1].timestamp_nanos
     assert [replica.executed_height for replica in sim.replicas] == heights  # no consensus involved
 
-    refused = other.query_all(MANAGEMENT, management.FETCH_LOGS, management.encode_canister_id_args(canister))
+    refused = other.query_all(MANAGEMENT, management.FETCH_LOGS, logs_arg)
     assert "controllers" in rejected(refused, 5, "IC0512")
 
     owner.management(
         management.UPDATE_SETTINGS,
-        management.encode_update_settings_args(canister, management.Settings(log_visibility="public")),
+        management.UpdateSettingsArgs(canister, management.Settings(log_visibility="public")),
     )
-    public = other.query_all(MANAGEMENT, management.FETCH_LOGS, management.encode_canister_id_args(canister))
-    assert management.decode_logs_reply(public.reply) == records
+    public = other.query_all(MANAGEMENT, management.FETCH_LOGS, logs_arg)
+    assert management.decode_reply(management.FETCH_LOGS, public.reply).canister_log_records == records
 
     # query-only: as an update it is refused, and so is any other management method as a query
-    as_update = owner.call(MANAGEMENT, management.FETCH_LOGS, management.encode_canister_id_args(canister))
+    as_update = owner.call(MANAGEMENT, management.FETCH_LOGS, logs_arg)
     assert "non-replicated" in rejected(as_update, 4, "IC0406")
     status_query = owner.query_all(
-        MANAGEMENT, management.STATUS, management.encode_canister_id_args(canister)
+        MANAGEMENT,
+        management.STATUS,
+        management.encode_args(management.STATUS, management.CanisterIdRecord(canister)),
     )
     assert "cannot be called as a query" in rejected(status_query, 3, "IC0302")
     # only about canisters of this subnet
     foreign = CanisterId(sim.genesis.canister_range_end + 7).principal
-    away = owner.query_all(MANAGEMENT, management.FETCH_LOGS, management.encode_canister_id_args(foreign))
+    away = owner.query_all(
+        MANAGEMENT,
+        management.FETCH_LOGS,
+        management.encode_args(management.FETCH_LOGS, management.CanisterIdRecord(foreign)),
+    )
     assert "not on this subnet" in rejected(away, 3, "IC0301")
     assert len(owner.state_hashes()) == 1
 
@@ -211,56 +209,68 @@ def test_a_snapshot_restores_the_counter_on_every_replica(logger_v1: MotokoCanis
     for expected in (1, 2):
         assert owner.ok(canister, "inc") == nat(expected)
 
-    taken = management.decode_snapshot_reply(
-        owner.management(management.TAKE_SNAPSHOT, management.encode_take_canister_snapshot_args(canister))
-    )
+    taken = owner.management(management.TAKE_SNAPSHOT, management.TakeCanisterSnapshotArgs(canister))
     assert taken.id[:10] == canister.raw and taken.total_size > len(logger_v1.wasm)
     for expected in (3, 4, 5):
         assert owner.ok(canister, "inc") == nat(expected)
     assert owner.query_all(canister, "get", UNIT).reply == nat(5)
-    listed = owner.management(management.LIST_SNAPSHOTS, management.encode_canister_id_args(canister))
-    assert management.decode_snapshots_reply(listed) == [taken]
+    assert owner.management(management.LIST_SNAPSHOTS, management.CanisterIdRecord(canister)) == (taken,)
 
     # a non-controller can do none of it, and changes nothing
     for method, arg in (
-        (management.TAKE_SNAPSHOT, management.encode_take_canister_snapshot_args(canister)),
-        (management.LIST_SNAPSHOTS, management.encode_canister_id_args(canister)),
-        (management.LOAD_SNAPSHOT, management.encode_load_canister_snapshot_args(canister, taken.id)),
-        (management.DELETE_SNAPSHOT, management.encode_delete_canister_snapshot_args(canister, taken.id)),
+        (
+            management.TAKE_SNAPSHOT,
+            management.encode_args(management.TAKE_SNAPSHOT, management.TakeCanisterSnapshotArgs(canister)),
+        ),
+        (
+            management.LIST_SNAPSHOTS,
+            management.encode_args(management.LIST_SNAPSHOTS, management.CanisterIdRecord(canister)),
+        ),
+        (
+            management.LOAD_SNAPSHOT,
+            management.encode_args(
+                management.LOAD_SNAPSHOT, management.LoadCanisterSnapshotArgs(canister, taken.id)
+            ),
+        ),
+        (
+            management.DELETE_SNAPSHOT,
+            management.encode_args(
+                management.DELETE_SNAPSHOT, management.DeleteCanisterSnapshotArgs(canister, taken.id)
+            ),
+        ),
     ):
         rejected(other.call(MANAGEMENT, method, arg), 5, "IC0512")
 
-    owner.management(
-        management.LOAD_SNAPSHOT, management.encode_load_canister_snapshot_args(canister, taken.id)
-    )
+    owner.management(management.LOAD_SNAPSHOT, management.LoadCanisterSnapshotArgs(canister, taken.id))
     owner.ready()
     for replica in sim.replicas:  # each replica answers from its own state
         answer = replica.query(owner.envelope(canister, "get", UNIT, request_type="query"), sim.now)
         assert answer.reply == nat(2)
     assert len(owner.state_hashes()) == 1
     loaded = owner.info(canister, 1).recent_changes[0]
-    assert (loaded.kind, loaded.snapshot_id, loaded.taken_at_timestamp) == (
-        "load_snapshot",
+    assert loaded.kind == "load_snapshot"
+    assert (loaded.details.snapshot_id, loaded.details.taken_at_timestamp) == (
         taken.id,
         taken.taken_at_timestamp,
     )
     assert owner.ok(canister, "inc") == nat(3)  # it goes on from the snapshot
 
-    owner.management(
-        management.DELETE_SNAPSHOT, management.encode_delete_canister_snapshot_args(canister, taken.id)
-    )
-    empty = owner.management(management.LIST_SNAPSHOTS, management.encode_canister_id_args(canister))
-    assert management.decode_snapshots_reply(empty) == []
+    owner.management(management.DELETE_SNAPSHOT, management.DeleteCanisterSnapshotArgs(canister, taken.id))
+    assert owner.management(management.LIST_SNAPSHOTS, management.CanisterIdRecord(canister)) == ()
     again = owner.call(
         MANAGEMENT,
         management.DELETE_SNAPSHOT,
-        management.encode_delete_canister_snapshot_args(canister, taken.id),
+        management.encode_args(
+            management.DELETE_SNAPSHOT, management.DeleteCanisterSnapshotArgs(canister, taken.id)
+        ),
     )
     assert taken.id.hex() in rejected(again, 5, "IC0305")
     gone = owner.call(
         MANAGEMENT,
         management.LOAD_SNAPSHOT,
-        management.encode_load_canister_snapshot_args(canister, taken.id),
+        management.encode_args(
+            management.LOAD_SNAPSHOT, management.LoadCanisterSnapshotArgs(canister, taken.id)
+        ),
     )
     rejected(gone, 5, "IC0305")
     assert owner.query_all(canister, "get", UNIT).reply == nat(3)
@@ -274,14 +284,24 @@ def test_canister_metadata_reads_sections_as_read_state_would(logger_v1: MotokoC
 
     def metadata(client: Client, target: Principal, name: str) -> QueryResponse:
         return client.query_all(
-            MANAGEMENT, management.CANISTER_METADATA, management.encode_canister_metadata_args(target, name)
+            MANAGEMENT,
+            management.CANISTER_METADATA,
+            management.encode_args(
+                management.CANISTER_METADATA, management.CanisterMetadataArgs(target, name)
+            ),
         )
 
     # moc marks candid:service and motoko:stable-types icp:private: controllers only
     service = metadata(owner, canister, "candid:service")
-    assert management.decode_metadata_reply(service.reply).decode() == logger_v1.candid
+    assert (
+        management.decode_reply(management.CANISTER_METADATA, service.reply).value.decode()
+        == logger_v1.candid
+    )
     stable = metadata(owner, canister, "motoko:stable-types")
-    assert management.decode_metadata_reply(stable.reply).decode() == logger_v1.stable_types
+    assert (
+        management.decode_reply(management.CANISTER_METADATA, stable.reply).value.decode()
+        == logger_v1.stable_types
+    )
     rejected(metadata(other, canister, "candid:service"), 5, "IC0512")
     assert "no:such" in rejected(metadata(owner, canister, "no:such"), 5, "IC0536")
 
@@ -293,15 +313,25 @@ def test_canister_metadata_reads_sections_as_read_state_would(logger_v1: MotokoC
         '(module (memory 1) (@custom "icp:public candid:service" "service : {}")'
         ' (@custom "icp:private secret" "s3cret"))'
     )
-    assert owner.install(empty, module, management.Mode("install")).reply == UNIT
-    assert management.decode_metadata_reply(metadata(other, empty, "candid:service").reply) == b"service : {}"
+    assert owner.install(empty, module, "install").reply == UNIT
+    assert (
+        management.decode_reply(
+            management.CANISTER_METADATA, metadata(other, empty, "candid:service").reply
+        ).value
+        == b"service : {}"
+    )
     rejected(metadata(other, empty, "secret"), 5, "IC0512")
-    assert management.decode_metadata_reply(metadata(owner, empty, "secret").reply) == b"s3cret"
+    assert (
+        management.decode_reply(management.CANISTER_METADATA, metadata(owner, empty, "secret").reply).value
+        == b"s3cret"
+    )
 
     as_update = owner.call(
         MANAGEMENT,
         management.CANISTER_METADATA,
-        management.encode_canister_metadata_args(canister, "candid:service"),
+        management.encode_args(
+            management.CANISTER_METADATA, management.CanisterMetadataArgs(canister, "candid:service")
+        ),
     )
     rejected(as_update, 4, "IC0406")
     assert len(owner.state_hashes()) == 1
@@ -325,7 +355,7 @@ def test_bad_arguments_are_rejected_with_candid_errors_and_change_nothing(logger
     rejected(owner.call(MANAGEMENT, management.LOAD_SNAPSHOT, text_id), 4, "IC0408")
     for method in management.QUERY_METHODS:
         rejected(owner.query_all(MANAGEMENT, method, truncated), 4, "IC0408")
-    no_name = management.encode_canister_id_args(canister)  # canister_metadata needs a name too
+    no_name = management.encode_args(management.STATUS, management.CanisterIdRecord(canister))  # no name
     assert "name" in rejected(owner.query_all(MANAGEMENT, management.CANISTER_METADATA, no_name), 4, "IC0408")
 
     # Candid subtyping as on the IC: an opt field of the wrong type reads as null
@@ -333,11 +363,10 @@ def test_bad_arguments_are_rejected_with_candid_errors_and_change_nothing(logger
         [{"canister_id": canister, "num_requested_changes": "all"}],
         "(record { canister_id : principal; num_requested_changes : opt text })",
     )
-    reply = owner.management(management.CANISTER_INFO, lenient)
-    assert management.decode_canister_info_reply(reply).recent_changes == ()
+    reply = owner.ok(MANAGEMENT, management.CANISTER_INFO, lenient)
+    assert management.decode_reply(management.CANISTER_INFO, reply).recent_changes == ()
 
     assert owner.info(canister, 20) == before
-    assert owner.management(management.LIST_SNAPSHOTS, management.encode_canister_id_args(canister)) == (
-        management.encode_snapshots_reply([])
-    )
+    listed = owner.ok(MANAGEMENT, management.LIST_SNAPSHOTS, no_name)
+    assert listed == management.encode_reply(management.LIST_SNAPSHOTS, ())
     assert len(owner.state_hashes()) == 1

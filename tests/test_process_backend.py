@@ -53,9 +53,11 @@ def test_sigkill_mid_load_then_restart_catches_up_to_the_same_chain(local_subnet
                 # Replica 0 is the agent's first choice: the agent must fail over.
                 launcher.kill_replica(root, 0, signal.SIGKILL)
             result = await agent.call(
-                Principal.management(), management.CREATE, management.encode_create_args(10**12)
+                Principal.management(),
+                management.CREATE,
+                management.encode_args(management.CREATE, management.CreateCanisterArgs(10**12)),
             )
-            created.append(management.decode_create_reply(result.raise_if_rejected()))
+            created.append(management.decode_reply(management.CREATE, result.raise_if_rejected()).canister_id)
 
     trio.run(load)
     assert len(set(created)) == 12

@@ -45,11 +45,13 @@ def test_kill_9_during_upgrades_then_restart_gives_equal_state_everywhere(local_
     async def upgrades(canister: object) -> None:
         for round_ in range(ROUNDS):
             module = modules[(round_ + 1) % 2]
-            mode = management.Mode("upgrade", None, "keep")
+            mode = management.UpgradeFlags(None, "keep")
             await ok(
                 MANAGEMENT,
                 management.INSTALL_CODE,
-                management.encode_install_code_args(mode, canister, module, UNIT),
+                management.encode_args(
+                    management.INSTALL_CODE, management.InstallCodeArgs(mode, canister, module, UNIT)
+                ),
             )
             upgraded[round_].set()
             count = candid.decode(await ok(canister, "increment", UNIT), [candid.NAT])
@@ -64,12 +66,18 @@ def test_kill_9_during_upgrades_then_restart_gives_equal_state_everywhere(local_
             await trio.to_thread.run_sync(lambda: subnet_cli(local_subnet, "start", "--background"))
 
     async def scenario() -> int:
-        created = await ok(MANAGEMENT, management.CREATE, management.encode_create_args(10**13))
-        canister = management.decode_create_reply(created)
+        created = await ok(
+            MANAGEMENT,
+            management.CREATE,
+            management.encode_args(management.CREATE, management.CreateCanisterArgs(10**13)),
+        )
+        canister = management.decode_reply(management.CREATE, created).canister_id
         await ok(
             MANAGEMENT,
             management.INSTALL_CODE,
-            management.encode_install_code_args(management.Mode("install"), canister, modules[0], UNIT),
+            management.encode_args(
+                management.INSTALL_CODE, management.InstallCodeArgs("install", canister, modules[0], UNIT)
+            ),
         )
         assert candid.decode(await ok(canister, "increment", UNIT), [candid.NAT]) == [1]
         # The agent keeps these four connections; those to the replicas killed below go

@@ -3,9 +3,19 @@
 A client encodes the arguments, a replica decodes them and encodes the replies, so the
 Candid shapes live here, in the shared vocabulary. They are written once, as ``.did``
 text (``IC_DID``: the part of the IC's ``ic.did`` this subnet serves, with the IC's type
-names), parsed by ``vocab.candid.parse_did``, and every codec below encodes and decodes
-at the types of that service's methods. Reading the shapes as text keeps them checkable
-against the specification line by line.
+names), parsed by ``vocab.candid.parse_did``. Reading the shapes as text keeps them
+checkable against the specification line by line.
+
+The codec is a table, not code per method: each record type of ``IC_DID`` has a frozen
+dataclass with the record's field names (``RECORDS``, checked at import), and four
+functions move any method's values to and from Candid at the types of the service::
+
+    encode_args(STATUS, CanisterIdRecord(canister_id))    decode_args(STATUS, blob)
+    encode_reply(STATUS, CanisterStatusResult(...))        decode_reply(STATUS, blob)
+
+``opt T`` is ``T | None``, ``vec T`` a tuple (``blob`` is bytes), and a variant its case's
+tag where the case carries no value (``"running"``, ``"install"``) or the dataclass of the
+case where it carries a record (``UpgradeFlags``, ``FromUser``, ``CodeDeployment``...).
 
 Decoding follows Candid's subtyping, as the IC's management canister does: fields the
 type does not name are skipped (an agent may send a newer ``canister_settings``), a
@@ -31,11 +41,21 @@ Where this subnet differs from the IC, on purpose:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from vocab import candid
-from vocab.candid import Some, Variant, unwrap_opt
+from vocab.candid import (
+    OptType,
+    RecordType,
+    Some,
+    Variant,
+    VariantType,
+    VarType,
+    VecType,
+    resolve,
+    unwrap_opt,
+)
 from vocab.errors import CandidError, RejectCode, RejectError
 from vocab.principal import CanisterId, Principal
 
@@ -82,13 +102,8 @@ def require_query_method(method: str) -> None:
         )
 
 
-INSTALL_MODES = ("install", "reinstall", "upgrade")
-PERSISTENCE = ("keep", "replace")
-STATUSES = ("running", "stopping", "stopped")
 LOG_VISIBILITIES = ("controllers", "public")
 """The ``log_visibility`` cases this subnet implements (not ``allowed_viewers``)."""
-CHANGE_KINDS = ("creation", "code_uninstall", "code_deployment", "load_snapshot", "controllers_change")
-ORIGIN_KINDS = ("from_user", "from_canister")
 
 IC_DID = """
 type canister_id = principal;
@@ -176,6 +191,10 @@ type canister_install_mode = variant {
 };
 
 type canister_id_record = record {
+    canister_id : canister_id;
+};
+
+type provisional_create_canister_with_cycles_result = record {
     canister_id : canister_id;
 };
 
@@ -285,7 +304,7 @@ type canister_metadata_result = record {
 
 service ic : {
     provisional_create_canister_with_cycles : (provisional_create_canister_with_cycles_args)
-        -> (record { canister_id : canister_id });
+        -> (provisional_create_canister_with_cycles_result);
     canister_status : (canister_id_record) -> (canister_status_result);
     stop_canister : (canister_id_record) -> ();
     start_canister : (canister_id_record) -> ();
@@ -311,54 +330,21 @@ service ic : {
 SERVICE = candid.parse_did(IC_DID)
 """``IC_DID`` parsed: ``SERVICE.method(name)`` gives a method's argument and result types."""
 
-CANISTER_ID_RECORD = SERVICE.lookup("canister_id_record")
-CANISTER_SETTINGS = SERVICE.lookup("canister_settings")
-INSTALL_MODE = SERVICE.lookup("canister_install_mode")
+
+# -- the values: one frozen dataclass per Candid record --------------------------------------
+#
+# Field names are the Candid field names; ``opt T`` is ``T | None``; ``vec T`` a tuple
+# (``blob`` is bytes); a variant is its tag (a ``str``) where the case carries no value, or
+# the dataclass of the case where it carries a record (``RECORDS`` and ``CASES`` say which).
 
 
-def _args_types(method: str) -> list[candid.Type]:
-    return list(SERVICE.method(method).args)
+@dataclass(frozen=True)
+class CanisterIdRecord:
+    """``canister_id_record``: the argument of status, stop, start, delete, the chunk
+    store's clear and list, list_canister_snapshots and fetch_canister_logs; also the
+    reply of provisional_create_canister_with_cycles."""
 
-
-def _result_types(method: str) -> list[candid.Type]:
-    return list(SERVICE.method(method).results)
-
-
-def _decode(blob: bytes, types: list[candid.Type], what: str) -> list[Any]:
-    """Decode at ``types``; the error names the method (or reply) it was for."""
-    if not isinstance(blob, (bytes, bytearray)):
-        raise CandidError(f"{what}: expected Candid bytes, not {type(blob).__name__}")
-    try:
-        return candid.decode(bytes(blob), types)
-    except CandidError as exc:
-        raise CandidError(f"{what}: {exc}") from exc
-
-
-def _argument(arg: bytes, method: str) -> dict[str, Any]:
-    """The single record argument of ``method``, decoded at its ic.did type."""
-    return _decode(arg, _args_types(method), method)[0]
-
-
-def _reply(reply: bytes, method: str) -> Any:
-    return _decode(reply, _result_types(method), f"the reply of {method}")[0]
-
-
-def _encode_args(method: str, value: Any) -> bytes:
-    return candid.encode([value], _args_types(method))
-
-
-def _encode_reply(method: str, *values: Any) -> bytes:
-    return candid.encode(list(values), _result_types(method))
-
-
-def _tag(value: Any, choices: tuple[str, ...], what: str) -> str:
-    """The case name of a decoded variant, checked against the cases this module knows."""
-    if not isinstance(value, Variant) or value.tag not in choices:
-        raise CandidError(f"{what} must be one of {', '.join(choices)}")
-    return str(value.tag)
-
-
-# -- settings and status ------------------------------------------------------------------
+    canister_id: Principal
 
 
 @dataclass(frozen=True)
@@ -373,148 +359,76 @@ class Settings:
 
     def __post_init__(self) -> None:
         if self.log_visibility not in (None, *LOG_VISIBILITIES):
-            raise CandidError(
-                f"log_visibility must be one of {', '.join(LOG_VISIBILITIES)}, not {self.log_visibility!r}"
+            case = (
+                self.log_visibility.tag if isinstance(self.log_visibility, Variant) else self.log_visibility
             )
-
-    def to_candid(self) -> dict[str, Any]:
-        return {
-            "controllers": None if self.controllers is None else list(self.controllers),
-            "compute_allocation": self.compute_allocation,
-            "memory_allocation": self.memory_allocation,
-            "freezing_threshold": self.freezing_threshold,
-            "log_visibility": None if self.log_visibility is None else Variant(self.log_visibility),
-        }
-
-    @classmethod
-    def from_candid(cls, value: dict[str, Any]) -> Settings:
-        """From a ``canister_settings`` record as ``vocab.candid`` decodes it."""
-        controllers = unwrap_opt(value.get("controllers"))
-        visibility = unwrap_opt(value.get("log_visibility"))
-        if isinstance(visibility, Variant) and visibility.tag == "allowed_viewers":
             raise CandidError(
-                "settings.log_visibility: allowed_viewers is not supported on this subnet (use controllers or public)"
+                f"log_visibility {case} is not supported on this subnet (use {' or '.join(LOG_VISIBILITIES)})"
             )
-        return cls(
-            controllers=None if controllers is None else tuple(controllers),
-            compute_allocation=unwrap_opt(value.get("compute_allocation")),
-            memory_allocation=unwrap_opt(value.get("memory_allocation")),
-            freezing_threshold=unwrap_opt(value.get("freezing_threshold")),
-            log_visibility=None
-            if visibility is None
-            else _tag(visibility, LOG_VISIBILITIES, "settings.log_visibility"),
-        )
 
 
 @dataclass(frozen=True)
-class CanisterStatus:
-    status: str
+class DefiniteSettings:
+    """``definite_canister_settings``: the settings as they are, in a status reply."""
+
     controllers: tuple[Principal, ...]
-    cycles: int
-    module_hash: bytes | None = None
-    memory_size: int = 0
-    compute_allocation: int = 0
-    memory_allocation: int = 0
-    freezing_threshold: int = 2_592_000
-
-
-# -- arguments (client side encodes, replica decodes) -------------------------------------
-
-
-def encode_create_args(
-    amount: int | None = None, settings: Settings | None = None, specified_id: Principal | None = None
-) -> bytes:
-    return _encode_args(
-        CREATE,
-        {
-            "amount": amount,
-            "settings": None if settings is None else settings.to_candid(),
-            "specified_id": specified_id,
-        },
-    )
-
-
-def decode_create_args(arg: bytes) -> tuple[int | None, Settings | None, Principal | None]:
-    record = _argument(arg, CREATE)
-    settings = unwrap_opt(record["settings"])
-    return (
-        unwrap_opt(record["amount"]),
-        None if settings is None else Settings.from_candid(settings),
-        unwrap_opt(record["specified_id"]),
-    )
-
-
-def encode_canister_id_args(canister_id: Principal) -> bytes:
-    """``record { canister_id }``: the argument of status, stop, start, delete, the chunk
-    store's clear and list, list_canister_snapshots and fetch_canister_logs."""
-    return candid.encode([{"canister_id": canister_id}], [CANISTER_ID_RECORD])
-
-
-def decode_canister_id_args(arg: bytes, method: str = "argument") -> Principal:
-    """The ``canister_id`` of any record argument that has one (other fields skipped)."""
-    return _decode(arg, [CANISTER_ID_RECORD], method)[0]["canister_id"]
-
-
-def encode_update_settings_args(canister_id: Principal, settings: Settings) -> bytes:
-    return _encode_args(UPDATE_SETTINGS, {"canister_id": canister_id, "settings": settings.to_candid()})
-
-
-def decode_update_settings_args(arg: bytes) -> tuple[Principal, Settings]:
-    record = _argument(arg, UPDATE_SETTINGS)
-    return record["canister_id"], Settings.from_candid(record["settings"])
+    compute_allocation: int
+    memory_allocation: int
+    freezing_threshold: int
+    reserved_cycles_limit: int
+    wasm_memory_limit: int
 
 
 @dataclass(frozen=True)
-class Mode:
-    """``canister_install_mode``; the upgrade options are None when absent (IC defaults)."""
+class CreateCanisterArgs:
+    """``provisional_create_canister_with_cycles_args``."""
 
-    mode: str
+    amount: int | None = None
+    settings: Settings | None = None
+    specified_id: Principal | None = None
+    sender_canister_version: int | None = None
+
+
+@dataclass(frozen=True)
+class UpdateSettingsArgs:
+    canister_id: Principal
+    settings: Settings
+    sender_canister_version: int | None = None
+
+
+@dataclass(frozen=True)
+class CanisterStatusResult:
+    """``canister_status_result``, with the fields this subnet tracks; ``status`` is
+    ``running``, ``stopping`` or ``stopped``."""
+
+    status: str
+    settings: DefiniteSettings
+    module_hash: bytes | None
+    memory_size: int
+    cycles: int
+    reserved_cycles: int = 0
+    idle_cycles_burned_per_day: int = 0
+
+
+@dataclass(frozen=True)
+class UpgradeFlags:
+    """The options of ``canister_install_mode``'s ``upgrade`` case (None: the IC's default).
+
+    An install mode is ``"install"``, ``"reinstall"``, ``"upgrade"`` (no options) or an
+    ``UpgradeFlags`` (an upgrade with options); ``wasm_memory_persistence`` is ``keep`` or
+    ``replace``."""
+
     skip_pre_upgrade: bool | None = None
     wasm_memory_persistence: str | None = None
 
-    def __post_init__(self) -> None:
-        if self.mode not in INSTALL_MODES:
-            raise CandidError(f"unknown install mode {self.mode!r}")
-        if self.wasm_memory_persistence not in (None, *PERSISTENCE):
-            raise CandidError(
-                f"wasm_memory_persistence must be keep or replace, not {self.wasm_memory_persistence!r}"
-            )
-        if self.mode != "upgrade" and (
-            self.skip_pre_upgrade is not None or self.wasm_memory_persistence is not None
-        ):
-            raise CandidError("upgrade options are only valid with mode upgrade")
 
-    def to_candid(self) -> Variant:
-        if self.mode != "upgrade":
-            return Variant(self.mode)
-        if self.skip_pre_upgrade is None and self.wasm_memory_persistence is None:
-            return Variant("upgrade", None)
-        persistence = None if self.wasm_memory_persistence is None else Variant(self.wasm_memory_persistence)
-        return Variant(
-            "upgrade",
-            Some({"skip_pre_upgrade": self.skip_pre_upgrade, "wasm_memory_persistence": persistence}),
-        )
-
-    @classmethod
-    def from_candid(cls, value: Any) -> Mode:
-        """From a ``canister_install_mode`` variant as ``vocab.candid`` decodes it."""
-        mode = _tag(value, INSTALL_MODES, "mode")
-        options = unwrap_opt(value.value) if mode == "upgrade" else None
-        if options is None:
-            return cls(mode)
-        persistence = unwrap_opt(options.get("wasm_memory_persistence"))
-        return cls(
-            mode,
-            unwrap_opt(options.get("skip_pre_upgrade")),
-            None if persistence is None else _tag(persistence, PERSISTENCE, "wasm_memory_persistence"),
-        )
+CanisterInstallMode = str | UpgradeFlags
+"""``canister_install_mode``: a case's tag, or the upgrade case with its options."""
 
 
 @dataclass(frozen=True)
-class InstallCode:
-    """The decoded ``install_code`` (or ``install_chunked_code`` once its chunks are joined)."""
-
-    mode: Mode
+class InstallCodeArgs:
+    mode: CanisterInstallMode
     canister_id: Principal
     wasm_module: bytes
     arg: bytes = b""
@@ -522,413 +436,172 @@ class InstallCode:
 
 
 @dataclass(frozen=True)
-class InstallChunkedCode:
-    mode: Mode
+class ChunkHash:
+    """``chunk_hash``: the SHA-256 of a chunk in a canister's chunk store."""
+
+    hash: bytes
+
+
+@dataclass(frozen=True)
+class InstallChunkedCodeArgs:
+    mode: CanisterInstallMode
     target_canister: Principal
-    store_canister: Principal | None
-    chunk_hashes: tuple[bytes, ...]
+    chunk_hashes_list: tuple[ChunkHash, ...]
     wasm_module_hash: bytes
     arg: bytes = b""
+    store_canister: Principal | None = None
     sender_canister_version: int | None = None
 
 
-def encode_install_code_args(
-    mode: Mode,
-    canister_id: Principal,
-    wasm_module: bytes,
-    arg: bytes = b"",
-    sender_canister_version: int | None = None,
-) -> bytes:
-    return _encode_args(
-        INSTALL_CODE,
-        {
-            "mode": mode.to_candid(),
-            "canister_id": canister_id,
-            "wasm_module": wasm_module,
-            "arg": arg,
-            "sender_canister_version": sender_canister_version,
-        },
-    )
-
-
-def decode_install_code_args(arg: bytes) -> InstallCode:
-    record = _argument(arg, INSTALL_CODE)
-    return InstallCode(
-        mode=Mode.from_candid(record["mode"]),
-        canister_id=record["canister_id"],
-        wasm_module=record["wasm_module"],
-        arg=record["arg"],
-        sender_canister_version=unwrap_opt(record["sender_canister_version"]),
-    )
-
-
-def encode_uninstall_code_args(canister_id: Principal, sender_canister_version: int | None = None) -> bytes:
-    return _encode_args(
-        UNINSTALL_CODE, {"canister_id": canister_id, "sender_canister_version": sender_canister_version}
-    )
-
-
-def decode_uninstall_code_args(arg: bytes) -> Principal:
-    return _argument(arg, UNINSTALL_CODE)["canister_id"]
-
-
-def encode_upload_chunk_args(canister_id: Principal, chunk: bytes) -> bytes:
-    return _encode_args(UPLOAD_CHUNK, {"canister_id": canister_id, "chunk": chunk})
-
-
-def decode_upload_chunk_args(arg: bytes) -> tuple[Principal, bytes]:
-    record = _argument(arg, UPLOAD_CHUNK)
-    return record["canister_id"], record["chunk"]
-
-
-def encode_chunk_hash_reply(digest: bytes) -> bytes:
-    return _encode_reply(UPLOAD_CHUNK, {"hash": digest})
-
-
-def decode_chunk_hash_reply(reply: bytes) -> bytes:
-    return _reply(reply, UPLOAD_CHUNK)["hash"]
-
-
-def encode_stored_chunks_reply(digests: list[bytes]) -> bytes:
-    return _encode_reply(STORED_CHUNKS, [{"hash": digest} for digest in digests])
-
-
-def decode_stored_chunks_reply(reply: bytes) -> list[bytes]:
-    return [item["hash"] for item in _reply(reply, STORED_CHUNKS)]
-
-
-def encode_install_chunked_code_args(
-    mode: Mode,
-    target_canister: Principal,
-    chunk_hashes: list[bytes],
-    wasm_module_hash: bytes,
-    arg: bytes = b"",
-    store_canister: Principal | None = None,
-    sender_canister_version: int | None = None,
-) -> bytes:
-    return _encode_args(
-        INSTALL_CHUNKED_CODE,
-        {
-            "mode": mode.to_candid(),
-            "target_canister": target_canister,
-            "store_canister": store_canister,
-            "chunk_hashes_list": [{"hash": digest} for digest in chunk_hashes],
-            "wasm_module_hash": wasm_module_hash,
-            "arg": arg,
-            "sender_canister_version": sender_canister_version,
-        },
-    )
-
-
-def decode_install_chunked_code_args(arg: bytes) -> InstallChunkedCode:
-    record = _argument(arg, INSTALL_CHUNKED_CODE)
-    return InstallChunkedCode(
-        mode=Mode.from_candid(record["mode"]),
-        target_canister=record["target_canister"],
-        store_canister=unwrap_opt(record["store_canister"]),
-        chunk_hashes=tuple(item["hash"] for item in record["chunk_hashes_list"]),
-        wasm_module_hash=record["wasm_module_hash"],
-        arg=record["arg"],
-        sender_canister_version=unwrap_opt(record["sender_canister_version"]),
-    )
-
-
-# -- replies (replica encodes, client decodes) --------------------------------------------
-
-
-def encode_empty() -> bytes:
-    return candid.encode([], [])
-
-
-def encode_create_reply(canister_id: Principal) -> bytes:
-    return _encode_reply(CREATE, {"canister_id": canister_id})
-
-
-def decode_create_reply(reply: bytes) -> Principal:
-    return _reply(reply, CREATE)["canister_id"]
-
-
-def encode_status_reply(status: CanisterStatus) -> bytes:
-    return _encode_reply(
-        STATUS,
-        {
-            "status": Variant(status.status),
-            "settings": {
-                "controllers": list(status.controllers),
-                "compute_allocation": status.compute_allocation,
-                "memory_allocation": status.memory_allocation,
-                "freezing_threshold": status.freezing_threshold,
-                "reserved_cycles_limit": 5_000_000_000_000,
-                "wasm_memory_limit": 0,
-            },
-            "module_hash": status.module_hash,
-            "memory_size": status.memory_size,
-            "cycles": status.cycles,
-            "reserved_cycles": 0,
-            "idle_cycles_burned_per_day": 0,
-        },
-    )
-
-
-def decode_status_reply(reply: bytes) -> CanisterStatus:
-    record = _reply(reply, STATUS)
-    settings = record["settings"]
-    return CanisterStatus(
-        status=_tag(record["status"], STATUSES, "canister_status: status"),
-        controllers=tuple(settings["controllers"]),
-        cycles=record["cycles"],
-        module_hash=unwrap_opt(record["module_hash"]),
-        memory_size=record["memory_size"],
-        compute_allocation=settings["compute_allocation"],
-        memory_allocation=settings["memory_allocation"],
-        freezing_threshold=settings["freezing_threshold"],
-    )
-
-
-# -- canister_info --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class UninstallCodeArgs:
+    canister_id: Principal
+    sender_canister_version: int | None = None
 
 
 @dataclass(frozen=True)
-class CanisterChange:
-    """One entry of a canister's history (``change`` in ic.did), flattened.
+class UploadChunkArgs:
+    canister_id: Principal
+    chunk: bytes
 
-    ``kind`` is the ``change_details`` case; ``controllers`` belongs to ``creation`` and
-    ``controllers_change``, ``mode`` and ``module_hash`` to ``code_deployment``, the
-    ``snapshot_*`` fields and ``taken_at_timestamp`` to ``load_snapshot``. ``origin`` is
-    the user (``origin_kind`` ``from_user``) or canister (``from_canister``, with its
-    version if known) that made the change.
-    """
+
+# -- canister_info ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FromUser:
+    """``change_origin``'s ``from_user``: a user made the change."""
+
+    user_id: Principal
+
+    @property
+    def principal(self) -> Principal:
+        """Who made the change."""
+        return self.user_id
+
+
+@dataclass(frozen=True)
+class FromCanister:
+    """``change_origin``'s ``from_canister``: a canister (at a version, if known) made it."""
+
+    canister_id: Principal
+    canister_version: int | None = None
+
+    @property
+    def principal(self) -> Principal:
+        """Who made the change."""
+        return self.canister_id
+
+
+ChangeOrigin = FromUser | FromCanister
+
+
+def change_origin(principal: Principal) -> ChangeOrigin:
+    """The origin of a change made by ``principal``: a canister if it is a canister id."""
+    try:
+        CanisterId.from_principal(principal)
+    except ValueError:
+        return FromUser(principal)
+    return FromCanister(principal)
+
+
+@dataclass(frozen=True)
+class Creation:
+    controllers: tuple[Principal, ...]
+    environment_variables_hash: bytes | None = None
+
+
+@dataclass(frozen=True)
+class CodeDeployment:
+    """``mode`` is ``install``, ``reinstall`` or ``upgrade``."""
+
+    mode: str
+    module_hash: bytes
+
+
+@dataclass(frozen=True)
+class LoadSnapshot:
+    """``source`` is ``taken_from_canister`` or ``metadata_upload``."""
+
+    canister_version: int
+    snapshot_id: bytes
+    taken_at_timestamp: int
+    source: str = "taken_from_canister"
+
+
+@dataclass(frozen=True)
+class ControllersChange:
+    controllers: tuple[Principal, ...]
+
+
+ChangeDetails = str | Creation | CodeDeployment | LoadSnapshot | ControllersChange
+"""``change_details``: ``"code_uninstall"`` or the record of the other cases."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """``change``: one entry of a canister's history, as ``canister_info`` reports it."""
 
     timestamp_nanos: int
     canister_version: int
-    origin: Principal
-    kind: str
-    origin_kind: str = "from_user"
-    origin_canister_version: int | None = None
-    controllers: tuple[Principal, ...] = ()
-    mode: str | None = None
-    module_hash: bytes | None = None
-    snapshot_id: bytes | None = None
-    taken_at_timestamp: int | None = None
-    snapshot_canister_version: int | None = None
+    origin: ChangeOrigin
+    details: ChangeDetails
 
-    def __post_init__(self) -> None:
-        if self.kind not in CHANGE_KINDS:
-            raise CandidError(f"unknown change kind {self.kind!r}")
-        if self.origin_kind not in ORIGIN_KINDS:
-            raise CandidError(f"unknown change origin {self.origin_kind!r}")
-        if self.kind == "code_deployment" and (self.mode not in INSTALL_MODES or self.module_hash is None):
-            raise CandidError(
-                "a code_deployment change needs a mode (install, reinstall or upgrade) and a module hash"
-            )
-        if self.kind == "load_snapshot" and (
-            self.snapshot_id is None
-            or self.taken_at_timestamp is None
-            or self.snapshot_canister_version is None
-        ):
-            raise CandidError(
-                "a load_snapshot change needs the snapshot id, its time and its canister version"
-            )
-
-    @staticmethod
-    def origin_kind_of(principal: Principal) -> str:
-        """``from_canister`` for a canister id, else ``from_user``."""
-        try:
-            CanisterId.from_principal(principal)
-        except ValueError:
-            return "from_user"
-        return "from_canister"
-
-    def to_candid(self) -> dict[str, Any]:
-        if self.origin_kind == "from_user":
-            origin = Variant("from_user", {"user_id": self.origin})
-        else:
-            origin = Variant(
-                "from_canister",
-                {"canister_id": self.origin, "canister_version": self.origin_canister_version},
-            )
-        details: Variant
-        if self.kind == "creation":
-            details = Variant(
-                "creation", {"controllers": list(self.controllers), "environment_variables_hash": None}
-            )
-        elif self.kind == "code_uninstall":
-            details = Variant("code_uninstall")
-        elif self.kind == "code_deployment":
-            details = Variant(
-                "code_deployment", {"mode": Variant(self.mode), "module_hash": self.module_hash}
-            )
-        elif self.kind == "load_snapshot":
-            details = Variant(
-                "load_snapshot",
-                {
-                    "canister_version": self.snapshot_canister_version,
-                    "snapshot_id": self.snapshot_id,
-                    "taken_at_timestamp": self.taken_at_timestamp,
-                    "source": Variant("taken_from_canister"),
-                },
-            )
-        else:
-            details = Variant("controllers_change", {"controllers": list(self.controllers)})
-        return {
-            "timestamp_nanos": self.timestamp_nanos,
-            "canister_version": self.canister_version,
-            "origin": origin,
-            "details": details,
-        }
-
-    @classmethod
-    def from_candid(cls, value: dict[str, Any]) -> CanisterChange:
-        origin = value["origin"]
-        origin_kind = _tag(origin, ORIGIN_KINDS, "change origin")
-        details = value["details"]
-        kind = _tag(details, CHANGE_KINDS, "change details")
-        fields: dict[str, Any] = {}
-        body = details.value
-        if kind in ("creation", "controllers_change"):
-            fields["controllers"] = tuple(body["controllers"])
-        elif kind == "code_deployment":
-            fields["mode"] = _tag(body["mode"], INSTALL_MODES, "code_deployment mode")
-            fields["module_hash"] = body["module_hash"]
-        elif kind == "load_snapshot":
-            fields["snapshot_id"] = body["snapshot_id"]
-            fields["taken_at_timestamp"] = body["taken_at_timestamp"]
-            fields["snapshot_canister_version"] = body["canister_version"]
-        if origin_kind == "from_user":
-            principal, origin_version = origin.value["user_id"], None
-        else:
-            principal, origin_version = (
-                origin.value["canister_id"],
-                unwrap_opt(origin.value["canister_version"]),
-            )
-        return cls(
-            value["timestamp_nanos"],
-            value["canister_version"],
-            principal,
-            kind,
-            origin_kind=origin_kind,
-            origin_canister_version=origin_version,
-            **fields,
-        )
+    @property
+    def kind(self) -> str:
+        """The ``change_details`` case: ``creation``, ``code_uninstall``, ``code_deployment``,
+        ``load_snapshot`` or ``controllers_change``."""
+        if isinstance(self.details, str):
+            return self.details
+        return _CASE_TAGS[("change_details", type(self.details))]
 
 
 @dataclass(frozen=True)
-class CanisterInfo:
+class CanisterInfoArgs:
+    canister_id: Principal
+    num_requested_changes: int | None = None
+
+
+@dataclass(frozen=True)
+class CanisterInfoResult:
     """``canister_info_result``: the total number of changes, the most recent ones
     (oldest first), the module hash and the controllers."""
 
     total_num_changes: int
-    recent_changes: tuple[CanisterChange, ...]
+    recent_changes: tuple[Change, ...]
     module_hash: bytes | None
     controllers: tuple[Principal, ...]
 
 
-def encode_canister_info_args(canister_id: Principal, num_requested_changes: int | None = None) -> bytes:
-    return _encode_args(
-        CANISTER_INFO, {"canister_id": canister_id, "num_requested_changes": num_requested_changes}
-    )
-
-
-def decode_canister_info_args(arg: bytes) -> tuple[Principal, int | None]:
-    record = _argument(arg, CANISTER_INFO)
-    return record["canister_id"], unwrap_opt(record["num_requested_changes"])
-
-
-def encode_canister_info_reply(info: CanisterInfo) -> bytes:
-    return _encode_reply(
-        CANISTER_INFO,
-        {
-            "total_num_changes": info.total_num_changes,
-            "recent_changes": [change.to_candid() for change in info.recent_changes],
-            "module_hash": info.module_hash,
-            "controllers": list(info.controllers),
-        },
-    )
-
-
-def decode_canister_info_reply(reply: bytes) -> CanisterInfo:
-    record = _reply(reply, CANISTER_INFO)
-    return CanisterInfo(
-        total_num_changes=record["total_num_changes"],
-        recent_changes=tuple(CanisterChange.from_candid(change) for change in record["recent_changes"]),
-        module_hash=unwrap_opt(record["module_hash"]),
-        controllers=tuple(record["controllers"]),
-    )
-
-
-# -- snapshots ------------------------------------------------------------------------------
+# -- snapshots --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """``snapshot`` in ic.did: a snapshot's id, when it was taken, and its size in bytes."""
+    """``snapshot``: a snapshot's id, when it was taken, and its size in bytes."""
 
     id: bytes
     taken_at_timestamp: int
     total_size: int
 
-    def to_candid(self) -> dict[str, Any]:
-        return {"id": self.id, "taken_at_timestamp": self.taken_at_timestamp, "total_size": self.total_size}
 
-    @classmethod
-    def from_candid(cls, value: dict[str, Any]) -> Snapshot:
-        return cls(value["id"], value["taken_at_timestamp"], value["total_size"])
-
-
-def encode_take_canister_snapshot_args(
-    canister_id: Principal, replace_snapshot: bytes | None = None
-) -> bytes:
-    return _encode_args(TAKE_SNAPSHOT, {"canister_id": canister_id, "replace_snapshot": replace_snapshot})
+@dataclass(frozen=True)
+class TakeCanisterSnapshotArgs:
+    canister_id: Principal
+    replace_snapshot: bytes | None = None
 
 
-def decode_take_canister_snapshot_args(arg: bytes) -> tuple[Principal, bytes | None]:
-    record = _argument(arg, TAKE_SNAPSHOT)
-    return record["canister_id"], unwrap_opt(record["replace_snapshot"])
+@dataclass(frozen=True)
+class LoadCanisterSnapshotArgs:
+    canister_id: Principal
+    snapshot_id: bytes
+    sender_canister_version: int | None = None
 
 
-def encode_snapshot_reply(snapshot: Snapshot) -> bytes:
-    """The reply of ``take_canister_snapshot``."""
-    return _encode_reply(TAKE_SNAPSHOT, snapshot.to_candid())
-
-
-def decode_snapshot_reply(reply: bytes) -> Snapshot:
-    return Snapshot.from_candid(_reply(reply, TAKE_SNAPSHOT))
-
-
-def encode_load_canister_snapshot_args(
-    canister_id: Principal, snapshot_id: bytes, sender_canister_version: int | None = None
-) -> bytes:
-    return _encode_args(
-        LOAD_SNAPSHOT,
-        {
-            "canister_id": canister_id,
-            "snapshot_id": snapshot_id,
-            "sender_canister_version": sender_canister_version,
-        },
-    )
-
-
-def decode_load_canister_snapshot_args(arg: bytes) -> tuple[Principal, bytes, int | None]:
-    record = _argument(arg, LOAD_SNAPSHOT)
-    return record["canister_id"], record["snapshot_id"], unwrap_opt(record["sender_canister_version"])
-
-
-def encode_snapshots_reply(snapshots: list[Snapshot]) -> bytes:
-    """The reply of ``list_canister_snapshots`` (its argument is ``encode_canister_id_args``)."""
-    return _encode_reply(LIST_SNAPSHOTS, [snapshot.to_candid() for snapshot in snapshots])
-
-
-def decode_snapshots_reply(reply: bytes) -> list[Snapshot]:
-    return [Snapshot.from_candid(item) for item in _reply(reply, LIST_SNAPSHOTS)]
-
-
-def encode_delete_canister_snapshot_args(canister_id: Principal, snapshot_id: bytes) -> bytes:
-    return _encode_args(DELETE_SNAPSHOT, {"canister_id": canister_id, "snapshot_id": snapshot_id})
-
-
-def decode_delete_canister_snapshot_args(arg: bytes) -> tuple[Principal, bytes]:
-    record = _argument(arg, DELETE_SNAPSHOT)
-    return record["canister_id"], record["snapshot_id"]
+@dataclass(frozen=True)
+class DeleteCanisterSnapshotArgs:
+    canister_id: Principal
+    snapshot_id: bytes
 
 
 # -- logs and metadata (query fast path only) -------------------------------------------------
@@ -943,37 +616,205 @@ class CanisterLogRecord:
     content: bytes
 
 
-def encode_logs_reply(records: list[CanisterLogRecord]) -> bytes:
-    """The reply of ``fetch_canister_logs`` (its argument is ``encode_canister_id_args``)."""
-    return _encode_reply(
-        FETCH_LOGS,
-        {
-            "canister_log_records": [
-                {"idx": r.idx, "timestamp_nanos": r.timestamp_nanos, "content": r.content} for r in records
-            ]
-        },
-    )
+@dataclass(frozen=True)
+class FetchCanisterLogsResult:
+    canister_log_records: tuple[CanisterLogRecord, ...]
 
 
-def decode_logs_reply(reply: bytes) -> list[CanisterLogRecord]:
-    return [
-        CanisterLogRecord(item["idx"], item["timestamp_nanos"], item["content"])
-        for item in _reply(reply, FETCH_LOGS)["canister_log_records"]
-    ]
+@dataclass(frozen=True)
+class CanisterMetadataArgs:
+    canister_id: Principal
+    name: str
 
 
-def encode_canister_metadata_args(canister_id: Principal, name: str) -> bytes:
-    return _encode_args(CANISTER_METADATA, {"canister_id": canister_id, "name": name})
+@dataclass(frozen=True)
+class CanisterMetadataResult:
+    value: bytes
 
 
-def decode_canister_metadata_args(arg: bytes) -> tuple[Principal, str]:
-    record = _argument(arg, CANISTER_METADATA)
-    return record["canister_id"], record["name"]
+# -- the table ----------------------------------------------------------------------------------
+
+RECORDS: dict[str, type] = {
+    "canister_id_record": CanisterIdRecord,
+    "provisional_create_canister_with_cycles_result": CanisterIdRecord,
+    "canister_settings": Settings,
+    "definite_canister_settings": DefiniteSettings,
+    "provisional_create_canister_with_cycles_args": CreateCanisterArgs,
+    "update_settings_args": UpdateSettingsArgs,
+    "canister_status_result": CanisterStatusResult,
+    "install_code_args": InstallCodeArgs,
+    "chunk_hash": ChunkHash,
+    "install_chunked_code_args": InstallChunkedCodeArgs,
+    "uninstall_code_args": UninstallCodeArgs,
+    "upload_chunk_args": UploadChunkArgs,
+    "change": Change,
+    "canister_info_args": CanisterInfoArgs,
+    "canister_info_result": CanisterInfoResult,
+    "snapshot": Snapshot,
+    "take_canister_snapshot_args": TakeCanisterSnapshotArgs,
+    "load_canister_snapshot_args": LoadCanisterSnapshotArgs,
+    "delete_canister_snapshot_args": DeleteCanisterSnapshotArgs,
+    "canister_log_record": CanisterLogRecord,
+    "fetch_canister_logs_result": FetchCanisterLogsResult,
+    "canister_metadata_args": CanisterMetadataArgs,
+    "canister_metadata_result": CanisterMetadataResult,
+}
+"""The dataclass of each named record type of ``IC_DID``."""
+
+CASES: dict[tuple[str, str], type] = {
+    ("canister_install_mode", "upgrade"): UpgradeFlags,
+    ("change_origin", "from_user"): FromUser,
+    ("change_origin", "from_canister"): FromCanister,
+    ("change_details", "creation"): Creation,
+    ("change_details", "code_deployment"): CodeDeployment,
+    ("change_details", "load_snapshot"): LoadSnapshot,
+    ("change_details", "controllers_change"): ControllersChange,
+}
+"""The dataclass of each (named variant type, case) whose value is a record."""
+
+_CASE_TAGS: dict[tuple[str, type], str] = {(variant, cls): case for (variant, case), cls in CASES.items()}
+
+Case = tuple[str, str] | None
+"""The (variant type, case) a record is the value of, if it is one."""
 
 
-def encode_metadata_reply(value: bytes) -> bytes:
-    return _encode_reply(CANISTER_METADATA, {"value": value})
+def _name(item: candid.Field) -> str:
+    assert item.name is not None, "every field of IC_DID has a name"
+    return item.name
 
 
-def decode_metadata_reply(reply: bytes) -> bytes:
-    return _reply(reply, CANISTER_METADATA)["value"]
+def _record_class(name: str | None, case: Case, t: candid.Type) -> type:
+    cls = RECORDS.get(name) if name is not None else None
+    if cls is None and case is not None:
+        cls = CASES.get(case)
+    assert cls is not None, f"vocab.management has no dataclass for {name or case or t}"
+    return cls
+
+
+def to_python(value: Any, t: candid.Type, case: Case = None) -> Any:
+    """A value as ``vocab.candid`` decodes it at ``t``, as this module's dataclasses."""
+    name = t.name if isinstance(t, VarType) else None
+    t = resolve(t)
+    if isinstance(t, OptType):
+        return None if value is None else to_python(unwrap_opt(value), t.inner, case)
+    if isinstance(t, VecType):
+        return value if isinstance(value, bytes) else tuple(to_python(item, t.inner) for item in value)
+    if isinstance(t, RecordType):
+        cls = _record_class(name, case, t)
+        return cls(**{_name(item): to_python(value[item.key], item.type) for item in t.fields})
+    if isinstance(t, VariantType):
+        tag, payload = value.tag, value.value
+        if payload is None:
+            return tag
+        field = t.field(tag)
+        assert field is not None
+        if name is not None and (name, tag) in CASES:
+            return to_python(payload, field.type, (name, tag))
+        return Variant(tag, to_python(payload, field.type))
+    return value
+
+
+def to_candid(value: Any, t: candid.Type, case: Case = None) -> Any:
+    """This module's dataclasses as the value ``vocab.candid`` encodes at ``t``."""
+    name = t.name if isinstance(t, VarType) else None
+    t = resolve(t)
+    if isinstance(t, OptType):
+        return None if value is None else Some(to_candid(value, t.inner, case))
+    if isinstance(t, VecType):
+        if isinstance(value, (bytes, bytearray)):
+            return value
+        if not isinstance(value, (tuple, list)):
+            raise CandidError(f"{t} takes a tuple, not {type(value).__name__}")
+        return [to_candid(item, t.inner) for item in value]
+    if isinstance(t, RecordType):
+        cls = _record_class(name, case, t)
+        if not isinstance(value, cls):
+            raise CandidError(f"{name or t} takes a {cls.__name__}, not {type(value).__name__}")
+        return {item.key: to_candid(getattr(value, _name(item)), item.type) for item in t.fields}
+    if isinstance(t, VariantType):
+        if isinstance(value, str):
+            return Variant(value)
+        if isinstance(value, Variant):
+            field = t.field(value.tag)
+            return Variant(value.tag, value.value if field is None else to_candid(value.value, field.type))
+        tag = _CASE_TAGS.get((name, type(value))) if name is not None else None
+        if name is None or tag is None:
+            raise CandidError(f"{name or t} has no case for a {type(value).__name__}")
+        field = t.field(tag)
+        assert field is not None
+        return Variant(tag, to_candid(value, field.type, (name, tag)))
+    return value
+
+
+def _check_table() -> None:
+    """Every record of ``IC_DID`` has its dataclass, with the record's fields as its fields."""
+    for name, t in SERVICE.types.items():
+        target = resolve(t)
+        if isinstance(target, RecordType):
+            _check_fields(RECORDS[name], target, name)
+    for (variant, case), cls in CASES.items():
+        target = resolve(SERVICE.lookup(variant))
+        assert isinstance(target, VariantType), variant
+        found = target.field(case)
+        assert found is not None, (variant, case)
+        payload = resolve(found.type)
+        if isinstance(payload, OptType):
+            payload = resolve(payload.inner)
+        assert isinstance(payload, RecordType), (variant, case)
+        _check_fields(cls, payload, f"{variant}.{case}")
+    for method, signature in SERVICE.methods.items():
+        assert len(signature.args) == 1 and len(signature.results) <= 1, method
+
+
+def _check_fields(cls: type, t: RecordType, what: str) -> None:
+    names = {item.name for item in fields(cls)}
+    expected = {_name(item) for item in t.fields}
+    assert names == expected, f"{cls.__name__} has fields {sorted(names)}; {what} has {sorted(expected)}"
+
+
+_check_table()
+
+
+# -- the codec ----------------------------------------------------------------------------------
+
+
+def _decode(blob: bytes, types: tuple[candid.Type, ...], what: str) -> Any:
+    """Decode at ``types`` as dataclasses (None for no value); errors name ``what``."""
+    if not isinstance(blob, (bytes, bytearray)):
+        raise CandidError(f"{what}: expected Candid bytes, not {type(blob).__name__}")
+    try:
+        values = candid.decode(bytes(blob), list(types))
+        return to_python(values[0], types[0]) if types else None
+    except CandidError as exc:
+        raise CandidError(f"{what}: {exc}") from exc
+
+
+def _encode(value: Any, types: tuple[candid.Type, ...], what: str) -> bytes:
+    if not types:
+        if value is not None:
+            raise CandidError(f"{what} carries no value, not a {type(value).__name__}")
+        return candid.encode([], [])
+    try:
+        return candid.encode([to_candid(value, types[0])], list(types))
+    except CandidError as exc:
+        raise CandidError(f"{what}: {exc}") from exc
+
+
+def encode_args(method: str, value: Any) -> bytes:
+    """``method``'s argument (its dataclass, e.g. ``CanisterIdRecord(id)``) as Candid."""
+    return _encode(value, SERVICE.method(method).args, method)
+
+
+def decode_args(method: str, blob: bytes) -> Any:
+    """``method``'s argument as its dataclass, read with Candid's subtyping."""
+    return _decode(blob, SERVICE.method(method).args, method)
+
+
+def encode_reply(method: str, value: Any = None) -> bytes:
+    """``method``'s reply as Candid (``None`` for the methods that reply with nothing)."""
+    return _encode(value, SERVICE.method(method).results, f"the reply of {method}")
+
+
+def decode_reply(method: str, blob: bytes) -> Any:
+    """``method``'s reply as its dataclass (a tuple for a vec, ``None`` for no value)."""
+    return _decode(blob, SERVICE.method(method).results, f"the reply of {method}")

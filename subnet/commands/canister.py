@@ -196,6 +196,11 @@ async def _management(agent: Agent, method: str, arg: bytes) -> bytes:
     return result.raise_if_rejected()
 
 
+async def _status_of(agent: Agent, canister_id: Principal) -> management.CanisterStatusResult:
+    arg = management.encode_args(management.STATUS, management.CanisterIdRecord(canister_id))
+    return management.decode_reply(management.STATUS, await _management(agent, management.STATUS, arg))
+
+
 def _each(
     args: argparse.Namespace,
     ids: CanisterIds,
@@ -230,8 +235,10 @@ async def create_canister(
         print(f'{name} canister was already created on network "{network}" and has canister id: {existing}')
         return existing
     settings = management.Settings(controllers=controllers) if controllers else None
-    reply = await _management(agent, management.CREATE, management.encode_create_args(cycles, settings))
-    canister_id = management.decode_create_reply(reply)
+    arg = management.encode_args(management.CREATE, management.CreateCanisterArgs(cycles, settings))
+    canister_id = management.decode_reply(
+        management.CREATE, await _management(agent, management.CREATE, arg)
+    ).canister_id
     ids.set(name, network, canister_id)
     print(f'{name} canister created on network "{network}" with canister id: {canister_id}')
     return canister_id
@@ -265,13 +272,12 @@ def _status(args: argparse.Namespace) -> int:
     records: list[dict[str, object]] = []
 
     async def one(agent: Agent, name: str, canister_id: Principal) -> None:
-        reply = await _management(agent, management.STATUS, management.encode_canister_id_args(canister_id))
-        status = management.decode_status_reply(reply)
+        status = await _status_of(agent, canister_id)
         record = {
             "name": name,
             "canister_id": canister_id.to_text(),
             "status": status.status,
-            "controllers": [c.to_text() for c in status.controllers],
+            "controllers": [c.to_text() for c in status.settings.controllers],
             "module_hash": None if status.module_hash is None else "0x" + status.module_hash.hex(),
             "memory_size": status.memory_size,
             "cycles": status.cycles,
@@ -297,7 +303,9 @@ def _simple(args: argparse.Namespace) -> int:
 
     async def one(agent: Agent, name: str, canister_id: Principal) -> None:
         print(f"{verbs[args.method]} code for canister {name}, with canister_id {canister_id}")
-        await _management(agent, args.method, management.encode_canister_id_args(canister_id))
+        await _management(
+            agent, args.method, management.encode_args(args.method, management.CanisterIdRecord(canister_id))
+        )
         if args.method == management.DELETE and ids.get(name, args.network) is not None:
             ids.remove(name, args.network)
 
@@ -313,10 +321,7 @@ def _update_settings(args: argparse.Namespace) -> int:
         if args.set_controller:
             controllers = tuple(_principal_or_identity(c) for c in args.set_controller)
         else:
-            reply = await _management(
-                agent, management.STATUS, management.encode_canister_id_args(canister_id)
-            )
-            current = list(management.decode_status_reply(reply).controllers)
+            current = list((await _status_of(agent, canister_id)).settings.controllers)
             if args.add_controller:
                 for text in args.add_controller:
                     principal = _principal_or_identity(text)
@@ -329,8 +334,9 @@ def _update_settings(args: argparse.Namespace) -> int:
                         raise SubnetError(f"{principal} is not a controller of {args.name}")
                     current.remove(principal)
             controllers = tuple(current)
-        arg = management.encode_update_settings_args(
-            canister_id, management.Settings(controllers=controllers)
+        arg = management.encode_args(
+            management.UPDATE_SETTINGS,
+            management.UpdateSettingsArgs(canister_id, management.Settings(controllers=controllers)),
         )
         await _management(agent, management.UPDATE_SETTINGS, arg)
         print(
@@ -405,30 +411,33 @@ def _service_for(
 
 
 async def install_module(
-    agent: Agent, canister_id: Principal, mode: management.Mode, module: bytes, arg: bytes
+    agent: Agent, canister_id: Principal, mode: management.CanisterInstallMode, module: bytes, arg: bytes
 ) -> None:
     """``install_code``, or for a module over ``CHUNK_BYTES`` the chunk store's path."""
     if len(module) <= CHUNK_BYTES:
+        install = management.InstallCodeArgs(mode, canister_id, module, arg)
         await _management(
-            agent,
-            management.INSTALL_CODE,
-            management.encode_install_code_args(mode, canister_id, module, arg),
+            agent, management.INSTALL_CODE, management.encode_args(management.INSTALL_CODE, install)
         )
         return
     # Each chunk travels once; the install then names them by hash.
     hashes = []
     for start in range(0, len(module), CHUNK_BYTES):
+        upload = management.UploadChunkArgs(canister_id, module[start : start + CHUNK_BYTES])
         reply = await _management(
-            agent,
-            management.UPLOAD_CHUNK,
-            management.encode_upload_chunk_args(canister_id, module[start : start + CHUNK_BYTES]),
+            agent, management.UPLOAD_CHUNK, management.encode_args(management.UPLOAD_CHUNK, upload)
         )
-        hashes.append(management.decode_chunk_hash_reply(reply))
-    arg_bytes = management.encode_install_chunked_code_args(
-        mode, canister_id, hashes, hashlib.sha256(module).digest(), arg
+        hashes.append(management.decode_reply(management.UPLOAD_CHUNK, reply))
+    chunked = management.InstallChunkedCodeArgs(
+        mode, canister_id, tuple(hashes), hashlib.sha256(module).digest(), arg
     )
-    await _management(agent, management.INSTALL_CHUNKED_CODE, arg_bytes)
-    await _management(agent, management.CLEAR_CHUNK_STORE, management.encode_canister_id_args(canister_id))
+    await _management(
+        agent,
+        management.INSTALL_CHUNKED_CODE,
+        management.encode_args(management.INSTALL_CHUNKED_CODE, chunked),
+    )
+    clear = management.encode_args(management.CLEAR_CHUNK_STORE, management.CanisterIdRecord(canister_id))
+    await _management(agent, management.CLEAR_CHUNK_STORE, clear)
 
 
 @dataclass(frozen=True)
@@ -455,9 +464,7 @@ async def install_canister(agent: Agent, name: str, canister_id: Principal, opti
     arg = candid.encode_text(options.argument, init_types)
     mode_name = options.mode
     if mode_name == "auto":
-        status = management.decode_status_reply(
-            await _management(agent, management.STATUS, management.encode_canister_id_args(canister_id))
-        )
+        status = await _status_of(agent, canister_id)
         mode_name = "install" if status.module_hash is None else "upgrade"
     if mode_name == "reinstall" and not options.yes:
         if not sys.stdin.isatty():
@@ -468,11 +475,16 @@ async def install_canister(agent: Agent, name: str, canister_id: Principal, opti
     if mode_name == "upgrade":
         await _check_upgrade(agent, name, canister_id, module, yes=options.yes)
         persistence = options.wasm_memory_persistence or ("keep" if _is_eop(module) else None)
-        mode = management.Mode("upgrade", True if options.skip_pre_upgrade else None, persistence)
+        skip = True if options.skip_pre_upgrade else None
+        mode: management.CanisterInstallMode = (
+            "upgrade" if skip is None and persistence is None else management.UpgradeFlags(skip, persistence)
+        )
     else:
         if options.skip_pre_upgrade or options.wasm_memory_persistence:
             raise SubnetError("--skip-pre-upgrade and --wasm-memory-persistence only apply to upgrades")
-        mode = management.Mode(mode_name)
+        if mode_name not in ("install", "reinstall"):
+            raise SubnetError(f"unknown install mode {mode_name!r}")
+        mode = mode_name
     await install_module(agent, canister_id, mode, module, arg)
     verb = {"install": "Installed", "reinstall": "Reinstalled", "upgrade": "Upgraded"}[mode_name]
     print(f"{verb} code for canister {name}, with canister ID {canister_id}")
@@ -697,39 +709,44 @@ async def _management_query(agent: Agent, method: str, arg: bytes) -> bytes:
     return answer.reply
 
 
-def _change_text(change: management.CanisterChange) -> str:
+def _change_text(change: management.Change) -> str:
     """What one history entry changed, in words."""
-    if change.kind == "creation":
-        controllers = " ".join(c.to_text() for c in change.controllers) or "(none)"
+    details = change.details
+    if isinstance(details, management.Creation):
+        controllers = " ".join(c.to_text() for c in details.controllers) or "(none)"
         return f"created with controllers {controllers}"
-    if change.kind == "code_uninstall":
-        return "code uninstalled"
-    if change.kind == "code_deployment":
-        assert change.module_hash is not None
-        return f"code deployed ({change.mode}), module hash 0x{change.module_hash.hex()}"
-    if change.kind == "controllers_change":
-        return f"controllers changed to {' '.join(c.to_text() for c in change.controllers) or '(none)'}"
-    assert change.snapshot_id is not None and change.taken_at_timestamp is not None
-    return (
-        f"loaded snapshot {change.snapshot_id.hex()} (taken at {_rfc3339(change.taken_at_timestamp)}, "
-        f"canister version {change.snapshot_canister_version})"
-    )
+    if isinstance(details, management.CodeDeployment):
+        return f"code deployed ({details.mode}), module hash 0x{details.module_hash.hex()}"
+    if isinstance(details, management.ControllersChange):
+        return f"controllers changed to {' '.join(c.to_text() for c in details.controllers) or '(none)'}"
+    if isinstance(details, management.LoadSnapshot):
+        return (
+            f"loaded snapshot {details.snapshot_id.hex()} (taken at {_rfc3339(details.taken_at_timestamp)}, "
+            f"canister version {details.canister_version})"
+        )
+    assert details == "code_uninstall"
+    return "code uninstalled"
 
 
-def _change_json(change: management.CanisterChange) -> dict[str, object]:
+def _origin_kind(change: management.Change) -> str:
+    return "from_user" if isinstance(change.origin, management.FromUser) else "from_canister"
+
+
+def _change_json(change: management.Change) -> dict[str, object]:
     details: dict[str, object] = {"kind": change.kind}
-    if change.kind in ("creation", "controllers_change"):
-        details["controllers"] = [c.to_text() for c in change.controllers]
-    elif change.kind == "code_deployment":
-        details["mode"] = change.mode
-        details["module_hash"] = None if change.module_hash is None else "0x" + change.module_hash.hex()
-    elif change.kind == "load_snapshot":
-        details["snapshot_id"] = None if change.snapshot_id is None else change.snapshot_id.hex()
-        details["taken_at_timestamp"] = change.taken_at_timestamp
-        details["canister_version"] = change.snapshot_canister_version
-    origin: dict[str, object] = {"kind": change.origin_kind, "principal": change.origin.to_text()}
-    if change.origin_kind == "from_canister":
-        origin["canister_version"] = change.origin_canister_version
+    body = change.details
+    if isinstance(body, (management.Creation, management.ControllersChange)):
+        details["controllers"] = [c.to_text() for c in body.controllers]
+    elif isinstance(body, management.CodeDeployment):
+        details["mode"] = body.mode
+        details["module_hash"] = "0x" + body.module_hash.hex()
+    elif isinstance(body, management.LoadSnapshot):
+        details["snapshot_id"] = body.snapshot_id.hex()
+        details["taken_at_timestamp"] = body.taken_at_timestamp
+        details["canister_version"] = body.canister_version
+    origin: dict[str, object] = {"kind": _origin_kind(change), "principal": change.origin.principal.to_text()}
+    if isinstance(change.origin, management.FromCanister):
+        origin["canister_version"] = change.origin.canister_version
     return {
         "canister_version": change.canister_version,
         "timestamp_nanos": change.timestamp_nanos,
@@ -745,9 +762,13 @@ def _info(args: argparse.Namespace) -> int:
     canister_id = CanisterIds.in_directory().resolve(args.name, args.network)
     agent = local_agent(args)
 
-    async def run() -> management.CanisterInfo:
-        arg = management.encode_canister_info_args(canister_id, MAX_CHANGES)
-        return management.decode_canister_info_reply(await _management(agent, management.CANISTER_INFO, arg))
+    async def run() -> management.CanisterInfoResult:
+        arg = management.encode_args(
+            management.CANISTER_INFO, management.CanisterInfoArgs(canister_id, MAX_CHANGES)
+        )
+        return management.decode_reply(
+            management.CANISTER_INFO, await _management(agent, management.CANISTER_INFO, arg)
+        )
 
     info = trio.run(run)
     controllers = sorted(c.to_text() for c in info.controllers)
@@ -771,9 +792,9 @@ def _info(args: argparse.Namespace) -> int:
     else:
         print(f"History (the last {shown} of {info.total_num_changes} changes):")
     for change in info.recent_changes:
-        who = "user" if change.origin_kind == "from_user" else "canister"
+        who = "user" if _origin_kind(change) == "from_user" else "canister"
         print(
-            f"  version {change.canister_version}, {_rfc3339(change.timestamp_nanos)}, by {who} {change.origin}: "
+            f"  version {change.canister_version}, {_rfc3339(change.timestamp_nanos)}, by {who} {change.origin.principal}: "
             f"{_change_text(change)}"
         )
     return 0
@@ -785,9 +806,10 @@ def _logs(args: argparse.Namespace) -> int:
     canister_id = CanisterIds.in_directory().resolve(args.name, args.network)
     agent = local_agent(args)
 
-    async def run() -> list[management.CanisterLogRecord]:
-        arg = management.encode_canister_id_args(canister_id)
-        return management.decode_logs_reply(await _management_query(agent, management.FETCH_LOGS, arg))
+    async def run() -> tuple[management.CanisterLogRecord, ...]:
+        arg = management.encode_args(management.FETCH_LOGS, management.CanisterIdRecord(canister_id))
+        reply = await _management_query(agent, management.FETCH_LOGS, arg)
+        return management.decode_reply(management.FETCH_LOGS, reply).canister_log_records
 
     for record in trio.run(run):
         print(f"[{record.idx}. {_rfc3339(record.timestamp_nanos)}]: {_log_text(record.content)}")
@@ -807,9 +829,7 @@ def _snapshot(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         if command in ("create", "load"):
-            status = management.decode_status_reply(
-                await _management(agent, management.STATUS, management.encode_canister_id_args(canister_id))
-            )
+            status = await _status_of(agent, canister_id)
             phrasing = "taken of" if command == "create" else "applied to"
             if status.status == "running":
                 raise SubnetError(
@@ -821,24 +841,31 @@ def _snapshot(args: argparse.Namespace) -> int:
                     f"Canister {name} is stopping but is not yet stopped. Wait a few seconds and try again"
                 )
         if command == "create":
-            arg = management.encode_take_canister_snapshot_args(canister_id, snapshot_id)
-            taken = management.decode_snapshot_reply(await _management(agent, management.TAKE_SNAPSHOT, arg))
+            take = management.TakeCanisterSnapshotArgs(canister_id, snapshot_id)
+            arg = management.encode_args(management.TAKE_SNAPSHOT, take)
+            taken = management.decode_reply(
+                management.TAKE_SNAPSHOT, await _management(agent, management.TAKE_SNAPSHOT, arg)
+            )
             print(f"Created a new snapshot of canister {name}. Snapshot ID: {taken.id.hex()}")
         elif command == "load":
             assert snapshot_id is not None
-            arg = management.encode_load_canister_snapshot_args(canister_id, snapshot_id)
+            arg = management.encode_args(
+                management.LOAD_SNAPSHOT, management.LoadCanisterSnapshotArgs(canister_id, snapshot_id)
+            )
             await _management(agent, management.LOAD_SNAPSHOT, arg)
             print(f"Loaded snapshot {snapshot_id.hex()} in canister {name}")
         elif command == "delete":
             assert snapshot_id is not None
-            arg = management.encode_delete_canister_snapshot_args(canister_id, snapshot_id)
+            arg = management.encode_args(
+                management.DELETE_SNAPSHOT, management.DeleteCanisterSnapshotArgs(canister_id, snapshot_id)
+            )
             await _management(agent, management.DELETE_SNAPSHOT, arg)
             print(f"Deleted snapshot {snapshot_id.hex()} from canister {name}")
         else:
-            reply = await _management(
-                agent, management.LIST_SNAPSHOTS, management.encode_canister_id_args(canister_id)
+            arg = management.encode_args(management.LIST_SNAPSHOTS, management.CanisterIdRecord(canister_id))
+            found = management.decode_reply(
+                management.LIST_SNAPSHOTS, await _management(agent, management.LIST_SNAPSHOTS, arg)
             )
-            found = management.decode_snapshots_reply(reply)
             if args.output == "json":
                 print(
                     json.dumps(

@@ -78,7 +78,10 @@ class Workload:
         if not mine or self.rng.random() < 0.2:
             amount = self.rng.randrange(1, 10**12)
             envelope = self._envelope(
-                identity, management.CREATE, management.encode_create_args(amount=amount), now
+                identity,
+                management.CREATE,
+                management.encode_args(management.CREATE, management.CreateCanisterArgs(amount=amount)),
+                now,
             )
             self.pending[envelope.request_id] = _Pending(identity, management.CREATE, None)
             return envelope
@@ -103,11 +106,11 @@ class Workload:
             method = management.DELETE if status == "stopped" else management.STOP
         if method == management.UPDATE_SETTINGS:
             controllers = tuple(dict.fromkeys([self.principals[identity], extra]))
-            arg = management.encode_update_settings_args(
-                canister, management.Settings(controllers=controllers)
+            arg = management.encode_args(
+                method, management.UpdateSettingsArgs(canister, management.Settings(controllers=controllers))
             )
         else:
-            arg = management.encode_canister_id_args(canister)
+            arg = management.encode_args(method, management.CanisterIdRecord(canister))
         envelope = self._envelope(actor, method, arg, now)
         self.pending[envelope.request_id] = _Pending(actor, method, canister, extra)
         return envelope
@@ -125,7 +128,9 @@ class Workload:
             self.stats[f"reject:{result.error_code or result.reject_code}"] += 1
             return
         if pending.method == management.CREATE:
-            self.owned[pending.identity][management.decode_create_reply(result.reply)] = "running"
+            self.owned[pending.identity][
+                management.decode_reply(management.CREATE, result.reply).canister_id
+            ] = "running"
         elif pending.canister is not None:
             if pending.method == management.STOP:
                 self._set_status(pending.canister, "stopped")
