@@ -53,17 +53,18 @@ from typing import Any
 import msgpack
 
 from node.execution.canister import (
-    CanisterChange,
     CanisterSettings,
     CanisterState,
     CanisterStatus,
-    LogRecord,
-    Snapshot,
+    SnapshotState,
+    change_details,
+    change_row,
 )
 from node.execution.environment import ExecutionEnvironment
 from node.execution.instance import MAX_HEAP_64, WasmInstance
 from node.execution.stable_memory import PAGE_SIZE, StableMemory
 from node.wasm_state_machine import WasmStateMachine
+from vocab import management
 from vocab.errors import PrincipalError, RejectError, SubnetError
 from vocab.principal import CanisterId, Principal
 
@@ -147,22 +148,19 @@ def _settings(settings: CanisterSettings) -> list[Any]:
     ]
 
 
-def _change(change: CanisterChange) -> list[Any]:
+def _change(change: management.Change) -> list[Any]:
+    controllers, *rest = change_row(change.details)
     return [
         change.timestamp_nanos,
         change.canister_version,
-        change.origin.raw,
+        change.origin.principal.raw,
         change.kind,
-        [principal.raw for principal in change.controllers],
-        change.mode,
-        change.module_hash,
-        change.snapshot_id,
-        change.taken_at_timestamp,
-        change.snapshot_canister_version,
+        [principal.raw for principal in controllers],
+        *rest,
     ]
 
 
-def _snapshot(snapshot: Snapshot) -> list[Any]:
+def _snapshot(snapshot: SnapshotState) -> list[Any]:
     return [
         snapshot.snapshot_id,
         snapshot.taken_at_timestamp,
@@ -365,7 +363,7 @@ def _settings_from(value: Any, where: str) -> CanisterSettings:
     )
 
 
-def _change_from(value: Any, where: str) -> CanisterChange:
+def _change_from(value: Any, where: str) -> management.Change:
     (
         timestamp,
         version,
@@ -378,27 +376,31 @@ def _change_from(value: Any, where: str) -> CanisterChange:
         taken_at,
         snapshot_version,
     ) = _list(value, where, 10)
-    return CanisterChange(
-        timestamp_nanos=_nat(timestamp, f"{where} timestamp"),
-        canister_version=_nat(version, f"{where} version"),
-        origin=_principal(origin, f"{where} origin"),
-        kind=_str(kind, f"{where} kind"),
-        controllers=tuple(
-            _principal(raw, f"{where} controller") for raw in _list(controllers, f"{where} controllers")
-        ),
-        mode=None if mode is None else _str(mode, f"{where} mode"),
-        module_hash=_opt_bytes(module_hash, f"{where} module_hash"),
-        snapshot_id=_opt_bytes(snapshot_id, f"{where} snapshot_id"),
-        taken_at_timestamp=_opt_int(taken_at, f"{where} taken_at_timestamp"),
-        snapshot_canister_version=_opt_int(snapshot_version, f"{where} snapshot_canister_version"),
+    row = (
+        tuple(_principal(raw, f"{where} controller") for raw in _list(controllers, f"{where} controllers")),
+        None if mode is None else _str(mode, f"{where} mode"),
+        _opt_bytes(module_hash, f"{where} module_hash"),
+        _opt_bytes(snapshot_id, f"{where} snapshot_id"),
+        _opt_int(taken_at, f"{where} taken_at_timestamp"),
+        _opt_int(snapshot_version, f"{where} snapshot_canister_version"),
+    )
+    try:
+        details = change_details(_str(kind, f"{where} kind"), row)
+    except ValueError as exc:
+        raise CheckpointError(f"corrupt checkpoint: {where}: {exc}") from None
+    return management.Change(
+        _nat(timestamp, f"{where} timestamp"),
+        _nat(version, f"{where} version"),
+        management.change_origin(_principal(origin, f"{where} origin")),
+        details,
     )
 
 
-def _snapshot_from(value: Any, where: str) -> Snapshot:
+def _snapshot_from(value: Any, where: str) -> SnapshotState:
     (snapshot_id, taken_at, version, module, heap, globals_, stable, certified, timer) = _list(
         value, where, 9
     )
-    return Snapshot(
+    return SnapshotState(
         snapshot_id=_bytes(snapshot_id, f"{where} id"),
         taken_at_timestamp=_nat(taken_at, f"{where} taken_at_timestamp"),
         canister_version=_nat(version, f"{where} canister_version"),
@@ -482,7 +484,7 @@ def _canister_from(env: ExecutionEnvironment, value: Any, where: str) -> Caniste
     for item in _list(fields["logs"], f"{where} logs"):
         idx, timestamp, content = _list(item, f"{where} log record", 3)
         canister.logs.append(
-            LogRecord(
+            management.CanisterLogRecord(
                 _nat(idx, f"{where} log idx"),
                 _nat(timestamp, f"{where} log time"),
                 _bytes(content, f"{where} log"),

@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 
 from node.execution import CanisterSettings, ExecutionConfig, ExecutionEnvironment, InstallMode
-from node.execution.canister import CanisterChange, CanisterState
+from node.execution.canister import CanisterState
 from node.execution.environment import CallResult
 from node.execution.lifecycle import require_controller
 from node.state_machine import Batch
@@ -56,29 +56,6 @@ def _bad_candid(method: str, exc: Exception) -> RejectError:
         RejectCode.CANISTER_REJECT,
         f"Error decoding candid for the management method {method}: {exc}",
         "IC0408",
-    )
-
-
-def _change(change: CanisterChange) -> management.Change:
-    """The execution layer's history entry in ``canister_info``'s shape."""
-    details: management.ChangeDetails
-    if change.kind == "creation":
-        details = management.Creation(tuple(change.controllers))
-    elif change.kind == "code_deployment":
-        assert change.mode is not None and change.module_hash is not None
-        details = management.CodeDeployment(change.mode, change.module_hash)
-    elif change.kind == "load_snapshot":
-        assert change.snapshot_canister_version is not None and change.snapshot_id is not None
-        assert change.taken_at_timestamp is not None
-        details = management.LoadSnapshot(
-            change.snapshot_canister_version, change.snapshot_id, change.taken_at_timestamp
-        )
-    elif change.kind == "controllers_change":
-        details = management.ControllersChange(tuple(change.controllers))
-    else:
-        details = change.kind
-    return management.Change(
-        change.timestamp_nanos, change.canister_version, management.change_origin(change.origin), details
     )
 
 
@@ -144,15 +121,8 @@ class WasmStateMachine:
         try:
             if method == management.FETCH_LOGS:
                 canister = _canister_id(management.decode_args(method, arg).canister_id)
-                records = self.env.fetch_canister_logs(caller, canister)
-                return management.encode_reply(
-                    method,
-                    management.FetchCanisterLogsResult(
-                        tuple(
-                            management.CanisterLogRecord(r.idx, r.timestamp_nanos, r.content) for r in records
-                        )
-                    ),
-                )
+                records = tuple(self.env.fetch_canister_logs(caller, canister))
+                return management.encode_reply(method, management.FetchCanisterLogsResult(records))
             request = management.decode_args(method, arg)
             value = self.env.canister_metadata(caller, _canister_id(request.canister_id), request.name)
             return management.encode_reply(method, management.CanisterMetadataResult(value))
@@ -234,15 +204,7 @@ class WasmStateMachine:
                 info = self.env.canister_info(
                     _canister_id(request.canister_id), request.num_requested_changes
                 )
-                return management.encode_reply(
-                    method,
-                    management.CanisterInfoResult(
-                        info.total_num_changes,
-                        tuple(_change(change) for change in info.recent_changes),
-                        info.module_hash,
-                        tuple(info.controllers),
-                    ),
-                )
+                return management.encode_reply(method, info)
             if method in management.SNAPSHOT_METHODS:
                 return self._snapshot(method, caller, content.arg, time)
             if method in management.QUERY_METHODS:
@@ -268,9 +230,7 @@ class WasmStateMachine:
             taken = self.env.take_canister_snapshot(
                 caller, canister, time=time, replace_snapshot=request.replace_snapshot
             )
-            return management.encode_reply(
-                method, management.Snapshot(taken.id, taken.taken_at_timestamp, taken.total_size)
-            )
+            return management.encode_reply(method, taken)
         if method == management.LOAD_SNAPSHOT:
             # sender_canister_version only matters to calls from canisters, which this subnet has none of.
             self.env.load_canister_snapshot(caller, canister, request.snapshot_id, time=time)
@@ -279,13 +239,7 @@ class WasmStateMachine:
             self.env.delete_canister_snapshot(caller, canister, request.snapshot_id, time=time)
             return management.encode_reply(method)
         assert method == management.LIST_SNAPSHOTS
-        return management.encode_reply(
-            method,
-            tuple(
-                management.Snapshot(s.id, s.taken_at_timestamp, s.total_size)
-                for s in self.env.list_canister_snapshots(caller, canister)
-            ),
-        )
+        return management.encode_reply(method, tuple(self.env.list_canister_snapshots(caller, canister)))
 
     def _code(self, method: str, caller: Principal, arg: bytes, time: int) -> bytes:
         """install_code, uninstall_code and the chunk store."""

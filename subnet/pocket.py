@@ -32,9 +32,9 @@ from node.execution import (
     ExecutionEnvironment,
     InstallMode,
 )
-from node.execution.canister import LogRecord
 from node.execution.environment import TaskResult
-from node.execution.management import CanisterInfo, CanisterStatusResult, SnapshotInfo
+from node.execution.management import CanisterStatusReport
+from vocab import management
 from vocab.errors import RejectCode, RejectError
 from vocab.principal import CanisterId, Principal
 
@@ -214,12 +214,12 @@ class PocketIC:
 
     # -- management ------------------------------------------------------------------------
 
-    def canister_status(self, canister_id: CanisterRef) -> CanisterStatusResult:
+    def canister_status(self, canister_id: CanisterRef) -> CanisterStatusReport:
         return self.env.canister_status(self.sender, _canister_id(canister_id))
 
     def canister_info(
         self, canister_id: CanisterRef, num_requested_changes: int | None = None
-    ) -> CanisterInfo:
+    ) -> management.CanisterInfoResult:
         return self.env.canister_info(_canister_id(canister_id), num_requested_changes)
 
     def start_canister(self, canister_id: CanisterRef) -> None:
@@ -237,12 +237,12 @@ class PocketIC:
     def set_controllers(self, canister_id: CanisterRef, controllers: list[Principal]) -> None:
         self.update_canister_settings(canister_id, controllers=controllers)
 
-    def fetch_canister_logs(self, canister_id: CanisterRef) -> list[LogRecord]:
+    def fetch_canister_logs(self, canister_id: CanisterRef) -> list[management.CanisterLogRecord]:
         return self.env.fetch_canister_logs(self.sender, _canister_id(canister_id))
 
     def take_canister_snapshot(
         self, canister_id: CanisterRef, replace_snapshot: bytes | None = None
-    ) -> SnapshotInfo:
+    ) -> management.Snapshot:
         return self.env.take_canister_snapshot(
             self.sender, _canister_id(canister_id), time=self._round(), replace_snapshot=replace_snapshot
         )
@@ -252,7 +252,7 @@ class PocketIC:
             self.sender, _canister_id(canister_id), snapshot_id, time=self._round()
         )
 
-    def list_canister_snapshots(self, canister_id: CanisterRef) -> list[SnapshotInfo]:
+    def list_canister_snapshots(self, canister_id: CanisterRef) -> list[management.Snapshot]:
         return self.env.list_canister_snapshots(self.sender, _canister_id(canister_id))
 
     def delete_canister_snapshot(self, canister_id: CanisterRef, snapshot_id: bytes) -> None:

@@ -140,7 +140,7 @@ def test_upgrade_keeps_stable_memory_and_replaces_the_heap(e: Env) -> None:
     assert c.certified_data == b"certified"
     info = e.env.canister_info(e.cid, 10)
     assert [ch.kind for ch in info.recent_changes] == ["creation", "code_deployment", "code_deployment"]
-    assert info.recent_changes[-1].mode == "upgrade"
+    assert info.recent_changes[-1].details.mode == "upgrade"
 
 
 def test_trapping_pre_upgrade_leaves_the_canister_unchanged(e: Env) -> None:

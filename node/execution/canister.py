@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from node.execution.instance import WasmInstance
 from node.execution.stable_memory import StableMemory
+from vocab import management
 from vocab.principal import CanisterId, Principal
 
 MAX_CONTROLLERS = 10
@@ -52,36 +53,49 @@ class CanisterSettings:
     environment_variables: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
-class CanisterChange:
-    """One entry of ``canister_info``'s history.
-
-    ``kind`` is ``creation``, ``code_uninstall``, ``code_deployment``, ``load_snapshot`` or
-    ``controllers_change``; the other fields are set as that kind needs.
-    """
-
-    timestamp_nanos: int
-    canister_version: int
-    origin: Principal
-    kind: str
-    controllers: tuple[Principal, ...] = ()
-    mode: str | None = None
-    module_hash: bytes | None = None
-    snapshot_id: bytes | None = None
-    taken_at_timestamp: int | None = None
-    snapshot_canister_version: int | None = None
+ChangeRow = tuple[tuple[Principal, ...], str | None, bytes | None, bytes | None, int | None, int | None]
+"""A history entry's details, flat: controllers, mode, module hash, snapshot id, the
+snapshot's time and its canister version (each None, or empty, where the kind has none)."""
 
 
-@dataclass(frozen=True)
-class LogRecord:
-    idx: int
-    timestamp_nanos: int
-    content: bytes
+def change_row(details: management.ChangeDetails) -> ChangeRow:
+    """The flat form the state hash and checkpoints keep of a change's details."""
+    if isinstance(details, (management.Creation, management.ControllersChange)):
+        return details.controllers, None, None, None, None, None
+    if isinstance(details, management.CodeDeployment):
+        return (), details.mode, details.module_hash, None, None, None
+    if isinstance(details, management.LoadSnapshot):
+        return (), None, None, details.snapshot_id, details.taken_at_timestamp, details.canister_version
+    return (), None, None, None, None, None
+
+
+def change_details(kind: str, row: ChangeRow) -> management.ChangeDetails:
+    """The details of a ``kind`` of change from their flat form (``change_row``'s inverse)."""
+    controllers, mode, module_hash, snapshot_id, taken_at, snapshot_version = row
+    if kind == "creation":
+        return management.Creation(controllers)
+    if kind == "controllers_change":
+        return management.ControllersChange(controllers)
+    if kind == "code_deployment":
+        if mode is None or module_hash is None:
+            raise ValueError("a code_deployment change has a mode and a module hash")
+        return management.CodeDeployment(mode, module_hash)
+    if kind == "load_snapshot":
+        if snapshot_id is None or taken_at is None or snapshot_version is None:
+            raise ValueError("a load_snapshot change has a snapshot id, its time and its canister version")
+        return management.LoadSnapshot(snapshot_version, snapshot_id, taken_at)
+    if kind != "code_uninstall":
+        raise ValueError(f"unknown change kind {kind!r}")
+    return kind
 
 
 @dataclass
-class Snapshot:
-    """A canister's full state at one moment: module, heap, globals, stable memory, more."""
+class SnapshotState:
+    """A canister's full state at one moment: module, heap, globals, stable memory, more.
+
+    What ``canister_info`` and the snapshot methods tell of it is ``summary``, the IC's
+    ``snapshot`` record (``vocab.management.Snapshot``).
+    """
 
     snapshot_id: bytes
     taken_at_timestamp: int
@@ -97,6 +111,10 @@ class Snapshot:
     def total_size(self) -> int:
         return len(self.raw_module) + len(self.heap) + self.stable.size_bytes
 
+    @property
+    def summary(self) -> management.Snapshot:
+        return management.Snapshot(self.snapshot_id, self.taken_at_timestamp, self.total_size)
+
 
 @dataclass
 class CanisterState:
@@ -110,11 +128,11 @@ class CanisterState:
     stable: StableMemory = field(default_factory=StableMemory)
     instance: WasmInstance | None = None
     raw_module: bytes | None = None
-    history: list[CanisterChange] = field(default_factory=list)
+    history: list[management.Change] = field(default_factory=list)
     total_num_changes: int = 0
-    logs: list[LogRecord] = field(default_factory=list)
+    logs: list[management.CanisterLogRecord] = field(default_factory=list)
     next_log_idx: int = 0
-    snapshots: dict[bytes, Snapshot] = field(default_factory=dict)
+    snapshots: dict[bytes, SnapshotState] = field(default_factory=dict)
     next_snapshot_index: int = 0
     # Per-replica statistics: deliberately outside the state hash (queries run on one node).
     query_calls: int = 0
@@ -139,8 +157,9 @@ class CanisterState:
     def is_controller(self, principal: Principal) -> bool:
         return principal in self.settings.controllers
 
-    def record_change(self, change: CanisterChange) -> None:
-        self.history.append(change)
+    def record_change(self, time: int, caller: Principal, details: management.ChangeDetails) -> None:
+        """Append to the history what ``caller`` changed, at the canister's current version."""
+        self.history.append(management.Change(time, self.version, management.change_origin(caller), details))
         self.total_num_changes += 1
         if len(self.history) > MAX_HISTORY:
             del self.history[: len(self.history) - MAX_HISTORY]
@@ -149,7 +168,7 @@ class CanisterState:
         if not contents:
             return
         for content in contents:
-            self.logs.append(LogRecord(self.next_log_idx, time, content))
+            self.logs.append(management.CanisterLogRecord(self.next_log_idx, time, content))
             self.next_log_idx += 1
         total = sum(len(r.content) for r in self.logs)
         while self.logs and total > MAX_LOG_BYTES:

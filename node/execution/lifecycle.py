@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from node.execution.canister import CanisterChange, CanisterState
+from node.execution.canister import CanisterState
 from node.execution.errors import (
     CanisterStateError,
     CanisterTrap,
@@ -23,6 +23,7 @@ from node.execution.errors import (
 from node.execution.instance import WasmInstance
 from node.execution.stable_memory import StableMemory
 from node.execution.system_api import ApiContext, Context
+from vocab import management
 from vocab.principal import CanisterId, Principal
 
 if TYPE_CHECKING:
@@ -142,7 +143,7 @@ class LifecycleOperations:
         canister.global_timer = 0
         canister.logs = []
         canister.version += 1
-        canister.record_change(CanisterChange(self.time, canister.version, caller, "code_uninstall"))
+        canister.record_change(self.time, caller, "code_uninstall")
 
 
 def _fail(
@@ -193,16 +194,7 @@ def _install(
     if mode.mode == "reinstall":
         canister.logs = []
     canister.append_logs(budget.logs, env.time)
-    canister.record_change(
-        CanisterChange(
-            env.time,
-            canister.version,
-            caller,
-            "code_deployment",
-            mode=mode.mode,
-            module_hash=compiled.module_hash,
-        )
-    )
+    canister.record_change(env.time, caller, management.CodeDeployment(mode.mode, compiled.module_hash))
     env.charge(canister, budget.used)
 
 
@@ -289,16 +281,7 @@ def _upgrade(
     canister.global_timer = ctx.new_global_timer if ctx.new_global_timer is not None else 0
     canister.version = new_version
     canister.append_logs(budget.logs, env.time)
-    canister.record_change(
-        CanisterChange(
-            env.time,
-            canister.version,
-            caller,
-            "code_deployment",
-            mode="upgrade",
-            module_hash=compiled.module_hash,
-        )
-    )
+    canister.record_change(env.time, caller, management.CodeDeployment("upgrade", compiled.module_hash))
     env.charge(canister, budget.used)
 
 

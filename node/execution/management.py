@@ -15,12 +15,10 @@ from typing import TYPE_CHECKING
 
 from node.execution.canister import (
     MAX_CONTROLLERS,
-    CanisterChange,
     CanisterSettings,
     CanisterState,
     CanisterStatus,
-    LogRecord,
-    Snapshot,
+    SnapshotState,
 )
 from node.execution.errors import (
     CanisterStateError,
@@ -30,6 +28,7 @@ from node.execution.errors import (
 from node.execution.instance import WasmInstance
 from node.execution.lifecycle import require_controller
 from node.execution.stable_memory import StableMemory
+from vocab import management
 from vocab.errors import RejectCode
 from vocab.principal import CanisterId, Principal
 
@@ -38,8 +37,10 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class CanisterStatusResult:
-    """What ``canister_status`` reports."""
+class CanisterStatusReport:
+    """What execution knows of a canister's status: more than the ``canister_status`` reply
+    (``vocab.management.CanisterStatusResult``) carries, such as the version, the memory
+    by kind and this replica's query statistics."""
 
     status: str
     version: int
@@ -54,23 +55,6 @@ class CanisterStatusResult:
     reserved_cycles: int
     query_calls: int
     query_instructions: int
-
-
-@dataclass(frozen=True)
-class CanisterInfo:
-    """What ``canister_info`` reports: recent history, module hash and controllers."""
-
-    total_num_changes: int
-    recent_changes: tuple[CanisterChange, ...]
-    module_hash: bytes | None
-    controllers: tuple[Principal, ...]
-
-
-@dataclass(frozen=True)
-class SnapshotInfo:
-    id: bytes
-    taken_at_timestamp: int
-    total_size: int
 
 
 def _validate_controllers(controllers: list[Principal]) -> list[Principal]:
@@ -134,9 +118,7 @@ class ManagementOperations:
             canister_id = CanisterId(index)
         amount = self.config.default_provisional_cycles if cycles is None else cycles
         canister = CanisterState(canister_id=canister_id, settings=settings, cycles=amount)
-        canister.record_change(
-            CanisterChange(self.time, 0, caller, "creation", controllers=tuple(settings.controllers))
-        )
+        canister.record_change(self.time, caller, management.Creation(tuple(settings.controllers)))
         self.canisters[canister_id.principal.raw] = canister
         return canister_id
 
@@ -233,26 +215,18 @@ class ManagementOperations:
         canister.settings = new
         canister.version += 1
         if controllers is not None:
-            canister.record_change(
-                CanisterChange(
-                    self.time,
-                    canister.version,
-                    caller,
-                    "controllers_change",
-                    controllers=tuple(new.controllers),
-                )
-            )
+            canister.record_change(self.time, caller, management.ControllersChange(tuple(new.controllers)))
 
     # -- reading --------------------------------------------------------------------------
 
     def canister_status(
         self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId
-    ) -> CanisterStatusResult:
+    ) -> CanisterStatusReport:
         canister = self.canister(canister_id)
         if caller != canister.principal:
             require_controller(canister, caller)
         heap = canister.instance.heap_size if canister.instance is not None else 0
-        return CanisterStatusResult(
+        return CanisterStatusReport(
             status=canister.status.value,
             version=canister.version,
             controllers=tuple(canister.controllers),
@@ -270,17 +244,17 @@ class ManagementOperations:
 
     def canister_info(
         self: ExecutionEnvironment, canister_id: CanisterId, num_requested_changes: int | None = None
-    ) -> CanisterInfo:
+    ) -> management.CanisterInfoResult:
         canister = self.canister(canister_id)
         count = num_requested_changes or 0
         recent = tuple(canister.history[-count:]) if count else ()
-        return CanisterInfo(
+        return management.CanisterInfoResult(
             canister.total_num_changes, recent, canister.module_hash, tuple(canister.controllers)
         )
 
     def fetch_canister_logs(
         self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId
-    ) -> list[LogRecord]:
+    ) -> list[management.CanisterLogRecord]:
         canister = self.canister(canister_id)
         if canister.settings.log_visibility != "public":
             require_controller(canister, caller)
@@ -313,7 +287,7 @@ class ManagementOperations:
         time: int,
         replace_snapshot: bytes | None = None,
         uninstall_code: bool = False,
-    ) -> SnapshotInfo:
+    ) -> management.Snapshot:
         self.advance_time(time)
         canister = self.canister(canister_id)
         require_controller(canister, caller)
@@ -330,7 +304,7 @@ class ManagementOperations:
                 f"{self.config.max_snapshots} snapshots; replace or delete one.",
                 "IC0545",
             )
-        snapshot = Snapshot(
+        snapshot = SnapshotState(
             snapshot_id=_snapshot_id(canister, canister.next_snapshot_index),
             taken_at_timestamp=self.time,
             canister_version=canister.version,
@@ -347,7 +321,7 @@ class ManagementOperations:
         canister.snapshots[snapshot.snapshot_id] = snapshot
         if uninstall_code:
             self.uninstall_code(caller, canister_id, time=time)
-        return SnapshotInfo(snapshot.snapshot_id, snapshot.taken_at_timestamp, snapshot.total_size)
+        return snapshot.summary
 
     def load_canister_snapshot(
         self: ExecutionEnvironment,
@@ -373,26 +347,19 @@ class ManagementOperations:
         canister.global_timer = snapshot.global_timer
         canister.version += 1
         canister.record_change(
-            CanisterChange(
-                self.time,
-                canister.version,
-                caller,
-                "load_snapshot",
-                snapshot_id=snapshot.snapshot_id,
-                taken_at_timestamp=snapshot.taken_at_timestamp,
-                snapshot_canister_version=snapshot.canister_version,
-            )
+            self.time,
+            caller,
+            management.LoadSnapshot(
+                snapshot.canister_version, snapshot.snapshot_id, snapshot.taken_at_timestamp
+            ),
         )
 
     def list_canister_snapshots(
         self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId
-    ) -> list[SnapshotInfo]:
+    ) -> list[management.Snapshot]:
         canister = self.canister(canister_id)
         require_controller(canister, caller)
-        return [
-            SnapshotInfo(s.snapshot_id, s.taken_at_timestamp, s.total_size)
-            for _id, s in sorted(canister.snapshots.items())
-        ]
+        return [snapshot.summary for _id, snapshot in sorted(canister.snapshots.items())]
 
     def delete_canister_snapshot(
         self: ExecutionEnvironment,
@@ -452,8 +419,6 @@ def _validate_settings(settings: CanisterSettings) -> None:
 
 
 __all__ = [
-    "CanisterInfo",
-    "CanisterStatusResult",
+    "CanisterStatusReport",
     "ManagementOperations",
-    "SnapshotInfo",
 ]

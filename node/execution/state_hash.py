@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
-from node.execution.canister import CanisterChange, CanisterState, Snapshot
+from node.execution.canister import CanisterState, SnapshotState, change_row
+from vocab import management
 
 if TYPE_CHECKING:
     from node.execution.environment import ExecutionEnvironment
@@ -48,22 +49,23 @@ class _Hasher:
         return self._h.digest()
 
 
-def _change(h: _Hasher, change: CanisterChange) -> None:
+def _change(h: _Hasher, change: management.Change) -> None:
     h.int(change.timestamp_nanos)
     h.int(change.canister_version)
-    h.bytes(change.origin.raw)
+    h.bytes(change.origin.principal.raw)
     h.text(change.kind)
-    h.int(len(change.controllers))
-    for principal in change.controllers:
+    controllers, mode, module_hash, snapshot_id, taken_at, snapshot_version = change_row(change.details)
+    h.int(len(controllers))
+    for principal in controllers:
         h.bytes(principal.raw)
-    h.opt(change.mode.encode() if change.mode is not None else None)
-    h.opt(change.module_hash)
-    h.opt(change.snapshot_id)
-    h.int(-1 if change.taken_at_timestamp is None else change.taken_at_timestamp)
-    h.int(-1 if change.snapshot_canister_version is None else change.snapshot_canister_version)
+    h.opt(mode.encode() if mode is not None else None)
+    h.opt(module_hash)
+    h.opt(snapshot_id)
+    h.int(-1 if taken_at is None else taken_at)
+    h.int(-1 if snapshot_version is None else snapshot_version)
 
 
-def _snapshot(h: _Hasher, snapshot: Snapshot) -> None:
+def _snapshot(h: _Hasher, snapshot: SnapshotState) -> None:
     h.bytes(snapshot.snapshot_id)
     h.int(snapshot.taken_at_timestamp)
     h.int(snapshot.canister_version)
