@@ -691,17 +691,17 @@ def _record_class(name: str | None, case: Case, t: candid.Type) -> type:
     return cls
 
 
-def to_python(value: Any, t: candid.Type, case: Case = None) -> Any:
+def _to_python(value: Any, t: candid.Type, case: Case = None) -> Any:
     """A value as ``vocab.candid`` decodes it at ``t``, as this module's dataclasses."""
     name = t.name if isinstance(t, VarType) else None
     t = resolve(t)
     if isinstance(t, OptType):
-        return None if value is None else to_python(unwrap_opt(value), t.inner, case)
+        return None if value is None else _to_python(unwrap_opt(value), t.inner, case)
     if isinstance(t, VecType):
-        return value if isinstance(value, bytes) else tuple(to_python(item, t.inner) for item in value)
+        return value if isinstance(value, bytes) else tuple(_to_python(item, t.inner) for item in value)
     if isinstance(t, RecordType):
         cls = _record_class(name, case, t)
-        return cls(**{_name(item): to_python(value[item.key], item.type) for item in t.fields})
+        return cls(**{_name(item): _to_python(value[item.key], item.type) for item in t.fields})
     if isinstance(t, VariantType):
         tag, payload = value.tag, value.value
         if payload is None:
@@ -709,40 +709,40 @@ def to_python(value: Any, t: candid.Type, case: Case = None) -> Any:
         field = t.field(tag)
         assert field is not None
         if name is not None and (name, tag) in CASES:
-            return to_python(payload, field.type, (name, tag))
-        return Variant(tag, to_python(payload, field.type))
+            return _to_python(payload, field.type, (name, tag))
+        return Variant(tag, _to_python(payload, field.type))
     return value
 
 
-def to_candid(value: Any, t: candid.Type, case: Case = None) -> Any:
+def _to_candid(value: Any, t: candid.Type, case: Case = None) -> Any:
     """This module's dataclasses as the value ``vocab.candid`` encodes at ``t``."""
     name = t.name if isinstance(t, VarType) else None
     t = resolve(t)
     if isinstance(t, OptType):
-        return None if value is None else Some(to_candid(value, t.inner, case))
+        return None if value is None else Some(_to_candid(value, t.inner, case))
     if isinstance(t, VecType):
         if isinstance(value, (bytes, bytearray)):
             return value
         if not isinstance(value, (tuple, list)):
             raise CandidError(f"{t} takes a tuple, not {type(value).__name__}")
-        return [to_candid(item, t.inner) for item in value]
+        return [_to_candid(item, t.inner) for item in value]
     if isinstance(t, RecordType):
         cls = _record_class(name, case, t)
         if not isinstance(value, cls):
             raise CandidError(f"{name or t} takes a {cls.__name__}, not {type(value).__name__}")
-        return {item.key: to_candid(getattr(value, _name(item)), item.type) for item in t.fields}
+        return {item.key: _to_candid(getattr(value, _name(item)), item.type) for item in t.fields}
     if isinstance(t, VariantType):
         if isinstance(value, str):
             return Variant(value)
         if isinstance(value, Variant):
             field = t.field(value.tag)
-            return Variant(value.tag, value.value if field is None else to_candid(value.value, field.type))
+            return Variant(value.tag, value.value if field is None else _to_candid(value.value, field.type))
         tag = _CASE_TAGS.get((name, type(value))) if name is not None else None
         if name is None or tag is None:
             raise CandidError(f"{name or t} has no case for a {type(value).__name__}")
         field = t.field(tag)
         assert field is not None
-        return Variant(tag, to_candid(value, field.type, (name, tag)))
+        return Variant(tag, _to_candid(value, field.type, (name, tag)))
     return value
 
 
@@ -784,7 +784,7 @@ def _decode(blob: bytes, types: tuple[candid.Type, ...], what: str) -> Any:
         raise CandidError(f"{what}: expected Candid bytes, not {type(blob).__name__}")
     try:
         values = candid.decode(bytes(blob), list(types))
-        return to_python(values[0], types[0]) if types else None
+        return _to_python(values[0], types[0]) if types else None
     except CandidError as exc:
         raise CandidError(f"{what}: {exc}") from exc
 
@@ -795,7 +795,7 @@ def _encode(value: Any, types: tuple[candid.Type, ...], what: str) -> bytes:
             raise CandidError(f"{what} carries no value, not a {type(value).__name__}")
         return candid.encode([], [])
     try:
-        return candid.encode([to_candid(value, types[0])], list(types))
+        return candid.encode([_to_candid(value, types[0])], list(types))
     except CandidError as exc:
         raise CandidError(f"{what}: {exc}") from exc
 
