@@ -764,6 +764,23 @@ def _check_table() -> None:
         _check_fields(cls, payload, f"{variant}.{case}")
     for method, signature in SERVICE.methods.items():
         assert len(signature.args) == 1 and len(signature.results) <= 1, method
+        for value_type in (*signature.args, *signature.results):
+            _check_reachable(value_type, None)
+
+
+def _check_reachable(t: candid.Type, case: Case) -> None:
+    """Every record a method's values may hold has its dataclass (``_record_class``)."""
+    name = t.name if isinstance(t, VarType) else None
+    t = resolve(t)
+    if isinstance(t, (OptType, VecType)):
+        _check_reachable(t.inner, case)
+    elif isinstance(t, RecordType):
+        _record_class(name, case, t)
+        for item in t.fields:
+            _check_reachable(item.type, None)
+    elif isinstance(t, VariantType):
+        for item in t.fields:
+            _check_reachable(item.type, None if name is None else (name, _name(item)))
 
 
 def _check_fields(cls: type, t: RecordType, what: str) -> None:
