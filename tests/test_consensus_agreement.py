@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from node.consensus.artifacts import genesis_block
-from node.consensus.ranking import rank_of
+from node.consensus.icc.artifacts import genesis_block
+from node.consensus.icc.ranking import rank_of
 from subnet.sim.faults import Crash, Heal, Partition, Restart
 from subnet.sim.runner import SECOND, SimConfig, Simulation, check_agreement
 

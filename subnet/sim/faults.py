@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from node.actions import Action, Broadcast, Send
-from node.consensus.artifacts import (
+from node.consensus.icc import (
     Block,
     BlockProposal,
     Finalization,

@@ -51,7 +51,7 @@ from node.actions import (
     SetTimer,
 )
 from node.checkpoint import Checkpoint
-from node.consensus.artifacts import Block, Finalization
+from node.consensus.block import ChainBlock, Finalized
 from node.events import ClientSubmitted, MessageReceived, Started, TimerExpired
 from node.replica import Replica
 from node.state_machine import LifecycleStateMachine, StateMachine
@@ -113,7 +113,7 @@ class MemoVerifier:
 class Disk:
     """What a replica persisted: all it gets back after a crash."""
 
-    finalized: list[tuple[Block, Finalization]] = field(default_factory=list)
+    finalized: list[Finalized] = field(default_factory=list)
     certificates: list[Certificate] = field(default_factory=list)
     high_water: int = 0
     checkpoints: list[Checkpoint] = field(default_factory=list)
@@ -183,7 +183,7 @@ class Simulation:
             self._boot(node)
         for fault in config.faults:
             self.schedule(self.start_ns + fault.at_ns, "fault", fault)
-        if self.workload is not None:
+        if self.workload is not None and config.workload is not None:
             self.schedule(
                 self.start_ns + config.workload.start_ns + self.workload.next_delay_ns(), "submit", None
             )
@@ -267,7 +267,7 @@ class Simulation:
                     max(action.at, self.now), "timer", (node, action.timer, action.at, self.incarnation[node])
                 )
             elif isinstance(action, PersistBlock):
-                disk.finalized.append((action.block, action.proof))
+                disk.finalized.append(Finalized(action.block, action.proof))
             elif isinstance(action, PersistHighWater):
                 disk.high_water = max(disk.high_water, action.height)
             elif isinstance(action, PersistCertificate):
@@ -391,7 +391,7 @@ class Simulation:
 
     # -- results -------------------------------------------------------------------------------
 
-    def chain(self, node: int) -> list[Block]:
+    def chain(self, node: int) -> list[ChainBlock]:
         """The finalized blocks a replica has persisted, in height order."""
         return [block for block, _ in self.disks[node].finalized]
 
@@ -447,7 +447,7 @@ class SimResult:
         }
 
 
-def check_agreement(chains: Sequence[Sequence[Block]]) -> bool:
+def check_agreement(chains: Sequence[Sequence[ChainBlock]]) -> bool:
     """No two chains hold different blocks at the same height."""
     by_height: dict[int, bytes] = {}
     for chain in chains:

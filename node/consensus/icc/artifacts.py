@@ -1,4 +1,4 @@
-"""Consensus artifacts: what replicas send each other to agree on blocks.
+"""ICC's artifacts: what replicas send each other to agree on blocks, and ICC's block.
 
 Every vote is an Ed25519 signature by a node key under its own domain separator, over
 fixed-width bytes (height, then hashes), so a signature made for one purpose can never
@@ -18,8 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from node.consensus.block import ChainBlock
 from vocab import crypto
-from vocab.certificate import Certificate, CertificationShare
+from vocab.certificate import Certificate
 from vocab.codec import Message
 from vocab.envelope import SignedEnvelope
 from vocab.genesis import Genesis
@@ -34,18 +35,20 @@ MAX_CATCH_UP_BLOCKS = 200
 """Blocks in one catch-up response, before it is extended to the block its proof covers."""
 
 __all__ = [
+    "FINALIZATION_DOMAIN",
+    "MAX_CATCH_UP_BLOCKS",
+    "NOTARIZATION_DOMAIN",
+    "PROPOSAL_DOMAIN",
     "Block",
     "BlockProposal",
     "CatchUpRequest",
     "CatchUpResponse",
-    "Certificate",
-    "CertificationShare",
     "Finalization",
     "FinalizationShare",
-    "IngressGossip",
     "Notarization",
     "NotarizationShare",
     "envelope_digest",
+    "genesis_block",
     "vote_message",
 ]
 
@@ -70,10 +73,11 @@ def _check_height(height: int, minimum: int = 1) -> None:
 
 
 @dataclass(frozen=True)
-class Block(Message):
+class Block(ChainBlock):
     """A block: its parent's hash, height, the proposer's rank and time, and ingress.
 
-    Height 0 is the genesis block, which nobody proposes: its parent field holds the hash
+    Rank and proposer are ICC's own; the rest of the replica sees only the
+    ``ChainBlock`` fields. Height 0 is the genesis block, which nobody proposes: its parent field holds the hash
     of the genesis configuration, so two subnets with different configurations never
     share a chain.
     """
@@ -212,14 +216,6 @@ class Finalization(_Aggregate):
     """A quorum of finalization shares: the block and all its ancestors are final."""
 
     TAG = "finalization"
-
-
-@dataclass(frozen=True)
-class IngressGossip(Message):
-    """A request that passed a replica's ingress checks, passed on to its peers' pools."""
-
-    TAG = "ingress-gossip"
-    envelope: SignedEnvelope
 
 
 @dataclass(frozen=True)
