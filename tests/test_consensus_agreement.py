@@ -3,14 +3,19 @@ Byzantine replicas. Everything runs in virtual time; nothing sleeps on the wall 
 
 from __future__ import annotations
 
+import inspect
+import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pytest
 
-from node.consensus.icc.artifacts import genesis_block
+from node.consensus.icc.artifacts import CatchUpRequest, genesis_block
 from node.consensus.icc.ranking import rank_of
+from subnet.sim import behaviour
 from subnet.sim.faults import Crash, Heal, Partition, Restart
 from subnet.sim.runner import SECOND, SimConfig, Simulation, check_agreement
+from vocab.codec import Message
 
 
 def run(config: SimConfig) -> Simulation:
@@ -175,6 +180,30 @@ def test_a_replica_signing_garbage_does_not_disturb_the_others() -> None:
     )
     assert dropped > 0
     assert sum(sim.replicas[node].certifier.dropped.get("bad_certification_share", 0) for node in honest) > 0
+
+
+@dataclass(frozen=True)
+class _Vote(Message):
+    height: int
+    signature: bytes
+
+
+@dataclass(frozen=True)
+class _Quorum(Message):
+    height: int
+    signatures: tuple[bytes, ...]
+
+
+def test_garbage_signatures_need_no_knowledge_of_the_protocol() -> None:
+    assert "node.consensus" not in inspect.getsource(behaviour)
+    rng = random.Random(1)
+    vote = behaviour.garble(rng, _Vote(3, b"s" * 64))
+    assert isinstance(vote, _Vote) and vote.height == 3 and vote.signature != b"s" * 64
+    quorum = behaviour.garble(rng, _Quorum(3, (b"a" * 64, b"b" * 64)))
+    assert isinstance(quorum, _Quorum) and len(quorum.signatures) == 2
+    assert not {b"a" * 64, b"b" * 64} & set(quorum.signatures)
+    unsigned = CatchUpRequest(1, 2)
+    assert behaviour.garble(rng, unsigned) is unsigned
 
 
 def test_loss_and_duplication_delay_but_do_not_break_agreement() -> None:

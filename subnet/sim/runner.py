@@ -55,7 +55,9 @@ from node.consensus.block import ChainBlock, Finalized
 from node.events import ClientSubmitted, MessageReceived, Started, TimerExpired
 from node.replica import Replica
 from node.state_machine import LifecycleStateMachine, StateMachine
-from subnet.sim.faults import BEHAVIOURS, Behaviour, Fault
+from subnet.sim.behaviour import GENERIC_BEHAVIOURS, Behaviour
+from subnet.sim.faults import Fault
+from subnet.sim.icc_behaviour import ICC_BEHAVIOURS
 from subnet.sim.latency import LatencyModel, Matrix, Uniform
 from subnet.sim.network import SimNetwork
 from subnet.sim.trace import Trace, describe
@@ -65,6 +67,10 @@ from vocab.certificate import Certificate, CertifiedReply
 from vocab.codec import Message
 from vocab.envelope import SignedEnvelope
 from vocab.genesis import Genesis, local_genesis
+
+BEHAVIOURS: dict[str, type[Behaviour]] = {**GENERIC_BEHAVIOURS, **ICC_BEHAVIOURS}
+"""Every behaviour a simulated replica may have, by name: the replicas run ICC, so ICC's
+own attacks apply besides the generic ones."""
 
 MS = 1_000_000
 SECOND = 1_000_000_000
@@ -228,6 +234,8 @@ class Simulation:
             return WasmStateMachine(start, end)
         return LifecycleStateMachine(start, end)
 
+    # -- faults (subnet.sim.faults.FaultTarget) -------------------------------------------------
+
     def crash(self, node: int) -> None:
         if self.replicas[node] is None:
             return
@@ -240,6 +248,18 @@ class Simulation:
             return
         self.trace.record(self.now, "restart", node, len(self.disks[node].finalized))
         self._boot(node)
+
+    def partition(self, groups: tuple[tuple[int, ...], ...]) -> None:
+        self.network.partition(groups)
+        self.trace.record(self.now, "partition", -1, [list(group) for group in groups])
+
+    def heal(self) -> None:
+        self.network.heal()
+        self.trace.record(self.now, "heal", -1)
+
+    def set_behaviour(self, node: int, name: str) -> None:
+        self.behaviours[node] = BEHAVIOURS[name]()
+        self.trace.record(self.now, "behaviour", node, name)
 
     def alive(self) -> list[int]:
         return [node for node in range(self.n) if self.replicas[node] is not None]
@@ -292,10 +312,9 @@ class Simulation:
                     self.workload.on_rejected_at_ingress(action.request_id, action.reason)
             elif isinstance(action, AcceptIngress):
                 self.trace.record(self.now, "ingress_accepted", node, action.request_id.hex()[:12])
-            elif isinstance(action, Notice):
-                if action.kind in TRACED_NOTICES:
-                    self.trace.record(self.now, action.kind, node, action.height, action.detail)
-                    self.notices.append((self.now, node, action))
+            elif isinstance(action, Notice) and action.kind in TRACED_NOTICES:
+                self.trace.record(self.now, action.kind, node, action.height, action.detail)
+                self.notices.append((self.now, node, action))
 
     def _send(self, src: int, dst: int, message: Message) -> None:
         label = describe(message)
