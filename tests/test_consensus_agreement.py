@@ -3,6 +3,7 @@ Byzantine replicas. Everything runs in virtual time; nothing sleeps on the wall 
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import random
 from collections.abc import Sequence
@@ -10,9 +11,11 @@ from dataclasses import dataclass
 
 import pytest
 
+from node.actions import Action, PersistBlock
 from node.consensus.icc.artifacts import CatchUpRequest, genesis_block
 from node.consensus.icc.ranking import rank_of
 from subnet.sim import behaviour
+from subnet.sim.behaviour import Behaviour, SimView
 from subnet.sim.faults import Crash, Heal, Partition, Restart
 from subnet.sim.runner import SECOND, SimConfig, Simulation, check_agreement
 from vocab.codec import Message
@@ -27,6 +30,7 @@ def run(config: SimConfig) -> Simulation:
 def honest_agree(sim: Simulation, honest: Sequence[int]) -> None:
     chains = [sim.chain(node) for node in honest]
     assert check_agreement(chains)
+    assert sim.disagreements == [], "checked at every finalization"
     for chain in chains:
         assert [block.height for block in chain] == list(range(1, len(chain) + 1))
     # Convergence: equal state hashes at every height two replicas both executed.
@@ -222,3 +226,40 @@ def test_the_wasm_execution_layer_runs_behind_the_same_interface() -> None:
     # The two state machines give every request the same outcome.
     assert outcomes["lifecycle"] == outcomes["wasm"]
     assert sum(outcomes["wasm"].values()) > 5
+
+
+class ForkedDisk(Behaviour):
+    """Persists another block than the one it finalized at height 3 (a corrupted disk);
+    sends exactly what an honest replica sends."""
+
+    def outgoing(self, sim: SimView, node: int, actions: list[Action]) -> list[Action]:
+        return [
+            PersistBlock(dataclasses.replace(a.block, timestamp=a.block.timestamp + 1), a.proof)
+            if isinstance(a, PersistBlock) and a.block.height == 3
+            else a
+            for a in actions
+        ]
+
+
+def test_agreement_is_checked_at_every_finalization_without_touching_the_trace() -> None:
+    config = SimConfig(replicas=4, seed=101, duration_ns=4 * SECOND)
+    honest = run(config)
+    assert honest.disagreements == [] and honest.result().agreement
+    sim = Simulation(config)
+    sim.behaviours[2] = ForkedDisk()
+    result = sim.run()
+    assert not result.agreement
+    (disagreement,) = result.disagreements  # only node 2 differs from the first
+    assert disagreement.height == 3 and disagreement.node == 2 and disagreement.first_node != 2
+    assert disagreement.block_hash != disagreement.first_hash
+    assert disagreement.first_hash == honest.chain(2)[2].hash
+    # Reported when it happened: when node 2 finalized height 3.
+    (when,) = [
+        time
+        for time, node, notice in honest.notices
+        if (node, notice.kind, notice.height) == (2, "finalized", 3)
+    ]
+    assert disagreement.time_ns == when
+    assert result.to_json()["disagreements"][0]["height"] == 3
+    # The check reads what replicas persist and nothing else: the trace is the honest one.
+    assert result.trace_hash == honest.result().trace_hash

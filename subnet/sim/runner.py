@@ -23,11 +23,18 @@ the trace a function of the seed.
 Signature checks go through one memoizing verifier shared by all replicas: each
 distinct signature is verified once per run instead of once per replica, the verdicts
 being identical.
+
+Agreement is checked on every finalization, as it happens: the first block any replica
+persists at a height is the one every other must persist there, and a replica that
+persists another is reported at once (``Disagreement``: the time, the height, both
+replicas and both hashes, logged as an error) rather than only at the end of the run.
+The check only reads what replicas persist, so it leaves the trace as it is.
 """
 
 from __future__ import annotations
 
 import heapq
+import logging
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +74,8 @@ from vocab.certificate import Certificate, CertifiedReply
 from vocab.codec import Message
 from vocab.envelope import SignedEnvelope
 from vocab.genesis import Genesis, local_genesis
+
+log = logging.getLogger("subnet.sim")
 
 BEHAVIOURS: dict[str, type[Behaviour]] = {**GENERIC_BEHAVIOURS, **ICC_BEHAVIOURS}
 """Every behaviour a simulated replica may have, by name: the replicas run ICC, so ICC's
@@ -126,6 +135,34 @@ class Disk:
     """The newest checkpoints, oldest first."""
 
 
+@dataclass(frozen=True)
+class Disagreement:
+    """Two replicas persisted different blocks as finalized at one height."""
+
+    time_ns: int
+    height: int
+    node: int
+    block_hash: bytes
+    first_node: int
+    first_hash: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "time_ns": self.time_ns,
+            "height": self.height,
+            "node": self.node,
+            "block_hash": self.block_hash.hex(),
+            "first_node": self.first_node,
+            "first_hash": self.first_hash.hex(),
+        }
+
+    def __str__(self) -> str:
+        return (
+            f"height {self.height}: node {self.node} finalized {self.block_hash.hex()[:16]}, "
+            f"node {self.first_node} {self.first_hash.hex()[:16]}"
+        )
+
+
 @dataclass
 class SimConfig:
     replicas: int = 4
@@ -182,6 +219,9 @@ class Simulation:
         self.replies: dict[bytes, CertifiedReply] = {}
         """Certified replies received by clients, by request id (first one wins)."""
         self.notices: list[tuple[int, int, Notice]] = []
+        self.finalized_hashes: dict[int, tuple[bytes, int]] = {}
+        """The first block persisted as finalized at each height, and by which replica."""
+        self.disagreements: list[Disagreement] = []
         self.events_processed = 0
         self._queue: list[tuple[int, int, str, Any]] = []
         self._sequence = 0
@@ -288,6 +328,7 @@ class Simulation:
                 )
             elif isinstance(action, PersistBlock):
                 disk.finalized.append(Finalized(action.block, action.proof))
+                self._check_agreement(node, action.block)
             elif isinstance(action, PersistHighWater):
                 disk.high_water = max(disk.high_water, action.height)
             elif isinstance(action, PersistCertificate):
@@ -315,6 +356,14 @@ class Simulation:
             elif isinstance(action, Notice) and action.kind in TRACED_NOTICES:
                 self.trace.record(self.now, action.kind, node, action.height, action.detail)
                 self.notices.append((self.now, node, action))
+
+    def _check_agreement(self, node: int, block: ChainBlock) -> None:
+        """Compare a newly persisted finalized block with the first one at its height."""
+        first_hash, first_node = self.finalized_hashes.setdefault(block.height, (block.hash, node))
+        if first_hash != block.hash:
+            disagreement = Disagreement(self.now, block.height, node, block.hash, first_node, first_hash)
+            self.disagreements.append(disagreement)
+            log.error("replicas disagree at %d ns: %s", self.now, disagreement)
 
     def _send(self, src: int, dst: int, message: Message) -> None:
         label = describe(message)
@@ -430,7 +479,9 @@ class Simulation:
             events_processed=self.events_processed,
             signatures_verified=self.verifier.verified,
             workload=dict(sorted(self.workload.stats.items())) if self.workload is not None else {},
-            agreement=check_agreement([self.chain(node) for node in range(self.n)]),
+            agreement=not self.disagreements
+            and check_agreement([self.chain(node) for node in range(self.n)]),
+            disagreements=list(self.disagreements),
         )
 
 
@@ -448,6 +499,10 @@ class SimResult:
     signatures_verified: int
     workload: dict[str, int]
     agreement: bool
+    """No two replicas persisted different blocks at one height (checked at every
+    finalization and over the final chains)."""
+    disagreements: list[Disagreement] = field(default_factory=list)
+    """Each disagreement as it happened (empty when ``agreement``)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -458,6 +513,7 @@ class SimResult:
             "finalized_heights": self.finalized_heights,
             "operations_executed": self.operations_executed,
             "agreement": self.agreement,
+            "disagreements": [item.to_json() for item in self.disagreements],
             "trace_hash": self.trace_hash,
             "trace_events": self.trace_events,
             "events_processed": self.events_processed,
