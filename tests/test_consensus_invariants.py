@@ -48,13 +48,27 @@ def late(genesis: Genesis) -> int:
     return genesis.genesis_time_ns + 10 * genesis.block_interval_ns
 
 
-def finalized_chain(genesis: Genesis, keys: list, heights: int) -> Replica:
-    """Replica 0 after the subnet of four finalized at least ``heights`` blocks."""
+def finalized_chain(genesis: Genesis, keys: list, heights: int) -> Icc:
+    """Replica 0's ICC after the subnet of four finalized at least ``heights`` blocks."""
     replicas = [Replica(genesis, key) for key in keys]
     start = genesis.genesis_time_ns
     drive(replicas, start + (heights + 2) * genesis.block_interval_ns, start)
-    assert replicas[0].finalized_height >= heights
-    return replicas[0]
+    icc = replicas[0].consensus
+    assert isinstance(icc, Icc) and icc.finalized_height >= heights
+    return icc
+
+
+def follower_with_leaders_block(genesis: Genesis, keys: list) -> tuple[Icc, int, Block]:
+    """A replica other than the leader of height 1 that received (and notarized) the
+    leader's block once every rank's wait had passed; the leader and its block."""
+    leader, me = leader_and_follower(genesis)
+    icc = make_icc(genesis, keys[me])
+    icc.start(genesis.genesis_time_ns)
+    block = Block(genesis_block(genesis).hash, 1, 0, genesis.node_ids[leader], genesis.genesis_time_ns + 1)
+    step = icc.on_message(leader, BlockProposal.create(keys[leader], block), late(genesis))
+    shares = [a.message for a in step.actions if isinstance(a, Broadcast)]
+    assert any(isinstance(s, NotarizationShare) and s.block_hash == block.hash for s in shares)
+    return icc, leader, block
 
 
 def finalization_of(block: Block, genesis: Genesis, keys: list) -> Finalization:
@@ -92,9 +106,7 @@ def test_icc_is_a_consensus_and_answers_every_call_with_a_step(subnet4) -> None:
 
 def test_restore_returns_the_proven_prefix_and_refuses_foreign_pairs(subnet4) -> None:
     genesis, keys = subnet4
-    replica = finalized_chain(genesis, keys, 2)
-    icc = replica.consensus
-    assert isinstance(icc, Icc)
+    icc = finalized_chain(genesis, keys, 2)
     stored = [Finalized(icc.finalized_blocks[h], icc.proofs[h]) for h in (1, 2)]
     again = make_icc(genesis, keys[0])
     step = again.restore(stored, high_water=7)
@@ -111,9 +123,7 @@ def test_restore_returns_the_proven_prefix_and_refuses_foreign_pairs(subnet4) ->
 
 def test_a_finalized_block_never_changes(subnet4) -> None:
     genesis, keys = subnet4
-    replica = finalized_chain(genesis, keys, 3)
-    icc = replica.consensus
-    assert isinstance(icc, Icc)
+    icc = finalized_chain(genesis, keys, 3)
     one = icc.finalized_blocks[1]
     other = Block(one.hash, 2, 3, genesis.node_ids[3], one.timestamp + 7)
     assert other.hash != icc.finalized_blocks[2].hash
@@ -126,9 +136,7 @@ def test_a_finalized_block_never_changes(subnet4) -> None:
 
 def test_the_finalized_height_only_grows(subnet4) -> None:
     genesis, keys = subnet4
-    replica = finalized_chain(genesis, keys, 3)
-    icc = replica.consensus
-    assert isinstance(icc, Icc)
+    icc = finalized_chain(genesis, keys, 3)
     top = icc.finalized_height
     response = icc.on_message(1, CatchUpRequest(2, top), late(genesis)).actions[0].message
     assert isinstance(response, CatchUpResponse)
@@ -140,9 +148,7 @@ def test_the_finalized_height_only_grows(subnet4) -> None:
 
 def test_the_round_height_only_grows(subnet4) -> None:
     genesis, keys = subnet4
-    replica = finalized_chain(genesis, keys, 2)
-    icc = replica.consensus
-    assert isinstance(icc, Icc)
+    icc = finalized_chain(genesis, keys, 2)
     current = icc.round_height
     # The rounds are started by the core alone; a bug there would start an older one.
     with pytest.raises(AssertionError, match=f"round 2 after round {current}"):
@@ -151,15 +157,9 @@ def test_the_round_height_only_grows(subnet4) -> None:
 
 def test_an_honest_replica_never_notarizes_two_blocks_of_one_height_and_rank(subnet4) -> None:
     genesis, keys = subnet4
-    leader, me = leader_and_follower(genesis)
-    icc = make_icc(genesis, keys[me])
+    icc, leader, block = follower_with_leaders_block(genesis, keys)
     now = late(genesis)
-    icc.start(genesis.genesis_time_ns)
-    block = Block(genesis_block(genesis).hash, 1, 0, genesis.node_ids[leader], genesis.genesis_time_ns + 1)
     twin = Block(block.parent, 1, 0, block.proposer, block.timestamp + 1)
-    step = icc.on_message(leader, BlockProposal.create(keys[leader], block), now)
-    shares = [a.message for a in step.actions if isinstance(a, Broadcast)]
-    assert any(isinstance(s, NotarizationShare) and s.block_hash == block.hash for s in shares)
     step = icc.on_message(leader, BlockProposal.create(keys[leader], twin), now)
     assert "equivocation" in [getattr(a, "kind", None) for a in step.actions]
     assert twin.hash not in icc.signed  # the guard: one block per rank, and D
@@ -173,13 +173,9 @@ def test_an_honest_replica_never_notarizes_two_blocks_of_one_height_and_rank(sub
 
 def test_an_honest_replica_signs_one_finalization_share_per_height(subnet4) -> None:
     genesis, keys = subnet4
-    leader, me = leader_and_follower(genesis)
-    icc = make_icc(genesis, keys[me])
+    icc, _, block = follower_with_leaders_block(genesis, keys)
     now = late(genesis)
-    icc.start(genesis.genesis_time_ns)
-    block = Block(genesis_block(genesis).hash, 1, 0, genesis.node_ids[leader], genesis.genesis_time_ns + 1)
-    icc.on_message(leader, BlockProposal.create(keys[leader], block), now)
-    others = [i for i in range(4) if i != me][: genesis.committee.threshold - 1]
+    others = [i for i in range(4) if i != icc.index][: genesis.committee.threshold - 1]
     step = Step()
     for i in others:
         step = icc.on_message(i, NotarizationShare.create(keys[i], genesis.node_ids[i], block), now)
