@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import ClassVar, Self
 
 from node.consensus.block import ChainBlock
 from vocab import crypto
@@ -140,6 +141,8 @@ class BlockProposal(Message):
 
 @dataclass(frozen=True)
 class _Share(Message):
+    DOMAIN: ClassVar[str] = ""
+    """The domain separator the share's signature is made under."""
     height: int
     block_hash: bytes
     signer: Principal
@@ -152,6 +155,12 @@ class _Share(Message):
     @property
     def signed_bytes(self) -> bytes:
         return vote_message(self.height, self.block_hash)
+
+    @classmethod
+    def create(cls, key: crypto.Ed25519PrivateKey, signer: Principal, block: Block) -> Self:
+        """The signer's vote for ``block``, signed with its node key."""
+        signature = crypto.sign(key, cls.DOMAIN, vote_message(block.height, block.hash))
+        return cls(block.height, block.hash, signer, signature)
 
 
 @dataclass(frozen=True)
@@ -177,15 +186,7 @@ class NotarizationShare(_Share):
     """A vote that a block is valid and the best one this replica has seen at its height."""
 
     TAG = "notarization-share"
-
-    @classmethod
-    def create(cls, key: crypto.Ed25519PrivateKey, signer: Principal, block: Block) -> NotarizationShare:
-        return cls(
-            block.height,
-            block.hash,
-            signer,
-            crypto.sign(key, NOTARIZATION_DOMAIN, vote_message(block.height, block.hash)),
-        )
+    DOMAIN = NOTARIZATION_DOMAIN
 
 
 @dataclass(frozen=True)
@@ -200,15 +201,7 @@ class FinalizationShare(_Share):
     """A vote from a replica that notarized no other block at this height."""
 
     TAG = "finalization-share"
-
-    @classmethod
-    def create(cls, key: crypto.Ed25519PrivateKey, signer: Principal, block: Block) -> FinalizationShare:
-        return cls(
-            block.height,
-            block.hash,
-            signer,
-            crypto.sign(key, FINALIZATION_DOMAIN, vote_message(block.height, block.hash)),
-        )
+    DOMAIN = FINALIZATION_DOMAIN
 
 
 @dataclass(frozen=True)
