@@ -77,10 +77,10 @@ def _check_height(height: int, minimum: int = 1) -> None:
 class Block(ChainBlock):
     """A block: its parent's hash, height, the proposer's rank and time, and ingress.
 
-    Rank and proposer are ICC's own; the rest of the replica sees only the
-    ``ChainBlock`` fields. Height 0 is the genesis block, which nobody proposes: its parent field holds the hash
-    of the genesis configuration, so two subnets with different configurations never
-    share a chain.
+    Rank and proposer are ICC's own; the rest of the replica sees only the ``ChainBlock``
+    fields. Height 0 is the genesis block, which nobody proposes: its parent field holds
+    the hash of the genesis configuration, so two subnets with different configurations
+    never share a chain.
     """
 
     TAG = "block"

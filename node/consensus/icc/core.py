@@ -87,8 +87,8 @@ def _no_certificate(height: int) -> None:
 
 class Icc(Consensus):
     """ICC on one replica: ``payloads`` builds and checks block payloads, ``size_of``
-    measures an envelope against the block limits (``node.ingress.envelope_size``), ``certificates`` finds the certificate
-    of a height to send along with catch-up."""
+    measures an envelope against the block limits (``node.ingress.envelope_size``),
+    ``certificates`` finds the certificate of a height to send along with catch-up."""
 
     def __init__(
         self,
