@@ -1,7 +1,6 @@
 """One replica as a sans-IO state machine: ``Replica.handle(event) -> list[Action]``.
 
-It combines ingress (``node.ingress``), consensus (a ``node.consensus.protocol.Consensus``:
-ICC, ``node.consensus.icc``), execution
+It combines ingress (``node.ingress``), consensus (``node.consensus.icc``), execution
 (``node.wasm_state_machine`` over ``node.execution``) and certification (``node.certification``), and does no I/O and
 reads no clock: an adapter feeds it events and performs the actions it returns, in order.
 The same object runs in the simulation (``subnet.sim``), in the process backend
@@ -12,7 +11,9 @@ Events (``node.events``), each with ``now`` in integer nanoseconds:
 - ``Started(now)`` first, after construction (boot or restart);
 - ``MessageReceived(peer, message, now)``: ``peer`` is the sender's index in
   ``genesis.nodes``, ``message`` a decoded ``vocab.codec.Message`` (the consensus
-  protocol's artifacts, ``CertificationShare``, ``IngressGossip``...);
+  protocol's artifacts, ``CertificationShare``, ``IngressGossip``...). Consensus sits
+  behind ``node.consensus.protocol.Consensus``: the replica acts on the ``Step`` each
+  call returns, and sees finalized blocks only as ``node.consensus.block.ChainBlock``;
 - ``TimerExpired(timer, now)`` for a timer it set;
 - ``ClientSubmitted(envelope, now)`` for a client's ``SubmitRequest``.
 

@@ -186,6 +186,43 @@ def test_a_replica_signing_garbage_does_not_disturb_the_others() -> None:
     assert sum(sim.replicas[node].certifier.dropped.get("bad_certification_share", 0) for node in honest) > 0
 
 
+class ForkedDisk(Behaviour):
+    """Persists another block than the one it finalized at height 3 (a corrupted disk);
+    sends exactly what an honest replica sends."""
+
+    def outgoing(self, sim: SimView, node: int, actions: list[Action]) -> list[Action]:
+        return [
+            PersistBlock(dataclasses.replace(a.block, timestamp=a.block.timestamp + 1), a.proof)
+            if isinstance(a, PersistBlock) and a.block.height == 3
+            else a
+            for a in actions
+        ]
+
+
+def test_agreement_is_checked_at_every_finalization_without_touching_the_trace() -> None:
+    config = SimConfig(replicas=4, seed=101, duration_ns=4 * SECOND)
+    honest = run(config)
+    assert honest.disagreements == [] and honest.result().agreement
+    sim = Simulation(config)
+    sim.behaviours[2] = ForkedDisk()
+    result = sim.run()
+    assert not result.agreement
+    (disagreement,) = result.disagreements  # only node 2 differs from the first
+    assert disagreement.height == 3 and disagreement.node == 2 and disagreement.first_node != 2
+    assert disagreement.block_hash != disagreement.first_hash
+    assert disagreement.first_hash == honest.chain(2)[2].hash
+    # Reported when it happened: when node 2 finalized height 3.
+    (when,) = [
+        time
+        for time, node, notice in honest.notices
+        if (node, notice.kind, notice.height) == (2, "finalized", 3)
+    ]
+    assert disagreement.time_ns == when
+    assert result.to_json()["disagreements"][0]["height"] == 3
+    # The check reads what replicas persist and nothing else: the trace is the honest one.
+    assert result.trace_hash == honest.result().trace_hash
+
+
 @dataclass(frozen=True)
 class _Vote(Message):
     height: int
@@ -226,40 +263,3 @@ def test_the_wasm_execution_layer_runs_behind_the_same_interface() -> None:
     # The two state machines give every request the same outcome.
     assert outcomes["lifecycle"] == outcomes["wasm"]
     assert sum(outcomes["wasm"].values()) > 5
-
-
-class ForkedDisk(Behaviour):
-    """Persists another block than the one it finalized at height 3 (a corrupted disk);
-    sends exactly what an honest replica sends."""
-
-    def outgoing(self, sim: SimView, node: int, actions: list[Action]) -> list[Action]:
-        return [
-            PersistBlock(dataclasses.replace(a.block, timestamp=a.block.timestamp + 1), a.proof)
-            if isinstance(a, PersistBlock) and a.block.height == 3
-            else a
-            for a in actions
-        ]
-
-
-def test_agreement_is_checked_at_every_finalization_without_touching_the_trace() -> None:
-    config = SimConfig(replicas=4, seed=101, duration_ns=4 * SECOND)
-    honest = run(config)
-    assert honest.disagreements == [] and honest.result().agreement
-    sim = Simulation(config)
-    sim.behaviours[2] = ForkedDisk()
-    result = sim.run()
-    assert not result.agreement
-    (disagreement,) = result.disagreements  # only node 2 differs from the first
-    assert disagreement.height == 3 and disagreement.node == 2 and disagreement.first_node != 2
-    assert disagreement.block_hash != disagreement.first_hash
-    assert disagreement.first_hash == honest.chain(2)[2].hash
-    # Reported when it happened: when node 2 finalized height 3.
-    (when,) = [
-        time
-        for time, node, notice in honest.notices
-        if (node, notice.kind, notice.height) == (2, "finalized", 3)
-    ]
-    assert disagreement.time_ns == when
-    assert result.to_json()["disagreements"][0]["height"] == 3
-    # The check reads what replicas persist and nothing else: the trace is the honest one.
-    assert result.trace_hash == honest.result().trace_hash
