@@ -12,16 +12,10 @@ from hypothesis import strategies as st
 from node.execution.engine import ExecutionEngine, default_engine
 from node.execution.errors import InvalidModule
 from node.execution.validation import decode_module_bytes, parse, validate
-from node.execution.wasm_binary import (
-    GLOBAL_MIRROR_OFFSET,
-    PAGE_FLAGS_OFFSET,
-    Reader,
-    WasmFormatError,
-    instrument,
-    parse_module,
-    sleb,
-    uleb,
-)
+from node.execution.wasm_binary import GLOBAL_MIRROR_OFFSET, PAGE_FLAGS_OFFSET, instrument
+from vocab.leb128 import encode_leb128 as uleb
+from vocab.leb128 import encode_sleb128 as sleb
+from vocab.wasm import Reader, WasmFormatError, parse_module
 
 
 def wat(text: str) -> bytes:

@@ -24,15 +24,8 @@ import wasmtime
 from node.execution.errors import InvalidModule
 from node.execution.system_api import IC0_FUNCTIONS, SystemApi
 from node.execution.validation import ModuleInfo, decode_module_bytes, parse, validate
-from node.execution.wasm_binary import (
-    F32,
-    F64,
-    I32,
-    I64,
-    InstrumentationPlan,
-    WasmFormatError,
-    instrument,
-)
+from node.execution.wasm_binary import InstrumentationPlan, instrument
+from vocab.wasm import F32, F64, I32, I64, WasmFormatError
 
 _VALTYPES = {
     I32: wasmtime.ValType.i32,

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from node.execution.errors import CanisterTrap, ContractViolation
-from node.execution.wasm_binary import F32, F64, I32, I64
+from vocab.wasm import F32, F64, I32, I64
 
 if TYPE_CHECKING:
     from node.execution.instance import WasmInstance

@@ -7,26 +7,23 @@ module breaks (and a test can assert on it) without reading a wasmtime backtrace
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 
 from node.execution.errors import InvalidModule
 from node.execution.system_api import IC0_BY_NAME
-from node.execution.wasm_binary import (
+from vocab.wasm import MAX_MODULE_SIZE, ModuleBytesError, unwrap_module
+from vocab.wasm.module import (
     EXTERNREF,
     FUNCREF,
     KIND_FUNC,
     KIND_NAMES,
     V128,
     FuncType,
-    WasmFormatError,
     WasmModule,
     parse_module,
 )
+from vocab.wasm.reader import WasmFormatError
 
-GZIP_MAGIC = b"\x1f\x8b\x08"
-MAX_MODULE_SIZE = 100 * 1024 * 1024
-"""Decompressed size limit; the IC bounds the module by its memory footprint too."""
 MAX_FUNCTIONS = 50_000
 MAX_GLOBALS = 1_000
 MAX_CUSTOM_SECTIONS = 16
@@ -96,25 +93,10 @@ class ModuleInfo:
 
 def decode_module_bytes(raw: bytes) -> bytes:
     """The Wasm binary of an installed module, decompressing gzip as the IC does."""
-    if raw.startswith(GZIP_MAGIC):
-        decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            data = decompressor.decompress(raw, MAX_MODULE_SIZE + 1)
-        except zlib.error as exc:
-            raise InvalidModule("module-format", f"gzip-compressed module is corrupt: {exc}") from exc
-        if len(data) > MAX_MODULE_SIZE or decompressor.unconsumed_tail:
-            raise InvalidModule("module-size", f"decompressed module exceeds {MAX_MODULE_SIZE} bytes")
-        if not decompressor.eof:
-            raise InvalidModule("module-format", "gzip-compressed module is truncated")
-        return data
-    if len(raw) > MAX_MODULE_SIZE:
-        raise InvalidModule("module-size", f"module of {len(raw)} bytes exceeds {MAX_MODULE_SIZE}")
-    if not raw.startswith(b"\x00asm"):
-        raise InvalidModule(
-            "module-format",
-            "the module is neither a WebAssembly binary (\\0asm) nor gzip-compressed (1f 8b 08)",
-        )
-    return raw
+    try:
+        return unwrap_module(raw, MAX_MODULE_SIZE)
+    except ModuleBytesError as exc:
+        raise InvalidModule(exc.rule, str(exc)) from exc
 
 
 def parse(data: bytes) -> WasmModule:
