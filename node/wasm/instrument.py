@@ -1,18 +1,16 @@
-"""A small reader and editor for the WebAssembly binary format.
+"""Instrumentation: the module rewritten so that the host can snapshot and roll it back.
 
-The execution layer needs to see inside a canister module before wasmtime does: to check
-the IC's module rules (which imports, which exports, how many globals, which custom
-sections) and to instrument it. wasmtime only lets the host read *exported* globals and has
-no way to report which memory pages a message touched, so instrumentation rewrites the code
-section: it exports every mutable global, moves the start function into an export the host
-calls itself, and makes every store, bulk memory operation and ``global.set`` leave a mark
-in a second, private "dirty" memory. The host then copies only the marked pages when it
-commits or rolls back a message, which is what makes per-message atomicity cheap for
-canisters with large heaps.
+wasmtime only lets the host read *exported* globals and has no way to report which memory
+pages a call touched, so instrumentation rewrites the module: it exports the memory and
+every mutable global (through two generated save/load functions), moves the start function
+into an export the host calls itself, and makes every store, bulk memory operation and
+``global.set`` leave a mark in a second, private "dirty" memory. The host then copies only
+the marked pages when it commits or rolls back a call, which is what makes per-call
+atomicity cheap for modules with large heaps.
 
-The reader is deliberately strict: anything it does not understand (GC types, exceptions,
-tail calls, threads, relaxed SIMD) is rejected with a message naming the feature, because a
-module the editor cannot walk is a module whose rollback it cannot guarantee.
+The instruction walker is deliberately strict: an instruction it does not know (exceptions,
+tail calls, threads, relaxed SIMD) is refused with a message naming the feature, because a
+module the rewriter cannot walk is a module whose rollback it cannot guarantee.
 """
 
 from __future__ import annotations
