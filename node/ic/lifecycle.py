@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from node.ic.canister import CanisterChange, CanisterInstance, CanisterState, require_controller
+from node.ic.canister import CanisterChange, CanisterInstance, CanisterState
 from node.ic.errors import CanisterStateError, CanisterTrap, InvalidArgument, from_canister, trap_log
 from node.ic.ic0 import Context
 from node.ic.runtime import CanisterModule, CanisterRuntime
@@ -100,9 +100,7 @@ class Lifecycle:
     ) -> None:
         """Install, reinstall or upgrade; raises a RejectError and changes nothing on failure."""
         state = self.state
-        state.advance_time(time)
-        canister = state.canister(canister_id)
-        require_controller(canister, caller)
+        canister = state.controlled(caller, canister_id, time)
         compiled = state.runtime.compile(wasm_module)
         limit = state.config.install_limit
         state.check_cycles(canister, limit)
@@ -120,9 +118,7 @@ class Lifecycle:
     def uninstall_code(self, caller: Principal, canister_id: CanisterId, *, time: int) -> None:
         """Drop code and state; cycles, controllers, history, status and snapshots remain."""
         state = self.state
-        state.advance_time(time)
-        canister = state.canister(canister_id)
-        require_controller(canister, caller)
+        canister = state.controlled(caller, canister_id, time)
         canister.instance = None
         canister.raw_module = None
         canister.stable = StableMemory()

@@ -134,25 +134,19 @@ class Management:
     # -- status changes ---------------------------------------------------------------------
 
     def start_canister(self, caller: Principal, canister_id: CanisterId, *, time: int) -> None:
-        self.state.advance_time(time)
-        canister = self.state.canister(canister_id)
-        require_controller(canister, caller)
+        canister = self.state.controlled(caller, canister_id, time)
         canister.status = CanisterStatus.RUNNING
         canister.version += 1
 
     def stop_canister(self, caller: Principal, canister_id: CanisterId, *, time: int) -> None:
-        self.state.advance_time(time)
-        canister = self.state.canister(canister_id)
-        require_controller(canister, caller)
+        canister = self.state.controlled(caller, canister_id, time)
         if canister.status is not CanisterStatus.STOPPED:
             # running -> stopping -> stopped; no open call contexts, so at once
             canister.status = CanisterStatus.STOPPED
             canister.version += 1
 
     def delete_canister(self, caller: Principal, canister_id: CanisterId, *, time: int) -> None:
-        self.state.advance_time(time)
-        canister = self.state.canister(canister_id)
-        require_controller(canister, caller)
+        canister = self.state.controlled(caller, canister_id, time)
         if canister.status is not CanisterStatus.STOPPED:
             raise CanisterStateError(
                 f"Canister {canister_id.to_text()} must be stopped before it is deleted.", "IC0510"
@@ -178,9 +172,7 @@ class Management:
         log_visibility: str | None = None,
         environment_variables: dict[str, str] | None = None,
     ) -> None:
-        self.state.advance_time(time)
-        canister = self.state.canister(canister_id)
-        require_controller(canister, caller)
+        canister = self.state.controlled(caller, canister_id, time)
         current = canister.settings
         new = CanisterSettings(
             controllers=_validate_controllers(list(controllers))

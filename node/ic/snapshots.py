@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from node.ic.canister import CanisterChange, CanisterState, Snapshot, require_controller
+from node.ic.canister import CanisterChange, CanisterState, Snapshot
 from node.ic.errors import CanisterStateError
 from node.ic.lifecycle import Lifecycle
 from node.ic.state import ExecutionState
@@ -37,6 +37,13 @@ def _snapshot_not_found(canister: CanisterState, snapshot_id: bytes) -> Canister
     )
 
 
+def _existing(canister: CanisterState, snapshot_id: bytes) -> Snapshot:
+    snapshot = canister.snapshots.get(snapshot_id)
+    if snapshot is None:
+        raise _snapshot_not_found(canister, snapshot_id)
+    return snapshot
+
+
 class Snapshots:
     """``take_canister_snapshot`` and friends; taking one may uninstall the code after."""
 
@@ -53,9 +60,7 @@ class Snapshots:
         replace_snapshot: bytes | None = None,
         uninstall_code: bool = False,
     ) -> SnapshotInfo:
-        self.state.advance_time(time)
-        canister = self.state.canister(canister_id)
-        require_controller(canister, caller)
+        canister = self.state.controlled(caller, canister_id, time)
         instance = canister.instance
         if instance is None or canister.raw_module is None:
             raise CanisterStateError(
@@ -97,12 +102,8 @@ class Snapshots:
         *,
         time: int,
     ) -> None:
-        self.state.advance_time(time)
-        canister = self.state.canister(canister_id)
-        require_controller(canister, caller)
-        snapshot = canister.snapshots.get(snapshot_id)
-        if snapshot is None:
-            raise _snapshot_not_found(canister, snapshot_id)
+        canister = self.state.controlled(caller, canister_id, time)
+        snapshot = _existing(canister, snapshot_id)
         runtime = self.state.runtime
         instance = runtime.instantiate(
             runtime.compile(snapshot.raw_module), InstanceState(snapshot.heap, snapshot.globals)
@@ -126,8 +127,7 @@ class Snapshots:
         )
 
     def list_canister_snapshots(self, caller: Principal, canister_id: CanisterId) -> list[SnapshotInfo]:
-        canister = self.state.canister(canister_id)
-        require_controller(canister, caller)
+        canister = self.state.controlled(caller, canister_id)
         return [
             SnapshotInfo(s.snapshot_id, s.taken_at_timestamp, s.total_size)
             for _id, s in sorted(canister.snapshots.items())
@@ -141,9 +141,5 @@ class Snapshots:
         *,
         time: int,
     ) -> None:
-        self.state.advance_time(time)
-        canister = self.state.canister(canister_id)
-        require_controller(canister, caller)
-        if snapshot_id not in canister.snapshots:
-            raise _snapshot_not_found(canister, snapshot_id)
-        del canister.snapshots[snapshot_id]
+        canister = self.state.controlled(caller, canister_id, time)
+        del canister.snapshots[_existing(canister, snapshot_id).snapshot_id]

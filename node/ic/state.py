@@ -8,7 +8,7 @@ that all hold the one :class:`ExecutionState`; the environment composes them.
 
 from __future__ import annotations
 
-from node.ic.canister import CanisterInstance, CanisterState, CanisterStatus
+from node.ic.canister import CanisterInstance, CanisterState, CanisterStatus, require_controller
 from node.ic.config import ExecutionConfig
 from node.ic.errors import CanisterEmpty, CanisterNotFound, CanisterStopped, CanisterTrap, OutOfCycles
 from node.ic.ic0 import Context
@@ -48,6 +48,16 @@ class ExecutionState:
         if state is None:
             raise CanisterNotFound(canister_id.to_text())
         return state
+
+    def controlled(
+        self, caller: Principal, canister_id: CanisterId, time: int | None = None
+    ) -> CanisterState:
+        """The canister, after moving to ``time`` (if given), if ``caller`` controls it."""
+        if time is not None:
+            self.advance_time(time)
+        canister = self.canister(canister_id)
+        require_controller(canister, caller)
+        return canister
 
     def canister_ids(self) -> list[CanisterId]:
         return [self.canisters[raw].canister_id for raw in sorted(self.canisters)]

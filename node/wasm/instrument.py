@@ -27,6 +27,7 @@ from vocab.wasm.module import (
     KIND_FUNC,
     KIND_MEMORY,
     MAGIC,
+    NUMERIC_CONSTS,
     SECTION_CODE,
     SECTION_CUSTOM,
     SECTION_EXPORT,
@@ -42,6 +43,7 @@ from vocab.wasm.module import (
     WasmModule,
     parse_module,
     read_valtype,
+    skip_numeric_const,
 )
 from vocab.wasm.reader import Reader, WasmFormatError, encode_name
 
@@ -345,14 +347,8 @@ class _FunctionRewriter:
                 _read_memarg(r)
             elif op in (0x3F, 0x40):
                 r.u32()
-            elif op == 0x41:
-                r.sleb(32)
-            elif op == 0x42:
-                r.sleb(64)
-            elif op == 0x43:
-                r.bytes(4)
-            elif op == 0x44:
-                r.bytes(8)
+            elif op in NUMERIC_CONSTS:
+                skip_numeric_const(r, op)
             elif op == 0xD0:
                 read_valtype(r)
             elif op in (0x00, 0x01, 0x05, 0x0B, 0x0F, 0x1A, 0x1B, 0xD1) or 0x45 <= op <= 0xC4:

@@ -21,6 +21,7 @@ from vocab.wasm.module import (
     KIND_TABLE,
     KIND_TAG,
     MAGIC,
+    NUMERIC_CONSTS,
     SECTION_RANK,
     V128,
     VALTYPE_NAMES,
@@ -38,6 +39,7 @@ from vocab.wasm.module import (
     read_const_expr,
     read_limits,
     read_valtype,
+    skip_numeric_const,
     walk_sections,
 )
 from vocab.wasm.reader import Reader, WasmFormatError, encode_name
@@ -59,6 +61,7 @@ __all__ = [
     "KIND_TAG",
     "MAGIC",
     "MAX_MODULE_SIZE",
+    "NUMERIC_CONSTS",
     "SECTION_RANK",
     "V128",
     "VALTYPE_NAMES",
@@ -80,6 +83,7 @@ __all__ = [
     "read_const_expr",
     "read_limits",
     "read_valtype",
+    "skip_numeric_const",
     "unwrap_module",
     "walk_sections",
 ]

@@ -221,6 +221,23 @@ def read_valtype(r: Reader) -> int:
     return t
 
 
+NUMERIC_CONSTS = frozenset({0x41, 0x42, 0x43, 0x44})
+"""The opcodes of ``i32.const``, ``i64.const``, ``f32.const`` and ``f64.const``."""
+
+
+def skip_numeric_const(r: Reader, op: int) -> None:
+    """Skip the immediate of the numeric constant instruction ``op`` (in ``NUMERIC_CONSTS``)."""
+    if op == 0x41:
+        r.sleb(32)
+    elif op == 0x42:
+        r.sleb(64)
+    elif op == 0x43:
+        r.bytes(4)
+    else:
+        assert op == 0x44, op
+        r.bytes(8)
+
+
 def read_const_expr(r: Reader) -> bytes:
     """Read a constant expression up to and including its ``end``."""
     start = r.pos
@@ -228,14 +245,8 @@ def read_const_expr(r: Reader) -> bytes:
         op = r.byte()
         if op == 0x0B:
             return bytes(r.data[start : r.pos])
-        if op == 0x41:
-            r.sleb(32)
-        elif op == 0x42:
-            r.sleb(64)
-        elif op == 0x43:
-            r.bytes(4)
-        elif op == 0x44:
-            r.bytes(8)
+        if op in NUMERIC_CONSTS:
+            skip_numeric_const(r, op)
         elif op == 0x23 or op == 0xD2:
             r.u32()
         elif op == 0xD0:
