@@ -79,9 +79,9 @@ from node.checkpoint import Checkpoint, CheckpointError, encode_checkpoint, rest
 from node.consensus.artifacts import Block, CatchUpRequest, CatchUpResponse, Finalization, IngressGossip
 from node.consensus.icc import Icc
 from node.events import ClientSubmitted, Event, MessageReceived, Started, TimerExpired
+from node.ic.state_machine import WasmStateMachine
 from node.ingress import Ingress, envelope_size, reason_of
 from node.state_machine import Batch, StateMachine
-from node.ic.state_machine import WasmStateMachine
 from vocab import crypto, management
 from vocab.certificate import (
     Certificate,
