@@ -164,7 +164,7 @@ def _make_call_unit() -> Callable[[wasmtime.Func, wasmtime.Store], None]:
     """A caller for ``() -> ()`` functions that skips wasmtime-py's per-call type lookup.
 
     ``Func.__call__`` asks wasmtime for the function's type and converts arguments on every
-    call, which costs as much as a small canister method. Entry points are all ``() -> ()``,
+    call, which costs as much as a small method. Entry points are all ``() -> ()``,
     so the call can go straight to ``wasmtime_func_call``, with traps and host exceptions
     handled exactly as ``Func.__call__`` handles them. If the installed wasmtime-py lacks the
     internals this relies on, the public (slower) call is used instead.

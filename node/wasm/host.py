@@ -31,6 +31,3 @@ class HostImports:
 
     def __init__(self, functions: Mapping[tuple[str, str], HostFunction]) -> None:
         self.functions: dict[tuple[str, str], HostFunction] = dict(functions)
-
-    def __len__(self) -> int:
-        return len(self.functions)

@@ -161,7 +161,7 @@ class _FunctionRewriter:
         self.body = body
         self.param_count = param_count
         self.plan = plan
-        self.pt = I64 if plan["memory64"] else I32  # pointer type of the canister memory
+        self.pt = I64 if plan["memory64"] else I32  # pointer type of the module's memory
         self.dirty = plan["dirty_index"]
         self.global_flags: dict[int, int] = plan["global_flags"]
         self.out = bytearray()
@@ -447,7 +447,7 @@ def instrument(data: bytes, module: WasmModule | None = None) -> InstrumentedMod
         ftype = module.function_type(imported_funcs + i)
         new_bodies.append(_FunctionRewriter(module, body, len(ftype.params), plan_state).rewrite())
 
-    # dirty map: flags + one byte per 4 KiB page of the largest heap the canister may have
+    # dirty map: flags + one byte per 4 KiB page of the largest heap the module may have
     max_heap_pages = (1 << 48) // TRACK_PAGE_SIZE if memory64 else (1 << 32) // TRACK_PAGE_SIZE
     dirty_bytes = PAGE_FLAGS_OFFSET + min(max_heap_pages, (8 << 30) // TRACK_PAGE_SIZE)
     dirty_pages = (dirty_bytes + 65535) // 65536 + 1
