@@ -1,7 +1,7 @@
 """One replica as a sans-IO state machine: ``Replica.handle(event) -> list[Action]``.
 
 It combines ingress (``node.ingress``), consensus (``node.consensus.icc``), execution
-(``node.wasm_state_machine`` over ``node.execution``) and certification (``node.certification``), and does no I/O and
+(``node.ic.state_machine`` over ``node.ic`` and ``node.wasm``) and certification (``node.certification``), and does no I/O and
 reads no clock: an adapter feeds it events and performs the actions it returns, in order.
 The same object runs in the simulation (``subnet.sim``), in the process backend
 (``node.runtime``: TCP, SQLite, wall clock) and in unit tests.
@@ -81,9 +81,9 @@ from node.consensus.block import ChainBlock, Finalized
 from node.consensus.icc import Icc
 from node.consensus.protocol import Consensus, Step
 from node.events import ClientSubmitted, Event, MessageReceived, Started, TimerExpired
+from node.ic.state_machine import WasmStateMachine
 from node.ingress import Ingress, IngressGossip, envelope_size, reason_of
 from node.state_machine import Batch, StateMachine
-from node.wasm_state_machine import WasmStateMachine
 from vocab import crypto, management
 from vocab.certificate import (
     Certificate,

@@ -177,7 +177,7 @@ class SimConfig:
     genesis_params: dict[str, Any] = field(default_factory=dict)
     keep_trace: bool = False
     execution: str = "wasm"
-    """``lifecycle`` (node.state_machine) or ``wasm`` (node.execution behind node.wasm_state_machine)."""
+    """``lifecycle`` (node.state_machine) or ``wasm`` (node.ic behind node.ic.state_machine)."""
     checkpoint_interval: int | None = None
     """Heights between checkpoints (``wasm`` only); None: the replica's default."""
 
@@ -269,7 +269,7 @@ class Simulation:
     def _state_machine(self) -> StateMachine:
         start, end = self.genesis.canister_range_start, self.genesis.canister_range_end
         if self.config.execution == "wasm":
-            from node.wasm_state_machine import WasmStateMachine
+            from node.ic.state_machine import WasmStateMachine
 
             return WasmStateMachine(start, end)
         return LifecycleStateMachine(start, end)
