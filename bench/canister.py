@@ -64,7 +64,7 @@ from bench.consensus import ed25519_verifications_per_second, percentile
 from client.agent import Agent, Endpoint
 from client.identity import Identity
 from client.motoko import compile_motoko
-from node.execution import ExecutionConfig, ExecutionEnvironment, InstallMode
+from node.ic import ExecutionConfig, ExecutionEnvironment, InstallMode
 from subnet import launcher, samples
 from subnet.commands.canister import install_module
 from subnet.commands.local import endpoints

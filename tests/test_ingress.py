@@ -8,9 +8,9 @@ import dataclasses
 import pytest
 
 from node.actions import AcceptIngress, Broadcast, RejectIngress
-from node.consensus.artifacts import Block, IngressGossip, genesis_block
+from node.consensus.icc.artifacts import Block, genesis_block
 from node.events import ClientSubmitted, Started
-from node.ingress import Ingress
+from node.ingress import Ingress, IngressGossip
 from node.replica import Replica
 from node.state_machine import Batch, LifecycleStateMachine
 from vocab import crypto, management

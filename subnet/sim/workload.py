@@ -105,6 +105,7 @@ class Workload:
         else:
             method = management.DELETE if status == "stopped" else management.STOP
         if method == management.UPDATE_SETTINGS:
+            assert extra is not None
             controllers = tuple(dict.fromkeys([self.principals[identity], extra]))
             arg = management.encode_args(
                 method, management.UpdateSettingsArgs(canister, management.Settings(controllers=controllers))
