@@ -11,7 +11,7 @@ import json
 import sys
 import time
 
-from subnet.cli_options import add_output_option
+from subnet.commands.options import add_output_option
 from subnet.sim.latency import LatencySpecError, parse_latency
 from subnet.sim.runner import SECOND, SimConfig, Simulation
 from subnet.sim.workload import WorkloadConfig
