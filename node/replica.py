@@ -149,8 +149,7 @@ class Replica:
         self.icc = Icc(
             genesis, key, self.ingress, verify=verify, size_of=envelope_size, high_water=high_water
         )
-        # Canisters run Wasm under consensus by default; LifecycleStateMachine remains for
-        # consensus-only tests and the sim's cheap ``--execution lifecycle`` mode.
+        # Canisters run Wasm under consensus; a test may hand in its own state machine.
         self.state: StateMachine = state_machine or WasmStateMachine(
             genesis.canister_range_start, genesis.canister_range_end
         )

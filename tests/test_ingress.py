@@ -12,7 +12,8 @@ from node.consensus.artifacts import Block, IngressGossip, genesis_block
 from node.events import ClientSubmitted, Started
 from node.ingress import Ingress
 from node.replica import Replica
-from node.state_machine import Batch, LifecycleStateMachine
+from node.state_machine import Batch
+from node.wasm_state_machine import WasmStateMachine
 from vocab import crypto, management
 from vocab.certificate import RequestResult
 from vocab.envelope import SignedEnvelope
@@ -183,17 +184,17 @@ def test_the_ingress_pool_is_bounded(genesis) -> None:
     assert ingress.rejections["pool_full"] == 1
 
 
-# -- the lifecycle state machine ---------------------------------------------------------------
+# -- lifecycle operations on the replicated state machine ---------------------------------------------------------------
 
 
 def execute(
-    machine: LifecycleStateMachine, *envelopes: SignedEnvelope, height: int = 1
+    machine: WasmStateMachine, *envelopes: SignedEnvelope, height: int = 1
 ) -> list[RequestResult]:
     return machine.execute(Batch(height, 1_000 + height, tuple(envelopes), b"\x00" * 32))
 
 
 def test_lifecycle_of_an_empty_canister() -> None:
-    machine = LifecycleStateMachine(5, 100)
+    machine = WasmStateMachine(5, 100)
     now = 0
     [created] = execute(machine, signed_request(now, nonce=b"c1"))
     assert created.status == "replied"
@@ -229,7 +230,8 @@ def test_lifecycle_of_an_empty_canister() -> None:
         signed_request(now, method="greet", arg=b"DIDL\x00\x00", canister=canister, nonce=b"g"),
         height=5,
     )
-    assert (call.reject_code, call.error_code) == (RejectCode.CANISTER_ERROR, "IC0508")
+    # The execution layer finds no module before it looks at the status.
+    assert (call.reject_code, call.error_code) == (RejectCode.DESTINATION_INVALID, "IC0537")
     [started] = execute(
         machine, signed_request(now, method=management.START, arg=id_arg, nonce=b"x2"), height=6
     )
@@ -248,7 +250,7 @@ def test_lifecycle_of_an_empty_canister() -> None:
 
 
 def test_only_controllers_manage_a_canister() -> None:
-    machine = LifecycleStateMachine(0, 100)
+    machine = WasmStateMachine(0, 100)
     [created] = execute(machine, signed_request(0, nonce=b"c"))
     canister = management.decode_create_reply(created.reply)
     id_arg = management.encode_canister_id_args(canister)
@@ -279,7 +281,7 @@ def test_only_controllers_manage_a_canister() -> None:
 
 
 def test_bad_management_calls_are_rejected() -> None:
-    machine = LifecycleStateMachine(0, 1)
+    machine = WasmStateMachine(0, 1)
     [unknown] = execute(machine, signed_request(0, method="no_such_method", arg=b"DIDL\x00\x00", nonce=b"u"))
     assert (unknown.reject_code, unknown.error_code) == (RejectCode.CANISTER_REJECT, "IC0407")
     [garbage] = execute(machine, signed_request(0, method=management.STOP, arg=b"not candid", nonce=b"g"))
@@ -291,7 +293,7 @@ def test_bad_management_calls_are_rejected() -> None:
 
 
 def test_state_hash_is_canonical() -> None:
-    one, two = LifecycleStateMachine(0, 100), LifecycleStateMachine(0, 100)
+    one, two = WasmStateMachine(0, 100), WasmStateMachine(0, 100)
     requests = [signed_request(0, nonce=bytes([i])) for i in range(3)]
     execute(one, *requests)
     execute(two, *requests)
