@@ -12,6 +12,7 @@ growth, so 1.00 means exactly linear and 2.00 would mean quadratic.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import time
 from collections.abc import Callable
@@ -48,7 +49,9 @@ def _blob(size: int) -> tuple[list[Any], list[Type]]:
     return [bytes(range(256)) * (size // 256)], [BLOB]
 
 
-ACCOUNT = record({"id": NAT64, "owner": TEXT, "balance": NAT, "active": BOOL, "memo": OptType(TEXT)})
+ACCOUNT = record(
+    dict[str | int, Type]({"id": NAT64, "owner": TEXT, "balance": NAT, "active": BOOL, "memo": OptType(TEXT)})
+)
 
 
 def _records(count: int) -> tuple[list[Any], list[Type]]:
@@ -89,8 +92,8 @@ def measure(repeat: int) -> list[dict[str, Any]]:
             values, types = build(size)
             blob = encode(values, types)
             assert decode(blob, types) == values
-            encode_s = _best(lambda: encode(values, types), repeat)
-            decode_s = _best(lambda: decode(blob, types), repeat)
+            encode_s = _best(functools.partial(encode, values, types), repeat)
+            decode_s = _best(functools.partial(decode, blob, types), repeat)
             row = {
                 "workload": name,
                 "size": size,
@@ -120,7 +123,7 @@ def _table(rows: list[dict[str, Any]]) -> str:
     lines = [header, "-" * len(header)]
     for row in rows:
 
-        def growth(key: str) -> str:
+        def growth(key: str, row: dict[str, Any] = row) -> str:
             value = row[key]
             return "" if value is None else f"{value:.2f}"
 

@@ -225,7 +225,7 @@ class FrameDecoder:
         self._buffer = bytearray()
         self._failed = False
 
-    def feed(self, data: bytes) -> Iterator[Message]:
+    def feed(self, data: bytes | bytearray) -> Iterator[Message]:
         if self._failed:
             raise CodecError("stream already failed; drop the connection")
         self._buffer += data

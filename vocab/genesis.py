@@ -119,7 +119,7 @@ class Genesis:
             if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
                 raise GenesisError(f"node {entry.node_id}: address must be host:port, not {entry.address!r}")
         try:
-            self.committee
+            _ = self.committee  # builds and checks the committee once
         except ValueError as exc:
             raise GenesisError(f"nodes: {exc}") from exc
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from typing import Union
 
 from vocab.leb128 import encode_leb128
 
-HashableValue = Union[bytes, str, int, Sequence["HashableValue"], Mapping[str, "HashableValue"]]
+HashableValue = bytes | str | int | Sequence["HashableValue"] | Mapping[str, "HashableValue"]
 
 
 def hash_value(value: HashableValue) -> bytes:

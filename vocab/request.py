@@ -49,9 +49,10 @@ class RequestContent:
             or not 0 <= self.ingress_expiry < 2**64
         ):
             raise EnvelopeError("malformed", "ingress_expiry must be a 64-bit natural number of nanoseconds")
-        if self.nonce is not None:
-            if not isinstance(self.nonce, (bytes, bytearray)) or len(self.nonce) > MAX_NONCE_BYTES:
-                raise EnvelopeError("malformed", f"nonce must be a blob of at most {MAX_NONCE_BYTES} bytes")
+        if self.nonce is not None and (
+            not isinstance(self.nonce, (bytes, bytearray)) or len(self.nonce) > MAX_NONCE_BYTES
+        ):
+            raise EnvelopeError("malformed", f"nonce must be a blob of at most {MAX_NONCE_BYTES} bytes")
 
     def to_map(self) -> dict[str, Any]:
         """The content as the specification's map of fields (principals as blobs)."""
