@@ -187,9 +187,7 @@ def test_the_ingress_pool_is_bounded(genesis) -> None:
 # -- lifecycle operations on the replicated state machine ---------------------------------------------------------------
 
 
-def execute(
-    machine: WasmStateMachine, *envelopes: SignedEnvelope, height: int = 1
-) -> list[RequestResult]:
+def execute(machine: WasmStateMachine, *envelopes: SignedEnvelope, height: int = 1) -> list[RequestResult]:
     return machine.execute(Batch(height, 1_000 + height, tuple(envelopes), b"\x00" * 32))
 
 
