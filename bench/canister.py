@@ -64,7 +64,7 @@ from client.identity import Identity
 from client.install import install_module
 from client.motoko import compile_motoko
 from client.network import LOCAL_DIR, endpoints
-from node.execution import ExecutionConfig, ExecutionEnvironment, InstallMode
+from node.ic import ExecutionConfig, ExecutionEnvironment, InstallMode
 from subnet import samples
 from subnet.processes import launcher
 from subnet.processes.layout import replica_dir

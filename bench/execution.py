@@ -25,10 +25,11 @@ from typing import Any
 import wasmtime
 
 from client.motoko import compile_motoko
-from node.execution import ExecutionConfig, ExecutionEngine, ExecutionEnvironment, InstallMode
-from node.execution.engine import call_unit
-from node.execution.stable_memory import StableMemory
-from node.execution.system_api import ApiContext, Context
+from node.ic import ExecutionConfig, ExecutionEnvironment, InstallMode
+from node.ic.ic0 import Context
+from node.ic.stable_memory import StableMemory
+from node.ic.system_api import SYSTEM_API, ApiContext
+from node.wasm.engine import WasmEngine, call_unit
 from vocab.principal import Principal
 
 COUNTER = """
@@ -61,6 +62,7 @@ class _RawInstance:
         if ptr + size > self.memory.data_len(caller):
             return None
         base = ctypes.cast(self.memory.data_ptr(caller), ctypes.c_void_p).value
+        assert base is not None
         return ctypes.string_at(base + ptr, size) if size else b""
 
     def write_heap(self, caller: Any, ptr: int, data: bytes) -> bool:
@@ -68,6 +70,7 @@ class _RawInstance:
         if ptr + len(data) > self.memory.data_len(caller):
             return False
         base = ctypes.cast(self.memory.data_ptr(caller), ctypes.c_void_p).value
+        assert base is not None
         ctypes.memmove(base + ptr, data, len(data))
         return True
 
@@ -75,7 +78,7 @@ class _RawInstance:
 class RawCanister:
     """The Motoko module on plain wasmtime: same host functions, no rollback machinery."""
 
-    def __init__(self, engine: ExecutionEngine, wasm: bytes) -> None:
+    def __init__(self, engine: WasmEngine, wasm: bytes) -> None:
         self.engine = engine
         self.canister_id = b"\x00" * 8 + b"\x01\x01"
         self.stable = StableMemory()
@@ -84,18 +87,22 @@ class RawCanister:
         self.store = wasmtime.Store(engine.wasm_engine)
         self.store.set_fuel(1 << 40)
         self.raw = _RawInstance(None)
-        engine.api.current = self._context(Context.START)
+        SYSTEM_API.current = self._context(Context.START)
         try:
-            instance = engine.linker(memory64).instantiate(self.store, module)
+            instance = engine.linker(SYSTEM_API.imports(memory64)).instantiate(self.store, module)
         finally:
-            engine.api.current = None
+            SYSTEM_API.current = None
         exports = instance.exports(self.store)
         for name in exports:
             item = exports[name]
             if isinstance(item, wasmtime.Memory):
                 self.raw.memory = item
                 break
-        self.funcs = {name: exports[name] for name in exports if isinstance(exports[name], wasmtime.Func)}
+        self.funcs: dict[str, wasmtime.Func] = {}
+        for name in exports:
+            item = exports[name]
+            if isinstance(item, wasmtime.Func):
+                self.funcs[name] = item
         self.call("canister_init", Context.INIT, UNIT)
 
     def _context(self, kind: Context, arg: bytes = b"") -> ApiContext:
@@ -120,11 +127,11 @@ class RawCanister:
     def call(self, export: str, kind: Context, arg: bytes) -> bytes | None:
         ctx = self._context(kind, arg)
         self.store.set_fuel(1 << 40)
-        self.engine.api.current = ctx
+        SYSTEM_API.current = ctx
         try:
             call_unit(self.funcs[export], self.store)  # the same call path execution uses
         finally:
-            self.engine.api.current = None
+            SYSTEM_API.current = None
         return ctx.reply
 
 
@@ -134,7 +141,7 @@ def _rate(count: int, seconds: float) -> float:
 
 def measure(calls: int) -> dict[str, Any]:
     canister = compile_motoko(COUNTER)
-    engine = ExecutionEngine()
+    engine = WasmEngine()
 
     env = ExecutionEnvironment(ExecutionConfig(instruction_scale=Fraction(1, 100)), engine)
     now = 1_000

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 import sys
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Literal, TextIO
 from client.motoko import MotokoDiagnostic, stable_compatible
 from vocab.candid import CandidError, ServiceType, parse_did, subtype_report
 from vocab.errors import SubnetError
+from vocab.wasm import WasmFormatError, custom_sections, unwrap_module
 
 __all__ = [
     "CANDID_SERVICE",
@@ -48,12 +48,6 @@ __all__ = [
 
 CANDID_SERVICE = "candid:service"
 STABLE_TYPES = "motoko:stable-types"
-
-GZIP_MAGIC = b"\x1f\x8b\x08"
-WASM_HEADER = b"\x00asm\x01\x00\x00\x00"
-MAX_MODULE_BYTES = 100 * 1024 * 1024
-"""The IC's limit on a (decompressed) module: a bigger one could never be installed, and
-a gzip bomb must not exhaust the client's memory before that is found out."""
 
 ProblemKind = Literal["candid", "stable-types"]
 
@@ -125,80 +119,23 @@ class UpgradeMetadata:
 # -- reading a module's metadata ---------------------------------------------------------------
 
 
-def _wasm_bytes(module: bytes) -> bytes:
-    """The Wasm binary, gunzipped as the IC does for a gzip-compressed module."""
-    if module.startswith(GZIP_MAGIC):
-        decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            data = decompressor.decompress(module, MAX_MODULE_BYTES + 1)
-        except zlib.error as exc:
-            raise ModuleMetadataError(f"the gzip-compressed module is corrupt: {exc}") from None
-        if len(data) > MAX_MODULE_BYTES or decompressor.unconsumed_tail:
-            raise ModuleMetadataError(f"the decompressed module exceeds {MAX_MODULE_BYTES} bytes")
-        if not decompressor.eof:
-            raise ModuleMetadataError("the gzip-compressed module is truncated")
-        module = data
-    if len(module) > MAX_MODULE_BYTES:
-        raise ModuleMetadataError(f"the module of {len(module)} bytes exceeds {MAX_MODULE_BYTES}")
-    if not module.startswith(WASM_HEADER):
-        raise ModuleMetadataError(
-            "not a WebAssembly module: it starts neither with \\0asm version 1 nor with gzip"
-        )
-    return module
-
-
-def _u32(data: bytes, pos: int, what: str) -> tuple[int, int]:
-    """An unsigned LEB128 of at most 32 bits, as Wasm encodes sizes."""
-    result = 0
-    for shift in range(0, 35, 7):
-        if pos >= len(data):
-            raise ModuleMetadataError(f"the module ends inside the {what} (at byte {pos})")
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            if result >= 1 << 32:
-                raise ModuleMetadataError(f"the {what} at byte {pos} does not fit in 32 bits")
-            return result, pos
-    raise ModuleMetadataError(f"the {what} at byte {pos} is longer than 5 bytes")
-
-
 def _icp_sections(module: bytes) -> dict[str, bytes]:
     """The ``icp:public``/``icp:private`` custom sections, by their name without the prefix.
 
     A name that appears twice (in either visibility) is refused, as the IC refuses such a
     module: which of the two texts counts would otherwise depend on who reads it.
     """
-    data = _wasm_bytes(module)
-    pos = len(WASM_HEADER)
     found: dict[str, bytes] = {}
-    while pos < len(data):
-        section_id = data[pos]
-        size, start = _u32(data, pos + 1, f"size of section {section_id}")
-        end = start + size
-        if end > len(data):
-            raise ModuleMetadataError(
-                f"section {section_id} at byte {pos} claims {size} bytes; the module ends first"
-            )
-        if section_id == 0:
-            name_length, name_start = _u32(data, start, "custom section name length")
-            if name_start + name_length > end:
-                raise ModuleMetadataError(
-                    f"the custom section name at byte {name_start} overruns its section"
-                )
-            try:
-                name = data[name_start : name_start + name_length].decode("utf-8")
-            except UnicodeDecodeError:
-                raise ModuleMetadataError(
-                    f"the custom section name at byte {name_start} is not UTF-8"
-                ) from None
+    try:
+        for section in custom_sections(unwrap_module(module)):
             for visibility in ("icp:public ", "icp:private "):
-                if name.startswith(visibility):
-                    key = name[len(visibility) :]
+                if section.name.startswith(visibility):
+                    key = section.name[len(visibility) :]
                     if key in found:
                         raise ModuleMetadataError(f"the module declares metadata {key!r} twice")
-                    found[key] = data[name_start + name_length : end]
-        pos = end
+                    found[key] = section.data
+    except WasmFormatError as exc:
+        raise ModuleMetadataError(str(exc)) from None
     return found
 
 

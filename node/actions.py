@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from node.consensus.artifacts import Block, Finalization
+from node.consensus.block import ChainBlock
 from vocab.certificate import Certificate, CertifiedReply
 from vocab.codec import Message
 
@@ -44,12 +44,13 @@ class SetTimer:
 
 @dataclass(frozen=True)
 class PersistBlock:
-    """Store a finalized block with the finalization that proves it (the block's own or a
-    descendant's, which is then persisted in the same batch). Emitted in height order;
-    give the stored pairs back to ``Replica(..., finalized=...)`` on restart."""
+    """Store a finalized block with the proof that it is final (opaque here: for ICC, the
+    block's own finalization or a descendant's, which is then persisted in the same
+    batch). Emitted in height order; give the stored pairs back to
+    ``Replica(..., finalized=...)`` on restart."""
 
-    block: Block
-    proof: Finalization
+    block: ChainBlock
+    proof: Message
 
     @property
     def height(self) -> int:

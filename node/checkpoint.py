@@ -18,7 +18,7 @@ what the environment keeps around them:
   tables cannot change (modules that change them are refused), ``data.drop`` is
   neutralized by the instrumentation, and the start function runs only at install. So a
   fresh instance of the same module loaded with heap and globals
-  (``WasmInstance.load_state``, as ``load_canister_snapshot`` does) behaves identically;
+  (``WasmInstance.restore``, as ``load_canister_snapshot`` does) behaves identically;
 - the chunk store of ``install_chunked_code``.
 
 Per-replica statistics (query counters) are left out: they differ between replicas, and
@@ -52,18 +52,21 @@ from typing import Any
 
 import msgpack
 
-from node.execution.canister import (
+from node.ic.canister import (
     CanisterChange,
+    CanisterInstance,
     CanisterSettings,
     CanisterState,
     CanisterStatus,
     LogRecord,
     Snapshot,
 )
-from node.execution.environment import ExecutionEnvironment
-from node.execution.instance import MAX_HEAP_64, WasmInstance
-from node.execution.stable_memory import PAGE_SIZE, StableMemory
-from node.wasm_state_machine import WasmStateMachine
+from node.ic.config import MAX_HEAP_64
+from node.ic.environment import ExecutionEnvironment
+from node.ic.stable_memory import PAGE_SIZE, StableMemory
+from node.ic.state import ExecutionState
+from node.ic.state_machine import WasmStateMachine
+from node.wasm.instance import InstanceState
 from vocab.errors import PrincipalError, RejectError, SubnetError
 from vocab.principal import CanisterId, Principal
 
@@ -212,7 +215,7 @@ def encode_checkpoint(
     ``state_hash`` must be ``machine.state_hash()`` (the caller has just computed it for
     certification; it is not recomputed here). Call between messages, never during one.
     """
-    env = machine.env
+    env = machine.env.state
     body = {
         "height": height,
         "block_hash": block_hash,
@@ -431,7 +434,7 @@ _CANISTER_KEYS = (
 )
 
 
-def _canister_from(env: ExecutionEnvironment, value: Any, where: str) -> CanisterState:
+def _canister_from(env: ExecutionState, value: Any, where: str) -> CanisterState:
     fields = _map(value, where, _CANISTER_KEYS)
     try:
         canister_id = CanisterId(_nat(fields["id"], f"{where} id"))
@@ -445,7 +448,7 @@ def _canister_from(env: ExecutionEnvironment, value: Any, where: str) -> Caniste
             f"corrupt checkpoint: {where} has the unknown status {fields['status']!r}"
         ) from None
     module = _opt_bytes(fields["module"], f"{where} module")
-    instance: WasmInstance | None = None
+    instance: CanisterInstance | None = None
     if fields["instance"] is not None:
         heap_field, globals_field = _list(fields["instance"], f"{where} instance", 2)
         if module is None:
@@ -453,8 +456,7 @@ def _canister_from(env: ExecutionEnvironment, value: Any, where: str) -> Caniste
         heap = _unsparse(heap_field, f"{where} heap")
         globals_ = _bytes(globals_field, f"{where} globals")
         try:
-            instance = WasmInstance(env.engine, env.engine.compile(module))
-            instance.load_state(heap, globals_)
+            instance = env.runtime.instantiate(env.runtime.compile(module), InstanceState(heap, globals_))
         except (RejectError, ValueError) as exc:
             raise CheckpointError(f"{where}: its module cannot be brought back to life: {exc}") from None
         if instance.heap_size != len(heap) or instance.committed_globals != globals_:
@@ -566,7 +568,10 @@ def restore_checkpoint(
             f"but the finalized block there is {block_hash.hex()[:16]}"
         )
     fields = _map(body["env"], "env", ("time", "next_canister_index", "deleted", "canisters"))
-    env = ExecutionEnvironment(machine.env.config, machine.env.engine, time=_nat(fields["time"], "env time"))
+    restored = ExecutionEnvironment(
+        machine.env.config, machine.env.engine, time=_nat(fields["time"], "env time")
+    )
+    env = restored.state
     env.next_canister_index = _nat(fields["next_canister_index"], "env next_canister_index")
     env.deleted = {_nat(index, "deleted canister") for index in _list(fields["deleted"], "env deleted")}
     for item in _list(fields["canisters"], "env canisters"):
@@ -589,7 +594,7 @@ def restore_checkpoint(
             store[chunk_hash] = chunk
 
     previous = machine.env, machine.chunks
-    machine.env, machine.chunks = env, chunks
+    machine.env, machine.chunks = restored, chunks
     try:
         actual = machine.state_hash()
     except BaseException:

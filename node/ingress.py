@@ -14,6 +14,8 @@ code.
 
 The pool of accepted, not yet included requests is bounded in count and bytes; payloads
 take requests in arrival order, so a block maker's choice is a function of what it saw.
+A replica passes each request it accepted to its peers' pools (``IngressGossip``), so
+that whichever replica makes the next block can include it.
 """
 
 from __future__ import annotations
@@ -21,14 +23,24 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from node.consensus.artifacts import Block
+from node.consensus.block import ChainBlock
+from vocab.codec import Message
 from vocab.envelope import MAX_INGRESS_TTL_NS, PERMITTED_DRIFT_NS, SignedEnvelope
 from vocab.errors import EnvelopeError, RejectCode, RejectError
 from vocab.genesis import Genesis
 
 ENVELOPE_OVERHEAD_BYTES = 128
 """Fixed cost counted per request for framing and field tags."""
+
+
+@dataclass(frozen=True)
+class IngressGossip(Message):
+    """A request that passed a replica's ingress checks, passed on to its peers' pools."""
+
+    TAG = "ingress-gossip"
+    envelope: SignedEnvelope
 
 
 class IngressError(RejectError):
@@ -162,7 +174,7 @@ class Ingress:
             if entry is not None and entry[0].content.ingress_expiry < now:
                 self._drop_from_pool(request_id)
 
-    def on_finalized(self, block: Block) -> None:
+    def on_finalized(self, block: ChainBlock) -> None:
         """Remember the block's requests until they expire; forget what expired."""
         for envelope in block.payload:
             request_id = envelope.request_id
@@ -177,9 +189,9 @@ class Ingress:
                 self._signature_ok.pop(request_id, None)
         self._expire_pool(block.timestamp)
 
-    # -- payloads (node.consensus.block.PayloadRules) ------------------------------------------
+    # -- payloads (node.consensus.block.PayloadRules) ---------------------------------------
 
-    def build_payload(self, chain: Sequence[Block], timestamp: int) -> tuple[SignedEnvelope, ...]:
+    def build_payload(self, chain: Sequence[ChainBlock], timestamp: int) -> tuple[SignedEnvelope, ...]:
         included = {envelope.request_id for block in chain for envelope in block.payload}
         self._expire_pool(timestamp)
         payload: list[SignedEnvelope] = []
@@ -199,7 +211,7 @@ class Ingress:
             total += size
         return tuple(payload)
 
-    def payload_error(self, block: Block, chain: Sequence[Block]) -> str | None:
+    def payload_error(self, block: ChainBlock, chain: Sequence[ChainBlock]) -> str | None:
         included = {envelope.request_id for ancestor in chain for envelope in ancestor.payload}
         in_block: set[bytes] = set()
         for position, envelope in enumerate(block.payload):

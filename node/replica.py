@@ -1,7 +1,7 @@
 """One replica as a sans-IO state machine: ``Replica.handle(event) -> list[Action]``.
 
 It combines ingress (``node.ingress``), consensus (``node.consensus.icc``), execution
-(``node.wasm_state_machine`` over ``node.execution``) and certification (``node.certification``), and does no I/O and
+(``node.ic.state_machine`` over ``node.ic`` and ``node.wasm``) and certification (``node.certification``), and does no I/O and
 reads no clock: an adapter feeds it events and performs the actions it returns, in order.
 The same object runs in the simulation (``subnet.sim``), in the process backend
 (``node.runtime``: TCP, SQLite, wall clock) and in unit tests.
@@ -10,8 +10,10 @@ Events (``node.events``), each with ``now`` in integer nanoseconds:
 
 - ``Started(now)`` first, after construction (boot or restart);
 - ``MessageReceived(peer, message, now)``: ``peer`` is the sender's index in
-  ``genesis.nodes``, ``message`` a decoded ``vocab.codec.Message`` (artifacts of
-  ``node.consensus.artifacts``, ``CertificationShare``, ``IngressGossip``...);
+  ``genesis.nodes``, ``message`` a decoded ``vocab.codec.Message`` (the consensus
+  protocol's artifacts, ``CertificationShare``, ``IngressGossip``...). Consensus sits
+  behind ``node.consensus.protocol.Consensus``: the replica acts on the ``Step`` each
+  call returns, and sees finalized blocks only as ``node.consensus.block.ChainBlock``;
 - ``TimerExpired(timer, now)`` for a timer it set;
 - ``ClientSubmitted(envelope, now)`` for a client's ``SubmitRequest``.
 
@@ -71,17 +73,17 @@ from node.actions import (
     PersistCheckpoint,
     RejectIngress,
     Reply,
-    Send,
     SetTimer,
 )
 from node.certification import Certifier
 from node.checkpoint import Checkpoint, CheckpointError, encode_checkpoint, restore_checkpoint
-from node.consensus.artifacts import Block, CatchUpRequest, CatchUpResponse, Finalization, IngressGossip
+from node.consensus.block import ChainBlock, Finalized
 from node.consensus.icc import Icc
+from node.consensus.protocol import Consensus, Step
 from node.events import ClientSubmitted, Event, MessageReceived, Started, TimerExpired
-from node.ingress import Ingress, envelope_size, reason_of
+from node.ic.state_machine import WasmStateMachine
+from node.ingress import Ingress, IngressGossip, envelope_size, reason_of
 from node.state_machine import Batch, StateMachine
-from node.wasm_state_machine import WasmStateMachine
 from vocab import crypto, management
 from vocab.certificate import (
     Certificate,
@@ -111,12 +113,18 @@ a block with an update call). Every 100 heights that is 0.08 ms per height (0.04
 chain. Cost grows with the non-zero pages of the state, and so does replay's."""
 
 
-def _decoded(item: object, kind: type) -> object:
+def _decoded(item: object, kind: type[Message]) -> Message:
     if isinstance(item, (bytes, bytearray)):
         item = decode_frame(bytes(item))
     if not isinstance(item, kind):
         raise TypeError(f"expected a {kind.__name__}, got {type(item).__name__}")
     return item
+
+
+def _decoded_block(item: object) -> ChainBlock:
+    block = _decoded(item, ChainBlock)
+    assert isinstance(block, ChainBlock)
+    return block
 
 
 class Replica:
@@ -125,7 +133,7 @@ class Replica:
         genesis: Genesis,
         key: Ed25519PrivateKey,
         *,
-        finalized: Sequence[tuple[Block, Finalization]] = (),
+        finalized: Sequence[Finalized] = (),
         certificates: Iterable[Certificate] = (),
         high_water: int = 0,
         verify: Verifier = crypto.verify,
@@ -146,8 +154,13 @@ class Replica:
             raise ValueError(f"this node key ({self.node_id}) is not in the genesis committee")
         self.index = index
         self.ingress = Ingress(genesis)
-        self.icc = Icc(
-            genesis, key, self.ingress, verify=verify, size_of=envelope_size, high_water=high_water
+        self.consensus: Consensus = Icc(
+            genesis,
+            key,
+            self.ingress,
+            verify=verify,
+            size_of=envelope_size,
+            certificates=lambda height: self.certifier.certificates.get(height),
         )
         # Canisters run Wasm under consensus; a test may hand in its own state machine.
         self.state: StateMachine = state_machine or WasmStateMachine(
@@ -171,16 +184,17 @@ class Replica:
         """Finalized blocks executed again at construction (those above the checkpoint)."""
         self._replay_checkpoint_at = 0
 
-        proven = self.icc.restore(finalized)
+        restored = self.consensus.restore(finalized, high_water)
+        proven = restored.finalized
         certificates = list(certificates)
         base = self._restore_checkpoint(checkpoints, proven, certificates)
-        top = proven[-1][0].height if proven else 0
+        top = proven[-1].block.height if proven else 0
         if self.checkpoint_interval:
             # Replaying past checkpoint heights, keep only the newest: the older ones would
             # be outdated as soon as they were written.
             due = top - top % self.checkpoint_interval
             self._replay_checkpoint_at = due if due > base else 0
-        for block, proof in proven:
+        for block, _ in proven:
             self.ingress.on_finalized(block)  # every block: replay protection needs them all
             if block.height > base:
                 self._execute(block, replay=True)
@@ -195,8 +209,7 @@ class Replica:
             )
         for certificate in certificates:
             self.certifier.add_certificate(certificate)
-        self._out.extend(self.icc.actions)
-        self.icc.actions.clear()
+        self._out.extend(restored.actions)
 
     @classmethod
     def restore(
@@ -204,8 +217,8 @@ class Replica:
         genesis: Genesis,
         index: int,
         key: Ed25519PrivateKey,
-        blocks: Sequence[Block | bytes],
-        proofs: Sequence[Finalization | bytes],
+        blocks: Sequence[ChainBlock | bytes],
+        proofs: Sequence[Message | bytes],
         now: int | None = None,
         **options: object,
     ) -> Replica:
@@ -214,7 +227,7 @@ class Replica:
         enters with ``Started``."""
         del now
         pairs = [
-            (_decoded(block, Block), _decoded(proof, Finalization)) for block, proof in zip(blocks, proofs)
+            Finalized(_decoded_block(block), _decoded(proof, Message)) for block, proof in zip(blocks, proofs)
         ]
         replica = cls(genesis, key, finalized=pairs, **options)  # type: ignore[arg-type]
         if replica.index != index:
@@ -224,7 +237,7 @@ class Replica:
     def _restore_checkpoint(
         self,
         checkpoints: Iterable[Checkpoint],
-        proven: Sequence[tuple[Block, Finalization]],
+        proven: Sequence[Finalized],
         certificates: Sequence[Certificate],
     ) -> int:
         """Load the newest usable checkpoint into execution; the height it stands for, or
@@ -242,7 +255,7 @@ class Replica:
                     raise CheckpointError(
                         f"this replica's state machine ({type(self.state).__name__}) has no checkpoints"
                     )
-                if not 0 < height <= len(proven) or proven[height - 1][0].height != height:
+                if not 0 < height <= len(proven) or proven[height - 1].block.height != height:
                     raise CheckpointError(
                         f"height {height} is not in the finalized chain proven from the blocks (1..{len(proven)})"
                     )
@@ -256,7 +269,7 @@ class Replica:
                     checkpoint.state,
                     height=height,
                     state_hash=checkpoint.state_hash,
-                    block_hash=proven[height - 1][0].hash,
+                    block_hash=proven[height - 1].block.hash,
                 )
             except CheckpointError as exc:
                 self._out.append(Notice("checkpoint_refused", height, {"reason": str(exc)}))
@@ -272,12 +285,12 @@ class Replica:
 
     @property
     def height(self) -> int:
-        """The highest height this replica has seen notarized."""
-        return self.icc.round_height - 1
+        """The highest height this replica has seen agreed on (notarized, for ICC)."""
+        return self.consensus.height
 
     @property
     def finalized_height(self) -> int:
-        return self.icc.finalized_height
+        return self.consensus.finalized_height
 
     @property
     def certified_height(self) -> int:
@@ -291,8 +304,8 @@ class Replica:
     def state_hash(self) -> bytes:
         return self.state.state_hash()
 
-    def finalized_block(self, height: int) -> Block | None:
-        return self.icc.finalized_blocks.get(height)
+    def finalized_block(self, height: int) -> ChainBlock | None:
+        return self.consensus.finalized_block(height)
 
     def lookup_reply(self, request_id: bytes) -> CertifiedReply | None:
         return self.replies.get(request_id)
@@ -409,17 +422,16 @@ class Replica:
     def handle(self, event: Event) -> list[Action]:
         now = event.now
         if isinstance(event, Started):
-            self.icc.start(now)
+            self._act(self.consensus.start(now))
         elif isinstance(event, MessageReceived):
             self._on_message(event.peer, event.message, now)
         elif isinstance(event, TimerExpired):
-            self.icc.on_timer(now)
+            self._act(self.consensus.on_timer(now))
         elif isinstance(event, ClientSubmitted):
             self._on_submit(event, now)
         else:
             raise TypeError(f"not a replica event: {type(event).__name__}")
-        self._drain_consensus()
-        wake = self.icc.next_wakeup(now)
+        wake = self.consensus.next_wakeup(now)
         if wake is not None and wake != self._timer_at:
             self._timer_at = wake
             self._out.append(SetTimer(CONSENSUS_TIMER, wake))
@@ -450,42 +462,28 @@ class Replica:
                 self._try_certify(message.height)
         elif isinstance(message, Certificate):
             self.certifier.add_certificate(message)
-        elif isinstance(message, CatchUpRequest):
-            response = self.icc.catch_up_response(message)
-            if response is not None:
-                certificates = tuple(
-                    self.certifier.certificates[block.height]
-                    for block in response.blocks
-                    if block.height in self.certifier.certificates
-                )
-                self._out.append(
-                    Send(peer, CatchUpResponse(response.blocks, response.finalizations, certificates))
-                )
-        elif isinstance(message, CatchUpResponse):
-            self.icc.on_message(peer, message, now)
-            self._drain_consensus()
-            for certificate in message.certificates:
-                if certificate.height <= self.executed_height:
-                    self.certifier.add_certificate(certificate)
         else:
-            self.icc.on_message(peer, message, now)
-        for reason, count in self.icc.dropped.items():
-            self.dropped[reason] += count
-        self.icc.dropped.clear()
+            self._act(self.consensus.on_message(peer, message, now))
 
     # -- consensus outputs: persistence, execution, certification ------------------------------------
 
-    def _drain_consensus(self) -> None:
-        self._out.extend(self.icc.actions)
-        self.icc.actions.clear()
-        finalized, self.icc.finalized_out = self.icc.finalized_out, []
-        for block, proof in finalized:
+    def _act(self, step: Step) -> None:
+        """Act on one step of consensus: its actions, then the newly finalized blocks
+        (persisted before anything derived from them, then executed in order), then the
+        certificates that came with caught-up blocks, for heights now executed."""
+        self._out.extend(step.actions)
+        for block, proof in step.finalized:
             self._out.append(PersistBlock(block, proof))
-        for block, _ in finalized:
+        for block, _ in step.finalized:
             self.ingress.on_finalized(block)
             self._execute(block, replay=False)
+        for certificate in step.certificates:
+            if certificate.height <= self.executed_height:
+                self.certifier.add_certificate(certificate)
+        for reason, count in step.dropped.items():
+            self.dropped[reason] += count
 
-    def _execute(self, block: Block, *, replay: bool) -> None:
+    def _execute(self, block: ChainBlock, *, replay: bool) -> None:
         if block.height != self.executed_height + 1:
             raise RuntimeError(
                 f"executing height {block.height} after {self.executed_height}"
@@ -521,7 +519,7 @@ class Replica:
         if self.checkpoint_interval and block.height % self.checkpoint_interval == 0:
             self._checkpoint(block, state_hash, root)
 
-    def _checkpoint(self, block: Block, state_hash: bytes, root: bytes) -> None:
+    def _checkpoint(self, block: ChainBlock, state_hash: bytes, root: bytes) -> None:
         """Emit a checkpoint of the state after ``block`` (after the share is broadcast,
         so that writing it never delays certification)."""
         state = self.state

@@ -120,13 +120,13 @@ class ReplicaRuntime:
 
     # -- the event loop ---------------------------------------------------------------------
 
-    def handle(self, event: object) -> list[object]:
+    def handle(self, event: ev.Event) -> list[act.Action]:
         """Feed one event to the core and carry out its actions; returns the actions."""
         actions = self.replica.handle(event)
         self._perform(actions)
         return actions
 
-    def _perform(self, actions: list[object]) -> None:
+    def _perform(self, actions: list[act.Action]) -> None:
         """Carry out actions in order; each Persist* is durable before the next action."""
         pending_blocks: list[StoredBlock] = []
         for action in actions:

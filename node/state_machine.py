@@ -6,7 +6,7 @@ state. Execution must be a pure function of the previous state and the batch: no
 but ``batch.time_ns``, no randomness but ``batch.randomness``, no iteration order that
 depends on hashing. Replicas compare their results through certification.
 
-The implementation is the Wasm execution layer behind ``node.wasm_state_machine``; the
+The implementation is the Wasm execution layer behind ``node.ic.state_machine``; the
 simulator and the process backend both run it, so the canister management rules exist
 once.
 """

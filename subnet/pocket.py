@@ -1,6 +1,6 @@
 """Run canisters without consensus, through an API named after PocketIC's Python library.
 
-``PocketIC`` here wraps one deterministic :class:`~node.execution.ExecutionEnvironment` in
+``PocketIC`` here wraps one deterministic :class:`~node.ic.ExecutionEnvironment` in
 the calling process: no server, no network, simulated time. Method names follow
 ``pocket_ic.PocketIC`` (``create_canister``, ``add_cycles``, ``install_code``,
 ``update_call``, ``query_call``, ``set_time``, ``get_time``, ``advance_time``, ``tick``,
@@ -25,16 +25,11 @@ import gzip
 from fractions import Fraction
 from typing import Any
 
-from node.execution import (
-    CanisterSettings,
-    ExecutionConfig,
-    ExecutionEngine,
-    ExecutionEnvironment,
-    InstallMode,
-)
-from node.execution.canister import LogRecord
-from node.execution.environment import TaskResult
-from node.execution.management import CanisterInfo, CanisterStatusResult, SnapshotInfo
+from node.ic import CanisterSettings, ExecutionConfig, ExecutionEnvironment, InstallMode, TaskResult
+from node.ic.canister import LogRecord
+from node.ic.management import CanisterInfo, CanisterStatusResult
+from node.ic.snapshots import SnapshotInfo
+from node.wasm import WasmEngine
 from vocab.errors import RejectCode, RejectError
 from vocab.principal import CanisterId, Principal
 
@@ -58,7 +53,7 @@ class PocketIC:
         *,
         instruction_scale: Fraction | int = 1,
         config: ExecutionConfig | None = None,
-        engine: ExecutionEngine | None = None,
+        engine: WasmEngine | None = None,
         start_time: int = DEFAULT_START_TIME,
     ) -> None:
         if config is None:
@@ -127,7 +122,7 @@ class PocketIC:
         return created.principal
 
     def check_canister_exists(self, canister_id: CanisterRef) -> bool:
-        return _canister_id(canister_id).principal.raw in self.env.canisters
+        return _canister_id(canister_id).principal.raw in self.env.state.canisters
 
     def add_cycles(self, canister_id: CanisterRef, amount: int) -> int:
         return self.env.add_cycles(_canister_id(canister_id), amount, time=self._round())

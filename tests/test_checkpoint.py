@@ -27,9 +27,9 @@ from node.checkpoint import (
     read_header,
     restore_checkpoint,
 )
-from node.execution import InstallMode
+from node.ic import InstallMode
+from node.ic.state_machine import WasmStateMachine
 from node.replica import Replica
-from node.wasm_state_machine import WasmStateMachine
 from subnet.sim.faults import Crash, Restart
 from subnet.sim.runner import SECOND, SimConfig, Simulation
 from tests.test_canister_consensus import USER, SimClient, compiled
@@ -103,7 +103,7 @@ def test_a_checkpoint_restores_the_same_state_and_behaviour(counter: MotokoCanis
     env, again = machine.env, restored.env
     assert again.canister(main).controllers == [USER, OTHER]  # order kept, not just the set
     assert again.canister(main).cycles > 1 << 70
-    assert again.deleted == env.deleted and len(again.deleted) == 1
+    assert again.state.deleted == env.state.deleted and len(again.state.deleted) == 1
     assert again.query(main, "get", UNIT, caller=USER, time=30).reply == nat(3)
     assert again.get_stable_memory(main) == env.get_stable_memory(main)
 

@@ -3,14 +3,22 @@ Byzantine replicas. Everything runs in virtual time; nothing sleeps on the wall 
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pytest
 
-from node.consensus.artifacts import genesis_block
-from node.consensus.ranking import rank_of
+from node.actions import Action, PersistBlock
+from node.consensus.icc.artifacts import CatchUpRequest, genesis_block
+from node.consensus.icc.ranking import rank_of
+from subnet.sim import behaviour
+from subnet.sim.behaviour import Behaviour, SimView
 from subnet.sim.faults import Crash, Heal, Partition, Restart
 from subnet.sim.runner import SECOND, SimConfig, Simulation, check_agreement
+from vocab.codec import Message
 
 
 def run(config: SimConfig) -> Simulation:
@@ -22,6 +30,7 @@ def run(config: SimConfig) -> Simulation:
 def honest_agree(sim: Simulation, honest: Sequence[int]) -> None:
     chains = [sim.chain(node) for node in honest]
     assert check_agreement(chains)
+    assert sim.disagreements == [], "checked at every finalization"
     for chain in chains:
         assert [block.height for block in chain] == list(range(1, len(chain) + 1))
     # Convergence: equal state hashes at every height two replicas both executed.
@@ -175,6 +184,67 @@ def test_a_replica_signing_garbage_does_not_disturb_the_others() -> None:
     )
     assert dropped > 0
     assert sum(sim.replicas[node].certifier.dropped.get("bad_certification_share", 0) for node in honest) > 0
+
+
+class ForkedDisk(Behaviour):
+    """Persists another block than the one it finalized at height 3 (a corrupted disk);
+    sends exactly what an honest replica sends."""
+
+    def outgoing(self, sim: SimView, node: int, actions: list[Action]) -> list[Action]:
+        return [
+            PersistBlock(dataclasses.replace(a.block, timestamp=a.block.timestamp + 1), a.proof)
+            if isinstance(a, PersistBlock) and a.block.height == 3
+            else a
+            for a in actions
+        ]
+
+
+def test_agreement_is_checked_at_every_finalization_without_touching_the_trace() -> None:
+    config = SimConfig(replicas=4, seed=101, duration_ns=4 * SECOND)
+    honest = run(config)
+    assert honest.disagreements == [] and honest.result().agreement
+    sim = Simulation(config)
+    sim.behaviours[2] = ForkedDisk()
+    result = sim.run()
+    assert not result.agreement
+    (disagreement,) = result.disagreements  # only node 2 differs from the first
+    assert disagreement.height == 3 and disagreement.node == 2 and disagreement.first_node != 2
+    assert disagreement.block_hash != disagreement.first_hash
+    assert disagreement.first_hash == honest.chain(2)[2].hash
+    # Reported when it happened: when node 2 finalized height 3.
+    (when,) = [
+        time
+        for time, node, notice in honest.notices
+        if (node, notice.kind, notice.height) == (2, "finalized", 3)
+    ]
+    assert disagreement.time_ns == when
+    assert result.to_json()["disagreements"][0]["height"] == 3
+    # The check reads what replicas persist and nothing else: the trace is the honest one.
+    assert result.trace_hash == honest.result().trace_hash
+
+
+@dataclass(frozen=True)
+class _Vote(Message):
+    height: int
+    signature: bytes
+
+
+@dataclass(frozen=True)
+class _Quorum(Message):
+    height: int
+    signatures: tuple[bytes, ...]
+
+
+def test_garbage_signatures_need_no_knowledge_of_the_protocol() -> None:
+    assert "node.consensus" not in inspect.getsource(behaviour)
+    rng = random.Random(1)
+    vote = behaviour.garble(rng, _Vote(3, b"s" * 64))
+    assert isinstance(vote, _Vote) and vote.height == 3 and vote.signature != b"s" * 64
+    quorum = behaviour.garble(rng, _Quorum(3, (b"a" * 64, b"b" * 64)))
+    assert isinstance(quorum, _Quorum) and len(quorum.signatures) == 2
+    assert not {b"a" * 64, b"b" * 64} & set(quorum.signatures)
+    unsigned = CatchUpRequest(1, 2)
+    assert behaviour.garble(rng, unsigned) is unsigned
 
 
 def test_loss_and_duplication_delay_but_do_not_break_agreement() -> None:

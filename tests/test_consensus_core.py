@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from node.actions import Broadcast, Notice, PersistBlock, PersistHighWater, Send, SetTimer
-from node.consensus.artifacts import (
+from node.consensus.icc.artifacts import (
     FINALIZATION_DOMAIN,
     NOTARIZATION_DOMAIN,
     Block,
@@ -21,9 +21,10 @@ from node.consensus.artifacts import (
     NotarizationShare,
     genesis_block,
 )
-from node.consensus.chain import prove_run
-from node.consensus.pool import ConsensusPool
-from node.consensus.ranking import rank_delay_ns, rank_of, ranking
+from node.consensus.icc.chain import prove_run
+from node.consensus.icc.core import Icc
+from node.consensus.icc.pool import ConsensusPool
+from node.consensus.icc.ranking import rank_delay_ns, rank_of, ranking
 from node.events import MessageReceived, Started, TimerExpired
 from node.replica import Replica
 from tests.test_ingress import signed_request
@@ -37,6 +38,12 @@ from vocab.genesis import Genesis, GenesisError, local_genesis
 @pytest.fixture(scope="module")
 def subnet4() -> tuple[Genesis, list]:
     return local_genesis(4, "core-tests")
+
+
+def icc_of(replica: Replica) -> Icc:
+    """The replica's consensus, which these tests know to be ICC."""
+    assert isinstance(replica.consensus, Icc)
+    return replica.consensus
 
 
 def drive(replicas: list[Replica], until: int, start: int) -> list[tuple[int, object]]:
@@ -241,9 +248,9 @@ def test_a_replica_rejects_blocks_that_break_the_rules(subnet4) -> None:
         replica.handle(Started(genesis.genesis_time_ns))
         replica.handle(MessageReceived(sender, BlockProposal.create(keys[sender], block), now))
         replica.handle(TimerExpired("consensus", now))
-        assert block.hash not in replica.icc.signed, name
+        assert block.hash not in icc_of(replica).signed, name
         if name in ("rank", "timestamp", "too many messages"):
-            assert replica.icc.validity.get(block.hash), name
+            assert icc_of(replica).validity.get(block.hash), name
 
     # A block signed by someone else than its proposer never enters the pool.
     replica = Replica(genesis, keys[0])
@@ -254,7 +261,7 @@ def test_a_replica_rejects_blocks_that_break_the_rules(subnet4) -> None:
             maker, BlockProposal(forged, crypto.sign(keys[1], "subnet-block-proposal", b"x")), now
         )
     )
-    assert forged.hash not in replica.icc.pool.proposals
+    assert forged.hash not in icc_of(replica).pool.proposals
     assert replica.dropped["bad_proposal_signature"] == 1
 
 

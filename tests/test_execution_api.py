@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 import wasmtime
 
-from node.execution import ExecutionConfig, ExecutionEnvironment, InstallMode
-from node.execution.environment import CallResult
+from node.ic import CallResult, ExecutionConfig, ExecutionEnvironment, InstallMode
 from vocab.errors import RejectCode
 from vocab.principal import CanisterId, Principal
 
@@ -224,7 +223,7 @@ def test_trap_after_memory_grow_restores_the_smaller_memory(h: Harness) -> None:
     size_before = h.canister.instance.heap_size
     assert_trap(h.update("grow_then_trap"), "unreachable")
     assert h.canister.instance.heap_size == size_before
-    assert h.canister.instance._heap_len() == size_before
+    assert h.canister.instance.heap_len() == size_before
     assert h.counter() == 1
     # the rebuilt instance keeps working and can grow for real
     assert struct.unpack("<i", h.update("grow").unwrap())[0] == 2

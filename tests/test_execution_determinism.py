@@ -11,8 +11,9 @@ import wasmtime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from node.execution import ExecutionConfig, ExecutionEngine, ExecutionEnvironment, InstallMode
-from node.execution.stable_memory import StableMemory
+from node.ic import ExecutionConfig, ExecutionEnvironment, InstallMode
+from node.ic.stable_memory import StableMemory
+from node.wasm import WasmEngine
 from vocab.principal import Principal
 
 CANISTERS = Path(__file__).parent / "canisters"
@@ -42,7 +43,7 @@ OPERATIONS = [
 
 
 def run(
-    operations: list[tuple[str, int, str, bytes]], engine: ExecutionEngine | None = None
+    operations: list[tuple[str, int, str, bytes]], engine: WasmEngine | None = None
 ) -> ExecutionEnvironment:
     env = ExecutionEnvironment(CONFIG, engine)
     now = 0
@@ -72,7 +73,7 @@ def run(
 
 def test_same_operations_same_hash() -> None:
     first = run(OPERATIONS)
-    second = run(OPERATIONS, ExecutionEngine())  # even with a separate engine and cache
+    second = run(OPERATIONS, WasmEngine())  # even with a separate engine and cache
     assert first.state_hash() == second.state_hash()
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import wasmtime
 
-from node.execution import (
+from node.ic import (
     CanisterTrap,
     ExecutionConfig,
     ExecutionEnvironment,

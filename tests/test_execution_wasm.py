@@ -9,23 +9,33 @@ import wasmtime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from node.execution.engine import ExecutionEngine, default_engine
-from node.execution.errors import InvalidModule
-from node.execution.validation import decode_module_bytes, parse, validate
-from node.execution.wasm_binary import (
-    GLOBAL_MIRROR_OFFSET,
-    PAGE_FLAGS_OFFSET,
-    Reader,
-    WasmFormatError,
-    instrument,
-    parse_module,
-    sleb,
-    uleb,
+from node.ic import CanisterRuntime, InvalidModule
+from node.ic.module_rules import canister_module_rules
+from node.wasm import (
+    HostFunction,
+    HostImports,
+    ModuleRejected,
+    OutOfFuel,
+    Trapped,
+    WasmEngine,
+    WasmInstance,
+    default_engine,
+    deterministic_config,
 )
+from node.wasm.instrument import GLOBAL_MIRROR_OFFSET, PAGE_FLAGS_OFFSET, instrument
+from node.wasm.validation import decode_module_bytes, parse
+from vocab.leb128 import encode_leb128 as uleb
+from vocab.leb128 import encode_sleb128 as sleb
+from vocab.wasm import I32, Reader, WasmFormatError, WasmModule, parse_module
 
 
 def wat(text: str) -> bytes:
     return wasmtime.wat2wasm(text)
+
+
+def runtime() -> CanisterRuntime:
+    """The IC's use of a fresh engine (its own cache)."""
+    return CanisterRuntime(WasmEngine())
 
 
 @given(st.integers(min_value=0, max_value=2**64 - 1))
@@ -62,7 +72,7 @@ def test_parse_sections_imports_exports_globals_custom() -> None:
 def test_garbage_is_rejected() -> None:
     with pytest.raises(WasmFormatError):
         parse_module(b"\x00asm\x01\x00\x00\x00\x01\xff")
-    with pytest.raises(InvalidModule) as info:
+    with pytest.raises(ModuleRejected) as info:
         decode_module_bytes(b"hello")
     assert info.value.rule == "module-format"
 
@@ -110,8 +120,6 @@ def test_instrumented_module_marks_pages_and_globals_and_saves_globals() -> None
 
 
 def _config() -> wasmtime.Config:
-    from node.execution.engine import deterministic_config
-
     return deterministic_config()
 
 
@@ -150,7 +158,7 @@ def _config() -> wasmtime.Config:
 )
 def test_module_rules(text: str, rule: str) -> None:
     with pytest.raises(InvalidModule) as info:
-        ExecutionEngine().compile(wat(text))
+        runtime().compile(wat(text))
     assert info.value.rule == rule
     assert f"[{rule}]" in info.value.message
 
@@ -158,25 +166,25 @@ def test_module_rules(text: str, rule: str) -> None:
 def test_counts_are_limited() -> None:
     many_globals = "(module " + "(global i32 (i32.const 0)) " * 1001 + ")"
     with pytest.raises(InvalidModule) as info:
-        validate(parse(wat(many_globals)))
+        runtime().compile(wat(many_globals))
     assert info.value.rule == "global-count"
     sections = "(module " + "".join(f'(@custom "icp:public s{i}" "")' for i in range(17)) + ")"
     with pytest.raises(InvalidModule) as info:
-        validate(parse(wat(sections)))
+        runtime().compile(wat(sections))
     assert info.value.rule == "custom-section-count"
 
 
 def test_invalid_wasm_is_named() -> None:
     # type-incorrect code passes the structural reader but not wasmtime's validator
     with pytest.raises(InvalidModule) as info:
-        ExecutionEngine().compile(
+        runtime().compile(
             wat('(module (func (export "f") (result i32) (i32.const 1)))')[:-3] + b"\x00\x00\x00"
         )
     assert info.value.rule in ("module-format", "wasm-validation")
 
 
 def test_valid_module_info_and_metadata() -> None:
-    info = validate(
+    info = canister_module_rules(
         parse(
             wat("""
       (module (memory i64 1)
@@ -194,14 +202,14 @@ def test_valid_module_info_and_metadata() -> None:
 
 
 def test_gzip_and_compile_cache() -> None:
-    engine = ExecutionEngine()
+    ic = runtime()
     raw = wat('(module (func (export "canister_update a")))')
-    first = engine.compile(gzip.compress(raw, mtime=0))
+    first = ic.compile(gzip.compress(raw, mtime=0))
     assert first.wasm == raw
-    engine.compile(gzip.compress(raw, mtime=0))
-    assert engine.compilations == 1
+    ic.compile(gzip.compress(raw, mtime=0))
+    assert ic.engine.compilations == 1
     with pytest.raises(InvalidModule) as info:
-        engine.compile(b"\x1f\x8b\x08" + b"garbage")
+        ic.compile(b"\x1f\x8b\x08" + b"garbage")
     assert info.value.rule == "module-format"
 
 
@@ -210,4 +218,65 @@ def test_engine_is_deterministic_by_configuration() -> None:
     assert engine is default_engine()
     # relaxed SIMD and threads are refused by the engine's validator
     with pytest.raises(InvalidModule):
-        ExecutionEngine().compile(wat("(module (memory 1 1 shared))"))
+        runtime().compile(wat("(module (memory 1 1 shared))"))
+
+
+# -- the engine with another host API ---------------------------------------------------------
+
+
+class _Counter:
+    """A host API that is not the IC's: one import, ``env.bump``, counting its calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.host_instructions = 0
+        self.imports = HostImports({("env", "bump"): HostFunction((I32,), (I32,), self.bump)})
+
+    def bump(self, caller: object, value: int) -> int:
+        self.calls += 1
+        self.host_instructions += 100
+        return value + 1
+
+
+def _no_rules(module: WasmModule) -> int:
+    return len(module.imports)
+
+
+def test_a_second_host_api_plugs_in_without_the_ic() -> None:
+    engine = WasmEngine()
+    host = _Counter()
+    compiled = engine.compile(
+        wat("""
+      (module
+        (import "env" "bump" (func $bump (param i32) (result i32)))
+        (memory 1)
+        (global $g (mut i32) (i32.const 0))
+        (func (export "run") (global.set $g (call $bump (global.get $g))) (i32.store (i32.const 0) (global.get $g)))
+        (func (export "spin") (loop (br 0))))
+    """),
+        _no_rules,
+    )
+    assert compiled.info == 1
+    instance = WasmInstance(engine, compiled, host.imports, 1 << 26)
+    used = instance.call("run", 10_000, host)
+    assert host.calls == 1 and used > 100
+    instance.commit()
+    state = instance.snapshot()
+    assert state.heap[:4] == (1).to_bytes(4, "little")
+    instance.call("run", 10_000, host)
+    instance.rollback()
+    assert instance.snapshot() == state
+    with pytest.raises(OutOfFuel) as stop:
+        instance.call("spin", 5_000, host)
+    assert stop.value.instructions == 5_000
+    instance.rollback()
+    fresh = WasmInstance(engine, compiled, host.imports, 1 << 26)
+    fresh.restore(state)
+    assert fresh.snapshot() == state
+    with pytest.raises(Trapped):
+        WasmInstance(
+            engine,
+            engine.compile(wat('(module (memory 1) (func (export "t") unreachable))'), _no_rules),
+            host.imports,
+            1 << 26,
+        ).call("t", 100, host)

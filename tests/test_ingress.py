@@ -8,12 +8,12 @@ import dataclasses
 import pytest
 
 from node.actions import AcceptIngress, Broadcast, RejectIngress
-from node.consensus.artifacts import Block, IngressGossip, genesis_block
+from node.consensus.icc.artifacts import Block, genesis_block
 from node.events import ClientSubmitted, Started
-from node.ingress import Ingress
+from node.ic.state_machine import WasmStateMachine
+from node.ingress import Ingress, IngressGossip
 from node.replica import Replica
 from node.state_machine import Batch
-from node.wasm_state_machine import WasmStateMachine
 from vocab import crypto, management
 from vocab.certificate import RequestResult
 from vocab.envelope import SignedEnvelope

@@ -12,8 +12,8 @@ from fractions import Fraction
 import pytest
 
 from client.motoko import MotokoCanister, MotokoError, NodeNotFound, compile_motoko
-from node.execution import CanisterTrap, ExecutionConfig, ExecutionEnvironment, InstallMode
-from node.execution.wasm_binary import uleb
+from node.ic import CanisterTrap, ExecutionConfig, ExecutionEnvironment, InstallMode
+from vocab.leb128 import encode_leb128 as uleb
 from vocab.principal import Principal
 
 COUNTER_V1 = """

@@ -263,7 +263,7 @@ def test_unreadable_stable_types_name_the_module(v1: MotokoCanister) -> None:
 
 def test_the_verdicts_match_what_the_upgrade_does(v1: MotokoCanister) -> None:
     """moc's compatibility verdict is the one the canister's own upgrade enforces."""
-    from node.execution import CanisterTrap, ExecutionConfig, ExecutionEnvironment, InstallMode
+    from node.ic import CanisterTrap, ExecutionConfig, ExecutionEnvironment, InstallMode
     from vocab.principal import Principal
 
     user = Principal.from_ed25519_public_key(bytes(range(32)))

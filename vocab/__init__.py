@@ -3,7 +3,7 @@
 Ids (principals, canister ids, Sui addresses), requests and signed envelopes, the
 representation-independent hash, LEB128, the wire codec and its framing, client/replica
 messages, certificates, the committee, the genesis configuration, the management
-canister's Candid types, and Candid itself. Replicas (``node``) and clients (``client``)
+canister's Candid types, Candid itself, and the WebAssembly binary format (``vocab.wasm``). Replicas (``node``) and clients (``client``)
 both import it; it imports nothing else of the project and no I/O library (no trio), so
 it can be read, tested and reused on its own.
 """

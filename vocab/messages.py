@@ -1,6 +1,7 @@
 """Wire messages between a client and a replica's ingress.
 
-Consensus artifacts between replicas live in ``node.consensus.artifacts``; both share the codec.
+Messages between replicas belong to the replica (``node.consensus.icc.artifacts`` for
+consensus, ``node.ingress.IngressGossip``); all share the codec.
 """
 
 from __future__ import annotations

@@ -1,6 +1,12 @@
-"""Internet Computer Consensus, simplified (DESIGN.md 3.2): plain state machines, no I/O.
+"""Consensus: how the replicas of a subnet agree on one chain of blocks (DESIGN.md 3.2).
 
-``icc.Icc`` is the protocol; ``ranking`` says who proposes first at a height, ``block``
-what makes a block valid, ``pool`` what artifacts are kept and for how long, ``chain`` how
-a sequence of finalized blocks is proven.
+``protocol`` is the interface every protocol implements (events in, one ``Step`` out);
+``block`` is all the rest of a replica knows of a block and its proof; ``icc`` is
+Internet Computer Consensus, the protocol in use. Another protocol would be a sibling
+package of ``icc``.
+
+The package imports nothing itself, so that importing ``node.consensus.block`` does not
+drag a protocol in.
 """
+
+__all__ = ["block", "icc", "protocol"]

@@ -1,63 +1,71 @@
-"""What makes a proposed block valid, short of its payload.
+"""What the rest of a replica knows of a block, whatever consensus protocol made it.
 
-Validity must be a function of the block, its ancestors and the genesis configuration
-only, so that every honest replica reaches the same verdict; the one exception is the
-clock check, which never makes a block invalid, only "not yet": a block stamped ahead of
-a validator's clock (beyond the tolerated skew) is looked at again later.
-
-The payload (ingress messages) is checked by whoever builds payloads, through
-``PayloadRules``: consensus only knows that a payload is a sequence of envelopes.
+Execution, ingress, certification and storage never look inside a protocol: they see a
+finalized block as a ``ChainBlock`` (its height, its parent's hash and its own, the time
+every canister sees, and the payload of signed envelopes) and carry its proof as an
+opaque message to persist and give back on restart. So ICC's ranks, proposers and vote
+aggregates stay inside ``node.consensus.icc``, and a second protocol (HotStuff, a Raft
+baseline) only has to produce blocks of this shape to run the same execution.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
-from node.consensus.artifacts import Block
-from node.consensus.ranking import rank_of
-from vocab.principal import Principal
+from vocab.codec import Message
+from vocab.envelope import SignedEnvelope
+
+__all__ = ["ChainBlock", "Finalized", "PayloadRules"]
+
+
+class ChainBlock(Message):
+    """A block of some protocol, as the rest of the replica may know it.
+
+    A base class rather than a structural protocol because a block must also be a wire
+    ``Message`` (it is persisted and sent in catch-up as a codec frame), and Python has
+    no intersection type to say both. A protocol's block is a frozen dataclass deriving
+    from it that declares these fields itself (and its own wire ``TAG``); this class adds
+    no field and no tag, so it does not change any block's encoding or hash.
+    """
+
+    height: int
+    """0 for the genesis block, then consecutive."""
+    parent: bytes
+    """The hash of the block at ``height - 1`` (of the genesis configuration at 0)."""
+    timestamp: int
+    """Nanoseconds, greater than the parent's: the time every canister sees (``ic0.time``)."""
+    payload: tuple[SignedEnvelope, ...]
+    """The signed requests to execute, in order."""
+
+    @property
+    def hash(self) -> bytes:
+        """The block's 32-byte identity, which its child names as ``parent``."""
+        raise NotImplementedError
+
+
+class Finalized(NamedTuple):
+    """A finalized block and the proof that it is final.
+
+    The proof is opaque outside the protocol that made it (an ICC ``Finalization`` that
+    may name a descendant of the block): persist it next to the block and hand the pair
+    back on restart; the protocol checks it again then.
+    """
+
+    block: ChainBlock
+    proof: Message
 
 
 class PayloadRules(Protocol):
-    """The payload side of block making and validation (implemented by node.ingress).
+    """The payload side of block making and validation (implemented by ``node.ingress``).
 
     ``chain`` is the list of not yet finalized ancestors of the block being built or
     checked, nearest first, ending just above the finalized tip; together with the
     finalized history the implementation keeps, it tells which requests are already
-    included, so that none is included twice.
+    included, so that none is included twice. Any protocol that builds blocks ahead of
+    finalization needs exactly this, so the rules are stated here and not in ICC.
     """
 
-    def build_payload(self, chain: Sequence[Block], timestamp: int) -> tuple: ...
+    def build_payload(self, chain: Sequence[ChainBlock], timestamp: int) -> tuple[SignedEnvelope, ...]: ...
 
-    def payload_error(self, block: Block, chain: Sequence[Block]) -> str | None: ...
-
-
-def structural_error(block: Block, parent: Block, members: Sequence[Principal]) -> str | None:
-    """Why ``block`` cannot follow ``parent``, ignoring its payload; None if it can."""
-    if block.parent != parent.hash:
-        return "parent hash does not match"
-    if block.height != parent.height + 1:
-        return f"height {block.height} does not follow the parent's {parent.height}"
-    if block.proposer not in members:
-        return f"proposer {block.proposer} is not a committee member"
-    expected = rank_of(block.proposer, members, parent.hash, block.height)
-    if block.rank != expected:
-        return f"rank {block.rank} claimed, the proposer's rank at this height is {expected}"
-    if block.timestamp <= parent.timestamp:
-        return f"timestamp {block.timestamp} is not after the parent's {parent.timestamp}"
-    return None
-
-
-def size_error(block: Block, max_messages: int, max_bytes: int, size_of) -> str | None:
-    if len(block.payload) > max_messages:
-        return f"{len(block.payload)} messages, the limit is {max_messages}"
-    total = sum(size_of(envelope) for envelope in block.payload)
-    if total > max_bytes:
-        return f"payload of {total} bytes, the limit is {max_bytes}"
-    return None
-
-
-def from_the_future(block: Block, now: int, max_clock_skew_ns: int) -> bool:
-    """True if the block's time is too far ahead of ours to judge it yet."""
-    return block.timestamp > now + max_clock_skew_ns
+    def payload_error(self, block: ChainBlock, chain: Sequence[ChainBlock]) -> str | None: ...

@@ -147,6 +147,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"finalized height:    {result.finalized_height}")
         print(f"operations executed: {result.operations_executed}")
         print(f"agreement:           {'yes' if result.agreement else 'NO'}")
+        for disagreement in result.disagreements:
+            print(f"disagreement:        {disagreement}")
         print(f"trace_hash:          {result.trace_hash}")
         print(f"wall seconds:        {elapsed:.2f}", file=sys.stderr)
     return 0 if result.agreement else 1

@@ -23,11 +23,18 @@ the trace a function of the seed.
 Signature checks go through one memoizing verifier shared by all replicas: each
 distinct signature is verified once per run instead of once per replica, the verdicts
 being identical.
+
+Agreement is checked on every finalization, as it happens: the first block any replica
+persists at a height is the one every other must persist there, and a replica that
+persists another is reported at once (``Disagreement``: the time, the height, both
+replicas and both hashes, logged as an error) rather than only at the end of the run.
+The check only reads what replicas persist, so it leaves the trace as it is.
 """
 
 from __future__ import annotations
 
 import heapq
+import logging
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -51,12 +58,14 @@ from node.actions import (
     SetTimer,
 )
 from node.checkpoint import Checkpoint
-from node.consensus.artifacts import Block, Finalization
+from node.consensus.block import ChainBlock, Finalized
 from node.events import ClientSubmitted, MessageReceived, Started, TimerExpired
+from node.ic.state_machine import WasmStateMachine
 from node.replica import Replica
 from node.state_machine import StateMachine
-from node.wasm_state_machine import WasmStateMachine
-from subnet.sim.faults import BEHAVIOURS, Behaviour, Fault
+from subnet.sim.behaviour import GENERIC_BEHAVIOURS, Behaviour
+from subnet.sim.faults import Fault
+from subnet.sim.icc_behaviour import ICC_BEHAVIOURS
 from subnet.sim.latency import LatencyModel, Matrix, Uniform
 from subnet.sim.network import SimNetwork
 from subnet.sim.trace import Trace, describe
@@ -66,6 +75,12 @@ from vocab.certificate import Certificate, CertifiedReply
 from vocab.codec import Message
 from vocab.envelope import SignedEnvelope
 from vocab.genesis import Genesis, local_genesis
+
+log = logging.getLogger("subnet.sim")
+
+BEHAVIOURS: dict[str, type[Behaviour]] = {**GENERIC_BEHAVIOURS, **ICC_BEHAVIOURS}
+"""Every behaviour a simulated replica may have, by name: the replicas run ICC, so ICC's
+own attacks apply besides the generic ones."""
 
 MS = 1_000_000
 SECOND = 1_000_000_000
@@ -114,11 +129,39 @@ class MemoVerifier:
 class Disk:
     """What a replica persisted: all it gets back after a crash."""
 
-    finalized: list[tuple[Block, Finalization]] = field(default_factory=list)
+    finalized: list[Finalized] = field(default_factory=list)
     certificates: list[Certificate] = field(default_factory=list)
     high_water: int = 0
     checkpoints: list[Checkpoint] = field(default_factory=list)
     """The newest checkpoints, oldest first."""
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """Two replicas persisted different blocks as finalized at one height."""
+
+    time_ns: int
+    height: int
+    node: int
+    block_hash: bytes
+    first_node: int
+    first_hash: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "time_ns": self.time_ns,
+            "height": self.height,
+            "node": self.node,
+            "block_hash": self.block_hash.hex(),
+            "first_node": self.first_node,
+            "first_hash": self.first_hash.hex(),
+        }
+
+    def __str__(self) -> str:
+        return (
+            f"height {self.height}: node {self.node} finalized {self.block_hash.hex()[:16]}, "
+            f"node {self.first_node} {self.first_hash.hex()[:16]}"
+        )
 
 
 @dataclass
@@ -173,6 +216,9 @@ class Simulation:
         self.replies: dict[bytes, CertifiedReply] = {}
         """Certified replies received by clients, by request id (first one wins)."""
         self.notices: list[tuple[int, int, Notice]] = []
+        self.finalized_hashes: dict[int, tuple[bytes, int]] = {}
+        """The first block persisted as finalized at each height, and by which replica."""
+        self.disagreements: list[Disagreement] = []
         self.events_processed = 0
         self._queue: list[tuple[int, int, str, Any]] = []
         self._sequence = 0
@@ -180,7 +226,7 @@ class Simulation:
             self._boot(node)
         for fault in config.faults:
             self.schedule(self.start_ns + fault.at_ns, "fault", fault)
-        if self.workload is not None:
+        if self.workload is not None and config.workload is not None:
             self.schedule(
                 self.start_ns + config.workload.start_ns + self.workload.next_delay_ns(), "submit", None
             )
@@ -221,6 +267,8 @@ class Simulation:
         """The real execution layer: the simulator runs the canister rules the replicas run."""
         return WasmStateMachine(self.genesis.canister_range_start, self.genesis.canister_range_end)
 
+    # -- faults (subnet.sim.faults.FaultTarget) -------------------------------------------------
+
     def crash(self, node: int) -> None:
         if self.replicas[node] is None:
             return
@@ -233,6 +281,18 @@ class Simulation:
             return
         self.trace.record(self.now, "restart", node, len(self.disks[node].finalized))
         self._boot(node)
+
+    def partition(self, groups: tuple[tuple[int, ...], ...]) -> None:
+        self.network.partition(groups)
+        self.trace.record(self.now, "partition", -1, [list(group) for group in groups])
+
+    def heal(self) -> None:
+        self.network.heal()
+        self.trace.record(self.now, "heal", -1)
+
+    def set_behaviour(self, node: int, name: str) -> None:
+        self.behaviours[node] = BEHAVIOURS[name]()
+        self.trace.record(self.now, "behaviour", node, name)
 
     def alive(self) -> list[int]:
         return [node for node in range(self.n) if self.replicas[node] is not None]
@@ -260,7 +320,8 @@ class Simulation:
                     max(action.at, self.now), "timer", (node, action.timer, action.at, self.incarnation[node])
                 )
             elif isinstance(action, PersistBlock):
-                disk.finalized.append((action.block, action.proof))
+                disk.finalized.append(Finalized(action.block, action.proof))
+                self._check_agreement(node, action.block)
             elif isinstance(action, PersistHighWater):
                 disk.high_water = max(disk.high_water, action.height)
             elif isinstance(action, PersistCertificate):
@@ -285,10 +346,17 @@ class Simulation:
                     self.workload.on_rejected_at_ingress(action.request_id, action.reason)
             elif isinstance(action, AcceptIngress):
                 self.trace.record(self.now, "ingress_accepted", node, action.request_id.hex()[:12])
-            elif isinstance(action, Notice):
-                if action.kind in TRACED_NOTICES:
-                    self.trace.record(self.now, action.kind, node, action.height, action.detail)
-                    self.notices.append((self.now, node, action))
+            elif isinstance(action, Notice) and action.kind in TRACED_NOTICES:
+                self.trace.record(self.now, action.kind, node, action.height, action.detail)
+                self.notices.append((self.now, node, action))
+
+    def _check_agreement(self, node: int, block: ChainBlock) -> None:
+        """Compare a newly persisted finalized block with the first one at its height."""
+        first_hash, first_node = self.finalized_hashes.setdefault(block.height, (block.hash, node))
+        if first_hash != block.hash:
+            disagreement = Disagreement(self.now, block.height, node, block.hash, first_node, first_hash)
+            self.disagreements.append(disagreement)
+            log.error("replicas disagree at %d ns: %s", self.now, disagreement)
 
     def _send(self, src: int, dst: int, message: Message) -> None:
         label = describe(message)
@@ -384,7 +452,7 @@ class Simulation:
 
     # -- results -------------------------------------------------------------------------------
 
-    def chain(self, node: int) -> list[Block]:
+    def chain(self, node: int) -> list[ChainBlock]:
         """The finalized blocks a replica has persisted, in height order."""
         return [block for block, _ in self.disks[node].finalized]
 
@@ -404,7 +472,9 @@ class Simulation:
             events_processed=self.events_processed,
             signatures_verified=self.verifier.verified,
             workload=dict(sorted(self.workload.stats.items())) if self.workload is not None else {},
-            agreement=check_agreement([self.chain(node) for node in range(self.n)]),
+            agreement=not self.disagreements
+            and check_agreement([self.chain(node) for node in range(self.n)]),
+            disagreements=list(self.disagreements),
         )
 
 
@@ -422,6 +492,10 @@ class SimResult:
     signatures_verified: int
     workload: dict[str, int]
     agreement: bool
+    """No two replicas persisted different blocks at one height (checked at every
+    finalization and over the final chains)."""
+    disagreements: list[Disagreement] = field(default_factory=list)
+    """Each disagreement as it happened (empty when ``agreement``)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -432,6 +506,7 @@ class SimResult:
             "finalized_heights": self.finalized_heights,
             "operations_executed": self.operations_executed,
             "agreement": self.agreement,
+            "disagreements": [item.to_json() for item in self.disagreements],
             "trace_hash": self.trace_hash,
             "trace_events": self.trace_events,
             "events_processed": self.events_processed,
@@ -440,7 +515,7 @@ class SimResult:
         }
 
 
-def check_agreement(chains: Sequence[Sequence[Block]]) -> bool:
+def check_agreement(chains: Sequence[Sequence[ChainBlock]]) -> bool:
     """No two chains hold different blocks at the same height."""
     by_height: dict[int, bytes] = {}
     for chain in chains:

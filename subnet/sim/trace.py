@@ -16,22 +16,25 @@ import hashlib
 import json
 from typing import Any
 
-from node.consensus.artifacts import (
+from node.consensus.icc import (
     BlockProposal,
     CatchUpRequest,
     CatchUpResponse,
     Finalization,
     FinalizationShare,
-    IngressGossip,
     Notarization,
     NotarizationShare,
 )
+from node.ingress import IngressGossip
 from vocab.certificate import Certificate, CertificationShare
 from vocab.codec import Message
 
 
 def describe(message: Message) -> str:
-    """A compact identity of a message for the trace: its kind and what it is about."""
+    """A compact identity of a message for the trace: its kind and what it is about.
+
+    ICC's artifacts are named here in ICC's terms (heights, ranks, block hashes); a
+    message of a protocol this function does not know is traced by its wire tag."""
     if isinstance(message, BlockProposal):
         block = message.block
         return f"proposal h{block.height} r{block.rank} {block.hash.hex()[:12]} {message.signature.hex()[:8]}"

@@ -102,6 +102,7 @@ class Workload:
         else:
             method = management.DELETE if status == "stopped" else management.STOP
         if method == management.UPDATE_SETTINGS:
+            assert extra is not None
             controllers = tuple(dict.fromkeys([self.principals[identity], extra]))
             arg = management.encode_update_settings_args(
                 canister, management.Settings(controllers=controllers)

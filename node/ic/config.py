@@ -23,6 +23,10 @@ DEFAULT_PROVISIONAL_CYCLES = 100_000_000_000_000
 MAX_STABLE_PAGES = 500 * 1024 * 1024 * 1024 // 65536
 """500 GiB of stable memory, the IC's limit (held sparsely, so cheap until touched)."""
 
+MAX_HEAP_32 = 4 << 30
+MAX_HEAP_64 = 6 << 30
+"""The IC's heap limits: 4 GiB for wasm32, 6 GiB for wasm64."""
+
 DEFAULT_SUBNET_ID = Principal(hashlib.sha224(b"subnet simulator: execution subnet").digest() + b"\x02")
 
 

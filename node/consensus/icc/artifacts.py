@@ -1,4 +1,4 @@
-"""Consensus artifacts: what replicas send each other to agree on blocks.
+"""ICC's artifacts: what replicas send each other to agree on blocks, and ICC's block.
 
 Every vote is an Ed25519 signature by a node key under its own domain separator, over
 fixed-width bytes (height, then hashes), so a signature made for one purpose can never
@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import ClassVar, Self
 
+from node.consensus.block import ChainBlock
 from vocab import crypto
-from vocab.certificate import Certificate, CertificationShare
+from vocab.certificate import Certificate
 from vocab.codec import Message
 from vocab.envelope import SignedEnvelope
 from vocab.genesis import Genesis
@@ -34,18 +36,20 @@ MAX_CATCH_UP_BLOCKS = 200
 """Blocks in one catch-up response, before it is extended to the block its proof covers."""
 
 __all__ = [
+    "FINALIZATION_DOMAIN",
+    "MAX_CATCH_UP_BLOCKS",
+    "NOTARIZATION_DOMAIN",
+    "PROPOSAL_DOMAIN",
     "Block",
     "BlockProposal",
     "CatchUpRequest",
     "CatchUpResponse",
-    "Certificate",
-    "CertificationShare",
     "Finalization",
     "FinalizationShare",
-    "IngressGossip",
     "Notarization",
     "NotarizationShare",
     "envelope_digest",
+    "genesis_block",
     "vote_message",
 ]
 
@@ -70,12 +74,13 @@ def _check_height(height: int, minimum: int = 1) -> None:
 
 
 @dataclass(frozen=True)
-class Block(Message):
+class Block(ChainBlock):
     """A block: its parent's hash, height, the proposer's rank and time, and ingress.
 
-    Height 0 is the genesis block, which nobody proposes: its parent field holds the hash
-    of the genesis configuration, so two subnets with different configurations never
-    share a chain.
+    Rank and proposer are ICC's own; the rest of the replica sees only the ``ChainBlock``
+    fields. Height 0 is the genesis block, which nobody proposes: its parent field holds
+    the hash of the genesis configuration, so two subnets with different configurations
+    never share a chain.
     """
 
     TAG = "block"
@@ -136,6 +141,8 @@ class BlockProposal(Message):
 
 @dataclass(frozen=True)
 class _Share(Message):
+    DOMAIN: ClassVar[str] = ""
+    """The domain separator the share's signature is made under."""
     height: int
     block_hash: bytes
     signer: Principal
@@ -148,6 +155,12 @@ class _Share(Message):
     @property
     def signed_bytes(self) -> bytes:
         return vote_message(self.height, self.block_hash)
+
+    @classmethod
+    def create(cls, key: crypto.Ed25519PrivateKey, signer: Principal, block: Block) -> Self:
+        """The signer's vote for ``block``, signed with its node key."""
+        signature = crypto.sign(key, cls.DOMAIN, vote_message(block.height, block.hash))
+        return cls(block.height, block.hash, signer, signature)
 
 
 @dataclass(frozen=True)
@@ -173,15 +186,7 @@ class NotarizationShare(_Share):
     """A vote that a block is valid and the best one this replica has seen at its height."""
 
     TAG = "notarization-share"
-
-    @classmethod
-    def create(cls, key: crypto.Ed25519PrivateKey, signer: Principal, block: Block) -> NotarizationShare:
-        return cls(
-            block.height,
-            block.hash,
-            signer,
-            crypto.sign(key, NOTARIZATION_DOMAIN, vote_message(block.height, block.hash)),
-        )
+    DOMAIN = NOTARIZATION_DOMAIN
 
 
 @dataclass(frozen=True)
@@ -196,15 +201,7 @@ class FinalizationShare(_Share):
     """A vote from a replica that notarized no other block at this height."""
 
     TAG = "finalization-share"
-
-    @classmethod
-    def create(cls, key: crypto.Ed25519PrivateKey, signer: Principal, block: Block) -> FinalizationShare:
-        return cls(
-            block.height,
-            block.hash,
-            signer,
-            crypto.sign(key, FINALIZATION_DOMAIN, vote_message(block.height, block.hash)),
-        )
+    DOMAIN = FINALIZATION_DOMAIN
 
 
 @dataclass(frozen=True)
@@ -212,14 +209,6 @@ class Finalization(_Aggregate):
     """A quorum of finalization shares: the block and all its ancestors are final."""
 
     TAG = "finalization"
-
-
-@dataclass(frozen=True)
-class IngressGossip(Message):
-    """A request that passed a replica's ingress checks, passed on to its peers' pools."""
-
-    TAG = "ingress-gossip"
-    envelope: SignedEnvelope
 
 
 @dataclass(frozen=True)

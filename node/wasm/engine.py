@@ -1,14 +1,15 @@
 """The wasmtime engine configured for deterministic execution, and its module cache.
 
-Every replica must compute the same result from the same block, so the engine turns off
+Every replica must compute the same result from the same input, so the engine turns off
 everything that could differ between machines: threads, relaxed SIMD (whose results are
 implementation-defined), and NaN bit patterns (canonicalized by cranelift). Fuel metering
 is on: it is the instruction counter, the instruction limit and the cycles charge at once.
-WASI is never linked; the only imports a canister gets are the ``ic0`` functions.
+WASI is never linked; a module gets only the host imports its user hands over.
 
 Compilation is the expensive step (hundreds of milliseconds for a Motoko canister), so
-compiled modules are cached by the SHA-256 of the module bytes: installing the same module
-on many canisters, or reinstalling it, compiles once.
+compiled modules are cached by the SHA-256 of the module bytes (and the rules they were
+checked against): installing the same module on many canisters, or reinstalling it,
+compiles once.
 """
 
 from __future__ import annotations
@@ -18,21 +19,15 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import wasmtime
 
-from node.execution.errors import InvalidModule
-from node.execution.system_api import IC0_FUNCTIONS, SystemApi
-from node.execution.validation import ModuleInfo, decode_module_bytes, parse, validate
-from node.execution.wasm_binary import (
-    F32,
-    F64,
-    I32,
-    I64,
-    InstrumentationPlan,
-    WasmFormatError,
-    instrument,
-)
+from node.wasm.errors import ModuleRejected
+from node.wasm.host import HostImports
+from node.wasm.instrument import InstrumentationPlan, instrument
+from node.wasm.validation import check_engine_limits, decode_module_bytes, parse
+from vocab.wasm import F32, F64, I32, I64, WasmFormatError, WasmModule
 
 _VALTYPES = {
     I32: wasmtime.ValType.i32,
@@ -42,6 +37,11 @@ _VALTYPES = {
 }
 
 DEFAULT_CACHE_SIZE = 64
+
+InfoT = TypeVar("InfoT")
+
+ModuleRules = Callable[[WasmModule], InfoT]
+"""A host API's own module checks: raise ``ModuleRejected`` or return what it needs later."""
 
 
 def deterministic_config() -> wasmtime.Config:
@@ -57,7 +57,7 @@ def deterministic_config() -> wasmtime.Config:
     config.wasm_multi_value = True
     config.wasm_reference_types = True
     # multi-memory is needed by instrumentation (the dirty-page map is a second memory);
-    # canister modules themselves are limited to one memory by validation.
+    # modules themselves are limited to one memory by validation.
     config.wasm_multi_memory = True
     config.wasm_tail_call = False
     config.wasm_exceptions = False
@@ -73,65 +73,72 @@ def deterministic_config() -> wasmtime.Config:
 
 
 @dataclass(frozen=True)
-class CompiledModule:
-    """A validated, instrumented and compiled canister module."""
+class CompiledModule(Generic[InfoT]):
+    """A validated, instrumented and compiled module, with what its rules said about it."""
 
     module_hash: bytes
-    """SHA-256 of the bytes as installed (compressed or not), as the IC reports it."""
+    """SHA-256 of the bytes as given (compressed or not)."""
     raw_size: int
-    info: ModuleInfo
+    info: InfoT
     plan: InstrumentationPlan
     module: wasmtime.Module
     wasm: bytes
     """The decompressed, uninstrumented module (kept for snapshots and metadata)."""
 
+    @property
+    def memory64(self) -> bool:
+        return self.plan.memory64
 
-class ExecutionEngine:
-    """One wasmtime engine, its ``ic0`` linkers and its compiled-module cache."""
+
+class WasmEngine:
+    """One wasmtime engine, a linker per host import table, and the compiled-module cache."""
 
     def __init__(self, cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         self.wasm_engine = wasmtime.Engine(deterministic_config())
-        self.api = SystemApi()
-        self._linkers: dict[bool, wasmtime.Linker] = {}
-        self._cache: OrderedDict[bytes, CompiledModule] = OrderedDict()
+        self._linkers: dict[int, tuple[HostImports, wasmtime.Linker]] = {}
+        self._cache: OrderedDict[tuple[bytes, Any], CompiledModule[Any]] = OrderedDict()
         self._cache_size = cache_size
         self.compilations = 0
 
-    def linker(self, memory64: bool) -> wasmtime.Linker:
-        linker = self._linkers.get(memory64)
-        if linker is None:
-            linker = wasmtime.Linker(self.wasm_engine)
-            for spec in IC0_FUNCTIONS:
-                if spec.only32 and memory64:
-                    continue
-                params, results = spec.signature(memory64)
-                ftype = wasmtime.FuncType([_VALTYPES[t]() for t in params], [_VALTYPES[t]() for t in results])
-                linker.define_func(
-                    "ic0", spec.name, ftype, self.api.host_function(spec, memory64), access_caller=True
-                )
-            self._linkers[memory64] = linker
+    def linker(self, imports: HostImports) -> wasmtime.Linker:
+        """The linker defining ``imports``, built once per table (kept alive with it)."""
+        entry = self._linkers.get(id(imports))
+        if entry is not None:
+            return entry[1]
+        linker = wasmtime.Linker(self.wasm_engine)
+        for (module, name), function in imports.functions.items():
+            ftype = wasmtime.FuncType(
+                [_VALTYPES[t]() for t in function.params], [_VALTYPES[t]() for t in function.results]
+            )
+            linker.define_func(module, name, ftype, function.call, access_caller=True)
+        self._linkers[id(imports)] = (imports, linker)
         return linker
 
-    def compile(self, raw: bytes) -> CompiledModule:
-        """Validate, instrument and compile ``raw`` (plain or gzip), or raise InvalidModule."""
+    def compile(self, raw: bytes, rules: ModuleRules[InfoT]) -> CompiledModule[InfoT]:
+        """Validate (the engine's checks, then ``rules``), instrument and compile ``raw``.
+
+        ``raw`` is a Wasm binary or its gzip; a refused module raises ``ModuleRejected``.
+        """
         module_hash = hashlib.sha256(raw).digest()
-        cached = self._cache.get(module_hash)
+        key = (module_hash, rules)
+        cached = self._cache.get(key)
         if cached is not None:
-            self._cache.move_to_end(module_hash)
+            self._cache.move_to_end(key)
             return cached
         wasm = decode_module_bytes(raw)
         parsed = parse(wasm)
-        info = validate(parsed)
+        check_engine_limits(parsed)
+        info = rules(parsed)
         try:
             wasmtime.Module.validate(self.wasm_engine, wasm)
         except wasmtime.WasmtimeError as exc:
-            raise InvalidModule("wasm-validation", _first_line(str(exc))) from exc
+            raise ModuleRejected("wasm-validation", _first_line(str(exc))) from exc
         try:
             instrumented = instrument(wasm, parsed)
         except WasmFormatError as exc:
-            raise InvalidModule("unsupported-feature", str(exc)) from exc
+            raise ModuleRejected("unsupported-feature", str(exc)) from exc
         if instrumented.plan.table_mutations:
-            raise InvalidModule(
+            raise ModuleRejected(
                 "table-mutation",
                 "the module changes its tables at run time ("
                 + ", ".join(instrumented.plan.table_mutations)
@@ -140,10 +147,10 @@ class ExecutionEngine:
         try:
             module = wasmtime.Module(self.wasm_engine, instrumented.wasm)
         except wasmtime.WasmtimeError as exc:
-            raise InvalidModule("wasm-validation", _first_line(str(exc))) from exc
+            raise ModuleRejected("wasm-validation", _first_line(str(exc))) from exc
         self.compilations += 1
         compiled = CompiledModule(module_hash, len(raw), info, instrumented.plan, module, wasm)
-        self._cache[module_hash] = compiled
+        self._cache[key] = compiled
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return compiled
@@ -157,7 +164,7 @@ def _make_call_unit() -> Callable[[wasmtime.Func, wasmtime.Store], None]:
     """A caller for ``() -> ()`` functions that skips wasmtime-py's per-call type lookup.
 
     ``Func.__call__`` asks wasmtime for the function's type and converts arguments on every
-    call, which costs as much as a small canister method. Entry points are all ``() -> ()``,
+    call, which costs as much as a small method. Entry points are all ``() -> ()``,
     so the call can go straight to ``wasmtime_func_call``, with traps and host exceptions
     handled exactly as ``Func.__call__`` handles them. If the installed wasmtime-py lacks the
     internals this relies on, the public (slower) call is used instead.
@@ -188,16 +195,16 @@ def _first_line(text: str) -> str:
     return " / ".join(lines[:4]) if lines else text
 
 
-_DEFAULT: ExecutionEngine | None = None
+_DEFAULT: WasmEngine | None = None
 
 
-def default_engine() -> ExecutionEngine:
-    """A process-wide engine, so that environments in one process share compiled modules.
+def default_engine() -> WasmEngine:
+    """A process-wide engine, so that users in one process share compiled modules.
 
-    Sharing is safe: the engine holds no canister state, only compiled code and the host
-    function table, and execution never interleaves two messages.
+    Sharing is safe: the engine holds no module state, only compiled code and linkers, and
+    execution never interleaves two calls.
     """
     global _DEFAULT
     if _DEFAULT is None:
-        _DEFAULT = ExecutionEngine()
+        _DEFAULT = WasmEngine()
     return _DEFAULT

@@ -13,7 +13,7 @@ run does not depend on PYTHONHASHSEED.
 
 from __future__ import annotations
 
-from node.consensus.artifacts import BlockProposal, Finalization, Notarization
+from node.consensus.icc.artifacts import BlockProposal, Finalization, Notarization
 from vocab.principal import Principal
 
 BLOCKS_PER_PROPOSER = 2

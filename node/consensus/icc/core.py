@@ -22,23 +22,35 @@ height sends that peer what it needs to catch up. A replica that learns of a fin
 block it cannot link to its chain asks a peer for the missing finalized blocks
 (``CatchUpRequest``); the reply is checked by ``chain.prove_run``.
 
-A replica restarted with ``high_water`` (the highest height it may have voted at before
+A replica restored with ``high_water`` (the highest height it may have voted at before
 it crashed) signs no finalization share and no proposal at or below it: the only way an
 honest replica could otherwise contradict a vote it has forgotten.
 
-The class does no I/O and reads no clock: every entry point takes ``now``; outputs
-accumulate in ``self.actions`` (Send, Broadcast, PersistHighWater, Notice) and
-``self.finalized_out`` (blocks newly finalized, in height order), which the owner drains.
+``Icc`` implements ``node.consensus.protocol.Consensus``: it does no I/O and reads no
+clock; every entry point takes ``now`` and returns one ``Step`` (Send, Broadcast,
+PersistHighWater and Notice actions, blocks newly finalized in height order, drops).
+
+The protocol's safety rests on a few facts about this replica's own state, asserted
+where they could break (cheap checks, TigerBeetle style: a failure is a bug here, never
+bad input, which is refused and counted instead):
+
+- a finalized block never changes: the chain only grows by a child of the tip, and a
+  height once finalized keeps its hash;
+- the finalized height and the round height only grow;
+- as an honest replica it never signs notarization shares for two different blocks of
+  one height and rank, never two finalization shares at one height, and proposes at
+  most once per height.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from node.actions import Action, Broadcast, Notice, PersistHighWater, Send
-from node.consensus.artifacts import (
+from node.consensus.block import ChainBlock, Finalized, PayloadRules
+from node.consensus.icc.artifacts import (
     FINALIZATION_DOMAIN,
     MAX_CATCH_UP_BLOCKS,
     NOTARIZATION_DOMAIN,
@@ -53,13 +65,15 @@ from node.consensus.artifacts import (
     NotarizationShare,
     genesis_block,
 )
-from node.consensus.block import PayloadRules, from_the_future, size_error, structural_error
-from node.consensus.chain import prove_run
-from node.consensus.pool import ConsensusPool
-from node.consensus.ranking import rank_delay_ns, rank_of
+from node.consensus.icc.chain import prove_run
+from node.consensus.icc.pool import ConsensusPool
+from node.consensus.icc.ranking import rank_delay_ns, rank_of
+from node.consensus.icc.validation import from_the_future, size_error, structural_error
+from node.consensus.protocol import CertificateLookup, Consensus, Step
 from vocab import crypto
 from vocab.codec import Message
 from vocab.committee import Verifier
+from vocab.envelope import SignedEnvelope
 from vocab.genesis import Genesis
 from vocab.principal import Principal
 
@@ -67,7 +81,15 @@ RETAINED_BLOCKS = 100_000
 """Finalized blocks kept in memory to serve catch-up; older ones need a checkpoint."""
 
 
-class Icc:
+def _no_certificate(height: int) -> None:
+    return None
+
+
+class Icc(Consensus):
+    """ICC on one replica: ``payloads`` builds and checks block payloads, ``size_of``
+    measures an envelope against the block limits (``node.ingress.envelope_size``),
+    ``certificates`` finds the certificate of a height to send along with catch-up."""
+
     def __init__(
         self,
         genesis: Genesis,
@@ -75,8 +97,8 @@ class Icc:
         payloads: PayloadRules,
         *,
         verify: Verifier = crypto.verify,
-        size_of=len,
-        high_water: int = 0,
+        size_of: Callable[[SignedEnvelope], int],
+        certificates: CertificateLookup = _no_certificate,
     ) -> None:
         self.genesis = genesis
         self.committee = genesis.committee
@@ -90,16 +112,21 @@ class Icc:
         self.payloads = payloads
         self.verify = verify
         self.size_of = size_of
+        self.certificates = certificates
         self.pool = ConsensusPool(self.committee.n, genesis.pool_window)
 
         first = genesis_block(genesis)
         self.finalized_tip: Block = first
         self.tip_proof: Finalization | None = None
         self.finalized_blocks: dict[int, Block] = {0: first}
+        self.highest_finalized = 0
+        """The finalized height, recorded apart from the tip so that a regressed tip shows."""
         self.proofs: dict[int, Finalization] = {}
 
-        self.restored_high_water = high_water
-        self.persisted_high_water = high_water
+        self.restored_high_water = 0
+        self.persisted_high_water = 0
+        self.proposed_height = 0
+        """The height of our last proposal: proposals never repeat a height."""
 
         self.round_height = 1
         self.round_parent: Block = first
@@ -107,6 +134,9 @@ class Icc:
         self.proposed = False
         self.signed: dict[bytes, tuple[int, Principal]] = {}
         """N: the blocks we signed notarization shares for this round: rank and proposer."""
+        self.notarization_votes: dict[tuple[int, int], bytes] = {}
+        """(height, rank) -> the block we signed a notarization share for, above the
+        finalized height: what the invariant "one block per height and rank" checks."""
         self.disqualified: dict[Principal, None] = {}
         self.own_finalization_shares: dict[int, FinalizationShare] = {}
         self.formed_notarizations: dict[bytes, None] = {}
@@ -121,38 +151,62 @@ class Icc:
         self.retransmit_at: int | None = None
         self.helped_at: dict[int, int] = {}
 
-        self.actions: list[Action] = []
-        self.finalized_out: list[tuple[Block, Finalization]] = []
-        self.dropped: dict[str, int] = {}
+        self._step: Step | None = None
+        """The output of the entry point running now (None between calls)."""
 
     # -- restart ---------------------------------------------------------------------------
 
-    def restore(self, finalized: Sequence[tuple[Block, Finalization]]) -> list[tuple[Block, Finalization]]:
-        """Adopt previously persisted finalized blocks (before ``start``); returns the
-        proven prefix, which the owner replays through execution."""
-        blocks = [block for block, _ in finalized]
-        proofs = list({proof.block_hash: proof for _, proof in finalized}.values())
-        proven, problem = prove_run(self.finalized_tip, blocks, proofs, self.committee, self.verify)
+    def restore(self, finalized: Sequence[Finalized], high_water: int) -> Step:
+        """Adopt previously persisted finalized blocks (before ``start``); the step's
+        ``finalized`` is the proven prefix, which the owner replays through execution."""
+        self._open()
+        self.restored_high_water = max(self.restored_high_water, high_water)
+        self.persisted_high_water = max(self.persisted_high_water, high_water)
+        # Anything we proposed before the crash was at or below the high-water mark.
+        self.proposed_height = max(self.proposed_height, high_water)
+        blocks: list[Block] = []
+        proofs: dict[bytes, Finalization] = {}
+        problem: str | None = None
+        for block, proof in finalized:
+            if not isinstance(block, Block) or not isinstance(proof, Finalization):
+                problem = f"the pair at position {len(blocks)} is not an ICC block and finalization"
+                break
+            blocks.append(block)
+            proofs.setdefault(proof.block_hash, proof)
+        proven, proof_problem = prove_run(
+            self.finalized_tip, blocks, list(proofs.values()), self.committee, self.verify
+        )
+        problem = proof_problem or problem
         if problem is not None:
-            self.actions.append(
+            self._emit(
                 Notice("restore_truncated", self.finalized_tip.height + len(proven), {"problem": problem})
             )
         for block, proof in proven:
             self._adopt_finalized(block, proof)
+            self._output().finalized.append(Finalized(block, proof))
         if proven:
             self.pool.advance(self.finalized_tip.height)
             self.round_height = self.finalized_tip.height + 1
             self.round_parent = self.finalized_tip
-        return proven
+        return self._close()
 
     # -- entry points ------------------------------------------------------------------------
 
-    def start(self, now: int) -> None:
+    def start(self, now: int) -> Step:
+        self._open()
         if self.round_start is None:
             self._new_round(self.round_height, self.round_parent, now)
         self._progress(now)
+        return self._close()
 
-    def on_message(self, peer: int, message: Message, now: int) -> None:
+    def on_message(self, peer: int, message: Message, now: int) -> Step:
+        self._open()
+        if isinstance(message, CatchUpRequest):
+            # Served from the finalized chain alone: no round starts, nothing is decided.
+            response = self._catch_up_response(message)
+            if response is not None:
+                self._emit(Send(peer, response))
+            return self._close()
         if self.round_start is None:
             self._new_round(self.round_height, self.round_parent, now)
         if isinstance(message, BlockProposal):
@@ -167,18 +221,22 @@ class Icc:
             self._on_finalization(peer, message, now)
         elif isinstance(message, CatchUpResponse):
             self._on_catch_up_response(peer, message, now)
+            self._output().certificates.extend(message.certificates)
         else:
             self._drop("unexpected_message")
-            return
+            return self._close()
         self._progress(now)
+        return self._close()
 
-    def on_timer(self, now: int) -> None:
+    def on_timer(self, now: int) -> Step:
+        self._open()
         if self.round_start is None:
             self._new_round(self.round_height, self.round_parent, now)
         if self.retransmit_at is not None and now >= self.retransmit_at:
             self.retransmit_at = now + self.genesis.retransmit_ns
             self._retransmit()
         self._progress(now)
+        return self._close()
 
     def next_wakeup(self, now: int) -> int | None:
         """The earliest future time at which a timeout could change what this replica does."""
@@ -199,17 +257,45 @@ class Icc:
             )
         return min(candidates) if candidates else None
 
-    # -- helpers -----------------------------------------------------------------------------
+    # -- views -------------------------------------------------------------------------------
 
     @property
     def finalized_height(self) -> int:
         return self.finalized_tip.height
 
-    def _delay(self, rank: int) -> int:
-        return rank_delay_ns(rank, self.genesis.delta_ns, self.genesis.block_interval_ns)
+    @property
+    def height(self) -> int:
+        """The highest height seen notarized (the round in progress is the next one)."""
+        return self.round_height - 1
+
+    def finalized_block(self, height: int) -> ChainBlock | None:
+        return self.finalized_blocks.get(height)
+
+    # -- output ------------------------------------------------------------------------------
+
+    def _open(self) -> None:
+        assert self._step is None, "an entry point was called from inside another"
+        self._step = Step()
+
+    def _close(self) -> Step:
+        step = self._output()
+        self._step = None
+        return step
+
+    def _output(self) -> Step:
+        assert self._step is not None, "output outside an entry point"
+        return self._step
+
+    def _emit(self, action: Action) -> None:
+        self._output().actions.append(action)
 
     def _drop(self, reason: str) -> None:
-        self.dropped[reason] = self.dropped.get(reason, 0) + 1
+        self._output().drop(reason)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _delay(self, rank: int) -> int:
+        return rank_delay_ns(rank, self.genesis.delta_ns, self.genesis.block_interval_ns)
 
     def _verified(self, signer: Principal, separator: str, message: bytes, signature: bytes) -> bool:
         key = self.committee.public_key(signer)
@@ -219,7 +305,7 @@ class Icc:
         """Record the high-water mark durably before the first vote at a new height."""
         if height > self.persisted_high_water:
             self.persisted_high_water = height
-            self.actions.append(PersistHighWater(height))
+            self._emit(PersistHighWater(height))
 
     def _block(self, block_hash: bytes) -> Block | None:
         proposal = self.pool.proposals.get(block_hash)
@@ -254,7 +340,7 @@ class Icc:
             return
         self.helped_at[peer] = now
         for message in self._status_bundle():
-            self.actions.append(Send(peer, message))
+            self._emit(Send(peer, message))
 
     def _status_bundle(self) -> list[Message]:
         """The finalization of our tip and the notarized blocks above it."""
@@ -289,9 +375,9 @@ class Icc:
                 messages.append(self.pool.proposals[block_hash])
         for height in sorted(self.own_finalization_shares):
             messages.append(self.own_finalization_shares[height])
-        self.actions.append(Notice("retransmit", self.round_height, {"messages": len(messages)}))
+        self._emit(Notice("retransmit", self.round_height, {"messages": len(messages)}))
         for message in messages:
-            self.actions.append(Broadcast(message))
+            self._emit(Broadcast(message))
 
     # -- incoming artifacts ------------------------------------------------------------------
 
@@ -314,7 +400,7 @@ class Icc:
         self._maybe_help(peer, block.height, now)
         others = self.pool.proposals_by(block.height, block.proposer)
         if len(others) > 1:
-            self.actions.append(
+            self._emit(
                 Notice(
                     "equivocation",
                     block.height,
@@ -324,7 +410,7 @@ class Icc:
             if block.height == self.round_height:
                 self.disqualified[block.proposer] = None
             # Pass the evidence on, so that every honest replica disqualifies it too.
-            self.actions.append(Broadcast(proposal))
+            self._emit(Broadcast(proposal))
 
     def _on_notarization_share(self, peer: int, share: NotarizationShare, now: int) -> None:
         if share.height <= self.finalized_height:
@@ -396,7 +482,7 @@ class Icc:
                 is None
             ):
                 # Only possible with more than f Byzantine replicas: say it loudly.
-                self.actions.append(
+                self._emit(
                     Notice(
                         "conflict",
                         finalization.height,
@@ -468,6 +554,8 @@ class Icc:
         raise RuntimeError("consensus made no decision after 10000 steps")  # a bug, not input
 
     def _new_round(self, height: int, parent: Block, now: int) -> None:
+        assert height >= self.round_height, f"round {height} after round {self.round_height}"
+        assert parent.height == height - 1, f"round {height} on a parent at {parent.height}"
         self.round_height = height
         self.round_parent = parent
         self.round_start = now
@@ -521,8 +609,8 @@ class Icc:
 
     def _finalize(self, block: Block, proof: Finalization) -> None:
         self._adopt_finalized(block, proof)
-        self.finalized_out.append((block, proof))
-        self.actions.append(
+        self._output().finalized.append(Finalized(block, proof))
+        self._emit(
             Notice(
                 "finalized",
                 block.height,
@@ -531,6 +619,18 @@ class Icc:
         )
 
     def _adopt_finalized(self, block: Block, proof: Finalization) -> None:
+        # A finalized block never changes, and the finalized height only grows: the chain
+        # grows by one child of the tip at a time, at a height never finalized before.
+        known = self.finalized_blocks.get(block.height)
+        assert known is None or known.hash == block.hash, f"height {block.height} finalized twice"
+        assert block.height > self.highest_finalized, (
+            f"finalizing height {block.height} after {self.highest_finalized}"
+        )
+        tip = self.finalized_tip
+        assert block.height == tip.height + 1, f"finalizing height {block.height} on {tip.height}"
+        assert block.parent == tip.hash, f"block {block.height} does not extend the finalized tip"
+        assert proof.height >= block.height, f"block {block.height} proven by a lower finalization"
+        self.highest_finalized = block.height
         self.finalized_tip = block
         self.finalized_blocks[block.height] = block
         self.proofs[block.height] = proof
@@ -547,6 +647,9 @@ class Icc:
         self.pool.advance(height)
         for old in [h for h in self.own_finalization_shares if h <= height]:
             del self.own_finalization_shares[old]
+        self.notarization_votes = {
+            key: value for key, value in self.notarization_votes.items() if key[0] > height
+        }
         self.validity = {key: value for key, value in self.validity.items() if key in self.pool.proposals}
         self.formed_notarizations = {
             key: None for key in self.formed_notarizations if key in self.pool.proposals
@@ -564,20 +667,18 @@ class Icc:
         if now < self.catch_up_retry_at:
             return
         self.catch_up_retry_at = now + self.genesis.retransmit_ns
-        sources = [self.committee.index_of(signer) for signer in finalization.signers if signer != self.me]
+        signers = [self.committee.index_of(signer) for signer in finalization.signers if signer != self.me]
         first = self.finalization_sources.get(finalization.block_hash)
         if first is not None and first != self.index:
-            sources.insert(0, first)
-        sources = [source for source in sources if source is not None]
+            signers.insert(0, first)
+        sources = [source for source in signers if source is not None]
         if not sources:
             return
         peer = sources[self.catch_up_cursor % len(sources)]
         self.catch_up_cursor += 1
         request = CatchUpRequest(self.finalized_height + 1, finalization.height)
-        self.actions.append(
-            Notice("catch_up", self.finalized_height, {"to": finalization.height, "peer": peer})
-        )
-        self.actions.append(Send(peer, request))
+        self._emit(Notice("catch_up", self.finalized_height, {"to": finalization.height, "peer": peer}))
+        self._emit(Send(peer, request))
 
     def _on_catch_up_response(self, peer: int, response: CatchUpResponse, now: int) -> None:
         blocks = [block for block in response.blocks if block.height > self.finalized_height]
@@ -595,8 +696,9 @@ class Icc:
         self.catch_up_retry_at = 0
         self._after_finalization(now)
 
-    def catch_up_response(self, request: CatchUpRequest) -> CatchUpResponse | None:
-        """What we can prove of the requested run of finalized blocks, or None."""
+    def _catch_up_response(self, request: CatchUpRequest) -> CatchUpResponse | None:
+        """What we can prove of the requested run of finalized blocks, with the
+        certificates we hold for those heights; None if we have none of it."""
         start = request.from_height
         if start > self.finalized_height or start not in self.finalized_blocks:
             return None
@@ -609,7 +711,12 @@ class Icc:
         for height in range(start, end + 1):
             proof = self.proofs[height]
             proofs[proof.height] = proof
-        return CatchUpResponse(blocks, tuple(proofs[h] for h in sorted(proofs)))
+        certificates = tuple(
+            certificate
+            for certificate in (self.certificates(block.height) for block in blocks)
+            if certificate is not None
+        )
+        return CatchUpResponse(blocks, tuple(proofs[h] for h in sorted(proofs)), certificates)
 
     def _notarized_top(self) -> tuple[Block, list[Block]] | None:
         """The highest notarized block at or above the round whose chain we hold."""
@@ -641,16 +748,17 @@ class Icc:
 
     def _end_round(self, block: Block, now: int) -> None:
         height = block.height
-        self.actions.append(Notice("notarized", height, {"block": block.hash.hex()[:16], "rank": block.rank}))
+        self._emit(Notice("notarized", height, {"block": block.hash.hex()[:16], "rank": block.rank}))
         if block.hash in self.formed_notarizations and block.hash in self.pool.notarizations:
-            self.actions.append(Broadcast(self.pool.notarizations[block.hash]))
+            self._emit(Broadcast(self.pool.notarizations[block.hash]))
         others = [h for h in self.signed if h != block.hash] if height == self.round_height else []
         if not others and height > self.restored_high_water:
+            assert height not in self.own_finalization_shares, f"a second finalization share at {height}"
             self._sign_at(height)
             share = FinalizationShare.create(self.key, self.me, block)
             self.own_finalization_shares[height] = share
             self.pool.add_finalization_share(height, block.hash, self.me, share.signature)
-            self.actions.append(Broadcast(share))
+            self._emit(Broadcast(share))
             self._aggregate_finalization(height, block.hash, self.index)
         self._new_round(height + 1, block, now)
 
@@ -719,7 +827,7 @@ class Icc:
         if problem is None:
             problem = self.payloads.payload_error(block, chain)
         if problem is not None:
-            self.actions.append(
+            self._emit(
                 Notice("invalid_block", block.height, {"block": block.hash.hex()[:16], "problem": problem})
             )
         self.validity[block.hash] = problem
@@ -736,24 +844,30 @@ class Icc:
         timestamp = max(now, parent.timestamp + 1)
         payload = tuple(self.payloads.build_payload(chain, timestamp))
         block = Block(parent.hash, height, rank, self.me, timestamp, payload)
+        assert height > self.proposed_height, f"a second proposal at {height} (last {self.proposed_height})"
+        self.proposed_height = height
         self._sign_at(height)
         proposal = BlockProposal.create(self.key, block)
         self.proposed = True
         self.pool.add_proposal(proposal)
         self.validity[block.hash] = None
-        self.actions.append(
+        self._emit(
             Notice(
                 "proposed", height, {"block": block.hash.hex()[:16], "rank": rank, "messages": len(payload)}
             )
         )
-        self.actions.append(Broadcast(proposal))
+        self._emit(Broadcast(proposal))
 
     def _notarize(self, block: Block) -> None:
+        voted = self.notarization_votes.setdefault((block.height, block.rank), block.hash)
+        assert voted == block.hash, (
+            f"notarization shares for two blocks of height {block.height}, rank {block.rank}"
+        )
         self._sign_at(block.height)
         share = NotarizationShare.create(self.key, self.me, block)
         self.signed[block.hash] = (block.rank, block.proposer)
         self.pool.add_notarization_share(block.height, block.hash, self.me, share.signature)
         if block.proposer != self.me:
-            self.actions.append(Broadcast(self.pool.proposals[block.hash]))
-        self.actions.append(Broadcast(share))
+            self._emit(Broadcast(self.pool.proposals[block.hash]))
+        self._emit(Broadcast(share))
         self._aggregate_notarization(block.height, block.hash)

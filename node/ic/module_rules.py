@@ -1,34 +1,23 @@
 """The IC's rules for canister modules, checked before a module is compiled.
 
-Each failed check raises :class:`InvalidModule` with the rule's name, so that a developer
-can see which requirement of the specification's "WebAssembly module requirements" the
+The engine checks what any module must satisfy (size, one memory, no threads); these are
+the rules of the specification's "WebAssembly module requirements" that are the IC's own:
+imports only from ``ic0`` with the signature for the module's pointer width, exports named
+``canister_*`` only for entry points the IC knows, with type ``() -> ()``, and
+``icp:public``/``icp:private`` metadata sections within their limits. Each failed check
+raises ``ModuleRejected`` with the rule's name, which the runtime turns into
+:class:`~node.ic.errors.InvalidModule`, so that a developer can see which requirement the
 module breaks (and a test can assert on it) without reading a wasmtime backtrace.
 """
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 
-from node.execution.errors import InvalidModule
-from node.execution.system_api import IC0_BY_NAME
-from node.execution.wasm_binary import (
-    EXTERNREF,
-    FUNCREF,
-    KIND_FUNC,
-    KIND_NAMES,
-    V128,
-    FuncType,
-    WasmFormatError,
-    WasmModule,
-    parse_module,
-)
+from node.ic.ic0 import IC0_BY_NAME
+from node.wasm.errors import ModuleRejected
+from vocab.wasm import KIND_FUNC, KIND_NAMES, FuncType, WasmFormatError, WasmModule
 
-GZIP_MAGIC = b"\x1f\x8b\x08"
-MAX_MODULE_SIZE = 100 * 1024 * 1024
-"""Decompressed size limit; the IC bounds the module by its memory footprint too."""
-MAX_FUNCTIONS = 50_000
-MAX_GLOBALS = 1_000
 MAX_CUSTOM_SECTIONS = 16
 MAX_CUSTOM_SECTIONS_SIZE = 1024 * 1024
 MAX_EXPORTED_METHODS = 1_000
@@ -94,98 +83,47 @@ class ModuleInfo:
         return None
 
 
-def decode_module_bytes(raw: bytes) -> bytes:
-    """The Wasm binary of an installed module, decompressing gzip as the IC does."""
-    if raw.startswith(GZIP_MAGIC):
-        decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            data = decompressor.decompress(raw, MAX_MODULE_SIZE + 1)
-        except zlib.error as exc:
-            raise InvalidModule("module-format", f"gzip-compressed module is corrupt: {exc}") from exc
-        if len(data) > MAX_MODULE_SIZE or decompressor.unconsumed_tail:
-            raise InvalidModule("module-size", f"decompressed module exceeds {MAX_MODULE_SIZE} bytes")
-        if not decompressor.eof:
-            raise InvalidModule("module-format", "gzip-compressed module is truncated")
-        return data
-    if len(raw) > MAX_MODULE_SIZE:
-        raise InvalidModule("module-size", f"module of {len(raw)} bytes exceeds {MAX_MODULE_SIZE}")
-    if not raw.startswith(b"\x00asm"):
-        raise InvalidModule(
-            "module-format",
-            "the module is neither a WebAssembly binary (\\0asm) nor gzip-compressed (1f 8b 08)",
-        )
-    return raw
-
-
-def parse(data: bytes) -> WasmModule:
-    try:
-        return parse_module(data)
-    except WasmFormatError as exc:
-        raise InvalidModule("module-format", str(exc)) from exc
-
-
-def validate(module: WasmModule) -> ModuleInfo:
+def canister_module_rules(module: WasmModule) -> ModuleInfo:
     """Check the IC's module requirements; return the facts execution relies on."""
-    # memories: at most one, declared or imported
-    memory_count = len(module.memories) + len(module.imported_memories)
-    if memory_count > 1:
-        raise InvalidModule(
-            "memory-count", f"the module declares {memory_count} memories, at most 1 is allowed"
-        )
     memory = module.memory
     memory64 = bool(memory and memory.is64)
-    if memory is not None and memory.shared:
-        raise InvalidModule("memory-shared", "shared memories (threads) are not allowed")
 
     # imports: only known ic0 functions with the exact signature for this pointer width
     for imp in module.imports:
         if imp.kind != KIND_FUNC:
-            raise InvalidModule(
+            raise ModuleRejected(
                 "import-kind",
                 f"the module imports {KIND_NAMES.get(imp.kind, imp.kind)} {imp.module}.{imp.name}; "
                 "only functions from ic0 may be imported",
             )
         if imp.module != "ic0":
-            raise InvalidModule(
+            raise ModuleRejected(
                 "import-module",
                 f"the module imports function '{imp.name}' from '{imp.module}'; "
                 "only functions from 'ic0' may be imported",
             )
         spec = IC0_BY_NAME.get(imp.name)
         if spec is None:
-            raise InvalidModule(
+            raise ModuleRejected(
                 "import-unknown",
                 f"the module imports function 'ic0.{imp.name}', which the System API does not provide",
             )
         if spec.only32 and memory64:
-            raise InvalidModule(
+            raise ModuleRejected(
                 "import-32bit-only",
                 f"'ic0.{imp.name}' is only available to canisters with a 32-bit memory",
             )
         params, results = spec.signature(memory64)
         assert imp.type_index is not None
         if not 0 <= imp.type_index < len(module.types):
-            raise InvalidModule("module-format", f"type index {imp.type_index} out of range")
+            raise ModuleRejected("module-format", f"type index {imp.type_index} out of range")
         actual = module.types[imp.type_index]
         if actual.params != params or actual.results != results:
             expected = FuncType(params, results)
-            raise InvalidModule(
+            raise ModuleRejected(
                 "import-signature",
                 f"'ic0.{imp.name}' is imported with type {actual.describe()}, "
                 f"expected {expected.describe()} for a {'64' if memory64 else '32'}-bit memory",
-            )
-
-    # counts
-    if module.function_count > MAX_FUNCTIONS:
-        raise InvalidModule("function-count", f"{module.function_count} functions, at most {MAX_FUNCTIONS}")
-    if len(module.globals) > MAX_GLOBALS:
-        raise InvalidModule("global-count", f"{len(module.globals)} globals, at most {MAX_GLOBALS}")
-    for index, g in enumerate(module.globals):
-        if g.mutable and g.valtype in (FUNCREF, EXTERNREF, V128):
-            raise InvalidModule(
-                "global-type",
-                f"mutable global {index} has a reference or v128 type, which this execution "
-                "layer cannot snapshot for rollback",
             )
 
     # exports
@@ -200,7 +138,7 @@ def validate(module: WasmModule) -> ModuleInfo:
         if not name.startswith("canister_"):
             continue
         if export.kind != KIND_FUNC:
-            raise InvalidModule(
+            raise ModuleRejected(
                 "export-kind", f"export '{name}' uses the reserved prefix canister_ but is not a function"
             )
         kind = None
@@ -210,7 +148,7 @@ def validate(module: WasmModule) -> ModuleInfo:
                 method = name[len(prefix) :]
                 break
         if kind is None and name not in SYSTEM_ENTRY_POINTS:
-            raise InvalidModule(
+            raise ModuleRejected(
                 "export-reserved-prefix",
                 f"the module exports '{name}', which starts with canister_ but is not an entry point "
                 "the IC knows",
@@ -218,16 +156,16 @@ def validate(module: WasmModule) -> ModuleInfo:
         try:
             ftype = module.function_type(export.index)
         except WasmFormatError as exc:
-            raise InvalidModule("module-format", str(exc)) from exc
+            raise ModuleRejected("module-format", str(exc)) from exc
         if ftype != _UNIT:
-            raise InvalidModule(
+            raise ModuleRejected(
                 "export-signature", f"entry point '{name}' has type {ftype.describe()}, expected () -> ()"
             )
         if kind is None:
             entry_points.append(name)
             continue
         if method in method_names:
-            raise InvalidModule(
+            raise ModuleRejected(
                 "export-duplicate-method",
                 f"method '{method}' is exported more than once as an update, query or composite query",
             )
@@ -235,11 +173,11 @@ def validate(module: WasmModule) -> ModuleInfo:
         names_length += len(method.encode("utf-8"))
         {"update": updates, "query": queries, "composite_query": composites}[kind].append(method)
     if len(method_names) > MAX_EXPORTED_METHODS:
-        raise InvalidModule(
+        raise ModuleRejected(
             "exported-method-count", f"{len(method_names)} exported methods, at most {MAX_EXPORTED_METHODS}"
         )
     if names_length > MAX_EXPORTED_NAMES_LENGTH:
-        raise InvalidModule(
+        raise ModuleRejected(
             "exported-method-names-length",
             f"exported method names total {names_length} bytes, at most {MAX_EXPORTED_NAMES_LENGTH}",
         )
@@ -255,22 +193,22 @@ def validate(module: WasmModule) -> ModuleInfo:
         elif section.name.startswith("icp:private "):
             target, name = private, section.name[len("icp:private ") :]
         else:
-            raise InvalidModule(
+            raise ModuleRejected(
                 "custom-section-name",
                 f"custom section '{section.name}' uses the icp: prefix but is neither 'icp:public <name>' "
                 "nor 'icp:private <name>'",
             )
         if any(n == name for n, _ in public) or any(n == name for n, _ in private):
-            raise InvalidModule("custom-section-duplicate", f"metadata '{name}' is declared more than once")
+            raise ModuleRejected("custom-section-duplicate", f"metadata '{name}' is declared more than once")
         target.append((name, section.data))
         total += len(name.encode("utf-8")) + len(section.data)
     if len(public) + len(private) > MAX_CUSTOM_SECTIONS:
-        raise InvalidModule(
+        raise ModuleRejected(
             "custom-section-count",
             f"{len(public) + len(private)} icp: custom sections, at most {MAX_CUSTOM_SECTIONS}",
         )
     if total > MAX_CUSTOM_SECTIONS_SIZE:
-        raise InvalidModule(
+        raise ModuleRejected(
             "custom-section-size",
             f"icp: custom sections total {total} bytes, at most {MAX_CUSTOM_SECTIONS_SIZE}",
         )

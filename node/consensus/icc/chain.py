@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from node.consensus.artifacts import FINALIZATION_DOMAIN, Block, Finalization
+from node.consensus.icc.artifacts import FINALIZATION_DOMAIN, Block, Finalization
 from vocab import crypto
 from vocab.committee import Committee, Verifier
 
@@ -38,8 +38,8 @@ def prove_run(
     by_height = {block.height: block for block in linked}
     proofs: dict[int, Finalization] = {}
     for finalization in finalizations:
-        block = by_height.get(finalization.height)
-        if block is None or block.hash != finalization.block_hash:
+        named = by_height.get(finalization.height)
+        if named is None or named.hash != finalization.block_hash:
             continue
         if finalization.height in proofs:
             continue

@@ -1,30 +1,34 @@
-"""A live Wasm instance of a canister, with commit and rollback per message.
+"""A live Wasm instance, with commit and rollback per call and snapshots of its state.
 
 The instance keeps a *committed* copy of its heap and mutable globals: the state as of the
-last successful message. Instrumented code marks every 4 KiB page and every global it
-writes in a private dirty map, so that after a message:
+last committed call. Instrumented code marks every 4 KiB page and every global it writes
+in a private dirty map, so that after a call:
 
 - commit copies only the marked pages (and globals) into the committed copy, and
 - rollback copies only the marked pages back from it.
 
-Both cost time proportional to what the message touched, not to the heap size, which keeps
-per-message atomicity cheap for a Motoko canister whose heap is megabytes. Wasm memories
-cannot shrink, so a failed message that grew the heap (rare) rebuilds the instance from the
+Both cost time proportional to what the call touched, not to the heap size, which keeps
+per-call atomicity cheap for a module whose heap is megabytes. Wasm memories cannot
+shrink, so a failed call that grew the heap (rare) rebuilds the instance from the
 committed copy instead.
+
+What a call may use is counted in fuel plus the instructions host functions charge
+(``Meter.host_instructions``); the instance knows nothing else about its host API.
 """
 
 from __future__ import annotations
 
 import ctypes
 import hashlib
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol
 
 import wasmtime
 
-from node.execution.engine import CompiledModule, ExecutionEngine, call_unit
-from node.execution.errors import CanisterTrap
-from node.execution.system_api import ApiContext
-from node.execution.wasm_binary import GLOBAL_MIRROR_OFFSET, PAGE_FLAGS_OFFSET, PAGE_SIZE_LOG2
+from node.wasm.engine import CompiledModule, InfoT, WasmEngine, call_unit
+from node.wasm.errors import InstantiationFailed, MissingExport, OutOfFuel, Trapped, WasmTrap
+from node.wasm.host import HostImports
+from node.wasm.instrument import GLOBAL_MIRROR_OFFSET, PAGE_FLAGS_OFFSET, PAGE_SIZE_LOG2
 
 _INTERNAL_FUEL = 1 << 40
 """Fuel for the generated save/load functions, which run a few instructions per global."""
@@ -32,9 +36,6 @@ _INTERNAL_FUEL = 1 << 40
 WASM_PAGE = 65536
 MAX_STORE_SIZE = 16
 """The widest single store (v128.store); bulk operations mark every page they touch."""
-MAX_HEAP_32 = 4 << 30
-MAX_HEAP_64 = 6 << 30
-"""The IC's heap limits: 4 GiB for wasm32, 6 GiB for wasm64."""
 
 _TRAP_MESSAGES = {
     wasmtime.TrapCode.UNREACHABLE: "unreachable",
@@ -50,14 +51,24 @@ _TRAP_MESSAGES = {
 }
 
 
-def out_of_instructions(limit: int) -> CanisterTrap:
-    trap = CanisterTrap(
-        f"Canister exceeded the instruction limit for single message execution (limit {limit}).",
-        "out_of_instructions",
-        "IC0522",
-    )
-    trap.instructions = limit  # type: ignore[attr-defined]
-    return trap
+class Meter(Protocol):
+    """What the instance reads of a call's host side: instructions charged by host functions."""
+
+    host_instructions: int
+
+
+@dataclass(frozen=True)
+class InstanceState:
+    """Heap and mutable globals (8 little-endian bytes each, in slot order): a snapshot."""
+
+    heap: bytes
+    globals: bytes
+
+
+def _out_of_fuel(limit: int) -> OutOfFuel:
+    error = OutOfFuel(limit)
+    error.instructions = limit
+    return error
 
 
 def _address(memory: wasmtime.Memory, store: Any) -> int:
@@ -66,14 +77,21 @@ def _address(memory: wasmtime.Memory, store: Any) -> int:
     return pointer
 
 
-class WasmInstance:
-    """A canister module instantiated in its own store, with committed state for rollback."""
+class WasmInstance(Generic[InfoT]):
+    """A module instantiated in its own store, with committed state for rollback.
 
-    def __init__(self, engine: ExecutionEngine, compiled: CompiledModule) -> None:
+    ``imports`` is the host API's table the module is linked against; ``heap_limit`` the
+    most bytes its memory may grow to.
+    """
+
+    def __init__(
+        self, engine: WasmEngine, compiled: CompiledModule[InfoT], imports: HostImports, heap_limit: int
+    ) -> None:
         self.engine = engine
         self.compiled = compiled
+        self.imports = imports
         self.plan = compiled.plan
-        self.heap_hard_limit = MAX_HEAP_64 if compiled.info.memory64 else MAX_HEAP_32
+        self.heap_hard_limit = heap_limit
         self._instantiate()
         self._committed_view: ctypes.Array[ctypes.c_char] | None = None
         self._committed_addr = 0
@@ -89,12 +107,12 @@ class WasmInstance:
         store = wasmtime.Store(self.engine.wasm_engine)
         store.set_limits(memory_size=self.heap_hard_limit)
         store.set_fuel(_INTERNAL_FUEL)  # segment initialization runs constant expressions
-        linker = self.engine.linker(self.compiled.info.memory64)
+        linker = self.engine.linker(self.imports)
         try:
             instance = linker.instantiate(store, self.compiled.module)
         except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
             text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise CanisterTrap(f"Canister trapped during instantiation: {text}") from exc
+            raise InstantiationFailed(text) from exc
         exports = instance.exports(store)
         plan = self.plan
         self.store = store
@@ -143,7 +161,7 @@ class WasmInstance:
             return b""
         return bytes(self.memory.read(self.store))
 
-    # -- heap access for the System API ----------------------------------------------------
+    # -- heap and fuel access for host functions -------------------------------------------
 
     @staticmethod
     def store_fuel(caller: Any) -> int:
@@ -154,13 +172,14 @@ class WasmInstance:
         fuel = wasmtime.Store.get_fuel(caller)
         if amount > fuel:
             wasmtime.Store.set_fuel(caller, 0)
-            raise out_of_instructions(0)
+            raise OutOfFuel(0)
         wasmtime.Store.set_fuel(caller, fuel - amount)
 
     def _heap_base(self, store: Any, length: int) -> int:
         """The heap's address; a memory moves only when it grows, so cache it by length."""
         if length != self._base_for_length:
-            self._base = _address(self.memory, store)  # type: ignore[arg-type]
+            assert self.memory is not None
+            self._base = _address(self.memory, store)
             self._base_for_length = length
         return self._base
 
@@ -196,61 +215,54 @@ class WasmInstance:
     def has_export(self, name: str) -> bool:
         return name in self._funcs or isinstance(self._exports.get(name), wasmtime.Func)
 
-    def call(self, export: str, ctx: ApiContext, limit: int) -> int:
-        """Run ``export`` with ``ctx`` as the System API context; return instructions used.
+    def call(self, export: str, limit: int, meter: Meter) -> int:
+        """Run ``export`` (a ``() -> ()`` function) with ``limit`` instructions; return those used.
 
-        Raises :class:`CanisterTrap` (with an ``instructions`` attribute) when the function
-        traps, breaks the System API contract or exceeds ``limit``. Nothing is committed or
-        rolled back here: the caller decides.
+        Raises a :class:`WasmTrap` (with ``instructions`` set) when the function traps, a host
+        function stops it, or it exceeds ``limit``. Nothing is committed or rolled back
+        here: the caller decides.
         """
         func = self._funcs.get(export)
         if func is None:
             found = self._exports.get(export)
             if not isinstance(found, wasmtime.Func):
-                raise CanisterTrap(f"Canister has no exported function '{export}'")
+                raise MissingExport(export)
             func = found
             self._funcs[export] = func
         store = self.store
         store.set_fuel(limit)
-        ctx.instance = self
-        ctx.fuel_limit = limit
-        api = self.engine.api
-        api.current = ctx
         try:
             call_unit(func, store)
-        except CanisterTrap as trap:
-            trap.instructions = min(limit, limit - store.get_fuel() + ctx.system_instructions)  # type: ignore[attr-defined]
+        except WasmTrap as stop:
+            stop.instructions = min(limit, limit - store.get_fuel() + meter.host_instructions)
             raise
         except wasmtime.Trap as trap:
-            raise self._convert_trap(trap, limit, store, ctx) from None
+            raise self._convert_trap(trap, limit, store, meter) from None
         except wasmtime.WasmtimeError as error:
-            converted = CanisterTrap(f"Canister trapped: {str(error).splitlines()[0]}")
-            converted.instructions = min(limit, limit - store.get_fuel() + ctx.system_instructions)  # type: ignore[attr-defined]
+            converted = Trapped(str(error).splitlines()[0])
+            converted.instructions = min(limit, limit - store.get_fuel() + meter.host_instructions)
             raise converted from None
-        finally:
-            api.current = None
-        used = limit - store.get_fuel() + ctx.system_instructions
+        used = limit - store.get_fuel() + meter.host_instructions
         if used > limit:
-            raise out_of_instructions(limit)
+            raise _out_of_fuel(limit)
         return used
 
     @staticmethod
-    def _convert_trap(
-        trap: wasmtime.Trap, limit: int, store: wasmtime.Store, ctx: ApiContext
-    ) -> CanisterTrap:
+    def _convert_trap(trap: wasmtime.Trap, limit: int, store: wasmtime.Store, meter: Meter) -> WasmTrap:
         code = trap.trap_code
         if code == wasmtime.TrapCode.OUT_OF_FUEL:
-            return out_of_instructions(limit)
+            return _out_of_fuel(limit)
         text = _TRAP_MESSAGES.get(code) if code is not None else None
         if text is None:
             text = code.name.lower().replace("_", " ") if code is not None else "unknown trap"
-        converted = CanisterTrap(f"Canister trapped: {text}")
-        converted.instructions = min(limit, limit - store.get_fuel() + ctx.system_instructions)  # type: ignore[attr-defined]
+        converted = Trapped(text)
+        converted.instructions = min(limit, limit - store.get_fuel() + meter.host_instructions)
         return converted
 
     # -- commit and rollback ---------------------------------------------------------------
 
-    def _heap_len(self) -> int:
+    def heap_len(self) -> int:
+        """The live heap's size in bytes (it may exceed the committed one during a call)."""
         return self.memory.data_len(self.store) if self.memory is not None else 0
 
     def _dirty(self, heap_len: int) -> tuple[list[tuple[int, int]], bool, int]:
@@ -304,7 +316,7 @@ class WasmInstance:
 
     def commit(self) -> None:
         """Make the live state the committed state."""
-        heap_len = self._heap_len()
+        heap_len = self.heap_len()
         committed = self.committed_heap
         if heap_len > len(committed):
             self._committed_view = None
@@ -323,7 +335,7 @@ class WasmInstance:
 
     def rollback(self) -> None:
         """Return the live state to the committed state."""
-        heap_len = self._heap_len()
+        heap_len = self.heap_len()
         committed = self.committed_heap
         if heap_len != len(committed):
             self.rebuild()
@@ -348,34 +360,40 @@ class WasmInstance:
         memory = self.memory
         if memory is None:
             if heap:
-                raise CanisterTrap("cannot load a heap into a module without memory")
+                raise Trapped("cannot load a heap into a module without memory")
         else:
             current = memory.data_len(self.store)
             if len(heap) > current:
                 try:
                     memory.grow(self.store, (len(heap) - current) // 65536)
                 except wasmtime.WasmtimeError as exc:
-                    raise CanisterTrap(
-                        f"Canister trapped: the module's memory cannot hold the {len(heap)}-byte heap"
-                    ) from exc
+                    raise Trapped(f"the module's memory cannot hold the {len(heap)}-byte heap") from exc
             if heap:
                 memory.write(self.store, heap, 0)
         if globals_ is not None:
             self._load_globals(globals_)
-        self._clear_dirty(self._heap_len() >> PAGE_SIZE_LOG2)
+        self._clear_dirty(self.heap_len() >> PAGE_SIZE_LOG2)
 
     def load_state(self, heap: bytes, globals_: bytes | None) -> None:
         """Replace heap (and globals, if given) and make that the committed state.
 
-        Used for snapshots and for upgrades that keep the Wasm memory; a heap smaller than
-        the module's initial memory is padded with zeros to it.
+        Used to restore snapshots and to carry a heap over into a new module's instance; a
+        heap smaller than the module's initial memory is padded with zeros to it.
         """
-        current = self._heap_len()
+        current = self.heap_len()
         if len(heap) < current:
             heap = bytes(heap) + bytes(current - len(heap))
         self._load(heap, globals_)
         self._set_committed_heap(bytearray(self._read_heap_all()))
         self.committed_globals = self._save_globals()
+
+    def snapshot(self) -> InstanceState:
+        """The committed heap and globals, to be restored later (here or in a new instance)."""
+        return InstanceState(bytes(self.committed_heap), self.committed_globals)
+
+    def restore(self, state: InstanceState) -> None:
+        """Make ``state`` (from :meth:`snapshot`) the live and committed state."""
+        self.load_state(state.heap, state.globals)
 
     def live_heap(self) -> bytes:
         """The live heap (during an upgrade: the old instance after ``pre_upgrade``)."""

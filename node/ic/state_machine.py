@@ -1,4 +1,4 @@
-"""The replicated state machine backed by the Wasm execution layer (``node.execution``).
+"""The replicated state machine backed by the Wasm execution layer (``node.ic``).
 
 The ``StateMachine`` of ``node.state_machine``: a finalized batch goes in,
 one ``RequestResult`` per request comes out. Management lifecycle calls (Candid arguments
@@ -29,10 +29,11 @@ from __future__ import annotations
 
 import hashlib
 
-from node.execution import CanisterSettings, ExecutionConfig, ExecutionEnvironment, InstallMode
-from node.execution.canister import CanisterChange, CanisterState
-from node.execution.environment import CallResult
-from node.execution.lifecycle import require_controller
+from node.ic.canister import CanisterChange, CanisterSettings, CanisterState, require_controller
+from node.ic.config import ExecutionConfig
+from node.ic.environment import ExecutionEnvironment
+from node.ic.lifecycle import InstallMode
+from node.ic.messages import CallResult
 from node.state_machine import Batch
 from vocab import management
 from vocab.certificate import RequestResult
@@ -185,10 +186,10 @@ class WasmStateMachine:
                 )
                 return management.encode_empty()
             if method in (management.STATUS, management.STOP, management.START, management.DELETE):
-                canister = CanisterId.from_principal(management.decode_canister_id_args(content.arg, method))
+                target = CanisterId.from_principal(management.decode_canister_id_args(content.arg, method))
                 if method == management.STATUS:
                     self.env.advance_time(time)
-                    status = self.env.canister_status(caller, canister)
+                    status = self.env.canister_status(caller, target)
                     return management.encode_status_reply(
                         management.CanisterStatus(
                             status=status.status,
@@ -206,9 +207,9 @@ class WasmStateMachine:
                     management.START: self.env.start_canister,
                     management.DELETE: self.env.delete_canister,
                 }[method]
-                operation(caller, canister, time=time)
+                operation(caller, target, time=time)
                 if method == management.DELETE:
-                    self.chunks.pop(canister.principal.raw, None)
+                    self.chunks.pop(target.principal.raw, None)
                 return management.encode_empty()
             if method == management.CANISTER_INFO:
                 canister_id, count = management.decode_canister_info_args(content.arg)

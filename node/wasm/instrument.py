@@ -1,83 +1,51 @@
-"""A small reader and editor for the WebAssembly binary format.
+"""Instrumentation: the module rewritten so that the host can snapshot and roll it back.
 
-The execution layer needs to see inside a canister module before wasmtime does: to check
-the IC's module rules (which imports, which exports, how many globals, which custom
-sections) and to instrument it. wasmtime only lets the host read *exported* globals and has
-no way to report which memory pages a message touched, so instrumentation rewrites the code
-section: it exports every mutable global, moves the start function into an export the host
-calls itself, and makes every store, bulk memory operation and ``global.set`` leave a mark
-in a second, private "dirty" memory. The host then copies only the marked pages when it
-commits or rolls back a message, which is what makes per-message atomicity cheap for
-canisters with large heaps.
+wasmtime only lets the host read *exported* globals and has no way to report which memory
+pages a call touched, so instrumentation rewrites the module: it exports the memory and
+every mutable global (through two generated save/load functions), moves the start function
+into an export the host calls itself, and makes every store, bulk memory operation and
+``global.set`` leave a mark in a second, private "dirty" memory. The host then copies only
+the marked pages when it commits or rolls back a call, which is what makes per-call
+atomicity cheap for modules with large heaps.
 
-The reader is deliberately strict: anything it does not understand (GC types, exceptions,
-tail calls, threads, relaxed SIMD) is rejected with a message naming the feature, because a
-module the editor cannot walk is a module whose rollback it cannot guarantee.
+The instruction walker is deliberately strict: an instruction it does not know (exceptions,
+tail calls, threads, relaxed SIMD) is refused with a message naming the feature, because a
+module the rewriter cannot walk is a module whose rollback it cannot guarantee.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from vocab.leb128 import encode_leb128 as uleb
 from vocab.leb128 import encode_sleb128 as sleb
-
-MAGIC = b"\x00asm"
-VERSION = b"\x01\x00\x00\x00"
-
-I32, I64, F32, F64, V128 = 0x7F, 0x7E, 0x7D, 0x7C, 0x7B
-FUNCREF, EXTERNREF = 0x70, 0x6F
-VALTYPE_NAMES = {
-    I32: "i32",
-    I64: "i64",
-    F32: "f32",
-    F64: "f64",
-    V128: "v128",
-    FUNCREF: "funcref",
-    EXTERNREF: "externref",
-}
-
-SECTION_CUSTOM = 0
-SECTION_TYPE = 1
-SECTION_IMPORT = 2
-SECTION_FUNCTION = 3
-SECTION_TABLE = 4
-SECTION_MEMORY = 5
-SECTION_GLOBAL = 6
-SECTION_EXPORT = 7
-SECTION_START = 8
-SECTION_ELEMENT = 9
-SECTION_CODE = 10
-SECTION_DATA = 11
-SECTION_DATA_COUNT = 12
-SECTION_TAG = 13
-
-# The order in which non-custom sections must appear (the tag section sits between memory
-# and global in the exception-handling proposal).
-_SECTION_RANK = {
-    SECTION_TYPE: 1,
-    SECTION_IMPORT: 2,
-    SECTION_FUNCTION: 3,
-    SECTION_TABLE: 4,
-    SECTION_MEMORY: 5,
-    SECTION_TAG: 6,
-    SECTION_GLOBAL: 7,
-    SECTION_EXPORT: 8,
-    SECTION_START: 9,
-    SECTION_ELEMENT: 10,
-    SECTION_DATA_COUNT: 11,
-    SECTION_CODE: 12,
-    SECTION_DATA: 13,
-}
-
-KIND_FUNC, KIND_TABLE, KIND_MEMORY, KIND_GLOBAL, KIND_TAG = 0, 1, 2, 3, 4
-KIND_NAMES = {
-    KIND_FUNC: "func",
-    KIND_TABLE: "table",
-    KIND_MEMORY: "memory",
-    KIND_GLOBAL: "global",
-    KIND_TAG: "tag",
-}
+from vocab.wasm.module import (
+    F32,
+    F64,
+    I32,
+    I64,
+    KIND_FUNC,
+    KIND_MEMORY,
+    MAGIC,
+    NUMERIC_CONSTS,
+    SECTION_CODE,
+    SECTION_CUSTOM,
+    SECTION_EXPORT,
+    SECTION_FUNCTION,
+    SECTION_MEMORY,
+    SECTION_RANK,
+    SECTION_START,
+    SECTION_TYPE,
+    V128,
+    VALTYPE_NAMES,
+    VERSION,
+    FuncType,
+    WasmModule,
+    parse_module,
+    read_valtype,
+    skip_numeric_const,
+)
+from vocab.wasm.reader import Reader, WasmFormatError, encode_name
 
 PAGE_SIZE_LOG2 = 12
 """Dirty tracking granularity: 4 KiB, the OS page size the IC also tracks."""
@@ -89,377 +57,6 @@ GLOBAL_MIRROR_OFFSET = 1024
 """Where the generated save/load functions keep mutable globals, 8 bytes each, bit-exact."""
 PAGE_FLAGS_OFFSET = 16384
 """Where the per-page dirty flags of the heap start in the dirty memory."""
-
-
-class WasmFormatError(ValueError):
-    """The bytes are not a module this reader can parse; the message says where and why."""
-
-
-# -- low-level reading ----------------------------------------------------------------------
-
-
-class Reader:
-    """A cursor over bytes with the LEB128 decoders the format uses."""
-
-    __slots__ = ("data", "pos", "end")
-
-    def __init__(self, data: bytes, pos: int = 0, end: int | None = None) -> None:
-        self.data = data
-        self.pos = pos
-        self.end = len(data) if end is None else end
-
-    def at_end(self) -> bool:
-        return self.pos >= self.end
-
-    def byte(self) -> int:
-        if self.pos >= self.end:
-            raise WasmFormatError(f"unexpected end of data at offset {self.pos}")
-        value = self.data[self.pos]
-        self.pos += 1
-        return value
-
-    def bytes(self, count: int) -> bytes:
-        if count < 0 or self.pos + count > self.end:
-            raise WasmFormatError(f"unexpected end of data at offset {self.pos} (need {count} bytes)")
-        value = self.data[self.pos : self.pos + count]
-        self.pos += count
-        return bytes(value)
-
-    def uleb(self, max_bits: int = 64) -> int:
-        result = 0
-        shift = 0
-        while True:
-            b = self.byte()
-            result |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                break
-            if shift >= max_bits + 7:
-                raise WasmFormatError(f"LEB128 integer too long at offset {self.pos}")
-        if result >> max_bits:
-            raise WasmFormatError(f"integer out of range for u{max_bits} at offset {self.pos}")
-        return result
-
-    def u32(self) -> int:
-        return self.uleb(32)
-
-    def sleb(self, bits: int) -> int:
-        result = 0
-        shift = 0
-        while True:
-            b = self.byte()
-            result |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                break
-            if shift >= bits + 7:
-                raise WasmFormatError(f"LEB128 integer too long at offset {self.pos}")
-        if b & 0x40:
-            result -= 1 << shift
-        return result
-
-    def name(self) -> str:
-        raw = self.bytes(self.u32())
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise WasmFormatError(f"name is not valid UTF-8 at offset {self.pos}") from exc
-
-
-def encode_name(text: str) -> bytes:
-    raw = text.encode("utf-8")
-    return uleb(len(raw)) + raw
-
-
-# -- module structure -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FuncType:
-    params: tuple[int, ...]
-    results: tuple[int, ...]
-
-    def describe(self) -> str:
-        p = ", ".join(VALTYPE_NAMES.get(t, hex(t)) for t in self.params)
-        r = ", ".join(VALTYPE_NAMES.get(t, hex(t)) for t in self.results)
-        return f"({p}) -> ({r})"
-
-
-@dataclass(frozen=True)
-class Limits:
-    minimum: int
-    maximum: int | None
-    is64: bool = False
-    shared: bool = False
-
-
-@dataclass(frozen=True)
-class Import:
-    module: str
-    name: str
-    kind: int
-    type_index: int | None = None  # for functions
-    limits: Limits | None = None  # for memories and tables
-    global_type: tuple[int, bool] | None = None
-
-
-@dataclass(frozen=True)
-class Global:
-    valtype: int
-    mutable: bool
-    init: bytes  # the raw constant expression including its `end`
-
-
-@dataclass(frozen=True)
-class Export:
-    name: str
-    kind: int
-    index: int
-
-
-@dataclass(frozen=True)
-class CustomSection:
-    name: str
-    data: bytes
-
-
-@dataclass
-class Section:
-    id: int
-    payload: bytes
-    custom_name: str | None = None
-
-
-@dataclass
-class WasmModule:
-    """The parsed view of a module: enough to validate and instrument it."""
-
-    sections: list[Section] = field(default_factory=list)
-    types: list[FuncType] = field(default_factory=list)
-    imports: list[Import] = field(default_factory=list)
-    functions: list[int] = field(default_factory=list)  # type index per defined function
-    tables: list[tuple[int, Limits]] = field(default_factory=list)
-    memories: list[Limits] = field(default_factory=list)
-    globals: list[Global] = field(default_factory=list)
-    exports: list[Export] = field(default_factory=list)
-    start: int | None = None
-    custom_sections: list[CustomSection] = field(default_factory=list)
-    code_bodies: list[bytes] = field(default_factory=list)
-    data_segment_count: int = 0
-    element_segment_count: int = 0
-
-    # -- derived views --------------------------------------------------------------------
-
-    @property
-    def imported_functions(self) -> list[Import]:
-        return [i for i in self.imports if i.kind == KIND_FUNC]
-
-    @property
-    def imported_memories(self) -> list[Import]:
-        return [i for i in self.imports if i.kind == KIND_MEMORY]
-
-    @property
-    def imported_globals(self) -> list[Import]:
-        return [i for i in self.imports if i.kind == KIND_GLOBAL]
-
-    @property
-    def function_count(self) -> int:
-        return len(self.imported_functions) + len(self.functions)
-
-    def function_type(self, index: int) -> FuncType:
-        """The type of function ``index`` in the function index space (imports first)."""
-        imported = self.imported_functions
-        if index < len(imported):
-            type_index = imported[index].type_index
-        else:
-            local = index - len(imported)
-            if not 0 <= local < len(self.functions):
-                raise WasmFormatError(f"function index {index} out of range")
-            type_index = self.functions[local]
-        assert type_index is not None
-        if not 0 <= type_index < len(self.types):
-            raise WasmFormatError(f"type index {type_index} out of range")
-        return self.types[type_index]
-
-    @property
-    def memory(self) -> Limits | None:
-        """The module's single memory (declared or imported), if any."""
-        mems = [i.limits for i in self.imported_memories if i.limits] + list(self.memories)
-        return mems[0] if mems else None
-
-    def custom_section(self, name: str) -> bytes | None:
-        for section in self.custom_sections:
-            if section.name == name:
-                return section.data
-        return None
-
-
-def _read_limits(r: Reader, for_memory: bool) -> Limits:
-    flags = r.byte()
-    if flags & ~0x07:
-        raise WasmFormatError(f"unsupported limits flags {flags:#x}")
-    has_max = bool(flags & 1)
-    shared = bool(flags & 2)
-    is64 = bool(flags & 4)
-    if shared and not for_memory:
-        raise WasmFormatError("shared tables are not supported")
-    minimum = r.uleb(64 if is64 else 32)
-    maximum = r.uleb(64 if is64 else 32) if has_max else None
-    return Limits(minimum, maximum, is64, shared)
-
-
-def _read_valtype(r: Reader) -> int:
-    t = r.byte()
-    if t not in VALTYPE_NAMES:
-        raise WasmFormatError(
-            f"value type {t:#x} at offset {r.pos - 1} belongs to a proposal this simulator "
-            "does not support (typed function references or GC)"
-        )
-    return t
-
-
-def _skip_const_expr(r: Reader) -> bytes:
-    """Read a constant expression up to and including its ``end``."""
-    start = r.pos
-    while True:
-        op = r.byte()
-        if op == 0x0B:
-            return bytes(r.data[start : r.pos])
-        if op == 0x41:
-            r.sleb(32)
-        elif op == 0x42:
-            r.sleb(64)
-        elif op == 0x43:
-            r.bytes(4)
-        elif op == 0x44:
-            r.bytes(8)
-        elif op == 0x23 or op == 0xD2:
-            r.u32()
-        elif op == 0xD0:
-            r.byte()
-        elif op in (0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E):  # extended-const arithmetic
-            pass
-        elif op == 0xFD:
-            sub = r.u32()
-            if sub != 12:
-                raise WasmFormatError(f"unsupported SIMD opcode {sub} in a constant expression")
-            r.bytes(16)
-        else:
-            raise WasmFormatError(f"unsupported opcode {op:#x} in a constant expression")
-
-
-def parse_module(data: bytes) -> WasmModule:
-    """Parse the module structure (not the function bodies' instructions)."""
-    if len(data) < 8 or data[:4] != MAGIC:
-        raise WasmFormatError("not a WebAssembly binary: missing the \\0asm magic number")
-    if data[4:8] != VERSION:
-        raise WasmFormatError(f"unsupported WebAssembly version {data[4:8].hex()}")
-    module = WasmModule()
-    r = Reader(data, 8)
-    last_rank = 0
-    seen: set[int] = set()
-    while not r.at_end():
-        section_id = r.byte()
-        size = r.u32()
-        start = r.pos
-        if start + size > len(data):
-            raise WasmFormatError(f"section {section_id} runs past the end of the module")
-        payload = bytes(data[start : start + size])
-        r.pos = start + size
-        if section_id == SECTION_CUSTOM:
-            cr = Reader(payload)
-            name = cr.name()
-            module.sections.append(Section(section_id, payload, name))
-            module.custom_sections.append(CustomSection(name, payload[cr.pos :]))
-            continue
-        rank = _SECTION_RANK.get(section_id)
-        if rank is None:
-            raise WasmFormatError(f"unknown section id {section_id}")
-        if section_id in seen:
-            raise WasmFormatError(f"duplicate section id {section_id}")
-        if rank <= last_rank:
-            raise WasmFormatError(f"section id {section_id} out of order")
-        seen.add(section_id)
-        last_rank = rank
-        module.sections.append(Section(section_id, payload))
-        _parse_section(module, section_id, payload)
-    if len(module.functions) != len(module.code_bodies):
-        raise WasmFormatError(
-            f"function and code section disagree: {len(module.functions)} functions, "
-            f"{len(module.code_bodies)} bodies"
-        )
-    return module
-
-
-def _parse_section(module: WasmModule, section_id: int, payload: bytes) -> None:
-    r = Reader(payload)
-    if section_id == SECTION_TYPE:
-        for _ in range(r.u32()):
-            form = r.byte()
-            if form != 0x60:
-                raise WasmFormatError(
-                    f"type form {form:#x} belongs to the GC proposal, which is not supported"
-                )
-            params = tuple(_read_valtype(r) for _ in range(r.u32()))
-            results = tuple(_read_valtype(r) for _ in range(r.u32()))
-            module.types.append(FuncType(params, results))
-    elif section_id == SECTION_IMPORT:
-        for _ in range(r.u32()):
-            mod = r.name()
-            name = r.name()
-            kind = r.byte()
-            if kind == KIND_FUNC:
-                module.imports.append(Import(mod, name, kind, type_index=r.u32()))
-            elif kind == KIND_TABLE:
-                _read_valtype(r)
-                module.imports.append(Import(mod, name, kind, limits=_read_limits(r, False)))
-            elif kind == KIND_MEMORY:
-                module.imports.append(Import(mod, name, kind, limits=_read_limits(r, True)))
-            elif kind == KIND_GLOBAL:
-                vt = _read_valtype(r)
-                mut = r.byte()
-                module.imports.append(Import(mod, name, kind, global_type=(vt, bool(mut))))
-            elif kind == KIND_TAG:
-                r.byte()
-                module.imports.append(Import(mod, name, kind, type_index=r.u32()))
-            else:
-                raise WasmFormatError(f"unknown import kind {kind}")
-    elif section_id == SECTION_FUNCTION:
-        module.functions = [r.u32() for _ in range(r.u32())]
-    elif section_id == SECTION_TABLE:
-        for _ in range(r.u32()):
-            vt = _read_valtype(r)
-            module.tables.append((vt, _read_limits(r, False)))
-    elif section_id == SECTION_MEMORY:
-        module.memories = [_read_limits(r, True) for _ in range(r.u32())]
-    elif section_id == SECTION_GLOBAL:
-        for _ in range(r.u32()):
-            vt = _read_valtype(r)
-            mut = r.byte()
-            if mut > 1:
-                raise WasmFormatError(f"bad global mutability flag {mut}")
-            module.globals.append(Global(vt, bool(mut), _skip_const_expr(r)))
-    elif section_id == SECTION_EXPORT:
-        for _ in range(r.u32()):
-            name = r.name()
-            kind = r.byte()
-            module.exports.append(Export(name, kind, r.u32()))
-    elif section_id == SECTION_START:
-        module.start = r.u32()
-    elif section_id == SECTION_ELEMENT:
-        module.element_segment_count = r.u32()
-    elif section_id == SECTION_DATA_COUNT:
-        module.data_segment_count = r.u32()
-    elif section_id == SECTION_CODE:
-        for _ in range(r.u32()):
-            size = r.u32()
-            module.code_bodies.append(r.bytes(size))
-    elif section_id == SECTION_DATA:
-        module.data_segment_count = r.u32()
-    elif section_id == SECTION_TAG:
-        raise WasmFormatError("the exception-handling proposal (tag section) is not supported")
-    if section_id != SECTION_ELEMENT and section_id != SECTION_DATA and not r.at_end():
-        raise WasmFormatError(f"section {section_id} has {r.end - r.pos} trailing bytes")
 
 
 # -- instruction walking --------------------------------------------------------------------
@@ -564,7 +161,7 @@ class _FunctionRewriter:
         self.body = body
         self.param_count = param_count
         self.plan = plan
-        self.pt = I64 if plan["memory64"] else I32  # pointer type of the canister memory
+        self.pt = I64 if plan["memory64"] else I32  # pointer type of the module's memory
         self.dirty = plan["dirty_index"]
         self.global_flags: dict[int, int] = plan["global_flags"]
         self.out = bytearray()
@@ -634,7 +231,7 @@ class _FunctionRewriter:
         groups = []
         for _ in range(r.u32()):
             count = r.u32()
-            vt = _read_valtype(r)
+            vt = read_valtype(r)
             groups.append((count, vt))
             self.base_locals += count
         if self.base_locals > 50_000:
@@ -745,21 +342,15 @@ class _FunctionRewriter:
                 r.u32()
             elif op == 0x1C:
                 for _ in range(r.u32()):
-                    _read_valtype(r)
+                    read_valtype(r)
             elif op in _LOADS:
                 _read_memarg(r)
             elif op in (0x3F, 0x40):
                 r.u32()
-            elif op == 0x41:
-                r.sleb(32)
-            elif op == 0x42:
-                r.sleb(64)
-            elif op == 0x43:
-                r.bytes(4)
-            elif op == 0x44:
-                r.bytes(8)
+            elif op in NUMERIC_CONSTS:
+                skip_numeric_const(r, op)
             elif op == 0xD0:
-                _read_valtype(r)
+                read_valtype(r)
             elif op in (0x00, 0x01, 0x05, 0x0B, 0x0F, 0x1A, 0x1B, 0xD1) or 0x45 <= op <= 0xC4:
                 pass
             else:
@@ -856,7 +447,7 @@ def instrument(data: bytes, module: WasmModule | None = None) -> InstrumentedMod
         ftype = module.function_type(imported_funcs + i)
         new_bodies.append(_FunctionRewriter(module, body, len(ftype.params), plan_state).rewrite())
 
-    # dirty map: flags + one byte per 4 KiB page of the largest heap the canister may have
+    # dirty map: flags + one byte per 4 KiB page of the largest heap the module may have
     max_heap_pages = (1 << 48) // TRACK_PAGE_SIZE if memory64 else (1 << 32) // TRACK_PAGE_SIZE
     dirty_bytes = PAGE_FLAGS_OFFSET + min(max_heap_pages, (8 << 30) // TRACK_PAGE_SIZE)
     dirty_pages = (dirty_bytes + 65535) // 65536 + 1
@@ -948,9 +539,9 @@ def instrument(data: bytes, module: WasmModule | None = None) -> InstrumentedMod
             out_sections.append((s.id, s.payload))
 
     def insert(section_id: int, payload: bytes) -> None:
-        rank = _SECTION_RANK[section_id]
+        rank = SECTION_RANK[section_id]
         for pos, (sid, _p) in enumerate(out_sections):
-            if sid != SECTION_CUSTOM and _SECTION_RANK[sid] > rank:
+            if sid != SECTION_CUSTOM and SECTION_RANK[sid] > rank:
                 out_sections.insert(pos, (section_id, payload))
                 return
         out_sections.append((section_id, payload))

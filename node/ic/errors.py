@@ -10,6 +10,14 @@ it instead of parsing English.
 
 from __future__ import annotations
 
+from node.wasm.errors import (
+    InstantiationFailed,
+    MissingExport,
+    ModuleRejected,
+    OutOfFuel,
+    Trapped,
+    WasmTrap,
+)
 from vocab.errors import RejectCode, RejectError
 
 
@@ -17,11 +25,13 @@ class ExecutionError(RejectError):
     """Base class of every error the execution layer reports to a caller."""
 
 
-class CanisterTrap(ExecutionError):
+class CanisterTrap(ExecutionError, WasmTrap):
     """A message's execution failed; its changes were rolled back.
 
     ``kind`` is a short stable tag (``trap``, ``explicit_trap``, ``out_of_instructions``,
-    ``contract_violation``, ``no_response``) for tests and metrics.
+    ``contract_violation``, ``no_response``) for tests and metrics. It is a ``WasmTrap``
+    too, so that an ``ic0`` function raising it stops the Wasm call, and the engine
+    records the ``instructions`` used up to that point.
     """
 
     def __init__(self, message: str, kind: str = "trap", error_code: str = "IC0502") -> None:
@@ -36,6 +46,51 @@ class ContractViolation(CanisterTrap):
         super().__init__(f"Canister violated contract: {message}", "contract_violation", "IC0504")
 
 
+def out_of_instructions(limit: int) -> CanisterTrap:
+    trap = CanisterTrap(
+        f"Canister exceeded the instruction limit for single message execution (limit {limit}).",
+        "out_of_instructions",
+        "IC0522",
+    )
+    trap.instructions = limit
+    return trap
+
+
+def canister_trap(stop: WasmTrap) -> CanisterTrap:
+    """The engine's report of a stopped call, as the IC words it (same ``instructions``)."""
+    if isinstance(stop, CanisterTrap):
+        return stop
+    if isinstance(stop, OutOfFuel):
+        trap = out_of_instructions(stop.limit)
+    elif isinstance(stop, MissingExport):
+        trap = CanisterTrap(f"Canister has no exported function '{stop.export}'")
+    elif isinstance(stop, InstantiationFailed):
+        trap = CanisterTrap(f"Canister trapped during instantiation: {stop.text}")
+    elif isinstance(stop, Trapped):
+        trap = CanisterTrap(f"Canister trapped: {stop.text}")
+    else:
+        trap = CanisterTrap(f"Canister trapped: {stop}")
+    trap.instructions = stop.instructions
+    return trap
+
+
+def from_canister(canister_id: str, error: RejectError) -> RejectError:
+    """``error`` as the caller sees it: prefixed with the canister it came from."""
+    wrapped = type(error).__new__(type(error))
+    RejectError.__init__(
+        wrapped, error.code, f"Error from Canister {canister_id}: {error.message}", error.error_code
+    )
+    if isinstance(error, CanisterTrap):
+        assert isinstance(wrapped, CanisterTrap)
+        wrapped.kind = error.kind
+    return wrapped
+
+
+def trap_log(trap: CanisterTrap) -> bytes:
+    """The canister log record of a trapped message."""
+    return f"[TRAP]: {trap.message}".encode()
+
+
 class InvalidModule(ExecutionError):
     """A module that breaks one of the IC's module rules; ``rule`` names which one."""
 
@@ -46,6 +101,10 @@ class InvalidModule(ExecutionError):
             "IC0505",
         )
         self.rule = rule
+
+    @classmethod
+    def from_rejected(cls, rejected: ModuleRejected) -> InvalidModule:
+        return cls(rejected.rule, rejected.message)
 
 
 class CanisterNotFound(ExecutionError):

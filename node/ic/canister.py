@@ -10,8 +10,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from node.execution.instance import WasmInstance
-from node.execution.stable_memory import StableMemory
+from node.ic.errors import NotAController
+from node.ic.module_rules import ModuleInfo
+from node.ic.stable_memory import StableMemory
+from node.wasm.instance import WasmInstance
 from vocab.principal import CanisterId, Principal
 
 MAX_CONTROLLERS = 10
@@ -21,6 +23,10 @@ MAX_LOG_BYTES = 4096
 """Total size of a canister's log; the oldest records go first."""
 DEFAULT_FREEZING_THRESHOLD = 2_592_000
 DEFAULT_RESERVED_CYCLES_LIMIT = 5_000_000_000_000
+
+
+CanisterInstance = WasmInstance[ModuleInfo]
+"""A canister's live Wasm instance: the engine's instance, with the IC's facts about its module."""
 
 
 class CanisterStatus(enum.Enum):
@@ -108,7 +114,7 @@ class CanisterState:
     certified_data: bytes = b""
     global_timer: int = 0
     stable: StableMemory = field(default_factory=StableMemory)
-    instance: WasmInstance | None = None
+    instance: CanisterInstance | None = None
     raw_module: bytes | None = None
     history: list[CanisterChange] = field(default_factory=list)
     total_num_changes: int = 0
@@ -162,3 +168,13 @@ class CanisterState:
         module = len(self.raw_module) if self.raw_module is not None else 0
         snapshots = sum(s.total_size for s in self.snapshots.values())
         return heap + self.stable.size_bytes + module + snapshots
+
+
+def require_controller(canister: CanisterState, caller: Principal) -> None:
+    """Raise ``NotAController`` unless ``caller`` controls ``canister``."""
+    if not canister.is_controller(caller):
+        raise NotAController(
+            canister.canister_id.to_text(),
+            " ".join(p.to_text() for p in canister.controllers),
+            caller.to_text(),
+        )

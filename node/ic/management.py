@@ -1,7 +1,7 @@
-"""The management canister (``aaaaa-aa``) apart from code installation.
+"""The management canister (``aaaaa-aa``) apart from code installation and snapshots.
 
 Creating canisters (provisional, with cycles), starting, stopping, deleting, settings,
-status and info, logs, and snapshots. Every operation that changes a canister checks that
+status and info, logs, metadata, and direct stable-memory access for testing tools. Every operation that changes a canister checks that
 the caller controls it, and leaves the canister untouched when it refuses.
 
 Stopping completes at once: this execution layer performs no inter-canister calls
@@ -11,30 +11,21 @@ Stopping completes at once: this execution layer performs no inter-canister call
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from node.execution.canister import (
+from node.ic.canister import (
     MAX_CONTROLLERS,
     CanisterChange,
     CanisterSettings,
     CanisterState,
     CanisterStatus,
     LogRecord,
-    Snapshot,
+    require_controller,
 )
-from node.execution.errors import (
-    CanisterStateError,
-    ExecutionError,
-    InvalidArgument,
-)
-from node.execution.instance import WasmInstance
-from node.execution.lifecycle import require_controller
-from node.execution.stable_memory import StableMemory
+from node.ic.errors import CanisterStateError, ExecutionError, InvalidArgument
+from node.ic.stable_memory import StableMemory
+from node.ic.state import ExecutionState
 from vocab.errors import RejectCode
 from vocab.principal import CanisterId, Principal
-
-if TYPE_CHECKING:
-    from node.execution.environment import ExecutionEnvironment
 
 
 @dataclass(frozen=True)
@@ -66,13 +57,6 @@ class CanisterInfo:
     controllers: tuple[Principal, ...]
 
 
-@dataclass(frozen=True)
-class SnapshotInfo:
-    id: bytes
-    taken_at_timestamp: int
-    total_size: int
-
-
 def _validate_controllers(controllers: list[Principal]) -> list[Principal]:
     if len(controllers) > MAX_CONTROLLERS:
         raise InvalidArgument(
@@ -86,18 +70,16 @@ def _validate_controllers(controllers: list[Principal]) -> list[Principal]:
     return unique
 
 
-def _snapshot_id(canister: CanisterState, index: int) -> bytes:
-    # As on the IC: the canister id followed by a per-canister counter.
-    return canister.principal.raw + index.to_bytes(8, "big")
+class Management:
+    """The management canister's methods other than code installation and snapshots."""
 
-
-class ManagementOperations:
-    """The management canister's methods other than install/uninstall."""
+    def __init__(self, state: ExecutionState) -> None:
+        self.state = state
 
     # -- creation and cycles ----------------------------------------------------------------
 
     def create_canister(
-        self: ExecutionEnvironment,
+        self,
         caller: Principal,
         *,
         time: int,
@@ -107,7 +89,7 @@ class ManagementOperations:
         settings: CanisterSettings | None = None,
     ) -> CanisterId:
         """``provisional_create_canister_with_cycles``: an empty canister with cycles."""
-        self.advance_time(time)
+        self.state.advance_time(time)
         if settings is None:
             settings = CanisterSettings(controllers=[caller] if controllers is None else list(controllers))
         elif controllers is not None:
@@ -117,7 +99,7 @@ class ManagementOperations:
         if cycles is not None and cycles < 0:
             raise InvalidArgument("the cycles amount must not be negative")
         if specified_id is not None:
-            if specified_id.principal.raw in self.canisters or specified_id.index in self.deleted:
+            if specified_id.principal.raw in self.state.canisters or specified_id.index in self.state.deleted:
                 raise ExecutionError(
                     RejectCode.CANISTER_ERROR,
                     f"Canister {specified_id.to_text()} is already installed or was deleted.",
@@ -125,69 +107,57 @@ class ManagementOperations:
                 )
             canister_id = specified_id
         else:
-            index = self.next_canister_index
-            while CanisterId(index).principal.raw in self.canisters or index in self.deleted:
+            index = self.state.next_canister_index
+            while CanisterId(index).principal.raw in self.state.canisters or index in self.state.deleted:
                 index += 1
-            if index > self.config.last_canister_index:
+            if index > self.state.config.last_canister_index:
                 raise ExecutionError(RejectCode.SYS_TRANSIENT, "Subnet is out of canister ids.", "IC0206")
-            self.next_canister_index = index + 1
+            self.state.next_canister_index = index + 1
             canister_id = CanisterId(index)
-        amount = self.config.default_provisional_cycles if cycles is None else cycles
+        amount = self.state.config.default_provisional_cycles if cycles is None else cycles
         canister = CanisterState(canister_id=canister_id, settings=settings, cycles=amount)
         canister.record_change(
-            CanisterChange(self.time, 0, caller, "creation", controllers=tuple(settings.controllers))
+            CanisterChange(self.state.time, 0, caller, "creation", controllers=tuple(settings.controllers))
         )
-        self.canisters[canister_id.principal.raw] = canister
+        self.state.canisters[canister_id.principal.raw] = canister
         return canister_id
 
-    def add_cycles(self: ExecutionEnvironment, canister_id: CanisterId, amount: int, *, time: int) -> int:
+    def add_cycles(self, canister_id: CanisterId, amount: int, *, time: int) -> int:
         """``provisional_top_up_canister``; returns the new balance."""
-        self.advance_time(time)
+        self.state.advance_time(time)
         if amount < 0:
             raise InvalidArgument("the cycles amount must not be negative")
-        canister = self.canister(canister_id)
+        canister = self.state.canister(canister_id)
         canister.cycles += amount
         return canister.cycles
 
     # -- status changes ---------------------------------------------------------------------
 
-    def start_canister(
-        self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId, *, time: int
-    ) -> None:
-        self.advance_time(time)
-        canister = self.canister(canister_id)
-        require_controller(canister, caller)
+    def start_canister(self, caller: Principal, canister_id: CanisterId, *, time: int) -> None:
+        canister = self.state.controlled(caller, canister_id, time)
         canister.status = CanisterStatus.RUNNING
         canister.version += 1
 
-    def stop_canister(
-        self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId, *, time: int
-    ) -> None:
-        self.advance_time(time)
-        canister = self.canister(canister_id)
-        require_controller(canister, caller)
+    def stop_canister(self, caller: Principal, canister_id: CanisterId, *, time: int) -> None:
+        canister = self.state.controlled(caller, canister_id, time)
         if canister.status is not CanisterStatus.STOPPED:
             # running -> stopping -> stopped; no open call contexts, so at once
             canister.status = CanisterStatus.STOPPED
             canister.version += 1
 
-    def delete_canister(
-        self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId, *, time: int
-    ) -> None:
-        self.advance_time(time)
-        canister = self.canister(canister_id)
-        require_controller(canister, caller)
+    def delete_canister(self, caller: Principal, canister_id: CanisterId, *, time: int) -> None:
+        canister = self.state.controlled(caller, canister_id, time)
         if canister.status is not CanisterStatus.STOPPED:
             raise CanisterStateError(
                 f"Canister {canister_id.to_text()} must be stopped before it is deleted.", "IC0510"
             )
         if caller == canister.principal:
             raise CanisterStateError(f"Canister {canister_id.to_text()} cannot delete itself.", "IC0517")
-        del self.canisters[canister_id.principal.raw]
-        self.deleted.add(canister_id.index)
+        del self.state.canisters[canister_id.principal.raw]
+        self.state.deleted.add(canister_id.index)
 
     def update_settings(
-        self: ExecutionEnvironment,
+        self,
         caller: Principal,
         canister_id: CanisterId,
         *,
@@ -202,9 +172,7 @@ class ManagementOperations:
         log_visibility: str | None = None,
         environment_variables: dict[str, str] | None = None,
     ) -> None:
-        self.advance_time(time)
-        canister = self.canister(canister_id)
-        require_controller(canister, caller)
+        canister = self.state.controlled(caller, canister_id, time)
         current = canister.settings
         new = CanisterSettings(
             controllers=_validate_controllers(list(controllers))
@@ -235,7 +203,7 @@ class ManagementOperations:
         if controllers is not None:
             canister.record_change(
                 CanisterChange(
-                    self.time,
+                    self.state.time,
                     canister.version,
                     caller,
                     "controllers_change",
@@ -245,10 +213,8 @@ class ManagementOperations:
 
     # -- reading --------------------------------------------------------------------------
 
-    def canister_status(
-        self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId
-    ) -> CanisterStatusResult:
-        canister = self.canister(canister_id)
+    def canister_status(self, caller: Principal, canister_id: CanisterId) -> CanisterStatusResult:
+        canister = self.state.canister(canister_id)
         if caller != canister.principal:
             require_controller(canister, caller)
         heap = canister.instance.heap_size if canister.instance is not None else 0
@@ -269,27 +235,23 @@ class ManagementOperations:
         )
 
     def canister_info(
-        self: ExecutionEnvironment, canister_id: CanisterId, num_requested_changes: int | None = None
+        self, canister_id: CanisterId, num_requested_changes: int | None = None
     ) -> CanisterInfo:
-        canister = self.canister(canister_id)
+        canister = self.state.canister(canister_id)
         count = num_requested_changes or 0
         recent = tuple(canister.history[-count:]) if count else ()
         return CanisterInfo(
             canister.total_num_changes, recent, canister.module_hash, tuple(canister.controllers)
         )
 
-    def fetch_canister_logs(
-        self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId
-    ) -> list[LogRecord]:
-        canister = self.canister(canister_id)
+    def fetch_canister_logs(self, caller: Principal, canister_id: CanisterId) -> list[LogRecord]:
+        canister = self.state.canister(canister_id)
         if canister.settings.log_visibility != "public":
             require_controller(canister, caller)
         return list(canister.logs)
 
-    def canister_metadata(
-        self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId, name: str
-    ) -> bytes:
-        canister = self.canister(canister_id)
+    def canister_metadata(self, caller: Principal, canister_id: CanisterId, name: str) -> bytes:
+        canister = self.state.canister(canister_id)
         if canister.instance is None:
             raise CanisterStateError(f"Canister {canister_id.to_text()} has no Wasm module.", "IC0537")
         found = canister.instance.compiled.info.metadata(name)
@@ -303,132 +265,17 @@ class ManagementOperations:
             require_controller(canister, caller)
         return data
 
-    # -- snapshots ------------------------------------------------------------------------
-
-    def take_canister_snapshot(
-        self: ExecutionEnvironment,
-        caller: Principal,
-        canister_id: CanisterId,
-        *,
-        time: int,
-        replace_snapshot: bytes | None = None,
-        uninstall_code: bool = False,
-    ) -> SnapshotInfo:
-        self.advance_time(time)
-        canister = self.canister(canister_id)
-        require_controller(canister, caller)
-        instance = canister.instance
-        if instance is None or canister.raw_module is None:
-            raise CanisterStateError(
-                f"Canister {canister_id.to_text()} has no Wasm module to take a snapshot of.", "IC0537"
-            )
-        if replace_snapshot is not None and replace_snapshot not in canister.snapshots:
-            raise _snapshot_not_found(canister, replace_snapshot)
-        if replace_snapshot is None and len(canister.snapshots) >= self.config.max_snapshots:
-            raise CanisterStateError(
-                f"Canister {canister_id.to_text()} has reached the maximum of "
-                f"{self.config.max_snapshots} snapshots; replace or delete one.",
-                "IC0545",
-            )
-        snapshot = Snapshot(
-            snapshot_id=_snapshot_id(canister, canister.next_snapshot_index),
-            taken_at_timestamp=self.time,
-            canister_version=canister.version,
-            raw_module=canister.raw_module,
-            heap=bytes(instance.committed_heap),
-            globals=instance.committed_globals,
-            stable=canister.stable.copy(),
-            certified_data=canister.certified_data,
-            global_timer=canister.global_timer,
-        )
-        canister.next_snapshot_index += 1
-        if replace_snapshot is not None:
-            del canister.snapshots[replace_snapshot]
-        canister.snapshots[snapshot.snapshot_id] = snapshot
-        if uninstall_code:
-            self.uninstall_code(caller, canister_id, time=time)
-        return SnapshotInfo(snapshot.snapshot_id, snapshot.taken_at_timestamp, snapshot.total_size)
-
-    def load_canister_snapshot(
-        self: ExecutionEnvironment,
-        caller: Principal,
-        canister_id: CanisterId,
-        snapshot_id: bytes,
-        *,
-        time: int,
-    ) -> None:
-        self.advance_time(time)
-        canister = self.canister(canister_id)
-        require_controller(canister, caller)
-        snapshot = canister.snapshots.get(snapshot_id)
-        if snapshot is None:
-            raise _snapshot_not_found(canister, snapshot_id)
-        compiled = self.engine.compile(snapshot.raw_module)
-        instance = WasmInstance(self.engine, compiled)
-        instance.load_state(snapshot.heap, snapshot.globals)
-        canister.instance = instance
-        canister.raw_module = snapshot.raw_module
-        canister.stable = snapshot.stable.copy()
-        canister.certified_data = snapshot.certified_data
-        canister.global_timer = snapshot.global_timer
-        canister.version += 1
-        canister.record_change(
-            CanisterChange(
-                self.time,
-                canister.version,
-                caller,
-                "load_snapshot",
-                snapshot_id=snapshot.snapshot_id,
-                taken_at_timestamp=snapshot.taken_at_timestamp,
-                snapshot_canister_version=snapshot.canister_version,
-            )
-        )
-
-    def list_canister_snapshots(
-        self: ExecutionEnvironment, caller: Principal, canister_id: CanisterId
-    ) -> list[SnapshotInfo]:
-        canister = self.canister(canister_id)
-        require_controller(canister, caller)
-        return [
-            SnapshotInfo(s.snapshot_id, s.taken_at_timestamp, s.total_size)
-            for _id, s in sorted(canister.snapshots.items())
-        ]
-
-    def delete_canister_snapshot(
-        self: ExecutionEnvironment,
-        caller: Principal,
-        canister_id: CanisterId,
-        snapshot_id: bytes,
-        *,
-        time: int,
-    ) -> None:
-        self.advance_time(time)
-        canister = self.canister(canister_id)
-        require_controller(canister, caller)
-        if snapshot_id not in canister.snapshots:
-            raise _snapshot_not_found(canister, snapshot_id)
-        del canister.snapshots[snapshot_id]
-
     # -- direct access (testing tools: PocketIC's get/set_stable_memory) -------------------
 
-    def get_stable_memory(self: ExecutionEnvironment, canister_id: CanisterId) -> bytes:
-        return self.canister(canister_id).stable.to_bytes()
+    def get_stable_memory(self, canister_id: CanisterId) -> bytes:
+        return self.state.canister(canister_id).stable.to_bytes()
 
-    def set_stable_memory(
-        self: ExecutionEnvironment, canister_id: CanisterId, data: bytes, *, time: int
-    ) -> None:
-        self.advance_time(time)
-        canister = self.canister(canister_id)
-        if len(data) > self.config.max_stable_pages * 65536:
+    def set_stable_memory(self, canister_id: CanisterId, data: bytes, *, time: int) -> None:
+        self.state.advance_time(time)
+        canister = self.state.canister(canister_id)
+        if len(data) > self.state.config.max_stable_pages * 65536:
             raise InvalidArgument("stable memory data exceeds the stable memory limit")
         canister.stable = StableMemory.from_bytes(data)
-
-
-def _snapshot_not_found(canister: CanisterState, snapshot_id: bytes) -> CanisterStateError:
-    return CanisterStateError(
-        f"Could not find the snapshot ID {snapshot_id.hex()} for canister {canister.canister_id.to_text()}.",
-        "IC0305",
-    )
 
 
 def _validate_settings(settings: CanisterSettings) -> None:
@@ -454,6 +301,5 @@ def _validate_settings(settings: CanisterSettings) -> None:
 __all__ = [
     "CanisterInfo",
     "CanisterStatusResult",
-    "ManagementOperations",
-    "SnapshotInfo",
+    "Management",
 ]
