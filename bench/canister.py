@@ -46,8 +46,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -63,19 +61,21 @@ import trio
 from bench.consensus import ed25519_verifications_per_second, percentile
 from client.agent import Agent, Endpoint
 from client.identity import Identity
+from client.install import install_module
 from client.motoko import compile_motoko
+from client.network import LOCAL_DIR, endpoints
 from node.ic import ExecutionConfig, ExecutionEnvironment, InstallMode
-from subnet import launcher, samples
-from subnet.commands.canister import install_module
-from subnet.commands.local import endpoints
+from subnet import samples
+from subnet.processes import launcher
+from subnet.processes.layout import replica_dir
+from subnet.processes.supervision import start_subnet
 from vocab import candid, crypto, management
 from vocab.certificate import CertificateError
-from vocab.errors import CodecError, RejectCode, RejectError
+from vocab.errors import CodecError, RejectCode, RejectError, SubnetError
 from vocab.genesis import Genesis
 from vocab.messages import QueryResponse
 from vocab.principal import Principal
 
-REPO = Path(__file__).resolve().parents[1]
 NO_ARGS = candid.encode([], [])
 NAT_RESULT = [candid.NAT]
 THROUGHPUT_TARGET = 10.0
@@ -277,8 +277,9 @@ async def closed_loop(
     phase.elapsed = time.perf_counter() - started
     phase.client_cpu_s = time.process_time() - own_before
     cpu_after = [process_cpu_seconds(pid) for pid in replica_pids]
-    if replica_pids and None not in cpu_before and None not in cpu_after:
-        phase.replica_cpu_s = sum(after - before for before, after in zip(cpu_before, cpu_after))  # type: ignore[operator]
+    spent = _cpu_spent(cpu_before, cpu_after)
+    if replica_pids and spent is not None:
+        phase.replica_cpu_s = spent
     return phase
 
 
@@ -289,9 +290,21 @@ async def replica_idle_cores(replica_pids: list[int], seconds: float = 1.0) -> f
     started = time.perf_counter()
     await trio.sleep(seconds)
     after = [process_cpu_seconds(pid) for pid in replica_pids]
-    if not replica_pids or None in before or None in after:
+    spent = _cpu_spent(before, after)
+    if not replica_pids or spent is None:
         return None
-    return round(sum(a - b for b, a in zip(before, after)) / (time.perf_counter() - started), 3)  # type: ignore[operator]
+    return round(spent / (time.perf_counter() - started), 3)
+
+
+def _cpu_spent(before: list[float | None], after: list[float | None]) -> float | None:
+    """CPU seconds the processes spent together between two readings; None when a
+    reading is missing (no /proc, or a process gone)."""
+    total = 0.0
+    for start, end in zip(before, after):
+        if start is None or end is None:
+            return None
+        total += end - start
+    return total
 
 
 def _rotated(all_endpoints: list[Endpoint], number: int) -> list[Endpoint]:
@@ -422,39 +435,23 @@ def measure(
     load_before = os.getloadavg()[0]
     wasm = compile_motoko(samples.source("counter_v1")).wasm
     with tempfile.TemporaryDirectory(prefix="bench-canister-") as tmp:
-        directory = Path(tmp)
-        root = directory / launcher.LOCAL_DIR
-        env = {**os.environ, "PYTHONPATH": str(REPO), "SUBNET_CONFIG_DIR": str(directory / "config")}
+        root = Path(tmp) / LOCAL_DIR
         try:
-            started = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "subnet",
-                    "start",
-                    "--background",
-                    "--clean",
-                    "--replicas",
-                    str(replicas),
-                    "--port",
-                    str(port or launcher.free_port_range(replicas)),
-                    "--block-time",
-                    str(block_time_ms),
-                ],
-                cwd=directory,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
-            if started.returncode != 0:
+            try:
+                genesis = start_subnet(
+                    root,
+                    replicas=replicas,
+                    port=port or launcher.free_port_range(replicas),
+                    block_time_ms=block_time_ms,
+                    clean=True,
+                )
+            except SubnetError as exc:
                 logs = "".join(
                     f"\n--- replica-{i}/replica.log (tail) ---\n"
-                    + _tail(launcher.replica_dir(root, i) / "replica.log")
+                    + _tail(replica_dir(root, i) / "replica.log")
                     for i in range(replicas)
                 )
-                raise SystemExit(f"subnet start failed: {started.stdout}{started.stderr}{logs}")
-            genesis = Genesis.from_json((root / "genesis.json").read_text())
+                raise SystemExit(f"subnet start failed: {exc}{logs}") from exc
             pids = [pid for _, pid in sorted(launcher.read_pids(root).items())]
             load = trio.run(run_load, genesis, pids, wasm, clients, duration)
         finally:

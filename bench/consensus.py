@@ -16,8 +16,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,16 +24,15 @@ import trio
 
 from client.agent import Agent
 from client.identity import Identity
-from subnet import launcher
-from subnet.commands.local import endpoints
+from client.network import LOCAL_DIR, endpoints
+from subnet.processes import launcher
+from subnet.processes.supervision import start_subnet
 from vocab import crypto, management
 from vocab.certificate import CertifiedReply, verify_certified_reply
 from vocab.framing import FramedStream
 from vocab.genesis import Genesis
 from vocab.messages import AwaitReply, RequestAccepted, SubmitRequest
 from vocab.principal import Principal
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def ed25519_verifications_per_second(seconds: float = 1.0) -> float:
@@ -117,38 +114,21 @@ def main(argv: list[str]) -> int:
 
     verifications = ed25519_verifications_per_second()
     with tempfile.TemporaryDirectory(prefix="bench-consensus-") as tmp:
-        directory = Path(tmp)
-        env = {**os.environ, "PYTHONPATH": str(REPO), "SUBNET_CONFIG_DIR": str(directory / "config")}
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "subnet",
-                "start",
-                "--background",
-                "--clean",
-                "--replicas",
-                str(args.replicas),
-                "--port",
-                str(args.port or launcher.free_port_range(args.replicas)),
-                "--block-time",
-                str(args.block_time),
-            ],
-            cwd=directory,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        root = Path(tmp) / LOCAL_DIR
         try:
-            genesis = Genesis.from_json((directory / launcher.LOCAL_DIR / "genesis.json").read_text())
+            genesis = start_subnet(
+                root,
+                replicas=args.replicas,
+                port=args.port or launcher.free_port_range(args.replicas),
+                block_time_ms=args.block_time,
+                clean=True,
+            )
             identity = Identity("bench", crypto.private_key_from_seed(b"\x07" * 32))
             started = time.perf_counter()
             latencies, failures = trio.run(run_load, genesis, identity, args.clients, args.duration)
             elapsed = time.perf_counter() - started
         finally:
-            subprocess.run(
-                [sys.executable, "-m", "subnet", "stop"], cwd=directory, env=env, capture_output=True
-            )
+            launcher.stop_processes(root)
     throughput = len(latencies) / elapsed
     result = {
         "replicas": args.replicas,

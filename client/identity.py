@@ -19,7 +19,6 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from vocab import crypto
@@ -29,7 +28,6 @@ from vocab.principal import Principal
 
 DEFAULT_NAME = "default"
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
-MAX_PEM_BYTES = 16 * 1024
 
 
 def config_dir() -> Path:
@@ -57,28 +55,7 @@ class Identity:
         return SuiAddress.from_ed25519_public_key(crypto.raw_public_key(self.key))
 
     def to_pem(self) -> bytes:
-        return self.key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-
-
-def parse_pem(data: bytes, source: str) -> Ed25519PrivateKey:
-    """Load an unencrypted PKCS#8 Ed25519 private key, or say why it is not one."""
-    if len(data) > MAX_PEM_BYTES:
-        raise IdentityError(f"{source}: {len(data)} bytes is too large for a PEM key")
-    try:
-        key = serialization.load_pem_private_key(data, password=None)
-    except TypeError as exc:
-        raise IdentityError(f"{source}: encrypted PEM keys are not supported") from exc
-    except (ValueError, UnicodeError) as exc:
-        raise IdentityError(f"{source}: not a PEM private key ({exc})") from exc
-    if not isinstance(key, Ed25519PrivateKey):
-        raise IdentityError(
-            f"{source}: the key is {type(key).__name__.removeprefix('_')}, not an Ed25519 private key"
-        )
-    return key
+        return crypto.private_key_pem(self.key)
 
 
 class IdentityStore:
@@ -132,7 +109,7 @@ class IdentityStore:
         path = self._pem_path(name)
         if not path.is_file():
             raise IdentityError(f"unknown identity {name!r}; `subnet identity list` shows the known ones")
-        return Identity(name, parse_pem(path.read_bytes(), str(path)))
+        return Identity(name, crypto.parse_private_key_pem(path.read_bytes(), str(path)))
 
     def current(self) -> Identity:
         """The selected identity; on first use, create and select `default`."""
@@ -150,7 +127,7 @@ class IdentityStore:
         return self._add(name, Ed25519PrivateKey.generate(), force=force)
 
     def import_pem(self, name: str, data: bytes, source: str, *, force: bool = False) -> Identity:
-        return self._add(name, parse_pem(data, source), force=force)
+        return self._add(name, crypto.parse_private_key_pem(data, source), force=force)
 
     def use(self, name: str) -> None:
         self.load(name)

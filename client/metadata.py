@@ -8,9 +8,10 @@ what is deployed before they compare it with what is about to be installed.
 
 from __future__ import annotations
 
+from client import manage
 from client.agent import Agent
 from vocab import management
-from vocab.errors import RejectCode, RejectError, SubnetError
+from vocab.errors import RejectError, SubnetError
 from vocab.principal import Principal
 
 ABSENT = ("IC0536", "IC0537")
@@ -26,16 +27,12 @@ async def fetch_metadata(agent: Agent, canister_id: Principal, name: str) -> byt
     """
     if not isinstance(name, str) or not name:
         raise SubnetError(f"a metadata section name is a non-empty text, not {name!r}")
-    answer = await agent.query(
-        Principal.management(),
-        management.CANISTER_METADATA,
-        management.encode_args(
-            management.CANISTER_METADATA, management.CanisterMetadataArgs(canister_id, name)
-        ),
-    )
-    if answer.status != "replied":
-        if answer.error_code in ABSENT:
+    try:
+        found = await manage.query(
+            agent, management.CANISTER_METADATA, management.CanisterMetadataArgs(canister_id, name)
+        )
+    except RejectError as exc:
+        if exc.error_code in ABSENT:
             return None
-        code = answer.reject_code if answer.reject_code in tuple(RejectCode) else RejectCode.SYS_UNKNOWN
-        raise RejectError(RejectCode(code), answer.reject_message, answer.error_code or None)
-    return management.decode_reply(management.CANISTER_METADATA, answer.reply).value
+        raise
+    return found.value

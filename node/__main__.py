@@ -14,7 +14,6 @@ from pathlib import Path
 
 import trio
 
-from client.identity import parse_pem
 from node.runtime import ReplicaRuntime
 from vocab import crypto
 from vocab.errors import SubnetError
@@ -40,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         genesis = Genesis.from_json(args.genesis.read_text())
         key_path = args.data_dir / "node_key.pem"
-        key = parse_pem(key_path.read_bytes(), str(key_path))
+        key = crypto.parse_private_key_pem(key_path.read_bytes(), str(key_path))
     except (OSError, GenesisError, SubnetError) as exc:
         print(f"replica cannot start: {exc}", file=sys.stderr)
         return 2

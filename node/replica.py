@@ -162,8 +162,7 @@ class Replica:
             size_of=envelope_size,
             certificates=lambda height: self.certifier.certificates.get(height),
         )
-        # Canisters run Wasm under consensus by default; LifecycleStateMachine remains for
-        # consensus-only tests and the sim's cheap ``--execution lifecycle`` mode.
+        # Canisters run Wasm under consensus; a test may hand in its own state machine.
         self.state: StateMachine = state_machine or WasmStateMachine(
             genesis.canister_range_start, genesis.canister_range_end
         )

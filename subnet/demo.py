@@ -30,9 +30,10 @@ import trio
 from client.agent import Agent
 from client.canister_ids import CanisterIds
 from client.identity import IdentityStore
-from subnet import launcher
+from client.network import LOCAL_DIR, endpoints, load_genesis
 from subnet.cli import main as subnet_main
-from subnet.commands.local import endpoints, load_genesis, wait_for_heights
+from subnet.processes import launcher
+from subnet.processes.status import wait_for_heights
 from subnet.samples import source
 from vocab import candid
 
@@ -132,7 +133,7 @@ def walkthrough(project: Path, main_mo: Path) -> list[tuple[str, str]]:
     summary.append(("count after upgrade + add(10)", f"{upgraded}, 3 replicas agreeing"))
 
     section("Kill replica 0 with SIGKILL; the subnet keeps going with 3 of 4")
-    root = project / launcher.LOCAL_DIR
+    root = project / LOCAL_DIR
     launcher.kill_replica(root, 0, signal.SIGKILL)
     print("# kill -9 replica 0")
     run("canister", "call", CANISTER, "increment")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from subnet import launcher
+from client.network import LOCAL_DIR
+from subnet.processes import launcher
 from tests.processes import subnet_cli
 
 
@@ -22,4 +23,4 @@ def local_subnet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
         yield tmp_path
     finally:
         subnet_cli(tmp_path, "stop", check=False)
-        assert launcher.running(tmp_path / launcher.LOCAL_DIR) == []
+        assert launcher.running(tmp_path / LOCAL_DIR) == []

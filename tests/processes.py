@@ -12,8 +12,7 @@ from pathlib import Path
 
 from node.replica import Replica
 from node.storage import BlockStore
-from subnet import launcher
-from subnet.commands.local import load_node_key
+from subnet.processes.layout import load_node_key, replica_dir
 from vocab.genesis import Genesis
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,7 +32,7 @@ def restored_state_hashes(root: Path) -> set[bytes]:
     """Rebuild every stopped replica from its own database up to the lowest finalized
     height they all have, and return their state hashes (one, when they agree)."""
     genesis = Genesis.from_json((root / "genesis.json").read_text())
-    stores = [BlockStore(launcher.replica_dir(root, i) / "replica.db") for i in range(len(genesis.nodes))]
+    stores = [BlockStore(replica_dir(root, i) / "replica.db") for i in range(len(genesis.nodes))]
     common = min(store.finalized_height() for store in stores)
     hashes = set()
     for index, store in enumerate(stores):

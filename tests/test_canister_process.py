@@ -21,8 +21,9 @@ from client.agent import Agent
 from client.identity import IdentityStore
 from client.metadata import fetch_metadata
 from client.motoko import NodeNotFound, compile_motoko
-from subnet import launcher
-from subnet.commands.local import endpoints, wait_for_heights
+from client.network import LOCAL_DIR, endpoints
+from subnet.processes import launcher
+from subnet.processes.status import wait_for_heights
 from tests.processes import motoko_project, restored_state_hashes, subnet_cli
 from tests.test_canister_consensus import COUNTER_V1
 from tests.test_management_consensus import LOGGER_V1
@@ -51,7 +52,7 @@ def test_install_and_call_a_counter_through_a_replica_crash(local_subnet: Path) 
         == '("Hello, Sam!")'
     )
 
-    root = project / launcher.LOCAL_DIR
+    root = project / LOCAL_DIR
     launcher.kill_replica(root, 0, signal.SIGKILL)
     assert subnet_cli(project, "canister", "call", "counter", "inc").stdout.strip() == "(2)"
     assert (
@@ -122,7 +123,7 @@ def test_info_logs_snapshots_and_metadata_from_the_command_line(local_subnet: Pa
     bad = subnet_cli(project, "canister", "snapshot", "load", "logger", "not-hex", check=False)
     assert bad.returncode == 1 and "not a snapshot id" in bad.stderr
 
-    genesis = Genesis.from_json((project / launcher.LOCAL_DIR / "genesis.json").read_text())
+    genesis = Genesis.from_json((project / LOCAL_DIR / "genesis.json").read_text())
     agent = Agent(endpoints(genesis), genesis.committee, IdentityStore().current())
     canister = Principal.from_text(json.loads((project / "canister_ids.json").read_text())["logger"]["local"])
 

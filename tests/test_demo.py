@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from client.motoko import NodeNotFound, compile_motoko
-from subnet import launcher
+from client.network import LOCAL_DIR
+from subnet.processes import launcher
 from subnet.samples import source
 
 
@@ -38,4 +39,4 @@ def test_demo_runs_the_walkthrough_to_the_end(tmp_path: Path) -> None:
     # 14 + 20 timed increments: every replica, including the restarted one, agrees on 34.
     assert re.search(r"final count, all 4 replicas agreeing\s+\(34\)", summary)
     assert "Stopped replicas 0, 1, 2, 3." in out
-    assert launcher.running(tmp_path / ".subnet/demo/counter" / launcher.LOCAL_DIR) == []
+    assert launcher.running(tmp_path / ".subnet/demo/counter" / LOCAL_DIR) == []

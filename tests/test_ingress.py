@@ -10,9 +10,10 @@ import pytest
 from node.actions import AcceptIngress, Broadcast, RejectIngress
 from node.consensus.icc.artifacts import Block, genesis_block
 from node.events import ClientSubmitted, Started
+from node.ic.state_machine import WasmStateMachine
 from node.ingress import Ingress, IngressGossip
 from node.replica import Replica
-from node.state_machine import Batch, LifecycleStateMachine
+from node.state_machine import Batch
 from vocab import crypto, management
 from vocab.certificate import RequestResult
 from vocab.envelope import SignedEnvelope
@@ -185,17 +186,15 @@ def test_the_ingress_pool_is_bounded(genesis) -> None:
     assert ingress.rejections["pool_full"] == 1
 
 
-# -- the lifecycle state machine ---------------------------------------------------------------
+# -- lifecycle operations on the replicated state machine ---------------------------------------------------------------
 
 
-def execute(
-    machine: LifecycleStateMachine, *envelopes: SignedEnvelope, height: int = 1
-) -> list[RequestResult]:
+def execute(machine: WasmStateMachine, *envelopes: SignedEnvelope, height: int = 1) -> list[RequestResult]:
     return machine.execute(Batch(height, 1_000 + height, tuple(envelopes), b"\x00" * 32))
 
 
 def test_lifecycle_of_an_empty_canister() -> None:
-    machine = LifecycleStateMachine(5, 100)
+    machine = WasmStateMachine(5, 100)
     now = 0
     [created] = execute(machine, signed_request(now, nonce=b"c1"))
     assert created.status == "replied"
@@ -231,7 +230,8 @@ def test_lifecycle_of_an_empty_canister() -> None:
         signed_request(now, method="greet", arg=b"DIDL\x00\x00", canister=canister, nonce=b"g"),
         height=5,
     )
-    assert (call.reject_code, call.error_code) == (RejectCode.CANISTER_ERROR, "IC0508")
+    # The execution layer finds no module before it looks at the status.
+    assert (call.reject_code, call.error_code) == (RejectCode.DESTINATION_INVALID, "IC0537")
     [started] = execute(
         machine, signed_request(now, method=management.START, arg=id_arg, nonce=b"x2"), height=6
     )
@@ -252,7 +252,7 @@ def test_lifecycle_of_an_empty_canister() -> None:
 
 
 def test_only_controllers_manage_a_canister() -> None:
-    machine = LifecycleStateMachine(0, 100)
+    machine = WasmStateMachine(0, 100)
     [created] = execute(machine, signed_request(0, nonce=b"c"))
     canister = management.decode_reply(management.CREATE, created.reply).canister_id
     id_arg = management.encode_args(management.STATUS, management.CanisterIdRecord(canister))  # all take it
@@ -287,7 +287,7 @@ def test_only_controllers_manage_a_canister() -> None:
 
 
 def test_bad_management_calls_are_rejected() -> None:
-    machine = LifecycleStateMachine(0, 1)
+    machine = WasmStateMachine(0, 1)
     [unknown] = execute(machine, signed_request(0, method="no_such_method", arg=b"DIDL\x00\x00", nonce=b"u"))
     assert (unknown.reject_code, unknown.error_code) == (RejectCode.CANISTER_REJECT, "IC0407")
     [garbage] = execute(machine, signed_request(0, method=management.STOP, arg=b"not candid", nonce=b"g"))
@@ -299,7 +299,7 @@ def test_bad_management_calls_are_rejected() -> None:
 
 
 def test_state_hash_is_canonical() -> None:
-    one, two = LifecycleStateMachine(0, 100), LifecycleStateMachine(0, 100)
+    one, two = WasmStateMachine(0, 100), WasmStateMachine(0, 100)
     requests = [signed_request(0, nonce=bytes([i])) for i in range(3)]
     execute(one, *requests)
     execute(two, *requests)

@@ -14,9 +14,11 @@ import trio
 
 from client.agent import Agent
 from client.identity import IdentityStore
+from client.network import LOCAL_DIR, endpoints
 from node.storage import BlockStore
-from subnet import launcher
-from subnet.commands.local import collect_status, endpoints
+from subnet.processes import launcher
+from subnet.processes.layout import replica_dir
+from subnet.processes.status import collect_status
 from tests.processes import subnet_cli
 from vocab import management
 from vocab.genesis import Genesis
@@ -41,7 +43,7 @@ def test_canister_commands_against_four_processes(local_subnet: Path) -> None:
 
 
 def test_sigkill_mid_load_then_restart_catches_up_to_the_same_chain(local_subnet: Path) -> None:
-    root = local_subnet / launcher.LOCAL_DIR
+    root = local_subnet / LOCAL_DIR
     genesis = Genesis.from_json((root / "genesis.json").read_text())
     identity = IdentityStore().current()
     agent = Agent(endpoints(genesis), genesis.committee, identity)
@@ -74,7 +76,7 @@ def test_sigkill_mid_load_then_restart_catches_up_to_the_same_chain(local_subnet
 
     target = trio.run(caught_up)
     subnet_cli(local_subnet, "stop")
-    stores = [BlockStore(launcher.replica_dir(root, i) / "replica.db") for i in range(4)]
+    stores = [BlockStore(replica_dir(root, i) / "replica.db") for i in range(4)]
     common = min(store.finalized_height() for store in stores)
     assert common >= target
     for height in range(1, common + 1):

@@ -16,10 +16,11 @@ import trio
 
 import subnet.samples
 from client.motoko import NodeNotFound, compile_motoko
+from client.network import LOCAL_DIR
 from node.replica import CHECKPOINT_INTERVAL
 from node.storage import BlockStore
-from subnet import launcher
-from subnet.commands.local import wait_for_heights
+from subnet.processes.layout import replica_dir
+from subnet.processes.status import wait_for_heights
 from tests.processes import motoko_project, subnet_cli
 from vocab.genesis import Genesis
 
@@ -40,7 +41,7 @@ def test_a_counter_survives_stop_and_start_through_checkpoints_and_clean_forgets
     for count in (1, 2, 3):
         assert subnet_cli(project, "canister", "call", "counter", "increment").stdout.strip() == f"({count})"
 
-    root = project / launcher.LOCAL_DIR
+    root = project / LOCAL_DIR
     genesis = Genesis.from_json((root / "genesis.json").read_text())
     port = int(genesis.nodes[0].address.rpartition(":")[2])
     trio.run(partial(wait_for_heights, genesis, within=None, at_least=CHECKPOINT_INTERVAL + 5, timeout=90))
@@ -48,7 +49,7 @@ def test_a_counter_survives_stop_and_start_through_checkpoints_and_clean_forgets
 
     tops = []
     for index in range(4):
-        store = BlockStore(launcher.replica_dir(root, index) / "replica.db")
+        store = BlockStore(replica_dir(root, index) / "replica.db")
         try:
             checkpoints = store.checkpoints()
             tops.append(store.finalized_height())

@@ -16,8 +16,9 @@ import trio
 from client.agent import Agent
 from client.identity import IdentityStore
 from client.motoko import NodeNotFound, compile_motoko
-from subnet import launcher
-from subnet.commands.local import endpoints, wait_for_heights
+from client.network import LOCAL_DIR, endpoints
+from subnet.processes import launcher
+from subnet.processes.status import wait_for_heights
 from subnet.samples import source
 from tests.processes import restored_state_hashes, subnet_cli
 from vocab import candid, management
@@ -34,7 +35,7 @@ def test_kill_9_during_upgrades_then_restart_gives_equal_state_everywhere(local_
         modules = [compile_motoko(source("counter_v1")).wasm, compile_motoko(source("counter_v2")).wasm]
     except NodeNotFound as exc:
         pytest.skip(str(exc))
-    root = local_subnet / launcher.LOCAL_DIR
+    root = local_subnet / LOCAL_DIR
     genesis = Genesis.from_json((root / "genesis.json").read_text())
     agent = Agent(endpoints(genesis), genesis.committee, IdentityStore().current())
     upgraded = [trio.Event() for _ in range(ROUNDS)]

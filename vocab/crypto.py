@@ -10,7 +10,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from vocab.errors import KeyFileError
 from vocab.principal import ED25519_DER_PREFIX
+
+MAX_PEM_BYTES = 16 * 1024
+"""A PEM private key is a few hundred bytes; anything much larger is not one."""
 
 
 def domain(separator: str) -> bytes:
@@ -39,6 +43,34 @@ def raw_from_der(der: bytes) -> bytes | None:
 
 def private_key_from_seed(seed: bytes) -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def private_key_pem(key: Ed25519PrivateKey) -> bytes:
+    """The key as unencrypted PKCS#8 PEM: how identities and node keys are stored."""
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def parse_private_key_pem(data: bytes, source: str) -> Ed25519PrivateKey:
+    """Load an unencrypted PKCS#8 Ed25519 private key, or say why it is not one.
+
+    Users' identities (``client.identity``) and replicas' node keys (``python -m node``)
+    are both such files; ``source`` names the file in the error.
+    """
+    if len(data) > MAX_PEM_BYTES:
+        raise KeyFileError(f"{source}: {len(data)} bytes is too large for a PEM key")
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except TypeError as exc:
+        raise KeyFileError(f"{source}: encrypted PEM keys are not supported") from exc
+    except (ValueError, UnicodeError) as exc:
+        raise KeyFileError(f"{source}: not a PEM private key ({exc})") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise KeyFileError(
+            f"{source}: the key is {type(key).__name__.removeprefix('_')}, not an Ed25519 private key"
+        )
+    return key
 
 
 def sign(key: Ed25519PrivateKey, separator: str, message: bytes) -> bytes:

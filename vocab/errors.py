@@ -44,6 +44,11 @@ class IdentityError(SubnetError):
     """A problem with a stored identity: unknown name, name taken, unreadable key."""
 
 
+class KeyFileError(IdentityError):
+    """A PEM file that is not an unencrypted PKCS#8 Ed25519 private key (a user's identity
+    or a replica's node key)."""
+
+
 class RejectError(SubnetError):
     """A request rejected with an IC reject code, as a replica or the client reports it."""
 

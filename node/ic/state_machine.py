@@ -1,6 +1,6 @@
 """The replicated state machine backed by the Wasm execution layer (``node.ic``).
 
-Same ``StateMachine`` protocol as ``LifecycleStateMachine``: a finalized batch goes in,
+The ``StateMachine`` of ``node.state_machine``: a finalized batch goes in,
 one ``RequestResult`` per request comes out. Management lifecycle calls (Candid arguments
 as in ``vocab.management``) are decoded here and performed by ``ExecutionEnvironment``'s
 typed operations; a call to any other canister is an update call executed in Wasm. The

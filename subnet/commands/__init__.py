@@ -1,1 +1,6 @@
-"""Command groups of the `subnet` command; each module exposes register(subparsers)."""
+"""Command groups of the `subnet` command: each module (``canister`` is a package, its
+``arguments`` module) exposes ``register(subparsers)`` and ``subnet.cli`` lists them.
+They parse arguments and print; the work is done by the libraries below (``client``,
+``subnet.processes``, ``subnet.sim``). ``options`` declares the options several share."""
+
+__all__ = ["build", "candid", "canister", "deploy", "identity", "local", "new", "options", "sim"]

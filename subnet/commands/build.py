@@ -1,18 +1,12 @@
-"""`subnet build [NAME|--all]`: compile the project's canisters, like `dfx build`.
-
-Motoko canisters are compiled with the pinned compiler (``client.motoko``) into
-``.subnet/local/canisters/<name>/<name>.wasm`` with their ``.did`` (and the stable types
-``.most``, which upgrade checks read); custom canisters are already built, and their paths
-are only checked.
-"""
+"""`subnet build [NAME|--all]`: compile the project's canisters, like `dfx build`
+(the work is ``client.build``)."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from client.motoko import compile_motoko
-from client.project import Project, ProjectError
+from client.build import Built, build_canister
+from client.project import Project
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,38 +21,12 @@ def _build(args: argparse.Namespace) -> int:
     project = Project.find()
     names = [args.name] if args.name else sorted(project.canisters)
     for name in names:
-        build_canister(project, name)
+        print_built(name, build_canister(project, name))
     return 0
 
 
-def build_canister(project: Project, name: str) -> Path:
-    """Compile (Motoko) or check (custom) one canister; returns its module's path."""
-    config = project.canister(name)
-    if config.type == "custom":
-        for path in (config.wasm, config.candid):
-            if path is None or not path.is_file():
-                raise ProjectError(f"canister {name}: {path} does not exist")
-        print(f"{name}: custom canister, {config.wasm}")
-        assert config.wasm is not None
-        return config.wasm
-    assert config.main is not None
-    try:
-        source = config.main.read_text()
-    except OSError as exc:
-        raise ProjectError(f"canister {name}: cannot read {config.main}: {exc}") from exc
-    # The main file's siblings (and their subdirectories) are what it may import.
-    base = config.main.parent
-    extra = {
-        str(path.relative_to(base)): path.read_text()
-        for path in sorted(base.rglob("*.mo"))
-        if path != config.main
-    }
-    built = compile_motoko(source, main=config.main.name, extra_files=extra)
-    out = project.output_dir(name)
-    out.mkdir(parents=True, exist_ok=True)
-    wasm = out / f"{name}.wasm"
-    wasm.write_bytes(built.wasm)
-    (out / f"{name}.did").write_text(built.candid)
-    (out / f"{name}.most").write_text(built.stable_types)
-    print(f"{name}: built {wasm} ({len(built.wasm):,} bytes)")
-    return wasm
+def print_built(name: str, built: Built) -> None:
+    if built.compiled_bytes is None:
+        print(f"{name}: custom canister, {built.wasm}")
+    else:
+        print(f"{name}: built {built.wasm} ({built.compiled_bytes:,} bytes)")

@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 
-from subnet.cli_options import add_output_option
+from subnet.commands.options import add_output_option
 from vocab.candid import (
     CandidError,
     Type,

@@ -4,6 +4,7 @@ Every step is the command of the same name run in order for each canister of the
 (or just NAME): `canister create` (skipped when canister_ids.json already knows the
 canister), `build`, then `canister install --mode auto`, which installs into an empty
 canister and upgrades one that has code, with the upgrade checks `canister install` makes.
+The steps are ``client.deploy`` and ``client.build``; this module prints them.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ import argparse
 
 import trio
 
+from client.build import build_canister
 from client.canister_ids import CanisterIds
+from client.deploy import INSTALL_MODES, InstallOptions, ensure_created, install_canister
 from client.project import Project
-from subnet.cli_options import add_identity_option
-from subnet.commands.build import build_canister
-from subnet.commands.canister import InstallOptions, create_canister, install_canister, local_agent
+from subnet.commands.build import print_built
+from subnet.commands.canister import output
+from subnet.commands.canister.actions import agent_for, terminal_ask
+from subnet.commands.options import add_identity_option
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--mode",
-        choices=("install", "reinstall", "upgrade", "auto"),
+        choices=INSTALL_MODES,
         default="auto",
         help="auto: install if the canister is empty, else upgrade (default)",
     )
@@ -50,14 +54,16 @@ def _deploy(args: argparse.Namespace) -> int:
     for name in names:
         project.canister(name)  # an unknown name fails before anything is created
     ids = CanisterIds.in_directory()
-    agent = local_agent(args)
+    agent = agent_for(args)
     options = InstallOptions(mode=args.mode, argument=args.argument, yes=args.yes)
 
     async def run() -> None:
         for name in names:
-            canister_id = await create_canister(agent, ids, name, args.network)
-            build_canister(project, name)
-            await install_canister(agent, name, canister_id, options)
+            canister_id, created = await ensure_created(agent, ids, name, args.network)
+            print(output.created_line(name, args.network, canister_id, created))
+            print_built(name, build_canister(project, name))
+            mode = await install_canister(agent, name, canister_id, options, terminal_ask())
+            print(output.installed_line(name, canister_id, mode))
             print(f"Deployed canister {name}: {canister_id}")
 
     trio.run(run)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from client.identity import IdentityStore, resolve
-from subnet.cli_options import add_identity_option, add_output_option
+from subnet.commands.options import add_identity_option, add_output_option
 from vocab.errors import IdentityError
 
 

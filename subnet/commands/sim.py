@@ -11,7 +11,7 @@ import json
 import sys
 import time
 
-from subnet.cli_options import add_output_option
+from subnet.commands.options import add_output_option
 from subnet.sim.latency import LatencySpecError, parse_latency
 from subnet.sim.runner import SECOND, SimConfig, Simulation
 from subnet.sim.workload import WorkloadConfig
@@ -106,12 +106,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="OPS",
         help="workload submissions per simulated second (0: none)",
     )
-    parser.add_argument(
-        "--execution",
-        choices=("lifecycle", "wasm"),
-        default="wasm",
-        help="the replicated state machine: lifecycle operations only, or the Wasm execution layer",
-    )
     add_output_option(parser)
     parser.set_defaults(handler=run)
 
@@ -133,7 +127,6 @@ def run(args: argparse.Namespace) -> int:
         loss=args.loss,
         duplication=args.duplication,
         workload=WorkloadConfig(rate_per_s=args.rate) if args.rate > 0 else None,
-        execution=args.execution,
     )
     try:
         simulation = Simulation(config)

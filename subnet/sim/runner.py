@@ -60,8 +60,9 @@ from node.actions import (
 from node.checkpoint import Checkpoint
 from node.consensus.block import ChainBlock, Finalized
 from node.events import ClientSubmitted, MessageReceived, Started, TimerExpired
+from node.ic.state_machine import WasmStateMachine
 from node.replica import Replica
-from node.state_machine import LifecycleStateMachine, StateMachine
+from node.state_machine import StateMachine
 from subnet.sim.behaviour import GENERIC_BEHAVIOURS, Behaviour
 from subnet.sim.faults import Fault
 from subnet.sim.icc_behaviour import ICC_BEHAVIOURS
@@ -176,10 +177,8 @@ class SimConfig:
     behaviours: dict[int, str] = field(default_factory=dict)
     genesis_params: dict[str, Any] = field(default_factory=dict)
     keep_trace: bool = False
-    execution: str = "wasm"
-    """``lifecycle`` (node.state_machine) or ``wasm`` (node.ic behind node.ic.state_machine)."""
     checkpoint_interval: int | None = None
-    """Heights between checkpoints (``wasm`` only); None: the replica's default."""
+    """Heights between checkpoints; None: the replica's default."""
 
 
 class Simulation:
@@ -190,8 +189,6 @@ class Simulation:
             raise ValueError("the duration must be positive")
         if isinstance(config.latency, Matrix):
             config.latency.check_size(config.replicas)
-        if config.execution not in ("lifecycle", "wasm"):
-            raise ValueError(f"execution must be lifecycle or wasm, not {config.execution!r}")
         for node, name in config.behaviours.items():
             if name not in BEHAVIOURS or not 0 <= node < config.replicas:
                 raise ValueError(f"bad behaviour {name!r} for node {node}")
@@ -267,12 +264,8 @@ class Simulation:
         self.schedule(self.now, "start", (node, self.incarnation[node]))
 
     def _state_machine(self) -> StateMachine:
-        start, end = self.genesis.canister_range_start, self.genesis.canister_range_end
-        if self.config.execution == "wasm":
-            from node.ic.state_machine import WasmStateMachine
-
-            return WasmStateMachine(start, end)
-        return LifecycleStateMachine(start, end)
+        """The real execution layer: the simulator runs the canister rules the replicas run."""
+        return WasmStateMachine(self.genesis.canister_range_start, self.genesis.canister_range_end)
 
     # -- faults (subnet.sim.faults.FaultTarget) -------------------------------------------------
 

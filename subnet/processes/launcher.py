@@ -1,14 +1,9 @@
-"""Run a local subnet as one OS process per replica, the way `dfx start` runs a replica.
+"""Replica processes of a local subnet: spawn, signal, stop, and find them again.
 
-Layout under the project's ``.subnet/local/``::
-
-    genesis.json               the committee and parameters every replica starts from
-    replica-<i>/node_key.pem   replica i's Ed25519 node key (mode 0600)
-    replica-<i>/replica.db     its finalized blocks, certificates, checkpoints (SQLite)
-    replica-<i>/replica.log    its log
-    pids.json                  {"<i>": pid} of the running replicas
-
-`stop` returns only when every replica process is gone.
+One OS process per replica (``python -m node``), the way `dfx start` runs a replica; their
+pids are kept in ``pids.json`` so that a later command finds them. ``stop_processes``
+returns only when every replica process is gone. The files they use are described in
+``subnet.processes.layout``.
 """
 
 from __future__ import annotations
@@ -23,9 +18,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from subnet.processes.layout import replica_dir
 from vocab.errors import SubnetError
 
-LOCAL_DIR = Path(".subnet") / "local"
 STOP_GRACE_SECONDS = 10.0
 
 
@@ -37,10 +32,6 @@ class LauncherError(SubnetError):
 class ReplicaProcess:
     index: int
     pid: int
-
-
-def replica_dir(root: Path, index: int) -> Path:
-    return root / f"replica-{index}"
 
 
 def pid_alive(pid: int) -> bool:
@@ -119,8 +110,8 @@ def spawn_replica(root: Path, index: int) -> int:
     """Start replica ``index`` as a detached process; its output goes to its log file."""
     directory = replica_dir(root, index)
     directory.mkdir(parents=True, exist_ok=True)
-    log = open(directory / "replica.log", "ab")
-    try:
+    # The child keeps its own copy of the log's descriptor; ours closes with the block.
+    with open(directory / "replica.log", "ab") as log:
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -136,8 +127,6 @@ def spawn_replica(root: Path, index: int) -> int:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    finally:
-        log.close()
     pids = read_pids(root)
     pids[index] = process.pid
     write_pids(root, pids)

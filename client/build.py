@@ -1,0 +1,54 @@
+"""Building a project's canisters, like `dfx build`.
+
+Motoko canisters are compiled with the pinned compiler (``client.motoko``) into
+``.subnet/local/canisters/<name>/<name>.wasm`` with their ``.did`` (and the stable types
+``.most``, which upgrade checks read); custom canisters are already built, and their paths
+are only checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from client.motoko import compile_motoko
+from client.project import Project, ProjectError
+
+
+@dataclass(frozen=True)
+class Built:
+    wasm: Path
+    """The module to install."""
+    compiled_bytes: int | None
+    """The compiled module's size; None for a custom canister, which is not compiled here."""
+
+
+def build_canister(project: Project, name: str) -> Built:
+    """Compile (Motoko) or check (custom) one canister."""
+    config = project.canister(name)
+    if config.type == "custom":
+        for path in (config.wasm, config.candid):
+            if path is None or not path.is_file():
+                raise ProjectError(f"canister {name}: {path} does not exist")
+        assert config.wasm is not None
+        return Built(config.wasm, None)
+    assert config.main is not None
+    try:
+        source = config.main.read_text()
+    except OSError as exc:
+        raise ProjectError(f"canister {name}: cannot read {config.main}: {exc}") from exc
+    # The main file's siblings (and their subdirectories) are what it may import.
+    base = config.main.parent
+    extra = {
+        str(path.relative_to(base)): path.read_text()
+        for path in sorted(base.rglob("*.mo"))
+        if path != config.main
+    }
+    built = compile_motoko(source, main=config.main.name, extra_files=extra)
+    out = project.output_dir(name)
+    out.mkdir(parents=True, exist_ok=True)
+    wasm = out / f"{name}.wasm"
+    wasm.write_bytes(built.wasm)
+    (out / f"{name}.did").write_text(built.candid)
+    (out / f"{name}.most").write_text(built.stable_types)
+    return Built(wasm, len(built.wasm))

@@ -1,0 +1,152 @@
+"""The deploy workflow, like dfx's: create a canister unless the project already has it,
+then install its module into an empty canister or upgrade the one it runs.
+
+`subnet canister create | install` and `subnet deploy` are these steps run for each
+canister; they print what happened, these functions only do it and say what they did.
+An upgrade first runs dfx's checks (``client.upgrade_check``): the new Candid service must
+be a subtype of the deployed one and Motoko stable types must stay compatible. A
+reinstall wipes the canister's state. Either goes on after a problem only with ``yes``
+or a "yes" from ``ask``, which a caller passes only when someone can answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from client import manage
+from client.agent import Agent
+from client.canister_ids import CanisterIds
+from client.install import install_module
+from client.metadata import fetch_metadata
+from client.project import Project, ProjectError
+from client.service import local_service, module_section
+from client.upgrade_check import (
+    CANDID_SERVICE,
+    STABLE_TYPES,
+    UpgradeMetadata,
+    check_upgrade,
+    confirm_upgrade,
+    upgrade_metadata,
+)
+from vocab import candid, management
+from vocab.errors import SubnetError
+from vocab.principal import Principal
+
+DEFAULT_CYCLES = 100_000_000_000_000
+"""What `dfx canister create` gives a canister on a local replica."""
+INSTALL_MODES = ("install", "reinstall", "upgrade", "auto")
+"""``auto``: install if the canister is empty, else upgrade."""
+
+Ask = Callable[[str], str]
+"""Asks the user a question and returns the answer (``input``, at a terminal)."""
+
+
+async def ensure_created(
+    agent: Agent,
+    ids: CanisterIds,
+    name: str,
+    network: str,
+    *,
+    cycles: int = DEFAULT_CYCLES,
+    controllers: tuple[Principal, ...] | None = None,
+) -> tuple[Principal, bool]:
+    """Create ``name`` unless canister_ids.json already has it; returns its id and whether
+    it was created now (the new id is recorded in canister_ids.json)."""
+    existing = ids.get(name, network)
+    if existing is not None:
+        return existing, False
+    canister_id = await manage.create_canister(agent, cycles, controllers)
+    ids.set(name, network, canister_id)
+    return canister_id, True
+
+
+@dataclass(frozen=True)
+class InstallOptions:
+    """What `canister install` and `deploy` were asked for, per canister."""
+
+    mode: str = "auto"
+    argument: str = "()"
+    wasm: Path | None = None
+    skip_pre_upgrade: bool = False
+    wasm_memory_persistence: str | None = None
+    yes: bool = False
+
+
+def project_module(name: str, wasm: Path | None) -> bytes:
+    """The module to install: ``wasm``, else the project's built (or custom) module."""
+    if wasm is None:
+        try:
+            project = Project.find()
+            config = project.canister(name)
+        except ProjectError as exc:
+            raise SubnetError(f"{exc}; pass --wasm FILE") from None
+        wasm = config.wasm if config.type == "custom" else project.output_dir(name) / f"{name}.wasm"
+        assert wasm is not None
+        if not wasm.is_file():
+            raise SubnetError(f"{wasm} does not exist: run `subnet build {name}` first")
+    try:
+        return wasm.read_bytes()
+    except OSError as exc:
+        raise SubnetError(f"cannot read {wasm}: {exc}") from exc
+
+
+def has_enhanced_orthogonal_persistence(module: bytes) -> bool:
+    """Motoko's EOP modules keep their heap across upgrades: they upgrade with ``keep``."""
+    return module_section(module, "enhanced-orthogonal-persistence") is not None
+
+
+async def install_canister(
+    agent: Agent, name: str, canister_id: Principal, options: InstallOptions, ask: Ask | None = None
+) -> str:
+    """Install, reinstall or upgrade one canister; returns the mode that ran.
+
+    ``auto`` asks the subnet whether the canister has code. A reinstall wipes state, so it
+    needs ``yes`` or a "y" from ``ask``.
+    """
+    module = project_module(name, options.wasm)
+    service = local_service(name, None, module)
+    init_types = list(service.init_args) if service is not None and service.init_args is not None else None
+    arg = candid.encode_text(options.argument, init_types)
+    mode_name = options.mode
+    if mode_name == "auto":
+        status = await manage.canister_status(agent, canister_id)
+        mode_name = "install" if status.module_hash is None else "upgrade"
+    if mode_name == "reinstall" and not options.yes:
+        if ask is None:
+            raise SubnetError(f"reinstalling {name} wipes its state: pass --yes to confirm")
+        answer = ask(f"Reinstalling {name} wipes its heap and stable memory. Continue? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            raise SubnetError("reinstall cancelled")
+    if mode_name == "upgrade":
+        await check_before_upgrade(agent, name, canister_id, module, yes=options.yes, ask=ask)
+        persistence = options.wasm_memory_persistence or (
+            "keep" if has_enhanced_orthogonal_persistence(module) else None
+        )
+        skip = True if options.skip_pre_upgrade else None
+        mode: management.CanisterInstallMode = (
+            "upgrade" if skip is None and persistence is None else management.UpgradeFlags(skip, persistence)
+        )
+    else:
+        if options.skip_pre_upgrade or options.wasm_memory_persistence:
+            raise SubnetError("--skip-pre-upgrade and --wasm-memory-persistence only apply to upgrades")
+        if mode_name not in ("install", "reinstall"):
+            raise SubnetError(f"unknown install mode {mode_name!r}")
+        mode = mode_name
+    await install_module(agent, canister_id, mode, module, arg)
+    return mode_name
+
+
+async def check_before_upgrade(
+    agent: Agent, name: str, canister_id: Principal, module: bytes, *, yes: bool, ask: Ask | None
+) -> None:
+    """dfx's checks before an upgrade. The deployed side comes from the installed module's
+    metadata; each problem is printed (on stderr), and the upgrade stops unless ``yes`` or
+    the user says so through ``ask``."""
+    deployed = []
+    for section in (CANDID_SERVICE, STABLE_TYPES):
+        payload = await fetch_metadata(agent, canister_id, section)
+        deployed.append(None if payload is None else payload.decode("utf-8", "replace"))
+    problems = check_upgrade(UpgradeMetadata(*deployed), upgrade_metadata(module))
+    confirm_upgrade(problems, yes=yes, name=name, ask=ask)
