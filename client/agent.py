@@ -70,7 +70,7 @@ class Agent:
         self.identity = identity
         self._nonce = 0
         self._verified: dict[tuple[bytes, bytes, str, bytes], bool] = {}
-        self._idle: dict[int, list[FramedStream]] = {}
+        self._idle: dict[int, list[FramedStream[trio.SocketStream]]] = {}
         self._pool_run: object | None = None
 
     def verify(self, key: bytes, signature: bytes, separator: str, message: bytes) -> bool:
