@@ -41,6 +41,8 @@ from vocab.request import RequestContent
 
 CONNECT_TIMEOUT = 2.0
 EXPIRY_MARGIN_NS = 60 * 1_000_000_000
+REPLICA_FAILURES = (OSError, trio.BrokenResourceError, trio.TooSlowError, CodecError, CertificateError)
+"""What one replica's failure to answer looks like: the agent notes it and asks another."""
 CERTIFIED_STATE_UNAVAILABLE = "IC0208"
 """A replica's answer while its newest state awaits certification: ask again shortly."""
 QUERY_RETRY_INTERVAL = 0.05
@@ -70,7 +72,7 @@ class Agent:
         self.identity = identity
         self._nonce = 0
         self._verified: dict[tuple[bytes, bytes, str, bytes], bool] = {}
-        self._idle: dict[int, list[FramedStream]] = {}
+        self._idle: dict[int, list[FramedStream[trio.SocketStream]]] = {}
         self._pool_run: object | None = None
 
     def verify(self, key: bytes, signature: bytes, separator: str, message: bytes) -> bool:
@@ -119,13 +121,7 @@ class Agent:
                 for endpoint in self.endpoints:
                     try:
                         return await self._submit_on(endpoint, envelope, request_id)
-                    except (
-                        OSError,
-                        trio.BrokenResourceError,
-                        trio.TooSlowError,
-                        CodecError,
-                        CertificateError,
-                    ) as exc:
+                    except REPLICA_FAILURES as exc:
                         failures.append(f"{endpoint.address}: {type(exc).__name__}: {exc}")
                 await trio.sleep(0.2)
         assert scope.cancelled_caught
@@ -191,13 +187,7 @@ class Agent:
                         break
                     try:
                         answer = await self._query_on(endpoint, envelope, request_id)
-                    except (
-                        OSError,
-                        trio.BrokenResourceError,
-                        trio.TooSlowError,
-                        CodecError,
-                        CertificateError,
-                    ) as exc:
+                    except REPLICA_FAILURES as exc:
                         failures.append(f"{endpoint.address}: {type(exc).__name__}: {exc}")
                         continue
                     if answer.status != "replied" and answer.error_code == CERTIFIED_STATE_UNAVAILABLE:

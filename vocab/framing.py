@@ -8,7 +8,7 @@ libraries while replicas and clients share one framing loop.
 from __future__ import annotations
 
 from collections import deque
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from vocab.codec import DEFAULT_MAX_FRAME, FrameDecoder, Message, encode_message
 from vocab.errors import CodecError
@@ -22,8 +22,14 @@ class ByteStream(Protocol):
     async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray: ...
 
 
-class FramedStream:
-    def __init__(self, stream: ByteStream, max_frame: int = DEFAULT_MAX_FRAME) -> None:
+S = TypeVar("S", bound=ByteStream)
+
+
+class FramedStream(Generic[S]):
+    """Messages over a byte stream; ``stream`` keeps the caller's own type (a trio
+    stream stays a trio stream, to be closed as one)."""
+
+    def __init__(self, stream: S, max_frame: int = DEFAULT_MAX_FRAME) -> None:
         self.stream = stream
         self._decoder = FrameDecoder(max_frame)
         self._ready: deque[Message] = deque()
