@@ -1,1 +1,28 @@
-"""The user side: identities, the agent, project files and commands."""
+"""The user's side of a subnet: what a developer's tools do, as a library.
+
+``identity`` (Ed25519 keys in PEM files), ``agent`` (signed requests, certified replies,
+queries on the fast path), ``network`` (the local subnet's endpoints), ``project`` and
+``canister_ids`` (``subnet.json``, ``canister_ids.json``), ``motoko`` and ``build``
+(compiling canisters), ``manage`` (typed management canister calls), ``install`` and
+``deploy`` (dfx's workflow), ``call``, ``service`` and ``metadata`` (a canister's Candid
+and custom sections), ``upgrade_check`` (dfx's checks before an upgrade). The command
+line (``subnet.commands``) and the benchmarks both use it. Imports ``vocab`` only, never
+``node``.
+"""
+
+__all__ = [
+    "agent",
+    "build",
+    "call",
+    "canister_ids",
+    "deploy",
+    "identity",
+    "install",
+    "manage",
+    "metadata",
+    "motoko",
+    "network",
+    "project",
+    "service",
+    "upgrade_check",
+]

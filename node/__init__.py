@@ -1,1 +1,26 @@
-"""One replica: ingress, consensus, execution, state, storage, catch-up."""
+"""One replica, as sans-IO cores and the trio adapters that drive them.
+
+The cores take events and return actions: ``replica`` (ingress, consensus, execution and
+certification wired together), ``ingress`` (signature, expiry, replay and size checks),
+``consensus`` (the protocol interface and ICC), ``wasm`` (the deterministic Wasm engine),
+``ic`` (the IC canister model on that engine), ``state_machine`` (what consensus drives),
+``certification`` and ``checkpoint``. The adapters do the I/O: ``runtime`` (trio, TCP,
+SQLite), ``transport`` and ``storage``; ``python -m node`` runs one replica process.
+Imports ``vocab`` only, never ``client``.
+"""
+
+__all__ = [
+    "actions",
+    "certification",
+    "checkpoint",
+    "consensus",
+    "events",
+    "ic",
+    "ingress",
+    "replica",
+    "runtime",
+    "state_machine",
+    "storage",
+    "transport",
+    "wasm",
+]

@@ -3,6 +3,8 @@ fabricated graphs and sources that break them."""
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import warnings
 from pathlib import Path
 
@@ -123,3 +125,23 @@ def test_the_reader_sees_lazy_relative_and_guarded_imports(tmp_path: Path) -> No
     assert ("client.agent", False, True) in found
     assert ("client.identity", True, False) in found
     assert ("trio", False, False) in found
+
+
+def test_every_package_says_what_it_offers() -> None:
+    """Each package has a docstring and an ``__all__`` whose names all exist (a name or a
+    submodule), so a reader knows where a package's public surface is."""
+    problems: list[str] = []
+    for name, path in project_modules(ROOT).items():
+        if path.name != "__init__.py":
+            continue
+        package = importlib.import_module(name)
+        if not (package.__doc__ or "").strip():
+            problems.append(f"{name}: no docstring")
+        offered = getattr(package, "__all__", None)
+        if offered is None:
+            problems.append(f"{name}: no __all__")
+            continue
+        for item in offered:
+            if not hasattr(package, item) and importlib.util.find_spec(f"{name}.{item}") is None:
+                problems.append(f"{name}: __all__ names {item}, which does not exist")
+    assert problems == []

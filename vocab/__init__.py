@@ -7,3 +7,23 @@ canister's Candid types, Candid itself, and the WebAssembly binary format (``voc
 both import it; it imports nothing else of the project and no I/O library (no trio), so
 it can be read, tested and reused on its own.
 """
+
+__all__ = [
+    "address",
+    "candid",
+    "certificate",
+    "codec",
+    "committee",
+    "crypto",
+    "envelope",
+    "errors",
+    "framing",
+    "genesis",
+    "hashing",
+    "leb128",
+    "management",
+    "messages",
+    "principal",
+    "request",
+    "wasm",
+]

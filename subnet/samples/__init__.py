@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+__all__ = ["SAMPLES", "source"]
+
 SAMPLES = Path(__file__).resolve().parent
 
 
