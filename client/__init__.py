@@ -2,9 +2,9 @@
 
 ``identity`` (Ed25519 keys in PEM files), ``agent`` (signed requests, certified replies,
 queries on the fast path), ``network`` (the local subnet's endpoints), ``project`` and
-``canister_ids`` (``subnet.json``, ``canister_ids.json``), ``motoko`` and ``build``
-(compiling canisters), ``manage`` (typed management canister calls), ``install`` and
-``deploy`` (dfx's workflow), ``call``, ``service`` and ``metadata`` (a canister's Candid
+``canister_ids`` (``subnet.json`` or ``dfx.json``, ``canister_ids.json``), ``motoko``,
+``packages`` and ``build`` (compiling canisters with their Motoko packages), ``manage``
+(typed management canister calls), ``install`` and ``deploy`` (dfx's workflow), ``call``, ``service`` and ``metadata`` (a canister's Candid
 and custom sections), ``upgrade_check`` (dfx's checks before an upgrade). The command
 line (``subnet.commands``) and the benchmarks both use it. Imports ``vocab`` only, never
 ``node``.
@@ -22,6 +22,7 @@ __all__ = [
     "metadata",
     "motoko",
     "network",
+    "packages",
     "project",
     "service",
     "upgrade_check",

@@ -2,7 +2,8 @@
 
 Motoko canisters are compiled with the pinned compiler (``client.motoko``) into
 ``.subnet/local/canisters/<name>/<name>.wasm`` with their ``.did`` (and the stable types
-``.most``, which upgrade checks read); custom canisters are already built, and their paths
+``.most``, which upgrade checks read), with ``mo:core``, ``mo:base`` and the project's
+packages (``client.packages``) defined; custom canisters are already built, and their paths
 are only checked.
 """
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from client.motoko import compile_motoko
+from client.packages import project_packages
 from client.project import Project, ProjectError
 
 
@@ -44,7 +46,9 @@ def build_canister(project: Project, name: str) -> Built:
         for path in sorted(base.rglob("*.mo"))
         if path != config.main
     }
-    built = compile_motoko(source, main=config.main.name, extra_files=extra)
+    built = compile_motoko(
+        source, main=config.main.name, extra_files=extra, packages=project_packages(project)
+    )
     out = project.output_dir(name)
     out.mkdir(parents=True, exist_ok=True)
     wasm = out / f"{name}.wasm"

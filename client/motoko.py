@@ -14,6 +14,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -24,6 +25,17 @@ from vocab.errors import SubnetError
 
 MOTOKO_VERSION = "4.10.0"
 """The pinned npm ``motoko`` version (its ``moc`` defaults to enhanced orthogonal persistence)."""
+
+BASE_VERSION = "3.20.0"
+"""The npm ``motoko`` version whose ``packages/latest/base.json`` is the ``base`` library.
+
+The compiler's own package bundles only ``core`` (``packages/latest/core.json``); 3.20.0 is
+the last one that carries ``base`` (for moc 0.15), which compiles with the pinned compiler.
+Only that JSON file is used from it.
+"""
+
+DEFAULT_LIBRARIES = ("core", "base")
+"""The packages every compilation has, as dfx users expect ``mo:core`` and ``mo:base`` to be."""
 
 _REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CACHE_DIR = _REPO_ROOT / ".cache" / "motoko"
@@ -37,6 +49,12 @@ const mo = require(input.package);
 for (const [path, text] of Object.entries(input.files)) { mo.write(path, text); }
 let result;
 try {
+  for (const file of input.library_files) { mo.loadPackage(JSON.parse(fs.readFileSync(file, 'utf8'))); }
+  for (const [name, files] of Object.entries(input.packages)) {
+    const directory = `.subnet-packages/${name}`;
+    for (const [path, text] of Object.entries(files)) { mo.write(`${directory}/${path}`, text); }
+    mo.usePackage(name, directory);
+  }
   result = mo.wasm(input.main, 'ic');
 } catch (error) {
   process.stdout.write(JSON.stringify({ ok: false, error: String(error && error.message || error) }));
@@ -51,6 +69,18 @@ process.stdout.write(JSON.stringify({ ok: true }));
 
 class MotokoError(SubnetError):
     """Motoko compilation failed, or the toolchain is missing; the message says which."""
+
+
+class MissingPackage(MotokoError):
+    """A source imports ``mo:NAME/...`` and no package NAME is defined."""
+
+    def __init__(self, message: str, package: str) -> None:
+        super().__init__(message)
+        self.package = package
+
+
+_MISSING_PACKAGE = re.compile(r'package "([^"]*)" not defined')
+_PACKAGE_IMPORT = re.compile(r'"mo:')
 
 
 class NodeNotFound(MotokoError):
@@ -108,9 +138,10 @@ class MotokoCompiler:
         except (OSError, ValueError):
             return None
 
-    def ensure_installed(self) -> Path:
+    def ensure_installed(self, *, need_node: bool = True) -> Path:
         """Install the pinned package once (``npm install --prefix``); return its directory."""
-        self._tool("node")
+        if need_node:
+            self._tool("node")
         if self._installed_version() == self.version:
             return self.package_dir
         npm = self._tool("npm")
@@ -145,13 +176,41 @@ class MotokoCompiler:
 
     # -- compiling -------------------------------------------------------------------------
 
-    def source_hash(self, files: dict[str, str], main: str) -> str:
+    def source_hash(
+        self, files: dict[str, str], main: str, packages: dict[str, dict[str, str]] | None = None
+    ) -> str:
+        """The cache key: compiler version, main file, sources and, when a source imports a
+        package at all (``"mo:``), the package set (default libraries by version, the
+        project's packages by content). A source that imports none compiles the same
+        whatever packages are defined, so its key does not name them."""
         h = hashlib.sha256()
         h.update(f"motoko {self.version}\0main {main}\0".encode())
         for path in sorted(files):
             data = files[path].encode("utf-8")
             h.update(path.encode("utf-8") + b"\0" + len(data).to_bytes(8, "big") + data)
+        if packages is not None and _imports_packages(files):
+            libraries = [name for name in DEFAULT_LIBRARIES if name not in packages]
+            h.update(f"libraries {' '.join(libraries)} base {BASE_VERSION}\0".encode())
+            for name in sorted(packages):
+                h.update(f"package {name}\0".encode())
+                for path in sorted(packages[name]):
+                    data = packages[name][path].encode("utf-8")
+                    h.update(path.encode("utf-8") + b"\0" + len(data).to_bytes(8, "big") + data)
         return h.hexdigest()
+
+    def library_files(self, exclude: set[str]) -> list[str]:
+        """The JSON files of the default libraries not in ``exclude`` (``core`` from the
+        compiler's package, ``base`` from npm ``motoko`` BASE_VERSION, installed on first use)."""
+        files = []
+        if "core" not in exclude:
+            files.append(self.ensure_installed() / "packages" / "latest" / "core.json")
+        if "base" not in exclude:
+            carrier = MotokoCompiler(self.cache_dir, BASE_VERSION).ensure_installed(need_node=False)
+            files.append(carrier / "packages" / "latest" / "base.json")
+        for file in files:
+            if not file.is_file():
+                raise MotokoError(f"the Motoko library {file.stem} is missing: {file} does not exist")
+        return [str(file) for file in files]
 
     def run_script(self, script: str, request: str, timeout: float, what: str) -> dict:
         """Run a JS snippet that talks JSON (stdin in, stdout out) with the pinned package."""
@@ -177,24 +236,56 @@ class MotokoCompiler:
         return status
 
     def compile(
-        self, source: str, *, main: str = "Main.mo", extra_files: dict[str, str] | None = None
+        self,
+        source: str,
+        *,
+        main: str = "Main.mo",
+        extra_files: dict[str, str] | None = None,
+        packages: dict[str, dict[str, str]] | None = None,
     ) -> MotokoCanister:
-        """Compile ``source`` (the main actor file) with optional imported files."""
+        """Compile ``source`` (the main actor file) with optional imported files.
+
+        ``packages`` maps a package name to its files (path inside the package -> text):
+        ``import X "mo:NAME/X"`` finds ``X.mo`` there. ``core`` and ``base`` are always
+        defined; a package of the same name replaces them.
+        """
         files = dict(extra_files or {})
         files[main] = source
-        key = self.source_hash(files, main)
+        packages = dict(packages or {})
+        key = self.source_hash(files, main, packages)
         out_dir = self.cache_dir / "out"
         base = out_dir / key
         cached = self._load(base, key)
         if cached is not None:
             return cached
         package = self.ensure_installed()
+        libraries = self.library_files(set(packages)) if _imports_packages(files) else []
         out_dir.mkdir(parents=True, exist_ok=True)
         temp = out_dir / f"{key}.tmp{os.getpid()}"
-        request = json.dumps({"package": str(package), "files": files, "main": main, "out": str(temp)})
+        request = json.dumps(
+            {
+                "package": str(package),
+                "files": files,
+                "main": main,
+                "out": str(temp),
+                "library_files": libraries,
+                "packages": packages,
+            }
+        )
         status = self.run_script(_COMPILER_SCRIPT, request, _COMPILE_TIMEOUT, f"Motoko compilation of {main}")
         if not status.get("ok"):
-            raise MotokoError(f"Motoko compilation of {main} failed:\n{status.get('error')}")
+            error = str(status.get("error"))
+            missing = _MISSING_PACKAGE.search(error)
+            if missing is not None:
+                name = missing.group(1)
+                raise MissingPackage(
+                    f"Motoko compilation of {main} failed: package {name!r} is not defined ({error.strip()}). "
+                    f"Defined: {', '.join(sorted({*DEFAULT_LIBRARIES, *packages}))}; add {name!r} to "
+                    "'packages' in the project file, or have defaults.build.packtool print "
+                    f"'--package {name} PATH'.",
+                    name,
+                )
+            raise MotokoError(f"Motoko compilation of {main} failed:\n{error}")
         for suffix in (".wasm", ".did", ".most"):
             os.replace(f"{temp}{suffix}", f"{base}{suffix}")
         result = self._load(base, key)
@@ -217,10 +308,32 @@ def compile_motoko(
     *,
     main: str = "Main.mo",
     extra_files: dict[str, str] | None = None,
+    packages: dict[str, dict[str, str]] | None = None,
     cache_dir: Path | str | None = None,
 ) -> MotokoCanister:
-    """Compile a Motoko actor with the pinned compiler, using the project cache."""
-    return MotokoCompiler(cache_dir).compile(source, main=main, extra_files=extra_files)
+    """Compile a Motoko actor with the pinned compiler, using the project cache.
+
+    ``mo:core`` and ``mo:base`` are always available; ``packages`` adds (or replaces) others.
+    """
+    return MotokoCompiler(cache_dir).compile(source, main=main, extra_files=extra_files, packages=packages)
+
+
+def _imports_packages(files: dict[str, str]) -> bool:
+    return any(_PACKAGE_IMPORT.search(text) for text in files.values())
+
+
+def read_package(name: str, directory: Path) -> dict[str, str]:
+    """The ``.mo`` files under ``directory`` (path inside it -> text), a package's contents."""
+    if not directory.is_dir():
+        raise MotokoError(f"package {name!r}: {directory} is not a directory")
+    try:
+        return {
+            path.relative_to(directory).as_posix(): path.read_text()
+            for path in sorted(directory.rglob("*.mo"))
+            if path.is_file()
+        }
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MotokoError(f"package {name!r}: cannot read {directory}: {exc}") from exc
 
 
 # -- stable-type compatibility (``moc --stable-compatible``) ------------------------------------

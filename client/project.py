@@ -7,22 +7,28 @@
       "canisters": {
         "backend": {"type": "motoko", "main": "src/backend/main.mo"},
         "legacy":  {"type": "custom", "wasm": "build/legacy.wasm", "candid": "legacy.did"}
-      }
+      },
+      "packages": {"mylib": "vendor/mylib/src"},
+      "defaults": {"build": {"packtool": "mops sources"}}
     }
 
-Paths are relative to the file. Build outputs go to ``.subnet/<network>/canisters/<name>/``
-as dfx puts them under ``.dfx/``.
+Paths are relative to the file. ``packages`` names Motoko packages (``import X "mo:mylib/X"``);
+``defaults.build.packtool`` is dfx's command whose output is ``--package NAME PATH`` pairs.
+A project with only a ``dfx.json`` is read the same way (the keys are dfx's); when a
+directory has both, ``subnet.json`` is used. Build outputs go to
+``.subnet/<network>/canisters/<name>/`` as dfx puts them under ``.dfx/``.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vocab.errors import SubnetError
 
 FILE_NAME = "subnet.json"
+DFX_FILE_NAME = "dfx.json"
 CANISTER_TYPES = ("motoko", "custom")
 
 
@@ -43,16 +49,39 @@ class CanisterConfig:
 class Project:
     root: Path
     canisters: dict[str, CanisterConfig]
+    file: Path = Path(FILE_NAME)
+    """The project file read (``subnet.json`` or ``dfx.json``)."""
+    packages: dict[str, Path] = field(default_factory=dict)
+    """Motoko packages by name: the directory ``mo:NAME/...`` imports read from."""
+    packtool: str | None = None
+    """dfx's ``defaults.build.packtool``: a command printing ``--package NAME PATH`` pairs."""
+    ignored: Path | None = None
+    """A ``dfx.json`` beside the ``subnet.json`` read, which is not used."""
 
     @classmethod
     def find(cls, start: Path | None = None) -> Project:
-        """The project whose subnet.json is in ``start`` or the nearest parent directory."""
+        """The project whose subnet.json (or, failing that, dfx.json) is in ``start`` or the
+        nearest parent directory."""
         here = (start or Path.cwd()).resolve()
         for directory in (here, *here.parents):
             candidate = directory / FILE_NAME
+            dfx = directory / DFX_FILE_NAME
             if candidate.is_file():
-                return cls.load(candidate)
-        raise ProjectError(f"no {FILE_NAME} in {here} or its parents; `subnet new NAME` creates a project")
+                project = cls.load(candidate)
+                if dfx.is_file():
+                    project = replace(project, ignored=dfx)
+                return project
+            if dfx.is_file():
+                return cls.load(dfx)
+        raise ProjectError(
+            f"no {FILE_NAME} or {DFX_FILE_NAME} in {here} or its parents; `subnet new NAME` creates a project"
+        )
+
+    def notice(self) -> str | None:
+        """What a command says about which project file it uses, when there is a choice."""
+        if self.ignored is None:
+            return None
+        return f"using {self.file} (not {self.ignored}: when both exist, {FILE_NAME} is used)"
 
     @classmethod
     def load(cls, path: Path) -> Project:
@@ -85,16 +114,41 @@ class Project:
                     wasm=_path(entry, "wasm", root, where),
                     candid=_path(entry, "candid", root, where),
                 )
-        return cls(root, parsed)
+        return cls(root, parsed, path, _packages(data, root, path), _packtool(data, path))
 
     def canister(self, name: str) -> CanisterConfig:
         if name not in self.canisters:
             known = ", ".join(sorted(self.canisters))
-            raise ProjectError(f"no canister {name!r} in {self.root / FILE_NAME} (it has: {known})")
+            raise ProjectError(f"no canister {name!r} in {self.file} (it has: {known})")
         return self.canisters[name]
 
     def output_dir(self, name: str, network: str = "local") -> Path:
         return self.root / ".subnet" / network / "canisters" / name
+
+
+def _packages(data: dict, root: Path, path: Path) -> dict[str, Path]:
+    packages = data.get("packages", {})
+    if not isinstance(packages, dict):
+        raise ProjectError(f"{path}: 'packages' must be an object (package name -> directory)")
+    parsed = {}
+    for name in sorted(packages):
+        if not name or "/" in name:
+            raise ProjectError(f"{path}: packages: {name!r} is not a package name")
+        parsed[name] = _path(packages, name, root, f"{path}: packages")
+    return parsed
+
+
+def _packtool(data: dict, path: Path) -> str | None:
+    defaults = data.get("defaults", {})
+    build = defaults.get("build", {}) if isinstance(defaults, dict) else None
+    if not isinstance(build, dict):
+        raise ProjectError(f"{path}: 'defaults.build' must be an object")
+    packtool = build.get("packtool")
+    if packtool is None or packtool == "":
+        return None
+    if not isinstance(packtool, str):
+        raise ProjectError(f"{path}: defaults.build.packtool must be a command (a string)")
+    return packtool
 
 
 def _path(entry: dict, key: str, root: Path, where: str) -> Path:

@@ -1,0 +1,147 @@
+"""Motoko packages: ``mo:core`` and ``mo:base`` by default, a project's ``packages`` map and
+dfx's ``defaults.build.packtool``, compiled by the real ``moc`` and run in PocketIC.
+
+One project compiles once (module fixture) and exercises every source of packages; the
+missing-package test fails inside moc before code generation, so it is quick.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from client.build import build_canister
+from client.motoko import MissingPackage, NodeNotFound
+from client.packages import package_directories
+from client.project import Project, ProjectError
+from subnet.pocket import PocketIC
+from vocab import candid
+
+MAIN = """
+import Debug "mo:core/Debug";
+import Map "mo:core/Map";
+import Nat "mo:core/Nat";
+import Int "mo:base/Int";
+import Greeting "mo:mylib/Greeting";
+import Shout "mo:tool/Shout";
+
+persistent actor {
+  let names = Map.empty<Nat, Text>();
+
+  public func put(key : Nat, name : Text) : async Nat {
+    Map.add(names, Nat.compare, key, name);
+    Debug.print("stored " # Nat.toText(key));
+    Map.size(names)
+  };
+  public query func get(key : Nat) : async ?Text { Map.get(names, Nat.compare, key) };
+  public query func negate(i : Int) : async Text { Int.toText(Int.neg(i)) };
+  public query func greet(name : Text) : async Text { Shout.shout(Greeting.hello(name)) };
+};
+"""
+
+GREETING = """module {
+  public func hello(name : Text) : Text { "Hello, " # name };
+};
+"""
+
+SHOUT = """import Text "mo:core/Text";
+module {
+  public func shout(text : Text) : Text { text # "!" };
+};
+"""
+
+PACKTOOL = """import sys
+print("--package tool vendor/tool/src")
+"""
+
+
+def make_project(root: Path, main: str, config: dict | None = None) -> Project:
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "main.mo").write_text(main)
+    (root / "subnet.json").write_text(
+        json.dumps({"canisters": {"app": {"type": "motoko", "main": "src/main.mo"}}, **(config or {})})
+    )
+    return Project.find(root)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    root = tmp_path_factory.mktemp("packages")
+    (root / "lib" / "mylib").mkdir(parents=True)
+    (root / "lib" / "mylib" / "Greeting.mo").write_text(GREETING)
+    (root / "vendor" / "tool" / "src").mkdir(parents=True)
+    (root / "vendor" / "tool" / "src" / "Shout.mo").write_text(SHOUT)
+    (root / "packtool.py").write_text(PACKTOOL)
+    config = {
+        "packages": {"mylib": "lib/mylib"},
+        "defaults": {"build": {"packtool": f"{sys.executable} packtool.py"}},
+    }
+    return make_project(root, MAIN, config)
+
+
+@pytest.fixture(scope="module")
+def pic(project: Project) -> tuple[PocketIC, object]:
+    try:
+        built = build_canister(project, "app")
+    except NodeNotFound as exc:
+        pytest.skip(str(exc))
+    pic = PocketIC()
+    canister = pic.create_canister()
+    pic.install_code(canister, built.wasm.read_bytes(), b"DIDL\x00\x00")
+    return pic, canister
+
+
+def test_packtool_and_packages_map_name_the_directories(project: Project) -> None:
+    directories = package_directories(project)
+    assert directories == {"mylib": project.root / "lib/mylib", "tool": project.root / "vendor/tool/src"}
+
+
+def test_core_base_and_project_packages_compile_and_run(pic: tuple[PocketIC, object]) -> None:
+    machine, canister = pic
+    assert machine.update_call(
+        canister, "put", candid.encode_text('(7 : nat, "seven")')
+    ) == candid.encode_text("(1 : nat)")
+    machine.update_call(canister, "put", candid.encode_text('(3 : nat, "three")'))
+    assert candid.decode(machine.query_call(canister, "get", candid.encode_text("(7 : nat)"))) == [
+        candid.Some("seven")
+    ]
+    assert candid.decode(machine.query_call(canister, "get", candid.encode_text("(8 : nat)"))) == [None]
+    negate = candid.encode_text("(42 : int)")
+    assert candid.decode(machine.query_call(canister, "negate", negate)) == ["-42"]
+    greet = candid.encode_text('("Sam")')
+    assert candid.decode(machine.query_call(canister, "greet", greet)) == ["Hello, Sam!"]
+
+
+def test_missing_package_is_a_build_error_naming_it(tmp_path: Path) -> None:
+    project = make_project(tmp_path, 'import X "mo:nope/X";\npersistent actor {};\n')
+    try:
+        with pytest.raises(MissingPackage, match="package 'nope' is not defined") as error:
+            build_canister(project, "app")
+    except NodeNotFound as exc:
+        pytest.skip(str(exc))
+    assert error.value.package == "nope"
+    assert not project.output_dir("app").exists()
+
+
+@pytest.mark.parametrize(
+    ("script", "message"),
+    [
+        ("print('--package tool')", "expected '--package NAME PATH' pairs"),
+        ("print('--flag x y')", "printed '--flag x y'"),
+        ("import sys; sys.exit(3)", "failed \\(exit 3\\)"),
+    ],
+)
+def test_bad_packtool_output_is_refused(tmp_path: Path, script: str, message: str) -> None:
+    (tmp_path / "tool.py").write_text(script)
+    config = {"defaults": {"build": {"packtool": f"{sys.executable} tool.py"}}}
+    project = make_project(tmp_path, "persistent actor {};\n", config)
+    with pytest.raises(ProjectError, match=message):
+        package_directories(project)
+
+
+def test_packages_map_must_name_directories(tmp_path: Path) -> None:
+    with pytest.raises(ProjectError, match="'packages' must be an object"):
+        make_project(tmp_path, "persistent actor {};\n", {"packages": ["a"]})
