@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from client.canister_ids import CanisterIds, CanisterIdsError
+from client.motoko import NodeNotFound
 from client.project import Project, ProjectError
 from subnet.cli import main
 from vocab.principal import CanisterId
@@ -38,7 +39,7 @@ def test_bad_project_files_name_the_field(tmp_path: Path, config: dict, message:
 
 
 def test_no_project_file(tmp_path: Path) -> None:
-    with pytest.raises(ProjectError, match="no subnet.json"):
+    with pytest.raises(ProjectError, match="no subnet.json or dfx.json"):
         Project.find(tmp_path)
 
 
@@ -57,3 +58,60 @@ def test_canister_ids_json_in_dfx_format(tmp_path: Path) -> None:
         again.resolve("backend", "ic")
     again.remove("backend", "local")
     assert CanisterIds.in_directory(tmp_path).names("local") == []
+
+
+DFX_JSON = {
+    "version": 1,
+    "canisters": {"hello_backend": {"type": "motoko", "main": "src/hello_backend/main.mo"}},
+    "defaults": {"build": {"packtool": "", "args": ""}},
+    "output_env_file": ".env",
+}
+
+
+def test_a_dfx_json_project_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A project as `dfx new` writes it: only a dfx.json, read with the same keys."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "hello"]) == 0
+    root = tmp_path / "hello"
+    (root / "subnet.json").unlink()
+    (root / "dfx.json").write_text(json.dumps(DFX_JSON))
+    project = Project.find(root / "src")
+    assert project.file == root / "dfx.json" and project.notice() is None
+    assert project.packtool is None and project.packages == {}
+    monkeypatch.chdir(root)
+    capsys.readouterr()
+    try:
+        assert main(["build"]) == 0
+    except NodeNotFound as exc:
+        pytest.skip(str(exc))
+    out, err = capsys.readouterr()
+    assert "hello_backend: built" in out and err == ""
+    assert (root / ".subnet" / "local" / "canisters" / "hello_backend" / "hello_backend.wasm").is_file()
+
+
+def test_subnet_json_wins_over_dfx_json_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "subnet.json").write_text(
+        json.dumps({"canisters": {"a": {"type": "motoko", "main": "a.mo"}}})
+    )
+    (tmp_path / "dfx.json").write_text(json.dumps({"canisters": {"b": {"type": "motoko", "main": "b.mo"}}}))
+    project = Project.find(tmp_path)
+    assert list(project.canisters) == ["a"] and project.file == tmp_path / "subnet.json"
+    assert project.notice() == (
+        f"using {tmp_path / 'subnet.json'} (not {tmp_path / 'dfx.json'}: when both exist, subnet.json is used)"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["build"]) == 1  # a.mo does not exist: the notice comes first all the same
+    err = capsys.readouterr().err
+    assert err.startswith(f"using {tmp_path / 'subnet.json'}") and "a.mo" in err
+
+
+def test_dfx_json_canister_types_subnet_does_not_build_are_named(tmp_path: Path) -> None:
+    (tmp_path / "dfx.json").write_text(
+        json.dumps({"canisters": {"web": {"type": "assets", "source": ["dist"]}}})
+    )
+    with pytest.raises(ProjectError, match=r"dfx.json: canisters.web.type must be one of motoko, custom"):
+        Project.find(tmp_path)

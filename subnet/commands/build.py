@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from client.build import Built, build_canister
 from client.project import Project
@@ -17,8 +18,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=_build)
 
 
-def _build(args: argparse.Namespace) -> int:
+def find_project() -> Project:
+    """The project around the working directory; says so on stderr when a ``dfx.json``
+    beside its ``subnet.json`` is not the file read."""
     project = Project.find()
+    notice = project.notice()
+    if notice is not None:
+        print(notice, file=sys.stderr)
+    return project
+
+
+def _build(args: argparse.Namespace) -> int:
+    project = find_project()
     names = [args.name] if args.name else sorted(project.canisters)
     for name in names:
         print_built(name, build_canister(project, name))

@@ -16,8 +16,7 @@ import trio
 from client.build import build_canister
 from client.canister_ids import CanisterIds
 from client.deploy import INSTALL_MODES, InstallOptions, ensure_created, install_canister
-from client.project import Project
-from subnet.commands.build import print_built
+from subnet.commands.build import find_project, print_built
 from subnet.commands.canister import output
 from subnet.commands.canister.actions import agent_for, terminal_ask
 from subnet.commands.options import add_identity_option
@@ -49,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _deploy(args: argparse.Namespace) -> int:
-    project = Project.find()
+    project = find_project()
     names = [args.name] if args.name else sorted(project.canisters)
     for name in names:
         project.canister(name)  # an unknown name fails before anything is created
