@@ -46,7 +46,7 @@ def test_install_and_call_a_counter_through_a_replica_crash(local_subnet: Path) 
     assert (project / ".subnet/local/canisters/counter/counter.did").read_text().count("greet") == 1
     subnet_cli(project, "canister", "create", "counter")
     assert "Installed" in subnet_cli(project, "canister", "install", "counter").stdout
-    assert subnet_cli(project, "canister", "call", "counter", "inc").stdout.strip() == "(1)"
+    assert subnet_cli(project, "canister", "call", "counter", "inc").stdout.strip() == "(1 : nat)"
     assert (
         subnet_cli(project, "canister", "call", "counter", "greet", '("Sam")').stdout.strip()
         == '("Hello, Sam!")'
@@ -54,10 +54,10 @@ def test_install_and_call_a_counter_through_a_replica_crash(local_subnet: Path) 
 
     root = project / LOCAL_DIR
     launcher.kill_replica(root, 0, signal.SIGKILL)
-    assert subnet_cli(project, "canister", "call", "counter", "inc").stdout.strip() == "(2)"
+    assert subnet_cli(project, "canister", "call", "counter", "inc").stdout.strip() == "(2 : nat)"
     assert (
         subnet_cli(project, "canister", "call", "counter", "get", "--replicas-agree", "2").stdout.strip()
-        == "(2)"
+        == "(2 : nat)"
     )
     assert "Upgraded" in subnet_cli(project, "canister", "install", "counter", "--mode", "upgrade").stdout
     assert subnet_cli(project, "canister", "call", "counter", "inc", "--output", "json").stdout.split() == [
@@ -79,7 +79,7 @@ def test_info_logs_snapshots_and_metadata_from_the_command_line(local_subnet: Pa
     except NodeNotFound as exc:
         pytest.skip(str(exc))
     project = motoko_project(local_subnet, "logger", LOGGER_V1)
-    for expected in ("(1)", "(2)"):
+    for expected in ("(1 : nat)", "(2 : nat)"):
         assert subnet_cli(project, "canister", "call", "logger", "inc").stdout.strip() == expected
     me = IdentityStore().current().principal.to_text()
 

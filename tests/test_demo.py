@@ -33,10 +33,10 @@ def test_demo_runs_the_walkthrough_to_the_end(tmp_path: Path) -> None:
     assert "Installed code for canister counter_backend" in out
     assert "Upgraded code for canister counter_backend" in out
     summary = out[out.index("== Summary ==") :]
-    assert re.search(r"count after 3 increments\s+\(3\)", summary)
-    assert re.search(r"count after upgrade \+ add\(10\)\s+\(13\), 3 replicas agreeing", summary)
-    assert re.search(r"count with replica 0 dead\s+\(14\)", summary)
+    assert re.search(r"count after 3 increments\s+\(3 : nat\)", summary)
+    assert re.search(r"count after upgrade \+ add\(10\)\s+\(13 : nat\), 3 replicas agreeing", summary)
+    assert re.search(r"count with replica 0 dead\s+\(14 : nat\)", summary)
     # 14 + 20 timed increments: every replica, including the restarted one, agrees on 34.
-    assert re.search(r"final count, all 4 replicas agreeing\s+\(34\)", summary)
+    assert re.search(r"final count, all 4 replicas agreeing\s+\(34 : nat\)", summary)
     assert "Stopped replicas 0, 1, 2, 3." in out
     assert launcher.running(tmp_path / ".subnet/demo/counter" / LOCAL_DIR) == []

@@ -46,13 +46,15 @@ def test_deploy_upgrade_refuse_a_breaking_change_reinstall_delete(local_subnet: 
     main_mo.write_text(source("counter_v1"))
     upgraded = subnet_cli(project, "deploy", "shop_backend", "--yes")  # greet goes away: forced
     assert "Upgraded code" in upgraded.stdout and 'method "greet" was removed' in upgraded.stderr
-    for expected in ("(1)", "(2)"):
+    for expected in ("(1 : nat)", "(2 : nat)"):
         assert subnet_cli(project, "canister", "call", "shop_backend", "increment").stdout.strip() == expected
 
     main_mo.write_text(source("counter_v2"))
     compatible = subnet_cli(project, "deploy")
     assert "Upgraded code" in compatible.stdout and compatible.stderr == ""
-    assert subnet_cli(project, "canister", "call", "shop_backend", "add", "(10)").stdout.strip() == "(12)"
+    assert (
+        subnet_cli(project, "canister", "call", "shop_backend", "add", "(10)").stdout.strip() == "(12 : nat)"
+    )
     status = json.loads(subnet_cli(project, "canister", "status", "shop_backend", "--output", "json").stdout)
 
     main_mo.write_text(BREAKING)
@@ -62,14 +64,68 @@ def test_deploy_upgrade_refuse_a_breaking_change_reinstall_delete(local_subnet: 
     assert 'method "get"' in refused.stderr and "pass --yes" in refused.stderr
     after = json.loads(subnet_cli(project, "canister", "status", "shop_backend", "--output", "json").stdout)
     assert after["module_hash"] == status["module_hash"]  # nothing was installed
-    assert subnet_cli(project, "canister", "call", "shop_backend", "get").stdout.strip() == "(12)"
+    assert subnet_cli(project, "canister", "call", "shop_backend", "get").stdout.strip() == "(12 : nat)"
 
     main_mo.write_text(source("counter_v2"))
     subnet_cli(project, "build")
     wipe = subnet_cli(project, "canister", "install", "shop_backend", "--mode", "reinstall", check=False)
     assert wipe.returncode == 1 and "pass --yes" in wipe.stderr
     subnet_cli(project, "canister", "install", "shop_backend", "--mode", "reinstall", "--yes")
-    assert subnet_cli(project, "canister", "call", "shop_backend", "get").stdout.strip() == "(0)"
+    assert subnet_cli(project, "canister", "call", "shop_backend", "get").stdout.strip() == "(0 : nat)"
     subnet_cli(project, "canister", "stop", "shop_backend")
     subnet_cli(project, "canister", "delete", "shop_backend")
     assert json.loads((project / "canister_ids.json").read_text()) == {}
+
+
+DFX_MAIN = """
+import Map "mo:core/Map";
+import Nat "mo:core/Nat";
+import Text "mo:core/Text";
+import Debug "mo:core/Debug";
+import Int "mo:base/Int";
+
+persistent actor {
+  let seen = Map.empty<Text, Nat>();
+
+  public func visit(name : Text) : async Nat {
+    let count = switch (Map.get(seen, Text.compare, name)) { case null 1; case (?n) n + 1 };
+    Map.add(seen, Text.compare, name, count);
+    Debug.print(name # " " # Nat.toText(count));
+    count
+  };
+  public query func last(a : Int, b : Int) : async (Int, ?Text, { total : Nat }) {
+    (Int.sub(a, b), if (Map.size(seen) == 0) null else ?"", { total = Map.size(seen) })
+  };
+};
+"""
+
+
+def test_a_dfx_json_project_with_core_and_base_deploys(local_subnet: Path) -> None:
+    """A project as a dfx user has it: only a dfx.json, Motoko importing mo:core and
+    mo:base; replies print as dfx prints them."""
+    project = local_subnet / "visits"
+    (project / "src").mkdir(parents=True)
+    (project / "src" / "main.mo").write_text(DFX_MAIN)
+    dfx_json = {"canisters": {"visits": {"type": "motoko", "main": "src/main.mo"}}, "version": 1}
+    (project / "dfx.json").write_text(json.dumps(dfx_json))
+    (project / ".subnet").symlink_to(local_subnet / ".subnet")
+    try:
+        subnet_cli(project, "build")
+    except AssertionError as exc:
+        if "Node.js" in str(exc):
+            pytest.skip(str(exc))
+        raise
+    deployed = subnet_cli(project, "deploy")
+    assert "Deployed canister visits" in deployed.stdout and deployed.stderr == ""
+    assert subnet_cli(project, "canister", "call", "visits", "last", "(5, 7)").stdout == (
+        "(-2 : int, null, record { total = 0 : nat })\n"
+    )
+    for expected in ("(1 : nat)\n", "(2 : nat)\n"):
+        assert subnet_cli(project, "canister", "call", "visits", "visit", '("x")').stdout == expected
+    last = subnet_cli(project, "canister", "call", "visits", "last", "(1_000_000, 0)", "--output", "idl")
+    assert last.stdout == '(1_000_000 : int, opt "", record { total = 1 : nat;})\n'
+
+    # With a subnet.json beside it, subnet.json is the project file, and deploy says so.
+    (project / "subnet.json").write_text(json.dumps(dfx_json))
+    again = subnet_cli(project, "deploy")
+    assert again.stderr.startswith(f"using {project / 'subnet.json'} (not {project / 'dfx.json'}")

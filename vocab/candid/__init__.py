@@ -1,7 +1,8 @@
 """Candid, the Internet Computer's interface description language, in plain Python.
 
 Binary messages (``encode``, ``decode``), textual values (``parse_value_text``,
-``encode_text``, ``decode_to_text``), service descriptions (``parse_did``) and upgrade
+``encode_text``, ``decode_to_text``; ``decode_to_text(..., dfx="pp")`` prints byte for
+byte as dfx does, see ``vocab.candid.pretty``), service descriptions (``parse_did``) and upgrade
 checks (``check_subtype``). It imports nothing from ``node`` or ``client``: both sides of
 a call use this one package.
 

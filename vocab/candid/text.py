@@ -42,6 +42,7 @@ from vocab.candid.parser import (
     argument_types,
     scope_of,
 )
+from vocab.candid.pretty import format_args_dfx
 from vocab.candid.subtype import SubtypeChecker
 from vocab.candid.types import (
     BLOB,
@@ -409,9 +410,15 @@ def encode_text(text: str, types: Sequence[Type] | str | None = None) -> bytes:
     return encode(values, types_used)
 
 
-def decode_to_text(blob: bytes, types: Sequence[Type] | str | None = None) -> str:
-    """A message as Candid text: ``("Hello, Sam!")``, or ``(42 : nat)`` when untyped."""
+def decode_to_text(blob: bytes, types: Sequence[Type] | str | None = None, dfx: str | None = None) -> str:
+    """A message as Candid text: ``("Hello, Sam!")``, or ``(42 : nat)`` when untyped.
+
+    ``dfx="pp"`` or ``"idl"`` prints it byte for byte as dfx's output of that name does
+    (``vocab.candid.pretty``: numbers always annotated, dfx's layout and escapes).
+    """
     values, types_used = decode_with_types(blob, types)
+    if dfx is not None:
+        return format_args_dfx(values, types_used, dfx)
     return format_args(values, types_used, annotate=types is None)
 
 

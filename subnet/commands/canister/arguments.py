@@ -101,7 +101,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="through consensus, certified (default unless the method is a query)",
     )
-    call.add_argument("--output", choices=("idl", "json", "raw"), default="idl")
+    call.add_argument(
+        "--output",
+        choices=("pp", "idl", "json", "raw"),
+        default="pp",
+        help="pp: dfx's default Candid text, idl: dfx's one-line form, json, or raw hex",
+    )
     call.add_argument(
         "--candid",
         type=Path,

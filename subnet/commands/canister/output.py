@@ -81,13 +81,14 @@ def jsonable(value: object) -> object:
 
 
 def reply_text(reply: bytes, results: list[candid.Type] | None, output: str) -> str:
-    """A call's reply as ``raw`` hex, ``json``, or Candid text (``idl``)."""
+    """A call's reply as ``raw`` hex, ``json``, or Candid text as dfx prints it: ``pp``
+    (its default: ``(1 : nat)``, laid out at 80 columns) or ``idl`` (one line)."""
     if output == "raw":
         return reply.hex()
     if output == "json":
         values, _types = candid.decode_with_types(reply, results)
         return json.dumps(jsonable(values), indent=2)
-    return candid.decode_to_text(reply, results)
+    return candid.decode_to_text(reply, results, dfx=output)
 
 
 def rfc3339(nanos: int) -> str:
