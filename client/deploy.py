@@ -6,7 +6,7 @@ canister; they print what happened, these functions only do it and say what they
 An upgrade first runs dfx's checks (``client.upgrade_check``): the new Candid service must
 be a subtype of the deployed one and Motoko stable types must stay compatible. A
 reinstall wipes the canister's state. Either goes on after a problem only with ``yes``
-or a "yes" from ``ask``, which a caller passes only when someone can answer.
+or a "yes" from ``ask`` (typed or piped, as dfx reads it from standard input).
 """
 
 from __future__ import annotations
@@ -40,7 +40,16 @@ INSTALL_MODES = ("install", "reinstall", "upgrade", "auto")
 """``auto``: install if the canister is empty, else upgrade."""
 
 Ask = Callable[[str], str]
-"""Asks the user a question and returns the answer (``input``, at a terminal)."""
+"""Asks the user a question and returns the answer line ("" when nothing answers)."""
+
+
+def ask_for_consent(message: str, ask: Ask | None) -> bool:
+    """dfx's consent: the warning, then "yes" or "y" (any case) goes on, anything else
+    (an empty line, the end of input, no ``ask`` at all) declines."""
+    if ask is None:
+        return False
+    answer = ask(f"WARNING!\n{message}\nDo you want to proceed? yes/No\n")
+    return answer.strip().lower() in ("y", "yes")
 
 
 async def ensure_created(
@@ -114,11 +123,16 @@ async def install_canister(
         status = await manage.canister_status(agent, canister_id)
         mode_name = "install" if status.module_hash is None else "upgrade"
     if mode_name == "reinstall" and not options.yes:
-        if ask is None:
-            raise SubnetError(f"reinstalling {name} wipes its state: pass --yes to confirm")
-        answer = ask(f"Reinstalling {name} wipes its heap and stable memory. Continue? [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
-            raise SubnetError("reinstall cancelled")
+        consent = (
+            f"You are about to reinstall the {name} canister\n"
+            "This will OVERWRITE all the data and code in the canister.\n\n"
+            "YOU WILL LOSE ALL DATA IN THE CANISTER.\n"
+        )
+        if not ask_for_consent(consent, ask):
+            raise SubnetError(
+                "Refusing to install canister without approval: User declined consent. "
+                "(Answer yes, or pass --yes.)"
+            )
     if mode_name == "upgrade":
         await check_before_upgrade(agent, name, canister_id, module, yes=options.yes, ask=ask)
         persistence = options.wasm_memory_persistence or (

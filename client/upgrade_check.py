@@ -301,7 +301,7 @@ def confirm_upgrade(
     if yes:
         return
     if ask is not None:
-        answer = ask("Do you want to proceed? yes/No ")
+        answer = ask("Do you want to proceed? yes/No\n")
         if answer.strip().lower() in ("y", "yes"):
             return
     raise UpgradeRefused(name, problems)

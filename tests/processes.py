@@ -18,10 +18,20 @@ from vocab.genesis import Genesis
 REPO = Path(__file__).resolve().parents[1]
 
 
-def subnet_cli(cwd: Path, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def subnet_cli(
+    cwd: Path, *argv: str, check: bool = True, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """Run ``subnet ARGV`` in ``cwd``; ``stdin`` is what is piped to it (nothing by default,
+    so that a confirmation is declined rather than waiting for the terminal)."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     result = subprocess.run(
-        [sys.executable, "-m", "subnet", *argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "subnet", *argv],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        input=stdin,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"subnet {' '.join(argv)} failed: {result.stdout}\n{result.stderr}")

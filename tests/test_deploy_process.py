@@ -44,7 +44,10 @@ def test_deploy_upgrade_refuse_a_breaking_change_reinstall_delete(local_subnet: 
     )
 
     main_mo.write_text(source("counter_v1"))
-    upgraded = subnet_cli(project, "deploy", "shop_backend", "--yes")  # greet goes away: forced
+    # greet goes away: refused when nothing answers, done on a "yes" piped in (echo yes | ...)
+    declined = subnet_cli(project, "deploy", "shop_backend", check=False)
+    assert declined.returncode == 1 and "Do you want to proceed? yes/No" in declined.stderr
+    upgraded = subnet_cli(project, "deploy", "shop_backend", stdin="yes\n")
     assert "Upgraded code" in upgraded.stdout and 'method "greet" was removed' in upgraded.stderr
     for expected in ("(1 : nat)", "(2 : nat)"):
         assert subnet_cli(project, "canister", "call", "shop_backend", "increment").stdout.strip() == expected
@@ -68,8 +71,13 @@ def test_deploy_upgrade_refuse_a_breaking_change_reinstall_delete(local_subnet: 
 
     main_mo.write_text(source("counter_v2"))
     subnet_cli(project, "build")
-    wipe = subnet_cli(project, "canister", "install", "shop_backend", "--mode", "reinstall", check=False)
-    assert wipe.returncode == 1 and "pass --yes" in wipe.stderr
+    for answer in ("", "no\n"):
+        wipe = subnet_cli(
+            project, "canister", "install", "shop_backend", "--mode", "reinstall", check=False, stdin=answer
+        )
+        assert wipe.returncode == 1 and "YOU WILL LOSE ALL DATA IN THE CANISTER." in wipe.stderr
+        assert "Refusing to install canister without approval: User declined consent." in wipe.stderr
+        assert "pass --yes" in wipe.stderr
     subnet_cli(project, "canister", "install", "shop_backend", "--mode", "reinstall", "--yes")
     assert subnet_cli(project, "canister", "call", "shop_backend", "get").stdout.strip() == "(0 : nat)"
     subnet_cli(project, "canister", "stop", "shop_backend")

@@ -320,7 +320,7 @@ def test_confirm_goes_on_with_yes_or_an_answer(capsys: pytest.CaptureFixture[str
     confirm_upgrade(PROBLEMS, yes=False, name="counter", ask=answer("yes\n"))
     with pytest.raises(UpgradeRefused):
         confirm_upgrade(PROBLEMS, yes=False, name="counter", ask=answer(""))
-    assert asked == ["Do you want to proceed? yes/No "] * 2
+    assert asked == ["Do you want to proceed? yes/No\n"] * 2
     capsys.readouterr()
     confirm_upgrade([], yes=False, name="counter")
     assert capsys.readouterr() == ("", "")

@@ -18,7 +18,7 @@ from client.canister_ids import CanisterIds
 from client.deploy import INSTALL_MODES, InstallOptions, ensure_created, install_canister
 from subnet.commands.build import find_project, print_built
 from subnet.commands.canister import output
-from subnet.commands.canister.actions import agent_for, terminal_ask
+from subnet.commands.canister.actions import agent_for, stdin_ask
 from subnet.commands.options import add_identity_option
 
 
@@ -61,7 +61,7 @@ def _deploy(args: argparse.Namespace) -> int:
             canister_id, created = await ensure_created(agent, ids, name, args.network)
             print(output.created_line(name, args.network, canister_id, created))
             print_built(name, build_canister(project, name))
-            mode = await install_canister(agent, name, canister_id, options, terminal_ask())
+            mode = await install_canister(agent, name, canister_id, options, stdin_ask())
             print(output.installed_line(name, canister_id, mode))
             print(f"Deployed canister {name}: {canister_id}")
 

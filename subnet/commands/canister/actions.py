@@ -44,9 +44,19 @@ def agent_for(args: argparse.Namespace) -> Agent:
     return network_agent(args.network, getattr(args, "identity", None))
 
 
-def terminal_ask() -> Ask | None:
-    """``input`` when someone is at a terminal to answer, else None (scripts never wait)."""
-    return input if sys.stdin.isatty() else None
+def stdin_ask() -> Ask:
+    """Asks on stderr and reads the answer line from standard input, as dfx does: typed at
+    a terminal or piped (``echo yes | subnet ...``); at the end of input the answer is
+    empty, which declines, so a script with nothing to say never waits nor goes on."""
+
+    def ask(prompt: str) -> str:
+        print(prompt, end="", file=sys.stderr, flush=True)
+        try:
+            return sys.stdin.readline() if sys.stdin is not None else ""
+        except (OSError, ValueError):
+            return ""
+
+    return ask
 
 
 def target_names(args: argparse.Namespace, ids: CanisterIds, *, creating: bool = False) -> list[str]:
@@ -197,7 +207,7 @@ def install(args: argparse.Namespace) -> int:
     async def run() -> None:
         for name in names:
             canister_id = ids.resolve(name, args.network)
-            mode = await install_canister(agent, name, canister_id, options, terminal_ask())
+            mode = await install_canister(agent, name, canister_id, options, stdin_ask())
             print(output.installed_line(name, canister_id, mode))
 
     trio.run(run)
