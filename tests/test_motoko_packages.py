@@ -145,3 +145,54 @@ def test_bad_packtool_output_is_refused(tmp_path: Path, script: str, message: st
 def test_packages_map_must_name_directories(tmp_path: Path) -> None:
     with pytest.raises(ProjectError, match="'packages' must be an object"):
         make_project(tmp_path, "persistent actor {};\n", {"packages": ["a"]})
+
+
+# The interface of counter_idl, the canister behind dfx's e2e test "basic-project.bash"
+# (`dfx canister call hello_backend inc '(...)' --output idl`); this body is written here.
+INC = """
+import Array "mo:base/Array";
+import Char "mo:base/Char";
+import Text "mo:base/Text";
+
+persistent actor {
+  public type List<T> = ?{ head : T; tail : List<T> };
+  public type List2<T> = { #nil; #cons : (T, List2<T>) };
+
+  func up(l : List<Int>) : List<Int> {
+    switch l { case null null; case (?cell) ?{ head = cell.head + 1; tail = up(cell.tail) } }
+  };
+  func up2(l : List2<Int>) : List2<Int> {
+    switch l { case (#nil) #nil; case (#cons(h, rest)) #cons(h + 1, up2 rest) }
+  };
+  public func inc(i : Int, b : Bool, s : Text, v : [Nat], l : List<Int>, l2 : List2<Int>)
+    : async (Int, Bool, Text, [Nat], List<Int>, List2<Int>) {
+    let next = Text.translate(s, func(c : Char) : Text { Char.toText(Char.fromNat32(Char.toNat32(c) + 1)) });
+    (i + 1, not b, next, Array.map<Nat, Nat>(v, func(n : Nat) : Nat { n + 1 }), up l, up2 l2)
+  };
+};
+"""
+
+
+def test_dfx_e2e_inc_prints_as_dfx_printed_it(tmp_path: Path) -> None:
+    """Real moc with mo:base, called with the e2e test's argument; the reply printed in
+    dfx's ``--output idl`` form equals what the e2e test asserts dfx printed."""
+    project = make_project(tmp_path, INC)
+    try:
+        built = build_canister(project, "app")
+    except NodeNotFound as exc:
+        pytest.skip(str(exc))
+    service = candid.load_did(str(project.output_dir("app") / "app.did"))
+    method = service.method("inc")
+    machine = PocketIC()
+    canister = machine.create_canister()
+    machine.install_code(canister, built.wasm.read_bytes(), b"DIDL\x00\x00")
+    argument = (
+        '(42,false,"testzZ",vec{1;2;3},opt record{head=42; tail=opt record{head=+43; tail=null}}, '
+        "variant { cons=record{ 42; variant { cons=record{43; variant { nil }} } } })"
+    )
+    reply = machine.update_call(canister, "inc", candid.encode_text(argument, list(method.args)))
+    assert candid.decode_to_text(reply, list(method.results), dfx="idl") == (
+        '(43 : int, true, "uftu{[", vec { 2 : nat; 3 : nat; 4 : nat;}, opt record { head = 43 : int; '
+        "tail = opt record { head = 44 : int; tail = null;};}, variant { cons = record { 43 : int; "
+        "variant { cons = record { 44 : int; variant { nil };} };} })"
+    )
