@@ -39,7 +39,7 @@ def test_a_counter_survives_stop_and_start_through_checkpoints_and_clean_forgets
         pytest.skip(str(exc))
     project = motoko_project(local_subnet, "counter", source)
     for count in (1, 2, 3):
-        assert subnet_cli(project, "canister", "call", "counter", "increment").stdout.strip() == f"({count})"
+        assert subnet_cli(project, "canister", "call", "counter", "increment").stdout.strip() == f"({count} : nat)"
 
     root = project / LOCAL_DIR
     genesis = Genesis.from_json((root / "genesis.json").read_text())
@@ -69,9 +69,9 @@ def test_a_counter_survives_stop_and_start_through_checkpoints_and_clean_forgets
         assert 0 <= row["replayed_heights"] == top - row["checkpoint_height"] < CHECKPOINT_INTERVAL
     assert (
         subnet_cli(project, "canister", "call", "counter", "get", "--replicas-agree", "3").stdout.strip()
-        == "(3)"
+        == "(3 : nat)"
     )
-    assert subnet_cli(project, "canister", "call", "counter", "increment").stdout.strip() == "(4)"
+    assert subnet_cli(project, "canister", "call", "counter", "increment").stdout.strip() == "(4 : nat)"
     subnet_cli(project, "stop")
 
     subnet_cli(project, "start", "--background", "--clean", "--port", str(port), "--block-time", "50")
