@@ -196,3 +196,19 @@ def test_dfx_e2e_inc_prints_as_dfx_printed_it(tmp_path: Path) -> None:
         "tail = opt record { head = 44 : int; tail = null;};}, variant { cons = record { 43 : int; "
         "variant { cons = record { 44 : int; variant { nil };} };} })"
     )
+
+
+def test_a_project_package_replaces_a_default_library(tmp_path: Path) -> None:
+    """As with mops, a project may bring its own `base`: its files, not the default's."""
+    (tmp_path / "mybase").mkdir()
+    (tmp_path / "mybase" / "Int.mo").write_text("module { public func answer() : Nat { 42 } };\n")
+    source = 'import Int "mo:base/Int";\npersistent actor { public query func q() : async Nat { Int.answer() } };\n'
+    project = make_project(tmp_path / "p", source, {"packages": {"base": "../mybase"}})
+    try:
+        built = build_canister(project, "app")
+    except NodeNotFound as exc:
+        pytest.skip(str(exc))
+    machine = PocketIC()
+    canister = machine.create_canister()
+    machine.install_code(canister, built.wasm.read_bytes(), b"DIDL\x00\x00")
+    assert candid.decode(machine.query_call(canister, "q", b"DIDL\x00\x00")) == [42]
