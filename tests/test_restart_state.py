@@ -39,7 +39,10 @@ def test_a_counter_survives_stop_and_start_through_checkpoints_and_clean_forgets
         pytest.skip(str(exc))
     project = motoko_project(local_subnet, "counter", source)
     for count in (1, 2, 3):
-        assert subnet_cli(project, "canister", "call", "counter", "increment").stdout.strip() == f"({count} : nat)"
+        assert (
+            subnet_cli(project, "canister", "call", "counter", "increment").stdout.strip()
+            == f"({count} : nat)"
+        )
 
     root = project / LOCAL_DIR
     genesis = Genesis.from_json((root / "genesis.json").read_text())
