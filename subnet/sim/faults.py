@@ -199,4 +199,6 @@ class OnBlockMaker:
             sim.schedule_fault(self.at_ns + self.duration_ns, undo)
 
 
-Fault = Crash | Restart | Partition | Heal | SetBehaviour | Pause | Resume | Cut | NetworkChange | OnBlockMaker
+Fault = (
+    Crash | Restart | Partition | Heal | SetBehaviour | Pause | Resume | Cut | NetworkChange | OnBlockMaker
+)

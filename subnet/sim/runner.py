@@ -225,6 +225,8 @@ class Simulation:
         self.finalized_hashes: dict[int, tuple[bytes, int]] = {}
         """The first block persisted as finalized at each height, and by which replica."""
         self.disagreements: list[Disagreement] = []
+        self.persisted: list[tuple[int, int, int]] = []
+        """(time, replica, height) of every finalized block a replica persisted, in order."""
         self.paused: dict[int, list[tuple[str, Any]]] = {}
         """Paused replicas and the events that reached them meanwhile, in order."""
         self.byzantine: dict[int, None] = {
@@ -393,6 +395,7 @@ class Simulation:
                 )
             elif isinstance(action, PersistBlock):
                 disk.finalized.append(Finalized(action.block, action.proof))
+                self.persisted.append((self.now, node, action.block.height))
                 self._check_agreement(node, action.block)
             elif isinstance(action, PersistHighWater):
                 disk.high_water = max(disk.high_water, action.height)
