@@ -175,7 +175,7 @@ class FaultSpec:
     behaviour: str | None = None
     delay_ns: int | None = None
     probability: float | None = None
-    line: int | None = None
+    line: int | None = field(default=None, compare=False)
     """Where the fault's table starts in the file, for messages about it."""
 
     @property
