@@ -398,6 +398,24 @@ def test_the_bug_scenario_exits_1_naming_convergence(
     )
 
 
+def test_the_small_quorum_bug_exits_1_naming_agreement(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["scenario", "run", "bug-small-quorum", "--results", str(tmp_path), "--output", "json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 1 and data["verdict"] == "invalid"
+    agreement = data["checks"]["agreement"]
+    assert agreement["verdict"] == "invalid"
+    first = agreement["evidence"]["disagreements"][0]
+    assert first["block_hash"] != first["first_hash"]
+    # The two halves of the 2-2 partition are the two sides of the disagreement.
+    halves = [group for group in json.loads(data["faults"][0].split(": ", 1)[1])]
+    assert any({first["node"], first["first_node"]} & set(half) == {first["node"]} for half in halves)
+    # Without the bug, the same partition only stalls.
+    file = parse_scenario((SHIPPED / "bug-small-quorum.toml").read_text().replace('"small-quorum"', ""))
+    assert run_scenario(file).verdict == "valid"
+
+
 # -- results, determinism, replay, list --------------------------------------------------------
 
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import logging
 import sys
 from pathlib import Path
 
 from subnet.commands.options import add_output_option
 from subnet.commands.sim import _seed
 from subnet.scenario import (
+    Outcome,
+    Scenario,
     ScenarioError,
     find_shipped,
     parse_scenario,
@@ -83,11 +86,23 @@ def _load(file: str) -> tuple[Path, str]:
         raise ScenarioError(f"{file}: cannot read it: {exc}") from None
 
 
+def _quietly(scenario: Scenario) -> Outcome:
+    """Run with the simulator's own error log muted: a disagreement it logs as it happens
+    is reported by the agreement check, with its evidence, in the table and the summary."""
+    logger = logging.getLogger("subnet.sim")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        return run_scenario(scenario)
+    finally:
+        logger.setLevel(level)
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         path, text = _load(args.file)
         scenario = with_seed(parse_scenario(text), args.seed)
-        outcome = run_scenario(scenario)
+        outcome = _quietly(scenario)
     except ScenarioError as exc:
         print(f"Error: {args.file}: {exc}", file=sys.stderr)
         return BAD_INPUT

@@ -66,7 +66,7 @@ from node.ic.state_machine import WasmStateMachine
 from node.replica import Replica
 from node.state_machine import StateMachine
 from subnet.sim.behaviour import GENERIC_BEHAVIOURS, Behaviour
-from subnet.sim.bugs import WrongExecution, check_bugs
+from subnet.sim.bugs import WrongExecution, check_bugs, small_quorum_genesis
 from subnet.sim.faults import Fault
 from subnet.sim.icc_behaviour import ICC_BEHAVIOURS
 from subnet.sim.latency import LatencyModel, Matrix, Uniform
@@ -203,6 +203,10 @@ class Simulation:
         self.genesis, self.keys = local_genesis(
             config.replicas, f"sim-{config.seed}", **config.genesis_params
         )
+        self.replica_genesis = (
+            small_quorum_genesis(self.genesis) if "small-quorum" in config.bugs else self.genesis
+        )
+        """What the replicas are given: the genesis, unless a bug switch weakens it."""
         self.n = config.replicas
         self.start_ns = self.genesis.genesis_time_ns
         self.end_ns = self.start_ns + config.duration_ns
@@ -263,7 +267,7 @@ class Simulation:
         if self.config.checkpoint_interval is not None:
             options["checkpoint_interval"] = self.config.checkpoint_interval
         replica = Replica(
-            self.genesis,
+            self.replica_genesis,
             self.keys[node],
             finalized=disk.finalized,
             certificates=disk.certificates,
