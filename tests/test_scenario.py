@@ -465,6 +465,15 @@ def test_a_different_seed_gives_a_different_run(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("path", sorted(SHIPPED.glob("*.toml")), ids=lambda path: path.stem)
+def test_each_shipped_scenario_gives_its_verdict(path: Path) -> None:
+    outcome = run_scenario(parse_scenario(path.read_text()))
+    assert outcome.verdict == ("invalid" if path.stem.startswith("bug-") else "valid"), [
+        check.summary for check in outcome.checks
+    ]
+    assert outcome.scenario.duration_ns <= 12 * SECOND
+
+
 def test_list_prints_the_shipped_scenarios(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scenario", "list"]) == 0
     out = capsys.readouterr().out

@@ -19,17 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from subnet.scenario.run import Outcome
-from subnet.scenario.spec import Scenario
+from subnet.scenario.spec import Scenario, format_duration
 from subnet.sim.runner import SECOND
 
 __all__ = ["config_hash", "folder_name", "scenario_toml", "summary", "write_results"]
-
-
-def _duration(ns: int) -> str:
-    for unit, size in (("s", SECOND), ("ms", 1_000_000), ("us", 1_000)):
-        if ns % size == 0:
-            return f"{ns // size}{unit}"
-    return f"{ns}ns"
 
 
 def _value(value: Any) -> str:
@@ -49,12 +42,12 @@ def scenario_toml(scenario: Scenario) -> str:
         f"name = {_value(scenario.name)}",
         f"description = {_value(scenario.description)}",
         f"seed = {scenario.seed}",
-        f"duration = {_value(_duration(scenario.duration_ns))}",
+        f"duration = {_value(format_duration(scenario.duration_ns))}",
         f"backend = {_value(scenario.backend)}",
         "",
         "[subnet]",
         f"replicas = {scenario.subnet.replicas}",
-        f"block_time = {_value(_duration(scenario.subnet.block_time_ns))}",
+        f"block_time = {_value(format_duration(scenario.subnet.block_time_ns))}",
         f"bugs = {_value(list(scenario.subnet.bugs))}",
         "",
         "[network]",
@@ -65,9 +58,14 @@ def scenario_toml(scenario: Scenario) -> str:
     for workload in scenario.workloads:
         lines += ["", "[[workload]]", f"kind = {_value(workload.kind)}", f"rate = {_value(workload.rate)}"]
     for fault in scenario.faults:
-        lines += ["", "[[fault]]", f"at = {_value(_duration(fault.at_ns))}", f"kind = {_value(fault.kind)}"]
+        lines += [
+            "",
+            "[[fault]]",
+            f"at = {_value(format_duration(fault.at_ns))}",
+            f"kind = {_value(fault.kind)}",
+        ]
         if fault.duration_ns is not None:
-            lines.append(f"duration = {_value(_duration(fault.duration_ns))}")
+            lines.append(f"duration = {_value(format_duration(fault.duration_ns))}")
         if fault.shape is not None:
             lines.append(f"shape = {_value(fault.shape)}")
         if fault.groups:
@@ -77,7 +75,7 @@ def scenario_toml(scenario: Scenario) -> str:
         if fault.behaviour is not None:
             lines.append(f"behaviour = {_value(fault.behaviour)}")
         if fault.delay_ns is not None:
-            lines.append(f"delay = {_value(_duration(fault.delay_ns))}")
+            lines.append(f"delay = {_value(format_duration(fault.delay_ns))}")
         if fault.probability is not None:
             lines.append(f"probability = {_value(fault.probability)}")
     lines += [
@@ -87,7 +85,7 @@ def scenario_toml(scenario: Scenario) -> str:
         f"convergence = {_value(scenario.checks.convergence)}",
     ]
     if scenario.checks.liveness_ns is not None:
-        lines.append(f"liveness = {_value(_duration(scenario.checks.liveness_ns))}")
+        lines.append(f"liveness = {_value(format_duration(scenario.checks.liveness_ns))}")
     return "\n".join(lines) + "\n"
 
 

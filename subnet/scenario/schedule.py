@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import random
 
-from subnet.scenario.spec import FaultSpec, Scenario, Target
+from subnet.scenario.spec import FaultSpec, Scenario, Target, format_duration
 from subnet.sim.faults import (
     Crash,
     Cut,
@@ -79,7 +79,8 @@ def _compile(fault: FaultSpec, n: int, rng: random.Random, scenario: Scenario, o
         assert action is not None
         if fault.target == "block-maker":
             add(OnBlockMaker(at, action, fault.duration_ns))
-            return f"{fault.kind} the block maker at that time"
+            what = f"byzantine {action}" if fault.kind == "byzantine" else fault.kind
+            return f"{what}: the block maker at that time"
         nodes = _nodes(fault.target, n, rng)
         for node in nodes:
             if fault.kind == "crash":
@@ -95,7 +96,8 @@ def _compile(fault: FaultSpec, n: int, rng: random.Random, scenario: Scenario, o
                 add(SetBehaviour(at, node, action))
                 if end is not None:
                     add(SetBehaviour(end, node, "honest"))
-        return f"{fault.kind} {list(nodes)}"
+        what = f"byzantine {action}" if fault.kind == "byzantine" else fault.kind
+        return f"{what} {list(nodes)}"
     assert end is not None
     if fault.kind == "partition":
         return _partition(fault, n, rng, out, at, end)
@@ -104,7 +106,7 @@ def _compile(fault: FaultSpec, n: int, rng: random.Random, scenario: Scenario, o
         senders = tuple(range(n)) if fault.target is None else _nodes(fault.target, n, rng)
         add(NetworkChange(at, extra_delay_ns={node: fault.delay_ns for node in senders}))
         add(NetworkChange(end, extra_delay_ns={}))
-        return f"latency +{fault.delay_ns} ns from {list(senders)}"
+        return f"latency +{format_duration(fault.delay_ns)} on messages from {list(senders)}"
     assert fault.probability is not None
     if fault.kind == "loss":
         add(NetworkChange(at, loss=fault.probability))

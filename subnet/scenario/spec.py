@@ -34,6 +34,7 @@ __all__ = [
     "ScenarioError",
     "SubnetSpec",
     "WorkloadSpec",
+    "format_duration",
     "parse_scenario",
 ]
 
@@ -62,6 +63,14 @@ NETWORK_KEYS = ("latency", "loss", "duplication")
 WORKLOAD_KEYS = ("kind", "rate")
 FAULT_KEYS = ("at", "kind", "duration", "target", "shape", "groups", "behaviour", "delay", "probability")
 CHECK_KEYS = ("agreement", "convergence", "liveness")
+
+
+def format_duration(ns: int) -> str:
+    """A duration as the file writes it, in the largest unit that keeps it exact."""
+    for unit, size in (("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000)):
+        if ns % size == 0:
+            return f"{ns // size}{unit}"
+    return f"{ns}ns"
 
 
 class ScenarioError(ValueError):
