@@ -134,6 +134,9 @@ def test_the_processes_backend_is_refused_by_name(tmp_path: Path, capsys: pytest
     assert main(["scenario", "run", str(file), "--results", str(tmp_path / "r")]) == 2
     assert "process backend are not built yet" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+    ring = ["scenario", "run", "ring-partition", "--backend", "processes", "--results", str(tmp_path / "r")]
+    assert main(ring) == 2
+    assert 'backend = "processes"' in capsys.readouterr().err
 
 
 def test_a_bad_file_runs_nothing_and_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -411,6 +414,9 @@ def test_the_small_quorum_bug_exits_1_naming_agreement(
     # The two halves of the 2-2 partition are the two sides of the disagreement.
     halves = [group for group in json.loads(data["faults"][0].split(": ", 1)[1])]
     assert any({first["node"], first["first_node"]} & set(half) == {first["node"]} for half in halves)
+    blocks = agreement["evidence"]["blocks"]
+    assert blocks[str(first["node"])]["hash"] == first["block_hash"]
+    assert blocks[str(first["first_node"])]["hash"] == first["first_hash"]
     # Without the bug, the same partition only stalls.
     file = parse_scenario((SHIPPED / "bug-small-quorum.toml").read_text().replace('"small-quorum"', ""))
     assert run_scenario(file).verdict == "valid"

@@ -8,6 +8,7 @@ stored run's trace hash is reproduced, 1 when it is not.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import json
 import logging
@@ -52,6 +53,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     run_parser.add_argument("file", metavar="FILE", help="a scenario .toml file or a shipped scenario's name")
     run_parser.add_argument("--seed", type=_seed, default=None, metavar="S", help="override the file's seed")
+    run_parser.add_argument(
+        "--backend",
+        choices=("sim", "processes"),
+        default=None,
+        help="override the file's backend (processes: not built yet, refused)",
+    )
     run_parser.add_argument(
         "--results",
         type=Path,
@@ -102,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         path, text = _load(args.file)
         scenario = with_seed(parse_scenario(text), args.seed)
+        if args.backend is not None:
+            scenario = dataclasses.replace(scenario, backend=args.backend)
         outcome = _quietly(scenario)
     except ScenarioError as exc:
         print(f"Error: {args.file}: {exc}", file=sys.stderr)

@@ -35,6 +35,22 @@ def _seconds(sim: Simulation, time_ns: int) -> float:
     return (time_ns - sim.start_ns) / SECOND
 
 
+def _block_at(sim: Simulation, node: int, height: int) -> dict[str, Any] | None:
+    """The finalized block a replica persisted at a height: its hash and the
+    requests (ids and methods) it carried: the operations involved in a violation."""
+    chain = sim.chain(node)
+    if not 0 < height <= len(chain) or chain[height - 1].height != height:
+        return None
+    block = chain[height - 1]
+    return {
+        "hash": block.hash.hex(),
+        "requests": [
+            {"request_id": envelope.request_id.hex(), "method": envelope.content.method_name}
+            for envelope in block.payload
+        ],
+    }
+
+
 def honest(sim: Simulation) -> list[int]:
     return [node for node in range(sim.n) if node not in sim.byzantine]
 
@@ -55,6 +71,9 @@ def agreement(sim: Simulation) -> CheckResult:
             {
                 "disagreements": [{**d.to_json(), "time_s": _seconds(sim, d.time_ns)} for d in bad[:20]],
                 "count": len(bad),
+                "blocks": {
+                    str(node): _block_at(sim, node, first.height) for node in (first.first_node, first.node)
+                },
             },
         )
     if heights == 0:
@@ -89,6 +108,7 @@ def convergence(sim: Simulation) -> CheckResult:
                 + "; ".join(f"replicas {nodes} {h[:16]}" for h, nodes in groups.items()),
                 {
                     "first_height": height,
+                    "block": _block_at(sim, min(hashes), height),
                     "state_hashes": {str(node): h for node, h in sorted(hashes.items())},
                     "divergent_heights": len(divergent),
                     "heights_compared": len(compared),

@@ -440,6 +440,10 @@ def _fault(lines: KeyLines, index: int, table: Any, replicas: int, run_ns: int) 
             reader.fail(("target",), f'"block-maker" only targets a partition of shape "one", not {shape!r}')
         if shape == "one" and isinstance(target, tuple) and len(target) != 1:
             reader.fail(("target",), "a partition of shape one isolates one replica")
+        if shape == "minority" and isinstance(target, tuple) and 2 * len(target) >= replicas:
+            reader.fail(("target",), f"{len(target)} of {replicas} replicas are not a minority")
+        if shape == "bridge" and isinstance(target, tuple) and len(target) != 1:
+            reader.fail(("target",), "a bridge is one replica")
         if shape == "bridge" and replicas < 3:
             reader.fail(("shape",), "a bridge needs at least 3 replicas")
     elif kind == "latency":
