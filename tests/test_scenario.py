@@ -443,6 +443,11 @@ def test_same_seed_same_results_and_replay_confirms(
     for name in ("scenario.toml", "summary.json", "trace.jsonl"):
         assert (first / name).read_bytes() == (second / name).read_bytes()
     summary = json.loads((first / "summary.json").read_text())
+    assert summary["verdict"] == "valid" and set(summary["checks"]) == {
+        "agreement",
+        "convergence",
+        "liveness",
+    }
     assert summary["seed"] == 3 and "seed = 3" in (first / "scenario.toml").read_text()
     assert summary["trace_hash"] and summary["config_hash"]
     lines = (first / "trace.jsonl").read_text().splitlines()
@@ -459,16 +464,6 @@ def test_same_seed_same_results_and_replay_confirms(
     assert main(["scenario", "replay", str(second)]) == 1
     out = capsys.readouterr().out
     assert "DIFFERENT trace hash" in out and f"line {changed + 1}" in out
-
-
-def test_a_different_seed_gives_a_different_run(tmp_path: Path) -> None:
-    file = parse_scenario((SHIPPED / "crash-restart.toml").read_text())
-    assert (
-        run_scenario(file).result.trace_hash
-        != run_scenario(
-            parse_scenario(scenario_toml(file).replace("seed = 11", "seed = 12"))
-        ).result.trace_hash
-    )
 
 
 @pytest.mark.parametrize("path", sorted(SHIPPED.glob("*.toml")), ids=lambda path: path.stem)
