@@ -18,6 +18,7 @@ from subnet.scenario import (
     scenario_toml,
     shipped,
 )
+from subnet.scenario.spec import KeyLines
 from subnet.sim.runner import SECOND
 
 SHIPPED = Path(__file__).resolve().parent.parent / "subnet" / "scenarios"
@@ -126,6 +127,45 @@ def test_subnet_and_network_errors() -> None:
     assert parse_error('seed = 1\nduration = "1s"\n') == "name: is required"
     assert "not valid TOML" in parse_error('name = "x"\nseed = = 1\n')
     assert "line 2" in parse_error('name = "x"\nseed = = 1\n')
+
+
+def test_key_lines_survive_comments_strings_and_multiline_values() -> None:
+    text = """\
+name = "a [not] header" # [[fault]]
+description = \"\"\"
+kind = "not a key"
+[[fault]]
+\"\"\"
+seed = 1
+duration = "5s"
+
+[ subnet ]  # spaced
+"replicas" = 4
+
+[[fault]]
+at = "1s"
+kind = "partition"
+shape = "groups"
+groups = [
+  [0, 1],  # ]]
+  [2, 3],
+]
+duration = "1s"
+
+[[fault]]
+at = "2s"
+kind = "crash"
+target = 5
+"""
+    lines = KeyLines(text)
+    assert lines.line(("description",)) == 2
+    assert lines.line(("seed",)) == 6
+    assert lines.line(("subnet", "replicas")) == 10
+    assert lines.line(("fault", 0, "duration")) == 20
+    assert lines.line(("fault", 1)) == 22
+    assert lines.line(("fault", 1, "kind")) == 24
+    assert lines.line(("fault", 1, "behaviour")) == 22  # absent: its table
+    assert parse_error(text).startswith("line 25: fault[1].target: no replica 5 in a subnet of 4")
 
 
 def test_the_processes_backend_is_refused_by_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -383,6 +423,22 @@ def test_liveness_is_invalid_when_a_quorum_is_lost_and_unknown_when_the_run_is_t
     check = short.checks[-1]
     assert check.verdict == "unknown" and "ended 0.5s after the last heal" in check.summary
     assert short.verdict == "unknown"
+
+
+def test_the_command_exits_2_when_a_check_is_unknown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "short.toml"
+    file.write_text(
+        scenario(
+            '\n[[fault]]\nat = "1s"\nkind = "partition"\nshape = "majority"\nduration = "1s"\n',
+            duration="2.5s",
+            checks='liveness = "1s"\n',
+        )
+    )
+    assert main(["scenario", "run", str(file), "--results", str(tmp_path / "r")]) == 2
+    out = capsys.readouterr().out
+    assert "liveness     unknown  the run ended 0.5s after the last heal" in out and "verdict: unknown" in out
 
 
 def test_the_bug_scenario_exits_1_naming_convergence(
