@@ -423,6 +423,11 @@ def test_liveness_is_invalid_when_a_quorum_is_lost_and_unknown_when_the_run_is_t
     check = short.checks[-1]
     assert check.verdict == "unknown" and "ended 0.5s after the last heal" in check.summary
     assert short.verdict == "unknown"
+    spill = '\n[[fault]]\nat = "1s"\nkind = "pause"\ntarget = 0\nduration = "5s"\n'
+    check = run_scenario(parse_scenario(scenario(spill, duration="3s", checks='liveness = "1s"\n'))).checks[
+        -1
+    ]
+    assert check.verdict == "unknown" and check.summary.startswith("the last fault ends at 6s, not before")
 
 
 def test_the_command_exits_2_when_a_check_is_unknown(

@@ -152,6 +152,14 @@ def liveness(sim: Simulation, scenario: Scenario, bound_ns: int) -> CheckResult:
                 f"height {height} finalized by replica {node} {(time - heal) / SECOND:g}s after the last heal",
                 evidence,
             )
+    if sim.end_ns <= heal:
+        return CheckResult(
+            "liveness",
+            UNKNOWN,
+            f"the last fault ends at {_seconds(sim, heal):g}s, not before the end of the run "
+            f"({_seconds(sim, sim.end_ns):g}s)",
+            evidence,
+        )
     if sim.end_ns < deadline:
         return CheckResult(
             "liveness",
