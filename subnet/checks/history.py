@@ -34,8 +34,10 @@ Three formats are read (:data:`FORMATS`):
     ``value``: a read or get invocation carries null and its ok the value read (null: the
     register is absent; a kv key that was never written reads ``""``); write, put, append
     and add carry their argument on both lines; a cas carries ``[FROM, TO]`` on its
-    invocation, and on its ok either ``[FROM, TO]`` or ``true`` (it swapped) or ``false``
-    (it compared and did not swap). :func:`write_jsonl` writes it.
+    invocation and on its ok (it swapped). As in Jepsen's etcd logs, a cas ``fail`` whose
+    value is ``false`` is a definite answer, "compared and did not swap" (the value was
+    not FROM), and is checked as such; any other ``fail`` did not happen.
+    :func:`write_jsonl` writes it; reading what it wrote gives the same events.
 
 In the two Jepsen formats no times are recorded: the line number stands for the time,
 which keeps the order of events, all a linearizability check needs.
@@ -230,13 +232,9 @@ def _output(invoke: Event, ok: Event, source: str) -> Any:
     if invoke.f in ("read", "get"):
         return ok.value
     if invoke.f == "cas":
-        if ok.value is True or ok.value is False:
-            return ok.value
-        if ok.value is None or list(ok.value) == list(invoke.value):
+        if ok.value is None or ok.value is True or list(ok.value) == list(invoke.value):
             return True
-        raise HistoryError(
-            source, ok.line, f"a cas ok carries {ok.value!r}, not its [FROM, TO] or true/false"
-        )
+        raise HistoryError(source, ok.line, f"a cas ok carries {ok.value!r}, not its invocation's [FROM, TO]")
     return None
 
 
@@ -260,7 +258,7 @@ def read_jepsen(path: str | Path) -> list[Event]:
         if f not in ("read", "write", "cas"):
             raise HistoryError(source, number, f"unknown function :{f} for a register (read, write, cas)")
         value: Any
-        if kind in ("info",) or (kind == "fail" and f == "read"):
+        if kind == "info" or (kind == "fail" and f == "read"):
             value = None
         elif f == "read":
             value = None if raw == "nil" else _jepsen_int(source, number, raw)
@@ -274,6 +272,10 @@ def read_jepsen(path: str | Path) -> list[Event]:
             if kind == "fail":
                 value = False  # the compare failed: a definite answer
         events.append(Event(len(events), process, kind, f, None, value, number, number))
+    if not events:
+        raise HistoryError(
+            source, None, "no Jepsen operation lines (INFO  jepsen.util - P<TAB>:type<TAB>:f<TAB>value)"
+        )
     return events
 
 
@@ -361,8 +363,6 @@ def read_jsonl(path: str | Path) -> list[Event]:
             raise HistoryError(source, number, f"time {time} goes back (the line before says {last_time})")
         last_time = time
         _check_value(source, number, kind, f, value)
-        if f == "cas" and kind == "fail":
-            value = None  # in jsonl a failed cas did not happen; a compare that failed is ok + false
         events.append(Event(index, process, kind, f, key, value, time, number))
     return events
 
@@ -371,10 +371,11 @@ def _check_value(source: str, line: int, kind: str, f: str, value: Any) -> None:
     if kind in ("fail", "info"):
         return
     if f == "cas":
-        if kind == "ok" and type(value) is bool:
-            return
         if not (isinstance(value, list) and len(value) == 2):
             raise HistoryError(source, line, f"a cas value is [FROM, TO], not {value!r}")
+        if any(isinstance(item, (dict, list)) for item in value):
+            raise HistoryError(source, line, f"cas FROM and TO are scalars, not {value!r}")
+        return
     elif f in ("read", "get"):
         if kind == "invoke" and value is not None:
             raise HistoryError(source, line, f"a {f} invocation carries null, not {value!r}")

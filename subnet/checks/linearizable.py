@@ -202,8 +202,8 @@ def check_linearizable(
             raise HistoryError(
                 source,
                 None,
-                f"operation #{op.index} is a {op.f}, not one of the {chosen.name} model's "
-                f"({', '.join(chosen.functions)}); is --model right?",
+                f"operation #{op.index} ({op.f}) is not a function of the {chosen.name} model "
+                f"({', '.join(chosen.functions)}); is the model right?",
             )
     partitions: dict[Key, list[Operation]] = {}
     for op in ops:
@@ -228,12 +228,10 @@ def check_linearizable(
                 key=key,
             )
         if verdict is not None:
-            verdict.operations, verdict.keys, verdict.key, verdict.steps = (
-                len(ops),
-                len(keys),
-                key,
-                search.steps,
-            )
+            verdict.operations = len(ops)
+            verdict.keys = len(keys)
+            verdict.key = key
+            verdict.steps = search.steps
             return verdict
     return Verdict(VALID, chosen.name, len(ops), len(keys), steps=search.steps)
 
