@@ -510,3 +510,28 @@ def test_agrees_with_brute_force_on_small_random_histories(model: str) -> None:
         assert verdict.result == ("valid" if expected else "invalid"), (seed, [op.describe() for op in ops])
         results.append(expected)
     assert 30 < sum(results) < 270  # both verdicts are well represented
+
+
+def test_recorder_writes_a_history_the_reader_and_checker_accept(tmp_path: Path) -> None:
+    from subnet.checks.history import Recorder
+
+    recorder = Recorder()
+    recorder.invoke(0, "write", 1, 100)
+    recorder.invoke("client-2", "cas", [1, 2], 150)
+    recorder.complete(0, "ok", 1, 200)
+    recorder.complete("client-2", "info", None, 900)
+    recorder.invoke(0, "read", None, 1000)
+    recorder.complete(0, "ok", 2, 1100)
+    with pytest.raises(ValueError, match="no operation outstanding"):
+        recorder.complete(0, "ok", 2, 1200)
+    with pytest.raises(ValueError, match="time 5 goes back"):
+        recorder.invoke(0, "read", None, 5)
+    path = tmp_path / "history.jsonl"
+    write_jsonl(path, recorder.events)
+    assert path.read_text().splitlines()[1] == (
+        '{"index": 1, "process": "client-2", "type": "invoke", "f": "cas", "key": null, "value": [1, 2], "time": 150}'
+    )
+    assert read_jsonl(path) == [
+        Event(e.index, e.process, e.type, e.f, e.key, e.value, e.time, e.index + 1) for e in recorder.events
+    ]
+    assert check(read_jsonl(path)).result == "valid"

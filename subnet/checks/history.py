@@ -61,6 +61,7 @@ __all__ = [
     "Event",
     "HistoryError",
     "Operation",
+    "Recorder",
     "event_to_json",
     "infer_format",
     "operations",
@@ -411,6 +412,43 @@ def write_jsonl(target: str | Path | TextIO, events: Iterable[Event]) -> None:
         return
     for event in events:
         target.write(event_to_json(event) + "\n")
+
+
+class Recorder:
+    """Collects a client history as a workload runs: ``invoke`` when a client sends an
+    operation, ``complete`` when it learns the outcome; ``events`` is then what
+    :func:`write_jsonl` writes. It refuses what :func:`operations` would refuse (a second
+    invocation by a busy process, a completion with nothing outstanding, time going back),
+    so a workload's bug shows where it happens, not when the history is read."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self._pending: dict[Process, Event] = {}
+
+    def invoke(self, process: Process, f: str, value: Any, time: int, key: Key = None) -> Event:
+        if f not in FUNCTIONS:
+            raise ValueError(f"unknown function {f!r} (one of {', '.join(FUNCTIONS)})")
+        if process in self._pending:
+            raise ValueError(f"process {process} invokes {f} with {self._pending[process].f} outstanding")
+        event = self._append(process, "invoke", f, key, value, time)
+        self._pending[process] = event
+        return event
+
+    def complete(self, process: Process, kind: str, value: Any, time: int) -> Event:
+        """Record the outcome ``kind`` (ok, fail or info) of ``process``'s outstanding operation."""
+        if kind not in COMPLETIONS:
+            raise ValueError(f"a completion is one of {', '.join(COMPLETIONS)}, not {kind!r}")
+        invoke = self._pending.pop(process, None)
+        if invoke is None:
+            raise ValueError(f"process {process} has no operation outstanding")
+        return self._append(process, kind, invoke.f, invoke.key, value, time)
+
+    def _append(self, process: Process, kind: str, f: str, key: Key, value: Any, time: int) -> Event:
+        if self.events and time < self.events[-1].time:
+            raise ValueError(f"time {time} goes back (the last event is at {self.events[-1].time})")
+        event = Event(len(self.events), process, kind, f, key, value, time)
+        self.events.append(event)
+        return event
 
 
 # --- dispatch ------------------------------------------------------------------------
