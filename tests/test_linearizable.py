@@ -136,6 +136,7 @@ def test_a_stale_read_is_invalid_and_the_evidence_names_it() -> None:
     assert verdict.blocking is not None and verdict.blocking.index == 4
     assert [op.index for op in verdict.unplaced] == [4]
     assert verdict.to_json()["blocking"]["describe"] == "#4 p1 read -> 1"
+    assert verdict.why == {4: "the register model refuses it in state 2"}
 
 
 @pytest.mark.parametrize("seen", [None, 1])
@@ -378,7 +379,10 @@ def test_command_invalid_exits_1_and_names_the_operations(capsys: pytest.Capture
     code, out, _ = run(capsys, str(CONFORMANCE / "etcd" / "etcd_000.log"))
     assert code == 1
     assert out.startswith("NOT linearizable")
-    assert "none of these can take effect next:\n  #84 p11 read -> 2" in out
+    assert (
+        "none of these can take effect next:\n  #84 p11 read -> 2: the register model refuses it in state 0\n"
+        in out
+    )
 
 
 def test_command_json_output(capsys: pytest.CaptureFixture[str]) -> None:

@@ -126,7 +126,9 @@ class Verdict:
     ``state`` the model state after it, ``unplaced`` the operations that could take effect
     next there and of which none can (each is illegal in that state or leads only to states
     already refuted), and ``blocking`` the operation whose completion the search could not
-    pass. For ``unknown``: ``reason`` says which budget ran out where.
+    pass; ``why`` says for each unplaced operation (by index) whether the model refuses it
+    in ``state`` or every continuation after it fails later. For ``unknown``: ``reason``
+    says which budget ran out where.
     """
 
     result: str
@@ -140,6 +142,7 @@ class Verdict:
     unplaced: list[Operation] = field(default_factory=list)
     blocking: Operation | None = None
     state: Any = None
+    why: dict[int, str] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -160,7 +163,7 @@ class Verdict:
             data["key"] = self.key
             data["state"] = list(self.state) if isinstance(self.state, tuple) else self.state
             data["linearized"] = [_op_json(op) for op in self.linearized]
-            data["unplaced"] = [_op_json(op) for op in self.unplaced]
+            data["unplaced"] = [{**_op_json(op), "why": self.why.get(op.index)} for op in self.unplaced]
             data["blocking"] = _op_json(self.blocking) if self.blocking is not None else None
         return data
 
@@ -341,6 +344,14 @@ class _Search:
         if nxt[head] == -1:
             return None
         placed, at_state, frontier, blocking = best
+        why = {}
+        for i in frontier:
+            legal, after = step(at_state, ops[i])
+            why[ops[i].index] = (
+                f"the {self.model.name} model refuses it in state {_show_state(at_state)}"
+                if not legal
+                else f"it leaves state {_show_state(after)}, from which the rest cannot be ordered"
+            )
         return Verdict(
             INVALID,
             self.model.name,
@@ -352,4 +363,9 @@ class _Search:
             unplaced=[ops[i] for i in frontier],
             blocking=ops[blocking],
             state=at_state,
+            why=why,
         )
+
+
+def _show_state(state: Any) -> str:
+    return "absent" if state is None else repr(state)

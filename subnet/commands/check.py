@@ -138,4 +138,4 @@ def _print_text(verdict: Verdict, fmt: str, elapsed: float) -> None:
         print(f"  {op.describe()}")
     print("none of these can take effect next:")
     for op in verdict.unplaced:
-        print(f"  {op.describe()}")
+        print(f"  {op.describe()}: {verdict.why.get(op.index, '')}")
