@@ -294,7 +294,14 @@ class _Search:
         step = self.model.step
         state = self.model.initial
         linearized = 0
+        # Lowe's memo: (linearized set, state) pairs already explored.
         seen: set[tuple[int, Any]] = set()
+        # Done when every operation with a known outcome is placed: the unknown ones left
+        # may take effect after everything, which is the same as never.
+        known_mask = 0
+        for i, op in enumerate(ops):
+            if op.ret is not None:
+                known_mask |= 1 << i
         calls: list[tuple[int, Any]] = []
         best_depth = -1
         best: tuple[list[int], Any, list[int], int] = ([], state, [], 0)
@@ -302,7 +309,7 @@ class _Search:
         limit = self.max_steps
         deadline = self.deadline
         entry = nxt[head]
-        while nxt[head] != -1:
+        while linearized & known_mask != known_mask:
             steps += 1
             if limit is not None and steps > limit:
                 self.steps = steps - 1
@@ -341,7 +348,7 @@ class _Search:
                 unlift(entry)
                 entry = nxt[entry]
         self.steps = steps
-        if nxt[head] == -1:
+        if linearized & known_mask == known_mask:
             return None
         placed, at_state, frontier, blocking = best
         why = {}
