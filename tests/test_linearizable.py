@@ -32,9 +32,8 @@ FOLDERS = {"etcd": ("jepsen", "register"), "kv": ("jepsen-kv", "kv")}
 # machine (5 s of wall time at a load average of 12); the heaviest, etcd_002.log and
 # etcd_007.log (linearizable, with many timed-out writes and cas), need 1.36 and 1.01
 # million search steps and every other file fewer than 4,000. The budget below is ~15x
-# the heaviest in steps, so a
-# pathological slowdown shows as an `unknown` verdict (a failure naming the reason),
-# never as a slow or timed assertion.
+# the heaviest in steps, so a pathological slowdown shows as an `unknown` verdict (a
+# failure naming the reason), never as a slow or timed assertion.
 CONFORMANCE_BUDGET = Budget(max_steps=20_000_000, timeout=60.0)
 
 
