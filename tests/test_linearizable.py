@@ -28,12 +28,12 @@ from subnet.cli import main
 CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "linearizability"
 FOLDERS = {"etcd": ("jepsen", "register"), "kv": ("jepsen-kv", "kv")}
 
-# Measured: the 44 conformance histories take 1.2 s of CPU together on the 2-core build
-# machine (5 s of wall time at a load average of 12); the heaviest, etcd_002.log and
-# etcd_007.log (linearizable, with many timed-out writes and cas), need 1.36 and 1.01
-# million search steps and every other file fewer than 4,000. The budget below is ~15x
-# the heaviest in steps, so a pathological slowdown shows as an `unknown` verdict (a
-# failure naming the reason), never as a slow or timed assertion.
+# Measured: the 44 conformance histories take 0.5 s of CPU together on the 2-core build
+# machine (1-3.5 s of wall time at load averages from 3 to 15); the heaviest, etcd_002.log
+# and etcd_007.log (linearizable, with many timed-out writes and cas), need 490,000 and
+# 320,000 search steps and every other file fewer than 4,000. The budget below is 40x the
+# heaviest in steps, so a pathological slowdown shows as an `unknown` verdict (a failure
+# naming the reason), never as a slow or timed assertion.
 CONFORMANCE_BUDGET = Budget(max_steps=20_000_000, timeout=60.0)
 
 

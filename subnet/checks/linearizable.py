@@ -293,15 +293,34 @@ class _Search:
 
         step = self.model.step
         state = self.model.initial
-        linearized = 0
-        # Lowe's memo: (linearized set, state) pairs already explored.
-        seen: set[tuple[int, Any]] = set()
-        # Done when every operation with a known outcome is placed: the unknown ones left
-        # may take effect after everything, which is the same as never.
-        known_mask = 0
+        # Lowe's memo: configurations already explored (or on the current path). A
+        # configuration is the set of operations linearized and the model state, with one
+        # refinement for operations whose outcome is unknown: every one of them applied is
+        # available since its invocation and has no deadline, so two that do the same
+        # (the same function and argument) are interchangeable, and only how many of each
+        # kind were applied matters. ``known`` is the bitset of known-outcome operations
+        # placed; ``applied`` counts the unknown ones of each kind in one mixed-radix
+        # integer (kind c is digit c). Without this a counter with a few dozen timed-out
+        # adds explodes (2^k subsets for k of them).
+        known = 0
+        applied = 0
+        bits = [0] * n
+        weights = [0] * n
+        kinds: dict[tuple[str, Any], list[int]] = {}
         for i, op in enumerate(ops):
             if op.ret is not None:
-                known_mask |= 1 << i
+                bits[i] = 1 << i
+            else:
+                kinds.setdefault((op.f, op.input), []).append(i)
+        radix = 1
+        for members in kinds.values():
+            for i in members:
+                weights[i] = radix
+            radix *= len(members) + 1
+        # Done when every operation with a known outcome is placed: the unknown ones left
+        # may take effect after everything, which is the same as never.
+        known_mask = sum(bits)
+        seen: set[tuple[int, int, Any]] = set()
         calls: list[tuple[int, Any]] = []
         best_depth = -1
         best: tuple[list[int], Any, list[int], int] = ([], state, [], 0)
@@ -309,7 +328,7 @@ class _Search:
         limit = self.max_steps
         deadline = self.deadline
         entry = nxt[head]
-        while linearized & known_mask != known_mask:
+        while known != known_mask:
             steps += 1
             if limit is not None and steps > limit:
                 self.steps = steps - 1
@@ -318,15 +337,16 @@ class _Search:
                 self.steps = steps
                 raise _OutOfBudget("the search exceeded its time budget")
             if entry % 2 == 0:
-                op_bit = 1 << (entry >> 1)
-                legal, after = step(state, ops[entry >> 1])
+                i = entry >> 1
+                legal, after = step(state, ops[i])
                 if legal:
-                    memo = (linearized | op_bit, after)
+                    memo = (known | bits[i], applied + weights[i], after)
                     if memo not in seen:
                         seen.add(memo)
                         calls.append((entry, state))
                         state = after
-                        linearized |= op_bit
+                        known |= bits[i]
+                        applied += weights[i]
                         lift(entry)
                         entry = nxt[head]
                         continue
@@ -344,11 +364,12 @@ class _Search:
                 if not calls:
                     break
                 entry, state = calls.pop()
-                linearized &= ~(1 << (entry >> 1))
+                known &= ~bits[entry >> 1]
+                applied -= weights[entry >> 1]
                 unlift(entry)
                 entry = nxt[entry]
         self.steps = steps
-        if linearized & known_mask == known_mask:
+        if known == known_mask:
             return None
         placed, at_state, frontier, blocking = best
         why = {}
