@@ -539,3 +539,17 @@ def test_recorder_writes_a_history_the_reader_and_checker_accept(tmp_path: Path)
         Event(e.index, e.process, e.type, e.f, e.key, e.value, e.time, e.index + 1) for e in recorder.events
     ]
     assert check(read_jsonl(path)).result == "valid"
+
+
+def test_timed_out_operations_that_do_the_same_thing_are_interchangeable() -> None:
+    # 30 adds of 1 time out; later reads see some of them take effect. As subsets that
+    # would be 2^30 configurations; counted per kind the search stays small.
+    timeouts = [(p, "invoke", "add", 1) for p in range(30)] + [(p, "info", "add", None) for p in range(30)]
+    reads = [r for seen in (0, 5, 12, 30) for r in ((99, "invoke", "read", None), (99, "ok", "read", seen))]
+    verdict = check(history(*timeouts, *reads), "counter", Budget(max_steps=200_000))
+    assert verdict.result == "valid", verdict.reason
+    going_back = [r for seen in (5, 3) for r in ((99, "invoke", "read", None), (99, "ok", "read", seen))]
+    verdict = check(history(*timeouts, *going_back), "counter", Budget(max_steps=200_000))
+    assert verdict.result == "invalid", verdict.reason
+    too_many = [(99, "invoke", "read", None), (99, "ok", "read", 31)]
+    assert check(history(*timeouts, *too_many), "counter", Budget(max_steps=200_000)).result == "invalid"
