@@ -3,9 +3,10 @@
 
 - ``sim``: a whole subnet in one process, in virtual time, reproducible from a seed;
 - ``processes``: the process backend, one OS process per replica (start, stop, status);
+- ``checks``: checkers of client histories (linearizability), with their file formats;
 - ``cli`` and ``commands``: the `subnet` command (argument parsing and printing only);
 - ``demo``: `make demo`; ``pocket``: a PocketIC-style API over one execution environment;
 - ``samples``: the Motoko sources the demo and the benchmarks deploy.
 """
 
-__all__ = ["cli", "commands", "demo", "pocket", "processes", "samples", "sim"]
+__all__ = ["checks", "cli", "commands", "demo", "pocket", "processes", "samples", "sim"]
