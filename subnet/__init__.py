@@ -6,7 +6,8 @@
 - ``checks``: checkers of client histories (linearizability), with their file formats;
 - ``cli`` and ``commands``: the `subnet` command (argument parsing and printing only);
 - ``demo``: `make demo`; ``pocket``: a PocketIC-style API over one execution environment;
+- ``scenario``: fault-injection experiments from TOML files, their checks and results;
 - ``samples``: the Motoko sources the demo and the benchmarks deploy.
 """
 
-__all__ = ["checks", "cli", "commands", "demo", "pocket", "processes", "samples", "sim"]
+__all__ = ["checks", "cli", "commands", "demo", "pocket", "processes", "samples", "scenario", "sim"]

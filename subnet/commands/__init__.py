@@ -3,4 +3,16 @@
 They parse arguments and print; the work is done by the libraries below (``client``,
 ``subnet.processes``, ``subnet.sim``). ``options`` declares the options several share."""
 
-__all__ = ["build", "candid", "canister", "check", "deploy", "identity", "local", "new", "options", "sim"]
+__all__ = [
+    "build",
+    "candid",
+    "canister",
+    "check",
+    "deploy",
+    "identity",
+    "local",
+    "new",
+    "options",
+    "scenario",
+    "sim",
+]
