@@ -13,7 +13,9 @@ kept. On boot every stored block is handed to the replica (consensus proves the 
 chain), with the stored checkpoints newest first and the certificates of their heights:
 execution loads the newest valid checkpoint and replays only the blocks above it, or
 replays everything if none is valid. A checkpoint never replaces a block, so a lost or
-corrupt one costs time, never state.
+corrupt one costs time, never state. A damaged store (``node.recovery``) is repaired on
+boot: what cannot be read or proved is set aside and fetched again from peers, each
+step a named error in ``status`` and the log, never a traceback.
 """
 
 from __future__ import annotations
@@ -31,11 +33,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from node import actions as act
 from node import events as ev
-from node.checkpoint import Checkpoint
+from node.recovery import load_store
 from node.replica import Replica
 from node.storage import BlockStore, StoredBlock, StoredCheckpoint
 from node.transport import Mesh, PeerAddress
-from vocab.codec import Message, decode_frame, encode_message
+from vocab.codec import Message, encode_message
 from vocab.errors import CodecError
 from vocab.framing import FramedStream
 from vocab.genesis import Genesis
@@ -80,7 +82,6 @@ class ReplicaRuntime:
     """Heights between checkpoints; None: the replica's default (``CHECKPOINT_INTERVAL``)."""
 
     def __post_init__(self) -> None:
-        self.store = BlockStore(self.data_dir / "replica.db")
         self._reply_events: dict[bytes, trio.Event] = {}
         self._timers: dict[Any, int] = {}
         self._timer_wakeup = trio.Event()
@@ -90,32 +91,47 @@ class ReplicaRuntime:
             host, _, port = entry.address.rpartition(":")
             peers.append(PeerAddress(position, host, int(port), entry.raw_public_key))
         self.mesh = Mesh(self.index, self.key, peers, self._deliver)
-        stored = list(self.store.finalized_blocks(1))
-        high_water = self.store.get_meta("high_water")
-        stored_checkpoints = self.store.checkpoints()
-        latest = self.store.latest_certified_height()
-        heights = list(range(max(1, latest - self.genesis.pool_window), latest + 1))
-        # The certificates of the checkpoints' heights too: a checkpoint that contradicts
-        # one is refused.
-        heights += sorted({c.height for c in stored_checkpoints} - set(heights))
-        certificates = []
-        for height in heights:
-            found = self.store.certificate(height)
-            if found is not None:
-                certificates.append(decode_frame(found[1]))
+        log.info("reading %s", self.data_dir / "replica.db")
+        loaded = load_store(self.data_dir / "replica.db", self.genesis.pool_window)
+        self.store = loaded.store
+        for kind, detail in loaded.notices:
+            self._note(kind, detail)
+            log.error("%s: %s", kind, detail)
         options: dict[str, Any] = {}
         if self.checkpoint_interval is not None:
             options["checkpoint_interval"] = self.checkpoint_interval
+        log.info(
+            "restoring %d finalized blocks (%d checkpoints stored)",
+            len(loaded.blocks),
+            len(loaded.checkpoints),
+        )
         self.replica = Replica.restore(
             self.genesis,
             self.index,
             self.key,
-            [entry.block for entry in stored],
-            [entry.proof for entry in stored],
-            certificates=certificates,
-            high_water=int.from_bytes(high_water, "big") if high_water else 0,
-            checkpoints=[Checkpoint(c.height, c.state_hash, c.state) for c in stored_checkpoints],
+            loaded.blocks,
+            loaded.proofs,
+            certificates=loaded.certificates,
+            high_water=loaded.high_water,
+            checkpoints=loaded.checkpoints,
             **options,
+        )
+        proven = self.replica.finalized_height
+        if proven < len(loaded.blocks):
+            # Consensus stopped proving at proven + 1 (its ``restore_truncated`` notice says
+            # why): those blocks are not trusted, and catch-up writes the heights again.
+            moved = self.store.quarantine_blocks_from(proven + 1, "not proven by its finalization on restore")
+            detail = (
+                f"{self.store.path}: block {proven + 1} is not proven by its finalization; "
+                f"{moved} blocks from there moved to damaged_blocks, to be fetched again from peers"
+            )
+            self._note("damaged_block", detail)
+            log.error("damaged_block: %s", detail)
+        log.info(
+            "restored to height %d (checkpoint %d, %d blocks replayed)",
+            proven,
+            self.replica.restored_checkpoint_height,
+            self.replica.replayed_heights,
         )
 
     # -- the event loop ---------------------------------------------------------------------
@@ -178,6 +194,12 @@ class ReplicaRuntime:
                         "restored the checkpoint of height %d, replayed %d blocks above it",
                         action.height,
                         action.detail["replayed"],
+                    )
+                elif action.kind == "restore_truncated":
+                    log.warning(
+                        "the stored chain is proven only to height %d: %s",
+                        action.height,
+                        action.detail["problem"],
                     )
                 elif action.kind == "checkpoint_refused":
                     self._note(action.kind, f"height {action.height}: {action.detail['reason']}")
