@@ -98,7 +98,9 @@ class BlockStore:
 
     def check(self) -> None:
         """SQLite's ``quick_check`` of every page and index; ``DamagedStore`` if it fails."""
-        problems = self._all("quick_check", "PRAGMA quick_check(5)", (), lambda row: str(row[0]))
+        problems = self._all(
+            "quick_check", "PRAGMA quick_check(5)", (), lambda row: " ".join(str(row[0]).split())
+        )
         if problems != ["ok"]:
             raise DamagedStore(self.path, "quick_check", "; ".join(problems))
 
