@@ -9,14 +9,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
+import trio
 
 from client.network import LOCAL_DIR
 from subnet.processes import launcher
 from subnet.processes.layout import create_subnet, replica_dir
 from subnet.processes.ports import taken_ports
+from subnet.processes.supervision import wait_for_replicas
 from tests.processes import subnet_cli
 from vocab.genesis import Genesis
 
@@ -93,3 +96,37 @@ def test_another_subnet_on_our_ports_and_a_replica_that_dies_at_start(local_subn
     subnet_cli(local_subnet, "start", "--background")
     after = {p.index: p.pid for p in launcher.running(root)}
     assert sorted(after) == [0, 1, 2, 3] and all(after[i] == pids[i] for i in range(3))
+
+
+def test_the_wait_follows_progress_not_a_fixed_time(tmp_path: Path) -> None:
+    """A starting replica that uses CPU is waited for past the stall limit; one that does
+    nothing is given up after it; one that exits is reported as exited."""
+    root = tmp_path / LOCAL_DIR
+    genesis = create_subnet(root, 2, launcher.free_port_range(2), 50)
+    busy = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time\nend = time.monotonic() + 2.5\nwhile time.monotonic() < end: pass",
+        ]
+    )
+    idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    lines: list[str] = []
+    try:
+        failures = trio.run(
+            partial(
+                wait_for_replicas,
+                root,
+                genesis,
+                {0: busy.pid, 1: idle.pid},
+                lines.append,
+                stall=1.5,
+                report_every=0.5,
+            )
+        )
+    finally:
+        idle.kill()
+        idle.wait()
+        busy.wait()
+    assert failures == {0: f"its process {busy.pid} exited", 1: "no progress for 1.5 s"}
+    assert any(line.startswith("replica 0: starting for ") for line in lines)

@@ -128,6 +128,7 @@ async def wait_for_replicas(
     *,
     bound: float = READY_BOUND,
     stall: float = STALL_SECONDS,
+    report_every: float = PROGRESS_EVERY,
 ) -> dict[int, str]:
     """Wait until each spawned replica (index -> pid) answers a status request as itself;
     return the ones that did not, with why: its process exited, or it made no progress
@@ -171,7 +172,7 @@ async def wait_for_replicas(
                 failures[endpoint.index] = f"not answering after {bound:g} s"
                 del pending[endpoint.index]
         now = time.monotonic()
-        if pending and progress is not None and now - reported >= PROGRESS_EVERY:
+        if pending and progress is not None and now - reported >= report_every:
             reported = now
             for index, item in sorted(pending.items()):
                 last = launcher.log_tail(root, index, lines=1).strip()
