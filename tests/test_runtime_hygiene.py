@@ -16,12 +16,16 @@ import pytest
 import trio
 
 import node.runtime as runtime_module
+from client.agent import Agent
+from client.network import endpoints, load_genesis
 from node.runtime import ReplicaRuntime
 from subnet.processes import launcher
 from subnet.processes.layout import create_subnet, load_node_key
 from vocab.codec import DEFAULT_MAX_FRAME, HEADER_BYTES
+from vocab.errors import RejectError
 from vocab.framing import FramedStream
 from vocab.messages import AwaitReply, ReplyTimeout, RequestRejected, StatusReply, StatusRequest
+from vocab.principal import Principal
 
 
 @pytest.fixture
@@ -33,8 +37,6 @@ def subnet_dir(tmp_path: Path) -> Iterator[Path]:
 
 @asynccontextmanager
 async def replica(root: Path) -> AsyncIterator[tuple[ReplicaRuntime, int]]:
-    from client.network import load_genesis
-
     genesis = load_genesis(root)
     runtime = ReplicaRuntime(genesis, 0, load_node_key(root, 0), root / "replica-0")
     try:
@@ -139,3 +141,12 @@ async def test_connections_silence_and_unfinished_frames_are_bounded(
         with trio.fail_after(5):
             while runtime._clients:
                 await trio.sleep(0.01)
+
+
+async def test_the_agent_reports_the_limit_for_a_9_mb_argument(subnet_dir: Path) -> None:
+    genesis = load_genesis(subnet_dir)
+    async with replica(subnet_dir):
+        agent = Agent(endpoints(genesis), genesis.committee)
+        with pytest.raises(RejectError, match=f"exceeds the limit of {DEFAULT_MAX_FRAME} bytes"):
+            with trio.fail_after(30):
+                await agent.call(Principal.management(), "create_canister", bytes(9 * 1024 * 1024))
