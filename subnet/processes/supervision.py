@@ -80,9 +80,9 @@ def start_subnet(
     taken = ports.taken_ports(wanted)
     if taken:
         raise SubnetError(
-            f"port{'s' if len(taken) > 1 else ''} in use: "
-            + "; ".join(item.describe() for item in taken)
-            + ". Nothing was started; stop what holds them, or start a new subnet with --clean --port BASE"
+            f"port{'s' if len(taken) > 1 else ''} in use:\n"
+            + "".join(f"  {item.describe()}\n" for item in taken)
+            + "Nothing was started; stop what holds them, or start a new subnet with --clean --port BASE"
         )
     if clean:
         shutil.rmtree(root, ignore_errors=True)
