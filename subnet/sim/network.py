@@ -34,6 +34,8 @@ class SimNetwork:
         self.duplication = duplication
         self._group: list[int] | None = None
         self.blocked_links: dict[tuple[int, int], None] = {}
+        self.extra_delay_ns: dict[int, int] = {}
+        """Added to every delay of a message from this sender (a latency fault)."""
 
     def partition(self, groups: Sequence[Sequence[int]]) -> None:
         """Split the nodes; a node in no group is alone."""
@@ -63,7 +65,8 @@ class SimNetwork:
             return []
         if self.loss and self.rng.random() < self.loss:
             return []
-        delays = [self.latency.sample(self.rng, src, dst)]
+        extra = self.extra_delay_ns.get(src, 0)
+        delays = [self.latency.sample(self.rng, src, dst) + extra]
         if self.duplication and self.rng.random() < self.duplication:
-            delays.append(self.latency.sample(self.rng, src, dst))
+            delays.append(self.latency.sample(self.rng, src, dst) + extra)
         return delays

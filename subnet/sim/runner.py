@@ -59,11 +59,14 @@ from node.actions import (
 )
 from node.checkpoint import Checkpoint
 from node.consensus.block import ChainBlock, Finalized
+from node.consensus.icc import Icc
+from node.consensus.icc.ranking import ranking
 from node.events import ClientSubmitted, MessageReceived, Started, TimerExpired
 from node.ic.state_machine import WasmStateMachine
 from node.replica import Replica
 from node.state_machine import StateMachine
 from subnet.sim.behaviour import GENERIC_BEHAVIOURS, Behaviour
+from subnet.sim.bugs import WrongExecution, check_bugs, small_quorum_genesis
 from subnet.sim.faults import Fault
 from subnet.sim.icc_behaviour import ICC_BEHAVIOURS
 from subnet.sim.latency import LatencyModel, Matrix, Uniform
@@ -179,6 +182,8 @@ class SimConfig:
     keep_trace: bool = False
     checkpoint_interval: int | None = None
     """Heights between checkpoints; None: the replica's default."""
+    bugs: tuple[str, ...] = ()
+    """Named unsafe behaviours to switch on (``subnet.sim.bugs``); none by default."""
 
 
 class Simulation:
@@ -192,11 +197,16 @@ class Simulation:
         for node, name in config.behaviours.items():
             if name not in BEHAVIOURS or not 0 <= node < config.replicas:
                 raise ValueError(f"bad behaviour {name!r} for node {node}")
+        check_bugs(config.bugs)
         self.config = config
         self.rng = random.Random(config.seed)
         self.genesis, self.keys = local_genesis(
             config.replicas, f"sim-{config.seed}", **config.genesis_params
         )
+        self.replica_genesis = (
+            small_quorum_genesis(self.genesis) if "small-quorum" in config.bugs else self.genesis
+        )
+        """What the replicas are given: the genesis, unless a bug switch weakens it."""
         self.n = config.replicas
         self.start_ns = self.genesis.genesis_time_ns
         self.end_ns = self.start_ns + config.duration_ns
@@ -219,6 +229,14 @@ class Simulation:
         self.finalized_hashes: dict[int, tuple[bytes, int]] = {}
         """The first block persisted as finalized at each height, and by which replica."""
         self.disagreements: list[Disagreement] = []
+        self.persisted: list[tuple[int, int, int]] = []
+        """(time, replica, height) of every finalized block a replica persisted, in order."""
+        self.paused: dict[int, list[tuple[str, Any]]] = {}
+        """Paused replicas and the events that reached them meanwhile, in order."""
+        self.byzantine: dict[int, None] = {
+            node: None for node, name in sorted(config.behaviours.items()) if name != "honest"
+        }
+        """Replicas that were given a non-honest behaviour at any time in the run."""
         self.events_processed = 0
         self._queue: list[tuple[int, int, str, Any]] = []
         self._sequence = 0
@@ -249,13 +267,13 @@ class Simulation:
         if self.config.checkpoint_interval is not None:
             options["checkpoint_interval"] = self.config.checkpoint_interval
         replica = Replica(
-            self.genesis,
+            self.replica_genesis,
             self.keys[node],
             finalized=disk.finalized,
             certificates=disk.certificates,
             high_water=disk.high_water,
             verify=self.verifier,
-            state_machine=self._state_machine(),
+            state_machine=self._state_machine(node),
             checkpoints=disk.checkpoints,
             **options,
         )
@@ -263,8 +281,11 @@ class Simulation:
         self.incarnation[node] += 1
         self.schedule(self.now, "start", (node, self.incarnation[node]))
 
-    def _state_machine(self) -> StateMachine:
-        """The real execution layer: the simulator runs the canister rules the replicas run."""
+    def _state_machine(self, node: int) -> StateMachine:
+        """The real execution layer: the simulator runs the canister rules the replicas run
+        (with the ``wrong-execution`` bug switched on, the last replica runs them wrongly)."""
+        if "wrong-execution" in self.config.bugs and node == self.n - 1:
+            return WrongExecution(self.genesis.canister_range_start, self.genesis.canister_range_end)
         return WasmStateMachine(self.genesis.canister_range_start, self.genesis.canister_range_end)
 
     # -- faults (subnet.sim.faults.FaultTarget) -------------------------------------------------
@@ -273,6 +294,7 @@ class Simulation:
         if self.replicas[node] is None:
             return
         self.replicas[node] = None
+        self.paused.pop(node, None)
         self.incarnation[node] += 1
         self.trace.record(self.now, "crash", node)
 
@@ -292,7 +314,63 @@ class Simulation:
 
     def set_behaviour(self, node: int, name: str) -> None:
         self.behaviours[node] = BEHAVIOURS[name]()
+        if name != "honest":
+            self.byzantine[node] = None
         self.trace.record(self.now, "behaviour", node, name)
+
+    def pause(self, node: int) -> None:
+        if self.replicas[node] is None or node in self.paused:
+            return
+        self.paused[node] = []
+        self.trace.record(self.now, "pause", node)
+
+    def resume(self, node: int) -> None:
+        held = self.paused.pop(node, None)
+        if held is None:
+            return
+        self.trace.record(self.now, "resume", node, len(held))
+        for kind, data in held:
+            self._process(kind, data)
+
+    def cut(self, links: tuple[tuple[int, int], ...]) -> None:
+        for src, dst in links:
+            self.network.block_link(src, dst)
+        self.trace.record(self.now, "cut", -1, [list(link) for link in links])
+
+    def set_network(
+        self, *, extra_delay_ns: dict[int, int] | None, loss: float | None, duplication: float | None
+    ) -> None:
+        if extra_delay_ns is not None:
+            self.network.extra_delay_ns = dict(sorted(extra_delay_ns.items()))
+        if loss is not None:
+            self.network.loss = loss
+        if duplication is not None:
+            self.network.duplication = duplication
+        self.trace.record(
+            self.now,
+            "network",
+            -1,
+            sorted(self.network.extra_delay_ns.items()),
+            repr(self.network.loss),
+            repr(self.network.duplication),
+        )
+
+    def block_maker(self) -> int:
+        """The rank-0 block maker of the round the most advanced live replica is in (ICC
+        ranks makers from the parent block's hash, ``node.consensus.icc.ranking``)."""
+        rounds = [
+            (replica.consensus.round_height, node, replica.consensus)
+            for node, replica in enumerate(self.replicas)
+            if replica is not None and isinstance(replica.consensus, Icc)
+        ]
+        if not rounds:
+            raise ValueError("no live ICC replica to tell the block maker")
+        height, _, consensus = max(rounds, key=lambda item: (item[0], -item[1]))
+        leader = ranking(consensus.members, consensus.round_parent.hash, height)[0]
+        return consensus.members.index(leader)
+
+    def schedule_fault(self, at_ns: int, fault: Fault) -> None:
+        self.schedule(self.start_ns + at_ns, "fault", fault)
 
     def alive(self) -> list[int]:
         return [node for node in range(self.n) if self.replicas[node] is not None]
@@ -321,6 +399,7 @@ class Simulation:
                 )
             elif isinstance(action, PersistBlock):
                 disk.finalized.append(Finalized(action.block, action.proof))
+                self.persisted.append((self.now, node, action.block.height))
                 self._check_agreement(node, action.block)
             elif isinstance(action, PersistHighWater):
                 disk.high_water = max(disk.high_water, action.height)
@@ -376,17 +455,25 @@ class Simulation:
             if self.replicas[dst] is None or not self.network.connected(src, dst):
                 self.trace.record(self.now, "lost", dst, src, label)
                 return
+            if dst in self.paused:
+                self.paused[dst].append((kind, data))
+                return
             self.trace.record(self.now, "deliver", dst, src, label)
             self._deliver_event(dst, MessageReceived(src, message, self.now))
         elif kind == "timer":
             node, name, at, incarnation = data
             if incarnation != self.incarnation[node] or self.timers.get((node, name)) != at:
                 return
+            if node in self.paused:
+                self.paused[node].append((kind, data))
+                return
             del self.timers[(node, name)]
             self._deliver_event(node, TimerExpired(name, self.now))
         elif kind == "start":
             node, incarnation = data
-            if incarnation == self.incarnation[node]:
+            if node in self.paused:
+                self.paused[node].append((kind, data))
+            elif incarnation == self.incarnation[node]:
                 self.trace.record(self.now, "start", node)
                 self._deliver_event(node, Started(self.now))
         elif kind == "submit":
@@ -412,10 +499,11 @@ class Simulation:
             self.now, "submit", node, envelope.request_id.hex()[:12], envelope.content.method_name
         )
         replica = self.replicas[node]
-        if replica is None:
+        if replica is None or node in self.paused:
             self.trace.record(self.now, "submit_lost", node, envelope.request_id.hex()[:12])
             if self.workload is not None:
-                self.workload.on_rejected_at_ingress(envelope.request_id, "replica_down")
+                reason = "replica_down" if replica is None else "replica_paused"
+                self.workload.on_rejected_at_ingress(envelope.request_id, reason)
             return []
         self.events_processed += 1
         actions = replica.handle(ClientSubmitted(envelope, self.now))

@@ -1,0 +1,164 @@
+"""`subnet scenario run|replay|list`: fault-injection scenarios on the simulator.
+
+``run`` exits 0 when every check is valid, 1 when one is invalid, 2 when one could not
+decide (unknown) or the file is wrong (nothing runs then). ``replay`` exits 0 when the
+stored run's trace hash is reproduced, 1 when it is not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import json
+import logging
+import sys
+from pathlib import Path
+
+from subnet.commands.options import add_output_option
+from subnet.commands.sim import _seed
+from subnet.scenario import (
+    Outcome,
+    Scenario,
+    ScenarioError,
+    find_shipped,
+    parse_scenario,
+    replay,
+    run_scenario,
+    shipped,
+    summary,
+    with_seed,
+    write_results,
+)
+
+EXIT = {"valid": 0, "invalid": 1, "unknown": 2}
+BAD_INPUT = 2
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "scenario",
+        help="run fault-injection scenarios (TOML) and check the outcome",
+        description="Run a scenario file on the simulator, check agreement, convergence and "
+        "liveness, and keep the results; replay a stored run; list the shipped scenarios.",
+    )
+    commands = parser.add_subparsers(dest="scenario_command", metavar="COMMAND")
+    commands.required = True
+    run_parser = commands.add_parser(
+        "run",
+        help="run a scenario: exit 0 valid, 1 invalid, 2 unknown",
+        description="Run FILE (or a shipped scenario by name, see `subnet scenario list`). "
+        "Exit 0 when every check is valid, 1 when one is invalid, 2 when one is unknown "
+        "or the file is wrong.",
+    )
+    run_parser.add_argument("file", metavar="FILE", help="a scenario .toml file or a shipped scenario's name")
+    run_parser.add_argument("--seed", type=_seed, default=None, metavar="S", help="override the file's seed")
+    run_parser.add_argument(
+        "--backend",
+        choices=("sim", "processes"),
+        default=None,
+        help="override the file's backend (processes: not built yet, refused)",
+    )
+    run_parser.add_argument(
+        "--results",
+        type=Path,
+        default=Path("results"),
+        metavar="DIR",
+        help="results root (default ./results)",
+    )
+    add_output_option(run_parser)
+    run_parser.set_defaults(handler=run)
+    replay_parser = commands.add_parser(
+        "replay",
+        help="rerun a stored run and confirm its trace hash",
+        description="Rerun the scenario.toml of RESULT_DIR; exit 0 if the trace hash is the "
+        "recorded one, 1 (with the first differing trace line) if not.",
+    )
+    replay_parser.add_argument("folder", type=Path, metavar="RESULT_DIR")
+    replay_parser.set_defaults(handler=run_replay)
+    list_parser = commands.add_parser("list", help="the shipped scenarios")
+    list_parser.set_defaults(handler=run_list)
+
+
+def _load(file: str) -> tuple[Path, str]:
+    path = Path(file)
+    if not path.exists():
+        found = find_shipped(file)
+        if found is None:
+            raise ScenarioError(f"{file}: no such file, nor a shipped scenario (see `subnet scenario list`)")
+        path = found
+    try:
+        return path, path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{file}: cannot read it: {exc}") from None
+
+
+def _quietly(scenario: Scenario) -> Outcome:
+    """Run with the simulator's own error log muted: a disagreement it logs as it happens
+    is reported by the agreement check, with its evidence, in the table and the summary."""
+    logger = logging.getLogger("subnet.sim")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        return run_scenario(scenario)
+    finally:
+        logger.setLevel(level)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        path, text = _load(args.file)
+        scenario = with_seed(parse_scenario(text), args.seed)
+        if args.backend is not None:
+            scenario = dataclasses.replace(scenario, backend=args.backend)
+        outcome = _quietly(scenario)
+    except ScenarioError as exc:
+        print(f"Error: {args.file}: {exc}", file=sys.stderr)
+        return BAD_INPUT
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    try:
+        folder = write_results(args.results, outcome, stamp)
+    except OSError as exc:
+        print(f"Error: cannot write the results under {args.results}: {exc}", file=sys.stderr)
+        return BAD_INPUT
+    if args.output == "json":
+        data = summary(outcome)
+        data["results"] = str(folder)
+        print(json.dumps(data, indent=2, sort_keys=True))
+    else:
+        print(f"scenario: {scenario.name} (seed {scenario.seed}, {path})")
+        for line in outcome.schedule.resolved:
+            print(f"  fault: {line}")
+        width = max([len(check.name) for check in outcome.checks] + [5])
+        print(f"{'check':<{width}}  {'verdict':<8} summary")
+        for check in outcome.checks:
+            print(f"{check.name:<{width}}  {check.verdict:<8} {check.summary}")
+        print(f"verdict: {outcome.verdict}")
+        print(f"finalized height: {outcome.result.finalized_height}  trace_hash: {outcome.result.trace_hash}")
+        print(f"results: {folder}")
+    return EXIT[outcome.verdict]
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    try:
+        result = replay(args.folder)
+    except ScenarioError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return BAD_INPUT
+    if result.same:
+        print(f"same trace hash: {result.replayed_hash}")
+        return 0
+    print(f"DIFFERENT trace hash: recorded {result.recorded_hash}, replayed {result.replayed_hash}")
+    if result.first_difference is not None:
+        print(f"first difference at trace.jsonl line {result.first_difference}:")
+        print(f"  recorded: {result.recorded_line}")
+        print(f"  replayed: {result.replayed_line}")
+    return 1
+
+
+def run_list(args: argparse.Namespace) -> int:
+    items = shipped()
+    width = max([len(item.stem) for item in items] + [4])
+    for item in items:
+        print(f"{item.stem:<{width}}  {item.description or item.name}")
+    return 0

@@ -1,0 +1,201 @@
+"""The checks of a simulated scenario run: agreement, convergence, liveness.
+
+Each check returns a ``CheckResult``: ``valid``, ``invalid`` or ``unknown`` (with the
+reason it could not decide), and the evidence: heights, hashes, times, replicas. Only
+honest replicas count: a replica that was given a Byzantine behaviour at any time is
+left out (a bug switch does not make a replica Byzantine: it is the code under test).
+Times in evidence are seconds since the start of the run, in simulated time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from subnet.scenario.spec import Scenario
+from subnet.sim.runner import SECOND, Simulation
+
+__all__ = ["CheckResult", "agreement", "convergence", "liveness", "run_checks", "verdict_of"]
+
+VALID, INVALID, UNKNOWN = "valid", "invalid", "unknown"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    verdict: str
+    summary: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "summary": self.summary, "evidence": self.evidence}
+
+
+def _seconds(sim: Simulation, time_ns: int) -> float:
+    return (time_ns - sim.start_ns) / SECOND
+
+
+def _block_at(sim: Simulation, node: int, height: int) -> dict[str, Any] | None:
+    """The finalized block a replica persisted at a height: its hash and the
+    requests (ids and methods) it carried: the operations involved in a violation."""
+    chain = sim.chain(node)
+    if not 0 < height <= len(chain) or chain[height - 1].height != height:
+        return None
+    block = chain[height - 1]
+    return {
+        "hash": block.hash.hex(),
+        "requests": [
+            {"request_id": envelope.request_id.hex(), "method": envelope.content.method_name}
+            for envelope in block.payload
+        ],
+    }
+
+
+def honest(sim: Simulation) -> list[int]:
+    return [node for node in range(sim.n) if node not in sim.byzantine]
+
+
+def agreement(sim: Simulation) -> CheckResult:
+    """No two honest replicas persisted different finalized blocks at one height (the
+    simulator compares every finalization with the first at its height as it happens)."""
+    good = set(honest(sim))
+    bad = [d for d in sim.disagreements if d.node in good and d.first_node in good]
+    heights = len(sim.finalized_hashes)
+    if bad:
+        first = bad[0]
+        return CheckResult(
+            "agreement",
+            INVALID,
+            f"height {first.height}: replica {first.node} finalized {first.block_hash.hex()[:16]}, "
+            f"replica {first.first_node} {first.first_hash.hex()[:16]}",
+            {
+                "disagreements": [{**d.to_json(), "time_s": _seconds(sim, d.time_ns)} for d in bad[:20]],
+                "count": len(bad),
+                "blocks": {
+                    str(node): _block_at(sim, node, first.height) for node in (first.first_node, first.node)
+                },
+            },
+        )
+    if heights == 0:
+        return CheckResult("agreement", UNKNOWN, "nothing was finalized, so there was nothing to agree on")
+    return CheckResult(
+        "agreement",
+        VALID,
+        f"{heights} heights finalized, every honest replica persisted the same block at each",
+        {"heights": heights, "honest": sorted(good)},
+    )
+
+
+def convergence(sim: Simulation) -> CheckResult:
+    """Honest replicas that executed a height hold the same state hash after it."""
+    good = set(honest(sim))
+    by_height: dict[int, dict[int, str]] = {}
+    for _, node, notice in sim.notices:
+        if notice.kind == "executed" and node in good:
+            by_height.setdefault(notice.height, {})[node] = str(notice.detail["state_hash"])
+    compared = [height for height in sorted(by_height) if len(by_height[height]) >= 2]
+    for height in compared:
+        hashes = by_height[height]
+        if len(set(hashes.values())) > 1:
+            groups: dict[str, list[int]] = {}
+            for node, state_hash in sorted(hashes.items()):
+                groups.setdefault(state_hash, []).append(node)
+            divergent = [h for h in sorted(by_height) if len(set(by_height[h].values())) > 1]
+            return CheckResult(
+                "convergence",
+                INVALID,
+                f"height {height}: state hashes differ: "
+                + "; ".join(f"replicas {nodes} {h[:16]}" for h, nodes in groups.items()),
+                {
+                    "first_height": height,
+                    "block": _block_at(sim, min(hashes), height),
+                    "state_hashes": {str(node): h for node, h in sorted(hashes.items())},
+                    "divergent_heights": len(divergent),
+                    "heights_compared": len(compared),
+                },
+            )
+    if not compared:
+        return CheckResult(
+            "convergence", UNKNOWN, "no height was executed by two honest replicas, so nothing was compared"
+        )
+    return CheckResult(
+        "convergence",
+        VALID,
+        f"{len(compared)} heights compared, equal state hashes at each",
+        {"heights_compared": len(compared), "last_height": compared[-1], "honest": sorted(good)},
+    )
+
+
+def last_heal_ns(scenario: Scenario) -> int:
+    """When the last fault ended (a fault that never ends counts from its start)."""
+    ends = [fault.end_ns if fault.end_ns is not None else fault.at_ns for fault in scenario.faults]
+    return max(ends, default=0)
+
+
+def liveness(sim: Simulation, scenario: Scenario, bound_ns: int) -> CheckResult:
+    """An honest replica finalizes a new height within ``bound_ns`` of the last heal."""
+    heal = sim.start_ns + last_heal_ns(scenario)
+    deadline = heal + bound_ns
+    good = set(honest(sim))
+    before = max((height for time, node, height in sim.persisted if time <= heal and node in good), default=0)
+    evidence: dict[str, Any] = {
+        "last_heal_s": _seconds(sim, heal),
+        "bound_s": bound_ns / SECOND,
+        "height_at_heal": before,
+    }
+    for time, node, height in sim.persisted:
+        if heal < time <= deadline and node in good and height > before:
+            evidence.update({"progress_s": _seconds(sim, time), "replica": node, "height": height})
+            return CheckResult(
+                "liveness",
+                VALID,
+                f"height {height} finalized by replica {node} {(time - heal) / SECOND:g}s after the last heal",
+                evidence,
+            )
+    if sim.end_ns <= heal:
+        return CheckResult(
+            "liveness",
+            UNKNOWN,
+            f"the last fault ends at {_seconds(sim, heal):g}s, not before the end of the run "
+            f"({_seconds(sim, sim.end_ns):g}s)",
+            evidence,
+        )
+    if sim.end_ns < deadline:
+        return CheckResult(
+            "liveness",
+            UNKNOWN,
+            f"the run ended {(sim.end_ns - heal) / SECOND:g}s after the last heal, before the bound of "
+            f"{bound_ns / SECOND:g}s, with no progress yet",
+            evidence,
+        )
+    final = max((height for _, node, height in sim.persisted if node in good), default=0)
+    evidence["final_height"] = final
+    return CheckResult(
+        "liveness",
+        INVALID,
+        f"no honest replica finalized above height {before} within {bound_ns / SECOND:g}s of the last heal "
+        f"(at {_seconds(sim, heal):g}s)",
+        evidence,
+    )
+
+
+def run_checks(sim: Simulation, scenario: Scenario) -> list[CheckResult]:
+    checks = scenario.checks
+    results: list[CheckResult] = []
+    if checks.agreement:
+        results.append(agreement(sim))
+    if checks.convergence:
+        results.append(convergence(sim))
+    if checks.liveness_ns is not None:
+        results.append(liveness(sim, scenario, checks.liveness_ns))
+    return results
+
+
+def verdict_of(results: list[CheckResult]) -> str:
+    """Invalid if any check is; else unknown if any is; else valid (also with no checks)."""
+    verdicts = {result.verdict for result in results}
+    if INVALID in verdicts:
+        return INVALID
+    if UNKNOWN in verdicts:
+        return UNKNOWN
+    return VALID

@@ -1,0 +1,140 @@
+"""The results folder of a scenario run: ``<root>/<name>/<UTC time>-seed<S>/`` holding
+
+- ``scenario.toml``: the resolved scenario (every default written out, the seed used);
+- ``summary.json``: the verdict, each check with its evidence, counts, the trace hash
+  and the config hash (SHA-256 of ``scenario.toml``);
+- ``trace.jsonl``: the simulator's trace, one JSON line per event, whose running
+  SHA-256 is the trace hash.
+
+The UTC time only names the folder (the caller passes it in); nothing in a run reads a
+clock, so two runs of one scenario and seed give the same three files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from subnet.scenario.run import Outcome
+from subnet.scenario.spec import Scenario, format_duration
+from subnet.sim.runner import SECOND
+
+__all__ = ["config_hash", "folder_name", "scenario_toml", "summary", "write_results"]
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    return "[" + ", ".join(_value(item) for item in value) + "]"
+
+
+def scenario_toml(scenario: Scenario) -> str:
+    """The scenario as TOML with every default written out (``parse_scenario`` reads it
+    back to the same scenario)."""
+    lines = [
+        f"name = {_value(scenario.name)}",
+        f"description = {_value(scenario.description)}",
+        f"seed = {scenario.seed}",
+        f"duration = {_value(format_duration(scenario.duration_ns))}",
+        f"backend = {_value(scenario.backend)}",
+        "",
+        "[subnet]",
+        f"replicas = {scenario.subnet.replicas}",
+        f"block_time = {_value(format_duration(scenario.subnet.block_time_ns))}",
+        f"bugs = {_value(list(scenario.subnet.bugs))}",
+        "",
+        "[network]",
+        f"latency = {_value(scenario.network.latency)}",
+        f"loss = {_value(scenario.network.loss)}",
+        f"duplication = {_value(scenario.network.duplication)}",
+    ]
+    for workload in scenario.workloads:
+        lines += ["", "[[workload]]", f"kind = {_value(workload.kind)}", f"rate = {_value(workload.rate)}"]
+    for fault in scenario.faults:
+        lines += [
+            "",
+            "[[fault]]",
+            f"at = {_value(format_duration(fault.at_ns))}",
+            f"kind = {_value(fault.kind)}",
+        ]
+        if fault.duration_ns is not None:
+            lines.append(f"duration = {_value(format_duration(fault.duration_ns))}")
+        if fault.shape is not None:
+            lines.append(f"shape = {_value(fault.shape)}")
+        if fault.groups:
+            lines.append(f"groups = {_value([list(group) for group in fault.groups])}")
+        if fault.target is not None:
+            lines.append(f"target = {_value(fault.target)}")
+        if fault.behaviour is not None:
+            lines.append(f"behaviour = {_value(fault.behaviour)}")
+        if fault.delay_ns is not None:
+            lines.append(f"delay = {_value(format_duration(fault.delay_ns))}")
+        if fault.probability is not None:
+            lines.append(f"probability = {_value(fault.probability)}")
+    lines += [
+        "",
+        "[checks]",
+        f"agreement = {_value(scenario.checks.agreement)}",
+        f"convergence = {_value(scenario.checks.convergence)}",
+    ]
+    if scenario.checks.liveness_ns is not None:
+        lines.append(f"liveness = {_value(format_duration(scenario.checks.liveness_ns))}")
+    return "\n".join(lines) + "\n"
+
+
+def config_hash(scenario: Scenario) -> str:
+    return hashlib.sha256(scenario_toml(scenario).encode()).hexdigest()
+
+
+def summary(outcome: Outcome) -> dict[str, Any]:
+    result = outcome.result
+    sim = outcome.simulation
+    return {
+        "name": outcome.scenario.name,
+        "seed": outcome.scenario.seed,
+        "backend": outcome.scenario.backend,
+        "verdict": outcome.verdict,
+        "checks": {check.name: check.to_json() for check in outcome.checks},
+        "faults": outcome.schedule.resolved,
+        "byzantine": sorted(sim.byzantine),
+        "counts": {
+            "replicas": result.replicas,
+            "duration_s": result.duration_ns / SECOND,
+            "finalized_height": result.finalized_height,
+            "finalized_heights": result.finalized_heights,
+            "operations_executed": result.operations_executed,
+            "trace_events": result.trace_events,
+            "events_processed": result.events_processed,
+            "workload": result.workload,
+        },
+        "trace_hash": result.trace_hash,
+        "config_hash": config_hash(outcome.scenario),
+    }
+
+
+def folder_name(scenario: Scenario, utc_stamp: str) -> str:
+    """``<name>/<UTC time>-seed<S>``, the name made safe for a path."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", scenario.name).strip("-.") or "scenario"
+    return f"{safe}/{utc_stamp}-seed{scenario.seed}"
+
+
+def write_results(root: Path, outcome: Outcome, utc_stamp: str) -> Path:
+    """Write the three files into a new folder under ``root``; the folder's path."""
+    base = root / folder_name(outcome.scenario, utc_stamp)
+    folder, suffix = base, 1
+    while folder.exists():
+        suffix += 1
+        folder = base.with_name(f"{base.name}-{suffix}")
+    folder.mkdir(parents=True)
+    (folder / "scenario.toml").write_text(scenario_toml(outcome.scenario))
+    (folder / "summary.json").write_text(json.dumps(summary(outcome), indent=2, sort_keys=True) + "\n")
+    lines = outcome.simulation.trace.lines
+    (folder / "trace.jsonl").write_text("".join(line + "\n" for line in lines))
+    return folder
