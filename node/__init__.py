@@ -5,7 +5,7 @@ certification wired together), ``ingress`` (signature, expiry, replay and size c
 ``consensus`` (the protocol interface and ICC), ``wasm`` (the deterministic Wasm engine),
 ``ic`` (the IC canister model on that engine), ``state_machine`` (what consensus drives),
 ``certification`` and ``checkpoint``. The adapters do the I/O: ``runtime`` (trio, TCP,
-SQLite), ``transport`` and ``storage``; ``python -m node`` runs one replica process.
+SQLite), ``transport``, ``storage`` and ``recovery`` (reading a damaged store); ``python -m node`` runs one replica process.
 Imports ``vocab`` only, never ``client``.
 """
 
@@ -17,6 +17,7 @@ __all__ = [
     "events",
     "ic",
     "ingress",
+    "recovery",
     "replica",
     "runtime",
     "state_machine",

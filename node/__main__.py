@@ -48,7 +48,13 @@ def main(argv: list[str] | None = None) -> int:
     if index is None:
         print(f"replica cannot start: node key {node_id} is not in {args.genesis}", file=sys.stderr)
         return 2
-    trio.run(_serve, genesis, index, key, args.data_dir, args.checkpoint_interval)
+    try:
+        trio.run(_serve, genesis, index, key, args.data_dir, args.checkpoint_interval)
+    except SubnetError as exc:
+        # A store that cannot be used even fresh (the disk refuses writes), a schema from
+        # another version: said in one line, as the launcher shows the log's tail.
+        print(f"replica stopped: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

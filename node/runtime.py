@@ -13,16 +13,20 @@ kept. On boot every stored block is handed to the replica (consensus proves the 
 chain), with the stored checkpoints newest first and the certificates of their heights:
 execution loads the newest valid checkpoint and replays only the blocks above it, or
 replays everything if none is valid. A checkpoint never replaces a block, so a lost or
-corrupt one costs time, never state.
+corrupt one costs time, never state. A damaged store (``node.recovery``) is repaired on
+boot: what cannot be read or proved is set aside and fetched again from peers, each
+step a named error in ``status`` and the log, never a traceback.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +35,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from node import actions as act
 from node import events as ev
-from node.checkpoint import Checkpoint
+from node.recovery import load_store
 from node.replica import Replica
 from node.storage import BlockStore, StoredBlock, StoredCheckpoint
 from node.transport import Mesh, PeerAddress
-from vocab.codec import Message, decode_frame, encode_message
-from vocab.errors import CodecError
+from vocab.codec import Message, encode_message
+from vocab.errors import CodecError, OversizedFrame, RejectCode
 from vocab.framing import FramedStream
 from vocab.genesis import Genesis
 from vocab.messages import (
@@ -56,8 +60,31 @@ log = logging.getLogger("subnet.node")
 MAX_AWAIT_MS = 30_000
 KEEP_CHECKPOINTS = 2
 """Checkpoints kept on disk: the newest, and one to fall back on if it proves corrupt."""
+MAX_AWAITED = 10_000
+"""Request ids awaited (``AwaitReply``) at once over all connections."""
+MAX_CLIENT_CONNECTIONS = 256
+"""Connections not (yet) authenticated as peers, at once; more are closed on arrival."""
+FIRST_FRAME_TIMEOUT = 10.0
+"""Seconds a new connection has to send its first whole frame (a peer's hello, a request)."""
+IDLE_TIMEOUT = 60.0
+"""Seconds a client connection may stay silent, or take for one frame, between requests."""
+MAX_UNFINISHED_BYTES = 64 * 1024 * 1024
+"""Bytes of unfinished frames all unauthenticated connections together may hold."""
+DRAIN_TIMEOUT = 10.0
+"""Seconds spent reading away an oversized frame after refusing it."""
 QUERY_CERTIFIED_WAIT_S = 2.0
 """How long a query waits for the executed state to be certified before a transient reject."""
+
+
+async def _until_closed(stream: trio.SocketStream) -> None:
+    """Return when the peer of ``stream`` has closed it (end of stream or reset); if it
+    sends more instead (a pipelined request), wait forever: nothing is consumed here."""
+    try:
+        data = await stream.socket.recv(1, socket.MSG_PEEK)
+    except OSError:
+        return
+    if data:
+        await trio.sleep_forever()
 
 
 def now_ns() -> int:
@@ -80,8 +107,14 @@ class ReplicaRuntime:
     """Heights between checkpoints; None: the replica's default (``CHECKPOINT_INTERVAL``)."""
 
     def __post_init__(self) -> None:
-        self.store = BlockStore(self.data_dir / "replica.db")
         self._reply_events: dict[bytes, trio.Event] = {}
+        self._waiters: Counter[bytes] = Counter()
+        self._clients = 0
+        self._next_connection = 0
+        self._unfinished: dict[int, int] = {}
+        self._unfinished_total = 0
+        self._peer_connections: set[int] = set()
+        self.listeners: list[trio.SocketListener] = []
         self._timers: dict[Any, int] = {}
         self._timer_wakeup = trio.Event()
         self._certified = trio.Event()
@@ -90,32 +123,47 @@ class ReplicaRuntime:
             host, _, port = entry.address.rpartition(":")
             peers.append(PeerAddress(position, host, int(port), entry.raw_public_key))
         self.mesh = Mesh(self.index, self.key, peers, self._deliver)
-        stored = list(self.store.finalized_blocks(1))
-        high_water = self.store.get_meta("high_water")
-        stored_checkpoints = self.store.checkpoints()
-        latest = self.store.latest_certified_height()
-        heights = list(range(max(1, latest - self.genesis.pool_window), latest + 1))
-        # The certificates of the checkpoints' heights too: a checkpoint that contradicts
-        # one is refused.
-        heights += sorted({c.height for c in stored_checkpoints} - set(heights))
-        certificates = []
-        for height in heights:
-            found = self.store.certificate(height)
-            if found is not None:
-                certificates.append(decode_frame(found[1]))
+        log.info("reading %s", self.data_dir / "replica.db")
+        loaded = load_store(self.data_dir / "replica.db", self.genesis.pool_window)
+        self.store = loaded.store
+        for kind, detail in loaded.notices:
+            self._note(kind, detail)
+            log.error("%s: %s", kind, detail)
         options: dict[str, Any] = {}
         if self.checkpoint_interval is not None:
             options["checkpoint_interval"] = self.checkpoint_interval
+        log.info(
+            "restoring %d finalized blocks (%d checkpoints stored)",
+            len(loaded.blocks),
+            len(loaded.checkpoints),
+        )
         self.replica = Replica.restore(
             self.genesis,
             self.index,
             self.key,
-            [entry.block for entry in stored],
-            [entry.proof for entry in stored],
-            certificates=certificates,
-            high_water=int.from_bytes(high_water, "big") if high_water else 0,
-            checkpoints=[Checkpoint(c.height, c.state_hash, c.state) for c in stored_checkpoints],
+            loaded.blocks,
+            loaded.proofs,
+            certificates=loaded.certificates,
+            high_water=loaded.high_water,
+            checkpoints=loaded.checkpoints,
             **options,
+        )
+        proven = self.replica.finalized_height
+        if proven < len(loaded.blocks):
+            # Consensus stopped proving at proven + 1 (its ``restore_truncated`` notice says
+            # why): those blocks are not trusted, and catch-up writes the heights again.
+            moved = self.store.quarantine_blocks_from(proven + 1, "not proven by its finalization on restore")
+            detail = (
+                f"{self.store.path}: block {proven + 1} is not proven by its finalization; "
+                f"{moved} blocks from there moved to damaged_blocks, to be fetched again from peers"
+            )
+            self._note("damaged_block", detail)
+            log.error("damaged_block: %s", detail)
+        log.info(
+            "restored to height %d (checkpoint %d, %d blocks replayed)",
+            proven,
+            self.replica.restored_checkpoint_height,
+            self.replica.replayed_heights,
         )
 
     # -- the event loop ---------------------------------------------------------------------
@@ -179,6 +227,12 @@ class ReplicaRuntime:
                         action.height,
                         action.detail["replayed"],
                     )
+                elif action.kind == "restore_truncated":
+                    log.warning(
+                        "the stored chain is proven only to height %d: %s",
+                        action.height,
+                        action.detail["problem"],
+                    )
                 elif action.kind == "checkpoint_refused":
                     self._note(action.kind, f"height {action.height}: {action.detail['reason']}")
                     log.warning(
@@ -222,22 +276,94 @@ class ReplicaRuntime:
     # -- connections -----------------------------------------------------------------------
 
     async def _serve_connection(self, stream: trio.SocketStream) -> None:
-        framed = FramedStream(stream)
+        """One connection: a peer (its first frame is ``PeerHello``) or a client.
+
+        Until a connection proves to be a peer it is bounded: at most
+        ``MAX_CLIENT_CONNECTIONS`` at once (more are closed at once), its first frame must
+        arrive within ``FIRST_FRAME_TIMEOUT`` and each next one within ``IDLE_TIMEOUT``,
+        and all of them together hold at most ``MAX_UNFINISHED_BYTES`` of unfinished
+        frames. A frame over the size limit is answered with the limit named."""
+        if self._clients >= MAX_CLIENT_CONNECTIONS:
+            self._note(
+                "connection_limit", f"more than {MAX_CLIENT_CONNECTIONS} client connections; one closed"
+            )
+            await stream.aclose()
+            return
+        self._clients += 1
+        connection = self._next_connection = self._next_connection + 1
+        framed = FramedStream(stream, on_pending=lambda pending: self._hold(connection, pending))
+        counted = True
         try:
-            first = await framed.receive()
+            first = await self._receive_within(framed, FIRST_FRAME_TIMEOUT)
             if first is None:
                 return
             if isinstance(first, PeerHello):
+                # A peer (once authenticated) is bounded by the committee, not by these limits.
+                self._hold(connection, 0)
+                self._peer_connections.add(connection)
+                self._clients -= 1
+                counted = False
                 await self.mesh.serve_peer(framed, first)
                 return
             message: Message | None = first
             while message is not None:
                 await self._serve_client_message(framed, message)
-                message = await framed.receive()
+                message = await self._receive_within(framed, IDLE_TIMEOUT)
+        except OversizedFrame as exc:
+            self._note("oversized_frame", str(exc))
+            await self._refuse_oversized(framed, exc)
         except CodecError as exc:
             self._note("bad_frame", str(exc))
         except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
             return
+        finally:
+            self._peer_connections.discard(connection)
+            self._hold(connection, 0)
+            if counted:
+                self._clients -= 1
+
+    async def _receive_within(
+        self, framed: FramedStream[trio.SocketStream], seconds: float
+    ) -> Message | None:
+        """The next message, or None if the client closed or sent no whole frame in time."""
+        with trio.move_on_after(seconds):
+            return await framed.receive()
+        self._note("idle_timeout", f"a client connection sent no whole frame within {seconds:g} s; closed")
+        return None
+
+    def _hold(self, connection: int, pending: int) -> None:
+        """Account the bytes an unauthenticated connection holds in an unfinished frame;
+        refuse (the connection is dropped) when all of them together exceed the bound."""
+        if connection in self._peer_connections:
+            return
+        self._unfinished_total += pending - self._unfinished.pop(connection, 0)
+        if pending:
+            self._unfinished[connection] = pending
+        if self._unfinished_total > MAX_UNFINISHED_BYTES:
+            raise CodecError(
+                f"client connections hold more than {MAX_UNFINISHED_BYTES} bytes of unfinished frames"
+            )
+
+    async def _refuse_oversized(self, framed: FramedStream[trio.SocketStream], exc: OversizedFrame) -> None:
+        """Tell the client the limit, then read and discard what it still sends of the
+        frame (bounded in time, never buffered): closing a socket with unread input resets
+        the connection, and the client would see that instead of the answer."""
+        with trio.move_on_after(DRAIN_TIMEOUT):
+            await framed.send(
+                RequestRejected(
+                    b"",
+                    int(RejectCode.SYS_FATAL),
+                    "oversized",
+                    f"a message of {exc.length} bytes exceeds the limit of {exc.limit} bytes "
+                    "(larger Wasm modules are installed in chunks)",
+                )
+            )
+            left = exc.length
+            while left > 0:
+                data = await framed.stream.receive_some(min(left, 65536))
+                if not data:
+                    break
+                left -= len(data)
 
     async def _serve_client_message(self, framed: FramedStream, message: Message) -> None:
         if isinstance(message, SubmitRequest):
@@ -254,13 +380,10 @@ class ReplicaRuntime:
             else:
                 await framed.send(RequestAccepted(envelope.request_id))
         elif isinstance(message, AwaitReply):
-            reply = self.replica.lookup_reply(message.request_id)
-            if reply is None:
-                event = self._reply_events.setdefault(message.request_id, trio.Event())
-                with trio.move_on_after(min(max(message.timeout_ms, 0), MAX_AWAIT_MS) / 1000):
-                    await event.wait()
-                reply = self.replica.lookup_reply(message.request_id)
-            await framed.send(reply if reply is not None else ReplyTimeout(message.request_id))
+            answer = await self._await_reply(message, framed.stream)
+            if answer is None:
+                raise trio.ClosedResourceError("the client went away while it waited")
+            await framed.send(answer)
         elif isinstance(message, QueryRequest):
             # The fast path: no consensus, answered from this replica's certified state.
             # Certification trails execution by one exchange of shares: wait for it, bounded.
@@ -272,6 +395,49 @@ class ReplicaRuntime:
             await framed.send(self.status())
         else:
             raise CodecError(f"a client may not send {type(message).__name__}")
+
+    async def _await_reply(self, message: AwaitReply, stream: trio.SocketStream) -> Message | None:
+        """The certified reply, once there is one, or ``ReplyTimeout``; None if the client
+        closed the connection meanwhile. A waiter is forgotten when its wait ends, whatever
+        the outcome (ids nobody will ever answer must not pile up), and at most
+        ``MAX_AWAITED`` request ids are awaited at once: beyond that the answer is an
+        immediate timeout."""
+        request_id = message.request_id
+        reply = self.replica.lookup_reply(request_id)
+        if reply is not None:
+            return reply
+        if request_id not in self._reply_events and len(self._reply_events) >= MAX_AWAITED:
+            self._note("await_limit", f"more than {MAX_AWAITED} requests awaited at once")
+            return ReplyTimeout(request_id)
+        event = self._reply_events.setdefault(request_id, trio.Event())
+        self._waiters[request_id] += 1
+        gone = False
+
+        async def wait(cancel_scope: trio.CancelScope) -> None:
+            with trio.move_on_after(min(max(message.timeout_ms, 0), MAX_AWAIT_MS) / 1000):
+                await event.wait()
+            cancel_scope.cancel()
+
+        async def watch(cancel_scope: trio.CancelScope) -> None:
+            nonlocal gone
+            await _until_closed(stream)
+            gone = True
+            cancel_scope.cancel()
+
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(wait, nursery.cancel_scope)
+                nursery.start_soon(watch, nursery.cancel_scope)
+        finally:
+            self._waiters[request_id] -= 1
+            if not self._waiters[request_id]:
+                del self._waiters[request_id]
+                if self._reply_events.get(request_id) is event:
+                    del self._reply_events[request_id]
+        if gone:
+            return None
+        reply = self.replica.lookup_reply(request_id)
+        return reply if reply is not None else ReplyTimeout(request_id)
 
     def status(self) -> StatusReply:
         return StatusReply(
@@ -296,7 +462,10 @@ class ReplicaRuntime:
     async def run(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         host, _, port = self.genesis.nodes[self.index].address.rpartition(":")
         async with trio.open_nursery() as nursery:
-            await nursery.start(trio.serve_tcp, self._serve_connection, int(port))
+            # Only the address in genesis: a replica is not reachable on every interface.
+            self.listeners = await nursery.start(
+                partial(trio.serve_tcp, self._serve_connection, int(port), host=host.strip("[]"))
+            )
             nursery.start_soon(self.mesh.run)
             nursery.start_soon(self._run_timers)
             self.handle(ev.Started(now_ns()))

@@ -6,14 +6,27 @@ types do. It refuses to record a second, different block at a height it has fina
 replica's disk is the last line of defence against a fork, and a conflict there is a loud
 error, never an overwrite. Writes use ``synchronous=FULL`` so that a height the replica
 acknowledged survives the process being killed, and the machine losing power.
+
+Damage is reported, never a traceback: every read goes through ``_reading``, which turns
+``sqlite3.DatabaseError`` ("database disk image is malformed", "file is not a
+database") and rows of the wrong shape into ``DamagedStore`` naming the file, what was
+being read and the damage. ``check`` runs SQLite's own ``quick_check``.
+``move_aside`` renames a damaged database (with its WAL) out of the way, never deleting
+it, and ``salvage`` copies what is still readable of it into a fresh store;
+``quarantine_blocks_from`` moves blocks that failed verification out of the chain into
+``damaged_blocks`` so that the same heights can be written again from peers.
+``node.recovery`` decides when to do which.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from vocab.errors import SubnetError
 
@@ -22,6 +35,19 @@ SCHEMA_VERSION = 1
 
 class StorageError(SubnetError):
     """The data directory is unusable or would be made inconsistent."""
+
+
+class DamagedStore(StorageError):
+    """The database file is damaged: SQLite refuses it, or a row has the wrong shape."""
+
+    def __init__(self, path: Path, what: str, damage: str) -> None:
+        super().__init__(f"{path}: damaged ({what}): {damage}")
+        self.path = path
+        self.what = what
+        self.damage = damage
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -49,10 +75,37 @@ class BlockStore:
             self._db.execute("PRAGMA synchronous=FULL")
             self._create()
         except sqlite3.DatabaseError as exc:
-            raise StorageError(f"{path}: not a usable replica database ({exc})") from exc
+            raise DamagedStore(path, "opening", f"not a usable replica database ({exc})") from exc
+
+    @contextmanager
+    def _reading(self, what: str) -> Iterator[None]:
+        """Turn SQLite's complaints and malformed rows met inside into ``DamagedStore``."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            raise DamagedStore(self.path, what, str(exc)) from exc
+        except (TypeError, ValueError, IndexError) as exc:
+            raise DamagedStore(self.path, what, f"a malformed row ({exc})") from exc
+
+    def _one(self, what: str, query: str, params: tuple[Any, ...], shape: Callable[[Any], T]) -> T | None:
+        with self._reading(what):
+            row = self._db.execute(query, params).fetchone()
+            return None if row is None else shape(row)
+
+    def _all(self, what: str, query: str, params: tuple[Any, ...], shape: Callable[[Any], T]) -> list[T]:
+        with self._reading(what):
+            return [shape(row) for row in self._db.execute(query, params).fetchall()]
+
+    def check(self) -> None:
+        """SQLite's ``quick_check`` of every page and index; ``DamagedStore`` if it fails."""
+        problems = self._all(
+            "quick_check", "PRAGMA quick_check(5)", (), lambda row: " ".join(str(row[0]).split())
+        )
+        if problems != ["ok"]:
+            raise DamagedStore(self.path, "quick_check", "; ".join(problems))
 
     def _create(self) -> None:
-        with self._transaction():
+        with self._transaction(), self._reading("creating the tables"):
             self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS finalized (height INTEGER PRIMARY KEY, block_hash BLOB NOT NULL, "
@@ -65,6 +118,10 @@ class BlockStore:
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS checkpoints (height INTEGER PRIMARY KEY, state_hash BLOB NOT NULL, "
                 "state BLOB NOT NULL)"
+            )
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS damaged_blocks (height INTEGER NOT NULL, block_hash BLOB, "
+                "block BLOB, proof BLOB, reason TEXT NOT NULL)"
             )
             row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             if row is None:
@@ -83,23 +140,26 @@ class BlockStore:
     # -- metadata -----------------------------------------------------------------------------
 
     def get_meta(self, key: str) -> bytes | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else bytes(row[0])
+        return self._one(
+            f"meta {key!r}", "SELECT value FROM meta WHERE key = ?", (key,), lambda row: _blob(row[0])
+        )
 
     def set_meta(self, key: str, value: bytes) -> None:
-        with self._transaction():
+        with self._transaction(), self._reading(f"writing meta {key!r}"):
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     # -- finalized blocks --------------------------------------------------------------------
 
     def finalized_height(self) -> int:
         """The highest contiguous finalized height stored (0 if none)."""
-        row = self._db.execute("SELECT MAX(height) FROM finalized").fetchone()
-        return int(row[0] or 0)
+        top = self._one(
+            "the finalized height", "SELECT MAX(height) FROM finalized", (), lambda row: _int(row[0] or 0)
+        )
+        return top or 0
 
     def append_finalized(self, blocks: list[StoredBlock]) -> None:
         """Record finalized blocks, in order, atomically; re-recording the same block is a no-op."""
-        with self._transaction():
+        with self._transaction(), self._reading("writing finalized blocks"):
             top = self.finalized_height()
             for stored in blocks:
                 existing = self._db.execute(
@@ -123,8 +183,9 @@ class BlockStore:
                 top = stored.height
 
     def finalized_block(self, height: int) -> StoredBlock | None:
-        row = self._db.execute("SELECT * FROM finalized WHERE height = ?", (height,)).fetchone()
-        return None if row is None else StoredBlock(int(row[0]), bytes(row[1]), bytes(row[2]), bytes(row[3]))
+        return self._one(
+            f"the block of height {height}", "SELECT * FROM finalized WHERE height = ?", (height,), _block_row
+        )
 
     def finalized_blocks(self, start: int, stop: int | None = None) -> Iterator[StoredBlock]:
         """Blocks with start <= height < stop (to the end if stop is None), in height order."""
@@ -133,13 +194,36 @@ class BlockStore:
         if stop is not None:
             query += " AND height < ?"
             params = (start, stop)
-        for row in self._db.execute(query + " ORDER BY height", params).fetchall():
-            yield StoredBlock(int(row[0]), bytes(row[1]), bytes(row[2]), bytes(row[3]))
+        yield from self._all(
+            f"the blocks from height {start}", query + " ORDER BY height", params, _block_row
+        )
+
+    def quarantine_blocks_from(self, height: int, reason: str) -> int:
+        """Move the finalized blocks from ``height`` up into ``damaged_blocks`` (kept as
+        evidence, with ``reason``), so that those heights can be written again from
+        verified copies; returns how many were moved."""
+        with self._transaction(), self._reading(f"quarantining the blocks from height {height}"):
+            moved = self._db.execute(
+                "INSERT INTO damaged_blocks SELECT height, block_hash, block, proof, ? FROM finalized "
+                "WHERE height >= ?",
+                (reason, height),
+            ).rowcount
+            self._db.execute("DELETE FROM finalized WHERE height >= ?", (height,))
+        return int(moved)
+
+    def damaged_blocks(self) -> list[tuple[int, str]]:
+        """(height, reason) of every block moved out of the chain, oldest move first."""
+        return self._all(
+            "damaged blocks",
+            "SELECT height, reason FROM damaged_blocks ORDER BY rowid",
+            (),
+            lambda r: (_int(r[0]), str(r[1])),
+        )
 
     # -- certified state hashes -------------------------------------------------------------
 
     def put_certificate(self, height: int, state_hash: bytes, certificate: bytes) -> None:
-        with self._transaction():
+        with self._transaction(), self._reading(f"writing the certificate of height {height}"):
             existing = self._db.execute(
                 "SELECT state_hash FROM certified WHERE height = ?", (height,)
             ).fetchone()
@@ -150,14 +234,18 @@ class BlockStore:
             self._db.execute("INSERT INTO certified VALUES (?, ?, ?)", (height, state_hash, certificate))
 
     def certificate(self, height: int) -> tuple[bytes, bytes] | None:
-        row = self._db.execute(
-            "SELECT state_hash, certificate FROM certified WHERE height = ?", (height,)
-        ).fetchone()
-        return None if row is None else (bytes(row[0]), bytes(row[1]))
+        return self._one(
+            f"the certificate of height {height}",
+            "SELECT state_hash, certificate FROM certified WHERE height = ?",
+            (height,),
+            lambda row: (_blob(row[0]), _blob(row[1])),
+        )
 
     def latest_certified_height(self) -> int:
-        row = self._db.execute("SELECT MAX(height) FROM certified").fetchone()
-        return int(row[0] or 0)
+        top = self._one(
+            "the certified height", "SELECT MAX(height) FROM certified", (), lambda row: _int(row[0] or 0)
+        )
+        return top or 0
 
     # -- checkpoints ----------------------------------------------------------------------------
 
@@ -168,7 +256,7 @@ class BlockStore:
         a checkpoint is a shortcut through them."""
         if keep < 1:
             raise StorageError(f"keep at least one checkpoint, not {keep}")
-        with self._transaction():
+        with self._transaction(), self._reading(f"writing the checkpoint of height {checkpoint.height}"):
             self._db.execute(
                 "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?)",
                 (checkpoint.height, checkpoint.state_hash, checkpoint.state),
@@ -180,14 +268,162 @@ class BlockStore:
             )
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
-        row = self._db.execute("SELECT * FROM checkpoints ORDER BY height DESC LIMIT 1").fetchone()
-        return None if row is None else StoredCheckpoint(int(row[0]), bytes(row[1]), bytes(row[2]))
+        return self._one(
+            "the newest checkpoint",
+            "SELECT * FROM checkpoints ORDER BY height DESC LIMIT 1",
+            (),
+            _checkpoint_row,
+        )
 
     def checkpoints(self) -> list[StoredCheckpoint]:
         """Every stored checkpoint, newest first: a replica tries them in this order and
         uses the first that proves valid (a corrupt newest one must not cost the older)."""
-        rows = self._db.execute("SELECT * FROM checkpoints ORDER BY height DESC").fetchall()
-        return [StoredCheckpoint(int(row[0]), bytes(row[1]), bytes(row[2])) for row in rows]
+        return self._all(
+            "the checkpoints", "SELECT * FROM checkpoints ORDER BY height DESC", (), _checkpoint_row
+        )
+
+    def checkpoint_heights(self) -> list[int]:
+        return self._all(
+            "the checkpoint heights",
+            "SELECT height FROM checkpoints ORDER BY height DESC",
+            (),
+            lambda r: _int(r[0]),
+        )
+
+    def checkpoint(self, height: int) -> StoredCheckpoint | None:
+        return self._one(
+            f"the checkpoint of height {height}",
+            "SELECT * FROM checkpoints WHERE height = ?",
+            (height,),
+            _checkpoint_row,
+        )
+
+    def certified_heights(self) -> list[int]:
+        return self._all(
+            "the certified heights", "SELECT height FROM certified ORDER BY height", (), lambda r: _int(r[0])
+        )
+
+
+def _int(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"expected an integer, found {type(value).__name__}")
+    return value
+
+
+def _blob(value: object) -> bytes:
+    if not isinstance(value, bytes):
+        raise TypeError(f"expected bytes, found {type(value).__name__}")
+    return value
+
+
+def _block_row(row: Any) -> StoredBlock:
+    height = _int(row[0])
+    try:
+        return StoredBlock(height, _blob(row[1]), _blob(row[2]), _blob(row[3]))
+    except TypeError as exc:
+        raise TypeError(f"the block row of height {height}: {exc}") from exc
+
+
+def _checkpoint_row(row: Any) -> StoredCheckpoint:
+    height = _int(row[0])
+    try:
+        return StoredCheckpoint(height, _blob(row[1]), _blob(row[2]))
+    except TypeError as exc:
+        raise TypeError(f"the checkpoint row of height {height}: {exc}") from exc
+
+
+def move_aside(path: Path) -> Path:
+    """Rename a damaged database (and its ``-wal``/``-shm`` files) to the first free
+    ``<name>.damaged-<n>``: out of the replica's way, kept as evidence."""
+    number = 1
+    while any(Path(f"{path}.damaged-{number}{suffix}").exists() for suffix in ("", "-wal", "-shm")):
+        number += 1
+    target = Path(f"{path}.damaged-{number}")
+    for suffix in ("-wal", "-shm", ""):
+        source = Path(f"{path}{suffix}")
+        if source.exists():
+            os.replace(source, Path(f"{target}{suffix}"))
+    return target
+
+
+@dataclass
+class Salvage:
+    """What ``salvage`` copied out of a damaged database, and what it could not."""
+
+    blocks: int = 0
+    certificates: int = 0
+    checkpoints: int = 0
+    high_water: bool = False
+    lost: list[str] | None = None
+
+
+def salvage(damaged: Path, into: BlockStore) -> Salvage:
+    """Copy what still reads of the database at ``damaged`` into ``into``: the vote
+    high-water mark, the finalized blocks from height 1 up to the first unreadable one,
+    and each readable certificate and checkpoint. Nothing here is trusted: the replica
+    verifies the blocks against their proofs and the checkpoints against the chain."""
+    result = Salvage(lost=[])
+    assert result.lost is not None
+    try:
+        old = sqlite3.connect(f"file:{damaged}?mode=ro", uri=True)
+    except sqlite3.DatabaseError as exc:
+        result.lost.append(f"everything ({exc})")
+        return result
+    source = BlockStore.__new__(BlockStore)
+    source.path, source._db = damaged, old
+    try:
+        for attempt in (_salvage_high_water, _salvage_blocks, _salvage_certificates, _salvage_checkpoints):
+            try:
+                attempt(source, into, result)
+            except DamagedStore as exc:
+                result.lost.append(f"{exc.what}: {exc.damage}")
+    finally:
+        old.close()
+    return result
+
+
+def _salvage_high_water(source: BlockStore, into: BlockStore, result: Salvage) -> None:
+    value = source.get_meta("high_water")
+    if value is not None:
+        into.set_meta("high_water", value)
+        result.high_water = True
+
+
+def _salvage_blocks(source: BlockStore, into: BlockStore, result: Salvage) -> None:
+    height, batch = 1, []
+    try:
+        while (block := source.finalized_block(height)) is not None:
+            batch.append(block)
+            height += 1
+            if len(batch) == 512:
+                into.append_finalized(batch)
+                result.blocks, batch = height - 1, []
+    finally:
+        if batch:
+            into.append_finalized(batch)
+            result.blocks = height - 1
+
+
+def _salvage_certificates(source: BlockStore, into: BlockStore, result: Salvage) -> None:
+    for height in source.certified_heights():
+        try:
+            found = source.certificate(height)
+        except DamagedStore:
+            continue
+        if found is not None:
+            into.put_certificate(height, found[0], found[1])
+            result.certificates += 1
+
+
+def _salvage_checkpoints(source: BlockStore, into: BlockStore, result: Salvage) -> None:
+    for height in sorted(source.checkpoint_heights()):
+        try:
+            found = source.checkpoint(height)
+        except DamagedStore:
+            continue
+        if found is not None:
+            into.put_checkpoint(found, keep=2)
+            result.checkpoints += 1
 
 
 class _Transaction:

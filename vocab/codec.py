@@ -22,7 +22,7 @@ from typing import Any, ClassVar, TypeVar
 import msgpack
 
 from vocab.envelope import SignedEnvelope
-from vocab.errors import CodecError, EnvelopeError, PrincipalError
+from vocab.errors import CodecError, EnvelopeError, OversizedFrame, PrincipalError
 from vocab.principal import Principal
 
 PROTOCOL_VERSION = 1
@@ -233,7 +233,7 @@ class FrameDecoder:
             length = int.from_bytes(self._buffer[:HEADER_BYTES], "big")
             if length > self.max_frame:
                 self._failed = True
-                raise CodecError(f"oversized frame: {length} bytes, the limit is {self.max_frame}")
+                raise OversizedFrame(length, self.max_frame)
             if len(self._buffer) < HEADER_BYTES + length:
                 return
             body = bytes(self._buffer[HEADER_BYTES : HEADER_BYTES + length])

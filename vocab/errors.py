@@ -36,6 +36,16 @@ class CodecError(SubnetError):
     """A wire frame or message that cannot be decoded; the peer sent garbage."""
 
 
+class OversizedFrame(CodecError):
+    """A frame's header announces more bytes than the limit: the receiver may answer
+    naming the limit before it drops the connection, instead of resetting it."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(f"oversized frame: {length} bytes, the limit is {limit}")
+        self.length = length
+        self.limit = limit
+
+
 class CandidError(SubnetError):
     """A Candid value, type or blob that is malformed or does not fit the expected type."""
 

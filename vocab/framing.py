@@ -8,6 +8,7 @@ libraries while replicas and clients share one framing loop.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Generic, Protocol, TypeVar
 
 from vocab.codec import DEFAULT_MAX_FRAME, FrameDecoder, Message, encode_message
@@ -29,10 +30,15 @@ class FramedStream(Generic[S]):
     """Messages over a byte stream; ``stream`` keeps the caller's own type (a trio
     stream stays a trio stream, to be closed as one)."""
 
-    def __init__(self, stream: S, max_frame: int = DEFAULT_MAX_FRAME) -> None:
+    def __init__(
+        self, stream: S, max_frame: int = DEFAULT_MAX_FRAME, on_pending: Callable[[int], None] | None = None
+    ) -> None:
         self.stream = stream
         self._decoder = FrameDecoder(max_frame)
         self._ready: deque[Message] = deque()
+        self._on_pending = on_pending
+        """Told the bytes held for an unfinished frame after every read; it may raise
+        (a server bounds what all its unauthenticated connections may hold at once)."""
 
     async def send(self, message: Message) -> None:
         await self.stream.send_all(encode_message(message))
@@ -46,4 +52,11 @@ class FramedStream(Generic[S]):
                     raise CodecError("connection closed in the middle of a frame")
                 return None
             self._ready.extend(self._decoder.feed(data))
+            if self._on_pending is not None:
+                self._on_pending(self._decoder.pending)
         return self._ready.popleft()
+
+    @property
+    def pending(self) -> int:
+        """Bytes received but not yet part of a complete frame."""
+        return self._decoder.pending

@@ -45,7 +45,12 @@ def _start(args: argparse.Namespace) -> int:
         raise SubnetError("--block-time must be at least 10 ms")
     root = local_root()
     genesis = start_subnet(
-        root, replicas=args.replicas, port=args.port, block_time_ms=args.block_time, clean=args.clean
+        root,
+        replicas=args.replicas,
+        port=args.port,
+        block_time_ms=args.block_time,
+        clean=args.clean,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
     )
     addresses = ", ".join(entry.address for entry in genesis.nodes)
     print(f"Subnet of {len(genesis.nodes)} replicas running on {addresses}")

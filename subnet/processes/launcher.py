@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from subnet.processes.layout import replica_dir
+from subnet.processes.ports import command_line
 from vocab.errors import SubnetError
 
 STOP_GRACE_SECONDS = 10.0
@@ -102,8 +103,35 @@ def free_port_range(count: int) -> int:
     raise LauncherError(f"no {count} consecutive free ports on 127.0.0.1 below {ephemeral_low}")
 
 
+def is_replica_of(pid: int, root: Path, index: int) -> bool:
+    """True if ``pid`` is alive and is replica ``index`` of the subnet under ``root``.
+
+    ``pids.json`` outlives its processes, and the OS reuses pids: a recorded pid may now
+    belong to anything, another project's replica included. Where ``/proc`` shows the
+    command line, the process must be ``-m node --data-dir`` this replica's directory;
+    without ``/proc`` a live pid is taken at its word."""
+    if not pid_alive(pid):
+        return False
+    argv = command_line(pid)
+    if argv is None:
+        return not Path("/proc/self").exists()
+    try:
+        data_dir = Path(argv[argv.index("--data-dir") + 1])
+    except (ValueError, IndexError):
+        return False
+    if "node" not in argv or not data_dir.is_absolute():
+        try:
+            data_dir = Path(os.readlink(f"/proc/{pid}/cwd")) / data_dir
+        except OSError:
+            return False
+    return "node" in argv and os.path.realpath(data_dir) == os.path.realpath(replica_dir(root, index))
+
+
 def running(root: Path) -> list[ReplicaProcess]:
-    return [ReplicaProcess(i, pid) for i, pid in sorted(read_pids(root).items()) if pid_alive(pid)]
+    """The replicas of this subnet whose processes are alive (checked, not just recorded)."""
+    return [
+        ReplicaProcess(i, pid) for i, pid in sorted(read_pids(root).items()) if is_replica_of(pid, root, i)
+    ]
 
 
 def spawn_replica(root: Path, index: int) -> int:
@@ -118,9 +146,9 @@ def spawn_replica(root: Path, index: int) -> int:
                 "-m",
                 "node",
                 "--data-dir",
-                str(directory),
+                str(directory.resolve()),
                 "--genesis",
-                str(root / "genesis.json"),
+                str((root / "genesis.json").resolve()),
             ],
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -133,38 +161,73 @@ def spawn_replica(root: Path, index: int) -> int:
     return process.pid
 
 
-def stop_processes(root: Path, grace: float = STOP_GRACE_SECONDS) -> list[int]:
-    """SIGTERM every replica, SIGKILL what is left after ``grace``; return the stopped indices.
+def stop_processes(
+    root: Path, grace: float = STOP_GRACE_SECONDS, indices: list[int] | None = None
+) -> list[int]:
+    """SIGTERM every replica (or those of ``indices``), SIGKILL what is left after
+    ``grace``; return the stopped indices.
 
     This waits on real processes, so it reads the wall clock; it is orchestration, not part
     of what replicas compute.
     """
-    pids = read_pids(root)
-    alive = {index: pid for index, pid in pids.items() if pid_alive(pid)}
+    alive = {
+        process.index: process.pid for process in running(root) if indices is None or process.index in indices
+    }
     for pid in alive.values():
         _signal(pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
     while any(pid_alive(pid) for pid in alive.values()) and time.monotonic() < deadline:
-        _reap()
+        reap()
         time.sleep(0.05)
     for pid in alive.values():
         if pid_alive(pid):
             _signal(pid, signal.SIGKILL)
     while any(pid_alive(pid) for pid in alive.values()):
-        _reap()
+        reap()
         time.sleep(0.02)
-    (root / "pids.json").unlink(missing_ok=True)
+    if indices is None:
+        (root / "pids.json").unlink(missing_ok=True)
+    else:
+        pids = read_pids(root)
+        for index in alive:
+            pids.pop(index, None)
+        write_pids(root, pids)
     return sorted(alive)
+
+
+def log_tail(root: Path, index: int, lines: int = 12) -> str:
+    """The last ``lines`` lines of replica ``index``'s log (what it said before it died)."""
+    path = replica_dir(root, index) / "replica.log"
+    try:
+        with open(path, "rb") as log:
+            log.seek(0, os.SEEK_END)
+            size = log.tell()
+            log.seek(max(0, size - 16_384))
+            text = log.read().decode(errors="replace")
+    except OSError:
+        return f"(no log at {path})"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def cpu_ticks(pid: int) -> int | None:
+    """User plus system CPU time the process has used, in clock ticks (None: unknown):
+    a replica restoring a large state shows progress here before it answers."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def kill_replica(root: Path, index: int, sig: int = signal.SIGKILL) -> None:
     pid = read_pids(root).get(index)
-    if pid is None or not pid_alive(pid):
+    if pid is None or not is_replica_of(pid, root, index):
         raise LauncherError(f"replica {index} is not running")
     _signal(pid, sig)
     if sig == signal.SIGKILL:
         while pid_alive(pid):
-            _reap()
+            reap()
             time.sleep(0.01)
 
 
@@ -175,7 +238,7 @@ def _signal(pid: int, sig: int) -> None:
         pass
 
 
-def _reap() -> None:
+def reap() -> None:
     """Collect exited children of this process so they do not linger as zombies."""
     try:
         while True:

@@ -57,12 +57,20 @@ def status_records(root: Path, genesis: Genesis) -> list[dict[str, Any]]:
     pids = launcher.read_pids(root)
     rows = trio.run(collect_status, genesis)
     records = []
-    for endpoint, reply, error in rows:
+    for endpoint, answer, error in rows:
+        reply = answer
+        if reply is not None and not launcher.is_replica_of(reply.pid, root, endpoint.index):
+            # Another subnet (another project, or one started with --clean elsewhere)
+            # answers at this address: its pid and heights are not this replica's.
+            error = f"not running; pid {reply.pid} of another subnet answers at {endpoint.address}"
+            reply = None
         pid = pids.get(endpoint.index)
         records.append(
             {
                 "replica": endpoint.index,
-                "pid": reply.pid if reply else (pid if pid and launcher.pid_alive(pid) else None),
+                "pid": reply.pid
+                if reply
+                else (pid if pid and launcher.is_replica_of(pid, root, endpoint.index) else None),
                 "address": endpoint.address,
                 "up": reply is not None,
                 "height": reply.height if reply else None,

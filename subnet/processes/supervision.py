@@ -15,74 +15,178 @@ from __future__ import annotations
 import shutil
 import signal
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import trio
 
 from client.agent import Agent
 from client.network import LOCAL_DIR, endpoints, load_genesis
-from subnet.processes import launcher
-from subnet.processes.layout import create_subnet
+from subnet.processes import launcher, ports
+from subnet.processes.layout import create_subnet, replica_dir
 from vocab.errors import CodecError, SubnetError
 from vocab.genesis import Genesis
 
-READY_TIMEOUT = 30.0
-"""Seconds the replicas have to answer a status request after they are spawned."""
+READY_BOUND = 900.0
+"""Seconds a replica may take to answer after it is spawned, as long as it makes progress:
+restoring a large state (a canister of 1 GiB, thousands of blocks to replay) takes minutes."""
+STALL_SECONDS = 30.0
+"""Seconds without progress (no CPU time used, no line logged, no answer) after which a
+spawned replica counts as failed."""
+PROGRESS_EVERY = 5.0
+"""Seconds between progress lines while replicas are starting."""
 
 
-def start_subnet(root: Path, *, replicas: int, port: int, block_time_ms: int, clean: bool = False) -> Genesis:
+def start_subnet(
+    root: Path,
+    *,
+    replicas: int,
+    port: int,
+    block_time_ms: int,
+    clean: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> Genesis:
     """Start the subnet under ``root`` (created with these parameters if it has no genesis
     yet) and return its genesis once every replica answers.
 
-    Refuses to wipe a running subnet (``clean``), to start one that is fully running, or
-    to change the size of an existing one. If the replicas do not come up, they are
-    stopped again before the error is raised.
+    Refuses to wipe a running subnet (``clean``), to start one that is fully running, to
+    change the size of an existing one, and to spawn anything while one of the ports it
+    needs is taken (naming the port and its holder): all before changing anything. Only
+    the replicas that are down are started; those running are left alone. A replica that
+    dies or stops making progress is reported with the tail of its log, and stopped if it
+    still runs; the replicas that came up stay up. ``progress`` receives a line now and
+    then while replicas start.
     """
     alive = {process.index for process in launcher.running(root)}
     if alive and clean:
         raise SubnetError("the local subnet is running; `subnet stop` before starting it --clean")
-    if clean:
-        shutil.rmtree(root, ignore_errors=True)
-    if (root / "genesis.json").exists():
-        genesis = load_genesis(root)
-        if len(genesis.nodes) != replicas:
+    existing = None if clean or not (root / "genesis.json").exists() else load_genesis(root)
+    if existing is not None:
+        if len(existing.nodes) != replicas:
             raise SubnetError(
-                f"the local subnet has {len(genesis.nodes)} replicas, not {replicas}; use --clean to start a new one"
+                f"the local subnet has {len(existing.nodes)} replicas, not {replicas}; use --clean to start a new one"
             )
+        addresses = [entry.address for entry in existing.nodes]
     else:
-        genesis = create_subnet(root, replicas, port, block_time_ms)
-    missing = [index for index in range(len(genesis.nodes)) if index not in alive]
+        addresses = [f"127.0.0.1:{port + index}" for index in range(replicas)]
+    missing = [index for index in range(len(addresses)) if index not in alive]
     if not missing:
         raise SubnetError("the local subnet is already running; `subnet stop` first")
+    wanted = []
     for index in missing:
-        launcher.spawn_replica(root, index)
-    try:
-        trio.run(wait_until_ready, genesis, READY_TIMEOUT)
-    except SubnetError:
-        launcher.stop_processes(root)
-        raise
+        host, _, number = addresses[index].rpartition(":")
+        wanted.append((host.strip("[]"), int(number)))
+    taken = ports.taken_ports(wanted)
+    if taken:
+        raise SubnetError(
+            f"port{'s' if len(taken) > 1 else ''} in use:\n"
+            + "".join(f"  {item.describe()}\n" for item in taken)
+            + "Nothing was started; stop what holds them, or start a new subnet with --clean --port BASE"
+        )
+    if clean:
+        shutil.rmtree(root, ignore_errors=True)
+    genesis = existing if existing is not None else create_subnet(root, replicas, port, block_time_ms)
+    spawned = {index: launcher.spawn_replica(root, index) for index in missing}
+    failures = trio.run(wait_for_replicas, root, genesis, spawned, progress)
+    if failures:
+        launcher.stop_processes(root, indices=sorted(failures))
+        up = sorted(set(range(len(genesis.nodes))) - set(failures))
+        details = "\n".join(
+            f"replica {index} ({genesis.nodes[index].address}): {reason}\n"
+            + _indent(launcher.log_tail(root, index))
+            for index, reason in sorted(failures.items())
+        )
+        raise SubnetError(
+            f"replica{'s' if len(failures) > 1 else ''} {', '.join(str(i) for i in sorted(failures))} "
+            f"did not come up (replicas {', '.join(str(i) for i in up) or 'none'} are running; "
+            f"logs in {LOCAL_DIR}/replica-*/replica.log):\n{details}"
+        )
     return genesis
 
 
-async def wait_until_ready(genesis: Genesis, timeout: float) -> None:
-    """Until every replica answers a status request; the wait is bounded by ``timeout``."""
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+@dataclass
+class _Starting:
+    pid: int
+    since: float
+    progress_at: float
+    cpu: int | None = None
+    log_size: int = 0
+    answered_by: int | None = None
+    """The pid of a process that answered at this replica's address but is not it."""
+
+
+async def wait_for_replicas(
+    root: Path,
+    genesis: Genesis,
+    spawned: dict[int, int],
+    progress: Callable[[str], None] | None = None,
+    *,
+    bound: float = READY_BOUND,
+    stall: float = STALL_SECONDS,
+    report_every: float = PROGRESS_EVERY,
+) -> dict[int, str]:
+    """Wait until each spawned replica (index -> pid) answers a status request as itself;
+    return the ones that did not, with why: its process exited, or it made no progress
+    for ``stall`` s, or ``bound`` s passed. An answer from another process at the
+    replica's address (another subnet on the port) does not count."""
     agent = Agent(endpoints(genesis), genesis.committee)
-    pending = set(range(len(genesis.nodes)))
-    with trio.move_on_after(timeout):
-        while pending:
-            for endpoint in agent.endpoints:
-                if endpoint.index in pending:
-                    try:
-                        await agent.status(endpoint, timeout=1.0)
-                    except (OSError, trio.TooSlowError, trio.BrokenResourceError, CodecError):
-                        continue
-                    pending.discard(endpoint.index)
-            if pending:
-                await trio.sleep(0.1)
-    if pending:
-        raise SubnetError(
-            f"replicas {sorted(pending)} did not come up within {timeout:g} s; see {LOCAL_DIR}/replica-*/replica.log"
-        )
+    now = time.monotonic()
+    pending = {index: _Starting(pid, now, now) for index, pid in spawned.items()}
+    failures: dict[int, str] = {}
+    reported = now
+    while pending:
+        for endpoint in agent.endpoints:
+            item = pending.get(endpoint.index)
+            if item is None:
+                continue
+            try:
+                reply = await agent.status(endpoint, timeout=1.0)
+            except (OSError, trio.TooSlowError, trio.BrokenResourceError, CodecError):
+                reply = None
+            now = time.monotonic()
+            if reply is not None and reply.pid == item.pid:
+                del pending[endpoint.index]
+                continue
+            if reply is not None:
+                item.answered_by = reply.pid
+            if not launcher.pid_alive(item.pid):
+                launcher.reap()
+                failures[endpoint.index] = f"its process {item.pid} exited" + (
+                    f" (pid {item.answered_by} answers at its address)" if item.answered_by else ""
+                )
+                del pending[endpoint.index]
+                continue
+            cpu = launcher.cpu_ticks(item.pid)
+            log_size = _size(replica_dir(root, endpoint.index) / "replica.log")
+            if cpu != item.cpu or log_size != item.log_size:
+                item.cpu, item.log_size, item.progress_at = cpu, log_size, now
+            if now - item.progress_at > stall:
+                failures[endpoint.index] = f"no progress for {stall:g} s"
+                del pending[endpoint.index]
+            elif now - item.since > bound:
+                failures[endpoint.index] = f"not answering after {bound:g} s"
+                del pending[endpoint.index]
+        now = time.monotonic()
+        if pending and progress is not None and now - reported >= report_every:
+            reported = now
+            for index, item in sorted(pending.items()):
+                last = launcher.log_tail(root, index, lines=1).strip()
+                progress(f"replica {index}: starting for {now - item.since:.0f} s; {last[-100:]}")
+        if pending:
+            await trio.sleep(0.2)
+    return failures
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def run_until_signalled(root: Path) -> None:
