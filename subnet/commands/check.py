@@ -17,31 +17,15 @@ import time
 
 from subnet.checks.history import FORMATS, HistoryError, infer_format, operations, read_history
 from subnet.checks.linearizable import MODELS, Budget, Verdict, check_linearizable, infer_model
-from subnet.commands.options import add_output_option
+from subnet.commands.options import add_output_option, bounded
 
 DEFAULT_TIMEOUT_S = 60.0
 SHOWN_PREFIX = 8
 """How many of the last linearized operations the text output shows."""
 
 
-def _timeout(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0 < value <= 24 * 3600:
-        raise argparse.ArgumentTypeError(f"the timeout must be in (0, 86400] seconds, not {text}")
-    return value
-
-
-def _steps(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
+_timeout = bounded(float, "the timeout in seconds", 0.0, 24 * 3600.0, low_open=True)
+_steps = bounded(int, "the step budget", 1)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

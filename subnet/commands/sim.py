@@ -11,7 +11,7 @@ import json
 import sys
 import time
 
-from subnet.commands.options import add_output_option
+from subnet.commands.options import add_output_option, bounded
 from subnet.sim.latency import LatencySpecError, parse_latency
 from subnet.sim.runner import SECOND, SimConfig, Simulation
 from subnet.sim.workload import WorkloadConfig
@@ -20,54 +20,11 @@ MAX_REPLICAS = 64
 MAX_DURATION_S = 24 * 3600
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"a seed is an integer, not {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("a seed is a natural number")
-    return value
-
-
-def _duration(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0 < value <= MAX_DURATION_S:
-        raise argparse.ArgumentTypeError(f"the duration must be in (0, {MAX_DURATION_S}] seconds, not {text}")
-    return value
-
-
-def _probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a probability: {text!r}") from None
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"a probability here is in [0, 1), not {text}")
-    return value
-
-
-def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a rate: {text!r}") from None
-    if not 0.0 <= value <= 10_000:
-        raise argparse.ArgumentTypeError(f"the rate must be in [0, 10000] operations per second, not {text}")
-    return value
+_positive_int = bounded(int, "the committee size", 1)
+_seed = bounded(lambda text: int(text, 0), "a seed", 0)
+_duration = bounded(float, "the duration in seconds", 0.0, float(MAX_DURATION_S), low_open=True)
+_probability = bounded(float, "a probability", 0.0, 1.0, high_open=True)
+_rate = bounded(float, "the rate in operations per second", 0.0, 10_000.0)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
