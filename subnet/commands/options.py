@@ -39,7 +39,10 @@ def bounded(
     """An argparse ``type`` for a number in a range, whose errors name the option's meaning
     (``what``) and the range, so every numeric option refuses bad input in the same words."""
     left, right = ("(" if low_open else "["), (")" if high_open else "]")
-    span = f"{left}{low}, ...)" if high is None else f"{left}{low}, {high}{right}"
+    if high is None:
+        span = f"more than {low}" if low_open else f"at least {low}"
+    else:
+        span = f"in {left}{low}, {high}{right}"
 
     def parse(text: str) -> N:
         try:
@@ -49,7 +52,7 @@ def bounded(
         too_low = value <= low if low_open else value < low
         too_high = high is not None and (value >= high if high_open else value > high)
         if too_low or too_high:
-            raise argparse.ArgumentTypeError(f"{what} must be in {span}, not {text}")
+            raise argparse.ArgumentTypeError(f"{what} must be {span}, not {text}")
         return value
 
     return parse
