@@ -201,17 +201,52 @@ def test_an_honest_replica_proposes_once_per_height(subnet4) -> None:
         icc.on_timer(late(genesis) + 1)
 
 
-def test_a_restored_replica_does_not_propose_at_or_below_its_high_water_mark(subnet4) -> None:
+def test_a_restored_replica_proposes_below_its_high_water_mark_only_to_recover(subnet4) -> None:
     genesis, keys = subnet4
     leader, _ = leader_and_follower(genesis)
     icc = make_icc(genesis, keys[leader])
     icc.restore((), high_water=1)
     icc.start(genesis.genesis_time_ns)
-    step = icc.on_timer(late(genesis))
-    assert not any(isinstance(a, Broadcast) and isinstance(a.message, BlockProposal) for a in step.actions)
-    # Bypassing the guard (a bug) runs into the invariant: a proposal never repeats a
-    # height it may have proposed at before the crash.
-    icc.restored_high_water = 0
+
+    def proposals(step: Step) -> list[BlockProposal]:
+        return [
+            a.message
+            for a in step.actions
+            if isinstance(a, Broadcast) and isinstance(a.message, BlockProposal)
+        ]
+
+    # In its own slot (and every other rank's) it may have proposed before the crash: no.
+    last_slot = icc.round_start + icc._delay(genesis.committee.n - 1)
+    assert proposals(icc.on_timer(last_slot)) == []
+    recovery = icc.next_wakeup(last_slot)
+    assert recovery is not None and recovery == icc.round_start + icc._delay(genesis.committee.n)
+    # Every slot passed and no block for height 1 anywhere: the whole committee may have
+    # forgotten it, so it proposes (else the subnet would stall for good).
+    [made] = proposals(icc.on_timer(recovery))
+    assert made.block.height == 1
+    # Its own block is in its pool now, so the guard holds it back; a bug bypassing the
+    # guard runs into the invariant: within one life, a proposal never repeats a height.
+    assert proposals(icc.on_timer(recovery + 1)) == []
     icc.proposed = False
+    icc.restored_high_water = 0
     with pytest.raises(AssertionError, match="a second proposal at 1"):
-        icc.on_timer(late(genesis) + 1)
+        icc.on_timer(recovery + 1)
+
+
+def test_a_restored_replica_with_a_block_in_its_pool_does_not_propose_again(subnet4) -> None:
+    genesis, keys = subnet4
+    leader, follower = leader_and_follower(genesis)
+    first = make_icc(genesis, keys[leader])
+    first.start(genesis.genesis_time_ns)
+    [proposal] = [
+        a.message
+        for a in first.on_timer(late(genesis)).actions
+        if isinstance(a, Broadcast) and isinstance(a.message, BlockProposal)
+    ]
+    restored = make_icc(genesis, keys[follower])
+    restored.restore((), high_water=1)
+    restored.start(genesis.genesis_time_ns)
+    restored.on_message(leader, proposal, late(genesis))
+    far = restored.round_start + restored._delay(genesis.committee.n) + 1
+    step = restored.on_timer(far)
+    assert not any(isinstance(a, Broadcast) and isinstance(a.message, BlockProposal) for a in step.actions)

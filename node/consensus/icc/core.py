@@ -23,8 +23,15 @@ block it cannot link to its chain asks a peer for the missing finalized blocks
 (``CatchUpRequest``); the reply is checked by ``chain.prove_run``.
 
 A replica restored with ``high_water`` (the highest height it may have voted at before
-it crashed) signs no finalization share and no proposal at or below it: the only way an
-honest replica could otherwise contradict a vote it has forgotten.
+it crashed) signs no finalization share at or below it: the only way an honest replica
+could otherwise contradict a vote it has forgotten. It does not propose there in its
+rank's slot either, since it may have proposed before. But proposals live only in
+memory: when the whole committee restarts after voting for a block none of them kept,
+nobody could ever propose at that height again and the subnet would stall for good. So
+once the slots of every rank have passed with no block for the height in its pool, a
+restored replica proposes anyway (a recovery proposal). At worst that is a second block
+of its rank, which peers still holding the first treat as equivocation (the proposer is
+passed over at that height); safety rests on the finalization rule, which still holds.
 
 ``Icc`` implements ``node.consensus.protocol.Consensus``: it does no I/O and reads no
 clock; every entry point takes ``now`` and returns one ``Step`` (Send, Broadcast,
@@ -126,7 +133,8 @@ class Icc(Consensus):
         self.restored_high_water = 0
         self.persisted_high_water = 0
         self.proposed_height = 0
-        """The height of our last proposal: proposals never repeat a height."""
+        """The height of our last proposal since this replica (re)started: within one life,
+        proposals never repeat a height (before a restart, see the recovery proposal)."""
 
         self.round_height = 1
         self.round_parent: Block = first
@@ -162,8 +170,6 @@ class Icc(Consensus):
         self._open()
         self.restored_high_water = max(self.restored_high_water, high_water)
         self.persisted_high_water = max(self.persisted_high_water, high_water)
-        # Anything we proposed before the crash was at or below the high-water mark.
-        self.proposed_height = max(self.proposed_height, high_water)
         blocks: list[Block] = []
         proofs: dict[bytes, Finalization] = {}
         problem: str | None = None
@@ -247,6 +253,10 @@ class Icc(Consensus):
                 if at > now:
                     candidates.append(at)
                     break
+            if self.round_height <= self.restored_high_water and not self.proposed:
+                at = self._recovery_at()
+                if at > now:
+                    candidates.append(at)
         if self.deferred_until is not None and self.deferred_until > now:
             candidates.append(self.deferred_until)
         if self.retransmit_at is not None:
@@ -762,12 +772,23 @@ class Icc(Consensus):
             self._aggregate_finalization(height, block.hash, self.index)
         self._new_round(height + 1, block, now)
 
+    def _recovery_at(self) -> int:
+        """When a restored replica may propose at or below its high-water mark: after
+        the slot of every rank of the round."""
+        assert self.round_start is not None
+        return self.round_start + self._delay(self.committee.n)
+
+    def _may_propose(self, height: int, now: int) -> bool:
+        if height > self.restored_high_water:
+            return True
+        return now >= self._recovery_at() and not self.pool.blocks_at(height)
+
     def _round_step(self, now: int) -> bool:
         """Propose or vote if the time has come; True if something was signed."""
         assert self.round_start is not None
         height = self.round_height
         elapsed_ok = lambda rank: now >= self.round_start + self._delay(rank)
-        if not self.proposed and height > self.restored_high_water:
+        if not self.proposed and self._may_propose(height, now):
             my_rank = rank_of(self.me, self.members, self.round_parent.hash, height)
             if elapsed_ok(my_rank):
                 self._propose(my_rank, now)
