@@ -7,7 +7,6 @@ One replica runtime in this process, on real loopback TCP; waits are bounded.
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -72,7 +71,7 @@ async def test_waiters_are_forgotten_and_bounded(subnet_dir: Path, monkeypatch: 
     async with replica(subnet_dir) as (runtime, port):
         framed = await connect(port)
         for index in range(500):
-            request_id = index.to_bytes(4, "big") + os.urandom(28)
+            request_id = index.to_bytes(32, "big")
             await framed.send(AwaitReply(request_id, timeout_ms=0))
             assert await framed.receive() == ReplyTimeout(request_id)
         assert runtime._reply_events == {} and not runtime._waiters  # nothing left behind
