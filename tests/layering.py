@@ -1,8 +1,9 @@
 """The layers of the project, read from the source with ``ast`` and checked.
 
 The rule (DESIGN.md section 2): the shared vocabulary imports nothing else of the
-project and no trio; ``node`` (one replica) and ``client`` (the user's side) import the
-vocabulary and never each other; orchestration (``subnet``: simulator, process backend,
+project and no trio; ``move`` (the Move compiler, a pure library) imports only the
+vocabulary; ``node`` (one replica) and ``client`` (the user's side) import the
+vocabulary and the compiler, and never each other; orchestration (``subnet``: simulator, process backend,
 CLI, demo, PocketIC-style API) sits on top; ``bench`` sits beside orchestration and uses
 its library modules, never the command line. No module may take part in an import cycle.
 
@@ -23,19 +24,20 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-PACKAGES = ("vocab", "node", "client", "subnet", "bench")
+PACKAGES = ("vocab", "move", "node", "client", "subnet", "bench")
 """The project's top-level packages, bottom layer first."""
 
 ALLOWED: Mapping[str, frozenset[str]] = {
     "vocab": frozenset({"vocab"}),
-    "node": frozenset({"vocab", "node"}),
-    "client": frozenset({"vocab", "client"}),
-    "subnet": frozenset({"vocab", "node", "client", "subnet"}),
-    "bench": frozenset({"vocab", "node", "client", "subnet", "bench"}),
+    "move": frozenset({"vocab", "move"}),
+    "node": frozenset({"vocab", "move", "node"}),
+    "client": frozenset({"vocab", "move", "client"}),
+    "subnet": frozenset({"vocab", "move", "node", "client", "subnet"}),
+    "bench": frozenset({"vocab", "move", "node", "client", "subnet", "bench"}),
 }
 """Which packages a module of each package may import."""
 
-FORBIDDEN_THIRD_PARTY: Mapping[str, frozenset[str]] = {"vocab": frozenset({"trio"})}
+FORBIDDEN_THIRD_PARTY: Mapping[str, frozenset[str]] = {"vocab": frozenset({"trio"}), "move": frozenset({"trio"})}
 """Libraries a layer must not use: the vocabulary stays free of I/O."""
 
 COMMAND_LINE = ("subnet.cli", "subnet.commands")

@@ -69,8 +69,8 @@ def test_a_wrong_way_import_is_named() -> None:
     )
     assert problems == [
         "vocab.codec:1 imports node.replica: vocab may import only vocab",
-        "node.main:1 imports client.identity: node may import only node, vocab",
-        "client.agent:1 imports node.transport: client may import only client, vocab",
+        "node.main:1 imports client.identity: node may import only move, node, vocab",
+        "client.agent:1 imports node.transport: client may import only client, move, vocab",
         "vocab.framing:1 imports trio: vocab must not use trio",
         "bench.canister:1 imports subnet.commands.canister: bench uses library modules, not the command line",
     ]
