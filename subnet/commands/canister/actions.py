@@ -202,13 +202,14 @@ def install(args: argparse.Namespace) -> int:
         skip_pre_upgrade=args.skip_pre_upgrade,
         wasm_memory_persistence=args.wasm_memory_persistence,
         yes=args.yes,
+        upgrade_unchanged=args.upgrade_unchanged,
     )
 
     async def run() -> None:
         for name in names:
             canister_id = ids.resolve(name, args.network)
-            mode = await install_canister(agent, name, canister_id, options, stdin_ask())
-            print(output.installed_line(name, canister_id, mode))
+            installed = await install_canister(agent, name, canister_id, options, stdin_ask())
+            print(output.installed_line(name, canister_id, installed))
 
     trio.run(run)
     return 0
