@@ -28,6 +28,7 @@ from client.identity import IdentityStore
 from client.network import network_agent
 from client.project import Project, ProjectError
 from subnet.commands.canister import output
+from subnet.commands.feedback import Feedback
 from vocab import management
 from vocab.errors import PrincipalError, SubnetError
 from vocab.principal import Principal
@@ -205,10 +206,14 @@ def install(args: argparse.Namespace) -> int:
         upgrade_unchanged=args.upgrade_unchanged,
     )
 
+    feedback = Feedback()
+    ask = feedback.pausing(stdin_ask())
+
     async def run() -> None:
         for name in names:
             canister_id = ids.resolve(name, args.network)
-            installed = await install_canister(agent, name, canister_id, options, stdin_ask())
+            with feedback.step(f"Installing code for canister {name}, with canister ID {canister_id}"):
+                installed = await install_canister(agent, name, canister_id, options, ask)
             print(output.installed_line(name, canister_id, installed))
 
     trio.run(run)
