@@ -375,7 +375,6 @@ def _data_module() -> ir.ModuleDecl:
         (ir.TypeParamDecl("T"),),
         (ir.FieldDecl("value", TypeParam(0, "T")),),
     )
-    ref_vu64 = RefType(True, VU64)
 
     # fun vec_ops(v: vector<u64>): (vector<u64>, u64, u64)
     #   { push_back(&mut v, 7); push_back(&mut v, 8); swap(&mut v, 0, 1); let top = pop_back(&mut v);
