@@ -109,9 +109,9 @@ class Heap:
 
     def alloc(self, size: int) -> int:
         size = -(-size // SLOT) * SLOT
-        start = int(self.heap.value(self.store))  # type: ignore[arg-type]
+        start = int(self.heap.value(self.store))
         end = start + size
-        if end > int(self.heap_end.value(self.store)):  # type: ignore[arg-type]
+        if end > int(self.heap_end.value(self.store)):
             self.grow(end)
         self.heap.set_value(self.store, wasmtime.Val.i32(end))
         return start

@@ -30,13 +30,14 @@ from typing import Any
 import wasmtime
 
 from move import abi
-from move.types import Ability, ModuleId, RefType, StructType, Type, substitute
+from move.types import Ability, ModuleId, Prim, PrimType, RefType, StructType, Type, substitute
 from node.sui.heap import U64_MASK, WASM_PAGE, BcsDecodeError, Heap, HeapError, Marshal, signed
 from node.sui.natives import (
     NATIVE_FUEL,
     NATIVES,
     NativeAbort,
     NativeFrame,
+    NativeUnavailable,
     ObjectLog,
     TxContext,
     native_module,
@@ -308,6 +309,7 @@ class _Session:
             TxContext(bytes(32), bytes(32)),
             self.log,
             self.charge,
+            vm.abilities,
         )
         self.caller: Any = None
         self._shared = self._shared_runtime()
@@ -341,12 +343,12 @@ class _Session:
         vm = self.vm
 
         def grow(end: int) -> None:
-            before = int(self.end_global.value(self.store))  # type: ignore[arg-type]
+            before = int(self.end_global.value(self.store))
             try:
                 self.heap.grow(end & 0xFFFFFFFF)
             except HeapError as exc:
                 raise VMError(str(exc)) from exc
-            after = int(self.end_global.value(self.store))  # type: ignore[arg-type]
+            after = int(self.end_global.value(self.store))
             self.charge(GROW_FUEL_PER_PAGE * max(after - before, 0) // WASM_PAGE)
 
         def eq(descriptor: int, a: int, b: int) -> int:
@@ -420,19 +422,22 @@ class _Session:
 
     def _native(self, name: str, ftype: wasmtime.FuncType) -> wasmtime.Func:
         impl = NATIVES.get(name)
-        if impl is None:
-            raise LinkError(f"native function {name} is not implemented by this host")
         frame = self.frame
         owner = native_module(name)
         function = name.rsplit("::", 1)[1]
         single = len(ftype.results) == 1
 
         def call(*args: int) -> Any:
+            # a module may declare a native this host lacks: it links, and fails only if called
+            if impl is None:
+                raise LinkError(f"native function {name} is not implemented by this host")
             self.charge(NATIVE_FUEL)
             try:
                 result = impl(frame, *[a & U64_MASK for a in args])
             except NativeAbort as stop:
                 raise MoveAbort(owner, function, stop.code) from None
+            except NativeUnavailable as exc:
+                raise VMError(str(exc)) from None
             except HeapError as exc:
                 raise VMError(str(exc)) from exc
             if single:
@@ -480,19 +485,24 @@ class _Session:
             instance = wasmtime.Instance(store, module.module, externs)
         except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
             raise LinkError(f"{module.id} cannot be linked: {str(exc).splitlines()[0]}") from exc
-        exports = instance.exports(store)
-        self.instances[module.id] = {
-            name: exports[name] for name in module.functions if isinstance(exports.get(name), wasmtime.Func)
-        }
+        found = instance.exports(store)
+        funcs: dict[str, wasmtime.Func] = {}
+        for name in module.functions:
+            func = found.get(name)
+            if isinstance(func, wasmtime.Func):
+                funcs[name] = func
+        self.instances[module.id] = funcs
 
     # -- one call --------------------------------------------------------------------------
-    def reset(self, ctx: TxContext, limit: int) -> ObjectLog:
+    def reset(self, ctx: TxContext, limit: int, log: ObjectLog | None, shared: frozenset[bytes]) -> ObjectLog:
         store = self.store
         self.heap_global.set_value(store, wasmtime.Val.i32(self.heap_base))
         self.end_global.set_value(store, wasmtime.Val.i32(self.initial_end))
-        log = ObjectLog(ids_created=ctx.ids_created)
+        if log is None:
+            log = ObjectLog(ids_created=ctx.ids_created)
         self.frame.ctx = ctx
         self.frame.log = log
+        self.frame.shared = shared
         self.log = log
         self.limit = limit
         store.set_fuel(_SETUP_FUEL)
@@ -627,9 +637,17 @@ class MoveVM:
                 raise InvalidCall(
                     f"{ty} has {len(ty.args)} type arguments, the struct takes {info.type_params}"
                 )
-            found = [substitute(t, ty.args) for _, t in info.fields]
+            # a struct without fields is one `dummy_field: bool`, as Move's compiler makes it
+            found = [substitute(t, ty.args) for _, t in info.fields] or [PrimType(Prim.BOOL)]
             self._layouts[ty] = found
         return found
+
+    def abilities(self, ty: StructType) -> Ability:
+        module = self.modules.get(ty.module)
+        info = module.structs.get(ty.name) if module is not None else None
+        if info is None:
+            raise LinkError(f"struct {ty.module}::{ty.name} is not published")
+        return info.abilities
 
     def field_names(self, ty: StructType) -> list[str]:
         self.layout(ty)
@@ -655,13 +673,17 @@ class MoveVM:
         ctx: TxContext,
         gas_limit: int,
         public_only: bool = True,
+        log: ObjectLog | None = None,
+        shared_inputs: frozenset[bytes] = frozenset(),
     ) -> CallResult:
         """Run ``module::function`` with BCS ``args`` (one per parameter, the ``TxContext``
         parameter excepted: the VM supplies it from ``ctx``).
 
         A by-reference parameter takes the referenced value's BCS; ``CallResult.mutated``
         holds the values behind ``&mut`` parameters after the call. ``public_only`` allows
-        only what a transaction may call (public or entry functions).
+        only what a transaction may call (public or entry functions). The commands of one
+        transaction pass the same ``log`` (it accumulates, and its id counter carries over);
+        ``shared_inputs`` are the ids of the transaction's shared objects.
         """
         info = self.function(module, function)
         if public_only and info.visibility != "public" and not info.entry:
@@ -682,7 +704,7 @@ class MoveVM:
         if session is None:
             session = _Session(self, module)
             self._sessions[module] = session
-        log = session.reset(ctx, gas_limit)
+        log = session.reset(ctx, gas_limit, log, shared_inputs)
         marshal, heap = session.marshal, session.heap
         wasm_args: list[int] = [self.intern(t) for t in type_args]
         cells: list[tuple[int, int, Type]] = []
