@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from move import ir
 from move.source import Loc
 from move.types import (
+    U64,
     UNIT,
     Ability,
     ModuleId,
@@ -127,6 +128,7 @@ def package(*modules: ir.ModuleDecl, name: str = "Test") -> ir.Package:
 
 def _framework() -> ir.Package:
     std, sui = address_of(1), address_of(2)
+    ID = StructType(ModuleId(sui, "object"), "ID")
     string = ModuleBuilder("string", std)
     string.struct("String", C | D | S)
     ascii = ModuleBuilder("ascii", std)
@@ -141,6 +143,7 @@ def _framework() -> ir.Package:
     clock = ModuleBuilder("clock", sui)
     clock.struct("Clock", K)
     transfer = ModuleBuilder("transfer", sui)
+    transfer.struct("Receiving", D, [("id", ID), ("version", U64)], type_params=[param("T", K, phantom=True)])
     event = ModuleBuilder("event", sui)
     mods = [string, ascii, option, obj, ctx, clock, transfer, event]
     return ir.Package("Framework", [m.build() for m in mods])
@@ -164,3 +167,7 @@ def transfer_fn(name: str) -> ir.FunctionRef:
 
 
 EMIT = ir.FunctionRef(ModuleId(SUI, "event"), "emit")
+
+
+def receiving_of(ty: Type) -> StructType:
+    return StructType(ModuleId(SUI, "transfer"), "Receiving", (ty,))

@@ -30,6 +30,7 @@ from tests.move_builder import (
     pack,
     package,
     param,
+    receiving_of,
     tparam,
     transfer_fn,
 )
@@ -192,6 +193,7 @@ def test_entry_parameters_of_every_allowed_kind_are_accepted() -> None:
         ("i", obj),
         ("j", VectorType(obj)),
         ("k", RefType(False, CLOCK)),
+        ("l", receiving_of(obj)),
         ("ctx", MUT_CTX),
     ]
     m.function("go", params, entry=True)
