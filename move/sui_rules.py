@@ -41,6 +41,7 @@ __all__ = [
     "ENTRY_FUN_SIGNATURE",
     "EVENT_EMIT_CALL",
     "INIT_CALL",
+    "ID_LEAK",
     "INIT_FUN",
     "KEY_FIELD_STORE",
     "OBJECT_DECL",
@@ -63,6 +64,7 @@ OBJECT_DECL = "Sui E02007"
 EVENT_EMIT_CALL = "Sui E02008"
 PRIVATE_TRANSFER_CALL = "Sui E02009"
 KEY_FIELD_STORE = "E05001"
+ID_LEAK = "Sui E01001"
 
 HEADLINES: dict[str, str] = {
     ENTRY_FUN_SIGNATURE: "invalid 'entry' function signature",
@@ -74,6 +76,7 @@ HEADLINES: dict[str, str] = {
     EVENT_EMIT_CALL: "invalid event",
     PRIVATE_TRANSFER_CALL: "invalid private transfer call",
     KEY_FIELD_STORE: "ability constraint not satisfied",
+    ID_LEAK: "invalid object construction",
 }
 
 OTW_NOTE = (
@@ -236,6 +239,7 @@ class _ModuleChecker:
             if function.entry:
                 self.check_entry(function)
             if function.body is not None:
+                self.check_fresh_ids(function)
                 for expr in _walk(function.body):
                     self.check_expr(expr)
 
@@ -416,6 +420,20 @@ class _ModuleChecker:
             ty = ty.element
         return Ability.KEY in abilities_of(ty, self.modules, function.type_params)
 
+    # fresh ids
+
+    def check_fresh_ids(self, function: ir.FunctionDecl) -> None:
+        """Every object packed in ``function`` gets a ``UID`` straight from ``object::new``.
+
+        Sui's id-leak verifier: otherwise a module could unpack one object and pack its
+        ``UID`` into another, and two objects (or an old and a new one) would share an id.
+        Tracked per local along the function's paths: a local is fresh only when every
+        path that reaches a use assigned it the result of ``object::new`` (paths that abort,
+        return, break or continue do not reach).
+        """
+        assert function.body is not None
+        _FreshIds(self, function).run(function.body)
+
     # expressions
 
     def check_expr(self, expr: ir.Expr) -> None:
@@ -471,6 +489,136 @@ class _ModuleChecker:
                 if Ability.STORE in abilities_of(ty, self.modules):
                     detail += f". The object has 'store' so 'sui::transfer::public_{target.name}' can be called instead"
                 self.report(call.loc, PRIVATE_TRANSFER_CALL, detail)
+
+
+FRESH = True
+"""The abstract value of a ``UID`` just made by ``object::new`` (anything else is not fresh)."""
+OBJECT_NEW = ir.FunctionRef(OBJECT, "new")
+
+_Env = dict[int, bool]
+
+
+def _join(a: _Env | None, b: _Env | None) -> _Env | None:
+    """Locals fresh on both paths stay fresh; ``None`` is a path that does not continue."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return {k: v for k, v in a.items() if v and b.get(k, False)}
+
+
+@dataclass
+class _FreshIds:
+    """A forward walk of one body tracking which locals hold a fresh ``UID``."""
+
+    checker: _ModuleChecker
+    function: ir.FunctionDecl
+
+    def __post_init__(self) -> None:
+        self.loop_exits: list[_Env | None] = []
+        self.loop_continues: list[_Env | None] = []
+        self.reported: set[Loc] = set()
+
+    def run(self, body: ir.Expr) -> None:
+        self.eval(body, {})
+
+    def eval(self, e: ir.Expr, env: _Env | None) -> tuple[bool, _Env | None]:
+        """The freshness of ``e``'s value and the locals after it (``None``: it never finishes)."""
+        if env is None:
+            return False, None
+        if isinstance(e, ir.Call):
+            for arg in e.args:
+                _, env = self.eval(arg, env)
+            return e.function == OBJECT_NEW, env
+        if isinstance(e, ir.Move | ir.Copy):
+            return env.get(e.local, False), env
+        if isinstance(e, ir.Assign):
+            fresh, env = self.eval(e.value, env)
+            if env is None:
+                return False, None
+            env = dict(env)
+            for target in e.locals:
+                if target is not None:
+                    env[target] = fresh and len(e.locals) == 1
+            return False, env
+        if isinstance(e, ir.Pack):
+            states = []
+            for item in e.fields:
+                fresh, env = self.eval(item, env)
+                states.append(fresh)
+            decl = _struct_decl(e.struct, self.checker.modules)
+            key = decl is not None and Ability.KEY in decl.abilities
+            if env is not None and key and states and not states[0] and e.loc not in self.reported:
+                self.reported.add(e.loc)
+                self.checker.report(
+                    e.loc,
+                    ID_LEAK,
+                    "Invalid object creation without a newly created UID. The UID must come directly from "
+                    "sui::object::new",
+                )
+            return False, env
+        if isinstance(e, ir.Unpack):
+            _, env = self.eval(e.value, env)
+            if env is None:
+                return False, None
+            env = dict(env)
+            for target in e.binds:
+                if target is not None:
+                    env[target] = False
+            return False, env
+        if isinstance(e, ir.Block):
+            for statement in e.statements:
+                _, env = self.eval(statement, env)
+            if e.result is None:
+                return False, env
+            return self.eval(e.result, env)
+        if isinstance(e, ir.IfElse):
+            _, env = self.eval(e.cond, env)
+            then_fresh, then_env = self.eval(e.then, env)
+            if e.otherwise is None:
+                return False, _join(then_env, env)
+            else_fresh, else_env = self.eval(e.otherwise, env)
+            fresh = (then_fresh or then_env is None) and (else_fresh or else_env is None)
+            return fresh and not (then_env is None and else_env is None), _join(then_env, else_env)
+        if isinstance(e, ir.While | ir.Loop):
+            return False, self.loop(e, env)
+        if isinstance(e, ir.Break):
+            if self.loop_exits:
+                self.loop_exits[-1] = _join(self.loop_exits[-1], env)
+            return False, None
+        if isinstance(e, ir.Continue):
+            if self.loop_continues:
+                self.loop_continues[-1] = _join(self.loop_continues[-1], env)
+            return False, None
+        if isinstance(e, ir.Return):
+            if e.value is not None:
+                self.eval(e.value, env)
+            return False, None
+        if isinstance(e, ir.Abort):
+            self.eval(e.code, env)
+            return False, None
+        for child in _children(e):
+            _, env = self.eval(child, env)
+        return False, env
+
+    def loop(self, e: ir.While | ir.Loop, env: _Env) -> _Env | None:
+        """Run the body until the locals at its head stop changing (they only lose freshness)."""
+        head: _Env = env
+        while True:
+            self.loop_exits.append(None)
+            self.loop_continues.append(None)
+            if isinstance(e, ir.While):
+                _, after_cond = self.eval(e.cond, head)
+                _, after = self.eval(e.body, after_cond)
+                exits = _join(self.loop_exits.pop(), after_cond)
+            else:
+                _, after = self.eval(e.body, head)
+                exits = self.loop_exits.pop()
+            joined = _join(_join(head, after), self.loop_continues.pop())
+            assert joined is not None
+            if joined == head:
+                return exits
+            head = joined
 
 
 def _invalid_otw_field(struct: ir.StructDecl) -> tuple[Loc, bool] | None:

@@ -8,7 +8,20 @@ import pytest
 
 from move import ir, sui_rules
 from move.source import CompileError, Diagnostic, Loc
-from move.types import ADDRESS, BOOL, U8, U64, UNIT, Ability, RefType, StructType, Type, VectorType
+from move.types import (
+    ADDRESS,
+    BOOL,
+    U8,
+    U64,
+    UNIT,
+    Ability,
+    ModuleId,
+    RefType,
+    StructType,
+    Type,
+    VectorType,
+    address_of,
+)
 from tests.move_builder import (
     CLOCK,
     EMIT,
@@ -414,3 +427,103 @@ def test_abilities_of_instances_follow_their_arguments() -> None:
     assert sui_rules.abilities_of(StructType(box.module, "Box", (hot,)), mods) == Ability.NONE
     assert sui_rules.abilities_of(StructType(ghost.module, "Ghost", (hot,)), mods) == C | D | S
     assert sui_rules.abilities_of(VectorType(StructType(box.module, "Box", (U64,))), mods) == C | D | S
+
+
+# -- fresh ids --------------------------------------------------------------------------------
+
+
+NEW = ir.FunctionRef(ModuleId(address_of(2), "object"), "new")
+
+
+def new_uid(line: int) -> ir.Call:
+    return ir.Call(UID, at(line, 20), NEW, [], [ir.Move(MUT_CTX, at(line, 32), 0)])
+
+
+def assign(target: int, value: ir.Expr, line: int) -> ir.Assign:
+    return ir.Assign(UNIT, at(line, 9), [target], value)
+
+
+def object_module(*body: ir.Expr, extra: list[tuple[str, Type]] | None = None) -> ModuleBuilder:
+    m = ModuleBuilder("m")
+    m.struct("Obj", K, [("id", UID)])
+    params = [("ctx", MUT_CTX), *(extra or [])]
+    m.function("make", params, body=list(body), line=1)
+    return m
+
+
+def obj_of(m: ModuleBuilder) -> StructType:
+    return m.type("Obj")
+
+
+def test_an_object_packed_with_a_new_uid_is_accepted() -> None:
+    m = object_module()
+    obj = obj_of(m)
+    direct = pack(obj, [new_uid(3)], line=3)
+    via_local = ir.Block(
+        UNIT, at(4, 5), [assign(1, new_uid(4), 4), pack(obj, [ir.Move(UID, at(5, 20), 1)], line=5)]
+    )
+    m = object_module(direct, via_local, extra=[("id", UID)])
+    assert check(m) == []
+
+
+def test_an_object_packed_with_a_uid_from_a_parameter_is_refused_at_the_pack() -> None:
+    m = object_module()
+    bad = pack(obj_of(m), [ir.Move(UID, at(3, 20), 1)], line=3, col=9)
+    d = only(check(object_module(bad, extra=[("id", UID)])), "Sui E01001", at(3, 9))
+    assert d.message == (
+        "invalid object construction: Invalid object creation without a newly created UID. "
+        "The UID must come directly from sui::object::new"
+    )
+
+
+def test_a_uid_taken_out_of_another_object_is_refused() -> None:
+    m = object_module()
+    obj = obj_of(m)
+    unpack = ir.Unpack(UNIT, at(3, 9), obj, ir.Move(obj, at(3, 30), 1), [2])
+    repack = pack(obj, [ir.Move(UID, at(4, 20), 2)], line=4, col=9)
+    only(check(object_module(unpack, repack, extra=[("old", obj)])), "Sui E01001", at(4, 9))
+
+
+def test_a_uid_fresh_on_every_path_that_continues_is_accepted() -> None:
+    m = object_module()
+    obj = obj_of(m)
+    cond = ir.Const(BOOL, at(3, 13), True)
+    branch = ir.IfElse(
+        UNIT, at(3, 9), cond, assign(1, new_uid(3), 3), ir.Abort(UNIT, at(4, 9), ir.Const(U64, at(4, 15), 7))
+    )
+    use = pack(obj, [ir.Move(UID, at(5, 20), 1)], line=5)
+    assert check(object_module(branch, use, extra=[("id", UID)])) == []
+
+
+def test_a_uid_fresh_on_only_one_path_is_refused() -> None:
+    m = object_module()
+    obj = obj_of(m)
+    cond = ir.Const(BOOL, at(3, 13), True)
+    branch = ir.IfElse(
+        UNIT, at(3, 9), cond, assign(1, new_uid(3), 3), assign(1, ir.Move(UID, at(4, 20), 2), 4)
+    )
+    use = pack(obj, [ir.Move(UID, at(5, 20), 1)], line=5, col=9)
+    only(check(object_module(branch, use, extra=[("id", UID), ("other", UID)])), "Sui E01001", at(5, 9))
+
+
+def test_a_uid_made_stale_by_a_later_iteration_is_refused_once() -> None:
+    m = object_module()
+    obj = obj_of(m)
+    before = assign(1, new_uid(2), 2)
+    body = ir.Block(
+        UNIT,
+        at(4, 9),
+        [pack(obj, [ir.Move(UID, at(4, 20), 1)], line=4, col=13), assign(1, ir.Move(UID, at(5, 20), 2), 5)],
+    )
+    loop = ir.While(UNIT, at(3, 5), ir.Const(BOOL, at(3, 12), True), body)
+    only(check(object_module(before, loop, extra=[("id", UID), ("other", UID)])), "Sui E01001", at(4, 13))
+
+
+def test_a_uid_made_fresh_inside_each_iteration_is_accepted() -> None:
+    m = object_module()
+    obj = obj_of(m)
+    body = ir.Block(
+        UNIT, at(4, 9), [assign(1, new_uid(4), 4), pack(obj, [ir.Move(UID, at(5, 20), 1)], line=5)]
+    )
+    loop = ir.Loop(UNIT, at(3, 5), body)
+    assert check(object_module(loop, extra=[("id", UID)])) == []
