@@ -83,7 +83,8 @@ public fun new(ctx: &mut TxContext): UID {
 
 /// End `id`, telling the runtime the object is deleted (the only way to end a `UID`).
 public fun delete(id: UID) {
-    let UID { id: ID { bytes } } = id;
+    let UID { id: inner } = id;
+    let ID { bytes } = inner;
     delete_impl(bytes)
 }
 
