@@ -31,8 +31,6 @@ class ModuleGen:
         self.module = module
         b = self.b = ModuleBuilder()
         b.import_memory(abi.ENV, abi.MEMORY, 1)
-        self.heap: GlobalRef = b.import_global(abi.ENV, abi.HEAP, I32, mutable=True)
-        self.heap_end: GlobalRef = b.import_global(abi.ENV, abi.HEAP_END, I32, mutable=True)
         self.data_base: GlobalRef = b.import_global(abi.ENV, abi.DATA_BASE, I32)
         self.fail_import = b.import_func(abi.RUNTIME, "fail", (I32, I64, I32), ())
         self.grow_import = b.import_func(abi.RUNTIME, "grow", (I32,), ())
@@ -132,14 +130,14 @@ class ModuleGen:
         return c.call(self.fail_import).unreachable()
 
     def alloc(self) -> Func:
-        """``$alloc(size: i32) -> i32``: bump the shared heap pointer; ``rt.grow`` past ``heap_end``."""
+        """``$alloc(size: i32) -> i32``: bump the shared heap pointer; ``rt.grow`` past the heap's end."""
 
         def build() -> tuple[tuple[int, ...], tuple[int, ...], list[int], Code]:
             c = Code()
             # locals: 0 size, 1 start, 2 end
-            c.global_get(self.heap).local_tee(1).local_get(0).op(I32_ADD).local_tee(2)
-            c.global_get(self.heap_end).op(I32_GT_U).if_().local_get(2).call(self.grow_import).end()
-            c.local_get(2).global_set(self.heap).local_get(1).end()
+            c.i32_const(0).i32_load(abi.HEAP_POINTER).local_tee(1).local_get(0).op(I32_ADD).local_tee(2)
+            c.i32_const(0).i32_load(abi.HEAP_END).op(I32_GT_U).if_().local_get(2).call(self.grow_import).end()
+            c.i32_const(0).local_get(2).i32_store(abi.HEAP_POINTER).local_get(1).end()
             return (I32,), (I32,), [I32, I32], c
 
         return self.helper("alloc", build)

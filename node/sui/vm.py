@@ -20,10 +20,11 @@ Errors are typed, as Sui's execution statuses: ``MoveAbort`` (module, function, 
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,12 +155,7 @@ class CompiledMoveModule:
     """Modules this one imports functions from."""
 
 
-_ENV_IMPORTS = {
-    abi.MEMORY: KIND_MEMORY,
-    abi.HEAP: KIND_GLOBAL,
-    abi.HEAP_END: KIND_GLOBAL,
-    abi.DATA_BASE: KIND_GLOBAL,
-}
+_ENV_IMPORTS = {abi.MEMORY: KIND_MEMORY, abi.DATA_BASE: KIND_GLOBAL}
 _RUNTIME_IMPORTS = {"fail", "grow", "big", "cast", "eq", "copy"} | {f"type{k}" for k in range(33)}
 
 
@@ -281,7 +277,7 @@ class _Session:
         store = wasmtime.Store(vm.engine.wasm_engine)
         store.set_fuel(_SETUP_FUEL)
         self.store = store
-        cursor = abi.SLOT  # address 0 stays unused
+        cursor = abi.RESERVED  # the heap pointer and the heap's end
         bases: dict[ModuleId, int] = {}
         for mid in order:
             bases[mid] = cursor
@@ -291,13 +287,8 @@ class _Session:
         self.initial_end = pages * WASM_PAGE
         max_pages = vm.heap_limit // WASM_PAGE
         self.memory = wasmtime.Memory(store, wasmtime.MemoryType(wasmtime.Limits(pages, max_pages)))
-        self.heap_global = wasmtime.Global(
-            store, wasmtime.GlobalType(_I32, True), wasmtime.Val.i32(self.heap_base)
-        )
-        self.end_global = wasmtime.Global(
-            store, wasmtime.GlobalType(_I32, True), wasmtime.Val.i32(self.initial_end)
-        )
-        self.heap = Heap(store, self.memory, self.heap_global, self.end_global, vm.heap_limit)
+        self.heap = Heap(store, self.memory, vm.heap_limit)
+        self.heap.reset(self.heap_base, self.initial_end)
         self.marshal = Marshal(self.heap, vm.layout)
         self.limit = 0
         self.log = ObjectLog()
@@ -314,6 +305,7 @@ class _Session:
         self.caller: Any = None
         self._shared = self._shared_runtime()
         self.instances: dict[ModuleId, dict[str, wasmtime.Func]] = {}
+        self._callers: dict[tuple[ModuleId, str], Callable[[list[int]], list[int]]] = {}
         for mid in order:
             self._instantiate(vm.modules[mid], bases[mid])
 
@@ -330,8 +322,11 @@ class _Session:
     def _func(
         self, params: list[wasmtime.ValType], results: list[wasmtime.ValType], fn: Any
     ) -> wasmtime.Func:
+        heap = self.heap
+
         def call(caller: Any, *args: int) -> Any:
             self.caller = caller
+            heap.refresh()  # Wasm ran: the memory may have grown
             try:
                 return fn(*args)
             finally:
@@ -343,13 +338,11 @@ class _Session:
         vm = self.vm
 
         def grow(end: int) -> None:
-            before = int(self.end_global.value(self.store))
             try:
-                self.heap.grow(end & 0xFFFFFFFF)
+                pages = self.heap.grow(end & 0xFFFFFFFF)
             except HeapError as exc:
                 raise VMError(str(exc)) from exc
-            after = int(self.end_global.value(self.store))
-            self.charge(GROW_FUEL_PER_PAGE * max(after - before, 0) // WASM_PAGE)
+            self.charge(GROW_FUEL_PER_PAGE * pages)
 
         def eq(descriptor: int, a: int, b: int) -> int:
             ty = vm.type_of(descriptor)
@@ -454,14 +447,12 @@ class _Session:
         for imp in module.module.imports:
             kind_module, name = imp.module, imp.name or ""
             if kind_module == abi.ENV:
-                externs.append(
-                    {
-                        abi.MEMORY: self.memory,
-                        abi.HEAP: self.heap_global,
-                        abi.HEAP_END: self.end_global,
-                    }.get(name)
-                    or wasmtime.Global(store, wasmtime.GlobalType(_I32, False), wasmtime.Val.i32(data_base))
-                )
+                if name == abi.MEMORY:
+                    externs.append(self.memory)
+                else:
+                    externs.append(
+                        wasmtime.Global(store, wasmtime.GlobalType(_I32, False), wasmtime.Val.i32(data_base))
+                    )
             elif kind_module == abi.RUNTIME:
                 externs.append(runtime.get(name) or self._shared[name])
             elif kind_module == abi.TYPES:
@@ -494,10 +485,19 @@ class _Session:
         self.instances[module.id] = funcs
 
     # -- one call --------------------------------------------------------------------------
+    def caller_of(
+        self, module: ModuleId, function: str, nparams: int, nresults: int
+    ) -> Callable[[list[int]], list[int]]:
+        key = (module, function)
+        found = self._callers.get(key)
+        if found is None:
+            found = _make_caller(self.instances[module][function], self.store, nparams, nresults)
+            self._callers[key] = found
+        return found
+
     def reset(self, ctx: TxContext, limit: int, log: ObjectLog | None, shared: frozenset[bytes]) -> ObjectLog:
         store = self.store
-        self.heap_global.set_value(store, wasmtime.Val.i32(self.heap_base))
-        self.end_global.set_value(store, wasmtime.Val.i32(self.initial_end))
+        self.heap.reset(self.heap_base, self.initial_end)
         if log is None:
             log = ObjectLog(ids_created=ctx.ids_created)
         self.frame.ctx = ctx
@@ -549,6 +549,46 @@ def _big(heap: Heap, op: int, bits: int, a: int, b: int) -> int | None:
     return block
 
 
+def _make_caller(
+    func: wasmtime.Func, store: wasmtime.Store, nparams: int, nresults: int
+) -> Callable[[list[int]], list[int]]:
+    """A caller of a Move function (i64 arguments and results) that skips wasmtime-py's
+    per-call type lookup and value conversion, which cost as much as a small call; traps
+    and host exceptions surface exactly as ``Func.__call__`` raises them. Falls back to the
+    public call if the installed wasmtime-py lacks the internals this relies on."""
+    try:
+        from wasmtime import _ffi as ffi  # noqa: PLC0415 - optional internals
+        from wasmtime._func import enter_wasm  # noqa: PLC0415
+
+        wasm_call = ffi.wasmtime_func_call
+        from_ptr = wasmtime.WasmtimeError._from_ptr
+        kind = ffi.WASMTIME_I64.value
+        params_type = ffi.wasmtime_val_t * max(nparams, 1)
+        results_type = ffi.wasmtime_val_t * max(nresults, 1)
+    except (ImportError, AttributeError):  # pragma: no cover - depends on wasmtime-py
+
+        def public(args: list[int]) -> list[int]:
+            raw = func(store, *args)
+            return [] if raw is None else list(raw) if isinstance(raw, list) else [raw]
+
+        return public
+    target = ctypes.byref(func._func)
+
+    def call(args: list[int]) -> list[int]:
+        params = params_type()
+        for i, value in enumerate(args):
+            params[i].kind = kind
+            params[i].of.i64 = value
+        results = results_type()
+        with enter_wasm(store) as trap:
+            error = wasm_call(store._context(), target, params, nparams, results, nresults, trap)
+            if error:
+                raise from_ptr(error)
+        return [results[i].of.i64 for i in range(nresults)]
+
+    return call
+
+
 _COMPILED: OrderedDict[tuple[int, bytes], CompiledMoveModule] = OrderedDict()
 _COMPILED_LIMIT = 256
 
@@ -586,7 +626,7 @@ class MoveVM:
                 _COMPILED.move_to_end(key)
             self.modules[compiled.id] = compiled
             ids.append(compiled.id)
-        self._sessions.clear()
+        self._sessions.clear()  # sessions hold their codecs: new ones see the new layouts
         self._layouts.clear()
         return ids
 
@@ -735,11 +775,11 @@ class MoveVM:
                 wasm_args.append(ctx_cell)
         except HeapError as exc:
             raise VMError(str(exc)) from exc
-        func = session.instances[module][function]
+        caller = session.caller_of(module, function, len(wasm_args), len(info.returns))
         store = session.store
         store.set_fuel(gas_limit)
         try:
-            raw = func(store, *wasm_args)
+            values = caller(wasm_args)
         except wasmtime.Trap as trap:
             if trap.trap_code == wasmtime.TrapCode.OUT_OF_FUEL:
                 raise InsufficientGas(gas_limit) from None
@@ -747,7 +787,7 @@ class MoveVM:
         except HeapError as exc:
             raise VMError(str(exc)) from exc
         gas_used = gas_limit - store.get_fuel()
-        values = [] if raw is None else list(raw) if isinstance(raw, list) else [raw]
+        heap.refresh()
         returns = [substitute(t, type_args) for t in info.returns]
         try:
             result = CallResult(
