@@ -557,8 +557,8 @@ def _make_caller(
     and host exceptions surface exactly as ``Func.__call__`` raises them. Falls back to the
     public call if the installed wasmtime-py lacks the internals this relies on."""
     try:
-        from wasmtime import _ffi as ffi  # noqa: PLC0415 - optional internals
-        from wasmtime._func import enter_wasm  # noqa: PLC0415
+        from wasmtime import _ffi as ffi
+        from wasmtime._func import enter_wasm
 
         wasm_call = ffi.wasmtime_func_call
         from_ptr = wasmtime.WasmtimeError._from_ptr
@@ -577,7 +577,7 @@ def _make_caller(
     def call(args: list[int]) -> list[int]:
         params = params_type()
         for i, value in enumerate(args):
-            params[i].kind = kind
+            params[i].kind = kind  # type: ignore[assignment]
             params[i].of.i64 = value
         results = results_type()
         with enter_wasm(store) as trap:
