@@ -57,7 +57,10 @@ def test_the_framework_has_the_modules_the_issue_names() -> None:
 
 def declared_natives() -> set[str]:
     return {
-        f"{name}::{fun.name.text}" for name, module in modules().items() for fun in module.functions if fun.native
+        f"{name}::{fun.name.text}"
+        for name, module in modules().items()
+        for fun in module.functions
+        if fun.native
     }
 
 
@@ -115,7 +118,9 @@ def struct(module: str, name: str) -> A.StructDef:
         ("Publisher", ["key", "store"], ["id", "package", "module_name"]),
     ],
 )
-def test_package_structs_have_suis_abilities_and_fields(name: str, abilities: list[str], fields: list[str]) -> None:
+def test_package_structs_have_suis_abilities_and_fields(
+    name: str, abilities: list[str], fields: list[str]
+) -> None:
     decl = struct("sui::package", name)
     assert [a.text for a in decl.abilities] == abilities
     assert [f.text for f, _ in decl.fields] == fields
@@ -148,7 +153,13 @@ def test_object_ids_and_tx_context_have_suis_layout() -> None:
     assert [a.text for a in struct("sui::object", "UID").abilities] == ["store"]
     assert [a.text for a in struct("sui::object", "ID").abilities] == ["copy", "drop", "store"]
     ctx = struct("sui::tx_context", "TxContext")
-    assert [f.text for f, _ in ctx.fields] == ["sender", "tx_hash", "epoch", "epoch_timestamp_ms", "ids_created"]
+    assert [f.text for f, _ in ctx.fields] == [
+        "sender",
+        "tx_hash",
+        "epoch",
+        "epoch_timestamp_ms",
+        "ids_created",
+    ]
     assert [a.text for a in ctx.abilities] == ["drop"]
 
 
