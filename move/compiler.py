@@ -76,3 +76,51 @@ def compile_package(
         return check_package(name, files, addresses, deps, texts)
     except RecursionError:
         raise error(Loc(name, 1, 1), "E01002", "the package nests too deeply to check") from None
+
+
+def compile_package_tree(
+    root: Path,
+    *,
+    framework: Sequence[ir.Package],
+    named_addresses: Mapping[str, bytes] | None = None,
+) -> list[ir.Package]:
+    """The package in ``root`` and its local dependencies (``{ local = "../path" }``), each
+    compiled once, dependencies first; ``Sui``/``MoveStdlib`` dependencies are ``framework``.
+    A dependency's named addresses are visible to the packages that depend on it, as in Move."""
+    done: dict[Path, ir.Package] = {}
+    order: list[ir.Package] = []
+    addresses: dict[str, bytes] = dict(named_addresses or {})
+
+    def build(folder: Path, stack: tuple[Path, ...]) -> ir.Package:
+        folder = folder.resolve()
+        if folder in done:
+            return done[folder]
+        if folder in stack:
+            chain = " -> ".join(str(p) for p in (*stack, folder))
+            raise error(Loc(str(folder / "Move.toml"), 1, 1), "E99001", f"cyclic package dependency: {chain}")
+        manifest = read_manifest(folder)
+        local: list[ir.Package] = []
+        for dep in manifest.dependencies:
+            if dep.path is not None:
+                local.append(build(dep.path, (*stack, folder)))
+        for alias, value in manifest.addresses.items():
+            if value is not None:
+                addresses.setdefault(alias, value)
+        pkg = compile_package(folder, named_addresses=addresses, deps=[*framework, *_closure(local)])
+        done[folder] = pkg
+        order.append(pkg)
+        return pkg
+
+    build(root, ())
+    return order
+
+
+def _closure(packages: list[ir.Package]) -> list[ir.Package]:
+    """Packages without duplicates, in the order given (a package's own deps were compiled first)."""
+    seen: set[str] = set()
+    out = []
+    for p in packages:
+        if p.name not in seen:
+            seen.add(p.name)
+            out.append(p)
+    return out

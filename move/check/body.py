@@ -859,7 +859,7 @@ class BodyChecker:
         if mid != self.scope.id:
             raise self.err(
                 loc, "E04001",
-                f"Invalid instantiation of '{mid}::{decl.name}'.\nAll structs can only be constructed in the "
+                f"Invalid instantiation of '{mid}::{decl.name}'. All structs can only be constructed in the "
                 "module in which they are declared",
             )  # fmt: skip
         if decl.native:

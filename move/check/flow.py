@@ -39,7 +39,10 @@ def join(a: State | None, b: State | None) -> State | None:
 
 
 class Flow:
-    def __init__(self, env: Env, fun: ir.FunctionDecl, sources: Mapping[str, str]) -> None:
+    def __init__(
+        self, env: Env, fun: ir.FunctionDecl, sources: Mapping[str, str], end: Loc | None = None
+    ) -> None:
+        self.end = end
         self.env = env
         self.fun = fun
         self.sources = sources
@@ -94,7 +97,7 @@ class Flow:
         state: State = tuple(ASSIGNED if i < n_params else UNASSIGNED for i in range(len(self.types)))
         end = self.walk(body, state)
         if end is not None:
-            self.exit_check(end, _end_loc(body))
+            self.exit_check(end, self.end or _end_loc(body))
         self.check_returned_refs(body)
         if self.errors:
             diags = sorted(self.errors.values(), key=lambda d: (d.loc.line, d.loc.col))
@@ -248,7 +251,7 @@ class Flow:
                             origins[local] = origins.get(local, set()) | src
                             changed = True
         returned: list[ir.Expr] = [n.value for n in nodes if isinstance(n, ir.Return) and n.value is not None]
-        returned.append(body)
+        returned.append(body.result if isinstance(body, ir.Block) and body.result is not None else body)
         for value in returned:
             if not _has_ref(value.ty):
                 continue

@@ -450,7 +450,7 @@ def _function(env: Env, scope: ModuleScope, f: A.FunDef) -> ir.FunctionDecl:
         sig.name, sig.visibility, sig.entry, sig.type_params, tuple(locals_[: len(params)]), sig.returns,
         locals_, body, f.loc,
     )  # fmt: skip
-    Flow(env, decl, scope.sources).run()
+    Flow(env, decl, scope.sources, f.body.end if f.body.result is None else None).run()
     return decl
 
 

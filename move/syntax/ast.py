@@ -335,6 +335,9 @@ class BlockExp(Exp):
 
     items: list[LetStmt | ExpStmt | UseDecl]
     result: Exp | None = None
+    end: Loc | None = None
+    """Where the block's value comes from when it has no result: its last ``;`` (where Move
+    points when a value without ``drop`` is still held at the end of a function)."""
 
 
 # -- declarations ------------------------------------------------------------------------------

@@ -512,6 +512,7 @@ class Parser:
         self.enter()
         items: list[A.LetStmt | A.ExpStmt | A.UseDecl] = []
         result: A.Exp | None = None
+        end: Loc | None = None
         while not self.at("}"):
             if self.tok.kind == T.EOF:
                 raise self.fail("'}'")
@@ -525,13 +526,14 @@ class Parser:
                 continue
             if self.at("let"):
                 items.append(self.let())
-                self.expect(";")
+                end = self.expect(";").loc
                 continue
             if self.at(";"):
-                self.advance()
+                end = self.advance().loc
                 continue
             e = self.exp()
-            if self.accept(";"):
+            if self.at(";"):
+                end = self.advance().loc
                 items.append(A.ExpStmt(e, e.loc))
                 continue
             if self.at("}"):
@@ -540,11 +542,14 @@ class Parser:
             if _ends_in_block(e):
                 # `if (c) { .. }` / `while (..) { .. }` followed by more statements
                 items.append(A.ExpStmt(e, e.loc))
+                end = None
                 continue
             raise self.fail("';' or '}'")
-        self.expect("}")
+        close = self.expect("}")
         self.leave()
-        return A.BlockExp(start.loc, items, result)
+        if result is None and end is None:
+            end = close.loc
+        return A.BlockExp(start.loc, items, result, end)
 
     def let(self) -> A.LetStmt:
         start = self.expect("let")
