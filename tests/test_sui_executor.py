@@ -516,3 +516,25 @@ def test_state_hash_checkpoint_and_determinism(counter_wasm: list[bytes], things
         ok(target.call(ALICE, package_id, "counter", "increment", [target.shared(counter.id)]))
     assert restored.state_hash() == one.state_hash()
     assert restored.object(counter.id) == one.object(counter.id)
+
+
+def test_one_object_twice_in_a_call_is_refused(ledger: SuiLedger, things_wasm: list[bytes]) -> None:
+    things_id, _ = publish(ledger, things_wasm)
+    tx = ledger.transaction(
+        ALICE,
+        [u64(4), address(ALICE)],
+        [MoveCall(things_id, "things", "make", (), (Input(0),)), TransferObjects((Result(0),), Input(1))],
+    )
+    (thing,) = created(ledger, ok(ledger.execute(tx)), "Thing")
+    twice = ledger.transaction(
+        ALICE, [ledger.owned(thing.id)], [MoveCall(things_id, "things", "give", (), (Input(0), Input(0)))]
+    )
+    refused = ledger.execute(twice)
+    assert refused.status is not None and "InvalidValueUsage" in refused.status.message
+    # a pure input is a copy every time it is used
+    pure_twice = ledger.transaction(
+        ALICE,
+        [u64(6)],
+        [MakeMoveVec(U64, (Input(0), Input(0))), MoveCall(things_id, "things", "sum", (), (Result(0),))],
+    )
+    ok(ledger.execute(pure_twice))

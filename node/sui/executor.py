@@ -447,6 +447,20 @@ class Executor:
         for index, ret in enumerate(info.returns):
             if isinstance(ret, RefType):
                 raise _fail("InvalidPublicFunctionReturnType", f"result {index} is a reference")
+        used: dict[tuple[int, int], bool] = {}
+        for arg, ty in zip(call.arguments, params, strict=True):
+            slots, index = self._slot(run, arg)
+            key = (id(slots), index)
+            slot = slots[index]
+            copyable = isinstance(slot, _Value) and (
+                slot.ty is None or bool(self._abilities(slot.ty) & Ability.COPY)
+            )
+            exclusive = ty.mutable if isinstance(ty, RefType) else not copyable
+            if key in used and (exclusive or used[key]):
+                raise _argument_error(
+                    "InvalidValueUsage", f"{arg} is passed twice to one call, once mutably or by value"
+                )
+            used[key] = used.get(key, False) or exclusive
         args: list[bytes] = []
         for arg, ty in zip(call.arguments, params, strict=True):
             if isinstance(ty, RefType):
