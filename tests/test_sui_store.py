@@ -113,6 +113,15 @@ def test_commit_checkpoint_and_refusals() -> None:
     with pytest.raises(StoreError):
         ObjectStore.decode(body + b"\x00")
     assert [o.id for o in store.owned_by(OWNER.raw)] == [ID]
+    framed = store.checkpoint()
+    assert ObjectStore.restore(framed).encode() == body
+    for broken, words in (
+        (b"x" + framed[1:], "magic"),
+        (framed[:16] + b"\x00\x09" + framed[18:], "version 9"),
+        (framed[:-1] + bytes([framed[-1] ^ 1]), "digest"),
+    ):
+        with pytest.raises(StoreError, match=words):
+            ObjectStore.restore(broken)
 
 
 def test_state_hash_does_not_depend_on_insertion_order() -> None:

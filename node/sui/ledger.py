@@ -118,8 +118,9 @@ class SuiLedger:
 
     @classmethod
     def restore(cls, body: bytes) -> SuiLedger:
-        """From ``checkpoint()``'s bytes: the store, and a VM loaded with its packages."""
-        store = ObjectStore.decode(body)
+        """From ``checkpoint()``'s bytes: the store, and a VM loaded with its packages;
+        ``StoreError`` if the bytes are not a checkpoint of a valid store."""
+        store = ObjectStore.restore(body)
         vm = MoveVM()
         for package_id in sorted(store.packages, key=lambda p: p.raw):
             vm.add_modules(wasm for _, wasm in store.packages[package_id].modules)
@@ -222,7 +223,7 @@ class SuiLedger:
         return self.store.state_hash()
 
     def checkpoint(self) -> bytes:
-        return self.store.encode()
+        return self.store.checkpoint()
 
 
 __all__ = [

@@ -40,6 +40,8 @@ from vocab.sui.digests import DIGEST, OBJECT, Digest, salted
 from vocab.sui.objects import OWNER, Immutable, ObjectRef, Owner
 from vocab.sui.type_tag import STRUCT_TAG
 
+CHECKPOINT_MAGIC = b"subnet-suistore\x00"
+CHECKPOINT_VERSION = 1
 GENESIS_DIGEST = Digest(bytes(32))
 """Sui's ``TransactionDigest::genesis_marker()``: the previous transaction of genesis objects."""
 
@@ -373,6 +375,28 @@ class ObjectStore:
             raise StoreError("the Sui store's encoding is not canonical (order or duplicates)")
         return store
 
+    def checkpoint(self) -> bytes:
+        """The body framed as the IC side frames its checkpoints (``node.checkpoint``):
+        ``MAGIC (16) | version (u16, big-endian) | SHA-256 of body (32) | body``."""
+        body = self.encode()
+        return CHECKPOINT_MAGIC + CHECKPOINT_VERSION.to_bytes(2, "big") + hashlib.sha256(body).digest() + body
+
+    @classmethod
+    def restore(cls, data: bytes) -> ObjectStore:
+        """From ``checkpoint()``'s bytes, checking magic, version and digest first."""
+        header = len(CHECKPOINT_MAGIC) + 2 + 32
+        if len(data) < header or data[: len(CHECKPOINT_MAGIC)] != CHECKPOINT_MAGIC:
+            raise StoreError("not a Sui store checkpoint (bad magic)")
+        version = int.from_bytes(data[len(CHECKPOINT_MAGIC) : len(CHECKPOINT_MAGIC) + 2], "big")
+        if version != CHECKPOINT_VERSION:
+            raise StoreError(
+                f"Sui store checkpoint version {version}; this replica reads {CHECKPOINT_VERSION}"
+            )
+        body = data[header:]
+        if hashlib.sha256(body).digest() != data[header - 32 : header]:
+            raise StoreError("the Sui store checkpoint's body does not match its digest")
+        return cls.decode(body)
+
     def __iter__(self) -> Iterator[SuiObject]:
         return iter(sorted(self.objects.values(), key=lambda o: o.id.raw))
 
@@ -397,6 +421,8 @@ _STORE = bcs.Struct(
 )
 
 __all__ = [
+    "CHECKPOINT_MAGIC",
+    "CHECKPOINT_VERSION",
     "GENESIS_DIGEST",
     "ObjectStore",
     "StoreError",
