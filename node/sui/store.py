@@ -35,6 +35,7 @@ from node.sui.effects import TransactionEffects
 from node.sui.relocate import module_address
 from node.sui.type_map import struct_tag, tag_to_type
 from vocab import bcs
+from vocab.leb128 import encode_leb128
 from vocab.sui.address import OBJECT_ID, ObjectId
 from vocab.sui.digests import DIGEST, OBJECT, Digest, salted
 from vocab.sui.objects import OWNER, Immutable, ObjectRef, Owner
@@ -184,20 +185,27 @@ _OBJECT_INNER = bcs.Struct(
 )
 
 
+@functools.lru_cache(maxsize=4096)
+def _type_bcs(ty: StructType) -> bytes:
+    return STRUCT_TAG.encode(struct_tag(ty))
+
+
 def _object_bcs(obj: SuiObject) -> bytes:
-    data = {
-        "type_": bcs.Variant("Other", struct_tag(obj.type)),
-        "has_public_transfer": obj.has_public_transfer,
-        "version": obj.version,
-        "contents": obj.contents,
-    }
-    return _OBJECT_INNER.encode(
-        {
-            "data": bcs.Variant("Move", data),
-            "owner": obj.owner,
-            "previous_transaction": obj.previous_transaction,
-            "storage_rebate": obj.storage_rebate,
-        }
+    """``ObjectInner`` with ``Data::Move``, written directly (the hot path of every
+    transaction: each object written is hashed); ``_OBJECT_INNER`` reads it back."""
+    return b"".join(
+        (
+            b"\x00\x00",  # Data::Move, MoveObjectType::Other
+            _type_bcs(obj.type),
+            b"\x01" if obj.has_public_transfer else b"\x00",
+            obj.version.to_bytes(8, "little"),
+            encode_leb128(len(obj.contents)),
+            obj.contents,
+            OWNER.encode(obj.owner),
+            b"\x20",
+            obj.previous_transaction.raw,
+            obj.storage_rebate.to_bytes(8, "little"),
+        )
     )
 
 
