@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import random
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -362,8 +361,8 @@ def _argument(spec: dict[str, Any]) -> Argument:
 
 def _command(spec: dict[str, Any]) -> Command:
     ((kind, c),) = spec.items()
-    args = lambda key: tuple(_argument(a) for a in c[key])  # noqa: E731
-    ids_ = lambda key: tuple(ObjectId.from_text(i) for i in c[key])  # noqa: E731
+    args = lambda key: tuple(_argument(a) for a in c[key])
+    ids_ = lambda key: tuple(ObjectId.from_text(i) for i in c[key])
     if kind == "moveCall":
         package, module, function = c["target"].split("::")
         return MoveCall(
@@ -459,7 +458,7 @@ def sdk() -> dict[str, Any]:
         "shortAddresses": SHORT_ADDRESSES,
         "owners": [js for _, js in OWNERS],
     }
-    return npm.run_node(directory, "sui_differential.mjs", payload)  # type: ignore[no-any-return]
+    return npm.run_node(directory, "sui_differential.mjs", payload)
 
 
 def test_generated_batch_covers_every_command_and_input() -> None:
