@@ -24,18 +24,25 @@ import pytest
 from tests import npm
 from tests.test_bcs_differential import SUI_PACKAGES
 from vocab import bcs, crypto
-from vocab.sui import base58, ids, signature
+from vocab.sui import base58, digests, ids, signature
 from vocab.sui.address import ADDRESS, ObjectId, SuiAddress
 from vocab.sui.digests import Digest
 from vocab.sui.objects import (
+    GAS_COIN_TYPE,
     OWNER,
     AddressOwner,
     ConsensusAddressOwner,
     Immutable,
+    MoveObject,
+    MovePackage,
+    Object,
     ObjectOwner,
     ObjectRef,
     Shared,
+    TypeOrigin,
+    UpgradeInfo,
 )
+from vocab.sui.pure import decode_pure, encode_pure
 from vocab.sui.signed import SignedTransaction
 from vocab.sui.transaction import (
     Argument,
@@ -62,7 +69,7 @@ from vocab.sui.transaction import (
     TransferObjects,
     Upgrade,
 )
-from vocab.sui.type_tag import TYPE_TAG, StructTag, parse_type_tag
+from vocab.sui.type_tag import TYPE_TAG, StructTag, parse_struct_tag, parse_type_tag
 
 pytestmark = npm.requires_node("@mysten/sui")
 
@@ -70,7 +77,7 @@ SCRIPT = r"""
 import { readFileSync } from 'node:fs';
 import { Transaction, Inputs } from '@mysten/sui/transactions';
 import { Ed25519Keypair } from '@mysten/sui/keypairs/ed25519';
-import { bcs } from '@mysten/sui/bcs';
+import { bcs, pureBcsSchemaFromTypeName } from '@mysten/sui/bcs';
 import { deriveDynamicFieldID, normalizeStructTag, normalizeSuiAddress, toBase58 } from '@mysten/sui/utils';
 
 const hexToBytes = (h) => Uint8Array.from(Buffer.from(h, 'hex'));
@@ -140,6 +147,33 @@ function owner(o) {
   return bytesToHex(bcs.Owner.serialize(o).toBytes());
 }
 
+function pureJs(type, v) {
+  if (['u8', 'u16', 'u32'].includes(type)) return Number(v);
+  if (['u64', 'u128', 'u256'].includes(type)) return BigInt(v);
+  const generic = type.match(/^(vector|option)<(.+)>$/);
+  if (generic && generic[1] === 'vector') return v.map((x) => pureJs(generic[2], x));
+  if (generic) return v === null ? null : pureJs(generic[2], v);
+  return v;
+}
+
+function object(o) {
+  let data;
+  if (o.move) {
+    const m = o.move;
+    const type = m.coin !== undefined ? { Coin: m.coin } : m.gasCoin ? { GasCoin: true } : { Other: bcs.StructTag.parse(hexToBytes(m.structTag)) };
+    data = { Move: { type, hasPublicTransfer: m.hasPublicTransfer, version: BigInt(m.version), contents: hexToBytes(m.contents) } };
+  } else {
+    const p = o.package;
+    data = { Package: {
+      id: p.id, version: BigInt(p.version),
+      moduleMap: new Map(p.modules.map(([n, h]) => [n, hexToBytes(h)])),
+      typeOriginTable: p.typeOrigins,
+      linkageTable: new Map(p.linkage.map(([k, id, v]) => [k, { upgradedId: id, upgradedVersion: BigInt(v) }])),
+    } };
+  }
+  return bytesToHex(bcs.Object.serialize({ data, owner: o.owner, previousTransaction: o.previousTransaction, storageRebate: BigInt(o.storageRebate) }).toBytes());
+}
+
 const input_ = JSON.parse(readFileSync(0, 'utf8'));
 const out = {
   transactions: [],
@@ -153,6 +187,8 @@ const out = {
   base58: input_.base58.map((h) => toBase58(hexToBytes(h))),
   normalized: input_.shortAddresses.map((a) => normalizeSuiAddress(a)),
   owners: input_.owners.map(owner),
+  pure: input_.pure.map(([t, v]) => bytesToHex(pureBcsSchemaFromTypeName(t).serialize(pureJs(t, v)).toBytes())),
+  objects: input_.objects.map(object),
 };
 for (const spec of input_.transactions) {
   try { out.transactions.push({ ok: await transaction(spec) }); }
@@ -445,6 +481,123 @@ OWNERS: list[tuple[Any, dict[str, Any]]] = [
 ]
 
 
+# (the SDK's pure type name, ours, the value here, the value as the driver's JSON)
+PURE_CASES: list[tuple[str, str, Any, Any]] = [
+    ("u8", "u8", 255, 255),
+    ("u256", "u256", 2**256 - 1, str(2**256 - 1)),
+    ("bool", "bool", True, True),
+    ("string", "0x1::string::String", "Move ☃", "Move ☃"),
+    ("address", "address", _address(SEEDS[3]), str(_address(SEEDS[3]))),
+    ("id", "0x2::object::ID", ObjectId.from_text("0x5"), "0x5"),
+    ("vector<u8>", "vector<u8>", b"\x00\xff", [0, 255]),
+    ("vector<u16>", "vector<u16>", [1, 65535], [1, 65535]),
+    ("vector<string>", "vector<0x1::string::String>", ["a", ""], ["a", ""]),
+    ("option<u64>", "0x1::option::Option<u64>", None, None),
+    ("option<u64>", "0x1::option::Option<u64>", 2**64 - 1, str(2**64 - 1)),
+    (
+        "option<vector<address>>",
+        "0x1::option::Option<vector<address>>",
+        [_address(SEEDS[4])],
+        [str(_address(SEEDS[4]))],
+    ),
+    ("vector<option<bool>>", "vector<0x1::option::Option<bool>>", [None, False], [None, False]),
+]
+
+_CONTENTS = ObjectId(RNG.randbytes(32)).raw + bcs.U64.encode(41)
+_PREVIOUS = Digest(RNG.randbytes(32))
+_PACKAGE_ID = ObjectId(RNG.randbytes(32))
+OBJECTS: list[tuple[Object, dict[str, Any]]] = [
+    (
+        Object(
+            MoveObject(parse_struct_tag("0x" + "ab" * 32 + "::counter::Counter"), False, 9, _CONTENTS),
+            Shared(3),
+            _PREVIOUS,
+            0,
+        ),
+        {
+            "move": {
+                "structTag": TYPE_TAG.encode(parse_type_tag("0x" + "ab" * 32 + "::counter::Counter"))[
+                    1:
+                ].hex(),
+                "hasPublicTransfer": False,
+                "version": "9",
+                "contents": _CONTENTS.hex(),
+            },
+            "owner": {"Shared": {"initialSharedVersion": "3"}},
+            "previousTransaction": str(_PREVIOUS),
+            "storageRebate": "0",
+        },
+    ),
+    (
+        Object(
+            MoveObject(GAS_COIN_TYPE, True, 2, _CONTENTS), AddressOwner(_address(SEEDS[5])), _PREVIOUS, 988
+        ),
+        {
+            "move": {"gasCoin": True, "hasPublicTransfer": True, "version": "2", "contents": _CONTENTS.hex()},
+            "owner": {"AddressOwner": str(_address(SEEDS[5]))},
+            "previousTransaction": str(_PREVIOUS),
+            "storageRebate": "988",
+        },
+    ),
+    (
+        Object(
+            MoveObject(
+                parse_struct_tag("0x2::coin::Coin<0x" + "cd" * 32 + "::usd::USD>"), True, 5, _CONTENTS
+            ),
+            Immutable(),
+            _PREVIOUS,
+            1,
+        ),
+        {
+            "move": {
+                "coin": "0x" + "cd" * 32 + "::usd::USD",
+                "hasPublicTransfer": True,
+                "version": "5",
+                "contents": _CONTENTS.hex(),
+            },
+            "owner": {"Immutable": True},
+            "previousTransaction": str(_PREVIOUS),
+            "storageRebate": "1",
+        },
+    ),
+    (
+        Object(
+            MovePackage(
+                _PACKAGE_ID,
+                1,
+                {"counter": b"\x00asm\x01", "a": b"", "zz_long_name": b"\x01\x02"},
+                (
+                    TypeOrigin("counter", "Counter", _PACKAGE_ID),
+                    TypeOrigin("counter", "AdminCap", _PACKAGE_ID),
+                ),
+                {
+                    ObjectId.from_text("0x2"): UpgradeInfo(ObjectId.from_text("0x2"), 1),
+                    ObjectId.from_text("0x1"): UpgradeInfo(ObjectId.from_text("0x1"), 3),
+                },
+            ),
+            Immutable(),
+            _PREVIOUS,
+            0,
+        ),
+        {
+            "package": {
+                "id": str(_PACKAGE_ID),
+                "version": "1",
+                "modules": [["counter", "0061736d01"], ["a", ""], ["zz_long_name", "0102"]],
+                "typeOrigins": [
+                    {"moduleName": "counter", "datatypeName": "Counter", "package": str(_PACKAGE_ID)},
+                    {"moduleName": "counter", "datatypeName": "AdminCap", "package": str(_PACKAGE_ID)},
+                ],
+                "linkage": [["0x2", "0x2", "1"], ["0x1", "0x1", "3"]],
+            },
+            "owner": {"Immutable": True},
+            "previousTransaction": str(_PREVIOUS),
+            "storageRebate": "0",
+        },
+    ),
+]
+
+
 @pytest.fixture(scope="module")
 def sdk() -> dict[str, Any]:
     """Everything the SDK computes for the batch, from one Node.js process."""
@@ -457,6 +610,8 @@ def sdk() -> dict[str, Any]:
         "base58": BASE58,
         "shortAddresses": SHORT_ADDRESSES,
         "owners": [js for _, js in OWNERS],
+        "pure": [[sdk_type, js] for sdk_type, _, _, js in PURE_CASES],
+        "objects": [js for _, js in OBJECTS],
     }
     return npm.run_node(directory, "sui_differential.mjs", payload)
 
@@ -522,6 +677,22 @@ def test_dynamic_field_ids_match_the_sdk(sdk: dict[str, Any]) -> None:
 
 def test_base58_matches_the_sdk(sdk: dict[str, Any]) -> None:
     assert [base58.encode(bytes.fromhex(h)) for h in BASE58] == sdk["base58"]
+
+
+def test_pure_values_match_the_sdk(sdk: dict[str, Any]) -> None:
+    for (sdk_type, ours, value, _), theirs in zip(PURE_CASES, sdk["pure"]):
+        tag = parse_type_tag(ours)
+        assert encode_pure(tag, value).hex() == theirs, sdk_type
+        assert decode_pure(tag, bytes.fromhex(theirs)) == value, sdk_type
+
+
+def test_objects_match_the_sdk(sdk: dict[str, Any]) -> None:
+    for (obj, _), theirs in zip(OBJECTS, sdk["objects"]):
+        assert obj.to_bcs().hex() == theirs
+        assert Object.from_bcs(bytes.fromhex(theirs)) == obj
+        assert obj.reference() == ObjectRef(
+            obj.object_id, obj.version, digests.salted("Object", bytes.fromhex(theirs))
+        )
 
 
 def test_owners_match_the_sdk(sdk: dict[str, Any]) -> None:
