@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests import vectors
+from tests.sui_transactions import build, generate, key
 from vocab import bcs, crypto
 from vocab.errors import AddressError, SuiError
 from vocab.sui import base58, digests, ids, intent, pure, signature, type_tag
@@ -529,3 +530,15 @@ def test_object_reference_uses_its_digest() -> None:
     assert obj.object_id == object_id
     assert obj.reference() == ObjectRef(object_id, 4, digests.salted("Object", obj.to_bcs()))
     assert Object.from_bcs(obj.to_bcs()) == obj
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_generated_transactions_round_trip_and_verify(rng: Any) -> None:
+    spec = generate(rng)
+    tx = build(spec)
+    assert TransactionData.from_bcs(tx.to_bcs()) == tx
+    keys = [key(spec["seed"])] + ([key(spec["sponsorSeed"])] if spec["sponsorSeed"] else [])
+    signed = SignedTransaction.sign(tx, keys)
+    assert signed.verify() == tx
+    assert SignedTransaction.from_bcs(signed.to_bcs()) == signed
