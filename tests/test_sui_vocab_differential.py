@@ -398,7 +398,9 @@ def test_type_tags_match_the_sdk(sdk: dict[str, Any]) -> None:
 
 def test_dynamic_field_ids_match_the_sdk(sdk: dict[str, Any]) -> None:
     for (parent, key_type, key_bcs), theirs in zip(DYNAMIC_FIELDS, sdk["dynamicFields"]):
-        ours = ids.dynamic_field_id(ObjectId.from_text(parent), parse_type_tag(key_type), bytes.fromhex(key_bcs))
+        ours = ids.dynamic_field_id(
+            ObjectId.from_text(parent), parse_type_tag(key_type), bytes.fromhex(key_bcs)
+        )
         assert ours.to_text() == theirs
 
 
