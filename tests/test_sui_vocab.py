@@ -17,6 +17,7 @@ from vocab import bcs, crypto
 from vocab.errors import AddressError, SuiError
 from vocab.sui import base58, digests, ids, intent, pure, signature, type_tag
 from vocab.sui.address import ObjectId, SuiAddress, normalize
+from vocab.sui.builder import ProgrammableTransactionBuilder
 from vocab.sui.digests import Digest
 from vocab.sui.objects import (
     GAS_COIN_TYPE,
@@ -542,3 +543,39 @@ def test_generated_transactions_round_trip_and_verify(rng: Any) -> None:
     signed = SignedTransaction.sign(tx, keys)
     assert signed.verify() == tx
     assert SignedTransaction.from_bcs(signed.to_bcs()) == signed
+
+
+# -- the builder --------------------------------------------------------------------------
+
+
+def test_builder_makes_the_known_transaction() -> None:
+    builder = ProgrammableTransactionBuilder()
+    counter = builder.object(SharedObject(ObjectId(b"\x33" * 32), 3, True))
+    builder.move_call(ObjectId(b"\x22" * 32), "counter", "increment", (), [counter])
+    tx = counter_transaction()
+    assert TransactionData(builder.finish(), tx.sender, tx.gas_data).to_bcs() == vectors.SUI_COUNTER_TX_BCS
+
+
+def test_builder_shares_inputs_and_passes_results() -> None:
+    builder = ProgrammableTransactionBuilder()
+    five = builder.pure(type_tag.U64, 5)
+    assert builder.pure(type_tag.U64, 5) == five
+    shared = builder.object(SharedObject(ObjectId(b"\x33" * 32), 3, False))
+    assert builder.object(SharedObject(ObjectId(b"\x33" * 32), 3, True)) == shared
+    cap = builder.publish([b"\x00asm"], [ObjectId.from_text("0x1")])
+    builder.transfer_objects([cap], SENDER)
+    made = builder.make_move_vec(type_tag.U64, [five, five])
+    ptb = builder.finish()
+    assert ptb.inputs == (
+        Pure(bcs.U64.encode(5)),
+        SharedObject(ObjectId(b"\x33" * 32), 3, True),
+        Pure(SENDER.raw),
+    )
+    assert ptb.commands[1] == TransferObjects((Result(0),), Input(2))
+    assert made == Result(2)
+    ref = ObjectRef(ObjectId(b"\x44" * 32), 1, Digest(bytes(32)))
+    builder.object(ImmOrOwnedObject(ref))
+    with pytest.raises(ValueError, match="passed twice"):
+        builder.object(Receiving(ref))
+    with pytest.raises(type_tag.TypeTagError, match="not a Move function name"):
+        builder.move_call(ObjectId.from_text("0x2"), "m", "bad-name")
