@@ -579,3 +579,30 @@ def test_builder_shares_inputs_and_passes_results() -> None:
         builder.object(Receiving(ref))
     with pytest.raises(type_tag.TypeTagError, match="not a Move function name"):
         builder.move_call(ObjectId.from_text("0x2"), "m", "bad-name")
+
+
+def test_sender_signed_data_refusals() -> None:
+    signed = SignedTransaction.sign(counter_transaction(), [KEY1])
+    data = signed.to_bcs()
+    assert data[:4] == b"\x01\x00\x00\x00"  # one transaction, intent 00 00 00
+    for broken, words in [
+        (b"\x00", "holds 0 transactions"),
+        (b"\x01\x03" + data[2:], "not the transaction intent"),
+        (data[:-3], "does not decode"),
+    ]:
+        with pytest.raises(SuiError, match=words) as caught:
+            SignedTransaction.from_bcs(broken)
+        assert caught.value.name == "InvalidTransaction"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=400))
+def test_signed_envelope_never_crashes(garbage: bytes) -> None:
+    try:
+        SignedTransaction.from_bcs(garbage).verify()
+    except SuiError:
+        pass
+    try:
+        SignedTransaction(garbage, (garbage,)).verify()
+    except SuiError:
+        pass

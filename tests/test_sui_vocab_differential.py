@@ -6,8 +6,9 @@ calls with pure and object arguments, results passed on, transfers, ``makeMoveVe
 ``Ed25519Keypair.signTransaction``, all in one Node.js process. The same transactions are
 built here from the same description with vocab.sui. Bytes, digests and signatures must be
 equal byte for byte, the SDK's bytes must decode here to the same transaction and its
-signatures verify here. The batch also compares addresses of keys, type tags (BCS and
-text), dynamic field ids, Base58 and owners.
+signatures verify here, and the signed envelopes (``SenderSignedData``) must agree. The
+batch also compares addresses of keys, type tags (BCS and text), dynamic field ids, Base58,
+owners, pure values and stored objects (``bcs.Object``).
 
 @mysten/sui is installed (pinned) into ``.cache/npm-sui`` on first use (``tests.npm``); the
 test is skipped only where Node.js itself is missing.
@@ -119,7 +120,17 @@ async function transaction(spec) {
   const bytes = await tx.build();
   const signatures = [(await sender.signTransaction(bytes)).signature];
   if (sponsor) signatures.push((await sponsor.signTransaction(bytes)).signature);
-  return { bytes: bytesToHex(bytes), digest: await tx.getDigest(), sender: sender.toSuiAddress(), signatures };
+  const senderSigned = bcs.SenderSignedData.serialize([{
+    intentMessage: {
+      intent: { scope: { TransactionData: true }, version: { V0: true }, appId: { Sui: true } },
+      value: bcs.TransactionData.parse(bytes),
+    },
+    txSignatures: signatures,
+  }]).toBytes();
+  return {
+    bytes: bytesToHex(bytes), digest: await tx.getDigest(), sender: sender.toSuiAddress(), signatures,
+    senderSigned: bytesToHex(senderSigned),
+  };
 }
 
 function owner(o) {
@@ -379,6 +390,8 @@ def test_transaction_matches_the_sdk(sdk: dict[str, Any], index: int) -> None:
     assert [signature.sign(key, their_bytes).to_base64() for key in keys] == theirs["signatures"]
     signed = SignedTransaction.from_base64(base64.b64encode(their_bytes).decode(), theirs["signatures"])
     assert signed.verify() == ours
+    assert signed.to_bcs().hex() == theirs["senderSigned"]
+    assert SignedTransaction.from_bcs(bytes.fromhex(theirs["senderSigned"])) == signed
 
 
 def test_addresses_match_the_sdk(sdk: dict[str, Any]) -> None:
