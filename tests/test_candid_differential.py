@@ -273,7 +273,7 @@ def _run(directory: Path, cases: list[tuple[list[Any], list[Type]]]) -> list[dic
                 "values": [_value(v, t) for v, t in zip(values, types)],
             }
         )
-    return npm.run_node(directory, "differential.js", payload)  # type: ignore[no-any-return]
+    return npm.run_node(directory, "differential.js", payload)
 
 
 def _check(cases: list[tuple[list[Any], list[Type]]], replies: list[dict[str, Any]]) -> None:

@@ -12,16 +12,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests import vectors
+from tests.sui_transactions import build, generate, key
 from vocab import bcs, crypto
 from vocab.errors import AddressError, SuiError
-from vocab.sui import base58, digests, ids, intent, signature, type_tag
+from vocab.sui import base58, digests, ids, intent, pure, signature, type_tag
 from vocab.sui.address import ObjectId, SuiAddress, normalize
+from vocab.sui.builder import ProgrammableTransactionBuilder
 from vocab.sui.digests import Digest
 from vocab.sui.objects import (
+    GAS_COIN_TYPE,
+    MOVE_OBJECT_TYPE,
     OBJECT_REF,
     OWNER,
+    STAKED_SUI_TYPE,
     AddressOwner,
     Immutable,
+    MoveObject,
+    Object,
     ObjectOwner,
     ObjectRef,
     Shared,
@@ -48,7 +55,7 @@ from vocab.sui.transaction import (
     TransferObjects,
     Upgrade,
 )
-from vocab.sui.type_tag import StructTag, VectorTag, parse_type_tag
+from vocab.sui.type_tag import StructTag, VectorTag, parse_struct_tag, parse_type_tag
 
 KEY1 = crypto.private_key_from_seed(vectors.RFC8032_KEY1_SEED)
 SENDER = SuiAddress.from_text(vectors.SUI_KEY1_ADDRESS)
@@ -450,3 +457,152 @@ def test_signed_transaction_refusals(make: Any, name: str, words: str) -> None:
         make().verify()
     assert caught.value.name == name
     assert words in str(caught.value)
+
+
+# -- pure arguments -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("type_text", "value", "expected"),
+    [
+        ("u64", 7, "0700000000000000"),
+        ("vector<u8>", b"hi", "026869"),
+        ("0x1::string::String", "hé", "0368c3a9"),
+        ("0x1::ascii::String", "ok", "026f6b"),
+        ("0x2::object::ID", ObjectId.from_text("0x5"), "00" * 31 + "05"),
+        ("0x1::option::Option<u8>", None, "00"),
+        ("0x1::option::Option<u8>", 9, "0109"),
+        ("vector<0x1::option::Option<bool>>", [True, None], "02010100"),
+    ],
+)
+def test_pure_values(type_text: str, value: Any, expected: str) -> None:
+    tag = parse_type_tag(type_text)
+    assert pure.encode_pure(tag, value).hex() == expected
+    assert pure.decode_pure(tag, bytes.fromhex(expected)) == value
+
+
+@pytest.mark.parametrize(
+    "type_text",
+    ["signer", "0x2::coin::Coin<0x2::sui::SUI>", "vector<0x2::m::S>", "0x1::option::Option<u8, u8>"],
+)
+def test_types_that_cannot_be_pure(type_text: str) -> None:
+    with pytest.raises(type_tag.TypeTagError, match="cannot be a pure argument"):
+        pure.pure_schema(parse_type_tag(type_text))
+
+
+@pytest.mark.parametrize(
+    ("type_text", "data", "words"),
+    [
+        ("0x1::option::Option<u8>", "020102", "not 0 (None) or 1 (Some)"),
+        ("0x1::ascii::String", "01ff", "not UTF-8"),
+        ("0x1::ascii::String", "02c3a9", "not ASCII"),
+        ("0x1::string::String", "02c328", "not UTF-8"),
+        ("bool", "07", "bool byte is 0x07"),
+    ],
+)
+def test_bad_pure_bytes_are_refused(type_text: str, data: str, words: str) -> None:
+    with pytest.raises(bcs.BcsError) as caught:
+        pure.decode_pure(parse_type_tag(type_text), bytes.fromhex(data))
+    assert words in str(caught.value)
+
+
+# -- objects as stored --------------------------------------------------------------------
+
+
+def test_object_type_uses_sui_compact_forms() -> None:
+    usd = parse_type_tag("0x2::coin::Coin<0x7::usd::USD>")
+    assert MOVE_OBJECT_TYPE.encode(GAS_COIN_TYPE) == b"\x01"
+    assert MOVE_OBJECT_TYPE.encode(STAKED_SUI_TYPE) == b"\x02"
+    assert MOVE_OBJECT_TYPE.encode(usd)[:1] == b"\x03"
+    assert MOVE_OBJECT_TYPE.decode(MOVE_OBJECT_TYPE.encode(usd)) == usd
+    counter = parse_type_tag("0x7::counter::Counter")
+    assert MOVE_OBJECT_TYPE.encode(counter) == b"\x00" + type_tag.STRUCT_TAG.encode(counter)
+    with pytest.raises(bcs.Unsupported, match="AccumulatorBalanceWrapper"):
+        MOVE_OBJECT_TYPE.decode(b"\x04")
+
+
+def test_object_reference_uses_its_digest() -> None:
+    object_id = ids.derive_object_id(counter_transaction().digest(), 0)
+    obj = Object(
+        MoveObject(parse_struct_tag("0x2::counter::Counter"), False, 4, object_id.raw + bcs.U64.encode(1)),
+        Shared(2),
+        counter_transaction().digest(),
+    )
+    assert obj.object_id == object_id
+    assert obj.reference() == ObjectRef(object_id, 4, digests.salted("Object", obj.to_bcs()))
+    assert Object.from_bcs(obj.to_bcs()) == obj
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_generated_transactions_round_trip_and_verify(rng: Any) -> None:
+    spec = generate(rng)
+    tx = build(spec)
+    assert TransactionData.from_bcs(tx.to_bcs()) == tx
+    keys = [key(spec["seed"])] + ([key(spec["sponsorSeed"])] if spec["sponsorSeed"] else [])
+    signed = SignedTransaction.sign(tx, keys)
+    assert signed.verify() == tx
+    assert SignedTransaction.from_bcs(signed.to_bcs()) == signed
+
+
+# -- the builder --------------------------------------------------------------------------
+
+
+def test_builder_makes_the_known_transaction() -> None:
+    builder = ProgrammableTransactionBuilder()
+    counter = builder.object(SharedObject(ObjectId(b"\x33" * 32), 3, True))
+    builder.move_call(ObjectId(b"\x22" * 32), "counter", "increment", (), [counter])
+    tx = counter_transaction()
+    assert TransactionData(builder.finish(), tx.sender, tx.gas_data).to_bcs() == vectors.SUI_COUNTER_TX_BCS
+
+
+def test_builder_shares_inputs_and_passes_results() -> None:
+    builder = ProgrammableTransactionBuilder()
+    five = builder.pure(type_tag.U64, 5)
+    assert builder.pure(type_tag.U64, 5) == five
+    shared = builder.object(SharedObject(ObjectId(b"\x33" * 32), 3, False))
+    assert builder.object(SharedObject(ObjectId(b"\x33" * 32), 3, True)) == shared
+    cap = builder.publish([b"\x00asm"], [ObjectId.from_text("0x1")])
+    builder.transfer_objects([cap], SENDER)
+    made = builder.make_move_vec(type_tag.U64, [five, five])
+    ptb = builder.finish()
+    assert ptb.inputs == (
+        Pure(bcs.U64.encode(5)),
+        SharedObject(ObjectId(b"\x33" * 32), 3, True),
+        Pure(SENDER.raw),
+    )
+    assert ptb.commands[1] == TransferObjects((Result(0),), Input(2))
+    assert made == Result(2)
+    ref = ObjectRef(ObjectId(b"\x44" * 32), 1, Digest(bytes(32)))
+    builder.object(ImmOrOwnedObject(ref))
+    with pytest.raises(ValueError, match="passed twice"):
+        builder.object(Receiving(ref))
+    with pytest.raises(type_tag.TypeTagError, match="not a Move function name"):
+        builder.move_call(ObjectId.from_text("0x2"), "m", "bad-name")
+
+
+def test_sender_signed_data_refusals() -> None:
+    signed = SignedTransaction.sign(counter_transaction(), [KEY1])
+    data = signed.to_bcs()
+    assert data[:4] == b"\x01\x00\x00\x00"  # one transaction, intent 00 00 00
+    for broken, words in [
+        (b"\x00", "holds 0 transactions"),
+        (b"\x01\x03" + data[2:], "not the transaction intent"),
+        (data[:-3], "does not decode"),
+    ]:
+        with pytest.raises(SuiError, match=words) as caught:
+            SignedTransaction.from_bcs(broken)
+        assert caught.value.name == "InvalidTransaction"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=400))
+def test_signed_envelope_never_crashes(garbage: bytes) -> None:
+    try:
+        SignedTransaction.from_bcs(garbage).verify()
+    except SuiError:
+        pass
+    try:
+        SignedTransaction(garbage, (garbage,)).verify()
+    except SuiError:
+        pass

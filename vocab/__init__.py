@@ -10,7 +10,6 @@ it can be read, tested and reused on its own.
 """
 
 __all__ = [
-    "address",
     "bcs",
     "candid",
     "certificate",

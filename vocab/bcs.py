@@ -346,7 +346,12 @@ class Vector(Schema):
 
 
 class Option(Schema):
-    """``Option<T>``: 0, or 1 then the value. Decodes to None or the value."""
+    """``Option<T>``: 0, or 1 then the value. Decodes to None or the value.
+
+    None stands for the absent value, so an option of an option cannot say "present, and
+    absent inside" (Move has no such type: its ``Option<T>`` is a vector, whose BCS is the
+    same as this).
+    """
 
     def __init__(self, inner: Schema) -> None:
         self.inner = inner

@@ -22,7 +22,7 @@ from vocab import bcs
 from vocab.errors import SuiError
 from vocab.sui.address import SuiAddress
 from vocab.sui.digests import Digest, transaction_digest
-from vocab.sui.intent import TRANSACTION, Intent
+from vocab.sui.intent import TRANSACTION
 from vocab.sui.signature import SerializedSignature, sign
 from vocab.sui.transaction import TRANSACTION_DATA, TransactionData
 
@@ -123,13 +123,16 @@ class SignedTransaction:
 
     @classmethod
     def from_bcs(cls, data: bytes) -> SignedTransaction:
-        """From ``SenderSignedData`` (exactly one transaction, under the transaction intent)."""
-        entries = _SENDER_SIGNED_DATA.decode(data)
+        """From ``SenderSignedData`` (exactly one transaction, under the transaction intent);
+        anything else is ``SuiError('InvalidTransaction')`` saying why."""
+        try:
+            entries = _SENDER_SIGNED_DATA.decode(data)
+        except bcs.BcsError as exc:
+            raise SuiError("InvalidTransaction", f"SenderSignedData does not decode: {exc}") from exc
         if len(entries) != 1:
             raise SuiError("InvalidTransaction", f"SenderSignedData holds {len(entries)} transactions, not 1")
         entry = entries[0]
-        intent = Intent.from_bytes(entry["intent"])
-        if intent != TRANSACTION:
+        if entry["intent"] != TRANSACTION.to_bytes():
             raise SuiError(
                 "InvalidTransaction", f"intent {entry['intent'].hex()} is not the transaction intent 000000"
             )
