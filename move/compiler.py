@@ -8,6 +8,7 @@ found, located and in source order; nothing else escapes for bad input.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -19,6 +20,10 @@ from move.source import CompileError, Diagnostic, Loc
 from move.syntax import ast as A
 from move.syntax import parse_file
 from move.types import address_of
+
+RECURSION_LIMIT = 20_000
+"""The checker recurses over expressions; a long ``a + b + ...`` chain is one level per
+operator (the parser bounds other nesting), so checking raises Python's limit for its call."""
 
 STANDARD_ADDRESSES = {"std": address_of(1), "sui": address_of(2)}
 
@@ -72,10 +77,15 @@ def compile_package(
         raise CompileError(diags)
     if not any(f.modules for f in files):
         raise error(Loc(name, 1, 1), "E99001", f"package '{name}' has no modules")
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
     try:
         return check_package(name, files, addresses, deps, texts)
     except RecursionError:
-        raise error(Loc(name, 1, 1), "E01002", "the package nests too deeply to check") from None
+        where = Loc(files[0].file, 1, 1)
+        raise error(where, "E01002", "an expression nests too deeply to check", texts) from None
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def compile_package_tree(

@@ -497,3 +497,58 @@ def test_package_visibility_across_packages() -> None:
     (d,) = info.value.diagnostics
     assert d.code == "E04001" and (d.loc.line, d.loc.col) == (1, 58)
     assert "Invalid call to 'public(package)' visible function '0xb::l::inner'" in d.message
+
+
+def test_clever_abort_codes_for_error_constants_and_missing_codes() -> None:
+    from move.check.body import clever_code
+
+    # the layout the Move Book's "Clever Errors" page gives: tag bit, line, name index, value index
+    assert clever_code(7, 1, 0) == 0x8000_0007_0001_0000
+    assert clever_code(4, 0xFFFF, 0xFFFF) == 0x8000_0004_FFFF_FFFF
+    m = module("""module 0x42::a_module;
+const OTHER: u64 = 1;
+#[error]
+const EIsThree: vector<u8> = b"The value is three";
+public fun double_except_three(x: u64): u64 {
+    assert!(x != 3, EIsThree);
+    x * x * OTHER
+}
+fun no_code(x: bool) {
+    assert!(x);
+    if (!x) abort
+}""")
+    check = body(m, "double_except_three").statements[0]  # type: ignore[attr-defined]
+    assert check.otherwise.code.value == 0x8000_0006_0001_0001
+    codes = [n.code.value for n in nodes(body(m, "no_code")) if isinstance(n, ir.Abort)]  # type: ignore[attr-defined]
+    assert codes == [0x8000_000A_FFFF_FFFF, 0x8000_000B_FFFF_FFFF]
+
+
+def test_flow_rules_across_branches_and_loops() -> None:
+    ok = module("""
+public struct R has key { id: UID }
+fun consume(r: R) { let R { id } = r; id.delete() }
+fun branches(r: R, c: bool) { if (c) consume(r) else consume(r) }
+fun early(r: R, c: bool) { if (c) { consume(r); return }; consume(r) }
+fun forever(): u64 { loop {} }
+fun aborts(r: R): R { if (true) abort 1; r }
+""")
+    assert set(ok.functions) == {"consume", "branches", "early", "forever", "aborts"}
+    moved_in_branch = fails("""
+public struct R has key { id: UID }
+fun consume(r: R) { let R { id } = r; id.delete() }
+fun f(r: R, c: bool) { if (c) consume(r); consume(r) }""")
+    assert moved_in_branch.code == "E06002" and (moved_in_branch.loc.line, moved_in_branch.loc.col) == (5, 51)
+    moved_in_loop = fails("""
+public struct R has key { id: UID }
+fun consume(r: R) { let R { id } = r; id.delete() }
+fun f(r: R) { let mut i = 0; while (i < 2) { consume(r); i = i + 1 } }""")
+    assert moved_in_loop.code == "E06002" and "previously moved variable 'r'" in moved_in_loop.message
+    reassigned = fails("""
+public struct R has key { id: UID }
+fun f(a: R, b: R): R { let mut x = a; x = b; x }""")
+    assert reassigned.code == "E06001" and "must be consumed before being reassigned" in reassigned.message
+    one_branch_leak = fails("""
+public struct R has key { id: UID }
+fun consume(r: R) { let R { id } = r; id.delete() }
+fun f(r: R, c: bool) { if (c) consume(r) }""")
+    assert one_branch_leak.code == "E06001" and "'r' still contains a value" in one_branch_leak.message
