@@ -35,11 +35,13 @@ def compile_package(
     named_addresses: Mapping[str, bytes] | None = None,
     deps: Sequence[ir.Package] = (),
     name: str | None = None,
+    edition: str = "2024",
 ) -> ir.Package:
     """Compile the package in folder ``root`` (its Move.toml and sources/), or the given
     ``sources`` (file name -> text). ``named_addresses`` add to (and override) the
     manifest's; ``std`` and ``sui`` are known when the framework is among ``deps``.
-    A named address left as ``"_"`` in the manifest is ``0x0`` (unpublished)."""
+    A named address left as ``"_"`` in the manifest is ``0x0`` (unpublished). ``edition``
+    (the manifest's when there is one) is ``2024`` or ``legacy``."""
     addresses: dict[str, bytes] = {}
     for dep in deps:
         for m in dep.modules:
@@ -53,6 +55,7 @@ def compile_package(
         for alias, value in manifest.addresses.items():
             addresses[alias] = value if value is not None else address_of(0)
         name = name or manifest.name
+        edition = manifest.edition
         texts = read_sources(root)
         texts = {str(root / k): v for k, v in texts.items()}
     else:
@@ -80,7 +83,7 @@ def compile_package(
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
     try:
-        return check_package(name, files, addresses, deps, texts)
+        return check_package(name, files, addresses, deps, texts, "legacy" if edition == "legacy" else "2024")
     except RecursionError:
         where = Loc(files[0].file, 1, 1)
         raise error(where, "E01002", "an expression nests too deeply to check", texts) from None

@@ -44,11 +44,28 @@ def first(e: ir.Expr, kind: type) -> ir.Expr:
 # -- examples compile unchanged ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["counter", "owned", "generics"])
+@pytest.mark.parametrize("name", ["counter", "owned", "generics", "color_object", "first_package"])
 def test_examples_compile_unchanged(name: str) -> None:
     pkg = compile_package(EXAMPLES / name, deps=list(framework()))
     assert pkg.modules and all(m.functions for m in pkg.modules)
     assert pkg.dependencies == ["MoveStdlib", "Sui"]
+
+
+def test_editions_legacy_and_2024() -> None:
+    legacy = (EXAMPLES / "first_package" / "sources" / "example.move").read_text()
+    with pytest.raises(CompileError) as info:
+        compile_package(sources={"example.move": legacy}, deps=list(framework()), name="first_package")
+    d = info.value.diagnostics[0]
+    assert (d.code, d.loc.line, d.loc.col) == ("E01003", 9, 5)
+    assert "Visibility annotations are required on struct declarations" in d.message
+    src = "module a::m { struct S has drop {} fun f(): u64 { let x = 1; x = x + 1; x } }"
+    pkg = compile_package(
+        sources={"m.move": src},
+        deps=list(framework()),
+        edition="legacy",
+        named_addresses={"a": address_of(0xA)},
+    )
+    assert pkg.modules[0].functions["f"].locals[0].mutable
 
 
 def test_counter_example_lowers_as_the_ir_says() -> None:

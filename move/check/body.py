@@ -110,7 +110,7 @@ class BodyChecker:
         return error(loc, code, detail, self.sources)
 
     def declare(self, name: str, ty: AnyType, mutable: bool, loc: Loc, *, no_value: bool = False) -> int:
-        self.locals.append(LocalInfo(name, ty, mutable, loc, no_value))
+        self.locals.append(LocalInfo(name, ty, mutable or self.scope.legacy, loc, no_value))
         index = len(self.locals) - 1
         self.scopes[-1][name] = index
         return index
