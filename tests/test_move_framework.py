@@ -1,16 +1,23 @@
 """The framework packages (0x1 MoveStdlib, 0x2 Sui): their sources follow Sui's API, the
-natives they declare are exactly those NATIVES.md specifies, and `0x2::package` has the
-error codes and policies of reference/sui.md section 1."""
+natives they declare are exactly those NATIVES.md specifies, `0x2::package` has the error
+codes and policies of reference/sui.md section 1; compiled and run, their functions give
+known answers (standard hashes, VECTORS.md object ids, Sui's abort codes)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
 import pytest
 
+from move import codegen, framework, sui_rules
 from move.syntax import ast as A
 from move.syntax.parser import parse_file
+from move.types import U8, U64, ModuleId, StructType, Type
+from node.sui import MoveAbort, MovePrimitiveRuntimeError, MoveVM, TxContext
+from node.sui.vm import CallResult
+from vocab.leb128 import encode_leb128
 
 FRAMEWORK = Path(__file__).resolve().parent.parent / "move" / "framework"
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "sui.md"
@@ -171,3 +178,261 @@ def test_abort_codes_keep_suis_values() -> None:
     assert constants(mods["std::ascii"]) == {"EInvalidASCIICharacter": 0x10000, "EInvalidIndex": 0x10001}
     assert constants(mods["sui::transfer"])["ESharedNonNewObject"] == 0
     assert constants(mods["sui::address"])["EAddressParseError"] == 0
+
+
+# -- the framework compiled and run: known answers from Sui's documented behaviour ---------------
+
+STD_ADDR = bytes(31) + b"\x01"
+SUI_ADDR = bytes(31) + b"\x02"
+# VECTORS.md: the transaction digest and the first two object ids it creates.
+DIGEST = bytes.fromhex("ee57ba0b9c89914c0474c1dc27f84e4ee4e88b2137589c1980cd181694182a3b")
+FIRST_ID = bytes.fromhex("ffdd642ddf5a0b44a0c9e5928bf89bc9410650031d6e70e6149360c6c415256b")
+SECOND_ID = bytes.fromhex("2b85c0be470d48163c182df36b760d03e63c4fa02812db8b0de9ec0ab9822c53")
+SENDER = bytes.fromhex("304af458e90e97c841685b8cbbc59b909f3e2cf150df590ada4c81452c29737d")
+
+
+@pytest.fixture(scope="module")
+def vm() -> MoveVM:
+    machine = MoveVM()
+    for package in framework.framework():
+        machine.add_modules(codegen.compile_package(package).values())
+    return machine
+
+
+def run(
+    vm: MoveVM, where: str, *args: bytes, targs: tuple[Type, ...] = (), ids_created: int = 0
+) -> CallResult:
+    address, module, function = where.split("::")
+    mid = ModuleId(STD_ADDR if address == "std" else SUI_ADDR, module)
+    ctx = TxContext(sender=SENDER, digest=DIGEST, ids_created=ids_created)
+    return vm.call(mid, function, list(args), targs, ctx=ctx, gas_limit=10**8)
+
+
+def returns(vm: MoveVM, where: str, *args: bytes, targs: tuple[Type, ...] = ()) -> list[bytes]:
+    return run(vm, where, *args, targs=targs).returns
+
+
+def u(value: int, bits: int) -> bytes:
+    return value.to_bytes(bits // 8, "little")
+
+
+def bcs_bytes(data: bytes) -> bytes:
+    return encode_leb128(len(data)) + data
+
+
+def aborts(
+    vm: MoveVM, where: str, *args: bytes, module: str, code: int, targs: tuple[Type, ...] = ()
+) -> None:
+    with pytest.raises(MoveAbort) as info:
+        run(vm, where, *args, targs=targs)
+    address, name = module.split("::")
+    assert (info.value.module, info.value.code) == (
+        ModuleId(STD_ADDR if address == "std" else SUI_ADDR, name),
+        code,
+    )
+
+
+@pytest.mark.parametrize(
+    ("bits", "function", "args", "expected"),
+    [
+        (64, "sqrt", [2**64 - 1], 2**32 - 1),
+        (64, "sqrt", [99], 9),
+        (8, "sqrt", [255], 15),
+        (128, "sqrt", [2**128 - 1], 2**64 - 1),
+        (32, "sqrt", [0], 0),
+        (64, "max", [3, 10], 10),
+        (64, "min", [3, 10], 3),
+        (16, "diff", [3, 10], 7),
+        (64, "divide_and_round_up", [7, 2], 4),
+        (64, "divide_and_round_up", [8, 2], 4),
+        (256, "divide_and_round_up", [2**256 - 1, 2], 2**255),
+    ],
+)
+def test_integer_helpers_give_the_known_answers(
+    vm: MoveVM, bits: int, function: str, args: list[int], expected: int
+) -> None:
+    assert returns(vm, f"std::u{bits}::{function}", *(u(a, bits) for a in args)) == [u(expected, bits)]
+
+
+@pytest.mark.parametrize(("bits", "base", "exponent"), [(64, 2, 63), (8, 3, 5), (256, 2, 255), (128, 10, 38)])
+def test_pow_gives_the_power(vm: MoveVM, bits: int, base: int, exponent: int) -> None:
+    assert returns(vm, f"std::u{bits}::pow", u(base, bits), u(exponent, 8)) == [u(base**exponent, bits)]
+
+
+def test_pow_and_round_up_abort_as_move_arithmetic(vm: MoveVM) -> None:
+    with pytest.raises(MovePrimitiveRuntimeError):
+        run(vm, "std::u64::pow", u(2, 64), u(64, 8))
+    with pytest.raises(MovePrimitiveRuntimeError):
+        run(vm, "std::u64::divide_and_round_up", u(1, 64), u(0, 64))
+
+
+def test_to_string_and_try_as(vm: MoveVM) -> None:
+    assert returns(vm, "std::u64::to_string", u(1234567890, 64)) == [bcs_bytes(b"1234567890")]
+    assert returns(vm, "std::u8::to_string", u(0, 8)) == [bcs_bytes(b"0")]
+    assert returns(vm, "std::u256::to_string", u(2**256 - 1, 256)) == [bcs_bytes(str(2**256 - 1).encode())]
+    assert returns(vm, "std::u16::try_as_u8", u(255, 16)) == [b"\x01\xff"]
+    assert returns(vm, "std::u16::try_as_u8", u(256, 16)) == [b"\x00"]
+
+
+def test_strings_check_utf8_and_abort_with_suis_codes(vm: MoveVM) -> None:
+    text = "héllo wörld".encode()
+    assert returns(vm, "std::string::utf8", bcs_bytes(text)) == [bcs_bytes(text)]
+    aborts(vm, "std::string::utf8", bcs_bytes(b"\xff"), module="std::string", code=1)
+    aborts(vm, "std::string::utf8", bcs_bytes(b"\xed\xa0\x80"), module="std::string", code=1)  # a surrogate
+    assert returns(vm, "std::string::try_utf8", bcs_bytes(b"\xc3")) == [b"\x00"]
+    assert returns(vm, "std::string::sub_string", bcs_bytes(text), u(0, 64), u(3, 64)) == [
+        bcs_bytes("hé".encode())
+    ]
+    aborts(vm, "std::string::sub_string", bcs_bytes(text), u(0, 64), u(2, 64), module="std::string", code=2)
+    assert returns(vm, "std::string::index_of", bcs_bytes(text), bcs_bytes(b"w")) == [u(text.index(b"w"), 64)]
+    assert returns(vm, "std::string::index_of", bcs_bytes(text), bcs_bytes(b"z")) == [u(len(text), 64)]
+    aborts(vm, "std::ascii::string", bcs_bytes(b"ok\x80"), module="std::ascii", code=0x10000)
+    assert returns(vm, "std::ascii::to_uppercase", bcs_bytes(b"Move 2024")) == [bcs_bytes(b"MOVE 2024")]
+
+
+def test_vectors_and_options_keep_order_and_abort_with_suis_codes(vm: MoveVM) -> None:
+    v = bcs_bytes(bytes([1, 2, 3, 4]))
+    result = run(vm, "std::vector::remove", v, u(1, 64), targs=(U8,))
+    assert result.returns == [b"\x02"] and result.mutated == {0: bcs_bytes(bytes([1, 3, 4]))}
+    result = run(vm, "std::vector::insert", v, b"\x09", u(4, 64), targs=(U8,))
+    assert result.mutated == {0: bcs_bytes(bytes([1, 2, 3, 4, 9]))}
+    assert run(vm, "std::vector::reverse", v, targs=(U8,)).mutated == {0: bcs_bytes(bytes([4, 3, 2, 1]))}
+    assert run(vm, "std::vector::swap_remove", v, u(0, 64), targs=(U8,)).mutated == {
+        0: bcs_bytes(bytes([4, 2, 3]))
+    }
+    assert run(vm, "std::vector::append", v, bcs_bytes(b"\x05\x06"), targs=(U8,)).mutated == {
+        0: bcs_bytes(bytes([1, 2, 3, 4, 5, 6]))
+    }
+    assert returns(vm, "std::vector::index_of", v, b"\x03", targs=(U8,)) == [b"\x01", u(2, 64)]
+    assert returns(vm, "std::vector::contains", v, b"\x07", targs=(U8,)) == [b"\x00"]
+    aborts(vm, "std::vector::remove", v, u(4, 64), targs=(U8,), module="std::vector", code=0x20000)
+    aborts(vm, "std::vector::insert", v, b"\x00", u(5, 64), targs=(U8,), module="std::vector", code=0x20000)
+    aborts(vm, "std::option::destroy_some", b"\x00", targs=(U64,), module="std::option", code=0x40001)
+    aborts(vm, "std::option::fill", b"\x01\x07", b"\x08", targs=(U8,), module="std::option", code=0x40000)
+    assert returns(vm, "std::option::get_with_default", b"\x00", b"\x05", targs=(U8,)) == [b"\x05"]
+
+
+def test_hashes_are_the_standard_ones(vm: MoveVM) -> None:
+    data = b"abc"
+    assert returns(vm, "std::hash::sha2_256", bcs_bytes(data)) == [bcs_bytes(hashlib.sha256(data).digest())]
+    assert returns(vm, "std::hash::sha3_256", bcs_bytes(data)) == [bcs_bytes(hashlib.sha3_256(data).digest())]
+    blake = hashlib.blake2b(data, digest_size=32).digest()
+    assert returns(vm, "sui::hash::blake2b256", bcs_bytes(data)) == [bcs_bytes(blake)]
+    keccak_empty = bytes.fromhex("c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470")
+    assert returns(vm, "sui::hash::keccak256", bcs_bytes(b"")) == [bcs_bytes(keccak_empty)]
+
+
+def test_addresses_convert_as_sui_does(vm: MoveVM) -> None:
+    one = bytes(31) + b"\x01"
+    assert returns(vm, "sui::address::to_u256", one) == [u(1, 256)]
+    assert returns(vm, "sui::address::from_u256", u(2**256 - 1, 256)) == [b"\xff" * 32]
+    assert returns(vm, "sui::address::from_bytes", bcs_bytes(SENDER)) == [SENDER]
+    aborts(vm, "sui::address::from_bytes", bcs_bytes(SENDER[:31]), module="sui::address", code=0)
+    assert returns(vm, "sui::address::to_string", SENDER) == [bcs_bytes(SENDER.hex().encode())]
+    assert returns(vm, "sui::address::from_ascii_bytes", bcs_bytes(SENDER.hex().upper().encode())) == [SENDER]
+
+
+def test_new_object_ids_are_the_known_answers_and_the_counter_advances(vm: MoveVM) -> None:
+    first = run(vm, "sui::object::new")
+    assert first.returns == [FIRST_ID]
+    assert first.log.created == [FIRST_ID] and first.log.ids_created == 1
+    second = run(vm, "sui::object::new", ids_created=1)
+    assert second.returns == [SECOND_ID]
+    assert returns(vm, "sui::tx_context::sender") == [SENDER]
+    assert returns(vm, "sui::tx_context::digest") == [bcs_bytes(DIGEST)]
+
+
+def test_type_names_are_suis_canonical_strings(vm: MoveVM) -> None:
+    uid = StructType(ModuleId(SUI_ADDR, "object"), "UID")
+    assert returns(vm, "std::type_name::get", targs=(U64,)) == [bcs_bytes(b"u64")]
+    assert returns(vm, "std::type_name::get", targs=(uid,)) == [
+        bcs_bytes(SUI_ADDR.hex().encode() + b"::object::UID")
+    ]
+
+
+# `0x2::package`: reference/sui.md section 1.
+
+CAP_ID = bytes(31) + b"\xca"
+PACKAGE = bytes(31) + b"\x77"
+NEW_PACKAGE = bytes(31) + b"\x78"
+
+
+def cap(package: bytes = PACKAGE, version: int = 1, policy: int = 0) -> bytes:
+    return CAP_ID + package + u(version, 64) + u(policy, 8)
+
+
+def test_authorize_upgrade_issues_a_ticket_and_marks_the_cap_busy(vm: MoveVM) -> None:
+    result = run(vm, "sui::package::authorize_upgrade", cap(), u(128, 8), bcs_bytes(b"\x11" * 32))
+    assert result.returns == [CAP_ID + PACKAGE + u(128, 8) + bcs_bytes(b"\x11" * 32)]
+    assert result.mutated == {0: cap(package=bytes(32))}
+
+
+def test_authorize_upgrade_refuses_a_second_ticket_and_a_looser_policy(vm: MoveVM) -> None:
+    aborts(
+        vm,
+        "sui::package::authorize_upgrade",
+        cap(package=bytes(32)),
+        u(0, 8),
+        bcs_bytes(b""),
+        module="sui::package",
+        code=2,
+    )
+    aborts(
+        vm,
+        "sui::package::authorize_upgrade",
+        cap(policy=128),
+        u(0, 8),
+        bcs_bytes(b""),
+        module="sui::package",
+        code=1,
+    )
+
+
+def test_commit_upgrade_checks_the_cap_and_counts_the_version(vm: MoveVM) -> None:
+    receipt = CAP_ID + NEW_PACKAGE
+    result = run(vm, "sui::package::commit_upgrade", cap(package=bytes(32)), receipt)
+    assert result.mutated == {0: cap(package=NEW_PACKAGE, version=2)}
+    other = bytes(31) + b"\xcb" + NEW_PACKAGE
+    aborts(vm, "sui::package::commit_upgrade", cap(package=bytes(32)), other, module="sui::package", code=4)
+    aborts(vm, "sui::package::commit_upgrade", cap(), receipt, module="sui::package", code=3)
+
+
+def test_policies_only_tighten_and_make_immutable_deletes_the_cap(vm: MoveVM) -> None:
+    assert run(vm, "sui::package::only_additive_upgrades", cap()).mutated == {0: cap(policy=128)}
+    assert run(vm, "sui::package::only_dep_upgrades", cap(policy=128)).mutated == {0: cap(policy=192)}
+    aborts(vm, "sui::package::only_additive_upgrades", cap(policy=192), module="sui::package", code=1)
+    assert run(vm, "sui::package::make_immutable", cap()).log.deleted == [CAP_ID]
+    assert [returns(vm, f"sui::package::{p}_policy") for p in ("compatible", "additive", "dep_only")] == [
+        [b"\x00"],
+        [b"\x80"],
+        [b"\xc0"],
+    ]
+
+
+def test_public_transfer_records_the_object_for_the_executor(vm: MoveVM) -> None:
+    upgrade_cap = StructType(ModuleId(SUI_ADDR, "package"), "UpgradeCap")
+    log = run(vm, "sui::transfer::public_transfer", cap(), SENDER, targs=(upgrade_cap,)).log
+    assert [(e.kind, e.type, e.contents, e.recipient) for e in log.objects] == [
+        ("transfer", upgrade_cap, cap(), SENDER)
+    ]
+
+
+def test_the_framework_keeps_the_sui_rules() -> None:
+    std, sui = framework.framework()
+    assert sui_rules.check_package(std, []) == []
+    assert sui_rules.check_package(sui, [std]) == []
+
+
+def test_the_framework_compiles_deterministically_to_0x1_and_0x2() -> None:
+    std, sui = framework.framework()
+    assert {m.id.address for m in std.modules} == {STD_ADDR}
+    assert {m.id.address for m in sui.modules} == {SUI_ADDR}
+    assert framework.stdlib() is std
+    again = framework.stdlib.__wrapped__()
+    assert [codegen.compile_module(m) for m in again.modules] == [
+        codegen.compile_module(m) for m in std.modules
+    ]
+    natives = {str(f) for f in framework.native_functions()}
+    assert natives == {
+        n.replace("std::", "0x1::", 1).replace("sui::", "0x2::", 1) for n in declared_natives()
+    }
