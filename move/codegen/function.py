@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
 
 from move import abi, ir
+from move.codegen.module import ModuleGen
 from move.types import Prim, PrimType, RefType, Type, TypeParam, VectorType
 from vocab.wasm.builder import EMPTY_BLOCK, Code, Func
 from vocab.wasm.module import I32, I64
-
-if TYPE_CHECKING:
-    from move.codegen.module import ModuleGen
 
 I32_EQZ, I32_WRAP, I64_EXTEND_U = 0x45, 0xA7, 0xAD
 I64_EQZ, I64_EQ, I64_NE = 0x50, 0x51, 0x52
@@ -75,6 +72,11 @@ def _bits(ty: Type) -> int:
 def _is_small(ty: Type) -> bool:
     """Held in the slot itself (bool, u8..u64)."""
     return isinstance(ty, PrimType) and (ty.prim == Prim.BOOL or 0 < ty.prim.bits <= 64)
+
+
+def _small_int(value: ir.ConstValue) -> int:
+    assert isinstance(value, int), f"a bool or integer constant, not {value!r}"
+    return int(value)
 
 
 def _words(ty: Type) -> int:
@@ -208,7 +210,7 @@ class FunctionGen:
         assert isinstance(ty, VectorType), f"a constant of type {ty}"
         items = list(value) if isinstance(value, (bytes, tuple)) else []
         if _is_small(ty.element) and items:
-            payload = b"".join(int(v).to_bytes(8, "little") for v in items)
+            payload = b"".join(_small_int(v).to_bytes(8, "little") for v in items)
             offset = self.mod.data_offset(payload)
             c.i32_const(offset).i32_const(len(items)).call(self.mod.vec_from_data())
             return
@@ -274,6 +276,8 @@ class FunctionGen:
     def emit_Pack(self, c: Code, e: ir.Pack) -> None:
         p = self.tmp(I32)
         c.i32_const(abi.SLOT * max(len(e.fields), 1)).call(self.mod.alloc()).local_set(p)
+        if not e.fields:  # Move's `dummy_field: bool`, false
+            c.local_get(p).i64_const(0).i64_store()
         for i, f in enumerate(e.fields):
             c.local_get(p)
             self.emit(c, f)
