@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from move import codegen, framework, sui_rules
+from move.compiler import compile_package
 from move.syntax import ast as A
 from move.syntax.parser import parse_file
-from move.types import U8, U64, ModuleId, StructType, Type
+from move.types import U8, U64, ModuleId, StructType, Type, VectorType
 from node.sui import MoveAbort, MovePrimitiveRuntimeError, MoveVM, TxContext
 from node.sui.vm import CallResult
 from vocab.leb128 import encode_leb128
@@ -312,42 +313,159 @@ def test_vectors_and_options_keep_order_and_abort_with_suis_codes(vm: MoveVM) ->
     assert returns(vm, "std::option::get_with_default", b"\x00", b"\x05", targs=(U8,)) == [b"\x05"]
 
 
-def test_hashes_are_the_standard_ones(vm: MoveVM) -> None:
+# A user package that reaches the natives and the framework's method aliases the way user code
+# does (natives are not called directly by transactions).
+PROBE_ADDR = bytes(29) + b"\xc0\xff\xee"
+PROBE_SOURCE = """
+module probe::probe;
+
+use std::ascii;
+use std::hash;
+use std::string::String;
+use std::type_name;
+use sui::event;
+use sui::package;
+
+public struct PROBE has drop {}
+
+public struct Thing has key, store {
+    id: UID,
+    label: String,
+}
+
+public struct Made has copy, drop {
+    id: ID,
+    by: address,
+}
+
+public struct Witness has drop {}
+
+fun init(otw: PROBE, ctx: &mut TxContext) {
+    assert!(sui::types::is_one_time_witness(&otw), 100);
+    package::claim_and_keep(otw, ctx);
+}
+
+public fun sha2(d: vector<u8>): vector<u8> { hash::sha2_256(d) }
+public fun sha3(d: vector<u8>): vector<u8> { hash::sha3_256(d) }
+public fun blake(d: vector<u8>): vector<u8> { sui::hash::blake2b256(&d) }
+public fun keccak(d: vector<u8>): vector<u8> { sui::hash::keccak256(&d) }
+public fun to_u256(a: address): u256 { sui::address::to_u256(a) }
+public fun from_u256(n: u256): address { sui::address::from_u256(n) }
+public fun from_bytes(b: vector<u8>): address { sui::address::from_bytes(b) }
+public fun digest(ctx: &TxContext): vector<u8> { *ctx.digest() }
+public fun type_of<T>(): ascii::String { type_name::into_string(type_name::get<T>()) }
+public fun witness_is_otw(): bool { sui::types::is_one_time_witness(&Witness {}) }
+
+public fun make(ctx: &mut TxContext) {
+    let thing = Thing { id: object::new(ctx), label: b"first".to_string() };
+    event::emit(Made { id: object::id(&thing), by: ctx.sender() });
+    transfer::transfer(thing, ctx.sender());
+}
+
+public fun make_and_share(ctx: &mut TxContext): address {
+    let thing = Thing { id: object::new(ctx), label: b"shared".to_string() };
+    let at = thing.id.to_address();
+    transfer::share_object(thing);
+    at
+}
+
+public fun destroy(thing: Thing) {
+    let Thing { id, label: _ } = thing;
+    id.delete();
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def probe(vm: MoveVM) -> ModuleId:
+    package = compile_package(
+        sources={"probe.move": PROBE_SOURCE},
+        named_addresses={"probe": PROBE_ADDR},
+        deps=framework.framework(),
+    )
+    assert sui_rules.check_package(package, framework.framework()) == []
+    vm.add_modules(codegen.compile_package(package).values())
+    return ModuleId(PROBE_ADDR, "probe")
+
+
+def probe_call(
+    vm: MoveVM, probe: ModuleId, name: str, *args: bytes, targs: tuple[Type, ...] = ()
+) -> CallResult:
+    ctx = TxContext(sender=SENDER, digest=DIGEST)
+    return vm.call(probe, name, list(args), targs, ctx=ctx, gas_limit=10**8, public_only=False)
+
+
+def test_hashes_are_the_standard_ones(vm: MoveVM, probe: ModuleId) -> None:
     data = b"abc"
-    assert returns(vm, "std::hash::sha2_256", bcs_bytes(data)) == [bcs_bytes(hashlib.sha256(data).digest())]
-    assert returns(vm, "std::hash::sha3_256", bcs_bytes(data)) == [bcs_bytes(hashlib.sha3_256(data).digest())]
+    assert probe_call(vm, probe, "sha2", bcs_bytes(data)).returns == [
+        bcs_bytes(hashlib.sha256(data).digest())
+    ]
+    assert probe_call(vm, probe, "sha3", bcs_bytes(data)).returns == [
+        bcs_bytes(hashlib.sha3_256(data).digest())
+    ]
     blake = hashlib.blake2b(data, digest_size=32).digest()
-    assert returns(vm, "sui::hash::blake2b256", bcs_bytes(data)) == [bcs_bytes(blake)]
+    assert probe_call(vm, probe, "blake", bcs_bytes(data)).returns == [bcs_bytes(blake)]
     keccak_empty = bytes.fromhex("c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470")
-    assert returns(vm, "sui::hash::keccak256", bcs_bytes(b"")) == [bcs_bytes(keccak_empty)]
+    assert probe_call(vm, probe, "keccak", bcs_bytes(b"")).returns == [bcs_bytes(keccak_empty)]
 
 
-def test_addresses_convert_as_sui_does(vm: MoveVM) -> None:
+def test_addresses_convert_as_sui_does(vm: MoveVM, probe: ModuleId) -> None:
     one = bytes(31) + b"\x01"
-    assert returns(vm, "sui::address::to_u256", one) == [u(1, 256)]
-    assert returns(vm, "sui::address::from_u256", u(2**256 - 1, 256)) == [b"\xff" * 32]
-    assert returns(vm, "sui::address::from_bytes", bcs_bytes(SENDER)) == [SENDER]
-    aborts(vm, "sui::address::from_bytes", bcs_bytes(SENDER[:31]), module="sui::address", code=0)
+    assert probe_call(vm, probe, "to_u256", one).returns == [u(1, 256)]
+    assert probe_call(vm, probe, "from_u256", u(2**256 - 1, 256)).returns == [b"\xff" * 32]
+    assert probe_call(vm, probe, "from_bytes", bcs_bytes(SENDER)).returns == [SENDER]
+    with pytest.raises(MoveAbort) as info:
+        probe_call(vm, probe, "from_bytes", bcs_bytes(SENDER[:31]))
+    assert (info.value.module, info.value.code) == (ModuleId(SUI_ADDR, "address"), 0)
     assert returns(vm, "sui::address::to_string", SENDER) == [bcs_bytes(SENDER.hex().encode())]
     assert returns(vm, "sui::address::from_ascii_bytes", bcs_bytes(SENDER.hex().upper().encode())) == [SENDER]
 
 
-def test_new_object_ids_are_the_known_answers_and_the_counter_advances(vm: MoveVM) -> None:
+def test_new_object_ids_are_the_known_answers_and_the_counter_advances(vm: MoveVM, probe: ModuleId) -> None:
     first = run(vm, "sui::object::new")
     assert first.returns == [FIRST_ID]
     assert first.log.created == [FIRST_ID] and first.log.ids_created == 1
     second = run(vm, "sui::object::new", ids_created=1)
     assert second.returns == [SECOND_ID]
     assert returns(vm, "sui::tx_context::sender") == [SENDER]
-    assert returns(vm, "sui::tx_context::digest") == [bcs_bytes(DIGEST)]
+    assert probe_call(vm, probe, "digest").returns == [bcs_bytes(DIGEST)]
 
 
-def test_type_names_are_suis_canonical_strings(vm: MoveVM) -> None:
+def test_type_names_are_suis_canonical_strings(vm: MoveVM, probe: ModuleId) -> None:
     uid = StructType(ModuleId(SUI_ADDR, "object"), "UID")
-    assert returns(vm, "std::type_name::get", targs=(U64,)) == [bcs_bytes(b"u64")]
-    assert returns(vm, "std::type_name::get", targs=(uid,)) == [
-        bcs_bytes(SUI_ADDR.hex().encode() + b"::object::UID")
+    assert probe_call(vm, probe, "type_of", targs=(U64,)).returns == [bcs_bytes(b"u64")]
+    expected = SUI_ADDR.hex().encode() + b"::object::UID"
+    assert probe_call(vm, probe, "type_of", targs=(uid,)).returns == [bcs_bytes(expected)]
+    assert probe_call(vm, probe, "type_of", targs=(VectorType(uid),)).returns == [
+        bcs_bytes(b"vector<" + expected + b">")
     ]
+
+
+def test_init_claims_a_publisher_with_the_one_time_witness(vm: MoveVM, probe: ModuleId) -> None:
+    log = probe_call(vm, probe, "init", b"\x00").log
+    publisher = StructType(ModuleId(SUI_ADDR, "package"), "Publisher")
+    expected = FIRST_ID + bcs_bytes(PROBE_ADDR.hex().encode()) + bcs_bytes(b"probe")
+    assert [(e.kind, e.type, e.contents, e.recipient) for e in log.objects] == [
+        ("transfer", publisher, expected, SENDER)
+    ]
+    assert probe_call(vm, probe, "witness_is_otw").returns == [b"\x00"]
+
+
+def test_objects_are_created_transferred_shared_deleted_and_events_emitted(
+    vm: MoveVM, probe: ModuleId
+) -> None:
+    thing = StructType(probe, "Thing")
+    log = probe_call(vm, probe, "make").log
+    contents = FIRST_ID + bcs_bytes(b"first")
+    assert [(e.kind, e.type, e.contents, e.recipient) for e in log.objects] == [
+        ("transfer", thing, contents, SENDER)
+    ]
+    assert [(e.type, e.contents) for e in log.events] == [(StructType(probe, "Made"), FIRST_ID + SENDER)]
+    shared = probe_call(vm, probe, "make_and_share")
+    assert shared.returns == [FIRST_ID]
+    assert [(e.kind, e.object_id) for e in shared.log.objects] == [("share", FIRST_ID)]
+    gone = probe_call(vm, probe, "destroy", SECOND_ID + bcs_bytes(b"old")).log
+    assert gone.deleted == [SECOND_ID] and gone.objects == []
 
 
 # `0x2::package`: reference/sui.md section 1.
