@@ -527,3 +527,94 @@ def test_a_uid_made_fresh_inside_each_iteration_is_accepted() -> None:
     )
     loop = ir.Loop(UNIT, at(3, 5), body)
     assert check(object_module(loop, extra=[("id", UID)])) == []
+
+
+# -- from Move source, through the front end ------------------------------------------------------
+
+SOURCE_OK = """module a::shop;
+
+public struct SHOP has drop {}
+
+public struct Item has key, store {
+    id: UID,
+    price: u64,
+}
+
+public struct Sold has copy, drop {
+    item: ID,
+}
+
+fun init(_otw: SHOP, ctx: &mut TxContext) {
+    transfer::transfer(Item { id: object::new(ctx), price: 1 }, ctx.sender());
+}
+
+public entry fun sell(item: Item, to: address) {
+    sui::event::emit(Sold { item: object::id(&item) });
+    transfer::public_transfer(item, to);
+}
+"""
+
+SOURCE_BAD = """module a::bad;
+
+use a::shop::Item;
+
+public struct Loose has key {
+    value: u64,
+}
+
+public struct Note has copy, drop {
+    n: u64,
+}
+
+public entry fun steal(item: Item, note: Note, ctx: &mut TxContext) {
+    transfer::transfer(item, ctx.sender());
+    sui::event::emit(note.n);
+}
+
+public fun rebuild(id: UID): Loose2 {
+    Loose2 { id, value: 0 }
+}
+
+public struct Loose2 has key {
+    id: UID,
+    value: u64,
+}
+"""
+
+
+def compile_source(*texts: str) -> tuple[ir.Package, dict[str, str]]:
+    from move import framework
+    from move.compiler import compile_package
+
+    sources = {f"sources/m{i}.move": t for i, t in enumerate(texts)}
+    pkg = compile_package(sources=sources, deps=framework.framework(), named_addresses={"a": address_of(0xA)})
+    return pkg, sources
+
+
+def test_a_sui_package_from_source_keeps_the_rules() -> None:
+    from move import framework
+
+    pkg, sources = compile_source(SOURCE_OK)
+    assert sui_rules.check_package(pkg, framework.framework(), sources) == []
+
+
+def test_rules_broken_in_source_are_reported_at_their_place_with_the_line() -> None:
+    from move import framework
+
+    pkg, sources = compile_source(SOURCE_OK, SOURCE_BAD)
+    found = sui_rules.check_package(pkg, framework.framework(), sources)
+    where = [(d.code, d.loc.file, d.loc.line, d.line_text.strip()) for d in found]
+    assert where == [
+        ("Sui E02007", "sources/m1.move", 6, "value: u64,"),
+        (
+            "Sui E02002",
+            "sources/m1.move",
+            13,
+            "public entry fun steal(item: Item, note: Note, ctx: &mut TxContext) {",
+        ),
+        ("Sui E02009", "sources/m1.move", 14, "transfer::transfer(item, ctx.sender());"),
+        ("Sui E02008", "sources/m1.move", 15, "sui::event::emit(note.n);"),
+        ("Sui E01001", "sources/m1.move", 19, "Loose2 { id, value: 0 }"),
+    ], [d.render() for d in found]
+    assert "parameter 'note'" in found[1].message
+    assert "'0xa::shop'" in found[2].message and "public_transfer" in found[2].message
