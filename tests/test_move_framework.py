@@ -554,3 +554,76 @@ def test_the_framework_compiles_deterministically_to_0x1_and_0x2() -> None:
     assert natives == {
         n.replace("std::", "0x1::", 1).replace("sui::", "0x2::", 1) for n in declared_natives()
     }
+
+
+def test_the_clock_reads_its_time_and_only_the_system_creates_it(vm: MoveVM) -> None:
+    clock_id = bytes(31) + b"\x06"
+    assert returns(vm, "sui::clock::timestamp_ms", clock_id + u(1_700_000_000_000, 64)) == [
+        u(1_700_000_000_000, 64)
+    ]
+    mid = ModuleId(SUI_ADDR, "clock")
+    with pytest.raises(MoveAbort) as info:
+        vm.call(
+            mid, "create", [], ctx=TxContext(sender=SENDER, digest=DIGEST), gas_limit=10**8, public_only=False
+        )
+    assert (info.value.module, info.value.code) == (mid, 0)
+
+
+@pytest.mark.xfail(
+    reason="the host's share rule refuses ids it did not derive; NATIVES.md: only owned inputs (asked of mback)"
+)
+def test_genesis_creates_and_shares_the_clock_at_0x6(vm: MoveVM) -> None:
+    clock_id = bytes(31) + b"\x06"
+    mid = ModuleId(SUI_ADDR, "clock")
+    system = TxContext(sender=bytes(32), digest=DIGEST)
+    log = vm.call(mid, "create", [], ctx=system, gas_limit=10**8, public_only=False).log
+    clock = StructType(mid, "Clock")
+    assert [(e.kind, e.type, e.contents) for e in log.objects] == [("share", clock, clock_id + u(0, 64))]
+
+
+def vec_map_u8(*pairs: tuple[int, int]) -> bytes:
+    return encode_leb128(len(pairs)) + b"".join(bytes([k, v]) for k, v in pairs)
+
+
+def test_vec_map_keeps_insertion_order_and_suis_abort_codes(vm: MoveVM) -> None:
+    kv = (U8, U8)
+    m = vec_map_u8((3, 30), (1, 10))
+    assert run(vm, "sui::vec_map::insert", m, b"\x02", b"\x14", targs=kv).mutated == {
+        0: vec_map_u8((3, 30), (1, 10), (2, 20))
+    }
+    aborts(vm, "sui::vec_map::insert", m, b"\x01", b"\x00", targs=kv, module="sui::vec_map", code=0)
+    removed = run(vm, "sui::vec_map::remove", m, b"\x03", targs=kv)
+    assert removed.returns == [b"\x03", b"\x1e"] and removed.mutated == {0: vec_map_u8((1, 10))}
+    aborts(vm, "sui::vec_map::remove", m, b"\x09", targs=kv, module="sui::vec_map", code=1)
+    assert returns(vm, "sui::vec_map::try_get", m, b"\x01", targs=kv) == [b"\x01\x0a"]
+    assert returns(vm, "sui::vec_map::keys", m, targs=kv) == [bcs_bytes(b"\x03\x01")]
+    assert returns(vm, "sui::vec_map::into_keys_values", m, targs=kv) == [
+        bcs_bytes(b"\x03\x01"),
+        bcs_bytes(b"\x1e\x0a"),
+    ]
+    built = returns(
+        vm, "sui::vec_map::from_keys_values", bcs_bytes(b"\x05\x06"), bcs_bytes(b"\x50\x60"), targs=kv
+    )
+    assert built == [vec_map_u8((5, 0x50), (6, 0x60))]
+    aborts(
+        vm,
+        "sui::vec_map::from_keys_values",
+        bcs_bytes(b"\x05"),
+        bcs_bytes(b""),
+        targs=kv,
+        module="sui::vec_map",
+        code=5,
+    )
+    aborts(vm, "sui::vec_map::destroy_empty", m, targs=kv, module="sui::vec_map", code=2)
+    aborts(vm, "sui::vec_map::pop", vec_map_u8(), targs=kv, module="sui::vec_map", code=4)
+    aborts(vm, "sui::vec_map::remove_entry_by_idx", m, u(2, 64), targs=kv, module="sui::vec_map", code=3)
+
+
+def test_vec_set_refuses_duplicates_and_missing_keys(vm: MoveVM) -> None:
+    s = bcs_bytes(b"\x07\x02")
+    assert run(vm, "sui::vec_set::insert", s, b"\x09", targs=(U8,)).mutated == {0: bcs_bytes(b"\x07\x02\x09")}
+    aborts(vm, "sui::vec_set::insert", s, b"\x02", targs=(U8,), module="sui::vec_set", code=0)
+    assert run(vm, "sui::vec_set::remove", s, b"\x07", targs=(U8,)).mutated == {0: bcs_bytes(b"\x02")}
+    aborts(vm, "sui::vec_set::remove", s, b"\x05", targs=(U8,), module="sui::vec_set", code=1)
+    assert returns(vm, "sui::vec_set::contains", s, b"\x02", targs=(U8,)) == [b"\x01"]
+    aborts(vm, "sui::vec_set::from_keys", bcs_bytes(b"\x01\x01"), targs=(U8,), module="sui::vec_set", code=0)
