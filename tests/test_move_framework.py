@@ -323,6 +323,7 @@ use std::ascii;
 use std::hash;
 use std::string::String;
 use std::type_name;
+use std::option::Option;
 use sui::event;
 use sui::package;
 
@@ -368,6 +369,19 @@ public fun make_and_share(ctx: &mut TxContext): address {
     transfer::share_object(thing);
     at
 }
+
+public fun decode(bytes: vector<u8>): (address, bool, u64, vector<u8>, Option<u16>, u256, vector<u8>) {
+    let mut r = sui::bcs::new(bytes);
+    let a = r.peel_address();
+    let b = r.peel_bool();
+    let n = r.peel_u64();
+    let v = r.peel_vec_u8();
+    let o = r.peel_option_u16();
+    let big = r.peel_u256();
+    (a, b, n, v, o, big, r.into_remainder_bytes())
+}
+
+public fun power(base: u64, exponent: u8): u64 { sui::math::pow(base, exponent) }
 
 public fun destroy(thing: Thing) {
     let Thing { id, label: _ } = thing;
@@ -627,3 +641,28 @@ def test_vec_set_refuses_duplicates_and_missing_keys(vm: MoveVM) -> None:
     aborts(vm, "sui::vec_set::remove", s, b"\x05", targs=(U8,), module="sui::vec_set", code=1)
     assert returns(vm, "sui::vec_set::contains", s, b"\x02", targs=(U8,)) == [b"\x01"]
     aborts(vm, "sui::vec_set::from_keys", bcs_bytes(b"\x01\x01"), targs=(U8,), module="sui::vec_set", code=0)
+
+
+def test_the_bcs_reader_decodes_what_the_bcs_rules_encode(vm: MoveVM, probe: ModuleId) -> None:
+    long = bytes(range(200))  # a length of 200 takes two ULEB128 bytes: c8 01
+    encoded = (
+        SENDER + b"\x01" + u(2**64 - 2, 64) + b"\xc8\x01" + long + b"\x01" + u(513, 16) + u(2**255 + 7, 256)
+    )
+    result = probe_call(vm, probe, "decode", bcs_bytes(encoded + b"rest")).returns
+    assert result == [
+        SENDER,
+        b"\x01",
+        u(2**64 - 2, 64),
+        bcs_bytes(long),
+        b"\x01" + u(513, 16),
+        u(2**255 + 7, 256),
+        bcs_bytes(b"rest"),
+    ]
+    bad_bool = SENDER + b"\x02"
+    with pytest.raises(MoveAbort) as info:
+        probe_call(vm, probe, "decode", bcs_bytes(bad_bool))
+    assert (info.value.module, info.value.code) == (ModuleId(SUI_ADDR, "bcs"), 1)
+    with pytest.raises(MoveAbort) as info:
+        probe_call(vm, probe, "decode", bcs_bytes(SENDER[:20]))
+    assert (info.value.module, info.value.code) == (ModuleId(SUI_ADDR, "bcs"), 0)
+    assert probe_call(vm, probe, "power", u(2, 64), u(10, 8)).returns == [u(1024, 64)]

@@ -618,3 +618,13 @@ def test_rules_broken_in_source_are_reported_at_their_place_with_the_line() -> N
     ], [d.render() for d in found]
     assert "parameter 'note'" in found[1].message
     assert "'0xa::shop'" in found[2].message and "public_transfer" in found[2].message
+
+
+@pytest.mark.parametrize("fn", ["public_transfer(o, @0x1)", "public_share_object(o)", "public_freeze_object(o)"])
+def test_the_public_forms_need_key_and_store_which_the_type_checker_enforces(fn: str) -> None:
+    source = f"module a::m;\npublic struct Obj has key {{ id: UID }}\npublic fun f(o: Obj) {{\n    transfer::{fn};\n}}\n"
+    with pytest.raises(CompileError) as info:
+        compile_source(source)
+    (d,) = info.value.diagnostics
+    assert (d.code, d.loc.line) == ("E05001", 4)
+    assert "(store, key)" in d.message
