@@ -497,13 +497,20 @@ class _FreshIds:
         if isinstance(e, ir.Move | ir.Copy):
             return env.get(e.local, False), env
         if isinstance(e, ir.Assign):
-            fresh, env = self.eval(e.value, env)
+            if isinstance(e.value, ir.Tuple) and len(e.value.items) == len(e.locals):
+                states = []  # `let (id, n) = (object::new(ctx), 0);` keeps each item's freshness
+                for item in e.value.items:
+                    fresh, env = self.eval(item, env)
+                    states.append(fresh)
+            else:
+                fresh, env = self.eval(e.value, env)
+                states = [fresh and len(e.locals) == 1] * len(e.locals)
             if env is None:
                 return False, None
             env = dict(env)
-            for target in e.locals:
+            for target, state in zip(e.locals, states, strict=True):
                 if target is not None:
-                    env[target] = fresh and len(e.locals) == 1
+                    env[target] = state
             return False, env
         if isinstance(e, ir.Pack):
             states = []

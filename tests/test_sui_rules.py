@@ -612,3 +612,12 @@ def test_object_fields_need_store_which_the_type_checker_enforces_conditionally(
         compile_source(source)
     (d,) = info.value.diagnostics
     assert (d.code, d.loc.line) == ("E05001", 3)  # `Box<T>` is fine: it has key only when T has store
+
+
+def test_a_uid_fresh_inside_a_tuple_binding_is_accepted() -> None:
+    m = object_module()
+    obj = obj_of(m)
+    both = ir.Tuple(UNIT, at(2, 20), [new_uid(2), ir.Const(U64, at(2, 40), 0)])
+    bind = ir.Assign(UNIT, at(2, 9), [1, 2], both)
+    use = pack(obj, [ir.Move(UID, at(3, 20), 1)], line=3)
+    assert check(object_module(bind, use, extra=[("id", UID), ("n", U64)])) == []
