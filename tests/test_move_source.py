@@ -7,8 +7,16 @@ from __future__ import annotations
 import pytest
 
 from move.types import U8, U16, U32, U64, U128, U256, ModuleId, PrimType, StructType
-from node.sui import MoveAbort, MovePrimitiveRuntimeError, MoveVM, TxContext, derive_object_id
-from tests.move_source import DIGEST, SENDER, Package
+from node.sui import (
+    InvalidCall,
+    MoveAbort,
+    MovePrimitiveRuntimeError,
+    MoveVM,
+    TxContext,
+    VMError,
+    derive_object_id,
+)
+from tests.move_source import CTX, DIGEST, SENDER, Package
 from tests.vectors import SUI_COUNTER_TX_CREATED_IDS, SUI_COUNTER_TX_DIGEST_HEX
 from vocab import bcs
 from vocab.leb128 import encode_leb128
@@ -124,6 +132,22 @@ public fun maybe(x: u64): u64 {
 
 public fun literals(): (u8, u128, u256, address, vector<u8>) {
     (255, 1 << 100, 0xffu256, @0x2, x"00ff")
+}
+
+public struct Token has drop { v: u64 }
+
+public fun twice<T: copy>(x: &T): vector<T> { vector[*x, *x] }
+
+public fun deep(n: u64): u64 { if (n == 0) 0 else deep(n - 1) + 1 }
+
+public fun hog(n: u64): u64 {
+    let mut v = vector[];
+    let mut i = 0;
+    while (i < n) {
+        v.push_back(i);
+        i = i + 1;
+    };
+    v.length()
 }
 """
 
@@ -344,3 +368,29 @@ def test_nested_values_round_trip_as_the_bcs_vocabulary_encodes_them() -> None:
         "big": 2**127 + 1,
         "nested": [[1, 2], [], [65535]],
     }
+
+
+def test_type_arguments_must_have_the_required_abilities(lang: Package) -> None:
+    module = ModuleId(lang.address, "lang")
+    token = StructType(module, "Token")
+    box = StructType(module, "Box", (U64,))
+    assert lang.call("lang", "twice", enc(3), type_args=(box,)).returns == [b"\x02" + enc(3) * 2]
+    with pytest.raises(InvalidCall, match=r"lacks copy"):
+        lang.call("lang", "twice", enc(3), type_args=(token,))
+    with pytest.raises(InvalidCall, match=r"lacks copy"):  # Box<Token> is not copy: its argument is not
+        lang.call("lang", "twice", enc(3), type_args=(StructType(module, "Box", (token,)),))
+
+
+def test_limits_stop_a_call_cleanly(lang: Package) -> None:
+    assert lang.returns("lang", "deep", enc(1000)) == [enc(1000)]
+    with pytest.raises(VMError, match="stack overflow"):
+        lang.call("lang", "deep", enc(10**7), gas=10**10)
+    small = MoveVM(heap_limit=1 << 20)
+    small.add_modules(lang.vm.modules[m].wasm for m in lang.vm.modules)
+    hog = ModuleId(lang.address, "lang")
+    assert small.call(hog, "hog", [enc(1000)], ctx=CTX, gas_limit=10**7).returns == [enc(1000)]
+    with pytest.raises(VMError, match="more than its limit"):
+        small.call(hog, "hog", [enc(10**6)], ctx=CTX, gas_limit=10**9)
+    # the VM is still usable after each failure
+    assert small.call(hog, "hog", [enc(10)], ctx=CTX, gas_limit=10**7).returns == [enc(10)]
+    assert lang.returns("lang", "deep", enc(3)) == [enc(3)]
