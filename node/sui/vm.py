@@ -158,7 +158,7 @@ class CompiledMoveModule:
 
 
 _ENV_IMPORTS = {abi.MEMORY: KIND_MEMORY, abi.DATA_BASE: KIND_GLOBAL}
-_RUNTIME_IMPORTS = {"fail", "grow", "big", "cast", "eq", "copy"} | {f"type{k}" for k in range(33)}
+_RUNTIME_IMPORTS = {"fail", "grow", "big", "eq", "copy"} | {f"type{k}" for k in range(33)}
 
 
 def _module_of_import(name: str) -> ModuleId | None:
@@ -396,24 +396,9 @@ class _Session:
                 )
             return signed(result)
 
-        def cast(source: int, target: int, value: int, where: int) -> int:
-            self.charge(NATIVE_FUEL)
-            value &= U64_MASK
-            number = value if source <= 64 else int.from_bytes(self.heap.read(value, source // 8), "little")
-            if number >> target:
-                raise MovePrimitiveRuntimeError(
-                    module.id, function(where), abi.FAIL_NAMES[abi.FAIL_ARITHMETIC]
-                )
-            if target <= 64:
-                return signed(number)
-            block = self.heap.alloc(target // 8)
-            self.heap.write(block, number.to_bytes(target // 8, "little"))
-            return block
-
         return {
             "fail": self._func([_I32, _I64, _I32], [], fail),
             "big": self._func([_I32, _I32, _I64, _I64, _I32], [_I64], big),
-            "cast": self._func([_I32, _I32, _I64, _I32], [_I64], cast),
         }
 
     def _native(self, name: str, ftype: wasmtime.FuncType) -> wasmtime.Func:
