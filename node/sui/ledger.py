@@ -2,7 +2,7 @@
 the executor over them; for tests today and for the replica's state machine later.
 
 ``SuiLedger.genesis()`` publishes the framework, compiled by the project's own compiler
-from ``move/framework`` (``0x1`` MoveStdlib, ``0x2`` Sui), as immutable packages at
+(``move.framework``, sources in ``move/framework``) (``0x1`` MoveStdlib, ``0x2`` Sui), as immutable packages at
 version 1 whose previous transaction is Sui's genesis marker (32 zero bytes). After that
 everything goes through transactions: ``execute`` / ``execute_signed`` take what a user
 signs; ``publish`` and ``call`` build the transaction a ``sui client publish`` / ``call``
@@ -25,6 +25,8 @@ from pathlib import Path
 from move import ir
 from move.codegen import compile_package as generate
 from move.compiler import compile_package
+from move.framework import framework
+from move.sui_rules import verify_package
 from move.types import address_of
 from node.sui.effects import TransactionEffects
 from node.sui.executor import Executor
@@ -52,7 +54,6 @@ from vocab.sui.transaction import (
 )
 from vocab.sui.type_tag import TypeTag
 
-FRAMEWORK_SOURCES = Path(__file__).resolve().parent.parent.parent / "move" / "framework"
 STD = ObjectId(address_of(1))
 SUI = ObjectId(address_of(2))
 DEFAULT_BUDGET = 50_000_000
@@ -60,12 +61,9 @@ DEFAULT_BUDGET = 50_000_000
 GAS_PRICE = 1000
 
 
-@functools.cache
 def framework_packages() -> tuple[ir.Package, ir.Package]:
-    """The framework compiled to IR (0x1, 0x2): what packages are compiled against."""
-    named = {"std": address_of(1), "sui": address_of(2)}
-    std = compile_package(FRAMEWORK_SOURCES / "move-stdlib", named_addresses=named)
-    sui = compile_package(FRAMEWORK_SOURCES / "sui-framework", named_addresses=named, deps=[std])
+    """The framework compiled to IR (0x1, 0x2, ``move.framework``): what packages compile against."""
+    std, sui = framework()
     return std, sui
 
 
@@ -79,9 +77,12 @@ def framework_modules() -> tuple[tuple[tuple[str, bytes], ...], ...]:
 
 
 def compile_for_publish(root: Path) -> list[bytes]:
-    """The package in folder ``root`` compiled against the framework: its modules' Wasm,
-    sorted by module name, ready for a ``Publish`` command."""
-    package = compile_package(root, deps=list(framework_packages()))
+    """The package in folder ``root`` compiled against the framework and checked against
+    Sui's rules (``move.sui_rules``, as ``sui move build`` verifies): its modules' Wasm,
+    sorted by module name, ready for a ``Publish`` command. ``CompileError`` otherwise."""
+    deps = list(framework_packages())
+    package = compile_package(root, deps=deps)
+    verify_package(package, deps)
     return [wasm for _, wasm in sorted((m.name, w) for m, w in generate(package).items())]
 
 
@@ -228,7 +229,6 @@ class SuiLedger:
 
 __all__ = [
     "DEFAULT_BUDGET",
-    "FRAMEWORK_SOURCES",
     "STD",
     "SUI",
     "SuiLedger",
