@@ -268,6 +268,9 @@ def test_owned_objects_transfer_freeze_and_refusals(ledger: SuiLedger, owned_was
     )
     (config,) = created(ledger, frozen_tx, "Config")
     assert config.owner == Immutable()
+    shown = ledger.object_json(config.id)
+    assert shown is not None and shown["owner"] == "Immutable"
+    assert shown["content"]["fields"] == {"id": {"id": config.id.to_text()}, "message": "hello"}
     read = ok(ledger.call(BOB, package_id, "transfer_to_sender", "message", [ledger.owned(config.id)]))
     assert read.mutated == () and ledger.object(config.id).version == config.version  # type: ignore[union-attr]
     # a public function returning a reference cannot be called by a transaction (checked first)
@@ -345,6 +348,11 @@ def test_wrap_unwrap_delete(ledger: SuiLedger, things_wasm: list[bytes]) -> None
     assert wrapped.wrapped == (ObjectRef(thing.id, wrapped.lamport_version, WRAPPED_DIGEST),)
     assert ledger.object(thing.id) is None and ledger.store.tombstones[thing.id].wrapped
     (box,) = created(ledger, wrapped, "Box")
+    shown = ledger.object_json(box.id)
+    assert shown is not None and shown["content"]["fields"]["thing"] == {
+        "type": f"{things_id.to_text()}::things::Thing",
+        "fields": {"id": {"id": thing.id.to_text()}, "value": "5"},
+    }
     unwrapped = ok(ledger.call(ALICE, things_id, "things", "unwrap", [ledger.owned(box.id)]))
     back = ledger.object(thing.id)
     assert back is not None and back.version == unwrapped.lamport_version
@@ -538,3 +546,70 @@ def test_one_object_twice_in_a_call_is_refused(ledger: SuiLedger, things_wasm: l
         [MakeMoveVec(U64, (Input(0), Input(0))), MoveCall(things_id, "things", "sum", (), (Result(0),))],
     )
     ok(ledger.execute(pure_twice))
+
+
+# -- Sui's JSON shapes ------------------------------------------------------------------------
+
+
+def test_json_shapes_of_objects_changes_and_events(
+    ledger: SuiLedger, counter_wasm: list[bytes], things_wasm: list[bytes]
+) -> None:
+    package_id, published = publish(ledger, counter_wasm)
+    response = ledger.transaction_json(published, ALICE)
+    assert response["digest"] == published.transaction_digest.to_text()
+    assert response["effects"]["status"] == {"status": "success"}
+    kinds = {c["type"]: c for c in response["objectChanges"]}
+    assert kinds["published"]["packageId"] == package_id.to_text() and kinds["published"]["modules"] == [
+        "counter"
+    ]
+    assert kinds["published"]["version"] == "1"
+    assert kinds["created"]["objectType"] == "0x2::package::UpgradeCap"
+    assert (
+        kinds["created"]["owner"] == {"AddressOwner": ALICE.to_text()} and kinds["created"]["version"] == "2"
+    )
+    made = ok(ledger.call(ALICE, package_id, "counter", "create"))
+    (counter,) = created(ledger, made, "Counter")
+    bumped = ok(ledger.call(BOB, package_id, "counter", "increment", [ledger.shared(counter.id)]))
+    (change,) = ledger.transaction_json(bumped, BOB)["objectChanges"]
+    assert change["type"] == "mutated" and change["previousVersion"] == str(counter.version)
+    assert change["owner"] == {"Shared": {"initial_shared_version": counter.version}}
+    assert change["objectType"] == f"{package_id.to_text()}::counter::Counter"
+    shown = ledger.object_json(counter.id)
+    assert shown is not None
+    assert shown["version"] == str(counter.version + 1) and shown["type"] == change["objectType"]
+    assert shown["content"]["fields"] == {
+        "id": {"id": counter.id.to_text()},
+        "owner": ALICE.to_text(),
+        "value": "1",
+    }
+    assert shown["content"]["hasPublicTransfer"] is False and shown["storageRebate"] == "0"
+    package_shown = ledger.object_json(package_id)
+    assert package_shown is not None and package_shown["content"]["dataType"] == "package"
+    failed = ledger.transaction_json(
+        ledger.call(BOB, package_id, "counter", "set_value", [ledger.shared(counter.id), u64(9)]), BOB
+    )
+    assert failed["effects"]["status"]["status"] == "failure"
+    assert failed["effects"]["status"]["error"].startswith("MoveAbort in command 0")
+    # events: parsedJson with Sui's conventions (ID as a hex string, u64 as a decimal string)
+    things_id, _ = publish(ledger, things_wasm)
+    tx = ledger.transaction(
+        ALICE,
+        [u64(5), address(ALICE)],
+        [MoveCall(things_id, "things", "make", (), (Input(0),)), TransferObjects((Result(0),), Input(1))],
+    )
+    effects = ok(ledger.execute(tx))
+    (thing,) = created(ledger, effects, "Thing")
+    (event,) = ledger.transaction_json(effects, ALICE)["events"]
+    assert event["type"] == f"{things_id.to_text()}::things::Made"
+    assert event["parsedJson"] == {"id": thing.id.to_text(), "value": "5"}
+    assert event["packageId"] == things_id.to_text() and event["transactionModule"] == "things"
+    assert event["sender"] == ALICE.to_text() and event["id"]["eventSeq"] == "0"
+    gone = ok(ledger.call(ALICE, things_id, "things", "destroy", [ledger.owned(thing.id)]))
+    (deleted,) = ledger.transaction_json(gone, ALICE)["objectChanges"]
+    assert deleted == {
+        "type": "deleted",
+        "sender": ALICE.to_text(),
+        "objectType": f"{things_id.to_text()}::things::Thing",
+        "objectId": thing.id.to_text(),
+        "version": str(gone.lamport_version),
+    }

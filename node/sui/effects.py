@@ -88,6 +88,10 @@ class TransactionEffects:
     wrapped: tuple[ObjectRef, ...]
     events: tuple[Event, ...]
     dependencies: tuple[Digest, ...]
+    object_types: tuple[tuple[ObjectId, StructTag], ...] = ()
+    """The type of every object the effects name (sorted by id), so that clients can show
+    what was deleted or wrapped; kept with the record, not part of the hashed effects
+    (Sui's full nodes read these types from the objects' previous versions)."""
 
     @property
     def success(self) -> bool:
@@ -155,6 +159,7 @@ FAILURE = _record(
     ],
 )
 _OWNED_REF = bcs.Mapped(bcs.Tuple(OBJECT_REF, OWNER), tuple, list, "(ObjectRef, Owner)")
+_TYPES = bcs.Vector(bcs.Mapped(bcs.Tuple(OBJECT_ID, STRUCT_TAG), tuple, list, "(ObjectID, StructTag)"))
 _VERSIONED = bcs.Mapped(bcs.Tuple(OBJECT_ID, bcs.U64), tuple, list, "(ObjectID, SequenceNumber)")
 
 
@@ -208,11 +213,13 @@ class _Effects(bcs.Schema):
         self._body.write(plain, out, depth)
         if self.with_events:
             EVENTS.write(list(value.events), out, depth)
+            _TYPES.write(list(value.object_types), out, depth)
 
     def read(self, reader: bcs.Reader, depth: int) -> TransactionEffects:
         plain = self._body.read(reader, depth)
         digest = plain.pop("events_digest")
         plain["events"] = EVENTS.read(reader, depth) if self.with_events else []
+        plain["object_types"] = _TYPES.read(reader, depth) if self.with_events else []
         fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in plain.items()}
         effects = TransactionEffects(**fields)
         if self.with_events and effects.events_digest() != digest:
@@ -223,7 +230,7 @@ class _Effects(bcs.Schema):
 EFFECTS = _Effects(with_events=False)
 """The effects as hashed (the events by their digest)."""
 EFFECTS_WITH_EVENTS = _Effects(with_events=True)
-"""The effects followed by their events, as the store keeps them."""
+"""The effects followed by their events and object types, as the store keeps them."""
 
 __all__ = [
     "DELETED_DIGEST",

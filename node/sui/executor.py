@@ -41,7 +41,7 @@ commands, the gas coin argument and ``Receiving`` inputs are refused
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from move.types import ADDRESS, Ability, ModuleId, PrimType, RefType, StructType, Type, VectorType, substitute
 from node.sui.effects import (
@@ -715,7 +715,13 @@ class Executor:
             unwrapped_then_deleted,
             wrapped,
         )
-        return effects, written, removed
+        types: dict[bytes, StructType] = {s.input.object.id.raw: s.input.object.type for s in inputs.values()}
+        types.update({o.object_id: o.type for o in run.log.objects})
+        types.update({object_id: ty for object_id, (ty, _, _) in final.items()})
+        named = {r.object_id.raw for r in (*deleted_refs, *unwrapped_then_deleted, *wrapped)}
+        named |= {r.object_id.raw for r, _ in (*created, *mutated, *unwrapped)}
+        object_types = tuple((ObjectId(i), struct_tag(types[i])) for i in sorted(named) if i in types)
+        return replace(effects, object_types=object_types), written, removed
 
     def _failed(
         self, run: _Run, lamport: int, failure: ExecutionFailure
@@ -735,7 +741,9 @@ class Executor:
             mutated.append((obj.ref, obj.owner))
             modified.append((old.id, old.version))
         run.events.clear()
-        return self._effects(run, failure, lamport, modified, [], mutated, [], [], [], []), written
+        effects = self._effects(run, failure, lamport, modified, [], mutated, [], [], [], [])
+        object_types = tuple((obj.id, struct_tag(obj.type)) for obj in written)
+        return replace(effects, object_types=object_types), written
 
     def _effects(
         self,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from move import ir
 from move.codegen import compile_package as generate
@@ -28,6 +29,7 @@ from move.compiler import compile_package
 from move.framework import framework
 from move.sui_rules import verify_package
 from move.types import address_of
+from node.sui import responses
 from node.sui.effects import TransactionEffects
 from node.sui.executor import Executor
 from node.sui.store import GENESIS_DIGEST, ObjectStore, SuiObject, SuiPackage, TypeOrigin, UpgradeInfo
@@ -219,6 +221,19 @@ class SuiLedger:
 
     def effects(self, digest: Digest) -> TransactionEffects | None:
         return self.store.effects(digest)
+
+    # -- Sui's JSON shapes --------------------------------------------------------------------
+    def object_json(self, object_id: ObjectId) -> dict[str, Any] | None:
+        """``sui client object ID --json``; a package too; ``None`` if there is no such object."""
+        obj = self.store.get(object_id)
+        if obj is not None:
+            return responses.object_json(self.vm, obj)
+        package = self.store.package(object_id)
+        return responses.package_json(package) if package is not None else None
+
+    def transaction_json(self, effects: TransactionEffects, sender: SuiAddress) -> dict[str, Any]:
+        """``{digest, effects, objectChanges, events}`` of an executed transaction."""
+        return responses.transaction_json(self.vm, effects, sender, self.store.packages)
 
     def state_hash(self) -> bytes:
         return self.store.state_hash()
