@@ -613,3 +613,40 @@ def test_json_shapes_of_objects_changes_and_events(
         "objectId": thing.id.to_text(),
         "version": str(gone.lamport_version),
     }
+
+
+def test_input_refusals_name_sui_errors(ledger: SuiLedger, counter_wasm: list[bytes]) -> None:
+    from vocab.sui.transaction import CallArg, EpochExpiration, SharedObject, TransactionData
+
+    package_id, published = publish(ledger, counter_wasm)
+    (cap,) = created(ledger, published, "UpgradeCap")
+    (counter,) = created(ledger, ok(ledger.call(ALICE, package_id, "counter", "create")), "Counter")
+    isv = counter.version
+    increment = MoveCall(package_id, "counter", "increment", (), (Input(0),))
+    cases: list[tuple[list[CallArg], str]] = [
+        ([SharedObject(ObjectId(b"\x42" * 32), 1, True)], "ObjectNotFound"),
+        ([SharedObject(cap.id, 2, True)], "NotSharedObjectError"),
+        ([SharedObject(counter.id, isv + 1, True)], "SharedObjectStartingVersionMismatch"),
+        ([ImmOrOwnedObject(ledger.object(counter.id).ref)], "NotOwnedObjectError"),  # type: ignore[union-attr]
+        ([ImmOrOwnedObject(ledger.package(package_id).ref)], "MovePackageAsObject"),  # type: ignore[union-attr]
+        ([ImmOrOwnedObject(cap.ref), ImmOrOwnedObject(cap.ref)], "DuplicateObjectRefInput"),
+        ([ImmOrOwnedObject(ObjectRef(ObjectId(b"\x43" * 32), 1, cap.digest))], "ObjectNotFound"),
+    ]
+    before = ledger.state_hash()
+    for inputs, name in cases:
+        with pytest.raises(SuiError) as refused:
+            ledger.execute(ledger.transaction(ALICE, inputs, [increment]))
+        assert refused.value.name == name, (inputs, refused.value)
+    with pytest.raises(SuiError) as not_package:
+        ledger.call(ALICE, counter.id, "counter", "increment", [ledger.shared(counter.id)])
+    assert not_package.value.name == "MoveObjectAsPackage"
+    with pytest.raises(SuiError) as empty:
+        ledger.execute(ledger.transaction(ALICE, [], []))
+    assert empty.value.name == "EmptyCommandInput"
+    expiring = ledger.transaction(ALICE, [ledger.shared(counter.id)], [increment])
+    expiring = TransactionData(expiring.kind, expiring.sender, expiring.gas_data, EpochExpiration(3))
+    with pytest.raises(SuiError) as expired:
+        ledger.executor.execute(expiring, epoch=4)
+    assert expired.value.name == "TransactionExpired"
+    assert ledger.state_hash() == before  # refusals change nothing, not even the record
+    ok(ledger.executor.execute(expiring, epoch=3))
