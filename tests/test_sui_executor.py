@@ -650,3 +650,30 @@ def test_input_refusals_name_sui_errors(ledger: SuiLedger, counter_wasm: list[by
     assert expired.value.name == "TransactionExpired"
     assert ledger.state_hash() == before  # refusals change nothing, not even the record
     ok(ledger.executor.execute(expiring, epoch=3))
+
+
+def test_generic_framework_call_with_type_arguments(ledger: SuiLedger, things_wasm: list[bytes]) -> None:
+    from vocab.sui.type_tag import StructTag
+
+    things_id, _ = publish(ledger, things_wasm)
+    thing_tag = StructTag(things_id.to_address(), "things", "Thing")
+    tx = ledger.transaction(
+        ALICE,
+        [u64(8), address(BOB)],
+        [
+            MoveCall(things_id, "things", "make", (), (Input(0),)),
+            MoveCall(SUI, "transfer", "public_transfer", (thing_tag,), (Result(0), Input(1))),
+        ],
+    )
+    (thing,) = created(ledger, ok(ledger.execute(tx)), "Thing")
+    assert thing.owner == AddressOwner(BOB)
+    # a wrong type argument is a type mismatch with the value passed
+    pinned = StructTag(things_id.to_address(), "things", "Box")
+    bad = ledger.transaction(
+        BOB,
+        [ledger.owned(thing.id), address(ALICE)],
+        [MoveCall(SUI, "transfer", "public_transfer", (pinned,), (Input(0), Input(1)))],
+    )
+    failed = ledger.execute(bad)
+    assert failed.status is not None and failed.status.error == "TypeArgumentError"  # Box lacks store
+    assert ledger.object(thing.id).owner == AddressOwner(BOB)  # type: ignore[union-attr]
