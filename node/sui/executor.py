@@ -538,7 +538,10 @@ class Executor:
                 raise _fail("VMVerificationOrDeserializationError", f"two modules are named {name}")
             names.append(name)
         package_id = self._fresh_id(run)
-        moved = [relocate(wasm, ZERO, package_id) for wasm in command.modules]
+        try:
+            moved = [relocate(wasm, ZERO, package_id) for wasm in command.modules]
+        except RelocationError as error:
+            raise _fail("VMVerificationOrDeserializationError", str(error)) from None
         deps = [run.checked.packages[d] for d in command.dependencies]
         known = {d.original_id.raw for d in deps} | {package_id}
         linkage: dict[ObjectId, UpgradeInfo] = {}
