@@ -762,3 +762,16 @@ def test_random_transactions_never_crash_the_executor(things_wasm: list[bytes]) 
             outcomes["refused"] += 1
     assert ledgers[0].state_hash() == ledgers[1].state_hash()
     assert outcomes["ok"] > 10 and outcomes["failed"] > 10, outcomes
+
+
+def test_init_receives_the_one_time_witness_once(ledger: SuiLedger, things_wasm: list[bytes]) -> None:
+    things_id, effects = publish(ledger, things_wasm)
+    (proof,) = created(ledger, effects, "Proof")
+    (cap,) = created(ledger, effects, "UpgradeCap")
+    digest = effects.transaction_digest
+    assert (proof.id, cap.id) == (derive_object_id(digest, 1), derive_object_id(digest, 2))
+    assert proof.contents == proof.id.raw + b"\x01"  # types::is_one_time_witness(&otw) was true
+    assert proof.owner == AddressOwner(ALICE)
+    # init is private: no transaction may call it again
+    again = ledger.call(ALICE, things_id, "witness", "init", [Pure(b"\x00")])
+    assert again.status is not None and again.status.error == "NonEntryFunctionInvoked"
