@@ -590,3 +590,29 @@ public struct R has key { id: UID }
 fun consume(r: R) { let R { id } = r; id.delete() }
 fun f(r: R, c: bool) { if (c) consume(r) }""")
     assert one_branch_leak.code == "E06001" and "'r' still contains a value" in one_branch_leak.message
+
+
+def test_writes_evaluate_the_value_before_the_reference() -> None:
+    m = module("""
+public struct Cup(u64) has copy, drop;
+fun f(v: &mut vector<u64>) { *v.borrow_mut(0) = v.pop_back(); }
+fun g(c: &mut Cup) { c.0 = c.0 + 1; }
+fun h(): Cup { let c = Cup(7); c }
+""")
+    (stmt,) = body(m, "f").statements  # type: ignore[attr-defined]
+    assert isinstance(stmt, ir.Block)
+    assign, write = stmt.statements
+    assert (
+        isinstance(assign, ir.Assign)
+        and isinstance(assign.value, ir.Call)
+        and assign.value.function.name == "pop_back"
+    )
+    assert (
+        isinstance(write, ir.WriteRef)
+        and isinstance(write.ref, ir.Call)
+        and write.ref.function.name == "borrow_mut"
+    )
+    (simple,) = body(m, "g").statements  # type: ignore[attr-defined]
+    assert isinstance(simple, ir.WriteRef) and isinstance(simple.ref, ir.BorrowField)
+    pack = first(body(m, "h"), ir.Pack)
+    assert isinstance(pack, ir.Pack) and pack.struct.name == "Cup" and pack.fields[0].value == 7  # type: ignore[attr-defined]

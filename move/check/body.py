@@ -811,6 +811,7 @@ class BodyChecker:
     def exp_AssignExp(self, e: A.AssignExp) -> ir.Expr:
         lhs = e.lhs
         if isinstance(lhs, A.DerefExp):
+            rhs = self.exp(e.rhs)
             ref = self.exp(lhs.operand)
             t = self.infer.resolve(ref.ty)
             if not isinstance(t, RefType) or not t.mutable:
@@ -819,22 +820,39 @@ class BodyChecker:
                     "E04006",
                     f"Invalid mutation. Expected a mutable reference, found '{self.show(t)}'",
                 )
-            value = self.coerce(self.exp(e.rhs), t.inner, "Invalid assignment")
+            value = self.coerce(rhs, t.inner, "Invalid assignment")
             self.write_drop_need(t.inner, e.loc)
-            return ir.WriteRef(UNIT, e.loc, ref, value)
+            return self.write(ref, value, e.loc)
         if isinstance(lhs, A.DotExp | A.IndexExp):
             value = self.exp(e.rhs)
             ref = self.borrow(lhs, True, lhs.loc)
             assert isinstance(ref.ty, RefType)
             value = self.coerce(value, ref.ty.inner, "Invalid assignment")
             self.write_drop_need(ref.ty.inner, e.loc)
-            return ir.WriteRef(UNIT, e.loc, ref, value)
+            return self.write(ref, value, e.loc)
         value = self.exp(e.rhs)
         pattern = self.lvalue_pattern(lhs)
         stmts = self.bind_pattern(pattern, value, new=False)
         if len(stmts) == 1:
             return stmts[0]
         return ir.Block(UNIT, e.loc, stmts, None)
+
+    def write(self, ref: ir.Expr, value: ir.Expr, loc: Loc) -> ir.Expr:
+        """``*ref = value`` with Move's order: the value first, then the reference. When both
+        sides can have effects (calls), the value goes through a temporary so that the order
+        holds whichever side code generation evaluates first."""
+        if _pure(value) or _pure(ref):
+            return ir.WriteRef(UNIT, loc, ref, value)
+        tmp = self.temp(value.ty, value.loc)
+        return ir.Block(
+            UNIT,
+            loc,
+            [
+                ir.Assign(UNIT, value.loc, [tmp], value),
+                ir.WriteRef(UNIT, loc, ref, self.local_value(tmp, value.loc)),
+            ],
+            None,
+        )
 
     def write_drop_need(self, ty: AnyType, loc: Loc) -> None:
         self.need(
@@ -1156,6 +1174,28 @@ class BodyChecker:
             diags.sort(key=lambda d: (d.loc.line, d.loc.col))
             raise CompileError(diags[:1])
         return body, decls
+
+
+def _pure(e: ir.Expr) -> bool:
+    """No calls, aborts or assignments inside: evaluating it earlier or later is the same."""
+    if isinstance(
+        e, ir.Call | ir.Assign | ir.WriteRef | ir.Unpack | ir.Abort | ir.Return | ir.Break | ir.Continue
+    ):
+        return False
+    if isinstance(e, ir.Binary) and e.op not in (
+        ir.BinOp.EQ,
+        ir.BinOp.NEQ,
+        ir.BinOp.AND,
+        ir.BinOp.OR,
+        ir.BinOp.LT,
+        ir.BinOp.LE,
+        ir.BinOp.GT,
+        ir.BinOp.GE,
+    ):
+        return False  # arithmetic can abort
+    if isinstance(e, ir.Cast):
+        return False
+    return all(_pure(c) for c in children(e))
 
 
 def clever_code(line: int, name_index: int, value_index: int) -> int:
