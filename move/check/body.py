@@ -205,7 +205,7 @@ class BodyChecker:
                     e = self.exp(item.exp)
                     self.need(
                         e.ty, Ability.DROP, e.loc, "E06001",
-                        lambda t: f"Cannot ignore values without the 'drop' ability. The value of type '{t}' must be used",
+                        lambda t: f"Cannot ignore values without the 'drop' ability. The value must be used (its type '{t}' does not have 'drop')",
                     )  # fmt: skip
                     stmts.append(e)
             result = self.exp(b.result) if b.result is not None else None
@@ -296,7 +296,7 @@ class BodyChecker:
     def drop_need(self, ty: AnyType, loc: Loc) -> None:
         self.need(
             ty, Ability.DROP, loc, "E06001",
-            lambda t: f"Cannot ignore values without the 'drop' ability. The value of type '{t}' must be used",
+            lambda t: f"Cannot ignore values without the 'drop' ability. The value must be used (its type '{t}' does not have 'drop')",
         )  # fmt: skip
 
     def bind_local(self, p: A.BindPat, ty: AnyType, new: bool) -> int:

@@ -449,8 +449,7 @@ def _function(env: Env, scope: ModuleScope, f: A.FunDef) -> ir.FunctionDecl:
     body = checker.exp(f.body)
     if not diverges(body):
         want = sig.returns[0] if len(sig.returns) == 1 else TupleType(sig.returns)
-        loc = f.body.result.loc if f.body.result is not None else f.body.loc
-        body.loc = body.loc
+        loc = f.body.result.loc if f.body.result is not None else (f.body.end or f.body.loc)
         try:
             body = checker.coerce(body, want, "Invalid return expression")
         except CompileError as e:
