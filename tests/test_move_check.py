@@ -410,6 +410,21 @@ ERRORS = [
     ("fun f() {}\nfun f() {}", "E02001", 3, 5, "Duplicate module member"),
     ("fun f() { foo!(1) }", "E03012", 2, 11, "Unbound macro 'foo'"),
     ("fun f() { loop { }; break }", "E04014", 2, 21, "'break' can only be used inside a loop"),
+    ("fun f(): u64 { g(1) }\nfun g(a: u64, b: u64): u64 { a + b }", "E04016", 2, 16, "too few"),
+    (
+        "fun f(): u64 { let _ = option::none<u64, u8>(); 0 }",
+        "E03007",
+        2,
+        32,
+        "Expected 1 type argument(s) but got 2",
+    ),
+    ("fun f(_x: vector<u8, u8>) {}", "E03007", 2, 11, "'vector' takes exactly one type argument"),
+    ("fun f(): u64 { let x = (1, 2); 0 }", "E04005", 2, 24, "Expected a single value, found 2 values"),
+    ("fun f(x: &mut u64): &u64 { let r = &x; r }", "E04004", 2, 36, "references cannot be nested"),
+    ("fun f(r: &u64) { *r = 1; }", "E04006", 2, 18, "Expected a mutable reference, found '&u64'"),
+    ("struct S has drop {}", "E01003", 2, 1, "Visibility annotations are required"),
+    ("const C: UID = 1;", "E04012", 2, 10, "Unpermitted constant type"),
+    ("fun f() { let _x: u8 = 1u64; }", "E04007", 2, 24, "Expected: 'u8'. Given: 'u64'"),
 ]
 
 
@@ -425,6 +440,21 @@ def test_errors_are_located_with_moves_code_and_wording(
     rendered = d.render().splitlines()
     assert rendered[0].startswith(f"m0.move:{line}:{col}: error[{code}]: ")
     assert rendered[2] == "    " + " " * (col - 1) + "^"
+
+
+def test_aliases_self_and_member_imports() -> None:
+    m = module("""module a::m;
+use sui::object::{Self as obj, new as fresh};
+use std::option as opt;
+public struct O has key { id: UID }
+public fun f(ctx: &mut TxContext): O { O { id: fresh(ctx) } }
+public fun g(ctx: &mut TxContext): O { O { id: obj::new(ctx) } }
+public fun h(ctx: &mut TxContext): O { let _ = opt::some(1); Self::f(ctx) }
+""")
+    calls = {
+        c.function.name for name in ("f", "g", "h") for c in nodes(body(m, name)) if isinstance(c, ir.Call)
+    }
+    assert calls == {"new", "some", "f"}
 
 
 def test_several_errors_are_reported_in_source_order() -> None:
