@@ -622,6 +622,22 @@ fun f(r: R, c: bool) { if (c) consume(r) }""")
     assert one_branch_leak.code == "E06001" and "'r' still contains a value" in one_branch_leak.message
 
 
+def test_borrows_end_where_the_reference_is_last_used() -> None:
+    m = module("""
+fun a(): u64 { let mut x = 1; let r = &mut x; *r = 2; let y = x; y }
+fun b(): u64 { let x = 1; let r = &x; let s = &x; *r + *s + x }
+fun c(): u64 { let mut v = vector[1]; let mut i = 0; while (i < 3) { let r = &mut v; r.push_back(i); i = i + 1; }; v.length() }
+fun d(p: &mut vector<u64>): u64 { let r = &mut *p; r.push_back(1); p.length() }
+""")
+    assert set(m.functions) == {"a", "b", "c", "d"}
+    reborrow = m.functions["d"].body.statements[0]  # type: ignore[union-attr]
+    assert isinstance(reborrow, ir.Assign) and isinstance(reborrow.value, ir.Copy)  # `&mut *p` is `p` again
+    in_loop = fails("""
+fun f(): u64 { let mut v = vector[1]; let r = &mut v; let mut i = 0;
+    while (i < 3) { let n = v.length(); r.push_back(n); i = i + 1; }; 0 }""")
+    assert in_loop.code == "E07001" and "mutably borrowed by 'r'" in in_loop.message
+
+
 def test_writes_evaluate_the_value_before_the_reference() -> None:
     m = module("""
 public struct Cup(u64) has copy, drop;

@@ -745,6 +745,14 @@ class BodyChecker:
                 [inner.element],
                 [base, idx],
             )
+        if isinstance(e, A.DerefExp):
+            # `&*r` / `&mut *r` borrows again what `r` points to: the reference itself
+            ref = self.exp(e.operand)
+            if not isinstance(self.infer.resolve(ref.ty), RefType):
+                raise self.err(
+                    e.loc, "E04007", f"Invalid dereference. Expected a reference, found '{self.show(ref.ty)}'"
+                )
+            return self.adjust_ref(ref, mutable, e.loc)
         value = self.exp(e)
         t = self.infer.resolve(value.ty)
         if isinstance(t, RefType):
