@@ -408,6 +408,8 @@ ERRORS = [
     ("public struct S { s: vector<S> }", "E04018", 2, 19, "Structs cannot contain themselves"),
     ("const C: u8 = 255 + 1;", "E08001", 2, 15, "overflow"),
     ("fun f() {}\nfun f() {}", "E02001", 3, 5, "Duplicate module member"),
+    ("use sui::object;\nuse sui::transfer as object;", "E02001", 3, 22, "Duplicate module alias 'object'"),
+    ("fun f(x: u64) { let _ = option::some(&x); }", "E04004", 2, 25, "Invalid type argument '&u64'"),
     ("fun f() { foo!(1) }", "E03012", 2, 11, "Unbound macro 'foo'"),
     ("fun f() { loop { }; break }", "E04014", 2, 21, "'break' can only be used inside a loop"),
     ("fun f(): u64 { g(1) }\nfun g(a: u64, b: u64): u64 { a + b }", "E04016", 2, 16, "too few"),
