@@ -21,13 +21,17 @@ and 8 bytes per ``vector<u8>`` element; the hot path of Sui code (u64 counters, 
 through references) stays in registers. ``copy`` of a vector or struct is a deep copy;
 moves pass the pointer.
 
-Memory. One linear memory per call, imported by every module as ``env.memory``, and one
-heap pointer, the mutable ``env.heap`` (i32). Allocation bumps it; nothing is freed (a call
-lives for one transaction). When the heap reaches ``env.heap_end`` (a mutable global the host
-resets every call), the module calls ``rt.grow`` which moves ``heap_end`` and grows the
-memory if needed: the fuel spent is therefore the same whether or not the host's memory
-happened to be larger already, which keeps gas deterministic. Each module's constants are
-one data segment at ``env.data_base`` (an i32 the linker chooses per module).
+Memory. One linear memory per call, imported by every module as ``env.memory``. Its first
+word (i32 at ``HEAP_POINTER``) is the heap pointer shared by all modules: allocation bumps
+it; nothing is freed (a call lives for one transaction). When the heap reaches the second
+word (``HEAP_END``, which the host resets every call), the module calls ``rt.grow``, which
+moves the end and grows the memory if needed: the fuel spent is therefore the same whether
+or not the host's memory happened to be larger already, which keeps gas deterministic.
+Both live in memory rather than in Wasm globals because the host reads and writes them
+around every call, and memory is what the host reaches cheaply. Each module's constants
+are one data segment at ``env.data_base`` (an i32 the linker chooses per module), after
+the first ``RESERVED`` bytes. A struct without fields is one slot (Move's
+``dummy_field: bool``, false).
 
 Calls. A Move function ``f<T1..Tk>(p1..pn): (r1..rm)`` is the Wasm function
 ``(i64 x k, i64 x n) -> (i64 x m)``, exported as ``f``. The first ``k`` arguments are type
@@ -74,9 +78,13 @@ VEC_HEADER = 24
 
 ENV = "env"
 MEMORY = "memory"
-HEAP = "heap"
-HEAP_END = "heap_end"
 DATA_BASE = "data_base"
+HEAP_POINTER = 0
+"""Address of the heap pointer (i32)."""
+HEAP_END = 4
+"""Address of the logical end of the heap (i32)."""
+RESERVED = 16
+"""Bytes at the start of memory that are neither data nor heap."""
 RUNTIME = "rt"
 TYPES = "types"
 NATIVE = "native"
@@ -100,7 +108,8 @@ FAIL_NAMES = {
     FAIL_NOT_EMPTY: "destroy of a non-empty vector",
 }
 
-# rt.big(op, bits, a, b) -> i64: u128/u256 arithmetic and comparisons in the host
+# rt.big(op, bits, a, b, where) -> i64: the u128/u256 operators not compiled to Wasm helpers
+# (``/ % << >>``; ``+ - * & | ^`` and comparisons are Wasm limb arithmetic) run in the host
 BIG_OPS = ("+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>", "<", "<=", ">", ">=", "==", "!=")
 BIG_OP_INDEX = {name: i for i, name in enumerate(BIG_OPS)}
 
@@ -212,11 +221,12 @@ __all__ = [
     "FAIL_NAMES",
     "FAIL_NOT_EMPTY",
     "FRAMEWORK",
-    "HEAP",
     "HEAP_END",
+    "HEAP_POINTER",
     "MEMORY",
     "METADATA_SECTION",
     "NATIVE",
+    "RESERVED",
     "RUNTIME",
     "SLOT",
     "STDLIB",

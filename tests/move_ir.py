@@ -9,7 +9,19 @@ from __future__ import annotations
 
 from move import ir
 from move.source import Loc
-from move.types import BOOL, U8, U64, UNIT, ModuleId, RefType, StructType, Type, VectorType, address_of
+from move.types import (
+    BOOL,
+    U8,
+    U64,
+    UNIT,
+    ModuleId,
+    RefType,
+    StructType,
+    TupleType,
+    Type,
+    VectorType,
+    address_of,
+)
 
 L = Loc("test.move", 1, 1)
 TEST = ModuleId(address_of(0xCAFE), "t")
@@ -57,6 +69,10 @@ def binop(op: ir.BinOp, a: ir.Expr, b: ir.Expr) -> ir.Binary:
 
 def add(a: ir.Expr, b: ir.Expr) -> ir.Binary:
     return binop(ir.BinOp.ADD, a, b)
+
+
+def ir_tuple(items: list[ir.Expr]) -> ir.Tuple:
+    return ir.Tuple(TupleType(tuple(i.ty for i in items)), L, items)
 
 
 def block(*statements: ir.Expr, result: ir.Expr | None = None) -> ir.Block:

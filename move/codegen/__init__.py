@@ -6,6 +6,6 @@ deterministic (the same IR gives the same bytes) because it is a pure function o
 in its declared order.
 """
 
-from move.codegen.module import compile_module, compile_package
+from move.codegen.driver import compile_module, compile_package
 
 __all__ = ["compile_module", "compile_package"]

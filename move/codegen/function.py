@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
 
 from move import abi, ir
+from move.codegen.module import ModuleGen
 from move.types import Prim, PrimType, RefType, Type, TypeParam, VectorType
 from vocab.wasm.builder import EMPTY_BLOCK, Code, Func
 from vocab.wasm.module import I32, I64
-
-if TYPE_CHECKING:
-    from move.codegen.module import ModuleGen
 
 I32_EQZ, I32_WRAP, I64_EXTEND_U = 0x45, 0xA7, 0xAD
 I64_EQZ, I64_EQ, I64_NE = 0x50, 0x51, 0x52
@@ -35,6 +32,9 @@ _COMPARE = {
     ir.BinOp.EQ: I64_EQ,
     ir.BinOp.NEQ: I64_NE,
 }
+_BIG_IN_WASM = {"+", "-", "*", "&", "|", "^", "<", "<=", ">", ">="}
+"""u128/u256 operators compiled to Wasm helpers; ``/ % << >>`` call the host (``rt.big``)."""
+_SIGNED_COMPARE = {ir.BinOp.LT: 0x48, ir.BinOp.LE: 0x4C, ir.BinOp.GT: 0x4A, ir.BinOp.GE: 0x4E}  # i32.*_s
 _BITWISE = {ir.BinOp.BIT_AND: I64_AND, ir.BinOp.BIT_OR: I64_OR, ir.BinOp.XOR: I64_XOR}
 _CHECKED = {
     ir.BinOp.ADD,
@@ -75,6 +75,11 @@ def _bits(ty: Type) -> int:
 def _is_small(ty: Type) -> bool:
     """Held in the slot itself (bool, u8..u64)."""
     return isinstance(ty, PrimType) and (ty.prim == Prim.BOOL or 0 < ty.prim.bits <= 64)
+
+
+def _small_int(value: ir.ConstValue) -> int:
+    assert isinstance(value, int), f"a bool or integer constant, not {value!r}"
+    return int(value)
 
 
 def _words(ty: Type) -> int:
@@ -208,7 +213,7 @@ class FunctionGen:
         assert isinstance(ty, VectorType), f"a constant of type {ty}"
         items = list(value) if isinstance(value, (bytes, tuple)) else []
         if _is_small(ty.element) and items:
-            payload = b"".join(int(v).to_bytes(8, "little") for v in items)
+            payload = b"".join(_small_int(v).to_bytes(8, "little") for v in items)
             offset = self.mod.data_offset(payload)
             c.i32_const(offset).i32_const(len(items)).call(self.mod.vec_from_data())
             return
@@ -274,6 +279,8 @@ class FunctionGen:
     def emit_Pack(self, c: Code, e: ir.Pack) -> None:
         p = self.tmp(I32)
         c.i32_const(abi.SLOT * max(len(e.fields), 1)).call(self.mod.alloc()).local_set(p)
+        if not e.fields:  # Move's `dummy_field: bool`, false
+            c.local_get(p).i64_const(0).i64_store()
         for i, f in enumerate(e.fields):
             c.local_get(p)
             self.emit(c, f)
@@ -322,9 +329,11 @@ class FunctionGen:
             if target < source:
                 c.i64_const(0).i32_const(self.where).call(self.mod.arith("as", target))
             return
-        c.i32_const(source).i32_const(target)
+        if source == target:
+            self.emit(c, e.operand)
+            return
         self.emit(c, e.operand)
-        c.i32_const(self.where).call(self.mod.runtime("cast", (I32, I32, I64, I32), (I64,)))
+        c.i32_const(self.where).call(self.mod.big_cast(source, target))
 
     def emit_Tuple(self, c: Code, e: ir.Tuple) -> None:
         for item in e.items:
@@ -436,6 +445,17 @@ class FunctionGen:
             self.equality(c, e)
             return
         ty = e.lhs.ty
+        if not _is_small(ty) and op.value in _BIG_IN_WASM:
+            self.emit(c, e.lhs)
+            self.emit(c, e.rhs)
+            c.i32_const(_words(ty))
+            if op in _COMPARE:
+                c.call(self.mod.big_compare()).i32_const(0).op(_SIGNED_COMPARE[op]).op(I64_EXTEND_U)
+            elif op == ir.BinOp.MUL:
+                c.i32_const(self.where).call(self.mod.big_mul())
+            else:
+                c.i32_const(self.where).call(self.mod.big_arith(op.value))
+            return
         if not _is_small(ty):
             bits = _bits(ty)
             c.i32_const(abi.BIG_OP_INDEX[op.value]).i32_const(bits)

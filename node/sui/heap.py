@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import wasmtime
 
-from move.abi import SLOT, VEC_CAP, VEC_DATA, VEC_HEADER, VEC_LEN
+from move.abi import HEAP_END, HEAP_POINTER, SLOT, VEC_CAP, VEC_DATA, VEC_HEADER, VEC_LEN
 from move.types import Prim, PrimType, StructType, Type, VectorType
 from vocab.leb128 import encode_leb128, read_leb128
 
@@ -45,28 +45,24 @@ def signed(value: int) -> int:
 
 
 class Heap:
-    """One call's memory: the shared heap pointer and the logical end of the heap.
+    """One call's memory, with the heap pointer and the heap's logical end (``move.abi``'s
+    first two words).
 
     ``grow`` moves the logical end a page at a time and grows the Wasm memory only when
     it is smaller, so that the work a call does (and the fuel it is charged) does not
-    depend on how large an earlier call left the memory.
+    depend on how large an earlier call left the memory. The memory's address and size are
+    cached and re-read by ``refresh`` whenever Wasm may have run (the VM calls it before
+    and after a call and on entry to every host function): reads and writes then cost a
+    bounds check and a ``ctypes`` copy.
     """
 
-    def __init__(
-        self,
-        store: wasmtime.Store,
-        memory: wasmtime.Memory,
-        heap: wasmtime.Global,
-        heap_end: wasmtime.Global,
-        limit: int,
-    ) -> None:
+    def __init__(self, store: wasmtime.Store, memory: wasmtime.Memory, limit: int) -> None:
         self.store = store
         self.memory = memory
-        self.heap = heap
-        self.heap_end = heap_end
         self.limit = limit
-        self._length = -1
+        self._length = 0
         self._base = 0
+        self.refresh()
 
     def refresh(self) -> None:
         length = self.memory.data_len(self.store)
@@ -77,7 +73,6 @@ class Heap:
             self._length = length
 
     def _check(self, ptr: int, size: int) -> int:
-        self.refresh()
         if ptr < 0 or ptr + size > self._length:
             raise HeapError(f"pointer {ptr}+{size} is outside the memory ({self._length} bytes)")
         return self._base + ptr
@@ -96,24 +91,41 @@ class Heap:
     def set_u64(self, ptr: int, value: int) -> None:
         ctypes.c_uint64.from_address(self._check(ptr, 8)).value = value & U64_MASK
 
-    def grow(self, end: int) -> None:
-        """Make ``[0, end)`` usable: move the logical end by whole pages, grow the memory if needed."""
+    def _word(self, address: int) -> ctypes.c_uint32:
+        return ctypes.c_uint32.from_address(self._base + address)
+
+    def reset(self, start: int, end: int) -> None:
+        """A new call: the heap starts at ``start`` and may use memory up to ``end``."""
+        self.refresh()
+        self._word(HEAP_POINTER).value = start
+        self._word(HEAP_END).value = end
+
+    @property
+    def end(self) -> int:
+        return self._word(HEAP_END).value
+
+    def grow(self, end: int) -> int:
+        """Make ``[0, end)`` usable: move the logical end by whole pages, grow the memory if
+        needed; returns how many pages the logical end moved."""
         if end > self.limit:
             raise HeapError(f"the call needs {end} bytes of memory, more than its limit of {self.limit}")
-        new_end = -(-end // WASM_PAGE) * WASM_PAGE
-        self.refresh()
+        before = self.end
+        new_end = max(-(-end // WASM_PAGE) * WASM_PAGE, before)
         if new_end > self._length:
             self.memory.grow(self.store, (new_end - self._length) // WASM_PAGE)
             self.refresh()
-        self.heap_end.set_value(self.store, wasmtime.Val.i32(new_end))
+        self._word(HEAP_END).value = new_end
+        return (new_end - before) // WASM_PAGE
 
     def alloc(self, size: int) -> int:
         size = -(-size // SLOT) * SLOT
-        start = int(self.heap.value(self.store))  # type: ignore[arg-type]
+        pointer = self._word(HEAP_POINTER)
+        start = pointer.value
         end = start + size
-        if end > int(self.heap_end.value(self.store)):  # type: ignore[arg-type]
+        if end > self._word(HEAP_END).value:
             self.grow(end)
-        self.heap.set_value(self.store, wasmtime.Val.i32(end))
+            pointer = self._word(HEAP_POINTER)  # the memory may have moved
+        pointer.value = end
         return start
 
     # -- vectors -----------------------------------------------------------------------
@@ -148,102 +160,165 @@ class Heap:
 
 
 class Marshal:
-    """Move values between memory and BCS, given the struct layouts of the call."""
+    """Move values between memory and BCS, given the struct layouts of the call.
+
+    Each type gets an encoder and a decoder built once (closures over its fields' codecs)
+    and cached, so that marshalling a struct costs its fields, not a walk over the type.
+    """
 
     def __init__(self, heap: Heap, layouts: Layouts) -> None:
         self.heap = heap
         self.layouts = layouts
+        self._encoders: dict[Type, Callable[[int, bytearray], None]] = {}
+        self._decoders: dict[Type, Callable[[bytes, int], tuple[int, int]]] = {}
 
     # memory -> BCS
     def encode(self, ty: Type, slot: int) -> bytes:
         out = bytearray()
-        self._encode(ty, slot & U64_MASK, out, 0)
+        self.encoder(ty)(slot & U64_MASK, out)
         return bytes(out)
 
-    def _encode(self, ty: Type, slot: int, out: bytearray, depth: int) -> None:
+    def encoder(self, ty: Type, depth: int = 0) -> Callable[[int, bytearray], None]:
+        found = self._encoders.get(ty)
+        if found is None:
+            found = self._make_encoder(ty, depth)
+            self._encoders[ty] = found
+        return found
+
+    def _make_encoder(self, ty: Type, depth: int) -> Callable[[int, bytearray], None]:
         if depth > 500:
-            raise HeapError("a value nested deeper than 500 levels")
-        if isinstance(ty, PrimType):
-            prim = ty.prim
-            if prim == Prim.BOOL:
-                out.append(1 if slot else 0)
-            elif prim == Prim.ADDRESS:
-                out += self.heap.read(slot, 32)
-            elif prim.bits <= 64:
-                out += slot.to_bytes(prim.bits // 8, "little")
-            else:
-                out += self.heap.read(slot, prim.bits // 8)
-        elif isinstance(ty, VectorType):
-            slots = self.heap.vector_slots(slot)
-            out += encode_leb128(len(slots))
-            element = ty.element
-            if element == PrimType(Prim.U8):
-                out += bytes(s & 0xFF for s in slots)
-            else:
-                for s in slots:
-                    self._encode(element, s, out, depth + 1)
-        elif isinstance(ty, StructType):
-            fields = self.layouts(ty)
-            raw = self.heap.read(slot, SLOT * len(fields))
-            for i, field in enumerate(fields):
-                self._encode(field, int.from_bytes(raw[8 * i : 8 * i + 8], "little"), out, depth + 1)
-        else:
-            raise HeapError(f"a value of type {ty} cannot be encoded")
-
-    # BCS -> memory
-    def decode(self, ty: Type, data: bytes) -> int:
-        slot, pos = self._decode(ty, data, 0, 0)
-        if pos != len(data):
-            raise BcsDecodeError(f"{len(data) - pos} bytes left over after a value of type {ty}")
-        return slot
-
-    def _take(self, data: bytes, pos: int, size: int, ty: Type) -> bytes:
-        if pos + size > len(data):
-            raise BcsDecodeError(f"the bytes end inside a value of type {ty}")
-        return data[pos : pos + size]
-
-    def _decode(self, ty: Type, data: bytes, pos: int, depth: int) -> tuple[int, int]:
-        if depth > 500:
-            raise BcsDecodeError("a value nested deeper than 500 levels")
+            raise HeapError("a type nested deeper than 500 levels")
         heap = self.heap
         if isinstance(ty, PrimType):
             prim = ty.prim
             if prim == Prim.BOOL:
-                byte = self._take(data, pos, 1, ty)[0]
-                if byte > 1:
-                    raise BcsDecodeError(f"a bool is 0 or 1, not {byte}")
-                return byte, pos + 1
-            size = 32 if prim == Prim.ADDRESS else prim.bits // 8
-            raw = self._take(data, pos, size, ty)
-            if prim != Prim.ADDRESS and prim.bits <= 64:
-                return int.from_bytes(raw, "little"), pos + size
-            block = heap.alloc(size)
-            heap.write(block, raw)
-            return block, pos + size
+                return lambda slot, out: out.append(1 if slot else 0)
+            if prim == Prim.ADDRESS or prim.bits > 64:
+                size = 32 if prim == Prim.ADDRESS else prim.bits // 8
+                return lambda slot, out: out.extend(heap.read(slot, size))
+            width = prim.bits // 8
+            return lambda slot, out: out.extend((slot & U64_MASK).to_bytes(width, "little"))
         if isinstance(ty, VectorType):
-            try:
-                length, pos = read_leb128(data, pos, len(data), "vector length")
-            except ValueError as exc:
-                raise BcsDecodeError(str(exc)) from exc
-            if length > MAX_BCS_LENGTH:
-                raise BcsDecodeError(f"a vector length of {length} is above BCS's limit")
             if ty.element == PrimType(Prim.U8):
-                raw = self._take(data, pos, length, ty)
-                return heap.new_bytes(raw), pos + length
-            slots = []
-            for _ in range(length):
-                s, pos = self._decode(ty.element, data, pos, depth + 1)
-                slots.append(s)
-            return heap.new_vector(slots), pos
+
+                def encode_bytes(slot: int, out: bytearray) -> None:
+                    slots = heap.vector_slots(slot)
+                    out += encode_leb128(len(slots))
+                    out += bytes(s & 0xFF for s in slots)
+
+                return encode_bytes
+            element = self.encoder(ty.element, depth + 1)
+
+            def encode_vector(slot: int, out: bytearray) -> None:
+                slots = heap.vector_slots(slot)
+                out += encode_leb128(len(slots))
+                for s in slots:
+                    element(s, out)
+
+            return encode_vector
         if isinstance(ty, StructType):
-            fields = self.layouts(ty)
-            slots = []
-            for field in fields:
-                s, pos = self._decode(field, data, pos, depth + 1)
-                slots.append(s)
-            block = heap.alloc(SLOT * max(len(fields), 1))
-            heap.write(block, b"".join((s & U64_MASK).to_bytes(8, "little") for s in slots))
-            return block, pos
+            fields = [self.encoder(f, depth + 1) for f in self.layouts(ty)]
+            size = SLOT * len(fields)
+
+            def encode_struct(slot: int, out: bytearray) -> None:
+                raw = heap.read(slot, size)
+                for i, field in enumerate(fields):
+                    field(int.from_bytes(raw[8 * i : 8 * i + 8], "little"), out)
+
+            return encode_struct
+        raise HeapError(f"a value of type {ty} cannot be encoded")
+
+    # BCS -> memory
+    def decode(self, ty: Type, data: bytes) -> int:
+        try:
+            slot, pos = self.decoder(ty)(data, 0)
+        except (IndexError, ValueError) as exc:
+            if isinstance(exc, BcsDecodeError):
+                raise
+            raise BcsDecodeError(f"the bytes end inside a value of type {ty}") from None
+        if pos != len(data):
+            raise BcsDecodeError(f"{len(data) - pos} bytes left over after a value of type {ty}")
+        return slot
+
+    def decoder(self, ty: Type, depth: int = 0) -> Callable[[bytes, int], tuple[int, int]]:
+        found = self._decoders.get(ty)
+        if found is None:
+            found = self._make_decoder(ty, depth)
+            self._decoders[ty] = found
+        return found
+
+    def _make_decoder(self, ty: Type, depth: int) -> Callable[[bytes, int], tuple[int, int]]:
+        if depth > 500:
+            raise BcsDecodeError("a type nested deeper than 500 levels")
+        heap = self.heap
+        if isinstance(ty, PrimType):
+            prim = ty.prim
+            if prim == Prim.BOOL:
+
+                def decode_bool(data: bytes, pos: int) -> tuple[int, int]:
+                    byte = data[pos]
+                    if byte > 1:
+                        raise BcsDecodeError(f"a bool is 0 or 1, not {byte}")
+                    return byte, pos + 1
+
+                return decode_bool
+            size = 32 if prim == Prim.ADDRESS else prim.bits // 8
+            if prim != Prim.ADDRESS and prim.bits <= 64:
+
+                def decode_small(data: bytes, pos: int) -> tuple[int, int]:
+                    end = pos + size
+                    if end > len(data):
+                        raise IndexError
+                    return int.from_bytes(data[pos:end], "little"), end
+
+                return decode_small
+
+            def decode_block(data: bytes, pos: int) -> tuple[int, int]:
+                end = pos + size
+                if end > len(data):
+                    raise IndexError
+                block = heap.alloc(size)
+                heap.write(block, data[pos:end])
+                return block, end
+
+            return decode_block
+        if isinstance(ty, VectorType):
+            is_bytes = ty.element == PrimType(Prim.U8)
+            element = None if is_bytes else self.decoder(ty.element, depth + 1)
+
+            def decode_vector(data: bytes, pos: int) -> tuple[int, int]:
+                try:
+                    length, pos = read_leb128(data, pos, len(data), "vector length")
+                except ValueError as exc:
+                    raise BcsDecodeError(str(exc)) from exc
+                if length > MAX_BCS_LENGTH:
+                    raise BcsDecodeError(f"a vector length of {length} is above BCS's limit")
+                if element is None:
+                    end = pos + length
+                    if end > len(data):
+                        raise IndexError
+                    return heap.new_bytes(data[pos:end]), end
+                slots = []
+                for _ in range(length):
+                    s, pos = element(data, pos)
+                    slots.append(s)
+                return heap.new_vector(slots), pos
+
+            return decode_vector
+        if isinstance(ty, StructType):
+            fields = [self.decoder(f, depth + 1) for f in self.layouts(ty)]
+            size = SLOT * len(fields)
+
+            def decode_struct(data: bytes, pos: int) -> tuple[int, int]:
+                raw = bytearray(size)
+                for i, field in enumerate(fields):
+                    s, pos = field(data, pos)
+                    raw[8 * i : 8 * i + 8] = s.to_bytes(8, "little")
+                block = heap.alloc(size)
+                heap.write(block, bytes(raw))
+                return block, pos
+
+            return decode_struct
         raise BcsDecodeError(f"a value of type {ty} cannot be passed")
 
 

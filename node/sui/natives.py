@@ -9,7 +9,7 @@ passes them: type descriptors first, then values.
 Natives that touch objects do not change any object store: they append to the call's
 ``ObjectLog`` (new ids, transfers with their recipient, shares, freezes, deletions, events
 with their type), which the VM returns as part of the result. Applying it is the
-executor's job. Object ids are derived as Sui derives them (reference/sui.md section 3):
+executor's job. Object ids are derived as Sui derives them (reference/sui.md section 3, ``vocab.sui.ids``):
 Blake2b-256(0xF1 · transaction digest · creation counter, u64 little endian).
 """
 
@@ -18,15 +18,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from move.types import ModuleId, Prim, PrimType, StructType, Type, VectorType, short_address
-
-if TYPE_CHECKING:
-    from node.sui.heap import Heap, Marshal
-
-OBJECT_ID_SCOPE = 0xF1
-"""The hashing scope of ids derived from a transaction digest and a counter."""
+from move.types import Ability, ModuleId, Prim, PrimType, StructType, Type, VectorType, short_address
+from node.sui.heap import Heap, Marshal
+from vocab.keccak import keccak256
+from vocab.sui import ids as sui_ids
+from vocab.sui.digests import Digest, blake2b256
 
 NATIVE_FUEL = 100
 """Fuel a native call costs, plus ``NATIVE_FUEL_PER_BYTE`` per byte it reads or writes."""
@@ -34,9 +32,8 @@ NATIVE_FUEL_PER_BYTE = 1
 
 
 def derive_object_id(tx_digest: bytes, counter: int) -> bytes:
-    """Sui's id of the ``counter``-th object a transaction creates."""
-    data = bytes([OBJECT_ID_SCOPE]) + tx_digest + counter.to_bytes(8, "little")
-    return hashlib.blake2b(data, digest_size=32).digest()
+    """Sui's id of the ``counter``-th object a transaction creates (``vocab.sui.ids``)."""
+    return sui_ids.derive_object_id(Digest(tx_digest), counter).raw
 
 
 @dataclass(frozen=True)
@@ -97,6 +94,10 @@ class NativeAbort(Exception):
         self.code = code
 
 
+class NativeUnavailable(Exception):
+    """A native the host cannot run here (it needs something the VM does not have)."""
+
+
 class NativeFrame:
     """What a native sees of the call."""
 
@@ -109,6 +110,7 @@ class NativeFrame:
         ctx: TxContext,
         log: ObjectLog,
         charge: Callable[[int], None],
+        abilities: Callable[[StructType], Ability],
     ) -> None:
         self.heap = heap
         self.marshal = marshal
@@ -117,6 +119,9 @@ class NativeFrame:
         self.ctx = ctx
         self.log = log
         self.charge = charge
+        self.abilities = abilities
+        self.shared: frozenset[bytes] = frozenset()
+        """Ids of the transaction's shared inputs (``share_object`` accepts them again)."""
 
     def struct_of(self, descriptor: int) -> StructType:
         ty = self.type_of(descriptor)
@@ -168,7 +173,12 @@ def _borrow_uid(f: NativeFrame, _t: int, obj_ref: int) -> int:
 
 
 def _delete_impl(f: NativeFrame, id_: int) -> None:
-    f.log.deleted.append(f.address(id_))
+    gone = f.address(id_)
+    f.log.objects = [o for o in f.log.objects if o.object_id != gone]
+    if gone in f.log.created:
+        f.log.created.remove(gone)  # created and deleted in one transaction: it never existed
+    else:
+        f.log.deleted.append(gone)
 
 
 def _record_new_uid(f: NativeFrame, id_: int) -> None:
@@ -179,12 +189,19 @@ def _record_new_uid(f: NativeFrame, id_: int) -> None:
 
 
 def _fresh_id(f: NativeFrame) -> int:
-    return f.new_address(f.fresh_id())
+    new = f.fresh_id()
+    f.log.created.append(new)
+    return f.new_address(new)
 
 
 def _derive_id(f: NativeFrame, tx_hash: int, ids_created: int) -> int:
     digest = f.bytes_arg(tx_hash)
-    return f.new_address(derive_object_id(digest, ids_created & ((1 << 64) - 1)))
+    if len(digest) != 32:
+        raise NativeUnavailable(f"derive_id needs a 32-byte transaction digest, got {len(digest)} bytes")
+    new = derive_object_id(digest, ids_created)
+    f.log.created.append(new)
+    f.log.ids_created = max(f.log.ids_created, ids_created + 1)
+    return f.new_address(new)
 
 
 def _sender(f: NativeFrame) -> int:
@@ -203,9 +220,20 @@ def _object_op(kind: str) -> Native:
         ty = f.struct_of(t)
         _, data = f.value_bytes(t, obj)
         to = f.address(recipient) if recipient is not None else None
-        f.log.objects.append(ObjectEvent(kind, ty, data, to))
+        entry = ObjectEvent(kind, ty, data, to)
+        if kind == "share" and entry.object_id not in f.log.created and entry.object_id not in f.shared:
+            raise NativeAbort(0)  # sui::transfer::ESharedNonNewObject
+        # a later transfer, share or freeze of the same object replaces the earlier one
+        f.log.objects = [o for o in f.log.objects if o.object_id != entry.object_id]
+        f.log.objects.append(entry)
 
     return op
+
+
+def _receive_impl(f: NativeFrame, *_args: int) -> int:
+    raise NativeUnavailable(
+        "transfer::receive needs the executor's object store, which this VM does not have yet"
+    )
 
 
 def _emit(f: NativeFrame, t: int, event: int) -> None:
@@ -218,10 +246,10 @@ def _is_one_time_witness(f: NativeFrame, t: int, _ref: int) -> int:
     ty = f.type_of(t)
     if not isinstance(ty, StructType) or ty.args:
         return 0
-    if ty.name != ty.module.name.upper():
+    if ty.name != ty.module.name.upper() or f.abilities(ty) != Ability.DROP:
         return 0
-    fields = f.marshal.layouts(ty)
-    return 1 if fields in ([], [PrimType(Prim.BOOL)]) else 0
+    # no fields is one bool `dummy_field` in the layout, as Move's compiler adds it
+    return 1 if f.marshal.layouts(ty) == [PrimType(Prim.BOOL)] else 0
 
 
 # -- 0x2::address, hashes, bcs ----------------------------------------------------------------
@@ -250,10 +278,6 @@ def _hash(algorithm: Callable[[bytes], bytes], by_ref: bool) -> Native:
         return f.new_bytes(algorithm(raw))
 
     return run
-
-
-def _blake2b256(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=32).digest()
 
 
 def _to_bytes(f: NativeFrame, t: int, ref: int) -> int:
@@ -340,7 +364,9 @@ NATIVES: dict[str, Native] = {
     _id(2, "address", "to_u256"): _to_u256,
     _id(2, "address", "from_u256"): _from_u256,
     _id(2, "address", "from_bytes"): _from_bytes,
-    _id(2, "hash", "blake2b256"): _hash(_blake2b256, by_ref=True),
+    _id(2, "transfer", "receive_impl"): _receive_impl,
+    _id(2, "hash", "blake2b256"): _hash(blake2b256, by_ref=True),
+    _id(2, "hash", "keccak256"): _hash(keccak256, by_ref=True),
     _id(1, "hash", "sha2_256"): _hash(lambda d: hashlib.sha256(d).digest(), by_ref=False),
     _id(1, "hash", "sha3_256"): _hash(lambda d: hashlib.sha3_256(d).digest(), by_ref=False),
     _id(1, "bcs", "to_bytes"): _to_bytes,
@@ -366,10 +392,10 @@ __all__ = [
     "NATIVES",
     "NATIVE_FUEL",
     "NATIVE_FUEL_PER_BYTE",
-    "OBJECT_ID_SCOPE",
     "EmittedEvent",
     "NativeAbort",
     "NativeFrame",
+    "NativeUnavailable",
     "ObjectEvent",
     "ObjectLog",
     "TxContext",

@@ -20,23 +20,26 @@ Errors are typed, as Sui's execution statuses: ``MoveAbort`` (module, function, 
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import wasmtime
 
 from move import abi
-from move.types import Ability, ModuleId, RefType, StructType, Type, substitute
+from move.types import Ability, ModuleId, Prim, PrimType, RefType, StructType, Type, VectorType, substitute
 from node.sui.heap import U64_MASK, WASM_PAGE, BcsDecodeError, Heap, HeapError, Marshal, signed
 from node.sui.natives import (
     NATIVE_FUEL,
+    NATIVE_FUEL_PER_BYTE,
     NATIVES,
     NativeAbort,
     NativeFrame,
+    NativeUnavailable,
     ObjectLog,
     TxContext,
     native_module,
@@ -134,6 +137,7 @@ class StructInfo:
     abilities: Ability
     type_params: int
     fields: tuple[tuple[str, Type], ...]
+    phantoms: tuple[bool, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -153,13 +157,8 @@ class CompiledMoveModule:
     """Modules this one imports functions from."""
 
 
-_ENV_IMPORTS = {
-    abi.MEMORY: KIND_MEMORY,
-    abi.HEAP: KIND_GLOBAL,
-    abi.HEAP_END: KIND_GLOBAL,
-    abi.DATA_BASE: KIND_GLOBAL,
-}
-_RUNTIME_IMPORTS = {"fail", "grow", "big", "cast", "eq", "copy"} | {f"type{k}" for k in range(33)}
+_ENV_IMPORTS = {abi.MEMORY: KIND_MEMORY, abi.DATA_BASE: KIND_GLOBAL}
+_RUNTIME_IMPORTS = {"fail", "grow", "big", "eq", "copy"} | {f"type{k}" for k in range(33)}
 
 
 def _module_of_import(name: str) -> ModuleId | None:
@@ -205,6 +204,7 @@ def load_module(engine: wasmtime.Engine, wasm: bytes) -> CompiledMoveModule:
                 Ability(s["abilities"]),
                 len(s["type_params"]),
                 tuple((name, abi.type_from_json(t)) for name, t in s["fields"]),
+                tuple(bool(p[2]) for p in s["type_params"]),
             )
             for s in meta["structs"]
         }
@@ -280,7 +280,7 @@ class _Session:
         store = wasmtime.Store(vm.engine.wasm_engine)
         store.set_fuel(_SETUP_FUEL)
         self.store = store
-        cursor = abi.SLOT  # address 0 stays unused
+        cursor = abi.RESERVED  # the heap pointer and the heap's end
         bases: dict[ModuleId, int] = {}
         for mid in order:
             bases[mid] = cursor
@@ -290,13 +290,8 @@ class _Session:
         self.initial_end = pages * WASM_PAGE
         max_pages = vm.heap_limit // WASM_PAGE
         self.memory = wasmtime.Memory(store, wasmtime.MemoryType(wasmtime.Limits(pages, max_pages)))
-        self.heap_global = wasmtime.Global(
-            store, wasmtime.GlobalType(_I32, True), wasmtime.Val.i32(self.heap_base)
-        )
-        self.end_global = wasmtime.Global(
-            store, wasmtime.GlobalType(_I32, True), wasmtime.Val.i32(self.initial_end)
-        )
-        self.heap = Heap(store, self.memory, self.heap_global, self.end_global, vm.heap_limit)
+        self.heap = Heap(store, self.memory, vm.heap_limit)
+        self.heap.reset(self.heap_base, self.initial_end)
         self.marshal = Marshal(self.heap, vm.layout)
         self.limit = 0
         self.log = ObjectLog()
@@ -308,10 +303,12 @@ class _Session:
             TxContext(bytes(32), bytes(32)),
             self.log,
             self.charge,
+            vm.abilities,
         )
         self.caller: Any = None
         self._shared = self._shared_runtime()
         self.instances: dict[ModuleId, dict[str, wasmtime.Func]] = {}
+        self._callers: dict[tuple[ModuleId, str], Callable[[list[int]], list[int]]] = {}
         for mid in order:
             self._instantiate(vm.modules[mid], bases[mid])
 
@@ -328,8 +325,11 @@ class _Session:
     def _func(
         self, params: list[wasmtime.ValType], results: list[wasmtime.ValType], fn: Any
     ) -> wasmtime.Func:
+        heap = self.heap
+
         def call(caller: Any, *args: int) -> Any:
             self.caller = caller
+            heap.refresh()  # Wasm ran: the memory may have grown
             try:
                 return fn(*args)
             finally:
@@ -341,13 +341,11 @@ class _Session:
         vm = self.vm
 
         def grow(end: int) -> None:
-            before = int(self.end_global.value(self.store))  # type: ignore[arg-type]
             try:
-                self.heap.grow(end & 0xFFFFFFFF)
+                pages = self.heap.grow(end & 0xFFFFFFFF)
             except HeapError as exc:
                 raise VMError(str(exc)) from exc
-            after = int(self.end_global.value(self.store))  # type: ignore[arg-type]
-            self.charge(GROW_FUEL_PER_PAGE * max(after - before, 0) // WASM_PAGE)
+            self.charge(GROW_FUEL_PER_PAGE * pages)
 
         def eq(descriptor: int, a: int, b: int) -> int:
             ty = vm.type_of(descriptor)
@@ -398,41 +396,29 @@ class _Session:
                 )
             return signed(result)
 
-        def cast(source: int, target: int, value: int, where: int) -> int:
-            self.charge(NATIVE_FUEL)
-            value &= U64_MASK
-            number = value if source <= 64 else int.from_bytes(self.heap.read(value, source // 8), "little")
-            if number >> target:
-                raise MovePrimitiveRuntimeError(
-                    module.id, function(where), abi.FAIL_NAMES[abi.FAIL_ARITHMETIC]
-                )
-            if target <= 64:
-                return signed(number)
-            block = self.heap.alloc(target // 8)
-            self.heap.write(block, number.to_bytes(target // 8, "little"))
-            return block
-
         return {
             "fail": self._func([_I32, _I64, _I32], [], fail),
             "big": self._func([_I32, _I32, _I64, _I64, _I32], [_I64], big),
-            "cast": self._func([_I32, _I32, _I64, _I32], [_I64], cast),
         }
 
     def _native(self, name: str, ftype: wasmtime.FuncType) -> wasmtime.Func:
         impl = NATIVES.get(name)
-        if impl is None:
-            raise LinkError(f"native function {name} is not implemented by this host")
         frame = self.frame
         owner = native_module(name)
         function = name.rsplit("::", 1)[1]
         single = len(ftype.results) == 1
 
         def call(*args: int) -> Any:
+            # a module may declare a native this host lacks: it links, and fails only if called
+            if impl is None:
+                raise LinkError(f"native function {name} is not implemented by this host")
             self.charge(NATIVE_FUEL)
             try:
                 result = impl(frame, *[a & U64_MASK for a in args])
             except NativeAbort as stop:
                 raise MoveAbort(owner, function, stop.code) from None
+            except NativeUnavailable as exc:
+                raise VMError(str(exc)) from None
             except HeapError as exc:
                 raise VMError(str(exc)) from exc
             if single:
@@ -449,14 +435,12 @@ class _Session:
         for imp in module.module.imports:
             kind_module, name = imp.module, imp.name or ""
             if kind_module == abi.ENV:
-                externs.append(
-                    {
-                        abi.MEMORY: self.memory,
-                        abi.HEAP: self.heap_global,
-                        abi.HEAP_END: self.end_global,
-                    }.get(name)
-                    or wasmtime.Global(store, wasmtime.GlobalType(_I32, False), wasmtime.Val.i32(data_base))
-                )
+                if name == abi.MEMORY:
+                    externs.append(self.memory)
+                else:
+                    externs.append(
+                        wasmtime.Global(store, wasmtime.GlobalType(_I32, False), wasmtime.Val.i32(data_base))
+                    )
             elif kind_module == abi.RUNTIME:
                 externs.append(runtime.get(name) or self._shared[name])
             elif kind_module == abi.TYPES:
@@ -480,19 +464,33 @@ class _Session:
             instance = wasmtime.Instance(store, module.module, externs)
         except (wasmtime.WasmtimeError, wasmtime.Trap) as exc:
             raise LinkError(f"{module.id} cannot be linked: {str(exc).splitlines()[0]}") from exc
-        exports = instance.exports(store)
-        self.instances[module.id] = {
-            name: exports[name] for name in module.functions if isinstance(exports.get(name), wasmtime.Func)
-        }
+        found = instance.exports(store)
+        funcs: dict[str, wasmtime.Func] = {}
+        for name in module.functions:
+            func = found.get(name)
+            if isinstance(func, wasmtime.Func):
+                funcs[name] = func
+        self.instances[module.id] = funcs
 
     # -- one call --------------------------------------------------------------------------
-    def reset(self, ctx: TxContext, limit: int) -> ObjectLog:
+    def caller_of(
+        self, module: ModuleId, function: str, nparams: int, nresults: int
+    ) -> Callable[[list[int]], list[int]]:
+        key = (module, function)
+        found = self._callers.get(key)
+        if found is None:
+            found = _make_caller(self.instances[module][function], self.store, nparams, nresults)
+            self._callers[key] = found
+        return found
+
+    def reset(self, ctx: TxContext, limit: int, log: ObjectLog | None, shared: frozenset[bytes]) -> ObjectLog:
         store = self.store
-        self.heap_global.set_value(store, wasmtime.Val.i32(self.heap_base))
-        self.end_global.set_value(store, wasmtime.Val.i32(self.initial_end))
-        log = ObjectLog(ids_created=ctx.ids_created)
+        self.heap.reset(self.heap_base, self.initial_end)
+        if log is None:
+            log = ObjectLog(ids_created=ctx.ids_created)
         self.frame.ctx = ctx
         self.frame.log = log
+        self.frame.shared = shared
         self.log = log
         self.limit = limit
         store.set_fuel(_SETUP_FUEL)
@@ -539,6 +537,46 @@ def _big(heap: Heap, op: int, bits: int, a: int, b: int) -> int | None:
     return block
 
 
+def _make_caller(
+    func: wasmtime.Func, store: wasmtime.Store, nparams: int, nresults: int
+) -> Callable[[list[int]], list[int]]:
+    """A caller of a Move function (i64 arguments and results) that skips wasmtime-py's
+    per-call type lookup and value conversion, which cost as much as a small call; traps
+    and host exceptions surface exactly as ``Func.__call__`` raises them. Falls back to the
+    public call if the installed wasmtime-py lacks the internals this relies on."""
+    try:
+        from wasmtime import _ffi as ffi
+        from wasmtime._func import enter_wasm
+
+        wasm_call = ffi.wasmtime_func_call
+        from_ptr = wasmtime.WasmtimeError._from_ptr
+        kind = ffi.WASMTIME_I64.value
+        params_type = ffi.wasmtime_val_t * max(nparams, 1)
+        results_type = ffi.wasmtime_val_t * max(nresults, 1)
+    except (ImportError, AttributeError):  # pragma: no cover - depends on wasmtime-py
+
+        def public(args: list[int]) -> list[int]:
+            raw = func(store, *args)
+            return [] if raw is None else list(raw) if isinstance(raw, list) else [raw]
+
+        return public
+    target = ctypes.byref(func._func)
+
+    def call(args: list[int]) -> list[int]:
+        params = params_type()
+        for i, value in enumerate(args):
+            params[i].kind = kind  # type: ignore[assignment]
+            params[i].of.i64 = value
+        results = results_type()
+        with enter_wasm(store) as trap:
+            error = wasm_call(store._context(), target, params, nparams, results, nresults, trap)
+            if error:
+                raise from_ptr(error)
+        return [results[i].of.i64 for i in range(nresults)]
+
+    return call
+
+
 _COMPILED: OrderedDict[tuple[int, bytes], CompiledMoveModule] = OrderedDict()
 _COMPILED_LIMIT = 256
 
@@ -576,7 +614,7 @@ class MoveVM:
                 _COMPILED.move_to_end(key)
             self.modules[compiled.id] = compiled
             ids.append(compiled.id)
-        self._sessions.clear()
+        self._sessions.clear()  # sessions hold their codecs: new ones see the new layouts
         self._layouts.clear()
         return ids
 
@@ -627,9 +665,43 @@ class MoveVM:
                 raise InvalidCall(
                     f"{ty} has {len(ty.args)} type arguments, the struct takes {info.type_params}"
                 )
-            found = [substitute(t, ty.args) for _, t in info.fields]
+            # a struct without fields is one `dummy_field: bool`, as Move's compiler makes it
+            found = [substitute(t, ty.args) for _, t in info.fields] or [PrimType(Prim.BOOL)]
             self._layouts[ty] = found
         return found
+
+    def abilities(self, ty: StructType) -> Ability:
+        module = self.modules.get(ty.module)
+        info = module.structs.get(ty.name) if module is not None else None
+        if info is None:
+            raise LinkError(f"struct {ty.module}::{ty.name} is not published")
+        return info.abilities
+
+    def type_abilities(self, ty: Type) -> Ability:
+        """The abilities of an instantiated type, as Move computes them: a struct has a declared
+        ability only if every non-phantom type argument has what it requires (``store`` for
+        ``key``)."""
+        if isinstance(ty, PrimType):
+            return Ability.COPY | Ability.DROP | Ability.STORE
+        if isinstance(ty, VectorType):
+            return self.type_abilities(ty.element) & (Ability.COPY | Ability.DROP | Ability.STORE)
+        if isinstance(ty, StructType):
+            module = self.modules.get(ty.module)
+            info = module.structs.get(ty.name) if module is not None else None
+            if info is None:
+                raise InvalidCall(f"struct {ty.module}::{ty.name} is not published")
+            result = info.abilities
+            for arg, phantom in zip(ty.args, info.phantoms, strict=False):
+                if phantom:
+                    continue
+                has = self.type_abilities(arg)
+                for ability in (Ability.COPY, Ability.DROP, Ability.STORE):
+                    if ability not in has:
+                        result &= ~ability
+                if Ability.STORE not in has:
+                    result &= ~Ability.KEY
+            return result
+        raise InvalidCall(f"{ty} is not a type argument")
 
     def field_names(self, ty: StructType) -> list[str]:
         self.layout(ty)
@@ -655,13 +727,17 @@ class MoveVM:
         ctx: TxContext,
         gas_limit: int,
         public_only: bool = True,
+        log: ObjectLog | None = None,
+        shared_inputs: frozenset[bytes] = frozenset(),
     ) -> CallResult:
         """Run ``module::function`` with BCS ``args`` (one per parameter, the ``TxContext``
         parameter excepted: the VM supplies it from ``ctx``).
 
         A by-reference parameter takes the referenced value's BCS; ``CallResult.mutated``
         holds the values behind ``&mut`` parameters after the call. ``public_only`` allows
-        only what a transaction may call (public or entry functions).
+        only what a transaction may call (public or entry functions). The commands of one
+        transaction pass the same ``log`` (it accumulates, and its id counter carries over);
+        ``shared_inputs`` are the ids of the transaction's shared objects.
         """
         info = self.function(module, function)
         if public_only and info.visibility != "public" and not info.entry:
@@ -673,6 +749,13 @@ class MoveVM:
                 f"{module}::{function} takes {len(info.type_params)} type arguments, got {len(type_args)}"
             )
         type_args = tuple(type_args)
+        for index, (ty, required) in enumerate(zip(type_args, info.type_params, strict=True)):
+            missing = required & ~self.type_abilities(ty)
+            if missing:
+                raise InvalidCall(
+                    f"type argument {index} of {module}::{function} ({ty}) lacks "
+                    f"{', '.join(missing.names())}, which the function requires"
+                )
         params = [substitute(p, type_args) for p in info.params]
         takes_ctx = bool(params) and _is_tx_context(params[-1])
         given = params[:-1] if takes_ctx else params
@@ -682,7 +765,7 @@ class MoveVM:
         if session is None:
             session = _Session(self, module)
             self._sessions[module] = session
-        log = session.reset(ctx, gas_limit)
+        log = session.reset(ctx, gas_limit, log, shared_inputs)
         marshal, heap = session.marshal, session.heap
         wasm_args: list[int] = [self.intern(t) for t in type_args]
         cells: list[tuple[int, int, Type]] = []
@@ -713,19 +796,25 @@ class MoveVM:
                 wasm_args.append(ctx_cell)
         except HeapError as exc:
             raise VMError(str(exc)) from exc
-        func = session.instances[module][function]
+        caller = session.caller_of(module, function, len(wasm_args), len(info.returns))
         store = session.store
-        store.set_fuel(gas_limit)
+        # reading the arguments costs their bytes, as writing the results does
+        arguments_fuel = NATIVE_FUEL_PER_BYTE * sum(len(a) for a in args)
+        if arguments_fuel > gas_limit:
+            raise InsufficientGas(gas_limit)
+        store.set_fuel(gas_limit - arguments_fuel)
         try:
-            raw = func(store, *wasm_args)
+            values = caller(wasm_args)
         except wasmtime.Trap as trap:
             if trap.trap_code == wasmtime.TrapCode.OUT_OF_FUEL:
                 raise InsufficientGas(gas_limit) from None
-            raise VMError(f"the Wasm trapped: {str(trap).splitlines()[0]}") from None
+            code = trap.trap_code
+            what = code.name.lower().replace("_", " ") if code is not None else str(trap).splitlines()[0]
+            raise VMError(f"the Wasm trapped: {what}") from None
         except HeapError as exc:
             raise VMError(str(exc)) from exc
         gas_used = gas_limit - store.get_fuel()
-        values = [] if raw is None else list(raw) if isinstance(raw, list) else [raw]
+        heap.refresh()
         returns = [substitute(t, type_args) for t in info.returns]
         try:
             result = CallResult(
@@ -739,6 +828,10 @@ class MoveVM:
                 self._read_back_ids(params[-1], heap, ctx_cell, log)
         except HeapError as exc:
             raise VMError(str(exc)) from exc
+        written = sum(len(r) for r in result.returns) + sum(len(m) for m in result.mutated.values())
+        result.gas_used += NATIVE_FUEL_PER_BYTE * written
+        if result.gas_used > gas_limit:
+            raise InsufficientGas(gas_limit)
         return result
 
     def _tx_context_bcs(self, ty: StructType, ctx: TxContext, log: ObjectLog) -> bytes:
