@@ -8,6 +8,7 @@ found, located and in source order; nothing else escapes for bad input.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -20,6 +21,10 @@ from move.syntax import ast as A
 from move.syntax import parse_file
 from move.types import address_of
 
+RECURSION_LIMIT = 20_000
+"""The checker recurses over expressions; a long ``a + b + ...`` chain is one level per
+operator (the parser bounds other nesting), so checking raises Python's limit for its call."""
+
 STANDARD_ADDRESSES = {"std": address_of(1), "sui": address_of(2)}
 
 
@@ -30,11 +35,13 @@ def compile_package(
     named_addresses: Mapping[str, bytes] | None = None,
     deps: Sequence[ir.Package] = (),
     name: str | None = None,
+    edition: str = "2024",
 ) -> ir.Package:
     """Compile the package in folder ``root`` (its Move.toml and sources/), or the given
     ``sources`` (file name -> text). ``named_addresses`` add to (and override) the
     manifest's; ``std`` and ``sui`` are known when the framework is among ``deps``.
-    A named address left as ``"_"`` in the manifest is ``0x0`` (unpublished)."""
+    A named address left as ``"_"`` in the manifest is ``0x0`` (unpublished). ``edition``
+    (the manifest's when there is one) is ``2024`` or ``legacy``."""
     addresses: dict[str, bytes] = {}
     for dep in deps:
         for m in dep.modules:
@@ -48,6 +55,7 @@ def compile_package(
         for alias, value in manifest.addresses.items():
             addresses[alias] = value if value is not None else address_of(0)
         name = name or manifest.name
+        edition = manifest.edition
         texts = read_sources(root)
         texts = {str(root / k): v for k, v in texts.items()}
     else:
@@ -72,10 +80,15 @@ def compile_package(
         raise CompileError(diags)
     if not any(f.modules for f in files):
         raise error(Loc(name, 1, 1), "E99001", f"package '{name}' has no modules")
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
     try:
-        return check_package(name, files, addresses, deps, texts)
+        return check_package(name, files, addresses, deps, texts, "legacy" if edition == "legacy" else "2024")
     except RecursionError:
-        raise error(Loc(name, 1, 1), "E01002", "the package nests too deeply to check") from None
+        where = Loc(files[0].file, 1, 1)
+        raise error(where, "E01002", "an expression nests too deeply to check", texts) from None
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def compile_package_tree(

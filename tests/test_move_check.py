@@ -44,11 +44,28 @@ def first(e: ir.Expr, kind: type) -> ir.Expr:
 # -- examples compile unchanged ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["counter", "owned", "generics"])
+@pytest.mark.parametrize("name", ["counter", "owned", "generics", "color_object", "first_package"])
 def test_examples_compile_unchanged(name: str) -> None:
     pkg = compile_package(EXAMPLES / name, deps=list(framework()))
     assert pkg.modules and all(m.functions for m in pkg.modules)
     assert pkg.dependencies == ["MoveStdlib", "Sui"]
+
+
+def test_editions_legacy_and_2024() -> None:
+    legacy = (EXAMPLES / "first_package" / "sources" / "example.move").read_text()
+    with pytest.raises(CompileError) as info:
+        compile_package(sources={"example.move": legacy}, deps=list(framework()), name="first_package")
+    d = info.value.diagnostics[0]
+    assert (d.code, d.loc.line, d.loc.col) == ("E01003", 9, 5)
+    assert "Visibility annotations are required on struct declarations" in d.message
+    src = "module a::m { struct S has drop {} fun f(): u64 { let x = 1; x = x + 1; x } }"
+    pkg = compile_package(
+        sources={"m.move": src},
+        deps=list(framework()),
+        edition="legacy",
+        named_addresses={"a": address_of(0xA)},
+    )
+    assert pkg.modules[0].functions["f"].locals[0].mutable
 
 
 def test_counter_example_lowers_as_the_ir_says() -> None:
@@ -393,6 +410,21 @@ ERRORS = [
     ("fun f() {}\nfun f() {}", "E02001", 3, 5, "Duplicate module member"),
     ("fun f() { foo!(1) }", "E03012", 2, 11, "Unbound macro 'foo'"),
     ("fun f() { loop { }; break }", "E04014", 2, 21, "'break' can only be used inside a loop"),
+    ("fun f(): u64 { g(1) }\nfun g(a: u64, b: u64): u64 { a + b }", "E04016", 2, 16, "too few"),
+    (
+        "fun f(): u64 { let _ = option::none<u64, u8>(); 0 }",
+        "E03007",
+        2,
+        32,
+        "Expected 1 type argument(s) but got 2",
+    ),
+    ("fun f(_x: vector<u8, u8>) {}", "E03007", 2, 11, "'vector' takes exactly one type argument"),
+    ("fun f(): u64 { let x = (1, 2); 0 }", "E04005", 2, 24, "Expected a single value, found 2 values"),
+    ("fun f(x: &mut u64): &u64 { let r = &x; r }", "E04004", 2, 36, "references cannot be nested"),
+    ("fun f(r: &u64) { *r = 1; }", "E04006", 2, 18, "Expected a mutable reference, found '&u64'"),
+    ("struct S has drop {}", "E01003", 2, 1, "Visibility annotations are required"),
+    ("const C: UID = 1;", "E04012", 2, 10, "Unpermitted constant type"),
+    ("fun f() { let _x: u8 = 1u64; }", "E04007", 2, 24, "Expected: 'u8'. Given: 'u64'"),
 ]
 
 
@@ -408,6 +440,21 @@ def test_errors_are_located_with_moves_code_and_wording(
     rendered = d.render().splitlines()
     assert rendered[0].startswith(f"m0.move:{line}:{col}: error[{code}]: ")
     assert rendered[2] == "    " + " " * (col - 1) + "^"
+
+
+def test_aliases_self_and_member_imports() -> None:
+    m = module("""module a::m;
+use sui::object::{Self as obj, new as fresh};
+use std::option as opt;
+public struct O has key { id: UID }
+public fun f(ctx: &mut TxContext): O { O { id: fresh(ctx) } }
+public fun g(ctx: &mut TxContext): O { O { id: obj::new(ctx) } }
+public fun h(ctx: &mut TxContext): O { let _ = opt::some(1); Self::f(ctx) }
+""")
+    calls = {
+        c.function.name for name in ("f", "g", "h") for c in nodes(body(m, name)) if isinstance(c, ir.Call)
+    }
+    assert calls == {"new", "some", "f"}
 
 
 def test_several_errors_are_reported_in_source_order() -> None:
@@ -447,24 +494,34 @@ def test_a_local_dependency_by_path(tmp_path: Path) -> None:
 
 # -- robustness ------------------------------------------------------------------------------------
 
-SEEDS = [
-    (EXAMPLES / "counter" / "sources" / "counter.move").read_text(),
-    (EXAMPLES / "owned" / "sources" / "storage.move").read_text(),
-    (EXAMPLES / "generics" / "sources" / "generics.move").read_text(),
-]
+SEEDS = [path.read_text() for path in sorted(EXAMPLES.glob("*/sources/*.move"))]
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.integers(0, 2), st.integers(0, 2**32), st.integers(1, 6))
-def test_mutated_sources_compile_or_raise_compile_error(which: int, seed: int, edits: int) -> None:
+def pieces(src: str) -> list[tuple[str, str, str]]:
+    """The tokens of ``src`` as (kind, text, text with the whitespace and comments after it)."""
     from move.syntax.lexer import tokenize
 
-    src = SEEDS[which]
-    toks = [t.text for t in tokenize(src)[:-1]]
+    starts = [0]
+    for line in src.split("\n"):
+        starts.append(starts[-1] + len(line) + 1)
+    toks = tokenize(src)[:-1]
+    offsets = [starts[t.loc.line - 1] + t.loc.col - 1 for t in toks]
+    ends = [*offsets[1:], len(src)]
+    return [(t.kind.name, t.text, src[o:e]) for t, o, e in zip(toks, offsets, ends)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, len(SEEDS) - 1), st.integers(0, 2**32), st.integers(1, 4))
+def test_mutated_sources_compile_or_raise_compile_error(which: int, seed: int, edits: int) -> None:
+    """Token edits keeping the layout: deletions, duplications, swaps, and (to reach the
+    checker rather than the parser) one name or number replaced by another of the file."""
+    toks = [spelled for _, _, spelled in pieces(SEEDS[which])]
+    kinds = pieces(SEEDS[which])
+    names = [k for k, (kind, _, _) in enumerate(kinds) if kind in ("IDENT", "NUMBER")]
     rng = random.Random(seed)
     for _ in range(edits):
         i = rng.randrange(len(toks))
-        action = rng.randrange(4)
+        action = rng.randrange(6)
         if action == 0:
             del toks[i]
         elif action == 1:
@@ -473,11 +530,13 @@ def test_mutated_sources_compile_or_raise_compile_error(which: int, seed: int, e
             j = rng.randrange(len(toks))
             toks[i], toks[j] = toks[j], toks[i]
         else:
-            toks[i] = rng.choice(["1", "x", "&mut", "(", ")", "{", "}", ";", "u8", "copy", "move", "R", "."])
+            a, b = rng.choice(names), rng.choice(names)
+            if a < len(toks):
+                toks[a] = kinds[b][1] + kinds[a][2][len(kinds[a][1]) :]
     try:
-        compile_sources(" ".join(toks))
+        compile_sources("".join(toks))
     except CompileError as e:
-        assert e.diagnostics
+        assert e.diagnostics and all(d.render() for d in e.diagnostics)
 
 
 def test_package_visibility_across_packages() -> None:
@@ -497,3 +556,93 @@ def test_package_visibility_across_packages() -> None:
     (d,) = info.value.diagnostics
     assert d.code == "E04001" and (d.loc.line, d.loc.col) == (1, 58)
     assert "Invalid call to 'public(package)' visible function '0xb::l::inner'" in d.message
+
+
+def test_clever_abort_codes_for_error_constants_and_missing_codes() -> None:
+    from move.check.body import clever_code
+
+    # the layout the Move Book's "Clever Errors" page gives: tag bit, line, name index, value index
+    assert clever_code(7, 1, 0) == 0x8000_0007_0001_0000
+    assert clever_code(4, 0xFFFF, 0xFFFF) == 0x8000_0004_FFFF_FFFF
+    m = module("""module 0x42::a_module;
+const OTHER: u64 = 1;
+#[error]
+const EIsThree: vector<u8> = b"The value is three";
+public fun double_except_three(x: u64): u64 {
+    assert!(x != 3, EIsThree);
+    x * x * OTHER
+}
+fun no_code(x: bool) {
+    assert!(x);
+    if (!x) abort
+}""")
+    check = body(m, "double_except_three").statements[0]  # type: ignore[attr-defined]
+    assert check.otherwise.code.value == 0x8000_0006_0001_0001
+    codes = [n.code.value for n in nodes(body(m, "no_code")) if isinstance(n, ir.Abort)]  # type: ignore[attr-defined]
+    assert codes == [0x8000_000A_FFFF_FFFF, 0x8000_000B_FFFF_FFFF]
+
+
+def test_flow_rules_across_branches_and_loops() -> None:
+    ok = module("""
+public struct R has key { id: UID }
+fun consume(r: R) { let R { id } = r; id.delete() }
+fun branches(r: R, c: bool) { if (c) consume(r) else consume(r) }
+fun early(r: R, c: bool) { if (c) { consume(r); return }; consume(r) }
+fun forever(): u64 { loop {} }
+fun aborts(r: R): R { if (true) abort 1; r }
+""")
+    assert set(ok.functions) == {"consume", "branches", "early", "forever", "aborts"}
+    moved_in_branch = fails("""
+public struct R has key { id: UID }
+fun consume(r: R) { let R { id } = r; id.delete() }
+fun f(r: R, c: bool) { if (c) consume(r); consume(r) }""")
+    assert moved_in_branch.code == "E06002" and (moved_in_branch.loc.line, moved_in_branch.loc.col) == (5, 51)
+    with pytest.raises(CompileError) as info:
+        module("""
+public struct R has key { id: UID }
+fun consume(r: R) { let R { id } = r; id.delete() }
+fun f(r: R) { let mut i = 0; while (i < 2) { consume(r); i = i + 1 } }""")
+    found = [(d.code, d.loc.col, d.message.split(": ", 1)[1][:46]) for d in info.value.diagnostics]
+    assert found == [
+        (
+            "E06001",
+            30,
+            "The local variable 'r' still contains a value.",
+        ),  # not moved when the loop is skipped
+        ("E06002", 54, "Invalid usage of previously moved variable 'r'"),  # moved by the previous iteration
+    ]
+    reassigned = fails("""
+public struct R has key { id: UID }
+fun f(a: R, b: R): R { let mut x = a; x = b; x }""")
+    assert reassigned.code == "E06001" and "must be consumed before being reassigned" in reassigned.message
+    one_branch_leak = fails("""
+public struct R has key { id: UID }
+fun consume(r: R) { let R { id } = r; id.delete() }
+fun f(r: R, c: bool) { if (c) consume(r) }""")
+    assert one_branch_leak.code == "E06001" and "'r' still contains a value" in one_branch_leak.message
+
+
+def test_writes_evaluate_the_value_before_the_reference() -> None:
+    m = module("""
+public struct Cup(u64) has copy, drop;
+fun f(v: &mut vector<u64>) { *v.borrow_mut(0) = v.pop_back(); }
+fun g(c: &mut Cup) { c.0 = c.0 + 1; }
+fun h(): Cup { let c = Cup(7); c }
+""")
+    (stmt,) = body(m, "f").statements  # type: ignore[attr-defined]
+    assert isinstance(stmt, ir.Block)
+    assign, write = stmt.statements
+    assert (
+        isinstance(assign, ir.Assign)
+        and isinstance(assign.value, ir.Call)
+        and assign.value.function.name == "pop_back"
+    )
+    assert (
+        isinstance(write, ir.WriteRef)
+        and isinstance(write.ref, ir.Call)
+        and write.ref.function.name == "borrow_mut"
+    )
+    (simple,) = body(m, "g").statements  # type: ignore[attr-defined]
+    assert isinstance(simple, ir.WriteRef) and isinstance(simple.ref, ir.BorrowField)
+    pack = first(body(m, "h"), ir.Pack)
+    assert isinstance(pack, ir.Pack) and pack.struct.name == "Cup" and pack.fields[0].value == 7  # type: ignore[attr-defined]

@@ -110,7 +110,7 @@ class BodyChecker:
         return error(loc, code, detail, self.sources)
 
     def declare(self, name: str, ty: AnyType, mutable: bool, loc: Loc, *, no_value: bool = False) -> int:
-        self.locals.append(LocalInfo(name, ty, mutable, loc, no_value))
+        self.locals.append(LocalInfo(name, ty, mutable or self.scope.legacy, loc, no_value))
         index = len(self.locals) - 1
         self.scopes[-1][name] = index
         return index
@@ -205,7 +205,7 @@ class BodyChecker:
                     e = self.exp(item.exp)
                     self.need(
                         e.ty, Ability.DROP, e.loc, "E06001",
-                        lambda t: f"Cannot ignore values without the 'drop' ability. The value of type '{t}' must be used",
+                        lambda t: f"Cannot ignore values without the 'drop' ability. The value must be used (its type '{t}' does not have 'drop')",
                     )  # fmt: skip
                     stmts.append(e)
             result = self.exp(b.result) if b.result is not None else None
@@ -296,7 +296,7 @@ class BodyChecker:
     def drop_need(self, ty: AnyType, loc: Loc) -> None:
         self.need(
             ty, Ability.DROP, loc, "E06001",
-            lambda t: f"Cannot ignore values without the 'drop' ability. The value of type '{t}' must be used",
+            lambda t: f"Cannot ignore values without the 'drop' ability. The value must be used (its type '{t}' does not have 'drop')",
         )  # fmt: skip
 
     def bind_local(self, p: A.BindPat, ty: AnyType, new: bool) -> int:
@@ -639,11 +639,34 @@ class BodyChecker:
         return ir.Return(self.never(), e.loc, value)
 
     def exp_AbortExp(self, e: A.AbortExp) -> ir.Expr:
-        if e.code is None:
-            raise self.err(e.loc, "E04003", "'abort' needs an abort code (a u64) in this compiler")
-        code = self.exp(e.code)
-        self.unify(code.ty, U64, code.loc, "Invalid 'abort' code")
-        return ir.Abort(self.never(), e.loc, code)
+        return ir.Abort(self.never(), e.loc, self.abort_code(e.code, e.loc, "Invalid 'abort' code"))
+
+    def abort_code(self, code_ast: A.Exp | None, loc: Loc, what: str) -> ir.Expr:
+        """An abort code: a u64, or Move 2024's "clever" code for an ``#[error]`` constant or a
+        missing code: tag bit 63, the line in bits 32..47, then the constant's name and value
+        indices (16 bits each; ``0xffff`` both when there is no constant). The indices are the
+        constant's position among its module's constants (this compiler has no bytecode tables)."""
+        if code_ast is None:
+            return ir.Const(U64, loc, clever_code(loc.line, 0xFFFF, 0xFFFF))
+        if (
+            isinstance(code_ast, A.NameExp)
+            and len(code_ast.path.parts) == 1
+            and code_ast.path.address is None
+        ):
+            name = code_ast.path.parts[0].text
+            const = self.scope.const_asts.get(name)
+            if (
+                self.lookup(name) is None
+                and const is not None
+                and any(a.name == "error" for a in const.attributes)
+            ):
+                if self.scope.resolve_const is not None:
+                    self.scope.resolve_const(name)  # the constant itself must be valid
+                index = list(self.scope.const_asts).index(name)
+                return ir.Const(U64, code_ast.loc, clever_code(loc.line, index, index))
+        code = self.exp(code_ast)
+        self.unify(code.ty, U64, code.loc, what)
+        return code
 
     # -- places: locals, fields, vector elements ---------------------------------------------------
 
@@ -788,6 +811,7 @@ class BodyChecker:
     def exp_AssignExp(self, e: A.AssignExp) -> ir.Expr:
         lhs = e.lhs
         if isinstance(lhs, A.DerefExp):
+            rhs = self.exp(e.rhs)
             ref = self.exp(lhs.operand)
             t = self.infer.resolve(ref.ty)
             if not isinstance(t, RefType) or not t.mutable:
@@ -796,22 +820,39 @@ class BodyChecker:
                     "E04006",
                     f"Invalid mutation. Expected a mutable reference, found '{self.show(t)}'",
                 )
-            value = self.coerce(self.exp(e.rhs), t.inner, "Invalid assignment")
+            value = self.coerce(rhs, t.inner, "Invalid assignment")
             self.write_drop_need(t.inner, e.loc)
-            return ir.WriteRef(UNIT, e.loc, ref, value)
+            return self.write(ref, value, e.loc)
         if isinstance(lhs, A.DotExp | A.IndexExp):
             value = self.exp(e.rhs)
             ref = self.borrow(lhs, True, lhs.loc)
             assert isinstance(ref.ty, RefType)
             value = self.coerce(value, ref.ty.inner, "Invalid assignment")
             self.write_drop_need(ref.ty.inner, e.loc)
-            return ir.WriteRef(UNIT, e.loc, ref, value)
+            return self.write(ref, value, e.loc)
         value = self.exp(e.rhs)
         pattern = self.lvalue_pattern(lhs)
         stmts = self.bind_pattern(pattern, value, new=False)
         if len(stmts) == 1:
             return stmts[0]
         return ir.Block(UNIT, e.loc, stmts, None)
+
+    def write(self, ref: ir.Expr, value: ir.Expr, loc: Loc) -> ir.Expr:
+        """``*ref = value`` with Move's order: the value first, then the reference. When both
+        sides can have effects (calls), the value goes through a temporary so that the order
+        holds whichever side code generation evaluates first."""
+        if _pure(value) or _pure(ref):
+            return ir.WriteRef(UNIT, loc, ref, value)
+        tmp = self.temp(value.ty, value.loc)
+        return ir.Block(
+            UNIT,
+            loc,
+            [
+                ir.Assign(UNIT, value.loc, [tmp], value),
+                ir.WriteRef(UNIT, loc, ref, self.local_value(tmp, value.loc)),
+            ],
+            None,
+        )
 
     def write_drop_need(self, ty: AnyType, loc: Loc) -> None:
         self.need(
@@ -982,16 +1023,14 @@ class BodyChecker:
             raise self.err(
                 e.loc, "E03012", f"Unbound macro '{name}'. Only 'assert!' is supported by this compiler"
             )
-        if len(e.args) != 2:
+        if len(e.args) not in (1, 2):
             raise self.err(
-                e.loc, "E04016" if len(e.args) < 2 else "E04017",
-                "Invalid call of 'assert!'. Expected 2 arguments (a condition and an abort code); "
-                "'assert!' without a code is not supported by this compiler",
+                e.loc, "E04016" if not e.args else "E04017",
+                "Invalid call of 'assert!'. Expected a condition and, optionally, an abort code",
             )  # fmt: skip
         cond = self.exp(e.args[0])
         self.unify(cond.ty, BOOL, cond.loc, "Invalid 'assert!' condition")
-        code = self.exp(e.args[1])
-        self.unify(code.ty, U64, code.loc, "Invalid 'assert!' abort code")
+        code = self.abort_code(e.args[1] if len(e.args) == 2 else None, e.loc, "Invalid 'assert!' abort code")
         return ir.IfElse(UNIT, e.loc, cond, ir.Block(UNIT, e.loc, [], None), ir.Abort(UNIT, e.loc, code))
 
     def exp_MethodCallExp(self, e: A.MethodCallExp) -> ir.Expr:
@@ -1135,6 +1174,33 @@ class BodyChecker:
             diags.sort(key=lambda d: (d.loc.line, d.loc.col))
             raise CompileError(diags[:1])
         return body, decls
+
+
+def _pure(e: ir.Expr) -> bool:
+    """No calls, aborts or assignments inside: evaluating it earlier or later is the same."""
+    if isinstance(
+        e, ir.Call | ir.Assign | ir.WriteRef | ir.Unpack | ir.Abort | ir.Return | ir.Break | ir.Continue
+    ):
+        return False
+    if isinstance(e, ir.Binary) and e.op not in (
+        ir.BinOp.EQ,
+        ir.BinOp.NEQ,
+        ir.BinOp.AND,
+        ir.BinOp.OR,
+        ir.BinOp.LT,
+        ir.BinOp.LE,
+        ir.BinOp.GT,
+        ir.BinOp.GE,
+    ):
+        return False  # arithmetic can abort
+    if isinstance(e, ir.Cast):
+        return False
+    return all(_pure(c) for c in children(e))
+
+
+def clever_code(line: int, name_index: int, value_index: int) -> int:
+    """Move 2024's clever abort code (the Move Book, "Clever Errors")."""
+    return (1 << 63) | ((line & 0xFFFF) << 32) | ((name_index & 0xFFFF) << 16) | (value_index & 0xFFFF)
 
 
 def _constraint_message(param: ir.TypeParamDecl, what: str) -> Callable[[str], str]:

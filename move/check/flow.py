@@ -100,8 +100,7 @@ class Flow:
             self.exit_check(end, self.end or _end_loc(body))
         self.check_returned_refs(body)
         if self.errors:
-            diags = sorted(self.errors.values(), key=lambda d: (d.loc.line, d.loc.col))
-            raise CompileError(diags[:1])
+            raise CompileError(sorted(self.errors.values(), key=lambda d: (d.loc.line, d.loc.col)))
 
     # -- the walk --------------------------------------------------------------------------------
 

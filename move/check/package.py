@@ -68,9 +68,13 @@ def check_package(
     addresses: Mapping[str, bytes],
     deps: Sequence[ir.Package],
     sources: Mapping[str, str],
+    edition: str = "2024",
 ) -> ir.Package:
-    """Check the parsed files of package ``name`` against its dependencies."""
+    """Check the parsed files of package ``name`` against its dependencies. In the
+    ``legacy`` edition every local is mutable and structs need no ``public``; in 2024 a
+    local assigned again or borrowed mutably must be ``mut`` and a struct ``public``."""
     env = Env(name)
+    legacy = edition == "legacy"
     for dep in deps:
         env.add_dependency(dep)
     errors = Errors()
@@ -78,7 +82,7 @@ def check_package(
     # (1) ids and names
     for f in files:
         for m in f.modules:
-            scope = ModuleScope(env, ModuleId(address_of(0), m.name.text), addresses, sources)
+            scope = ModuleScope(env, ModuleId(address_of(0), m.name.text), addresses, sources, legacy=legacy)
             result = errors.guard(_register, env, m, scope, name, sources)
             if result is not None:
                 modules.append((m, scope))
@@ -145,6 +149,13 @@ def _register(env: Env, m: A.ModuleDef, scope: ModuleScope, package: str, source
             raise error(
                 s.name.loc, "E02010",
                 f"Invalid struct name '{s.name.text}'. Struct names must start with 'A'..'Z'", sources,
+            )  # fmt: skip
+        if not s.public and not scope.legacy:
+            raise error(
+                s.loc, "E01003",
+                "Invalid struct declaration. Visibility annotations are required on struct declarations "
+                "from the Move 2024 edition onwards",
+                sources,
             )  # fmt: skip
         if s.native and mid.address not in NATIVE_ADDRESSES:
             raise error(s.loc, "E04015", "Only the framework may declare 'native' structs", sources)
@@ -438,8 +449,7 @@ def _function(env: Env, scope: ModuleScope, f: A.FunDef) -> ir.FunctionDecl:
     body = checker.exp(f.body)
     if not diverges(body):
         want = sig.returns[0] if len(sig.returns) == 1 else TupleType(sig.returns)
-        loc = f.body.result.loc if f.body.result is not None else f.body.loc
-        body.loc = body.loc
+        loc = f.body.result.loc if f.body.result is not None else (f.body.end or f.body.loc)
         try:
             body = checker.coerce(body, want, "Invalid return expression")
         except CompileError as e:

@@ -99,6 +99,8 @@ class ModuleScope:
     constants: dict[str, ir.ConstantDecl] = field(default_factory=dict)
     const_asts: dict[str, A.ConstDef] = field(default_factory=dict)
     used_modules: set[ModuleId] = field(default_factory=set)
+    legacy: bool = False
+    """The legacy edition: every local mutable, structs without ``public``."""
     resolve_const: Callable[[str], ir.ConstantDecl] | None = None
     """Folds a constant of this module on first use (constants may name each other)."""
 
