@@ -108,7 +108,8 @@ FAIL_NAMES = {
     FAIL_NOT_EMPTY: "destroy of a non-empty vector",
 }
 
-# rt.big(op, bits, a, b) -> i64: u128/u256 arithmetic and comparisons in the host
+# rt.big(op, bits, a, b, where) -> i64: the u128/u256 operators not compiled to Wasm helpers
+# (``/ % << >>``; ``+ - * & | ^`` and comparisons are Wasm limb arithmetic) run in the host
 BIG_OPS = ("+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>", "<", "<=", ">", ">=", "==", "!=")
 BIG_OP_INDEX = {name: i for i, name in enumerate(BIG_OPS)}
 

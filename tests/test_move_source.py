@@ -7,8 +7,18 @@ from __future__ import annotations
 import pytest
 
 from move.types import U8, U16, U32, U64, U128, U256, ModuleId, PrimType, StructType
-from node.sui import MoveAbort, MovePrimitiveRuntimeError, derive_object_id
-from tests.move_source import DIGEST, SENDER, Package
+from node.sui import (
+    InvalidCall,
+    MoveAbort,
+    MovePrimitiveRuntimeError,
+    MoveVM,
+    TxContext,
+    VMError,
+    derive_object_id,
+)
+from tests.move_source import CTX, DIGEST, SENDER, Package
+from tests.vectors import SUI_COUNTER_TX_CREATED_IDS, SUI_COUNTER_TX_DIGEST_HEX
+from vocab import bcs
 from vocab.leb128 import encode_leb128
 
 WIDTHS = [U8, U16, U32, U64, U128, U256]
@@ -122,6 +132,22 @@ public fun maybe(x: u64): u64 {
 
 public fun literals(): (u8, u128, u256, address, vector<u8>) {
     (255, 1 << 100, 0xffu256, @0x2, x"00ff")
+}
+
+public struct Token has drop { v: u64 }
+
+public fun twice<T: copy>(x: &T): vector<T> { vector[*x, *x] }
+
+public fun deep(n: u64): u64 { if (n == 0) 0 else deep(n - 1) + 1 }
+
+public fun hog(n: u64): u64 {
+    let mut v = vector[];
+    let mut i = 0;
+    while (i < n) {
+        v.push_back(i);
+        i = i + 1;
+    };
+    v.length()
 }
 """
 
@@ -269,3 +295,102 @@ def test_counter_through_the_vm() -> None:
     with pytest.raises(MoveAbort) as err:
         package.call("counter", "set_value", stranger, enc(77))
     assert (err.value.function, err.value.code) == ("set_value", 0)
+
+
+# -- BCS and ids against the shared vocabulary and VECTORS.md -----------------------------------
+
+TWO_COUNTERS = """module counter::pair;
+
+public struct Counter has key {
+    id: UID,
+    owner: address,
+    value: u64,
+}
+
+public struct Tagged has copy, drop, store {
+    name: vector<u8>,
+    flags: vector<bool>,
+    big: u128,
+    nested: vector<vector<u16>>,
+}
+
+public fun create_two(ctx: &mut TxContext) {
+    transfer::transfer(Counter { id: object::new(ctx), owner: ctx.sender(), value: 1 }, ctx.sender());
+    transfer::share_object(Counter { id: object::new(ctx), owner: ctx.sender(), value: 2 });
+}
+
+public fun echo(t: Tagged): Tagged {
+    let mut t = t;
+    t.flags.push_back(true);
+    t.nested.push_back(vector[65535]);
+    t.big = t.big + 1;
+    t
+}
+"""
+
+
+def test_ids_and_contents_match_the_vocabulary_and_vectors() -> None:
+    package = Package({"pair.move": TWO_COUNTERS}, name="counter", address=0xC0)
+    digest = bytes.fromhex(SUI_COUNTER_TX_DIGEST_HEX)
+    vm: MoveVM = package.vm
+    result = vm.call(
+        ModuleId(package.address, "pair"), "create_two", [], ctx=TxContext(SENDER, digest), gas_limit=10**7
+    )
+    # VECTORS.md: the ids this transaction digest creates, in order
+    assert ["0x" + i.hex() for i in result.log.created] == SUI_COUNTER_TX_CREATED_IDS
+    counter = bcs.Struct("Counter", [("id", bcs.ADDRESS), ("owner", bcs.ADDRESS), ("value", bcs.U64)])
+    transferred, shared = result.log.objects
+    assert (transferred.kind, transferred.recipient) == ("transfer", SENDER)
+    assert counter.decode(transferred.contents) == {
+        "id": bytes.fromhex(SUI_COUNTER_TX_CREATED_IDS[0][2:]),
+        "owner": SENDER,
+        "value": 1,
+    }
+    assert shared.kind == "share" and counter.decode(shared.contents)["value"] == 2
+
+
+def test_nested_values_round_trip_as_the_bcs_vocabulary_encodes_them() -> None:
+    tagged = bcs.Struct(
+        "Tagged",
+        [
+            ("name", bcs.BYTES),
+            ("flags", bcs.Vector(bcs.BOOL)),
+            ("big", bcs.U128),
+            ("nested", bcs.Vector(bcs.Vector(bcs.U16))),
+        ],
+    )
+    value = {"name": b"move", "flags": [False, True], "big": 2**127, "nested": [[1, 2], []]}
+    package = Package({"pair.move": TWO_COUNTERS}, name="counter", address=0xC0)
+    [out] = package.returns("pair", "echo", tagged.encode(value))
+    assert tagged.decode(out) == {
+        "name": b"move",
+        "flags": [False, True, True],
+        "big": 2**127 + 1,
+        "nested": [[1, 2], [], [65535]],
+    }
+
+
+def test_type_arguments_must_have_the_required_abilities(lang: Package) -> None:
+    module = ModuleId(lang.address, "lang")
+    token = StructType(module, "Token")
+    box = StructType(module, "Box", (U64,))
+    assert lang.call("lang", "twice", enc(3), type_args=(box,)).returns == [b"\x02" + enc(3) * 2]
+    with pytest.raises(InvalidCall, match=r"lacks copy"):
+        lang.call("lang", "twice", enc(3), type_args=(token,))
+    with pytest.raises(InvalidCall, match=r"lacks copy"):  # Box<Token> is not copy: its argument is not
+        lang.call("lang", "twice", enc(3), type_args=(StructType(module, "Box", (token,)),))
+
+
+def test_limits_stop_a_call_cleanly(lang: Package) -> None:
+    assert lang.returns("lang", "deep", enc(1000)) == [enc(1000)]
+    with pytest.raises(VMError, match="stack overflow"):
+        lang.call("lang", "deep", enc(10**7), gas=10**10)
+    small = MoveVM(heap_limit=1 << 20)
+    small.add_modules(lang.vm.modules[m].wasm for m in lang.vm.modules)
+    hog = ModuleId(lang.address, "lang")
+    assert small.call(hog, "hog", [enc(1000)], ctx=CTX, gas_limit=10**7).returns == [enc(1000)]
+    with pytest.raises(VMError, match="more than its limit"):
+        small.call(hog, "hog", [enc(10**6)], ctx=CTX, gas_limit=10**9)
+    # the VM is still usable after each failure
+    assert small.call(hog, "hog", [enc(10)], ctx=CTX, gas_limit=10**7).returns == [enc(10)]
+    assert lang.returns("lang", "deep", enc(3)) == [enc(3)]

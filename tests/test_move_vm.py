@@ -11,6 +11,7 @@ import pytest
 
 import tests.move_ir as T
 from move import ir
+from move.abi import METADATA_SECTION, canonical_json
 from move.codegen import compile_module
 from move.types import (
     ADDRESS,
@@ -28,6 +29,8 @@ from move.types import (
 )
 from node.sui import LinkError, MoveAbort, MoveVM, ObjectLog, TxContext, derive_object_id
 from vocab.keccak import keccak256
+from vocab.wasm import I64
+from vocab.wasm.builder import Code, ModuleBuilder
 
 SUI = address_of(2)
 TXM = ModuleId(SUI, "tx_context")
@@ -331,3 +334,38 @@ def test_missing_native_fails_when_called_not_when_linked() -> None:
     assert machine.call(T.TEST, "fine", [], ctx=CTX, gas_limit=10**6).returns == [b"\x01"]
     with pytest.raises(LinkError, match="mystery is not implemented"):
         machine.call(T.TEST, "calls_it", [], ctx=CTX, gas_limit=10**6)
+
+
+def test_modules_outside_the_abi_are_refused() -> None:
+    meta = {
+        "id": ["00" * 32, "m"],
+        "data_size": 0,
+        "structs": [],
+        "functions": [],
+        "types": [],
+        "dependencies": [],
+    }
+
+    def module(imports: list[tuple[str, str]], with_meta: bool = True, memory: bool = False) -> bytes:
+        b = ModuleBuilder()
+        for mod, name in imports:
+            b.import_func(mod, name, (), (I64,))
+        if memory:
+            b.memory(1)
+        b.function("f", (), (I64,), [], Code().i64_const(1).end())
+        if with_meta:
+            b.custom(METADATA_SECTION, canonical_json(meta))
+        return b.build()
+
+    machine = MoveVM()
+    with pytest.raises(LinkError, match="no move.module section"):
+        machine.add_modules([module([], with_meta=False)])
+    with pytest.raises(LinkError, match="wasi.fd_write is not part of the Move ABI"):
+        machine.add_modules([module([("wasi", "fd_write")])])
+    with pytest.raises(LinkError, match="rt.exec is not part of the Move ABI"):
+        machine.add_modules([module([("rt", "exec")])])
+    with pytest.raises(LinkError, match="defines none"):
+        machine.add_modules([module([], memory=True)])
+    with pytest.raises(LinkError, match="not a Wasm module"):
+        machine.add_modules([b"\x00asm\x01\x00\x00\x00\x05"])
+    assert machine.add_modules([module([])]) == [ModuleId(bytes(32), "m")]

@@ -32,6 +32,9 @@ _COMPARE = {
     ir.BinOp.EQ: I64_EQ,
     ir.BinOp.NEQ: I64_NE,
 }
+_BIG_IN_WASM = {"+", "-", "*", "&", "|", "^", "<", "<=", ">", ">="}
+"""u128/u256 operators compiled to Wasm helpers; ``/ % << >>`` call the host (``rt.big``)."""
+_SIGNED_COMPARE = {ir.BinOp.LT: 0x48, ir.BinOp.LE: 0x4C, ir.BinOp.GT: 0x4A, ir.BinOp.GE: 0x4E}  # i32.*_s
 _BITWISE = {ir.BinOp.BIT_AND: I64_AND, ir.BinOp.BIT_OR: I64_OR, ir.BinOp.XOR: I64_XOR}
 _CHECKED = {
     ir.BinOp.ADD,
@@ -326,9 +329,11 @@ class FunctionGen:
             if target < source:
                 c.i64_const(0).i32_const(self.where).call(self.mod.arith("as", target))
             return
-        c.i32_const(source).i32_const(target)
+        if source == target:
+            self.emit(c, e.operand)
+            return
         self.emit(c, e.operand)
-        c.i32_const(self.where).call(self.mod.runtime("cast", (I32, I32, I64, I32), (I64,)))
+        c.i32_const(self.where).call(self.mod.big_cast(source, target))
 
     def emit_Tuple(self, c: Code, e: ir.Tuple) -> None:
         for item in e.items:
@@ -440,6 +445,17 @@ class FunctionGen:
             self.equality(c, e)
             return
         ty = e.lhs.ty
+        if not _is_small(ty) and op.value in _BIG_IN_WASM:
+            self.emit(c, e.lhs)
+            self.emit(c, e.rhs)
+            c.i32_const(_words(ty))
+            if op in _COMPARE:
+                c.call(self.mod.big_compare()).i32_const(0).op(_SIGNED_COMPARE[op]).op(I64_EXTEND_U)
+            elif op == ir.BinOp.MUL:
+                c.i32_const(self.where).call(self.mod.big_mul())
+            else:
+                c.i32_const(self.where).call(self.mod.big_arith(op.value))
+            return
         if not _is_small(ty):
             bits = _bits(ty)
             c.i32_const(abi.BIG_OP_INDEX[op.value]).i32_const(bits)

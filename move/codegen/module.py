@@ -21,7 +21,8 @@ from vocab.wasm.module import I32, I64
 I32_ADD, I32_GT_U, I32_EQZ = 0x6A, 0x4B, 0x45
 I64_EQZ, I64_EQ, I64_NE, I64_LT_U, I64_GT_U, I64_GE_U = 0x50, 0x51, 0x52, 0x54, 0x56, 0x5A
 I64_ADD, I64_SUB, I64_MUL, I64_DIV_U, I64_REM_U = 0x7C, 0x7D, 0x7E, 0x80, 0x82
-I64_AND, I64_SHL, I64_SHR_U = 0x83, 0x86, 0x88
+I64_AND, I64_OR, I64_XOR, I64_SHL, I64_SHR_U = 0x83, 0x84, 0x85, 0x86, 0x88
+I32_OR, I32_SHL, I32_GE_U = 0x72, 0x74, 0x4F
 I32_WRAP, I64_EXTEND_U = 0xA7, 0xAD
 I32_AND = 0x71
 
@@ -223,6 +224,161 @@ class ModuleGen:
 
         return self.helper("eq_words", build)
 
+    def big_arith(self, op: str) -> Func:
+        """``$big_<op>(a, b, words: i32, where: i32) -> i64``: u128/u256 ``+ - & | ^`` limb by limb
+        (64-bit limbs, little endian), aborting on a carry or borrow out of the top limb."""
+
+        def build() -> tuple[tuple[int, ...], tuple[int, ...], list[int], Code]:
+            c = Code()
+            a, b, words, where, i, r, x, y, t, carry, s = range(11)
+            c.local_get(words).i32_const(3).op(I32_SHL).call(self.alloc()).local_set(r)
+            c.block().loop()
+            c.local_get(i).local_get(words).op(I32_GE_U).br_if(1)
+            c.local_get(a).op(I32_WRAP).local_get(i).i32_const(3).op(I32_SHL).op(
+                I32_ADD
+            ).i64_load().local_set(x)
+            c.local_get(b).op(I32_WRAP).local_get(i).i32_const(3).op(I32_SHL).op(
+                I32_ADD
+            ).i64_load().local_set(y)
+            c.local_get(r).local_get(i).i32_const(3).op(I32_SHL).op(I32_ADD)  # where the limb goes
+            if op == "+":
+                # t = x + carry (carries out iff t < carry); s = t + y (carries out iff s < t)
+                c.local_get(x).local_get(carry).op(I64_ADD).local_tee(t).local_get(carry).op(I64_LT_U)
+                c.local_get(t).local_get(y).op(I64_ADD).local_tee(s).local_get(t).op(I64_LT_U)
+                c.op(I32_OR).op(I64_EXTEND_U).local_set(carry).local_get(s)
+            elif op == "-":
+                # t = x - borrow (borrows iff x < borrow); s = t - y (borrows iff t < y)
+                c.local_get(x).local_get(carry).op(I64_LT_U)
+                c.local_get(x).local_get(carry).op(I64_SUB).local_tee(t).local_get(y).op(I64_LT_U)
+                c.op(I32_OR).op(I64_EXTEND_U).local_set(carry)
+                c.local_get(t).local_get(y).op(I64_SUB)
+            else:
+                c.local_get(x).local_get(y).op({"&": I64_AND, "|": I64_OR, "^": I64_XOR}[op])
+            c.i64_store()
+            c.local_get(i).i32_const(1).op(I32_ADD).local_set(i)
+            c.br(0).end().end()
+            c.local_get(carry).op(I64_EQZ).op(I32_EQZ).if_()
+            self.fail_code(c, abi.FAIL_ARITHMETIC, where)
+            c.end()
+            c.local_get(r).op(I64_EXTEND_U).end()
+            return (I64, I64, I32, I32), (I64,), [I32, I32, I64, I64, I64, I64, I64], c
+
+        return self.helper("big_" + _BIG_NAMES[op], build)
+
+    def big_mul(self) -> Func:
+        """``$big_mul(a, b, words: i32, where: i32) -> i64``: u128/u256 ``*``, schoolbook over 32-bit
+        limbs (each partial product plus carries fits in 64 bits), aborting when any part of the
+        product lands above the width."""
+
+        def build() -> tuple[tuple[int, ...], tuple[int, ...], list[int], Code]:
+            c = Code()
+            a, b, words, where, n, r, i, j, ai, bj, carry, t = range(12)
+            limb = 0x35  # i64.load32_u
+            c.local_get(words).i32_const(1).op(I32_SHL).local_set(n)
+            c.local_get(words).i32_const(3).op(I32_SHL).call(self.alloc()).local_set(r)
+            for k in range(4):  # zero the result (memory is reused between calls); up to 4 limbs of 8 bytes
+                c.i32_const(k).local_get(words).op(0x48).if_()  # k < words (i32.lt_s)
+                c.local_get(r).i64_const(0).i64_store(8 * k).end()
+            c.block().loop()  # for i in 0..n
+            c.local_get(i).local_get(n).op(I32_GE_U).br_if(1)
+            c.local_get(a).op(I32_WRAP).local_get(i).i32_const(2).op(I32_SHL).op(I32_ADD).mem(limb, 2)
+            c.local_set(ai).i64_const(0).local_set(carry).i32_const(0).local_set(j)
+            c.local_get(ai).op(I64_EQZ).op(I32_EQZ).if_()
+            c.block().loop()  # for j in 0..n
+            c.local_get(j).local_get(n).op(I32_GE_U).br_if(1)
+            c.local_get(b).op(I32_WRAP).local_get(j).i32_const(2).op(I32_SHL).op(I32_ADD).mem(limb, 2)
+            c.local_set(bj)
+            c.local_get(i).local_get(j).op(I32_ADD).local_get(n).op(I32_GE_U).if_()
+            # above the width: any non-zero part is an overflow
+            c.local_get(bj).local_get(carry).op(I64_OR).op(I64_EQZ).op(I32_EQZ).if_()
+            self.fail_code(c, abi.FAIL_ARITHMETIC, where)
+            c.end()
+            c.else_()
+            # t = ai * bj + r[i + j] + carry; r[i + j] = low 32 bits; carry = high 32 bits
+            c.local_get(r).local_get(i).local_get(j).op(I32_ADD).i32_const(2).op(I32_SHL).op(I32_ADD)
+            c.local_get(ai).local_get(bj).op(I64_MUL)
+            c.local_get(r).local_get(i).local_get(j).op(I32_ADD).i32_const(2).op(I32_SHL).op(I32_ADD).mem(
+                limb, 2
+            )
+            c.op(I64_ADD).local_get(carry).op(I64_ADD).local_tee(t)
+            c.mem(0x3E, 2)  # i64.store32: the low half
+            c.local_get(t).i64_const(32).op(I64_SHR_U).local_set(carry)
+            c.end()
+            c.local_get(j).i32_const(1).op(I32_ADD).local_set(j)
+            c.br(0).end().end()
+            c.local_get(carry).op(I64_EQZ).op(I32_EQZ).if_()
+            self.fail_code(c, abi.FAIL_ARITHMETIC, where)
+            c.end()
+            c.end()
+            c.local_get(i).i32_const(1).op(I32_ADD).local_set(i)
+            c.br(0).end().end()
+            c.local_get(r).op(I64_EXTEND_U).end()
+            return (I64, I64, I32, I32), (I64,), [I32, I32, I32, I32, I64, I64, I64, I64], c
+
+        return self.helper("big_mul", build)
+
+    def big_compare(self) -> Func:
+        """``$big_cmp(a, b, words: i32) -> i32``: -1, 0 or 1, comparing from the top limb down."""
+
+        def build() -> tuple[tuple[int, ...], tuple[int, ...], list[int], Code]:
+            c = Code()
+            a, b, i, x, y = 0, 1, 2, 3, 4
+            c.block().loop()
+            c.local_get(i).op(I32_EQZ).br_if(1)
+            c.local_get(i).i32_const(-1).op(I32_ADD).local_set(i)
+            c.local_get(a).op(I32_WRAP).local_get(i).i32_const(3).op(I32_SHL).op(
+                I32_ADD
+            ).i64_load().local_set(x)
+            c.local_get(b).op(I32_WRAP).local_get(i).i32_const(3).op(I32_SHL).op(
+                I32_ADD
+            ).i64_load().local_set(y)
+            c.local_get(x).local_get(y).op(I64_NE).if_()
+            c.i32_const(-1).i32_const(1).local_get(x).local_get(y).op(I64_LT_U).select().return_()
+            c.end()
+            c.br(0).end().end()
+            c.i32_const(0).end()
+            return (I64, I64, I32), (I32,), [I64, I64], c
+
+        return self.helper("big_cmp", build)
+
+    def big_cast(self, source: int, target: int) -> Func:
+        """``$cast_<source>_<target>(v, where: i32) -> i64`` where either side is wider than 64 bits."""
+
+        def build() -> tuple[tuple[int, ...], tuple[int, ...], list[int], Code]:
+            c = Code()
+            v, where, r = 0, 1, 2
+            source_words, target_words = max(source // 64, 1), max(target // 64, 1)
+            if source <= 64 or target > source:
+                # widening: copy the limbs there are, zero the rest
+                c.i32_const(8 * target_words).call(self.alloc()).local_set(r)
+                if source <= 64:
+                    c.local_get(r).local_get(v).i64_store()
+                    first = 1
+                else:
+                    for k in range(source_words):
+                        c.local_get(r).local_get(v).op(I32_WRAP).i64_load(8 * k).i64_store(8 * k)
+                    first = source_words
+                for k in range(first, target_words):
+                    c.local_get(r).i64_const(0).i64_store(8 * k)
+                c.local_get(r).op(I64_EXTEND_U).end()
+                return (I64, I32), (I64,), [I32, I32], c
+            # narrowing: every limb above the target's is zero, and the top one fits
+            for k in range(target_words, source_words):
+                c.local_get(v).op(I32_WRAP).i64_load(8 * k).op(I64_EQZ).op(I32_EQZ).if_()
+                self.fail_code(c, abi.FAIL_ARITHMETIC, where)
+                c.end()
+            if target < 64:
+                c.local_get(v).op(I32_WRAP).i64_load().i64_const((1 << target) - 1).op(I64_GT_U).if_()
+                self.fail_code(c, abi.FAIL_ARITHMETIC, where)
+                c.end()
+            if target <= 64:
+                c.local_get(v).op(I32_WRAP).i64_load().end()
+            else:
+                c.local_get(v).end()  # the low limbs of an immutable block are the narrower value
+            return (I64, I32), (I64,), [I32, I32], c
+
+        return self.helper(f"cast_{source}_{target}", build)
+
     def vec_new(self) -> Func:
         """``$vec_new(len: i32) -> i64``: a vector of ``len`` (uninitialized) slots, capacity ``len``."""
 
@@ -352,4 +508,5 @@ class ModuleGen:
         return (I64, I64, I64, I32), (), [I32, I32, I64], c
 
 
+_BIG_NAMES = {"+": "add", "-": "sub", "&": "and", "|": "or", "^": "xor"}
 _OP_NAMES = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod", "<<": "shl", ">>": "shr"}

@@ -9,7 +9,7 @@ passes them: type descriptors first, then values.
 Natives that touch objects do not change any object store: they append to the call's
 ``ObjectLog`` (new ids, transfers with their recipient, shares, freezes, deletions, events
 with their type), which the VM returns as part of the result. Applying it is the
-executor's job. Object ids are derived as Sui derives them (reference/sui.md section 3):
+executor's job. Object ids are derived as Sui derives them (reference/sui.md section 3, ``vocab.sui.ids``):
 Blake2b-256(0xF1 · transaction digest · creation counter, u64 little endian).
 """
 
@@ -23,9 +23,8 @@ from typing import Any
 from move.types import Ability, ModuleId, Prim, PrimType, StructType, Type, VectorType, short_address
 from node.sui.heap import Heap, Marshal
 from vocab.keccak import keccak256
-
-OBJECT_ID_SCOPE = 0xF1
-"""The hashing scope of ids derived from a transaction digest and a counter."""
+from vocab.sui import ids as sui_ids
+from vocab.sui.digests import Digest, blake2b256
 
 NATIVE_FUEL = 100
 """Fuel a native call costs, plus ``NATIVE_FUEL_PER_BYTE`` per byte it reads or writes."""
@@ -33,9 +32,8 @@ NATIVE_FUEL_PER_BYTE = 1
 
 
 def derive_object_id(tx_digest: bytes, counter: int) -> bytes:
-    """Sui's id of the ``counter``-th object a transaction creates."""
-    data = bytes([OBJECT_ID_SCOPE]) + tx_digest + counter.to_bytes(8, "little")
-    return hashlib.blake2b(data, digest_size=32).digest()
+    """Sui's id of the ``counter``-th object a transaction creates (``vocab.sui.ids``)."""
+    return sui_ids.derive_object_id(Digest(tx_digest), counter).raw
 
 
 @dataclass(frozen=True)
@@ -197,7 +195,10 @@ def _fresh_id(f: NativeFrame) -> int:
 
 
 def _derive_id(f: NativeFrame, tx_hash: int, ids_created: int) -> int:
-    new = derive_object_id(f.bytes_arg(tx_hash), ids_created)
+    digest = f.bytes_arg(tx_hash)
+    if len(digest) != 32:
+        raise NativeUnavailable(f"derive_id needs a 32-byte transaction digest, got {len(digest)} bytes")
+    new = derive_object_id(digest, ids_created)
     f.log.created.append(new)
     f.log.ids_created = max(f.log.ids_created, ids_created + 1)
     return f.new_address(new)
@@ -277,10 +278,6 @@ def _hash(algorithm: Callable[[bytes], bytes], by_ref: bool) -> Native:
         return f.new_bytes(algorithm(raw))
 
     return run
-
-
-def _blake2b256(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=32).digest()
 
 
 def _to_bytes(f: NativeFrame, t: int, ref: int) -> int:
@@ -368,7 +365,7 @@ NATIVES: dict[str, Native] = {
     _id(2, "address", "from_u256"): _from_u256,
     _id(2, "address", "from_bytes"): _from_bytes,
     _id(2, "transfer", "receive_impl"): _receive_impl,
-    _id(2, "hash", "blake2b256"): _hash(_blake2b256, by_ref=True),
+    _id(2, "hash", "blake2b256"): _hash(blake2b256, by_ref=True),
     _id(2, "hash", "keccak256"): _hash(keccak256, by_ref=True),
     _id(1, "hash", "sha2_256"): _hash(lambda d: hashlib.sha256(d).digest(), by_ref=False),
     _id(1, "hash", "sha3_256"): _hash(lambda d: hashlib.sha3_256(d).digest(), by_ref=False),
@@ -395,7 +392,6 @@ __all__ = [
     "NATIVES",
     "NATIVE_FUEL",
     "NATIVE_FUEL_PER_BYTE",
-    "OBJECT_ID_SCOPE",
     "EmittedEvent",
     "NativeAbort",
     "NativeFrame",

@@ -31,10 +31,11 @@ from typing import Any
 import wasmtime
 
 from move import abi
-from move.types import Ability, ModuleId, Prim, PrimType, RefType, StructType, Type, substitute
+from move.types import Ability, ModuleId, Prim, PrimType, RefType, StructType, Type, VectorType, substitute
 from node.sui.heap import U64_MASK, WASM_PAGE, BcsDecodeError, Heap, HeapError, Marshal, signed
 from node.sui.natives import (
     NATIVE_FUEL,
+    NATIVE_FUEL_PER_BYTE,
     NATIVES,
     NativeAbort,
     NativeFrame,
@@ -136,6 +137,7 @@ class StructInfo:
     abilities: Ability
     type_params: int
     fields: tuple[tuple[str, Type], ...]
+    phantoms: tuple[bool, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,7 @@ class CompiledMoveModule:
 
 
 _ENV_IMPORTS = {abi.MEMORY: KIND_MEMORY, abi.DATA_BASE: KIND_GLOBAL}
-_RUNTIME_IMPORTS = {"fail", "grow", "big", "cast", "eq", "copy"} | {f"type{k}" for k in range(33)}
+_RUNTIME_IMPORTS = {"fail", "grow", "big", "eq", "copy"} | {f"type{k}" for k in range(33)}
 
 
 def _module_of_import(name: str) -> ModuleId | None:
@@ -202,6 +204,7 @@ def load_module(engine: wasmtime.Engine, wasm: bytes) -> CompiledMoveModule:
                 Ability(s["abilities"]),
                 len(s["type_params"]),
                 tuple((name, abi.type_from_json(t)) for name, t in s["fields"]),
+                tuple(bool(p[2]) for p in s["type_params"]),
             )
             for s in meta["structs"]
         }
@@ -393,24 +396,9 @@ class _Session:
                 )
             return signed(result)
 
-        def cast(source: int, target: int, value: int, where: int) -> int:
-            self.charge(NATIVE_FUEL)
-            value &= U64_MASK
-            number = value if source <= 64 else int.from_bytes(self.heap.read(value, source // 8), "little")
-            if number >> target:
-                raise MovePrimitiveRuntimeError(
-                    module.id, function(where), abi.FAIL_NAMES[abi.FAIL_ARITHMETIC]
-                )
-            if target <= 64:
-                return signed(number)
-            block = self.heap.alloc(target // 8)
-            self.heap.write(block, number.to_bytes(target // 8, "little"))
-            return block
-
         return {
             "fail": self._func([_I32, _I64, _I32], [], fail),
             "big": self._func([_I32, _I32, _I64, _I64, _I32], [_I64], big),
-            "cast": self._func([_I32, _I32, _I64, _I32], [_I64], cast),
         }
 
     def _native(self, name: str, ftype: wasmtime.FuncType) -> wasmtime.Func:
@@ -689,6 +677,32 @@ class MoveVM:
             raise LinkError(f"struct {ty.module}::{ty.name} is not published")
         return info.abilities
 
+    def type_abilities(self, ty: Type) -> Ability:
+        """The abilities of an instantiated type, as Move computes them: a struct has a declared
+        ability only if every non-phantom type argument has what it requires (``store`` for
+        ``key``)."""
+        if isinstance(ty, PrimType):
+            return Ability.COPY | Ability.DROP | Ability.STORE
+        if isinstance(ty, VectorType):
+            return self.type_abilities(ty.element) & (Ability.COPY | Ability.DROP | Ability.STORE)
+        if isinstance(ty, StructType):
+            module = self.modules.get(ty.module)
+            info = module.structs.get(ty.name) if module is not None else None
+            if info is None:
+                raise InvalidCall(f"struct {ty.module}::{ty.name} is not published")
+            result = info.abilities
+            for arg, phantom in zip(ty.args, info.phantoms, strict=False):
+                if phantom:
+                    continue
+                has = self.type_abilities(arg)
+                for ability in (Ability.COPY, Ability.DROP, Ability.STORE):
+                    if ability not in has:
+                        result &= ~ability
+                if Ability.STORE not in has:
+                    result &= ~Ability.KEY
+            return result
+        raise InvalidCall(f"{ty} is not a type argument")
+
     def field_names(self, ty: StructType) -> list[str]:
         self.layout(ty)
         return [name for name, _ in self.modules[ty.module].structs[ty.name].fields]
@@ -735,6 +749,13 @@ class MoveVM:
                 f"{module}::{function} takes {len(info.type_params)} type arguments, got {len(type_args)}"
             )
         type_args = tuple(type_args)
+        for index, (ty, required) in enumerate(zip(type_args, info.type_params, strict=True)):
+            missing = required & ~self.type_abilities(ty)
+            if missing:
+                raise InvalidCall(
+                    f"type argument {index} of {module}::{function} ({ty}) lacks "
+                    f"{', '.join(missing.names())}, which the function requires"
+                )
         params = [substitute(p, type_args) for p in info.params]
         takes_ctx = bool(params) and _is_tx_context(params[-1])
         given = params[:-1] if takes_ctx else params
@@ -777,13 +798,19 @@ class MoveVM:
             raise VMError(str(exc)) from exc
         caller = session.caller_of(module, function, len(wasm_args), len(info.returns))
         store = session.store
-        store.set_fuel(gas_limit)
+        # reading the arguments costs their bytes, as writing the results does
+        arguments_fuel = NATIVE_FUEL_PER_BYTE * sum(len(a) for a in args)
+        if arguments_fuel > gas_limit:
+            raise InsufficientGas(gas_limit)
+        store.set_fuel(gas_limit - arguments_fuel)
         try:
             values = caller(wasm_args)
         except wasmtime.Trap as trap:
             if trap.trap_code == wasmtime.TrapCode.OUT_OF_FUEL:
                 raise InsufficientGas(gas_limit) from None
-            raise VMError(f"the Wasm trapped: {str(trap).splitlines()[0]}") from None
+            code = trap.trap_code
+            what = code.name.lower().replace("_", " ") if code is not None else str(trap).splitlines()[0]
+            raise VMError(f"the Wasm trapped: {what}") from None
         except HeapError as exc:
             raise VMError(str(exc)) from exc
         gas_used = gas_limit - store.get_fuel()
@@ -801,6 +828,10 @@ class MoveVM:
                 self._read_back_ids(params[-1], heap, ctx_cell, log)
         except HeapError as exc:
             raise VMError(str(exc)) from exc
+        written = sum(len(r) for r in result.returns) + sum(len(m) for m in result.mutated.values())
+        result.gas_used += NATIVE_FUEL_PER_BYTE * written
+        if result.gas_used > gas_limit:
+            raise InsufficientGas(gas_limit)
         return result
 
     def _tx_context_bcs(self, ty: StructType, ctx: TxContext, log: ObjectLog) -> bytes:
