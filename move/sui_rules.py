@@ -18,9 +18,11 @@ they were built.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from move import ir
+from move.check.env import Env
+from move.codes import line_of
 from move.source import CompileError, Diagnostic, Loc
 from move.types import (
     BOOL,
@@ -43,18 +45,16 @@ __all__ = [
     "INIT_CALL",
     "ID_LEAK",
     "INIT_FUN",
-    "KEY_FIELD_STORE",
     "OBJECT_DECL",
     "OTW_DECL",
     "OTW_USAGE",
     "PRIVATE_TRANSFER_CALL",
-    "abilities_of",
     "check_package",
     "verify_package",
 ]
 
 # Sui's compiler codes (``sui_mode/mod.rs``: category 2 "typing", then the rule's number) and
-# the headline each prints; ``KEY_FIELD_STORE`` is Move's own ability error.
+# the headline each prints.
 ENTRY_FUN_SIGNATURE = "Sui E02002"
 INIT_FUN = "Sui E02003"
 OTW_DECL = "Sui E02004"
@@ -63,7 +63,6 @@ INIT_CALL = "Sui E02006"
 OBJECT_DECL = "Sui E02007"
 EVENT_EMIT_CALL = "Sui E02008"
 PRIVATE_TRANSFER_CALL = "Sui E02009"
-KEY_FIELD_STORE = "E05001"
 ID_LEAK = "Sui E01001"
 
 HEADLINES: dict[str, str] = {
@@ -75,7 +74,6 @@ HEADLINES: dict[str, str] = {
     OBJECT_DECL: "invalid object declaration",
     EVENT_EMIT_CALL: "invalid event",
     PRIVATE_TRANSFER_CALL: "invalid private transfer call",
-    KEY_FIELD_STORE: "ability constraint not satisfied",
     ID_LEAK: "invalid object construction",
 }
 
@@ -101,15 +99,19 @@ ENTRY_PRIMITIVE_STRUCTS = {
 OPTION = (ModuleId(STD, "option"), "Option")
 PRIVATE_TRANSFER_FUNCTIONS = ("transfer", "freeze_object", "share_object", "receive", "party_transfer")
 NAMED_ADDRESSES = {STD: "std", SUI: "sui"}
+SYSTEM_OBJECT_CREATORS = {(CLOCK, "create")}
+"""Framework functions that make a system object at its fixed id (Sui's id-leak verifier skips
+them too): the clock at 0x6, created once at genesis."""
 
 
 def verify_package(
     package: ir.Package,
     deps: Sequence[ir.Package] = (),
     sources: Mapping[str, str] | None = None,
+    named_addresses: Mapping[str, bytes] | None = None,
 ) -> None:
     """Raise ``CompileError`` with every Sui rule ``package`` breaks (nothing if it keeps them)."""
-    found = check_package(package, deps, sources)
+    found = check_package(package, deps, sources, named_addresses)
     if found:
         raise CompileError(found)
 
@@ -118,90 +120,50 @@ def check_package(
     package: ir.Package,
     deps: Sequence[ir.Package] = (),
     sources: Mapping[str, str] | None = None,
+    named_addresses: Mapping[str, bytes] | None = None,
 ) -> list[Diagnostic]:
     """Every Sui rule ``package``'s modules break, in source order.
 
     ``deps`` supply the declarations of the structs the package uses from other packages
     (their abilities decide entry parameters); ``sources`` (file name -> text) supply the
-    source lines shown under each error.
+    source lines shown under each error; ``named_addresses`` (the manifest's, name ->
+    address) let messages say ``counter::counter`` as Sui does rather than ``0x0::counter``.
     """
-    structs: dict[ModuleId, ir.ModuleDecl] = {}
+    names = dict(NAMED_ADDRESSES)
+    for name, address in sorted((named_addresses or {}).items()):
+        names.setdefault(address, name)
+    env = Env(package.name)
     for pkg in (*deps, package):
-        for module in pkg.modules:
-            structs[module.id] = module
+        env.add_dependency(pkg)
     found: list[Diagnostic] = []
     for module in package.modules:
-        checker = _ModuleChecker(module, structs, sources)
+        checker = _ModuleChecker(module, env, sources, names)
         checker.run()
         found.extend(checker.found)
     found.sort(key=lambda d: (d.loc.file, d.loc.line, d.loc.col))
     return found
 
 
-# -- abilities of types --------------------------------------------------------------------------
-
-
-def abilities_of(
-    ty: Type, modules: Mapping[ModuleId, ir.ModuleDecl], type_params: Sequence[ir.TypeParamDecl] = ()
-) -> Ability:
-    """The abilities an instantiated type has, by Move's rules.
-
-    Primitives have copy, drop and store; a vector has its element's (never key); a
-    reference copy and drop; a type parameter its constraints; a struct instance the
-    declared abilities that every non-phantom argument allows (``key`` needs the argument's
-    ``store``). An unknown struct (a declaration not given) counts as having none.
-    """
-    if isinstance(ty, PrimType):
-        return Ability.COPY | Ability.DROP | Ability.STORE
-    if isinstance(ty, VectorType):
-        return abilities_of(ty.element, modules, type_params) & ~Ability.KEY
-    if isinstance(ty, RefType):
-        return Ability.COPY | Ability.DROP
-    if isinstance(ty, TypeParam):
-        return type_params[ty.index].constraints if ty.index < len(type_params) else Ability.NONE
-    if isinstance(ty, TupleType):
-        return Ability.NONE
-    decl = _struct_decl(ty, modules)
-    if decl is None:
-        return Ability.NONE
-    result = decl.abilities
-    for param, arg in zip(decl.type_params, ty.args, strict=False):
-        if param.phantom:
-            continue
-        arg_abilities = abilities_of(arg, modules, type_params)
-        for ability in (Ability.COPY, Ability.DROP, Ability.STORE):
-            if ability not in arg_abilities:
-                result &= ~ability
-        if Ability.STORE not in arg_abilities:
-            result &= ~Ability.KEY
-    return result
-
-
-def _struct_decl(ty: StructType, modules: Mapping[ModuleId, ir.ModuleDecl]) -> ir.StructDecl | None:
-    module = modules.get(ty.module)
-    return module.structs.get(ty.name) if module is not None else None
-
-
 # -- formatting as Sui's compiler does -------------------------------------------------------------
 
 
-def module_name(module: ModuleId) -> str:
-    """``sui::transfer`` for the framework (its named addresses), ``0x…::m`` otherwise."""
-    named = NAMED_ADDRESSES.get(module.address)
+def module_name(module: ModuleId, names: Mapping[bytes, str] = NAMED_ADDRESSES) -> str:
+    """``sui::transfer``: the address by its name where it has one, ``0x…::m`` otherwise."""
+    named = names.get(module.address)
     return f"{named or short_address(module.address)}::{module.name}"
 
 
-def type_text(ty: Type) -> str:
+def type_text(ty: Type, names: Mapping[bytes, str] = NAMED_ADDRESSES) -> str:
     """A type as Sui's messages write it (``sui::object::UID``, ``&mut T``, ``vector<u8>``)."""
     if isinstance(ty, StructType):
-        inner = f"<{', '.join(type_text(a) for a in ty.args)}>" if ty.args else ""
-        return f"{module_name(ty.module)}::{ty.name}{inner}"
+        inner = f"<{', '.join(type_text(a, names) for a in ty.args)}>" if ty.args else ""
+        return f"{module_name(ty.module, names)}::{ty.name}{inner}"
     if isinstance(ty, VectorType):
-        return f"vector<{type_text(ty.element)}>"
+        return f"vector<{type_text(ty.element, names)}>"
     if isinstance(ty, RefType):
-        return ("&mut " if ty.mutable else "&") + type_text(ty.inner)
+        return ("&mut " if ty.mutable else "&") + type_text(ty.inner, names)
     if isinstance(ty, TupleType):
-        return "(" + ", ".join(type_text(i) for i in ty.items) + ")"
+        return "(" + ", ".join(type_text(i, names) for i in ty.items) + ")"
     return str(ty)
 
 
@@ -211,8 +173,9 @@ def type_text(ty: Type) -> str:
 @dataclass
 class _ModuleChecker:
     module: ir.ModuleDecl
-    modules: Mapping[ModuleId, ir.ModuleDecl]
+    env: Env
     sources: Mapping[str, str] | None
+    names: Mapping[bytes, str] = field(default_factory=lambda: dict(NAMED_ADDRESSES))
 
     def __post_init__(self) -> None:
         self.found: list[Diagnostic] = []
@@ -222,7 +185,22 @@ class _ModuleChecker:
 
     def report(self, loc: Loc, code: str, detail: str) -> None:
         message = f"{HEADLINES[code]}: {detail}"
-        self.found.append(Diagnostic(loc, code, message, _line_of(self.sources, loc)))
+        self.found.append(Diagnostic(loc, code, message, line_of(self.sources, loc)))
+
+    def abilities(self, ty: Type, type_params: tuple[ir.TypeParamDecl, ...] = ()) -> Ability:
+        """The abilities of ``ty`` (Move's rules, the checker's implementation); a struct whose
+        declaration the caller did not supply (missing from ``deps``) counts as having none."""
+        try:
+            return self.env.abilities(ty, type_params)
+        except KeyError:
+            return Ability.NONE
+
+    def declares_key(self, ty: StructType) -> bool:
+        """Whether ``ty``'s declaration has ``key`` (whatever its instantiation)."""
+        try:
+            return Ability.KEY in self.env.struct(ty).abilities
+        except KeyError:
+            return False
 
     def run(self) -> None:
         otw = self.module.structs.get(self.otw_name)
@@ -255,16 +233,9 @@ class _ModuleChecker:
             return
         first = struct.fields[0]
         if first.type != UID_TYPE:
-            self.report(first.loc, OBJECT_DECL, f"{where}. But found type: '{type_text(first.type)}'")
-        for fld in struct.fields:
-            if Ability.STORE not in abilities_of(fld.type, self.modules, struct.type_params):
-                self.report(
-                    fld.loc,
-                    KEY_FIELD_STORE,
-                    "Invalid field type. The struct was declared with the ability 'key' so all "
-                    f"fields require the ability 'store'. The type '{type_text(fld.type)}' of field "
-                    f"'{fld.name}' does not have the ability 'store'",
-                )
+            self.report(
+                first.loc, OBJECT_DECL, f"{where}. But found type: '{type_text(first.type, self.names)}'"
+            )
 
     # one-time witnesses
 
@@ -326,7 +297,7 @@ class _ModuleChecker:
                 bad + "'init' functions must have their last parameter as '&sui::tx_context::TxContext' "
                 "or '&mut sui::tx_context::TxContext'",
             )
-        otw_type = f"{module_name(self.module.id)}::{self.otw_name}"
+        otw_type = f"{module_name(self.module.id, self.names)}::{self.otw_name}"
         if (
             len(params) == 1
             and self.otw_valid is not None
@@ -349,7 +320,7 @@ class _ModuleChecker:
                 self.report(
                     first.loc,
                     INIT_FUN,
-                    f"{bad}Invalid parameter '{first.name}' of type '{type_text(first.type)}'. "
+                    f"{bad}Invalid parameter '{first.name}' of type '{type_text(first.type, self.names)}'. "
                     f"Expected a one-time witness type, '{otw_type}'. {OTW_NOTE}",
                 )
             else:
@@ -387,16 +358,16 @@ class _ModuleChecker:
             head = f"Invalid return type for entry function '{function.name}'"
             if isinstance(ty, RefType):
                 self.report(function.loc, ENTRY_FUN_SIGNATURE, f"{head}. Expected a non-reference type")
-            elif Ability.DROP not in abilities_of(ty, self.modules, function.type_params):
+            elif Ability.DROP not in self.abilities(ty, function.type_params):
                 self.report(
                     function.loc,
                     ENTRY_FUN_SIGNATURE,
-                    f"{head}. The type '{type_text(ty)}' does not have the ability 'drop'",
+                    f"{head}. The type '{type_text(ty, self.names)}' does not have the ability 'drop'",
                 )
 
     def _entry_primitive(self, ty: Type, function: ir.FunctionDecl) -> bool:
         if isinstance(ty, TypeParam):
-            return Ability.KEY not in abilities_of(ty, self.modules, function.type_params)
+            return Ability.KEY not in self.abilities(ty, function.type_params)
         if isinstance(ty, RefType):
             return self._entry_primitive(ty.inner, function)
         if isinstance(ty, VectorType):
@@ -418,7 +389,7 @@ class _ModuleChecker:
             ty = ty.inner
         elif isinstance(ty, VectorType):
             ty = ty.element
-        return Ability.KEY in abilities_of(ty, self.modules, function.type_params)
+        return Ability.KEY in self.abilities(ty, function.type_params)
 
     # fresh ids
 
@@ -432,6 +403,8 @@ class _ModuleChecker:
         return, break or continue do not reach).
         """
         assert function.body is not None
+        if (self.module.id, function.name) in SYSTEM_OBJECT_CREATORS:
+            return
         _FreshIds(self, function).run(function.body)
 
     # expressions
@@ -460,7 +433,7 @@ class _ModuleChecker:
             self.report(
                 call.loc,
                 INIT_CALL,
-                f"Invalid call to '{module_name(target.module)}::init'. Module initializers cannot be called directly",
+                f"Invalid call to '{module_name(target.module, self.names)}::init'. Module initializers cannot be called directly",
             )
         if target.module == EVENT and target.name == "emit" and call.type_args:
             ty = call.type_args[0]
@@ -469,7 +442,7 @@ class _ModuleChecker:
                     call.loc,
                     EVENT_EMIT_CALL,
                     "Invalid event. The function 'sui::event::emit' must be called with a type defined in "
-                    f"the current module. The type '{type_text(ty)}' is not declared in the current module",
+                    f"the current module. The type '{type_text(ty, self.names)}' is not declared in the current module",
                 )
         if (
             target.module == TRANSFER
@@ -484,9 +457,9 @@ class _ModuleChecker:
                     "to being called in the object's module"
                 )
                 if isinstance(ty, StructType):
-                    detail += f", '{module_name(ty.module)}'"
-                detail += f". The type '{type_text(ty)}' is not declared in the current module"
-                if Ability.STORE in abilities_of(ty, self.modules):
+                    detail += f", '{module_name(ty.module, self.names)}'"
+                detail += f". The type '{type_text(ty, self.names)}' is not declared in the current module"
+                if Ability.STORE in self.abilities(ty):
                     detail += f". The object has 'store' so 'sui::transfer::public_{target.name}' can be called instead"
                 self.report(call.loc, PRIVATE_TRANSFER_CALL, detail)
 
@@ -533,21 +506,27 @@ class _FreshIds:
         if isinstance(e, ir.Move | ir.Copy):
             return env.get(e.local, False), env
         if isinstance(e, ir.Assign):
-            fresh, env = self.eval(e.value, env)
+            if isinstance(e.value, ir.Tuple) and len(e.value.items) == len(e.locals):
+                states = []  # `let (id, n) = (object::new(ctx), 0);` keeps each item's freshness
+                for item in e.value.items:
+                    fresh, env = self.eval(item, env)
+                    states.append(fresh)
+            else:
+                fresh, env = self.eval(e.value, env)
+                states = [fresh and len(e.locals) == 1] * len(e.locals)
             if env is None:
                 return False, None
             env = dict(env)
-            for target in e.locals:
+            for target, state in zip(e.locals, states, strict=True):
                 if target is not None:
-                    env[target] = fresh and len(e.locals) == 1
+                    env[target] = state
             return False, env
         if isinstance(e, ir.Pack):
             states = []
             for item in e.fields:
                 fresh, env = self.eval(item, env)
                 states.append(fresh)
-            decl = _struct_decl(e.struct, self.checker.modules)
-            key = decl is not None and Ability.KEY in decl.abilities
+            key = self.checker.declares_key(e.struct)
             if env is not None and key and states and not states[0] and e.loc not in self.reported:
                 self.reported.add(e.loc)
                 self.checker.report(
@@ -648,13 +627,6 @@ def _is_mut_clock(ty: Type) -> bool:
     if isinstance(ty, RefType):
         return ty.mutable and _is_mut_clock(ty.inner)
     return isinstance(ty, StructType) and ty.module == CLOCK and ty.name == "Clock"
-
-
-def _line_of(sources: Mapping[str, str] | None, loc: Loc) -> str:
-    if not sources or loc.file not in sources or loc.line < 1:
-        return ""
-    lines = sources[loc.file].split("\n")
-    return lines[loc.line - 1].rstrip("\r") if loc.line <= len(lines) else ""
 
 
 def _walk(expr: ir.Expr) -> Iterator[ir.Expr]:

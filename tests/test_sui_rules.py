@@ -44,7 +44,6 @@ from tests.move_builder import (
     package,
     param,
     receiving_of,
-    tparam,
     transfer_fn,
 )
 
@@ -96,23 +95,6 @@ def test_a_non_object_struct_needs_no_id() -> None:
     m = ModuleBuilder("m")
     m.struct("Point", C | D, [("x", U64)])
     assert check(m) == []
-
-
-def test_an_object_field_without_store_is_refused() -> None:
-    m = ModuleBuilder("m")
-    hot = m.struct("Hot", D, [("x", U64)], line=1)
-    m.struct("Holder", K, [("id", UID), ("hot", hot)], line=5)
-    d = only(check(m), "E05001", at(7, 5))
-    assert "field 'hot' does not have the ability 'store'" in d.message
-
-
-def test_an_object_field_of_a_store_type_parameter_is_accepted_and_a_plain_one_refused() -> None:
-    good = ModuleBuilder("m")
-    good.struct("Box", K, [("id", UID), ("v", tparam(0))], type_params=[param("T", S)])
-    assert check(good) == []
-    bad = ModuleBuilder("m")
-    bad.struct("Box", K, [("id", UID), ("v", tparam(0))], type_params=[param("T")], line=1)
-    only(check(bad), "E05001", at(3, 5))
 
 
 # -- private transfers and events ---------------------------------------------------------------
@@ -417,18 +399,6 @@ def test_verify_raises_with_located_rendered_errors_in_source_order() -> None:
     assert rendered[4] == "        x: u64,"
 
 
-def test_abilities_of_instances_follow_their_arguments() -> None:
-    m = ModuleBuilder("m")
-    hot = m.struct("Hot", Ability.NONE)
-    box = m.struct("Box", C | D | S | K, [("id", UID), ("v", tparam(0))], type_params=[param("T")])
-    ghost = m.struct("Ghost", C | D | S, type_params=[param("T", phantom=True)])
-    mods = {mod.id: mod for mod in [*FRAMEWORK.modules, m.build()]}
-    assert sui_rules.abilities_of(StructType(box.module, "Box", (U64,)), mods) == C | D | S | K
-    assert sui_rules.abilities_of(StructType(box.module, "Box", (hot,)), mods) == Ability.NONE
-    assert sui_rules.abilities_of(StructType(ghost.module, "Ghost", (hot,)), mods) == C | D | S
-    assert sui_rules.abilities_of(VectorType(StructType(box.module, "Box", (U64,))), mods) == C | D | S
-
-
 # -- fresh ids --------------------------------------------------------------------------------
 
 
@@ -527,3 +497,128 @@ def test_a_uid_made_fresh_inside_each_iteration_is_accepted() -> None:
     )
     loop = ir.Loop(UNIT, at(3, 5), body)
     assert check(object_module(loop, extra=[("id", UID)])) == []
+
+
+# -- from Move source, through the front end ------------------------------------------------------
+
+SOURCE_OK = """module a::shop;
+
+public struct SHOP has drop {}
+
+public struct Item has key, store {
+    id: UID,
+    price: u64,
+}
+
+public struct Sold has copy, drop {
+    item: ID,
+}
+
+fun init(_otw: SHOP, ctx: &mut TxContext) {
+    transfer::transfer(Item { id: object::new(ctx), price: 1 }, ctx.sender());
+}
+
+public entry fun sell(item: Item, to: address) {
+    sui::event::emit(Sold { item: object::id(&item) });
+    transfer::public_transfer(item, to);
+}
+"""
+
+SOURCE_BAD = """module a::bad;
+
+use a::shop::Item;
+
+public struct Loose has key {
+    value: u64,
+}
+
+public struct Note has copy, drop {
+    n: u64,
+}
+
+public entry fun steal(item: Item, note: Note, ctx: &mut TxContext) {
+    transfer::transfer(item, ctx.sender());
+    sui::event::emit(note.n);
+}
+
+public fun rebuild(id: UID): Loose2 {
+    Loose2 { id, value: 0 }
+}
+
+public struct Loose2 has key {
+    id: UID,
+    value: u64,
+}
+"""
+
+
+def compile_source(*texts: str) -> tuple[ir.Package, dict[str, str]]:
+    from move import framework
+    from move.compiler import compile_package
+
+    sources = {f"sources/m{i}.move": t for i, t in enumerate(texts)}
+    pkg = compile_package(sources=sources, deps=framework.framework(), named_addresses={"a": address_of(0xA)})
+    return pkg, sources
+
+
+def test_a_sui_package_from_source_keeps_the_rules() -> None:
+    from move import framework
+
+    pkg, sources = compile_source(SOURCE_OK)
+    assert sui_rules.check_package(pkg, framework.framework(), sources) == []
+
+
+def test_rules_broken_in_source_are_reported_at_their_place_with_the_line() -> None:
+    from move import framework
+
+    pkg, sources = compile_source(SOURCE_OK, SOURCE_BAD)
+    found = sui_rules.check_package(pkg, framework.framework(), sources, {"a": address_of(0xA)})
+    where = [(d.code, d.loc.file, d.loc.line, d.line_text.strip()) for d in found]
+    assert where == [
+        ("Sui E02007", "sources/m1.move", 6, "value: u64,"),
+        (
+            "Sui E02002",
+            "sources/m1.move",
+            13,
+            "public entry fun steal(item: Item, note: Note, ctx: &mut TxContext) {",
+        ),
+        ("Sui E02009", "sources/m1.move", 14, "transfer::transfer(item, ctx.sender());"),
+        ("Sui E02008", "sources/m1.move", 15, "sui::event::emit(note.n);"),
+        ("Sui E01001", "sources/m1.move", 19, "Loose2 { id, value: 0 }"),
+    ], [d.render() for d in found]
+    assert "parameter 'note'" in found[1].message
+    assert "'a::shop'" in found[2].message and "The type 'a::shop::Item'" in found[2].message
+    assert "public_transfer" in found[2].message
+
+
+@pytest.mark.parametrize(
+    "fn", ["public_transfer(o, @0x1)", "public_share_object(o)", "public_freeze_object(o)"]
+)
+def test_the_public_forms_need_key_and_store_which_the_type_checker_enforces(fn: str) -> None:
+    source = f"module a::m;\npublic struct Obj has key {{ id: UID }}\npublic fun f(o: Obj) {{\n    transfer::{fn};\n}}\n"
+    with pytest.raises(CompileError) as info:
+        compile_source(source)
+    (d,) = info.value.diagnostics
+    assert (d.code, d.loc.line) == ("E05001", 4)
+    assert "(store, key)" in d.message
+
+
+def test_object_fields_need_store_which_the_type_checker_enforces_conditionally() -> None:
+    source = (
+        "module a::m;\npublic struct Hot has drop { x: u64 }\n"
+        "public struct Holder has key { id: UID, hot: Hot }\n"
+        "public struct Box<T> has key { id: UID, v: T }\n"
+    )
+    with pytest.raises(CompileError) as info:
+        compile_source(source)
+    (d,) = info.value.diagnostics
+    assert (d.code, d.loc.line) == ("E05001", 3)  # `Box<T>` is fine: it has key only when T has store
+
+
+def test_a_uid_fresh_inside_a_tuple_binding_is_accepted() -> None:
+    m = object_module()
+    obj = obj_of(m)
+    both = ir.Tuple(UNIT, at(2, 20), [new_uid(2), ir.Const(U64, at(2, 40), 0)])
+    bind = ir.Assign(UNIT, at(2, 9), [1, 2], both)
+    use = pack(obj, [ir.Move(UID, at(3, 20), 1)], line=3)
+    assert check(object_module(bind, use, extra=[("id", UID), ("n", U64)])) == []

@@ -6,6 +6,9 @@ use std::bcs;
 use sui::address;
 use sui::tx_context::{Self, TxContext};
 
+/// The id of the singleton Clock object.
+const SUI_CLOCK_OBJECT_ID: address = @0x6;
+
 /// `id.to_address()` on an `ID`.
 public use fun id_to_address as ID.to_address;
 
@@ -54,6 +57,11 @@ public fun id_from_bytes(bytes: vector<u8>): ID {
 /// An `ID` of an address.
 public fun id_from_address(bytes: address): ID {
     ID { bytes }
+}
+
+/// The `UID` of the singleton `Clock` at `0x6`; only `sui::clock::create` uses it, at genesis.
+public(package) fun clock(): UID {
+    UID { id: ID { bytes: SUI_CLOCK_OBJECT_ID } }
 }
 
 /// The `ID` inside `uid`.
