@@ -18,7 +18,7 @@ they were built.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from move import ir
 from move.check.env import Env
@@ -108,9 +108,10 @@ def verify_package(
     package: ir.Package,
     deps: Sequence[ir.Package] = (),
     sources: Mapping[str, str] | None = None,
+    named_addresses: Mapping[str, bytes] | None = None,
 ) -> None:
     """Raise ``CompileError`` with every Sui rule ``package`` breaks (nothing if it keeps them)."""
-    found = check_package(package, deps, sources)
+    found = check_package(package, deps, sources, named_addresses)
     if found:
         raise CompileError(found)
 
@@ -119,19 +120,24 @@ def check_package(
     package: ir.Package,
     deps: Sequence[ir.Package] = (),
     sources: Mapping[str, str] | None = None,
+    named_addresses: Mapping[str, bytes] | None = None,
 ) -> list[Diagnostic]:
     """Every Sui rule ``package``'s modules break, in source order.
 
     ``deps`` supply the declarations of the structs the package uses from other packages
     (their abilities decide entry parameters); ``sources`` (file name -> text) supply the
-    source lines shown under each error.
+    source lines shown under each error; ``named_addresses`` (the manifest's, name ->
+    address) let messages say ``counter::counter`` as Sui does rather than ``0x0::counter``.
     """
+    names = dict(NAMED_ADDRESSES)
+    for name, address in sorted((named_addresses or {}).items()):
+        names.setdefault(address, name)
     env = Env(package.name)
     for pkg in (*deps, package):
         env.add_dependency(pkg)
     found: list[Diagnostic] = []
     for module in package.modules:
-        checker = _ModuleChecker(module, env, sources)
+        checker = _ModuleChecker(module, env, sources, names)
         checker.run()
         found.extend(checker.found)
     found.sort(key=lambda d: (d.loc.file, d.loc.line, d.loc.col))
@@ -141,23 +147,23 @@ def check_package(
 # -- formatting as Sui's compiler does -------------------------------------------------------------
 
 
-def module_name(module: ModuleId) -> str:
-    """``sui::transfer`` for the framework (its named addresses), ``0x…::m`` otherwise."""
-    named = NAMED_ADDRESSES.get(module.address)
+def module_name(module: ModuleId, names: Mapping[bytes, str] = NAMED_ADDRESSES) -> str:
+    """``sui::transfer``: the address by its name where it has one, ``0x…::m`` otherwise."""
+    named = names.get(module.address)
     return f"{named or short_address(module.address)}::{module.name}"
 
 
-def type_text(ty: Type) -> str:
+def type_text(ty: Type, names: Mapping[bytes, str] = NAMED_ADDRESSES) -> str:
     """A type as Sui's messages write it (``sui::object::UID``, ``&mut T``, ``vector<u8>``)."""
     if isinstance(ty, StructType):
-        inner = f"<{', '.join(type_text(a) for a in ty.args)}>" if ty.args else ""
-        return f"{module_name(ty.module)}::{ty.name}{inner}"
+        inner = f"<{', '.join(type_text(a, names) for a in ty.args)}>" if ty.args else ""
+        return f"{module_name(ty.module, names)}::{ty.name}{inner}"
     if isinstance(ty, VectorType):
-        return f"vector<{type_text(ty.element)}>"
+        return f"vector<{type_text(ty.element, names)}>"
     if isinstance(ty, RefType):
-        return ("&mut " if ty.mutable else "&") + type_text(ty.inner)
+        return ("&mut " if ty.mutable else "&") + type_text(ty.inner, names)
     if isinstance(ty, TupleType):
-        return "(" + ", ".join(type_text(i) for i in ty.items) + ")"
+        return "(" + ", ".join(type_text(i, names) for i in ty.items) + ")"
     return str(ty)
 
 
@@ -169,6 +175,7 @@ class _ModuleChecker:
     module: ir.ModuleDecl
     env: Env
     sources: Mapping[str, str] | None
+    names: Mapping[bytes, str] = field(default_factory=lambda: dict(NAMED_ADDRESSES))
 
     def __post_init__(self) -> None:
         self.found: list[Diagnostic] = []
@@ -226,7 +233,9 @@ class _ModuleChecker:
             return
         first = struct.fields[0]
         if first.type != UID_TYPE:
-            self.report(first.loc, OBJECT_DECL, f"{where}. But found type: '{type_text(first.type)}'")
+            self.report(
+                first.loc, OBJECT_DECL, f"{where}. But found type: '{type_text(first.type, self.names)}'"
+            )
 
     # one-time witnesses
 
@@ -288,7 +297,7 @@ class _ModuleChecker:
                 bad + "'init' functions must have their last parameter as '&sui::tx_context::TxContext' "
                 "or '&mut sui::tx_context::TxContext'",
             )
-        otw_type = f"{module_name(self.module.id)}::{self.otw_name}"
+        otw_type = f"{module_name(self.module.id, self.names)}::{self.otw_name}"
         if (
             len(params) == 1
             and self.otw_valid is not None
@@ -311,7 +320,7 @@ class _ModuleChecker:
                 self.report(
                     first.loc,
                     INIT_FUN,
-                    f"{bad}Invalid parameter '{first.name}' of type '{type_text(first.type)}'. "
+                    f"{bad}Invalid parameter '{first.name}' of type '{type_text(first.type, self.names)}'. "
                     f"Expected a one-time witness type, '{otw_type}'. {OTW_NOTE}",
                 )
             else:
@@ -353,7 +362,7 @@ class _ModuleChecker:
                 self.report(
                     function.loc,
                     ENTRY_FUN_SIGNATURE,
-                    f"{head}. The type '{type_text(ty)}' does not have the ability 'drop'",
+                    f"{head}. The type '{type_text(ty, self.names)}' does not have the ability 'drop'",
                 )
 
     def _entry_primitive(self, ty: Type, function: ir.FunctionDecl) -> bool:
@@ -424,7 +433,7 @@ class _ModuleChecker:
             self.report(
                 call.loc,
                 INIT_CALL,
-                f"Invalid call to '{module_name(target.module)}::init'. Module initializers cannot be called directly",
+                f"Invalid call to '{module_name(target.module, self.names)}::init'. Module initializers cannot be called directly",
             )
         if target.module == EVENT and target.name == "emit" and call.type_args:
             ty = call.type_args[0]
@@ -433,7 +442,7 @@ class _ModuleChecker:
                     call.loc,
                     EVENT_EMIT_CALL,
                     "Invalid event. The function 'sui::event::emit' must be called with a type defined in "
-                    f"the current module. The type '{type_text(ty)}' is not declared in the current module",
+                    f"the current module. The type '{type_text(ty, self.names)}' is not declared in the current module",
                 )
         if (
             target.module == TRANSFER
@@ -448,8 +457,8 @@ class _ModuleChecker:
                     "to being called in the object's module"
                 )
                 if isinstance(ty, StructType):
-                    detail += f", '{module_name(ty.module)}'"
-                detail += f". The type '{type_text(ty)}' is not declared in the current module"
+                    detail += f", '{module_name(ty.module, self.names)}'"
+                detail += f". The type '{type_text(ty, self.names)}' is not declared in the current module"
                 if Ability.STORE in self.abilities(ty):
                     detail += f". The object has 'store' so 'sui::transfer::public_{target.name}' can be called instead"
                 self.report(call.loc, PRIVATE_TRANSFER_CALL, detail)

@@ -408,8 +408,25 @@ ERRORS = [
     ("public struct S { s: vector<S> }", "E04018", 2, 19, "Structs cannot contain themselves"),
     ("const C: u8 = 255 + 1;", "E08001", 2, 15, "overflow"),
     ("fun f() {}\nfun f() {}", "E02001", 3, 5, "Duplicate module member"),
+    ("use sui::object;\nuse sui::transfer as object;", "E02001", 3, 22, "Duplicate module alias 'object'"),
+    ("fun f(x: u64) { let _ = option::some(&x); }", "E04004", 2, 25, "Invalid type argument '&u64'"),
     ("fun f() { foo!(1) }", "E03012", 2, 11, "Unbound macro 'foo'"),
     ("fun f() { loop { }; break }", "E04014", 2, 21, "'break' can only be used inside a loop"),
+    ("fun f(): u64 { g(1) }\nfun g(a: u64, b: u64): u64 { a + b }", "E04016", 2, 16, "too few"),
+    (
+        "fun f(): u64 { let _ = option::none<u64, u8>(); 0 }",
+        "E03007",
+        2,
+        32,
+        "Expected 1 type argument(s) but got 2",
+    ),
+    ("fun f(_x: vector<u8, u8>) {}", "E03007", 2, 11, "'vector' takes exactly one type argument"),
+    ("fun f(): u64 { let x = (1, 2); 0 }", "E04005", 2, 24, "Expected a single value, found 2 values"),
+    ("fun f(x: &mut u64): &u64 { let r = &x; r }", "E04004", 2, 36, "references cannot be nested"),
+    ("fun f(r: &u64) { *r = 1; }", "E04006", 2, 18, "Expected a mutable reference, found '&u64'"),
+    ("struct S has drop {}", "E01003", 2, 1, "Visibility annotations are required"),
+    ("const C: UID = 1;", "E04012", 2, 10, "Unpermitted constant type"),
+    ("fun f() { let _x: u8 = 1u64; }", "E04007", 2, 24, "Expected: 'u8'. Given: 'u64'"),
 ]
 
 
@@ -425,6 +442,21 @@ def test_errors_are_located_with_moves_code_and_wording(
     rendered = d.render().splitlines()
     assert rendered[0].startswith(f"m0.move:{line}:{col}: error[{code}]: ")
     assert rendered[2] == "    " + " " * (col - 1) + "^"
+
+
+def test_aliases_self_and_member_imports() -> None:
+    m = module("""module a::m;
+use sui::object::{Self as obj, new as fresh};
+use std::option as opt;
+public struct O has key { id: UID }
+public fun f(ctx: &mut TxContext): O { O { id: fresh(ctx) } }
+public fun g(ctx: &mut TxContext): O { O { id: obj::new(ctx) } }
+public fun h(ctx: &mut TxContext): O { let _ = opt::some(1); Self::f(ctx) }
+""")
+    calls = {
+        c.function.name for name in ("f", "g", "h") for c in nodes(body(m, name)) if isinstance(c, ir.Call)
+    }
+    assert calls == {"new", "some", "f"}
 
 
 def test_several_errors_are_reported_in_source_order() -> None:
@@ -590,3 +622,45 @@ public struct R has key { id: UID }
 fun consume(r: R) { let R { id } = r; id.delete() }
 fun f(r: R, c: bool) { if (c) consume(r) }""")
     assert one_branch_leak.code == "E06001" and "'r' still contains a value" in one_branch_leak.message
+
+
+def test_borrows_end_where_the_reference_is_last_used() -> None:
+    m = module("""
+fun a(): u64 { let mut x = 1; let r = &mut x; *r = 2; let y = x; y }
+fun b(): u64 { let x = 1; let r = &x; let s = &x; *r + *s + x }
+fun c(): u64 { let mut v = vector[1]; let mut i = 0; while (i < 3) { let r = &mut v; r.push_back(i); i = i + 1; }; v.length() }
+fun d(p: &mut vector<u64>): u64 { let r = &mut *p; r.push_back(1); p.length() }
+""")
+    assert set(m.functions) == {"a", "b", "c", "d"}
+    reborrow = m.functions["d"].body.statements[0]  # type: ignore[union-attr]
+    assert isinstance(reborrow, ir.Assign) and isinstance(reborrow.value, ir.Copy)  # `&mut *p` is `p` again
+    in_loop = fails("""
+fun f(): u64 { let mut v = vector[1]; let r = &mut v; let mut i = 0;
+    while (i < 3) { let n = v.length(); r.push_back(n); i = i + 1; }; 0 }""")
+    assert in_loop.code == "E07001" and "mutably borrowed by 'r'" in in_loop.message
+
+
+def test_writes_evaluate_the_value_before_the_reference() -> None:
+    m = module("""
+public struct Cup(u64) has copy, drop;
+fun f(v: &mut vector<u64>) { *v.borrow_mut(0) = v.pop_back(); }
+fun g(c: &mut Cup) { c.0 = c.0 + 1; }
+fun h(): Cup { let c = Cup(7); c }
+""")
+    (stmt,) = body(m, "f").statements  # type: ignore[attr-defined]
+    assert isinstance(stmt, ir.Block)
+    assign, write = stmt.statements
+    assert (
+        isinstance(assign, ir.Assign)
+        and isinstance(assign.value, ir.Call)
+        and assign.value.function.name == "pop_back"
+    )
+    assert (
+        isinstance(write, ir.WriteRef)
+        and isinstance(write.ref, ir.Call)
+        and write.ref.function.name == "borrow_mut"
+    )
+    (simple,) = body(m, "g").statements  # type: ignore[attr-defined]
+    assert isinstance(simple, ir.WriteRef) and isinstance(simple.ref, ir.BorrowField)
+    pack = first(body(m, "h"), ir.Pack)
+    assert isinstance(pack, ir.Pack) and pack.struct.name == "Cup" and pack.fields[0].value == 7  # type: ignore[attr-defined]

@@ -383,6 +383,10 @@ public fun decode(bytes: vector<u8>): (address, bool, u64, vector<u8>, Option<u1
 
 public fun power(base: u64, exponent: u8): u64 { sui::math::pow(base, exponent) }
 
+public fun make_and_freeze(ctx: &mut TxContext) {
+    transfer::freeze_object(Thing { id: object::new(ctx), label: b"frozen".to_string() });
+}
+
 public fun destroy(thing: Thing) {
     let Thing { id, label: _ } = thing;
     id.delete();
@@ -478,6 +482,8 @@ def test_objects_are_created_transferred_shared_deleted_and_events_emitted(
     shared = probe_call(vm, probe, "make_and_share")
     assert shared.returns == [FIRST_ID]
     assert [(e.kind, e.object_id) for e in shared.log.objects] == [("share", FIRST_ID)]
+    frozen = probe_call(vm, probe, "make_and_freeze").log
+    assert [(e.kind, e.contents) for e in frozen.objects] == [("freeze", FIRST_ID + bcs_bytes(b"frozen"))]
     gone = probe_call(vm, probe, "destroy", SECOND_ID + bcs_bytes(b"old")).log
     assert gone.deleted == [SECOND_ID] and gone.objects == []
 
@@ -666,3 +672,9 @@ def test_the_bcs_reader_decodes_what_the_bcs_rules_encode(vm: MoveVM, probe: Mod
         probe_call(vm, probe, "decode", bcs_bytes(SENDER[:20]))
     assert (info.value.module, info.value.code) == (ModuleId(SUI_ADDR, "bcs"), 0)
     assert probe_call(vm, probe, "power", u(2, 64), u(10, 8)).returns == [u(1024, 64)]
+
+
+def test_bcs_to_bytes_encodes_addresses_and_ids_as_32_bytes(vm: MoveVM) -> None:
+    assert returns(vm, "sui::address::to_bytes", SENDER) == [bcs_bytes(SENDER)]
+    assert returns(vm, "sui::object::id_to_bytes", FIRST_ID) == [bcs_bytes(FIRST_ID)]
+    assert returns(vm, "sui::object::id_from_bytes", bcs_bytes(FIRST_ID)) == [FIRST_ID]

@@ -572,7 +572,7 @@ def test_rules_broken_in_source_are_reported_at_their_place_with_the_line() -> N
     from move import framework
 
     pkg, sources = compile_source(SOURCE_OK, SOURCE_BAD)
-    found = sui_rules.check_package(pkg, framework.framework(), sources)
+    found = sui_rules.check_package(pkg, framework.framework(), sources, {"a": address_of(0xA)})
     where = [(d.code, d.loc.file, d.loc.line, d.line_text.strip()) for d in found]
     assert where == [
         ("Sui E02007", "sources/m1.move", 6, "value: u64,"),
@@ -587,7 +587,8 @@ def test_rules_broken_in_source_are_reported_at_their_place_with_the_line() -> N
         ("Sui E01001", "sources/m1.move", 19, "Loose2 { id, value: 0 }"),
     ], [d.render() for d in found]
     assert "parameter 'note'" in found[1].message
-    assert "'0xa::shop'" in found[2].message and "public_transfer" in found[2].message
+    assert "'a::shop'" in found[2].message and "The type 'a::shop::Item'" in found[2].message
+    assert "public_transfer" in found[2].message
 
 
 @pytest.mark.parametrize(

@@ -194,6 +194,8 @@ class BodyChecker:
     def block(self, b: A.BlockExp) -> ir.Expr:
         self.scopes.append({})
         saved_aliases = (dict(self.scope.module_aliases), dict(self.scope.member_aliases))
+        saved_explicit = set(self.scope.explicit)
+        self.scope.explicit = set()  # a block's `use` may shadow the module's
         try:
             stmts: list[ir.Expr] = []
             for item in b.items:
@@ -205,7 +207,7 @@ class BodyChecker:
                     e = self.exp(item.exp)
                     self.need(
                         e.ty, Ability.DROP, e.loc, "E06001",
-                        lambda t: f"Cannot ignore values without the 'drop' ability. The value of type '{t}' must be used",
+                        lambda t: f"Cannot ignore values without the 'drop' ability. The value must be used (its type '{t}' does not have 'drop')",
                     )  # fmt: skip
                     stmts.append(e)
             result = self.exp(b.result) if b.result is not None else None
@@ -219,6 +221,7 @@ class BodyChecker:
         finally:
             self.scopes.pop()
             self.scope.module_aliases, self.scope.member_aliases = saved_aliases
+            self.scope.explicit = saved_explicit
 
     def let(self, s: A.LetStmt) -> list[ir.Expr]:
         annot = (
@@ -296,7 +299,7 @@ class BodyChecker:
     def drop_need(self, ty: AnyType, loc: Loc) -> None:
         self.need(
             ty, Ability.DROP, loc, "E06001",
-            lambda t: f"Cannot ignore values without the 'drop' ability. The value of type '{t}' must be used",
+            lambda t: f"Cannot ignore values without the 'drop' ability. The value must be used (its type '{t}' does not have 'drop')",
         )  # fmt: skip
 
     def bind_local(self, p: A.BindPat, ty: AnyType, new: bool) -> int:
@@ -745,6 +748,14 @@ class BodyChecker:
                 [inner.element],
                 [base, idx],
             )
+        if isinstance(e, A.DerefExp):
+            # `&*r` / `&mut *r` borrows again what `r` points to: the reference itself
+            ref = self.exp(e.operand)
+            if not isinstance(self.infer.resolve(ref.ty), RefType):
+                raise self.err(
+                    e.loc, "E04007", f"Invalid dereference. Expected a reference, found '{self.show(ref.ty)}'"
+                )
+            return self.adjust_ref(ref, mutable, e.loc)
         value = self.exp(e)
         t = self.infer.resolve(value.ty)
         if isinstance(t, RefType):
@@ -811,6 +822,7 @@ class BodyChecker:
     def exp_AssignExp(self, e: A.AssignExp) -> ir.Expr:
         lhs = e.lhs
         if isinstance(lhs, A.DerefExp):
+            rhs = self.exp(e.rhs)
             ref = self.exp(lhs.operand)
             t = self.infer.resolve(ref.ty)
             if not isinstance(t, RefType) or not t.mutable:
@@ -819,22 +831,39 @@ class BodyChecker:
                     "E04006",
                     f"Invalid mutation. Expected a mutable reference, found '{self.show(t)}'",
                 )
-            value = self.coerce(self.exp(e.rhs), t.inner, "Invalid assignment")
+            value = self.coerce(rhs, t.inner, "Invalid assignment")
             self.write_drop_need(t.inner, e.loc)
-            return ir.WriteRef(UNIT, e.loc, ref, value)
+            return self.write(ref, value, e.loc)
         if isinstance(lhs, A.DotExp | A.IndexExp):
             value = self.exp(e.rhs)
             ref = self.borrow(lhs, True, lhs.loc)
             assert isinstance(ref.ty, RefType)
             value = self.coerce(value, ref.ty.inner, "Invalid assignment")
             self.write_drop_need(ref.ty.inner, e.loc)
-            return ir.WriteRef(UNIT, e.loc, ref, value)
+            return self.write(ref, value, e.loc)
         value = self.exp(e.rhs)
         pattern = self.lvalue_pattern(lhs)
         stmts = self.bind_pattern(pattern, value, new=False)
         if len(stmts) == 1:
             return stmts[0]
         return ir.Block(UNIT, e.loc, stmts, None)
+
+    def write(self, ref: ir.Expr, value: ir.Expr, loc: Loc) -> ir.Expr:
+        """``*ref = value`` with Move's order: the value first, then the reference. When both
+        sides can have effects (calls), the value goes through a temporary so that the order
+        holds whichever side code generation evaluates first."""
+        if _pure(value) or _pure(ref):
+            return ir.WriteRef(UNIT, loc, ref, value)
+        tmp = self.temp(value.ty, value.loc)
+        return ir.Block(
+            UNIT,
+            loc,
+            [
+                ir.Assign(UNIT, value.loc, [tmp], value),
+                ir.WriteRef(UNIT, loc, ref, self.local_value(tmp, value.loc)),
+            ],
+            None,
+        )
 
     def write_drop_need(self, ty: AnyType, loc: Loc) -> None:
         self.need(
@@ -1158,6 +1187,28 @@ class BodyChecker:
         return body, decls
 
 
+def _pure(e: ir.Expr) -> bool:
+    """No calls, aborts or assignments inside: evaluating it earlier or later is the same."""
+    if isinstance(
+        e, ir.Call | ir.Assign | ir.WriteRef | ir.Unpack | ir.Abort | ir.Return | ir.Break | ir.Continue
+    ):
+        return False
+    if isinstance(e, ir.Binary) and e.op not in (
+        ir.BinOp.EQ,
+        ir.BinOp.NEQ,
+        ir.BinOp.AND,
+        ir.BinOp.OR,
+        ir.BinOp.LT,
+        ir.BinOp.LE,
+        ir.BinOp.GT,
+        ir.BinOp.GE,
+    ):
+        return False  # arithmetic can abort
+    if isinstance(e, ir.Cast):
+        return False
+    return all(_pure(c) for c in children(e))
+
+
 def clever_code(line: int, name_index: int, value_index: int) -> int:
     """Move 2024's clever abort code (the Move Book, "Clever Errors")."""
     return (1 << 63) | ((line & 0xFFFF) << 32) | ((name_index & 0xFFFF) << 16) | (value_index & 0xFFFF)
@@ -1223,11 +1274,25 @@ def zonk_tree(e: ir.Expr, checker: BodyChecker) -> None:
         node.ty = t  # type: ignore[assignment]
         if isinstance(node, ir.Call):
             node.type_args = [_solid(infer, a, node.loc, checker) for a in node.type_args]
+            for a in node.type_args:
+                _base_type(a, node.loc, checker)
         if isinstance(node, ir.Pack | ir.Unpack | ir.BorrowField):
             s = _solid(infer, node.struct, node.loc, checker)
             assert isinstance(s, StructType)
             node.struct = s
+            for a in s.args:
+                _base_type(a, node.loc, checker)
+        if isinstance(node, ir.VectorLit) and isinstance(t, VectorType):
+            _base_type(t.element, node.loc, checker)
         stack.extend(children(node))
+
+
+def _base_type(ty: Type, loc: Loc, checker: BodyChecker) -> None:
+    """Type arguments and vector elements are values: no references, no tuples."""
+    if isinstance(ty, RefType | TupleType):
+        raise checker.err(
+            loc, "E04004", f"Invalid type argument '{ty}'. Expected a single non-reference type"
+        )
 
 
 def _solid(infer: Infer, ty: AnyType, loc: Loc, checker: BodyChecker) -> Type:
