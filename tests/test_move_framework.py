@@ -247,6 +247,8 @@ def aborts(
         (64, "divide_and_round_up", [7, 2], 4),
         (64, "divide_and_round_up", [8, 2], 4),
         (256, "divide_and_round_up", [2**256 - 1, 2], 2**255),
+        (8, "bitwise_not", [0x0F], 0xF0),
+        (256, "bitwise_not", [0], 2**256 - 1),
     ],
 )
 def test_integer_helpers_give_the_known_answers(
