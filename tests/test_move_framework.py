@@ -6,7 +6,10 @@ known answers (standard hashes, VECTORS.md object ids, Sui's abort codes)."""
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -680,3 +683,27 @@ def test_bcs_to_bytes_encodes_addresses_and_ids_as_32_bytes(vm: MoveVM) -> None:
     assert returns(vm, "sui::address::to_bytes", SENDER) == [bcs_bytes(SENDER)]
     assert returns(vm, "sui::object::id_to_bytes", FIRST_ID) == [bcs_bytes(FIRST_ID)]
     assert returns(vm, "sui::object::id_from_bytes", bcs_bytes(FIRST_ID)) == [FIRST_ID]
+
+
+FRAMEWORK_DIGEST = """
+import hashlib
+from move import codegen, framework
+h = hashlib.sha256()
+for package in framework.framework():
+    for mid, wasm in sorted(codegen.compile_package(package).items()):
+        h.update(str(mid).encode() + hashlib.sha256(wasm).digest())
+print(h.hexdigest())
+"""
+
+
+def test_every_replica_builds_the_same_framework_whatever_its_hash_seed() -> None:
+    """Replicas publish the framework at genesis from source: its Wasm must not depend on the
+    process (set and dict orders under different hash seeds)."""
+    digests = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        out = subprocess.run(
+            [sys.executable, "-c", FRAMEWORK_DIGEST], env=env, capture_output=True, text=True, check=True
+        )
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1 and len(next(iter(digests))) == 64
