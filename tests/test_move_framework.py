@@ -6,7 +6,9 @@ known answers (standard hashes, VECTORS.md object ids, Sui's abort codes)."""
 from __future__ import annotations
 
 import hashlib
+import math
 import os
+import random
 import re
 import subprocess
 import sys
@@ -459,6 +461,14 @@ def test_type_names_are_suis_canonical_strings(vm: MoveVM, probe: ModuleId) -> N
     assert probe_call(vm, probe, "type_of", targs=(U64,)).returns == [bcs_bytes(b"u64")]
     expected = SUI_ADDR.hex().encode() + b"::object::UID"
     assert probe_call(vm, probe, "type_of", targs=(uid,)).returns == [bcs_bytes(expected)]
+    option = StructType(ModuleId(STD_ADDR, "option"), "Option", (U64,))
+    vec_map = StructType(ModuleId(SUI_ADDR, "vec_map"), "VecMap", (U8, VectorType(U8)))
+    assert probe_call(vm, probe, "type_of", targs=(option,)).returns == [
+        bcs_bytes(STD_ADDR.hex().encode() + b"::option::Option<u64>")
+    ]
+    assert probe_call(vm, probe, "type_of", targs=(vec_map,)).returns == [
+        bcs_bytes(SUI_ADDR.hex().encode() + b"::vec_map::VecMap<u8,vector<u8>>")
+    ]
     assert probe_call(vm, probe, "type_of", targs=(VectorType(uid),)).returns == [
         bcs_bytes(b"vector<" + expected + b">")
     ]
@@ -707,3 +717,20 @@ def test_every_replica_builds_the_same_framework_whatever_its_hash_seed() -> Non
         )
         digests.add(out.stdout.strip())
     assert len(digests) == 1 and len(next(iter(digests))) == 64
+
+
+@pytest.mark.parametrize("bits", [8, 16, 32, 64, 128, 256])
+def test_integer_helpers_agree_with_exact_arithmetic_on_seeded_values(vm: MoveVM, bits: int) -> None:
+    rng = random.Random(bits)  # seeded: the same values every run
+    top = 2**bits - 1
+    values = [0, 1, 2, 3, top, top - 1, 2 ** (bits - 1), *(rng.randrange(top + 1) for _ in range(12))]
+    for x in values:
+        y = rng.randrange(1, top + 1)
+        if bits < 256:
+            assert returns(vm, f"std::u{bits}::sqrt", u(x, bits)) == [u(math.isqrt(x), bits)], x
+        assert returns(vm, f"std::u{bits}::to_string", u(x, bits)) == [bcs_bytes(str(x).encode())], x
+        assert returns(vm, f"std::u{bits}::diff", u(x, bits), u(y, bits)) == [u(abs(x - y), bits)], (x, y)
+        assert returns(vm, f"std::u{bits}::divide_and_round_up", u(x, bits), u(y, bits)) == [
+            u(-(-x // y), bits)
+        ]
+        assert returns(vm, f"std::u{bits}::bitwise_not", u(x, bits)) == [u(top ^ x, bits)], x
