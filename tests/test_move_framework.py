@@ -734,3 +734,18 @@ def test_integer_helpers_agree_with_exact_arithmetic_on_seeded_values(vm: MoveVM
             u(-(-x // y), bits)
         ]
         assert returns(vm, f"std::u{bits}::bitwise_not", u(x, bits)) == [u(top ^ x, bits)], x
+
+
+@pytest.mark.parametrize("bits", [8, 64, 256])
+def test_pow_aborts_exactly_when_the_power_does_not_fit(vm: MoveVM, bits: int) -> None:
+    rng = random.Random(1000 + bits)
+    for _ in range(12):
+        base, exponent = rng.choice([0, 1, 2, 3, 7, 10, 255, 2**15]), rng.randrange(0, 40)
+        base %= 2**bits
+        if base**exponent < 2**bits:
+            assert returns(vm, f"std::u{bits}::pow", u(base, bits), u(exponent, 8)) == [
+                u(base**exponent, bits)
+            ]
+        else:
+            with pytest.raises(MovePrimitiveRuntimeError):
+                run(vm, f"std::u{bits}::pow", u(base, bits), u(exponent, 8))
