@@ -749,3 +749,36 @@ def test_pow_aborts_exactly_when_the_power_does_not_fit(vm: MoveVM, bits: int) -
         else:
             with pytest.raises(MovePrimitiveRuntimeError):
                 run(vm, f"std::u{bits}::pow", u(base, bits), u(exponent, 8))
+
+
+def test_string_ascii_option_hex_and_vector_helpers(vm: MoveVM) -> None:
+    s = bcs_bytes("añb".encode())
+    assert run(vm, "std::string::insert", s, u(3, 64), bcs_bytes(b"XY")).mutated == {
+        0: bcs_bytes("añXYb".encode())
+    }
+    aborts(vm, "std::string::insert", s, u(2, 64), bcs_bytes(b"X"), module="std::string", code=2)  # inside ñ
+    assert run(vm, "std::string::append_utf8", s, bcs_bytes(b"!")).mutated == {0: bcs_bytes("añb!".encode())}
+    aborts(vm, "std::string::append_utf8", s, bcs_bytes(b"\xc0"), module="std::string", code=1)
+    a = bcs_bytes(b"hello")
+    assert run(vm, "std::ascii::insert", a, u(0, 64), bcs_bytes(b">>")).mutated == {0: bcs_bytes(b">>hello")}
+    aborts(vm, "std::ascii::insert", a, u(6, 64), bcs_bytes(b"x"), module="std::ascii", code=0x10001)
+    assert returns(vm, "std::ascii::substring", a, u(1, 64), u(4, 64)) == [bcs_bytes(b"ell")]
+    aborts(vm, "std::ascii::substring", a, u(4, 64), u(1, 64), module="std::ascii", code=0x10001)
+    assert returns(vm, "std::ascii::index_of", a, bcs_bytes(b"llo")) == [u(2, 64)]
+    assert returns(vm, "std::ascii::all_characters_printable", bcs_bytes(b"a\nb")) == [b"\x00"]
+    popped = run(vm, "std::ascii::pop_char", a)
+    assert popped.returns == [b"o"] and popped.mutated == {0: bcs_bytes(b"hell")}
+    aborts(vm, "std::ascii::char", b"\x80", module="std::ascii", code=0x10000)
+    assert run(vm, "std::option::swap", b"\x01\x05", b"\x06", targs=(U8,)).returns == [b"\x05"]
+    aborts(vm, "std::option::swap", b"\x00", b"\x06", targs=(U8,), module="std::option", code=0x40001)
+    filled = run(vm, "std::option::swap_or_fill", b"\x00", b"\x06", targs=(U8,))
+    assert filled.returns == [b"\x00"] and filled.mutated == {0: b"\x01\x06"}
+    assert returns(vm, "std::option::destroy_with_default", b"\x00", b"\x09", targs=(U8,)) == [b"\x09"]
+    assert returns(vm, "std::option::to_vec", b"\x01\x07", targs=(U8,)) == [bcs_bytes(b"\x07")]
+    assert returns(vm, "sui::hex::encode", bcs_bytes(b"\x00\xab\xff")) == [bcs_bytes(b"00abff")]
+    assert returns(vm, "sui::hex::decode", bcs_bytes(b"00ABff")) == [bcs_bytes(b"\x00\xab\xff")]
+    aborts(vm, "sui::hex::decode", bcs_bytes(b"abc"), module="sui::hex", code=0)
+    aborts(vm, "sui::hex::decode", bcs_bytes(b"zz"), module="sui::hex", code=1)
+    nested = encode_leb128(2) + bcs_bytes(b"\x01\x02") + bcs_bytes(b"\x03")
+    assert returns(vm, "std::vector::flatten", nested, targs=(U8,)) == [bcs_bytes(b"\x01\x02\x03")]
+    assert returns(vm, "std::vector::singleton", u(7, 64), targs=(U64,)) == [encode_leb128(1) + u(7, 64)]
