@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 from move import ir
 from move.compiler import compile_package
+from move.framework import stdlib, sui_framework
 from move.source import CompileError, Diagnostic
 from move.types import address_of
 
-FRAMEWORK = Path(__file__).resolve().parent.parent / "move" / "framework"
 EXAMPLES = Path(__file__).resolve().parent / "move_examples"
 
 
-@functools.cache
 def framework() -> tuple[ir.Package, ir.Package]:
-    std = compile_package(FRAMEWORK / "move-stdlib", named_addresses={"std": address_of(1)})
-    sui = compile_package(
-        FRAMEWORK / "sui-framework", named_addresses={"std": address_of(1), "sui": address_of(2)}, deps=[std]
-    )
-    return std, sui
+    """MoveStdlib and Sui as the project builds them (``move.framework``, cached there)."""
+    return stdlib(), sui_framework()
 
 
 def compile_sources(*texts: str, deps: tuple[ir.Package, ...] | None = None) -> ir.Package:

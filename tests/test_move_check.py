@@ -408,6 +408,8 @@ ERRORS = [
     ("public struct S { s: vector<S> }", "E04018", 2, 19, "Structs cannot contain themselves"),
     ("const C: u8 = 255 + 1;", "E08001", 2, 15, "overflow"),
     ("fun f() {}\nfun f() {}", "E02001", 3, 5, "Duplicate module member"),
+    ("use sui::object;\nuse sui::transfer as object;", "E02001", 3, 22, "Duplicate module alias 'object'"),
+    ("fun f(x: u64) { let _ = option::some(&x); }", "E04004", 2, 25, "Invalid type argument '&u64'"),
     ("fun f() { foo!(1) }", "E03012", 2, 11, "Unbound macro 'foo'"),
     ("fun f() { loop { }; break }", "E04014", 2, 21, "'break' can only be used inside a loop"),
     ("fun f(): u64 { g(1) }\nfun g(a: u64, b: u64): u64 { a + b }", "E04016", 2, 16, "too few"),
@@ -620,6 +622,22 @@ public struct R has key { id: UID }
 fun consume(r: R) { let R { id } = r; id.delete() }
 fun f(r: R, c: bool) { if (c) consume(r) }""")
     assert one_branch_leak.code == "E06001" and "'r' still contains a value" in one_branch_leak.message
+
+
+def test_borrows_end_where_the_reference_is_last_used() -> None:
+    m = module("""
+fun a(): u64 { let mut x = 1; let r = &mut x; *r = 2; let y = x; y }
+fun b(): u64 { let x = 1; let r = &x; let s = &x; *r + *s + x }
+fun c(): u64 { let mut v = vector[1]; let mut i = 0; while (i < 3) { let r = &mut v; r.push_back(i); i = i + 1; }; v.length() }
+fun d(p: &mut vector<u64>): u64 { let r = &mut *p; r.push_back(1); p.length() }
+""")
+    assert set(m.functions) == {"a", "b", "c", "d"}
+    reborrow = m.functions["d"].body.statements[0]  # type: ignore[union-attr]
+    assert isinstance(reborrow, ir.Assign) and isinstance(reborrow.value, ir.Copy)  # `&mut *p` is `p` again
+    in_loop = fails("""
+fun f(): u64 { let mut v = vector[1]; let r = &mut v; let mut i = 0;
+    while (i < 3) { let n = v.length(); r.push_back(n); i = i + 1; }; 0 }""")
+    assert in_loop.code == "E07001" and "mutably borrowed by 'r'" in in_loop.message
 
 
 def test_writes_evaluate_the_value_before_the_reference() -> None:

@@ -32,6 +32,8 @@ def test_byte_and_hex_strings_decode_escapes() -> None:
     assert toks[1].value == b"\x00\xff"
     assert toks[2].value == b""
     assert toks[0].kind is T.BYTES
+    # a plain "..." is a byte string as well (the Move Book's samples use it)
+    assert tokenize('"\\x0a \\\\ haha"')[0].value == b"\n \\ haha"
 
 
 def test_comments_and_doc_comments() -> None:

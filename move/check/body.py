@@ -194,6 +194,8 @@ class BodyChecker:
     def block(self, b: A.BlockExp) -> ir.Expr:
         self.scopes.append({})
         saved_aliases = (dict(self.scope.module_aliases), dict(self.scope.member_aliases))
+        saved_explicit = set(self.scope.explicit)
+        self.scope.explicit = set()  # a block's `use` may shadow the module's
         try:
             stmts: list[ir.Expr] = []
             for item in b.items:
@@ -219,6 +221,7 @@ class BodyChecker:
         finally:
             self.scopes.pop()
             self.scope.module_aliases, self.scope.member_aliases = saved_aliases
+            self.scope.explicit = saved_explicit
 
     def let(self, s: A.LetStmt) -> list[ir.Expr]:
         annot = (
@@ -745,6 +748,14 @@ class BodyChecker:
                 [inner.element],
                 [base, idx],
             )
+        if isinstance(e, A.DerefExp):
+            # `&*r` / `&mut *r` borrows again what `r` points to: the reference itself
+            ref = self.exp(e.operand)
+            if not isinstance(self.infer.resolve(ref.ty), RefType):
+                raise self.err(
+                    e.loc, "E04007", f"Invalid dereference. Expected a reference, found '{self.show(ref.ty)}'"
+                )
+            return self.adjust_ref(ref, mutable, e.loc)
         value = self.exp(e)
         t = self.infer.resolve(value.ty)
         if isinstance(t, RefType):
@@ -1263,11 +1274,25 @@ def zonk_tree(e: ir.Expr, checker: BodyChecker) -> None:
         node.ty = t  # type: ignore[assignment]
         if isinstance(node, ir.Call):
             node.type_args = [_solid(infer, a, node.loc, checker) for a in node.type_args]
+            for a in node.type_args:
+                _base_type(a, node.loc, checker)
         if isinstance(node, ir.Pack | ir.Unpack | ir.BorrowField):
             s = _solid(infer, node.struct, node.loc, checker)
             assert isinstance(s, StructType)
             node.struct = s
+            for a in s.args:
+                _base_type(a, node.loc, checker)
+        if isinstance(node, ir.VectorLit) and isinstance(t, VectorType):
+            _base_type(t.element, node.loc, checker)
         stack.extend(children(node))
+
+
+def _base_type(ty: Type, loc: Loc, checker: BodyChecker) -> None:
+    """Type arguments and vector elements are values: no references, no tuples."""
+    if isinstance(ty, RefType | TupleType):
+        raise checker.err(
+            loc, "E04004", f"Invalid type argument '{ty}'. Expected a single non-reference type"
+        )
 
 
 def _solid(infer: Infer, ty: AnyType, loc: Loc, checker: BodyChecker) -> Type:

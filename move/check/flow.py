@@ -5,11 +5,9 @@
 * A value without ``drop`` must be consumed: a local that may still hold one when the
   function returns, or when it is assigned again, is E06001 ("unused value without
   'drop'"). ``abort`` ends a path without that obligation, as in Move.
-* A function must not return a reference into its own locals (E07004). This is the
-  part of Move's borrow checker this compiler implements; what it does not check is the
-  rest of reference safety (a local moved or written while borrowed, two live mutable
-  borrows of the same place): Move's bytecode verifier would refuse those, this
-  compiler accepts them.
+* A function must not return a reference into its own locals (E07004), and a local may
+  not be moved, assigned, copied or borrowed while a live reference into it forbids it
+  (``move.check.borrows``, which says what of Move's borrow rules it leaves out).
 
 The analysis is a forward data-flow over the structured IR: each local is unassigned,
 assigned, or maybe (assigned on some paths); loops iterate to a fixed point.
@@ -21,6 +19,7 @@ from collections.abc import Mapping
 
 from move import ir
 from move.check.body import children
+from move.check.borrows import Borrows
 from move.check.env import Env
 from move.codes import diagnostic
 from move.source import CompileError, Diagnostic, Loc
@@ -99,6 +98,8 @@ class Flow:
         if end is not None:
             self.exit_check(end, self.end or _end_loc(body))
         self.check_returned_refs(body)
+        for d in Borrows(self.fun, self.sources).run():
+            self.errors.setdefault((d.loc.line, d.loc.col, d.message), d)
         if self.errors:
             raise CompileError(sorted(self.errors.values(), key=lambda d: (d.loc.line, d.loc.col)))
 

@@ -10,7 +10,7 @@ function does not hide the errors of the next, and reported in source order.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from move import ir
 from move.check.body import BodyChecker, children, diverges
@@ -230,19 +230,29 @@ def _tparam_map(decls: tuple[ir.TypeParamDecl, ...]) -> dict[str, TypeParam]:
     return {d.name: TypeParam(i, d.name) for i, d in enumerate(decls)}
 
 
-def _struct_fields(env: Env, scope: ModuleScope, s: A.StructDef) -> None:
-    info = env.modules[scope.id]
-    placeholder = info.structs[s.name.text]
-    tparams = _tparam_map(placeholder.type_params)
-    sources = scope.sources
+def _constraint_check(
+    env: Env, tparams: tuple[ir.TypeParamDecl, ...], sources: Mapping[str, str]
+) -> Callable[[Type, Ability, Loc, str], None]:
+    """What a declaration's written types check their type arguments with (types in
+    declarations are known at once, so the check is immediate)."""
 
     def check(arg: Type, need: Ability, loc: Loc, what: str) -> None:
-        have = env.abilities(arg, placeholder.type_params)
+        have = env.abilities(arg, tparams)
         if need & have != need:
             raise error(
                 loc, "E05001", f"The type '{arg}' does not have the abilities required by {what} "
                 f"({', '.join(need.names())})", sources,
             )  # fmt: skip
+
+    return check
+
+
+def _struct_fields(env: Env, scope: ModuleScope, s: A.StructDef) -> None:
+    info = env.modules[scope.id]
+    placeholder = info.structs[s.name.text]
+    tparams = _tparam_map(placeholder.type_params)
+    sources = scope.sources
+    check = _constraint_check(env, placeholder.type_params, sources)
 
     fields: list[ir.FieldDecl] = []
     seen: dict[str, Loc] = {}
@@ -333,14 +343,7 @@ def _signature(env: Env, scope: ModuleScope, f: A.FunDef) -> None:
     sig = env.modules[scope.id].functions[f.name.text]
     tparams = _tparam_map(sig.type_params)
     sources = scope.sources
-
-    def check(arg: Type, need: Ability, loc: Loc, what: str) -> None:
-        have = env.abilities(arg, sig.type_params)
-        if need & have != need:
-            raise error(
-                loc, "E05001", f"The type '{arg}' does not have the abilities required by {what} "
-                f"({', '.join(need.names())})", sources,
-            )  # fmt: skip
+    check = _constraint_check(env, sig.type_params, sources)
 
     names: dict[str, Loc] = {}
     params = []

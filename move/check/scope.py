@@ -99,6 +99,8 @@ class ModuleScope:
     constants: dict[str, ir.ConstantDecl] = field(default_factory=dict)
     const_asts: dict[str, A.ConstDef] = field(default_factory=dict)
     used_modules: set[ModuleId] = field(default_factory=set)
+    explicit: set[tuple[bool, str]] = field(default_factory=set)
+    """Names bound by this module's own ``use`` declarations (module aliases, members)."""
     legacy: bool = False
     """The legacy edition: every local mutable, structs without ``public``."""
     resolve_const: Callable[[str], ir.ConstantDecl] | None = None
@@ -116,6 +118,17 @@ class ModuleScope:
                 if member in self.env.modules[mid].structs:
                     self.member_aliases.setdefault(member, (mid, member))
 
+    def claim(self, alias: A.Name, what: str) -> None:
+        """An explicit ``use`` may bind a name once per module (implicit aliases give way)."""
+        key = (what == "module alias", alias.text)
+        if key in self.explicit:
+            raise error(
+                alias.loc, "E02001",
+                f"Duplicate {what} '{alias.text}'. {what.capitalize()}es must be unique within a given namespace",
+                self.sources,
+            )  # fmt: skip
+        self.explicit.add(key)
+
     def address(self, a: A.Name | int, loc: Loc = NOWHERE) -> bytes:
         if isinstance(a, int):
             if a >= 1 << 256:
@@ -132,6 +145,7 @@ class ModuleScope:
                 raise error(item.module.loc, "E03002", f"Unbound module '{mid}'", self.sources)
             if item.member is None:
                 alias = item.alias or item.module
+                self.claim(alias, "module alias")
                 self.module_aliases[alias.text] = mid
                 continue
             info = self.env.modules[mid]
@@ -144,6 +158,14 @@ class ModuleScope:
                     self.sources,
                 )
             alias = item.alias or item.member
+            self.claim(alias, "alias")
+            own = self.env.modules.get(self.id)
+            if own is not None and (alias.text in own.structs or alias.text in own.functions):
+                raise error(
+                    alias.loc, "E02001",
+                    f"Duplicate module member or alias '{alias.text}'. Top level names in a namespace must be unique",
+                    self.sources,
+                )  # fmt: skip
             self.member_aliases[alias.text] = (mid, name)
 
     # -- modules and members -------------------------------------------------------------------

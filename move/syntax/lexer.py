@@ -155,6 +155,13 @@ def tokenize(source: str, file: str = "<input>") -> list[Token]:
             continue
         start = i
         loc = here(i)
+        if c == '"':
+            # a plain "..." is a byte string too (vector<u8>), as the Move Book's samples write
+            value, j = _byte_string(source, i, fail, plain=True)
+            tokens.append(Token(T.BYTES, source[i:j], loc, loc.col + j - i, value))
+            i = j
+            doc = []
+            continue
         if c.isascii() and (c.isalpha() or c == "_"):
             if c in "bx" and i + 1 < n and source[i + 1] == '"':
                 value, j = _byte_string(source, i, fail)
@@ -232,11 +239,12 @@ def _split_suffix(body: str, *, hex_digits: bool) -> tuple[str, str]:
     return body, ""
 
 
-def _byte_string(source: str, i: int, fail: object) -> tuple[bytes, int]:
-    """Decode ``b"..."`` or ``x"..."`` starting at ``i``; returns the bytes and the end."""
+def _byte_string(source: str, i: int, fail: object, *, plain: bool = False) -> tuple[bytes, int]:
+    """Decode ``b"..."``, ``x"..."`` or (``plain``) ``"..."`` starting at ``i``; returns the
+    bytes and the end."""
     assert callable(fail)
-    kind = source[i]
-    j = i + 2
+    kind = "b" if plain else source[i]
+    j = i + 1 if plain else i + 2
     n = len(source)
     out = bytearray()
     if kind == "x":

@@ -60,6 +60,8 @@ class Parser:
         self.file = file
         self.sources = {file: source}
         self.depth = 0
+        self.splits: list[tuple[int, Token]] = []
+        """Every ``>>`` split so far (position, original token), to undo on backtracking."""
 
     # -- token helpers -------------------------------------------------------------------------
 
@@ -106,6 +108,7 @@ class Parser:
         t = self.tok
         first = Token(T.PUNCT, ">", t.loc, t.loc.col + 1)
         rest = Token(T.PUNCT, ">", Loc(t.loc.file, t.loc.line, t.loc.col + 1), t.end)
+        self.splits.append((self.pos, t))
         self.toks[self.pos] = rest
         return first
 
@@ -495,13 +498,15 @@ class Parser:
         if self.toks[self.pos - 1].loc.line != self.tok.loc.line:
             return None
         save = self.pos
-        saved_toks = list(self.toks[save : save + 64])
+        splits = len(self.splits)
         try:
             self.advance()
             args = self.comma_list(">", self.type_)
         except CompileError:
             self.pos = save
-            self.toks[save : save + len(saved_toks)] = saved_toks
+            while len(self.splits) > splits:
+                at, original = self.splits.pop()
+                self.toks[at] = original
             return None
         return args  # type: ignore[return-value]
 
