@@ -11,8 +11,11 @@ Each error uses the code and the wording of Sui's compiler (``Sui E02007: invali
 declaration`` ...), with the detail the compiler prints as its labels joined into the
 message, so it reads as ``sui move build`` would print it. The older compiler's entry
 signature check (``Sui E02002``), which Sui now leaves to its verifier, is kept here with
-its wording. Only the package's own modules are checked; dependencies were checked when
-they were built.
+its wording, and so is the id-leak rule of Sui's verifier (``Sui E01001``: an object is
+packed only with a ``UID`` fresh from ``object::new``). Two rules of reference/sui.md
+section 5 are the type checker's, not this module's: a ``key`` struct's fields need
+``store``, and the ``public_*`` transfer functions need ``key + store`` (both ``E05001``).
+Only the package's own modules are checked; dependencies were checked when they were built.
 """
 
 from __future__ import annotations
@@ -468,10 +471,11 @@ FRESH = True
 """The abstract value of a ``UID`` just made by ``object::new`` (anything else is not fresh)."""
 OBJECT_NEW = ir.FunctionRef(OBJECT, "new")
 
-_Env = dict[int, bool]
+_Fresh = dict[int, bool]
+"""Local index -> whether it holds a fresh ``UID`` (absent: it does not)."""
 
 
-def _join(a: _Env | None, b: _Env | None) -> _Env | None:
+def _join(a: _Fresh | None, b: _Fresh | None) -> _Fresh | None:
     """Locals fresh on both paths stay fresh; ``None`` is a path that does not continue."""
     if a is None:
         return b
@@ -488,14 +492,14 @@ class _FreshIds:
     function: ir.FunctionDecl
 
     def __post_init__(self) -> None:
-        self.loop_exits: list[_Env | None] = []
-        self.loop_continues: list[_Env | None] = []
+        self.loop_exits: list[_Fresh | None] = []
+        self.loop_continues: list[_Fresh | None] = []
         self.reported: set[Loc] = set()
 
     def run(self, body: ir.Expr) -> None:
         self.eval(body, {})
 
-    def eval(self, e: ir.Expr, env: _Env | None) -> tuple[bool, _Env | None]:
+    def eval(self, e: ir.Expr, env: _Fresh | None) -> tuple[bool, _Fresh | None]:
         """The freshness of ``e``'s value and the locals after it (``None``: it never finishes)."""
         if env is None:
             return False, None
@@ -580,9 +584,9 @@ class _FreshIds:
             _, env = self.eval(child, env)
         return False, env
 
-    def loop(self, e: ir.While | ir.Loop, env: _Env) -> _Env | None:
+    def loop(self, e: ir.While | ir.Loop, env: _Fresh) -> _Fresh | None:
         """Run the body until the locals at its head stop changing (they only lose freshness)."""
-        head: _Env = env
+        head: _Fresh = env
         while True:
             self.loop_exits.append(None)
             self.loop_continues.append(None)

@@ -6,7 +6,12 @@ known answers (standard hashes, VECTORS.md object ids, Sui's abort codes)."""
 from __future__ import annotations
 
 import hashlib
+import math
+import os
+import random
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -247,6 +252,8 @@ def aborts(
         (64, "divide_and_round_up", [7, 2], 4),
         (64, "divide_and_round_up", [8, 2], 4),
         (256, "divide_and_round_up", [2**256 - 1, 2], 2**255),
+        (8, "bitwise_not", [0x0F], 0xF0),
+        (256, "bitwise_not", [0], 2**256 - 1),
     ],
 )
 def test_integer_helpers_give_the_known_answers(
@@ -454,6 +461,14 @@ def test_type_names_are_suis_canonical_strings(vm: MoveVM, probe: ModuleId) -> N
     assert probe_call(vm, probe, "type_of", targs=(U64,)).returns == [bcs_bytes(b"u64")]
     expected = SUI_ADDR.hex().encode() + b"::object::UID"
     assert probe_call(vm, probe, "type_of", targs=(uid,)).returns == [bcs_bytes(expected)]
+    option = StructType(ModuleId(STD_ADDR, "option"), "Option", (U64,))
+    vec_map = StructType(ModuleId(SUI_ADDR, "vec_map"), "VecMap", (U8, VectorType(U8)))
+    assert probe_call(vm, probe, "type_of", targs=(option,)).returns == [
+        bcs_bytes(STD_ADDR.hex().encode() + b"::option::Option<u64>")
+    ]
+    assert probe_call(vm, probe, "type_of", targs=(vec_map,)).returns == [
+        bcs_bytes(SUI_ADDR.hex().encode() + b"::vec_map::VecMap<u8,vector<u8>>")
+    ]
     assert probe_call(vm, probe, "type_of", targs=(VectorType(uid),)).returns == [
         bcs_bytes(b"vector<" + expected + b">")
     ]
@@ -678,3 +693,92 @@ def test_bcs_to_bytes_encodes_addresses_and_ids_as_32_bytes(vm: MoveVM) -> None:
     assert returns(vm, "sui::address::to_bytes", SENDER) == [bcs_bytes(SENDER)]
     assert returns(vm, "sui::object::id_to_bytes", FIRST_ID) == [bcs_bytes(FIRST_ID)]
     assert returns(vm, "sui::object::id_from_bytes", bcs_bytes(FIRST_ID)) == [FIRST_ID]
+
+
+FRAMEWORK_DIGEST = """
+import hashlib
+from move import codegen, framework
+h = hashlib.sha256()
+for package in framework.framework():
+    for mid, wasm in sorted(codegen.compile_package(package).items()):
+        h.update(str(mid).encode() + hashlib.sha256(wasm).digest())
+print(h.hexdigest())
+"""
+
+
+def test_every_replica_builds_the_same_framework_whatever_its_hash_seed() -> None:
+    """Replicas publish the framework at genesis from source: its Wasm must not depend on the
+    process (set and dict orders under different hash seeds)."""
+    digests = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        out = subprocess.run(
+            [sys.executable, "-c", FRAMEWORK_DIGEST], env=env, capture_output=True, text=True, check=True
+        )
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1 and len(next(iter(digests))) == 64
+
+
+@pytest.mark.parametrize("bits", [8, 16, 32, 64, 128, 256])
+def test_integer_helpers_agree_with_exact_arithmetic_on_seeded_values(vm: MoveVM, bits: int) -> None:
+    rng = random.Random(bits)  # seeded: the same values every run
+    top = 2**bits - 1
+    values = [0, 1, 2, 3, top, top - 1, 2 ** (bits - 1), *(rng.randrange(top + 1) for _ in range(12))]
+    for x in values:
+        y = rng.randrange(1, top + 1)
+        if bits < 256:
+            assert returns(vm, f"std::u{bits}::sqrt", u(x, bits)) == [u(math.isqrt(x), bits)], x
+        assert returns(vm, f"std::u{bits}::to_string", u(x, bits)) == [bcs_bytes(str(x).encode())], x
+        assert returns(vm, f"std::u{bits}::diff", u(x, bits), u(y, bits)) == [u(abs(x - y), bits)], (x, y)
+        assert returns(vm, f"std::u{bits}::divide_and_round_up", u(x, bits), u(y, bits)) == [
+            u(-(-x // y), bits)
+        ]
+        assert returns(vm, f"std::u{bits}::bitwise_not", u(x, bits)) == [u(top ^ x, bits)], x
+
+
+@pytest.mark.parametrize("bits", [8, 64, 256])
+def test_pow_aborts_exactly_when_the_power_does_not_fit(vm: MoveVM, bits: int) -> None:
+    rng = random.Random(1000 + bits)
+    for _ in range(12):
+        base, exponent = rng.choice([0, 1, 2, 3, 7, 10, 255, 2**15]), rng.randrange(0, 40)
+        base %= 2**bits
+        if base**exponent < 2**bits:
+            assert returns(vm, f"std::u{bits}::pow", u(base, bits), u(exponent, 8)) == [
+                u(base**exponent, bits)
+            ]
+        else:
+            with pytest.raises(MovePrimitiveRuntimeError):
+                run(vm, f"std::u{bits}::pow", u(base, bits), u(exponent, 8))
+
+
+def test_string_ascii_option_hex_and_vector_helpers(vm: MoveVM) -> None:
+    s = bcs_bytes("añb".encode())
+    assert run(vm, "std::string::insert", s, u(3, 64), bcs_bytes(b"XY")).mutated == {
+        0: bcs_bytes("añXYb".encode())
+    }
+    aborts(vm, "std::string::insert", s, u(2, 64), bcs_bytes(b"X"), module="std::string", code=2)  # inside ñ
+    assert run(vm, "std::string::append_utf8", s, bcs_bytes(b"!")).mutated == {0: bcs_bytes("añb!".encode())}
+    aborts(vm, "std::string::append_utf8", s, bcs_bytes(b"\xc0"), module="std::string", code=1)
+    a = bcs_bytes(b"hello")
+    assert run(vm, "std::ascii::insert", a, u(0, 64), bcs_bytes(b">>")).mutated == {0: bcs_bytes(b">>hello")}
+    aborts(vm, "std::ascii::insert", a, u(6, 64), bcs_bytes(b"x"), module="std::ascii", code=0x10001)
+    assert returns(vm, "std::ascii::substring", a, u(1, 64), u(4, 64)) == [bcs_bytes(b"ell")]
+    aborts(vm, "std::ascii::substring", a, u(4, 64), u(1, 64), module="std::ascii", code=0x10001)
+    assert returns(vm, "std::ascii::index_of", a, bcs_bytes(b"llo")) == [u(2, 64)]
+    assert returns(vm, "std::ascii::all_characters_printable", bcs_bytes(b"a\nb")) == [b"\x00"]
+    popped = run(vm, "std::ascii::pop_char", a)
+    assert popped.returns == [b"o"] and popped.mutated == {0: bcs_bytes(b"hell")}
+    aborts(vm, "std::ascii::char", b"\x80", module="std::ascii", code=0x10000)
+    assert run(vm, "std::option::swap", b"\x01\x05", b"\x06", targs=(U8,)).returns == [b"\x05"]
+    aborts(vm, "std::option::swap", b"\x00", b"\x06", targs=(U8,), module="std::option", code=0x40001)
+    filled = run(vm, "std::option::swap_or_fill", b"\x00", b"\x06", targs=(U8,))
+    assert filled.returns == [b"\x00"] and filled.mutated == {0: b"\x01\x06"}
+    assert returns(vm, "std::option::destroy_with_default", b"\x00", b"\x09", targs=(U8,)) == [b"\x09"]
+    assert returns(vm, "std::option::to_vec", b"\x01\x07", targs=(U8,)) == [bcs_bytes(b"\x07")]
+    assert returns(vm, "sui::hex::encode", bcs_bytes(b"\x00\xab\xff")) == [bcs_bytes(b"00abff")]
+    assert returns(vm, "sui::hex::decode", bcs_bytes(b"00ABff")) == [bcs_bytes(b"\x00\xab\xff")]
+    aborts(vm, "sui::hex::decode", bcs_bytes(b"abc"), module="sui::hex", code=0)
+    aborts(vm, "sui::hex::decode", bcs_bytes(b"zz"), module="sui::hex", code=1)
+    nested = encode_leb128(2) + bcs_bytes(b"\x01\x02") + bcs_bytes(b"\x03")
+    assert returns(vm, "std::vector::flatten", nested, targs=(U8,)) == [bcs_bytes(b"\x01\x02\x03")]
+    assert returns(vm, "std::vector::singleton", u(7, 64), targs=(U64,)) == [encode_leb128(1) + u(7, 64)]

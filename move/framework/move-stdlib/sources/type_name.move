@@ -62,6 +62,11 @@ public fun borrow_string(self: &TypeName): &String {
     &self.name
 }
 
+/// Newer name of `borrow_string`.
+public fun as_string(self: &TypeName): &String {
+    &self.name
+}
+
 /// The package address, 64 hex digits; aborts with `ENonModuleType` for a primitive type.
 public fun address_string(self: &TypeName): String {
     assert!(!is_primitive(self), ENonModuleType);

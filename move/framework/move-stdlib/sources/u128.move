@@ -5,6 +5,11 @@ use std::option::{Self, Option};
 use std::string::{Self, String};
 use std::vector;
 
+/// Every bit of `x` flipped.
+public fun bitwise_not(x: u128): u128 {
+    x ^ 0xffffffffffffffffffffffffffffffff
+}
+
 /// The larger of `x` and `y`.
 public fun max(x: u128, y: u128): u128 {
     if (x > y) x else y

@@ -5,6 +5,11 @@ use std::option::{Self, Option};
 use std::string::{Self, String};
 use std::vector;
 
+/// Every bit of `x` flipped.
+public fun bitwise_not(x: u16): u16 {
+    x ^ 0xffff
+}
+
 /// The larger of `x` and `y`.
 public fun max(x: u16, y: u16): u16 {
     if (x > y) x else y

@@ -5,6 +5,11 @@ use std::option::{Self, Option};
 use std::string::{Self, String};
 use std::vector;
 
+/// Every bit of `x` flipped.
+public fun bitwise_not(x: u256): u256 {
+    x ^ 0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff
+}
+
 /// The larger of `x` and `y`.
 public fun max(x: u256, y: u256): u256 {
     if (x > y) x else y

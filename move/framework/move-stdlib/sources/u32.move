@@ -5,6 +5,11 @@ use std::option::{Self, Option};
 use std::string::{Self, String};
 use std::vector;
 
+/// Every bit of `x` flipped.
+public fun bitwise_not(x: u32): u32 {
+    x ^ 0xffffffff
+}
+
 /// The larger of `x` and `y`.
 public fun max(x: u32, y: u32): u32 {
     if (x > y) x else y

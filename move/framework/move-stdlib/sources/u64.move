@@ -5,6 +5,11 @@ use std::option::{Self, Option};
 use std::string::{Self, String};
 use std::vector;
 
+/// Every bit of `x` flipped.
+public fun bitwise_not(x: u64): u64 {
+    x ^ 0xffffffffffffffff
+}
+
 /// The larger of `x` and `y`.
 public fun max(x: u64, y: u64): u64 {
     if (x > y) x else y

@@ -4,6 +4,11 @@ module std::u8;
 use std::string::{Self, String};
 use std::vector;
 
+/// Every bit of `x` flipped.
+public fun bitwise_not(x: u8): u8 {
+    x ^ 0xff
+}
+
 /// The larger of `x` and `y`.
 public fun max(x: u8, y: u8): u8 {
     if (x > y) x else y
