@@ -139,6 +139,9 @@ class Reader:
     def uleb128(self, what: str) -> int:
         """A canonical ULEB128 that fits 32 bits (lengths and variant indexes)."""
         start = self.pos
+        if start < len(self.buf) and self.buf[start] < 0x80:  # one byte: nearly always
+            self.pos = start + 1
+            return self.buf[start]
         try:
             value, end = read_leb128(self.buf, start, len(self.buf), what)
         except Leb128Error as exc:
