@@ -21,6 +21,7 @@ byte other than 0 or 1, unsorted or repeated map keys, bytes left over or missin
 
 from __future__ import annotations
 
+import abc
 import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -138,6 +139,9 @@ class Reader:
     def uleb128(self, what: str) -> int:
         """A canonical ULEB128 that fits 32 bits (lengths and variant indexes)."""
         start = self.pos
+        if start < len(self.buf) and self.buf[start] < 0x80:  # one byte: nearly always
+            self.pos = start + 1
+            return self.buf[start]
         try:
             value, end = read_leb128(self.buf, start, len(self.buf), what)
         except Leb128Error as exc:
@@ -164,7 +168,7 @@ def _located(exc: BcsError | BcsEncodeError, segment: str) -> None:
 # -- schemas -----------------------------------------------------------------------------
 
 
-class Schema:
+class Schema(abc.ABC):
     """A BCS type: ``encode`` a value to bytes, ``decode`` bytes (all of them) to a value.
 
     Subclasses implement ``write`` and ``read``; ``depth`` counts enclosing structs and
@@ -175,11 +179,13 @@ class Schema:
     name: str = "?"
     min_size: int = 0
 
+    @abc.abstractmethod
     def write(self, value: Any, out: bytearray, depth: int) -> None:
-        raise NotImplementedError
+        """Append the encoding of ``value`` to ``out``."""
 
+    @abc.abstractmethod
     def read(self, reader: Reader, depth: int) -> Any:
-        raise NotImplementedError
+        """Read one value at the reader's position."""
 
     def encode(self, value: Any) -> bytes:
         out = bytearray()
