@@ -24,10 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from move import ir
+from move.build import build_package
 from move.codegen import compile_package as generate
-from move.compiler import compile_package
 from move.framework import framework
-from move.sui_rules import verify_package
 from move.types import address_of
 from node.sui import responses
 from node.sui.effects import TransactionEffects
@@ -79,13 +78,9 @@ def framework_modules() -> tuple[tuple[tuple[str, bytes], ...], ...]:
 
 
 def compile_for_publish(root: Path) -> list[bytes]:
-    """The package in folder ``root`` compiled against the framework and checked against
-    Sui's rules (``move.sui_rules``, as ``sui move build`` verifies): its modules' Wasm,
-    sorted by module name, ready for a ``Publish`` command. ``CompileError`` otherwise."""
-    deps = list(framework_packages())
-    package = compile_package(root, deps=deps)
-    verify_package(package, deps)
-    return [wasm for _, wasm in sorted((m.name, w) for m, w in generate(package).items())]
+    """The package in folder ``root`` built as ``subnet move build`` builds it (``move.build``):
+    its modules' Wasm, sorted by module name, ready for a ``Publish`` command."""
+    return build_package(root).module_bytes
 
 
 def _genesis_package(
