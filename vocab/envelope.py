@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from vocab import crypto
 from vocab.errors import EnvelopeError
-from vocab.hashing import hash_of_map
+from vocab.hashing import hash_of_hashed_map, hash_value
 from vocab.principal import Principal
 from vocab.request import RequestContent
 
@@ -57,7 +57,12 @@ class SignedEnvelope:
     @cached_property
     def wire_digest(self) -> bytes:
         """The hash of the whole envelope, signature and key included, computed once."""
-        return hash_of_map(self.to_wire())
+        hashed = {"content": self.content.request_id}  # hash_of_map of the content map
+        if self.sender_pubkey is not None:
+            hashed["sender_pubkey"] = hash_value(self.sender_pubkey)
+        if self.sender_sig is not None:
+            hashed["sender_sig"] = hash_value(self.sender_sig)
+        return hash_of_hashed_map(hashed)
 
     def verify(
         self, now_ns: int, *, max_ttl_ns: int = MAX_INGRESS_TTL_NS, drift_ns: int = PERMITTED_DRIFT_NS
