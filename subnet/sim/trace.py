@@ -59,6 +59,10 @@ def describe(message: Message) -> str:
     return message.TAG or type(message).__name__
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
+"""``json.dumps`` with these options builds a new encoder per call; the lines are the same."""
+
+
 class Trace:
     def __init__(self, keep: bool = False) -> None:
         self._hash = hashlib.sha256()
@@ -68,7 +72,7 @@ class Trace:
         self.kinds: dict[str, int] = {}
 
     def record(self, time_ns: int, kind: str, node: int, *details: Any) -> None:
-        line = json.dumps([time_ns, kind, node, *details], separators=(",", ":"), sort_keys=True)
+        line = _ENCODER.encode([time_ns, kind, node, *details])
         self._hash.update(line.encode("utf-8") + b"\n")
         self.count += 1
         self.kinds[kind] = self.kinds.get(kind, 0) + 1
