@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -177,6 +178,14 @@ def main(argv: list[str]) -> int:
     if args.clients is None and args.rate is None and not args.sweep:
         args.clients = [64]
 
+    if args.peer == "pysyncobj":
+        from bench._raft_peer import PeerMissing, require
+
+        try:
+            require()  # before spending a run on the subnet
+        except PeerMissing as exc:
+            print(f"Error: {exc}", file=sys.stderr)
+            return 2
     verifications = ed25519_verifications_per_second()
     interval_ms = float(args.block_time)
     result: dict[str, Any] = {
@@ -204,10 +213,10 @@ def main(argv: list[str]) -> int:
         finally:
             launcher.stop_processes(root)
     if args.peer == "pysyncobj":
-        from bench import _raft_peer
+        from bench._raft_peer import compare, run
 
-        result["peer"] = _raft_peer.run(args.replicas, args, interval_ms)
-        result["comparison"] = _raft_peer.compare(result["subnet"], result["peer"])
+        result["peer"] = run(args.replicas, args, interval_ms)
+        result["comparison"] = compare(result["subnet"], result["peer"])
     floor = result["signature_floor_ms_per_op"]
     for window in result["subnet"]["loads"]:
         cpu = window.get("cpu_ms_per_op_service")
