@@ -95,7 +95,7 @@ def node_main(argv: list[str]) -> int:
             for _ in range(int(phase["in_flight"])):
                 run.issue(time.monotonic(), True)
         else:
-            run.paced(float(phase["rate"]))
+            run.paced(float(phase["rate"]), int(phase["count"]))
         say(run.result(float(phase.get("grace", 10.0))))
     counter.destroy()
     return 0
@@ -134,10 +134,11 @@ class _Phase:
         if more:
             self.issue(time.monotonic(), True)
 
-    def paced(self, rate: float) -> None:
-        """Open loop: requests due at fixed times, each latency counted from its due time."""
+    def paced(self, rate: float, count: int) -> None:
+        """Open loop: ``count`` requests due at fixed times, ``rate`` a second, each
+        latency counted from its due time."""
         origin = time.monotonic()
-        for number in range(int(rate * self.duration)):
+        for number in range(count):
             due = origin + number / rate
             pause = due - time.monotonic()
             if pause > 0:
@@ -215,7 +216,9 @@ class Cluster:
                 share = load["in_flight"] // nodes + (1 if index < load["in_flight"] % nodes else 0)
                 message["in_flight"] = share
             else:
+                total = int(load["rate"] * duration)
                 message["rate"] = load["rate"] / nodes
+                message["count"] = total // nodes + (1 if index < total % nodes else 0)
             messages.append(message)
         window = Window(label, self.pids)
         window.start()

@@ -120,7 +120,11 @@ class Subnet:
         replica = self._next % len(self.agent.endpoints)
         self._next += 1
         envelope = self.agent.envelope(Principal.management(), management.STATUS, self.arg)
-        framed = await self._connection(replica)
+        try:
+            framed = await self._connection(replica)
+        except OSError:
+            await trio.sleep(0.05)  # a replica that is down: a failure, not a busy loop
+            return False
         try:
             await framed.send(SubmitRequest(envelope))
             if not isinstance(await framed.receive(), RequestAccepted):

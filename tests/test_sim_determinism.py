@@ -165,3 +165,12 @@ def test_the_sim_command_refuses_a_bad_latency_spec(capsys) -> None:
     assert "--latency" in capsys.readouterr().err
     assert main(["sim", "--latency", "matrix:1ms,1ms;1ms,1ms"]) == 2
     assert "matrix" in capsys.readouterr().err
+
+
+def test_the_documented_trace_hash_is_kept(capsys) -> None:
+    """The working rules' reference run: speed-ups of the simulator and the replica (reused
+    state hashes for empty blocks, memoized decoding and hashing) must not change a trace."""
+    assert main(["sim", "--replicas", "4", "--seed", "1", "--duration", "20", "--output", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["trace_hash"] == "711c1ca814afb603f30e0936c54ec674fd7494d9587937705e182f4d929a35d9"
+    assert data["speedup_cpu"] > 0 and data["speedup_wall"] > 0

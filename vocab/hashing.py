@@ -12,10 +12,19 @@ from collections.abc import Mapping, Sequence
 
 from vocab.leb128 import encode_leb128
 
+_sha256 = hashlib.sha256
+
 HashableValue = bytes | str | int | Sequence["HashableValue"] | Mapping[str, "HashableValue"]
 
 
 def hash_value(value: HashableValue) -> bytes:
+    kind = type(value)  # the common exact types first, without the chain of isinstance
+    if kind is bytes:
+        return _sha256(value).digest()  # type: ignore[arg-type]
+    if kind is str:
+        return _sha256(value.encode("utf-8")).digest()  # type: ignore[union-attr]
+    if kind is int:
+        return _sha256(encode_leb128(value)).digest()  # type: ignore[arg-type]
     if isinstance(value, bool):
         raise TypeError("booleans have no representation-independent hash")
     if isinstance(value, int):
