@@ -386,9 +386,10 @@ class Simulation:
         disk = self.disks[node]
         for action in actions:
             if isinstance(action, Broadcast):
+                label = describe(action.message)
                 for peer in range(self.n):
                     if peer != node:
-                        self._send(node, peer, action.message)
+                        self._send(node, peer, action.message, label)
             elif isinstance(action, Send):
                 self._send(node, action.peer, action.message)
             elif isinstance(action, SetTimer):
@@ -436,8 +437,9 @@ class Simulation:
             self.disagreements.append(disagreement)
             log.error("replicas disagree at %d ns: %s", self.now, disagreement)
 
-    def _send(self, src: int, dst: int, message: Message) -> None:
-        label = describe(message)
+    def _send(self, src: int, dst: int, message: Message, label: str | None = None) -> None:
+        if label is None:
+            label = describe(message)
         delays = self.network.delays(src, dst)
         if not delays:
             self.trace.record(self.now, "drop", src, dst, label)
