@@ -10,7 +10,8 @@ import json
 import sys
 
 from client.network import load_genesis, local_root
-from subnet.commands.options import add_output_option
+from subnet.commands.feedback import print_table
+from subnet.commands.options import add_output_option, bounded
 from subnet.processes import launcher
 from subnet.processes.status import status_records
 from subnet.processes.supervision import run_until_signalled, start_subnet
@@ -25,6 +26,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     start.add_argument("--port", type=int, default=4943, help="port of replica 0; replica i uses PORT + i")
     start.add_argument(
         "--block-time", type=int, default=200, metavar="MS", help="target block interval in ms"
+    )
+    start.add_argument(
+        "--memory-capacity",
+        type=bounded(int, "a memory capacity in bytes", 1 << 20, 1 << 50),
+        metavar="BYTES",
+        help="memory all canisters may use together, per replica (default 2 GiB); fixed at creation",
     )
     start.set_defaults(handler=_start)
 
@@ -50,6 +57,7 @@ def _start(args: argparse.Namespace) -> int:
         port=args.port,
         block_time_ms=args.block_time,
         clean=args.clean,
+        memory_capacity=args.memory_capacity,
         progress=lambda line: print(line, file=sys.stderr, flush=True),
     )
     addresses = ", ".join(entry.address for entry in genesis.nodes)
@@ -76,15 +84,20 @@ def _status(args: argparse.Namespace) -> int:
     if args.output == "json":
         print(json.dumps({"replicas": records}, indent=2))
     else:
-        header = f"{'replica':<8}{'pid':<9}{'address':<18}{'height':>7}{'final':>7}{'cert':>7}  {'peers':<12}last error"
-        print(header)
-        for r in records:
-            peers = ",".join(str(p) for p in r["peers"]) if r["up"] else "-"
-            print(
-                f"{r['replica']:<8}{str(r['pid'] or '-'):<9}{r['address']:<18}"
-                f"{_dash(r['height']):>7}{_dash(r['finalized_height']):>7}{_dash(r['certified_height']):>7}  "
-                f"{peers:<12}{r['last_error'] or ''}"
-            )
+        rows = [
+            [
+                str(r["replica"]),
+                str(r["pid"] or "-"),
+                r["address"],
+                _dash(r["height"]),
+                _dash(r["finalized_height"]),
+                _dash(r["certified_height"]),
+                ",".join(str(p) for p in r["peers"]) if r["up"] else "-",
+                r["last_error"] or "",
+            ]
+            for r in records
+        ]
+        print_table(["replica", "pid", "address", "height", "final", "cert", "peers", "last error"], rows)
     return 0 if all(r["up"] for r in records) else 1
 
 
