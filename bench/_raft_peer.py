@@ -98,7 +98,7 @@ def node_main(argv: list[str]) -> int:
             run.paced(float(phase["rate"]), int(phase["count"]))
         say(run.result(float(phase.get("grace", 10.0))))
     counter.destroy()
-    return 0
+    os._exit(0)  # PySyncObj's threads must not keep a node alive once its parent is done
 
 
 class _Phase:

@@ -17,8 +17,9 @@ certified reply awaited and verified against the committee. Loads (``bench._load
 
 Reported for each load: operations per second, latency percentiles (also in block
 intervals), and CPU per operation of the replica processes and of this client process
-apart, with, measured in the same run, Ed25519 verifications per second: one
-verification per replica per request is the floor the replicas' CPU is compared with.
+apart, with, measured in the same run, Ed25519 verifications per CPU second: one
+verification per replica per request is the floor the replicas' CPU is compared with
+(``service_cpu_over_floor``).
 """
 
 from __future__ import annotations
@@ -55,17 +56,19 @@ SATURATION_BOUND_INTERVALS = 10
 
 
 def ed25519_verifications_per_second(seconds: float = 1.0) -> float:
+    """Ed25519 verifications per second of this process's CPU time: on a machine shared
+    with other work, wall time would count the time other processes had the core."""
     key = crypto.private_key_from_seed(b"\x01" * 32)
     raw = crypto.raw_public_key(key)
     message = b"m" * 32
     signature = crypto.sign(key, "bench", message)
     count = 0
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     while time.perf_counter() - start < seconds:
         for _ in range(200):
             crypto.verify(raw, signature, "bench", message)
         count += 200
-    return count / (time.perf_counter() - start)
+    return count / max(time.process_time() - cpu, 1e-9)
 
 
 class Subnet:
@@ -197,7 +200,7 @@ def main(argv: list[str]) -> int:
         "block_time_ms": args.block_time,
         "duration_s": args.duration,
         "cpu_count": os.cpu_count(),
-        "ed25519_verifications_per_s": round(verifications),
+        "ed25519_verifications_per_cpu_s": round(verifications),
         "signature_floor_ms_per_op": round(args.replicas / verifications * 1000, 3),
     }
     with tempfile.TemporaryDirectory(prefix="bench-consensus-") as tmp:
