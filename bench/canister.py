@@ -58,7 +58,8 @@ from typing import Any
 
 import trio
 
-from bench.consensus import ed25519_verifications_per_second, percentile
+from bench._load import percentile
+from bench.consensus import ed25519_verifications_per_second
 from client.agent import Agent, Endpoint
 from client.identity import Identity
 from client.install import install_module

@@ -1,15 +1,20 @@
 """`python -m node --data-dir DIR --genesis FILE`: one replica process.
 
 The launcher (`subnet start`) runs one of these per replica. SIGTERM and SIGINT stop it
-cleanly: the nursery is cancelled, the store closed, and the process exits 0.
+cleanly: the nursery is cancelled, the store closed, and the process exits 0. With
+``SUBNET_REPLICA_PROFILE=DIR`` in its environment it runs under cProfile and writes
+``DIR/replica-<index>.prof`` when it stops.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import logging
+import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 import trio
@@ -19,6 +24,9 @@ from vocab import crypto
 from vocab.errors import SubnetError
 from vocab.genesis import Genesis, GenesisError
 from vocab.principal import Principal
+
+PROFILE_ENV = "SUBNET_REPLICA_PROFILE"
+"""A directory: run the replica under cProfile and write ``replica-<index>.prof`` there on exit."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,8 +56,20 @@ def main(argv: list[str] | None = None) -> int:
     if index is None:
         print(f"replica cannot start: node key {node_id} is not in {args.genesis}", file=sys.stderr)
         return 2
+    profile_dir = os.environ.get(PROFILE_ENV)
     try:
-        trio.run(_serve, genesis, index, key, args.data_dir, args.checkpoint_interval)
+        if profile_dir:
+            # cProfile of the whole replica, written when it stops (SIGTERM): what
+            # bench/PROFILE.md was measured with.
+            profiler = cProfile.Profile(time.process_time)
+            try:
+                profiler.runcall(
+                    trio.run, _serve, genesis, index, key, args.data_dir, args.checkpoint_interval
+                )
+            finally:
+                profiler.dump_stats(Path(profile_dir) / f"replica-{index}.prof")
+        else:
+            trio.run(_serve, genesis, index, key, args.data_dir, args.checkpoint_interval)
     except SubnetError as exc:
         # A store that cannot be used even fresh (the disk refuses writes), a schema from
         # another version: said in one line, as the launcher shows the log's tail.

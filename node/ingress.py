@@ -52,7 +52,17 @@ class IngressError(RejectError):
 
 
 def envelope_size(envelope: SignedEnvelope) -> int:
-    """The bytes a request occupies in a block, as counted against the limits."""
+    """The bytes a request occupies in a block, as counted against the limits (computed
+    once per envelope and kept with it: admission, payload building and block validation
+    all ask)."""
+    size = envelope.__dict__.get("_ingress_size")
+    if size is None:
+        size = _envelope_size(envelope)
+        object.__setattr__(envelope, "_ingress_size", size)
+    return size
+
+
+def _envelope_size(envelope: SignedEnvelope) -> int:
     content = envelope.content
     return (
         ENVELOPE_OVERHEAD_BYTES

@@ -72,6 +72,7 @@ MAX_UNFINISHED_BYTES = 64 * 1024 * 1024
 """Bytes of unfinished frames all unauthenticated connections together may hold."""
 DRAIN_TIMEOUT = 10.0
 """Seconds spent reading away an oversized frame after refusing it."""
+PERSIST_ACTIONS = (act.PersistBlock, act.PersistHighWater, act.PersistCertificate, act.PersistCheckpoint)
 QUERY_CERTIFIED_WAIT_S = 2.0
 """How long a query waits for the executed state to be certified before a transient reject."""
 
@@ -175,71 +176,78 @@ class ReplicaRuntime:
         return actions
 
     def _perform(self, actions: list[act.Action]) -> None:
-        """Carry out actions in order; each Persist* is durable before the next action."""
-        pending_blocks: list[StoredBlock] = []
-        for action in actions:
-            if isinstance(action, act.PersistBlock):
-                block = action.block
-                pending_blocks.append(
-                    StoredBlock(block.height, block.hash, encode_message(block), encode_message(action.proof))
-                )
+        """Carry out actions in order; each Persist* is durable before the next action.
+
+        A run of consecutive Persist* actions is one SQLite transaction (one sync): nothing
+        between them leaves the process, so making them durable together keeps the rule."""
+        position = 0
+        while position < len(actions):
+            end = position
+            while end < len(actions) and isinstance(actions[end], PERSIST_ACTIONS):
+                end += 1
+            if end > position:
+                with self.store.batch():
+                    for action in actions[position:end]:
+                        self._persist(action)
+                position = end
                 continue
-            if pending_blocks:
-                # A run of PersistBlock actions is one transaction: one sync, not one per block.
-                self.store.append_finalized(pending_blocks)
-                pending_blocks = []
-            if isinstance(action, act.Send):
-                self.mesh.send(action.peer, action.message)
-            elif isinstance(action, act.Broadcast):
-                self.mesh.broadcast(action.message)
-            elif isinstance(action, act.SetTimer):
-                self._timers[action.timer] = action.at
-                self._timer_wakeup.set()
-            elif isinstance(action, act.PersistHighWater):
-                self.store.set_meta("high_water", action.height.to_bytes(8, "big"))
-            elif isinstance(action, act.PersistCertificate):
-                certificate = action.certificate
-                self.store.put_certificate(
-                    certificate.height, certificate.state_hash, encode_message(certificate)
+            self._perform_one(actions[position])
+            position += 1
+
+    def _persist(self, action: act.Action) -> None:
+        if isinstance(action, act.PersistBlock):
+            block = action.block
+            self.store.append_finalized(
+                [StoredBlock(block.height, block.hash, encode_message(block), encode_message(action.proof))]
+            )
+        elif isinstance(action, act.PersistHighWater):
+            self.store.set_meta("high_water", action.height.to_bytes(8, "big"))
+        elif isinstance(action, act.PersistCertificate):
+            certificate = action.certificate
+            self.store.put_certificate(
+                certificate.height, certificate.state_hash, encode_message(certificate)
+            )
+        elif isinstance(action, act.PersistCheckpoint):
+            self.store.put_checkpoint(
+                StoredCheckpoint(action.height, action.state_hash, action.state_bytes),
+                keep=KEEP_CHECKPOINTS,
+            )
+
+    def _perform_one(self, action: act.Action) -> None:
+        if isinstance(action, act.Send):
+            self.mesh.send(action.peer, action.message)
+        elif isinstance(action, act.Broadcast):
+            self.mesh.broadcast(action.message)
+        elif isinstance(action, act.SetTimer):
+            self._timers[action.timer] = action.at
+            self._timer_wakeup.set()
+        elif isinstance(action, act.Reply):
+            self._wake(action.request_id)
+        elif isinstance(action, act.Notice):
+            if action.kind == "certified":
+                self._certified.set()
+                self._certified = trio.Event()
+                # Clients may wait here for requests another replica accepted.
+                for request_id in [r for r in self._reply_events if self.replica.lookup_reply(r) is not None]:
+                    self._wake(request_id)
+            if action.kind in ("divergence", "conflict"):
+                self._note(action.kind, f"height {action.height}: {action.detail}")
+                log.error("%s at height %d: %s", action.kind, action.height, action.detail)
+            elif action.kind == "checkpoint_restored":
+                log.info(
+                    "restored the checkpoint of height %d, replayed %d blocks above it",
+                    action.height,
+                    action.detail["replayed"],
                 )
-            elif isinstance(action, act.PersistCheckpoint):
-                self.store.put_checkpoint(
-                    StoredCheckpoint(action.height, action.state_hash, action.state_bytes),
-                    keep=KEEP_CHECKPOINTS,
+            elif action.kind == "restore_truncated":
+                log.warning(
+                    "the stored chain is proven only to height %d: %s",
+                    action.height,
+                    action.detail["problem"],
                 )
-            elif isinstance(action, act.Reply):
-                self._wake(action.request_id)
-            elif isinstance(action, act.Notice):
-                if action.kind == "certified":
-                    self._certified.set()
-                    self._certified = trio.Event()
-                    # Clients may wait here for requests another replica accepted.
-                    for request_id in [
-                        r for r in self._reply_events if self.replica.lookup_reply(r) is not None
-                    ]:
-                        self._wake(request_id)
-                if action.kind in ("divergence", "conflict"):
-                    self._note(action.kind, f"height {action.height}: {action.detail}")
-                    log.error("%s at height %d: %s", action.kind, action.height, action.detail)
-                elif action.kind == "checkpoint_restored":
-                    log.info(
-                        "restored the checkpoint of height %d, replayed %d blocks above it",
-                        action.height,
-                        action.detail["replayed"],
-                    )
-                elif action.kind == "restore_truncated":
-                    log.warning(
-                        "the stored chain is proven only to height %d: %s",
-                        action.height,
-                        action.detail["problem"],
-                    )
-                elif action.kind == "checkpoint_refused":
-                    self._note(action.kind, f"height {action.height}: {action.detail['reason']}")
-                    log.warning(
-                        "refused the checkpoint of height %d: %s", action.height, action.detail["reason"]
-                    )
-        if pending_blocks:
-            self.store.append_finalized(pending_blocks)
+            elif action.kind == "checkpoint_refused":
+                self._note(action.kind, f"height {action.height}: {action.detail['reason']}")
+                log.warning("refused the checkpoint of height %d: %s", action.height, action.detail["reason"])
 
     def _deliver(self, peer: int, message: Message) -> None:
         try:

@@ -134,6 +134,11 @@ class BlockStore:
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
 
+    def batch(self) -> _Transaction:
+        """One transaction (one sync) around several writes: ``with store.batch(): ...``.
+        Writes inside join it; it commits at the end, or rolls all of them back on an error."""
+        return _Transaction(self._db)
+
     def close(self) -> None:
         self._db.close()
 

@@ -161,7 +161,7 @@ class RequestResult(Message):
             }
         )
 
-    @property
+    @cached_property
     def leaf(self) -> bytes:
         return hashlib.sha256(b"\x00" + self.digest).digest()
 

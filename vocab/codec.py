@@ -14,6 +14,7 @@ against the dataclass annotations, which may use: ``int``, ``bool``, ``str``, ``
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import types
 import typing
 from collections.abc import Iterator
@@ -39,6 +40,10 @@ class Message:
     """Base of every wire message; subclasses are frozen dataclasses with a unique TAG."""
 
     TAG: ClassVar[str] = ""
+    SHARED_DECODE: ClassVar[bool] = False
+    """True for a deeply immutable message that arrives in identical copies (a block
+    proposal relayed by every replica that votes for it): ``decode_body`` then hands
+    every copy of the same bytes the one object it decoded first (``SharedDecodes``)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -165,12 +170,73 @@ def encode_message(message: Message) -> bytes:
     """One frame holding the message."""
     if not message.TAG or _REGISTRY.get(message.TAG) is not type(message):
         raise TypeError(f"{type(message).__name__} is not a registered wire message")
+    if message.SHARED_DECODE:
+        # Immutable and relayed: encoded (or received) once, its frame is kept with it.
+        frame = message.__dict__.get("_frame")
+        if frame is None:
+            frame = _frame_of(message)
+            object.__setattr__(message, "_frame", frame)
+        return frame
+    return _frame_of(message)
+
+
+def _frame_of(message: Message) -> bytes:
     body = msgpack.packb([PROTOCOL_VERSION, message.TAG, message.to_wire()], use_bin_type=True)
     return len(body).to_bytes(HEADER_BYTES, "big") + body
 
 
+class SharedDecodes:
+    """The messages decoded lately from large bodies, by the SHA-256 of their bytes.
+
+    Hashing a body is far cheaper than decoding it again (msgpack, then every field
+    checked and every envelope rebuilt) and computing the hashes its objects memoize: a
+    replica gets each block proposal from its proposer and again from each peer that
+    voted for it, byte for byte the same. Only ``SHARED_DECODE`` messages are kept,
+    since the holders of the first copy share the object; bounded to ``limit`` entries."""
+
+    MIN_BYTES = 1024
+
+    def __init__(self, limit: int = 64) -> None:
+        self.limit = limit
+        self._by_digest: dict[bytes, Message] = {}
+        self.hits = 0
+
+    def get(self, body: bytes) -> tuple[bytes | None, Message | None]:
+        if len(body) < self.MIN_BYTES:
+            return None, None
+        digest = hashlib.sha256(body).digest()
+        found = self._by_digest.get(digest)
+        if found is not None:
+            self.hits += 1
+        return digest, found
+
+    def put(self, digest: bytes, message: Message) -> None:
+        if not message.SHARED_DECODE:
+            return
+        if len(self._by_digest) >= self.limit:
+            self._by_digest.pop(next(iter(self._by_digest)))
+        self._by_digest[digest] = message
+
+
+SHARED = SharedDecodes()
+"""The process's one memory of shared decodes (a replica process decodes for one replica)."""
+
+
 def decode_body(body: bytes, max_frame: int = DEFAULT_MAX_FRAME) -> Message:
-    """Decode a frame's body (without its length header)."""
+    """Decode a frame's body (without its length header); identical large bodies of a
+    ``SHARED_DECODE`` kind decode once (``SHARED``)."""
+    digest, found = SHARED.get(body)
+    if found is not None:
+        return found
+    message = _decode_body(body, max_frame)
+    if message.SHARED_DECODE:
+        object.__setattr__(message, "_frame", len(body).to_bytes(HEADER_BYTES, "big") + body)
+        if digest is not None:
+            SHARED.put(digest, message)
+    return message
+
+
+def _decode_body(body: bytes, max_frame: int) -> Message:
     try:
         decoded = msgpack.unpackb(
             body,

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from vocab import crypto
 from vocab.errors import EnvelopeError
-from vocab.hashing import hash_of_map
+from vocab.hashing import hash_of_hashed_map, hash_value
 from vocab.principal import Principal
 from vocab.request import RequestContent
 
@@ -57,7 +57,12 @@ class SignedEnvelope:
     @cached_property
     def wire_digest(self) -> bytes:
         """The hash of the whole envelope, signature and key included, computed once."""
-        return hash_of_map(self.to_wire())
+        hashed = {"content": self.content.request_id}  # hash_of_map of the content map
+        if self.sender_pubkey is not None:
+            hashed["sender_pubkey"] = hash_value(self.sender_pubkey)
+        if self.sender_sig is not None:
+            hashed["sender_sig"] = hash_value(self.sender_sig)
+        return hash_of_hashed_map(hashed)
 
     def verify(
         self, now_ns: int, *, max_ttl_ns: int = MAX_INGRESS_TTL_NS, drift_ns: int = PERMITTED_DRIFT_NS
@@ -105,6 +110,26 @@ class SignedEnvelope:
 
     @classmethod
     def from_wire(cls, wire: Any) -> SignedEnvelope:
+        """The envelope a decoded wire map describes.
+
+        A replica decodes each request more than once (from its client or a peer's gossip,
+        then in a block): a signed map equal to one decoded lately gives back that same
+        (immutable) envelope, with its request id and digest already computed, instead of
+        being checked and hashed again (``_DECODED``, by signature, equality checked)."""
+        sig = wire.get("sender_sig") if isinstance(wire, dict) else None
+        if isinstance(sig, bytes):
+            known = _DECODED.get(sig)
+            if known is not None and known[0] == wire:
+                return known[1]
+        envelope = cls._from_wire(wire)
+        if isinstance(sig, bytes):
+            if len(_DECODED) >= _MAX_DECODED:
+                _DECODED.pop(next(iter(_DECODED)))
+            _DECODED[sig] = (wire, envelope)
+        return envelope
+
+    @classmethod
+    def _from_wire(cls, wire: Any) -> SignedEnvelope:
         if not isinstance(wire, dict) or "content" not in wire:
             raise EnvelopeError("malformed", "an envelope is a map with a content field")
         unknown = sorted(str(key) for key in wire if key not in ("content", "sender_pubkey", "sender_sig"))
@@ -116,3 +141,8 @@ class SignedEnvelope:
             if value is not None and (not isinstance(value, bytes) or len(value) > 1024):
                 raise EnvelopeError("malformed", f"{name} must be a blob of at most 1024 bytes")
         return cls(RequestContent.from_map(wire["content"]), pubkey, sig)
+
+
+_DECODED: dict[bytes, tuple[dict[str, Any], SignedEnvelope]] = {}
+"""Recently decoded signed envelopes by signature, with the wire map they came from."""
+_MAX_DECODED = 65_536

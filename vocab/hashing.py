@@ -12,10 +12,19 @@ from collections.abc import Mapping, Sequence
 
 from vocab.leb128 import encode_leb128
 
+_sha256 = hashlib.sha256
+
 HashableValue = bytes | str | int | Sequence["HashableValue"] | Mapping[str, "HashableValue"]
 
 
 def hash_value(value: HashableValue) -> bytes:
+    kind = type(value)  # the common exact types first, without the chain of isinstance
+    if kind is bytes:
+        return _sha256(value).digest()  # type: ignore[arg-type]
+    if kind is str:
+        return _sha256(value.encode("utf-8")).digest()  # type: ignore[union-attr]
+    if kind is int:
+        return _sha256(encode_leb128(value)).digest()  # type: ignore[arg-type]
     if isinstance(value, bool):
         raise TypeError("booleans have no representation-independent hash")
     if isinstance(value, int):
@@ -31,9 +40,27 @@ def hash_value(value: HashableValue) -> bytes:
     raise TypeError(f"no representation-independent hash for {type(value).__name__}")
 
 
+_KEY_HASHES: dict[str, bytes] = {}
+"""SHA-256 of field names seen so far: a few dozen names recur in every request and block."""
+
+
+def key_hash(key: str) -> bytes:
+    """SHA-256 of a field name, remembered (at most 4,096 distinct names)."""
+    digest = _KEY_HASHES.get(key)
+    if digest is None:
+        digest = hashlib.sha256(key.encode("utf-8")).digest()
+        if len(_KEY_HASHES) < 4096:
+            _KEY_HASHES[key] = digest
+    return digest
+
+
 def hash_of_map(fields: Mapping[str, HashableValue]) -> bytes:
     """SHA-256 over the sorted concatenation of SHA-256(key) . hash(value) pairs."""
-    pairs = sorted(
-        hashlib.sha256(key.encode("utf-8")).digest() + hash_value(value) for key, value in fields.items()
-    )
+    return hash_of_hashed_map({key: hash_value(value) for key, value in fields.items()})
+
+
+def hash_of_hashed_map(hashed: Mapping[str, bytes]) -> bytes:
+    """``hash_of_map`` of a map whose values are given by their hashes already, so that a
+    caller holding the hash of a nested map (a request id) need not compute it again."""
+    pairs = sorted(key_hash(key) + digest for key, digest in hashed.items())
     return hashlib.sha256(b"".join(pairs)).digest()

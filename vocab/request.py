@@ -98,5 +98,24 @@ class RequestContent:
 
     @cached_property
     def request_id(self) -> bytes:
-        """Computed once per content: ingress, gossip, blocks and replies all ask for it."""
-        return hash_of_map(self.to_map())
+        """Computed once per content: ingress, gossip, blocks and replies all ask for it.
+
+        A replica decodes the same request several times (from its client or a peer's
+        gossip, then inside a block), each time as a new object: equal contents share
+        one computation through ``_REQUEST_IDS`` (a dict lookup by the fields instead of
+        eight SHA-256 digests)."""
+        try:
+            known = _REQUEST_IDS.get(self)
+        except TypeError:  # a bytearray argument or nonce: not hashable, not remembered
+            return hash_of_map(self.to_map())
+        if known is not None:
+            return known
+        request_id = hash_of_map(self.to_map())
+        if len(_REQUEST_IDS) >= _MAX_REMEMBERED:
+            _REQUEST_IDS.pop(next(iter(_REQUEST_IDS)))
+        _REQUEST_IDS[self] = request_id
+        return request_id
+
+
+_REQUEST_IDS: dict[RequestContent, bytes] = {}
+_MAX_REMEMBERED = 65_536

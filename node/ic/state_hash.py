@@ -11,6 +11,7 @@ are deliberately left out: queries run on one replica only.
 from __future__ import annotations
 
 import hashlib
+import struct
 
 from node.ic.canister import CanisterState, SnapshotState, change_row
 from node.ic.state import ExecutionState
@@ -19,124 +20,154 @@ from vocab import management
 DOMAIN = b"subnet/execution-state/v1"
 
 
-class _Hasher:
-    def __init__(self) -> None:
-        self._h = hashlib.sha256()
-
-    def blob(self, data: bytes) -> None:
-        self._h.update(len(data).to_bytes(8, "big"))
-        self._h.update(data)
-
-    def integer(self, value: int) -> None:
-        # arbitrary-size non-negative or negative integers, framed
-        length = max(1, (value.bit_length() + 8) // 8)
-        self.blob(value.to_bytes(length, "big", signed=True))
-
-    def text(self, value: str) -> None:
-        self.blob(value.encode("utf-8"))
-
-    def opt(self, value: bytes | None) -> None:
-        if value is None:
-            self._h.update(b"\x00")
-        else:
-            self._h.update(b"\x01")
-            self.blob(value)
-
-    def digest(self) -> bytes:
-        return self._h.digest()
+_frame_length = struct.Struct(">Q").pack
+"""Every field is framed by its length as 8 bytes, big-endian."""
 
 
-def _change(h: _Hasher, change: management.Change) -> None:
-    h.integer(change.timestamp_nanos)
-    h.integer(change.canister_version)
-    h.blob(change.origin.principal.raw)
-    h.text(change.kind)
+def _blob(data: bytes) -> bytes:
+    return _frame_length(len(data)) + data
+
+
+def _encode_integer(value: int) -> bytes:
+    # arbitrary-size non-negative or negative integers, framed
+    length = max(1, (value.bit_length() + 8) // 8)
+    return _blob(value.to_bytes(length, "big", signed=True))
+
+
+_SMALL_INTEGERS = {value: _encode_integer(value) for value in range(-1, 1024)}
+
+
+def _integer(value: int) -> bytes:
+    framed = _SMALL_INTEGERS.get(value)
+    return framed if framed is not None else _encode_integer(value)
+
+
+def _text(value: str) -> bytes:
+    return _blob(value.encode("utf-8"))
+
+
+def _opt(value: bytes | None) -> bytes:
+    return b"\x00" if value is None else b"\x01" + _blob(value)
+
+
+def _change_bytes(change: management.Change) -> bytes:
     controllers, mode, module_hash, snapshot_id, taken_at, snapshot_version = change_row(change.details)
-    h.integer(len(controllers))
-    for principal in controllers:
-        h.blob(principal.raw)
-    h.opt(mode.encode() if mode is not None else None)
-    h.opt(module_hash)
-    h.opt(snapshot_id)
-    h.integer(-1 if taken_at is None else taken_at)
-    h.integer(-1 if snapshot_version is None else snapshot_version)
+    parts = [
+        _integer(change.timestamp_nanos),
+        _integer(change.canister_version),
+        _blob(change.origin.principal.raw),
+        _text(change.kind),
+        _integer(len(controllers)),
+    ]
+    parts += [_blob(principal.raw) for principal in controllers]
+    parts += [
+        _opt(mode.encode() if mode is not None else None),
+        _opt(module_hash),
+        _opt(snapshot_id),
+        _integer(-1 if taken_at is None else taken_at),
+        _integer(-1 if snapshot_version is None else snapshot_version),
+    ]
+    return b"".join(parts)
 
 
-def _snapshot(h: _Hasher, snapshot: SnapshotState) -> None:
-    h.blob(snapshot.snapshot_id)
-    h.integer(snapshot.taken_at_timestamp)
-    h.integer(snapshot.canister_version)
-    h.blob(hashlib.sha256(snapshot.raw_module).digest())
-    h.blob(hashlib.sha256(snapshot.heap).digest())
-    h.blob(snapshot.globals)
-    h.blob(snapshot.stable.digest())
-    h.blob(snapshot.certified_data)
-    h.integer(snapshot.global_timer)
+_CHANGES: dict[int, tuple[management.Change, bytes]] = {}
+"""The framed bytes of history entries by object (kept alive here, so an id is not reused
+while it is remembered): an entry never changes, and every state hash covers the whole
+history of every canister again."""
+
+
+def _change(change: management.Change) -> bytes:
+    known = _CHANGES.get(id(change))
+    if known is not None and known[0] is change:
+        return known[1]
+    framed = _change_bytes(change)
+    if len(_CHANGES) >= 65_536:
+        _CHANGES.clear()
+    _CHANGES[id(change)] = (change, framed)
+    return framed
+
+
+def _snapshot(snapshot: SnapshotState) -> bytes:
+    return b"".join(
+        (
+            _blob(snapshot.snapshot_id),
+            _integer(snapshot.taken_at_timestamp),
+            _integer(snapshot.canister_version),
+            _blob(hashlib.sha256(snapshot.raw_module).digest()),
+            _blob(hashlib.sha256(snapshot.heap).digest()),
+            _blob(snapshot.globals),
+            _blob(snapshot.stable.digest()),
+            _blob(snapshot.certified_data),
+            _integer(snapshot.global_timer),
+        )
+    )
 
 
 def canister_hash(canister: CanisterState) -> bytes:
-    """The digest of one canister's replicated state."""
-    h = _Hasher()
-    h.blob(canister.principal.raw)
-    h.text(canister.status.value)
-    h.integer(canister.version)
-    h.integer(canister.cycles)
+    """The digest of one canister's replicated state.
+
+    The fields are framed into one byte string and hashed once (the same bytes a running
+    hash would be fed field by field)."""
     settings = canister.settings
-    h.integer(len(settings.controllers))
-    for raw in sorted(p.raw for p in settings.controllers):
-        h.blob(raw)
-    for value in (
-        settings.compute_allocation,
-        settings.memory_allocation,
-        settings.freezing_threshold,
-        settings.reserved_cycles_limit,
-        settings.wasm_memory_limit,
-        settings.wasm_memory_threshold,
-    ):
-        h.integer(value)
-    h.text(settings.log_visibility)
-    h.integer(len(settings.environment_variables))
+    parts = [
+        _blob(canister.principal.raw),
+        _text(canister.status.value),
+        _integer(canister.version),
+        _integer(canister.cycles),
+        _integer(len(settings.controllers)),
+    ]
+    parts += [_blob(raw) for raw in sorted(p.raw for p in settings.controllers)]
+    parts += [
+        _integer(value)
+        for value in (
+            settings.compute_allocation,
+            settings.memory_allocation,
+            settings.freezing_threshold,
+            settings.reserved_cycles_limit,
+            settings.wasm_memory_limit,
+            settings.wasm_memory_threshold,
+        )
+    ]
+    parts.append(_text(settings.log_visibility))
+    parts.append(_integer(len(settings.environment_variables)))
     for name, text in sorted(settings.environment_variables):
-        h.text(name)
-        h.text(text)
-    h.blob(canister.certified_data)
-    h.integer(canister.global_timer)
-    h.opt(canister.module_hash)
+        parts.append(_text(name))
+        parts.append(_text(text))
+    parts.append(_blob(canister.certified_data))
+    parts.append(_integer(canister.global_timer))
+    parts.append(_opt(canister.module_hash))
     instance = canister.instance
     if instance is None:
-        h.opt(None)
+        parts.append(_opt(None))
     else:
-        h.opt(instance.heap_digest())
-        h.integer(instance.heap_size)
-        h.blob(instance.committed_globals)
-    h.blob(canister.stable.digest())
-    h.integer(canister.total_num_changes)
-    h.integer(len(canister.history))
-    for change in canister.history:
-        _change(h, change)
-    h.integer(canister.next_log_idx)
-    h.integer(len(canister.logs))
+        parts.append(_opt(instance.heap_digest()))
+        parts.append(_integer(instance.heap_size))
+        parts.append(_blob(instance.committed_globals))
+    parts.append(_blob(canister.stable.digest()))
+    parts.append(_integer(canister.total_num_changes))
+    parts.append(_integer(len(canister.history)))
+    parts += [_change(change) for change in canister.history]
+    parts.append(_integer(canister.next_log_idx))
+    parts.append(_integer(len(canister.logs)))
     for record in canister.logs:
-        h.integer(record.idx)
-        h.integer(record.timestamp_nanos)
-        h.blob(record.content)
-    h.integer(canister.next_snapshot_index)
-    h.integer(len(canister.snapshots))
-    for snapshot_id in sorted(canister.snapshots):
-        _snapshot(h, canister.snapshots[snapshot_id])
-    return h.digest()
+        parts.append(_integer(record.idx))
+        parts.append(_integer(record.timestamp_nanos))
+        parts.append(_blob(record.content))
+    parts.append(_integer(canister.next_snapshot_index))
+    parts.append(_integer(len(canister.snapshots)))
+    parts += [_snapshot(canister.snapshots[snapshot_id]) for snapshot_id in sorted(canister.snapshots)]
+    return hashlib.sha256(b"".join(parts)).digest()
 
 
 def state_hash(state: ExecutionState) -> bytes:
     """SHA-256 over the execution's replicated state, canisters in id-byte order."""
-    h = _Hasher()
-    h.blob(DOMAIN)
-    h.integer(state.time)
-    h.integer(state.next_canister_index)
-    h.integer(len(state.deleted))
-    for index in sorted(state.deleted):
-        h.integer(index)
-    h.integer(len(state.canisters))
-    for raw in sorted(state.canisters):
-        h.blob(canister_hash(state.canisters[raw]))
-    return h.digest()
+    parts = [
+        _blob(DOMAIN),
+        _integer(state.time),
+        _integer(state.next_canister_index),
+        _integer(len(state.deleted)),
+    ]
+    parts += [_integer(index) for index in sorted(state.deleted)]
+    parts.append(_integer(len(state.canisters)))
+    parts += [_blob(canister_hash(state.canisters[raw])) for raw in sorted(state.canisters)]
+    return hashlib.sha256(b"".join(parts)).digest()

@@ -28,7 +28,7 @@ replicated state: it is part of ``state_hash``.
 from __future__ import annotations
 
 import hashlib
-from typing import Self
+from typing import ClassVar, Self
 
 from node.ic.canister import CanisterSettings, CanisterState, require_controller
 from node.ic.config import DEFAULT_SUBNET_MEMORY_CAPACITY, ExecutionConfig
@@ -75,6 +75,11 @@ def execution_config(genesis: Genesis) -> ExecutionConfig:
 
 
 class WasmStateMachine:
+    EMPTY_BATCH_UNCHANGED: ClassVar[bool] = True
+    """A batch without messages runs nothing (no timers, no heartbeats, the time is not
+    advanced), so the state hash after it is the one before: the replica need not hash
+    the whole state again for an empty block."""
+
     def __init__(self, range_start: int, range_end: int, config: ExecutionConfig | None = None) -> None:
         if config is None:
             config = ExecutionConfig(first_canister_index=range_start, last_canister_index=range_end - 1)

@@ -1,14 +1,14 @@
 """A whole subnet in one process, in virtual time, reproducible from its seed.
 
-All replicas run inside one trio run on ``trio.testing.MockClock(autojump_threshold=0)``:
-whenever the simulation waits for the next event, the clock jumps straight to it, so a
+``run`` processes the event queue directly, and ``run_async`` does the same inside a
+trio run (on ``trio.testing.MockClock(autojump_threshold=0)``, whose clock jumps straight
+to the next event) for callers that run tasks of their own beside it: either way a
 minute of subnet time costs only the CPU the replicas use.
 
 Determinism does not rest on trio's scheduler: every event (a delivery, a timer, a
 client submission, a fault) sits in one priority queue ordered by (time, sequence
 number) and is processed by a single task, so the order of events is a function of the
-seed alone. (The scheduler's own generator is seeded too, for any helper task a caller
-adds.) Every random draw (latency, loss, duplication, workload, garbage signatures) comes
+seed alone. Every random draw (latency, loss, duplication, workload, garbage signatures) comes
 from one ``random.Random(seed)``; node keys derive from the seed; times are integer
 nanoseconds. Two runs with the same configuration therefore produce the same trace,
 byte for byte, and the same ``trace_hash``.
@@ -41,7 +41,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import trio
-import trio.testing
 
 from node.actions import (
     AcceptIngress,
@@ -387,9 +386,10 @@ class Simulation:
         disk = self.disks[node]
         for action in actions:
             if isinstance(action, Broadcast):
+                label = describe(action.message)
                 for peer in range(self.n):
                     if peer != node:
-                        self._send(node, peer, action.message)
+                        self._send(node, peer, action.message, label)
             elif isinstance(action, Send):
                 self._send(node, action.peer, action.message)
             elif isinstance(action, SetTimer):
@@ -437,8 +437,9 @@ class Simulation:
             self.disagreements.append(disagreement)
             log.error("replicas disagree at %d ns: %s", self.now, disagreement)
 
-    def _send(self, src: int, dst: int, message: Message) -> None:
-        label = describe(message)
+    def _send(self, src: int, dst: int, message: Message, label: str | None = None) -> None:
+        if label is None:
+            label = describe(message)
         delays = self.network.delays(src, dst)
         if not delays:
             self.trace.record(self.now, "drop", src, dst, label)
@@ -532,10 +533,13 @@ class Simulation:
         self.now = max(self.now, end)
 
     def run(self, until_ns: int | None = None) -> SimResult:
-        """Run to the end (or ``until_ns``) in a fresh trio run on a MockClock."""
-        _seed_trio_scheduler(self.config.seed)
-        clock = trio.testing.MockClock(autojump_threshold=0)
-        trio.run(self.run_async, until_ns, clock=clock)
+        """Run to the end (or ``until_ns``) and return the result.
+
+        Nothing else runs beside the simulation here, so the queue is processed
+        directly: sleeping on a MockClock between events (``run_async``, for a trio run
+        with other tasks in it) would add a pass of trio's scheduler per event, which
+        was 40% of a 13-replica run, and cannot change the order of events."""
+        self.step_until(self.end_ns if until_ns is None else until_ns)
         return self.result()
 
     # -- results -------------------------------------------------------------------------------
@@ -612,18 +616,6 @@ def check_agreement(chains: Sequence[Sequence[ChainBlock]]) -> bool:
             if known != block.hash:
                 return False
     return True
-
-
-def _seed_trio_scheduler(seed: int) -> None:
-    """Seed trio's internal scheduling generator, as trio's own tests do for determinism.
-
-    Private API (``trio._core._run._r``); if it moves, nothing breaks here, since this
-    simulation runs its events from its own queue in a single task anyway.
-    """
-    core = getattr(getattr(trio, "_core", None), "_run", None)
-    generator = getattr(core, "_r", None)
-    if isinstance(generator, random.Random):
-        generator.seed(seed)
 
 
 def simulate(config: SimConfig) -> SimResult:

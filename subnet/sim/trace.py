@@ -59,6 +59,27 @@ def describe(message: Message) -> str:
     return message.TAG or type(message).__name__
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
+"""``json.dumps`` with these options builds a new encoder per call; the lines are the same."""
+_QUOTE = json.encoder.encode_basestring_ascii
+"""How that encoder writes a string (``ensure_ascii``)."""
+
+
+def _line(record: list[Any]) -> str:
+    """``_ENCODER.encode(record)``, written directly when every item is a plain int or str
+    (sends and deliveries, most of the trace): the same characters, a third of the time."""
+    parts = []
+    for item in record:
+        kind = type(item)
+        if kind is int:
+            parts.append(int.__repr__(item))
+        elif kind is str:
+            parts.append(_QUOTE(item))
+        else:
+            return _ENCODER.encode(record)
+    return "[" + ",".join(parts) + "]"
+
+
 class Trace:
     def __init__(self, keep: bool = False) -> None:
         self._hash = hashlib.sha256()
@@ -68,7 +89,7 @@ class Trace:
         self.kinds: dict[str, int] = {}
 
     def record(self, time_ns: int, kind: str, node: int, *details: Any) -> None:
-        line = json.dumps([time_ns, kind, node, *details], separators=(",", ":"), sort_keys=True)
+        line = _line([time_ns, kind, node, *details])
         self._hash.update(line.encode("utf-8") + b"\n")
         self.count += 1
         self.kinds[kind] = self.kinds.get(kind, 0) + 1

@@ -31,6 +31,7 @@ from vocab.candid.errors import (
 from vocab.candid.header import (
     ARRAY_CODES,
     FIXED,
+    Header,
     HeaderReader,
     as_bytes,
     read_leb128,
@@ -809,11 +810,74 @@ def decode_with_types(
         raise CandidDecodeError("the message nests too deeply to decode") from None
 
 
+_HEADERS: dict[tuple[bytes, int], tuple[Header, DecodeLimits]] = {}
+"""Parsed headers by their bytes (and the limits they were read under): a service is
+called with the same few argument shapes over and over. Reading the same bytes again
+would give the same header, so a message that starts with a remembered header's bytes
+has that header (its parse consumes exactly those bytes, whatever follows)."""
+_HEADER_LENGTHS: dict[int, None] = {}
+"""The lengths of the remembered headers, most recent last."""
+_SESSIONS: dict[tuple[bytes, int, tuple[int, ...]], tuple[_Session, list[Type]]] = {}
+"""Compiled readers by header and expected types (kept alive in the entry)."""
+_MAX_CACHED = 256
+
+
+def _header(buf: bytes, limits: DecodeLimits) -> tuple[Header, bytes]:
+    for length in reversed(_HEADER_LENGTHS):
+        if length <= len(buf):
+            prefix = buf[:length]
+            known = _HEADERS.get((prefix, id(limits)))
+            if known is not None and known[1] is limits:
+                return known[0], prefix
+    header = HeaderReader(buf, limits).read()
+    prefix = bytes(buf[: header.values_offset])
+    if len(_HEADERS) >= _MAX_CACHED:
+        _HEADERS.clear()
+        _HEADER_LENGTHS.clear()
+        _SESSIONS.clear()
+    _HEADERS[(prefix, id(limits))] = (header, limits)
+    _HEADER_LENGTHS.pop(len(prefix), None)
+    _HEADER_LENGTHS[len(prefix)] = None
+    while len(_HEADER_LENGTHS) > 16:
+        _HEADER_LENGTHS.pop(next(iter(_HEADER_LENGTHS)))
+    return header, prefix
+
+
+def _session(prefix: bytes, limits: DecodeLimits, expected: list[Type]) -> _Session:
+    key = (prefix, id(limits), tuple(id(t) for t in expected))
+    known = _SESSIONS.get(key)
+    if known is not None:
+        return known[0]
+    session = _Session()
+    if len(_SESSIONS) >= _MAX_CACHED:
+        _SESSIONS.clear()
+    _SESSIONS[key] = (session, list(expected))
+    return session
+
+
 def _decode(buf: bytes, types: list[Type] | None, limits: DecodeLimits) -> tuple[list[Any], list[Type]]:
     try:
-        header = HeaderReader(buf, limits).read()
-        expected = list(header.args) if types is None else types
-        session = _Session()
+        header, prefix = _header(buf, limits)
+    except (CandidError, RecursionError):
+        raise
+    except MemoryError:
+        raise CandidDecodeError("the message is too large to decode") from None
+    except (IndexError, ValueError, OverflowError, struct.error, PrincipalError) as exc:
+        raise CandidDecodeError(f"malformed message: {exc}") from None
+    expected = list(header.args) if types is None else types
+    session = _session(prefix, limits, expected)
+    try:
+        return _decode_values(buf, header, expected, session, limits)
+    except BaseException:
+        # A failure may leave a half-built reader in the session: compile afresh next time.
+        _SESSIONS.pop((prefix, id(limits), tuple(id(t) for t in expected)), None)
+        raise
+
+
+def _decode_values(
+    buf: bytes, header: Header, expected: list[Type], session: _Session, limits: DecodeLimits
+) -> tuple[list[Any], list[Type]]:
+    try:
         r = _Cursor(buf, header.values_offset, limits.budget(len(buf)), limits.max_depth)
         wire = header.args
         values: list[Any] = []

@@ -440,13 +440,24 @@ def encode(values: Sequence[Any], types: Sequence[Type] | str) -> bytes:
         raise CandidEncodeError("the value or type nests too deeply (or contains itself)") from None
 
 
-def _encode(values: Sequence[Any], types: list[Type]) -> bytes:
+_PLANS: dict[tuple[int, ...], tuple[list[Type], bytes, list[Writer]]] = {}
+"""Type table and value writers by the identity of the argument types (kept alive in the
+entry, so an id is never reused while cached): a service encodes the same argument and
+reply types over and over, and the table and writers depend on the types alone."""
+_MAX_PLANS = 1024
+
+
+def _plan(types: list[Type]) -> tuple[bytes, list[Writer]]:
+    key = tuple(id(t) for t in types)
+    cached = _PLANS.get(key)
+    if cached is not None:
+        return cached[1], cached[2]
     encoder = _Encoder()
     refs = [encoder.ref(t) for t in types]
-    body = bytearray()
-    for index, (value, t) in enumerate(zip(values, types)):
+    writers: list[Writer] = []
+    for index, t in enumerate(types):
         try:
-            encoder.writer(t)(value, body)
+            writers.append(encoder.writer(t))
         except CandidEncodeError as exc:
             raise CandidEncodeError(f"argument {index}: {exc}") from None
     head = bytearray(MAGIC)
@@ -456,4 +467,18 @@ def _encode(values: Sequence[Any], types: list[Type]) -> bytes:
     head += encode_leb128(len(refs))
     for ref in refs:
         head += ref
-    return bytes(head + body)
+    if len(_PLANS) >= _MAX_PLANS:
+        _PLANS.clear()
+    _PLANS[key] = (list(types), bytes(head), writers)
+    return bytes(head), writers
+
+
+def _encode(values: Sequence[Any], types: list[Type]) -> bytes:
+    head, writers = _plan(types)
+    body = bytearray(head)
+    for index, (value, write) in enumerate(zip(values, writers)):
+        try:
+            write(value, body)
+        except CandidEncodeError as exc:
+            raise CandidEncodeError(f"argument {index}: {exc}") from None
+    return bytes(body)

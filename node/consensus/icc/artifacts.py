@@ -123,6 +123,7 @@ class BlockProposal(Message):
     """A block signed by its proposer; relayed unchanged by the replicas that vote for it."""
 
     TAG = "block-proposal"
+    SHARED_DECODE = True
     block: Block
     signature: bytes
 

@@ -120,7 +120,10 @@ class Icc(Consensus):
         self.verify = verify
         self.size_of = size_of
         self.certificates = certificates
-        self.pool = ConsensusPool(self.committee.n, genesis.pool_window)
+        self.n = self.committee.n
+        self.pool = ConsensusPool(self.n, genesis.pool_window)
+        self._my_rank: tuple[int, bytes, int] | None = None
+        """(height, parent hash, our rank there): asked on every step of a round."""
 
         first = genesis_block(genesis)
         self.finalized_tip: Block = first
@@ -248,11 +251,15 @@ class Icc(Consensus):
         """The earliest future time at which a timeout could change what this replica does."""
         candidates: list[int] = []
         if self.round_start is not None:
-            for rank in range(self.committee.n):
+            # The first rank whose slot is still ahead (slots are 2Δ apart after the
+            # block interval), found by arithmetic rather than a walk over the ranks.
+            late = now - self.round_start - self.genesis.block_interval_ns
+            step = 2 * self.genesis.delta_ns
+            rank = 0 if late < 0 else (late // step + 1 if step else self.n)
+            if rank < self.n:
                 at = self.round_start + self._delay(rank)
-                if at > now:
-                    candidates.append(at)
-                    break
+                assert at > now and (rank == 0 or self.round_start + self._delay(rank - 1) <= now)
+                candidates.append(at)
             if self.round_height <= self.restored_high_water and not self.proposed:
                 at = self._recovery_at()
                 if at > now:
@@ -776,7 +783,17 @@ class Icc(Consensus):
         """When a restored replica may propose at or below its high-water mark: after
         the slot of every rank of the round."""
         assert self.round_start is not None
-        return self.round_start + self._delay(self.committee.n)
+        return self.round_start + self._delay(self.n)
+
+    def _rank_here(self, height: int) -> int:
+        """Our rank in this round (on ``round_parent``), computed once per round."""
+        parent = self.round_parent.hash
+        cached = self._my_rank
+        if cached is not None and cached[0] == height and cached[1] == parent:
+            return cached[2]
+        rank = rank_of(self.me, self.members, parent, height)
+        self._my_rank = (height, parent, rank)
+        return rank
 
     def _may_propose(self, height: int, now: int) -> bool:
         if height > self.restored_high_water:
@@ -789,7 +806,7 @@ class Icc(Consensus):
         height = self.round_height
         elapsed_ok = lambda rank: now >= self.round_start + self._delay(rank)
         if not self.proposed and self._may_propose(height, now):
-            my_rank = rank_of(self.me, self.members, self.round_parent.hash, height)
+            my_rank = self._rank_here(height)
             if elapsed_ok(my_rank):
                 self._propose(my_rank, now)
                 return True
