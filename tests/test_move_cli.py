@@ -40,7 +40,9 @@ def test_build_an_example_and_refuse_a_type_error(
     source = package / "sources" / "counter.move"
     text = source.read_text()
     assert "counter.value = counter.value + 1;" in text
-    source.write_text(text.replace("counter.value = counter.value + 1;", "counter.value = counter.value + true;"))
+    source.write_text(
+        text.replace("counter.value = counter.value + 1;", "counter.value = counter.value + true;")
+    )
     built = package / "build" / "basics" / "bytecode_modules" / "counter.wasm"
     before = built.read_bytes()
     assert main(["move", "build", str(package)]) == 1
