@@ -18,6 +18,7 @@ from pathlib import Path
 from subnet.commands.options import add_output_option
 from subnet.commands.sim import _seed
 from subnet.scenario import (
+    CheckResult,
     Outcome,
     Scenario,
     ScenarioError,
@@ -32,6 +33,7 @@ from subnet.scenario import (
 )
 
 EXIT = {"valid": 0, "invalid": 1, "unknown": 2}
+SHOWN_OPERATIONS = 5
 BAD_INPUT = 2
 
 
@@ -133,10 +135,32 @@ def run(args: argparse.Namespace) -> int:
         print(f"{'check':<{width}}  {'verdict':<8} summary")
         for check in outcome.checks:
             print(f"{check.name:<{width}}  {check.verdict:<8} {check.summary}")
+        for check in outcome.checks:
+            if check.verdict == "invalid":
+                _print_violation(check)
         print(f"verdict: {outcome.verdict}")
         print(f"finalized height: {outcome.result.finalized_height}  trace_hash: {outcome.result.trace_hash}")
         print(f"results: {folder}")
     return EXIT[outcome.verdict]
+
+
+def _print_violation(check: CheckResult) -> None:
+    """The operations a history check names: the failing piece of a non-linearizable
+    history, the lost or twice-executed writes."""
+    evidence = check.evidence
+    lines: list[str] = list(evidence.get("piece", []))
+    for key, title in (("lost", "lost acknowledged writes"), ("executed_twice", "executed more than once")):
+        items = evidence.get(key) or []
+        if items:
+            count = evidence.get(f"{key}_count", len(items))
+            lines.append(f"{title} ({count}):")
+            lines += [f"  {item}" for item in items[:SHOWN_OPERATIONS]]
+            if count > SHOWN_OPERATIONS:
+                lines.append(f"  ... {count - SHOWN_OPERATIONS} more in summary.json")
+    if lines:
+        print(f"{check.name}:")
+        for line in lines:
+            print(f"  {line}")
 
 
 def run_replay(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""The checks of a simulated scenario run: agreement, convergence, liveness.
+"""The checks of a simulated scenario run: agreement, convergence, liveness, and on the
+clients' history (register and counter workloads) durability and linearizability.
 
 Each check returns a ``CheckResult``: ``valid``, ``invalid`` or ``unknown`` (with the
 reason it could not decide), and the evidence: heights, hashes, times, replicas. Only
@@ -12,10 +13,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from subnet.checks.durability import check_durability
+from subnet.checks.history import operations
+from subnet.checks.linearizable import Budget, Verdict, check_linearizable
 from subnet.scenario.spec import Scenario
 from subnet.sim.runner import SECOND, Simulation
 
-__all__ = ["CheckResult", "agreement", "convergence", "liveness", "run_checks", "verdict_of"]
+__all__ = [
+    "CheckResult",
+    "agreement",
+    "convergence",
+    "durability",
+    "executions",
+    "failing_piece",
+    "linearizable",
+    "liveness",
+    "run_checks",
+    "verdict_of",
+]
+
+SHOWN_LINEARIZED = 8
+"""How many of the last operations placed before a linearizability violation are kept."""
 
 VALID, INVALID, UNKNOWN = "valid", "invalid", "unknown"
 
@@ -179,6 +197,83 @@ def liveness(sim: Simulation, scenario: Scenario, bound_ns: int) -> CheckResult:
     )
 
 
+def executions(sim: Simulation) -> dict[str, Any]:
+    """How many times each client operation's request is in the final chain: the chain of
+    the honest replica that finalized the most (the lowest index among equals)."""
+    assert sim.clients is not None
+    good = honest(sim) or list(range(sim.n))
+    best = max(good, key=lambda node: (len(sim.chain(node)), -node))
+    ids = [envelope.request_id for block in sim.chain(best) for envelope in block.payload]
+    return {
+        "model": sim.clients.model,
+        "replica": best,
+        "height": len(sim.chain(best)),
+        "executions": {str(index): count for index, count in sim.clients.executions(ids).items()},
+    }
+
+
+def _no_history(sim: Simulation, name: str) -> CheckResult | None:
+    if sim.clients is None or sim.clients.installed_at is None:
+        return CheckResult(
+            name, UNKNOWN, "the clients' canister was never installed, so no operation was made", {}
+        )
+    return None
+
+
+def durability(sim: Simulation) -> CheckResult:
+    """Every acknowledged write is in the final chain, exactly once (``subnet.checks.durability``)."""
+    missing = _no_history(sim, "durability")
+    if missing is not None:
+        return missing
+    assert sim.clients is not None
+    final = executions(sim)
+    counts = {int(index): count for index, count in final["executions"].items()}
+    verdict = check_durability(sim.clients.recorder.events, counts)
+    evidence = verdict.to_json()
+    del evidence["verdict"], evidence["summary"]
+    evidence.update({"final_replica": final["replica"], "final_height": final["height"]})
+    return CheckResult("durability", verdict.result, verdict.summary, evidence)
+
+
+def failing_piece(verdict: Verdict) -> list[str]:
+    """The smallest piece of history that shows a linearizability violation, as lines:
+    the last operations the search could place, the state they leave, and the operations
+    none of which can take effect next (each with the reason)."""
+    lines = [f"... after {len(verdict.linearized)} operation(s) on key {verdict.key!r}, ending with:"]
+    lines += [f"  {op.describe()}" for op in verdict.linearized[-SHOWN_LINEARIZED:]]
+    lines.append(f"the state is {verdict.state!r}; none of these can take effect next:")
+    lines += [f"  {op.describe()}: {verdict.why.get(op.index, '')}" for op in verdict.unplaced]
+    return lines
+
+
+def linearizable(sim: Simulation, max_steps: int) -> CheckResult:
+    """The clients' history is linearizable (``subnet.checks.linearizable``, within a
+    deterministic step budget: past it, unknown)."""
+    missing = _no_history(sim, "linearizable")
+    if missing is not None:
+        return missing
+    assert sim.clients is not None
+    ops = operations(sim.clients.recorder.events, "history.jsonl")
+    verdict = check_linearizable(ops, sim.clients.model, Budget(max_steps=max_steps, timeout=None))
+    evidence = verdict.to_json()
+    evidence.pop("verdict")
+    if verdict.result == "valid":
+        return CheckResult(
+            "linearizable",
+            VALID,
+            f"{len(ops)} operations on {verdict.keys} key(s) linearizable ({verdict.model}, {verdict.steps} steps)",
+            evidence,
+        )
+    if verdict.result == "unknown":
+        return CheckResult("linearizable", UNKNOWN, str(verdict.reason), evidence)
+    evidence["linearized"] = evidence["linearized"][-SHOWN_LINEARIZED:]
+    evidence["linearized_count"] = len(verdict.linearized)
+    evidence["piece"] = failing_piece(verdict)
+    return CheckResult(
+        "linearizable", INVALID, f"not linearizable on key {verdict.key!r}: {verdict.reason}", evidence
+    )
+
+
 def run_checks(sim: Simulation, scenario: Scenario) -> list[CheckResult]:
     checks = scenario.checks
     results: list[CheckResult] = []
@@ -188,6 +283,10 @@ def run_checks(sim: Simulation, scenario: Scenario) -> list[CheckResult]:
         results.append(convergence(sim))
     if checks.liveness_ns is not None:
         results.append(liveness(sim, scenario, checks.liveness_ns))
+    if checks.durability:
+        results.append(durability(sim))
+    if checks.linearizable:
+        results.append(linearizable(sim, checks.linearizable_steps))
     return results
 
 

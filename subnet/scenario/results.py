@@ -4,10 +4,14 @@
 - ``summary.json``: the verdict, each check with its evidence, counts, the trace hash
   and the config hash (SHA-256 of ``scenario.toml``);
 - ``trace.jsonl``: the simulator's trace, one JSON line per event, whose running
-  SHA-256 is the trace hash.
+  SHA-256 is the trace hash;
+- with a register or counter workload, ``history.jsonl``: what the clients saw
+  (``subnet.checks.history``), and ``executions.json``: the model, and how many times the
+  final chain executed each operation, by its invocation's index, which is what
+  ``subnet check linearizable|durability RESULT_DIR`` check again from the folder alone.
 
 The UTC time only names the folder (the caller passes it in); nothing in a run reads a
-clock, so two runs of one scenario and seed give the same three files.
+clock, so two runs of one scenario and seed give the same files.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from subnet.checks.history import write_jsonl
+from subnet.scenario.checks import executions
 from subnet.scenario.run import Outcome
 from subnet.scenario.spec import Scenario, format_duration
 from subnet.sim.runner import SECOND
@@ -56,7 +62,16 @@ def scenario_toml(scenario: Scenario) -> str:
         f"duplication = {_value(scenario.network.duplication)}",
     ]
     for workload in scenario.workloads:
-        lines += ["", "[[workload]]", f"kind = {_value(workload.kind)}", f"rate = {_value(workload.rate)}"]
+        lines += ["", "[[workload]]", f"kind = {_value(workload.kind)}"]
+        if workload.rate is not None:
+            lines.append(f"rate = {_value(workload.rate)}")
+        if workload.records_history:
+            lines += [
+                f"clients = {workload.clients}",
+                f"keys = {workload.keys}",
+                f"retry = {_value(format_duration(workload.retry_ns))}",
+                f"timeout = {_value(format_duration(workload.timeout_ns))}",
+            ]
     for fault in scenario.faults:
         lines += [
             "",
@@ -86,6 +101,12 @@ def scenario_toml(scenario: Scenario) -> str:
     ]
     if scenario.checks.liveness_ns is not None:
         lines.append(f"liveness = {_value(format_duration(scenario.checks.liveness_ns))}")
+    if any(workload.records_history for workload in scenario.workloads):
+        lines += [
+            f"durability = {_value(scenario.checks.durability)}",
+            f"linearizable = {_value(scenario.checks.linearizable)}",
+            f"linearizable_steps = {scenario.checks.linearizable_steps}",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -113,6 +134,8 @@ def summary(outcome: Outcome) -> dict[str, Any]:
             "trace_events": result.trace_events,
             "events_processed": result.events_processed,
             "workload": result.workload,
+            "clients": dict(sorted(sim.clients.stats.items())) if sim.clients is not None else {},
+            "history_events": len(sim.clients.recorder.events) if sim.clients is not None else 0,
         },
         "trace_hash": result.trace_hash,
         "config_hash": config_hash(outcome.scenario),
@@ -137,4 +160,9 @@ def write_results(root: Path, outcome: Outcome, utc_stamp: str) -> Path:
     (folder / "summary.json").write_text(json.dumps(summary(outcome), indent=2, sort_keys=True) + "\n")
     lines = outcome.simulation.trace.lines
     (folder / "trace.jsonl").write_text("".join(line + "\n" for line in lines))
+    clients = outcome.simulation.clients
+    if clients is not None:
+        write_jsonl(folder / "history.jsonl", clients.recorder.events)
+        final = executions(outcome.simulation)
+        (folder / "executions.json").write_text(json.dumps(final, indent=1) + "\n")
     return folder

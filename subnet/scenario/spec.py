@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 
 from subnet.sim.behaviour import GENERIC_BEHAVIOURS
 from subnet.sim.bugs import BUGS
+from subnet.sim.clients import CLIENT_KINDS, MAX_KEYS
 from subnet.sim.icc_behaviour import ICC_BEHAVIOURS
 from subnet.sim.latency import LatencySpecError, Matrix, parse_duration_ns, parse_latency
 
@@ -41,7 +42,9 @@ __all__ = [
 BACKENDS = ("sim", "processes")
 FAULT_KINDS = ("crash", "pause", "partition", "latency", "loss", "duplication", "byzantine")
 SHAPES = ("one", "minority", "majority", "ring", "bridge", "groups")
-WORKLOAD_KINDS = ("lifecycle",)
+WORKLOAD_KINDS = ("lifecycle", *CLIENT_KINDS)
+HISTORY_KINDS = CLIENT_KINDS
+"""Workloads whose clients record a history (at most one per scenario: one history, one model)."""
 BYZANTINE = tuple(name for name in {**GENERIC_BEHAVIOURS, **ICC_BEHAVIOURS} if name != "honest")
 MAX_REPLICAS = 64
 MAX_DURATION_NS = 24 * 3600 * 1_000_000_000
@@ -60,9 +63,12 @@ TOP_KEYS = (
 )
 SUBNET_KEYS = ("replicas", "block_time", "bugs")
 NETWORK_KEYS = ("latency", "loss", "duplication")
-WORKLOAD_KEYS = ("kind", "rate")
+WORKLOAD_KEYS = ("kind", "rate", "clients", "keys", "retry", "timeout")
 FAULT_KEYS = ("at", "kind", "duration", "target", "shape", "groups", "behaviour", "delay", "probability")
-CHECK_KEYS = ("agreement", "convergence", "liveness")
+CHECK_KEYS = ("agreement", "convergence", "durability", "linearizable", "liveness", "linearizable_steps")
+DEFAULT_LINEARIZABLE_STEPS = 2_000_000
+"""The linearizability search's step budget: past it the check says unknown (deterministic,
+unlike a time limit)."""
 
 
 def format_duration(ns: int) -> str:
@@ -164,8 +170,21 @@ class NetworkSpec:
 @dataclass(frozen=True)
 class WorkloadSpec:
     kind: str = "lifecycle"
-    rate: float = 2.0
-    """Submissions per simulated second (Poisson arrivals, open loop)."""
+    rate: float | None = 2.0
+    """Submissions per simulated second (Poisson arrivals, open loop); None: closed loop
+    (register and counter only)."""
+    clients: int = 4
+    """Clients of a register or counter workload (history processes)."""
+    keys: int = 1
+    """Registers or counters the clients share."""
+    retry_ns: int = 1_000_000_000
+    """How long a client waits for a reply before asking again or resubmitting."""
+    timeout_ns: int = 5_000_000_000
+    """How long until a client records the outcome as unknown (info)."""
+
+    @property
+    def records_history(self) -> bool:
+        return self.kind in HISTORY_KINDS
 
 
 Target = int | tuple[int, ...] | str
@@ -198,6 +217,12 @@ class Checks:
     convergence: bool = True
     liveness_ns: int | None = None
     """Progress must resume within this long after the last heal; None: not checked."""
+    durability: bool = False
+    """Every acknowledged write executed, exactly once (needs a register or counter workload;
+    on by default when there is one)."""
+    linearizable: bool = False
+    """The client history is linearizable (as ``durability``: on by default with a history)."""
+    linearizable_steps: int = DEFAULT_LINEARIZABLE_STEPS
 
 
 @dataclass(frozen=True)
@@ -355,6 +380,14 @@ def parse_scenario(text: str) -> Scenario:
     workloads = tuple(
         _workload(lines, index, table) for index, table in enumerate(_array(top, data, "workload"))
     )
+    history_indices = [index for index, item in enumerate(workloads) if item.records_history]
+    if len(history_indices) > 1:
+        second = history_indices[1]
+        _Reader(lines, ("workload", second), data["workload"][second], WORKLOAD_KEYS).fail(
+            ("kind",),
+            f"a second history workload ({workloads[second].kind}; the first is workload"
+            f"[{history_indices[0]}]): a run records one history, checked against one model",
+        )
     faults = tuple(
         _fault(lines, index, table, replicas, duration_ns)
         for index, table in enumerate(_array(top, data, "fault"))
@@ -363,8 +396,19 @@ def parse_scenario(text: str) -> Scenario:
     liveness_ns = check_table.duration("liveness")
     if liveness_ns is not None and liveness_ns <= 0:
         check_table.fail(("liveness",), "must be positive")
+    history = [item for item in workloads if item.records_history]
+    for key in ("durability", "linearizable"):
+        if check_table.boolean(key, False) and not history:
+            check_table.fail(
+                (key,), "needs a register or counter [[workload]], whose clients record a history"
+            )
     checks = Checks(
-        check_table.boolean("agreement", True), check_table.boolean("convergence", True), liveness_ns
+        check_table.boolean("agreement", True),
+        check_table.boolean("convergence", True),
+        liveness_ns,
+        check_table.boolean("durability", bool(history)),
+        check_table.boolean("linearizable", bool(history)),
+        check_table.integer("linearizable_steps", DEFAULT_LINEARIZABLE_STEPS, 1, 10**10),
     )
     return Scenario(name, seed, duration_ns, description, backend, subnet, network, workloads, faults, checks)
 
@@ -393,10 +437,25 @@ def _workload(lines: KeyLines, index: int, table: Any) -> WorkloadSpec:
     kind = reader.string("kind", None, ("lifecycle", "register", "counter", "canister-counter"))
     if kind not in WORKLOAD_KINDS:
         reader.fail(("kind",), f"the {kind!r} workload is not built yet (built: {', '.join(WORKLOAD_KINDS)})")
-    rate = reader.number("rate", 2.0, 0.0, 10_000.0)
-    if rate <= 0:
+    if kind == "lifecycle":
+        for key in ("clients", "keys", "retry", "timeout"):
+            if reader.has(key):
+                reader.fail((key,), "applies to register and counter workloads, not lifecycle")
+        rate: float | None = reader.number("rate", 2.0, 0.0, 10_000.0)
+    else:
+        rate = reader.number("rate", 0.0, 0.0, 10_000.0) if reader.has("rate") else None
+    if rate is not None and rate <= 0:
         reader.fail(("rate",), "must be positive")
-    return WorkloadSpec(kind, rate)
+    clients = reader.integer("clients", WorkloadSpec.clients, 1, 1000)
+    keys = reader.integer("keys", WorkloadSpec.keys, 1, MAX_KEYS)
+    retry_ns = reader.duration("retry", WorkloadSpec.retry_ns)
+    timeout_ns = reader.duration("timeout", WorkloadSpec.timeout_ns)
+    assert retry_ns is not None and timeout_ns is not None
+    if retry_ns <= 0:
+        reader.fail(("retry",), "must be positive")
+    if timeout_ns < retry_ns:
+        reader.fail(("timeout",), f"must be at least the retry interval ({format_duration(retry_ns)})")
+    return WorkloadSpec(kind, rate, clients, keys, retry_ns, timeout_ns)
 
 
 _KIND_KEYS = {

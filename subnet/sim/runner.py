@@ -66,7 +66,8 @@ from node.ic.state_machine import WasmStateMachine
 from node.replica import Replica
 from node.state_machine import StateMachine
 from subnet.sim.behaviour import GENERIC_BEHAVIOURS, Behaviour
-from subnet.sim.bugs import WrongExecution, check_bugs, small_quorum_genesis
+from subnet.sim.bugs import ForgetfulIngress, WrongExecution, check_bugs, small_quorum_genesis
+from subnet.sim.clients import ClientsConfig, HistoryClients
 from subnet.sim.faults import Fault
 from subnet.sim.icc_behaviour import ICC_BEHAVIOURS
 from subnet.sim.latency import LatencyModel, Matrix, Uniform
@@ -184,6 +185,8 @@ class SimConfig:
     """Heights between checkpoints; None: the replica's default."""
     bugs: tuple[str, ...] = ()
     """Named unsafe behaviours to switch on (``subnet.sim.bugs``); none by default."""
+    clients: ClientsConfig | None = None
+    """Register or counter clients recording a history (``subnet.sim.clients``); none by default."""
 
 
 class Simulation:
@@ -242,6 +245,9 @@ class Simulation:
         self._sequence = 0
         for node in range(self.n):
             self._boot(node)
+        self.clients = (
+            HistoryClients(config.clients, self, config.seed) if config.clients is not None else None
+        )
         for fault in config.faults:
             self.schedule(self.start_ns + fault.at_ns, "fault", fault)
         if self.workload is not None and config.workload is not None:
@@ -275,6 +281,9 @@ class Simulation:
             verify=self.verifier,
             state_machine=self._state_machine(node),
             checkpoints=disk.checkpoints,
+            ingress=ForgetfulIngress(self.replica_genesis)
+            if "no-replay-protection" in self.config.bugs
+            else None,
             **options,
         )
         self.replicas[node] = replica
@@ -417,6 +426,8 @@ class Simulation:
                 self.replies.setdefault(action.request_id, action.reply)
                 if self.workload is not None and self.submitted_to.get(action.request_id) == node:
                     self.workload.on_result(action.reply.result)
+                if self.clients is not None:
+                    self.clients.on_reply(node, action.request_id, action.reply.result)
             elif isinstance(action, RejectIngress):
                 self.trace.record(
                     self.now, "ingress_rejected", node, action.request_id.hex()[:12], action.reason
@@ -509,6 +520,28 @@ class Simulation:
         actions = replica.handle(ClientSubmitted(envelope, self.now))
         self._perform(node, self.behaviours[node].outgoing(self, node, actions))
         return actions
+
+    def reachable(self, node: int) -> bool:
+        """Whether a client can talk to the replica now: it is up and not paused."""
+        return self.replicas[node] is not None and node not in self.paused
+
+    def client_submit(self, envelope: SignedEnvelope, node: int) -> tuple[str, str]:
+        """A client hands a request to a replica now; ``(status, reason)`` with status
+        ``accepted``, ``rejected`` (the reason as ingress gave it), ``down`` (the
+        connection is refused) or ``paused`` (the connection hangs: the request is lost)."""
+        request = envelope.request_id.hex()[:12]
+        self.trace.record(self.now, "client_submit", node, request, envelope.content.method_name)
+        replica = self.replicas[node]
+        if replica is None or node in self.paused:
+            self.trace.record(self.now, "submit_lost", node, request)
+            return ("down" if replica is None else "paused"), ""
+        self.events_processed += 1
+        actions = replica.handle(ClientSubmitted(envelope, self.now))
+        self._perform(node, self.behaviours[node].outgoing(self, node, actions))
+        for action in actions:
+            if isinstance(action, RejectIngress):
+                return "rejected", action.reason
+        return "accepted", ""
 
     def step_until(self, until_ns: int) -> None:
         """Process every event up to ``until_ns`` (absolute) without trio; see ``run``."""
