@@ -168,15 +168,30 @@ target = 5
     assert parse_error(text).startswith("line 25: fault[1].target: no replica 5 in a subnet of 4")
 
 
-def test_the_processes_backend_is_refused_by_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_what_only_the_simulator_runs_is_refused_on_processes_by_key_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     file = tmp_path / "p.toml"
     file.write_text(scenario().replace('duration = "8s"', 'duration = "8s"\nbackend = "processes"'))
     assert main(["scenario", "run", str(file), "--results", str(tmp_path / "r")]) == 2
-    assert "process backend are not built yet" in capsys.readouterr().err
+    assert (
+        "line 10: workload[0].kind: the lifecycle workload runs only on the simulator"
+        in capsys.readouterr().err
+    )
     assert not (tmp_path / "r").exists()
     ring = ["scenario", "run", "ring-partition", "--backend", "processes", "--results", str(tmp_path / "r")]
     assert main(ring) == 2
-    assert 'backend = "processes"' in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "workload[0].kind" in err or "fault[0].kind: a partition fault is not supported" in err
+    text = scenario().replace('kind = "lifecycle"\nrate = 4', 'kind = "counter"') + (
+        '\n[[fault]]\nat = "1s"\nkind = "partition"\nshape = "one"\nduration = "1s"\n'
+    )
+    file.write_text(text.replace('duration = "8s"', 'duration = "8s"\nbackend = "processes"'))
+    assert main(["scenario", "run", str(file), "--results", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "line 14: fault[0].kind: a partition fault is not supported on the process backend" in err
+    assert "supported there: crash, pause" in err
+    assert not (tmp_path / "r").exists()
 
 
 def test_a_bad_file_runs_nothing_and_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -31,6 +31,9 @@ from subnet.scenario import (
     with_seed,
     write_results,
 )
+from subnet.scenario.processes import check_supported, run_on_processes
+from subnet.scenario.results import process_summary, write_process_results
+from vocab.errors import SubnetError
 
 EXIT = {"valid": 0, "invalid": 1, "unknown": 2}
 SHOWN_OPERATIONS = 5
@@ -59,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--backend",
         choices=("sim", "processes"),
         default=None,
-        help="override the file's backend (processes: not built yet, refused)",
+        help="override the file's backend (processes: crash and pause faults, register and counter workloads)",
     )
     run_parser.add_argument(
         "--results",
@@ -113,11 +116,14 @@ def run(args: argparse.Namespace) -> int:
         scenario = with_seed(parse_scenario(text), args.seed)
         if args.backend is not None:
             scenario = dataclasses.replace(scenario, backend=args.backend)
+        if scenario.backend == "processes":
+            check_supported(scenario, text)
+            return _run_processes(args, path, scenario, text)
         outcome = _quietly(scenario)
     except ScenarioError as exc:
         print(f"Error: {args.file}: {exc}", file=sys.stderr)
         return BAD_INPUT
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = _stamp()
     try:
         folder = write_results(args.results, outcome, stamp)
     except OSError as exc:
@@ -131,15 +137,53 @@ def run(args: argparse.Namespace) -> int:
         print(f"scenario: {scenario.name} (seed {scenario.seed}, {path})")
         for line in outcome.schedule.resolved:
             print(f"  fault: {line}")
-        width = max([len(check.name) for check in outcome.checks] + [5])
-        print(f"{'check':<{width}}  {'verdict':<8} summary")
-        for check in outcome.checks:
-            print(f"{check.name:<{width}}  {check.verdict:<8} {check.summary}")
-        for check in outcome.checks:
-            if check.verdict == "invalid":
-                _print_violation(check)
-        print(f"verdict: {outcome.verdict}")
+        _print_checks(outcome.checks, outcome.verdict)
         print(f"finalized height: {outcome.result.finalized_height}  trace_hash: {outcome.result.trace_hash}")
+        print(f"results: {folder}")
+    return EXIT[outcome.verdict]
+
+
+def _stamp() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _print_checks(checks: list[CheckResult], verdict: str) -> None:
+    width = max([len(check.name) for check in checks] + [5])
+    print(f"{'check':<{width}}  {'verdict':<8} summary")
+    for check in checks:
+        print(f"{check.name:<{width}}  {check.verdict:<8} {check.summary}")
+    for check in checks:
+        if check.verdict == "invalid":
+            _print_violation(check)
+    print(f"verdict: {verdict}")
+
+
+def _run_processes(args: argparse.Namespace, path: Path, scenario: Scenario, text: str) -> int:
+    """The scenario on replica processes (``subnet.scenario.processes``)."""
+    if args.output != "json":
+        print(
+            f"scenario: {scenario.name} (seed {scenario.seed}, {path}) on {scenario.subnet.replicas} replica processes"
+        )
+    try:
+        outcome = run_on_processes(scenario, text)
+    except (SubnetError, OSError) as exc:
+        print(f"Error: the process backend failed: {exc}", file=sys.stderr)
+        return BAD_INPUT
+    try:
+        folder = write_process_results(args.results, outcome, _stamp())
+    except OSError as exc:
+        print(f"Error: cannot write the results under {args.results}: {exc}", file=sys.stderr)
+        return BAD_INPUT
+    if args.output == "json":
+        data = process_summary(outcome)
+        data["results"] = str(folder)
+        print(json.dumps(data, indent=2, sort_keys=True))
+    else:
+        for item in outcome.nemesis:
+            print(f"  {item['time_s']:8.3f}s {item['action']} replica {item['replica']} ({item['detail']})")
+        _print_checks(outcome.checks, outcome.verdict)
+        heights = [len(chain) for chain in outcome.record.chains]
+        print(f"finalized heights: {heights}")
         print(f"results: {folder}")
     return EXIT[outcome.verdict]
 

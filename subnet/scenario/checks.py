@@ -11,16 +11,19 @@ Times in evidence are seconds since the start of the run, in simulated time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from node.consensus.block import ChainBlock
 from subnet.checks.durability import check_durability
-from subnet.checks.history import operations
+from subnet.checks.history import Event, operations
 from subnet.checks.linearizable import Budget, Verdict, check_linearizable
 from subnet.scenario.spec import Scenario
-from subnet.sim.runner import SECOND, Simulation
+from subnet.sim.runner import SECOND, Disagreement
 
 __all__ = [
     "CheckResult",
+    "HistoryView",
+    "RunView",
     "agreement",
     "convergence",
     "durability",
@@ -31,6 +34,59 @@ __all__ = [
     "run_checks",
     "verdict_of",
 ]
+
+
+class HistoryView(Protocol):
+    """The clients of a run, as the history checks see them."""
+
+    @property
+    def events(self) -> list[Event]: ...
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def installed_at(self) -> int | None: ...
+
+    def executions(self, chain_payload_ids: list[bytes]) -> dict[int, int]: ...
+
+
+class RunView(Protocol):
+    """What the checks read of a finished run, on either backend: the simulation itself,
+    or the record of a run on replica processes (``subnet.scenario.processes``)."""
+
+    @property
+    def n(self) -> int: ...
+
+    @property
+    def start_ns(self) -> int: ...
+
+    @property
+    def end_ns(self) -> int: ...
+
+    @property
+    def byzantine(self) -> dict[int, None]: ...
+
+    @property
+    def disagreements(self) -> list[Disagreement]: ...
+
+    @property
+    def finalized_hashes(self) -> dict[int, tuple[bytes, int]]: ...
+
+    @property
+    def persisted(self) -> list[tuple[int, int, int]]:
+        """(time, replica, height) of each finalized height a replica reached, in time order."""
+        ...
+
+    @property
+    def history(self) -> HistoryView | None: ...
+
+    def chain(self, node: int) -> list[ChainBlock]: ...
+
+    def executed_state_hashes(self) -> dict[int, dict[int, str]]:
+        """The state hash (hex) each replica computed after each height it executed."""
+        ...
+
 
 SHOWN_LINEARIZED = 8
 """How many of the last operations placed before a linearizability violation are kept."""
@@ -49,11 +105,11 @@ class CheckResult:
         return {"verdict": self.verdict, "summary": self.summary, "evidence": self.evidence}
 
 
-def _seconds(sim: Simulation, time_ns: int) -> float:
+def _seconds(sim: RunView, time_ns: int) -> float:
     return (time_ns - sim.start_ns) / SECOND
 
 
-def _block_at(sim: Simulation, node: int, height: int) -> dict[str, Any] | None:
+def _block_at(sim: RunView, node: int, height: int) -> dict[str, Any] | None:
     """The finalized block a replica persisted at a height: its hash and the
     requests (ids and methods) it carried: the operations involved in a violation."""
     chain = sim.chain(node)
@@ -69,11 +125,11 @@ def _block_at(sim: Simulation, node: int, height: int) -> dict[str, Any] | None:
     }
 
 
-def honest(sim: Simulation) -> list[int]:
+def honest(sim: RunView) -> list[int]:
     return [node for node in range(sim.n) if node not in sim.byzantine]
 
 
-def agreement(sim: Simulation) -> CheckResult:
+def agreement(sim: RunView) -> CheckResult:
     """No two honest replicas persisted different finalized blocks at one height (the
     simulator compares every finalization with the first at its height as it happens)."""
     good = set(honest(sim))
@@ -104,13 +160,14 @@ def agreement(sim: Simulation) -> CheckResult:
     )
 
 
-def convergence(sim: Simulation) -> CheckResult:
+def convergence(sim: RunView) -> CheckResult:
     """Honest replicas that executed a height hold the same state hash after it."""
     good = set(honest(sim))
     by_height: dict[int, dict[int, str]] = {}
-    for _, node, notice in sim.notices:
-        if notice.kind == "executed" and node in good:
-            by_height.setdefault(notice.height, {})[node] = str(notice.detail["state_hash"])
+    for height, hashes in sorted(sim.executed_state_hashes().items()):
+        kept = {node: value for node, value in sorted(hashes.items()) if node in good}
+        if kept:
+            by_height[height] = kept
     compared = [height for height in sorted(by_height) if len(by_height[height]) >= 2]
     for height in compared:
         hashes = by_height[height]
@@ -150,7 +207,7 @@ def last_heal_ns(scenario: Scenario) -> int:
     return max(ends, default=0)
 
 
-def liveness(sim: Simulation, scenario: Scenario, bound_ns: int) -> CheckResult:
+def liveness(sim: RunView, scenario: Scenario, bound_ns: int) -> CheckResult:
     """An honest replica finalizes a new height within ``bound_ns`` of the last heal."""
     heal = sim.start_ns + last_heal_ns(scenario)
     deadline = heal + bound_ns
@@ -197,38 +254,38 @@ def liveness(sim: Simulation, scenario: Scenario, bound_ns: int) -> CheckResult:
     )
 
 
-def executions(sim: Simulation) -> dict[str, Any]:
+def executions(sim: RunView) -> dict[str, Any]:
     """How many times each client operation's request is in the final chain: the chain of
     the honest replica that finalized the most (the lowest index among equals)."""
-    assert sim.clients is not None
+    assert sim.history is not None
     good = honest(sim) or list(range(sim.n))
     best = max(good, key=lambda node: (len(sim.chain(node)), -node))
     ids = [envelope.request_id for block in sim.chain(best) for envelope in block.payload]
     return {
-        "model": sim.clients.model,
+        "model": sim.history.model,
         "replica": best,
         "height": len(sim.chain(best)),
-        "executions": {str(index): count for index, count in sim.clients.executions(ids).items()},
+        "executions": {str(index): count for index, count in sim.history.executions(ids).items()},
     }
 
 
-def _no_history(sim: Simulation, name: str) -> CheckResult | None:
-    if sim.clients is None or sim.clients.installed_at is None:
+def _no_history(sim: RunView, name: str) -> CheckResult | None:
+    if sim.history is None or sim.history.installed_at is None:
         return CheckResult(
             name, UNKNOWN, "the clients' canister was never installed, so no operation was made", {}
         )
     return None
 
 
-def durability(sim: Simulation) -> CheckResult:
+def durability(sim: RunView) -> CheckResult:
     """Every acknowledged write is in the final chain, exactly once (``subnet.checks.durability``)."""
     missing = _no_history(sim, "durability")
     if missing is not None:
         return missing
-    assert sim.clients is not None
+    assert sim.history is not None
     final = executions(sim)
     counts = {int(index): count for index, count in final["executions"].items()}
-    verdict = check_durability(sim.clients.recorder.events, counts)
+    verdict = check_durability(sim.history.events, counts)
     evidence = verdict.to_json()
     del evidence["verdict"], evidence["summary"]
     evidence.update({"final_replica": final["replica"], "final_height": final["height"]})
@@ -246,15 +303,15 @@ def failing_piece(verdict: Verdict) -> list[str]:
     return lines
 
 
-def linearizable(sim: Simulation, max_steps: int) -> CheckResult:
+def linearizable(sim: RunView, max_steps: int) -> CheckResult:
     """The clients' history is linearizable (``subnet.checks.linearizable``, within a
     deterministic step budget: past it, unknown)."""
     missing = _no_history(sim, "linearizable")
     if missing is not None:
         return missing
-    assert sim.clients is not None
-    ops = operations(sim.clients.recorder.events, "history.jsonl")
-    verdict = check_linearizable(ops, sim.clients.model, Budget(max_steps=max_steps, timeout=None))
+    assert sim.history is not None
+    ops = operations(sim.history.events, "history.jsonl")
+    verdict = check_linearizable(ops, sim.history.model, Budget(max_steps=max_steps, timeout=None))
     evidence = verdict.to_json()
     evidence.pop("verdict")
     if verdict.result == "valid":
@@ -274,7 +331,7 @@ def linearizable(sim: Simulation, max_steps: int) -> CheckResult:
     )
 
 
-def run_checks(sim: Simulation, scenario: Scenario) -> list[CheckResult]:
+def run_checks(sim: RunView, scenario: Scenario) -> list[CheckResult]:
     checks = scenario.checks
     results: list[CheckResult] = []
     if checks.agreement:

@@ -24,11 +24,20 @@ from typing import Any
 
 from subnet.checks.history import write_jsonl
 from subnet.scenario.checks import executions
+from subnet.scenario.processes import ProcessOutcome, process_files
 from subnet.scenario.run import Outcome
 from subnet.scenario.spec import Scenario, format_duration
 from subnet.sim.runner import SECOND
 
-__all__ = ["config_hash", "folder_name", "scenario_toml", "summary", "write_results"]
+__all__ = [
+    "config_hash",
+    "folder_name",
+    "process_summary",
+    "scenario_toml",
+    "summary",
+    "write_process_results",
+    "write_results",
+]
 
 
 def _value(value: Any) -> str:
@@ -142,6 +151,63 @@ def summary(outcome: Outcome) -> dict[str, Any]:
     }
 
 
+def process_summary(outcome: ProcessOutcome) -> dict[str, Any]:
+    """The summary of a run on replica processes: as ``summary``, without a trace hash
+    (real time does not repeat), with what the nemesis did."""
+    record = outcome.record
+    heights = [len(chain) for chain in record.chains]
+    clients = record.history
+    return {
+        "name": outcome.scenario.name,
+        "seed": outcome.scenario.seed,
+        "backend": "processes",
+        "verdict": outcome.verdict,
+        "checks": {check.name: check.to_json() for check in outcome.checks},
+        "faults": outcome.schedule.resolved,
+        "nemesis": outcome.nemesis,
+        "byzantine": [],
+        "counts": {
+            "replicas": record.n,
+            "duration_s": record.end_ns / SECOND,
+            "finalized_height": max(heights, default=0),
+            "finalized_heights": heights,
+            "clients": dict(sorted(clients.stats.items())) if clients is not None else {},
+            "history_events": len(clients.events) if clients is not None else 0,
+        },
+        "trace_hash": None,
+        "config_hash": config_hash(outcome.scenario),
+    }
+
+
+def _new_folder(root: Path, scenario: Scenario, utc_stamp: str) -> Path:
+    base = root / folder_name(scenario, utc_stamp)
+    folder, suffix = base, 1
+    while folder.exists():
+        suffix += 1
+        folder = base.with_name(f"{base.name}-{suffix}")
+    folder.mkdir(parents=True)
+    return folder
+
+
+def write_process_results(root: Path, outcome: ProcessOutcome, utc_stamp: str) -> Path:
+    """The results folder of a run on processes: ``scenario.toml``, ``summary.json``, the
+    history files, ``nemesis.jsonl``, ``heights.jsonl`` and ``logs/replica-<i>.log``."""
+    folder = _new_folder(root, outcome.scenario, utc_stamp)
+    (folder / "scenario.toml").write_text(scenario_toml(outcome.scenario))
+    (folder / "summary.json").write_text(
+        json.dumps(process_summary(outcome), indent=2, sort_keys=True) + "\n"
+    )
+    if outcome.record.history is not None:
+        write_jsonl(folder / "history.jsonl", outcome.record.history.events)
+        final = executions(outcome.record)
+        (folder / "executions.json").write_text(json.dumps(final, indent=1) + "\n")
+    for name, text in process_files(outcome).items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return folder
+
+
 def folder_name(scenario: Scenario, utc_stamp: str) -> str:
     """``<name>/<UTC time>-seed<S>``, the name made safe for a path."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", scenario.name).strip("-.") or "scenario"
@@ -150,12 +216,7 @@ def folder_name(scenario: Scenario, utc_stamp: str) -> str:
 
 def write_results(root: Path, outcome: Outcome, utc_stamp: str) -> Path:
     """Write the three files into a new folder under ``root``; the folder's path."""
-    base = root / folder_name(outcome.scenario, utc_stamp)
-    folder, suffix = base, 1
-    while folder.exists():
-        suffix += 1
-        folder = base.with_name(f"{base.name}-{suffix}")
-    folder.mkdir(parents=True)
+    folder = _new_folder(root, outcome.scenario, utc_stamp)
     (folder / "scenario.toml").write_text(scenario_toml(outcome.scenario))
     (folder / "summary.json").write_text(json.dumps(summary(outcome), indent=2, sort_keys=True) + "\n")
     lines = outcome.simulation.trace.lines

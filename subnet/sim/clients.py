@@ -48,7 +48,7 @@ from typing import Any, Protocol
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from node.replica import Replica
-from subnet.checks.history import Recorder
+from subnet.checks.history import Event, Recorder
 from subnet.sim.trace import Trace
 from vocab import crypto, management
 from vocab.certificate import RequestResult
@@ -56,7 +56,14 @@ from vocab.envelope import SignedEnvelope
 from vocab.principal import Principal
 from vocab.request import RequestContent
 
-__all__ = ["CLIENT_KINDS", "ClientHost", "ClientsConfig", "HistoryClients", "register_canister_wasm"]
+__all__ = [
+    "CLIENT_KINDS",
+    "ClientHost",
+    "ClientsConfig",
+    "HistoryClients",
+    "Operations",
+    "register_canister_wasm",
+]
 
 SECOND = 1_000_000_000
 MS = 1_000_000
@@ -124,6 +131,56 @@ class ClientHost(Protocol):
         ...
 
 
+class Operations:
+    """What a register or counter client asks and how it reads the answer, for either
+    backend: the operation mix, the argument bytes of ``register.wat``, the outcome."""
+
+    def __init__(self, kind: str, keys: int, rng: random.Random) -> None:
+        self.kind = kind
+        self.keys = keys
+        self.rng = rng
+        self._value = 0
+        self._written: list[list[int]] = [[] for _ in range(keys)]
+
+    def next(self) -> tuple[int, str, str, Any, bytes]:
+        """(key, history function, canister method, history value, argument bytes)."""
+        key = self.rng.randrange(self.keys)
+        head = struct.pack("<I", key)
+        roll = self.rng.random()
+        if self.kind == "counter":
+            if roll < 0.5:
+                delta = self.rng.randint(1, 5)
+                return key, "add", "add", delta, head + struct.pack("<q", delta)
+            return key, "read", "get", None, head
+        if roll < 0.5:
+            return key, "read", "read", None, head
+        self._value += 1
+        fresh = self._value
+        written = self._written[key]
+        if roll < 0.8 or not written:
+            written.append(fresh)
+            del written[:-4]
+            return key, "write", "write", fresh, head + struct.pack("<q", fresh)
+        expected = self.rng.choice(written)
+        written.append(fresh)
+        del written[:-4]
+        return key, "cas", "cas", [expected, fresh], head + struct.pack("<qq", expected, fresh)
+
+    def outcome(self, f: str, value: Any, result: RequestResult) -> tuple[str, Any, str]:
+        """(completion type, history value, why) of a certified result."""
+        if result.status != "replied":
+            return "fail", None, f"rejected:{result.error_code or result.reject_code}"
+        reply = result.reply
+        if f == "read" and self.kind == "register":
+            present, read = struct.unpack("<qq", reply)
+            return "ok", read if present else None, ""
+        if f == "read":
+            return "ok", struct.unpack("<q", reply)[0], ""
+        if f == "cas" and reply != b"\x01":
+            return "fail", False, "not swapped"
+        return "ok", value, ""
+
+
 @dataclass
 class _Op:
     serial: int
@@ -159,8 +216,7 @@ class HistoryClients:
         """The request id of each operation, by the index of its invocation in the history."""
         self._serial = 0
         self._nonce = 0
-        self._value = 0
-        self._written: list[list[int]] = [[] for _ in range(config.keys)]
+        self.operations = Operations(config.kind, config.keys, self.rng)
         self._setup_attempt = 0
         self._setup_step = "create"
         host.schedule(host.start_ns + config.start_ns, "call", lambda _: self._setup())
@@ -168,6 +224,10 @@ class HistoryClients:
     @property
     def model(self) -> str:
         return MODEL_OF[self.config.kind]
+
+    @property
+    def events(self) -> list[Event]:
+        return self.recorder.events
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -263,35 +323,11 @@ class HistoryClients:
 
     # -- operations ---------------------------------------------------------------------------
 
-    def _choose(self, key: int) -> tuple[str, str, Any, bytes]:
-        """(history function, canister method, history value, argument bytes)."""
-        head = struct.pack("<I", key)
-        roll = self.rng.random()
-        if self.config.kind == "counter":
-            if roll < 0.5:
-                delta = self.rng.randint(1, 5)
-                return "add", "add", delta, head + struct.pack("<q", delta)
-            return "read", "get", None, head
-        if roll < 0.5:
-            return "read", "read", None, head
-        self._value += 1
-        fresh = self._value
-        written = self._written[key]
-        if roll < 0.8 or not written:
-            written.append(fresh)
-            del written[:-4]
-            return "write", "write", fresh, head + struct.pack("<q", fresh)
-        expected = self.rng.choice(written)
-        written.append(fresh)
-        del written[:-4]
-        return "cas", "cas", [expected, fresh], head + struct.pack("<qq", expected, fresh)
-
     def _invoke(self, client: int) -> None:
         assert self.canister is not None
         if self.ops[client] is not None:
             return
-        key = self.rng.randrange(self.config.keys)
-        f, method, value, arg = self._choose(key)
+        key, f, method, value, arg = self.operations.next()
         envelope = self._envelope(client, self.canister, method, arg)
         node = self.rng.randrange(self.host.n)
         self._serial += 1
@@ -340,24 +376,8 @@ class HistoryClients:
             self._at(self.config.retry_ns, functools.partial(self._tick, op))
 
     def _result(self, op: _Op, result: RequestResult) -> None:
-        if self.ops[op.client] is not op:
-            return
-        if result.status != "replied":
-            self._complete(op, "fail", None, f"rejected:{result.error_code or result.reject_code}")
-            return
-        reply = result.reply
-        if op.f == "read" and self.config.kind == "register":
-            present, value = struct.unpack("<qq", reply)
-            self._complete(op, "ok", value if present else None)
-        elif op.f == "read":
-            self._complete(op, "ok", struct.unpack("<q", reply)[0])
-        elif op.f == "cas":
-            if reply == b"\x01":
-                self._complete(op, "ok", op.value)
-            else:
-                self._complete(op, "fail", False, "not swapped")
-        else:
-            self._complete(op, "ok", op.value)
+        if self.ops[op.client] is op:
+            self._complete(op, *self.operations.outcome(op.f, op.value, result))
 
     def _complete(self, op: _Op, kind: str, value: Any, why: str = "") -> None:
         self.ops[op.client] = None

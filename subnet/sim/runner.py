@@ -573,6 +573,20 @@ class Simulation:
 
     # -- results -------------------------------------------------------------------------------
 
+    @property
+    def history(self) -> HistoryClients | None:
+        """The clients that record a history, if any (the checks' name for them)."""
+        return self.clients
+
+    def executed_state_hashes(self) -> dict[int, dict[int, str]]:
+        """The state hash (hex) each replica reported after each height it executed live
+        (a restarted replica's replay reports none)."""
+        by_height: dict[int, dict[int, str]] = {}
+        for _, node, notice in self.notices:
+            if notice.kind == "executed":
+                by_height.setdefault(notice.height, {})[node] = str(notice.detail["state_hash"])
+        return by_height
+
     def chain(self, node: int) -> list[ChainBlock]:
         """The finalized blocks a replica has persisted, in height order."""
         return [block for block, _ in self.disks[node].finalized]
