@@ -13,9 +13,14 @@ import datetime
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 
-from subnet.commands.options import add_output_option
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from subnet.commands.options import add_output_option, bounded
 from subnet.commands.sim import _seed
 from subnet.scenario import (
     CheckResult,
@@ -27,12 +32,12 @@ from subnet.scenario import (
     replay,
     run_scenario,
     shipped,
-    summary,
     with_seed,
     write_results,
 )
 from subnet.scenario.processes import check_supported, run_on_processes
-from subnet.scenario.results import process_summary, write_process_results
+from subnet.scenario.results import write_process_results
+from subnet.scenario.sweep import SeedResult, default_jobs, parse_seeds, sweep, sweep_verdict
 from vocab.errors import SubnetError
 
 EXIT = {"valid": 0, "invalid": 1, "unknown": 2}
@@ -81,6 +86,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     replay_parser.add_argument("folder", type=Path, metavar="RESULT_DIR")
     replay_parser.set_defaults(handler=run_replay)
+    sweep_parser = commands.add_parser(
+        "sweep",
+        help="run a scenario under many seeds: exit 0 all valid, 1 one invalid, 2 one unknown",
+        description="Run FILE (or a shipped scenario) on the simulator once per seed, in parallel, "
+        "and print a table of the verdicts with the command that replays each failing seed. "
+        "Exit 0 when every seed is valid, 1 when one is invalid, 2 when one is unknown (and none "
+        "invalid) or the input is wrong.",
+    )
+    sweep_parser.add_argument(
+        "file", metavar="FILE", help="a scenario .toml file or a shipped scenario's name"
+    )
+    sweep_parser.add_argument(
+        "--seeds", required=True, metavar="SEEDS", help="seeds: 1..100, 1-100 (ends included) or 3,7,9"
+    )
+    sweep_parser.add_argument(
+        "--jobs",
+        type=bounded(int, "the number of worker processes", 1, 1024),
+        default=None,
+        metavar="N",
+        help="worker processes (default: one per core)",
+    )
+    sweep_parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run the seeds on this Dask scheduler instead (needs the dask extra)",
+    )
+    add_output_option(sweep_parser)
+    sweep_parser.set_defaults(handler=run_sweep)
     list_parser = commands.add_parser("list", help="the shipped scenarios")
     list_parser.set_defaults(handler=run_list)
 
@@ -130,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"Error: cannot write the results under {args.results}: {exc}", file=sys.stderr)
         return BAD_INPUT
     if args.output == "json":
-        data = summary(outcome)
+        data = json.loads((folder / "summary.json").read_text())
         data["results"] = str(folder)
         print(json.dumps(data, indent=2, sort_keys=True))
     else:
@@ -175,7 +209,7 @@ def _run_processes(args: argparse.Namespace, path: Path, scenario: Scenario, tex
         print(f"Error: cannot write the results under {args.results}: {exc}", file=sys.stderr)
         return BAD_INPUT
     if args.output == "json":
-        data = process_summary(outcome)
+        data = json.loads((folder / "summary.json").read_text())
         data["results"] = str(folder)
         print(json.dumps(data, indent=2, sort_keys=True))
     else:
@@ -205,6 +239,82 @@ def _print_violation(check: CheckResult) -> None:
         print(f"{check.name}:")
         for line in lines:
             print(f"  {line}")
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    try:
+        seeds = parse_seeds(args.seeds)
+    except ValueError as exc:
+        print(f"Error: --seeds {args.seeds}: {exc}", file=sys.stderr)
+        return BAD_INPUT
+    jobs = args.jobs or default_jobs()
+    console = Console(stderr=True)
+    try:
+        path, text = _load(args.file)
+        parse_scenario(text)
+        with Progress(
+            TextColumn("seeds"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[failed]} failing"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        ) as bar:
+            task = bar.add_task("sweep", total=len(seeds), failed=0)
+            failed = 0
+
+            def advance(result: SeedResult) -> None:
+                nonlocal failed
+                failed += result.verdict != "valid"
+                bar.update(task, advance=1, failed=failed)
+
+            started = time.perf_counter()
+            results = sweep(text, seeds, jobs=jobs, scheduler=args.scheduler, progress=advance)
+            elapsed = time.perf_counter() - started
+    except ScenarioError as exc:
+        print(f"Error: {args.file}: {exc}", file=sys.stderr)
+        return BAD_INPUT
+    verdict = sweep_verdict(results)
+    where = f"--scheduler {args.scheduler}" if args.scheduler else f"{jobs} job(s)"
+    if args.output == "json":
+        print(
+            json.dumps(
+                {
+                    "file": str(path),
+                    "verdict": verdict,
+                    "seeds": [result.to_json() for result in results],
+                    "wall_seconds": round(elapsed, 3),
+                },
+                indent=2,
+            )
+        )
+        return EXIT[verdict]
+    out = Console(highlight=False, soft_wrap=True)
+    table = Table(title=f"{len(results)} seeds of {path} ({where}, {elapsed:.1f} s)")
+    for column in ("seed", "verdict", "height", "history", "trace hash", "not valid"):
+        table.add_column(column, justify="right" if column in ("seed", "height", "history") else "left")
+    style = {"valid": "green", "invalid": "bold red", "unknown": "yellow"}
+    for result in results:
+        table.add_row(
+            str(result.seed),
+            f"[{style[result.verdict]}]{result.verdict}[/]",
+            str(result.finalized_height),
+            str(result.operations),
+            result.trace_hash[:12],
+            "; ".join(result.failing),
+        )
+    out.print(table)
+    counts = {
+        name: sum(result.verdict == name for result in results) for name in ("valid", "invalid", "unknown")
+    }
+    out.print(f"valid {counts['valid']}, invalid {counts['invalid']}, unknown {counts['unknown']}: {verdict}")
+    for result in results:
+        if result.verdict != "valid":
+            out.print(f"seed {result.seed}: {'; '.join(result.summaries)}")
+            out.print(f"  replay: subnet scenario run {path} --seed {result.seed}")
+    return EXIT[verdict]
 
 
 def run_replay(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ from node.consensus.block import ChainBlock
 from subnet.checks.durability import check_durability
 from subnet.checks.history import Event, operations
 from subnet.checks.linearizable import Budget, Verdict, check_linearizable
+from subnet.scenario.nemesis import concrete_faults
 from subnet.scenario.spec import Scenario
 from subnet.sim.runner import SECOND, Disagreement
 
@@ -203,7 +204,8 @@ def convergence(sim: RunView) -> CheckResult:
 
 def last_heal_ns(scenario: Scenario) -> int:
     """When the last fault ended (a fault that never ends counts from its start)."""
-    ends = [fault.end_ns if fault.end_ns is not None else fault.at_ns for fault in scenario.faults]
+    faults = [item.fault for item in concrete_faults(scenario)]
+    ends = [fault.end_ns if fault.end_ns is not None else fault.at_ns for fault in faults]
     return max(ends, default=0)
 
 

@@ -104,7 +104,14 @@ def check_supported(scenario: Scenario, text: str | None = None) -> None:
                 "(the process backend runs register and counter)",
             )
     for index, fault in enumerate(scenario.faults):
-        if fault.kind not in PROCESS_FAULTS:
+        unsupported = [kind for kind in fault.kinds if kind not in PROCESS_FAULTS]
+        if fault.kind == "random" and unsupported:
+            fail(
+                ("fault", index, "kinds"),
+                f"a random nemesis on the process backend draws only {', '.join(PROCESS_FAULTS)}, "
+                f"not {', '.join(unsupported)} (set kinds = {list(PROCESS_FAULTS)})",
+            )
+        elif fault.kind not in PROCESS_FAULTS and fault.kind != "random":
             fail(
                 ("fault", index, "kind"),
                 f"a {fault.kind} fault is not supported on the process backend: the replicas have no "

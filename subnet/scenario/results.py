@@ -5,6 +5,8 @@
   and the config hash (SHA-256 of ``scenario.toml``);
 - ``trace.jsonl``: the simulator's trace, one JSON line per event, whose running
   SHA-256 is the trace hash;
+- ``timeline.png`` and ``latency-cdf.png`` (``subnet.scenario.plots``) when matplotlib is
+  installed; ``summary.json``'s ``plots`` names them or says why there are none;
 - with a register or counter workload, ``history.jsonl``: what the clients saw
   (``subnet.checks.history``), and ``executions.json``: the model, and how many times the
   final chain executed each operation, by its invocation's index, which is what
@@ -24,6 +26,7 @@ from typing import Any
 
 from subnet.checks.history import write_jsonl
 from subnet.scenario.checks import executions
+from subnet.scenario.plots import plot_data, write_plots
 from subnet.scenario.processes import ProcessOutcome, process_files
 from subnet.scenario.run import Outcome
 from subnet.scenario.spec import Scenario, format_duration
@@ -102,6 +105,15 @@ def scenario_toml(scenario: Scenario) -> str:
             lines.append(f"delay = {_value(format_duration(fault.delay_ns))}")
         if fault.probability is not None:
             lines.append(f"probability = {_value(fault.probability)}")
+        if fault.kind == "random":
+            lines += [
+                f"count = {fault.count}",
+                f"kinds = {_value(list(fault.kinds))}",
+                f"shortest = {_value(format_duration(fault.shortest_ns or 0))}",
+                f"longest = {_value(format_duration(fault.longest_ns or 0))}",
+            ]
+            if fault.max_faulty is not None:
+                lines.append(f"max_faulty = {fault.max_faulty}")
     lines += [
         "",
         "[checks]",
@@ -193,10 +205,15 @@ def write_process_results(root: Path, outcome: ProcessOutcome, utc_stamp: str) -
     """The results folder of a run on processes: ``scenario.toml``, ``summary.json``, the
     history files, ``nemesis.jsonl``, ``heights.jsonl`` and ``logs/replica-<i>.log``."""
     folder = _new_folder(root, outcome.scenario, utc_stamp)
-    (folder / "scenario.toml").write_text(scenario_toml(outcome.scenario))
-    (folder / "summary.json").write_text(
-        json.dumps(process_summary(outcome), indent=2, sort_keys=True) + "\n"
+    record = outcome.record
+    events = record.history.events if record.history is not None else []
+    plots = write_plots(
+        folder, plot_data(outcome.scenario, events, record.persisted, 0), outcome.scenario.name
     )
+    (folder / "scenario.toml").write_text(scenario_toml(outcome.scenario))
+    data = process_summary(outcome)
+    data["plots"] = plots
+    (folder / "summary.json").write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     if outcome.record.history is not None:
         write_jsonl(folder / "history.jsonl", outcome.record.history.events)
         final = executions(outcome.record)
@@ -217,8 +234,15 @@ def folder_name(scenario: Scenario, utc_stamp: str) -> str:
 def write_results(root: Path, outcome: Outcome, utc_stamp: str) -> Path:
     """Write the three files into a new folder under ``root``; the folder's path."""
     folder = _new_folder(root, outcome.scenario, utc_stamp)
+    sim = outcome.simulation
+    events = sim.clients.events if sim.clients is not None else []
+    plots = write_plots(
+        folder, plot_data(outcome.scenario, events, sim.persisted, sim.start_ns), outcome.scenario.name
+    )
     (folder / "scenario.toml").write_text(scenario_toml(outcome.scenario))
-    (folder / "summary.json").write_text(json.dumps(summary(outcome), indent=2, sort_keys=True) + "\n")
+    data = summary(outcome)
+    data["plots"] = plots
+    (folder / "summary.json").write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     lines = outcome.simulation.trace.lines
     (folder / "trace.jsonl").write_text("".join(line + "\n" for line in lines))
     clients = outcome.simulation.clients

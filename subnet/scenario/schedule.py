@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import random
 
+from subnet.scenario.nemesis import concrete_faults
 from subnet.scenario.spec import FaultSpec, Scenario, Target, format_duration
 from subnet.sim.faults import (
     Crash,
@@ -57,8 +58,22 @@ def compile_faults(scenario: Scenario) -> Schedule:
     rng = random.Random(f"subnet-scenario-targets:{scenario.seed}")
     n = scenario.subnet.replicas
     schedule = Schedule()
-    for fault in scenario.faults:
-        schedule.resolved.append(_compile(fault, n, rng, scenario, schedule))
+    drawn_counts: dict[int, int] = {}
+    for item in concrete_faults(scenario):
+        line = _compile(item.fault, n, rng, scenario, schedule)
+        if item.draw is not None:
+            drawn_counts[item.source] = drawn_counts.get(item.source, 0) + 1
+            line = (
+                f"random fault[{item.source}] #{item.draw + 1} at {format_duration(item.fault.at_ns)} "
+                f"for {format_duration(item.fault.duration_ns or 0)}: {line}"
+            )
+        schedule.resolved.append(line)
+    for index, fault in enumerate(scenario.faults):
+        if fault.kind == "random" and drawn_counts.get(index, 0) < (fault.count or 0):
+            schedule.resolved.append(
+                f"random fault[{index}]: drew {drawn_counts.get(index, 0)} of {fault.count} faults "
+                "within its bounds"
+            )
     return schedule
 
 

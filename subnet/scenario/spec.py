@@ -26,6 +26,7 @@ from subnet.sim.latency import LatencySpecError, Matrix, parse_duration_ns, pars
 __all__ = [
     "BACKENDS",
     "FAULT_KINDS",
+    "RANDOM_KINDS",
     "SHAPES",
     "Checks",
     "FaultSpec",
@@ -40,7 +41,9 @@ __all__ = [
 ]
 
 BACKENDS = ("sim", "processes")
-FAULT_KINDS = ("crash", "pause", "partition", "latency", "loss", "duplication", "byzantine")
+FAULT_KINDS = ("crash", "pause", "partition", "latency", "loss", "duplication", "byzantine", "random")
+RANDOM_KINDS = ("crash", "pause", "partition", "latency", "loss", "duplication")
+"""What a ``random`` nemesis may draw (``subnet.scenario.nemesis``)."""
 SHAPES = ("one", "minority", "majority", "ring", "bridge", "groups")
 WORKLOAD_KINDS = ("lifecycle", *CLIENT_KINDS)
 HISTORY_KINDS = CLIENT_KINDS
@@ -64,7 +67,22 @@ TOP_KEYS = (
 SUBNET_KEYS = ("replicas", "block_time", "bugs")
 NETWORK_KEYS = ("latency", "loss", "duplication")
 WORKLOAD_KEYS = ("kind", "rate", "clients", "keys", "retry", "timeout")
-FAULT_KEYS = ("at", "kind", "duration", "target", "shape", "groups", "behaviour", "delay", "probability")
+FAULT_KEYS = (
+    "at",
+    "kind",
+    "duration",
+    "target",
+    "shape",
+    "groups",
+    "behaviour",
+    "delay",
+    "probability",
+    "count",
+    "kinds",
+    "max_faulty",
+    "shortest",
+    "longest",
+)
 CHECK_KEYS = ("agreement", "convergence", "durability", "linearizable", "liveness", "linearizable_steps")
 DEFAULT_LINEARIZABLE_STEPS = 2_000_000
 """The linearizability search's step budget: past it the check says unknown (deterministic,
@@ -203,6 +221,15 @@ class FaultSpec:
     behaviour: str | None = None
     delay_ns: int | None = None
     probability: float | None = None
+    count: int | None = None
+    """A random nemesis: how many faults to draw in its window (``at`` for ``duration``)."""
+    kinds: tuple[str, ...] = ()
+    """A random nemesis: the kinds it draws from."""
+    max_faulty: int | None = None
+    """A random nemesis: replicas faulty at once at most; None: f = (n - 1) // 3."""
+    shortest_ns: int | None = None
+    longest_ns: int | None = None
+    """A random nemesis: the range of each drawn fault's duration."""
     line: int | None = field(default=None, compare=False)
     """Where the fault's table starts in the file, for messages about it."""
 
@@ -466,7 +493,10 @@ _KIND_KEYS = {
     "loss": ("probability",),
     "duplication": ("probability",),
     "byzantine": ("behaviour", "target"),
+    "random": ("count", "kinds", "max_faulty", "shortest", "longest"),
 }
+RANDOM_SHORTEST_NS = 500_000_000
+RANDOM_LONGEST_NS = 3_000_000_000
 
 
 def _fault(lines: KeyLines, index: int, table: Any, replicas: int, run_ns: int) -> FaultSpec:
@@ -482,7 +512,7 @@ def _fault(lines: KeyLines, index: int, table: Any, replicas: int, run_ns: int) 
     duration_ns = reader.duration("duration")
     if duration_ns is not None and duration_ns <= 0:
         reader.fail(("duration",), "must be positive")
-    if kind in ("latency", "loss", "duplication", "partition") and duration_ns is None:
+    if kind in ("latency", "loss", "duplication", "partition", "random") and duration_ns is None:
         reader.fail((), f"a {kind} fault needs a duration (when it is healed)")
     target = _target(reader, replicas) if reader.has("target") else None
     shape = behaviour = None
@@ -515,6 +545,9 @@ def _fault(lines: KeyLines, index: int, table: Any, replicas: int, run_ns: int) 
         probability = reader.number("probability", 0.0, 0.0, 1.0, below=True)
     elif kind == "byzantine":
         behaviour = reader.string("behaviour", None, BYZANTINE)
+    elif kind == "random":
+        assert duration_ns is not None
+        return _random(reader, at_ns, duration_ns, replicas, lines.line(("fault", index)))
     return FaultSpec(
         at_ns,
         kind,
@@ -526,6 +559,45 @@ def _fault(lines: KeyLines, index: int, table: Any, replicas: int, run_ns: int) 
         delay_ns,
         probability,
         lines.line(("fault", index)),
+    )
+
+
+def _random(reader: _Reader, at_ns: int, window_ns: int, replicas: int, line: int | None) -> FaultSpec:
+    """A random nemesis: ``count`` faults of ``kinds`` drawn from the seed in the window."""
+    count = reader.integer("count", None, 1, 10_000)
+    kinds: tuple[str, ...] = RANDOM_KINDS
+    if reader.has("kinds"):
+        value = reader.table["kinds"]
+        if not isinstance(value, list) or not value or not all(isinstance(item, str) for item in value):
+            reader.fail(("kinds",), f"must be a non-empty array of fault kinds ({', '.join(RANDOM_KINDS)})")
+        for item in value:
+            if item not in RANDOM_KINDS:
+                reader.fail(
+                    ("kinds",), f"{item!r} is not a kind a random nemesis draws ({', '.join(RANDOM_KINDS)})"
+                )
+        if len(set(value)) != len(value):
+            reader.fail(("kinds",), "names a kind twice")
+        kinds = tuple(value)
+    max_faulty = reader.integer("max_faulty", None, 0, replicas) if reader.has("max_faulty") else None
+    shortest = reader.duration("shortest", RANDOM_SHORTEST_NS)
+    longest = reader.duration("longest", max(RANDOM_LONGEST_NS, shortest or 0))
+    assert shortest is not None and longest is not None
+    if shortest <= 0:
+        reader.fail(("shortest",), "must be positive")
+    if longest < shortest:
+        reader.fail(("longest",), f"must be at least shortest ({format_duration(shortest)})")
+    if shortest > window_ns:
+        reader.fail(("shortest",), f"is longer than the window (duration = {format_duration(window_ns)})")
+    return FaultSpec(
+        at_ns,
+        "random",
+        window_ns,
+        count=count,
+        kinds=kinds,
+        max_faulty=max_faulty,
+        shortest_ns=shortest,
+        longest_ns=longest,
+        line=line,
     )
 
 
