@@ -3,6 +3,7 @@ local process pool with a table of verdicts, and the plots of a results folder."
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -142,8 +143,9 @@ def test_the_sweep_command_lists_failing_seeds_with_their_replay(
     assert data["verdict"] == "invalid" and data["seeds"][0]["failing"] == ["convergence: invalid"]
     assert main(["scenario", "sweep", str(file), "--seeds", "9..1"]) == 2
     assert "--seeds 9..1" in capsys.readouterr().err
-    assert main(["scenario", "sweep", str(file), "--seeds", "1", "--scheduler", "tcp://127.0.0.1:1"]) == 2
-    assert "dask" in capsys.readouterr().err
+    if importlib.util.find_spec("distributed") is None:
+        assert main(["scenario", "sweep", str(file), "--seeds", "1", "--scheduler", "tcp://127.0.0.1:1"]) == 2
+        assert "--scheduler needs dask.distributed" in capsys.readouterr().err
 
 
 def test_the_results_folder_has_plots_with_fault_windows(
@@ -156,3 +158,30 @@ def test_the_results_folder_has_plots_with_fault_windows(
     assert data["plots"] == ["timeline.png", "latency-cdf.png"]
     for name in data["plots"]:
         assert (folder / name).read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_sweep_on_a_local_dask_cluster_matches_the_pool(capsys: pytest.CaptureFixture[str]) -> None:
+    distributed = pytest.importorskip("distributed")
+    text = (SHIPPED / "minority-partition.toml").read_text().replace('liveness = "3s"', 'liveness = "1s"')
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        on_dask = sweep(text, [2, 3], scheduler=cluster.scheduler_address)
+        assert (
+            main(
+                [
+                    "scenario",
+                    "sweep",
+                    "minority-partition",
+                    "--seeds",
+                    "2",
+                    "--scheduler",
+                    cluster.scheduler_address,
+                ]
+            )
+            == 0
+        )
+    assert f"--scheduler {cluster.scheduler_address}" in capsys.readouterr().out
+    assert [result.trace_hash for result in on_dask] == [
+        result.trace_hash for result in sweep(text, [2, 3], jobs=1)
+    ]

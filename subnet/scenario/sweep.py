@@ -141,7 +141,7 @@ def _on_dask(
         ) from None
     results: dict[int, SeedResult] = {}
     try:
-        client = Client(address, timeout=10)
+        client = Client(address, timeout=5)
     except (OSError, TimeoutError) as exc:
         raise ScenarioError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
     with client:
