@@ -11,6 +11,7 @@ or a "yes" from ``ask`` (typed or piped, as dfx reads it from standard input).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from client.canister_ids import CanisterIds
 from client.install import install_module
 from client.metadata import fetch_metadata
 from client.project import Project, ProjectError
-from client.service import local_service, module_section
+from client.service import local_service
 from client.upgrade_check import (
     CANDID_SERVICE,
     STABLE_TYPES,
@@ -34,6 +35,8 @@ from vocab import candid, management
 from vocab.errors import SubnetError
 from vocab.principal import Principal
 
+ENHANCED_ORTHOGONAL_PERSISTENCE = "enhanced-orthogonal-persistence"
+"""The metadata a Motoko module with enhanced orthogonal persistence carries."""
 DEFAULT_CYCLES = 100_000_000_000_000
 """What `dfx canister create` gives a canister on a local replica."""
 INSTALL_MODES = ("install", "reinstall", "upgrade", "auto")
@@ -81,6 +84,7 @@ class InstallOptions:
     skip_pre_upgrade: bool = False
     wasm_memory_persistence: str | None = None
     yes: bool = False
+    upgrade_unchanged: bool = False
 
 
 def project_module(name: str, wasm: Path | None) -> bytes:
@@ -101,27 +105,49 @@ def project_module(name: str, wasm: Path | None) -> bytes:
         raise SubnetError(f"cannot read {wasm}: {exc}") from exc
 
 
-def has_enhanced_orthogonal_persistence(module: bytes) -> bool:
-    """Motoko's EOP modules keep their heap across upgrades: they upgrade with ``keep``."""
-    return module_section(module, "enhanced-orthogonal-persistence") is not None
+@dataclass(frozen=True)
+class Installed:
+    """What ``install_canister`` did: the mode that ran, or nothing when the same module
+    was already installed (``unchanged``, with that module's hash), as dfx skips it."""
+
+    mode: str
+    module_hash: bytes
+    unchanged: bool = False
 
 
 async def install_canister(
     agent: Agent, name: str, canister_id: Principal, options: InstallOptions, ask: Ask | None = None
-) -> str:
-    """Install, reinstall or upgrade one canister; returns the mode that ran.
+) -> Installed:
+    """Install, reinstall or upgrade one canister, in dfx's order.
 
-    ``auto`` asks the subnet whether the canister has code. A reinstall wipes state, so it
-    needs ``yes`` or a "y" from ``ask``.
+    ``auto`` installs into an empty canister and upgrades one with code. Before a reinstall
+    or an upgrade the Candid check runs (and before an upgrade the stable-type check) unless
+    ``yes``; an upgrade to the module already installed is skipped unless
+    ``upgrade_unchanged``. An upgrade without explicit options keeps the Wasm memory when
+    the *installed* module uses Motoko's enhanced orthogonal persistence (its
+    ``enhanced-orthogonal-persistence`` metadata), as dfx sets ``wasm_memory_persistence``,
+    so a downgrade to a classic module is refused by the subnet rather than wiping the heap.
+    A reinstall wipes state, so it needs ``yes`` or a "y" from ``ask``.
     """
     module = project_module(name, options.wasm)
+    new_hash = hashlib.sha256(module).digest()
     service = local_service(name, None, module)
     init_types = list(service.init_args) if service is not None and service.init_args is not None else None
     arg = candid.encode_text(options.argument, init_types)
     mode_name = options.mode
+    if mode_name not in INSTALL_MODES:
+        raise SubnetError(f"unknown install mode {mode_name!r}")
+    installed_hash = (await manage.canister_status(agent, canister_id)).module_hash
     if mode_name == "auto":
-        status = await manage.canister_status(agent, canister_id)
-        mode_name = "install" if status.module_hash is None else "upgrade"
+        mode_name = "install" if installed_hash is None else "upgrade"
+    if mode_name != "upgrade" and (options.skip_pre_upgrade or options.wasm_memory_persistence):
+        raise SubnetError("--skip-pre-upgrade and --wasm-memory-persistence only apply to upgrades")
+    if mode_name in ("reinstall", "upgrade"):
+        await check_before_upgrade(
+            agent, name, canister_id, module, yes=options.yes, ask=ask, stable=mode_name == "upgrade"
+        )
+    if mode_name == "upgrade" and installed_hash == new_hash and not options.upgrade_unchanged:
+        return Installed(mode_name, new_hash, unchanged=True)
     if mode_name == "reinstall" and not options.yes:
         consent = (
             f"You are about to reinstall the {name} canister\n"
@@ -133,34 +159,38 @@ async def install_canister(
                 "Refusing to install canister without approval: User declined consent. "
                 "(Answer yes, or pass --yes.)"
             )
+    mode: management.CanisterInstallMode = mode_name
     if mode_name == "upgrade":
-        await check_before_upgrade(agent, name, canister_id, module, yes=options.yes, ask=ask)
-        persistence = options.wasm_memory_persistence or (
-            "keep" if has_enhanced_orthogonal_persistence(module) else None
-        )
+        persistence = options.wasm_memory_persistence
+        if persistence is None and not options.skip_pre_upgrade:
+            embedded = await fetch_metadata(agent, canister_id, ENHANCED_ORTHOGONAL_PERSISTENCE)
+            persistence = "keep" if embedded is not None else None
         skip = True if options.skip_pre_upgrade else None
-        mode: management.CanisterInstallMode = (
-            "upgrade" if skip is None and persistence is None else management.UpgradeFlags(skip, persistence)
-        )
-    else:
-        if options.skip_pre_upgrade or options.wasm_memory_persistence:
-            raise SubnetError("--skip-pre-upgrade and --wasm-memory-persistence only apply to upgrades")
-        if mode_name not in ("install", "reinstall"):
-            raise SubnetError(f"unknown install mode {mode_name!r}")
-        mode = mode_name
+        if skip is not None or persistence is not None:
+            mode = management.UpgradeFlags(skip, persistence)
     await install_module(agent, canister_id, mode, module, arg)
-    return mode_name
+    return Installed(mode_name, new_hash)
 
 
 async def check_before_upgrade(
-    agent: Agent, name: str, canister_id: Principal, module: bytes, *, yes: bool, ask: Ask | None
+    agent: Agent,
+    name: str,
+    canister_id: Principal,
+    module: bytes,
+    *,
+    yes: bool,
+    ask: Ask | None,
+    stable: bool = True,
 ) -> None:
-    """dfx's checks before an upgrade. The deployed side comes from the installed module's
-    metadata; each problem is printed (on stderr), and the upgrade stops unless ``yes`` or
-    the user says so through ``ask``."""
+    """dfx's checks before a reinstall (Candid) or an upgrade (Candid, then stable types).
+    The deployed side comes from the installed module's metadata; problems are printed on
+    stderr and handled as ``confirm_upgrade`` says."""
     deployed = []
-    for section in (CANDID_SERVICE, STABLE_TYPES):
+    for section in (CANDID_SERVICE, STABLE_TYPES) if stable else (CANDID_SERVICE,):
         payload = await fetch_metadata(agent, canister_id, section)
         deployed.append(None if payload is None else payload.decode("utf-8", "replace"))
-    problems = check_upgrade(UpgradeMetadata(*deployed), upgrade_metadata(module))
+    new = upgrade_metadata(module)
+    if not stable:
+        new = UpgradeMetadata(new.candid_service, None)
+    problems = check_upgrade(UpgradeMetadata(*deployed), new)
     confirm_upgrade(problems, yes=yes, name=name, ask=ask)

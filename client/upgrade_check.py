@@ -37,6 +37,8 @@ __all__ = [
     "UpgradeCheckError",
     "UpgradeMetadata",
     "UpgradeProblem",
+    "Severity",
+    "StableTypesIncompatible",
     "UpgradeRefused",
     "check_candid",
     "check_stable_types",
@@ -50,6 +52,7 @@ CANDID_SERVICE = "candid:service"
 STABLE_TYPES = "motoko:stable-types"
 
 ProblemKind = Literal["candid", "stable-types"]
+Severity = Literal["error", "warning"]
 
 # moc names the module a stable signature came from only when that signature itself is at
 # fault (it does not parse); these names make such a message say which module it was.
@@ -58,17 +61,18 @@ _NEW_MOST = "new.most"
 _SOURCES = {_DEPLOYED_MOST: "the deployed module's", _NEW_MOST: "the new module's"}
 _STABLE_VARIABLE = re.compile(r"stable variable `([^`]+)`")
 
-_HEADERS: dict[ProblemKind, str] = {
-    "candid": (
-        "Candid interface compatibility check failed for canister '{name}'.\n"
-        "You are making a BREAKING change. Other canisters or frontend clients relying on "
-        "your canister may stop working."
-    ),
-    "stable-types": (
-        "Stable interface compatibility check failed for canister '{name}'.\n"
-        "Upgrade will either FAIL or LOSE some stable variable data."
-    ),
-}
+_CANDID_FAILED = (
+    "Candid interface compatibility check failed for canister '{name}'.\n"
+    "You are making a BREAKING change. Other canisters or frontend clients relying on "
+    "your canister may stop working."
+)
+_STABLE_ERROR = (
+    "Stable interface compatibility check issued an ERROR for canister '{name}'.\n"
+    "Upgrade will either FAIL or LOSE some stable variable data."
+)
+_STABLE_WARNING = "Stable interface compatibility check issued a WARNING for canister '{name}'."
+# dfx's wording (src/dfx/src/lib/operations/canister/install_canister.rs), kept word for
+# word: scripts and dfx's own end-to-end tests match on it.
 
 
 class UpgradeCheckError(SubnetError):
@@ -90,9 +94,21 @@ class UpgradeProblem:
     kind: ProblemKind
     message: str
     subject: str | None = None
+    severity: Severity = "error"
+    """moc's severity for a stable-type problem; Candid problems are always errors."""
 
     def __str__(self) -> str:
         return self.message
+
+
+class StableTypesIncompatible(UpgradeCheckError):
+    """moc found an error in the stable types: dfx stops here whatever the user says, because
+    the upgrade would trap in the canister or silently drop stable data."""
+
+    def __init__(self, name: str, problems: Sequence[UpgradeProblem]) -> None:
+        super().__init__(_STABLE_ERROR.format(name=name) + "\n\n" + _details(problems))
+        self.name = name
+        self.problems = tuple(problems)
 
 
 class UpgradeRefused(UpgradeCheckError):
@@ -223,12 +239,12 @@ def check_candid(deployed: str | None, new: str | None) -> list[UpgradeProblem]:
 def _stable_problem(diagnostic: MotokoDiagnostic) -> UpgradeProblem:
     owner = _SOURCES.get(diagnostic.source)
     prefix = f"{owner} stable types: " if owner else ""
-    warning = "warning: " if diagnostic.severity != "error" else ""
     match = _STABLE_VARIABLE.search(diagnostic.message)
     return UpgradeProblem(
         "stable-types",
-        f"{warning}{prefix}{diagnostic.message.strip()} [{diagnostic.code}]",
+        f"{prefix}{diagnostic.message.strip()} [{diagnostic.code}]",
         match.group(1) if match else None,
+        "error" if diagnostic.severity == "error" else "warning",
     )
 
 
@@ -237,8 +253,8 @@ def check_stable_types(
 ) -> list[UpgradeProblem]:
     """moc's verdict on upgrading stable variables of signature ``deployed`` to ``new``.
 
-    Like ``moc --stable-compatible`` under dfx, the upgrade is questioned only when moc
-    reports an error; all its messages (warnings too) are then returned. Identical
+    Every message moc gives is returned with its severity: under dfx an error stops the
+    upgrade and a warning only asks for consent (``confirm_upgrade``). Identical
     signatures are compatible without asking moc, so an upgrade that keeps the stable
     types needs no Node.js. Raises ``NodeNotFound`` (a ``MotokoError``) when Node.js is
     missing and the check cannot run.
@@ -258,8 +274,6 @@ def check_stable_types(
     diagnostics = stable_compatible(
         deployed, new, pre_name=_DEPLOYED_MOST, post_name=_NEW_MOST, cache_dir=cache_dir
     )
-    if not any(item.severity == "error" for item in diagnostics):
-        return []
     return [_stable_problem(item) for item in diagnostics]
 
 
@@ -273,6 +287,10 @@ def check_upgrade(
     ]
 
 
+def _details(problems: Sequence[UpgradeProblem]) -> str:
+    return "\n".join("  - " + problem.message.replace("\n", "\n    ") for problem in problems)
+
+
 def confirm_upgrade(
     problems: Sequence[UpgradeProblem],
     *,
@@ -281,23 +299,40 @@ def confirm_upgrade(
     ask: Callable[[str], str] | None = None,
     file: TextIO | None = None,
 ) -> None:
-    """Show every problem on stderr, then go on only with ``yes`` or a "yes" from ``ask``.
+    """dfx's three outcomes, in dfx's order and words, each shown on stderr.
 
-    The caller passes ``ask`` (``input``, say) only when someone can answer; otherwise an
-    upgrade with problems is refused with ``UpgradeRefused``, so a script never breaks a
-    canister by accident. No problems: nothing is printed and the upgrade goes on.
+    - Candid problems: "Candid interface compatibility check failed", then consent.
+    - A stable-type error: "Stable interface compatibility check issued an ERROR" and the
+      upgrade stops (``StableTypesIncompatible``) even with ``yes``, as dfx bails there:
+      the canister would trap in its upgrade or lose data. A reinstall is the way through.
+    - Stable-type warnings only: "... issued a WARNING", then consent.
+
+    Consent is ``yes``, or "y"/"yes" from ``ask`` (``input``, say, passed only when someone
+    can answer); otherwise ``UpgradeRefused``, so a script never breaks a canister by
+    accident. No problems: nothing is printed and the upgrade goes on.
     """
-    if not problems:
-        return
     out = file if file is not None else sys.stderr
-    for kind in ("candid", "stable-types"):
-        group = [problem for problem in problems if problem.kind == kind]
-        if not group:
-            continue
-        print(_HEADERS[kind].format(name=name), file=out)
-        for problem in group:
-            print("  - " + problem.message.replace("\n", "\n    "), file=out)
-        print(file=out)
+    candid = [problem for problem in problems if problem.kind == "candid"]
+    stable = [problem for problem in problems if problem.kind == "stable-types"]
+    if candid:
+        _consent(_CANDID_FAILED.format(name=name), candid, yes=yes, name=name, ask=ask, out=out)
+    if any(problem.severity == "error" for problem in stable):
+        raise StableTypesIncompatible(name, stable)
+    if stable:
+        _consent(_STABLE_WARNING.format(name=name), stable, yes=yes, name=name, ask=ask, out=out)
+
+
+def _consent(
+    header: str,
+    problems: Sequence[UpgradeProblem],
+    *,
+    yes: bool,
+    name: str,
+    ask: Callable[[str], str] | None,
+    out: TextIO,
+) -> None:
+    print("WARNING!", file=out)
+    print(header + "\n\n" + _details(problems) + "\n", file=out)
     if yes:
         return
     if ask is not None:

@@ -37,7 +37,10 @@ ALLOWED: Mapping[str, frozenset[str]] = {
 }
 """Which packages a module of each package may import."""
 
-FORBIDDEN_THIRD_PARTY: Mapping[str, frozenset[str]] = {"vocab": frozenset({"trio"}), "move": frozenset({"trio"})}
+FORBIDDEN_THIRD_PARTY: Mapping[str, frozenset[str]] = {
+    "vocab": frozenset({"trio"}),
+    "move": frozenset({"trio"}),
+}
 """Libraries a layer must not use: the vocabulary stays free of I/O."""
 
 COMMAND_LINE = ("subnet.cli", "subnet.commands")

@@ -322,3 +322,24 @@ def test_snapshot_limit_and_replace(e: Env) -> None:
 def test_snapshot_of_an_empty_canister_is_refused(e: Env) -> None:
     with pytest.raises(ExecutionError, match="no Wasm module"):
         e.env.take_canister_snapshot(USER, e.cid, time=e.tick())
+
+
+def test_a_declared_memory_above_the_wasm_memory_limit_is_refused_before_instantiation(e: Env) -> None:
+    """A 162-byte module declaring 4 GiB used to be instantiated (8 GiB of copies) before
+    anything failed. Now the IC's default limit, 3 GiB, refuses it by its declaration."""
+    assert e.canister.settings.wasm_memory_limit == 3 << 30  # the IC's default
+    four_gib = wasmtime.wat2wasm("(module (memory 65536))")
+    assert len(four_gib) < 20
+    with pytest.raises(CanisterTrap) as info:
+        e.install(InstallMode.install(), four_gib)
+    assert info.value.error_code == "IC0539"
+    assert "limit of 3221225472 bytes" in str(info.value)
+    assert "initial Wasm memory of 4294967296 bytes (65536 pages of 64 KiB)" in str(info.value)
+    assert e.canister.module_hash is None
+    # the limit is the canister's setting: 1 MiB admits 16 pages, not 17, for install and upgrade
+    e.env.update_settings(USER, e.cid, time=e.tick(), wasm_memory_limit=1 << 20)
+    e.install(InstallMode.install(), wasmtime.wat2wasm("(module (memory 16))"))
+    before = e.fingerprint()
+    with pytest.raises(CanisterTrap, match="initial Wasm memory of 1114112 bytes"):
+        e.install(InstallMode.upgrade(), wasmtime.wat2wasm("(module (memory 17))"))
+    assert e.fingerprint()[:2] == before[:2]

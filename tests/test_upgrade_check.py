@@ -19,6 +19,7 @@ import pytest
 from client.motoko import MotokoCanister, NodeNotFound, compile_motoko
 from client.upgrade_check import (
     ModuleMetadataError,
+    StableTypesIncompatible,
     UpgradeMetadata,
     UpgradeProblem,
     UpgradeRefused,
@@ -287,40 +288,71 @@ def test_the_verdicts_match_what_the_upgrade_does(v1: MotokoCanister) -> None:
 # -- confirmation ----------------------------------------------------------------------------
 
 
-PROBLEMS = [
-    UpgradeProblem("candid", 'method "increment" was removed', "increment"),
-    UpgradeProblem("stable-types", "stable variable `count` changed\n line two [M0170]", "count"),
-]
+CANDID = UpgradeProblem("candid", 'method "increment" was removed', "increment")
+STABLE_ERROR = UpgradeProblem("stable-types", "stable variable `count` changed\n line two [M0170]", "count")
+STABLE_WARNING = UpgradeProblem(
+    "stable-types", "stable variable `count` widened [M0998]", "count", severity="warning"
+)
 
 
-def test_confirm_refuses_without_yes_and_prints_every_problem(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(UpgradeRefused, match="2 compatibility problems") as info:
-        confirm_upgrade(PROBLEMS, yes=False, name="counter")
-    assert info.value.problems == tuple(PROBLEMS)
-    err = capsys.readouterr().err
-    assert "Candid interface compatibility check failed for canister 'counter'." in err
-    assert "Stable interface compatibility check failed for canister 'counter'." in err
-    assert '  - method "increment" was removed\n' in err
-    assert "  - stable variable `count` changed\n     line two [M0170]\n" in err
-    assert err.index("Candid interface") < err.index('"increment"') < err.index("Stable interface")
+def answer(reply: str, asked: list[str]) -> Callable[[str], str]:
+    def ask(prompt: str) -> str:
+        asked.append(prompt)
+        return reply
+
+    return ask
 
 
-def test_confirm_goes_on_with_yes_or_an_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    confirm_upgrade(PROBLEMS, yes=True, name="counter")
-    assert 'method "increment" was removed' in capsys.readouterr().err
+def test_a_candid_problem_asks_and_refuses_without_consent(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(UpgradeRefused, match="1 compatibility problem") as info:
+        confirm_upgrade([CANDID], yes=False, name="counter")
+    assert info.value.problems == (CANDID,)
+    # dfx's words (install_canister.rs): WARNING!, the header, a blank line, the details
+    assert capsys.readouterr().err == (
+        "WARNING!\n"
+        "Candid interface compatibility check failed for canister 'counter'.\n"
+        "You are making a BREAKING change. Other canisters or frontend clients relying on "
+        "your canister may stop working.\n\n"
+        '  - method "increment" was removed\n\n'
+    )
     asked: list[str] = []
-
-    def answer(reply: str) -> Callable[[str], str]:
-        def ask(prompt: str) -> str:
-            asked.append(prompt)
-            return reply
-
-        return ask
-
-    confirm_upgrade(PROBLEMS, yes=False, name="counter", ask=answer("yes\n"))
+    confirm_upgrade([CANDID], yes=False, name="counter", ask=answer("yes\n", asked))
     with pytest.raises(UpgradeRefused):
-        confirm_upgrade(PROBLEMS, yes=False, name="counter", ask=answer(""))
+        confirm_upgrade([CANDID], yes=False, name="counter", ask=answer("", asked))
     assert asked == ["Do you want to proceed? yes/No\n"] * 2
+    confirm_upgrade([CANDID], yes=True, name="counter")
+    assert 'method "increment" was removed' in capsys.readouterr().err
+
+
+def test_a_stable_type_error_stops_even_with_yes(capsys: pytest.CaptureFixture[str]) -> None:
+    asked: list[str] = []
+    for yes, ask in ((True, None), (False, answer("yes\n", asked))):
+        with pytest.raises(StableTypesIncompatible) as info:
+            confirm_upgrade([STABLE_ERROR, STABLE_WARNING], yes=yes, name="counter", ask=ask)
+        assert str(info.value).startswith(
+            "Stable interface compatibility check issued an ERROR for canister 'counter'.\n"
+            "Upgrade will either FAIL or LOSE some stable variable data.\n\n"
+            "  - stable variable `count` changed\n     line two [M0170]\n"
+        )
+        assert "widened [M0998]" in str(info.value)
+    assert asked == []  # dfx bails without asking
+    # the Candid problem comes first and is asked about first
+    with pytest.raises(UpgradeRefused):
+        confirm_upgrade([CANDID, STABLE_ERROR], yes=False, name="counter", ask=answer("no", asked))
+    assert "Stable interface" not in capsys.readouterr().err
+
+
+def test_stable_type_warnings_ask_for_consent(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(UpgradeRefused):
+        confirm_upgrade([STABLE_WARNING], yes=False, name="counter")
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "WARNING!\nStable interface compatibility check issued a WARNING for canister 'counter'.\n\n"
+    )
+    asked: list[str] = []
+    confirm_upgrade([STABLE_WARNING], yes=False, name="counter", ask=answer("y", asked))
+    confirm_upgrade([STABLE_WARNING], yes=True, name="counter")
+    assert asked == ["Do you want to proceed? yes/No\n"]
     capsys.readouterr()
     confirm_upgrade([], yes=False, name="counter")
     assert capsys.readouterr() == ("", "")

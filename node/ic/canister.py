@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from node.ic.config import DEFAULT_WASM_MEMORY_LIMIT
 from node.ic.errors import NotAController
 from node.ic.module_rules import ModuleInfo
 from node.ic.stable_memory import StableMemory
@@ -53,7 +54,8 @@ class CanisterSettings:
     memory_allocation: int = 0
     freezing_threshold: int = DEFAULT_FREEZING_THRESHOLD
     reserved_cycles_limit: int = DEFAULT_RESERVED_CYCLES_LIMIT
-    wasm_memory_limit: int = 0
+    wasm_memory_limit: int = DEFAULT_WASM_MEMORY_LIMIT
+    """The IC's default, 3 GiB: updates, installs and upgrades fail above it; 0 is no limit."""
     wasm_memory_threshold: int = 0
     log_visibility: str = "controllers"
     environment_variables: tuple[tuple[str, str], ...] = ()

@@ -23,6 +23,10 @@ DEFAULT_PROVISIONAL_CYCLES = 100_000_000_000_000
 MAX_STABLE_PAGES = 500 * 1024 * 1024 * 1024 // 65536
 """500 GiB of stable memory, the IC's limit (held sparsely, so cheap until touched)."""
 
+DEFAULT_WASM_MEMORY_LIMIT = 3 << 30
+"""A new canister's ``wasm_memory_limit``, as on the IC: a soft limit below the hard 4 GiB,
+so that a canister fails its message before it can no longer be upgraded."""
+
 MAX_HEAP_32 = 4 << 30
 MAX_HEAP_64 = 6 << 30
 """The IC's heap limits: 4 GiB for wasm32, 6 GiB for wasm64."""

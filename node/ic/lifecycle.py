@@ -168,6 +168,7 @@ class Lifecycle:
         stable = StableMemory()
         new_version = canister.version + 1
         try:
+            state.check_declared_memory(canister, compiled)
             instance = state.runtime.instantiate(compiled)
             ctx = self._context(canister, Context.START, caller, b"", stable, new_version, 0)
             if compiled.plan.start_export:
@@ -232,6 +233,7 @@ class Lifecycle:
         balance = canister.cycles
         new_version = canister.version + 1
         try:
+            state.check_declared_memory(canister, compiled)
             with message_transaction(old, stable) as transaction:
                 if not mode.skip_pre_upgrade and old.compiled.info.has("canister_pre_upgrade"):
                     ctx = self._context(

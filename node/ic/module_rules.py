@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from node.ic.ic0 import IC0_BY_NAME
 from node.wasm.errors import ModuleRejected
+from node.wasm.instance import WASM_PAGE
 from vocab.wasm import KIND_FUNC, KIND_NAMES, FuncType, WasmFormatError, WasmModule
 
 MAX_CUSTOM_SECTIONS = 16
@@ -56,6 +57,8 @@ class ModuleInfo:
     private_metadata: tuple[tuple[str, bytes], ...]
     function_count: int
     global_count: int
+    initial_memory_bytes: int = 0
+    """What the module's memory declares as its initial size: instantiating it allocates that much."""
 
     @property
     def enhanced_orthogonal_persistence(self) -> bool:
@@ -223,4 +226,5 @@ def canister_module_rules(module: WasmModule) -> ModuleInfo:
         private_metadata=tuple(private),
         function_count=module.function_count,
         global_count=len(module.globals),
+        initial_memory_bytes=memory.minimum * WASM_PAGE if memory is not None else 0,
     )

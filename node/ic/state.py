@@ -12,8 +12,9 @@ from node.ic.canister import CanisterInstance, CanisterState, CanisterStatus, re
 from node.ic.config import ExecutionConfig
 from node.ic.errors import CanisterEmpty, CanisterNotFound, CanisterStopped, CanisterTrap, OutOfCycles
 from node.ic.ic0 import Context
-from node.ic.runtime import CanisterRuntime
+from node.ic.runtime import CanisterModule, CanisterRuntime
 from node.ic.system_api import ApiContext
+from node.wasm.instance import WASM_PAGE
 from vocab.principal import CanisterId, Principal
 
 _SettingsView = tuple[object, tuple[bytes, ...], tuple[tuple[str, str], ...]]
@@ -127,6 +128,22 @@ class ExecutionState:
         if canister.status is not CanisterStatus.RUNNING:
             raise CanisterStopped(canister.canister_id.to_text(), canister.status.value)
         return canister.instance
+
+    @staticmethod
+    def check_declared_memory(canister: CanisterState, compiled: CanisterModule) -> None:
+        """Refuse, before instantiating it, a module whose declared initial memory is above
+        the canister's ``wasm_memory_limit``: instantiation would allocate it all on every
+        replica, only for the install to fail afterwards."""
+        limit = canister.settings.wasm_memory_limit
+        declared = compiled.info.initial_memory_bytes
+        if limit and declared > limit:
+            raise CanisterTrap(
+                f"Canister exceeded its current Wasm memory limit of {limit} bytes: the module "
+                f"declares an initial Wasm memory of {declared} bytes "
+                f"({declared // WASM_PAGE} pages of 64 KiB).",
+                "wasm_memory_limit",
+                "IC0539",
+            )
 
     @staticmethod
     def check_memory_limit(canister: CanisterState, instance: CanisterInstance) -> None:

@@ -8,6 +8,7 @@ import sys
 
 from client.build import Built, build_canister
 from client.project import Project
+from subnet.commands.feedback import Feedback
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,8 +32,11 @@ def find_project() -> Project:
 def _build(args: argparse.Namespace) -> int:
     project = find_project()
     names = [args.name] if args.name else sorted(project.canisters)
+    feedback = Feedback()
     for name in names:
-        print_built(name, build_canister(project, name))
+        with feedback.step(f"Building canister {name}..."):
+            built = build_canister(project, name)
+        print_built(name, built)
     return 0
 
 

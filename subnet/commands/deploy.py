@@ -19,6 +19,7 @@ from client.deploy import INSTALL_MODES, InstallOptions, ensure_created, install
 from subnet.commands.build import find_project, print_built
 from subnet.commands.canister import output
 from subnet.commands.canister.actions import agent_for, stdin_ask
+from subnet.commands.feedback import Feedback
 from subnet.commands.options import add_identity_option
 
 
@@ -40,7 +41,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--yes",
         "-y",
         action="store_true",
-        help="upgrade despite failed compatibility checks, reinstall without asking",
+        help="upgrade despite a failed Candid check or stable-type warnings, reinstall without asking",
+    )
+    parser.add_argument(
+        "--upgrade-unchanged",
+        action="store_true",
+        help="upgrade even when the installed module is the same (skipped by default, as dfx does)",
     )
     parser.add_argument("--network", default="local", help="network in canister_ids.json (default: local)")
     add_identity_option(parser)
@@ -54,15 +60,24 @@ def _deploy(args: argparse.Namespace) -> int:
         project.canister(name)  # an unknown name fails before anything is created
     ids = CanisterIds.in_directory()
     agent = agent_for(args)
-    options = InstallOptions(mode=args.mode, argument=args.argument, yes=args.yes)
+    options = InstallOptions(
+        mode=args.mode, argument=args.argument, yes=args.yes, upgrade_unchanged=args.upgrade_unchanged
+    )
+
+    feedback = Feedback()
+    ask = feedback.pausing(stdin_ask())
 
     async def run() -> None:
         for name in names:
-            canister_id, created = await ensure_created(agent, ids, name, args.network)
+            with feedback.step(f"Creating canister {name}..."):
+                canister_id, created = await ensure_created(agent, ids, name, args.network)
             print(output.created_line(name, args.network, canister_id, created))
-            print_built(name, build_canister(project, name))
-            mode = await install_canister(agent, name, canister_id, options, stdin_ask())
-            print(output.installed_line(name, canister_id, mode))
+            with feedback.step(f"Building canister {name}..."):
+                built = build_canister(project, name)
+            print_built(name, built)
+            with feedback.step(f"Installing code for canister {name}, with canister ID {canister_id}"):
+                installed = await install_canister(agent, name, canister_id, options, ask)
+            print(output.installed_line(name, canister_id, installed))
             print(f"Deployed canister {name}: {canister_id}")
 
     trio.run(run)

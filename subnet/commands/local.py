@@ -10,6 +10,7 @@ import json
 import sys
 
 from client.network import load_genesis, local_root
+from subnet.commands.feedback import print_table
 from subnet.commands.options import add_output_option
 from subnet.processes import launcher
 from subnet.processes.status import status_records
@@ -76,15 +77,20 @@ def _status(args: argparse.Namespace) -> int:
     if args.output == "json":
         print(json.dumps({"replicas": records}, indent=2))
     else:
-        header = f"{'replica':<8}{'pid':<9}{'address':<18}{'height':>7}{'final':>7}{'cert':>7}  {'peers':<12}last error"
-        print(header)
-        for r in records:
-            peers = ",".join(str(p) for p in r["peers"]) if r["up"] else "-"
-            print(
-                f"{r['replica']:<8}{str(r['pid'] or '-'):<9}{r['address']:<18}"
-                f"{_dash(r['height']):>7}{_dash(r['finalized_height']):>7}{_dash(r['certified_height']):>7}  "
-                f"{peers:<12}{r['last_error'] or ''}"
-            )
+        rows = [
+            [
+                str(r["replica"]),
+                str(r["pid"] or "-"),
+                r["address"],
+                _dash(r["height"]),
+                _dash(r["finalized_height"]),
+                _dash(r["certified_height"]),
+                ",".join(str(p) for p in r["peers"]) if r["up"] else "-",
+                r["last_error"] or "",
+            ]
+            for r in records
+        ]
+        print_table(["replica", "pid", "address", "height", "final", "cert", "peers", "last error"], rows)
     return 0 if all(r["up"] for r in records) else 1
 
 

@@ -28,6 +28,7 @@ from client.identity import IdentityStore
 from client.network import network_agent
 from client.project import Project, ProjectError
 from subnet.commands.canister import output
+from subnet.commands.feedback import Feedback
 from vocab import management
 from vocab.errors import PrincipalError, SubnetError
 from vocab.principal import Principal
@@ -202,13 +203,18 @@ def install(args: argparse.Namespace) -> int:
         skip_pre_upgrade=args.skip_pre_upgrade,
         wasm_memory_persistence=args.wasm_memory_persistence,
         yes=args.yes,
+        upgrade_unchanged=args.upgrade_unchanged,
     )
+
+    feedback = Feedback()
+    ask = feedback.pausing(stdin_ask())
 
     async def run() -> None:
         for name in names:
             canister_id = ids.resolve(name, args.network)
-            mode = await install_canister(agent, name, canister_id, options, stdin_ask())
-            print(output.installed_line(name, canister_id, mode))
+            with feedback.step(f"Installing code for canister {name}, with canister ID {canister_id}"):
+                installed = await install_canister(agent, name, canister_id, options, ask)
+            print(output.installed_line(name, canister_id, installed))
 
     trio.run(run)
     return 0

@@ -80,13 +80,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     install.add_argument(
         "--wasm-memory-persistence",
         choices=("keep", "replace"),
-        help="default with upgrade: keep for modules with enhanced orthogonal persistence",
+        help="default with upgrade: keep when the installed module has enhanced orthogonal persistence",
     )
     install.add_argument(
         "--yes",
         "-y",
         action="store_true",
-        help="upgrade despite failed compatibility checks; reinstall without asking",
+        help="upgrade despite a failed Candid check or stable-type warnings; reinstall without asking",
+    )
+    install.add_argument(
+        "--upgrade-unchanged",
+        action="store_true",
+        help="upgrade even when the installed module is the same (skipped by default, as dfx does)",
     )
     install.set_defaults(handler=actions.install)
 

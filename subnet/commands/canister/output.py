@@ -12,6 +12,7 @@ import json
 import unicodedata
 from typing import Any
 
+from client.deploy import Installed
 from vocab import candid, management
 from vocab.principal import Principal
 
@@ -22,8 +23,10 @@ def created_line(name: str, network: str, canister_id: Principal, created: bool)
     return f'{name} canister was already created on network "{network}" and has canister id: {canister_id}'
 
 
-def installed_line(name: str, canister_id: Principal, mode: str) -> str:
-    verb = {"install": "Installed", "reinstall": "Reinstalled", "upgrade": "Upgraded"}[mode]
+def installed_line(name: str, canister_id: Principal, installed: Installed) -> str:
+    if installed.unchanged:
+        return f"Module hash {installed.module_hash.hex()} is already installed."
+    verb = {"install": "Installed", "reinstall": "Reinstalled", "upgrade": "Upgraded"}[installed.mode]
     return f"{verb} code for canister {name}, with canister ID {canister_id}"
 
 

@@ -1,0 +1,152 @@
+"""dfx's own end-to-end test of upgrade checks, ``e2e/tests-dfx/upgrade_check.bash`` in
+dfinity/sdk, translated command for command to `subnet`, with its assertions unchanged.
+
+The assets are dfx's (``tests/fixtures/dfx_upgrade``, see SOURCE.md). Each bats case runs
+in its own project (``dfx new hello``: a ``dfx.json`` only, as dfx writes it) on one
+running subnet of four replica processes; bats' ``$output`` is stdout and stderr together,
+and ``assert_match`` is a substring match here (dfx's patterns are literal text).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from client.motoko import NodeNotFound, compile_motoko
+from tests.processes import subnet_cli
+from vocab.leb128 import encode_leb128
+
+ASSETS = Path(__file__).parent / "fixtures" / "dfx_upgrade"
+
+
+def output(result: subprocess.CompletedProcess[str]) -> str:
+    return result.stdout + result.stderr
+
+
+def assert_command(cwd: Path, *argv: str, stdin: str = "") -> str:
+    return output(subnet_cli(cwd, *argv, stdin=stdin))
+
+
+def assert_command_fail(cwd: Path, *argv: str, stdin: str = "") -> str:
+    result = subnet_cli(cwd, *argv, check=False, stdin=stdin)
+    assert result.returncode != 0, output(result)
+    return output(result)
+
+
+def custom_section(name: str, data: bytes) -> bytes:
+    payload = encode_leb128(len(name)) + name.encode() + data
+    return b"\x00" + encode_leb128(len(payload)) + payload
+
+
+def set_main(project: Path, main: str) -> None:
+    """``jq '.canisters.hello_backend.main="..."' dfx.json | sponge dfx.json``"""
+    path = project / "dfx.json"
+    config = json.loads(path.read_text())
+    config["canisters"]["hello_backend"]["main"] = main
+    path.write_text(json.dumps(config, indent=2))
+
+
+def setup_case(root: Path, case: str) -> Path:
+    """``standard_setup; dfx_new hello; install_asset upgrade`` (whose patch.bash selects v1.mo)."""
+    workdir = root / case
+    workdir.mkdir()
+    subnet_cli(workdir, "new", "hello")
+    project = workdir / "hello"
+    (project / "subnet.json").rename(project / "dfx.json")  # a dfx project has only dfx.json
+    (project / ".subnet").symlink_to(root / ".subnet")  # `dfx_start`: the running subnet
+    for asset in sorted(ASSETS.glob("*.mo")):
+        shutil.copy(asset, project / asset.name)
+    set_main(project, "v1.mo")
+    return project
+
+
+def test_upgrade_check_bash(local_subnet: Path) -> None:
+    try:
+        for asset in sorted(ASSETS.glob("*.mo")):
+            compile_motoko(asset.read_text())  # warms the shared cache; skips without Node.js
+    except NodeNotFound as exc:
+        pytest.skip(str(exc))
+
+    # @test "safe upgrade by adding a new stable variable"
+    p = setup_case(local_subnet, "safe")
+    assert_command(p, "deploy")
+    assert_command(p, "canister", "call", "hello_backend", "inc", "()")
+    set_main(p, "v2.mo")
+    assert_command(p, "deploy")
+    assert "(1 : nat)" in assert_command(p, "canister", "call", "hello_backend", "read", "()")
+
+    # @test "changing stable variable from Int to Nat is not allowed"
+    p = setup_case(local_subnet, "int_to_nat")
+    assert_command(p, "deploy")
+    assert_command(p, "canister", "call", "hello_backend", "inc", "()")
+    set_main(p, "v2_bad.mo")
+    out = assert_command_fail(p, "deploy", stdin="yes\n")
+    assert "Stable interface compatibility check issued an ERROR" in out
+
+    # @test "changing stable variable from Int to Nat with reinstall is allowed"
+    p = setup_case(local_subnet, "reinstall")
+    assert_command(p, "deploy")
+    assert_command(p, "canister", "call", "hello_backend", "inc", "()")
+    set_main(p, "v2_bad.mo")
+    assert_command(p, "build")
+    assert_command(p, "canister", "install", "hello_backend", "--mode=reinstall", stdin="yes\n")
+    assert "(0 : nat)" in assert_command(p, "canister", "call", "hello_backend", "read", "()")
+
+    # @test "warning for changing method name"
+    p = setup_case(local_subnet, "method_name")
+    assert_command(p, "deploy")
+    assert_command(p, "canister", "call", "hello_backend", "inc", "()")
+    set_main(p, "v3_bad.mo")
+    assert "Candid interface compatibility check failed" in assert_command(p, "deploy", stdin="yes\n")
+    assert "(1 : int)" in assert_command(p, "canister", "call", "hello_backend", "read2", "()")
+
+    # @test "warning for using special opt rule"
+    p = setup_case(local_subnet, "special_opt")
+    assert_command(p, "deploy")
+    assert_command(p, "canister", "call", "hello_backend", "f", "()")
+    set_main(p, "v4_bad.mo")
+    assert "Candid interface compatibility check failed" in assert_command(p, "deploy", stdin="yes\n")
+    assert '(opt "")' in assert_command(p, "canister", "call", "hello_backend", "f", "()")
+
+    # @test "error when dropping stable variable"
+    p = setup_case(local_subnet, "drop_stable")
+    assert_command(p, "deploy")
+    assert_command(p, "canister", "call", "hello_backend", "inc", "()")
+    set_main(p, "v5.mo")
+    out = assert_command_fail(p, "deploy", stdin="yes\n")
+    assert "Stable interface compatibility check issued an ERROR" in out
+
+
+def test_an_unchanged_module_is_skipped_and_a_downgrade_from_eop_is_refused(local_subnet: Path) -> None:
+    """dfx's other two upgrade rules: the same module again is not reinstalled unless
+    ``--upgrade-unchanged``; ``wasm_memory_persistence`` comes from the installed module,
+    so a classic (non-EOP) module cannot silently replace an EOP heap."""
+    try:
+        v1 = compile_motoko((ASSETS / "v1.mo").read_text())
+    except NodeNotFound as exc:
+        pytest.skip(str(exc))
+    p = setup_case(local_subnet, "unchanged")
+    assert_command(p, "deploy")
+    status = json.loads(assert_command(p, "canister", "status", "hello_backend", "--output", "json"))
+    again = assert_command(p, "deploy")
+    assert f"Module hash {status['module_hash'][2:]} is already installed." in again
+    assert "Upgraded code" not in again
+    assert "Upgraded code" in assert_command(p, "deploy", "--upgrade-unchanged")
+    assert_command(p, "canister", "call", "hello_backend", "inc", "()")
+    # a module without enhanced orthogonal persistence that passes both checks: an empty
+    # module carrying v1's Candid and stable types
+    classic = p / "classic.wasm"
+    classic.write_bytes(
+        b"\x00asm\x01\x00\x00\x00"
+        + custom_section("icp:private candid:service", v1.candid.encode())
+        + custom_section("icp:private motoko:stable-types", v1.stable_types.encode())
+    )
+    out = assert_command_fail(
+        p, "canister", "install", "hello_backend", "--mode", "upgrade", "--wasm", str(classic)
+    )
+    assert "wasm_memory_persistence: opt Keep" in out and "enhanced orthogonal persistence" in out
+    assert "(1 : int)" in assert_command(p, "canister", "call", "hello_backend", "read", "()")
