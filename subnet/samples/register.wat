@@ -11,14 +11,35 @@
 ;; A wrong argument size or a key of 256 or more traps (the call is rejected, nothing
 ;; changes). Heap layout: registers at 0 (16 bytes each), counters at 4096 (8 bytes
 ;; each), the argument at 8192, a one-byte reply at 8256.
+;;
+;; An upgrade keeps the registers and counters: pre_upgrade copies them (6144 bytes) to
+;; stable memory, post_upgrade copies them back. The upgrade faults of scenarios
+;; (subnet.sim.clients.upgrade_module) edit the text between the marked lines to make
+;; a module whose post_upgrade traps, or one without post_upgrade, which loses the state.
 (module
   (import "ic0" "msg_arg_data_size" (func $arg_size (result i32)))
   (import "ic0" "msg_arg_data_copy" (func $arg_copy (param i32 i32 i32)))
   (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
   (import "ic0" "msg_reply" (func $reply))
   (import "ic0" "trap" (func $trap (param i32 i32)))
+  (import "ic0" "stable_size" (func $stable_size (result i32)))
+  (import "ic0" "stable_grow" (func $stable_grow (param i32) (result i32)))
+  (import "ic0" "stable_write" (func $stable_write (param i32 i32 i32)))
+  (import "ic0" "stable_read" (func $stable_read (param i32 i32 i32)))
   (memory 1)
   (data (i32.const 8300) "bad argument")
+  (data (i32.const 8320) "post_upgrade refuses")
+  ;; version
+
+  (func (export "canister_pre_upgrade")
+    (if (i32.eqz (call $stable_size))
+      (then (drop (call $stable_grow (i32.const 1)))))
+    (call $stable_write (i32.const 0) (i32.const 0) (i32.const 6144)))
+
+  ;; post_upgrade begin
+  (func (export "canister_post_upgrade")
+    (call $stable_read (i32.const 0) (i32.const 0) (i32.const 6144)))
+  ;; post_upgrade end
 
   ;; Copy the argument (which must be $size bytes) to 8192 and return the key's index.
   (func $key (param $size i32) (result i32)

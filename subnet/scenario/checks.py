@@ -10,16 +10,20 @@ Times in evidence are seconds since the start of the run, in simulated time.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from node.consensus.block import ChainBlock
+from node.ic.state_machine import WasmStateMachine
 from subnet.checks.durability import check_durability
 from subnet.checks.history import Event, operations
 from subnet.checks.linearizable import Budget, Verdict, check_linearizable
 from subnet.scenario.nemesis import concrete_faults
 from subnet.scenario.spec import Scenario
-from subnet.sim.runner import SECOND, Disagreement
+from subnet.sim.clients import register_canister_wasm
+from subnet.sim.runner import SECOND, Disagreement, Simulation
+from vocab.errors import SubnetError
 
 __all__ = [
     "CheckResult",
@@ -33,6 +37,7 @@ __all__ = [
     "linearizable",
     "liveness",
     "run_checks",
+    "upgrades",
     "verdict_of",
 ]
 
@@ -333,6 +338,66 @@ def linearizable(sim: RunView, max_steps: int) -> CheckResult:
     )
 
 
+def upgrades(sim: Simulation) -> CheckResult:
+    """Upgrades of the clients' canister under load had the same outcome on every honest
+    replica: each live one runs the module of the last upgrade that replied (or the
+    installed one, when every upgrade failed: a failed upgrade leaves no trace)."""
+    clients = sim.clients
+    if clients is None or clients.canister is None:
+        return CheckResult(
+            "upgrade", UNKNOWN, "the clients' canister was never installed, so nothing was upgraded"
+        )
+    expected = hashlib.sha256(register_canister_wasm()).hexdigest()
+    possible = {expected}
+    unknown_outcome = []
+    for record in clients.upgrades:
+        outcome = record.get("outcome")
+        if outcome == "replied":
+            expected = record["module_hash"]
+            possible = {expected}
+        elif outcome is None or outcome == "timeout":
+            unknown_outcome.append(record["module"])
+            possible = possible | {record["module_hash"]}
+    good = set(honest(sim))
+    hashes: dict[str, str | None] = {}
+    for node, replica in enumerate(sim.replicas):
+        if replica is None or node not in good or not isinstance(replica.state, WasmStateMachine):
+            continue
+        try:
+            module = replica.state.env.state.canister(clients.canister).module_hash
+        except SubnetError:
+            module = None
+        hashes[str(node)] = module.hex() if module is not None else None
+    evidence: dict[str, Any] = {
+        "upgrades": [{k: v for k, v in record.items() if k != "request_id"} for record in clients.upgrades],
+        "module_hashes": hashes,
+        "expected": sorted(possible),
+    }
+    wrong = {node: value for node, value in hashes.items() if value not in possible}
+    if wrong or len(set(hashes.values())) > 1:
+        return CheckResult(
+            "upgrade",
+            INVALID,
+            "replicas run different modules after the upgrades: "
+            + ", ".join(f"replica {node} {str(value)[:16]}" for node, value in sorted(hashes.items())),
+            evidence,
+        )
+    if unknown_outcome:
+        return CheckResult(
+            "upgrade",
+            UNKNOWN,
+            f"the outcome of upgrading to {', '.join(unknown_outcome)} is unknown",
+            evidence,
+        )
+    outcomes = ", ".join(f"{record['module']}: {record.get('outcome')}" for record in clients.upgrades)
+    return CheckResult(
+        "upgrade",
+        VALID,
+        f"{outcomes}; every live honest replica runs module {expected[:16]}",
+        evidence,
+    )
+
+
 def run_checks(sim: RunView, scenario: Scenario) -> list[CheckResult]:
     checks = scenario.checks
     results: list[CheckResult] = []
@@ -346,6 +411,8 @@ def run_checks(sim: RunView, scenario: Scenario) -> list[CheckResult]:
         results.append(durability(sim))
     if checks.linearizable:
         results.append(linearizable(sim, checks.linearizable_steps))
+    if isinstance(sim, Simulation) and any(fault.kind == "upgrade" for fault in scenario.faults):
+        results.append(upgrades(sim))
     return results
 
 

@@ -7,7 +7,10 @@ their history, and the same checks afterwards:
 
 - ``crash``: SIGKILL, and after ``duration`` a restart (the replica comes back from its
   SQLite store and catches up, as after a power cut);
-- ``pause``: SIGSTOP, and after ``duration`` SIGCONT.
+- ``pause``: SIGSTOP, and after ``duration`` SIGCONT;
+- ``disk-loss``: SIGKILL, the replica's database deleted (``replica.db`` and its SQLite
+  journal files), and after ``duration`` a restart with nothing: it fetches the chain
+  from its peers.
 
 Faults that need a hook inside the replicas (partitions, added latency, loss,
 duplication, Byzantine behaviours, ``"block-maker"`` targets), bug switches and the
@@ -57,14 +60,14 @@ from subnet.scenario.checks import (
 from subnet.scenario.schedule import Schedule, compile_faults
 from subnet.scenario.spec import KeyLines, NetworkSpec, Scenario, ScenarioError
 from subnet.sim.clients import ClientsConfig
-from subnet.sim.faults import Crash, Pause, Restart, Resume
+from subnet.sim.faults import Crash, DiskLoss, Pause, Restart, Resume
 from subnet.sim.runner import Disagreement
 from vocab.errors import CodecError, SubnetError
 from vocab.genesis import Genesis
 
 __all__ = ["PROCESS_FAULTS", "ProcessOutcome", "ProcessRecord", "check_supported", "run_on_processes"]
 
-PROCESS_FAULTS = ("crash", "pause")
+PROCESS_FAULTS = ("crash", "pause", "disk-loss")
 POLL_S = 0.25
 STATUS_TIMEOUT_S = 0.5
 SECOND = 1_000_000_000
@@ -186,6 +189,8 @@ def _faults(schedule: Schedule) -> list[tuple[int, str, int]]:
             actions.append((fault.at_ns, "stop", fault.node))
         elif isinstance(fault, Resume):
             actions.append((fault.at_ns, "continue", fault.node))
+        elif isinstance(fault, DiskLoss):
+            actions.append((fault.at_ns, "wipe", fault.node))
         else:  # check_supported refused it before anything started
             raise UnsupportedOnProcesses(f"{type(fault).__name__} is not supported on the process backend")
     return sorted(actions, key=lambda item: item[0])
@@ -202,6 +207,15 @@ def _apply(root: Path, action: str, node: int, paused: dict[int, None]) -> str:
         if pid is not None:
             return "already running"
         return f"pid {launcher.spawn_replica(root, node)}"
+    if action == "wipe":
+        if pid is not None:
+            paused.pop(node, None)
+            launcher.kill_replica(root, node, signal.SIGKILL)
+        removed = []
+        for path in sorted(replica_dir(root, node).glob("replica.db*")):
+            path.unlink()
+            removed.append(path.name)
+        return f"pid {pid} killed, removed {', '.join(removed) or 'nothing'}"
     if pid is None:
         return "not running"
     if action == "kill":

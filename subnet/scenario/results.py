@@ -105,6 +105,11 @@ def scenario_toml(scenario: Scenario) -> str:
             lines.append(f"delay = {_value(format_duration(fault.delay_ns))}")
         if fault.probability is not None:
             lines.append(f"probability = {_value(fault.probability)}")
+        if fault.offset_ns is not None:
+            sign = "-" if fault.offset_ns < 0 else ""
+            lines.append(f"offset = {_value(sign + format_duration(abs(fault.offset_ns)))}")
+        if fault.module is not None:
+            lines.append(f"module = {_value(fault.module)}")
         if fault.kind == "random":
             lines += [
                 f"count = {fault.count}",

@@ -28,8 +28,10 @@ import random
 from subnet.scenario.nemesis import concrete_faults
 from subnet.scenario.spec import FaultSpec, Scenario, Target, format_duration
 from subnet.sim.faults import (
+    ClockSkew,
     Crash,
     Cut,
+    DiskLoss,
     Fault,
     Heal,
     NetworkChange,
@@ -39,6 +41,7 @@ from subnet.sim.faults import (
     Restart,
     Resume,
     SetBehaviour,
+    Upgrade,
 )
 
 __all__ = ["Schedule", "compile_faults"]
@@ -89,6 +92,27 @@ def _nodes(target: Target | None, n: int, rng: random.Random, count: int = 1) ->
 def _compile(fault: FaultSpec, n: int, rng: random.Random, scenario: Scenario, out: Schedule) -> str:
     at, end = fault.at_ns, fault.end_ns
     add = out.faults.append
+    if fault.kind == "upgrade":
+        assert fault.module is not None
+        add(Upgrade(at, fault.module))
+        return f"upgrade of the clients' canister to {fault.module}"
+    if fault.kind in ("clock-skew", "disk-loss"):
+        nodes = _nodes(fault.target, n, rng)
+        for node in nodes:
+            if fault.kind == "clock-skew":
+                assert fault.offset_ns is not None
+                add(ClockSkew(at, node, fault.offset_ns))
+                if end is not None:
+                    add(ClockSkew(end, node, 0))
+            else:
+                add(DiskLoss(at, node))
+                if end is not None:
+                    add(Restart(end, node))
+        if fault.kind == "clock-skew":
+            assert fault.offset_ns is not None
+            sign = "-" if fault.offset_ns < 0 else "+"
+            return f"clock-skew {sign}{format_duration(abs(fault.offset_ns))} on {list(nodes)}"
+        return f"disk-loss {list(nodes)} (restarted with an empty disk)"
     if fault.kind in ("crash", "pause", "byzantine"):
         action = fault.behaviour if fault.kind == "byzantine" else fault.kind
         assert action is not None

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 
 from subnet.sim.behaviour import GENERIC_BEHAVIOURS
 from subnet.sim.bugs import BUGS
-from subnet.sim.clients import CLIENT_KINDS, MAX_KEYS
+from subnet.sim.clients import CLIENT_KINDS, MAX_KEYS, UPGRADE_MODULES
 from subnet.sim.icc_behaviour import ICC_BEHAVIOURS
 from subnet.sim.latency import LatencySpecError, Matrix, parse_duration_ns, parse_latency
 
@@ -41,7 +41,19 @@ __all__ = [
 ]
 
 BACKENDS = ("sim", "processes")
-FAULT_KINDS = ("crash", "pause", "partition", "latency", "loss", "duplication", "byzantine", "random")
+FAULT_KINDS = (
+    "crash",
+    "pause",
+    "partition",
+    "latency",
+    "loss",
+    "duplication",
+    "byzantine",
+    "clock-skew",
+    "disk-loss",
+    "upgrade",
+    "random",
+)
 RANDOM_KINDS = ("crash", "pause", "partition", "latency", "loss", "duplication")
 """What a ``random`` nemesis may draw (``subnet.scenario.nemesis``)."""
 SHAPES = ("one", "minority", "majority", "ring", "bridge", "groups")
@@ -82,6 +94,8 @@ FAULT_KEYS = (
     "max_faulty",
     "shortest",
     "longest",
+    "offset",
+    "module",
 )
 CHECK_KEYS = ("agreement", "convergence", "durability", "linearizable", "liveness", "linearizable_steps")
 DEFAULT_LINEARIZABLE_STEPS = 2_000_000
@@ -230,6 +244,10 @@ class FaultSpec:
     shortest_ns: int | None = None
     longest_ns: int | None = None
     """A random nemesis: the range of each drawn fault's duration."""
+    offset_ns: int | None = None
+    """A clock-skew fault: how far the target's clock runs ahead (negative: behind)."""
+    module: str | None = None
+    """An upgrade fault: which variant of the clients' canister is installed."""
     line: int | None = field(default=None, compare=False)
     """Where the fault's table starts in the file, for messages about it."""
 
@@ -424,6 +442,12 @@ def parse_scenario(text: str) -> Scenario:
     if liveness_ns is not None and liveness_ns <= 0:
         check_table.fail(("liveness",), "must be positive")
     history = [item for item in workloads if item.records_history]
+    for index, fault in enumerate(faults):
+        if fault.kind == "upgrade" and not history:
+            _Reader(lines, ("fault", index), data["fault"][index], FAULT_KEYS).fail(
+                ("kind",),
+                "an upgrade upgrades the clients' canister: it needs a register or counter [[workload]]",
+            )
     for key in ("durability", "linearizable"):
         if check_table.boolean(key, False) and not history:
             check_table.fail(
@@ -494,6 +518,9 @@ _KIND_KEYS = {
     "duplication": ("probability",),
     "byzantine": ("behaviour", "target"),
     "random": ("count", "kinds", "max_faulty", "shortest", "longest"),
+    "clock-skew": ("target", "offset"),
+    "disk-loss": ("target",),
+    "upgrade": ("module",),
 }
 RANDOM_SHORTEST_NS = 500_000_000
 RANDOM_LONGEST_NS = 3_000_000_000
@@ -512,13 +539,13 @@ def _fault(lines: KeyLines, index: int, table: Any, replicas: int, run_ns: int) 
     duration_ns = reader.duration("duration")
     if duration_ns is not None and duration_ns <= 0:
         reader.fail(("duration",), "must be positive")
-    if kind in ("latency", "loss", "duplication", "partition", "random") and duration_ns is None:
+    if kind in ("latency", "loss", "duplication", "partition", "random", "disk-loss") and duration_ns is None:
         reader.fail((), f"a {kind} fault needs a duration (when it is healed)")
     target = _target(reader, replicas) if reader.has("target") else None
     shape = behaviour = None
     groups: tuple[tuple[int, ...], ...] = ()
     delay_ns = probability = None
-    if kind in ("crash", "pause", "byzantine") and target is None:
+    if kind in ("crash", "pause", "byzantine", "clock-skew", "disk-loss") and target is None:
         reader.fail((), f"a {kind} fault needs a target")
     if kind == "partition":
         shape = reader.string("shape", None, SHAPES)
@@ -548,6 +575,16 @@ def _fault(lines: KeyLines, index: int, table: Any, replicas: int, run_ns: int) 
     elif kind == "random":
         assert duration_ns is not None
         return _random(reader, at_ns, duration_ns, replicas, lines.line(("fault", index)))
+    elif kind in ("clock-skew", "disk-loss") and target == "block-maker":
+        reader.fail(("target",), f'"block-maker" is not a target of a {kind} fault')
+    elif kind == "upgrade":
+        if duration_ns is not None:
+            reader.fail(("duration",), "an upgrade is not undone: it takes no duration")
+        module = reader.string("module", "keeps-state", UPGRADE_MODULES)
+        return FaultSpec(at_ns, kind, module=module, line=lines.line(("fault", index)))
+    offset_ns = None
+    if kind == "clock-skew":
+        offset_ns = _offset(reader)
     return FaultSpec(
         at_ns,
         kind,
@@ -558,8 +595,29 @@ def _fault(lines: KeyLines, index: int, table: Any, replicas: int, run_ns: int) 
         behaviour,
         delay_ns,
         probability,
-        lines.line(("fault", index)),
+        offset_ns=offset_ns,
+        line=lines.line(("fault", index)),
     )
+
+
+def _offset(reader: _Reader) -> int:
+    """A clock offset: a duration with a unit, negative for a clock behind."""
+    if not reader.has("offset"):
+        return reader.fail((), 'a clock-skew fault needs an offset (e.g. offset = "2s" or "-500ms")')
+    value = reader.table["offset"]
+    if not isinstance(value, str):
+        reader.fail(("offset",), f'must be a duration such as "2s" or "-500ms", not {_kind(value)}')
+    sign = -1 if value.strip().startswith("-") else 1
+    text = value.strip().lstrip("-")
+    if not re.search(r"[a-z]\s*$", text):
+        reader.fail(("offset",), f'{value!r} has no unit (write e.g. "{value}s" or "{value}ms")')
+    try:
+        magnitude = parse_duration_ns(text)
+    except LatencySpecError as exc:
+        return reader.fail(("offset",), str(exc))
+    if magnitude == 0 or magnitude > 3600 * 1_000_000_000:
+        reader.fail(("offset",), "must be non-zero and at most an hour either way")
+    return sign * magnitude
 
 
 def _random(reader: _Reader, at_ns: int, window_ns: int, replicas: int, line: int | None) -> FaultSpec:

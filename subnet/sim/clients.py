@@ -37,6 +37,7 @@ history, byte for byte.
 from __future__ import annotations
 
 import functools
+import hashlib
 import random
 import struct
 from collections import Counter
@@ -58,6 +59,7 @@ from vocab.request import RequestContent
 
 __all__ = [
     "CLIENT_KINDS",
+    "UPGRADE_MODULES",
     "ClientHost",
     "ClientsConfig",
     "HistoryClients",
@@ -78,12 +80,31 @@ THINK_NS = MS
 CANDID_UNIT = b"DIDL\x00\x00"
 
 
+UPGRADE_MODULES = ("keeps-state", "traps", "loses-state")
+"""What an upgrade fault installs: the same canister marked as a new version (its
+post_upgrade restores the registers: the clients see nothing); one whose post_upgrade
+traps (the upgrade fails, and must leave no trace); one without post_upgrade (the
+upgrade succeeds and the registers are gone: a broken upgrade that linearizability
+catches)."""
+
+
 @functools.cache
-def register_canister_wasm() -> bytes:
-    """The workloads' canister, assembled from its text (``subnet/samples/register.wat``)."""
+def register_canister_wasm(variant: str = "") -> bytes:
+    """The workloads' canister, assembled from its text (``subnet/samples/register.wat``),
+    or one of its ``UPGRADE_MODULES``."""
     import wasmtime  # the engine's own assembler; imported here, as only workloads need it
 
     text = (resources.files("subnet") / "samples" / "register.wat").read_text()
+    if variant:
+        if variant not in UPGRADE_MODULES:
+            raise ValueError(f"unknown module {variant!r} (one of {', '.join(UPGRADE_MODULES)})")
+        text = text.replace(";; version", '(data (i32.const 8360) "upgraded")')
+        begin, end = text.index(";; post_upgrade begin"), text.index(";; post_upgrade end")
+        if variant == "traps":
+            hook = '(func (export "canister_post_upgrade") (call $trap (i32.const 8320) (i32.const 20)))'
+            text = text[:begin] + hook + text[end:]
+        elif variant == "loses-state":
+            text = text[:begin] + text[end:]
     return bytes(wasmtime.wat2wasm(text))
 
 
@@ -214,6 +235,8 @@ class HistoryClients:
         self.waiting: dict[bytes, Callable[[RequestResult], None]] = {}
         self.request_of: dict[int, bytes] = {}
         """The request id of each operation, by the index of its invocation in the history."""
+        self.upgrades: list[dict[str, Any]] = []
+        """Each upgrade of the canister under load: its module, time, outcome."""
         self._serial = 0
         self._nonce = 0
         self.operations = Operations(config.kind, config.keys, self.rng)
@@ -386,6 +409,55 @@ class HistoryClients:
         self.host.trace.record(self.host.now, "client_" + kind, op.last_node, op.client, op.f, value, why)
         if self.config.rate_per_s is None:
             self._at(THINK_NS, functools.partial(self._invoke, op.client))
+
+    # -- upgrades under load ----------------------------------------------------------------
+
+    def upgrade(self, module: str) -> None:
+        """Upgrade the canister to ``module`` (``UPGRADE_MODULES``) as its controller, now,
+        resubmitting the same request to the next replica every ``retry`` until ``timeout``.
+        The outcome is kept in ``upgrades``; without an installed canister it is refused."""
+        record: dict[str, Any] = {"module": module, "at_ns": self.host.now - self.host.start_ns}
+        self.upgrades.append(record)
+        if self.canister is None:
+            record["outcome"] = "not installed"
+            return
+        wasm = register_canister_wasm(module)
+        record["module_hash"] = hashlib.sha256(wasm).hexdigest()
+        arg = management.encode_args(
+            management.INSTALL_CODE, management.InstallCodeArgs("upgrade", self.canister, wasm, CANDID_UNIT)
+        )
+        envelope = self._envelope(self.config.clients, Principal.management(), management.INSTALL_CODE, arg)
+        record["request_id"] = envelope.request_id.hex()
+        started = self.host.now
+
+        def answered(result: RequestResult) -> None:
+            if "outcome" in record:
+                return
+            record["outcome"] = "replied" if result.status == "replied" else "rejected"
+            record["height"] = result.height
+            if result.status != "replied":
+                record["reject"] = f"{result.error_code or result.reject_code}: {result.reject_message}"
+            self.host.trace.record(self.host.now, "client_upgraded", -1, module, record["outcome"])
+
+        def attempt(node: int) -> None:
+            if "outcome" in record:
+                return
+            if self.host.now - started >= self.config.timeout_ns:
+                record["outcome"] = "timeout"
+                return
+            replica = self.host.replicas[node]
+            if replica is not None and self.host.reachable(node):
+                known = replica.lookup_reply(envelope.request_id)
+                if known is not None:
+                    answered(known.result)
+                    return
+            status, reason = self.host.client_submit(envelope, node)
+            if status == "accepted" or reason == "replayed":
+                self.waiting[envelope.request_id] = answered
+            self._at(self.config.retry_ns, lambda: attempt((node + 1) % self.host.n))
+
+        self.host.trace.record(self.host.now, "client_upgrade", -1, module)
+        attempt(self.rng.randrange(self.host.n))
 
     # -- after the run -----------------------------------------------------------------------
 

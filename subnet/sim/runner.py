@@ -240,6 +240,8 @@ class Simulation:
             node: None for node, name in sorted(config.behaviours.items()) if name != "honest"
         }
         """Replicas that were given a non-honest behaviour at any time in the run."""
+        self.skew: dict[int, int] = {}
+        """Replicas whose clock is off, by how much (ns ahead; negative: behind)."""
         self.events_processed = 0
         self._queue: list[tuple[int, int, str, Any]] = []
         self._sequence = 0
@@ -312,6 +314,27 @@ class Simulation:
             return
         self.trace.record(self.now, "restart", node, len(self.disks[node].finalized))
         self._boot(node)
+
+    def clock(self, node: int) -> int:
+        """The time on a replica's own clock: the simulation's, plus its skew."""
+        return self.now + self.skew.get(node, 0)
+
+    def set_skew(self, node: int, offset_ns: int) -> None:
+        if offset_ns:
+            self.skew[node] = offset_ns
+        else:
+            self.skew.pop(node, None)
+        self.trace.record(self.now, "clock_skew", node, offset_ns)
+
+    def upgrade(self, module: str) -> None:
+        if self.clients is None:
+            raise ValueError("an upgrade fault needs the register or counter clients' canister")
+        self.clients.upgrade(module)
+
+    def wipe(self, node: int) -> None:
+        """The replica's disk is lost: it restarts with nothing persisted (crash it first)."""
+        self.disks[node] = Disk()
+        self.trace.record(self.now, "disk_lost", node)
 
     def partition(self, groups: tuple[tuple[int, ...], ...]) -> None:
         self.network.partition(groups)
@@ -403,8 +426,11 @@ class Simulation:
                 self._send(node, action.peer, action.message)
             elif isinstance(action, SetTimer):
                 self.timers[(node, action.timer)] = action.at
+                # The replica's deadline is on its own clock, which a clock-skew fault shifts.
                 self.schedule(
-                    max(action.at, self.now), "timer", (node, action.timer, action.at, self.incarnation[node])
+                    max(action.at - self.skew.get(node, 0), self.now),
+                    "timer",
+                    (node, action.timer, action.at, self.incarnation[node]),
                 )
             elif isinstance(action, PersistBlock):
                 disk.finalized.append(Finalized(action.block, action.proof))
@@ -470,7 +496,7 @@ class Simulation:
                 self.paused[dst].append((kind, data))
                 return
             self.trace.record(self.now, "deliver", dst, src, label)
-            self._deliver_event(dst, MessageReceived(src, message, self.now))
+            self._deliver_event(dst, MessageReceived(src, message, self.clock(dst)))
         elif kind == "timer":
             node, name, at, incarnation = data
             if incarnation != self.incarnation[node] or self.timers.get((node, name)) != at:
@@ -479,14 +505,14 @@ class Simulation:
                 self.paused[node].append((kind, data))
                 return
             del self.timers[(node, name)]
-            self._deliver_event(node, TimerExpired(name, self.now))
+            self._deliver_event(node, TimerExpired(name, self.clock(node)))
         elif kind == "start":
             node, incarnation = data
             if node in self.paused:
                 self.paused[node].append((kind, data))
             elif incarnation == self.incarnation[node]:
                 self.trace.record(self.now, "start", node)
-                self._deliver_event(node, Started(self.now))
+                self._deliver_event(node, Started(self.clock(node)))
         elif kind == "submit":
             self._submit()
         elif kind == "fault":
@@ -517,7 +543,7 @@ class Simulation:
                 self.workload.on_rejected_at_ingress(envelope.request_id, reason)
             return []
         self.events_processed += 1
-        actions = replica.handle(ClientSubmitted(envelope, self.now))
+        actions = replica.handle(ClientSubmitted(envelope, self.clock(node)))
         self._perform(node, self.behaviours[node].outgoing(self, node, actions))
         return actions
 
@@ -536,7 +562,7 @@ class Simulation:
             self.trace.record(self.now, "submit_lost", node, request)
             return ("down" if replica is None else "paused"), ""
         self.events_processed += 1
-        actions = replica.handle(ClientSubmitted(envelope, self.now))
+        actions = replica.handle(ClientSubmitted(envelope, self.clock(node)))
         self._perform(node, self.behaviours[node].outgoing(self, node, actions))
         for action in actions:
             if isinstance(action, RejectIngress):
