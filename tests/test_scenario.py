@@ -181,16 +181,15 @@ def test_what_only_the_simulator_runs_is_refused_on_processes_by_key_and_line(
     assert not (tmp_path / "r").exists()
     ring = ["scenario", "run", "ring-partition", "--backend", "processes", "--results", str(tmp_path / "r")]
     assert main(ring) == 2
-    err = capsys.readouterr().err
-    assert "workload[0].kind" in err or "fault[0].kind: a partition fault is not supported" in err
+    assert "line 10: workload[0].kind: the lifecycle workload runs only on the simulator" in capsys.readouterr().err
     text = scenario().replace('kind = "lifecycle"\nrate = 4', 'kind = "counter"') + (
-        '\n[[fault]]\nat = "1s"\nkind = "partition"\nshape = "one"\nduration = "1s"\n'
+        '\n[[fault]]\nat = "1s"\nkind = "latency"\ndelay = "100ms"\nduration = "1s"\n'
     )
     file.write_text(text.replace('duration = "8s"', 'duration = "8s"\nbackend = "processes"'))
     assert main(["scenario", "run", str(file), "--results", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
-    assert "line 14: fault[0].kind: a partition fault is not supported on the process backend" in err
-    assert "supported there: crash, pause" in err
+    assert "line 14: fault[0].kind: a latency fault is not supported on the process backend" in err
+    assert "supported there: crash, pause, disk-loss, partition" in err
     assert not (tmp_path / "r").exists()
 
 

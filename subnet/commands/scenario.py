@@ -214,7 +214,8 @@ def _run_processes(args: argparse.Namespace, path: Path, scenario: Scenario, tex
         print(json.dumps(data, indent=2, sort_keys=True))
     else:
         for item in outcome.nemesis:
-            print(f"  {item['time_s']:8.3f}s {item['action']} replica {item['replica']} ({item['detail']})")
+            whom = "every replica" if item["replica"] < 0 else f"replica {item['replica']}"
+            print(f"  {item['time_s']:8.3f}s {item['action']} {whom} ({item['detail']})")
         _print_checks(outcome.checks, outcome.verdict)
         heights = [len(chain) for chain in outcome.record.chains]
         print(f"finalized heights: {heights}")

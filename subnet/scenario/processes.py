@@ -10,10 +10,14 @@ their history, and the same checks afterwards:
 - ``pause``: SIGSTOP, and after ``duration`` SIGCONT;
 - ``disk-loss``: SIGKILL, the replica's database deleted (``replica.db`` and its SQLite
   journal files), and after ``duration`` a restart with nothing: it fetches the chain
-  from its peers.
+  from its peers;
+- ``partition`` (every shape): a link filter sent to each replica through its control
+  channel (``subnet.processes.control``: signed with its own node key), dropping all
+  traffic with the peers it must not reach; a heal sends empty filters. A replica that
+  restarts during a partition is given its filter again as soon as it answers.
 
-Faults that need a hook inside the replicas (partitions, added latency, loss,
-duplication, Byzantine behaviours, ``"block-maker"`` targets), bug switches and the
+Faults that need a hook the replicas do not have yet (added latency, loss,
+duplication, clock skew, Byzantine behaviours, upgrades, ``"block-maker"`` targets), bug switches and the
 lifecycle workload exist only on the simulator: such a file is refused before anything
 starts, naming the key, its line and what the process backend supports.
 
@@ -46,6 +50,7 @@ from node.replica import Replica
 from node.storage import BlockStore
 from subnet.processes import launcher
 from subnet.processes.clients import ProcessClients
+from subnet.processes.control import set_link_filter
 from subnet.processes.layout import create_subnet, load_node_key, replica_dir
 from subnet.processes.supervision import wait_for_replicas
 from subnet.scenario.checks import (
@@ -60,14 +65,14 @@ from subnet.scenario.checks import (
 from subnet.scenario.schedule import Schedule, compile_faults
 from subnet.scenario.spec import KeyLines, NetworkSpec, Scenario, ScenarioError
 from subnet.sim.clients import ClientsConfig
-from subnet.sim.faults import Crash, DiskLoss, Pause, Restart, Resume
+from subnet.sim.faults import Crash, Cut, DiskLoss, Heal, Partition, Pause, Restart, Resume
 from subnet.sim.runner import Disagreement
 from vocab.errors import CodecError, SubnetError
 from vocab.genesis import Genesis
 
 __all__ = ["PROCESS_FAULTS", "ProcessOutcome", "ProcessRecord", "check_supported", "run_on_processes"]
 
-PROCESS_FAULTS = ("crash", "pause", "disk-loss")
+PROCESS_FAULTS = ("crash", "pause", "disk-loss", "partition")
 POLL_S = 0.25
 STATUS_TIMEOUT_S = 0.5
 SECOND = 1_000_000_000
@@ -177,20 +182,51 @@ class ProcessOutcome:
     """Each replica's log."""
 
 
-def _faults(schedule: Schedule) -> list[tuple[int, str, int]]:
-    """(time, action, replica) of every process fault, in time order."""
-    actions: list[tuple[int, str, int]] = []
+def blocked_by_groups(groups: tuple[tuple[int, ...], ...], n: int) -> dict[int, list[int]]:
+    """Each replica's blocked peers under a partition into groups (a replica in no group
+    is alone)."""
+    group_of = {node: index for index, group in enumerate(groups) for node in group}
+    return {
+        node: [
+            peer
+            for peer in range(n)
+            if peer != node and (node not in group_of or group_of.get(peer) != group_of[node])
+        ]
+        for node in range(n)
+    }
+
+
+def blocked_by_links(links: tuple[tuple[int, int], ...], n: int) -> dict[int, list[int]]:
+    """Each replica's blocked peers when these directed links are cut (a filter blocks
+    both directions, so a one-way cut blocks both ways)."""
+    blocked: dict[int, dict[int, None]] = {node: {} for node in range(n)}
+    for src, dst in links:
+        blocked[src][dst] = None
+        blocked[dst][src] = None
+    return {node: sorted(peers) for node, peers in blocked.items()}
+
+
+def _faults(schedule: Schedule, n: int) -> list[tuple[int, str, int, dict[int, list[int]] | None]]:
+    """(time, action, replica, filters) of every process fault, in time order: filters
+    are the blocked peers of every replica for partitions (replica -1) and heals."""
+    actions: list[tuple[int, str, int, dict[int, list[int]] | None]] = []
     for fault in schedule.faults:
-        if isinstance(fault, Crash):
-            actions.append((fault.at_ns, "kill", fault.node))
+        if isinstance(fault, Partition):
+            actions.append((fault.at_ns, "partition", -1, blocked_by_groups(fault.groups, n)))
+        elif isinstance(fault, Cut):
+            actions.append((fault.at_ns, "partition", -1, blocked_by_links(fault.links, n)))
+        elif isinstance(fault, Heal):
+            actions.append((fault.at_ns, "heal", -1, {node: [] for node in range(n)}))
+        elif isinstance(fault, Crash):
+            actions.append((fault.at_ns, "kill", fault.node, None))
         elif isinstance(fault, Restart):
-            actions.append((fault.at_ns, "restart", fault.node))
+            actions.append((fault.at_ns, "restart", fault.node, None))
         elif isinstance(fault, Pause):
-            actions.append((fault.at_ns, "stop", fault.node))
+            actions.append((fault.at_ns, "stop", fault.node, None))
         elif isinstance(fault, Resume):
-            actions.append((fault.at_ns, "continue", fault.node))
+            actions.append((fault.at_ns, "continue", fault.node, None))
         elif isinstance(fault, DiskLoss):
-            actions.append((fault.at_ns, "wipe", fault.node))
+            actions.append((fault.at_ns, "wipe", fault.node, None))
         else:  # check_supported refused it before anything started
             raise UnsupportedOnProcesses(f"{type(fault).__name__} is not supported on the process backend")
     return sorted(actions, key=lambda item: item[0])
@@ -253,10 +289,48 @@ async def _run(
             clients = ProcessClients(config, genesis, scenario.seed, origin)
     agent = Agent(endpoints(genesis), genesis.committee)
 
+    n = len(genesis.nodes)
+    wanted: dict[int, list[int]] = {node: [] for node in range(n)}
+    """Each replica's link filter as the schedule has it now."""
+    given: dict[int, tuple[int, tuple[int, ...]]] = {}
+    """The filter each replica process (by pid) has applied."""
+    keys = [load_node_key(root, node) for node in range(n)]
+
+    async def give_filter(node: int, report: dict[int, str] | None = None) -> None:
+        pid = _pid(root, node)
+        target = (pid or 0, tuple(wanted[node]))
+        if pid is None or node in paused or given.get(node, (pid, ())) == target:
+            if report is not None:
+                report[node] = "down" if pid is None else "paused" if node in paused else "already"
+            return
+        reply = await set_link_filter(agent.endpoints[node], keys[node], wanted[node], timeout=1.0)
+        if isinstance(reply, str) or not reply.applied:
+            if report is not None:
+                report[node] = reply if isinstance(reply, str) else f"refused: {reply.reason}"
+            return
+        given[node] = target
+        if report is not None:
+            report[node] = f"blocks {wanted[node] or 'nobody'}"
+
+    async def filter_task() -> None:
+        while True:
+            await trio.sleep(0.3)
+            async with trio.open_nursery() as nursery:
+                for node in range(n):
+                    nursery.start_soon(give_filter, node)
+
     async def nemesis_task() -> None:
-        for at_ns, action, node in _faults(schedule):
+        for at_ns, action, node, filters in _faults(schedule, n):
             await trio.sleep_until(origin + at_ns / SECOND)
-            detail = await trio.to_thread.run_sync(_apply, root, action, node, paused)
+            if filters is not None:
+                wanted.update(filters)
+                report: dict[int, str] = {}
+                async with trio.open_nursery() as nursery:
+                    for index in range(n):
+                        nursery.start_soon(give_filter, index, report)
+                detail = "; ".join(f"{index}: {text}" for index, text in sorted(report.items()))
+            else:
+                detail = await trio.to_thread.run_sync(_apply, root, action, node, paused)
             nemesis.append({"time_s": round(now_s(), 6), "action": action, "replica": node, "detail": detail})
 
     async def ask(node: int, found: list[int | None]) -> None:
@@ -287,6 +361,8 @@ async def _run(
     async with trio.open_nursery() as nursery:
         nursery.start_soon(nemesis_task)
         nursery.start_soon(poll_task)
+        if any(filters is not None for _, _, _, filters in _faults(schedule, n)):
+            nursery.start_soon(filter_task)
         if clients is not None:
             nursery.start_soon(clients.run)
         await trio.sleep_until(origin + scenario.duration_ns / SECOND)
