@@ -181,7 +181,10 @@ def test_what_only_the_simulator_runs_is_refused_on_processes_by_key_and_line(
     assert not (tmp_path / "r").exists()
     ring = ["scenario", "run", "ring-partition", "--backend", "processes", "--results", str(tmp_path / "r")]
     assert main(ring) == 2
-    assert "line 10: workload[0].kind: the lifecycle workload runs only on the simulator" in capsys.readouterr().err
+    assert (
+        "line 10: workload[0].kind: the lifecycle workload runs only on the simulator"
+        in capsys.readouterr().err
+    )
     text = scenario().replace('kind = "lifecycle"\nrate = 4', 'kind = "counter"') + (
         '\n[[fault]]\nat = "1s"\nkind = "latency"\ndelay = "100ms"\nduration = "1s"\n'
     )
