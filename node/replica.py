@@ -165,9 +165,7 @@ class Replica:
             certificates=lambda height: self.certifier.certificates.get(height),
         )
         # Canisters run Wasm under consensus; a test may hand in its own state machine.
-        self.state: StateMachine = state_machine or WasmStateMachine(
-            genesis.canister_range_start, genesis.canister_range_end
-        )
+        self.state: StateMachine = state_machine or WasmStateMachine.from_genesis(genesis)
         self.certifier = Certifier(self.committee, key, verify=verify, window=genesis.pool_window)
         self.executed_height = 0
         self.state_hashes: dict[int, bytes] = {}

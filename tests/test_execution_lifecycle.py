@@ -343,3 +343,51 @@ def test_a_declared_memory_above_the_wasm_memory_limit_is_refused_before_instant
     with pytest.raises(CanisterTrap, match="initial Wasm memory of 1114112 bytes"):
         e.install(InstallMode.upgrade(), wasmtime.wat2wasm("(module (memory 17))"))
     assert e.fingerprint()[:2] == before[:2]
+
+
+GROWER = wasmtime.wat2wasm("""
+(module
+  (import "ic0" "msg_reply" (func $reply))
+  (memory 16)
+  (func (export "canister_update grow") (drop (memory.grow (i32.const 16))) (call $reply)))
+""")
+
+
+def test_the_subnet_memory_capacity_bounds_all_canisters_together() -> None:
+    from node.ic.config import DEFAULT_SUBNET_MEMORY_CAPACITY
+
+    assert ExecutionConfig().subnet_memory_capacity == DEFAULT_SUBNET_MEMORY_CAPACITY == 2 << 30
+    env = ExecutionEnvironment(ExecutionConfig(subnet_memory_capacity=(5 << 20) // 2))  # 2.5 MiB
+    first = env.create_canister(USER, time=1)
+    env.install_code(USER, first, InstallMode.install(), GROWER, b"", time=2)  # 1 MiB heap
+    second = env.create_canister(USER, time=3)
+    env.install_code(USER, second, InstallMode.install(), GROWER, b"", time=4)  # 2 MiB together
+    third = env.create_canister(USER, time=5)
+    with pytest.raises(CanisterTrap) as info:
+        env.install_code(USER, third, InstallMode.install(), GROWER, b"", time=6)
+    assert info.value.error_code == "IC0501"
+    assert "the subnet's memory capacity of 2621440 bytes would be exceeded" in str(info.value)
+    assert env.canister(third).module_hash is None
+    # growing past the capacity fails the message and keeps the heap as it was
+    before = env.canister(first).instance.heap_size
+    result = env.update(first, "grow", b"", caller=USER, time=7)
+    assert result.reject is not None and result.reject.error_code == "IC0501"
+    assert "cannot grow its memory usage to" in result.reject.message
+    assert env.canister(first).instance.heap_size == before == 1 << 20
+    # with room again (a canister uninstalled), the same message goes through
+    env.uninstall_code(USER, second, time=8)
+    env.update(first, "grow", b"", caller=USER, time=9).unwrap()
+    assert env.canister(first).instance.heap_size == 2 << 20
+
+
+def test_the_memory_capacity_comes_from_genesis() -> None:
+    from node.ic.state_machine import WasmStateMachine, execution_config
+    from vocab.genesis import Genesis, GenesisError, NodeEntry
+
+    node = NodeEntry(node_id=USER.to_text(), public_key=bytes(range(32)).hex(), address="127.0.0.1:1")
+    genesis = Genesis(nodes=(node,), extra={"subnet_memory_capacity": 123 << 20})
+    assert execution_config(genesis).subnet_memory_capacity == 123 << 20
+    assert WasmStateMachine.from_genesis(genesis).env.state.config.subnet_memory_capacity == 123 << 20
+    for bad in (-1, "2 GiB", True):
+        with pytest.raises(GenesisError, match="extra.subnet_memory_capacity must be a number of bytes"):
+            execution_config(Genesis(nodes=(node,), extra={"subnet_memory_capacity": bad}))

@@ -27,6 +27,13 @@ DEFAULT_WASM_MEMORY_LIMIT = 3 << 30
 """A new canister's ``wasm_memory_limit``, as on the IC: a soft limit below the hard 4 GiB,
 so that a canister fails its message before it can no longer be upgraded."""
 
+DEFAULT_SUBNET_MEMORY_CAPACITY = 2 << 30
+"""How much memory all canisters of a local subnet may use together (heaps, stable memory,
+modules, snapshots). The IC's subnets hold 2 TiB on dedicated machines; a local subnet runs
+every replica on one machine, each with its own copy of every canister, so its default is
+small and ``subnet start --memory-capacity`` (genesis ``extra.subnet_memory_capacity``)
+sets it."""
+
 MAX_HEAP_32 = 4 << 30
 MAX_HEAP_64 = 6 << 30
 """The IC's heap limits: 4 GiB for wasm32, 6 GiB for wasm64."""
@@ -51,11 +58,19 @@ class ExecutionConfig:
     instruction_fee_per_ten: int = 4
     """Cycles per ten instructions executed in replicated mode."""
     canister_creation_fee: int = 0
+    subnet_memory_capacity: int = DEFAULT_SUBNET_MEMORY_CAPACITY
+    """All canisters' memory together may not exceed this; 0 is no limit."""
 
     def __post_init__(self) -> None:
         scale = Fraction(self.instruction_scale)
         if scale <= 0:
             raise ValueError(f"instruction_scale must be positive, not {self.instruction_scale}")
+        if isinstance(self.subnet_memory_capacity, bool) or not (
+            isinstance(self.subnet_memory_capacity, int) and self.subnet_memory_capacity >= 0
+        ):
+            raise ValueError(
+                f"subnet_memory_capacity must be a number of bytes, not {self.subnet_memory_capacity!r}"
+            )
         object.__setattr__(self, "instruction_scale", scale)
         # computed once: limits are read on every message
         for name, instructions in (

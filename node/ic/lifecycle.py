@@ -168,7 +168,7 @@ class Lifecycle:
         stable = StableMemory()
         new_version = canister.version + 1
         try:
-            state.check_declared_memory(canister, compiled)
+            state.check_declared_memory(canister, compiled, len(raw))
             instance = state.runtime.instantiate(compiled)
             ctx = self._context(canister, Context.START, caller, b"", stable, new_version, 0)
             if compiled.plan.start_export:
@@ -179,7 +179,7 @@ class Lifecycle:
             ctx.certified_data = b""
             if compiled.info.has("canister_init"):
                 budget.run(instance, "canister_init", ctx)
-            state.check_memory_limit(canister, instance)
+            state.check_memory_limit(canister, instance, stable, raw)
         except CanisterTrap as trap:
             raise self._fail(canister, budget, trap) from None
         instance.commit()
@@ -233,7 +233,7 @@ class Lifecycle:
         balance = canister.cycles
         new_version = canister.version + 1
         try:
-            state.check_declared_memory(canister, compiled)
+            state.check_declared_memory(canister, compiled, len(raw))
             with message_transaction(old, stable) as transaction:
                 if not mode.skip_pre_upgrade and old.compiled.info.has("canister_pre_upgrade"):
                     ctx = self._context(
@@ -260,7 +260,7 @@ class Lifecycle:
                 ctx.balance = balance
                 if compiled.info.has("canister_post_upgrade"):
                     budget.run(new, "canister_post_upgrade", ctx)
-                state.check_memory_limit(canister, new)
+                state.check_memory_limit(canister, new, stable, raw)
                 new.commit()
                 # the stable memory keeps what the upgrade wrote; the old instance, which
                 # pre_upgrade may have changed, is dropped right after

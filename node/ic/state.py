@@ -13,6 +13,7 @@ from node.ic.config import ExecutionConfig
 from node.ic.errors import CanisterEmpty, CanisterNotFound, CanisterStopped, CanisterTrap, OutOfCycles
 from node.ic.ic0 import Context
 from node.ic.runtime import CanisterModule, CanisterRuntime
+from node.ic.stable_memory import StableMemory
 from node.ic.system_api import ApiContext
 from node.wasm.instance import WASM_PAGE
 from vocab.principal import CanisterId, Principal
@@ -129,8 +130,7 @@ class ExecutionState:
             raise CanisterStopped(canister.canister_id.to_text(), canister.status.value)
         return canister.instance
 
-    @staticmethod
-    def check_declared_memory(canister: CanisterState, compiled: CanisterModule) -> None:
+    def check_declared_memory(self, canister: CanisterState, compiled: CanisterModule, raw_size: int) -> None:
         """Refuse, before instantiating it, a module whose declared initial memory is above
         the canister's ``wasm_memory_limit``: instantiation would allocate it all on every
         replica, only for the install to fail afterwards."""
@@ -144,9 +144,36 @@ class ExecutionState:
                 "wasm_memory_limit",
                 "IC0539",
             )
+        snapshots = sum(s.total_size for s in canister.snapshots.values())
+        self.check_subnet_memory(canister, declared + raw_size + canister.stable.size_bytes + snapshots)
 
-    @staticmethod
-    def check_memory_limit(canister: CanisterState, instance: CanisterInstance) -> None:
+    def check_subnet_memory(self, canister: CanisterState, own: int) -> None:
+        """Refuse a message or install after which all canisters together (this one at
+        ``own`` bytes) would use more than the subnet's memory capacity: without it, one
+        canister could grow every replica's memory until the machine gives out."""
+        capacity = self.config.subnet_memory_capacity
+        if not capacity:
+            return
+        others = sum(c.memory_size for c in self.canisters.values() if c is not canister)
+        if others + own > capacity:
+            raise CanisterTrap(
+                f"Canister {canister.canister_id.to_text()} cannot grow its memory usage to {own} bytes: "
+                f"the subnet's memory capacity of {capacity} bytes would be exceeded "
+                f"({others} bytes are used by other canisters).",
+                "subnet_memory_capacity",
+                "IC0501",
+            )
+
+    def check_memory_limit(
+        self,
+        canister: CanisterState,
+        instance: CanisterInstance,
+        stable: StableMemory | None = None,
+        raw_module: bytes | None = None,
+    ) -> None:
+        """After a message: the heap within ``wasm_memory_limit``, and the canister (with the
+        ``stable`` memory and ``raw_module`` the message leaves it with) within the subnet's
+        capacity."""
         limit = canister.settings.wasm_memory_limit
         if limit and instance.heap_len() > limit:
             raise CanisterTrap(
@@ -155,3 +182,8 @@ class ExecutionState:
                 "wasm_memory_limit",
                 "IC0539",
             )
+        stable = stable if stable is not None else canister.stable
+        raw_module = raw_module if raw_module is not None else canister.raw_module
+        snapshots = sum(s.total_size for s in canister.snapshots.values())
+        module = len(raw_module) if raw_module is not None else 0
+        self.check_subnet_memory(canister, instance.heap_len() + stable.size_bytes + module + snapshots)

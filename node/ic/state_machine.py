@@ -28,9 +28,10 @@ replicated state: it is part of ``state_hash``.
 from __future__ import annotations
 
 import hashlib
+from typing import Self
 
 from node.ic.canister import CanisterSettings, CanisterState, require_controller
-from node.ic.config import ExecutionConfig
+from node.ic.config import DEFAULT_SUBNET_MEMORY_CAPACITY, ExecutionConfig
 from node.ic.environment import ExecutionEnvironment
 from node.ic.lifecycle import InstallMode
 from node.ic.messages import CallResult
@@ -39,6 +40,7 @@ from vocab import management
 from vocab.certificate import RequestResult
 from vocab.envelope import SignedEnvelope
 from vocab.errors import CandidError, RejectCode, RejectError
+from vocab.genesis import Genesis, GenesisError
 from vocab.principal import CanisterId, Principal
 
 MAX_CHUNK_BYTES = 1024 * 1024
@@ -60,6 +62,18 @@ def _bad_candid(method: str, exc: Exception) -> RejectError:
     )
 
 
+def execution_config(genesis: Genesis) -> ExecutionConfig:
+    """``ExecutionConfig`` from a genesis: equal on every replica, because genesis is."""
+    capacity = genesis.extra.get("subnet_memory_capacity", DEFAULT_SUBNET_MEMORY_CAPACITY)
+    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
+        raise GenesisError(f"extra.subnet_memory_capacity must be a number of bytes, not {capacity!r}")
+    return ExecutionConfig(
+        first_canister_index=genesis.canister_range_start,
+        last_canister_index=genesis.canister_range_end - 1,
+        subnet_memory_capacity=capacity,
+    )
+
+
 class WasmStateMachine:
     def __init__(self, range_start: int, range_end: int, config: ExecutionConfig | None = None) -> None:
         if config is None:
@@ -67,6 +81,12 @@ class WasmStateMachine:
         self.env = ExecutionEnvironment(config)
         self.chunks: dict[bytes, dict[bytes, bytes]] = {}
         """Per canister (raw principal): its chunk store, SHA-256 of a chunk -> the chunk."""
+
+    @classmethod
+    def from_genesis(cls, genesis: Genesis) -> Self:
+        """The execution layer a replica of ``genesis`` runs: its canister range, and the
+        settings genesis carries for execution (``extra.subnet_memory_capacity``)."""
+        return cls(genesis.canister_range_start, genesis.canister_range_end, execution_config(genesis))
 
     def execute(self, batch: Batch) -> list[RequestResult]:
         results = []

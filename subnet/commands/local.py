@@ -11,7 +11,7 @@ import sys
 
 from client.network import load_genesis, local_root
 from subnet.commands.feedback import print_table
-from subnet.commands.options import add_output_option
+from subnet.commands.options import add_output_option, bounded
 from subnet.processes import launcher
 from subnet.processes.status import status_records
 from subnet.processes.supervision import run_until_signalled, start_subnet
@@ -26,6 +26,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     start.add_argument("--port", type=int, default=4943, help="port of replica 0; replica i uses PORT + i")
     start.add_argument(
         "--block-time", type=int, default=200, metavar="MS", help="target block interval in ms"
+    )
+    start.add_argument(
+        "--memory-capacity",
+        type=bounded(int, "a memory capacity in bytes", 1 << 20, 1 << 50),
+        metavar="BYTES",
+        help="memory all canisters may use together, per replica (default 2 GiB); fixed at creation",
     )
     start.set_defaults(handler=_start)
 
@@ -51,6 +57,7 @@ def _start(args: argparse.Namespace) -> int:
         port=args.port,
         block_time_ms=args.block_time,
         clean=args.clean,
+        memory_capacity=args.memory_capacity,
         progress=lambda line: print(line, file=sys.stderr, flush=True),
     )
     addresses = ", ".join(entry.address for entry in genesis.nodes)

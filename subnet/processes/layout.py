@@ -24,9 +24,12 @@ def replica_dir(root: Path, index: int) -> Path:
     return root / f"replica-{index}"
 
 
-def create_subnet(root: Path, replicas: int, port: int, block_time_ms: int) -> Genesis:
+def create_subnet(
+    root: Path, replicas: int, port: int, block_time_ms: int, memory_capacity: int | None = None
+) -> Genesis:
     """Fresh node keys and a genesis for ``replicas`` replicas on 127.0.0.1 from ``port`` up,
-    written under ``root``."""
+    written under ``root``; ``memory_capacity`` (bytes) for all canisters together, else the
+    execution layer's default."""
     keys = [Ed25519PrivateKey.generate() for _ in range(replicas)]
     nodes = []
     for index, key in enumerate(keys):
@@ -44,6 +47,7 @@ def create_subnet(root: Path, replicas: int, port: int, block_time_ms: int) -> G
         # (what canisters see as ic0.time) are the proposers' clocks.
         genesis_time_ns=time.time_ns(),
         block_interval_ns=block_time_ms * MS,
+        extra={} if memory_capacity is None else {"subnet_memory_capacity": memory_capacity},
     )
     root.mkdir(parents=True, exist_ok=True)
     for index, key in enumerate(keys):

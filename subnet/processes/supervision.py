@@ -46,6 +46,7 @@ def start_subnet(
     block_time_ms: int,
     clean: bool = False,
     progress: Callable[[str], None] | None = None,
+    memory_capacity: int | None = None,
 ) -> Genesis:
     """Start the subnet under ``root`` (created with these parameters if it has no genesis
     yet) and return its genesis once every replica answers.
@@ -67,6 +68,10 @@ def start_subnet(
             raise SubnetError(
                 f"the local subnet has {len(existing.nodes)} replicas, not {replicas}; use --clean to start a new one"
             )
+        if memory_capacity is not None and existing.extra.get("subnet_memory_capacity") != memory_capacity:
+            raise SubnetError(
+                "--memory-capacity is fixed when a subnet is created; use --clean to start a new one"
+            )
         addresses = [entry.address for entry in existing.nodes]
     else:
         addresses = [f"127.0.0.1:{port + index}" for index in range(replicas)]
@@ -86,7 +91,11 @@ def start_subnet(
         )
     if clean:
         shutil.rmtree(root, ignore_errors=True)
-    genesis = existing if existing is not None else create_subnet(root, replicas, port, block_time_ms)
+    genesis = (
+        existing
+        if existing is not None
+        else create_subnet(root, replicas, port, block_time_ms, memory_capacity)
+    )
     spawned = {index: launcher.spawn_replica(root, index) for index in missing}
     failures = trio.run(wait_for_replicas, root, genesis, spawned, progress)
     if failures:

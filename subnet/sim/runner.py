@@ -296,8 +296,8 @@ class Simulation:
         """The real execution layer: the simulator runs the canister rules the replicas run
         (with the ``wrong-execution`` bug switched on, the last replica runs them wrongly)."""
         if "wrong-execution" in self.config.bugs and node == self.n - 1:
-            return WrongExecution(self.genesis.canister_range_start, self.genesis.canister_range_end)
-        return WasmStateMachine(self.genesis.canister_range_start, self.genesis.canister_range_end)
+            return WrongExecution.from_genesis(self.genesis)
+        return WasmStateMachine.from_genesis(self.genesis)
 
     # -- faults (subnet.sim.faults.FaultTarget) -------------------------------------------------
 
