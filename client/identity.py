@@ -22,9 +22,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from vocab import crypto
-from vocab.address import SuiAddress
 from vocab.errors import IdentityError
 from vocab.principal import Principal
+from vocab.sui.address import SuiAddress
 
 DEFAULT_NAME = "default"
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")

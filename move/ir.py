@@ -363,6 +363,10 @@ class ModuleDecl:
     dependencies: list[ModuleId] = field(default_factory=list)
     """Every other module this one names (types or calls), sorted, without duplicates."""
     file: str = ""
+    use_funs: dict[str, FunctionRef] = field(default_factory=dict)
+    """``public use fun f as T.m`` declared here: ``"<type>.<method>"`` -> ``f``, so that
+    method calls in other packages resolve through it (``<type>`` is ``vector``, ``u64``...,
+    or a struct's ``0x..::module::Name`` without type arguments)."""
 
 
 @dataclass

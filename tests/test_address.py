@@ -3,8 +3,8 @@ import base64
 import pytest
 
 from tests import vectors
-from vocab.address import ObjectId, SuiAddress
 from vocab.errors import AddressError
+from vocab.sui.address import ObjectId, SuiAddress
 
 
 @pytest.mark.parametrize(("public_b64", "address"), vectors.SUI_CLI_ADDRESSES)

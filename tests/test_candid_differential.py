@@ -5,18 +5,14 @@ decoded (and must give the values we encoded, compared as JSON) and encoded agai
 the same values (sent as JSON) are encoded afresh; back here both of their messages must
 decode to the original values. So our messages read correctly there, and theirs here.
 
-The package is installed (pinned) into ``.cache/npm-candid`` on first use; the test is
-skipped only where Node.js itself is missing.
+The package is installed (pinned) into ``.cache/npm-candid`` on first use (``tests.npm``);
+the test is skipped only where Node.js itself is missing.
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
 import math
-import shutil
 import struct
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests import npm
 from tests.test_candid_roundtrip import typed_args
 from vocab.candid import (
     BOOL,
@@ -55,14 +52,8 @@ from vocab.candid.testsuite import values_equal
 from vocab.principal import Principal
 
 CANDID_VERSION = "3.4.3"
-CACHE = Path(__file__).resolve().parents[1] / ".cache" / "npm-candid"
-NODE = shutil.which("node")
-NPM = shutil.which("npm")
 
-pytestmark = pytest.mark.skipif(
-    NODE is None,
-    reason="Node.js is not installed (no `node` on PATH), so @dfinity/candid cannot run",
-)
+pytestmark = npm.requires_node("@dfinity/candid")
 
 SCRIPT = r"""
 const { IDL } = require('@dfinity/candid');
@@ -179,43 +170,14 @@ process.stdout.write(JSON.stringify(out));
 """
 
 
-def _installed() -> bool:
-    manifest = CACHE / "node_modules" / "@dfinity" / "candid" / "package.json"
-    try:
-        return json.loads(manifest.read_text())["version"] == CANDID_VERSION
-    except (OSError, ValueError, KeyError):
-        return False
-
-
 @pytest.fixture(scope="session")
 def candid_js() -> Path:
     """The directory holding the pinned @dfinity/candid and the driver script."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with open(CACHE / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # xdist workers install once, not twice
-        if not _installed():
-            assert NPM is not None, "Node.js is present but npm is not; cannot install @dfinity/candid"
-            result = subprocess.run(
-                [
-                    NPM,
-                    "install",
-                    "--prefix",
-                    str(CACHE),
-                    "--no-audit",
-                    "--no-fund",
-                    "--no-save",
-                    f"@dfinity/candid@{CANDID_VERSION}",
-                    f"@dfinity/principal@{CANDID_VERSION}",
-                ],
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
-            assert result.returncode == 0 and _installed(), (
-                f"npm install of @dfinity/candid@{CANDID_VERSION} failed:\n{result.stderr}"
-            )
-        (CACHE / "differential.js").write_text(SCRIPT)
-    return CACHE
+    return npm.install(
+        "npm-candid",
+        {"@dfinity/candid": CANDID_VERSION, "@dfinity/principal": CANDID_VERSION},
+        {"differential.js": SCRIPT},
+    )
 
 
 # -- Python values and types as the JSON the driver reads ---------------------------------
@@ -311,16 +273,7 @@ def _run(directory: Path, cases: list[tuple[list[Any], list[Type]]]) -> list[dic
                 "values": [_value(v, t) for v, t in zip(values, types)],
             }
         )
-    result = subprocess.run(
-        [NODE, str(directory / "differential.js")],  # type: ignore[list-item]
-        input=json.dumps(payload),
-        capture_output=True,
-        text=True,
-        cwd=directory,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return npm.run_node(directory, "differential.js", payload)
 
 
 def _check(cases: list[tuple[list[Any], list[Type]]], replies: list[dict[str, Any]]) -> None:

@@ -1,15 +1,16 @@
 """The shared vocabulary: what every part of the subnet speaks.
 
-Ids (principals, canister ids, Sui addresses), requests and signed envelopes, the
+Ids (principals, canister ids), requests and signed envelopes, the
 representation-independent hash, LEB128, the wire codec and its framing, client/replica
 messages, certificates, the committee, the genesis configuration, the management
-canister's Candid types, Candid itself, and the WebAssembly binary format (``vocab.wasm``). Replicas (``node``) and clients (``client``)
-both import it; it imports nothing else of the project and no I/O library (no trio), so
+canister's Candid types, Candid itself, the WebAssembly binary format (``vocab.wasm``),
+BCS (``vocab.bcs``) and Sui's vocabulary (``vocab.sui``: addresses, digests, signatures,
+type tags, transactions). Replicas (``node``) and clients (``client``) both import it; it imports nothing else of the project and no I/O library (no trio), so
 it can be read, tested and reused on its own.
 """
 
 __all__ = [
-    "address",
+    "bcs",
     "candid",
     "certificate",
     "codec",
@@ -25,5 +26,6 @@ __all__ = [
     "messages",
     "principal",
     "request",
+    "sui",
     "wasm",
 ]

@@ -79,10 +79,16 @@ def sign(key: Ed25519PrivateKey, separator: str, message: bytes) -> bytes:
 
 def verify(raw_public: bytes, signature: bytes, separator: str, message: bytes) -> bool:
     """True if the signature is valid; any malformed key or signature is simply invalid."""
+    return verify_plain(raw_public, signature, domain(separator) + message)
+
+
+def verify_plain(raw_public: bytes, signature: bytes, message: bytes) -> bool:
+    """Ed25519 verification of ``message`` as it is, for schemes that separate domains
+    themselves (Sui signs a Blake2b hash of an intent message)."""
     if len(raw_public) != 32 or len(signature) != 64:
         return False
     try:
-        Ed25519PublicKey.from_public_bytes(raw_public).verify(signature, domain(separator) + message)
+        Ed25519PublicKey.from_public_bytes(raw_public).verify(signature, message)
     except (InvalidSignature, ValueError):
         return False
     return True

@@ -83,3 +83,17 @@ class EnvelopeError(RejectError):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(RejectCode.SYS_FATAL, message)
         self.reason = reason
+
+
+class SuiError(SubnetError):
+    """A Sui transaction, signature or object refused; ``name`` is Sui's own name for the
+    error (``InvalidSignature``, ``SignerSignatureAbsent``...), as ``RejectError`` carries
+    the IC's reject code."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.message}"

@@ -1,0 +1,83 @@
+/// Helpers for `u16`, as plain functions (Sui writes them as macros over every width).
+module std::u16;
+
+use std::option::{Self, Option};
+use std::string::{Self, String};
+use std::vector;
+
+/// Every bit of `x` flipped.
+public fun bitwise_not(x: u16): u16 {
+    x ^ 0xffff
+}
+
+/// The larger of `x` and `y`.
+public fun max(x: u16, y: u16): u16 {
+    if (x > y) x else y
+}
+
+/// The smaller of `x` and `y`.
+public fun min(x: u16, y: u16): u16 {
+    if (x < y) x else y
+}
+
+/// The absolute difference of `x` and `y`.
+public fun diff(x: u16, y: u16): u16 {
+    if (x > y) x - y else y - x
+}
+
+/// `x / y` rounded up; a zero `y` aborts (arithmetic error).
+public fun divide_and_round_up(x: u16, y: u16): u16 {
+    if (x % y == 0) x / y else x / y + 1
+}
+
+/// `base` to the power `exponent` (square and multiply); aborts on overflow.
+public fun pow(base: u16, exponent: u8): u16 {
+    let mut base = base;
+    let mut exponent = exponent;
+    let mut res = 1;
+    while (exponent >= 1) {
+        if (exponent % 2 == 0) {
+            base = base * base;
+            exponent = exponent / 2;
+        } else {
+            res = res * base;
+            exponent = exponent - 1;
+        }
+    };
+    res
+}
+
+/// The integer square root of `x` (rounded down), computed bit by bit.
+public fun sqrt(x: u16): u16 {
+    let mut bit: u16 = 1 << 14;
+    let mut res: u16 = 0;
+    let mut x = x;
+    while (bit != 0) {
+        if (x >= res + bit) {
+            x = x - (res + bit);
+            res = (res >> 1) + bit;
+        } else {
+            res = res >> 1;
+        };
+        bit = bit >> 2;
+    };
+    res
+}
+
+/// `some(x as u8)` if `x` fits in u8, else `none()`.
+public fun try_as_u8(x: u16): Option<u8> {
+    if (x > 0xff) option::none() else option::some((x as u8))
+}
+
+/// The decimal digits of `x`.
+public fun to_string(x: u16): String {
+    if (x == 0) return string::utf8(b"0");
+    let mut x = x;
+    let mut buffer = vector::empty();
+    while (x != 0) {
+        vector::push_back(&mut buffer, ((48 + x % 10) as u8));
+        x = x / 10;
+    };
+    vector::reverse(&mut buffer);
+    string::utf8(buffer)
+}

@@ -1,0 +1,93 @@
+/// Helpers for `u64`, as plain functions (Sui writes them as macros over every width).
+module std::u64;
+
+use std::option::{Self, Option};
+use std::string::{Self, String};
+use std::vector;
+
+/// Every bit of `x` flipped.
+public fun bitwise_not(x: u64): u64 {
+    x ^ 0xffffffffffffffff
+}
+
+/// The larger of `x` and `y`.
+public fun max(x: u64, y: u64): u64 {
+    if (x > y) x else y
+}
+
+/// The smaller of `x` and `y`.
+public fun min(x: u64, y: u64): u64 {
+    if (x < y) x else y
+}
+
+/// The absolute difference of `x` and `y`.
+public fun diff(x: u64, y: u64): u64 {
+    if (x > y) x - y else y - x
+}
+
+/// `x / y` rounded up; a zero `y` aborts (arithmetic error).
+public fun divide_and_round_up(x: u64, y: u64): u64 {
+    if (x % y == 0) x / y else x / y + 1
+}
+
+/// `base` to the power `exponent` (square and multiply); aborts on overflow.
+public fun pow(base: u64, exponent: u8): u64 {
+    let mut base = base;
+    let mut exponent = exponent;
+    let mut res = 1;
+    while (exponent >= 1) {
+        if (exponent % 2 == 0) {
+            base = base * base;
+            exponent = exponent / 2;
+        } else {
+            res = res * base;
+            exponent = exponent - 1;
+        }
+    };
+    res
+}
+
+/// The integer square root of `x` (rounded down), computed bit by bit.
+public fun sqrt(x: u64): u64 {
+    let mut bit: u64 = 1 << 62;
+    let mut res: u64 = 0;
+    let mut x = x;
+    while (bit != 0) {
+        if (x >= res + bit) {
+            x = x - (res + bit);
+            res = (res >> 1) + bit;
+        } else {
+            res = res >> 1;
+        };
+        bit = bit >> 2;
+    };
+    res
+}
+
+/// `some(x as u8)` if `x` fits in u8, else `none()`.
+public fun try_as_u8(x: u64): Option<u8> {
+    if (x > 0xff) option::none() else option::some((x as u8))
+}
+
+/// `some(x as u16)` if `x` fits in u16, else `none()`.
+public fun try_as_u16(x: u64): Option<u16> {
+    if (x > 0xffff) option::none() else option::some((x as u16))
+}
+
+/// `some(x as u32)` if `x` fits in u32, else `none()`.
+public fun try_as_u32(x: u64): Option<u32> {
+    if (x > 0xffffffff) option::none() else option::some((x as u32))
+}
+
+/// The decimal digits of `x`.
+public fun to_string(x: u64): String {
+    if (x == 0) return string::utf8(b"0");
+    let mut x = x;
+    let mut buffer = vector::empty();
+    while (x != 0) {
+        vector::push_back(&mut buffer, ((48 + x % 10) as u8));
+        x = x / 10;
+    };
+    vector::reverse(&mut buffer);
+    string::utf8(buffer)
+}

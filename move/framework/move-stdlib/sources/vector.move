@@ -1,0 +1,147 @@
+// The subnet's Move standard library, written after the API and semantics of
+// MystenLabs/sui crates/sui-framework/packages/move-stdlib (re-written in the
+// subset the project's compiler accepts; see move/framework/NATIVES.md).
+
+/// A growable, 0-indexed container of any type. The primitive operations are
+/// natives (bytecode instructions in the Move VM); the rest is plain Move.
+module std::vector;
+
+/// `b"..".to_string()` makes a utf8 `String` (aborts on invalid utf8).
+public use fun std::string::utf8 as vector.to_string;
+
+/// `b"..".try_to_string()` is `option::none()` on invalid utf8.
+public use fun std::string::try_utf8 as vector.try_to_string;
+
+/// `b"..".to_ascii_string()` makes an `ascii::String` (aborts on a byte above 0x7F).
+public use fun std::ascii::string as vector.to_ascii_string;
+
+/// `b"..".try_to_ascii_string()` is `option::none()` on a byte above 0x7F.
+public use fun std::ascii::try_string as vector.try_to_ascii_string;
+
+/// The index into the vector is out of bounds.
+const EINDEX_OUT_OF_BOUNDS: u64 = 0x20000;
+
+/// An empty vector.
+public native fun empty<Element>(): vector<Element>;
+
+/// The number of elements of `v`.
+public native fun length<Element>(v: &vector<Element>): u64;
+
+/// A reference to the `i`th element; aborts if `i` is out of bounds.
+public native fun borrow<Element>(v: &vector<Element>, i: u64): &Element;
+
+/// Add `e` at the end of `v`.
+public native fun push_back<Element>(v: &mut vector<Element>, e: Element);
+
+/// A mutable reference to the `i`th element; aborts if `i` is out of bounds.
+public native fun borrow_mut<Element>(v: &mut vector<Element>, i: u64): &mut Element;
+
+/// Remove and return the last element; aborts if `v` is empty.
+public native fun pop_back<Element>(v: &mut vector<Element>): Element;
+
+/// Destroy `v`; aborts if it is not empty.
+public native fun destroy_empty<Element>(v: vector<Element>);
+
+/// Swap the `i`th and `j`th elements; aborts if either is out of bounds.
+public native fun swap<Element>(v: &mut vector<Element>, i: u64, j: u64);
+
+/// A vector holding just `e`.
+public fun singleton<Element>(e: Element): vector<Element> {
+    let mut v = empty();
+    push_back(&mut v, e);
+    v
+}
+
+/// Reverse the order of the elements of `v` in place.
+public fun reverse<Element>(v: &mut vector<Element>) {
+    let len = length(v);
+    if (len == 0) return;
+    let mut front = 0;
+    let mut back = len - 1;
+    while (front < back) {
+        swap(v, front, back);
+        front = front + 1;
+        back = back - 1;
+    }
+}
+
+/// Move every element of `other` to the end of `lhs`, keeping their order.
+public fun append<Element>(lhs: &mut vector<Element>, mut other: vector<Element>) {
+    reverse(&mut other);
+    while (!is_empty(&other)) {
+        push_back(lhs, pop_back(&mut other));
+    };
+    destroy_empty(other);
+}
+
+/// Whether `v` has no elements.
+public fun is_empty<Element>(v: &vector<Element>): bool {
+    length(v) == 0
+}
+
+/// Whether `e` is an element of `v`.
+public fun contains<Element>(v: &vector<Element>, e: &Element): bool {
+    let mut i = 0;
+    let len = length(v);
+    while (i < len) {
+        if (borrow(v, i) == e) return true;
+        i = i + 1;
+    };
+    false
+}
+
+/// `(true, i)` for the first index `i` holding `e`, `(false, 0)` if there is none.
+public fun index_of<Element>(v: &vector<Element>, e: &Element): (bool, u64) {
+    let mut i = 0;
+    let len = length(v);
+    while (i < len) {
+        if (borrow(v, i) == e) return (true, i);
+        i = i + 1;
+    };
+    (false, 0)
+}
+
+/// Remove and return the `i`th element, shifting the later ones down (keeps order, O(n)).
+/// Aborts with `EINDEX_OUT_OF_BOUNDS` if `i` is out of bounds.
+public fun remove<Element>(v: &mut vector<Element>, mut i: u64): Element {
+    let mut len = length(v);
+    if (i >= len) abort EINDEX_OUT_OF_BOUNDS;
+    len = len - 1;
+    while (i < len) {
+        swap(v, i, i + 1);
+        i = i + 1;
+    };
+    pop_back(v)
+}
+
+/// Insert `e` at index `i`, shifting `v[i..]` up; `i == length(v)` appends.
+/// Aborts with `EINDEX_OUT_OF_BOUNDS` if `i > length(v)`.
+public fun insert<Element>(v: &mut vector<Element>, e: Element, mut i: u64) {
+    let len = length(v);
+    if (i > len) abort EINDEX_OUT_OF_BOUNDS;
+    push_back(v, e);
+    while (i < len) {
+        swap(v, i, len);
+        i = i + 1;
+    }
+}
+
+/// Remove the `i`th element by swapping the last one into its place (O(1), order not kept).
+/// Aborts with `EINDEX_OUT_OF_BOUNDS` if `v` is empty; out of bounds `i` aborts in `swap`.
+public fun swap_remove<Element>(v: &mut vector<Element>, i: u64): Element {
+    assert!(length(v) != 0, EINDEX_OUT_OF_BOUNDS);
+    let last = length(v) - 1;
+    swap(v, i, last);
+    pop_back(v)
+}
+
+/// The elements of the vectors of `v`, in order.
+public fun flatten<Element>(mut v: vector<vector<Element>>): vector<Element> {
+    let mut r = empty();
+    reverse(&mut v);
+    while (!is_empty(&v)) {
+        append(&mut r, pop_back(&mut v));
+    };
+    destroy_empty(v);
+    r
+}

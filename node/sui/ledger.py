@@ -1,0 +1,253 @@
+"""A Sui ledger in one process: the object store, the VM with every published module, and
+the executor over them; for tests today and for the replica's state machine later.
+
+``SuiLedger.genesis()`` publishes the framework, compiled by the project's own compiler
+(``move.framework``, sources in ``move/framework``) (``0x1`` MoveStdlib, ``0x2`` Sui), as immutable packages at
+version 1 whose previous transaction is Sui's genesis marker (32 zero bytes). After that
+everything goes through transactions: ``execute`` / ``execute_signed`` take what a user
+signs; ``publish`` and ``call`` build the transaction a ``sui client publish`` / ``call``
+would (the sender is taken as verified: tests and the in-process harness only). Reading:
+``object``, ``owned_by``, ``package``, ``effects``; the state: ``state_hash``,
+``checkpoint`` and ``restore`` (which reloads the VM from the stored packages).
+
+Pure: no I/O beyond reading the framework sources once, no clock, no randomness. The
+convenience builders make otherwise equal transactions distinct with a nonce in
+``ValidDuring`` (what the TypeScript SDK does when a transaction has no gas coin), so two
+increments of one counter are two transactions, not a replay.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from move import ir
+from move.codegen import compile_package as generate
+from move.compiler import compile_package
+from move.framework import framework
+from move.sui_rules import verify_package
+from move.types import address_of
+from node.sui import responses
+from node.sui.effects import TransactionEffects
+from node.sui.executor import Executor
+from node.sui.store import GENESIS_DIGEST, ObjectStore, SuiObject, SuiPackage, TypeOrigin, UpgradeInfo
+from node.sui.vm import MoveVM
+from vocab.sui.address import ObjectId, SuiAddress
+from vocab.sui.digests import Digest
+from vocab.sui.signed import SignedTransaction
+from vocab.sui.transaction import (
+    Argument,
+    CallArg,
+    Command,
+    GasData,
+    ImmOrOwnedObject,
+    Input,
+    MoveCall,
+    ProgrammableTransaction,
+    Publish,
+    Pure,
+    Result,
+    SharedObject,
+    TransactionData,
+    TransferObjects,
+    ValidDuring,
+)
+from vocab.sui.type_tag import TypeTag
+
+STD = ObjectId(address_of(1))
+SUI = ObjectId(address_of(2))
+DEFAULT_BUDGET = 50_000_000
+"""Fuel a convenience transaction may spend (the Sui CLI's customary 0.05 SUI budget)."""
+GAS_PRICE = 1000
+
+
+def framework_packages() -> tuple[ir.Package, ir.Package]:
+    """The framework compiled to IR (0x1, 0x2, ``move.framework``): what packages compile against."""
+    std, sui = framework()
+    return std, sui
+
+
+@functools.cache
+def framework_modules() -> tuple[tuple[tuple[str, bytes], ...], ...]:
+    """The framework's modules as Wasm, (name, bytes) sorted by name, for 0x1 and for 0x2."""
+    return tuple(
+        tuple(sorted((module_id.name, wasm) for module_id, wasm in generate(package).items()))
+        for package in framework_packages()
+    )
+
+
+def compile_for_publish(root: Path) -> list[bytes]:
+    """The package in folder ``root`` compiled against the framework and checked against
+    Sui's rules (``move.sui_rules``, as ``sui move build`` verifies): its modules' Wasm,
+    sorted by module name, ready for a ``Publish`` command. ``CompileError`` otherwise."""
+    deps = list(framework_packages())
+    package = compile_package(root, deps=deps)
+    verify_package(package, deps)
+    return [wasm for _, wasm in sorted((m.name, w) for m, w in generate(package).items())]
+
+
+def _genesis_package(
+    package_id: ObjectId, modules: tuple[tuple[str, bytes], ...], vm: MoveVM, deps: Sequence[SuiPackage]
+) -> SuiPackage:
+    ids = vm.add_modules(wasm for _, wasm in modules)
+    origins = tuple(
+        sorted(TypeOrigin(m.name, struct, package_id) for m in ids for struct in vm.modules[m].structs)
+    )
+    linkage = tuple((d.id, UpgradeInfo(d.id, d.version)) for d in deps)
+    return SuiPackage(package_id, package_id, 1, modules, origins, linkage, GENESIS_DIGEST)
+
+
+class SuiLedger:
+    """The store, the VM and the executor of one Sui state."""
+
+    def __init__(self, store: ObjectStore, vm: MoveVM) -> None:
+        self.store = store
+        self.vm = vm
+        self.executor = Executor(store, vm)
+        self._nonce = 0
+
+    @classmethod
+    def genesis(cls) -> SuiLedger:
+        std_modules, sui_modules = framework_modules()
+        vm = MoveVM()
+        store = ObjectStore()
+        std = _genesis_package(STD, std_modules, vm, ())
+        sui = _genesis_package(SUI, sui_modules, vm, (std,))
+        store.packages[std.id] = std
+        store.packages[sui.id] = sui
+        return cls(store, vm)
+
+    @classmethod
+    def restore(cls, body: bytes) -> SuiLedger:
+        """From ``checkpoint()``'s bytes: the store, and a VM loaded with its packages;
+        ``StoreError`` if the bytes are not a checkpoint of a valid store."""
+        store = ObjectStore.restore(body)
+        vm = MoveVM()
+        for package_id in sorted(store.packages, key=lambda p: p.raw):
+            vm.add_modules(wasm for _, wasm in store.packages[package_id].modules)
+        return cls(store, vm)
+
+    # -- transactions ------------------------------------------------------------------------
+    def execute(self, tx: TransactionData, *, epoch: int = 0, timestamp_ms: int = 0) -> TransactionEffects:
+        """Execute a transaction whose sender is taken as verified."""
+        return self.executor.execute(tx, epoch=epoch, timestamp_ms=timestamp_ms)
+
+    def execute_signed(
+        self, signed: SignedTransaction, *, epoch: int = 0, timestamp_ms: int = 0
+    ) -> TransactionEffects:
+        return self.executor.execute_signed(signed, epoch=epoch, timestamp_ms=timestamp_ms)
+
+    def transaction(
+        self,
+        sender: SuiAddress,
+        inputs: Sequence[CallArg],
+        commands: Sequence[Command],
+        *,
+        budget: int = DEFAULT_BUDGET,
+    ) -> TransactionData:
+        """A programmable transaction from ``sender``, distinct from every other one built here."""
+        self._nonce += 1
+        return TransactionData(
+            ProgrammableTransaction(tuple(inputs), tuple(commands)),
+            sender,
+            GasData((), sender, GAS_PRICE, budget),
+            ValidDuring(None, None, None, None, Digest(bytes(32)), self._nonce),
+        )
+
+    def publish(
+        self,
+        sender: SuiAddress,
+        modules: Sequence[bytes],
+        dependencies: Sequence[ObjectId] = (STD, SUI),
+        *,
+        budget: int = DEFAULT_BUDGET,
+    ) -> TransactionEffects:
+        """Publish compiled modules (at ``0x0``) and give the ``UpgradeCap`` to the sender,
+        as ``sui client publish`` does: ``Publish`` then ``TransferObjects``."""
+        tx = self.transaction(
+            sender,
+            [Pure(sender.raw)],
+            [Publish(tuple(modules), tuple(dependencies)), TransferObjects((Result(0),), Input(0))],
+            budget=budget,
+        )
+        return self.execute(tx)
+
+    def call(
+        self,
+        sender: SuiAddress,
+        package: ObjectId,
+        module: str,
+        function: str,
+        arguments: Sequence[CallArg] = (),
+        type_arguments: Sequence[TypeTag] = (),
+        *,
+        budget: int = DEFAULT_BUDGET,
+    ) -> TransactionEffects:
+        """One ``MoveCall`` with the given inputs, each passed as the argument of its position."""
+        args: tuple[Argument, ...] = tuple(Input(i) for i in range(len(arguments)))
+        command = MoveCall(package, module, function, tuple(type_arguments), args)
+        return self.execute(self.transaction(sender, arguments, [command], budget=budget))
+
+    # -- inputs ------------------------------------------------------------------------------
+    def owned(self, object_id: ObjectId) -> ImmOrOwnedObject:
+        """An owned or immutable object as an input, at its current version."""
+        obj = self._require(object_id)
+        return ImmOrOwnedObject(obj.ref)
+
+    def shared(self, object_id: ObjectId, *, mutable: bool = True) -> SharedObject:
+        obj = self._require(object_id)
+        initial = getattr(obj.owner, "initial_shared_version", None)
+        if initial is None:
+            raise ValueError(f"object {object_id} is not shared")
+        return SharedObject(object_id, initial, mutable)
+
+    def _require(self, object_id: ObjectId) -> SuiObject:
+        obj = self.store.get(object_id)
+        if obj is None:
+            raise KeyError(f"no object {object_id}")
+        return obj
+
+    # -- reading -----------------------------------------------------------------------------
+    def object(self, object_id: ObjectId) -> SuiObject | None:
+        return self.store.get(object_id)
+
+    def package(self, package_id: ObjectId) -> SuiPackage | None:
+        return self.store.package(package_id)
+
+    def owned_by(self, address: SuiAddress) -> list[SuiObject]:
+        return self.store.owned_by(address.raw)
+
+    def effects(self, digest: Digest) -> TransactionEffects | None:
+        return self.store.effects(digest)
+
+    # -- Sui's JSON shapes --------------------------------------------------------------------
+    def object_json(self, object_id: ObjectId) -> dict[str, Any] | None:
+        """``sui client object ID --json``; a package too; ``None`` if there is no such object."""
+        obj = self.store.get(object_id)
+        if obj is not None:
+            return responses.object_json(self.vm, obj)
+        package = self.store.package(object_id)
+        return responses.package_json(package) if package is not None else None
+
+    def transaction_json(self, effects: TransactionEffects, sender: SuiAddress) -> dict[str, Any]:
+        """``{digest, effects, objectChanges, events}`` of an executed transaction."""
+        return responses.transaction_json(self.vm, effects, sender, self.store.packages)
+
+    def state_hash(self) -> bytes:
+        return self.store.state_hash()
+
+    def checkpoint(self) -> bytes:
+        return self.store.checkpoint()
+
+
+__all__ = [
+    "DEFAULT_BUDGET",
+    "STD",
+    "SUI",
+    "SuiLedger",
+    "compile_for_publish",
+    "framework_modules",
+    "framework_packages",
+]

@@ -1,0 +1,45 @@
+"""Helpers for the Move front-end tests: the framework compiled once, and small packages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from move import ir
+from move.compiler import compile_package
+from move.framework import stdlib, sui_framework
+from move.source import CompileError, Diagnostic
+from move.types import address_of
+
+EXAMPLES = Path(__file__).resolve().parent / "move_examples"
+
+
+def framework() -> tuple[ir.Package, ir.Package]:
+    """MoveStdlib and Sui as the project builds them (``move.framework``, cached there)."""
+    return stdlib(), sui_framework()
+
+
+def compile_sources(*texts: str, deps: tuple[ir.Package, ...] | None = None) -> ir.Package:
+    """Compile modules given as texts (files ``m0.move``, ``m1.move``...) against the framework."""
+    sources = {f"m{i}.move": t for i, t in enumerate(texts)}
+    return compile_package(
+        sources=sources,
+        deps=list(framework()) if deps is None else list(deps),
+        named_addresses={"a": address_of(0xA), "b": address_of(0xB)},
+    )
+
+
+def module(src: str) -> ir.ModuleDecl:
+    """The one module of ``src`` (a module body is wrapped in ``module a::m { ... }``)."""
+    text = src if src.lstrip().startswith(("module", "#")) else "module a::m {\n" + src + "\n}"
+    (m,) = compile_sources(text).modules
+    return m
+
+
+def fails(src: str) -> Diagnostic:
+    """The first diagnostic compiling ``src`` (wrapped as in ``module``) raises."""
+    text = src if src.lstrip().startswith(("module", "#")) else "module a::m {\n" + src + "\n}"
+    try:
+        compile_sources(text)
+    except CompileError as e:
+        return e.diagnostics[0]
+    raise AssertionError("compiled, but an error was expected")
