@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from node.consensus.block import ChainBlock
@@ -142,7 +142,7 @@ class Ingress:
         try:
             self._check(envelope, now)
             request_id = envelope.request_id
-            if request_id in self.history or request_id in self.pool:
+            if self.is_replay(request_id, ()) or request_id in self.pool:
                 raise IngressError(
                     RejectCode.SYS_FATAL, "replayed", f"request 0x{request_id.hex()} was already received"
                 )
@@ -166,6 +166,12 @@ class Ingress:
         self.pool_bytes += size
         heapq.heappush(self._pool_expiry, (envelope.content.ingress_expiry, request_id))
         return None
+
+    def is_replay(self, request_id: bytes, included: Collection[bytes]) -> bool:
+        """Whether a request was already executed: it is in ``included`` (the ids of the
+        chain a block extends) or in a finalized block that has not expired. Replay
+        protection is this one rule, applied at admission, in payloads and in validation."""
+        return request_id in included or request_id in self.history
 
     def known(self, request_id: bytes) -> bool:
         return request_id in self.pool or request_id in self.history
@@ -209,7 +215,7 @@ class Ingress:
         for request_id, (envelope, size) in self.pool.items():
             if len(payload) >= self.genesis.max_block_messages:
                 break
-            if request_id in included or request_id in self.history:
+            if self.is_replay(request_id, included):
                 continue
             if total + size > self.genesis.max_block_bytes:
                 continue
@@ -228,7 +234,7 @@ class Ingress:
             request_id = envelope.request_id
             if request_id in in_block:
                 return f"message {position} appears twice in the block"
-            if request_id in included or request_id in self.history:
+            if self.is_replay(request_id, included):
                 return f"message {position} (0x{request_id.hex()[:16]}) is a replay"
             in_block.add(request_id)
             try:

@@ -140,6 +140,7 @@ class Replica:
         state_machine: StateMachine | None = None,
         checkpoints: Iterable[Checkpoint] = (),
         checkpoint_interval: int = CHECKPOINT_INTERVAL,
+        ingress: Ingress | None = None,
     ) -> None:
         if checkpoint_interval < 0:
             raise ValueError(
@@ -154,7 +155,8 @@ class Replica:
             raise ValueError(f"this node key ({self.node_id}) is not in the genesis committee")
         self.index = index
         self.n = self.committee.n
-        self.ingress = Ingress(genesis)
+        # A test or a simulated bug switch may hand in its own ingress rules.
+        self.ingress = ingress if ingress is not None else Ingress(genesis)
         self.consensus: Consensus = Icc(
             genesis,
             key,

@@ -39,12 +39,16 @@ from node.recovery import load_store
 from node.replica import Replica
 from node.storage import BlockStore, StoredBlock, StoredCheckpoint
 from node.transport import Mesh, PeerAddress
+from vocab import crypto
 from vocab.codec import Message, encode_message
 from vocab.errors import CodecError, OversizedFrame, RejectCode
 from vocab.framing import FramedStream
 from vocab.genesis import Genesis
 from vocab.messages import (
+    LINK_CONTROL_DOMAIN,
     AwaitReply,
+    LinkControl,
+    LinkControlReply,
     PeerHello,
     QueryRequest,
     ReplyTimeout,
@@ -108,6 +112,8 @@ class ReplicaRuntime:
     """Heights between checkpoints; None: the replica's default (``CHECKPOINT_INTERVAL``)."""
 
     def __post_init__(self) -> None:
+        self._control_sequence = 0
+        """The sequence of the last link filter applied (``LinkControl``)."""
         self._reply_events: dict[bytes, trio.Event] = {}
         self._waiters: Counter[bytes] = Counter()
         self._clients = 0
@@ -401,6 +407,8 @@ class ReplicaRuntime:
             await framed.send(self.replica.query(message.envelope, now_ns()))
         elif isinstance(message, StatusRequest):
             await framed.send(self.status())
+        elif isinstance(message, LinkControl):
+            await framed.send(self._link_control(message))
         else:
             raise CodecError(f"a client may not send {type(message).__name__}")
 
@@ -446,6 +454,31 @@ class ReplicaRuntime:
             return None
         reply = self.replica.lookup_reply(request_id)
         return reply if reply is not None else ReplyTimeout(request_id)
+
+    def _link_control(self, message: LinkControl) -> LinkControlReply:
+        """Apply an operator's link filter (``vocab.messages.LinkControl``), if it is
+        signed with this replica's own node key and newer than the last one applied."""
+
+        def refuse(reason: str) -> LinkControlReply:
+            self._note("link_control_refused", reason)
+            return LinkControlReply(message.sequence, False, reason)
+
+        if message.node_index != self.index:
+            return refuse(f"addressed to replica {message.node_index}, this is {self.index}")
+        public_key = bytes.fromhex(self.genesis.nodes[self.index].public_key)
+        signed = LinkControl.signed_bytes(message.node_index, message.sequence, message.blocked)
+        if not crypto.verify(public_key, message.signature, LINK_CONTROL_DOMAIN, signed):
+            return refuse("not signed with this replica's node key")
+        if message.sequence <= self._control_sequence:
+            return refuse(f"sequence {message.sequence} is not above {self._control_sequence}")
+        peers = range(len(self.genesis.nodes))
+        bad = [peer for peer in message.blocked if peer not in peers or peer == self.index]
+        if bad:
+            return refuse(f"no peer {bad[0]} to block")
+        self._control_sequence = message.sequence
+        self.mesh.set_blocked(set(message.blocked))
+        log.info("link filter %d: blocking %s", message.sequence, sorted(message.blocked) or "nobody")
+        return LinkControlReply(message.sequence, True, "")
 
     def status(self) -> StatusReply:
         return StatusReply(

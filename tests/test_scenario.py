@@ -121,8 +121,8 @@ def test_subnet_and_network_errors() -> None:
     assert parse_error(text).startswith("line 7: subnet.bugs: unknown bug 'no-such-bug'")
     text = scenario() + '\n[network]\nlatency = "sideways:1ms"\n'
     assert parse_error(text).startswith("line 13: network.latency: bad latency spec")
-    assert parse_error(scenario().replace('kind = "lifecycle"', 'kind = "register"')).startswith(
-        "line 9: workload[0].kind: the 'register' workload is not built yet"
+    assert parse_error(scenario().replace('kind = "lifecycle"', 'kind = "canister-counter"')).startswith(
+        "line 9: workload[0].kind: the 'canister-counter' workload is not built yet"
     )
     assert parse_error('seed = 1\nduration = "1s"\n') == "name: is required"
     assert "not valid TOML" in parse_error('name = "x"\nseed = = 1\n')
@@ -168,15 +168,32 @@ target = 5
     assert parse_error(text).startswith("line 25: fault[1].target: no replica 5 in a subnet of 4")
 
 
-def test_the_processes_backend_is_refused_by_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_what_only_the_simulator_runs_is_refused_on_processes_by_key_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     file = tmp_path / "p.toml"
     file.write_text(scenario().replace('duration = "8s"', 'duration = "8s"\nbackend = "processes"'))
     assert main(["scenario", "run", str(file), "--results", str(tmp_path / "r")]) == 2
-    assert "process backend are not built yet" in capsys.readouterr().err
+    assert (
+        "line 10: workload[0].kind: the lifecycle workload runs only on the simulator"
+        in capsys.readouterr().err
+    )
     assert not (tmp_path / "r").exists()
     ring = ["scenario", "run", "ring-partition", "--backend", "processes", "--results", str(tmp_path / "r")]
     assert main(ring) == 2
-    assert 'backend = "processes"' in capsys.readouterr().err
+    assert (
+        "line 10: workload[0].kind: the lifecycle workload runs only on the simulator"
+        in capsys.readouterr().err
+    )
+    text = scenario().replace('kind = "lifecycle"\nrate = 4', 'kind = "counter"') + (
+        '\n[[fault]]\nat = "1s"\nkind = "latency"\ndelay = "100ms"\nduration = "1s"\n'
+    )
+    file.write_text(text.replace('duration = "8s"', 'duration = "8s"\nbackend = "processes"'))
+    assert main(["scenario", "run", str(file), "--results", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "line 14: fault[0].kind: a latency fault is not supported on the process backend" in err
+    assert "supported there: crash, pause, disk-loss, partition" in err
+    assert not (tmp_path / "r").exists()
 
 
 def test_a_bad_file_runs_nothing_and_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -177,3 +177,40 @@ def query_response_digest(
     else:
         fields.update(reject_code=reject_code, reject_message=reject_message, error_code=error_code)
     return hash_of_map(fields)
+
+
+LINK_CONTROL_DOMAIN = "subnet-link-control"
+"""Signatures on ``LinkControl``: the controlled replica's own node key."""
+
+
+@dataclass(frozen=True)
+class LinkControl(Message):
+    """An operator's link filter for one replica: drop all traffic, both ways, with the
+    ``blocked`` peers (empty: none), until the next filter. The replica applies it only if
+    it is signed with its own node key (whoever holds the key operates the replica: the
+    fault nemesis of scenarios on processes) and ``sequence`` is above every one it
+    applied since it started, so that a recorded filter cannot be replayed."""
+
+    TAG = "link_control"
+    node_index: int
+    sequence: int
+    blocked: list[int]
+    signature: bytes
+
+    @staticmethod
+    def signed_bytes(node_index: int, sequence: int, blocked: list[int]) -> bytes:
+        return (
+            node_index.to_bytes(4, "big")
+            + sequence.to_bytes(8, "big")
+            + b"".join(peer.to_bytes(4, "big") for peer in blocked)
+        )
+
+
+@dataclass(frozen=True)
+class LinkControlReply(Message):
+    """Whether a ``LinkControl`` was applied, and if not, why."""
+
+    TAG = "link_control_reply"
+    sequence: int
+    applied: bool
+    reason: str

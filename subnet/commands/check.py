@@ -5,7 +5,11 @@ kv maps or the project's ``history.jsonl``) and says whether it is linearizable.
 linearizable; 1: not (the operations involved are printed); 2: unknown (the budget ran
 out, with the reason) or the file could not be read as a history (``Error: ...`` naming
 the line). Exit 1 means only "not linearizable", so that a script can tell a violation
-from a history it could not judge.
+from a history it could not judge. FILE may be a scenario results folder: its
+``history.jsonl`` is checked against the model its ``executions.json`` names.
+
+``subnet check durability RESULT_DIR`` checks a results folder's history against its
+``executions.json``: every acknowledged write executed, exactly once (exit 0/1/2 alike).
 """
 
 from __future__ import annotations
@@ -14,8 +18,11 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
+from typing import Any
 
-from subnet.checks.history import FORMATS, HistoryError, infer_format, operations, read_history
+from subnet.checks.durability import check_durability
+from subnet.checks.history import FORMATS, HistoryError, infer_format, operations, read_history, read_jsonl
 from subnet.checks.linearizable import MODELS, Budget, Verdict, check_linearizable, infer_model
 from subnet.commands.options import add_output_option, bounded
 
@@ -49,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "first line decides; without --model the functions do (get/put/append: kv, add: counter, "
         "else register).",
     )
-    lin.add_argument("file", metavar="FILE", help="the history file")
+    lin.add_argument("file", metavar="FILE", help="the history file, or a scenario results folder")
     lin.add_argument(
         "--model", choices=tuple(MODELS), default=None, help="the sequential model (default: inferred)"
     )
@@ -72,14 +79,79 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_output_option(lin)
     lin.set_defaults(handler=run_linearizable)
+    durable = checks.add_parser(
+        "durability",
+        help="did every acknowledged write of a scenario run survive, exactly once? (exit 0/1/2)",
+        description="Check a scenario results folder: every write its history.jsonl acknowledges "
+        "must be executed by the final chain, exactly once (executions.json). Exit 0: durable; 1: "
+        "a lost or twice-executed write (named); 2: nothing to judge, or not a results folder.",
+    )
+    durable.add_argument("folder", metavar="RESULT_DIR", help="a `subnet scenario run` results folder")
+    add_output_option(durable)
+    durable.set_defaults(handler=run_durability)
+
+
+def _executions(folder: Path) -> dict[str, Any]:
+    """A results folder's ``executions.json``, checked for the shape it must have."""
+    path = folder / "executions.json"
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise HistoryError(
+            str(path), None, "no such file: not the results folder of a register or counter workload"
+        ) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise HistoryError(str(path), None, f"cannot be read: {exc}") from None
+    counts = data.get("executions") if isinstance(data, dict) else None
+    if not isinstance(counts, dict) or not all(
+        isinstance(key, str) and key.isdigit() and isinstance(value, int) and not isinstance(value, bool)
+        for key, value in counts.items()
+    ):
+        raise HistoryError(str(path), None, 'must hold "executions": {"<invocation index>": <count>, ...}')
+    return data
+
+
+def run_durability(args: argparse.Namespace) -> int:
+    folder = Path(args.folder)
+    try:
+        if not folder.is_dir():
+            raise HistoryError(str(folder), None, "not a directory (a `subnet scenario run` results folder)")
+        data = _executions(folder)
+        events = read_jsonl(folder / "history.jsonl")
+        operations(events, str(folder / "history.jsonl"))  # the same pairing rules as the other checks
+    except HistoryError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    verdict = check_durability(events, {int(key): value for key, value in data["executions"].items()})
+    if args.output == "json":
+        print(json.dumps({**verdict.to_json(), "folder": str(folder)}, indent=2, sort_keys=True))
+        return verdict.exit_code
+    print(f"{'durable' if verdict.result == 'valid' else verdict.result.upper()}: {verdict.summary}")
+    for title, items, count in (
+        ("lost acknowledged writes", verdict.lost, verdict.lost_count),
+        ("executed more than once", verdict.twice, verdict.twice_count),
+    ):
+        if items:
+            print(f"{title} ({count}):")
+            for item in items:
+                print(f"  {item}")
+    return verdict.exit_code
 
 
 def run_linearizable(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
+        model = args.model
+        if Path(args.file).is_dir():
+            folder = Path(args.file)
+            if model is None and (folder / "executions.json").exists():
+                model = _executions(folder).get("model")
+                if model not in MODELS:
+                    raise HistoryError(str(folder / "executions.json"), None, f"unknown model {model!r}")
+            args.file = str(folder / "history.jsonl")
         fmt = args.fmt or infer_format(args.file)
         ops = operations(read_history(args.file, fmt), args.file)
-        model = args.model or infer_model(ops)
+        model = model or infer_model(ops)
         verdict = check_linearizable(
             ops, model, Budget(max_steps=args.max_steps, timeout=args.timeout), args.file
         )

@@ -1,4 +1,5 @@
-"""The checks of a simulated scenario run: agreement, convergence, liveness.
+"""The checks of a simulated scenario run: agreement, convergence, liveness, and on the
+clients' history (register and counter workloads) durability and linearizability.
 
 Each check returns a ``CheckResult``: ``valid``, ``invalid`` or ``unknown`` (with the
 reason it could not decide), and the evidence: heights, hashes, times, replicas. Only
@@ -9,13 +10,92 @@ Times in evidence are seconds since the start of the run, in simulated time.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from node.consensus.block import ChainBlock
+from node.ic.state_machine import WasmStateMachine
+from subnet.checks.durability import check_durability
+from subnet.checks.history import Event, operations
+from subnet.checks.linearizable import Budget, Verdict, check_linearizable
+from subnet.scenario.nemesis import concrete_faults
 from subnet.scenario.spec import Scenario
-from subnet.sim.runner import SECOND, Simulation
+from subnet.sim.clients import register_canister_wasm
+from subnet.sim.runner import SECOND, Disagreement, Simulation
+from vocab.errors import SubnetError
 
-__all__ = ["CheckResult", "agreement", "convergence", "liveness", "run_checks", "verdict_of"]
+__all__ = [
+    "CheckResult",
+    "HistoryView",
+    "RunView",
+    "agreement",
+    "convergence",
+    "durability",
+    "executions",
+    "failing_piece",
+    "linearizable",
+    "liveness",
+    "run_checks",
+    "upgrades",
+    "verdict_of",
+]
+
+
+class HistoryView(Protocol):
+    """The clients of a run, as the history checks see them."""
+
+    @property
+    def events(self) -> list[Event]: ...
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def installed_at(self) -> int | None: ...
+
+    def executions(self, chain_payload_ids: list[bytes]) -> dict[int, int]: ...
+
+
+class RunView(Protocol):
+    """What the checks read of a finished run, on either backend: the simulation itself,
+    or the record of a run on replica processes (``subnet.scenario.processes``)."""
+
+    @property
+    def n(self) -> int: ...
+
+    @property
+    def start_ns(self) -> int: ...
+
+    @property
+    def end_ns(self) -> int: ...
+
+    @property
+    def byzantine(self) -> dict[int, None]: ...
+
+    @property
+    def disagreements(self) -> list[Disagreement]: ...
+
+    @property
+    def finalized_hashes(self) -> dict[int, tuple[bytes, int]]: ...
+
+    @property
+    def persisted(self) -> list[tuple[int, int, int]]:
+        """(time, replica, height) of each finalized height a replica reached, in time order."""
+        ...
+
+    @property
+    def history(self) -> HistoryView | None: ...
+
+    def chain(self, node: int) -> list[ChainBlock]: ...
+
+    def executed_state_hashes(self) -> dict[int, dict[int, str]]:
+        """The state hash (hex) each replica computed after each height it executed."""
+        ...
+
+
+SHOWN_LINEARIZED = 8
+"""How many of the last operations placed before a linearizability violation are kept."""
 
 VALID, INVALID, UNKNOWN = "valid", "invalid", "unknown"
 
@@ -31,11 +111,11 @@ class CheckResult:
         return {"verdict": self.verdict, "summary": self.summary, "evidence": self.evidence}
 
 
-def _seconds(sim: Simulation, time_ns: int) -> float:
+def _seconds(sim: RunView, time_ns: int) -> float:
     return (time_ns - sim.start_ns) / SECOND
 
 
-def _block_at(sim: Simulation, node: int, height: int) -> dict[str, Any] | None:
+def _block_at(sim: RunView, node: int, height: int) -> dict[str, Any] | None:
     """The finalized block a replica persisted at a height: its hash and the
     requests (ids and methods) it carried: the operations involved in a violation."""
     chain = sim.chain(node)
@@ -51,11 +131,11 @@ def _block_at(sim: Simulation, node: int, height: int) -> dict[str, Any] | None:
     }
 
 
-def honest(sim: Simulation) -> list[int]:
+def honest(sim: RunView) -> list[int]:
     return [node for node in range(sim.n) if node not in sim.byzantine]
 
 
-def agreement(sim: Simulation) -> CheckResult:
+def agreement(sim: RunView) -> CheckResult:
     """No two honest replicas persisted different finalized blocks at one height (the
     simulator compares every finalization with the first at its height as it happens)."""
     good = set(honest(sim))
@@ -86,13 +166,14 @@ def agreement(sim: Simulation) -> CheckResult:
     )
 
 
-def convergence(sim: Simulation) -> CheckResult:
+def convergence(sim: RunView) -> CheckResult:
     """Honest replicas that executed a height hold the same state hash after it."""
     good = set(honest(sim))
     by_height: dict[int, dict[int, str]] = {}
-    for _, node, notice in sim.notices:
-        if notice.kind == "executed" and node in good:
-            by_height.setdefault(notice.height, {})[node] = str(notice.detail["state_hash"])
+    for height, hashes in sorted(sim.executed_state_hashes().items()):
+        kept = {node: value for node, value in sorted(hashes.items()) if node in good}
+        if kept:
+            by_height[height] = kept
     compared = [height for height in sorted(by_height) if len(by_height[height]) >= 2]
     for height in compared:
         hashes = by_height[height]
@@ -128,11 +209,12 @@ def convergence(sim: Simulation) -> CheckResult:
 
 def last_heal_ns(scenario: Scenario) -> int:
     """When the last fault ended (a fault that never ends counts from its start)."""
-    ends = [fault.end_ns if fault.end_ns is not None else fault.at_ns for fault in scenario.faults]
+    faults = [item.fault for item in concrete_faults(scenario)]
+    ends = [fault.end_ns if fault.end_ns is not None else fault.at_ns for fault in faults]
     return max(ends, default=0)
 
 
-def liveness(sim: Simulation, scenario: Scenario, bound_ns: int) -> CheckResult:
+def liveness(sim: RunView, scenario: Scenario, bound_ns: int) -> CheckResult:
     """An honest replica finalizes a new height within ``bound_ns`` of the last heal."""
     heal = sim.start_ns + last_heal_ns(scenario)
     deadline = heal + bound_ns
@@ -179,7 +261,144 @@ def liveness(sim: Simulation, scenario: Scenario, bound_ns: int) -> CheckResult:
     )
 
 
-def run_checks(sim: Simulation, scenario: Scenario) -> list[CheckResult]:
+def executions(sim: RunView) -> dict[str, Any]:
+    """How many times each client operation's request is in the final chain: the chain of
+    the honest replica that finalized the most (the lowest index among equals)."""
+    assert sim.history is not None
+    good = honest(sim) or list(range(sim.n))
+    best = max(good, key=lambda node: (len(sim.chain(node)), -node))
+    ids = [envelope.request_id for block in sim.chain(best) for envelope in block.payload]
+    return {
+        "model": sim.history.model,
+        "replica": best,
+        "height": len(sim.chain(best)),
+        "executions": {str(index): count for index, count in sim.history.executions(ids).items()},
+    }
+
+
+def _no_history(sim: RunView, name: str) -> CheckResult | None:
+    if sim.history is None or sim.history.installed_at is None:
+        return CheckResult(
+            name, UNKNOWN, "the clients' canister was never installed, so no operation was made", {}
+        )
+    return None
+
+
+def durability(sim: RunView) -> CheckResult:
+    """Every acknowledged write is in the final chain, exactly once (``subnet.checks.durability``)."""
+    missing = _no_history(sim, "durability")
+    if missing is not None:
+        return missing
+    assert sim.history is not None
+    final = executions(sim)
+    counts = {int(index): count for index, count in final["executions"].items()}
+    verdict = check_durability(sim.history.events, counts)
+    evidence = verdict.to_json()
+    del evidence["verdict"], evidence["summary"]
+    evidence.update({"final_replica": final["replica"], "final_height": final["height"]})
+    return CheckResult("durability", verdict.result, verdict.summary, evidence)
+
+
+def failing_piece(verdict: Verdict) -> list[str]:
+    """The smallest piece of history that shows a linearizability violation, as lines:
+    the last operations the search could place, the state they leave, and the operations
+    none of which can take effect next (each with the reason)."""
+    lines = [f"... after {len(verdict.linearized)} operation(s) on key {verdict.key!r}, ending with:"]
+    lines += [f"  {op.describe()}" for op in verdict.linearized[-SHOWN_LINEARIZED:]]
+    lines.append(f"the state is {verdict.state!r}; none of these can take effect next:")
+    lines += [f"  {op.describe()}: {verdict.why.get(op.index, '')}" for op in verdict.unplaced]
+    return lines
+
+
+def linearizable(sim: RunView, max_steps: int) -> CheckResult:
+    """The clients' history is linearizable (``subnet.checks.linearizable``, within a
+    deterministic step budget: past it, unknown)."""
+    missing = _no_history(sim, "linearizable")
+    if missing is not None:
+        return missing
+    assert sim.history is not None
+    ops = operations(sim.history.events, "history.jsonl")
+    verdict = check_linearizable(ops, sim.history.model, Budget(max_steps=max_steps, timeout=None))
+    evidence = verdict.to_json()
+    evidence.pop("verdict")
+    if verdict.result == "valid":
+        return CheckResult(
+            "linearizable",
+            VALID,
+            f"{len(ops)} operations on {verdict.keys} key(s) linearizable ({verdict.model}, {verdict.steps} steps)",
+            evidence,
+        )
+    if verdict.result == "unknown":
+        return CheckResult("linearizable", UNKNOWN, str(verdict.reason), evidence)
+    evidence["linearized"] = evidence["linearized"][-SHOWN_LINEARIZED:]
+    evidence["linearized_count"] = len(verdict.linearized)
+    evidence["piece"] = failing_piece(verdict)
+    return CheckResult(
+        "linearizable", INVALID, f"not linearizable on key {verdict.key!r}: {verdict.reason}", evidence
+    )
+
+
+def upgrades(sim: Simulation) -> CheckResult:
+    """Upgrades of the clients' canister under load had the same outcome on every honest
+    replica: each live one runs the module of the last upgrade that replied (or the
+    installed one, when every upgrade failed: a failed upgrade leaves no trace)."""
+    clients = sim.clients
+    if clients is None or clients.canister is None:
+        return CheckResult(
+            "upgrade", UNKNOWN, "the clients' canister was never installed, so nothing was upgraded"
+        )
+    expected = hashlib.sha256(register_canister_wasm()).hexdigest()
+    possible = {expected}
+    unknown_outcome = []
+    for record in clients.upgrades:
+        outcome = record.get("outcome")
+        if outcome == "replied":
+            expected = record["module_hash"]
+            possible = {expected}
+        elif outcome is None or outcome == "timeout":
+            unknown_outcome.append(record["module"])
+            possible = possible | {record["module_hash"]}
+    good = set(honest(sim))
+    hashes: dict[str, str | None] = {}
+    for node, replica in enumerate(sim.replicas):
+        if replica is None or node not in good or not isinstance(replica.state, WasmStateMachine):
+            continue
+        try:
+            module = replica.state.env.state.canister(clients.canister).module_hash
+        except SubnetError:
+            module = None
+        hashes[str(node)] = module.hex() if module is not None else None
+    evidence: dict[str, Any] = {
+        "upgrades": [{k: v for k, v in record.items() if k != "request_id"} for record in clients.upgrades],
+        "module_hashes": hashes,
+        "expected": sorted(possible),
+    }
+    wrong = {node: value for node, value in hashes.items() if value not in possible}
+    if wrong or len(set(hashes.values())) > 1:
+        return CheckResult(
+            "upgrade",
+            INVALID,
+            "replicas run different modules after the upgrades: "
+            + ", ".join(f"replica {node} {str(value)[:16]}" for node, value in sorted(hashes.items())),
+            evidence,
+        )
+    if unknown_outcome:
+        return CheckResult(
+            "upgrade",
+            UNKNOWN,
+            f"the outcome of upgrading to {', '.join(unknown_outcome)} is unknown",
+            evidence,
+        )
+    outcomes = ", ".join(f"{record['module']}: {record.get('outcome')}" for record in clients.upgrades)
+    return CheckResult(
+        "upgrade",
+        VALID,
+        f"{outcomes}; every live honest replica runs module {expected[:16]}",
+        evidence,
+    )
+
+
+def run_checks(sim: RunView, scenario: Scenario) -> list[CheckResult]:
     checks = scenario.checks
     results: list[CheckResult] = []
     if checks.agreement:
@@ -188,6 +407,12 @@ def run_checks(sim: Simulation, scenario: Scenario) -> list[CheckResult]:
         results.append(convergence(sim))
     if checks.liveness_ns is not None:
         results.append(liveness(sim, scenario, checks.liveness_ns))
+    if checks.durability:
+        results.append(durability(sim))
+    if checks.linearizable:
+        results.append(linearizable(sim, checks.linearizable_steps))
+    if isinstance(sim, Simulation) and any(fault.kind == "upgrade" for fault in scenario.faults):
+        results.append(upgrades(sim))
     return results
 
 

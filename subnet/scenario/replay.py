@@ -32,6 +32,11 @@ def replay(folder: Path) -> Replay:
     except (OSError, json.JSONDecodeError) as exc:
         raise ScenarioError(f"{folder} is not a scenario results folder: {exc}") from None
     recorded_hash = recorded.get("trace_hash")
+    if recorded.get("backend") == "processes":
+        raise ScenarioError(
+            f"{folder} is a run on replica processes: real time does not repeat, so it has no trace "
+            "to replay (run its scenario.toml again instead)"
+        )
     if not isinstance(recorded_hash, str):
         raise ScenarioError(f"{folder / 'summary.json'} records no trace_hash")
     outcome = run_scenario(parse_scenario(text))

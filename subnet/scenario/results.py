@@ -4,10 +4,16 @@
 - ``summary.json``: the verdict, each check with its evidence, counts, the trace hash
   and the config hash (SHA-256 of ``scenario.toml``);
 - ``trace.jsonl``: the simulator's trace, one JSON line per event, whose running
-  SHA-256 is the trace hash.
+  SHA-256 is the trace hash;
+- ``timeline.png`` and ``latency-cdf.png`` (``subnet.scenario.plots``) when matplotlib is
+  installed; ``summary.json``'s ``plots`` names them or says why there are none;
+- with a register or counter workload, ``history.jsonl``: what the clients saw
+  (``subnet.checks.history``), and ``executions.json``: the model, and how many times the
+  final chain executed each operation, by its invocation's index, which is what
+  ``subnet check linearizable|durability RESULT_DIR`` check again from the folder alone.
 
 The UTC time only names the folder (the caller passes it in); nothing in a run reads a
-clock, so two runs of one scenario and seed give the same three files.
+clock, so two runs of one scenario and seed give the same files.
 """
 
 from __future__ import annotations
@@ -18,11 +24,23 @@ import re
 from pathlib import Path
 from typing import Any
 
+from subnet.checks.history import write_jsonl
+from subnet.scenario.checks import executions
+from subnet.scenario.plots import plot_data, write_plots
+from subnet.scenario.processes import ProcessOutcome, process_files
 from subnet.scenario.run import Outcome
 from subnet.scenario.spec import Scenario, format_duration
 from subnet.sim.runner import SECOND
 
-__all__ = ["config_hash", "folder_name", "scenario_toml", "summary", "write_results"]
+__all__ = [
+    "config_hash",
+    "folder_name",
+    "process_summary",
+    "scenario_toml",
+    "summary",
+    "write_process_results",
+    "write_results",
+]
 
 
 def _value(value: Any) -> str:
@@ -56,7 +74,16 @@ def scenario_toml(scenario: Scenario) -> str:
         f"duplication = {_value(scenario.network.duplication)}",
     ]
     for workload in scenario.workloads:
-        lines += ["", "[[workload]]", f"kind = {_value(workload.kind)}", f"rate = {_value(workload.rate)}"]
+        lines += ["", "[[workload]]", f"kind = {_value(workload.kind)}"]
+        if workload.rate is not None:
+            lines.append(f"rate = {_value(workload.rate)}")
+        if workload.records_history:
+            lines += [
+                f"clients = {workload.clients}",
+                f"keys = {workload.keys}",
+                f"retry = {_value(format_duration(workload.retry_ns))}",
+                f"timeout = {_value(format_duration(workload.timeout_ns))}",
+            ]
     for fault in scenario.faults:
         lines += [
             "",
@@ -78,6 +105,20 @@ def scenario_toml(scenario: Scenario) -> str:
             lines.append(f"delay = {_value(format_duration(fault.delay_ns))}")
         if fault.probability is not None:
             lines.append(f"probability = {_value(fault.probability)}")
+        if fault.offset_ns is not None:
+            sign = "-" if fault.offset_ns < 0 else ""
+            lines.append(f"offset = {_value(sign + format_duration(abs(fault.offset_ns)))}")
+        if fault.module is not None:
+            lines.append(f"module = {_value(fault.module)}")
+        if fault.kind == "random":
+            lines += [
+                f"count = {fault.count}",
+                f"kinds = {_value(list(fault.kinds))}",
+                f"shortest = {_value(format_duration(fault.shortest_ns or 0))}",
+                f"longest = {_value(format_duration(fault.longest_ns or 0))}",
+            ]
+            if fault.max_faulty is not None:
+                lines.append(f"max_faulty = {fault.max_faulty}")
     lines += [
         "",
         "[checks]",
@@ -86,6 +127,12 @@ def scenario_toml(scenario: Scenario) -> str:
     ]
     if scenario.checks.liveness_ns is not None:
         lines.append(f"liveness = {_value(format_duration(scenario.checks.liveness_ns))}")
+    if any(workload.records_history for workload in scenario.workloads):
+        lines += [
+            f"durability = {_value(scenario.checks.durability)}",
+            f"linearizable = {_value(scenario.checks.linearizable)}",
+            f"linearizable_steps = {scenario.checks.linearizable_steps}",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -113,10 +160,74 @@ def summary(outcome: Outcome) -> dict[str, Any]:
             "trace_events": result.trace_events,
             "events_processed": result.events_processed,
             "workload": result.workload,
+            "clients": dict(sorted(sim.clients.stats.items())) if sim.clients is not None else {},
+            "history_events": len(sim.clients.recorder.events) if sim.clients is not None else 0,
         },
         "trace_hash": result.trace_hash,
         "config_hash": config_hash(outcome.scenario),
     }
+
+
+def process_summary(outcome: ProcessOutcome) -> dict[str, Any]:
+    """The summary of a run on replica processes: as ``summary``, without a trace hash
+    (real time does not repeat), with what the nemesis did."""
+    record = outcome.record
+    heights = [len(chain) for chain in record.chains]
+    clients = record.history
+    return {
+        "name": outcome.scenario.name,
+        "seed": outcome.scenario.seed,
+        "backend": "processes",
+        "verdict": outcome.verdict,
+        "checks": {check.name: check.to_json() for check in outcome.checks},
+        "faults": outcome.schedule.resolved,
+        "nemesis": outcome.nemesis,
+        "byzantine": [],
+        "counts": {
+            "replicas": record.n,
+            "duration_s": record.end_ns / SECOND,
+            "finalized_height": max(heights, default=0),
+            "finalized_heights": heights,
+            "clients": dict(sorted(clients.stats.items())) if clients is not None else {},
+            "history_events": len(clients.events) if clients is not None else 0,
+        },
+        "trace_hash": None,
+        "config_hash": config_hash(outcome.scenario),
+    }
+
+
+def _new_folder(root: Path, scenario: Scenario, utc_stamp: str) -> Path:
+    base = root / folder_name(scenario, utc_stamp)
+    folder, suffix = base, 1
+    while folder.exists():
+        suffix += 1
+        folder = base.with_name(f"{base.name}-{suffix}")
+    folder.mkdir(parents=True)
+    return folder
+
+
+def write_process_results(root: Path, outcome: ProcessOutcome, utc_stamp: str) -> Path:
+    """The results folder of a run on processes: ``scenario.toml``, ``summary.json``, the
+    history files, ``nemesis.jsonl``, ``heights.jsonl`` and ``logs/replica-<i>.log``."""
+    folder = _new_folder(root, outcome.scenario, utc_stamp)
+    record = outcome.record
+    events = record.history.events if record.history is not None else []
+    plots = write_plots(
+        folder, plot_data(outcome.scenario, events, record.persisted, 0), outcome.scenario.name
+    )
+    (folder / "scenario.toml").write_text(scenario_toml(outcome.scenario))
+    data = process_summary(outcome)
+    data["plots"] = plots
+    (folder / "summary.json").write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    if outcome.record.history is not None:
+        write_jsonl(folder / "history.jsonl", outcome.record.history.events)
+        final = executions(outcome.record)
+        (folder / "executions.json").write_text(json.dumps(final, indent=1) + "\n")
+    for name, text in process_files(outcome).items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return folder
 
 
 def folder_name(scenario: Scenario, utc_stamp: str) -> str:
@@ -127,14 +238,21 @@ def folder_name(scenario: Scenario, utc_stamp: str) -> str:
 
 def write_results(root: Path, outcome: Outcome, utc_stamp: str) -> Path:
     """Write the three files into a new folder under ``root``; the folder's path."""
-    base = root / folder_name(outcome.scenario, utc_stamp)
-    folder, suffix = base, 1
-    while folder.exists():
-        suffix += 1
-        folder = base.with_name(f"{base.name}-{suffix}")
-    folder.mkdir(parents=True)
+    folder = _new_folder(root, outcome.scenario, utc_stamp)
+    sim = outcome.simulation
+    events = sim.clients.events if sim.clients is not None else []
+    plots = write_plots(
+        folder, plot_data(outcome.scenario, events, sim.persisted, sim.start_ns), outcome.scenario.name
+    )
     (folder / "scenario.toml").write_text(scenario_toml(outcome.scenario))
-    (folder / "summary.json").write_text(json.dumps(summary(outcome), indent=2, sort_keys=True) + "\n")
+    data = summary(outcome)
+    data["plots"] = plots
+    (folder / "summary.json").write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     lines = outcome.simulation.trace.lines
     (folder / "trace.jsonl").write_text("".join(line + "\n" for line in lines))
+    clients = outcome.simulation.clients
+    if clients is not None:
+        write_jsonl(folder / "history.jsonl", clients.recorder.events)
+        final = executions(outcome.simulation)
+        (folder / "executions.json").write_text(json.dumps(final, indent=1) + "\n")
     return folder

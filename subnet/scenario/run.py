@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from subnet.scenario.checks import CheckResult, run_checks, verdict_of
 from subnet.scenario.schedule import Schedule, compile_faults
 from subnet.scenario.spec import Scenario, ScenarioError
+from subnet.sim.clients import ClientsConfig
 from subnet.sim.latency import parse_latency
 from subnet.sim.runner import SimConfig, SimResult, Simulation
 from subnet.sim.workload import WorkloadConfig
@@ -49,8 +50,20 @@ def sim_config(scenario: Scenario, schedule: Schedule) -> SimConfig:
             'use backend = "sim"'
         )
     workload = None
-    if scenario.workloads:
-        workload = WorkloadConfig(rate_per_s=sum(item.rate for item in scenario.workloads))
+    lifecycle = [item.rate for item in scenario.workloads if item.kind == "lifecycle" and item.rate]
+    if lifecycle:
+        workload = WorkloadConfig(rate_per_s=sum(lifecycle))
+    clients = None
+    for item in scenario.workloads:
+        if item.records_history:
+            clients = ClientsConfig(
+                item.kind,
+                clients=item.clients,
+                rate_per_s=item.rate,
+                keys=item.keys,
+                retry_ns=item.retry_ns,
+                timeout_ns=item.timeout_ns,
+            )
     return SimConfig(
         replicas=scenario.subnet.replicas,
         seed=scenario.seed,
@@ -63,6 +76,7 @@ def sim_config(scenario: Scenario, schedule: Schedule) -> SimConfig:
         genesis_params={"block_interval_ns": scenario.subnet.block_time_ns},
         keep_trace=True,
         bugs=scenario.subnet.bugs,
+        clients=clients,
     )
 
 

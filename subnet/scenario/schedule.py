@@ -25,10 +25,13 @@ from __future__ import annotations
 
 import random
 
+from subnet.scenario.nemesis import concrete_faults
 from subnet.scenario.spec import FaultSpec, Scenario, Target, format_duration
 from subnet.sim.faults import (
+    ClockSkew,
     Crash,
     Cut,
+    DiskLoss,
     Fault,
     Heal,
     NetworkChange,
@@ -38,6 +41,7 @@ from subnet.sim.faults import (
     Restart,
     Resume,
     SetBehaviour,
+    Upgrade,
 )
 
 __all__ = ["Schedule", "compile_faults"]
@@ -57,8 +61,22 @@ def compile_faults(scenario: Scenario) -> Schedule:
     rng = random.Random(f"subnet-scenario-targets:{scenario.seed}")
     n = scenario.subnet.replicas
     schedule = Schedule()
-    for fault in scenario.faults:
-        schedule.resolved.append(_compile(fault, n, rng, scenario, schedule))
+    drawn_counts: dict[int, int] = {}
+    for item in concrete_faults(scenario):
+        line = _compile(item.fault, n, rng, scenario, schedule)
+        if item.draw is not None:
+            drawn_counts[item.source] = drawn_counts.get(item.source, 0) + 1
+            line = (
+                f"random fault[{item.source}] #{item.draw + 1} at {format_duration(item.fault.at_ns)} "
+                f"for {format_duration(item.fault.duration_ns or 0)}: {line}"
+            )
+        schedule.resolved.append(line)
+    for index, fault in enumerate(scenario.faults):
+        if fault.kind == "random" and drawn_counts.get(index, 0) < (fault.count or 0):
+            schedule.resolved.append(
+                f"random fault[{index}]: drew {drawn_counts.get(index, 0)} of {fault.count} faults "
+                "within its bounds"
+            )
     return schedule
 
 
@@ -74,6 +92,27 @@ def _nodes(target: Target | None, n: int, rng: random.Random, count: int = 1) ->
 def _compile(fault: FaultSpec, n: int, rng: random.Random, scenario: Scenario, out: Schedule) -> str:
     at, end = fault.at_ns, fault.end_ns
     add = out.faults.append
+    if fault.kind == "upgrade":
+        assert fault.module is not None
+        add(Upgrade(at, fault.module))
+        return f"upgrade of the clients' canister to {fault.module}"
+    if fault.kind in ("clock-skew", "disk-loss"):
+        nodes = _nodes(fault.target, n, rng)
+        for node in nodes:
+            if fault.kind == "clock-skew":
+                assert fault.offset_ns is not None
+                add(ClockSkew(at, node, fault.offset_ns))
+                if end is not None:
+                    add(ClockSkew(end, node, 0))
+            else:
+                add(DiskLoss(at, node))
+                if end is not None:
+                    add(Restart(end, node))
+        if fault.kind == "clock-skew":
+            assert fault.offset_ns is not None
+            sign = "-" if fault.offset_ns < 0 else "+"
+            return f"clock-skew {sign}{format_duration(abs(fault.offset_ns))} on {list(nodes)}"
+        return f"disk-loss {list(nodes)} (restarted with an empty disk)"
     if fault.kind in ("crash", "pause", "byzantine"):
         action = fault.behaviour if fault.kind == "byzantine" else fault.kind
         assert action is not None

@@ -19,12 +19,14 @@ from typing import Any, NoReturn
 
 from subnet.sim.behaviour import GENERIC_BEHAVIOURS
 from subnet.sim.bugs import BUGS
+from subnet.sim.clients import CLIENT_KINDS, MAX_KEYS, UPGRADE_MODULES
 from subnet.sim.icc_behaviour import ICC_BEHAVIOURS
 from subnet.sim.latency import LatencySpecError, Matrix, parse_duration_ns, parse_latency
 
 __all__ = [
     "BACKENDS",
     "FAULT_KINDS",
+    "RANDOM_KINDS",
     "SHAPES",
     "Checks",
     "FaultSpec",
@@ -39,9 +41,25 @@ __all__ = [
 ]
 
 BACKENDS = ("sim", "processes")
-FAULT_KINDS = ("crash", "pause", "partition", "latency", "loss", "duplication", "byzantine")
+FAULT_KINDS = (
+    "crash",
+    "pause",
+    "partition",
+    "latency",
+    "loss",
+    "duplication",
+    "byzantine",
+    "clock-skew",
+    "disk-loss",
+    "upgrade",
+    "random",
+)
+RANDOM_KINDS = ("crash", "pause", "partition", "latency", "loss", "duplication")
+"""What a ``random`` nemesis may draw (``subnet.scenario.nemesis``)."""
 SHAPES = ("one", "minority", "majority", "ring", "bridge", "groups")
-WORKLOAD_KINDS = ("lifecycle",)
+WORKLOAD_KINDS = ("lifecycle", *CLIENT_KINDS)
+HISTORY_KINDS = CLIENT_KINDS
+"""Workloads whose clients record a history (at most one per scenario: one history, one model)."""
 BYZANTINE = tuple(name for name in {**GENERIC_BEHAVIOURS, **ICC_BEHAVIOURS} if name != "honest")
 MAX_REPLICAS = 64
 MAX_DURATION_NS = 24 * 3600 * 1_000_000_000
@@ -60,9 +78,29 @@ TOP_KEYS = (
 )
 SUBNET_KEYS = ("replicas", "block_time", "bugs")
 NETWORK_KEYS = ("latency", "loss", "duplication")
-WORKLOAD_KEYS = ("kind", "rate")
-FAULT_KEYS = ("at", "kind", "duration", "target", "shape", "groups", "behaviour", "delay", "probability")
-CHECK_KEYS = ("agreement", "convergence", "liveness")
+WORKLOAD_KEYS = ("kind", "rate", "clients", "keys", "retry", "timeout")
+FAULT_KEYS = (
+    "at",
+    "kind",
+    "duration",
+    "target",
+    "shape",
+    "groups",
+    "behaviour",
+    "delay",
+    "probability",
+    "count",
+    "kinds",
+    "max_faulty",
+    "shortest",
+    "longest",
+    "offset",
+    "module",
+)
+CHECK_KEYS = ("agreement", "convergence", "durability", "linearizable", "liveness", "linearizable_steps")
+DEFAULT_LINEARIZABLE_STEPS = 2_000_000
+"""The linearizability search's step budget: past it the check says unknown (deterministic,
+unlike a time limit)."""
 
 
 def format_duration(ns: int) -> str:
@@ -164,8 +202,21 @@ class NetworkSpec:
 @dataclass(frozen=True)
 class WorkloadSpec:
     kind: str = "lifecycle"
-    rate: float = 2.0
-    """Submissions per simulated second (Poisson arrivals, open loop)."""
+    rate: float | None = 2.0
+    """Submissions per simulated second (Poisson arrivals, open loop); None: closed loop
+    (register and counter only)."""
+    clients: int = 4
+    """Clients of a register or counter workload (history processes)."""
+    keys: int = 1
+    """Registers or counters the clients share."""
+    retry_ns: int = 1_000_000_000
+    """How long a client waits for a reply before asking again or resubmitting."""
+    timeout_ns: int = 5_000_000_000
+    """How long until a client records the outcome as unknown (info)."""
+
+    @property
+    def records_history(self) -> bool:
+        return self.kind in HISTORY_KINDS
 
 
 Target = int | tuple[int, ...] | str
@@ -184,6 +235,19 @@ class FaultSpec:
     behaviour: str | None = None
     delay_ns: int | None = None
     probability: float | None = None
+    count: int | None = None
+    """A random nemesis: how many faults to draw in its window (``at`` for ``duration``)."""
+    kinds: tuple[str, ...] = ()
+    """A random nemesis: the kinds it draws from."""
+    max_faulty: int | None = None
+    """A random nemesis: replicas faulty at once at most; None: f = (n - 1) // 3."""
+    shortest_ns: int | None = None
+    longest_ns: int | None = None
+    """A random nemesis: the range of each drawn fault's duration."""
+    offset_ns: int | None = None
+    """A clock-skew fault: how far the target's clock runs ahead (negative: behind)."""
+    module: str | None = None
+    """An upgrade fault: which variant of the clients' canister is installed."""
     line: int | None = field(default=None, compare=False)
     """Where the fault's table starts in the file, for messages about it."""
 
@@ -198,6 +262,12 @@ class Checks:
     convergence: bool = True
     liveness_ns: int | None = None
     """Progress must resume within this long after the last heal; None: not checked."""
+    durability: bool = False
+    """Every acknowledged write executed, exactly once (needs a register or counter workload;
+    on by default when there is one)."""
+    linearizable: bool = False
+    """The client history is linearizable (as ``durability``: on by default with a history)."""
+    linearizable_steps: int = DEFAULT_LINEARIZABLE_STEPS
 
 
 @dataclass(frozen=True)
@@ -355,6 +425,14 @@ def parse_scenario(text: str) -> Scenario:
     workloads = tuple(
         _workload(lines, index, table) for index, table in enumerate(_array(top, data, "workload"))
     )
+    history_indices = [index for index, item in enumerate(workloads) if item.records_history]
+    if len(history_indices) > 1:
+        second = history_indices[1]
+        _Reader(lines, ("workload", second), data["workload"][second], WORKLOAD_KEYS).fail(
+            ("kind",),
+            f"a second history workload ({workloads[second].kind}; the first is workload"
+            f"[{history_indices[0]}]): a run records one history, checked against one model",
+        )
     faults = tuple(
         _fault(lines, index, table, replicas, duration_ns)
         for index, table in enumerate(_array(top, data, "fault"))
@@ -363,8 +441,25 @@ def parse_scenario(text: str) -> Scenario:
     liveness_ns = check_table.duration("liveness")
     if liveness_ns is not None and liveness_ns <= 0:
         check_table.fail(("liveness",), "must be positive")
+    history = [item for item in workloads if item.records_history]
+    for index, fault in enumerate(faults):
+        if fault.kind == "upgrade" and not history:
+            _Reader(lines, ("fault", index), data["fault"][index], FAULT_KEYS).fail(
+                ("kind",),
+                "an upgrade upgrades the clients' canister: it needs a register or counter [[workload]]",
+            )
+    for key in ("durability", "linearizable"):
+        if check_table.boolean(key, False) and not history:
+            check_table.fail(
+                (key,), "needs a register or counter [[workload]], whose clients record a history"
+            )
     checks = Checks(
-        check_table.boolean("agreement", True), check_table.boolean("convergence", True), liveness_ns
+        check_table.boolean("agreement", True),
+        check_table.boolean("convergence", True),
+        liveness_ns,
+        check_table.boolean("durability", bool(history)),
+        check_table.boolean("linearizable", bool(history)),
+        check_table.integer("linearizable_steps", DEFAULT_LINEARIZABLE_STEPS, 1, 10**10),
     )
     return Scenario(name, seed, duration_ns, description, backend, subnet, network, workloads, faults, checks)
 
@@ -393,10 +488,25 @@ def _workload(lines: KeyLines, index: int, table: Any) -> WorkloadSpec:
     kind = reader.string("kind", None, ("lifecycle", "register", "counter", "canister-counter"))
     if kind not in WORKLOAD_KINDS:
         reader.fail(("kind",), f"the {kind!r} workload is not built yet (built: {', '.join(WORKLOAD_KINDS)})")
-    rate = reader.number("rate", 2.0, 0.0, 10_000.0)
-    if rate <= 0:
+    if kind == "lifecycle":
+        for key in ("clients", "keys", "retry", "timeout"):
+            if reader.has(key):
+                reader.fail((key,), "applies to register and counter workloads, not lifecycle")
+        rate: float | None = reader.number("rate", 2.0, 0.0, 10_000.0)
+    else:
+        rate = reader.number("rate", 0.0, 0.0, 10_000.0) if reader.has("rate") else None
+    if rate is not None and rate <= 0:
         reader.fail(("rate",), "must be positive")
-    return WorkloadSpec(kind, rate)
+    clients = reader.integer("clients", WorkloadSpec.clients, 1, 1000)
+    keys = reader.integer("keys", WorkloadSpec.keys, 1, MAX_KEYS)
+    retry_ns = reader.duration("retry", WorkloadSpec.retry_ns)
+    timeout_ns = reader.duration("timeout", WorkloadSpec.timeout_ns)
+    assert retry_ns is not None and timeout_ns is not None
+    if retry_ns <= 0:
+        reader.fail(("retry",), "must be positive")
+    if timeout_ns < retry_ns:
+        reader.fail(("timeout",), f"must be at least the retry interval ({format_duration(retry_ns)})")
+    return WorkloadSpec(kind, rate, clients, keys, retry_ns, timeout_ns)
 
 
 _KIND_KEYS = {
@@ -407,7 +517,13 @@ _KIND_KEYS = {
     "loss": ("probability",),
     "duplication": ("probability",),
     "byzantine": ("behaviour", "target"),
+    "random": ("count", "kinds", "max_faulty", "shortest", "longest"),
+    "clock-skew": ("target", "offset"),
+    "disk-loss": ("target",),
+    "upgrade": ("module",),
 }
+RANDOM_SHORTEST_NS = 500_000_000
+RANDOM_LONGEST_NS = 3_000_000_000
 
 
 def _fault(lines: KeyLines, index: int, table: Any, replicas: int, run_ns: int) -> FaultSpec:
@@ -423,13 +539,13 @@ def _fault(lines: KeyLines, index: int, table: Any, replicas: int, run_ns: int) 
     duration_ns = reader.duration("duration")
     if duration_ns is not None and duration_ns <= 0:
         reader.fail(("duration",), "must be positive")
-    if kind in ("latency", "loss", "duplication", "partition") and duration_ns is None:
+    if kind in ("latency", "loss", "duplication", "partition", "random", "disk-loss") and duration_ns is None:
         reader.fail((), f"a {kind} fault needs a duration (when it is healed)")
     target = _target(reader, replicas) if reader.has("target") else None
     shape = behaviour = None
     groups: tuple[tuple[int, ...], ...] = ()
     delay_ns = probability = None
-    if kind in ("crash", "pause", "byzantine") and target is None:
+    if kind in ("crash", "pause", "byzantine", "clock-skew", "disk-loss") and target is None:
         reader.fail((), f"a {kind} fault needs a target")
     if kind == "partition":
         shape = reader.string("shape", None, SHAPES)
@@ -456,6 +572,19 @@ def _fault(lines: KeyLines, index: int, table: Any, replicas: int, run_ns: int) 
         probability = reader.number("probability", 0.0, 0.0, 1.0, below=True)
     elif kind == "byzantine":
         behaviour = reader.string("behaviour", None, BYZANTINE)
+    elif kind == "random":
+        assert duration_ns is not None
+        return _random(reader, at_ns, duration_ns, replicas, lines.line(("fault", index)))
+    elif kind in ("clock-skew", "disk-loss") and target == "block-maker":
+        reader.fail(("target",), f'"block-maker" is not a target of a {kind} fault')
+    elif kind == "upgrade":
+        if duration_ns is not None:
+            reader.fail(("duration",), "an upgrade is not undone: it takes no duration")
+        module = reader.string("module", "keeps-state", UPGRADE_MODULES)
+        return FaultSpec(at_ns, kind, module=module, line=lines.line(("fault", index)))
+    offset_ns = None
+    if kind == "clock-skew":
+        offset_ns = _offset(reader)
     return FaultSpec(
         at_ns,
         kind,
@@ -466,7 +595,67 @@ def _fault(lines: KeyLines, index: int, table: Any, replicas: int, run_ns: int) 
         behaviour,
         delay_ns,
         probability,
-        lines.line(("fault", index)),
+        offset_ns=offset_ns,
+        line=lines.line(("fault", index)),
+    )
+
+
+def _offset(reader: _Reader) -> int:
+    """A clock offset: a duration with a unit, negative for a clock behind."""
+    if not reader.has("offset"):
+        return reader.fail((), 'a clock-skew fault needs an offset (e.g. offset = "2s" or "-500ms")')
+    value = reader.table["offset"]
+    if not isinstance(value, str):
+        reader.fail(("offset",), f'must be a duration such as "2s" or "-500ms", not {_kind(value)}')
+    sign = -1 if value.strip().startswith("-") else 1
+    text = value.strip().lstrip("-")
+    if not re.search(r"[a-z]\s*$", text):
+        reader.fail(("offset",), f'{value!r} has no unit (write e.g. "{value}s" or "{value}ms")')
+    try:
+        magnitude = parse_duration_ns(text)
+    except LatencySpecError as exc:
+        return reader.fail(("offset",), str(exc))
+    if magnitude == 0 or magnitude > 3600 * 1_000_000_000:
+        reader.fail(("offset",), "must be non-zero and at most an hour either way")
+    return sign * magnitude
+
+
+def _random(reader: _Reader, at_ns: int, window_ns: int, replicas: int, line: int | None) -> FaultSpec:
+    """A random nemesis: ``count`` faults of ``kinds`` drawn from the seed in the window."""
+    count = reader.integer("count", None, 1, 10_000)
+    kinds: tuple[str, ...] = RANDOM_KINDS
+    if reader.has("kinds"):
+        value = reader.table["kinds"]
+        if not isinstance(value, list) or not value or not all(isinstance(item, str) for item in value):
+            reader.fail(("kinds",), f"must be a non-empty array of fault kinds ({', '.join(RANDOM_KINDS)})")
+        for item in value:
+            if item not in RANDOM_KINDS:
+                reader.fail(
+                    ("kinds",), f"{item!r} is not a kind a random nemesis draws ({', '.join(RANDOM_KINDS)})"
+                )
+        if len(set(value)) != len(value):
+            reader.fail(("kinds",), "names a kind twice")
+        kinds = tuple(value)
+    max_faulty = reader.integer("max_faulty", None, 0, replicas) if reader.has("max_faulty") else None
+    shortest = reader.duration("shortest", RANDOM_SHORTEST_NS)
+    longest = reader.duration("longest", max(RANDOM_LONGEST_NS, shortest or 0))
+    assert shortest is not None and longest is not None
+    if shortest <= 0:
+        reader.fail(("shortest",), "must be positive")
+    if longest < shortest:
+        reader.fail(("longest",), f"must be at least shortest ({format_duration(shortest)})")
+    if shortest > window_ns:
+        reader.fail(("shortest",), f"is longer than the window (duration = {format_duration(window_ns)})")
+    return FaultSpec(
+        at_ns,
+        "random",
+        window_ns,
+        count=count,
+        kinds=kinds,
+        max_faulty=max_faulty,
+        shortest_ns=shortest,
+        longest_ns=longest,
+        line=line,
     )
 
 

@@ -1,6 +1,7 @@
 """Scheduled faults for simulated runs: crash, restart, pause, resume, partition (by
 groups or by cut links), heal, a change of the network's latency, loss or duplication,
-and a change of a replica's behaviour (``subnet.sim.behaviour``) at a given time.
+a change of a replica's behaviour (``subnet.sim.behaviour``), a skewed clock, a lost
+disk, and an upgrade of the clients' canister under load, at a given time.
 
 ``OnBlockMaker`` picks its replica when it happens (the leader of the height being
 decided) and schedules its own undoing, since its target is not known in advance.
@@ -16,7 +17,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 __all__ = [
+    "ClockSkew",
     "Crash",
+    "DiskLoss",
     "Cut",
     "Fault",
     "FaultTarget",
@@ -28,6 +31,7 @@ __all__ = [
     "Restart",
     "Resume",
     "SetBehaviour",
+    "Upgrade",
 ]
 
 
@@ -70,8 +74,17 @@ class FaultTarget(Protocol):
     def block_maker(self) -> int:
         """The replica that leads the height being decided now."""
 
+    def set_skew(self, node: int, offset_ns: int) -> None:
+        """Shift a replica's clock by ``offset_ns`` from the true time (0: exact again)."""
+
+    def wipe(self, node: int) -> None:
+        """Lose a (crashed) replica's persisted state: it restarts from nothing."""
+
     def schedule_fault(self, at_ns: int, fault: Fault) -> None:
         """Apply ``fault`` at ``at_ns`` after the start of the run."""
+
+    def upgrade(self, module: str) -> None:
+        """Have the clients' setup identity upgrade their canister to ``module``."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,45 @@ class Restart:
 
     def apply(self, sim: FaultTarget) -> None:
         sim.restart(self.node)
+
+
+@dataclass(frozen=True)
+class ClockSkew:
+    """The replica's clock runs ``offset_ns`` ahead of true time (behind if negative); 0
+    sets it right again. Every event it handles carries its own time, and its timers fire
+    when its own clock reaches them."""
+
+    at_ns: int
+    node: int
+    offset_ns: int
+
+    def apply(self, sim: FaultTarget) -> None:
+        sim.set_skew(self.node, self.offset_ns)
+
+
+@dataclass(frozen=True)
+class DiskLoss:
+    """The replica crashes and its disk is lost (blocks, votes, certificates,
+    checkpoints): when restarted it has to fetch everything from its peers."""
+
+    at_ns: int
+    node: int
+
+    def apply(self, sim: FaultTarget) -> None:
+        sim.crash(self.node)
+        sim.wipe(self.node)
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """The clients' canister is upgraded, under their load, to a variant of its module
+    (``subnet.sim.clients.UPGRADE_MODULES``)."""
+
+    at_ns: int
+    module: str
+
+    def apply(self, sim: FaultTarget) -> None:
+        sim.upgrade(self.module)
 
 
 @dataclass(frozen=True)
@@ -200,5 +252,17 @@ class OnBlockMaker:
 
 
 Fault = (
-    Crash | Restart | Partition | Heal | SetBehaviour | Pause | Resume | Cut | NetworkChange | OnBlockMaker
+    Crash
+    | Restart
+    | Partition
+    | Heal
+    | SetBehaviour
+    | Pause
+    | Resume
+    | Cut
+    | NetworkChange
+    | OnBlockMaker
+    | ClockSkew
+    | DiskLoss
+    | Upgrade
 )

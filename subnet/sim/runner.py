@@ -65,7 +65,8 @@ from node.ic.state_machine import WasmStateMachine
 from node.replica import Replica
 from node.state_machine import StateMachine
 from subnet.sim.behaviour import GENERIC_BEHAVIOURS, Behaviour
-from subnet.sim.bugs import WrongExecution, check_bugs, small_quorum_genesis
+from subnet.sim.bugs import ForgetfulIngress, WrongExecution, check_bugs, small_quorum_genesis
+from subnet.sim.clients import ClientsConfig, HistoryClients
 from subnet.sim.faults import Fault
 from subnet.sim.icc_behaviour import ICC_BEHAVIOURS
 from subnet.sim.latency import LatencyModel, Matrix, Uniform
@@ -183,6 +184,8 @@ class SimConfig:
     """Heights between checkpoints; None: the replica's default."""
     bugs: tuple[str, ...] = ()
     """Named unsafe behaviours to switch on (``subnet.sim.bugs``); none by default."""
+    clients: ClientsConfig | None = None
+    """Register or counter clients recording a history (``subnet.sim.clients``); none by default."""
 
 
 class Simulation:
@@ -236,11 +239,16 @@ class Simulation:
             node: None for node, name in sorted(config.behaviours.items()) if name != "honest"
         }
         """Replicas that were given a non-honest behaviour at any time in the run."""
+        self.skew: dict[int, int] = {}
+        """Replicas whose clock is off, by how much (ns ahead; negative: behind)."""
         self.events_processed = 0
         self._queue: list[tuple[int, int, str, Any]] = []
         self._sequence = 0
         for node in range(self.n):
             self._boot(node)
+        self.clients = (
+            HistoryClients(config.clients, self, config.seed) if config.clients is not None else None
+        )
         for fault in config.faults:
             self.schedule(self.start_ns + fault.at_ns, "fault", fault)
         if self.workload is not None and config.workload is not None:
@@ -274,6 +282,9 @@ class Simulation:
             verify=self.verifier,
             state_machine=self._state_machine(node),
             checkpoints=disk.checkpoints,
+            ingress=ForgetfulIngress(self.replica_genesis)
+            if "no-replay-protection" in self.config.bugs
+            else None,
             **options,
         )
         self.replicas[node] = replica
@@ -302,6 +313,27 @@ class Simulation:
             return
         self.trace.record(self.now, "restart", node, len(self.disks[node].finalized))
         self._boot(node)
+
+    def clock(self, node: int) -> int:
+        """The time on a replica's own clock: the simulation's, plus its skew."""
+        return self.now + self.skew.get(node, 0)
+
+    def set_skew(self, node: int, offset_ns: int) -> None:
+        if offset_ns:
+            self.skew[node] = offset_ns
+        else:
+            self.skew.pop(node, None)
+        self.trace.record(self.now, "clock_skew", node, offset_ns)
+
+    def upgrade(self, module: str) -> None:
+        if self.clients is None:
+            raise ValueError("an upgrade fault needs the register or counter clients' canister")
+        self.clients.upgrade(module)
+
+    def wipe(self, node: int) -> None:
+        """The replica's disk is lost: it restarts with nothing persisted (crash it first)."""
+        self.disks[node] = Disk()
+        self.trace.record(self.now, "disk_lost", node)
 
     def partition(self, groups: tuple[tuple[int, ...], ...]) -> None:
         self.network.partition(groups)
@@ -394,8 +426,11 @@ class Simulation:
                 self._send(node, action.peer, action.message)
             elif isinstance(action, SetTimer):
                 self.timers[(node, action.timer)] = action.at
+                # The replica's deadline is on its own clock, which a clock-skew fault shifts.
                 self.schedule(
-                    max(action.at, self.now), "timer", (node, action.timer, action.at, self.incarnation[node])
+                    max(action.at - self.skew.get(node, 0), self.now),
+                    "timer",
+                    (node, action.timer, action.at, self.incarnation[node]),
                 )
             elif isinstance(action, PersistBlock):
                 disk.finalized.append(Finalized(action.block, action.proof))
@@ -417,6 +452,8 @@ class Simulation:
                 self.replies.setdefault(action.request_id, action.reply)
                 if self.workload is not None and self.submitted_to.get(action.request_id) == node:
                     self.workload.on_result(action.reply.result)
+                if self.clients is not None:
+                    self.clients.on_reply(node, action.request_id, action.reply.result)
             elif isinstance(action, RejectIngress):
                 self.trace.record(
                     self.now, "ingress_rejected", node, action.request_id.hex()[:12], action.reason
@@ -460,7 +497,7 @@ class Simulation:
                 self.paused[dst].append((kind, data))
                 return
             self.trace.record(self.now, "deliver", dst, src, label)
-            self._deliver_event(dst, MessageReceived(src, message, self.now))
+            self._deliver_event(dst, MessageReceived(src, message, self.clock(dst)))
         elif kind == "timer":
             node, name, at, incarnation = data
             if incarnation != self.incarnation[node] or self.timers.get((node, name)) != at:
@@ -469,14 +506,14 @@ class Simulation:
                 self.paused[node].append((kind, data))
                 return
             del self.timers[(node, name)]
-            self._deliver_event(node, TimerExpired(name, self.now))
+            self._deliver_event(node, TimerExpired(name, self.clock(node)))
         elif kind == "start":
             node, incarnation = data
             if node in self.paused:
                 self.paused[node].append((kind, data))
             elif incarnation == self.incarnation[node]:
                 self.trace.record(self.now, "start", node)
-                self._deliver_event(node, Started(self.now))
+                self._deliver_event(node, Started(self.clock(node)))
         elif kind == "submit":
             self._submit()
         elif kind == "fault":
@@ -507,9 +544,31 @@ class Simulation:
                 self.workload.on_rejected_at_ingress(envelope.request_id, reason)
             return []
         self.events_processed += 1
-        actions = replica.handle(ClientSubmitted(envelope, self.now))
+        actions = replica.handle(ClientSubmitted(envelope, self.clock(node)))
         self._perform(node, self.behaviours[node].outgoing(self, node, actions))
         return actions
+
+    def reachable(self, node: int) -> bool:
+        """Whether a client can talk to the replica now: it is up and not paused."""
+        return self.replicas[node] is not None and node not in self.paused
+
+    def client_submit(self, envelope: SignedEnvelope, node: int) -> tuple[str, str]:
+        """A client hands a request to a replica now; ``(status, reason)`` with status
+        ``accepted``, ``rejected`` (the reason as ingress gave it), ``down`` (the
+        connection is refused) or ``paused`` (the connection hangs: the request is lost)."""
+        request = envelope.request_id.hex()[:12]
+        self.trace.record(self.now, "client_submit", node, request, envelope.content.method_name)
+        replica = self.replicas[node]
+        if replica is None or node in self.paused:
+            self.trace.record(self.now, "submit_lost", node, request)
+            return ("down" if replica is None else "paused"), ""
+        self.events_processed += 1
+        actions = replica.handle(ClientSubmitted(envelope, self.clock(node)))
+        self._perform(node, self.behaviours[node].outgoing(self, node, actions))
+        for action in actions:
+            if isinstance(action, RejectIngress):
+                return "rejected", action.reason
+        return "accepted", ""
 
     def step_until(self, until_ns: int) -> None:
         """Process every event up to ``until_ns`` (absolute) without trio; see ``run``."""
@@ -543,6 +602,20 @@ class Simulation:
         return self.result()
 
     # -- results -------------------------------------------------------------------------------
+
+    @property
+    def history(self) -> HistoryClients | None:
+        """The clients that record a history, if any (the checks' name for them)."""
+        return self.clients
+
+    def executed_state_hashes(self) -> dict[int, dict[int, str]]:
+        """The state hash (hex) each replica reported after each height it executed live
+        (a restarted replica's replay reports none)."""
+        by_height: dict[int, dict[int, str]] = {}
+        for _, node, notice in self.notices:
+            if notice.kind == "executed":
+                by_height.setdefault(notice.height, {})[node] = str(notice.detail["state_hash"])
+        return by_height
 
     def chain(self, node: int) -> list[ChainBlock]:
         """The finalized blocks a replica has persisted, in height order."""

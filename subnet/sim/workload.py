@@ -117,8 +117,8 @@ class Workload:
         return envelope
 
     def on_rejected_at_ingress(self, request_id: bytes, reason: str) -> None:
-        self.pending.pop(request_id, None)
-        self.stats[f"ingress_rejected:{reason}"] += 1
+        if self.pending.pop(request_id, None) is not None:
+            self.stats[f"ingress_rejected:{reason}"] += 1
 
     def on_result(self, result: RequestResult) -> None:
         pending = self.pending.pop(result.request_id, None)

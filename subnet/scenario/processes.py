@@ -1,0 +1,457 @@
+"""Running a scenario on replica processes (``backend = "processes"``).
+
+The same file as on the simulator: a fresh subnet of ``[subnet] replicas`` processes
+(``subnet.processes``) in a scratch folder, the scenario's faults applied in real time by
+a nemesis, the register or counter clients (``subnet.processes.clients``) recording
+their history, and the same checks afterwards:
+
+- ``crash``: SIGKILL, and after ``duration`` a restart (the replica comes back from its
+  SQLite store and catches up, as after a power cut);
+- ``pause``: SIGSTOP, and after ``duration`` SIGCONT;
+- ``disk-loss``: SIGKILL, the replica's database deleted (``replica.db`` and its SQLite
+  journal files), and after ``duration`` a restart with nothing: it fetches the chain
+  from its peers;
+- ``partition`` (every shape): a link filter sent to each replica through its control
+  channel (``subnet.processes.control``: signed with its own node key), dropping all
+  traffic with the peers it must not reach; a heal sends empty filters. A replica that
+  restarts during a partition is given its filter again as soon as it answers.
+
+Faults that need a hook the replicas do not have yet (added latency, loss,
+duplication, clock skew, Byzantine behaviours, upgrades, ``"block-maker"`` targets), bug switches and the
+lifecycle workload exist only on the simulator: such a file is refused before anything
+starts, naming the key, its line and what the process backend supports.
+
+When the run ends, paused replicas are resumed and all are stopped; the checks then read
+what each replica persisted: agreement over the finalized chains in the stores,
+convergence over the state hashes of each replica's own chain replayed from its store,
+liveness over the heights polled every ``POLL_S`` during the run, durability and
+linearizability over the history. Real time makes a run unrepeatable: there is no trace
+hash, and the results folder keeps the replicas' logs, the nemesis log and the heights
+instead of a trace.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from client.agent import Agent
+from client.network import endpoints
+from node.consensus.block import ChainBlock
+from node.replica import Replica
+from node.storage import BlockStore
+from subnet.processes import launcher
+from subnet.processes.clients import ProcessClients
+from subnet.processes.control import set_link_filter
+from subnet.processes.layout import create_subnet, load_node_key, replica_dir
+from subnet.processes.supervision import wait_for_replicas
+from subnet.scenario.checks import (
+    CheckResult,
+    agreement,
+    convergence,
+    durability,
+    linearizable,
+    liveness,
+    verdict_of,
+)
+from subnet.scenario.schedule import Schedule, compile_faults
+from subnet.scenario.spec import KeyLines, NetworkSpec, Scenario, ScenarioError
+from subnet.sim.clients import ClientsConfig
+from subnet.sim.faults import Crash, Cut, DiskLoss, Heal, Partition, Pause, Restart, Resume
+from subnet.sim.runner import Disagreement
+from vocab.errors import CodecError, SubnetError
+from vocab.genesis import Genesis
+
+__all__ = ["PROCESS_FAULTS", "ProcessOutcome", "ProcessRecord", "check_supported", "run_on_processes"]
+
+PROCESS_FAULTS = ("crash", "pause", "disk-loss", "partition")
+POLL_S = 0.25
+STATUS_TIMEOUT_S = 0.5
+SECOND = 1_000_000_000
+
+
+class UnsupportedOnProcesses(ScenarioError):
+    """The scenario asks for something the process backend cannot do."""
+
+
+def check_supported(scenario: Scenario, text: str | None = None) -> None:
+    """Refuse, naming the key and its line, what only the simulator can run."""
+    lines = KeyLines(text) if text is not None else None
+
+    def fail(path: tuple[Any, ...], problem: str) -> None:
+        line = lines.line(path) if lines is not None else None
+        where = f"line {line}: " if line is not None else ""
+        name = ".".join(str(part) for part in path if not isinstance(part, int))
+        for part in path:
+            if isinstance(part, int):
+                head, _, tail = name.partition(".")
+                name = f"{head}[{part}].{tail}" if tail else f"{head}[{part}]"
+        raise UnsupportedOnProcesses(f"{where}{name}: {problem}")
+
+    if scenario.subnet.bugs:
+        fail(("subnet", "bugs"), 'bug switches exist only in the simulator (backend = "sim")')
+    for key in ("loss", "duplication"):
+        if getattr(scenario.network, key) != getattr(NetworkSpec, key):
+            fail(
+                ("network", key),
+                "the process backend runs on the real loopback network; it cannot add " + key,
+            )
+    for index, workload in enumerate(scenario.workloads):
+        if not workload.records_history:
+            fail(
+                ("workload", index, "kind"),
+                f"the {workload.kind} workload runs only on the simulator "
+                "(the process backend runs register and counter)",
+            )
+    for index, fault in enumerate(scenario.faults):
+        unsupported = [kind for kind in fault.kinds if kind not in PROCESS_FAULTS]
+        if fault.kind == "random" and unsupported:
+            fail(
+                ("fault", index, "kinds"),
+                f"a random nemesis on the process backend draws only {', '.join(PROCESS_FAULTS)}, "
+                f"not {', '.join(unsupported)} (set kinds = {list(PROCESS_FAULTS)})",
+            )
+        elif fault.kind not in PROCESS_FAULTS and fault.kind != "random":
+            fail(
+                ("fault", index, "kind"),
+                f"a {fault.kind} fault is not supported on the process backend: the replicas have no "
+                f"control channel for it yet (supported there: {', '.join(PROCESS_FAULTS)})",
+            )
+        if fault.target == "block-maker":
+            fail(
+                ("fault", index, "target"),
+                '"block-maker" is not supported on the process backend (it cannot tell the leader of a round)',
+            )
+
+
+@dataclass
+class ProcessRecord:
+    """What a run on processes left behind, as the checks read it (``RunView``)."""
+
+    genesis: Genesis
+    chains: list[list[ChainBlock]]
+    state_hashes: dict[int, dict[int, str]]
+    persisted: list[tuple[int, int, int]]
+    end_ns: int
+    history: ProcessClients | None
+    start_ns: int = 0
+    byzantine: dict[int, None] = field(default_factory=dict)
+    disagreements: list[Disagreement] = field(default_factory=list)
+    finalized_hashes: dict[int, tuple[bytes, int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for node, chain in enumerate(self.chains):
+            for block in chain:
+                first_hash, first_node = self.finalized_hashes.setdefault(block.height, (block.hash, node))
+                if first_hash != block.hash:
+                    self.disagreements.append(
+                        Disagreement(self.end_ns, block.height, node, block.hash, first_node, first_hash)
+                    )
+
+    @property
+    def n(self) -> int:
+        return len(self.chains)
+
+    def chain(self, node: int) -> list[ChainBlock]:
+        return self.chains[node]
+
+    def executed_state_hashes(self) -> dict[int, dict[int, str]]:
+        return self.state_hashes
+
+
+@dataclass
+class ProcessOutcome:
+    scenario: Scenario
+    schedule: Schedule
+    record: ProcessRecord
+    checks: list[CheckResult]
+    verdict: str
+    nemesis: list[dict[str, Any]]
+    """What the nemesis did, when (seconds since the start)."""
+    heights: list[dict[str, Any]]
+    """Each replica's finalized height as polled (seconds since the start); None: no answer."""
+    logs: dict[int, str]
+    """Each replica's log."""
+
+
+def blocked_by_groups(groups: tuple[tuple[int, ...], ...], n: int) -> dict[int, list[int]]:
+    """Each replica's blocked peers under a partition into groups (a replica in no group
+    is alone)."""
+    group_of = {node: index for index, group in enumerate(groups) for node in group}
+    return {
+        node: [
+            peer
+            for peer in range(n)
+            if peer != node and (node not in group_of or group_of.get(peer) != group_of[node])
+        ]
+        for node in range(n)
+    }
+
+
+def blocked_by_links(links: tuple[tuple[int, int], ...], n: int) -> dict[int, list[int]]:
+    """Each replica's blocked peers when these directed links are cut (a filter blocks
+    both directions, so a one-way cut blocks both ways)."""
+    blocked: dict[int, dict[int, None]] = {node: {} for node in range(n)}
+    for src, dst in links:
+        blocked[src][dst] = None
+        blocked[dst][src] = None
+    return {node: sorted(peers) for node, peers in blocked.items()}
+
+
+def _faults(schedule: Schedule, n: int) -> list[tuple[int, str, int, dict[int, list[int]] | None]]:
+    """(time, action, replica, filters) of every process fault, in time order: filters
+    are the blocked peers of every replica for partitions (replica -1) and heals."""
+    actions: list[tuple[int, str, int, dict[int, list[int]] | None]] = []
+    for fault in schedule.faults:
+        if isinstance(fault, Partition):
+            actions.append((fault.at_ns, "partition", -1, blocked_by_groups(fault.groups, n)))
+        elif isinstance(fault, Cut):
+            actions.append((fault.at_ns, "partition", -1, blocked_by_links(fault.links, n)))
+        elif isinstance(fault, Heal):
+            actions.append((fault.at_ns, "heal", -1, {node: [] for node in range(n)}))
+        elif isinstance(fault, Crash):
+            actions.append((fault.at_ns, "kill", fault.node, None))
+        elif isinstance(fault, Restart):
+            actions.append((fault.at_ns, "restart", fault.node, None))
+        elif isinstance(fault, Pause):
+            actions.append((fault.at_ns, "stop", fault.node, None))
+        elif isinstance(fault, Resume):
+            actions.append((fault.at_ns, "continue", fault.node, None))
+        elif isinstance(fault, DiskLoss):
+            actions.append((fault.at_ns, "wipe", fault.node, None))
+        else:  # check_supported refused it before anything started
+            raise UnsupportedOnProcesses(f"{type(fault).__name__} is not supported on the process backend")
+    return sorted(actions, key=lambda item: item[0])
+
+
+def _pid(root: Path, node: int) -> int | None:
+    pid = launcher.read_pids(root).get(node)
+    return pid if pid is not None and launcher.is_replica_of(pid, root, node) else None
+
+
+def _apply(root: Path, action: str, node: int, paused: dict[int, None]) -> str:
+    pid = _pid(root, node)
+    if action == "restart":
+        if pid is not None:
+            return "already running"
+        return f"pid {launcher.spawn_replica(root, node)}"
+    if action == "wipe":
+        if pid is not None:
+            paused.pop(node, None)
+            launcher.kill_replica(root, node, signal.SIGKILL)
+        removed = []
+        for path in sorted(replica_dir(root, node).glob("replica.db*")):
+            path.unlink()
+            removed.append(path.name)
+        return f"pid {pid} killed, removed {', '.join(removed) or 'nothing'}"
+    if pid is None:
+        return "not running"
+    if action == "kill":
+        paused.pop(node, None)
+        launcher.kill_replica(root, node, signal.SIGKILL)
+    elif action == "stop":
+        paused[node] = None
+        os.kill(pid, signal.SIGSTOP)
+    else:
+        paused.pop(node, None)
+        os.kill(pid, signal.SIGCONT)
+    return f"pid {pid}"
+
+
+async def _run(
+    scenario: Scenario, schedule: Schedule, root: Path, genesis: Genesis
+) -> tuple[ProcessClients | None, list[dict[str, Any]], list[dict[str, Any]], list[tuple[int, int, int]]]:
+    origin = trio.current_time()
+    now_s = lambda: trio.current_time() - origin
+    nemesis: list[dict[str, Any]] = []
+    heights: list[dict[str, Any]] = []
+    persisted: list[tuple[int, int, int]] = []
+    paused: dict[int, None] = {}
+    clients = None
+    for workload in scenario.workloads:
+        if workload.records_history:
+            config = ClientsConfig(
+                workload.kind,
+                clients=workload.clients,
+                rate_per_s=workload.rate,
+                keys=workload.keys,
+                retry_ns=workload.retry_ns,
+                timeout_ns=workload.timeout_ns,
+            )
+            clients = ProcessClients(config, genesis, scenario.seed, origin)
+    agent = Agent(endpoints(genesis), genesis.committee)
+
+    n = len(genesis.nodes)
+    wanted: dict[int, list[int]] = {node: [] for node in range(n)}
+    """Each replica's link filter as the schedule has it now."""
+    given: dict[int, tuple[int, tuple[int, ...]]] = {}
+    """The filter each replica process (by pid) has applied."""
+    keys = [load_node_key(root, node) for node in range(n)]
+
+    async def give_filter(node: int, report: dict[int, str] | None = None) -> None:
+        pid = _pid(root, node)
+        target = (pid or 0, tuple(wanted[node]))
+        if pid is None or node in paused or given.get(node, (pid, ())) == target:
+            if report is not None:
+                report[node] = "down" if pid is None else "paused" if node in paused else "already"
+            return
+        reply = await set_link_filter(agent.endpoints[node], keys[node], wanted[node], timeout=1.0)
+        if isinstance(reply, str) or not reply.applied:
+            if report is not None:
+                report[node] = reply if isinstance(reply, str) else f"refused: {reply.reason}"
+            return
+        given[node] = target
+        if report is not None:
+            report[node] = f"blocks {wanted[node] or 'nobody'}"
+
+    async def filter_task() -> None:
+        while True:
+            await trio.sleep(0.3)
+            async with trio.open_nursery() as nursery:
+                for node in range(n):
+                    nursery.start_soon(give_filter, node)
+
+    async def nemesis_task() -> None:
+        for at_ns, action, node, filters in _faults(schedule, n):
+            await trio.sleep_until(origin + at_ns / SECOND)
+            if filters is not None:
+                wanted.update(filters)
+                report: dict[int, str] = {}
+                async with trio.open_nursery() as nursery:
+                    for index in range(n):
+                        nursery.start_soon(give_filter, index, report)
+                detail = "; ".join(f"{index}: {text}" for index, text in sorted(report.items()))
+            else:
+                detail = await trio.to_thread.run_sync(_apply, root, action, node, paused)
+            nemesis.append({"time_s": round(now_s(), 6), "action": action, "replica": node, "detail": detail})
+
+    async def ask(node: int, found: list[int | None]) -> None:
+        if node in paused:
+            return
+        with trio.move_on_after(STATUS_TIMEOUT_S):
+            try:
+                reply = await agent.status(agent.endpoints[node], timeout=STATUS_TIMEOUT_S)
+            except (OSError, trio.BrokenResourceError, trio.TooSlowError, CodecError):
+                return
+            found[node] = reply.finalized_height
+
+    async def poll_task() -> None:
+        best = [0] * len(genesis.nodes)
+        while True:
+            at = now_s()
+            found: list[int | None] = [None] * len(genesis.nodes)
+            async with trio.open_nursery() as nursery:
+                for node in range(len(genesis.nodes)):
+                    nursery.start_soon(ask, node, found)
+            for node, height in enumerate(found):
+                if height is not None and height > best[node]:
+                    best[node] = height
+                    persisted.append((int(now_s() * SECOND), node, height))
+            heights.append({"time_s": round(at, 6), "heights": found})
+            await trio.sleep(POLL_S)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(nemesis_task)
+        nursery.start_soon(poll_task)
+        if any(filters is not None for _, _, _, filters in _faults(schedule, n)):
+            nursery.start_soon(filter_task)
+        if clients is not None:
+            nursery.start_soon(clients.run)
+        await trio.sleep_until(origin + scenario.duration_ns / SECOND)
+        nursery.cancel_scope.cancel()
+    for node in sorted(paused):
+        pid = _pid(root, node)
+        if pid is not None:
+            os.kill(pid, signal.SIGCONT)
+    return clients, nemesis, heights, persisted
+
+
+def _stored(root: Path, genesis: Genesis) -> tuple[list[list[ChainBlock]], dict[int, dict[int, str]]]:
+    """Each replica's finalized chain from its store, and the state hash after each height
+    of it, replayed from that store alone."""
+    chains: list[list[ChainBlock]] = []
+    hashes: dict[int, dict[int, str]] = {}
+    for index in range(len(genesis.nodes)):
+        store = BlockStore(replica_dir(root, index) / "replica.db")
+        try:
+            stored = list(store.finalized_blocks(1))
+        finally:
+            store.close()
+        replica = Replica.restore(
+            genesis,
+            index,
+            load_node_key(root, index),
+            [item.block for item in stored],
+            [item.proof for item in stored],
+            checkpoint_interval=0,
+        )
+        blocks = [replica.finalized_block(height) for height in range(1, len(stored) + 1)]
+        chains.append([block for block in blocks if block is not None])
+        for height, state_hash in replica.state_hashes.items():
+            hashes.setdefault(height, {})[index] = state_hash.hex()
+    return chains, hashes
+
+
+def run_on_processes(
+    scenario: Scenario, text: str | None = None, *, keep: Path | None = None
+) -> ProcessOutcome:
+    """Run ``scenario`` on fresh replica processes and check it; nothing is left running.
+    ``keep``: a folder to keep the subnet's files in (default: a scratch folder, removed)."""
+    check_supported(scenario, text)
+    schedule = compile_faults(scenario)
+    root = keep if keep is not None else Path(tempfile.mkdtemp(prefix="subnet-scenario-"))
+    n = scenario.subnet.replicas
+    try:
+        port = launcher.free_port_range(n)
+        genesis = create_subnet(root, n, port, max(1, scenario.subnet.block_time_ns // 1_000_000))
+        spawned = {index: launcher.spawn_replica(root, index) for index in range(n)}
+        failures = trio.run(wait_for_replicas, root, genesis, spawned)
+        if failures:
+            raise SubnetError(
+                "replicas did not come up: "
+                + "; ".join(f"{index}: {why}" for index, why in sorted(failures.items()))
+            )
+        clients, nemesis, heights, persisted = trio.run(_run, scenario, schedule, root, genesis)
+        launcher.stop_processes(root)
+        chains, state_hashes = _stored(root, genesis)
+        logs = {
+            index: (replica_dir(root, index) / "replica.log").read_text(errors="replace")
+            for index in range(n)
+        }
+    finally:
+        launcher.stop_processes(root)
+        if keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+    record = ProcessRecord(genesis, chains, state_hashes, persisted, scenario.duration_ns, clients)
+    results: list[CheckResult] = []
+    if scenario.checks.agreement:
+        results.append(agreement(record))
+    if scenario.checks.convergence:
+        results.append(convergence(record))
+    if scenario.checks.liveness_ns is not None:
+        results.append(liveness(record, scenario, scenario.checks.liveness_ns))
+    if scenario.checks.durability:
+        results.append(durability(record))
+    if scenario.checks.linearizable:
+        results.append(linearizable(record, scenario.checks.linearizable_steps))
+    return ProcessOutcome(scenario, schedule, record, results, verdict_of(results), nemesis, heights, logs)
+
+
+def process_files(outcome: ProcessOutcome) -> dict[str, str]:
+    """The files of a process run's results folder besides ``scenario.toml``, ``summary.json``
+    and the history: the nemesis log, the polled heights, each replica's log."""
+    files = {
+        "nemesis.jsonl": "".join(json.dumps(item, sort_keys=True) + "\n" for item in outcome.nemesis),
+        "heights.jsonl": "".join(json.dumps(item, sort_keys=True) + "\n" for item in outcome.heights),
+    }
+    for index, text in sorted(outcome.logs.items()):
+        files[f"logs/replica-{index}.log"] = text
+    return files
