@@ -39,7 +39,7 @@ def make_icc(genesis: Genesis, key) -> Icc:
 
 def leader_and_follower(genesis: Genesis) -> tuple[int, int]:
     """The rank-0 maker of height 1 and another replica."""
-    leader = genesis.node_ids.index(ranking(genesis.node_ids, genesis_block(genesis).hash, 1)[0])
+    leader = genesis.node_ids.index(ranking(genesis.node_ids, 1)[0])
     return leader, (leader + 1) % genesis.committee.n
 
 

@@ -388,7 +388,7 @@ class Simulation:
 
     def block_maker(self) -> int:
         """The rank-0 block maker of the round the most advanced live replica is in (ICC
-        ranks makers from the parent block's hash, ``node.consensus.icc.ranking``)."""
+        ranks makers per height, ``node.consensus.icc.ranking``)."""
         rounds = [
             (replica.consensus.round_height, node, replica.consensus)
             for node, replica in enumerate(self.replicas)
@@ -397,7 +397,7 @@ class Simulation:
         if not rounds:
             raise ValueError("no live ICC replica to tell the block maker")
         height, _, consensus = max(rounds, key=lambda item: (item[0], -item[1]))
-        leader = ranking(consensus.members, consensus.round_parent.hash, height)[0]
+        leader = ranking(consensus.members, height)[0]
         return consensus.members.index(leader)
 
     def schedule_fault(self, at_ns: int, fault: Fault) -> None:

@@ -2,7 +2,7 @@
 
 Per height h (a "round"), with t0 the local time the round started:
 
-- the ranking of the committee for h comes from the parent's hash (``ranking``);
+- the ranking of the committee for h is one per height, whatever the parent (``ranking``);
 - the replica of rank r proposes at t0 + interval + 2Δr, on the notarized block of h-1
   that ended its previous round;
 - a replica signs a notarization share for a valid block of rank r once that rank's wait
@@ -122,7 +122,7 @@ class Icc(Consensus):
         self.certificates = certificates
         self.n = self.committee.n
         self.pool = ConsensusPool(self.n, genesis.pool_window)
-        self._my_rank: tuple[int, bytes, int] | None = None
+        self._my_rank: tuple[int, int] | None = None
         """(height, parent hash, our rank there): asked on every step of a round."""
 
         first = genesis_block(genesis)
@@ -786,13 +786,12 @@ class Icc(Consensus):
         return self.round_start + self._delay(self.n)
 
     def _rank_here(self, height: int) -> int:
-        """Our rank in this round (on ``round_parent``), computed once per round."""
-        parent = self.round_parent.hash
+        """Our rank at ``height`` (the same whichever notarized parent we build on)."""
         cached = self._my_rank
-        if cached is not None and cached[0] == height and cached[1] == parent:
-            return cached[2]
-        rank = rank_of(self.me, self.members, parent, height)
-        self._my_rank = (height, parent, rank)
+        if cached is not None and cached[0] == height:
+            return cached[1]
+        rank = rank_of(self.me, self.members, height)
+        self._my_rank = (height, rank)
         return rank
 
     def _may_propose(self, height: int, now: int) -> bool:

@@ -1,11 +1,17 @@
 """Who proposes at a height, and in which order the others step in.
 
-The IC ranks block makers with a threshold random beacon that nobody can predict or bias.
-Here the ranking is derived from a hash of the parent block (a notarized block of the
-previous height) and the height: every replica computes the same order from data it
-already has, which is all the simulation needs. The documented cost of the
-simplification is that a proposer can grind its block's contents to influence the next
-ranking; it cannot break safety, only fairness of who leads.
+The IC ranks block makers with a threshold random beacon that nobody can predict or bias,
+and one beacon value serves a whole height: whichever notarized block of h-1 a replica
+builds on, the ranking at h is the same. Here the ranking is a hash of the committee and
+the height, so it keeps that property without a beacon.
+
+It once hashed the parent block instead. With two notarized blocks at one height (which
+ICC allows), the two forks then ranked the committee differently: at the next height two
+proposers each held rank 0, half the replicas signed one and half the other, and since a
+replica signs one block per rank and there was no lower rank to fall back to, no block
+was ever notarized again (found by the random nemesis, `random-swarm` seed 124). The
+documented cost of a predictable ranking is that an adversary knows the leaders in
+advance; that bears on fairness and targeted denial of service, never on safety.
 """
 
 from __future__ import annotations
@@ -18,19 +24,19 @@ from vocab.principal import Principal
 
 
 @lru_cache(maxsize=4096)
-def _ranking(members: tuple[Principal, ...], parent_hash: bytes, height: int) -> tuple[Principal, ...]:
-    seed = hashlib.sha256(b"subnet-ranking" + parent_hash + height.to_bytes(8, "big")).digest()
+def _ranking(members: tuple[Principal, ...], height: int) -> tuple[Principal, ...]:
+    seed = hashlib.sha256(b"subnet-ranking" + height.to_bytes(8, "big")).digest()
     return tuple(sorted(members, key=lambda member: hashlib.sha256(seed + member.raw).digest()))
 
 
-def ranking(members: Sequence[Principal], parent_hash: bytes, height: int) -> tuple[Principal, ...]:
-    """The members in rank order for a block at ``height`` on ``parent_hash``; [0] leads."""
-    return _ranking(tuple(members), parent_hash, height)
+def ranking(members: Sequence[Principal], height: int) -> tuple[Principal, ...]:
+    """The members in rank order for every block at ``height``; [0] leads."""
+    return _ranking(tuple(members), height)
 
 
-def rank_of(member: Principal, members: Sequence[Principal], parent_hash: bytes, height: int) -> int:
-    """The member's rank; ValueError if it is not a member."""
-    return ranking(members, parent_hash, height).index(member)
+def rank_of(member: Principal, members: Sequence[Principal], height: int) -> int:
+    """The member's rank at ``height``; ValueError if it is not a member."""
+    return ranking(members, height).index(member)
 
 
 def rank_delay_ns(rank: int, delta_ns: int, block_interval_ns: int = 0) -> int:

@@ -28,7 +28,7 @@ def structural_error(block: Block, parent: Block, members: Sequence[Principal]) 
         return f"height {block.height} does not follow the parent's {parent.height}"
     if block.proposer not in members:
         return f"proposer {block.proposer} is not a committee member"
-    expected = rank_of(block.proposer, members, parent.hash, block.height)
+    expected = rank_of(block.proposer, members, block.height)
     if block.rank != expected:
         return f"rank {block.rank} claimed, the proposer's rank at this height is {expected}"
     if block.timestamp <= parent.timestamp:
