@@ -7,6 +7,7 @@ One replica runtime in this process, on real loopback TCP; waits are bounded.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -119,7 +120,10 @@ async def test_connections_silence_and_unfinished_frames_are_bounded(
         # Half-sent frames: together they may hold 1 MiB; the one that passes it is dropped.
         half = [await connect(port) for _ in range(3)]
         for client in half:
-            await client.stream.send_all((4 * 1024 * 1024).to_bytes(HEADER_BYTES, "big") + bytes(400_000))
+            # the replica may drop the connection that passes the bound while it is still
+            # being written to: the writer then sees a reset, which is the expected outcome
+            with contextlib.suppress(trio.BrokenResourceError):
+                await client.stream.send_all((4 * 1024 * 1024).to_bytes(HEADER_BYTES, "big") + bytes(400_000))
         dropped = 0
         for client in half:
             dropped += await closed_by_replica(client)
