@@ -68,6 +68,7 @@ from move.types import (
     Type,
     TypeParam,
     VectorType,
+    contains,
 )
 
 SLOT = 8
@@ -135,17 +136,7 @@ def is_boxed(ty: Type) -> bool:
 
 
 def mentions_params(ty: Type) -> bool:
-    if isinstance(ty, TypeParam):
-        return True
-    if isinstance(ty, VectorType):
-        return mentions_params(ty.element)
-    if isinstance(ty, StructType):
-        return any(mentions_params(a) for a in ty.args)
-    if isinstance(ty, RefType):
-        return mentions_params(ty.inner)
-    if isinstance(ty, TupleType):
-        return any(mentions_params(i) for i in ty.items)
-    return False
+    return contains(ty, lambda t: isinstance(t, TypeParam))
 
 
 def native_import_name(module: ModuleId, function: str) -> str:

@@ -9,6 +9,7 @@ contents. Addresses are kept as 32 bytes, never as text, so that ``0x2`` and
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -161,6 +162,23 @@ U128 = PrimType(Prim.U128)
 U256 = PrimType(Prim.U256)
 ADDRESS = PrimType(Prim.ADDRESS)
 UNIT = TupleType(())
+
+
+def contains(ty: object, leaf: Callable[[object], bool]) -> bool:
+    """Whether ``leaf`` holds for ``ty`` or any type inside it (vector elements, struct type
+    arguments, referenced and tuple types): one walk for "mentions a type parameter",
+    "still has an inference variable" and the like."""
+    if leaf(ty):
+        return True
+    if isinstance(ty, VectorType):
+        return contains(ty.element, leaf)
+    if isinstance(ty, StructType):
+        return any(contains(a, leaf) for a in ty.args)
+    if isinstance(ty, RefType):
+        return contains(ty.inner, leaf)
+    if isinstance(ty, TupleType):
+        return any(contains(i, leaf) for i in ty.items)
+    return False
 
 
 def substitute(ty: Type, args: tuple[Type, ...]) -> Type:

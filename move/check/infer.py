@@ -23,6 +23,7 @@ from move.types import (
     Type,
     TypeParam,
     VectorType,
+    contains,
 )
 
 
@@ -166,14 +167,4 @@ class Infer:
 
 
 def has_vars(ty: AnyType) -> bool:
-    if isinstance(ty, TVar):
-        return True
-    if isinstance(ty, VectorType):
-        return has_vars(ty.element)
-    if isinstance(ty, StructType):
-        return any(has_vars(a) for a in ty.args)
-    if isinstance(ty, RefType):
-        return has_vars(ty.inner)
-    if isinstance(ty, TupleType):
-        return any(has_vars(i) for i in ty.items)
-    return False
+    return contains(ty, lambda t: isinstance(t, TVar))
