@@ -604,9 +604,6 @@ def test_the_clock_reads_its_time_and_only_the_system_creates_it(vm: MoveVM) -> 
     assert (info.value.module, info.value.code) == (mid, 0)
 
 
-@pytest.mark.xfail(
-    reason="the host's share rule refuses ids it did not derive; NATIVES.md: only owned inputs (asked of mback)"
-)
 def test_genesis_creates_and_shares_the_clock_at_0x6(vm: MoveVM) -> None:
     clock_id = bytes(31) + b"\x06"
     mid = ModuleId(SUI_ADDR, "clock")

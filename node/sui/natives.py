@@ -26,6 +26,11 @@ from vocab.keccak import keccak256
 from vocab.sui import ids as sui_ids
 from vocab.sui.digests import Digest, blake2b256
 
+SYSTEM_OBJECT_IDS = frozenset({(6).to_bytes(32, "big")})
+"""Objects the framework makes at fixed ids rather than derived ones (the ``Clock`` at 0x6).
+Sui's object runtime counts them as new when they are shared: genesis creates and shares
+them in one call, and no transaction can pass them in as owned objects."""
+
 NATIVE_FUEL = 100
 """Fuel a native call costs, plus ``NATIVE_FUEL_PER_BYTE`` per byte it reads or writes."""
 NATIVE_FUEL_PER_BYTE = 1
@@ -221,7 +226,8 @@ def _object_op(kind: str) -> Native:
         _, data = f.value_bytes(t, obj)
         to = f.address(recipient) if recipient is not None else None
         entry = ObjectEvent(kind, ty, data, to)
-        if kind == "share" and entry.object_id not in f.log.created and entry.object_id not in f.shared:
+        new = entry.object_id in f.log.created or entry.object_id in SYSTEM_OBJECT_IDS
+        if kind == "share" and not new and entry.object_id not in f.shared:
             raise NativeAbort(0)  # sui::transfer::ESharedNonNewObject
         # a later transfer, share or freeze of the same object replaces the earlier one
         f.log.objects = [o for o in f.log.objects if o.object_id != entry.object_id]
