@@ -61,7 +61,7 @@ from node.consensus.block import ChainBlock, Finalized
 from node.consensus.icc import Icc
 from node.consensus.icc.ranking import ranking
 from node.events import ClientSubmitted, MessageReceived, Started, TimerExpired
-from node.ic.state_machine import WasmStateMachine
+from node.execution import SubnetStateMachine
 from node.replica import Replica
 from node.state_machine import StateMachine
 from subnet.sim.behaviour import GENERIC_BEHAVIOURS, Behaviour
@@ -292,11 +292,11 @@ class Simulation:
         self.schedule(self.now, "start", (node, self.incarnation[node]))
 
     def _state_machine(self, node: int) -> StateMachine:
-        """The real execution layer: the simulator runs the canister rules the replicas run
+        """The real execution layer: the simulator runs the canister and Sui rules the replicas run
         (with the ``wrong-execution`` bug switched on, the last replica runs them wrongly)."""
         if "wrong-execution" in self.config.bugs and node == self.n - 1:
             return WrongExecution.from_genesis(self.genesis)
-        return WasmStateMachine.from_genesis(self.genesis)
+        return SubnetStateMachine.from_genesis(self.genesis)
 
     # -- faults (subnet.sim.faults.FaultTarget) -------------------------------------------------
 
