@@ -27,8 +27,8 @@ from node.checkpoint import (
     read_header,
     restore_checkpoint,
 )
-from node.ic import InstallMode
 from node.execution import SubnetStateMachine
+from node.ic import InstallMode
 from node.ic.state_machine import WasmStateMachine
 from node.replica import Replica
 from subnet.sim.faults import Crash, Restart
@@ -162,7 +162,10 @@ def test_corrupt_tampered_or_unknown_checkpoints_are_refused(counter: MotokoCani
     refused(bytes(flipped), "digest")
     refused(blob[:-10], "digest")
     refused(b"not a checkpoint at all" * 3, "magic")
-    refused(MAGIC + (FORMAT_VERSION + 1).to_bytes(2, "big") + blob[len(MAGIC) + 2 :], f"version {FORMAT_VERSION + 1} is unknown")
+    refused(
+        MAGIC + (FORMAT_VERSION + 1).to_bytes(2, "big") + blob[len(MAGIC) + 2 :],
+        f"version {FORMAT_VERSION + 1} is unknown",
+    )
 
     def more_cycles(body: dict) -> None:
         body["env"]["canisters"][0]["cycles"] = 5

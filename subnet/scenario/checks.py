@@ -23,6 +23,7 @@ from subnet.scenario.nemesis import concrete_faults
 from subnet.scenario.spec import Scenario
 from subnet.sim.clients import register_canister_wasm
 from subnet.sim.runner import SECOND, Disagreement, Simulation
+from vocab.envelope import SignedEnvelope
 from vocab.errors import SubnetError
 
 __all__ = [
@@ -125,7 +126,12 @@ def _block_at(sim: RunView, node: int, height: int) -> dict[str, Any] | None:
     return {
         "hash": block.hash.hex(),
         "requests": [
-            {"request_id": envelope.request_id.hex(), "method": envelope.content.method_name}
+            {
+                "request_id": envelope.request_id.hex(),
+                "method": envelope.content.method_name
+                if isinstance(envelope, SignedEnvelope)
+                else "sui-transaction",
+            }
             for envelope in block.payload
         ],
     }
