@@ -197,6 +197,9 @@ def test_counter_set_value_is_for_the_owner(ledger: SuiLedger, counter_wasm: lis
     failed = c.call(BOB, "set_value", u64(100))
     aborted(failed, "counter", "set_value", E_NOT_OWNER)
     assert failed.events == () and c.fields()["value"] == "1"
+    # recorded: as in Sui, the shared input still moves to the transaction's version
+    shown = ledger.object_json(c.id)
+    assert shown is not None and shown["version"] == str(failed.lamport_version)
     response = ledger.transaction_json(failed, BOB)
     assert response["effects"]["status"]["status"] == "failure"
     ok(c.call(ALICE, "set_value", u64(100)))
@@ -216,6 +219,21 @@ def test_counter_reset_needs_the_admin_cap(ledger: SuiLedger, counter_wasm: list
     assert c.fields()["value"] == "1"
     ok(c.admin_call(ALICE, "reset"))
     assert c.fields()["value"] == "0"
+
+
+def test_counter_caps_and_transfer_objects(ledger: SuiLedger, counter_wasm: list[bytes]) -> None:
+    """``sui client transfer`` (``TransferObjects``) moves only ``key + store`` objects: the
+    ``UpgradeCap``, not the ``AdminCap``."""
+    c = Counter(ledger, counter_wasm)
+    upgrade_cap = rule_id(c.published, 2)
+    for cap, error in ((c.admin, "InvalidTransferObject"), (upgrade_cap, None)):
+        tx = ledger.transaction(
+            ALICE, [ledger.owned(cap), Pure(BOB.raw)], [TransferObjects((Input(0),), Input(1))]
+        )
+        effects = ledger.execute(tx)
+        assert (effects.status.error if effects.status else None) == error
+    assert ledger.object(c.admin).owner == AddressOwner(ALICE)  # type: ignore[union-attr]
+    assert ledger.object(upgrade_cap).owner == AddressOwner(BOB)  # type: ignore[union-attr]
 
 
 def test_counter_migrate_needs_a_newer_version(ledger: SuiLedger, counter_wasm: list[bytes]) -> None:
