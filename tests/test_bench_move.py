@@ -22,5 +22,6 @@ def test_move_benchmark_reports(capsys: pytest.CaptureFixture[str]) -> None:
     report = json.loads(capsys.readouterr().out)
     assert report["calls"] == 40
     assert report["framework_modules"] >= 20
+    assert set(report["build_examples_s"]) == {"counter", "owned"}
     assert report["move_increment_gas"] > 0
     assert report["move_increments_per_second"] > 0 and report["motoko_updates_per_second"] > 0
