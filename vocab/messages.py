@@ -123,7 +123,12 @@ class QueryRequest(Message):
     envelope: SignedEnvelope
 
 
-SUI_READ_METHODS = ("sui_getObject", "suix_getOwnedObjects", "sui_getTransactionBlock")
+SUI_READ_METHODS = (
+    "sui_getObject",
+    "suix_getOwnedObjects",
+    "sui_getTransactionBlock",
+    "sui_getNormalizedMoveFunction",
+)
 """The reads of Sui state a replica answers, named after Sui's JSON-RPC methods."""
 MAX_SUI_READ_PARAMS = 4096
 """Bytes of JSON parameters a read may carry."""

@@ -34,12 +34,12 @@ from move import ir
 from move.build import build_package
 from move.codegen import compile_package as generate
 from move.framework import framework
-from move.types import address_of
+from move.types import ModuleId, address_of
 from node.sui import responses
 from node.sui.effects import TransactionEffects
 from node.sui.executor import Executor
 from node.sui.store import GENESIS_DIGEST, ObjectStore, SuiObject, SuiPackage, TypeOrigin, UpgradeInfo
-from node.sui.vm import MoveVM
+from node.sui.vm import InvalidCall, MoveVM
 from vocab.certificate import RequestResult
 from vocab.errors import AddressError, RejectCode, RejectError, SubnetError, SuiError
 from vocab.sui.address import ObjectId, SuiAddress
@@ -289,6 +289,8 @@ class SuiLedger:
                 }
             elif method == "sui_getTransactionBlock":
                 answer = self._transaction_response(Digest.from_text(args[0]))
+            elif method == "sui_getNormalizedMoveFunction":
+                answer = self._function_response(args)
             else:
                 raise RejectError(RejectCode.SYS_FATAL, f"unknown Sui read {method!r}", "MethodNotFound")
         except (ValueError, UnicodeDecodeError, AddressError, SubnetError) as exc:
@@ -307,6 +309,21 @@ class SuiLedger:
                 "error": {"code": "deleted", "object_id": object_id.to_text(), "version": str(tomb.version)}
             }
         return {"error": {"code": "notExists", "object_id": object_id.to_text()}}
+
+    def _function_response(self, args: list[Any]) -> dict[str, Any]:
+        if len(args) != 3 or not all(isinstance(arg, str) for arg in args):
+            raise ValueError("the parameters are [package id, module, function]")
+        package_id = ObjectId.from_text(args[0])
+        package = self.store.package(package_id)
+        if package is None:
+            raise RejectError(
+                RejectCode.SYS_FATAL, f"Package object does not exist with ID {package_id}", "PackageNotFound"
+            )
+        try:
+            info = self.vm.function(ModuleId(package.original_id.raw, args[1]), args[2])
+        except InvalidCall as exc:
+            raise RejectError(RejectCode.SYS_FATAL, str(exc), "FunctionNotFound") from None
+        return responses.normalized_function_json(info)
 
     def _transaction_response(self, digest: Digest) -> dict[str, Any]:
         effects = self.store.effects(digest)
