@@ -46,6 +46,8 @@ from vocab.sui.address import ObjectId, SuiAddress
 from vocab.sui.digests import Digest
 from vocab.sui.signed import SignedTransaction
 from vocab.sui.transaction import (
+    DEFAULT_GAS_BUDGET,
+    REFERENCE_GAS_PRICE,
     Argument,
     CallArg,
     Command,
@@ -66,9 +68,8 @@ from vocab.sui.type_tag import TypeTag
 
 STD = ObjectId(address_of(1))
 SUI = ObjectId(address_of(2))
-DEFAULT_BUDGET = 50_000_000
-"""Fuel a convenience transaction may spend (the Sui CLI's customary 0.05 SUI budget)."""
-GAS_PRICE = 1000
+DEFAULT_BUDGET = DEFAULT_GAS_BUDGET
+GAS_PRICE = REFERENCE_GAS_PRICE
 
 
 def framework_packages() -> tuple[ir.Package, ir.Package]:
