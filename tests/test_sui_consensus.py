@@ -141,7 +141,7 @@ def test_a_shared_counter_counts_on_every_replica_through_consensus(counter_wasm
         data = client.read("sui_getObject", [counter.to_text()], node)["data"]
         assert data["content"]["fields"]["value"] == "3"
         assert data["owner"] == {"Shared": {"initial_shared_version": 2}}
-        assert data["version"] == 5  # publish 1, create 2, three increments
+        assert data["version"] == "5"  # publish 1, create 2, three increments
 
 
 def test_the_same_seed_and_transactions_give_the_same_states(counter_wasm: list[bytes]) -> None:
