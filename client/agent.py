@@ -45,9 +45,9 @@ from vocab.messages import (
     SubmitRequest,
     SuiReadRequest,
 )
-from vocab.sui.signed import SignedTransaction
 from vocab.principal import Principal
 from vocab.request import RequestContent
+from vocab.sui.signed import SignedTransaction
 
 CONNECT_TIMEOUT = 2.0
 EXPIRY_MARGIN_NS = 60 * 1_000_000_000
@@ -199,7 +199,9 @@ class Agent:
             lambda endpoint: self._read_on(endpoint, request), replicas_agree, timeout, "read"
         )
         if answer.status != "replied":
-            raise RejectError(RejectCode(answer.reject_code), answer.reject_message, answer.error_code or None)
+            raise RejectError(
+                RejectCode(answer.reject_code), answer.reject_message, answer.error_code or None
+            )
         return json.loads(answer.reply)
 
     async def _agreed(

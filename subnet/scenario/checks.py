@@ -23,8 +23,8 @@ from subnet.scenario.nemesis import concrete_faults
 from subnet.scenario.spec import Scenario
 from subnet.sim.clients import register_canister_wasm
 from subnet.sim.runner import SECOND, Disagreement, Simulation
-from vocab.envelope import SignedEnvelope
 from vocab.errors import SubnetError
+from vocab.ingress_message import label
 
 __all__ = [
     "CheckResult",
@@ -128,9 +128,7 @@ def _block_at(sim: RunView, node: int, height: int) -> dict[str, Any] | None:
         "requests": [
             {
                 "request_id": envelope.request_id.hex(),
-                "method": envelope.content.method_name
-                if isinstance(envelope, SignedEnvelope)
-                else "sui-transaction",
+                "method": label(envelope),
             }
             for envelope in block.payload
         ],
