@@ -217,8 +217,11 @@ def test_counter_reset_needs_the_admin_cap(ledger: SuiLedger, counter_wasm: list
     arity = ledger.call(BOB, c.package, "counter", "reset", [ledger.shared(c.id)])
     assert arity.status is not None and arity.status.error == "ArityMismatch"
     assert c.fields()["value"] == "1"
-    ok(c.admin_call(ALICE, "reset"))
+    reset = ok(c.admin_call(ALICE, "reset"))
     assert c.fields()["value"] == "0"
+    # the AdminCap went in by `&`, yet as an owned input it moves to the transaction's version
+    assert sorted(ref.object_id.raw for ref, _ in reset.mutated) == sorted([c.admin.raw, c.id.raw])
+    assert ledger.object(c.admin).version == reset.lamport_version  # type: ignore[union-attr]
 
 
 def test_counter_caps_and_transfer_objects(ledger: SuiLedger, counter_wasm: list[bytes]) -> None:
