@@ -207,6 +207,8 @@ class _ModuleChecker:
 
     def run(self) -> None:
         otw = self.module.structs.get(self.otw_name)
+        if otw is not None and otw.is_enum:
+            otw = None  # only a struct can be a one-time witness
         if otw is not None and _invalid_otw_field(otw) is None:
             self.check_otw(otw, None)
         init = self.module.functions.get("init")
@@ -247,6 +249,9 @@ class _ModuleChecker:
             return
         used = f". Attempted usage as a one-time witness here: {usage}" if usage is not None else ""
         valid = True
+        if struct.is_enum:
+            self.report(struct.loc, OTW_DECL, "One-time witness types must be structs, not enums" + used)
+            valid = False
         if struct.type_params:
             self.report(struct.loc, OTW_DECL, "One-time witness types cannot have type parameters" + used)
             valid = False

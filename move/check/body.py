@@ -23,6 +23,7 @@ from typing import cast
 from move import ir
 from move.check.env import FunSig
 from move.check.infer import AnyType, Infer, Mismatch, TVar, VarKind, has_vars
+from move.check.matching import lower_match
 from move.check.scope import PRIMITIVE_METHOD_MODULES, PRIMITIVES, ModuleScope, type_key
 from move.codes import diagnostic, error
 from move.source import CompileError, Diagnostic, Loc
@@ -174,6 +175,12 @@ class BodyChecker:
 
     def field_info(self, st: StructType, name: A.Name) -> tuple[int, AnyType]:
         decl = self.env.struct(st)
+        if decl.is_enum:
+            raise self.err(
+                name.loc, "E03010",
+                f"Invalid access of field '{name.text}' on the enum '{st.module}::{st.name}'. Enum fields are "
+                "reached only through 'match'",
+            )  # fmt: skip
         if st.module != self.scope.id:
             raise self.err(
                 name.loc,
@@ -322,7 +329,8 @@ class BodyChecker:
             )  # fmt: skip
 
     def unpack(self, p: A.UnpackPat, value: ir.Expr, new: bool) -> list[ir.Expr]:
-        mid, decl = self.scope.struct(p.path)
+        found = self.variant_of(p.path)
+        mid, decl = (found[0], found[1]) if found is not None else self.scope.struct(p.path)
         self.deps.add(mid)
         if mid != self.scope.id:
             raise self.err(
@@ -332,6 +340,13 @@ class BodyChecker:
             )  # fmt: skip
         if decl.native:
             raise self.err(p.loc, "E04015", f"Invalid deconstruction of native struct '{decl.name}'")
+        if decl.is_enum:
+            raise self.err(
+                p.loc, "E03015",
+                f"Invalid pattern: '{decl.name}' is an enum. Its values are taken apart with 'match'",
+            )  # fmt: skip
+        if p.tail:
+            p = self.positional_fields(p, len(decl.fields))
         args = self.type_args(p.type_args, decl.type_params, p.loc, f"'{mid}::{decl.name}'")
         st = StructType(mid, decl.name, tuple(args))  # type: ignore[arg-type]
         vt = self.infer.resolve(value.ty)
@@ -370,6 +385,36 @@ class BodyChecker:
             name = next(n for n, _ in p.fields if n.text in given)
             raise self.err(name.loc, "E03010", f"Unbound field '{name.text}' in '{mid}::{decl.name}'")
         return [ir.Unpack(UNIT, p.loc, st, value, binds, by_ref, mutable), *after]
+
+    def positional_fields(self, p: A.UnpackPat, count: int) -> A.UnpackPat:
+        """``S(a, .., z)``: the patterns after ``..`` numbered from the end."""
+        if len(p.fields) + len(p.tail) > count:
+            raise self.err(p.loc, "E03015", f"Invalid pattern: it names more than the {count} field(s)")
+        fields = list(p.fields)
+        for k, sub in enumerate(p.tail):
+            index = count - len(p.tail) + k
+            fields.append((A.Name(str(index), sub.loc), sub))
+        return A.UnpackPat(p.loc, p.path, p.type_args, fields, p.positional, True, [], p.braces)
+
+    def variant_of(self, path: A.Path) -> tuple[ModuleId, ir.StructDecl, int] | None:
+        """``E::V`` (``m::E::V``, ``0x1::m::E::V``) when the path names an enum's variant;
+        ``None`` when its prefix is not an enum (a module's function, a struct...)."""
+        if len(path.parts) < 2:
+            return None
+        prefix = A.Path(path.parts[:-1], path.loc, path.address)
+        try:
+            mid, decl = self.scope.struct(prefix)
+        except CompileError:
+            return None
+        if not decl.is_enum:
+            return None
+        name = path.parts[-1]
+        try:
+            return mid, decl, decl.variant_index(name.text)
+        except KeyError:
+            raise self.err(
+                name.loc, "E03016", f"Unbound variant '{name.text}' in enum '{mid}::{decl.name}'"
+            ) from None
 
     def type_args(
         self,
@@ -450,6 +495,10 @@ class BodyChecker:
                 c = self.scope.resolve_const(name)
                 return ir.Const(c.type, e.loc, c.value)
             raise self.err(e.loc, "E03009", f"Unbound variable '{name}'")
+        variant = self.variant_of(path)
+        if variant is not None:
+            mid, decl, vi = variant
+            return self.pack(mid, decl, e.type_args, [], e.loc, vi, braces=False)
         raise self.err(
             e.loc, "E03006",
             f"Unexpected name '{path}' in this position. Constants are internal to their module, "
@@ -896,6 +945,10 @@ class BodyChecker:
     # -- structs ---------------------------------------------------------------------------------
 
     def exp_PackExp(self, e: A.PackExp) -> ir.Expr:
+        variant = self.variant_of(e.path)
+        if variant is not None:
+            mid, vdecl, vi = variant
+            return self.pack(mid, vdecl, e.type_args, e.fields, e.loc, vi)
         mid, decl = self.scope.struct(e.path)
         return self.pack(mid, decl, e.type_args, e.fields, e.loc)
 
@@ -906,40 +959,77 @@ class BodyChecker:
         type_args: list[A.TypeAst] | None,
         fields: list[tuple[A.Name, A.Exp]],
         loc: Loc,
+        variant: int | None = None,
+        *,
+        positional: bool = False,
+        braces: bool = True,
     ) -> ir.Expr:
         self.deps.add(mid)
+        kind = "enums" if decl.is_enum else "structs"
         if mid != self.scope.id:
             raise self.err(
                 loc, "E04001",
-                f"Invalid instantiation of '{mid}::{decl.name}'. All structs can only be constructed in the "
+                f"Invalid instantiation of '{mid}::{decl.name}'. All {kind} can only be constructed in the "
                 "module in which they are declared",
             )  # fmt: skip
         if decl.native:
             raise self.err(loc, "E04015", f"Invalid instantiation of native struct '{decl.name}'")
+        if decl.variants is not None and variant is None:
+            raise self.err(
+                loc, "E03010",
+                f"Invalid instantiation of enum '{mid}::{decl.name}'. Name one of its variants: "
+                f"'{decl.name}::{decl.variants[0].name}'",
+            )  # fmt: skip
+        shown = f"{mid}::{decl.name}"
+        decl_fields = decl.fields
+        if decl.variants is not None and variant is not None:
+            vd = decl.variants[variant]
+            decl_fields = vd.fields
+            shown = f"{mid}::{decl.name}::{vd.name}"
+            if not braces and vd.fields:
+                raise self.err(
+                    loc, "E03010",
+                    f"Invalid instantiation of variant '{shown}': it has fields, give them "
+                    f"('{decl.name}::{vd.name}{'(..)' if vd.positional else ' { .. }'}')",
+                )  # fmt: skip
+            if vd.fields and positional != vd.positional:
+                raise self.err(
+                    loc, "E03013",
+                    f"Invalid instantiation of variant '{shown}': its fields are "
+                    f"{'positional' if vd.positional else 'named'}",
+                )  # fmt: skip
         args = self.type_args(type_args, decl.type_params, loc, f"'{mid}::{decl.name}'")
         st = StructType(mid, decl.name, tuple(args))  # type: ignore[arg-type]
         values: dict[int, ir.Expr] = {}
         order: list[int] = []
+        by_name = {f.name: i for i, f in enumerate(decl_fields)}
         for name, value_ast in fields:
-            try:
-                index = decl.field_index(name.text)
-            except KeyError:
-                raise self.err(
-                    name.loc, "E03010", f"Unbound field '{name.text}' in '{mid}::{decl.name}'"
-                ) from None
+            index_found = by_name.get(name.text)
+            if index_found is None:
+                if positional:
+                    raise self.err(
+                        value_ast.loc, "E04017",
+                        f"Invalid instantiation of '{shown}'. It takes {len(decl_fields)} argument(s)",
+                    )  # fmt: skip
+                raise self.err(name.loc, "E03010", f"Unbound field '{name.text}' in '{shown}'")
+            index = index_found
             if index in values:
-                raise self.err(name.loc, "E02001", f"Duplicate field '{name.text}' in '{mid}::{decl.name}'")
-            fty = substitute(decl.fields[index].type, st.args)
+                raise self.err(name.loc, "E02001", f"Duplicate field '{name.text}' in '{shown}'")
+            fty = substitute(decl_fields[index].type, st.args)
             v = self.coerce(self.exp(value_ast), fty, f"Invalid value for field '{name.text}'")
             values[index] = v
             order.append(index)
-        missing = [f.name for i, f in enumerate(decl.fields) if i not in values]
+        missing = [f.name for i, f in enumerate(decl_fields) if i not in values]
         if missing:
-            raise self.err(
-                loc, "E03010", f"Missing assignment for field '{missing[0]}' in '{mid}::{decl.name}'"
-            )
+            if positional:
+                raise self.err(
+                    loc,
+                    "E04016",
+                    f"Invalid instantiation of '{shown}'. It takes {len(decl_fields)} argument(s)",
+                )
+            raise self.err(loc, "E03010", f"Missing assignment for field '{missing[0]}' in '{shown}'")
         if order == sorted(order) or all(isinstance(values[i], ir.Const | ir.Copy | ir.Move) for i in order):
-            return ir.Pack(st, loc, st, [values[i] for i in range(len(decl.fields))])
+            return ir.Pack(st, loc, st, [values[i] for i in range(len(decl_fields))], variant)
         # evaluate in source order, pack in declaration order
         stmts: list[ir.Expr] = []
         temps: dict[int, int] = {}
@@ -947,8 +1037,13 @@ class BodyChecker:
             tmp = self.temp(values[i].ty, values[i].loc)
             temps[i] = tmp
             stmts.append(ir.Assign(UNIT, values[i].loc, [tmp], values[i]))
-        packed = ir.Pack(st, loc, st, [self.local_value(temps[i], loc) for i in range(len(decl.fields))])
+        packed = ir.Pack(
+            st, loc, st, [self.local_value(temps[i], loc) for i in range(len(decl_fields))], variant
+        )
         return ir.Block(st, loc, stmts, packed)
+
+    def exp_MatchExp(self, e: A.MatchExp) -> ir.Expr:
+        return lower_match(self, e)
 
     # -- calls -----------------------------------------------------------------------------------
 
@@ -956,6 +1051,11 @@ class BodyChecker:
         if e.macro:
             return self.macro(e)
         path = e.path
+        variant = self.variant_of(path)
+        if variant is not None:
+            mid, decl, vi = variant
+            fields = [(A.Name(str(i), a.loc), a) for i, a in enumerate(e.args)]
+            return self.pack(mid, decl, e.type_args, fields, e.loc, vi, positional=True)
         # positional struct construction `S(a, b)`
         if path.parts[-1].text[:1].isupper():
             found: tuple[ModuleId, ir.StructDecl] | None

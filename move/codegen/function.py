@@ -258,8 +258,13 @@ class FunctionGen:
     def emit_BorrowField(self, c: Code, e: ir.BorrowField) -> None:
         self.emit(c, e.ref)
         c.op(I32_WRAP).i64_load()
-        if e.field:
-            c.i64_const(abi.SLOT * e.field).op(I64_ADD)
+        offset = e.field + (1 if e.variant is not None else 0)  # a variant's fields follow its tag
+        if offset:
+            c.i64_const(abi.SLOT * offset).op(I64_ADD)
+
+    def emit_VariantTag(self, c: Code, e: ir.VariantTag) -> None:
+        self.emit(c, e.ref)
+        c.op(I32_WRAP).i64_load().op(I32_WRAP).i64_load()
 
     def emit_ReadRef(self, c: Code, e: ir.ReadRef) -> None:
         self.emit(c, e.ref)
@@ -278,13 +283,16 @@ class FunctionGen:
 
     def emit_Pack(self, c: Code, e: ir.Pack) -> None:
         p = self.tmp(I32)
-        c.i32_const(abi.SLOT * max(len(e.fields), 1)).call(self.mod.alloc()).local_set(p)
-        if not e.fields:  # Move's `dummy_field: bool`, false
+        first = 0 if e.variant is None else 1  # an enum value is [tag, fields...]
+        c.i32_const(abi.SLOT * max(len(e.fields) + first, 1)).call(self.mod.alloc()).local_set(p)
+        if e.variant is not None:
+            c.local_get(p).i64_const(e.variant).i64_store()
+        elif not e.fields:  # Move's `dummy_field: bool`, false
             c.local_get(p).i64_const(0).i64_store()
         for i, f in enumerate(e.fields):
             c.local_get(p)
             self.emit(c, f)
-            c.i64_store(abi.SLOT * i)
+            c.i64_store(abi.SLOT * (i + first))
         c.local_get(p).op(I64_EXTEND_U)
 
     def emit_Unpack(self, c: Code, e: ir.Unpack) -> None:
@@ -293,12 +301,13 @@ class FunctionGen:
         if isinstance(e.value.ty, RefType):
             c.op(I32_WRAP).i64_load()
         c.local_set(p)
+        first = 0 if e.variant is None else 1
         for i, index in enumerate(e.binds):
             if index is None:
                 continue
             c.local_get(p)
-            if i:
-                c.i64_const(abi.SLOT * i).op(I64_ADD)
+            if i + first:
+                c.i64_const(abi.SLOT * (i + first)).op(I64_ADD)
             if not e.by_ref:
                 c.op(I32_WRAP).i64_load()
             self.store_local(c, index)
