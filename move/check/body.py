@@ -345,6 +345,18 @@ class BodyChecker:
                 p.loc, "E03015",
                 f"Invalid pattern: '{decl.name}' is an enum. Its values are taken apart with 'match'",
             )  # fmt: skip
+        if p.braces and decl.fields and (p.fields or p.tail) and p.positional != decl.positional:
+            raise self.err(
+                p.loc, "E03013",
+                f"Invalid deconstruction of '{decl.name}': its fields are "
+                f"{'positional' if decl.positional else 'named'}",
+            )  # fmt: skip
+        if p.positional and not p.rest and len(p.fields) != len(decl.fields):
+            raise self.err(
+                p.loc, "E03015",
+                f"Invalid deconstruction of '{decl.name}'. Expected {len(decl.fields)} field(s) but got "
+                f"{len(p.fields)}",
+            )  # fmt: skip
         if p.tail:
             p = self.positional_fields(p, len(decl.fields))
         args = self.type_args(p.type_args, decl.type_params, p.loc, f"'{mid}::{decl.name}'")
@@ -998,6 +1010,18 @@ class BodyChecker:
                     f"Invalid instantiation of variant '{shown}': its fields are "
                     f"{'positional' if vd.positional else 'named'}",
                 )  # fmt: skip
+        elif decl_fields and positional != decl.positional:
+            raise self.err(
+                loc, "E03013",
+                f"Invalid instantiation of '{shown}': its fields are {'positional' if decl.positional else 'named'}",
+            )  # fmt: skip
+        if positional and len(fields) != len(decl_fields):
+            few = len(fields) < len(decl_fields)
+            raise self.err(
+                loc, "E04016" if few else "E04017",
+                f"Invalid instantiation of '{shown}'. Expected {len(decl_fields)} argument(s) but got "
+                f"{len(fields)} (too {'few' if few else 'many'})",
+            )  # fmt: skip
         args = self.type_args(type_args, decl.type_params, loc, f"'{mid}::{decl.name}'")
         st = StructType(mid, decl.name, tuple(args))  # type: ignore[arg-type]
         values: dict[int, ir.Expr] = {}
@@ -1066,7 +1090,7 @@ class BodyChecker:
             if found is not None:
                 mid, decl = found
                 fields = [(A.Name(str(i), a.loc), a) for i, a in enumerate(e.args)]
-                return self.pack(mid, decl, e.type_args, fields, e.loc)
+                return self.pack(mid, decl, e.type_args, fields, e.loc, positional=True)
         sig = self.scope.function(path)
         return self.call(sig, e.type_args, [self.exp(a) for a in e.args], e.loc, path.parts[-1].loc)
 
