@@ -398,6 +398,22 @@ class FunctionDecl:
 
 
 @dataclass
+class MacroDecl:
+    """A ``macro fun``: no code of its own; each call site expands its body (Move's macros
+    are hygienic, their ``$`` parameters substituted by name, lambdas inlined).
+
+    ``definition`` is the parsed function (``move.syntax.ast.FunDef``) and ``names`` what its
+    module's names were (``move.check.scope.ModuleScope``), kept opaque here so that the IR
+    depends on neither: a package compiled later expands the macro with them."""
+
+    name: str
+    visibility: Visibility
+    definition: object
+    names: object
+    loc: Loc = NOWHERE
+
+
+@dataclass
 class ConstantDecl:
     name: str
     type: Type
@@ -421,6 +437,8 @@ class ModuleDecl:
     """``public use fun f as T.m`` declared here: ``"<type>.<method>"`` -> ``f``, so that
     method calls in other packages resolve through it (``<type>`` is ``vector``, ``u64``...,
     or a struct's ``0x..::module::Name`` without type arguments)."""
+    macros: dict[str, MacroDecl] = field(default_factory=dict)
+    """The module's ``macro fun``s, expanded where they are called (no Wasm of their own)."""
 
 
 @dataclass

@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from move import codegen, framework, sui_rules
+from move import framework, sui_rules
 from move.compiler import compile_package
 from move.source import CompileError
 from move.types import ModuleId, address_of
 from node.sui import MoveAbort, MoveVM, TxContext
 from node.sui.ledger import SuiLedger, compile_for_publish
 from tests import npm
-from tests.move_frontend import compile_sources, fails, module
+from tests.move_frontend import compile_sources, fails, module, returns, vm_with
 from vocab import bcs
 from vocab.sui.address import SuiAddress
 from vocab.sui.transaction import Pure
@@ -183,21 +183,11 @@ public fun strict(a: &Action): u64 { match (a) { Action::Jump(n) => *n, _ => abo
 
 @pytest.fixture(scope="module")
 def vm() -> MoveVM:
-    machine = MoveVM()
-    for package in framework.framework():
-        machine.add_modules(codegen.compile_package(package).values())
-    package = compile_package(
-        sources={"p.move": SOURCE}, named_addresses={"probe": PROBE}, deps=framework.framework()
-    )
-    machine.add_modules(codegen.compile_package(package).values())
-    return machine
+    return vm_with("p.move", SOURCE, {"probe": PROBE})
 
 
 def call(vm: MoveVM, name: str, *args: bytes) -> list[bytes]:
-    ctx = TxContext(sender=bytes(32), digest=bytes(32))
-    return vm.call(
-        ModuleId(PROBE, "p"), name, list(args), (), ctx=ctx, gas_limit=10**8, public_only=False
-    ).returns
+    return returns(vm, ModuleId(PROBE, "p"), name, *args)
 
 
 def u64(v: int) -> bytes:

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from move import codegen, framework
-from move.compiler import compile_package
 from move.types import ModuleId, StructType, address_of
-from node.sui import MoveVM, TxContext
+from node.sui import MoveVM
 from node.sui.responses import move_value_json
-from tests.move_frontend import fails, module
+from tests.move_frontend import fails, module, returns, vm_with
 
 PROBE = address_of(0xE2)
 SOURCE = """
@@ -37,21 +35,11 @@ public fun last(p: Pair<u8>): u8 { match (p) { Pair(.., 0) => 100, Pair(_, y) =>
 
 @pytest.fixture(scope="module")
 def vm() -> MoveVM:
-    machine = MoveVM()
-    for package in framework.framework():
-        machine.add_modules(codegen.compile_package(package).values())
-    package = compile_package(
-        sources={"w.move": SOURCE}, named_addresses={"probe": PROBE}, deps=framework.framework()
-    )
-    machine.add_modules(codegen.compile_package(package).values())
-    return machine
+    return vm_with("w.move", SOURCE, {"probe": PROBE})
 
 
 def call(vm: MoveVM, name: str, *args: bytes) -> bytes:
-    ctx = TxContext(sender=bytes(32), digest=bytes(32))
-    (out,) = vm.call(
-        ModuleId(PROBE, "w"), name, list(args), (), ctx=ctx, gas_limit=10**8, public_only=False
-    ).returns
+    (out,) = returns(vm, ModuleId(PROBE, "w"), name, *args)
     return out
 
 

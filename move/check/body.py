@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from move import ir
+from move.check import macros
 from move.check.env import FunSig
 from move.check.infer import AnyType, Infer, Mismatch, TVar, VarKind, has_vars
 from move.check.matching import lower_match
@@ -102,6 +103,14 @@ class BodyChecker:
         self.literals: list[ir.Const] = []
         self.implicit: list[ir.Move] = []
         self.deps: set[ModuleId] = set()
+        self.home = sig.module
+        """The module the code is generated in (privacy is checked against it, also inside a
+        macro's body, whose names are its own module's)."""
+        self.macro_params: dict[str, macros.MacroArg] = {}
+        self.can_return = True
+        self.where = "function"
+        self.macro_depth = 0
+        self.macro_scopes: dict[int, ModuleScope] = {}
         for p, ty in zip(params, sig.params):
             self.declare(p.name.text, ty, p.mutable, p.name.loc)
 
@@ -181,7 +190,7 @@ class BodyChecker:
                 f"Invalid access of field '{name.text}' on the enum '{st.module}::{st.name}'. Enum fields are "
                 "reached only through 'match'",
             )  # fmt: skip
-        if st.module != self.scope.id:
+        if st.module != self.home:
             raise self.err(
                 name.loc,
                 "E04001",
@@ -293,7 +302,11 @@ class BodyChecker:
             self.no_tuple(value)
             self.drop_need(value.ty, p.loc)
             return [ir.Assign(UNIT, p.loc, [None], value)]
-        assert isinstance(p, A.UnpackPat)
+        if not isinstance(p, A.UnpackPat):
+            raise self.err(
+                p.loc, "E03015",
+                "Invalid pattern: literals, '|' and '@' patterns may only appear in 'match' arms",
+            )  # fmt: skip
         return self.unpack(p, value, new)
 
     def no_tuple(self, value: ir.Expr) -> None:
@@ -332,7 +345,7 @@ class BodyChecker:
         found = self.variant_of(p.path)
         mid, decl = (found[0], found[1]) if found is not None else self.scope.struct(p.path)
         self.deps.add(mid)
-        if mid != self.scope.id:
+        if mid != self.home:
             raise self.err(
                 p.loc, "E04001",
                 f"Invalid deconstruction binding of '{mid}::{decl.name}'. All structs can only be "
@@ -497,6 +510,11 @@ class BodyChecker:
         path = e.path
         if len(path.parts) == 1 and path.address is None:
             name = path.parts[0].text
+            if name.startswith("$"):
+                value = macros.param_value(self, e)
+                if value is None:
+                    raise self.err(e.loc, "E03009", f"Unbound macro parameter '{name}'")
+                return value
             index = self.lookup(name)
             if index is not None:
                 return self.local_value(index, e.loc)
@@ -693,6 +711,12 @@ class BodyChecker:
         return rets[0] if len(rets) == 1 else TupleType(rets)
 
     def exp_ReturnExp(self, e: A.ReturnExp) -> ir.Expr:
+        if not self.can_return:
+            raise self.err(
+                e.loc, "E04025",
+                f"Invalid 'return' inside a {self.where}. A {self.where} cannot return from the function "
+                "around it",
+            )  # fmt: skip
         if e.label is not None:
             raise self.err(e.loc, "E04014", "'return' to a labeled block is not supported by this compiler")
         value: ir.Expr | None = None
@@ -978,7 +1002,7 @@ class BodyChecker:
     ) -> ir.Expr:
         self.deps.add(mid)
         kind = "enums" if decl.is_enum else "structs"
-        if mid != self.scope.id:
+        if mid != self.home:
             raise self.err(
                 loc, "E04001",
                 f"Invalid instantiation of '{mid}::{decl.name}'. All {kind} can only be constructed in the "
@@ -1073,8 +1097,15 @@ class BodyChecker:
 
     def exp_CallExp(self, e: A.CallExp) -> ir.Expr:
         if e.macro:
-            return self.macro(e)
+            if len(e.path.parts) == 1 and e.path.address is None and e.path.parts[0].text == "assert":
+                return self.macro(e)
+            return macros.call_macro(self, e)
         path = e.path
+        if len(path.parts) == 1 and path.address is None and path.parts[0].text.startswith("$"):
+            applied = macros.apply_lambda(self, e)
+            if applied is None:
+                raise self.err(e.loc, "E03009", f"Unbound macro parameter '{path.parts[0].text}'")
+            return applied
         variant = self.variant_of(path)
         if variant is not None:
             mid, decl, vi = variant
@@ -1095,7 +1126,7 @@ class BodyChecker:
         return self.call(sig, e.type_args, [self.exp(a) for a in e.args], e.loc, path.parts[-1].loc)
 
     def check_visibility(self, sig: FunSig, loc: Loc) -> None:
-        here = self.scope.id
+        here = self.home
         if sig.module == here:
             return
         if sig.visibility is ir.Visibility.PUBLIC:
@@ -1168,7 +1199,15 @@ class BodyChecker:
         code = self.abort_code(e.args[1] if len(e.args) == 2 else None, e.loc, "Invalid 'assert!' abort code")
         return ir.IfElse(UNIT, e.loc, cond, ir.Block(UNIT, e.loc, [], None), ir.Abort(UNIT, e.loc, code))
 
+    def exp_LocalExp(self, e: A.LocalExp) -> ir.Expr:
+        return self.local_value(e.local, e.loc)
+
+    def exp_LambdaExp(self, e: A.LambdaExp) -> ir.Expr:
+        raise self.err(e.loc, "E04007", "Unexpected lambda. A lambda can only be an argument of a macro call")
+
     def exp_MethodCallExp(self, e: A.MethodCallExp) -> ir.Expr:
+        if e.macro:
+            return macros.call_method_macro(self, e)
         recv = e.receiver
         place = self.is_place(recv)
         if place:

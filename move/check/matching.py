@@ -149,7 +149,7 @@ def _constructor(c: Checker, p: A.UnpackPat, ty: AnyType) -> RPat:
             )
     c.deps.add(mid)
     kind = "enums" if decl.is_enum else "structs"
-    if mid != c.scope.id:
+    if mid != c.home:
         raise c.err(
             p.loc, "E04001",
             f"Invalid pattern for '{mid}::{decl.name}'. All {kind} can only be matched in the module in "

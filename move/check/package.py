@@ -106,7 +106,8 @@ def check_package(
     # (4) signatures
     for m, scope in modules:
         for fun in m.functions:
-            errors.guard(_signature, env, scope, fun)
+            if not fun.macro:
+                errors.guard(_signature, env, scope, fun)
     errors.raise_if_any()
     # (5) use fun
     for m, scope in modules:
@@ -123,7 +124,10 @@ def check_package(
         info = env.modules[scope.id]
         decl = ir.ModuleDecl(scope.id, dict(info.structs), {}, dict(scope.constants), [], m.file)
         decl.use_funs = {k: v for k, v in scope.use_funs.items() if k in scope.public_use_funs}
+        decl.macros = dict(info.macros)
         for fun in m.functions:
+            if fun.macro:
+                continue
             fd = errors.guard(_function, env, scope, fun)
             if isinstance(fd, ir.FunctionDecl):
                 decl.functions[fd.name] = fd
@@ -200,7 +204,10 @@ def _register(env: Env, m: A.ModuleDef, scope: ModuleScope, package: str, source
     for f in m.functions:
         _unique(seen, f.name, sources)
         if f.macro:
-            raise error(f.loc, "E02007", "'macro' functions are not supported by this compiler", sources)
+            if f.native or f.entry or f.body is None:
+                raise error(f.loc, "E02007", "A 'macro' function cannot be 'native' or 'entry'", sources)
+            info.macros[f.name.text] = ir.MacroDecl(f.name.text, VISIBILITY[f.visibility], f, scope, f.loc)
+            continue
         if f.native and mid.address not in NATIVE_ADDRESSES:
             raise error(f.loc, "E04015", "Only the framework may declare 'native' functions", sources)
         info.functions[f.name.text] = FunSig(

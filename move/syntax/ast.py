@@ -308,6 +308,14 @@ class LambdaExp(Exp):
 
 
 @dataclass
+class LocalExp(Exp):
+    """Not written by people: a value the checker already computed into local ``local``
+    (a method macro's receiver, evaluated once and then substituted by name)."""
+
+    local: int
+
+
+@dataclass
 class AbortExp(Exp):
     code: Exp | None
 

@@ -81,3 +81,30 @@ public fun to_string(x: u16): String {
     vector::reverse(&mut buffer);
     string::utf8(buffer)
 }
+
+// === Macros (expanded where they are called) ===
+
+/// The largest `u16`.
+public macro fun max_value(): u16 {
+    0xffff
+}
+
+/// Calls `$f` with 0, 1, ... up to `$stop` (excluded), in order.
+public macro fun do<$R: drop>($stop: u16, $f: |u16| -> $R) {
+    let stop = $stop;
+    let mut i = 0;
+    while (i < stop) {
+        $f(i);
+        i = i + 1;
+    }
+}
+
+/// Calls `$f` with `$start`, `$start + 1`, ... up to `$stop` (excluded), in order.
+public macro fun range_do<$R: drop>($start: u16, $stop: u16, $f: |u16| -> $R) {
+    let mut i = $start;
+    let stop = $stop;
+    while (i < stop) {
+        $f(i);
+        i = i + 1;
+    }
+}

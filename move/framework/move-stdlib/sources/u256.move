@@ -84,3 +84,30 @@ public fun to_string(x: u256): String {
     vector::reverse(&mut buffer);
     string::utf8(buffer)
 }
+
+// === Macros (expanded where they are called) ===
+
+/// The largest `u256`.
+public macro fun max_value(): u256 {
+    0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff
+}
+
+/// Calls `$f` with 0, 1, ... up to `$stop` (excluded), in order.
+public macro fun do<$R: drop>($stop: u256, $f: |u256| -> $R) {
+    let stop = $stop;
+    let mut i = 0;
+    while (i < stop) {
+        $f(i);
+        i = i + 1;
+    }
+}
+
+/// Calls `$f` with `$start`, `$start + 1`, ... up to `$stop` (excluded), in order.
+public macro fun range_do<$R: drop>($start: u256, $stop: u256, $f: |u256| -> $R) {
+    let mut i = $start;
+    let stop = $stop;
+    while (i < stop) {
+        $f(i);
+        i = i + 1;
+    }
+}

@@ -91,3 +91,30 @@ public fun to_string(x: u64): String {
     vector::reverse(&mut buffer);
     string::utf8(buffer)
 }
+
+// === Macros (expanded where they are called) ===
+
+/// The largest `u64`.
+public macro fun max_value(): u64 {
+    0xffffffffffffffff
+}
+
+/// Calls `$f` with 0, 1, ... up to `$stop` (excluded), in order.
+public macro fun do<$R: drop>($stop: u64, $f: |u64| -> $R) {
+    let stop = $stop;
+    let mut i = 0;
+    while (i < stop) {
+        $f(i);
+        i = i + 1;
+    }
+}
+
+/// Calls `$f` with `$start`, `$start + 1`, ... up to `$stop` (excluded), in order.
+public macro fun range_do<$R: drop>($start: u64, $stop: u64, $f: |u64| -> $R) {
+    let mut i = $start;
+    let stop = $stop;
+    while (i < stop) {
+        $f(i);
+        i = i + 1;
+    }
+}

@@ -75,3 +75,30 @@ public fun to_string(x: u8): String {
     vector::reverse(&mut buffer);
     string::utf8(buffer)
 }
+
+// === Macros (expanded where they are called) ===
+
+/// The largest `u8`.
+public macro fun max_value(): u8 {
+    0xff
+}
+
+/// Calls `$f` with 0, 1, ... up to `$stop` (excluded), in order.
+public macro fun do<$R: drop>($stop: u8, $f: |u8| -> $R) {
+    let stop = $stop;
+    let mut i = 0;
+    while (i < stop) {
+        $f(i);
+        i = i + 1;
+    }
+}
+
+/// Calls `$f` with `$start`, `$start + 1`, ... up to `$stop` (excluded), in order.
+public macro fun range_do<$R: drop>($start: u8, $stop: u8, $f: |u8| -> $R) {
+    let mut i = $start;
+    let stop = $stop;
+    while (i < stop) {
+        $f(i);
+        i = i + 1;
+    }
+}

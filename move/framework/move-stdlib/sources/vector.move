@@ -145,3 +145,130 @@ public fun flatten<Element>(mut v: vector<vector<Element>>): vector<Element> {
     destroy_empty(v);
     r
 }
+
+// === Macros (expanded where they are called; each takes its vector argument once) ===
+
+/// A vector of `$n` elements, element `i` being `$f(i)`, computed in order.
+public macro fun tabulate<$T>($n: u64, $f: |u64| -> $T): vector<$T> {
+    let count = $n;
+    let mut out = vector[];
+    let mut i = 0;
+    while (i < count) {
+        out.push_back($f(i));
+        i = i + 1;
+    };
+    out
+}
+
+/// Consumes `$v`, handing every element to `$f`, the last element first.
+public macro fun destroy<$T, $R: drop>($v: vector<$T>, $f: |$T| -> $R) {
+    let mut items = $v;
+    while (!items.is_empty()) {
+        $f(items.pop_back());
+    };
+    items.destroy_empty();
+}
+
+/// Consumes `$v`, handing every element to `$f`, in order.
+public macro fun do<$T, $R: drop>($v: vector<$T>, $f: |$T| -> $R) {
+    let mut items = $v;
+    items.reverse();
+    while (!items.is_empty()) {
+        $f(items.pop_back());
+    };
+    items.destroy_empty();
+}
+
+/// Calls `$f` on a reference to every element, in order; the vector is unchanged.
+public macro fun do_ref<$T, $R: drop>($v: &vector<$T>, $f: |&$T| -> $R) {
+    let items = $v;
+    let count = items.length();
+    let mut i = 0;
+    while (i < count) {
+        $f(&items[i]);
+        i = i + 1;
+    }
+}
+
+/// Calls `$f` on a mutable reference to every element, in order.
+public macro fun do_mut<$T, $R: drop>($v: &mut vector<$T>, $f: |&mut $T| -> $R) {
+    let items = $v;
+    let count = items.length();
+    let mut i = 0;
+    while (i < count) {
+        $f(&mut items[i]);
+        i = i + 1;
+    }
+}
+
+/// A new vector of `$f` applied to every element of `$v` (consumed), in order.
+public macro fun map<$T, $U>($v: vector<$T>, $f: |$T| -> $U): vector<$U> {
+    let mut out = vector[];
+    $v.do!(|e| out.push_back($f(e)));
+    out
+}
+
+/// A new vector of `$f` applied to a reference to every element of `$v`, in order.
+public macro fun map_ref<$T, $U>($v: &vector<$T>, $f: |&$T| -> $U): vector<$U> {
+    let mut out = vector[];
+    $v.do_ref!(|e| out.push_back($f(e)));
+    out
+}
+
+/// The elements of `$v` (consumed) for which `$f` holds, in order; the others are dropped.
+public macro fun filter<$T: drop>($v: vector<$T>, $f: |&$T| -> bool): vector<$T> {
+    let mut kept = vector[];
+    $v.do!(|e| if ($f(&e)) kept.push_back(e));
+    kept
+}
+
+/// `$f` applied left to right, starting from `$init`: `$f(..$f($f($init, v[0]), v[1]).., v[n-1])`.
+public macro fun fold<$T, $Acc>($v: vector<$T>, $init: $Acc, $f: |$Acc, $T| -> $Acc): $Acc {
+    let mut acc = $init;
+    $v.do!(|e| acc = $f(acc, e));
+    acc
+}
+
+/// Whether `$f` holds for some element (false for an empty vector); stops at the first.
+public macro fun any<$T>($v: &vector<$T>, $f: |&$T| -> bool): bool {
+    let items = $v;
+    let count = items.length();
+    let mut i = 0;
+    let mut found = false;
+    while (!found && i < count) {
+        found = $f(&items[i]);
+        i = i + 1;
+    };
+    found
+}
+
+/// Whether `$f` holds for every element (true for an empty vector); stops at the first miss.
+public macro fun all<$T>($v: &vector<$T>, $f: |&$T| -> bool): bool {
+    let items = $v;
+    let count = items.length();
+    let mut i = 0;
+    let mut holds = true;
+    while (holds && i < count) {
+        holds = $f(&items[i]);
+        i = i + 1;
+    };
+    holds
+}
+
+/// How many elements `$f` holds for.
+public macro fun count<$T>($v: &vector<$T>, $f: |&$T| -> bool): u64 {
+    let mut total = 0;
+    $v.do_ref!(|e| if ($f(e)) total = total + 1);
+    total
+}
+
+/// The index of the first element `$f` holds for, or `none()`.
+public macro fun find_index<$T>($v: &vector<$T>, $f: |&$T| -> bool): Option<u64> {
+    let items = $v;
+    let count = items.length();
+    let mut i = 0;
+    while (i < count && !$f(&items[i])) {
+        i = i + 1;
+    };
+    if (i < count) std::option::some(i) else std::option::none()
+}
