@@ -349,10 +349,20 @@ class Loop(Expr):
 
 
 @dataclass
+class LabeledBlock(Expr):
+    """``'a: { ... }``: a block that ``return 'a v`` (a ``Break`` naming it) leaves with ``v``."""
+
+    label: str
+    body: Expr
+
+
+@dataclass
 class Break(Expr):
-    """Leave the innermost loop, or the one named ``label``."""
+    """Leave the innermost loop, or the loop or labeled block named ``label``, with ``value``
+    (``break v`` from a ``loop``, ``return 'a v`` from a labeled block; None is ``()``)."""
 
     label: str | None = None
+    value: Expr | None = None
 
 
 @dataclass

@@ -63,8 +63,14 @@ class LocalInfo:
 
 @dataclass
 class LoopFrame:
+    """A loop or labeled block that ``break``/``continue``/``return 'a`` may leave."""
+
     label: str | None
     has_break: bool = False
+    kind: str = "loop"
+    """``loop``, ``while`` or ``block`` (a labeled block: only ``return 'label`` leaves it)."""
+    ty: AnyType | None = None
+    """The value it gives (``loop`` and labeled blocks)."""
 
 
 @dataclass
@@ -661,7 +667,7 @@ class BodyChecker:
     def exp_WhileExp(self, e: A.WhileExp) -> ir.Expr:
         cond = self.exp(e.cond)
         self.unify(cond.ty, BOOL, cond.loc, "Invalid 'while' condition")
-        self.loops.append(LoopFrame(e.label))
+        self.loops.append(LoopFrame(e.label, kind="while"))
         try:
             body = self.exp(e.body)
         finally:
@@ -670,55 +676,95 @@ class BodyChecker:
         return ir.While(UNIT, e.loc, cond, body, e.label)
 
     def exp_LoopExp(self, e: A.LoopExp) -> ir.Expr:
-        frame = LoopFrame(e.label)
+        frame = LoopFrame(e.label, kind="loop", ty=self.infer.fresh())
         self.loops.append(frame)
         try:
             body = self.exp(e.body)
         finally:
             self.loops.pop()
         self.unify(body.ty, UNIT, body.loc, "Invalid 'loop' body: it must have type '()'")
-        ty: AnyType = UNIT if frame.has_break else self.never()
+        assert frame.ty is not None
+        ty: AnyType = frame.ty if frame.has_break else self.never()
         return ir.Loop(ty, e.loc, body, e.label)  # type: ignore[arg-type]
 
     def loop_target(self, label: str | None, loc: Loc, word: str) -> LoopFrame:
-        if not self.loops:
-            raise self.err(
-                loc, "E04014", f"Invalid usage of '{word}'. '{word}' can only be used inside a loop body"
-            )
+        loops = [f for f in self.loops if f.kind != "block"]
         if label is None:
-            return self.loops[-1]
+            if not loops:
+                raise self.err(
+                    loc, "E04014", f"Invalid usage of '{word}'. '{word}' can only be used inside a loop body"
+                )
+            return loops[-1]
         for frame in reversed(self.loops):
             if frame.label == label:
+                if frame.kind == "block" and word != "return":
+                    raise self.err(
+                        loc, "E04014",
+                        f"Invalid usage of '{word}' with a block label '{label}'. Leave a labeled block with "
+                        f"'return '{label}'",
+                    )  # fmt: skip
+                if frame.kind != "block" and word == "return":
+                    raise self.err(
+                        loc, "E04014",
+                        f"Invalid usage of 'return' with a loop label '{label}'. Leave a loop with 'break '{label}'",
+                    )  # fmt: skip
                 return frame
         raise self.err(loc, "E03014", f"Invalid usage of '{word}' with an undefined label '{label}'")
 
-    def exp_BreakExp(self, e: A.BreakExp) -> ir.Expr:
-        if e.value is not None:
-            raise self.err(e.value.loc, "E04014", "'break' with a value is not supported by this compiler")
-        frame = self.loop_target(e.label, e.loc, "break")
+    def leave_with(self, frame: LoopFrame, value_ast: A.Exp | None, loc: Loc) -> ir.Expr | None:
+        """The value a ``break v`` / ``return 'a v`` leaves ``frame`` with (None is ``()``)."""
         frame.has_break = True
-        return ir.Break(self.never(), e.loc, e.label)
+        if frame.kind == "while":
+            if value_ast is not None:
+                raise self.err(
+                    value_ast.loc, "E04014", "Invalid 'break' with a value: only a 'loop' gives a value"
+                )
+            return None
+        assert frame.ty is not None
+        if value_ast is None:
+            self.unify(UNIT, frame.ty, loc, "Invalid 'break' without a value")
+            return None
+        value = self.exp(value_ast)
+        self.no_tuple(value)
+        return self.coerce(value, frame.ty, "Invalid value leaving the loop or block")
+
+    def exp_BreakExp(self, e: A.BreakExp) -> ir.Expr:
+        frame = self.loop_target(e.label, e.loc, "break")
+        value = self.leave_with(frame, e.value, e.loc)
+        return ir.Break(self.never(), e.loc, e.label, value)
 
     def exp_ContinueExp(self, e: A.ContinueExp) -> ir.Expr:
         self.loop_target(e.label, e.loc, "continue")
         return ir.Continue(self.never(), e.loc, e.label)
 
     def exp_LabeledBlockExp(self, e: A.LabeledBlockExp) -> ir.Expr:
-        raise self.err(e.loc, "E04014", "labeled blocks are not supported by this compiler")
+        frame = LoopFrame(e.label, kind="block", ty=self.infer.fresh())
+        self.loops.append(frame)
+        try:
+            body = self.exp(e.body)
+        finally:
+            self.loops.pop()
+        assert frame.ty is not None
+        if not diverges(body):
+            body = self.coerce(body, frame.ty, f"Invalid value of the block '{e.label}'")
+        ty: AnyType = frame.ty if frame.has_break or not diverges(body) else self.never()
+        return ir.LabeledBlock(ty, e.loc, e.label, body)  # type: ignore[arg-type]
 
     def return_type(self) -> Type:
         rets = self.sig.returns
         return rets[0] if len(rets) == 1 else TupleType(rets)
 
     def exp_ReturnExp(self, e: A.ReturnExp) -> ir.Expr:
+        if e.label is not None:
+            frame = self.loop_target(e.label, e.loc, "return")
+            leaving = self.leave_with(frame, e.value, e.loc)
+            return ir.Break(self.never(), e.loc, e.label, leaving)
         if not self.can_return:
             raise self.err(
                 e.loc, "E04025",
                 f"Invalid 'return' inside a {self.where}. A {self.where} cannot return from the function "
                 "around it",
             )  # fmt: skip
-        if e.label is not None:
-            raise self.err(e.loc, "E04014", "'return' to a labeled block is not supported by this compiler")
         value: ir.Expr | None = None
         if e.value is not None:
             value = self.coerce(self.exp(e.value), self.return_type(), "Invalid return expression")
@@ -1399,7 +1445,16 @@ def diverges(e: ir.Expr) -> bool:
         return e.otherwise is not None and diverges(e.then) and diverges(e.otherwise)
     if isinstance(e, ir.Loop):
         return not _has_break(e.body, e.label, 0)
+    if isinstance(e, ir.LabeledBlock):
+        return diverges(e.body) and not _leaves(e.body, e.label)
     return False
+
+
+def _leaves(e: ir.Expr, label: str) -> bool:
+    """Whether a ``return 'label`` inside ``e`` leaves the labeled block ``label``."""
+    if isinstance(e, ir.Break) and e.label == label:
+        return True
+    return any(_leaves(c, label) for c in children(e))
 
 
 def _has_break(e: object, label: str | None, depth: int) -> bool:

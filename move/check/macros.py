@@ -386,7 +386,9 @@ def apply_lambda(c: Checker, e: A.CallExp) -> ir.Expr | None:
             lam.loc, "E04007",
             f"Invalid lambda: it takes {len(lam.params)} parameter(s), '{name}' passes {len(shape.params)}",
         )  # fmt: skip
-    inner = Context(ctx.scope, [*ctx.scopes, {}], [], ctx.tparams, ctx.macro_params, False, "lambda")
+    # a lambda may leave the labeled blocks around where it is written, never a loop
+    blocks = [f for f in ctx.loops if getattr(f, "kind", "") == "block"]
+    inner = Context(ctx.scope, [*ctx.scopes, {}], blocks, ctx.tparams, ctx.macro_params, False, "lambda")
     with within(c, inner):
         for (pattern, written), tmp, want in zip(lam.params, temps, shape.params):
             if written is not None:

@@ -107,7 +107,7 @@ class FunctionGen:
             else:
                 self.wasm_local[local.index] = self.tmp(I64)
         self.level = 0
-        self.loops: list[tuple[str | None, int, int]] = []
+        self.loops: list[tuple[str | None, int, int | None, int]] = []
 
     def tmp(self, valtype: int) -> int:
         self.extra.append(valtype)
@@ -369,17 +369,21 @@ class FunctionGen:
             c.unreachable()
 
     def _loop(self, c: Code, e: ir.While | ir.Loop) -> None:
-        c.block()
+        n = abi.value_count(e.ty) if isinstance(e, ir.Loop) else 0  # `break v` leaves a `loop` with v
+        c.block(self.blocktype(n))
         self.level += 1
         exit_level = self.level
         c.loop()
         self.level += 1
-        self.loops.append((e.label, exit_level, self.level))
+        self.loops.append((e.label, exit_level, self.level, n))
         if isinstance(e, ir.While):
             self.cond(c, e.cond)
             c.op(I32_EQZ).br_if(1)
         self.emit_as(c, e.body, 0)
-        c.br(0).end().end()
+        c.br(0).end()
+        if n:
+            c.unreachable()  # a loop leaves only by a branch
+        c.end()
         self.loops.pop()
         self.level -= 2
 
@@ -390,21 +394,36 @@ class FunctionGen:
 
     def emit_Loop(self, c: Code, e: ir.Loop) -> None:
         self._loop(c, e)
-        if abi.value_count(e.ty) > 0:
-            c.unreachable()
 
-    def _target(self, label: str | None) -> tuple[int, int]:
-        for name, exit_level, top_level in reversed(self.loops):
-            if label is None or name == label:
-                return exit_level, top_level
-        raise AssertionError(f"break or continue outside a loop named {label!r}")
+    def emit_LabeledBlock(self, c: Code, e: ir.LabeledBlock) -> None:
+        n = abi.value_count(e.ty)
+        c.block(self.blocktype(n))
+        self.level += 1
+        self.loops.append((e.label, self.level, None, n))
+        self.emit_as(c, e.body, n)
+        c.end()
+        self.loops.pop()
+        self.level -= 1
+
+    def _target(self, label: str | None) -> tuple[int, int | None, int]:
+        """The exit level, loop head level (None for a labeled block) and value count of the
+        loop (innermost, when ``label`` is None) or labeled block a branch leaves."""
+        for name, exit_level, top_level, n in reversed(self.loops):
+            if (label is None and top_level is not None) or (label is not None and name == label):
+                return exit_level, top_level, n
+        raise AssertionError(f"break or continue outside a loop or block named {label!r}")
 
     def emit_Break(self, c: Code, e: ir.Break) -> None:
-        exit_level, _ = self._target(e.label)
+        exit_level, _, n = self._target(e.label)
+        if e.value is not None:
+            self.emit_as(c, e.value, n)
+        elif n:
+            c.unreachable()  # the checker gives a valueless break only to a `()` target
         c.br(self.level - exit_level)
 
     def emit_Continue(self, c: Code, e: ir.Continue) -> None:
-        _, top_level = self._target(e.label)
+        _, top_level, _ = self._target(e.label)
+        assert top_level is not None, "continue names a loop"
         c.br(self.level - top_level)
 
     def emit_Return(self, c: Code, e: ir.Return) -> None:
