@@ -14,9 +14,10 @@ import pytest
 from move import framework, sui_rules
 from move.compiler import compile_package
 from move.source import CompileError
-from move.types import ModuleId, address_of
+from move.types import ModuleId, StructType, address_of
 from node.sui import MoveAbort, MoveVM, TxContext
 from node.sui.ledger import SuiLedger, compile_for_publish
+from node.sui.responses import move_value_json
 from tests import npm
 from tests.move_frontend import compile_sources, fails, module, returns, vm_with
 from vocab import bcs
@@ -321,6 +322,15 @@ def machine() -> tuple[SuiLedger, Any, list[bytes]]:
     return ledger, machine_id, events
 
 
+def test_the_move_book_enum_cycle_runs(machine: tuple[SuiLedger, Any, list[bytes]]) -> None:
+    ledger, machine_id, _ = machine
+    stored = ledger.object(machine_id)
+    assert stored is not None
+    where = ModuleId(stored.type.module.address, "segment_use")
+    (out,) = returns(ledger.vm, where, "full_enum_cycle")
+    assert bcs.STRING.decode(out) == "hello move!"  # what the book's test asserts
+
+
 def test_a_stored_enum_reads_back_through_the_objects_json(
     machine: tuple[SuiLedger, Any, list[bytes]],
 ) -> None:
@@ -332,6 +342,15 @@ def test_a_stored_enum_reads_back_through_the_objects_json(
     assert [h["variant"] for h in fields["history"]] == ["Stop", "Jump", "Pause", "Stop"]
     assert fields["history"][2]["fields"] == {"duration": 7}
     assert fields["label"]["fields"] == {"pos0": "hi"} and fields["last"]["fields"] == {"pos0": 2}
+    # the first step's event, as parsedJson shows it
+    _, _, events = machine
+    stored = ledger.object(machine_id)
+    assert stored is not None
+    moved = StructType(ModuleId(stored.type.module.address, "machine"), "Moved")
+    first = move_value_json(ledger.vm, moved, events[0])
+    assert first["from"]["variant"] == "Stop" and first["from"]["fields"] == {}
+    assert first["to"]["type"].endswith("::machine::Action") and first["to"]["variant"] == "Jump"
+    assert first["to"]["fields"] == {"pos0": "40"}
 
 
 def test_enums_in_objects_events_and_to_bytes_are_what_the_sdk_reads(

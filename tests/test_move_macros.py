@@ -69,6 +69,28 @@ public fun nested(): u64 {
     s
 }
 public fun aborting(v: vector<u64>): u64 { v.fold!(0, |acc, x| { assert!(x != 13, 77); acc + x }) }
+public fun parts(v: vector<u64>): (vector<u64>, vector<u64>) { v.partition!(|x| *x > 2) }
+public fun indices(v: &vector<u64>): vector<u64> { v.find_indices!(|x| *x == 1) }
+public fun zipped(a: vector<u64>, b: vector<u64>): vector<u64> { a.zip_map!(b, |x, y| x * 10 + y) }
+public fun zipped_back(a: vector<u64>, b: vector<u64>): vector<u64> {
+    let mut out = vector[];
+    a.zip_do_reverse!(b, |x, y| out.push_back(x + y));
+    out
+}
+public fun zipped_refs(a: &vector<u64>, b: &vector<u64>): vector<u64> { a.zip_map_ref!(b, |x, y| *x - *y) }
+public fun zip_bump(mut a: vector<u64>, mut b: vector<u64>): vector<u64> {
+    a.zip_do_mut!(&mut b, |x, y| { *x = *x + *y; *y = 0 });
+    a.append(b);
+    a
+}
+public fun sorted(mut v: vector<u64>): vector<u64> { v.insertion_sort_by!(|a, b| *a <= *b); v }
+public fun ors(a: Option<u64>): Option<u64> { a.or!(option::some(9)) }
+public fun ands(a: Option<u64>): Option<u64> { a.and!(|x| if (x > 1) option::some(x - 1) else option::none()) }
+public fun filtered(a: Option<u64>): Option<u64> { a.filter!(|x| *x % 2 == 0) }
+public fun extracted(mut a: Option<u64>): (u64, Option<u64>) { let x = a.extract_or!(5); (x, a) }
+public fun bumped(mut a: Option<u64>): Option<u64> { a.do_mut!(|x| *x = *x + 1); a }
+public fun destroyed(a: Option<u64>): u64 { let mut r = 0; a.destroy!(|x| r = x); r }
+public fun to_max(): u64 { let mut n = 0; std::u8::range_do_eq!(250, 255, |_| n = n + 1); 3u8.do_eq!(|i| n = n + (i as u64) * 100); n }
 """
 
 
@@ -117,6 +139,26 @@ def test_option_and_integer_macros_give_the_known_answers(vm: MoveVM) -> None:
     assert call(vm, "ints") == [u64(45)]
     assert call(vm, "range") == [(3 + 4 + 5).to_bytes(2, "little")]
     assert call(vm, "maxes") == [(2**256 - 1 - (2**64 - 1) + 255).to_bytes(32, "little")]
+
+
+def test_the_remaining_stdlib_macros_give_the_known_answers(vm: MoveVM) -> None:
+    assert call(vm, "parts", vec(1, 3, 2, 4)) == [vec(3, 4), vec(1, 2)]
+    assert call(vm, "indices", vec(1, 0, 1)) == [vec(0, 2)]
+    assert call(vm, "zipped", vec(1, 2), vec(3, 4)) == [vec(13, 24)]
+    assert call(vm, "zipped_back", vec(1, 2), vec(30, 40)) == [vec(42, 31)]
+    assert call(vm, "zipped_refs", vec(9, 8), vec(1, 2)) == [vec(8, 6)]
+    assert call(vm, "zip_bump", vec(1, 2), vec(10, 20)) == [vec(11, 22, 0, 0)]
+    with pytest.raises(MoveAbort):
+        call(vm, "zipped", vec(1), vec(1, 2))  # unequal lengths abort, as Sui's `assert!`
+    assert call(vm, "sorted", vec(3, 1, 2, 1)) == [vec(1, 1, 2, 3)]
+    assert call(vm, "ors", b"\x00") == [some(9)] and call(vm, "ors", some(1)) == [some(1)]
+    assert call(vm, "ands", some(5)) == [some(4)] and call(vm, "ands", some(1)) == [b"\x00"]
+    assert call(vm, "filtered", some(4)) == [some(4)] and call(vm, "filtered", some(3)) == [b"\x00"]
+    assert call(vm, "extracted", some(3)) == [u64(3), b"\x00"]
+    assert call(vm, "extracted", b"\x00") == [u64(5), b"\x00"]
+    assert call(vm, "bumped", some(3)) == [some(4)] and call(vm, "destroyed", some(8)) == [u64(8)]
+    # range_do_eq! reaches the largest u8 without overflowing; do_eq! includes its bound
+    assert call(vm, "to_max") == [u64(6 + (0 + 1 + 2 + 3) * 100)]
 
 
 def test_expansion_is_hygienic_by_name_and_nests(vm: MoveVM) -> None:

@@ -118,3 +118,22 @@ public macro fun range_do<$R: drop>($start: u64, $stop: u64, $f: |u64| -> $R) {
         i = i + 1;
     }
 }
+
+/// Calls `$f` with 0, 1, ... up to `$stop` (included), in order.
+public macro fun do_eq<$R: drop>($stop: u64, $f: |u64| -> $R) {
+    range_do_eq!(0, $stop, $f)
+}
+
+/// Calls `$f` with `$start`, `$start + 1`, ... up to `$stop` (included), in order; the
+/// largest `u64` may be the last without an overflow.
+public macro fun range_do_eq<$R: drop>($start: u64, $stop: u64, $f: |u64| -> $R) {
+    let mut i = $start;
+    let stop = $stop;
+    if (i <= stop) {
+        loop {
+            $f(i);
+            if (i == stop) break;
+            i = i + 1;
+        }
+    }
+}

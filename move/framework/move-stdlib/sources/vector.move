@@ -272,3 +272,109 @@ public macro fun find_index<$T>($v: &vector<$T>, $f: |&$T| -> bool): Option<u64>
     };
     if (i < count) std::option::some(i) else std::option::none()
 }
+
+/// The elements of `$v` (consumed) split by `$f`: those it holds for, then the others, in order.
+public macro fun partition<$T>($v: vector<$T>, $f: |&$T| -> bool): (vector<$T>, vector<$T>) {
+    let mut yes = vector[];
+    let mut no = vector[];
+    $v.do!(|e| if ($f(&e)) yes.push_back(e) else no.push_back(e));
+    (yes, no)
+}
+
+/// The indices of the elements `$f` holds for, ascending.
+public macro fun find_indices<$T>($v: &vector<$T>, $f: |&$T| -> bool): vector<u64> {
+    let items = $v;
+    let mut found = vector[];
+    let count = items.length();
+    let mut i = 0;
+    while (i < count) {
+        if ($f(&items[i])) found.push_back(i);
+        i = i + 1;
+    };
+    found
+}
+
+/// Consumes `$v1` and `$v2` (equally long, else an abort), handing `$f` each pair in order.
+public macro fun zip_do<$T1, $T2, $R: drop>($v1: vector<$T1>, $v2: vector<$T2>, $f: |$T1, $T2| -> $R) {
+    let mut left = $v1;
+    let mut right = $v2;
+    assert!(left.length() == right.length());
+    left.reverse();
+    right.reverse();
+    while (!left.is_empty()) {
+        $f(left.pop_back(), right.pop_back());
+    };
+    left.destroy_empty();
+    right.destroy_empty();
+}
+
+/// Like `zip_do!`, from the last pair to the first.
+public macro fun zip_do_reverse<$T1, $T2, $R: drop>($v1: vector<$T1>, $v2: vector<$T2>, $f: |$T1, $T2| -> $R) {
+    let mut left = $v1;
+    let mut right = $v2;
+    assert!(left.length() == right.length());
+    while (!left.is_empty()) {
+        $f(left.pop_back(), right.pop_back());
+    };
+    left.destroy_empty();
+    right.destroy_empty();
+}
+
+/// Calls `$f` on references to each pair of elements (equally long vectors, else an abort).
+public macro fun zip_do_ref<$T1, $T2, $R: drop>($v1: &vector<$T1>, $v2: &vector<$T2>, $f: |&$T1, &$T2| -> $R) {
+    let left = $v1;
+    let right = $v2;
+    let count = left.length();
+    assert!(count == right.length());
+    let mut i = 0;
+    while (i < count) {
+        $f(&left[i], &right[i]);
+        i = i + 1;
+    }
+}
+
+/// Calls `$f` on mutable references to each pair of elements (equally long, else an abort).
+public macro fun zip_do_mut<$T1, $T2, $R: drop>(
+    $v1: &mut vector<$T1>,
+    $v2: &mut vector<$T2>,
+    $f: |&mut $T1, &mut $T2| -> $R,
+) {
+    let left = $v1;
+    let right = $v2;
+    let count = left.length();
+    assert!(count == right.length());
+    let mut i = 0;
+    while (i < count) {
+        $f(&mut left[i], &mut right[i]);
+        i = i + 1;
+    }
+}
+
+/// `$f` of each pair of elements of `$v1` and `$v2` (consumed, equally long), in order.
+public macro fun zip_map<$T1, $T2, $U>($v1: vector<$T1>, $v2: vector<$T2>, $f: |$T1, $T2| -> $U): vector<$U> {
+    let mut out = vector[];
+    zip_do!($v1, $v2, |a, b| out.push_back($f(a, b)));
+    out
+}
+
+/// `$f` of references to each pair of elements (equally long vectors), in order.
+public macro fun zip_map_ref<$T1, $T2, $U>($v1: &vector<$T1>, $v2: &vector<$T2>, $f: |&$T1, &$T2| -> $U): vector<$U> {
+    let mut out = vector[];
+    zip_do_ref!($v1, $v2, |a, b| out.push_back($f(a, b)));
+    out
+}
+
+/// Sorts `$v` in place, stably, by the "less or equal" `$le` (insertion sort).
+public macro fun insertion_sort_by<$T>($v: &mut vector<$T>, $le: |&$T, &$T| -> bool) {
+    let items = $v;
+    let count = items.length();
+    let mut i = 1;
+    while (i < count) {
+        let mut j = i;
+        while (j > 0 && !$le(&items[j - 1], &items[j])) {
+            items.swap(j - 1, j);
+            j = j - 1;
+        };
+        i = i + 1;
+    }
+}
