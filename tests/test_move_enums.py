@@ -387,3 +387,10 @@ def test_enums_in_objects_events_and_to_bytes_are_what_the_sdk_reads(
     for (kind, arg), want in zip(((0, 0), (1, 7), (2, 2**64 - 1)), answer["actions"], strict=True):
         (out,) = vm.call(module_id, "encode", [bytes([kind]), u64(arg)], (), ctx=ctx, gas_limit=10**8).returns
         assert out[1:].hex() == want, (kind, json.dumps(want))
+
+
+def test_a_literal_subject_takes_its_type_from_the_patterns() -> None:
+    m = module(
+        "public fun f(): u8 { match (1) { 1u8 => 10, x => x } }\npublic fun g(): u64 { match (2) { _ => 0 } }"
+    )
+    assert {"f", "g"} <= set(m.functions)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from move import ir
-from move.check.infer import AnyType, TVar
+from move.check.infer import AnyType, TVar, VarKind
 from move.source import CompileError, Loc
 from move.syntax import ast as A
 from move.types import BOOL, U64, UNIT, RefType, StructType, Type, substitute
@@ -350,7 +350,8 @@ def lower_match(c: Checker, e: A.MatchExp) -> ir.Expr:
         return ir.BorrowLocal(RefType(want_mut, vty), loc, tmp, want_mut)  # type: ignore[arg-type]
 
     resolved = [(resolve(c, arm.pattern, vty), arm) for arm in e.arms]
-    if isinstance(c.infer.resolve(vty), TVar):
+    solved = c.infer.resolve(vty)
+    if isinstance(solved, TVar) and solved.kind is not VarKind.NUM:
         raise c.err(
             e.subject.loc, "E04010", "Could not infer the type of the 'match' subject. Try annotating it"
         )
