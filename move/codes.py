@@ -34,6 +34,7 @@ HEADLINES: dict[str, str] = {
     "E02015": "invalid attribute",
     "E02016": "invalid visibility modifier",
     "E02017": "invalid 'use fun' declaration",
+    "E02022": "invalid 'enum' declaration",
     # name resolution
     "E03001": "address with no value",
     "E03002": "unbound module",
@@ -47,8 +48,10 @@ HEADLINES: dict[str, str] = {
     "E03010": "unbound field",
     "E03011": "invalid use of reserved name",
     "E03012": "unbound macro",
+    "E03013": "positional call mismatch",
     "E03014": "invalid use of label",
     "E03015": "invalid pattern",
+    "E03016": "unbound variant",
     # typing
     "E04001": "restricted visibility",
     "E04003": "built-in operation not supported",
@@ -71,6 +74,7 @@ HEADLINES: dict[str, str] = {
     "E04025": "invalid control flow",
     "E04026": "invalid 'copy' usage",
     "E04027": "invalid 'move' usage",
+    "E04029": "non-exhaustive pattern",
     # abilities
     "E05001": "ability constraint not satisfied",
     "E05002": "type not implicitly copyable",

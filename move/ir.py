@@ -51,8 +51,29 @@ class FieldDecl:
 
 
 @dataclass(frozen=True)
+class VariantDecl:
+    """One variant of an enum: its name, its fields (``"0"``, ``"1"``... when positional)."""
+
+    name: str
+    fields: tuple[FieldDecl, ...]
+    positional: bool = False
+    loc: Loc = NOWHERE
+
+    def field_index(self, name: str) -> int:
+        for i, f in enumerate(self.fields):
+            if f.name == name:
+                return i
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
 class StructDecl:
-    """``public struct Name<T> has key, store { fields }`` (all structs are public in 2024 Move)."""
+    """``public struct Name<T> has key, store { fields }`` (all structs are public in 2024 Move),
+    or an enum (``variants`` set, ``fields`` empty): ``public enum Name<T> { V1, V2(u64) }``.
+
+    Structs and enums share one declaration because Move treats both as datatypes: a
+    ``StructType`` names either, abilities and type parameters work alike, and only
+    construction, field access and ``match`` tell them apart."""
 
     name: str
     abilities: Ability
@@ -60,12 +81,30 @@ class StructDecl:
     fields: tuple[FieldDecl, ...]
     loc: Loc = NOWHERE
     native: bool = False
+    variants: tuple[VariantDecl, ...] | None = None
+    positional: bool = False
+
+    @property
+    def is_enum(self) -> bool:
+        return self.variants is not None
 
     def field_index(self, name: str) -> int:
         for i, f in enumerate(self.fields):
             if f.name == name:
                 return i
         raise KeyError(name)
+
+    def variant_index(self, name: str) -> int:
+        for i, v in enumerate(self.variants or ()):
+            if v.name == name:
+                return i
+        raise KeyError(name)
+
+    def all_fields(self) -> tuple[FieldDecl, ...]:
+        """The fields of a struct, or of every variant of an enum."""
+        if self.variants is None:
+            return self.fields
+        return tuple(f for v in self.variants for f in v.fields)
 
 
 @dataclass(frozen=True)
@@ -151,6 +190,9 @@ class BorrowField(Expr):
     struct: StructType
     field: int
     mutable: bool
+    variant: int | None = None
+    """Set for a field of an enum's variant (the value's tag is that variant: ``match`` checks
+    it first)."""
 
 
 @dataclass
@@ -182,6 +224,16 @@ class Pack(Expr):
 
     struct: StructType
     fields: list[Expr]
+    variant: int | None = None
+    """Set when packing variant ``variant`` of an enum (``E::V(..)``)."""
+
+
+@dataclass
+class VariantTag(Expr):
+    """The variant index (a ``u64``) of the enum value ``ref`` points at (``ref`` is ``&E`` or
+    ``&mut E``): what ``match`` tests."""
+
+    ref: Expr
 
 
 @dataclass
@@ -197,6 +249,8 @@ class Unpack(Expr):
     binds: list[int | None]
     by_ref: bool = False
     mutable: bool = False
+    variant: int | None = None
+    """Set when unpacking variant ``variant`` of an enum (``match`` has checked the tag)."""
 
 
 @dataclass
@@ -295,10 +349,20 @@ class Loop(Expr):
 
 
 @dataclass
+class LabeledBlock(Expr):
+    """``'a: { ... }``: a block that ``return 'a v`` (a ``Break`` naming it) leaves with ``v``."""
+
+    label: str
+    body: Expr
+
+
+@dataclass
 class Break(Expr):
-    """Leave the innermost loop, or the one named ``label``."""
+    """Leave the innermost loop, or the loop or labeled block named ``label``, with ``value``
+    (``break v`` from a ``loop``, ``return 'a v`` from a labeled block; None is ``()``)."""
 
     label: str | None = None
+    value: Expr | None = None
 
 
 @dataclass
@@ -344,6 +408,22 @@ class FunctionDecl:
 
 
 @dataclass
+class MacroDecl:
+    """A ``macro fun``: no code of its own; each call site expands its body (Move's macros
+    are hygienic, their ``$`` parameters substituted by name, lambdas inlined).
+
+    ``definition`` is the parsed function (``move.syntax.ast.FunDef``) and ``names`` what its
+    module's names were (``move.check.scope.ModuleScope``), kept opaque here so that the IR
+    depends on neither: a package compiled later expands the macro with them."""
+
+    name: str
+    visibility: Visibility
+    definition: object
+    names: object
+    loc: Loc = NOWHERE
+
+
+@dataclass
 class ConstantDecl:
     name: str
     type: Type
@@ -367,6 +447,8 @@ class ModuleDecl:
     """``public use fun f as T.m`` declared here: ``"<type>.<method>"`` -> ``f``, so that
     method calls in other packages resolve through it (``<type>`` is ``vector``, ``u64``...,
     or a struct's ``0x..::module::Name`` without type arguments)."""
+    macros: dict[str, MacroDecl] = field(default_factory=dict)
+    """The module's ``macro fun``s, expanded where they are called (no Wasm of their own)."""
 
 
 @dataclass

@@ -207,6 +207,8 @@ class _ModuleChecker:
 
     def run(self) -> None:
         otw = self.module.structs.get(self.otw_name)
+        if otw is not None and otw.is_enum:
+            otw = None  # only a struct can be a one-time witness
         if otw is not None and _invalid_otw_field(otw) is None:
             self.check_otw(otw, None)
         init = self.module.functions.get("init")
@@ -247,6 +249,9 @@ class _ModuleChecker:
             return
         used = f". Attempted usage as a one-time witness here: {usage}" if usage is not None else ""
         valid = True
+        if struct.is_enum:
+            self.report(struct.loc, OTW_DECL, "One-time witness types must be structs, not enums" + used)
+            valid = False
         if struct.type_params:
             self.report(struct.loc, OTW_DECL, "One-time witness types cannot have type parameters" + used)
             valid = False
@@ -493,6 +498,8 @@ class _FreshIds:
 
     def __post_init__(self) -> None:
         self.loop_exits: list[_Fresh | None] = []
+        self.exit_labels: list[tuple[str | None, bool]] = []
+        """Beside ``loop_exits``: each loop's or labeled block's (the flag) label."""
         self.loop_continues: list[_Fresh | None] = []
         self.reported: set[Loc] = set()
 
@@ -565,9 +572,25 @@ class _FreshIds:
             return fresh and not (then_env is None and else_env is None), _join(then_env, else_env)
         if isinstance(e, ir.While | ir.Loop):
             return False, self.loop(e, env)
+        if isinstance(e, ir.LabeledBlock):
+            self.loop_exits.append(None)
+            self.exit_labels.append((e.label, True))
+            try:
+                fresh, after = self.eval(e.body, env)
+            finally:
+                self.exit_labels.pop()
+            return fresh and after is not None, _join(after, self.loop_exits.pop())
         if isinstance(e, ir.Break):
-            if self.loop_exits:
-                self.loop_exits[-1] = _join(self.loop_exits[-1], env)
+            if e.value is not None:
+                _, env = self.eval(e.value, env)
+            targets = [
+                k
+                for k, (label, block) in enumerate(self.exit_labels)
+                if (e.label is None and not block) or (e.label is not None and e.label == label)
+            ]
+            if targets:
+                k = targets[-1]
+                self.loop_exits[k] = _join(self.loop_exits[k], env)
             return False, None
         if isinstance(e, ir.Continue):
             if self.loop_continues:
@@ -589,6 +612,7 @@ class _FreshIds:
         head: _Fresh = env
         while True:
             self.loop_exits.append(None)
+            self.exit_labels.append((e.label, False))
             self.loop_continues.append(None)
             if isinstance(e, ir.While):
                 _, after_cond = self.eval(e.cond, head)
@@ -597,6 +621,7 @@ class _FreshIds:
             else:
                 _, after = self.eval(e.body, head)
                 exits = self.loop_exits.pop()
+            self.exit_labels.pop()
             joined = _join(_join(head, after), self.loop_continues.pop())
             assert joined is not None
             if joined == head:
@@ -667,8 +692,12 @@ def _children(expr: ir.Expr) -> list[ir.Expr]:
         return [expr.cond, expr.then, *([expr.otherwise] if expr.otherwise is not None else [])]
     if isinstance(expr, ir.While):
         return [expr.cond, expr.body]
-    if isinstance(expr, ir.Loop):
+    if isinstance(expr, ir.Loop | ir.LabeledBlock):
         return [expr.body]
+    if isinstance(expr, ir.Break):
+        return [expr.value] if expr.value is not None else []
+    if isinstance(expr, ir.VariantTag):
+        return [expr.ref]
     if isinstance(expr, ir.Return):
         return [expr.value] if expr.value is not None else []
     if isinstance(expr, ir.Abort):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from move import ir
+from move import codegen, ir
 from move.compiler import compile_package
 from move.framework import stdlib, sui_framework
 from move.source import CompileError, Diagnostic
-from move.types import address_of
+from move.types import ModuleId, address_of
+from node.sui import MoveVM, TxContext
 
 EXAMPLES = Path(__file__).resolve().parent / "move_examples"
 
@@ -43,3 +44,19 @@ def fails(src: str) -> Diagnostic:
     except CompileError as e:
         return e.diagnostics[0]
     raise AssertionError("compiled, but an error was expected")
+
+
+def vm_with(file: str, source: str, named_addresses: dict[str, bytes]) -> MoveVM:
+    """A Move VM holding the framework and the package compiled from one source file."""
+    machine = MoveVM()
+    for package in framework():
+        machine.add_modules(codegen.compile_package(package).values())
+    package = compile_package(sources={file: source}, named_addresses=named_addresses, deps=list(framework()))
+    machine.add_modules(codegen.compile_package(package).values())
+    return machine
+
+
+def returns(vm: MoveVM, where: ModuleId, name: str, *args: bytes) -> list[bytes]:
+    """The BCS results of calling ``where::name`` (private functions too) with BCS arguments."""
+    ctx = TxContext(sender=bytes(32), digest=bytes(32))
+    return vm.call(where, name, list(args), (), ctx=ctx, gas_limit=10**8, public_only=False).returns

@@ -222,6 +222,7 @@ TOKENS = [
     "module", "a", "::", "m", "{", "}", "(", ")", "fun", "let", "mut", "=", ";", ",", "x", "S",
     "public", "struct", "has", "key", "<", ">", ">>", "&", "&mut", "*", "+", "if", "else", "while",
     "loop", "1", "0x2", "@", "'l", ":", ".", "b\"a\"", "use", "as", "!", "vector", "[", "]", "return",
+    "enum", "match", "=>", "|", "||", "..", "_", "$x", "macro", "->", "E::V", "true",
 ]  # fmt: skip
 
 

@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from typing import cast
 
 from move import ir
+from move.check import macros
 from move.check.env import FunSig
 from move.check.infer import AnyType, Infer, Mismatch, TVar, VarKind, has_vars
+from move.check.matching import lower_match
 from move.check.scope import PRIMITIVE_METHOD_MODULES, PRIMITIVES, ModuleScope, type_key
 from move.codes import diagnostic, error
 from move.source import CompileError, Diagnostic, Loc
@@ -61,8 +63,14 @@ class LocalInfo:
 
 @dataclass
 class LoopFrame:
+    """A loop or labeled block that ``break``/``continue``/``return 'a`` may leave."""
+
     label: str | None
     has_break: bool = False
+    kind: str = "loop"
+    """``loop``, ``while`` or ``block`` (a labeled block: only ``return 'label`` leaves it)."""
+    ty: AnyType | None = None
+    """The value it gives (``loop`` and labeled blocks)."""
 
 
 @dataclass
@@ -101,6 +109,14 @@ class BodyChecker:
         self.literals: list[ir.Const] = []
         self.implicit: list[ir.Move] = []
         self.deps: set[ModuleId] = set()
+        self.home = sig.module
+        """The module the code is generated in (privacy is checked against it, also inside a
+        macro's body, whose names are its own module's)."""
+        self.macro_params: dict[str, macros.MacroArg] = {}
+        self.can_return = True
+        self.where = "function"
+        self.macro_depth = 0
+        self.macro_scopes: dict[int, ModuleScope] = {}
         for p, ty in zip(params, sig.params):
             self.declare(p.name.text, ty, p.mutable, p.name.loc)
 
@@ -174,7 +190,13 @@ class BodyChecker:
 
     def field_info(self, st: StructType, name: A.Name) -> tuple[int, AnyType]:
         decl = self.env.struct(st)
-        if st.module != self.scope.id:
+        if decl.is_enum:
+            raise self.err(
+                name.loc, "E03010",
+                f"Invalid access of field '{name.text}' on the enum '{st.module}::{st.name}'. Enum fields are "
+                "reached only through 'match'",
+            )  # fmt: skip
+        if st.module != self.home:
             raise self.err(
                 name.loc,
                 "E04001",
@@ -286,7 +308,11 @@ class BodyChecker:
             self.no_tuple(value)
             self.drop_need(value.ty, p.loc)
             return [ir.Assign(UNIT, p.loc, [None], value)]
-        assert isinstance(p, A.UnpackPat)
+        if not isinstance(p, A.UnpackPat):
+            raise self.err(
+                p.loc, "E03015",
+                "Invalid pattern: literals, '|' and '@' patterns may only appear in 'match' arms",
+            )  # fmt: skip
         return self.unpack(p, value, new)
 
     def no_tuple(self, value: ir.Expr) -> None:
@@ -322,9 +348,10 @@ class BodyChecker:
             )  # fmt: skip
 
     def unpack(self, p: A.UnpackPat, value: ir.Expr, new: bool) -> list[ir.Expr]:
-        mid, decl = self.scope.struct(p.path)
+        found = self.variant_of(p.path)
+        mid, decl = (found[0], found[1]) if found is not None else self.scope.struct(p.path)
         self.deps.add(mid)
-        if mid != self.scope.id:
+        if mid != self.home:
             raise self.err(
                 p.loc, "E04001",
                 f"Invalid deconstruction binding of '{mid}::{decl.name}'. All structs can only be "
@@ -332,6 +359,25 @@ class BodyChecker:
             )  # fmt: skip
         if decl.native:
             raise self.err(p.loc, "E04015", f"Invalid deconstruction of native struct '{decl.name}'")
+        if decl.is_enum:
+            raise self.err(
+                p.loc, "E03015",
+                f"Invalid pattern: '{decl.name}' is an enum. Its values are taken apart with 'match'",
+            )  # fmt: skip
+        if p.braces and decl.fields and (p.fields or p.tail) and p.positional != decl.positional:
+            raise self.err(
+                p.loc, "E03013",
+                f"Invalid deconstruction of '{decl.name}': its fields are "
+                f"{'positional' if decl.positional else 'named'}",
+            )  # fmt: skip
+        if p.positional and not p.rest and len(p.fields) != len(decl.fields):
+            raise self.err(
+                p.loc, "E03015",
+                f"Invalid deconstruction of '{decl.name}'. Expected {len(decl.fields)} field(s) but got "
+                f"{len(p.fields)}",
+            )  # fmt: skip
+        if p.tail:
+            p = self.positional_fields(p, len(decl.fields))
         args = self.type_args(p.type_args, decl.type_params, p.loc, f"'{mid}::{decl.name}'")
         st = StructType(mid, decl.name, tuple(args))  # type: ignore[arg-type]
         vt = self.infer.resolve(value.ty)
@@ -370,6 +416,36 @@ class BodyChecker:
             name = next(n for n, _ in p.fields if n.text in given)
             raise self.err(name.loc, "E03010", f"Unbound field '{name.text}' in '{mid}::{decl.name}'")
         return [ir.Unpack(UNIT, p.loc, st, value, binds, by_ref, mutable), *after]
+
+    def positional_fields(self, p: A.UnpackPat, count: int) -> A.UnpackPat:
+        """``S(a, .., z)``: the patterns after ``..`` numbered from the end."""
+        if len(p.fields) + len(p.tail) > count:
+            raise self.err(p.loc, "E03015", f"Invalid pattern: it names more than the {count} field(s)")
+        fields = list(p.fields)
+        for k, sub in enumerate(p.tail):
+            index = count - len(p.tail) + k
+            fields.append((A.Name(str(index), sub.loc), sub))
+        return A.UnpackPat(p.loc, p.path, p.type_args, fields, p.positional, True, [], p.braces)
+
+    def variant_of(self, path: A.Path) -> tuple[ModuleId, ir.StructDecl, int] | None:
+        """``E::V`` (``m::E::V``, ``0x1::m::E::V``) when the path names an enum's variant;
+        ``None`` when its prefix is not an enum (a module's function, a struct...)."""
+        if len(path.parts) < 2:
+            return None
+        prefix = A.Path(path.parts[:-1], path.loc, path.address)
+        try:
+            mid, decl = self.scope.struct(prefix)
+        except CompileError:
+            return None
+        if not decl.is_enum:
+            return None
+        name = path.parts[-1]
+        try:
+            return mid, decl, decl.variant_index(name.text)
+        except KeyError:
+            raise self.err(
+                name.loc, "E03016", f"Unbound variant '{name.text}' in enum '{mid}::{decl.name}'"
+            ) from None
 
     def type_args(
         self,
@@ -440,6 +516,11 @@ class BodyChecker:
         path = e.path
         if len(path.parts) == 1 and path.address is None:
             name = path.parts[0].text
+            if name.startswith("$"):
+                value = macros.param_value(self, e)
+                if value is None:
+                    raise self.err(e.loc, "E03009", f"Unbound macro parameter '{name}'")
+                return value
             index = self.lookup(name)
             if index is not None:
                 return self.local_value(index, e.loc)
@@ -450,6 +531,10 @@ class BodyChecker:
                 c = self.scope.resolve_const(name)
                 return ir.Const(c.type, e.loc, c.value)
             raise self.err(e.loc, "E03009", f"Unbound variable '{name}'")
+        variant = self.variant_of(path)
+        if variant is not None:
+            mid, decl, vi = variant
+            return self.pack(mid, decl, e.type_args, [], e.loc, vi, braces=False)
         raise self.err(
             e.loc, "E03006",
             f"Unexpected name '{path}' in this position. Constants are internal to their module, "
@@ -582,7 +667,7 @@ class BodyChecker:
     def exp_WhileExp(self, e: A.WhileExp) -> ir.Expr:
         cond = self.exp(e.cond)
         self.unify(cond.ty, BOOL, cond.loc, "Invalid 'while' condition")
-        self.loops.append(LoopFrame(e.label))
+        self.loops.append(LoopFrame(e.label, kind="while"))
         try:
             body = self.exp(e.body)
         finally:
@@ -591,41 +676,79 @@ class BodyChecker:
         return ir.While(UNIT, e.loc, cond, body, e.label)
 
     def exp_LoopExp(self, e: A.LoopExp) -> ir.Expr:
-        frame = LoopFrame(e.label)
+        frame = LoopFrame(e.label, kind="loop", ty=self.infer.fresh())
         self.loops.append(frame)
         try:
             body = self.exp(e.body)
         finally:
             self.loops.pop()
         self.unify(body.ty, UNIT, body.loc, "Invalid 'loop' body: it must have type '()'")
-        ty: AnyType = UNIT if frame.has_break else self.never()
+        assert frame.ty is not None
+        ty: AnyType = frame.ty if frame.has_break else self.never()
         return ir.Loop(ty, e.loc, body, e.label)  # type: ignore[arg-type]
 
     def loop_target(self, label: str | None, loc: Loc, word: str) -> LoopFrame:
-        if not self.loops:
-            raise self.err(
-                loc, "E04014", f"Invalid usage of '{word}'. '{word}' can only be used inside a loop body"
-            )
+        loops = [f for f in self.loops if f.kind != "block"]
         if label is None:
-            return self.loops[-1]
+            if not loops:
+                raise self.err(
+                    loc, "E04014", f"Invalid usage of '{word}'. '{word}' can only be used inside a loop body"
+                )
+            return loops[-1]
         for frame in reversed(self.loops):
             if frame.label == label:
+                if frame.kind == "block" and word != "return":
+                    raise self.err(
+                        loc, "E04014",
+                        f"Invalid usage of '{word}' with a block label '{label}'. Leave a labeled block with "
+                        f"'return '{label}'",
+                    )  # fmt: skip
+                if frame.kind != "block" and word == "return":
+                    raise self.err(
+                        loc, "E04014",
+                        f"Invalid usage of 'return' with a loop label '{label}'. Leave a loop with 'break '{label}'",
+                    )  # fmt: skip
                 return frame
         raise self.err(loc, "E03014", f"Invalid usage of '{word}' with an undefined label '{label}'")
 
-    def exp_BreakExp(self, e: A.BreakExp) -> ir.Expr:
-        if e.value is not None:
-            raise self.err(e.value.loc, "E04014", "'break' with a value is not supported by this compiler")
-        frame = self.loop_target(e.label, e.loc, "break")
+    def leave_with(self, frame: LoopFrame, value_ast: A.Exp | None, loc: Loc) -> ir.Expr | None:
+        """The value a ``break v`` / ``return 'a v`` leaves ``frame`` with (None is ``()``)."""
         frame.has_break = True
-        return ir.Break(self.never(), e.loc, e.label)
+        if frame.kind == "while":
+            if value_ast is not None:
+                raise self.err(
+                    value_ast.loc, "E04014", "Invalid 'break' with a value: only a 'loop' gives a value"
+                )
+            return None
+        assert frame.ty is not None
+        if value_ast is None:
+            self.unify(UNIT, frame.ty, loc, "Invalid 'break' without a value")
+            return None
+        value = self.exp(value_ast)
+        self.no_tuple(value)
+        return self.coerce(value, frame.ty, "Invalid value leaving the loop or block")
+
+    def exp_BreakExp(self, e: A.BreakExp) -> ir.Expr:
+        frame = self.loop_target(e.label, e.loc, "break")
+        value = self.leave_with(frame, e.value, e.loc)
+        return ir.Break(self.never(), e.loc, e.label, value)
 
     def exp_ContinueExp(self, e: A.ContinueExp) -> ir.Expr:
         self.loop_target(e.label, e.loc, "continue")
         return ir.Continue(self.never(), e.loc, e.label)
 
     def exp_LabeledBlockExp(self, e: A.LabeledBlockExp) -> ir.Expr:
-        raise self.err(e.loc, "E04014", "labeled blocks are not supported by this compiler")
+        frame = LoopFrame(e.label, kind="block", ty=self.infer.fresh())
+        self.loops.append(frame)
+        try:
+            body = self.exp(e.body)
+        finally:
+            self.loops.pop()
+        assert frame.ty is not None
+        if not diverges(body):
+            body = self.coerce(body, frame.ty, f"Invalid value of the block '{e.label}'")
+        ty: AnyType = frame.ty if frame.has_break or not diverges(body) else self.never()
+        return ir.LabeledBlock(ty, e.loc, e.label, body)  # type: ignore[arg-type]
 
     def return_type(self) -> Type:
         rets = self.sig.returns
@@ -633,7 +756,15 @@ class BodyChecker:
 
     def exp_ReturnExp(self, e: A.ReturnExp) -> ir.Expr:
         if e.label is not None:
-            raise self.err(e.loc, "E04014", "'return' to a labeled block is not supported by this compiler")
+            frame = self.loop_target(e.label, e.loc, "return")
+            leaving = self.leave_with(frame, e.value, e.loc)
+            return ir.Break(self.never(), e.loc, e.label, leaving)
+        if not self.can_return:
+            raise self.err(
+                e.loc, "E04025",
+                f"Invalid 'return' inside a {self.where}. A {self.where} cannot return from the function "
+                "around it",
+            )  # fmt: skip
         value: ir.Expr | None = None
         if e.value is not None:
             value = self.coerce(self.exp(e.value), self.return_type(), "Invalid return expression")
@@ -896,6 +1027,10 @@ class BodyChecker:
     # -- structs ---------------------------------------------------------------------------------
 
     def exp_PackExp(self, e: A.PackExp) -> ir.Expr:
+        variant = self.variant_of(e.path)
+        if variant is not None:
+            mid, vdecl, vi = variant
+            return self.pack(mid, vdecl, e.type_args, e.fields, e.loc, vi)
         mid, decl = self.scope.struct(e.path)
         return self.pack(mid, decl, e.type_args, e.fields, e.loc)
 
@@ -906,40 +1041,89 @@ class BodyChecker:
         type_args: list[A.TypeAst] | None,
         fields: list[tuple[A.Name, A.Exp]],
         loc: Loc,
+        variant: int | None = None,
+        *,
+        positional: bool = False,
+        braces: bool = True,
     ) -> ir.Expr:
         self.deps.add(mid)
-        if mid != self.scope.id:
+        kind = "enums" if decl.is_enum else "structs"
+        if mid != self.home:
             raise self.err(
                 loc, "E04001",
-                f"Invalid instantiation of '{mid}::{decl.name}'. All structs can only be constructed in the "
+                f"Invalid instantiation of '{mid}::{decl.name}'. All {kind} can only be constructed in the "
                 "module in which they are declared",
             )  # fmt: skip
         if decl.native:
             raise self.err(loc, "E04015", f"Invalid instantiation of native struct '{decl.name}'")
+        if decl.variants is not None and variant is None:
+            raise self.err(
+                loc, "E03010",
+                f"Invalid instantiation of enum '{mid}::{decl.name}'. Name one of its variants: "
+                f"'{decl.name}::{decl.variants[0].name}'",
+            )  # fmt: skip
+        shown = f"{mid}::{decl.name}"
+        decl_fields = decl.fields
+        if decl.variants is not None and variant is not None:
+            vd = decl.variants[variant]
+            decl_fields = vd.fields
+            shown = f"{mid}::{decl.name}::{vd.name}"
+            if not braces and vd.fields:
+                raise self.err(
+                    loc, "E03010",
+                    f"Invalid instantiation of variant '{shown}': it has fields, give them "
+                    f"('{decl.name}::{vd.name}{'(..)' if vd.positional else ' { .. }'}')",
+                )  # fmt: skip
+            if vd.fields and positional != vd.positional:
+                raise self.err(
+                    loc, "E03013",
+                    f"Invalid instantiation of variant '{shown}': its fields are "
+                    f"{'positional' if vd.positional else 'named'}",
+                )  # fmt: skip
+        elif decl_fields and positional != decl.positional:
+            raise self.err(
+                loc, "E03013",
+                f"Invalid instantiation of '{shown}': its fields are {'positional' if decl.positional else 'named'}",
+            )  # fmt: skip
+        if positional and len(fields) != len(decl_fields):
+            few = len(fields) < len(decl_fields)
+            raise self.err(
+                loc, "E04016" if few else "E04017",
+                f"Invalid instantiation of '{shown}'. Expected {len(decl_fields)} argument(s) but got "
+                f"{len(fields)} (too {'few' if few else 'many'})",
+            )  # fmt: skip
         args = self.type_args(type_args, decl.type_params, loc, f"'{mid}::{decl.name}'")
         st = StructType(mid, decl.name, tuple(args))  # type: ignore[arg-type]
         values: dict[int, ir.Expr] = {}
         order: list[int] = []
+        by_name = {f.name: i for i, f in enumerate(decl_fields)}
         for name, value_ast in fields:
-            try:
-                index = decl.field_index(name.text)
-            except KeyError:
-                raise self.err(
-                    name.loc, "E03010", f"Unbound field '{name.text}' in '{mid}::{decl.name}'"
-                ) from None
+            index_found = by_name.get(name.text)
+            if index_found is None:
+                if positional:
+                    raise self.err(
+                        value_ast.loc, "E04017",
+                        f"Invalid instantiation of '{shown}'. It takes {len(decl_fields)} argument(s)",
+                    )  # fmt: skip
+                raise self.err(name.loc, "E03010", f"Unbound field '{name.text}' in '{shown}'")
+            index = index_found
             if index in values:
-                raise self.err(name.loc, "E02001", f"Duplicate field '{name.text}' in '{mid}::{decl.name}'")
-            fty = substitute(decl.fields[index].type, st.args)
+                raise self.err(name.loc, "E02001", f"Duplicate field '{name.text}' in '{shown}'")
+            fty = substitute(decl_fields[index].type, st.args)
             v = self.coerce(self.exp(value_ast), fty, f"Invalid value for field '{name.text}'")
             values[index] = v
             order.append(index)
-        missing = [f.name for i, f in enumerate(decl.fields) if i not in values]
+        missing = [f.name for i, f in enumerate(decl_fields) if i not in values]
         if missing:
-            raise self.err(
-                loc, "E03010", f"Missing assignment for field '{missing[0]}' in '{mid}::{decl.name}'"
-            )
+            if positional:
+                raise self.err(
+                    loc,
+                    "E04016",
+                    f"Invalid instantiation of '{shown}'. It takes {len(decl_fields)} argument(s)",
+                )
+            raise self.err(loc, "E03010", f"Missing assignment for field '{missing[0]}' in '{shown}'")
         if order == sorted(order) or all(isinstance(values[i], ir.Const | ir.Copy | ir.Move) for i in order):
-            return ir.Pack(st, loc, st, [values[i] for i in range(len(decl.fields))])
+            return ir.Pack(st, loc, st, [values[i] for i in range(len(decl_fields))], variant)
         # evaluate in source order, pack in declaration order
         stmts: list[ir.Expr] = []
         temps: dict[int, int] = {}
@@ -947,15 +1131,32 @@ class BodyChecker:
             tmp = self.temp(values[i].ty, values[i].loc)
             temps[i] = tmp
             stmts.append(ir.Assign(UNIT, values[i].loc, [tmp], values[i]))
-        packed = ir.Pack(st, loc, st, [self.local_value(temps[i], loc) for i in range(len(decl.fields))])
+        packed = ir.Pack(
+            st, loc, st, [self.local_value(temps[i], loc) for i in range(len(decl_fields))], variant
+        )
         return ir.Block(st, loc, stmts, packed)
+
+    def exp_MatchExp(self, e: A.MatchExp) -> ir.Expr:
+        return lower_match(self, e)
 
     # -- calls -----------------------------------------------------------------------------------
 
     def exp_CallExp(self, e: A.CallExp) -> ir.Expr:
         if e.macro:
-            return self.macro(e)
+            if len(e.path.parts) == 1 and e.path.address is None and e.path.parts[0].text == "assert":
+                return self.macro(e)
+            return macros.call_macro(self, e)
         path = e.path
+        if len(path.parts) == 1 and path.address is None and path.parts[0].text.startswith("$"):
+            applied = macros.apply_lambda(self, e)
+            if applied is None:
+                raise self.err(e.loc, "E03009", f"Unbound macro parameter '{path.parts[0].text}'")
+            return applied
+        variant = self.variant_of(path)
+        if variant is not None:
+            mid, decl, vi = variant
+            fields = [(A.Name(str(i), a.loc), a) for i, a in enumerate(e.args)]
+            return self.pack(mid, decl, e.type_args, fields, e.loc, vi, positional=True)
         # positional struct construction `S(a, b)`
         if path.parts[-1].text[:1].isupper():
             found: tuple[ModuleId, ir.StructDecl] | None
@@ -966,12 +1167,12 @@ class BodyChecker:
             if found is not None:
                 mid, decl = found
                 fields = [(A.Name(str(i), a.loc), a) for i, a in enumerate(e.args)]
-                return self.pack(mid, decl, e.type_args, fields, e.loc)
+                return self.pack(mid, decl, e.type_args, fields, e.loc, positional=True)
         sig = self.scope.function(path)
         return self.call(sig, e.type_args, [self.exp(a) for a in e.args], e.loc, path.parts[-1].loc)
 
     def check_visibility(self, sig: FunSig, loc: Loc) -> None:
-        here = self.scope.id
+        here = self.home
         if sig.module == here:
             return
         if sig.visibility is ir.Visibility.PUBLIC:
@@ -1044,7 +1245,15 @@ class BodyChecker:
         code = self.abort_code(e.args[1] if len(e.args) == 2 else None, e.loc, "Invalid 'assert!' abort code")
         return ir.IfElse(UNIT, e.loc, cond, ir.Block(UNIT, e.loc, [], None), ir.Abort(UNIT, e.loc, code))
 
+    def exp_LocalExp(self, e: A.LocalExp) -> ir.Expr:
+        return self.local_value(e.local, e.loc)
+
+    def exp_LambdaExp(self, e: A.LambdaExp) -> ir.Expr:
+        raise self.err(e.loc, "E04007", "Unexpected lambda. A lambda can only be an argument of a macro call")
+
     def exp_MethodCallExp(self, e: A.MethodCallExp) -> ir.Expr:
+        if e.macro:
+            return macros.call_method_macro(self, e)
         recv = e.receiver
         place = self.is_place(recv)
         if place:
@@ -1236,7 +1445,16 @@ def diverges(e: ir.Expr) -> bool:
         return e.otherwise is not None and diverges(e.then) and diverges(e.otherwise)
     if isinstance(e, ir.Loop):
         return not _has_break(e.body, e.label, 0)
+    if isinstance(e, ir.LabeledBlock):
+        return diverges(e.body) and not _leaves(e.body, e.label)
     return False
+
+
+def _leaves(e: ir.Expr, label: str) -> bool:
+    """Whether a ``return 'label`` inside ``e`` leaves the labeled block ``label``."""
+    if isinstance(e, ir.Break) and e.label == label:
+        return True
+    return any(_leaves(c, label) for c in children(e))
 
 
 def _has_break(e: object, label: str | None, depth: int) -> bool:

@@ -40,8 +40,9 @@ class Borrows:
         self.is_ref = [isinstance(local.type, RefType) for local in fun.locals]
         self.names = [local.name for local in fun.locals]
         self.live_after: dict[int, set[int]] = {}
-        self.frames: list[tuple[str | None, frozenset[int], frozenset[int]]] = []
-        self.loops: list[tuple[str | None, list[State], list[State]]] = []
+        self.frames: list[tuple[str | None, frozenset[int], frozenset[int], bool]] = []
+        self.loops: list[tuple[str | None, list[State], list[State], bool]] = []
+        """Loops and labeled blocks (the flag) a branch may leave, innermost last."""
         self.errors: dict[tuple[int, int, str], Diagnostic] = {}
 
     def run(self) -> list[Diagnostic]:
@@ -87,7 +88,7 @@ class Borrows:
         if isinstance(e, ir.While | ir.Loop):
             head: frozenset[int] = frozenset()
             while True:
-                self.frames.append((e.label, after, head))
+                self.frames.append((e.label, after, head, False))
                 try:
                     body = self.live(e.body, head)
                     new = self.live(e.cond, after | body) if isinstance(e, ir.While) else body
@@ -96,10 +97,19 @@ class Borrows:
                 if new <= head:
                     return head
                 head = head | new
+        if isinstance(e, ir.LabeledBlock):
+            self.frames.append((e.label, after, frozenset(), True))
+            try:
+                return self.live(e.body, after)
+            finally:
+                self.frames.pop()
         if isinstance(e, ir.Break | ir.Continue):
-            for label, breaks, continues in reversed(self.frames):
-                if e.label is None or e.label == label:
-                    return breaks if isinstance(e, ir.Break) else continues
+            for label, breaks, continues, block in reversed(self.frames):
+                if (e.label is None and not block) or (e.label is not None and e.label == label):
+                    target = breaks if isinstance(e, ir.Break) else continues
+                    if isinstance(e, ir.Break) and e.value is not None:
+                        return self.live(e.value, target)
+                    return target
             return frozenset()
         if isinstance(e, ir.Return):
             return self.live(e.value, frozenset()) if e.value is not None else frozenset()
@@ -210,7 +220,7 @@ class Borrows:
             for _ in range(64):
                 breaks: list[State] = []
                 continues: list[State] = []
-                self.loops.append((e.label, breaks, continues))
+                self.loops.append((e.label, breaks, continues, False))
                 try:
                     after_cond = self.walk(e.cond, entry) if isinstance(e, ir.While) else None
                     end = self.walk(e.body, after_cond if isinstance(e, ir.While) else entry)
@@ -227,9 +237,23 @@ class Borrows:
                     return exit_state
                 entry = back
             return entry
+        if isinstance(e, ir.LabeledBlock):
+            exits: list[State] = []
+            self.loops.append((e.label, exits, [], True))
+            try:
+                end = self.walk(e.body, s)
+            finally:
+                self.loops.pop()
+            for state in exits:
+                end = _join(end, state)
+            return end
         if isinstance(e, ir.Break | ir.Continue):
-            for label, breaks, continues in reversed(self.loops):
-                if e.label is None or e.label == label:
+            if isinstance(e, ir.Break) and e.value is not None:
+                s = self.walk(e.value, s)
+                if s is None:
+                    return None
+            for label, breaks, continues, block in reversed(self.loops):
+                if (e.label is None and not block) or (e.label is not None and e.label == label):
                     (breaks if isinstance(e, ir.Break) else continues).append(s)
                     break
             return None

@@ -55,6 +55,7 @@ class ModuleInfo:
     functions: dict[str, FunSig] = field(default_factory=dict)
     use_funs: dict[str, ir.FunctionRef] = field(default_factory=dict)
     """``public use fun`` aliases: ``"<type key>.<method>"`` -> function."""
+    macros: dict[str, ir.MacroDecl] = field(default_factory=dict)
 
 
 class Env:
@@ -80,6 +81,7 @@ class Env:
                     tuple(p.name for p in f.params),
                 )
             info.use_funs.update(m.use_funs)
+            info.macros.update(m.macros)
             self.modules[m.id] = info
 
     def same_package(self, a: ModuleId, b: ModuleId) -> bool:

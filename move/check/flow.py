@@ -50,7 +50,8 @@ class Flow:
         self.droppable = [self.has_drop(t) for t in self.types]
         self.moved: set[int] = set()
         self.errors: dict[tuple[int, int, str], Diagnostic] = {}
-        self.loops: list[tuple[str | None, list[State], list[State]]] = []
+        self.loops: list[tuple[str | None, list[State], list[State], bool]] = []
+        """Loops and labeled blocks (the flag) that a branch may leave, innermost last."""
 
     def has_drop(self, t: Type) -> bool:
         return Ability.DROP in self.env.abilities(t, self.fun.type_params)
@@ -139,9 +140,23 @@ class Flow:
             return join(then, other)
         if isinstance(e, ir.While | ir.Loop):
             return self.loop(e, s)
+        if isinstance(e, ir.LabeledBlock):
+            exits: list[State] = []
+            self.loops.append((e.label, exits, [], True))
+            try:
+                end = self.walk(e.body, s)
+            finally:
+                self.loops.pop()
+            for state in exits:
+                end = join(end, state)
+            return end
         if isinstance(e, ir.Break | ir.Continue):
-            for label, breaks, continues in reversed(self.loops):
-                if e.label is None or e.label == label:
+            if isinstance(e, ir.Break) and e.value is not None:
+                s = self.walk(e.value, s)
+                if s is None:
+                    return None
+            for label, breaks, continues, block in reversed(self.loops):
+                if (e.label is None and not block) or (e.label is not None and e.label == label):
                     (breaks if isinstance(e, ir.Break) else continues).append(s)
                     break
             return None
@@ -170,7 +185,7 @@ class Flow:
         for _ in range(len(s) * 2 + 4):
             breaks: list[State] = []
             continues: list[State] = []
-            self.loops.append((e.label, breaks, continues))
+            self.loops.append((e.label, breaks, continues, False))
             try:
                 if isinstance(e, ir.While):
                     after_cond = self.walk(e.cond, entry)
@@ -220,6 +235,13 @@ class Flow:
                 return out
             if isinstance(e, ir.Block):
                 return origin(e.result)
+            if isinstance(e, ir.LabeledBlock | ir.Loop):
+                # the body's value, or any `return 'label v` / `break v` leaving it
+                out = origin(e.body) if isinstance(e, ir.LabeledBlock) else set()
+                for node in _all(e.body):
+                    if isinstance(node, ir.Break) and node.value is not None:
+                        out |= origin(node.value)
+                return out
             if isinstance(e, ir.IfElse):
                 return origin(e.then) | origin(e.otherwise)
             if isinstance(e, ir.Tuple):

@@ -10,6 +10,7 @@ function does not hide the errors of the next, and reported in source order.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 
 from move import ir
@@ -93,17 +94,20 @@ def check_package(
         for use in m.uses:
             errors.guard(scope.add_use, use)
     errors.raise_if_any()
-    # (3) struct fields
+    # (3) struct fields and enum variants
     for m, scope in modules:
         for s in m.structs:
             errors.guard(_struct_fields, env, scope, s)
+        for en in m.enums:
+            errors.guard(_enum_variants, env, scope, en)
     errors.raise_if_any()
     for m, scope in modules:
         errors.guard(_no_cycles, env, scope, m)
     # (4) signatures
     for m, scope in modules:
         for fun in m.functions:
-            errors.guard(_signature, env, scope, fun)
+            if not fun.macro:
+                errors.guard(_signature, env, scope, fun)
     errors.raise_if_any()
     # (5) use fun
     for m, scope in modules:
@@ -120,7 +124,10 @@ def check_package(
         info = env.modules[scope.id]
         decl = ir.ModuleDecl(scope.id, dict(info.structs), {}, dict(scope.constants), [], m.file)
         decl.use_funs = {k: v for k, v in scope.use_funs.items() if k in scope.public_use_funs}
+        decl.macros = dict(info.macros)
         for fun in m.functions:
+            if fun.macro:
+                continue
             fd = errors.guard(_function, env, scope, fun)
             if isinstance(fd, ir.FunctionDecl):
                 decl.functions[fd.name] = fd
@@ -167,10 +174,40 @@ def _register(env: Env, m: A.ModuleDef, scope: ModuleScope, package: str, source
             s.loc,
             s.native,
         )
+    for en in m.enums:
+        _unique(seen, en.name, sources)
+        if not en.name.text[:1].isupper():
+            raise error(
+                en.name.loc, "E02010",
+                f"Invalid enum name '{en.name.text}'. Enum names must start with 'A'..'Z'", sources,
+            )  # fmt: skip
+        if not en.public and not scope.legacy:
+            raise error(
+                en.loc, "E01003",
+                "Invalid enum declaration. Visibility annotations are required on enum declarations "
+                "from the Move 2024 edition onwards",
+                sources,
+            )  # fmt: skip
+        abilities = _abilities(en.abilities, sources)
+        if Ability.KEY in abilities:
+            key = next(a for a in en.abilities if a.text == "key")
+            raise error(
+                key.loc, "E02022",
+                f"Invalid 'key' ability on enum '{en.name.text}'. Enums cannot have the 'key' ability",
+                sources,
+            )  # fmt: skip
+        if not en.variants:
+            raise error(en.loc, "E02022", "An 'enum' must define at least one variant", sources)
+        info.structs[en.name.text] = ir.StructDecl(
+            en.name.text, abilities, _tparams(en.type_params, sources), (), en.loc, variants=()
+        )
     for f in m.functions:
         _unique(seen, f.name, sources)
         if f.macro:
-            raise error(f.loc, "E02007", "'macro' functions are not supported by this compiler", sources)
+            if f.native or f.entry or f.body is None:
+                raise error(f.loc, "E02007", "A 'macro' function cannot be 'native' or 'entry'", sources)
+            info.macros[f.name.text] = ir.MacroDecl(f.name.text, VISIBILITY[f.visibility], f, scope, f.loc)
+            continue
         if f.native and mid.address not in NATIVE_ADDRESSES:
             raise error(f.loc, "E04015", "Only the framework may declare 'native' functions", sources)
         info.functions[f.name.text] = FunSig(
@@ -250,17 +287,32 @@ def _constraint_check(
 def _struct_fields(env: Env, scope: ModuleScope, s: A.StructDef) -> None:
     info = env.modules[scope.id]
     placeholder = info.structs[s.name.text]
+    fields = _datatype_fields(env, scope, s.name.text, "struct", placeholder, s.fields)
+    info.structs[s.name.text] = ir.StructDecl(
+        placeholder.name,
+        placeholder.abilities,
+        placeholder.type_params,
+        tuple(fields),
+        placeholder.loc,
+        s.native,
+        positional=s.positional,
+    )
+
+
+def _datatype_fields(
+    env: Env, scope: ModuleScope, owner: str, kind: str, placeholder: ir.StructDecl,
+    written: list[tuple[A.Name, A.TypeAst]],
+) -> tuple[ir.FieldDecl, ...]:  # fmt: skip
+    """The fields of a struct or of one enum variant: resolved, unique, and with every
+    ability the datatype declares (``store`` for ``key``)."""
     tparams = _tparam_map(placeholder.type_params)
     sources = scope.sources
     check = _constraint_check(env, placeholder.type_params, sources)
-
     fields: list[ir.FieldDecl] = []
     seen: dict[str, Loc] = {}
-    for fname, fty_ast in s.fields:
+    for fname, fty_ast in written:
         if fname.text in seen:
-            raise error(
-                fname.loc, "E02001", f"Duplicate field '{fname.text}' in struct '{s.name.text}'", sources
-            )
+            raise error(fname.loc, "E02001", f"Duplicate field '{fname.text}' in {kind} '{owner}'", sources)
         seen[fname.text] = fname.loc
         fty = scope.type(fty_ast, tparams, allow_ref=False, check=check)
         _phantom_use(fty, placeholder.type_params, env, fty_ast.loc, sources)
@@ -271,19 +323,36 @@ def _struct_fields(env: Env, scope: ModuleScope, s: A.StructDef) -> None:
             if req not in env.abilities(fty, None):
                 raise error(
                     fty_ast.loc, "E05001",
-                    f"Invalid field type. The struct was declared with the ability '{ab.names()[0]}' so all "
-                    f"fields require the ability '{req.names()[0]}'. The type '{fty}' does not have it",
+                    f"Invalid field type. The {'enum' if kind == 'variant' else 'struct'} was declared with the "
+                    f"ability '{ab.names()[0]}' so all fields require the ability '{req.names()[0]}'. The type "
+                    f"'{fty}' does not have it",
                     sources,
                 )  # fmt: skip
         fields.append(ir.FieldDecl(fname.text, fty, fname.loc))
-    info.structs[s.name.text] = ir.StructDecl(
-        placeholder.name,
-        placeholder.abilities,
-        placeholder.type_params,
-        tuple(fields),
-        placeholder.loc,
-        s.native,
-    )
+    return tuple(fields)
+
+
+def _enum_variants(env: Env, scope: ModuleScope, en: A.EnumDef) -> None:
+    info = env.modules[scope.id]
+    placeholder = info.structs[en.name.text]
+    variants: list[ir.VariantDecl] = []
+    seen: dict[str, Loc] = {}
+    for v in en.variants:
+        if v.name.text in seen:
+            raise error(
+                v.name.loc, "E02001", f"Duplicate variant '{v.name.text}' in enum '{en.name.text}'",
+                scope.sources,
+            )  # fmt: skip
+        if not v.name.text[:1].isupper():
+            raise error(
+                v.name.loc, "E02010",
+                f"Invalid variant name '{v.name.text}'. Variant names must start with 'A'..'Z'", scope.sources,
+            )  # fmt: skip
+        seen[v.name.text] = v.name.loc
+        owner = f"{en.name.text}::{v.name.text}"
+        fields = _datatype_fields(env, scope, owner, "variant", placeholder, v.fields)
+        variants.append(ir.VariantDecl(v.name.text, fields, v.positional, v.loc))
+    info.structs[en.name.text] = dataclasses.replace(placeholder, variants=tuple(variants))
 
 
 def _phantom_use(
@@ -321,20 +390,20 @@ def _no_cycles(env: Env, scope: ModuleScope, m: A.ModuleDef) -> None:
                 return False
             seen.add(key)
             decl = env.struct(ty)
-            return any(contains(f.type, target, seen) for f in decl.fields) or any(
+            return any(contains(f.type, target, seen) for f in decl.all_fields()) or any(
                 contains(a, target, seen) for a in ty.args
             )
         return False
 
     info = env.modules[scope.id]
-    for s in m.structs:
-        decl = info.structs[s.name.text]
-        for f in decl.fields:
+    for name in [s.name.text for s in m.structs] + [en.name.text for en in m.enums]:
+        decl = info.structs[name]
+        for f in decl.all_fields():
             if contains(f.type, (scope.id, decl.name), set()):
                 raise error(
                     f.loc, "E04018",
-                    f"Invalid field containing '{decl.name}' in struct '{decl.name}'. Structs cannot contain "
-                    "themselves, directly or indirectly",
+                    f"Invalid field containing '{decl.name}' in {'enum' if decl.is_enum else 'struct'} "
+                    f"'{decl.name}'. Structs cannot contain themselves, directly or indirectly",
                     scope.sources,
                 )  # fmt: skip
 
@@ -484,7 +553,7 @@ def _module_deps(m: ir.ModuleDecl) -> set[ModuleId]:
                 ty(i)
 
     for s in m.structs.values():
-        for fd in s.fields:
+        for fd in s.all_fields():
             ty(fd.type)
     for f in m.functions.values():
         for local in f.locals:

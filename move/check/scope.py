@@ -150,7 +150,7 @@ class ModuleScope:
                 continue
             info = self.env.modules[mid]
             name = item.member.text
-            if name not in info.structs and name not in info.functions:
+            if name not in info.structs and name not in info.functions and name not in info.macros:
                 raise error(
                     item.member.loc,
                     "E03003",

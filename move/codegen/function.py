@@ -107,7 +107,7 @@ class FunctionGen:
             else:
                 self.wasm_local[local.index] = self.tmp(I64)
         self.level = 0
-        self.loops: list[tuple[str | None, int, int]] = []
+        self.loops: list[tuple[str | None, int, int | None, int]] = []
 
     def tmp(self, valtype: int) -> int:
         self.extra.append(valtype)
@@ -258,8 +258,13 @@ class FunctionGen:
     def emit_BorrowField(self, c: Code, e: ir.BorrowField) -> None:
         self.emit(c, e.ref)
         c.op(I32_WRAP).i64_load()
-        if e.field:
-            c.i64_const(abi.SLOT * e.field).op(I64_ADD)
+        offset = e.field + (1 if e.variant is not None else 0)  # a variant's fields follow its tag
+        if offset:
+            c.i64_const(abi.SLOT * offset).op(I64_ADD)
+
+    def emit_VariantTag(self, c: Code, e: ir.VariantTag) -> None:
+        self.emit(c, e.ref)
+        c.op(I32_WRAP).i64_load().op(I32_WRAP).i64_load()
 
     def emit_ReadRef(self, c: Code, e: ir.ReadRef) -> None:
         self.emit(c, e.ref)
@@ -278,13 +283,16 @@ class FunctionGen:
 
     def emit_Pack(self, c: Code, e: ir.Pack) -> None:
         p = self.tmp(I32)
-        c.i32_const(abi.SLOT * max(len(e.fields), 1)).call(self.mod.alloc()).local_set(p)
-        if not e.fields:  # Move's `dummy_field: bool`, false
+        first = 0 if e.variant is None else 1  # an enum value is [tag, fields...]
+        c.i32_const(abi.SLOT * max(len(e.fields) + first, 1)).call(self.mod.alloc()).local_set(p)
+        if e.variant is not None:
+            c.local_get(p).i64_const(e.variant).i64_store()
+        elif not e.fields:  # Move's `dummy_field: bool`, false
             c.local_get(p).i64_const(0).i64_store()
         for i, f in enumerate(e.fields):
             c.local_get(p)
             self.emit(c, f)
-            c.i64_store(abi.SLOT * i)
+            c.i64_store(abi.SLOT * (i + first))
         c.local_get(p).op(I64_EXTEND_U)
 
     def emit_Unpack(self, c: Code, e: ir.Unpack) -> None:
@@ -293,12 +301,13 @@ class FunctionGen:
         if isinstance(e.value.ty, RefType):
             c.op(I32_WRAP).i64_load()
         c.local_set(p)
+        first = 0 if e.variant is None else 1
         for i, index in enumerate(e.binds):
             if index is None:
                 continue
             c.local_get(p)
-            if i:
-                c.i64_const(abi.SLOT * i).op(I64_ADD)
+            if i + first:
+                c.i64_const(abi.SLOT * (i + first)).op(I64_ADD)
             if not e.by_ref:
                 c.op(I32_WRAP).i64_load()
             self.store_local(c, index)
@@ -360,17 +369,21 @@ class FunctionGen:
             c.unreachable()
 
     def _loop(self, c: Code, e: ir.While | ir.Loop) -> None:
-        c.block()
+        n = abi.value_count(e.ty) if isinstance(e, ir.Loop) else 0  # `break v` leaves a `loop` with v
+        c.block(self.blocktype(n))
         self.level += 1
         exit_level = self.level
         c.loop()
         self.level += 1
-        self.loops.append((e.label, exit_level, self.level))
+        self.loops.append((e.label, exit_level, self.level, n))
         if isinstance(e, ir.While):
             self.cond(c, e.cond)
             c.op(I32_EQZ).br_if(1)
         self.emit_as(c, e.body, 0)
-        c.br(0).end().end()
+        c.br(0).end()
+        if n:
+            c.unreachable()  # a loop leaves only by a branch
+        c.end()
         self.loops.pop()
         self.level -= 2
 
@@ -381,21 +394,36 @@ class FunctionGen:
 
     def emit_Loop(self, c: Code, e: ir.Loop) -> None:
         self._loop(c, e)
-        if abi.value_count(e.ty) > 0:
-            c.unreachable()
 
-    def _target(self, label: str | None) -> tuple[int, int]:
-        for name, exit_level, top_level in reversed(self.loops):
-            if label is None or name == label:
-                return exit_level, top_level
-        raise AssertionError(f"break or continue outside a loop named {label!r}")
+    def emit_LabeledBlock(self, c: Code, e: ir.LabeledBlock) -> None:
+        n = abi.value_count(e.ty)
+        c.block(self.blocktype(n))
+        self.level += 1
+        self.loops.append((e.label, self.level, None, n))
+        self.emit_as(c, e.body, n)
+        c.end()
+        self.loops.pop()
+        self.level -= 1
+
+    def _target(self, label: str | None) -> tuple[int, int | None, int]:
+        """The exit level, loop head level (None for a labeled block) and value count of the
+        loop (innermost, when ``label`` is None) or labeled block a branch leaves."""
+        for name, exit_level, top_level, n in reversed(self.loops):
+            if (label is None and top_level is not None) or (label is not None and name == label):
+                return exit_level, top_level, n
+        raise AssertionError(f"break or continue outside a loop or block named {label!r}")
 
     def emit_Break(self, c: Code, e: ir.Break) -> None:
-        exit_level, _ = self._target(e.label)
+        exit_level, _, n = self._target(e.label)
+        if e.value is not None:
+            self.emit_as(c, e.value, n)
+        elif n:
+            c.unreachable()  # the checker gives a valueless break only to a `()` target
         c.br(self.level - exit_level)
 
     def emit_Continue(self, c: Code, e: ir.Continue) -> None:
-        _, top_level = self._target(e.label)
+        _, top_level, _ = self._target(e.label)
+        assert top_level is not None, "continue names a loop"
         c.br(self.level - top_level)
 
     def emit_Return(self, c: Code, e: ir.Return) -> None:

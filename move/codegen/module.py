@@ -90,6 +90,16 @@ class ModuleGen:
                     "abilities": int(s.abilities),
                     "type_params": [[p.name, int(p.constraints), p.phantom] for p in s.type_params],
                     "fields": [[f.name, abi.type_to_json(f.type)] for f in s.fields],
+                    **(
+                        {
+                            "variants": [
+                                [v.name, [[f.name, abi.type_to_json(f.type)] for f in v.fields]]
+                                for v in s.variants
+                            ]
+                        }
+                        if s.variants is not None
+                        else {}
+                    ),
                 }
                 for s in module.structs.values()
             ],

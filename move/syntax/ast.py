@@ -54,6 +54,14 @@ class NamedType(TypeAst):
 
 
 @dataclass
+class FunTypeAst(TypeAst):
+    """``|T1, T2| -> R`` (a macro's lambda parameter; ``ret`` None is ``()``)."""
+
+    params: list[TypeAst]
+    ret: TypeAst | None
+
+
+@dataclass
 class RefTypeAst(TypeAst):
     mutable: bool
     inner: TypeAst
@@ -129,6 +137,7 @@ class MethodCallExp(Exp):
     name: Name
     type_args: list[TypeAst] | None
     args: list[Exp]
+    macro: bool = False
 
 
 @dataclass
@@ -274,6 +283,39 @@ class ReturnExp(Exp):
 
 
 @dataclass
+class MatchArm:
+    pattern: Pattern
+    guard: Exp | None
+    body: Exp
+    loc: Loc
+
+
+@dataclass
+class MatchExp(Exp):
+    """``match (subject) { pattern [if (guard)] => body, ... }``."""
+
+    subject: Exp
+    arms: list[MatchArm]
+
+
+@dataclass
+class LambdaExp(Exp):
+    """``|x, mut y: u64| body`` (only as an argument of a macro call)."""
+
+    params: list[tuple[Pattern, TypeAst | None]]
+    body: Exp
+    ret: TypeAst | None = None
+
+
+@dataclass
+class LocalExp(Exp):
+    """Not written by people: a value the checker already computed into local ``local``
+    (a method macro's receiver, evaluated once and then substituted by name)."""
+
+    local: int
+
+
+@dataclass
 class AbortExp(Exp):
     code: Exp | None
 
@@ -308,11 +350,40 @@ class UnpackPat(Pattern):
     fields: list[tuple[Name, Pattern]]
     positional: bool = False
     rest: bool = False
+    tail: list[Pattern] = field(default_factory=list)
+    """Positional patterns after a ``..`` in the middle (``S(1, .., 2)``): they match the last
+    fields, whose indices are known only once the struct or variant is."""
+    braces: bool = True
+    """Whether the constructor was written with ``{}``/``()`` (``E::V`` alone has neither)."""
 
 
 @dataclass
 class TuplePat(Pattern):
     items: list[Pattern]
+
+
+@dataclass
+class LitPat(Pattern):
+    """A literal in a ``match`` pattern: ``1``, ``5u8``, ``true``, ``@0x1`` (``value`` is its
+    expression: a ``NumLit``, ``BoolLit`` or ``AddressLit``)."""
+
+    value: Exp
+
+
+@dataclass
+class OrPat(Pattern):
+    """``p1 | p2 | ...``: matches when one alternative does (each binds the same names)."""
+
+    items: list[Pattern]
+
+
+@dataclass
+class AtPat(Pattern):
+    """``x @ p``: matches ``p`` and binds the whole value to ``x``."""
+
+    name: str
+    inner: Pattern
+    mutable: bool = False
 
 
 @dataclass
@@ -405,6 +476,29 @@ class StructDef:
 
 
 @dataclass
+class VariantDef:
+    """One variant of an enum: ``Stop``, ``Jump(u64)`` or ``Pause { duration: u32 }``."""
+
+    name: Name
+    fields: list[tuple[Name, TypeAst]]
+    positional: bool
+    loc: Loc
+
+
+@dataclass
+class EnumDef:
+    """``public enum Name<T> has copy, drop { V1, V2(T), V3 { f: u64 } }``."""
+
+    name: Name
+    type_params: list[TypeParamAst]
+    abilities: list[Name]
+    variants: list[VariantDef]
+    loc: Loc
+    attributes: list[Attribute] = field(default_factory=list)
+    public: bool = False
+
+
+@dataclass
 class ConstDef:
     name: Name
     type: TypeAst
@@ -455,6 +549,7 @@ class ModuleDef:
     loc: Loc
     file: str
     attributes: list[Attribute] = field(default_factory=list)
+    enums: list[EnumDef] = field(default_factory=list)
 
 
 @dataclass

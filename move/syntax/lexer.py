@@ -162,6 +162,20 @@ def tokenize(source: str, file: str = "<input>") -> list[Token]:
             i = j
             doc = []
             continue
+        if (
+            c == "$"
+            and i + 1 < n
+            and source[i + 1].isascii()
+            and (source[i + 1].isalpha() or source[i + 1] == "_")
+        ):
+            # a macro's parameter (`$f`, `$T`): an identifier whose name keeps the `$`
+            j = i + 2
+            while j < n and source[j].isascii() and (source[j].isalnum() or source[j] == "_"):
+                j += 1
+            tokens.append(Token(T.IDENT, source[i:j], loc, loc.col + j - i))
+            doc = []
+            i = j
+            continue
         if c.isascii() and (c.isalpha() or c == "_"):
             if c in "bx" and i + 1 < n and source[i + 1] == '"':
                 value, j = _byte_string(source, i, fail)

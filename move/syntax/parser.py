@@ -302,13 +302,19 @@ class Parser:
                 mod.structs.append(s)
             return
         if self.at("enum"):
-            raise error(self.tok.loc, "E02008", "enums are not supported by this compiler", self.sources)
+            if entry or macro or native or visibility not in ("private", "public"):
+                raise error(start.loc, "E01003", "an enum takes only 'public'", self.sources)
+            en = self.enum(start.loc, attrs)
+            en.public = public_struct
+            if not skip:
+                mod.enums.append(en)
+            return
         if self.at("fun"):
             f = self.function(start.loc, visibility, entry, native, macro, attrs)
             if not skip:
                 mod.functions.append(f)
             return
-        raise self.fail("a module member: 'use', 'const', 'struct', 'fun' or 'friend'")
+        raise self.fail("a module member: 'use', 'const', 'struct', 'enum', 'fun' or 'friend'")
 
     # -- use ----------------------------------------------------------------------------------
 
@@ -416,6 +422,43 @@ class Parser:
             self.accept(";")
         return A.StructDef(name, tps, abilities, fields, positional, False, loc, attrs)
 
+    def enum(self, loc: Loc, attrs: list[A.Attribute]) -> A.EnumDef:
+        self.expect("enum")
+        name = self.ident("an enum name")
+        tps = self.type_params()
+        abilities: list[A.Name] = []
+        if self.accept("has"):
+            abilities = self.abilities()
+        self.expect("{")
+        variants: list[A.VariantDef] = []
+
+        def variant() -> None:
+            vname = self.ident("a variant name")
+            fields: list[tuple[A.Name, A.TypeAst]] = []
+            positional = False
+            if self.accept("("):
+                positional = True
+                for i, ty in enumerate(self.comma_list(")", self.type_)):
+                    assert isinstance(ty, A.TypeAst)
+                    fields.append((A.Name(str(i), ty.loc), ty))
+            elif self.accept("{"):
+
+                def field() -> None:
+                    fname = self.ident("a field name")
+                    self.expect(":")
+                    fields.append((fname, self.type_()))
+
+                self.comma_list("}", field)
+            variants.append(A.VariantDef(vname, fields, positional, vname.loc))
+
+        self.comma_list("}", variant)
+        if self.accept("has"):
+            if abilities:
+                raise error(self.tok.loc, "E02022", "abilities are declared twice", self.sources)
+            abilities = self.abilities()
+            self.expect(";")
+        return A.EnumDef(name, tps, abilities, variants, loc, attrs)
+
     def function(
         self,
         loc: Loc,
@@ -464,8 +507,16 @@ class Parser:
             if self.accept("("):
                 items = self.comma_list(")", self.type_)
                 return A.TupleTypeAst(t.loc, items)  # type: ignore[arg-type]
-            if self.at("|"):
-                raise error(t.loc, "E01002", "function types (lambdas) are not supported", self.sources)
+            if self.at("|") or self.at("||"):
+                params: list[A.TypeAst] = []
+                if self.advance().text == "|":
+                    while not self.at("|"):
+                        params.append(self.type_())
+                        if not self.accept(","):
+                            break
+                    self.expect("|")
+                ret = self.type_() if self.accept("->") else None
+                return A.FunTypeAst(t.loc, params, ret)
             path = self.path()
             args: list[A.TypeAst] = []
             if self.accept("<"):
@@ -564,9 +615,36 @@ class Parser:
         return A.LetStmt(pattern, ty, value, start.loc)
 
     def pattern(self) -> A.Pattern:
+        """A pattern, with ``|`` alternatives (``match`` arms and ``let``)."""
+        first = self.pattern_at()
+        if not self.at("|"):
+            return first
+        items = [first]
+        while self.accept("|"):
+            items.append(self.pattern_at())
+        return A.OrPat(first.loc, items)
+
+    def pattern_at(self) -> A.Pattern:
+        t = self.tok
+        if t.kind == T.IDENT and self.peek().is_("@") and t.text not in ("mut", "_"):
+            self.advance()
+            self.advance()
+            return A.AtPat(t.loc, t.text, self.pattern_at())
+        return self.pattern_primary()
+
+    def pattern_primary(self) -> A.Pattern:
         t = self.tok
         self.enter()
         try:
+            if t.kind == T.NUMBER:
+                self.advance()
+                assert isinstance(t.value, int)
+                return A.LitPat(t.loc, A.NumLit(t.loc, t.value, t.suffix))
+            if t.kind == T.IDENT and t.text in ("true", "false"):
+                self.advance()
+                return A.LitPat(t.loc, A.BoolLit(t.loc, t.text == "true"))
+            if self.at("@"):
+                return A.LitPat(t.loc, self.term())
             if self.accept("("):
                 items = self.comma_list(")", self.pattern)
                 if len(items) == 1:
@@ -584,37 +662,50 @@ class Parser:
                 self.advance()
                 type_args = self.comma_list(">", self.type_)  # type: ignore[assignment]
             if self.at("{") or self.at("("):
-                positional = self.advance().text == "("
-                fields: list[tuple[A.Name, A.Pattern]] = []
-                rest = False
-                close = ")" if positional else "}"
-                index = 0
-                while not self.at(close):
-                    if self.accept(".."):
-                        rest = True
-                        break
-                    if positional:
-                        sub = self.pattern()
-                        fields.append((A.Name(str(index), sub.loc), sub))
-                        index += 1
-                    else:
-                        mutable = self.accept("mut")
-                        fname = self.ident("a field name")
-                        if self.accept(":"):
-                            if mutable:
-                                raise self.fail("',' or '}'")
-                            fields.append((fname, self.pattern()))
-                        else:
-                            fields.append((fname, A.BindPat(fname.loc, fname.text, mutable)))
-                    if not self.accept(","):
-                        break
-                self.expect(close)
-                return A.UnpackPat(t.loc, path, type_args, fields, positional, rest)
+                return self.unpack_pattern(t, path, type_args)
             if len(path.parts) != 1 or path.address is not None or type_args is not None:
-                return A.UnpackPat(t.loc, path, type_args, [], False, False)
+                return A.UnpackPat(t.loc, path, type_args, [], False, False, braces=False)
             return A.BindPat(t.loc, path.parts[0].text)
         finally:
             self.leave()
+
+    def unpack_pattern(self, t: Token, path: A.Path, type_args: list[A.TypeAst] | None) -> A.UnpackPat:
+        positional = self.advance().text == "("
+        fields: list[tuple[A.Name, A.Pattern]] = []
+        tail: list[A.Pattern] = []
+        rest = False
+        close = ")" if positional else "}"
+        index = 0
+        while not self.at(close):
+            if self.at(".."):
+                dots = self.advance()
+                if rest:
+                    raise error(dots.loc, "E03015", "'..' may appear only once in a pattern", self.sources)
+                rest = True
+                if not positional and not self.at(close):
+                    self.accept(",")
+                    if not self.at(close):
+                        raise self.fail("'}' after '..'")
+            elif positional:
+                sub = self.pattern()
+                if rest:
+                    tail.append(sub)
+                else:
+                    fields.append((A.Name(str(index), sub.loc), sub))
+                    index += 1
+            else:
+                mutable = self.accept("mut")
+                fname = self.ident("a field name")
+                if self.accept(":"):
+                    if mutable:
+                        raise self.fail("',' or '}'")
+                    fields.append((fname, self.pattern()))
+                else:
+                    fields.append((fname, A.BindPat(fname.loc, fname.text, mutable)))
+            if not self.accept(","):
+                break
+        self.expect(close)
+        return A.UnpackPat(t.loc, path, type_args, fields, positional, rest, tail)
 
     # -- expressions ---------------------------------------------------------------------------
 
@@ -691,12 +782,18 @@ class Parser:
                     continue
                 name = self.ident("a field or method name")
                 type_args: list[A.TypeAst] | None = None
+                is_macro = False
+                if self.at("!") and self.tok.loc.col == name.loc.col + len(name.text):
+                    self.advance()
+                    is_macro = True
+                    if not self.at("<") and not self.at("("):
+                        raise self.fail("'(' after a macro method name")
                 if self.at("<") and self.peek(-1).end == self.tok.loc.col:
                     type_args = self.type_args_adjacent()
                 if self.at("("):
                     self.advance()
                     args = self.comma_list(")", self.exp)
-                    base = A.MethodCallExp(base.loc, base, name, type_args, args)  # type: ignore[arg-type]
+                    base = A.MethodCallExp(base.loc, base, name, type_args, args, is_macro)  # type: ignore[arg-type]
                     continue
                 if type_args is not None:
                     raise self.fail("'('")
@@ -769,6 +866,8 @@ class Parser:
                 return A.TupleExp(t.loc, [first, *rest])  # type: ignore[list-item]
             if t.text == "{":
                 return self.block()
+            if t.text in ("|", "||"):
+                return self.lambda_exp()
             raise self.fail("an expression")
         if t.kind != T.IDENT:
             raise self.fail("an expression")
@@ -800,6 +899,8 @@ class Parser:
                 label = str(self.advance().value)
             value = None if self._at_exp_end() else self.exp()
             return A.ReturnExp(t.loc, value, label)
+        if word == "match" and self.peek().is_("("):
+            return self.match_exp()
         if word == "abort":
             self.advance()
             code = None if self._at_exp_end() else self.exp()
@@ -827,11 +928,12 @@ class Parser:
                 t.loc, "E01002", "'let' is a statement: it goes at the start of a block item", self.sources
             )
         path = self.path()
-        if self.at("!") and len(path.parts) == 1 and self.tok.loc.col == self.toks[self.pos - 1].end:
+        if self.at("!") and self.tok.loc.col == self.toks[self.pos - 1].end:
             self.advance()
+            macro_targs = self.type_args_adjacent() if self.at("<") else None
             self.expect("(")
             args = self.comma_list(")", self.exp)
-            return A.CallExp(t.loc, path, None, args, macro=True)  # type: ignore[arg-type]
+            return A.CallExp(t.loc, path, macro_targs, args, macro=True)  # type: ignore[arg-type]
         type_args = self.type_args_adjacent()
         if self.at("("):
             self.advance()
@@ -851,6 +953,51 @@ class Parser:
             self.comma_list("}", field)
             return A.PackExp(t.loc, path, type_args, fields)
         return A.NameExp(t.loc, path, type_args)
+
+    def match_exp(self) -> A.MatchExp:
+        start = self.advance()
+        self.expect("(")
+        subject = self.exp()
+        self.expect(")")
+        self.expect("{")
+        arms: list[A.MatchArm] = []
+        while not self.at("}"):
+            if self.tok.kind == T.EOF:
+                raise self.fail("'}'")
+            pattern = self.pattern()
+            guard = None
+            if self.accept("if"):
+                self.expect("(")
+                guard = self.exp()
+                self.expect(")")
+            self.expect("=>")
+            body = self.exp()
+            arms.append(A.MatchArm(pattern, guard, body, pattern.loc))
+            if not self.accept(",") and not self.at("}") and not _ends_in_block(body):
+                raise self.fail("',' or '}'")
+        self.expect("}")
+        if not arms:
+            raise error(start.loc, "E04029", "A 'match' needs at least one arm", self.sources)
+        return A.MatchExp(start.loc, subject, arms)
+
+    def lambda_exp(self) -> A.LambdaExp:
+        start = self.advance()
+        params: list[tuple[A.Pattern, A.TypeAst | None]] = []
+        if start.text == "|":
+            while not self.at("|"):
+                pat = self.pattern_at()
+                ty = self.type_() if self.accept(":") else None
+                params.append((pat, ty))
+                if not self.accept(","):
+                    break
+            self.expect("|")
+        ret = None
+        if self.accept("->"):
+            ret = self.type_()
+            if not self.at("{"):
+                raise self.fail("'{' after a lambda's return type")
+        body = self.exp()
+        return A.LambdaExp(start.loc, params, body, ret)
 
     def _at_exp_end(self) -> bool:
         return self.tok.kind == T.EOF or any(self.at(x) for x in (";", "}", ")", ",", "]", "else"))
@@ -875,7 +1022,7 @@ def _ends_in_block(e: A.Exp) -> bool:
         return _ends_in_block(e.otherwise if e.otherwise is not None else e.then)
     if isinstance(e, A.WhileExp | A.LoopExp):
         return _ends_in_block(e.body)
-    return False
+    return isinstance(e, A.MatchExp)
 
 
 def _check_lvalue(lhs: A.Exp, eq: Token, parser: Parser) -> None:

@@ -29,6 +29,8 @@ MAX_BCS_LENGTH = 2**31 - 1
 
 Layouts = Callable[[StructType], list[Type]]
 """The field types of an instantiated struct type."""
+Variants = Callable[[StructType], list[list[Type]] | None]
+"""The field types of each variant of an instantiated enum type (None: a struct)."""
 
 
 class HeapError(Exception):
@@ -166,9 +168,10 @@ class Marshal:
     and cached, so that marshalling a struct costs its fields, not a walk over the type.
     """
 
-    def __init__(self, heap: Heap, layouts: Layouts) -> None:
+    def __init__(self, heap: Heap, layouts: Layouts, variants: Variants | None = None) -> None:
         self.heap = heap
         self.layouts = layouts
+        self.variants: Variants = variants or (lambda ty: None)
         self._encoders: dict[Type, Callable[[int, bytearray], None]] = {}
         self._decoders: dict[Type, Callable[[bytes, int], tuple[int, int]]] = {}
 
@@ -216,6 +219,21 @@ class Marshal:
                     element(s, out)
 
             return encode_vector
+        if isinstance(ty, StructType) and (shapes := self.variants(ty)) is not None:
+            # an enum: [tag, fields...] in memory; BCS is the tag as ULEB128, then the fields
+            cases = [[self.encoder(f, depth + 1) for f in shape] for shape in shapes]
+
+            def encode_enum(slot: int, out: bytearray) -> None:
+                tag = heap.u64(slot)
+                if tag >= len(cases):
+                    raise HeapError(f"an enum value at {slot} has variant {tag} of {len(cases)}")
+                out += encode_leb128(tag)
+                case = cases[tag]
+                raw = heap.read(slot + SLOT, SLOT * len(case))
+                for i, field in enumerate(case):
+                    field(int.from_bytes(raw[8 * i : 8 * i + 8], "little"), out)
+
+            return encode_enum
         if isinstance(ty, StructType):
             fields = [self.encoder(f, depth + 1) for f in self.layouts(ty)]
             size = SLOT * len(fields)
@@ -305,6 +323,27 @@ class Marshal:
                 return heap.new_vector(slots), pos
 
             return decode_vector
+        if isinstance(ty, StructType) and (shapes := self.variants(ty)) is not None:
+            cases = [[self.decoder(f, depth + 1) for f in shape] for shape in shapes]
+
+            def decode_enum(data: bytes, pos: int) -> tuple[int, int]:
+                try:
+                    tag, pos = read_leb128(data, pos, len(data), "variant index")
+                except ValueError as exc:
+                    raise BcsDecodeError(str(exc)) from exc
+                if tag >= len(cases):
+                    raise BcsDecodeError(f"variant index {tag} of {ty}, which has {len(cases)} variants")
+                case = cases[tag]
+                raw = bytearray(SLOT * (len(case) + 1))
+                raw[0:8] = tag.to_bytes(8, "little")
+                for i, field in enumerate(case):
+                    s, pos = field(data, pos)
+                    raw[8 * i + 8 : 8 * i + 16] = s.to_bytes(8, "little")
+                block = heap.alloc(len(raw))
+                heap.write(block, bytes(raw))
+                return block, pos
+
+            return decode_enum
         if isinstance(ty, StructType):
             fields = [self.decoder(f, depth + 1) for f in self.layouts(ty)]
             size = SLOT * len(fields)
@@ -322,4 +361,4 @@ class Marshal:
         raise BcsDecodeError(f"a value of type {ty} cannot be passed")
 
 
-__all__ = ["BcsDecodeError", "Heap", "HeapError", "Layouts", "Marshal", "signed"]
+__all__ = ["BcsDecodeError", "Heap", "HeapError", "Layouts", "Marshal", "Variants", "signed"]

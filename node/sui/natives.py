@@ -255,6 +255,8 @@ def _is_one_time_witness(f: NativeFrame, t: int, _ref: int) -> int:
     if ty.name != ty.module.name.upper() or f.abilities(ty) != Ability.DROP:
         return 0
     # no fields is one bool `dummy_field` in the layout, as Move's compiler adds it
+    if f.marshal.variants(ty) is not None:
+        return 0  # an enum is never a one-time witness
     return 1 if f.marshal.layouts(ty) == [PrimType(Prim.BOOL)] else 0
 
 

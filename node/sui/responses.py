@@ -107,13 +107,33 @@ class _Reader:
         if ty.module == OPTION and ty.name == "Option" and len(ty.args) == 1:
             items = self.value(VectorType(ty.args[0]))
             return items[0] if items else None
+        shapes = self.vm.variant_layouts(ty)
+        if shapes is not None:
+            # an enum: Sui's SuiMoveVariant, {type, variant, fields}
+            tag = self.uleb(ty)
+            if tag >= len(shapes):
+                raise JsonError(f"variant index {tag} of a {ty}, which has {len(shapes)} variants")
+            variant, field_names = self.vm.variant_names(ty)[tag]
+            values = {
+                _field_name(name): self.value(field)
+                for name, field in zip(field_names, shapes[tag], strict=False)
+            }
+            return {"type": type_text(ty), "variant": variant, "fields": values}
         names = self.vm.field_names(ty)
-        fields = {name: self.value(field) for name, field in zip(names, self.vm.layout(ty), strict=False)}
+        fields = {
+            _field_name(name): self.value(field)
+            for name, field in zip(names, self.vm.layout(ty), strict=False)
+        }
         if not names:
             self.take(1, ty)  # a struct without fields is one bool (dummy_field)
         if self.nested_types and not top:
             return {"type": type_text(ty), "fields": fields}
         return fields
+
+
+def _field_name(name: str) -> str:
+    """A positional field (``0``, ``1``...) is ``pos0``, ``pos1``... as Move's compiler names it."""
+    return f"pos{name}" if name.isdigit() else name
 
 
 def move_value_json(vm: MoveVM, ty: Type, data: bytes, *, nested_types: bool = False) -> Any:

@@ -138,6 +138,8 @@ class StructInfo:
     type_params: int
     fields: tuple[tuple[str, Type], ...]
     phantoms: tuple[bool, ...] = ()
+    variants: tuple[tuple[str, tuple[tuple[str, Type], ...]], ...] | None = None
+    """An enum's variants (name, fields), in declaration order; None for a struct."""
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,12 @@ def load_module(engine: wasmtime.Engine, wasm: bytes) -> CompiledMoveModule:
                 len(s["type_params"]),
                 tuple((name, abi.type_from_json(t)) for name, t in s["fields"]),
                 tuple(bool(p[2]) for p in s["type_params"]),
+                None
+                if "variants" not in s
+                else tuple(
+                    (str(v[0]), tuple((name, abi.type_from_json(t)) for name, t in v[1]))
+                    for v in s["variants"]
+                ),
             )
             for s in meta["structs"]
         }
@@ -292,7 +300,7 @@ class _Session:
         self.memory = wasmtime.Memory(store, wasmtime.MemoryType(wasmtime.Limits(pages, max_pages)))
         self.heap = Heap(store, self.memory, vm.heap_limit)
         self.heap.reset(self.heap_base, self.initial_end)
-        self.marshal = Marshal(self.heap, vm.layout)
+        self.marshal = Marshal(self.heap, vm.layout, vm.variant_layouts)
         self.limit = 0
         self.log = ObjectLog()
         self.frame = NativeFrame(
@@ -669,6 +677,19 @@ class MoveVM:
             found = [substitute(t, ty.args) for _, t in info.fields] or [PrimType(Prim.BOOL)]
             self._layouts[ty] = found
         return found
+
+    def variant_layouts(self, ty: StructType) -> list[list[Type]] | None:
+        """The field types of each variant of an instantiated enum type; None for a struct."""
+        self.layout(ty)  # checks the type exists and its arity
+        info = self.modules[ty.module].structs[ty.name]
+        if info.variants is None:
+            return None
+        return [[substitute(t, ty.args) for _, t in fields] for _, fields in info.variants]
+
+    def variant_names(self, ty: StructType) -> list[tuple[str, list[str]]]:
+        """An enum's variants and their field names (for the JSON of values)."""
+        info = self.modules[ty.module].structs[ty.name]
+        return [(name, [f for f, _ in fields]) for name, fields in info.variants or ()]
 
     def abilities(self, ty: StructType) -> Ability:
         module = self.modules.get(ty.module)

@@ -120,3 +120,99 @@ public fun to_vec<Element>(t: Option<Element>): vector<Element> {
     let Option { vec } = t;
     vec
 }
+
+// === Macros (expanded where they are called; each takes its option argument once) ===
+
+/// The value inside `$o`, or `$default` (evaluated only then) when there is none.
+public macro fun destroy_or<$T>($o: Option<$T>, $default: $T): $T {
+    let opt = $o;
+    if (opt.is_some()) opt.destroy_some()
+    else {
+        opt.destroy_none();
+        $default
+    }
+}
+
+/// Calls `$f` with the value inside `$o`, if there is one.
+public macro fun do<$T, $R: drop>($o: Option<$T>, $f: |$T| -> $R) {
+    let opt = $o;
+    if (opt.is_some()) {
+        $f(opt.destroy_some());
+    } else opt.destroy_none();
+}
+
+/// Calls `$f` with a reference to the value inside `$o`, if there is one.
+public macro fun do_ref<$T, $R: drop>($o: &Option<$T>, $f: |&$T| -> $R) {
+    let opt = $o;
+    if (opt.is_some()) {
+        $f(opt.borrow());
+    }
+}
+
+/// `some($f(x))` for `some(x)`, `none()` for `none()`.
+public macro fun map<$T, $U>($o: Option<$T>, $f: |$T| -> $U): Option<$U> {
+    let opt = $o;
+    if (opt.is_some()) some($f(opt.destroy_some()))
+    else {
+        opt.destroy_none();
+        none()
+    }
+}
+
+/// `some($f(&x))` for `some(x)`, `none()` for `none()`; `$o` is unchanged.
+public macro fun map_ref<$T, $U>($o: &Option<$T>, $f: |&$T| -> $U): Option<$U> {
+    let opt = $o;
+    if (opt.is_some()) some($f(opt.borrow())) else none()
+}
+
+/// Whether `$o` holds a value that `$f` holds for.
+public macro fun is_some_and<$T>($o: &Option<$T>, $f: |&$T| -> bool): bool {
+    let opt = $o;
+    opt.is_some() && $f(opt.borrow())
+}
+
+/// Consumes `$o`, calling `$f` with its value if it has one.
+public macro fun destroy<$T, $R: drop>($o: Option<$T>, $f: |$T| -> $R) {
+    let opt = $o;
+    opt.do!(|x| $f(x));
+}
+
+/// Calls `$f` with a mutable reference to the value inside `$o`, if there is one.
+public macro fun do_mut<$T, $R: drop>($o: &mut Option<$T>, $f: |&mut $T| -> $R) {
+    let opt = $o;
+    if (opt.is_some()) {
+        $f(opt.borrow_mut());
+    }
+}
+
+/// `$o` if it has a value, else `$default` (evaluated only then).
+public macro fun or<$T>($o: Option<$T>, $default: Option<$T>): Option<$T> {
+    let opt = $o;
+    if (opt.is_some()) opt
+    else {
+        opt.destroy_none();
+        $default
+    }
+}
+
+/// `$f(x)` for `some(x)`, `none()` for `none()`.
+public macro fun and<$T, $U>($o: Option<$T>, $f: |$T| -> Option<$U>): Option<$U> {
+    let opt = $o;
+    if (opt.is_some()) $f(opt.destroy_some())
+    else {
+        opt.destroy_none();
+        none()
+    }
+}
+
+/// `$o` if it has a value `$f` holds for, else `none()` (the value is dropped).
+public macro fun filter<$T: drop>($o: Option<$T>, $f: |&$T| -> bool): Option<$T> {
+    let opt = $o;
+    if (opt.is_some() && $f(opt.borrow())) opt else none()
+}
+
+/// Takes the value out of `$o` (leaving `none()`), or `$default` when there is none.
+public macro fun extract_or<$T>($o: &mut Option<$T>, $default: $T): $T {
+    let opt = $o;
+    if (opt.is_some()) opt.extract() else $default
+}

@@ -81,3 +81,49 @@ public fun to_string(x: u16): String {
     vector::reverse(&mut buffer);
     string::utf8(buffer)
 }
+
+// === Macros (expanded where they are called) ===
+
+/// The largest `u16`.
+public macro fun max_value(): u16 {
+    0xffff
+}
+
+/// Calls `$f` with 0, 1, ... up to `$stop` (excluded), in order.
+public macro fun do<$R: drop>($stop: u16, $f: |u16| -> $R) {
+    let stop = $stop;
+    let mut i = 0;
+    while (i < stop) {
+        $f(i);
+        i = i + 1;
+    }
+}
+
+/// Calls `$f` with `$start`, `$start + 1`, ... up to `$stop` (excluded), in order.
+public macro fun range_do<$R: drop>($start: u16, $stop: u16, $f: |u16| -> $R) {
+    let mut i = $start;
+    let stop = $stop;
+    while (i < stop) {
+        $f(i);
+        i = i + 1;
+    }
+}
+
+/// Calls `$f` with 0, 1, ... up to `$stop` (included), in order.
+public macro fun do_eq<$R: drop>($stop: u16, $f: |u16| -> $R) {
+    range_do_eq!(0, $stop, $f)
+}
+
+/// Calls `$f` with `$start`, `$start + 1`, ... up to `$stop` (included), in order; the
+/// largest `u16` may be the last without an overflow.
+public macro fun range_do_eq<$R: drop>($start: u16, $stop: u16, $f: |u16| -> $R) {
+    let mut i = $start;
+    let stop = $stop;
+    if (i <= stop) {
+        loop {
+            $f(i);
+            if (i == stop) break;
+            i = i + 1;
+        }
+    }
+}

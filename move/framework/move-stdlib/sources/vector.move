@@ -145,3 +145,236 @@ public fun flatten<Element>(mut v: vector<vector<Element>>): vector<Element> {
     destroy_empty(v);
     r
 }
+
+// === Macros (expanded where they are called; each takes its vector argument once) ===
+
+/// A vector of `$n` elements, element `i` being `$f(i)`, computed in order.
+public macro fun tabulate<$T>($n: u64, $f: |u64| -> $T): vector<$T> {
+    let count = $n;
+    let mut out = vector[];
+    let mut i = 0;
+    while (i < count) {
+        out.push_back($f(i));
+        i = i + 1;
+    };
+    out
+}
+
+/// Consumes `$v`, handing every element to `$f`, the last element first.
+public macro fun destroy<$T, $R: drop>($v: vector<$T>, $f: |$T| -> $R) {
+    let mut items = $v;
+    while (!items.is_empty()) {
+        $f(items.pop_back());
+    };
+    items.destroy_empty();
+}
+
+/// Consumes `$v`, handing every element to `$f`, in order.
+public macro fun do<$T, $R: drop>($v: vector<$T>, $f: |$T| -> $R) {
+    let mut items = $v;
+    items.reverse();
+    while (!items.is_empty()) {
+        $f(items.pop_back());
+    };
+    items.destroy_empty();
+}
+
+/// Calls `$f` on a reference to every element, in order; the vector is unchanged.
+public macro fun do_ref<$T, $R: drop>($v: &vector<$T>, $f: |&$T| -> $R) {
+    let items = $v;
+    let count = items.length();
+    let mut i = 0;
+    while (i < count) {
+        $f(&items[i]);
+        i = i + 1;
+    }
+}
+
+/// Calls `$f` on a mutable reference to every element, in order.
+public macro fun do_mut<$T, $R: drop>($v: &mut vector<$T>, $f: |&mut $T| -> $R) {
+    let items = $v;
+    let count = items.length();
+    let mut i = 0;
+    while (i < count) {
+        $f(&mut items[i]);
+        i = i + 1;
+    }
+}
+
+/// A new vector of `$f` applied to every element of `$v` (consumed), in order.
+public macro fun map<$T, $U>($v: vector<$T>, $f: |$T| -> $U): vector<$U> {
+    let mut out = vector[];
+    $v.do!(|e| out.push_back($f(e)));
+    out
+}
+
+/// A new vector of `$f` applied to a reference to every element of `$v`, in order.
+public macro fun map_ref<$T, $U>($v: &vector<$T>, $f: |&$T| -> $U): vector<$U> {
+    let mut out = vector[];
+    $v.do_ref!(|e| out.push_back($f(e)));
+    out
+}
+
+/// The elements of `$v` (consumed) for which `$f` holds, in order; the others are dropped.
+public macro fun filter<$T: drop>($v: vector<$T>, $f: |&$T| -> bool): vector<$T> {
+    let mut kept = vector[];
+    $v.do!(|e| if ($f(&e)) kept.push_back(e));
+    kept
+}
+
+/// `$f` applied left to right, starting from `$init`: `$f(..$f($f($init, v[0]), v[1]).., v[n-1])`.
+public macro fun fold<$T, $Acc>($v: vector<$T>, $init: $Acc, $f: |$Acc, $T| -> $Acc): $Acc {
+    let mut acc = $init;
+    $v.do!(|e| acc = $f(acc, e));
+    acc
+}
+
+/// Whether `$f` holds for some element (false for an empty vector); stops at the first.
+public macro fun any<$T>($v: &vector<$T>, $f: |&$T| -> bool): bool {
+    let items = $v;
+    let count = items.length();
+    let mut i = 0;
+    let mut found = false;
+    while (!found && i < count) {
+        found = $f(&items[i]);
+        i = i + 1;
+    };
+    found
+}
+
+/// Whether `$f` holds for every element (true for an empty vector); stops at the first miss.
+public macro fun all<$T>($v: &vector<$T>, $f: |&$T| -> bool): bool {
+    let items = $v;
+    let count = items.length();
+    let mut i = 0;
+    let mut holds = true;
+    while (holds && i < count) {
+        holds = $f(&items[i]);
+        i = i + 1;
+    };
+    holds
+}
+
+/// How many elements `$f` holds for.
+public macro fun count<$T>($v: &vector<$T>, $f: |&$T| -> bool): u64 {
+    let mut total = 0;
+    $v.do_ref!(|e| if ($f(e)) total = total + 1);
+    total
+}
+
+/// The index of the first element `$f` holds for, or `none()`.
+public macro fun find_index<$T>($v: &vector<$T>, $f: |&$T| -> bool): Option<u64> {
+    let items = $v;
+    let count = items.length();
+    let mut i = 0;
+    while (i < count && !$f(&items[i])) {
+        i = i + 1;
+    };
+    if (i < count) std::option::some(i) else std::option::none()
+}
+
+/// The elements of `$v` (consumed) split by `$f`: those it holds for, then the others, in order.
+public macro fun partition<$T>($v: vector<$T>, $f: |&$T| -> bool): (vector<$T>, vector<$T>) {
+    let mut yes = vector[];
+    let mut no = vector[];
+    $v.do!(|e| if ($f(&e)) yes.push_back(e) else no.push_back(e));
+    (yes, no)
+}
+
+/// The indices of the elements `$f` holds for, ascending.
+public macro fun find_indices<$T>($v: &vector<$T>, $f: |&$T| -> bool): vector<u64> {
+    let items = $v;
+    let mut found = vector[];
+    let count = items.length();
+    let mut i = 0;
+    while (i < count) {
+        if ($f(&items[i])) found.push_back(i);
+        i = i + 1;
+    };
+    found
+}
+
+/// Consumes `$v1` and `$v2` (equally long, else an abort), handing `$f` each pair in order.
+public macro fun zip_do<$T1, $T2, $R: drop>($v1: vector<$T1>, $v2: vector<$T2>, $f: |$T1, $T2| -> $R) {
+    let mut left = $v1;
+    let mut right = $v2;
+    assert!(left.length() == right.length());
+    left.reverse();
+    right.reverse();
+    while (!left.is_empty()) {
+        $f(left.pop_back(), right.pop_back());
+    };
+    left.destroy_empty();
+    right.destroy_empty();
+}
+
+/// Like `zip_do!`, from the last pair to the first.
+public macro fun zip_do_reverse<$T1, $T2, $R: drop>($v1: vector<$T1>, $v2: vector<$T2>, $f: |$T1, $T2| -> $R) {
+    let mut left = $v1;
+    let mut right = $v2;
+    assert!(left.length() == right.length());
+    while (!left.is_empty()) {
+        $f(left.pop_back(), right.pop_back());
+    };
+    left.destroy_empty();
+    right.destroy_empty();
+}
+
+/// Calls `$f` on references to each pair of elements (equally long vectors, else an abort).
+public macro fun zip_do_ref<$T1, $T2, $R: drop>($v1: &vector<$T1>, $v2: &vector<$T2>, $f: |&$T1, &$T2| -> $R) {
+    let left = $v1;
+    let right = $v2;
+    let count = left.length();
+    assert!(count == right.length());
+    let mut i = 0;
+    while (i < count) {
+        $f(&left[i], &right[i]);
+        i = i + 1;
+    }
+}
+
+/// Calls `$f` on mutable references to each pair of elements (equally long, else an abort).
+public macro fun zip_do_mut<$T1, $T2, $R: drop>(
+    $v1: &mut vector<$T1>,
+    $v2: &mut vector<$T2>,
+    $f: |&mut $T1, &mut $T2| -> $R,
+) {
+    let left = $v1;
+    let right = $v2;
+    let count = left.length();
+    assert!(count == right.length());
+    let mut i = 0;
+    while (i < count) {
+        $f(&mut left[i], &mut right[i]);
+        i = i + 1;
+    }
+}
+
+/// `$f` of each pair of elements of `$v1` and `$v2` (consumed, equally long), in order.
+public macro fun zip_map<$T1, $T2, $U>($v1: vector<$T1>, $v2: vector<$T2>, $f: |$T1, $T2| -> $U): vector<$U> {
+    let mut out = vector[];
+    zip_do!($v1, $v2, |a, b| out.push_back($f(a, b)));
+    out
+}
+
+/// `$f` of references to each pair of elements (equally long vectors), in order.
+public macro fun zip_map_ref<$T1, $T2, $U>($v1: &vector<$T1>, $v2: &vector<$T2>, $f: |&$T1, &$T2| -> $U): vector<$U> {
+    let mut out = vector[];
+    zip_do_ref!($v1, $v2, |a, b| out.push_back($f(a, b)));
+    out
+}
+
+/// Sorts `$v` in place, stably, by the "less or equal" `$le` (insertion sort).
+public macro fun insertion_sort_by<$T>($v: &mut vector<$T>, $le: |&$T, &$T| -> bool) {
+    let items = $v;
+    let count = items.length();
+    let mut i = 1;
+    while (i < count) {
+        let mut j = i;
+        while (j > 0 && !$le(&items[j - 1], &items[j])) {
+            items.swap(j - 1, j);
+            j = j - 1;
+        };
+        i = i + 1;
+    }
+}
