@@ -156,7 +156,10 @@ def test_corrupt_tampered_or_unknown_checkpoints_are_refused(counter: MotokoCani
     refused(bytes(flipped), "digest")
     refused(blob[:-10], "digest")
     refused(b"not a checkpoint at all" * 3, "magic")
-    refused(MAGIC + (FORMAT_VERSION + 1).to_bytes(2, "big") + blob[len(MAGIC) + 2 :], "version 2 is unknown")
+    refused(
+        MAGIC + (FORMAT_VERSION + 1).to_bytes(2, "big") + blob[len(MAGIC) + 2 :],
+        f"version {FORMAT_VERSION + 1} is unknown",
+    )
 
     def more_cycles(body: dict) -> None:
         body["env"]["canisters"][0]["cycles"] = 5

@@ -30,7 +30,7 @@ runs the same messages in the same order.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from node.ic.call_context import (
     CANISTER,
@@ -133,7 +133,7 @@ class Calls:
         run at once (up to ``round_message_limit`` messages); the replicated state machine
         uses :meth:`submit` and :meth:`run` instead, to bound each batch.
         """
-        token = b"update:" + self.state.next_call_context.to_bytes(8, "big")
+        token = b"update:" + _next_id(self.state.call_contexts).to_bytes(8, "big")
         result = self.submit(canister_id, method, arg, caller=caller, time=time, token=token, cycles=cycles)
         if self.pending():
             self.run(self.state.config.round_message_limit)
@@ -192,8 +192,7 @@ class Calls:
 
     def _open(self, canister: CanisterState, caller: bytes, origin: Origin, cycles: int) -> CallContext:
         state = self.state
-        context = CallContext(state.next_call_context, canister.principal_raw, caller, origin, cycles)
-        state.next_call_context += 1
+        context = CallContext(_next_id(state.call_contexts), canister.principal_raw, caller, origin, cycles)
         state.call_contexts[context.id] = context
         return context
 
@@ -371,7 +370,7 @@ class Calls:
         state = self.state
         for call in ctx.calls:
             callback = Callback(
-                state.next_callback,
+                _next_id(state.callbacks),
                 canister.principal_raw,
                 context.id,
                 call.callee,
@@ -379,7 +378,6 @@ class Calls:
                 call.reject,
                 call.cleanup,
             )
-            state.next_callback += 1
             state.callbacks[callback.id] = callback
             context.outstanding += 1
             self._send(
@@ -507,6 +505,10 @@ class Calls:
                 reject=(response.reject_code, response.reject_message),
                 cleanup=callback.cleanup,
             )
+
+
+def _next_id(table: Mapping[int, object]) -> int:
+    return max(table) + 1 if table else 0
 
 
 def _text(raw: bytes) -> str:

@@ -36,13 +36,12 @@ class ExecutionState:
         self.deleted: set[int] = set()
         # Inter-canister calls (node.ic.calls): open call contexts and outstanding callbacks
         # by id, the input queue of each canister (raw id; the management canister's is
-        # b""), the canisters' pending stop requests, and the next ids to hand out.
+        # b""), and the canisters' pending stop requests. A new id is one more than the
+        # largest in use, so ids follow from the state alone (no counter to keep in step).
         self.call_contexts: dict[int, CallContext] = {}
         self.callbacks: dict[int, Callback] = {}
         self.queues: dict[bytes, deque[QueuedMessage]] = {}
         self.stop_waiters: dict[bytes, list[Origin]] = {}
-        self.next_call_context = 0
-        self.next_callback = 0
         self.completed: list[tuple[bytes, object]] = []
         """Answers to ingress call contexts, (token, CallResult), in the order they were
         given; the caller of the scheduler takes them out before the batch ends, so they
