@@ -12,12 +12,15 @@ and the caller's view of each outcome is what the compiled Motoko program itself
 from __future__ import annotations
 
 import hashlib
+import struct
+from pathlib import Path
 
 import pytest
+import wasmtime
 
 from client.motoko import MotokoCanister, NodeNotFound, compile_motoko
 from node.checkpoint import encode_checkpoint, restore_checkpoint
-from node.ic import ExecutionConfig, ExecutionEnvironment, InstallMode
+from node.ic import CallResult, ExecutionConfig, ExecutionEnvironment, InstallMode
 from node.ic.canister import CanisterStatus
 from node.ic.state_machine import WasmStateMachine
 from node.state_machine import Batch
@@ -25,6 +28,7 @@ from vocab import crypto, management
 from vocab.candid import Some, decode, encode
 from vocab.certificate import RequestResult
 from vocab.envelope import SignedEnvelope
+from vocab.errors import RejectCode
 from vocab.principal import CanisterId, Principal
 from vocab.request import RequestContent
 
@@ -465,3 +469,69 @@ def test_four_replicas_agree_on_calls(modules: dict[str, bytes]) -> None:
     assert common > 10
     for height in range(common - 5, common + 1):  # the hashes every replica still remembers
         assert len({replica.state_hashes[height] for replica in replicas}) == 1, height
+
+
+# -- the System API level: callbacks, env, cleanup, reject codes, refunds (WAT) ----------------
+
+CALLS32 = wasmtime.wat2wasm((Path(__file__).parent / "canisters" / "calls32.wat").read_text())
+
+
+class SelfCaller:
+    """The WAT canister that calls itself, and what its callbacks recorded."""
+
+    def __init__(self) -> None:
+        # executions are free here, so that the balance shows the cycles that moved
+        self.env = ExecutionEnvironment(ExecutionConfig(message_fee=0, instruction_fee_per_ten=0), time=1_000)
+        self.now = 1_000
+        self.cid = self.env.create_canister(USER, time=self.tick())
+        self.env.install_code(USER, self.cid, InstallMode.install(), CALLS32, b"", time=self.tick())
+
+    def tick(self) -> int:
+        self.now += 1_000
+        return self.now
+
+    def update(self, method: str) -> CallResult:
+        return self.env.update(self.cid, method, b"", caller=USER, time=self.tick())
+
+    def seen(self) -> tuple[int, int, int, int, int]:
+        raw = self.env.query(self.cid, "read", b"", caller=USER, time=self.now).unwrap()
+        reply_env, replies, reject_code, cleanup_env = struct.unpack("<4i", raw[:16])
+        return reply_env, replies, reject_code, cleanup_env, struct.unpack("<Q", raw[16:24])[0]
+
+
+def test_the_reply_callback_gets_its_env_the_reply_and_the_refund() -> None:
+    c = SelfCaller()
+    before = c.env.canister(c.cid).cycles
+    assert c.update("call_echo").unwrap() == b"echo"  # the callback replied what the callee replied
+    assert c.seen() == (7, 1, 0, 0, 700)  # env 7, one reply, no reject, no cleanup, 700 of 1000 back
+    # it sent itself 1000, accepted 300 of them and got 700 back: nothing was lost
+    assert c.env.canister(c.cid).cycles == before
+
+
+def test_the_reject_callback_sees_the_ic_reject_code_and_message() -> None:
+    c = SelfCaller()
+    raw = c.update("call_boom").unwrap()
+    code, message = struct.unpack("<i", raw[:4])[0], raw[4:].decode()
+    assert code == 5  # CANISTER_ERROR: the callee trapped
+    assert (
+        message == f"Error from Canister {c.cid.to_text()}: Canister called `ic0.trap` with message: 'boom'"
+    )
+    raw = c.update("call_missing").unwrap()
+    assert struct.unpack("<i", raw[:4])[0] == 3  # DESTINATION_INVALID: no such method
+    assert raw[4:].decode() == f"Canister {c.cid.to_text()} has no update or query method 'take'."
+
+
+def test_a_trapping_callback_is_rolled_back_and_its_cleanup_runs() -> None:
+    c = SelfCaller()
+    c.update("arm").unwrap()
+    balance = c.env.canister(c.cid).cycles
+    result = c.update("call_echo")
+    assert result.reject is not None and result.reject.code == RejectCode.CANISTER_ERROR
+    assert result.reject.message == (
+        f"Error from Canister {c.cid.to_text()}: Canister called `ic0.trap` with message: 'broke'"
+    )
+    # the callback's writes are gone; the cleanup's (env 9) are kept
+    assert c.seen() == (0, 0, 0, 9, 0)
+    # the refund (700) was credited before the callback ran and stays though it trapped
+    assert c.env.canister(c.cid).cycles == balance
+    assert not c.env.state.call_contexts and not c.env.state.callbacks
