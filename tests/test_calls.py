@@ -539,3 +539,22 @@ def test_a_trapping_callback_is_rolled_back_and_its_cleanup_runs() -> None:
     # the refund (700) was credited before the callback ran and stays though it trapped
     assert c.env.canister(c.cid).cycles == balance
     assert not c.env.state.call_contexts and not c.env.state.callbacks
+
+
+def test_pocketic_runs_calls_and_serves_management_calls_from_canisters(modules: dict[str, bytes]) -> None:
+    from subnet.pocket import PocketIC
+
+    pic = PocketIC()
+    callee = pic.create_canister()
+    caller = pic.create_canister()
+    pic.install_code(callee, modules["callee"])
+    pic.install_code(caller, modules["caller"])
+    assert decode(pic.update_call(caller, "chain", p_arg(callee, 2))) == [8]
+    assert decode(pic.update_call(caller, "chain", p_arg(callee, 3))) == [12]  # time moved on past the calls
+    factory = pic.create_canister()
+    pic.install_code(factory, compiled(FACTORY).wasm)
+    made, status, _cycles, module_hash = decode(
+        pic.update_call(factory, "make", encode([modules["callee"], 10**12], "(blob, nat)"))
+    )
+    assert status == "#running" and module_hash == Some(hashlib.sha256(modules["callee"]).digest())
+    assert decode(pic.update_call(made, "double", encode([5], "(nat)"))) == [10]
