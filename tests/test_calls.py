@@ -558,3 +558,23 @@ def test_pocketic_runs_calls_and_serves_management_calls_from_canisters(modules:
     )
     assert status == "#running" and module_hash == Some(hashlib.sha256(modules["callee"]).digest())
     assert decode(pic.update_call(made, "double", encode([5], "(nat)"))) == [10]
+
+
+RANDOM = """
+persistent actor {
+  transient let ic = actor "aaaaa-aa" : actor { raw_rand : () -> async Blob };
+  public func two() : async (Blob, Blob) { (await ic.raw_rand(), await ic.raw_rand()) };
+}
+"""
+
+
+def test_raw_rand_draws_from_the_batch_the_same_on_every_replica() -> None:
+    wasm = compiled(RANDOM).wasm
+    draws = []
+    for _replica in range(2):
+        chain = Chain()
+        cid = chain.install(wasm)
+        draws.append(decode(chain.ok(cid.principal, "two", UNIT)))
+    assert draws[0] == draws[1]  # two replicas, the same batches: the same bytes
+    first, second = draws[0]
+    assert len(first) == len(second) == 32 and first != second

@@ -482,6 +482,8 @@ class Calls:
         canister = state.canisters.get(callback.canister)
         if canister is None:
             # deleted with the call outstanding: nothing is left to run or answer
+            if not context.outstanding:
+                del state.call_contexts[context.id]
             return
         canister.cycles += response.refund
         if response.reply is not None:

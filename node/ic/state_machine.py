@@ -38,6 +38,7 @@ from node.ic.lifecycle import InstallMode
 from node.ic.messages import CallResult
 from node.state_machine import Batch
 from vocab import management
+from vocab.candid import encode
 from vocab.certificate import RequestResult
 from vocab.envelope import SignedEnvelope
 from vocab.errors import CandidError, RejectCode, RejectError
@@ -86,6 +87,9 @@ class WasmStateMachine:
         self.chunks: dict[bytes, dict[bytes, bytes]] = {}
         """Per canister (raw principal): its chunk store, SHA-256 of a chunk -> the chunk."""
         self._ran_messages = False
+        self._randomness = b"\x00" * 32
+        """The current batch's randomness, which ``raw_rand`` draws from."""
+        self._draws = 0
         self.env = ExecutionEnvironment(config)
 
     @property
@@ -123,6 +127,7 @@ class WasmStateMachine:
         """
         env = self.env
         results = []
+        self._randomness, self._draws = batch.randomness, 0
         for position, envelope in enumerate(batch.messages):
             time = max(env.time, batch.time_ns + position)
             try:
@@ -208,7 +213,8 @@ class WasmStateMachine:
     ) -> tuple[bytes, int] | None:
         """A canister's call to the management canister, at the scheduler's time: the
         methods users call, plus ``create_canister`` (the attached cycles become the new
-        canister's balance) and ``deposit_cycles``; other attached cycles are given back."""
+        canister's balance), ``deposit_cycles`` and ``raw_rand``; other attached cycles are
+        given back."""
         time = self.env.time
         try:
             if method == "create_canister":
@@ -222,6 +228,14 @@ class WasmStateMachine:
                 return management.encode_reply(
                     management.CREATE, management.CanisterIdRecord(created.principal)
                 ), 0
+            if method == "raw_rand":
+                # 32 bytes from the batch's randomness (the same on every replica), a fresh
+                # draw for each call in the batch
+                self._draws += 1
+                drawn = hashlib.sha256(
+                    b"raw_rand" + self._randomness + self._draws.to_bytes(8, "big")
+                ).digest()
+                return encode([drawn], "(blob)"), cycles
             if method == "deposit_cycles":
                 record = management.decode_args(management.STATUS, arg)
                 self.env.add_cycles(_canister_id(record.canister_id), cycles, time=time)
