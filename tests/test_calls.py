@@ -20,6 +20,7 @@ import wasmtime
 
 from client.motoko import MotokoCanister, NodeNotFound, compile_motoko
 from node.checkpoint import encode_checkpoint, restore_checkpoint
+from node.execution import SubnetStateMachine
 from node.ic import CallResult, ExecutionConfig, ExecutionEnvironment, InstallMode
 from node.ic.canister import CanisterStatus
 from node.ic.state_machine import WasmStateMachine
@@ -257,7 +258,9 @@ class Chain:
     """A ``WasmStateMachine`` fed batches of signed requests, as consensus feeds it."""
 
     def __init__(self, config: ExecutionConfig | None = None) -> None:
-        self.machine = WasmStateMachine(0, 100, config)
+        # the subnet's state machine as replicas run it: canisters beside the Sui ledger
+        self.subnet = SubnetStateMachine(WasmStateMachine(0, 100, config))
+        self.machine = self.subnet.ic
         self.height = 0
         self.time = 1_000_000
         self.nonce = 0
@@ -279,7 +282,7 @@ class Chain:
     def batch(self, *envelopes: SignedEnvelope) -> list[RequestResult]:
         self.height += 1
         self.time += 1_000_000_000
-        results = self.machine.execute(Batch(self.height, self.time, tuple(envelopes), b"\x00" * 32))
+        results = self.subnet.execute(Batch(self.height, self.time, tuple(envelopes), b"\x00" * 32))
         for result in results:
             assert result.request_id not in self.results, "a request answered twice"
             self.results[result.request_id] = result
@@ -331,7 +334,7 @@ def test_a_canister_stays_stopping_until_its_calls_are_answered(modules: dict[st
         assert env.canister(caller).status is CanisterStatus.STOPPING
         assert chain.height < 20
         results = chain.batch()  # empty batches run the carried-over messages
-        assert not chain.machine.EMPTY_BATCH_UNCHANGED
+        assert not chain.subnet.EMPTY_BATCH_UNCHANGED
         answered += [r.request_id for r in results]
     assert answered == [call.request_id, stop.request_id]  # the call first, then the stop
     assert decode(chain.results[call.request_id].reply) == [12]  # 3 -> 6 -> 12: both calls finished
@@ -339,7 +342,7 @@ def test_a_canister_stays_stopping_until_its_calls_are_answered(modules: dict[st
     assert env.canister(caller).status is CanisterStatus.STOPPED
     assert not env.state.call_contexts and not env.state.stop_waiters and not env.state.queues
     chain.batch()
-    assert chain.machine.EMPTY_BATCH_UNCHANGED
+    assert chain.subnet.EMPTY_BATCH_UNCHANGED
 
 
 def test_a_round_budget_carries_messages_across_batches(modules: dict[str, bytes]) -> None:
@@ -352,9 +355,9 @@ def test_a_round_budget_carries_messages_across_batches(modules: dict[str, bytes
     while call.request_id not in chain.results:
         heights.append(chain.height)
         assert chain.height < 20
-        before = chain.machine.state_hash()
+        before = chain.subnet.state_hash()
         chain.batch()
-        assert chain.machine.state_hash() != before  # each batch ran one message
+        assert chain.subnet.state_hash() != before  # each batch ran one message
     # request, response, request, response: one message per batch, the first in the
     # call's own batch, the other three in the three batches after it
     assert len(heights) == 3
@@ -371,41 +374,41 @@ def test_calls_in_flight_survive_a_checkpoint(modules: dict[str, bytes]) -> None
     chain.batch(call)
     state = chain.machine.env.state
     assert state.call_contexts and state.callbacks and state.queues
-    digest = chain.machine.state_hash()
+    digest = chain.subnet.state_hash()
     blob = encode_checkpoint(
-        chain.machine,
+        chain.subnet,
         height=chain.height,
         block_hash=b"\x01" * 32,
         state_hash=digest,
         results_root=b"\x02" * 32,
     )
     twin = Chain(config)
-    restore_checkpoint(twin.machine, blob, height=chain.height, state_hash=digest)
-    assert twin.machine.state_hash() == digest
+    restore_checkpoint(twin.subnet, blob, height=chain.height, state_hash=digest)
+    assert twin.subnet.state_hash() == digest
     twin.height, twin.time = chain.height, chain.time
     for _ in range(4):
         assert chain.batch() == twin.batch()
-        assert chain.machine.state_hash() == twin.machine.state_hash()
+        assert chain.subnet.state_hash() == twin.subnet.state_hash()
     assert decode(twin.results[call.request_id].reply) == [12]
 
 
-def test_a_checkpoint_of_format_1_is_still_read() -> None:
+def test_a_checkpoint_of_format_2_is_still_read() -> None:
     import msgpack
 
     from node.checkpoint import MAGIC
 
-    machine = WasmStateMachine(0, 100)
-    machine.env.create_canister(USER, time=5)
-    digest = machine.state_hash()
+    subnet = SubnetStateMachine(WasmStateMachine(0, 100))
+    subnet.ic.env.create_canister(USER, time=5)
+    digest = subnet.state_hash()
     blob = encode_checkpoint(
-        machine, height=3, block_hash=b"\x01" * 32, state_hash=digest, results_root=b"\x02" * 32
+        subnet, height=3, block_hash=b"\x01" * 32, state_hash=digest, results_root=b"\x02" * 32
     )
     body = msgpack.unpackb(blob[len(MAGIC) + 34 :], raw=False)
-    del body["env"]["calls"]
+    del body["env"]["calls"]  # format 2, from before calls
     packed = msgpack.packb(body, use_bin_type=True)
-    old = MAGIC + (1).to_bytes(2, "big") + hashlib.sha256(packed).digest() + packed
-    twin = WasmStateMachine(0, 100)
-    assert restore_checkpoint(twin, old).version == 1
+    old = MAGIC + (2).to_bytes(2, "big") + hashlib.sha256(packed).digest() + packed
+    twin = SubnetStateMachine(WasmStateMachine(0, 100))
+    assert restore_checkpoint(twin, old).version == 2
     assert twin.state_hash() == digest
 
 
