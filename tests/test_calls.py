@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from pathlib import Path
+from typing import Any
 
 import pytest
 import wasmtime
@@ -444,12 +445,7 @@ def test_only_the_subset_of_state_in_flight_is_hashed(modules: dict[str, bytes])
     assert e.env.state_hash() == idle
 
 
-def test_four_replicas_agree_on_calls(modules: dict[str, bytes]) -> None:
-    from subnet.sim.runner import SECOND, SimConfig, Simulation
-    from tests.test_canister_consensus import SimClient
-
-    sim = Simulation(SimConfig(replicas=4, seed=3, duration_ns=600 * SECOND, workload=None))
-    client = SimClient(sim)
+def _sim_install(client: Any, modules: dict[str, bytes]) -> dict[str, Principal]:
     cid = {}
     for name in ("callee", "caller"):
         created = client.ok(
@@ -465,17 +461,66 @@ def test_four_replicas_agree_on_calls(modules: dict[str, bytes]) -> None:
                 management.INSTALL_CODE, management.InstallCodeArgs("install", cid[name], modules[name], UNIT)
             ),
         )
-    assert decode(client.ok(cid["caller"], "chain", p_arg(cid["callee"], 7))) == [28]
-    [text] = decode(client.ok(cid["caller"], "viaBoom", p_arg(cid["callee"])))
-    assert text.startswith("#canister_error: ")
-    assert decode(client.ok(cid["caller"], "give", p_arg(cid["callee"], 1_000))) == [500, 500]
-    sim.step_until(sim.now + 2_000_000_000)
+    return cid
+
+
+def _agree(sim: Any) -> None:
+    """Every replica computed the same state hash at every height they all still remember."""
     replicas = [replica for replica in sim.replicas if replica is not None]
     assert len(replicas) == 4
     common = min(replica.executed_height for replica in replicas)
     assert common > 10
-    for height in range(common - 5, common + 1):  # the hashes every replica still remembers
+    for height in range(common - 5, common + 1):
         assert len({replica.state_hashes[height] for replica in replicas}) == 1, height
+
+
+def test_four_replicas_agree_on_calls_across_a_crash_and_a_restart(modules: dict[str, bytes]) -> None:
+    """Four simulated replicas execute calls (a caught trap, cycles) with one message per
+    batch, so that calls span blocks; one replica crashes while calls are in flight and
+    restarts from a checkpoint that holds some; all end with the same state hashes."""
+    import msgpack
+
+    from node.checkpoint import MAGIC
+    from subnet.sim.runner import SECOND, SimConfig, Simulation
+    from tests.test_canister_consensus import SimClient
+
+    config = SimConfig(
+        replicas=4,
+        seed=8,
+        duration_ns=600 * SECOND,
+        workload=None,
+        checkpoint_interval=2,
+        genesis_params={"extra": {"round_message_limit": 1}},
+    )
+    sim = Simulation(config)
+    client = SimClient(sim)
+    cid = _sim_install(client, modules)
+    calls = [client.envelope(cid["caller"], "chain", p_arg(cid["callee"], n)) for n in (1, 2, 3)]
+    for envelope in calls:
+        sim.submit(envelope, 0)
+
+    def in_flight(blob: bytes) -> bool:
+        body = msgpack.unpackb(blob[len(MAGIC) + 34 :], raw=False)
+        return any(body["env"]["calls"])
+
+    deadline = sim.now + 20 * SECOND
+    while not any(in_flight(checkpoint.state) for checkpoint in sim.disks[2].checkpoints):
+        assert sim.now < deadline, "no checkpoint with calls in flight"
+        sim.step_until(sim.now + 20_000_000)
+    sim.crash(2)
+    sim.step_until(sim.now + 1 * SECOND)
+    sim.restart(2)
+    while not all(envelope.request_id in sim.replies for envelope in calls):
+        assert sim.now < deadline + 20 * SECOND, "the calls were not answered"
+        sim.step_until(sim.now + 50_000_000)
+    assert [decode(sim.replies[e.request_id].result.reply) for e in calls] == [[4], [8], [12]]
+    assert decode(client.ok(cid["caller"], "chain", p_arg(cid["callee"], 5))) == [20]
+    [text] = decode(client.ok(cid["caller"], "viaBoom", p_arg(cid["callee"])))
+    assert text.startswith("#canister_error: ")
+    assert decode(client.ok(cid["caller"], "give", p_arg(cid["callee"], 1_000))) == [500, 500]
+    sim.step_until(sim.now + 2 * SECOND)
+    assert sim.replicas[2].restored_checkpoint_height > 0
+    _agree(sim)
 
 
 # -- the System API level: callbacks, env, cleanup, reject codes, refunds (WAT) ----------------

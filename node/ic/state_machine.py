@@ -69,14 +69,19 @@ def _bad_candid(method: str, exc: Exception) -> RejectError:
 
 
 def execution_config(genesis: Genesis) -> ExecutionConfig:
-    """``ExecutionConfig`` from a genesis: equal on every replica, because genesis is."""
+    """``ExecutionConfig`` from a genesis: equal on every replica, because genesis is
+    (``extra.subnet_memory_capacity`` and ``extra.round_message_limit`` tune it)."""
     capacity = genesis.extra.get("subnet_memory_capacity", DEFAULT_SUBNET_MEMORY_CAPACITY)
     if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
         raise GenesisError(f"extra.subnet_memory_capacity must be a number of bytes, not {capacity!r}")
+    limit = genesis.extra.get("round_message_limit", ExecutionConfig.round_message_limit)
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise GenesisError(f"extra.round_message_limit must be a positive number of messages, not {limit!r}")
     return ExecutionConfig(
         first_canister_index=genesis.canister_range_start,
         last_canister_index=genesis.canister_range_end - 1,
         subnet_memory_capacity=capacity,
+        round_message_limit=limit,
     )
 
 
