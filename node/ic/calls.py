@@ -100,7 +100,7 @@ class Calls:
             return CallResult(reject=exc)
         if kind == "query":
             ctx = state.api_context(canister, Context.REPLICATED_QUERY, caller=caller, arg=arg, cycles=cycles)
-            return self.messages._run_replicated(
+            return self.messages.run_replicated(
                 canister, instance, f"canister_query {method}", ctx, state.config.update_limit, persist=False
             )
         origin = Origin(INGRESS, token=token)
@@ -322,7 +322,7 @@ class Calls:
             ctx.cycles_refunded = refunded
             if reject is not None:
                 ctx.reject_code, ctx.reject_text = reject
-        result = self.messages._run_replicated(
+        result = self.messages.run_replicated(
             canister, instance, function, ctx, state.config.update_limit, persist=True, responds=False
         )
         if result.trapped:
@@ -443,7 +443,7 @@ class Calls:
             return
         if kind == "query":
             ctx = state.api_context(canister, Context.REPLICATED_QUERY, caller=caller, arg=request.arg)
-            result = self.messages._run_replicated(
+            result = self.messages.run_replicated(
                 canister,
                 instance,
                 f"canister_query {request.method}",

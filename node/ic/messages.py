@@ -90,7 +90,7 @@ class Messages:
         state.check_cycles(canister, state.config.update_limit)
         return canister, instance, kind
 
-    def _run_replicated(
+    def run_replicated(
         self,
         canister: CanisterState,
         instance: CanisterInstance,
@@ -244,7 +244,7 @@ class Messages:
         except RejectError as exc:
             return TaskResult(canister.canister_id, export, exc, 0)
         ctx = state.api_context(canister, Context.SYSTEM_TASK, caller=MANAGEMENT)
-        result = self._run_replicated(canister, instance, export, ctx, limit, persist=True, responds=False)
+        result = self.run_replicated(canister, instance, export, ctx, limit, persist=True, responds=False)
         if not result.trapped and ctx.calls and self.after_commit is not None:
             self.after_commit(canister, ctx)
         return TaskResult(canister.canister_id, export, result.reject, result.instructions)
