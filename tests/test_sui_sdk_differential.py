@@ -11,13 +11,16 @@
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from node.sui.ledger import SuiLedger, compile_for_publish
+from subnet.sim.runner import SECOND, SimConfig, Simulation
 from tests import npm
+from tests.test_sui_consensus import SuiSimClient
 from vocab.crypto import Ed25519PrivateKey
 from vocab.sui.address import ObjectId, SuiAddress
 from vocab.sui.objects import AddressOwner, Immutable, Shared
@@ -146,3 +149,20 @@ def test_sdk_built_transactions_execute_and_objects_match(sdk: Path) -> None:
         else:
             assert seen["kind"] == "Package" and seen["owner"] == "Immutable"
             assert sorted(seen["modules"]) == [name for name, _ in item.modules]
+
+
+def test_an_sdk_built_transaction_runs_through_consensus_with_the_sdks_digest(sdk: Path) -> None:
+    """`subnet client execute-signed-tx`'s path: bytes and a signature made by the SDK, sent
+    to a replica, ordered in a block and executed by all four; the certified response names
+    the digest the SDK computed."""
+    sim = Simulation(SimConfig(replicas=4, seed=3, duration_ns=600 * SECOND, workload=None))
+    sim.step_until(2 * SECOND)
+    modules = [base64.b64encode(m).decode() for m in compile_for_publish(EXAMPLES / "counter")]
+    publish = {"op": "publish", "modules": modules, "dependencies": ["0x1", "0x2"], "nonce": 7}
+    (built,) = oracle(sdk, [], [publish])["transactions"]
+    result = SuiSimClient(sim).run(
+        SignedTransaction.from_base64(built["bytes"], [built["signature"]]), node=2
+    )
+    response = json.loads(result.raise_if_rejected())
+    assert response["digest"] == built["digest"] and response["effects"]["status"] == {"status": "success"}
+    assert {change["type"] for change in response["objectChanges"]} == {"published", "created"}
