@@ -55,6 +55,12 @@ try {
     for (const [path, text] of Object.entries(files)) { mo.write(`${directory}/${path}`, text); }
     mo.usePackage(name, directory);
   }
+  const aliases = {};
+  for (const [name, [id, candid]] of Object.entries(input.aliases)) {
+    mo.write(`.subnet-idl/${id}.did`, candid);
+    aliases[name] = id;
+  }
+  if (Object.keys(aliases).length) { mo.setAliases('.subnet-idl', aliases); }
   result = mo.wasm(input.main, 'ic');
 } catch (error) {
   process.stdout.write(JSON.stringify({ ok: false, error: String(error && error.message || error) }));
@@ -81,6 +87,7 @@ class MissingPackage(MotokoError):
 
 _MISSING_PACKAGE = re.compile(r'package "([^"]*)" not defined')
 _PACKAGE_IMPORT = re.compile(r'"mo:')
+_MISSING_ALIAS = re.compile(r'canister alias "([^"]*)" not defined')
 
 
 class NodeNotFound(MotokoError):
@@ -177,7 +184,11 @@ class MotokoCompiler:
     # -- compiling -------------------------------------------------------------------------
 
     def source_hash(
-        self, files: dict[str, str], main: str, packages: dict[str, dict[str, str]] | None = None
+        self,
+        files: dict[str, str],
+        main: str,
+        packages: dict[str, dict[str, str]] | None = None,
+        aliases: dict[str, tuple[str, str]] | None = None,
     ) -> str:
         """The cache key: compiler version, main file, sources and, when a source imports a
         package at all (``"mo:``), the package set (default libraries by version, the
@@ -196,6 +207,10 @@ class MotokoCompiler:
                 for path in sorted(packages[name]):
                     data = packages[name][path].encode("utf-8")
                     h.update(path.encode("utf-8") + b"\0" + len(data).to_bytes(8, "big") + data)
+        for name in sorted(aliases or {}):
+            canister_id, candid = (aliases or {})[name]
+            data = candid.encode("utf-8")
+            h.update(f"alias {name} {canister_id}\0".encode() + len(data).to_bytes(8, "big") + data)
         return h.hexdigest()
 
     def library_files(self, exclude: set[str]) -> list[str]:
@@ -242,17 +257,21 @@ class MotokoCompiler:
         main: str = "Main.mo",
         extra_files: dict[str, str] | None = None,
         packages: dict[str, dict[str, str]] | None = None,
+        aliases: dict[str, tuple[str, str]] | None = None,
     ) -> MotokoCanister:
         """Compile ``source`` (the main actor file) with optional imported files.
 
         ``packages`` maps a package name to its files (path inside the package -> text):
         ``import X "mo:NAME/X"`` finds ``X.mo`` there. ``core`` and ``base`` are always
-        defined; a package of the same name replaces them.
+        defined; a package of the same name replaces them. ``aliases`` maps a canister name
+        to its id (text) and Candid interface: ``import X "canister:NAME"`` is then that
+        canister, typed by its Candid (moc's ``--actor-alias`` and ``--actor-idl``).
         """
         files = dict(extra_files or {})
         files[main] = source
         packages = dict(packages or {})
-        key = self.source_hash(files, main, packages)
+        aliases = dict(aliases or {})
+        key = self.source_hash(files, main, packages, aliases)
         out_dir = self.cache_dir / "out"
         base = out_dir / key
         cached = self._load(base, key)
@@ -270,6 +289,7 @@ class MotokoCompiler:
                 "out": str(temp),
                 "library_files": libraries,
                 "packages": packages,
+                "aliases": aliases,
             }
         )
         status = self.run_script(_COMPILER_SCRIPT, request, _COMPILE_TIMEOUT, f"Motoko compilation of {main}")
@@ -284,6 +304,12 @@ class MotokoCompiler:
                     "'packages' in the project file, or have defaults.build.packtool print "
                     f"'--package {name} PATH'.",
                     name,
+                )
+            alias = _MISSING_ALIAS.search(error)
+            if alias is not None:
+                raise MotokoError(
+                    f'Motoko compilation of {main} failed: {error.strip()}: `import ... "canister:{alias.group(1)}"` '
+                    f"needs {alias.group(1)!r} in this canister's 'dependencies' in the project file"
                 )
             raise MotokoError(f"Motoko compilation of {main} failed:\n{error}")
         for suffix in (".wasm", ".did", ".most"):
@@ -310,12 +336,16 @@ def compile_motoko(
     extra_files: dict[str, str] | None = None,
     packages: dict[str, dict[str, str]] | None = None,
     cache_dir: Path | str | None = None,
+    aliases: dict[str, tuple[str, str]] | None = None,
 ) -> MotokoCanister:
     """Compile a Motoko actor with the pinned compiler, using the project cache.
 
-    ``mo:core`` and ``mo:base`` are always available; ``packages`` adds (or replaces) others.
+    ``mo:core`` and ``mo:base`` are always available; ``packages`` adds (or replaces) others;
+    ``aliases`` (name -> (canister id, Candid)) defines ``canister:NAME`` imports.
     """
-    return MotokoCompiler(cache_dir).compile(source, main=main, extra_files=extra_files, packages=packages)
+    return MotokoCompiler(cache_dir).compile(
+        source, main=main, extra_files=extra_files, packages=packages, aliases=aliases
+    )
 
 
 def _imports_packages(files: dict[str, str]) -> bool:

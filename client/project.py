@@ -43,6 +43,9 @@ class CanisterConfig:
     main: Path | None = None
     wasm: Path | None = None
     candid: Path | None = None
+    dependencies: tuple[str, ...] = ()
+    """Canisters this one calls by name (``import X "canister:NAME"``), as in dfx.json:
+    they are created and built first, and the compiler learns their ids and Candid."""
 
 
 @dataclass(frozen=True)
@@ -104,17 +107,45 @@ class Project:
             kind = entry.get("type")
             if kind not in CANISTER_TYPES:
                 raise ProjectError(f"{where}.type must be one of {', '.join(CANISTER_TYPES)}, not {kind!r}")
+            dependencies = _dependencies(entry, where)
             if kind == "motoko":
                 main = _path(entry, "main", root, where)
-                parsed[name] = CanisterConfig(name, kind, main=main)
+                parsed[name] = CanisterConfig(name, kind, main=main, dependencies=dependencies)
             else:
                 parsed[name] = CanisterConfig(
                     name,
                     kind,
                     wasm=_path(entry, "wasm", root, where),
                     candid=_path(entry, "candid", root, where),
+                    dependencies=dependencies,
                 )
+        _check_dependencies(parsed, path)
         return cls(root, parsed, path, _packages(data, root, path), _packtool(data, path))
+
+    def build_order(self, names: list[str]) -> list[str]:
+        """``names`` and the canisters they depend on, each after its dependencies (ties in
+        name order), as dfx builds and deploys them."""
+        order: list[str] = []
+
+        def visit(name: str) -> None:
+            if name in order:
+                return
+            for dependency in sorted(self.canister(name).dependencies):
+                visit(dependency)
+            order.append(name)
+
+        for name in names:
+            visit(name)
+        return order
+
+    def candid_file(self, name: str) -> Path:
+        """Where canister ``name``'s Candid interface is: its own file (custom) or the
+        one ``build`` writes (Motoko)."""
+        config = self.canister(name)
+        if config.type == "custom":
+            assert config.candid is not None
+            return config.candid
+        return self.output_dir(name) / f"{name}.did"
 
     def canister(self, name: str) -> CanisterConfig:
         if name not in self.canisters:
@@ -136,6 +167,34 @@ def _packages(data: dict, root: Path, path: Path) -> dict[str, Path]:
             raise ProjectError(f"{path}: packages: {name!r} is not a package name")
         parsed[name] = _path(packages, name, root, f"{path}: packages")
     return parsed
+
+
+def _dependencies(entry: dict, where: str) -> tuple[str, ...]:
+    value = entry.get("dependencies", [])
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise ProjectError(f"{where}.dependencies must be a list of canister names")
+    return tuple(value)
+
+
+def _check_dependencies(canisters: dict[str, CanisterConfig], path: Path) -> None:
+    """Every dependency names a canister of the project, and none depends on itself."""
+    for name in sorted(canisters):
+        for dependency in canisters[name].dependencies:
+            if dependency not in canisters:
+                raise ProjectError(
+                    f"{path}: canisters.{name}.dependencies: no canister {dependency!r} in the project "
+                    f"(it has: {', '.join(sorted(canisters))})"
+                )
+
+    def walk(name: str, trail: list[str]) -> None:
+        if name in trail:
+            cycle = " -> ".join([*trail[trail.index(name) :], name])
+            raise ProjectError(f"{path}: the canisters' dependencies form a cycle: {cycle}")
+        for dependency in canisters[name].dependencies:
+            walk(dependency, [*trail, name])
+
+    for name in sorted(canisters):
+        walk(name, [])
 
 
 def _packtool(data: dict, path: Path) -> str | None:

@@ -10,7 +10,8 @@ truth: a checkpoint only saves time, and one that is unusable is refused loudly
 What is captured, the same things ``take_canister_snapshot`` captures per canister plus
 what the environment keeps around them:
 
-- the environment: time, next canister index, deleted canister indices;
+- the environment: time, next canister index, deleted canister indices, and the
+  inter-canister calls in flight (call contexts, callbacks, queues, pending stops);
 - per canister: settings (controllers in their order, which replies expose), status,
   cycles, version, certified data, global timer, history, logs, snapshots, stable memory,
   the raw module and, if code is installed, the instance's committed heap (linear memory)
@@ -26,7 +27,8 @@ what the environment keeps around them:
 Per-replica statistics (query counters) are left out: they differ between replicas, and
 every replica must write the same bytes for the same state.
 
-The format (version 2; version 1 had no Sui store and is refused, which costs a replay)::
+The format (version 3; version 2, without ``env.calls``, is still read, as having no calls
+in flight; version 1 had no Sui store and is refused, which costs a replay)::
 
     MAGIC (16 bytes) | version (u16, big-endian) | SHA-256 of body (32 bytes) | body
 
@@ -49,12 +51,14 @@ leaves the state machine untouched.
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
 import msgpack
 
 from node.execution import SubnetStateMachine
+from node.ic.call_context import Callback, CallContext, Origin, QueuedMessage, Request, Response
 from node.ic.canister import (
     CanisterInstance,
     CanisterSettings,
@@ -76,7 +80,10 @@ from vocab.errors import PrincipalError, RejectError, SubnetError
 from vocab.principal import CanisterId, Principal
 
 MAGIC = b"subnet-checkpnt\x00"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (2, 3)
+"""Version 3 added the inter-canister calls in flight (``env.calls``); a version 2
+checkpoint was written before calls existed and restores with none in flight."""
 _HEADER = len(MAGIC) + 2 + 32
 _ZERO_PAGE = bytes(PAGE_SIZE)
 _INT64_MIN = -(1 << 63)
@@ -209,6 +216,61 @@ def _canister(canister: CanisterState) -> dict[str, Any]:
     }
 
 
+def _origin(origin: Origin) -> list[Any]:
+    return [origin.kind, origin.token, origin.callback]
+
+
+def _calls(env: ExecutionState) -> list[Any]:
+    """Call contexts and callbacks by id, queues and pending stops by raw canister id."""
+    contexts = [
+        [c.id, c.canister, c.caller, _origin(c.origin), _big(c.available), int(c.responded), c.outstanding]
+        for c in (env.call_contexts[key] for key in sorted(env.call_contexts))
+    ]
+    callbacks = [
+        [
+            b.id,
+            b.canister,
+            b.context,
+            b.callee,
+            list(b.reply),
+            list(b.reject),
+            None if b.cleanup is None else list(b.cleanup),
+        ]
+        for b in (env.callbacks[key] for key in sorted(env.callbacks))
+    ]
+    queues = []
+    for raw in sorted(env.queues):
+        messages: list[Any] = []
+        for message in env.queues[raw]:
+            if isinstance(message, Request):
+                messages.append(
+                    [
+                        "request",
+                        message.sender,
+                        message.receiver,
+                        message.method,
+                        message.arg,
+                        _big(message.cycles),
+                        message.callback,
+                    ]
+                )
+            else:
+                messages.append(
+                    [
+                        "response",
+                        message.receiver,
+                        message.callback,
+                        message.reply,
+                        message.reject_code,
+                        message.reject_message,
+                        _big(message.refund),
+                    ]
+                )
+        queues.append([raw, messages])
+    stops = [[raw, [_origin(origin) for origin in env.stop_waiters[raw]]] for raw in sorted(env.stop_waiters)]
+    return [contexts, callbacks, queues, stops]
+
+
 def encode_checkpoint(
     subnet: SubnetStateMachine, *, height: int, block_hash: bytes, state_hash: bytes, results_root: bytes
 ) -> bytes:
@@ -229,6 +291,7 @@ def encode_checkpoint(
             "next_canister_index": env.next_canister_index,
             "deleted": sorted(env.deleted),
             "canisters": [_canister(env.canisters[raw]) for raw in sorted(env.canisters)],
+            "calls": _calls(env),
         },
         "chunks": [
             [
@@ -508,13 +571,103 @@ def _canister_from(env: ExecutionState, value: Any, where: str) -> CanisterState
     return canister
 
 
+def _origin_from(value: Any, where: str) -> Origin:
+    kind, token, callback = _list(value, where, 3)
+    try:
+        return Origin(
+            _str(kind, f"{where} kind"), _bytes(token, f"{where} token"), _nat(callback, f"{where} callback")
+        )
+    except ValueError as exc:
+        raise CheckpointError(f"corrupt checkpoint: {where}: {exc}") from None
+
+
+def _function_from(value: Any, where: str) -> tuple[int, int]:
+    index, env = _list(value, where, 2)
+    return _nat(index, f"{where} index"), _nat(env, f"{where} env")
+
+
+def _calls_from(env: ExecutionState, value: Any) -> None:
+    contexts, callbacks, queues, stops = _list(value, "calls", 4)
+    for item in _list(contexts, "call contexts"):
+        id_, canister, caller, origin, available, responded, outstanding = _list(item, "a call context", 7)
+        where = f"call context {id_!r}"
+        context = CallContext(
+            _nat(id_, where),
+            _bytes(canister, f"{where} canister"),
+            _bytes(caller, f"{where} caller"),
+            _origin_from(origin, f"{where} origin"),
+            _nat(available, f"{where} available cycles"),
+            bool(_nat(responded, f"{where} responded")),
+            _nat(outstanding, f"{where} outstanding"),
+        )
+        if context.id in env.call_contexts:
+            raise CheckpointError(f"corrupt checkpoint: {where} appears twice")
+        env.call_contexts[context.id] = context
+    for item in _list(callbacks, "callbacks"):
+        id_, canister, context_id, callee, reply, reject, cleanup = _list(item, "a callback", 7)
+        where = f"callback {id_!r}"
+        callback = Callback(
+            _nat(id_, where),
+            _bytes(canister, f"{where} canister"),
+            _nat(context_id, f"{where} context"),
+            _bytes(callee, f"{where} callee"),
+            _function_from(reply, f"{where} reply"),
+            _function_from(reject, f"{where} reject"),
+            None if cleanup is None else _function_from(cleanup, f"{where} cleanup"),
+        )
+        if callback.id in env.callbacks or callback.context not in env.call_contexts:
+            raise CheckpointError(f"corrupt checkpoint: {where} is repeated or names no open call context")
+        env.callbacks[callback.id] = callback
+    for item in _list(queues, "queues"):
+        raw_field, messages = _list(item, "a queue", 2)
+        raw = _bytes(raw_field, "a queue's canister")
+        if raw in env.queues:
+            raise CheckpointError("corrupt checkpoint: a canister has two queues")
+        queue: deque[QueuedMessage] = deque()
+        for entry in _list(messages, "queued messages"):
+            tag = _list(entry, "a queued message")[0] if entry else None
+            if tag == "request":
+                _tag, sender, receiver, method, arg, cycles, callback_id = _list(entry, "a request", 7)
+                queue.append(
+                    Request(
+                        _bytes(sender, "a request's sender"),
+                        _bytes(receiver, "a request's receiver"),
+                        _str(method, "a request's method"),
+                        _bytes(arg, "a request's argument"),
+                        _nat(cycles, "a request's cycles"),
+                        _nat(callback_id, "a request's callback"),
+                    )
+                )
+            elif tag == "response":
+                _tag, receiver, callback_id, reply, code, message, refund = _list(entry, "a response", 7)
+                queue.append(
+                    Response(
+                        _bytes(receiver, "a response's receiver"),
+                        _nat(callback_id, "a response's callback"),
+                        _opt_bytes(reply, "a response's reply"),
+                        _nat(code, "a response's reject code"),
+                        _str(message, "a response's reject message"),
+                        _nat(refund, "a response's refund"),
+                    )
+                )
+            else:
+                raise CheckpointError(f"corrupt checkpoint: a queued message of unknown kind {tag!r}")
+        env.queues[raw] = queue
+    for item in _list(stops, "pending stops"):
+        raw_field, origins = _list(item, "pending stops", 2)
+        env.stop_waiters[_bytes(raw_field, "a stopping canister")] = [
+            _origin_from(origin, "a pending stop") for origin in _list(origins, "pending stops")
+        ]
+
+
 def _split(blob: bytes) -> tuple[int, dict[str, Any]]:
     if len(blob) < _HEADER or blob[: len(MAGIC)] != MAGIC:
         raise CheckpointError("not a checkpoint: the magic bytes are missing")
     version = int.from_bytes(blob[len(MAGIC) : len(MAGIC) + 2], "big")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise CheckpointError(
-            f"checkpoint format version {version} is unknown; this replica reads version {FORMAT_VERSION}"
+            f"checkpoint format version {version} is unknown; this replica reads versions "
+            f"{', '.join(str(v) for v in READABLE_VERSIONS)}"
         )
     digest = blob[len(MAGIC) + 2 : _HEADER]
     body = blob[_HEADER:]
@@ -576,7 +729,8 @@ def restore_checkpoint(
             f"the checkpoint of height {header.height} was taken after block {header.block_hash.hex()[:16]}, "
             f"but the finalized block there is {block_hash.hex()[:16]}"
         )
-    fields = _map(body["env"], "env", ("time", "next_canister_index", "deleted", "canisters"))
+    env_keys = ("time", "next_canister_index", "deleted", "canisters")
+    fields = _map(body["env"], "env", env_keys if version == 2 else (*env_keys, "calls"))
     restored = ExecutionEnvironment(
         machine.env.config, machine.env.engine, time=_nat(fields["time"], "env time")
     )
@@ -589,6 +743,8 @@ def restore_checkpoint(
         if raw in env.canisters:
             raise CheckpointError(f"corrupt checkpoint: canister {canister.canister_id} appears twice")
         env.canisters[raw] = canister
+    if version > 2:
+        _calls_from(env, fields["calls"])
     chunks: dict[bytes, dict[bytes, bytes]] = {}
     for item in _list(body["chunks"], "chunks"):
         owner_field, entries = _list(item, "chunk store", 2)

@@ -5,7 +5,8 @@ A finalized block carries IC envelopes and Sui transactions in one order
 executes its own messages in the block's order: the IC's through ``WasmStateMachine``
 (``node.ic``), Sui's through the ledger (``node.sui.ledger``: the object store, the Move
 VM and the executor, with the framework published at genesis). Results come back in the
-block's order, one per message, and the state hash covers both models.
+block's order, one per message answered (a canister call that waits on other canisters is
+answered in a later batch, after that batch's own), and the state hash covers both models.
 
 What this adds to each model is only the split and the combination; why it is a class of
 its own and not a branch inside either model: replicas, checkpoints and the simulator
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from typing import ClassVar, Self
+from typing import Self
 
 from node.ic.messages import CallResult
 from node.ic.state_machine import WasmStateMachine
@@ -36,9 +37,12 @@ STATE_HASH_DOMAIN = b"subnet-state"
 class SubnetStateMachine:
     """``ic`` (canisters) and ``sui`` (packages and objects) behind one ``execute``."""
 
-    EMPTY_BATCH_UNCHANGED: ClassVar[bool] = WasmStateMachine.EMPTY_BATCH_UNCHANGED
-    """True while neither model changes without messages (the Sui half runs nothing
-    without a transaction: the ``Clock`` is not advanced by empty blocks)."""
+    @property
+    def EMPTY_BATCH_UNCHANGED(self) -> bool:  # the name the replica looks up
+        """Whether the last batch, if empty, changed nothing: the Sui half runs nothing
+        without a transaction (the ``Clock`` is not advanced by empty blocks), and the
+        canisters' half says for itself (it runs inter-canister messages carried over)."""
+        return self.ic.EMPTY_BATCH_UNCHANGED
 
     def __init__(self, ic: WasmStateMachine, sui: SuiLedger | None = None) -> None:
         self.ic = ic
@@ -57,14 +61,20 @@ class SubnetStateMachine:
                 ic_messages.append(message)
             else:
                 positions.append((False, 0))
-        ic_results: list[RequestResult] = []
-        if ic_messages or not self.ic.EMPTY_BATCH_UNCHANGED:
-            ic_results = self.ic.execute(dataclasses.replace(batch, messages=tuple(ic_messages)))
-        assert len(ic_results) == len(ic_messages), "one result per canister message"
+        # The canisters' half answers a message when its call is answered: most in the
+        # batch, in any order; one that waits for other canisters in a later batch, after
+        # that batch's own (``WasmStateMachine.execute``). Its results go where its
+        # messages are, and the later answers to earlier batches' messages at the end.
+        ic_results = self.ic.execute(dataclasses.replace(batch, messages=tuple(ic_messages)))
+        answered: dict[bytes, list[RequestResult]] = {}
+        for result in ic_results:
+            answered.setdefault(result.request_id, []).append(result)
         results: list[RequestResult] = []
         for message, (is_ic, index) in zip(batch.messages, positions, strict=True):
             if is_ic:
-                results.append(ic_results[index])
+                mine = answered.get(ic_messages[index].request_id)
+                if mine:
+                    results.append(mine.pop(0))
             else:
                 assert isinstance(message, SignedTransaction)
                 results.append(
@@ -72,6 +82,8 @@ class SubnetStateMachine:
                         message, height=batch.height, time_ns=batch.time_ns, epoch=SUI_EPOCH
                     )
                 )
+        in_batch = {envelope.request_id for envelope in ic_messages}
+        results += [result for result in ic_results if result.request_id not in in_batch]
         return results
 
     def state_hash(self) -> bytes:

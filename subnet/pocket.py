@@ -15,8 +15,10 @@ Differences a user of the real library should know:
   code 5, ``CANISTER_ERROR``) instead of ``ValueError``;
 - time starts at a fixed epoch and moves only by ``set_time`` / ``advance_time`` and by
   one nanosecond after every replicated operation, as successive IC blocks do;
-- ``tick`` runs one round of heartbeats and due global timers;
-- inter-canister calls fail cleanly (``ic0.call_perform`` returns error code 2).
+- ``tick`` runs one round of heartbeats and due global timers, and the calls they make;
+- an update call returns once every call it caused was answered (inter-canister calls
+  run to completion inside it, each message one nanosecond after the last); calls from
+  canisters to the management canister are served as on the replicated subnet.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 
 from node.ic import CanisterSettings, ExecutionConfig, ExecutionEnvironment, InstallMode, TaskResult
 from node.ic.management import CanisterStatusReport
+from node.ic.state_machine import WasmStateMachine
 from node.wasm import WasmEngine
 from vocab import management
 from vocab.errors import RejectCode, RejectError
@@ -58,7 +61,10 @@ class PocketIC:
         if config is None:
             config = ExecutionConfig(instruction_scale=Fraction(instruction_scale))
         self.env = ExecutionEnvironment(config, engine, time=start_time)
+        # the replicated state machine's decoding of management calls, for canisters' calls
+        WasmStateMachine(config.first_canister_index, config.last_canister_index + 1, config).env = self.env
         self._time = start_time
+        self._rounds = 0
         self.sender = Principal.anonymous()
 
     # -- identity and time -----------------------------------------------------------------
@@ -88,12 +94,18 @@ class PocketIC:
     def _round(self) -> int:
         """The time of the next replicated operation; afterwards time moves on by 1 ns."""
         now = self._time
-        self._time += 1
+        if self._rounds and self.env.time >= now:
+            now = self.env.time + 1  # inter-canister messages moved the time on
+        self._rounds += 1
+        self._time = now + 1
         return now
 
     def tick(self) -> list[TaskResult]:
-        """One round: heartbeats and global timers that are due."""
-        return self.env.run_system_tasks(self._round())
+        """One round: heartbeats and global timers that are due, and the calls they made."""
+        results = self.env.run_system_tasks(self._round())
+        if self.env.messages_pending():
+            self.env.run_messages(self.env.config.round_message_limit)
+        return results
 
     # -- canisters ---------------------------------------------------------------------------
 

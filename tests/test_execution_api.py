@@ -163,11 +163,20 @@ def test_updates_are_charged_and_queries_free(h: Harness) -> None:
     assert h.canister.cycles == before - result.cycles_charged
 
 
-def test_call_perform_fails_cleanly_and_refunds(h: Harness) -> None:
+def test_call_perform_enqueues_the_call_and_unaccepted_cycles_come_back(h: Harness) -> None:
     before = h.canister.cycles
+    version = h.canister.version
+    counter = h.counter()
     result = h.update("call_other")
-    assert struct.unpack("<i", result.unwrap())[0] == 2
-    assert h.canister.cycles == before - result.cycles_charged  # attached cycles came back
+    assert struct.unpack("<i", result.unwrap())[0] == 0  # accepted, as the IC answers
+    # the self-call ran "inc" and its (empty) reply callback ran: three executions
+    assert h.counter() == counter + 1
+    assert h.canister.version == version + 3
+    # the 1000 cycles attached were not accepted by "inc": they came back with the reply,
+    # so the balance lost only the three execution fees
+    fees = 3 * h.env.config.message_fee
+    assert before - fees - 1_000 < h.canister.cycles <= before - fees
+    assert not h.env.state.call_contexts and not h.env.state.callbacks and not h.env.state.queues
 
 
 # -- atomicity ----------------------------------------------------------------------------------

@@ -115,3 +115,88 @@ def test_dfx_json_canister_types_subnet_does_not_build_are_named(tmp_path: Path)
     )
     with pytest.raises(ProjectError, match=r"dfx.json: canisters.web.type must be one of motoko, custom"):
         Project.find(tmp_path)
+
+
+# -- dependencies (dfx.json's "dependencies", `import X "canister:x"`) ----------------------------
+
+
+def _deps_project(tmp_path: Path, canisters: dict) -> Path:
+    (tmp_path / "subnet.json").write_text(json.dumps({"canisters": canisters}))
+    return tmp_path / "subnet.json"
+
+
+def test_dependencies_give_the_build_order(tmp_path: Path) -> None:
+    path = _deps_project(
+        tmp_path,
+        {
+            "a": {"type": "motoko", "main": "a.mo", "dependencies": ["c", "b"]},
+            "b": {"type": "motoko", "main": "b.mo", "dependencies": ["c"]},
+            "c": {"type": "motoko", "main": "c.mo"},
+            "d": {"type": "motoko", "main": "d.mo"},
+        },
+    )
+    project = Project.load(path)
+    assert project.canister("a").dependencies == ("c", "b")
+    assert project.build_order(["a"]) == ["c", "b", "a"]
+    assert project.build_order(["d", "a", "b"]) == ["d", "c", "b", "a"]
+
+
+def test_a_dependency_cycle_or_an_unknown_dependency_is_refused(tmp_path: Path) -> None:
+    path = _deps_project(
+        tmp_path,
+        {
+            "a": {"type": "motoko", "main": "a.mo", "dependencies": ["b"]},
+            "b": {"type": "motoko", "main": "b.mo", "dependencies": ["a"]},
+        },
+    )
+    with pytest.raises(ProjectError, match="dependencies form a cycle: a -> b -> a"):
+        Project.load(path)
+    path = _deps_project(tmp_path, {"a": {"type": "motoko", "main": "a.mo", "dependencies": ["nope"]}})
+    with pytest.raises(ProjectError, match="no canister 'nope' in the project"):
+        Project.load(path)
+    path = _deps_project(tmp_path, {"a": {"type": "motoko", "main": "a.mo", "dependencies": "b"}})
+    with pytest.raises(ProjectError, match="must be a list of canister names"):
+        Project.load(path)
+
+
+def test_build_tells_moc_the_dependencys_id_and_candid(tmp_path: Path) -> None:
+    from client.build import build_canister
+    from client.motoko import MotokoError
+
+    for name, text in (
+        ("callee", "persistent actor { public func double(n : Nat) : async Nat { n * 2 } };\n"),
+        (
+            "caller",
+            'import C "canister:callee";\npersistent actor { public func go(n : Nat) : async Nat { await C.double(n) } };\n',
+        ),
+    ):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "main.mo").write_text(text)
+    project = Project.load(
+        _deps_project(
+            tmp_path,
+            {
+                "callee": {"type": "motoko", "main": "callee/main.mo"},
+                "caller": {"type": "motoko", "main": "caller/main.mo", "dependencies": ["callee"]},
+            },
+        )
+    )
+    callee_id = CanisterId(7).principal
+    ids = {"callee": callee_id}
+    with pytest.raises(ProjectError, match="'callee' .* is missing: build 'callee' first"):
+        build_canister(project, "caller", ids.get)
+    try:
+        build_canister(project, "callee", ids.get)
+    except NodeNotFound as exc:
+        pytest.skip(str(exc))
+    with pytest.raises(ProjectError, match="dependency 'callee' has no canister id yet"):
+        build_canister(project, "caller", {}.get)
+    built = build_canister(project, "caller", ids.get)
+    did = (project.output_dir("caller") / "caller.did").read_text()
+    assert "go: (n: nat) -> (nat);" in did
+    # the callee's id is compiled into the caller: its 10 raw bytes appear in the module
+    assert callee_id.raw in built.wasm.read_bytes()
+    # without the dependency listed, the import is an error that says what to add
+    alone = Project.load(_deps_project(tmp_path, {"caller": {"type": "motoko", "main": "caller/main.mo"}}))
+    with pytest.raises(MotokoError, match="needs 'callee' in this canister's 'dependencies'"):
+        build_canister(alone, "caller", ids.get)

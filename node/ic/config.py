@@ -60,6 +60,13 @@ class ExecutionConfig:
     canister_creation_fee: int = 0
     subnet_memory_capacity: int = DEFAULT_SUBNET_MEMORY_CAPACITY
     """All canisters' memory together may not exceed this; 0 is no limit."""
+    queue_capacity: int = 500
+    """Requests one canister's input queue holds at most; a call to a canister whose queue
+    is full is rejected with SYS_TRANSIENT (the IC's per-queue capacity)."""
+    round_message_limit: int = 10_000
+    """Inter-canister messages (requests and responses) one batch executes at most; the
+    rest wait in their queues for the next batch, so that a ping-pong between two canisters
+    cannot hold a block's execution forever."""
 
     def __post_init__(self) -> None:
         scale = Fraction(self.instruction_scale)

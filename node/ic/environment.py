@@ -9,12 +9,14 @@ directly.
 
 The environment is composed of parts that share one :class:`ExecutionState`: messages
 (:class:`Messages`), code installation (:class:`Lifecycle`), the rest of the management
-canister (:class:`Management`) and snapshots (:class:`Snapshots`). Its operations are
+canister (:class:`Management`), snapshots (:class:`Snapshots`) and inter-canister calls
+(:class:`Calls`, which also starts and stops canisters). Its operations are
 theirs, bound as attributes, so each keeps its own signature and documentation.
 """
 
 from __future__ import annotations
 
+from node.ic.calls import Calls
 from node.ic.config import ExecutionConfig
 from node.ic.lifecycle import Lifecycle
 from node.ic.management import Management
@@ -39,8 +41,13 @@ class ExecutionEnvironment:
         self.lifecycle = Lifecycle(self.state)
         self.management = Management(self.state)
         self.snapshots = Snapshots(self.state, self.lifecycle)
+        self.calls = Calls(self.state, self.messages)
 
-        self.update = self.messages.update
+        self.update = self.calls.update
+        self.submit = self.calls.submit
+        self.run_messages = self.calls.run
+        self.take_answer = self.calls.take
+        self.messages_pending = self.calls.pending
         self.query = self.messages.query
         self.inspect_message = self.messages.inspect_message
         self.run_system_tasks = self.messages.run_system_tasks
@@ -50,8 +57,8 @@ class ExecutionEnvironment:
 
         self.create_canister = self.management.create_canister
         self.add_cycles = self.management.add_cycles
-        self.start_canister = self.management.start_canister
-        self.stop_canister = self.management.stop_canister
+        self.start_canister = self.calls.start_canister
+        self.stop_canister = self.calls.stop_canister
         self.delete_canister = self.management.delete_canister
         self.update_settings = self.management.update_settings
         self.canister_status = self.management.canister_status

@@ -148,9 +148,17 @@ class CanisterStateError(ExecutionError):
 
 
 class CanisterStopped(ExecutionError):
+    """A call to a canister that is not running, worded as the IC's replica words it."""
+
     def __init__(self, canister: str, status: str) -> None:
-        code = "IC0508" if status == "stopped" else "IC0509"
-        super().__init__(RejectCode.CANISTER_ERROR, f"Canister {canister} is {status}.", code)
+        if status == "stopped":
+            message, code = (
+                f"Canister {canister} is stopped and therefore does not have a CallContextManager",
+                "IC0508",
+            )
+        else:
+            message, code = f"Canister {canister} is stopping", "IC0509"
+        super().__init__(RejectCode.CANISTER_ERROR, message, code)
 
 
 class OutOfCycles(ExecutionError):

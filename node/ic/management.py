@@ -4,8 +4,8 @@ Creating canisters (provisional, with cycles), starting, stopping, deleting, set
 status and info, logs, metadata, and direct stable-memory access for testing tools. Every operation that changes a canister checks that
 the caller controls it, and leaves the canister untouched when it refuses.
 
-Stopping completes at once: this execution layer performs no inter-canister calls
-(``ic0.call_perform`` fails cleanly), so a canister never has open call contexts to wait for.
+Starting and stopping live with the call contexts they depend on, in :mod:`node.ic.calls`:
+a canister stops only once its open call contexts are closed.
 """
 
 from __future__ import annotations
@@ -121,18 +121,6 @@ class Management:
         return canister.cycles
 
     # -- status changes ---------------------------------------------------------------------
-
-    def start_canister(self, caller: Principal, canister_id: CanisterId, *, time: int) -> None:
-        canister = self.state.controlled(caller, canister_id, time)
-        canister.status = CanisterStatus.RUNNING
-        canister.version += 1
-
-    def stop_canister(self, caller: Principal, canister_id: CanisterId, *, time: int) -> None:
-        canister = self.state.controlled(caller, canister_id, time)
-        if canister.status is not CanisterStatus.STOPPED:
-            # running -> stopping -> stopped; no open call contexts, so at once
-            canister.status = CanisterStatus.STOPPED
-            canister.version += 1
 
     def delete_canister(self, caller: Principal, canister_id: CanisterId, *, time: int) -> None:
         canister = self.state.controlled(caller, canister_id, time)

@@ -8,6 +8,7 @@ commit. Replicated executions advance the canister's version and keep its logs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from node.ic.canister import CanisterInstance, CanisterState, CanisterStatus
@@ -36,6 +37,8 @@ class CallResult:
     reject: RejectError | None = None
     instructions: int = 0
     cycles_charged: int = 0
+    trapped: bool = False
+    """The execution trapped (``reject`` says how) and left no change but its fee."""
 
     @property
     def ok(self) -> bool:
@@ -64,63 +67,51 @@ class Messages:
 
     def __init__(self, state: ExecutionState) -> None:
         self.state = state
+        self.after_commit: Callable[[CanisterState, ApiContext], None] | None = None
+        """Called after a system task commits, with what it staged: the scheduler of
+        inter-canister calls (``node.ic.calls``) enqueues the calls it made."""
 
-    def update(
-        self,
-        canister_id: CanisterId,
-        method: str,
-        arg: bytes,
-        *,
-        caller: Principal,
-        time: int,
-        cycles: int = 0,
-    ) -> CallResult:
-        """Execute an update call (or a query method in replicated mode) at ``time``."""
+    def callable(self, canister_id: CanisterId, method: str) -> tuple[CanisterState, CanisterInstance, str]:
+        """The canister, its instance and the kind of ``method`` (``update`` or ``query``),
+        if a replicated call of ``method`` may run now; otherwise the IC's reject."""
         state = self.state
-        state.advance_time(time)
-        try:
-            canister = state.canister(canister_id)
-            instance = state.runnable(canister)
-            kind = instance.compiled.info.method_kind(method)
-            if kind is None:
-                raise MethodNotFound(canister_id.to_text(), method, "update or query")
-            if kind == "composite_query":
-                raise ExecutionError(
-                    RejectCode.CANISTER_ERROR,
-                    f"Composite query method '{method}' of canister {canister_id.to_text()} "
-                    "cannot be called in replicated mode.",
-                    "IC0527",
-                )
-            limit = state.config.update_limit
-            state.check_cycles(canister, limit)
-        except RejectError as exc:
-            return CallResult(reject=exc)
-        if kind == "update":
-            ctx = state.api_context(canister, Context.UPDATE, caller=caller, arg=arg, cycles=cycles)
-            return self._run_replicated(
-                canister, instance, f"canister_update {method}", ctx, limit, persist=True
+        canister = state.canister(canister_id)
+        instance = state.runnable(canister)
+        kind = instance.compiled.info.method_kind(method)
+        if kind is None:
+            raise MethodNotFound(canister_id.to_text(), method, "update or query")
+        if kind == "composite_query":
+            raise ExecutionError(
+                RejectCode.CANISTER_ERROR,
+                f"Composite query method '{method}' of canister {canister_id.to_text()} "
+                "cannot be called in replicated mode.",
+                "IC0527",
             )
-        ctx = state.api_context(canister, Context.REPLICATED_QUERY, caller=caller, arg=arg, cycles=cycles)
-        return self._run_replicated(canister, instance, f"canister_query {method}", ctx, limit, persist=False)
+        state.check_cycles(canister, state.config.update_limit)
+        return canister, instance, kind
 
-    def _run_replicated(
+    def run_replicated(
         self,
         canister: CanisterState,
         instance: CanisterInstance,
-        export: str,
+        function: str | tuple[int, int],
         ctx: ApiContext,
         limit: int,
         persist: bool,
         responds: bool = True,
     ) -> CallResult:
-        """One replicated execution: commit (if ``persist``) or roll back, then charge.
+        """One replicated execution of an export (by name) or a callback (table index and
+        env): commit (if ``persist``) or roll back, then charge.
 
         A message that ``responds`` must reply or reject; a system task answers no one.
         """
         state = self.state
         try:
             with message_transaction(instance, canister.stable) as transaction:
-                used = state.runtime.run(instance, export, ctx, limit)
+                if isinstance(function, str):
+                    used = state.runtime.run(instance, function, ctx, limit)
+                else:
+                    used = state.runtime.run_callback(instance, function, ctx, limit)
                 state.check_memory_limit(canister, instance)
                 if persist:
                     transaction.commit()
@@ -132,6 +123,7 @@ class Messages:
                 reject=from_canister(canister.canister_id.to_text(), trap),
                 instructions=trap.instructions,
                 cycles_charged=fee,
+                trapped=True,
             )
         canister.version += 1
         canister.append_logs(ctx.logs, state.time)
@@ -252,5 +244,7 @@ class Messages:
         except RejectError as exc:
             return TaskResult(canister.canister_id, export, exc, 0)
         ctx = state.api_context(canister, Context.SYSTEM_TASK, caller=MANAGEMENT)
-        result = self._run_replicated(canister, instance, export, ctx, limit, persist=True, responds=False)
+        result = self.run_replicated(canister, instance, export, ctx, limit, persist=True, responds=False)
+        if not result.trapped and ctx.calls and self.after_commit is not None:
+            self.after_commit(canister, ctx)
         return TaskResult(canister.canister_id, export, result.reject, result.instructions)

@@ -75,3 +75,20 @@ class CanisterRuntime:
             raise canister_trap(stop) from None
         finally:
             api.current = None
+
+    def run_callback(
+        self, instance: CanisterInstance, function: tuple[int, int], ctx: ApiContext, limit: int
+    ) -> int:
+        """Run a callback, ``(table index, env)`` as ``ic0.call_new`` named it, like :meth:`run`."""
+        ctx.instance = instance
+        ctx.fuel_limit = limit
+        api = self.api
+        api.current = ctx
+        try:
+            return instance.call_table(function[0], function[1], limit, ctx)
+        except CanisterTrap:
+            raise
+        except WasmTrap as stop:
+            raise canister_trap(stop) from None
+        finally:
+            api.current = None

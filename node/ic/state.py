@@ -8,6 +8,9 @@ that all hold the one :class:`ExecutionState`; the environment composes them.
 
 from __future__ import annotations
 
+from collections import deque
+
+from node.ic.call_context import Callback, CallContext, Origin, QueuedMessage
 from node.ic.canister import CanisterInstance, CanisterState, CanisterStatus, require_controller
 from node.ic.config import ExecutionConfig
 from node.ic.errors import CanisterEmpty, CanisterNotFound, CanisterStopped, CanisterTrap, OutOfCycles
@@ -31,6 +34,18 @@ class ExecutionState:
         self.canisters: dict[bytes, CanisterState] = {}
         self.next_canister_index = config.first_canister_index
         self.deleted: set[int] = set()
+        # Inter-canister calls (node.ic.calls): open call contexts and outstanding callbacks
+        # by id, the input queue of each canister (raw id; the management canister's is
+        # b""), and the canisters' pending stop requests. A new id is one more than the
+        # largest in use, so ids follow from the state alone (no counter to keep in step).
+        self.call_contexts: dict[int, CallContext] = {}
+        self.callbacks: dict[int, Callback] = {}
+        self.queues: dict[bytes, deque[QueuedMessage]] = {}
+        self.stop_waiters: dict[bytes, list[Origin]] = {}
+        self.completed: list[tuple[bytes, object]] = []
+        """Answers to ingress call contexts, (token, CallResult), in the order they were
+        given; the caller of the scheduler takes them out before the batch ends, so they
+        are never part of the state between batches."""
         self._settings_views: dict[int, _SettingsView] = {}
 
     # -- time and lookup -------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import struct
 
+from node.ic.call_context import Origin, Request
 from node.ic.canister import CanisterState, SnapshotState, change_row
 from node.ic.state import ExecutionState
 from vocab import management
@@ -159,8 +160,83 @@ def canister_hash(canister: CanisterState) -> bytes:
     return hashlib.sha256(b"".join(parts)).digest()
 
 
+def _origin(origin: Origin) -> bytes:
+    return _text(origin.kind) + _blob(origin.token) + _integer(origin.callback)
+
+
+def _callback_function(function: tuple[int, int] | None) -> bytes:
+    if function is None:
+        return b"\x00"
+    return b"\x01" + _integer(function[0]) + _integer(function[1])
+
+
+def calls_bytes(state: ExecutionState) -> bytes:
+    """The framed bytes of the inter-canister calls' state: call contexts and callbacks in
+    id order, queues in raw-id order (messages in queue order), pending stops in raw-id
+    order. Empty when nothing is in flight (then it adds nothing to the hash, which is
+    therefore the one from before calls existed)."""
+    if not (state.call_contexts or state.callbacks or state.queues or state.stop_waiters):
+        return b""
+    parts = [_text("calls"), _integer(len(state.call_contexts))]
+    for key in sorted(state.call_contexts):
+        context = state.call_contexts[key]
+        parts += [
+            _integer(context.id),
+            _blob(context.canister),
+            _blob(context.caller),
+            _origin(context.origin),
+            _integer(context.available),
+            _integer(int(context.responded)),
+            _integer(context.outstanding),
+        ]
+    parts.append(_integer(len(state.callbacks)))
+    for key in sorted(state.callbacks):
+        callback = state.callbacks[key]
+        parts += [
+            _integer(callback.id),
+            _blob(callback.canister),
+            _integer(callback.context),
+            _blob(callback.callee),
+            _callback_function(callback.reply),
+            _callback_function(callback.reject),
+            _callback_function(callback.cleanup),
+        ]
+    parts.append(_integer(len(state.queues)))
+    for raw in sorted(state.queues):
+        queue = state.queues[raw]
+        parts += [_blob(raw), _integer(len(queue))]
+        for message in queue:
+            if isinstance(message, Request):
+                parts += [
+                    _text("request"),
+                    _blob(message.sender),
+                    _blob(message.receiver),
+                    _text(message.method),
+                    _blob(message.arg),
+                    _integer(message.cycles),
+                    _integer(message.callback),
+                ]
+            else:
+                parts += [
+                    _text("response"),
+                    _blob(message.receiver),
+                    _integer(message.callback),
+                    _opt(message.reply),
+                    _integer(message.reject_code),
+                    _text(message.reject_message),
+                    _integer(message.refund),
+                ]
+    parts.append(_integer(len(state.stop_waiters)))
+    for raw in sorted(state.stop_waiters):
+        waiters = state.stop_waiters[raw]
+        parts += [_blob(raw), _integer(len(waiters))]
+        parts += [_origin(origin) for origin in waiters]
+    return b"".join(parts)
+
+
 def state_hash(state: ExecutionState) -> bytes:
-    """SHA-256 over the execution's replicated state, canisters in id-byte order."""
+    """SHA-256 over the execution's replicated state, canisters in id-byte order, then
+    the calls in flight (:func:`calls_bytes`)."""
     parts = [
         _blob(DOMAIN),
         _integer(state.time),
@@ -170,4 +246,5 @@ def state_hash(state: ExecutionState) -> bytes:
     parts += [_integer(index) for index in sorted(state.deleted)]
     parts.append(_integer(len(state.canisters)))
     parts += [_blob(canister_hash(state.canisters[raw])) for raw in sorted(state.canisters)]
+    parts.append(calls_bytes(state))
     return hashlib.sha256(b"".join(parts)).digest()

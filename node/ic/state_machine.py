@@ -28,8 +28,9 @@ replicated state: it is part of ``state_hash``.
 from __future__ import annotations
 
 import hashlib
-from typing import ClassVar, Self
+from typing import Self
 
+from node.ic.call_context import INGRESS, Origin
 from node.ic.canister import CanisterSettings, CanisterState, require_controller
 from node.ic.config import DEFAULT_SUBNET_MEMORY_CAPACITY, ExecutionConfig
 from node.ic.environment import ExecutionEnvironment
@@ -37,6 +38,7 @@ from node.ic.lifecycle import InstallMode
 from node.ic.messages import CallResult
 from node.state_machine import Batch
 from vocab import management
+from vocab.candid import encode
 from vocab.certificate import RequestResult
 from vocab.envelope import SignedEnvelope
 from vocab.errors import CandidError, RejectCode, RejectError
@@ -47,6 +49,10 @@ MAX_CHUNK_BYTES = 1024 * 1024
 """The IC's ``upload_chunk`` limit (1 MiB per chunk)."""
 MAX_STORED_CHUNKS = 100
 """The IC's chunk store holds at most 100 chunks per canister."""
+
+
+def _rejected(request_id: bytes, height: int, reject: RejectError) -> RequestResult:
+    return RequestResult.rejected(request_id, height, reject.code, reject.message, reject.error_code or "")
 
 
 def _contract_violation(message: str) -> RejectError:
@@ -63,29 +69,51 @@ def _bad_candid(method: str, exc: Exception) -> RejectError:
 
 
 def execution_config(genesis: Genesis) -> ExecutionConfig:
-    """``ExecutionConfig`` from a genesis: equal on every replica, because genesis is."""
+    """``ExecutionConfig`` from a genesis: equal on every replica, because genesis is
+    (``extra.subnet_memory_capacity`` and ``extra.round_message_limit`` tune it)."""
     capacity = genesis.extra.get("subnet_memory_capacity", DEFAULT_SUBNET_MEMORY_CAPACITY)
     if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
         raise GenesisError(f"extra.subnet_memory_capacity must be a number of bytes, not {capacity!r}")
+    limit = genesis.extra.get("round_message_limit", ExecutionConfig.round_message_limit)
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise GenesisError(f"extra.round_message_limit must be a positive number of messages, not {limit!r}")
     return ExecutionConfig(
         first_canister_index=genesis.canister_range_start,
         last_canister_index=genesis.canister_range_end - 1,
         subnet_memory_capacity=capacity,
+        round_message_limit=limit,
     )
 
 
 class WasmStateMachine:
-    EMPTY_BATCH_UNCHANGED: ClassVar[bool] = True
-    """A batch without messages runs nothing (no timers, no heartbeats, the time is not
-    advanced), so the state hash after it is the one before: the replica need not hash
-    the whole state again for an empty block."""
-
     def __init__(self, range_start: int, range_end: int, config: ExecutionConfig | None = None) -> None:
         if config is None:
             config = ExecutionConfig(first_canister_index=range_start, last_canister_index=range_end - 1)
-        self.env = ExecutionEnvironment(config)
         self.chunks: dict[bytes, dict[bytes, bytes]] = {}
         """Per canister (raw principal): its chunk store, SHA-256 of a chunk -> the chunk."""
+        self._ran_messages = False
+        self._randomness = b"\x00" * 32
+        """The current batch's randomness, which ``raw_rand`` draws from."""
+        self._draws = 0
+        self.env = ExecutionEnvironment(config)
+
+    @property
+    def env(self) -> ExecutionEnvironment:
+        return self._env
+
+    @env.setter
+    def env(self, env: ExecutionEnvironment) -> None:
+        # calls from canisters to the management canister are decoded here
+        self._env = env
+        env.calls.management = self._canister_management
+
+    @property
+    def EMPTY_BATCH_UNCHANGED(self) -> bool:
+        """Whether the last batch, if it had no messages, changed nothing: it ran no
+        timers or heartbeats and did not advance the time, and, unless inter-canister
+        messages were carried over to it, ran nothing at all. The replica then keeps the
+        previous state hash instead of hashing the whole state again."""
+        return not self._ran_messages
 
     @classmethod
     def from_genesis(cls, genesis: Genesis) -> Self:
@@ -94,9 +122,19 @@ class WasmStateMachine:
         return cls(genesis.canister_range_start, genesis.canister_range_end, execution_config(genesis))
 
     def execute(self, batch: Batch) -> list[RequestResult]:
+        """The batch's messages in order, then the inter-canister messages they caused (and
+        those carried over from earlier batches), up to ``round_message_limit``.
+
+        The results are those of the batch's messages answered during the batch, in the
+        order they were answered, then those of earlier batches' messages answered now (a
+        call that waited for other canisters past its own batch). A message whose call
+        is still waiting has no result yet: it appears in the batch that answers it.
+        """
+        env = self.env
         results = []
+        self._randomness, self._draws = batch.randomness, 0
         for position, envelope in enumerate(batch.messages):
-            time = max(self.env.time, batch.time_ns + position)
+            time = max(env.time, batch.time_ns + position)
             try:
                 if not isinstance(envelope, SignedEnvelope):
                     raise RejectError(
@@ -104,17 +142,23 @@ class WasmStateMachine:
                     )
                 reply = self._execute_one(envelope, time)
             except RejectError as reject:
-                results.append(
-                    RequestResult.rejected(
-                        envelope.request_id,
-                        batch.height,
-                        reject.code,
-                        reject.message,
-                        reject.error_code or "",
-                    )
-                )
+                results.append(_rejected(envelope.request_id, batch.height, reject))
             else:
-                results.append(RequestResult.replied(envelope.request_id, batch.height, reply))
+                if reply is not None:
+                    results.append(RequestResult.replied(envelope.request_id, batch.height, reply))
+        ran = 0
+        if env.messages_pending():
+            env.advance_time(max(env.time, batch.time_ns + len(batch.messages)))
+            ran = env.run_messages(env.config.round_message_limit)
+        self._ran_messages = ran > 0
+        for token, answer in env.state.completed:
+            assert isinstance(answer, CallResult)
+            if answer.reject is not None:
+                results.append(_rejected(token, batch.height, answer.reject))
+            else:
+                assert answer.reply is not None
+                results.append(RequestResult.replied(token, batch.height, answer.reply))
+        env.state.completed.clear()
         return results
 
     def state_hash(self) -> bytes:
@@ -159,20 +203,69 @@ class WasmStateMachine:
         except CandidError as exc:
             raise _bad_candid(method, exc) from exc
 
-    def _execute_one(self, envelope: SignedEnvelope, time: int) -> bytes:
+    def _execute_one(self, envelope: SignedEnvelope, time: int) -> bytes | None:
+        """The reply to one ingress message, ``None`` while it waits for other canisters."""
         content = envelope.content
         caller = content.sender
         if not content.canister_id.is_management:
             target = _canister_id(content.canister_id)
-            return self.env.update(
-                target, content.method_name, content.arg, caller=caller, time=time
-            ).unwrap()
-        method = content.method_name
+            result = self.env.submit(
+                target, content.method_name, content.arg, caller=caller, time=time, token=envelope.request_id
+            )
+            return None if result is None else result.unwrap()
+        return self._management(
+            content.method_name, caller, content.arg, time, Origin(INGRESS, envelope.request_id)
+        )
+
+    def _canister_management(
+        self, caller: Principal, method: str, arg: bytes, cycles: int, origin: Origin
+    ) -> tuple[bytes, int] | None:
+        """A canister's call to the management canister, at the scheduler's time: the
+        methods users call, plus ``create_canister`` (the attached cycles become the new
+        canister's balance), ``deposit_cycles`` and ``raw_rand``; other attached cycles are
+        given back."""
+        time = self.env.time
+        try:
+            if method == "create_canister":
+                create: management.CreateCanisterArgs = management.decode_args(management.CREATE, arg)
+                created = self.env.create_canister(
+                    caller,
+                    time=time,
+                    cycles=cycles,
+                    settings=None if create.settings is None else _settings(create.settings, caller),
+                )
+                return management.encode_reply(
+                    management.CREATE, management.CanisterIdRecord(created.principal)
+                ), 0
+            if method == "raw_rand":
+                # 32 bytes from the batch's randomness (the same on every replica), a fresh
+                # draw for each call in the batch
+                self._draws += 1
+                drawn = hashlib.sha256(
+                    b"raw_rand" + self._randomness + self._draws.to_bytes(8, "big")
+                ).digest()
+                return encode([drawn], "(blob)"), cycles
+            if method == "deposit_cycles":
+                record = management.decode_args(management.STATUS, arg)
+                self.env.add_cycles(_canister_id(record.canister_id), cycles, time=time)
+                return management.encode_reply(management.STOP), 0
+        except (CandidError, ValueError) as exc:
+            if isinstance(exc, RejectError):
+                raise
+            raise _bad_candid(method, exc) from exc
+        reply = self._management(method, caller, arg, time, origin)
+        return None if reply is None else (reply, cycles)
+
+    def _management(
+        self, method: str, caller: Principal, arg: bytes, time: int, origin: Origin
+    ) -> bytes | None:
+        """A management method, for a user or a canister; ``None`` while a ``stop_canister``
+        waits for the canister's open calls (``origin`` is answered when it stops)."""
         try:
             if method in management.CODE_METHODS:
-                return self._code(method, caller, content.arg, time)
+                return self._code(method, caller, arg, time)
             if method == management.CREATE:
-                create: management.CreateCanisterArgs = management.decode_args(method, content.arg)
+                create: management.CreateCanisterArgs = management.decode_args(method, arg)
                 specified = create.specified_id
                 created = self.env.create_canister(
                     caller,
@@ -183,7 +276,7 @@ class WasmStateMachine:
                 )
                 return management.encode_reply(method, management.CanisterIdRecord(created.principal))
             if method == management.UPDATE_SETTINGS:
-                update: management.UpdateSettingsArgs = management.decode_args(method, content.arg)
+                update: management.UpdateSettingsArgs = management.decode_args(method, arg)
                 settings = update.settings
                 self.env.update_settings(
                     caller,
@@ -197,7 +290,7 @@ class WasmStateMachine:
                 )
                 return management.encode_reply(method)
             if method in (management.STATUS, management.STOP, management.START, management.DELETE):
-                target = CanisterId.from_principal(management.decode_args(method, content.arg).canister_id)
+                target = CanisterId.from_principal(management.decode_args(method, arg).canister_id)
                 if method == management.STATUS:
                     self.env.advance_time(time)
                     status = self.env.canister_status(caller, target)
@@ -220,8 +313,11 @@ class WasmStateMachine:
                             idle_cycles_burned_per_day=status.idle_cycles_burned_per_day,
                         ),
                     )
+                if method == management.STOP:
+                    if not self.env.stop_canister(caller, target, time=time, origin=origin):
+                        return None
+                    return management.encode_reply(method)
                 operation = {
-                    management.STOP: self.env.stop_canister,
                     management.START: self.env.start_canister,
                     management.DELETE: self.env.delete_canister,
                 }[method]
@@ -230,13 +326,13 @@ class WasmStateMachine:
                     self.chunks.pop(target.principal.raw, None)
                 return management.encode_reply(method)
             if method == management.CANISTER_INFO:
-                request: management.CanisterInfoArgs = management.decode_args(method, content.arg)
+                request: management.CanisterInfoArgs = management.decode_args(method, arg)
                 info = self.env.canister_info(
                     _canister_id(request.canister_id), request.num_requested_changes
                 )
                 return management.encode_reply(method, info)
             if method in management.SNAPSHOT_METHODS:
-                return self._snapshot(method, caller, content.arg, time)
+                return self._snapshot(method, caller, arg, time)
             if method in management.QUERY_METHODS:
                 raise RejectError(
                     RejectCode.CANISTER_REJECT,

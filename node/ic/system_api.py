@@ -139,6 +139,14 @@ class ApiContext:
         self.instance: WasmInstance[Any] | None = None
         self.fuel_limit = 0
         self.reject_code = 0
+        self.reject_text: str | None = None
+        """In a reject callback: the reject message (``ic0.msg_reject_msg_*``)."""
+        self.cycles_refunded = 0
+        """In a callback: the cycles the callee gave back (``ic0.msg_cycles_refunded128``)."""
+        self.refund = 0
+        """Cycles still available when the message responded: they go back to its caller."""
+        self.calls: list[PendingCall] = []
+        """Calls performed (``ic0.call_perform``), enqueued only if the message commits."""
         self.certified_data = certified_data
 
     # -- plumbing ------------------------------------------------------------------------
@@ -213,7 +221,9 @@ class ApiContext:
         return self.reject_code
 
     def _reject_text(self) -> bytes:
-        raise ContractViolation("ic0.msg_reject_msg_size: there is no reject message")
+        if self.reject_text is None:
+            raise ContractViolation("ic0.msg_reject_msg_size: there is no reject message")
+        return self.reject_text.encode("utf-8")
 
     def msg_reject_msg_size(self, caller: Any) -> int:
         return len(self._reject_text())
@@ -266,6 +276,7 @@ class ApiContext:
 
     def _refund_available(self) -> None:
         # Cycles still available when the call is answered go back to the caller.
+        self.refund = self.cycles_available
         self.cycles_available = 0
 
     # -- cycles ------------------------------------------------------------------------------
@@ -278,7 +289,7 @@ class ApiContext:
         self.write(caller, dst, self._u128(self.cycles_available), "ic0.msg_cycles_available128")
 
     def msg_cycles_refunded128(self, caller: Any, dst: int) -> None:
-        self.write(caller, dst, self._u128(0), "ic0.msg_cycles_refunded128")
+        self.write(caller, dst, self._u128(self.cycles_refunded), "ic0.msg_cycles_refunded128")
 
     def _accept(self, maximum: int) -> int:
         amount = min(maximum, self.cycles_available)
@@ -303,7 +314,9 @@ class ApiContext:
         return self.cycles_available
 
     def msg_cycles_refunded(self, caller: Any) -> int:
-        return 0
+        if self.cycles_refunded >= 1 << 64:
+            raise ContractViolation("ic0.msg_cycles_refunded: the amount does not fit in 64 bits")
+        return self.cycles_refunded
 
     def msg_cycles_accept(self, caller: Any, maximum: int) -> int:
         return self._accept(maximum)
@@ -427,16 +440,17 @@ class ApiContext:
         self._add_call_cycles(amount, "ic0.call_cycles_add")
 
     def call_perform(self, caller: Any) -> int:
-        """Fails cleanly: this execution layer has no message routing yet (documented limit).
+        """Stage the call: it is enqueued (its callback registered, its request put in the
+        callee's input queue) only if this message commits; a trap drops it with everything
+        else, and the cycles attached come back with the rolled-back balance.
 
-        Returns the specification's non-zero error code 2 (as SYS_TRANSIENT: "could not be
-        performed"), refunds the cycles attached to the call, and runs no callback, which is
-        exactly what a canister sees on the IC when a call cannot be enqueued.
+        Returns 0, as the IC does for a call it accepted; whatever happens to the call
+        afterwards (a missing callee, a full queue) comes back as a reject to the callback.
         """
-        self._require_call("ic0.call_perform")
-        self._discard_pending_call()
-        self.failed_calls += 1
-        return 2
+        call = self._require_call("ic0.call_perform")
+        self.pending_call = None
+        self.calls.append(call)
+        return 0
 
     # -- stable memory ---------------------------------------------------------------------
 
@@ -684,8 +698,8 @@ class SystemApi:
 
     Host functions are built once per pointer width, as the two import tables handed to the
     engine; the execution layer sets :attr:`current` around each call into Wasm. Execution
-    is single-threaded and never re-entrant (``call_perform`` does not run other
-    canisters), so one slot suffices.
+    is single-threaded and never re-entrant (``call_perform`` only stages a call; the
+    scheduler of :mod:`node.ic.calls` runs the callee later), so one slot suffices.
     """
 
     def __init__(self) -> None:

@@ -247,6 +247,49 @@ class WasmInstance(Generic[InfoT]):
             raise _out_of_fuel(limit)
         return used
 
+    def call_table(self, index: int, argument: int, limit: int, meter: Meter) -> int:
+        """Run the function at ``index`` of table 0 with one integer ``argument``.
+
+        The IC's callbacks are named this way (``ic0.call_new``'s reply and reject
+        functions, ``call_on_cleanup``): a ``(i32) -> ()`` function, ``(i64) -> ()`` with a
+        64-bit memory. A missing table, an empty slot or another signature traps, as the
+        indirect call the IC performs would.
+        """
+        name = self.plan.table_export
+        table = self._exports.get(name) if name is not None else None
+        if not isinstance(table, wasmtime.Table):
+            raise Trapped("the module has no table to call a callback from")
+        store = self.store
+        if index >= table.size(store):
+            raise Trapped(f"callback index {index} is out of the table's bounds")
+        func = table.get(store, index)
+        if not isinstance(func, wasmtime.Func):
+            raise Trapped(f"callback index {index} is an uninitialized table element")
+        ftype = func.type(store)
+        wanted = wasmtime.ValType.i64() if self.compiled.memory64 else wasmtime.ValType.i32()
+        if list(ftype.results) or [str(p) for p in ftype.params] != [str(wanted)]:
+            raise Trapped(f"callback index {index} has the wrong signature (indirect call type mismatch)")
+        store.set_fuel(limit)
+        bits = 64 if self.compiled.memory64 else 32
+        value = argument & ((1 << bits) - 1)
+        if value >> (bits - 1):
+            value -= 1 << bits
+        try:
+            func(store, value)
+        except WasmTrap as stop:
+            stop.instructions = min(limit, limit - store.get_fuel() + meter.host_instructions)
+            raise
+        except wasmtime.Trap as trap:
+            raise self._convert_trap(trap, limit, store, meter) from None
+        except wasmtime.WasmtimeError as error:
+            converted = Trapped(str(error).splitlines()[0])
+            converted.instructions = min(limit, limit - store.get_fuel() + meter.host_instructions)
+            raise converted from None
+        used = limit - store.get_fuel() + meter.host_instructions
+        if used > limit:
+            raise _out_of_fuel(limit)
+        return used
+
     @staticmethod
     def _convert_trap(trap: wasmtime.Trap, limit: int, store: wasmtime.Store, meter: Meter) -> WasmTrap:
         code = trap.trap_code

@@ -26,6 +26,7 @@ from vocab.wasm.module import (
     I64,
     KIND_FUNC,
     KIND_MEMORY,
+    KIND_TABLE,
     MAGIC,
     NUMERIC_CONSTS,
     SECTION_CODE,
@@ -145,6 +146,9 @@ class InstrumentationPlan:
     memory64: bool
     table_mutations: tuple[str, ...]
     simd: bool
+    table_export: str | None = None
+    """Table 0, exported so that the host can call a function by its table index (the IC's
+    callbacks: ``ic0.call_new`` names its reply and reject functions that way)."""
 
 
 @dataclass(frozen=True)
@@ -458,6 +462,9 @@ def instrument(data: bytes, module: WasmModule | None = None) -> InstrumentedMod
     start_export = f"{prefix}start" if module.start is not None else None
     save_export = f"{prefix}save_globals"
     load_export = f"{prefix}load_globals"
+    table_export = (
+        f"{prefix}table" if module.tables or any(i.kind == KIND_TABLE for i in module.imports) else None
+    )
     mutable_globals = tuple((i, module.globals[i].valtype) for i in mutable)
 
     # Two generated functions move all mutable globals to and from the dirty memory, so that
@@ -505,6 +512,8 @@ def instrument(data: bytes, module: WasmModule | None = None) -> InstrumentedMod
         assert module.start is not None
         extra_exports.append((start_export, KIND_FUNC, module.start))
     extra_exports.append((save_export, KIND_FUNC, save_index))
+    if table_export:
+        extra_exports.append((table_export, KIND_TABLE, 0))
     extra_exports.append((load_export, KIND_FUNC, load_index))
 
     code_payload = bytearray(uleb(len(new_bodies)))
@@ -573,5 +582,6 @@ def instrument(data: bytes, module: WasmModule | None = None) -> InstrumentedMod
         memory64=memory64,
         table_mutations=tuple(sorted(plan_state["table_mutations"])),
         simd=plan_state["simd"],
+        table_export=table_export,
     )
     return InstrumentedModule(wasm, plan)

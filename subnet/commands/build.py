@@ -1,5 +1,6 @@
 """`subnet build [NAME|--all]`: compile the project's canisters, like `dfx build`
-(the work is ``client.build``)."""
+(the work is ``client.build``): dependencies first, each knowing the ids (from
+canister_ids.json) and Candid of the canisters it depends on."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import argparse
 import sys
 
 from client.build import Built, build_canister
+from client.canister_ids import CanisterIds
 from client.project import Project
 from subnet.commands.feedback import Feedback
 
@@ -16,6 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("name", nargs="?", metavar="NAME")
     group.add_argument("--all", action="store_true", help="every canister (the default)")
+    parser.add_argument(
+        "--network", default="local", help="network whose canister ids dependencies use (default: local)"
+    )
     parser.set_defaults(handler=_build)
 
 
@@ -31,11 +36,12 @@ def find_project() -> Project:
 
 def _build(args: argparse.Namespace) -> int:
     project = find_project()
-    names = [args.name] if args.name else sorted(project.canisters)
+    names = project.build_order([args.name] if args.name else sorted(project.canisters))
+    ids = CanisterIds.in_directory()
     feedback = Feedback()
     for name in names:
         with feedback.step(f"Building canister {name}..."):
-            built = build_canister(project, name)
+            built = build_canister(project, name, lambda dependency: ids.get(dependency, args.network))
         print_built(name, built)
     return 0
 

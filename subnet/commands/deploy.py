@@ -1,9 +1,11 @@
 """`subnet deploy [NAME]`: create if needed, build, install or upgrade, like `dfx deploy`.
 
-Every step is the command of the same name run in order for each canister of the project
-(or just NAME): `canister create` (skipped when canister_ids.json already knows the
-canister), `build`, then `canister install --mode auto`, which installs into an empty
-canister and upgrades one that has code, with the upgrade checks `canister install` makes.
+Every step is the command of the same name, for each canister of the project (or just NAME
+and the canisters it depends on), dependencies first: `canister create` for all of them
+(skipped when canister_ids.json already knows the canister), then for each `build` (which
+tells the compiler the ids and Candid of its dependencies) and `canister install --mode
+auto`, which installs into an empty canister and upgrades one that has code, with the
+upgrade checks `canister install` makes.
 The steps are ``client.deploy`` and ``client.build``; this module prints them.
 """
 
@@ -55,9 +57,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _deploy(args: argparse.Namespace) -> int:
     project = find_project()
-    names = [args.name] if args.name else sorted(project.canisters)
-    for name in names:
+    for name in [args.name] if args.name else []:
         project.canister(name)  # an unknown name fails before anything is created
+    # a canister's dependencies are deployed before it, as dfx does
+    names = project.build_order([args.name] if args.name else sorted(project.canisters))
     ids = CanisterIds.in_directory()
     agent = agent_for(args)
     options = InstallOptions(
@@ -68,12 +71,17 @@ def _deploy(args: argparse.Namespace) -> int:
     ask = feedback.pausing(stdin_ask())
 
     async def run() -> None:
+        # every canister is created first, so that each build knows its dependencies' ids
+        canister_ids = {}
         for name in names:
             with feedback.step(f"Creating canister {name}..."):
                 canister_id, created = await ensure_created(agent, ids, name, args.network)
+            canister_ids[name] = canister_id
             print(output.created_line(name, args.network, canister_id, created))
+        for name in names:
+            canister_id = canister_ids[name]
             with feedback.step(f"Building canister {name}..."):
-                built = build_canister(project, name)
+                built = build_canister(project, name, canister_ids.get)
             print_built(name, built)
             with feedback.step(f"Installing code for canister {name}, with canister ID {canister_id}"):
                 installed = await install_canister(agent, name, canister_id, options, ask)
