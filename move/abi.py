@@ -48,9 +48,10 @@ Failures. ``rt.fail(kind, code, where)`` never returns: ``kind`` is one of ``FAI
 metadata. The host names module, function and code from that.
 
 Metadata. A custom section ``move.module`` holds the module's id, its structs (field names
-and types), its functions (visibility, entry, type parameters, parameter and result types)
-and its type table, as canonical JSON, so that a VM can link, check visibility and
-translate BCS arguments without the source.
+and types), its functions (visibility, entry, type parameters, parameter and result types, and the
+digest of their code, ``move.fingerprint``) and its type table, as canonical JSON, so that
+a VM can link, check visibility and translate BCS arguments without the source, and an
+upgrade can be checked against the version before it (``move.compat``).
 """
 
 from __future__ import annotations

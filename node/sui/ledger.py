@@ -5,8 +5,8 @@ the executor over them; for tests today and for the replica's state machine late
 (``move.framework``, sources in ``move/framework``) (``0x1`` MoveStdlib, ``0x2`` Sui), as immutable packages at
 version 1 whose previous transaction is Sui's genesis marker (32 zero bytes). After that
 everything goes through transactions: ``execute`` / ``execute_signed`` take what a user
-signs; ``publish`` and ``call`` build the transaction a ``sui client publish`` / ``call``
-would (the sender is taken as verified: tests and the in-process harness only). Reading:
+signs; ``publish``, ``upgrade`` and ``call`` build the transaction a ``sui client
+publish`` / ``upgrade`` / ``call`` would (the sender is taken as verified: tests and the in-process harness only). Reading:
 ``object``, ``owned_by``, ``package``, ``effects``; the state: ``state_hash``,
 ``checkpoint`` and ``restore`` (which reloads the VM from the stored packages).
 
@@ -30,11 +30,13 @@ from move.framework import framework
 from move.types import address_of
 from node.sui import responses
 from node.sui.effects import TransactionEffects
-from node.sui.executor import Executor
+from node.sui.executor import Executor, load_package
 from node.sui.store import GENESIS_DIGEST, ObjectStore, SuiObject, SuiPackage, TypeOrigin, UpgradeInfo
+from node.sui.type_map import UPGRADE_CAP
 from node.sui.vm import MoveVM
+from vocab.leb128 import encode_leb128
 from vocab.sui.address import ObjectId, SuiAddress
-from vocab.sui.digests import Digest
+from vocab.sui.digests import Digest, package_digest
 from vocab.sui.signed import SignedTransaction
 from vocab.sui.transaction import (
     Argument,
@@ -51,6 +53,7 @@ from vocab.sui.transaction import (
     SharedObject,
     TransactionData,
     TransferObjects,
+    Upgrade,
     ValidDuring,
 )
 from vocab.sui.type_tag import TypeTag
@@ -86,25 +89,29 @@ def compile_for_publish(root: Path) -> list[bytes]:
 def _genesis_package(
     package_id: ObjectId, modules: tuple[tuple[str, bytes], ...], vm: MoveVM, deps: Sequence[SuiPackage]
 ) -> SuiPackage:
-    ids = vm.add_modules(wasm for _, wasm in modules)
+    linkage = tuple((d.id, UpgradeInfo(d.id, d.version)) for d in deps)
+    ids = vm.add_package(
+        package_id.raw, package_id.raw, 1, (wasm for _, wasm in modules), {d.id.raw: d.id.raw for d in deps}
+    )
     origins = tuple(
         sorted(TypeOrigin(m.name, struct, package_id) for m in ids for struct in vm.modules[m].structs)
     )
-    linkage = tuple((d.id, UpgradeInfo(d.id, d.version)) for d in deps)
     return SuiPackage(package_id, package_id, 1, modules, origins, linkage, GENESIS_DIGEST)
 
 
 class SuiLedger:
     """The store, the VM and the executor of one Sui state."""
 
-    def __init__(self, store: ObjectStore, vm: MoveVM) -> None:
+    def __init__(self, store: ObjectStore, vm: MoveVM, *, allow_adding_abilities: bool = False) -> None:
         self.store = store
         self.vm = vm
-        self.executor = Executor(store, vm)
+        self.executor = Executor(store, vm, allow_adding_abilities=allow_adding_abilities)
         self._nonce = 0
 
     @classmethod
-    def genesis(cls) -> SuiLedger:
+    def genesis(cls, *, allow_adding_abilities: bool = False) -> SuiLedger:
+        """The framework published; ``allow_adding_abilities`` lets compatible upgrades add
+        abilities to structs (the rule before Sui's protocol flag; ``move.compat``)."""
         std_modules, sui_modules = framework_modules()
         vm = MoveVM()
         store = ObjectStore()
@@ -112,7 +119,7 @@ class SuiLedger:
         sui = _genesis_package(SUI, sui_modules, vm, (std,))
         store.packages[std.id] = std
         store.packages[sui.id] = sui
-        return cls(store, vm)
+        return cls(store, vm, allow_adding_abilities=allow_adding_abilities)
 
     @classmethod
     def restore(cls, body: bytes) -> SuiLedger:
@@ -121,7 +128,7 @@ class SuiLedger:
         store = ObjectStore.restore(body)
         vm = MoveVM()
         for package_id in sorted(store.packages, key=lambda p: p.raw):
-            vm.add_modules(wasm for _, wasm in store.packages[package_id].modules)
+            load_package(vm, store.packages[package_id])
         return cls(store, vm)
 
     # -- transactions ------------------------------------------------------------------------
@@ -168,6 +175,48 @@ class SuiLedger:
             budget=budget,
         )
         return self.execute(tx)
+
+    def upgrade(
+        self,
+        sender: SuiAddress,
+        upgrade_cap: ObjectId,
+        modules: Sequence[bytes],
+        dependencies: Sequence[ObjectId] = (STD, SUI),
+        *,
+        policy: int | None = None,
+        package: ObjectId | None = None,
+        digest: bytes | None = None,
+        budget: int = DEFAULT_BUDGET,
+    ) -> TransactionEffects:
+        """Upgrade the package ``upgrade_cap`` controls to ``modules`` (compiled at ``0x0``),
+        as ``sui client upgrade --upgrade-capability`` does, in one transaction:
+        ``package::authorize_upgrade(cap, policy, digest)``, ``Upgrade(modules,
+        dependencies, package, ticket)``, ``package::commit_upgrade(cap, receipt)``.
+
+        ``policy`` defaults to the cap's, ``package`` to the cap's package (the latest
+        version), ``digest`` to the package digest of ``modules`` and ``dependencies``; given,
+        they are sent as they are (to exercise the checks)."""
+        cap = self._require(upgrade_cap)
+        if cap.type != UPGRADE_CAP:
+            raise ValueError(f"object {upgrade_cap} is a {cap.type}, not an UpgradeCap")
+        contents = cap.contents  # id, package, version (u64), policy (u8)
+        if policy is None:
+            policy = contents[72]
+        if package is None:
+            package = ObjectId(contents[32:64])
+        if digest is None:
+            digest = package_digest(modules, (d.raw for d in dependencies))
+        inputs: list[CallArg] = [
+            ImmOrOwnedObject(cap.ref),
+            Pure(bytes([policy])),
+            Pure(encode_leb128(len(digest)) + digest),
+        ]
+        commands: list[Command] = [
+            MoveCall(SUI, "package", "authorize_upgrade", (), (Input(0), Input(1), Input(2))),
+            Upgrade(tuple(modules), tuple(dependencies), package, Result(0)),
+            MoveCall(SUI, "package", "commit_upgrade", (), (Input(0), Result(1))),
+        ]
+        return self.execute(self.transaction(sender, inputs, commands, budget=budget))
 
     def call(
         self,

@@ -274,9 +274,11 @@ class CallResult:
 class _Session:
     """The modules one function reaches, instantiated in one store with one memory."""
 
-    def __init__(self, vm: MoveVM, root: ModuleId) -> None:
+    def __init__(self, vm: MoveVM, root: ModuleId, package: bytes | None) -> None:
         self.vm = vm
-        order = vm._closure(root)
+        resolved = vm._closure(root, package)
+        order = [module.id for module in resolved]
+        by_id = {module.id: module for module in resolved}
         store = wasmtime.Store(vm.engine.wasm_engine)
         store.set_fuel(_SETUP_FUEL)
         self.store = store
@@ -284,7 +286,7 @@ class _Session:
         bases: dict[ModuleId, int] = {}
         for mid in order:
             bases[mid] = cursor
-            cursor += -(-vm.modules[mid].data_size // abi.SLOT) * abi.SLOT
+            cursor += -(-by_id[mid].data_size // abi.SLOT) * abi.SLOT
         self.heap_base = cursor
         pages = -(-(cursor + WASM_PAGE) // WASM_PAGE)
         self.initial_end = pages * WASM_PAGE
@@ -310,7 +312,7 @@ class _Session:
         self.instances: dict[ModuleId, dict[str, wasmtime.Func]] = {}
         self._callers: dict[tuple[ModuleId, str], Callable[[list[int]], list[int]]] = {}
         for mid in order:
-            self._instantiate(vm.modules[mid], bases[mid])
+            self._instantiate(by_id[mid], bases[mid])
 
     # -- fuel ------------------------------------------------------------------------------
     def charge(self, amount: int) -> None:
@@ -581,60 +583,150 @@ _COMPILED: OrderedDict[tuple[int, bytes], CompiledMoveModule] = OrderedDict()
 _COMPILED_LIMIT = 256
 
 
+@dataclass(frozen=True)
+class LoadedPackage:
+    """One version of a package as the VM links it: its modules by name, and where each
+    module address it names lives (its own original id -> its storage id, each dependency's
+    original id -> the storage id of the version it links against; Sui's linkage table)."""
+
+    storage_id: bytes
+    original_id: bytes
+    version: int
+    modules: Mapping[str, CompiledMoveModule]
+    linkage: Mapping[bytes, bytes]
+
+
 class MoveVM:
     """Compiled Move modules, and calls of their functions.
 
-    ``add_modules`` takes module bytes (as ``move.codegen`` writes them); ``call`` runs one
-    function. One VM serves one set of modules at a time; adding a module with an id
-    already present replaces it (an upgrade keeps module ids).
+    ``add_package`` loads one version of a package: its modules keep the package's original
+    id (the runtime id, the address types and modules are known by), and a call made
+    through that version (``call(..., package=storage_id)``) links every module it reaches
+    through the version's linkage, as Sui's loader does: the package's own modules from
+    that version, each dependency from the version the package was published against. So
+    every version of an upgraded package stays callable, each with its own code, and all
+    of them name their types by the original id, so an object made by one version is a
+    value of the others. Struct layouts and abilities come from the newest version loaded
+    (a compatible upgrade keeps layouts; ``move.compat``).
+
+    ``add_modules`` loads modules without a package (tests, benchmarks): a call without
+    ``package`` links the newest module loaded under each id.
     """
 
     def __init__(self, engine: WasmEngine | None = None, heap_limit: int = DEFAULT_HEAP_LIMIT) -> None:
         self.engine = engine or default_engine()
         self.heap_limit = heap_limit
         self.modules: dict[ModuleId, CompiledMoveModule] = {}
-        self._sessions: dict[ModuleId, _Session] = {}
+        """The newest version of each module, by runtime id (layouts, abilities, calls without a package)."""
+        self.packages: dict[bytes, LoadedPackage] = {}
+        self._loose: dict[ModuleId, CompiledMoveModule] = {}
+        self._sessions: dict[tuple[bytes | None, ModuleId], _Session] = {}
         self._types: list[Type] = []
         self._type_handles: dict[Type, int] = {}
         self._layouts: dict[StructType, list[Type]] = {}
 
     # -- modules ---------------------------------------------------------------------------
+    def _compile(self, wasm: bytes) -> CompiledMoveModule:
+        key = (id(self.engine), hashlib.sha256(wasm).digest())
+        compiled = _COMPILED.get(key)
+        if compiled is None:
+            compiled = load_module(self.engine.wasm_engine, wasm)
+            _COMPILED[key] = compiled
+            while len(_COMPILED) > _COMPILED_LIMIT:
+                _COMPILED.popitem(last=False)
+        else:
+            _COMPILED.move_to_end(key)
+        return compiled
+
     def add_modules(self, modules: Iterable[bytes]) -> list[ModuleId]:
-        """Compile (or find in the cache) and add modules; returns their ids."""
+        """Compile (or find in the cache) and add modules outside any package; returns their ids."""
         ids = []
         for wasm in modules:
-            key = (id(self.engine), hashlib.sha256(wasm).digest())
-            compiled = _COMPILED.get(key)
-            if compiled is None:
-                compiled = load_module(self.engine.wasm_engine, wasm)
-                _COMPILED[key] = compiled
-                while len(_COMPILED) > _COMPILED_LIMIT:
-                    _COMPILED.popitem(last=False)
-            else:
-                _COMPILED.move_to_end(key)
-            self.modules[compiled.id] = compiled
+            compiled = self._compile(wasm)
+            self._loose[compiled.id] = compiled
             ids.append(compiled.id)
-        self._sessions.clear()  # sessions hold their codecs: new ones see the new layouts
-        self._layouts.clear()
+        self._refresh()
         return ids
 
-    def _closure(self, root: ModuleId) -> list[ModuleId]:
-        order: list[ModuleId] = []
+    def add_package(
+        self,
+        storage_id: bytes,
+        original_id: bytes,
+        version: int,
+        modules: Iterable[bytes],
+        linkage: Mapping[bytes, bytes],
+    ) -> list[ModuleId]:
+        """Load one version of a package (modules at ``original_id``); ``linkage`` maps each
+        dependency's original id to the storage id linked. Returns the modules' ids."""
+        compiled = [self._compile(wasm) for wasm in modules]
+        for module in compiled:
+            if module.id.address != original_id:
+                raise LinkError(
+                    f"module {module.id} is not at the package's original id 0x{original_id.hex()}"
+                )
+        self.packages[storage_id] = LoadedPackage(
+            storage_id,
+            original_id,
+            version,
+            {m.id.name: m for m in compiled},
+            {**linkage, original_id: storage_id},
+        )
+        self._refresh()
+        return [m.id for m in compiled]
+
+    def remove_package(self, storage_id: bytes) -> None:
+        """Forget a version loaded by a transaction that then failed."""
+        if self.packages.pop(storage_id, None) is not None:
+            self._refresh()
+
+    def _refresh(self) -> None:
+        """The newest version of each module; sessions hold codecs and links, so they go."""
+        newest: dict[ModuleId, tuple[int, CompiledMoveModule]] = {}
+        for package in self.packages.values():
+            for module in package.modules.values():
+                known = newest.get(module.id)
+                if known is None or known[0] < package.version:
+                    newest[module.id] = (package.version, module)
+        self.modules = dict(self._loose)
+        self.modules.update({mid: module for mid, (_, module) in newest.items()})
+        self._sessions.clear()
+        self._layouts.clear()
+
+    def resolve(self, module: ModuleId, package: bytes | None) -> CompiledMoveModule:
+        """The module a call through ``package`` (a storage id; ``None``: the newest) links."""
+        if package is not None:
+            loaded = self.packages.get(package)
+            if loaded is None:
+                raise LinkError(f"package 0x{package.hex()} is not loaded")
+            storage = loaded.linkage.get(module.address)
+            if storage is not None:
+                target = self.packages.get(storage)
+                found = target.modules.get(module.name) if target is not None else None
+                if found is None:
+                    raise LinkError(f"module {module} is not in package 0x{storage.hex()}")
+                return found
+        found = self.modules.get(module)
+        if found is None:
+            raise LinkError(f"module {module} is not published")
+        return found
+
+    def _closure(self, root: ModuleId, package: bytes | None) -> list[CompiledMoveModule]:
+        order: list[CompiledMoveModule] = []
+        done: set[ModuleId] = set()
         visiting: set[ModuleId] = set()
 
         def visit(mid: ModuleId) -> None:
-            if mid in order:
+            if mid in done:
                 return
             if mid in visiting:
                 raise LinkError(f"modules import each other in a cycle through {mid}")
-            module = self.modules.get(mid)
-            if module is None:
-                raise LinkError(f"module {mid} is not published")
+            module = self.resolve(mid, package)
             visiting.add(mid)
             for dep in module.dependencies:
                 visit(dep)
             visiting.discard(mid)
-            order.append(mid)
+            done.add(mid)
+            order.append(module)
 
         visit(root)
         return order
@@ -707,10 +799,11 @@ class MoveVM:
         self.layout(ty)
         return [name for name, _ in self.modules[ty.module].structs[ty.name].fields]
 
-    def function(self, module: ModuleId, name: str) -> FunctionInfo:
-        compiled = self.modules.get(module)
-        if compiled is None:
-            raise InvalidCall(f"module {module} is not published")
+    def function(self, module: ModuleId, name: str, package: bytes | None = None) -> FunctionInfo:
+        try:
+            compiled = self.resolve(module, package)
+        except LinkError:
+            raise InvalidCall(f"module {module} is not published") from None
         info = compiled.functions.get(name)
         if info is None:
             raise InvalidCall(f"module {module} has no function {name}")
@@ -729,6 +822,7 @@ class MoveVM:
         public_only: bool = True,
         log: ObjectLog | None = None,
         shared_inputs: frozenset[bytes] = frozenset(),
+        package: bytes | None = None,
     ) -> CallResult:
         """Run ``module::function`` with BCS ``args`` (one per parameter, the ``TxContext``
         parameter excepted: the VM supplies it from ``ctx``).
@@ -737,9 +831,10 @@ class MoveVM:
         holds the values behind ``&mut`` parameters after the call. ``public_only`` allows
         only what a transaction may call (public or entry functions). The commands of one
         transaction pass the same ``log`` (it accumulates, and its id counter carries over);
-        ``shared_inputs`` are the ids of the transaction's shared objects.
+        ``shared_inputs`` are the ids of the transaction's shared objects. ``package`` is the
+        storage id of the version called (``add_package``), whose linkage the call uses.
         """
-        info = self.function(module, function)
+        info = self.function(module, function, package)
         if public_only and info.visibility != "public" and not info.entry:
             raise InvalidCall(f"{module}::{function} is neither public nor entry")
         if info.native:
@@ -761,10 +856,10 @@ class MoveVM:
         given = params[:-1] if takes_ctx else params
         if len(args) != len(given):
             raise InvalidCall(f"{module}::{function} takes {len(given)} arguments, got {len(args)}")
-        session = self._sessions.get(module)
+        session = self._sessions.get((package, module))
         if session is None:
-            session = _Session(self, module)
-            self._sessions[module] = session
+            session = _Session(self, module, package)
+            self._sessions[(package, module)] = session
         log = session.reset(ctx, gas_limit, log, shared_inputs)
         marshal, heap = session.marshal, session.heap
         wasm_args: list[int] = [self.intern(t) for t in type_args]
@@ -875,6 +970,7 @@ __all__ = [
     "InsufficientGas",
     "InvalidCall",
     "LinkError",
+    "LoadedPackage",
     "MoveAbort",
     "MoveError",
     "MovePrimitiveRuntimeError",
