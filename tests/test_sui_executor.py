@@ -573,7 +573,8 @@ def test_json_shapes_of_objects_changes_and_events(
     (change,) = ledger.transaction_json(bumped, BOB)["objectChanges"]
     assert change["type"] == "mutated" and change["previousVersion"] == str(counter.version)
     assert change["owner"] == {"Shared": {"initial_shared_version": counter.version}}
-    assert change["objectType"] == f"{package_id.short_text()}::counter::Counter"  # Move prints addresses without leading zeros
+    # Move prints addresses without leading zeros
+    assert change["objectType"] == f"{package_id.short_text()}::counter::Counter"
     shown = ledger.object_json(counter.id)
     assert shown is not None
     assert shown["version"] == str(counter.version + 1) and shown["type"] == change["objectType"]
