@@ -30,13 +30,12 @@ friend declarations do not exist in this subnet's Move, so their kinds never occ
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from move import abi
 from move.types import Ability
-from vocab.wasm import WasmFormatError, custom_sections
 
 COMPATIBLE = 0
 ADDITIVE = 128
@@ -116,13 +115,10 @@ def read_interface(wasm: bytes) -> ModuleInterface:
     """A compiled module's interface, types naming the module's own package as ``self`` (so
     a new version at ``0x0`` compares with the old one at its published id)."""
     try:
-        raw = next((s.data for s in custom_sections(wasm) if s.name == abi.METADATA_SECTION), None)
-    except WasmFormatError as exc:
-        raise CompatError(f"not a Wasm module: {exc}") from exc
-    if raw is None:
-        raise CompatError(f"the module has no {abi.METADATA_SECTION} section: not compiled from Move")
+        meta = abi.read_metadata(wasm)
+    except abi.MetadataError as exc:
+        raise CompatError(str(exc)) from exc
     try:
-        meta = json.loads(raw)
         address, name = meta["id"]
         structs = {
             s["name"]: StructSig(
@@ -226,38 +222,31 @@ def _compatible(old: ModuleInterface, new: ModuleInterface, allow_adding_abiliti
 
 def _inclusion(old: ModuleInterface, new: ModuleInterface, equal: bool) -> list[Problem]:
     """``InclusionCheck::Subset`` (additive) or ``Equal`` (dependency-only)."""
+    return [
+        *_included("Struct", "struct", old.name, old.structs, new.structs, equal),
+        *_included("Function", "function", old.name, old.functions, new.functions, equal),
+    ]
+
+
+def _included(
+    kind: str, noun: str, module: str, old: Mapping[str, object], new: Mapping[str, object], equal: bool
+) -> list[Problem]:
+    """Items missing (``<kind>Missing``), changed in any way, code included
+    (``<kind>Change``), or new under ``Equal`` (``<kind>New``)."""
     out: list[Problem] = []
-    m = old.name
-    for name in sorted(old.structs.keys() | new.structs.keys()):
-        before, after = old.structs.get(name), new.structs.get(name)
+    for name in sorted(old.keys() | new.keys()):
+        before, after = old.get(name), new.get(name)
         if after is None:
-            out.append(Problem("StructMissing", m, name, f"struct '{name}' is missing"))
+            out.append(Problem(f"{kind}Missing", module, name, f"{noun} '{name}' is missing"))
         elif before is None:
             if equal:
-                out.append(Problem("StructNew", m, name, f"struct '{name}' is new"))
+                out.append(Problem(f"{kind}New", module, name, f"{noun} '{name}' is new"))
         elif before != after:
-            out.append(Problem("StructChange", m, name, f"struct '{name}' changed"))
-    for name in sorted(old.functions.keys() | new.functions.keys()):
-        fb, fa = old.functions.get(name), new.functions.get(name)
-        if fa is None:
-            out.append(Problem("FunctionMissing", m, name, f"function '{name}' is missing"))
-        elif fb is None:
-            if equal:
-                out.append(Problem("FunctionNew", m, name, f"function '{name}' is new"))
-        elif fb != fa:
-            what = (
-                "its code"
-                if (fb.visibility, fb.entry, fb.params, fb.returns)
-                == (
-                    fa.visibility,
-                    fa.entry,
-                    fa.params,
-                    fa.returns,
-                )
-                and fb.type_params == fa.type_params
-                else "its declaration"
-            )
-            out.append(Problem("FunctionChange", m, name, f"function '{name}' changed ({what})"))
+            what = ""
+            if isinstance(before, FunctionSig) and isinstance(after, FunctionSig):
+                same_declaration = replace(before, code="") == replace(after, code="")
+                what = " (its code)" if same_declaration else " (its declaration)"
+            out.append(Problem(f"{kind}Change", module, name, f"{noun} '{name}' changed{what}"))
     return out
 
 

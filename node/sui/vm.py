@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
-import json
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,7 +44,7 @@ from node.sui.natives import (
     native_module,
 )
 from node.wasm import WasmEngine, default_engine
-from vocab.wasm import KIND_FUNC, KIND_GLOBAL, KIND_MEMORY, WasmFormatError, custom_sections, parse_module
+from vocab.wasm import KIND_FUNC, KIND_GLOBAL, KIND_MEMORY, WasmFormatError, parse_module
 
 DEFAULT_HEAP_LIMIT = 64 * 1024 * 1024
 """Most bytes of memory one call may use."""
@@ -178,13 +177,12 @@ def load_module(engine: wasmtime.Engine, wasm: bytes) -> CompiledMoveModule:
     """Check a module's imports and metadata and compile it; ``LinkError`` says what is wrong."""
     try:
         parsed = parse_module(wasm)
-        meta_raw = next((s.data for s in custom_sections(wasm) if s.name == abi.METADATA_SECTION), None)
+        meta = abi.read_metadata(wasm)
     except WasmFormatError as exc:
         raise LinkError(f"not a Wasm module: {exc}") from exc
-    if meta_raw is None:
-        raise LinkError(f"the module has no {abi.METADATA_SECTION} section: not compiled from Move")
+    except abi.MetadataError as exc:
+        raise LinkError(str(exc)) from exc
     try:
-        meta = json.loads(meta_raw)
         module_id = ModuleId(bytes.fromhex(meta["id"][0]), meta["id"][1])
         functions = {}
         for i, f in enumerate(meta["functions"]):
