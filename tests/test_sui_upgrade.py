@@ -405,3 +405,24 @@ def test_make_immutable_ends_all_upgrades(ledger: SuiLedger, v1: list[bytes], v2
     assert refused.value.name == "ObjectVersionUnavailableForConsumption"
     with pytest.raises(KeyError):
         ledger.upgrade(ALICE, p.cap, v2)
+
+
+def test_an_upgrade_may_not_link_an_older_dependency(
+    ledger: SuiLedger, v1: list[bytes], v2: list[bytes]
+) -> None:
+    """Sui's ``PublishUpgradeDependencyDowngrade``: a dependency's version only grows."""
+    lib = Published(ledger, v1)
+    lib_v2 = lib.upgrade(v2)
+    user = v1  # another package, with the library among its dependencies
+    effects = ok(ledger.publish(ALICE, user, (STD, SUI, lib_v2)))  # links the library's version 2
+    (cap,) = [
+        r.object_id
+        for r, _ in effects.created
+        if getattr(ledger.object(r.object_id), "type", None) == UPGRADE_CAP
+    ]
+    (package,) = [r.object_id for r, _ in effects.created if ledger.package(r.object_id)]
+    assert dict(ledger.package(package).linkage)[lib.package].upgraded_version == 2  # type: ignore[union-attr]
+    older = ledger.upgrade(ALICE, cap, user, (STD, SUI, lib.package))
+    message = failed(older, "PublishUpgradeDependencyDowngrade")
+    assert "version 1" in message and "version 2" in message
+    ok(ledger.upgrade(ALICE, cap, user, (STD, SUI, lib_v2)))
