@@ -34,8 +34,8 @@ from node.sui.executor import Executor, load_package
 from node.sui.store import GENESIS_DIGEST, ObjectStore, SuiObject, SuiPackage, TypeOrigin, UpgradeInfo
 from node.sui.type_map import UPGRADE_CAP
 from node.sui.vm import MoveVM
-from vocab.leb128 import encode_leb128
 from vocab.sui.address import ObjectId, SuiAddress
+from vocab.sui.builder import ProgrammableTransactionBuilder
 from vocab.sui.digests import Digest, package_digest
 from vocab.sui.signed import SignedTransaction
 from vocab.sui.transaction import (
@@ -53,7 +53,6 @@ from vocab.sui.transaction import (
     SharedObject,
     TransactionData,
     TransferObjects,
-    Upgrade,
     ValidDuring,
 )
 from vocab.sui.type_tag import TypeTag
@@ -206,17 +205,10 @@ class SuiLedger:
             package = ObjectId(contents[32:64])
         if digest is None:
             digest = package_digest(modules, (d.raw for d in dependencies))
-        inputs: list[CallArg] = [
-            ImmOrOwnedObject(cap.ref),
-            Pure(bytes([policy])),
-            Pure(encode_leb128(len(digest)) + digest),
-        ]
-        commands: list[Command] = [
-            MoveCall(SUI, "package", "authorize_upgrade", (), (Input(0), Input(1), Input(2))),
-            Upgrade(tuple(modules), tuple(dependencies), package, Result(0)),
-            MoveCall(SUI, "package", "commit_upgrade", (), (Input(0), Result(1))),
-        ]
-        return self.execute(self.transaction(sender, inputs, commands, budget=budget))
+        builder = ProgrammableTransactionBuilder()
+        builder.upgrade_with_cap(ImmOrOwnedObject(cap.ref), package, modules, dependencies, policy, digest)
+        built = builder.finish()
+        return self.execute(self.transaction(sender, built.inputs, built.commands, budget=budget))
 
     def call(
         self,
