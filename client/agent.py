@@ -7,12 +7,19 @@ key (checked against the genesis committee); ``replicas_agree=K`` asks K replica
 accepts the answer only if all K match. If the replica it talks to dies, it hands the same envelope to the next one
 and asks there; replay protection makes the request run at most once whichever replica
 took it.
+
+Sui transactions travel the same way (``submit_and_wait`` takes a ``SignedTransaction``
+too: its request id is its digest), and reads of Sui state (``sui_read``) take the
+queries' fast path, signed and optionally agreed by K replicas.
 """
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import trio
 
@@ -24,6 +31,7 @@ from vocab.committee import Committee
 from vocab.envelope import MAX_INGRESS_TTL_NS, SignedEnvelope
 from vocab.errors import CodecError, RejectCode, RejectError
 from vocab.framing import FramedStream
+from vocab.ingress_message import IngressMessage
 from vocab.messages import (
     QUERY_RESPONSE_DOMAIN,
     AwaitReply,
@@ -35,9 +43,11 @@ from vocab.messages import (
     StatusReply,
     StatusRequest,
     SubmitRequest,
+    SuiReadRequest,
 )
 from vocab.principal import Principal
 from vocab.request import RequestContent
+from vocab.sui.signed import SignedTransaction
 
 CONNECT_TIMEOUT = 2.0
 EXPIRY_MARGIN_NS = 60 * 1_000_000_000
@@ -113,7 +123,7 @@ class Agent:
         envelope = self.envelope(canister_id, method_name, arg)
         return await self.submit_and_wait(envelope, timeout)
 
-    async def submit_and_wait(self, envelope: SignedEnvelope, timeout: float = 30.0) -> RequestResult:
+    async def submit_and_wait(self, envelope: IngressMessage, timeout: float = 30.0) -> RequestResult:
         request_id = envelope.request_id
         failures: list[str] = []
         with trio.move_on_after(timeout) as scope:
@@ -129,7 +139,7 @@ class Agent:
         raise RejectError(RejectCode.SYS_TRANSIENT, f"no certified reply within {timeout:g} s ({detail})")
 
     async def _submit_on(
-        self, endpoint: Endpoint, envelope: SignedEnvelope, request_id: bytes
+        self, endpoint: Endpoint, envelope: IngressMessage, request_id: bytes
     ) -> RequestResult:
         with trio.fail_after(CONNECT_TIMEOUT):
             stream = await trio.open_tcp_stream(endpoint.host, endpoint.port)
@@ -143,7 +153,9 @@ class Agent:
                     # Another replica took this envelope before; its result is what we want.
                     pass
                 else:
-                    raise RejectError(RejectCode(answer.code), answer.message)
+                    # A Sui transaction's refusal names Sui's error (``reason``).
+                    sui_name = answer.reason if isinstance(envelope, SignedTransaction) else None
+                    raise RejectError(RejectCode(answer.code), answer.message, sui_name)
             elif not isinstance(answer, RequestAccepted):
                 raise CodecError(f"unexpected answer {type(answer).__name__} to a submission")
             await framed.send(AwaitReply(request_id, timeout_ms=10_000))
@@ -167,13 +179,45 @@ class Agent:
         """Run a query on the fast path and return a verified, agreed answer (which may be
         a reject: look at ``status``). Raises RejectError when too few replicas answer
         validly or their answers differ."""
+        envelope = self.envelope(canister_id, method_name, arg, request_type="query")
+        return await self._agreed(
+            lambda endpoint: self._query_on(endpoint, envelope, envelope.request_id),
+            replicas_agree,
+            timeout,
+            "query",
+        )
+
+    async def sui_read(
+        self, method: str, params: list[Any], replicas_agree: int = 1, timeout: float = 10.0
+    ) -> Any:
+        """Read Sui state on the fast path (``vocab.messages.SUI_READ_METHODS``: an object,
+        an address's objects, an executed transaction) and return Sui's JSON answer, signed
+        by a replica and agreed by ``replicas_agree``; RejectError for a refused read (its
+        ``error_code`` is Sui's name: ``InvalidParams``, ``TransactionNotFound``)."""
+        request = SuiReadRequest(method, json.dumps(params).encode())
+        answer = await self._agreed(
+            lambda endpoint: self._read_on(endpoint, request), replicas_agree, timeout, "read"
+        )
+        if answer.status != "replied":
+            raise RejectError(
+                RejectCode(answer.reject_code), answer.reject_message, answer.error_code or None
+            )
+        return json.loads(answer.reply)
+
+    async def _agreed(
+        self,
+        ask: Callable[[Endpoint], Awaitable[QueryResponse]],
+        replicas_agree: int,
+        timeout: float,
+        what: str,
+    ) -> QueryResponse:
+        """Ask replicas in turn until ``replicas_agree`` of them answered validly; their
+        answers must match."""
         if not 1 <= replicas_agree <= len(self.endpoints):
             raise RejectError(
                 RejectCode.SYS_FATAL,
                 f"replicas_agree must be between 1 and {len(self.endpoints)}, not {replicas_agree}",
             )
-        envelope = self.envelope(canister_id, method_name, arg, request_type="query")
-        request_id = envelope.request_id
         answers: list[QueryResponse] = []
         failures: list[str] = []
         pending = list(self.endpoints)
@@ -186,7 +230,7 @@ class Agent:
                     if len(answers) == replicas_agree:
                         break
                     try:
-                        answer = await self._query_on(endpoint, envelope, request_id)
+                        answer = await ask(endpoint)
                     except REPLICA_FAILURES as exc:
                         failures.append(f"{endpoint.address}: {type(exc).__name__}: {exc}")
                         continue
@@ -202,15 +246,21 @@ class Agent:
             detail = "; ".join(failures[-len(self.endpoints) :]) or "timed out"
             raise RejectError(
                 RejectCode.SYS_TRANSIENT,
-                f"{len(answers)} of {replicas_agree} replicas answered the query ({detail})",
+                f"{len(answers)} of {replicas_agree} replicas answered the {what} ({detail})",
             )
         outcomes = {answer.outcome() for answer in answers}
         if len(outcomes) != 1:
             nodes = ", ".join(str(answer.node_index) for answer in answers)
             raise RejectError(
-                RejectCode.SYS_TRANSIENT, f"replicas {nodes} gave different answers to the query"
+                RejectCode.SYS_TRANSIENT, f"replicas {nodes} gave different answers to the {what}"
             )
         return answers[0]
+
+    async def _read_on(self, endpoint: Endpoint, request: SuiReadRequest) -> QueryResponse:
+        answer = await self._exchange(endpoint, request, CONNECT_TIMEOUT * 5)
+        if not isinstance(answer, QueryResponse):
+            raise CodecError(f"unexpected answer {type(answer).__name__} to a Sui read")
+        return verify_query_response(answer, self.committee, request.request_id, self.verify)
 
     async def _query_on(
         self, endpoint: Endpoint, envelope: SignedEnvelope, request_id: bytes

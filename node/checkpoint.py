@@ -2,7 +2,7 @@
 
 A replica that restarts could rebuild its state by replaying every finalized block from
 height 1, but that costs time proportional to the chain's age. A checkpoint is the whole
-state that ``WasmStateMachine.state_hash`` covers, written down after some height h, so
+state that ``SubnetStateMachine.state_hash`` covers (canisters and Sui objects), written down after some height h, so
 that a restart loads it and replays only the blocks above h. Blocks remain the source of
 truth: a checkpoint only saves time, and one that is unusable is refused loudly
 (``CheckpointError``) and the replica falls back to a full replay.
@@ -19,12 +19,14 @@ what the environment keeps around them:
   neutralized by the instrumentation, and the start function runs only at install. So a
   fresh instance of the same module loaded with heap and globals
   (``WasmInstance.restore``, as ``load_canister_snapshot`` does) behaves identically;
-- the chunk store of ``install_chunked_code``.
+- the chunk store of ``install_chunked_code``;
+- the Sui store (``node.sui.store.ObjectStore.encode``: objects, packages, tombstones and
+  the effects of every executed transaction), from which the Move VM is reloaded.
 
 Per-replica statistics (query counters) are left out: they differ between replicas, and
 every replica must write the same bytes for the same state.
 
-The format (version 1)::
+The format (version 2; version 1 had no Sui store and is refused, which costs a replay)::
 
     MAGIC (16 bytes) | version (u16, big-endian) | SHA-256 of body (32 bytes) | body
 
@@ -52,6 +54,7 @@ from typing import Any
 
 import msgpack
 
+from node.execution import SubnetStateMachine
 from node.ic.canister import (
     CanisterInstance,
     CanisterSettings,
@@ -65,14 +68,15 @@ from node.ic.config import MAX_HEAP_64
 from node.ic.environment import ExecutionEnvironment
 from node.ic.stable_memory import PAGE_SIZE, StableMemory
 from node.ic.state import ExecutionState
-from node.ic.state_machine import WasmStateMachine
+from node.sui.ledger import SuiLedger
+from node.sui.store import ObjectStore, StoreError
 from node.wasm.instance import InstanceState
 from vocab import management
 from vocab.errors import PrincipalError, RejectError, SubnetError
 from vocab.principal import CanisterId, Principal
 
 MAGIC = b"subnet-checkpnt\x00"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _HEADER = len(MAGIC) + 2 + 32
 _ZERO_PAGE = bytes(PAGE_SIZE)
 _INT64_MIN = -(1 << 63)
@@ -206,13 +210,14 @@ def _canister(canister: CanisterState) -> dict[str, Any]:
 
 
 def encode_checkpoint(
-    machine: WasmStateMachine, *, height: int, block_hash: bytes, state_hash: bytes, results_root: bytes
+    subnet: SubnetStateMachine, *, height: int, block_hash: bytes, state_hash: bytes, results_root: bytes
 ) -> bytes:
-    """The checkpoint of ``machine``'s state after ``height``, whose block is ``block_hash``.
+    """The checkpoint of ``subnet``'s state after ``height``, whose block is ``block_hash``.
 
-    ``state_hash`` must be ``machine.state_hash()`` (the caller has just computed it for
+    ``state_hash`` must be ``subnet.state_hash()`` (the caller has just computed it for
     certification; it is not recomputed here). Call between messages, never during one.
     """
+    machine = subnet.ic
     env = machine.env.state
     body = {
         "height": height,
@@ -235,6 +240,7 @@ def encode_checkpoint(
             ]
             for owner in sorted(machine.chunks)
         ],
+        "sui": subnet.sui.store.encode(),
     }
     packed = msgpack.packb(body, use_bin_type=True)
     return MAGIC + FORMAT_VERSION.to_bytes(2, "big") + hashlib.sha256(packed).digest() + packed
@@ -521,7 +527,7 @@ def _split(blob: bytes) -> tuple[int, dict[str, Any]]:
             f"corrupt checkpoint: the body is not valid msgpack ({type(exc).__name__})"
         ) from None
     return version, _map(
-        decoded, "the body", ("height", "block_hash", "state_hash", "results_root", "env", "chunks")
+        decoded, "the body", ("height", "block_hash", "state_hash", "results_root", "env", "chunks", "sui")
     )
 
 
@@ -541,21 +547,22 @@ def read_header(blob: bytes) -> CheckpointHeader:
 
 
 def restore_checkpoint(
-    machine: WasmStateMachine,
+    subnet: SubnetStateMachine,
     blob: bytes,
     *,
     height: int | None = None,
     state_hash: bytes | None = None,
     block_hash: bytes | None = None,
 ) -> CheckpointHeader:
-    """Replace ``machine``'s state with the checkpoint's, or raise ``CheckpointError``.
+    """Replace ``subnet``'s state with the checkpoint's, or raise ``CheckpointError``.
 
     ``height`` and ``state_hash``, when given, are what the checkpoint was stored under,
     and ``block_hash`` the block finalized at that height: all must agree with what the
     checkpoint says about itself (checked before any module is compiled). The restored
     state's hash is recomputed and must equal the recorded one; on any failure
-    ``machine`` keeps the state it had.
+    ``subnet`` keeps the state it had.
     """
+    machine = subnet.ic
     version, body = _split(blob)
     header = _header(version, body)
     if height is not None and header.height != height:
@@ -595,15 +602,26 @@ def restore_checkpoint(
                 )
             store[chunk_hash] = chunk
 
-    previous = machine.env, machine.chunks
-    machine.env, machine.chunks = restored, chunks
     try:
-        actual = machine.state_hash()
+        sui = SuiLedger.from_store(ObjectStore.decode(_bytes(body["sui"], "sui")))
+    except StoreError as exc:
+        raise CheckpointError(f"corrupt checkpoint: {exc}") from None
+
+    previous = machine.env, machine.chunks, subnet.sui
+
+    def put_back() -> None:
+        machine.env, machine.chunks = previous[0], previous[1]
+        subnet.replace(machine, previous[2])
+
+    machine.env, machine.chunks = restored, chunks
+    subnet.replace(machine, sui)
+    try:
+        actual = subnet.state_hash()
     except BaseException:
-        machine.env, machine.chunks = previous
+        put_back()
         raise
     if actual != header.state_hash:
-        machine.env, machine.chunks = previous
+        put_back()
         raise CheckpointError(
             f"the checkpoint of height {header.height} restores to state hash {actual.hex()[:16]}, "
             f"not the recorded {header.state_hash.hex()[:16]}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vocab.codec import Message
-from vocab.envelope import SignedEnvelope
+from vocab.ingress_message import IngressMessage
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class TimerExpired:
 class ClientSubmitted:
     """A client handed this replica a signed request (``SubmitRequest``)."""
 
-    envelope: SignedEnvelope
+    envelope: IngressMessage
     now: int
 
 

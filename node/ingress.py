@@ -1,5 +1,11 @@
 """Ingress: which requests a replica lets in, and which a block may carry.
 
+Two kinds of request share the pool and the blocks (``vocab.ingress_message``): the IC's
+signed envelopes and Sui's signed transactions. The rules below are the IC's; a Sui
+transaction instead must decode, carry valid signatures by every required signer, be
+within its expiration, and not have been executed before (its digest is remembered for
+good by the Sui state: ``executed``). Its refusals carry Sui's error names as reasons.
+
 The same rules judge a request twice: when a client submits it (against the replica's
 clock) and when it appears in a proposed block (against the block's timestamp, so that
 every replica reaches the same verdict). A request must be a signed ``call`` to this
@@ -22,14 +28,21 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from node.consensus.block import ChainBlock
+from node.sui.inputs import check_shape
 from vocab.codec import Message
 from vocab.envelope import MAX_INGRESS_TTL_NS, PERMITTED_DRIFT_NS, SignedEnvelope
-from vocab.errors import EnvelopeError, RejectCode, RejectError
+from vocab.errors import EnvelopeError, RejectCode, RejectError, SuiError
 from vocab.genesis import Genesis
+from vocab.ingress_message import IngressMessage
+from vocab.sui.signed import SignedTransaction
+
+SUI_EPOCH = 0
+"""The Sui epoch transactions are checked against: there is one epoch until epochs change
+through consensus (the fast-path issue)."""
 
 ENVELOPE_OVERHEAD_BYTES = 128
 """Fixed cost counted per request for framing and field tags."""
@@ -40,18 +53,24 @@ class IngressGossip(Message):
     """A request that passed a replica's ingress checks, passed on to its peers' pools."""
 
     TAG = "ingress-gossip"
-    envelope: SignedEnvelope
+    envelope: IngressMessage
 
 
 class IngressError(RejectError):
     """A request refused by ingress for a reason other than its envelope's own checks."""
 
-    def __init__(self, code: RejectCode, reason: str, message: str) -> None:
-        super().__init__(code, message)
+    def __init__(self, code: RejectCode, reason: str, message: str, error_code: str | None = None) -> None:
+        super().__init__(code, message, error_code)
         self.reason = reason
 
 
-def envelope_size(envelope: SignedEnvelope) -> int:
+def sui_refusal(error: SuiError) -> IngressError:
+    """A Sui transaction's refusal as ingress reports it: Sui's name is the reason and the
+    error code, under the IC's SYS_FATAL (the request as sent can never succeed)."""
+    return IngressError(RejectCode.SYS_FATAL, error.name, error.message, error.name)
+
+
+def envelope_size(envelope: IngressMessage) -> int:
     """The bytes a request occupies in a block, as counted against the limits (computed
     once per envelope and kept with it: admission, payload building and block validation
     all ask)."""
@@ -62,7 +81,13 @@ def envelope_size(envelope: SignedEnvelope) -> int:
     return size
 
 
-def _envelope_size(envelope: SignedEnvelope) -> int:
+def _envelope_size(envelope: IngressMessage) -> int:
+    if isinstance(envelope, SignedTransaction):
+        return (
+            ENVELOPE_OVERHEAD_BYTES
+            + len(envelope.tx_bytes)
+            + sum(len(signature) for signature in envelope.signatures)
+        )
     content = envelope.content
     return (
         ENVELOPE_OVERHEAD_BYTES
@@ -83,9 +108,12 @@ def reason_of(error: RejectError) -> str:
 class Ingress:
     """Admission checks, the ingress pool, and the payload rules of ``PayloadRules``."""
 
-    def __init__(self, genesis: Genesis) -> None:
+    def __init__(self, genesis: Genesis, executed: Callable[[bytes], bool] | None = None) -> None:
         self.genesis = genesis
-        self.pool: dict[bytes, tuple[SignedEnvelope, int]] = {}
+        self.executed: Callable[[bytes], bool] = executed or (lambda _request_id: False)
+        """Whether the state executed a Sui transaction of this digest (for good: Sui
+        transactions do not expire from replay protection as IC requests do)."""
+        self.pool: dict[bytes, tuple[IngressMessage, int]] = {}
         self.pool_bytes = 0
         self.history: dict[bytes, int] = {}
         """Request ids in finalized blocks, with their expiry, until they expire."""
@@ -97,14 +125,17 @@ class Ingress:
 
     # -- checks ------------------------------------------------------------------------------
 
-    def _check(self, envelope: SignedEnvelope, now: int) -> None:
+    def _check(self, envelope: IngressMessage, now: int) -> None:
         """Raise the RejectError that refuses ``envelope`` at time ``now``, if any."""
-        content = envelope.content
         size = envelope_size(envelope)
         if size > self.genesis.max_ingress_bytes:
             raise EnvelopeError(
                 "oversized", f"request of {size} bytes exceeds the limit of {self.genesis.max_ingress_bytes}"
             )
+        if isinstance(envelope, SignedTransaction):
+            self._check_transaction(envelope, now)
+            return
+        content = envelope.content
         if content.request_type != "call":
             raise IngressError(
                 RejectCode.SYS_FATAL,
@@ -132,12 +163,26 @@ class Ingress:
             if envelope.sender_sig is not None:
                 self._remember_signature(request_id, envelope.sender_sig)
 
+    def _check_transaction(self, signed: SignedTransaction, now: int) -> None:
+        """A Sui transaction: it decodes, every required signer signed it (verified once
+        per set of signatures), and it is valid at ``now`` in this epoch."""
+        request_id = signed.request_id
+        try:
+            if self._signature_ok.get(request_id) == signed.wire_digest:
+                transaction = signed.transaction()
+            else:
+                transaction = signed.verify()
+                self._remember_signature(request_id, signed.wire_digest)
+            check_shape(transaction, epoch=SUI_EPOCH, timestamp_ms=now // 1_000_000)
+        except SuiError as error:
+            raise sui_refusal(error) from None
+
     def _remember_signature(self, request_id: bytes, signature: bytes) -> None:
         if len(self._signature_ok) >= 4 * self.genesis.ingress_pool_max_messages:
             self._signature_ok.pop(next(iter(self._signature_ok)))
         self._signature_ok[request_id] = signature
 
-    def admit(self, envelope: SignedEnvelope, now: int) -> RejectError | None:
+    def admit(self, envelope: IngressMessage, now: int) -> RejectError | None:
         """Check a request and put it in the pool; the refusal (counted) or None."""
         try:
             self._check(envelope, now)
@@ -164,17 +209,19 @@ class Ingress:
             return error
         self.pool[request_id] = (envelope, size)
         self.pool_bytes += size
-        heapq.heappush(self._pool_expiry, (envelope.content.ingress_expiry, request_id))
+        if isinstance(envelope, SignedEnvelope):
+            heapq.heappush(self._pool_expiry, (envelope.content.ingress_expiry, request_id))
         return None
 
     def is_replay(self, request_id: bytes, included: Collection[bytes]) -> bool:
         """Whether a request was already executed: it is in ``included`` (the ids of the
-        chain a block extends) or in a finalized block that has not expired. Replay
-        protection is this one rule, applied at admission, in payloads and in validation."""
-        return request_id in included or request_id in self.history
+        chain a block extends), in a finalized block that has not expired, or an executed
+        Sui transaction. Replay protection is this one rule, applied at admission, in
+        payloads and in validation."""
+        return request_id in included or request_id in self.history or self.executed(request_id)
 
     def known(self, request_id: bytes) -> bool:
-        return request_id in self.pool or request_id in self.history
+        return request_id in self.pool or request_id in self.history or self.executed(request_id)
 
     # -- the pool over time -------------------------------------------------------------------
 
@@ -187,7 +234,11 @@ class Ingress:
         while self._pool_expiry and self._pool_expiry[0][0] < now:
             _, request_id = heapq.heappop(self._pool_expiry)
             entry = self.pool.get(request_id)
-            if entry is not None and entry[0].content.ingress_expiry < now:
+            if (
+                entry is not None
+                and isinstance(entry[0], SignedEnvelope)
+                and entry[0].content.ingress_expiry < now
+            ):
                 self._drop_from_pool(request_id)
 
     def on_finalized(self, block: ChainBlock) -> None:
@@ -195,6 +246,8 @@ class Ingress:
         for envelope in block.payload:
             request_id = envelope.request_id
             self._drop_from_pool(request_id)
+            if not isinstance(envelope, SignedEnvelope):
+                continue  # the Sui state remembers it once executed, for good
             self.history[request_id] = envelope.content.ingress_expiry
             heapq.heappush(self._history_expiry, (envelope.content.ingress_expiry, request_id))
         while self._history_expiry and self._history_expiry[0][0] < block.timestamp:
@@ -207,10 +260,11 @@ class Ingress:
 
     # -- payloads (node.consensus.block.PayloadRules) ---------------------------------------
 
-    def build_payload(self, chain: Sequence[ChainBlock], timestamp: int) -> tuple[SignedEnvelope, ...]:
+    def build_payload(self, chain: Sequence[ChainBlock], timestamp: int) -> tuple[IngressMessage, ...]:
         included = {envelope.request_id for block in chain for envelope in block.payload}
         self._expire_pool(timestamp)
-        payload: list[SignedEnvelope] = []
+        payload: list[IngressMessage] = []
+        spent: list[bytes] = []
         total = 0
         for request_id, (envelope, size) in self.pool.items():
             if len(payload) >= self.genesis.max_block_messages:
@@ -222,9 +276,13 @@ class Ingress:
             try:
                 self._check(envelope, timestamp)
             except RejectError:
+                if isinstance(envelope, SignedTransaction):
+                    spent.append(request_id)  # no expiry would ever take it out of the pool
                 continue
             payload.append(envelope)
             total += size
+        for request_id in spent:
+            self._drop_from_pool(request_id)
         return tuple(payload)
 
     def payload_error(self, block: ChainBlock, chain: Sequence[ChainBlock]) -> str | None:
@@ -243,7 +301,7 @@ class Ingress:
                 return f"message {position} (0x{request_id.hex()[:16]}): {reason_of(error)}: {error.message}"
         return None
 
-    def gossip_received(self, envelope: SignedEnvelope, now: int) -> bool:
+    def gossip_received(self, envelope: IngressMessage, now: int) -> bool:
         """A peer passed a request on: the same checks, but refusals are not the client's
         business (they are counted under ``gossip_<reason>``)."""
         if self.known(envelope.request_id):

@@ -1,7 +1,8 @@
 """One replica as a sans-IO state machine: ``Replica.handle(event) -> list[Action]``.
 
 It combines ingress (``node.ingress``), consensus (``node.consensus.icc``), execution
-(``node.ic.state_machine`` over ``node.ic`` and ``node.wasm``) and certification (``node.certification``), and does no I/O and
+(``node.execution``: canisters over ``node.ic`` and ``node.wasm``, Sui packages and objects
+over ``node.sui``) and certification (``node.certification``), and does no I/O and
 reads no clock: an adapter feeds it events and performs the actions it returns, in order.
 The same object runs in the simulation (``subnet.sim``), in the process backend
 (``node.runtime``: TCP, SQLite, wall clock) and in unit tests.
@@ -22,6 +23,8 @@ Queries are not events: ``Replica.query(envelope, now)`` answers a client's
 (the execution layer throws the query's changes away) and returns a ``QueryResponse``
 signed by the node key. It changes nothing a later event could observe. ``query_ready()``
 says whether the executed state is certified yet; an adapter waits for it, bounded.
+``Replica.sui_read(request, now)`` answers a read of Sui state (``SuiReadRequest``) the
+same way.
 
 Actions (``node.actions``), to perform in list order:
 
@@ -81,7 +84,7 @@ from node.consensus.block import ChainBlock, Finalized
 from node.consensus.icc import Icc
 from node.consensus.protocol import Consensus, Step
 from node.events import ClientSubmitted, Event, MessageReceived, Started, TimerExpired
-from node.ic.state_machine import WasmStateMachine
+from node.execution import SubnetStateMachine
 from node.ingress import Ingress, IngressGossip, envelope_size, reason_of
 from node.state_machine import Batch, StateMachine
 from vocab import crypto, management
@@ -98,7 +101,7 @@ from vocab.committee import Verifier
 from vocab.envelope import SignedEnvelope
 from vocab.errors import CandidError, EnvelopeError, RejectCode, RejectError
 from vocab.genesis import Genesis
-from vocab.messages import QUERY_RESPONSE_DOMAIN, QueryResponse, query_response_digest
+from vocab.messages import QUERY_RESPONSE_DOMAIN, QueryResponse, SuiReadRequest, query_response_digest
 from vocab.principal import Principal
 
 CONSENSUS_TIMER = "consensus"
@@ -155,8 +158,14 @@ class Replica:
             raise ValueError(f"this node key ({self.node_id}) is not in the genesis committee")
         self.index = index
         self.n = self.committee.n
-        # A test or a simulated bug switch may hand in its own ingress rules.
-        self.ingress = ingress if ingress is not None else Ingress(genesis)
+        # Canisters and Sui objects under consensus; a test may hand in its own state machine.
+        self.state: StateMachine = state_machine or SubnetStateMachine.from_genesis(genesis)
+        # A test or a simulated bug switch may hand in its own ingress rules. Sui
+        # transactions count as replays once the state executed them, for good.
+        executed = getattr(self.state, "executed", None)
+        self.ingress = ingress if ingress is not None else Ingress(genesis, executed)
+        if ingress is not None and executed is not None:
+            ingress.executed = executed
         self.consensus: Consensus = Icc(
             genesis,
             key,
@@ -165,8 +174,6 @@ class Replica:
             size_of=envelope_size,
             certificates=lambda height: self.certifier.certificates.get(height),
         )
-        # Canisters run Wasm under consensus; a test may hand in its own state machine.
-        self.state: StateMachine = state_machine or WasmStateMachine.from_genesis(genesis)
         self.certifier = Certifier(self.committee, key, verify=verify, window=genesis.pool_window)
         self.executed_height = 0
         self.state_hashes: dict[int, bytes] = {}
@@ -177,8 +184,8 @@ class Replica:
         self._timer_at: int | None = None
         self._reported_divergence: dict[int, None] = {}
         self._out: list[Action] = []
-        # Only the Wasm state machine has a checkpoint format (node.checkpoint).
-        self.checkpoint_interval = checkpoint_interval if isinstance(self.state, WasmStateMachine) else 0
+        # Only the subnet's state machine has a checkpoint format (node.checkpoint).
+        self.checkpoint_interval = checkpoint_interval if isinstance(self.state, SubnetStateMachine) else 0
         self.restored_checkpoint_height = 0
         """The height of the checkpoint execution restarted from (0: replayed from height 1)."""
         self.replayed_heights = 0
@@ -252,7 +259,7 @@ class Replica:
         for checkpoint in sorted(checkpoints, key=lambda c: c.height, reverse=True):
             height = checkpoint.height
             try:
-                if not isinstance(self.state, WasmStateMachine):
+                if not isinstance(self.state, SubnetStateMachine):
                     raise CheckpointError(
                         f"this replica's state machine ({type(self.state).__name__}) has no checkpoints"
                     )
@@ -338,19 +345,39 @@ class Replica:
         how fresh it is. Anything the query changes is rolled back by the execution
         layer. Bad requests are answered (signed) with IC reject codes, never raised.
         """
-        request_id = envelope.request_id
-        height = self.executed_height
-        block = self.finalized_block(height) if height else None
-        time_ns = block.timestamp if block is not None else self.genesis.genesis_time_ns
+        height, time_ns = self._read_point()
         try:
-            if not self.query_ready():
-                raise RejectError(
-                    RejectCode.SYS_TRANSIENT,
-                    f"Certified state is not available yet (height {height} on this replica). Please try again.",
-                    "IC0208",
-                )
+            self._require_ready(height)
             reply = self._run_query(envelope, now, time_ns)
         except RejectError as reject:
+            return self._signed_response(envelope.request_id, height, time_ns, reject=reject)
+        return self._signed_response(envelope.request_id, height, time_ns, reply=reply)
+
+    def _read_point(self) -> tuple[int, int]:
+        """The height reads see (the last executed) and that block's time."""
+        height = self.executed_height
+        block = self.finalized_block(height) if height else None
+        return height, block.timestamp if block is not None else self.genesis.genesis_time_ns
+
+    def _require_ready(self, height: int) -> None:
+        if not self.query_ready():
+            raise RejectError(
+                RejectCode.SYS_TRANSIENT,
+                f"Certified state is not available yet (height {height} on this replica). Please try again.",
+                "IC0208",
+            )
+
+    def _signed_response(
+        self,
+        request_id: bytes,
+        height: int,
+        time_ns: int,
+        *,
+        reply: bytes = b"",
+        reject: RejectError | None = None,
+    ) -> QueryResponse:
+        """A query's or a read's outcome, signed by this replica's node key."""
+        if reject is not None:
             outcome = ("rejected", b"", int(reject.code), reject.message, reject.error_code or "")
         else:
             outcome = ("replied", reply, 0, "", "")
@@ -370,6 +397,25 @@ class Replica:
             error_code,
             crypto.sign(self.key, QUERY_RESPONSE_DOMAIN, digest),
         )
+
+    def sui_read(self, request: SuiReadRequest, now: int) -> QueryResponse:
+        """Read Sui state (an object, an address's objects, an executed transaction) from
+        this replica's latest certified state and sign the answer, as ``query`` does for
+        canisters: the same readiness rule, the same signed response, the reply being the
+        JSON Sui's RPC gives. Bad parameters are answered (signed) with ``InvalidParams``."""
+        del now
+        height, time_ns = self._read_point()
+        try:
+            self._require_ready(height)
+            read = getattr(self.state, "sui_read", None)
+            if read is None:
+                raise RejectError(
+                    RejectCode.SYS_FATAL, "this replica's state machine holds no Sui state", "MethodNotFound"
+                )
+            reply = read(request.method, request.params)
+        except RejectError as reject:
+            return self._signed_response(request.request_id, height, time_ns, reject=reject)
+        return self._signed_response(request.request_id, height, time_ns, reply=reply)
 
     def _run_query(self, envelope: SignedEnvelope, now: int, time_ns: int) -> bytes:
         content = envelope.content
@@ -530,7 +576,7 @@ class Replica:
         """Emit a checkpoint of the state after ``block`` (after the share is broadcast,
         so that writing it never delays certification)."""
         state = self.state
-        if not isinstance(state, WasmStateMachine):
+        if not isinstance(state, SubnetStateMachine):
             return
         blob = encode_checkpoint(
             state, height=block.height, block_hash=block.hash, state_hash=state_hash, results_root=root

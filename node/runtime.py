@@ -57,6 +57,7 @@ from vocab.messages import (
     StatusReply,
     StatusRequest,
     SubmitRequest,
+    SuiReadRequest,
 )
 
 log = logging.getLogger("subnet.node")
@@ -400,17 +401,25 @@ class ReplicaRuntime:
             await framed.send(answer)
         elif isinstance(message, QueryRequest):
             # The fast path: no consensus, answered from this replica's certified state.
-            # Certification trails execution by one exchange of shares: wait for it, bounded.
-            with trio.move_on_after(QUERY_CERTIFIED_WAIT_S):
-                while not self.replica.query_ready():
-                    await self._certified.wait()
+            await self._await_certified()
             await framed.send(self.replica.query(message.envelope, now_ns()))
+        elif isinstance(message, SuiReadRequest):
+            # Reads of Sui state take the same path as queries.
+            await self._await_certified()
+            await framed.send(self.replica.sui_read(message, now_ns()))
         elif isinstance(message, StatusRequest):
             await framed.send(self.status())
         elif isinstance(message, LinkControl):
             await framed.send(self._link_control(message))
         else:
             raise CodecError(f"a client may not send {type(message).__name__}")
+
+    async def _await_certified(self) -> None:
+        """Certification trails execution by one exchange of shares: wait for it, bounded
+        (a read then answers with the IC0208 reject, which the client retries)."""
+        with trio.move_on_after(QUERY_CERTIFIED_WAIT_S):
+            while not self.replica.query_ready():
+                await self._certified.wait()
 
     async def _await_reply(self, message: AwaitReply, stream: trio.SocketStream) -> Message | None:
         """The certified reply, once there is one, or ``ReplyTimeout``; None if the client

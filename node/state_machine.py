@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from vocab.certificate import RequestResult
-from vocab.envelope import SignedEnvelope
+from vocab.ingress_message import IngressMessage
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Batch:
 
     height: int
     time_ns: int
-    messages: tuple[SignedEnvelope, ...]
+    messages: tuple[IngressMessage, ...]
     randomness: bytes
 
 

@@ -13,12 +13,37 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from subnet.commands import build, candid, check, deploy, identity, local, new, scenario, sim, sui_move
+from subnet.commands import (
+    build,
+    candid,
+    check,
+    deploy,
+    identity,
+    local,
+    new,
+    scenario,
+    sim,
+    sui_client,
+    sui_move,
+)
 from subnet.commands.canister import arguments as canister
 from subnet.commands.options import add_identity_option
 from vocab.errors import RejectError, SubnetError
 
-COMMAND_GROUPS = (build, candid, canister, check, deploy, identity, local, new, scenario, sim, sui_move)
+COMMAND_GROUPS = (
+    build,
+    candid,
+    canister,
+    check,
+    sui_client,
+    deploy,
+    identity,
+    local,
+    new,
+    scenario,
+    sim,
+    sui_move,
+)
 """In the order the help lists them (alphabetical, as before)."""
 
 

@@ -155,11 +155,11 @@ def test_a_trapping_post_upgrade_leaves_the_canister_as_it_was_everywhere(v1: Mo
     canister = client.create()
     client.install(canister, v1.wasm, "install")
     assert client.ok(canister, "inc") == nat(1)
-    module_hashes = {r.state.env.canister(canister).module_hash for r in sim.replicas}
+    module_hashes = {r.state.ic.env.canister(canister).module_hash for r in sim.replicas}
     bad = compiled(COUNTER_BAD_UPGRADE)
     failed = client.install(canister, bad.wasm, KEEP)
     assert failed.status == "rejected" and failed.reject_code == 5
-    assert {r.state.env.canister(canister).module_hash for r in sim.replicas} == module_hashes
+    assert {r.state.ic.env.canister(canister).module_hash for r in sim.replicas} == module_hashes
     assert client.ok(canister, "get") == nat(1)
     assert client.ok(canister, "inc") == nat(2)
     assert len(client.state_hashes()) == 1

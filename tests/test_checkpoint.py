@@ -27,6 +27,7 @@ from node.checkpoint import (
     read_header,
     restore_checkpoint,
 )
+from node.execution import SubnetStateMachine
 from node.ic import InstallMode
 from node.ic.state_machine import WasmStateMachine
 from node.replica import Replica
@@ -45,7 +46,12 @@ def counter() -> MotokoCanister:
     return compiled(subnet.samples.source("counter_v1"))
 
 
-def encode(machine: WasmStateMachine, height: int = 7, block_hash: bytes = b"\x0b" * 32) -> bytes:
+def fresh() -> SubnetStateMachine:
+    """An empty subnet state: no canisters, the Sui framework at genesis."""
+    return SubnetStateMachine(WasmStateMachine(0, 100))
+
+
+def encode(machine: SubnetStateMachine, height: int = 7, block_hash: bytes = b"\x0b" * 32) -> bytes:
     return encode_checkpoint(
         machine,
         height=height,
@@ -55,12 +61,12 @@ def encode(machine: WasmStateMachine, height: int = 7, block_hash: bytes = b"\x0
     )
 
 
-def rich_machine(counter: MotokoCanister) -> tuple[WasmStateMachine, CanisterId]:
+def rich_machine(counter: MotokoCanister) -> tuple[SubnetStateMachine, CanisterId]:
     """A state touching every part of the format: a Motoko counter that counted, stable
     memory, a snapshot, an emptied canister keeping its snapshot, a deleted canister,
     cycles beyond 64 bits, controllers in a non-sorted order, a chunk store."""
-    machine = WasmStateMachine(0, 100)
-    env = machine.env
+    machine = fresh()
+    env = machine.ic.env
     main = env.create_canister(USER, time=10, controllers=[USER, OTHER])
     env.install_code(USER, main, InstallMode.install(), counter.wasm, UNIT, time=11)
     for step in range(3):
@@ -78,7 +84,7 @@ def rich_machine(counter: MotokoCanister) -> tuple[WasmStateMachine, CanisterId]
     env.delete_canister(USER, gone, time=28)
 
     chunk = b"part of a module"
-    machine.chunks[main.principal.raw] = {hashlib.sha256(chunk).digest(): chunk}
+    machine.ic.chunks[main.principal.raw] = {hashlib.sha256(chunk).digest(): chunk}
     return machine, main
 
 
@@ -90,7 +96,7 @@ def test_a_checkpoint_restores_the_same_state_and_behaviour(counter: MotokoCanis
     blob = encode(machine)
     assert blob.startswith(MAGIC) and read_header(blob).height == 7
 
-    restored = WasmStateMachine(0, 100)
+    restored = fresh()
     header = restore_checkpoint(
         restored, blob, height=7, state_hash=machine.state_hash(), block_hash=b"\x0b" * 32
     )
@@ -99,7 +105,7 @@ def test_a_checkpoint_restores_the_same_state_and_behaviour(counter: MotokoCanis
     # deterministic: the restored state writes the very same bytes
     assert encode(restored) == blob
 
-    env, again = machine.env, restored.env
+    env, again = machine.ic.env, restored.ic.env
     assert again.canister(main).controllers == [USER, OTHER]  # order kept, not just the set
     assert again.canister(main).cycles > 1 << 70
     assert again.state.deleted == env.state.deleted and len(again.state.deleted) == 1
@@ -125,7 +131,7 @@ def test_a_checkpoint_restores_the_same_state_and_behaviour(counter: MotokoCanis
 
 def test_a_big_heap_is_stored_sparsely(counter: MotokoCanister) -> None:
     machine, main = rich_machine(counter)
-    heap = machine.env.canister(main).instance.heap_size
+    heap = machine.ic.env.canister(main).instance.heap_size
     blob = encode(machine)
     assert heap > 4 * 1024 * 1024
     # the module twice (canister and snapshot) and a few non-zero pages, not megabytes of zeros
@@ -143,7 +149,7 @@ def _repack(blob: bytes, change) -> bytes:
 def test_corrupt_tampered_or_unknown_checkpoints_are_refused(counter: MotokoCanister) -> None:
     machine, _ = rich_machine(counter)
     blob = encode(machine)
-    target = WasmStateMachine(0, 100)
+    target = fresh()
     empty_hash = target.state_hash()
 
     def refused(bad: bytes, words: str, **expected: object) -> None:
@@ -156,7 +162,10 @@ def test_corrupt_tampered_or_unknown_checkpoints_are_refused(counter: MotokoCani
     refused(bytes(flipped), "digest")
     refused(blob[:-10], "digest")
     refused(b"not a checkpoint at all" * 3, "magic")
-    refused(MAGIC + (FORMAT_VERSION + 1).to_bytes(2, "big") + blob[len(MAGIC) + 2 :], "version 2 is unknown")
+    refused(
+        MAGIC + (FORMAT_VERSION + 1).to_bytes(2, "big") + blob[len(MAGIC) + 2 :],
+        f"version {FORMAT_VERSION + 1} is unknown",
+    )
 
     def more_cycles(body: dict) -> None:
         body["env"]["canisters"][0]["cycles"] = 5
@@ -211,7 +220,7 @@ def counting_subnet(counter: MotokoCanister, seed: int) -> tuple[Simulation, Sim
 
 
 def count_on(replica: Replica, canister: Principal) -> bytes:
-    return replica.state.query(canister, "get", UNIT, caller=USER, time=replica.state.env.time).unwrap()
+    return replica.state.query(canister, "get", UNIT, caller=USER, time=replica.state.ic.env.time).unwrap()
 
 
 def test_replicas_checkpoint_the_same_heights_with_the_same_bytes(counter: MotokoCanister) -> None:
@@ -307,9 +316,9 @@ def test_a_bad_checkpoint_is_refused_for_the_older_one_or_a_full_replay(counter:
 
     # A self-consistent checkpoint of a wrong state (as a diverged replica would write):
     # only the certificate of its height shows it, and that is enough.
-    wrong = WasmStateMachine(0, 100)
+    wrong = fresh()
     header = restore_checkpoint(wrong, newest.state)
-    wrong.env.canister(CanisterId.from_principal(canister)).cycles += 1
+    wrong.ic.env.canister(CanisterId.from_principal(canister)).cycles += 1
     forged = encode_checkpoint(
         wrong,
         height=newest.height,
@@ -317,7 +326,7 @@ def test_a_bad_checkpoint_is_refused_for_the_older_one_or_a_full_replay(counter:
         state_hash=wrong.state_hash(),
         results_root=header.results_root,
     )
-    assert restore_checkpoint(WasmStateMachine(0, 100), forged).height == newest.height  # valid on its own
+    assert restore_checkpoint(fresh(), forged).height == newest.height  # valid on its own
     assert any(c.height == newest.height for c in disk.certificates)
     replica, notices = rebuilt(sim, 1, [Checkpoint(newest.height, wrong.state_hash(), forged)])
     assert [n.kind for n in notices] == ["checkpoint_refused"] and "certified" in notices[0].detail["reason"]

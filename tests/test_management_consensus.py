@@ -151,7 +151,7 @@ def test_canister_info_tells_the_history_of_create_install_upgrade(
     assert uninstall.details == uninstall.kind == "code_uninstall"
 
     # every replica keeps the same history
-    assert len({tuple(r.state.env.canister(canister).history) for r in sim.replicas}) == 1
+    assert len({tuple(r.state.ic.env.canister(canister).history) for r in sim.replicas}) == 1
     assert len(owner.state_hashes()) == 1
 
 

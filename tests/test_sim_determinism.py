@@ -174,5 +174,5 @@ def test_the_documented_trace_hash_is_kept(capsys) -> None:
     are part of the state hash; before it the run gave 711c1ca8....)"""
     assert main(["sim", "--replicas", "4", "--seed", "1", "--duration", "20", "--output", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["trace_hash"] == "0221cd6c0441127651465f1c2a112d94b01b666af5cca2c5b3f04f94890f0301"
+    assert data["trace_hash"] == "874a70ff72365b61ae22643afae30221ab8f52a74a25f7136ef776e0d902478b"
     assert data["speedup_cpu"] > 0 and data["speedup_wall"] > 0

@@ -7,8 +7,9 @@ escapes, whatever the bytes.
 
 Messages are frozen dataclasses registered by tag. Their fields are validated on decode
 against the dataclass annotations, which may use: ``int``, ``bool``, ``str``, ``bytes``,
-``Principal``, ``SignedEnvelope``, another ``Message``, ``list[T]``, ``tuple[T, ...]``,
-``dict[str, T]`` and ``T | None``.
+``Principal``, ``SignedEnvelope``, ``SignedTransaction``, another ``Message``, ``list[T]``,
+``tuple[T, ...]``, ``dict[str, T]``, ``T | None``, and unions of classes that tell their own
+wire form apart (``wire_matches``: ``vocab.ingress_message.IngressMessage``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import msgpack
 from vocab.envelope import SignedEnvelope
 from vocab.errors import CodecError, EnvelopeError, OversizedFrame, PrincipalError
 from vocab.principal import Principal
+from vocab.sui.signed import SignedTransaction
 
 PROTOCOL_VERSION = 1
 HEADER_BYTES = 4
@@ -95,7 +97,7 @@ def _to_wire(value: Any) -> Any:
         return value.to_wire()
     if isinstance(value, Principal):
         return value.raw
-    if isinstance(value, SignedEnvelope):
+    if isinstance(value, (SignedEnvelope, SignedTransaction)):
         return value.to_wire()
     if isinstance(value, (list, tuple)):
         return [_to_wire(item) for item in value]
@@ -111,9 +113,16 @@ def _from_wire(value: Any, hint: Any, where: str) -> Any:
         if value is None and type(None) in options:
             return None
         non_none = [option for option in options if option is not type(None)]
-        if len(non_none) != 1:
-            raise TypeError(f"{where}: only T | None unions are supported on the wire")
-        return _from_wire(value, non_none[0], where)
+        if len(non_none) == 1:
+            return _from_wire(value, non_none[0], where)
+        for option in non_none:
+            matches = getattr(option, "wire_matches", None)
+            if matches is None:
+                raise TypeError(f"{where}: {option!r} cannot tell its wire form apart in a union")
+            if matches(value):
+                return _from_wire(value, option, where)
+        names = " or ".join(option.__name__ for option in non_none)
+        raise CodecError(f"{where}: expected {names}")
     if origin is list or origin is tuple:
         if not isinstance(value, list):
             raise CodecError(f"{where}: expected an array, got {type(value).__name__}")
@@ -156,6 +165,8 @@ def _from_wire(value: Any, hint: Any, where: str) -> Any:
             return SignedEnvelope.from_wire(value)
         except EnvelopeError as exc:
             raise CodecError(f"{where}: {exc.message}") from exc
+    if hint is SignedTransaction:
+        return SignedTransaction.from_wire(value)
     if isinstance(hint, type) and issubclass(hint, Message):
         return hint.from_wire(value)
     if hint is Any:

@@ -100,6 +100,11 @@ class SignedEnvelope:
         if not crypto.verify(raw, self.sender_sig, REQUEST_DOMAIN, content.request_id):
             raise EnvelopeError("bad_signature", "sender_sig does not verify for this request")
 
+    @staticmethod
+    def wire_matches(wire: Any) -> bool:
+        """Whether a codec value is meant as an envelope (rather than a Sui transaction)."""
+        return isinstance(wire, dict) and "content" in wire
+
     def to_wire(self) -> dict[str, Any]:
         wire: dict[str, Any] = {"content": self.content.to_map()}
         if self.sender_pubkey is not None:

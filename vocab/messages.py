@@ -11,14 +11,16 @@ from dataclasses import dataclass
 from vocab.codec import Message
 from vocab.envelope import SignedEnvelope
 from vocab.hashing import hash_of_map
+from vocab.ingress_message import IngressMessage
 
 
 @dataclass(frozen=True)
 class SubmitRequest(Message):
-    """A client hands a signed envelope to a replica's ingress."""
+    """A client hands a signed request to a replica's ingress: an IC envelope, or a Sui
+    transaction with its signatures (whose request id is its digest)."""
 
     TAG = "submit"
-    envelope: SignedEnvelope
+    envelope: IngressMessage
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,40 @@ class QueryRequest(Message):
 
     TAG = "query"
     envelope: SignedEnvelope
+
+
+SUI_READ_METHODS = (
+    "sui_getObject",
+    "suix_getOwnedObjects",
+    "sui_getTransactionBlock",
+    "sui_getNormalizedMoveFunction",
+)
+"""The reads of Sui state a replica answers, named after Sui's JSON-RPC methods."""
+MAX_SUI_READ_PARAMS = 4096
+"""Bytes of JSON parameters a read may carry."""
+
+
+@dataclass(frozen=True)
+class SuiReadRequest(Message):
+    """A client asks one replica to read Sui state (an object, an address's objects, an
+    executed transaction) from its latest certified state, without consensus; the answer
+    is a ``QueryResponse`` whose reply is the JSON Sui's RPC would give. ``params`` is a
+    JSON array, as in a JSON-RPC call."""
+
+    TAG = "sui_read"
+    method: str
+    params: bytes
+
+    def __post_init__(self) -> None:
+        if self.method not in SUI_READ_METHODS:
+            raise ValueError(f"unknown Sui read {self.method!r}; known: {', '.join(SUI_READ_METHODS)}")
+        if len(self.params) > MAX_SUI_READ_PARAMS:
+            raise ValueError(f"read parameters of {len(self.params)} bytes exceed {MAX_SUI_READ_PARAMS}")
+
+    @property
+    def request_id(self) -> bytes:
+        """What the signed answer names: the hash of the method and its parameters."""
+        return hash_of_map({"sui_read": self.method, "params": self.params})
 
 
 @dataclass(frozen=True)

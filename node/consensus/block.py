@@ -2,7 +2,7 @@
 
 Execution, ingress, certification and storage never look inside a protocol: they see a
 finalized block as a ``ChainBlock`` (its height, its parent's hash and its own, the time
-every canister sees, and the payload of signed envelopes) and carry its proof as an
+every canister sees, and the payload of signed envelopes and Sui transactions) and carry its proof as an
 opaque message to persist and give back on restart. So ICC's ranks, proposers and vote
 aggregates stay inside ``node.consensus.icc``, and a second protocol (HotStuff, a Raft
 baseline) only has to produce blocks of this shape to run the same execution.
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import NamedTuple, Protocol
 
 from vocab.codec import Message
-from vocab.envelope import SignedEnvelope
+from vocab.ingress_message import IngressMessage
 
 __all__ = ["ChainBlock", "Finalized", "PayloadRules"]
 
@@ -35,8 +35,8 @@ class ChainBlock(Message):
     """The hash of the block at ``height - 1`` (of the genesis configuration at 0)."""
     timestamp: int
     """Nanoseconds, greater than the parent's: the time every canister sees (``ic0.time``)."""
-    payload: tuple[SignedEnvelope, ...]
-    """The signed requests to execute, in order."""
+    payload: tuple[IngressMessage, ...]
+    """The signed requests (IC envelopes, Sui transactions) to execute, in order."""
 
     @property
     def hash(self) -> bytes:
@@ -66,6 +66,6 @@ class PayloadRules(Protocol):
     finalization needs exactly this, so the rules are stated here and not in ICC.
     """
 
-    def build_payload(self, chain: Sequence[ChainBlock], timestamp: int) -> tuple[SignedEnvelope, ...]: ...
+    def build_payload(self, chain: Sequence[ChainBlock], timestamp: int) -> tuple[IngressMessage, ...]: ...
 
     def payload_error(self, block: ChainBlock, chain: Sequence[ChainBlock]) -> str | None: ...

@@ -98,6 +98,10 @@ class WasmStateMachine:
         for position, envelope in enumerate(batch.messages):
             time = max(self.env.time, batch.time_ns + position)
             try:
+                if not isinstance(envelope, SignedEnvelope):
+                    raise RejectError(
+                        RejectCode.SYS_FATAL, "the canister state machine executes no Sui transactions"
+                    )
                 reply = self._execute_one(envelope, time)
             except RejectError as reject:
                 results.append(

@@ -153,10 +153,10 @@ def _package(store: ObjectStore, package_id: ObjectId, packages: dict[ObjectId, 
     packages[package_id] = package
 
 
-def check_inputs(
-    store: ObjectStore, tx: TransactionData, sender: SuiAddress, *, epoch: int, timestamp_ms: int
-) -> CheckedInputs:
-    """Every pre-execution check; the loaded inputs, or ``SuiError``."""
+def check_shape(tx: TransactionData, *, epoch: int, timestamp_ms: int) -> None:
+    """The checks that need no state: the expiration has not passed and there is a
+    command. Ingress applies them when a transaction arrives and when a block carries it;
+    execution applies them again, with every other check (``check_inputs``)."""
     expiration = tx.expiration
     if isinstance(expiration, EpochExpiration) and epoch > expiration.epoch:
         raise SuiError(
@@ -173,6 +173,13 @@ def check_inputs(
             raise SuiError("TransactionExpired", f"the transaction is not valid at {timestamp_ms} ms")
     if not tx.kind.commands:
         raise SuiError("EmptyCommandInput", "the transaction has no commands")
+
+
+def check_inputs(
+    store: ObjectStore, tx: TransactionData, sender: SuiAddress, *, epoch: int, timestamp_ms: int
+) -> CheckedInputs:
+    """Every pre-execution check; the loaded inputs, or ``SuiError``."""
+    check_shape(tx, epoch=epoch, timestamp_ms=timestamp_ms)
     loaded: list[LoadedInput] = []
     seen: set[ObjectId] = set()
     for index, arg in enumerate(tx.kind.inputs):
@@ -201,4 +208,4 @@ def check_inputs(
     return CheckedInputs(loaded, packages)
 
 
-__all__ = ["CheckedInputs", "DeletedShared", "InputObject", "LoadedInput", "check_inputs"]
+__all__ = ["CheckedInputs", "DeletedShared", "InputObject", "LoadedInput", "check_inputs", "check_shape"]

@@ -10,6 +10,12 @@ publish`` / ``upgrade`` / ``call`` would (the sender is taken as verified: tests
 ``object``, ``owned_by``, ``package``, ``effects``; the state: ``state_hash``,
 ``checkpoint`` and ``restore`` (which reloads the VM from the stored packages).
 
+On a replica (``node.execution``) the ledger executes the signed transactions of finalized
+blocks (``execute_request``: the certified result's reply is the transaction's JSON
+response, so every replica certifies the same bytes) and answers reads of its state
+(``read``: ``sui_getObject``, ``suix_getOwnedObjects``, ``sui_getTransactionBlock``, as
+Sui's JSON-RPC names and shapes them).
+
 Pure: no I/O beyond reading the framework sources once, no clock, no randomness. The
 convenience builders make otherwise equal transactions distinct with a nonce in
 ``ValidDuring`` (what the TypeScript SDK does when a transaction has no gas coin), so two
@@ -19,6 +25,7 @@ increments of one counter are two transactions, not a replay.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,18 +34,22 @@ from move import ir
 from move.build import build_package
 from move.codegen import compile_package as generate
 from move.framework import framework
-from move.types import address_of
+from move.types import ModuleId, address_of
 from node.sui import responses
 from node.sui.effects import TransactionEffects
 from node.sui.executor import Executor, load_package
 from node.sui.store import GENESIS_DIGEST, ObjectStore, SuiObject, SuiPackage, TypeOrigin, UpgradeInfo
 from node.sui.type_map import UPGRADE_CAP
-from node.sui.vm import MoveVM
+from node.sui.vm import InvalidCall, MoveVM
+from vocab.certificate import RequestResult
+from vocab.errors import AddressError, RejectCode, RejectError, SubnetError, SuiError
 from vocab.sui.address import ObjectId, SuiAddress
 from vocab.sui.builder import ProgrammableTransactionBuilder
 from vocab.sui.digests import Digest, package_digest
 from vocab.sui.signed import SignedTransaction
 from vocab.sui.transaction import (
+    DEFAULT_GAS_BUDGET,
+    REFERENCE_GAS_PRICE,
     Argument,
     CallArg,
     Command,
@@ -59,9 +70,8 @@ from vocab.sui.type_tag import TypeTag
 
 STD = ObjectId(address_of(1))
 SUI = ObjectId(address_of(2))
-DEFAULT_BUDGET = 50_000_000
-"""Fuel a convenience transaction may spend (the Sui CLI's customary 0.05 SUI budget)."""
-GAS_PRICE = 1000
+DEFAULT_BUDGET = DEFAULT_GAS_BUDGET
+GAS_PRICE = REFERENCE_GAS_PRICE
 
 
 def framework_packages() -> tuple[ir.Package, ir.Package]:
@@ -124,7 +134,11 @@ class SuiLedger:
     def restore(cls, body: bytes) -> SuiLedger:
         """From ``checkpoint()``'s bytes: the store, and a VM loaded with its packages;
         ``StoreError`` if the bytes are not a checkpoint of a valid store."""
-        store = ObjectStore.restore(body)
+        return cls.from_store(ObjectStore.restore(body))
+
+    @classmethod
+    def from_store(cls, store: ObjectStore) -> SuiLedger:
+        """A ledger over ``store``, with a VM loaded with every package it holds."""
         vm = MoveVM()
         for package_id in sorted(store.packages, key=lambda p: p.raw):
             load_package(vm, store.packages[package_id])
@@ -274,8 +288,106 @@ class SuiLedger:
     def state_hash(self) -> bytes:
         return self.store.state_hash()
 
+    # -- on a replica --------------------------------------------------------------------------
+    def has_executed(self, request_id: bytes) -> bool:
+        """Whether the transaction of this digest ran (ingress's replay protection)."""
+        return len(request_id) == 32 and Digest(request_id) in self.store.executed
+
+    def execute_request(
+        self, signed: SignedTransaction, *, height: int, time_ns: int, epoch: int = 0
+    ) -> RequestResult:
+        """Execute a transaction of a finalized block (its signatures were checked when the
+        block was validated) at the block's time; the result to certify. A transaction
+        refused before it ran (an input check) changes nothing and is a reject carrying
+        Sui's error name; one that ran, even if it aborted, replies with its response."""
+        request_id = signed.request_id
+        try:
+            tx = signed.transaction()
+            effects = self.executor.execute(
+                tx, epoch=epoch, timestamp_ms=time_ns // 1_000_000, digest=signed.digest
+            )
+        except SuiError as error:
+            return RequestResult.rejected(request_id, height, RejectCode.SYS_FATAL, error.message, error.name)
+        return RequestResult.replied(
+            request_id, height, canonical_json(self.transaction_json(effects, tx.sender))
+        )
+
+    def read(self, method: str, params: bytes) -> bytes:
+        """Answer a read of this state (``vocab.messages.SUI_READ_METHODS``) as Sui's
+        JSON-RPC would, in canonical JSON; ``RejectError`` (``InvalidParams``) for
+        parameters that do not name what the method needs."""
+        try:
+            args = json.loads(params.decode("utf-8")) if params else []
+            if not isinstance(args, list) or not args or not isinstance(args[0], str):
+                raise ValueError("the parameters must be a JSON array whose first item is a string")
+            if method == "sui_getObject":
+                answer = self._object_response(ObjectId.from_text(args[0]))
+            elif method == "suix_getOwnedObjects":
+                owner = SuiAddress.from_text(args[0])
+                answer = {
+                    "data": [{"data": responses.object_json(self.vm, o)} for o in self.owned_by(owner)],
+                    "nextCursor": None,
+                    "hasNextPage": False,
+                }
+            elif method == "sui_getTransactionBlock":
+                answer = self._transaction_response(Digest.from_text(args[0]))
+            elif method == "sui_getNormalizedMoveFunction":
+                answer = self._function_response(args)
+            else:
+                raise RejectError(RejectCode.SYS_FATAL, f"unknown Sui read {method!r}", "MethodNotFound")
+        except (ValueError, UnicodeDecodeError, AddressError, SubnetError) as exc:
+            if isinstance(exc, RejectError):
+                raise
+            raise RejectError(RejectCode.SYS_FATAL, f"{method}: {exc}", "InvalidParams") from None
+        return canonical_json(answer)
+
+    def _object_response(self, object_id: ObjectId) -> dict[str, Any]:
+        found = self.object_json(object_id)
+        if found is not None:
+            return {"data": found}
+        tomb = self.store.tombstones.get(object_id)
+        if tomb is not None:
+            return {
+                "error": {"code": "deleted", "object_id": object_id.to_text(), "version": str(tomb.version)}
+            }
+        return {"error": {"code": "notExists", "object_id": object_id.to_text()}}
+
+    def _function_response(self, args: list[Any]) -> dict[str, Any]:
+        if len(args) != 3 or not all(isinstance(arg, str) for arg in args):
+            raise ValueError("the parameters are [package id, module, function]")
+        package_id = ObjectId.from_text(args[0])
+        package = self.store.package(package_id)
+        if package is None:
+            raise RejectError(
+                RejectCode.SYS_FATAL, f"Package object does not exist with ID {package_id}", "PackageNotFound"
+            )
+        try:
+            info = self.vm.function(ModuleId(package.original_id.raw, args[1]), args[2], package.id.raw)
+        except InvalidCall as exc:
+            raise RejectError(RejectCode.SYS_FATAL, str(exc), "FunctionNotFound") from None
+        return responses.normalized_function_json(info)
+
+    def _transaction_response(self, digest: Digest) -> dict[str, Any]:
+        effects = self.store.effects(digest)
+        if effects is None:
+            raise RejectError(
+                RejectCode.SYS_FATAL,
+                f"Could not find the referenced transaction [TransactionDigest({digest.to_text()})].",
+                "TransactionNotFound",
+            )
+        return {
+            "digest": digest.to_text(),
+            "effects": responses.effects_json(effects),
+            "events": responses.events_json(self.vm, effects),
+        }
+
     def checkpoint(self) -> bytes:
         return self.store.checkpoint()
+
+
+def canonical_json(value: Any) -> bytes:
+    """JSON with sorted keys and no spaces: the same bytes on every replica."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 __all__ = [
@@ -283,6 +395,7 @@ __all__ = [
     "STD",
     "SUI",
     "SuiLedger",
+    "canonical_json",
     "compile_for_publish",
     "framework_modules",
     "framework_packages",

@@ -354,7 +354,23 @@ class ObjectStore:
         )
 
     def state_hash(self) -> bytes:
-        return hashlib.blake2b(b"SuiState::" + self.encode(), digest_size=32).digest()
+        """A hash of the whole store in a canonical order: each section's entries sorted by
+        key, each entry by the hash of its canonical bytes (``encode``'s entries). Entries
+        are immutable values, so each one's hash is computed once (``_entry_hash``) and a
+        block's cost grows with the number of entries, not with their bytes (the
+        framework's packages are most of them)."""
+        digest = hashlib.blake2b(b"SuiState::", digest_size=32)
+        for name, section in (("objects", self.objects), ("packages", self.packages)):
+            digest.update(name.encode() + len(section).to_bytes(8, "big"))
+            for key in sorted(section, key=_raw):
+                digest.update(key.raw + _entry_hash(section[key]))
+        digest.update(b"tombstones" + len(self.tombstones).to_bytes(8, "big"))
+        for tomb in sorted(self.tombstones.values(), key=lambda t: t.id.raw):
+            digest.update(tomb.id.raw + tomb.version.to_bytes(8, "big") + bytes([tomb.wrapped]))
+        digest.update(b"executed" + len(self.executed).to_bytes(8, "big"))
+        for tx in sorted(self.executed, key=_raw):
+            digest.update(tx.raw + _entry_hash(self.executed[tx]))
+        return digest.digest()
 
     @classmethod
     def decode(cls, body: bytes) -> ObjectStore:
@@ -411,6 +427,16 @@ class ObjectStore:
 
 def _raw(key: ObjectId | Digest) -> bytes:
     return key.raw
+
+
+def _entry_hash(entry: SuiObject | SuiPackage | TransactionEffects) -> bytes:
+    """The hash of an entry's canonical bytes, kept on the (frozen) entry once computed."""
+    cached = entry.__dict__.get("_entry_hash")
+    if cached is None:
+        raw = entry.to_record() if isinstance(entry, TransactionEffects) else entry.to_bcs()
+        cached = hashlib.blake2b(raw, digest_size=32).digest()
+        object.__setattr__(entry, "_entry_hash", cached)
+    return cached
 
 
 _STORE = bcs.Struct(

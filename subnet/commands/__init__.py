@@ -15,4 +15,6 @@ __all__ = [
     "options",
     "scenario",
     "sim",
+    "sui_client",
+    "sui_move",
 ]

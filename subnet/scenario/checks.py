@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from node.consensus.block import ChainBlock
-from node.ic.state_machine import WasmStateMachine
+from node.execution import SubnetStateMachine
 from subnet.checks.durability import check_durability
 from subnet.checks.history import Event, operations
 from subnet.checks.linearizable import Budget, Verdict, check_linearizable
@@ -24,6 +24,7 @@ from subnet.scenario.spec import Scenario
 from subnet.sim.clients import register_canister_wasm
 from subnet.sim.runner import SECOND, Disagreement, Simulation
 from vocab.errors import SubnetError
+from vocab.ingress_message import label
 
 __all__ = [
     "CheckResult",
@@ -125,7 +126,10 @@ def _block_at(sim: RunView, node: int, height: int) -> dict[str, Any] | None:
     return {
         "hash": block.hash.hex(),
         "requests": [
-            {"request_id": envelope.request_id.hex(), "method": envelope.content.method_name}
+            {
+                "request_id": envelope.request_id.hex(),
+                "method": label(envelope),
+            }
             for envelope in block.payload
         ],
     }
@@ -361,10 +365,10 @@ def upgrades(sim: Simulation) -> CheckResult:
     good = set(honest(sim))
     hashes: dict[str, str | None] = {}
     for node, replica in enumerate(sim.replicas):
-        if replica is None or node not in good or not isinstance(replica.state, WasmStateMachine):
+        if replica is None or node not in good or not isinstance(replica.state, SubnetStateMachine):
             continue
         try:
-            module = replica.state.env.state.canister(clients.canister).module_hash
+            module = replica.state.ic.env.state.canister(clients.canister).module_hash
         except SubnetError:
             module = None
         hashes[str(node)] = module.hex() if module is not None else None

@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection
 
-from node.ic.state_machine import WasmStateMachine
+from node.execution import SubnetStateMachine
 from node.ingress import Ingress
 from node.state_machine import Batch
 from vocab.certificate import RequestResult
@@ -41,8 +41,8 @@ __all__ = [
 ]
 
 
-class WrongExecution(WasmStateMachine):
-    """The canister state machine, but it drops the last message of each non-empty block."""
+class WrongExecution(SubnetStateMachine):
+    """The subnet's state machine, but it drops the last message of each non-empty block."""
 
     def execute(self, batch: Batch) -> list[RequestResult]:
         if batch.messages:

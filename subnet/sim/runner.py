@@ -61,7 +61,7 @@ from node.consensus.block import ChainBlock, Finalized
 from node.consensus.icc import Icc
 from node.consensus.icc.ranking import ranking
 from node.events import ClientSubmitted, MessageReceived, Started, TimerExpired
-from node.ic.state_machine import WasmStateMachine
+from node.execution import SubnetStateMachine
 from node.replica import Replica
 from node.state_machine import StateMachine
 from subnet.sim.behaviour import GENERIC_BEHAVIOURS, Behaviour
@@ -76,8 +76,8 @@ from subnet.sim.workload import Workload, WorkloadConfig
 from vocab import crypto
 from vocab.certificate import Certificate, CertifiedReply
 from vocab.codec import Message
-from vocab.envelope import SignedEnvelope
 from vocab.genesis import Genesis, local_genesis
+from vocab.ingress_message import IngressMessage, label
 
 log = logging.getLogger("subnet.sim")
 
@@ -292,11 +292,11 @@ class Simulation:
         self.schedule(self.now, "start", (node, self.incarnation[node]))
 
     def _state_machine(self, node: int) -> StateMachine:
-        """The real execution layer: the simulator runs the canister rules the replicas run
+        """The real execution layer: the simulator runs the canister and Sui rules the replicas run
         (with the ``wrong-execution`` bug switched on, the last replica runs them wrongly)."""
         if "wrong-execution" in self.config.bugs and node == self.n - 1:
             return WrongExecution.from_genesis(self.genesis)
-        return WasmStateMachine.from_genesis(self.genesis)
+        return SubnetStateMachine.from_genesis(self.genesis)
 
     # -- faults (subnet.sim.faults.FaultTarget) -------------------------------------------------
 
@@ -530,12 +530,11 @@ class Simulation:
         self.submit(envelope, target)
         self.schedule(self.now + self.workload.next_delay_ns(), "submit", None)
 
-    def submit(self, envelope: SignedEnvelope, node: int) -> list[Action]:
-        """Hand a request to a replica's ingress now, as a client would."""
+    def submit(self, envelope: IngressMessage, node: int) -> list[Action]:
+        """Hand a request (a canister call or a Sui transaction) to a replica's ingress now,
+        as a client would."""
         self.submitted_to[envelope.request_id] = node
-        self.trace.record(
-            self.now, "submit", node, envelope.request_id.hex()[:12], envelope.content.method_name
-        )
+        self.trace.record(self.now, "submit", node, envelope.request_id.hex()[:12], label(envelope))
         replica = self.replicas[node]
         if replica is None or node in self.paused:
             self.trace.record(self.now, "submit_lost", node, envelope.request_id.hex()[:12])
@@ -552,12 +551,12 @@ class Simulation:
         """Whether a client can talk to the replica now: it is up and not paused."""
         return self.replicas[node] is not None and node not in self.paused
 
-    def client_submit(self, envelope: SignedEnvelope, node: int) -> tuple[str, str]:
+    def client_submit(self, envelope: IngressMessage, node: int) -> tuple[str, str]:
         """A client hands a request to a replica now; ``(status, reason)`` with status
         ``accepted``, ``rejected`` (the reason as ingress gave it), ``down`` (the
         connection is refused) or ``paused`` (the connection hangs: the request is lost)."""
         request = envelope.request_id.hex()[:12]
-        self.trace.record(self.now, "client_submit", node, request, envelope.content.method_name)
+        self.trace.record(self.now, "client_submit", node, request, label(envelope))
         replica = self.replicas[node]
         if replica is None or node in self.paused:
             self.trace.record(self.now, "submit_lost", node, request)

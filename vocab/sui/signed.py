@@ -7,6 +7,11 @@ has to sign (the sender, and the gas owner if another address pays), and every o
 has to sign must have signed. Failures are ``SuiError`` with Sui's error names.
 In BCS the envelope is Sui's ``SenderSignedData``: a vector holding one
 ``SenderSignedTransaction { intent_message: IntentMessage<TransactionData>, tx_signatures }``.
+
+Between a client and the replicas, and inside blocks, a signed transaction travels as the
+codec map ``{"sui_tx": bytes, "sui_signatures": [bytes]}`` next to the IC's envelopes
+(``vocab.ingress_message``): its request id is the transaction digest, so a client awaits
+its certified result as it awaits a canister call's.
 """
 
 from __future__ import annotations
@@ -15,11 +20,14 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from vocab import bcs
-from vocab.errors import SuiError
+from vocab.errors import CodecError, SuiError
+from vocab.hashing import hash_of_map
 from vocab.sui.address import SuiAddress
 from vocab.sui.digests import Digest, transaction_digest
 from vocab.sui.intent import TRANSACTION
@@ -45,10 +53,55 @@ def _base64(text: str, what: str) -> bytes:
         raise SuiError("InvalidBase64", f"{what} is not Base64: {exc}") from exc
 
 
+MAX_SIGNATURE_BYTES = 1024
+"""A serialized signature's size on the wire, at most (Ed25519's is 97 bytes; multisig and
+zkLogin ones are larger, and refused later by name)."""
+MAX_WIRE_SIGNATURES = 8
+"""Signatures a transaction may carry on the wire (Sui requires at most two: sender, sponsor)."""
+
+
 @dataclass(frozen=True)
 class SignedTransaction:
     tx_bytes: bytes
     signatures: tuple[bytes, ...]
+
+    @property
+    def request_id(self) -> bytes:
+        """The transaction digest's 32 bytes: how a replica names the transaction in its
+        pools, blocks and certified results (the IC's request id plays that part)."""
+        return self.digest.raw
+
+    @cached_property
+    def wire_digest(self) -> bytes:
+        """The hash that binds the transaction and its signatures into a block."""
+        return hash_of_map({"sui_tx": self.tx_bytes, "sui_signatures": list(self.signatures)})
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"sui_tx": self.tx_bytes, "sui_signatures": list(self.signatures)}
+
+    @staticmethod
+    def wire_matches(wire: Any) -> bool:
+        """Whether a codec value is meant as a signed transaction (rather than an envelope)."""
+        return isinstance(wire, dict) and "sui_tx" in wire
+
+    @classmethod
+    def from_wire(cls, wire: Any) -> SignedTransaction:
+        """From ``to_wire``'s map; ``CodecError`` names what is malformed. The bytes are not
+        decoded or verified here: ingress does that, and refuses with Sui's error names."""
+        if not isinstance(wire, dict):
+            raise CodecError("a signed transaction is a map")
+        unknown = sorted(str(key) for key in wire if key not in ("sui_tx", "sui_signatures"))
+        if unknown:
+            raise CodecError(f"unknown signed transaction fields: {', '.join(unknown)}")
+        tx_bytes, signatures = wire.get("sui_tx"), wire.get("sui_signatures", [])
+        if not isinstance(tx_bytes, bytes):
+            raise CodecError("sui_tx must be the transaction's BCS bytes")
+        if not isinstance(signatures, list) or len(signatures) > MAX_WIRE_SIGNATURES:
+            raise CodecError(f"sui_signatures must be a list of at most {MAX_WIRE_SIGNATURES} blobs")
+        for number, signature in enumerate(signatures, start=1):
+            if not isinstance(signature, bytes) or len(signature) > MAX_SIGNATURE_BYTES:
+                raise CodecError(f"signature {number} must be a blob of at most {MAX_SIGNATURE_BYTES} bytes")
+        return cls(tx_bytes, tuple(signatures))
 
     @classmethod
     def from_base64(cls, tx_bytes: str, signatures: Sequence[str]) -> SignedTransaction:
@@ -64,16 +117,21 @@ class SignedTransaction:
         tx_bytes = transaction.to_bcs()
         return cls(tx_bytes, tuple(sign(key, tx_bytes).to_bytes() for key in keys))
 
-    @property
+    @cached_property
     def digest(self) -> Digest:
         return transaction_digest(self.tx_bytes)
 
     def transaction(self) -> TransactionData:
-        """The decoded transaction, or ``SuiError('InvalidTransaction')`` saying why not."""
-        try:
-            return TransactionData.from_bcs(self.tx_bytes)
-        except bcs.BcsError as exc:
-            raise SuiError("InvalidTransaction", f"the transaction bytes do not decode: {exc}") from exc
+        """The decoded transaction, or ``SuiError('InvalidTransaction')`` saying why not
+        (decoded once: ingress, block validation and execution all ask)."""
+        decoded = self.__dict__.get("_transaction")
+        if decoded is None:
+            try:
+                decoded = TransactionData.from_bcs(self.tx_bytes)
+            except bcs.BcsError as exc:
+                raise SuiError("InvalidTransaction", f"the transaction bytes do not decode: {exc}") from exc
+            self.__dict__["_transaction"] = decoded
+        return decoded
 
     def verify(self) -> TransactionData:
         """The transaction, once every signature checks out; a ``SuiError`` otherwise."""

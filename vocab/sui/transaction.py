@@ -326,6 +326,13 @@ TRANSACTION_KIND = union(
 )
 
 
+DEFAULT_GAS_BUDGET = 50_000_000
+"""The budget a transaction gets unless told otherwise (the Sui CLI's customary 0.05 SUI);
+on this subnet, fuel for the Wasm of its Move calls."""
+REFERENCE_GAS_PRICE = 1000
+"""The gas price set in ``GasData`` (Sui's reference price on its networks; no coins here)."""
+
+
 @dataclass(frozen=True)
 class GasData:
     payment: tuple[ObjectRef, ...]
@@ -438,6 +445,8 @@ TRANSACTION_DATA = bcs.Mapped(
 )
 
 __all__ = [
+    "DEFAULT_GAS_BUDGET",
+    "REFERENCE_GAS_PRICE",
     "ARGUMENT",
     "CALL_ARG",
     "COMMAND",

@@ -23,9 +23,9 @@ from node.consensus.block import ChainBlock
 from vocab import crypto
 from vocab.certificate import Certificate
 from vocab.codec import Message
-from vocab.envelope import SignedEnvelope
 from vocab.genesis import Genesis
 from vocab.hashing import hash_of_map
+from vocab.ingress_message import IngressMessage
 from vocab.principal import Principal
 
 PROPOSAL_DOMAIN = "subnet-block-proposal"
@@ -54,8 +54,9 @@ __all__ = [
 ]
 
 
-def envelope_digest(envelope: SignedEnvelope) -> bytes:
-    """The hash that binds an envelope, signature and key included, into a block."""
+def envelope_digest(envelope: IngressMessage) -> bytes:
+    """The hash that binds a request (an envelope, signature and key included, or a Sui
+    transaction with its signatures) into a block."""
     return envelope.wire_digest
 
 
@@ -89,7 +90,7 @@ class Block(ChainBlock):
     rank: int
     proposer: Principal
     timestamp: int
-    payload: tuple[SignedEnvelope, ...] = ()
+    payload: tuple[IngressMessage, ...] = ()
 
     def __post_init__(self) -> None:
         _check_hash("parent", self.parent)

@@ -80,8 +80,8 @@ from node.consensus.protocol import CertificateLookup, Consensus, Step
 from vocab import crypto
 from vocab.codec import Message
 from vocab.committee import Verifier
-from vocab.envelope import SignedEnvelope
 from vocab.genesis import Genesis
+from vocab.ingress_message import IngressMessage
 from vocab.principal import Principal
 
 RETAINED_BLOCKS = 100_000
@@ -104,7 +104,7 @@ class Icc(Consensus):
         payloads: PayloadRules,
         *,
         verify: Verifier = crypto.verify,
-        size_of: Callable[[SignedEnvelope], int],
+        size_of: Callable[[IngressMessage], int],
         certificates: CertificateLookup = _no_certificate,
     ) -> None:
         self.genesis = genesis

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 from node.consensus.icc.artifacts import Block
 from node.consensus.icc.ranking import rank_of
-from vocab.envelope import SignedEnvelope
+from vocab.ingress_message import IngressMessage
 from vocab.principal import Principal
 
 
@@ -37,7 +37,7 @@ def structural_error(block: Block, parent: Block, members: Sequence[Principal]) 
 
 
 def size_error(
-    block: Block, max_messages: int, max_bytes: int, size_of: Callable[[SignedEnvelope], int]
+    block: Block, max_messages: int, max_bytes: int, size_of: Callable[[IngressMessage], int]
 ) -> str | None:
     if len(block.payload) > max_messages:
         return f"{len(block.payload)} messages, the limit is {max_messages}"

@@ -1,0 +1,102 @@
+"""The subnet's state machine: canisters and Sui objects side by side, under one consensus.
+
+A finalized block carries IC envelopes and Sui transactions in one order
+(``vocab.ingress_message``). The two programming models share no state, so each model
+executes its own messages in the block's order: the IC's through ``WasmStateMachine``
+(``node.ic``), Sui's through the ledger (``node.sui.ledger``: the object store, the Move
+VM and the executor, with the framework published at genesis). Results come back in the
+block's order, one per message, and the state hash covers both models.
+
+What this adds to each model is only the split and the combination; why it is a class of
+its own and not a branch inside either model: replicas, checkpoints and the simulator
+then see one state machine (``node.state_machine.StateMachine``), and neither model knows
+the other exists.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from typing import ClassVar, Self
+
+from node.ic.messages import CallResult
+from node.ic.state_machine import WasmStateMachine
+from node.ingress import SUI_EPOCH
+from node.state_machine import Batch
+from node.sui.ledger import SuiLedger
+from vocab.certificate import RequestResult
+from vocab.envelope import SignedEnvelope
+from vocab.genesis import Genesis
+from vocab.principal import Principal
+from vocab.sui.signed import SignedTransaction
+
+STATE_HASH_DOMAIN = b"subnet-state"
+
+
+class SubnetStateMachine:
+    """``ic`` (canisters) and ``sui`` (packages and objects) behind one ``execute``."""
+
+    EMPTY_BATCH_UNCHANGED: ClassVar[bool] = WasmStateMachine.EMPTY_BATCH_UNCHANGED
+    """True while neither model changes without messages (the Sui half runs nothing
+    without a transaction: the ``Clock`` is not advanced by empty blocks)."""
+
+    def __init__(self, ic: WasmStateMachine, sui: SuiLedger | None = None) -> None:
+        self.ic = ic
+        self.sui = sui if sui is not None else SuiLedger.genesis()
+
+    @classmethod
+    def from_genesis(cls, genesis: Genesis) -> Self:
+        return cls(WasmStateMachine.from_genesis(genesis))
+
+    def execute(self, batch: Batch) -> list[RequestResult]:
+        ic_messages: list[SignedEnvelope] = []
+        positions: list[tuple[bool, int]] = []
+        for message in batch.messages:
+            if isinstance(message, SignedEnvelope):
+                positions.append((True, len(ic_messages)))
+                ic_messages.append(message)
+            else:
+                positions.append((False, 0))
+        ic_results: list[RequestResult] = []
+        if ic_messages or not self.ic.EMPTY_BATCH_UNCHANGED:
+            ic_results = self.ic.execute(dataclasses.replace(batch, messages=tuple(ic_messages)))
+        assert len(ic_results) == len(ic_messages), "one result per canister message"
+        results: list[RequestResult] = []
+        for message, (is_ic, index) in zip(batch.messages, positions, strict=True):
+            if is_ic:
+                results.append(ic_results[index])
+            else:
+                assert isinstance(message, SignedTransaction)
+                results.append(
+                    self.sui.execute_request(
+                        message, height=batch.height, time_ns=batch.time_ns, epoch=SUI_EPOCH
+                    )
+                )
+        return results
+
+    def state_hash(self) -> bytes:
+        """SHA-256 over the domain, the canister state's hash and the Sui store's hash."""
+        return hashlib.sha256(STATE_HASH_DOMAIN + self.ic.state_hash() + self.sui.state_hash()).digest()
+
+    def replace(self, ic: WasmStateMachine, sui: SuiLedger) -> None:
+        """Swap in restored parts (a checkpoint)."""
+        self.ic, self.sui = ic, sui
+
+    # -- reads outside consensus -----------------------------------------------------------------
+
+    def executed(self, request_id: bytes) -> bool:
+        """Whether a Sui transaction with this digest ran (replay protection for good)."""
+        return self.sui.has_executed(request_id)
+
+    def query(
+        self, canister_id: Principal, method: str, arg: bytes, *, caller: Principal, time: int
+    ) -> CallResult:
+        """A canister query (``WasmStateMachine.query``)."""
+        return self.ic.query(canister_id, method, arg, caller=caller, time=time)
+
+    def sui_read(self, method: str, params: bytes) -> bytes:
+        """A read of Sui state (``SuiLedger.read``)."""
+        return self.sui.read(method, params)
+
+
+__all__ = ["STATE_HASH_DOMAIN", "SubnetStateMachine"]
