@@ -12,12 +12,15 @@ abort codes of ``sui::package`` and the error names of ``PackageUpgradeError``.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
+from move import compat
 from node.sui.effects import TransactionEffects
 from node.sui.ledger import STD, SUI, SuiLedger, compile_for_publish
 from node.sui.relocate import module_identity
@@ -426,3 +429,46 @@ def test_an_upgrade_may_not_link_an_older_dependency(
     message = failed(older, "PublishUpgradeDependencyDowngrade")
     assert "version 1" in message and "version 2" in message
     ok(ledger.upgrade(ALICE, cap, user, (STD, SUI, lib_v2)))
+
+
+# -- checking before sending --------------------------------------------------------------------
+
+
+def test_a_client_checks_an_upgrade_from_what_the_chain_answers(
+    ledger: SuiLedger, tmp_path: Path, v1: list[bytes], v2: list[bytes]
+) -> None:
+    """``sui_getObject`` with ``showBcs`` gives a package's modules (Sui's ``moduleMap``);
+    ``move.compat`` on them predicts what the replicas will decide."""
+    p = Published(ledger, v1)
+    answer = json.loads(
+        ledger.read("sui_getObject", json.dumps([p.package.to_text(), {"showBcs": True}]).encode())
+    )
+    raw = answer["data"]["bcs"]
+    assert raw["dataType"] == "package" and raw["id"] == p.package.to_text() and raw["version"] == 1
+    assert raw["typeOriginTable"][0] == {
+        "module_name": "counter",
+        "datatype_name": "AdminCap",
+        "package": p.package.to_text(),
+    }
+    on_chain = [base64.b64decode(m) for m in raw["moduleMap"].values()]
+    assert on_chain == [wasm for _, wasm in ledger.package(p.package).modules]  # type: ignore[union-attr]
+    assert compat.check_upgrade(on_chain, v2, compat.COMPATIBLE) == []
+    changed = variant(
+        tmp_path,
+        "v1",
+        ("    value: u64,\n}", "    value: u64,\n    extra: u64,\n}"),
+        ("value: 0,", "value: 0, extra: 0,"),
+        ("public fun version(c: &Counter): u64 {\n    c.version\n}", ""),
+    )
+    predicted = compat.check_upgrade(on_chain, changed, compat.COMPATIBLE)
+    assert [(x.kind, x.module, x.item) for x in predicted] == [
+        ("StructFieldMismatch", "counter", "Counter"),
+        ("FunctionMissingPublic", "counter", "version"),
+    ]
+    sent = ledger.upgrade(ALICE, p.cap, changed)
+    message = failed(sent, "PackageUpgradeError", "IncompatibleUpgrade")
+    assert all(str(x) in message for x in predicted)
+    counter = json.loads(
+        ledger.read("sui_getObject", json.dumps([p.counter.to_text(), {"showBcs": True}]).encode())
+    )
+    assert base64.b64decode(counter["data"]["bcs"]["bcsBytes"]) == ledger.object(p.counter).contents  # type: ignore[union-attr]

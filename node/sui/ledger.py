@@ -321,7 +321,10 @@ class SuiLedger:
             if not isinstance(args, list) or not args or not isinstance(args[0], str):
                 raise ValueError("the parameters must be a JSON array whose first item is a string")
             if method == "sui_getObject":
-                answer = self._object_response(ObjectId.from_text(args[0]))
+                options = args[1] if len(args) > 1 else {}
+                if not isinstance(options, dict):
+                    raise ValueError("the options of sui_getObject are a JSON object")
+                answer = self._object_response(ObjectId.from_text(args[0]), bool(options.get("showBcs")))
             elif method == "suix_getOwnedObjects":
                 owner = SuiAddress.from_text(args[0])
                 answer = {
@@ -341,9 +344,13 @@ class SuiLedger:
             raise RejectError(RejectCode.SYS_FATAL, f"{method}: {exc}", "InvalidParams") from None
         return canonical_json(answer)
 
-    def _object_response(self, object_id: ObjectId) -> dict[str, Any]:
+    def _object_response(self, object_id: ObjectId, show_bcs: bool = False) -> dict[str, Any]:
         found = self.object_json(object_id)
         if found is not None:
+            if show_bcs:  # Sui's SuiObjectDataOptions.showBcs
+                item = self.store.get(object_id) or self.store.package(object_id)
+                assert item is not None
+                found["bcs"] = responses.bcs_json(item)
             return {"data": found}
         tomb = self.store.tombstones.get(object_id)
         if tomb is not None:
