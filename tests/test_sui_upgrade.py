@@ -102,6 +102,12 @@ class Published:
         self.counter = by_type["Counter"]
         self.admin = by_type["AdminCap"]
 
+    def on(self, ledger: SuiLedger) -> Published:
+        """The same objects, seen on another ledger (a fork, a restored copy)."""
+        other = Published.__new__(Published)
+        other.__dict__.update(self.__dict__, ledger=ledger)
+        return other
+
     def increment(self, package: ObjectId) -> TransactionEffects:
         return self.ledger.call(BOB, package, "counter", "increment", [self.ledger.shared(self.counter)])
 
@@ -303,8 +309,7 @@ def test_every_version_stays_callable_and_survives_a_restore(
     restored = SuiLedger.restore(ledger.checkpoint())
     assert restored.state_hash() == ledger.state_hash()
     for chain in (ledger, restored):
-        q = p.__class__.__new__(p.__class__)
-        q.__dict__.update(p.__dict__, ledger=chain)
+        q = p.on(chain)
         ok(q.increment(p.package))
         aborted(q.increment(second), E_WRONG_VERSION, "increment")
         aborted(q.increment(third), E_WRONG_VERSION, "increment")
@@ -352,6 +357,7 @@ def test_a_receipt_commits_only_to_its_own_cap(ledger: SuiLedger, v1: list[bytes
     )
     assert p.cap_fields() == (p.package, 1, 0) and other.cap_fields() == (other.package, 1, 0)
     assert len(ledger.store.packages) == 4  # the framework and the two publications, no new version
+    assert sorted(ledger.vm.packages) == sorted(p.raw for p in ledger.store.packages)  # nor in the VM
 
 
 def test_a_policy_can_only_be_tightened(
@@ -472,3 +478,27 @@ def test_a_client_checks_an_upgrade_from_what_the_chain_answers(
         ledger.read("sui_getObject", json.dumps([p.counter.to_text(), {"showBcs": True}]).encode())
     )
     assert base64.b64decode(counter["data"]["bcs"]["bcsBytes"]) == ledger.object(p.counter).contents  # type: ignore[union-attr]
+
+
+def test_a_fork_rehearses_an_upgrade_and_changes_nothing(
+    ledger: SuiLedger, v1: list[bytes], v2: list[bytes]
+) -> None:
+    p = Published(ledger, v1)
+    ok(p.increment(p.package))
+    before = ledger.state_hash()
+    rehearsal = ledger.fork()
+    assert rehearsal.state_hash() == before
+    q = p.on(rehearsal)
+    new = q.upgrade(v2)
+    ok(
+        rehearsal.call(
+            ALICE, new, "counter", "migrate", [rehearsal.shared(p.counter), rehearsal.owned(p.admin)]
+        )
+    )
+    ok(q.increment(new))
+    assert q.value() == (2, 2)
+    # the real state: no new version, the counter still at version 1, v1 still increments
+    assert ledger.state_hash() == before and ledger.package(new) is None
+    assert sorted(ledger.vm.packages) == sorted(x.raw for x in ledger.store.packages)
+    assert p.value() == (1, 1)
+    ok(p.increment(p.package))

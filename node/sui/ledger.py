@@ -144,6 +144,14 @@ class SuiLedger:
             load_package(vm, store.packages[package_id])
         return cls(store, vm)
 
+    def fork(self) -> SuiLedger:
+        """An independent copy of this state: what runs on it changes nothing here (to
+        rehearse an upgrade and the calls after it, such as a ``migrate``)."""
+        fork = SuiLedger.from_store(self.store.copy())
+        fork.executor.allow_adding_abilities = self.executor.allow_adding_abilities
+        fork._nonce = self._nonce
+        return fork
+
     # -- transactions ------------------------------------------------------------------------
     def execute(self, tx: TransactionData, *, epoch: int = 0, timestamp_ms: int = 0) -> TransactionEffects:
         """Execute a transaction whose sender is taken as verified."""

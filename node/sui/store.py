@@ -290,6 +290,13 @@ class ObjectStore:
     tombstones: dict[ObjectId, Tombstone] = field(default_factory=dict)
     executed: dict[Digest, TransactionEffects] = field(default_factory=dict)
 
+    def copy(self) -> ObjectStore:
+        """An independent store with the same contents (its values are immutable, so the
+        tables are copied and the values shared)."""
+        return ObjectStore(
+            dict(self.objects), dict(self.packages), dict(self.tombstones), dict(self.executed)
+        )
+
     # -- reading ---------------------------------------------------------------------------
     def get(self, object_id: ObjectId) -> SuiObject | None:
         return self.objects.get(object_id)
