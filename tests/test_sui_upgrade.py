@@ -502,3 +502,69 @@ def test_a_fork_rehearses_an_upgrade_and_changes_nothing(
     assert sorted(ledger.vm.packages) == sorted(x.raw for x in ledger.store.packages)
     assert p.value() == (1, 1)
     ok(p.increment(p.package))
+
+
+# -- type names and the original id from Move -----------------------------------------------------
+
+NAMES = """
+module versioned_counter::names;
+
+use std::ascii::String;
+use std::type_name;
+use sui::event;
+use sui::package::{Self, UpgradeCap};
+use versioned_counter::counter::{Counter, Progress};
+
+public struct Names has copy, drop {
+    counter: String,
+    progress: String,
+    progress_original: String,
+}
+
+public struct Origin has copy, drop {
+    id: ID,
+}
+
+public fun names() {
+    event::emit(Names {
+        counter: type_name::get<Counter>().into_string(),
+        progress: type_name::get<Progress>().into_string(),
+        progress_original: type_name::get_with_original_ids<Progress>().into_string(),
+    })
+}
+
+public fun origin(cap: &UpgradeCap) {
+    event::emit(Origin { id: package::original_package_id(cap) })
+}
+"""
+
+
+def _strings(data: bytes) -> list[str]:
+    out, pos = [], 0
+    while pos < len(data):
+        size = data[pos]  # each name is shorter than 128 bytes: one ULEB128 byte
+        out.append(data[pos + 1 : pos + 1 + size].decode())
+        pos += 1 + size
+    return out
+
+
+def test_type_names_use_defining_ids_and_the_cap_knows_the_original_id(
+    ledger: SuiLedger, tmp_path: Path, v1: list[bytes]
+) -> None:
+    """``type_name::get`` names a type by the version that first defined it (v1 for
+    ``Counter``, v2 for ``Progress``), ``get_with_original_ids`` by the first version;
+    ``package::original_package_id`` reads the original id back from the cap."""
+    p = Published(ledger, v1)
+    new = p.upgrade(variant(tmp_path, "v2", extra=NAMES))
+    (event,) = ok(ledger.call(ALICE, new, "names", "names")).events
+    assert _strings(event.contents) == [
+        f"{p.package.raw.hex()}::counter::Counter",
+        f"{new.raw.hex()}::counter::Progress",
+        f"{p.package.raw.hex()}::counter::Progress",
+    ]
+    (origin,) = ok(ledger.call(ALICE, new, "names", "origin", [ledger.owned(p.cap)])).events
+    assert origin.contents == p.package.raw
+    # while an upgrade is authorized the cap names no package: EUpgradeInProgress (5)
+    inputs, commands = _authorize(ledger.owned(p.cap))
+    commands.append(MoveCall(new, "names", "origin", (), (Input(0),)))
+    aborted(ledger.execute(ledger.transaction(ALICE, inputs, commands)), 5, "original_package_id")

@@ -43,9 +43,10 @@ contents unchanged, so references to the old versions are spent either way.
 Gas: the gas budget is a fuel limit for the Wasm of all the commands' Move calls; the gas
 payment objects are ignored (no coins on this subnet) and ``gas_used`` is fuel.
 
-Types are named by their package's original id everywhere (objects, events, type
-arguments), also a type that a later version added; Sui names such a type by the storage
-id of the version that added it (the type origin table, which is kept as Sui keeps it).
+Objects, events and type arguments name every type by its package's original id, also a
+type that a later version added; Sui names such a type by the storage id of the version
+that added it (the type origin table, kept as Sui keeps it and used by
+``type_name::get``).
 
 Differences from Sui, on purpose: a Publish whose ``UpgradeCap`` result is left unused
 transfers it to the sender (what ``sui client publish`` builds explicitly; Sui would fail
@@ -58,7 +59,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from move import compat
+from move import abi, compat
 from move.types import ADDRESS, Ability, ModuleId, PrimType, RefType, StructType, Type, VectorType, substitute
 from node.sui.effects import (
     DELETED_DIGEST,
@@ -138,7 +139,23 @@ def load_package(vm: MoveVM, package: SuiPackage) -> list[ModuleId]:
         package.version,
         (wasm for _, wasm in package.modules),
         {original.raw: info.upgraded_id.raw for original, info in package.linkage},
+        {(t.module_name, t.datatype_name): t.package.raw for t in package.type_origins},
     )
+
+
+def _type_origins(
+    modules: list[tuple[str, bytes]], new_id: ObjectId, first: dict[tuple[str, str], ObjectId]
+) -> tuple[TypeOrigin, ...]:
+    """Each struct of ``modules`` with the version that first defined it: its entry in
+    ``first`` (the previous version's table), else ``new_id``."""
+    origins = []
+    for name, wasm in modules:
+        try:
+            structs = [s["name"] for s in abi.read_metadata(wasm)["structs"]]
+        except (abi.MetadataError, KeyError, TypeError) as error:
+            raise _fail("VMVerificationOrDeserializationError", f"module {name}: {error}") from None
+        origins += [TypeOrigin(name, struct, first.get((name, struct), new_id)) for struct in structs]
+    return tuple(sorted(origins))
 
 
 def _argument_error(kind: str, message: str) -> _Failure:
@@ -598,25 +615,17 @@ class Executor:
         except RelocationError as error:
             raise _fail("VMVerificationOrDeserializationError", str(error)) from None
         linkage = self._linkage(run, command.dependencies)
+        modules = sorted(zip(names, moved, strict=True))
         package = SuiPackage(
             ObjectId(package_id),
             ObjectId(package_id),
             1,
-            tuple(sorted(zip(names, moved, strict=True))),
-            (),
+            tuple(modules),
+            _type_origins(modules, ObjectId(package_id), {}),
             tuple(sorted(linkage.items(), key=lambda kv: kv[0].raw)),
             run.digest,
         )
         ids = self._load(run, package)
-        origins = tuple(
-            sorted(
-                TypeOrigin(module_id.name, struct, ObjectId(package_id))
-                for module_id in ids
-                for struct in self.vm.packages[package_id].modules[module_id.name].structs
-            )
-        )
-        package = replace(package, type_origins=origins)
-        run.packages[-1] = package
         for module_id in self._init_order(ids, package_id):
             init = self.vm.packages[package_id].modules[module_id.name].functions.get("init")
             if init is None:
@@ -735,26 +744,18 @@ class Executor:
                     f"dependency {dep_original} at version {after.upgraded_version}; "
                     f"the package already links version {before.upgraded_version}",
                 )
+        modules = sorted(zip(names, moved, strict=True))
+        first = {(t.module_name, t.datatype_name): t.package for t in current.type_origins}
         package = SuiPackage(
             ObjectId(storage_id),
             current.original_id,
             current.version + 1,
-            tuple(sorted(zip(names, moved, strict=True))),
-            (),
+            tuple(modules),
+            _type_origins(modules, ObjectId(storage_id), first),
             tuple(sorted(linkage.items(), key=lambda kv: kv[0].raw)),
             run.digest,
         )
-        ids = self._load(run, package)
-        first = {(t.module_name, t.datatype_name): t.package for t in current.type_origins}
-        loaded = self.vm.packages[storage_id]
-        origins = tuple(
-            sorted(
-                TypeOrigin(m.name, struct, first.get((m.name, struct), ObjectId(storage_id)))
-                for m in ids
-                for struct in loaded.modules[m.name].structs
-            )
-        )
-        run.packages[-1] = replace(package, type_origins=origins)
+        self._load(run, package)
         return [_Value(UPGRADE_RECEIPT, cap_id + storage_id)]
 
     def _init_order(self, ids: list[ModuleId], package_id: bytes) -> list[ModuleId]:

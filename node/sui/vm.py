@@ -304,6 +304,8 @@ class _Session:
             self.log,
             self.charge,
             vm.abilities,
+            vm.defining_type,
+            vm.original_package,
         )
         self.caller: Any = None
         self._shared = self._shared_runtime()
@@ -592,6 +594,8 @@ class LoadedPackage:
     version: int
     modules: Mapping[str, CompiledMoveModule]
     linkage: Mapping[bytes, bytes]
+    type_origins: Mapping[tuple[str, str], bytes] = field(default_factory=dict)
+    """(module, struct) -> the storage id of the version that first defined it."""
 
 
 class MoveVM:
@@ -617,6 +621,7 @@ class MoveVM:
         self.modules: dict[ModuleId, CompiledMoveModule] = {}
         """The newest version of each module, by runtime id (layouts, abilities, calls without a package)."""
         self.packages: dict[bytes, LoadedPackage] = {}
+        self._latest: dict[bytes, LoadedPackage] = {}
         self._loose: dict[ModuleId, CompiledMoveModule] = {}
         self._sessions: dict[tuple[bytes | None, ModuleId], _Session] = {}
         self._types: list[Type] = []
@@ -653,9 +658,12 @@ class MoveVM:
         version: int,
         modules: Iterable[bytes],
         linkage: Mapping[bytes, bytes],
+        type_origins: Mapping[tuple[str, str], bytes] | None = None,
     ) -> list[ModuleId]:
         """Load one version of a package (modules at ``original_id``); ``linkage`` maps each
-        dependency's original id to the storage id linked. Returns the modules' ids."""
+        dependency's original id to the storage id linked, ``type_origins`` each (module,
+        struct) to the version that defined it (the original id if absent). Returns the
+        modules' ids."""
         compiled = [self._compile(wasm) for wasm in modules]
         for module in compiled:
             if module.id.address != original_id:
@@ -668,6 +676,7 @@ class MoveVM:
             version,
             {m.id.name: m for m in compiled},
             {**linkage, original_id: storage_id},
+            dict(type_origins or {}),
         )
         self._refresh()
         return [m.id for m in compiled]
@@ -687,8 +696,35 @@ class MoveVM:
                     newest[module.id] = (package.version, module)
         self.modules = dict(self._loose)
         self.modules.update({mid: module for mid, (_, module) in newest.items()})
+        self._latest = {}
+        for package in self.packages.values():
+            latest = self._latest.get(package.original_id)
+            if latest is None or latest.version < package.version:
+                self._latest[package.original_id] = package
         self._sessions.clear()
         self._layouts.clear()
+
+    def defining_type(self, ty: Type) -> Type:
+        """``ty`` with each struct named by the package version that first defined it (Sui's
+        defining ids, what ``type_name::get`` spells) rather than by the original id."""
+        if isinstance(ty, VectorType):
+            return VectorType(self.defining_type(ty.element))
+        if not isinstance(ty, StructType):
+            return ty
+        address = ty.module.address
+        latest = self._latest.get(address)
+        if latest is not None:
+            address = latest.type_origins.get((ty.module.name, ty.name), address)
+        return StructType(
+            ModuleId(address, ty.module.name), ty.name, tuple(self.defining_type(a) for a in ty.args)
+        )
+
+    def original_package(self, storage_id: bytes, version: int) -> bytes | None:
+        """The original id of the package stored at ``storage_id`` if that is its ``version``."""
+        loaded = self.packages.get(storage_id)
+        if loaded is None or loaded.version != version:
+            return None
+        return loaded.original_id
 
     def resolve(self, module: ModuleId, package: bytes | None) -> CompiledMoveModule:
         """The module a call through ``package`` (a storage id; ``None``: the newest) links."""
