@@ -32,6 +32,7 @@ from vocab.sui.digests import package_digest
 from vocab.sui.ids import derive_object_id
 from vocab.sui.objects import Immutable
 from vocab.sui.transaction import CallArg, Command, ImmOrOwnedObject, Input, MoveCall, Pure, Result, Upgrade
+from vocab.sui.type_tag import parse_type_tag
 
 SAMPLE = Path(__file__).resolve().parent.parent / "subnet" / "samples" / "versioned_counter"
 ALICE = SuiAddress(bytes(31) + b"\xa1")
@@ -536,6 +537,27 @@ public fun names() {
 public fun origin(cap: &UpgradeCap) {
     event::emit(Origin { id: package::original_package_id(cap) })
 }
+
+public struct Token has key, store {
+    id: UID,
+}
+
+public struct Named has copy, drop {
+    name: String,
+}
+
+public fun mint(ctx: &mut TxContext) {
+    transfer::public_transfer(Token { id: object::new(ctx) }, ctx.sender())
+}
+
+public fun burn(token: Token) {
+    let Token { id } = token;
+    id.delete();
+}
+
+public fun name_of<T>() {
+    event::emit(Named { name: type_name::get<T>().into_string() })
+}
 """
 
 
@@ -568,3 +590,30 @@ def test_type_names_use_defining_ids_and_the_cap_knows_the_original_id(
     inputs, commands = _authorize(ledger.owned(p.cap))
     commands.append(MoveCall(new, "names", "origin", (), (Input(0),)))
     aborted(ledger.execute(ledger.transaction(ALICE, inputs, commands)), 5, "original_package_id")
+
+
+def test_objects_events_and_type_arguments_name_new_types_by_the_version_that_added_them(
+    ledger: SuiLedger, tmp_path: Path, v1: list[bytes]
+) -> None:
+    """Sui's defining ids outside the VM: an object or event of a type added by version 2
+    carries version 2's id, and a type argument naming it that way reaches the VM."""
+    p = Published(ledger, v1)
+    new = p.upgrade(variant(tmp_path, "v2", extra=NAMES))
+    minted = ok(ledger.call(ALICE, new, "names", "mint"))
+    (token_ref,) = [ref for ref, _ in minted.created]
+    token = ledger.object(token_ref.object_id)
+    assert token is not None and token.type.module.address == new.raw
+    shown = ledger.object_json(token.id)
+    assert shown is not None and shown["type"] == f"{new.short_text()}::names::Token"
+    assert dict(minted.object_types)[token.id].address.raw == new.raw
+    tag = parse_type_tag(f"{new.to_text()}::names::Token")
+    (named,) = ok(ledger.call(ALICE, new, "names", "name_of", [], [tag])).events
+    assert _strings(named.contents) == [f"{new.raw.hex()}::names::Token"]
+    assert named.type.address.raw == new.raw and named.type.name == "Named"
+    # the object goes back into version 2's code as a value of its type
+    burnt = ok(ledger.call(ALICE, new, "names", "burn", [ledger.owned(token.id)]))
+    assert [ref.object_id for ref in burnt.deleted] == [token.id]
+    # a type first defined in v1 keeps v1's id on objects written by v2
+    ok(ledger.call(ALICE, new, "counter", "migrate", [ledger.shared(p.counter), ledger.owned(p.admin)]))
+    counter = ledger.object(p.counter)
+    assert counter is not None and counter.type.module.address == p.package.raw

@@ -43,10 +43,11 @@ contents unchanged, so references to the old versions are spent either way.
 Gas: the gas budget is a fuel limit for the Wasm of all the commands' Move calls; the gas
 payment objects are ignored (no coins on this subnet) and ``gas_used`` is fuel.
 
-Objects, events and type arguments name every type by its package's original id, also a
-type that a later version added; Sui names such a type by the storage id of the version
-that added it (the type origin table, kept as Sui keeps it and used by
-``type_name::get``).
+Type names: inside the VM every struct is named by its package's original id; objects,
+events, effects and type arguments name it as Sui does, by the storage id of the version
+that first defined it (the type origin table), so a type added by an upgrade carries that
+version's id. The executor converts at the boundary (``MoveVM.defining_type`` and
+``runtime_type``).
 
 Differences from Sui, on purpose: a Publish whose ``UpgradeCap`` result is left unused
 transfers it to the sender (what ``sui client publish`` builds explicitly; Sui would fail
@@ -112,6 +113,7 @@ from vocab.sui.transaction import (
     TransferObjects,
     Upgrade,
 )
+from vocab.sui.type_tag import StructTag
 
 ZERO = bytes(32)
 
@@ -330,10 +332,11 @@ class Executor:
                 raise _argument_error(
                     "InvalidObjectByValue", f"input {obj.index} is immutable or a read-only shared object"
                 )
-            if ty is not None and obj.object.type != ty:
+            held = self._runtime(obj.object.type)
+            if ty is not None and held != ty:
                 raise _argument_error("TypeMismatch", f"expected {ty}, got {obj.object.type}")
             slot.moved = True
-            return _Value(obj.object.type, slot.data)
+            return _Value(held, slot.data)
         if slot is None:
             raise _argument_error("InvalidValueUsage", "the value was already moved")
         value = slot
@@ -356,7 +359,7 @@ class Executor:
                 raise _argument_error(
                     "InvalidObjectByMutRef", f"input {obj.index} is immutable or a read-only shared object"
                 )
-            if obj.object.type != ty:
+            if self._runtime(obj.object.type) != ty:
                 raise _argument_error("TypeMismatch", f"expected {ty}, got {obj.object.type}")
             return slot.data
         if slot is None:
@@ -384,6 +387,21 @@ class Executor:
                 declared &= self._abilities(arg) | Ability.KEY
             return declared
         return Ability(0)
+
+    def _runtime(self, ty: StructType) -> StructType:
+        """A stored object's type (defining ids) as the VM names it (original ids)."""
+        found = self.vm.runtime_type(ty)
+        assert isinstance(found, StructType)
+        return found
+
+    def _defining(self, ty: StructType) -> StructType:
+        """The VM's type as Sui stores and shows it: each struct by the version that defined it."""
+        found = self.vm.defining_type(ty)
+        assert isinstance(found, StructType)
+        return found
+
+    def _tag(self, ty: StructType) -> StructTag:
+        return struct_tag(self._defining(ty))
 
     # -- commands ----------------------------------------------------------------------------
     def _command(self, run: _Run, command: object) -> list[_Value | None]:
@@ -471,7 +489,7 @@ class Executor:
         run.gas_used += result.gas_used
         for emitted in run.log.events[first_event:]:
             run.events.append(
-                Event(package.id, module, run.sender, struct_tag(emitted.type), emitted.contents)
+                Event(package.id, module, run.sender, self._tag(emitted.type), emitted.contents)
             )
         return result.returns, result.mutated, result.return_types
 
@@ -496,7 +514,7 @@ class Executor:
                 f"{call.module}::{call.function} is neither public nor entry: a transaction cannot call it",
             )
         try:
-            type_args = tuple(tag_to_type(t) for t in call.type_arguments)
+            type_args = tuple(self.vm.runtime_type(tag_to_type(t)) for t in call.type_arguments)
         except TypeMapError as error:
             raise _fail("TypeArgumentError", str(error)) from None
         if len(type_args) != len(info.type_params):
@@ -569,7 +587,7 @@ class Executor:
         element: Type | None = None
         if command.type_ is not None:
             try:
-                element = tag_to_type(command.type_)
+                element = self.vm.runtime_type(tag_to_type(command.type_))
             except TypeMapError as error:
                 raise _fail("TypeArgumentError", str(error)) from None
         parts: list[bytes] = []
@@ -817,7 +835,7 @@ class Executor:
         for object_id, slot in inputs.items():
             if not slot.moved and slot.input.mutable:
                 obj = slot.input.object
-                final[object_id] = (obj.type, slot.data, obj.owner)
+                final[object_id] = (self._runtime(obj.type), slot.data, obj.owner)
         deleted = set(run.log.deleted)
         created_now = set(run.log.created) | set(run.new_ids)
         for object_id, slot in inputs.items():
@@ -844,7 +862,7 @@ class Executor:
                 ObjectId(object_id),
                 lamport,
                 owner,
-                ty,
+                self._defining(ty),
                 bool(self._abilities(ty) & Ability.STORE),
                 contents,
                 run.digest,
@@ -886,12 +904,12 @@ class Executor:
             unwrapped_then_deleted,
             wrapped,
         )
-        types: dict[bytes, StructType] = {s.input.object.id.raw: s.input.object.type for s in inputs.values()}
+        types = {s.input.object.id.raw: self._runtime(s.input.object.type) for s in inputs.values()}
         types.update({o.object_id: o.type for o in run.log.objects})
         types.update({object_id: ty for object_id, (ty, _, _) in final.items()})
         named = {r.object_id.raw for r in (*deleted_refs, *unwrapped_then_deleted, *wrapped)}
         named |= {r.object_id.raw for r, _ in (*created, *mutated, *unwrapped)}
-        object_types = tuple((ObjectId(i), struct_tag(types[i])) for i in sorted(named) if i in types)
+        object_types = tuple((ObjectId(i), self._tag(types[i])) for i in sorted(named) if i in types)
         return replace(effects, object_types=object_types), written, removed
 
     def _failed(

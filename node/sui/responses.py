@@ -140,7 +140,7 @@ def object_json(vm: MoveVM, obj: SuiObject) -> dict[str, Any]:
             "dataType": "moveObject",
             "type": kind,
             "hasPublicTransfer": obj.has_public_transfer,
-            "fields": move_value_json(vm, obj.type, obj.contents, nested_types=True),
+            "fields": move_value_json(vm, vm.runtime_type(obj.type), obj.contents, nested_types=True),
         },
     }
 

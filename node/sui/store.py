@@ -62,7 +62,8 @@ class SuiObject:
     version: int
     owner: Owner
     type: StructType
-    """The object's struct type, its package named by original id (as Sui names types)."""
+    """The object's struct type as Sui names it: each struct by the package version that
+    first defined it (its defining id; the original id for types of the first version)."""
     has_public_transfer: bool
     """The type has ``store`` (``public_transfer`` and ``TransferObjects`` may move it)."""
     contents: bytes

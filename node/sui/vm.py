@@ -719,6 +719,19 @@ class MoveVM:
             ModuleId(address, ty.module.name), ty.name, tuple(self.defining_type(a) for a in ty.args)
         )
 
+    def runtime_type(self, ty: Type) -> Type:
+        """The inverse of ``defining_type``: each struct named by its package's original id
+        (the VM's names), whichever version's id the given type used."""
+        if isinstance(ty, VectorType):
+            return VectorType(self.runtime_type(ty.element))
+        if not isinstance(ty, StructType):
+            return ty
+        loaded = self.packages.get(ty.module.address)
+        address = loaded.original_id if loaded is not None else ty.module.address
+        return StructType(
+            ModuleId(address, ty.module.name), ty.name, tuple(self.runtime_type(a) for a in ty.args)
+        )
+
     def original_package(self, storage_id: bytes, version: int) -> bytes | None:
         """The original id of the package stored at ``storage_id`` if that is its ``version``."""
         loaded = self.packages.get(storage_id)
