@@ -617,3 +617,19 @@ def test_objects_events_and_type_arguments_name_new_types_by_the_version_that_ad
     ok(ledger.call(ALICE, new, "counter", "migrate", [ledger.shared(p.counter), ledger.owned(p.admin)]))
     counter = ledger.object(p.counter)
     assert counter is not None and counter.type.module.address == p.package.raw
+
+
+def test_the_package_upgraded_is_checked_as_an_input(
+    ledger: SuiLedger, v1: list[bytes], v2: list[bytes]
+) -> None:
+    """As in Sui, an Upgrade's package is an input: a missing one or an object refuses the
+    transaction before it runs, and nothing is recorded."""
+    p = Published(ledger, v1)
+    executed = len(ledger.store.executed)
+    with pytest.raises(SuiError) as missing:
+        ledger.upgrade(ALICE, p.cap, v2, package=ObjectId(b"\x42" * 32))
+    assert missing.value.name == "DependentPackageNotFound"
+    with pytest.raises(SuiError) as an_object:
+        ledger.upgrade(ALICE, p.cap, v2, package=p.counter)
+    assert an_object.value.name == "MoveObjectAsPackage"
+    assert len(ledger.store.executed) == executed

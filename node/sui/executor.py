@@ -712,11 +712,7 @@ class Executor:
                 f"the new modules and dependencies have digest {computed.hex()}, "
                 f"the ticket authorizes {digest.hex()}",
             )
-        current = self.store.package(command.package)
-        if current is None:
-            if command.package in self.store.objects:
-                raise _upgrade_error("NotAPackage", f"{command.package} is an object, not a package")
-            raise _upgrade_error("UnableToFetchPackage", f"package {command.package} does not exist")
+        current = run.checked.packages[command.package]  # the input checks loaded it
         if not command.modules:
             raise _fail("VMVerificationOrDeserializationError", "a package needs at least one module")
         original = current.original_id.raw
