@@ -678,7 +678,7 @@ class MoveVM:
             {**linkage, original_id: storage_id},
             dict(type_origins or {}),
         )
-        self._refresh()
+        self._refresh(keep_linked=True)
         return [m.id for m in compiled]
 
     def remove_package(self, storage_id: bytes) -> None:
@@ -686,8 +686,13 @@ class MoveVM:
         if self.packages.pop(storage_id, None) is not None:
             self._refresh()
 
-    def _refresh(self) -> None:
-        """The newest version of each module; sessions hold codecs and links, so they go."""
+    def _refresh(self, *, keep_linked: bool = False) -> None:
+        """The newest version of each module. Sessions hold codecs and links, so they go,
+        except with ``keep_linked`` (a package was added): a session linked through a
+        package's linkage table links the same modules whatever is added later, and a layout
+        known before stays right (a new package's types are new; an upgrade keeps the
+        layouts of the types it keeps, ``move.compat``), so only the sessions that link the
+        newest modules go."""
         newest: dict[ModuleId, tuple[int, CompiledMoveModule]] = {}
         for package in self.packages.values():
             for module in package.modules.values():
@@ -701,8 +706,11 @@ class MoveVM:
             latest = self._latest.get(package.original_id)
             if latest is None or latest.version < package.version:
                 self._latest[package.original_id] = package
-        self._sessions.clear()
-        self._layouts.clear()
+        if keep_linked:
+            self._sessions = {key: s for key, s in self._sessions.items() if key[0] is not None}
+        else:
+            self._sessions.clear()
+            self._layouts.clear()
 
     def defining_type(self, ty: Type) -> Type:
         """``ty`` with each struct named by the package version that first defined it (Sui's
