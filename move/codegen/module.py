@@ -103,7 +103,7 @@ class ModuleGen:
                     "type_params": [[p.name, int(p.constraints)] for p in f.type_params],
                     "params": [abi.type_to_json(p.type) for p in f.params],
                     "returns": [abi.type_to_json(t) for t in f.returns],
-                    "code": code_digest(f),
+                    "code": code_digest(f, module.id.address),
                 }
                 for f in module.functions.values()
             ],
