@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import move
+import subnet.samples
 from bench.execution import COUNTER as MOTOKO_COUNTER
 from client.motoko import compile_motoko
 from move.codegen import compile_package as generate
@@ -34,26 +35,8 @@ from vocab.principal import Principal
 
 FRAMEWORK = Path(move.__file__).resolve().parent / "framework"
 
-MOVE_COUNTER = """module counter::counter;
-
-public struct Counter has key {
-    id: UID,
-    owner: address,
-    value: u64,
-}
-
-public fun create(ctx: &mut TxContext) {
-    transfer::share_object(Counter {
-        id: object::new(ctx),
-        owner: ctx.sender(),
-        value: 0,
-    })
-}
-
-public fun increment(counter: &mut Counter) {
-    counter.value = counter.value + 1;
-}
-"""
+MOVE_COUNTER = subnet.samples.move_module("counter")
+"""The Move counter (``subnet/samples/counter.move``), whose ``increment`` is measured."""
 
 GAS = 1_000_000
 USER = Principal.from_ed25519_public_key(bytes(range(32)))

@@ -5,7 +5,8 @@ queries on the fast path), ``network`` (the local subnet's endpoints), ``project
 ``canister_ids`` (``subnet.json`` or ``dfx.json``, ``canister_ids.json``), ``motoko``,
 ``packages`` and ``build`` (compiling canisters with their Motoko packages), ``manage``
 (typed management canister calls), ``install`` and ``deploy`` (dfx's workflow), ``call``, ``service`` and ``metadata`` (a canister's Candid
-and custom sections), ``upgrade_check`` (dfx's checks before an upgrade). The command
+and custom sections), ``upgrade_check`` (dfx's checks before an upgrade), ``sui`` (what
+``sui client`` does: Sui transactions built, signed and sent; objects read). The command
 line (``subnet.commands``) and the benchmarks both use it. Imports ``vocab`` only, never
 ``node``.
 """
@@ -25,5 +26,6 @@ __all__ = [
     "packages",
     "project",
     "service",
+    "sui",
     "upgrade_check",
 ]

@@ -30,7 +30,7 @@ from typing import Any
 from client.agent import Agent
 from client.identity import Identity
 from vocab.errors import RejectCode, RejectError, SubnetError
-from vocab.sui.address import ObjectId, SuiAddress
+from vocab.sui.address import FRAMEWORK_PACKAGES, SUI_PACKAGE, ObjectId, SuiAddress
 from vocab.sui.builder import ProgrammableTransactionBuilder
 from vocab.sui.digests import Digest
 from vocab.sui.objects import ObjectRef
@@ -49,9 +49,7 @@ from vocab.sui.transaction import (
 )
 from vocab.sui.type_tag import PrimitiveTag, StructTag, TypeTag, TypeTagError, VectorTag, parse_type_tag
 
-STD = ObjectId(bytes(31) + b"\x01")
-SUI = ObjectId(bytes(31) + b"\x02")
-FRAMEWORK = (STD, SUI)
+FRAMEWORK = FRAMEWORK_PACKAGES
 """The packages every package depends on (``0x1`` MoveStdlib and ``0x2`` Sui)."""
 
 
@@ -206,7 +204,7 @@ def _is_tx_context(parameter: Any) -> bool:
     struct = inner.get("Struct") if isinstance(inner, dict) else None
     return (
         struct is not None
-        and ObjectId.from_text(struct["address"]) == SUI
+        and ObjectId.from_text(struct["address"]) == SUI_PACKAGE
         and (struct["module"], struct["name"]) == ("tx_context", "TxContext")
     )
 
@@ -308,4 +306,4 @@ def encode_argument(tag: TypeTag, text: str) -> bytes:
     return encode_pure(tag, _pure_value(tag, _cli_value(text)))
 
 
-__all__ = ["FRAMEWORK", "STD", "SUI", "ArgumentError", "SuiClient", "encode_argument"]
+__all__ = ["FRAMEWORK", "ArgumentError", "SuiClient", "encode_argument"]

@@ -8,16 +8,18 @@ the node's in-process ledger, so that what is published is what ``build`` printe
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from move import ir
 from move.codegen import compile_package as generate
-from move.compiler import compile_package_tree
+from move.compiler import compile_package, compile_package_tree
 from move.framework import framework
 from move.sui_rules import verify_package
+from move.types import address_of
 
-__all__ = ["BuiltPackage", "build_package", "write_bytecode"]
+__all__ = ["BuiltPackage", "build_package", "build_sources", "write_bytecode"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,17 @@ def build_package(root: Path) -> BuiltPackage:
     tree = compile_package_tree(root, framework=deps)
     package = tree[-1]
     verify_package(package, [*deps, *tree[:-1]])
+    modules = tuple(sorted((module.name, wasm) for module, wasm in generate(package).items()))
+    return BuiltPackage(package.name, modules, package)
+
+
+def build_sources(name: str, sources: Mapping[str, str]) -> BuiltPackage:
+    """Compile a package given as source texts (file name -> text), its named address
+    ``name`` at ``0x0`` (unpublished), as ``build_package`` compiles a folder: for programs
+    that carry their Move source with them (the simulator's workloads, the benchmarks)."""
+    deps = list(framework())
+    package = compile_package(sources=sources, named_addresses={name: address_of(0)}, deps=deps, name=name)
+    verify_package(package, deps)
     modules = tuple(sorted((module.name, wasm) for module, wasm in generate(package).items()))
     return BuiltPackage(package.name, modules, package)
 

@@ -3,10 +3,12 @@
 The cores take events and return actions: ``replica`` (ingress, consensus, execution and
 certification wired together), ``ingress`` (signature, expiry, replay and size checks),
 ``consensus`` (the protocol interface and ICC), ``wasm`` (the deterministic Wasm engine),
-``ic`` (the IC canister model on that engine), ``state_machine`` (what consensus drives),
+``ic`` (the IC canister model on that engine), ``sui`` (the Move VM, the object store and
+the executor), ``execution`` (canisters and Sui objects side by side), ``state_machine``
+(what consensus drives),
 ``certification`` and ``checkpoint``. The adapters do the I/O: ``runtime`` (trio, TCP,
 SQLite), ``transport``, ``storage`` and ``recovery`` (reading a damaged store); ``python -m node`` runs one replica process.
-Imports ``vocab`` only, never ``client``.
+Imports ``vocab`` and ``move``, never ``client``.
 """
 
 __all__ = [
@@ -15,6 +17,7 @@ __all__ = [
     "checkpoint",
     "consensus",
     "events",
+    "execution",
     "ic",
     "ingress",
     "recovery",
@@ -22,6 +25,7 @@ __all__ = [
     "runtime",
     "state_machine",
     "storage",
+    "sui",
     "transport",
     "wasm",
 ]

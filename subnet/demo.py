@@ -2,7 +2,8 @@
 
 It starts four replica processes, scaffolds a project, deploys a Motoko counter through
 consensus, calls it, upgrades it to a version with a new method while keeping its count,
-kills one replica with SIGKILL and keeps calling, brings it back, compares the latency of
+publishes a Sui Move package on the same subnet and changes a shared object with Move
+calls (read back with every replica agreeing), kills one replica with SIGKILL and keeps calling, brings it back, compares the latency of
 queries (one replica answers, signed) with updates (consensus, certified), prints a
 summary and stops the subnet, whatever happened before.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import shutil
 import signal
@@ -34,7 +36,7 @@ from client.network import LOCAL_DIR, endpoints, load_genesis
 from subnet.cli import main as subnet_main
 from subnet.processes import launcher
 from subnet.processes.status import wait_for_heights
-from subnet.samples import source
+from subnet.samples import move_module, source
 from vocab import candid
 
 PROJECT = "counter"
@@ -132,6 +134,8 @@ def walkthrough(project: Path, main_mo: Path) -> list[tuple[str, str]]:
     upgraded = run("canister", "call", CANISTER, "get", "--replicas-agree", "3").strip()
     summary.append(("count after upgrade + add(10)", f"{upgraded}, 3 replicas agreeing"))
 
+    summary += sui_walkthrough(project.parent / "move")
+
     section("Kill replica 0 with SIGKILL; the subnet keeps going with 3 of 4")
     root = project / LOCAL_DIR
     launcher.kill_replica(root, 0, signal.SIGKILL)
@@ -160,6 +164,55 @@ def walkthrough(project: Path, main_mo: Path) -> list[tuple[str, str]]:
     run("canister", "status", CANISTER)
     run("canister", "info", CANISTER)
     return summary
+
+
+def sui_walkthrough(folder: Path) -> list[tuple[str, str]]:
+    """A Sui Move package on the same subnet: published, a shared counter created and
+    incremented, read with every replica agreeing."""
+    section("Sui: a Move package, like `sui move new` / `sui client publish`")
+    folder.mkdir()
+    with inside(folder):
+        run("move", "new", "counter")
+    package_dir = folder / "counter"
+    write(package_dir / "sources" / "counter.move", move_module("counter"), "a shared counter in Sui Move")
+    published = run("client", "publish", str(package_dir))
+    package = field(published, "PackageID")
+
+    section("Sui: a shared object, changed through consensus by Move calls")
+    created = run("client", "call", "--package", package, "--module", "counter", "--function", "create")
+    counter = field(created, "ObjectID")
+    for _ in range(2):
+        run(
+            "client",
+            "call",
+            "--package",
+            package,
+            "--module",
+            "counter",
+            "--function",
+            "increment",
+            "--args",
+            counter,
+        )
+    shown = json.loads(
+        run("client", "object", counter, "--replicas-agree", str(REPLICAS), "--output", "json")
+    )
+    return [
+        ("Sui package", package),
+        (
+            "Sui counter after 2 increments",
+            f"{shown['content']['fields']['value']} (version {shown['version']}, {REPLICAS} replicas agreeing)",
+        ),
+    ]
+
+
+def field(output: str, name: str) -> str:
+    """The value of the first ``│ NAME: value`` line of `sui client`-style output."""
+    for line in output.splitlines():
+        key, _, value = line.strip(" │").partition(": ")
+        if key == name:
+            return value
+    raise SystemExit(f"demo step printed no {name}")
 
 
 async def measure_latency(project: Path) -> tuple[list[float], list[float]]:

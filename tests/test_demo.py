@@ -35,6 +35,7 @@ def test_demo_runs_the_walkthrough_to_the_end(tmp_path: Path) -> None:
     summary = out[out.index("== Summary ==") :]
     assert re.search(r"count after 3 increments\s+\(3 : nat\)", summary)
     assert re.search(r"count after upgrade \+ add\(10\)\s+\(13 : nat\), 3 replicas agreeing", summary)
+    assert re.search(r"Sui counter after 2 increments\s+2 \(version 4, 4 replicas agreeing\)", summary)
     assert re.search(r"count with replica 0 dead\s+\(14 : nat\)", summary)
     # 14 + 20 timed increments: every replica, including the restarted one, agrees on 34.
     assert re.search(r"final count, all 4 replicas agreeing\s+\(34 : nat\)", summary)

@@ -13,13 +13,16 @@
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from node.sui.ledger import STD, SUI, SuiLedger, compile_for_publish
+from subnet.sim.runner import SECOND, SimConfig, Simulation
 from tests import npm
+from tests.test_sui_consensus import SuiSimClient
 from vocab.crypto import Ed25519PrivateKey
 from vocab.sui.address import ObjectId, SuiAddress
 from vocab.sui.builder import ProgrammableTransactionBuilder
@@ -199,3 +202,20 @@ def test_an_sdk_built_upgrade_executes_and_matches_the_ledger_s(sdk: Path) -> No
     (new,) = [r.object_id for r, _ in effects.created if ledger.package(r.object_id) is not None]
     upgraded = ledger.package(new)
     assert upgraded is not None and upgraded.version == 2 and upgraded.original_id == package
+
+
+def test_an_sdk_built_transaction_runs_through_consensus_with_the_sdks_digest(sdk: Path) -> None:
+    """`subnet client execute-signed-tx`'s path: bytes and a signature made by the SDK, sent
+    to a replica, ordered in a block and executed by all four; the certified response names
+    the digest the SDK computed."""
+    sim = Simulation(SimConfig(replicas=4, seed=3, duration_ns=600 * SECOND, workload=None))
+    sim.step_until(2 * SECOND)
+    modules = [base64.b64encode(m).decode() for m in compile_for_publish(EXAMPLES / "counter")]
+    publish = {"op": "publish", "modules": modules, "dependencies": ["0x1", "0x2"], "nonce": 7}
+    (built,) = oracle(sdk, [], [publish])["transactions"]
+    result = SuiSimClient(sim).run(
+        SignedTransaction.from_base64(built["bytes"], [built["signature"]]), node=2
+    )
+    response = json.loads(result.raise_if_rejected())
+    assert response["digest"] == built["digest"] and response["effects"]["status"] == {"status": "success"}
+    assert {change["type"] for change in response["objectChanges"]} == {"published", "created"}

@@ -34,7 +34,7 @@ from move import ir
 from move.build import build_package
 from move.codegen import compile_package as generate
 from move.framework import framework
-from move.types import ModuleId, address_of
+from move.types import ModuleId
 from node.sui import responses
 from node.sui.effects import TransactionEffects
 from node.sui.executor import Executor, load_package
@@ -43,7 +43,7 @@ from node.sui.type_map import UPGRADE_CAP
 from node.sui.vm import InvalidCall, MoveVM
 from vocab.certificate import RequestResult
 from vocab.errors import AddressError, RejectCode, RejectError, SubnetError, SuiError
-from vocab.sui.address import ObjectId, SuiAddress
+from vocab.sui.address import STD_PACKAGE, SUI_PACKAGE, ObjectId, SuiAddress
 from vocab.sui.builder import ProgrammableTransactionBuilder
 from vocab.sui.digests import Digest, package_digest
 from vocab.sui.signed import SignedTransaction
@@ -68,8 +68,8 @@ from vocab.sui.transaction import (
 )
 from vocab.sui.type_tag import TypeTag
 
-STD = ObjectId(address_of(1))
-SUI = ObjectId(address_of(2))
+STD = STD_PACKAGE
+SUI = SUI_PACKAGE
 DEFAULT_BUDGET = DEFAULT_GAS_BUDGET
 GAS_PRICE = REFERENCE_GAS_PRICE
 

@@ -75,15 +75,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     obj = commands.add_parser("object", help="show an object")
     obj.add_argument("object_id", type=_object_id, metavar="ID")
+    _agree_option(obj)
     _network_options(obj)
     add_output_option(obj)
     obj.set_defaults(handler=_object)
 
     objects = commands.add_parser("objects", help="list the objects an address owns")
     objects.add_argument("address", nargs="?", type=_address, default=None, metavar="ADDRESS")
+    _agree_option(objects)
     _network_options(objects)
     add_output_option(objects)
     objects.set_defaults(handler=_objects)
+
+
+def _agree_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--replicas-agree",
+        type=bounded(int, "the number of replicas that must agree", 1),
+        default=1,
+        metavar="K",
+        help="ask K replicas and accept only an answer they all give (default 1)",
+    )
 
 
 def _network_options(parser: argparse.ArgumentParser) -> None:
@@ -159,7 +171,7 @@ def _execute_signed(args: argparse.Namespace) -> int:
 
 
 def _object(args: argparse.Namespace) -> int:
-    found = trio.run(_client(args).object, args.object_id)
+    found = trio.run(_client(args).object, args.object_id, args.replicas_agree)
     data = found.get("data")
     if data is None:
         error = found.get("error", {})
@@ -186,7 +198,7 @@ def _object(args: argparse.Namespace) -> int:
 def _objects(args: argparse.Namespace) -> int:
     client = _client(args)
     owner = args.address or client.address
-    found = trio.run(client.objects, owner)
+    found = trio.run(client.objects, owner, args.replicas_agree)
     if args.output == "json":
         print(json.dumps(found, indent=2))
         return 0

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 
 from subnet.sim.behaviour import GENERIC_BEHAVIOURS
 from subnet.sim.bugs import BUGS
-from subnet.sim.clients import CLIENT_KINDS, MAX_KEYS, UPGRADE_MODULES
+from subnet.sim.clients import CLIENT_KINDS, MAX_KEYS, SUI_KINDS, UPGRADE_MODULES
 from subnet.sim.icc_behaviour import ICC_BEHAVIOURS
 from subnet.sim.latency import LatencySpecError, Matrix, parse_duration_ns, parse_latency
 
@@ -58,6 +58,8 @@ RANDOM_KINDS = ("crash", "pause", "partition", "latency", "loss", "duplication")
 """What a ``random`` nemesis may draw (``subnet.scenario.nemesis``)."""
 SHAPES = ("one", "minority", "majority", "ring", "bridge", "groups")
 WORKLOAD_KINDS = ("lifecycle", *CLIENT_KINDS)
+PLANNED_KINDS = ("canister-counter", "owned-transfer")
+"""Workloads the scenario format names but the subnet does not run yet (refused by name)."""
 HISTORY_KINDS = CLIENT_KINDS
 """Workloads whose clients record a history (at most one per scenario: one history, one model)."""
 BYZANTINE = tuple(name for name in {**GENERIC_BEHAVIOURS, **ICC_BEHAVIOURS} if name != "honest")
@@ -442,8 +444,13 @@ def parse_scenario(text: str) -> Scenario:
     if liveness_ns is not None and liveness_ns <= 0:
         check_table.fail(("liveness",), "must be positive")
     history = [item for item in workloads if item.records_history]
+    for index, item in enumerate(workloads):
+        if item.kind in SUI_KINDS and backend != "sim":
+            _Reader(lines, ("workload", index), data["workload"][index], WORKLOAD_KEYS).fail(
+                ("kind",), f"the {item.kind} workload runs on the sim backend only (not yet on processes)"
+            )
     for index, fault in enumerate(faults):
-        if fault.kind == "upgrade" and not history:
+        if fault.kind == "upgrade" and (not history or history[0].kind in SUI_KINDS):
             _Reader(lines, ("fault", index), data["fault"][index], FAULT_KEYS).fail(
                 ("kind",),
                 "an upgrade upgrades the clients' canister: it needs a register or counter [[workload]]",
@@ -485,7 +492,7 @@ def _array(top: _Reader, data: dict[str, Any], key: str) -> list[Any]:
 
 def _workload(lines: KeyLines, index: int, table: Any) -> WorkloadSpec:
     reader = _Reader(lines, ("workload", index), table, WORKLOAD_KEYS)
-    kind = reader.string("kind", None, ("lifecycle", "register", "counter", "canister-counter"))
+    kind = reader.string("kind", None, ("lifecycle", *CLIENT_KINDS, *PLANNED_KINDS))
     if kind not in WORKLOAD_KINDS:
         reader.fail(("kind",), f"the {kind!r} workload is not built yet (built: {', '.join(WORKLOAD_KINDS)})")
     if kind == "lifecycle":

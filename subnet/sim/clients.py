@@ -7,7 +7,11 @@ one process each in the history, call it:
 
 - ``register``: ``read``, ``write`` of a fresh value, ``cas`` from a recently written
   value to a fresh one, on one of ``keys`` registers;
-- ``counter``: ``add`` of 1 to 5, ``read`` (the canister's ``get``), on one of ``keys``.
+- ``counter``: ``add`` of 1 to 5, ``read`` (the canister's ``get``), on one of ``keys``;
+- ``sui-counter``: the same operations on Sui shared objects: the setup client publishes
+  the Move counter (``subnet/samples/counter.move``) and creates one shared ``Counter`` per
+  key; ``add`` and ``read`` are signed Sui transactions calling ``add`` and ``read`` (whose
+  event carries the value), through consensus like every canister call.
 
 Every call goes through consensus (an update call); its outcome is recorded as
 
@@ -38,24 +42,43 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import random
 import struct
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from move.build import build_sources
 from node.replica import Replica
 from subnet.checks.history import Event, Recorder
+from subnet.samples import move_module
 from subnet.sim.trace import Trace
 from vocab import crypto, management
 from vocab.certificate import RequestResult
 from vocab.envelope import SignedEnvelope
+from vocab.ingress_message import IngressMessage
 from vocab.principal import Principal
 from vocab.request import RequestContent
+from vocab.sui.address import FRAMEWORK_PACKAGES, ObjectId, SuiAddress
+from vocab.sui.builder import ProgrammableTransactionBuilder
+from vocab.sui.digests import Digest
+from vocab.sui.signed import SignedTransaction
+from vocab.sui.transaction import (
+    DEFAULT_GAS_BUDGET,
+    REFERENCE_GAS_PRICE,
+    Argument,
+    GasData,
+    ProgrammableTransaction,
+    SharedObject,
+    TransactionData,
+    ValidDuring,
+)
+from vocab.sui.type_tag import PrimitiveTag
 
 __all__ = [
     "CLIENT_KINDS",
@@ -69,8 +92,10 @@ __all__ = [
 
 SECOND = 1_000_000_000
 MS = 1_000_000
-CLIENT_KINDS = ("register", "counter")
-MODEL_OF = {"register": "register", "counter": "counter"}
+CLIENT_KINDS = ("register", "counter", "sui-counter")
+SUI_KINDS = ("sui-counter",)
+"""Workloads of Sui transactions on Move objects rather than canister calls."""
+MODEL_OF = {"register": "register", "counter": "counter", "sui-counter": "counter"}
 """The linearizability model (``subnet.checks.linearizable.MODELS``) of each workload."""
 MAX_KEYS = 256
 """Registers and counters the canister holds."""
@@ -86,6 +111,14 @@ post_upgrade restores the registers: the clients see nothing); one whose post_up
 traps (the upgrade fails, and must leave no trace); one without post_upgrade (the
 upgrade succeeds and the registers are gone: a broken upgrade that linearizability
 catches)."""
+
+
+@functools.cache
+def sui_counter_modules() -> tuple[bytes, ...]:
+    """The ``sui-counter`` workload's package: the Move counter of ``subnet/samples``,
+    compiled once per process."""
+    built = build_sources("counter", {"counter.move": move_module("counter")})
+    return tuple(built.module_bytes)
 
 
 @functools.cache
@@ -143,7 +176,7 @@ class ClientHost(Protocol):
 
     def schedule(self, at: int, kind: str, data: Any) -> None: ...
 
-    def client_submit(self, envelope: SignedEnvelope, node: int) -> tuple[str, str]:
+    def client_submit(self, envelope: IngressMessage, node: int) -> tuple[str, str]:
         """Hand a request to a replica: ``(accepted|rejected|down|paused, reason)``."""
         ...
 
@@ -164,15 +197,16 @@ class Operations:
         self._written: list[list[int]] = [[] for _ in range(keys)]
 
     def next(self) -> tuple[int, str, str, Any, bytes]:
-        """(key, history function, canister method, history value, argument bytes)."""
+        """(key, history function, canister method or Move function, history value,
+        argument bytes)."""
         key = self.rng.randrange(self.keys)
         head = struct.pack("<I", key)
         roll = self.rng.random()
-        if self.kind == "counter":
+        if self.kind in ("counter", "sui-counter"):
             if roll < 0.5:
                 delta = self.rng.randint(1, 5)
                 return key, "add", "add", delta, head + struct.pack("<q", delta)
-            return key, "read", "get", None, head
+            return key, "read", "get" if self.kind == "counter" else "read", None, head
         if roll < 0.5:
             return key, "read", "read", None, head
         self._value += 1
@@ -192,6 +226,15 @@ class Operations:
         if result.status != "replied":
             return "fail", None, f"rejected:{result.error_code or result.reject_code}"
         reply = result.reply
+        if self.kind in SUI_KINDS:
+            response = json.loads(reply)
+            status = response["effects"]["status"]
+            if status["status"] != "success":
+                return "fail", None, f"aborted:{status.get('error', '')}"
+            if f == "read":
+                (event,) = response["events"]
+                return "ok", int(event["parsedJson"]["value"]), ""
+            return "ok", value, ""
         if f == "read" and self.kind == "register":
             present, read = struct.unpack("<qq", reply)
             return "ok", read if present else None, ""
@@ -209,7 +252,7 @@ class _Op:
     f: str
     key: int
     value: Any
-    envelope: SignedEnvelope
+    envelope: IngressMessage
     invoked_at: int
     last_node: int
     asked: dict[int, None] = field(default_factory=dict)
@@ -227,6 +270,11 @@ class HistoryClients:
             crypto.private_key_from_seed(self.rng.randbytes(32)) for _ in range(config.clients + 1)
         ]
         self.principals = [Principal.self_authenticating(crypto.der_public_key(key)) for key in self.keys]
+        self.addresses = [SuiAddress.from_ed25519_public_key(crypto.raw_public_key(key)) for key in self.keys]
+        self.package: ObjectId | None = None
+        """The published Move counter package (``sui-counter``)."""
+        self.counters: list[SharedObject] = []
+        """The shared ``Counter`` of each key (``sui-counter``), as a mutable input."""
         self.recorder = Recorder()
         self.stats: Counter[str] = Counter()
         self.canister: Principal | None = None
@@ -241,7 +289,7 @@ class HistoryClients:
         self._nonce = 0
         self.operations = Operations(config.kind, config.keys, self.rng)
         self._setup_attempt = 0
-        self._setup_step = "create"
+        self._setup_step = "publish" if config.kind in SUI_KINDS else "create"
         host.schedule(host.start_ns + config.start_ns, "call", lambda _: self._setup())
 
     @property
@@ -267,6 +315,57 @@ class HistoryClients:
         )
         return SignedEnvelope.sign(content, self.keys[identity])
 
+    def _transaction(self, identity: int, kind: ProgrammableTransaction) -> SignedTransaction:
+        """A Sui transaction from client ``identity``, distinct from every other (a nonce in
+        ``ValidDuring``, as the SDK sets without gas coins), signed by its key."""
+        self._nonce += 1
+        sender = self.addresses[identity]
+        tx = TransactionData(
+            kind,
+            sender,
+            GasData((), sender, REFERENCE_GAS_PRICE, DEFAULT_GAS_BUDGET),
+            ValidDuring(None, None, None, None, Digest(bytes(32)), self._nonce),
+        )
+        return SignedTransaction.sign(tx, [self.keys[identity]])
+
+    def _request(self, client: int, key: int, method: str, value: Any, arg: bytes) -> IngressMessage:
+        """An operation's request: a canister call, or a Sui transaction on key's counter."""
+        if self.config.kind not in SUI_KINDS:
+            assert self.canister is not None
+            return self._envelope(client, self.canister, method, arg)
+        assert self.package is not None
+        builder = ProgrammableTransactionBuilder()
+        counter = self.counters[key]
+        arguments: list[Argument] = [builder.object(replace(counter, mutable=method == "add"))]
+        if method == "add":
+            arguments.append(builder.pure(PrimitiveTag("u64"), value))
+        builder.move_call(self.package, "counter", method, [], arguments)
+        return self._transaction(client, builder.finish())
+
+    def _sui_setup_request(self, setup: int) -> SignedTransaction:
+        """Publish the Move counter, then create one shared counter per key, one at a time."""
+        builder = ProgrammableTransactionBuilder()
+        if self._setup_step == "publish":
+            cap = builder.publish(sui_counter_modules(), FRAMEWORK_PACKAGES)
+            builder.transfer_objects([cap], self.addresses[setup])
+        else:
+            assert self.package is not None
+            builder.move_call(self.package, "counter", "create", [], [])
+        return self._transaction(setup, builder.finish())
+
+    def _sui_setup_answer(self, result: RequestResult) -> bool:
+        """Take a setup step's answer; whether the setup is complete."""
+        response = json.loads(result.reply)
+        if self._setup_step == "publish":
+            (published,) = [c for c in response["objectChanges"] if c["type"] == "published"]
+            self.package = ObjectId.from_text(published["packageId"])
+            self._setup_step = "create"
+            return False
+        (created,) = [c for c in response["objectChanges"] if c["type"] == "created"]
+        initial = int(created["owner"]["Shared"]["initial_shared_version"])
+        self.counters.append(SharedObject(ObjectId.from_text(created["objectId"]), initial, True))
+        return len(self.counters) == self.config.keys
+
     def _at(self, delay_ns: int, action: Callable[[], None]) -> None:
         self.host.schedule(self.host.now + delay_ns, "call", lambda _: action())
 
@@ -285,7 +384,10 @@ class HistoryClients:
         attempt = self._setup_attempt
         node = (attempt - 1) % self.host.n
         setup = self.config.clients  # the setup identity is the last key
-        if self._setup_step == "create":
+        envelope: IngressMessage
+        if self.config.kind in SUI_KINDS:
+            envelope = self._sui_setup_request(setup)
+        elif self._setup_step == "create":
             method = management.CREATE
             arg = management.encode_args(method, management.CreateCanisterArgs())
         else:
@@ -295,7 +397,8 @@ class HistoryClients:
                 method,
                 management.InstallCodeArgs("install", self.canister, register_canister_wasm(), CANDID_UNIT),
             )
-        envelope = self._envelope(setup, Principal.management(), method, arg)
+        if self.config.kind not in SUI_KINDS:
+            envelope = self._envelope(setup, Principal.management(), method, arg)
         self.host.trace.record(self.host.now, "client_setup", node, self._setup_step, attempt)
 
         def answered(result: RequestResult) -> None:
@@ -305,13 +408,18 @@ class HistoryClients:
                 self.stats[f"setup_{self._setup_step}_rejected"] += 1
                 self._at(SETUP_RETRY_NS, self._setup)
                 return
-            if self._setup_step == "create":
+            if self.config.kind in SUI_KINDS:
+                if not self._sui_setup_answer(result):
+                    self._setup()
+                    return
+            elif self._setup_step == "create":
                 self.canister = management.decode_reply(management.CREATE, result.reply).canister_id
                 self._setup_step = "install"
                 self._setup()
                 return
             self.installed_at = self.host.now
-            self.host.trace.record(self.host.now, "client_ready", -1, str(self.canister))
+            ready = str(self.canister) if self.package is None else self.package.to_text()
+            self.host.trace.record(self.host.now, "client_ready", -1, ready)
             self._start()
 
         status, _ = self.host.client_submit(envelope, node)
@@ -347,11 +455,10 @@ class HistoryClients:
     # -- operations ---------------------------------------------------------------------------
 
     def _invoke(self, client: int) -> None:
-        assert self.canister is not None
         if self.ops[client] is not None:
             return
         key, f, method, value, arg = self.operations.next()
-        envelope = self._envelope(client, self.canister, method, arg)
+        envelope = self._request(client, key, method, value, arg)
         node = self.rng.randrange(self.host.n)
         self._serial += 1
         event = self.recorder.invoke(client, f, value, self.host.now - self.host.start_ns, key)

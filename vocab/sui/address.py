@@ -115,7 +115,17 @@ ADDRESS = bcs.Mapped(bcs.ADDRESS, SuiAddress, lambda a: a.raw, "SuiAddress")
 OBJECT_ID = bcs.Mapped(bcs.ADDRESS, ObjectId, lambda a: a.raw, "ObjectID")
 """An object id in BCS: 32 bytes, no length."""
 
+STD_PACKAGE = ObjectId(bytes(31) + b"\x01")
+"""0x1, MoveStdlib, published at genesis."""
+SUI_PACKAGE = ObjectId(bytes(31) + b"\x02")
+"""0x2, the Sui framework, published at genesis."""
+FRAMEWORK_PACKAGES = (STD_PACKAGE, SUI_PACKAGE)
+"""What every package depends on, as ``sui client publish`` lists the dependencies."""
+
 __all__ = [
+    "FRAMEWORK_PACKAGES",
+    "STD_PACKAGE",
+    "SUI_PACKAGE",
     "ADDRESS",
     "ED25519_FLAG",
     "LENGTH",
