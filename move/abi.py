@@ -48,9 +48,10 @@ Failures. ``rt.fail(kind, code, where)`` never returns: ``kind`` is one of ``FAI
 metadata. The host names module, function and code from that.
 
 Metadata. A custom section ``move.module`` holds the module's id, its structs (field names
-and types), its functions (visibility, entry, type parameters, parameter and result types)
-and its type table, as canonical JSON, so that a VM can link, check visibility and
-translate BCS arguments without the source.
+and types), its functions (visibility, entry, type parameters, parameter and result types, and the
+digest of their code, ``move.fingerprint``) and its type table, as canonical JSON, so that
+a VM can link, check visibility and translate BCS arguments without the source, and an
+upgrade can be checked against the version before it (``move.compat``).
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ from move.types import (
     VectorType,
     contains,
 )
+from vocab.wasm import WasmFormatError, custom_sections
 
 SLOT = 8
 """Bytes per Move value in memory (struct fields, vector elements, local cells)."""
@@ -195,6 +197,27 @@ def type_from_json(value: Any) -> Type:
     raise ValueError(f"unknown type tag {tag!r}")
 
 
+class MetadataError(ValueError):
+    """A module without readable ``move.module`` metadata: not compiled from Move."""
+
+
+def read_metadata(wasm: bytes) -> dict[str, Any]:
+    """The ``move.module`` metadata of a compiled module, as JSON values."""
+    try:
+        raw = next((s.data for s in custom_sections(wasm) if s.name == METADATA_SECTION), None)
+    except WasmFormatError as exc:
+        raise MetadataError(f"not a Wasm module: {exc}") from exc
+    if raw is None:
+        raise MetadataError(f"the module has no {METADATA_SECTION} section: not compiled from Move")
+    try:
+        meta = json.loads(raw)
+    except ValueError as exc:
+        raise MetadataError(f"the module's metadata is malformed: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise MetadataError("the module's metadata is malformed: not a JSON object")
+    return meta
+
+
 def canonical_json(value: Any) -> bytes:
     """JSON with sorted keys and no spaces: equal metadata gives equal bytes."""
     return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
@@ -212,6 +235,7 @@ __all__ = [
     "FAIL_NAMES",
     "FAIL_NOT_EMPTY",
     "FRAMEWORK",
+    "MetadataError",
     "HEAP_END",
     "HEAP_POINTER",
     "MEMORY",
@@ -232,6 +256,7 @@ __all__ = [
     "mentions_params",
     "module_import_name",
     "native_import_name",
+    "read_metadata",
     "type_from_json",
     "type_to_json",
     "value_count",

@@ -4,8 +4,10 @@
   ``ObjectInner``) reads and writes back unchanged, and the digest Blake2b-256 over
   ``"Object::"`` and those bytes (computed in Node with ``@noble/hashes``) is the store's;
 - transactions built and signed by the SDK (publish with the ``UpgradeCap`` transferred to
-  the sender, as ``sui client publish`` does, then a Move call on a shared object) execute
-  on a ``SuiLedger``, under the digest the SDK computes.
+  the sender, as ``sui client publish`` does, then a Move call on a shared object; an
+  upgrade as ``sui client upgrade`` sends it) execute on a ``SuiLedger``, under the digest
+  the SDK computes, and the upgrade's commands and inputs are those ``SuiLedger.upgrade``
+  builds.
 """
 
 from __future__ import annotations
@@ -17,18 +19,22 @@ from typing import Any
 
 import pytest
 
-from node.sui.ledger import SuiLedger, compile_for_publish
+from node.sui.ledger import STD, SUI, SuiLedger, compile_for_publish
 from subnet.sim.runner import SECOND, SimConfig, Simulation
 from tests import npm
 from tests.test_sui_consensus import SuiSimClient
 from vocab.crypto import Ed25519PrivateKey
 from vocab.sui.address import ObjectId, SuiAddress
+from vocab.sui.builder import ProgrammableTransactionBuilder
+from vocab.sui.digests import package_digest
 from vocab.sui.objects import AddressOwner, Immutable, Shared
 from vocab.sui.signed import SignedTransaction
+from vocab.sui.transaction import ImmOrOwnedObject, TransactionData
 
 pytestmark = npm.requires_node("@mysten/sui")
 
 EXAMPLES = Path(__file__).resolve().parent / "move_examples"
+SAMPLE = Path(__file__).resolve().parent.parent / "subnet" / "samples" / "versioned_counter"
 SEED = bytes(range(32))
 
 SCRIPT = r"""
@@ -71,6 +77,15 @@ for (const spec of cases.transactions) {
   if (spec.op === 'publish') {
     const cap = tx.publish({ modules: spec.modules, dependencies: spec.dependencies });
     tx.transferObjects([cap], sender);
+  } else if (spec.op === 'upgrade') {
+    // what `sui client upgrade` sends: authorize, Upgrade, commit
+    const cap = tx.objectRef(spec.cap);
+    const ticket = tx.moveCall({
+      target: '0x2::package::authorize_upgrade',
+      arguments: [cap, tx.pure.u8(spec.policy), tx.pure.vector('u8', [...Buffer.from(spec.digest, 'hex')])],
+    });
+    const receipt = tx.upgrade({ modules: spec.modules, dependencies: spec.dependencies, package: spec.package, ticket });
+    tx.moveCall({ target: '0x2::package::commit_upgrade', arguments: [cap, receipt] });
   } else {
     tx.moveCall({
       target: `${spec.package}::counter::increment`,
@@ -149,6 +164,44 @@ def test_sdk_built_transactions_execute_and_objects_match(sdk: Path) -> None:
         else:
             assert seen["kind"] == "Package" and seen["owner"] == "Immutable"
             assert sorted(seen["modules"]) == [name for name, _ in item.modules]
+
+
+def test_an_sdk_built_upgrade_executes_and_matches_the_ledger_s(sdk: Path) -> None:
+    key = Ed25519PrivateKey.from_private_bytes(SEED)
+    sender = SuiAddress.from_ed25519_public_key(key.public_key().public_bytes_raw())
+    ledger = SuiLedger.genesis()
+    v1 = compile_for_publish(SAMPLE / "v1")
+    v2 = compile_for_publish(SAMPLE / "v2")
+    published = ledger.publish(sender, v1)
+    assert published.status is None, published.status
+    package = next(r.object_id for r, _ in published.created if ledger.package(r.object_id) is not None)
+    cap = next(
+        obj
+        for r, _ in published.created
+        if (obj := ledger.object(r.object_id)) is not None and obj.type.name == "UpgradeCap"
+    )
+    digest = package_digest(v2, [STD.raw, SUI.raw])
+    spec = {
+        "op": "upgrade",
+        "cap": {"objectId": cap.id.to_text(), "version": str(cap.version), "digest": cap.digest.to_text()},
+        "policy": 0,
+        "digest": digest.hex(),
+        "modules": [base64.b64encode(m).decode() for m in v2],
+        "dependencies": ["0x1", "0x2"],
+        "package": package.to_text(),
+        "nonce": 3,
+    }
+    (built,) = oracle(sdk, [], [spec])["transactions"]
+    theirs = TransactionData.from_bcs(base64.b64decode(built["bytes"]))
+    ours = ProgrammableTransactionBuilder()
+    ours.upgrade_with_cap(ImmOrOwnedObject(cap.ref), package, v2, [STD, SUI], 0, digest)
+    assert theirs.kind == ours.finish()
+    effects = ledger.execute_signed(SignedTransaction.from_base64(built["bytes"], [built["signature"]]))
+    assert effects.status is None, effects.status
+    assert effects.transaction_digest.to_text() == built["digest"]
+    (new,) = [r.object_id for r, _ in effects.created if ledger.package(r.object_id) is not None]
+    upgraded = ledger.package(new)
+    assert upgraded is not None and upgraded.version == 2 and upgraded.original_id == package
 
 
 def test_an_sdk_built_transaction_runs_through_consensus_with_the_sdks_digest(sdk: Path) -> None:

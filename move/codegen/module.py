@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from move import abi, ir
 from move.abi import SLOT, VEC_CAP, VEC_DATA, VEC_HEADER, VEC_LEN
+from move.fingerprint import code_digest
 from move.types import Type
 from vocab.wasm.builder import Code, Func, GlobalRef, ModuleBuilder
 from vocab.wasm.module import I32, I64
@@ -112,6 +113,7 @@ class ModuleGen:
                     "type_params": [[p.name, int(p.constraints)] for p in f.type_params],
                     "params": [abi.type_to_json(p.type) for p in f.params],
                     "returns": [abi.type_to_json(t) for t in f.returns],
+                    "code": code_digest(f, module.id.address),
                 }
                 for f in module.functions.values()
             ],

@@ -18,6 +18,17 @@ The order of work, Sui's:
    vector; ``Publish`` gives the package a fresh id before anything runs, moves its modules
    there (``node.sui.relocate``), runs every module's ``init`` once and creates the
    ``0x2::package::UpgradeCap`` (version 1, policy 0) as the command's result.
+   ``Upgrade`` consumes an ``UpgradeTicket`` (from ``package::authorize_upgrade``) and
+   returns an ``UpgradeReceipt`` (for ``package::commit_upgrade``), in Sui's order: the
+   ticket must name the command's package (``PackageIDDoesNotMatch``) and carry the
+   package digest of the new modules and dependency ids (``DigestDoesNotMatch``;
+   ``vocab.sui.digests.package_digest`` over the modules' bytes as sent, which are Wasm
+   here, not Move bytecode); the modules move to the package's original id; the new
+   version takes a fresh storage id, version + 1, a type origin table keeping each old
+   type's first version and a linkage table that downgrades no dependency
+   (``PublishUpgradeDependencyDowngrade``); the upgrade must pass the ticket's policy
+   (``move.compat``; ``IncompatibleUpgrade``, ``UnknownUpgradePolicy``); ``init`` never
+   runs, not even in a new module. Every version stays callable through its own id.
 4. The outcome: every object written gets the Lamport version (1 + the highest input
    version, packages included); created, mutated, unwrapped, deleted, wrapped and
    unwrapped-then-deleted objects are told apart; shared objects may be mutated or deleted
@@ -32,9 +43,15 @@ contents unchanged, so references to the old versions are spent either way.
 Gas: the gas budget is a fuel limit for the Wasm of all the commands' Move calls; the gas
 payment objects are ignored (no coins on this subnet) and ``gas_used`` is fuel.
 
+Type names: inside the VM every struct is named by its package's original id; objects,
+events, effects and type arguments name it as Sui does, by the storage id of the version
+that first defined it (the type origin table), so a type added by an upgrade carries that
+version's id. The executor converts at the boundary (``MoveVM.defining_type`` and
+``runtime_type``).
+
 Differences from Sui, on purpose: a Publish whose ``UpgradeCap`` result is left unused
 transfers it to the sender (what ``sui client publish`` builds explicitly; Sui would fail
-with ``UnusedValueWithoutDrop``); the ``Upgrade``, ``SplitCoins`` and ``MergeCoins``
+with ``UnusedValueWithoutDrop``); the ``SplitCoins`` and ``MergeCoins``
 commands, the gas coin argument and ``Receiving`` inputs are refused
 (``FeatureNotYetSupported``, ``InvalidGasCoinUsage``, ``UnsupportedFeatureError``).
 """
@@ -43,6 +60,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from move import abi, compat
 from move.types import ADDRESS, Ability, ModuleId, PrimType, RefType, StructType, Type, VectorType, substitute
 from node.sui.effects import (
     DELETED_DIGEST,
@@ -56,7 +74,16 @@ from node.sui.inputs import CheckedInputs, DeletedShared, InputObject, check_inp
 from node.sui.natives import ObjectLog, TxContext, derive_object_id
 from node.sui.relocate import RelocationError, module_identity, relocate
 from node.sui.store import ObjectStore, SuiObject, SuiPackage, Tombstone, TypeOrigin, UpgradeInfo
-from node.sui.type_map import TX_CONTEXT, UPGRADE_CAP, TypeMapError, pure_schema, struct_tag, tag_to_type
+from node.sui.type_map import (
+    TX_CONTEXT,
+    UPGRADE_CAP,
+    UPGRADE_RECEIPT,
+    UPGRADE_TICKET,
+    TypeMapError,
+    pure_schema,
+    struct_tag,
+    tag_to_type,
+)
 from node.sui.vm import (
     InsufficientGas,
     InvalidCall,
@@ -70,7 +97,7 @@ from vocab import bcs
 from vocab.errors import SuiError
 from vocab.leb128 import encode_leb128
 from vocab.sui.address import ObjectId, SuiAddress
-from vocab.sui.digests import Digest
+from vocab.sui.digests import Digest, package_digest
 from vocab.sui.objects import AddressOwner, Immutable, ObjectRef, Owner, Shared
 from vocab.sui.signed import SignedTransaction
 from vocab.sui.transaction import (
@@ -84,7 +111,9 @@ from vocab.sui.transaction import (
     Result,
     TransactionData,
     TransferObjects,
+    Upgrade,
 )
+from vocab.sui.type_tag import StructTag
 
 ZERO = bytes(32)
 
@@ -97,6 +126,38 @@ class _Failure(Exception):
 
 def _fail(error: str, message: str, **extra: object) -> _Failure:
     return _Failure(ExecutionFailure(error, message, **extra))  # type: ignore[arg-type]
+
+
+def _upgrade_error(kind: str, message: str) -> _Failure:
+    """Sui's ``PackageUpgradeError { upgrade_error }``; the kind leads the message."""
+    return _fail("PackageUpgradeError", f"{kind}: {message}")
+
+
+def load_package(vm: MoveVM, package: SuiPackage) -> list[ModuleId]:
+    """Load a stored package version into ``vm`` with its linkage table."""
+    return vm.add_package(
+        package.id.raw,
+        package.original_id.raw,
+        package.version,
+        (wasm for _, wasm in package.modules),
+        {original.raw: info.upgraded_id.raw for original, info in package.linkage},
+        {(t.module_name, t.datatype_name): t.package.raw for t in package.type_origins},
+    )
+
+
+def _type_origins(
+    modules: list[tuple[str, bytes]], new_id: ObjectId, first: dict[tuple[str, str], ObjectId]
+) -> tuple[TypeOrigin, ...]:
+    """Each struct of ``modules`` with the version that first defined it: its entry in
+    ``first`` (the previous version's table), else ``new_id``."""
+    origins = []
+    for name, wasm in modules:
+        try:
+            structs = [s["name"] for s in abi.read_metadata(wasm)["structs"]]
+        except (abi.MetadataError, KeyError, TypeError) as error:
+            raise _fail("VMVerificationOrDeserializationError", f"module {name}: {error}") from None
+        origins += [TypeOrigin(name, struct, first.get((name, struct), new_id)) for struct in structs]
+    return tuple(sorted(origins))
 
 
 def _argument_error(kind: str, message: str) -> _Failure:
@@ -145,11 +206,17 @@ class _Run:
 
 
 class Executor:
-    """Runs transactions on ``store`` with the modules loaded in ``vm``."""
+    """Runs transactions on ``store`` with the modules loaded in ``vm``.
 
-    def __init__(self, store: ObjectStore, vm: MoveVM) -> None:
+    ``allow_adding_abilities`` checks upgrades by the rule before Sui's protocol flag
+    (abilities may be added to a struct, never removed); by default adding one is refused,
+    as on Sui today.
+    """
+
+    def __init__(self, store: ObjectStore, vm: MoveVM, *, allow_adding_abilities: bool = False) -> None:
         self.store = store
         self.vm = vm
+        self.allow_adding_abilities = allow_adding_abilities
 
     # -- entry points ------------------------------------------------------------------------
     def execute_signed(
@@ -194,6 +261,8 @@ class Executor:
                 run.results.append(self._command(run, command))
             effects, written, removed = self._outcome(run, lamport)
         except _Failure as stop:
+            for package in run.packages:  # loaded for the commands that followed; not kept
+                self.vm.remove_package(package.id.raw)
             failure = stop.failure
             if failure.command is None:
                 failure = ExecutionFailure(
@@ -263,10 +332,11 @@ class Executor:
                 raise _argument_error(
                     "InvalidObjectByValue", f"input {obj.index} is immutable or a read-only shared object"
                 )
-            if ty is not None and obj.object.type != ty:
+            held = self._runtime(obj.object.type)
+            if ty is not None and held != ty:
                 raise _argument_error("TypeMismatch", f"expected {ty}, got {obj.object.type}")
             slot.moved = True
-            return _Value(obj.object.type, slot.data)
+            return _Value(held, slot.data)
         if slot is None:
             raise _argument_error("InvalidValueUsage", "the value was already moved")
         value = slot
@@ -289,7 +359,7 @@ class Executor:
                 raise _argument_error(
                     "InvalidObjectByMutRef", f"input {obj.index} is immutable or a read-only shared object"
                 )
-            if obj.object.type != ty:
+            if self._runtime(obj.object.type) != ty:
                 raise _argument_error("TypeMismatch", f"expected {ty}, got {obj.object.type}")
             return slot.data
         if slot is None:
@@ -318,6 +388,21 @@ class Executor:
             return declared
         return Ability(0)
 
+    def _runtime(self, ty: StructType) -> StructType:
+        """A stored object's type (defining ids) as the VM names it (original ids)."""
+        found = self.vm.runtime_type(ty)
+        assert isinstance(found, StructType)
+        return found
+
+    def _defining(self, ty: StructType) -> StructType:
+        """The VM's type as Sui stores and shows it: each struct by the version that defined it."""
+        found = self.vm.defining_type(ty)
+        assert isinstance(found, StructType)
+        return found
+
+    def _tag(self, ty: StructType) -> StructTag:
+        return struct_tag(self._defining(ty))
+
     # -- commands ----------------------------------------------------------------------------
     def _command(self, run: _Run, command: object) -> list[_Value | None]:
         if isinstance(command, MoveCall):
@@ -328,6 +413,8 @@ class Executor:
             return self._make_vec(run, command)
         if isinstance(command, Publish):
             return self._publish(run, command)
+        if isinstance(command, Upgrade):
+            return self._upgrade(run, command)
         raise _fail(
             "FeatureNotYetSupported", f"the {type(command).__name__} command is not supported on this subnet"
         )
@@ -373,6 +460,7 @@ class Executor:
                 public_only=public_only,
                 log=run.log,
                 shared_inputs=shared,
+                package=package.id.raw,
             )
         except MoveAbort as abort:
             raise _fail(
@@ -401,7 +489,7 @@ class Executor:
         run.gas_used += result.gas_used
         for emitted in run.log.events[first_event:]:
             run.events.append(
-                Event(package.id, module, run.sender, struct_tag(emitted.type), emitted.contents)
+                Event(package.id, module, run.sender, self._tag(emitted.type), emitted.contents)
             )
         return result.returns, result.mutated, result.return_types
 
@@ -413,7 +501,9 @@ class Executor:
         if package.module(call.module) is None:
             raise _fail("FunctionNotFound", f"package {call.package} has no module {call.module}")
         try:
-            info = self.vm.function(ModuleId(package.original_id.raw, call.module), call.function)
+            info = self.vm.function(
+                ModuleId(package.original_id.raw, call.module), call.function, package.id.raw
+            )
         except InvalidCall:
             raise _fail(
                 "FunctionNotFound", f"{call.package}::{call.module} has no function {call.function}"
@@ -424,7 +514,7 @@ class Executor:
                 f"{call.module}::{call.function} is neither public nor entry: a transaction cannot call it",
             )
         try:
-            type_args = tuple(tag_to_type(t) for t in call.type_arguments)
+            type_args = tuple(self.vm.runtime_type(tag_to_type(t)) for t in call.type_arguments)
         except TypeMapError as error:
             raise _fail("TypeArgumentError", str(error)) from None
         if len(type_args) != len(info.type_params):
@@ -497,7 +587,7 @@ class Executor:
         element: Type | None = None
         if command.type_ is not None:
             try:
-                element = tag_to_type(command.type_)
+                element = self.vm.runtime_type(tag_to_type(command.type_))
             except TypeMapError as error:
                 raise _fail("TypeArgumentError", str(error)) from None
         parts: list[bytes] = []
@@ -542,53 +632,145 @@ class Executor:
             moved = [relocate(wasm, ZERO, package_id) for wasm in command.modules]
         except RelocationError as error:
             raise _fail("VMVerificationOrDeserializationError", str(error)) from None
-        deps = [run.checked.packages[d] for d in command.dependencies]
-        known = {d.original_id.raw for d in deps} | {package_id}
+        linkage = self._linkage(run, command.dependencies)
+        modules = sorted(zip(names, moved, strict=True))
+        package = SuiPackage(
+            ObjectId(package_id),
+            ObjectId(package_id),
+            1,
+            tuple(modules),
+            _type_origins(modules, ObjectId(package_id), {}),
+            tuple(sorted(linkage.items(), key=lambda kv: kv[0].raw)),
+            run.digest,
+        )
+        ids = self._load(run, package)
+        for module_id in self._init_order(ids, package_id):
+            init = self.vm.packages[package_id].modules[module_id.name].functions.get("init")
+            if init is None:
+                continue
+            args = [b"\x00"] if len(init.params) == 2 else []  # the one-time witness (dummy_field: false)
+            self._call(run, package, module_id.name, "init", args, (), public_only=False)
+        cap_id = self._fresh_id(run)
+        cap = cap_id + package_id + (1).to_bytes(8, "little") + b"\x00"
+        run.upgrade_caps.append((run.command, 0))
+        return [_Value(UPGRADE_CAP, cap)]
+
+    def _linkage(self, run: _Run, dependencies: tuple[ObjectId, ...]) -> dict[ObjectId, UpgradeInfo]:
+        """The linkage table of a package with these dependencies (storage ids): each one's
+        original id -> (its storage id, its version), then what they link, transitively."""
+        deps = [run.checked.packages[d] for d in dependencies]
         linkage: dict[ObjectId, UpgradeInfo] = {}
         for dep in deps:
+            known = linkage.get(dep.original_id)
+            if known is not None and known.upgraded_id != dep.id:
+                raise _fail(
+                    "PublishUpgradeMissingDependency",
+                    f"two versions of package {dep.original_id} among the dependencies",
+                )
             linkage[dep.original_id] = UpgradeInfo(dep.id, dep.version)
+        for dep in deps:
             for original, info in dep.linkage:
                 linkage.setdefault(original, info)
+        return linkage
+
+    def _load(self, run: _Run, package: SuiPackage) -> list[ModuleId]:
+        """Load a new package version into the VM (undone if the transaction fails) and check
+        that its modules use only its own modules and its dependencies."""
         try:
-            ids = self.vm.add_modules(moved)
+            ids = load_package(self.vm, package)
         except LinkError as error:
             raise _fail("VMVerificationOrDeserializationError", str(error)) from None
+        run.packages.append(package)
+        known = {original.raw for original, _ in package.linkage} | {package.original_id.raw}
+        loaded = self.vm.packages[package.id.raw]
         for module_id in ids:
-            compiled = self.vm.modules[module_id]
-            for dependency in compiled.dependencies:
+            for dependency in loaded.modules[module_id.name].dependencies:
                 if dependency.address not in known:
                     raise _fail(
                         "PublishUpgradeMissingDependency",
                         f"module {module_id.name} uses 0x{dependency.address.hex()}::{dependency.name}, "
                         "which is not among the package's dependencies",
                     )
-        origins = tuple(
-            sorted(
-                TypeOrigin(module_id.name, struct, ObjectId(package_id))
-                for module_id in ids
-                for struct in self.vm.modules[module_id].structs
+        return ids
+
+    def _upgrade(self, run: _Run, command: Upgrade) -> list[_Value | None]:
+        ticket = self._take(run, command.ticket, UPGRADE_TICKET).data
+        cap_id, ticket_package, policy = ticket[:32], ticket[32:64], ticket[64]
+        try:
+            digest = bcs.BYTES.decode(ticket[65:])
+        except bcs.BcsError:
+            raise _argument_error("InvalidBCSBytes", "the upgrade ticket does not decode") from None
+        if command.package.raw != ticket_package:
+            raise _upgrade_error(
+                "PackageIDDoesNotMatch",
+                f"the command upgrades {command.package}, the ticket is for {ObjectId(ticket_package)}",
             )
-        )
+        computed = package_digest(command.modules, (d.raw for d in command.dependencies))
+        if computed != digest:
+            raise _upgrade_error(
+                "DigestDoesNotMatch",
+                f"the new modules and dependencies have digest {computed.hex()}, "
+                f"the ticket authorizes {digest.hex()}",
+            )
+        current = run.checked.packages[command.package]  # the input checks loaded it
+        if not command.modules:
+            raise _fail("VMVerificationOrDeserializationError", "a package needs at least one module")
+        original = current.original_id.raw
+        names: list[str] = []
+        moved: list[bytes] = []
+        for wasm in command.modules:
+            try:
+                address, name = module_identity(wasm)
+                if address not in (ZERO, original):
+                    raise RelocationError(
+                        f"module {name} is at 0x{address.hex()}: an upgrade of {current.original_id} "
+                        "is at 0x0 or at its original id"
+                    )
+                moved.append(relocate(wasm, address, original))
+            except RelocationError as error:
+                raise _fail("VMVerificationOrDeserializationError", str(error)) from None
+            if name in names:
+                raise _fail("VMVerificationOrDeserializationError", f"two modules are named {name}")
+            names.append(name)
+        try:
+            problems = compat.check_upgrade(
+                (wasm for _, wasm in current.modules),
+                moved,
+                policy,
+                allow_adding_abilities=self.allow_adding_abilities,
+            )
+        except compat.UnknownUpgradePolicy as error:
+            raise _upgrade_error("UnknownUpgradePolicy", str(error)) from None
+        except compat.CompatError as error:
+            raise _fail("VMVerificationOrDeserializationError", str(error)) from None
+        if problems:
+            raise _upgrade_error(
+                "IncompatibleUpgrade",
+                f"under the {compat.POLICY_NAMES[policy]} policy: " + "; ".join(map(str, problems)),
+            )
+        storage_id = self._fresh_id(run)
+        linkage = self._linkage(run, command.dependencies)
+        for dep_original, before in current.linkage:
+            after = linkage.get(dep_original)
+            if after is not None and after.upgraded_version < before.upgraded_version:
+                raise _fail(
+                    "PublishUpgradeDependencyDowngrade",
+                    f"dependency {dep_original} at version {after.upgraded_version}; "
+                    f"the package already links version {before.upgraded_version}",
+                )
+        modules = sorted(zip(names, moved, strict=True))
+        first = {(t.module_name, t.datatype_name): t.package for t in current.type_origins}
         package = SuiPackage(
-            ObjectId(package_id),
-            ObjectId(package_id),
-            1,
-            tuple(sorted(zip(names, moved, strict=True))),
-            origins,
+            ObjectId(storage_id),
+            current.original_id,
+            current.version + 1,
+            tuple(modules),
+            _type_origins(modules, ObjectId(storage_id), first),
             tuple(sorted(linkage.items(), key=lambda kv: kv[0].raw)),
             run.digest,
         )
-        for module_id in self._init_order(ids, package_id):
-            init = self.vm.modules[module_id].functions.get("init")
-            if init is None:
-                continue
-            args = [b"\x00"] if len(init.params) == 2 else []  # the one-time witness (dummy_field: false)
-            self._call(run, package, module_id.name, "init", args, (), public_only=False)
-        run.packages.append(package)
-        cap_id = self._fresh_id(run)
-        cap = cap_id + package_id + (1).to_bytes(8, "little") + b"\x00"
-        run.upgrade_caps.append((run.command, 0))
-        return [_Value(UPGRADE_CAP, cap)]
+        self._load(run, package)
+        return [_Value(UPGRADE_RECEIPT, cap_id + storage_id)]
 
     def _init_order(self, ids: list[ModuleId], package_id: bytes) -> list[ModuleId]:
         """The package's modules, each after the package modules it uses (names break ties)."""
@@ -597,7 +779,7 @@ class Executor:
         def visit(module_id: ModuleId) -> None:
             if module_id in order:
                 return
-            for dependency in self.vm.modules[module_id].dependencies:
+            for dependency in self.vm.packages[package_id].modules[module_id.name].dependencies:
                 if dependency.address == package_id:
                     visit(dependency)
             order.append(module_id)
@@ -649,7 +831,7 @@ class Executor:
         for object_id, slot in inputs.items():
             if not slot.moved and slot.input.mutable:
                 obj = slot.input.object
-                final[object_id] = (obj.type, slot.data, obj.owner)
+                final[object_id] = (self._runtime(obj.type), slot.data, obj.owner)
         deleted = set(run.log.deleted)
         created_now = set(run.log.created) | set(run.new_ids)
         for object_id, slot in inputs.items():
@@ -676,7 +858,7 @@ class Executor:
                 ObjectId(object_id),
                 lamport,
                 owner,
-                ty,
+                self._defining(ty),
                 bool(self._abilities(ty) & Ability.STORE),
                 contents,
                 run.digest,
@@ -718,12 +900,12 @@ class Executor:
             unwrapped_then_deleted,
             wrapped,
         )
-        types: dict[bytes, StructType] = {s.input.object.id.raw: s.input.object.type for s in inputs.values()}
+        types = {s.input.object.id.raw: self._runtime(s.input.object.type) for s in inputs.values()}
         types.update({o.object_id: o.type for o in run.log.objects})
         types.update({object_id: ty for object_id, (ty, _, _) in final.items()})
         named = {r.object_id.raw for r in (*deleted_refs, *unwrapped_then_deleted, *wrapped)}
         named |= {r.object_id.raw for r, _ in (*created, *mutated, *unwrapped)}
-        object_types = tuple((ObjectId(i), struct_tag(types[i])) for i in sorted(named) if i in types)
+        object_types = tuple((ObjectId(i), self._tag(types[i])) for i in sorted(named) if i in types)
         return replace(effects, object_types=object_types), written, removed
 
     def _failed(

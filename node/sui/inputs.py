@@ -72,7 +72,8 @@ LoadedInput = bytes | InputObject | DeletedShared
 class CheckedInputs:
     inputs: list[LoadedInput]
     packages: dict[ObjectId, SuiPackage]
-    """The packages the commands name (MoveCall packages, Publish/Upgrade dependencies)."""
+    """The packages the commands name (MoveCall packages, Publish/Upgrade dependencies, the
+    package an Upgrade upgrades)."""
 
 
 def _ref_text(ref: ObjectRef) -> str:
@@ -205,6 +206,8 @@ def check_inputs(
         elif isinstance(command, (Publish, Upgrade)):
             for dependency in command.dependencies:
                 _package(store, dependency, packages)
+            if isinstance(command, Upgrade):  # the package upgraded is loaded as an input too
+                _package(store, command.package, packages)
     return CheckedInputs(loaded, packages)
 
 

@@ -5,8 +5,8 @@ the executor over them; for tests today and for the replica's state machine late
 (``move.framework``, sources in ``move/framework``) (``0x1`` MoveStdlib, ``0x2`` Sui), as immutable packages at
 version 1 whose previous transaction is Sui's genesis marker (32 zero bytes). After that
 everything goes through transactions: ``execute`` / ``execute_signed`` take what a user
-signs; ``publish`` and ``call`` build the transaction a ``sui client publish`` / ``call``
-would (the sender is taken as verified: tests and the in-process harness only). Reading:
+signs; ``publish``, ``upgrade`` and ``call`` build the transaction a ``sui client
+publish`` / ``upgrade`` / ``call`` would (the sender is taken as verified: tests and the in-process harness only). Reading:
 ``object``, ``owned_by``, ``package``, ``effects``; the state: ``state_hash``,
 ``checkpoint`` and ``restore`` (which reloads the VM from the stored packages).
 
@@ -37,13 +37,15 @@ from move.framework import framework
 from move.types import ModuleId
 from node.sui import responses
 from node.sui.effects import TransactionEffects
-from node.sui.executor import Executor
+from node.sui.executor import Executor, load_package
 from node.sui.store import GENESIS_DIGEST, ObjectStore, SuiObject, SuiPackage, TypeOrigin, UpgradeInfo
+from node.sui.type_map import UPGRADE_CAP
 from node.sui.vm import InvalidCall, MoveVM
 from vocab.certificate import RequestResult
 from vocab.errors import AddressError, RejectCode, RejectError, SubnetError, SuiError
 from vocab.sui.address import STD_PACKAGE, SUI_PACKAGE, ObjectId, SuiAddress
-from vocab.sui.digests import Digest
+from vocab.sui.builder import ProgrammableTransactionBuilder
+from vocab.sui.digests import Digest, package_digest
 from vocab.sui.signed import SignedTransaction
 from vocab.sui.transaction import (
     DEFAULT_GAS_BUDGET,
@@ -96,25 +98,29 @@ def compile_for_publish(root: Path) -> list[bytes]:
 def _genesis_package(
     package_id: ObjectId, modules: tuple[tuple[str, bytes], ...], vm: MoveVM, deps: Sequence[SuiPackage]
 ) -> SuiPackage:
-    ids = vm.add_modules(wasm for _, wasm in modules)
+    linkage = tuple((d.id, UpgradeInfo(d.id, d.version)) for d in deps)
+    ids = vm.add_package(
+        package_id.raw, package_id.raw, 1, (wasm for _, wasm in modules), {d.id.raw: d.id.raw for d in deps}
+    )
     origins = tuple(
         sorted(TypeOrigin(m.name, struct, package_id) for m in ids for struct in vm.modules[m].structs)
     )
-    linkage = tuple((d.id, UpgradeInfo(d.id, d.version)) for d in deps)
     return SuiPackage(package_id, package_id, 1, modules, origins, linkage, GENESIS_DIGEST)
 
 
 class SuiLedger:
     """The store, the VM and the executor of one Sui state."""
 
-    def __init__(self, store: ObjectStore, vm: MoveVM) -> None:
+    def __init__(self, store: ObjectStore, vm: MoveVM, *, allow_adding_abilities: bool = False) -> None:
         self.store = store
         self.vm = vm
-        self.executor = Executor(store, vm)
+        self.executor = Executor(store, vm, allow_adding_abilities=allow_adding_abilities)
         self._nonce = 0
 
     @classmethod
-    def genesis(cls) -> SuiLedger:
+    def genesis(cls, *, allow_adding_abilities: bool = False) -> SuiLedger:
+        """The framework published; ``allow_adding_abilities`` lets compatible upgrades add
+        abilities to structs (the rule before Sui's protocol flag; ``move.compat``)."""
         std_modules, sui_modules = framework_modules()
         vm = MoveVM()
         store = ObjectStore()
@@ -122,7 +128,7 @@ class SuiLedger:
         sui = _genesis_package(SUI, sui_modules, vm, (std,))
         store.packages[std.id] = std
         store.packages[sui.id] = sui
-        return cls(store, vm)
+        return cls(store, vm, allow_adding_abilities=allow_adding_abilities)
 
     @classmethod
     def restore(cls, body: bytes) -> SuiLedger:
@@ -135,8 +141,16 @@ class SuiLedger:
         """A ledger over ``store``, with a VM loaded with every package it holds."""
         vm = MoveVM()
         for package_id in sorted(store.packages, key=lambda p: p.raw):
-            vm.add_modules(wasm for _, wasm in store.packages[package_id].modules)
+            load_package(vm, store.packages[package_id])
         return cls(store, vm)
+
+    def fork(self) -> SuiLedger:
+        """An independent copy of this state: what runs on it changes nothing here (to
+        rehearse an upgrade and the calls after it, such as a ``migrate``)."""
+        fork = SuiLedger.from_store(self.store.copy())
+        fork.executor.allow_adding_abilities = self.executor.allow_adding_abilities
+        fork._nonce = self._nonce
+        return fork
 
     # -- transactions ------------------------------------------------------------------------
     def execute(self, tx: TransactionData, *, epoch: int = 0, timestamp_ms: int = 0) -> TransactionEffects:
@@ -182,6 +196,41 @@ class SuiLedger:
             budget=budget,
         )
         return self.execute(tx)
+
+    def upgrade(
+        self,
+        sender: SuiAddress,
+        upgrade_cap: ObjectId,
+        modules: Sequence[bytes],
+        dependencies: Sequence[ObjectId] = (STD, SUI),
+        *,
+        policy: int | None = None,
+        package: ObjectId | None = None,
+        digest: bytes | None = None,
+        budget: int = DEFAULT_BUDGET,
+    ) -> TransactionEffects:
+        """Upgrade the package ``upgrade_cap`` controls to ``modules`` (compiled at ``0x0``),
+        as ``sui client upgrade --upgrade-capability`` does, in one transaction:
+        ``package::authorize_upgrade(cap, policy, digest)``, ``Upgrade(modules,
+        dependencies, package, ticket)``, ``package::commit_upgrade(cap, receipt)``.
+
+        ``policy`` defaults to the cap's, ``package`` to the cap's package (the latest
+        version), ``digest`` to the package digest of ``modules`` and ``dependencies``; given,
+        they are sent as they are (to exercise the checks)."""
+        cap = self._require(upgrade_cap)
+        if cap.type != UPGRADE_CAP:
+            raise ValueError(f"object {upgrade_cap} is a {cap.type}, not an UpgradeCap")
+        contents = cap.contents  # id, package, version (u64), policy (u8)
+        if policy is None:
+            policy = contents[72]
+        if package is None:
+            package = ObjectId(contents[32:64])
+        if digest is None:
+            digest = package_digest(modules, (d.raw for d in dependencies))
+        builder = ProgrammableTransactionBuilder()
+        builder.upgrade_with_cap(ImmOrOwnedObject(cap.ref), package, modules, dependencies, policy, digest)
+        built = builder.finish()
+        return self.execute(self.transaction(sender, built.inputs, built.commands, budget=budget))
 
     def call(
         self,
@@ -280,7 +329,10 @@ class SuiLedger:
             if not isinstance(args, list) or not args or not isinstance(args[0], str):
                 raise ValueError("the parameters must be a JSON array whose first item is a string")
             if method == "sui_getObject":
-                answer = self._object_response(ObjectId.from_text(args[0]))
+                options = args[1] if len(args) > 1 else {}
+                if not isinstance(options, dict):
+                    raise ValueError("the options of sui_getObject are a JSON object")
+                answer = self._object_response(ObjectId.from_text(args[0]), bool(options.get("showBcs")))
             elif method == "suix_getOwnedObjects":
                 owner = SuiAddress.from_text(args[0])
                 answer = {
@@ -300,9 +352,13 @@ class SuiLedger:
             raise RejectError(RejectCode.SYS_FATAL, f"{method}: {exc}", "InvalidParams") from None
         return canonical_json(answer)
 
-    def _object_response(self, object_id: ObjectId) -> dict[str, Any]:
+    def _object_response(self, object_id: ObjectId, show_bcs: bool = False) -> dict[str, Any]:
         found = self.object_json(object_id)
         if found is not None:
+            if show_bcs:  # Sui's SuiObjectDataOptions.showBcs
+                item = self.store.get(object_id) or self.store.package(object_id)
+                assert item is not None
+                found["bcs"] = responses.bcs_json(item)
             return {"data": found}
         tomb = self.store.tombstones.get(object_id)
         if tomb is not None:
@@ -321,7 +377,7 @@ class SuiLedger:
                 RejectCode.SYS_FATAL, f"Package object does not exist with ID {package_id}", "PackageNotFound"
             )
         try:
-            info = self.vm.function(ModuleId(package.original_id.raw, args[1]), args[2])
+            info = self.vm.function(ModuleId(package.original_id.raw, args[1]), args[2], package.id.raw)
         except InvalidCall as exc:
             raise RejectError(RejectCode.SYS_FATAL, str(exc), "FunctionNotFound") from None
         return responses.normalized_function_json(info)

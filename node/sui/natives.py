@@ -116,6 +116,8 @@ class NativeFrame:
         log: ObjectLog,
         charge: Callable[[int], None],
         abilities: Callable[[StructType], Ability],
+        defining: Callable[[Type], Type] = lambda ty: ty,
+        original_package: Callable[[bytes, int], bytes | None] = lambda storage, version: None,
     ) -> None:
         self.heap = heap
         self.marshal = marshal
@@ -125,6 +127,10 @@ class NativeFrame:
         self.log = log
         self.charge = charge
         self.abilities = abilities
+        self.defining = defining
+        """A type with each struct named by the version that defined it (``type_name::get``)."""
+        self.original_package = original_package
+        """(storage id, version) -> the package's original id, or ``None`` (another version)."""
         self.shared: frozenset[bytes] = frozenset()
         """Ids of the transaction's shared inputs (``share_object`` accepts them again)."""
 
@@ -334,13 +340,29 @@ def type_name(ty: Type) -> str:
 
 
 def _type_name_get(f: NativeFrame, t: int) -> int:
+    """``type_name::get``: defining ids (a type added by an upgrade names that version)."""
+    return _type_name_of(f, f.defining(f.type_of(t)))
+
+
+def _type_name_with_original_ids(f: NativeFrame, t: int) -> int:
+    return _type_name_of(f, f.type_of(t))
+
+
+def _type_name_of(f: NativeFrame, ty: Type) -> int:
     # TypeName { name: ascii::String { bytes } }: two one-field structs around the bytes
-    name = f.new_bytes(type_name(f.type_of(t)).encode())
+    name = f.new_bytes(type_name(ty).encode())
     inner = f.heap.alloc(8)
     f.heap.set_u64(inner, name)
     outer = f.heap.alloc(8)
     f.heap.set_u64(outer, inner)
     return outer
+
+
+def _original_package_id_impl(f: NativeFrame, package: int, version: int) -> int:
+    original = f.original_package(f.address(package), version)
+    if original is None:
+        raise NativeAbort(6)  # sui::package::EInvalidPackageVersion
+    return f.new_address(original)
 
 
 def _no_op(f: NativeFrame, *_args: int) -> None:
@@ -383,7 +405,8 @@ NATIVES: dict[str, Native] = {
     _id(1, "string", "internal_sub_string"): _sub_string,
     _id(1, "string", "internal_index_of"): _index_of,
     _id(1, "type_name", "get"): _type_name_get,
-    _id(1, "type_name", "get_with_original_ids"): _type_name_get,
+    _id(1, "type_name", "get_with_original_ids"): _type_name_with_original_ids,
+    _id(2, "package", "original_package_id_impl"): _original_package_id_impl,
     _id(1, "debug", "print"): _no_op,
     _id(1, "debug", "print_stack_trace"): _no_op,
 }

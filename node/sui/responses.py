@@ -160,7 +160,7 @@ def object_json(vm: MoveVM, obj: SuiObject) -> dict[str, Any]:
             "dataType": "moveObject",
             "type": kind,
             "hasPublicTransfer": obj.has_public_transfer,
-            "fields": move_value_json(vm, obj.type, obj.contents, nested_types=True),
+            "fields": move_value_json(vm, vm.runtime_type(obj.type), obj.contents, nested_types=True),
         },
     }
 
@@ -175,6 +175,37 @@ def package_json(package: SuiPackage) -> dict[str, Any]:
         "previousTransaction": package.previous_transaction.to_text(),
         "storageRebate": "0",
         "content": {"dataType": "package", "disassembled": {name: "" for name, _ in package.modules}},
+    }
+
+
+def bcs_json(item: SuiObject | SuiPackage) -> dict[str, Any]:
+    """``bcs`` of ``sui_getObject`` with ``showBcs`` (Sui's ``SuiRawData``): an object's
+    contents, or a package's modules in Base64 with its type origin and linkage tables;
+    what a client reads to check an upgrade before sending it (``move.compat``)."""
+    if isinstance(item, SuiObject):
+        return {
+            "dataType": "moveObject",
+            "type": type_text(item.type),
+            "hasPublicTransfer": item.has_public_transfer,
+            "version": item.version,
+            "bcsBytes": base64.b64encode(item.contents).decode(),
+        }
+    return {
+        "dataType": "package",
+        "id": item.id.to_text(),
+        "version": item.version,
+        "moduleMap": {name: base64.b64encode(wasm).decode() for name, wasm in item.modules},
+        "typeOriginTable": [
+            {"module_name": t.module_name, "datatype_name": t.datatype_name, "package": t.package.to_text()}
+            for t in item.type_origins
+        ],
+        "linkageTable": {
+            original.to_text(): {
+                "upgraded_id": info.upgraded_id.to_text(),
+                "upgraded_version": info.upgraded_version,
+            }
+            for original, info in item.linkage
+        },
     }
 
 
@@ -348,6 +379,7 @@ def transaction_json(
 
 __all__ = [
     "JsonError",
+    "bcs_json",
     "effects_json",
     "events_json",
     "move_value_json",

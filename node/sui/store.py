@@ -62,7 +62,8 @@ class SuiObject:
     version: int
     owner: Owner
     type: StructType
-    """The object's struct type, its package named by original id (as Sui names types)."""
+    """The object's struct type as Sui names it: each struct by the package version that
+    first defined it (its defining id; the original id for types of the first version)."""
     has_public_transfer: bool
     """The type has ``store`` (``public_transfer`` and ``TransferObjects`` may move it)."""
     contents: bytes
@@ -289,6 +290,13 @@ class ObjectStore:
     packages: dict[ObjectId, SuiPackage] = field(default_factory=dict)
     tombstones: dict[ObjectId, Tombstone] = field(default_factory=dict)
     executed: dict[Digest, TransactionEffects] = field(default_factory=dict)
+
+    def copy(self) -> ObjectStore:
+        """An independent store with the same contents (its values are immutable, so the
+        tables are copied and the values shared)."""
+        return ObjectStore(
+            dict(self.objects), dict(self.packages), dict(self.tombstones), dict(self.executed)
+        )
 
     # -- reading ---------------------------------------------------------------------------
     def get(self, object_id: ObjectId) -> SuiObject | None:

@@ -25,6 +25,8 @@ ASCII_STRING = StructType(ModuleId(STD, "ascii"), "String")
 OBJECT_ID = StructType(ModuleId(SUI, "object"), "ID")
 UID = StructType(ModuleId(SUI, "object"), "UID")
 UPGRADE_CAP = StructType(ModuleId(SUI, "package"), "UpgradeCap")
+UPGRADE_TICKET = StructType(ModuleId(SUI, "package"), "UpgradeTicket")
+UPGRADE_RECEIPT = StructType(ModuleId(SUI, "package"), "UpgradeReceipt")
 TX_CONTEXT = StructType(ModuleId(SUI, "tx_context"), "TxContext")
 
 
@@ -102,6 +104,8 @@ __all__ = [
     "TX_CONTEXT",
     "UID",
     "UPGRADE_CAP",
+    "UPGRADE_RECEIPT",
+    "UPGRADE_TICKET",
     "TypeMapError",
     "pure_schema",
     "struct_tag",

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
-import json
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,7 +44,7 @@ from node.sui.natives import (
     native_module,
 )
 from node.wasm import WasmEngine, default_engine
-from vocab.wasm import KIND_FUNC, KIND_GLOBAL, KIND_MEMORY, WasmFormatError, custom_sections, parse_module
+from vocab.wasm import KIND_FUNC, KIND_GLOBAL, KIND_MEMORY, WasmFormatError, parse_module
 
 DEFAULT_HEAP_LIMIT = 64 * 1024 * 1024
 """Most bytes of memory one call may use."""
@@ -180,13 +179,12 @@ def load_module(engine: wasmtime.Engine, wasm: bytes) -> CompiledMoveModule:
     """Check a module's imports and metadata and compile it; ``LinkError`` says what is wrong."""
     try:
         parsed = parse_module(wasm)
-        meta_raw = next((s.data for s in custom_sections(wasm) if s.name == abi.METADATA_SECTION), None)
+        meta = abi.read_metadata(wasm)
     except WasmFormatError as exc:
         raise LinkError(f"not a Wasm module: {exc}") from exc
-    if meta_raw is None:
-        raise LinkError(f"the module has no {abi.METADATA_SECTION} section: not compiled from Move")
+    except abi.MetadataError as exc:
+        raise LinkError(str(exc)) from exc
     try:
-        meta = json.loads(meta_raw)
         module_id = ModuleId(bytes.fromhex(meta["id"][0]), meta["id"][1])
         functions = {}
         for i, f in enumerate(meta["functions"]):
@@ -282,9 +280,11 @@ class CallResult:
 class _Session:
     """The modules one function reaches, instantiated in one store with one memory."""
 
-    def __init__(self, vm: MoveVM, root: ModuleId) -> None:
+    def __init__(self, vm: MoveVM, root: ModuleId, package: bytes | None) -> None:
         self.vm = vm
-        order = vm._closure(root)
+        resolved = vm._closure(root, package)
+        order = [module.id for module in resolved]
+        by_id = {module.id: module for module in resolved}
         store = wasmtime.Store(vm.engine.wasm_engine)
         store.set_fuel(_SETUP_FUEL)
         self.store = store
@@ -292,7 +292,7 @@ class _Session:
         bases: dict[ModuleId, int] = {}
         for mid in order:
             bases[mid] = cursor
-            cursor += -(-vm.modules[mid].data_size // abi.SLOT) * abi.SLOT
+            cursor += -(-by_id[mid].data_size // abi.SLOT) * abi.SLOT
         self.heap_base = cursor
         pages = -(-(cursor + WASM_PAGE) // WASM_PAGE)
         self.initial_end = pages * WASM_PAGE
@@ -312,13 +312,15 @@ class _Session:
             self.log,
             self.charge,
             vm.abilities,
+            vm.defining_type,
+            vm.original_package,
         )
         self.caller: Any = None
         self._shared = self._shared_runtime()
         self.instances: dict[ModuleId, dict[str, wasmtime.Func]] = {}
         self._callers: dict[tuple[ModuleId, str], Callable[[list[int]], list[int]]] = {}
         for mid in order:
-            self._instantiate(vm.modules[mid], bases[mid])
+            self._instantiate(by_id[mid], bases[mid])
 
     # -- fuel ------------------------------------------------------------------------------
     def charge(self, amount: int) -> None:
@@ -589,60 +591,205 @@ _COMPILED: OrderedDict[tuple[int, bytes], CompiledMoveModule] = OrderedDict()
 _COMPILED_LIMIT = 256
 
 
+@dataclass(frozen=True)
+class LoadedPackage:
+    """One version of a package as the VM links it: its modules by name, and where each
+    module address it names lives (its own original id -> its storage id, each dependency's
+    original id -> the storage id of the version it links against; Sui's linkage table)."""
+
+    storage_id: bytes
+    original_id: bytes
+    version: int
+    modules: Mapping[str, CompiledMoveModule]
+    linkage: Mapping[bytes, bytes]
+    type_origins: Mapping[tuple[str, str], bytes] = field(default_factory=dict)
+    """(module, struct) -> the storage id of the version that first defined it."""
+
+
 class MoveVM:
     """Compiled Move modules, and calls of their functions.
 
-    ``add_modules`` takes module bytes (as ``move.codegen`` writes them); ``call`` runs one
-    function. One VM serves one set of modules at a time; adding a module with an id
-    already present replaces it (an upgrade keeps module ids).
+    ``add_package`` loads one version of a package: its modules keep the package's original
+    id (the runtime id, the address types and modules are known by), and a call made
+    through that version (``call(..., package=storage_id)``) links every module it reaches
+    through the version's linkage, as Sui's loader does: the package's own modules from
+    that version, each dependency from the version the package was published against. So
+    every version of an upgraded package stays callable, each with its own code, and all
+    of them name their types by the original id, so an object made by one version is a
+    value of the others. Struct layouts and abilities come from the newest version loaded
+    (a compatible upgrade keeps layouts; ``move.compat``).
+
+    ``add_modules`` loads modules without a package (tests, benchmarks): a call without
+    ``package`` links the newest module loaded under each id.
     """
 
     def __init__(self, engine: WasmEngine | None = None, heap_limit: int = DEFAULT_HEAP_LIMIT) -> None:
         self.engine = engine or default_engine()
         self.heap_limit = heap_limit
         self.modules: dict[ModuleId, CompiledMoveModule] = {}
-        self._sessions: dict[ModuleId, _Session] = {}
+        """The newest version of each module, by runtime id (layouts, abilities, calls without a package)."""
+        self.packages: dict[bytes, LoadedPackage] = {}
+        self._latest: dict[bytes, LoadedPackage] = {}
+        self._loose: dict[ModuleId, CompiledMoveModule] = {}
+        self._sessions: dict[tuple[bytes | None, ModuleId], _Session] = {}
         self._types: list[Type] = []
         self._type_handles: dict[Type, int] = {}
         self._layouts: dict[StructType, list[Type]] = {}
 
     # -- modules ---------------------------------------------------------------------------
+    def _compile(self, wasm: bytes) -> CompiledMoveModule:
+        key = (id(self.engine), hashlib.sha256(wasm).digest())
+        compiled = _COMPILED.get(key)
+        if compiled is None:
+            compiled = load_module(self.engine.wasm_engine, wasm)
+            _COMPILED[key] = compiled
+            while len(_COMPILED) > _COMPILED_LIMIT:
+                _COMPILED.popitem(last=False)
+        else:
+            _COMPILED.move_to_end(key)
+        return compiled
+
     def add_modules(self, modules: Iterable[bytes]) -> list[ModuleId]:
-        """Compile (or find in the cache) and add modules; returns their ids."""
+        """Compile (or find in the cache) and add modules outside any package; returns their ids."""
         ids = []
         for wasm in modules:
-            key = (id(self.engine), hashlib.sha256(wasm).digest())
-            compiled = _COMPILED.get(key)
-            if compiled is None:
-                compiled = load_module(self.engine.wasm_engine, wasm)
-                _COMPILED[key] = compiled
-                while len(_COMPILED) > _COMPILED_LIMIT:
-                    _COMPILED.popitem(last=False)
-            else:
-                _COMPILED.move_to_end(key)
-            self.modules[compiled.id] = compiled
+            compiled = self._compile(wasm)
+            self._loose[compiled.id] = compiled
             ids.append(compiled.id)
-        self._sessions.clear()  # sessions hold their codecs: new ones see the new layouts
-        self._layouts.clear()
+        self._refresh()
         return ids
 
-    def _closure(self, root: ModuleId) -> list[ModuleId]:
-        order: list[ModuleId] = []
+    def add_package(
+        self,
+        storage_id: bytes,
+        original_id: bytes,
+        version: int,
+        modules: Iterable[bytes],
+        linkage: Mapping[bytes, bytes],
+        type_origins: Mapping[tuple[str, str], bytes] | None = None,
+    ) -> list[ModuleId]:
+        """Load one version of a package (modules at ``original_id``); ``linkage`` maps each
+        dependency's original id to the storage id linked, ``type_origins`` each (module,
+        struct) to the version that defined it (the original id if absent). Returns the
+        modules' ids."""
+        compiled = [self._compile(wasm) for wasm in modules]
+        for module in compiled:
+            if module.id.address != original_id:
+                raise LinkError(
+                    f"module {module.id} is not at the package's original id 0x{original_id.hex()}"
+                )
+        self.packages[storage_id] = LoadedPackage(
+            storage_id,
+            original_id,
+            version,
+            {m.id.name: m for m in compiled},
+            {**linkage, original_id: storage_id},
+            dict(type_origins or {}),
+        )
+        self._refresh(keep_linked=True)
+        return [m.id for m in compiled]
+
+    def remove_package(self, storage_id: bytes) -> None:
+        """Forget a version loaded by a transaction that then failed."""
+        if self.packages.pop(storage_id, None) is not None:
+            self._refresh()
+
+    def _refresh(self, *, keep_linked: bool = False) -> None:
+        """The newest version of each module. Sessions hold codecs and links, so they go,
+        except with ``keep_linked`` (a package was added): a session linked through a
+        package's linkage table links the same modules whatever is added later, and a layout
+        known before stays right (a new package's types are new; an upgrade keeps the
+        layouts of the types it keeps, ``move.compat``), so only the sessions that link the
+        newest modules go."""
+        newest: dict[ModuleId, tuple[int, CompiledMoveModule]] = {}
+        for package in self.packages.values():
+            for module in package.modules.values():
+                known = newest.get(module.id)
+                if known is None or known[0] < package.version:
+                    newest[module.id] = (package.version, module)
+        self.modules = dict(self._loose)
+        self.modules.update({mid: module for mid, (_, module) in newest.items()})
+        self._latest = {}
+        for package in self.packages.values():
+            latest = self._latest.get(package.original_id)
+            if latest is None or latest.version < package.version:
+                self._latest[package.original_id] = package
+        if keep_linked:
+            self._sessions = {key: s for key, s in self._sessions.items() if key[0] is not None}
+        else:
+            self._sessions.clear()
+            self._layouts.clear()
+
+    def defining_type(self, ty: Type) -> Type:
+        """``ty`` with each struct named by the package version that first defined it (Sui's
+        defining ids, what ``type_name::get`` spells) rather than by the original id."""
+        if isinstance(ty, VectorType):
+            return VectorType(self.defining_type(ty.element))
+        if not isinstance(ty, StructType):
+            return ty
+        address = ty.module.address
+        latest = self._latest.get(address)
+        if latest is not None:
+            address = latest.type_origins.get((ty.module.name, ty.name), address)
+        return StructType(
+            ModuleId(address, ty.module.name), ty.name, tuple(self.defining_type(a) for a in ty.args)
+        )
+
+    def runtime_type(self, ty: Type) -> Type:
+        """The inverse of ``defining_type``: each struct named by its package's original id
+        (the VM's names), whichever version's id the given type used."""
+        if isinstance(ty, VectorType):
+            return VectorType(self.runtime_type(ty.element))
+        if not isinstance(ty, StructType):
+            return ty
+        loaded = self.packages.get(ty.module.address)
+        address = loaded.original_id if loaded is not None else ty.module.address
+        return StructType(
+            ModuleId(address, ty.module.name), ty.name, tuple(self.runtime_type(a) for a in ty.args)
+        )
+
+    def original_package(self, storage_id: bytes, version: int) -> bytes | None:
+        """The original id of the package stored at ``storage_id`` if that is its ``version``."""
+        loaded = self.packages.get(storage_id)
+        if loaded is None or loaded.version != version:
+            return None
+        return loaded.original_id
+
+    def resolve(self, module: ModuleId, package: bytes | None) -> CompiledMoveModule:
+        """The module a call through ``package`` (a storage id; ``None``: the newest) links."""
+        if package is not None:
+            loaded = self.packages.get(package)
+            if loaded is None:
+                raise LinkError(f"package 0x{package.hex()} is not loaded")
+            storage = loaded.linkage.get(module.address)
+            if storage is not None:
+                target = self.packages.get(storage)
+                found = target.modules.get(module.name) if target is not None else None
+                if found is None:
+                    raise LinkError(f"module {module} is not in package 0x{storage.hex()}")
+                return found
+        found = self.modules.get(module)
+        if found is None:
+            raise LinkError(f"module {module} is not published")
+        return found
+
+    def _closure(self, root: ModuleId, package: bytes | None) -> list[CompiledMoveModule]:
+        order: list[CompiledMoveModule] = []
+        done: set[ModuleId] = set()
         visiting: set[ModuleId] = set()
 
         def visit(mid: ModuleId) -> None:
-            if mid in order:
+            if mid in done:
                 return
             if mid in visiting:
                 raise LinkError(f"modules import each other in a cycle through {mid}")
-            module = self.modules.get(mid)
-            if module is None:
-                raise LinkError(f"module {mid} is not published")
+            module = self.resolve(mid, package)
             visiting.add(mid)
             for dep in module.dependencies:
                 visit(dep)
             visiting.discard(mid)
-            order.append(mid)
+            done.add(mid)
+            order.append(module)
 
         visit(root)
         return order
@@ -728,10 +875,11 @@ class MoveVM:
         self.layout(ty)
         return [name for name, _ in self.modules[ty.module].structs[ty.name].fields]
 
-    def function(self, module: ModuleId, name: str) -> FunctionInfo:
-        compiled = self.modules.get(module)
-        if compiled is None:
-            raise InvalidCall(f"module {module} is not published")
+    def function(self, module: ModuleId, name: str, package: bytes | None = None) -> FunctionInfo:
+        try:
+            compiled = self.resolve(module, package)
+        except LinkError:
+            raise InvalidCall(f"module {module} is not published") from None
         info = compiled.functions.get(name)
         if info is None:
             raise InvalidCall(f"module {module} has no function {name}")
@@ -750,6 +898,7 @@ class MoveVM:
         public_only: bool = True,
         log: ObjectLog | None = None,
         shared_inputs: frozenset[bytes] = frozenset(),
+        package: bytes | None = None,
     ) -> CallResult:
         """Run ``module::function`` with BCS ``args`` (one per parameter, the ``TxContext``
         parameter excepted: the VM supplies it from ``ctx``).
@@ -758,9 +907,10 @@ class MoveVM:
         holds the values behind ``&mut`` parameters after the call. ``public_only`` allows
         only what a transaction may call (public or entry functions). The commands of one
         transaction pass the same ``log`` (it accumulates, and its id counter carries over);
-        ``shared_inputs`` are the ids of the transaction's shared objects.
+        ``shared_inputs`` are the ids of the transaction's shared objects. ``package`` is the
+        storage id of the version called (``add_package``), whose linkage the call uses.
         """
-        info = self.function(module, function)
+        info = self.function(module, function, package)
         if public_only and info.visibility != "public" and not info.entry:
             raise InvalidCall(f"{module}::{function} is neither public nor entry")
         if info.native:
@@ -782,10 +932,10 @@ class MoveVM:
         given = params[:-1] if takes_ctx else params
         if len(args) != len(given):
             raise InvalidCall(f"{module}::{function} takes {len(given)} arguments, got {len(args)}")
-        session = self._sessions.get(module)
+        session = self._sessions.get((package, module))
         if session is None:
-            session = _Session(self, module)
-            self._sessions[module] = session
+            session = _Session(self, module, package)
+            self._sessions[(package, module)] = session
         log = session.reset(ctx, gas_limit, log, shared_inputs)
         marshal, heap = session.marshal, session.heap
         wasm_args: list[int] = [self.intern(t) for t in type_args]
@@ -896,6 +1046,7 @@ __all__ = [
     "InsufficientGas",
     "InvalidCall",
     "LinkError",
+    "LoadedPackage",
     "MoveAbort",
     "MoveError",
     "MovePrimitiveRuntimeError",

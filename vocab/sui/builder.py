@@ -26,8 +26,11 @@ from vocab.sui.transaction import (
     Result,
     SharedObject,
     TransferObjects,
+    Upgrade,
 )
-from vocab.sui.type_tag import ADDRESS_TAG, TypeTag, check_identifier
+from vocab.sui.type_tag import ADDRESS_TAG, U8, TypeTag, VectorTag, check_identifier
+
+SUI_FRAMEWORK = ObjectId(bytes(31) + b"\x02")
 
 MAX_INPUTS = 2**16
 """Input and result indexes are u16."""
@@ -102,6 +105,36 @@ class ProgrammableTransactionBuilder:
     def publish(self, modules: Sequence[bytes], dependencies: Sequence[ObjectId]) -> Result:
         """Publish a package; the result is its ``UpgradeCap``."""
         return self.command(Publish(tuple(modules), tuple(dependencies)))
+
+    def upgrade(
+        self, package: ObjectId, ticket: Argument, dependencies: Sequence[ObjectId], modules: Sequence[bytes]
+    ) -> Result:
+        """The ``Upgrade`` command of ``package`` (its latest version) with an
+        ``UpgradeTicket``; the result is the ``UpgradeReceipt``."""
+        return self.command(Upgrade(tuple(modules), tuple(dependencies), package, ticket))
+
+    def upgrade_with_cap(
+        self,
+        cap: ImmOrOwnedObject,
+        package: ObjectId,
+        modules: Sequence[bytes],
+        dependencies: Sequence[ObjectId],
+        policy: int,
+        digest: bytes,
+    ) -> Result:
+        """What ``sui client upgrade`` sends (Sui's ``TransactionData::new_upgrade``):
+        ``0x2::package::authorize_upgrade(cap, policy, digest)``, ``Upgrade`` with the
+        ticket, ``0x2::package::commit_upgrade(cap, receipt)``."""
+        cap_arg = self.object(cap)
+        ticket = self.move_call(
+            SUI_FRAMEWORK,
+            "package",
+            "authorize_upgrade",
+            (),
+            (cap_arg, self.pure(U8, policy), self.pure(VectorTag(U8), digest)),
+        )
+        receipt = self.upgrade(package, ticket, dependencies, modules)
+        return self.move_call(SUI_FRAMEWORK, "package", "commit_upgrade", (), (cap_arg, receipt))
 
     def finish(self) -> ProgrammableTransaction:
         return ProgrammableTransaction(tuple(self.inputs), tuple(self.commands))

@@ -241,6 +241,20 @@ public fun commit_upgrade(cap: &mut UpgradeCap, receipt: UpgradeReceipt) {
     cap.version = cap.version + 1;
 }
 
+/// The first version's id of the package `cap` upgrades. Aborts with `EUpgradeInProgress`
+/// while an upgrade is authorized, `EInvalidPackageVersion` if the package stored at
+/// `cap.package` is not at `cap.version`.
+public fun original_package_id(cap: &UpgradeCap): ID {
+    let latest = cap.package;
+    assert!(object::id_to_address(&latest) != @0x0, EUpgradeInProgress);
+    assert!(cap.version > 0, EInvalidPackageVersion);
+    object::id_from_address(original_package_id_impl(object::id_to_address(&latest), cap.version))
+}
+
+/// The original id of the package stored at `package_id`, which must be at `version`
+/// (else `EInvalidPackageVersion`).
+native fun original_package_id_impl(package_id: address, version: u64): address;
+
 fun restrict(cap: &mut UpgradeCap, policy: u8) {
     assert!(cap.policy <= policy, ETooPermissive);
     cap.policy = policy;
