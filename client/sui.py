@@ -22,6 +22,7 @@ equal transactions are two transactions, not a replay.
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 from collections.abc import Sequence
@@ -29,10 +30,11 @@ from typing import Any
 
 from client.agent import Agent
 from client.identity import Identity
+from move.compat import Problem, check_upgrade, report
 from vocab.errors import RejectCode, RejectError, SubnetError
 from vocab.sui.address import FRAMEWORK_PACKAGES, SUI_PACKAGE, ObjectId, SuiAddress
 from vocab.sui.builder import ProgrammableTransactionBuilder
-from vocab.sui.digests import Digest
+from vocab.sui.digests import Digest, package_digest
 from vocab.sui.objects import ObjectRef
 from vocab.sui.pure import encode_pure, pure_schema
 from vocab.sui.signed import SignedTransaction
@@ -55,6 +57,16 @@ FRAMEWORK = FRAMEWORK_PACKAGES
 
 class ArgumentError(SubnetError, ValueError):
     """A command-line argument that does not fit the parameter it is for."""
+
+
+class IncompatibleUpgrade(SubnetError):
+    """An upgrade the capability's policy refuses, found before sending (``move.compat``);
+    the message lists each problem with Sui's kind names, as ``sui client upgrade`` does."""
+
+    def __init__(self, problems: list[Problem], policy: int) -> None:
+        super().__init__(report(problems, policy))
+        self.problems = problems
+        self.policy = policy
 
 
 class SuiClient:
@@ -175,6 +187,38 @@ class SuiClient:
             )
         ref = ObjectRef(object_id, int(data["version"]), Digest.from_text(data["digest"]))
         return builder.object(ImmOrOwnedObject(ref))
+
+    async def upgrade(
+        self,
+        modules: Sequence[bytes],
+        upgrade_capability: ObjectId,
+        dependencies: Sequence[ObjectId] = FRAMEWORK,
+        *,
+        check: bool = True,
+    ) -> dict[str, Any]:
+        """``sui client upgrade``: check the new modules against the package the capability
+        controls, under its policy (``move.compat``; ``IncompatibleUpgrade`` names every
+        problem, unless ``check`` is off and the subnet judges), then send authorize →
+        ``Upgrade`` → commit in one transaction."""
+        found = await self.object(upgrade_capability)
+        cap = found.get("data")
+        if cap is None or not str(cap.get("type", "")).endswith("::package::UpgradeCap"):
+            raise RejectError(
+                RejectCode.SYS_FATAL, f"{upgrade_capability} is not an UpgradeCap", "InvalidUpgradeCapability"
+            )
+        fields = cap["content"]["fields"]
+        package, policy = ObjectId.from_text(fields["package"]), int(fields["policy"])
+        if check:
+            current = await self.agent.sui_read("sui_getObject", [package.to_text(), {"showBcs": True}])
+            old = [base64.b64decode(text) for text in current["data"]["bcs"]["moduleMap"].values()]
+            problems = check_upgrade(old, modules, policy)
+            if problems:
+                raise IncompatibleUpgrade(problems, policy)
+        ref = ObjectRef(upgrade_capability, int(cap["version"]), Digest.from_text(cap["digest"]))
+        builder = ProgrammableTransactionBuilder()
+        digest = package_digest(modules, (dependency.raw for dependency in dependencies))
+        builder.upgrade_with_cap(ImmOrOwnedObject(ref), package, modules, dependencies, policy, digest)
+        return await self.sign_and_execute(builder.finish())
 
     # -- reads -------------------------------------------------------------------------------
     async def object(self, object_id: ObjectId, replicas_agree: int = 1) -> dict[str, Any]:
@@ -306,4 +350,4 @@ def encode_argument(tag: TypeTag, text: str) -> bytes:
     return encode_pure(tag, _pure_value(tag, _cli_value(text)))
 
 
-__all__ = ["FRAMEWORK", "ArgumentError", "SuiClient", "encode_argument"]
+__all__ = ["FRAMEWORK", "ArgumentError", "IncompatibleUpgrade", "SuiClient", "encode_argument"]

@@ -156,7 +156,7 @@ def test_counter_publish_gives_the_admin_cap_to_the_publisher(
     package = c.package.to_text()
     by_type = {change.get("objectType", change["type"]): change for change in changes}
     assert by_type["published"]["packageId"] == package and by_type["published"]["modules"] == ["counter"]
-    admin = by_type[f"{package}::counter::AdminCap"]
+    admin = by_type[f"{c.package.short_text()}::counter::AdminCap"]
     assert admin["type"] == "created" and admin["objectId"] == c.admin.to_text()
     assert admin["owner"] == {"AddressOwner": ALICE.to_text()} and admin["version"] == "2"
     upgrade = by_type["0x2::package::UpgradeCap"]
@@ -181,7 +181,7 @@ def test_counter_increments_and_emits_events(ledger: SuiLedger, counter_wasm: li
     for expected, who in enumerate((ALICE, BOB, BOB), start=1):
         effects = ok(c.call(who, "increment"))
         (event,) = ledger.transaction_json(effects, who)["events"]
-        assert event["type"] == f"{c.package.to_text()}::counter::Incremented"
+        assert event["type"] == f"{c.package.short_text()}::counter::Incremented"
         assert event["parsedJson"] == {"counter_id": c.id.to_text(), "value": str(expected)}
         assert event["sender"] == who.to_text() and event["transactionModule"] == "counter"
         assert event["id"] == {"txDigest": effects.transaction_digest.to_text(), "eventSeq": "0"}
@@ -266,7 +266,7 @@ def test_owned_note_create_transfer_update_freeze_delete(ledger: SuiLedger, owne
     assert obj is not None and obj.owner == AddressOwner(ALICE) and obj.has_public_transfer
     assert obj.contents == note.raw + b"\x05hello" + (0).to_bytes(8, "little")
     shown = ledger.object_json(note)
-    assert shown is not None and shown["type"] == f"{package.to_text()}::note::Note"
+    assert shown is not None and shown["type"] == f"{package.short_text()}::note::Note"
     assert shown["content"]["fields"] == {"id": {"id": note.to_text()}, "text": "hello", "edits": "0"}
 
     # Alice gives it to Bob; then only Bob may use it
@@ -315,3 +315,50 @@ def test_owned_note_moves_with_transfer_objects(ledger: SuiLedger, owned_wasm: l
     (change,) = ledger.transaction_json(moved, ALICE)["objectChanges"]
     assert change["type"] == "mutated" and change["owner"] == {"AddressOwner": BOB.to_text()}
     assert ledger.object(note).owner == AddressOwner(BOB)  # type: ignore[union-attr]
+
+
+def counter_v2(tmp_path: Path) -> list[bytes]:
+    """The example as its next version would be: the same source with ``VERSION`` raised."""
+    root = tmp_path / "counter-v2"
+    shutil.copytree(EXAMPLES / "counter", root, ignore=shutil.ignore_patterns("build"))
+    source = root / "sources" / "counter.move"
+    text = source.read_text()
+    assert "const VERSION: u64 = 1;" in text
+    source.write_text(text.replace("const VERSION: u64 = 1;", "const VERSION: u64 = 2;"))
+    return build_package(root).module_bytes
+
+
+def test_counter_migrate_after_an_upgrade(
+    ledger: SuiLedger, counter_wasm: list[bytes], tmp_path: Path
+) -> None:
+    """The README's upgrade story: after an upgrade that raises VERSION, the old package
+    still changes the counter until the admin migrates it through the new one; then only
+    the new package does."""
+    c = Counter(ledger, counter_wasm)
+    old = c.package
+    ok(c.call(BOB, "increment"))
+    upgraded = ok(ledger.upgrade(ALICE, rule_id(c.published, 2), counter_v2(tmp_path)))
+    new = rule_id(upgraded, 0)  # the upgrade's first fresh id is the new package's storage id
+    assert ledger.package(new) is not None
+
+    def increment(package: ObjectId, who: SuiAddress = BOB) -> TransactionEffects:
+        return ledger.call(who, package, "counter", "increment", [ledger.shared(c.id)])
+
+    ok(increment(old))
+    aborted(increment(new), "counter", "increment", E_WRONG_VERSION)
+    assert c.fields()["value"] == "2" and c.fields()["version"] == "1"
+    # only the AdminCap's holder migrates, through the new package
+    with pytest.raises(SuiError) as refused:
+        ledger.call(BOB, new, "counter", "migrate", [ledger.owned(c.admin), ledger.shared(c.id)])
+    assert refused.value.name == "IncorrectUserSignature"
+    ok(ledger.call(ALICE, new, "counter", "migrate", [ledger.owned(c.admin), ledger.shared(c.id)]))
+    assert c.fields()["version"] == "2"
+    aborted(increment(old), "counter", "increment", E_WRONG_VERSION)
+    ok(increment(new))
+    assert c.fields()["value"] == "3"
+    # the counter keeps the type of the package that first defined it
+    shown = ledger.object_json(c.id)
+    assert shown is not None and shown["type"] == f"{old.short_text()}::counter::Counter"
+    # a second migrate has nothing to do
+    again = ledger.call(ALICE, new, "counter", "migrate", [ledger.owned(c.admin), ledger.shared(c.id)])
+    aborted(again, "counter", "migrate", E_NOT_UPGRADE)

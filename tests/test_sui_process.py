@@ -125,3 +125,60 @@ def test_publish_call_transfer_and_ownership_on_four_processes(
 
     cli("stop")
     assert len(restored_state_hashes(workdir / LOCAL_DIR)) == 1
+
+
+def test_upgrade_a_package_on_four_processes(
+    local_subnet: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`subnet client upgrade` as `sui client upgrade`: the capability from Published.toml,
+    an incompatible build refused before sending with Sui's problem names, a compatible one
+    upgraded in place; the old version keeps its id and still runs, objects carry on."""
+    workdir = local_subnet
+    monkeypatch.chdir(workdir)
+    cli = Cli(capsys)
+    package_dir = workdir / "counter"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples" / "sui" / "counter", package_dir)
+    source = package_dir / "sources" / "counter.move"
+    v1 = source.read_text()
+    published = cli.json("publish", str(package_dir))
+    old = next(c["packageId"] for c in published["objectChanges"] if c["type"] == "published")
+    counter = created(
+        cli.json("call", "--package", old, "--module", "counter", "--function", "create"),
+        "::counter::Counter",
+    )
+
+    # dropping a public function is refused here, before anything is sent
+    source.write_text(
+        v1.replace(
+            "public fun owner(counter: &Counter): address {", "fun owner(counter: &Counter): address {"
+        )
+    )
+    code, _, err = cli("client", "upgrade", str(package_dir), check=False)
+    assert code == 1 and "FunctionLostPublicVisibility in counter::owner" in err, err
+    assert "--skip-verify-compatibility" in err
+
+    source.write_text(v1.replace("const VERSION: u64 = 1;", "const VERSION: u64 = 2;"))
+    upgraded = cli.json("upgrade", str(package_dir))
+    assert upgraded["effects"]["status"] == {"status": "success"}
+    new = next(c["packageId"] for c in upgraded["objectChanges"] if c["type"] == "published")
+    assert new != old and "version = 2" in (package_dir / "Published.toml").read_text()
+    assert f'original-id = "{old}"' in (package_dir / "Published.toml").read_text()
+
+    def increment(package: str) -> Any:
+        argv = [
+            "call",
+            "--package",
+            package,
+            "--module",
+            "counter",
+            "--function",
+            "increment",
+            "--args",
+            counter,
+        ]
+        return cli.json(*argv, check=False)
+
+    assert increment(old)["effects"]["status"]["status"] == "success"  # v1 stays callable
+    refused = increment(new)["effects"]["status"]  # the counter is still at version 1
+    assert refused["status"] == "failure" and "increment" in refused["error"] and "code 1" in refused["error"]
+    assert cli.json("object", counter, "--replicas-agree", "4")["content"]["fields"]["value"] == "1"

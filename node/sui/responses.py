@@ -341,7 +341,7 @@ def normalized_type_json(ty: Type) -> Any:
     assert isinstance(ty, StructType)
     return {
         "Struct": {
-            "address": ObjectId(ty.module.address).to_text(),
+            "address": ObjectId(ty.module.address).short_text(),  # Sui prints 0x2, not 64 digits
             "module": ty.module.name,
             "name": ty.name,
             "typeArguments": [normalized_type_json(arg) for arg in ty.args],

@@ -1,6 +1,6 @@
 """`subnet client ...`: Sui's client commands against the local subnet, shaped after `sui client`.
 
-`publish`, `call`, `transfer` and `execute-signed-tx` send a programmable transaction
+`publish`, `upgrade`, `call`, `transfer` and `execute-signed-tx` send a programmable transaction
 through consensus and print its certified response; `object` and `objects` read the state
 on the fast path; `active-address` prints the current identity's Sui address. Every
 command takes `--output json`, which prints Sui's JSON shapes (a transaction:
@@ -10,8 +10,10 @@ response and exits 1, as `sui client` does; one refused before it ran prints Sui
 for the refusal and exits 1.
 
 `publish` writes `Published.toml` next to `Move.toml` (`[published.local]`: the package
-id, original id, version and upgrade capability), as recent `sui` versions do, so later
-commands (an upgrade) can find them.
+id, original id, version and upgrade capability), as recent `sui` versions do; `upgrade`
+reads the capability from it, checks the new build against the published package under
+the capability's policy before sending (each problem named as Sui names it; exit 1), sends
+authorize → `Upgrade` → commit, and records the new version there.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tomllib
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +33,7 @@ from client.identity import resolve
 from client.network import LOCAL_NETWORK, network_agent
 from client.sui import SuiClient
 from move.build import build_package
+from move.compat import SKIP_FLAG
 from subnet.commands.feedback import Feedback, print_table
 from subnet.commands.options import add_output_option, bounded
 from vocab.errors import SubnetError
@@ -50,6 +55,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     publish.add_argument("path", nargs="?", type=Path, default=Path("."), metavar="PATH")
     _transaction_options(publish)
     publish.set_defaults(handler=_publish)
+
+    upgrade = commands.add_parser("upgrade", help="build the package in PATH and upgrade it in place")
+    upgrade.add_argument("path", nargs="?", type=Path, default=Path("."), metavar="PATH")
+    upgrade.add_argument(
+        "--upgrade-capability",
+        type=_object_id,
+        default=None,
+        metavar="ID",
+        help="the package's UpgradeCap (default: upgrade-capability in PATH/Published.toml)",
+    )
+    upgrade.add_argument(
+        SKIP_FLAG,
+        dest="skip_check",
+        action="store_true",
+        help="send without checking compatibility here first (the subnet still checks)",
+    )
+    _transaction_options(upgrade)
+    upgrade.set_defaults(handler=_upgrade)
 
     call = commands.add_parser("call", help="call a Move function in a transaction")
     call.add_argument("--package", required=True, type=_object_id, metavar="ID")
@@ -151,6 +174,38 @@ def _publish(args: argparse.Namespace) -> int:
     if _succeeded(response):
         _write_published(args.path, response)
     return _print_transaction(response, args.output)
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    published = _published(args.path)
+    cap = args.upgrade_capability
+    if cap is None:
+        if "upgrade-capability" not in published:
+            raise SubnetError(
+                f"no --upgrade-capability given and no upgrade-capability in {args.path / 'Published.toml'} "
+                "[published.local] (written by `subnet client publish`)"
+            )
+        cap = _object_id(published["upgrade-capability"])
+    built = build_package(args.path)
+    client = _client(args)
+    with Feedback().step(f"Upgrading {built.name}..."):
+        response = trio.run(partial(client.upgrade, built.module_bytes, cap, check=not args.skip_check))
+    if _succeeded(response):
+        _write_published(args.path, response, cap=cap.to_text(), original=published.get("original-id"))
+    return _print_transaction(response, args.output)
+
+
+def _published(path: Path) -> dict[str, Any]:
+    """``[published.local]`` of ``Published.toml`` in ``path`` (empty when there is none)."""
+    file = path / "Published.toml"
+    if not file.exists():
+        return {}
+    try:
+        data = tomllib.loads(file.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise SubnetError(f"{file}: {exc}") from None
+    local = data.get("published", {}).get("local", {})
+    return local if isinstance(local, dict) else {}
 
 
 def _call(args: argparse.Namespace) -> int:
@@ -290,25 +345,30 @@ def _console() -> Console:
     return Console(soft_wrap=True, width=None if sys.stdout.isatty() else 400)
 
 
-def _write_published(path: Path, response: dict[str, Any]) -> None:
-    """``Published.toml`` next to ``Move.toml``: where the package went, and its capability."""
+def _write_published(
+    path: Path, response: dict[str, Any], *, cap: str | None = None, original: str | None = None
+) -> None:
+    """``Published.toml`` next to ``Move.toml``: where the package's newest version is, its
+    original id, and its capability (a publish creates the cap; an upgrade keeps it)."""
     changes = response.get("objectChanges", [])
     package = next((c for c in changes if c["type"] == "published"), None)
-    cap = next(
-        (
-            c
-            for c in changes
-            if c["type"] == "created" and str(c.get("objectType", "")).endswith("::package::UpgradeCap")
-        ),
-        None,
-    )
+    if cap is None:
+        created = next(
+            (
+                c
+                for c in changes
+                if c["type"] == "created" and str(c.get("objectType", "")).endswith("::package::UpgradeCap")
+            ),
+            None,
+        )
+        cap = created["objectId"] if created is not None else None
     if package is None or cap is None:
         return
     (path / "Published.toml").write_text(
-        "# Written by `subnet client publish`; read by later upgrades.\n"
+        "# Written by `subnet client publish` and `upgrade`; read by later upgrades.\n"
         "[published.local]\n"
         f'published-at = "{package["packageId"]}"\n'
-        f'original-id = "{package["packageId"]}"\n'
+        f'original-id = "{original or package["packageId"]}"\n'
         f"version = {package['version']}\n"
-        f'upgrade-capability = "{cap["objectId"]}"\n'
+        f'upgrade-capability = "{cap}"\n'
     )

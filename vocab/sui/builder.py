@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from vocab.sui.address import ObjectId, SuiAddress
+from vocab.sui.address import SUI_PACKAGE, ObjectId, SuiAddress
 from vocab.sui.pure import encode_pure
 from vocab.sui.transaction import (
     Argument,
@@ -29,8 +29,6 @@ from vocab.sui.transaction import (
     Upgrade,
 )
 from vocab.sui.type_tag import ADDRESS_TAG, U8, TypeTag, VectorTag, check_identifier
-
-SUI_FRAMEWORK = ObjectId(bytes(31) + b"\x02")
 
 MAX_INPUTS = 2**16
 """Input and result indexes are u16."""
@@ -127,14 +125,14 @@ class ProgrammableTransactionBuilder:
         ticket, ``0x2::package::commit_upgrade(cap, receipt)``."""
         cap_arg = self.object(cap)
         ticket = self.move_call(
-            SUI_FRAMEWORK,
+            SUI_PACKAGE,
             "package",
             "authorize_upgrade",
             (),
             (cap_arg, self.pure(U8, policy), self.pure(VectorTag(U8), digest)),
         )
         receipt = self.upgrade(package, ticket, dependencies, modules)
-        return self.move_call(SUI_FRAMEWORK, "package", "commit_upgrade", (), (cap_arg, receipt))
+        return self.move_call(SUI_PACKAGE, "package", "commit_upgrade", (), (cap_arg, receipt))
 
     def finish(self) -> ProgrammableTransaction:
         return ProgrammableTransaction(tuple(self.inputs), tuple(self.commands))
