@@ -176,8 +176,10 @@ def test_shared_counter_versions_and_abort(ledger: SuiLedger, counter_wasm: list
     # as in Sui, a failed transaction still moves its mutable inputs to its version, unchanged
     assert after.version == version + 1 and after.contents[-8:] == (3).to_bytes(8, "little")
     assert failed.mutated == ((after.ref, after.owner),) and failed.events == ()
-    ok(ledger.call(ALICE, package_id, "counter", "set_value", [ledger.shared(counter.id), u64(100)]))
+    done = ok(ledger.call(ALICE, package_id, "counter", "set_value", [ledger.shared(counter.id), u64(100)]))
     assert ledger.object(counter.id).contents[-8:] == (100).to_bytes(8, "little")  # type: ignore[union-attr]
+    # the abort is charged for the work done up to it: some fuel, less than the whole call's
+    assert 0 < failed.gas_used < done.gas_used
 
 
 def test_read_only_shared_object(ledger: SuiLedger, counter_wasm: list[bytes]) -> None:

@@ -41,7 +41,8 @@ objects, shared objects passed mutably) still move to the Lamport version with t
 contents unchanged, so references to the old versions are spent either way.
 
 Gas: the gas budget is a fuel limit for the Wasm of all the commands' Move calls; the gas
-payment objects are ignored (no coins on this subnet) and ``gas_used`` is fuel.
+payment objects are ignored (no coins on this subnet) and ``gas_used`` is fuel, also for a
+transaction that failed: the fuel its calls burned up to the failure.
 
 Type names: inside the VM every struct is named by its package's original id; objects,
 events, effects and type arguments name it as Sui does, by the storage id of the version
@@ -463,6 +464,7 @@ class Executor:
                 package=package.id.raw,
             )
         except MoveAbort as abort:
+            run.gas_used += abort.gas_used
             raise _fail(
                 "MoveAbort",
                 f"{abort.module}::{abort.function} aborted with code {abort.code}",
@@ -470,6 +472,7 @@ class Executor:
                 code=abort.code,
             ) from None
         except MovePrimitiveRuntimeError as error:
+            run.gas_used += error.gas_used
             raise _fail(
                 "MovePrimitiveRuntimeError",
                 f"{error.kind} in {error.module}::{error.function}",

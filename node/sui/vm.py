@@ -60,9 +60,12 @@ TX_CONTEXT = StructType(ModuleId(abi.FRAMEWORK, "tx_context"), "TxContext")
 
 
 class MoveError(Exception):
-    """A Move call failed; ``status`` is the name of Sui's execution failure status."""
+    """A Move call failed; ``status`` is the name of Sui's execution failure status.
+    ``gas_used`` is the fuel the call burned before it failed (a failed transaction is
+    charged for the work it did, as Sui charges an aborted one)."""
 
     status = "MoveError"
+    gas_used = 0
 
 
 class MoveAbort(MoveError):
@@ -976,6 +979,9 @@ class MoveVM:
         store.set_fuel(gas_limit - arguments_fuel)
         try:
             values = caller(wasm_args)
+        except MoveError as error:  # an abort or a runtime error raised by a host function
+            error.gas_used = gas_limit - store.get_fuel()
+            raise
         except wasmtime.Trap as trap:
             if trap.trap_code == wasmtime.TrapCode.OUT_OF_FUEL:
                 raise InsufficientGas(gas_limit) from None

@@ -241,9 +241,18 @@ def _object(args: argparse.Namespace) -> int:
         ["objType", data.get("type", "package")],
         ["owner", _owner_text(data.get("owner"))],
     ]
+    if "previousTransaction" in data:
+        rows.append(["prevTx", data["previousTransaction"]])
     content = data.get("content", {})
+    if content.get("fields"):
+        rows.append(
+            [
+                "content",
+                f"{content.get('dataType', '')} (hasPublicTransfer: {content.get('hasPublicTransfer')})",
+            ]
+        )
     for name, value in content.get("fields", {}).items():
-        rows.append([name, value if isinstance(value, str) else json.dumps(value)])
+        rows.append([f"  {name}", value if isinstance(value, str) else json.dumps(value)])
     if "modules" in content:
         rows.append(["modules", ", ".join(content["modules"])])
     print_table(["field", "value"], rows, _console())
