@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol
 
@@ -229,23 +230,7 @@ class WasmInstance(Generic[InfoT]):
                 raise MissingExport(export)
             func = found
             self._funcs[export] = func
-        store = self.store
-        store.set_fuel(limit)
-        try:
-            call_unit(func, store)
-        except WasmTrap as stop:
-            stop.instructions = min(limit, limit - store.get_fuel() + meter.host_instructions)
-            raise
-        except wasmtime.Trap as trap:
-            raise self._convert_trap(trap, limit, store, meter) from None
-        except wasmtime.WasmtimeError as error:
-            converted = Trapped(str(error).splitlines()[0])
-            converted.instructions = min(limit, limit - store.get_fuel() + meter.host_instructions)
-            raise converted from None
-        used = limit - store.get_fuel() + meter.host_instructions
-        if used > limit:
-            raise _out_of_fuel(limit)
-        return used
+        return self._metered(lambda: call_unit(func, self.store), limit, meter)
 
     def call_table(self, index: int, argument: int, limit: int, meter: Meter) -> int:
         """Run the function at ``index`` of table 0 with one integer ``argument``.
@@ -269,13 +254,19 @@ class WasmInstance(Generic[InfoT]):
         wanted = wasmtime.ValType.i64() if self.compiled.memory64 else wasmtime.ValType.i32()
         if list(ftype.results) or [str(p) for p in ftype.params] != [str(wanted)]:
             raise Trapped(f"callback index {index} has the wrong signature (indirect call type mismatch)")
-        store.set_fuel(limit)
         bits = 64 if self.compiled.memory64 else 32
         value = argument & ((1 << bits) - 1)
         if value >> (bits - 1):
             value -= 1 << bits
+        return self._metered(lambda: func(store, value), limit, meter)
+
+    def _metered(self, run: Callable[[], object], limit: int, meter: Meter) -> int:
+        """Run Wasm with ``limit`` fuel; the instructions it used (host calls counted), or
+        the trap it ended in, carrying them too. One rule for exports and callbacks."""
+        store = self.store
+        store.set_fuel(limit)
         try:
-            func(store, value)
+            run()
         except WasmTrap as stop:
             stop.instructions = min(limit, limit - store.get_fuel() + meter.host_instructions)
             raise
