@@ -102,6 +102,22 @@ def test_publish_call_transfer_and_ownership_on_four_processes(
     assert code == 1, out + err
     assert client_json("object", config)["content"]["fields"]["message"] == "hello"
 
+    # freeze then mutate: a Note (examples/sui/owned) frozen by its owner refuses `update`
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples" / "sui" / "owned", workdir / "notes")
+    notes = next(
+        c["packageId"] for c in client_json("publish", "notes")["objectChanges"] if c["type"] == "published"
+    )
+    note_call = ["call", "--package", notes, "--module", "note", "--function"]
+    note = created(client_json(*note_call, "create", "--args", "hello"), "::note::Note")
+    assert (
+        client_json(*note_call, "update", "--args", note, "edited")["effects"]["status"]["status"]
+        == "success"
+    )
+    client_json(*note_call, "freeze", "--args", note)
+    code, _, err = cli("client", *note_call, "update", "--args", note, "again", check=False)
+    assert code == 1 and "InvalidObjectByMutRef" in err, err
+    assert client_json("object", note)["content"]["fields"]["text"] == "edited"
+
     # a shared counter, used by both identities
     counter_pkg = next(
         c["packageId"] for c in client_json("publish", "counter")["objectChanges"] if c["type"] == "published"
