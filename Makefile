@@ -18,8 +18,20 @@ install: $(VENV)/.installed
 demo: install
 	$(PY) -m subnet.demo
 
+# Two tiers, both always run, both must pass: the fast one first (-m "not slow"), then the
+# slow one (replica processes, long end-to-end runs); each prints its time (tests/README.md).
 test: install
-	$(PY) -m pytest -q -n 2
+	@status=0; total=0; \
+	for tier in fast slow; do \
+	  if [ $$tier = fast ]; then select="not slow"; else select="slow"; fi; \
+	  echo "== $$tier tier: pytest -q -n 2 -m '$$select'"; \
+	  start=$$(date +%s); \
+	  $(PY) -m pytest -q -n 2 -m "$$select" || status=1; \
+	  took=$$(( $$(date +%s) - start )); total=$$(( total + took )); \
+	  echo "== $$tier tier: $$took s"; \
+	done; \
+	echo "== both tiers: $$total s$$( [ $$status = 0 ] || echo ', FAILED' )"; \
+	exit $$status
 
 lint: install
 	$(VENV)/bin/ruff check .

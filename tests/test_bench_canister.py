@@ -17,6 +17,8 @@ from bench import canister
 from client.motoko import NodeNotFound, compile_motoko
 from subnet import samples
 
+pytestmark = pytest.mark.slow  # replica processes: the slow tier (tests/README.md)
+
 PHASES = ("updates", "queries")
 
 

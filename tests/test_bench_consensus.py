@@ -72,6 +72,7 @@ def test_open_loop_issues_the_offered_requests_and_times_them_from_their_due_tim
     assert report["operations"] == 40 and report["ops_per_s"] == 160.0
 
 
+@pytest.mark.slow  # four replica processes: the slow tier (tests/README.md)
 def test_the_consensus_benchmark_runs_closed_and_open_loop_on_tiny_inputs(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -30,6 +30,8 @@ from tests.test_management_consensus import LOGGER_V1
 from vocab.genesis import Genesis
 from vocab.principal import Principal
 
+pytestmark = pytest.mark.slow  # replica processes: the slow tier (tests/README.md)
+
 
 def test_install_and_call_a_counter_through_a_replica_crash(local_subnet: Path) -> None:
     try:

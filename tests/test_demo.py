@@ -13,6 +13,8 @@ from client.network import LOCAL_DIR
 from subnet.processes import launcher
 from subnet.samples import source
 
+pytestmark = pytest.mark.slow  # replica processes: the slow tier (tests/README.md)
+
 
 def test_demo_runs_the_walkthrough_to_the_end(tmp_path: Path) -> None:
     try:

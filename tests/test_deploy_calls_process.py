@@ -25,6 +25,8 @@ CALLEE = """persistent actor {
 
 CALLER = """import Callee "canister:callee";
 import Error "mo:core/Error";
+
+pytestmark = pytest.mark.slow  # replica processes: the slow tier (tests/README.md)
 persistent actor {
   public func quadruple(n : Nat) : async Nat { await Callee.double(await Callee.double(n)) };
   public func tryBoom() : async Text {

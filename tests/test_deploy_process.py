@@ -16,6 +16,8 @@ from client.motoko import NodeNotFound, compile_motoko
 from subnet.samples import source
 from tests.processes import subnet_cli
 
+pytestmark = pytest.mark.slow  # replica processes: the slow tier (tests/README.md)
+
 BREAKING = (
     source("counter_v2")
     .replace("public query func get() : async Nat", "public query func get() : async Text")

@@ -20,6 +20,8 @@ from client.motoko import NodeNotFound, compile_motoko
 from tests.processes import subnet_cli
 from vocab.leb128 import encode_leb128
 
+pytestmark = pytest.mark.slow  # replica processes: the slow tier (tests/README.md)
+
 ASSETS = Path(__file__).parent / "fixtures" / "dfx_upgrade"
 
 

@@ -10,6 +10,7 @@ import json
 from functools import partial
 from pathlib import Path
 
+import pytest
 import trio
 
 from client.network import LOCAL_DIR
@@ -18,6 +19,8 @@ from subnet.processes.layout import replica_dir
 from subnet.processes.status import wait_for_heights
 from tests.processes import restored_state_hashes, subnet_cli
 from vocab.genesis import Genesis
+
+pytestmark = pytest.mark.slow  # replica processes: the slow tier (tests/README.md)
 
 
 def test_an_overwritten_database_is_set_aside_and_the_replica_catches_up(local_subnet: Path) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+import pytest
 import trio
 
 from bench._load import Window, closed_loop
@@ -25,6 +26,8 @@ from subnet.processes.layout import replica_dir
 from subnet.processes.status import collect_status
 from subnet.processes.supervision import start_subnet
 from vocab import crypto
+
+pytestmark = pytest.mark.slow  # replica processes: the slow tier (tests/README.md)
 
 VICTIM = 2
 

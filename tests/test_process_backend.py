@@ -10,6 +10,7 @@ import json
 import signal
 from pathlib import Path
 
+import pytest
 import trio
 
 from client.agent import Agent
@@ -23,6 +24,8 @@ from tests.processes import subnet_cli
 from vocab import management
 from vocab.genesis import Genesis
 from vocab.principal import Principal
+
+pytestmark = pytest.mark.slow  # replica processes: the slow tier (tests/README.md)
 
 
 def test_canister_commands_against_four_processes(local_subnet: Path) -> None:

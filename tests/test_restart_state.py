@@ -24,6 +24,8 @@ from subnet.processes.status import wait_for_heights
 from tests.processes import motoko_project, subnet_cli
 from vocab.genesis import Genesis
 
+pytestmark = pytest.mark.slow  # replica processes: the slow tier (tests/README.md)
+
 
 def status(project: Path) -> list[dict]:
     return json.loads(subnet_cli(project, "status", "--output", "json").stdout)["replicas"]

@@ -19,7 +19,7 @@ from subnet.processes.control import link_control
 from vocab.genesis import local_genesis
 from vocab.messages import LinkControlReply
 
-pytestmark = pytest.mark.processes
+pytestmark = [pytest.mark.processes, pytest.mark.slow]
 
 SCENARIO = """\
 name = "processes-crash-pause"

@@ -59,6 +59,7 @@ def sim_in_subprocess(seed: int, hash_seed: str) -> dict:
     return json.loads(completed.stdout)
 
 
+@pytest.mark.slow  # three simulated runs in fresh interpreters: the slow tier (tests/README.md)
 def test_same_seed_same_trace_in_separate_processes_with_different_hash_seeds() -> None:
     first = sim_in_subprocess(7, "1")
     second = sim_in_subprocess(7, "2024")

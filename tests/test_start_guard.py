@@ -23,6 +23,8 @@ from subnet.processes.supervision import wait_for_replicas
 from tests.processes import subnet_cli
 from vocab.genesis import Genesis
 
+pytestmark = pytest.mark.slow  # replica processes: the slow tier (tests/README.md)
+
 
 def test_taken_ports_are_named_with_their_holder_and_nothing_is_started(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -23,7 +23,7 @@ from tests.processes import restored_state_hashes
 
 EXAMPLES = Path(__file__).parent / "move_examples"
 
-pytestmark = pytest.mark.processes
+pytestmark = [pytest.mark.processes, pytest.mark.slow]
 
 
 class Cli:

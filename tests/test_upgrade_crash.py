@@ -25,6 +25,8 @@ from vocab import candid, management
 from vocab.genesis import Genesis
 from vocab.principal import Principal
 
+pytestmark = pytest.mark.slow  # replica processes: the slow tier (tests/README.md)
+
 UNIT = candid.encode([], [])
 MANAGEMENT = Principal.management()
 ROUNDS = 6
