@@ -10,44 +10,52 @@ the libraries below them (``client``, ``subnet.processes``, ``subnet.sim``).
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
-from subnet.commands import (
-    build,
-    candid,
-    check,
-    deploy,
-    identity,
-    local,
-    new,
-    scenario,
-    sim,
-    sui_client,
-    sui_move,
-)
-from subnet.commands.canister import arguments as canister
 from subnet.commands.options import add_identity_option
 from vocab.errors import RejectError, SubnetError
 
 COMMAND_GROUPS = (
-    build,
-    candid,
-    canister,
-    check,
-    sui_client,
-    deploy,
-    identity,
-    local,
-    new,
-    scenario,
-    sim,
-    sui_move,
+    "subnet.commands.build",
+    "subnet.commands.candid",
+    "subnet.commands.canister.arguments",
+    "subnet.commands.check",
+    "subnet.commands.sui_client",
+    "subnet.commands.deploy",
+    "subnet.commands.identity",
+    "subnet.commands.local",
+    "subnet.commands.new",
+    "subnet.commands.scenario",
+    "subnet.commands.sim",
+    "subnet.commands.sui_move",
 )
-"""In the order the help lists them (alphabetical, as before)."""
+"""The modules registering the commands, in the order the help lists them (alphabetical)."""
+
+GROUP_OF_COMMAND = {
+    "build": "subnet.commands.build",
+    "candid": "subnet.commands.candid",
+    "canister": "subnet.commands.canister.arguments",
+    "check": "subnet.commands.check",
+    "client": "subnet.commands.sui_client",
+    "deploy": "subnet.commands.deploy",
+    "identity": "subnet.commands.identity",
+    "start": "subnet.commands.local",
+    "stop": "subnet.commands.local",
+    "status": "subnet.commands.local",
+    "new": "subnet.commands.new",
+    "scenario": "subnet.commands.scenario",
+    "sim": "subnet.commands.sim",
+    "move": "subnet.commands.sui_move",
+}
+"""Which module registers each top-level command (``tests/test_cli_groups.py`` checks it
+against what the modules register): a command line naming its command first imports only
+that module, not the simulator and every client library (a few tenths of a second of CPU
+for each of the many short commands a user, or the test suite, runs)."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(groups: Sequence[str] = COMMAND_GROUPS) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="subnet",
         description="A simulated multi-replica subnet for IC canisters and Sui packages.",
@@ -55,13 +63,24 @@ def build_parser() -> argparse.ArgumentParser:
     add_identity_option(parser, top_level=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for group in COMMAND_GROUPS:
-        group.register(subparsers)
+    for group in groups:
+        importlib.import_module(group).register(subparsers)
     return parser
 
 
+def groups_for(argv: Sequence[str]) -> tuple[str, ...]:
+    """The modules to register for ``argv``: only the command's own when the command comes
+    first (a first word not starting with ``-`` is the command for argparse too), every
+    module otherwise (``--help``, top-level options, an unknown command: the full parser
+    says what is wrong)."""
+    if argv and argv[0] in GROUP_OF_COMMAND:
+        return (GROUP_OF_COMMAND[argv[0]],)
+    return COMMAND_GROUPS
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(groups_for(argv))
     args = parser.parse_args(argv)
     try:
         result = args.handler(args)

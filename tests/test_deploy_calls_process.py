@@ -17,6 +17,8 @@ import pytest
 from client.motoko import NodeNotFound, compile_motoko
 from tests.processes import subnet_cli
 
+pytestmark = pytest.mark.slow  # replica processes: the slow tier (tests/README.md)
+
 CALLEE = """persistent actor {
   public func double(n : Nat) : async Nat { n * 2 };
   public func boom() : async Nat { assert false; 0 };
@@ -25,8 +27,6 @@ CALLEE = """persistent actor {
 
 CALLER = """import Callee "canister:callee";
 import Error "mo:core/Error";
-
-pytestmark = pytest.mark.slow  # replica processes: the slow tier (tests/README.md)
 persistent actor {
   public func quadruple(n : Nat) : async Nat { await Callee.double(await Callee.double(n)) };
   public func tryBoom() : async Text {
