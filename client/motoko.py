@@ -420,17 +420,41 @@ def stable_compatible(
     file system, so the texts are written there under ``pre_name``/``post_name`` (the
     names moc uses when a signature does not parse). The upgrade from ``pre`` to ``post``
     is safe when no diagnostic is an error.
+
+    The verdict is a function of the pinned compiler and the four texts, so it is kept in
+    the cache (``stable/<key>.json``, the key a hash of all five) as compilations are:
+    each check otherwise starts Node.js and loads moc (most of a second of CPU), and an
+    upgrade, or a test suite, asks the same question again.
     """
     compiler = MotokoCompiler(cache_dir)
-    package = compiler.ensure_installed()
-    request = json.dumps(
-        {"package": str(package), "pre": pre, "post": post, "pre_path": pre_name, "post_path": post_name}
-    )
-    status = compiler.run_script(
-        _STABLE_CHECK_SCRIPT, request, _STABLE_CHECK_TIMEOUT, "the Motoko stable-compatibility check"
-    )
-    if not status.get("ok"):
-        raise MotokoError(f"the Motoko stable-compatibility check failed to run: {status.get('error')}")
+    question = {
+        "version": compiler.version,
+        "script": _STABLE_CHECK_SCRIPT,
+        "pre": pre,
+        "post": post,
+        "pre_path": pre_name,
+        "post_path": post_name,
+    }
+    key = hashlib.sha256(json.dumps(question, sort_keys=True).encode()).hexdigest()
+    cached = compiler.cache_dir / "stable" / f"{key}.json"
+    try:
+        status = json.loads(cached.read_text())
+    except (OSError, ValueError):
+        status = None
+    if not isinstance(status, dict) or not status.get("ok"):
+        package = compiler.ensure_installed()
+        request = json.dumps(
+            {"package": str(package), "pre": pre, "post": post, "pre_path": pre_name, "post_path": post_name}
+        )
+        status = compiler.run_script(
+            _STABLE_CHECK_SCRIPT, request, _STABLE_CHECK_TIMEOUT, "the Motoko stable-compatibility check"
+        )
+        if not status.get("ok"):
+            raise MotokoError(f"the Motoko stable-compatibility check failed to run: {status.get('error')}")
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        temp = cached.with_suffix(f".tmp{os.getpid()}")
+        temp.write_text(json.dumps(status))
+        os.replace(temp, cached)
     return [
         MotokoDiagnostic(
             "error" if item.get("severity") == 1 else "warning",

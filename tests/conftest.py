@@ -20,7 +20,7 @@ from client.network import LOCAL_DIR
 from subnet.processes import launcher
 from tests.processes import REPO, subnet_cli
 
-SLOW_SECONDS = 5.0
+SLOW_SECONDS = 10.0
 """A test over this (its setup, call and teardown together) belongs in the slow tier."""
 
 SLOW_FIXTURES = frozenset({"local_subnet"})

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from client import motoko
 from client.motoko import MotokoCanister, NodeNotFound, compile_motoko
 from client.upgrade_check import (
     ModuleMetadataError,
@@ -248,6 +249,7 @@ def test_a_dropped_stable_variable_is_a_problem(v1: MotokoCanister) -> None:
 def test_stable_types_without_moc(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     most = "// Version: 1.0.0\nactor {\n  stable var count : Nat\n};\n"
     monkeypatch.setenv("PATH", str(tmp_path))  # no node: only the answers moc is not needed for
+    monkeypatch.setattr(motoko, "DEFAULT_CACHE_DIR", tmp_path / "cache")  # and no verdict kept from before
     assert check_stable_types(None, most) == []
     assert check_stable_types(most, most) == []
     gone = check_stable_types(most, None)
@@ -356,3 +358,19 @@ def test_stable_type_warnings_ask_for_consent(capsys: pytest.CaptureFixture[str]
     capsys.readouterr()
     confirm_upgrade([], yes=False, name="counter")
     assert capsys.readouterr() == ("", "")
+
+
+def test_a_stable_check_verdict_is_kept_in_the_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, v1: MotokoCanister
+) -> None:
+    """moc's verdict is a function of its version and the two signatures: asked again, the
+    answer comes from ``stable/`` in the cache without starting Node.js, and it is moc's."""
+    most = "// Version: 1.0.0\nactor {\n  stable var kept_verdict : Nat\n};\n"
+    narrowed = most.replace("Nat", "Bool")
+    first = motoko.stable_compatible(most, narrowed)
+    assert [(d.severity, d.code) for d in first] == [("error", "M0170")], first
+    assert "kept_verdict" in first[0].message
+    monkeypatch.setenv("PATH", str(tmp_path))  # no Node.js now: only the kept verdict can answer
+    assert motoko.stable_compatible(most, narrowed) == first
+    with pytest.raises(NodeNotFound):  # another question still needs moc
+        motoko.stable_compatible(most, most.replace("Nat", "Text"))
