@@ -8,7 +8,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bench import paths
+
+pytestmark = pytest.mark.slow  # replica processes: the slow tier (tests/README.md)
 
 
 def test_bench_paths_measures_every_sui_path_and_writes_plots(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ fabricated graphs and sources that break them."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import warnings
@@ -22,8 +23,14 @@ from tests.layering import (
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@functools.cache
+def project_graph() -> tuple[Import, ...]:
+    """The tree's imports, read once for the three tests below (each read is seconds)."""
+    return tuple(read_graph(ROOT))
+
+
 def test_the_project_keeps_its_layers() -> None:
-    edges = read_graph(ROOT)
+    edges = list(project_graph())
     assert len({edge.source for edge in edges}) > 50, (
         "the reader found too few modules to be reading the tree"
     )
@@ -31,13 +38,13 @@ def test_the_project_keeps_its_layers() -> None:
 
 
 def test_the_project_has_no_import_cycle() -> None:
-    edges = read_graph(ROOT)
+    edges = list(project_graph())
     found = cycles(edges)
     assert found == [], "import cycles: " + "; ".join(" <-> ".join(cycle) for cycle in found)
 
 
 def test_type_checking_imports_are_reported_and_name_real_modules() -> None:
-    edges = [e for e in read_graph(ROOT) if e.type_checking and e.target.split(".")[0] in PACKAGES]
+    edges = [e for e in project_graph() if e.type_checking and e.target.split(".")[0] in PACKAGES]
     modules = project_modules(ROOT)
     assert [e for e in edges if e.target not in modules] == []
     if edges:
