@@ -35,7 +35,7 @@ from move.build import build_package
 from move.codegen import compile_package as generate
 from move.framework import framework
 from move.types import ModuleId
-from node.sui import responses
+from node.sui import dry_run, responses
 from node.sui.effects import TransactionEffects
 from node.sui.executor import Executor, load_package
 from node.sui.store import GENESIS_DIGEST, ObjectStore, SuiObject, SuiPackage, TypeOrigin, UpgradeInfo
@@ -326,6 +326,11 @@ class SuiLedger:
         parameters that do not name what the method needs."""
         try:
             args = json.loads(params.decode("utf-8")) if params else []
+            if method in dry_run.METHODS:
+                # on a fork of this state, thrown away after (``node.sui.dry_run``)
+                if not isinstance(args, list):
+                    raise ValueError("the parameters must be a JSON array")
+                return canonical_json(dry_run.dry_run(self.fork().executor, method, args))
             if not isinstance(args, list) or not args or not isinstance(args[0], str):
                 raise ValueError("the parameters must be a JSON array whose first item is a string")
             if method == "sui_getObject":
