@@ -123,6 +123,18 @@ class QueryRequest(Message):
     envelope: SignedEnvelope
 
 
+@dataclass(frozen=True)
+class RehearseUpgradeRequest(Message):
+    """A client asks one replica to rehearse a canister upgrade on a copy of its latest
+    certified state, changing nothing: ``envelope`` is the management canister's
+    ``install_code`` (mode upgrade) signed by the caller with request type ``query``, so
+    that it can never be submitted as the real upgrade. The answer is a ``QueryResponse``
+    whose reply is the rehearsal's report (JSON)."""
+
+    TAG = "rehearse_upgrade"
+    envelope: SignedEnvelope
+
+
 SUI_READ_METHODS = (
     "sui_getObject",
     "suix_getOwnedObjects",
@@ -155,7 +167,9 @@ class SuiReadRequest(Message):
     def __post_init__(self) -> None:
         if self.method not in SUI_READ_METHODS:
             raise ValueError(f"unknown Sui read {self.method!r}; known: {', '.join(SUI_READ_METHODS)}")
-        limit = MAX_SUI_TRANSACTION_READ_PARAMS if self.method in SUI_TRANSACTION_READS else MAX_SUI_READ_PARAMS
+        limit = (
+            MAX_SUI_TRANSACTION_READ_PARAMS if self.method in SUI_TRANSACTION_READS else MAX_SUI_READ_PARAMS
+        )
         if len(self.params) > limit:
             raise ValueError(f"read parameters of {len(self.params)} bytes exceed {limit}")
 
