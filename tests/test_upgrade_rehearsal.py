@@ -12,14 +12,18 @@ on every replica, and changes no state hash.
 from __future__ import annotations
 
 import json
+import re
 from fractions import Fraction
 
 import pytest
 import wasmtime
 
+from client.rehearse import CanisterRehearsal
+from client.upgrade_check import UpgradeProblem
 from node.ic.config import INSTALL_INSTRUCTIONS, ExecutionConfig
 from node.ic.lifecycle import InstallMode
 from node.ic.state_machine import WasmStateMachine
+from subnet.commands.canister.output import rehearsal_text
 from subnet.sim.runner import SECOND
 from tests.test_canister_consensus import USER, SimClient, simulation
 from vocab import management
@@ -191,3 +195,29 @@ def test_replicas_rehearse_alike_sign_it_and_change_nothing() -> None:
     as_call = client.envelope(Principal.management(), management.INSTALL_CODE, arg)
     refused = sim.replicas[1].rehearse_upgrade(RehearseUpgradeRequest(as_call), sim.now)
     assert refused.status == "rejected" and refused.error_code == "IC0201"
+
+
+def test_the_report_reads_as_the_command_prints_it() -> None:
+    m = Machine(FINE)
+    canister = m.canister.principal
+    fine = CanisterRehearsal("fine", canister, [], m.rehearse(FINE))
+    text = rehearsal_text(fine)
+    assert fine.failure() is None and text.endswith("Result: the upgrade would succeed.")
+    assert (
+        "Instructions (limit 30,000,000 for one install_code; this subnet's, scaled from the IC's 300,000,000,000):"
+        in text
+    )
+    assert re.search(r"  stable +0 -> 196,608\n", text), text  # post_upgrade grew 3 pages
+    assert re.search(r"  total +24   headroom 99\.99%\n", text), text
+    trapped = CanisterRehearsal("fine", canister, [], m.rehearse(TRAPPING))
+    assert (trapped.failure() or "").startswith("post_upgrade failed: ")
+    assert "Trap in post_upgrade: " in rehearsal_text(
+        trapped
+    ) and "(unchanged: the upgrade failed)" in rehearsal_text(trapped)
+    warning = UpgradeProblem("stable-types", "a warning", severity="warning")
+    error = UpgradeProblem("stable-types", "an error", severity="error")
+    assert "unless --yes" in (CanisterRehearsal("fine", canister, [warning], fine.report).failure() or "")
+    assert "even with --yes" in (
+        CanisterRehearsal("fine", canister, [warning, error], fine.report).failure() or ""
+    )
+    assert CanisterRehearsal("fine", canister, [warning], fine.report).to_json()["would_succeed"] is False
