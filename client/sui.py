@@ -43,6 +43,7 @@ from vocab.sui.signed import SignedTransaction
 from vocab.sui.transaction import (
     DEFAULT_GAS_BUDGET,
     REFERENCE_GAS_PRICE,
+    TRANSACTION_KIND,
     Argument,
     GasData,
     ImmOrOwnedObject,
@@ -233,6 +234,27 @@ class SuiClient:
     ) -> dict[str, Any]:
         """``sui client call``: one ``MoveCall`` with ``args`` read as the parameters' types."""
         return await self.sign_and_execute(await self.build_call(package, module, function, args, type_args))
+
+    async def dev_inspect(
+        self,
+        package: ObjectId,
+        module: str,
+        function: str,
+        args: Sequence[str] = (),
+        type_args: Sequence[str] = (),
+        replicas_agree: int = 1,
+    ) -> dict[str, Any]:
+        """``sui client call --dev-inspect``: the call run by a replica on a copy of its
+        latest certified state (``sui_devInspectTransactionBlock``), nothing sent or kept;
+        Sui's ``DevInspectResults`` (``effects``, ``events``, per command ``returnValues``
+        and ``mutableReferenceOutputs``, or ``error``), signed by the replica and agreed by
+        ``replicas_agree``."""
+        kind = await self.build_call(package, module, function, args, type_args)
+        tx_bytes = base64.b64encode(TRANSACTION_KIND.encode(kind)).decode()
+        answer: dict[str, Any] = await self.agent.sui_read(
+            "sui_devInspectTransactionBlock", [self.address.to_text(), tx_bytes], replicas_agree
+        )
+        return answer
 
     async def build_call(
         self,

@@ -25,7 +25,7 @@ import trio
 from client.identity import Identity
 from client.sui import NEW_PACKAGE, CallSpec, SuiClient
 from node.sui.ledger import STD, SUI, SuiLedger, compile_for_publish
-from subnet.commands.sui_client import _call_spec, _print_dry_run
+from subnet.commands.sui_client import _call_spec, _print_dev_inspect, _print_dry_run
 from subnet.sim.runner import SECOND
 from tests.npm import CACHE_ROOT
 from tests.test_sui_consensus import ALICE, ALICE_KEY, BOB_KEY, SuiSimClient, simulation
@@ -213,3 +213,47 @@ def test_replicas_answer_a_dry_run_alike_and_sign_it() -> None:
     reply = json.loads(answers[0].reply)
     assert reply["effects"]["status"] == {"status": "success"}
     assert [c["type"] for c in reply["objectChanges"]].count("published") == 1
+
+
+def test_dev_inspect_returns_values_as_sui_shapes_them(capsys: pytest.CaptureFixture[str]) -> None:
+    p = Published()
+    before = p.ledger.state_hash()
+    package = p.package
+    value = trio.run(p.client.dev_inspect, package, "counter", "value", [p.counter.to_text()])
+    assert value["effects"]["status"] == {"status": "success"}
+    assert value["results"] == [{"returnValues": [[list((1).to_bytes(8, "little")), "u64"]]}]
+    # &mut: the counter as the call left it, in BCS (id, version, admin, value)
+    bumped = trio.run(p.client.dev_inspect, package, "counter", "increment", [p.counter.to_text()])
+    ((argument, data, type_text),) = bumped["results"][0]["mutableReferenceOutputs"]
+    assert argument == {"Input": 0} and type_text.endswith("::counter::Counter")
+    assert bytes(data)[:32] == p.counter.raw and int.from_bytes(bytes(data)[-8:], "little") == 2
+    assert p.ledger.state_hash() == before and p.ledger.object(p.counter).version == 3  # type: ignore[union-attr]
+    assert _print_dev_inspect(value, "text") == 0
+    assert "Result 0.0: u64 = 1" in capsys.readouterr().out
+    # an UpgradeCap where an AdminCap goes: the call fails, and says how, with no results
+    failed = trio.run(
+        p.client.dev_inspect, package, "counter", "check_admin", [p.counter.to_text(), p.cap.to_text()]
+    )
+    assert "results" not in failed and failed["effects"]["status"]["status"] == "failure"
+    assert failed["error"].startswith("CommandArgumentError in command 0: TypeMismatch")
+    assert _print_dev_inspect(failed, "text") == 1
+
+
+def test_dev_inspect_has_the_fields_of_suis_results() -> None:
+    declarations = SDK_TYPES / "generated.d.mts"
+    if not declarations.exists():
+        pytest.skip("the pinned @mysten/sui is not installed in .cache/npm-sui (the SDK tests install it)")
+    text = declarations.read_text()
+
+    def fields(interface: str) -> tuple[set[str], set[str]]:
+        body = re.search(rf"interface {interface} \{{(.*?)\n\}}", text, re.S)
+        assert body is not None
+        names = re.findall(r"^\s+(?:/\*\*.*?\*/\s*)?(\w+)(\??):", body.group(1), re.M | re.S)
+        return {n for n, q in names if not q}, {n for n, _ in names}
+
+    required, known = fields("DevInspectResults")
+    p = Published()
+    answer = trio.run(p.client.dev_inspect, p.package, "counter", "value", [p.counter.to_text()])
+    assert required == {"effects", "events"} and required <= set(answer) <= known
+    _, result_fields = fields("SuiExecutionResult")
+    assert set(answer["results"][0]) <= result_fields == {"mutableReferenceOutputs", "returnValues"}

@@ -142,12 +142,17 @@ SUI_READ_METHODS = (
     "sui_getNormalizedMoveFunction",
     "sui_dryRunTransactionBlock",
     "subnet_dryRunTransactionBlocks",
+    "sui_devInspectTransactionBlock",
 )
 """The reads of Sui state a replica answers, named after Sui's JSON-RPC methods (the
 ``subnet_`` one is the subnet's own: a dry run of several transactions in sequence)."""
 MAX_SUI_READ_PARAMS = 4096
 """Bytes of JSON parameters a read may carry."""
-SUI_TRANSACTION_READS = ("sui_dryRunTransactionBlock", "subnet_dryRunTransactionBlocks")
+SUI_TRANSACTION_READS = (
+    "sui_dryRunTransactionBlock",
+    "subnet_dryRunTransactionBlocks",
+    "sui_devInspectTransactionBlock",
+)
 """Reads that carry whole transactions (an upgrade carries its modules)."""
 MAX_SUI_TRANSACTION_READ_PARAMS = 6 * 1024 * 1024
 """Bytes of JSON parameters those may carry (below the 8 MiB frame limit)."""

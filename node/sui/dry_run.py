@@ -17,6 +17,14 @@ fork and answers one dry-run response per transaction. A transaction refused bef
 A transaction that ran and aborted keeps its place (with its failure status, as Sui records
 a failed transaction) and the sequence goes on.
 
+Sui's ``sui_devInspectTransactionBlock(sender, tx_bytes, gas_price, epoch)`` runs a
+transaction *kind* (``TransactionKind`` BCS, no gas data) for ``sender`` the same way and
+answers ``DevInspectResults``: ``effects``, ``events``, and per command its ``results``
+(``returnValues`` and the ``mutableReferenceOutputs`` of a Move call, as ``[bytes, type]``
+and ``[argument, bytes, type]``), or ``error`` when it failed. Its rules are a normal
+transaction's here (Sui's dev-inspect also lets a call return references and skips some
+checks).
+
 The fork's ``TxContext`` has epoch 0 and ``epoch_timestamp_ms`` 0 (a read carries no block
 time), where a transaction in a block sees the block's time.
 """
@@ -29,13 +37,26 @@ from typing import Any
 
 from node.sui import responses
 from node.sui.effects import TransactionEffects
-from node.sui.executor import Executor
+from node.sui.executor import CommandOutput, Executor
 from vocab.errors import RejectCode, RejectError, SuiError
-from vocab.sui.transaction import TransactionData
+from vocab.sui.address import SuiAddress
+from vocab.sui.transaction import (
+    DEFAULT_GAS_BUDGET,
+    REFERENCE_GAS_PRICE,
+    TRANSACTION_KIND,
+    Argument,
+    GasData,
+    Input,
+    NestedResult,
+    ProgrammableTransaction,
+    Result,
+    TransactionData,
+)
 
 DRY_RUN = "sui_dryRunTransactionBlock"
 DRY_RUN_SEQUENCE = "subnet_dryRunTransactionBlocks"
-METHODS = (DRY_RUN, DRY_RUN_SEQUENCE)
+DEV_INSPECT = "sui_devInspectTransactionBlock"
+METHODS = (DRY_RUN, DRY_RUN_SEQUENCE, DEV_INSPECT)
 MAX_STEPS = 16
 """Transactions one ``subnet_dryRunTransactionBlocks`` may run."""
 
@@ -95,6 +116,8 @@ def dry_run(executor: Executor, method: str, args: list[Any], *, epoch: int = 0)
         except SuiError as error:
             raise RejectError(RejectCode.SYS_FATAL, error.message, error.name) from None
         return response_json(executor, tx, effects)
+    if method == DEV_INSPECT:
+        return dev_inspect(executor, args, epoch=epoch)
     if method != DRY_RUN_SEQUENCE:
         raise ValueError(f"{method} is not a dry run")
     if len(args) != 1 or not isinstance(args[0], list) or not args[0]:
@@ -113,13 +136,75 @@ def dry_run(executor: Executor, method: str, args: list[Any], *, epoch: int = 0)
     return answers
 
 
+def argument_json(arg: Argument) -> Any:
+    """Sui's ``SuiArgument``: ``"GasCoin"``, ``{"Input": i}``, ``{"Result": i}``,
+    ``{"NestedResult": [i, j]}``."""
+    if isinstance(arg, Input):
+        return {"Input": arg.index}
+    if isinstance(arg, Result):
+        return {"Result": arg.index}
+    if isinstance(arg, NestedResult):
+        return {"NestedResult": [arg.command, arg.result]}
+    return "GasCoin"
+
+
+def output_json(output: CommandOutput) -> dict[str, Any]:
+    """One ``SuiExecutionResult`` (empty lists left out, as Sui leaves them out)."""
+    found: dict[str, Any] = {}
+    if output.mutable_reference_outputs:
+        found["mutableReferenceOutputs"] = [
+            [argument_json(arg), list(data), str(tag)] for arg, data, tag in output.mutable_reference_outputs
+        ]
+    if output.return_values:
+        found["returnValues"] = [[list(data), str(tag)] for data, tag in output.return_values]
+    return found
+
+
+def dev_inspect(executor: Executor, args: list[Any], *, epoch: int = 0) -> dict[str, Any]:
+    """``sui_devInspectTransactionBlock``: [sender, tx_bytes (``TransactionKind``), gas
+    price?, epoch?]."""
+    if not 2 <= len(args) <= 4:
+        raise ValueError("the parameters are [sender, tx_bytes, gas_price?, epoch?]")
+    if not isinstance(args[0], str):
+        raise ValueError("the sender is an address")
+    sender = SuiAddress.from_text(args[0])
+    if not isinstance(args[1], str):
+        raise ValueError("tx_bytes must be Base64 text")
+    try:
+        kind = TRANSACTION_KIND.decode(base64.b64decode(args[1], validate=True))
+    except (binascii.Error, ValueError, SuiError) as exc:
+        raise ValueError(f"tx_bytes is not a TransactionKind: {exc}") from None
+    if not isinstance(kind, ProgrammableTransaction):
+        raise ValueError("only programmable transactions can be inspected")
+    price = args[2] if len(args) > 2 and args[2] is not None else REFERENCE_GAS_PRICE
+    if isinstance(price, bool) or not isinstance(price, (int, str)) or not str(price).isdigit():
+        raise ValueError(f"the gas price is a number, not {price!r}")
+    tx = TransactionData(kind, sender, GasData((), sender, int(price), DEFAULT_GAS_BUDGET))
+    outputs: list[CommandOutput] = []
+    try:
+        effects = executor.execute(tx, epoch=epoch, outputs=outputs)
+    except SuiError as error:
+        raise RejectError(RejectCode.SYS_FATAL, error.message, error.name) from None
+    full = responses.transaction_json(executor.vm, effects, sender, executor.store.packages)
+    answer: dict[str, Any] = {"effects": full["effects"], "events": full["events"]}
+    if effects.status is None:
+        answer["results"] = [output_json(output) for output in outputs]
+    else:
+        answer["error"] = str(effects.status)
+    return answer
+
+
 __all__ = [
+    "DEV_INSPECT",
     "DRY_RUN",
     "DRY_RUN_SEQUENCE",
     "MAX_STEPS",
     "METHODS",
+    "argument_json",
     "decode_transaction",
+    "dev_inspect",
     "dry_run",
     "input_json",
+    "output_json",
     "response_json",
 ]

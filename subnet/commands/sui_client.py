@@ -39,8 +39,10 @@ from subnet.commands.feedback import Feedback, print_table
 from subnet.commands.options import add_output_option, bounded
 from vocab.errors import SubnetError
 from vocab.sui.address import ObjectId, SuiAddress
+from vocab.sui.pure import decode_pure
 from vocab.sui.signed import SignedTransaction
 from vocab.sui.transaction import DEFAULT_GAS_BUDGET
+from vocab.sui.type_tag import parse_type_tag
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -96,6 +98,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     call.add_argument("--function", required=True, metavar="FUNCTION")
     call.add_argument("--args", nargs="*", default=[], metavar="ARG")
     call.add_argument("--type-args", nargs="*", default=[], metavar="TYPE")
+    call.add_argument(
+        "--dev-inspect",
+        action="store_true",
+        help="run the call on a copy of one replica's certified state and show its results; send nothing",
+    )
+    _agree_option(call)
     _transaction_options(call)
     call.set_defaults(handler=_call)
 
@@ -283,6 +291,39 @@ def _print_dry_run(rehearsal: UpgradeDryRun, output: str) -> int:
     return 1
 
 
+def _print_dev_inspect(answer: dict[str, Any], output: str) -> int:
+    """Sui's ``DevInspectResults``; exit 1 when the call would fail."""
+    ok = "error" not in answer
+    if output == "json":
+        print(json.dumps(answer, indent=2))
+        return 0 if ok else 1
+    print("Dev inspect (run on a copy of a replica's certified state; nothing is sent, nothing changes)")
+    print(f"Status: {'Success' if ok else 'Failure: ' + answer['error']}")
+    print(f"Gas Used: {answer['effects']['gasUsed']['computationCost']}")
+    for number, result in enumerate(answer.get("results", [])):
+        for position, (data, type_text) in enumerate(result.get("returnValues", [])):
+            print(f"Result {number}.{position}: {type_text} = {_value_text(type_text, data)}")
+        for argument, data, type_text in result.get("mutableReferenceOutputs", []):
+            print(
+                f"&mut {json.dumps(argument)} of command {number}: {type_text} = {_value_text(type_text, data)}"
+            )
+    _print_events(answer.get("events", []))
+    if not ok:
+        print(f"Error: the call would fail: {answer['error']}", file=sys.stderr)
+    return 0 if ok else 1
+
+
+def _value_text(type_text: str, data: list[int]) -> str:
+    """A returned value: decoded when it is a pure type, else its BCS bytes in hex."""
+    try:
+        value = decode_pure(parse_type_tag(type_text), bytes(data))
+    except (ValueError, SubnetError):
+        return "0x" + bytes(data).hex() + " (BCS)"
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return json.dumps(value, default=str)
+
+
 def _published(path: Path) -> dict[str, Any]:
     """``[published.local]`` of ``Published.toml`` in ``path`` (empty when there is none)."""
     file = path / "Published.toml"
@@ -298,6 +339,21 @@ def _published(path: Path) -> dict[str, Any]:
 
 def _call(args: argparse.Namespace) -> int:
     client = _client(args)
+    if args.dev_inspect:
+        inspected = trio.run(
+            partial(
+                client.dev_inspect,
+                args.package,
+                args.module,
+                args.function,
+                args.args,
+                args.type_args,
+                args.replicas_agree,
+            )
+        )
+        return _print_dev_inspect(inspected, args.output)
+    if args.replicas_agree != 1:
+        raise SubnetError("--replicas-agree goes with --dev-inspect (a transaction is certified by all)")
     response = trio.run(client.call, args.package, args.module, args.function, args.args, args.type_args)
     return _print_transaction(response, args.output)
 
