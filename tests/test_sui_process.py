@@ -226,3 +226,7 @@ def test_upgrade_a_package_on_four_processes(
     refused = increment(new)["effects"]["status"]  # the counter is still at version 1
     assert refused["status"] == "failure" and "increment" in refused["error"] and "code 1" in refused["error"]
     assert cli.json("object", counter, "--replicas-agree", "4")["content"]["fields"]["value"] == "1"
+    # a read-only call on the fast path, agreed by all four replicas
+    inspect = ("call", "--package", old, "--module", "counter", "--function", "value", "--args", counter)
+    inspected = cli.json(*inspect, "--dev-inspect", "--replicas-agree", "4")
+    assert inspected["results"] == [{"returnValues": [[[1, 0, 0, 0, 0, 0, 0, 0], "u64"]]}]
