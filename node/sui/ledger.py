@@ -206,6 +206,16 @@ class SuiLedger:
         fork._nonce = self._nonce
         return fork
 
+    def fork_view(self) -> Executor:
+        """An executor over an independent copy of what reads show (the sequenced store and
+        the certificates executed ahead of it on the fast path), with its own VM: what a
+        dry run or dev-inspect executes on, then throws away (``node.sui.dry_run``)."""
+        fork = self.fork()
+        fork.fast.view.top = self.fast.view.top.copy()
+        for package_id in sorted(fork.fast.view.top.packages, key=lambda p: p.raw):
+            load_package(fork.vm, fork.fast.view.top.packages[package_id])
+        return fork.fast_executor
+
     # -- transactions ------------------------------------------------------------------------
     def execute(self, tx: TransactionData, *, epoch: int = 0, timestamp_ms: int = 0) -> TransactionEffects:
         """Execute a transaction whose sender is taken as verified."""
@@ -549,7 +559,7 @@ class SuiLedger:
                 # on a fork of this state, thrown away after (``node.sui.dry_run``)
                 if not isinstance(args, list):
                     raise ValueError("the parameters must be a JSON array")
-                return canonical_json(dry_run.dry_run(self.fork().executor, method, args))
+                return canonical_json(dry_run.dry_run(self.fork_view(), method, args))
             if not isinstance(args, list) or not args or not isinstance(args[0], str):
                 raise ValueError("the parameters must be a JSON array whose first item is a string")
             if method == "sui_getObject":
