@@ -33,6 +33,8 @@ from vocab.errors import RejectCode, RejectError
 from vocab.messages import SuiReadRequest
 from vocab.sui.address import ObjectId
 from vocab.sui.builder import ProgrammableTransactionBuilder
+from vocab.sui.certificate import CertifiedTransaction
+from vocab.sui.signed import SignedTransaction
 
 SAMPLE = Path(__file__).resolve().parent.parent / "subnet" / "samples" / "versioned_counter"
 SDK_TYPES = CACHE_ROOT / "npm-sui" / "node_modules" / "@mysten" / "sui" / "dist" / "jsonRpc" / "types"
@@ -257,3 +259,18 @@ def test_dev_inspect_has_the_fields_of_suis_results() -> None:
     assert required == {"effects", "events"} and required <= set(answer) <= known
     _, result_fields = fields("SuiExecutionResult")
     assert set(answer["results"][0]) <= result_fields == {"mutableReferenceOutputs", "returnValues"}
+
+
+def test_a_dry_run_sees_what_the_fast_path_executed_ahead_of_consensus(v2: list[bytes]) -> None:
+    p = Published()
+    ledger = p.ledger
+    # the AdminCap moves (to its owner again) by a certificate, on the fast layer only
+    builder = ProgrammableTransactionBuilder()
+    builder.transfer_objects([builder.object(ledger.owned(p.admin))], ALICE)
+    kind = builder.finish()
+    signed = SignedTransaction.sign(ledger.transaction(ALICE, kind.inputs, kind.commands), [ALICE_KEY])
+    ledger.execute_certificate(CertifiedTransaction(signed, 0, (0, 1, 2), (b"\0" * 64,) * 3))
+    assert ledger.store.get(p.admin).version < ledger.object(p.admin).version  # type: ignore[union-attr]
+    then = [p.call(NEW_PACKAGE, "migrate", p.counter, p.admin)]
+    rehearsal = trio.run(p.client.dry_run_upgrade, v2, p.cap, then)
+    assert rehearsal.failure() is None, rehearsal.failure()
