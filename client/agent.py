@@ -37,6 +37,7 @@ from vocab.messages import (
     AwaitReply,
     QueryRequest,
     QueryResponse,
+    RehearseUpgradeRequest,
     ReplyTimeout,
     RequestAccepted,
     RequestRejected,
@@ -56,6 +57,8 @@ REPLICA_FAILURES = (OSError, trio.BrokenResourceError, trio.TooSlowError, CodecE
 """What one replica's failure to answer looks like: the agent notes it and asks another."""
 CERTIFIED_STATE_UNAVAILABLE = "IC0208"
 """A replica's answer while its newest state awaits certification: ask again shortly."""
+REHEARSAL_TIMEOUT = 600.0
+"""Seconds a replica may take to rehearse an upgrade (up to the install limit of work)."""
 QUERY_RETRY_INTERVAL = 0.05
 MAX_IDLE_CONNECTIONS = 8
 """Kept connections per replica: enough for a few concurrent callers of one agent."""
@@ -203,6 +206,32 @@ class Agent:
         answer = await self._agreed(
             lambda endpoint: self._read_on(endpoint, request), replicas_agree, timeout, "read"
         )
+        if answer.status != "replied":
+            raise RejectError(
+                RejectCode(answer.reject_code), answer.reject_message, answer.error_code or None
+            )
+        return json.loads(answer.reply)
+
+    async def rehearse_upgrade(
+        self, install_code_arg: bytes, replicas_agree: int = 1, timeout: float = REHEARSAL_TIMEOUT
+    ) -> Any:
+        """Rehearse a canister upgrade (``install_code``'s Candid argument, mode upgrade) on
+        a copy of a replica's latest certified state, changing nothing; the replica's
+        report (``node.ic.rehearsal``), signed by it and agreed by ``replicas_agree``.
+        The request is signed with request type ``query``, so it can never be submitted
+        as the real upgrade. RejectError for a refused rehearsal (no such canister)."""
+        envelope = self.envelope(
+            Principal.management(), "install_code", install_code_arg, request_type="query"
+        )
+        request = RehearseUpgradeRequest(envelope)
+
+        async def ask(endpoint: Endpoint) -> QueryResponse:
+            answer = await self.exchange(endpoint, request, timeout)
+            if not isinstance(answer, QueryResponse):
+                raise CodecError(f"unexpected answer {type(answer).__name__} to a rehearsal")
+            return verify_query_response(answer, self.committee, envelope.request_id, self.verify)
+
+        answer = await self._agreed(ask, replicas_agree, timeout, "rehearsal")
         if answer.status != "replied":
             raise RejectError(
                 RejectCode(answer.reject_code), answer.reject_message, answer.error_code or None

@@ -27,6 +27,7 @@ from client.upgrade_check import (
     CANDID_SERVICE,
     STABLE_TYPES,
     UpgradeMetadata,
+    UpgradeProblem,
     check_upgrade,
     confirm_upgrade,
     upgrade_metadata,
@@ -129,11 +130,8 @@ async def install_canister(
     so a downgrade to a classic module is refused by the subnet rather than wiping the heap.
     A reinstall wipes state, so it needs ``yes`` or a "y" from ``ask``.
     """
-    module = project_module(name, options.wasm)
+    module, arg = module_and_argument(name, options)
     new_hash = hashlib.sha256(module).digest()
-    service = local_service(name, None, module)
-    init_types = list(service.init_args) if service is not None and service.init_args is not None else None
-    arg = candid.encode_text(options.argument, init_types)
     mode_name = options.mode
     if mode_name not in INSTALL_MODES:
         raise SubnetError(f"unknown install mode {mode_name!r}")
@@ -161,15 +159,33 @@ async def install_canister(
             )
     mode: management.CanisterInstallMode = mode_name
     if mode_name == "upgrade":
-        persistence = options.wasm_memory_persistence
-        if persistence is None and not options.skip_pre_upgrade:
-            embedded = await fetch_metadata(agent, canister_id, ENHANCED_ORTHOGONAL_PERSISTENCE)
-            persistence = "keep" if embedded is not None else None
-        skip = True if options.skip_pre_upgrade else None
-        if skip is not None or persistence is not None:
-            mode = management.UpgradeFlags(skip, persistence)
+        mode = await upgrade_mode(agent, canister_id, options)
     await install_module(agent, canister_id, mode, module, arg)
     return Installed(mode_name, new_hash)
+
+
+def module_and_argument(name: str, options: InstallOptions) -> tuple[bytes, bytes]:
+    """The module to install and its init/post_upgrade argument in Candid (typed by the
+    module's own service, when it declares one)."""
+    module = project_module(name, options.wasm)
+    service = local_service(name, None, module)
+    init_types = list(service.init_args) if service is not None and service.init_args is not None else None
+    return module, candid.encode_text(options.argument, init_types)
+
+
+async def upgrade_mode(
+    agent: Agent, canister_id: Principal, options: InstallOptions
+) -> management.CanisterInstallMode:
+    """The upgrade mode with its options as dfx sets them: the Wasm memory kept when the
+    installed module uses enhanced orthogonal persistence, unless told otherwise."""
+    persistence = options.wasm_memory_persistence
+    if persistence is None and not options.skip_pre_upgrade:
+        embedded = await fetch_metadata(agent, canister_id, ENHANCED_ORTHOGONAL_PERSISTENCE)
+        persistence = "keep" if embedded is not None else None
+    skip = True if options.skip_pre_upgrade else None
+    if skip is not None or persistence is not None:
+        return management.UpgradeFlags(skip, persistence)
+    return "upgrade"
 
 
 async def check_before_upgrade(
@@ -185,6 +201,15 @@ async def check_before_upgrade(
     """dfx's checks before a reinstall (Candid) or an upgrade (Candid, then stable types).
     The deployed side comes from the installed module's metadata; problems are printed on
     stderr and handled as ``confirm_upgrade`` says."""
+    problems = await upgrade_problems(agent, canister_id, module, stable=stable)
+    confirm_upgrade(problems, yes=yes, name=name, ask=ask)
+
+
+async def upgrade_problems(
+    agent: Agent, canister_id: Principal, module: bytes, *, stable: bool = True
+) -> list[UpgradeProblem]:
+    """dfx's checks (Candid, and with ``stable`` the stable types) of ``module`` against
+    the installed module's metadata."""
     deployed = []
     for section in (CANDID_SERVICE, STABLE_TYPES) if stable else (CANDID_SERVICE,):
         payload = await fetch_metadata(agent, canister_id, section)
@@ -192,5 +217,4 @@ async def check_before_upgrade(
     new = upgrade_metadata(module)
     if not stable:
         new = UpgradeMetadata(new.candid_service, None)
-    problems = check_upgrade(UpgradeMetadata(*deployed), new)
-    confirm_upgrade(problems, yes=yes, name=name, ask=ask)
+    return check_upgrade(UpgradeMetadata(*deployed), new)

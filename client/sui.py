@@ -36,12 +36,14 @@ import json
 import secrets
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from client import fast_path
 from client.agent import Agent
 from client.identity import Identity
-from move.compat import Problem, check_upgrade, report
+from move.compat import POLICY_NAMES, Problem, check_upgrade, report
+from move.normalized import function_from_module, module_name
 from vocab.errors import RejectCode, RejectError, SubnetError, SuiError
 from vocab.sui.address import FRAMEWORK_PACKAGES, SUI_PACKAGE, ObjectId, SuiAddress
 from vocab.sui.builder import ProgrammableTransactionBuilder
@@ -52,6 +54,7 @@ from vocab.sui.signed import SignedTransaction
 from vocab.sui.transaction import (
     DEFAULT_GAS_BUDGET,
     REFERENCE_GAS_PRICE,
+    TRANSACTION_KIND,
     Argument,
     GasData,
     ImmOrOwnedObject,
@@ -78,6 +81,109 @@ class IncompatibleUpgrade(SubnetError):
         super().__init__(report(problems, policy))
         self.problems = problems
         self.policy = policy
+
+
+NEW_PACKAGE = "@new"
+"""How a follow-up call of an upgrade's dry run names the package version the upgrade makes."""
+
+
+@dataclass(frozen=True)
+class CallSpec:
+    """A Move call as ``subnet client call`` takes it; ``package`` is an id or ``@new``."""
+
+    package: str
+    module: str
+    function: str
+    args: tuple[str, ...] = ()
+    type_args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UpgradePlan:
+    """An upgrade as ``upgrade`` would send it: the package it replaces, the capability and
+    its policy, the problems ``move.compat`` finds, the transaction and the new modules."""
+
+    package: ObjectId
+    capability: ObjectId
+    policy: int
+    problems: list[Problem]
+    kind: ProgrammableTransaction
+    modules: tuple[bytes, ...]
+
+
+@dataclass(frozen=True)
+class UpgradeDryRun:
+    """An upgrade's dry run: the plan, and per step run its label and dry-run response
+    (``{"error": ...}`` for a step refused before it ran); ``planned`` steps in all."""
+
+    plan: UpgradePlan
+    labels: list[str]
+    answers: list[dict[str, Any]]
+    planned: int
+
+    @property
+    def new_package(self) -> ObjectId | None:
+        return _published_package(self.answers[0]) if self.answers else None
+
+    def failure(self) -> str | None:
+        """Why the real upgrade (or a call after it) would fail; ``None`` if nothing would."""
+        if self.plan.problems:
+            return f"the upgrade is incompatible: {len(self.plan.problems)} problem(s) under the {POLICY_NAMES.get(self.plan.policy, self.plan.policy)} policy"
+        for number, (label, answer) in enumerate(zip(self.labels, self.answers, strict=False), start=1):
+            if "error" in answer:
+                error = answer["error"]
+                return f"step {number} ({label}) would be refused: {error['code']}: {error['message']}"
+            status = answer["effects"]["status"]
+            if status["status"] != "success":
+                return f"step {number} ({label}) would fail: {status.get('error', '')}"
+        if len(self.answers) < self.planned:
+            return f"step {len(self.answers) + 1} could not be built on the steps before it"
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        failure = self.failure()
+        return {
+            "package": self.plan.package.to_text(),
+            "upgradeCapability": self.plan.capability.to_text(),
+            "policy": POLICY_NAMES.get(self.plan.policy, str(self.plan.policy)),
+            "compatibility": [str(problem) for problem in self.plan.problems],
+            "newPackage": None if self.new_package is None else self.new_package.to_text(),
+            "steps": [
+                {"step": label, **answer} for label, answer in zip(self.labels, self.answers, strict=False)
+            ],
+            "wouldSucceed": failure is None,
+            "failure": failure,
+        }
+
+
+def _published_package(answer: dict[str, Any]) -> ObjectId | None:
+    for change in answer.get("objectChanges", []):
+        if change["type"] == "published":
+            return ObjectId.from_text(change["packageId"])
+    return None
+
+
+def _overlay(answers: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Objects as the dry-run steps left them: id -> ``{owner, version, digest}``."""
+    objects: dict[str, dict[str, Any]] = {}
+    for answer in answers:
+        for change in answer.get("objectChanges", []):
+            if change["type"] in ("created", "mutated") and "owner" in change:
+                objects[change["objectId"]] = change
+            elif change["type"] in ("deleted", "wrapped"):
+                objects.pop(change["objectId"], None)
+    return objects
+
+
+def _signature_from_modules(modules: Sequence[bytes], module: str, function: str) -> dict[str, Any]:
+    """A function's normalized signature from the new build (not published yet)."""
+    for wasm in modules:
+        if module_name(wasm) == module:
+            found = function_from_module(wasm, function)
+            if found is None:
+                raise ArgumentError(f"the new version's module {module} has no function {function}")
+            return found
+    raise ArgumentError(f"the new version has no module {module}")
 
 
 class SuiClient:
@@ -154,10 +260,49 @@ class SuiClient:
         type_args: Sequence[str] = (),
     ) -> dict[str, Any]:
         """``sui client call``: one ``MoveCall`` with ``args`` read as the parameters' types."""
-        types = [_type_arg(text) for text in type_args]
-        signature = await self.agent.sui_read(
-            "sui_getNormalizedMoveFunction", [package.to_text(), module, function]
+        return await self.sign_and_execute(await self.build_call(package, module, function, args, type_args))
+
+    async def dev_inspect(
+        self,
+        package: ObjectId,
+        module: str,
+        function: str,
+        args: Sequence[str] = (),
+        type_args: Sequence[str] = (),
+        replicas_agree: int = 1,
+    ) -> dict[str, Any]:
+        """``sui client call --dev-inspect``: the call run by a replica on a copy of its
+        latest certified state (``sui_devInspectTransactionBlock``), nothing sent or kept;
+        Sui's ``DevInspectResults`` (``effects``, ``events``, per command ``returnValues``
+        and ``mutableReferenceOutputs``, or ``error``), signed by the replica and agreed by
+        ``replicas_agree``."""
+        kind = await self.build_call(package, module, function, args, type_args)
+        tx_bytes = base64.b64encode(TRANSACTION_KIND.encode(kind)).decode()
+        answer: dict[str, Any] = await self.agent.sui_read(
+            "sui_devInspectTransactionBlock", [self.address.to_text(), tx_bytes], replicas_agree
         )
+        return answer
+
+    async def build_call(
+        self,
+        package: ObjectId,
+        module: str,
+        function: str,
+        args: Sequence[str] = (),
+        type_args: Sequence[str] = (),
+        *,
+        signature: dict[str, Any] | None = None,
+        overlay: dict[str, dict[str, Any]] | None = None,
+    ) -> ProgrammableTransaction:
+        """The one-``MoveCall`` transaction ``call`` sends. ``signature`` is the function's
+        normalized signature when the caller has it (a package not published yet: asked of
+        a replica otherwise); ``overlay`` gives objects as earlier transactions of a dry-run
+        sequence left them (id -> ``{owner, version, digest}``), read before the subnet's."""
+        types = [_type_arg(text) for text in type_args]
+        if signature is None:
+            signature = await self.agent.sui_read(
+                "sui_getNormalizedMoveFunction", [package.to_text(), module, function]
+            )
         parameters = list(signature["parameters"])
         if parameters and _is_tx_context(parameters[-1]):
             parameters.pop()
@@ -171,9 +316,9 @@ class SuiClient:
         builder = ProgrammableTransactionBuilder()
         arguments: list[Argument] = []
         for position, (parameter, text) in enumerate(zip(parameters, args, strict=True), start=1):
-            arguments.append(await self._argument(builder, parameter, types, text, position))
+            arguments.append(await self._argument(builder, parameter, types, text, position, overlay))
         builder.move_call(package, module, function, types, arguments)
-        return await self.sign_and_execute(builder.finish())
+        return builder.finish()
 
     async def _argument(
         self,
@@ -182,6 +327,7 @@ class SuiClient:
         types: list[TypeTag],
         text: str,
         position: int,
+        overlay: dict[str, dict[str, Any]] | None = None,
     ) -> Argument:
         inner, mutable = parameter, True
         if isinstance(parameter, dict) and ("Reference" in parameter or "MutableReference" in parameter):
@@ -189,24 +335,33 @@ class SuiClient:
             inner = parameter.get("MutableReference", parameter.get("Reference"))
         tag = _type_tag(inner, types)
         if not _is_pure(tag):
-            return await self._object_input(builder, _object_id(text, position), mutable=mutable)
+            return await self._object_input(
+                builder, _object_id(text, position), mutable=mutable, overlay=overlay
+            )
         try:
             return builder.pure(tag, _pure_value(tag, _cli_value(text)))
         except (ValueError, TypeError, OverflowError, SubnetError) as exc:
             raise ArgumentError(f"argument {position} ({text!r}) is not a {tag}: {exc}") from None
 
     async def _object_input(
-        self, builder: ProgrammableTransactionBuilder, object_id: ObjectId, *, mutable: bool
+        self,
+        builder: ProgrammableTransactionBuilder,
+        object_id: ObjectId,
+        *,
+        mutable: bool,
+        overlay: dict[str, dict[str, Any]] | None = None,
     ) -> Argument:
-        found = await self.object(object_id)
-        data = found.get("data")
+        data = (overlay or {}).get(object_id.to_text())
         if data is None:
-            error = found.get("error", {})
-            raise RejectError(
-                RejectCode.SYS_FATAL,
-                f"object {object_id} {'was deleted' if error.get('code') == 'deleted' else 'does not exist'}",
-                "ObjectNotFound",
-            )
+            found = await self.object(object_id)
+            data = found.get("data")
+            if data is None:
+                error = found.get("error", {})
+                raise RejectError(
+                    RejectCode.SYS_FATAL,
+                    f"object {object_id} {'was deleted' if error.get('code') == 'deleted' else 'does not exist'}",
+                    "ObjectNotFound",
+                )
         owner = data["owner"]
         if isinstance(owner, dict) and "Shared" in owner:
             return builder.object(
@@ -227,6 +382,21 @@ class SuiClient:
         controls, under its policy (``move.compat``; ``IncompatibleUpgrade`` names every
         problem, unless ``check`` is off and the subnet judges), then send authorize →
         ``Upgrade`` → commit in one transaction."""
+        plan = await self.plan_upgrade(modules, upgrade_capability, dependencies, check=check)
+        if plan.problems:
+            raise IncompatibleUpgrade(plan.problems, plan.policy)
+        return await self.sign_and_execute(plan.kind)
+
+    async def plan_upgrade(
+        self,
+        modules: Sequence[bytes],
+        upgrade_capability: ObjectId,
+        dependencies: Sequence[ObjectId] = FRAMEWORK,
+        *,
+        check: bool = True,
+    ) -> UpgradePlan:
+        """What ``upgrade`` would send, and the compatibility problems found before sending
+        (none looked for unless ``check``)."""
         found = await self.object(upgrade_capability)
         cap = found.get("data")
         if cap is None or not str(cap.get("type", "")).endswith("::package::UpgradeCap"):
@@ -235,17 +405,74 @@ class SuiClient:
             )
         fields = cap["content"]["fields"]
         package, policy = ObjectId.from_text(fields["package"]), int(fields["policy"])
+        problems: list[Problem] = []
         if check:
             current = await self.agent.sui_read("sui_getObject", [package.to_text(), {"showBcs": True}])
             old = [base64.b64decode(text) for text in current["data"]["bcs"]["moduleMap"].values()]
             problems = check_upgrade(old, modules, policy)
-            if problems:
-                raise IncompatibleUpgrade(problems, policy)
         ref = ObjectRef(upgrade_capability, int(cap["version"]), Digest.from_text(cap["digest"]))
         builder = ProgrammableTransactionBuilder()
         digest = package_digest(modules, (dependency.raw for dependency in dependencies))
         builder.upgrade_with_cap(ImmOrOwnedObject(ref), package, modules, dependencies, policy, digest)
-        return await self.sign_and_execute(builder.finish())
+        return UpgradePlan(package, upgrade_capability, policy, problems, builder.finish(), tuple(modules))
+
+    # -- dry runs ------------------------------------------------------------------------------
+    async def dry_run(self, kinds: Sequence[ProgrammableTransaction]) -> list[dict[str, Any]]:
+        """Run transactions from this identity in order on one copy of a replica's latest
+        certified state, nothing kept (``subnet_dryRunTransactionBlocks``; one alone is
+        ``sui_dryRunTransactionBlock``): one dry-run response per transaction, as far as
+        the first refused one (``{"error": {code, message}}``)."""
+        return await self.dry_run_transactions([self.transaction(kind) for kind in kinds])
+
+    async def dry_run_transactions(self, txs: Sequence[TransactionData]) -> list[dict[str, Any]]:
+        """``dry_run`` of transactions built already (the same bytes give the same ids)."""
+        texts = [base64.b64encode(tx.to_bcs()).decode() for tx in txs]
+        answer: list[dict[str, Any]] = await self.agent.sui_read("subnet_dryRunTransactionBlocks", [texts])
+        return answer
+
+    async def dry_run_upgrade(
+        self,
+        modules: Sequence[bytes],
+        upgrade_capability: ObjectId,
+        then: Sequence[CallSpec] = (),
+        dependencies: Sequence[ObjectId] = FRAMEWORK,
+    ) -> UpgradeDryRun:
+        """``sui client upgrade --dry-run``, and the calls that follow it: the compatibility
+        problems found here, then the upgrade and each call of ``then`` run in order on one
+        copy of a replica's state (``subnet_dryRunTransactionBlocks``). A call names the
+        new version as ``@new`` (``NEW_PACKAGE``); its signature then comes from the new
+        modules themselves. Each call is built against what the steps before it left (the
+        sequence so far is run again to learn it), and the report is the last run's."""
+        plan = await self.plan_upgrade(modules, upgrade_capability, dependencies)
+        txs = [self.transaction(plan.kind)]
+        labels = [f"upgrade {plan.package.short_text()}"]
+        answers = await self.dry_run_transactions(txs)
+        for spec in then:
+            if len(answers) < len(txs) or "error" in answers[-1]:
+                break  # a step was refused: the ones after it cannot be built on it
+            new_package = _published_package(answers[0])
+            overlay = _overlay(answers)
+            signature = None
+            if spec.package == NEW_PACKAGE:
+                if new_package is None:
+                    break  # the upgrade failed: there is no new version to call
+                package = new_package
+                signature = _signature_from_modules(plan.modules, spec.module, spec.function)
+            else:
+                package = _object_id(spec.package, 0)
+            kind = await self.build_call(
+                package,
+                spec.module,
+                spec.function,
+                spec.args,
+                spec.type_args,
+                signature=signature,
+                overlay=overlay,
+            )
+            txs.append(self.transaction(kind))
+            labels.append(f"call {package.short_text()}::{spec.module}::{spec.function}")
+            answers = await self.dry_run_transactions(txs)
+        return UpgradeDryRun(plan, labels, answers, len(then) + 1)
 
     # -- reads -------------------------------------------------------------------------------
     async def object(self, object_id: ObjectId, replicas_agree: int = 1) -> dict[str, Any]:
@@ -377,4 +604,14 @@ def encode_argument(tag: TypeTag, text: str) -> bytes:
     return encode_pure(tag, _pure_value(tag, _cli_value(text)))
 
 
-__all__ = ["FRAMEWORK", "ArgumentError", "IncompatibleUpgrade", "SuiClient", "encode_argument"]
+__all__ = [
+    "FRAMEWORK",
+    "NEW_PACKAGE",
+    "ArgumentError",
+    "CallSpec",
+    "IncompatibleUpgrade",
+    "SuiClient",
+    "UpgradeDryRun",
+    "UpgradePlan",
+    "encode_argument",
+]

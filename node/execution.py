@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 from typing import Self
 
 from node.ic.messages import CallResult
@@ -111,6 +112,12 @@ class SubnetStateMachine:
     ) -> CallResult:
         """A canister query (``WasmStateMachine.query``)."""
         return self.ic.query(canister_id, method, arg, caller=caller, time=time)
+
+    def rehearse_upgrade(self, caller: Principal, arg: bytes, *, time: int) -> bytes:
+        """A canister upgrade rehearsed on a copy (``WasmStateMachine.rehearse_upgrade``);
+        the report as canonical JSON, the same bytes on every replica of this state."""
+        report = self.ic.rehearse_upgrade(caller, arg, time=time).to_json()
+        return json.dumps(report, sort_keys=True, separators=(",", ":")).encode()
 
     def sui_read(self, method: str, params: bytes) -> bytes:
         """A read of Sui state (``SuiLedger.read``)."""

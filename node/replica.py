@@ -130,6 +130,7 @@ from vocab.genesis import Genesis
 from vocab.messages import (
     QUERY_RESPONSE_DOMAIN,
     QueryResponse,
+    RehearseUpgradeRequest,
     SuiReadRequest,
     SuiSignedEffects,
     SuiVote,
@@ -588,6 +589,43 @@ class Replica:
         except RejectError as reject:
             return self._signed_response(request.request_id, height, time_ns, reject=reject)
         return self._signed_response(request.request_id, height, time_ns, reply=reply)
+
+    def rehearse_upgrade(self, request: RehearseUpgradeRequest, now: int) -> QueryResponse:
+        """Rehearse a canister upgrade on a copy of this replica's latest certified state
+        (``node.ic.rehearsal``) and sign the report, as ``query`` signs an answer: the same
+        readiness rule, the envelope's signature and expiry checked, nothing changed. Only
+        a signed ``install_code`` to the management canister with request type ``query``
+        is rehearsed (a call could be replayed as the real upgrade)."""
+        envelope = request.envelope
+        height, time_ns = self._read_point()
+        try:
+            self._require_ready(height)
+            content = envelope.content
+            if not (
+                content.request_type == "query"
+                and content.canister_id.is_management
+                and content.method_name == management.INSTALL_CODE
+            ):
+                raise RejectError(
+                    RejectCode.SYS_FATAL,
+                    "a rehearsal is an install_code to the management canister with request type query",
+                    "IC0201",
+                )
+            try:
+                envelope.verify(now)
+            except EnvelopeError as exc:
+                raise RejectError(
+                    RejectCode.SYS_FATAL, f"invalid rehearsal request: {exc}", "IC0201"
+                ) from None
+            rehearse = getattr(self.state, "rehearse_upgrade", None)
+            if rehearse is None:
+                raise RejectError(
+                    RejectCode.SYS_FATAL, "this replica's state machine does not execute canisters", "IC0504"
+                )
+            reply = rehearse(content.sender, content.arg, time=time_ns)
+        except RejectError as reject:
+            return self._signed_response(envelope.request_id, height, time_ns, reject=reject)
+        return self._signed_response(envelope.request_id, height, time_ns, reply=reply)
 
     def _run_query(self, envelope: SignedEnvelope, now: int, time_ns: int) -> bytes:
         content = envelope.content

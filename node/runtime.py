@@ -51,6 +51,7 @@ from vocab.messages import (
     LinkControlReply,
     PeerHello,
     QueryRequest,
+    RehearseUpgradeRequest,
     ReplyTimeout,
     RequestAccepted,
     RequestRejected,
@@ -433,6 +434,10 @@ class ReplicaRuntime:
             # Reads of Sui state take the same path as queries.
             await self._await_certified()
             await framed.send(self.replica.sui_read(message, now_ns()))
+        elif isinstance(message, RehearseUpgradeRequest):
+            # A canister upgrade rehearsed on a copy of the certified state: a read.
+            await self._await_certified()
+            await framed.send(self.replica.rehearse_upgrade(message, now_ns()))
         elif isinstance(message, (SuiVoteRequest, SuiCertificateRequest)):
             # The Sui fast path: answered at once, after what must be durable is written.
             event: ev.Event = (

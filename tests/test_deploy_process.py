@@ -25,9 +25,15 @@ BREAKING = (
 )
 
 
+TRAPPING = source("counter_v2").replace(
+    "  public query func get()",
+    "  system func postupgrade() { assert (count == 123456789) };\n\n  public query func get()",
+)
+
+
 def test_deploy_upgrade_refuse_a_breaking_change_reinstall_delete(local_subnet: Path) -> None:
     try:
-        for text in (source("counter_v1"), source("counter_v2"), BREAKING):
+        for text in (source("counter_v1"), source("counter_v2"), BREAKING, TRAPPING):
             compile_motoko(text)  # warms the shared cache; skips without Node.js
     except NodeNotFound as exc:
         pytest.skip(str(exc))
@@ -55,10 +61,33 @@ def test_deploy_upgrade_refuse_a_breaking_change_reinstall_delete(local_subnet: 
         assert subnet_cli(project, "canister", "call", "shop_backend", "increment").stdout.strip() == expected
 
     main_mo.write_text(source("counter_v2"))
+    # rehearsed first, on a copy of a replica's state: it would succeed, and nothing changes
+    subnet_cli(project, "build", "shop_backend")
+    before = json.loads(subnet_cli(project, "canister", "status", "shop_backend", "--output", "json").stdout)
+    rehearse = ("canister", "install", "shop_backend", "--mode", "upgrade", "--rehearse")
+    rehearsed = subnet_cli(project, *rehearse)
+    assert "Compatibility: OK" in rehearsed.stdout and "headroom" in rehearsed.stdout, rehearsed.stdout
+    assert "Result: the upgrade would succeed." in rehearsed.stdout
+    report = json.loads(subnet_cli(project, *rehearse, "--output", "json", "--replicas-agree", "4").stdout)
+    assert report["would_succeed"] and report["upgrade"]["ok"] and report["upgrade"]["heap_before"] > 0
+    assert report["upgrade"]["instructions_total"] > 0
+    assert report["upgrade"]["ic_instruction_limit"] == report["upgrade"]["instruction_limit"]
+    assert report["upgrade"]["module_hash_before"] == before["module_hash"].removeprefix("0x")
+    after = json.loads(subnet_cli(project, "canister", "status", "shop_backend", "--output", "json").stdout)
+    assert after["module_hash"] == before["module_hash"]
+    assert subnet_cli(project, "canister", "call", "shop_backend", "increment").stdout.strip() == "(3 : nat)"
+    # a post_upgrade that traps is predicted with its message
+    main_mo.write_text(TRAPPING)
+    subnet_cli(project, "build", "shop_backend")
+    trapped = subnet_cli(project, *rehearse, check=False)
+    assert trapped.returncode == 1 and "Trap in post_upgrade" in trapped.stdout, trapped.stdout
+    assert "Error: the upgrade of shop_backend would fail: post_upgrade failed" in trapped.stderr
+
+    main_mo.write_text(source("counter_v2"))
     compatible = subnet_cli(project, "deploy")
     assert "Upgraded code" in compatible.stdout and compatible.stderr == ""
     assert (
-        subnet_cli(project, "canister", "call", "shop_backend", "add", "(10)").stdout.strip() == "(12 : nat)"
+        subnet_cli(project, "canister", "call", "shop_backend", "add", "(10)").stdout.strip() == "(13 : nat)"
     )
     status = json.loads(subnet_cli(project, "canister", "status", "shop_backend", "--output", "json").stdout)
 
@@ -69,7 +98,11 @@ def test_deploy_upgrade_refuse_a_breaking_change_reinstall_delete(local_subnet: 
     assert 'method "get"' in refused.stderr and "pass --yes" in refused.stderr
     after = json.loads(subnet_cli(project, "canister", "status", "shop_backend", "--output", "json").stdout)
     assert after["module_hash"] == status["module_hash"]  # nothing was installed
-    assert subnet_cli(project, "canister", "call", "shop_backend", "get").stdout.strip() == "(12 : nat)"
+    assert subnet_cli(project, "canister", "call", "shop_backend", "get").stdout.strip() == "(13 : nat)"
+    subnet_cli(project, "build", "shop_backend")
+    breaking = subnet_cli(project, *rehearse, check=False)  # the rehearsal names the Candid problem
+    assert breaking.returncode == 1 and "Compatibility: PROBLEMS" in breaking.stdout
+    assert 'method "get"' in breaking.stdout and "unless --yes" in breaking.stderr
 
     main_mo.write_text(source("counter_v2"))
     subnet_cli(project, "build")

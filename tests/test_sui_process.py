@@ -176,6 +176,34 @@ def test_upgrade_a_package_on_four_processes(
     assert "--skip-verify-compatibility" in err
 
     source.write_text(v1.replace("const VERSION: u64 = 1;", "const VERSION: u64 = 2;"))
+    # a dry run first, on a copy of one replica's state: the new version refuses the counter
+    # until `migrate`; after it, it increments. Nothing is sent, Published.toml stays.
+    published_toml = (package_dir / "Published.toml").read_text()
+    admin = created(published, "::counter::AdminCap")
+    call = f"--module counter --args {counter}"
+    code, out, err = cli(
+        "client",
+        "upgrade",
+        str(package_dir),
+        "--dry-run",
+        "--then",
+        f"--package @new --function increment {call}",
+        check=False,
+    )
+    assert code == 1 and "Step 2: call" in out and "MoveAbort" in out and "would fail: step 2" in err, out
+    dry = cli.json(
+        "upgrade",
+        str(package_dir),
+        "--dry-run",
+        "--then",
+        f"--package @new --module counter --function migrate --args {admin} {counter}",
+        "--then",
+        f"--package @new --function increment {call}",
+    )
+    assert dry["wouldSucceed"] and [s["effects"]["status"]["status"] for s in dry["steps"]] == ["success"] * 3
+    assert (package_dir / "Published.toml").read_text() == published_toml
+    assert cli.json("object", counter)["content"]["fields"]["version"] == "1"
+
     upgraded = cli.json("upgrade", str(package_dir))
     assert upgraded["effects"]["status"] == {"status": "success"}
     new = next(c["packageId"] for c in upgraded["objectChanges"] if c["type"] == "published")
@@ -200,3 +228,7 @@ def test_upgrade_a_package_on_four_processes(
     refused = increment(new)["effects"]["status"]  # the counter is still at version 1
     assert refused["status"] == "failure" and "increment" in refused["error"] and "code 1" in refused["error"]
     assert cli.json("object", counter, "--replicas-agree", "4")["content"]["fields"]["value"] == "1"
+    # a read-only call on the fast path, agreed by all four replicas
+    inspect = ("call", "--package", old, "--module", "counter", "--function", "value", "--args", counter)
+    inspected = cli.json(*inspect, "--dev-inspect", "--replicas-agree", "4")
+    assert inspected["results"] == [{"returnValues": [[[1, 0, 0, 0, 0, 0, 0, 0], "u64"]]}]

@@ -127,15 +127,39 @@ class QueryRequest(Message):
     envelope: SignedEnvelope
 
 
+@dataclass(frozen=True)
+class RehearseUpgradeRequest(Message):
+    """A client asks one replica to rehearse a canister upgrade on a copy of its latest
+    certified state, changing nothing: ``envelope`` is the management canister's
+    ``install_code`` (mode upgrade) signed by the caller with request type ``query``, so
+    that it can never be submitted as the real upgrade. The answer is a ``QueryResponse``
+    whose reply is the rehearsal's report (JSON)."""
+
+    TAG = "rehearse_upgrade"
+    envelope: SignedEnvelope
+
+
 SUI_READ_METHODS = (
     "sui_getObject",
     "suix_getOwnedObjects",
     "sui_getTransactionBlock",
     "sui_getNormalizedMoveFunction",
+    "sui_dryRunTransactionBlock",
+    "subnet_dryRunTransactionBlocks",
+    "sui_devInspectTransactionBlock",
 )
-"""The reads of Sui state a replica answers, named after Sui's JSON-RPC methods."""
+"""The reads of Sui state a replica answers, named after Sui's JSON-RPC methods (the
+``subnet_`` one is the subnet's own: a dry run of several transactions in sequence)."""
 MAX_SUI_READ_PARAMS = 4096
 """Bytes of JSON parameters a read may carry."""
+SUI_TRANSACTION_READS = (
+    "sui_dryRunTransactionBlock",
+    "subnet_dryRunTransactionBlocks",
+    "sui_devInspectTransactionBlock",
+)
+"""Reads that carry whole transactions (an upgrade carries its modules)."""
+MAX_SUI_TRANSACTION_READ_PARAMS = 6 * 1024 * 1024
+"""Bytes of JSON parameters those may carry (below the 8 MiB frame limit)."""
 
 
 @dataclass(frozen=True)
@@ -152,8 +176,11 @@ class SuiReadRequest(Message):
     def __post_init__(self) -> None:
         if self.method not in SUI_READ_METHODS:
             raise ValueError(f"unknown Sui read {self.method!r}; known: {', '.join(SUI_READ_METHODS)}")
-        if len(self.params) > MAX_SUI_READ_PARAMS:
-            raise ValueError(f"read parameters of {len(self.params)} bytes exceed {MAX_SUI_READ_PARAMS}")
+        limit = (
+            MAX_SUI_TRANSACTION_READ_PARAMS if self.method in SUI_TRANSACTION_READS else MAX_SUI_READ_PARAMS
+        )
+        if len(self.params) > limit:
+            raise ValueError(f"read parameters of {len(self.params)} bytes exceed {limit}")
 
     @property
     def request_id(self) -> bytes:

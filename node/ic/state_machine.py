@@ -36,6 +36,7 @@ from node.ic.config import DEFAULT_SUBNET_MEMORY_CAPACITY, ExecutionConfig
 from node.ic.environment import ExecutionEnvironment
 from node.ic.lifecycle import InstallMode
 from node.ic.messages import CallResult
+from node.ic.rehearsal import UpgradeRehearsal, rehearse_upgrade
 from node.state_machine import Batch
 from vocab import management
 from vocab.candid import encode
@@ -186,6 +187,31 @@ class WasmStateMachine:
         except RejectError as reject:
             return CallResult(reject=reject)
         return self.env.query(target, method, arg, caller=caller, time=time)
+
+    def rehearse_upgrade(self, caller: Principal, arg: bytes, *, time: int) -> UpgradeRehearsal:
+        """``install_code`` (Candid ``arg``, as the management canister takes it) in mode
+        upgrade, run on a copy of the canister (``node.ic.rehearsal``): this state is not
+        changed. ``RejectError`` for an argument that is not an upgrade of a canister here."""
+        try:
+            request: management.InstallCodeArgs = management.decode_args(management.INSTALL_CODE, arg)
+        except CandidError as exc:
+            raise _bad_candid(management.INSTALL_CODE, exc) from exc
+        mode = _mode(request.mode)
+        if mode.mode != "upgrade":
+            raise RejectError(
+                RejectCode.CANISTER_REJECT,
+                f"only an upgrade can be rehearsed, not mode {mode.mode}",
+                "IC0503",
+            )
+        return rehearse_upgrade(
+            self.env.state,
+            caller,
+            _canister_id(request.canister_id),
+            mode,
+            request.wasm_module,
+            request.arg,
+            time=time,
+        )
 
     def _management_query(self, method: str, arg: bytes, caller: Principal) -> bytes:
         """``fetch_canister_logs`` (visible per the canister's ``log_visibility``) and

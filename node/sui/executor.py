@@ -84,6 +84,7 @@ from node.sui.type_map import (
     pure_schema,
     struct_tag,
     tag_to_type,
+    type_to_tag,
 )
 from node.sui.vm import (
     InsufficientGas,
@@ -114,7 +115,7 @@ from vocab.sui.transaction import (
     TransferObjects,
     Upgrade,
 )
-from vocab.sui.type_tag import StructTag
+from vocab.sui.type_tag import StructTag, TypeTag, VectorTag
 
 ZERO = bytes(32)
 
@@ -204,6 +205,18 @@ class _Run:
     gas_used: int = 0
     command: int = 0
     upgrade_caps: list[tuple[int, int]] = field(default_factory=list)
+    mutable_refs: dict[int, list[tuple[Argument, bytes, Type]]] = field(default_factory=dict)
+    """Per command, the ``&mut`` arguments of its Move call and their values after it."""
+
+
+@dataclass(frozen=True)
+class CommandOutput:
+    """What one command gave back, for a dev-inspect (Sui's ``SuiExecutionResult``): its
+    return values, and the values behind the ``&mut`` arguments of a Move call after it,
+    each with its type as Sui names it."""
+
+    return_values: tuple[tuple[bytes, TypeTag], ...]
+    mutable_reference_outputs: tuple[tuple[Argument, bytes, TypeTag], ...]
 
 
 class Executor:
@@ -233,8 +246,11 @@ class Executor:
         epoch: int = 0,
         timestamp_ms: int = 0,
         digest: Digest | None = None,
+        outputs: list[CommandOutput] | None = None,
     ) -> TransactionEffects:
-        """Execute ``tx`` (its sender already verified) and commit the outcome."""
+        """Execute ``tx`` (its sender already verified) and commit the outcome; with
+        ``outputs``, also what each command gave back (filled when the transaction ran to
+        the end: a dev-inspect's results)."""
         digest = digest or tx.digest()
         done = self.store.effects(digest)
         if done is not None:
@@ -261,6 +277,8 @@ class Executor:
                 run.command = number
                 run.results.append(self._command(run, command))
             effects, written, removed = self._outcome(run, lamport)
+            if outputs is not None:
+                outputs.extend(self._outputs(run))
         except _Failure as stop:
             for package in run.packages:  # loaded for the commands that followed; not kept
                 self.vm.remove_package(package.id.raw)
@@ -274,6 +292,28 @@ class Executor:
             return effects
         self.store.commit(effects, written, removed, run.packages)
         return effects
+
+    def _outputs(self, run: _Run) -> list[CommandOutput]:
+        found = []
+        for number, values in enumerate(run.results):
+            returns = tuple(
+                (value.data, self._display_tag(value.ty))
+                for value in values
+                if value is not None and value.ty is not None
+            )
+            mutated = tuple(
+                (arg, data, self._display_tag(ty)) for arg, data, ty in run.mutable_refs.get(number, ())
+            )
+            found.append(CommandOutput(returns, mutated))
+        return found
+
+    def _display_tag(self, ty: Type) -> TypeTag:
+        """A value's type as Sui shows it (structs by the version that defined them)."""
+        if isinstance(ty, StructType):
+            return self._tag(ty)
+        if isinstance(ty, VectorType):
+            return VectorTag(self._display_tag(ty.element))
+        return type_to_tag(ty)
 
     # -- arguments ---------------------------------------------------------------------------
     def _slot(
@@ -567,6 +607,7 @@ class Executor:
             ty = params[position]
             assert isinstance(ty, RefType)
             self._write_back(run, call.arguments[position], data, ty.inner)
+            run.mutable_refs.setdefault(run.command, []).append((call.arguments[position], data, ty.inner))
         return [_Value(t, d) for t, d in zip(return_types, returns, strict=True)]
 
     def _transfer(self, run: _Run, command: TransferObjects) -> list[_Value | None]:
@@ -976,4 +1017,4 @@ class Executor:
         )
 
 
-__all__ = ["Executor", "SuiError"]
+__all__ = ["CommandOutput", "Executor", "SuiError"]

@@ -46,7 +46,7 @@ from move.build import build_package
 from move.codegen import compile_package as generate
 from move.framework import framework
 from move.types import ModuleId
-from node.sui import responses
+from node.sui import dry_run, responses
 from node.sui.effects import TransactionEffects
 from node.sui.executor import Executor, load_package
 from node.sui.fast_layer import (
@@ -205,6 +205,16 @@ class SuiLedger:
         fork.epoch_duration_ms = self.epoch_duration_ms
         fork._nonce = self._nonce
         return fork
+
+    def fork_view(self) -> Executor:
+        """An executor over an independent copy of what reads show (the sequenced store and
+        the certificates executed ahead of it on the fast path), with its own VM: what a
+        dry run or dev-inspect executes on, then throws away (``node.sui.dry_run``)."""
+        fork = self.fork()
+        fork.fast.view.top = self.fast.view.top.copy()
+        for package_id in sorted(fork.fast.view.top.packages, key=lambda p: p.raw):
+            load_package(fork.vm, fork.fast.view.top.packages[package_id])
+        return fork.fast_executor
 
     # -- transactions ------------------------------------------------------------------------
     def execute(self, tx: TransactionData, *, epoch: int = 0, timestamp_ms: int = 0) -> TransactionEffects:
@@ -545,6 +555,11 @@ class SuiLedger:
         parameters that do not name what the method needs."""
         try:
             args = json.loads(params.decode("utf-8")) if params else []
+            if method in dry_run.METHODS:
+                # on a fork of this state, thrown away after (``node.sui.dry_run``)
+                if not isinstance(args, list):
+                    raise ValueError("the parameters must be a JSON array")
+                return canonical_json(dry_run.dry_run(self.fork_view(), method, args))
             if not isinstance(args, list) or not args or not isinstance(args[0], str):
                 raise ValueError("the parameters must be a JSON array whose first item is a string")
             if method == "sui_getObject":

@@ -17,7 +17,8 @@ import base64
 from collections.abc import Mapping
 from typing import Any
 
-from move.types import Ability, ModuleId, Prim, PrimType, RefType, StructType, Type, TypeParam, VectorType
+from move import normalized
+from move.types import ModuleId, Prim, PrimType, StructType, Type, VectorType
 from node.sui.effects import Event, TransactionEffects
 from node.sui.store import SuiObject, SuiPackage
 from node.sui.type_map import ASCII_STRING, OBJECT_ID, STRING, UID, struct_tag, tag_to_type
@@ -327,43 +328,14 @@ def _event_json(vm: MoveVM, effects: TransactionEffects, seq: int, event: Event)
     }
 
 
-def normalized_type_json(ty: Type) -> Any:
-    """A type as Sui's ``SuiMoveNormalizedType``: ``"U64"``, ``{"Struct": {...}}``,
-    ``{"Vector": T}``, ``{"Reference": T}``, ``{"MutableReference": T}``,
-    ``{"TypeParameter": i}``."""
-    if isinstance(ty, PrimType):
-        return ty.prim.value.capitalize()
-    if isinstance(ty, VectorType):
-        return {"Vector": normalized_type_json(ty.element)}
-    if isinstance(ty, RefType):
-        return {"MutableReference" if ty.mutable else "Reference": normalized_type_json(ty.inner)}
-    if isinstance(ty, TypeParam):
-        return {"TypeParameter": ty.index}
-    assert isinstance(ty, StructType)
-    return {
-        "Struct": {
-            "address": ObjectId(ty.module.address).short_text(),  # Sui prints 0x2, not 64 digits
-            "module": ty.module.name,
-            "name": ty.name,
-            "typeArguments": [normalized_type_json(arg) for arg in ty.args],
-        }
-    }
-
-
-def _abilities_json(abilities: Ability) -> dict[str, list[str]]:
-    return {"abilities": [name.capitalize() for name in abilities.names()]}
-
-
 def normalized_function_json(info: FunctionInfo) -> dict[str, Any]:
-    """``sui_getNormalizedMoveFunction``'s answer: what a client needs to encode arguments."""
-    visibility = {"public": "Public", "package": "Friend"}.get(info.visibility, "Private")
-    return {
-        "visibility": visibility,
-        "isEntry": info.entry,
-        "typeParameters": [_abilities_json(abilities) for abilities in info.type_params],
-        "parameters": [normalized_type_json(ty) for ty in info.params],
-        "return": [normalized_type_json(ty) for ty in info.returns],
-    }
+    """``sui_getNormalizedMoveFunction``'s answer (``move.normalized``)."""
+    return normalized.normalized_function_json(
+        info.visibility, info.entry, info.type_params, info.params, info.returns
+    )
+
+
+normalized_type_json = normalized.normalized_type_json
 
 
 def transaction_json(

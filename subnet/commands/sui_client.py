@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import tomllib
 from functools import partial
@@ -31,15 +32,17 @@ from rich.console import Console
 
 from client.identity import resolve
 from client.network import LOCAL_NETWORK, network_agent
-from client.sui import SuiClient
+from client.sui import NEW_PACKAGE, CallSpec, SuiClient, UpgradeDryRun
 from move.build import build_package
-from move.compat import SKIP_FLAG
+from move.compat import POLICY_NAMES, SKIP_FLAG, report
 from subnet.commands.feedback import Feedback, print_table
 from subnet.commands.options import add_output_option, bounded
 from vocab.errors import SubnetError
 from vocab.sui.address import ObjectId, SuiAddress
+from vocab.sui.pure import decode_pure
 from vocab.sui.signed import SignedTransaction
 from vocab.sui.transaction import DEFAULT_GAS_BUDGET
+from vocab.sui.type_tag import parse_type_tag
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -71,6 +74,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="send without checking compatibility here first (the subnet still checks)",
     )
+    upgrade.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="run the upgrade on a copy of a replica's certified state and report; change nothing",
+    )
+    upgrade.add_argument(
+        "--then",
+        action="append",
+        default=[],
+        type=_call_spec,
+        metavar="CALL",
+        help="with --dry-run: a call to run after the upgrade on the same copy, written as "
+        "`subnet client call`'s options ('--package @new --module M --function F --args ...'; "
+        "@new is the upgraded package); repeatable, run in order",
+    )
     _transaction_options(upgrade)
     upgrade.set_defaults(handler=_upgrade)
 
@@ -80,6 +98,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     call.add_argument("--function", required=True, metavar="FUNCTION")
     call.add_argument("--args", nargs="*", default=[], metavar="ARG")
     call.add_argument("--type-args", nargs="*", default=[], metavar="TYPE")
+    call.add_argument(
+        "--dev-inspect",
+        action="store_true",
+        help="run the call on a copy of one replica's certified state and show its results; send nothing",
+    )
+    _agree_option(call)
     _transaction_options(call)
     call.set_defaults(handler=_call)
 
@@ -186,13 +210,118 @@ def _upgrade(args: argparse.Namespace) -> int:
                 "[published.local] (written by `subnet client publish`)"
             )
         cap = _object_id(published["upgrade-capability"])
+    if args.then and not args.dry_run:
+        raise SubnetError("--then runs calls after a dry-run upgrade: pass --dry-run with it")
     built = build_package(args.path)
     client = _client(args)
+    if args.dry_run:
+        with Feedback().step(f"Dry-running the upgrade of {built.name}..."):
+            rehearsal = trio.run(partial(client.dry_run_upgrade, built.module_bytes, cap, args.then))
+        return _print_dry_run(rehearsal, args.output)
     with Feedback().step(f"Upgrading {built.name}..."):
         response = trio.run(partial(client.upgrade, built.module_bytes, cap, check=not args.skip_check))
     if _succeeded(response):
         _write_published(args.path, response, cap=cap.to_text(), original=published.get("original-id"))
     return _print_transaction(response, args.output)
+
+
+_CALL_PARSER = argparse.ArgumentParser(prog="--then", add_help=False, exit_on_error=False)
+_CALL_PARSER.add_argument("--package")
+_CALL_PARSER.add_argument("--module")
+_CALL_PARSER.add_argument("--function")
+_CALL_PARSER.add_argument("--args", nargs="*", default=[])
+_CALL_PARSER.add_argument("--type-args", nargs="*", default=[])
+
+
+def _call_spec(text: str) -> CallSpec:
+    """``--then``'s CALL: `subnet client call`'s options in one argument."""
+    try:
+        words = shlex.split(text)
+        parsed, extra = _CALL_PARSER.parse_known_args(words)
+    except (ValueError, argparse.ArgumentError) as exc:
+        raise argparse.ArgumentTypeError(f"not a call: {text!r} ({exc})") from None
+    if extra:
+        raise argparse.ArgumentTypeError(f"not a call: {text!r} (unknown words: {' '.join(extra)})")
+    missing = [f"--{name}" for name in ("package", "module", "function") if getattr(parsed, name) is None]
+    if missing:
+        # checked here: argparse exits on a missing required option even with exit_on_error off
+        raise argparse.ArgumentTypeError(f"not a call: {text!r} (missing {', '.join(missing)})")
+    if parsed.package != NEW_PACKAGE:
+        _object_id(parsed.package)
+    return CallSpec(
+        parsed.package, parsed.module, parsed.function, tuple(parsed.args), tuple(parsed.type_args)
+    )
+
+
+def _print_dry_run(rehearsal: UpgradeDryRun, output: str) -> int:
+    """An upgrade's dry run: exit 1 when the real upgrade or a call after it would fail."""
+    failure = rehearsal.failure()
+    if output == "json":
+        print(json.dumps(rehearsal.to_json(), indent=2))
+        return 0 if failure is None else 1
+    plan = rehearsal.plan
+    print(f"Dry run of the upgrade of {plan.package.to_text()} (nothing is sent, nothing changes)")
+    print(f"Upgrade policy: {POLICY_NAMES.get(plan.policy, plan.policy)}")
+    if plan.problems:
+        print("Compatibility: FAILED")
+        print(report(plan.problems, plan.policy))
+    else:
+        print("Compatibility: OK")
+    for number, (label, answer) in enumerate(zip(rehearsal.labels, rehearsal.answers, strict=False), start=1):
+        print(f"\nStep {number}: {label}")
+        if "error" in answer:
+            print(f"Refused before running: {answer['error']['code']}: {answer['error']['message']}")
+            continue
+        status = answer["effects"]["status"]
+        ok = status["status"] == "success"
+        print(f"Status: {'Success' if ok else 'Failure: ' + status.get('error', '')}")
+        print(
+            f"Gas Used: {answer['effects']['gasUsed']['computationCost']} (budget {answer['input']['gasData']['budget']})"
+        )
+        _print_changes(answer.get("objectChanges", []))
+        _print_events(answer.get("events", []))
+    for label_number in range(len(rehearsal.answers) + 1, rehearsal.planned + 1):
+        print(f"\nStep {label_number}: not run")
+    print()
+    if failure is None:
+        print("Result: the upgrade and the calls after it would succeed.")
+        return 0
+    print(f"Result: the upgrade would fail: {failure}")
+    print(f"Error: the upgrade would fail: {failure}", file=sys.stderr)
+    return 1
+
+
+def _print_dev_inspect(answer: dict[str, Any], output: str) -> int:
+    """Sui's ``DevInspectResults``; exit 1 when the call would fail."""
+    ok = "error" not in answer
+    if output == "json":
+        print(json.dumps(answer, indent=2))
+        return 0 if ok else 1
+    print("Dev inspect (run on a copy of a replica's certified state; nothing is sent, nothing changes)")
+    print(f"Status: {'Success' if ok else 'Failure: ' + answer['error']}")
+    print(f"Gas Used: {answer['effects']['gasUsed']['computationCost']}")
+    for number, result in enumerate(answer.get("results", [])):
+        for position, (data, type_text) in enumerate(result.get("returnValues", [])):
+            print(f"Result {number}.{position}: {type_text} = {_value_text(type_text, data)}")
+        for argument, data, type_text in result.get("mutableReferenceOutputs", []):
+            print(
+                f"&mut {json.dumps(argument)} of command {number}: {type_text} = {_value_text(type_text, data)}"
+            )
+    _print_events(answer.get("events", []))
+    if not ok:
+        print(f"Error: the call would fail: {answer['error']}", file=sys.stderr)
+    return 0 if ok else 1
+
+
+def _value_text(type_text: str, data: list[int]) -> str:
+    """A returned value: decoded when it is a pure type, else its BCS bytes in hex."""
+    try:
+        value = decode_pure(parse_type_tag(type_text), bytes(data))
+    except (ValueError, SubnetError):
+        return "0x" + bytes(data).hex() + " (BCS)"
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return json.dumps(value, default=str)
 
 
 def _published(path: Path) -> dict[str, Any]:
@@ -210,6 +339,21 @@ def _published(path: Path) -> dict[str, Any]:
 
 def _call(args: argparse.Namespace) -> int:
     client = _client(args)
+    if args.dev_inspect:
+        inspected = trio.run(
+            partial(
+                client.dev_inspect,
+                args.package,
+                args.module,
+                args.function,
+                args.args,
+                args.type_args,
+                args.replicas_agree,
+            )
+        )
+        return _print_dev_inspect(inspected, args.output)
+    if args.replicas_agree != 1:
+        raise SubnetError("--replicas-agree goes with --dev-inspect (a transaction is certified by all)")
     response = trio.run(client.call, args.package, args.module, args.function, args.args, args.type_args)
     return _print_transaction(response, args.output)
 
@@ -300,15 +444,18 @@ def _print_transaction(response: dict[str, Any], output: str) -> int:
     if "path" in response:  # which path it took: the fast path's certificates, or consensus
         print(f"Path: {response['path']} ({response['latencyMs']} ms)")
     _print_changes(response.get("objectChanges", []))
-    events = response.get("events", [])
+    _print_events(response.get("events", []))
+    if not ok:
+        print(f"Error: transaction failed: {status.get('error', '')}", file=sys.stderr)
+    return 0 if ok else 1
+
+
+def _print_events(events: list[dict[str, Any]]) -> None:
     if events:
         print("Events")
         print_table(
             ["type", "parsedJson"], [[e["type"], json.dumps(e["parsedJson"])] for e in events], _console()
         )
-    if not ok:
-        print(f"Error: transaction failed: {status.get('error', '')}", file=sys.stderr)
-    return 0 if ok else 1
 
 
 _CHANGE_SECTIONS = (

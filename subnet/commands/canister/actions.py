@@ -12,6 +12,7 @@ prints through ``output``.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -27,6 +28,7 @@ from client.deploy import Ask, InstallOptions, ensure_created, install_canister
 from client.identity import IdentityStore
 from client.network import network_agent
 from client.project import Project, ProjectError
+from client.rehearse import CanisterRehearsal, rehearse_upgrade
 from subnet.commands.canister import output
 from subnet.commands.feedback import Feedback
 from vocab import management
@@ -206,6 +208,10 @@ def install(args: argparse.Namespace) -> int:
         upgrade_unchanged=args.upgrade_unchanged,
     )
 
+    if args.rehearse:
+        return _rehearse(args, agent, ids, names, options)
+    if args.output != "text" or args.replicas_agree != 1:
+        raise SubnetError("--output and --replicas-agree go with --rehearse")
     feedback = Feedback()
     ask = feedback.pausing(stdin_ask())
 
@@ -218,6 +224,34 @@ def install(args: argparse.Namespace) -> int:
 
     trio.run(run)
     return 0
+
+
+def _rehearse(
+    args: argparse.Namespace, agent: Agent, ids: CanisterIds, names: list[str], options: InstallOptions
+) -> int:
+    """`install --mode upgrade --rehearse`: exit 1 when a real upgrade would fail."""
+    if args.mode != "upgrade":
+        raise SubnetError("--rehearse rehearses an upgrade: pass --mode upgrade")
+    feedback = Feedback()
+
+    async def run() -> list[CanisterRehearsal]:
+        done = []
+        for name in names:
+            canister_id = ids.resolve(name, args.network)
+            with feedback.step(f"Rehearsing the upgrade of canister {name}, with canister ID {canister_id}"):
+                done.append(await rehearse_upgrade(agent, name, canister_id, options, args.replicas_agree))
+        return done
+
+    rehearsals = trio.run(run)
+    if args.output == "json":
+        shown: Any = [r.to_json() for r in rehearsals]
+        print(json.dumps(shown[0] if len(shown) == 1 else shown, indent=2))
+    else:
+        print("\n\n".join(output.rehearsal_text(r) for r in rehearsals))
+    failed = [r for r in rehearsals if r.failure() is not None]
+    for rehearsal in failed:
+        print(f"Error: the upgrade of {rehearsal.name} would fail: {rehearsal.failure()}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def call(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from client.deploy import DEFAULT_CYCLES, INSTALL_MODES
 from subnet.commands.canister import actions
-from subnet.commands.options import add_identity_option, add_output_option
+from subnet.commands.options import add_identity_option, add_output_option, bounded
 from vocab import management
 
 
@@ -93,6 +93,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="upgrade even when the installed module is the same (skipped by default, as dfx does)",
     )
+    install.add_argument(
+        "--rehearse",
+        action="store_true",
+        help="with --mode upgrade: run the upgrade on a copy of a replica's certified state and "
+        "report (compatibility, instructions against the limit, memory, a trap); change nothing",
+    )
+    install.add_argument(
+        "--replicas-agree",
+        type=bounded(int, "the number of replicas that must agree", 1),
+        default=1,
+        metavar="K",
+        help="with --rehearse: ask K replicas and accept only a report they all give (default 1)",
+    )
+    add_output_option(install)
     install.set_defaults(handler=actions.install)
 
     call = commands.add_parser("call", help="call a canister method (update through consensus, or query)")

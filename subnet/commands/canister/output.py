@@ -13,6 +13,7 @@ import unicodedata
 from typing import Any
 
 from client.deploy import Installed
+from client.rehearse import CanisterRehearsal
 from vocab import candid, management
 from vocab.principal import Principal
 
@@ -28,6 +29,54 @@ def installed_line(name: str, canister_id: Principal, installed: Installed) -> s
         return f"Module hash {installed.module_hash.hex()} is already installed."
     verb = {"install": "Installed", "reinstall": "Reinstalled", "upgrade": "Upgraded"}[installed.mode]
     return f"{verb} code for canister {name}, with canister ID {canister_id}"
+
+
+def rehearsal_text(rehearsal: CanisterRehearsal) -> str:
+    """A rehearsed upgrade: dfx's checks, the replica's run of it, and the verdict."""
+    report = rehearsal.report
+    lines = [
+        f"Rehearsed the upgrade of canister {rehearsal.name} ({rehearsal.canister_id}) on a copy of "
+        "a replica's certified state; nothing was changed."
+    ]
+    if rehearsal.problems:
+        lines.append("Compatibility: PROBLEMS")
+        lines += [
+            f"  - [{p.kind} {p.severity}] " + p.message.replace("\n", "\n    ") for p in rehearsal.problems
+        ]
+    else:
+        lines.append("Compatibility: OK (Candid interface, stable types)")
+    before, after = report["module_hash_before"], report["module_hash_after"]
+    lines.append(
+        f"Module hash: {_hash(before)} -> {_hash(after) if after else '(unchanged: the upgrade failed)'}"
+    )
+    limit, ic_limit = report["instruction_limit"], report["ic_instruction_limit"]
+    scale = "" if limit == ic_limit else f"; this subnet's, scaled from the IC's {ic_limit:,}"
+    lines.append(f"Instructions (limit {limit:,} for one install_code{scale}):")
+    for hook in ("pre_upgrade", "start", "post_upgrade"):
+        if hook in report["instructions"]:
+            lines.append(f"  {hook:<13} {report['instructions'][hook]:>17,}")
+    headroom = report["headroom_basis_points"]
+    lines.append(
+        f"  {'total':<13} {report['instructions_total']:>17,}   headroom {headroom // 100}.{headroom % 100:02d}%"
+    )
+    lines.append("Memory (bytes):")
+    for part in ("heap", "stable"):
+        was, now = report[f"{part}_before"], report[f"{part}_after"]
+        lines.append(f"  {part:<13} {was:>17,} -> {'-' if now is None else format(now, ',')}")
+    error = report.get("error")
+    if error is not None:
+        lines.append(f"Trap in {error['during']}: {error['message']} [{error['error_code']}]")
+    failure = rehearsal.failure()
+    lines.append(
+        "Result: the upgrade would succeed."
+        if failure is None
+        else f"Result: the upgrade would fail: {failure}"
+    )
+    return "\n".join(lines)
+
+
+def _hash(text: str | None) -> str:
+    return "(none)" if text is None else "0x" + text
 
 
 def module_hash_text(module_hash: bytes | None) -> str | None:
