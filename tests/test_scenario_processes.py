@@ -8,6 +8,7 @@ of run time; marked ``processes`` (run by default, deselect with ``-m "not proce
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ from node.runtime import ReplicaRuntime
 from subnet.checks.history import operations, read_jsonl
 from subnet.cli import main
 from subnet.processes.control import link_control
+from subnet.scenario import parse_scenario
+from subnet.scenario.processes import run_on_processes
 from vocab.genesis import local_genesis
 from vocab.messages import LinkControlReply
 
@@ -127,3 +130,65 @@ def test_a_replica_applies_only_link_filters_signed_with_its_own_key(tmp_path: P
         assert runtime.mesh._blocked == set()
     finally:
         runtime.store.close()
+
+
+NETWORK_SCENARIO = """\
+name = "processes-network"
+seed = 5
+duration = "7s"
+backend = "processes"
+
+[subnet]
+replicas = 4
+block_time = "100ms"
+
+[network]
+loss = 0.05
+duplication = 0.05
+
+[[workload]]
+kind = "counter"
+clients = 3
+
+[[fault]]
+at = "1s"
+kind = "latency"
+delay = "250ms"
+target = [0, 1]
+duration = "2s"
+
+[[fault]]
+at = "1s"
+kind = "clock-skew"
+target = 3
+offset = "-1s"
+duration = "4s"
+
+[checks]
+liveness = "2s"
+"""
+
+FRAMES = re.compile(r"frames so far: (\d+) delayed, (\d+) lost, (\d+) duplicated")
+
+
+def test_latency_loss_duplication_and_a_slow_clock_through_the_control_channel(tmp_path: Path) -> None:
+    outcome = run_on_processes(parse_scenario(NETWORK_SCENARIO), keep=tmp_path / "subnet")
+    assert outcome.verdict == "valid", [check.summary for check in outcome.checks]
+    actions = [(item["action"], item["replica"]) for item in outcome.nemesis]
+    assert actions[0] == ("network", -1)  # [network] loss and duplication from the start
+    assert sorted(actions[1:]) == [("clock-skew", 3), ("clock-skew", 3), ("latency", -1), ("latency", -1)]
+    start = outcome.nemesis[0]["detail"]
+    assert "3: blocks nobody, loss 0.05, duplication 0.05" in start
+    latency = next(item["detail"] for item in outcome.nemesis if item["action"] == "latency")
+    assert "0: blocks nobody, +250ms, loss 0.05" in latency and "2: already" in latency  # unchanged
+    # Each replica's transport counted what its conditions did, logged when they changed.
+    counts = {index: [int(n) for n in FRAMES.findall(log)[-1]] for index, log in outcome.logs.items()}
+    assert all(lost > 0 and doubled > 0 for _, lost, doubled in counts.values()), counts
+    assert counts[0][0] > 0 and counts[1][0] > 0 and counts[2][0] == 0 == counts[3][0], counts
+    # Replica 3's clock ran 1 s slow: the blocks it made meanwhile are stamped one
+    # nanosecond after their parents (time never goes back), and no honest clock does that.
+    ids = list(outcome.record.genesis.node_ids)
+    chain = outcome.record.chain(0)
+    assert all(b.timestamp > a.timestamp for a, b in zip(chain, chain[1:]))
+    just_after = {ids.index(b.proposer) for a, b in zip(chain, chain[1:]) if b.timestamp == a.timestamp + 1}
+    assert just_after == {3}, just_after
