@@ -24,6 +24,8 @@ from vocab.messages import LinkControlReply
 
 pytestmark = pytest.mark.processes
 
+SHIPPED = Path(__file__).resolve().parent.parent / "subnet" / "scenarios"
+
 SCENARIO = """\
 name = "processes-crash-pause"
 seed = 2
@@ -192,3 +194,21 @@ def test_latency_loss_duplication_and_a_slow_clock_through_the_control_channel(t
     assert all(b.timestamp > a.timestamp for a, b in zip(chain, chain[1:]))
     just_after = {ids.index(b.proposer) for a, b in zip(chain, chain[1:]) if b.timestamp == a.timestamp + 1}
     assert just_after == {3}, just_after
+
+
+def test_the_motoko_counter_workload_on_processes(tmp_path: Path) -> None:
+    """``canister-counter``: moc's counter installed at the start, incremented and read
+    over TCP while a replica crashes (the shipped scenario). Installing moc's 240 KB module
+    costs each replica seconds of compilation on a loaded machine, hence its 9 s."""
+    outcome = run_on_processes(parse_scenario((SHIPPED / "canister-counter-crash.toml").read_text()))
+    assert outcome.verdict == "valid", [check.summary for check in outcome.checks]
+    history = outcome.record.history
+    assert history is not None and history.config.kind == "canister-counter"
+    ops = operations(history.events)
+    adds = [op for op in ops if op.known and op.f == "add"]
+    reads = [op for op in ops if op.known and op.f == "read"]
+    assert len(adds) > 5 and len(reads) > 5 and all(op.input == 1 for op in adds)
+    # The canister's Candid count: at least the increments acknowledged before the read began.
+    for read in reads:
+        assert read.output >= sum(1 for op in adds if op.ret is not None and op.ret < read.call)
+    assert [item["action"] for item in outcome.nemesis] == ["kill", "restart"]
