@@ -257,7 +257,7 @@ class Agent:
         return answers[0]
 
     async def _read_on(self, endpoint: Endpoint, request: SuiReadRequest) -> QueryResponse:
-        answer = await self._exchange(endpoint, request, CONNECT_TIMEOUT * 5)
+        answer = await self.exchange(endpoint, request, CONNECT_TIMEOUT * 5)
         if not isinstance(answer, QueryResponse):
             raise CodecError(f"unexpected answer {type(answer).__name__} to a Sui read")
         return verify_query_response(answer, self.committee, request.request_id, self.verify)
@@ -265,12 +265,12 @@ class Agent:
     async def _query_on(
         self, endpoint: Endpoint, envelope: SignedEnvelope, request_id: bytes
     ) -> QueryResponse:
-        answer = await self._exchange(endpoint, QueryRequest(envelope), CONNECT_TIMEOUT * 5)
+        answer = await self.exchange(endpoint, QueryRequest(envelope), CONNECT_TIMEOUT * 5)
         if not isinstance(answer, QueryResponse):
             raise CodecError(f"unexpected answer {type(answer).__name__} to a query")
         return verify_query_response(answer, self.committee, request_id, self.verify)
 
-    async def _exchange(self, endpoint: Endpoint, message: Message, timeout: float) -> Message:
+    async def exchange(self, endpoint: Endpoint, message: Message, timeout: float) -> Message:
         """Send one message and receive its answer on a kept connection to ``endpoint``.
 
         Opening a TCP connection costs more than a query itself on loopback, so finished

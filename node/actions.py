@@ -15,6 +15,7 @@ from typing import Any
 from node.consensus.block import ChainBlock
 from vocab.certificate import Certificate, CertifiedReply
 from vocab.codec import Message
+from vocab.sui.certificate import CertifiedTransaction
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,34 @@ class PersistCheckpoint:
 
 
 @dataclass(frozen=True)
+class PersistLocks:
+    """The owned object versions this replica locked for a transaction in ``epoch``
+    (``node.sui.locks``): durable before the vote leaves the replica, or a restarted
+    replica could vote for a conflicting transaction."""
+
+    epoch: int
+    digest: bytes
+    locks: tuple[tuple[bytes, int], ...]
+    """(object id, version) pairs."""
+
+
+@dataclass(frozen=True)
+class PersistFastCertificate:
+    """A certificate this replica executed on the fast path: durable before its effects
+    signature leaves, so that a restarted replica executes it again and sequences it."""
+
+    certificate: CertifiedTransaction
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer to the event that asked for one (a vote, signed effects): the adapter
+    returns ``message`` to whoever sent the request."""
+
+    message: Message
+
+
+@dataclass(frozen=True)
 class AcceptIngress:
     """Tell the client its request passed the ingress checks (``RequestAccepted``); a
     ``Reply`` follows once it is executed and certified."""
@@ -146,6 +175,9 @@ Action = (
     | PersistHighWater
     | PersistCertificate
     | PersistCheckpoint
+    | PersistLocks
+    | PersistFastCertificate
+    | Answer
     | AcceptIngress
     | RejectIngress
     | Reply

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from vocab.codec import Message
 from vocab.ingress_message import IngressMessage
+from vocab.sui.certificate import CertifiedTransaction
+from vocab.sui.signed import SignedTransaction
 
 
 @dataclass(frozen=True)
@@ -52,4 +54,22 @@ class ClientSubmitted:
     now: int
 
 
-Event = Started | MessageReceived | TimerExpired | ClientSubmitted
+@dataclass(frozen=True)
+class VoteRequested:
+    """A client asks for this replica's vote on a Sui transaction (``SuiVoteRequest``);
+    the replica answers with an ``Answer(SuiVote)`` action."""
+
+    transaction: SignedTransaction
+    now: int
+
+
+@dataclass(frozen=True)
+class CertificateDelivered:
+    """A client hands this replica an owned-object certificate to execute on the fast
+    path (``SuiCertificateRequest``); the answer is an ``Answer(SuiSignedEffects)``."""
+
+    certificate: CertifiedTransaction
+    now: int
+
+
+Event = Started | MessageReceived | TimerExpired | ClientSubmitted | VoteRequested | CertificateDelivered

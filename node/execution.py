@@ -22,13 +22,13 @@ from typing import Self
 
 from node.ic.messages import CallResult
 from node.ic.state_machine import WasmStateMachine
-from node.ingress import SUI_EPOCH
 from node.state_machine import Batch
 from node.sui.ledger import SuiLedger
 from vocab.certificate import RequestResult
 from vocab.envelope import SignedEnvelope
 from vocab.genesis import Genesis
 from vocab.principal import Principal
+from vocab.sui.certificate import CertifiedTransaction
 from vocab.sui.signed import SignedTransaction
 
 STATE_HASH_DOMAIN = b"subnet-state"
@@ -39,20 +39,26 @@ class SubnetStateMachine:
 
     @property
     def EMPTY_BATCH_UNCHANGED(self) -> bool:  # the name the replica looks up
-        """Whether the last batch, if empty, changed nothing: the Sui half runs nothing
-        without a transaction (the ``Clock`` is not advanced by empty blocks), and the
-        canisters' half says for itself (it runs inter-canister messages carried over)."""
-        return self.ic.EMPTY_BATCH_UNCHANGED
+        """Whether the last batch, if empty, changed nothing: the Sui half changes only
+        with a transaction, an epoch change or a waiting transaction's time running out
+        (the ``Clock`` is not advanced by empty blocks), and the canisters' half says for
+        itself (it runs inter-canister messages carried over)."""
+        return self.ic.EMPTY_BATCH_UNCHANGED and not self._sui_changed
 
     def __init__(self, ic: WasmStateMachine, sui: SuiLedger | None = None) -> None:
         self.ic = ic
         self.sui = sui if sui is not None else SuiLedger.genesis()
+        self._sui_changed = False
 
     @classmethod
     def from_genesis(cls, genesis: Genesis) -> Self:
-        return cls(WasmStateMachine.from_genesis(genesis))
+        machine = cls(WasmStateMachine.from_genesis(genesis))
+        machine.sui.store.epoch_starts_ms[0] = genesis.genesis_time_ns // 1_000_000
+        machine.sui.epoch_duration_ms = genesis.sui_epoch_duration_ns // 1_000_000
+        return machine
 
     def execute(self, batch: Batch) -> list[RequestResult]:
+        epoch_changed = self.sui.advance_epoch(batch.time_ns)
         ic_messages: list[SignedEnvelope] = []
         positions: list[tuple[bool, int]] = []
         for message in batch.messages:
@@ -76,12 +82,11 @@ class SubnetStateMachine:
                 if mine:
                     results.append(mine.pop(0))
             else:
-                assert isinstance(message, SignedTransaction)
-                results.append(
-                    self.sui.execute_request(
-                        message, height=batch.height, time_ns=batch.time_ns, epoch=SUI_EPOCH
-                    )
-                )
+                assert isinstance(message, (SignedTransaction, CertifiedTransaction))
+                results += self.sui.execute_sequenced(message, height=batch.height)
+        sui_results = self.sui.end_of_batch(batch.height)
+        self._sui_changed = epoch_changed or bool(sui_results)
+        results += sui_results
         in_batch = {envelope.request_id for envelope in ic_messages}
         results += [result for result in ic_results if result.request_id not in in_batch]
         return results
@@ -91,7 +96,8 @@ class SubnetStateMachine:
         return hashlib.sha256(STATE_HASH_DOMAIN + self.ic.state_hash() + self.sui.state_hash()).digest()
 
     def replace(self, ic: WasmStateMachine, sui: SuiLedger) -> None:
-        """Swap in restored parts (a checkpoint)."""
+        """Swap in restored parts (a checkpoint); the epoch length is configuration, kept."""
+        sui.epoch_duration_ms = self.sui.epoch_duration_ms
         self.ic, self.sui = ic, sui
 
     # -- reads outside consensus -----------------------------------------------------------------

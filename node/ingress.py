@@ -1,10 +1,14 @@
 """Ingress: which requests a replica lets in, and which a block may carry.
 
 Two kinds of request share the pool and the blocks (``vocab.ingress_message``): the IC's
-signed envelopes and Sui's signed transactions. The rules below are the IC's; a Sui
-transaction instead must decode, carry valid signatures by every required signer, be
-within its expiration, and not have been executed before (its digest is remembered for
-good by the Sui state: ``executed``). Its refusals carry Sui's error names as reasons.
+signed envelopes and Sui's transactions, bare or certified. The rules below are the IC's;
+a Sui transaction instead must decode, carry valid signatures by every required signer,
+be within its expiration, and not have been executed before (its digest is remembered for
+good by the Sui state: ``executed``); a certificate must also carry a quorum of the
+committee's votes (``vocab.sui.certificate``). Refusals carry Sui's error names as
+reasons. The epoch bounds of an expiration are judged against the replica's epoch when a
+client submits, but not in blocks: a block's validity may not depend on how far a replica
+has executed, so execution judges them there, in consensus order.
 
 The same rules judge a request twice: when a client submits it (against the replica's
 clock) and when it appears in a proposed block (against the block's timestamp, so that
@@ -38,11 +42,8 @@ from vocab.envelope import MAX_INGRESS_TTL_NS, PERMITTED_DRIFT_NS, SignedEnvelop
 from vocab.errors import EnvelopeError, RejectCode, RejectError, SuiError
 from vocab.genesis import Genesis
 from vocab.ingress_message import IngressMessage
+from vocab.sui.certificate import CertifiedTransaction
 from vocab.sui.signed import SignedTransaction
-
-SUI_EPOCH = 0
-"""The Sui epoch transactions are checked against: there is one epoch until epochs change
-through consensus (the fast-path issue)."""
 
 ENVELOPE_OVERHEAD_BYTES = 128
 """Fixed cost counted per request for framing and field tags."""
@@ -82,6 +83,8 @@ def envelope_size(envelope: IngressMessage) -> int:
 
 
 def _envelope_size(envelope: IngressMessage) -> int:
+    if isinstance(envelope, CertifiedTransaction):
+        return _envelope_size(envelope.transaction) + 68 * len(envelope.signatures)
     if isinstance(envelope, SignedTransaction):
         return (
             ENVELOPE_OVERHEAD_BYTES
@@ -108,11 +111,18 @@ def reason_of(error: RejectError) -> str:
 class Ingress:
     """Admission checks, the ingress pool, and the payload rules of ``PayloadRules``."""
 
-    def __init__(self, genesis: Genesis, executed: Callable[[bytes], bool] | None = None) -> None:
+    def __init__(
+        self,
+        genesis: Genesis,
+        executed: Callable[[bytes], bool] | None = None,
+        epoch: Callable[[], int] | None = None,
+    ) -> None:
         self.genesis = genesis
         self.executed: Callable[[bytes], bool] = executed or (lambda _request_id: False)
         """Whether the state executed a Sui transaction of this digest (for good: Sui
         transactions do not expire from replay protection as IC requests do)."""
+        self.epoch: Callable[[], int] = epoch or (lambda: 0)
+        """The Sui epoch this replica's state is in (for admission only)."""
         self.pool: dict[bytes, tuple[IngressMessage, int]] = {}
         self.pool_bytes = 0
         self.history: dict[bytes, int] = {}
@@ -125,15 +135,21 @@ class Ingress:
 
     # -- checks ------------------------------------------------------------------------------
 
-    def _check(self, envelope: IngressMessage, now: int) -> None:
-        """Raise the RejectError that refuses ``envelope`` at time ``now``, if any."""
+    def _check(self, envelope: IngressMessage, now: int, *, admission: bool = False) -> None:
+        """Raise the RejectError that refuses ``envelope`` at time ``now``, if any
+        (``admission``: a client's submission, judged against this replica's epoch too)."""
         size = envelope_size(envelope)
         if size > self.genesis.max_ingress_bytes:
             raise EnvelopeError(
                 "oversized", f"request of {size} bytes exceeds the limit of {self.genesis.max_ingress_bytes}"
             )
+        epoch = self.epoch() if admission else None
+        if isinstance(envelope, CertifiedTransaction):
+            self._check_certificate(envelope)
+            self._check_transaction(envelope.transaction, now, epoch)
+            return
         if isinstance(envelope, SignedTransaction):
-            self._check_transaction(envelope, now)
+            self._check_transaction(envelope, now, epoch)
             return
         content = envelope.content
         if content.request_type != "call":
@@ -163,9 +179,21 @@ class Ingress:
             if envelope.sender_sig is not None:
                 self._remember_signature(request_id, envelope.sender_sig)
 
-    def _check_transaction(self, signed: SignedTransaction, now: int) -> None:
+    def _check_certificate(self, certificate: CertifiedTransaction) -> None:
+        """A quorum of the committee voted for the transaction (verified once per
+        certificate; the transaction's own signatures are checked as a bare one's)."""
+        key = b"certificate" + certificate.request_id
+        if self._signature_ok.get(key) == certificate.wire_digest:
+            return
+        try:
+            certificate.verify(self.genesis.committee)
+        except SuiError as error:
+            raise sui_refusal(error) from None
+        self._remember_signature(key, certificate.wire_digest)
+
+    def _check_transaction(self, signed: SignedTransaction, now: int, epoch: int | None) -> None:
         """A Sui transaction: it decodes, every required signer signed it (verified once
-        per set of signatures), and it is valid at ``now`` in this epoch."""
+        per set of signatures), and it is valid at ``now`` (in ``epoch``, if given)."""
         request_id = signed.request_id
         try:
             if self._signature_ok.get(request_id) == signed.wire_digest:
@@ -173,7 +201,7 @@ class Ingress:
             else:
                 transaction = signed.verify()
                 self._remember_signature(request_id, signed.wire_digest)
-            check_shape(transaction, epoch=SUI_EPOCH, timestamp_ms=now // 1_000_000)
+            check_shape(transaction, epoch=epoch, timestamp_ms=now // 1_000_000)
         except SuiError as error:
             raise sui_refusal(error) from None
 
@@ -182,10 +210,20 @@ class Ingress:
             self._signature_ok.pop(next(iter(self._signature_ok)))
         self._signature_ok[request_id] = signature
 
+    def check_submission(self, envelope: IngressMessage, now: int) -> RejectError | None:
+        """The refusal a client's submission would get from the checks alone (not the pool
+        or replay rules), without counting it: what the fast path asks before a vote or an
+        execution."""
+        try:
+            self._check(envelope, now, admission=True)
+        except RejectError as error:
+            return error
+        return None
+
     def admit(self, envelope: IngressMessage, now: int) -> RejectError | None:
         """Check a request and put it in the pool; the refusal (counted) or None."""
         try:
-            self._check(envelope, now)
+            self._check(envelope, now, admission=True)
             request_id = envelope.request_id
             if self.is_replay(request_id, ()) or request_id in self.pool:
                 raise IngressError(
@@ -276,7 +314,7 @@ class Ingress:
             try:
                 self._check(envelope, timestamp)
             except RejectError:
-                if isinstance(envelope, SignedTransaction):
+                if isinstance(envelope, (SignedTransaction, CertifiedTransaction)):
                     spent.append(request_id)  # no expiry would ever take it out of the pool
                 continue
             payload.append(envelope)

@@ -16,7 +16,14 @@ Events (``node.events``), each with ``now`` in integer nanoseconds:
   behind ``node.consensus.protocol.Consensus``: the replica acts on the ``Step`` each
   call returns, and sees finalized blocks only as ``node.consensus.block.ChainBlock``;
 - ``TimerExpired(timer, now)`` for a timer it set;
-- ``ClientSubmitted(envelope, now)`` for a client's ``SubmitRequest``.
+- ``ClientSubmitted(envelope, now)`` for a client's ``SubmitRequest``;
+- ``VoteRequested(transaction, now)`` and ``CertificateDelivered(certificate, now)``: the
+  Sui fast path (``vocab.sui.certificate``). A vote checks the transaction against the fast
+  view, locks its owned inputs (``node.sui.locks``) and signs; a certificate of owned
+  objects executes at once on the fast layer (``node.sui.fast_layer``), is put in this
+  replica's pool so that consensus sequences it, and its effects are signed. Each is
+  answered by one ``Answer`` action, after the ``PersistLocks`` / ``PersistFastCertificate``
+  that must be durable first.
 
 Queries are not events: ``Replica.query(envelope, now)`` answers a client's
 ``QueryRequest`` at once, without consensus, from the replica's latest certified state
@@ -36,6 +43,11 @@ Actions (``node.actions``), to perform in list order:
   state after ``height`` (``node.checkpoint``), every ``checkpoint_interval`` heights
   (multiples of it, so every replica checkpoints the same heights, with the same bytes).
   Keep the newest few; losing one loses nothing, since blocks remain the source of truth;
+- ``PersistLocks(epoch, digest, locks)``, ``PersistFastCertificate(certificate)``: the
+  fast path's own state, durable before the ``Answer`` that follows; a restarted replica
+  gets them back (``sui_locks=``, ``fast_certificates=``), keeps the locks of the current
+  epoch, and executes again the certificates consensus has not sequenced yet;
+- ``Answer(message)``: the answer to a ``VoteRequested`` or ``CertificateDelivered``;
 - ``AcceptIngress(request_id)`` / ``RejectIngress(request_id, code, reason, message)``:
   the answer to ``ClientSubmitted``, exactly one of them per submission;
 - ``Reply(request_id, certified_reply)``: the certified result of a request this replica
@@ -69,11 +81,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from node.actions import (
     AcceptIngress,
     Action,
+    Answer,
     Broadcast,
     Notice,
     PersistBlock,
     PersistCertificate,
     PersistCheckpoint,
+    PersistFastCertificate,
+    PersistLocks,
     RejectIngress,
     Reply,
     SetTimer,
@@ -83,10 +98,21 @@ from node.checkpoint import Checkpoint, CheckpointError, encode_checkpoint, rest
 from node.consensus.block import ChainBlock, Finalized
 from node.consensus.icc import Icc
 from node.consensus.protocol import Consensus, Step
-from node.events import ClientSubmitted, Event, MessageReceived, Started, TimerExpired
+from node.events import (
+    CertificateDelivered,
+    ClientSubmitted,
+    Event,
+    MessageReceived,
+    Started,
+    TimerExpired,
+    VoteRequested,
+)
 from node.execution import SubnetStateMachine
 from node.ingress import Ingress, IngressGossip, envelope_size, reason_of
 from node.state_machine import Batch, StateMachine
+from node.sui.fast_layer import has_shared_inputs
+from node.sui.ledger import SuiLedger
+from node.sui.locks import LockTable
 from vocab import crypto, management
 from vocab.certificate import (
     Certificate,
@@ -99,10 +125,20 @@ from vocab.certificate import (
 from vocab.codec import Message, decode_frame
 from vocab.committee import Verifier
 from vocab.envelope import SignedEnvelope
-from vocab.errors import CandidError, EnvelopeError, RejectCode, RejectError
+from vocab.errors import CandidError, EnvelopeError, RejectCode, RejectError, SuiError
 from vocab.genesis import Genesis
-from vocab.messages import QUERY_RESPONSE_DOMAIN, QueryResponse, SuiReadRequest, query_response_digest
+from vocab.messages import (
+    QUERY_RESPONSE_DOMAIN,
+    QueryResponse,
+    SuiReadRequest,
+    SuiSignedEffects,
+    SuiVote,
+    query_response_digest,
+)
 from vocab.principal import Principal
+from vocab.sui.address import ObjectId
+from vocab.sui.certificate import CertifiedTransaction, sign_effects, sign_vote
+from vocab.sui.digests import Digest
 
 CONSENSUS_TIMER = "consensus"
 REPLY_CACHE = 100_000
@@ -144,6 +180,8 @@ class Replica:
         checkpoints: Iterable[Checkpoint] = (),
         checkpoint_interval: int = CHECKPOINT_INTERVAL,
         ingress: Ingress | None = None,
+        sui_locks: Iterable[tuple[int, bytes, bytes, int]] = (),
+        fast_certificates: Sequence[CertifiedTransaction] = (),
     ) -> None:
         if checkpoint_interval < 0:
             raise ValueError(
@@ -163,9 +201,12 @@ class Replica:
         # A test or a simulated bug switch may hand in its own ingress rules. Sui
         # transactions count as replays once the state executed them, for good.
         executed = getattr(self.state, "executed", None)
-        self.ingress = ingress if ingress is not None else Ingress(genesis, executed)
+        self.ingress = ingress if ingress is not None else Ingress(genesis, executed, self._sui_epoch)
         if ingress is not None and executed is not None:
             ingress.executed = executed
+            ingress.epoch = self._sui_epoch
+        self.locks = LockTable()
+        """This replica's owned-object locks (the fast path's votes), not replicated."""
         self.consensus: Consensus = Icc(
             genesis,
             key,
@@ -218,6 +259,7 @@ class Replica:
         for certificate in certificates:
             self.certifier.add_certificate(certificate)
         self._out.extend(restored.actions)
+        self._restore_fast_path(sui_locks, fast_certificates)
 
     @classmethod
     def restore(
@@ -318,7 +360,119 @@ class Replica:
     def lookup_reply(self, request_id: bytes) -> CertifiedReply | None:
         return self.replies.get(request_id)
 
-    # -- the fast path ---------------------------------------------------------------------------
+    # -- the Sui fast path: votes and certificates --------------------------------------------
+
+    def _ledger(self) -> SuiLedger | None:
+        sui = getattr(self.state, "sui", None)
+        return sui if isinstance(sui, SuiLedger) else None
+
+    def _sui_epoch(self) -> int:
+        ledger = self._ledger()
+        return ledger.epoch if ledger is not None else 0
+
+    def _sync_epoch(self) -> None:
+        """Locks reset when consensus begins a new epoch."""
+        epoch = self._sui_epoch()
+        if epoch != self.locks.epoch:
+            self.locks.new_epoch(epoch)
+            self._out.append(Notice("epoch", self.executed_height, {"epoch": epoch}))
+
+    def _restore_fast_path(
+        self, locks: Iterable[tuple[int, bytes, bytes, int]], certificates: Sequence[CertifiedTransaction]
+    ) -> None:
+        """After a restart: the persisted locks of the current epoch, and the certificates
+        executed before the crash that consensus has not sequenced yet, executed again
+        (in their order) and put back in the pool."""
+        self.locks = LockTable(self._sui_epoch())
+        by_epoch: dict[int, list[tuple[ObjectId, int, bytes]]] = {}
+        for epoch, digest, object_id, version in locks:
+            by_epoch.setdefault(epoch, []).append((ObjectId(object_id), version, digest))
+        self.locks.restore(self.locks.epoch, by_epoch.get(self.locks.epoch, ()))
+        ledger = self._ledger()
+        if ledger is None:
+            return
+        for certificate in certificates:
+            if ledger.has_executed(certificate.request_id):
+                continue
+            try:
+                ledger.execute_certificate(certificate)
+            except SuiError:
+                continue  # its inputs went another way meanwhile: never final, nothing to keep
+            self.ingress.admit(certificate, self._read_point()[1])
+
+    def _on_vote_request(self, event: VoteRequested, now: int) -> None:
+        signed = event.transaction
+        digest = signed.request_id
+        epoch = self._sui_epoch()
+        ledger = self._ledger()
+        try:
+            if ledger is None:
+                raise SuiError("UnsupportedFeatureError", "this replica's state machine holds no Sui state")
+            refusal = self.ingress.check_submission(signed, now)
+            if refusal is not None:
+                raise SuiError(refusal.error_code or reason_of(refusal), refusal.message)
+            locks = ledger.vote_locks(signed)
+            conflict = self.locks.acquire(locks, digest)
+            if conflict is not None:
+                raise SuiError(
+                    "ObjectLockConflict",
+                    f"Object ({conflict.object_id}, SequenceNumber({conflict.version})) already locked by a "
+                    f"different transaction: TransactionDigest({Digest(conflict.holder)})",
+                )
+        except SuiError as error:
+            self._out.append(Answer(SuiVote(digest, self.index, epoch, b"", error.name, error.message)))
+            return
+        if locks:
+            self._out.append(PersistLocks(epoch, digest, tuple((o.raw, v) for o, v in locks)))
+        signature = sign_vote(self.key, epoch, digest)
+        self._out.append(Answer(SuiVote(digest, self.index, epoch, signature, "", "")))
+
+    def _on_certificate(self, event: CertificateDelivered, now: int) -> None:
+        certificate = event.certificate
+        digest = certificate.digest
+        ledger = self._ledger()
+
+        def refuse(error: SuiError) -> None:
+            self._out.append(
+                Answer(
+                    SuiSignedEffects(
+                        digest, self.index, certificate.epoch, b"", b"", b"", error.name, error.message
+                    )
+                )
+            )
+
+        try:
+            if ledger is None:
+                raise SuiError("UnsupportedFeatureError", "this replica's state machine holds no Sui state")
+            refusal = self.ingress.check_submission(certificate, now)
+            if refusal is not None:
+                raise SuiError(refusal.error_code or reason_of(refusal), refusal.message)
+            if has_shared_inputs(certificate.transaction.transaction()):
+                raise SuiError(
+                    "CertificateHasSharedInputs",
+                    "a certificate with shared inputs is ordered through consensus first: submit it",
+                )
+            executed_before = ledger.effects(Digest(digest)) is not None
+            outcome = ledger.execute_certificate(certificate)
+        except SuiError as error:
+            refuse(error)
+            return
+        if not executed_before:
+            self._out.append(PersistFastCertificate(certificate))
+        # Sequenced whenever this replica makes a block (every replica the client reached
+        # holds it, so no gossip is needed).
+        self.ingress.admit(certificate, now)
+        effects_digest = outcome.effects.digest().raw
+        signature = sign_effects(self.key, certificate.epoch, digest, effects_digest, outcome.response)
+        self._out.append(
+            Answer(
+                SuiSignedEffects(
+                    digest, self.index, certificate.epoch, effects_digest, outcome.response, signature, "", ""
+                )
+            )
+        )
+
+    # -- the fast path for reads ---------------------------------------------------------------
 
     def query_ready(self) -> bool:
         """Whether this replica's executed state is certified, so queries may read it.
@@ -476,6 +630,10 @@ class Replica:
             self._act(self.consensus.on_timer(now))
         elif isinstance(event, ClientSubmitted):
             self._on_submit(event, now)
+        elif isinstance(event, VoteRequested):
+            self._on_vote_request(event, now)
+        elif isinstance(event, CertificateDelivered):
+            self._on_certificate(event, now)
         else:
             raise TypeError(f"not a replica event: {type(event).__name__}")
         wake = self.consensus.next_wakeup(now)
@@ -542,6 +700,7 @@ class Replica:
             randomness=hashlib.sha256(b"subnet-randomness" + block.hash).digest(),
         )
         results = self.state.execute(batch)
+        self._sync_epoch()
         previous = self.state_hashes.get(block.height - 1)
         if not block.payload and previous is not None and getattr(self.state, "EMPTY_BATCH_UNCHANGED", False):
             # Nothing ran, so nothing changed: hashing every canister again for each empty

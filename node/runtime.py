@@ -57,8 +57,11 @@ from vocab.messages import (
     StatusReply,
     StatusRequest,
     SubmitRequest,
+    SuiCertificateRequest,
     SuiReadRequest,
+    SuiVoteRequest,
 )
+from vocab.sui.certificate import CertifiedTransaction
 
 log = logging.getLogger("subnet.node")
 
@@ -77,7 +80,14 @@ MAX_UNFINISHED_BYTES = 64 * 1024 * 1024
 """Bytes of unfinished frames all unauthenticated connections together may hold."""
 DRAIN_TIMEOUT = 10.0
 """Seconds spent reading away an oversized frame after refusing it."""
-PERSIST_ACTIONS = (act.PersistBlock, act.PersistHighWater, act.PersistCertificate, act.PersistCheckpoint)
+PERSIST_ACTIONS = (
+    act.PersistBlock,
+    act.PersistHighWater,
+    act.PersistCertificate,
+    act.PersistCheckpoint,
+    act.PersistLocks,
+    act.PersistFastCertificate,
+)
 QUERY_CERTIFIED_WAIT_S = 2.0
 """How long a query waits for the executed state to be certified before a transient reject."""
 
@@ -147,6 +157,12 @@ class ReplicaRuntime:
             len(loaded.blocks),
             len(loaded.checkpoints),
         )
+        fast_certificates = []
+        for digest, blob in self.store.fast_certificates():
+            try:
+                fast_certificates.append(CertifiedTransaction.from_bytes(blob))
+            except CodecError as exc:  # written by this replica: only damage gets here
+                self._note("damaged_certificate", f"fast-path certificate {digest.hex()[:16]}: {exc}")
         self.replica = Replica.restore(
             self.genesis,
             self.index,
@@ -156,8 +172,13 @@ class ReplicaRuntime:
             certificates=loaded.certificates,
             high_water=loaded.high_water,
             checkpoints=loaded.checkpoints,
+            sui_locks=self.store.locks(),
+            fast_certificates=fast_certificates,
             **options,
         )
+        sequenced = [c.digest for c in fast_certificates if self.replica.state.executed(c.digest)]  # type: ignore[attr-defined]
+        if sequenced:
+            self.store.forget_fast_certificates(sequenced)
         proven = self.replica.finalized_height
         if proven < len(loaded.blocks):
             # Consensus stopped proving at proven + 1 (its ``restore_truncated`` notice says
@@ -226,6 +247,11 @@ class ReplicaRuntime:
                 StoredCheckpoint(action.height, action.state_hash, action.state_bytes),
                 keep=KEEP_CHECKPOINTS,
             )
+        elif isinstance(action, act.PersistLocks):
+            self.store.put_locks(action.epoch, action.digest, action.locks)
+        elif isinstance(action, act.PersistFastCertificate):
+            fast = action.certificate
+            self.store.put_fast_certificate(fast.digest, fast.to_bytes())
 
     def _perform_one(self, action: act.Action) -> None:
         if isinstance(action, act.Send):
@@ -414,6 +440,16 @@ class ReplicaRuntime:
             # Reads of Sui state take the same path as queries.
             await self._await_certified()
             await framed.send(self.replica.sui_read(message, self.now_ns()))
+        elif isinstance(message, (SuiVoteRequest, SuiCertificateRequest)):
+            # The Sui fast path: answered at once, after what must be durable is written.
+            event: ev.Event = (
+                ev.VoteRequested(message.transaction, self.now_ns())
+                if isinstance(message, SuiVoteRequest)
+                else ev.CertificateDelivered(message.certificate, self.now_ns())
+            )
+            answers = [a for a in self.handle(event) if isinstance(a, act.Answer)]
+            assert len(answers) == 1, "the replica answers a fast-path request once"
+            await framed.send(answers[0].message)
         elif isinstance(message, StatusRequest):
             await framed.send(self.status())
         elif isinstance(message, LinkControl):

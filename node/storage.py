@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,6 +122,15 @@ class BlockStore:
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS damaged_blocks (height INTEGER NOT NULL, block_hash BLOB, "
                 "block BLOB, proof BLOB, reason TEXT NOT NULL)"
+            )
+            # The Sui fast path's own state (``node.sui.locks``, ``node.sui.fast_layer``).
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS sui_locks (epoch INTEGER NOT NULL, object_id BLOB NOT NULL, "
+                "version INTEGER NOT NULL, digest BLOB NOT NULL, PRIMARY KEY (epoch, object_id, version))"
+            )
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS sui_fast_certificates (position INTEGER PRIMARY KEY AUTOINCREMENT, "
+                "digest BLOB NOT NULL UNIQUE, certificate BLOB NOT NULL)"
             )
             row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             if row is None:
@@ -251,6 +260,50 @@ class BlockStore:
             "the certified height", "SELECT MAX(height) FROM certified", (), lambda row: _int(row[0] or 0)
         )
         return top or 0
+
+    # -- the Sui fast path ------------------------------------------------------------------------
+
+    def put_locks(self, epoch: int, digest: bytes, locks: Iterable[tuple[bytes, int]]) -> None:
+        """Owned object versions locked for a transaction (the first lock of a version wins,
+        as in the replica's table); older epochs' locks are void and dropped."""
+        with self._transaction(), self._reading("writing Sui locks"):
+            self._db.execute("DELETE FROM sui_locks WHERE epoch < ?", (epoch,))
+            self._db.executemany(
+                "INSERT OR IGNORE INTO sui_locks VALUES (?, ?, ?, ?)",
+                [(epoch, object_id, version, digest) for object_id, version in locks],
+            )
+
+    def locks(self) -> list[tuple[int, bytes, bytes, int]]:
+        """Every persisted lock as ``(epoch, digest, object id, version)``."""
+        return self._all(
+            "Sui locks",
+            "SELECT epoch, digest, object_id, version FROM sui_locks ORDER BY epoch, object_id, version",
+            (),
+            lambda row: (_int(row[0]), _blob(row[1]), _blob(row[2]), _int(row[3])),
+        )
+
+    def put_fast_certificate(self, digest: bytes, certificate: bytes) -> None:
+        with self._transaction(), self._reading("writing a fast-path certificate"):
+            self._db.execute(
+                "INSERT OR IGNORE INTO sui_fast_certificates (digest, certificate) VALUES (?, ?)",
+                (digest, certificate),
+            )
+
+    def fast_certificates(self) -> list[tuple[bytes, bytes]]:
+        """``(digest, certificate)`` in the order this replica executed them."""
+        return self._all(
+            "fast-path certificates",
+            "SELECT digest, certificate FROM sui_fast_certificates ORDER BY position",
+            (),
+            lambda row: (_blob(row[0]), _blob(row[1])),
+        )
+
+    def forget_fast_certificates(self, digests: Iterable[bytes]) -> None:
+        """Drop certificates consensus has sequenced (the blocks hold them now)."""
+        with self._transaction(), self._reading("pruning fast-path certificates"):
+            self._db.executemany(
+                "DELETE FROM sui_fast_certificates WHERE digest = ?", [(d,) for d in digests]
+            )
 
     # -- checkpoints ----------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ import msgpack
 from vocab.envelope import SignedEnvelope
 from vocab.errors import CodecError, EnvelopeError, OversizedFrame, PrincipalError
 from vocab.principal import Principal
+from vocab.sui.certificate import CertifiedTransaction
 from vocab.sui.signed import SignedTransaction
 
 PROTOCOL_VERSION = 1
@@ -97,7 +98,7 @@ def _to_wire(value: Any) -> Any:
         return value.to_wire()
     if isinstance(value, Principal):
         return value.raw
-    if isinstance(value, (SignedEnvelope, SignedTransaction)):
+    if isinstance(value, (SignedEnvelope, SignedTransaction, CertifiedTransaction)):
         return value.to_wire()
     if isinstance(value, (list, tuple)):
         return [_to_wire(item) for item in value]
@@ -167,6 +168,8 @@ def _from_wire(value: Any, hint: Any, where: str) -> Any:
             raise CodecError(f"{where}: {exc.message}") from exc
     if hint is SignedTransaction:
         return SignedTransaction.from_wire(value)
+    if hint is CertifiedTransaction:
+        return CertifiedTransaction.from_wire(value)
     if isinstance(hint, type) and issubclass(hint, Message):
         return hint.from_wire(value)
     if hint is Any:

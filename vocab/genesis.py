@@ -72,6 +72,9 @@ class Genesis:
     canister_range_start: int = 0
     canister_range_end: int = 1 << 20
     """Canister indexes [start, end) belong to this subnet."""
+    sui_epoch_duration_ns: int = 24 * 3600 * SECOND
+    """How long a Sui epoch lasts (Sui's is a day); 0: one epoch for ever. Owned-object
+    locks reset when an epoch ends (the fast path's rule)."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Settings of other components (execution limits...), carried and hashed as they are."""
 
@@ -93,6 +96,7 @@ class Genesis:
             "pool_window",
             "canister_range_start",
             "canister_range_end",
+            "sui_epoch_duration_ns",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:

@@ -1,5 +1,5 @@
 """What a client submits and a block carries: the IC's signed envelopes and Sui's signed
-transactions, side by side.
+transactions, bare or certified (``vocab.sui.certificate``), side by side.
 
 The two programming models share one consensus, so a block's payload is a sequence of
 either kind, in the order the block maker chose. Both name themselves by a 32-byte
@@ -15,12 +15,15 @@ from typing import TypeAlias
 
 from vocab.envelope import SignedEnvelope
 from vocab.errors import SuiError
+from vocab.sui.certificate import CertifiedTransaction
 from vocab.sui.signed import SignedTransaction
 from vocab.sui.transaction import MoveCall
 
-IngressMessage: TypeAlias = SignedEnvelope | SignedTransaction
+IngressMessage: TypeAlias = SignedEnvelope | SignedTransaction | CertifiedTransaction
+SuiMessage: TypeAlias = SignedTransaction | CertifiedTransaction
+"""A Sui transaction as a block carries it: bare (shared objects only) or certified."""
 
-INGRESS_KINDS: tuple[type[SignedEnvelope], type[SignedTransaction]] = (SignedEnvelope, SignedTransaction)
+INGRESS_KINDS = (SignedEnvelope, SignedTransaction, CertifiedTransaction)
 
 
 def label(message: IngressMessage) -> str:
@@ -28,6 +31,8 @@ def label(message: IngressMessage) -> str:
     transaction's first command (``module::function`` of a Move call, ``Publish``...)."""
     if isinstance(message, SignedEnvelope):
         return message.content.method_name
+    if isinstance(message, CertifiedTransaction):
+        message = message.transaction
     try:
         commands = message.transaction().kind.commands
     except SuiError:
@@ -40,4 +45,12 @@ def label(message: IngressMessage) -> str:
     return f"sui:{type(first).__name__}"
 
 
-__all__ = ["INGRESS_KINDS", "IngressMessage", "SignedEnvelope", "SignedTransaction", "label"]
+__all__ = [
+    "INGRESS_KINDS",
+    "CertifiedTransaction",
+    "IngressMessage",
+    "SignedEnvelope",
+    "SignedTransaction",
+    "SuiMessage",
+    "label",
+]

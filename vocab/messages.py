@@ -12,6 +12,8 @@ from vocab.codec import Message
 from vocab.envelope import SignedEnvelope
 from vocab.hashing import hash_of_map
 from vocab.ingress_message import IngressMessage
+from vocab.sui.certificate import CertifiedTransaction
+from vocab.sui.signed import SignedTransaction
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,62 @@ def query_response_digest(
     else:
         fields.update(reject_code=reject_code, reject_message=reject_message, error_code=error_code)
     return hash_of_map(fields)
+
+
+@dataclass(frozen=True)
+class SuiVoteRequest(Message):
+    """The fast path's first step (``vocab.sui.certificate``): a client asks one replica to
+    check a signed transaction, lock its owned inputs for it and vote for it."""
+
+    TAG = "sui_vote_request"
+    transaction: SignedTransaction
+
+
+@dataclass(frozen=True)
+class SuiVote(Message):
+    """A replica's vote for a transaction in ``epoch`` (``signature`` under its node key,
+    ``vocab.sui.certificate.sign_vote``), or its refusal: ``error`` is Sui's name for it
+    (``ObjectLockConflict`` naming the transaction holding the lock in ``message``,
+    ``ObjectVersionUnavailableForConsumption``...) and the signature is empty."""
+
+    TAG = "sui_vote"
+    digest: bytes
+    node_index: int
+    epoch: int
+    signature: bytes
+    error: str
+    message: str
+
+
+@dataclass(frozen=True)
+class SuiCertificateRequest(Message):
+    """The fast path's second step: a client hands a certificate to a replica, which
+    executes it at once if it touches only owned and immutable objects (and sequences it
+    through consensus afterwards), or orders it through consensus first if it has shared
+    inputs (then the answer waits for the certified result, as ``AwaitReply`` does)."""
+
+    TAG = "sui_certificate"
+    certificate: CertifiedTransaction
+
+
+@dataclass(frozen=True)
+class SuiSignedEffects(Message):
+    """A replica's signed effects of an executed certificate: ``response`` is the JSON
+    Sui's RPC gives for the transaction, ``effects_digest`` the effects' digest, both under
+    ``signature`` (``vocab.sui.certificate.sign_effects``). 2f+1 matching ones from
+    distinct replicas are finality. ``error`` (Sui's name) is set, and the rest empty, when
+    the replica could not execute the certificate (``CertificateRequiresQuorum``,
+    ``InvalidSignature``, inputs not available on it yet...)."""
+
+    TAG = "sui_signed_effects"
+    digest: bytes
+    node_index: int
+    epoch: int
+    effects_digest: bytes
+    response: bytes
+    signature: bytes
+    error: str
+    message: str
 
 
 LINK_CONTROL_DOMAIN = "subnet-link-control"

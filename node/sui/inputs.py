@@ -154,18 +154,23 @@ def _package(store: ObjectStore, package_id: ObjectId, packages: dict[ObjectId, 
     packages[package_id] = package
 
 
-def check_shape(tx: TransactionData, *, epoch: int, timestamp_ms: int) -> None:
+def check_shape(tx: TransactionData, *, epoch: int | None, timestamp_ms: int) -> None:
     """The checks that need no state: the expiration has not passed and there is a
     command. Ingress applies them when a transaction arrives and when a block carries it;
-    execution applies them again, with every other check (``check_inputs``)."""
+    execution applies them again, with every other check (``check_inputs``). ``epoch``
+    None skips the epoch bounds: a block's validity may not depend on the epoch a replica
+    has reached, so only execution, in consensus order, judges them there."""
     expiration = tx.expiration
-    if isinstance(expiration, EpochExpiration) and epoch > expiration.epoch:
+    if epoch is None:
+        pass
+    elif isinstance(expiration, EpochExpiration) and epoch > expiration.epoch:
         raise SuiError(
             "TransactionExpired", f"the transaction expired at the end of epoch {expiration.epoch}"
         )
     if isinstance(expiration, ValidDuring):
-        if (expiration.min_epoch is not None and epoch < expiration.min_epoch) or (
-            expiration.max_epoch is not None and epoch > expiration.max_epoch
+        if epoch is not None and (
+            (expiration.min_epoch is not None and epoch < expiration.min_epoch)
+            or (expiration.max_epoch is not None and epoch > expiration.max_epoch)
         ):
             raise SuiError("TransactionExpired", f"the transaction is not valid in epoch {epoch}")
         if (expiration.min_timestamp is not None and timestamp_ms < expiration.min_timestamp) or (

@@ -10,11 +10,19 @@ publish`` / ``upgrade`` / ``call`` would (the sender is taken as verified: tests
 ``object``, ``owned_by``, ``package``, ``effects``; the state: ``state_hash``,
 ``checkpoint`` and ``restore`` (which reloads the VM from the stored packages).
 
-On a replica (``node.execution``) the ledger executes the signed transactions of finalized
-blocks (``execute_request``: the certified result's reply is the transaction's JSON
-response, so every replica certifies the same bytes) and answers reads of its state
-(``read``: ``sui_getObject``, ``suix_getOwnedObjects``, ``sui_getTransactionBlock``, as
-Sui's JSON-RPC names and shapes them).
+On a replica (``node.execution``) the ledger executes the Sui transactions of finalized
+blocks, bare or certified (``execute_sequenced``: the certified result's reply is the
+transaction's JSON response, so every replica certifies the same bytes), and the fast
+path's certificates ahead of consensus (``vote_locks`` checks a transaction for a vote,
+``execute_certificate`` runs an owned-object certificate on the fast layer,
+``node.sui.fast_layer``); it answers reads (``read``: ``sui_getObject``,
+``suix_getOwnedObjects``, ``sui_getTransactionBlock``, as Sui's JSON-RPC names and shapes
+them) from the fast view, which is what a Sui full node shows.
+
+Epochs change through consensus (``advance_epoch``, at the first block whose time is a
+full ``epoch_duration_ms`` after the epoch began); a transaction runs with its epoch's
+start as ``epoch_timestamp_ms`` (Sui's rule), never with the block's time, so that a
+certificate gives the same effects whenever a replica executes it.
 
 Pure: no I/O beyond reading the framework sources once, no clock, no randomness. The
 convenience builders make otherwise equal transactions distinct with a nonce in
@@ -27,8 +35,11 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import msgpack
 
 from move import ir
 from move.build import build_package
@@ -38,14 +49,34 @@ from move.types import ModuleId
 from node.sui import responses
 from node.sui.effects import TransactionEffects
 from node.sui.executor import Executor, load_package
-from node.sui.store import GENESIS_DIGEST, ObjectStore, SuiObject, SuiPackage, TypeOrigin, UpgradeInfo
+from node.sui.fast_layer import (
+    FastExecution,
+    FastLayer,
+    has_shared_inputs,
+    input_refs,
+    not_yet_available,
+    packages_named,
+)
+from node.sui.inputs import check_inputs
+from node.sui.store import (
+    GENESIS_DIGEST,
+    Deferred,
+    ObjectStore,
+    SuiObject,
+    SuiPackage,
+    TypeOrigin,
+    UpgradeInfo,
+)
 from node.sui.type_map import UPGRADE_CAP
 from node.sui.vm import InvalidCall, MoveVM
 from vocab.certificate import RequestResult
 from vocab.errors import AddressError, RejectCode, RejectError, SubnetError, SuiError
+from vocab.ingress_message import SuiMessage
 from vocab.sui.address import STD_PACKAGE, SUI_PACKAGE, ObjectId, SuiAddress
 from vocab.sui.builder import ProgrammableTransactionBuilder
+from vocab.sui.certificate import CertifiedTransaction
 from vocab.sui.digests import Digest, package_digest
+from vocab.sui.objects import AddressOwner, ObjectOwner
 from vocab.sui.signed import SignedTransaction
 from vocab.sui.transaction import (
     DEFAULT_GAS_BUDGET,
@@ -72,6 +103,23 @@ STD = STD_PACKAGE
 SUI = SUI_PACKAGE
 DEFAULT_BUDGET = DEFAULT_GAS_BUDGET
 GAS_PRICE = REFERENCE_GAS_PRICE
+DEFERRED_HEIGHTS = 100
+"""Heights a sequenced transaction may wait for its inputs (``node.sui.fast_layer``); after
+that it runs anyway and fails by Sui's rules (``ObjectNotFound``...). A bound, so that a
+transaction naming an object that will never exist does not wait forever."""
+OWNED_NEEDS_CERTIFICATE = "OwnedObjectNeedsCertificate"
+"""This subnet's name for a bare transaction in a block that uses an owned object: owned
+versions are locked by votes, so only a certificate may consume them (in Sui every
+transaction is certified first; here a transaction of shared and immutable objects only
+may go to consensus bare, which saves the voting round)."""
+
+
+@dataclass(frozen=True)
+class CertificateOutcome:
+    """A certificate executed on the fast path: its effects and the JSON response."""
+
+    effects: TransactionEffects
+    response: bytes
 
 
 def framework_packages() -> tuple[ir.Package, ir.Package]:
@@ -115,6 +163,10 @@ class SuiLedger:
         self.store = store
         self.vm = vm
         self.executor = Executor(store, vm, allow_adding_abilities=allow_adding_abilities)
+        self.fast = FastLayer(store)
+        self.fast_executor = Executor(self.fast.view, vm, allow_adding_abilities=allow_adding_abilities)  # type: ignore[arg-type]
+        self.epoch_duration_ms = 0
+        """Milliseconds an epoch lasts (0: one epoch for ever); set by the subnet's genesis."""
         self._nonce = 0
 
     @classmethod
@@ -149,6 +201,8 @@ class SuiLedger:
         rehearse an upgrade and the calls after it, such as a ``migrate``)."""
         fork = SuiLedger.from_store(self.store.copy())
         fork.executor.allow_adding_abilities = self.executor.allow_adding_abilities
+        fork.fast_executor.allow_adding_abilities = self.executor.allow_adding_abilities
+        fork.epoch_duration_ms = self.epoch_duration_ms
         fork._nonce = self._nonce
         return fork
 
@@ -268,30 +322,31 @@ class SuiLedger:
         return obj
 
     # -- reading -----------------------------------------------------------------------------
+    # Reads see the fast view: the sequenced store and the certificates executed ahead of it.
     def object(self, object_id: ObjectId) -> SuiObject | None:
-        return self.store.get(object_id)
+        return self.fast.view.get(object_id)
 
     def package(self, package_id: ObjectId) -> SuiPackage | None:
-        return self.store.package(package_id)
+        return self.fast.view.package(package_id)
 
     def owned_by(self, address: SuiAddress) -> list[SuiObject]:
-        return self.store.owned_by(address.raw)
+        return self.fast.view.owned_by(address.raw)
 
     def effects(self, digest: Digest) -> TransactionEffects | None:
-        return self.store.effects(digest)
+        return self.fast.view.effects(digest)
 
     # -- Sui's JSON shapes --------------------------------------------------------------------
     def object_json(self, object_id: ObjectId) -> dict[str, Any] | None:
         """``sui client object ID --json``; a package too; ``None`` if there is no such object."""
-        obj = self.store.get(object_id)
+        obj = self.object(object_id)
         if obj is not None:
             return responses.object_json(self.vm, obj)
-        package = self.store.package(object_id)
+        package = self.package(object_id)
         return responses.package_json(package) if package is not None else None
 
     def transaction_json(self, effects: TransactionEffects, sender: SuiAddress) -> dict[str, Any]:
         """``{digest, effects, objectChanges, events}`` of an executed transaction."""
-        return responses.transaction_json(self.vm, effects, sender, self.store.packages)
+        return responses.transaction_json(self.vm, effects, sender, self.fast.view.packages)
 
     def state_hash(self) -> bytes:
         return self.store.state_hash()
@@ -301,24 +356,188 @@ class SuiLedger:
         """Whether the transaction of this digest ran (ingress's replay protection)."""
         return len(request_id) == 32 and Digest(request_id) in self.store.executed
 
-    def execute_request(
-        self, signed: SignedTransaction, *, height: int, time_ns: int, epoch: int = 0
-    ) -> RequestResult:
-        """Execute a transaction of a finalized block (its signatures were checked when the
-        block was validated) at the block's time; the result to certify. A transaction
-        refused before it ran (an input check) changes nothing and is a reject carrying
-        Sui's error name; one that ran, even if it aborted, replies with its response."""
-        request_id = signed.request_id
+    # -- epochs ------------------------------------------------------------------------------
+    @property
+    def epoch(self) -> int:
+        return self.store.epoch
+
+    def epoch_start_ms(self, epoch: int) -> int:
+        return self.store.epoch_starts_ms[epoch]
+
+    def advance_epoch(self, time_ns: int) -> bool:
+        """At a block's time: begin the next epoch if the current one has lasted its
+        duration (one change per block); whether it changed."""
+        time_ms = time_ns // 1_000_000
+        store = self.store
+        if self.epoch_duration_ms <= 0 or time_ms < store.epoch_starts_ms[-1] + self.epoch_duration_ms:
+            return False
+        store.epoch += 1
+        store.epoch_starts_ms.append(time_ms)
+        return True
+
+    # -- transactions in consensus order ----------------------------------------------------
+    def execute_sequenced(self, message: SuiMessage, *, height: int) -> list[RequestResult]:
+        """Execute a transaction a finalized block carries (its signatures, and a
+        certificate's votes, were checked when the block was validated); the results to
+        certify: its own, unless it waits for an input (``node.sui.fast_layer``), and
+        those of waiting transactions it made ready. A transaction refused before it ran
+        changes nothing and is a reject carrying Sui's error name; one that ran, even if it
+        aborted, replies with its response."""
         try:
-            tx = signed.transaction()
-            effects = self.executor.execute(
-                tx, epoch=epoch, timestamp_ms=time_ns // 1_000_000, digest=signed.digest
+            tx = (
+                message.transaction.transaction()
+                if isinstance(message, CertifiedTransaction)
+                else message.transaction()
             )
+        except SuiError as error:
+            return [
+                RequestResult.rejected(
+                    message.request_id, height, RejectCode.SYS_FATAL, error.message, error.name
+                )
+            ]
+        if not_yet_available(self.store, tx) is not None:
+            self.store.deferred.append(Deferred(height, msgpack.packb(message.to_wire())))
+            return []
+        results = [self._run_sequenced(message, height)]
+        results += self._run_ready(height)
+        return results
+
+    def end_of_batch(self, height: int) -> list[RequestResult]:
+        """After a block's transactions: run the waiting ones whose wait is over (they fail
+        by Sui's rules), and bring the fast layer up to date with the sequenced store."""
+        results: list[RequestResult] = []
+        while self.store.deferred and self.store.deferred[0].height + DEFERRED_HEIGHTS <= height:
+            waiting = self.store.deferred.pop(0)
+            results.append(self._run_sequenced(_unpack(waiting.message), height))
+            results += self._run_ready(height)
+        if self.fast.entries:
+            self.fast.reconcile()
+        return results
+
+    def _run_ready(self, height: int) -> list[RequestResult]:
+        """Run, in the order they were sequenced, the waiting transactions whose inputs the
+        store now holds, until none is ready."""
+        results: list[RequestResult] = []
+        progress = True
+        while progress and self.store.deferred:
+            progress = False
+            for position, waiting in enumerate(self.store.deferred):
+                message = _unpack(waiting.message)
+                tx = _transaction_of(message)
+                if not_yet_available(self.store, tx) is None:
+                    del self.store.deferred[position]
+                    results.append(self._run_sequenced(message, height))
+                    progress = True
+                    break
+        return results
+
+    def _run_sequenced(self, message: SuiMessage, height: int) -> RequestResult:
+        request_id = message.request_id
+        try:
+            tx = _transaction_of(message)
+            if self.store.effects(Digest(request_id)) is not None:
+                raise SuiError(
+                    "TransactionAlreadyExecuted", f"transaction {Digest(request_id)} was already executed"
+                )
+            if isinstance(message, CertifiedTransaction):
+                epoch = message.epoch
+                if epoch > self.store.epoch:
+                    raise SuiError(
+                        "WrongEpoch",
+                        f"the certificate is of epoch {epoch}; the subnet is in epoch {self.store.epoch}",
+                    )
+                taken = self.fast.take(Digest(request_id))
+                if taken is not None:
+                    self.store.commit(taken.effects, taken.written, taken.removed, taken.packages)
+                    effects = taken.effects
+                else:
+                    effects = self.executor.execute(
+                        tx, epoch=epoch, timestamp_ms=self.epoch_start_ms(epoch), digest=Digest(request_id)
+                    )
+            else:
+                self._refuse_owned(tx)
+                effects = self.executor.execute(
+                    tx,
+                    epoch=self.store.epoch,
+                    timestamp_ms=self.epoch_start_ms(self.store.epoch),
+                    digest=Digest(request_id),
+                )
         except SuiError as error:
             return RequestResult.rejected(request_id, height, RejectCode.SYS_FATAL, error.message, error.name)
         return RequestResult.replied(
             request_id, height, canonical_json(self.transaction_json(effects, tx.sender))
         )
+
+    def _refuse_owned(self, tx: TransactionData) -> None:
+        """A bare transaction may not consume an owned object (``OWNED_NEEDS_CERTIFICATE``)."""
+        for ref in input_refs(tx):
+            obj = self.store.get(ref.object_id)
+            if obj is not None and isinstance(obj.owner, (AddressOwner, ObjectOwner)):
+                raise SuiError(
+                    OWNED_NEEDS_CERTIFICATE,
+                    f"object {ref.object_id} is owned: a transaction using it needs a certificate "
+                    "(votes of 2f+1 replicas, which lock it), not a bare submission",
+                )
+
+    # -- the fast path -----------------------------------------------------------------------
+    def vote_locks(self, signed: SignedTransaction) -> list[tuple[ObjectId, int]]:
+        """Check a transaction for a vote against the fast view (signatures, expiration in
+        this epoch, every input as Sui checks it); the owned object versions to lock for it,
+        or the ``SuiError`` that refuses it. A transaction executed already gets a vote and
+        no locks (a client asking again must be able to finish)."""
+        tx = signed.verify()
+        if self.fast.view.effects(signed.digest) is not None:
+            return []
+        epoch = self.store.epoch
+        checked = check_inputs(
+            self.fast.view,  # type: ignore[arg-type]
+            tx,
+            tx.sender,
+            epoch=epoch,
+            timestamp_ms=self.epoch_start_ms(epoch),
+        )
+        del checked
+        locks: list[tuple[ObjectId, int]] = []
+        for ref in input_refs(tx):
+            obj = self.fast.view.get(ref.object_id)
+            if obj is not None and isinstance(obj.owner, (AddressOwner, ObjectOwner)):
+                locks.append((ref.object_id, ref.version))
+        return locks
+
+    def execute_certificate(self, certificate: CertifiedTransaction) -> CertificateOutcome:
+        """Execute an owned-object certificate on the fast layer, at once (its votes are
+        checked by the caller); the effects and the response to sign. Executed before
+        (here or in a block), the same effects again. ``SuiError`` if it has shared inputs
+        (those go through consensus first), is of a later epoch than this replica's, or its
+        inputs are not all here yet."""
+        digest = Digest(certificate.digest)
+        tx = certificate.transaction.transaction()
+        done = self.fast.view.effects(digest)
+        if done is None:
+            if has_shared_inputs(tx):
+                raise SuiError(
+                    "CertificateHasSharedInputs",
+                    "a certificate with shared inputs is ordered through consensus before it executes",
+                )
+            if certificate.epoch > self.store.epoch:
+                raise SuiError(
+                    "WrongEpoch",
+                    f"the certificate is of epoch {certificate.epoch}; this replica is in epoch {self.store.epoch}",
+                )
+            view = self.fast.view
+            before = len(view.top.executed)
+            done = self.fast_executor.execute(
+                tx,
+                epoch=certificate.epoch,
+                timestamp_ms=self.epoch_start_ms(certificate.epoch),
+                digest=digest,
+            )
+            assert len(view.top.executed) == before + 1, "a fast execution commits once"
+            written, removed, packages = view.last_commit
+            self.fast.record(
+                FastExecution(done, written, removed, packages, input_refs(tx), packages_named(tx))
+            )
+        return CertificateOutcome(done, canonical_json(self.transaction_json(done, tx.sender)))
 
     def read(self, method: str, params: bytes) -> bytes:
         """Answer a read of this state (``vocab.messages.SUI_READ_METHODS``) as Sui's
@@ -356,11 +575,11 @@ class SuiLedger:
         found = self.object_json(object_id)
         if found is not None:
             if show_bcs:  # Sui's SuiObjectDataOptions.showBcs
-                item = self.store.get(object_id) or self.store.package(object_id)
+                item = self.object(object_id) or self.package(object_id)
                 assert item is not None
                 found["bcs"] = responses.bcs_json(item)
             return {"data": found}
-        tomb = self.store.tombstones.get(object_id)
+        tomb = self.fast.view.tombstones.get(object_id)
         if tomb is not None:
             return {
                 "error": {"code": "deleted", "object_id": object_id.to_text(), "version": str(tomb.version)}
@@ -371,7 +590,7 @@ class SuiLedger:
         if len(args) != 3 or not all(isinstance(arg, str) for arg in args):
             raise ValueError("the parameters are [package id, module, function]")
         package_id = ObjectId.from_text(args[0])
-        package = self.store.package(package_id)
+        package = self.package(package_id)
         if package is None:
             raise RejectError(
                 RejectCode.SYS_FATAL, f"Package object does not exist with ID {package_id}", "PackageNotFound"
@@ -383,7 +602,7 @@ class SuiLedger:
         return responses.normalized_function_json(info)
 
     def _transaction_response(self, digest: Digest) -> dict[str, Any]:
-        effects = self.store.effects(digest)
+        effects = self.effects(digest)
         if effects is None:
             raise RejectError(
                 RejectCode.SYS_FATAL,
@@ -400,6 +619,19 @@ class SuiLedger:
         return self.store.checkpoint()
 
 
+def _unpack(packed: bytes) -> SuiMessage:
+    """A deferred transaction back from its packed wire form (``Deferred.message``)."""
+    wire = msgpack.unpackb(packed, raw=False)
+    if CertifiedTransaction.wire_matches(wire):
+        return CertifiedTransaction.from_wire(wire)
+    return SignedTransaction.from_wire(wire)
+
+
+def _transaction_of(message: SuiMessage) -> TransactionData:
+    signed = message.transaction if isinstance(message, CertifiedTransaction) else message
+    return signed.transaction()
+
+
 def canonical_json(value: Any) -> bytes:
     """JSON with sorted keys and no spaces: the same bytes on every replica."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -407,6 +639,9 @@ def canonical_json(value: Any) -> bytes:
 
 __all__ = [
     "DEFAULT_BUDGET",
+    "DEFERRED_HEIGHTS",
+    "OWNED_NEEDS_CERTIFICATE",
+    "CertificateOutcome",
     "STD",
     "SUI",
     "SuiLedger",

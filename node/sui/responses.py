@@ -14,6 +14,7 @@ module; a value that does not decode is a ``JsonError`` naming the type.
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from typing import Any
 
 from move.types import Ability, ModuleId, Prim, PrimType, RefType, StructType, Type, TypeParam, VectorType
@@ -257,7 +258,7 @@ def effects_json(effects: TransactionEffects) -> dict[str, Any]:
 
 
 def object_changes_json(
-    effects: TransactionEffects, sender: SuiAddress, packages: dict[ObjectId, SuiPackage]
+    effects: TransactionEffects, sender: SuiAddress, packages: Mapping[ObjectId, SuiPackage]
 ) -> list[dict[str, Any]]:
     """Sui's ``objectChanges``: published, created, mutated, transferred... with types."""
     types = dict(effects.object_types)
@@ -366,7 +367,7 @@ def normalized_function_json(info: FunctionInfo) -> dict[str, Any]:
 
 
 def transaction_json(
-    vm: MoveVM, effects: TransactionEffects, sender: SuiAddress, packages: dict[ObjectId, SuiPackage]
+    vm: MoveVM, effects: TransactionEffects, sender: SuiAddress, packages: Mapping[ObjectId, SuiPackage]
 ) -> dict[str, Any]:
     """``{digest, effects, objectChanges, events}``, as a transaction response."""
     return {

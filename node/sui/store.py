@@ -17,6 +17,12 @@ never occur: there are no coins here). ``storage_rebate`` is 0 (no storage fund)
 difference: a package's ``module_map`` holds the modules' Wasm (what this subnet runs),
 not Move bytecode, so a package digest cannot equal the one Sui gives the same source.
 
+Beside the objects it holds the two pieces of Sui state that consensus orders but no
+object carries: the current epoch with each epoch's start (``epoch_starts_ms``: what
+``tx_context::epoch_timestamp_ms`` gives), and the *deferred* transactions: sequenced
+ones whose inputs the store has not reached yet (``node.sui.fast_layer``), waiting in
+block order for the certificate that makes them.
+
 The state hash is ``Blake2b-256("SuiState::" · body)`` where ``body`` is the checkpoint
 encoding (``encode``): objects, packages and tombstones sorted by id, executed
 transactions sorted by digest, each in BCS. Sorting by bytes, never by insertion order or
@@ -42,7 +48,7 @@ from vocab.sui.objects import OWNER, Immutable, ObjectRef, Owner
 from vocab.sui.type_tag import STRUCT_TAG
 
 CHECKPOINT_MAGIC = b"subnet-suistore\x00"
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2
 GENESIS_DIGEST = Digest(bytes(32))
 """Sui's ``TransactionDigest::genesis_marker()``: the previous transaction of genesis objects."""
 
@@ -145,6 +151,15 @@ class Tombstone:
     id: ObjectId
     version: int
     wrapped: bool
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """A sequenced transaction waiting for its inputs: the height that sequenced it and the
+    message as the block carried it (its codec wire form, packed)."""
+
+    height: int
+    message: bytes
 
 
 # -- BCS ----------------------------------------------------------------------------------------
@@ -290,12 +305,22 @@ class ObjectStore:
     packages: dict[ObjectId, SuiPackage] = field(default_factory=dict)
     tombstones: dict[ObjectId, Tombstone] = field(default_factory=dict)
     executed: dict[Digest, TransactionEffects] = field(default_factory=dict)
+    epoch: int = 0
+    epoch_starts_ms: list[int] = field(default_factory=lambda: [0])
+    """When each epoch began (index: the epoch), in block time."""
+    deferred: list[Deferred] = field(default_factory=list)
 
     def copy(self) -> ObjectStore:
         """An independent store with the same contents (its values are immutable, so the
         tables are copied and the values shared)."""
         return ObjectStore(
-            dict(self.objects), dict(self.packages), dict(self.tombstones), dict(self.executed)
+            dict(self.objects),
+            dict(self.packages),
+            dict(self.tombstones),
+            dict(self.executed),
+            self.epoch,
+            list(self.epoch_starts_ms),
+            list(self.deferred),
         )
 
     # -- reading ---------------------------------------------------------------------------
@@ -358,6 +383,9 @@ class ObjectStore:
                     for t in sorted(self.tombstones.values(), key=lambda t: t.id.raw)
                 ],
                 "executed": [self.executed[d].to_record() for d in sorted(self.executed, key=_raw)],
+                "epoch": self.epoch,
+                "epoch_starts_ms": list(self.epoch_starts_ms),
+                "deferred": [{"height": d.height, "message": d.message} for d in self.deferred],
             }
         )
 
@@ -378,6 +406,17 @@ class ObjectStore:
         digest.update(b"executed" + len(self.executed).to_bytes(8, "big"))
         for tx in sorted(self.executed, key=_raw):
             digest.update(tx.raw + _entry_hash(self.executed[tx]))
+        digest.update(
+            b"epochs" + self.epoch.to_bytes(8, "big") + len(self.epoch_starts_ms).to_bytes(8, "big")
+        )
+        for start in self.epoch_starts_ms:
+            digest.update(start.to_bytes(8, "big"))
+        digest.update(b"deferred" + len(self.deferred).to_bytes(8, "big"))
+        for deferred in self.deferred:
+            digest.update(
+                deferred.height.to_bytes(8, "big")
+                + hashlib.blake2b(deferred.message, digest_size=32).digest()
+            )
         return digest.digest()
 
     @classmethod
@@ -401,8 +440,15 @@ class ObjectStore:
             for raw in plain["executed"]:
                 effects = TransactionEffects.from_record(raw)
                 store.executed[effects.transaction_digest] = effects
+            store.epoch = plain["epoch"]
+            store.epoch_starts_ms = list(plain["epoch_starts_ms"])
+            store.deferred = [Deferred(d["height"], d["message"]) for d in plain["deferred"]]
         except bcs.BcsError as exc:
             raise StoreError(f"the Sui store does not decode: {exc}") from exc
+        if len(store.epoch_starts_ms) != store.epoch + 1:
+            raise StoreError(
+                f"the Sui store is in epoch {store.epoch} but records {len(store.epoch_starts_ms)} epoch starts"
+            )
         if store.encode() != bytes(body):
             raise StoreError("the Sui store's encoding is not canonical (order or duplicates)")
         return store
@@ -459,6 +505,9 @@ _STORE = bcs.Struct(
             ),
         ),
         ("executed", bcs.Vector(bcs.BYTES)),
+        ("epoch", bcs.U64),
+        ("epoch_starts_ms", bcs.Vector(bcs.U64)),
+        ("deferred", bcs.Vector(bcs.Struct("Deferred", [("height", bcs.U64), ("message", bcs.BYTES)]))),
     ],
 )
 
@@ -466,6 +515,7 @@ __all__ = [
     "CHECKPOINT_MAGIC",
     "CHECKPOINT_VERSION",
     "GENESIS_DIGEST",
+    "Deferred",
     "ObjectStore",
     "StoreError",
     "SuiObject",

@@ -45,12 +45,15 @@ import trio
 from node.actions import (
     AcceptIngress,
     Action,
+    Answer,
     Broadcast,
     Notice,
     PersistBlock,
     PersistCertificate,
     PersistCheckpoint,
+    PersistFastCertificate,
     PersistHighWater,
+    PersistLocks,
     RejectIngress,
     Reply,
     Send,
@@ -60,7 +63,14 @@ from node.checkpoint import Checkpoint
 from node.consensus.block import ChainBlock, Finalized
 from node.consensus.icc import Icc
 from node.consensus.icc.ranking import ranking
-from node.events import ClientSubmitted, MessageReceived, Started, TimerExpired
+from node.events import (
+    CertificateDelivered,
+    ClientSubmitted,
+    MessageReceived,
+    Started,
+    TimerExpired,
+    VoteRequested,
+)
 from node.execution import SubnetStateMachine
 from node.replica import Replica
 from node.state_machine import StateMachine
@@ -78,6 +88,8 @@ from vocab.certificate import Certificate, CertifiedReply
 from vocab.codec import Message
 from vocab.genesis import Genesis, local_genesis
 from vocab.ingress_message import IngressMessage, label
+from vocab.messages import SuiCertificateRequest, SuiVoteRequest
+from vocab.sui.certificate import CertifiedTransaction
 
 log = logging.getLogger("subnet.sim")
 
@@ -137,6 +149,9 @@ class Disk:
     high_water: int = 0
     checkpoints: list[Checkpoint] = field(default_factory=list)
     """The newest checkpoints, oldest first."""
+    sui_locks: list[tuple[int, bytes, bytes, int]] = field(default_factory=list)
+    """The fast path's locks: (epoch, digest, object id, version)."""
+    fast_certificates: list[CertifiedTransaction] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -282,6 +297,8 @@ class Simulation:
             verify=self.verifier,
             state_machine=self._state_machine(node),
             checkpoints=disk.checkpoints,
+            sui_locks=disk.sui_locks,
+            fast_certificates=disk.fast_certificates,
             ingress=ForgetfulIngress(self.replica_genesis)
             if "no-replay-protection" in self.config.bugs
             else None,
@@ -445,6 +462,10 @@ class Simulation:
                 kept.append(Checkpoint(action.height, action.state_hash, action.state_bytes))
                 kept.sort(key=lambda c: c.height)
                 disk.checkpoints = kept[-KEEP_CHECKPOINTS:]
+            elif isinstance(action, PersistLocks):
+                disk.sui_locks += [(action.epoch, action.digest, o, v) for o, v in action.locks]
+            elif isinstance(action, PersistFastCertificate):
+                disk.fast_certificates.append(action.certificate)
             elif isinstance(action, Reply):
                 self.trace.record(
                     self.now, "reply", node, action.request_id.hex()[:12], action.reply.result.status
@@ -546,6 +567,30 @@ class Simulation:
         actions = replica.handle(ClientSubmitted(envelope, self.clock(node)))
         self._perform(node, self.behaviours[node].outgoing(self, node, actions))
         return actions
+
+    def fast_path(self, node: int, request: SuiVoteRequest | SuiCertificateRequest) -> Message | None:
+        """A client's fast-path request to one replica, answered now (``SuiVote`` or
+        ``SuiSignedEffects``); None if the replica is down or paused."""
+        replica = self.replicas[node]
+        digest = (
+            request.transaction.request_id
+            if isinstance(request, SuiVoteRequest)
+            else request.certificate.digest
+        )
+        kind = "vote_request" if isinstance(request, SuiVoteRequest) else "certificate"
+        self.trace.record(self.now, kind, node, digest.hex()[:12])
+        if replica is None or node in self.paused:
+            return None
+        self.events_processed += 1
+        event = (
+            VoteRequested(request.transaction, self.clock(node))
+            if isinstance(request, SuiVoteRequest)
+            else CertificateDelivered(request.certificate, self.clock(node))
+        )
+        actions = replica.handle(event)
+        self._perform(node, self.behaviours[node].outgoing(self, node, actions))
+        answers = [action.message for action in actions if isinstance(action, Answer)]
+        return answers[0] if answers else None
 
     def reachable(self, node: int) -> bool:
         """Whether a client can talk to the replica now: it is up and not paused."""
