@@ -105,7 +105,12 @@ SUI_KINDS = ("sui-counter",)
 """Workloads of Sui transactions on Move objects rather than canister calls."""
 MOTOKO_KINDS = ("canister-counter",)
 """Workloads on a Motoko canister (one counter: ``keys`` is 1, no upgrade faults)."""
-MODEL_OF = {"register": "register", "counter": "counter", "canister-counter": "counter", "sui-counter": "counter"}
+MODEL_OF = {
+    "register": "register",
+    "counter": "counter",
+    "canister-counter": "counter",
+    "sui-counter": "counter",
+}
 """The linearizability model (``subnet.checks.linearizable.MODELS``) of each workload."""
 MAX_KEYS = 256
 """Registers and counters the canister holds."""
@@ -323,7 +328,9 @@ class HistoryClients:
         self._serial = 0
         self._nonce = 0
         self.operations = Operations(config.kind, config.keys, self.rng)
-        workload_canister_wasm(config.kind)  # compiled before the run: a missing compiler stops nothing midway
+        workload_canister_wasm(
+            config.kind
+        )  # compiled before the run: a missing compiler stops nothing midway
         self._setup_attempt = 0
         self._setup_step = "publish" if config.kind in SUI_KINDS else "create"
         host.schedule(host.start_ns + config.start_ns, "call", lambda _: self._setup())
