@@ -521,7 +521,7 @@ class ReplicaRuntime:
         try:
             signed = message.payload()
             conditions = LinkConditions(
-                message.delay_ns, message.loss_ppm, message.duplication_ppm, message.seed
+                message.delay_ns, message.loss_ppm, message.duplication_ppm, message.seed, message.behaviour
             )
         except (OverflowError, ValueError) as exc:
             return refuse(f"a field is out of range: {exc}")
@@ -541,7 +541,7 @@ class ReplicaRuntime:
         self.clock_offset_ns = message.clock_offset_ns
         log.info(
             "link filter %d: blocking %s; delay %d ns, loss %d ppm, duplication %d ppm, "
-            "clock offset %d ns, seed %d (frames so far: %s)",
+            "clock offset %d ns, seed %d, %s (frames so far: %s)",
             message.sequence,
             sorted(message.blocked) or "nobody",
             message.delay_ns,
@@ -549,6 +549,7 @@ class ReplicaRuntime:
             message.duplication_ppm,
             message.clock_offset_ns,
             message.seed,
+            message.behaviour,
             done,
         )
         return LinkControlReply(message.sequence, True, "")
@@ -558,7 +559,13 @@ class ReplicaRuntime:
         nemesis's evidence in its log, written when they change and when it stops)."""
         return ", ".join(
             f"{self.mesh.errors[name]} {name.removeprefix('frames_')}"
-            for name in ("frames_delayed", "frames_lost", "frames_duplicated")
+            for name in (
+                "frames_delayed",
+                "frames_lost",
+                "frames_duplicated",
+                "frames_muted",
+                "frames_garbled",
+            )
         )
 
     def status(self) -> StatusReply:

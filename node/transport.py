@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import trio
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from node.byzantine import LINK_BEHAVIOURS, garble
 from vocab import crypto
 from vocab.codec import Message, encode_message
 from vocab.errors import CodecError
@@ -53,7 +54,9 @@ class PeerAddress:
 class LinkConditions:
     """What an operator's control message (``LinkControl``) does to the frames a replica
     sends: each is held ``delay_ns`` longer, lost with probability ``loss_ppm`` / 1e6, sent
-    twice with probability ``duplication_ppm`` / 1e6. The draws come from a generator
+    twice with probability ``duplication_ppm`` / 1e6; with ``behaviour`` ``silent`` none is
+    sent, with ``garbage`` each carries random bytes for its own signatures
+    (``node.byzantine``). The draws come from a generator
     seeded with ``seed``, one per replica; which frames they hit depends on the order the
     replica sends in, which real time decides, so a process run is not repeatable byte for
     byte (the simulator's network is)."""
@@ -62,8 +65,11 @@ class LinkConditions:
     loss_ppm: int = 0
     duplication_ppm: int = 0
     seed: int = 0
+    behaviour: str = "honest"
 
     def __post_init__(self) -> None:
+        if self.behaviour not in LINK_BEHAVIOURS:
+            raise ValueError(f"behaviour {self.behaviour!r} is not one of {', '.join(LINK_BEHAVIOURS)}")
         if self.delay_ns < 0:
             raise ValueError(f"delay_ns {self.delay_ns} is negative")
         for name in ("loss_ppm", "duplication_ppm"):
@@ -117,13 +123,29 @@ class Mesh:
     # -- sending ------------------------------------------------------------------------------
 
     def send(self, peer: int, message: Message) -> None:
-        if peer in self.peers:
-            self._enqueue(peer, encode_message(message))
+        if peer in self.peers and self._speaks():
+            self._enqueue(peer, encode_message(self._misbehave(message)))
 
     def broadcast(self, message: Message) -> None:
-        frame = encode_message(message)  # encoded once for every peer
+        if not self._speaks():
+            return
+        frame = encode_message(self._misbehave(message))  # encoded once for every peer
         for peer in sorted(self.peers):
             self._enqueue(peer, frame)
+
+    def _speaks(self) -> bool:
+        """False while the operator made this replica ``silent``."""
+        if self.conditions.behaviour == "silent":
+            self.errors["frames_muted"] += 1
+            return False
+        return True
+
+    def _misbehave(self, message: Message) -> Message:
+        """The message as a ``garbage`` replica sends it (itself otherwise)."""
+        if self.conditions.behaviour == "garbage":
+            self.errors["frames_garbled"] += 1
+            return garble(self._draws, message)
+        return message
 
     def _enqueue(self, peer: int, frame: bytes) -> None:
         if peer in self._blocked:

@@ -188,3 +188,26 @@ duration = "1s"
             if src != dst:
                 assert (dst in blocked[src]) == (not network.connected(src, dst)), (src, dst)
     assert any(blocked.values())
+
+
+async def test_a_silent_replica_sends_nothing_and_a_garbage_one_garbles_its_own_signatures() -> None:
+    secret = keys(2)
+    signed = link_control(secret[0], 1, [], sequence=1)  # any message with its own signature
+    inbox = Inbox(1)
+    async with trio.open_nursery() as nursery:
+        sender = await _pair(nursery, inbox)
+        sender.set_conditions(LinkConditions(behaviour="silent"))
+        sender.send(1, note(0))
+        sender.broadcast(note(1))
+        sender.set_conditions(LinkConditions(behaviour="garbage", seed=3))
+        sender.send(1, signed)
+        with trio.fail_after(10):
+            await inbox.full.wait()
+        nursery.cancel_scope.cancel()
+    ((_, garbled),) = inbox.items
+    assert isinstance(garbled, type(signed)) and garbled != signed
+    assert dataclasses.replace(garbled, signature=signed.signature) == signed  # only the signature
+    assert garbled.signature == random.Random("subnet-link-draws:3:0").randbytes(64)
+    assert sender.errors["frames_muted"] == 2 and sender.errors["frames_garbled"] == 1
+    with pytest.raises(ValueError, match="behaviour 'equivocator' is not one of honest, silent, garbage"):
+        LinkConditions(behaviour="equivocator")

@@ -187,14 +187,23 @@ def test_what_only_the_simulator_runs_is_refused_on_processes_by_key_and_line(
         in capsys.readouterr().err
     )
     text = scenario().replace('kind = "lifecycle"\nrate = 4', 'kind = "counter"') + (
-        '\n[[fault]]\nat = "1s"\nkind = "byzantine"\nbehaviour = "silent"\ntarget = 1\nduration = "1s"\n'
+        '\n[[fault]]\nat = "1s"\nkind = "byzantine"\nbehaviour = "twins"\ntarget = 1\nduration = "1s"\n'
     )
     file.write_text(text.replace('duration = "8s"', 'duration = "8s"\nbackend = "processes"'))
     assert main(["scenario", "run", str(file), "--results", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
-    assert "line 14: fault[0].kind: a byzantine fault is not supported on the process backend" in err
+    assert "fault[0].behaviour: the twins behaviour needs a hook inside the replicas' consensus" in err
+    assert "(on the process backend: silent, garbage)" in err
+    upgrade = scenario().replace('kind = "lifecycle"\nrate = 4', 'kind = "counter"') + (
+        '\n[[fault]]\nat = "1s"\nkind = "upgrade"\nmodule = "keeps-state"\n'
+    )
+    file.write_text(upgrade.replace('duration = "8s"', 'duration = "8s"\nbackend = "processes"'))
+    assert main(["scenario", "run", str(file), "--results", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "line 14: fault[0].kind: an upgrade fault is not supported on the process backend" in err
     assert (
-        "supported there: crash, pause, disk-loss, partition, latency, loss, duplication, clock-skew" in err
+        "supported there: crash, pause, disk-loss, partition, latency, loss, duplication, clock-skew, byzantine"
+        in err
     )
     assert not (tmp_path / "r").exists()
 

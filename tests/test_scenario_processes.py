@@ -171,6 +171,9 @@ liveness = "2s"
 """
 
 FRAMES = re.compile(r"frames so far: (\d+) delayed, (\d+) lost, (\d+) duplicated")
+FRAMES_ALL = re.compile(
+    r"frames so far: (\d+) delayed, (\d+) lost, (\d+) duplicated, (\d+) muted, (\d+) garbled"
+)
 
 
 def test_latency_loss_duplication_and_a_slow_clock_through_the_control_channel(tmp_path: Path) -> None:
@@ -212,3 +215,28 @@ def test_the_motoko_counter_workload_on_processes(tmp_path: Path) -> None:
     for read in reads:
         assert read.output >= sum(1 for op in adds if op.ret is not None and op.ret < read.call)
     assert [item["action"] for item in outcome.nemesis] == ["kill", "restart"]
+
+
+def test_garbage_signatures_and_a_mute_replica_through_the_control_channel() -> None:
+    """The shipped ``mute-and-garble``: replica 1 garbles its signatures, then replica 2
+    sends nothing; both are left out of the checks, which hold for the other two."""
+    outcome = run_on_processes(parse_scenario((SHIPPED / "mute-and-garble.toml").read_text()))
+    assert outcome.verdict == "valid", [check.summary for check in outcome.checks]
+    assert outcome.record.byzantine == {1: None, 2: None}
+    actions = [(item["action"], item["replica"]) for item in outcome.nemesis]
+    assert actions == [
+        ("byzantine garbage", 1),
+        ("byzantine honest", 1),
+        ("byzantine silent", 2),
+        ("byzantine honest", 2),
+    ]
+    assert "1: blocks nobody, garbage" in outcome.nemesis[0]["detail"]
+    counts = {index: FRAMES_ALL.findall(log)[-1] for index, log in outcome.logs.items()}
+    garbled = {index: int(found[4]) for index, found in counts.items()}
+    muted = {index: int(found[3]) for index, found in counts.items()}
+    assert garbled[1] > 0 and muted[2] > 0, counts
+    assert garbled[0] == garbled[2] == garbled[3] == 0 and muted[0] == muted[1] == muted[3] == 0
+    # The others kept finalizing while replica 2 was mute.
+    polled = outcome.heights
+    during = [sample["heights"][0] or 0 for sample in polled if 4.2 <= sample["time_s"] <= 6.0]
+    assert during and during[-1] > during[0]

@@ -72,7 +72,9 @@ class FastClient(SuiSimClient):
         epoch = good[signers[0]].epoch
         return CertifiedTransaction(signed, epoch, tuple(signers), tuple(good[i].signature for i in signers))
 
-    def execute(self, certificate: CertifiedTransaction, nodes: range | list[int] = range(4)) -> dict[int, SuiSignedEffects]:
+    def execute(
+        self, certificate: CertifiedTransaction, nodes: range | list[int] = range(4)
+    ) -> dict[int, SuiSignedEffects]:
         answers: dict[int, SuiSignedEffects] = {}
         for node in nodes:
             answer = self.sim.fast_path(node, SuiCertificateRequest(certificate))
@@ -115,7 +117,9 @@ def publish_fast(client: FastClient, modules: list[bytes]) -> tuple[ObjectId, Ob
     assert response["effects"]["status"]["status"] == "success"
     (published,) = [c for c in response["objectChanges"] if c["type"] == "published"]
     (created,) = [c for c in response["objectChanges"] if c["type"] == "created"]
-    ref = ObjectRef(ObjectId.from_text(created["objectId"]), int(created["version"]), Digest.from_text(created["digest"]))
+    ref = ObjectRef(
+        ObjectId.from_text(created["objectId"]), int(created["version"]), Digest.from_text(created["digest"])
+    )
     client.sequenced(Digest.from_text(response["digest"]).raw)
     return ObjectId.from_text(published["packageId"]), ref
 
@@ -185,7 +189,10 @@ def test_a_replica_that_missed_the_certificate_executes_it_in_block_order(counte
     assert len({r.state_hash() for r in sim.replicas}) == 1  # type: ignore[union-attr]
     assert owner_of(client, cap.object_id, 3) == BOB.to_text()
     # The certified reply of the sequenced transaction is the response the fast path signed.
-    assert sim.replies.get(signed.request_id) is None or sim.replies[signed.request_id].result.reply == effects[0].response
+    assert (
+        sim.replies.get(signed.request_id) is None
+        or sim.replies[signed.request_id].result.reply == effects[0].response
+    )
 
 
 def test_certificates_without_a_quorum_or_with_a_forged_vote_are_refused(counter_wasm: list[bytes]) -> None:
@@ -199,11 +206,15 @@ def test_certificates_without_a_quorum_or_with_a_forged_vote_are_refused(counter
     with pytest.raises(SuiError) as short:
         two.verify(committee)
     assert short.value.name == "CertificateRequiresQuorum"
-    forged = CertifiedTransaction(signed, good.epoch, good.signers, (good.signatures[0], good.signatures[0], good.signatures[2]))
+    forged = CertifiedTransaction(
+        signed, good.epoch, good.signers, (good.signatures[0], good.signatures[0], good.signatures[2])
+    )
     with pytest.raises(SuiError) as bad:
         forged.verify(committee)
     assert bad.value.name == "InvalidSignature"
-    twice = CertifiedTransaction(signed, good.epoch, (0, 0, 1), (good.signatures[0],) * 2 + (good.signatures[1],))
+    twice = CertifiedTransaction(
+        signed, good.epoch, (0, 0, 1), (good.signatures[0],) * 2 + (good.signatures[1],)
+    )
     with pytest.raises(SuiError) as repeated:
         twice.verify(committee)
     assert repeated.value.name == "StakeAggregatorRepeatedSigner"
@@ -263,7 +274,9 @@ def test_a_byzantine_replica_voting_both_ways_cannot_make_two_certificates(count
         votes = {i: v.signature for i, v in honest.items()}
         votes[3] = sign_vote(byzantine, epoch, signed.request_id)  # replica 3 signs both
         for i, signature in votes.items():
-            assert crypto.verify(committee.public_keys[i], signature, VOTE_DOMAIN, vote_message(epoch, signed.request_id))
+            assert crypto.verify(
+                committee.public_keys[i], signature, VOTE_DOMAIN, vote_message(epoch, signed.request_id)
+            )
         signers = tuple(sorted(votes))
         certificate = CertifiedTransaction(signed, epoch, signers, tuple(votes[i] for i in signers))
         if signed is to_bob:
@@ -320,13 +333,16 @@ def test_a_certificate_sequenced_before_the_one_that_makes_its_input_waits_for_i
     first = SignedTransaction.sign(ledger.transaction(ALICE, [_owned(cap.ref)], []), [ALICE_KEY])
     builder = ProgrammableTransactionBuilder()
     builder.transfer_objects([builder.object(_owned(cap.ref))], BOB)
-    move = SignedTransaction.sign(ledger.transaction(ALICE, builder.finish().inputs, builder.finish().commands), [ALICE_KEY])
+    move = SignedTransaction.sign(
+        ledger.transaction(ALICE, builder.finish().inputs, builder.finish().commands), [ALICE_KEY]
+    )
     moved = ledger.execute_certificate(CertifiedTransaction(move, 0, (0, 1, 2), (b"\0" * 64,) * 3))
     (bob_ref,) = [ref for ref, _ in moved.effects.mutated]
     builder = ProgrammableTransactionBuilder()
     builder.transfer_objects([builder.object(_owned(bob_ref))], CAROL)
     onward = SignedTransaction.sign(
-        ledger.transaction(BOB, builder.finish().inputs, builder.finish().commands), [crypto.private_key_from_seed(b"\x0b" * 32)]
+        ledger.transaction(BOB, builder.finish().inputs, builder.finish().commands),
+        [crypto.private_key_from_seed(b"\x0b" * 32)],
     )
     onward_certificate = CertifiedTransaction(onward, 0, (0, 1, 2), (b"\0" * 64,) * 3)
     # Consensus orders the second before the first: it waits (no result yet), then runs.

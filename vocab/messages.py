@@ -289,7 +289,9 @@ class LinkControl(Message):
     with probability ``loss_ppm`` / 1e6 and send it twice with probability
     ``duplication_ppm`` / 1e6, drawn from a generator seeded with ``seed`` and the
     replica's index; run its clock ``clock_offset_ns`` ahead of the host's (behind if
-    negative). All zero: a healthy replica. The replica applies it only if it is signed
+    negative); behave as ``behaviour`` says (``honest``, ``silent``: send nothing,
+    ``garbage``: random bytes for its own signatures; ``node.byzantine``). All zero and
+    honest: a healthy replica. The replica applies it only if it is signed
     with its own node key (whoever holds the key operates the replica: the fault nemesis
     of scenarios on processes) and ``sequence`` is above every one it applied since it
     started, so that a recorded message cannot be replayed."""
@@ -304,6 +306,7 @@ class LinkControl(Message):
     duplication_ppm: int = 0
     clock_offset_ns: int = 0
     seed: int = 0
+    behaviour: str = "honest"
 
     @staticmethod
     def signed_bytes(
@@ -315,8 +318,11 @@ class LinkControl(Message):
         duplication_ppm: int = 0,
         clock_offset_ns: int = 0,
         seed: int = 0,
+        behaviour: str = "honest",
     ) -> bytes:
-        """Every field but the signature, fixed-width (the blocked list counted first)."""
+        """Every field but the signature, fixed-width (the blocked list and the behaviour's
+        UTF-8 name counted first)."""
+        name = behaviour.encode()
         return (
             node_index.to_bytes(4, "big")
             + sequence.to_bytes(8, "big")
@@ -327,6 +333,8 @@ class LinkControl(Message):
             + duplication_ppm.to_bytes(4, "big")
             + clock_offset_ns.to_bytes(8, "big", signed=True)
             + seed.to_bytes(8, "big")
+            + len(name).to_bytes(4, "big")
+            + name
         )
 
     def payload(self) -> bytes:
@@ -340,6 +348,7 @@ class LinkControl(Message):
             self.duplication_ppm,
             self.clock_offset_ns,
             self.seed,
+            self.behaviour,
         )
 
 

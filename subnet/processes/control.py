@@ -37,6 +37,7 @@ class Controls:
     duplication_ppm: int = 0
     clock_offset_ns: int = 0
     seed: int = 0
+    behaviour: str = "honest"
 
     def describe(self) -> str:
         parts = [f"blocks {list(self.blocked) or 'nobody'}"]
@@ -48,6 +49,8 @@ class Controls:
             parts.append(f"duplication {self.duplication_ppm / 1e6:g}")
         if self.clock_offset_ns:
             parts.append(f"clock {self.clock_offset_ns / 1e9:+g}s")
+        if self.behaviour != "honest":
+            parts.append(self.behaviour)
         return ", ".join(parts)
 
 
@@ -70,6 +73,7 @@ def link_control(
         rest.duplication_ppm,
         rest.clock_offset_ns,
         rest.seed,
+        rest.behaviour,
     )
     signature = crypto.sign(
         key, LINK_CONTROL_DOMAIN, LinkControl.signed_bytes(index, sequence, peers, *fields)

@@ -20,11 +20,15 @@ their history, and the same checks afterwards:
   with the probability, drawn from a generator seeded with the scenario's seed and its
   index (which frames are hit depends on real timing: not repeatable byte for byte);
 - ``clock-skew``: the target's clock offset through the same channel (its events carry
-  its own time, its timers fire on it).
+  its own time, its timers fire on it);
+- ``byzantine`` with ``behaviour = "silent"`` or ``"garbage"``: through the same channel,
+  the target sends nothing, or random bytes for its own signatures (``node.byzantine``,
+  what the simulator's behaviours of those names do); it is left out of the checks.
 
 Each replica's settings are the sum of the faults in force; a replica that restarts
 meanwhile is given them again as soon as it answers. Faults that need a hook the
-replicas do not have yet (Byzantine behaviours, upgrades, ``"block-maker"`` targets),
+replicas do not have yet (the Byzantine behaviours that need the protocol: equivocator,
+double-voter, twins; upgrades; ``"block-maker"`` targets),
 bug switches and the lifecycle workload exist only on the simulator: such a file is
 refused before anything starts, naming the key, its line and what the process backend
 supports.
@@ -53,6 +57,7 @@ import trio
 
 from client.agent import Agent
 from client.network import endpoints
+from node.byzantine import LINK_BEHAVIOURS
 from node.consensus.block import ChainBlock
 from node.replica import Replica
 from node.storage import BlockStore
@@ -84,6 +89,7 @@ from subnet.sim.faults import (
     Pause,
     Restart,
     Resume,
+    SetBehaviour,
 )
 from subnet.sim.runner import Disagreement
 from vocab.errors import CodecError, SubnetError
@@ -92,7 +98,19 @@ from vocab.messages import PPM
 
 __all__ = ["PROCESS_FAULTS", "ProcessOutcome", "ProcessRecord", "check_supported", "run_on_processes"]
 
-PROCESS_FAULTS = ("crash", "pause", "disk-loss", "partition", "latency", "loss", "duplication", "clock-skew")
+PROCESS_FAULTS = (
+    "crash",
+    "pause",
+    "disk-loss",
+    "partition",
+    "latency",
+    "loss",
+    "duplication",
+    "clock-skew",
+    "byzantine",
+)
+PROCESS_BEHAVIOURS = tuple(name for name in LINK_BEHAVIOURS if name != "honest")
+"""The Byzantine behaviours a replica process can be switched to (``node.byzantine``)."""
 POLL_S = 0.25
 STATUS_TIMEOUT_S = 0.5
 SECOND = 1_000_000_000
@@ -136,8 +154,15 @@ def check_supported(scenario: Scenario, text: str | None = None) -> None:
         elif fault.kind not in PROCESS_FAULTS and fault.kind != "random":
             fail(
                 ("fault", index, "kind"),
-                f"a {fault.kind} fault is not supported on the process backend: the replicas' control "
+                f"{'an' if fault.kind[0] in 'aeiou' else 'a'} {fault.kind} fault is not supported on the "
+                "process backend: the replicas' control "
                 f"channel has no hook for it yet (supported there: {', '.join(PROCESS_FAULTS)})",
+            )
+        if fault.kind == "byzantine" and fault.behaviour not in PROCESS_BEHAVIOURS:
+            fail(
+                ("fault", index, "behaviour"),
+                f"the {fault.behaviour} behaviour needs a hook inside the replicas' consensus that they do "
+                f"not have yet (on the process backend: {', '.join(PROCESS_BEHAVIOURS)})",
             )
         if fault.target == "block-maker":
             fail(
@@ -231,6 +256,7 @@ class NetworkState:
     loss: float = 0.0
     duplication: float = 0.0
     skew_ns: dict[int, int] = field(default_factory=dict)
+    behaviour: dict[int, str] = field(default_factory=dict)
 
     def apply(self, change: dict[str, Any]) -> None:
         """A change from ``_faults``: new blocked peers, extra delays, loss, duplication, skew."""
@@ -245,6 +271,9 @@ class NetworkState:
         if "skew" in change:
             node, offset = change["skew"]
             self.skew_ns[node] = offset
+        if "behaviour" in change:
+            node, name = change["behaviour"]
+            self.behaviour[node] = name
 
     def controls(self, node: int) -> Controls:
         return Controls(
@@ -253,7 +282,8 @@ class NetworkState:
             loss_ppm=min(PPM - 1, round(self.loss * PPM)),
             duplication_ppm=min(PPM - 1, round(self.duplication * PPM)),
             clock_offset_ns=self.skew_ns.get(node, 0),
-            seed=self.seed if self.loss or self.duplication else 0,
+            seed=self.seed if self.loss or self.duplication or self.behaviour.get(node) == "garbage" else 0,
+            behaviour=self.behaviour.get(node, "honest"),
         )
 
 
@@ -279,7 +309,7 @@ def _faults(schedule: Schedule, n: int) -> list[tuple[int, str, int, dict[str, A
                 )
                 if value is not None
             ]
-            change = {
+            change: dict[str, Any] = {
                 "extra_delay_ns": fault.extra_delay_ns,
                 "loss": fault.loss,
                 "duplication": fault.duplication,
@@ -287,6 +317,9 @@ def _faults(schedule: Schedule, n: int) -> list[tuple[int, str, int, dict[str, A
             actions.append((fault.at_ns, "+".join(kinds), -1, change))
         elif isinstance(fault, ClockSkew):
             actions.append((fault.at_ns, "clock-skew", fault.node, {"skew": (fault.node, fault.offset_ns)}))
+        elif isinstance(fault, SetBehaviour):
+            behaviour: dict[str, Any] = {"behaviour": (fault.node, fault.behaviour)}
+            actions.append((fault.at_ns, f"byzantine {fault.behaviour}", fault.node, behaviour))
         elif isinstance(fault, Crash):
             actions.append((fault.at_ns, "kill", fault.node, None))
         elif isinstance(fault, Restart):
@@ -514,7 +547,15 @@ def run_on_processes(
         launcher.stop_processes(root)
         if keep is None:
             shutil.rmtree(root, ignore_errors=True)
-    record = ProcessRecord(genesis, chains, state_hashes, persisted, scenario.duration_ns, clients)
+    record = ProcessRecord(
+        genesis,
+        chains,
+        state_hashes,
+        persisted,
+        scenario.duration_ns,
+        clients,
+        byzantine=dict(schedule.byzantine),
+    )
     results: list[CheckResult] = []
     if scenario.checks.agreement:
         results.append(agreement(record))

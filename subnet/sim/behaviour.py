@@ -23,7 +23,6 @@ simulation's one generator, so runs stay a function of the seed.
 
 from __future__ import annotations
 
-import dataclasses
 import random
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -31,15 +30,13 @@ from typing import Any, Protocol
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from node.actions import Action, Broadcast, Send, SetTimer
+from node.byzantine import garble
 from node.events import MessageReceived, Started, TimerExpired
 from node.replica import Replica
 from subnet.sim.trace import Trace
-from vocab.codec import Message
 from vocab.genesis import Genesis
 
 __all__ = ["GENERIC_BEHAVIOURS", "Behaviour", "GarbageSigner", "Silent", "SimView", "Twins"]
-
-SIGNATURE_BYTES = 64
 
 
 class SimView(Protocol):
@@ -88,25 +85,6 @@ class Silent(Behaviour):
 
     def outgoing(self, sim: SimView, node: int, actions: list[Action]) -> list[Action]:
         return [action for action in actions if not isinstance(action, (Send, Broadcast))]
-
-
-def garble(rng: random.Random, message: Message) -> Message:
-    """The message with its own signatures replaced by random bytes.
-
-    Generic over every protocol by the codec's convention: a message's own signature is
-    its ``signature`` field (a proposal, a vote share, a certification share), an
-    aggregate's are its ``signatures`` (a notarization, a certificate). Signatures nested
-    deeper (a request's inside a block) are someone else's and stay intact.
-    """
-    if not dataclasses.is_dataclass(message):
-        return message
-    fields = {item.name: getattr(message, item.name) for item in dataclasses.fields(message)}
-    if "signature" in fields:
-        return dataclasses.replace(message, signature=rng.randbytes(SIGNATURE_BYTES))
-    if "signatures" in fields:
-        noise = tuple(rng.randbytes(SIGNATURE_BYTES) for _ in fields["signatures"])
-        return dataclasses.replace(message, signatures=noise)
-    return message
 
 
 class GarbageSigner(Behaviour):
