@@ -47,6 +47,7 @@ from vocab.messages import (
 )
 from vocab.principal import Principal
 from vocab.request import RequestContent
+from vocab.sui.certificate import CertifiedTransaction
 from vocab.sui.signed import SignedTransaction
 
 CONNECT_TIMEOUT = 2.0
@@ -154,7 +155,11 @@ class Agent:
                     pass
                 else:
                     # A Sui transaction's refusal names Sui's error (``reason``).
-                    sui_name = answer.reason if isinstance(envelope, SignedTransaction) else None
+                    sui_name = (
+                        answer.reason
+                        if isinstance(envelope, (SignedTransaction, CertifiedTransaction))
+                        else None
+                    )
                     raise RejectError(RejectCode(answer.code), answer.message, sui_name)
             elif not isinstance(answer, RequestAccepted):
                 raise CodecError(f"unexpected answer {type(answer).__name__} to a submission")

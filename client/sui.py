@@ -2,10 +2,19 @@
 
 ``SuiClient`` wraps an ``Agent`` and an identity (whose Sui address is BLAKE2b-256 over
 0x00 and its Ed25519 public key). Transactions are Sui's programmable transactions,
-signed under the transaction intent, sent through consensus like canister calls and
-answered with a certified reply: the transaction's JSON response (``digest``, ``effects``,
-``objectChanges``, ``events``) that every replica computed. Reads (``object``,
-``objects``) take the fast path and are signed by the replica that answered.
+signed under the transaction intent, and take one of two paths (``execute``):
+
+- without shared inputs (owned and immutable objects, publishing, upgrading): the fast
+  path (``client.fast_path``): votes of 2f+1 replicas make a certificate, 2f+1 replicas
+  execute it at once and sign the effects, which is finality; consensus sequences it
+  afterwards;
+- with shared inputs: consensus. Owned inputs are certified first (the votes lock them),
+  then the certificate is ordered; a transaction of shared objects only goes bare.
+
+Either way the answer is the transaction's JSON response (``digest``, ``effects``,
+``objectChanges``, ``events``) that the replicas computed, with ``path`` (``fast`` or
+``consensus``) and ``latencyMs`` added. Reads (``object``, ``objects``) take the
+queries' fast path and are signed by the replica that answered.
 
 ``call`` encodes ``--args`` the way the Sui CLI does: it asks a replica for the function's
 normalized signature (``sui_getNormalizedMoveFunction``) and reads each argument as the
@@ -25,13 +34,15 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import time
 from collections.abc import Sequence
 from typing import Any
 
+from client import fast_path
 from client.agent import Agent
 from client.identity import Identity
 from move.compat import Problem, check_upgrade, report
-from vocab.errors import RejectCode, RejectError, SubnetError
+from vocab.errors import RejectCode, RejectError, SubnetError, SuiError
 from vocab.sui.address import FRAMEWORK_PACKAGES, SUI_PACKAGE, ObjectId, SuiAddress
 from vocab.sui.builder import ProgrammableTransactionBuilder
 from vocab.sui.digests import Digest, package_digest
@@ -90,12 +101,28 @@ class SuiClient:
         )
 
     async def execute(self, signed: SignedTransaction, timeout: float = 60.0) -> dict[str, Any]:
-        """Send a signed transaction through consensus; its certified JSON response. A
-        transaction refused before it ran raises ``RejectError`` whose ``error_code`` is
-        Sui's name for the refusal; one that ran and aborted answers with a failure status."""
-        result = await self.agent.submit_and_wait(signed, timeout)
-        reply = result.raise_if_rejected()
+        """Send a signed transaction on its path (see the module's docstring); its JSON
+        response with ``path`` and ``latencyMs``. A transaction refused before it ran raises
+        ``RejectError`` whose ``error_code`` is Sui's name for the refusal; one that ran and
+        aborted answers with a failure status."""
+        tx = signed.transaction()
+        shared = any(isinstance(arg, SharedObject) for arg in tx.kind.inputs)
+        owned = any(isinstance(arg, ImmOrOwnedObject) for arg in tx.kind.inputs)
+        started = time.perf_counter()
+        try:
+            if not shared:
+                certificate = await fast_path.certify(self.agent, signed)
+                finality = await fast_path.execute(self.agent, certificate)
+                reply, path = finality.response, "fast"
+            else:
+                message = await fast_path.certify(self.agent, signed) if owned else signed
+                result = await self.agent.submit_and_wait(message, timeout)
+                reply, path = result.raise_if_rejected(), "consensus"
+        except SuiError as error:
+            raise RejectError(RejectCode.SYS_FATAL, error.message, error.name) from None
         answer: dict[str, Any] = json.loads(reply)
+        answer["path"] = path
+        answer["latencyMs"] = round((time.perf_counter() - started) * 1000, 1)
         return answer
 
     async def sign_and_execute(self, kind: ProgrammableTransaction) -> dict[str, Any]:

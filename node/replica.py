@@ -111,7 +111,7 @@ from node.execution import SubnetStateMachine
 from node.ingress import Ingress, IngressGossip, envelope_size, reason_of
 from node.state_machine import Batch, StateMachine
 from node.sui.fast_layer import has_shared_inputs
-from node.sui.ledger import SuiLedger
+from node.sui.ledger import CertificateOutcome, SuiLedger
 from node.sui.locks import LockTable
 from vocab import crypto, management
 from vocab.certificate import (
@@ -370,6 +370,11 @@ class Replica:
         ledger = self._ledger()
         return ledger.epoch if ledger is not None else 0
 
+    @property
+    def sui_epoch(self) -> int:
+        """The Sui epoch of the executed state (``subnet status`` shows it)."""
+        return self._sui_epoch()
+
     def _sync_epoch(self) -> None:
         """Locks reset when consensus begins a new epoch."""
         epoch = self._sui_epoch()
@@ -452,16 +457,10 @@ class Replica:
                     "CertificateHasSharedInputs",
                     "a certificate with shared inputs is ordered through consensus first: submit it",
                 )
-            executed_before = ledger.effects(Digest(digest)) is not None
-            outcome = ledger.execute_certificate(certificate)
+            outcome = self._fast_execute(ledger, certificate, now)
         except SuiError as error:
             refuse(error)
             return
-        if not executed_before:
-            self._out.append(PersistFastCertificate(certificate))
-        # Sequenced whenever this replica makes a block (every replica the client reached
-        # holds it, so no gossip is needed).
-        self.ingress.admit(certificate, now)
         effects_digest = outcome.effects.digest().raw
         signature = sign_effects(self.key, certificate.epoch, digest, effects_digest, outcome.response)
         self._out.append(
@@ -471,6 +470,25 @@ class Replica:
                 )
             )
         )
+
+    def _fast_execute(
+        self, ledger: SuiLedger, certificate: CertifiedTransaction, now: int
+    ) -> CertificateOutcome:
+        """Execute an owned-object certificate on the fast layer; the first time, persist it
+        (before anything derived from it leaves), put it in the pool so that consensus
+        sequences it when this replica makes a block, and pass it to the peers, which
+        execute it too (so that every replica's fast view has it, not only those the
+        client reached before it had its quorum)."""
+        first = ledger.effects(Digest(certificate.digest)) is None
+        outcome = ledger.execute_certificate(certificate)
+        if first:
+            self._out.append(PersistFastCertificate(certificate))
+            if (
+                not self.ingress.known(certificate.request_id)
+                and self.ingress.admit(certificate, now) is None
+            ):
+                self._out.append(Broadcast(IngressGossip(certificate)))
+        return outcome
 
     # -- the fast path for reads ---------------------------------------------------------------
 
@@ -661,7 +679,14 @@ class Replica:
             self.dropped["unknown_peer"] += 1
             return
         if isinstance(message, IngressGossip):
-            self.ingress.gossip_received(message.envelope, now)
+            envelope = message.envelope
+            if self.ingress.gossip_received(envelope, now) and isinstance(envelope, CertifiedTransaction):
+                ledger = self._ledger()
+                if ledger is not None and not has_shared_inputs(envelope.transaction.transaction()):
+                    try:
+                        self._fast_execute(ledger, envelope, now)
+                    except SuiError as error:  # its inputs are not here yet: consensus brings it
+                        self.dropped[f"fast_{error.name}"] += 1
         elif isinstance(message, CertificationShare):
             if self.certifier.add_share(message):
                 self._try_certify(message.height)

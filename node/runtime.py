@@ -582,6 +582,7 @@ class ReplicaRuntime:
             rejected={reason: count for reason, count in sorted(self.replica.rejected.items())},
             checkpoint_height=self.replica.restored_checkpoint_height,
             replayed_heights=self.replica.replayed_heights,
+            sui_epoch=self.replica.sui_epoch,
         )
 
     def _note(self, reason: str, detail: str) -> None:

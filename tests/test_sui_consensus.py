@@ -28,9 +28,10 @@ from vocab import crypto
 from vocab.certificate import RequestResult
 from vocab.codec import decode_frame, encode_message
 from vocab.errors import CodecError
-from vocab.messages import SubmitRequest, SuiReadRequest
+from vocab.messages import SubmitRequest, SuiReadRequest, SuiVote, SuiVoteRequest
 from vocab.sui.address import ObjectId, SuiAddress
 from vocab.sui.builder import ProgrammableTransactionBuilder
+from vocab.sui.certificate import CertifiedTransaction
 from vocab.sui.digests import Digest
 from vocab.sui.objects import ObjectRef
 from vocab.sui.signed import SignedTransaction
@@ -74,8 +75,36 @@ class SuiSimClient:
         )
         return SignedTransaction.sign(tx, [key])
 
+    def votes(self, signed: SignedTransaction, nodes: Any = None) -> dict[int, SuiVote]:
+        """Each reachable replica's vote (or refusal) for ``signed``: the fast path's first step."""
+        answers: dict[int, SuiVote] = {}
+        for node in range(self.sim.n) if nodes is None else nodes:
+            answer = self.sim.fast_path(node, SuiVoteRequest(signed))
+            if answer is not None:
+                assert isinstance(answer, SuiVote)
+                answers[node] = answer
+        return answers
+
+    def certificate(self, signed: SignedTransaction, nodes: Any = None) -> CertifiedTransaction | None:
+        """2f+1 votes as a certificate, or None if the replicas refuse (``client.fast_path``
+        does this over TCP)."""
+        good = {i: v for i, v in self.votes(signed, nodes).items() if not v.error}
+        threshold = self.sim.genesis.committee.threshold
+        if len(good) < threshold:
+            return None
+        signers = sorted(good)[:threshold]
+        return CertifiedTransaction(
+            signed, good[signers[0]].epoch, tuple(signers), tuple(good[i].signature for i in signers)
+        )
+
     def run(self, signed: SignedTransaction, node: int = 0) -> RequestResult:
-        actions = self.sim.submit(signed, node)
+        """The certified result through consensus. A transaction naming owned objects is
+        certified first (the votes lock them, as ``SuiClient`` does), then ordered; one the
+        replicas refuse to vote for goes bare, to be refused by name in the block."""
+        message: SignedTransaction | CertifiedTransaction = signed
+        if any(isinstance(arg, ImmOrOwnedObject) for arg in signed.transaction().kind.inputs):
+            message = self.certificate(signed) or signed
+        actions = self.sim.submit(message, node)
         assert not [a for a in actions if isinstance(a, RejectIngress)], actions
         deadline = self.sim.now + 20 * SECOND
         while signed.request_id not in self.sim.replies:

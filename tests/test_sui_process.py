@@ -82,6 +82,8 @@ def test_publish_call_transfer_and_ownership_on_four_processes(
     gift = created(call("mint_and_transfer", admin, "@" + alice), "::Gift")
     sent = client_json("transfer", "--object-id", gift, "--to", bob)
     assert sent["effects"]["status"]["status"] == "success"
+    # Owned objects and publishing take the fast path (certificates, no waiting for a block).
+    assert published["path"] == sent["path"] == "fast" and sent["latencyMs"] > 0
     read = client_json("object", gift, "--replicas-agree", "4")
     assert read["owner"] == {"AddressOwner": bob} and read["type"].endswith("::Gift")
     assert gift in [o["objectId"] for o in client_json("objects", bob, "--replicas-agree", "4")]
@@ -128,7 +130,7 @@ def test_publish_call_transfer_and_ownership_on_four_processes(
         return client_json(*argv, *(("--args", *args) if args else ()), identity=identity, check=check)
 
     shared = created(counter("create"), "::Counter")
-    counter("increment", shared)
+    assert counter("increment", shared)["path"] == "consensus"  # a shared object: consensus
     counter("increment", shared, identity="bob")
     failed = counter("set_value", shared, "9", identity="bob", check=False)  # only the owner may
     assert (

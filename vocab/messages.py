@@ -110,6 +110,8 @@ class StatusReply(Message):
     """The checkpoint this replica's execution restarted from (0: replayed from height 1)."""
     replayed_heights: int = 0
     """Finalized blocks it executed again when it started (those above that checkpoint)."""
+    sui_epoch: int = 0
+    """The Sui epoch of its executed state (epochs change through consensus)."""
 
 
 QUERY_RESPONSE_DOMAIN = "ic-response"

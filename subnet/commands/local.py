@@ -33,6 +33,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="BYTES",
         help="memory all canisters may use together, per replica (default 2 GiB); fixed at creation",
     )
+    start.add_argument(
+        "--epoch-duration",
+        type=bounded(int, "an epoch length in ms", 1000, 1 << 40),
+        metavar="MS",
+        help="how long a Sui epoch lasts, in ms (default a day, as on Sui); owned-object locks "
+        "reset when an epoch ends; fixed at creation",
+    )
     start.set_defaults(handler=_start)
 
     stop = subparsers.add_parser("stop", help="stop the local subnet and wait until its processes are gone")
@@ -58,6 +65,7 @@ def _start(args: argparse.Namespace) -> int:
         block_time_ms=args.block_time,
         clean=args.clean,
         memory_capacity=args.memory_capacity,
+        epoch_duration_ms=args.epoch_duration,
         progress=lambda line: print(line, file=sys.stderr, flush=True),
     )
     addresses = ", ".join(entry.address for entry in genesis.nodes)
@@ -92,12 +100,15 @@ def _status(args: argparse.Namespace) -> int:
                 _dash(r["height"]),
                 _dash(r["finalized_height"]),
                 _dash(r["certified_height"]),
+                _dash(r["sui_epoch"]),
                 ",".join(str(p) for p in r["peers"]) if r["up"] else "-",
                 r["last_error"] or "",
             ]
             for r in records
         ]
-        print_table(["replica", "pid", "address", "height", "final", "cert", "peers", "last error"], rows)
+        print_table(
+            ["replica", "pid", "address", "height", "final", "cert", "epoch", "peers", "last error"], rows
+        )
     return 0 if all(r["up"] for r in records) else 1
 
 

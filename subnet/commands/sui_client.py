@@ -297,6 +297,8 @@ def _print_transaction(response: dict[str, Any], output: str) -> int:
     print(f"Transaction Digest: {response['digest']}")
     print(f"Status: {'Success' if ok else 'Failure: ' + status.get('error', '')}")
     print(f"Gas Used: {response['effects']['gasUsed']['computationCost']}")
+    if "path" in response:  # which path it took: the fast path's certificates, or consensus
+        print(f"Path: {response['path']} ({response['latencyMs']} ms)")
     _print_changes(response.get("objectChanges", []))
     events = response.get("events", [])
     if events:

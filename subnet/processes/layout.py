@@ -9,6 +9,7 @@ pids.json                  {"<i>": pid} of the running replicas (``launcher``)
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from pathlib import Path
@@ -25,11 +26,16 @@ def replica_dir(root: Path, index: int) -> Path:
 
 
 def create_subnet(
-    root: Path, replicas: int, port: int, block_time_ms: int, memory_capacity: int | None = None
+    root: Path,
+    replicas: int,
+    port: int,
+    block_time_ms: int,
+    memory_capacity: int | None = None,
+    epoch_duration_ms: int | None = None,
 ) -> Genesis:
     """Fresh node keys and a genesis for ``replicas`` replicas on 127.0.0.1 from ``port`` up,
     written under ``root``; ``memory_capacity`` (bytes) for all canisters together, else the
-    execution layer's default."""
+    execution layer's default; ``epoch_duration_ms`` for Sui epochs, else a day."""
     keys = [Ed25519PrivateKey.generate() for _ in range(replicas)]
     nodes = []
     for index, key in enumerate(keys):
@@ -49,6 +55,8 @@ def create_subnet(
         block_interval_ns=block_time_ms * MS,
         extra={} if memory_capacity is None else {"subnet_memory_capacity": memory_capacity},
     )
+    if epoch_duration_ms is not None:
+        genesis = dataclasses.replace(genesis, sui_epoch_duration_ns=epoch_duration_ms * MS)
     root.mkdir(parents=True, exist_ok=True)
     for index, key in enumerate(keys):
         directory = replica_dir(root, index)

@@ -76,6 +76,7 @@ def status_records(root: Path, genesis: Genesis) -> list[dict[str, Any]]:
                 "height": reply.height if reply else None,
                 "finalized_height": reply.finalized_height if reply else None,
                 "certified_height": reply.certified_height if reply else None,
+                "sui_epoch": reply.sui_epoch if reply else None,
                 "peers": sorted(set(reply.peers_out) & set(reply.peers_in)) if reply else [],
                 "last_error": reply.last_error if reply else error,
                 "rejected": reply.rejected if reply else {},

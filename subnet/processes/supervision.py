@@ -47,6 +47,7 @@ def start_subnet(
     clean: bool = False,
     progress: Callable[[str], None] | None = None,
     memory_capacity: int | None = None,
+    epoch_duration_ms: int | None = None,
 ) -> Genesis:
     """Start the subnet under ``root`` (created with these parameters if it has no genesis
     yet) and return its genesis once every replica answers.
@@ -72,6 +73,10 @@ def start_subnet(
             raise SubnetError(
                 "--memory-capacity is fixed when a subnet is created; use --clean to start a new one"
             )
+        if epoch_duration_ms is not None and existing.sui_epoch_duration_ns != epoch_duration_ms * 1_000_000:
+            raise SubnetError(
+                "--epoch-duration is fixed when a subnet is created; use --clean to start a new one"
+            )
         addresses = [entry.address for entry in existing.nodes]
     else:
         addresses = [f"127.0.0.1:{port + index}" for index in range(replicas)]
@@ -94,7 +99,7 @@ def start_subnet(
     genesis = (
         existing
         if existing is not None
-        else create_subnet(root, replicas, port, block_time_ms, memory_capacity)
+        else create_subnet(root, replicas, port, block_time_ms, memory_capacity, epoch_duration_ms)
     )
     spawned = {index: launcher.spawn_replica(root, index) for index in missing}
     failures = trio.run(wait_for_replicas, root, genesis, spawned, progress)
