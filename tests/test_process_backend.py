@@ -40,6 +40,8 @@ def test_canister_commands_against_four_processes(local_subnet: Path) -> None:
     assert json.loads((local_subnet / "canister_ids.json").read_text()) == {}
     report = json.loads(subnet_cli(local_subnet, "status", "--output", "json").stdout)
     assert [r["up"] for r in report["replicas"]] == [True] * 4
+    assert [r["sui_epoch"] for r in report["replicas"]] == [0] * 4  # a day per epoch by default
+    assert " epoch " in subnet_cli(local_subnet, "status").stdout
 
 
 def test_sigkill_mid_load_then_restart_catches_up_to_the_same_chain(local_subnet: Path) -> None:

@@ -9,6 +9,7 @@ locks and its executions. Virtual time only.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,11 +17,14 @@ import pytest
 from node.sui.ledger import OWNED_NEEDS_CERTIFICATE, STD, SUI, SuiLedger, compile_for_publish
 from node.sui.locks import LockTable
 from node.sui.type_map import UPGRADE_CAP
+from subnet.cli import main
+from subnet.processes.layout import create_subnet
 from subnet.sim.runner import SECOND, SimConfig, Simulation
 from tests.test_sui_consensus import ALICE, ALICE_KEY, BOB, EXAMPLES, SuiSimClient
 from vocab import crypto
 from vocab.codec import decode_frame, encode_message
 from vocab.errors import SuiError
+from vocab.genesis import Genesis
 from vocab.messages import SubmitRequest, SuiCertificateRequest, SuiSignedEffects
 from vocab.sui.address import ObjectId, SuiAddress
 from vocab.sui.builder import ProgrammableTransactionBuilder
@@ -432,3 +436,15 @@ def _transfer_cmd() -> list[Any]:
     from vocab.sui.transaction import Input, TransferObjects
 
     return [TransferObjects((Input(0),), Input(1))]
+
+
+def test_the_epoch_length_is_a_setting_of_the_subnet(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    genesis = create_subnet(tmp_path / "local", 4, 40500, 100, None, 5_000)
+    assert genesis.sui_epoch_duration_ns == 5 * SECOND
+    assert Genesis.from_json((tmp_path / "local" / "genesis.json").read_text()) == genesis
+    assert create_subnet(tmp_path / "other", 4, 40500, 100).sui_epoch_duration_ns == 24 * 3600 * SECOND
+    with pytest.raises(SystemExit):
+        main(["start", "--epoch-duration", "5"])  # under a second: refused before anything starts
+    assert "--epoch-duration" in capsys.readouterr().err
