@@ -89,6 +89,9 @@ async def _serve(
             async for _ in signals:
                 nursery.cancel_scope.cancel()
                 break
+    logging.getLogger("subnet.node").info(
+        "replica %d stopping (frames so far: %s)", index, runtime.link_counts()
+    )
     runtime.store.close()
 
 

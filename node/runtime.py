@@ -38,7 +38,7 @@ from node import events as ev
 from node.recovery import load_store
 from node.replica import Replica
 from node.storage import BlockStore, StoredBlock, StoredCheckpoint
-from node.transport import Mesh, PeerAddress
+from node.transport import LinkConditions, Mesh, PeerAddress
 from vocab import crypto
 from vocab.codec import Message, encode_message
 from vocab.errors import CodecError, OversizedFrame, RejectCode
@@ -126,6 +126,8 @@ class ReplicaRuntime:
     def __post_init__(self) -> None:
         self._control_sequence = 0
         """The sequence of the last link filter applied (``LinkControl``)."""
+        self.clock_offset_ns = 0
+        """How far this replica's clock runs ahead of the host's (``LinkControl``'s clock skew)."""
         self._reply_events: dict[bytes, trio.Event] = {}
         self._waiters: Counter[bytes] = Counter()
         self._clients = 0
@@ -197,6 +199,11 @@ class ReplicaRuntime:
         )
 
     # -- the event loop ---------------------------------------------------------------------
+
+    def now_ns(self) -> int:
+        """This replica's clock: the host's, moved by an operator's clock skew. Every
+        event it handles carries this time and its timers fire on it."""
+        return now_ns() + self.clock_offset_ns
 
     def handle(self, event: ev.Event) -> list[act.Action]:
         """Feed one event to the core and carry out its actions; returns the actions."""
@@ -285,7 +292,7 @@ class ReplicaRuntime:
 
     def _deliver(self, peer: int, message: Message) -> None:
         try:
-            self.handle(ev.MessageReceived(peer, message, now_ns()))
+            self.handle(ev.MessageReceived(peer, message, self.now_ns()))
         except Exception as exc:
             self._note("handler_error", f"{type(exc).__name__}: {exc}")
             log.exception("error handling a message from peer %d", peer)
@@ -302,7 +309,7 @@ class ReplicaRuntime:
                 await self._timer_wakeup.wait()
                 continue
             timer, at = min(self._timers.items(), key=lambda item: item[1])
-            delay = (at - now_ns()) / 1e9
+            delay = (at - self.now_ns()) / 1e9
             if delay > 0:
                 self._timer_wakeup = trio.Event()
                 with trio.move_on_after(delay):
@@ -310,7 +317,7 @@ class ReplicaRuntime:
                 continue
             del self._timers[timer]
             try:
-                self.handle(ev.TimerExpired(timer, now_ns()))
+                self.handle(ev.TimerExpired(timer, self.now_ns()))
             except Exception as exc:
                 self._note("handler_error", f"{type(exc).__name__}: {exc}")
                 log.exception("error handling timer %r", timer)
@@ -410,7 +417,7 @@ class ReplicaRuntime:
     async def _serve_client_message(self, framed: FramedStream, message: Message) -> None:
         if isinstance(message, SubmitRequest):
             envelope = message.envelope
-            actions = self.handle(ev.ClientSubmitted(envelope, now_ns()))
+            actions = self.handle(ev.ClientSubmitted(envelope, self.now_ns()))
             rejections = [a for a in actions if isinstance(a, act.RejectIngress)]
             if rejections:
                 rejected = rejections[0]
@@ -429,21 +436,21 @@ class ReplicaRuntime:
         elif isinstance(message, QueryRequest):
             # The fast path: no consensus, answered from this replica's certified state.
             await self._await_certified()
-            await framed.send(self.replica.query(message.envelope, now_ns()))
+            await framed.send(self.replica.query(message.envelope, self.now_ns()))
         elif isinstance(message, SuiReadRequest):
             # Reads of Sui state take the same path as queries.
             await self._await_certified()
-            await framed.send(self.replica.sui_read(message, now_ns()))
+            await framed.send(self.replica.sui_read(message, self.now_ns()))
         elif isinstance(message, RehearseUpgradeRequest):
             # A canister upgrade rehearsed on a copy of the certified state: a read.
             await self._await_certified()
-            await framed.send(self.replica.rehearse_upgrade(message, now_ns()))
+            await framed.send(self.replica.rehearse_upgrade(message, self.now_ns()))
         elif isinstance(message, (SuiVoteRequest, SuiCertificateRequest)):
             # The Sui fast path: answered at once, after what must be durable is written.
             event: ev.Event = (
-                ev.VoteRequested(message.transaction, now_ns())
+                ev.VoteRequested(message.transaction, self.now_ns())
                 if isinstance(message, SuiVoteRequest)
-                else ev.CertificateDelivered(message.certificate, now_ns())
+                else ev.CertificateDelivered(message.certificate, self.now_ns())
             )
             answers = [a for a in self.handle(event) if isinstance(a, act.Answer)]
             assert len(answers) == 1, "the replica answers a fast-path request once"
@@ -516,7 +523,13 @@ class ReplicaRuntime:
         if message.node_index != self.index:
             return refuse(f"addressed to replica {message.node_index}, this is {self.index}")
         public_key = bytes.fromhex(self.genesis.nodes[self.index].public_key)
-        signed = LinkControl.signed_bytes(message.node_index, message.sequence, message.blocked)
+        try:
+            signed = message.payload()
+            conditions = LinkConditions(
+                message.delay_ns, message.loss_ppm, message.duplication_ppm, message.seed, message.behaviour
+            )
+        except (OverflowError, ValueError) as exc:
+            return refuse(f"a field is out of range: {exc}")
         if not crypto.verify(public_key, message.signature, LINK_CONTROL_DOMAIN, signed):
             return refuse("not signed with this replica's node key")
         if message.sequence <= self._control_sequence:
@@ -527,8 +540,38 @@ class ReplicaRuntime:
             return refuse(f"no peer {bad[0]} to block")
         self._control_sequence = message.sequence
         self.mesh.set_blocked(set(message.blocked))
-        log.info("link filter %d: blocking %s", message.sequence, sorted(message.blocked) or "nobody")
+        done = self.link_counts()  # what the previous conditions did, before they change
+        self.mesh.set_conditions(conditions)
+        self._timer_wakeup.set()  # a moved clock moves every timer's deadline
+        self.clock_offset_ns = message.clock_offset_ns
+        log.info(
+            "link filter %d: blocking %s; delay %d ns, loss %d ppm, duplication %d ppm, "
+            "clock offset %d ns, seed %d, %s (frames so far: %s)",
+            message.sequence,
+            sorted(message.blocked) or "nobody",
+            message.delay_ns,
+            message.loss_ppm,
+            message.duplication_ppm,
+            message.clock_offset_ns,
+            message.seed,
+            message.behaviour,
+            done,
+        )
         return LinkControlReply(message.sequence, True, "")
+
+    def link_counts(self) -> str:
+        """What link conditions did to the frames this replica sent since it started (the
+        nemesis's evidence in its log, written when they change and when it stops)."""
+        return ", ".join(
+            f"{self.mesh.errors[name]} {name.removeprefix('frames_')}"
+            for name in (
+                "frames_delayed",
+                "frames_lost",
+                "frames_duplicated",
+                "frames_muted",
+                "frames_garbled",
+            )
+        )
 
     def status(self) -> StatusReply:
         return StatusReply(
@@ -560,5 +603,5 @@ class ReplicaRuntime:
             )
             nursery.start_soon(self.mesh.run)
             nursery.start_soon(self._run_timers)
-            self.handle(ev.Started(now_ns()))
+            self.handle(ev.Started(self.now_ns()))
             task_status.started()

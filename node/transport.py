@@ -13,7 +13,9 @@ handshakes and has no part in what the replicas compute.
 
 from __future__ import annotations
 
+import heapq
 import itertools
+import random
 import secrets
 from collections import Counter, deque
 from collections.abc import Callable
@@ -22,11 +24,12 @@ from dataclasses import dataclass
 import trio
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from node.byzantine import LINK_BEHAVIOURS, garble
 from vocab import crypto
 from vocab.codec import Message, encode_message
 from vocab.errors import CodecError
 from vocab.framing import FramedStream
-from vocab.messages import PeerAuth, PeerChallenge, PeerHello
+from vocab.messages import PPM, PeerAuth, PeerChallenge, PeerHello
 
 PROTOCOL = "subnet/1"
 AUTH_DOMAIN = "subnet-peer-auth"
@@ -45,6 +48,34 @@ class PeerAddress:
     port: int
     public_key: bytes
     """Raw 32-byte Ed25519 node key."""
+
+
+@dataclass(frozen=True)
+class LinkConditions:
+    """What an operator's control message (``LinkControl``) does to the frames a replica
+    sends: each is held ``delay_ns`` longer, lost with probability ``loss_ppm`` / 1e6, sent
+    twice with probability ``duplication_ppm`` / 1e6; with ``behaviour`` ``silent`` none is
+    sent, with ``garbage`` each carries random bytes for its own signatures
+    (``node.byzantine``). The draws come from a generator
+    seeded with ``seed``, one per replica; which frames they hit depends on the order the
+    replica sends in, which real time decides, so a process run is not repeatable byte for
+    byte (the simulator's network is)."""
+
+    delay_ns: int = 0
+    loss_ppm: int = 0
+    duplication_ppm: int = 0
+    seed: int = 0
+    behaviour: str = "honest"
+
+    def __post_init__(self) -> None:
+        if self.behaviour not in LINK_BEHAVIOURS:
+            raise ValueError(f"behaviour {self.behaviour!r} is not one of {', '.join(LINK_BEHAVIOURS)}")
+        if self.delay_ns < 0:
+            raise ValueError(f"delay_ns {self.delay_ns} is negative")
+        for name in ("loss_ppm", "duplication_ppm"):
+            value = getattr(self, name)
+            if not 0 <= value < PPM:
+                raise ValueError(f"{name} {value} is not in [0, {PPM})")
 
 
 def auth_message(nonce: bytes, dialer: int, listener: int) -> bytes:
@@ -74,6 +105,13 @@ class Mesh:
         self.connected_out: set[int] = set()
         self.connected_in: set[int] = set()
         self._blocked: set[int] = set()
+        self.conditions = LinkConditions()
+        self._draws_seed = 0
+        self._draws = random.Random(f"subnet-link-draws:0:{me}")
+        self._delayed: list[tuple[float, int, int, bytes]] = []
+        """Frames held by a delay: (due on trio's clock, order, peer, frame), a heap."""
+        self._delayed_order = itertools.count()
+        self._delayed_wakeup = trio.Event()
         self.set_peers(peers)
 
     def set_peers(self, peers: list[PeerAddress]) -> None:
@@ -85,17 +123,51 @@ class Mesh:
     # -- sending ------------------------------------------------------------------------------
 
     def send(self, peer: int, message: Message) -> None:
-        if peer in self.peers:
-            self._enqueue(peer, encode_message(message))
+        if peer in self.peers and self._speaks():
+            self._enqueue(peer, encode_message(self._misbehave(message)))
 
     def broadcast(self, message: Message) -> None:
-        frame = encode_message(message)  # encoded once for every peer
+        if not self._speaks():
+            return
+        frame = encode_message(self._misbehave(message))  # encoded once for every peer
         for peer in sorted(self.peers):
             self._enqueue(peer, frame)
+
+    def _speaks(self) -> bool:
+        """False while the operator made this replica ``silent``."""
+        if self.conditions.behaviour == "silent":
+            self.errors["frames_muted"] += 1
+            return False
+        return True
+
+    def _misbehave(self, message: Message) -> Message:
+        """The message as a ``garbage`` replica sends it (itself otherwise)."""
+        if self.conditions.behaviour == "garbage":
+            self.errors["frames_garbled"] += 1
+            return garble(self._draws, message)
+        return message
 
     def _enqueue(self, peer: int, frame: bytes) -> None:
         if peer in self._blocked:
             return
+        conditions = self.conditions
+        if conditions.loss_ppm and self._draws.randrange(PPM) < conditions.loss_ppm:
+            self.errors["frames_lost"] += 1
+            return
+        copies = 1
+        if conditions.duplication_ppm and self._draws.randrange(PPM) < conditions.duplication_ppm:
+            self.errors["frames_duplicated"] += 1
+            copies = 2
+        for _ in range(copies):
+            if conditions.delay_ns:
+                self.errors["frames_delayed"] += 1
+                due = trio.current_time() + conditions.delay_ns / 1e9
+                heapq.heappush(self._delayed, (due, next(self._delayed_order), peer, frame))
+                self._delayed_wakeup.set()
+            else:
+                self._queue_frame(peer, frame)
+
+    def _queue_frame(self, peer: int, frame: bytes) -> None:
         queue = self._queues[peer]
         if len(queue) >= QUEUE_LIMIT:
             queue.popleft()
@@ -110,11 +182,38 @@ class Mesh:
             if peer in self._queues:
                 self._queues[peer].clear()
 
+    def set_conditions(self, conditions: LinkConditions) -> None:
+        """Delay, lose and duplicate the frames sent from now on (``LinkConditions``); a
+        seed other than the last one restarts the draws from it (and this replica's index)."""
+        if conditions.seed != self._draws_seed:
+            self._draws = random.Random(f"subnet-link-draws:{conditions.seed}:{self.me}")
+            self._draws_seed = conditions.seed
+        self.conditions = conditions
+
     async def run(self) -> None:
         """Dial every peer forever, redialing broken links with backoff."""
         async with trio.open_nursery() as nursery:
             for index in sorted(self.peers):
                 nursery.start_soon(self._dial_forever, index)
+            nursery.start_soon(self._release_delayed)
+
+    async def _release_delayed(self) -> None:
+        """Hand delayed frames to their peers' queues when they are due (a peer blocked
+        meanwhile does not get them, as a partition cuts messages in flight)."""
+        while True:
+            if not self._delayed:
+                self._delayed_wakeup = trio.Event()
+                await self._delayed_wakeup.wait()
+                continue
+            due = self._delayed[0][0]
+            if due > trio.current_time():
+                self._delayed_wakeup = trio.Event()
+                with trio.move_on_at(due):
+                    await self._delayed_wakeup.wait()
+                continue
+            _, _, peer, frame = heapq.heappop(self._delayed)
+            if peer not in self._blocked:
+                self._queue_frame(peer, frame)
 
     async def _dial_forever(self, index: int) -> None:
         peer = self.peers[index]

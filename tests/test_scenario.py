@@ -4,6 +4,7 @@ function of the scenario and seed; replay confirms; the shipped scenarios run.""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -121,8 +122,8 @@ def test_subnet_and_network_errors() -> None:
     assert parse_error(text).startswith("line 7: subnet.bugs: unknown bug 'no-such-bug'")
     text = scenario() + '\n[network]\nlatency = "sideways:1ms"\n'
     assert parse_error(text).startswith("line 13: network.latency: bad latency spec")
-    assert parse_error(scenario().replace('kind = "lifecycle"', 'kind = "canister-counter"')).startswith(
-        "line 9: workload[0].kind: the 'canister-counter' workload is not built yet"
+    assert parse_error(scenario().replace('kind = "lifecycle"', 'kind = "owned-transfer"')).startswith(
+        "line 9: workload[0].kind: the 'owned-transfer' workload is not built yet"
     )
     assert parse_error('seed = 1\nduration = "1s"\n') == "name: is required"
     assert "not valid TOML" in parse_error('name = "x"\nseed = = 1\n')
@@ -186,13 +187,24 @@ def test_what_only_the_simulator_runs_is_refused_on_processes_by_key_and_line(
         in capsys.readouterr().err
     )
     text = scenario().replace('kind = "lifecycle"\nrate = 4', 'kind = "counter"') + (
-        '\n[[fault]]\nat = "1s"\nkind = "latency"\ndelay = "100ms"\nduration = "1s"\n'
+        '\n[[fault]]\nat = "1s"\nkind = "byzantine"\nbehaviour = "twins"\ntarget = 1\nduration = "1s"\n'
     )
     file.write_text(text.replace('duration = "8s"', 'duration = "8s"\nbackend = "processes"'))
     assert main(["scenario", "run", str(file), "--results", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
-    assert "line 14: fault[0].kind: a latency fault is not supported on the process backend" in err
-    assert "supported there: crash, pause, disk-loss, partition" in err
+    assert "fault[0].behaviour: the twins behaviour needs a hook inside the replicas' consensus" in err
+    assert "(on the process backend: silent, garbage)" in err
+    upgrade = scenario().replace('kind = "lifecycle"\nrate = 4', 'kind = "counter"') + (
+        '\n[[fault]]\nat = "1s"\nkind = "upgrade"\nmodule = "keeps-state"\n'
+    )
+    file.write_text(upgrade.replace('duration = "8s"', 'duration = "8s"\nbackend = "processes"'))
+    assert main(["scenario", "run", str(file), "--results", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "line 14: fault[0].kind: an upgrade fault is not supported on the process backend" in err
+    assert (
+        "supported there: crash, pause, disk-loss, partition, latency, loss, duplication, clock-skew, byzantine"
+        in err
+    )
     assert not (tmp_path / "r").exists()
 
 
@@ -546,7 +558,8 @@ def test_same_seed_same_results_and_replay_confirms(
 
 @pytest.mark.parametrize("path", sorted(SHIPPED.glob("*.toml")), ids=lambda path: path.stem)
 def test_each_shipped_scenario_gives_its_verdict(path: Path) -> None:
-    outcome = run_scenario(parse_scenario(path.read_text()))
+    # On the simulator, files made for the process backend too.
+    outcome = run_scenario(dataclasses.replace(parse_scenario(path.read_text()), backend="sim"))
     assert outcome.verdict == ("invalid" if path.stem.startswith("bug-") else "valid"), [
         check.summary for check in outcome.checks
     ]

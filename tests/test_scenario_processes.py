@@ -8,6 +8,7 @@ of run time; marked ``processes`` (run by default, deselect with ``-m "not proce
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,14 @@ from node.runtime import ReplicaRuntime
 from subnet.checks.history import operations, read_jsonl
 from subnet.cli import main
 from subnet.processes.control import link_control
+from subnet.scenario import parse_scenario
+from subnet.scenario.processes import run_on_processes
 from vocab.genesis import local_genesis
 from vocab.messages import LinkControlReply
 
 pytestmark = [pytest.mark.processes, pytest.mark.slow]
+
+SHIPPED = Path(__file__).resolve().parent.parent / "subnet" / "scenarios"
 
 SCENARIO = """\
 name = "processes-crash-pause"
@@ -127,3 +132,111 @@ def test_a_replica_applies_only_link_filters_signed_with_its_own_key(tmp_path: P
         assert runtime.mesh._blocked == set()
     finally:
         runtime.store.close()
+
+
+NETWORK_SCENARIO = """\
+name = "processes-network"
+seed = 5
+duration = "7s"
+backend = "processes"
+
+[subnet]
+replicas = 4
+block_time = "100ms"
+
+[network]
+loss = 0.05
+duplication = 0.05
+
+[[workload]]
+kind = "counter"
+clients = 3
+
+[[fault]]
+at = "1s"
+kind = "latency"
+delay = "250ms"
+target = [0, 1]
+duration = "2s"
+
+[[fault]]
+at = "1s"
+kind = "clock-skew"
+target = 3
+offset = "-1s"
+duration = "4s"
+
+[checks]
+liveness = "2s"
+"""
+
+FRAMES = re.compile(r"frames so far: (\d+) delayed, (\d+) lost, (\d+) duplicated")
+FRAMES_ALL = re.compile(
+    r"frames so far: (\d+) delayed, (\d+) lost, (\d+) duplicated, (\d+) muted, (\d+) garbled"
+)
+
+
+def test_latency_loss_duplication_and_a_slow_clock_through_the_control_channel(tmp_path: Path) -> None:
+    outcome = run_on_processes(parse_scenario(NETWORK_SCENARIO), keep=tmp_path / "subnet")
+    assert outcome.verdict == "valid", [check.summary for check in outcome.checks]
+    actions = [(item["action"], item["replica"]) for item in outcome.nemesis]
+    assert actions[0] == ("network", -1)  # [network] loss and duplication from the start
+    assert sorted(actions[1:]) == [("clock-skew", 3), ("clock-skew", 3), ("latency", -1), ("latency", -1)]
+    start = outcome.nemesis[0]["detail"]
+    assert "3: blocks nobody, loss 0.05, duplication 0.05" in start
+    latency = next(item["detail"] for item in outcome.nemesis if item["action"] == "latency")
+    assert "0: blocks nobody, +250ms, loss 0.05" in latency and "2: already" in latency  # unchanged
+    # Each replica's transport counted what its conditions did, logged when they changed.
+    counts = {index: [int(n) for n in FRAMES.findall(log)[-1]] for index, log in outcome.logs.items()}
+    assert all(lost > 0 and doubled > 0 for _, lost, doubled in counts.values()), counts
+    assert counts[0][0] > 0 and counts[1][0] > 0 and counts[2][0] == 0 == counts[3][0], counts
+    # Replica 3's clock ran 1 s slow: the blocks it made meanwhile are stamped one
+    # nanosecond after their parents (time never goes back), and no honest clock does that.
+    ids = list(outcome.record.genesis.node_ids)
+    chain = outcome.record.chain(0)
+    assert all(b.timestamp > a.timestamp for a, b in zip(chain, chain[1:]))
+    just_after = {ids.index(b.proposer) for a, b in zip(chain, chain[1:]) if b.timestamp == a.timestamp + 1}
+    assert just_after == {3}, just_after
+
+
+def test_the_motoko_counter_workload_on_processes(tmp_path: Path) -> None:
+    """``canister-counter``: moc's counter installed at the start, incremented and read
+    over TCP while a replica crashes (the shipped scenario). Installing moc's 240 KB module
+    costs each replica seconds of compilation on a loaded machine, hence its 9 s."""
+    outcome = run_on_processes(parse_scenario((SHIPPED / "canister-counter-crash.toml").read_text()))
+    assert outcome.verdict == "valid", [check.summary for check in outcome.checks]
+    history = outcome.record.history
+    assert history is not None and history.config.kind == "canister-counter"
+    ops = operations(history.events)
+    adds = [op for op in ops if op.known and op.f == "add"]
+    reads = [op for op in ops if op.known and op.f == "read"]
+    assert len(adds) > 5 and len(reads) > 5 and all(op.input == 1 for op in adds)
+    # The canister's Candid count: at least the increments acknowledged before the read began.
+    for read in reads:
+        assert read.output >= sum(1 for op in adds if op.ret is not None and op.ret < read.call)
+    assert [item["action"] for item in outcome.nemesis] == ["kill", "restart"]
+
+
+def test_garbage_signatures_and_a_mute_replica_through_the_control_channel() -> None:
+    """The shipped ``mute-and-garble``: replica 1 garbles its signatures, then replica 2
+    sends nothing; both are left out of the checks, which hold for the other two."""
+    outcome = run_on_processes(parse_scenario((SHIPPED / "mute-and-garble.toml").read_text()))
+    assert outcome.verdict == "valid", [check.summary for check in outcome.checks]
+    assert outcome.record.byzantine == {1: None, 2: None}
+    actions = [(item["action"], item["replica"]) for item in outcome.nemesis]
+    assert actions == [
+        ("byzantine garbage", 1),
+        ("byzantine honest", 1),
+        ("byzantine silent", 2),
+        ("byzantine honest", 2),
+    ]
+    assert "1: blocks nobody, garbage" in outcome.nemesis[0]["detail"]
+    counts = {index: FRAMES_ALL.findall(log)[-1] for index, log in outcome.logs.items()}
+    garbled = {index: int(found[4]) for index, found in counts.items()}
+    muted = {index: int(found[3]) for index, found in counts.items()}
+    assert garbled[1] > 0 and muted[2] > 0, counts
+    assert garbled[0] == garbled[2] == garbled[3] == 0 and muted[0] == muted[1] == muted[3] == 0
+    # The others kept finalizing while replica 2 was mute.
+    polled = outcome.heights
+    during = [sample["heights"][0] or 0 for sample in polled if 4.2 <= sample["time_s"] <= 6.0]
+    assert during and during[-1] > during[0]

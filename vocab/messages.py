@@ -305,27 +305,79 @@ class SuiSignedEffects(Message):
 LINK_CONTROL_DOMAIN = "subnet-link-control"
 """Signatures on ``LinkControl``: the controlled replica's own node key."""
 
+PPM = 1_000_000
+"""``LinkControl`` probabilities are integers in parts per million (no floats on the wire
+or in the draws)."""
+
 
 @dataclass(frozen=True)
 class LinkControl(Message):
-    """An operator's link filter for one replica: drop all traffic, both ways, with the
-    ``blocked`` peers (empty: none), until the next filter. The replica applies it only if
-    it is signed with its own node key (whoever holds the key operates the replica: the
-    fault nemesis of scenarios on processes) and ``sequence`` is above every one it
-    applied since it started, so that a recorded filter cannot be replayed."""
+    """An operator's fault settings for one replica's links and clock, replacing the
+    previous ones: drop all traffic, both ways, with the ``blocked`` peers (empty: none);
+    hold every frame it sends for ``delay_ns`` more; lose each frame it sends to a peer
+    with probability ``loss_ppm`` / 1e6 and send it twice with probability
+    ``duplication_ppm`` / 1e6, drawn from a generator seeded with ``seed`` and the
+    replica's index; run its clock ``clock_offset_ns`` ahead of the host's (behind if
+    negative); behave as ``behaviour`` says (``honest``, ``silent``: send nothing,
+    ``garbage``: random bytes for its own signatures; ``node.byzantine``). All zero and
+    honest: a healthy replica. The replica applies it only if it is signed
+    with its own node key (whoever holds the key operates the replica: the fault nemesis
+    of scenarios on processes) and ``sequence`` is above every one it applied since it
+    started, so that a recorded message cannot be replayed."""
 
     TAG = "link_control"
     node_index: int
     sequence: int
     blocked: list[int]
     signature: bytes
+    delay_ns: int = 0
+    loss_ppm: int = 0
+    duplication_ppm: int = 0
+    clock_offset_ns: int = 0
+    seed: int = 0
+    behaviour: str = "honest"
 
     @staticmethod
-    def signed_bytes(node_index: int, sequence: int, blocked: list[int]) -> bytes:
+    def signed_bytes(
+        node_index: int,
+        sequence: int,
+        blocked: list[int],
+        delay_ns: int = 0,
+        loss_ppm: int = 0,
+        duplication_ppm: int = 0,
+        clock_offset_ns: int = 0,
+        seed: int = 0,
+        behaviour: str = "honest",
+    ) -> bytes:
+        """Every field but the signature, fixed-width (the blocked list and the behaviour's
+        UTF-8 name counted first)."""
+        name = behaviour.encode()
         return (
             node_index.to_bytes(4, "big")
             + sequence.to_bytes(8, "big")
+            + len(blocked).to_bytes(4, "big")
             + b"".join(peer.to_bytes(4, "big") for peer in blocked)
+            + delay_ns.to_bytes(8, "big")
+            + loss_ppm.to_bytes(4, "big")
+            + duplication_ppm.to_bytes(4, "big")
+            + clock_offset_ns.to_bytes(8, "big", signed=True)
+            + seed.to_bytes(8, "big")
+            + len(name).to_bytes(4, "big")
+            + name
+        )
+
+    def payload(self) -> bytes:
+        """What the signature covers."""
+        return LinkControl.signed_bytes(
+            self.node_index,
+            self.sequence,
+            self.blocked,
+            self.delay_ns,
+            self.loss_ppm,
+            self.duplication_ppm,
+            self.clock_offset_ns,
+            self.seed,
+            self.behaviour,
         )
 
 

@@ -67,7 +67,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--backend",
         choices=("sim", "processes"),
         default=None,
-        help="override the file's backend (processes: crash and pause faults, register and counter workloads)",
+        help="override the file's backend (processes: crash, pause, disk-loss, partition, latency, loss, "
+        "duplication and clock-skew faults; register and counter workloads)",
     )
     run_parser.add_argument(
         "--results",

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from client.agent import CONNECT_TIMEOUT, Endpoint
 from client.network import endpoints
 from subnet.checks.history import Event, Recorder
-from subnet.sim.clients import CANDID_UNIT, MODEL_OF, ClientsConfig, Operations, register_canister_wasm
+from subnet.sim.clients import CANDID_UNIT, MODEL_OF, ClientsConfig, Operations, workload_canister_wasm
 from vocab import crypto, management
 from vocab.certificate import CertificateError, CertifiedReply, RequestResult, verify_certified_reply
 from vocab.envelope import SignedEnvelope
@@ -213,7 +213,9 @@ class ProcessClients:
                 continue
             arg = management.encode_args(
                 management.INSTALL_CODE,
-                management.InstallCodeArgs("install", self.canister, register_canister_wasm(), CANDID_UNIT),
+                management.InstallCodeArgs(
+                    "install", self.canister, workload_canister_wasm(self.config.kind), CANDID_UNIT
+                ),
             )
             await self._call(setup, management.INSTALL_CODE, arg, node, SETUP_ATTEMPT_S, settled)
             result = done.get("result")

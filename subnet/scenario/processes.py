@@ -13,13 +13,25 @@ their history, and the same checks afterwards:
   from its peers;
 - ``partition`` (every shape): a link filter sent to each replica through its control
   channel (``subnet.processes.control``: signed with its own node key), dropping all
-  traffic with the peers it must not reach; a heal sends empty filters. A replica that
-  restarts during a partition is given its filter again as soon as it answers.
+  traffic with the peers it must not reach; a heal sends empty filters;
+- ``latency``, ``loss``, ``duplication`` (and ``[network] loss`` and ``duplication``
+  from the start): link conditions through the same channel: each target holds the
+  frames it sends ``delay`` longer, every replica loses or doubles each frame it sends
+  with the probability, drawn from a generator seeded with the scenario's seed and its
+  index (which frames are hit depends on real timing: not repeatable byte for byte);
+- ``clock-skew``: the target's clock offset through the same channel (its events carry
+  its own time, its timers fire on it);
+- ``byzantine`` with ``behaviour = "silent"`` or ``"garbage"``: through the same channel,
+  the target sends nothing, or random bytes for its own signatures (``node.byzantine``,
+  what the simulator's behaviours of those names do); it is left out of the checks.
 
-Faults that need a hook the replicas do not have yet (added latency, loss,
-duplication, clock skew, Byzantine behaviours, upgrades, ``"block-maker"`` targets), bug switches and the
-lifecycle workload exist only on the simulator: such a file is refused before anything
-starts, naming the key, its line and what the process backend supports.
+Each replica's settings are the sum of the faults in force; a replica that restarts
+meanwhile is given them again as soon as it answers. Faults that need a hook the
+replicas do not have yet (the Byzantine behaviours that need the protocol: equivocator,
+double-voter, twins; upgrades; ``"block-maker"`` targets),
+bug switches and the lifecycle workload exist only on the simulator: such a file is
+refused before anything starts, naming the key, its line and what the process backend
+supports.
 
 When the run ends, paused replicas are resumed and all are stopped; the checks then read
 what each replica persisted: agreement over the finalized chains in the stores,
@@ -45,12 +57,13 @@ import trio
 
 from client.agent import Agent
 from client.network import endpoints
+from node.byzantine import LINK_BEHAVIOURS
 from node.consensus.block import ChainBlock
 from node.replica import Replica
 from node.storage import BlockStore
 from subnet.processes import launcher
 from subnet.processes.clients import ProcessClients
-from subnet.processes.control import set_link_filter
+from subnet.processes.control import Controls, set_controls
 from subnet.processes.layout import create_subnet, load_node_key, replica_dir
 from subnet.processes.supervision import wait_for_replicas
 from subnet.scenario.checks import (
@@ -63,16 +76,41 @@ from subnet.scenario.checks import (
     verdict_of,
 )
 from subnet.scenario.schedule import Schedule, compile_faults
-from subnet.scenario.spec import KeyLines, NetworkSpec, Scenario, ScenarioError
+from subnet.scenario.spec import KeyLines, Scenario, ScenarioError
 from subnet.sim.clients import ClientsConfig
-from subnet.sim.faults import Crash, Cut, DiskLoss, Heal, Partition, Pause, Restart, Resume
+from subnet.sim.faults import (
+    ClockSkew,
+    Crash,
+    Cut,
+    DiskLoss,
+    Heal,
+    NetworkChange,
+    Partition,
+    Pause,
+    Restart,
+    Resume,
+    SetBehaviour,
+)
 from subnet.sim.runner import Disagreement
 from vocab.errors import CodecError, SubnetError
 from vocab.genesis import Genesis
+from vocab.messages import PPM
 
 __all__ = ["PROCESS_FAULTS", "ProcessOutcome", "ProcessRecord", "check_supported", "run_on_processes"]
 
-PROCESS_FAULTS = ("crash", "pause", "disk-loss", "partition")
+PROCESS_FAULTS = (
+    "crash",
+    "pause",
+    "disk-loss",
+    "partition",
+    "latency",
+    "loss",
+    "duplication",
+    "clock-skew",
+    "byzantine",
+)
+PROCESS_BEHAVIOURS = tuple(name for name in LINK_BEHAVIOURS if name != "honest")
+"""The Byzantine behaviours a replica process can be switched to (``node.byzantine``)."""
 POLL_S = 0.25
 STATUS_TIMEOUT_S = 0.5
 SECOND = 1_000_000_000
@@ -98,12 +136,6 @@ def check_supported(scenario: Scenario, text: str | None = None) -> None:
 
     if scenario.subnet.bugs:
         fail(("subnet", "bugs"), 'bug switches exist only in the simulator (backend = "sim")')
-    for key in ("loss", "duplication"):
-        if getattr(scenario.network, key) != getattr(NetworkSpec, key):
-            fail(
-                ("network", key),
-                "the process backend runs on the real loopback network; it cannot add " + key,
-            )
     for index, workload in enumerate(scenario.workloads):
         if not workload.records_history:
             fail(
@@ -122,8 +154,15 @@ def check_supported(scenario: Scenario, text: str | None = None) -> None:
         elif fault.kind not in PROCESS_FAULTS and fault.kind != "random":
             fail(
                 ("fault", index, "kind"),
-                f"a {fault.kind} fault is not supported on the process backend: the replicas have no "
-                f"control channel for it yet (supported there: {', '.join(PROCESS_FAULTS)})",
+                f"{'an' if fault.kind[0] in 'aeiou' else 'a'} {fault.kind} fault is not supported on the "
+                "process backend: the replicas' control "
+                f"channel has no hook for it yet (supported there: {', '.join(PROCESS_FAULTS)})",
+            )
+        if fault.kind == "byzantine" and fault.behaviour not in PROCESS_BEHAVIOURS:
+            fail(
+                ("fault", index, "behaviour"),
+                f"the {fault.behaviour} behaviour needs a hook inside the replicas' consensus that they do "
+                f"not have yet (on the process backend: {', '.join(PROCESS_BEHAVIOURS)})",
             )
         if fault.target == "block-maker":
             fail(
@@ -206,17 +245,81 @@ def blocked_by_links(links: tuple[tuple[int, int], ...], n: int) -> dict[int, li
     return {node: sorted(peers) for node, peers in blocked.items()}
 
 
-def _faults(schedule: Schedule, n: int) -> list[tuple[int, str, int, dict[int, list[int]] | None]]:
-    """(time, action, replica, filters) of every process fault, in time order: filters
-    are the blocked peers of every replica for partitions (replica -1) and heals."""
-    actions: list[tuple[int, str, int, dict[int, list[int]] | None]] = []
+@dataclass
+class NetworkState:
+    """The faults in force that the control channel carries, as the nemesis keeps them."""
+
+    n: int
+    seed: int
+    blocked: dict[int, list[int]] = field(default_factory=dict)
+    extra_delay_ns: dict[int, int] = field(default_factory=dict)
+    loss: float = 0.0
+    duplication: float = 0.0
+    skew_ns: dict[int, int] = field(default_factory=dict)
+    behaviour: dict[int, str] = field(default_factory=dict)
+
+    def apply(self, change: dict[str, Any]) -> None:
+        """A change from ``_faults``: new blocked peers, extra delays, loss, duplication, skew."""
+        if "blocked" in change:
+            self.blocked = change["blocked"]
+        if change.get("extra_delay_ns") is not None:
+            self.extra_delay_ns = dict(change["extra_delay_ns"])
+        if change.get("loss") is not None:
+            self.loss = change["loss"]
+        if change.get("duplication") is not None:
+            self.duplication = change["duplication"]
+        if "skew" in change:
+            node, offset = change["skew"]
+            self.skew_ns[node] = offset
+        if "behaviour" in change:
+            node, name = change["behaviour"]
+            self.behaviour[node] = name
+
+    def controls(self, node: int) -> Controls:
+        return Controls(
+            blocked=tuple(self.blocked.get(node, ())),
+            delay_ns=self.extra_delay_ns.get(node, 0),
+            loss_ppm=min(PPM - 1, round(self.loss * PPM)),
+            duplication_ppm=min(PPM - 1, round(self.duplication * PPM)),
+            clock_offset_ns=self.skew_ns.get(node, 0),
+            seed=self.seed if self.loss or self.duplication or self.behaviour.get(node) == "garbage" else 0,
+            behaviour=self.behaviour.get(node, "honest"),
+        )
+
+
+def _faults(schedule: Schedule, n: int) -> list[tuple[int, str, int, dict[str, Any] | None]]:
+    """(time, action, replica, change) of every process fault, in time order: a change
+    (``NetworkState.apply``) for what the control channel carries (replica -1: all or
+    several), None for signals and restarts."""
+    actions: list[tuple[int, str, int, dict[str, Any] | None]] = []
     for fault in schedule.faults:
         if isinstance(fault, Partition):
-            actions.append((fault.at_ns, "partition", -1, blocked_by_groups(fault.groups, n)))
+            actions.append((fault.at_ns, "partition", -1, {"blocked": blocked_by_groups(fault.groups, n)}))
         elif isinstance(fault, Cut):
-            actions.append((fault.at_ns, "partition", -1, blocked_by_links(fault.links, n)))
+            actions.append((fault.at_ns, "partition", -1, {"blocked": blocked_by_links(fault.links, n)}))
         elif isinstance(fault, Heal):
-            actions.append((fault.at_ns, "heal", -1, {node: [] for node in range(n)}))
+            actions.append((fault.at_ns, "heal", -1, {"blocked": {}}))
+        elif isinstance(fault, NetworkChange):
+            kinds = [
+                name
+                for name, value in (
+                    ("latency", fault.extra_delay_ns),
+                    ("loss", fault.loss),
+                    ("duplication", fault.duplication),
+                )
+                if value is not None
+            ]
+            change: dict[str, Any] = {
+                "extra_delay_ns": fault.extra_delay_ns,
+                "loss": fault.loss,
+                "duplication": fault.duplication,
+            }
+            actions.append((fault.at_ns, "+".join(kinds), -1, change))
+        elif isinstance(fault, ClockSkew):
+            actions.append((fault.at_ns, "clock-skew", fault.node, {"skew": (fault.node, fault.offset_ns)}))
+        elif isinstance(fault, SetBehaviour):
+            behaviour: dict[str, Any] = {"behaviour": (fault.node, fault.behaviour)}
+            actions.append((fault.at_ns, f"byzantine {fault.behaviour}", fault.node, behaviour))
         elif isinstance(fault, Crash):
             actions.append((fault.at_ns, "kill", fault.node, None))
         elif isinstance(fault, Restart):
@@ -290,48 +393,60 @@ async def _run(
     agent = Agent(endpoints(genesis), genesis.committee)
 
     n = len(genesis.nodes)
-    wanted: dict[int, list[int]] = {node: [] for node in range(n)}
-    """Each replica's link filter as the schedule has it now."""
-    given: dict[int, tuple[int, tuple[int, ...]]] = {}
-    """The filter each replica process (by pid) has applied."""
+    state = NetworkState(
+        n, scenario.seed, loss=scenario.network.loss, duplication=scenario.network.duplication
+    )
+    given: dict[int, tuple[int, Controls]] = {}
+    """The controls each replica process (by pid) has applied."""
     keys = [load_node_key(root, node) for node in range(n)]
+    faults = _faults(schedule, n)
 
-    async def give_filter(node: int, report: dict[int, str] | None = None) -> None:
+    async def give_controls(node: int, report: dict[int, str] | None = None) -> None:
         pid = _pid(root, node)
-        target = (pid or 0, tuple(wanted[node]))
-        if pid is None or node in paused or given.get(node, (pid, ())) == target:
+        controls = state.controls(node)
+        target = (pid or 0, controls)
+        if pid is None or node in paused or given.get(node, (pid, Controls())) == target:
             if report is not None:
                 report[node] = "down" if pid is None else "paused" if node in paused else "already"
             return
-        reply = await set_link_filter(agent.endpoints[node], keys[node], wanted[node], timeout=1.0)
+        reply = await set_controls(agent.endpoints[node], keys[node], controls, timeout=1.0)
         if isinstance(reply, str) or not reply.applied:
             if report is not None:
                 report[node] = reply if isinstance(reply, str) else f"refused: {reply.reason}"
             return
         given[node] = target
         if report is not None:
-            report[node] = f"blocks {wanted[node] or 'nobody'}"
+            report[node] = controls.describe()
 
-    async def filter_task() -> None:
+    async def give_all(action: str) -> None:
+        report: dict[int, str] = {}
+        async with trio.open_nursery() as nursery:
+            for index in range(n):
+                nursery.start_soon(give_controls, index, report)
+        detail = "; ".join(f"{index}: {text}" for index, text in sorted(report.items()))
+        nemesis.append({"time_s": round(now_s(), 6), "action": action, "replica": -1, "detail": detail})
+
+    async def controls_task() -> None:
         while True:
             await trio.sleep(0.3)
             async with trio.open_nursery() as nursery:
                 for node in range(n):
-                    nursery.start_soon(give_filter, node)
+                    nursery.start_soon(give_controls, node)
 
     async def nemesis_task() -> None:
-        for at_ns, action, node, filters in _faults(schedule, n):
+        if any(state.controls(node) != Controls() for node in range(n)):
+            await give_all("network")  # [network] loss and duplication, from the start
+        for at_ns, action, node, change in faults:
             await trio.sleep_until(origin + at_ns / SECOND)
-            if filters is not None:
-                wanted.update(filters)
-                report: dict[int, str] = {}
-                async with trio.open_nursery() as nursery:
-                    for index in range(n):
-                        nursery.start_soon(give_filter, index, report)
-                detail = "; ".join(f"{index}: {text}" for index, text in sorted(report.items()))
+            if change is not None:
+                state.apply(change)
+                await give_all(action)
+                nemesis[-1]["replica"] = node
             else:
                 detail = await trio.to_thread.run_sync(_apply, root, action, node, paused)
-            nemesis.append({"time_s": round(now_s(), 6), "action": action, "replica": node, "detail": detail})
+                nemesis.append(
+                    {"time_s": round(now_s(), 6), "action": action, "replica": node, "detail": detail}
+                )
 
     async def ask(node: int, found: list[int | None]) -> None:
         if node in paused:
@@ -361,8 +476,10 @@ async def _run(
     async with trio.open_nursery() as nursery:
         nursery.start_soon(nemesis_task)
         nursery.start_soon(poll_task)
-        if any(filters is not None for _, _, _, filters in _faults(schedule, n)):
-            nursery.start_soon(filter_task)
+        if any(change is not None for _, _, _, change in faults) or any(
+            state.controls(node) != Controls() for node in range(n)
+        ):
+            nursery.start_soon(controls_task)
         if clients is not None:
             nursery.start_soon(clients.run)
         await trio.sleep_until(origin + scenario.duration_ns / SECOND)
@@ -430,7 +547,15 @@ def run_on_processes(
         launcher.stop_processes(root)
         if keep is None:
             shutil.rmtree(root, ignore_errors=True)
-    record = ProcessRecord(genesis, chains, state_hashes, persisted, scenario.duration_ns, clients)
+    record = ProcessRecord(
+        genesis,
+        chains,
+        state_hashes,
+        persisted,
+        scenario.duration_ns,
+        clients,
+        byzantine=dict(schedule.byzantine),
+    )
     results: list[CheckResult] = []
     if scenario.checks.agreement:
         results.append(agreement(record))

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 
 from subnet.sim.behaviour import GENERIC_BEHAVIOURS
 from subnet.sim.bugs import BUGS
-from subnet.sim.clients import CLIENT_KINDS, MAX_KEYS, SUI_KINDS, UPGRADE_MODULES
+from subnet.sim.clients import CLIENT_KINDS, MAX_KEYS, MOTOKO_KINDS, SUI_KINDS, UPGRADE_MODULES
 from subnet.sim.icc_behaviour import ICC_BEHAVIOURS
 from subnet.sim.latency import LatencySpecError, Matrix, parse_duration_ns, parse_latency
 
@@ -58,7 +58,7 @@ RANDOM_KINDS = ("crash", "pause", "partition", "latency", "loss", "duplication")
 """What a ``random`` nemesis may draw (``subnet.scenario.nemesis``)."""
 SHAPES = ("one", "minority", "majority", "ring", "bridge", "groups")
 WORKLOAD_KINDS = ("lifecycle", *CLIENT_KINDS)
-PLANNED_KINDS = ("canister-counter", "owned-transfer")
+PLANNED_KINDS = ("owned-transfer",)
 """Workloads the scenario format names but the subnet does not run yet (refused by name)."""
 HISTORY_KINDS = CLIENT_KINDS
 """Workloads whose clients record a history (at most one per scenario: one history, one model)."""
@@ -450,6 +450,12 @@ def parse_scenario(text: str) -> Scenario:
                 ("kind",), f"the {item.kind} workload runs on the sim backend only (not yet on processes)"
             )
     for index, fault in enumerate(faults):
+        if fault.kind == "upgrade" and history and history[0].kind in MOTOKO_KINDS:
+            _Reader(lines, ("fault", index), data["fault"][index], FAULT_KEYS).fail(
+                ("kind",),
+                f"an upgrade installs versions of the register canister, not of the {history[0].kind} "
+                "workload's Motoko counter: use a register or counter [[workload]]",
+            )
         if fault.kind == "upgrade" and (not history or history[0].kind in SUI_KINDS):
             _Reader(lines, ("fault", index), data["fault"][index], FAULT_KEYS).fail(
                 ("kind",),
@@ -506,6 +512,8 @@ def _workload(lines: KeyLines, index: int, table: Any) -> WorkloadSpec:
         reader.fail(("rate",), "must be positive")
     clients = reader.integer("clients", WorkloadSpec.clients, 1, 1000)
     keys = reader.integer("keys", WorkloadSpec.keys, 1, MAX_KEYS)
+    if kind in MOTOKO_KINDS and keys != 1:
+        reader.fail(("keys",), f"the {kind} workload's Motoko canister holds one counter: keys must be 1")
     retry_ns = reader.duration("retry", WorkloadSpec.retry_ns)
     timeout_ns = reader.duration("timeout", WorkloadSpec.timeout_ns)
     assert retry_ns is not None and timeout_ns is not None

@@ -8,6 +8,10 @@ one process each in the history, call it:
 - ``register``: ``read``, ``write`` of a fresh value, ``cas`` from a recently written
   value to a fresh one, on one of ``keys`` registers;
 - ``counter``: ``add`` of 1 to 5, ``read`` (the canister's ``get``), on one of ``keys``;
+- ``canister-counter``: the same history on a canister written in Motoko, compiled by
+  the real ``moc`` (``subnet/samples/counter_v1.mo``, one counter, Candid arguments):
+  ``add`` of 1 is its ``increment``, ``read`` its query ``get`` called as an update
+  (through consensus, so that a read is as linearizable as a write);
 - ``sui-counter``: the same operations on Sui shared objects: the setup client publishes
   the Move counter (``subnet/samples/counter.move``) and creates one shared ``Counter`` per
   key; ``add`` and ``read`` are signed Sui transactions calling ``add`` and ``read`` (whose
@@ -53,12 +57,15 @@ from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from client.motoko import compile_motoko
 from move.build import build_sources
 from node.replica import Replica
 from subnet.checks.history import Event, Recorder
-from subnet.samples import move_module
+from subnet.samples import move_module, source
 from subnet.sim.trace import Trace
 from vocab import crypto, management
+from vocab.candid.decoder import decode as decode_candid
+from vocab.candid.errors import CandidError
 from vocab.certificate import RequestResult
 from vocab.envelope import SignedEnvelope
 from vocab.ingress_message import IngressMessage
@@ -88,14 +95,22 @@ __all__ = [
     "HistoryClients",
     "Operations",
     "register_canister_wasm",
+    "workload_canister_wasm",
 ]
 
 SECOND = 1_000_000_000
 MS = 1_000_000
-CLIENT_KINDS = ("register", "counter", "sui-counter")
+CLIENT_KINDS = ("register", "counter", "canister-counter", "sui-counter")
 SUI_KINDS = ("sui-counter",)
 """Workloads of Sui transactions on Move objects rather than canister calls."""
-MODEL_OF = {"register": "register", "counter": "counter", "sui-counter": "counter"}
+MOTOKO_KINDS = ("canister-counter",)
+"""Workloads on a Motoko canister (one counter: ``keys`` is 1, no upgrade faults)."""
+MODEL_OF = {
+    "register": "register",
+    "counter": "counter",
+    "canister-counter": "counter",
+    "sui-counter": "counter",
+}
 """The linearizability model (``subnet.checks.linearizable.MODELS``) of each workload."""
 MAX_KEYS = 256
 """Registers and counters the canister holds."""
@@ -141,6 +156,19 @@ def register_canister_wasm(variant: str = "") -> bytes:
     return bytes(wasmtime.wat2wasm(text))
 
 
+@functools.cache
+def motoko_counter_wasm() -> bytes:
+    """The ``canister-counter`` workload's canister: ``subnet/samples/counter_v1.mo``
+    compiled by the pinned ``moc`` (cached on disk by source; raises ``MotokoError``
+    naming what is missing without Node.js)."""
+    return compile_motoko(source("counter_v1")).wasm
+
+
+def workload_canister_wasm(kind: str) -> bytes:
+    """The canister a register or counter workload installs at the start."""
+    return motoko_counter_wasm() if kind in MOTOKO_KINDS else register_canister_wasm()
+
+
 @dataclass(frozen=True)
 class ClientsConfig:
     kind: str
@@ -159,6 +187,8 @@ class ClientsConfig:
             raise ValueError(f"unknown client workload {self.kind!r} (one of {', '.join(CLIENT_KINDS)})")
         if self.clients < 1 or not 1 <= self.keys <= MAX_KEYS:
             raise ValueError(f"a client workload needs clients >= 1 and keys in [1, {MAX_KEYS}]")
+        if self.kind in MOTOKO_KINDS and self.keys != 1:
+            raise ValueError(f"the {self.kind} workload's canister holds one counter: keys must be 1")
         if self.rate_per_s is not None and self.rate_per_s <= 0:
             raise ValueError("an open-loop rate must be positive")
         if not 0 < self.retry_ns <= self.timeout_ns:
@@ -202,6 +232,10 @@ class Operations:
         key = self.rng.randrange(self.keys)
         head = struct.pack("<I", key)
         roll = self.rng.random()
+        if self.kind in MOTOKO_KINDS:
+            if roll < 0.5:
+                return key, "add", "increment", 1, CANDID_UNIT
+            return key, "read", "get", None, CANDID_UNIT
         if self.kind in ("counter", "sui-counter"):
             if roll < 0.5:
                 delta = self.rng.randint(1, 5)
@@ -235,6 +269,12 @@ class Operations:
                 (event,) = response["events"]
                 return "ok", int(event["parsedJson"]["value"]), ""
             return "ok", value, ""
+        if self.kind in MOTOKO_KINDS:
+            try:
+                (count,) = decode_candid(reply, "(nat)")
+            except (CandidError, ValueError) as exc:
+                return "fail", None, f"bad reply: {exc}"
+            return "ok", count if f == "read" else value, ""
         if f == "read" and self.kind == "register":
             present, read = struct.unpack("<qq", reply)
             return "ok", read if present else None, ""
@@ -288,6 +328,9 @@ class HistoryClients:
         self._serial = 0
         self._nonce = 0
         self.operations = Operations(config.kind, config.keys, self.rng)
+        workload_canister_wasm(
+            config.kind
+        )  # compiled before the run: a missing compiler stops nothing midway
         self._setup_attempt = 0
         self._setup_step = "publish" if config.kind in SUI_KINDS else "create"
         host.schedule(host.start_ns + config.start_ns, "call", lambda _: self._setup())
@@ -395,7 +438,9 @@ class HistoryClients:
             method = management.INSTALL_CODE
             arg = management.encode_args(
                 method,
-                management.InstallCodeArgs("install", self.canister, register_canister_wasm(), CANDID_UNIT),
+                management.InstallCodeArgs(
+                    "install", self.canister, workload_canister_wasm(self.config.kind), CANDID_UNIT
+                ),
             )
         if self.config.kind not in SUI_KINDS:
             envelope = self._envelope(setup, Principal.management(), method, arg)

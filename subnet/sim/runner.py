@@ -308,6 +308,27 @@ class Simulation:
         self.incarnation[node] += 1
         self.schedule(self.now, "start", (node, self.incarnation[node]))
 
+    def twin_replica(self, node: int) -> Replica:
+        """A second replica with ``node``'s key, restored from a copy of its disk as it is
+        now (the ``twins`` behaviour: two instances behind one identity)."""
+        disk = self.disks[node]
+        options: dict[str, Any] = {}
+        if self.config.checkpoint_interval is not None:
+            options["checkpoint_interval"] = self.config.checkpoint_interval
+        return Replica(
+            self.replica_genesis,
+            self.keys[node],
+            finalized=list(disk.finalized),
+            certificates=list(disk.certificates),
+            high_water=disk.high_water,
+            verify=self.verifier,
+            state_machine=self._state_machine(node),
+            checkpoints=list(disk.checkpoints),
+            sui_locks=list(disk.sui_locks),
+            fast_certificates=list(disk.fast_certificates),
+            **options,
+        )
+
     def _state_machine(self, node: int) -> StateMachine:
         """The real execution layer: the simulator runs the canister and Sui rules the replicas run
         (with the ``wrong-execution`` bug switched on, the last replica runs them wrongly)."""
@@ -428,7 +449,7 @@ class Simulation:
         if replica is None:
             return
         self.events_processed += 1
-        actions = replica.handle(event)
+        actions = self.behaviours[node].deliver(self, node, replica, event)
         self._perform(node, self.behaviours[node].outgoing(self, node, actions))
 
     def _perform(self, node: int, actions: list[Action]) -> None:
