@@ -53,6 +53,9 @@ class FastExecution:
     """The owned and immutable object versions it consumed or read."""
     packages_named: tuple[ObjectId, ...]
     """The packages its commands name (``packages_named``)."""
+    response: bytes = b""
+    """The JSON response it gave (the same bytes its sequencing certifies: kept, not
+    computed again)."""
 
     @property
     def digest(self) -> Digest:

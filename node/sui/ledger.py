@@ -459,11 +459,10 @@ class SuiLedger:
                 taken = self.fast.take(Digest(request_id))
                 if taken is not None:
                     self.store.commit(taken.effects, taken.written, taken.removed, taken.packages)
-                    effects = taken.effects
-                else:
-                    effects = self.executor.execute(
-                        tx, epoch=epoch, timestamp_ms=self.epoch_start_ms(epoch), digest=Digest(request_id)
-                    )
+                    return RequestResult.replied(request_id, height, taken.response)
+                effects = self.executor.execute(
+                    tx, epoch=epoch, timestamp_ms=self.epoch_start_ms(epoch), digest=Digest(request_id)
+                )
             else:
                 self._refuse_owned(tx)
                 effects = self.executor.execute(
@@ -544,9 +543,11 @@ class SuiLedger:
             )
             assert len(view.top.executed) == before + 1, "a fast execution commits once"
             written, removed, packages = view.last_commit
+            response = canonical_json(self.transaction_json(done, tx.sender))
             self.fast.record(
-                FastExecution(done, written, removed, packages, input_refs(tx), packages_named(tx))
+                FastExecution(done, written, removed, packages, input_refs(tx), packages_named(tx), response)
             )
+            return CertificateOutcome(done, response)
         return CertificateOutcome(done, canonical_json(self.transaction_json(done, tx.sender)))
 
     def read(self, method: str, params: bytes) -> bytes:
