@@ -20,7 +20,7 @@ from node.sui.type_map import UPGRADE_CAP
 from subnet.cli import main
 from subnet.processes.layout import create_subnet
 from subnet.sim.runner import SECOND, SimConfig, Simulation
-from tests.test_sui_consensus import ALICE, ALICE_KEY, BOB, EXAMPLES, SuiSimClient
+from tests.test_sui_consensus import ALICE, ALICE_KEY, BOB, BOB_KEY, EXAMPLES, SuiSimClient
 from vocab import crypto
 from vocab.codec import decode_frame, encode_message
 from vocab.errors import SuiError
@@ -207,6 +207,9 @@ def test_certificates_without_a_quorum_or_with_a_forged_vote_are_refused(counter
     client = FastClient(sim)
     _, cap = publish_fast(client, counter_wasm)
     signed = transfer(client, cap, BOB)
+    # A transaction signed by someone else is refused a vote by every replica, by Sui's name.
+    forged_tx = SignedTransaction(signed.tx_bytes, transfer(client, cap, BOB, BOB_KEY).signatures)
+    assert {v.error for v in client.votes(forged_tx).values()} == {"IncorrectSigner"}
     good = client.certify(signed)
     committee = sim.genesis.committee
     two = CertifiedTransaction(signed, good.epoch, good.signers[:2], good.signatures[:2])

@@ -490,11 +490,12 @@ class SuiLedger:
 
     # -- the fast path -----------------------------------------------------------------------
     def vote_locks(self, signed: SignedTransaction) -> list[tuple[ObjectId, int]]:
-        """Check a transaction for a vote against the fast view (signatures, expiration in
-        this epoch, every input as Sui checks it); the owned object versions to lock for it,
-        or the ``SuiError`` that refuses it. A transaction executed already gets a vote and
-        no locks (a client asking again must be able to finish)."""
-        tx = signed.verify()
+        """Check a transaction for a vote against the fast view (expiration in this epoch,
+        every input as Sui checks it; its signatures were checked by the caller, as ingress
+        checks a submission); the owned object versions to lock for it, or the ``SuiError``
+        that refuses it. A transaction executed already gets a vote and no locks (a client
+        asking again must be able to finish)."""
+        tx = signed.transaction()
         if self.fast.view.effects(signed.digest) is not None:
             return []
         epoch = self.store.epoch
