@@ -27,12 +27,13 @@ from node.state_machine import Batch
 from node.sui.ledger import SuiLedger
 from vocab.certificate import RequestResult
 from vocab.envelope import SignedEnvelope
-from vocab.genesis import Genesis
+from vocab.genesis import SUI_ALLOW_ADDING_ABILITIES, Genesis
 from vocab.principal import Principal
 from vocab.sui.certificate import CertifiedTransaction
 from vocab.sui.signed import SignedTransaction
 
 STATE_HASH_DOMAIN = b"subnet-state"
+ALLOW_ADDING_ABILITIES = SUI_ALLOW_ADDING_ABILITIES
 
 
 class SubnetStateMachine:
@@ -56,6 +57,10 @@ class SubnetStateMachine:
         machine = cls(WasmStateMachine.from_genesis(genesis))
         machine.sui.store.epoch_starts_ms[0] = genesis.genesis_time_ns // 1_000_000
         machine.sui.epoch_duration_ms = genesis.sui_epoch_duration_ns // 1_000_000
+        allowed = genesis.extra.get(ALLOW_ADDING_ABILITIES, False)
+        if not isinstance(allowed, bool):
+            raise ValueError(f"genesis extra.{ALLOW_ADDING_ABILITIES} must be true or false, not {allowed!r}")
+        machine.sui.allow_adding_abilities = allowed
         return machine
 
     def execute(self, batch: Batch) -> list[RequestResult]:
@@ -97,8 +102,10 @@ class SubnetStateMachine:
         return hashlib.sha256(STATE_HASH_DOMAIN + self.ic.state_hash() + self.sui.state_hash()).digest()
 
     def replace(self, ic: WasmStateMachine, sui: SuiLedger) -> None:
-        """Swap in restored parts (a checkpoint); the epoch length is configuration, kept."""
+        """Swap in restored parts (a checkpoint); the epoch length and the upgrade rule are
+        configuration, kept."""
         sui.epoch_duration_ms = self.sui.epoch_duration_ms
+        sui.allow_adding_abilities = self.sui.allow_adding_abilities
         self.ic, self.sui = ic, sui
 
     # -- reads outside consensus -----------------------------------------------------------------
@@ -124,4 +131,4 @@ class SubnetStateMachine:
         return self.sui.read(method, params)
 
 
-__all__ = ["STATE_HASH_DOMAIN", "SubnetStateMachine"]
+__all__ = ["ALLOW_ADDING_ABILITIES", "STATE_HASH_DOMAIN", "SubnetStateMachine"]

@@ -13,6 +13,7 @@ abort codes of ``sui::package`` and the error names of ``PackageUpgradeError``.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -21,11 +22,14 @@ from pathlib import Path
 import pytest
 
 from move import compat
+from node.checkpoint import encode_checkpoint, restore_checkpoint
+from node.execution import SubnetStateMachine
 from node.sui.effects import TransactionEffects
 from node.sui.ledger import STD, SUI, SuiLedger, compile_for_publish
 from node.sui.relocate import module_identity
 from node.sui.type_map import UPGRADE_CAP
 from vocab.errors import SuiError
+from vocab.genesis import SUI_ALLOW_ADDING_ABILITIES, local_genesis
 from vocab.leb128 import encode_leb128
 from vocab.sui.address import ObjectId, SuiAddress
 from vocab.sui.digests import package_digest
@@ -633,3 +637,30 @@ def test_the_package_upgraded_is_checked_as_an_input(
         ledger.upgrade(ALICE, p.cap, v2, package=p.counter)
     assert an_object.value.name == "MoveObjectAsPackage"
     assert len(ledger.store.executed) == executed
+
+
+def test_adding_an_ability_is_a_subnet_setting_that_survives_a_checkpoint(
+    tmp_path: Path, v1: list[bytes]
+) -> None:
+    storable = variant(
+        tmp_path, "v1", ("public struct AdminCap has key {", "public struct AdminCap has key, store {")
+    )
+    base, _ = local_genesis(4, "abilities")
+    older = dataclasses.replace(base, extra={SUI_ALLOW_ADDING_ABILITIES: True})
+    for genesis, allowed in ((base, False), (older, True)):
+        machine = SubnetStateMachine.from_genesis(genesis)
+        assert machine.sui.allow_adding_abilities is allowed
+        # A checkpoint restore brings a ledger from bytes: the setting is configuration, kept.
+        blob = encode_checkpoint(
+            machine, height=1, block_hash=bytes(32), state_hash=machine.state_hash(), results_root=bytes(32)
+        )
+        restore_checkpoint(machine, blob, height=1, state_hash=machine.state_hash(), block_hash=bytes(32))
+        assert (
+            machine.sui.allow_adding_abilities is allowed
+            and machine.sui.fast_executor.allow_adding_abilities is allowed
+        )
+        p = Published(machine.sui, v1)
+        upgraded = machine.sui.upgrade(ALICE, p.cap, storable)
+        assert upgraded.success is allowed, upgraded.status
+    with pytest.raises(ValueError, match=SUI_ALLOW_ADDING_ABILITIES):
+        SubnetStateMachine.from_genesis(dataclasses.replace(base, extra={SUI_ALLOW_ADDING_ABILITIES: "yes"}))

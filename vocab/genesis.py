@@ -28,6 +28,11 @@ MS = 1_000_000
 SECOND = 1_000_000_000
 
 
+SUI_ALLOW_ADDING_ABILITIES = "sui_allow_adding_abilities"
+"""``extra`` key: compatible package upgrades may add abilities to structs (the rule Sui
+documented before a protocol flag forbade it; ``subnet start --allow-adding-abilities``)."""
+
+
 class GenesisError(ValueError):
     """A genesis configuration that cannot run a subnet; the message names the field."""
 

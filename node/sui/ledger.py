@@ -182,6 +182,15 @@ class SuiLedger:
         store.packages[sui.id] = sui
         return cls(store, vm, allow_adding_abilities=allow_adding_abilities)
 
+    @property
+    def allow_adding_abilities(self) -> bool:
+        """Whether compatible upgrades may add abilities (a subnet setting, ``move.compat``)."""
+        return self.executor.allow_adding_abilities
+
+    @allow_adding_abilities.setter
+    def allow_adding_abilities(self, allowed: bool) -> None:
+        self.executor.allow_adding_abilities = self.fast_executor.allow_adding_abilities = allowed
+
     @classmethod
     def restore(cls, body: bytes) -> SuiLedger:
         """From ``checkpoint()``'s bytes: the store, and a VM loaded with its packages;
@@ -200,8 +209,7 @@ class SuiLedger:
         """An independent copy of this state: what runs on it changes nothing here (to
         rehearse an upgrade and the calls after it, such as a ``migrate``)."""
         fork = SuiLedger.from_store(self.store.copy())
-        fork.executor.allow_adding_abilities = self.executor.allow_adding_abilities
-        fork.fast_executor.allow_adding_abilities = self.executor.allow_adding_abilities
+        fork.allow_adding_abilities = self.allow_adding_abilities
         fork.epoch_duration_ms = self.epoch_duration_ms
         fork._nonce = self._nonce
         return fork

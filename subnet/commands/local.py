@@ -40,6 +40,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="how long a Sui epoch lasts, in ms (default a day, as on Sui); owned-object locks "
         "reset when an epoch ends; fixed at creation",
     )
+    start.add_argument(
+        "--allow-adding-abilities",
+        action="store_true",
+        help="let compatible package upgrades add abilities to structs (the rule Sui documented "
+        "before forbidding it); fixed at creation",
+    )
     start.set_defaults(handler=_start)
 
     stop = subparsers.add_parser("stop", help="stop the local subnet and wait until its processes are gone")
@@ -66,6 +72,7 @@ def _start(args: argparse.Namespace) -> int:
         clean=args.clean,
         memory_capacity=args.memory_capacity,
         epoch_duration_ms=args.epoch_duration,
+        allow_adding_abilities=args.allow_adding_abilities,
         progress=lambda line: print(line, file=sys.stderr, flush=True),
     )
     addresses = ", ".join(entry.address for entry in genesis.nodes)

@@ -17,7 +17,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from vocab import crypto
-from vocab.genesis import MS, Genesis, NodeEntry
+from vocab.genesis import MS, SUI_ALLOW_ADDING_ABILITIES, Genesis, NodeEntry
 from vocab.principal import Principal
 
 
@@ -32,10 +32,12 @@ def create_subnet(
     block_time_ms: int,
     memory_capacity: int | None = None,
     epoch_duration_ms: int | None = None,
+    allow_adding_abilities: bool = False,
 ) -> Genesis:
     """Fresh node keys and a genesis for ``replicas`` replicas on 127.0.0.1 from ``port`` up,
     written under ``root``; ``memory_capacity`` (bytes) for all canisters together, else the
-    execution layer's default; ``epoch_duration_ms`` for Sui epochs, else a day."""
+    execution layer's default; ``epoch_duration_ms`` for Sui epochs, else a day;
+    ``allow_adding_abilities`` for the older upgrade rule (``vocab.genesis``)."""
     keys = [Ed25519PrivateKey.generate() for _ in range(replicas)]
     nodes = []
     for index, key in enumerate(keys):
@@ -53,7 +55,10 @@ def create_subnet(
         # (what canisters see as ic0.time) are the proposers' clocks.
         genesis_time_ns=time.time_ns(),
         block_interval_ns=block_time_ms * MS,
-        extra={} if memory_capacity is None else {"subnet_memory_capacity": memory_capacity},
+        extra={
+            **({} if memory_capacity is None else {"subnet_memory_capacity": memory_capacity}),
+            **({SUI_ALLOW_ADDING_ABILITIES: True} if allow_adding_abilities else {}),
+        },
     )
     if epoch_duration_ms is not None:
         genesis = dataclasses.replace(genesis, sui_epoch_duration_ns=epoch_duration_ms * MS)

@@ -26,7 +26,7 @@ from client.network import LOCAL_DIR, endpoints, load_genesis
 from subnet.processes import launcher, ports
 from subnet.processes.layout import create_subnet, replica_dir
 from vocab.errors import CodecError, SubnetError
-from vocab.genesis import Genesis
+from vocab.genesis import SUI_ALLOW_ADDING_ABILITIES, Genesis
 
 READY_BOUND = 900.0
 """Seconds a replica may take to answer after it is spawned, as long as it makes progress:
@@ -48,6 +48,7 @@ def start_subnet(
     progress: Callable[[str], None] | None = None,
     memory_capacity: int | None = None,
     epoch_duration_ms: int | None = None,
+    allow_adding_abilities: bool = False,
 ) -> Genesis:
     """Start the subnet under ``root`` (created with these parameters if it has no genesis
     yet) and return its genesis once every replica answers.
@@ -72,6 +73,10 @@ def start_subnet(
         if memory_capacity is not None and existing.extra.get("subnet_memory_capacity") != memory_capacity:
             raise SubnetError(
                 "--memory-capacity is fixed when a subnet is created; use --clean to start a new one"
+            )
+        if allow_adding_abilities and not existing.extra.get(SUI_ALLOW_ADDING_ABILITIES):
+            raise SubnetError(
+                "--allow-adding-abilities is fixed when a subnet is created; use --clean to start a new one"
             )
         if epoch_duration_ms is not None and existing.sui_epoch_duration_ns != epoch_duration_ms * 1_000_000:
             raise SubnetError(
@@ -99,7 +104,9 @@ def start_subnet(
     genesis = (
         existing
         if existing is not None
-        else create_subnet(root, replicas, port, block_time_ms, memory_capacity, epoch_duration_ms)
+        else create_subnet(
+            root, replicas, port, block_time_ms, memory_capacity, epoch_duration_ms, allow_adding_abilities
+        )
     )
     spawned = {index: launcher.spawn_replica(root, index) for index in missing}
     failures = trio.run(wait_for_replicas, root, genesis, spawned, progress)
