@@ -49,8 +49,8 @@ import statistics
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -422,20 +422,14 @@ def _tail(path: Path, lines: int = 15) -> str:
         return f"({exc})"
 
 
-def _ratio(numerator: float | None, denominator: float | None) -> float | None:
-    if not numerator or not denominator or numerator != numerator or denominator != denominator:
-        return None
-    return round(numerator / denominator, 2)
-
-
-def measure(
-    replicas: int, clients: int, duration: float, block_time_ms: int, port: int = 0
-) -> dict[str, Any]:
-    """Start a subnet, load it, stop it, then measure the machine; return the report as a
-    flat JSON-able dict."""
-    load_before = os.getloadavg()[0]
-    wasm = compile_motoko(samples.source("counter_v1")).wasm
-    with tempfile.TemporaryDirectory(prefix="bench-canister-") as tmp:
+@contextmanager
+def benchmark_subnet(
+    prefix: str, replicas: int, block_time_ms: int, port: int = 0
+) -> Iterator[tuple[Genesis, list[int]]]:
+    """A fresh local subnet of replica processes in a temporary directory, its genesis and
+    the replicas' pids; stopped when the block ends. A start that fails exits with the tail
+    of every replica's log."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         root = Path(tmp) / LOCAL_DIR
         try:
             try:
@@ -453,10 +447,26 @@ def measure(
                     for i in range(replicas)
                 )
                 raise SystemExit(f"subnet start failed: {exc}{logs}") from exc
-            pids = [pid for _, pid in sorted(launcher.read_pids(root).items())]
-            load = trio.run(run_load, genesis, pids, wasm, clients, duration)
+            yield genesis, [pid for _, pid in sorted(launcher.read_pids(root).items())]
         finally:
             launcher.stop_processes(root)
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if not numerator or not denominator or numerator != numerator or denominator != denominator:
+        return None
+    return round(numerator / denominator, 2)
+
+
+def measure(
+    replicas: int, clients: int, duration: float, block_time_ms: int, port: int = 0
+) -> dict[str, Any]:
+    """Start a subnet, load it, stop it, then measure the machine; return the report as a
+    flat JSON-able dict."""
+    load_before = os.getloadavg()[0]
+    wasm = compile_motoko(samples.source("counter_v1")).wasm
+    with benchmark_subnet("bench-canister-", replicas, block_time_ms, port) as (genesis, pids):
+        load = trio.run(run_load, genesis, pids, wasm, clients, duration)
     # The machine's limits, once the subnet is gone so that they do not compete with it.
     verifications = ed25519_verifications_per_second(0.5)
     signs = ed25519_signs_per_second()

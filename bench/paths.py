@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -61,8 +60,9 @@ from bench.canister import (
     Phase,
     _cpu_spent,
     _error_kind,
+    _ratio,
     _rotated,
-    _tail,
+    benchmark_subnet,
     closed_loop,
     ed25519_signs_per_second,
     loopback_round_trips,
@@ -73,13 +73,10 @@ from client.agent import Agent
 from client.identity import Identity
 from client.install import install_module
 from client.motoko import compile_motoko
-from client.network import LOCAL_DIR, endpoints
+from client.network import endpoints
 from client.sui import SuiClient
 from move.build import build_package, build_sources
 from node.sui.ledger import SuiLedger
-from subnet.processes import launcher
-from subnet.processes.layout import replica_dir
-from subnet.processes.supervision import start_subnet
 from vocab import crypto, management
 from vocab.errors import RejectCode, RejectError, SubnetError
 from vocab.genesis import Genesis
@@ -417,12 +414,6 @@ def _summary(phase: Phase) -> dict[str, Any]:
     }
 
 
-def _ratio(numerator: float | None, denominator: float | None) -> float | None:
-    if not numerator or not denominator or numerator != numerator or denominator != denominator:
-        return None
-    return round(numerator / denominator, 2)
-
-
 def measure(
     replicas: int,
     clients: int,
@@ -436,28 +427,8 @@ def measure(
     closed-loop path's latencies (for the CDF plot)."""
     load_before = os.getloadavg()[0]
     wasm = compile_motoko(subnet.samples.source("counter_v1")).wasm if canister else None
-    with tempfile.TemporaryDirectory(prefix="bench-paths-") as tmp:
-        root = Path(tmp) / LOCAL_DIR
-        try:
-            try:
-                genesis = start_subnet(
-                    root,
-                    replicas=replicas,
-                    port=launcher.free_port_range(replicas),
-                    block_time_ms=block_time_ms,
-                    clean=True,
-                )
-            except SubnetError as exc:
-                logs = "".join(
-                    f"\n--- replica-{i}/replica.log (tail) ---\n"
-                    + _tail(replica_dir(root, i) / "replica.log")
-                    for i in range(replicas)
-                )
-                raise SystemExit(f"subnet start failed: {exc}{logs}") from exc
-            pids = [pid for _, pid in sorted(launcher.read_pids(root).items())]
-            run = trio.run(run_paths, genesis, pids, clients, duration, hot, rates, wasm)
-        finally:
-            launcher.stop_processes(root)
+    with benchmark_subnet("bench-paths-", replicas, block_time_ms) as (genesis, pids):
+        run = trio.run(run_paths, genesis, pids, clients, duration, hot, rates, wasm)
     phases: dict[str, Phase] = run.pop("phases")
     sweeps: dict[str, list[tuple[float, Phase]]] = run.pop("sweeps")
     paths = {path: _summary(phase) for path, phase in phases.items()}

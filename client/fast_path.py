@@ -16,6 +16,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import trio
 
@@ -87,19 +88,24 @@ def _refusal(refusals: dict[int, tuple[str, str]], failures: list[str], what: st
     return SuiError(name, f"no quorum for the {what}: {detail}")
 
 
-async def certify(
-    agent: Agent, signed: SignedTransaction, timeout: float = FAST_PATH_TIMEOUT
-) -> CertifiedTransaction:
-    """Votes of 2f+1 replicas for ``signed`` in one epoch, as a certificate."""
+async def _gather(
+    agent: Agent,
+    request: Message,
+    kind: type[SuiVote] | type[SuiSignedEffects],
+    digest: bytes,
+    count: Callable[[Any], bool | None],
+    timeout: float,
+) -> tuple[dict[int, tuple[str, str]], list[str]]:
+    """Ask every replica; each answer of ``kind`` about ``digest`` from a committee member
+    is either a refusal (kept by name; once more refused than a quorum allows, the rest
+    are not waited for) or signed, and then ``count`` says: None, its signature does not
+    verify; True, a quorum is complete; False, not yet. The refusals and the failures."""
     committee = agent.committee
-    digest = signed.request_id
-    votes: dict[int, dict[int, bytes]] = {}
     refusals: dict[int, tuple[str, str]] = {}
-    done: list[CertifiedTransaction] = []
 
     def accept(answer: Message) -> bool:
         if (
-            not isinstance(answer, SuiVote)
+            not isinstance(answer, kind)
             or answer.digest != digest
             or not 0 <= answer.node_index < committee.n
         ):
@@ -107,21 +113,38 @@ async def certify(
         if answer.error:
             refusals[answer.node_index] = (answer.error, answer.message)
             return len(refusals) > committee.n - committee.threshold
-        key = committee.public_keys[answer.node_index]
-        if not agent.verify(key, answer.signature, VOTE_DOMAIN, vote_message(answer.epoch, digest)):
-            refusals[answer.node_index] = ("InvalidSignature", "its vote does not verify")
+        counted = count(answer)
+        if counted is None:
+            refusals[answer.node_index] = ("InvalidSignature", "its signature does not verify")
             return False
-        epoch_votes = votes.setdefault(answer.epoch, {})
-        epoch_votes[answer.node_index] = answer.signature
-        if len(epoch_votes) >= committee.threshold:
-            signers = tuple(sorted(epoch_votes))
-            done.append(
-                CertifiedTransaction(signed, answer.epoch, signers, tuple(epoch_votes[s] for s in signers))
-            )
-            return True
-        return False
+        return counted
 
-    failures = await _ask_all(agent, SuiVoteRequest(signed), accept, timeout)
+    failures = await _ask_all(agent, request, accept, timeout)
+    return refusals, failures
+
+
+async def certify(
+    agent: Agent, signed: SignedTransaction, timeout: float = FAST_PATH_TIMEOUT
+) -> CertifiedTransaction:
+    """Votes of 2f+1 replicas for ``signed`` in one epoch, as a certificate."""
+    committee = agent.committee
+    digest = signed.request_id
+    votes: dict[int, dict[int, bytes]] = {}
+    done: list[CertifiedTransaction] = []
+
+    def count(vote: SuiVote) -> bool | None:
+        key = committee.public_keys[vote.node_index]
+        if not agent.verify(key, vote.signature, VOTE_DOMAIN, vote_message(vote.epoch, digest)):
+            return None
+        epoch_votes = votes.setdefault(vote.epoch, {})
+        epoch_votes[vote.node_index] = vote.signature
+        if len(epoch_votes) < committee.threshold:
+            return False
+        signers = tuple(sorted(epoch_votes))
+        done.append(CertifiedTransaction(signed, vote.epoch, signers, tuple(epoch_votes[s] for s in signers)))
+        return True
+
+    refusals, failures = await _gather(agent, SuiVoteRequest(signed), SuiVote, digest, count, timeout)
     if done:
         return done[0]
     raise _refusal(refusals, failures, "transaction's votes")
@@ -133,36 +156,26 @@ async def execute(
     """Hand ``certificate`` to every replica; 2f+1 matching signed effects."""
     committee = agent.committee
     digest = certificate.digest
-    groups: dict[tuple[bytes, bytes], dict[int, SuiSignedEffects]] = {}
-    refusals: dict[int, tuple[str, str]] = {}
+    groups: dict[tuple[bytes, bytes], set[int]] = {}
     done: list[Finality] = []
 
-    def accept(answer: Message) -> bool:
-        if (
-            not isinstance(answer, SuiSignedEffects)
-            or answer.digest != digest
-            or not 0 <= answer.node_index < committee.n
-        ):
-            return False
-        if answer.error:
-            refusals[answer.node_index] = (answer.error, answer.message)
-            return len(refusals) > committee.n - committee.threshold
+    def count(answer: SuiSignedEffects) -> bool | None:
         key = committee.public_keys[answer.node_index]
         signed = effects_message(answer.epoch, digest, answer.effects_digest, answer.response)
         if answer.epoch != certificate.epoch or not agent.verify(
             key, answer.signature, EFFECTS_DOMAIN, signed
         ):
-            refusals[answer.node_index] = ("InvalidSignature", "its effects signature does not verify")
+            return None
+        group = groups.setdefault((answer.effects_digest, hashlib.sha256(answer.response).digest()), set())
+        group.add(answer.node_index)
+        if len(group) < committee.threshold:
             return False
-        group = groups.setdefault((answer.effects_digest, hashlib.sha256(answer.response).digest()), {})
-        group[answer.node_index] = answer
-        if len(group) >= committee.threshold:
-            signers = tuple(sorted(group))
-            done.append(Finality(certificate, answer.response, answer.effects_digest, signers))
-            return True
-        return False
+        done.append(Finality(certificate, answer.response, answer.effects_digest, tuple(sorted(group))))
+        return True
 
-    failures = await _ask_all(agent, SuiCertificateRequest(certificate), accept, timeout)
+    refusals, failures = await _gather(
+        agent, SuiCertificateRequest(certificate), SuiSignedEffects, digest, count, timeout
+    )
     if done:
         return done[0]
     if len(groups) > 1:
