@@ -36,8 +36,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from node import actions as act
 from node import events as ev
-from node.byzantine import LINK_BEHAVIOURS
-from node.consensus.icc.attacks import ICC_ATTACKS, Attack, Attacker
+from node.byzantine import ATTACKS, LINK_BEHAVIOURS, Attack, Attacker
+from node.consensus.icc.attacks import ICC_ATTACKS
 from node.recovery import load_store
 from node.replica import Replica
 from node.storage import BlockStore, StorageError, StoredBlock, StoredCheckpoint
@@ -107,9 +107,11 @@ async def _until_closed(stream: trio.SocketStream) -> None:
         await trio.sleep_forever()
 
 
-REPLICA_BEHAVIOURS = (*LINK_BEHAVIOURS, *ICC_ATTACKS)
+REPLICA_ATTACKS: dict[str, type[Attack]] = {**ATTACKS, **ICC_ATTACKS}
+"""The attacks a replica process runs on its own actions when its operator names one."""
+REPLICA_BEHAVIOURS = (*LINK_BEHAVIOURS, *REPLICA_ATTACKS)
 """What an operator may switch a replica process to (``LinkControl.behaviour``): the
-protocol-blind link behaviours and the attacks on consensus."""
+protocol-blind link behaviours and the attacks."""
 
 
 def now_ns() -> int:
@@ -587,8 +589,8 @@ class ReplicaRuntime:
         public_key = bytes.fromhex(self.genesis.nodes[self.index].public_key)
         try:
             signed = message.payload()
-            # An attack on consensus rewrites actions here; the links stay honest for it.
-            attack = ICC_ATTACKS.get(message.behaviour)
+            # An attack rewrites actions here; the links stay honest for it.
+            attack = REPLICA_ATTACKS.get(message.behaviour)
             link_behaviour = "honest" if attack is not None else message.behaviour
             conditions = LinkConditions(
                 message.delay_ns, message.loss_ppm, message.duplication_ppm, message.seed, link_behaviour

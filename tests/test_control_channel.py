@@ -15,6 +15,7 @@ import pytest
 import trio
 
 from node.actions import Broadcast, Send
+from node.byzantine import WrongExecution
 from node.consensus.icc import BlockProposal, genesis_block
 from node.consensus.icc.attacks import Equivocator
 from node.runtime import ReplicaRuntime
@@ -27,6 +28,7 @@ from subnet.sim.faults import Cut, Partition
 from subnet.sim.network import SimNetwork
 from tests.test_transport import Inbox, keys, listen, note
 from vocab import crypto
+from vocab.certificate import CERTIFICATION_DOMAIN, CertificationShare
 from vocab.genesis import local_genesis
 from vocab.messages import PPM
 
@@ -164,7 +166,22 @@ def test_a_replica_switched_to_an_attack_rewrites_its_own_proposals(tmp_path: Pa
         assert runtime.attack is attack
         refused = runtime._link_control(switch(sequence=3, controls=Controls(behaviour="liar")))
         assert not refused.applied and "'liar'" in refused.reason and "double-voter" in refused.reason
-        assert runtime._link_control(switch(sequence=4)).applied
+        # a wrong execution: its certification shares carry another state hash, signed
+        assert runtime._link_control(
+            switch(sequence=4, controls=Controls(behaviour="wrong-execution"))
+        ).applied
+        assert isinstance(runtime.attack, WrongExecution)
+        honest = CertificationShare.create(secret[1], genesis.node_ids[1], 7, bytes(32), bytes(32))
+        (lie,) = runtime.attack.rewrite([Broadcast(honest)])
+        assert isinstance(lie, Broadcast) and isinstance(lie.message, CertificationShare)
+        assert lie.message.state_hash != honest.state_hash and lie.message.height == 7
+        assert crypto.verify(
+            crypto.raw_public_key(secret[1]),
+            lie.message.signature,
+            CERTIFICATION_DOMAIN,
+            lie.message.signed_bytes,
+        )
+        assert runtime._link_control(switch(sequence=5)).applied
         assert runtime.attack is None
     finally:
         runtime.store.close()

@@ -1,8 +1,8 @@
 """Attacks on ICC: what a Byzantine replica that knows the protocol sends instead of what
 its honest code asked it to send.
 
-An attack rewrites the actions an honest replica returned (``node.actions``), so the
-replica and the protocol stay untouched and each attack is small and explicit. The same
+An attack (``node.byzantine.Attack``) rewrites the actions an honest replica returned
+(``node.actions``), so the replica and the protocol stay untouched. The same
 objects serve both backends: the simulator applies them to a replica's actions
 (``subnet.sim.icc_behaviour``), a replica process to its own when its operator switches
 it to one through the control channel (``vocab.messages.LinkControl``,
@@ -19,46 +19,12 @@ of its seed.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from node.actions import Action, Broadcast, Send
+from node.byzantine import Attack, Attacker
 from node.consensus.icc.artifacts import Block, BlockProposal, FinalizationShare, NotarizationShare
-from vocab import crypto
-from vocab.principal import Principal
 
-__all__ = ["ICC_ATTACKS", "Attack", "Attacker", "DoubleVoter", "Equivocator"]
-
-
-@dataclass(frozen=True)
-class Attacker:
-    """Who attacks: the replica's index, its node key and id, the committee's size, and
-    where the attack writes down what it did (``record(kind, *fields)``: the simulator's
-    trace, a process's log)."""
-
-    index: int
-    key: crypto.Ed25519PrivateKey
-    node_id: Principal
-    n: int
-    record: Callable[..., None]
-
-    def halves(self) -> tuple[list[int], list[int]]:
-        """The other replicas in index order, split in two (the first half the larger)."""
-        peers = [peer for peer in range(self.n) if peer != self.index]
-        middle = (len(peers) + 1) // 2
-        return peers[:middle], peers[middle:]
-
-
-class Attack:
-    """Rewrites the actions of one replica's honest code."""
-
-    name = ""
-
-    def __init__(self, attacker: Attacker) -> None:
-        self.attacker = attacker
-
-    def rewrite(self, actions: list[Action]) -> list[Action]:
-        raise NotImplementedError
+__all__ = ["ICC_ATTACKS", "DoubleVoter", "Equivocator"]
 
 
 class Equivocator(Attack):
