@@ -626,7 +626,9 @@ def _fault(lines: KeyLines, index: int, table: Any, replicas: int, run_ns: int) 
     kind = reader.string("kind", None, FAULT_KINDS)
     for key in table:
         if key not in ("at", "kind", "duration") and key not in _KIND_KEYS[kind]:
-            reader.fail((key,), f"does not apply to a {kind} fault (it takes {', '.join(_KIND_KEYS[kind])})")
+            reader.fail(
+                (key,), f"does not apply to a {kind} fault (it takes {', '.join(_KIND_KEYS[kind]) or 'none'})"
+            )
     duration_ns = reader.duration("duration")
     if duration_ns is not None and duration_ns <= 0:
         reader.fail(("duration",), "must be positive")
