@@ -128,6 +128,8 @@ def calls(sim: Simulation) -> list[Call]:
         kind, why = clients.outcomes.get(request_id, ("pending", ""))
         detail, location = why, ""
         outcome = {"ok": "ok", "info": "unknown", "pending": "unknown"}.get(kind, "failed")
+        if why == "down":
+            detail = "replica down"  # the first replica asked refused the connection
         if kind == "pending":
             detail = "no outcome by the end of the run"
         elif kind == "info":

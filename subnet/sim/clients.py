@@ -16,6 +16,9 @@ one process each in the history, call it:
   the Move counter (``subnet/samples/counter.move``) and creates one shared ``Counter`` per
   key; ``add`` and ``read`` are signed Sui transactions calling ``add`` and ``read`` (whose
   event carries the value), through consensus like every canister call.
+- ``versioned-counter`` (``subnet.sim.versioned_counter``, a subclass of these clients):
+  callers of versions 1 and 2 of the shipped versioned counter increment one shared
+  counter through the package's upgrade and the counter's migration.
 
 Every call goes through consensus (an update call); its outcome is recorded as
 
