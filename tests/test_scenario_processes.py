@@ -240,3 +240,29 @@ def test_garbage_signatures_and_a_mute_replica_through_the_control_channel() -> 
     polled = outcome.heights
     during = [sample["heights"][0] or 0 for sample in polled if 4.2 <= sample["time_s"] <= 6.0]
     assert during and during[-1] > during[0]
+
+
+def test_an_equivocator_a_double_voter_and_a_wrong_execution_on_processes() -> None:
+    """The shipped ``byzantine-replica``: replica 0 runs the attacks the simulator runs
+    (``node.byzantine``, ``node.consensus.icc.attacks``) when its operator switches it to
+    them through the control channel; its log names each equivocation, double vote and
+    lying certification share, and the honest three agree, keep certifying, stay live and
+    keep the counter linearizable."""
+    outcome = run_on_processes(parse_scenario((SHIPPED / "byzantine-replica.toml").read_text()))
+    assert outcome.verdict == "valid", [check.summary for check in outcome.checks]
+    assert outcome.record.byzantine == {0: None}
+    actions = [(item["action"], item["replica"]) for item in outcome.nemesis]
+    assert actions == [
+        ("byzantine equivocator", 0),
+        ("byzantine honest", 0),
+        ("byzantine double-voter", 0),
+        ("byzantine honest", 0),
+        ("byzantine wrong-execution", 0),
+        ("byzantine honest", 0),
+    ]
+    kinds = ("equivocate", "double_vote", "wrong_execution")
+    attacks = {
+        index: [log.count(f"attack: {kind} ") for kind in kinds] for index, log in outcome.logs.items()
+    }
+    assert all(count > 0 for count in attacks[0]), attacks
+    assert all(attacks[index] == [0, 0, 0] for index in (1, 2, 3)), attacks

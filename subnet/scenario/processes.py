@@ -23,12 +23,14 @@ their history, and the same checks afterwards:
   its own time, its timers fire on it);
 - ``byzantine`` with ``behaviour = "silent"`` or ``"garbage"``: through the same channel,
   the target sends nothing, or random bytes for its own signatures (``node.byzantine``,
-  what the simulator's behaviours of those names do); it is left out of the checks.
+  what the simulator's behaviours of those names do); with ``"equivocator"`` or
+  ``"double-voter"`` it runs ICC's attacks on the actions of its honest core
+  (``node.consensus.icc.attacks``, the simulator's code); it is left out of the checks.
 
 Each replica's settings are the sum of the faults in force; a replica that restarts
 meanwhile is given them again as soon as it answers. Faults that need a hook the
-replicas do not have yet (the Byzantine behaviours that need the protocol: equivocator,
-double-voter, twins; upgrades; ``"block-maker"`` targets),
+replicas do not have yet (twins, which needs a second process with one key; upgrades;
+``"block-maker"`` targets),
 bug switches and the lifecycle workload exist only on the simulator: such a file is
 refused before anything starts, naming the key, its line and what the process backend
 supports.
@@ -57,9 +59,9 @@ import trio
 
 from client.agent import Agent
 from client.network import endpoints
-from node.byzantine import LINK_BEHAVIOURS
 from node.consensus.block import ChainBlock
 from node.replica import Replica
+from node.runtime import REPLICA_BEHAVIOURS
 from node.storage import BlockStore
 from subnet.processes import launcher
 from subnet.processes.clients import ProcessClients
@@ -109,8 +111,8 @@ PROCESS_FAULTS = (
     "clock-skew",
     "byzantine",
 )
-PROCESS_BEHAVIOURS = tuple(name for name in LINK_BEHAVIOURS if name != "honest")
-"""The Byzantine behaviours a replica process can be switched to (``node.byzantine``)."""
+PROCESS_BEHAVIOURS = tuple(name for name in REPLICA_BEHAVIOURS if name != "honest")
+"""The Byzantine behaviours a replica process can be switched to (``node.runtime``)."""
 POLL_S = 0.25
 STATUS_TIMEOUT_S = 0.5
 SECOND = 1_000_000_000
@@ -167,8 +169,8 @@ def check_supported(scenario: Scenario, text: str | None = None) -> None:
         if fault.kind == "byzantine" and fault.behaviour not in PROCESS_BEHAVIOURS:
             fail(
                 ("fault", index, "behaviour"),
-                f"the {fault.behaviour} behaviour needs a hook inside the replicas' consensus that they do "
-                f"not have yet (on the process backend: {', '.join(PROCESS_BEHAVIOURS)})",
+                f"the {fault.behaviour} behaviour is not supported on the process backend (there: "
+                f"{', '.join(PROCESS_BEHAVIOURS)})",
             )
         if fault.target == "block-maker":
             fail(
