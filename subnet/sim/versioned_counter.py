@@ -350,9 +350,12 @@ class VersionedCounterClients(HistoryClients):
                     tuple(signers),
                     tuple(votes[i].signature for i in signers),
                 )
-                status, reason = host.client_submit(certificate, node)
-                if status == "accepted" or reason == "replayed":
-                    self.waiting[request_id] = answered
+                for offset in range(host.n):  # a refused connection is known at once: ask the next
+                    status, reason = host.client_submit(certificate, (node + offset) % host.n)
+                    if status == "accepted" or reason == "replayed":
+                        self.waiting[request_id] = answered
+                    if status != "down":
+                        break
             else:
                 self.stats["step_votes_short"] += 1
             self._at(self.config.retry_ns, lambda: attempt((node + 1) % host.n))
