@@ -275,3 +275,30 @@ def test_the_process_backend_refuses_it_by_name() -> None:
         match=r"line 10: workload\[0\]\.kind: the versioned-counter workload runs only on the simulator",
     ):
         check_supported(scenario, text())
+
+
+def test_a_migrate_sent_before_the_upgrade_is_answered_goes_through_v1_and_aborts() -> None:
+    # A 2-2 split from 1.9 s to 3.9 s holds the upgrade (sent at 2 s) unanswered; the admin's
+    # migrate at 2.5 s goes through the newest package it knows, version 1's, whose
+    # `migrate` finds the counter at its own VERSION and aborts with ENotUpgrade.
+    split = '\n[[fault]]\nat = "1900ms"\nkind = "partition"\nshape = "majority"\nduration = "2s"\n'
+    file = (
+        text(faults=split)
+        .replace('at = "2s"\nkind = "upgrade"', 'at = "2s"\nkind = "upgrade"')
+        .replace('at = "4s"\nkind = "migrate"', 'at = "2500ms"\nkind = "migrate"')
+    )
+    outcome = run_scenario(parse_scenario(file))
+    report = outcome.reports["mixed_callers"]
+    (not_upgrade,) = re.findall(r"const ENotUpgrade: u64 = (\d+);", SOURCE)
+    migrate, upgrade = report["steps"]["migrate"], report["steps"]["upgrade"]
+    assert migrate["package_version"] == 1 and migrate["status"] == "failure"
+    assert migrate["failure"]["code"] == int(not_upgrade)
+    assert migrate["failure"]["module"] == f"{report['packages']['v1']}::counter"
+    assert upgrade["status"] == "success" and upgrade["answered_s"] > 3.9
+    assert report["v2_callers_started_s"] == upgrade["answered_s"]
+    table = rows(outcome)
+    assert table[(1, "migrated")]["calls"] == table[(2, "migrated")]["calls"] == 0
+    assert table[(2, "upgraded")]["ok"] == 0 and table[(2, "upgraded")]["aborted"]
+    check = {check.name: check for check in outcome.checks}["upgrade_outcomes"]
+    assert check.verdict == "unknown"
+    assert f"ENotUpgrade ({not_upgrade})" in check.summary and "through package v1" in check.summary

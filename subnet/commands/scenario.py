@@ -39,6 +39,7 @@ from subnet.scenario import (
 from subnet.scenario.processes import check_supported, run_on_processes
 from subnet.scenario.results import write_process_results
 from subnet.scenario.sweep import SeedResult, default_jobs, parse_seeds, sweep, sweep_verdict
+from subnet.sim.versioned_counter import describe_failure
 from vocab.errors import SubnetError
 
 EXIT = {"valid": 0, "invalid": 1, "unknown": 2}
@@ -194,7 +195,9 @@ def _print_mixed_callers(report: dict[str, Any]) -> None:
         failure = step.get("failure")
         status = step.get("status", step.get("outcome"))
         if failure:
-            status = f"{status}: {failure.get('error')} code {failure.get('code', '')}".rstrip()
+            status = f"{status}: {describe_failure(failure)}"
+        if "package_version" in step:
+            status += f" (through package v{step['package_version']})"
         out.print(f"  {name} at {step['at_s']:g}s: {status}{answered}")
     started = report["v2_callers_started_s"]
     table = Table(

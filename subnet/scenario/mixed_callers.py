@@ -30,7 +30,12 @@ from typing import Any
 from node.execution import SubnetStateMachine
 from subnet.scenario.checks import INVALID, UNKNOWN, VALID, CheckResult, honest
 from subnet.sim.runner import SECOND, Simulation
-from subnet.sim.versioned_counter import VersionedCounterClients, abort_constants, parse_failure
+from subnet.sim.versioned_counter import (
+    VersionedCounterClients,
+    abort_constants,
+    describe_failure,
+    parse_failure,
+)
 
 __all__ = [
     "EXPECTED",
@@ -306,6 +311,14 @@ def _replicas(sim: Simulation, clients: VersionedCounterClients) -> dict[str, di
     return held
 
 
+def _step_problem(record: dict[str, Any]) -> str:
+    """Why a step did not succeed, in words."""
+    if "failure" in record:
+        through = f" through package v{record['package_version']}" if "package_version" in record else ""
+        return f"{describe_failure(record['failure'])}{through}"
+    return str(record.get("reject") or record.get("outcome") or "never ran")
+
+
 def upgrade_outcomes(sim: Simulation, report: dict[str, Any]) -> CheckResult:
     """The hazard's expected pattern per version and phase, and every honest replica on
     the same package versions and counter (``violations``, ``_replicas``)."""
@@ -361,14 +374,14 @@ def upgrade_outcomes(sim: Simulation, report: dict[str, Any]) -> CheckResult:
         return CheckResult(
             "upgrade_outcomes",
             UNKNOWN,
-            f"the package upgrade did not succeed ({upgrade.get('outcome', 'never ran')}), so no phase after it",
+            f"the package upgrade did not succeed ({_step_problem(upgrade)}), so no phase after it",
             {**evidence, "upgrade": report["steps"].get("upgrade")},
         )
     if migrate is not None and migrate.get("status") != "success":
         return CheckResult(
             "upgrade_outcomes",
             UNKNOWN,
-            f"the migrate did not succeed ({migrate.get('failure') or migrate.get('outcome')}), so no migrated phase",
+            f"the migrate did not succeed ({_step_problem(migrate)}), so no migrated phase",
             {**evidence, "migrate": report["steps"].get("migrate")},
         )
     executed = Counter(

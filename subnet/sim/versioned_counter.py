@@ -61,6 +61,7 @@ __all__ = [
     "FastPathHost",
     "VersionedCounterClients",
     "abort_constants",
+    "describe_failure",
     "example_source",
     "parse_failure",
     "versioned_counter_modules",
@@ -130,6 +131,16 @@ def parse_failure(error: str) -> dict[str, Any]:
     else:
         parts["message"] = match["message"]
     return parts
+
+
+def describe_failure(parts: dict[str, Any]) -> str:
+    """A parsed failure (``parse_failure``) in words: an abort by the example's constant
+    and its location (``ENotUpgrade (2) at 0x…::counter::migrate``), else Sui's name and
+    message."""
+    if "code" in parts:
+        name = abort_constants().get(parts["code"], "code")
+        return f"{name} ({parts['code']}) at {parts['module']}::{parts['function']}"
+    return f"{parts['error']}: {parts.get('message', '')}".rstrip(": ")
 
 
 class FastPathHost(ClientHost, Protocol):
