@@ -282,11 +282,7 @@ def test_a_migrate_sent_before_the_upgrade_is_answered_goes_through_v1_and_abort
     # migrate at 2.5 s goes through the newest package it knows, version 1's, whose
     # `migrate` finds the counter at its own VERSION and aborts with ENotUpgrade.
     split = '\n[[fault]]\nat = "1900ms"\nkind = "partition"\nshape = "majority"\nduration = "2s"\n'
-    file = (
-        text(faults=split)
-        .replace('at = "2s"\nkind = "upgrade"', 'at = "2s"\nkind = "upgrade"')
-        .replace('at = "4s"\nkind = "migrate"', 'at = "2500ms"\nkind = "migrate"')
-    )
+    file = text(faults=split).replace('at = "4s"\nkind = "migrate"', 'at = "2500ms"\nkind = "migrate"')
     outcome = run_scenario(parse_scenario(file))
     report = outcome.reports["mixed_callers"]
     (not_upgrade,) = re.findall(r"const ENotUpgrade: u64 = (\d+);", SOURCE)
