@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from node.execution import SubnetStateMachine
+from subnet.checks.history import Event
 from subnet.scenario.checks import INVALID, UNKNOWN, VALID, CheckResult, honest
 from subnet.sim.runner import SECOND, Simulation
 from subnet.sim.versioned_counter import (
@@ -95,12 +96,16 @@ def _first_finalized_ns(sim: Simulation, height: int) -> int | None:
     return min((time for time, _, reached in sim.persisted if reached >= height), default=None)
 
 
+Boundary = tuple[tuple[int, int], int | None] | None
+"""Where a phase begins: the step's (height, index) in the final chain and when that height
+was first finalized (since the start); None when the step did not succeed."""
+
+
 def _boundaries(
     sim: Simulation, clients: VersionedCounterClients, chain: dict[bytes, tuple[int, int]]
-) -> list[Any]:
-    """(position, first finalized, since the start) of the upgrade and the migration that
-    succeeded, in order; None for a step that did not (its phase never begins)."""
-    found: list[Any] = []
+) -> list[Boundary]:
+    """The upgrade's and the migration's boundaries, in order."""
+    found: list[Boundary] = []
     for name in ("upgrade", "migrate"):
         record = clients.steps.get(name, {})
         position = chain.get(bytes.fromhex(record["request_id"])) if "request_id" in record else None
@@ -119,8 +124,8 @@ def calls(sim: Simulation) -> list[Call]:
     chain = _final_chain(sim)
     boundaries = _boundaries(sim, clients, chain)
     names = abort_constants()
-    invoked: dict[Any, Any] = {}
-    paired: list[tuple[Any, Any]] = []
+    invoked: dict[Any, Event] = {}
+    paired: list[tuple[Event, Event | None]] = []
     for event in clients.events:
         if event.type == "invoke":
             invoked[event.process] = event
