@@ -20,7 +20,7 @@ from move.build import build_package, build_sources
 from subnet.checks.history import Event, operations
 from subnet.checks.linearizable import check_linearizable
 from subnet.cli import main
-from subnet.scenario.mixed_callers import Call, calls, upgrade_outcomes, violations
+from subnet.scenario.mixed_callers import Call, calls, version_phases_check, violations
 from subnet.scenario.processes import UnsupportedOnProcesses, check_supported
 from subnet.scenario.results import summary
 from subnet.scenario.run import Outcome, run_scenario
@@ -149,7 +149,7 @@ def test_the_check_fails_with_evidence_when_v1_succeeds_after_migrate(outcome: O
     kept = clients.outcomes[request_id]
     clients.outcomes[request_id] = ("ok", "")
     try:
-        check = upgrade_outcomes(outcome.simulation, outcome.reports["mixed_callers"])
+        check = version_phases_check(outcome.simulation, outcome.reports["mixed_callers"])
     finally:
         clients.outcomes[request_id] = kept
     assert check.verdict == "invalid"

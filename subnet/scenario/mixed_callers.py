@@ -44,7 +44,7 @@ __all__ = [
     "Call",
     "calls",
     "mixed_callers_report",
-    "upgrade_outcomes",
+    "version_phases_check",
     "violations",
     "write_mixed_plot",
 ]
@@ -324,7 +324,7 @@ def _step_problem(record: dict[str, Any]) -> str:
     return str(record.get("reject") or record.get("outcome") or "never ran")
 
 
-def upgrade_outcomes(sim: Simulation, report: dict[str, Any]) -> CheckResult:
+def version_phases_check(sim: Simulation, report: dict[str, Any]) -> CheckResult:
     """The hazard's expected pattern per version and phase, and every honest replica on
     the same package versions and counter (``violations``, ``_replicas``)."""
     clients = sim.clients

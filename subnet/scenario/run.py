@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from subnet.scenario.checks import CheckResult, run_checks, verdict_of
-from subnet.scenario.mixed_callers import mixed_callers_report, upgrade_outcomes
+from subnet.scenario.mixed_callers import mixed_callers_report, version_phases_check
 from subnet.scenario.schedule import Schedule, compile_faults
 from subnet.scenario.spec import Scenario, ScenarioError
 from subnet.sim.clients import ClientsConfig
@@ -94,5 +94,5 @@ def run_scenario(scenario: Scenario) -> Outcome:
     mixed = mixed_callers_report(simulation)
     if mixed is not None:
         reports["mixed_callers"] = mixed
-        checks.append(upgrade_outcomes(simulation, mixed))
+        checks.append(version_phases_check(simulation, mixed))
     return Outcome(scenario, schedule, simulation, result, checks, verdict_of(checks), reports)
