@@ -172,10 +172,24 @@ class WasmStateMachine:
                 digest.update(chunk_hash)
         return digest.digest()
 
+    def certified_data(self) -> list[tuple[bytes, bytes]]:
+        """Each canister's certified data (``ic0.certified_data_set``), by raw id in order:
+        what the subnet's state tree certifies under ``/canister/<id>/certified_data``."""
+        canisters = self.env.state.canisters
+        return [(raw, canisters[raw].certified_data) for raw in sorted(canisters)]
+
     def query(
-        self, canister_id: Principal, method: str, arg: bytes, *, caller: Principal, time: int
+        self,
+        canister_id: Principal,
+        method: str,
+        arg: bytes,
+        *,
+        caller: Principal,
+        time: int,
+        data_certificate: bytes | None = None,
     ) -> CallResult:
         """A non-replicated query: the execution layer rolls every change back afterwards.
+        ``data_certificate``: what ``ic0.data_certificate_copy`` gives the canister.
 
         To the management canister only ``management.QUERY_METHODS`` are queries; they
         read the state and change nothing.
@@ -186,7 +200,9 @@ class WasmStateMachine:
             target = _canister_id(canister_id)
         except RejectError as reject:
             return CallResult(reject=reject)
-        return self.env.query(target, method, arg, caller=caller, time=time)
+        return self.env.query(
+            target, method, arg, caller=caller, time=time, data_certificate=data_certificate
+        )
 
     def rehearse_upgrade(self, caller: Principal, arg: bytes, *, time: int) -> UpgradeRehearsal:
         """``install_code`` (Candid ``arg``, as the management canister takes it) in mode
