@@ -46,33 +46,29 @@ import argparse
 import json
 import os
 import statistics
-import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import trio
 
 from bench._load import percentile
+from bench._subnet import benchmark_subnet
 from bench.consensus import ed25519_verifications_per_second
 from client.agent import Agent, Endpoint
 from client.identity import Identity
 from client.install import install_module
 from client.motoko import compile_motoko
-from client.network import LOCAL_DIR, endpoints
+from client.network import endpoints
 from node.ic import ExecutionConfig, ExecutionEnvironment, InstallMode
 from subnet import samples
-from subnet.processes import launcher
-from subnet.processes.layout import replica_dir
-from subnet.processes.supervision import start_subnet
 from vocab import candid, crypto, management
 from vocab.certificate import CertificateError
-from vocab.errors import CodecError, RejectCode, RejectError, SubnetError
+from vocab.errors import CodecError, RejectCode, RejectError
 from vocab.genesis import Genesis
 from vocab.messages import QueryResponse
 from vocab.principal import Principal
@@ -413,43 +409,6 @@ async def run_load(
 
 
 # -- the run -----------------------------------------------------------------------------------
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError as exc:
-        return f"({exc})"
-
-
-@contextmanager
-def benchmark_subnet(
-    prefix: str, replicas: int, block_time_ms: int, port: int = 0
-) -> Iterator[tuple[Genesis, list[int]]]:
-    """A fresh local subnet of replica processes in a temporary directory, its genesis and
-    the replicas' pids; stopped when the block ends. A start that fails exits with the tail
-    of every replica's log."""
-    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
-        root = Path(tmp) / LOCAL_DIR
-        try:
-            try:
-                genesis = start_subnet(
-                    root,
-                    replicas=replicas,
-                    port=port or launcher.free_port_range(replicas),
-                    block_time_ms=block_time_ms,
-                    clean=True,
-                )
-            except SubnetError as exc:
-                logs = "".join(
-                    f"\n--- replica-{i}/replica.log (tail) ---\n"
-                    + _tail(replica_dir(root, i) / "replica.log")
-                    for i in range(replicas)
-                )
-                raise SystemExit(f"subnet start failed: {exc}{logs}") from exc
-            yield genesis, [pid for _, pid in sorted(launcher.read_pids(root).items())]
-        finally:
-            launcher.stop_processes(root)
 
 
 def _ratio(numerator: float | None, denominator: float | None) -> float | None:

@@ -28,20 +28,17 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import trio
 
 from bench._load import Window, closed_loop, open_loop, saturation
+from bench._subnet import benchmark_subnet
 from client.agent import Agent
 from client.identity import Identity
-from client.network import LOCAL_DIR, endpoints
-from subnet.processes import launcher
-from subnet.processes.supervision import start_subnet
+from client.network import endpoints
 from vocab import crypto, management
 from vocab.certificate import CertifiedReply, verify_certified_reply
 from vocab.framing import FramedStream
@@ -203,22 +200,10 @@ def main(argv: list[str]) -> int:
         "ed25519_verifications_per_cpu_s": round(verifications),
         "signature_floor_ms_per_op": round(args.replicas / verifications * 1000, 3),
     }
-    with tempfile.TemporaryDirectory(prefix="bench-consensus-") as tmp:
-        root = Path(tmp) / LOCAL_DIR
-        try:
-            genesis = start_subnet(
-                root,
-                replicas=args.replicas,
-                port=args.port or launcher.free_port_range(args.replicas),
-                block_time_ms=args.block_time,
-                clean=True,
-            )
-            pids = [pid for _, pid in sorted(launcher.read_pids(root).items())]
-            identity = Identity("bench", crypto.private_key_from_seed(b"\x07" * 32))
-            subnet = Subnet(genesis, identity, pids)
-            result["subnet"] = trio.run(_measure, subnet, args, interval_ms)
-        finally:
-            launcher.stop_processes(root)
+    with benchmark_subnet("bench-consensus-", args.replicas, args.block_time, args.port) as (genesis, pids):
+        identity = Identity("bench", crypto.private_key_from_seed(b"\x07" * 32))
+        subnet = Subnet(genesis, identity, pids)
+        result["subnet"] = trio.run(_measure, subnet, args, interval_ms)
     if args.peer == "pysyncobj":
         from bench._raft_peer import compare, run
 

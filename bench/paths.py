@@ -57,6 +57,7 @@ import trio
 
 import subnet.samples
 from bench._load import percentile
+from bench._subnet import benchmark_subnet
 from bench.canister import (
     CALL_FAILURES,
     NO_ARGS,
@@ -66,7 +67,6 @@ from bench.canister import (
     _error_kind,
     _ratio,
     _rotated,
-    benchmark_subnet,
     closed_loop,
     ed25519_signs_per_second,
     loopback_round_trips,
