@@ -3,15 +3,20 @@ dfinity/sdk, translated command for command to `subnet`, with its assertions unc
 
 The assets are dfx's (``tests/fixtures/dfx_upgrade``, see SOURCE.md). Each bats case runs
 in its own project (``dfx new hello``: a ``dfx.json`` only, as dfx writes it) on one
-running subnet of four replica processes; bats' ``$output`` is stdout and stderr together,
-and ``assert_match`` is a substring match here (dfx's patterns are literal text).
+running subnet of four replica processes. The assertion helpers are dfx's
+(``e2e/utils/assertions.bash``) with their meaning kept: ``assert_command`` and
+``assert_command_fail`` check the exit status and set ``stdout``, ``stderr`` and
+``output`` (stderr, then stdout, as bats joins them); ``assert_match REGEX [TEXT]`` is an
+extended-regex search in TEXT, in ``$stdout`` when TEXT is not given. A plain command in
+a bats test fails the test when it fails, so it is an ``assert_command`` here.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
-import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,18 +30,40 @@ pytestmark = pytest.mark.slow  # replica processes: the slow tier (tests/README.
 ASSETS = Path(__file__).parent / "fixtures" / "dfx_upgrade"
 
 
-def output(result: subprocess.CompletedProcess[str]) -> str:
-    return result.stdout + result.stderr
+@dataclass(frozen=True)
+class Ran:
+    """What bats' ``assert_command`` leaves behind: ``$status``, ``$stdout``, ``$stderr``
+    (each read back with ``$(< file)``, trailing newlines dropped) and ``$output``."""
+
+    status: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return "\n".join(part for part in (self.stderr, self.stdout) if part)
 
 
-def assert_command(cwd: Path, *argv: str, stdin: str = "") -> str:
-    return output(subnet_cli(cwd, *argv, stdin=stdin))
-
-
-def assert_command_fail(cwd: Path, *argv: str, stdin: str = "") -> str:
+def _run(cwd: Path, argv: tuple[str, ...], stdin: str) -> Ran:
     result = subnet_cli(cwd, *argv, check=False, stdin=stdin)
-    assert result.returncode != 0, output(result)
-    return output(result)
+    return Ran(result.returncode, result.stdout.rstrip("\n"), result.stderr.rstrip("\n"))
+
+
+def assert_command(cwd: Path, *argv: str, stdin: str = "") -> Ran:
+    ran = _run(cwd, argv, stdin)
+    assert ran.status == 0, f"Command failed: subnet {' '.join(argv)}\nstatus: {ran.status}\n{ran.output}"
+    return ran
+
+
+def assert_command_fail(cwd: Path, *argv: str, stdin: str = "") -> Ran:
+    ran = _run(cwd, argv, stdin)
+    assert ran.status != 0, f"Command succeeded (should have failed): subnet {' '.join(argv)}\n{ran.output}"
+    return ran
+
+
+def assert_match(regex: str, text: str) -> None:
+    """``[[ "$text" =~ $regex ]]``: dfx's patterns here are the same in Python's ``re``."""
+    assert re.search(regex, text), f"output does not match\nregex: {regex}\nactual: {text}"
 
 
 def custom_section(name: str, data: bytes) -> bytes:
@@ -79,15 +106,16 @@ def test_upgrade_check_bash(local_subnet: Path) -> None:
     assert_command(p, "canister", "call", "hello_backend", "inc", "()")
     set_main(p, "v2.mo")
     assert_command(p, "deploy")
-    assert "(1 : nat)" in assert_command(p, "canister", "call", "hello_backend", "read", "()")
+    ran = assert_command(p, "canister", "call", "hello_backend", "read", "()")
+    assert_match("(1 : nat)", ran.stdout)
 
     # @test "changing stable variable from Int to Nat is not allowed"
     p = setup_case(local_subnet, "int_to_nat")
     assert_command(p, "deploy")
     assert_command(p, "canister", "call", "hello_backend", "inc", "()")
     set_main(p, "v2_bad.mo")
-    out = assert_command_fail(p, "deploy", stdin="yes\n")
-    assert "Stable interface compatibility check issued an ERROR" in out
+    ran = assert_command_fail(p, "deploy", stdin="yes\n")  # echo yes | ( assert_command_fail dfx deploy
+    assert_match("Stable interface compatibility check issued an ERROR", ran.output)
 
     # @test "changing stable variable from Int to Nat with reinstall is allowed"
     p = setup_case(local_subnet, "reinstall")
@@ -96,31 +124,39 @@ def test_upgrade_check_bash(local_subnet: Path) -> None:
     set_main(p, "v2_bad.mo")
     assert_command(p, "build")
     assert_command(p, "canister", "install", "hello_backend", "--mode=reinstall", stdin="yes\n")
-    assert "(0 : nat)" in assert_command(p, "canister", "call", "hello_backend", "read", "()")
+    ran = assert_command(p, "canister", "call", "hello_backend", "read", "()")
+    assert_match("(0 : nat)", ran.stdout)
 
     # @test "warning for changing method name"
     p = setup_case(local_subnet, "method_name")
     assert_command(p, "deploy")
     assert_command(p, "canister", "call", "hello_backend", "inc", "()")
     set_main(p, "v3_bad.mo")
-    assert "Candid interface compatibility check failed" in assert_command(p, "deploy", stdin="yes\n")
-    assert "(1 : int)" in assert_command(p, "canister", "call", "hello_backend", "read2", "()")
+    ran = assert_command(p, "deploy", stdin="yes\n")
+    assert_match("Candid interface compatibility check failed", ran.output)
+    ran = assert_command(p, "canister", "call", "hello_backend", "read2", "()")
+    assert_match("(1 : int)", ran.output)
 
     # @test "warning for using special opt rule"
     p = setup_case(local_subnet, "special_opt")
     assert_command(p, "deploy")
     assert_command(p, "canister", "call", "hello_backend", "f", "()")
     set_main(p, "v4_bad.mo")
-    assert "Candid interface compatibility check failed" in assert_command(p, "deploy", stdin="yes\n")
-    assert '(opt "")' in assert_command(p, "canister", "call", "hello_backend", "f", "()")
+    ran = assert_command(p, "deploy", stdin="yes\n")
+    assert_match("Candid interface compatibility check failed", ran.output)
+    ran = assert_command(p, "canister", "call", "hello_backend", "f", "()")
+    assert_match('(opt "")', ran.output)
 
     # @test "error when dropping stable variable"
     p = setup_case(local_subnet, "drop_stable")
     assert_command(p, "deploy")
     assert_command(p, "canister", "call", "hello_backend", "inc", "()")
     set_main(p, "v5.mo")
-    out = assert_command_fail(p, "deploy", stdin="yes\n")
-    assert "Stable interface compatibility check issued an ERROR" in out
+    ran = assert_command_fail(p, "deploy", stdin="yes\n")
+    assert_match("Stable interface compatibility check issued an ERROR", ran.output)
+
+    # Beyond bats' regexes: what dfx prints, exactly (the regexes' parentheses are groups).
+    assert assert_command(p, "canister", "call", "hello_backend", "read", "()").stdout == "(1 : int)"
 
 
 def test_an_unchanged_module_is_skipped_and_a_downgrade_from_eop_is_refused(local_subnet: Path) -> None:
@@ -133,11 +169,11 @@ def test_an_unchanged_module_is_skipped_and_a_downgrade_from_eop_is_refused(loca
         pytest.skip(str(exc))
     p = setup_case(local_subnet, "unchanged")
     assert_command(p, "deploy")
-    status = json.loads(assert_command(p, "canister", "status", "hello_backend", "--output", "json"))
-    again = assert_command(p, "deploy")
+    status = json.loads(assert_command(p, "canister", "status", "hello_backend", "--output", "json").stdout)
+    again = assert_command(p, "deploy").output
     assert f"Module hash {status['module_hash'][2:]} is already installed." in again
     assert "Upgraded code" not in again
-    assert "Upgraded code" in assert_command(p, "deploy", "--upgrade-unchanged")
+    assert "Upgraded code" in assert_command(p, "deploy", "--upgrade-unchanged").output
     assert_command(p, "canister", "call", "hello_backend", "inc", "()")
     # a module without enhanced orthogonal persistence that passes both checks: an empty
     # module carrying v1's Candid and stable types
@@ -149,6 +185,6 @@ def test_an_unchanged_module_is_skipped_and_a_downgrade_from_eop_is_refused(loca
     )
     out = assert_command_fail(
         p, "canister", "install", "hello_backend", "--mode", "upgrade", "--wasm", str(classic)
-    )
+    ).output
     assert "wasm_memory_persistence: opt Keep" in out and "enhanced orthogonal persistence" in out
-    assert "(1 : int)" in assert_command(p, "canister", "call", "hello_backend", "read", "()")
+    assert assert_command(p, "canister", "call", "hello_backend", "read", "()").stdout == "(1 : int)"

@@ -2,7 +2,9 @@
 dfx's ``defaults.build.packtool``, compiled by the real ``moc`` and run in PocketIC.
 
 One project compiles once (module fixture) and exercises every source of packages; the
-missing-package test fails inside moc before code generation, so it is quick.
+missing-package test fails inside moc before code generation, so it is quick. A ledger on
+``mo:core`` (Map, Text, Debug, Runtime) is then upgraded to a version that also uses
+``mo:base`` (Int, Debug), through moc's stable-compatibility check and dfx's Candid check.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from pathlib import Path
 import pytest
 
 from client.build import build_canister
-from client.motoko import MissingPackage, NodeNotFound
+from client.motoko import MissingPackage, MotokoCanister, NodeNotFound, compile_motoko
 from client.packages import package_directories
 from client.project import Project, ProjectError
+from client.upgrade_check import check_upgrade, upgrade_metadata
 from subnet.pocket import PocketIC
 from vocab import candid
+from vocab.errors import RejectCode, RejectError
+from vocab.principal import Principal
 
 MAIN = """
 import Debug "mo:core/Debug";
@@ -212,3 +217,86 @@ def test_a_project_package_replaces_a_default_library(tmp_path: Path) -> None:
     canister = machine.create_canister()
     machine.install_code(canister, built.wasm.read_bytes(), b"DIDL\x00\x00")
     assert candid.decode(machine.query_call(canister, "q", b"DIDL\x00\x00")) == [42]
+
+
+# A ledger as a dfx user writes it against mo:core (Map, Text, Debug, Runtime), then its
+# next version, which also brings mo:base (Int, Debug) and a new stable variable.
+LEDGER_V1 = """
+import Map "mo:core/Map";
+import Text "mo:core/Text";
+import Debug "mo:core/Debug";
+import Runtime "mo:core/Runtime";
+
+persistent actor {
+  let balances = Map.empty<Text, Nat>();
+
+  public func deposit(who : Text, amount : Nat) : async Nat {
+    if (amount == 0) Runtime.trap("deposit of zero for " # who);
+    let next = switch (Map.get(balances, Text.compare, who)) { case null amount; case (?b) b + amount };
+    Map.add(balances, Text.compare, who, next);
+    Debug.print("core: deposit " # who);
+    next
+  };
+  public query func balance(who : Text) : async ?Nat { Map.get(balances, Text.compare, who) };
+};
+"""
+
+LEDGER_V2 = LEDGER_V1.replace(
+    'import Runtime "mo:core/Runtime";',
+    'import Runtime "mo:core/Runtime";\nimport Int "mo:base/Int";\nimport BaseDebug "mo:base/Debug";',
+).replace(
+    "  public query func balance",
+    """  var spent : Int = 0;
+  public func spend(who : Text, amount : Nat) : async Text {
+    spent += amount;
+    BaseDebug.print("base: spend " # who);
+    let left : Int = switch (Map.get(balances, Text.compare, who)) { case null 0; case (?b) b };
+    Int.toText(left - spent)
+  };
+  public query func balance""",
+)
+
+
+@pytest.fixture(scope="module")
+def ledger_v1() -> MotokoCanister:
+    try:
+        return compile_motoko(LEDGER_V1)
+    except NodeNotFound as exc:
+        pytest.skip(str(exc))
+
+
+def logs(machine: PocketIC, canister: Principal) -> list[str]:
+    return [record.content.decode() for record in machine.fetch_canister_logs(canister)]
+
+
+def test_core_runtime_trap_and_debug_print(ledger_v1: MotokoCanister) -> None:
+    machine = PocketIC()
+    canister = machine.create_and_install_canister(ledger_v1.wasm)
+    deposit = candid.encode_text('("ada", 5 : nat)')
+    assert candid.decode(machine.update_call(canister, "deposit", deposit)) == [5]
+    with pytest.raises(RejectError, match="deposit of zero for bob") as trapped:
+        machine.update_call(canister, "deposit", candid.encode_text('("bob", 0 : nat)'))
+    assert trapped.value.code == RejectCode.CANISTER_ERROR
+    assert candid.decode(machine.query_call(canister, "balance", candid.encode_text('("bob")'))) == [None]
+    assert logs(machine, canister)[0] == "core: deposit ada"
+
+
+def test_core_to_base_upgrade_keeps_state(ledger_v1: MotokoCanister) -> None:
+    """v1 (mo:core) upgraded to v2 (mo:core and mo:base): moc's own stable-compatibility
+    check passes (a stable variable added), dfx's Candid check passes (a method added), and
+    the Map built by v1 is there after the upgrade, which keeps the Wasm memory (EOP)."""
+    v2 = compile_motoko(LEDGER_V2)
+    assert ledger_v1.stable_types != v2.stable_types and "spent : Int" in v2.stable_types
+    assert check_upgrade(upgrade_metadata(ledger_v1.wasm), upgrade_metadata(v2.wasm)) == []
+    machine = PocketIC()
+    canister = machine.create_and_install_canister(ledger_v1.wasm)
+    machine.update_call(canister, "deposit", candid.encode_text('("ada", 7 : nat)'))
+    with pytest.raises(RejectError, match="Enhanced orthogonal persistence requires"):
+        machine.upgrade_canister(canister, v2.wasm)  # without `keep`, as the IC refuses it
+    machine.upgrade_canister(canister, v2.wasm, wasm_memory_persistence="keep")
+    assert candid.decode(machine.query_call(canister, "balance", candid.encode_text('("ada")'))) == [
+        candid.Some(7)
+    ]
+    spend = candid.encode_text('("ada", 10 : nat)')
+    assert candid.decode(machine.update_call(canister, "spend", spend)) == ["-3"]
+    assert logs(machine, canister)[-1] == "base: spend ada"
