@@ -30,6 +30,7 @@ from client.upgrade_check import (
     UpgradeProblem,
     check_upgrade,
     confirm_upgrade,
+    consents,
     upgrade_metadata,
 )
 from vocab import candid, management
@@ -49,11 +50,10 @@ Ask = Callable[[str], str]
 
 def ask_for_consent(message: str, ask: Ask | None) -> bool:
     """dfx's consent: the warning, then "yes" or "y" (any case) goes on, anything else
-    (an empty line, the end of input, no ``ask`` at all) declines."""
+    (an empty line, the end of input, no ``ask`` at all) declines (``consents``)."""
     if ask is None:
         return False
-    answer = ask(f"WARNING!\n{message}\nDo you want to proceed? yes/No\n")
-    return answer.strip().lower() in ("y", "yes")
+    return consents(ask(f"WARNING!\n{message}\nDo you want to proceed? yes/No\n"))
 
 
 async def ensure_created(
