@@ -28,6 +28,9 @@ from vocab.leb128 import encode_leb128
 pytestmark = pytest.mark.slow  # replica processes: the slow tier (tests/README.md)
 
 ASSETS = Path(__file__).parent / "fixtures" / "dfx_upgrade"
+UPGRADE_ONLY = (
+    "--skip-pre-upgrade and --wasm-memory-persistence can only be used with mode 'upgrade' or 'auto'."
+)
 
 
 @dataclass(frozen=True)
@@ -188,3 +191,74 @@ def test_an_unchanged_module_is_skipped_and_a_downgrade_from_eop_is_refused(loca
     ).output
     assert "wasm_memory_persistence: opt Keep" in out and "enhanced orthogonal persistence" in out
     assert assert_command(p, "canister", "call", "hello_backend", "read", "()").stdout == "(1 : int)"
+
+
+def assert_not_match(regex: str, text: str) -> None:
+    """``assert_not_match``: the regex does not match ``text``."""
+    assert not re.search(regex, text), f"text matches regex\nregex: {regex}\nactual: {text}"
+
+
+def setup_plain(root: Path, case: str) -> Path:
+    """``standard_setup; dfx_new_assets hello`` without the frontend (the asset canister is
+    not a type this project builds): dfx's new project, backend only, on the running subnet."""
+    workdir = root / case
+    workdir.mkdir()
+    subnet_cli(workdir, "new", "hello")
+    project = workdir / "hello"
+    (project / "subnet.json").rename(project / "dfx.json")
+    (project / ".subnet").symlink_to(root / ".subnet")
+    return project
+
+
+def test_dfx_install_mode_cases(local_subnet: Path) -> None:
+    """dfx's e2e cases on install modes and upgrade options, translated command for command
+    with their assertions unchanged: ``e2e/tests-dfx/deploy.bash`` ("deploy --upgrade-unchanged
+    upgrades even if the .wasm did not change", "specify install mode", "specify upgrade
+    options") and ``e2e/tests-dfx/install.bash`` ("canister install --upgrade-unchanged
+    upgrades even if the .wasm did not change"). The projects are dfx's ``dfx new`` without
+    its frontend canister; ``dfx deploy --mode reinstall`` names the backend there already."""
+    try:
+        compile_motoko("persistent actor {};")  # skips without Node.js
+    except NodeNotFound as exc:
+        pytest.skip(str(exc))
+
+    # deploy.bash @test "deploy --upgrade-unchanged upgrades even if the .wasm did not change"
+    p = setup_plain(local_subnet, "upgrade_unchanged")
+    assert_command(p, "deploy")
+    ran = assert_command(p, "deploy")
+    assert_match("Module hash.*is already installed", ran.output)
+    ran = assert_command(p, "deploy", "--upgrade-unchanged", "--wasm-memory-persistence", "replace")
+    assert_not_match("Module hash.*is already installed", ran.output)
+
+    # deploy.bash @test "specify install mode"
+    p = setup_plain(local_subnet, "install_mode")
+    assert_command(p, "deploy", "--mode", "install")
+    assert_command(p, "deploy", "hello_backend", "--mode", "reinstall", "--yes")
+    assert_command(p, "deploy", "--mode", "upgrade")
+    assert_command(p, "deploy", "--mode", "auto")
+
+    # deploy.bash @test "specify upgrade options (skip_pre_upgrade, wasm_memory_persistence)"
+    p = setup_plain(local_subnet, "upgrade_options")
+    assert_command(p, "deploy", "--skip-pre-upgrade")
+    assert_command(p, "deploy", "--wasm-memory-persistence", "keep")
+    assert_command(p, "deploy", "--wasm-memory-persistence", "replace")
+    assert_command(p, "deploy", "--skip-pre-upgrade", "--wasm-memory-persistence", "keep")
+    assert_command(p, "deploy", "--mode", "auto", "--skip-pre-upgrade")
+    assert_command(p, "deploy", "--mode", "upgrade", "--skip-pre-upgrade")
+    ran = assert_command_fail(p, "deploy", "--mode", "install", "--skip-pre-upgrade")
+    assert UPGRADE_ONLY in ran.output  # assert_contains
+    ran = assert_command_fail(p, "deploy", "--mode", "reinstall", "--wasm-memory-persistence", "keep")
+    assert UPGRADE_ONLY in ran.output
+
+    # install.bash @test "canister install --upgrade-unchanged upgrades even if the .wasm did not change"
+    p = setup_plain(local_subnet, "install_unchanged")
+    subnet_cli(p, "canister", "create", "--all")
+    subnet_cli(p, "build")
+    assert_command(p, "canister", "install", "--all")
+    ran = assert_command(p, "canister", "install", "--all", "--mode", "upgrade")
+    assert_match("Module hash.*is already installed", ran.output)
+    ran = assert_command(
+        p, "canister", "install", "--all", "--mode", "upgrade", "--upgrade-unchanged",
+        "--wasm-memory-persistence", "replace",
+    )  # fmt: skip
+    assert_not_match("Module hash.*is already installed", ran.output)

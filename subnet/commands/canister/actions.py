@@ -31,6 +31,7 @@ from client.project import Project, ProjectError
 from client.rehearse import CanisterRehearsal, rehearse_upgrade
 from subnet.commands.canister import output
 from subnet.commands.feedback import Feedback
+from subnet.commands.install_options import install_options
 from vocab import management
 from vocab.errors import PrincipalError, SubnetError
 from vocab.principal import Principal
@@ -193,20 +194,13 @@ def update_settings(args: argparse.Namespace) -> int:
 
 
 def install(args: argparse.Namespace) -> int:
+    options = install_options(args, args.wasm)
+    options.check(single_canister=not args.all)
     ids = CanisterIds.in_directory()
     names = target_names(args, ids)
     if args.wasm is not None and len(names) != 1:
         raise SubnetError("--wasm needs exactly one canister")
     agent = agent_for(args)
-    options = InstallOptions(
-        mode=args.mode,
-        argument=args.argument,
-        wasm=args.wasm,
-        skip_pre_upgrade=args.skip_pre_upgrade,
-        wasm_memory_persistence=args.wasm_memory_persistence,
-        yes=args.yes,
-        upgrade_unchanged=args.upgrade_unchanged,
-    )
 
     if args.rehearse:
         return _rehearse(args, agent, ids, names, options)
