@@ -10,6 +10,7 @@ missing-package test fails inside moc before code generation, so it is quick. A 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pytest
 
 from client.build import build_canister
 from client.motoko import MissingPackage, MotokoCanister, NodeNotFound, compile_motoko
-from client.packages import package_directories
+from client.packages import default_libraries, package_directories
 from client.project import Project, ProjectError
 from client.upgrade_check import check_upgrade, upgrade_metadata
 from subnet.pocket import PocketIC
@@ -31,7 +32,6 @@ import Map "mo:core/Map";
 import Nat "mo:core/Nat";
 import Int "mo:base/Int";
 import Greeting "mo:mylib/Greeting";
-import Shout "mo:tool/Shout";
 
 persistent actor {
   let names = Map.empty<Nat, Text>();
@@ -43,7 +43,7 @@ persistent actor {
   };
   public query func get(key : Nat) : async ?Text { Map.get(names, Nat.compare, key) };
   public query func negate(i : Int) : async Text { Int.toText(Int.neg(i)) };
-  public query func greet(name : Text) : async Text { Shout.shout(Greeting.hello(name)) };
+  public query func greet(name : Text) : async Text { Greeting.hello(name) };
 };
 """
 
@@ -52,8 +52,17 @@ GREETING = """module {
 };
 """
 
-SHOUT = """import Text "mo:core/Text";
-module {
+# Under a packtool only its packages and the project's map are defined (no mo:core).
+TOOL_MAIN = """
+import Greeting "mo:mylib/Greeting";
+import Shout "mo:tool/Shout";
+
+persistent actor {
+  public query func greet(name : Text) : async Text { Shout.shout(Greeting.hello(name)) };
+};
+"""
+
+SHOUT = """module {
   public func shout(text : Text) : Text { text # "!" };
 };
 """
@@ -72,11 +81,22 @@ def make_project(root: Path, main: str, config: dict | None = None) -> Project:
     return Project.find(root)
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    root = tmp_path_factory.mktemp("packages")
+def with_mylib(root: Path) -> Path:
     (root / "lib" / "mylib").mkdir(parents=True)
     (root / "lib" / "mylib" / "Greeting.mo").write_text(GREETING)
+    return root
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """The default libraries and the project's ``packages`` map."""
+    root = with_mylib(tmp_path_factory.mktemp("packages"))
+    return make_project(root, MAIN, {"packages": {"mylib": "lib/mylib"}})
+
+
+def tool_project(root: Path, main: str = TOOL_MAIN) -> Project:
+    """A packtool's packages and the project's ``packages`` map."""
+    with_mylib(root)
     (root / "vendor" / "tool" / "src").mkdir(parents=True)
     (root / "vendor" / "tool" / "src" / "Shout.mo").write_text(SHOUT)
     (root / "packtool.py").write_text(PACKTOOL)
@@ -84,7 +104,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
         "packages": {"mylib": "lib/mylib"},
         "defaults": {"build": {"packtool": f"{sys.executable} packtool.py"}},
     }
-    return make_project(root, MAIN, config)
+    return make_project(root, main, config)
 
 
 @pytest.fixture(scope="module")
@@ -99,9 +119,38 @@ def pic(project: Project) -> tuple[PocketIC, object]:
     return pic, canister
 
 
-def test_packtool_and_packages_map_name_the_directories(project: Project) -> None:
+def test_packtool_and_packages_map_name_the_directories(tmp_path: Path) -> None:
+    project = tool_project(tmp_path)
     directories = package_directories(project)
     assert directories == {"mylib": project.root / "lib/mylib", "tool": project.root / "vendor/tool/src"}
+    assert default_libraries(project) == ()
+
+
+def test_packtool_packages_compile_and_run(tmp_path: Path) -> None:
+    project = tool_project(tmp_path)
+    try:
+        built = build_canister(project, "app")
+    except NodeNotFound as exc:
+        pytest.skip(str(exc))
+    machine = PocketIC()
+    canister = machine.create_and_install_canister(built.wasm.read_bytes())
+    greet = candid.encode_text('("Sam")')
+    assert candid.decode(machine.query_call(canister, "greet", greet)) == ["Hello, Sam!"]
+
+
+@pytest.mark.parametrize("library", ["core", "base"])
+def test_a_packtool_replaces_the_default_libraries(library: str, tmp_path: Path) -> None:
+    """dfx's e2e base.bash/core.bash: "does not provide base (core) library if there is a
+    packtool"; moc's own message is in the error, as dfx shows it."""
+    project = tool_project(tmp_path, f'import X "mo:{library}/Int";\npersistent actor {{}};\n')
+    try:
+        with pytest.raises(MissingPackage) as error:
+            build_canister(project, "app")
+    except NodeNotFound as exc:
+        pytest.skip(str(exc))
+    assert error.value.package == library
+    assert re.search(f'import error \\[M0010\\], package "{library}" not defined', str(error.value))
+    assert "Defined: mylib, tool;" in str(error.value)
 
 
 def test_core_base_and_project_packages_compile_and_run(pic: tuple[PocketIC, object]) -> None:
@@ -117,7 +166,7 @@ def test_core_base_and_project_packages_compile_and_run(pic: tuple[PocketIC, obj
     negate = candid.encode_text("(42 : int)")
     assert candid.decode(machine.query_call(canister, "negate", negate)) == ["-42"]
     greet = candid.encode_text('("Sam")')
-    assert candid.decode(machine.query_call(canister, "greet", greet)) == ["Hello, Sam!"]
+    assert candid.decode(machine.query_call(canister, "greet", greet)) == ["Hello, Sam"]
 
 
 def test_missing_package_is_a_build_error_naming_it(tmp_path: Path) -> None:
@@ -136,7 +185,8 @@ def test_missing_package_is_a_build_error_naming_it(tmp_path: Path) -> None:
     [
         ("print('--package tool')", "expected '--package NAME PATH' pairs"),
         ("print('--flag x y')", "printed '--flag x y'"),
-        ("import sys; sys.exit(3)", "failed \\(exit 3\\)"),
+        # dfx's words (packtool.bash: "failure in execution reports the command line and exit code")
+        ("import sys; sys.exit(3)", "The command '.*tool.py\"' failed with exit status 'exit status: 3'"),
     ],
 )
 def test_bad_packtool_output_is_refused(tmp_path: Path, script: str, message: str) -> None:
@@ -145,6 +195,21 @@ def test_bad_packtool_output_is_refused(tmp_path: Path, script: str, message: st
     project = make_project(tmp_path, "persistent actor {};\n", config)
     with pytest.raises(ProjectError, match=message):
         package_directories(project)
+
+
+def test_a_packtool_that_cannot_run_is_named_in_dfx_words(tmp_path: Path) -> None:
+    """packtool.bash: "failure to invoke the package tool reports the command line and
+    reason", its three patterns."""
+    config = {"defaults": {"build": {"packtool": "./no-such-command that command cannot be invoked"}}}
+    project = make_project(tmp_path, "persistent actor {};\n", config)
+    with pytest.raises(ProjectError) as error:
+        package_directories(project)
+    for pattern in (
+        "Failed to invoke the package tool",
+        "no-such-command.*that.*command.*cannot.*be.*invoked",
+        r"No such file or directory \(os error 2\)",
+    ):
+        assert re.search(pattern, str(error.value)), (pattern, str(error.value))
 
 
 def test_packages_map_must_name_directories(tmp_path: Path) -> None:
