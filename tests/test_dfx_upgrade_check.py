@@ -3,25 +3,20 @@ dfinity/sdk, translated command for command to `subnet`, with its assertions unc
 
 The assets are dfx's (``tests/fixtures/dfx_upgrade``, see SOURCE.md). Each bats case runs
 in its own project (``dfx new hello``: a ``dfx.json`` only, as dfx writes it) on one
-running subnet of four replica processes. The assertion helpers are dfx's
-(``e2e/utils/assertions.bash``) with their meaning kept: ``assert_command`` and
-``assert_command_fail`` check the exit status and set ``stdout``, ``stderr`` and
-``output`` (stderr, then stdout, as bats joins them); ``assert_match REGEX [TEXT]`` is an
-extended-regex search in TEXT, in ``$stdout`` when TEXT is not given. A plain command in
-a bats test fails the test when it fails, so it is an ``assert_command`` here.
+running subnet of four replica processes. The assertion helpers are dfx's, with their
+meaning kept (``tests/bats.py``).
 """
 
 from __future__ import annotations
 
 import json
-import re
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from client.motoko import NodeNotFound, compile_motoko
+from tests.bats import assert_command, assert_command_fail, assert_match, assert_not_match
 from tests.processes import subnet_cli
 from vocab.leb128 import encode_leb128
 
@@ -31,42 +26,6 @@ ASSETS = Path(__file__).parent / "fixtures" / "dfx_upgrade"
 UPGRADE_ONLY = (
     "--skip-pre-upgrade and --wasm-memory-persistence can only be used with mode 'upgrade' or 'auto'."
 )
-
-
-@dataclass(frozen=True)
-class Ran:
-    """What bats' ``assert_command`` leaves behind: ``$status``, ``$stdout``, ``$stderr``
-    (each read back with ``$(< file)``, trailing newlines dropped) and ``$output``."""
-
-    status: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return "\n".join(part for part in (self.stderr, self.stdout) if part)
-
-
-def _run(cwd: Path, argv: tuple[str, ...], stdin: str) -> Ran:
-    result = subnet_cli(cwd, *argv, check=False, stdin=stdin)
-    return Ran(result.returncode, result.stdout.rstrip("\n"), result.stderr.rstrip("\n"))
-
-
-def assert_command(cwd: Path, *argv: str, stdin: str = "") -> Ran:
-    ran = _run(cwd, argv, stdin)
-    assert ran.status == 0, f"Command failed: subnet {' '.join(argv)}\nstatus: {ran.status}\n{ran.output}"
-    return ran
-
-
-def assert_command_fail(cwd: Path, *argv: str, stdin: str = "") -> Ran:
-    ran = _run(cwd, argv, stdin)
-    assert ran.status != 0, f"Command succeeded (should have failed): subnet {' '.join(argv)}\n{ran.output}"
-    return ran
-
-
-def assert_match(regex: str, text: str) -> None:
-    """``[[ "$text" =~ $regex ]]``: dfx's patterns here are the same in Python's ``re``."""
-    assert re.search(regex, text), f"output does not match\nregex: {regex}\nactual: {text}"
 
 
 def custom_section(name: str, data: bytes) -> bytes:
@@ -191,11 +150,6 @@ def test_an_unchanged_module_is_skipped_and_a_downgrade_from_eop_is_refused(loca
     ).output
     assert "wasm_memory_persistence: opt Keep" in out and "enhanced orthogonal persistence" in out
     assert assert_command(p, "canister", "call", "hello_backend", "read", "()").stdout == "(1 : int)"
-
-
-def assert_not_match(regex: str, text: str) -> None:
-    """``assert_not_match``: the regex does not match ``text``."""
-    assert not re.search(regex, text), f"text matches regex\nregex: {regex}\nactual: {text}"
 
 
 def setup_plain(root: Path, case: str) -> Path:
