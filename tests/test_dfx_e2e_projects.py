@@ -2,8 +2,9 @@
 command for command to `subnet`, with their assertions unchanged (``tests/bats.py``).
 
 From dfinity/sdk ``e2e/tests-dfx/``: ``base.bash`` and ``core.bash`` (the default
-libraries, and none under a packtool), ``packtool.bash`` (all six cases) and
-``deploy.bash``'s "deploy from a subdirectory". Their assets are dfx's, unchanged, in
+libraries, and none under a packtool), ``packtool.bash`` (all six cases),
+``deploy.bash``'s "deploy from a subdirectory", ``wasm_memory_persistence.bash`` (all five)
+and ``mode_reinstall.bash`` (the seven cases without a frontend canister). Their assets are dfx's, unchanged, in
 ``tests/fixtures/dfx_e2e`` (see SOURCE.md there); each ``patch.bash`` or
 ``configure_packtool.bash`` is a ``jq`` edit of ``dfx.json``, done here by ``jq_set``. Every
 case runs in its own ``dfx new`` project (``dfx.json`` only) on one running subnet of four
@@ -12,6 +13,7 @@ replica processes; ``dfx_start`` is the link to it.
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 from pathlib import Path
@@ -61,6 +63,8 @@ def install_asset(project: Path, asset: str, main: str | None) -> None:
         target = project / path.name
         if path.is_dir():
             shutil.copytree(path, target)
+        elif path.suffix == ".gz":  # a binary asset, kept compressed here
+            target.with_suffix("").write_bytes(gzip.decompress(path.read_bytes()))
         else:
             shutil.copy(path, target)
     if main is not None:
@@ -201,3 +205,124 @@ def test_deploy_from_a_subdirectory(local_subnet: Path) -> None:
     assert_not_match("Installed code for", ran.output)
     assert_match("is already installed", ran.output)
     assert not (p / "src" / "canister_ids.json").exists()
+
+
+WMP = ("canisters", "test", "wasm")
+
+
+def wmp_project(root: Path, case: str) -> Path:
+    """``dfx_new test; install_asset wasm_memory_persistence``. Its two modules are dfx's
+    own, built by an older moc: moc.js cannot build classical persistence any more, and an
+    enhanced module upgrading a classical one must be built with moc's explicit
+    ``--enhanced-orthogonal-persistence`` flag (the pinned moc's default refuses that
+    migration in its runtime), which moc.js does not take either."""
+    p = dfx_new(root, case, "test")
+    install_asset(p, "wasm_memory_persistence", None)
+    dfx_start(root, p)
+    return p
+
+
+def test_reinstall_and_wasm_memory_persistence(local_subnet: Path) -> None:
+    root = local_subnet
+    try:
+        compile_motoko("persistent actor {};")  # skips without Node.js
+    except NodeNotFound as exc:
+        pytest.skip(str(exc))
+
+    # wasm_memory_persistence.bash
+    # @test "migrate Motoko from classical persistence to classical persistence"
+    p = wmp_project(root, "classical_classical")
+    assert_command(p, "deploy")
+    assert_command(p, "deploy", "--upgrade-unchanged")
+    ran = assert_command(p, "canister", "call", "test", "getVersion", "()")
+    assert_match("(2 : nat)", ran.stdout)
+
+    # @test "migrate Motoko from classical persistence to enhanced orthogonal persistence"
+    p = wmp_project(root, "classical_enhanced")
+    assert_command(p, "deploy")
+    jq_set(p, WMP, "enhanced-actor.wasm")
+    assert_command(p, "deploy")
+    ran = assert_command(p, "canister", "call", "test", "getVersion", "()")
+    assert_match("(2 : nat)", ran.stdout)
+
+    # @test "migrate Motoko from enhanced orthogonal persistence to enhanced orthogonal persistence"
+    p = wmp_project(root, "enhanced_enhanced")
+    jq_set(p, WMP, "enhanced-actor.wasm")
+    assert_command(p, "deploy")
+    jq_set(p, WMP, "enhanced-actor.wasm")
+    assert_command(p, "deploy", "--upgrade-unchanged")
+    ran = assert_command(p, "canister", "call", "test", "getVersion", "()")
+    assert_match("(2 : nat)", ran.stdout)
+
+    # @test "failing Motoko downgrade from enhanced orthogonal persistence to classical persistence"
+    p = wmp_project(root, "enhanced_classical")
+    jq_set(p, WMP, "enhanced-actor.wasm")
+    assert_command(p, "deploy")
+    jq_set(p, WMP, "classical-actor.wasm")
+    ran = assert_command_fail(p, "deploy")
+    assert_match(
+        "The \\`wasm_memory_persistence: opt Keep\\` upgrade option requires that the new canister "
+        "module supports enhanced orthogonal persistence.",
+        ran.output,
+    )
+
+    # @test "re-install Motoko enhanced orthogonal persistence with classical persistence"
+    p = wmp_project(root, "reinstall_classical")
+    jq_set(p, WMP, "enhanced-actor.wasm")
+    assert_command(p, "deploy")
+    jq_set(p, WMP, "classical-actor.wasm")
+    assert_command(p, "canister", "install", "test", "--mode=reinstall", stdin="yes\n")
+    ran = assert_command(p, "canister", "call", "test", "getVersion", "()")
+    assert_match("(1 : nat)", ran.stdout)
+
+    # mode_reinstall.bash (setup: dfx_new_assets hello, here without its frontend)
+    # @test "install --mode=reinstall --all fails"
+    p = dfx_new(root, "reinstall_all", "hello")
+    dfx_start(root, p)
+    ran = assert_command_fail(p, "canister", "install", "--mode=reinstall", "--all")
+    assert_match(
+        "The --mode=reinstall is only valid when specifying a single canister, because reinstallation "
+        "destroys all data in the canister.",
+        ran.output,
+    )
+
+    # @test "deploy --mode=reinstall fails if no canister name specified"
+    ran = assert_command_fail(p, "deploy", "--mode=reinstall")
+    assert_match(
+        "The --mode=reinstall is only valid when deploying a single canister, because reinstallation "
+        "destroys all data in the canister.",
+        ran.output,
+    )
+
+    # @test "reinstall succeeds when a canister name is provided"
+    p = dfx_new(root, "reinstall_named", "hello")
+    dfx_start(root, p)
+    assert_command(p, "deploy")
+    ran = assert_command(p, "canister", "install", "--mode=reinstall", "hello_backend", stdin="yes\n")
+    assert_match("YOU WILL LOSE ALL DATA IN THE CANISTER", ran.output)
+    assert_match("Reinstalled code for canister hello_backend", ran.output)
+
+    # @test "install --mode=reinstall refused if not approved"
+    ran = assert_command_fail(p, "canister", "install", "--mode=reinstall", "hello_backend", stdin="no\n")
+    assert_match("YOU WILL LOSE ALL DATA IN THE CANISTER", ran.output)
+    assert_not_match("Installed code for canister", ran.output)
+    assert "Refusing to install canister without approval" in ran.output  # assert_contains
+    assert "User declined consent" in ran.output
+
+    # @test "deploy --mode=reinstall succeeds when a canister name is provided"
+    ran = assert_command(p, "deploy", "--mode=reinstall", "hello_backend", stdin="yes\n")
+    assert_match("YOU WILL LOSE ALL DATA IN THE CANISTER", ran.output)
+    assert_match("Reinstalled code for canister hello_backend", ran.output)
+
+    # @test "deploy --mode=reinstall refused if not approved"
+    ran = assert_command_fail(p, "deploy", "--mode=reinstall", "hello_backend", stdin="no\n")
+    assert_match("YOU WILL LOSE ALL DATA IN THE CANISTER", ran.output)
+    assert_not_match("Installed code for canister", ran.output)
+    assert "Refusing to install canister without approval" in ran.output
+    assert "User declined consent" in ran.output
+
+    # @test "confirmation dialogue accepts multiple forms of 'yes'"
+    for answer in ("yes", "y", "YES", "YeS"):
+        ran = assert_command(p, "deploy", "--mode=reinstall", "hello_backend", stdin=answer + "\n")
+        assert_match("YOU WILL LOSE ALL DATA IN THE CANISTER", ran.output)
+        assert_match("Reinstalled code for canister hello_backend", ran.output)
