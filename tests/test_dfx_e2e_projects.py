@@ -3,8 +3,9 @@ command for command to `subnet`, with their assertions unchanged (``tests/bats.p
 
 From dfinity/sdk ``e2e/tests-dfx/``: ``base.bash`` and ``core.bash`` (the default
 libraries, and none under a packtool), ``packtool.bash`` (all six cases),
-``deploy.bash``'s "deploy from a subdirectory", ``wasm_memory_persistence.bash`` (all five)
-and ``mode_reinstall.bash`` (the seven cases without a frontend canister). Their assets are dfx's, unchanged, in
+``deploy.bash``'s "deploy from a subdirectory", ``call.bash``'s "call --output json",
+``wasm_memory_persistence.bash`` (all five) and ``mode_reinstall.bash`` (the seven cases
+without a frontend canister). Their assets are dfx's, unchanged, in
 ``tests/fixtures/dfx_e2e`` (see SOURCE.md there); each ``patch.bash`` or
 ``configure_packtool.bash`` is a ``jq`` edit of ``dfx.json``, done here by ``jq_set``. Every
 case runs in its own ``dfx new`` project (``dfx.json`` only) on one running subnet of four
@@ -184,13 +185,49 @@ def test_libraries_and_package_tools(local_subnet: Path) -> None:
     assert_match("exit (code|status): 3", ran.output)
 
 
-def test_deploy_from_a_subdirectory(local_subnet: Path) -> None:
+def test_deploy_from_a_subdirectory_and_call_output_json(local_subnet: Path) -> None:
     """deploy.bash @test "deploy from a subdirectory" (its setup's ``dfx_new_assets hello``
-    makes the directory the test's own ``dfx_new hello`` is created in)."""
+    makes the directory the test's own ``dfx_new hello`` is created in), and call.bash
+    @test "call --output json"."""
     try:
         compile_motoko((ASSETS / "greet" / "greet.mo").read_text())  # skips without Node.js
     except NodeNotFound as exc:
         pytest.skip(str(exc))
+
+    p = dfx_new(local_subnet, "call_json", "hello")
+    install_asset(p, "method_signatures", None)
+    dfx_start(local_subnet, p)
+    assert_command(p, "deploy")
+
+    def call_json(method: str, argument: str) -> str:
+        return assert_command(
+            p, "canister", "call", "hello_backend", method, argument, "--output", "json"
+        ).stdout
+
+    assert_eq('"Hello, you!"', call_json("returns_string", '("you")'))
+    assert_eq("[]", call_json("returns_opt_string", "(null)"))
+    assert_eq('[\n  "Hello, world!"\n]', call_json("returns_opt_string", '(opt "world")'))
+    # int is unbounded, so formatted as a string
+    assert_eq('"67"', call_json("returns_int", "(67)"))
+    assert_eq(
+        '"111_222_333_444_555_666_777_888_999"',
+        call_json("returns_int", "(111222333444555666777888999 : int)"),
+    )
+    assert_eq("67", call_json("returns_int32", "(67)"))
+    assert_eq(
+        '"fg7gi-vyaaa-aaaal-qadca-cai"',
+        call_json("returns_principal", '(principal "fg7gi-vyaaa-aaaal-qadca-cai")'),
+    )
+    # variant
+    assert_eq('{\n  "foo": null\n}', call_json("returns_variant", "(0)"))
+    assert_eq('{\n  "bar": "a bar"\n}', call_json("returns_variant", "(1)"))
+    assert_eq('{\n  "baz": {\n    "a": 51\n  }\n}', call_json("returns_variant", "(2)"))
+    assert_eq('[\n  "Hello, world!",\n  "Hello, Mars!"\n]', call_json("returns_strings", "()"))
+    assert_eq('{\n  "bar": "42",\n  "foo": "baz"\n}', call_json("returns_object", "()"))
+    assert_eq("[\n  97,\n  98,\n  100\n]", call_json("returns_blob", '("abd")'))
+    assert_eq('"the first element"\n42\n"the third element"', call_json("returns_tuple", "()"))
+    assert_eq('"the only element"', call_json("returns_single_elem_tuple", "()"))
+
     p = dfx_new(local_subnet, "subdirectory", "hello")
     dfx_start(local_subnet, p)
     install_asset(p, "greet", "greet.mo")

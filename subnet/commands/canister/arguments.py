@@ -100,7 +100,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--output",
         choices=("pp", "idl", "json", "raw"),
         default="pp",
-        help="pp: dfx's default Candid text, idl: dfx's one-line form, json, or raw hex",
+        help="pp: dfx's default Candid text, idl: dfx's one-line form, json: dfx's (idl2json), or raw hex",
     )
     call.add_argument(
         "--candid",
