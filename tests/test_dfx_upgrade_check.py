@@ -137,6 +137,10 @@ def test_an_unchanged_module_is_skipped_and_a_downgrade_from_eop_is_refused(loca
     assert "Upgraded code" not in again
     assert "Upgraded code" in assert_command(p, "deploy", "--upgrade-unchanged").output
     assert_command(p, "canister", "call", "hello_backend", "inc", "()")
+    # basic-project.bash (counter_mo): --query on an update method is refused, in dfx's words
+    ran = assert_command_fail(p, "canister", "call", "--query", "hello_backend", "inc")
+    assert_match("inc is an update method, not a query method.", ran.output)
+    assert_match("Run the command without '--query'.", ran.output)
     # a module without enhanced orthogonal persistence that passes both checks: an empty
     # module carrying v1's Candid and stable types
     classic = p / "classic.wasm"
