@@ -3,7 +3,8 @@ command for command to `subnet`, with their assertions unchanged (``tests/bats.p
 
 From dfinity/sdk ``e2e/tests-dfx/``: ``base.bash`` and ``core.bash`` (the default
 libraries, and none under a packtool), ``packtool.bash`` (all six cases),
-``deploy.bash``'s "deploy from a subdirectory", ``call.bash``'s "call --output json",
+``deploy.bash``'s "deploy from a subdirectory", ``call.bash`` (its cases without wallets,
+the ledger, random arguments, Rust canisters or impersonation),
 ``wasm_memory_persistence.bash`` (all five) and ``mode_reinstall.bash`` (the seven cases
 without a frontend canister). Their assets are dfx's, unchanged, in
 ``tests/fixtures/dfx_e2e`` (see SOURCE.md there); each ``patch.bash`` or
@@ -24,6 +25,8 @@ import pytest
 from client.motoko import NodeNotFound, compile_motoko
 from tests.bats import assert_command, assert_command_fail, assert_eq, assert_match, assert_not_match
 from tests.processes import subnet_cli
+from vocab.leb128 import encode_leb128
+from vocab.wasm.module import walk_sections
 
 pytestmark = pytest.mark.slow  # replica processes: the slow tier (tests/README.md)
 
@@ -363,3 +366,122 @@ def test_reinstall_and_wasm_memory_persistence(local_subnet: Path) -> None:
         ran = assert_command(p, "deploy", "--mode=reinstall", "hello_backend", stdin=answer + "\n")
         assert_match("YOU WILL LOSE ALL DATA IN THE CANISTER", ran.output)
         assert_match("Reinstalled code for canister hello_backend", ran.output)
+
+
+def with_candid_metadata(module: bytes, service: str) -> bytes:
+    """The module with its ``candid:service`` metadata replaced (the call asset's README:
+    "built from call.mo, and manually updating the metadata to be partial.did")."""
+    out, previous = bytearray(module[:8]), 8
+    for section_id, start, end in walk_sections(module):
+        for name in (b"icp:public candid:service", b"icp:private candid:service"):
+            prefix = encode_leb128(len(name)) + name
+            if section_id == 0 and module[start:end].startswith(prefix):
+                payload = prefix + service.encode()
+                out += b"\x00" + encode_leb128(len(payload)) + payload
+                break
+        else:
+            out += module[previous:end]
+        previous = end
+    assert out != module, "no candid:service metadata to replace"
+    return bytes(out)
+
+
+def greet_project(root: Path, case: str) -> Path:
+    """``dfx_new hello; install_asset greet; dfx_start``."""
+    p = dfx_new(root, case, "hello")
+    install_asset(p, "greet", "greet.mo")
+    dfx_start(root, p)
+    return p
+
+
+def test_call_bash(local_subnet: Path) -> None:
+    """call.bash's cases that need neither a wallet, the ledger, random arguments, Rust
+    canisters nor impersonation: "call --candid <path to candid file>", "call subcommand
+    accepts canister identifier as canister name", "... accepts raw argument", "... accepts
+    argument from a file", "... accepts argument from stdin", "error on empty arguments when
+    the method requires some", "call a canister which is deployed then removed from dfx.json"."""
+    root = local_subnet
+    try:
+        call_module = compile_motoko((ASSETS / "call" / "call.mo").read_text()).wasm
+    except NodeNotFound as exc:
+        pytest.skip(str(exc))
+
+    # @test "call --candid <path to candid file>"
+    p = dfx_new(root, "call_candid", "hello")
+    install_asset(p, "call", None)
+    (p / "call.wasm").write_bytes(with_candid_metadata(call_module, (p / "partial.did").read_text()))
+    dfx_start(root, p)
+    assert_command(p, "deploy")
+    ran = assert_command(p, "canister", "call", "hello_backend", "make_struct", '("A", "B")')
+    assert_eq('(record { c = "A"; d = "B" })', ran.stdout)
+    canister_id = assert_command(p, "canister", "id", "hello_backend").stdout
+    (p / "canister_ids.json").unlink()  # rm .dfx/local/canister_ids.json
+    # if no candid method known, then no field names
+    ran = assert_command(p, "canister", "call", canister_id, "make_struct2", '("A", "B")')
+    assert_eq('(record { 99 = "A"; 100 = "B" })', ran.stdout)
+    # if passing the candid file, field names available
+    ran = assert_command(
+        p, "canister", "call", "--candid", "full.did", canister_id, "make_struct2", '("A", "B")'
+    )
+    assert_eq('(record { c = "A"; d = "B" })', ran.stdout)
+    # given a canister id, fetch the did file from metadata
+    ran = assert_command(p, "canister", "call", canister_id, "make_struct", '("A", "B")')
+    assert_eq('(record { c = "A"; d = "B" })', ran.stdout)
+
+    # @test "call subcommand accepts canister identifier as canister name"
+    p = greet_project(root, "call_by_id")
+    assert_command(p, "canister", "create", "--all")
+    assert_command(p, "build")
+    assert_command(p, "canister", "install", "hello_backend")
+    canister_id = assert_command(p, "canister", "id", "hello_backend").stdout
+    ran = assert_command(p, "canister", "call", canister_id, "greet", '("Names are difficult")')
+    assert_match('("Hello, Names are difficult!")', ran.stdout)
+
+    # @test "call subcommand accepts raw argument"
+    p = greet_project(root, "call_raw")
+    assert_command(p, "canister", "create", "--all")
+    assert_command(p, "build")
+    assert_command(p, "canister", "install", "hello_backend")
+    # The encoded raw argument was generated with `didc encode '("raw")'`
+    ran = assert_command(
+        p, "canister", "call", "hello_backend", "greet", "4449444c00017103726177", "--type", "raw"
+    )
+    assert_match('("Hello, raw!")', ran.stdout)
+
+    # @test "call subcommand accepts argument from a file"
+    p = greet_project(root, "call_file")
+    assert_command(p, "canister", "create", "--all")
+    assert_command(p, "build")
+    assert_command(p, "canister", "install", "hello_backend")
+    name_file = root / "call_file" / "name.txt"  # TMP_NAME_FILE="$(mktemp)"
+    name_file.write_text('("Names can be very long")')
+    ran = assert_command(p, "canister", "call", "--argument-file", str(name_file), "hello_backend", "greet")
+    assert_match('("Hello, Names can be very long!")', ran.stdout)
+
+    # @test "call subcommand accepts argument from stdin"
+    p = greet_project(root, "call_stdin")
+    assert_command(p, "canister", "create", "--all")
+    assert_command(p, "build")
+    assert_command(p, "canister", "install", "hello_backend")
+    ran = assert_command(
+        p, "canister", "call", "--argument-file", "-", "hello_backend", "greet", stdin='("stdin")'
+    )
+    assert_match('("Hello, stdin!")', ran.stdout)
+
+    # @test "error on empty arguments when the method requires some"
+    p = greet_project(root, "call_empty")
+    assert_command(p, "deploy")
+    assert_command_fail(p, "canister", "call", "hello_backend", "greet")
+
+    # @test "call a canister which is deployed then removed from dfx.json"
+    p = dfx_new(root, "call_removed", "hello")
+    dfx_start(root, p)
+    assert_command(p, "deploy")
+    canister_id = assert_command(p, "canister", "id", "hello_backend").stdout
+    config = json.loads((p / "dfx.json").read_text())
+    del config["canisters"]["hello_backend"]  # jq 'del(.canisters.hello_backend)'
+    (p / "dfx.json").write_text(json.dumps(config, indent=2))
+    ran = assert_command(p, "canister", "call", "hello_backend", "greet", '("you")')
+    assert_match('("Hello, you!")', ran.stdout)
+    ran = assert_command(p, "canister", "call", canister_id, "greet", '("you")')
+    assert_match('("Hello, you!")', ran.stdout)

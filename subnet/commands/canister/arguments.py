@@ -88,7 +88,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     call = commands.add_parser("call", help="call a canister method (update through consensus, or query)")
     call.add_argument("name", metavar="NAME")
     call.add_argument("method", metavar="METHOD")
-    call.add_argument("argument", nargs="?", default="()", metavar="'(...)'")
+    call.add_argument("argument", nargs="?", default=None, metavar="'(...)'", help="default: ()")
+    call.add_argument(
+        "--argument-file",
+        metavar="FILE",
+        help="read the argument from FILE ('-': standard input), as dfx does",
+    )
+    call.add_argument(
+        "--type",
+        choices=("idl", "raw"),
+        default="idl",
+        help="the argument is Candid text (idl, the default) or the message's bytes in hex (raw)",
+    )
     kind = call.add_mutually_exclusive_group()
     kind.add_argument("--query", action="store_true", help="the fast path: one replica answers, signed")
     kind.add_argument(
