@@ -285,7 +285,7 @@ def test_a_project_package_replaces_a_default_library(tmp_path: Path) -> None:
 
 
 # A ledger as a dfx user writes it against mo:core (Map, Text, Debug, Runtime), then its
-# next version, which also brings mo:base (Int, Debug) and a new stable variable.
+# next version, which also brings mo:core/Timer, mo:base (Int, Debug) and new stable variables.
 LEDGER_V1 = """
 import Map "mo:core/Map";
 import Text "mo:core/Text";
@@ -308,16 +308,26 @@ persistent actor {
 
 LEDGER_V2 = LEDGER_V1.replace(
     'import Runtime "mo:core/Runtime";',
-    'import Runtime "mo:core/Runtime";\nimport Int "mo:base/Int";\nimport BaseDebug "mo:base/Debug";',
+    'import Runtime "mo:core/Runtime";\nimport Timer "mo:core/Timer";\n'
+    'import Int "mo:base/Int";\nimport BaseDebug "mo:base/Debug";',
 ).replace(
     "  public query func balance",
     """  var spent : Int = 0;
+  var interest_paid : Nat = 0;
   public func spend(who : Text, amount : Nat) : async Text {
     spent += amount;
     BaseDebug.print("base: spend " # who);
     let left : Int = switch (Map.get(balances, Text.compare, who)) { case null 0; case (?b) b };
     Int.toText(left - spent)
   };
+  public func payInterestIn(seconds : Nat, who : Text) : async () {
+    ignore Timer.setTimer<system>(#seconds seconds, func() : async () {
+      interest_paid += 1;
+      let b = switch (Map.get(balances, Text.compare, who)) { case null 0; case (?b) b };
+      Map.add(balances, Text.compare, who, b + 1);
+    });
+  };
+  public query func interestPaid() : async Nat { interest_paid };
   public query func balance""",
 )
 
@@ -365,3 +375,14 @@ def test_core_to_base_upgrade_keeps_state(ledger_v1: MotokoCanister) -> None:
     spend = candid.encode_text('("ada", 10 : nat)')
     assert candid.decode(machine.update_call(canister, "spend", spend)) == ["-3"]
     assert logs(machine, canister)[-1] == "base: spend ada"
+
+    # mo:core/Timer: a one-shot timer runs on the round after its time, not before
+    machine.update_call(canister, "payInterestIn", candid.encode_text('(60 : nat, "ada")'))
+    machine.advance_time(59 * 10**9)
+    machine.tick()
+    assert candid.decode(machine.query_call(canister, "interestPaid", b"DIDL\x00\x00")) == [0]
+    machine.advance_time(2 * 10**9)
+    machine.tick()
+    assert candid.decode(machine.query_call(canister, "interestPaid", b"DIDL\x00\x00")) == [1]
+    ada = candid.encode_text('("ada")')
+    assert candid.decode(machine.query_call(canister, "balance", ada)) == [candid.Some(8)]
