@@ -82,6 +82,7 @@ from subnet.sim.icc_behaviour import ICC_BEHAVIOURS
 from subnet.sim.latency import LatencyModel, Matrix, Uniform
 from subnet.sim.network import SimNetwork
 from subnet.sim.trace import Trace, describe
+from subnet.sim.versioned_counter import VersionedCounterClients
 from subnet.sim.workload import Workload, WorkloadConfig
 from vocab import crypto
 from vocab.certificate import Certificate, CertifiedReply
@@ -261,9 +262,11 @@ class Simulation:
         self._sequence = 0
         for node in range(self.n):
             self._boot(node)
-        self.clients = (
-            HistoryClients(config.clients, self, config.seed) if config.clients is not None else None
-        )
+        self.clients: HistoryClients | None = None
+        if config.clients is not None and config.clients.kind == "versioned-counter":
+            self.clients = VersionedCounterClients(config.clients, self, config.seed)
+        elif config.clients is not None:
+            self.clients = HistoryClients(config.clients, self, config.seed)
         for fault in config.faults:
             self.schedule(self.start_ns + fault.at_ns, "fault", fault)
         if self.workload is not None and config.workload is not None:
@@ -367,6 +370,11 @@ class Simulation:
         if self.clients is None:
             raise ValueError("an upgrade fault needs the register or counter clients' canister")
         self.clients.upgrade(module)
+
+    def migrate(self) -> None:
+        if not isinstance(self.clients, VersionedCounterClients):
+            raise ValueError("a migrate fault needs the versioned-counter workload")
+        self.clients.migrate()
 
     def wipe(self, node: int) -> None:
         """The replica's disk is lost: it restarts with nothing persisted (crash it first)."""
