@@ -2,8 +2,8 @@
 
 Motoko canisters are compiled with the pinned compiler (``client.motoko``) into
 ``.subnet/local/canisters/<name>/<name>.wasm`` with their ``.did`` (and the stable types
-``.most``, which upgrade checks read), with ``mo:core``, ``mo:base`` and the project's
-packages (``client.packages``) defined, and each dependency named in ``dependencies`` known
+``.most``, which upgrade checks read), with the project's packages (``client.packages``:
+``mo:core`` and ``mo:base``, or a packtool's, and the project file's map) defined, and each dependency named in ``dependencies`` known
 to the compiler by its id and Candid (``import X "canister:NAME"``); custom canisters are
 already built, and their paths are only checked.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from client.motoko import compile_motoko
-from client.packages import project_packages
+from client.packages import default_libraries, project_packages
 from client.project import Project, ProjectError
 from vocab.principal import Principal
 
@@ -82,6 +82,7 @@ def build_canister(project: Project, name: str, ids: CanisterIdOf | None = None)
         extra_files=extra,
         packages=project_packages(project),
         aliases=dependency_aliases(project, name, ids),
+        libraries=default_libraries(project),
     )
     out = project.output_dir(name)
     out.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ import json
 import os
 from pathlib import Path
 
+from client.project import project_root
 from vocab.errors import PrincipalError, SubnetError
 from vocab.principal import Principal
 
@@ -27,7 +28,9 @@ class CanisterIds:
 
     @classmethod
     def in_directory(cls, directory: Path | None = None) -> CanisterIds:
-        return cls((directory or Path.cwd()) / FILE_NAME)
+        """The ids of the project in ``directory`` (default: the one the current directory
+        is in, at its root, as dfx keeps them wherever it is run from)."""
+        return cls((directory or project_root()) / FILE_NAME)
 
     def _read(self) -> dict[str, dict[str, str]]:
         try:

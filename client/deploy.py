@@ -30,6 +30,7 @@ from client.upgrade_check import (
     UpgradeProblem,
     check_upgrade,
     confirm_upgrade,
+    consents,
     upgrade_metadata,
 )
 from vocab import candid, management
@@ -49,11 +50,10 @@ Ask = Callable[[str], str]
 
 def ask_for_consent(message: str, ask: Ask | None) -> bool:
     """dfx's consent: the warning, then "yes" or "y" (any case) goes on, anything else
-    (an empty line, the end of input, no ``ask`` at all) declines."""
+    (an empty line, the end of input, no ``ask`` at all) declines (``consents``)."""
     if ask is None:
         return False
-    answer = ask(f"WARNING!\n{message}\nDo you want to proceed? yes/No\n")
-    return answer.strip().lower() in ("y", "yes")
+    return consents(ask(f"WARNING!\n{message}\nDo you want to proceed? yes/No\n"))
 
 
 async def ensure_created(
@@ -86,6 +86,25 @@ class InstallOptions:
     wasm_memory_persistence: str | None = None
     yes: bool = False
     upgrade_unchanged: bool = False
+
+    def check(self, *, single_canister: bool, command: str = "install") -> None:
+        """dfx's rules for these options (``src/dfx/src/util/clap/install_mode.rs``,
+        ``commands/deploy.rs``, ``commands/canister/install.rs``), checked before anything
+        runs, with dfx's words: the upgrade options only with mode ``upgrade`` or ``auto``
+        (with ``auto`` they are a hint, ignored when the canister turns out empty), and a
+        reinstall only of one named canister, as it destroys its data."""
+        if self.mode not in INSTALL_MODES:
+            raise SubnetError(f"unknown install mode {self.mode!r} (one of {', '.join(INSTALL_MODES)})")
+        if (self.skip_pre_upgrade or self.wasm_memory_persistence) and self.mode in ("install", "reinstall"):
+            raise SubnetError(
+                "--skip-pre-upgrade and --wasm-memory-persistence can only be used with mode 'upgrade' or 'auto'."
+            )
+        if self.mode == "reinstall" and not single_canister:
+            what = "deploying" if command == "deploy" else "specifying"
+            raise SubnetError(
+                f"The --mode=reinstall is only valid when {what} a single canister, because "
+                "reinstallation destroys all data in the canister."
+            )
 
 
 def project_module(name: str, wasm: Path | None) -> bytes:
@@ -128,18 +147,18 @@ async def install_canister(
     the *installed* module uses Motoko's enhanced orthogonal persistence (its
     ``enhanced-orthogonal-persistence`` metadata), as dfx sets ``wasm_memory_persistence``,
     so a downgrade to a classic module is refused by the subnet rather than wiping the heap.
+    (dfx does this in mode ``auto`` only; with an explicit ``upgrade`` it sends no option and
+    the IC refuses any upgrade of such a canister, so here ``upgrade`` does it too.) With
+    ``auto`` the upgrade options are a hint, ignored when the canister is empty, as in dfx.
     A reinstall wipes state, so it needs ``yes`` or a "y" from ``ask``.
     """
+    options.check(single_canister=True)
     module, arg = module_and_argument(name, options)
     new_hash = hashlib.sha256(module).digest()
     mode_name = options.mode
-    if mode_name not in INSTALL_MODES:
-        raise SubnetError(f"unknown install mode {mode_name!r}")
     installed_hash = (await manage.canister_status(agent, canister_id)).module_hash
     if mode_name == "auto":
         mode_name = "install" if installed_hash is None else "upgrade"
-    if mode_name != "upgrade" and (options.skip_pre_upgrade or options.wasm_memory_persistence):
-        raise SubnetError("--skip-pre-upgrade and --wasm-memory-persistence only apply to upgrades")
     if mode_name in ("reinstall", "upgrade"):
         await check_before_upgrade(
             agent, name, canister_id, module, yes=options.yes, ask=ask, stable=mode_name == "upgrade"

@@ -17,7 +17,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,7 +61,19 @@ try {
     aliases[name] = id;
   }
   if (Object.keys(aliases).length) { mo.setAliases('.subnet-idl', aliases); }
-  result = mo.wasm(input.main, 'ic');
+  // The compiler's own call, not mo.wasm (which keeps only the messages): the diagnostics
+  // are printed as moc prints them, "file:line.col-line.col: category error [code], message".
+  const out = mo.compiler.compileWasm('ic', input.main);
+  if (!out.code) {
+    const kinds = { 1: 'error', 2: 'warning', 3: 'info', 4: 'hint' };
+    const lines = (out.diagnostics || []).map((d) => {
+      const at = `${d.range.start.line + 1}.${d.range.start.character + 1}-${d.range.end.line + 1}.${d.range.end.character + 1}`;
+      const kind = `${d.category ? d.category + ' ' : ''}${kinds[d.severity] || 'error'}`;
+      return `${d.source}:${at}: ${kind}${d.code ? ' [' + d.code + ']' : ''}, ${d.message}`;
+    });
+    throw new Error(lines.length ? lines.join('\n') : '(no diagnostics)');
+  }
+  result = out.code;
 } catch (error) {
   process.stdout.write(JSON.stringify({ ok: false, error: String(error && error.message || error) }));
   process.exit(0);
@@ -189,18 +201,21 @@ class MotokoCompiler:
         main: str,
         packages: dict[str, dict[str, str]] | None = None,
         aliases: dict[str, tuple[str, str]] | None = None,
+        defaults: Sequence[str] | None = None,
     ) -> str:
         """The cache key: compiler version, main file, sources and, when a source imports a
-        package at all (``"mo:``), the package set (default libraries by version, the
-        project's packages by content). A source that imports none compiles the same
-        whatever packages are defined, so its key does not name them."""
+        package at all (``"mo:``), the package set (the default libraries used, ``defaults``,
+        by version; the project's packages by content). A source that imports none compiles
+        the same whatever packages are defined, so its key does not name them."""
         h = hashlib.sha256()
         h.update(f"motoko {self.version}\0main {main}\0".encode())
         for path in sorted(files):
             data = files[path].encode("utf-8")
             h.update(path.encode("utf-8") + b"\0" + len(data).to_bytes(8, "big") + data)
         if packages is not None and _imports_packages(files):
-            libraries = [name for name in DEFAULT_LIBRARIES if name not in packages]
+            if defaults is None:
+                defaults = [name for name in DEFAULT_LIBRARIES if name not in packages]
+            libraries = list(defaults)
             h.update(f"libraries {' '.join(libraries)} base {BASE_VERSION}\0".encode())
             for name in sorted(packages):
                 h.update(f"package {name}\0".encode())
@@ -213,13 +228,13 @@ class MotokoCompiler:
             h.update(f"alias {name} {canister_id}\0".encode() + len(data).to_bytes(8, "big") + data)
         return h.hexdigest()
 
-    def library_files(self, exclude: set[str]) -> list[str]:
-        """The JSON files of the default libraries not in ``exclude`` (``core`` from the
-        compiler's package, ``base`` from npm ``motoko`` BASE_VERSION, installed on first use)."""
+    def library_files(self, names: Sequence[str]) -> list[str]:
+        """The JSON files of the default libraries ``names`` (``core`` from the compiler's
+        package, ``base`` from npm ``motoko`` BASE_VERSION, installed on first use)."""
         files = []
-        if "core" not in exclude:
+        if "core" in names:
             files.append(self.ensure_installed() / "packages" / "latest" / "core.json")
-        if "base" not in exclude:
+        if "base" in names:
             carrier = MotokoCompiler(self.cache_dir, BASE_VERSION).ensure_installed(need_node=False)
             files.append(carrier / "packages" / "latest" / "base.json")
         for file in files:
@@ -258,27 +273,33 @@ class MotokoCompiler:
         extra_files: dict[str, str] | None = None,
         packages: dict[str, dict[str, str]] | None = None,
         aliases: dict[str, tuple[str, str]] | None = None,
+        libraries: Sequence[str] = DEFAULT_LIBRARIES,
     ) -> MotokoCanister:
         """Compile ``source`` (the main actor file) with optional imported files.
 
         ``packages`` maps a package name to its files (path inside the package -> text):
-        ``import X "mo:NAME/X"`` finds ``X.mo`` there. ``core`` and ``base`` are always
-        defined; a package of the same name replaces them. ``aliases`` maps a canister name
+        ``import X "mo:NAME/X"`` finds ``X.mo`` there. The default ``libraries`` (``core``
+        and ``base`` unless told otherwise; none under a packtool, as in dfx) are defined
+        too; a package of the same name replaces one. ``aliases`` maps a canister name
         to its id (text) and Candid interface: ``import X "canister:NAME"`` is then that
         canister, typed by its Candid (moc's ``--actor-alias`` and ``--actor-idl``).
         """
+        unknown = sorted(set(libraries) - set(DEFAULT_LIBRARIES))
+        if unknown:
+            raise MotokoError(f"no default library {unknown[0]!r} (there are {', '.join(DEFAULT_LIBRARIES)})")
         files = dict(extra_files or {})
         files[main] = source
         packages = dict(packages or {})
         aliases = dict(aliases or {})
-        key = self.source_hash(files, main, packages, aliases)
+        defaults = [name for name in DEFAULT_LIBRARIES if name in libraries and name not in packages]
+        key = self.source_hash(files, main, packages, aliases, defaults)
         out_dir = self.cache_dir / "out"
         base = out_dir / key
         cached = self._load(base, key)
         if cached is not None:
             return cached
         package = self.ensure_installed()
-        libraries = self.library_files(set(packages)) if _imports_packages(files) else []
+        library_files = self.library_files(defaults) if _imports_packages(files) else []
         out_dir.mkdir(parents=True, exist_ok=True)
         temp = out_dir / f"{key}.tmp{os.getpid()}"
         request = json.dumps(
@@ -287,7 +308,7 @@ class MotokoCompiler:
                 "files": files,
                 "main": main,
                 "out": str(temp),
-                "library_files": libraries,
+                "library_files": library_files,
                 "packages": packages,
                 "aliases": aliases,
             }
@@ -300,7 +321,7 @@ class MotokoCompiler:
                 name = missing.group(1)
                 raise MissingPackage(
                     f"Motoko compilation of {main} failed: package {name!r} is not defined ({error.strip()}). "
-                    f"Defined: {', '.join(sorted({*DEFAULT_LIBRARIES, *packages}))}; add {name!r} to "
+                    f"Defined: {', '.join(sorted({*defaults, *packages})) or 'none'}; add {name!r} to "
                     "'packages' in the project file, or have defaults.build.packtool print "
                     f"'--package {name} PATH'.",
                     name,
@@ -337,14 +358,16 @@ def compile_motoko(
     packages: dict[str, dict[str, str]] | None = None,
     cache_dir: Path | str | None = None,
     aliases: dict[str, tuple[str, str]] | None = None,
+    libraries: Sequence[str] = DEFAULT_LIBRARIES,
 ) -> MotokoCanister:
     """Compile a Motoko actor with the pinned compiler, using the project cache.
 
-    ``mo:core`` and ``mo:base`` are always available; ``packages`` adds (or replaces) others;
-    ``aliases`` (name -> (canister id, Candid)) defines ``canister:NAME`` imports.
+    ``mo:core`` and ``mo:base`` are available (the default ``libraries``); ``packages`` adds
+    (or replaces) others; ``aliases`` (name -> (canister id, Candid)) defines
+    ``canister:NAME`` imports.
     """
     return MotokoCompiler(cache_dir).compile(
-        source, main=main, extra_files=extra_files, packages=packages, aliases=aliases
+        source, main=main, extra_files=extra_files, packages=packages, aliases=aliases, libraries=libraries
     )
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from client.agent import Agent, Endpoint
 from client.identity import resolve
+from client.project import project_root
 from vocab.errors import SubnetError
 from vocab.genesis import Genesis, GenesisError
 
@@ -22,8 +23,10 @@ LOCAL_NETWORK = "local"
 
 
 def local_root(directory: Path | None = None) -> Path:
-    """The local subnet's directory for the project in ``directory`` (default: the current one)."""
-    return (directory or Path.cwd()) / LOCAL_DIR
+    """The local subnet's directory for the project in ``directory`` (default: the project
+    the current directory is in, at its root, so that commands work from its
+    subdirectories; outside a project, the current directory)."""
+    return (directory or project_root()) / LOCAL_DIR
 
 
 def load_genesis(root: Path | None = None) -> Genesis:

@@ -66,19 +66,17 @@ class Project:
         """The project whose subnet.json (or, failing that, dfx.json) is in ``start`` or the
         nearest parent directory."""
         here = (start or Path.cwd()).resolve()
-        for directory in (here, *here.parents):
-            candidate = directory / FILE_NAME
-            dfx = directory / DFX_FILE_NAME
-            if candidate.is_file():
-                project = cls.load(candidate)
-                if dfx.is_file():
-                    project = replace(project, ignored=dfx)
-                return project
-            if dfx.is_file():
-                return cls.load(dfx)
-        raise ProjectError(
-            f"no {FILE_NAME} or {DFX_FILE_NAME} in {here} or its parents; `subnet new NAME` creates a project"
-        )
+        directory = _project_directory(here)
+        if directory is None:
+            raise ProjectError(
+                f"no {FILE_NAME} or {DFX_FILE_NAME} in {here} or its parents; `subnet new NAME` creates a project"
+            )
+        candidate = directory / FILE_NAME
+        dfx = directory / DFX_FILE_NAME
+        if not candidate.is_file():
+            return cls.load(dfx)
+        project = cls.load(candidate)
+        return replace(project, ignored=dfx) if dfx.is_file() else project
 
     def notice(self) -> str | None:
         """What a command says about which project file it uses, when there is a choice."""
@@ -240,3 +238,21 @@ def scaffold(parent: Path, name: str) -> Path:
     (root / FILE_NAME).write_text(json.dumps(config, indent=2) + "\n")
     (root / ".gitignore").write_text(".subnet/\n")
     return root
+
+
+def _project_directory(here: Path) -> Path | None:
+    """The nearest of ``here`` and its parents holding a subnet.json or a dfx.json."""
+    for directory in (here, *here.parents):
+        if (directory / FILE_NAME).is_file() or (directory / DFX_FILE_NAME).is_file():
+            return directory
+    return None
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The root of the project ``start`` (default: the current directory) is in, or
+    ``start`` itself outside any project.
+
+    ``canister_ids.json`` and the local subnet (``.subnet/local``) live there, so that every
+    command works from any subdirectory of the project, as dfx's do."""
+    here = start or Path.cwd()
+    return _project_directory(here.resolve()) or here

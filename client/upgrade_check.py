@@ -44,6 +44,7 @@ __all__ = [
     "check_stable_types",
     "check_upgrade",
     "confirm_upgrade",
+    "consents",
     "metadata_section",
     "upgrade_metadata",
 ]
@@ -322,6 +323,13 @@ def confirm_upgrade(
         _consent(_STABLE_WARNING.format(name=name), stable, yes=yes, name=name, ask=ask, out=out)
 
 
+def consents(answer: str) -> bool:
+    """Whether an answer to "Do you want to proceed? yes/No" is consent, by dfx's rule
+    (``src/dfx/src/util/mod.rs``: the line with its end trimmed, lowercased, is "yes" or
+    "y"). Anything else, an empty line and the end of input decline."""
+    return answer.rstrip().lower() in ("y", "yes")
+
+
 def _consent(
     header: str,
     problems: Sequence[UpgradeProblem],
@@ -335,8 +343,6 @@ def _consent(
     print(header + "\n\n" + _details(problems) + "\n", file=out)
     if yes:
         return
-    if ask is not None:
-        answer = ask("Do you want to proceed? yes/No\n")
-        if answer.strip().lower() in ("y", "yes"):
-            return
+    if ask is not None and consents(ask("Do you want to proceed? yes/No\n")):
+        return
     raise UpgradeRefused(name, problems)

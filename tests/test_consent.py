@@ -19,6 +19,8 @@ from subnet.commands.canister.actions import stdin_ask
         ("YES\n", True),
         ("Yes", True),
         ("no\n", False),
+        ("yes  \r\n", True),  # dfx trims the end of the line only
+        (" yes\n", False),
         ("\n", False),
         ("", False),
     ],

@@ -5,7 +5,8 @@ import pytest
 
 from client.canister_ids import CanisterIds, CanisterIdsError
 from client.motoko import NodeNotFound
-from client.project import Project, ProjectError
+from client.network import LOCAL_DIR, local_root
+from client.project import Project, ProjectError, project_root
 from subnet.cli import main
 from vocab.principal import CanisterId
 
@@ -200,3 +201,30 @@ def test_build_tells_moc_the_dependencys_id_and_candid(tmp_path: Path) -> None:
     alone = Project.load(_deps_project(tmp_path, {"caller": {"type": "motoko", "main": "caller/main.mo"}}))
     with pytest.raises(MotokoError, match="needs 'callee' in this canister's 'dependencies'"):
         build_canister(alone, "caller", ids.get)
+
+
+def test_commands_in_a_subdirectory_use_the_project_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As dfx finds its project from any subdirectory (its e2e "deploy from a
+    subdirectory"), canister_ids.json and the local subnet are the project root's."""
+    (tmp_path / "outside").mkdir()
+    monkeypatch.chdir(tmp_path / "outside")
+    assert project_root() == tmp_path / "outside" and local_root() == tmp_path / "outside" / LOCAL_DIR
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["new", "hello"]) == 0
+    root = (tmp_path / "hello").resolve()
+    CanisterIds.in_directory(root).set("hello_backend", "local", CanisterId(7).principal)
+    (root / "src" / "deep").mkdir(parents=True)
+    monkeypatch.chdir(root / "src" / "deep")
+    assert project_root() == root
+    assert local_root() == root / LOCAL_DIR
+    assert CanisterIds.in_directory().path == root / "canister_ids.json"
+    capsys.readouterr()
+    assert main(["canister", "id", "hello_backend"]) == 0
+    assert capsys.readouterr().out.strip() == CanisterId(7).principal.to_text()
+    # no subnet running: the error names the project root's .subnet, not the subdirectory's
+    assert main(["canister", "status", "hello_backend"]) == 1
+    assert str(root / LOCAL_DIR / "genesis.json") in capsys.readouterr().err
+    assert not (root / "src" / "deep" / ".subnet").exists()

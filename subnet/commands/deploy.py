@@ -17,11 +17,12 @@ import trio
 
 from client.build import build_canister
 from client.canister_ids import CanisterIds
-from client.deploy import INSTALL_MODES, InstallOptions, ensure_created, install_canister
+from client.deploy import ensure_created, install_canister
 from subnet.commands.build import find_project, print_built
 from subnet.commands.canister import output
 from subnet.commands.canister.actions import agent_for, stdin_ask
 from subnet.commands.feedback import Feedback
+from subnet.commands.install_options import add_install_options, install_options
 from subnet.commands.options import add_identity_option
 
 
@@ -30,32 +31,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "deploy", help="create, build and install (or upgrade) the project's canisters"
     )
     parser.add_argument("name", nargs="?", metavar="NAME", help="one canister (default: all of subnet.json)")
-    parser.add_argument(
-        "--argument", default="()", metavar="'(...)'", help="init/post_upgrade argument, Candid text"
-    )
-    parser.add_argument(
-        "--mode",
-        choices=INSTALL_MODES,
-        default="auto",
-        help="auto: install if the canister is empty, else upgrade (default)",
-    )
-    parser.add_argument(
-        "--yes",
-        "-y",
-        action="store_true",
-        help="upgrade despite a failed Candid check or stable-type warnings, reinstall without asking",
-    )
-    parser.add_argument(
-        "--upgrade-unchanged",
-        action="store_true",
-        help="upgrade even when the installed module is the same (skipped by default, as dfx does)",
-    )
+    add_install_options(parser)
     parser.add_argument("--network", default="local", help="network in canister_ids.json (default: local)")
     add_identity_option(parser)
     parser.set_defaults(handler=_deploy)
 
 
 def _deploy(args: argparse.Namespace) -> int:
+    options = install_options(args)
+    options.check(single_canister=args.name is not None, command="deploy")
     project = find_project()
     for name in [args.name] if args.name else []:
         project.canister(name)  # an unknown name fails before anything is created
@@ -63,9 +47,6 @@ def _deploy(args: argparse.Namespace) -> int:
     names = project.build_order([args.name] if args.name else sorted(project.canisters))
     ids = CanisterIds.in_directory()
     agent = agent_for(args)
-    options = InstallOptions(
-        mode=args.mode, argument=args.argument, yes=args.yes, upgrade_unchanged=args.upgrade_unchanged
-    )
 
     feedback = Feedback()
     ask = feedback.pausing(stdin_ask())

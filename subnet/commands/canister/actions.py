@@ -31,6 +31,7 @@ from client.project import Project, ProjectError
 from client.rehearse import CanisterRehearsal, rehearse_upgrade
 from subnet.commands.canister import output
 from subnet.commands.feedback import Feedback
+from subnet.commands.install_options import install_options
 from vocab import management
 from vocab.errors import PrincipalError, SubnetError
 from vocab.principal import Principal
@@ -193,20 +194,13 @@ def update_settings(args: argparse.Namespace) -> int:
 
 
 def install(args: argparse.Namespace) -> int:
+    options = install_options(args, args.wasm)
+    options.check(single_canister=not args.all)
     ids = CanisterIds.in_directory()
     names = target_names(args, ids)
     if args.wasm is not None and len(names) != 1:
         raise SubnetError("--wasm needs exactly one canister")
     agent = agent_for(args)
-    options = InstallOptions(
-        mode=args.mode,
-        argument=args.argument,
-        wasm=args.wasm,
-        skip_pre_upgrade=args.skip_pre_upgrade,
-        wasm_memory_persistence=args.wasm_memory_persistence,
-        yes=args.yes,
-        upgrade_unchanged=args.upgrade_unchanged,
-    )
 
     if args.rehearse:
         return _rehearse(args, agent, ids, names, options)
@@ -254,7 +248,32 @@ def _rehearse(
     return 1 if failed else 0
 
 
+def call_argument(args: argparse.Namespace) -> str | bytes:
+    """The argument as dfx takes it: the positional text or ``--argument-file`` (``-`` is
+    standard input), Candid text (``--type idl``) or the message's bytes in hex (``raw``)."""
+    if args.argument_file is not None:
+        if args.argument is not None:
+            raise SubnetError("give the argument or --argument-file, not both")
+        try:
+            if args.argument_file == "-":
+                text = sys.stdin.read()
+            else:
+                with open(args.argument_file, encoding="utf-8") as file:
+                    text = file.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SubnetError(f"cannot read the argument from {args.argument_file}: {exc}") from exc
+    else:
+        text = "()" if args.argument is None else args.argument
+    if args.type == "idl":
+        return text
+    try:
+        return bytes.fromhex(text.strip())
+    except ValueError:
+        raise SubnetError(f"--type raw takes the message in hex, not {text.strip()[:40]!r}") from None
+
+
 def call(args: argparse.Namespace) -> int:
+    argument = call_argument(args)
     ids = CanisterIds.in_directory()
     canister_id = ids.resolve(args.name, args.network)
     agent = agent_for(args)
@@ -265,7 +284,7 @@ def call(args: argparse.Namespace) -> int:
             args.name,
             canister_id,
             args.method,
-            args.argument,
+            argument,
             candid_file=args.candid,
             query=args.query,
             update=args.update,

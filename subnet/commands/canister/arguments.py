@@ -10,8 +10,9 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-from client.deploy import DEFAULT_CYCLES, INSTALL_MODES
+from client.deploy import DEFAULT_CYCLES
 from subnet.commands.canister import actions
+from subnet.commands.install_options import add_install_options
 from subnet.commands.options import add_identity_option, add_output_option, bounded
 from vocab import management
 
@@ -64,34 +65,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     install = commands.add_parser("install", help="install, reinstall or upgrade canister code")
     target(install)
-    install.add_argument(
-        "--mode",
-        choices=INSTALL_MODES,
-        default="auto",
-        help="auto: install if the canister is empty, else upgrade (default)",
-    )
-    install.add_argument(
-        "--argument", default="()", metavar="'(...)'", help="init/post_upgrade argument, Candid text"
-    )
+    add_install_options(install)
     install.add_argument(
         "--wasm", type=Path, metavar="FILE", help="the module (default: the project's built .wasm)"
-    )
-    install.add_argument("--skip-pre-upgrade", action="store_true")
-    install.add_argument(
-        "--wasm-memory-persistence",
-        choices=("keep", "replace"),
-        help="default with upgrade: keep when the installed module has enhanced orthogonal persistence",
-    )
-    install.add_argument(
-        "--yes",
-        "-y",
-        action="store_true",
-        help="upgrade despite a failed Candid check or stable-type warnings; reinstall without asking",
-    )
-    install.add_argument(
-        "--upgrade-unchanged",
-        action="store_true",
-        help="upgrade even when the installed module is the same (skipped by default, as dfx does)",
     )
     install.add_argument(
         "--rehearse",
@@ -112,7 +88,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     call = commands.add_parser("call", help="call a canister method (update through consensus, or query)")
     call.add_argument("name", metavar="NAME")
     call.add_argument("method", metavar="METHOD")
-    call.add_argument("argument", nargs="?", default="()", metavar="'(...)'")
+    call.add_argument("argument", nargs="?", default=None, metavar="'(...)'", help="default: ()")
+    call.add_argument(
+        "--argument-file",
+        metavar="FILE",
+        help="read the argument from FILE ('-': standard input), as dfx does",
+    )
+    call.add_argument(
+        "--type",
+        choices=("idl", "raw"),
+        default="idl",
+        help="the argument is Candid text (idl, the default) or the message's bytes in hex (raw)",
+    )
     kind = call.add_mutually_exclusive_group()
     kind.add_argument("--query", action="store_true", help="the fast path: one replica answers, signed")
     kind.add_argument(
@@ -124,7 +111,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--output",
         choices=("pp", "idl", "json", "raw"),
         default="pp",
-        help="pp: dfx's default Candid text, idl: dfx's one-line form, json, or raw hex",
+        help="pp: dfx's default Candid text, idl: dfx's one-line form, json: dfx's (idl2json), or raw hex",
     )
     call.add_argument(
         "--candid",

@@ -15,6 +15,7 @@ from typing import Any
 from client.deploy import Installed
 from client.rehearse import CanisterRehearsal
 from vocab import candid, management
+from vocab.candid.idl2json import format_args_json
 from vocab.principal import Principal
 
 
@@ -113,33 +114,15 @@ def status_lines(record: dict[str, Any]) -> list[str]:
     ]
 
 
-def jsonable(value: object) -> object:
-    """A decoded Candid value as JSON can hold it."""
-    if isinstance(value, (list, tuple)):
-        return [jsonable(item) for item in value]
-    if isinstance(value, dict):
-        return {str(key): jsonable(item) for key, item in value.items()}
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value).hex()
-    if isinstance(value, Principal):
-        return value.to_text()
-    if isinstance(value, candid.Variant):
-        return {str(value.tag): jsonable(value.value)}
-    if isinstance(value, candid.Some):
-        return jsonable(value.value)
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1 << 53:
-        return str(value)
-    return value
-
-
 def reply_text(reply: bytes, results: list[candid.Type] | None, output: str) -> str:
-    """A call's reply as ``raw`` hex, ``json``, or Candid text as dfx prints it: ``pp``
-    (its default: ``(1 : nat)``, laid out at 80 columns) or ``idl`` (one line)."""
+    """A call's reply as dfx prints it: ``raw`` hex, ``json`` (idl2json's, one value per
+    line: ``"1_000"`` for a nat), or Candid text, ``pp`` (its default: ``(1 : nat)``, laid
+    out at 80 columns) or ``idl`` (one line)."""
     if output == "raw":
         return reply.hex()
     if output == "json":
-        values, _types = candid.decode_with_types(reply, results)
-        return json.dumps(jsonable(values), indent=2)
+        values, types = candid.decode_with_types(reply, results)
+        return format_args_json(values, types)
     return candid.decode_to_text(reply, results, dfx=output)
 
 
