@@ -89,6 +89,7 @@ from vocab.sui.type_tag import PrimitiveTag
 
 __all__ = [
     "CLIENT_KINDS",
+    "OWNED_KINDS",
     "UPGRADE_MODULES",
     "ClientHost",
     "ClientsConfig",
@@ -100,8 +101,10 @@ __all__ = [
 
 SECOND = 1_000_000_000
 MS = 1_000_000
-CLIENT_KINDS = ("register", "counter", "canister-counter", "sui-counter")
-SUI_KINDS = ("sui-counter",)
+OWNED_KINDS = ("owned-transfer",)
+"""Workloads of owned-object transactions on the fast path (``subnet.sim.owned_transfers``)."""
+CLIENT_KINDS = ("register", "counter", "canister-counter", "sui-counter", *OWNED_KINDS)
+SUI_KINDS = ("sui-counter", *OWNED_KINDS)
 """Workloads of Sui transactions on Move objects rather than canister calls."""
 MOTOKO_KINDS = ("canister-counter",)
 """Workloads on a Motoko canister (one counter: ``keys`` is 1, no upgrade faults)."""
@@ -110,6 +113,7 @@ MODEL_OF = {
     "counter": "counter",
     "canister-counter": "counter",
     "sui-counter": "counter",
+    "owned-transfer": "register",
 }
 """The linearizability model (``subnet.checks.linearizable.MODELS``) of each workload."""
 MAX_KEYS = 256

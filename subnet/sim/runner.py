@@ -76,11 +76,12 @@ from node.replica import Replica
 from node.state_machine import StateMachine
 from subnet.sim.behaviour import GENERIC_BEHAVIOURS, Behaviour
 from subnet.sim.bugs import ForgetfulIngress, WrongExecution, check_bugs, small_quorum_genesis
-from subnet.sim.clients import ClientsConfig, HistoryClients
+from subnet.sim.clients import OWNED_KINDS, ClientsConfig, HistoryClients
 from subnet.sim.faults import Fault
 from subnet.sim.icc_behaviour import ICC_BEHAVIOURS
 from subnet.sim.latency import LatencyModel, Matrix, Uniform
 from subnet.sim.network import SimNetwork
+from subnet.sim.owned_transfers import OwnedTransfers
 from subnet.sim.trace import Trace, describe
 from subnet.sim.workload import Workload, WorkloadConfig
 from vocab import crypto
@@ -261,9 +262,11 @@ class Simulation:
         self._sequence = 0
         for node in range(self.n):
             self._boot(node)
-        self.clients = (
-            HistoryClients(config.clients, self, config.seed) if config.clients is not None else None
-        )
+        self.clients: HistoryClients | OwnedTransfers | None = None
+        if config.clients is not None and config.clients.kind in OWNED_KINDS:
+            self.clients = OwnedTransfers(config.clients, self, config.seed)
+        elif config.clients is not None:
+            self.clients = HistoryClients(config.clients, self, config.seed)
         for fault in config.faults:
             self.schedule(self.start_ns + fault.at_ns, "fault", fault)
         if self.workload is not None and config.workload is not None:
@@ -669,7 +672,7 @@ class Simulation:
     # -- results -------------------------------------------------------------------------------
 
     @property
-    def history(self) -> HistoryClients | None:
+    def history(self) -> HistoryClients | OwnedTransfers | None:
         """The clients that record a history, if any (the checks' name for them)."""
         return self.clients
 

@@ -1,0 +1,492 @@
+"""The ``owned-transfer`` workload: clients run owned-object transactions through the Sui
+fast path, as messages in the simulated network, and record a register history.
+
+Each client has two addresses (two Ed25519 keys) and owns ``keys`` registers, Move objects
+of ``subnet/samples/owned_register.move`` that only their owner may use. An operation is
+one transaction on one of its registers, ``write`` of a fresh value, ``cas`` from a recent
+value to a fresh one, or ``read`` (its event carries the value), followed in the same
+transaction by a transfer of the register to the client's other address: every operation
+is an owned transfer, signed by the register's current owner, and none needs consensus.
+
+Each goes through the fast path (Sui Lutris, ``client.fast_path`` over TCP) with every
+step a message of the simulated network: the signed transaction to every replica, their
+votes back (``SuiVote``), 2f+1 votes of one epoch as a certificate to every replica, their
+signed effects back (``SuiSignedEffects``); 2f+1 matching effects, checked against the
+committee's keys, are finality, and the outcome is recorded then: ``ok``, or for a cas
+whose Move call aborted (the value was not FROM) the definite ``fail false``. Messages take
+the latency model's delays, may be lost or duplicated, are cut by partitions and meet
+crashed replicas (``SimNetwork.client_delays``): a client sits beside its home replica
+(client ``c``'s is ``c mod n``), so a partition puts it on its home's side, and one that
+leaves it fewer than 2f+1 replicas stops it until the heal. A paused replica answers
+when it resumes.
+
+As an IC agent resubmits, a client without finality after ``retry`` asks again the
+replicas it has no vote (or effects signature) from, with the same transaction or
+certificate (votes and executions are idempotent). After ``timeout`` the operation is
+recorded as ``info`` (outcome unknown), but the client keeps driving the same
+transaction until it is final, since the register's version is locked to it, and only
+then starts its next operation: it always knows its registers' current versions and
+owners, from the effects.
+
+The setup identity publishes the package and creates the registers through the fast path
+too (publishing uses no shared object). The clients start no operation in the last
+``DRAIN_NS`` of the run, so that the certificates of the last final operations are
+sequenced by consensus before it ends: durability reads the final chain, which must carry
+every acknowledged write exactly once. The history is checked with the register model
+(one key per register).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from client.fast_path import EffectsTally, VoteTally
+from move.build import build_sources
+from node.replica import Replica
+from subnet.checks.history import Event, Recorder
+from subnet.samples import move_module
+from subnet.sim.clients import OWNED_KINDS, THINK_NS, ClientsConfig, Operations
+from subnet.sim.network import SimNetwork
+from subnet.sim.trace import Trace
+from vocab import crypto
+from vocab.certificate import RequestResult
+from vocab.codec import Message
+from vocab.committee import Verifier
+from vocab.genesis import Genesis
+from vocab.messages import SuiCertificateRequest, SuiSignedEffects, SuiVote, SuiVoteRequest
+from vocab.principal import Principal
+from vocab.sui.address import FRAMEWORK_PACKAGES, ObjectId, SuiAddress
+from vocab.sui.builder import ProgrammableTransactionBuilder
+from vocab.sui.digests import Digest
+from vocab.sui.objects import ObjectRef
+from vocab.sui.signed import SignedTransaction
+from vocab.sui.transaction import (
+    DEFAULT_GAS_BUDGET,
+    REFERENCE_GAS_PRICE,
+    Argument,
+    GasData,
+    ImmOrOwnedObject,
+    ProgrammableTransaction,
+    TransactionData,
+    ValidDuring,
+)
+from vocab.sui.type_tag import PrimitiveTag
+
+__all__ = [
+    "ADDRESSES_PER_CLIENT",
+    "DRAIN_NS",
+    "MAX_REGISTERS",
+    "FastPathHost",
+    "OwnedTransfers",
+    "owned_register_modules",
+]
+
+SECOND = 1_000_000_000
+ADDRESSES_PER_CLIENT = 2
+"""A client's addresses: each operation passes the register on to the next one."""
+MAX_REGISTERS = 4096
+"""Registers a run may create (clients x keys)."""
+SETUP_CHUNK = 32
+"""Registers one setup transaction creates."""
+DRAIN_NS = 2 * SECOND
+"""At the end of a run, how long the clients start nothing, so that consensus sequences
+the certificates of the last final operations."""
+U64 = PrimitiveTag("u64")
+CAS_NOT_SWAPPED = 1
+"""The register module's abort code for a cas whose register did not hold FROM."""
+
+
+@functools.cache
+def owned_register_modules() -> tuple[bytes, ...]:
+    """The workload's package (``subnet/samples/owned_register.move``), compiled once per process."""
+    built = build_sources("registers", {"register.move": move_module("owned_register")})
+    return tuple(built.module_bytes)
+
+
+class FastPathHost(Protocol):
+    """What the owned-object clients need of the simulation that runs them."""
+
+    now: int
+    n: int
+    start_ns: int
+    end_ns: int
+    trace: Trace
+    replicas: list[Replica | None]
+    network: SimNetwork
+    genesis: Genesis
+    paused: dict[int, list[tuple[str, Any]]]
+
+    @property
+    def verifier(self) -> Verifier: ...
+
+    def schedule(self, at: int, kind: str, data: Any) -> None: ...
+
+    def fast_path(self, node: int, request: SuiVoteRequest | SuiCertificateRequest) -> Message | None:
+        """A replica's answer to a fast-path request handed to it now; None if it is down."""
+        ...
+
+
+@dataclass
+class _Register:
+    ref: ObjectRef
+    owner: int
+    """Which of its client's addresses owns it."""
+
+
+@dataclass
+class _Drive:
+    """One transaction driven through the fast path until 2f+1 replicas signed its effects."""
+
+    signed: SignedTransaction
+    home: int
+    on_final: Callable[[dict[str, Any]], None]
+    votes: VoteTally
+    effects: EffectsTally | None = None
+    final: bool = False
+    round: int = 0
+    """Incremented at each (re)sending: a retry timer of an earlier round does nothing."""
+
+
+@dataclass
+class _Op:
+    client: int
+    f: str
+    register: int
+    value: Any
+    index: int
+    """The index of its invocation in the history."""
+    invoked_at: int
+    recorded: bool = False
+    """Its outcome is in the history (``info`` at the timeout, while the client goes on)."""
+
+
+class OwnedTransfers:
+    """The setup client and the owned-object clients of one simulated run (what
+    ``HistoryClients`` is for canister and shared-object workloads)."""
+
+    def __init__(self, config: ClientsConfig, host: FastPathHost, seed: int) -> None:
+        if config.clients * config.keys > MAX_REGISTERS:
+            raise ValueError(
+                f"the owned-transfer workload creates at most {MAX_REGISTERS} registers (clients x keys)"
+            )
+        self.config = config
+        self.host = host
+        self.rng = random.Random(f"subnet-owned:{seed}")
+        self.keys: list[list[Ed25519PrivateKey]] = [
+            [crypto.private_key_from_seed(self.rng.randbytes(32)) for _ in range(ADDRESSES_PER_CLIENT)]
+            for _ in range(config.clients + 1)
+        ]
+        """Each client's keys, then the setup identity's (its first key signs)."""
+        self.addresses = [
+            [SuiAddress.from_ed25519_public_key(crypto.raw_public_key(key)) for key in keys]
+            for keys in self.keys
+        ]
+        self.operations = [Operations("register", config.keys, self.rng) for _ in range(config.clients)]
+        """Each client's operation mix (its own registers: keys local to the client)."""
+        self.registers: list[_Register | None] = [None] * (config.clients * config.keys)
+        """Client ``c``'s register ``k`` is ``registers[c * keys + k]``, the history's key."""
+        self.busy = [False] * config.clients
+        self.recorder = Recorder()
+        self.stats: Counter[str] = Counter()
+        self.installed_at: int | None = None
+        """When the setup was final (the history checks' "installed")."""
+        self.canister: Principal | None = None
+        """No canister: upgrade faults do not apply (the scenario file refuses them)."""
+        self.upgrades: list[dict[str, Any]] = []
+        self.request_of: dict[int, bytes] = {}
+        """The transaction digest of each operation, by the index of its invocation."""
+        self.package: ObjectId | None = None
+        self.stop_ns = host.end_ns - DRAIN_NS
+        self._nonce = 0
+        self._setup_next = 0
+        owned_register_modules()  # compiled before the run: a compiler error stops nothing midway
+        host.schedule(host.start_ns + config.start_ns, "call", lambda _: self._setup())
+
+    @property
+    def model(self) -> str:
+        return "register"
+
+    @property
+    def events(self) -> list[Event]:
+        return self.recorder.events
+
+    def on_reply(self, node: int, request_id: bytes, result: RequestResult) -> None:
+        """Certified replies through consensus: these clients wait for none."""
+
+    def upgrade(self, module: str) -> None:
+        raise ValueError("an upgrade fault needs the register or counter clients' canister")
+
+    def executions(self, chain_payload_ids: list[bytes]) -> dict[int, int]:
+        """How many times each operation's transaction is in a final chain (its certificate
+        sequenced), by the index of the operation's invocation."""
+        counts = Counter(chain_payload_ids)
+        return {index: counts.get(digest, 0) for index, digest in sorted(self.request_of.items())}
+
+    # -- transactions through the fast path, as messages -----------------------------------
+
+    def _at(self, delay_ns: int, action: Callable[[], None]) -> None:
+        self.host.schedule(self.host.now + delay_ns, "call", lambda _: action())
+
+    def _transaction(self, key: Ed25519PrivateKey, kind: ProgrammableTransaction) -> SignedTransaction:
+        """A transaction signed by ``key``, distinct from every other (a nonce in
+        ``ValidDuring``, as the SDK sets without gas coins)."""
+        self._nonce += 1
+        sender = SuiAddress.from_ed25519_public_key(crypto.raw_public_key(key))
+        tx = TransactionData(
+            kind,
+            sender,
+            GasData((), sender, REFERENCE_GAS_PRICE, DEFAULT_GAS_BUDGET),
+            ValidDuring(None, None, None, None, Digest(bytes(32)), self._nonce),
+        )
+        return SignedTransaction.sign(tx, [key])
+
+    def _start(
+        self, signed: SignedTransaction, home: int, on_final: Callable[[dict[str, Any]], None]
+    ) -> None:
+        committee = self.host.genesis.committee
+        drive = _Drive(signed, home, on_final, VoteTally(committee, signed, self.host.verifier))
+        self._send_round(drive)
+
+    def _send_round(self, drive: _Drive) -> None:
+        """Send the current step's request to every replica not counted yet, and retry
+        after ``retry`` unless the step is over by then."""
+        if drive.final:
+            return
+        drive.round += 1
+        request: SuiVoteRequest | SuiCertificateRequest
+        if drive.effects is None:
+            request, counted = SuiVoteRequest(drive.signed), drive.votes.voted()
+        else:
+            request, counted = SuiCertificateRequest(drive.effects.certificate), drive.effects.signed()
+        for node in range(self.host.n):
+            if node not in counted:
+                self._send(drive, node, request)
+        current = drive.round
+
+        def retry() -> None:
+            if drive.round == current and not drive.final:
+                self.stats["fast_retries"] += 1
+                self._send_round(drive)
+
+        self._at(self.config.retry_ns, retry)
+
+    def _send(self, drive: _Drive, node: int, request: SuiVoteRequest | SuiCertificateRequest) -> None:
+        host = self.host
+        digest = drive.signed.request_id.hex()[:12]
+        delays = host.network.client_delays(drive.home, node, to_client=False)
+        if not delays:
+            host.trace.record(host.now, "fast_drop", node, drive.home, digest)
+        for delay in delays:
+            host.trace.record(host.now, "fast_send", node, drive.home, digest, delay)
+            self._at(delay, functools.partial(self._reach_replica, drive, node, request))
+
+    def _reach_replica(
+        self, drive: _Drive, node: int, request: SuiVoteRequest | SuiCertificateRequest
+    ) -> None:
+        host = self.host
+        if not host.network.connected(drive.home, node):
+            host.trace.record(host.now, "fast_lost", node, drive.home, drive.signed.request_id.hex()[:12])
+            return
+        if node in host.paused:  # the connection hangs: handled when the replica resumes
+            host.paused[node].append(("call", lambda _: self._reach_replica(drive, node, request)))
+            return
+        answer = host.fast_path(node, request)
+        if answer is None:  # the replica is down: connection refused
+            return
+        for delay in host.network.client_delays(drive.home, node, to_client=True):
+            self._at(delay, functools.partial(self._reach_client, drive, node, answer))
+
+    def _reach_client(self, drive: _Drive, node: int, answer: Message) -> None:
+        if not self.host.network.connected(node, drive.home):
+            self.host.trace.record(
+                self.host.now, "fast_lost", drive.home, node, drive.signed.request_id.hex()[:12]
+            )
+            return
+        if drive.final:
+            return
+        if drive.effects is None:
+            if (
+                isinstance(answer, SuiVote)
+                and drive.votes.accept(answer)
+                and drive.votes.certificate is not None
+            ):
+                certificate = drive.votes.certificate
+                self.host.trace.record(
+                    self.host.now,
+                    "fast_certified",
+                    -1,
+                    drive.signed.request_id.hex()[:12],
+                    list(certificate.signers),
+                )
+                drive.effects = EffectsTally(self.host.genesis.committee, certificate, self.host.verifier)
+                self._send_round(drive)
+        elif isinstance(answer, SuiSignedEffects) and drive.effects.accept(answer):
+            finality = drive.effects.finality
+            if finality is None:
+                return
+            drive.final = True
+            self.host.trace.record(
+                self.host.now, "fast_final", -1, drive.signed.request_id.hex()[:12], list(finality.signers)
+            )
+            drive.on_final(json.loads(finality.response))
+
+    # -- setup: publish the package, create the registers ---------------------------------------
+
+    def _setup(self) -> None:
+        setup = self.config.clients
+        builder = ProgrammableTransactionBuilder()
+        if self.package is None:
+            cap = builder.publish(owned_register_modules(), FRAMEWORK_PACKAGES)
+            builder.transfer_objects([cap], self.addresses[setup][0])
+            step = "publish"
+        else:
+            end = min(self._setup_next + SETUP_CHUNK, len(self.registers))
+            for index in range(self._setup_next, end):
+                made = builder.move_call(self.package, "register", "new", [], [])
+                builder.transfer_objects([made], self.addresses[index // self.config.keys][0])
+            step = f"create {self._setup_next}..{end - 1}"
+        self.host.trace.record(self.host.now, "client_setup", -1, step)
+        self._start(
+            self._transaction(self.keys[setup][0], builder.finish()), setup % self.host.n, self._setup_final
+        )
+
+    def _setup_final(self, response: dict[str, Any]) -> None:
+        status = response["effects"]["status"]
+        if status["status"] != "success":
+            raise RuntimeError(f"the owned-transfer setup failed: {status.get('error', '')}")
+        changes = response["objectChanges"]
+        if self.package is None:
+            (published,) = [c for c in changes if c["type"] == "published"]
+            self.package = ObjectId.from_text(published["packageId"])
+        else:
+            owners = {addresses[0].to_text(): client for client, addresses in enumerate(self.addresses)}
+            for change in changes:
+                if change["type"] != "created":
+                    continue
+                client = owners[change["owner"]["AddressOwner"]]
+                slot = next(
+                    index
+                    for index in range(client * self.config.keys, (client + 1) * self.config.keys)
+                    if self.registers[index] is None
+                )
+                self.registers[slot] = _Register(_ref(change), 0)
+                self._setup_next += 1
+        if self._setup_next < len(self.registers):
+            self._setup()
+            return
+        self.installed_at = self.host.now
+        self.host.trace.record(
+            self.host.now, "client_ready", -1, self.package.to_text() if self.package else ""
+        )
+        if self.config.rate_per_s is None:
+            for client in range(self.config.clients):
+                self._at(THINK_NS * (client + 1), functools.partial(self._invoke, client))
+        else:
+            self._at(self._arrival_delay(), self._arrive)
+
+    # -- operations ---------------------------------------------------------------------------
+
+    def _arrival_delay(self) -> int:
+        assert self.config.rate_per_s is not None
+        return max(1, int(self.rng.expovariate(self.config.rate_per_s) * SECOND))
+
+    def _arrive(self) -> None:
+        if self.host.now >= self.stop_ns:
+            return
+        idle = [client for client, busy in enumerate(self.busy) if not busy]
+        if idle:
+            self._invoke(self.rng.choice(idle))
+        else:
+            self.stats["arrivals_dropped_all_busy"] += 1
+        self._at(self._arrival_delay(), self._arrive)
+
+    def _invoke(self, client: int) -> None:
+        if self.busy[client] or self.host.now >= self.stop_ns:
+            return
+        assert self.package is not None
+        key, f, method, value, _ = self.operations[client].next()
+        index = client * self.config.keys + key
+        register = self.registers[index]
+        assert register is not None
+        builder = ProgrammableTransactionBuilder()
+        obj = builder.object(ImmOrOwnedObject(register.ref))
+        arguments: list[Argument] = [obj]
+        if f == "write":
+            arguments.append(builder.pure(U64, value))
+        elif f == "cas":
+            arguments += [builder.pure(U64, value[0]), builder.pure(U64, value[1])]
+        builder.move_call(self.package, "register", method, [], arguments)
+        builder.transfer_objects([obj], self.addresses[client][(register.owner + 1) % ADDRESSES_PER_CLIENT])
+        signed = self._transaction(self.keys[client][register.owner], builder.finish())
+        now = self.host.now
+        event = self.recorder.invoke(client, f, value, now - self.host.start_ns, index)
+        self.request_of[event.index] = signed.request_id
+        op = _Op(client, f, index, value, event.index, now)
+        self.busy[client] = True
+        self.stats[f"{f}:invoked"] += 1
+        self.host.trace.record(
+            now, "client_invoke", -1, client, f, index, value, signed.request_id.hex()[:12]
+        )
+        self._start(signed, client % self.host.n, functools.partial(self._final, op))
+        self._at(self.config.timeout_ns, functools.partial(self._timeout, op))
+
+    def _timeout(self, op: _Op) -> None:
+        """No finality within ``timeout``: the outcome is unknown to the history; the client
+        goes on driving the transaction (its register is locked to it)."""
+        if op.recorded or not self.busy[op.client]:
+            return
+        op.recorded = True
+        self._record(op, "info", None, "timeout")
+
+    def _record(self, op: _Op, kind: str, value: Any, why: str) -> None:
+        self.recorder.complete(op.client, kind, value, self.host.now - self.host.start_ns)
+        self.stats[f"{op.f}:{kind}"] += 1
+        self.host.trace.record(self.host.now, "client_" + kind, -1, op.client, op.f, value, why)
+
+    def _final(self, op: _Op, response: dict[str, Any]) -> None:
+        register = self.registers[op.register]
+        assert register is not None
+        register_id = register.ref.object_id.to_text()
+        (change,) = [c for c in response["objectChanges"] if c.get("objectId") == register_id]
+        owner = change["owner"]["AddressOwner"]
+        mine = [address.to_text() for address in self.addresses[op.client]]
+        self.registers[op.register] = _Register(_ref(change), mine.index(owner))
+        status = response["effects"]["status"]
+        if not op.recorded:
+            op.recorded = True
+            if status["status"] == "success":
+                if op.f == "read":
+                    (event,) = response["events"]
+                    fields = event["parsedJson"]
+                    self._record(op, "ok", int(fields["value"]) if fields["present"] else None, "")
+                else:
+                    self._record(op, "ok", op.value, "")
+            elif op.f == "cas" and _aborted_with(status.get("error", ""), CAS_NOT_SWAPPED):
+                self._record(op, "fail", False, "not swapped")
+            else:
+                self._record(op, "fail", None, f"aborted:{status.get('error', '')}")
+        else:
+            self.stats["final_after_timeout"] += 1
+        self.busy[op.client] = False
+        if self.config.rate_per_s is None:
+            self._at(THINK_NS, functools.partial(self._invoke, op.client))
+
+
+def _ref(change: dict[str, Any]) -> ObjectRef:
+    """The object reference an ``objectChanges`` entry gives."""
+    return ObjectRef(
+        ObjectId.from_text(change["objectId"]), int(change["version"]), Digest.from_text(change["digest"])
+    )
+
+
+def _aborted_with(error: str, code: int) -> bool:
+    """Whether an effects' error is a Move abort with ``code``."""
+    return error.startswith("MoveAbort") and error.endswith(f"aborted with code {code}")
