@@ -36,8 +36,9 @@ from subnet.scenario import (
     write_results,
 )
 from subnet.scenario.processes import check_supported, run_on_processes
-from subnet.scenario.results import write_process_results
+from subnet.scenario.results import latency, write_process_results
 from subnet.scenario.sweep import SeedResult, default_jobs, parse_seeds, sweep, sweep_verdict
+from subnet.sim.path_latency import describe
 from vocab.errors import SubnetError
 
 EXIT = {"valid": 0, "invalid": 1, "unknown": 2}
@@ -173,6 +174,8 @@ def run(args: argparse.Namespace) -> int:
         for line in outcome.schedule.resolved:
             print(f"  fault: {line}")
         _print_checks(outcome.checks, outcome.verdict)
+        for path_name, figures in latency(outcome).items():
+            print(describe(path_name, figures))
         print(f"finalized height: {outcome.result.finalized_height}  trace_hash: {outcome.result.trace_hash}")
         print(f"results: {folder}")
     return EXIT[outcome.verdict]

@@ -19,9 +19,18 @@ from typing import Any, NoReturn
 
 from subnet.sim.behaviour import GENERIC_BEHAVIOURS
 from subnet.sim.bugs import BUGS
-from subnet.sim.clients import CLIENT_KINDS, MAX_KEYS, MOTOKO_KINDS, SUI_KINDS, UPGRADE_MODULES
+from subnet.sim.clients import (
+    CLIENT_KINDS,
+    KIND_ALIASES,
+    MAX_KEYS,
+    MOTOKO_KINDS,
+    OWNED_KINDS,
+    SUI_KINDS,
+    UPGRADE_MODULES,
+)
 from subnet.sim.icc_behaviour import ICC_BEHAVIOURS
 from subnet.sim.latency import LatencySpecError, Matrix, parse_duration_ns, parse_latency
+from subnet.sim.owned_transfers import MAX_REGISTERS
 
 __all__ = [
     "BACKENDS",
@@ -58,7 +67,7 @@ RANDOM_KINDS = ("crash", "pause", "partition", "latency", "loss", "duplication")
 """What a ``random`` nemesis may draw (``subnet.scenario.nemesis``)."""
 SHAPES = ("one", "minority", "majority", "ring", "bridge", "groups")
 WORKLOAD_KINDS = ("lifecycle", *CLIENT_KINDS)
-PLANNED_KINDS = ("owned-transfer",)
+PLANNED_KINDS: tuple[str, ...] = ()
 """Workloads the scenario format names but the subnet does not run yet (refused by name)."""
 HISTORY_KINDS = CLIENT_KINDS
 """Workloads whose clients record a history (at most one per scenario: one history, one model)."""
@@ -498,7 +507,8 @@ def _array(top: _Reader, data: dict[str, Any], key: str) -> list[Any]:
 
 def _workload(lines: KeyLines, index: int, table: Any) -> WorkloadSpec:
     reader = _Reader(lines, ("workload", index), table, WORKLOAD_KEYS)
-    kind = reader.string("kind", None, ("lifecycle", *CLIENT_KINDS, *PLANNED_KINDS))
+    kind = reader.string("kind", None, ("lifecycle", *CLIENT_KINDS, *KIND_ALIASES, *PLANNED_KINDS))
+    kind = KIND_ALIASES.get(kind, kind)
     if kind not in WORKLOAD_KINDS:
         reader.fail(("kind",), f"the {kind!r} workload is not built yet (built: {', '.join(WORKLOAD_KINDS)})")
     if kind == "lifecycle":
@@ -514,6 +524,12 @@ def _workload(lines: KeyLines, index: int, table: Any) -> WorkloadSpec:
     keys = reader.integer("keys", WorkloadSpec.keys, 1, MAX_KEYS)
     if kind in MOTOKO_KINDS and keys != 1:
         reader.fail(("keys",), f"the {kind} workload's Motoko canister holds one counter: keys must be 1")
+    if kind in OWNED_KINDS and clients * keys > MAX_REGISTERS:
+        reader.fail(
+            ("keys",),
+            f"the {kind} workload gives each client keys registers: clients x keys must be at most "
+            f"{MAX_REGISTERS}, not {clients * keys}",
+        )
     retry_ns = reader.duration("retry", WorkloadSpec.retry_ns)
     timeout_ns = reader.duration("timeout", WorkloadSpec.timeout_ns)
     assert retry_ns is not None and timeout_ns is not None

@@ -89,6 +89,7 @@ from vocab.sui.type_tag import PrimitiveTag
 
 __all__ = [
     "CLIENT_KINDS",
+    "KIND_ALIASES",
     "OWNED_KINDS",
     "UPGRADE_MODULES",
     "ClientHost",
@@ -105,6 +106,8 @@ OWNED_KINDS = ("owned-transfer",)
 """Workloads of owned-object transactions on the fast path (``subnet.sim.owned_transfers``)."""
 CLIENT_KINDS = ("register", "counter", "canister-counter", "sui-counter", *OWNED_KINDS)
 SUI_KINDS = ("sui-counter", *OWNED_KINDS)
+KIND_ALIASES = {"shared-counter": "sui-counter"}
+"""Other names of workloads (issue 13 names shared counters so), resolved where a kind is read."""
 """Workloads of Sui transactions on Move objects rather than canister calls."""
 MOTOKO_KINDS = ("canister-counter",)
 """Workloads on a Motoko canister (one counter: ``keys`` is 1, no upgrade faults)."""

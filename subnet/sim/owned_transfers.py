@@ -53,7 +53,7 @@ from move.build import build_sources
 from node.replica import Replica
 from subnet.checks.history import Event, Recorder
 from subnet.samples import move_module
-from subnet.sim.clients import OWNED_KINDS, THINK_NS, ClientsConfig, Operations
+from subnet.sim.clients import THINK_NS, ClientsConfig, Operations
 from subnet.sim.network import SimNetwork
 from subnet.sim.trace import Trace
 from vocab import crypto
