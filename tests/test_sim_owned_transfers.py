@@ -16,6 +16,7 @@ from subnet.cli import main
 from subnet.scenario import ScenarioError, parse_scenario, run_scenario
 from subnet.scenario.checks import durability, linearizable
 from subnet.sim.clients import ClientsConfig
+from subnet.sim.faults import Crash, Restart, SetBehaviour
 from subnet.sim.latency import parse_latency
 from subnet.sim.path_latency import latency_report, percentile
 from subnet.sim.runner import SECOND, SimConfig, Simulation
@@ -170,3 +171,28 @@ def test_mean_delays_and_percentiles_against_hand_computed_values() -> None:
             "p99_delays": 6.0,
         }
     }
+
+
+def test_a_garbage_signer_is_refused_by_the_clients_and_a_silent_one_ignored() -> None:
+    """Byzantine replicas reach the fast path too: one signing its votes and effects with
+    random bytes is refused by the clients' checks (the other three make the quorum); one
+    mute replica and one crashed leave two, and nothing is final until the crash ends."""
+    sim = owned(seed=4, duration_s=5, behaviours={1: "garbage"})
+    sim.run()
+    assert sim.clients is not None and sim.clients.stats["fast_refused:InvalidSignature"] > 20
+    assert durability(sim).verdict == "valid" and linearizable(sim, 1_000_000).verdict == "valid"
+
+    sim = owned(
+        seed=4,
+        duration_s=6,
+        faults=(
+            SetBehaviour(1 * SECOND, 1, "silent"),
+            Crash(1 * SECOND, 2),
+            SetBehaviour(3 * SECOND, 1, "honest"),
+            Restart(3 * SECOND, 2),
+        ),
+    )
+    sim.run()
+    assert sim.clients is not None
+    oks = ok_times(sim.clients.events)
+    assert [t for t in oks if 1.1 < t < 3.0] == [] and [t for t in oks if 3.0 < t < 4.5]

@@ -61,7 +61,7 @@ from vocab.certificate import RequestResult
 from vocab.codec import Message
 from vocab.committee import Verifier
 from vocab.genesis import Genesis
-from vocab.messages import SuiCertificateRequest, SuiSignedEffects, SuiVote, SuiVoteRequest
+from vocab.messages import SuiCertificateRequest, SuiVoteRequest
 from vocab.principal import Principal
 from vocab.sui.address import FRAMEWORK_PACKAGES, ObjectId, SuiAddress
 from vocab.sui.builder import ProgrammableTransactionBuilder
@@ -312,13 +312,14 @@ class OwnedTransfers:
             return
         if drive.final:
             return
+        tally = drive.votes if drive.effects is None else drive.effects
+        done = tally.accept(answer)
+        refused = tally.refusals.get(node)
+        if refused is not None and isinstance(answer, tally.kind) and answer.digest == tally.digest:
+            self.stats[f"fast_refused:{refused[0]}"] += 1
         if drive.effects is None:
-            if (
-                isinstance(answer, SuiVote)
-                and drive.votes.accept(answer)
-                and drive.votes.certificate is not None
-            ):
-                certificate = drive.votes.certificate
+            certificate = drive.votes.certificate
+            if done and certificate is not None:
                 self.host.trace.record(
                     self.host.now,
                     "fast_certified",
@@ -328,9 +329,9 @@ class OwnedTransfers:
                 )
                 drive.effects = EffectsTally(self.host.genesis.committee, certificate, self.host.verifier)
                 self._send_round(drive)
-        elif isinstance(answer, SuiSignedEffects) and drive.effects.accept(answer):
+        else:
             finality = drive.effects.finality
-            if finality is None:
+            if not done or finality is None:
                 return
             drive.final = True
             self.host.trace.record(

@@ -594,7 +594,8 @@ class Simulation:
 
     def fast_path(self, node: int, request: SuiVoteRequest | SuiCertificateRequest) -> Message | None:
         """A client's fast-path request to one replica, answered now (``SuiVote`` or
-        ``SuiSignedEffects``); None if the replica is down or paused."""
+        ``SuiSignedEffects``, as its behaviour sends it); None if the replica is down or
+        paused, or says nothing."""
         replica = self.replicas[node]
         digest = (
             request.transaction.request_id
@@ -611,9 +612,9 @@ class Simulation:
             if isinstance(request, SuiVoteRequest)
             else CertificateDelivered(request.certificate, self.clock(node))
         )
-        actions = replica.handle(event)
-        self._perform(node, self.behaviours[node].outgoing(self, node, actions))
-        answers = [action.message for action in actions if isinstance(action, Answer)]
+        outgoing = self.behaviours[node].outgoing(self, node, replica.handle(event))
+        self._perform(node, outgoing)
+        answers = [action.message for action in outgoing if isinstance(action, Answer)]
         return answers[0] if answers else None
 
     def reachable(self, node: int) -> bool:
