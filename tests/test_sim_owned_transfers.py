@@ -196,3 +196,56 @@ def test_a_garbage_signer_is_refused_by_the_clients_and_a_silent_one_ignored() -
     assert sim.clients is not None
     oks = ok_times(sim.clients.events)
     assert [t for t in oks if 1.1 < t < 3.0] == [] and [t for t in oks if 3.0 < t < 4.5]
+
+
+def _ok_gaps(events: list[Event]) -> dict[int, tuple[float, float, float]]:
+    """Per key: (longest gap between two oks, where it starts, the last ok), in seconds."""
+    times: dict[int, list[float]] = {}
+    for event in events:
+        if event.type == "ok":
+            times.setdefault(int(event.key), []).append(event.time / SECOND)  # type: ignore[arg-type]
+    gaps = {}
+    for key, found in times.items():
+        gap, start = max((b - a, a) for a, b in zip(found, found[1:]))
+        gaps[key] = (gap, start, found[-1])
+    return gaps
+
+
+def test_equivocating_clients_lock_a_register_until_the_epoch_ends() -> None:
+    """Two clients with one wallet's keys race on one version: a 2/2 split of the votes
+    certifies neither, both are abandoned (fail), and the register is locked until the
+    epoch changes; with a day-long epoch it stays locked to the end of the run."""
+    text = (SHIPPED / "owned-transfer-equivocation.toml").read_text()
+    outcome = run_scenario(parse_scenario(text))
+    assert outcome.verdict == "valid", [(check.name, check.summary) for check in outcome.checks]
+    clients = outcome.simulation.clients
+    assert clients is not None
+    assert clients.stats["fast_refused:ObjectLockConflict"] > 0 and clients.stats["abandoned"] > 0
+    assert any(e.type == "fail" and e.value is None for e in clients.events)  # abandoned: did not happen
+    gaps = _ok_gaps(clients.events)
+    assert any(gap > 1.0 and last > start + gap for gap, start, last in gaps.values()), (
+        gaps
+    )  # locked, then free
+
+    outcome = run_scenario(parse_scenario(text.replace('epoch = "3s"\n', "")))
+    assert outcome.verdict == "valid", [(check.name, check.summary) for check in outcome.checks]
+    clients = outcome.simulation.clients
+    assert clients is not None
+    last_oks = [last for _, _, last in _ok_gaps(clients.events).values()]
+    assert min(last_oks) < 4.0 < max(last_oks)  # one register locked for good, the other going on
+
+
+def test_equivocation_and_epoch_keys_are_checked() -> None:
+    base = 'name = "x"\nduration = "8s"\n\n[[workload]]\nkind = "{kind}"\nclients = 4\n{extra}'
+    with pytest.raises(
+        ScenarioError, match=r"line 7: workload\[0\].equivocators: must be in \[0, 2\], not 3"
+    ):
+        parse_scenario(base.format(kind="owned-transfer", extra="equivocators = 3\n"))
+    with pytest.raises(
+        ScenarioError, match="equivocators: applies to the owned-transfer workload, not register"
+    ):
+        parse_scenario(base.format(kind="register", extra="equivocators = 1\n"))
+    with pytest.raises(ScenarioError, match=r"subnet.epoch: '3' has no unit"):
+        parse_scenario('name = "x"\nduration = "8s"\n[subnet]\nepoch = "3"\n')
+    scenario = parse_scenario('name = "x"\nduration = "8s"\n[subnet]\nepoch = "3s"\n')
+    assert scenario.subnet.epoch_ns == 3 * SECOND

@@ -69,6 +69,11 @@ def scenario_toml(scenario: Scenario) -> str:
         f"replicas = {scenario.subnet.replicas}",
         f"block_time = {_value(format_duration(scenario.subnet.block_time_ns))}",
         f"bugs = {_value(list(scenario.subnet.bugs))}",
+        *(
+            []
+            if scenario.subnet.epoch_ns is None
+            else [f"epoch = {_value(format_duration(scenario.subnet.epoch_ns))}"]
+        ),
         "",
         "[network]",
         f"latency = {_value(scenario.network.latency)}",
@@ -86,6 +91,8 @@ def scenario_toml(scenario: Scenario) -> str:
                 f"retry = {_value(format_duration(workload.retry_ns))}",
                 f"timeout = {_value(format_duration(workload.timeout_ns))}",
             ]
+            if workload.equivocators:
+                lines.append(f"equivocators = {workload.equivocators}")
     for fault in scenario.faults:
         lines += [
             "",

@@ -87,9 +87,9 @@ TOP_KEYS = (
     "fault",
     "checks",
 )
-SUBNET_KEYS = ("replicas", "block_time", "bugs")
+SUBNET_KEYS = ("replicas", "block_time", "bugs", "epoch")
 NETWORK_KEYS = ("latency", "loss", "duplication")
-WORKLOAD_KEYS = ("kind", "rate", "clients", "keys", "retry", "timeout")
+WORKLOAD_KEYS = ("kind", "rate", "clients", "keys", "retry", "timeout", "equivocators")
 FAULT_KEYS = (
     "at",
     "kind",
@@ -201,6 +201,8 @@ class SubnetSpec:
     replicas: int = 4
     block_time_ns: int = 200_000_000
     bugs: tuple[str, ...] = ()
+    epoch_ns: int | None = None
+    """The Sui epoch's length (locks reset at each change); None: the genesis default, a day."""
 
 
 @dataclass(frozen=True)
@@ -224,6 +226,8 @@ class WorkloadSpec:
     """How long a client waits for a reply before asking again or resubmitting."""
     timeout_ns: int = 5_000_000_000
     """How long until a client records the outcome as unknown (info)."""
+    equivocators: int = 0
+    """``owned-transfer``: clients sharing another client's keys and registers (equivocation)."""
 
     @property
     def records_history(self) -> bool:
@@ -417,7 +421,10 @@ def parse_scenario(text: str) -> Scenario:
     block_time_ns = subnet_table.duration("block_time", 200_000_000)
     assert block_time_ns is not None
     bugs = _bugs(subnet_table)
-    subnet = SubnetSpec(replicas, block_time_ns, bugs)
+    epoch_ns = subnet_table.duration("epoch")
+    if epoch_ns is not None and epoch_ns <= 0:
+        subnet_table.fail(("epoch",), "must be positive")
+    subnet = SubnetSpec(replicas, block_time_ns, bugs, epoch_ns)
 
     net = _Reader(lines, ("network",), data.get("network", {}), NETWORK_KEYS)
     latency = net.string("latency", NetworkSpec.latency)
@@ -524,12 +531,17 @@ def _workload(lines: KeyLines, index: int, table: Any) -> WorkloadSpec:
     keys = reader.integer("keys", WorkloadSpec.keys, 1, MAX_KEYS)
     if kind in MOTOKO_KINDS and keys != 1:
         reader.fail(("keys",), f"the {kind} workload's Motoko canister holds one counter: keys must be 1")
-    if kind in OWNED_KINDS and clients * keys > MAX_REGISTERS:
+    if kind in OWNED_KINDS and clients * keys > MAX_REGISTERS:  # equivocators share theirs: a bound above
         reader.fail(
             ("keys",),
             f"the {kind} workload gives each client keys registers: clients x keys must be at most "
             f"{MAX_REGISTERS}, not {clients * keys}",
         )
+    equivocators = 0
+    if reader.has("equivocators"):
+        if kind not in OWNED_KINDS:
+            reader.fail(("equivocators",), f"applies to the owned-transfer workload, not {kind}")
+        equivocators = reader.integer("equivocators", 0, 0, clients // 2)
     retry_ns = reader.duration("retry", WorkloadSpec.retry_ns)
     timeout_ns = reader.duration("timeout", WorkloadSpec.timeout_ns)
     assert retry_ns is not None and timeout_ns is not None
@@ -537,7 +549,7 @@ def _workload(lines: KeyLines, index: int, table: Any) -> WorkloadSpec:
         reader.fail(("retry",), "must be positive")
     if timeout_ns < retry_ns:
         reader.fail(("timeout",), f"must be at least the retry interval ({format_duration(retry_ns)})")
-    return WorkloadSpec(kind, rate, clients, keys, retry_ns, timeout_ns)
+    return WorkloadSpec(kind, rate, clients, keys, retry_ns, timeout_ns, equivocators)
 
 
 _KIND_KEYS = {

@@ -188,6 +188,9 @@ class ClientsConfig:
     timeout_ns: int = 5 * SECOND
     start_ns: int = 0
     expiry_ns: int = 60 * SECOND
+    equivocators: int = 0
+    """``owned-transfer``: clients that share another client's keys and registers
+    (``subnet.sim.owned_transfers``), so that two transactions meet on one object version."""
 
     def __post_init__(self) -> None:
         if self.kind not in CLIENT_KINDS:

@@ -48,6 +48,7 @@ from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from client.agent import verify_query_response
 from client.fast_path import EffectsTally, VoteTally
 from move.build import build_sources
 from node.replica import Replica
@@ -57,11 +58,11 @@ from subnet.sim.clients import THINK_NS, ClientsConfig, Operations
 from subnet.sim.network import SimNetwork
 from subnet.sim.trace import Trace
 from vocab import crypto
-from vocab.certificate import RequestResult
+from vocab.certificate import CertificateError, RequestResult
 from vocab.codec import Message
 from vocab.committee import Verifier
 from vocab.genesis import Genesis
-from vocab.messages import SuiCertificateRequest, SuiVoteRequest
+from vocab.messages import QueryResponse, SuiCertificateRequest, SuiReadRequest, SuiVoteRequest
 from vocab.principal import Principal
 from vocab.sui.address import FRAMEWORK_PACKAGES, ObjectId, SuiAddress
 from vocab.sui.builder import ProgrammableTransactionBuilder
@@ -100,6 +101,8 @@ DRAIN_NS = 2 * SECOND
 """At the end of a run, how long the clients start nothing, so that consensus sequences
 the certificates of the last final operations."""
 U64 = PrimitiveTag("u64")
+CONFLICTS = ("ObjectLockConflict", "ObjectVersionUnavailableForConsumption")
+"""Vote refusals that mean another transaction locked or consumed an input version."""
 CAS_NOT_SWAPPED = 1
 """The register module's abort code for a cas whose register did not hold FROM."""
 
@@ -149,6 +152,9 @@ class _Drive:
     home: int
     on_final: Callable[[dict[str, Any]], None]
     votes: VoteTally
+    on_abandon: Callable[[list[str]], None] | None = None
+    """Called, and the transaction never sent again, when replicas refuse it for an object
+    another transaction locked or consumed: it can no longer be certified in this epoch."""
     effects: EffectsTally | None = None
     final: bool = False
     round: int = 0
@@ -160,6 +166,9 @@ class _Op:
     client: int
     f: str
     register: int
+    """The history's key."""
+    key: int
+    """The register's index among its wallet's."""
     value: Any
     index: int
     """The index of its invocation in the history."""
@@ -173,7 +182,12 @@ class OwnedTransfers:
     ``HistoryClients`` is for canister and shared-object workloads)."""
 
     def __init__(self, config: ClientsConfig, host: FastPathHost, seed: int) -> None:
-        if config.clients * config.keys > MAX_REGISTERS:
+        if not 0 <= config.equivocators <= config.clients // 2:
+            raise ValueError("equivocating clients are at most half the clients (each shares another's keys)")
+        self.wallets = config.clients - config.equivocators
+        """Distinct key holders: client ``wallets + i`` uses the keys and registers of client
+        ``i`` (``equivocators`` of them), unknown to each other."""
+        if self.wallets * config.keys > MAX_REGISTERS:
             raise ValueError(
                 f"the owned-transfer workload creates at most {MAX_REGISTERS} registers (clients x keys)"
             )
@@ -182,17 +196,20 @@ class OwnedTransfers:
         self.rng = random.Random(f"subnet-owned:{seed}")
         self.keys: list[list[Ed25519PrivateKey]] = [
             [crypto.private_key_from_seed(self.rng.randbytes(32)) for _ in range(ADDRESSES_PER_CLIENT)]
-            for _ in range(config.clients + 1)
+            for _ in range(self.wallets + 1)
         ]
-        """Each client's keys, then the setup identity's (its first key signs)."""
+        """Each wallet's keys, then the setup identity's (its first key signs)."""
         self.addresses = [
             [SuiAddress.from_ed25519_public_key(crypto.raw_public_key(key)) for key in keys]
             for keys in self.keys
         ]
-        self.operations = [Operations("register", config.keys, self.rng) for _ in range(config.clients)]
-        """Each client's operation mix (its own registers: keys local to the client)."""
-        self.registers: list[_Register | None] = [None] * (config.clients * config.keys)
-        """Client ``c``'s register ``k`` is ``registers[c * keys + k]``, the history's key."""
+        self.operations = [Operations("register", config.keys, self.rng) for _ in range(self.wallets)]
+        """Each wallet's operation mix (keys local to it), shared by its clients so that the
+        values written stay unique per register."""
+        self.views: list[list[_Register | None]] = [[None] * config.keys for _ in range(config.clients)]
+        """What each client knows of its registers (a wallet's clients learn only from their
+        own transactions); wallet ``w``'s register ``k`` is the history's key ``w * keys + k``."""
+        self._created = 0
         self.busy = [False] * config.clients
         self.recorder = Recorder()
         self.stats: Counter[str] = Counter()
@@ -206,9 +223,12 @@ class OwnedTransfers:
         self.package: ObjectId | None = None
         self.stop_ns = host.end_ns - DRAIN_NS
         self._nonce = 0
-        self._setup_next = 0
         owned_register_modules()  # compiled before the run: a compiler error stops nothing midway
         host.schedule(host.start_ns + config.start_ns, "call", lambda _: self._setup())
+
+    def wallet(self, client: int) -> int:
+        """Whose keys and registers a client uses."""
+        return client if client < self.wallets else client - self.wallets
 
     @property
     def model(self) -> str:
@@ -249,10 +269,14 @@ class OwnedTransfers:
         return SignedTransaction.sign(tx, [key])
 
     def _start(
-        self, signed: SignedTransaction, home: int, on_final: Callable[[dict[str, Any]], None]
+        self,
+        signed: SignedTransaction,
+        home: int,
+        on_final: Callable[[dict[str, Any]], None],
+        on_abandon: Callable[[list[str]], None] | None = None,
     ) -> None:
         committee = self.host.genesis.committee
-        drive = _Drive(signed, home, on_final, VoteTally(committee, signed, self.host.verifier))
+        drive = _Drive(signed, home, on_final, VoteTally(committee, signed, self.host.verifier), on_abandon)
         self._send_round(drive)
 
     def _send_round(self, drive: _Drive) -> None:
@@ -288,6 +312,33 @@ class OwnedTransfers:
             host.trace.record(host.now, "fast_send", node, drive.home, digest, delay)
             self._at(delay, functools.partial(self._reach_replica, drive, node, request))
 
+    def _exchange(
+        self,
+        home: int,
+        node: int,
+        handle: Callable[[Replica], QueryResponse],
+        answered: Callable[[int, QueryResponse], None],
+    ) -> None:
+        """A read to replica ``node`` and its answer back, both messages of the network."""
+        host = self.host
+
+        def at_replica() -> None:
+            replica = host.replicas[node]
+            if not host.network.connected(home, node) or replica is None:
+                return
+            if node in host.paused:
+                host.paused[node].append(("call", lambda _: at_replica()))
+                return
+            host.trace.record(host.now, "sui_read", node, home)
+            response = handle(replica)
+            for delay in host.network.client_delays(home, node, to_client=True):
+                self._at(
+                    delay, lambda: answered(node, response) if host.network.connected(node, home) else None
+                )
+
+        for delay in host.network.client_delays(home, node, to_client=False):
+            self._at(delay, at_replica)
+
     def _reach_replica(
         self, drive: _Drive, node: int, request: SuiVoteRequest | SuiCertificateRequest
     ) -> None:
@@ -319,7 +370,15 @@ class OwnedTransfers:
             self.stats[f"fast_refused:{refused[0]}"] += 1
         if drive.effects is None:
             certificate = drive.votes.certificate
-            if done and certificate is not None:
+            if done and certificate is None and drive.on_abandon is not None:
+                conflicts = sorted({name for name, _ in drive.votes.refusals.values() if name in CONFLICTS})
+                if conflicts:
+                    drive.final = True
+                    self.host.trace.record(
+                        self.host.now, "fast_abandoned", -1, drive.signed.request_id.hex()[:12], conflicts
+                    )
+                    drive.on_abandon(conflicts)
+            elif done and certificate is not None:
                 self.host.trace.record(
                     self.host.now,
                     "fast_certified",
@@ -342,18 +401,18 @@ class OwnedTransfers:
     # -- setup: publish the package, create the registers ---------------------------------------
 
     def _setup(self) -> None:
-        setup = self.config.clients
+        setup = self.wallets
         builder = ProgrammableTransactionBuilder()
         if self.package is None:
             cap = builder.publish(owned_register_modules(), FRAMEWORK_PACKAGES)
             builder.transfer_objects([cap], self.addresses[setup][0])
             step = "publish"
         else:
-            end = min(self._setup_next + SETUP_CHUNK, len(self.registers))
-            for index in range(self._setup_next, end):
+            end = min(self._created + SETUP_CHUNK, self.wallets * self.config.keys)
+            for index in range(self._created, end):
                 made = builder.move_call(self.package, "register", "new", [], [])
                 builder.transfer_objects([made], self.addresses[index // self.config.keys][0])
-            step = f"create {self._setup_next}..{end - 1}"
+            step = f"create {self._created}..{end - 1}"
         self.host.trace.record(self.host.now, "client_setup", -1, step)
         self._start(
             self._transaction(self.keys[setup][0], builder.finish()), setup % self.host.n, self._setup_final
@@ -372,15 +431,12 @@ class OwnedTransfers:
             for change in changes:
                 if change["type"] != "created":
                     continue
-                client = owners[change["owner"]["AddressOwner"]]
-                slot = next(
-                    index
-                    for index in range(client * self.config.keys, (client + 1) * self.config.keys)
-                    if self.registers[index] is None
-                )
-                self.registers[slot] = _Register(_ref(change), 0)
-                self._setup_next += 1
-        if self._setup_next < len(self.registers):
+                wallet = owners[change["owner"]["AddressOwner"]]
+                slot = self.views[wallet].index(None)
+                for client in range(wallet, self.config.clients, self.wallets):  # the wallet's clients
+                    self.views[client][slot] = _Register(_ref(change), 0)
+                self._created += 1
+        if self._created < self.wallets * self.config.keys:
             self._setup()
             return
         self.installed_at = self.host.now
@@ -413,9 +469,10 @@ class OwnedTransfers:
         if self.busy[client] or self.host.now >= self.stop_ns:
             return
         assert self.package is not None
-        key, f, method, value, _ = self.operations[client].next()
-        index = client * self.config.keys + key
-        register = self.registers[index]
+        wallet = self.wallet(client)
+        key, f, method, value, _ = self.operations[wallet].next()
+        index = wallet * self.config.keys + key
+        register = self.views[client][key]
         assert register is not None
         builder = ProgrammableTransactionBuilder()
         obj = builder.object(ImmOrOwnedObject(register.ref))
@@ -425,18 +482,23 @@ class OwnedTransfers:
         elif f == "cas":
             arguments += [builder.pure(U64, value[0]), builder.pure(U64, value[1])]
         builder.move_call(self.package, "register", method, [], arguments)
-        builder.transfer_objects([obj], self.addresses[client][(register.owner + 1) % ADDRESSES_PER_CLIENT])
-        signed = self._transaction(self.keys[client][register.owner], builder.finish())
+        builder.transfer_objects([obj], self.addresses[wallet][(register.owner + 1) % ADDRESSES_PER_CLIENT])
+        signed = self._transaction(self.keys[wallet][register.owner], builder.finish())
         now = self.host.now
         event = self.recorder.invoke(client, f, value, now - self.host.start_ns, index)
         self.request_of[event.index] = signed.request_id
-        op = _Op(client, f, index, value, event.index, now)
+        op = _Op(client, f, index, key, value, event.index, now)
         self.busy[client] = True
         self.stats[f"{f}:invoked"] += 1
         self.host.trace.record(
             now, "client_invoke", -1, client, f, index, value, signed.request_id.hex()[:12]
         )
-        self._start(signed, client % self.host.n, functools.partial(self._final, op))
+        self._start(
+            signed,
+            client % self.host.n,
+            functools.partial(self._final, op),
+            functools.partial(self._abandoned, op),
+        )
         self._at(self.config.timeout_ns, functools.partial(self._timeout, op))
 
     def _timeout(self, op: _Op) -> None:
@@ -453,13 +515,11 @@ class OwnedTransfers:
         self.host.trace.record(self.host.now, "client_" + kind, -1, op.client, op.f, value, why)
 
     def _final(self, op: _Op, response: dict[str, Any]) -> None:
-        register = self.registers[op.register]
+        register = self.views[op.client][op.key]
         assert register is not None
         register_id = register.ref.object_id.to_text()
         (change,) = [c for c in response["objectChanges"] if c.get("objectId") == register_id]
-        owner = change["owner"]["AddressOwner"]
-        mine = [address.to_text() for address in self.addresses[op.client]]
-        self.registers[op.register] = _Register(_ref(change), mine.index(owner))
+        self._learn(op.client, op.key, _ref(change), change["owner"]["AddressOwner"])
         status = response["effects"]["status"]
         if not op.recorded:
             op.recorded = True
@@ -476,9 +536,71 @@ class OwnedTransfers:
                 self._record(op, "fail", None, f"aborted:{status.get('error', '')}")
         else:
             self.stats["final_after_timeout"] += 1
-        self.busy[op.client] = False
+        self._idle(op.client, THINK_NS)
+
+    def _idle(self, client: int, delay_ns: int) -> None:
+        self.busy[client] = False
         if self.config.rate_per_s is None:
-            self._at(THINK_NS, functools.partial(self._invoke, op.client))
+            self._at(delay_ns, functools.partial(self._invoke, client))
+
+    def _learn(self, client: int, key: int, ref: ObjectRef, owner: str) -> None:
+        """A client's register is now at ``ref``, owned by ``owner`` (one of its wallet's)."""
+        mine = [address.to_text() for address in self.addresses[self.wallet(client)]]
+        self.views[client][key] = _Register(ref, mine.index(owner))
+
+    # -- equivocation: a wallet's two clients on one register version -------------------------
+
+    def _abandoned(self, op: _Op, conflicts: list[str]) -> None:
+        """Replicas locked the register's version for another transaction (the wallet's
+        other client), or it is consumed: this one can no longer be certified and is never
+        sent again, so it certainly did not happen (``fail``). The client then reads the
+        register's current version from the replicas before its next operation."""
+        self.stats["abandoned"] += 1
+        if not op.recorded:
+            op.recorded = True
+            self._record(op, "fail", None, "ObjectsDoubleUsed: " + ", ".join(conflicts))
+        register = self.views[op.client][op.key]
+        assert register is not None
+        # A version still locked stays locked until the epoch ends: no hurry to try it again.
+        pause = self.config.retry_ns if "ObjectLockConflict" in conflicts else THINK_NS
+        self._resync(op.client, op.key, register.ref.object_id, pause)
+
+    def _resync(self, client: int, key: int, object_id: ObjectId, pause_ns: int) -> None:
+        """Read the register from every replica (as messages); with 2f+1 signed answers,
+        take the highest version (a replica may lag, none is ahead of the objects' truth);
+        the client's next operation ``pause_ns`` later."""
+        request = SuiReadRequest("sui_getObject", json.dumps([object_id.to_text()]).encode())
+        committee = self.host.genesis.committee
+        answers: dict[int, dict[str, Any]] = {}
+        home = client % self.host.n
+
+        def answered(node: int, response: QueryResponse) -> None:
+            if len(answers) >= committee.threshold or response.status != "replied":
+                return
+            try:
+                verify_query_response(response, committee, request.request_id, self.host.verifier)
+            except CertificateError:
+                self.stats["fast_refused:InvalidSignature"] += 1
+                return
+            answers[node] = json.loads(response.reply)["data"]
+            if len(answers) == committee.threshold:
+                data = max(answers.values(), key=lambda item: int(item["version"]))
+                ref = ObjectRef(object_id, int(data["version"]), Digest.from_text(data["digest"]))
+                self._learn(client, key, ref, data["owner"]["AddressOwner"])
+                self.host.trace.record(self.host.now, "client_resync", -1, client, key, int(data["version"]))
+                self._idle(client, pause_ns)
+
+        def ask() -> None:
+            if len(answers) >= committee.threshold:
+                return
+            for node in range(self.host.n):
+                if node not in answers:
+                    self._exchange(
+                        home, node, lambda replica: replica.sui_read(request, self.host.now), answered
+                    )
+            self._at(self.config.retry_ns, ask)
+
+        ask()
 
 
 def _ref(change: dict[str, Any]) -> ObjectRef:
