@@ -36,6 +36,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from node import actions as act
 from node import events as ev
+from node.byzantine import ATTACKS, LINK_BEHAVIOURS, Attack, Attacker
+from node.consensus.icc.attacks import ICC_ATTACKS
 from node.recovery import load_store
 from node.replica import Replica
 from node.storage import BlockStore, StorageError, StoredBlock, StoredCheckpoint
@@ -105,6 +107,13 @@ async def _until_closed(stream: trio.SocketStream) -> None:
         await trio.sleep_forever()
 
 
+REPLICA_ATTACKS: dict[str, type[Attack]] = {**ATTACKS, **ICC_ATTACKS}
+"""The attacks a replica process runs on its own actions when its operator names one."""
+REPLICA_BEHAVIOURS = (*LINK_BEHAVIOURS, *REPLICA_ATTACKS)
+"""What an operator may switch a replica process to (``LinkControl.behaviour``): the
+protocol-blind link behaviours and the attacks."""
+
+
 def now_ns() -> int:
     """Wall-clock time, which in the process backend is what enters the replica as events."""
     return time.time_ns()
@@ -129,6 +138,9 @@ class ReplicaRuntime:
         """The sequence of the last link filter applied (``LinkControl``)."""
         self.clock_offset_ns = 0
         """How far this replica's clock runs ahead of the host's (``LinkControl``'s clock skew)."""
+        self.attack: Attack | None = None
+        """The attack on consensus this replica runs, if its operator switched it to one
+        (``LinkControl``'s behaviour, ``node.consensus.icc.attacks``)."""
         self._reply_events: dict[bytes, trio.Event] = {}
         self._waiters: Counter[bytes] = Counter()
         self._clients = 0
@@ -212,9 +224,14 @@ class ReplicaRuntime:
 
     def handle(self, event: ev.Event) -> list[act.Action]:
         """Feed one event to the core and carry out its actions; returns the actions."""
-        actions = self.replica.handle(event)
+        actions = self._step(event)
         self._perform(actions)
         return actions
+
+    def _step(self, event: ev.Event) -> list[act.Action]:
+        """The core's actions for ``event``, as an attack rewrites them if one runs."""
+        actions = self.replica.handle(event)
+        return actions if self.attack is None else self.attack.rewrite(actions)
 
     def _perform(self, actions: list[act.Action]) -> None:
         """Carry out actions in order; each Persist* is durable before the next action.
@@ -472,7 +489,7 @@ class ReplicaRuntime:
         (each sync blocks the whole replica; per request they capped the fast path at the
         disk's sync rate). The other actions (timers, passing a certificate on) are done at
         once: only the answer has to wait."""
-        actions = self.replica.handle(event)
+        actions = self._step(event)
         answers = [a for a in actions if isinstance(a, act.Answer)]
         assert len(answers) == 1, "the replica answers a fast-path request once"
         persists: list[act.Action] = [a for a in actions if isinstance(a, PERSIST_ACTIONS)]
@@ -567,11 +584,16 @@ class ReplicaRuntime:
 
         if message.node_index != self.index:
             return refuse(f"addressed to replica {message.node_index}, this is {self.index}")
+        if message.behaviour not in REPLICA_BEHAVIOURS:
+            return refuse(f"no behaviour {message.behaviour!r} (one of {', '.join(REPLICA_BEHAVIOURS)})")
         public_key = bytes.fromhex(self.genesis.nodes[self.index].public_key)
         try:
             signed = message.payload()
+            # An attack rewrites actions here; the links stay honest for it.
+            attack = REPLICA_ATTACKS.get(message.behaviour)
+            link_behaviour = "honest" if attack is not None else message.behaviour
             conditions = LinkConditions(
-                message.delay_ns, message.loss_ppm, message.duplication_ppm, message.seed, message.behaviour
+                message.delay_ns, message.loss_ppm, message.duplication_ppm, message.seed, link_behaviour
             )
         except (OverflowError, ValueError) as exc:
             return refuse(f"a field is out of range: {exc}")
@@ -589,6 +611,12 @@ class ReplicaRuntime:
         self.mesh.set_conditions(conditions)
         self._timer_wakeup.set()  # a moved clock moves every timer's deadline
         self.clock_offset_ns = message.clock_offset_ns
+        if attack is None:
+            self.attack = None
+        elif not isinstance(self.attack, attack):  # the same attack again keeps its memory
+            self.attack = attack(
+                Attacker(self.index, self.key, self.genesis.node_ids[self.index], len(peers), self._attacked)
+            )
         log.info(
             "link filter %d: blocking %s; delay %d ns, loss %d ppm, duplication %d ppm, "
             "clock offset %d ns, seed %d, %s (frames so far: %s)",
@@ -603,6 +631,11 @@ class ReplicaRuntime:
             done,
         )
         return LinkControlReply(message.sequence, True, "")
+
+    def _attacked(self, kind: str, *fields: Any) -> None:
+        """What the attack did: counted in the status's errors and written to the log."""
+        self.errors[f"attack_{kind}"] += 1
+        log.warning("attack: %s %s", kind, " ".join(str(item) for item in fields))
 
     def link_counts(self) -> str:
         """What link conditions did to the frames this replica sent since it started (the

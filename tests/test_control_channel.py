@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from functools import partial
 from pathlib import Path
 
 import pytest
 import trio
 
+from node.actions import Broadcast, Send
+from node.byzantine import WrongExecution
+from node.consensus.icc import BlockProposal, genesis_block
+from node.consensus.icc.attacks import Equivocator
 from node.runtime import ReplicaRuntime
 from node.transport import LinkConditions, Mesh, PeerAddress
 from subnet.processes.control import Controls, link_control
@@ -23,6 +28,7 @@ from subnet.sim.faults import Cut, Partition
 from subnet.sim.network import SimNetwork
 from tests.test_transport import Inbox, keys, listen, note
 from vocab import crypto
+from vocab.certificate import CERTIFICATION_DOMAIN, CertificationShare
 from vocab.genesis import local_genesis
 from vocab.messages import PPM
 
@@ -135,6 +141,48 @@ def test_a_replica_takes_delay_loss_duplication_and_clock_skew_only_signed_with_
         assert runtime._link_control(link_control(secret[2], 2, [], sequence=8)).applied
         assert runtime.clock_offset_ns == 0 and runtime.mesh.conditions == LinkConditions()
         assert runtime.mesh._blocked == set()
+    finally:
+        runtime.store.close()
+
+
+def test_a_replica_switched_to_an_attack_rewrites_its_own_proposals(tmp_path: Path) -> None:
+    """``behaviour = "equivocator"``: the runtime runs ICC's attack on the actions of its
+    honest core (the links stay honest); the same name again keeps the attack's memory,
+    ``honest`` ends it, and a name it does not know is refused with the ones it does."""
+    genesis, secret = local_genesis(4, "attacks")
+    runtime = ReplicaRuntime(genesis, 1, secret[1], tmp_path)
+    try:
+        switch = partial(link_control, secret[1], 1, [])
+        assert runtime._link_control(switch(sequence=1, controls=Controls(behaviour="equivocator"))).applied
+        attack = runtime.attack
+        assert isinstance(attack, Equivocator) and runtime.mesh.conditions.behaviour == "honest"
+        block = dataclasses.replace(genesis_block(genesis), height=1, proposer=genesis.node_ids[1], rank=0)
+        rewritten = attack.rewrite([Broadcast(BlockProposal.create(secret[1], block))])
+        sends = [action for action in rewritten if isinstance(action, Send)]
+        assert sorted(action.peer for action in sends) == [0, 2, 3]
+        assert len({action.message.block.hash for action in sends}) == 2  # two blocks at height 1
+        assert runtime.errors["attack_equivocate"] == 1
+        assert runtime._link_control(switch(sequence=2, controls=Controls(behaviour="equivocator"))).applied
+        assert runtime.attack is attack
+        refused = runtime._link_control(switch(sequence=3, controls=Controls(behaviour="liar")))
+        assert not refused.applied and "'liar'" in refused.reason and "double-voter" in refused.reason
+        # a wrong execution: its certification shares carry another state hash, signed
+        assert runtime._link_control(
+            switch(sequence=4, controls=Controls(behaviour="wrong-execution"))
+        ).applied
+        assert isinstance(runtime.attack, WrongExecution)
+        honest = CertificationShare.create(secret[1], genesis.node_ids[1], 7, bytes(32), bytes(32))
+        (lie,) = runtime.attack.rewrite([Broadcast(honest)])
+        assert isinstance(lie, Broadcast) and isinstance(lie.message, CertificationShare)
+        assert lie.message.state_hash != honest.state_hash and lie.message.height == 7
+        assert crypto.verify(
+            crypto.raw_public_key(secret[1]),
+            lie.message.signature,
+            CERTIFICATION_DOMAIN,
+            lie.message.signed_bytes,
+        )
+        assert runtime._link_control(switch(sequence=5)).applied
+        assert runtime.attack is None
     finally:
         runtime.store.close()
 

@@ -192,19 +192,15 @@ def test_what_only_the_simulator_runs_is_refused_on_processes_by_key_and_line(
     file.write_text(text.replace('duration = "8s"', 'duration = "8s"\nbackend = "processes"'))
     assert main(["scenario", "run", str(file), "--results", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
-    assert "fault[0].behaviour: the twins behaviour needs a hook inside the replicas' consensus" in err
-    assert "(on the process backend: silent, garbage)" in err
-    upgrade = scenario().replace('kind = "lifecycle"\nrate = 4', 'kind = "counter"') + (
-        '\n[[fault]]\nat = "1s"\nkind = "upgrade"\nmodule = "keeps-state"\n'
+    assert "fault[0].behaviour: the twins behaviour is not supported on the process backend" in err
+    assert "(there: silent, garbage, wrong-execution, equivocator, double-voter)" in err
+    maker = scenario().replace('kind = "lifecycle"\nrate = 4', 'kind = "counter"') + (
+        '\n[[fault]]\nat = "1s"\nkind = "crash"\ntarget = "block-maker"\nduration = "1s"\n'
     )
-    file.write_text(upgrade.replace('duration = "8s"', 'duration = "8s"\nbackend = "processes"'))
+    file.write_text(maker.replace('duration = "8s"', 'duration = "8s"\nbackend = "processes"'))
     assert main(["scenario", "run", str(file), "--results", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
-    assert "line 14: fault[0].kind: an upgrade fault is not supported on the process backend" in err
-    assert (
-        "supported there: crash, pause, disk-loss, partition, latency, loss, duplication, clock-skew, byzantine"
-        in err
-    )
+    assert 'line 15: fault[0].target: "block-maker" is not supported on the process backend' in err
     assert not (tmp_path / "r").exists()
 
 

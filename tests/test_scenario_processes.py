@@ -240,3 +240,54 @@ def test_garbage_signatures_and_a_mute_replica_through_the_control_channel() -> 
     polled = outcome.heights
     during = [sample["heights"][0] or 0 for sample in polled if 4.2 <= sample["time_s"] <= 6.0]
     assert during and during[-1] > during[0]
+
+
+def test_an_equivocator_a_double_voter_and_a_wrong_execution_on_processes() -> None:
+    """The shipped ``byzantine-replica``: replica 0 runs the attacks the simulator runs
+    (``node.byzantine``, ``node.consensus.icc.attacks``) when its operator switches it to
+    them through the control channel; its log names each equivocation, double vote and
+    lying certification share, and the honest three agree, keep certifying, stay live and
+    keep the counter linearizable."""
+    outcome = run_on_processes(parse_scenario((SHIPPED / "byzantine-replica.toml").read_text()))
+    assert outcome.verdict == "valid", [check.summary for check in outcome.checks]
+    assert outcome.record.byzantine == {0: None}
+    actions = [(item["action"], item["replica"]) for item in outcome.nemesis]
+    assert actions == [
+        ("byzantine equivocator", 0),
+        ("byzantine honest", 0),
+        ("byzantine double-voter", 0),
+        ("byzantine honest", 0),
+        ("byzantine wrong-execution", 0),
+        ("byzantine honest", 0),
+    ]
+    kinds = ("equivocate", "double_vote", "wrong_execution")
+    attacks = {
+        index: [log.count(f"attack: {kind} ") for kind in kinds] for index, log in outcome.logs.items()
+    }
+    assert all(count > 0 for count in attacks[0]), attacks
+    assert all(attacks[index] == [0, 0, 0] for index in (1, 2, 3)), attacks
+
+
+def test_upgrades_under_load_on_processes_and_the_broken_one_is_caught() -> None:
+    """The shipped ``upgrade-under-load`` and ``bug-upgrade-loses-state`` on processes: the
+    clients' controller upgrades their canister under load, as the simulator's does. The
+    upgrade that keeps state replies, the trapping one is rejected and leaves no trace,
+    every replica's stored chain ends on the same module; the upgrade that loses state
+    makes the counter history non-linearizable (exit 1 from the command)."""
+    outcome = run_on_processes(parse_scenario((SHIPPED / "upgrade-under-load.toml").read_text()))
+    assert outcome.verdict == "valid", [check.summary for check in outcome.checks]
+    history = outcome.record.history
+    assert history is not None
+    assert [(item["module"], item["outcome"]) for item in history.upgrades] == [
+        ("keeps-state", "replied"),
+        ("traps", "rejected"),
+    ]
+    assert "trap" in history.upgrades[1]["reject"].lower(), history.upgrades[1]
+    (upgrade,) = [check for check in outcome.checks if check.name == "upgrade"]
+    kept = history.upgrades[0]["module_hash"]
+    assert upgrade.evidence["module_hashes"] == {str(node): kept for node in range(4)}
+
+    broken = run_on_processes(parse_scenario((SHIPPED / "bug-upgrade-loses-state.toml").read_text()))
+    verdicts = {check.name: check.verdict for check in broken.checks}
+    assert broken.verdict == "invalid" and verdicts["linearizable"] == "invalid", verdicts
+    assert verdicts["agreement"] == verdicts["convergence"] == verdicts["upgrade"] == "valid", verdicts

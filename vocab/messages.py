@@ -319,7 +319,8 @@ class LinkControl(Message):
     ``duplication_ppm`` / 1e6, drawn from a generator seeded with ``seed`` and the
     replica's index; run its clock ``clock_offset_ns`` ahead of the host's (behind if
     negative); behave as ``behaviour`` says (``honest``, ``silent``: send nothing,
-    ``garbage``: random bytes for its own signatures; ``node.byzantine``). All zero and
+    ``garbage``: random bytes for its own signatures, ``node.byzantine``; ``equivocator``,
+    ``double-voter``: attacks on consensus, ``node.consensus.icc.attacks``). All zero and
     honest: a healthy replica. The replica applies it only if it is signed
     with its own node key (whoever holds the key operates the replica: the fault nemesis
     of scenarios on processes) and ``sequence`` is above every one it applied since it

@@ -16,6 +16,7 @@ agent does. History times are nanoseconds since the run started, on trio's clock
 
 from __future__ import annotations
 
+import hashlib
 import random
 import time
 from collections import Counter
@@ -28,7 +29,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from client.agent import CONNECT_TIMEOUT, Endpoint
 from client.network import endpoints
 from subnet.checks.history import Event, Recorder
-from subnet.sim.clients import CANDID_UNIT, MODEL_OF, ClientsConfig, Operations, workload_canister_wasm
+from subnet.sim.clients import (
+    CANDID_UNIT,
+    MODEL_OF,
+    ClientsConfig,
+    Operations,
+    register_canister_wasm,
+    workload_canister_wasm,
+)
 from vocab import crypto, management
 from vocab.certificate import CertificateError, CertifiedReply, RequestResult, verify_certified_reply
 from vocab.envelope import SignedEnvelope
@@ -74,6 +82,9 @@ class ProcessClients:
         self.installed_at: int | None = None
         self.request_of: dict[int, bytes] = {}
         self.busy: list[bool] = [False] * config.clients
+        self.upgrades: list[dict[str, Any]] = []
+        """Each upgrade of the canister under load: its module, time, outcome (as the
+        simulator's clients keep them, ``subnet.sim.clients.HistoryClients.upgrades``)."""
         self._nonce = 0
         self._verified: dict[tuple[bytes, bytes, str, bytes], bool] = {}
 
@@ -224,6 +235,35 @@ class ProcessClients:
             else:
                 self.stats["setup_retries"] += 1
         return self.installed_at is not None
+
+    async def upgrade(self, module: str) -> None:
+        """Upgrade the canister to ``module`` (``UPGRADE_MODULES``) as its controller, now,
+        with the operations' retries and timeout; the outcome is kept in ``upgrades``
+        (replied, rejected with the reject, timeout, or not installed)."""
+        record: dict[str, Any] = {"module": module, "at_ns": self.now_ns()}
+        self.upgrades.append(record)
+        if self.canister is None:
+            record["outcome"] = "not installed"
+            return
+        wasm = register_canister_wasm(module)
+        record["module_hash"] = hashlib.sha256(wasm).hexdigest()
+        arg = management.encode_args(
+            management.INSTALL_CODE, management.InstallCodeArgs("upgrade", self.canister, wasm, CANDID_UNIT)
+        )
+
+        def settled(kind: str, result: RequestResult | None, why: str) -> None:
+            if result is None:
+                record["outcome"] = "timeout" if kind == "info" else f"refused: {why}"
+                return
+            record["outcome"] = "replied" if result.status == "replied" else "rejected"
+            record["height"] = result.height
+            if result.status != "replied":
+                record["reject"] = f"{result.error_code or result.reject_code}: {result.reject_message}"
+
+        node = self.rng.randrange(len(self.endpoints))
+        await self._call(
+            self.config.clients, management.INSTALL_CODE, arg, node, self.config.timeout_ns / 1e9, settled
+        )
 
     async def _operation(self, client: int) -> None:
         assert self.canister is not None

@@ -25,6 +25,7 @@ from subnet.sim.clients import register_canister_wasm
 from subnet.sim.runner import SECOND, Disagreement, Simulation
 from vocab.errors import SubnetError
 from vocab.ingress_message import label
+from vocab.principal import Principal
 
 __all__ = [
     "CheckResult",
@@ -35,9 +36,12 @@ __all__ = [
     "durability",
     "executions",
     "failing_piece",
+    "honest",
     "linearizable",
     "liveness",
+    "module_hash",
     "run_checks",
+    "upgrade_outcomes",
     "upgrades",
     "verdict_of",
 ]
@@ -348,13 +352,39 @@ def upgrades(sim: Simulation) -> CheckResult:
     installed one, when every upgrade failed: a failed upgrade leaves no trace)."""
     clients = sim.clients
     if clients is None or clients.canister is None:
+        return upgrade_outcomes(None, [], {})
+    good = set(honest(sim))
+    hashes: dict[str, str | None] = {}
+    for node, replica in enumerate(sim.replicas):
+        if replica is None or node not in good or not isinstance(replica.state, SubnetStateMachine):
+            continue
+        hashes[str(node)] = module_hash(replica.state, clients.canister)
+    return upgrade_outcomes(clients.canister, clients.upgrades, hashes)
+
+
+def module_hash(state: SubnetStateMachine, canister: Principal) -> str | None:
+    """The hash of the module ``canister`` runs in ``state`` (hex), None if it runs none."""
+    try:
+        module = state.ic.env.state.canister(canister).module_hash
+    except SubnetError:
+        return None
+    return module.hex() if module is not None else None
+
+
+def upgrade_outcomes(
+    canister: Principal | None, records: list[dict[str, Any]], hashes: dict[str, str | None]
+) -> CheckResult:
+    """The upgrade check on what it needs, whichever backend ran: the clients' canister,
+    their upgrade records (``HistoryClients.upgrades``), and the module hash each honest
+    replica ran at the end, by replica."""
+    if canister is None:
         return CheckResult(
             "upgrade", UNKNOWN, "the clients' canister was never installed, so nothing was upgraded"
         )
     expected = hashlib.sha256(register_canister_wasm()).hexdigest()
     possible = {expected}
     unknown_outcome = []
-    for record in clients.upgrades:
+    for record in records:
         outcome = record.get("outcome")
         if outcome == "replied":
             expected = record["module_hash"]
@@ -362,18 +392,8 @@ def upgrades(sim: Simulation) -> CheckResult:
         elif outcome is None or outcome == "timeout":
             unknown_outcome.append(record["module"])
             possible = possible | {record["module_hash"]}
-    good = set(honest(sim))
-    hashes: dict[str, str | None] = {}
-    for node, replica in enumerate(sim.replicas):
-        if replica is None or node not in good or not isinstance(replica.state, SubnetStateMachine):
-            continue
-        try:
-            module = replica.state.ic.env.state.canister(clients.canister).module_hash
-        except SubnetError:
-            module = None
-        hashes[str(node)] = module.hex() if module is not None else None
     evidence: dict[str, Any] = {
-        "upgrades": [{k: v for k, v in record.items() if k != "request_id"} for record in clients.upgrades],
+        "upgrades": [{k: v for k, v in record.items() if k != "request_id"} for record in records],
         "module_hashes": hashes,
         "expected": sorted(possible),
     }
@@ -393,7 +413,7 @@ def upgrades(sim: Simulation) -> CheckResult:
             f"the outcome of upgrading to {', '.join(unknown_outcome)} is unknown",
             evidence,
         )
-    outcomes = ", ".join(f"{record['module']}: {record.get('outcome')}" for record in clients.upgrades)
+    outcomes = ", ".join(f"{record['module']}: {record.get('outcome')}" for record in records)
     return CheckResult(
         "upgrade",
         VALID,

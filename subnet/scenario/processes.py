@@ -21,14 +21,20 @@ their history, and the same checks afterwards:
   index (which frames are hit depends on real timing: not repeatable byte for byte);
 - ``clock-skew``: the target's clock offset through the same channel (its events carry
   its own time, its timers fire on it);
+- ``upgrade``: the clients' controller upgrades their canister under load to the
+  module named (the simulator's variants), resubmitting to the next replica as the
+  operations do; the upgrade check reads the module each honest replica's stored chain
+  ends with;
 - ``byzantine`` with ``behaviour = "silent"`` or ``"garbage"``: through the same channel,
   the target sends nothing, or random bytes for its own signatures (``node.byzantine``,
-  what the simulator's behaviours of those names do); it is left out of the checks.
+  what the simulator's behaviours of those names do); with ``"equivocator"`` or
+  ``"double-voter"`` it runs ICC's attacks on the actions of its honest core
+  (``node.consensus.icc.attacks``, the simulator's code); it is left out of the checks.
 
 Each replica's settings are the sum of the faults in force; a replica that restarts
 meanwhile is given them again as soon as it answers. Faults that need a hook the
-replicas do not have yet (the Byzantine behaviours that need the protocol: equivocator,
-double-voter, twins; upgrades; ``"block-maker"`` targets),
+replicas do not have yet (twins, which needs a second process with one key;
+``"block-maker"`` targets),
 bug switches and the lifecycle workload exist only on the simulator: such a file is
 refused before anything starts, naming the key, its line and what the process backend
 supports.
@@ -57,9 +63,10 @@ import trio
 
 from client.agent import Agent
 from client.network import endpoints
-from node.byzantine import LINK_BEHAVIOURS
 from node.consensus.block import ChainBlock
+from node.execution import SubnetStateMachine
 from node.replica import Replica
+from node.runtime import REPLICA_BEHAVIOURS
 from node.storage import BlockStore
 from subnet.processes import launcher
 from subnet.processes.clients import ProcessClients
@@ -71,8 +78,11 @@ from subnet.scenario.checks import (
     agreement,
     convergence,
     durability,
+    honest,
     linearizable,
     liveness,
+    module_hash,
+    upgrade_outcomes,
     verdict_of,
 )
 from subnet.scenario.schedule import Schedule, compile_faults
@@ -90,11 +100,13 @@ from subnet.sim.faults import (
     Restart,
     Resume,
     SetBehaviour,
+    Upgrade,
 )
 from subnet.sim.runner import Disagreement
 from vocab.errors import CodecError, SubnetError
 from vocab.genesis import Genesis
 from vocab.messages import PPM
+from vocab.principal import Principal
 
 __all__ = ["PROCESS_FAULTS", "ProcessOutcome", "ProcessRecord", "check_supported", "run_on_processes"]
 
@@ -108,9 +120,10 @@ PROCESS_FAULTS = (
     "duplication",
     "clock-skew",
     "byzantine",
+    "upgrade",
 )
-PROCESS_BEHAVIOURS = tuple(name for name in LINK_BEHAVIOURS if name != "honest")
-"""The Byzantine behaviours a replica process can be switched to (``node.byzantine``)."""
+PROCESS_BEHAVIOURS = tuple(name for name in REPLICA_BEHAVIOURS if name != "honest")
+"""The Byzantine behaviours a replica process can be switched to (``node.runtime``)."""
 POLL_S = 0.25
 STATUS_TIMEOUT_S = 0.5
 SECOND = 1_000_000_000
@@ -161,8 +174,8 @@ def check_supported(scenario: Scenario, text: str | None = None) -> None:
         if fault.kind == "byzantine" and fault.behaviour not in PROCESS_BEHAVIOURS:
             fail(
                 ("fault", index, "behaviour"),
-                f"the {fault.behaviour} behaviour needs a hook inside the replicas' consensus that they do "
-                f"not have yet (on the process backend: {', '.join(PROCESS_BEHAVIOURS)})",
+                f"the {fault.behaviour} behaviour is not supported on the process backend (there: "
+                f"{', '.join(PROCESS_BEHAVIOURS)})",
             )
         if fault.target == "block-maker":
             fail(
@@ -185,6 +198,8 @@ class ProcessRecord:
     byzantine: dict[int, None] = field(default_factory=dict)
     disagreements: list[Disagreement] = field(default_factory=list)
     finalized_hashes: dict[int, tuple[bytes, int]] = field(default_factory=dict)
+    module_hashes: dict[int, str | None] = field(default_factory=dict)
+    """The module the clients' canister runs at the end of each replica's stored chain."""
 
     def __post_init__(self) -> None:
         for node, chain in enumerate(self.chains):
@@ -330,6 +345,8 @@ def _faults(schedule: Schedule, n: int) -> list[tuple[int, str, int, dict[str, A
             actions.append((fault.at_ns, "continue", fault.node, None))
         elif isinstance(fault, DiskLoss):
             actions.append((fault.at_ns, "wipe", fault.node, None))
+        elif isinstance(fault, Upgrade):
+            actions.append((fault.at_ns, "upgrade", -1, {"upgrade": fault.module}))
         else:  # check_supported refused it before anything started
             raise UnsupportedOnProcesses(f"{type(fault).__name__} is not supported on the process backend")
     return sorted(actions, key=lambda item: item[0])
@@ -438,7 +455,16 @@ async def _run(
             await give_all("network")  # [network] loss and duplication, from the start
         for at_ns, action, node, change in faults:
             await trio.sleep_until(origin + at_ns / SECOND)
-            if change is not None:
+            if change is not None and "upgrade" in change:
+                # The clients' controller upgrades their canister; the schedule goes on.
+                module = change["upgrade"]
+                if clients is not None:
+                    nursery.start_soon(clients.upgrade, module)
+                detail = f"to {module}" if clients is not None else "no canister to upgrade"
+                nemesis.append(
+                    {"time_s": round(now_s(), 6), "action": action, "replica": -1, "detail": detail}
+                )
+            elif change is not None:
                 state.apply(change)
                 await give_all(action)
                 nemesis[-1]["replica"] = node
@@ -491,11 +517,14 @@ async def _run(
     return clients, nemesis, heights, persisted
 
 
-def _stored(root: Path, genesis: Genesis) -> tuple[list[list[ChainBlock]], dict[int, dict[int, str]]]:
-    """Each replica's finalized chain from its store, and the state hash after each height
-    of it, replayed from that store alone."""
+def _stored(
+    root: Path, genesis: Genesis, canister: Principal | None = None
+) -> tuple[list[list[ChainBlock]], dict[int, dict[int, str]], dict[int, str | None]]:
+    """Each replica's finalized chain from its store, the state hash after each height of
+    it, replayed from that store alone, and the module ``canister`` runs at its end."""
     chains: list[list[ChainBlock]] = []
     hashes: dict[int, dict[int, str]] = {}
+    modules: dict[int, str | None] = {}
     for index in range(len(genesis.nodes)):
         store = BlockStore(replica_dir(root, index) / "replica.db")
         try:
@@ -514,7 +543,9 @@ def _stored(root: Path, genesis: Genesis) -> tuple[list[list[ChainBlock]], dict[
         chains.append([block for block in blocks if block is not None])
         for height, state_hash in replica.state_hashes.items():
             hashes.setdefault(height, {})[index] = state_hash.hex()
-    return chains, hashes
+        if canister is not None and isinstance(replica.state, SubnetStateMachine):
+            modules[index] = module_hash(replica.state, canister)
+    return chains, hashes, modules
 
 
 def run_on_processes(
@@ -541,7 +572,7 @@ def run_on_processes(
             )
         clients, nemesis, heights, persisted = trio.run(_run, scenario, schedule, root, genesis)
         launcher.stop_processes(root)
-        chains, state_hashes = _stored(root, genesis)
+        chains, state_hashes, modules = _stored(root, genesis, clients.canister if clients else None)
         logs = {
             index: (replica_dir(root, index) / "replica.log").read_text(errors="replace")
             for index in range(n)
@@ -558,6 +589,7 @@ def run_on_processes(
         scenario.duration_ns,
         clients,
         byzantine=dict(schedule.byzantine),
+        module_hashes=modules,
     )
     results: list[CheckResult] = []
     if scenario.checks.agreement:
@@ -570,6 +602,15 @@ def run_on_processes(
         results.append(durability(record))
     if scenario.checks.linearizable:
         results.append(linearizable(record, scenario.checks.linearizable_steps))
+    if any(fault.kind == "upgrade" for fault in scenario.faults):
+        good = set(honest(record))
+        results.append(
+            upgrade_outcomes(
+                clients.canister if clients else None,
+                clients.upgrades if clients else [],
+                {str(node): value for node, value in sorted(modules.items()) if node in good},
+            )
+        )
     return ProcessOutcome(scenario, schedule, record, results, verdict_of(results), nemesis, heights, logs)
 
 

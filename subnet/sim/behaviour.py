@@ -13,7 +13,9 @@ and its consensus protocol untouched. The behaviours here know nothing of the pr
 - ``Twins``: two instances of the replica behind one identity (one node key), each
   honest on its own, each talking to its own half of the peers: together they propose
   two blocks at a height and vote for both, as a node whose key was copied would
-  (Bano et al., "Twins: BFT Systems Made Robust", 2022).
+  (Bano et al., "Twins: BFT Systems Made Robust", 2022);
+- ``wrong-execution``: certifies a state it did not reach (``node.byzantine``'s attack,
+  which replica processes run too, wrapped by ``AttackBehaviour``).
 
 Attacks that need to understand a protocol's messages (an equivocating ICC block maker)
 live with that protocol's name (``subnet.sim.icc_behaviour``).
@@ -32,13 +34,22 @@ from typing import Any, Protocol
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from node.actions import Action, Answer, Broadcast, Send, SetTimer
-from node.byzantine import garble
+from node.byzantine import Attack, Attacker, WrongExecution, garble
 from node.events import MessageReceived, Started, TimerExpired
 from node.replica import Replica
 from subnet.sim.trace import Trace
 from vocab.genesis import Genesis
 
-__all__ = ["GENERIC_BEHAVIOURS", "Behaviour", "GarbageSigner", "Silent", "SimView", "Twins"]
+__all__ = [
+    "GENERIC_BEHAVIOURS",
+    "AttackBehaviour",
+    "Behaviour",
+    "GarbageSigner",
+    "Silent",
+    "SimView",
+    "SimWrongExecution",
+    "Twins",
+]
 
 
 class SimView(Protocol):
@@ -176,10 +187,38 @@ class Twins(Behaviour):
         return out
 
 
+class AttackBehaviour(Behaviour):
+    """A simulated replica running an attack of the node layer (the subclass's
+    ``attack``: ``node.byzantine``'s, or a protocol's own), the code a replica
+    process runs when its operator names it; built when the node first sends something,
+    with the node's key, and writing what it does into the simulation's trace."""
+
+    attack: type[Attack]
+
+    def __init__(self) -> None:
+        self._attack: Attack | None = None
+
+    def outgoing(self, sim: SimView, node: int, actions: list[Action]) -> list[Action]:
+        if self._attack is None:
+
+            def record(kind: str, *fields: Any) -> None:
+                sim.trace.record(sim.now, kind, node, *fields)
+
+            attacker = Attacker(node, sim.keys[node], sim.genesis.node_ids[node], sim.n, record)
+            self._attack = self.attack(attacker)
+        return self._attack.rewrite(actions)
+
+
+class SimWrongExecution(AttackBehaviour):
+    name = WrongExecution.name
+    attack = WrongExecution
+
+
 GENERIC_BEHAVIOURS: dict[str, type[Behaviour]] = {
     "honest": Behaviour,
     "silent": Silent,
     "garbage": GarbageSigner,
     "twins": Twins,
+    "wrong-execution": SimWrongExecution,
 }
 """The behaviours that work whatever the consensus protocol."""
