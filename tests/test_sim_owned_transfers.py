@@ -25,7 +25,7 @@ SHIPPED = Path(__file__).resolve().parent.parent / "subnet" / "scenarios"
 MS = 1_000_000
 
 
-def owned(seed: int = 3, duration_s: int = 5, **config: object) -> Simulation:
+def owned(seed: int = 3, duration_s: int = 5, clients: int = 3, **config: object) -> Simulation:
     options: dict[str, object] = {"workload": None, "keep_trace": True}
     options.update(config)
     return Simulation(
@@ -33,7 +33,7 @@ def owned(seed: int = 3, duration_s: int = 5, **config: object) -> Simulation:
             replicas=4,
             seed=seed,
             duration_ns=duration_s * SECOND,
-            clients=ClientsConfig("owned-transfer", clients=3, keys=2),
+            clients=ClientsConfig("owned-transfer", clients=clients, keys=2),
             **options,  # type: ignore[arg-type]
         )
     )
@@ -94,20 +94,20 @@ def test_the_fast_path_takes_a_few_message_delays_and_consensus_many(
 
 def test_one_crashed_replica_leaves_a_quorum_and_the_transfers_go_on() -> None:
     text = (SHIPPED / "owned-transfer-crash.toml").read_text()
-    text = text.replace('duration = "12s"', 'duration = "7s"').replace('at = "4s"', 'at = "2s"')
+    text = text.replace('duration = "10s"', 'duration = "7s"').replace('at = "3s"', 'at = "2s"')
     outcome = run_scenario(parse_scenario(text))
     assert outcome.verdict == "valid", [(check.name, check.summary) for check in outcome.checks]
     (crashed,) = [line for line in outcome.schedule.resolved if line.startswith("crash")]
     sim = outcome.simulation
     assert sim.clients is not None
     during = [t for t in ok_times(sim.clients.events) if 2.1 < t < 4.9]
-    assert len(during) > 50, crashed  # 3 of 4 is a quorum: no pause at all
+    assert len(during) > 30, crashed  # 3 of 4 is a quorum: no pause at all
     assert {check.name for check in outcome.checks} >= {"durability", "linearizable"}
 
 
 def test_a_two_two_partition_stops_the_transfers_until_the_heal() -> None:
     text = (SHIPPED / "owned-transfer-partition.toml").read_text()
-    text = text.replace('duration = "12s"', 'duration = "8s"').replace('at = "4s"', 'at = "2s"')
+    text = text.replace('duration = "10s"', 'duration = "8s"').replace('at = "3s"', 'at = "2s"')
     outcome = run_scenario(parse_scenario(text))
     assert outcome.verdict == "valid", [(check.name, check.summary) for check in outcome.checks]
     sim = outcome.simulation
@@ -124,11 +124,11 @@ def test_a_two_two_partition_stops_the_transfers_until_the_heal() -> None:
 
 
 def test_the_same_seed_gives_the_same_trace_also_with_loss_and_duplication() -> None:
-    hashes = [owned(seed=9, duration_s=4, loss=0.05, duplication=0.05).run().trace_hash for _ in range(2)]
+    runs = [owned(seed=9, duration_s=4, loss=0.05, duplication=0.05) for _ in range(2)]
+    hashes = [sim.run().trace_hash for sim in runs]
     assert hashes[0] == hashes[1]
-    assert owned(seed=10, duration_s=4).run().trace_hash != hashes[0]
-    sim = owned(seed=9, duration_s=4, loss=0.05, duplication=0.05)
-    sim.run()
+    assert owned(seed=10, duration_s=3).run().trace_hash != hashes[0]
+    sim = runs[0]
     assert sim.clients is not None and sim.clients.stats["fast_retries"] > 0  # lost messages were asked again
     assert durability(sim).verdict == "valid" and linearizable(sim, 1_000_000).verdict == "valid"
 
@@ -179,14 +179,15 @@ def test_a_garbage_signer_is_refused_by_the_clients_and_a_silent_one_ignored() -
     """Byzantine replicas reach the fast path too: one signing its votes and effects with
     random bytes is refused by the clients' checks (the other three make the quorum); one
     mute replica and one crashed leave two, and nothing is final until the crash ends."""
-    sim = owned(seed=4, duration_s=5, behaviours={1: "garbage"})
+    sim = owned(seed=4, duration_s=3, clients=2, behaviours={1: "garbage"})
     sim.run()
-    assert sim.clients is not None and sim.clients.stats["fast_refused:InvalidSignature"] > 20
+    assert sim.clients is not None and sim.clients.stats["fast_refused:InvalidSignature"] > 10
     assert durability(sim).verdict == "valid" and linearizable(sim, 1_000_000).verdict == "valid"
 
     sim = owned(
         seed=4,
-        duration_s=6,
+        duration_s=5,
+        clients=2,
         faults=(
             SetBehaviour(1 * SECOND, 1, "silent"),
             Crash(1 * SECOND, 2),

@@ -28,6 +28,14 @@ transaction until it is final, since the register's version is locked to it, and
 then starts its next operation: it always knows its registers' current versions and
 owners, from the effects.
 
+Equivocation (``equivocators = E``): the last E clients use the keys and registers of the
+first E, unknown to each other, so their transactions meet on one object version. A
+transaction whose votes more replicas refuse than a quorum allows, for a version another
+transaction locked or consumed (``CONFLICTS``), is abandoned: never sent again, so it
+certainly did not happen (``fail``); the client reads the register back from 2f+1
+replicas (signed ``sui_getObject`` answers, as messages) and goes on. When the votes split
+so that neither is certified, the version stays locked until the epoch ends.
+
 The setup identity publishes the package and creates the registers through the fast path
 too (publishing uses no shared object). The clients start no operation in the last
 ``DRAIN_NS`` of the run, so that the certificates of the last final operations are
