@@ -40,6 +40,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="HEIGHTS",
         help="heights between checkpoints of the execution state (default: the replica's, 100; 0: none)",
     )
+    parser.add_argument(
+        "--listen",
+        default=None,
+        metavar="HOST:PORT",
+        help="listen here instead of at the genesis address (a twin of the replica, for fault injection)",
+    )
     args = parser.parse_args(argv)
     if args.checkpoint_interval is not None and args.checkpoint_interval < 0:
         parser.error("--checkpoint-interval must not be negative")
@@ -64,12 +70,19 @@ def main(argv: list[str] | None = None) -> int:
             profiler = cProfile.Profile(time.process_time)
             try:
                 profiler.runcall(
-                    trio.run, _serve, genesis, index, key, args.data_dir, args.checkpoint_interval
+                    trio.run,
+                    _serve,
+                    genesis,
+                    index,
+                    key,
+                    args.data_dir,
+                    args.checkpoint_interval,
+                    args.listen,
                 )
             finally:
                 profiler.dump_stats(Path(profile_dir) / f"replica-{index}.prof")
         else:
-            trio.run(_serve, genesis, index, key, args.data_dir, args.checkpoint_interval)
+            trio.run(_serve, genesis, index, key, args.data_dir, args.checkpoint_interval, args.listen)
     except SubnetError as exc:
         # A store that cannot be used even fresh (the disk refuses writes), a schema from
         # another version: said in one line, as the launcher shows the log's tail.
@@ -79,13 +92,27 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _serve(
-    genesis: Genesis, index: int, key: object, data_dir: Path, checkpoint_interval: int | None = None
+    genesis: Genesis,
+    index: int,
+    key: object,
+    data_dir: Path,
+    checkpoint_interval: int | None = None,
+    listen: str | None = None,
 ) -> None:
-    runtime = ReplicaRuntime(genesis, index, key, data_dir, checkpoint_interval=checkpoint_interval)  # type: ignore[arg-type]
+    runtime = ReplicaRuntime(
+        genesis,
+        index,
+        key,  # type: ignore[arg-type]
+        data_dir,
+        checkpoint_interval=checkpoint_interval,
+        listen=listen,
+    )
     with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         async with trio.open_nursery() as nursery:
             await nursery.start(runtime.run)
-            logging.getLogger("subnet.node").info("replica %d up at %s", index, genesis.nodes[index].address)
+            logging.getLogger("subnet.node").info(
+                "replica %d up at %s", index, listen or genesis.nodes[index].address
+            )
             async for _ in signals:
                 nursery.cancel_scope.cancel()
                 break

@@ -132,6 +132,9 @@ class ReplicaRuntime:
     last_error: str = ""
     checkpoint_interval: int | None = None
     """Heights between checkpoints; None: the replica's default (``CHECKPOINT_INTERVAL``)."""
+    listen: str | None = None
+    """``HOST:PORT`` to listen on instead of the genesis address: a twin of this replica
+    (another process with its key, for fault injection) listens beside it."""
 
     def __post_init__(self) -> None:
         self._control_sequence = 0
@@ -605,8 +608,21 @@ class ReplicaRuntime:
         bad = [peer for peer in message.blocked if peer not in peers or peer == self.index]
         if bad:
             return refuse(f"no peer {bad[0]} to block")
+        redirect_host, _, redirect_port = message.redirect_address.rpartition(":")
+        if message.redirect_peer != -1 and (
+            message.redirect_peer not in peers
+            or message.redirect_peer == self.index
+            or not redirect_host
+            or not redirect_port.isdigit()
+            or not 0 < int(redirect_port) < 65536
+        ):
+            return refuse(f"no peer {message.redirect_peer} to dial at {message.redirect_address!r}")
         self._control_sequence = message.sequence
         self.mesh.set_blocked(set(message.blocked))
+        if message.redirect_peer == -1:
+            self.mesh.redirect(None)
+        else:
+            self.mesh.redirect(message.redirect_peer, redirect_host.strip("[]"), int(redirect_port))
         done = self.link_counts()  # what the previous conditions did, before they change
         self.mesh.set_conditions(conditions)
         self._timer_wakeup.set()  # a moved clock moves every timer's deadline
@@ -673,7 +689,7 @@ class ReplicaRuntime:
         self.last_error = detail
 
     async def run(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        host, _, port = self.genesis.nodes[self.index].address.rpartition(":")
+        host, _, port = (self.listen or self.genesis.nodes[self.index].address).rpartition(":")
         async with trio.open_nursery() as nursery:
             # Only the address in genesis: a replica is not reachable on every interface.
             self.listeners = await nursery.start(

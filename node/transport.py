@@ -19,7 +19,7 @@ import random
 import secrets
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import trio
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -117,8 +117,25 @@ class Mesh:
     def set_peers(self, peers: list[PeerAddress]) -> None:
         """Fix the committee; call before ``run`` (tests learn ports only after listening)."""
         self.peers = {peer.index: peer for peer in peers if peer.index != self.me}
+        self._committee = dict(self.peers)
+        """Each peer's address as the committee gives it (``redirect`` may move one)."""
         self._queues: dict[int, deque[bytes]] = {index: deque() for index in self.peers}
         self._wakeups: dict[int, trio.Event] = {index: trio.Event() for index in self.peers}
+        self._links: dict[int, trio.CancelScope] = {}
+        """The current outgoing connection to each peer, to cut when its address moves."""
+
+    def redirect(self, peer: int | None, host: str = "", port: int = 0) -> None:
+        """Dial ``peer`` at ``host:port`` instead of its committee address, and every
+        other peer at its own (None: every peer at its own): the control channel's way to
+        put a twin of ``peer`` (another process with its key) in front of this replica. A
+        link whose address changes is cut and redialed; frames queued for it are kept."""
+        for index, home in self._committee.items():
+            address = replace(home, host=host, port=port) if index == peer else home
+            if self.peers[index] != address:
+                self.peers[index] = address
+                scope = self._links.get(index)
+                if scope is not None:
+                    scope.cancel()
 
     # -- sending ------------------------------------------------------------------------------
 
@@ -216,43 +233,55 @@ class Mesh:
                 self._queue_frame(peer, frame)
 
     async def _dial_forever(self, index: int) -> None:
-        peer = self.peers[index]
         backoff = 0.05
         while True:
-            try:
-                stream = await trio.open_tcp_stream(peer.host, peer.port)
-            except OSError as exc:
-                self._note("connect_failed", f"peer {index}: {exc.strerror or exc}", index)
-                await trio.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF)
+            with trio.CancelScope() as scope:
+                self._links[index] = scope
+                connected = await self._connect_and_pump(index)
+            if scope.cancelled_caught:
+                backoff = 0.05  # the address moved (``redirect``): dial the new one at once
                 continue
-            backoff = 0.05
-            try:
-                async with stream:
-                    framed = FramedStream(stream)
-                    with trio.fail_after(HANDSHAKE_TIMEOUT):
-                        await framed.send(PeerHello(self.me, PROTOCOL))
-                        challenge = await framed.receive()
-                        if not isinstance(challenge, PeerChallenge):
-                            raise CodecError(f"peer {index} did not send a challenge")
-                        signature = crypto.sign(
-                            self.key, AUTH_DOMAIN, auth_message(challenge.nonce, self.me, index)
-                        )
-                        await framed.send(PeerAuth(signature))
-                    self.connected_out.add(index)
-                    self._open_errors.pop(index, None)
-                    await self._pump(index, stream)
-            except (
-                OSError,
-                trio.BrokenResourceError,
-                trio.ClosedResourceError,
-                trio.TooSlowError,
-                CodecError,
-            ) as exc:
-                self._note("link_broken", f"peer {index}: {type(exc).__name__}: {exc}", index)
-            finally:
-                self.connected_out.discard(index)
+            if connected:
+                backoff = 0.05
             await trio.sleep(backoff)
+            if not connected:
+                backoff = min(backoff * 2, MAX_BACKOFF)
+
+    async def _connect_and_pump(self, index: int) -> bool:
+        """One connection to peer ``index`` at its current address, its queue pumped until
+        the link breaks; whether it was connected at all."""
+        peer = self.peers[index]
+        try:
+            stream = await trio.open_tcp_stream(peer.host, peer.port)
+        except OSError as exc:
+            self._note("connect_failed", f"peer {index}: {exc.strerror or exc}", index)
+            return False
+        try:
+            async with stream:
+                framed = FramedStream(stream)
+                with trio.fail_after(HANDSHAKE_TIMEOUT):
+                    await framed.send(PeerHello(self.me, PROTOCOL))
+                    challenge = await framed.receive()
+                    if not isinstance(challenge, PeerChallenge):
+                        raise CodecError(f"peer {index} did not send a challenge")
+                    signature = crypto.sign(
+                        self.key, AUTH_DOMAIN, auth_message(challenge.nonce, self.me, index)
+                    )
+                    await framed.send(PeerAuth(signature))
+                self.connected_out.add(index)
+                self._open_errors.pop(index, None)
+                await self._pump(index, stream)
+        except (
+            OSError,
+            trio.BrokenResourceError,
+            trio.ClosedResourceError,
+            trio.TooSlowError,
+            CodecError,
+        ) as exc:
+            self._note("link_broken", f"peer {index}: {type(exc).__name__}: {exc}", index)
+        finally:
+            self.connected_out.discard(index)
+        return True
 
     async def _pump(self, index: int, stream: trio.abc.Stream) -> None:
         queue = self._queues[index]

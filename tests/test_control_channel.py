@@ -110,6 +110,41 @@ async def test_a_delay_holds_frames_and_a_block_cuts_those_in_flight() -> None:
     assert [message for _, message in inbox.items] == [note(0), note(2), note(1), note(4)]
 
 
+async def test_a_redirect_moves_a_peer_to_its_twin_and_back() -> None:
+    """``Mesh.redirect``: frames for peer 1 go to a twin of it (another mesh with its key,
+    on another port) once redirected, and to the original again after; the link to the
+    moved address is cut and redialed at once."""
+    secret = keys(2)
+    original, twin = Inbox(1), Inbox(1)
+    async with trio.open_nursery() as nursery:
+        sender = Mesh(0, secret[0], [], lambda peer, message: None)
+        meshes = [sender, Mesh(1, secret[1], [], original), Mesh(1, secret[1], [], twin)]
+        ports = [await listen(mesh, nursery) for mesh in meshes]
+        public = [crypto.raw_public_key(key) for key in secret]
+        committee = [
+            PeerAddress(0, "127.0.0.1", ports[0], public[0]),
+            PeerAddress(1, "127.0.0.1", ports[1], public[1]),
+        ]
+        for mesh in meshes:
+            mesh.set_peers(committee)
+        nursery.start_soon(sender.run)
+        sender.send(1, note(0))
+        with trio.fail_after(10):
+            await original.full.wait()
+        sender.redirect(1, "127.0.0.1", ports[2])
+        sender.send(1, note(1))
+        with trio.fail_after(10):
+            await twin.full.wait()
+        sender.redirect(None)
+        original.expected, original.full = 2, trio.Event()
+        sender.send(1, note(2))
+        with trio.fail_after(10):
+            await original.full.wait()
+        nursery.cancel_scope.cancel()
+    assert [message for _, message in original.items] == [note(0), note(2)]
+    assert [message for _, message in twin.items] == [note(1)]
+
+
 def test_bad_conditions_are_refused() -> None:
     with pytest.raises(ValueError, match="loss_ppm 1000000 is not in"):
         LinkConditions(loss_ppm=PPM)

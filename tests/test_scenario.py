@@ -186,14 +186,12 @@ def test_what_only_the_simulator_runs_is_refused_on_processes_by_key_and_line(
         "line 10: workload[0].kind: the lifecycle workload runs only on the simulator"
         in capsys.readouterr().err
     )
-    text = scenario().replace('kind = "lifecycle"\nrate = 4', 'kind = "counter"') + (
-        '\n[[fault]]\nat = "1s"\nkind = "byzantine"\nbehaviour = "twins"\ntarget = 1\nduration = "1s"\n'
-    )
+    text = scenario().replace('kind = "lifecycle"\nrate = 4', 'kind = "counter"')
+    text = text.replace("replicas = 4", 'replicas = 4\nbugs = ["small-quorum"]')
     file.write_text(text.replace('duration = "8s"', 'duration = "8s"\nbackend = "processes"'))
     assert main(["scenario", "run", str(file), "--results", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
-    assert "fault[0].behaviour: the twins behaviour is not supported on the process backend" in err
-    assert "(there: silent, garbage, wrong-execution, equivocator, double-voter)" in err
+    assert 'subnet.bugs: bug switches exist only in the simulator (backend = "sim")' in err, err
     maker = scenario().replace('kind = "lifecycle"\nrate = 4', 'kind = "counter"') + (
         '\n[[fault]]\nat = "1s"\nkind = "crash"\ntarget = "block-maker"\nduration = "1s"\n'
     )

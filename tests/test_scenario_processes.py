@@ -291,3 +291,24 @@ def test_upgrades_under_load_on_processes_and_the_broken_one_is_caught() -> None
     verdicts = {check.name: check.verdict for check in broken.checks}
     assert broken.verdict == "invalid" and verdicts["linearizable"] == "invalid", verdicts
     assert verdicts["agreement"] == verdicts["convergence"] == verdicts["upgrade"] == "valid", verdicts
+
+
+def test_twins_on_processes_a_second_process_with_one_key() -> None:
+    """The shipped ``twins`` on processes: a twin of replica 0 (a second process with its
+    key, started from a copy of its disk) talks to replica 3 while the original talks to
+    1 and 2 (link filters, and replica 3 dials the twin instead); the twin keeps up with
+    the chain through replica 3 alone, and the honest three agree and stay live."""
+    outcome = run_on_processes(parse_scenario((SHIPPED / "twins.toml").read_text()))
+    assert outcome.verdict == "valid", [check.summary for check in outcome.checks]
+    assert outcome.record.byzantine == {0: None}
+    start, end = outcome.nemesis
+    assert start["action"] == "byzantine twins" and end["action"] == "byzantine honest"
+    assert "0: blocks [3]" in start["detail"] and re.search(
+        r"3: blocks nobody, peer 0 at 127\.0\.0\.1:\d+", start["detail"]
+    )
+    assert "3: blocks nobody;" in end["detail"] + ";" and "peer 0 at" not in end["detail"]
+    (twin,) = outcome.twins.values()
+    restored = int(re.search(r"restored to height (\d+)", twin["log"]).group(1))  # type: ignore[union-attr]
+    assert "blocking [1, 2]" in twin["log"]
+    # cut off from 1 and 2, it followed the chain through replica 3 alone
+    assert twin["finalized_height"] > restored, (restored, twin["finalized_height"])

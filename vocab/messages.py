@@ -320,7 +320,10 @@ class LinkControl(Message):
     replica's index; run its clock ``clock_offset_ns`` ahead of the host's (behind if
     negative); behave as ``behaviour`` says (``honest``, ``silent``: send nothing,
     ``garbage``: random bytes for its own signatures, ``node.byzantine``; ``equivocator``,
-    ``double-voter``: attacks on consensus, ``node.consensus.icc.attacks``). All zero and
+    ``double-voter``: attacks on consensus, ``node.consensus.icc.attacks``); dial peer
+    ``redirect_peer`` at ``redirect_address`` (``HOST:PORT``) instead of its committee
+    address, where a twin of it (a process with its key) listens (-1: every peer at its
+    own). All zero and
     honest: a healthy replica. The replica applies it only if it is signed
     with its own node key (whoever holds the key operates the replica: the fault nemesis
     of scenarios on processes) and ``sequence`` is above every one it applied since it
@@ -337,6 +340,8 @@ class LinkControl(Message):
     clock_offset_ns: int = 0
     seed: int = 0
     behaviour: str = "honest"
+    redirect_peer: int = -1
+    redirect_address: str = ""
 
     @staticmethod
     def signed_bytes(
@@ -349,10 +354,13 @@ class LinkControl(Message):
         clock_offset_ns: int = 0,
         seed: int = 0,
         behaviour: str = "honest",
+        redirect_peer: int = -1,
+        redirect_address: str = "",
     ) -> bytes:
         """Every field but the signature, fixed-width (the blocked list and the behaviour's
-        UTF-8 name counted first)."""
+        and the address's UTF-8 text counted first)."""
         name = behaviour.encode()
+        address = redirect_address.encode()
         return (
             node_index.to_bytes(4, "big")
             + sequence.to_bytes(8, "big")
@@ -365,6 +373,9 @@ class LinkControl(Message):
             + seed.to_bytes(8, "big")
             + len(name).to_bytes(4, "big")
             + name
+            + redirect_peer.to_bytes(4, "big", signed=True)
+            + len(address).to_bytes(4, "big")
+            + address
         )
 
     def payload(self) -> bytes:
@@ -379,6 +390,8 @@ class LinkControl(Message):
             self.clock_offset_ns,
             self.seed,
             self.behaviour,
+            self.redirect_peer,
+            self.redirect_address,
         )
 
 

@@ -38,6 +38,8 @@ class Controls:
     clock_offset_ns: int = 0
     seed: int = 0
     behaviour: str = "honest"
+    redirect_peer: int = -1
+    redirect_address: str = ""
 
     def describe(self) -> str:
         parts = [f"blocks {list(self.blocked) or 'nobody'}"]
@@ -51,6 +53,8 @@ class Controls:
             parts.append(f"clock {self.clock_offset_ns / 1e9:+g}s")
         if self.behaviour != "honest":
             parts.append(self.behaviour)
+        if self.redirect_peer >= 0:
+            parts.append(f"peer {self.redirect_peer} at {self.redirect_address}")
         return ", ".join(parts)
 
 
@@ -74,6 +78,8 @@ def link_control(
         rest.clock_offset_ns,
         rest.seed,
         rest.behaviour,
+        rest.redirect_peer,
+        rest.redirect_address,
     )
     signature = crypto.sign(
         key, LINK_CONTROL_DOMAIN, LinkControl.signed_bytes(index, sequence, peers, *fields)

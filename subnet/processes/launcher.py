@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,7 +139,43 @@ def running(root: Path) -> list[ReplicaProcess]:
 
 def spawn_replica(root: Path, index: int) -> int:
     """Start replica ``index`` as a detached process; its output goes to its log file."""
-    directory = replica_dir(root, index)
+    pid = _spawn(root, replica_dir(root, index))
+    pids = read_pids(root)
+    pids[index] = pid
+    write_pids(root, pids)
+    return pid
+
+
+def spawn_twin(root: Path, index: int) -> tuple[int, str]:
+    """Start a twin of replica ``index`` for fault injection: another process with its
+    key, started from a copy of its database as it is now, listening on a port of its
+    own; (its pid, its ``HOST:PORT``). It is not in the pid file: whoever starts it stops
+    it (``kill_twin``). Its files are in ``twin-<index>/`` beside the replicas'."""
+    source = replica_dir(root, index)
+    directory = root / f"twin-{index}"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    shutil.copy2(source / "node_key.pem", directory / "node_key.pem")
+    # SQLite's backup API: a consistent copy of a database another process is writing.
+    with (
+        closing(sqlite3.connect(source / "replica.db")) as live,
+        closing(sqlite3.connect(directory / "replica.db")) as copy,
+    ):
+        live.backup(copy)
+    address = f"127.0.0.1:{free_port_range(1)}"
+    return _spawn(root, directory, ["--listen", address]), address
+
+
+def kill_twin(pid: int) -> None:
+    """Stop a twin started by ``spawn_twin`` (SIGKILL: it is a ghost, nothing of it is kept)."""
+    _signal(pid, signal.SIGKILL)
+    while pid_alive(pid):
+        reap()
+        time.sleep(0.01)
+
+
+def _spawn(root: Path, directory: Path, extra: list[str] | None = None) -> int:
+    """A replica process on the data in ``directory``, detached; output to its log file."""
     directory.mkdir(parents=True, exist_ok=True)
     # The child keeps its own copy of the log's descriptor; ours closes with the block.
     with open(directory / "replica.log", "ab") as log:
@@ -149,15 +188,13 @@ def spawn_replica(root: Path, index: int) -> int:
                 str(directory.resolve()),
                 "--genesis",
                 str((root / "genesis.json").resolve()),
+                *(extra or []),
             ],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    pids = read_pids(root)
-    pids[index] = process.pid
-    write_pids(root, pids)
     return process.pid
 
 

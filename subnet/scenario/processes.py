@@ -29,15 +29,19 @@ their history, and the same checks afterwards:
   the target sends nothing, or random bytes for its own signatures (``node.byzantine``,
   what the simulator's behaviours of those names do); with ``"equivocator"`` or
   ``"double-voter"`` it runs ICC's attacks on the actions of its honest core
-  (``node.consensus.icc.attacks``, the simulator's code); it is left out of the checks.
+  (``node.consensus.icc.attacks``, the simulator's code); with ``"twins"`` a second
+  process with the target's key starts from a copy of its database (SQLite's backup) on
+  a port of its own; the original blocks the second half of its peers, the twin the
+  first, and the second half dial the twin instead of the original (the control
+  channel's redirect), so each half sees a different node under one identity, as the
+  simulator's twins do; at the end of the fault the twin is killed and the links heal.
+  A Byzantine target is left out of the checks.
 
 Each replica's settings are the sum of the faults in force; a replica that restarts
-meanwhile is given them again as soon as it answers. Faults that need a hook the
-replicas do not have yet (twins, which needs a second process with one key;
-``"block-maker"`` targets),
-bug switches and the lifecycle workload exist only on the simulator: such a file is
-refused before anything starts, naming the key, its line and what the process backend
-supports.
+meanwhile is given them again as soon as it answers. ``"block-maker"`` targets (the
+nemesis cannot tell the leader of a round), bug switches and the lifecycle and Sui
+workloads exist only on the simulator: such a file is refused before anything starts,
+naming the key, its line and what the process backend supports.
 
 When the run ends, paused replicas are resumed and all are stopped; the checks then read
 what each replica persisted: agreement over the finalized chains in the stores,
@@ -55,7 +59,7 @@ import os
 import shutil
 import signal
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -122,8 +126,9 @@ PROCESS_FAULTS = (
     "byzantine",
     "upgrade",
 )
-PROCESS_BEHAVIOURS = tuple(name for name in REPLICA_BEHAVIOURS if name != "honest")
-"""The Byzantine behaviours a replica process can be switched to (``node.runtime``)."""
+PROCESS_BEHAVIOURS = (*(name for name in REPLICA_BEHAVIOURS if name != "honest"), "twins")
+"""The Byzantine behaviours on the process backend: those a replica process can be
+switched to (``node.runtime``), and twins (a second process with the replica's key)."""
 POLL_S = 0.25
 STATUS_TIMEOUT_S = 0.5
 SECOND = 1_000_000_000
@@ -234,6 +239,9 @@ class ProcessOutcome:
     """Each replica's finalized height as polled (seconds since the start); None: no answer."""
     logs: dict[int, str]
     """Each replica's log."""
+    twins: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Each twin that ran, by the replica it doubled: its log and the height its own
+    store finalized (it follows the chain through its half of the peers only)."""
 
 
 def blocked_by_groups(groups: tuple[tuple[int, ...], ...], n: int) -> dict[int, list[int]]:
@@ -272,6 +280,15 @@ class NetworkState:
     duplication: float = 0.0
     skew_ns: dict[int, int] = field(default_factory=dict)
     behaviour: dict[int, str] = field(default_factory=dict)
+    twins: dict[int, str] = field(default_factory=dict)
+    """The replicas with a twin running, and where the twin listens (``HOST:PORT``)."""
+
+    def halves(self, node: int) -> tuple[list[int], list[int]]:
+        """(the original's peers, the twin's peers) of ``node``: the others in index
+        order, split as the simulator's twins split them (``subnet.sim.behaviour.Twins``)."""
+        peers = [peer for peer in range(self.n) if peer != node]
+        middle = (len(peers) + 1) // 2
+        return peers[:middle], peers[middle:]
 
     def apply(self, change: dict[str, Any]) -> None:
         """A change from ``_faults``: new blocked peers, extra delays, loss, duplication, skew."""
@@ -291,15 +308,45 @@ class NetworkState:
             self.behaviour[node] = name
 
     def controls(self, node: int) -> Controls:
+        """What replica ``node`` is told. With twins: a replica with a twin blocks the
+        twin's half of its peers; a peer in that half dials the twin instead of it."""
+        blocked = set(self.blocked.get(node, ()))
+        redirect_peer, redirect_address = -1, ""
+        for twin, address in sorted(self.twins.items()):
+            _, theirs = self.halves(twin)
+            if node == twin:
+                blocked.update(theirs)
+            elif node in theirs:
+                redirect_peer, redirect_address = twin, address
+        behaviour = self.behaviour.get(node, "honest")
         return Controls(
-            blocked=tuple(self.blocked.get(node, ())),
+            blocked=tuple(sorted(blocked)),
             delay_ns=self.extra_delay_ns.get(node, 0),
             loss_ppm=min(PPM - 1, round(self.loss * PPM)),
             duplication_ppm=min(PPM - 1, round(self.duplication * PPM)),
             clock_offset_ns=self.skew_ns.get(node, 0),
-            seed=self.seed if self.loss or self.duplication or self.behaviour.get(node) == "garbage" else 0,
-            behaviour=self.behaviour.get(node, "honest"),
+            seed=self.seed if self.loss or self.duplication or behaviour == "garbage" else 0,
+            behaviour="honest" if behaviour == "twins" else behaviour,
+            redirect_peer=redirect_peer,
+            redirect_address=redirect_address,
         )
+
+    def twin_controls(self, node: int) -> Controls:
+        """What the twin of ``node`` is told: the original's settings, but it blocks the
+        original's half of the peers instead of its own."""
+        mine, _ = self.halves(node)
+        blocked = set(self.blocked.get(node, ())) | set(mine)
+        return replace(self.controls(node), blocked=tuple(sorted(blocked)))
+
+
+def _twin_change(change: dict[str, Any], state: NetworkState) -> tuple[int, bool] | None:
+    """Whether a change starts a twin of a replica (node, True) or ends one (node, False)."""
+    if "behaviour" not in change:
+        return None
+    node, name = change["behaviour"]
+    if name == "twins":
+        return node, True
+    return (node, False) if node in state.twins else None
 
 
 def _faults(schedule: Schedule, n: int) -> list[tuple[int, str, int, dict[str, Any] | None]]:
@@ -435,11 +482,37 @@ async def _run(
         if report is not None:
             report[node] = controls.describe()
 
+    twin_pids: dict[int, int] = {}
+    twin_given: dict[int, tuple[int, Controls]] = {}
+
+    async def give_twin_controls(node: int, report: dict[int, str] | None = None) -> None:
+        pid, address = twin_pids.get(node), state.twins.get(node)
+        if pid is None or address is None:
+            return
+        controls = state.twin_controls(node)
+        if twin_given.get(node) == (pid, controls):
+            return
+        host, _, port = address.rpartition(":")
+        endpoint = replace(agent.endpoints[node], host=host, port=int(port))
+        reply = await set_controls(endpoint, keys[node], controls, timeout=1.0)
+        if isinstance(reply, str) or not reply.applied:
+            if report is not None:
+                report[node] = (
+                    report.get(node, "") + f"; its twin: {reply if isinstance(reply, str) else reply.reason}"
+                )
+            return
+        twin_given[node] = (pid, controls)
+        if report is not None:
+            report[node] = report.get(node, "") + f"; its twin at {address}: {controls.describe()}"
+
     async def give_all(action: str) -> None:
         report: dict[int, str] = {}
         async with trio.open_nursery() as nursery:
             for index in range(n):
                 nursery.start_soon(give_controls, index, report)
+        async with trio.open_nursery() as nursery:
+            for index in sorted(twin_pids):
+                nursery.start_soon(give_twin_controls, index, report)
         detail = "; ".join(f"{index}: {text}" for index, text in sorted(report.items()))
         nemesis.append({"time_s": round(now_s(), 6), "action": action, "replica": -1, "detail": detail})
 
@@ -449,6 +522,8 @@ async def _run(
             async with trio.open_nursery() as nursery:
                 for node in range(n):
                     nursery.start_soon(give_controls, node)
+                for node in sorted(twin_pids):
+                    nursery.start_soon(give_twin_controls, node)
 
     async def nemesis_task() -> None:
         if any(state.controls(node) != Controls() for node in range(n)):
@@ -465,6 +540,15 @@ async def _run(
                     {"time_s": round(now_s(), 6), "action": action, "replica": -1, "detail": detail}
                 )
             elif change is not None:
+                twin = _twin_change(change, state)
+                if twin is not None and twin[1]:
+                    # A twin of the replica starts from a copy of its disk, as the
+                    # simulator's does; until its filter arrives it may reach every peer.
+                    pid, address = await trio.to_thread.run_sync(launcher.spawn_twin, root, twin[0])
+                    twin_pids[twin[0]], state.twins[twin[0]] = pid, address
+                elif twin is not None and twin[0] in twin_pids:
+                    await trio.to_thread.run_sync(launcher.kill_twin, twin_pids.pop(twin[0]))
+                    state.twins.pop(twin[0], None)
                 state.apply(change)
                 await give_all(action)
                 nemesis[-1]["replica"] = node
@@ -499,17 +583,21 @@ async def _run(
             heights.append({"time_s": round(at, 6), "heights": found})
             await trio.sleep(POLL_S)
 
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(nemesis_task)
-        nursery.start_soon(poll_task)
-        if any(change is not None for _, _, _, change in faults) or any(
-            state.controls(node) != Controls() for node in range(n)
-        ):
-            nursery.start_soon(controls_task)
-        if clients is not None:
-            nursery.start_soon(clients.run)
-        await trio.sleep_until(origin + scenario.duration_ns / SECOND)
-        nursery.cancel_scope.cancel()
+    try:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(nemesis_task)
+            nursery.start_soon(poll_task)
+            if any(change is not None for _, _, _, change in faults) or any(
+                state.controls(node) != Controls() for node in range(n)
+            ):
+                nursery.start_soon(controls_task)
+            if clients is not None:
+                nursery.start_soon(clients.run)
+            await trio.sleep_until(origin + scenario.duration_ns / SECOND)
+            nursery.cancel_scope.cancel()
+    finally:
+        for twin_pid in twin_pids.values():  # a twin is not in the pid file: nothing else stops it
+            launcher.kill_twin(twin_pid)
     for node in sorted(paused):
         pid = _pid(root, node)
         if pid is not None:
@@ -577,6 +665,11 @@ def run_on_processes(
             index: (replica_dir(root, index) / "replica.log").read_text(errors="replace")
             for index in range(n)
         }
+        twins = {
+            index: _twin_record(root / f"twin-{index}")
+            for index in range(n)
+            if (root / f"twin-{index}").is_dir()
+        }
     finally:
         launcher.stop_processes(root)
         if keep is None:
@@ -611,7 +704,19 @@ def run_on_processes(
                 {str(node): value for node, value in sorted(modules.items()) if node in good},
             )
         )
-    return ProcessOutcome(scenario, schedule, record, results, verdict_of(results), nemesis, heights, logs)
+    return ProcessOutcome(
+        scenario, schedule, record, results, verdict_of(results), nemesis, heights, logs, twins
+    )
+
+
+def _twin_record(directory: Path) -> dict[str, Any]:
+    """What a twin left in ``directory``: its log and its store's finalized height."""
+    store = BlockStore(directory / "replica.db")
+    try:
+        height = store.finalized_height()
+    finally:
+        store.close()
+    return {"log": (directory / "replica.log").read_text(errors="replace"), "finalized_height": height}
 
 
 def process_files(outcome: ProcessOutcome) -> dict[str, str]:
@@ -623,4 +728,6 @@ def process_files(outcome: ProcessOutcome) -> dict[str, str]:
     }
     for index, text in sorted(outcome.logs.items()):
         files[f"logs/replica-{index}.log"] = text
+    for index, twin in sorted(outcome.twins.items()):
+        files[f"logs/twin-{index}.log"] = twin["log"]
     return files
