@@ -85,11 +85,22 @@ def test_the_fast_path_takes_a_few_message_delays_and_consensus_many(
     assert fast["mean_delay_ms"] == consensus["mean_delay_ms"] == 15.0  # uniform:5ms:25ms
     assert 4.0 <= fast["p50_delays"] <= 6.0, fast
     assert consensus["p50_delays"] > 2 * fast["p50_delays"], (fast, consensus)
-    assert (
-        main(["sim", "--workload", "owned-transfer", "--duration", "3", "--clients", "2", "--seed", "2"]) == 0
-    )
+    # Every link 50 ms: each operation takes exactly the protocol's four one-way hops.
+    args = [
+        "sim",
+        "--workload",
+        "owned-transfer",
+        "--latency",
+        "constant:50ms",
+        "--duration",
+        "4",
+        "--clients",
+        "2",
+    ]
+    assert main(args) == 0
     out = capsys.readouterr().out
-    assert "latency fast:" in out and "message delays" in out and "linearizable:        valid" in out
+    assert "latency fast:        p50 200 ms (4 message delays), p99 200 ms (4) over" in out
+    assert "1 delay = 50 ms" in out and "linearizable:        valid" in out
 
 
 def test_one_crashed_replica_leaves_a_quorum_and_the_transfers_go_on() -> None:

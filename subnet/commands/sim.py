@@ -16,8 +16,9 @@ from typing import Any
 from subnet.commands.options import add_output_option, bounded
 from subnet.scenario.checks import durability, linearizable
 from subnet.scenario.spec import DEFAULT_LINEARIZABLE_STEPS
-from subnet.sim.clients import CLIENT_KINDS, KIND_ALIASES, MAX_KEYS, ClientsConfig
+from subnet.sim.clients import CLIENT_KINDS, KIND_ALIASES, MAX_KEYS, OWNED_KINDS, ClientsConfig
 from subnet.sim.latency import LatencySpecError, parse_latency
+from subnet.sim.owned_transfers import DRAIN_NS
 from subnet.sim.path_latency import describe, latency_report
 from subnet.sim.runner import SECOND, SimConfig, Simulation
 from subnet.sim.workload import WorkloadConfig
@@ -192,7 +193,12 @@ def _print_history(history: dict[str, Any]) -> None:
     print(f"workload:            {history['workload']} ({history['clients']} clients)")
     print(f"operations:          {outcomes['ok']} ok, {outcomes['fail']} fail, {outcomes['info']} info")
     if not history["latency"]:
-        print("latency:             no operation completed")
+        note = (
+            f" (its clients start nothing in the last {DRAIN_NS / SECOND:g} s)"
+            if history["workload"] in OWNED_KINDS
+            else ""
+        )
+        print(f"latency:             no operation completed{note}")
     for path, figures in history["latency"].items():
         print(describe(path, figures))
     for name, check in history["checks"].items():
