@@ -7,6 +7,9 @@ puts numbers on it. On one local subnet of ``--replicas`` processes, phases of
 
 - ``immutable-read``: ``sui_getObject`` of a published package, answered and signed by one
   replica (the queries' fast path);
+- ``dev-inspect``: ``counter::value`` run by one replica on a copy of its latest certified
+  state (``sui_devInspectTransactionBlock``, what ``sui client call --dev-inspect`` sends),
+  answered and signed by it, nothing kept;
 - ``owned-transfer``: each client moves its own ``Note`` (``examples/sui/owned``) to itself:
   votes from 2f+1 replicas make a certificate, 2f+1 signed effects are finality
   (``client.fast_path``), no block waited for;
@@ -40,6 +43,7 @@ are finality (2f+1 signatures checked against the committee).
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import time
@@ -87,12 +91,19 @@ from vocab.sui.digests import Digest
 from vocab.sui.objects import ObjectRef
 from vocab.sui.pure import encode_pure
 from vocab.sui.signed import SignedTransaction
-from vocab.sui.transaction import ImmOrOwnedObject
+from vocab.sui.transaction import TRANSACTION_KIND, ImmOrOwnedObject, SharedObject
 from vocab.sui.type_tag import PrimitiveTag, VectorTag
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "sui"
-PATHS = ("immutable-read", "owned-transfer", "shared-increment", "canister-query", "canister-update")
-SUI_PATHS = PATHS[:3]
+PATHS = (
+    "immutable-read",
+    "dev-inspect",
+    "owned-transfer",
+    "shared-increment",
+    "canister-query",
+    "canister-update",
+)
+SUI_PATHS = PATHS[:4]
 FAST_LATENCY_TARGET = 3.0
 """The shared p50 should be at least this multiple of the owned (fast) p50."""
 FAST_THROUGHPUT_TARGET = 2.0
@@ -169,8 +180,6 @@ def _transfer(sui: SuiClient, ref: ObjectRef) -> SignedTransaction:
 def _increment(
     sui: SuiClient, package: ObjectId, counter: ObjectId, initial_version: int
 ) -> SignedTransaction:
-    from vocab.sui.transaction import SharedObject
-
     builder = ProgrammableTransactionBuilder()
     shared = builder.object(SharedObject(counter, initial_version, True))
     builder.move_call(package, "counter", "increment", [], [shared])
@@ -198,6 +207,27 @@ class Paths:
                     raise RejectError(RejectCode.SYS_FATAL, f"no package in {answer}", "ObjectNotFound")
 
             return read
+        if path == "dev-inspect":
+            # ``counter::value`` on the counter, run by one replica on a copy of its state
+            # (``sui client call --dev-inspect``): built once, sent as base64 BCS each time.
+            builder = ProgrammableTransactionBuilder()
+            shared = builder.object(
+                SharedObject(setup.counters[0], self.shared_versions[setup.counters[0]], False)
+            )
+            builder.move_call(setup.package, "counter", "value", [], [shared])
+            inspect = [
+                sui.address.to_text(),
+                base64.b64encode(TRANSACTION_KIND.encode(builder.finish())).decode(),
+            ]
+
+            async def dev_inspect(phase: Phase) -> None:
+                answer = await agent.sui_read("sui_devInspectTransactionBlock", inspect)
+                if answer.get("error") or answer["effects"]["status"]["status"] != "success":
+                    raise RejectError(
+                        RejectCode.SYS_FATAL, f"dev-inspect failed: {answer}", "DevInspectFailed"
+                    )
+
+            return dev_inspect
         if path == "owned-transfer":
 
             async def transfer(phase: Phase) -> None:

@@ -75,6 +75,15 @@ class Endpoint:
         return f"{self.host}:{self.port}"
 
 
+@dataclass
+class _Kept:
+    """A kept connection to a replica, and how many answers it still owes to exchanges
+    that stopped waiting (``Agent.exchange``)."""
+
+    framed: FramedStream[trio.SocketStream]
+    owed: int = 0
+
+
 class Agent:
     def __init__(
         self, endpoints: list[Endpoint], committee: Committee, identity: Identity | None = None
@@ -86,7 +95,7 @@ class Agent:
         self.identity = identity
         self._nonce = 0
         self._verified: dict[tuple[bytes, bytes, str, bytes], bool] = {}
-        self._idle: dict[int, list[FramedStream[trio.SocketStream]]] = {}
+        self._idle: dict[int, list[_Kept]] = {}
         self._pool_run: object | None = None
 
     def verify(self, key: bytes, signature: bytes, separator: str, message: bytes) -> bool:
@@ -312,6 +321,11 @@ class Agent:
         run: a new run starts a new pool). A kept connection that the replica has closed
         meanwhile (it restarted) is replaced by a fresh one once; a fresh one that fails
         raises, and the caller moves on to another replica.
+
+        An exchange cancelled after its message was sent (the fast path stops waiting
+        once a quorum answered) keeps its connection: a replica answers a connection's
+        messages in order, so the next exchange on it sends at once and skips the answer
+        still owed. Closing it instead would cost both sides a new connection per request.
         """
         run = trio.lowlevel.current_root_task()
         if self._pool_run is not run:
@@ -320,14 +334,27 @@ class Agent:
         while True:
             reused = bool(idle)
             if reused:
-                framed = idle.pop()
+                kept = idle.pop()
             else:
                 with trio.fail_after(CONNECT_TIMEOUT):
-                    framed = FramedStream(await trio.open_tcp_stream(endpoint.host, endpoint.port))
+                    kept = _Kept(FramedStream(await trio.open_tcp_stream(endpoint.host, endpoint.port)))
+            framed, sent = kept.framed, False
             try:
                 await framed.send(message)
+                sent = True
                 with trio.fail_after(timeout):
+                    while kept.owed:
+                        if await framed.receive() is None:
+                            break
+                        kept.owed -= 1
                     answer = await framed.receive()
+            except trio.Cancelled:
+                if sent and len(idle) < MAX_IDLE_CONNECTIONS:
+                    kept.owed += 1
+                    idle.append(kept)
+                else:
+                    await trio.aclose_forcefully(framed.stream)
+                raise
             except (OSError, trio.BrokenResourceError, trio.ClosedResourceError) as exc:
                 await trio.aclose_forcefully(framed.stream)
                 if reused:
@@ -342,7 +369,7 @@ class Agent:
                     continue
                 raise CodecError(f"replica {endpoint.index} closed the connection without answering")
             if len(idle) < MAX_IDLE_CONNECTIONS:
-                idle.append(framed)
+                idle.append(kept)
             else:
                 await trio.aclose_forcefully(framed.stream)
             return answer
@@ -351,8 +378,8 @@ class Agent:
         """Close the kept connections (they are also dropped when a new trio run starts)."""
         idle, self._idle = self._idle, {}
         for streams in idle.values():
-            for framed in streams:
-                await trio.aclose_forcefully(framed.stream)
+            for kept in streams:
+                await trio.aclose_forcefully(kept.framed.stream)
 
     async def status(self, endpoint: Endpoint, timeout: float = 2.0) -> StatusReply:
         with trio.fail_after(timeout):

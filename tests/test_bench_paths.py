@@ -35,7 +35,7 @@ def test_bench_paths_measures_every_sui_path_and_writes_plots(tmp_path: Path) ->
     )
     assert code == 0
     report = json.loads((tmp_path / "report.json").read_text())
-    assert set(report["paths"]) == {"immutable-read", "owned-transfer", "shared-increment"}
+    assert set(report["paths"]) == {"immutable-read", "dev-inspect", "owned-transfer", "shared-increment"}
     for row in report["paths"].values():
         assert row["ok"] > 0 and row["errors"] == 0, row
         assert row["p50_ms"] <= row["p99_ms"] <= row["p999_ms"]

@@ -25,7 +25,7 @@ from subnet.checks.history import Event, Process
 
 __all__ = ["WRITES", "DurabilityVerdict", "check_durability"]
 
-WRITES = ("write", "cas", "add", "put", "append")
+WRITES = ("write", "cas", "add", "incr", "put", "append")
 SHOWN = 20
 """How many operations of each kind of violation the evidence lists."""
 

@@ -72,9 +72,9 @@ __all__ = [
     "write_jsonl",
 ]
 
-FUNCTIONS = ("read", "write", "cas", "get", "put", "append", "add")
+FUNCTIONS = ("read", "write", "cas", "get", "put", "append", "add", "incr")
 """The functions a history may hold: register (read, write, cas), kv (get, put, append),
-counter (add, read)."""
+counter (add, incr: an add whose ok carries the value after it, read)."""
 
 TYPES = ("invoke", "ok", "fail", "info")
 COMPLETIONS = ("ok", "fail", "info")
@@ -230,7 +230,7 @@ def _operation(invoke: Event, output: Any, ret: int | None) -> Operation:
 
 
 def _output(invoke: Event, ok: Event, source: str) -> Any:
-    if invoke.f in ("read", "get"):
+    if invoke.f in ("read", "get", "incr"):
         return ok.value
     if invoke.f == "cas":
         if ok.value is None or ok.value is True or list(ok.value) == list(invoke.value):

@@ -86,16 +86,19 @@ def _kv_step(state: str, op: Operation) -> tuple[bool, str]:
 def _counter_step(state: int, op: Operation) -> tuple[bool, int]:
     if op.f == "read":
         return op.output == state, state
+    if op.f == "incr":  # add, answering the value after it
+        return op.ret is None or op.output == state + op.input, state + op.input
     return True, state + op.input  # add
 
 
 MODELS: dict[str, Model] = {
     "register": Model("register", ("read", "write", "cas"), None, _register_step),
     "kv": Model("kv", ("get", "put", "append"), "", _kv_step),
-    "counter": Model("counter", ("add", "read"), 0, _counter_step),
+    "counter": Model("counter", ("add", "incr", "read"), 0, _counter_step),
 }
 """``register``: read, write, compare-and-set, absent (``None``) at first; ``kv``: get, put,
-append on strings, ``""`` at first; ``counter``: add and read on an integer, 0 at first."""
+append on strings, ``""`` at first; ``counter``: add, incr (an add that answers the value after it) and read on an integer, 0
+at first."""
 
 
 def infer_model(ops: Sequence[Operation]) -> str:
@@ -104,7 +107,7 @@ def infer_model(ops: Sequence[Operation]) -> str:
     functions = {op.f for op in ops}
     if functions & {"get", "put", "append"}:
         return "kv"
-    if "add" in functions:
+    if functions & {"add", "incr"}:
         return "counter"
     return "register"
 

@@ -53,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog="Formats: jepsen (Jepsen's register log, INFO jepsen.util - P<TAB>:type<TAB>:f<TAB>value), "
         'jepsen-kv ({:process P, :type :ok, :f :get, :key "K", :value "V"}), jsonl (history.jsonl: '
         '{"index", "process", "type", "f", "key", "value", "time"} per line). Without --format the '
-        "first line decides; without --model the functions do (get/put/append: kv, add: counter, "
+        "first line decides; without --model the functions do (get/put/append: kv, add/incr: counter, "
         "else register).",
     )
     lin.add_argument("file", metavar="FILE", help="the history file, or a scenario results folder")

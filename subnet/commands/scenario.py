@@ -15,6 +15,7 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -39,6 +40,7 @@ from subnet.scenario.processes import check_supported, run_on_processes
 from subnet.scenario.results import latency, write_process_results
 from subnet.scenario.sweep import SeedResult, default_jobs, parse_seeds, sweep, sweep_verdict
 from subnet.sim.path_latency import describe
+from subnet.sim.versioned_counter import describe_failure
 from vocab.errors import SubnetError
 
 EXIT = {"valid": 0, "invalid": 1, "unknown": 2}
@@ -173,12 +175,53 @@ def run(args: argparse.Namespace) -> int:
         print(f"scenario: {scenario.name} (seed {scenario.seed}, {path})")
         for line in outcome.schedule.resolved:
             print(f"  fault: {line}")
+        if "mixed_callers" in outcome.reports:
+            _print_mixed_callers(outcome.reports["mixed_callers"])
         _print_checks(outcome.checks, outcome.verdict)
         for path_name, figures in latency(outcome).items():
             print(describe(path_name, figures))
         print(f"finalized height: {outcome.result.finalized_height}  trace_hash: {outcome.result.trace_hash}")
         print(f"results: {folder}")
     return EXIT[outcome.verdict]
+
+
+def _print_mixed_callers(report: dict[str, Any]) -> None:
+    """The versioned counter's callers per version and phase (``summary.json``'s
+    ``mixed_callers``), with the steps that cut the phases."""
+    out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
+    for name, step in report["steps"].items():
+        answered = (
+            f", answered at {step['answered_s']:.3f}s (height {step.get('height')})"
+            if "answered_s" in step
+            else ""
+        )
+        failure = step.get("failure")
+        status = step.get("status", step.get("outcome"))
+        if failure:
+            status = f"{status}: {describe_failure(failure)}"
+        if "package_version" in step:
+            status += f" (through package v{step['package_version']})"
+        out.print(f"  {name} at {step['at_s']:g}s: {status}{answered}")
+    started = report["v2_callers_started_s"]
+    table = Table(
+        title="calls by package version and phase"
+        + ("" if started is None else f" (v2 callers waited for the upgraded package until {started:.3f}s)")
+    )
+    for column in ("version", "phase", "calls", "ok", "aborted", "other failures", "unknown"):
+        table.add_column(column, justify="right" if column in ("calls", "ok", "unknown") else "left")
+    for row in report["table"]:
+        table.add_row(
+            f"v{row['version']}",
+            row["phase"],
+            str(row["calls"]),
+            str(row["ok"]),
+            ", ".join(f"{count} {name}" for name, count in row["aborted"].items()) or "0",
+            ", ".join(f"{count} {why}" for why, count in row["failed"].items()) or "0",
+            str(row["unknown"]),
+        )
+    out.print(table)
+    for location in report["abort_locations"]:
+        out.print(f"  abort: {location}")
 
 
 def _stamp() -> str:

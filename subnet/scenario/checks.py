@@ -21,7 +21,7 @@ from subnet.checks.history import Event, operations
 from subnet.checks.linearizable import Budget, Verdict, check_linearizable
 from subnet.scenario.nemesis import concrete_faults
 from subnet.scenario.spec import Scenario
-from subnet.sim.clients import register_canister_wasm
+from subnet.sim.clients import UPGRADE_MODULES, register_canister_wasm
 from subnet.sim.runner import SECOND, Disagreement, Simulation
 from vocab.errors import SubnetError
 from vocab.ingress_message import label
@@ -435,7 +435,10 @@ def run_checks(sim: RunView, scenario: Scenario) -> list[CheckResult]:
         results.append(durability(sim))
     if checks.linearizable:
         results.append(linearizable(sim, checks.linearizable_steps))
-    if isinstance(sim, Simulation) and any(fault.kind == "upgrade" for fault in scenario.faults):
+    canister_upgrades = [
+        fault for fault in scenario.faults if fault.kind == "upgrade" and fault.module in UPGRADE_MODULES
+    ]
+    if isinstance(sim, Simulation) and canister_upgrades:
         results.append(upgrades(sim))
     return results
 

@@ -91,7 +91,7 @@ from subnet.scenario.checks import (
 )
 from subnet.scenario.schedule import Schedule, compile_faults
 from subnet.scenario.spec import KeyLines, Scenario, ScenarioError
-from subnet.sim.clients import ClientsConfig
+from subnet.sim.clients import SUI_KINDS, ClientsConfig
 from subnet.sim.faults import (
     ClockSkew,
     Crash,
@@ -155,6 +155,12 @@ def check_supported(scenario: Scenario, text: str | None = None) -> None:
     if scenario.subnet.bugs:
         fail(("subnet", "bugs"), 'bug switches exist only in the simulator (backend = "sim")')
     for index, workload in enumerate(scenario.workloads):
+        if workload.kind in SUI_KINDS:
+            fail(
+                ("workload", index, "kind"),
+                f'the {workload.kind} workload runs only on the simulator (backend = "sim"): its Sui '
+                "clients, and the package upgrade and migrate, are not built for replica processes yet",
+            )
         if not workload.records_history:
             fail(
                 ("workload", index, "kind"),

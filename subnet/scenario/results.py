@@ -7,6 +7,8 @@
   SHA-256 is the trace hash;
 - ``timeline.png`` and ``latency-cdf.png`` (``subnet.scenario.plots``) when matplotlib is
   installed; ``summary.json``'s ``plots`` names them or says why there are none;
+- with the versioned-counter workload, ``mixed-callers.png`` (``subnet.scenario.mixed_callers``)
+  and ``summary.json``'s ``mixed_callers``: the callers of each version, per phase;
 - with a register or counter workload, ``history.jsonl``: what the clients saw
   (``subnet.checks.history``), and ``executions.json``: the model, and how many times the
   final chain executed each operation, by its invocation's index, which is what
@@ -26,6 +28,7 @@ from typing import Any
 
 from subnet.checks.history import write_jsonl
 from subnet.scenario.checks import executions
+from subnet.scenario.mixed_callers import write_mixed_plot
 from subnet.scenario.plots import plot_data, write_plots
 from subnet.scenario.processes import ProcessOutcome, process_files
 from subnet.scenario.run import Outcome
@@ -175,6 +178,7 @@ def summary(outcome: Outcome) -> dict[str, Any]:
         "latency": latency(outcome),
         "trace_hash": result.trace_hash,
         "config_hash": config_hash(outcome.scenario),
+        **outcome.reports,
     }
 
 
@@ -266,6 +270,15 @@ def write_results(root: Path, outcome: Outcome, utc_stamp: str) -> Path:
     )
     (folder / "scenario.toml").write_text(scenario_toml(outcome.scenario))
     data = summary(outcome)
+    if "mixed_callers" in outcome.reports and isinstance(plots, list):
+        drawn = write_mixed_plot(
+            folder,
+            outcome.reports["mixed_callers"],
+            outcome.scenario.name,
+            outcome.scenario.duration_ns / SECOND,
+        )
+        if drawn is not None:
+            plots.append(drawn)
     data["plots"] = plots
     (folder / "summary.json").write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     lines = outcome.simulation.trace.lines

@@ -12,9 +12,11 @@ The process backend is not built yet for scenarios: asking for it raises
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from subnet.scenario.checks import CheckResult, run_checks, verdict_of
+from subnet.scenario.mixed_callers import mixed_callers_report, version_phases_check
 from subnet.scenario.schedule import Schedule, compile_faults
 from subnet.scenario.spec import Scenario, ScenarioError
 from subnet.sim.clients import ClientsConfig
@@ -37,6 +39,9 @@ class Outcome:
     result: SimResult
     checks: list[CheckResult]
     verdict: str
+    reports: dict[str, Any] = field(default_factory=dict)
+    """Workload-specific reports for ``summary.json`` (``mixed_callers``: the versioned
+    counter's callers per version and phase)."""
 
 
 def with_seed(scenario: Scenario, seed: int | None) -> Scenario:
@@ -93,4 +98,9 @@ def run_scenario(scenario: Scenario) -> Outcome:
     simulation = Simulation(sim_config(scenario, schedule))
     result = simulation.run()
     checks = run_checks(simulation, scenario)
-    return Outcome(scenario, schedule, simulation, result, checks, verdict_of(checks))
+    reports: dict[str, Any] = {}
+    mixed = mixed_callers_report(simulation)
+    if mixed is not None:
+        reports["mixed_callers"] = mixed
+        checks.append(version_phases_check(simulation, mixed))
+    return Outcome(scenario, schedule, simulation, result, checks, verdict_of(checks), reports)

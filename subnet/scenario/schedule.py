@@ -34,6 +34,7 @@ from subnet.sim.faults import (
     DiskLoss,
     Fault,
     Heal,
+    Migrate,
     NetworkChange,
     OnBlockMaker,
     Partition,
@@ -43,6 +44,7 @@ from subnet.sim.faults import (
     SetBehaviour,
     Upgrade,
 )
+from subnet.sim.versioned_counter import VERSIONED_UPGRADES
 
 __all__ = ["Schedule", "compile_faults"]
 
@@ -95,7 +97,12 @@ def _compile(fault: FaultSpec, n: int, rng: random.Random, scenario: Scenario, o
     if fault.kind == "upgrade":
         assert fault.module is not None
         add(Upgrade(at, fault.module))
+        if fault.module in VERSIONED_UPGRADES:
+            return f"upgrade of the counter package to {fault.module} (authorize_upgrade, Upgrade, commit_upgrade)"
         return f"upgrade of the clients' canister to {fault.module}"
+    if fault.kind == "migrate":
+        add(Migrate(at))
+        return "migrate of the shared counter through the newest package (AdminCap)"
     if fault.kind in ("clock-skew", "disk-loss"):
         nodes = _nodes(fault.target, n, rng)
         for node in nodes:

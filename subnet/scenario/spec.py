@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
 from subnet.sim.behaviour import GENERIC_BEHAVIOURS
@@ -31,6 +31,7 @@ from subnet.sim.clients import (
 from subnet.sim.icc_behaviour import ICC_BEHAVIOURS
 from subnet.sim.latency import LatencySpecError, Matrix, parse_duration_ns, parse_latency
 from subnet.sim.owned_transfers import MAX_REGISTERS
+from subnet.sim.versioned_counter import VERSIONED_UPGRADES
 
 __all__ = [
     "BACKENDS",
@@ -61,6 +62,7 @@ FAULT_KINDS = (
     "clock-skew",
     "disk-loss",
     "upgrade",
+    "migrate",
     "random",
 )
 RANDOM_KINDS = ("crash", "pause", "partition", "latency", "loss", "duplication")
@@ -472,11 +474,16 @@ def parse_scenario(text: str) -> Scenario:
                 f"an upgrade installs versions of the register canister, not of the {history[0].kind} "
                 "workload's Motoko counter: use a register or counter [[workload]]",
             )
-        if fault.kind == "upgrade" and (not history or history[0].kind in SUI_KINDS):
+        if fault.kind == "upgrade" and (not history or history[0].kind == "sui-counter"):
             _Reader(lines, ("fault", index), data["fault"][index], FAULT_KEYS).fail(
                 ("kind",),
-                "an upgrade upgrades the clients' canister: it needs a register or counter [[workload]]",
+                "an upgrade upgrades the clients' canister (a register or counter [[workload]]) or the "
+                "versioned-counter workload's package",
             )
+    if history and history[0].kind == "versioned-counter":
+        faults = _versioned_steps(lines, data, faults)
+    else:
+        _no_versioned_steps(lines, data, faults)
     for key in ("durability", "linearizable"):
         if check_table.boolean(key, False) and not history:
             check_table.fail(
@@ -491,6 +498,68 @@ def parse_scenario(text: str) -> Scenario:
         check_table.integer("linearizable_steps", DEFAULT_LINEARIZABLE_STEPS, 1, 10**10),
     )
     return Scenario(name, seed, duration_ns, description, backend, subnet, network, workloads, faults, checks)
+
+
+def _versioned_steps(
+    lines: KeyLines, data: dict[str, Any], faults: tuple[FaultSpec, ...]
+) -> tuple[FaultSpec, ...]:
+    """The versioned-counter workload's package upgrade (``module`` one of
+    ``VERSIONED_UPGRADES``, the default) and the migration after it: one of each at most,
+    the migration later than the upgrade."""
+    steps: dict[str, tuple[int, FaultSpec]] = {}
+    resolved = list(faults)
+    for index, fault in enumerate(faults):
+        if fault.kind not in ("upgrade", "migrate"):
+            continue
+        reader = _Reader(lines, ("fault", index), data["fault"][index], FAULT_KEYS)
+        if fault.kind in steps:
+            reader.fail(
+                ("kind",),
+                f"a second {fault.kind} (the first is fault[{steps[fault.kind][0]}]): the versioned-counter "
+                f"workload runs one upgrade (to version 2) and one migrate",
+            )
+        steps[fault.kind] = (index, fault)
+        if fault.kind == "upgrade":
+            if not reader.has("module"):
+                resolved[index] = replace(fault, module=VERSIONED_UPGRADES[0])
+            elif fault.module not in VERSIONED_UPGRADES:
+                reader.fail(
+                    ("module",),
+                    f"{fault.module!r} is a version of the register canister; the versioned-counter "
+                    f"workload's package upgrades to {', '.join(VERSIONED_UPGRADES)}",
+                )
+    if "migrate" in steps:
+        index, migrate = steps["migrate"]
+        reader = _Reader(lines, ("fault", index), data["fault"][index], FAULT_KEYS)
+        if "upgrade" not in steps:
+            reader.fail(
+                ("kind",), 'a migrate follows a package upgrade: add a [[fault]] kind = "upgrade" before it'
+            )
+        upgrade = steps["upgrade"][1]
+        if migrate.at_ns <= upgrade.at_ns:
+            reader.fail(
+                ("at",),
+                f"the migrate at {format_duration(migrate.at_ns)} is not after the upgrade "
+                f"(fault[{steps['upgrade'][0]}] at {format_duration(upgrade.at_ns)})",
+            )
+    return tuple(resolved)
+
+
+def _no_versioned_steps(lines: KeyLines, data: dict[str, Any], faults: tuple[FaultSpec, ...]) -> None:
+    """Without the versioned-counter workload: no migrate, no package upgrade."""
+    for index, fault in enumerate(faults):
+        reader = _Reader(lines, ("fault", index), data.get("fault", [])[index], FAULT_KEYS)
+        if fault.kind == "migrate":
+            reader.fail(
+                ("kind",),
+                "a migrate migrates the versioned-counter workload's counter: add that [[workload]]",
+            )
+        if fault.kind == "upgrade" and fault.module in VERSIONED_UPGRADES:
+            reader.fail(
+                ("module",),
+                f"{fault.module!r} upgrades the versioned-counter workload's package; the canister's "
+                f"versions are {', '.join(UPGRADE_MODULES)}",
+            )
 
 
 def _bugs(table: _Reader) -> tuple[str, ...]:
@@ -542,6 +611,12 @@ def _workload(lines: KeyLines, index: int, table: Any) -> WorkloadSpec:
         if kind not in OWNED_KINDS:
             reader.fail(("equivocators",), f"applies to the owned-transfer workload, not {kind}")
         equivocators = reader.integer("equivocators", 0, 0, clients // 2)
+    if kind == "versioned-counter" and keys != 1:
+        reader.fail(("keys",), "the versioned-counter workload shares one counter: keys must be 1")
+    if kind == "versioned-counter" and clients < 2:
+        reader.fail(
+            ("clients",), "the versioned-counter workload needs 2 clients at least (a caller per version)"
+        )
     retry_ns = reader.duration("retry", WorkloadSpec.retry_ns)
     timeout_ns = reader.duration("timeout", WorkloadSpec.timeout_ns)
     assert retry_ns is not None and timeout_ns is not None
@@ -564,6 +639,7 @@ _KIND_KEYS = {
     "clock-skew": ("target", "offset"),
     "disk-loss": ("target",),
     "upgrade": ("module",),
+    "migrate": (),
 }
 RANDOM_SHORTEST_NS = 500_000_000
 RANDOM_LONGEST_NS = 3_000_000_000
@@ -578,7 +654,9 @@ def _fault(lines: KeyLines, index: int, table: Any, replicas: int, run_ns: int) 
     kind = reader.string("kind", None, FAULT_KINDS)
     for key in table:
         if key not in ("at", "kind", "duration") and key not in _KIND_KEYS[kind]:
-            reader.fail((key,), f"does not apply to a {kind} fault (it takes {', '.join(_KIND_KEYS[kind])})")
+            reader.fail(
+                (key,), f"does not apply to a {kind} fault (it takes {', '.join(_KIND_KEYS[kind]) or 'none'})"
+            )
     duration_ns = reader.duration("duration")
     if duration_ns is not None and duration_ns <= 0:
         reader.fail(("duration",), "must be positive")
@@ -623,8 +701,12 @@ def _fault(lines: KeyLines, index: int, table: Any, replicas: int, run_ns: int) 
     elif kind == "upgrade":
         if duration_ns is not None:
             reader.fail(("duration",), "an upgrade is not undone: it takes no duration")
-        module = reader.string("module", "keeps-state", UPGRADE_MODULES)
+        module = reader.string("module", "keeps-state", (*UPGRADE_MODULES, *VERSIONED_UPGRADES))
         return FaultSpec(at_ns, kind, module=module, line=lines.line(("fault", index)))
+    elif kind == "migrate":
+        if duration_ns is not None:
+            reader.fail(("duration",), "a migration is not undone: it takes no duration")
+        return FaultSpec(at_ns, kind, line=lines.line(("fault", index)))
     offset_ns = None
     if kind == "clock-skew":
         offset_ns = _offset(reader)

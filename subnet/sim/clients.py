@@ -16,6 +16,9 @@ one process each in the history, call it:
   the Move counter (``subnet/samples/counter.move``) and creates one shared ``Counter`` per
   key; ``add`` and ``read`` are signed Sui transactions calling ``add`` and ``read`` (whose
   event carries the value), through consensus like every canister call.
+- ``versioned-counter`` (``subnet.sim.versioned_counter``, a subclass of these clients):
+  callers of versions 1 and 2 of the shipped versioned counter increment one shared
+  counter through the package's upgrade and the counter's migration.
 
 Every call goes through consensus (an update call); its outcome is recorded as
 
@@ -104,11 +107,11 @@ SECOND = 1_000_000_000
 MS = 1_000_000
 OWNED_KINDS = ("owned-transfer",)
 """Workloads of owned-object transactions on the fast path (``subnet.sim.owned_transfers``)."""
-CLIENT_KINDS = ("register", "counter", "canister-counter", "sui-counter", *OWNED_KINDS)
-SUI_KINDS = ("sui-counter", *OWNED_KINDS)
+CLIENT_KINDS = ("register", "counter", "canister-counter", "sui-counter", "versioned-counter", *OWNED_KINDS)
+SUI_KINDS = ("sui-counter", "versioned-counter", *OWNED_KINDS)
+"""Workloads of Sui transactions on Move objects rather than canister calls."""
 KIND_ALIASES = {"shared-counter": "sui-counter"}
 """Other names of workloads (issue 13 names shared counters so), resolved where a kind is read."""
-"""Workloads of Sui transactions on Move objects rather than canister calls."""
 MOTOKO_KINDS = ("canister-counter",)
 """Workloads on a Motoko canister (one counter: ``keys`` is 1, no upgrade faults)."""
 MODEL_OF = {
@@ -117,6 +120,7 @@ MODEL_OF = {
     "canister-counter": "counter",
     "sui-counter": "counter",
     "owned-transfer": "register",
+    "versioned-counter": "counter",
 }
 """The linearizability model (``subnet.checks.linearizable.MODELS``) of each workload."""
 MAX_KEYS = 256
@@ -500,12 +504,17 @@ class HistoryClients:
         return max(1, int(self.rng.expovariate(self.config.rate_per_s) * SECOND))
 
     def _arrive(self) -> None:
-        idle = [client for client, op in enumerate(self.ops) if op is None]
+        idle = [client for client, op in enumerate(self.ops) if op is None and self._callable(client)]
         if idle:
             self._invoke(self.rng.choice(idle))
         else:
             self.stats["arrivals_dropped_all_busy"] += 1
         self._at(self._arrival_delay(), self._arrive)
+
+    def _callable(self, client: int) -> bool:
+        """Whether the client has something to call now (a workload whose callers wait for
+        something, ``subnet.sim.versioned_counter``, says no until it exists)."""
+        return True
 
     # -- operations ---------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """Scheduled faults for simulated runs: crash, restart, pause, resume, partition (by
 groups or by cut links), heal, a change of the network's latency, loss or duplication,
 a change of a replica's behaviour (``subnet.sim.behaviour``), a skewed clock, a lost
-disk, and an upgrade of the clients' canister under load, at a given time.
+disk, an upgrade of the clients' canister (or package) under load and the migration of the
+versioned counter, at a given time.
 
 ``OnBlockMaker`` picks its replica when it happens (the leader of the height being
 decided) and schedules its own undoing, since its target is not known in advance.
@@ -24,6 +25,7 @@ __all__ = [
     "Fault",
     "FaultTarget",
     "Heal",
+    "Migrate",
     "NetworkChange",
     "OnBlockMaker",
     "Partition",
@@ -86,6 +88,9 @@ class FaultTarget(Protocol):
     def upgrade(self, module: str) -> None:
         """Have the clients' setup identity upgrade their canister to ``module``."""
 
+    def migrate(self) -> None:
+        """Have the versioned-counter workload's admin migrate its counter."""
+
 
 @dataclass(frozen=True)
 class Crash:
@@ -146,6 +151,17 @@ class Upgrade:
 
     def apply(self, sim: FaultTarget) -> None:
         sim.upgrade(self.module)
+
+
+@dataclass(frozen=True)
+class Migrate:
+    """The admin migrates the versioned-counter workload's counter to the newest package
+    (``subnet.sim.versioned_counter``), under its callers' load."""
+
+    at_ns: int
+
+    def apply(self, sim: FaultTarget) -> None:
+        sim.migrate()
 
 
 @dataclass(frozen=True)
@@ -265,4 +281,5 @@ Fault = (
     | ClockSkew
     | DiskLoss
     | Upgrade
+    | Migrate
 )

@@ -83,6 +83,7 @@ from subnet.sim.latency import LatencyModel, Matrix, Uniform
 from subnet.sim.network import SimNetwork
 from subnet.sim.owned_transfers import OwnedTransfers
 from subnet.sim.trace import Trace, describe
+from subnet.sim.versioned_counter import VersionedCounterClients
 from subnet.sim.workload import Workload, WorkloadConfig
 from vocab import crypto
 from vocab.certificate import Certificate, CertifiedReply
@@ -265,6 +266,8 @@ class Simulation:
         self.clients: HistoryClients | OwnedTransfers | None = None
         if config.clients is not None and config.clients.kind in OWNED_KINDS:
             self.clients = OwnedTransfers(config.clients, self, config.seed)
+        elif config.clients is not None and config.clients.kind == "versioned-counter":
+            self.clients = VersionedCounterClients(config.clients, self, config.seed)
         elif config.clients is not None:
             self.clients = HistoryClients(config.clients, self, config.seed)
         for fault in config.faults:
@@ -370,6 +373,11 @@ class Simulation:
         if self.clients is None:
             raise ValueError("an upgrade fault needs the register or counter clients' canister")
         self.clients.upgrade(module)
+
+    def migrate(self) -> None:
+        if not isinstance(self.clients, VersionedCounterClients):
+            raise ValueError("a migrate fault needs the versioned-counter workload")
+        self.clients.migrate()
 
     def wipe(self, node: int) -> None:
         """The replica's disk is lost: it restarts with nothing persisted (crash it first)."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -56,8 +57,23 @@ def _base64(text: str, what: str) -> bytes:
 MAX_SIGNATURE_BYTES = 1024
 """A serialized signature's size on the wire, at most (Ed25519's is 97 bytes; multisig and
 zkLogin ones are larger, and refused later by name)."""
+DECODED_CACHE = 4096
+"""Decoded transactions remembered by their bytes (``_decoded``)."""
 MAX_WIRE_SIGNATURES = 8
 """Signatures a transaction may carry on the wire (Sui requires at most two: sender, sponsor)."""
+
+
+@functools.lru_cache(maxsize=DECODED_CACHE)
+def _decoded(tx_bytes: bytes) -> TransactionData:
+    """``tx_bytes`` decoded, remembered across the copies of one transaction a replica
+    receives (the vote request, the certificate, each peer's copy, the block): each copy
+    arrives as a new ``SignedTransaction``, and decoding costs about 0.1 ms. A decoded
+    transaction is immutable, so the copies may share it; bytes that do not decode raise
+    and are not remembered."""
+    try:
+        return TransactionData.from_bcs(tx_bytes)
+    except bcs.BcsError as exc:
+        raise SuiError("InvalidTransaction", f"the transaction bytes do not decode: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -126,10 +142,7 @@ class SignedTransaction:
         (decoded once: ingress, block validation and execution all ask)."""
         decoded = self.__dict__.get("_transaction")
         if decoded is None:
-            try:
-                decoded = TransactionData.from_bcs(self.tx_bytes)
-            except bcs.BcsError as exc:
-                raise SuiError("InvalidTransaction", f"the transaction bytes do not decode: {exc}") from exc
+            decoded = _decoded(self.tx_bytes)
             self.__dict__["_transaction"] = decoded
         return decoded
 
