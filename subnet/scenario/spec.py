@@ -474,7 +474,7 @@ def parse_scenario(text: str) -> Scenario:
                 f"an upgrade installs versions of the register canister, not of the {history[0].kind} "
                 "workload's Motoko counter: use a register or counter [[workload]]",
             )
-        if fault.kind == "upgrade" and (not history or history[0].kind == "sui-counter"):
+        if fault.kind == "upgrade" and (not history or history[0].kind in ("sui-counter", *OWNED_KINDS)):
             _Reader(lines, ("fault", index), data["fault"][index], FAULT_KEYS).fail(
                 ("kind",),
                 "an upgrade upgrades the clients' canister (a register or counter [[workload]]) or the "
