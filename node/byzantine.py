@@ -109,7 +109,13 @@ class WrongExecution(Attack):
                 share = action.message
                 wrong = hashlib.sha256(b"wrong-execution" + share.state_hash).digest()
                 lie = CertificationShare.create(
-                    self.attacker.key, share.signer, share.height, wrong, share.results_root
+                    self.attacker.key,
+                    share.signer,
+                    share.height,
+                    wrong,
+                    share.results_root,
+                    share.time_ns,
+                    share.canister_root,
                 )
                 out.append(dataclasses.replace(action, message=lie))
                 self.attacker.record("wrong_execution", share.height, wrong.hex()[:12])

@@ -1,9 +1,10 @@
 """Certification: turning each replica's state hash into a quorum-signed certificate.
 
-After executing height h a replica signs ``(h, state_hash, results_root)`` and broadcasts
-the share. n - f shares on the same triple make a ``Certificate``. A replica aggregates
-only for heights it has executed itself and only on its own triple: a certificate is
-what it can vouch for. If a quorum of its peers signs a different triple, its state has
+After executing height h a replica signs the root of its state tree (``vocab.certificate``:
+its state hash, results root, the block's time and its canisters' certified data) and
+broadcasts the share. n - f shares on the same values make a ``Certificate``. A replica
+aggregates only for heights it has executed itself and only on its own values: a
+certificate is what it can vouch for. If a quorum of its peers signs others, its state has
 diverged from theirs; that is reported as a ``divergence`` (never silently ignored) and
 it certifies nothing at that height.
 
@@ -17,7 +18,14 @@ from __future__ import annotations
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from vocab import crypto
-from vocab.certificate import CERTIFICATION_DOMAIN, Certificate, CertificationShare, verify_certificate
+from vocab.certificate import (
+    CERTIFICATION_DOMAIN,
+    NO_CANISTERS,
+    Certificate,
+    CertificationShare,
+    Certified,
+    verify_certificate,
+)
 from vocab.committee import Committee, Verifier
 from vocab.principal import Principal
 
@@ -40,26 +48,35 @@ class Certifier:
         self.verify = verify
         self.window = window
         self.executed_height = 0
-        self.own: dict[int, tuple[bytes, bytes]] = {}
+        self.own: dict[int, Certified] = {}
         self.shares: dict[int, dict[Principal, CertificationShare]] = {}
         self.certificates: dict[int, Certificate] = {}
         self.certified_height = 0
-        self.divergent: dict[int, tuple[bytes, bytes]] = {}
+        self.divergent: dict[int, Certified] = {}
         self.dropped: dict[str, int] = {}
 
     def _drop(self, reason: str) -> None:
         self.dropped[reason] = self.dropped.get(reason, 0) + 1
 
     def executed(
-        self, height: int, state_hash: bytes, results_root: bytes, *, sign: bool = True
+        self,
+        height: int,
+        state_hash: bytes,
+        results_root: bytes,
+        *,
+        time_ns: int = 0,
+        canister_root: bytes = NO_CANISTERS,
+        sign: bool = True,
     ) -> CertificationShare | None:
         """Record our own state after ``height``; the share to broadcast, if we sign."""
         self.executed_height = max(self.executed_height, height)
-        self.own[height] = (state_hash, results_root)
+        self.own[height] = (state_hash, results_root, time_ns, canister_root)
         self._forget()
         if not sign or height in self.certificates:
             return None
-        share = CertificationShare.create(self.key, self.me, height, state_hash, results_root)
+        share = CertificationShare.create(
+            self.key, self.me, height, state_hash, results_root, time_ns, canister_root
+        )
         self.shares.setdefault(height, {})[self.me] = share
         return share
 
@@ -89,8 +106,8 @@ class Certifier:
         if certificate.height in self.certificates:
             return False
         ours = self.own.get(certificate.height)
-        if ours is not None and ours != (certificate.state_hash, certificate.results_root):
-            self.divergent[certificate.height] = (certificate.state_hash, certificate.results_root)
+        if ours is not None and ours != certificate.certified:
+            self.divergent[certificate.height] = certificate.certified
             return False
         try:
             verify_certificate(certificate, self.committee, self.verify)
@@ -107,17 +124,20 @@ class Certifier:
             return None
         ours = self.own[height]
         shares = self.shares.get(height, {})
-        agreeing = [share for share in shares.values() if (share.state_hash, share.results_root) == ours]
+        agreeing = [share for share in shares.values() if share.certified == ours]
         if len(agreeing) < self.committee.threshold:
             self._check_divergence(height, ours, shares)
             return None
         agreeing.sort(key=lambda share: self.committee.index_of(share.signer) or 0)
+        state_hash, results_root, time_ns, canister_root = ours
         certificate = Certificate(
             height,
-            ours[0],
-            ours[1],
+            state_hash,
+            results_root,
             tuple(share.signer for share in agreeing),
             tuple(share.signature for share in agreeing),
+            time_ns,
+            canister_root,
         )
         self.certificates[height] = certificate
         self.certified_height = max(self.certified_height, height)
@@ -125,11 +145,11 @@ class Certifier:
         return certificate
 
     def _check_divergence(
-        self, height: int, ours: tuple[bytes, bytes], shares: dict[Principal, CertificationShare]
+        self, height: int, ours: Certified, shares: dict[Principal, CertificationShare]
     ) -> None:
-        tally: dict[tuple[bytes, bytes], int] = {}
+        tally: dict[Certified, int] = {}
         for share in shares.values():
-            triple = (share.state_hash, share.results_root)
+            triple = share.certified
             tally[triple] = tally.get(triple, 0) + 1
         for triple, count in tally.items():
             if triple != ours and count >= self.committee.threshold and height not in self.divergent:

@@ -115,10 +115,23 @@ class SubnetStateMachine:
         return self.sui.has_executed(request_id)
 
     def query(
-        self, canister_id: Principal, method: str, arg: bytes, *, caller: Principal, time: int
+        self,
+        canister_id: Principal,
+        method: str,
+        arg: bytes,
+        *,
+        caller: Principal,
+        time: int,
+        data_certificate: bytes | None = None,
     ) -> CallResult:
         """A canister query (``WasmStateMachine.query``)."""
-        return self.ic.query(canister_id, method, arg, caller=caller, time=time)
+        return self.ic.query(
+            canister_id, method, arg, caller=caller, time=time, data_certificate=data_certificate
+        )
+
+    def certified_data(self) -> list[tuple[bytes, bytes]]:
+        """The canisters' certified data (``WasmStateMachine.certified_data``)."""
+        return self.ic.certified_data()
 
     def rehearse_upgrade(self, caller: Principal, arg: bytes, *, time: int) -> bytes:
         """A canister upgrade rehearsed on a copy (``WasmStateMachine.rehearse_upgrade``);

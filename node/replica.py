@@ -119,6 +119,8 @@ from vocab.certificate import (
     CertificationShare,
     CertifiedReply,
     RequestResult,
+    canister_tree,
+    data_certificate,
     results_paths,
     results_root,
 )
@@ -127,6 +129,7 @@ from vocab.committee import Verifier
 from vocab.envelope import SignedEnvelope
 from vocab.errors import CandidError, EnvelopeError, RejectCode, RejectError, SuiError
 from vocab.genesis import Genesis
+from vocab.hash_tree import EMPTY, HashTree, reconstruct
 from vocab.messages import (
     QUERY_RESPONSE_DOMAIN,
     QueryResponse,
@@ -219,6 +222,9 @@ class Replica:
         self.certifier = Certifier(self.committee, key, verify=verify, window=genesis.pool_window)
         self.executed_height = 0
         self.state_hashes: dict[int, bytes] = {}
+        self._canisters: tuple[int, HashTree] = (0, EMPTY)
+        """The ``canister`` subtree of the state tree at the last executed height (what
+        that height's certificate signs, and what queries' data certificates prove)."""
         self.results: dict[int, list[RequestResult]] = {}
         self.replies: dict[bytes, CertifiedReply] = {}
         self.awaiting: dict[bytes, None] = {}
@@ -327,7 +333,14 @@ class Replica:
                 continue
             self.executed_height = height
             self.state_hashes[height] = header.state_hash
-            self.certifier.executed(height, header.state_hash, header.results_root, sign=False)
+            self.certifier.executed(
+                height,
+                header.state_hash,
+                header.results_root,
+                time_ns=proven[height - 1].block.timestamp,
+                canister_root=self._certify_canisters(height, unchanged=False),
+                sign=False,
+            )
             self.restored_checkpoint_height = height
             return height
         return 0
@@ -652,9 +665,27 @@ class Replica:
             raise RejectError(
                 RejectCode.SYS_FATAL, "this replica's state machine does not execute canisters", "IC0504"
             )
+        certificate = (
+            None if content.canister_id.is_management else self._data_certificate(content.canister_id)
+        )
         return run(
-            content.canister_id, content.method_name, content.arg, caller=content.sender, time=time_ns
+            content.canister_id,
+            content.method_name,
+            content.arg,
+            caller=content.sender,
+            time=time_ns,
+            data_certificate=certificate,
         ).unwrap()
+
+    def _data_certificate(self, canister: Principal) -> bytes | None:
+        """The data certificate a query of ``canister`` gets: the certificate of the
+        executed height (queries run only once it exists) with the state tree pruned to
+        the canister's certified data and the time (``vocab.certificate.data_certificate``)."""
+        height, canisters = self._canisters
+        certificate = self.certifier.certificates.get(height)
+        if certificate is None or height != self.executed_height:
+            return None
+        return data_certificate(certificate, canisters, canister.raw, self.committee)
 
     def _check_management_query(self, method: str, arg: bytes) -> None:
         """Of the management canister only ``fetch_canister_logs`` and ``canister_metadata``
@@ -775,8 +806,16 @@ class Replica:
         self.executed_height = block.height
         self.state_hashes[block.height] = state_hash
         self.state_hashes.pop(block.height - REPLY_CACHE, None)
+        canister_root = self._certify_canisters(block.height, unchanged=state_hash == previous)
         if replay:
-            self.certifier.executed(block.height, state_hash, root, sign=False)
+            self.certifier.executed(
+                block.height,
+                state_hash,
+                root,
+                time_ns=block.timestamp,
+                canister_root=canister_root,
+                sign=False,
+            )
             if block.height == self._replay_checkpoint_at:
                 self._checkpoint(block, state_hash, root)
             return
@@ -787,12 +826,23 @@ class Replica:
             self.results[block.height] = results
         for old in [h for h in self.results if h <= block.height - self.genesis.pool_window]:
             del self.results[old]
-        share = self.certifier.executed(block.height, state_hash, root)
+        share = self.certifier.executed(
+            block.height, state_hash, root, time_ns=block.timestamp, canister_root=canister_root
+        )
         if share is not None:
             self._out.append(Broadcast(share))
         self._try_certify(block.height)
         if self.checkpoint_interval and block.height % self.checkpoint_interval == 0:
             self._checkpoint(block, state_hash, root)
+
+    def _certify_canisters(self, height: int, *, unchanged: bool) -> bytes:
+        """The ``canister`` subtree at ``height`` (kept for data certificates) and its
+        hash; an unchanged state keeps the previous height's subtree."""
+        if not unchanged or self._canisters[0] != height - 1:
+            certified = getattr(self.state, "certified_data", None)
+            self._canisters = (height, canister_tree(certified() if certified is not None else []))
+        self._canisters = (height, self._canisters[1])
+        return reconstruct(self._canisters[1])
 
     def _checkpoint(self, block: ChainBlock, state_hash: bytes, root: bytes) -> None:
         """Emit a checkpoint of the state after ``block`` (after the share is broadcast,

@@ -2,7 +2,8 @@
 the caller imports the callee with ``import Callee "canister:callee"`` and lists it in its
 ``dependencies``; ``subnet deploy`` creates both, builds the callee first and tells the
 compiler its id and Candid, installs both; calling the caller awaits the callee across
-the subnet.
+the subnet, also while one replica is killed (kill -9), and the replica comes back to the
+same state as the others.
 
 Real processes in real time: waits are on conditions with a bound, never fixed sleeps.
 """
@@ -10,12 +11,19 @@ Real processes in real time: waits are on conditions with a bound, never fixed s
 from __future__ import annotations
 
 import json
+import signal
+from functools import partial
 from pathlib import Path
 
 import pytest
+import trio
 
 from client.motoko import NodeNotFound, compile_motoko
-from tests.processes import subnet_cli
+from client.network import LOCAL_DIR
+from subnet.processes import launcher
+from subnet.processes.status import wait_for_heights
+from tests.processes import restored_state_hashes, subnet_cli
+from vocab.genesis import Genesis
 
 pytestmark = pytest.mark.slow  # replica processes: the slow tier (tests/README.md)
 
@@ -71,3 +79,20 @@ def test_deploy_a_caller_and_its_callee_and_call_across(local_subnet: Path) -> N
     assert (
         subnet_cli(project, "canister", "call", "caller", "tryBoom").stdout.strip() == '("#canister_error")'
     )
+
+    # kill -9 of one replica: calls across go on with the other three; it comes back,
+    # catches up, and every replica rebuilds the same state from its own disk
+    root = local_subnet / LOCAL_DIR
+    launcher.kill_replica(root, 3, signal.SIGKILL)
+    for value in (6, 7):
+        assert subnet_cli(
+            project, "canister", "call", "caller", "quadruple", f"({value})"
+        ).stdout.strip() == (f"({4 * value} : nat)")
+    subnet_cli(local_subnet, "start", "--background")
+    genesis = Genesis.from_json((root / "genesis.json").read_text())
+    trio.run(partial(wait_for_heights, genesis, within=0, timeout=90))
+    assert (
+        subnet_cli(project, "canister", "call", "caller", "quadruple", "(8)").stdout.strip() == "(32 : nat)"
+    )
+    subnet_cli(local_subnet, "stop")
+    assert len(restored_state_hashes(root)) == 1

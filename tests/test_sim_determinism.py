@@ -176,8 +176,10 @@ def test_the_documented_trace_hash_is_kept(capsys) -> None:
     before issue 17's 3 GiB default wasm_memory_limit; 0221cd6c... before the Sui store
     joined the state hash; 874a70ff... before enums/macros in the compiler and issue 12's
     code digests (for upgrade checks) and `sui::package::original_package_id` in the framework;
-        16072370... before the Sui epoch in genesis and in the store's state hash, issue 13.)"""
+    16072370... before the Sui epoch in genesis and in the store's state hash, issue 13;
+    0263b90a... before certification signed the IC-style state tree (time and certified data
+    joined what replicas sign), issue 15.)"""
     assert main(["sim", "--replicas", "4", "--seed", "1", "--duration", "20", "--output", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["trace_hash"] == "0263b90a26f982f584b851e0a01341c6d8105fe11c7a9f22358e86283dc6b3ad"
+    assert data["trace_hash"] == "c6002221e698ff526fb5297f2acb66e3111d8ba715f99daebd5ac64a8ae5c4de"
     assert data["speedup_cpu"] > 0 and data["speedup_wall"] > 0

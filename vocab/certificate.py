@@ -1,9 +1,18 @@
 """Certified state and certified replies, checkable by a client without any replica code.
 
-After executing height h every replica signs ``(h, state_hash, results_root)``: the hash of
-everything execution can change, and the root of a Merkle tree over the results of the
-requests executed at h. n - f matching signatures (2f + 1 when n = 3f + 1) make a
-``Certificate``. A reply travels as a ``CertifiedReply``: the result, the certificate,
+After executing height h every replica signs the root of its state tree, an IC hash tree
+(``vocab.hash_tree``) as the IC certifies its state, with the separator "ic-state-root":
+
+    /canister/<id>/certified_data   what each canister set with ic0.certified_data_set
+    /height                         h (LEB128)
+    /results                        the root of a Merkle tree over the results at h
+    /state                          the hash of everything execution can change
+    /time                           the block's time, nanoseconds (LEB128)
+
+n - f matching signatures (2f + 1 when n = 3f + 1) make a ``Certificate``, which carries
+the leaves and the hash of the ``canister`` subtree, enough to recompute the root. A
+query's data certificate is the same signatures with the tree pruned to what the
+canister needs (``data_certificate``). A reply travels as a ``CertifiedReply``: the result, the certificate,
 and the Merkle path from the result to ``results_root``. ``verify_certified_reply`` is
 all a client needs, with the committee's public keys from the genesis file; a single
 replica cannot forge it, because at least f + 1 honest replicas signed the root.
@@ -16,29 +25,77 @@ tree's root is SHA-256 of nothing. The prefixes keep a leaf from passing for a n
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from vocab import crypto
+import cbor2
+
+from vocab import crypto, leb128
 from vocab.codec import Message
 from vocab.committee import Committee, Verifier
 from vocab.errors import RejectCode, RejectError, SubnetError
+from vocab.hash_tree import (
+    EMPTY,
+    HashTree,
+    HashTreeError,
+    Leaf,
+    Pruned,
+    from_cbor_value,
+    labeled_tree,
+    lookup,
+    prune,
+    reconstruct,
+    to_cbor_value,
+)
 from vocab.hashing import hash_of_map
 from vocab.principal import Principal
 
-CERTIFICATION_DOMAIN = "subnet-certification"
+CERTIFICATION_DOMAIN = "ic-state-root"
+"""What a certification signature is separated by, as the IC's state signatures are."""
 EMPTY_ROOT = hashlib.sha256(b"").digest()
+NO_CANISTERS = reconstruct(EMPTY)
+"""The ``canister`` subtree's hash when no canister has certified data."""
 RESULT_STATUSES = ("replied", "rejected")
+
+
+Certified = tuple[bytes, bytes, int, bytes]
+"""What a certificate vouches for besides its height: (state hash, results root, time,
+the ``canister`` subtree's hash)."""
 
 
 class CertificateError(SubnetError):
     """A certificate or certified reply that does not prove what it claims."""
 
 
-def certification_message(height: int, state_hash: bytes, results_root: bytes) -> bytes:
-    """The bytes a replica signs for a height: fixed-width, so nothing is ambiguous."""
-    return height.to_bytes(8, "big") + state_hash + results_root
+def state_tree(
+    height: int, state_hash: bytes, results_root: bytes, time_ns: int, canisters: HashTree
+) -> HashTree:
+    """The certified state tree of a height; ``canisters`` is the ``canister`` subtree
+    (whole, or pruned to its hash)."""
+    return labeled_tree(
+        [
+            (b"canister", canisters),
+            (b"height", Leaf(leb128.encode_leb128(height))),
+            (b"results", Leaf(results_root)),
+            (b"state", Leaf(state_hash)),
+            (b"time", Leaf(leb128.encode_leb128(time_ns))),
+        ]
+    )
+
+
+def canister_tree(certified_data: Sequence[tuple[bytes, bytes]]) -> HashTree:
+    """The ``canister`` subtree: ``<id>/certified_data`` for each (raw id, data)."""
+    return labeled_tree(
+        [(raw, labeled_tree([(b"certified_data", Leaf(data))])) for raw, data in certified_data]
+    )
+
+
+def certification_message(
+    height: int, state_hash: bytes, results_root: bytes, time_ns: int = 0, canister_root: bytes = NO_CANISTERS
+) -> bytes:
+    """The bytes a replica signs for a height: the root hash of its state tree."""
+    return reconstruct(state_tree(height, state_hash, results_root, time_ns, Pruned(canister_root)))
 
 
 def _check_hash(name: str, value: bytes) -> None:
@@ -61,15 +118,23 @@ class CertificationShare(Message):
     results_root: bytes
     signer: Principal
     signature: bytes
+    time_ns: int = 0
+    canister_root: bytes = NO_CANISTERS
 
     def __post_init__(self) -> None:
         _check_height(self.height)
         _check_hash("state_hash", self.state_hash)
         _check_hash("results_root", self.results_root)
+        _check_hash("canister_root", self.canister_root)
+        _check_height(self.time_ns)
+
+    @property
+    def certified(self) -> Certified:
+        return (self.state_hash, self.results_root, self.time_ns, self.canister_root)
 
     @property
     def signed_bytes(self) -> bytes:
-        return certification_message(self.height, self.state_hash, self.results_root)
+        return certification_message(self.height, *self.certified)
 
     @classmethod
     def create(
@@ -79,11 +144,12 @@ class CertificationShare(Message):
         height: int,
         state_hash: bytes,
         results_root: bytes,
+        time_ns: int = 0,
+        canister_root: bytes = NO_CANISTERS,
     ) -> CertificationShare:
-        signature = crypto.sign(
-            key, CERTIFICATION_DOMAIN, certification_message(height, state_hash, results_root)
-        )
-        return cls(height, state_hash, results_root, signer, signature)
+        message = certification_message(height, state_hash, results_root, time_ns, canister_root)
+        signature = crypto.sign(key, CERTIFICATION_DOMAIN, message)
+        return cls(height, state_hash, results_root, signer, signature, time_ns, canister_root)
 
 
 @dataclass(frozen=True)
@@ -96,17 +162,25 @@ class Certificate(Message):
     results_root: bytes
     signers: tuple[Principal, ...]
     signatures: tuple[bytes, ...]
+    time_ns: int = 0
+    canister_root: bytes = NO_CANISTERS
 
     def __post_init__(self) -> None:
         _check_height(self.height)
         _check_hash("state_hash", self.state_hash)
         _check_hash("results_root", self.results_root)
+        _check_hash("canister_root", self.canister_root)
+        _check_height(self.time_ns)
         if len(self.signers) != len(self.signatures):
             raise ValueError("signers and signatures differ in number")
 
     @property
+    def certified(self) -> Certified:
+        return (self.state_hash, self.results_root, self.time_ns, self.canister_root)
+
+    @property
     def signed_bytes(self) -> bytes:
-        return certification_message(self.height, self.state_hash, self.results_root)
+        return certification_message(self.height, *self.certified)
 
 
 @dataclass(frozen=True)
@@ -287,3 +361,97 @@ def verify_certified_reply(
     if root != reply.certificate.results_root:
         raise CertificateError("the result is not part of the certified results")
     return result
+
+
+SELF_DESCRIBED_CBOR = 55799
+"""The CBOR tag the IC puts in front of a certificate ("self-described CBOR")."""
+
+
+def data_certificate(
+    certificate: Certificate, canisters: HashTree, canister: bytes, committee: Committee
+) -> bytes:
+    """What a query of ``canister`` (raw id) gets from ``ic0.data_certificate_copy``: the
+    IC's certificate format, a self-described CBOR map ``{tree, signature}``, with the
+    state tree of ``certificate``'s height pruned to ``/canister/<id>/certified_data`` and
+    ``/time``. ``canisters`` is that height's whole ``canister`` subtree.
+
+    Where the IC puts one BLS threshold signature of the subnet over
+    ``domain_sep("ic-state-root") . root``, this subnet has no threshold key: ``signature``
+    is a CBOR map ``{signers: [node ids], signatures: [Ed25519 signatures]}`` over the same
+    bytes, n - f of them, checked against the genesis committee
+    (``verify_data_certificate``). Canisters pass the certificate on without reading the
+    signature; an IC agent's BLS check would refuse it."""
+    if reconstruct(canisters) != certificate.canister_root:
+        raise CertificateError(f"the canister tree is not the one certified at height {certificate.height}")
+    tree = state_tree(
+        certificate.height, certificate.state_hash, certificate.results_root, certificate.time_ns, canisters
+    )
+    pruned = prune(tree, [[b"canister", canister, b"certified_data"], [b"time"]])
+    signature = cbor2.dumps(
+        {
+            "signers": [signer.raw for signer in certificate.signers],
+            "signatures": list(certificate.signatures),
+        }
+    )
+    return cbor2.dumps(
+        cbor2.CBORTag(SELF_DESCRIBED_CBOR, {"tree": to_cbor_value(pruned), "signature": signature})
+    )
+
+
+@dataclass(frozen=True)
+class CertifiedData:
+    """What a verified data certificate proves about one canister."""
+
+    certified_data: bytes
+    time_ns: int
+    root: bytes
+
+
+def verify_data_certificate(
+    blob: bytes, committee: Committee, canister: Principal, verify: Verifier = crypto.verify
+) -> CertifiedData:
+    """Check a data certificate (``data_certificate``, as a canister hands it on, e.g. in
+    an ``IC-Certificate`` header) against the committee: the tree's root signed by a
+    quorum, and the canister's certified data and the time read from the tree.
+    ``CertificateError`` naming what is wrong."""
+    try:
+        decoded = cbor2.loads(blob)
+    except (cbor2.CBORDecodeError, ValueError, TypeError, RecursionError) as exc:
+        raise CertificateError(f"the certificate is not CBOR: {exc}") from None
+    if isinstance(decoded, cbor2.CBORTag) and decoded.tag == SELF_DESCRIBED_CBOR:
+        decoded = decoded.value
+    if not isinstance(decoded, Mapping) or not isinstance(decoded.get("signature"), bytes):
+        raise CertificateError("a certificate is a CBOR map with a tree and a signature")
+    try:
+        tree = from_cbor_value(decoded.get("tree"))
+        signature = cbor2.loads(decoded["signature"])
+    except (HashTreeError, cbor2.CBORDecodeError, ValueError, TypeError, RecursionError) as exc:
+        raise CertificateError(f"the certificate is malformed: {exc}") from None
+    if (
+        not isinstance(signature, Mapping)
+        or not isinstance(signature.get("signers"), (list, tuple))
+        or not isinstance(signature.get("signatures"), (list, tuple))
+        or not all(isinstance(item, bytes) for item in (*signature["signers"], *signature["signatures"]))
+    ):
+        raise CertificateError("the signature is not a map of signers and signatures")
+    root = reconstruct(tree)
+    try:
+        signers = [Principal(raw) for raw in signature["signers"]]
+    except (ValueError, SubnetError) as exc:
+        raise CertificateError(f"a signer is not a principal: {exc}") from None
+    problem = committee.quorum_error(CERTIFICATION_DOMAIN, root, signers, signature["signatures"], verify)
+    if problem is not None:
+        raise CertificateError(f"the certificate's signature is not valid: {problem}")
+    found, data = lookup(tree, [b"canister", canister.raw, b"certified_data"])
+    if found != "found" or data is None:
+        raise CertificateError(f"the certificate has no certified data of {canister} ({found})")
+    found, time = lookup(tree, [b"time"])
+    if found != "found" or time is None:
+        raise CertificateError(f"the certificate has no time ({found})")
+    try:
+        time_ns, end = leb128.read_leb128(time, 0, len(time), "time")
+    except SubnetError as exc:
+        raise CertificateError(f"the certificate's time is not LEB128: {exc}") from None
+    if end != len(time):
+        raise CertificateError("the certificate's time has bytes after its LEB128 number")
+    return CertifiedData(data, time_ns, root)

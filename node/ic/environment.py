@@ -51,6 +51,7 @@ class ExecutionEnvironment:
         self.query = self.messages.query
         self.inspect_message = self.messages.inspect_message
         self.run_system_tasks = self.messages.run_system_tasks
+        self.system_tasks_due = self.messages.system_tasks_due
 
         self.install_code = self.lifecycle.install_code
         self.uninstall_code = self.lifecycle.uninstall_code

@@ -216,6 +216,19 @@ class Messages:
             )
         return None
 
+    def system_tasks_due(self, time: int) -> bool:
+        """Whether a round at ``time`` has a system task to run: a running canister that
+        exports ``canister_heartbeat`` (every round), or whose global timer is due."""
+        for canister in self.state.canisters.values():
+            instance = canister.instance
+            if instance is None or canister.status is not CanisterStatus.RUNNING:
+                continue
+            if instance.compiled.info.has("canister_heartbeat"):
+                return True
+            if canister.global_timer and canister.global_timer <= max(time, self.state.time):
+                return True
+        return False
+
     def run_system_tasks(self, time: int) -> list[TaskResult]:
         """One round of heartbeats and due global timers, canisters in id order."""
         state = self.state

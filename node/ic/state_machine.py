@@ -111,8 +111,8 @@ class WasmStateMachine:
     @property
     def EMPTY_BATCH_UNCHANGED(self) -> bool:
         """Whether the last batch, if it had no messages, changed nothing: it ran no
-        timers or heartbeats and did not advance the time, and, unless inter-canister
-        messages were carried over to it, ran nothing at all. The replica then keeps the
+        timers or heartbeats (none was due) and did not advance the time, and, unless
+        inter-canister messages were carried over to it, ran nothing at all. The replica then keeps the
         previous state hash instead of hashing the whole state again."""
         return not self._ran_messages
 
@@ -147,11 +147,19 @@ class WasmStateMachine:
             else:
                 if reply is not None:
                     results.append(RequestResult.replied(envelope.request_id, batch.height, reply))
+        # The round's system tasks, as the IC's scheduler runs them in every round: each
+        # heartbeat, and each global timer now due, canisters in id order, on every replica
+        # at the block's time; then the messages they and the batch caused (a Motoko timer
+        # runs its job as a call to itself).
+        round_time = max(env.time, batch.time_ns + len(batch.messages))
+        tasks = env.system_tasks_due(round_time)
+        if tasks:
+            env.run_system_tasks(round_time)
         ran = 0
         if env.messages_pending():
-            env.advance_time(max(env.time, batch.time_ns + len(batch.messages)))
+            env.advance_time(round_time)
             ran = env.run_messages(env.config.round_message_limit)
-        self._ran_messages = ran > 0
+        self._ran_messages = ran > 0 or tasks
         for token, answer in env.state.completed:
             assert isinstance(answer, CallResult)
             if answer.reject is not None:
@@ -172,10 +180,24 @@ class WasmStateMachine:
                 digest.update(chunk_hash)
         return digest.digest()
 
+    def certified_data(self) -> list[tuple[bytes, bytes]]:
+        """Each canister's certified data (``ic0.certified_data_set``), by raw id in order:
+        what the subnet's state tree certifies under ``/canister/<id>/certified_data``."""
+        canisters = self.env.state.canisters
+        return [(raw, canisters[raw].certified_data) for raw in sorted(canisters)]
+
     def query(
-        self, canister_id: Principal, method: str, arg: bytes, *, caller: Principal, time: int
+        self,
+        canister_id: Principal,
+        method: str,
+        arg: bytes,
+        *,
+        caller: Principal,
+        time: int,
+        data_certificate: bytes | None = None,
     ) -> CallResult:
         """A non-replicated query: the execution layer rolls every change back afterwards.
+        ``data_certificate``: what ``ic0.data_certificate_copy`` gives the canister.
 
         To the management canister only ``management.QUERY_METHODS`` are queries; they
         read the state and change nothing.
@@ -186,7 +208,9 @@ class WasmStateMachine:
             target = _canister_id(canister_id)
         except RejectError as reject:
             return CallResult(reject=reject)
-        return self.env.query(target, method, arg, caller=caller, time=time)
+        return self.env.query(
+            target, method, arg, caller=caller, time=time, data_certificate=data_certificate
+        )
 
     def rehearse_upgrade(self, caller: Principal, arg: bytes, *, time: int) -> UpgradeRehearsal:
         """``install_code`` (Candid ``arg``, as the management canister takes it) in mode
