@@ -22,6 +22,7 @@ import trio
 
 from client.agent import REPLICA_FAILURES, Agent, Endpoint
 from vocab.codec import Message
+from vocab.committee import Committee, Verifier
 from vocab.errors import SuiError
 from vocab.messages import SuiCertificateRequest, SuiSignedEffects, SuiVote, SuiVoteRequest
 from vocab.sui.certificate import (
@@ -75,7 +76,9 @@ async def _ask_all(
     return failures
 
 
-def _refusal(refusals: dict[int, tuple[str, str]], failures: list[str], what: str) -> SuiError:
+def refusal(refusals: dict[int, tuple[str, str]], failures: list[str], what: str) -> SuiError:
+    """The error of a step that got no quorum: the refusals by name (``ObjectsDoubleUsed``
+    if one was a lock conflict), or, with none, the replicas that did not answer."""
     if not refusals:
         detail = "; ".join(failures) or "timed out"
         return SuiError("QuorumNotReached", f"too few replicas answered the {what} ({detail})")
@@ -88,101 +91,137 @@ def _refusal(refusals: dict[int, tuple[str, str]], failures: list[str], what: st
     return SuiError(name, f"no quorum for the {what}: {detail}")
 
 
-async def _gather(
-    agent: Agent,
-    request: Message,
-    kind: type[SuiVote] | type[SuiSignedEffects],
-    digest: bytes,
-    count: Callable[[Any], bool | None],
-    timeout: float,
-) -> tuple[dict[int, tuple[str, str]], list[str]]:
-    """Ask every replica; each answer of ``kind`` about ``digest`` from a committee member
-    is either a refusal (kept by name; once more refused than a quorum allows, the rest
-    are not waited for) or signed, and then ``count`` says: None, its signature does not
-    verify; True, a quorum is complete; False, not yet. The refusals and the failures."""
-    committee = agent.committee
-    refusals: dict[int, tuple[str, str]] = {}
+class _Tally:
+    """Answers of one fast-path step, sans I/O (the async client here and the simulator's
+    owned-object clients both feed it): each answer of ``kind`` about ``digest`` from a
+    committee member is either a refusal (kept by name) or signed, and then ``_count``
+    says: None, its signature does not verify; True, a quorum is complete; False, not yet."""
 
-    def accept(answer: Message) -> bool:
+    kind: type[SuiVote] | type[SuiSignedEffects]
+
+    def __init__(self, committee: Committee, digest: bytes, verify: Verifier) -> None:
+        self.committee = committee
+        self.digest = digest
+        self.verify = verify
+        self.refusals: dict[int, tuple[str, str]] = {}
+
+    def accept(self, answer: Message) -> bool:
+        """Take one answer; whether to stop waiting: a quorum is complete, or more replicas
+        refused than a quorum allows (the rest are not waited for)."""
+        committee = self.committee
         if (
-            not isinstance(answer, kind)
-            or answer.digest != digest
+            not isinstance(answer, self.kind)
+            or answer.digest != self.digest
             or not 0 <= answer.node_index < committee.n
         ):
             return False
         if answer.error:
-            refusals[answer.node_index] = (answer.error, answer.message)
-            return len(refusals) > committee.n - committee.threshold
-        counted = count(answer)
+            self.refusals[answer.node_index] = (answer.error, answer.message)
+            return len(self.refusals) > committee.n - committee.threshold
+        counted = self._count(answer)
         if counted is None:
-            refusals[answer.node_index] = ("InvalidSignature", "its signature does not verify")
+            self.refusals[answer.node_index] = ("InvalidSignature", "its signature does not verify")
             return False
+        self.refusals.pop(answer.node_index, None)
         return counted
 
-    failures = await _ask_all(agent, request, accept, timeout)
-    return refusals, failures
+    def _count(self, answer: Any) -> bool | None:
+        raise NotImplementedError
+
+
+class VoteTally(_Tally):
+    """Votes for ``signed`` until 2f+1 of one epoch make its ``certificate``."""
+
+    kind = SuiVote
+
+    def __init__(self, committee: Committee, signed: SignedTransaction, verify: Verifier) -> None:
+        super().__init__(committee, signed.request_id, verify)
+        self.signed = signed
+        self.votes: dict[int, dict[int, bytes]] = {}
+        self.certificate: CertifiedTransaction | None = None
+
+    def _count(self, vote: SuiVote) -> bool | None:
+        if self.certificate is not None:
+            return True
+        key = self.committee.public_keys[vote.node_index]
+        if not self.verify(key, vote.signature, VOTE_DOMAIN, vote_message(vote.epoch, self.digest)):
+            return None
+        epoch_votes = self.votes.setdefault(vote.epoch, {})
+        epoch_votes[vote.node_index] = vote.signature
+        if len(epoch_votes) < self.committee.threshold:
+            return False
+        signers = tuple(sorted(epoch_votes))
+        self.certificate = CertifiedTransaction(
+            self.signed, vote.epoch, signers, tuple(epoch_votes[s] for s in signers)
+        )
+        return True
+
+    def voted(self) -> set[int]:
+        """The replicas whose vote is counted (in any epoch)."""
+        return {node for votes in self.votes.values() for node in votes}
+
+
+class EffectsTally(_Tally):
+    """Signed effects of ``certificate`` until 2f+1 agree: its ``finality``."""
+
+    kind = SuiSignedEffects
+
+    def __init__(self, committee: Committee, certificate: CertifiedTransaction, verify: Verifier) -> None:
+        super().__init__(committee, certificate.digest, verify)
+        self.certificate = certificate
+        self.groups: dict[tuple[bytes, bytes], set[int]] = {}
+        self.finality: Finality | None = None
+
+    def _count(self, answer: SuiSignedEffects) -> bool | None:
+        if self.finality is not None:
+            return True
+        key = self.committee.public_keys[answer.node_index]
+        signed = effects_message(answer.epoch, self.digest, answer.effects_digest, answer.response)
+        if answer.epoch != self.certificate.epoch or not self.verify(
+            key, answer.signature, EFFECTS_DOMAIN, signed
+        ):
+            return None
+        group = self.groups.setdefault(
+            (answer.effects_digest, hashlib.sha256(answer.response).digest()), set()
+        )
+        group.add(answer.node_index)
+        if len(group) < self.committee.threshold:
+            return False
+        self.finality = Finality(
+            self.certificate, answer.response, answer.effects_digest, tuple(sorted(group))
+        )
+        return True
+
+    def signed(self) -> set[int]:
+        """The replicas whose effects signature is counted."""
+        return {node for group in self.groups.values() for node in group}
 
 
 async def certify(
     agent: Agent, signed: SignedTransaction, timeout: float = FAST_PATH_TIMEOUT
 ) -> CertifiedTransaction:
     """Votes of 2f+1 replicas for ``signed`` in one epoch, as a certificate."""
-    committee = agent.committee
-    digest = signed.request_id
-    votes: dict[int, dict[int, bytes]] = {}
-    done: list[CertifiedTransaction] = []
-
-    def count(vote: SuiVote) -> bool | None:
-        key = committee.public_keys[vote.node_index]
-        if not agent.verify(key, vote.signature, VOTE_DOMAIN, vote_message(vote.epoch, digest)):
-            return None
-        epoch_votes = votes.setdefault(vote.epoch, {})
-        epoch_votes[vote.node_index] = vote.signature
-        if len(epoch_votes) < committee.threshold:
-            return False
-        signers = tuple(sorted(epoch_votes))
-        done.append(CertifiedTransaction(signed, vote.epoch, signers, tuple(epoch_votes[s] for s in signers)))
-        return True
-
-    refusals, failures = await _gather(agent, SuiVoteRequest(signed), SuiVote, digest, count, timeout)
-    if done:
-        return done[0]
-    raise _refusal(refusals, failures, "transaction's votes")
+    tally = VoteTally(agent.committee, signed, agent.verify)
+    failures = await _ask_all(agent, SuiVoteRequest(signed), tally.accept, timeout)
+    if tally.certificate is not None:
+        return tally.certificate
+    raise refusal(tally.refusals, failures, "transaction's votes")
 
 
 async def execute(
     agent: Agent, certificate: CertifiedTransaction, timeout: float = FAST_PATH_TIMEOUT
 ) -> Finality:
     """Hand ``certificate`` to every replica; 2f+1 matching signed effects."""
-    committee = agent.committee
-    digest = certificate.digest
-    groups: dict[tuple[bytes, bytes], set[int]] = {}
-    done: list[Finality] = []
-
-    def count(answer: SuiSignedEffects) -> bool | None:
-        key = committee.public_keys[answer.node_index]
-        signed = effects_message(answer.epoch, digest, answer.effects_digest, answer.response)
-        if answer.epoch != certificate.epoch or not agent.verify(
-            key, answer.signature, EFFECTS_DOMAIN, signed
-        ):
-            return None
-        group = groups.setdefault((answer.effects_digest, hashlib.sha256(answer.response).digest()), set())
-        group.add(answer.node_index)
-        if len(group) < committee.threshold:
-            return False
-        done.append(Finality(certificate, answer.response, answer.effects_digest, tuple(sorted(group))))
-        return True
-
-    refusals, failures = await _gather(
-        agent, SuiCertificateRequest(certificate), SuiSignedEffects, digest, count, timeout
-    )
-    if done:
-        return done[0]
-    if len(groups) > 1:
+    tally = EffectsTally(agent.committee, certificate, agent.verify)
+    failures = await _ask_all(agent, SuiCertificateRequest(certificate), tally.accept, timeout)
+    if tally.finality is not None:
+        return tally.finality
+    if len(tally.groups) > 1:
         raise SuiError(
-            "FailedToAgreeOnEffects", f"replicas signed {len(groups)} different effects for {digest.hex()}"
+            "FailedToAgreeOnEffects",
+            f"replicas signed {len(tally.groups)} different effects for {certificate.digest.hex()}",
         )
-    raise _refusal(refusals, failures, "certificate's execution")
+    raise refusal(tally.refusals, failures, "certificate's execution")
 
 
-__all__ = ["FAST_PATH_TIMEOUT", "Finality", "certify", "execute"]
+__all__ = ["FAST_PATH_TIMEOUT", "EffectsTally", "Finality", "VoteTally", "certify", "execute", "refusal"]

@@ -122,8 +122,8 @@ def test_subnet_and_network_errors() -> None:
     assert parse_error(text).startswith("line 7: subnet.bugs: unknown bug 'no-such-bug'")
     text = scenario() + '\n[network]\nlatency = "sideways:1ms"\n'
     assert parse_error(text).startswith("line 13: network.latency: bad latency spec")
-    assert parse_error(scenario().replace('kind = "lifecycle"', 'kind = "owned-transfer"')).startswith(
-        "line 9: workload[0].kind: the 'owned-transfer' workload is not built yet"
+    assert parse_error(scenario().replace('kind = "lifecycle"', 'kind = "owned-transfers"')).startswith(
+        "line 9: workload[0].kind: 'owned-transfers' is not one of lifecycle, register"
     )
     assert parse_error('seed = 1\nduration = "1s"\n') == "name: is required"
     assert "not valid TOML" in parse_error('name = "x"\nseed = = 1\n')

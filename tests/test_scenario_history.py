@@ -160,7 +160,11 @@ def test_durability_on_hand_made_histories() -> None:
             "workload[0].timeout: must be at least",
         ),
         ('[[workload]]\nkind = "counter"\nkeys = 300\n', "workload[0].keys: must be in [1, 256], not 300"),
-        ('[[workload]]\nkind = "owned-transfer"\n', "the 'owned-transfer' workload is not built yet"),
+        (
+            '[[workload]]\nkind = "owned-transfer"\nclients = 100\nkeys = 41\n',
+            "line 16: workload[0].keys: the owned-transfer workload gives each client keys registers: "
+            "clients x keys must be at most 4096, not 4100",
+        ),
         (
             '[[workload]]\nkind = "canister-counter"\nkeys = 2\n',
             "line 15: workload[0].keys: the canister-counter workload's Motoko canister holds one counter",

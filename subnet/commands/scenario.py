@@ -37,8 +37,9 @@ from subnet.scenario import (
     write_results,
 )
 from subnet.scenario.processes import check_supported, run_on_processes
-from subnet.scenario.results import write_process_results
+from subnet.scenario.results import latency, write_process_results
 from subnet.scenario.sweep import SeedResult, default_jobs, parse_seeds, sweep, sweep_verdict
+from subnet.sim.path_latency import describe
 from subnet.sim.versioned_counter import describe_failure
 from vocab.errors import SubnetError
 
@@ -177,6 +178,8 @@ def run(args: argparse.Namespace) -> int:
         if "mixed_callers" in outcome.reports:
             _print_mixed_callers(outcome.reports["mixed_callers"])
         _print_checks(outcome.checks, outcome.verdict)
+        for path_name, figures in latency(outcome).items():
+            print(describe(path_name, figures))
         print(f"finalized height: {outcome.result.finalized_height}  trace_hash: {outcome.result.trace_hash}")
         print(f"results: {folder}")
     return EXIT[outcome.verdict]

@@ -653,7 +653,10 @@ def run_on_processes(
     n = scenario.subnet.replicas
     try:
         port = launcher.free_port_range(n)
-        genesis = create_subnet(root, n, port, max(1, scenario.subnet.block_time_ns // 1_000_000))
+        epoch_ms = None if scenario.subnet.epoch_ns is None else max(1, scenario.subnet.epoch_ns // 1_000_000)
+        genesis = create_subnet(
+            root, n, port, max(1, scenario.subnet.block_time_ns // 1_000_000), epoch_duration_ms=epoch_ms
+        )
         spawned = {index: launcher.spawn_replica(root, index) for index in range(n)}
         failures = trio.run(wait_for_replicas, root, genesis, spawned)
         if failures:

@@ -33,11 +33,13 @@ from subnet.scenario.plots import plot_data, write_plots
 from subnet.scenario.processes import ProcessOutcome, process_files
 from subnet.scenario.run import Outcome
 from subnet.scenario.spec import Scenario, format_duration
+from subnet.sim.path_latency import latency_report
 from subnet.sim.runner import SECOND
 
 __all__ = [
     "config_hash",
     "folder_name",
+    "latency",
     "process_summary",
     "scenario_toml",
     "summary",
@@ -70,6 +72,11 @@ def scenario_toml(scenario: Scenario) -> str:
         f"replicas = {scenario.subnet.replicas}",
         f"block_time = {_value(format_duration(scenario.subnet.block_time_ns))}",
         f"bugs = {_value(list(scenario.subnet.bugs))}",
+        *(
+            []
+            if scenario.subnet.epoch_ns is None
+            else [f"epoch = {_value(format_duration(scenario.subnet.epoch_ns))}"]
+        ),
         "",
         "[network]",
         f"latency = {_value(scenario.network.latency)}",
@@ -87,6 +94,8 @@ def scenario_toml(scenario: Scenario) -> str:
                 f"retry = {_value(format_duration(workload.retry_ns))}",
                 f"timeout = {_value(format_duration(workload.timeout_ns))}",
             ]
+            if workload.equivocators:
+                lines.append(f"equivocators = {workload.equivocators}")
     for fault in scenario.faults:
         lines += [
             "",
@@ -166,10 +175,21 @@ def summary(outcome: Outcome) -> dict[str, Any]:
             "clients": dict(sorted(sim.clients.stats.items())) if sim.clients is not None else {},
             "history_events": len(sim.clients.recorder.events) if sim.clients is not None else 0,
         },
+        "latency": latency(outcome),
         "trace_hash": result.trace_hash,
         "config_hash": config_hash(outcome.scenario),
         **outcome.reports,
     }
+
+
+def latency(outcome: Outcome) -> dict[str, Any]:
+    """Each path's latency in the clients' history, in ms and in message delays of the
+    run's latency model (``subnet.sim.path_latency``); empty without clients."""
+    sim = outcome.simulation
+    if sim.clients is None:
+        return {}
+    mean = sim.config.latency.mean_delay_ns(sim.n)
+    return latency_report(sim.clients.events, sim.clients.config.kind, mean)
 
 
 def process_summary(outcome: ProcessOutcome) -> dict[str, Any]:

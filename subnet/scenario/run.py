@@ -68,6 +68,7 @@ def sim_config(scenario: Scenario, schedule: Schedule) -> SimConfig:
                 keys=item.keys,
                 retry_ns=item.retry_ns,
                 timeout_ns=item.timeout_ns,
+                equivocators=item.equivocators,
             )
     return SimConfig(
         replicas=scenario.subnet.replicas,
@@ -78,7 +79,14 @@ def sim_config(scenario: Scenario, schedule: Schedule) -> SimConfig:
         duplication=scenario.network.duplication,
         workload=workload,
         faults=tuple(schedule.faults),
-        genesis_params={"block_interval_ns": scenario.subnet.block_time_ns},
+        genesis_params={
+            "block_interval_ns": scenario.subnet.block_time_ns,
+            **(
+                {}
+                if scenario.subnet.epoch_ns is None
+                else {"sui_epoch_duration_ns": scenario.subnet.epoch_ns}
+            ),
+        },
         keep_trace=True,
         bugs=scenario.subnet.bugs,
         clients=clients,

@@ -19,9 +19,18 @@ from typing import Any, NoReturn
 
 from subnet.sim.behaviour import GENERIC_BEHAVIOURS
 from subnet.sim.bugs import BUGS
-from subnet.sim.clients import CLIENT_KINDS, MAX_KEYS, MOTOKO_KINDS, SUI_KINDS, UPGRADE_MODULES
+from subnet.sim.clients import (
+    CLIENT_KINDS,
+    KIND_ALIASES,
+    MAX_KEYS,
+    MOTOKO_KINDS,
+    OWNED_KINDS,
+    SUI_KINDS,
+    UPGRADE_MODULES,
+)
 from subnet.sim.icc_behaviour import ICC_BEHAVIOURS
 from subnet.sim.latency import LatencySpecError, Matrix, parse_duration_ns, parse_latency
+from subnet.sim.owned_transfers import MAX_REGISTERS
 from subnet.sim.versioned_counter import VERSIONED_UPGRADES
 
 __all__ = [
@@ -60,7 +69,7 @@ RANDOM_KINDS = ("crash", "pause", "partition", "latency", "loss", "duplication")
 """What a ``random`` nemesis may draw (``subnet.scenario.nemesis``)."""
 SHAPES = ("one", "minority", "majority", "ring", "bridge", "groups")
 WORKLOAD_KINDS = ("lifecycle", *CLIENT_KINDS)
-PLANNED_KINDS = ("owned-transfer",)
+PLANNED_KINDS: tuple[str, ...] = ()
 """Workloads the scenario format names but the subnet does not run yet (refused by name)."""
 HISTORY_KINDS = CLIENT_KINDS
 """Workloads whose clients record a history (at most one per scenario: one history, one model)."""
@@ -80,9 +89,9 @@ TOP_KEYS = (
     "fault",
     "checks",
 )
-SUBNET_KEYS = ("replicas", "block_time", "bugs")
+SUBNET_KEYS = ("replicas", "block_time", "bugs", "epoch")
 NETWORK_KEYS = ("latency", "loss", "duplication")
-WORKLOAD_KEYS = ("kind", "rate", "clients", "keys", "retry", "timeout")
+WORKLOAD_KEYS = ("kind", "rate", "clients", "keys", "retry", "timeout", "equivocators")
 FAULT_KEYS = (
     "at",
     "kind",
@@ -194,6 +203,8 @@ class SubnetSpec:
     replicas: int = 4
     block_time_ns: int = 200_000_000
     bugs: tuple[str, ...] = ()
+    epoch_ns: int | None = None
+    """The Sui epoch's length (locks reset at each change); None: the genesis default, a day."""
 
 
 @dataclass(frozen=True)
@@ -217,6 +228,8 @@ class WorkloadSpec:
     """How long a client waits for a reply before asking again or resubmitting."""
     timeout_ns: int = 5_000_000_000
     """How long until a client records the outcome as unknown (info)."""
+    equivocators: int = 0
+    """``owned-transfer``: clients sharing another client's keys and registers (equivocation)."""
 
     @property
     def records_history(self) -> bool:
@@ -410,7 +423,10 @@ def parse_scenario(text: str) -> Scenario:
     block_time_ns = subnet_table.duration("block_time", 200_000_000)
     assert block_time_ns is not None
     bugs = _bugs(subnet_table)
-    subnet = SubnetSpec(replicas, block_time_ns, bugs)
+    epoch_ns = subnet_table.duration("epoch")
+    if epoch_ns is not None and epoch_ns <= 0:
+        subnet_table.fail(("epoch",), "must be positive")
+    subnet = SubnetSpec(replicas, block_time_ns, bugs, epoch_ns)
 
     net = _Reader(lines, ("network",), data.get("network", {}), NETWORK_KEYS)
     latency = net.string("latency", NetworkSpec.latency)
@@ -458,7 +474,7 @@ def parse_scenario(text: str) -> Scenario:
                 f"an upgrade installs versions of the register canister, not of the {history[0].kind} "
                 "workload's Motoko counter: use a register or counter [[workload]]",
             )
-        if fault.kind == "upgrade" and (not history or history[0].kind == "sui-counter"):
+        if fault.kind == "upgrade" and (not history or history[0].kind in ("sui-counter", *OWNED_KINDS)):
             _Reader(lines, ("fault", index), data["fault"][index], FAULT_KEYS).fail(
                 ("kind",),
                 "an upgrade upgrades the clients' canister (a register or counter [[workload]]) or the "
@@ -567,7 +583,8 @@ def _array(top: _Reader, data: dict[str, Any], key: str) -> list[Any]:
 
 def _workload(lines: KeyLines, index: int, table: Any) -> WorkloadSpec:
     reader = _Reader(lines, ("workload", index), table, WORKLOAD_KEYS)
-    kind = reader.string("kind", None, ("lifecycle", *CLIENT_KINDS, *PLANNED_KINDS))
+    kind = reader.string("kind", None, ("lifecycle", *CLIENT_KINDS, *KIND_ALIASES, *PLANNED_KINDS))
+    kind = KIND_ALIASES.get(kind, kind)
     if kind not in WORKLOAD_KINDS:
         reader.fail(("kind",), f"the {kind!r} workload is not built yet (built: {', '.join(WORKLOAD_KINDS)})")
     if kind == "lifecycle":
@@ -583,6 +600,17 @@ def _workload(lines: KeyLines, index: int, table: Any) -> WorkloadSpec:
     keys = reader.integer("keys", WorkloadSpec.keys, 1, MAX_KEYS)
     if kind in MOTOKO_KINDS and keys != 1:
         reader.fail(("keys",), f"the {kind} workload's Motoko canister holds one counter: keys must be 1")
+    if kind in OWNED_KINDS and clients * keys > MAX_REGISTERS:  # equivocators share theirs: a bound above
+        reader.fail(
+            ("keys",),
+            f"the {kind} workload gives each client keys registers: clients x keys must be at most "
+            f"{MAX_REGISTERS}, not {clients * keys}",
+        )
+    equivocators = 0
+    if reader.has("equivocators"):
+        if kind not in OWNED_KINDS:
+            reader.fail(("equivocators",), f"applies to the owned-transfer workload, not {kind}")
+        equivocators = reader.integer("equivocators", 0, 0, clients // 2)
     if kind == "versioned-counter" and keys != 1:
         reader.fail(("keys",), "the versioned-counter workload shares one counter: keys must be 1")
     if kind == "versioned-counter" and clients < 2:
@@ -596,7 +624,7 @@ def _workload(lines: KeyLines, index: int, table: Any) -> WorkloadSpec:
         reader.fail(("retry",), "must be positive")
     if timeout_ns < retry_ns:
         reader.fail(("timeout",), f"must be at least the retry interval ({format_duration(retry_ns)})")
-    return WorkloadSpec(kind, rate, clients, keys, retry_ns, timeout_ns)
+    return WorkloadSpec(kind, rate, clients, keys, retry_ns, timeout_ns, equivocators)
 
 
 _KIND_KEYS = {

@@ -6,8 +6,10 @@ Byzantine node would do. That keeps an attack small and explicit, and leaves the
 and its consensus protocol untouched. The behaviours here know nothing of the protocol:
 
 - ``Behaviour``: honest, forwards the actions unchanged;
-- ``Silent``: sends nothing (a replica that is up but mute, or cut off);
-- ``GarbageSigner``: every signature it sends is random bytes;
+- ``Silent``: sends nothing (a replica that is up but mute, or cut off), nor answers the
+  fast path's clients;
+- ``GarbageSigner``: every signature it sends is random bytes, its fast-path votes and
+  effects signatures too;
 - ``Twins``: two instances of the replica behind one identity (one node key), each
   honest on its own, each talking to its own half of the peers: together they propose
   two blocks at a height and vote for both, as a node whose key was copied would
@@ -31,7 +33,7 @@ from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from node.actions import Action, Broadcast, Send, SetTimer
+from node.actions import Action, Answer, Broadcast, Send, SetTimer
 from node.byzantine import Attack, Attacker, WrongExecution, garble
 from node.events import MessageReceived, Started, TimerExpired
 from node.replica import Replica
@@ -95,7 +97,8 @@ class Silent(Behaviour):
     name = "silent"
 
     def outgoing(self, sim: SimView, node: int, actions: list[Action]) -> list[Action]:
-        return [action for action in actions if not isinstance(action, (Send, Broadcast))]
+        """Nothing to its peers, nor fast-path answers to clients (votes, signed effects)."""
+        return [action for action in actions if not isinstance(action, (Send, Broadcast, Answer))]
 
 
 class GarbageSigner(Behaviour):
@@ -108,6 +111,8 @@ class GarbageSigner(Behaviour):
                 out.append(Broadcast(garble(sim.rng, action.message)))
             elif isinstance(action, Send):
                 out.append(Send(action.peer, garble(sim.rng, action.message)))
+            elif isinstance(action, Answer):  # a fast-path vote or effects signature to a client
+                out.append(Answer(garble(sim.rng, action.message)))
             else:
                 out.append(action)
         return out

@@ -92,6 +92,8 @@ from vocab.sui.type_tag import PrimitiveTag
 
 __all__ = [
     "CLIENT_KINDS",
+    "KIND_ALIASES",
+    "OWNED_KINDS",
     "UPGRADE_MODULES",
     "ClientHost",
     "ClientsConfig",
@@ -103,9 +105,13 @@ __all__ = [
 
 SECOND = 1_000_000_000
 MS = 1_000_000
-CLIENT_KINDS = ("register", "counter", "canister-counter", "sui-counter", "versioned-counter")
-SUI_KINDS = ("sui-counter", "versioned-counter")
+OWNED_KINDS = ("owned-transfer",)
+"""Workloads of owned-object transactions on the fast path (``subnet.sim.owned_transfers``)."""
+CLIENT_KINDS = ("register", "counter", "canister-counter", "sui-counter", "versioned-counter", *OWNED_KINDS)
+SUI_KINDS = ("sui-counter", "versioned-counter", *OWNED_KINDS)
 """Workloads of Sui transactions on Move objects rather than canister calls."""
+KIND_ALIASES = {"shared-counter": "sui-counter"}
+"""Other names of workloads (issue 13 names shared counters so), resolved where a kind is read."""
 MOTOKO_KINDS = ("canister-counter",)
 """Workloads on a Motoko canister (one counter: ``keys`` is 1, no upgrade faults)."""
 MODEL_OF = {
@@ -113,6 +119,7 @@ MODEL_OF = {
     "counter": "counter",
     "canister-counter": "counter",
     "sui-counter": "counter",
+    "owned-transfer": "register",
     "versioned-counter": "counter",
 }
 """The linearizability model (``subnet.checks.linearizable.MODELS``) of each workload."""
@@ -185,6 +192,9 @@ class ClientsConfig:
     timeout_ns: int = 5 * SECOND
     start_ns: int = 0
     expiry_ns: int = 60 * SECOND
+    equivocators: int = 0
+    """``owned-transfer``: clients that share another client's keys and registers
+    (``subnet.sim.owned_transfers``), so that two transactions meet on one object version."""
 
     def __post_init__(self) -> None:
         if self.kind not in CLIENT_KINDS:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import abc
 import json
+import math
 import random
 import re
 from dataclasses import dataclass
@@ -45,6 +46,11 @@ class LatencyModel(abc.ABC):
     def sample(self, rng: random.Random, src: int, dst: int) -> int:
         """One link delay in integer nanoseconds, drawn from the run's seeded generator."""
 
+    @abc.abstractmethod
+    def mean_delay_ns(self, n: int) -> float:
+        """The mean one-way delay between the ``n`` replicas of a run: the unit in which a
+        path's latency counts message delays. Only reported, never compared by the run."""
+
 
 @dataclass(frozen=True)
 class Constant(LatencyModel):
@@ -52,6 +58,9 @@ class Constant(LatencyModel):
 
     def sample(self, rng: random.Random, src: int, dst: int) -> int:
         return self.delay_ns
+
+    def mean_delay_ns(self, n: int) -> float:
+        return float(self.delay_ns)
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,9 @@ class Uniform(LatencyModel):
     def sample(self, rng: random.Random, src: int, dst: int) -> int:
         return rng.randrange(self.low_ns, self.high_ns + 1)  # randint's own definition, one call less
 
+    def mean_delay_ns(self, n: int) -> float:
+        return (self.low_ns + self.high_ns) / 2
+
 
 @dataclass(frozen=True)
 class Normal(LatencyModel):
@@ -70,6 +82,14 @@ class Normal(LatencyModel):
 
     def sample(self, rng: random.Random, src: int, dst: int) -> int:
         return max(0, int(rng.gauss(self.mean_ns, self.stddev_ns)))
+
+    def mean_delay_ns(self, n: int) -> float:
+        # E[max(0, X)] for X ~ N(mean, sd): the draw is truncated at 0.
+        if self.stddev_ns == 0:
+            return float(max(0, self.mean_ns))
+        z = self.mean_ns / self.stddev_ns
+        density = math.exp(-z * z / 2) / math.sqrt(2 * math.pi)
+        return self.mean_ns * (1 + math.erf(z / math.sqrt(2))) / 2 + self.stddev_ns * density
 
 
 @dataclass(frozen=True)
@@ -82,6 +102,10 @@ class Bimodal(LatencyModel):
         mode = self.first if rng.random() < self.probability_first else self.second
         return mode.sample(rng, src, dst)
 
+    def mean_delay_ns(self, n: int) -> float:
+        first = self.probability_first
+        return first * self.first.mean_delay_ns(n) + (1 - first) * self.second.mean_delay_ns(n)
+
 
 @dataclass(frozen=True)
 class Matrix(LatencyModel):
@@ -92,6 +116,11 @@ class Matrix(LatencyModel):
             return self.delays_ns[src][dst]
         except IndexError:
             raise LatencySpecError(f"the latency matrix has no entry for link {src} -> {dst}") from None
+
+    def mean_delay_ns(self, n: int) -> float:
+        """The mean over the links between distinct replicas (one replica: its own link)."""
+        links = [self.delays_ns[a][b] for a in range(n) for b in range(n) if a != b or n == 1]
+        return sum(links) / len(links)
 
     def check_size(self, n: int) -> None:
         if len(self.delays_ns) < n or any(len(row) < n for row in self.delays_ns):

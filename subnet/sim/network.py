@@ -70,3 +70,21 @@ class SimNetwork:
         if self.duplication and self.rng.random() < self.duplication:
             delays.append(self.latency.sample(self.rng, src, dst) + extra)
         return delays
+
+    def client_delays(self, home: int, replica: int, *, to_client: bool) -> list[int]:
+        """The delivery delays of one message between a client and a replica, both ways
+        (``to_client``: the replica's answer). A client sits beside its *home* replica: a
+        partition puts it on its home's side, and its link to a replica has the latency of
+        the home's link to it (the model's draw; for the home itself, the model's own link).
+        Loss and duplication apply as between replicas; a latency fault delays what its
+        targets send, so a replica's answers, not the client's requests."""
+        src, dst = (replica, home) if to_client else (home, replica)
+        if not self.connected(src, dst):
+            return []
+        if self.loss and self.rng.random() < self.loss:
+            return []
+        extra = self.extra_delay_ns.get(replica, 0) if to_client else 0
+        delays = [self.latency.sample(self.rng, src, dst) + extra]
+        if self.duplication and self.rng.random() < self.duplication:
+            delays.append(self.latency.sample(self.rng, src, dst) + extra)
+        return delays

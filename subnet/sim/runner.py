@@ -76,11 +76,12 @@ from node.replica import Replica
 from node.state_machine import StateMachine
 from subnet.sim.behaviour import GENERIC_BEHAVIOURS, Behaviour
 from subnet.sim.bugs import ForgetfulIngress, WrongExecution, check_bugs, small_quorum_genesis
-from subnet.sim.clients import ClientsConfig, HistoryClients
+from subnet.sim.clients import OWNED_KINDS, ClientsConfig, HistoryClients
 from subnet.sim.faults import Fault
 from subnet.sim.icc_behaviour import ICC_BEHAVIOURS
 from subnet.sim.latency import LatencyModel, Matrix, Uniform
 from subnet.sim.network import SimNetwork
+from subnet.sim.owned_transfers import OwnedTransfers
 from subnet.sim.trace import Trace, describe
 from subnet.sim.versioned_counter import VersionedCounterClients
 from subnet.sim.workload import Workload, WorkloadConfig
@@ -262,8 +263,10 @@ class Simulation:
         self._sequence = 0
         for node in range(self.n):
             self._boot(node)
-        self.clients: HistoryClients | None = None
-        if config.clients is not None and config.clients.kind == "versioned-counter":
+        self.clients: HistoryClients | OwnedTransfers | None = None
+        if config.clients is not None and config.clients.kind in OWNED_KINDS:
+            self.clients = OwnedTransfers(config.clients, self, config.seed)
+        elif config.clients is not None and config.clients.kind == "versioned-counter":
             self.clients = VersionedCounterClients(config.clients, self, config.seed)
         elif config.clients is not None:
             self.clients = HistoryClients(config.clients, self, config.seed)
@@ -599,7 +602,8 @@ class Simulation:
 
     def fast_path(self, node: int, request: SuiVoteRequest | SuiCertificateRequest) -> Message | None:
         """A client's fast-path request to one replica, answered now (``SuiVote`` or
-        ``SuiSignedEffects``); None if the replica is down or paused."""
+        ``SuiSignedEffects``, as its behaviour sends it); None if the replica is down or
+        paused, or says nothing."""
         replica = self.replicas[node]
         digest = (
             request.transaction.request_id
@@ -616,9 +620,9 @@ class Simulation:
             if isinstance(request, SuiVoteRequest)
             else CertificateDelivered(request.certificate, self.clock(node))
         )
-        actions = replica.handle(event)
-        self._perform(node, self.behaviours[node].outgoing(self, node, actions))
-        answers = [action.message for action in actions if isinstance(action, Answer)]
+        outgoing = self.behaviours[node].outgoing(self, node, replica.handle(event))
+        self._perform(node, outgoing)
+        answers = [action.message for action in outgoing if isinstance(action, Answer)]
         return answers[0] if answers else None
 
     def reachable(self, node: int) -> bool:
@@ -677,7 +681,7 @@ class Simulation:
     # -- results -------------------------------------------------------------------------------
 
     @property
-    def history(self) -> HistoryClients | None:
+    def history(self) -> HistoryClients | OwnedTransfers | None:
         """The clients that record a history, if any (the checks' name for them)."""
         return self.clients
 
