@@ -24,6 +24,7 @@ import trio
 
 from client.identity import Identity
 from client.sui import NEW_PACKAGE, CallSpec, SuiClient
+from node.sui.dry_run import DEV_INSPECT
 from node.sui.ledger import STD, SUI, SuiLedger, compile_for_publish
 from subnet.commands.sui_client import _call_spec, _print_dev_inspect, _print_dry_run
 from subnet.sim.runner import SECOND
@@ -35,6 +36,7 @@ from vocab.sui.address import ObjectId
 from vocab.sui.builder import ProgrammableTransactionBuilder
 from vocab.sui.certificate import CertifiedTransaction
 from vocab.sui.signed import SignedTransaction
+from vocab.sui.transaction import TRANSACTION_KIND, SharedObject
 
 SAMPLE = Path(__file__).resolve().parent.parent / "subnet" / "samples" / "versioned_counter"
 SDK_TYPES = CACHE_ROOT / "npm-sui" / "node_modules" / "@mysten" / "sui" / "dist" / "jsonRpc" / "types"
@@ -274,3 +276,31 @@ def test_a_dry_run_sees_what_the_fast_path_executed_ahead_of_consensus(v2: list[
     then = [p.call(NEW_PACKAGE, "migrate", p.counter, p.admin)]
     rehearsal = trio.run(p.client.dry_run_upgrade, v2, p.cap, then)
     assert rehearsal.failure() is None, rehearsal.failure()
+
+
+def test_a_package_published_in_a_dry_run_is_gone_for_the_next_read(v2: list[bytes]) -> None:
+    """Dry runs and dev-inspect calls share an inspection VM between reads (its modules
+    stay instantiated); a package that only a dry run published must not outlive it."""
+    p = Published()
+    rehearsal = trio.run(p.client.dry_run_upgrade, v2, p.cap, [p.call(NEW_PACKAGE, "value", p.counter)])
+    new = rehearsal.new_package
+    assert new is not None and rehearsal.failure() is None
+    builder = ProgrammableTransactionBuilder()
+    counter = builder.object(
+        SharedObject(p.counter, p.ledger.shared(p.counter).initial_shared_version, False)
+    )
+    builder.move_call(new, "counter", "value", [], [counter])
+    params = [
+        p.identity.sui_address.to_text(),
+        base64.b64encode(TRANSACTION_KIND.encode(builder.finish())).decode(),
+    ]
+    try:
+        answer = json.loads(p.ledger.read(DEV_INSPECT, json.dumps(params).encode()))
+    except RejectError as refused:
+        assert new.to_text()[:10] in refused.message or "package" in refused.message.lower(), refused
+    else:
+        assert "error" in answer and "results" not in answer, answer
+    assert new.raw not in (p.ledger._inspection_vm.packages if p.ledger._inspection_vm else {})
+    # and the package the state does hold is still served by the same VM
+    value = trio.run(p.client.dev_inspect, p.package, "counter", "value", [p.counter.to_text()])
+    assert value["results"][0]["returnValues"][0][1] == "u64"

@@ -168,6 +168,10 @@ class SuiLedger:
         self.epoch_duration_ms = 0
         """Milliseconds an epoch lasts (0: one epoch for ever); set by the subnet's genesis."""
         self._nonce = 0
+        self._inspection_vm: MoveVM | None = None
+        """The VM that dry runs and dev-inspect calls execute on (``fork_view``), kept from
+        one read to the next so that its modules stay instantiated; never the one that
+        executes the subnet's transactions, so reads cannot change what consensus runs."""
 
     @classmethod
     def genesis(cls, *, allow_adding_abilities: bool = False) -> SuiLedger:
@@ -198,17 +202,20 @@ class SuiLedger:
         return cls.from_store(ObjectStore.restore(body))
 
     @classmethod
-    def from_store(cls, store: ObjectStore) -> SuiLedger:
-        """A ledger over ``store``, with a VM loaded with every package it holds."""
-        vm = MoveVM()
+    def from_store(cls, store: ObjectStore, vm: MoveVM | None = None) -> SuiLedger:
+        """A ledger over ``store``, with a VM loaded with every package it holds (``vm``
+        given: the packages it does not hold yet are added to it)."""
+        vm = vm if vm is not None else MoveVM()
         for package_id in sorted(store.packages, key=lambda p: p.raw):
-            load_package(vm, store.packages[package_id])
+            if package_id.raw not in vm.packages:
+                load_package(vm, store.packages[package_id])
         return cls(store, vm)
 
-    def fork(self) -> SuiLedger:
+    def fork(self, vm: MoveVM | None = None) -> SuiLedger:
         """An independent copy of this state: what runs on it changes nothing here (to
-        rehearse an upgrade and the calls after it, such as a ``migrate``)."""
-        fork = SuiLedger.from_store(self.store.copy())
+        rehearse an upgrade and the calls after it, such as a ``migrate``); on ``vm`` if
+        given, else on a VM of its own."""
+        fork = SuiLedger.from_store(self.store.copy(), vm)
         fork.allow_adding_abilities = self.allow_adding_abilities
         fork.epoch_duration_ms = self.epoch_duration_ms
         fork._nonce = self._nonce
@@ -216,13 +223,28 @@ class SuiLedger:
 
     def fork_view(self) -> Executor:
         """An executor over an independent copy of what reads show (the sequenced store and
-        the certificates executed ahead of it on the fast path), with its own VM: what a
-        dry run or dev-inspect executes on, then throws away (``node.sui.dry_run``)."""
-        fork = self.fork()
+        the certificates executed ahead of it on the fast path), on the inspection VM: what
+        a dry run or dev-inspect executes on, then throws away (``node.sui.dry_run``). The
+        caller forgets the packages the run published (``inspected``)."""
+        if self._inspection_vm is None:
+            self._inspection_vm = MoveVM()
+        fork = self.fork(self._inspection_vm)
         fork.fast.view.top = self.fast.view.top.copy()
         for package_id in sorted(fork.fast.view.top.packages, key=lambda p: p.raw):
-            load_package(fork.vm, fork.fast.view.top.packages[package_id])
+            if package_id.raw not in fork.vm.packages:
+                load_package(fork.vm, fork.fast.view.top.packages[package_id])
         return fork.fast_executor
+
+    def inspected(self, method: str, args: list[Any]) -> dict[str, Any]:
+        """A dry run or dev-inspect on ``fork_view``; the packages it published are then
+        forgotten by the inspection VM, which must hold only what the state holds."""
+        view = self.fork_view()
+        loaded = set(view.vm.packages)
+        try:
+            return dry_run.dry_run(view, method, args)
+        finally:
+            for published in sorted(set(view.vm.packages) - loaded):
+                view.vm.remove_package(published)
 
     # -- transactions ------------------------------------------------------------------------
     def execute(self, tx: TransactionData, *, epoch: int = 0, timestamp_ms: int = 0) -> TransactionEffects:
@@ -569,7 +591,7 @@ class SuiLedger:
                 # on a fork of this state, thrown away after (``node.sui.dry_run``)
                 if not isinstance(args, list):
                     raise ValueError("the parameters must be a JSON array")
-                return canonical_json(dry_run.dry_run(self.fork_view(), method, args))
+                return canonical_json(self.inspected(method, args))
             if not isinstance(args, list) or not args or not isinstance(args[0], str):
                 raise ValueError("the parameters must be a JSON array whose first item is a string")
             if method == "sui_getObject":
