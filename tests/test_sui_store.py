@@ -8,6 +8,7 @@ assembled here by hand; the differential test checks the same bytes with the SDK
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 import pytest
@@ -92,7 +93,7 @@ def test_effects_record_and_digest() -> None:
     failed = ExecutionFailure(
         "MoveAbort", "aborted", 0, MoveLocation(ObjectId(b"\x55" * 32), "counter", "f"), 7
     )
-    record = TransactionEffects(**{**with_event.__dict__, "status": failed}).to_record()
+    record = dataclasses.replace(with_event, status=failed).to_record()
     assert TransactionEffects.from_record(record).status == failed
 
 

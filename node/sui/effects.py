@@ -103,8 +103,14 @@ class TransactionEffects:
         return salted(TRANSACTION_EVENTS, EVENTS.encode(list(self.events)))
 
     def to_bcs(self) -> bytes:
-        """The bytes the digest covers (events by their digest)."""
-        return EFFECTS.encode(self)
+        """The bytes the digest covers (events by their digest); encoded once, as effects
+        are immutable and a transaction's are asked for several times (its digest, the
+        signed effects, the response, the store)."""
+        encoded = self.__dict__.get("_bcs")
+        if encoded is None:
+            encoded = EFFECTS.encode(self)
+            object.__setattr__(self, "_bcs", encoded)
+        return encoded
 
     def to_record(self) -> bytes:
         """The effects and the events themselves, as the store keeps them."""

@@ -3,17 +3,25 @@ checkpoints). Leading zero bytes are written as leading ``1`` characters, one ea
 
 from __future__ import annotations
 
+import functools
+
 from vocab.errors import SubnetError
 
 ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _INDEX = {char: i for i, char in enumerate(ALPHABET)}
+ENCODED_CACHE = 16384
+"""Encodings remembered (``encode``)."""
 
 
 class Base58Error(SubnetError, ValueError):
     """Text that is not Base58 (a character outside the alphabet, or empty)."""
 
 
+@functools.lru_cache(maxsize=ENCODED_CACHE)
 def encode(data: bytes) -> str:
+    """``data`` in Base58; remembered, as one digest is printed many times over (in each
+    response that names the object or transaction), and the conversion is a long division
+    in Python."""
     zeros = len(data) - len(data.lstrip(b"\0"))
     number = int.from_bytes(data, "big")
     digits = []

@@ -20,6 +20,7 @@ Signatures are the replicas' Ed25519 node keys under this subnet's own domain se
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -97,6 +98,20 @@ MAX_CERTIFICATE_SIGNERS = 256
 """Signatures a certificate may carry on the wire (one per committee member at most)."""
 
 
+@functools.lru_cache(maxsize=4096)
+def _wire_digest(
+    transaction: bytes, epoch: int, signers: tuple[int, ...], signatures: tuple[bytes, ...]
+) -> bytes:
+    return hash_of_map(
+        {
+            "sui_certificate": transaction,
+            "epoch": epoch,
+            "signers": list(signers),
+            "signatures": list(signatures),
+        }
+    )
+
+
 @dataclass(frozen=True)
 class CertifiedTransaction:
     """A signed transaction and a quorum of votes for it in ``epoch``: what the fast path
@@ -119,15 +134,10 @@ class CertifiedTransaction:
 
     @cached_property
     def wire_digest(self) -> bytes:
-        """The hash that binds the certificate, votes included, into a block."""
-        return hash_of_map(
-            {
-                "sui_certificate": self.transaction.wire_digest,
-                "epoch": self.epoch,
-                "signers": list(self.signers),
-                "signatures": list(self.signatures),
-            }
-        )
+        """The hash that binds the certificate, votes included, into a block (remembered
+        across the copies of one certificate a replica receives: from the client, from
+        each peer, in a block)."""
+        return _wire_digest(self.transaction.wire_digest, self.epoch, self.signers, self.signatures)
 
     def verify(self, committee: Committee, verify: Verifier = crypto.verify) -> None:
         """Raise the ``SuiError`` that refuses the votes (see ``check_quorum``)."""

@@ -76,6 +76,11 @@ def _decoded(tx_bytes: bytes) -> TransactionData:
         raise SuiError("InvalidTransaction", f"the transaction bytes do not decode: {exc}") from exc
 
 
+@functools.lru_cache(maxsize=DECODED_CACHE)
+def _wire_digest(tx_bytes: bytes, signatures: tuple[bytes, ...]) -> bytes:
+    return hash_of_map({"sui_tx": tx_bytes, "sui_signatures": list(signatures)})
+
+
 @dataclass(frozen=True)
 class SignedTransaction:
     tx_bytes: bytes
@@ -89,8 +94,9 @@ class SignedTransaction:
 
     @cached_property
     def wire_digest(self) -> bytes:
-        """The hash that binds the transaction and its signatures into a block."""
-        return hash_of_map({"sui_tx": self.tx_bytes, "sui_signatures": list(self.signatures)})
+        """The hash that binds the transaction and its signatures into a block (remembered
+        across the copies of one transaction a replica receives, as ``_decoded`` is)."""
+        return _wire_digest(self.tx_bytes, self.signatures)
 
     def to_wire(self) -> dict[str, Any]:
         return {"sui_tx": self.tx_bytes, "sui_signatures": list(self.signatures)}
