@@ -10,7 +10,7 @@ import json
 import sys
 
 from client.network import load_genesis, local_root
-from subnet.commands.feedback import print_table
+from subnet.commands.feedback import Feedback, print_table
 from subnet.commands.options import add_output_option, bounded
 from subnet.processes import launcher
 from subnet.processes.status import status_records
@@ -64,17 +64,24 @@ def _start(args: argparse.Namespace) -> int:
     if args.block_time < 10:
         raise SubnetError("--block-time must be at least 10 ms")
     root = local_root()
-    genesis = start_subnet(
-        root,
-        replicas=args.replicas,
-        port=args.port,
-        block_time_ms=args.block_time,
-        clean=args.clean,
-        memory_capacity=args.memory_capacity,
-        epoch_duration_ms=args.epoch_duration,
-        allow_adding_abilities=args.allow_adding_abilities,
-        progress=lambda line: print(line, file=sys.stderr, flush=True),
-    )
+    feedback = Feedback()
+
+    def progress(line: str) -> None:
+        # above the spinner on a terminal, a plain line of standard error otherwise
+        feedback.console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    with feedback.step(f"Starting {args.replicas} replicas..."):
+        genesis = start_subnet(
+            root,
+            replicas=args.replicas,
+            port=args.port,
+            block_time_ms=args.block_time,
+            clean=args.clean,
+            memory_capacity=args.memory_capacity,
+            epoch_duration_ms=args.epoch_duration,
+            allow_adding_abilities=args.allow_adding_abilities,
+            progress=progress,
+        )
     addresses = ", ".join(entry.address for entry in genesis.nodes)
     print(f"Subnet of {len(genesis.nodes)} replicas running on {addresses}")
     if args.background:
