@@ -16,7 +16,6 @@ agent does. History times are nanoseconds since the run started, on trio's clock
 
 from __future__ import annotations
 
-import hashlib
 import random
 import time
 from collections import Counter
@@ -34,7 +33,7 @@ from subnet.sim.clients import (
     MODEL_OF,
     ClientsConfig,
     Operations,
-    register_canister_wasm,
+    upgrade_install,
     workload_canister_wasm,
 )
 from vocab import crypto, management
@@ -245,11 +244,7 @@ class ProcessClients:
         if self.canister is None:
             record["outcome"] = "not installed"
             return
-        wasm = register_canister_wasm(module)
-        record["module_hash"] = hashlib.sha256(wasm).hexdigest()
-        arg = management.encode_args(
-            management.INSTALL_CODE, management.InstallCodeArgs("upgrade", self.canister, wasm, CANDID_UNIT)
-        )
+        record["module_hash"], arg = upgrade_install(self.canister, module)
 
         def settled(kind: str, result: RequestResult | None, why: str) -> None:
             if result is None:

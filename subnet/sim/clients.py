@@ -95,6 +95,7 @@ __all__ = [
     "KIND_ALIASES",
     "OWNED_KINDS",
     "UPGRADE_MODULES",
+    "upgrade_install",
     "ClientHost",
     "ClientsConfig",
     "HistoryClients",
@@ -168,6 +169,15 @@ def register_canister_wasm(variant: str = "") -> bytes:
 
 
 @functools.cache
+def upgrade_install(canister: Principal, module: str) -> tuple[str, bytes]:
+    """An upgrade fault's request: the hash of ``module`` (``UPGRADE_MODULES``), and the
+    ``install_code`` argument that upgrades ``canister`` to it (both backends send it)."""
+    wasm = register_canister_wasm(module)
+    return hashlib.sha256(wasm).hexdigest(), management.encode_args(
+        management.INSTALL_CODE, management.InstallCodeArgs("upgrade", canister, wasm, CANDID_UNIT)
+    )
+
+
 def motoko_counter_wasm() -> bytes:
     """The ``canister-counter`` workload's canister: ``subnet/samples/counter_v1.mo``
     compiled by the pinned ``moc`` (cached on disk by source; raises ``MotokoError``
@@ -592,11 +602,7 @@ class HistoryClients:
         if self.canister is None:
             record["outcome"] = "not installed"
             return
-        wasm = register_canister_wasm(module)
-        record["module_hash"] = hashlib.sha256(wasm).hexdigest()
-        arg = management.encode_args(
-            management.INSTALL_CODE, management.InstallCodeArgs("upgrade", self.canister, wasm, CANDID_UNIT)
-        )
+        record["module_hash"], arg = upgrade_install(self.canister, module)
         envelope = self._envelope(self.config.clients, Principal.management(), management.INSTALL_CODE, arg)
         record["request_id"] = envelope.request_id.hex()
         started = self.host.now
