@@ -24,6 +24,7 @@ tree's root is SHA-256 of nothing. The prefixes keep a leaf from passing for a n
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -91,10 +92,12 @@ def canister_tree(certified_data: Sequence[tuple[bytes, bytes]]) -> HashTree:
     )
 
 
+@functools.lru_cache(maxsize=1024)
 def certification_message(
     height: int, state_hash: bytes, results_root: bytes, time_ns: int = 0, canister_root: bytes = NO_CANISTERS
 ) -> bytes:
-    """The bytes a replica signs for a height: the root hash of its state tree."""
+    """The bytes a replica signs for a height: the root hash of its state tree (remembered:
+    every share of a height asks for the same one)."""
     return reconstruct(state_tree(height, state_hash, results_root, time_ns, Pruned(canister_root)))
 
 
