@@ -46,7 +46,7 @@ from move.build import build_package
 from move.codegen import compile_package as generate
 from move.framework import framework
 from move.types import ModuleId
-from node.sui import dry_run, responses
+from node.sui import dry_run, framework_cache, responses
 from node.sui.effects import TransactionEffects
 from node.sui.executor import Executor, load_package
 from node.sui.fast_layer import (
@@ -130,7 +130,17 @@ def framework_packages() -> tuple[ir.Package, ir.Package]:
 
 @functools.cache
 def framework_modules() -> tuple[tuple[tuple[str, bytes], ...], ...]:
-    """The framework's modules as Wasm, (name, bytes) sorted by name, for 0x1 and for 0x2."""
+    """The framework's modules as Wasm, (name, bytes) sorted by name, for 0x1 and for 0x2.
+
+    Every replica publishes them at genesis, so every replica process would compile the
+    framework as it starts (a third of a second, most of a restart's work before
+    replaying). The output is a function of the compiler's and the framework's sources
+    alone (compilation is deterministic), so it is kept on disk under a hash of those
+    sources (``framework_cache``) and compiled only when they change."""
+    return framework_cache.cached(_compile_framework_modules)
+
+
+def _compile_framework_modules() -> tuple[tuple[tuple[str, bytes], ...], ...]:
     return tuple(
         tuple(sorted((module_id.name, wasm) for module_id, wasm in generate(package).items()))
         for package in framework_packages()
