@@ -15,6 +15,7 @@ process runs the one its operator names (``node.runtime``).
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import hashlib
 import random
@@ -81,7 +82,7 @@ class Attacker:
         return peers[:middle], peers[middle:]
 
 
-class Attack:
+class Attack(abc.ABC):
     """Rewrites the actions of one replica's honest code: small and explicit, and the
     replica and its protocol stay untouched. Nothing is drawn at random, so a simulated
     run stays a function of its seed."""
@@ -91,8 +92,9 @@ class Attack:
     def __init__(self, attacker: Attacker) -> None:
         self.attacker = attacker
 
+    @abc.abstractmethod
     def rewrite(self, actions: list[Action]) -> list[Action]:
-        raise NotImplementedError
+        """The actions to carry out instead of ``actions``."""
 
 
 class WrongExecution(Attack):

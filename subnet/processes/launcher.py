@@ -168,10 +168,7 @@ def spawn_twin(root: Path, index: int) -> tuple[int, str]:
 
 def kill_twin(pid: int) -> None:
     """Stop a twin started by ``spawn_twin`` (SIGKILL: it is a ghost, nothing of it is kept)."""
-    _signal(pid, signal.SIGKILL)
-    while pid_alive(pid):
-        reap()
-        time.sleep(0.01)
+    _kill_and_reap(pid)
 
 
 def _spawn(root: Path, directory: Path, extra: list[str] | None = None) -> int:
@@ -261,11 +258,18 @@ def kill_replica(root: Path, index: int, sig: int = signal.SIGKILL) -> None:
     pid = read_pids(root).get(index)
     if pid is None or not is_replica_of(pid, root, index):
         raise LauncherError(f"replica {index} is not running")
-    _signal(pid, sig)
     if sig == signal.SIGKILL:
-        while pid_alive(pid):
-            reap()
-            time.sleep(0.01)
+        _kill_and_reap(pid)
+    else:
+        _signal(pid, sig)
+
+
+def _kill_and_reap(pid: int) -> None:
+    """SIGKILL ``pid`` and wait until it is gone (reaped if it is our child)."""
+    _signal(pid, signal.SIGKILL)
+    while pid_alive(pid):
+        reap()
+        time.sleep(0.01)
 
 
 def _signal(pid: int, sig: int) -> None:

@@ -30,7 +30,7 @@ from typing import Any
 
 from vocab.candid.errors import CandidError
 from vocab.candid.limits import retry_with_stack
-from vocab.candid.pretty import _group
+from vocab.candid.pretty import _group, variant_case
 from vocab.candid.types import (
     FuncType,
     OptType,
@@ -42,7 +42,7 @@ from vocab.candid.types import (
     VecType,
     resolve,
 )
-from vocab.candid.values import Some, Variant
+from vocab.candid.values import Some
 from vocab.principal import Principal
 
 __all__ = ["format_args_json"]
@@ -78,15 +78,7 @@ def _convert(value: Any, t: Type) -> Any:
             out[_label(field.id, field.name)] = _convert(item, field.type)
         return out
     if isinstance(t, VariantType):
-        if isinstance(value, Variant):
-            tag, payload = value.tag, value.value
-        elif isinstance(value, dict) and len(value) == 1:
-            ((tag, payload),) = value.items()
-        else:
-            tag, payload = value, None
-        case = t.field(tag)
-        if case is None:
-            raise CandidError(f"{tag!r} is not a case of {t}")
+        case, payload = variant_case(t, value)
         return {_label(case.id, case.name): _convert(payload, case.type)}
     if isinstance(t, FuncType):
         service, method = value

@@ -37,6 +37,7 @@ from typing import Any
 from vocab.candid.errors import CandidError
 from vocab.candid.limits import retry_with_stack
 from vocab.candid.types import (
+    Field,
     FuncType,
     OptType,
     PrimType,
@@ -81,6 +82,21 @@ _UNGROUPED = frozenset({"nat8", "int8"})
 #   ("opt", v) ("vec", [v...]) ("record", [(id, name|None, v)...]) ("variant", (id, name|None, v))
 
 
+def variant_case(t: VariantType, value: Any) -> tuple[Field, Any]:
+    """The case of ``t`` a variant value is in, and its payload; the value written as a
+    ``Variant``, a one-entry ``{tag: payload}``, or a bare tag (a null case)."""
+    if isinstance(value, Variant):
+        tag, payload = value.tag, value.value
+    elif isinstance(value, dict) and len(value) == 1:
+        ((tag, payload),) = value.items()
+    else:
+        tag, payload = value, None
+    case = t.field(tag)
+    if case is None:
+        raise CandidError(f"{tag!r} is not a case of {t}")
+    return case, payload
+
+
 def _value(value: Any, t: Type) -> tuple:
     t = resolve(t)
     if isinstance(t, PrimType):
@@ -101,15 +117,7 @@ def _value(value: Any, t: Type) -> tuple:
             fields.append((field.id, field.name, _value(item, field.type)))
         return ("record", fields)
     if isinstance(t, VariantType):
-        if isinstance(value, Variant):
-            tag, payload = value.tag, value.value
-        elif isinstance(value, dict) and len(value) == 1:
-            ((tag, payload),) = value.items()
-        else:
-            tag, payload = value, None
-        case = t.field(tag)
-        if case is None:
-            raise CandidError(f"{tag!r} is not a case of {t}")
+        case, payload = variant_case(t, value)
         return ("variant", (case.id, case.name, _value(payload, case.type)))
     if isinstance(t, FuncType):
         service, method = value
