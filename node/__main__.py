@@ -19,6 +19,7 @@ from pathlib import Path
 
 import trio
 
+from node.pruning import DEFAULT_MARGIN, REPLAY_WINDOW_NS, PruningPolicy
 from node.runtime import ReplicaRuntime
 from vocab import crypto
 from vocab.errors import SubnetError
@@ -27,6 +28,19 @@ from vocab.principal import Principal
 
 PROFILE_ENV = "SUBNET_REPLICA_PROFILE"
 """A directory: run the replica under cProfile and write ``replica-<index>.prof`` there on exit."""
+OPTIONS_ENV = {
+    "checkpoint_interval": "SUBNET_CHECKPOINT_INTERVAL",
+    "prune_margin": "SUBNET_PRUNE_MARGIN",
+    "replay_window_ms": "SUBNET_REPLAY_WINDOW_MS",
+    "no_prune": "SUBNET_NO_PRUNE",
+}
+"""Environment variables giving the defaults of the options of the same names, so that
+whoever starts a subnet (the disk benchmark, a test) sets them for every replica."""
+
+
+def _env_int(name: str) -> int | None:
+    value = os.environ.get(OPTIONS_ENV[name], "")
+    return int(value) if value.strip() else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--checkpoint-interval",
         type=int,
-        default=None,
+        default=_env_int("checkpoint_interval"),
         metavar="HEIGHTS",
         help="heights between checkpoints of the execution state (default: the replica's, 100; 0: none)",
     )
@@ -46,9 +60,40 @@ def main(argv: list[str] | None = None) -> int:
         metavar="HOST:PORT",
         help="listen here instead of at the genesis address (a twin of the replica, for fault injection)",
     )
+    parser.add_argument(
+        "--prune-margin",
+        type=int,
+        default=_env_int("prune_margin"),
+        metavar="HEIGHTS",
+        help=f"heights kept below the newest certified checkpoint (default {DEFAULT_MARGIN})",
+    )
+    parser.add_argument(
+        "--replay-window-ms",
+        type=int,
+        default=_env_int("replay_window_ms"),
+        metavar="MS",
+        help="blocks kept this long before the certified checkpoint's, for replay protection "
+        f"(default {REPLAY_WINDOW_NS // 1_000_000}, the ingress expiry; shorter only for tests)",
+    )
+    parser.add_argument(
+        "--no-prune",
+        action="store_true",
+        default=bool(os.environ.get(OPTIONS_ENV["no_prune"])),
+        help="keep every block (the database grows with the chain)",
+    )
     args = parser.parse_args(argv)
     if args.checkpoint_interval is not None and args.checkpoint_interval < 0:
         parser.error("--checkpoint-interval must not be negative")
+    try:
+        pruning = PruningPolicy(
+            enabled=not args.no_prune,
+            margin=DEFAULT_MARGIN if args.prune_margin is None else args.prune_margin,
+            replay_window_ns=REPLAY_WINDOW_NS
+            if args.replay_window_ms is None
+            else args.replay_window_ms * 1_000_000,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         genesis = Genesis.from_json(args.genesis.read_text())
@@ -78,11 +123,14 @@ def main(argv: list[str] | None = None) -> int:
                     args.data_dir,
                     args.checkpoint_interval,
                     args.listen,
+                    pruning,
                 )
             finally:
                 profiler.dump_stats(Path(profile_dir) / f"replica-{index}.prof")
         else:
-            trio.run(_serve, genesis, index, key, args.data_dir, args.checkpoint_interval, args.listen)
+            trio.run(
+                _serve, genesis, index, key, args.data_dir, args.checkpoint_interval, args.listen, pruning
+            )
     except SubnetError as exc:
         # A store that cannot be used even fresh (the disk refuses writes), a schema from
         # another version: said in one line, as the launcher shows the log's tail.
@@ -98,6 +146,7 @@ async def _serve(
     data_dir: Path,
     checkpoint_interval: int | None = None,
     listen: str | None = None,
+    pruning: PruningPolicy | None = None,
 ) -> None:
     runtime = ReplicaRuntime(
         genesis,
@@ -106,6 +155,7 @@ async def _serve(
         data_dir,
         checkpoint_interval=checkpoint_interval,
         listen=listen,
+        pruning=pruning,
     )
     with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         async with trio.open_nursery() as nursery:

@@ -101,6 +101,31 @@ class PersistCheckpoint:
 
 
 @dataclass(frozen=True)
+class PruneBelow:
+    """Delete the finalized blocks, their proofs, the certificates and the checkpoints
+    below ``height`` (``node.pruning``): everything there is covered by a checkpoint
+    whose state hash n - f replicas certified, which is kept, as are the blocks from
+    ``height`` up. One transaction; a crash before it leaves the rows, which is harmless."""
+
+    height: int
+
+
+@dataclass(frozen=True)
+class PersistAnchor:
+    """Replace the stored chain with the run of a verified catch-up package
+    (``node.state_sync``): every stored block goes, ``blocks`` (consecutive, each proven
+    by ``proof``, the checkpoint's block among them) are written, with the certificate and
+    the checkpoint of ``checkpoint_height``. Durable before the blocks above are persisted."""
+
+    blocks: tuple[ChainBlock, ...]
+    proof: Message
+    certificate: Certificate
+    checkpoint_height: int
+    state_hash: bytes
+    state_bytes: bytes
+
+
+@dataclass(frozen=True)
 class PersistLocks:
     """The owned object versions this replica locked for a transaction in ``epoch``
     (``node.sui.locks``): durable before the vote leaves the replica, or a restarted
@@ -175,6 +200,8 @@ Action = (
     | PersistHighWater
     | PersistCertificate
     | PersistCheckpoint
+    | PruneBelow
+    | PersistAnchor
     | PersistLocks
     | PersistFastCertificate
     | Answer

@@ -69,7 +69,7 @@ def load_store(path: Path, pool_window: int) -> Loaded:
         notices.append(
             (
                 "damaged_store",
-                f"{exc}; moved to {moved.name}, kept blocks 1..{saved.blocks}, {saved.certificates} "
+                f"{exc}; moved to {moved.name}, kept blocks {saved.first}..{saved.first + saved.blocks - 1}, {saved.certificates} "
                 f"certificates, {saved.checkpoints} checkpoints, "
                 f"{'the' if saved.high_water else 'no'} vote high-water mark{lost}; "
                 "the rest comes from peers",

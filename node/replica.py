@@ -84,19 +84,23 @@ from node.actions import (
     Answer,
     Broadcast,
     Notice,
+    PersistAnchor,
     PersistBlock,
     PersistCertificate,
     PersistCheckpoint,
     PersistFastCertificate,
     PersistLocks,
+    PruneBelow,
     RejectIngress,
     Reply,
+    Send,
     SetTimer,
 )
 from node.certification import Certifier
 from node.checkpoint import Checkpoint, CheckpointError, encode_checkpoint, restore_checkpoint
 from node.consensus.block import ChainBlock, Finalized
-from node.consensus.icc import Icc
+from node.consensus.icc import CatchUpPackage, Icc
+from node.consensus.icc.artifacts import Block, Finalization
 from node.consensus.protocol import Consensus, Step
 from node.events import (
     CertificateDelivered,
@@ -109,7 +113,9 @@ from node.events import (
 )
 from node.execution import SubnetStateMachine
 from node.ingress import Ingress, IngressGossip, envelope_size, reason_of
+from node.pruning import PruningPolicy, prune_floor
 from node.state_machine import Batch, StateMachine
+from node.state_sync import RESEND_NS, Assembled, Receiver, Served, StateChunk, build_package
 from node.sui.fast_layer import has_shared_inputs
 from node.sui.ledger import CertificateOutcome, SuiLedger
 from node.sui.locks import LockTable
@@ -124,6 +130,7 @@ from vocab.certificate import (
     data_certificate,
     results_paths,
     results_root,
+    verify_certificate,
 )
 from vocab.codec import Message, decode_frame
 from vocab.committee import Verifier
@@ -187,6 +194,7 @@ class Replica:
         ingress: Ingress | None = None,
         sui_locks: Iterable[tuple[int, bytes, bytes, int]] = (),
         fast_certificates: Sequence[CertifiedTransaction] = (),
+        pruning: PruningPolicy | None = None,
     ) -> None:
         if checkpoint_interval < 0:
             raise ValueError(
@@ -212,15 +220,20 @@ class Replica:
             ingress.epoch = self._sui_epoch
         self.locks = LockTable()
         """This replica's owned-object locks (the fast path's votes), not replicated."""
-        self.consensus: Consensus = Icc(
-            genesis,
-            key,
-            self.ingress,
-            verify=verify,
-            size_of=envelope_size,
-            certificates=lambda height: self.certifier.certificates.get(height),
-        )
+        self.verify = verify
+        self.consensus: Consensus = self._new_consensus()
         self.certifier = Certifier(self.committee, key, verify=verify, window=genesis.pool_window)
+        self.pruning = pruning or PruningPolicy()
+        self.lowest_kept = 1
+        """The lowest finalized height this replica keeps (``node.pruning``)."""
+        self._written: dict[int, tuple[bytes, bytes]] = {}
+        """Checkpoints written and not yet certified: height -> (state hash, bytes)."""
+        self._serving: tuple[int, bytes] | None = None
+        """The newest certified checkpoint (height, bytes): what a peer behind is sent."""
+        self._served: Served | None = None
+        self._package_sent_at: dict[int, int] = {}
+        self._receiver = Receiver()
+        self._now = 0
         self.executed_height = 0
         self.state_hashes: dict[int, bytes] = {}
         self._canisters: tuple[int, HashTree] = (0, EMPTY)
@@ -245,6 +258,21 @@ class Replica:
         proven = restored.finalized
         certificates = list(certificates)
         base = self._restore_checkpoint(checkpoints, proven, certificates)
+        if proven and proven[0].block.height > 1 and not base:
+            # A pruned chain without a usable checkpoint at or above its first block
+            # cannot be executed: start empty and sync from the peers (node.state_sync).
+            self._out.append(
+                Notice(
+                    "pruned_chain_unusable",
+                    proven[0].block.height,
+                    {"reason": "no usable checkpoint in the stored chain; syncing from peers"},
+                )
+            )
+            self.consensus = self._new_consensus()
+            restored = self.consensus.restore((), high_water)
+            proven = []
+        if proven:
+            self.lowest_kept = proven[0].block.height
         top = proven[-1].block.height if proven else 0
         if self.checkpoint_interval:
             # Replaying past checkpoint heights, keep only the newest: the older ones would
@@ -266,8 +294,20 @@ class Replica:
             )
         for certificate in certificates:
             self.certifier.add_certificate(certificate)
+        if base:
+            self._on_certificate_added(base)
         self._out.extend(restored.actions)
         self._restore_fast_path(sui_locks, fast_certificates)
+
+    def _new_consensus(self) -> Consensus:
+        return Icc(
+            self.genesis,
+            self.key,
+            self.ingress,
+            verify=self.verify,
+            size_of=envelope_size,
+            certificates=lambda height: self.certifier.certificates.get(height),
+        )
 
     @classmethod
     def restore(
@@ -306,6 +346,8 @@ class Replica:
         hash must be the certified one if this replica persisted a certificate there.
         """
         certified = {certificate.height: certificate.state_hash for certificate in certificates}
+        chain = {block.height: block for block, _ in proven}
+        first, last = (proven[0].block.height, proven[-1].block.height) if proven else (1, 0)
         for checkpoint in sorted(checkpoints, key=lambda c: c.height, reverse=True):
             height = checkpoint.height
             try:
@@ -313,9 +355,9 @@ class Replica:
                     raise CheckpointError(
                         f"this replica's state machine ({type(self.state).__name__}) has no checkpoints"
                     )
-                if not 0 < height <= len(proven) or proven[height - 1].block.height != height:
+                if height not in chain:
                     raise CheckpointError(
-                        f"height {height} is not in the finalized chain proven from the blocks (1..{len(proven)})"
+                        f"height {height} is not in the finalized chain proven from the blocks ({first}..{last})"
                     )
                 quorum = certified.get(height)
                 if quorum is not None and quorum != checkpoint.state_hash:
@@ -327,7 +369,7 @@ class Replica:
                     checkpoint.state,
                     height=height,
                     state_hash=checkpoint.state_hash,
-                    block_hash=proven[height - 1].block.hash,
+                    block_hash=chain[height].hash,
                 )
             except CheckpointError as exc:
                 self._out.append(Notice("checkpoint_refused", height, {"reason": str(exc)}))
@@ -338,11 +380,12 @@ class Replica:
                 height,
                 header.state_hash,
                 header.results_root,
-                time_ns=proven[height - 1].block.timestamp,
+                time_ns=chain[height].timestamp,
                 canister_root=self._certify_canisters(height, unchanged=False),
                 sign=False,
             )
             self.restored_checkpoint_height = height
+            self._written[height] = (header.state_hash, checkpoint.state)
             return height
         return 0
 
@@ -715,6 +758,7 @@ class Replica:
 
     def handle(self, event: Event) -> list[Action]:
         now = event.now
+        self._now = now
         if isinstance(event, Started):
             self._act(self.consensus.start(now))
         elif isinstance(event, MessageReceived):
@@ -766,7 +810,12 @@ class Replica:
             if self.certifier.add_share(message):
                 self._try_certify(message.height)
         elif isinstance(message, Certificate):
-            self.certifier.add_certificate(message)
+            if self.certifier.add_certificate(message):
+                self._on_certificate_added(message.height)
+        elif isinstance(message, CatchUpPackage):
+            self._on_package(peer, message, now)
+        elif isinstance(message, StateChunk):
+            self._settle_package(self._receiver.add(message), message.height, peer, now)
         else:
             self._act(self.consensus.on_message(peer, message, now))
 
@@ -783,10 +832,12 @@ class Replica:
             self.ingress.on_finalized(block)
             self._execute(block, replay=False)
         for certificate in step.certificates:
-            if certificate.height <= self.executed_height:
-                self.certifier.add_certificate(certificate)
+            if certificate.height <= self.executed_height and self.certifier.add_certificate(certificate):
+                self._on_certificate_added(certificate.height)
         for reason, count in step.dropped.items():
             self.dropped[reason] += count
+        for peer in step.behind:
+            self._send_package(peer)
 
     def _execute(self, block: ChainBlock, *, replay: bool) -> None:
         if block.height != self.executed_height + 1:
@@ -860,12 +911,20 @@ class Replica:
             state, height=block.height, block_hash=block.hash, state_hash=state_hash, results_root=root
         )
         self._out.append(PersistCheckpoint(block.height, state_hash, blob))
+        if self.pruning.enabled:
+            # Kept until a certificate says n - f replicas have the same state there.
+            self._written[block.height] = (state_hash, blob)
+            for old in sorted(self._written)[:-2]:
+                del self._written[old]
+            if block.height in self.certifier.certificates:
+                self._on_certificate_added(block.height)
 
     def _try_certify(self, height: int) -> None:
         certificate = self.certifier.try_certify(height)
         if certificate is not None:
             self._out.append(PersistCertificate(certificate))
             self._out.append(Notice("certified", height, {"state_hash": certificate.state_hash.hex()}))
+            self._on_certificate_added(height)
             paths = results_paths(self.results.pop(height, []))
             for result, index, path in paths:
                 self._remember(result, CertifiedReply(result, certificate, index, len(paths), path))
@@ -887,3 +946,174 @@ class Replica:
         if result.request_id in self.awaiting:
             del self.awaiting[result.request_id]
             self._out.append(Reply(result.request_id, reply))
+
+    # -- bounded disk and state sync (node.pruning, node.state_sync) --------------------------
+
+    def _on_certificate_added(self, height: int) -> None:
+        """A certificate of ``height`` is now held: if it certifies a checkpoint this
+        replica wrote, that checkpoint is what peers behind are sent, and what lies
+        below it (``node.pruning``) is forgotten, in memory and on disk."""
+        written = self._written.get(height)
+        certificate = self.certifier.certificates.get(height)
+        if written is None or certificate is None or certificate.state_hash != written[0]:
+            return
+        self._serving = (height, written[1])
+        self._served = None
+        for old in [h for h in self._written if h <= height]:
+            del self._written[old]
+        self._prune(height)
+
+    def _prune(self, checkpoint_height: int) -> None:
+        def timestamp_of(height: int) -> int | None:
+            block = self.consensus.finalized_block(height)
+            return None if block is None else block.timestamp
+
+        floor = prune_floor(self.pruning, checkpoint_height, self.lowest_kept, timestamp_of)
+        if floor <= self.lowest_kept:
+            return
+        self.lowest_kept = floor
+        self.consensus.prune_below(floor)
+        for table in (self.state_hashes, self.certifier.certificates):
+            for old in [h for h in table if h < floor]:
+                del table[old]
+        self._out.append(PruneBelow(floor))
+
+    def _send_package(self, peer: int) -> None:
+        """A peer asked for heights pruned here: send it the catch-up package of the
+        newest certified checkpoint (at most once per ``RESEND_NS`` per peer)."""
+        if self._serving is None:
+            return
+        last = self._package_sent_at.get(peer)
+        if last is not None and self._now < last + RESEND_NS:
+            return
+        height, state = self._serving
+        served = self._served
+        if served is None or served.package.height != height:
+            found = self.consensus.package_proof(height)
+            certificate = self.certifier.certificates.get(height)
+            if found is None or certificate is None:
+                return
+            blocks = [block for block in found[0] if isinstance(block, Block)]
+            proof = found[1]
+            history: list[Block] = []
+            for below in range(height - 1, self.lowest_kept - 1, -1):
+                block = self.consensus.finalized_block(below)
+                if not isinstance(block, Block):
+                    break
+                history.append(block)
+            if len(blocks) != len(found[0]) or not isinstance(proof, Finalization):
+                return
+            served = self._served = build_package(blocks, proof, certificate, state, history[::-1])
+        self._package_sent_at[peer] = self._now
+        self._out.append(Notice("package_sent", height, {"peer": peer, "chunks": len(served.chunks)}))
+        self._out.append(Send(peer, served.package))
+        for chunk in served.chunks:
+            self._out.append(Send(peer, chunk))
+
+    def _refuse_package(self, height: int, peer: int, reason: str) -> None:
+        self.dropped["bad_catch_up_package"] += 1
+        self._out.append(Notice("package_refused", height, {"peer": peer, "reason": reason}))
+
+    def _on_package(self, peer: int, package: CatchUpPackage, now: int) -> None:
+        """A catch-up package: taken up (its chunks then awaited) only if it is ahead of
+        this replica, its blocks are proven and its certificate is the committee's."""
+        if package.height <= self.consensus.finalized_height:
+            self.dropped["stale_catch_up_package"] += 1
+            return
+        problem = self._package_problem(package)
+        if problem is None:
+            problem = self._receiver.start(package)
+        if problem is not None:
+            self._refuse_package(package.height, peer, problem)
+            return
+        self._settle_package(None, package.height, peer, now)
+
+    def _package_problem(self, package: CatchUpPackage) -> str | None:
+        if not isinstance(self.state, SubnetStateMachine):
+            return f"this replica's state machine ({type(self.state).__name__}) has no checkpoints"
+        problem = self.consensus.package_problem(package.blocks, package.finalization)
+        if problem is not None:
+            return f"its blocks: {problem}"
+        certificate = package.certificate
+        if certificate.height != package.height:
+            return f"its certificate is of height {certificate.height}, its checkpoint of {package.height}"
+        try:
+            verify_certificate(certificate, self.committee, self.verify)
+        except CertificateError as exc:
+            return f"its certificate: {exc}"
+        return None
+
+    def _settle_package(self, problem: str | None, height: int, peer: int, now: int) -> None:
+        """After a package or a chunk arrived: refuse, wait for more, or adopt."""
+        if problem is not None:
+            self._refuse_package(height, peer, problem)
+            return
+        done = self._receiver.complete()
+        if isinstance(done, str):
+            self._refuse_package(height, peer, done)
+        elif isinstance(done, Assembled):
+            self._adopt_package(done, peer, now)
+
+    def _adopt_package(self, assembled: Assembled, peer: int, now: int) -> None:
+        """Restore the package's checkpoint; if its state hash is the certified one,
+        start again from it: the stored chain is replaced by the package's, consensus
+        jumps to its blocks, and the blocks above its checkpoint are executed."""
+        package = assembled.package
+        height, block = package.height, package.blocks[0]
+        problem = None if package.height > self.consensus.finalized_height else "this replica moved past it"
+        problem = problem or self._package_problem(package)
+        if problem is not None:
+            self._refuse_package(height, peer, problem)
+            return
+        assert isinstance(self.state, SubnetStateMachine)
+        try:
+            header = restore_checkpoint(
+                self.state,
+                assembled.state,
+                height=height,
+                state_hash=package.certificate.state_hash,
+                block_hash=block.hash,
+            )
+        except CheckpointError as exc:
+            self._refuse_package(height, peer, f"its state: {exc}")
+            return
+        for below in assembled.history:
+            self.ingress.on_finalized(below)
+        self.ingress.on_finalized(block)
+        self.executed_height = height
+        self.state_hashes = {height: header.state_hash}
+        self.results = {}
+        self._sync_epoch()
+        self.certifier.executed(
+            height,
+            header.state_hash,
+            header.results_root,
+            time_ns=block.timestamp,
+            canister_root=self._certify_canisters(height, unchanged=False),
+            sign=False,
+        )
+        self.certifier.add_certificate(package.certificate)
+        self.restored_checkpoint_height = height
+        self.lowest_kept = assembled.history[0].height if assembled.history else height
+        self._written = {}
+        self._serving, self._served = (height, assembled.state), None
+        self._out.append(
+            PersistAnchor(
+                (*assembled.history, block),
+                package.finalization,
+                package.certificate,
+                height,
+                header.state_hash,
+                assembled.state,
+            )
+        )
+        self._out.append(
+            Notice(
+                "state_synced",
+                height,
+                {"peer": peer, "state_hash": header.state_hash.hex(), "history": len(assembled.history)},
+            )
+        )
+        step = self.consensus.adopt_package(package.blocks, package.finalization, now)
+        step.finalized = step.finalized[1:]  # the checkpoint's block: its state is restored
+        self._act(step)

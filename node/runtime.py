@@ -38,6 +38,7 @@ from node import actions as act
 from node import events as ev
 from node.byzantine import ATTACKS, LINK_BEHAVIOURS, Attack, Attacker
 from node.consensus.icc.attacks import ICC_ATTACKS
+from node.pruning import PruningPolicy
 from node.recovery import load_store
 from node.replica import Replica
 from node.storage import BlockStore, StorageError, StoredBlock, StoredCheckpoint
@@ -89,6 +90,8 @@ PERSIST_ACTIONS = (
     act.PersistHighWater,
     act.PersistCertificate,
     act.PersistCheckpoint,
+    act.PruneBelow,
+    act.PersistAnchor,
     act.PersistLocks,
     act.PersistFastCertificate,
 )
@@ -135,6 +138,8 @@ class ReplicaRuntime:
     listen: str | None = None
     """``HOST:PORT`` to listen on instead of the genesis address: a twin of this replica
     (another process with its key, for fault injection) listens beside it."""
+    pruning: PruningPolicy | None = None
+    """What the replica keeps of its chain (``node.pruning``); None: the default policy."""
 
     def __post_init__(self) -> None:
         self._control_sequence = 0
@@ -173,6 +178,8 @@ class ReplicaRuntime:
         options: dict[str, Any] = {}
         if self.checkpoint_interval is not None:
             options["checkpoint_interval"] = self.checkpoint_interval
+        if self.pruning is not None:
+            options["pruning"] = self.pruning
         log.info(
             "restoring %d finalized blocks (%d checkpoints stored)",
             len(loaded.blocks),
@@ -201,7 +208,7 @@ class ReplicaRuntime:
         if sequenced:
             self.store.forget_fast_certificates(sequenced)
         proven = self.replica.finalized_height
-        if proven < len(loaded.blocks):
+        if proven < (loaded.blocks[-1].height if loaded.blocks else 0):
             # Consensus stopped proving at proven + 1 (its ``restore_truncated`` notice says
             # why): those blocks are not trusted, and catch-up writes the heights again.
             moved = self.store.quarantine_blocks_from(proven + 1, "not proven by its finalization on restore")
@@ -250,6 +257,7 @@ class ReplicaRuntime:
                 with self.store.batch():
                     for action in actions[position:end]:
                         self._persist(action)
+                self.store.reclaim()  # pages freed by pruning, once committed
                 position = end
                 continue
             self._perform_one(actions[position])
@@ -272,6 +280,22 @@ class ReplicaRuntime:
             self.store.put_checkpoint(
                 StoredCheckpoint(action.height, action.state_hash, action.state_bytes),
                 keep=KEEP_CHECKPOINTS,
+            )
+        elif isinstance(action, act.PruneBelow):
+            removed = self.store.prune_below(action.height)
+            log.info("pruned %d blocks below height %d", removed, action.height)
+        elif isinstance(action, act.PersistAnchor):
+            self.store.replace_chain(
+                [
+                    StoredBlock(block.height, block.hash, encode_message(block), encode_message(action.proof))
+                    for block in action.blocks
+                ],
+                (
+                    action.certificate.height,
+                    action.certificate.state_hash,
+                    encode_message(action.certificate),
+                ),
+                StoredCheckpoint(action.checkpoint_height, action.state_hash, action.state_bytes),
             )
         elif isinstance(action, act.PersistLocks):
             self.store.put_locks(action.epoch, action.digest, action.locks)
@@ -311,6 +335,11 @@ class ReplicaRuntime:
                     action.height,
                     action.detail["problem"],
                 )
+            elif action.kind in ("state_synced", "package_sent"):
+                log.info("%s at height %d: %s", action.kind, action.height, action.detail)
+            elif action.kind in ("package_refused", "pruned_chain_unusable"):
+                self._note(action.kind, f"height {action.height}: {action.detail}")
+                log.warning("%s at height %d: %s", action.kind, action.height, action.detail)
             elif action.kind == "checkpoint_refused":
                 self._note(action.kind, f"height {action.height}: {action.detail['reason']}")
                 log.warning("refused the checkpoint of height %d: %s", action.height, action.detail["reason"])

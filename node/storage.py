@@ -31,6 +31,8 @@ from typing import Any, TypeVar
 from vocab.errors import SubnetError
 
 SCHEMA_VERSION = 1
+WAL_SIZE_LIMIT = 16 * 1024 * 1024
+"""Bytes the write-ahead log is truncated to after a checkpoint (``journal_size_limit``)."""
 
 
 class StorageError(SubnetError):
@@ -68,11 +70,18 @@ class StoredCheckpoint:
 class BlockStore:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._reclaim_due = False
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = sqlite3.connect(path, isolation_level=None)
+            # Before the first table exists: freed pages can then be given back to the
+            # file system (``prune_below``); a database made before keeps its pages for
+            # reuse, which bounds it all the same.
+            self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
+            # The -wal file is cut back to this after each checkpoint of it.
+            self._db.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
             self._create()
         except sqlite3.DatabaseError as exc:
             raise DamagedStore(path, "opening", f"not a usable replica database ({exc})") from exc
@@ -172,7 +181,8 @@ class BlockStore:
         return top or 0
 
     def append_finalized(self, blocks: list[StoredBlock]) -> None:
-        """Record finalized blocks, in order, atomically; re-recording the same block is a no-op."""
+        """Record finalized blocks, in order, atomically; re-recording the same block is a no-op.
+        An empty store may start at any height (a pruned chain salvaged, a package's)."""
         with self._transaction(), self._reading("writing finalized blocks"):
             top = self.finalized_height()
             for stored in blocks:
@@ -186,7 +196,7 @@ class BlockStore:
                             f"{bytes(existing[0]).hex()[:16]}, offered {stored.block_hash.hex()[:16]}"
                         )
                     continue
-                if stored.height != top + 1:
+                if top and stored.height != top + 1:
                     raise StorageError(
                         f"finalized blocks are stored contiguously: expected height {top + 1}, got {stored.height}"
                     )
@@ -233,6 +243,89 @@ class BlockStore:
             (),
             lambda r: (_int(r[0]), str(r[1])),
         )
+
+    def lowest_finalized_height(self) -> int:
+        """The lowest finalized height stored (0 if none): above 1 once pruned."""
+        low = self._one(
+            "the lowest finalized height",
+            "SELECT MIN(height) FROM finalized",
+            (),
+            lambda row: _int(row[0] or 0),
+        )
+        return low or 0
+
+    # -- bounded disk (node.pruning, node.state_sync) ----------------------------------------
+
+    def prune_below(self, height: int) -> int:
+        """Delete the blocks, certificates and checkpoints below ``height`` in one
+        transaction, then give the freed pages back (``incremental_vacuum``) and cut the
+        write-ahead log back. Returns how many blocks went. Refuses to delete the newest
+        checkpoint: the heights below are only forgettable because it is kept."""
+        with self._transaction(), self._reading(f"pruning below height {height}"):
+            newest = self._db.execute("SELECT MAX(height) FROM checkpoints").fetchone()[0]
+            if newest is None or newest < height:
+                raise StorageError(
+                    f"refusing to prune below height {height}: no checkpoint at or above it is stored"
+                )
+            removed = self._db.execute("DELETE FROM finalized WHERE height < ?", (height,)).rowcount
+            self._db.execute("DELETE FROM certified WHERE height < ?", (height,))
+            self._db.execute("DELETE FROM checkpoints WHERE height < ?", (height,))
+        self._reclaim_due = True
+        self.reclaim()
+        return int(removed)
+
+    def reclaim(self) -> None:
+        """After pruning: free pages go back to the file system and the log is
+        checkpointed and truncated. Inside a batch this waits for its end (the runtime
+        calls it again after each batch); otherwise it does nothing."""
+        if not self._reclaim_due or self._db.in_transaction:
+            return
+        self._reclaim_due = False
+        with self._reading("reclaiming free pages"):
+            # executescript steps the pragma to its end (``execute`` frees one page).
+            self._db.executescript("PRAGMA incremental_vacuum;")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+    def replace_chain(
+        self,
+        blocks: list[StoredBlock],
+        certificate: tuple[int, bytes, bytes],
+        checkpoint: StoredCheckpoint,
+    ) -> None:
+        """Adopt a catch-up package: every stored block, certificate below the package
+        and checkpoint goes, the package's consecutive ``blocks`` (the checkpoint's block
+        among them), its certificate ``(height, state hash, bytes)`` and its checkpoint
+        are written, all in one transaction."""
+        heights = [stored.height for stored in blocks]
+        if not heights or heights != list(range(heights[0], heights[0] + len(heights))):
+            raise StorageError(f"a package's blocks are consecutive, not heights {heights[:3]}...")
+        if not heights[0] <= checkpoint.height <= heights[-1]:
+            raise StorageError(f"the package's checkpoint {checkpoint.height} is not among its blocks")
+        with self._transaction(), self._reading("writing a catch-up package"):
+            self._db.execute("DELETE FROM finalized")
+            self._db.execute("DELETE FROM certified WHERE height < ?", (heights[0],))
+            self._db.execute("DELETE FROM checkpoints")
+            self._db.executemany(
+                "INSERT INTO finalized VALUES (?, ?, ?, ?)",
+                [(b.height, b.block_hash, b.block, b.proof) for b in blocks],
+            )
+            self._db.execute("INSERT OR REPLACE INTO certified VALUES (?, ?, ?)", certificate)
+            self._db.execute(
+                "INSERT INTO checkpoints VALUES (?, ?, ?)",
+                (checkpoint.height, checkpoint.state_hash, checkpoint.state),
+            )
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per table (what pruning bounds, for status and the disk benchmark)."""
+        counts = {}
+        for table in ("finalized", "certified", "checkpoints", "damaged_blocks"):
+            counts[table] = (
+                self._one(
+                    f"the rows of {table}", f"SELECT COUNT(*) FROM {table}", (), lambda row: _int(row[0])
+                )
+                or 0
+            )
+        return counts
 
     # -- certified state hashes -------------------------------------------------------------
 
@@ -409,6 +502,8 @@ class Salvage:
     """What ``salvage`` copied out of a damaged database, and what it could not."""
 
     blocks: int = 0
+    first: int = 1
+    """The height of the first block kept (above 1 for a pruned chain)."""
     certificates: int = 0
     checkpoints: int = 0
     high_water: bool = False
@@ -448,18 +543,19 @@ def _salvage_high_water(source: BlockStore, into: BlockStore, result: Salvage) -
 
 
 def _salvage_blocks(source: BlockStore, into: BlockStore, result: Salvage) -> None:
-    height, batch = 1, []
+    height, batch = max(1, source.lowest_finalized_height()), []
+    result.first = height
     try:
         while (block := source.finalized_block(height)) is not None:
             batch.append(block)
             height += 1
             if len(batch) == 512:
                 into.append_finalized(batch)
-                result.blocks, batch = height - 1, []
+                result.blocks, batch = result.blocks + len(batch), []
     finally:
         if batch:
             into.append_finalized(batch)
-            result.blocks = height - 1
+            result.blocks += len(batch)
 
 
 def _salvage_certificates(source: BlockStore, into: BlockStore, result: Salvage) -> None:

@@ -55,6 +55,11 @@ class Step:
     """Certificates that arrived with caught-up blocks, for the certifier once those
     blocks are executed."""
 
+    behind: list[int] = field(default_factory=list)
+    """Peers that asked for finalized blocks this replica no longer keeps (pruned below
+    its certified checkpoint, ``node.pruning``): they need a catch-up package
+    (``node.state_sync``), not blocks."""
+
     def drop(self, reason: str) -> None:
         self.dropped[reason] = self.dropped.get(reason, 0) + 1
 
@@ -116,3 +121,26 @@ class Consensus(ABC):
     @abstractmethod
     def finalized_block(self, height: int) -> ChainBlock | None:
         """A finalized block this replica still holds (the genesis block at 0)."""
+
+    # -- bounded memory and state sync (node.pruning, node.state_sync) ----------------------
+
+    @abstractmethod
+    def prune_below(self, height: int) -> None:
+        """Forget the finalized blocks and proofs below ``height`` (a certified checkpoint
+        covers them); a catch-up request for them then names the peer in ``Step.behind``."""
+
+    @abstractmethod
+    def package_proof(self, height: int) -> tuple[Sequence[ChainBlock], Message] | None:
+        """The finalized blocks from ``height`` up to the one its proof names, and that
+        proof: what a catch-up package carries of the chain. None if not held."""
+
+    @abstractmethod
+    def package_problem(self, blocks: Sequence[ChainBlock], proof: Message) -> str | None:
+        """Why a catch-up package's blocks and proof do not prove a finalized run above
+        this replica's finalized height (None: they do). Changes nothing."""
+
+    @abstractmethod
+    def adopt_package(self, blocks: Sequence[ChainBlock], proof: Message, now: int) -> Step:
+        """Jump to a catch-up package's run (``package_problem`` found nothing wrong):
+        its first block becomes the finalized base, with nothing kept below it; the rest
+        are the step's ``finalized``, to persist and execute on the base's state."""

@@ -48,12 +48,14 @@ from node.actions import (
     Answer,
     Broadcast,
     Notice,
+    PersistAnchor,
     PersistBlock,
     PersistCertificate,
     PersistCheckpoint,
     PersistFastCertificate,
     PersistHighWater,
     PersistLocks,
+    PruneBelow,
     RejectIngress,
     Reply,
     Send,
@@ -72,6 +74,7 @@ from node.events import (
     VoteRequested,
 )
 from node.execution import SubnetStateMachine
+from node.pruning import PruningPolicy
 from node.replica import Replica
 from node.state_machine import StateMachine
 from subnet.sim.behaviour import GENERIC_BEHAVIOURS, Behaviour
@@ -115,9 +118,15 @@ TRACED_NOTICES = (
     "restore_truncated",
     "checkpoint_restored",
     "checkpoint_refused",
+    "state_synced",
+    "package_sent",
+    "package_refused",
+    "pruned_chain_unusable",
 )
 KEEP_CHECKPOINTS = 2
 """Checkpoints a simulated disk keeps, as the process backend's store does."""
+KEEP_EVERY_BLOCK = PruningPolicy(enabled=False)
+"""The simulator's default: nothing pruned unless ``SimConfig.pruning`` says so."""
 
 
 class MemoVerifier:
@@ -199,6 +208,9 @@ class SimConfig:
     keep_trace: bool = False
     checkpoint_interval: int | None = None
     """Heights between checkpoints; None: the replica's default."""
+    pruning: PruningPolicy | None = None
+    """What replicas keep of the chain (``node.pruning``); None: every block, since the
+    checks (durability, linearizability, agreement) read whole chains from the disks."""
     bugs: tuple[str, ...] = ()
     """Named unsafe behaviours to switch on (``subnet.sim.bugs``); none by default."""
     clients: ClientsConfig | None = None
@@ -294,6 +306,7 @@ class Simulation:
         options: dict[str, Any] = {}
         if self.config.checkpoint_interval is not None:
             options["checkpoint_interval"] = self.config.checkpoint_interval
+        options["pruning"] = self.config.pruning or KEEP_EVERY_BLOCK
         replica = Replica(
             self.replica_genesis,
             self.keys[node],
@@ -321,6 +334,7 @@ class Simulation:
         options: dict[str, Any] = {}
         if self.config.checkpoint_interval is not None:
             options["checkpoint_interval"] = self.config.checkpoint_interval
+        options["pruning"] = self.config.pruning or KEEP_EVERY_BLOCK
         return Replica(
             self.replica_genesis,
             self.keys[node],
@@ -494,6 +508,22 @@ class Simulation:
                 kept.append(Checkpoint(action.height, action.state_hash, action.state_bytes))
                 kept.sort(key=lambda c: c.height)
                 disk.checkpoints = kept[-KEEP_CHECKPOINTS:]
+            elif isinstance(action, PruneBelow):
+                floor = action.height
+                disk.finalized = [pair for pair in disk.finalized if pair.block.height >= floor]
+                disk.certificates = [c for c in disk.certificates if c.height >= floor]
+                disk.checkpoints = [c for c in disk.checkpoints if c.height >= floor]
+            elif isinstance(action, PersistAnchor):
+                for block in action.blocks:
+                    self.persisted.append((self.now, node, block.height))
+                    self._check_agreement(node, block)
+                disk.finalized = [Finalized(block, action.proof) for block in action.blocks]
+                first = action.blocks[0].height
+                disk.certificates = [c for c in disk.certificates if c.height >= first]
+                disk.certificates.append(action.certificate)
+                disk.checkpoints = [
+                    Checkpoint(action.checkpoint_height, action.state_hash, action.state_bytes)
+                ]
             elif isinstance(action, PersistLocks):
                 disk.sui_locks += [(action.epoch, action.digest, o, v) for o, v in action.locks]
             elif isinstance(action, PersistFastCertificate):
@@ -699,7 +729,7 @@ class Simulation:
         return [block for block, _ in self.disks[node].finalized]
 
     def result(self) -> SimResult:
-        heights = [len(disk.finalized) for disk in self.disks]
+        heights = [disk.finalized[-1].block.height if disk.finalized else 0 for disk in self.disks]
         best = max(range(self.n), key=lambda node: heights[node])
         operations = sum(len(block.payload) for block in self.chain(best))
         return SimResult(

@@ -18,6 +18,7 @@ from typing import Any
 
 from node.consensus.icc import (
     BlockProposal,
+    CatchUpPackage,
     CatchUpRequest,
     CatchUpResponse,
     Finalization,
@@ -26,6 +27,7 @@ from node.consensus.icc import (
     NotarizationShare,
 )
 from node.ingress import IngressGossip
+from node.state_sync import StateChunk
 from vocab.certificate import Certificate, CertificationShare
 from vocab.codec import Message
 
@@ -56,6 +58,10 @@ def describe(message: Message) -> str:
         heights = [block.height for block in message.blocks]
         span = f"{heights[0]}..{heights[-1]}" if heights else "-"
         return f"catch-up-response {span} f{len(message.finalizations)} c{len(message.certificates)}"
+    if isinstance(message, CatchUpPackage):
+        return f"catch-up-package h{message.height} {message.digest.hex()[:12]} k{message.chunks}"
+    if isinstance(message, StateChunk):
+        return f"state-chunk h{message.height} {message.digest.hex()[:12]} #{message.index}"
     return message.TAG or type(message).__name__
 
 

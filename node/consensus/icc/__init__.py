@@ -11,6 +11,7 @@ proposals, notarization and finalization shares and their aggregates, catch-up).
 from node.consensus.icc.artifacts import (
     Block,
     BlockProposal,
+    CatchUpPackage,
     CatchUpRequest,
     CatchUpResponse,
     Finalization,
@@ -24,6 +25,7 @@ from node.consensus.icc.core import Icc
 __all__ = [
     "Block",
     "BlockProposal",
+    "CatchUpPackage",
     "CatchUpRequest",
     "CatchUpResponse",
     "Finalization",

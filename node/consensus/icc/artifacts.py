@@ -42,6 +42,7 @@ __all__ = [
     "PROPOSAL_DOMAIN",
     "Block",
     "BlockProposal",
+    "CatchUpPackage",
     "CatchUpRequest",
     "CatchUpResponse",
     "Finalization",
@@ -239,6 +240,51 @@ class CatchUpResponse(Message):
     blocks: tuple[Block, ...]
     finalizations: tuple[Finalization, ...]
     certificates: tuple[Certificate, ...] = ()
+
+
+@dataclass(frozen=True)
+class CatchUpPackage(Message):
+    """The IC's catch-up package (CUP): what a replica that is further behind than its
+    peers keep blocks starts again from (``node.state_sync``).
+
+    ``blocks`` run from the block of a checkpoint's height (``certificate.height``) up to
+    the block ``finalization`` names, which proves them all through the hash chain;
+    ``certificate`` is n - f replicas' signature on the state hash after the first. The
+    checkpoint itself (``state_size`` bytes) and the blocks below it that the replay
+    window needs (``history_size`` bytes of block frames) follow as ``StateChunk``s of
+    ``chunk_size`` bytes, whose concatenation hashes to ``digest``: a state of any size
+    travels in frames below the transport's limit. Nothing here is trusted until the
+    certificate verifies against the committee, the blocks against the finalization, and
+    the restored state against the certified hash.
+    """
+
+    TAG = "catch-up-package"
+    blocks: tuple[Block, ...]
+    finalization: Finalization
+    certificate: Certificate
+    state_size: int
+    history_size: int
+    chunk_size: int
+    digest: bytes
+
+    def __post_init__(self) -> None:
+        if not self.blocks:
+            raise ValueError("a catch-up package holds at least the checkpoint's block")
+        if self.state_size < 1 or self.history_size < 0:
+            raise ValueError("a catch-up package's sizes are natural numbers, its state not empty")
+        if self.chunk_size < 1:
+            raise ValueError(f"chunk_size must be positive, not {self.chunk_size}")
+        _check_hash("digest", self.digest)
+
+    @property
+    def height(self) -> int:
+        """The checkpoint's height, where the adopting replica's execution starts."""
+        return self.blocks[0].height
+
+    @property
+    def chunks(self) -> int:
+        total = self.state_size + self.history_size
+        return (total + self.chunk_size - 1) // self.chunk_size
 
 
 def genesis_block(genesis: Genesis) -> Block:

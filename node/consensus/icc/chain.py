@@ -18,19 +18,25 @@ from vocab.committee import Committee, Verifier
 
 
 def prove_run(
-    tip: Block,
+    tip: Block | None,
     blocks: Sequence[Block],
     finalizations: Sequence[Finalization],
     committee: Committee,
     verify: Verifier = crypto.verify,
 ) -> tuple[list[tuple[Block, Finalization]], str | None]:
     """The proven prefix of ``blocks`` (each with the finalization that covers it), and
-    why the rest, if any, was refused."""
+    why the rest, if any, was refused. With no ``tip`` the run starts anywhere (a pruned
+    chain, a catch-up package): its first block is proven, like the others, only by a
+    finalization of it or of a descendant it links to."""
     linked: list[Block] = []
     problem: str | None = None
     previous = tip
     for block in blocks:
-        if block.height != previous.height + 1 or block.parent != previous.hash:
+        if previous is None:
+            if block.height < 1:
+                problem = "a run starts above the genesis block"
+                break
+        elif block.height != previous.height + 1 or block.parent != previous.hash:
             problem = f"block at height {block.height} does not extend height {previous.height}"
             break
         linked.append(block)

@@ -132,6 +132,8 @@ class Icc(Consensus):
         self.highest_finalized = 0
         """The finalized height, recorded apart from the tip so that a regressed tip shows."""
         self.proofs: dict[int, Finalization] = {}
+        self.lowest_kept = 1
+        """The lowest finalized height held (above 1 once pruned or restored from a package)."""
 
         self.restored_high_water = 0
         self.persisted_high_water = 0
@@ -182,16 +184,21 @@ class Icc(Consensus):
                 break
             blocks.append(block)
             proofs.setdefault(proof.block_hash, proof)
+        # A pruned store starts above height 1: its first block is the base, proven like
+        # the others by the finalization that covers it (``chain.prove_run``).
+        pruned = bool(blocks) and blocks[0].height > 1
         proven, proof_problem = prove_run(
-            self.finalized_tip, blocks, list(proofs.values()), self.committee, self.verify
+            None if pruned else self.finalized_tip, blocks, list(proofs.values()), self.committee, self.verify
         )
         problem = proof_problem or problem
         if problem is not None:
-            self._emit(
-                Notice("restore_truncated", self.finalized_tip.height + len(proven), {"problem": problem})
-            )
-        for block, proof in proven:
-            self._adopt_finalized(block, proof)
+            first = proven[0][0].height - 1 if proven else (blocks[0].height - 1 if pruned else 0)
+            self._emit(Notice("restore_truncated", first + len(proven), {"problem": problem}))
+        for position, (block, proof) in enumerate(proven):
+            if pruned and position == 0:
+                self._set_base(block, proof)
+            else:
+                self._adopt_finalized(block, proof)
             self._output().finalized.append(Finalized(block, proof))
         if proven:
             self.pool.advance(self.finalized_tip.height)
@@ -212,6 +219,9 @@ class Icc(Consensus):
         self._open()
         if isinstance(message, CatchUpRequest):
             # Served from the finalized chain alone: no round starts, nothing is decided.
+            if message.from_height < self.lowest_kept <= self.finalized_height:
+                self._output().behind.append(peer)  # pruned here: it needs a package
+                return self._close()
             response = self._catch_up_response(message)
             if response is not None:
                 self._emit(Send(peer, response))
@@ -287,6 +297,65 @@ class Icc(Consensus):
 
     def finalized_block(self, height: int) -> ChainBlock | None:
         return self.finalized_blocks.get(height)
+
+    # -- bounded memory and state sync -------------------------------------------------------
+
+    def prune_below(self, height: int) -> None:
+        height = min(height, self.finalized_height)
+        for old in range(self.lowest_kept, height):
+            self.finalized_blocks.pop(old, None)
+            self.proofs.pop(old, None)
+        self.lowest_kept = max(self.lowest_kept, height)
+
+    def package_proof(self, height: int) -> tuple[list[Block], Finalization] | None:
+        proof = self.proofs.get(height)
+        if proof is None or height < self.lowest_kept:
+            return None
+        blocks = [self.finalized_blocks.get(h) for h in range(height, proof.height + 1)]
+        if any(block is None for block in blocks):
+            return None
+        return [block for block in blocks if block is not None], proof
+
+    def package_problem(self, blocks: Sequence[ChainBlock], proof: Message) -> str | None:
+        if not isinstance(proof, Finalization) or not all(isinstance(b, Block) for b in blocks):
+            return "not ICC blocks and a finalization"
+        if not blocks or blocks[0].height <= self.finalized_height:
+            return f"it starts at or below this replica's finalized height {self.finalized_height}"
+        run = [block for block in blocks if isinstance(block, Block)]
+        proven, problem = prove_run(None, run, [proof], self.committee, self.verify)
+        if len(proven) != len(run):
+            return problem or "its finalization does not cover its blocks"
+        if proof.height != run[-1].height:
+            return f"its finalization names height {proof.height}, not its last block's {run[-1].height}"
+        return None
+
+    def adopt_package(self, blocks: Sequence[ChainBlock], proof: Message, now: int) -> Step:
+        self._open()
+        problem = self.package_problem(blocks, proof)
+        assert problem is None, f"adopting a package that does not prove: {problem}"
+        assert isinstance(proof, Finalization)
+        run = [block for block in blocks if isinstance(block, Block)]
+        self._set_base(run[0], proof)
+        self._output().finalized.append(Finalized(run[0], proof))
+        for block in run[1:]:
+            self._finalize(block, proof)
+        self.catch_up_retry_at = 0
+        self._after_finalization(now)
+        self._progress(now)
+        return self._close()
+
+    def _set_base(self, block: Block, proof: Finalization) -> None:
+        """Make ``block`` the finalized tip with nothing kept below it: a pruned store's
+        first block, or a catch-up package's checkpoint block."""
+        assert block.height > self.highest_finalized, (
+            f"a base at height {block.height} after finalizing {self.highest_finalized}"
+        )
+        self.highest_finalized = block.height
+        self.finalized_tip = block
+        self.finalized_blocks = {0: self.finalized_blocks[0], block.height: block}
+        self.proofs = {block.height: proof}
+        self.tip_proof = proof if proof.height == block.height else None
+        self.lowest_kept = block.height
 
     # -- output ------------------------------------------------------------------------------
 
