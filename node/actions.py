@@ -91,9 +91,9 @@ class PersistCheckpoint:
     """Store a checkpoint of the execution state after ``height`` (``node.checkpoint``):
     ``state_bytes`` restores to a state whose hash is ``state_hash``. Emitted every
     ``checkpoint_interval`` heights; keep the newest few and give them back on restart
-    (``Replica(..., checkpoints=...)``) to replay only the blocks above one. Checkpoints
-    only save time: blocks stay the source of truth, so never drop a block because a
-    checkpoint covers it, and losing a checkpoint in a crash loses nothing."""
+    (``Replica(..., checkpoints=...)``) to replay only the blocks above one. Drop no
+    block because a checkpoint covers it until the replica says so (``PruneBelow``, once
+    n - f replicas certified the checkpoint's state hash)."""
 
     height: int
     state_hash: bytes

@@ -58,7 +58,9 @@ Actions (``node.actions``), to perform in list order:
 Restart: construct with the persisted pairs (``finalized=[(block, proof), ...]``), the
 largest persisted high-water mark, the persisted certificates and the persisted
 checkpoints (``checkpoints=[node.checkpoint.Checkpoint, ...]``). Consensus proves and
-adopts the whole finalized chain; execution loads the newest usable checkpoint and
+adopts the kept finalized run (from genesis, or from its first block once pruned:
+``node.pruning``; ``PruneBelow`` and ``PersistAnchor`` say what to delete and what a
+catch-up package replaces, ``node.state_sync``); execution loads the newest usable checkpoint and
 replays only the blocks above it (``restored_checkpoint_height``, ``replayed_heights``
 and a ``checkpoint_restored`` notice say what happened). A checkpoint is unusable, and
 refused with a ``checkpoint_refused`` notice (the next older one is tried, then a full

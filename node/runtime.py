@@ -9,11 +9,13 @@ Durability: a finalized block is written (and synced) before anything derived fr
 leaves the process, so a reply a client saw always survives a crash.
 
 Checkpoints (``PersistCheckpoint``) go to the same store, the newest ``KEEP_CHECKPOINTS``
-kept. On boot every stored block is handed to the replica (consensus proves the whole
-chain), with the stored checkpoints newest first and the certificates of their heights:
-execution loads the newest valid checkpoint and replays only the blocks above it, or
-replays everything if none is valid. A checkpoint never replaces a block, so a lost or
-corrupt one costs time, never state. A damaged store (``node.recovery``) is repaired on
+kept. Once one is certified, what lies below it goes (``PruneBelow``: one transaction,
+then the freed pages are given back) and a catch-up package replaces the whole stored
+chain (``PersistAnchor``, ``node.state_sync``). On boot every stored block is handed to
+the replica (consensus proves the kept run), with the stored checkpoints newest first
+and the certificates of their heights: execution loads the newest valid checkpoint and
+replays only the blocks above it (a pruned chain without a usable checkpoint is synced
+from peers again). A damaged store (``node.recovery``) is repaired on
 boot: what cannot be read or proved is set aside and fetched again from peers, each
 step a named error in ``status`` and the log, never a traceback.
 """

@@ -403,8 +403,7 @@ class BlockStore:
     def put_checkpoint(self, checkpoint: StoredCheckpoint, keep: int = 2) -> None:
         """Store a checkpoint and drop all but the newest ``keep``, in one transaction.
 
-        Only checkpoints are ever pruned, never blocks: blocks are the source of truth, and
-        a checkpoint is a shortcut through them."""
+        Blocks go only below a certified checkpoint (``prune_below``)."""
         if keep < 1:
             raise StorageError(f"keep at least one checkpoint, not {keep}")
         with self._transaction(), self._reading(f"writing the checkpoint of height {checkpoint.height}"):
