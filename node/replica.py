@@ -817,7 +817,7 @@ class Replica:
         elif isinstance(message, CatchUpPackage):
             self._on_package(peer, message, now)
         elif isinstance(message, StateChunk):
-            self._settle_package(self._receiver.add(message), message.height, peer, now)
+            self._settle_package(self._receiver.add(message, now), message.height, peer, now)
         else:
             self._act(self.consensus.on_message(peer, message, now))
 
@@ -1022,9 +1022,12 @@ class Replica:
         if package.height <= self.consensus.finalized_height:
             self.dropped["stale_catch_up_package"] += 1
             return
+        if self._receiver.busy(package, now):
+            self.dropped["catch_up_package_busy"] += 1
+            return
         problem = self._package_problem(package)
         if problem is None:
-            problem = self._receiver.start(package)
+            problem = self._receiver.start(package, now)
         if problem is not None:
             self._refuse_package(package.height, peer, problem)
             return

@@ -49,6 +49,9 @@ MAX_PACKAGE_BYTES = 8 * 1024 * 1024 * 1024
 """The most a replica buffers of one package (checkpoint and history together)."""
 RESEND_NS = 5_000_000_000
 """A peer that keeps asking for pruned heights is sent the package again after this."""
+STALL_NS = 3 * RESEND_NS
+"""A package being assembled that received no chunk for this long gives way to another
+of the same height (its sender may be withholding the rest)."""
 
 assert CHUNK_SIZE + 4096 < DEFAULT_MAX_FRAME, "a state chunk must fit in one frame"
 
@@ -117,22 +120,34 @@ class Receiver:
 
     package: CatchUpPackage | None = None
     chunks: dict[int, bytes] = field(default_factory=dict)
+    progress_at: int = 0
+    """When the package being assembled last received something."""
 
-    def start(self, package: CatchUpPackage) -> str | None:
+    def start(self, package: CatchUpPackage, now: int) -> str | None:
         """Begin assembling ``package`` (already proven by consensus and certified);
-        why not, if it is refused."""
+        why not, if it is refused. A package of a higher height replaces the one being
+        assembled; one of the same height only once that one has stalled (``STALL_NS``),
+        so that a peer cannot keep restarting an honest peer's package."""
         total = package.state_size + package.history_size
         if total > MAX_PACKAGE_BYTES:
             return f"it declares {total} bytes, more than the {MAX_PACKAGE_BYTES} a replica buffers"
-        current = self.package
-        if current is not None and current.digest == package.digest:
+        if self.package is not None and self.package.digest == package.digest:
             return None  # the same package again: keep what arrived of it
-        if current is not None and current.height > package.height:
-            return f"a package of height {current.height} is being assembled"
-        self.package, self.chunks = package, {}
+        if self.package is not None and self.busy(package, now):
+            return f"another package of height {self.package.height} is being assembled"
+        self.package, self.chunks, self.progress_at = package, {}, now
         return None
 
-    def add(self, chunk: StateChunk) -> str | None:
+    def busy(self, package: CatchUpPackage, now: int) -> bool:
+        """Whether another package being assembled keeps ``package`` out (honest peers'
+        packages of one height differ in how much history they carry)."""
+        current = self.package
+        if current is None or current.digest == package.digest:
+            return False
+        stalled = now >= self.progress_at + STALL_NS
+        return current.height > package.height or (current.height == package.height and not stalled)
+
+    def add(self, chunk: StateChunk, now: int) -> str | None:
         """Keep a chunk of the package being assembled; why not, if it is refused (a
         chunk of no package being assembled is ignored: None)."""
         package = self.package
@@ -144,7 +159,9 @@ class Receiver:
         expected = min(package.chunk_size, total - chunk.index * package.chunk_size)
         if len(chunk.data) != expected:
             return f"chunk {chunk.index} holds {len(chunk.data)} bytes, not {expected}"
-        self.chunks.setdefault(chunk.index, chunk.data)
+        if chunk.index not in self.chunks:
+            self.chunks[chunk.index] = chunk.data
+            self.progress_at = now
         return None
 
     def complete(self) -> Assembled | str | None:

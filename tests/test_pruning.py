@@ -24,7 +24,7 @@ from node.events import MessageReceived, Started
 from node.execution import SubnetStateMachine
 from node.pruning import PruningPolicy, prune_floor
 from node.replica import Replica
-from node.state_sync import CHUNK_SIZE, StateChunk, build_package
+from node.state_sync import CHUNK_SIZE, STALL_NS, Receiver, StateChunk, build_package
 from node.storage import BlockStore, StorageError, StoredBlock, StoredCheckpoint
 from subnet.sim.faults import Crash, DiskLoss, Partition, Restart
 from subnet.sim.runner import SECOND, SimConfig, Simulation
@@ -310,3 +310,36 @@ def test_the_store_prunes_only_below_a_kept_checkpoint_and_shrinks(tmp_path: Pat
     assert path.stat().st_size < size / 2  # the freed pages went back to the file system
     assert Path(f"{path}-wal").stat().st_size == 0  # and the log was cut back
     store.close()
+
+
+def test_a_package_being_assembled_is_not_displaced_until_it_stalls(steady: Simulation) -> None:
+    package, chunks = package_of(steady)
+    receiver = Receiver()
+    assert receiver.start(package, 0) is None
+    other = dataclasses.replace(package, digest=hashlib.sha256(b"other").digest())
+    assert receiver.busy(other, STALL_NS - 1) and receiver.start(other, STALL_NS - 1) is not None
+    assert receiver.add(chunks[0], 10) is None  # progress keeps it
+    assert receiver.busy(other, STALL_NS + 9)
+    assert not receiver.busy(other, STALL_NS + 10) and receiver.start(other, STALL_NS + 10) is None
+    assert receiver.package is other and receiver.chunks == {}
+    assert receiver.start(package, STALL_NS + 11) is not None  # not a higher height, not stalled
+
+
+def test_a_replica_whose_state_is_not_the_certified_one_prunes_nothing() -> None:
+    # the last replica executes wrongly: its checkpoints are never certified (a quorum
+    # signs other state hashes), so it keeps every block, while the others prune
+    sim = Simulation(
+        SimConfig(
+            replicas=4,
+            seed=5,
+            duration_ns=20 * SECOND,
+            checkpoint_interval=INTERVAL,
+            pruning=POLICY,
+            bugs=("wrong-execution",),
+        )
+    )
+    sim.run()
+    assert notices(sim, "divergence")
+    assert sim.disks[3].finalized[0].block.height == 1
+    assert sim.disks[3].checkpoints  # written, never certified
+    assert sim.disks[0].finalized[0].block.height > 1

@@ -726,6 +726,7 @@ class Icc(Consensus):
         if stale > 0:
             self.finalized_blocks.pop(stale, None)
             self.proofs.pop(stale, None)
+            self.lowest_kept = max(self.lowest_kept, stale + 1)
 
     def _after_finalization(self, now: int) -> None:
         height = self.finalized_height
