@@ -105,10 +105,16 @@ def test_disks_and_memory_stay_bounded_under_load(steady: Simulation) -> None:
     assert notices(steady, "state_synced") == []  # nobody was behind
 
 
-def test_without_pruning_every_block_is_kept() -> None:
+@pytest.fixture(scope="module")
+def unpruned() -> Simulation:
     sim = Simulation(SimConfig(replicas=4, seed=5, duration_ns=20 * SECOND, checkpoint_interval=INTERVAL))
     sim.run()
-    assert [block.height for block, _ in sim.disks[0].finalized][0] == 1
+    return sim
+
+
+def test_without_pruning_every_block_is_kept(unpruned: Simulation) -> None:
+    heights = [block.height for block, _ in unpruned.disks[0].finalized]
+    assert heights[0] == 1 and len(heights) > 3 * INTERVAL
 
 
 # -- state sync in the simulation -------------------------------------------------------------
@@ -283,9 +289,10 @@ def stored(sim: Simulation, node: int) -> list[StoredBlock]:
     ]
 
 
-def test_the_store_prunes_only_below_a_kept_checkpoint_and_shrinks(tmp_path: Path) -> None:
-    sim = Simulation(SimConfig(replicas=4, seed=5, duration_ns=30 * SECOND, checkpoint_interval=INTERVAL))
-    sim.run()
+def test_the_store_prunes_only_below_a_kept_checkpoint_and_shrinks(
+    unpruned: Simulation, tmp_path: Path
+) -> None:
+    sim = unpruned
     blocks = stored(sim, 0)
     padding = b"\x00" * 20_000  # make the pages worth giving back
     path = tmp_path / "replica.db"
