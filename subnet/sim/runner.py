@@ -88,7 +88,7 @@ from subnet.sim.workload import Workload, WorkloadConfig
 from vocab import crypto
 from vocab.certificate import Certificate, CertifiedReply
 from vocab.codec import Message
-from vocab.genesis import Genesis, local_genesis
+from vocab.genesis import MS, SECOND, Genesis, local_genesis
 from vocab.ingress_message import IngressMessage, label
 from vocab.messages import SuiCertificateRequest, SuiVoteRequest
 from vocab.sui.certificate import CertifiedTransaction
@@ -99,8 +99,6 @@ BEHAVIOURS: dict[str, type[Behaviour]] = {**GENERIC_BEHAVIOURS, **ICC_BEHAVIOURS
 """Every behaviour a simulated replica may have, by name: the replicas run ICC, so ICC's
 own attacks apply besides the generic ones."""
 
-MS = 1_000_000
-SECOND = 1_000_000_000
 TRACED_NOTICES = (
     "proposed",
     "notarized",
