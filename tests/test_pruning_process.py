@@ -28,7 +28,8 @@ from subnet.processes.status import wait_for_heights
 from tests.processes import subnet_cli
 from vocab.genesis import Genesis
 
-pytestmark = pytest.mark.slow  # replica processes: the slow tier (tests/README.md)
+# replica processes, one of issue #17's probes: the resilience tier (tests/README.md)
+pytestmark = [pytest.mark.slow, pytest.mark.resilience]
 
 INTERVAL = 20
 MARGIN = 10
