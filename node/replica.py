@@ -1119,6 +1119,10 @@ class Replica:
                 {"peer": peer, "state_hash": header.state_hash.hex(), "history": len(assembled.history)},
             )
         )
-        step = self.consensus.adopt_package(package.blocks, package.finalization, now)
-        step.finalized = step.finalized[1:]  # the checkpoint's block: its state is restored
+        # Consensus keeps the history too (above what it finalized itself), so that this
+        # replica's own packages carry it; only the blocks above the checkpoint execute.
+        above = self.consensus.finalized_height
+        run = [*(b for b in assembled.history if b.height > above), *package.blocks]
+        step = self.consensus.adopt_package(run, package.finalization, now)
+        step.finalized = [pair for pair in step.finalized if pair.block.height > height]
         self._act(step)

@@ -205,6 +205,11 @@ def test_a_good_package_is_adopted(steady: Simulation) -> None:
     peer = steady.replicas[0]
     assert peer is not None and replica.state_hashes[package.height] == package.certificate.state_hash
     assert all(len(encode_message(chunk)) < DEFAULT_MAX_FRAME for chunk in chunks)
+    assert package.history_size > 0  # the replay window's blocks came along
+    # and this replica serves the same package (history included) to a peer behind it
+    replica._send_package(2)
+    again = [a.message for a in replica._out if isinstance(a, Send)]
+    assert isinstance(again[0], CatchUpPackage) and again[0].digest == package.digest
 
 
 def refused(steady: Simulation, messages: list[object]) -> str:

@@ -143,4 +143,4 @@ class Consensus(ABC):
     def adopt_package(self, blocks: Sequence[ChainBlock], proof: Message, now: int) -> Step:
         """Jump to a catch-up package's run (``package_problem`` found nothing wrong):
         its first block becomes the finalized base, with nothing kept below it; the rest
-        are the step's ``finalized``, to persist and execute on the base's state."""
+        are the step's ``finalized`` (the caller executes those above its checkpoint)."""
