@@ -355,3 +355,21 @@ def test_a_replica_whose_state_is_not_the_certified_one_prunes_nothing() -> None
     assert sim.disks[3].finalized[0].block.height == 1
     assert sim.disks[3].checkpoints  # written, never certified
     assert sim.disks[0].finalized[0].block.height > 1
+
+
+def test_a_pruned_chain_without_a_usable_checkpoint_is_synced_again(steady: Simulation) -> None:
+    disk = steady.disks[1]
+    replica = Replica(
+        steady.genesis,
+        steady.keys[1],
+        finalized=disk.finalized,
+        certificates=disk.certificates,
+        high_water=disk.high_water,
+        checkpoints=(),  # lost: the kept blocks alone cannot be executed
+        checkpoint_interval=INTERVAL,
+        pruning=POLICY,
+    )
+    actions = replica.handle(Started(steady.now))
+    unusable = [a for a in actions if isinstance(a, Notice) and a.kind == "pruned_chain_unusable"]
+    assert unusable and unusable[0].height == disk.finalized[0].block.height
+    assert replica.finalized_height == 0 and replica.executed_height == 0
