@@ -178,7 +178,11 @@ class FollowerInstance(WasmInstance[InfoT]):
                 copied = (length + PAGE_BYTES - 1) // PAGE_BYTES
                 self.full_copies += 1
             else:
-                for start, end in _page_runs(changed) + [(s, min(e, length)) for s, e in runs]:
+                # the union of what the source's commits and this follower's last call wrote
+                pages = PageTracker()
+                pages.flags = bytearray(changed)
+                pages.committed(runs)
+                for start, end in _page_runs(pages.flags):
                     end = min(end, length)
                     if start < end:
                         ctypes.memmove(target + start, origin + start, end - start)
