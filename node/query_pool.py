@@ -9,9 +9,11 @@ of CPU). The replica's trio loop must keep making blocks meanwhile, so the proce
   consensus thread wins the CPU when both want it. wasmtime runs Wasm without Python's
   lock, so the loop runs on while a query computes;
 - in turns shared fairly between callers: each caller (the sender principal; anonymous
-  callers by connection) has a lane, and a free thread takes the next query of the next
-  lane, round robin. A caller with a flood of looping queries holds at most its share of
-  threads, and another caller's query waits for at most one running query to end;
+  callers by connection) has a lane, and a free thread takes the oldest query of the lane
+  served least recently (a caller with nothing waiting or running counts as never served):
+  round robin, in which a caller that arrives goes first. A caller with a flood of looping
+  queries holds at most its share of threads, and another caller's query takes the next
+  thread that is free, waiting for at most one running query to end;
 - with a bounded wait: at most ``MAX_QUEUED_PER_CALLER`` queries of one caller and
   ``MAX_QUEUED_QUERIES`` in all wait for a thread; beyond that a query is refused at once
   with a SYS_TRANSIENT reject that names the limit (``QueueFull``).
@@ -25,7 +27,7 @@ import os
 import queue
 import sys
 import threading
-from collections import OrderedDict, deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
 from typing import TypeVar
@@ -70,7 +72,12 @@ class QueryPool:
         self.max_queued = max_queued
         self.max_queued_per_caller = max_queued_per_caller
         self.nice = nice
-        self._lanes: OrderedDict[Hashable, deque[trio.Event]] = OrderedDict()
+        self._lanes: dict[Hashable, deque[trio.Event]] = {}
+        self._served: dict[Hashable, int] = {}
+        """The turn at which a lane with queries waiting or running was last served."""
+        self._active: Counter[Hashable] = Counter()
+        """Queries waiting or running, by lane."""
+        self._turns = 0
         self._queued = 0
         self._running = 0
         self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
@@ -110,6 +117,7 @@ class QueryPool:
             )
         ticket = trio.Event()
         self._lanes.setdefault(lane, deque()).append(ticket)
+        self._active[lane] += 1
         self._queued += 1
         self._dispatch()
         granted = False
@@ -121,14 +129,12 @@ class QueryPool:
                 if not ticket.is_set():  # still waiting: leave the lane
                     self._leave(lane, ticket)
                 else:  # given a turn it will not use
-                    self._running -= 1
-                    self._dispatch()
+                    self._done(lane)
         try:
             yield
         finally:
-            self._running -= 1
             self.ran += 1
-            self._dispatch()
+            self._done(lane)
 
     def _leave(self, lane: Hashable, ticket: trio.Event) -> None:
         waiting = self._lanes[lane]
@@ -136,17 +142,31 @@ class QueryPool:
         self._queued -= 1
         if not waiting:
             del self._lanes[lane]
+        self._forget(lane)
+
+    def _done(self, lane: Hashable) -> None:
+        self._running -= 1
+        self._forget(lane)
+        self._dispatch()
+
+    def _forget(self, lane: Hashable) -> None:
+        self._active[lane] -= 1
+        if not self._active[lane]:
+            del self._active[lane]
+            self._served.pop(lane, None)
 
     def _dispatch(self) -> None:
-        """Give free threads to the lanes in turn: the first lane's oldest query, then
-        that lane goes to the back."""
+        """Give free threads to the lanes in turn: the oldest query of the lane served
+        least recently (never served first; ties in the order the lanes came)."""
         while self._running < self.threads and self._lanes:
-            lane, waiting = next(iter(self._lanes.items()))
+            served = self._served
+            lane = min(self._lanes, key=lambda candidate: served.get(candidate, -1))
+            waiting = self._lanes[lane]
             ticket = waiting.popleft()
-            if waiting:
-                self._lanes.move_to_end(lane)
-            else:
+            if not waiting:
                 del self._lanes[lane]
+            self._turns += 1
+            served[lane] = self._turns
             self._queued -= 1
             self._running += 1
             ticket.set()
