@@ -193,6 +193,14 @@ def test_a_reinstalled_canister_gets_a_new_query_instance(
     sm.env.install_code(USER, canister, InstallMode("reinstall"), wasmtime.wat2wasm(CANISTER), b"", time=9)
     assert report(query(sm, canister)) == (0, 0, 4, 0, 0)
     assert sm.query_instances.created == 2
+    owner = sm.env.state.canister(canister)
+    old = owner.instance
+    assert old is not None and len(old._listeners) == 1  # the idle query instance follows it
+    sm.env.install_code(USER, canister, InstallMode("reinstall"), wasmtime.wat2wasm(CANISTER), b"", time=10)
+    other = sm.env.create_canister(USER, time=11, controllers=[USER])
+    sm.env.install_code(USER, other, InstallMode("install"), wasmtime.wat2wasm(CANISTER), b"", time=12)
+    query(sm, other)  # a query of another canister drops the stale idle instance
+    assert old._listeners == () and sm.query_instances.idle(owner) == 0
 
 
 def test_composite_queries_traps_and_the_limit_match_the_in_place_path(

@@ -145,11 +145,22 @@ class QueryInstances:
             if not instances:
                 del self._idle[oldest]
 
+    def prune(self, canisters: dict[bytes, CanisterState]) -> None:
+        """Drop idle query instances whose canister is gone or has another instance now
+        (they would keep the old instance alive)."""
+        for raw in [raw for raw, instances in self._idle.items() if _stale(canisters.get(raw), instances)]:
+            for instance in self._idle.pop(raw):
+                instance.detach()
+
     def idle_bytes(self) -> int:
         return sum(instance.heap_len() for instances in self._idle.values() for instance in instances)
 
     def idle(self, canister: CanisterState) -> int:
         return len(self._idle.get(canister.principal.raw, []))
+
+
+def _stale(canister: CanisterState | None, instances: list[QueryInstance]) -> bool:
+    return canister is None or any(instance.source is not canister.instance for instance in instances)
 
 
 class QueryJob:
@@ -229,6 +240,7 @@ def prepare_query(
 ) -> QueryJob:
     """A query of ``method`` on ``canister_id``, prepared on the executing thread: the
     same checks and context as ``Messages.query``, on a query instance."""
+    pool.prune(state.canisters)
     try:
         canister = state.canister(canister_id)
         source = state.runnable(canister)
