@@ -78,7 +78,7 @@ async def test_lanes_take_turns_round_robin() -> None:
             for lane in ("a", "b", "c"):
                 for i in range(3):
                     nursery.start_soon(submit, pool, lane, f"{lane}{i}", gate, results)
-                    await wait_until(lambda n=len(results), q=pool.queued: pool.queued == q + 1)
+                    await wait_until(lambda q=pool.queued: pool.queued == q + 1)
             blocker.release.set()
     finally:
         pool.close()
