@@ -139,10 +139,17 @@ class SubnetStateMachine:
         caller: Principal,
         time: int,
         data_certificate: bytes | None = None,
+        instruction_limit: int | None = None,
     ) -> QueryJob:
         """A canister query prepared to run off this thread (``WasmStateMachine.prepare_query``)."""
         return self.ic.prepare_query(
-            canister_id, method, arg, caller=caller, time=time, data_certificate=data_certificate
+            canister_id,
+            method,
+            arg,
+            caller=caller,
+            time=time,
+            data_certificate=data_certificate,
+            instruction_limit=instruction_limit,
         )
 
     def certified_data(self) -> list[tuple[bytes, bytes]]:

@@ -28,6 +28,11 @@ class PreparedRun(Protocol):
 
     def run(self) -> None: ...
 
+    @property
+    def exhausted(self) -> bool: ...
+
+    def abandon(self) -> None: ...
+
     def finish(self) -> Outcome: ...
 
 
@@ -49,6 +54,19 @@ class PendingQuery:
         """Run the canister's Wasm (any thread; at most once)."""
         if self._job is not None:
             self._job.run()
+
+    @property
+    def exhausted(self) -> bool:
+        """Whether it ran out of the instruction budget it was prepared with."""
+        return self._job is not None and self._job.exhausted
+
+    def abandon(self) -> None:
+        """Give up without an answer (it is prepared again with a larger budget)."""
+        if self._finished:
+            raise RuntimeError("a pending query is finished once")
+        self._finished = True
+        if self._job is not None:
+            self._job.abandon()
 
     def finish(self) -> QueryResponse:
         """The signed answer (the replica's thread; once)."""

@@ -43,6 +43,11 @@ MAX_QUEUED_QUERIES = 64
 """Queries waiting for a thread, over all callers."""
 MAX_QUEUED_PER_CALLER = 8
 """Queries of one caller waiting for a thread."""
+QUERY_INLINE_INSTRUCTIONS = 10_000_000
+"""A query first runs on the replica's thread with this budget (milliseconds of Wasm): most
+queries fit, and a thread's hand-off costs more than they do. One that does not fit is run
+again from the start on a query thread with the full limit (the same answer: nothing of
+the first try is kept)."""
 QUERY_THREAD_NICE = 10
 """How much lower than the replica's the query threads' OS scheduling priority is (Linux)."""
 
@@ -233,6 +238,7 @@ def lower_priority(nice: int) -> bool:
 __all__ = [
     "MAX_QUEUED_PER_CALLER",
     "MAX_QUEUED_QUERIES",
+    "QUERY_INLINE_INSTRUCTIONS",
     "QUERY_THREADS",
     "QUERY_THREAD_NICE",
     "QueryPool",

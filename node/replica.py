@@ -537,12 +537,15 @@ class Replica:
         pending.run()
         return pending.finish()
 
-    def prepare_query(self, envelope: SignedEnvelope, now: int) -> PendingQuery:
+    def prepare_query(
+        self, envelope: SignedEnvelope, now: int, instruction_limit: int | None = None
+    ) -> PendingQuery:
         """``query`` in three steps (``node.pending_query``): this prepares, on the
         replica's thread, what the query reads (its read point, data certificate and the
         canister's query instance); the returned ``run`` may go to another thread, and
         ``finish`` comes back here to sign. Nothing between the steps changes what the
-        query sees: it holds its own copy of the state at the read point."""
+        query sees: it holds its own copy of the state at the read point.
+        ``instruction_limit``: a budget below the query limit, for a first try."""
         height, time_ns = self._read_point()
 
         def sign(reply: bytes, reject: RejectError | None) -> QueryResponse:
@@ -550,7 +553,7 @@ class Replica:
 
         try:
             self._require_ready(height)
-            job = self._prepare_query(envelope, now, time_ns)
+            job = self._prepare_query(envelope, now, time_ns, instruction_limit)
         except RejectError as reject:
             return PendingQuery(sign, reject=reject)
         return PendingQuery(sign, job)
@@ -661,7 +664,9 @@ class Replica:
             return self._signed_response(envelope.request_id, height, time_ns, reject=reject)
         return self._signed_response(envelope.request_id, height, time_ns, reply=reply)
 
-    def _prepare_query(self, envelope: SignedEnvelope, now: int, time_ns: int) -> PreparedRun:
+    def _prepare_query(
+        self, envelope: SignedEnvelope, now: int, time_ns: int, instruction_limit: int | None
+    ) -> PreparedRun:
         content = envelope.content
         if content.request_type != "query":
             raise RejectError(
@@ -696,6 +701,7 @@ class Replica:
             caller=content.sender,
             time=time_ns,
             data_certificate=certificate,
+            instruction_limit=instruction_limit,
         )
         return job
 

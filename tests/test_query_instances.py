@@ -292,3 +292,30 @@ def test_a_query_context_is_per_thread() -> None:
     thread.join()
     assert seen == [None] and QUERY_API.current is marker
     QUERY_API.current = None
+
+
+def test_a_first_try_with_a_small_budget_is_exhausted_only_by_a_large_query(
+    machine: tuple[WasmStateMachine, CanisterId],
+) -> None:
+    """The process backend runs a query on the replica's thread with a small budget first
+    and, if it is used up, again on a query thread with the full limit."""
+    sm, canister = machine
+    update(sm, canister, "inc")
+    owner = sm.env.state.canister(canister)
+    small = sm.prepare_query(
+        canister.principal, "read", b"", caller=USER, time=sm.env.time, instruction_limit=50_000
+    )
+    small.run()
+    assert not small.exhausted
+    assert outcome(small.finish()) == outcome(query(sm, canister))
+    calls = owner.query_calls
+    looping = sm.prepare_query(
+        canister.principal, "loop", b"", caller=USER, time=sm.env.time, instruction_limit=50_000
+    )
+    looping.run()
+    assert looping.exhausted
+    looping.abandon()
+    assert owner.query_calls == calls and sm.query_instances.idle(owner) == 1  # back, not counted
+    full = sm.prepare_query(canister.principal, "loop", b"", caller=USER, time=sm.env.time)
+    full.run()
+    assert full.exhausted and full.finish().instructions == sm.env.config.query_limit

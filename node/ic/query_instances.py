@@ -188,6 +188,14 @@ class QueryJob:
         self._error: Exception | None = None
         self._trapped = False
 
+    @property
+    def exhausted(self) -> bool:
+        """Whether the query used up its instruction budget: run with a small one (the
+        process backend's first try, on its own thread), it is prepared again with the
+        query limit; the answer would be the same with any budget it fits in."""
+        result = self._result
+        return self._trapped and result is not None and result.instructions >= self._limit
+
     @classmethod
     def answered(cls, result: CallResult) -> QueryJob:
         """A query answered while it was prepared (a reject, a management query)."""
@@ -211,13 +219,19 @@ class QueryJob:
         else:
             self._result = Messages._response(canister, ctx, used, 0)
 
-    def finish(self) -> CallResult:
-        """Return the query instance and count the query (executing thread); the result."""
+    def abandon(self) -> None:
+        """Return the query instance without counting the query (executing thread)."""
         canister, instance = self._canister, self._instance
         if self._pool is not None and canister is not None and instance is not None:
             self._instance = None
             self._pool.checkin(canister, instance)
+
+    def finish(self) -> CallResult:
+        """Return the query instance and count the query (executing thread); the result."""
+        if self._instance is not None and self._canister is not None:
+            self.abandon()
             result = self._result
+            canister = self._canister
             if result is not None and not self._trapped:
                 canister.query_calls += 1
                 canister.query_instructions += result.instructions
@@ -237,9 +251,11 @@ def prepare_query(
     caller: Principal,
     time: int,
     data_certificate: bytes | None = None,
+    instruction_limit: int | None = None,
 ) -> QueryJob:
     """A query of ``method`` on ``canister_id``, prepared on the executing thread: the
-    same checks and context as ``Messages.query``, on a query instance."""
+    same checks and context as ``Messages.query``, on a query instance, with the query
+    limit (or ``instruction_limit``, if lower)."""
     pool.prune(state.canisters)
     try:
         canister = state.canister(canister_id)
@@ -263,7 +279,7 @@ def prepare_query(
         instance=instance,
         export=export,
         ctx=ctx,
-        limit=state.config.query_limit,
+        limit=min(state.config.query_limit, instruction_limit or state.config.query_limit),
     )
 
 

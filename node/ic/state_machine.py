@@ -219,9 +219,11 @@ class WasmStateMachine:
         caller: Principal,
         time: int,
         data_certificate: bytes | None = None,
+        instruction_limit: int | None = None,
     ) -> QueryJob:
         """A query prepared on the executing thread, to run on a canister's query instance
         (``node.ic.query_instances``): nothing it does reaches the executing instance.
+        ``instruction_limit``: a budget below the query limit (a first try).
 
         To the management canister only ``management.QUERY_METHODS`` are queries; they
         read the state and change nothing, and are answered here.
@@ -241,6 +243,7 @@ class WasmStateMachine:
             caller=caller,
             time=time,
             data_certificate=data_certificate,
+            instruction_limit=instruction_limit,
         )
 
     def rehearse_upgrade(self, caller: Principal, arg: bytes, *, time: int) -> UpgradeRehearsal:

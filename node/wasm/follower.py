@@ -234,7 +234,7 @@ class FollowerInstance(WasmInstance[InfoT]):
         raise NotImplementedError("a follower's state comes from its source (sync)")
 
 
-def _page_runs(flags: bytes) -> list[tuple[int, int]]:
+def _page_runs(flags: bytes | bytearray) -> list[tuple[int, int]]:
     """Byte ranges of the runs of set page flags."""
     runs = []
     i = flags.find(1)
