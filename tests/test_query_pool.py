@@ -9,12 +9,20 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 import trio
 
+from client.agent import Agent
+from client.network import endpoints, load_genesis
 from node.query_pool import QueryPool, QueueFull
+from subnet.processes import launcher
+from subnet.processes.layout import create_subnet
+from tests.test_runtime_hygiene import replica
+from vocab import management
 from vocab.errors import RejectCode
+from vocab.principal import CanisterId, Principal
 
 
 class Gate:
@@ -162,3 +170,29 @@ async def test_the_loop_runs_while_a_job_computes_and_threads_are_lower_priority
     assert ticks > 3
     if sys.platform.startswith("linux"):
         assert seen[0] >= min(19, os.getpriority(os.PRIO_PROCESS, 0) + 5)
+
+
+async def test_a_replica_answers_a_query_over_the_bound_with_a_signed_reject(tmp_path: Path) -> None:
+    """The process adapter's side: a query the pool refuses is answered at once, signed by
+    the replica, with SYS_TRANSIENT and the limit named; and a query that is run comes
+    back through the same path (one replica process's runtime, in this process)."""
+    root = tmp_path / "local"
+    create_subnet(root, 1, launcher.free_port_range(1), 50)
+    genesis = load_genesis(root)
+    async with replica(root) as (runtime, _):
+        agent = Agent(endpoints(genesis), genesis.committee)
+        logs = management.encode_args(
+            management.FETCH_LOGS, management.CanisterIdRecord(CanisterId(0).principal)
+        )
+        with trio.fail_after(20):
+            answered = await agent.query(Principal.management(), management.FETCH_LOGS, logs)
+        # run (through the turn, on the replica's thread): the management canister's answer
+        assert (answered.status, answered.reject_code) == ("rejected", int(RejectCode.DESTINATION_INVALID))
+        assert "not found" in answered.reject_message
+        assert runtime.queries.ran == 1
+        runtime.queries.max_queued = 0
+        with trio.fail_after(20):
+            refused = await agent.query(Principal.management(), management.FETCH_LOGS, logs)
+        assert refused.status == "rejected" and refused.reject_code == int(RejectCode.SYS_TRANSIENT)
+        assert "MAX_QUEUED_QUERIES = 0" in refused.reject_message
+        assert runtime.errors["query_queue_full"] == 1 and runtime.queries.refused == 1
