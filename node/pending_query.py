@@ -26,7 +26,7 @@ class Outcome(Protocol):
 class PreparedRun(Protocol):
     """What a state machine's ``prepare_query`` returns (``node.ic.query_instances.QueryJob``)."""
 
-    def run(self) -> None: ...
+    def run(self, seconds: float | None = None) -> None: ...
 
     @property
     def exhausted(self) -> bool: ...
@@ -50,10 +50,11 @@ class PendingQuery:
         self._reject = reject
         self._finished = False
 
-    def run(self) -> None:
-        """Run the canister's Wasm (any thread; at most once)."""
+    def run(self, seconds: float | None = None) -> None:
+        """Run the canister's Wasm (any thread; at most once); ``seconds``: a wall-clock
+        limit (the process backend's, never the simulator's)."""
         if self._job is not None:
-            self._job.run()
+            self._job.run(seconds)
 
     @property
     def exhausted(self) -> bool:

@@ -48,6 +48,13 @@ QUERY_INLINE_INSTRUCTIONS = 10_000_000
 queries fit, and a thread's hand-off costs more than they do. One that does not fit is run
 again from the start on a query thread with the full limit (the same answer: nothing of
 the first try is kept)."""
+QUERY_INLINE_SECONDS = 0.005
+"""The first try's wall-clock limit too: System API calls cost microseconds of Python each,
+so 10 million instructions of them could hold the replica's thread for many seconds."""
+QUERY_TIME_LIMIT_SECONDS = 15.0
+"""A query on a query thread is stopped (SYS_TRANSIENT) at its first System API call after
+this long: a loop around a cheap System API call could run for hours within the
+instruction limit. Pure Wasm reaches the instruction limit in seconds."""
 QUERY_THREAD_NICE = 10
 """How much lower than the replica's the query threads' OS scheduling priority is (Linux)."""
 
@@ -239,6 +246,8 @@ __all__ = [
     "MAX_QUEUED_PER_CALLER",
     "MAX_QUEUED_QUERIES",
     "QUERY_INLINE_INSTRUCTIONS",
+    "QUERY_INLINE_SECONDS",
+    "QUERY_TIME_LIMIT_SECONDS",
     "QUERY_THREADS",
     "QUERY_THREAD_NICE",
     "QueryPool",

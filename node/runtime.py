@@ -38,7 +38,13 @@ from node import actions as act
 from node import events as ev
 from node.byzantine import ATTACKS, LINK_BEHAVIOURS, Attack, Attacker
 from node.consensus.icc.attacks import ICC_ATTACKS
-from node.query_pool import QUERY_INLINE_INSTRUCTIONS, QueryPool, QueueFull
+from node.query_pool import (
+    QUERY_INLINE_INSTRUCTIONS,
+    QUERY_INLINE_SECONDS,
+    QUERY_TIME_LIMIT_SECONDS,
+    QueryPool,
+    QueueFull,
+)
 from node.recovery import load_store
 from node.replica import Replica
 from node.storage import BlockStore, StorageError, StoredBlock, StoredCheckpoint
@@ -492,8 +498,9 @@ class ReplicaRuntime:
 
     async def _query(self, envelope: SignedEnvelope, framed: FramedStream) -> QueryResponse:
         """A query in its caller's lane (anonymous callers: one lane per connection): when
-        its turn comes, prepared and run here within ``QUERY_INLINE_INSTRUCTIONS``, and if
-        it needs more, prepared again and run on a query thread with the query limit;
+        its turn comes, prepared and run here within ``QUERY_INLINE_INSTRUCTIONS`` and
+        ``QUERY_INLINE_SECONDS``, and if it needs more, prepared again and run on a query
+        thread with the query limit and ``QUERY_TIME_LIMIT_SECONDS``;
         signed here. A full queue answers at once with a signed SYS_TRANSIENT reject
         naming the limit."""
         sender = envelope.content.sender
@@ -504,11 +511,11 @@ class ReplicaRuntime:
             async with self.queries.turn(lane, caller=sender.to_text()):
                 await self._await_certified()
                 pending = self.replica.prepare_query(envelope, self.now_ns(), QUERY_INLINE_INSTRUCTIONS)
-                pending.run()
+                pending.run(QUERY_INLINE_SECONDS)
                 if pending.exhausted:  # not a small query: again, on a query thread
                     pending.abandon()
                     pending = self.replica.prepare_query(envelope, self.now_ns())
-                    await self.queries.in_thread(pending.run)
+                    await self.queries.in_thread(partial(pending.run, QUERY_TIME_LIMIT_SECONDS))
                 return pending.finish()
         except QueueFull as full:
             self._note("query_queue_full", full.message)

@@ -19,6 +19,7 @@ from node.ic.state_machine import WasmStateMachine
 from node.ic.system_api import ApiContext
 from node.ic.transaction import message_transaction
 from node.wasm.follower import PAGE_BYTES
+from vocab.errors import RejectCode
 from vocab.principal import CanisterId, Principal
 
 USER = Principal.self_authenticating(b"\x01" * 32)
@@ -32,6 +33,7 @@ CANISTER = """
   (import "ic0" "stable_grow" (func $stable_grow (param i32) (result i32)))
   (import "ic0" "stable_write" (func $stable_write (param i32 i32 i32)))
   (import "ic0" "stable_read" (func $stable_read (param i32 i32 i32)))
+  (import "ic0" "time" (func $time (result i64)))
   (memory 4)
   (global $g (mut i32) (i32.const 0))
   (data (i32.const 100) "query-trap")
@@ -69,6 +71,7 @@ CANISTER = """
     (drop (memory.grow (i32.const 1)))
     (call $report))
   (func (export "canister_query loop") (loop (br 0)))
+  (func (export "canister_query spin") (loop (drop (call $time)) (br 0)))
   (func (export "canister_query trap") (call $trap (i32.const 100) (i32.const 10))))
 """
 
@@ -319,3 +322,24 @@ def test_a_first_try_with_a_small_budget_is_exhausted_only_by_a_large_query(
     full = sm.prepare_query(canister.principal, "loop", b"", caller=USER, time=sm.env.time)
     full.run()
     assert full.exhausted and full.finish().instructions == sm.env.config.query_limit
+
+
+def test_a_wall_clock_limit_stops_a_loop_of_system_api_calls(
+    machine: tuple[WasmStateMachine, CanisterId],
+) -> None:
+    """A System API call costs microseconds of Python and is charged a few instructions: a
+    query looping on one would take far longer than its instruction limit suggests. With a
+    wall-clock limit (the process backend's) it stops at the first call past it."""
+    sm, canister = machine
+    job = sm.prepare_query(canister.principal, "spin", b"", caller=USER, time=sm.env.time)
+    started = time.perf_counter()
+    job.run(0.05)
+    assert time.perf_counter() - started < 2
+    assert job.exhausted
+    reject = job.finish().reject
+    assert reject is not None and reject.code == RejectCode.SYS_TRANSIENT
+    assert "ran longer than 0.05 s" in reject.message
+    assert sm.env.state.canister(canister).query_calls == 0
+    read = sm.prepare_query(canister.principal, "read", b"", caller=USER, time=sm.env.time)
+    read.run(0.05)  # a query within the limit is not touched by it
+    assert not read.exhausted and report(read.finish()) == (0, 0, 4, 0, 0)

@@ -42,9 +42,9 @@ from node.ic.runtime import CanisterRuntime
 from node.ic.state import ExecutionState
 from node.ic.system_api import ApiContext, SystemApi
 from node.wasm.errors import WasmTrap
-from node.wasm.follower import FollowerInstance, isolated_imports
+from node.wasm.follower import FollowerInstance, TimeLimitExceeded, isolated_imports, time_limit
 from node.wasm.host import HostImports
-from vocab.errors import RejectError
+from vocab.errors import RejectCode, RejectError
 from vocab.principal import CanisterId, Principal
 
 QueryInstance = FollowerInstance[ModuleInfo]
@@ -187,6 +187,7 @@ class QueryJob:
         self._limit = limit
         self._error: Exception | None = None
         self._trapped = False
+        self._late = False
 
     @property
     def exhausted(self) -> bool:
@@ -194,21 +195,37 @@ class QueryJob:
         process backend's first try, on its own thread), it is prepared again with the
         query limit; the answer would be the same with any budget it fits in."""
         result = self._result
-        return self._trapped and result is not None and result.instructions >= self._limit
+        return self._late or (self._trapped and result is not None and result.instructions >= self._limit)
 
     @classmethod
     def answered(cls, result: CallResult) -> QueryJob:
         """A query answered while it was prepared (a reject, a management query)."""
         return cls(result)
 
-    def run(self) -> None:
-        """The Wasm, on this thread; touches only the query instance and the context."""
+    def run(self, seconds: float | None = None) -> None:
+        """The Wasm, on this thread; touches only the query instance and the context.
+
+        ``seconds``: a wall-clock limit, checked at System API calls (see
+        ``node.wasm.follower.time_limit``); a query over it is answered with a
+        SYS_TRANSIENT reject and counts as ``exhausted``. None (the simulator): no limit."""
         if self._result is not None or self._error is not None:
             return
         canister, instance, ctx = self._canister, self._instance, self._ctx
         assert self._pool is not None and canister is not None and instance is not None and ctx is not None
         try:
-            used = self._pool.runtime.run(instance, self._export, ctx, self._limit)
+            with time_limit(seconds):
+                used = self._pool.runtime.run(instance, self._export, ctx, self._limit)
+        except TimeLimitExceeded as late:
+            self._late = True
+            self._result = CallResult(
+                reject=RejectError(
+                    RejectCode.SYS_TRANSIENT,
+                    f"Query of canister {canister.canister_id.to_text()} {late} on this replica "
+                    "(the query time limit; its System API calls take time the instruction count "
+                    "does not show). Please try again later.",
+                    "",
+                )
+            )
         except CanisterTrap as trap:
             self._trapped = True
             self._result = CallResult(
@@ -232,7 +249,7 @@ class QueryJob:
             self.abandon()
             result = self._result
             canister = self._canister
-            if result is not None and not self._trapped:
+            if result is not None and not self._trapped and not self._late:
                 canister.query_calls += 1
                 canister.query_instructions += result.instructions
         if self._error is not None:

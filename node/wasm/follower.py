@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import ctypes
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import wasmtime
@@ -73,14 +75,43 @@ class PageTracker:
         return everything, flags
 
 
+class TimeLimitExceeded(Exception):
+    """A follower's call ran longer than the wall-clock ``time_limit`` it was given."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"ran longer than {seconds:g} s")
+        self.seconds = seconds
+
+
 class _Stop(threading.local):
-    """Why a host function stopped this thread's call, and the fuel left at that moment."""
+    """Why a host function stopped this thread's call, the fuel left at that moment, and
+    the wall-clock deadline of this thread's calls (``time_limit``)."""
 
     exception: Exception | None = None
     fuel: int = 0
+    deadline: float | None = None
+    seconds: float = 0.0
 
 
 _STOP = _Stop()
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Followers' calls on this thread stop at their first host call after ``seconds`` of
+    wall-clock time, with ``TimeLimitExceeded``; None: no limit.
+
+    The instruction limit bounds pure Wasm to seconds, but a host function costs
+    microseconds of Python against the few instructions it is charged, so a loop around a
+    cheap System API call could run for hours within the instruction limit. Wall-clock time
+    differs between machines: this is for reads that no other replica repeats (queries on
+    the process backend), never for replicated execution or the simulator."""
+    _STOP.deadline = None if seconds is None else time.monotonic() + seconds
+    _STOP.seconds = seconds or 0.0
+    try:
+        yield
+    finally:
+        _STOP.deadline = None
 
 
 def isolated_imports(imports: HostImports) -> HostImports:
@@ -104,7 +135,10 @@ def _isolated(function: HostFunction) -> Callable[..., Any]:
         stop = _STOP
         if stop.exception is not None:  # the call is already stopping: do nothing more
             return default
+        deadline = stop.deadline
         try:
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeLimitExceeded(stop.seconds)
             return call(caller, *args)
         except Exception as exc:  # recorded for ``FollowerInstance.call``, which raises it
             stop.exception = exc
@@ -247,4 +281,4 @@ def _page_runs(flags: bytes | bytearray) -> list[tuple[int, int]]:
     return runs
 
 
-__all__ = ["FollowerInstance", "PageTracker", "isolated_imports"]
+__all__ = ["FollowerInstance", "PageTracker", "TimeLimitExceeded", "isolated_imports", "time_limit"]
