@@ -51,7 +51,7 @@ the first try is kept)."""
 QUERY_INLINE_SECONDS = 0.005
 """The first try's wall-clock limit too: System API calls cost microseconds of Python each,
 so 10 million instructions of them could hold the replica's thread for many seconds."""
-QUERY_TIME_LIMIT_SECONDS = 15.0
+QUERY_TIME_LIMIT_SECONDS = 10.0
 """A query on a query thread is stopped (SYS_TRANSIENT) at its first System API call after
 this long: a loop around a cheap System API call could run for hours within the
 instruction limit. Pure Wasm reaches the instruction limit in seconds."""
