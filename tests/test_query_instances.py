@@ -281,6 +281,13 @@ def test_stable_memory_views_are_copy_on_write() -> None:
     memory.write(0, b"abc")
     memory.rollback()
     assert memory.read(0, 3) == b"oXX" and view.read(0, 3) == b"zzz"
+    # outside a message, a page no view shares is written in place, one a view shares is not
+    later = memory.committed_view()
+    memory.write(65536, b"T")
+    page = memory._pages[1]
+    memory.write(65537, b"W")
+    assert memory._pages[1] is page and memory.read(65536, 3) == b"TWo"
+    assert later.read(65536, 3) == b"two"
 
 
 def test_a_query_context_is_per_thread() -> None:

@@ -23,7 +23,7 @@ _ZERO_PAGE = bytes(PAGE_SIZE)
 class StableMemory:
     """Stable memory with an undo log for the message in flight."""
 
-    __slots__ = ("_pages", "size_pages", "_undo", "_undo_size", "_digest")
+    __slots__ = ("_pages", "size_pages", "_undo", "_undo_size", "_digest", "_private")
 
     def __init__(self, size_pages: int = 0, pages: dict[int, bytearray] | None = None) -> None:
         self._pages: dict[int, bytearray] = pages if pages is not None else {}
@@ -31,6 +31,9 @@ class StableMemory:
         self._undo: dict[int, bytearray | None] | None = None
         self._undo_size = size_pages
         self._digest: bytes | None = None
+        self._private: set[int] = set()
+        """Pages written outside a message since the last ``committed_view``: no view has
+        them, so they are written in place."""
 
     # -- transactions ----------------------------------------------------------------------
 
@@ -103,11 +106,14 @@ class StableMemory:
             index, within = divmod(offset + pos, PAGE_SIZE)
             take = min(size - pos, PAGE_SIZE - within)
             page = pages.get(index)
-            if page is None or undo is None or index not in undo:
+            if page is None or (index not in undo if undo is not None else index not in self._private):
                 # copy on write: the stored object stays as it was (in the undo log, or in
-                # a view someone took); only a page this message made is written in place
-                if undo is not None and index not in undo:
-                    undo[index] = page
+                # a view someone took); only a page this message (or, outside a message,
+                # this memory since the last view) made is written in place
+                if undo is not None:
+                    undo.setdefault(index, page)
+                else:
+                    self._private.add(index)
                 page = bytearray(page) if page is not None else bytearray(PAGE_SIZE)
                 pages[index] = page
             page[within : within + take] = view[pos : pos + take]
@@ -139,6 +145,7 @@ class StableMemory:
         objects (none is written in place again, see the module's docstring): O(pages in
         use) and no page copied. In the middle of a message the view is the state before
         it (the undo log's pages and size)."""
+        self._private.clear()  # the view shares them from now on
         pages = dict(self._pages)
         size = self.size_pages
         if self._undo is not None:
