@@ -350,3 +350,20 @@ def test_a_wall_clock_limit_stops_a_loop_of_system_api_calls(
     read = sm.prepare_query(canister.principal, "read", b"", caller=USER, time=sm.env.time)
     read.run(0.05)  # a query within the limit is not touched by it
     assert not read.exhausted and report(read.finish()) == (0, 0, 4, 0, 0)
+
+
+def test_idle_query_instances_are_bounded_but_the_last_queried_keeps_its_own(
+    machine: tuple[WasmStateMachine, CanisterId],
+) -> None:
+    sm, first = machine
+    env = sm.env
+    second = env.create_canister(USER, time=3, controllers=[USER])
+    env.install_code(USER, second, InstallMode("install"), wasmtime.wat2wasm(CANISTER), b"", time=4)
+    pool = sm.query_instances
+    pool.cache_bytes = 4 * 65536  # one canister's heap
+    query(sm, first)
+    query(sm, second)  # over the budget: the first canister's idle instance goes
+    assert pool.idle(env.state.canister(first)) == 0 and pool.idle(env.state.canister(second)) == 1
+    pool.cache_bytes = 0
+    query(sm, second)  # the canister just queried keeps its instance even over the budget
+    assert pool.idle(env.state.canister(second)) == 1 and pool.created == 2

@@ -24,8 +24,9 @@ What the query wrote (heap, globals, stable memory) stays in its instance and vi
 the next sync puts the instance back; the executing instance never sees it. Composite
 queries run the same way (this execution layer gives them no calls to other canisters).
 Idle query instances are kept, at most ``MAX_IDLE_PER_CANISTER`` per canister and
-``QUERY_INSTANCE_CACHE_BYTES`` of heap in all (the least recently used go first); one is
-made (a full heap copy) when none is idle.
+``QUERY_INSTANCE_CACHE_BYTES`` of heap in all (the least recently used canisters' go first,
+never the last queried one's); one is made (a full heap copy, on the executing thread)
+when none is idle.
 """
 
 from __future__ import annotations
@@ -51,8 +52,9 @@ QueryInstance = FollowerInstance[ModuleInfo]
 
 MAX_IDLE_PER_CANISTER = 2
 """Idle query instances kept per canister (the IC runs at most 2 query threads per canister)."""
-QUERY_INSTANCE_CACHE_BYTES = 256 << 20
-"""Heap bytes of idle query instances kept over all canisters."""
+QUERY_INSTANCE_CACHE_BYTES = 1 << 30
+"""Heap bytes of idle query instances kept over all canisters (those of the canister queried
+last are kept whatever their size: making one copies the whole heap)."""
 
 
 class QuerySystemApi(SystemApi):
@@ -139,8 +141,10 @@ class QueryInstances:
         self._idle.move_to_end(raw)
         while len(idle) > MAX_IDLE_PER_CANISTER:
             idle.pop(0).detach()
-        while self.idle_bytes() > self.cache_bytes and self._idle:
+        while self.idle_bytes() > self.cache_bytes:
             oldest, instances = next(iter(self._idle.items()))
+            if oldest == raw:  # the canister just queried keeps its own, whatever its size
+                break
             instances.pop(0).detach()
             if not instances:
                 del self._idle[oldest]
