@@ -508,7 +508,8 @@ class ReplicaRuntime:
             ("connection", id(framed)) if sender.is_anonymous else ("sender", sender.raw)
         )
         try:
-            async with self.queries.turn(lane, caller=sender.to_text()):
+            caller = sender.to_text() + (" on this connection" if sender.is_anonymous else "")
+            async with self.queries.turn(lane, caller=caller):
                 await self._await_certified()
                 pending = self.replica.prepare_query(envelope, self.now_ns(), QUERY_INLINE_INSTRUCTIONS)
                 pending.run(QUERY_INLINE_SECONDS)
