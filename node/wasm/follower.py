@@ -13,8 +13,11 @@ whole heap. ``pages_copied`` counts 4 KiB pages.
 
 A follower may run on another thread than its source, under two rules:
 
-- ``sync`` runs on the source's thread, between the source's messages, never while the
-  follower runs; the follower then reads nothing of the source until the next ``sync``.
+- ``sync`` runs on the source's thread, never while the follower runs; it reads only the
+  source's committed state (so the middle of a message, even one executed in slices, is
+  fine), and the follower then reads nothing of the source until the next ``sync``. A
+  change to the committed heap other than ``commit`` and ``load_state`` must tell the
+  listeners too.
 - Its host functions never raise into wasmtime. wasmtime-py keeps an exception raised by a
   host function in one process-wide slot until the thread that called Wasm picks it up, so
   two threads that both raise could take each other's (an update on one thread would then
