@@ -47,6 +47,8 @@ from node.ic.canister import CanisterState, CanisterStatus
 from node.ic.errors import CanisterNotFound, CanisterTrap, trap_log
 from node.ic.ic0 import Context
 from node.ic.messages import CallResult, Messages
+from node.ic.paused import WaitingIngress
+from node.ic.slicing import TimeSlicing
 from node.ic.state import ExecutionState
 from node.ic.system_api import ApiContext
 from node.ic.transaction import apply_effects, message_transaction
@@ -75,6 +77,8 @@ class Calls:
         self.messages = messages
         self.management: ManagementHandler | None = None
         """Set by the replicated state machine, which decodes management calls."""
+        self.slicing = TimeSlicing(state, messages)
+        """Long updates across rounds (deterministic time slicing)."""
         messages.after_commit = self._system_task_committed
 
     # -- entry points ------------------------------------------------------------------
@@ -161,16 +165,33 @@ class Calls:
         return None
 
     def pending(self) -> bool:
-        """Whether messages wait in some queue (so an empty batch still has work)."""
-        return any(self.state.queues.values())
+        """Whether messages wait in some queue of a canister that can run them (so an empty
+        batch still has work)."""
+        paused = self.state.paused
+        return any(queue and raw not in paused for raw, queue in self.state.queues.items())
+
+    def complete_paused(self, round_: int) -> tuple[int, list[tuple[bytes, WaitingIngress]]]:
+        """End of round ``round_``: the paused messages that complete in it are finished
+        like any update (calls enqueued, answer given, context settled). How many
+        completed, and the users' updates that waited for their canisters (raw id, update),
+        in order, to be submitted now."""
+        waiting: list[tuple[bytes, WaitingIngress]] = []
+        completions = self.slicing.end_of_round(round_)
+        for done in completions:
+            context = self.state.call_contexts[done.context]
+            self._finish(done.canister, context, done.ctx, done.result, None)
+            waiting += [(done.canister.principal_raw, message) for message in done.waiting]
+        return len(completions), waiting
 
     def run(self, budget: int) -> int:
         """Execute queued messages round-robin until the queues are empty or ``budget``
         messages have run; return how many ran. Each runs one nanosecond after the last."""
         state = self.state
         executed = 0
+        paused = state.paused
         while executed < budget:
-            ready = sorted(raw for raw, queue in state.queues.items() if queue)
+            # a paused canister's messages wait in its queue, in order (node.ic.slicing)
+            ready = sorted(raw for raw, queue in state.queues.items() if queue and raw not in paused)
             if not ready:
                 break
             for raw in ready:
@@ -322,9 +343,28 @@ class Calls:
             ctx.cycles_refunded = refunded
             if reject is not None:
                 ctx.reject_code, ctx.reject_text = reject
-        result = self.messages.run_replicated(
-            canister, instance, function, ctx, state.config.update_limit, persist=True, responds=False
-        )
+        limit = state.config.update_limit
+        if kind is Context.UPDATE and isinstance(function, str) and self.slicing.active(limit):
+            sliced = self.slicing.first_slice(canister, instance, function, ctx, limit, context.id)
+            if sliced is None:  # paused: finished by complete_paused in a later round
+                return CallResult()
+            result = sliced
+        else:
+            result = self.messages.run_replicated(
+                canister, instance, function, ctx, limit, persist=True, responds=False
+            )
+        return self._finish(canister, context, ctx, result, cleanup)
+
+    def _finish(
+        self,
+        canister: CanisterState,
+        context: CallContext,
+        ctx: ApiContext,
+        result: CallResult,
+        cleanup: tuple[int, int] | None,
+    ) -> CallResult:
+        """After a method or callback ran (now, or as a paused message completing): its
+        calls enqueued, its answer given, its context settled."""
         if result.trapped:
             if cleanup is not None:
                 self._cleanup(canister, context, cleanup)

@@ -52,6 +52,11 @@ class CallResult:
         return self.reply
 
 
+class SliceExhausted(Exception):
+    """A message run with one slice's instructions (``node.ic.slicing``) needs more: it
+    was rolled back and nothing was charged."""
+
+
 @dataclass(frozen=True)
 class TaskResult:
     """The outcome of a heartbeat or global timer run by :meth:`Messages.run_system_tasks`."""
@@ -99,24 +104,31 @@ class Messages:
         limit: int,
         persist: bool,
         responds: bool = True,
+        slice_limit: int | None = None,
     ) -> CallResult:
         """One replicated execution of an export (by name) or a callback (table index and
         env): commit (if ``persist``) or roll back, then charge.
 
         A message that ``responds`` must reply or reject; a system task answers no one.
+        With a ``slice_limit`` below ``limit`` (deterministic time slicing,
+        ``node.ic.slicing``) it runs with that many instructions only, and a message that
+        needs more is rolled back, not charged, and raises :class:`SliceExhausted`.
         """
         state = self.state
+        run_limit = limit if slice_limit is None else min(limit, slice_limit)
         try:
             with message_transaction(instance, canister.stable) as transaction:
                 if isinstance(function, str):
-                    used = state.runtime.run(instance, function, ctx, limit)
+                    used = state.runtime.run(instance, function, ctx, run_limit)
                 else:
-                    used = state.runtime.run_callback(instance, function, ctx, limit)
+                    used = state.runtime.run_callback(instance, function, ctx, run_limit)
                 state.check_memory_limit(canister, instance)
                 if persist:
                     transaction.commit()
                     apply_effects(canister, ctx)
         except CanisterTrap as trap:
+            if run_limit < limit and trap.kind == "out_of_instructions":
+                raise SliceExhausted(run_limit) from None
             canister.append_logs([*ctx.logs, trap_log(trap)], state.time)
             fee = state.charge(canister, trap.instructions)
             return CallResult(
@@ -223,6 +235,8 @@ class Messages:
             instance = canister.instance
             if instance is None or canister.status is not CanisterStatus.RUNNING:
                 continue
+            if canister.principal_raw in self.state.paused:
+                continue
             if instance.compiled.info.has("canister_heartbeat"):
                 return True
             if canister.global_timer and canister.global_timer <= max(time, self.state.time):
@@ -238,6 +252,8 @@ class Messages:
             canister = state.canisters[raw]
             instance = canister.instance
             if instance is None or canister.status is not CanisterStatus.RUNNING:
+                continue
+            if raw in state.paused:  # a paused canister runs nothing else (node.ic.slicing)
                 continue
             info = instance.compiled.info
             if info.has("canister_heartbeat"):

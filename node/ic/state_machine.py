@@ -36,7 +36,9 @@ from node.ic.config import DEFAULT_SUBNET_MEMORY_CAPACITY, ExecutionConfig
 from node.ic.environment import ExecutionEnvironment
 from node.ic.lifecycle import InstallMode
 from node.ic.messages import CallResult
+from node.ic.paused import WaitingIngress
 from node.ic.rehearsal import UpgradeRehearsal, rehearse_upgrade
+from node.ic.slicing import slice_from_genesis
 from node.state_machine import Batch
 from vocab import management
 from vocab.candid import encode
@@ -71,7 +73,8 @@ def _bad_candid(method: str, exc: Exception) -> RejectError:
 
 def execution_config(genesis: Genesis) -> ExecutionConfig:
     """``ExecutionConfig`` from a genesis: equal on every replica, because genesis is
-    (``extra.subnet_memory_capacity`` and ``extra.round_message_limit`` tune it)."""
+    (``extra.subnet_memory_capacity``, ``extra.round_message_limit`` and
+    ``extra.instructions_per_slice`` tune it)."""
     capacity = genesis.extra.get("subnet_memory_capacity", DEFAULT_SUBNET_MEMORY_CAPACITY)
     if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
         raise GenesisError(f"extra.subnet_memory_capacity must be a number of bytes, not {capacity!r}")
@@ -83,6 +86,7 @@ def execution_config(genesis: Genesis) -> ExecutionConfig:
         last_canister_index=genesis.canister_range_end - 1,
         subnet_memory_capacity=capacity,
         round_message_limit=limit,
+        instructions_per_slice=slice_from_genesis(genesis),
     )
 
 
@@ -134,6 +138,8 @@ class WasmStateMachine:
         env = self.env
         results = []
         self._randomness, self._draws = batch.randomness, 0
+        if env.config.instructions_per_slice:
+            env.state.round = batch.height
         for position, envelope in enumerate(batch.messages):
             time = max(env.time, batch.time_ns + position)
             try:
@@ -160,6 +166,8 @@ class WasmStateMachine:
             env.advance_time(round_time)
             ran = env.run_messages(env.config.round_message_limit)
         self._ran_messages = ran > 0 or tasks
+        if env.state.paused:
+            self._ran_messages |= self._complete_paused(batch.height, round_time)
         for token, answer in env.state.completed:
             assert isinstance(answer, CallResult)
             if answer.reject is not None:
@@ -170,9 +178,41 @@ class WasmStateMachine:
         env.state.completed.clear()
         return results
 
+    def _complete_paused(self, height: int, time: int) -> bool:
+        """End of the round: paused long updates that complete in it apply their effects
+        (``node.ic.slicing``), then the users' updates that waited for those canisters run,
+        in arrival order (one may pause its canister again, and the rest wait again).
+        Whether anything completed."""
+        env = self.env
+        completed, waiting = env.calls.complete_paused(height)
+        for position, (canister, message) in enumerate(waiting):
+            at = max(env.time, time + position)
+            target = CanisterId.from_principal(Principal(canister))
+            result = self._submit(
+                target, Principal(message.sender), message.token, message.method, message.arg, at
+            )
+            if result is not None:
+                env.state.completed.append((message.token, result))
+        return completed > 0
+
+    def _submit(
+        self, canister: CanisterId, caller: Principal, token: bytes, method: str, arg: bytes, time: int
+    ) -> CallResult | None:
+        """A user's update, or, while its canister is paused by a long message, queued
+        behind it (``None``: answered later, as a call waiting for other canisters is)."""
+        env = self.env
+        paused = env.state.paused.get(canister.principal.raw)
+        if paused is not None:
+            paused.waiting.append(WaitingIngress(token, caller.raw, method, arg))
+            return None
+        return env.submit(canister, method, arg, caller=caller, time=time, token=token)
+
     def state_hash(self) -> bytes:
         digest = hashlib.sha256(b"subnet-wasm-state")
         digest.update(self.env.state_hash())
+        paused = self.env.calls.slicing.state_bytes()
+        if paused:  # absent while nothing is paused: the hash of every other state unchanged
+            digest.update(b"paused" + paused)
         for owner in sorted(self.chunks):
             store = self.chunks[owner]
             digest.update(len(owner).to_bytes(1, "big") + owner + len(store).to_bytes(4, "big"))
@@ -259,9 +299,7 @@ class WasmStateMachine:
         caller = content.sender
         if not content.canister_id.is_management:
             target = _canister_id(content.canister_id)
-            result = self.env.submit(
-                target, content.method_name, content.arg, caller=caller, time=time, token=envelope.request_id
-            )
+            result = self._submit(target, caller, envelope.request_id, content.method_name, content.arg, time)
             return None if result is None else result.unwrap()
         return self._management(
             content.method_name, caller, content.arg, time, Origin(INGRESS, envelope.request_id)
@@ -408,6 +446,7 @@ class WasmStateMachine:
             )
             return management.encode_reply(method, taken)
         if method == management.LOAD_SNAPSHOT:
+            self._not_paused(request.canister_id, method)
             # sender_canister_version only matters to calls from canisters, which this subnet has none of.
             self.env.load_canister_snapshot(caller, canister, request.snapshot_id, time=time)
             return management.encode_reply(method)
@@ -421,6 +460,7 @@ class WasmStateMachine:
         """install_code, uninstall_code and the chunk store."""
         if method == management.INSTALL_CODE:
             request: management.InstallCodeArgs = management.decode_args(method, arg)
+            self._not_paused(request.canister_id, method)
             self.env.install_code(
                 caller,
                 _canister_id(request.canister_id),
@@ -434,6 +474,7 @@ class WasmStateMachine:
         if method == management.INSTALL_CHUNKED_CODE:
             chunked: management.InstallChunkedCodeArgs = management.decode_args(method, arg)
             target = _canister_id(chunked.target_canister)
+            self._not_paused(chunked.target_canister, method)
             store_id = chunked.store_canister or chunked.target_canister
             store_canister = self._controlled(caller, store_id)
             store = self.chunks.get(store_canister.principal.raw, {})
@@ -465,6 +506,7 @@ class WasmStateMachine:
             return management.encode_reply(method)
         if method == management.UNINSTALL_CODE:
             uninstall = management.decode_args(method, arg)
+            self._not_paused(uninstall.canister_id, method)
             self.env.uninstall_code(caller, _canister_id(uninstall.canister_id), time=time)
             return management.encode_reply(method)
         if method == management.UPLOAD_CHUNK:
@@ -490,6 +532,11 @@ class WasmStateMachine:
         assert method == management.STORED_CHUNKS
         stored = sorted(self.chunks.get(canister.principal.raw, {}))
         return management.encode_reply(method, tuple(management.ChunkHash(digest) for digest in stored))
+
+    def _not_paused(self, canister_id: Principal, method: str) -> None:
+        """``method`` replaces the canister's code or memory, which a paused long message
+        is still computing from: refused until it completes (``node.ic.slicing``)."""
+        self.env.calls.slicing.refuse_if_paused(canister_id.raw, method)
 
     def _controlled(
         self, caller: Principal, canister_id: Principal, time: int | None = None

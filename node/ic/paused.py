@@ -1,0 +1,344 @@
+"""A paused execution (deterministic time slicing) and the worker thread that runs it.
+
+The data half of :mod:`node.ic.slicing`: :class:`PausedExecution` is replicated state
+(the execution state keeps one per paused canister; hashed and checkpointed), and
+:class:`Worker` runs the message off the replica's thread, by probes of growing fuel
+whose results only ever *prove* how many instructions the message uses (the module
+docstring of ``node.ic.slicing`` explains why probes and why this is deterministic).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from node.ic.canister import CanisterInstance
+from node.ic.config import ExecutionConfig
+from node.ic.errors import CanisterTrap
+from node.ic.ic0 import Context
+from node.ic.module_rules import ModuleInfo
+from node.ic.runtime import CanisterRuntime
+from node.ic.stable_memory import StableMemory
+from node.ic.system_api import ApiContext
+from node.wasm.engine import CompiledModule
+from node.wasm.instance import InstanceState
+
+
+@dataclass(frozen=True)
+class MessageInputs:
+    """What the message's System API context was built from when it started: the paused
+    message sees these, whatever happens to its canister meanwhile."""
+
+    caller: bytes
+    arg: bytes
+    time: int
+    controllers: tuple[bytes, ...]
+    status: int
+    version: int
+    balance: int
+    global_timer: int
+    cycles_available: int
+    env_vars: tuple[tuple[str, str], ...]
+    certified_data: bytes
+
+    @classmethod
+    def of(cls, ctx: ApiContext) -> MessageInputs:
+        return cls(
+            ctx.caller,
+            ctx.arg,
+            ctx.time_ns,
+            ctx.controllers,
+            ctx.status,
+            ctx.version,
+            ctx.balance,
+            ctx.global_timer,
+            ctx.cycles_available,
+            ctx.env_vars,
+            ctx.certified_data,
+        )
+
+    def context(self, config: ExecutionConfig, canister: bytes, stable: StableMemory) -> ApiContext:
+        """A fresh System API context for one run of the message."""
+        return ApiContext(
+            Context.UPDATE,
+            canister_id=canister,
+            caller=self.caller,
+            arg=self.arg,
+            time=self.time,
+            controllers=self.controllers,
+            status=self.status,
+            canister_version=self.version,
+            balance=self.balance,
+            stable=stable,
+            max_stable_pages=config.max_stable_pages,
+            global_timer=self.global_timer,
+            subnet_id=config.subnet_id.raw,
+            root_key=config.root_key,
+            cycles_available=self.cycles_available,
+            env_vars=self.env_vars,
+            certified_data=self.certified_data,
+        )
+
+
+@dataclass(frozen=True)
+class WaitingIngress:
+    """A user's update to a paused canister, run (in arrival order) once it completes."""
+
+    token: bytes
+    sender: bytes
+    method: str
+    arg: bytes
+
+
+@dataclass
+class Outcome:
+    """A finished run: the instructions used and either the trap or what to commit."""
+
+    instructions: int
+    ctx: ApiContext
+    trap: CanisterTrap | None = None
+    instance: CanisterInstance | None = None
+    stable: StableMemory | None = None
+
+
+class Worker:
+    """One paused message run on its own thread, by probes of growing fuel (module doc)."""
+
+    def __init__(
+        self,
+        runtime: CanisterRuntime,
+        config: ExecutionConfig,
+        canister: bytes,
+        compiled: CompiledModule[ModuleInfo],
+        heap: InstanceState,
+        stable: StableMemory,
+        paused: PausedExecution,
+        slice_: int,
+    ) -> None:
+        self._runtime = runtime
+        self._config = config
+        self._canister = canister
+        self._compiled = compiled
+        self._heap = heap
+        self._stable = stable
+        self._paused = paused
+        self._slice = slice_
+        self._condition = threading.Condition()
+        self.above = slice_
+        """Proven: the message uses more than this many instructions."""
+        self.outcome: Outcome | None = None
+        self.probes = 0
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="dts-worker", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        paused = self._paused
+        runtime = self._runtime
+        probe = 2 * self._slice
+        try:
+            while True:
+                fuel = min(paused.limit, probe)
+                stable = self._stable.copy()
+                stable.begin()
+                ctx = paused.inputs.context(self._config, self._canister, stable)
+                instance = runtime.instantiate(self._compiled, self._heap)
+                self.probes += 1
+                try:
+                    used = runtime.run(instance, paused.export, ctx, fuel)
+                except CanisterTrap as trap:
+                    if trap.kind == "out_of_instructions" and fuel < paused.limit:
+                        with self._condition:
+                            self.above = fuel
+                            self._condition.notify_all()
+                        probe *= 2
+                        continue
+                    outcome = Outcome(trap.instructions, ctx, trap=trap)
+                else:
+                    outcome = Outcome(used, ctx, instance=instance, stable=stable)
+                with self._condition:
+                    self.outcome = outcome
+                    self._condition.notify_all()
+                return
+        except Exception as exc:  # a bug or resource failure: reported on the executor's thread
+            with self._condition:
+                self._failure = exc
+                self._condition.notify_all()
+
+    def decide(self, budget: int) -> Outcome | None:
+        """The outcome if the message uses at most ``budget`` instructions, ``None`` if it
+        provably uses more; waits for the worker until one of the two is certain."""
+        with self._condition:
+            self._condition.wait_for(
+                lambda: self.outcome is not None or self.above >= budget or self._failure is not None
+            )
+            if self._failure is not None:
+                raise RuntimeError("a paused execution's worker failed") from self._failure
+            outcome = self.outcome
+        if outcome is not None and outcome.instructions <= budget:
+            self._thread.join()
+            return outcome
+        return None
+
+
+@dataclass
+class PausedExecution:
+    """A long update in flight: replicated state (hashed, checkpointed) plus its worker."""
+
+    canister: bytes
+    context: int
+    """The call context it runs in (``state.call_contexts``)."""
+    export: str
+    inputs: MessageInputs
+    start_round: int
+    limit: int
+    waiting: list[WaitingIngress] = field(default_factory=list)
+    worker: Worker | None = field(default=None, compare=False, repr=False)
+
+    def digest(self) -> bytes:
+        """What the state hash covers of it (everything but the worker)."""
+        inputs = self.inputs
+        h = hashlib.sha256(b"paused-execution")
+        for part in (
+            self.canister,
+            self.context.to_bytes(8, "big"),
+            self.export.encode(),
+            self.start_round.to_bytes(8, "big"),
+            self.limit.to_bytes(16, "big"),
+            inputs.caller,
+            inputs.arg,
+            inputs.time.to_bytes(16, "big"),
+            b"".join(len(c).to_bytes(1, "big") + c for c in inputs.controllers),
+            inputs.status.to_bytes(4, "big"),
+            inputs.version.to_bytes(8, "big"),
+            inputs.balance.to_bytes(32, "big", signed=True),
+            inputs.global_timer.to_bytes(16, "big"),
+            inputs.cycles_available.to_bytes(32, "big", signed=True),
+            repr(inputs.env_vars).encode(),
+            inputs.certified_data,
+        ):
+            h.update(len(part).to_bytes(8, "big") + part)
+        for waiting in self.waiting:
+            for part in (waiting.token, waiting.sender, waiting.method.encode(), waiting.arg):
+                h.update(len(part).to_bytes(8, "big") + part)
+        return h.digest()
+
+
+def encode_paused(paused: dict[bytes, PausedExecution]) -> list[Any]:
+    """Paused executions as msgpack-ready lists (checkpoints), canisters in id order;
+    integers that may exceed 64 bits (cycles) as signed big-endian bytes."""
+    out: list[Any] = []
+    for raw in sorted(paused):
+        item = paused[raw]
+        inputs = item.inputs
+        out.append(
+            [
+                item.canister,
+                item.context,
+                item.export,
+                item.start_round,
+                item.limit,
+                [
+                    inputs.caller,
+                    inputs.arg,
+                    inputs.time,
+                    list(inputs.controllers),
+                    inputs.status,
+                    inputs.version,
+                    _wide(inputs.balance),
+                    inputs.global_timer,
+                    _wide(inputs.cycles_available),
+                    [list(pair) for pair in inputs.env_vars],
+                    inputs.certified_data,
+                ],
+                [[w.token, w.sender, w.method, w.arg] for w in item.waiting],
+            ]
+        )
+    return out
+
+
+def decode_paused(value: Any) -> dict[bytes, PausedExecution]:
+    """The inverse of :func:`encode_paused`; ``ValueError`` naming what is malformed."""
+    paused: dict[bytes, PausedExecution] = {}
+    for item in _items(value, "paused executions"):
+        canister, context, export, start_round, limit, inputs, waiting = _items(item, "a paused execution", 7)
+        fields = _items(inputs, "a paused execution's inputs", 11)
+        decoded = MessageInputs(
+            _bytes(fields[0]),
+            _bytes(fields[1]),
+            _nat(fields[2]),
+            tuple(_bytes(c) for c in _items(fields[3], "controllers")),
+            _nat(fields[4]),
+            _nat(fields[5]),
+            _unwide(fields[6]),
+            _nat(fields[7]),
+            _unwide(fields[8]),
+            tuple(
+                (_str(k), _str(v))
+                for k, v in (_items(p, "an environment variable", 2) for p in _items(fields[9], "env vars"))
+            ),
+            _bytes(fields[10]),
+        )
+        entry = PausedExecution(
+            _bytes(canister),
+            _nat(context),
+            _str(export),
+            decoded,
+            _nat(start_round),
+            _nat(limit),
+            [
+                WaitingIngress(_bytes(t), _bytes(s), _str(m), _bytes(a))
+                for t, s, m, a in (
+                    _items(w, "a waiting update", 4) for w in _items(waiting, "waiting updates")
+                )
+            ],
+        )
+        if entry.canister in paused:
+            raise ValueError("a canister has two paused executions")
+        paused[entry.canister] = entry
+    return paused
+
+
+def _wide(value: int) -> bytes:
+    return value.to_bytes(32, "big", signed=True)
+
+
+def _unwide(value: Any) -> int:
+    return int.from_bytes(_bytes(value), "big", signed=True)
+
+
+def _items(value: Any, what: str, length: int | None = None) -> list[Any]:
+    if not isinstance(value, list) or (length is not None and len(value) != length):
+        raise ValueError(f"{what} should be a list{'' if length is None else f' of {length}'}")
+    return value
+
+
+def _bytes(value: Any) -> bytes:
+    if not isinstance(value, bytes):
+        raise ValueError(f"expected bytes, not {type(value).__name__}")
+    return value
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, not {type(value).__name__}")
+    return value
+
+
+def _nat(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"expected a natural number, not {value!r}")
+    return value
+
+
+__all__ = [
+    "MessageInputs",
+    "Outcome",
+    "PausedExecution",
+    "WaitingIngress",
+    "Worker",
+    "decode_paused",
+    "encode_paused",
+]

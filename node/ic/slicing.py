@@ -1,0 +1,233 @@
+"""Deterministic time slicing: a long update runs across rounds, the same on every replica.
+
+The IC runs a message whose instructions exceed the per-round budget (the *slice*) over
+several rounds, pausing it between them, while other canisters keep executing and blocks
+keep coming (its "deterministic time slicing": 2B instructions per slice, 40B per update).
+The message's effects apply at the end of the round where it completes, exactly as if it
+had run then; until then its canister is *paused*: no other message of it starts (its
+ingress and inter-canister messages wait in order), and its state (hashed, certified,
+queried) is the state before the message.
+
+Here a message that uses I instructions and starts in round s completes at the end of
+round ``s + ceil(I / SLICE) - 1``: that round depends only on I (fuel, deterministic) and
+on SLICE (``ExecutionConfig.instructions_per_slice``, from genesis), never on wall time.
+How it is computed:
+
+- every update first runs synchronously with SLICE fuel, as today (a short message is
+  untouched: same speed, same results); one that runs out is rolled back and becomes a
+  :class:`PausedExecution`, and a :class:`Worker` thread runs it on a fresh instance of the
+  canister's module holding the committed heap and globals and a copy of its stable
+  memory (wasmtime releases the GIL while Wasm runs, so the replica's thread goes on);
+- at the end of each round r the executor asks "is I <= (r - s + 1) * SLICE?". The worker
+  answers for certain once it finished (I is known) or once a run with that many
+  instructions ran out of fuel (I is more). wasmtime 50 cannot resume a run that ran out
+  of fuel, and fuel is not observable while Wasm loops (it lives in a register), so the
+  worker *probes*: runs of 2, 4, 8, ... SLICE instructions, each from the message's
+  start, until one finishes (at most the message's own limit). Each probe that runs out
+  proves the message did not complete in the rounds it covers; the work is at most about
+  twice the message's own. Only proofs feed the decision, so how fast the worker runs
+  changes only how long the executor waits, never the result;
+- when the worker is behind, the executor waits for it (bounded by the probe's own fuel):
+  correct, but that round is late. SLICE is chosen so that a worker stays ahead on a
+  loaded machine (``slice_from_genesis``);
+- a completed message's instance replaces the canister's (committed), its stable memory
+  copy becomes the canister's, its staged effects apply (cycles as a delta, since the
+  balance may have changed while it was paused), and its calls, reply and call context
+  are handled as those of any update. A trap or running out of its limit leaves the
+  canister as it was and charges the instructions used, as a synchronous trap does.
+
+The paused message is replicated state: its inputs and start round are part of the state
+hash and of checkpoints (``node.checkpoint``), so a replica restored from a checkpoint
+taken mid-pause starts the worker again and completes in the same round. A replica that
+restarts redoes the work (the executor then waits for it).
+
+What is sliced: updates (ingress and inter-canister ``canister_update`` methods). Callbacks,
+heartbeats, timers, installs and upgrades still run synchronously to their limits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from node.ic.canister import CanisterInstance, CanisterState
+from node.ic.errors import CanisterTrap, from_canister, trap_log
+from node.ic.messages import CallResult, Messages, SliceExhausted
+from node.ic.paused import MessageInputs, Outcome, PausedExecution, WaitingIngress, Worker
+from node.ic.state import ExecutionState
+from node.ic.system_api import ApiContext
+from node.ic.transaction import apply_effects
+from vocab.errors import RejectCode, RejectError
+from vocab.genesis import Genesis, GenesisError
+from vocab.principal import Principal
+
+SLICE_RATE = 40_000_000
+"""Instructions per second of block time a slice holds by default. Python-hosted Wasm runs
+~300-500M instructions per second per core; a replica's worker shares a core with other
+replicas on a 2-core machine and probes (up to ~4x the slice's work per round, see the
+module's docstring), so the budget is kept well below that: the worker stays ahead of
+rounds and the executor rarely waits."""
+
+
+def slice_from_genesis(genesis: Genesis) -> int:
+    """SLICE for a subnet: ``extra.instructions_per_slice`` if given (0 turns slicing off),
+    else ``SLICE_RATE`` per second of the genesis block interval. The same on every replica."""
+    value = genesis.extra.get("instructions_per_slice")
+    if value is None:
+        return max(1, SLICE_RATE * genesis.block_interval_ns // 1_000_000_000)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise GenesisError(
+            f"extra.instructions_per_slice must be a number of instructions (0: no slicing), not {value!r}"
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A paused message that completed this round: what the scheduler finishes."""
+
+    canister: CanisterState
+    context: int
+    ctx: ApiContext
+    result: CallResult
+    waiting: list[WaitingIngress]
+
+
+class TimeSlicing:
+    """Starts, tracks and completes paused executions of one execution state."""
+
+    def __init__(self, state: ExecutionState, messages: Messages) -> None:
+        self.state = state
+        self.messages = messages
+
+    def active(self, limit: int) -> bool:
+        """Whether a message with ``limit`` instructions may be sliced now: slicing is on
+        (``instructions_per_slice``), execution runs in rounds (consensus sets
+        ``state.round``), and the limit exceeds one slice."""
+        slice_ = self.state.config.instructions_per_slice
+        return bool(slice_) and self.state.round is not None and limit > slice_
+
+    def paused(self, canister_raw: bytes) -> bool:
+        return canister_raw in self.state.paused
+
+    def first_slice(
+        self,
+        canister: CanisterState,
+        instance: CanisterInstance,
+        export: str,
+        ctx: ApiContext,
+        limit: int,
+        context: int,
+    ) -> CallResult | None:
+        """Run ``export`` with one slice; its result, or ``None`` if it did not finish in it
+        and is now paused (rolled back, to run again on a worker)."""
+        state = self.state
+        slice_ = state.config.instructions_per_slice
+        inputs = MessageInputs.of(ctx)
+        try:
+            return self.messages.run_replicated(
+                canister, instance, export, ctx, limit, persist=True, responds=False, slice_limit=slice_
+            )
+        except SliceExhausted:
+            pass
+        assert state.round is not None
+        paused = PausedExecution(canister.principal_raw, context, export, inputs, state.round, limit)
+        state.paused[canister.principal_raw] = paused
+        self._start_worker(canister, paused)
+        return None
+
+    def _start_worker(self, canister: CanisterState, paused: PausedExecution) -> None:
+        instance = canister.instance
+        assert instance is not None
+        paused.worker = Worker(
+            self.state.runtime,
+            self.state.config,
+            canister.principal_raw,
+            instance.compiled,
+            instance.snapshot(),
+            canister.stable.copy(),
+            paused,
+            self.state.config.instructions_per_slice,
+        )
+
+    def end_of_round(self, round_: int) -> list[Completion]:
+        """The paused messages that complete in round ``round_`` (canisters in id order),
+        their effects applied; the others stay paused."""
+        state = self.state
+        slice_ = state.config.instructions_per_slice
+        done: list[Completion] = []
+        for raw in sorted(state.paused):
+            paused = state.paused[raw]
+            canister = state.canisters[raw]
+            if paused.worker is None:  # restored from a checkpoint: run it again
+                self._start_worker(canister, paused)
+            assert paused.worker is not None
+            outcome = paused.worker.decide((round_ - paused.start_round + 1) * slice_)
+            if outcome is None:
+                continue
+            del state.paused[raw]
+            done.append(
+                Completion(
+                    canister,
+                    paused.context,
+                    outcome.ctx,
+                    self._apply(canister, paused, outcome),
+                    paused.waiting,
+                )
+            )
+        return done
+
+    def _apply(self, canister: CanisterState, paused: PausedExecution, outcome: Outcome) -> CallResult:
+        """The completed message's effects, as ``Messages.run_replicated`` applies a
+        synchronous one's."""
+        state = self.state
+        ctx = outcome.ctx
+        trap = outcome.trap
+        if trap is None:
+            assert outcome.instance is not None and outcome.stable is not None
+            try:
+                state.check_memory_limit(canister, outcome.instance, stable=outcome.stable)
+            except CanisterTrap as refused:
+                refused.instructions = outcome.instructions
+                trap = refused
+        if trap is not None:
+            canister.append_logs([*ctx.logs, trap_log(trap)], state.time)
+            fee = state.charge(canister, trap.instructions)
+            return CallResult(
+                reject=from_canister(canister.canister_id.to_text(), trap),
+                instructions=trap.instructions,
+                cycles_charged=fee,
+                trapped=True,
+            )
+        assert outcome.instance is not None and outcome.stable is not None
+        outcome.instance.commit()
+        outcome.stable.commit()
+        canister.instance = outcome.instance
+        canister.stable = outcome.stable
+        drift = canister.cycles - paused.inputs.balance  # what changed it while paused
+        apply_effects(canister, ctx)
+        canister.cycles += drift
+        canister.version += 1
+        canister.append_logs(ctx.logs, state.time)
+        fee = state.charge(canister, outcome.instructions)
+        return CallResult(reply=b"", instructions=outcome.instructions, cycles_charged=fee)
+
+    def refuse_if_paused(self, canister_raw: bytes, what: str) -> None:
+        """A management operation that replaces or reads the instance cannot run while
+        the canister is paused: it is refused, to be sent again once the message completes."""
+        if canister_raw in self.state.paused:
+            raise RejectError(
+                RejectCode.SYS_TRANSIENT,
+                f"Canister {_text(canister_raw)} is executing a long message (paused across rounds); "
+                f"{what} is possible once it completes: try again.",
+            )
+
+    def state_bytes(self) -> bytes:
+        """What the state hash covers of paused executions: empty when there are none."""
+        return b"".join(self.state.paused[raw].digest() for raw in sorted(self.state.paused))
+
+
+def _text(raw: bytes) -> str:
+    return Principal(raw).to_text()
+
+
+__all__ = ["SLICE_RATE", "Completion", "TimeSlicing", "slice_from_genesis"]

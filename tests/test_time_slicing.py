@@ -1,0 +1,246 @@
+"""Deterministic time slicing (``node.ic.slicing``): a long update runs across rounds.
+
+A WAT canister whose ``spin`` update loops n times (8 instructions per iteration, by
+wasmtime's fuel rules: local.get, i64.const, i64.sub, local.set, local.get, i64.const,
+i64.ne, br_if; ``loop`` costs nothing) is run through the replicated state machine with a
+small slice. Its completion round is computed by hand from its instruction count and the
+slice; meanwhile another canister's updates complete in every round and the paused
+canister's hash and query answers are those before the message.
+"""
+
+from __future__ import annotations
+
+import struct
+from fractions import Fraction
+
+import wasmtime
+
+from node.checkpoint import encode_checkpoint, restore_checkpoint
+from node.execution import SubnetStateMachine
+from node.ic import ExecutionConfig, ExecutionEnvironment, InstallMode
+from node.ic.state_hash import canister_hash
+from node.ic.state_machine import WasmStateMachine
+from node.state_machine import Batch
+from vocab import crypto, management
+from vocab.certificate import RequestResult
+from vocab.envelope import SignedEnvelope
+from vocab.principal import CanisterId, Principal
+from vocab.request import RequestContent
+
+SPIN = """
+(module
+  (import "ic0" "msg_arg_data_copy" (func $arg (param i32 i32 i32)))
+  (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
+  (import "ic0" "msg_reply" (func $reply))
+  (import "ic0" "stable64_grow" (func $grow (param i64) (result i64)))
+  (import "ic0" "stable64_write" (func $swrite (param i64 i64 i64)))
+  (memory (export "memory") 1)
+  (global $count (mut i64) (i64.const 0))
+  (func $reply_count
+    (i64.store (i32.const 0) (global.get $count))
+    (call $append (i32.const 0) (i32.const 8))
+    (call $reply))
+  (func (export "canister_update spin")
+    (local $n i64)
+    (call $arg (i32.const 16) (i32.const 0) (i32.const 8))
+    (local.set $n (i64.load (i32.const 16)))
+    (block $done
+      (br_if $done (i64.eqz (local.get $n)))
+      (loop $again
+        (local.set $n (i64.sub (local.get $n) (i64.const 1)))
+        (br_if $again (i64.ne (local.get $n) (i64.const 0)))))
+    (global.set $count (i64.add (global.get $count) (i64.const 1)))
+    (i64.store (i32.const 4096) (i64.load (i32.const 16)))
+    (drop (call $grow (i64.const 1)))
+    (call $swrite (i64.const 0) (i64.const 16) (i64.const 8))
+    (call $reply_count))
+  (func (export "canister_update inc")
+    (global.set $count (i64.add (global.get $count) (i64.const 1)))
+    (call $reply_count))
+  (func (export "canister_query get") (call $reply_count)))
+"""
+WASM = wasmtime.wat2wasm(SPIN)
+KEY = crypto.private_key_from_seed(b"\x07" * 32)
+USER = Principal.from_ed25519_public_key(crypto.raw_public_key(KEY))
+SLICE = 1_000_000
+
+
+def n_arg(n: int) -> bytes:
+    return struct.pack("<Q", n)
+
+
+def count(reply: bytes) -> int:
+    return int(struct.unpack("<Q", reply)[0])
+
+
+class Chain:
+    """A state machine fed batches, as consensus feeds it."""
+
+    def __init__(self, config: ExecutionConfig) -> None:
+        self.subnet = SubnetStateMachine(WasmStateMachine(0, 100, config))
+        self.height = 0
+        self.time = 1_000_000
+        self.nonce = 0
+        self.results: dict[bytes, tuple[int, RequestResult]] = {}
+
+    def envelope(self, canister: Principal, method: str, arg: bytes) -> SignedEnvelope:
+        self.nonce += 1
+        content = RequestContent(
+            request_type="call",
+            sender=USER,
+            canister_id=canister,
+            method_name=method,
+            arg=arg,
+            ingress_expiry=10**18,
+            nonce=self.nonce.to_bytes(8, "big"),
+        )
+        return SignedEnvelope.sign(content, KEY)
+
+    def batch(self, *envelopes: SignedEnvelope) -> list[RequestResult]:
+        self.height += 1
+        self.time += 1_000_000_000
+        results = self.subnet.execute(Batch(self.height, self.time, tuple(envelopes), b"\x00" * 32))
+        for result in results:
+            assert result.request_id not in self.results, "a request answered twice"
+            self.results[result.request_id] = (self.height, result)
+        return results
+
+    def ok(self, canister: Principal, method: str, arg: bytes) -> bytes:
+        envelope = self.envelope(canister, method, arg)
+        self.batch(envelope)
+        height, result = self.results[envelope.request_id]
+        assert result.status == "replied", result
+        return result.reply
+
+    def install(self) -> CanisterId:
+        reply = self.ok(
+            Principal.management(),
+            management.CREATE,
+            management.encode_args(management.CREATE, management.CreateCanisterArgs()),
+        )
+        cid = CanisterId.from_principal(management.decode_reply(management.CREATE, reply).canister_id)
+        self.ok(
+            Principal.management(),
+            management.INSTALL_CODE,
+            management.encode_args(
+                management.INSTALL_CODE,
+                management.InstallCodeArgs("install", cid.principal, WASM, b"DIDL\x00\x00"),
+            ),
+        )
+        return cid
+
+
+def config(slice_: int = SLICE, scale: Fraction = Fraction(1)) -> ExecutionConfig:
+    return ExecutionConfig(
+        first_canister_index=0, last_canister_index=99, instructions_per_slice=slice_, instruction_scale=scale
+    )
+
+
+def instructions(n: int, scale: Fraction = Fraction(1)) -> int:
+    """What ``spin(n)`` uses, run unsliced to its end in a bare environment."""
+    env = ExecutionEnvironment(config(0, scale))
+    cid = env.create_canister(USER, time=1)
+    env.install_code(USER, cid, InstallMode("install"), WASM, b"DIDL\x00\x00", time=2)
+    return env.update(cid, "spin", n_arg(n), caller=USER, time=3).instructions
+
+
+def test_spin_costs_eight_instructions_per_iteration() -> None:
+    base = instructions(0)
+    assert instructions(1000) - instructions(1) == 8 * 999
+    assert instructions(1) > base  # the first iteration costs the block's exit test too
+
+
+def test_a_long_update_completes_in_the_round_its_instructions_say() -> None:
+    n = 700_000
+    used = instructions(n)
+    rounds = -(-used // SLICE)  # ceil(I / SLICE): 6 for 5.6M instructions
+    assert rounds == 6
+    chain = Chain(config())
+    spinner = chain.install()
+    other = chain.install()
+    paused_hash = canister_hash(chain.subnet.ic.env.state.canisters[spinner.principal.raw])
+    spin = chain.envelope(spinner.principal, "spin", n_arg(n))
+    start = chain.height + 1
+    chain.batch(spin)
+    assert spin.request_id not in chain.results
+    state = chain.subnet.ic.env.state
+    assert spinner.principal.raw in state.paused
+    waiting = chain.envelope(spinner.principal, "inc", b"")
+    hashes = set()
+    for k in range(1, rounds):
+        envelopes = [chain.envelope(other.principal, "inc", b"")]
+        if k == 1:
+            envelopes.append(waiting)
+        results = chain.batch(*envelopes)
+        # the other canister's update completes in the round it is in
+        assert [count(r.reply) for r in results if r.request_id == envelopes[0].request_id] == [k]
+        if chain.height < start + rounds - 1:
+            # paused: its state is the state before the message, and its queries say so
+            assert spinner.principal.raw in state.paused
+            assert canister_hash(state.canisters[spinner.principal.raw]) == paused_hash
+            assert (
+                count(
+                    chain.subnet.query(spinner.principal, "get", b"", caller=USER, time=chain.time).unwrap()
+                )
+                == 0
+            )
+            hashes.add(chain.subnet.state_hash())
+    height, result = chain.results[spin.request_id]
+    assert height == start + rounds - 1
+    assert count(result.reply) == 1
+    # the update that waited behind it ran right after it, in the same round
+    waited_height, waited = chain.results[waiting.request_id]
+    assert (waited_height, count(waited.reply)) == (height, 2)
+    canister = state.canisters[spinner.principal.raw]
+    assert canister.stable.read(0, 8) == n_arg(n)
+    assert not state.paused
+    assert len(hashes) == rounds - 2  # other canister changed each round
+
+
+def test_a_long_update_that_runs_out_of_instructions_changes_nothing_but_its_fee() -> None:
+    scale = Fraction(1, 4000)  # the update limit becomes 10M instructions
+    chain = Chain(config(2_000_000, scale))
+    spinner = chain.install()
+    before = canister_hash(chain.subnet.ic.env.state.canisters[spinner.principal.raw])
+    cycles = chain.subnet.ic.env.state.canisters[spinner.principal.raw].cycles
+    spin = chain.envelope(spinner.principal, "spin", n_arg(10_000_000))
+    start = chain.height + 1
+    chain.batch(spin)
+    while spin.request_id not in chain.results:
+        chain.batch()
+    height, result = chain.results[spin.request_id]
+    assert height == start + 5 - 1  # ceil(10M / 2M) rounds
+    assert result.status == "rejected" and result.error_code == "IC0522"
+    canister = chain.subnet.ic.env.state.canisters[spinner.principal.raw]
+    fee = ExecutionConfig().execution_fee(10_000_000)
+    assert canister.cycles == cycles - fee
+    assert (
+        count(chain.subnet.query(spinner.principal, "get", b"", caller=USER, time=chain.time).unwrap()) == 0
+    )
+    assert canister_hash(canister) != before  # fee, logs
+
+
+def test_a_checkpoint_taken_mid_pause_restores_to_the_same_completion() -> None:
+    chain = Chain(config())
+    spinner = chain.install()
+    spin = chain.envelope(spinner.principal, "spin", n_arg(700_000))
+    chain.batch(spin)
+    chain.batch(chain.envelope(spinner.principal, "inc", b""))
+    assert chain.subnet.ic.env.state.paused
+    digest = chain.subnet.state_hash()
+    blob = encode_checkpoint(
+        chain.subnet,
+        height=chain.height,
+        block_hash=b"\x01" * 32,
+        state_hash=digest,
+        results_root=b"\x02" * 32,
+    )
+    twin = Chain(config())
+    restore_checkpoint(twin.subnet, blob, height=chain.height, state_hash=digest)
+    assert twin.subnet.state_hash() == digest
+    twin.height, twin.time, twin.nonce = chain.height, chain.time, chain.nonce
+    for _ in range(6):
+        assert chain.batch() == twin.batch()
+        assert chain.subnet.state_hash() == twin.subnet.state_hash()
+    # started at height 3 (two heights to create and install): ceil(5.6M / 1M) = 6 rounds
+    assert chain.results[spin.request_id][0] == twin.results[spin.request_id][0] == 3 + 6 - 1
