@@ -59,7 +59,7 @@ SPIN = """
     (call $reply_count))
   (func (export "canister_query get") (call $reply_count)))
 """
-WASM = wasmtime.wat2wasm(SPIN)
+SPIN_WASM = WASM = wasmtime.wat2wasm(SPIN)
 KEY = crypto.private_key_from_seed(b"\x07" * 32)
 USER = Principal.from_ed25519_public_key(crypto.raw_public_key(KEY))
 SLICE = 1_000_000
@@ -244,3 +244,38 @@ def test_a_checkpoint_taken_mid_pause_restores_to_the_same_completion() -> None:
         assert chain.subnet.state_hash() == twin.subnet.state_hash()
     # started at height 3 (two heights to create and install): ceil(5.6M / 1M) = 6 rounds
     assert chain.results[spin.request_id][0] == twin.results[spin.request_id][0] == 3 + 6 - 1
+
+
+def test_management_calls_for_a_paused_canister_wait_for_its_long_message() -> None:
+    """As on the IC: a subnet message whose canister has a paused execution runs once it
+    completes (here: a status query and a reinstall, answered in that round, in order)."""
+    chain = Chain(config())
+    spinner = chain.install()
+    spin = chain.envelope(spinner.principal, "spin", n_arg(700_000))
+    chain.batch(spin)
+    record = management.CanisterIdRecord(spinner.principal)
+    status = chain.envelope(
+        Principal.management(), management.STATUS, management.encode_args(management.STATUS, record)
+    )
+    reinstall = chain.envelope(
+        Principal.management(),
+        management.INSTALL_CODE,
+        management.encode_args(
+            management.INSTALL_CODE,
+            management.InstallCodeArgs("reinstall", spinner.principal, WASM, b"DIDL\x00\x00"),
+        ),
+    )
+    chain.batch(status, reinstall)
+    assert status.request_id not in chain.results and reinstall.request_id not in chain.results
+    while spin.request_id not in chain.results:
+        chain.batch()
+    done = chain.results[spin.request_id][0]
+    assert chain.results[status.request_id][0] == chain.results[reinstall.request_id][0] == done
+    assert chain.results[reinstall.request_id][1].status == "replied"
+    answer = management.decode_reply(management.STATUS, chain.results[status.request_id][1].reply)
+    assert answer.module_hash is not None
+    # the reinstall ran after the long message: the counter it left is gone
+    assert (
+        count(chain.subnet.query(spinner.principal, "get", b"", caller=USER, time=chain.time).unwrap()) == 0
+    )
+    assert chain.subnet.ic.env.state.canisters[spinner.principal.raw].stable.size_pages == 0

@@ -47,7 +47,7 @@ from node.ic.canister import CanisterState, CanisterStatus
 from node.ic.errors import CanisterNotFound, CanisterTrap, trap_log
 from node.ic.ic0 import Context
 from node.ic.messages import CallResult, Messages
-from node.ic.paused import WaitingIngress
+from node.ic.paused import WaitingMessage
 from node.ic.slicing import TimeSlicing
 from node.ic.state import ExecutionState
 from node.ic.system_api import ApiContext
@@ -170,12 +170,12 @@ class Calls:
         paused = self.state.paused
         return any(queue and raw not in paused for raw, queue in self.state.queues.items())
 
-    def complete_paused(self, round_: int) -> tuple[int, list[tuple[bytes, WaitingIngress]]]:
+    def complete_paused(self, round_: int) -> tuple[int, list[tuple[bytes, WaitingMessage]]]:
         """End of round ``round_``: the paused messages that complete in it are finished
         like any update (calls enqueued, answer given, context settled). How many
         completed, and the users' updates that waited for their canisters (raw id, update),
         in order, to be submitted now."""
-        waiting: list[tuple[bytes, WaitingIngress]] = []
+        waiting: list[tuple[bytes, WaitingMessage]] = []
         completions = self.slicing.end_of_round(round_)
         for done in completions:
             context = self.state.call_contexts[done.context]
@@ -234,6 +234,10 @@ class Calls:
             else:
                 response = Response(callback.canister, callback.id, reply, 0, "", refund)
             self._enqueue(callback.canister, response)
+
+    def answer(self, origin: Origin, reply: bytes | None, reject: RejectError | None, refund: int) -> None:
+        """Deliver a management call's late answer (one that waited for a paused canister)."""
+        self._answer(origin, reply, reject, refund)
 
     def _respond(
         self, context: CallContext, reply: bytes | None, reject: RejectError | None, refund: int

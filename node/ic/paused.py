@@ -14,6 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from node.ic.call_context import Origin
 from node.ic.canister import CanisterInstance
 from node.ic.config import ExecutionConfig
 from node.ic.errors import CanisterTrap
@@ -83,13 +84,19 @@ class MessageInputs:
 
 
 @dataclass(frozen=True)
-class WaitingIngress:
-    """A user's update to a paused canister, run (in arrival order) once it completes."""
+class WaitingMessage:
+    """A message for a paused canister that waits until its long message completes, then
+    runs, in arrival order, as the IC keeps them: a user's update (``kind`` "update",
+    ``origin`` the user's request) or a management call whose canister is the paused one
+    (``kind`` "management", ``origin`` a user's request or a canister's callback, with the
+    ``cycles`` it attached)."""
 
-    token: bytes
+    kind: str
     sender: bytes
     method: str
     arg: bytes
+    origin: Origin
+    cycles: int = 0
 
 
 @dataclass
@@ -194,7 +201,7 @@ class PausedExecution:
     inputs: MessageInputs
     start_round: int
     limit: int
-    waiting: list[WaitingIngress] = field(default_factory=list)
+    waiting: list[WaitingMessage] = field(default_factory=list)
     worker: Worker | None = field(default=None, compare=False, repr=False)
 
     def digest(self) -> bytes:
@@ -221,7 +228,17 @@ class PausedExecution:
         ):
             h.update(len(part).to_bytes(8, "big") + part)
         for waiting in self.waiting:
-            for part in (waiting.token, waiting.sender, waiting.method.encode(), waiting.arg):
+            origin = waiting.origin
+            for part in (
+                waiting.kind.encode(),
+                waiting.sender,
+                waiting.method.encode(),
+                waiting.arg,
+                origin.kind.encode(),
+                origin.token,
+                origin.callback.to_bytes(8, "big"),
+                _wide(waiting.cycles),
+            ):
                 h.update(len(part).to_bytes(8, "big") + part)
         return h.digest()
 
@@ -253,7 +270,17 @@ def encode_paused(paused: dict[bytes, PausedExecution]) -> list[Any]:
                     [list(pair) for pair in inputs.env_vars],
                     inputs.certified_data,
                 ],
-                [[w.token, w.sender, w.method, w.arg] for w in item.waiting],
+                [
+                    [
+                        w.kind,
+                        w.sender,
+                        w.method,
+                        w.arg,
+                        [w.origin.kind, w.origin.token, w.origin.callback],
+                        _wide(w.cycles),
+                    ]
+                    for w in item.waiting
+                ],
             ]
         )
     return out
@@ -288,17 +315,27 @@ def decode_paused(value: Any) -> dict[bytes, PausedExecution]:
             decoded,
             _nat(start_round),
             _nat(limit),
-            [
-                WaitingIngress(_bytes(t), _bytes(s), _str(m), _bytes(a))
-                for t, s, m, a in (
-                    _items(w, "a waiting update", 4) for w in _items(waiting, "waiting updates")
-                )
-            ],
+            [_waiting(w) for w in _items(waiting, "waiting messages")],
         )
         if entry.canister in paused:
             raise ValueError("a canister has two paused executions")
         paused[entry.canister] = entry
     return paused
+
+
+def _waiting(value: Any) -> WaitingMessage:
+    kind, sender, method, arg, origin, cycles = _items(value, "a waiting message", 6)
+    origin_kind, token, callback = _items(origin, "a waiting message's origin", 3)
+    if kind not in ("update", "management"):
+        raise ValueError(f"a waiting message of unknown kind {kind!r}")
+    return WaitingMessage(
+        kind,
+        _bytes(sender),
+        _str(method),
+        _bytes(arg),
+        Origin(_str(origin_kind), _bytes(token), _nat(callback)),
+        _unwide(cycles),
+    )
 
 
 def _wide(value: int) -> bytes:
@@ -337,7 +374,7 @@ __all__ = [
     "MessageInputs",
     "Outcome",
     "PausedExecution",
-    "WaitingIngress",
+    "WaitingMessage",
     "Worker",
     "decode_paused",
     "encode_paused",

@@ -52,11 +52,10 @@ from dataclasses import dataclass
 from node.ic.canister import CanisterInstance, CanisterState
 from node.ic.errors import CanisterTrap, from_canister, trap_log
 from node.ic.messages import CallResult, Messages, SliceExhausted
-from node.ic.paused import MessageInputs, Outcome, PausedExecution, WaitingIngress, Worker
+from node.ic.paused import MessageInputs, Outcome, PausedExecution, WaitingMessage, Worker
 from node.ic.state import ExecutionState
 from node.ic.system_api import ApiContext
 from node.ic.transaction import apply_effects
-from vocab.errors import RejectCode, RejectError
 from vocab.genesis import Genesis, GenesisError
 from vocab.principal import Principal
 
@@ -89,7 +88,7 @@ class Completion:
     context: int
     ctx: ApiContext
     result: CallResult
-    waiting: list[WaitingIngress]
+    waiting: list[WaitingMessage]
 
 
 class TimeSlicing:
@@ -210,16 +209,6 @@ class TimeSlicing:
         canister.append_logs(ctx.logs, state.time)
         fee = state.charge(canister, outcome.instructions)
         return CallResult(reply=b"", instructions=outcome.instructions, cycles_charged=fee)
-
-    def refuse_if_paused(self, canister_raw: bytes, what: str) -> None:
-        """A management operation that replaces or reads the instance cannot run while
-        the canister is paused: it is refused, to be sent again once the message completes."""
-        if canister_raw in self.state.paused:
-            raise RejectError(
-                RejectCode.SYS_TRANSIENT,
-                f"Canister {_text(canister_raw)} is executing a long message (paused across rounds); "
-                f"{what} is possible once it completes: try again.",
-            )
 
     def state_bytes(self) -> bytes:
         """What the state hash covers of paused executions: empty when there are none."""

@@ -36,7 +36,7 @@ from node.ic.config import DEFAULT_SUBNET_MEMORY_CAPACITY, ExecutionConfig
 from node.ic.environment import ExecutionEnvironment
 from node.ic.lifecycle import InstallMode
 from node.ic.messages import CallResult
-from node.ic.paused import WaitingIngress
+from node.ic.paused import WaitingMessage
 from node.ic.rehearsal import UpgradeRehearsal, rehearse_upgrade
 from node.ic.slicing import slice_from_genesis
 from node.state_machine import Batch
@@ -52,6 +52,17 @@ MAX_CHUNK_BYTES = 1024 * 1024
 """The IC's ``upload_chunk`` limit (1 MiB per chunk)."""
 MAX_STORED_CHUNKS = 100
 """The IC's chunk store holds at most 100 chunks per canister."""
+
+
+_EFFECTIVE_CANISTER_METHODS = frozenset(
+    (
+        *(m for m in management.LIFECYCLE_METHODS if m != management.CREATE),
+        *management.CODE_METHODS,
+        management.CANISTER_INFO,
+        *management.SNAPSHOT_METHODS,
+    )
+)
+"""Management methods with an effective canister: those that wait while it is paused."""
 
 
 def _rejected(request_id: bytes, height: int, reject: RejectError) -> RequestResult:
@@ -100,6 +111,8 @@ class WasmStateMachine:
         self._randomness = b"\x00" * 32
         """The current batch's randomness, which ``raw_rand`` draws from."""
         self._draws = 0
+        self._attached = 0
+        """The cycles attached to the canister's management call being served."""
         self.env = ExecutionEnvironment(config)
 
     @property
@@ -180,20 +193,50 @@ class WasmStateMachine:
 
     def _complete_paused(self, height: int, time: int) -> bool:
         """End of the round: paused long updates that complete in it apply their effects
-        (``node.ic.slicing``), then the users' updates that waited for those canisters run,
-        in arrival order (one may pause its canister again, and the rest wait again).
+        (``node.ic.slicing``), then the messages that waited for those canisters run, in
+        arrival order (one may pause its canister again, and the rest wait again).
         Whether anything completed."""
         env = self.env
         completed, waiting = env.calls.complete_paused(height)
         for position, (canister, message) in enumerate(waiting):
             at = max(env.time, time + position)
-            target = CanisterId.from_principal(Principal(canister))
-            result = self._submit(
-                target, Principal(message.sender), message.token, message.method, message.arg, at
-            )
-            if result is not None:
-                env.state.completed.append((message.token, result))
+            caller, origin = Principal(message.sender), message.origin
+            if message.kind == "update":
+                target = CanisterId.from_principal(Principal(canister))
+                result = self._submit(target, caller, origin.token, message.method, message.arg, at)
+                if result is not None:
+                    env.state.completed.append((origin.token, result))
+                continue
+            env.advance_time(at)
+            self._attached = message.cycles
+            try:
+                reply = self._management(message.method, caller, message.arg, at, origin)
+            except RejectError as reject:
+                env.calls.answer(origin, None, reject, message.cycles)
+            else:
+                if reply is not None:
+                    env.calls.answer(origin, reply, None, message.cycles)
+            finally:
+                self._attached = 0
         return completed > 0
+
+    def _waits_for_paused(self, method: str, caller: Principal, arg: bytes, origin: Origin) -> bool:
+        """Whether this management call is for a canister paused by a long message: then it
+        waits behind it, as on the IC (a subnet message for a canister with a paused
+        execution is not executed until it completes), and is answered later."""
+        paused = self.env.state.paused
+        if not paused or method not in _EFFECTIVE_CANISTER_METHODS:
+            return False
+        try:
+            request = management.decode_args(method, arg)
+        except (CandidError, ValueError):
+            return False  # the normal path names what is wrong with it
+        target = getattr(request, "canister_id", None) or getattr(request, "target_canister", None)
+        entry = paused.get(target.raw) if isinstance(target, Principal) else None
+        if entry is None:
+            return False
+        entry.waiting.append(WaitingMessage("management", caller.raw, method, arg, origin, self._attached))
+        return True
 
     def _submit(
         self, canister: CanisterId, caller: Principal, token: bytes, method: str, arg: bytes, time: int
@@ -203,7 +246,7 @@ class WasmStateMachine:
         env = self.env
         paused = env.state.paused.get(canister.principal.raw)
         if paused is not None:
-            paused.waiting.append(WaitingIngress(token, caller.raw, method, arg))
+            paused.waiting.append(WaitingMessage("update", caller.raw, method, arg, Origin(INGRESS, token)))
             return None
         return env.submit(canister, method, arg, caller=caller, time=time, token=token)
 
@@ -341,14 +384,21 @@ class WasmStateMachine:
             if isinstance(exc, RejectError):
                 raise
             raise _bad_candid(method, exc) from exc
-        reply = self._management(method, caller, arg, time, origin)
+        self._attached = cycles
+        try:
+            reply = self._management(method, caller, arg, time, origin)
+        finally:
+            self._attached = 0
         return None if reply is None else (reply, cycles)
 
     def _management(
         self, method: str, caller: Principal, arg: bytes, time: int, origin: Origin
     ) -> bytes | None:
         """A management method, for a user or a canister; ``None`` while a ``stop_canister``
-        waits for the canister's open calls (``origin`` is answered when it stops)."""
+        waits for the canister's open calls (``origin`` is answered when it stops), or while
+        the call waits for its canister's long message (``_waits_for_paused``)."""
+        if self._waits_for_paused(method, caller, arg, origin):
+            return None
         try:
             if method in management.CODE_METHODS:
                 return self._code(method, caller, arg, time)
@@ -446,7 +496,6 @@ class WasmStateMachine:
             )
             return management.encode_reply(method, taken)
         if method == management.LOAD_SNAPSHOT:
-            self._not_paused(request.canister_id, method)
             # sender_canister_version only matters to calls from canisters, which this subnet has none of.
             self.env.load_canister_snapshot(caller, canister, request.snapshot_id, time=time)
             return management.encode_reply(method)
@@ -460,7 +509,6 @@ class WasmStateMachine:
         """install_code, uninstall_code and the chunk store."""
         if method == management.INSTALL_CODE:
             request: management.InstallCodeArgs = management.decode_args(method, arg)
-            self._not_paused(request.canister_id, method)
             self.env.install_code(
                 caller,
                 _canister_id(request.canister_id),
@@ -474,7 +522,6 @@ class WasmStateMachine:
         if method == management.INSTALL_CHUNKED_CODE:
             chunked: management.InstallChunkedCodeArgs = management.decode_args(method, arg)
             target = _canister_id(chunked.target_canister)
-            self._not_paused(chunked.target_canister, method)
             store_id = chunked.store_canister or chunked.target_canister
             store_canister = self._controlled(caller, store_id)
             store = self.chunks.get(store_canister.principal.raw, {})
@@ -506,7 +553,6 @@ class WasmStateMachine:
             return management.encode_reply(method)
         if method == management.UNINSTALL_CODE:
             uninstall = management.decode_args(method, arg)
-            self._not_paused(uninstall.canister_id, method)
             self.env.uninstall_code(caller, _canister_id(uninstall.canister_id), time=time)
             return management.encode_reply(method)
         if method == management.UPLOAD_CHUNK:
@@ -532,11 +578,6 @@ class WasmStateMachine:
         assert method == management.STORED_CHUNKS
         stored = sorted(self.chunks.get(canister.principal.raw, {}))
         return management.encode_reply(method, tuple(management.ChunkHash(digest) for digest in stored))
-
-    def _not_paused(self, canister_id: Principal, method: str) -> None:
-        """``method`` replaces the canister's code or memory, which a paused long message
-        is still computing from: refused until it completes (``node.ic.slicing``)."""
-        self.env.calls.slicing.refuse_if_paused(canister_id.raw, method)
 
     def _controlled(
         self, caller: Principal, canister_id: Principal, time: int | None = None
