@@ -81,7 +81,10 @@ async def _install(agent: Agent) -> Principal:
 async def _watch_heights(agent: Agent, endpoint: Endpoint, changes: list[tuple[float, int]]) -> None:
     """Record (time, finalized height) each time replica 0's finalized height changes."""
     while True:
-        status = await agent.status(endpoint)
+        try:
+            status = await agent.status(endpoint)
+        except trio.TooSlowError:
+            continue  # a replica stalled by execution (only without slicing) answers late
         if not changes or status.finalized_height != changes[-1][1]:
             changes.append((time.monotonic(), status.finalized_height))
         await trio.sleep(0.02)
@@ -122,7 +125,9 @@ def test_blocks_and_other_updates_keep_coming_while_an_update_loops(subnet_100ms
             report["spin_seconds"] = time.monotonic() - started
             nursery.cancel_scope.cancel()
         spun = result[0]
-        assert getattr(spun, "status", None) == "replied", spun
+        # a loop past the 40B limit ends, in its last round, out of instructions (IC0522)
+        expected = ("replied", "") if 8 * SPIN < 40_000_000_000 else ("rejected", "IC0522")
+        assert (getattr(spun, "status", None), getattr(spun, "error_code", None)) == expected, spun
         window = [(t, h) for t, h in changes if t >= started]
         gaps = [b[0] - a[0] for a, b in zip(window, window[1:], strict=False)]
         report.update(
