@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint install clean
+.PHONY: demo test test-resilience lint install clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -23,7 +23,7 @@ demo: install
 test: install
 	@status=0; total=0; \
 	for tier in fast slow; do \
-	  if [ $$tier = fast ]; then select="not slow"; else select="slow"; fi; \
+	  if [ $$tier = fast ]; then select="not slow"; else select="slow and not resilience"; fi; \
 	  echo "== $$tier tier: pytest -q -n 2 -m '$$select'"; \
 	  start=$$(date +%s); \
 	  $(PY) -m pytest -q -n 2 -m "$$select" || status=1; \
@@ -32,6 +32,11 @@ test: install
 	done; \
 	echo "== both tiers: $$total s$$( [ $$status = 0 ] || echo ', FAILED' )"; \
 	exit $$status
+
+# The resilience tier: issue #17's probes (hostile load, memory, connections, taken ports,
+# damaged disk) on one subnet of four replica processes; CI runs it after `make test`.
+test-resilience: install
+	$(PY) -m pytest -q -n 2 --dist loadfile -m resilience
 
 lint: install
 	$(VENV)/bin/ruff check .

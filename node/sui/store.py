@@ -33,12 +33,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from move.types import StructType
 from node.sui.effects import TransactionEffects
 from node.sui.relocate import module_address
+from node.sui.sorted_records import Section
 from node.sui.type_map import struct_tag, tag_to_type
 from vocab import bcs
 from vocab.leb128 import encode_leb128
@@ -310,6 +312,15 @@ class ObjectStore:
     """When each epoch began (index: the epoch), in block time."""
     deferred: list[Deferred] = field(default_factory=list)
 
+    def __setattr__(self, name: str, value: object) -> None:
+        """Every table is a ``Section``, whoever sets it (``__init__``, a test, a restore),
+        so that the state hash follows every write to it."""
+        make = _SECTIONS.get(name)
+        if make is not None and not isinstance(value, Section):
+            assert isinstance(value, dict), (name, type(value))
+            value = make(value.items())
+        object.__setattr__(self, name, value)
+
     def copy(self) -> ObjectStore:
         """An independent store with the same contents (its values are immutable, so the
         tables are copied and the values shared)."""
@@ -396,16 +407,11 @@ class ObjectStore:
         block's cost grows with the number of entries, not with their bytes (the
         framework's packages are most of them)."""
         digest = hashlib.blake2b(b"SuiState::", digest_size=32)
-        for name, section in (("objects", self.objects), ("packages", self.packages)):
+        for name in _SECTIONS:
+            section = getattr(self, name)
+            assert isinstance(section, Section), name
             digest.update(name.encode() + len(section).to_bytes(8, "big"))
-            for key in sorted(section, key=_raw):
-                digest.update(key.raw + _entry_hash(section[key]))
-        digest.update(b"tombstones" + len(self.tombstones).to_bytes(8, "big"))
-        for tomb in sorted(self.tombstones.values(), key=lambda t: t.id.raw):
-            digest.update(tomb.id.raw + tomb.version.to_bytes(8, "big") + bytes([tomb.wrapped]))
-        digest.update(b"executed" + len(self.executed).to_bytes(8, "big"))
-        for tx in sorted(self.executed, key=_raw):
-            digest.update(tx.raw + _entry_hash(self.executed[tx]))
+            section.records().feed(digest)
         digest.update(
             b"epochs" + self.epoch.to_bytes(8, "big") + len(self.epoch_starts_ms).to_bytes(8, "big")
         )
@@ -481,6 +487,26 @@ class ObjectStore:
 
 def _raw(key: ObjectId | Digest) -> bytes:
     return key.raw
+
+
+def _entry_record(key: ObjectId | Digest, entry: SuiObject | SuiPackage | TransactionEffects) -> bytes:
+    """An object's, package's or transaction's record in the state hash: its key, then
+    its entry hash."""
+    return key.raw + _entry_hash(entry)
+
+
+def _tomb_record(key: ObjectId, tomb: Tombstone) -> bytes:
+    """A tombstone's record in the state hash: id, version (8 bytes), wrapped (1 byte)."""
+    return key.raw + tomb.version.to_bytes(8, "big") + bytes([tomb.wrapped])
+
+
+_SECTIONS: dict[str, Callable[[Iterable[Any]], Section[Any, Any]]] = {
+    # the hash's order of the tables, and how each one's records are made
+    "objects": functools.partial(Section, _entry_record, 64),
+    "packages": functools.partial(Section, _entry_record, 64),
+    "tombstones": functools.partial(Section, _tomb_record, 41),
+    "executed": functools.partial(Section, _entry_record, 64),
+}
 
 
 def _entry_hash(entry: SuiObject | SuiPackage | TransactionEffects) -> bytes:

@@ -27,11 +27,11 @@ import random
 from dataclasses import dataclass
 
 from subnet.scenario.spec import FaultSpec, Scenario
+from vocab.genesis import MS
 
 __all__ = ["ATTEMPTS", "Drawn", "concrete_faults"]
 
 ATTEMPTS = 50
-MS = 1_000_000
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ from pathlib import Path
 from subnet.checks.history import Event
 from subnet.scenario.nemesis import concrete_faults
 from subnet.scenario.spec import Scenario
+from vocab.genesis import SECOND
 
 __all__ = ["PlotData", "plot_data", "write_plots"]
 
-SECOND = 1_000_000_000
 COLOURS = {"crash": "tab:red", "pause": "tab:orange", "partition": "tab:purple", "byzantine": "tab:brown"}
 
 

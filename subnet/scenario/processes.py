@@ -108,7 +108,7 @@ from subnet.sim.faults import (
 )
 from subnet.sim.runner import Disagreement
 from vocab.errors import CodecError, SubnetError
-from vocab.genesis import Genesis
+from vocab.genesis import SECOND, Genesis
 from vocab.messages import PPM
 from vocab.principal import Principal
 
@@ -131,7 +131,6 @@ PROCESS_BEHAVIOURS = (*(name for name in REPLICA_BEHAVIOURS if name != "honest")
 switched to (``node.runtime``), and twins (a second process with the replica's key)."""
 POLL_S = 0.25
 STATUS_TIMEOUT_S = 0.5
-SECOND = 1_000_000_000
 
 
 class UnsupportedOnProcesses(ScenarioError):

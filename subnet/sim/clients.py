@@ -65,12 +65,14 @@ from move.build import build_sources
 from node.replica import Replica
 from subnet.checks.history import Event, Recorder
 from subnet.samples import move_module, source
+from subnet.sim.arrivals import THINK_NS, Arrivals
 from subnet.sim.trace import Trace
 from vocab import crypto, management
 from vocab.candid.decoder import decode as decode_candid
 from vocab.candid.errors import CandidError
 from vocab.certificate import RequestResult
 from vocab.envelope import SignedEnvelope
+from vocab.genesis import SECOND
 from vocab.ingress_message import IngressMessage
 from vocab.principal import Principal
 from vocab.request import RequestContent
@@ -104,8 +106,6 @@ __all__ = [
     "workload_canister_wasm",
 ]
 
-SECOND = 1_000_000_000
-MS = 1_000_000
 OWNED_KINDS = ("owned-transfer",)
 """Workloads of owned-object transactions on the fast path (``subnet.sim.owned_transfers``)."""
 CLIENT_KINDS = ("register", "counter", "canister-counter", "sui-counter", "versioned-counter", *OWNED_KINDS)
@@ -127,10 +127,7 @@ MODEL_OF = {
 MAX_KEYS = 256
 """Registers and counters the canister holds."""
 SETUP_RETRY_NS = 2 * SECOND
-THINK_NS = MS
-"""A closed-loop client's pause between an outcome and its next invocation."""
 CANDID_UNIT = b"DIDL\x00\x00"
-
 
 UPGRADE_MODULES = ("keeps-state", "traps", "loses-state")
 """What an upgrade fault installs: the same canister marked as a new version (its
@@ -323,7 +320,7 @@ class _Op:
     """Replicas that accepted (or already knew) the request: where to ask for the reply."""
 
 
-class HistoryClients:
+class HistoryClients(Arrivals["ClientsConfig"]):
     """The setup client and the history clients of one simulated run."""
 
     def __init__(self, config: ClientsConfig, host: ClientHost, seed: int) -> None:
@@ -489,7 +486,7 @@ class HistoryClients:
             self.installed_at = self.host.now
             ready = str(self.canister) if self.package is None else self.package.to_text()
             self.host.trace.record(self.host.now, "client_ready", -1, ready)
-            self._start()
+            self._start_load()
 
         status, _ = self.host.client_submit(envelope, node)
         if status == "accepted":
@@ -502,24 +499,8 @@ class HistoryClients:
             self.stats["setup_retries"] += 1
             self._setup()
 
-    def _start(self) -> None:
-        if self.config.rate_per_s is None:
-            for client in range(self.config.clients):
-                self._at(THINK_NS * (client + 1), functools.partial(self._invoke, client))
-        else:
-            self._at(self._arrival_delay(), self._arrive)
-
-    def _arrival_delay(self) -> int:
-        assert self.config.rate_per_s is not None
-        return max(1, int(self.rng.expovariate(self.config.rate_per_s) * SECOND))
-
-    def _arrive(self) -> None:
-        idle = [client for client, op in enumerate(self.ops) if op is None and self._callable(client)]
-        if idle:
-            self._invoke(self.rng.choice(idle))
-        else:
-            self.stats["arrivals_dropped_all_busy"] += 1
-        self._at(self._arrival_delay(), self._arrive)
+    def _idle_clients(self) -> list[int]:
+        return [client for client, op in enumerate(self.ops) if op is None and self._callable(client)]
 
     def _callable(self, client: int) -> bool:
         """Whether the client has something to call now (a workload whose callers wait for

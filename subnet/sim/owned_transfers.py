@@ -62,14 +62,15 @@ from move.build import build_sources
 from node.replica import Replica
 from subnet.checks.history import Event, Recorder
 from subnet.samples import move_module
-from subnet.sim.clients import THINK_NS, ClientsConfig, Operations
+from subnet.sim.arrivals import THINK_NS, Arrivals
+from subnet.sim.clients import ClientsConfig, Operations
 from subnet.sim.network import SimNetwork
 from subnet.sim.trace import Trace
 from vocab import crypto
 from vocab.certificate import CertificateError, RequestResult
 from vocab.codec import Message
 from vocab.committee import Verifier
-from vocab.genesis import Genesis
+from vocab.genesis import SECOND, Genesis
 from vocab.messages import QueryResponse, SuiCertificateRequest, SuiReadRequest, SuiVoteRequest
 from vocab.principal import Principal
 from vocab.sui.address import FRAMEWORK_PACKAGES, ObjectId, SuiAddress
@@ -98,7 +99,6 @@ __all__ = [
     "owned_register_modules",
 ]
 
-SECOND = 1_000_000_000
 ADDRESSES_PER_CLIENT = 2
 """A client's addresses: each operation passes the register on to the next one."""
 MAX_REGISTERS = 4096
@@ -185,7 +185,7 @@ class _Op:
     """Its outcome is in the history (``info`` at the timeout, while the client goes on)."""
 
 
-class OwnedTransfers:
+class OwnedTransfers(Arrivals[ClientsConfig]):
     """The setup client and the owned-object clients of one simulated run (what
     ``HistoryClients`` is for canister and shared-object workloads)."""
 
@@ -451,27 +451,15 @@ class OwnedTransfers:
         self.host.trace.record(
             self.host.now, "client_ready", -1, self.package.to_text() if self.package else ""
         )
-        if self.config.rate_per_s is None:
-            for client in range(self.config.clients):
-                self._at(THINK_NS * (client + 1), functools.partial(self._invoke, client))
-        else:
-            self._at(self._arrival_delay(), self._arrive)
+        self._start_load()
 
     # -- operations ---------------------------------------------------------------------------
 
-    def _arrival_delay(self) -> int:
-        assert self.config.rate_per_s is not None
-        return max(1, int(self.rng.expovariate(self.config.rate_per_s) * SECOND))
+    def _arrivals_over(self) -> bool:
+        return self.host.now >= self.stop_ns
 
-    def _arrive(self) -> None:
-        if self.host.now >= self.stop_ns:
-            return
-        idle = [client for client, busy in enumerate(self.busy) if not busy]
-        if idle:
-            self._invoke(self.rng.choice(idle))
-        else:
-            self.stats["arrivals_dropped_all_busy"] += 1
-        self._at(self._arrival_delay(), self._arrive)
+    def _idle_clients(self) -> list[int]:
+        return [client for client, busy in enumerate(self.busy) if not busy]
 
     def _invoke(self, client: int) -> None:
         if self.busy[client] or self.host.now >= self.stop_ns:

@@ -82,13 +82,13 @@ from subnet.sim.icc_behaviour import ICC_BEHAVIOURS
 from subnet.sim.latency import LatencyModel, Matrix, Uniform
 from subnet.sim.network import SimNetwork
 from subnet.sim.owned_transfers import OwnedTransfers
-from subnet.sim.trace import Trace, describe
+from subnet.sim.trace import Trace, describe, quote
 from subnet.sim.versioned_counter import VersionedCounterClients
 from subnet.sim.workload import Workload, WorkloadConfig
 from vocab import crypto
 from vocab.certificate import Certificate, CertifiedReply
 from vocab.codec import Message
-from vocab.genesis import Genesis, local_genesis
+from vocab.genesis import MS, SECOND, Genesis, local_genesis
 from vocab.ingress_message import IngressMessage, label
 from vocab.messages import SuiCertificateRequest, SuiVoteRequest
 from vocab.sui.certificate import CertifiedTransaction
@@ -99,8 +99,6 @@ BEHAVIOURS: dict[str, type[Behaviour]] = {**GENERIC_BEHAVIOURS, **ICC_BEHAVIOURS
 """Every behaviour a simulated replica may have, by name: the replicas run ICC, so ICC's
 own attacks apply besides the generic ones."""
 
-MS = 1_000_000
-SECOND = 1_000_000_000
 TRACED_NOTICES = (
     "proposed",
     "notarized",
@@ -467,7 +465,7 @@ class Simulation:
         disk = self.disks[node]
         for action in actions:
             if isinstance(action, Broadcast):
-                label = describe(action.message)
+                label = quote(describe(action.message))
                 for peer in range(self.n):
                     if peer != node:
                         self._send(node, peer, action.message, label)
@@ -528,14 +526,15 @@ class Simulation:
             log.error("replicas disagree at %d ns: %s", self.now, disagreement)
 
     def _send(self, src: int, dst: int, message: Message, label: str | None = None) -> None:
+        """Send ``message``; ``label`` is its description already quoted for the trace."""
         if label is None:
-            label = describe(message)
+            label = quote(describe(message))
         delays = self.network.delays(src, dst)
         if not delays:
-            self.trace.record(self.now, "drop", src, dst, label)
+            self.trace.record_link(self.now, "drop", src, dst, label)
             return
         for delay in delays:
-            self.trace.record(self.now, "send", src, dst, label, delay)
+            self.trace.record_link(self.now, "send", src, dst, label, delay)
             self.schedule(self.now + delay, "deliver", (src, dst, message, label))
 
     # -- running -------------------------------------------------------------------------------
@@ -544,12 +543,12 @@ class Simulation:
         if kind == "deliver":
             src, dst, message, label = data
             if self.replicas[dst] is None or not self.network.connected(src, dst):
-                self.trace.record(self.now, "lost", dst, src, label)
+                self.trace.record_link(self.now, "lost", dst, src, label)
                 return
             if dst in self.paused:
                 self.paused[dst].append((kind, data))
                 return
-            self.trace.record(self.now, "deliver", dst, src, label)
+            self.trace.record_link(self.now, "deliver", dst, src, label)
             self._deliver_event(dst, MessageReceived(src, message, self.clock(dst)))
         elif kind == "timer":
             node, name, at, incarnation = data

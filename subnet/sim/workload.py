@@ -19,10 +19,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from vocab import crypto, management
 from vocab.certificate import RequestResult
 from vocab.envelope import SignedEnvelope
+from vocab.genesis import SECOND
 from vocab.principal import Principal
 from vocab.request import RequestContent
-
-SECOND = 1_000_000_000
 
 
 @dataclass(frozen=True)

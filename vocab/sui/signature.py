@@ -101,7 +101,7 @@ class SerializedSignature:
 
 def sign(key: Ed25519PrivateKey, value_bcs: bytes, intent: Intent = TRANSACTION) -> SerializedSignature:
     """Sign ``value_bcs`` (a transaction's BCS by default) as Sui does."""
-    signature = key.sign(signing_digest(intent, value_bcs))
+    signature = crypto.sign_plain(key, signing_digest(intent, value_bcs))
     return SerializedSignature(signature, crypto.raw_public_key(key))
 
 
