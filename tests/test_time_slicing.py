@@ -279,3 +279,18 @@ def test_management_calls_for_a_paused_canister_wait_for_its_long_message() -> N
         count(chain.subnet.query(spinner.principal, "get", b"", caller=USER, time=chain.time).unwrap()) == 0
     )
     assert chain.subnet.ic.env.state.canisters[spinner.principal.raw].stable.size_pages == 0
+
+
+def test_a_sliced_update_leaves_the_canister_as_the_same_update_unsliced() -> None:
+    """Same instructions charged, same heap, globals, stable memory and version: slicing
+    changes when the effects apply, not what they are."""
+    hashes = []
+    for slice_ in (SLICE, 0):
+        chain = Chain(config(slice_))
+        spinner = chain.install()
+        spin = chain.envelope(spinner.principal, "spin", n_arg(700_000))
+        chain.batch(spin)
+        while spin.request_id not in chain.results:
+            chain.batch()
+        hashes.append(canister_hash(chain.subnet.ic.env.state.canisters[spinner.principal.raw]))
+    assert hashes[0] == hashes[1]

@@ -22,7 +22,7 @@ from node.ic.ic0 import Context
 from node.ic.module_rules import ModuleInfo
 from node.ic.runtime import CanisterRuntime
 from node.ic.stable_memory import StableMemory
-from node.ic.system_api import ApiContext
+from node.ic.system_api import ApiContext, SystemApi
 from node.wasm.engine import CompiledModule
 from node.wasm.instance import InstanceState
 
@@ -143,7 +143,12 @@ class Worker:
 
     def _run(self) -> None:
         paused = self._paused
-        runtime = self._runtime
+        # The process's System API has one slot, for the call running on the replica's
+        # thread; this thread's calls go through a System API of their own (the instances
+        # it makes are linked against it), taken from a pool and given back when done.
+        api = _APIS.take()
+        runtime = CanisterRuntime(self._runtime.engine)
+        runtime.api = api
         probe = 2 * self._slice
         try:
             while True:
@@ -173,6 +178,8 @@ class Worker:
             with self._condition:
                 self._failure = exc
                 self._condition.notify_all()
+        finally:
+            _APIS.give(api)
 
     def decide(self, budget: int) -> Outcome | None:
         """The outcome if the message uses at most ``budget`` instructions, ``None`` if it
@@ -188,6 +195,27 @@ class Worker:
             self._thread.join()
             return outcome
         return None
+
+
+class _ApiPool:
+    """System APIs for worker threads, reused so that the engine's linkers (one per import
+    table) stay as many as workers ever ran at once."""
+
+    def __init__(self) -> None:
+        self._free: list[SystemApi] = []
+        self._lock = threading.Lock()
+
+    def take(self) -> SystemApi:
+        with self._lock:
+            return self._free.pop() if self._free else SystemApi()
+
+    def give(self, api: SystemApi) -> None:
+        api.current = None
+        with self._lock:
+            self._free.append(api)
+
+
+_APIS = _ApiPool()
 
 
 @dataclass

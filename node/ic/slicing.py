@@ -60,11 +60,14 @@ from vocab.genesis import Genesis, GenesisError
 from vocab.principal import Principal
 
 SLICE_RATE = 40_000_000
-"""Instructions per second of block time a slice holds by default. Python-hosted Wasm runs
-~300-500M instructions per second per core; a replica's worker shares a core with other
-replicas on a 2-core machine and probes (up to ~4x the slice's work per round, see the
-module's docstring), so the budget is kept well below that: the worker stays ahead of
-rounds and the executor rarely waits."""
+"""Instructions per second of block time a slice holds by default. How fast Wasm runs here
+depends on the code: a register loop runs ~8B instructions per second per core, Motoko
+code ~500M (issue 17's looping update: 40B in 81 s), a loop of System API calls far less
+(each is one instruction here, a Python call of ~1 us). A replica's worker shares a core
+with other replicas on a 2-core machine and probes (up to ~4x the slice's work per round,
+see the module's docstring), so the budget is set for Motoko's speed with room to spare:
+the worker stays ahead of rounds and the executor rarely waits. Faster code can be given
+a larger slice (``extra.instructions_per_slice``)."""
 
 
 def slice_from_genesis(genesis: Genesis) -> int:
@@ -104,9 +107,6 @@ class TimeSlicing:
         ``state.round``), and the limit exceeds one slice."""
         slice_ = self.state.config.instructions_per_slice
         return bool(slice_) and self.state.round is not None and limit > slice_
-
-    def paused(self, canister_raw: bytes) -> bool:
-        return canister_raw in self.state.paused
 
     def first_slice(
         self,
@@ -198,9 +198,14 @@ class TimeSlicing:
                 trapped=True,
             )
         assert outcome.instance is not None and outcome.stable is not None
-        outcome.instance.commit()
+        instance = outcome.instance
+        instance.commit()
+        # The worker's instance is linked against the worker's System API: the canister
+        # keeps one linked against the replica thread's, holding the committed state.
+        instance.imports = state.runtime.api.imports(instance.compiled.memory64)
+        instance.rebuild()
         outcome.stable.commit()
-        canister.instance = outcome.instance
+        canister.instance = instance
         canister.stable = outcome.stable
         drift = canister.cycles - paused.inputs.balance  # what changed it while paused
         apply_effects(canister, ctx)

@@ -13,7 +13,6 @@ makes a trapped message leave no trace.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -699,24 +698,13 @@ class SystemApi:
 
     Host functions are built once per pointer width, as the two import tables handed to the
     engine; the execution layer sets :attr:`current` around each call into Wasm. Execution
-    is never re-entrant (``call_perform`` only stages a call; the scheduler of
-    :mod:`node.ic.calls` runs the callee later), so one slot per thread suffices.
+    is single-threaded and never re-entrant (``call_perform`` only stages a call; the
+    scheduler of :mod:`node.ic.calls` runs the callee later), so one slot suffices.
     """
 
     def __init__(self) -> None:
-        self._local = threading.local()
+        self.current: ApiContext | None = None
         self._tables: dict[bool, HostImports] = {}
-
-    @property
-    def current(self) -> ApiContext | None:
-        """The context of the call into Wasm running on this thread: a long message
-        (``node.ic.slicing``) runs on a worker thread while the replica's thread executes
-        other canisters' messages, so each thread has its own slot."""
-        return getattr(self._local, "ctx", None)
-
-    @current.setter
-    def current(self, ctx: ApiContext | None) -> None:
-        self._local.ctx = ctx
 
     def imports(self, memory64: bool) -> HostImports:
         """The ``ic0`` import table for a 32-bit or a 64-bit module (built once)."""
