@@ -34,7 +34,14 @@ SPIN = """
   (import "ic0" "msg_reply" (func $reply))
   (import "ic0" "stable64_grow" (func $grow (param i64) (result i64)))
   (import "ic0" "stable64_write" (func $swrite (param i64 i64 i64)))
+  (import "ic0" "call_new" (func $call_new (param i32 i32 i32 i32 i32 i32 i32 i32)))
+  (import "ic0" "call_perform" (func $call_perform (result i32)))
+  (import "ic0" "canister_self_size" (func $self_size (result i32)))
+  (import "ic0" "canister_self_copy" (func $self_copy (param i32 i32 i32)))
   (memory (export "memory") 1)
+  (table 2 funcref)
+  (elem (i32.const 0) $after $failed)
+  (data (i32.const 200) "inc")
   (global $count (mut i64) (i64.const 0))
   (func $reply_count
     (i64.store (i32.const 0) (global.get $count))
@@ -57,7 +64,25 @@ SPIN = """
   (func (export "canister_update inc")
     (global.set $count (i64.add (global.get $count) (i64.const 1)))
     (call $reply_count))
-  (func (export "canister_query get") (call $reply_count)))
+  (func (export "canister_query get") (call $reply_count))
+  ;; "later": call itself ("inc"), then loop n times in the reply callback and answer
+  (func (export "canister_update later")
+    (call $arg (i32.const 32) (i32.const 0) (i32.const 8))
+    (call $self_copy (i32.const 300) (i32.const 0) (call $self_size))
+    (call $call_new (i32.const 300) (call $self_size) (i32.const 200) (i32.const 3)
+      (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 0))
+    (drop (call $call_perform)))
+  (func $after (param i32)
+    (local $n i64)
+    (local.set $n (i64.load (i32.const 32)))
+    (block $done
+      (br_if $done (i64.eqz (local.get $n)))
+      (loop $again
+        (local.set $n (i64.sub (local.get $n) (i64.const 1)))
+        (br_if $again (i64.ne (local.get $n) (i64.const 0)))))
+    (global.set $count (i64.add (global.get $count) (i64.const 100)))
+    (call $reply_count))
+  (func $failed (param i32) (call $reply_count)))
 """
 SPIN_WASM = WASM = wasmtime.wat2wasm(SPIN)
 KEY = crypto.private_key_from_seed(b"\x07" * 32)
@@ -294,3 +319,32 @@ def test_a_sliced_update_leaves_the_canister_as_the_same_update_unsliced() -> No
             chain.batch()
         hashes.append(canister_hash(chain.subnet.ic.env.state.canisters[spinner.principal.raw]))
     assert hashes[0] == hashes[1]
+
+
+def test_a_long_reply_callback_is_sliced_too() -> None:
+    """A callback (what follows an ``await``) that loops runs across rounds like an update,
+    and survives a checkpoint taken while it is paused."""
+    chain = Chain(config())
+    canister = chain.install()
+    later = chain.envelope(canister.principal, "later", n_arg(700_000))
+    start = chain.height + 1
+    chain.batch(later)
+    paused = chain.subnet.ic.env.state.paused[canister.principal.raw]
+    assert paused.function == (0, 0) and paused.start_round == start
+    digest = chain.subnet.state_hash()
+    blob = encode_checkpoint(
+        chain.subnet,
+        height=chain.height,
+        block_hash=b"\x01" * 32,
+        state_hash=digest,
+        results_root=b"\x02" * 32,
+    )
+    twin = Chain(config())
+    restore_checkpoint(twin.subnet, blob, height=chain.height, state_hash=digest)
+    twin.height, twin.time = chain.height, chain.time
+    while later.request_id not in chain.results:
+        assert chain.batch() == twin.batch()
+        assert chain.subnet.state_hash() == twin.subnet.state_hash()
+    height, result = chain.results[later.request_id]
+    assert height == start + 6 - 1  # the loop's 5.6M instructions, and a few more: 6 slices
+    assert count(result.reply) == 101  # inc, then the callback's 100

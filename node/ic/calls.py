@@ -179,7 +179,7 @@ class Calls:
         completions = self.slicing.end_of_round(round_)
         for done in completions:
             context = self.state.call_contexts[done.context]
-            self._finish(done.canister, context, done.ctx, done.result, None)
+            self._finish(done.canister, context, done.ctx, done.result, done.cleanup)
             waiting += [(done.canister.principal_raw, message) for message in done.waiting]
         return len(completions), waiting
 
@@ -348,8 +348,8 @@ class Calls:
             if reject is not None:
                 ctx.reject_code, ctx.reject_text = reject
         limit = state.config.update_limit
-        if kind is Context.UPDATE and isinstance(function, str) and self.slicing.active(limit):
-            sliced = self.slicing.first_slice(canister, instance, function, ctx, limit, context.id)
+        if self.slicing.active(limit):  # an update or a callback: either may be long
+            sliced = self.slicing.first_slice(canister, instance, function, ctx, limit, context.id, cleanup)
             if sliced is None:  # paused: finished by complete_paused in a later round
                 return CallResult()
             result = sliced

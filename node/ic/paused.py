@@ -14,6 +14,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgpack
+
 from node.ic.call_context import Origin
 from node.ic.canister import CanisterInstance
 from node.ic.config import ExecutionConfig
@@ -43,6 +45,13 @@ class MessageInputs:
     cycles_available: int
     env_vars: tuple[tuple[str, str], ...]
     certified_data: bytes
+    kind: Context = Context.UPDATE
+    """An update method, or a reply or reject callback."""
+    response_required: bool = True
+    cycles_refunded: int = 0
+    reject_code: int = 0
+    reject_text: str | None = None
+    """In a callback: what ``_execute`` sets on its context after building it."""
 
     @classmethod
     def of(cls, ctx: ApiContext) -> MessageInputs:
@@ -58,12 +67,17 @@ class MessageInputs:
             ctx.cycles_available,
             ctx.env_vars,
             ctx.certified_data,
+            ctx.kind,
+            ctx.response_required,
+            ctx.cycles_refunded,
+            ctx.reject_code,
+            ctx.reject_text,
         )
 
     def context(self, config: ExecutionConfig, canister: bytes, stable: StableMemory) -> ApiContext:
         """A fresh System API context for one run of the message."""
-        return ApiContext(
-            Context.UPDATE,
+        ctx = ApiContext(
+            self.kind,
             canister_id=canister,
             caller=self.caller,
             arg=self.arg,
@@ -81,6 +95,10 @@ class MessageInputs:
             env_vars=self.env_vars,
             certified_data=self.certified_data,
         )
+        ctx.response_required = self.response_required
+        ctx.cycles_refunded = self.cycles_refunded
+        ctx.reject_code, ctx.reject_text = self.reject_code, self.reject_text
+        return ctx
 
 
 @dataclass(frozen=True)
@@ -159,7 +177,11 @@ class Worker:
                 instance = runtime.instantiate(self._compiled, self._heap)
                 self.probes += 1
                 try:
-                    used = runtime.run(instance, paused.export, ctx, fuel)
+                    function = paused.function
+                    if isinstance(function, str):
+                        used = runtime.run(instance, function, ctx, fuel)
+                    else:
+                        used = runtime.run_callback(instance, function, ctx, fuel)
                 except CanisterTrap as trap:
                     if trap.kind == "out_of_instructions" and fuel < paused.limit:
                         with self._condition:
@@ -220,106 +242,85 @@ _APIS = _ApiPool()
 
 @dataclass
 class PausedExecution:
-    """A long update in flight: replicated state (hashed, checkpointed) plus its worker."""
+    """A long message in flight: replicated state (hashed, checkpointed) plus its worker."""
 
     canister: bytes
     context: int
     """The call context it runs in (``state.call_contexts``)."""
-    export: str
+    function: str | tuple[int, int]
+    """An update method's export, or a callback's (table index, env)."""
     inputs: MessageInputs
     start_round: int
     limit: int
+    cleanup: tuple[int, int] | None = None
+    """A callback's cleanup, run (synchronously) if the callback traps."""
     waiting: list[WaitingMessage] = field(default_factory=list)
     worker: Worker | None = field(default=None, compare=False, repr=False)
 
     def digest(self) -> bytes:
-        """What the state hash covers of it (everything but the worker)."""
-        inputs = self.inputs
-        h = hashlib.sha256(b"paused-execution")
-        for part in (
-            self.canister,
-            self.context.to_bytes(8, "big"),
-            self.export.encode(),
-            self.start_round.to_bytes(8, "big"),
-            self.limit.to_bytes(16, "big"),
-            inputs.caller,
-            inputs.arg,
-            inputs.time.to_bytes(16, "big"),
-            b"".join(len(c).to_bytes(1, "big") + c for c in inputs.controllers),
-            inputs.status.to_bytes(4, "big"),
-            inputs.version.to_bytes(8, "big"),
-            inputs.balance.to_bytes(32, "big", signed=True),
-            inputs.global_timer.to_bytes(16, "big"),
-            inputs.cycles_available.to_bytes(32, "big", signed=True),
-            repr(inputs.env_vars).encode(),
-            inputs.certified_data,
-        ):
-            h.update(len(part).to_bytes(8, "big") + part)
-        for waiting in self.waiting:
-            origin = waiting.origin
-            for part in (
-                waiting.kind.encode(),
-                waiting.sender,
-                waiting.method.encode(),
-                waiting.arg,
-                origin.kind.encode(),
-                origin.token,
-                origin.callback.to_bytes(8, "big"),
-                _wide(waiting.cycles),
-            ):
-                h.update(len(part).to_bytes(8, "big") + part)
-        return h.digest()
+        """What the state hash covers of it: everything but the worker (its checkpoint
+        encoding, which is canonical)."""
+        return hashlib.sha256(b"paused-execution" + msgpack.packb(_encode(self), use_bin_type=True)).digest()
 
 
 def encode_paused(paused: dict[bytes, PausedExecution]) -> list[Any]:
     """Paused executions as msgpack-ready lists (checkpoints), canisters in id order;
     integers that may exceed 64 bits (cycles) as signed big-endian bytes."""
-    out: list[Any] = []
-    for raw in sorted(paused):
-        item = paused[raw]
-        inputs = item.inputs
-        out.append(
+    return [_encode(paused[raw]) for raw in sorted(paused)]
+
+
+def _encode(item: PausedExecution) -> list[Any]:
+    inputs = item.inputs
+    return [
+        item.canister,
+        item.context,
+        item.function if isinstance(item.function, str) else list(item.function),
+        item.start_round,
+        item.limit,
+        [
+            inputs.caller,
+            inputs.arg,
+            inputs.time,
+            list(inputs.controllers),
+            inputs.status,
+            inputs.version,
+            _wide(inputs.balance),
+            inputs.global_timer,
+            _wide(inputs.cycles_available),
+            [list(pair) for pair in inputs.env_vars],
+            inputs.certified_data,
+            inputs.kind.name,
+            int(inputs.response_required),
+            _wide(inputs.cycles_refunded),
+            inputs.reject_code,
+            inputs.reject_text,
+        ],
+        None if item.cleanup is None else list(item.cleanup),
+        [
             [
-                item.canister,
-                item.context,
-                item.export,
-                item.start_round,
-                item.limit,
-                [
-                    inputs.caller,
-                    inputs.arg,
-                    inputs.time,
-                    list(inputs.controllers),
-                    inputs.status,
-                    inputs.version,
-                    _wide(inputs.balance),
-                    inputs.global_timer,
-                    _wide(inputs.cycles_available),
-                    [list(pair) for pair in inputs.env_vars],
-                    inputs.certified_data,
-                ],
-                [
-                    [
-                        w.kind,
-                        w.sender,
-                        w.method,
-                        w.arg,
-                        [w.origin.kind, w.origin.token, w.origin.callback],
-                        _wide(w.cycles),
-                    ]
-                    for w in item.waiting
-                ],
+                w.kind,
+                w.sender,
+                w.method,
+                w.arg,
+                [w.origin.kind, w.origin.token, w.origin.callback],
+                _wide(w.cycles),
             ]
-        )
-    return out
+            for w in item.waiting
+        ],
+    ]
 
 
 def decode_paused(value: Any) -> dict[bytes, PausedExecution]:
     """The inverse of :func:`encode_paused`; ``ValueError`` naming what is malformed."""
     paused: dict[bytes, PausedExecution] = {}
     for item in _items(value, "paused executions"):
-        canister, context, export, start_round, limit, inputs, waiting = _items(item, "a paused execution", 7)
-        fields = _items(inputs, "a paused execution's inputs", 11)
+        canister, context, function, start_round, limit, inputs, cleanup, waiting = _items(
+            item, "a paused execution", 8
+        )
+        fields = _items(inputs, "a paused execution's inputs", 16)
+        kind = _str(fields[11])
+        if kind not in ("UPDATE", "REPLY", "REJECT"):
+            raise ValueError(f"a paused execution of kind {kind!r}, which is never sliced")
         decoded = MessageInputs(
             _bytes(fields[0]),
             _bytes(fields[1]),
@@ -335,20 +336,31 @@ def decode_paused(value: Any) -> dict[bytes, PausedExecution]:
                 for k, v in (_items(p, "an environment variable", 2) for p in _items(fields[9], "env vars"))
             ),
             _bytes(fields[10]),
+            Context[kind],
+            bool(_nat(fields[12])),
+            _unwide(fields[13]),
+            _nat(fields[14]),
+            None if fields[15] is None else _str(fields[15]),
         )
         entry = PausedExecution(
             _bytes(canister),
             _nat(context),
-            _str(export),
+            _str(function) if isinstance(function, str) else _function(function),
             decoded,
             _nat(start_round),
             _nat(limit),
+            None if cleanup is None else _function(cleanup),
             [_waiting(w) for w in _items(waiting, "waiting messages")],
         )
         if entry.canister in paused:
             raise ValueError("a canister has two paused executions")
         paused[entry.canister] = entry
     return paused
+
+
+def _function(value: Any) -> tuple[int, int]:
+    index, env = _items(value, "a callback function", 2)
+    return _nat(index), _nat(env)
 
 
 def _waiting(value: Any) -> WaitingMessage:

@@ -1,4 +1,4 @@
-"""Deterministic time slicing: a long update runs across rounds, the same on every replica.
+"""Deterministic time slicing: a long message runs across rounds, the same on every replica.
 
 The IC runs a message whose instructions exceed the per-round budget (the *slice*) over
 several rounds, pausing it between them, while other canisters keep executing and blocks
@@ -41,8 +41,9 @@ hash and of checkpoints (``node.checkpoint``), so a replica restored from a chec
 taken mid-pause starts the worker again and completes in the same round. A replica that
 restarts redoes the work (the executor then waits for it).
 
-What is sliced: updates (ingress and inter-canister ``canister_update`` methods). Callbacks,
-heartbeats, timers, installs and upgrades still run synchronously to their limits.
+What is sliced: update methods (ingress and inter-canister) and reply and reject callbacks
+(what follows an ``await``). Cleanup callbacks, heartbeats, timers, installs and upgrades
+still run synchronously to their limits.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ class Completion:
     context: int
     ctx: ApiContext
     result: CallResult
+    cleanup: tuple[int, int] | None
     waiting: list[WaitingMessage]
 
 
@@ -112,24 +114,28 @@ class TimeSlicing:
         self,
         canister: CanisterState,
         instance: CanisterInstance,
-        export: str,
+        function: str | tuple[int, int],
         ctx: ApiContext,
         limit: int,
         context: int,
+        cleanup: tuple[int, int] | None,
     ) -> CallResult | None:
-        """Run ``export`` with one slice; its result, or ``None`` if it did not finish in it
-        and is now paused (rolled back, to run again on a worker)."""
+        """Run ``function`` (an update's export or a callback) with one slice; its result,
+        or ``None`` if it did not finish in it and is now paused (rolled back, to run again
+        on a worker)."""
         state = self.state
         slice_ = state.config.instructions_per_slice
         inputs = MessageInputs.of(ctx)
         try:
             return self.messages.run_replicated(
-                canister, instance, export, ctx, limit, persist=True, responds=False, slice_limit=slice_
+                canister, instance, function, ctx, limit, persist=True, responds=False, slice_limit=slice_
             )
         except SliceExhausted:
             pass
         assert state.round is not None
-        paused = PausedExecution(canister.principal_raw, context, export, inputs, state.round, limit)
+        paused = PausedExecution(
+            canister.principal_raw, context, function, inputs, state.round, limit, cleanup
+        )
         state.paused[canister.principal_raw] = paused
         self._start_worker(canister, paused)
         return None
@@ -170,6 +176,7 @@ class TimeSlicing:
                     paused.context,
                     outcome.ctx,
                     self._apply(canister, paused, outcome),
+                    paused.cleanup,
                     paused.waiting,
                 )
             )
