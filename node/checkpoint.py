@@ -757,7 +757,9 @@ def restore_checkpoint(
         except ValueError as exc:
             raise CheckpointError(f"corrupt checkpoint: {exc}") from None
         for raw, paused in env.paused.items():
-            if raw not in env.canisters or paused.context not in env.call_contexts:
+            if raw not in env.canisters or (
+                paused.context is not None and paused.context not in env.call_contexts
+            ):
                 raise CheckpointError(
                     "corrupt checkpoint: a paused execution names no canister or call context"
                 )

@@ -137,7 +137,7 @@ class Chain:
         assert result.status == "replied", result
         return result.reply
 
-    def install(self) -> CanisterId:
+    def install(self, wasm: bytes = WASM) -> CanisterId:
         reply = self.ok(
             Principal.management(),
             management.CREATE,
@@ -149,7 +149,7 @@ class Chain:
             management.INSTALL_CODE,
             management.encode_args(
                 management.INSTALL_CODE,
-                management.InstallCodeArgs("install", cid.principal, WASM, b"DIDL\x00\x00"),
+                management.InstallCodeArgs("install", cid.principal, wasm, b"DIDL\x00\x00"),
             ),
         )
         return cid
@@ -348,3 +348,57 @@ def test_a_long_reply_callback_is_sliced_too() -> None:
     height, result = chain.results[later.request_id]
     assert height == start + 6 - 1  # the loop's 5.6M instructions, and a few more: 6 slices
     assert count(result.reply) == 101  # inc, then the callback's 100
+
+
+HEARTBEAT = wasmtime.wat2wasm("""
+(module
+  (import "ic0" "msg_arg_data_copy" (func $arg (param i32 i32 i32)))
+  (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
+  (import "ic0" "msg_reply" (func $reply))
+  (memory (export "memory") 1)
+  (global $beats (mut i64) (i64.const 0))
+  ;; "arm": the next heartbeat loops n times
+  (func (export "canister_update arm")
+    (call $arg (i32.const 64) (i32.const 0) (i32.const 8))
+    (call $append (i32.const 64) (i32.const 8))
+    (call $reply))
+  (func (export "canister_heartbeat")
+    (local $n i64)
+    (local.set $n (i64.load (i32.const 64)))
+    (i64.store (i32.const 64) (i64.const 0))
+    (block $done
+      (br_if $done (i64.eqz (local.get $n)))
+      (loop $again
+        (local.set $n (i64.sub (local.get $n) (i64.const 1)))
+        (br_if $again (i64.ne (local.get $n) (i64.const 0)))))
+    (global.set $beats (i64.add (global.get $beats) (i64.const 1))))
+  (func (export "canister_query beats")
+    (i64.store (i32.const 0) (global.get $beats))
+    (call $append (i32.const 0) (i32.const 8))
+    (call $reply)))
+""")
+
+
+def test_a_long_heartbeat_is_sliced_and_the_next_ones_wait() -> None:
+    chain = Chain(config())
+    canister = chain.install(HEARTBEAT)
+    state = chain.subnet.ic.env.state
+
+    def beats() -> int:
+        return count(
+            chain.subnet.query(canister.principal, "beats", b"", caller=USER, time=chain.time).unwrap()
+        )
+
+    before = beats()
+    chain.batch(chain.envelope(canister.principal, "arm", n_arg(700_000)))
+    # the arming round's heartbeat (after its ingress) loops: ~5.6M instructions, 6 slices,
+    # and no other beat runs meanwhile
+    start = chain.height
+    assert canister.principal.raw in state.paused and state.paused[canister.principal.raw].context is None
+    while canister.principal.raw in state.paused:
+        assert beats() == before
+        chain.batch()
+    assert chain.height == start + 6 - 1
+    assert beats() == before + 1
+    chain.batch()
+    assert beats() == before + 2  # one short beat per round again

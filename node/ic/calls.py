@@ -78,7 +78,8 @@ class Calls:
         self.management: ManagementHandler | None = None
         """Set by the replicated state machine, which decodes management calls."""
         self.slicing = TimeSlicing(state, messages)
-        """Long updates across rounds (deterministic time slicing)."""
+        """Long messages across rounds (deterministic time slicing)."""
+        messages.slicer = self.slicing
         messages.after_commit = self._system_task_committed
 
     # -- entry points ------------------------------------------------------------------
@@ -178,8 +179,12 @@ class Calls:
         waiting: list[tuple[bytes, WaitingMessage]] = []
         completions = self.slicing.end_of_round(round_)
         for done in completions:
-            context = self.state.call_contexts[done.context]
-            self._finish(done.canister, context, done.ctx, done.result, done.cleanup)
+            if done.context is None:  # a heartbeat or timer: its calls, if it committed
+                if not done.result.trapped and done.ctx.calls:
+                    self._system_task_committed(done.canister, done.ctx)
+            else:
+                context = self.state.call_contexts[done.context]
+                self._finish(done.canister, context, done.ctx, done.result, done.cleanup)
             waiting += [(done.canister.principal_raw, message) for message in done.waiting]
         return len(completions), waiting
 

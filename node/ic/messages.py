@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from node.ic.canister import CanisterInstance, CanisterState, CanisterStatus
 from node.ic.errors import (
@@ -65,6 +66,26 @@ class TaskResult:
     task: str
     error: RejectError | None
     instructions: int
+    paused: bool = False
+    """It needs more than one slice and continues in later rounds (``node.ic.slicing``);
+    ``error`` and ``instructions`` are then not known yet."""
+
+
+class TaskSlicer(Protocol):
+    """Deterministic time slicing as system tasks use it (``node.ic.slicing.TimeSlicing``)."""
+
+    def active(self, limit: int) -> bool: ...
+
+    def first_slice(
+        self,
+        canister: CanisterState,
+        instance: CanisterInstance,
+        function: str | tuple[int, int],
+        ctx: ApiContext,
+        limit: int,
+        context: int | None,
+        cleanup: tuple[int, int] | None,
+    ) -> CallResult | None: ...
 
 
 class Messages:
@@ -75,6 +96,8 @@ class Messages:
         self.after_commit: Callable[[CanisterState, ApiContext], None] | None = None
         """Called after a system task commits, with what it staged: the scheduler of
         inter-canister calls (``node.ic.calls``) enqueues the calls it made."""
+        self.slicer: TaskSlicer | None = None
+        """Slices long heartbeats and timers; set by the scheduler (``node.ic.calls``)."""
 
     def callable(self, canister_id: CanisterId, method: str) -> tuple[CanisterState, CanisterInstance, str]:
         """The canister, its instance and the kind of ``method`` (``update`` or ``query``),
@@ -258,6 +281,8 @@ class Messages:
             info = instance.compiled.info
             if info.has("canister_heartbeat"):
                 results.append(self._system_task(canister, instance, "canister_heartbeat"))
+                if raw in state.paused:  # a long heartbeat: the timer waits for it
+                    continue
             if canister.global_timer and canister.global_timer <= state.time:
                 # Scheduling the timer deactivates it, whatever the handler then does.
                 canister.global_timer = 0
@@ -273,7 +298,14 @@ class Messages:
         except RejectError as exc:
             return TaskResult(canister.canister_id, export, exc, 0)
         ctx = state.api_context(canister, Context.SYSTEM_TASK, caller=MANAGEMENT)
-        result = self.run_replicated(canister, instance, export, ctx, limit, persist=True, responds=False)
+        slicer = self.slicer
+        if slicer is not None and slicer.active(limit):
+            sliced = slicer.first_slice(canister, instance, export, ctx, limit, None, None)
+            if sliced is None:  # continues in later rounds; its calls are made when it completes
+                return TaskResult(canister.canister_id, export, None, 0, paused=True)
+            result = sliced
+        else:
+            result = self.run_replicated(canister, instance, export, ctx, limit, persist=True, responds=False)
         if not result.trapped and ctx.calls and self.after_commit is not None:
             self.after_commit(canister, ctx)
         return TaskResult(canister.canister_id, export, result.reject, result.instructions)

@@ -245,8 +245,9 @@ class PausedExecution:
     """A long message in flight: replicated state (hashed, checkpointed) plus its worker."""
 
     canister: bytes
-    context: int
-    """The call context it runs in (``state.call_contexts``)."""
+    context: int | None
+    """The call context it runs in (``state.call_contexts``); ``None`` for a heartbeat or
+    global timer, which answers no one."""
     function: str | tuple[int, int]
     """An update method's export, or a callback's (table index, env)."""
     inputs: MessageInputs
@@ -319,7 +320,7 @@ def decode_paused(value: Any) -> dict[bytes, PausedExecution]:
         )
         fields = _items(inputs, "a paused execution's inputs", 16)
         kind = _str(fields[11])
-        if kind not in ("UPDATE", "REPLY", "REJECT"):
+        if kind not in ("UPDATE", "REPLY", "REJECT", "SYSTEM_TASK"):
             raise ValueError(f"a paused execution of kind {kind!r}, which is never sliced")
         decoded = MessageInputs(
             _bytes(fields[0]),
@@ -344,7 +345,7 @@ def decode_paused(value: Any) -> dict[bytes, PausedExecution]:
         )
         entry = PausedExecution(
             _bytes(canister),
-            _nat(context),
+            None if context is None else _nat(context),
             _str(function) if isinstance(function, str) else _function(function),
             decoded,
             _nat(start_round),

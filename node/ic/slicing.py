@@ -41,9 +41,9 @@ hash and of checkpoints (``node.checkpoint``), so a replica restored from a chec
 taken mid-pause starts the worker again and completes in the same round. A replica that
 restarts redoes the work (the executor then waits for it).
 
-What is sliced: update methods (ingress and inter-canister) and reply and reject callbacks
-(what follows an ``await``). Cleanup callbacks, heartbeats, timers, installs and upgrades
-still run synchronously to their limits.
+What is sliced: update methods (ingress and inter-canister), reply and reject callbacks
+(what follows an ``await``), heartbeats and global timers. Cleanup callbacks, installs and
+upgrades still run synchronously to their limits.
 """
 
 from __future__ import annotations
@@ -89,7 +89,8 @@ class Completion:
     """A paused message that completed this round: what the scheduler finishes."""
 
     canister: CanisterState
-    context: int
+    context: int | None
+    """Its call context; ``None`` for a heartbeat or timer."""
     ctx: ApiContext
     result: CallResult
     cleanup: tuple[int, int] | None
@@ -117,7 +118,7 @@ class TimeSlicing:
         function: str | tuple[int, int],
         ctx: ApiContext,
         limit: int,
-        context: int,
+        context: int | None,
         cleanup: tuple[int, int] | None,
     ) -> CallResult | None:
         """Run ``function`` (an update's export or a callback) with one slice; its result,
