@@ -10,7 +10,9 @@ docstring of ``node.ic.slicing`` explains why probes and why this is determinist
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +22,7 @@ from node.ic.call_context import Origin
 from node.ic.canister import CanisterInstance
 from node.ic.config import ExecutionConfig
 from node.ic.errors import CanisterTrap
-from node.ic.ic0 import Context
+from node.ic.ic0 import Context, Ic0Function
 from node.ic.module_rules import ModuleInfo
 from node.ic.runtime import CanisterRuntime
 from node.ic.stable_memory import StableMemory
@@ -128,8 +130,44 @@ class Outcome:
     stable: StableMemory | None = None
 
 
+IDLE_NICENESS = 19
+"""The observed run, once the prover has started (it reports nothing: a tight loop), runs
+at the lowest priority (Linux niceness is per thread), so that the prover's runs, which
+answer the rounds, go first. Workers otherwise run at the replica's priority: below it, a
+loaded machine starves them and the rounds that wait for them."""
+
+
+def _nice(thread_id: int | None, niceness: int) -> None:
+    """Set a thread's niceness where the system allows it (Linux); elsewhere nothing."""
+    if thread_id is None or not hasattr(os, "setpriority"):
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, thread_id, niceness)
+    except OSError:
+        pass  # not permitted or not supported: the worker runs at the replica's priority
+
+
+STALL_SECONDS = 0.05
+"""How long the executor waits for a proof from the observed run before it starts the
+prover. Wall time chooses only *how* proofs are obtained, never what they prove."""
+
+
 class Worker:
-    """One paused message run on its own thread, by probes of growing fuel (module doc)."""
+    """One paused message, run off the replica's thread until its outcome is known.
+
+    Two ways of proving how many instructions I the message uses, both sound, whichever
+    answers first (the module docstring of ``node.ic.slicing`` says why):
+
+    - the *observed run*: the message with its full limit, on one thread; each System API
+      call it makes reports the instructions used so far (wasmtime's fuel is exact inside
+      a host call), each a proof that I is at least that;
+    - the *prover*: started only when the executor waited ``STALL_SECONDS`` for a proof
+      and the observed run reported nothing meanwhile (a loop that makes no System API
+      calls): runs of 2, 4, 8, ... slices, each from the message's start, each that runs
+      out of fuel a proof that I is more.
+
+    Either run finishing gives the outcome (the same: execution is deterministic).
+    """
 
     def __init__(
         self,
@@ -155,68 +193,129 @@ class Worker:
         """Proven: the message uses more than this many instructions."""
         self.outcome: Outcome | None = None
         self.probes = 0
+        """Runs started (the observed run and the prover's)."""
+        self._reported = False
+        self._observed_thread_id: int | None = None
         self._failure: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="dts-worker", daemon=True)
-        self._thread.start()
+        self._prover: threading.Thread | None = None
+        self._observed = threading.Thread(target=self._observe, name="dts-observed", daemon=True)
+        self._observed.start()
 
-    def _run(self) -> None:
+    def _proved(self, above: int) -> None:
+        with self._condition:
+            if above > self.above:
+                self.above = above
+                self._reported = True
+                self._condition.notify_all()
+
+    def _finished(self, outcome: Outcome) -> None:
+        with self._condition:
+            if self.outcome is None:
+                self.outcome = outcome
+            self._condition.notify_all()
+
+    def _failed(self, exc: BaseException) -> None:
+        with self._condition:
+            self._failure = exc
+            self._condition.notify_all()
+
+    def _one_run(self, runtime: CanisterRuntime, fuel: int) -> Outcome | None:
+        """One run from the message's start with ``fuel``: its outcome, or ``None`` if it
+        ran out before the message's own limit (then it is proven to need more)."""
         paused = self._paused
+        stable = self._stable.copy()
+        stable.begin()
+        ctx = paused.inputs.context(self._config, self._canister, stable)
+        instance = runtime.instantiate(self._compiled, self._heap)
+        self.probes += 1
+        try:
+            function = paused.function
+            if isinstance(function, str):
+                used = runtime.run(instance, function, ctx, fuel)
+            else:
+                used = runtime.run_callback(instance, function, ctx, fuel)
+        except CanisterTrap as trap:
+            if trap.kind == "out_of_instructions" and fuel < paused.limit:
+                self._proved(fuel)
+                return None
+            return Outcome(trap.instructions, ctx, trap=trap)
+        return Outcome(used, ctx, instance=instance, stable=stable)
+
+    def _observe(self) -> None:
         # The process's System API has one slot, for the call running on the replica's
-        # thread; this thread's calls go through a System API of their own (the instances
-        # it makes are linked against it), taken from a pool and given back when done.
+        # thread; a worker's calls go through a System API of their own (the instances it
+        # makes are linked against it), taken from a pool and given back when done.
+        self._observed_thread_id = threading.get_native_id()
+        api = _APIS.take()
+        api.progress = lambda used: self._proved(used - 1)
+        runtime = CanisterRuntime(self._runtime.engine)
+        runtime.api = api
+        try:
+            outcome = self._one_run(runtime, self._paused.limit)
+            assert outcome is not None
+            self._finished(outcome)
+        except Exception as exc:  # a bug or resource failure: reported on the executor's thread
+            self._failed(exc)
+        finally:
+            _APIS.give(api)
+
+    def _prove(self) -> None:
+        _nice(self._observed_thread_id, IDLE_NICENESS)
         api = _APIS.take()
         runtime = CanisterRuntime(self._runtime.engine)
         runtime.api = api
-        probe = 2 * self._slice
+        fuel = 2 * self._slice
         try:
-            while True:
-                fuel = min(paused.limit, probe)
-                stable = self._stable.copy()
-                stable.begin()
-                ctx = paused.inputs.context(self._config, self._canister, stable)
-                instance = runtime.instantiate(self._compiled, self._heap)
-                self.probes += 1
-                try:
-                    function = paused.function
-                    if isinstance(function, str):
-                        used = runtime.run(instance, function, ctx, fuel)
-                    else:
-                        used = runtime.run_callback(instance, function, ctx, fuel)
-                except CanisterTrap as trap:
-                    if trap.kind == "out_of_instructions" and fuel < paused.limit:
-                        with self._condition:
-                            self.above = fuel
-                            self._condition.notify_all()
-                        probe *= 2
-                        continue
-                    outcome = Outcome(trap.instructions, ctx, trap=trap)
-                else:
-                    outcome = Outcome(used, ctx, instance=instance, stable=stable)
-                with self._condition:
-                    self.outcome = outcome
-                    self._condition.notify_all()
-                return
-        except Exception as exc:  # a bug or resource failure: reported on the executor's thread
-            with self._condition:
-                self._failure = exc
-                self._condition.notify_all()
+            while self.outcome is None:
+                outcome = self._one_run(runtime, min(self._paused.limit, fuel))
+                if outcome is not None:
+                    self._finished(outcome)
+                    return
+                fuel *= 2
+        except Exception as exc:
+            self._failed(exc)
         finally:
             _APIS.give(api)
 
     def decide(self, budget: int) -> Outcome | None:
         """The outcome if the message uses at most ``budget`` instructions, ``None`` if it
-        provably uses more; waits for the worker until one of the two is certain."""
+        provably uses more; waits for the runs until one of the two is certain."""
         with self._condition:
-            self._condition.wait_for(
-                lambda: self.outcome is not None or self.above >= budget or self._failure is not None
-            )
+            while not (self.outcome is not None or self.above >= budget or self._failure is not None):
+                self._reported = False
+                self._condition.wait(STALL_SECONDS)
+                if not self._reported and self._prover is None and self.outcome is None:
+                    self._prover = threading.Thread(target=self._prove, name="dts-prover", daemon=True)
+                    self._prover.start()
             if self._failure is not None:
                 raise RuntimeError("a paused execution's worker failed") from self._failure
             outcome = self.outcome
         if outcome is not None and outcome.instructions <= budget:
-            self._thread.join()
             return outcome
         return None
+
+
+class ObservedSystemApi(SystemApi):
+    """A worker's System API: after each call, ``progress`` hears the instructions the
+    message has used so far (exact: wasmtime's fuel is current inside a host call)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.progress: Callable[[int], None] | None = None
+
+    def host_function(self, spec: Ic0Function, memory64: bool) -> Callable[..., Any]:
+        inner = super().host_function(spec, memory64)
+        api = self
+
+        def host(caller: Any, *args: int) -> int | None:
+            result = inner(caller, *args)
+            report, ctx = api.progress, api.current
+            if report is not None and ctx is not None:
+                report(ctx.instructions_used(caller))
+            return result
+
+        host.__name__ = f"observed_{spec.name}"
+        return host
 
 
 class _ApiPool:
@@ -224,15 +323,16 @@ class _ApiPool:
     table) stay as many as workers ever ran at once."""
 
     def __init__(self) -> None:
-        self._free: list[SystemApi] = []
+        self._free: list[ObservedSystemApi] = []
         self._lock = threading.Lock()
 
-    def take(self) -> SystemApi:
+    def take(self) -> ObservedSystemApi:
         with self._lock:
-            return self._free.pop() if self._free else SystemApi()
+            return self._free.pop() if self._free else ObservedSystemApi()
 
-    def give(self, api: SystemApi) -> None:
+    def give(self, api: ObservedSystemApi) -> None:
         api.current = None
+        api.progress = None
         with self._lock:
             self._free.append(api)
 
