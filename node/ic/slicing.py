@@ -13,23 +13,28 @@ round ``s + ceil(I / SLICE) - 1``: that round depends only on I (fuel, determini
 on SLICE (``ExecutionConfig.instructions_per_slice``, from genesis), never on wall time.
 How it is computed:
 
-- every update first runs synchronously with SLICE fuel, as today (a short message is
+- every message first runs synchronously with SLICE fuel, as today (a short message is
   untouched: same speed, same results); one that runs out is rolled back and becomes a
-  :class:`PausedExecution`, and a :class:`Worker` thread runs it on a fresh instance of the
-  canister's module holding the committed heap and globals and a copy of its stable
-  memory (wasmtime releases the GIL while Wasm runs, so the replica's thread goes on);
+  :class:`PausedExecution`, and a :class:`Worker` runs it on its own threads, on fresh
+  instances of the canister's module holding the committed heap and globals and copies
+  of its stable memory (wasmtime releases the GIL while Wasm runs, so the replica's
+  thread goes on; the worker's System API calls take it briefly);
 - at the end of each round r the executor asks "is I <= (r - s + 1) * SLICE?". The worker
-  answers for certain once it finished (I is known) or once a run with that many
-  instructions ran out of fuel (I is more). wasmtime 50 cannot resume a run that ran out
-  of fuel, and fuel is not observable while Wasm loops (it lives in a register), so the
-  worker *probes*: runs of 2, 4, 8, ... SLICE instructions, each from the message's
-  start, until one finishes (at most the message's own limit). Each probe that runs out
-  proves the message did not complete in the rounds it covers; the work is at most about
-  twice the message's own. Only proofs feed the decision, so how fast the worker runs
-  changes only how long the executor waits, never the result;
-- when the worker is behind, the executor waits for it (bounded by the probe's own fuel):
-  correct, but that round is late. SLICE is chosen so that a worker stays ahead on a
-  loaded machine (``slice_from_genesis``);
+  answers for certain once a run finished (I is known) or once it has a proof that I is
+  more. wasmtime 50 cannot resume a run that ran out of fuel, and its fuel is not readable
+  while Wasm loops (it lives in a register; an epoch callback reads the value of the
+  call's start), so proofs come two ways: the *observed run*, the message with its whole
+  limit, reports after each System API call the instructions used so far (exact there);
+  and if a round waits 50 ms with no report (a loop that makes no System API calls), a
+  *prover* runs 2, 4, 8, ... slices, each from the message's start, each run that runs
+  out of fuel proving the message did not complete in the rounds it covers (about twice
+  the message's work, while the silent observed run drops to the lowest priority). Only
+  proofs feed the decision, so how fast the worker runs changes only how long a round
+  waits, never the result;
+- when the worker is behind, the executor waits for it: correct, but that round is late.
+  SLICE is chosen so that a worker stays ahead on a loaded machine for Motoko-speed code
+  (``slice_from_genesis``); code dominated by System API calls (each a Python call that
+  needs the GIL the replica's event loop holds) can fall behind;
 - a completed message's instance replaces the canister's (committed), its stable memory
   copy becomes the canister's, its staged effects apply (cycles as a delta, since the
   balance may have changed while it was paused), and its calls, reply and call context
