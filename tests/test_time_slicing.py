@@ -38,6 +38,7 @@ SPIN = """
   (import "ic0" "call_perform" (func $call_perform (result i32)))
   (import "ic0" "canister_self_size" (func $self_size (result i32)))
   (import "ic0" "canister_self_copy" (func $self_copy (param i32 i32 i32)))
+  (import "ic0" "time" (func $time (result i64)))
   (memory (export "memory") 1)
   (table 2 funcref)
   (elem (i32.const 0) $after $failed)
@@ -65,6 +66,19 @@ SPIN = """
     (global.set $count (i64.add (global.get $count) (i64.const 1)))
     (call $reply_count))
   (func (export "canister_query get") (call $reply_count))
+  ;; "tick": n System API calls (ic0.time), then as "inc"
+  (func (export "canister_update tick")
+    (local $n i64)
+    (call $arg (i32.const 16) (i32.const 0) (i32.const 8))
+    (local.set $n (i64.load (i32.const 16)))
+    (block $done
+      (br_if $done (i64.eqz (local.get $n)))
+      (loop $again
+        (drop (call $time))
+        (local.set $n (i64.sub (local.get $n) (i64.const 1)))
+        (br_if $again (i64.ne (local.get $n) (i64.const 0)))))
+    (global.set $count (i64.add (global.get $count) (i64.const 1)))
+    (call $reply_count))
   ;; "later": call itself ("inc"), then loop n times in the reply callback and answer
   (func (export "canister_update later")
     (call $arg (i32.const 32) (i32.const 0) (i32.const 8))
@@ -402,3 +416,26 @@ def test_a_long_heartbeat_is_sliced_and_the_next_ones_wait() -> None:
     assert beats() == before + 1
     chain.batch()
     assert beats() == before + 2  # one short beat per round again
+
+
+def test_a_loop_of_system_api_calls_completes_in_the_round_its_instructions_say() -> None:
+    """The observed run's reports (after each System API call) decide the rounds here. A
+    System API call costs one instruction and a Python call (~10-30 us), so the slice is
+    small: 5,000 calls are ~50,000 instructions."""
+    slice_ = 12_000
+    env = ExecutionEnvironment(config(0))
+    cid = env.create_canister(USER, time=1)
+    env.install_code(USER, cid, InstallMode("install"), WASM, b"DIDL\x00\x00", time=2)
+    used = env.update(cid, "tick", n_arg(5_000), caller=USER, time=3).instructions
+    rounds = -(-used // slice_)
+    assert rounds == 5
+    chain = Chain(config(slice_))
+    ticker = chain.install()
+    tick = chain.envelope(ticker.principal, "tick", n_arg(5_000))
+    start = chain.height + 1
+    chain.batch(tick)
+    while tick.request_id not in chain.results:
+        chain.batch()
+    height, result = chain.results[tick.request_id]
+    assert height == start + rounds - 1
+    assert count(result.reply) == 1

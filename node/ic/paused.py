@@ -194,7 +194,8 @@ class Worker:
         self.outcome: Outcome | None = None
         self.probes = 0
         """Runs started (the observed run and the prover's)."""
-        self._reported = False
+        self._wanted = 0
+        """The budget the executor waits to see proven (0: it is not waiting)."""
         self._observed_thread_id: int | None = None
         self._failure: BaseException | None = None
         self._prover: threading.Thread | None = None
@@ -202,10 +203,14 @@ class Worker:
         self._observed.start()
 
     def _proved(self, above: int) -> None:
-        with self._condition:
-            if above > self.above:
-                self.above = above
-                self._reported = True
+        """Record a proof that the message uses more than ``above`` instructions; the
+        executor is woken only when it answers what it waits for (reports come after every
+        System API call: waking it each time would cost more than the calls)."""
+        if above <= self.above:
+            return
+        self.above = above  # one reference assignment: atomic, read by the executor
+        if self._wanted and above >= self._wanted:
+            with self._condition:
                 self._condition.notify_all()
 
     def _finished(self, outcome: Outcome) -> None:
@@ -281,12 +286,15 @@ class Worker:
         """The outcome if the message uses at most ``budget`` instructions, ``None`` if it
         provably uses more; waits for the runs until one of the two is certain."""
         with self._condition:
+            self._wanted = budget
             while not (self.outcome is not None or self.above >= budget or self._failure is not None):
-                self._reported = False
+                seen = self.above
                 self._condition.wait(STALL_SECONDS)
-                if not self._reported and self._prover is None and self.outcome is None:
+                if self.above == seen and self._prover is None and self.outcome is None:
+                    # no proof came in a while: a loop without System API calls
                     self._prover = threading.Thread(target=self._prove, name="dts-prover", daemon=True)
                     self._prover.start()
+            self._wanted = 0
             if self._failure is not None:
                 raise RuntimeError("a paused execution's worker failed") from self._failure
             outcome = self.outcome
