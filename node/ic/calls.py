@@ -173,9 +173,9 @@ class Calls:
 
     def complete_paused(self, round_: int) -> tuple[int, list[tuple[bytes, WaitingMessage]]]:
         """End of round ``round_``: the paused messages that complete in it are finished
-        like any update (calls enqueued, answer given, context settled). How many
-        completed, and the users' updates that waited for their canisters (raw id, update),
-        in order, to be submitted now."""
+        like any message (calls enqueued, answer given, context settled). How many
+        completed, and the messages that waited for their canisters (raw id, message: users'
+        updates and management calls), in order, for the state machine to run now."""
         waiting: list[tuple[bytes, WaitingMessage]] = []
         completions = self.slicing.end_of_round(round_)
         for done in completions:
