@@ -58,3 +58,44 @@ def test_replicas_agree_and_keep_making_blocks_while_an_update_is_paused() -> No
     for height in range(start, top + 1):
         assert len({r.state_hashes[height] for r in replicas if height in r.state_hashes}) == 1, height
     assert len(client.state_hashes()) == 1
+
+
+def test_a_replica_restarted_from_a_checkpoint_taken_mid_pause_completes_in_the_same_round() -> None:
+    sim = Simulation(
+        SimConfig(
+            replicas=4,
+            seed=6,
+            duration_ns=600 * SECOND,
+            workload=None,
+            checkpoint_interval=5,
+            genesis_params={"extra": {"instructions_per_slice": SLICE}},
+        )
+    )
+    client = SimClient(sim)
+    spinner = client.create()
+    assert client.install(spinner, SPIN_WASM, "install").status == "replied"
+    spin = client.envelope(spinner, "spin", n_arg(2_500_000))  # 20M instructions: 21 rounds
+    sim.submit(spin, 0)
+    while spinner.raw not in sim.replicas[0].state.ic.env.state.paused:
+        sim.step_until(sim.now + 50_000_000)
+    start = sim.replicas[0].state.ic.env.state.paused[spinner.raw].start_round
+    while sim.replicas[3].executed_height < start + 8:  # past a checkpoint height mid-pause
+        sim.step_until(sim.now + 50_000_000)
+    sim.crash(3)
+    sim.step_until(sim.now + SECOND)
+    sim.restart(3)
+    restarted = sim.replicas[3]
+    assert restarted is not None and start < restarted.restored_checkpoint_height < start + 20
+    assert spinner.raw in restarted.state.ic.env.state.paused  # the checkpoint held it
+    while spin.request_id not in sim.replies:
+        sim.step_until(sim.now + 50_000_000)
+    used = instructions(2_500_000)
+    assert sim.replies[spin.request_id].result.height == start + -(-used // SLICE) - 1
+    client.settle()
+    replicas = [r for r in sim.replicas if r is not None]
+    top = min(r.executed_height for r in replicas)
+    assert top > sim.replies[spin.request_id].result.height  # the restarted one too
+    for height in range(start, top + 1):
+        hashes = {r.state_hashes[height] for r in replicas if height in r.state_hashes}
+        assert len(hashes) == 1, height
+    assert restarted.state_hashes[top] == replicas[0].state_hashes[top]
