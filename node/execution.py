@@ -22,6 +22,7 @@ import json
 from typing import Self
 
 from node.ic.messages import CallResult
+from node.ic.query_instances import QueryJob
 from node.ic.state_machine import WasmStateMachine
 from node.state_machine import Batch
 from node.sui.ledger import SuiLedger
@@ -127,6 +128,28 @@ class SubnetStateMachine:
         """A canister query (``WasmStateMachine.query``)."""
         return self.ic.query(
             canister_id, method, arg, caller=caller, time=time, data_certificate=data_certificate
+        )
+
+    def prepare_query(
+        self,
+        canister_id: Principal,
+        method: str,
+        arg: bytes,
+        *,
+        caller: Principal,
+        time: int,
+        data_certificate: bytes | None = None,
+        instruction_limit: int | None = None,
+    ) -> QueryJob:
+        """A canister query prepared to run off this thread (``WasmStateMachine.prepare_query``)."""
+        return self.ic.prepare_query(
+            canister_id,
+            method,
+            arg,
+            caller=caller,
+            time=time,
+            data_certificate=data_certificate,
+            instruction_limit=instruction_limit,
         )
 
     def certified_data(self) -> list[tuple[bytes, bytes]]:

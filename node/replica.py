@@ -109,6 +109,7 @@ from node.events import (
 )
 from node.execution import SubnetStateMachine
 from node.ingress import Ingress, IngressGossip, envelope_size, reason_of
+from node.pending_query import PendingQuery, PreparedRun
 from node.state_machine import Batch, StateMachine
 from node.sui.fast_layer import has_shared_inputs
 from node.sui.ledger import CertificateOutcome, SuiLedger
@@ -532,13 +533,35 @@ class Replica:
         how fresh it is. Anything the query changes is rolled back by the execution
         layer. Bad requests are answered (signed) with IC reject codes, never raised.
         """
+        pending = self.prepare_query(envelope, now)
+        pending.run()
+        return pending.finish()
+
+    def prepare_query(
+        self, envelope: SignedEnvelope, now: int, instruction_limit: int | None = None
+    ) -> PendingQuery:
+        """``query`` in three steps (``node.pending_query``): this prepares, on the
+        replica's thread, what the query reads (its read point, data certificate and the
+        canister's query instance); the returned ``run`` may go to another thread, and
+        ``finish`` comes back here to sign. Nothing between the steps changes what the
+        query sees: it holds its own copy of the state at the read point.
+        ``instruction_limit``: a budget below the query limit, for a first try."""
         height, time_ns = self._read_point()
+
+        def sign(reply: bytes, reject: RejectError | None) -> QueryResponse:
+            return self._signed_response(envelope.request_id, height, time_ns, reply=reply, reject=reject)
+
         try:
             self._require_ready(height)
-            reply = self._run_query(envelope, now, time_ns)
+            job = self._prepare_query(envelope, now, time_ns, instruction_limit)
         except RejectError as reject:
-            return self._signed_response(envelope.request_id, height, time_ns, reject=reject)
-        return self._signed_response(envelope.request_id, height, time_ns, reply=reply)
+            return PendingQuery(sign, reject=reject)
+        return PendingQuery(sign, job)
+
+    def refuse_query(self, envelope: SignedEnvelope, reject: RejectError) -> QueryResponse:
+        """A signed reject of a query that is not run (a full query queue)."""
+        height, time_ns = self._read_point()
+        return self._signed_response(envelope.request_id, height, time_ns, reject=reject)
 
     def _read_point(self) -> tuple[int, int]:
         """The height reads see (the last executed) and that block's time."""
@@ -641,7 +664,9 @@ class Replica:
             return self._signed_response(envelope.request_id, height, time_ns, reject=reject)
         return self._signed_response(envelope.request_id, height, time_ns, reply=reply)
 
-    def _run_query(self, envelope: SignedEnvelope, now: int, time_ns: int) -> bytes:
+    def _prepare_query(
+        self, envelope: SignedEnvelope, now: int, time_ns: int, instruction_limit: int | None
+    ) -> PreparedRun:
         content = envelope.content
         if content.request_type != "query":
             raise RejectError(
@@ -661,22 +686,24 @@ class Replica:
                 f"Canister {content.canister_id} has no query methods on this subnet",
                 "IC0301",
             )
-        run = getattr(self.state, "query", None)
-        if run is None:
+        prepare = getattr(self.state, "prepare_query", None)
+        if prepare is None:
             raise RejectError(
                 RejectCode.SYS_FATAL, "this replica's state machine does not execute canisters", "IC0504"
             )
         certificate = (
             None if content.canister_id.is_management else self._data_certificate(content.canister_id)
         )
-        return run(
+        job: PreparedRun = prepare(
             content.canister_id,
             content.method_name,
             content.arg,
             caller=content.sender,
             time=time_ns,
             data_certificate=certificate,
-        ).unwrap()
+            instruction_limit=instruction_limit,
+        )
+        return job
 
     def _data_certificate(self, canister: Principal) -> bytes | None:
         """The data certificate a query of ``canister`` gets: the certificate of the

@@ -38,12 +38,20 @@ from node import actions as act
 from node import events as ev
 from node.byzantine import ATTACKS, LINK_BEHAVIOURS, Attack, Attacker
 from node.consensus.icc.attacks import ICC_ATTACKS
+from node.query_pool import (
+    QUERY_INLINE_INSTRUCTIONS,
+    QUERY_INLINE_SECONDS,
+    QUERY_TIME_LIMIT_SECONDS,
+    QueryPool,
+    QueueFull,
+)
 from node.recovery import load_store
 from node.replica import Replica
 from node.storage import BlockStore, StorageError, StoredBlock, StoredCheckpoint
 from node.transport import LinkConditions, Mesh, PeerAddress
 from vocab import crypto
 from vocab.codec import Message, encode_message
+from vocab.envelope import SignedEnvelope
 from vocab.errors import CodecError, OversizedFrame, RejectCode
 from vocab.framing import FramedStream
 from vocab.genesis import Genesis
@@ -54,6 +62,7 @@ from vocab.messages import (
     LinkControlReply,
     PeerHello,
     QueryRequest,
+    QueryResponse,
     RehearseUpgradeRequest,
     ReplyTimeout,
     RequestAccepted,
@@ -159,6 +168,8 @@ class ReplicaRuntime:
         """The fast path's persists waiting for the next group commit, with their waiters."""
         self._group_wakeup = trio.Event()
         self._group_error = ""
+        self.queries = QueryPool()
+        """The query threads, their turns and bounds (``node.query_pool``)."""
         peers = []
         for position, entry in enumerate(self.genesis.nodes):
             host, _, port = entry.address.rpartition(":")
@@ -459,9 +470,9 @@ class ReplicaRuntime:
                 raise trio.ClosedResourceError("the client went away while it waited")
             await framed.send(answer)
         elif isinstance(message, QueryRequest):
-            # The fast path: no consensus, answered from this replica's certified state.
-            await self._await_certified()
-            await framed.send(self.replica.query(message.envelope, self.now_ns()))
+            # The fast path: no consensus, answered from this replica's certified state,
+            # the Wasm on a query thread (``node.query_pool``).
+            await framed.send(await self._query(message.envelope, framed))
         elif isinstance(message, SuiReadRequest):
             # Reads of Sui state take the same path as queries.
             await self._await_certified()
@@ -484,6 +495,32 @@ class ReplicaRuntime:
             await framed.send(self._link_control(message))
         else:
             raise CodecError(f"a client may not send {type(message).__name__}")
+
+    async def _query(self, envelope: SignedEnvelope, framed: FramedStream) -> QueryResponse:
+        """A query in its caller's lane (anonymous callers: one lane per connection): when
+        its turn comes, prepared and run here within ``QUERY_INLINE_INSTRUCTIONS`` and
+        ``QUERY_INLINE_SECONDS``, and if it needs more, prepared again and run on a query
+        thread with the query limit and ``QUERY_TIME_LIMIT_SECONDS``;
+        signed here. A full queue answers at once with a signed SYS_TRANSIENT reject
+        naming the limit."""
+        sender = envelope.content.sender
+        lane: tuple[str, object] = (
+            ("connection", id(framed)) if sender.is_anonymous else ("sender", sender.raw)
+        )
+        try:
+            caller = sender.to_text() + (" on this connection" if sender.is_anonymous else "")
+            async with self.queries.turn(lane, caller=caller):
+                await self._await_certified()
+                pending = self.replica.prepare_query(envelope, self.now_ns(), QUERY_INLINE_INSTRUCTIONS)
+                pending.run(QUERY_INLINE_SECONDS)
+                if pending.exhausted:  # not a small query: again, on a query thread
+                    pending.abandon()
+                    pending = self.replica.prepare_query(envelope, self.now_ns())
+                    await self.queries.in_thread(partial(pending.run, QUERY_TIME_LIMIT_SECONDS))
+                return pending.finish()
+        except QueueFull as full:
+            self._note("query_queue_full", full.message)
+            return self.replica.refuse_query(envelope, full)
 
     async def _fast_path(self, event: ev.Event) -> Message:
         """A vote or a certificate's execution, answered once what it must persist (the
@@ -690,13 +727,16 @@ class ReplicaRuntime:
 
     async def run(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         host, _, port = (self.listen or self.genesis.nodes[self.index].address).rpartition(":")
-        async with trio.open_nursery() as nursery:
-            # Only the address in genesis: a replica is not reachable on every interface.
-            self.listeners = await nursery.start(
-                partial(trio.serve_tcp, self._serve_connection, int(port), host=host.strip("[]"))
-            )
-            nursery.start_soon(self.mesh.run)
-            nursery.start_soon(self._run_timers)
-            nursery.start_soon(self._run_group_commits)
-            self.handle(ev.Started(self.now_ns()))
-            task_status.started()
+        try:
+            async with trio.open_nursery() as nursery:
+                # Only the address in genesis: a replica is not reachable on every interface.
+                self.listeners = await nursery.start(
+                    partial(trio.serve_tcp, self._serve_connection, int(port), host=host.strip("[]"))
+                )
+                nursery.start_soon(self.mesh.run)
+                nursery.start_soon(self._run_timers)
+                nursery.start_soon(self._run_group_commits)
+                self.handle(ev.Started(self.now_ns()))
+                task_status.started()
+        finally:
+            self.queries.close()

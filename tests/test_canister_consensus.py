@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from client.agent import verify_query_response
 from client.motoko import MotokoCanister, NodeNotFound, compile_motoko
 from subnet.sim.runner import SECOND, SimConfig, Simulation
 from tests.test_motoko import COUNTER_V1, COUNTER_V2, UNIT, nat
@@ -281,3 +282,29 @@ def test_queries_read_only_a_certified_state(v1: MotokoCanister) -> None:
     after = sim.replicas[1].query(query, sim.now)
     assert after.status == "replied" and after.reply == nat(1)
     assert after.height == sim.replicas[1].certified_height
+
+
+def test_a_query_prepared_on_a_certified_state_answers_from_it_after_later_blocks(
+    v1: MotokoCanister,
+) -> None:
+    """A query's Wasm may run on another thread after it was prepared (the process
+    backend's query threads): meanwhile the replica executes later blocks, and the query
+    still answers from the certified state it was prepared on, at that height."""
+    sim = simulation(6)
+    client = SimClient(sim)
+    canister = client.create()
+    client.install(canister, v1.wasm, "install")
+    client.settle()
+    replica = sim.replicas[1]
+    assert replica is not None and replica.query_ready()
+    height = replica.certified_height
+    envelope = client.envelope(canister, "get", UNIT, request_type="query")
+    pending = replica.prepare_query(envelope, sim.now)
+    assert client.ok(canister, "inc") == nat(1)
+    client.settle()
+    assert replica.executed_height > height
+    pending.run()
+    answer = verify_query_response(pending.finish(), sim.genesis.committee, envelope.request_id)
+    assert (answer.status, answer.reply, answer.height) == ("replied", nat(0), height)
+    fresh = replica.query(client.envelope(canister, "get", UNIT, request_type="query"), sim.now)
+    assert (fresh.reply, fresh.height) == (nat(1), replica.certified_height)

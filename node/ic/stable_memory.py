@@ -4,6 +4,12 @@ Stable memory can be hundreds of GiB in size but is mostly zeros, so it is held 
 64 KiB page index to page contents; absent pages read as zeros. Every write during a message
 first saves the page it touches into an undo log, so that a message that traps can put back
 exactly the pages it changed (and the size it grew to) without copying the whole memory.
+
+A page object, once stored, is never written in place by a later message: the first write
+of a message to a page replaces it with a copy (the undo log keeps the old object), and a
+write outside a message copies too. So a page map copied at one moment (``committed_view``)
+stays that moment's contents while execution goes on, without copying any page: queries
+read such a view on another thread (``node.ic.query_instances``).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ _ZERO_PAGE = bytes(PAGE_SIZE)
 class StableMemory:
     """Stable memory with an undo log for the message in flight."""
 
-    __slots__ = ("_pages", "size_pages", "_undo", "_undo_size", "_digest")
+    __slots__ = ("_pages", "size_pages", "_undo", "_undo_size", "_digest", "_private")
 
     def __init__(self, size_pages: int = 0, pages: dict[int, bytearray] | None = None) -> None:
         self._pages: dict[int, bytearray] = pages if pages is not None else {}
@@ -25,6 +31,9 @@ class StableMemory:
         self._undo: dict[int, bytearray | None] | None = None
         self._undo_size = size_pages
         self._digest: bytes | None = None
+        self._private: set[int] = set()
+        """Pages written outside a message since the last ``committed_view``: no view has
+        them, so they are written in place."""
 
     # -- transactions ----------------------------------------------------------------------
 
@@ -97,10 +106,15 @@ class StableMemory:
             index, within = divmod(offset + pos, PAGE_SIZE)
             take = min(size - pos, PAGE_SIZE - within)
             page = pages.get(index)
-            if undo is not None and index not in undo:
-                undo[index] = bytearray(page) if page is not None else None
-            if page is None:
-                page = bytearray(PAGE_SIZE)
+            if page is None or (index not in undo if undo is not None else index not in self._private):
+                # copy on write: the stored object stays as it was (in the undo log, or in
+                # a view someone took); only a page this message (or, outside a message,
+                # this memory since the last view) made is written in place
+                if undo is not None:
+                    undo.setdefault(index, page)
+                else:
+                    self._private.add(index)
+                page = bytearray(page) if page is not None else bytearray(PAGE_SIZE)
                 pages[index] = page
             page[within : within + take] = view[pos : pos + take]
             pos += take
@@ -125,6 +139,23 @@ class StableMemory:
         clone = StableMemory(self.size_pages, {i: bytearray(p) for i, p in self._pages.items()})
         clone._digest = self._digest
         return clone
+
+    def committed_view(self) -> StableMemory:
+        """The committed contents as an independent stable memory that shares the page
+        objects (none is written in place again, see the module's docstring): O(pages in
+        use) and no page copied. In the middle of a message the view is the state before
+        it (the undo log's pages and size)."""
+        self._private.clear()  # the view shares them from now on
+        pages = dict(self._pages)
+        size = self.size_pages
+        if self._undo is not None:
+            for index, old in self._undo.items():
+                if old is None:
+                    pages.pop(index, None)
+                else:
+                    pages[index] = old
+            size = self._undo_size
+        return StableMemory(size, pages)
 
     def digest(self) -> bytes:
         """SHA-256 over size and the non-zero pages in index order, independent of sparsity."""

@@ -37,6 +37,7 @@ from node.ic.environment import ExecutionEnvironment
 from node.ic.lifecycle import InstallMode
 from node.ic.messages import CallResult
 from node.ic.paused import WaitingMessage
+from node.ic.query_instances import QueryInstances, QueryJob, prepare_query
 from node.ic.rehearsal import UpgradeRehearsal, rehearse_upgrade
 from node.ic.slicing import slice_from_genesis
 from node.state_machine import Batch
@@ -114,6 +115,8 @@ class WasmStateMachine:
         self._attached = 0
         """The cycles attached to the canister's management call being served."""
         self.env = ExecutionEnvironment(config)
+        self.query_instances = QueryInstances(self.env.state.runtime)
+        """The canisters' query instances (``node.ic.query_instances``)."""
 
     @property
     def env(self) -> ExecutionEnvironment:
@@ -279,20 +282,51 @@ class WasmStateMachine:
         time: int,
         data_certificate: bytes | None = None,
     ) -> CallResult:
-        """A non-replicated query: the execution layer rolls every change back afterwards.
-        ``data_certificate``: what ``ic0.data_certificate_copy`` gives the canister.
+        """A non-replicated query, run here and now: ``prepare_query``'s three steps on
+        this thread (what the simulator does; the process backend runs the middle one on
+        a query thread). ``data_certificate``: what ``ic0.data_certificate_copy`` gives
+        the canister.
+        """
+        job = self.prepare_query(
+            canister_id, method, arg, caller=caller, time=time, data_certificate=data_certificate
+        )
+        job.run()
+        return job.finish()
+
+    def prepare_query(
+        self,
+        canister_id: Principal,
+        method: str,
+        arg: bytes,
+        *,
+        caller: Principal,
+        time: int,
+        data_certificate: bytes | None = None,
+        instruction_limit: int | None = None,
+    ) -> QueryJob:
+        """A query prepared on the executing thread, to run on a canister's query instance
+        (``node.ic.query_instances``): nothing it does reaches the executing instance.
+        ``instruction_limit``: a budget below the query limit (a first try).
 
         To the management canister only ``management.QUERY_METHODS`` are queries; they
-        read the state and change nothing.
+        read the state and change nothing, and are answered here.
         """
         try:
             if canister_id.is_management:
-                return CallResult(reply=self._management_query(method, arg, caller))
+                return QueryJob.answered(CallResult(reply=self._management_query(method, arg, caller)))
             target = _canister_id(canister_id)
         except RejectError as reject:
-            return CallResult(reject=reject)
-        return self.env.query(
-            target, method, arg, caller=caller, time=time, data_certificate=data_certificate
+            return QueryJob.answered(CallResult(reject=reject))
+        return prepare_query(
+            self.env.state,
+            self.query_instances,
+            target,
+            method,
+            arg,
+            caller=caller,
+            time=time,
+            data_certificate=data_certificate,
+            instruction_limit=instruction_limit,
         )
 
     def rehearse_upgrade(self, caller: Principal, arg: bytes, *, time: int) -> UpgradeRehearsal:

@@ -58,6 +58,17 @@ class Meter(Protocol):
     host_instructions: int
 
 
+class CommitListener(Protocol):
+    """Told what a commit changed of the committed state (``WasmInstance.add_listener``):
+    a follower instance (``node.wasm.follower``) copies only those bytes."""
+
+    def committed(self, runs: list[tuple[int, int]]) -> None:
+        """The committed heap's byte ranges ``[start, end)`` a commit wrote."""
+
+    def replaced(self) -> None:
+        """The committed state was replaced as a whole (a snapshot loaded, a heap carried)."""
+
+
 @dataclass(frozen=True)
 class InstanceState:
     """Heap and mutable globals (8 little-endian bytes each, in slot order): a snapshot."""
@@ -101,6 +112,9 @@ class WasmInstance(Generic[InfoT]):
         """Mutable globals, 8 little-endian bytes each in slot order, bit-exact."""
         self._heap_digest: bytes | None = None
         self.rebuilds = 0
+
+    _listeners: tuple[CommitListener, ...] = ()
+    """Who is told what each commit changed (class default: nobody; see ``add_listener``)."""
 
     # -- setup -----------------------------------------------------------------------------
 
@@ -366,6 +380,9 @@ class WasmInstance(Generic[InfoT]):
         if globals_dirty:
             self.committed_globals = self._mirrored_globals()
         self._clear_dirty(clear)
+        if runs:
+            for listener in self._listeners:
+                listener.committed(runs)
 
     def rollback(self) -> None:
         """Return the live state to the committed state."""
@@ -420,6 +437,8 @@ class WasmInstance(Generic[InfoT]):
         self._load(heap, globals_)
         self._set_committed_heap(bytearray(self._read_heap_all()))
         self.committed_globals = self._save_globals()
+        for listener in self._listeners:
+            listener.replaced()
 
     def snapshot(self) -> InstanceState:
         """The committed heap and globals, to be restored later (here or in a new instance)."""
@@ -432,6 +451,20 @@ class WasmInstance(Generic[InfoT]):
     def live_heap(self) -> bytes:
         """The live heap (during an upgrade: the old instance after ``pre_upgrade``)."""
         return self._read_heap_all()
+
+    # -- followers: who copies the committed state elsewhere ----------------------------------
+
+    def add_listener(self, listener: CommitListener) -> None:
+        """Tell ``listener`` what every later commit changes (until ``remove_listener``)."""
+        self._listeners = (*self._listeners, listener)
+
+    def remove_listener(self, listener: CommitListener) -> None:
+        self._listeners = tuple(known for known in self._listeners if known is not listener)
+
+    def committed_heap_address(self) -> int:
+        """Where the committed heap's bytes are, for a follower's memmove (valid until the
+        next commit or load on this instance's thread)."""
+        return self._committed_address()
 
     # -- views -----------------------------------------------------------------------------
 
