@@ -70,6 +70,7 @@ from node.ic.canister import (
 )
 from node.ic.config import MAX_HEAP_64
 from node.ic.environment import ExecutionEnvironment
+from node.ic.paused import decode_paused, encode_paused
 from node.ic.stable_memory import PAGE_SIZE, StableMemory
 from node.ic.state import ExecutionState
 from node.sui.ledger import SuiLedger
@@ -292,6 +293,9 @@ def encode_checkpoint(
             "deleted": sorted(env.deleted),
             "canisters": [_canister(env.canisters[raw]) for raw in sorted(env.canisters)],
             "calls": _calls(env),
+            # long updates in flight (node.ic.slicing); the key is absent when none is,
+            # so checkpoints of every other state keep their bytes
+            **({"paused": encode_paused(env.paused)} if env.paused else {}),
         },
         "chunks": [
             [
@@ -730,7 +734,9 @@ def restore_checkpoint(
             f"but the finalized block there is {block_hash.hex()[:16]}"
         )
     env_keys = ("time", "next_canister_index", "deleted", "canisters")
-    fields = _map(body["env"], "env", env_keys if version == 2 else (*env_keys, "calls"))
+    env_body = body["env"]
+    paused_field = env_body.pop("paused", None) if isinstance(env_body, dict) else None
+    fields = _map(env_body, "env", env_keys if version == 2 else (*env_keys, "calls"))
     restored = ExecutionEnvironment(
         machine.env.config, machine.env.engine, time=_nat(fields["time"], "env time")
     )
@@ -745,6 +751,18 @@ def restore_checkpoint(
         env.canisters[raw] = canister
     if version > 2:
         _calls_from(env, fields["calls"])
+    if paused_field is not None:
+        try:
+            env.paused = decode_paused(paused_field)
+        except ValueError as exc:
+            raise CheckpointError(f"corrupt checkpoint: {exc}") from None
+        for raw, paused in env.paused.items():
+            if raw not in env.canisters or (
+                paused.context is not None and paused.context not in env.call_contexts
+            ):
+                raise CheckpointError(
+                    "corrupt checkpoint: a paused execution names no canister or call context"
+                )
     chunks: dict[bytes, dict[bytes, bytes]] = {}
     for item in _list(body["chunks"], "chunks"):
         owner_field, entries = _list(item, "chunk store", 2)

@@ -47,6 +47,8 @@ from node.ic.canister import CanisterState, CanisterStatus
 from node.ic.errors import CanisterNotFound, CanisterTrap, trap_log
 from node.ic.ic0 import Context
 from node.ic.messages import CallResult, Messages
+from node.ic.paused import WaitingMessage
+from node.ic.slicing import TimeSlicing
 from node.ic.state import ExecutionState
 from node.ic.system_api import ApiContext
 from node.ic.transaction import apply_effects, message_transaction
@@ -75,6 +77,9 @@ class Calls:
         self.messages = messages
         self.management: ManagementHandler | None = None
         """Set by the replicated state machine, which decodes management calls."""
+        self.slicing = TimeSlicing(state, messages)
+        """Long messages across rounds (deterministic time slicing)."""
+        messages.slicer = self.slicing
         messages.after_commit = self._system_task_committed
 
     # -- entry points ------------------------------------------------------------------
@@ -161,16 +166,37 @@ class Calls:
         return None
 
     def pending(self) -> bool:
-        """Whether messages wait in some queue (so an empty batch still has work)."""
-        return any(self.state.queues.values())
+        """Whether messages wait in some queue of a canister that can run them (so an empty
+        batch still has work)."""
+        paused = self.state.paused
+        return any(queue and raw not in paused for raw, queue in self.state.queues.items())
+
+    def complete_paused(self, round_: int) -> tuple[int, list[tuple[bytes, WaitingMessage]]]:
+        """End of round ``round_``: the paused messages that complete in it are finished
+        like any message (calls enqueued, answer given, context settled). How many
+        completed, and the messages that waited for their canisters (raw id, message: users'
+        updates and management calls), in order, for the state machine to run now."""
+        waiting: list[tuple[bytes, WaitingMessage]] = []
+        completions = self.slicing.end_of_round(round_)
+        for done in completions:
+            if done.context is None:  # a heartbeat or timer: its calls, if it committed
+                if not done.result.trapped and done.ctx.calls:
+                    self._system_task_committed(done.canister, done.ctx)
+            else:
+                context = self.state.call_contexts[done.context]
+                self._finish(done.canister, context, done.ctx, done.result, done.cleanup)
+            waiting += [(done.canister.principal_raw, message) for message in done.waiting]
+        return len(completions), waiting
 
     def run(self, budget: int) -> int:
         """Execute queued messages round-robin until the queues are empty or ``budget``
         messages have run; return how many ran. Each runs one nanosecond after the last."""
         state = self.state
         executed = 0
+        paused = state.paused
         while executed < budget:
-            ready = sorted(raw for raw, queue in state.queues.items() if queue)
+            # a paused canister's messages wait in its queue, in order (node.ic.slicing)
+            ready = sorted(raw for raw, queue in state.queues.items() if queue and raw not in paused)
             if not ready:
                 break
             for raw in ready:
@@ -213,6 +239,10 @@ class Calls:
             else:
                 response = Response(callback.canister, callback.id, reply, 0, "", refund)
             self._enqueue(callback.canister, response)
+
+    def answer(self, origin: Origin, reply: bytes | None, reject: RejectError | None, refund: int) -> None:
+        """Deliver a management call's late answer (one that waited for a paused canister)."""
+        self._answer(origin, reply, reject, refund)
 
     def _respond(
         self, context: CallContext, reply: bytes | None, reject: RejectError | None, refund: int
@@ -322,9 +352,28 @@ class Calls:
             ctx.cycles_refunded = refunded
             if reject is not None:
                 ctx.reject_code, ctx.reject_text = reject
-        result = self.messages.run_replicated(
-            canister, instance, function, ctx, state.config.update_limit, persist=True, responds=False
-        )
+        limit = state.config.update_limit
+        if self.slicing.active(limit):  # an update or a callback: either may be long
+            sliced = self.slicing.first_slice(canister, instance, function, ctx, limit, context.id, cleanup)
+            if sliced is None:  # paused: finished by complete_paused in a later round
+                return CallResult()
+            result = sliced
+        else:
+            result = self.messages.run_replicated(
+                canister, instance, function, ctx, limit, persist=True, responds=False
+            )
+        return self._finish(canister, context, ctx, result, cleanup)
+
+    def _finish(
+        self,
+        canister: CanisterState,
+        context: CallContext,
+        ctx: ApiContext,
+        result: CallResult,
+        cleanup: tuple[int, int] | None,
+    ) -> CallResult:
+        """After a method or callback ran (now, or as a paused message completing): its
+        calls enqueued, its answer given, its context settled."""
         if result.trapped:
             if cleanup is not None:
                 self._cleanup(canister, context, cleanup)

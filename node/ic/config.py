@@ -67,6 +67,10 @@ class ExecutionConfig:
     """Inter-canister messages (requests and responses) one batch executes at most; the
     rest wait in their queues for the next batch, so that a ping-pong between two canisters
     cannot hold a block's execution forever."""
+    instructions_per_slice: int = 0
+    """Deterministic time slicing (``node.ic.slicing``): a message (update, callback,
+    heartbeat, timer) that needs more runs over several rounds, paused between them; 0 runs
+    every message to its end in one round."""
 
     def __post_init__(self) -> None:
         scale = Fraction(self.instruction_scale)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from node.ic.canister import CanisterInstance, CanisterState, CanisterStatus
 from node.ic.errors import (
@@ -52,6 +53,11 @@ class CallResult:
         return self.reply
 
 
+class SliceExhausted(Exception):
+    """A message run with one slice's instructions (``node.ic.slicing``) needs more: it
+    was rolled back and nothing was charged."""
+
+
 @dataclass(frozen=True)
 class TaskResult:
     """The outcome of a heartbeat or global timer run by :meth:`Messages.run_system_tasks`."""
@@ -60,6 +66,26 @@ class TaskResult:
     task: str
     error: RejectError | None
     instructions: int
+    paused: bool = False
+    """It needs more than one slice and continues in later rounds (``node.ic.slicing``);
+    ``error`` and ``instructions`` are then not known yet."""
+
+
+class TaskSlicer(Protocol):
+    """Deterministic time slicing as system tasks use it (``node.ic.slicing.TimeSlicing``)."""
+
+    def active(self, limit: int) -> bool: ...
+
+    def first_slice(
+        self,
+        canister: CanisterState,
+        instance: CanisterInstance,
+        function: str | tuple[int, int],
+        ctx: ApiContext,
+        limit: int,
+        context: int | None,
+        cleanup: tuple[int, int] | None,
+    ) -> CallResult | None: ...
 
 
 class Messages:
@@ -70,6 +96,8 @@ class Messages:
         self.after_commit: Callable[[CanisterState, ApiContext], None] | None = None
         """Called after a system task commits, with what it staged: the scheduler of
         inter-canister calls (``node.ic.calls``) enqueues the calls it made."""
+        self.slicer: TaskSlicer | None = None
+        """Slices long heartbeats and timers; set by the scheduler (``node.ic.calls``)."""
 
     def callable(self, canister_id: CanisterId, method: str) -> tuple[CanisterState, CanisterInstance, str]:
         """The canister, its instance and the kind of ``method`` (``update`` or ``query``),
@@ -99,24 +127,31 @@ class Messages:
         limit: int,
         persist: bool,
         responds: bool = True,
+        slice_limit: int | None = None,
     ) -> CallResult:
         """One replicated execution of an export (by name) or a callback (table index and
         env): commit (if ``persist``) or roll back, then charge.
 
         A message that ``responds`` must reply or reject; a system task answers no one.
+        With a ``slice_limit`` below ``limit`` (deterministic time slicing,
+        ``node.ic.slicing``) it runs with that many instructions only, and a message that
+        needs more is rolled back, not charged, and raises :class:`SliceExhausted`.
         """
         state = self.state
+        run_limit = limit if slice_limit is None else min(limit, slice_limit)
         try:
             with message_transaction(instance, canister.stable) as transaction:
                 if isinstance(function, str):
-                    used = state.runtime.run(instance, function, ctx, limit)
+                    used = state.runtime.run(instance, function, ctx, run_limit)
                 else:
-                    used = state.runtime.run_callback(instance, function, ctx, limit)
+                    used = state.runtime.run_callback(instance, function, ctx, run_limit)
                 state.check_memory_limit(canister, instance)
                 if persist:
                     transaction.commit()
                     apply_effects(canister, ctx)
         except CanisterTrap as trap:
+            if run_limit < limit and trap.kind == "out_of_instructions":
+                raise SliceExhausted(run_limit) from None
             canister.append_logs([*ctx.logs, trap_log(trap)], state.time)
             fee = state.charge(canister, trap.instructions)
             return CallResult(
@@ -223,6 +258,8 @@ class Messages:
             instance = canister.instance
             if instance is None or canister.status is not CanisterStatus.RUNNING:
                 continue
+            if canister.principal_raw in self.state.paused:
+                continue
             if instance.compiled.info.has("canister_heartbeat"):
                 return True
             if canister.global_timer and canister.global_timer <= max(time, self.state.time):
@@ -239,9 +276,13 @@ class Messages:
             instance = canister.instance
             if instance is None or canister.status is not CanisterStatus.RUNNING:
                 continue
+            if raw in state.paused:  # a paused canister runs nothing else (node.ic.slicing)
+                continue
             info = instance.compiled.info
             if info.has("canister_heartbeat"):
                 results.append(self._system_task(canister, instance, "canister_heartbeat"))
+                if raw in state.paused:  # a long heartbeat: the timer waits for it
+                    continue
             if canister.global_timer and canister.global_timer <= state.time:
                 # Scheduling the timer deactivates it, whatever the handler then does.
                 canister.global_timer = 0
@@ -257,7 +298,14 @@ class Messages:
         except RejectError as exc:
             return TaskResult(canister.canister_id, export, exc, 0)
         ctx = state.api_context(canister, Context.SYSTEM_TASK, caller=MANAGEMENT)
-        result = self.run_replicated(canister, instance, export, ctx, limit, persist=True, responds=False)
+        slicer = self.slicer
+        if slicer is not None and slicer.active(limit):
+            sliced = slicer.first_slice(canister, instance, export, ctx, limit, None, None)
+            if sliced is None:  # continues in later rounds; its calls are made when it completes
+                return TaskResult(canister.canister_id, export, None, 0, paused=True)
+            result = sliced
+        else:
+            result = self.run_replicated(canister, instance, export, ctx, limit, persist=True, responds=False)
         if not result.trapped and ctx.calls and self.after_commit is not None:
             self.after_commit(canister, ctx)
         return TaskResult(canister.canister_id, export, result.reject, result.instructions)

@@ -15,6 +15,7 @@ from node.ic.canister import CanisterInstance, CanisterState, CanisterStatus, re
 from node.ic.config import ExecutionConfig
 from node.ic.errors import CanisterEmpty, CanisterNotFound, CanisterStopped, CanisterTrap, OutOfCycles
 from node.ic.ic0 import Context
+from node.ic.paused import PausedExecution
 from node.ic.runtime import CanisterModule, CanisterRuntime
 from node.ic.stable_memory import StableMemory
 from node.ic.system_api import ApiContext
@@ -43,6 +44,11 @@ class ExecutionState:
         self.queues: dict[bytes, deque[QueuedMessage]] = {}
         self.stop_waiters: dict[bytes, list[Origin]] = {}
         self.completed: list[tuple[bytes, object]] = []
+        self.paused: dict[bytes, PausedExecution] = {}
+        """Long updates in flight, by raw canister id (``node.ic.slicing``)."""
+        self.round: int | None = None
+        """The round (block height) executing, set by the replicated state machine; ``None``
+        when execution is driven directly (tools, tests): no message is then sliced."""
         """Answers to ingress call contexts, (token, CallResult), in the order they were
         given; the caller of the scheduler takes them out before the batch ends, so they
         are never part of the state between batches."""

@@ -36,8 +36,10 @@ from node.ic.config import DEFAULT_SUBNET_MEMORY_CAPACITY, ExecutionConfig
 from node.ic.environment import ExecutionEnvironment
 from node.ic.lifecycle import InstallMode
 from node.ic.messages import CallResult
+from node.ic.paused import WaitingMessage
 from node.ic.query_instances import QueryInstances, QueryJob, prepare_query
 from node.ic.rehearsal import UpgradeRehearsal, rehearse_upgrade
+from node.ic.slicing import slice_from_genesis
 from node.state_machine import Batch
 from vocab import management
 from vocab.candid import encode
@@ -51,6 +53,17 @@ MAX_CHUNK_BYTES = 1024 * 1024
 """The IC's ``upload_chunk`` limit (1 MiB per chunk)."""
 MAX_STORED_CHUNKS = 100
 """The IC's chunk store holds at most 100 chunks per canister."""
+
+
+_EFFECTIVE_CANISTER_METHODS = frozenset(
+    (
+        *(m for m in management.LIFECYCLE_METHODS if m != management.CREATE),
+        *management.CODE_METHODS,
+        management.CANISTER_INFO,
+        *management.SNAPSHOT_METHODS,
+    )
+)
+"""Management methods with an effective canister: those that wait while it is paused."""
 
 
 def _rejected(request_id: bytes, height: int, reject: RejectError) -> RequestResult:
@@ -72,7 +85,8 @@ def _bad_candid(method: str, exc: Exception) -> RejectError:
 
 def execution_config(genesis: Genesis) -> ExecutionConfig:
     """``ExecutionConfig`` from a genesis: equal on every replica, because genesis is
-    (``extra.subnet_memory_capacity`` and ``extra.round_message_limit`` tune it)."""
+    (``extra.subnet_memory_capacity``, ``extra.round_message_limit`` and
+    ``extra.instructions_per_slice`` tune it)."""
     capacity = genesis.extra.get("subnet_memory_capacity", DEFAULT_SUBNET_MEMORY_CAPACITY)
     if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
         raise GenesisError(f"extra.subnet_memory_capacity must be a number of bytes, not {capacity!r}")
@@ -84,6 +98,7 @@ def execution_config(genesis: Genesis) -> ExecutionConfig:
         last_canister_index=genesis.canister_range_end - 1,
         subnet_memory_capacity=capacity,
         round_message_limit=limit,
+        instructions_per_slice=slice_from_genesis(genesis),
     )
 
 
@@ -97,6 +112,8 @@ class WasmStateMachine:
         self._randomness = b"\x00" * 32
         """The current batch's randomness, which ``raw_rand`` draws from."""
         self._draws = 0
+        self._attached = 0
+        """The cycles attached to the canister's management call being served."""
         self.env = ExecutionEnvironment(config)
         self.query_instances = QueryInstances(self.env.state.runtime)
         """The canisters' query instances (``node.ic.query_instances``)."""
@@ -137,6 +154,8 @@ class WasmStateMachine:
         env = self.env
         results = []
         self._randomness, self._draws = batch.randomness, 0
+        if env.config.instructions_per_slice:
+            env.state.round = batch.height
         for position, envelope in enumerate(batch.messages):
             time = max(env.time, batch.time_ns + position)
             try:
@@ -163,6 +182,8 @@ class WasmStateMachine:
             env.advance_time(round_time)
             ran = env.run_messages(env.config.round_message_limit)
         self._ran_messages = ran > 0 or tasks
+        if env.state.paused:
+            self._ran_messages |= self._complete_paused(batch.height, round_time)
         for token, answer in env.state.completed:
             assert isinstance(answer, CallResult)
             if answer.reject is not None:
@@ -173,9 +194,71 @@ class WasmStateMachine:
         env.state.completed.clear()
         return results
 
+    def _complete_paused(self, height: int, time: int) -> bool:
+        """End of the round: paused long updates that complete in it apply their effects
+        (``node.ic.slicing``), then the messages that waited for those canisters run, in
+        arrival order (one may pause its canister again, and the rest wait again).
+        Whether anything completed."""
+        env = self.env
+        completed, waiting = env.calls.complete_paused(height)
+        for position, (canister, message) in enumerate(waiting):
+            at = max(env.time, time + position)
+            caller, origin = Principal(message.sender), message.origin
+            if message.kind == "update":
+                target = CanisterId.from_principal(Principal(canister))
+                result = self._submit(target, caller, origin.token, message.method, message.arg, at)
+                if result is not None:
+                    env.state.completed.append((origin.token, result))
+                continue
+            env.advance_time(at)
+            self._attached = message.cycles
+            try:
+                reply = self._management(message.method, caller, message.arg, at, origin)
+            except RejectError as reject:
+                env.calls.answer(origin, None, reject, message.cycles)
+            else:
+                if reply is not None:
+                    env.calls.answer(origin, reply, None, message.cycles)
+            finally:
+                self._attached = 0
+        return completed > 0
+
+    def _waits_for_paused(self, method: str, caller: Principal, arg: bytes, origin: Origin) -> bool:
+        """Whether this management call is for a canister paused by a long message: then it
+        waits behind it, as on the IC (a subnet message for a canister with a paused
+        execution is not executed until it completes), and is answered later."""
+        paused = self.env.state.paused
+        if not paused or method not in _EFFECTIVE_CANISTER_METHODS:
+            return False
+        try:
+            request = management.decode_args(method, arg)
+        except (CandidError, ValueError):
+            return False  # the normal path names what is wrong with it
+        target = getattr(request, "canister_id", None) or getattr(request, "target_canister", None)
+        entry = paused.get(target.raw) if isinstance(target, Principal) else None
+        if entry is None:
+            return False
+        entry.waiting.append(WaitingMessage("management", caller.raw, method, arg, origin, self._attached))
+        return True
+
+    def _submit(
+        self, canister: CanisterId, caller: Principal, token: bytes, method: str, arg: bytes, time: int
+    ) -> CallResult | None:
+        """A user's update, or, while its canister is paused by a long message, queued
+        behind it (``None``: answered later, as a call waiting for other canisters is)."""
+        env = self.env
+        paused = env.state.paused.get(canister.principal.raw)
+        if paused is not None:
+            paused.waiting.append(WaitingMessage("update", caller.raw, method, arg, Origin(INGRESS, token)))
+            return None
+        return env.submit(canister, method, arg, caller=caller, time=time, token=token)
+
     def state_hash(self) -> bytes:
         digest = hashlib.sha256(b"subnet-wasm-state")
         digest.update(self.env.state_hash())
+        paused = self.env.calls.slicing.state_bytes()
+        if paused:  # absent while nothing is paused: the hash of every other state unchanged
+            digest.update(b"paused" + paused)
         for owner in sorted(self.chunks):
             store = self.chunks[owner]
             digest.update(len(owner).to_bytes(1, "big") + owner + len(store).to_bytes(4, "big"))
@@ -293,9 +376,7 @@ class WasmStateMachine:
         caller = content.sender
         if not content.canister_id.is_management:
             target = _canister_id(content.canister_id)
-            result = self.env.submit(
-                target, content.method_name, content.arg, caller=caller, time=time, token=envelope.request_id
-            )
+            result = self._submit(target, caller, envelope.request_id, content.method_name, content.arg, time)
             return None if result is None else result.unwrap()
         return self._management(
             content.method_name, caller, content.arg, time, Origin(INGRESS, envelope.request_id)
@@ -337,14 +418,21 @@ class WasmStateMachine:
             if isinstance(exc, RejectError):
                 raise
             raise _bad_candid(method, exc) from exc
-        reply = self._management(method, caller, arg, time, origin)
+        self._attached = cycles
+        try:
+            reply = self._management(method, caller, arg, time, origin)
+        finally:
+            self._attached = 0
         return None if reply is None else (reply, cycles)
 
     def _management(
         self, method: str, caller: Principal, arg: bytes, time: int, origin: Origin
     ) -> bytes | None:
         """A management method, for a user or a canister; ``None`` while a ``stop_canister``
-        waits for the canister's open calls (``origin`` is answered when it stops)."""
+        waits for the canister's open calls (``origin`` is answered when it stops), or while
+        the call waits for its canister's long message (``_waits_for_paused``)."""
+        if self._waits_for_paused(method, caller, arg, origin):
+            return None
         try:
             if method in management.CODE_METHODS:
                 return self._code(method, caller, arg, time)

@@ -41,6 +41,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "reset when an epoch ends; fixed at creation",
     )
     start.add_argument(
+        "--instructions-per-slice",
+        type=bounded(int, "a number of instructions", 0, 1 << 40),
+        metavar="N",
+        help="instructions an update runs per block before it is paused and continued in the "
+        "next (deterministic time slicing; 0: none; default 40M per second of block time); "
+        "fixed at creation",
+    )
+    start.add_argument(
         "--allow-adding-abilities",
         action="store_true",
         help="let compatible package upgrades add abilities to structs (the rule Sui documented "
@@ -80,6 +88,7 @@ def _start(args: argparse.Namespace) -> int:
             memory_capacity=args.memory_capacity,
             epoch_duration_ms=args.epoch_duration,
             allow_adding_abilities=args.allow_adding_abilities,
+            instructions_per_slice=args.instructions_per_slice,
             progress=progress,
         )
     addresses = ", ".join(entry.address for entry in genesis.nodes)

@@ -33,11 +33,14 @@ def create_subnet(
     memory_capacity: int | None = None,
     epoch_duration_ms: int | None = None,
     allow_adding_abilities: bool = False,
+    instructions_per_slice: int | None = None,
 ) -> Genesis:
     """Fresh node keys and a genesis for ``replicas`` replicas on 127.0.0.1 from ``port`` up,
     written under ``root``; ``memory_capacity`` (bytes) for all canisters together, else the
     execution layer's default; ``epoch_duration_ms`` for Sui epochs, else a day;
-    ``allow_adding_abilities`` for the older upgrade rule (``vocab.genesis``)."""
+    ``allow_adding_abilities`` for the older upgrade rule (``vocab.genesis``);
+    ``instructions_per_slice`` for deterministic time slicing (``node.ic.slicing``), else
+    its default for the block time."""
     keys = [Ed25519PrivateKey.generate() for _ in range(replicas)]
     nodes = []
     for index, key in enumerate(keys):
@@ -58,6 +61,7 @@ def create_subnet(
         extra={
             **({} if memory_capacity is None else {"subnet_memory_capacity": memory_capacity}),
             **({SUI_ALLOW_ADDING_ABILITIES: True} if allow_adding_abilities else {}),
+            **({} if instructions_per_slice is None else {"instructions_per_slice": instructions_per_slice}),
         },
     )
     if epoch_duration_ms is not None:

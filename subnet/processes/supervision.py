@@ -49,6 +49,7 @@ def start_subnet(
     memory_capacity: int | None = None,
     epoch_duration_ms: int | None = None,
     allow_adding_abilities: bool = False,
+    instructions_per_slice: int | None = None,
 ) -> Genesis:
     """Start the subnet under ``root`` (created with these parameters if it has no genesis
     yet) and return its genesis once every replica answers.
@@ -73,6 +74,13 @@ def start_subnet(
         if memory_capacity is not None and existing.extra.get("subnet_memory_capacity") != memory_capacity:
             raise SubnetError(
                 "--memory-capacity is fixed when a subnet is created; use --clean to start a new one"
+            )
+        if (
+            instructions_per_slice is not None
+            and existing.extra.get("instructions_per_slice") != instructions_per_slice
+        ):
+            raise SubnetError(
+                "--instructions-per-slice is fixed when a subnet is created; use --clean to start a new one"
             )
         if allow_adding_abilities and not existing.extra.get(SUI_ALLOW_ADDING_ABILITIES):
             raise SubnetError(
@@ -105,7 +113,14 @@ def start_subnet(
         existing
         if existing is not None
         else create_subnet(
-            root, replicas, port, block_time_ms, memory_capacity, epoch_duration_ms, allow_adding_abilities
+            root,
+            replicas,
+            port,
+            block_time_ms,
+            memory_capacity,
+            epoch_duration_ms,
+            allow_adding_abilities,
+            instructions_per_slice,
         )
     )
     spawned = {index: launcher.spawn_replica(root, index) for index in missing}

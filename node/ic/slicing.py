@@ -1,0 +1,240 @@
+"""Deterministic time slicing: a long message runs across rounds, the same on every replica.
+
+The IC runs a message whose instructions exceed the per-round budget (the *slice*) over
+several rounds, pausing it between them, while other canisters keep executing and blocks
+keep coming (its "deterministic time slicing": 2B instructions per slice, 40B per update).
+The message's effects apply at the end of the round where it completes, exactly as if it
+had run then; until then its canister is *paused*: no other message of it starts (its
+ingress and inter-canister messages wait in order), and its state (hashed, certified,
+queried) is the state before the message.
+
+Here a message that uses I instructions and starts in round s completes at the end of
+round ``s + ceil(I / SLICE) - 1``: that round depends only on I (fuel, deterministic) and
+on SLICE (``ExecutionConfig.instructions_per_slice``, from genesis), never on wall time.
+How it is computed:
+
+- every message first runs synchronously with SLICE fuel, as today (a short message is
+  untouched: same speed, same results); one that runs out is rolled back and becomes a
+  :class:`PausedExecution`, and a :class:`Worker` runs it on its own threads, on fresh
+  instances of the canister's module holding the committed heap and globals and copies
+  of its stable memory (wasmtime releases the GIL while Wasm runs, so the replica's
+  thread goes on; the worker's System API calls take it briefly);
+- at the end of each round r the executor asks "is I <= (r - s + 1) * SLICE?". The worker
+  answers for certain once a run finished (I is known) or once it has a proof that I is
+  more. wasmtime 50 cannot resume a run that ran out of fuel, and its fuel is not readable
+  while Wasm loops (it lives in a register; an epoch callback reads the value of the
+  call's start), so proofs come two ways: the *observed run*, the message with its whole
+  limit, reports after each System API call the instructions used so far (exact there);
+  and if a round waits 50 ms with no report (a loop that makes no System API calls), a
+  *prover* runs 2, 4, 8, ... slices, each from the message's start, each run that runs
+  out of fuel proving the message did not complete in the rounds it covers (about twice
+  the message's work, while the silent observed run drops to the lowest priority). Only
+  proofs feed the decision, so how fast the worker runs changes only how long a round
+  waits, never the result;
+- when the worker is behind, the executor waits for it: correct, but that round is late.
+  SLICE is chosen so that a worker stays ahead on a loaded machine for Motoko-speed code
+  (``slice_from_genesis``); code dominated by System API calls (each a Python call that
+  needs the GIL the replica's event loop holds) can fall behind;
+- a completed message's instance replaces the canister's (committed), its stable memory
+  copy becomes the canister's, its staged effects apply (cycles as a delta, since the
+  balance may have changed while it was paused), and its calls, reply and call context
+  are handled as those of any update. A trap or running out of its limit leaves the
+  canister as it was and charges the instructions used, as a synchronous trap does.
+
+The paused message is replicated state: its inputs and start round are part of the state
+hash and of checkpoints (``node.checkpoint``), so a replica restored from a checkpoint
+taken mid-pause starts the worker again and completes in the same round. A replica that
+restarts redoes the work (the executor then waits for it).
+
+What is sliced: update methods (ingress and inter-canister), reply and reject callbacks
+(what follows an ``await``), heartbeats and global timers. Cleanup callbacks, installs and
+upgrades still run synchronously to their limits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from node.ic.canister import CanisterInstance, CanisterState
+from node.ic.errors import CanisterTrap, from_canister, trap_log
+from node.ic.messages import CallResult, Messages, SliceExhausted
+from node.ic.paused import MessageInputs, Outcome, PausedExecution, WaitingMessage, Worker
+from node.ic.state import ExecutionState
+from node.ic.system_api import ApiContext
+from node.ic.transaction import apply_effects
+from vocab.genesis import Genesis, GenesisError
+from vocab.principal import Principal
+
+SLICE_RATE = 40_000_000
+"""Instructions per second of block time a slice holds by default. How fast Wasm runs here
+depends on the code: a register loop runs ~8B instructions per second per core, Motoko
+code ~500M (issue 17's looping update: 40B in 81 s), a loop of System API calls far less
+(each is one instruction here, a Python call of ~1 us). A replica's worker shares a core
+with other replicas on a 2-core machine and probes (up to ~4x the slice's work per round,
+see the module's docstring), so the budget is set for Motoko's speed with room to spare:
+the worker stays ahead of rounds and the executor rarely waits. Faster code can be given
+a larger slice (``extra.instructions_per_slice``)."""
+
+
+def slice_from_genesis(genesis: Genesis) -> int:
+    """SLICE for a subnet: ``extra.instructions_per_slice`` if given (0 turns slicing off),
+    else ``SLICE_RATE`` per second of the genesis block interval. The same on every replica."""
+    value = genesis.extra.get("instructions_per_slice")
+    if value is None:
+        return max(1, SLICE_RATE * genesis.block_interval_ns // 1_000_000_000)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise GenesisError(
+            f"extra.instructions_per_slice must be a number of instructions (0: no slicing), not {value!r}"
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A paused message that completed this round: what the scheduler finishes."""
+
+    canister: CanisterState
+    context: int | None
+    """Its call context; ``None`` for a heartbeat or timer."""
+    ctx: ApiContext
+    result: CallResult
+    cleanup: tuple[int, int] | None
+    waiting: list[WaitingMessage]
+
+
+class TimeSlicing:
+    """Starts, tracks and completes paused executions of one execution state."""
+
+    def __init__(self, state: ExecutionState, messages: Messages) -> None:
+        self.state = state
+        self.messages = messages
+
+    def active(self, limit: int) -> bool:
+        """Whether a message with ``limit`` instructions may be sliced now: slicing is on
+        (``instructions_per_slice``), execution runs in rounds (consensus sets
+        ``state.round``), and the limit exceeds one slice."""
+        slice_ = self.state.config.instructions_per_slice
+        return bool(slice_) and self.state.round is not None and limit > slice_
+
+    def first_slice(
+        self,
+        canister: CanisterState,
+        instance: CanisterInstance,
+        function: str | tuple[int, int],
+        ctx: ApiContext,
+        limit: int,
+        context: int | None,
+        cleanup: tuple[int, int] | None,
+    ) -> CallResult | None:
+        """Run ``function`` (an update's export or a callback) with one slice; its result,
+        or ``None`` if it did not finish in it and is now paused (rolled back, to run again
+        on a worker)."""
+        state = self.state
+        slice_ = state.config.instructions_per_slice
+        inputs = MessageInputs.of(ctx)
+        try:
+            return self.messages.run_replicated(
+                canister, instance, function, ctx, limit, persist=True, responds=False, slice_limit=slice_
+            )
+        except SliceExhausted:
+            pass
+        assert state.round is not None
+        paused = PausedExecution(
+            canister.principal_raw, context, function, inputs, state.round, limit, cleanup
+        )
+        state.paused[canister.principal_raw] = paused
+        self._start_worker(canister, paused)
+        return None
+
+    def _start_worker(self, canister: CanisterState, paused: PausedExecution) -> None:
+        instance = canister.instance
+        assert instance is not None
+        paused.worker = Worker(
+            self.state.runtime,
+            self.state.config,
+            canister.principal_raw,
+            instance.compiled,
+            instance.snapshot(),
+            canister.stable.copy(),
+            paused,
+            self.state.config.instructions_per_slice,
+        )
+
+    def end_of_round(self, round_: int) -> list[Completion]:
+        """The paused messages that complete in round ``round_`` (canisters in id order),
+        their effects applied; the others stay paused."""
+        state = self.state
+        slice_ = state.config.instructions_per_slice
+        done: list[Completion] = []
+        for raw in sorted(state.paused):
+            paused = state.paused[raw]
+            canister = state.canisters[raw]
+            if paused.worker is None:  # restored from a checkpoint: run it again
+                self._start_worker(canister, paused)
+            assert paused.worker is not None
+            outcome = paused.worker.decide((round_ - paused.start_round + 1) * slice_)
+            if outcome is None:
+                continue
+            del state.paused[raw]
+            done.append(
+                Completion(
+                    canister,
+                    paused.context,
+                    outcome.ctx,
+                    self._apply(canister, paused, outcome),
+                    paused.cleanup,
+                    paused.waiting,
+                )
+            )
+        return done
+
+    def _apply(self, canister: CanisterState, paused: PausedExecution, outcome: Outcome) -> CallResult:
+        """The completed message's effects, as ``Messages.run_replicated`` applies a
+        synchronous one's."""
+        state = self.state
+        ctx = outcome.ctx
+        trap = outcome.trap
+        if trap is None:
+            assert outcome.instance is not None and outcome.stable is not None
+            try:
+                state.check_memory_limit(canister, outcome.instance, stable=outcome.stable)
+            except CanisterTrap as refused:
+                refused.instructions = outcome.instructions
+                trap = refused
+        if trap is not None:
+            canister.append_logs([*ctx.logs, trap_log(trap)], state.time)
+            fee = state.charge(canister, trap.instructions)
+            return CallResult(
+                reject=from_canister(canister.canister_id.to_text(), trap),
+                instructions=trap.instructions,
+                cycles_charged=fee,
+                trapped=True,
+            )
+        assert outcome.instance is not None and outcome.stable is not None
+        instance = outcome.instance
+        instance.commit()
+        # The worker's instance is linked against the worker's System API: the canister
+        # keeps one linked against the replica thread's, holding the committed state.
+        instance.imports = state.runtime.api.imports(instance.compiled.memory64)
+        instance.rebuild()
+        outcome.stable.commit()
+        canister.instance = instance
+        canister.stable = outcome.stable
+        drift = canister.cycles - paused.inputs.balance  # what changed it while paused
+        apply_effects(canister, ctx)
+        canister.cycles += drift
+        canister.version += 1
+        canister.append_logs(ctx.logs, state.time)
+        fee = state.charge(canister, outcome.instructions)
+        return CallResult(reply=b"", instructions=outcome.instructions, cycles_charged=fee)
+
+    def state_bytes(self) -> bytes:
+        """What the state hash covers of paused executions: empty when there are none."""
+        return b"".join(self.state.paused[raw].digest() for raw in sorted(self.state.paused))
+
+
+def _text(raw: bytes) -> str:
+    return Principal(raw).to_text()
+
+
+__all__ = ["SLICE_RATE", "Completion", "TimeSlicing", "slice_from_genesis"]
