@@ -30,7 +30,7 @@ from vocab.framing import FramedStream
 from vocab.messages import QueryRequest, QueryResponse, StatusReply, StatusRequest
 from vocab.principal import Principal
 
-pytestmark = pytest.mark.slow  # replica processes
+pytestmark = [pytest.mark.slow, pytest.mark.resilience]  # replica processes; one of issue 17's probes
 
 LOAD_SECONDS = 12.0
 MAX_SECONDS = 60.0

@@ -18,17 +18,27 @@ import time
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trio
+import wasmtime
 
-from client.network import LOCAL_DIR
+from client import manage
+from client.agent import Agent
+from client.install import install_module
+from client.network import LOCAL_DIR, endpoints
 from subnet.processes import launcher
 from subnet.processes.layout import replica_dir
 from subnet.processes.status import wait_for_heights
 from tests.processes import restored_state_hashes, subnet_cli
+from tests.test_query_instances import CANISTER as QUERY_LOOPER
+from tests.test_query_load_process import looping_query
+from tests.test_time_slicing import SPIN_WASM, count, n_arg
 from vocab.codec import HEADER_BYTES
+from vocab.framing import FramedStream
 from vocab.genesis import Genesis
+from vocab.messages import QueryRequest, QueryResponse, StatusReply, StatusRequest
 
 pytestmark = [pytest.mark.slow, pytest.mark.resilience]
 
@@ -215,6 +225,108 @@ def test_a_replica_whose_database_was_overwritten_comes_back_from_peers(subnet: 
     log = (replica_dir(root, 3) / "replica.log").read_text()
     assert f"damaged_store: {database}: damaged" in log and "Traceback" not in log
     print(f"replica 3 back within {time.monotonic() - started:.1f} s")
+    still_finalizing(subnet)
+
+
+SPIN_ITERATIONS = 50_000_000
+"""The looping update: 8 instructions an iteration, 400M in all, which at the default slice
+(40M instructions per second of block interval: 4M at 100 ms) runs over 100 rounds. To
+its 40B limit it would run 10,000 rounds (about 19 minutes); the rounds are the same."""
+QUERY_CLIENTS = 4
+
+
+async def _looping_load(genesis: Genesis) -> dict[str, Any]:
+    """Four clients loop queries to the query limit against replica 0 and an update loops
+    over a hundred rounds, while a counter on a third canister is incremented through
+    replica 0 and replica 0's finalized height is watched."""
+    target = endpoints(genesis)[0]
+    agent = Agent([target], genesis.committee)
+    canisters = []
+    for module in (bytes(wasmtime.wat2wasm(QUERY_LOOPER)), bytes(SPIN_WASM), bytes(SPIN_WASM)):
+        canister = await manage.create_canister(agent, 10**13)
+        await install_module(agent, canister, "install", module, b"")
+        canisters.append(canister)
+    looper, spinner, counter = canisters
+    heights: list[tuple[float, int]] = []
+    latencies: list[float] = []
+    answers: list[QueryResponse] = []
+    spun: list[Any] = []
+    nonce = 0
+
+    async def query_client() -> None:
+        nonlocal nonce
+        stream = FramedStream(await trio.open_tcp_stream(target.host, target.port))
+        while True:
+            nonce += 1
+            await stream.send(QueryRequest(looping_query(looper, nonce)))
+            answer = await stream.receive()
+            assert isinstance(answer, QueryResponse)
+            answers.append(answer)
+
+    async def watch_heights() -> None:
+        stream = FramedStream(await trio.open_tcp_stream(target.host, target.port))
+        while True:
+            await stream.send(StatusRequest())
+            status = await stream.receive()
+            assert isinstance(status, StatusReply)
+            if not heights or status.finalized_height != heights[-1][1]:
+                heights.append((time.monotonic(), status.finalized_height))
+            await trio.sleep(0.02)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(watch_heights)
+        for _ in range(QUERY_CLIENTS):
+            nursery.start_soon(query_client)
+        await trio.sleep(1.0)  # the queries are running
+        started = time.monotonic()
+        done = trio.Event()
+
+        async def spin() -> None:
+            spun.append(await agent.call(spinner, "spin", n_arg(SPIN_ITERATIONS), timeout=180))
+            done.set()
+
+        nursery.start_soon(spin)
+        increments = 0
+        with trio.fail_after(240):
+            while not done.is_set():
+                before = time.monotonic()
+                answer = await agent.call(counter, "inc", b"", timeout=30)
+                latencies.append(time.monotonic() - before)
+                assert answer.status == "replied", answer
+                increments += 1
+                assert count(answer.reply) == increments
+            while not answers:  # a looping query takes seconds at its low priority
+                await trio.sleep(0.1)
+        ended = time.monotonic()
+        nursery.cancel_scope.cancel()
+    window = [(t, h) for t, h in heights if t >= started] + [(ended, -1)]
+    return {
+        "spin": spun[0],
+        "rounds": window[-2][1] - window[0][1],
+        "gaps": [b[0] - a[0] for a, b in zip(window, window[1:])],
+        "latencies": latencies,
+        "answers": answers,
+        "seconds": ended - started,
+    }
+
+
+def test_a_looping_update_and_looping_queries_leave_blocks_and_updates_on_time(subnet: Path) -> None:
+    """The acceptance probe: blocks keep coming (no gap above 1 s between finalized heights)
+    and a counter update elsewhere answers within 2 s while an update loops over a hundred
+    rounds (time slicing) and four clients loop queries to their limit (query threads)."""
+    report = trio.run(_looping_load, genesis_of(subnet))
+    print(
+        f"looping update over {report['rounds']} heights in {report['seconds']:.1f} s; largest gap "
+        f"{max(report['gaps']):.2f} s; {len(report['latencies'])} counter updates, slowest "
+        f"{max(report['latencies']):.2f} s; {len(report['answers'])} looping queries answered"
+    )
+    assert report["spin"].status == "replied", report["spin"]
+    assert report["rounds"] >= SPIN_ITERATIONS * 8 // (40_000_000 * BLOCK_TIME_MS // 1000) - 1
+    assert any(
+        a.status == "rejected" and "instruction" in a.reject_message.lower() for a in report["answers"]
+    ), [(a.status, a.reject_message) for a in report["answers"]]
+    assert max(report["gaps"]) < 1.0, sorted(report["gaps"])[-5:]
+    assert max(report["latencies"]) < 2.0, sorted(report["latencies"])[-5:]
     still_finalizing(subnet)
 
 

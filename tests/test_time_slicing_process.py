@@ -21,7 +21,7 @@ from vocab import management
 from vocab.genesis import Genesis
 from vocab.principal import Principal
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.resilience]  # one of issue 17's probes
 
 BLOCK_MS = 100
 SPIN = int(os.environ.get("SUBNET_DTS_SPIN", 1_250_000_000))
