@@ -53,6 +53,21 @@ class CallResult:
         return self.reply
 
 
+def trapped(
+    state: ExecutionState, canister: CanisterState, ctx: ApiContext, trap: CanisterTrap
+) -> CallResult:
+    """The result of a message that trapped (its changes already rolled back): its logs
+    and the trap's line kept, the instructions it used charged, a reject for the caller."""
+    canister.append_logs([*ctx.logs, trap_log(trap)], state.time)
+    fee = state.charge(canister, trap.instructions)
+    return CallResult(
+        reject=from_canister(canister.canister_id.to_text(), trap),
+        instructions=trap.instructions,
+        cycles_charged=fee,
+        trapped=True,
+    )
+
+
 class SliceExhausted(Exception):
     """A message run with one slice's instructions (``node.ic.slicing``) needs more: it
     was rolled back and nothing was charged."""
@@ -152,14 +167,7 @@ class Messages:
         except CanisterTrap as trap:
             if run_limit < limit and trap.kind == "out_of_instructions":
                 raise SliceExhausted(run_limit) from None
-            canister.append_logs([*ctx.logs, trap_log(trap)], state.time)
-            fee = state.charge(canister, trap.instructions)
-            return CallResult(
-                reject=from_canister(canister.canister_id.to_text(), trap),
-                instructions=trap.instructions,
-                cycles_charged=fee,
-                trapped=True,
-            )
+            return trapped(state, canister, ctx, trap)
         canister.version += 1
         canister.append_logs(ctx.logs, state.time)
         fee = state.charge(canister, used)

@@ -56,8 +56,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from node.ic.canister import CanisterInstance, CanisterState
-from node.ic.errors import CanisterTrap, from_canister, trap_log
-from node.ic.messages import CallResult, Messages, SliceExhausted
+from node.ic.errors import CanisterTrap
+from node.ic.messages import CallResult, Messages, SliceExhausted, trapped
 from node.ic.paused import MessageInputs, Outcome, PausedExecution, WaitingMessage, Worker
 from node.ic.state import ExecutionState
 from node.ic.system_api import ApiContext
@@ -202,14 +202,7 @@ class TimeSlicing:
                 refused.instructions = outcome.instructions
                 trap = refused
         if trap is not None:
-            canister.append_logs([*ctx.logs, trap_log(trap)], state.time)
-            fee = state.charge(canister, trap.instructions)
-            return CallResult(
-                reject=from_canister(canister.canister_id.to_text(), trap),
-                instructions=trap.instructions,
-                cycles_charged=fee,
-                trapped=True,
-            )
+            return trapped(state, canister, ctx, trap)
         assert outcome.instance is not None and outcome.stable is not None
         instance = outcome.instance
         instance.commit()
