@@ -13,6 +13,7 @@ locked until the epoch ends), otherwise the refusal most replicas gave
 from __future__ import annotations
 
 import hashlib
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -91,7 +92,7 @@ def refusal(refusals: dict[int, tuple[str, str]], failures: list[str], what: str
     return SuiError(name, f"no quorum for the {what}: {detail}")
 
 
-class _Tally:
+class _Tally(ABC):
     """Answers of one fast-path step, sans I/O (the async client here and the simulator's
     owned-object clients both feed it): each answer of ``kind`` about ``digest`` from a
     committee member is either a refusal (kept by name) or signed, and then ``_count``
@@ -125,8 +126,10 @@ class _Tally:
         self.refusals.pop(answer.node_index, None)
         return counted
 
+    @abstractmethod
     def _count(self, answer: Any) -> bool | None:
-        raise NotImplementedError
+        """Count a signed answer: True once a quorum is reached, None if its signature
+        does not verify."""
 
 
 class VoteTally(_Tally):

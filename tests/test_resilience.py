@@ -251,6 +251,7 @@ async def _looping_load(genesis: Genesis) -> dict[str, Any]:
     latencies: list[float] = []
     answers: list[QueryResponse] = []
     spun: list[Any] = []
+    sent: list[int] = []
     nonce = 0
 
     async def query_client() -> None:
@@ -259,6 +260,7 @@ async def _looping_load(genesis: Genesis) -> dict[str, Any]:
         while True:
             nonce += 1
             await stream.send(QueryRequest(looping_query(looper, nonce)))
+            sent.append(nonce)
             answer = await stream.receive()
             assert isinstance(answer, QueryResponse)
             answers.append(answer)
@@ -277,7 +279,9 @@ async def _looping_load(genesis: Genesis) -> dict[str, Any]:
         nursery.start_soon(watch_heights)
         for _ in range(QUERY_CLIENTS):
             nursery.start_soon(query_client)
-        await trio.sleep(1.0)  # the queries are running
+        with trio.fail_after(30):  # every query client has a looping query out
+            while len(sent) < QUERY_CLIENTS:
+                await trio.sleep(0.01)
         started = time.monotonic()
         done = trio.Event()
 
