@@ -586,6 +586,12 @@ class WasmInstance(Generic[InfoT]):
         """``load_state`` from a sparse heap: ``length`` bytes, zero but for ``pages``
         (offset and bytes), written one by one into the instance's memory (a checkpoint's
         heap is restored without a full copy of it beside the instance's)."""
+        pages = list(pages)
+        for offset, data in pages:
+            if offset < 0 or offset + len(data) > length:
+                raise ValueError(
+                    f"a page of {len(data)} bytes at {offset} lies outside the {length}-byte heap"
+                )
         current = self.heap_len()
         self._grow_heap(length)
         total = self.heap_len()
@@ -598,11 +604,8 @@ class WasmInstance(Generic[InfoT]):
             if ctypes.string_at(base + chunk, size).count(0) != size:
                 ctypes.memset(base + chunk, 0, size)
         for offset, data in pages:
-            size = len(data)
-            if offset < 0 or offset + size > max(length, current):
-                raise ValueError(f"a page of {size} bytes at {offset} lies outside the {length}-byte heap")
-            if size:
-                ctypes.memmove(base + offset, _buffer_address(data), size)
+            if data:
+                ctypes.memmove(base + offset, _buffer_address(data), len(data))
         if globals_ is not None:
             self._load_globals(globals_)
         self._clear_dirty(total >> PAGE_SIZE_LOG2)
