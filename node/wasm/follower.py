@@ -14,9 +14,9 @@ whole heap. ``pages_copied`` counts 4 KiB pages.
 A follower may run on another thread than its source, under two rules:
 
 - ``sync`` runs on the source's thread, never while the follower runs; it reads only the
-  source's committed state (its live heap between calls; in the middle of a call the live
-  heap under the saved pre-images, see ``WasmInstance.copy_committed``), and the follower
-  then reads nothing of the source until the next ``sync``. A change to the committed heap
+  source's committed state (its committed heap file, see ``WasmInstance.copy_committed``:
+  the middle of a message, even one executed in slices, is fine), and the follower then
+  reads nothing of the source until the next ``sync``. A change to the committed heap
   other than ``commit``, ``load_state`` and ``load_pages`` must tell the listeners too.
 - Its host functions never raise into wasmtime. wasmtime-py keeps an exception raised by a
   host function in one process-wide slot until the thread that called Wasm picks it up, so
@@ -170,6 +170,8 @@ class FollowerInstance(WasmInstance[InfoT]):
     docstring); ``imports`` must come from ``isolated_imports``. It keeps no committed copy
     of its own: what a call wrote is put back from the source at the next ``sync``."""
 
+    _backed = False
+
     def __init__(
         self,
         engine: WasmEngine,
@@ -193,9 +195,8 @@ class FollowerInstance(WasmInstance[InfoT]):
     def sync(self) -> int:
         """Make heap and globals the source's committed ones; the pages copied.
 
-        The source's committed heap is its live heap between calls: the pages are copied
-        straight from it (``WasmInstance.copy_committed``, which lays the saved pre-images
-        over the live bytes should the source be in the middle of a call)."""
+        The pages are copied straight from the source's committed heap file
+        (``WasmInstance.copy_committed``), right even in the middle of a source's call."""
         source = self.source
         length = source.heap_size
         everything, changed = self.tracker.take()
@@ -209,10 +210,7 @@ class FollowerInstance(WasmInstance[InfoT]):
             self.memory.grow(self.store, (length - current) // WASM_PAGE)
         runs, globals_dirty, clear = self._dirty(self.heap_len())
         self._clear_dirty(clear)
-        # this follower's own pre-images are not needed (its pages come from the source)
-        self._pending = False
         self._committed_len = length
-        self._release_undo(self._saved_pages(runs, self._undo_len()))
         copied = 0
         if length:
             target = self._heap_base(self.store, length)

@@ -1,21 +1,22 @@
 """A live Wasm instance, with commit and rollback per call and snapshots of its state.
 
-The instance holds its heap once. Instrumented code keeps an *undo log of first writes*
-(``node.wasm.instrument``): before a call changes a 4 KiB page for the first time, the
-page's old contents are copied into a private undo memory at the same offset and the page
-is marked in a private dirty map; ``global.set`` marks its global. After a call:
+The instance holds its heap once. The *committed* heap (the state as of the last committed
+call) lives in a shared-memory file (``node.wasm.backing``) and the live heap is that file
+mapped privately: a page the live heap has not written since it was mapped is the file's
+own page, and only pages written since then take memory of their own (the kernel copies a
+page on its first write, which is the pre-image an undo log would save). Instrumented code
+marks every 4 KiB page and every global it writes in a private dirty map, so after a call:
 
-- commit only clears the marks (and now and then gives the undo memory's pages back to
-  the operating system, so that only pages written since then take memory), and
-- rollback copies the marked pages' pre-images back, and the committed globals.
+- commit copies only the marked pages into the file (and, once more than
+  ``PRIVATE_PAGES_BUDGET`` pages have been written since, gives the live heap's private
+  copies back, so that they read as the file's again), and
+- rollback copies only the marked pages back from it.
 
-Both cost time proportional to what the call touched, not to the heap size. Between calls
-the live heap *is* the committed heap: digests, snapshots, checkpoints and followers read
-it directly (``committed_view``, ``copy_committed``); during a call (from the same thread,
-say a snapshot taken while a message is paused halfway) the committed bytes are the live
-ones with the saved pre-images laid over them, and these readers get exactly that. Wasm
-memories cannot shrink, so a failed call that grew the heap (rare) is undone in the old
-instance and then copied into a fresh one.
+Both cost time proportional to what the call touched, not to the heap size. The file is
+the committed state at every moment, even in the middle of a call: digests, snapshots,
+checkpoints and followers read it (``committed_view``, ``copy_committed``) without copying
+the heap. Wasm memories cannot shrink, so a failed call that grew the heap (rare) is
+replaced by a fresh instance mapped over the same file (no copy at all).
 
 What a call may use is counted in fuel plus the instructions host functions charge
 (``Meter.host_instructions``); the instance knows nothing else about its host API.
@@ -25,59 +26,29 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol
 
 import wasmtime
 
+from node.wasm.backing import HeapBacking
 from node.wasm.engine import CompiledModule, InfoT, WasmEngine, call_unit
 from node.wasm.errors import InstantiationFailed, MissingExport, OutOfFuel, Trapped, WasmTrap
 from node.wasm.host import HostImports
-from node.wasm.instrument import (
-    GLOBAL_MIRROR_OFFSET,
-    NEIGHBOUR_FLAGS_OFFSET,
-    PAGE_FLAGS_OFFSET,
-    PAGE_SIZE_LOG2,
-    PAIR_FLAGS_OFFSET,
-    SAVE_PAIR_SLOT,
-    SAVE_RANGE_SLOT,
-    TRACK_PAGE_SIZE,
-)
+from node.wasm.instrument import GLOBAL_MIRROR_OFFSET, PAGE_FLAGS_OFFSET, PAGE_SIZE_LOG2
 
 _INTERNAL_FUEL = 1 << 40
 """Fuel for the generated save/load functions, which run a few instructions per global."""
 
 WASM_PAGE = 65536
-UNDO_RESIDENT_PAGES = 2048
-"""Pre-image pages (8 MiB) an instance may hold in memory before it gives its undo memory's
-pages back to the operating system (``madvise(MADV_DONTNEED)``): a message that writes the
-same few pages keeps them mapped (no page fault per message), a message that writes many
-frees them right after it ends."""
-_MADV_DONTNEED = 4
-
-
-def _libc_madvise() -> Callable[[int, int], None] | None:
-    """``madvise(address, length, MADV_DONTNEED)`` on Linux; None elsewhere (the pages
-    then stay mapped, which costs memory, not correctness)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        function = libc.madvise
-    except (OSError, AttributeError):
-        return None
-    function.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
-    function.restype = ctypes.c_int
-
-    def release(address: int, length: int) -> None:
-        function(address, length, _MADV_DONTNEED)
-
-    return release
-
-
-_RELEASE = _libc_madvise()
+PRIVATE_PAGES_BUDGET = 2048
+"""Pages (8 MiB) the live heap may have written since its private copies were last given
+back: a message that writes the same few pages keeps them (no page fault per message), one
+that writes many gives them back as it commits."""
+_ZERO_CHUNK = bytes(WASM_PAGE)
+MAX_STORE_SIZE = 16
+"""The widest single store (v128.store); bulk operations mark every page they touch."""
 
 _TRAP_MESSAGES = {
     wasmtime.TrapCode.UNREACHABLE: "unreachable",
@@ -148,15 +119,20 @@ class WasmInstance(Generic[InfoT]):
         self._instantiate()
         self._committed_len = self.heap_len()
         """The committed heap's length (the live heap may be longer during a call)."""
-        self._pending = False
-        """Whether a call (or a host write) may have changed the live state since the last
-        commit or rollback: then the committed bytes are the live ones under the pre-images."""
-        self._undo_held = 0
-        """Pre-image pages saved since the undo memory's pages were last given back."""
+        self._private_pages = 0
+        """Pages committed since the live heap's private copies were last given back."""
+        self._mapped_base = 0
+        """Where the live heap is mapped over the file (0: it is not)."""
+        self._backing: HeapBacking | None = None
+        if self._backed and self.memory is not None:
+            self._back_initial_heap()
         self.committed_globals: bytes = self._save_globals()
         """Mutable globals, 8 little-endian bytes each in slot order, bit-exact."""
         self._heap_digest: bytes | None = None
         self.rebuilds = 0
+
+    _backed = True
+    """Whether the instance keeps a committed heap (a follower reads its source's)."""
 
     _listeners: tuple[CommitListener, ...] = ()
     """Who is told what each commit changed (class default: nobody; see ``add_listener``)."""
@@ -184,22 +160,6 @@ class WasmInstance(Generic[InfoT]):
         dirty = exports[plan.dirty_export]
         assert isinstance(dirty, wasmtime.Memory)
         self.dirty: wasmtime.Memory = dirty
-        undo = exports[plan.undo_export] if plan.undo_export else None
-        assert undo is None or isinstance(undo, wasmtime.Memory)
-        self.undo: wasmtime.Memory | None = undo
-        self._undo_base = _address(undo, store) if undo is not None else 0
-        if plan.undo_table_export:
-            table = exports[plan.undo_table_export]
-            assert isinstance(table, wasmtime.Table)
-            i32 = wasmtime.ValType.i32()
-            pair = wasmtime.Func(
-                store, wasmtime.FuncType([i32, i32], []), self._save_pair, access_caller=True
-            )
-            range_ = wasmtime.Func(
-                store, wasmtime.FuncType([i32, i32, i32], []), self._save_range, access_caller=True
-            )
-            table.set(store, SAVE_PAIR_SLOT, pair)
-            table.set(store, SAVE_RANGE_SLOT, range_)
         save = exports[plan.save_globals_export]
         load = exports[plan.load_globals_export]
         assert isinstance(save, wasmtime.Func) and isinstance(load, wasmtime.Func)
@@ -280,70 +240,11 @@ class WasmInstance(Generic[InfoT]):
             return False
         if size == 0:
             return True
-        base = self._heap_base(caller, length)
-        self._save_pages(base, ptr >> PAGE_SIZE_LOG2, ((ptr + size - 1) >> PAGE_SIZE_LOG2) + 1)
-        ctypes.memmove(base + ptr, data, size)
+        ctypes.memmove(self._heap_base(caller, length) + ptr, data, size)
+        first = ptr >> PAGE_SIZE_LOG2
+        last = (ptr + size - 1) >> PAGE_SIZE_LOG2
+        ctypes.memset(self._dirty_base + PAGE_FLAGS_OFFSET + first, 1, last - first + 1)
         return True
-
-    # -- the undo log: host functions the instrumented code calls before a first write -------
-    #
-    # They never raise into wasmtime (wasmtime-py keeps a raised exception in one
-    # process-wide slot, see ``node.wasm.follower``): a call that must stop is left with no
-    # fuel and stops at Wasm's next fuel check.
-
-    def _save_pair(self, caller: Any, page: int, refund: int) -> None:
-        """A store is about to write the page ``page`` (and maybe spill into the next one)."""
-        fuel = wasmtime.Store.get_fuel(caller)
-        if fuel > 0:  # at 0 the call may be overdrawn by an unknown amount: leave it so
-            wasmtime.Store.set_fuel(caller, fuel + refund)
-        page &= 0xFFFFFFFF
-        memory = self.memory
-        assert memory is not None
-        length = memory.data_len(caller)
-        pages = length >> PAGE_SIZE_LOG2
-        if page >= pages:
-            return  # the store traps
-        base = self._heap_base(caller, length)
-        self._save_pages(base, page, page + 1)
-        if page + 1 < pages:
-            self._save_pages(base, page + 1, page + 2, NEIGHBOUR_FLAGS_OFFSET)
-            ctypes.memset(self._dirty_base + PAIR_FLAGS_OFFSET + page, 1, 1)
-
-    def _save_range(self, caller: Any, first: int, end: int, adjust: int) -> None:
-        """A bulk operation is about to write the pages ``[first, end)``; it is charged
-        ``adjust`` plus a page count, what the range mark that this replaces cost."""
-        first &= 0xFFFFFFFF
-        end &= 0xFFFFFFFF
-        charge = adjust + ((end - first) & 0xFFFFFFFF)
-        fuel = wasmtime.Store.get_fuel(caller)
-        if charge > fuel:
-            wasmtime.Store.set_fuel(caller, 0)  # out of instructions at the next check
-        elif charge > 0 or fuel > 0:
-            wasmtime.Store.set_fuel(caller, fuel - charge)
-        memory = self.memory
-        assert memory is not None
-        length = memory.data_len(caller)
-        end = min(end, length >> PAGE_SIZE_LOG2)
-        if first < end:
-            self._save_pages(self._heap_base(caller, length), first, end)
-
-    def _save_pages(self, base: int, first: int, end: int, mark: int = PAGE_FLAGS_OFFSET) -> None:
-        """Save the pre-images of pages ``[first, end)`` not saved yet and mark them in the
-        map at ``mark`` (written, or saved as a neighbour)."""
-        self._pending = True
-        flags = _saved_flags(self._dirty_base, first, end)
-        undo_pages = self._undo_len() >> PAGE_SIZE_LOG2
-        i = flags.find(0)
-        while i != -1:
-            j = flags.find(1, i)
-            if j == -1:
-                j = len(flags)
-            start, stop = first + i, min(first + j, undo_pages)
-            if start < stop:
-                offset = start << PAGE_SIZE_LOG2
-                ctypes.memmove(self._undo_base + offset, base + offset, (stop - start) << PAGE_SIZE_LOG2)
-            i = flags.find(0, j)
-        ctypes.memset(self._dirty_base + mark + first, 1, end - first)
 
     # -- running ---------------------------------------------------------------------------
 
@@ -399,7 +300,6 @@ class WasmInstance(Generic[InfoT]):
         the trap it ended in, carrying them too. One rule for exports and callbacks."""
         store = self.store
         store.set_fuel(limit)
-        self._pending = True
         try:
             run()
         except WasmTrap as stop:
@@ -434,126 +334,143 @@ class WasmInstance(Generic[InfoT]):
         """The live heap's size in bytes (it may exceed the committed one during a call)."""
         return self.memory.data_len(self.store) if self.memory is not None else 0
 
-    def _undo_len(self) -> int:
-        return self.undo.data_len(self.store) if self.undo is not None else 0
-
     def _dirty(self, heap_len: int) -> tuple[list[tuple[int, int]], bool, int]:
-        """The byte ranges of the heap's saved (written) pages, whether any global was set,
-        and the number of page flags to clear."""
+        """Dirty byte ranges of the heap, whether any global was set, and the map length to clear."""
         base = self._dirty_base
         globals_dirty = False
         if self.global_count:
             globals_dirty = ctypes.string_at(base, self.global_count).find(1) != -1
         pages = heap_len >> PAGE_SIZE_LOG2
-        runs = _page_runs(_saved_flags(base, 0, pages)) if pages else []
-        return runs, globals_dirty, pages
+        runs: list[tuple[int, int]] = []
+        if pages:
+            flags = ctypes.string_at(base + PAGE_FLAGS_OFFSET, pages)
+            # memchr-speed scan: find a set flag, then the end of its run
+            i = flags.find(1)
+            while i != -1:
+                j = flags.find(0, i)
+                if j == -1:
+                    j = pages
+                runs.append((i, j))
+                i = flags.find(1, j)
+        # Stores mark the page where they start; one that starts near the end of a page
+        # spills at most MAX_STORE_SIZE - 1 bytes into the next, so copy those bytes too.
+        heap_end = pages << PAGE_SIZE_LOG2
+        return (
+            [(s << PAGE_SIZE_LOG2, min((e << PAGE_SIZE_LOG2) + MAX_STORE_SIZE, heap_end)) for s, e in runs],
+            globals_dirty,
+            pages,
+        )
 
     def _clear_dirty(self, pages: int) -> None:
-        """Clear the flags (not the global mirror, which holds live values). The generated
-        save functions mark only pages inside the heap, so ``pages`` (the live heap's) covers
-        every mark."""
+        """Clear the flags (not the global mirror, which holds live values)."""
         if self.global_count:
             ctypes.memset(self._dirty_base, 0, self.global_count)
-        for offset in (PAGE_FLAGS_OFFSET, NEIGHBOUR_FLAGS_OFFSET, PAIR_FLAGS_OFFSET):
-            ctypes.memset(self._dirty_base + offset, 0, pages)
+        ctypes.memset(self._dirty_base + PAGE_FLAGS_OFFSET, 0, pages)
 
-    def _release_undo(self, saved_pages: int) -> None:
-        """Count pre-image pages and give the undo memory's pages back past the budget."""
-        self._undo_held += saved_pages
-        if self._undo_held > UNDO_RESIDENT_PAGES:
-            self._undo_held = 0
-            length = self._undo_len()
-            if _RELEASE is not None and length:
-                _RELEASE(self._undo_base, length)
+    # -- the committed heap's file -----------------------------------------------------------
 
-    def _grow_undo(self, length: int) -> None:
-        """Make the undo memory cover ``length`` bytes of heap (the committed heap's)."""
-        undo = self.undo
-        if undo is None:
-            return
-        current = undo.data_len(self.store)
-        if length > current:
-            undo.grow(self.store, (length - current) // WASM_PAGE)
-            self._undo_base = _address(undo, self.store)
+    def _back_initial_heap(self) -> None:
+        """A file holding the new instance's heap (its data segments: only non-zero 64 KiB
+        chunks are copied, so a large declared memory takes no memory), mapped under it."""
+        length = self._committed_len
+        backing = HeapBacking(length)
+        base = self._heap_base(self.store, length) if length else 0
+        for chunk in range(0, length, WASM_PAGE):
+            size = min(WASM_PAGE, length - chunk)
+            if ctypes.string_at(base + chunk, size) != _ZERO_CHUNK[:size]:
+                ctypes.memmove(backing.address + chunk, base + chunk, size)
+        self._set_backing(backing)
+        self._map_heap(0, length)
 
-    @staticmethod
-    def _saved_pages(runs: list[tuple[int, int]], limit: int) -> int:
-        return sum((min(end, limit) - start) >> PAGE_SIZE_LOG2 for start, end in runs if start < limit)
+    def _set_backing(self, backing: HeapBacking) -> None:
+        old, self._backing = self._backing, backing
+        if old is not None:
+            old.close()
+
+    def _map_heap(self, start: int, end: int) -> None:
+        """Map the file's ``[start, end)`` under the live heap (where the platform can; the
+        live heap then holds the file's bytes there)."""
+        backing = self._backing
+        assert backing is not None
+        length = self.heap_len()
+        base = self._heap_base(self.store, length) if length else 0
+        if start == 0:
+            self._mapped_base = 0
+        if backing.map_private(base, start, end):
+            if start == 0 or self._mapped_base == base:
+                self._mapped_base = base
+        else:
+            ctypes.memmove(base + start, backing.address + start, end - start)
+        self._private_pages = 0
 
     def commit(self) -> None:
         """Make the live state the committed state."""
         heap_len = self.heap_len()
         runs, globals_dirty, clear = self._dirty(heap_len)
+        backing = self._backing
+        if backing is not None:
+            base = self._heap_base(self.store, heap_len)
+            if heap_len > backing.length:
+                backing.resize(heap_len)
+            target = backing.address
+            for start, end in runs:
+                ctypes.memmove(target + start, base + start, end - start)
+            if self._mapped_base and base != self._mapped_base:  # it moved as it grew: map it again
+                self._map_heap(0, heap_len)
+            elif heap_len > self._committed_len:  # the pages that came with growth
+                self._map_heap(self._committed_len, heap_len)
+            self._give_back(runs, base, heap_len)
+        if runs or heap_len != self._committed_len:
+            self._heap_digest = None
+        self._committed_len = heap_len
         if globals_dirty:
             self.committed_globals = self._mirrored_globals()
         self._clear_dirty(clear)
-        saved = self._saved_pages(runs, self._committed_len)
-        if heap_len != self._committed_len:
-            self._grow_undo(heap_len)
-            self._committed_len = heap_len
-            self._heap_digest = None
-        self._pending = False
         if runs:
-            self._heap_digest = None
-            self._release_undo(saved)
             for listener in self._listeners:
                 listener.committed(runs)
 
     def rollback(self) -> None:
         """Return the live state to the committed state."""
         heap_len = self.heap_len()
-        runs, globals_dirty, clear = self._dirty(heap_len)
         committed = self._committed_len
-        if runs:
+        runs, globals_dirty, clear = self._dirty(heap_len)
+        backing = self._backing
+        if runs and backing is not None:
             base = self._heap_base(self.store, heap_len)
-            undo = self._undo_base
+            source = backing.address
             for start, end in runs:
                 end = min(end, committed)
                 if start < end:
-                    ctypes.memmove(base + start, undo + start, end - start)
+                    ctypes.memmove(base + start, source + start, end - start)
+            if heap_len == committed:
+                self._give_back(runs, base, heap_len)
         if globals_dirty:
             self._load_globals(self.committed_globals)
         self._clear_dirty(clear)
-        self._pending = False
-        self._release_undo(self._saved_pages(runs, committed))
         if heap_len != committed:
             self.rebuild()
 
+    def _give_back(self, runs: list[tuple[int, int]], base: int, length: int) -> None:
+        """Count the pages a call wrote; past the budget, give the live heap's private
+        copies back (the live heap equals the file now: they read as its pages again)."""
+        self._private_pages += sum(end - start for start, end in runs) >> PAGE_SIZE_LOG2
+        if self._private_pages > PRIVATE_PAGES_BUDGET and self._mapped_base == base:
+            HeapBacking.release(base, length)
+            self._private_pages = 0
+
     def rebuild(self) -> None:
-        """A fresh instance holding the committed state (memories cannot shrink): the
-        committed bytes are copied from the old instance's memory into the new one's."""
-        old_store, old_memory, old_undo = self.store, self.memory, self.undo
-        old_pending, old_flags_base, old_undo_base = self._pending, self._dirty_base, self._undo_base
-        length = self._committed_len
+        """A fresh instance holding the committed state (memories cannot shrink): its heap
+        is the file mapped anew, nothing copied."""
+        old_store = self.store
         self._instantiate()
-        self._grow_heap(length)
-        if length:
-            assert old_memory is not None and self.memory is not None
-            target = self._heap_base(self.store, self.heap_len())
-            source = _address(old_memory, old_store)
-            if old_pending:
-                _copy_committed(
-                    target,
-                    source,
-                    old_flags_base,
-                    old_undo_base,
-                    0,
-                    length,
-                    self._undo_len_of(old_undo, old_store),
-                )
-            else:
-                ctypes.memmove(target, source, length)
-        self._grow_undo(length)
+        self._grow_heap(self._committed_len)
+        if self._backing is not None:
+            self._map_heap(0, self._committed_len)
         self._load_globals(self.committed_globals)
         self._clear_dirty(self.heap_len() >> PAGE_SIZE_LOG2)
-        self._pending = False
-        self._undo_held = 0
         self.rebuilds += 1
         del old_store
-
-    @staticmethod
-    def _undo_len_of(undo: wasmtime.Memory | None, store: wasmtime.Store) -> int:
-        return undo.data_len(store) if undo is not None else 0
 
     def _grow_heap(self, length: int) -> None:
         memory = self.memory
@@ -573,7 +490,7 @@ class WasmInstance(Generic[InfoT]):
 
         Used to restore snapshots and to carry a heap over into a new module's instance; a
         heap smaller than the module's initial memory is padded with zeros to it. The bytes
-        are copied once, straight into the instance's memory.
+        are copied once, into the committed heap's file, which the live heap then maps.
         """
         self.load_pages(len(heap), [(0, heap)] if len(heap) else [], globals_)
 
@@ -584,34 +501,29 @@ class WasmInstance(Generic[InfoT]):
         globals_: bytes | None,
     ) -> None:
         """``load_state`` from a sparse heap: ``length`` bytes, zero but for ``pages``
-        (offset and bytes), written one by one into the instance's memory (a checkpoint's
-        heap is restored without a full copy of it beside the instance's)."""
+        (offset and bytes), each written once into the committed heap's file (a
+        checkpoint's heap is restored without a full copy of it on the way)."""
         pages = list(pages)
         for offset, data in pages:
             if offset < 0 or offset + len(data) > length:
                 raise ValueError(
                     f"a page of {len(data)} bytes at {offset} lies outside the {length}-byte heap"
                 )
-        current = self.heap_len()
-        self._grow_heap(length)
-        total = self.heap_len()
-        base = self._heap_base(self.store, total) if total else 0
-        # what grew is zero; what the instance held before (data segments, an earlier
-        # state) is cleared where it is not, chunk by chunk (reading a page never written
-        # maps the zero page: no memory is taken for the heap's zero pages)
-        for chunk in range(0, current, WASM_PAGE):
-            size = min(WASM_PAGE, current - chunk)
-            if ctypes.string_at(base + chunk, size).count(0) != size:
-                ctypes.memset(base + chunk, 0, size)
-        for offset, data in pages:
-            if data:
-                ctypes.memmove(base + offset, _buffer_address(data), len(data))
+        if self.memory is None:
+            self._grow_heap(length)  # raises for a heap, does nothing for none
+        else:
+            self._grow_heap(length)
+            total = self.heap_len()
+            backing = HeapBacking(total)
+            for offset, data in pages:
+                if data:
+                    ctypes.memmove(backing.address + offset, _buffer_address(data), len(data))
+            self._set_backing(backing)
+            self._map_heap(0, total)
         if globals_ is not None:
             self._load_globals(globals_)
-        self._clear_dirty(total >> PAGE_SIZE_LOG2)
-        self._grow_undo(total)
-        self._committed_len = total
-        self._pending = False
+        self._clear_dirty(self.heap_len() >> PAGE_SIZE_LOG2)
+        self._committed_len = self.heap_len()
         self._heap_digest = None
         self.committed_globals = self._save_globals()
         for listener in self._listeners:
@@ -629,51 +541,6 @@ class WasmInstance(Generic[InfoT]):
         """The live heap (during an upgrade: the old instance after ``pre_upgrade``)."""
         return self._read_heap_all()
 
-    # -- the committed state, read where the live heap holds it --------------------------------
-
-    def copy_committed(self, target: int, start: int, end: int) -> None:
-        """Copy the committed heap's bytes ``[start, end)`` to address ``target`` (a
-        follower's memory): straight from the live heap between calls, with the saved
-        pre-images laid over it during one."""
-        if end <= start:
-            return
-        if end > self._committed_len:
-            raise ValueError(f"bytes up to {end} asked of a {self._committed_len}-byte committed heap")
-        source = self._heap_base(self.store, self.heap_len())
-        if not self._pending:
-            ctypes.memmove(target, source + start, end - start)
-            return
-        _copy_committed(
-            target - start, source, self._dirty_base, self._undo_base, start, end, self._undo_len()
-        )
-
-    def committed_bytes(self) -> bytes:
-        """A copy of the committed heap (one copy; see ``committed_view`` for none)."""
-        length = self._committed_len
-        if not length:
-            return b""
-        if not self._pending:
-            return ctypes.string_at(self._heap_base(self.store, self.heap_len()), length)
-        out = ctypes.create_string_buffer(length)
-        self.copy_committed(ctypes.addressof(out), 0, length)
-        return out.raw
-
-    def committed_view(self) -> memoryview:
-        """The committed heap without a copy: a read-only view of the live heap between
-        calls (valid until the next call on this instance), a copy during one."""
-        length = self._committed_len
-        if not length:
-            return memoryview(b"")
-        if self._pending:
-            return memoryview(self.committed_bytes())
-        array = (ctypes.c_char * length).from_address(self._heap_base(self.store, self.heap_len()))
-        return memoryview(array).cast("B").toreadonly()
-
-    @property
-    def committed_heap(self) -> bytes:
-        """A copy of the committed heap (kept for callers that want bytes)."""
-        return self.committed_bytes()
-
     # -- followers: who copies the committed state elsewhere ----------------------------------
 
     def add_listener(self, listener: CommitListener) -> None:
@@ -682,6 +549,32 @@ class WasmInstance(Generic[InfoT]):
 
     def remove_listener(self, listener: CommitListener) -> None:
         self._listeners = tuple(known for known in self._listeners if known is not listener)
+
+    # -- the committed state, read from its file ----------------------------------------------
+
+    def copy_committed(self, target: int, start: int, end: int) -> None:
+        """Copy the committed heap's bytes ``[start, end)`` to address ``target`` (a
+        follower's memory); right at any moment, in the middle of a call too."""
+        if end <= start:
+            return
+        if end > self._committed_len or self._backing is None:
+            raise ValueError(f"bytes up to {end} asked of a {self._committed_len}-byte committed heap")
+        ctypes.memmove(target, self._backing.address + start, end - start)
+
+    def committed_view(self) -> memoryview:
+        """The committed heap, read-only and without a copy (valid until the next commit)."""
+        if self._backing is None or not self._committed_len:
+            return memoryview(b"")
+        return self._backing.view()[: self._committed_len]
+
+    def committed_bytes(self) -> bytes:
+        """A copy of the committed heap."""
+        return bytes(self.committed_view())
+
+    @property
+    def committed_heap(self) -> bytes:
+        """A copy of the committed heap (for callers that want bytes)."""
+        return self.committed_bytes()
 
     # -- views -----------------------------------------------------------------------------
 
@@ -704,52 +597,3 @@ def _buffer_address(data: bytes | bytearray | memoryview) -> int | bytes:
     if view.readonly:
         return bytes(view)  # a read-only view of memory we cannot address: one copy
     return ctypes.addressof((ctypes.c_char * view.nbytes).from_buffer(view))
-
-
-def _saved_flags(dirty_base: int, first: int, end: int) -> bytes:
-    """One byte per page of ``[first, end)``: 1 where its pre-image is saved (written or
-    saved as a neighbour), else 0."""
-    count = end - first
-    written = ctypes.string_at(dirty_base + PAGE_FLAGS_OFFSET + first, count)
-    neighbours = ctypes.string_at(dirty_base + NEIGHBOUR_FLAGS_OFFSET + first, count)
-    if neighbours.find(1) == -1:
-        return written
-    return (int.from_bytes(written, "little") | int.from_bytes(neighbours, "little")).to_bytes(
-        count, "little"
-    )
-
-
-def _page_runs(flags: bytes) -> list[tuple[int, int]]:
-    """The byte ranges of the runs of set page flags (a memchr-speed scan)."""
-    runs = []
-    i = flags.find(1)
-    while i != -1:
-        j = flags.find(0, i)
-        if j == -1:
-            j = len(flags)
-        runs.append((i << PAGE_SIZE_LOG2, j << PAGE_SIZE_LOG2))
-        i = flags.find(1, j)
-    return runs
-
-
-def _copy_committed(
-    target: int, source: int, flags_base: int, undo_base: int, start: int, end: int, undo_len: int
-) -> None:
-    """Copy committed bytes ``[start, end)`` to ``target + start``: the live bytes at
-    ``source``, but a saved page's pre-image from ``undo_base``."""
-    first = start >> PAGE_SIZE_LOG2
-    last = (end + TRACK_PAGE_SIZE - 1) >> PAGE_SIZE_LOG2
-    flags = _saved_flags(flags_base, first, last)
-    position = start
-    while position < end:
-        page = position >> PAGE_SIZE_LOG2
-        saved = flags[page - first] == 1 and position < undo_len
-        # the run of pages with the same answer
-        index = page - first
-        run = flags.find(0 if saved else 1, index)
-        stop = end if run == -1 else min(end, (first + run) << PAGE_SIZE_LOG2)
-        if saved:
-            stop = min(stop, undo_len)
-        origin = undo_base if saved else source
-        ctypes.memmove(target + position, origin + position, stop - position)
-        position = stop

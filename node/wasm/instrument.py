@@ -3,36 +3,10 @@
 wasmtime only lets the host read *exported* globals and has no way to report which memory
 pages a call touched, so instrumentation rewrites the module: it exports the memory and
 every mutable global (through two generated save/load functions), moves the start function
-into an export the host calls itself, and keeps an *undo log of first writes*: before a
-store, bulk memory operation or host write changes a 4 KiB page for the first time in a
-call, the page's old contents (its pre-image) are copied into a third private memory, the
-"undo" memory, at the same offset, and the page is marked in a second private memory, the
-"dirty" memory (``global.set`` marks its global there too). Commit then only clears the
-marks; rollback copies the marked pages' pre-images back. Nothing holds a second full copy
-of the heap: the undo memory is as large as the heap but only pages written since the
-last commit are ever touched (and the host gives them back to the OS now and then).
-
-The dirty memory holds three maps of one byte per tracking page:
-
-- the *written* map (``PAGE_FLAGS_OFFSET``): pages a store started in, a bulk operation or
-  a host function wrote; their pre-images are saved (or they are new in this call, beyond
-  the undo memory);
-- the *neighbour* map (``NEIGHBOUR_FLAGS_OFFSET``): pages whose pre-image was saved because
-  a store into the page before might spill into them (a store marks the page it starts in);
-- the *pair* map (``PAIR_FLAGS_OFFSET``): the page *and the next one* are saved. A store
-  checks only the pair flag of the page it starts in (one load and one branch, the fuel of
-  the plain mark it replaces), so a store that starts near the end of a page and spills
-  into the next finds both saved.
-
-A store whose pair flag is not set, and every bulk operation, calls the host through a
-private table of two host functions (``SAVE_PAIR_SLOT``, ``SAVE_RANGE_SLOT``; a table, not
-an import, so that no function index of the module moves): the host copies the pre-images
-(wasmtime charges a ``memory.copy`` one instruction per byte, which a copy in Wasm would
-add to every message's count) and sets the flags. Each call carries the number of
-instructions its call sequence cost beyond the mark that instrumentation used to write,
-and the host gives them back (a bulk operation is charged what that mark's ``memory.fill``
-of the map cost), so that a call's instruction count is what it was with a full committed
-copy. Every byte a call changed lies in a page of the written or the neighbour map.
+into an export the host calls itself, and makes every store, bulk memory operation and
+``global.set`` leave a mark in a second, private "dirty" memory. The host then copies only
+the marked pages when it commits or rolls back a call, which is what makes per-call
+atomicity cheap for modules with large heaps.
 
 The instruction walker is deliberately strict: an instruction it does not know (exceptions,
 tail calls, threads, relaxed SIMD) is refused with a message naming the feature, because a
@@ -57,13 +31,11 @@ from vocab.wasm.module import (
     NUMERIC_CONSTS,
     SECTION_CODE,
     SECTION_CUSTOM,
-    SECTION_ELEMENT,
     SECTION_EXPORT,
     SECTION_FUNCTION,
     SECTION_MEMORY,
     SECTION_RANK,
     SECTION_START,
-    SECTION_TABLE,
     SECTION_TYPE,
     V128,
     VALTYPE_NAMES,
@@ -85,18 +57,7 @@ allows at most 1,000 globals)."""
 GLOBAL_MIRROR_OFFSET = 1024
 """Where the generated save/load functions keep mutable globals, 8 bytes each, bit-exact."""
 PAGE_FLAGS_OFFSET = 16384
-"""Where the per-page *written* flags of the heap start in the dirty memory."""
-MAX_TRACKED_PAGES = (8 << 30) >> PAGE_SIZE_LOG2
-"""Tracking pages of the largest heap the maps cover (8 GiB: beyond any heap limit)."""
-NEIGHBOUR_FLAGS_OFFSET = PAGE_FLAGS_OFFSET + MAX_TRACKED_PAGES + 64
-"""Where the per-page *neighbour* flags start (pre-image saved for a store's spill)."""
-PAIR_FLAGS_OFFSET = NEIGHBOUR_FLAGS_OFFSET + MAX_TRACKED_PAGES + 64
-"""Where the per-page *pair* flags start (the page and its successor saved)."""
-SAVE_PAIR_SLOT = 0
-"""``save_pair(page, refund)``: the page a store starts in and the next one."""
-SAVE_RANGE_SLOT = 1
-"""``save_range(first, end, adjust)``: the pages ``[first, end)`` of a bulk operation; the
-host charges ``adjust + (end - first)`` instructions (negative: gives them back)."""
+"""Where the per-page dirty flags of the heap start in the dirty memory."""
 
 
 # -- instruction walking --------------------------------------------------------------------
@@ -188,12 +149,6 @@ class InstrumentationPlan:
     table_export: str | None = None
     """Table 0, exported so that the host can call a function by its table index (the IC's
     callbacks: ``ic0.call_new`` names its reply and reject functions that way)."""
-    undo_export: str | None = None
-    """The undo memory (pre-images of the pages written since the last commit, each at its
-    page's offset); None for a module without memory."""
-    undo_table_export: str | None = None
-    """The table the host fills with its save functions (``SAVE_PAIR_SLOT``,
-    ``SAVE_RANGE_SLOT``); None for a module without memory."""
 
 
 @dataclass(frozen=True)
@@ -235,66 +190,43 @@ class _FunctionRewriter:
             else:
                 self.out += part
 
-    def emit_page_from_local(self, addr_local: int, offset: int) -> int:
-        """Push the tracking page (i32) holding ``local[addr] + offset``; the instructions."""
+    def emit_mark_page_from_local(self, addr_local: int, offset: int) -> None:
+        """Mark the tracking page holding ``local[addr] + offset`` as dirty."""
         if self.pt == I64:
             self.emit(0x20, uleb(addr_local))
             if offset:
                 self.emit(0x42, sleb(offset - (1 << 64) if offset >= 1 << 63 else offset), 0x7C)
             self.emit(0x42, sleb(PAGE_SIZE_LOG2), 0x88, 0xA7)  # i64.shr_u, i32.wrap_i64
-            return 6 if offset else 4
-        self.emit(0x20, uleb(addr_local))
-        if offset:
-            self.emit(0x41, sleb(offset - (1 << 32) if offset >= 1 << 31 else offset), 0x6A)
-        self.emit(0x41, sleb(PAGE_SIZE_LOG2), 0x76)  # i32.shr_u
-        return 5 if offset else 3
-
-    def emit_mark_page_from_local(self, addr_local: int, offset: int) -> None:
-        """Have the pre-images of the page holding ``local[addr] + offset`` and of the next
-        page saved, unless the page's pair flag says both are saved already.
-
-        The fast path (the flag set) executes as many instructions as the plain mark that
-        instrumentation used to write (address, shift, a load instead of a constant, a
-        branch instead of a store); the slow path's extra instructions are given back by
-        the host."""
-        self.emit(0x02, 0x40)  # block
-        self.emit_page_from_local(addr_local, offset)
-        self.emit(0x2D, _encode_memarg(0, self.dirty, PAIR_FLAGS_OFFSET))  # i32.load8_u
-        self.emit(0x0D, 0x00)  # br_if 0: both pages saved
-        extra = self.emit_page_from_local(addr_local, offset) + 3
-        self.emit(0x41, sleb(extra), 0x41, sleb(SAVE_PAIR_SLOT))
-        self.emit(0x11, uleb(self.plan["pair_type"]), uleb(self.plan["undo_table"]))  # call_indirect
-        self.emit(0x0B)
+        else:
+            self.emit(0x20, uleb(addr_local))
+            if offset:
+                self.emit(0x41, sleb(offset - (1 << 32) if offset >= 1 << 31 else offset), 0x6A)
+            self.emit(0x41, sleb(PAGE_SIZE_LOG2), 0x76)  # i32.shr_u
+        self.emit(0x41, sleb(1), 0x3A, _encode_memarg(0, self.dirty, PAGE_FLAGS_OFFSET))
 
     def emit_mark_range(self, dst_local: int, len_local: int, len_type: int) -> None:
-        """Have the pre-images of every tracking page of ``[dst, dst+len)`` saved: the host's
-        ``save_range`` over the first page and the page after the last one, computed in i64
-        so that 32-bit addresses cannot wrap around (an operation that would not fit traps
-        anyway)."""
-        ops = 0
+        """Mark every tracking page of ``[dst, dst+len)`` with a bulk fill of the dirty map."""
 
-        def push_i64(local: int, valtype: int) -> int:
+        # All arithmetic in i64 so that 32-bit addresses cannot wrap around.
+        def push_i64(local: int, valtype: int) -> None:
             self.emit(0x20, uleb(local))
             if valtype == I32:
                 self.emit(0xAD)  # i64.extend_i32_u
-                return 2
-            return 1
 
-        ops += push_i64(dst_local, self.pt)
-        self.emit(0x42, sleb(PAGE_SIZE_LOG2), 0x88, 0xA7)  # first page
-        ops += 3
-        ops += push_i64(dst_local, self.pt)
-        ops += push_i64(len_local, len_type)
+        # start page (as i32, biased by the flag area) -> stack
+        push_i64(dst_local, self.pt)
+        self.emit(0x42, sleb(PAGE_SIZE_LOG2), 0x88, 0xA7)
+        self.emit(0x41, sleb(PAGE_FLAGS_OFFSET), 0x6A)
+        # value 1
+        self.emit(0x41, sleb(1))
+        # count = ((dst + len + page-1) >> log2) - (dst >> log2)
+        push_i64(dst_local, self.pt)
+        push_i64(len_local, len_type)
         self.emit(0x7C, 0x42, sleb(TRACK_PAGE_SIZE - 1), 0x7C)
-        self.emit(0x42, sleb(PAGE_SIZE_LOG2), 0x88, 0xA7)  # end page (exclusive)
-        ops += 6
-        # What the mark this replaces cost: three address pushes, two lengths pushes' worth
-        # of arithmetic and a memory.fill of the map (one instruction per page byte, which
-        # the host adds): see ``_old_range_cost``.
-        old = _old_range_cost(self.pt, len_type)
-        ops += 3  # the two constants and the call
-        self.emit(0x41, sleb(old - ops), 0x41, sleb(SAVE_RANGE_SLOT))
-        self.emit(0x11, uleb(self.plan["range_type"]), uleb(self.plan["undo_table"]))
+        self.emit(0x42, sleb(PAGE_SIZE_LOG2), 0x88)
+        push_i64(dst_local, self.pt)
+        self.emit(0x42, sleb(PAGE_SIZE_LOG2), 0x88, 0x7D, 0xA7)  # i64.sub, wrap
+        self.emit(0xFC, uleb(11), uleb(self.dirty))  # memory.fill on the dirty map
 
     # the walk ------------------------------------------------------------------------
 
@@ -514,33 +446,18 @@ def instrument(data: bytes, module: WasmModule | None = None) -> InstrumentedMod
     }
 
     imported_funcs = len(module.imported_functions)
-    undo_index = dirty_index + 1
-    # the host's save functions sit in a table of their own, after the module's tables
-    undo_table = len(module.tables) + sum(1 for i in module.imports if i.kind == KIND_TABLE)
-    types_out = list(module.types)
-
-    def type_index(wanted: FuncType) -> int:
-        if wanted not in types_out:
-            types_out.append(wanted)
-        return types_out.index(wanted)
-
-    plan_state["undo_table"] = undo_table
-    plan_state["pair_type"] = type_index(FuncType((I32, I32), ()))
-    plan_state["range_type"] = type_index(FuncType((I32, I32, I32), ()))
     new_bodies = []
     for i, body in enumerate(module.code_bodies):
         ftype = module.function_type(imported_funcs + i)
         new_bodies.append(_FunctionRewriter(module, body, len(ftype.params), plan_state).rewrite())
 
-    # dirty memory: global flags and mirror, then the pair and saved maps (one byte per 4 KiB
-    # page of the largest heap tracked, and one more for a successor page)
-    dirty_bytes = PAIR_FLAGS_OFFSET + MAX_TRACKED_PAGES + 64
+    # dirty map: flags + one byte per 4 KiB page of the largest heap the module may have
+    max_heap_pages = (1 << 48) // TRACK_PAGE_SIZE if memory64 else (1 << 32) // TRACK_PAGE_SIZE
+    dirty_bytes = PAGE_FLAGS_OFFSET + min(max_heap_pages, (8 << 30) // TRACK_PAGE_SIZE)
     dirty_pages = (dirty_bytes + 65535) // 65536 + 1
     dirty_limits = uleb(0x01) + uleb(dirty_pages) + uleb(dirty_pages)
 
     memory_export = f"{prefix}memory" if memory else None
-    undo_export = f"{prefix}undo" if memory else None
-    undo_table_export = f"{prefix}undo_calls"
     dirty_export = f"{prefix}dirty"
     start_export = f"{prefix}start" if module.start is not None else None
     save_export = f"{prefix}save_globals"
@@ -552,17 +469,20 @@ def instrument(data: bytes, module: WasmModule | None = None) -> InstrumentedMod
 
     # Two generated functions move all mutable globals to and from the dirty memory, so that
     # the host saves or restores them with one call instead of one FFI call per global.
-    unit_index = type_index(FuncType((), ()))
-    generated_types = [unit_index, unit_index]
-    generated_bodies: list[bytes] = []
-    if memory is not None:
-        generated_types += [plan_state["pair_type"], plan_state["range_type"]]
-        generated_bodies = _undo_functions(memory64, dirty_index, undo_index)
-    new_type_payload = None
-    if len(types_out) != len(module.types):
-        new_type_payload = uleb(len(types_out)) + b"".join(
-            b"\x60" + uleb(len(t.params)) + bytes(t.params) + uleb(len(t.results)) + bytes(t.results)
-            for t in types_out
+    unit = FuncType((), ())
+    types_out = list(module.types)
+    if unit in types_out:
+        unit_index = types_out.index(unit)
+        new_type_payload = None
+    else:
+        unit_index = len(types_out)
+        new_type_payload = (
+            uleb(len(types_out) + 1)
+            + b"".join(
+                b"\x60" + uleb(len(t.params)) + bytes(t.params) + uleb(len(t.results)) + bytes(t.results)
+                for t in types_out
+            )
+            + b"\x60\x00\x00"
         )
     save_body = bytearray(b"\x00")
     load_body = bytearray(b"\x00")
@@ -578,20 +498,16 @@ def instrument(data: bytes, module: WasmModule | None = None) -> InstrumentedMod
     load_body += b"\x0b"
     new_bodies.append(bytes(save_body))
     new_bodies.append(bytes(load_body))
-    new_bodies += generated_bodies
     save_index = imported_funcs + len(module.functions)
     load_index = save_index + 1
-    function_payload = uleb(len(module.functions) + len(generated_types)) + b"".join(
-        uleb(t) for t in module.functions + generated_types
+    function_payload = uleb(len(module.functions) + 2) + b"".join(
+        uleb(t) for t in module.functions + [unit_index, unit_index]
     )
 
     extra_exports: list[tuple[str, int, int]] = []
     if memory_export:
         extra_exports.append((memory_export, KIND_MEMORY, 0))
     extra_exports.append((dirty_export, KIND_MEMORY, dirty_index))
-    if undo_export:
-        extra_exports.append((undo_export, KIND_MEMORY, undo_index))
-        extra_exports.append((undo_table_export, KIND_TABLE, undo_table))
     if start_export:
         assert module.start is not None
         extra_exports.append((start_export, KIND_FUNC, module.start))
@@ -600,16 +516,6 @@ def instrument(data: bytes, module: WasmModule | None = None) -> InstrumentedMod
         extra_exports.append((table_export, KIND_TABLE, 0))
     extra_exports.append((load_export, KIND_FUNC, load_index))
 
-    # the undo table starts out holding Wasm versions of the save functions (the host puts
-    # its own in their place: ``node.wasm.instance``), so the module also runs on its own
-    undo_elements = (
-        b"\x02"
-        + uleb(undo_table)
-        + b"\x41\x00\x0b\x00"
-        + uleb(2)
-        + uleb(load_index + 1)
-        + uleb(load_index + 2)
-    )
     code_payload = bytearray(uleb(len(new_bodies)))
     for body in new_bodies:
         code_payload += uleb(len(body)) + body
@@ -626,12 +532,7 @@ def instrument(data: bytes, module: WasmModule | None = None) -> InstrumentedMod
         elif s.id == SECTION_MEMORY:
             r = Reader(s.payload)
             count = r.u32()
-            # the undo memory has the heap's own limits (index type, minimum, maximum), so
-            # that it can always grow as far as the heap
-            undo_limits = s.payload[r.pos :] if count else b""
-            out_sections.append(
-                (s.id, uleb(count + 1 + bool(count)) + s.payload[r.pos :] + dirty_limits + undo_limits)
-            )
+            out_sections.append((s.id, uleb(count + 1) + s.payload[r.pos :] + dirty_limits))
         elif s.id == SECTION_EXPORT:
             r = Reader(s.payload)
             count = r.u32()
@@ -639,14 +540,6 @@ def instrument(data: bytes, module: WasmModule | None = None) -> InstrumentedMod
             for name, kind, index in extra_exports:
                 payload += encode_name(name) + bytes([kind]) + uleb(index)
             out_sections.append((s.id, payload))
-        elif s.id == SECTION_TABLE and memory is not None:
-            r = Reader(s.payload)
-            count = r.u32()
-            out_sections.append((s.id, uleb(count + 1) + s.payload[r.pos :] + _UNDO_TABLE))
-        elif s.id == SECTION_ELEMENT and memory is not None:
-            r = Reader(s.payload)
-            count = r.u32()
-            out_sections.append((s.id, uleb(count + 1) + s.payload[r.pos :] + undo_elements))
         elif s.id == SECTION_START:
             continue
         elif s.id == SECTION_CODE:
@@ -667,10 +560,6 @@ def instrument(data: bytes, module: WasmModule | None = None) -> InstrumentedMod
         insert(SECTION_TYPE, new_type_payload)
     if SECTION_FUNCTION not in have:
         insert(SECTION_FUNCTION, function_payload)
-    if SECTION_TABLE not in have and memory is not None:
-        insert(SECTION_TABLE, uleb(1) + _UNDO_TABLE)
-    if SECTION_ELEMENT not in have and memory is not None:
-        insert(SECTION_ELEMENT, uleb(1) + undo_elements)
     if SECTION_MEMORY not in have:
         insert(SECTION_MEMORY, uleb(1) + dirty_limits)
     if SECTION_EXPORT not in have:
@@ -694,79 +583,5 @@ def instrument(data: bytes, module: WasmModule | None = None) -> InstrumentedMod
         table_mutations=tuple(sorted(plan_state["table_mutations"])),
         simd=plan_state["simd"],
         table_export=table_export,
-        undo_export=undo_export,
-        undo_table_export=undo_table_export if memory is not None else None,
     )
     return InstrumentedModule(wasm, plan)
-
-
-_UNDO_TABLE = b"\x70\x01\x02\x02"
-"""The host-call table: funcref, exactly two elements."""
-
-
-def _old_range_cost(pointer_type: int, len_type: int) -> int:
-    """Instructions of the range mark instrumentation used to write before a bulk
-    operation, but for the bytes its ``memory.fill`` of the map charged: the start page
-    (push, shift, wrap, map offset, value), the page count (three pushes, four arithmetic,
-    shift, subtract, wrap) and the fill."""
-    push = 2 if pointer_type == I32 else 1
-    push_len = 2 if len_type == I32 else 1
-    return 3 * push + push_len + 16
-
-
-def _undo_functions(memory64: bool, dirty: int, undo: int) -> list[bytes]:
-    """Wasm versions of the host's ``save_pair(page, refund)`` and ``save_range(first, end,
-    adjust)``, the undo table's initial elements: the same flags and pre-images, but their
-    instructions (a ``memory.copy`` costs one per byte) are not given back, nor is the
-    bulk charge made. Pages at or beyond the heap's end are left alone (the write traps),
-    pages beyond the undo memory (new in this call) are only marked."""
-    wrap = b"\xa7" if memory64 else b""  # i32.wrap_i64 after memory.size of a 64-bit memory
-    extend = b"\xad" if memory64 else b""  # i64.extend_i32_u
-    const_ = b"\x42" if memory64 else b"\x41"
-    shl = b"\x86" if memory64 else b"\x74"
-    written = _encode_memarg(0, dirty, PAGE_FLAGS_OFFSET)
-    neighbour = _encode_memarg(0, dirty, NEIGHBOUR_FLAGS_OFFSET)
-    pair = _encode_memarg(0, dirty, PAIR_FLAGS_OFFSET)
-
-    def get(local: int) -> bytes:
-        return b"\x20" + uleb(local)
-
-    def pages_of(memory: int) -> bytes:  # the memory's size in tracking pages, as i32
-        return b"\x3f" + uleb(memory) + wrap + b"\x41" + sleb(16 - PAGE_SIZE_LOG2) + b"\x74"
-
-    def address(local: int) -> bytes:  # page << 12 in the memories' index type
-        return get(local) + extend + const_ + sleb(PAGE_SIZE_LOG2) + shl
-
-    def save_one(page: int, mark: bytes) -> bytes:
-        return (
-            get(page) + b"\x2d" + written + get(page) + b"\x2d" + neighbour
-            + b"\x72\x45\x04\x40"  # if neither written nor saved as a neighbour
-            + get(page) + pages_of(undo) + b"\x49\x04\x40"  # and within the undo memory
-            + address(page) + address(page) + const_ + sleb(TRACK_PAGE_SIZE)
-            + b"\xfc" + uleb(10) + uleb(undo) + uleb(0)  # memory.copy undo <- heap
-            + b"\x0b\x0b"
-            + get(page) + b"\x41\x01\x3a" + mark
-        )  # fmt: skip
-
-    # save_pair: params 0 (page), 1 (refund, unused); locals 2 (heap pages), 3 (next page)
-    save_pair = (
-        b"\x01\x02\x7f"
-        + get(0) + pages_of(0) + b"\x22\x02\x4f\x04\x40\x0f\x0b"  # beyond the heap: return
-        + save_one(0, written)
-        + get(0) + b"\x41\x01\x6a\x22\x03" + get(2) + b"\x49\x04\x40"  # if page + 1 is in the heap
-        + save_one(3, neighbour)
-        + get(0) + b"\x41\x01\x3a" + pair
-        + b"\x0b\x0b"
-    )  # fmt: skip
-    # save_range: params 0 (first page), 1 (end page), 2 (adjust, unused); local 3 (heap pages)
-    save_range = (
-        b"\x01\x01\x7f"
-        + pages_of(0) + b"\x21\x03"
-        + get(1) + get(3) + b"\x4b\x04\x40" + get(3) + b"\x21\x01\x0b"  # end = min(end, heap)
-        + b"\x02\x40\x03\x40"
-        + get(0) + get(1) + b"\x4f\x0d\x01"
-        + save_one(0, written)
-        + get(0) + b"\x41\x01\x6a\x21\x00\x0c\x00"
-        + b"\x0b\x0b\x0b"
-    )  # fmt: skip
-    return [save_pair, save_range]
