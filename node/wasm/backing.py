@@ -48,6 +48,25 @@ if _LINUX:
 PAGE = mmap.PAGESIZE
 
 
+def _raise_descriptor_limit() -> None:
+    """Each heap keeps a file descriptor: let the process have as many as it may (the soft
+    limit is often 1,024, the hard one far more)."""
+    try:
+        import resource
+    except ImportError:  # not Unix
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except (ValueError, OSError):
+            pass
+
+
+_raise_descriptor_limit()
+
+
 class HeapBacking:
     """The committed heap: ``length`` bytes (zeros when new) in a shared-memory file."""
 

@@ -1,16 +1,19 @@
-"""The undo log that replaced the committed heap copy (``node.wasm.instance``).
+"""The committed heap as a file the live heap maps (``node.wasm.instance``, ``backing``).
 
-An instance holds its heap once: before a call first writes a 4 KiB page, the page's old
-contents are saved; commit clears the marks, rollback copies the saved pages back. These
-tests drive a module through a command script (stores that spill across pages, bulk fill,
-copy and init, memory growth, host writes, traps) and check the committed heap against a
-plain reference model, a bytearray updated by hand; a hypothesis property test runs random
-sequences of such calls.
+An instance holds its heap once: the committed heap is a shared-memory file, the live heap
+maps it privately (a page written since is the kernel's copy), commit copies the marked
+pages into the file, rollback copies them back. These tests drive a module through a
+command script (stores that spill across pages, bulk fill, copy and init, memory growth,
+host writes, traps) and check the committed heap, read in the middle of each call and after
+it, against a plain reference model, a bytearray updated by hand; a hypothesis property test
+runs random sequences of such calls.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,7 +26,7 @@ from node.wasm.engine import WasmEngine
 from node.wasm.errors import Trapped, WasmTrap
 from node.wasm.follower import FollowerInstance, isolated_imports
 from node.wasm.host import HostFunction, HostImports
-from node.wasm.instance import WASM_PAGE, WasmInstance
+from node.wasm.instance import PRIVATE_PAGES_BUDGET, WASM_PAGE, WasmInstance
 from vocab.wasm import I32, I64, WasmModule
 
 SEGMENT = b"0123456789abcdefghijklmnopqrstuvwxyz"
@@ -222,7 +225,7 @@ def test_bulk_fill_copy_init_and_host_writes_roll_back(engine: WasmEngine) -> No
     assert _global(instance) == 77
 
 
-def test_a_grown_heap_rolls_back_and_grows_the_undo_memory(engine: WasmEngine) -> None:
+def test_a_grown_heap_rolls_back_and_its_new_pages_are_committed(engine: WasmEngine) -> None:
     script = Script()
     instance = _instance(engine, script)
     follower = FollowerInstance(
@@ -301,3 +304,23 @@ def test_random_calls_commit_exactly_what_a_plain_model_commits(
     model = bytearray(instance.committed_bytes())
     for commands, keep in calls:
         model = _run_and_check(script, instance, model, commands, keep=keep, follower=follower)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the live heap maps the file on Linux only")
+def test_the_live_heap_is_the_committed_file_where_it_was_not_written(engine: WasmEngine) -> None:
+    script = Script()
+    instance = _instance(engine, script)
+    big = [(FILL, 0, 3, 2 * WASM_PAGE)]
+    model = _run_and_check(script, instance, bytearray(instance.committed_bytes()), big)
+    model = _run_and_check(script, instance, model, [(GROW, 1, 0, 0), *big])
+    # past the budget the live heap's own copies were given back: its pages are the file's,
+    # so a byte put into the file shows in the live heap (one copy of the heap, not two)
+    instance_file = instance._backing
+    assert instance_file is not None
+    instance._private_pages = PRIVATE_PAGES_BUDGET  # as if many calls had written pages
+    model = _run_and_check(script, instance, model, big)
+    assert instance._private_pages == 0
+    ctypes.memset(instance_file.address + 5000, 9, 1)
+    assert instance.live_heap()[5000] == 9
+    ctypes.memset(instance_file.address + 5000, 3, 1)
+    model = _run_and_check(script, instance, model, [(STORE, 4996, 4, 0), (TRAP, 0, 0, 0)])
