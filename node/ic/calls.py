@@ -175,11 +175,15 @@ class Calls:
         """End of round ``round_``: the paused messages that complete in it are finished
         like any message (calls enqueued, answer given, context settled). How many
         completed, and the messages that waited for their canisters (raw id, message: users'
-        updates and management calls), in order, for the state machine to run now."""
+        updates and management calls), in order, for the state machine to run now. A
+        completed install answers whoever called it."""
         waiting: list[tuple[bytes, WaitingMessage]] = []
         completions = self.slicing.end_of_round(round_)
         for done in completions:
-            if done.context is None:  # a heartbeat or timer: its calls, if it committed
+            if done.install is not None:  # its caller gets the reply, and its cycles back
+                result = done.result
+                self._answer(done.install.origin, result.reply, result.reject, done.install.refund)
+            elif done.context is None:  # a heartbeat or timer: its calls, if it committed
                 if not done.result.trapped and done.ctx.calls:
                     self._system_task_committed(done.canister, done.ctx)
             else:
