@@ -29,7 +29,8 @@ from vocab.certificate import RequestResult
 from vocab.envelope import SignedEnvelope
 from vocab.principal import Principal
 
-WORKER = wasmtime.wat2wasm("""
+WORKER = bytes(
+    wasmtime.wat2wasm("""
 (module
   (import "ic0" "msg_arg_data_size" (func $arg_size (result i32)))
   (import "ic0" "msg_arg_data_copy" (func $arg (param i32 i32 i32)))
@@ -75,6 +76,7 @@ WORKER = wasmtime.wat2wasm("""
     (call $append (i32.const 0) (i32.const 16))
     (call $reply)))
 """)
+)
 DEAD = 0xDEAD
 
 
