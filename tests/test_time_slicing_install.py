@@ -13,6 +13,7 @@ upgrade shows in both if it were not rolled back.
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from fractions import Fraction
 
@@ -20,11 +21,15 @@ import wasmtime
 
 from node.checkpoint import encode_checkpoint, restore_checkpoint
 from node.ic import ExecutionConfig, ExecutionEnvironment, InstallMode
+from node.ic.call_context import CANISTER
 from node.ic.state_hash import canister_hash
 from subnet.sim.runner import SECOND, SimConfig, Simulation
-from tests.test_canister_consensus import SimClient
+from tests.test_calls import CALLEE, FACTORY, compiled
+from tests.test_canister_consensus import KEEP, SimClient
+from tests.test_motoko import COUNTER_V1, COUNTER_V2
 from tests.test_time_slicing import SLICE, USER, Chain, config, count
 from vocab import management
+from vocab.candid import Some, decode, encode
 from vocab.certificate import RequestResult
 from vocab.envelope import SignedEnvelope
 from vocab.principal import Principal
@@ -85,13 +90,17 @@ def work(n: int, mark: int) -> bytes:
 
 
 def install_envelope(
-    chain: Chain, mode: management.CanisterInstallMode, canister: Principal, arg: bytes
+    chain: Chain,
+    mode: management.CanisterInstallMode,
+    canister: Principal,
+    arg: bytes,
+    module: bytes = WORKER,
 ) -> SignedEnvelope:
     return chain.envelope(
         Principal.management(),
         management.INSTALL_CODE,
         management.encode_args(
-            management.INSTALL_CODE, management.InstallCodeArgs(mode, canister, WORKER, arg)
+            management.INSTALL_CODE, management.InstallCodeArgs(mode, canister, module, arg)
         ),
     )
 
@@ -356,3 +365,69 @@ def test_four_simulated_replicas_agree_while_an_upgrade_is_paused() -> None:
     for height in range(start, top + 1):
         assert len({r.state_hashes[height] for r in replicas if height in r.state_hashes}) == 1, height
     assert len(client.state_hashes()) == 1
+
+
+def test_a_motoko_canister_installing_another_gets_the_answer_when_the_install_completes() -> None:
+    """Real Motoko installs (~100k instructions: the runtime's initialization) with a
+    30k-instruction slice: the factory's own install and the one it calls
+    ``install_code`` for (an inter-canister call to the management canister) are both
+    paused across rounds; the factory's ``await`` resumes when the second completes."""
+    factory, callee = compiled(FACTORY).wasm, compiled(CALLEE).wasm
+    chain = Chain(config(30_000))
+    state = chain.subnet.ic.env.state
+    maker = create(chain)
+    install = chain.envelope(
+        Principal.management(),
+        management.INSTALL_CODE,
+        management.encode_args(
+            management.INSTALL_CODE, management.InstallCodeArgs("install", maker, factory, b"DIDL\x00\x00")
+        ),
+    )
+    chain.batch(install)
+    assert maker.raw in state.paused
+    assert run_to(chain, install)[1].status == "replied"
+    make = chain.envelope(maker, "make", encode([callee, 2_000_000_000_000], "(blob, nat)"))
+    chain.batch(make)
+    paused_installs = []
+    while make.request_id not in chain.results:
+        paused_installs += [p.install for p in state.paused.values() if p.install is not None]
+        chain.batch()
+    assert paused_installs and {i.origin.kind for i in paused_installs} == {CANISTER}
+    result = chain.results[make.request_id][1]
+    assert result.status == "replied", result
+    created, status, _, module_hash = decode(result.reply)
+    assert status == "#running" and module_hash == Some(hashlib.sha256(callee).digest())
+    double = chain.envelope(created, "double", encode([4], "(nat)"))
+    chain.batch(double)
+    assert decode(run_to(chain, double)[1].reply) == [8]
+
+
+def test_a_sliced_motoko_upgrade_keeps_its_state_as_the_unsliced_one() -> None:
+    """A real Motoko counter (enhanced orthogonal persistence: the heap is kept) upgraded
+    with a 30k-instruction slice ends byte for byte as the same upgrade unsliced: the same
+    batches are fed to both chains, each message given 12 rounds."""
+    v1, v2 = compiled(COUNTER_V1).wasm, compiled(COUNTER_V2).wasm
+    ended = []
+    for slice_ in (30_000, 0):
+        chain = Chain(config(slice_))
+        state = chain.subnet.ic.env.state
+        counter = create(chain)
+        sliced = []
+        for envelope in (
+            install_envelope(chain, "install", counter, b"DIDL\x00\x00", v1),
+            *(chain.envelope(counter, "inc", b"DIDL\x00\x00") for _ in range(3)),
+            install_envelope(chain, KEEP, counter, b"DIDL\x00\x00", v2),
+        ):
+            chain.batch(envelope)
+            sliced.append(counter.raw in state.paused)
+            for _ in range(12):
+                chain.batch()
+            assert chain.results[envelope.request_id][1].status == "replied"
+        assert sliced[0] == sliced[-1] == bool(slice_)  # the install and the upgrade were paused
+        for method, value in (("get", 3), ("getAdded", 7)):
+            reply = chain.subnet.query(
+                counter, method, b"DIDL\x00\x00", caller=USER, time=chain.time
+            ).unwrap()
+            assert decode(reply) == [value]
+        ended.append(state.canisters[counter.raw])
+    assert canister_hash(ended[0]) == canister_hash(ended[1])
