@@ -431,3 +431,102 @@ def test_a_sliced_motoko_upgrade_keeps_its_state_as_the_unsliced_one() -> None:
             assert decode(reply) == [value]
         ended.append(state.canisters[counter.raw])
     assert canister_hash(ended[0]) == canister_hash(ended[1])
+
+
+CLEANER = bytes(
+    wasmtime.wat2wasm("""
+(module
+  (import "ic0" "msg_arg_data_copy" (func $arg (param i32 i32 i32)))
+  (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
+  (import "ic0" "msg_reply" (func $reply))
+  (import "ic0" "call_new" (func $call_new (param i32 i32 i32 i32 i32 i32 i32 i32)))
+  (import "ic0" "call_on_cleanup" (func $on_cleanup (param i32 i32)))
+  (import "ic0" "call_perform" (func $call_perform (result i32)))
+  (import "ic0" "canister_self_size" (func $self_size (result i32)))
+  (import "ic0" "canister_self_copy" (func $self_copy (param i32 i32 i32)))
+  (import "ic0" "stable64_size" (func $ssize (result i64)))
+  (import "ic0" "stable64_grow" (func $grow (param i64) (result i64)))
+  (import "ic0" "stable64_write" (func $swrite (param i64 i64 i64)))
+  (memory (export "memory") 1)
+  (table 2 funcref)
+  (elem (i32.const 0) $after $cleanup)
+  (data (i32.const 200) "inc")
+  (global $count (mut i64) (i64.const 0))
+  (global $cleaned (mut i64) (i64.const 0))
+  ;; "later": calls its own "inc"; the reply callback traps, and its cleanup loops n times
+  (func (export "canister_update later")
+    (call $arg (i32.const 32) (i32.const 0) (i32.const 8))
+    (call $self_copy (i32.const 300) (i32.const 0) (call $self_size))
+    (call $call_new (i32.const 300) (call $self_size) (i32.const 200) (i32.const 3)
+      (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0))
+    (call $on_cleanup (i32.const 1) (i32.const 0))
+    (drop (call $call_perform)))
+  (func $after (param i32) unreachable)
+  (func $cleanup (param i32)
+    (local $n i64)
+    (local.set $n (i64.load (i32.const 32)))
+    (block $done
+      (br_if $done (i64.eqz (local.get $n)))
+      (loop $again
+        (local.set $n (i64.sub (local.get $n) (i64.const 1)))
+        (br_if $again (i64.ne (local.get $n) (i64.const 0)))))
+    (global.set $cleaned (i64.add (global.get $cleaned) (i64.const 1)))
+    (i64.store (i32.const 40) (global.get $cleaned))
+    (if (i64.eqz (call $ssize)) (then (drop (call $grow (i64.const 1)))))
+    (call $swrite (i64.const 0) (i64.const 40) (i64.const 8)))
+  (func (export "canister_update inc")
+    (global.set $count (i64.add (global.get $count) (i64.const 1)))
+    (i64.store (i32.const 0) (global.get $count))
+    (call $append (i32.const 0) (i32.const 8))
+    (call $reply))
+  (func (export "canister_query get")
+    (i64.store (i32.const 0) (global.get $count))
+    (i64.store (i32.const 8) (global.get $cleaned))
+    (call $append (i32.const 0) (i32.const 16))
+    (call $reply)))
+""")
+)
+
+
+def test_a_long_cleanup_callback_is_sliced_as_on_the_ic() -> None:
+    """A reply callback traps and its cleanup loops 700,000 times (5.6M instructions, 6
+    slices): the canister stays paused until the cleanup completes, the call's reject (the
+    callback's trap) comes then, a checkpoint taken meanwhile restores to the same end,
+    and the canister ends as with the same cleanup unsliced."""
+    ended = []
+    for slice_ in (SLICE, 0):
+        chain = Chain(config(slice_))
+        state = chain.subnet.ic.env.state
+        cleaner = chain.install(CLEANER).principal
+        later = chain.envelope(cleaner, "later", struct.pack("<Q", 700_000))
+        chain.batch(later)
+        start = chain.height
+        if slice_:
+            paused = state.paused[cleaner.raw]
+            assert paused.inputs.kind.name == "CLEANUP" and paused.start_round == start
+            assert later.request_id not in chain.results
+            assert get(chain, cleaner) == (1, 0)  # inc ran; the cleanup's effects not yet
+            digest = chain.subnet.state_hash()
+            blob = encode_checkpoint(
+                chain.subnet,
+                height=start,
+                block_hash=b"\x01" * 32,
+                state_hash=digest,
+                results_root=b"\x02" * 32,
+            )
+            twin = Chain(config(slice_))
+            restore_checkpoint(twin.subnet, blob, height=start, state_hash=digest)
+            twin.height, twin.time, twin.nonce = chain.height, chain.time, chain.nonce
+            for _ in range(6):
+                assert chain.batch() == twin.batch()
+                assert chain.subnet.state_hash() == twin.subnet.state_hash()
+        else:
+            for _ in range(6):
+                chain.batch()
+        height, result = chain.results[later.request_id]
+        assert height == (start + 6 - 1 if slice_ else start)
+        assert result.status == "rejected" and result.error_code == "IC0502", result
+        assert get(chain, cleaner) == (1, 1)
+        assert state.canisters[cleaner.raw].stable.read(0, 8) == struct.pack("<Q", 1)
+        ended.append(state.canisters[cleaner.raw])
+    assert canister_hash(ended[0]) == canister_hash(ended[1])

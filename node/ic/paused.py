@@ -31,6 +31,7 @@ from node.ic.stable_memory import StableMemory
 from node.ic.system_api import ApiContext, SystemApi
 from node.wasm.engine import CompiledModule
 from node.wasm.instance import InstanceState
+from vocab.errors import RejectCode, RejectError
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,27 @@ class InstallRequest:
     module: bytes
     origin: Origin
     refund: int = 0
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A paused cleanup's call context's answer-to-be: the reject its trapped reply or
+    reject callback left (``None`` fields: none, the context's default applies)."""
+
+    code: int | None
+    message: str = ""
+    error_code: str = ""
+
+    @classmethod
+    def of(cls, reject: RejectError | None) -> Failure:
+        if reject is None:
+            return cls(None)
+        return cls(int(reject.code), reject.message, reject.error_code or "")
+
+    def reject(self) -> RejectError | None:
+        if self.code is None:
+            return None
+        return RejectError(RejectCode(self.code), self.message, self.error_code or None)
 
 
 @dataclass
@@ -404,6 +426,8 @@ class PausedExecution:
     waiting: list[WaitingMessage] = field(default_factory=list)
     install: InstallRequest | None = None
     """Set for a paused ``install_code`` (``context`` and ``cleanup`` are then ``None``)."""
+    failure: Failure | None = None
+    """Set for a paused cleanup callback (``function``; its inputs' kind is CLEANUP)."""
     worker: Worker | None = field(default=None, compare=False, repr=False)
 
     def digest(self) -> bytes:
@@ -457,10 +481,12 @@ def _encode(item: PausedExecution) -> list[Any]:
             for w in item.waiting
         ],
     ]
-    install = item.install
-    if install is not None:  # a ninth item: a paused message's encoding (and hash) unchanged
+    install, failure = item.install, item.failure
+    if install is not None or failure is not None:  # a paused message's encoding unchanged
         encoded.append(
-            [
+            None
+            if install is None
+            else [
                 install.mode,
                 install.skip_pre_upgrade,
                 install.wasm_memory_persistence,
@@ -469,6 +495,8 @@ def _encode(item: PausedExecution) -> list[Any]:
                 _wide(install.refund),
             ]
         )
+    if failure is not None:
+        encoded.append([failure.code, failure.message, failure.error_code])
     return encoded
 
 
@@ -481,15 +509,23 @@ def decode_paused(value: Any) -> dict[bytes, PausedExecution]:
     paused: dict[bytes, PausedExecution] = {}
     for item in _items(value, "paused executions"):
         parts = _items(item, "a paused execution")
-        if len(parts) not in (8, 9):
-            raise ValueError("a paused execution should be a list of 8 (a message) or 9 (an install)")
+        if len(parts) not in (8, 9, 10):
+            raise ValueError(
+                "a paused execution should be a list of 8 (a message), 9 (an install) or 10 (a cleanup)"
+            )
         canister, context, function, start_round, limit, inputs, cleanup, waiting = parts[:8]
-        install = _install(parts[8]) if len(parts) == 9 else None
+        install = _install(parts[8]) if len(parts) > 8 and parts[8] is not None else None
+        failure = _failure(parts[9]) if len(parts) == 10 else None
         fields = _items(inputs, "a paused execution's inputs", 16)
         kind = _str(fields[11])
-        kinds = ("INIT",) if install is not None else ("UPDATE", "REPLY", "REJECT", "SYSTEM_TASK")
-        if kind not in kinds:
-            raise ValueError(f"a paused execution of kind {kind!r}, which is never sliced")
+        if install is not None:
+            kinds: tuple[str, ...] = ("INIT",)
+        elif failure is not None:
+            kinds = ("CLEANUP",)
+        else:
+            kinds = ("UPDATE", "REPLY", "REJECT", "SYSTEM_TASK")
+        if kind not in kinds or (install is not None and failure is not None):
+            raise ValueError(f"a paused execution of kind {kind!r}, which is never sliced so")
         decoded = MessageInputs(
             _bytes(fields[0]),
             _bytes(fields[1]),
@@ -521,6 +557,7 @@ def decode_paused(value: Any) -> dict[bytes, PausedExecution]:
             None if cleanup is None else _function(cleanup),
             [_waiting(w) for w in _items(waiting, "waiting messages")],
             install,
+            failure,
         )
         if install is not None and (entry.context is not None or entry.cleanup is not None):
             raise ValueError("a paused install has a call context or a cleanup")
@@ -547,6 +584,13 @@ def _waiting(value: Any) -> WaitingMessage:
 def _decode_origin(value: Any) -> Origin:
     origin_kind, token, callback = _items(value, "an origin", 3)
     return Origin(_str(origin_kind), _bytes(token), _nat(callback))
+
+
+def _failure(value: Any) -> Failure:
+    code, message, error_code = _items(value, "a paused cleanup's failure", 3)
+    if code is not None and (_nat(code) not in {int(c) for c in RejectCode}):
+        raise ValueError(f"a paused cleanup's failure has an unknown reject code {code!r}")
+    return Failure(code, _str(message), _str(error_code))
 
 
 def _install(value: Any) -> InstallRequest:
@@ -593,6 +637,7 @@ def _nat(value: Any) -> int:
 
 
 __all__ = [
+    "Failure",
     "InstallRequest",
     "Job",
     "MessageInputs",

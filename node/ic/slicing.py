@@ -47,7 +47,7 @@ taken mid-pause starts the worker again and completes in the same round. A repli
 restarts redoes the work (the executor then waits for it).
 
 What is sliced: update methods (ingress and inter-canister), reply and reject callbacks
-(what follows an ``await``), heartbeats and global timers, and ``install_code`` (install,
+(what follows an ``await``) and their cleanup callbacks, heartbeats and global timers, and ``install_code`` (install,
 reinstall, upgrade: the start function, ``canister_init``, ``canister_pre_upgrade`` and
 ``canister_post_upgrade`` against the one install limit, 300B, as the IC slices them). A
 paused install is one run of all its steps (``node.ic.install_steps``) for the worker, the
@@ -60,9 +60,10 @@ the management calls naming it: stop, update_settings, another install_code...),
 does every other ``install_code`` and ``install_chunked_code`` on the subnet, whatever its
 canister: one long install at a time.
 
-Cleanup callbacks (after a reply or reject callback traps) are sliced on the IC
-(``PausedCleanupExecution``) but not here: they run synchronously to their limit.
-Replicated queries are not sliced on the IC either.
+A cleanup callback (run after a reply or reject callback traps) is sliced too, as the IC
+slices it (``PausedCleanupExecution``): the canister stays paused until it completes, and
+its call context is then settled with the reject the trapped callback left. Replicated
+queries are not sliced, on the IC either.
 """
 
 from __future__ import annotations
@@ -70,11 +71,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from node.ic.canister import CanisterInstance, CanisterState
-from node.ic.errors import CanisterTrap
+from node.ic.errors import CanisterTrap, trap_log
+from node.ic.ic0 import Context
 from node.ic.install_steps import Steps, install_job
 from node.ic.lifecycle import Lifecycle
 from node.ic.messages import CallResult, Messages, SliceExhausted, trapped
 from node.ic.paused import (
+    Failure,
     InstallRequest,
     MessageInputs,
     Outcome,
@@ -88,6 +91,7 @@ from node.ic.state import ExecutionState
 from node.ic.system_api import ApiContext
 from node.ic.transaction import apply_effects
 from vocab import management
+from vocab.errors import RejectError
 from vocab.genesis import Genesis, GenesisError
 from vocab.principal import Principal
 
@@ -128,6 +132,10 @@ class Completion:
     waiting: list[WaitingMessage]
     install: InstallRequest | None = None
     """A completed install: ``result`` is its reply (an empty Candid record) or reject."""
+    settles: bool = False
+    """A completed cleanup callback: its context is settled with ``failure`` (the reject
+    its trapped reply or reject callback left), whatever the cleanup did."""
+    failure: RejectError | None = None
 
 
 class TimeSlicing:
@@ -179,6 +187,30 @@ class TimeSlicing:
         rolled back; ``compiled`` is its new module."""
         self.state.paused[canister.principal_raw] = paused
         self._start_worker(canister, paused, compiled)
+
+    def pause_cleanup(
+        self,
+        canister: CanisterState,
+        context: int,
+        cleanup: tuple[int, int],
+        inputs: MessageInputs,
+        limit: int,
+        failure: RejectError | None,
+    ) -> None:
+        """Pause ``canister`` with a long cleanup callback (``node.ic.calls``), its first
+        slice rolled back; ``failure`` settles its call context when it completes."""
+        assert self.state.round is not None
+        paused = PausedExecution(
+            canister.principal_raw,
+            context,
+            cleanup,
+            inputs,
+            self.state.round,
+            limit,
+            failure=Failure.of(failure),
+        )
+        self.state.paused[canister.principal_raw] = paused
+        self._start_worker(canister, paused)
 
     def installing(self) -> PausedExecution | None:
         """The paused install on the subnet, if there is one (never more than one)."""
@@ -245,6 +277,22 @@ class TimeSlicing:
             if outcome is None:
                 continue
             del state.paused[raw]
+            if paused.inputs.kind is Context.CLEANUP:
+                assert paused.failure is not None
+                self._finish_cleanup(canister, paused, outcome)
+                done.append(
+                    Completion(
+                        canister,
+                        paused.context,
+                        outcome.ctx,
+                        CallResult(),
+                        None,
+                        paused.waiting,
+                        settles=True,
+                        failure=paused.failure.reject(),
+                    )
+                )
+                continue
             if paused.install is not None:
                 result = self._finish_install(canister, paused, paused.install, outcome)
                 done.append(
@@ -290,6 +338,26 @@ class TimeSlicing:
         canister.append_logs(ctx.logs, state.time)
         fee = state.charge(canister, outcome.instructions)
         return CallResult(reply=b"", instructions=outcome.instructions, cycles_charged=fee)
+
+    def _finish_cleanup(self, canister: CanisterState, paused: PausedExecution, outcome: Outcome) -> None:
+        """The completed cleanup's effects, as ``Calls._cleanup`` applies a synchronous
+        one's: committed if it returned (no version change), only logged if it trapped;
+        its instructions charged either way."""
+        state = self.state
+        ctx = outcome.ctx
+        if outcome.trap is not None:
+            canister.append_logs([*ctx.logs, trap_log(outcome.trap)], state.time)
+            state.charge(canister, outcome.instructions)
+            return
+        assert outcome.instance is not None and outcome.stable is not None
+        canister.instance = self._adopt(outcome.instance)
+        outcome.stable.commit()
+        canister.stable = outcome.stable
+        drift = canister.cycles - paused.inputs.balance  # what changed it while paused
+        apply_effects(canister, ctx)
+        canister.cycles += drift
+        canister.append_logs(ctx.logs, state.time)
+        state.charge(canister, outcome.instructions)
 
     def _finish_install(
         self, canister: CanisterState, paused: PausedExecution, install: InstallRequest, outcome: Outcome
