@@ -168,9 +168,12 @@ def test_a_long_install_completes_in_the_round_its_instructions_say() -> None:
         assert not state.paused
 
 
-def upgraded(slice_: int, mark: int, n: int = 700_000) -> tuple[Chain, Principal, SignedEnvelope, int]:
-    """A canister installed with mark 7 and its counter at 3, then an upgrade of work(n, mark)
-    sent: (the chain, the canister, the upgrade's envelope, the height it started at)."""
+def upgraded(
+    slice_: int, mark: int, n: int = 700_000, mode: management.CanisterInstallMode = "upgrade"
+) -> tuple[Chain, Principal, SignedEnvelope, int]:
+    """A canister installed with mark 7 and its counter at 3, then an upgrade (or ``mode``)
+    of work(n, mark) sent: (the chain, the canister, the upgrade's envelope, the height it
+    started at)."""
     chain = Chain(config(slice_))
     canister = create(chain)
     chain.ok(
@@ -182,7 +185,7 @@ def upgraded(slice_: int, mark: int, n: int = 700_000) -> tuple[Chain, Principal
     )
     for _ in range(3):
         chain.ok(canister, "inc", b"")
-    upgrade = install_envelope(chain, "upgrade", canister, work(n, mark))
+    upgrade = install_envelope(chain, mode, canister, work(n, mark))
     chain.batch(upgrade)
     return chain, canister, upgrade, chain.height
 
@@ -211,6 +214,19 @@ def test_a_sliced_upgrade_leaves_the_canister_as_the_same_upgrade_unsliced() -> 
         unsliced.cycles,
     )
     assert sliced.history == unsliced.history and sliced.logs == unsliced.logs
+
+
+def test_a_sliced_reinstall_leaves_the_canister_as_the_same_reinstall_unsliced() -> None:
+    ended = []
+    for slice_ in (SLICE, 0):
+        chain, canister, reinstall, start = upgraded(slice_, 9, mode="reinstall")
+        height, result = run_to(chain, reinstall)
+        assert result.status == "replied" and height == (start + 6 - 1 if slice_ else start)
+        assert get(chain, canister) == (0, 9)
+        canister_state = chain.subnet.ic.env.state.canisters[canister.raw]
+        assert canister_state.stable.read(0, 16) == struct.pack("<QQ", 0, 9)  # fresh, no pre_upgrade
+        ended.append(canister_hash(canister_state))
+    assert ended[0] == ended[1]
 
 
 def test_a_post_upgrade_trapping_after_several_slices_leaves_the_old_canister() -> None:
