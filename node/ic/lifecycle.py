@@ -123,23 +123,13 @@ class Lifecycle:
             upgrade = (mode.skip_pre_upgrade, mode.wasm_memory_persistence)
         inputs = MessageInputs.of(state.api_context(canister, Context.INIT, caller=caller, arg=arg))
         slicer = self.slicer
-        if answer is None or slicer is None or not slicer.active(limit):
-            self._run(canister, compiled, wasm_module, mode.mode, inputs, upgrade, limit, limit)
-            return True
+        sliced = answer is not None and slicer is not None and slicer.active(limit)
+        run_limit = min(limit, state.config.instructions_per_slice) if sliced else limit
         try:
-            self._run(
-                canister,
-                compiled,
-                wasm_module,
-                mode.mode,
-                inputs,
-                upgrade,
-                limit,
-                state.config.instructions_per_slice,
-            )
+            self._run(canister, compiled, wasm_module, mode.mode, inputs, upgrade, limit, run_limit)
             return True
         except SliceExhausted:
-            pass
+            assert answer is not None and slicer is not None  # only a sliced run stops at its slice
         assert state.round is not None
         request = InstallRequest(
             mode.mode, mode.skip_pre_upgrade, mode.wasm_memory_persistence, wasm_module, answer, refund

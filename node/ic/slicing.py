@@ -47,9 +47,10 @@ taken mid-pause starts the worker again and completes in the same round. A repli
 restarts redoes the work (the executor then waits for it).
 
 What is sliced: update methods (ingress and inter-canister), reply and reject callbacks
-(what follows an ``await``) and their cleanup callbacks, heartbeats and global timers, and ``install_code`` (install,
-reinstall, upgrade: the start function, ``canister_init``, ``canister_pre_upgrade`` and
-``canister_post_upgrade`` against the one install limit, 300B, as the IC slices them). A
+(what follows an ``await``) and their cleanup callbacks, heartbeats and global timers, and
+``install_code`` (install, reinstall, upgrade: the start function, ``canister_init``,
+``canister_pre_upgrade`` and ``canister_post_upgrade`` against the one install limit, 300B,
+as the IC slices them). A
 paused install is one run of all its steps (``node.ic.install_steps``) for the worker, the
 same proofs deciding its round; at completion it commits as the synchronous path does
 (``node.ic.lifecycle``), or, failing or out of its limit, leaves the canister as it was
