@@ -16,6 +16,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import msgpack
@@ -136,6 +137,11 @@ class InstallRequest:
     module: bytes
     origin: Origin
     refund: int = 0
+
+    @cached_property
+    def module_hash(self) -> bytes:
+        """The module's SHA-256, what the state hash covers of it (computed once)."""
+        return hashlib.sha256(self.module).digest()
 
 
 @dataclass(frozen=True)
@@ -432,8 +438,10 @@ class PausedExecution:
 
     def digest(self) -> bytes:
         """What the state hash covers of it: everything but the worker (its checkpoint
-        encoding, which is canonical)."""
-        return hashlib.sha256(b"paused-execution" + msgpack.packb(_encode(self), use_bin_type=True)).digest()
+        encoding, which is canonical), with an install's module named by its SHA-256, so
+        that hashing a paused install each round does not rehash a module of megabytes."""
+        encoded = _encode(self, module_digest=True)
+        return hashlib.sha256(b"paused-execution" + msgpack.packb(encoded, use_bin_type=True)).digest()
 
 
 def encode_paused(paused: dict[bytes, PausedExecution]) -> list[Any]:
@@ -442,7 +450,7 @@ def encode_paused(paused: dict[bytes, PausedExecution]) -> list[Any]:
     return [_encode(paused[raw]) for raw in sorted(paused)]
 
 
-def _encode(item: PausedExecution) -> list[Any]:
+def _encode(item: PausedExecution, module_digest: bool = False) -> list[Any]:
     inputs = item.inputs
     encoded: list[Any] = [
         item.canister,
@@ -490,7 +498,7 @@ def _encode(item: PausedExecution) -> list[Any]:
                 install.mode,
                 install.skip_pre_upgrade,
                 install.wasm_memory_persistence,
-                install.module,
+                install.module_hash if module_digest else install.module,
                 _origin(install.origin),
                 _wide(install.refund),
             ]
