@@ -21,6 +21,10 @@ what the environment keeps around them:
   fresh instance of the same module loaded with heap and globals
   (``WasmInstance.restore``, as ``load_canister_snapshot`` does) behaves identically;
 - the chunk store of ``install_chunked_code``;
+- the executions paused by deterministic time slicing (``node.ic.paused``): a long
+  message's inputs and the messages waiting for it, and for a paused ``install_code`` its
+  mode, module and caller, for a paused cleanup callback the reject it settles with (a
+  restored replica runs them again and completes them in the same round);
 - the Sui store (``node.sui.store.ObjectStore.encode``: objects, packages, tombstones and
   the effects of every executed transaction), from which the Move VM is reloaded.
 
