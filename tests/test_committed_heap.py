@@ -324,3 +324,36 @@ def test_the_live_heap_is_the_committed_file_where_it_was_not_written(engine: Wa
     assert instance.live_heap()[5000] == 9
     ctypes.memset(instance_file.address + 5000, 3, 1)
     model = _run_and_check(script, instance, model, [(STORE, 4996, 4, 0), (TRAP, 0, 0, 0)])
+
+
+def test_a_heap_that_starts_empty_grows_commits_and_rolls_back(engine: WasmEngine) -> None:
+    compiled = engine.compile(
+        bytes(
+            wasmtime.wat2wasm("""
+      (module
+        (memory 0 4)
+        (func (export "grow_write") (drop (memory.grow (i32.const 1))) (i32.store (i32.const 100) (i32.const 5)))
+        (func (export "write_trap") (i32.store (i32.const 70000) (i32.const 6)) unreachable))
+    """)
+        ),
+        _rules,
+    )
+    script = Script()
+    instance = WasmInstance(engine, compiled, script.imports, HEAP_LIMIT)
+    assert instance.heap_size == 0 and instance.committed_bytes() == b""
+    instance.call("grow_write", 1000, script)
+    instance.rollback()  # the grown memory is dropped with its instance
+    assert instance.heap_len() == 0 and instance.rebuilds == 1
+    instance.call("grow_write", 1000, script)
+    instance.commit()
+    assert instance.heap_size == WASM_PAGE
+    instance.call("grow_write", 1000, script)
+    instance.commit()
+    assert instance.heap_size == 2 * WASM_PAGE and instance.committed_bytes()[100] == 5
+    with pytest.raises(WasmTrap):
+        instance.call("write_trap", 1000, script)
+    assert instance.live_heap()[70000] == 6
+    assert instance.committed_bytes()[70000] == 0  # the file still holds the committed byte
+    instance.rollback()
+    assert instance.live_heap()[70000] == 0
+    assert instance.heap_digest() == hashlib.sha256(instance.live_heap()).digest()
