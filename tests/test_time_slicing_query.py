@@ -13,6 +13,7 @@ query, its reply says 1 whatever ran before, and ``get`` afterwards sees none of
 from __future__ import annotations
 
 import struct
+from fractions import Fraction
 
 import wasmtime
 
@@ -243,3 +244,25 @@ def test_a_paused_replicated_query_decodes_only_as_one() -> None:
         except ValueError:
             continue
         raise AssertionError(f"accepted {bad!r}")
+
+
+def test_a_replicated_query_out_of_its_limit_is_rejected_as_unsliced() -> None:
+    """At a scale where the message limit is 10M instructions, ``qspin(10M)`` runs out of
+    it: sliced, the reject (IC0522) comes after ceil(10M / 2M) = 5 rounds, with the same
+    fee as unsliced, and the canister as it was."""
+    seen = []
+    for slice_ in (2_000_000, 0):
+        chain = Chain(config(slice_, Fraction(1, 4000)))
+        spinner = chain.install(QSPIN)
+        query = chain.envelope(spinner.principal, "qspin", n_arg(10_000_000))
+        start = chain.height + 1
+        chain.batch(query)
+        while query.request_id not in chain.results:
+            chain.batch()
+        height, result = chain.results[query.request_id]
+        assert height == (start + 5 - 1 if slice_ else start)
+        assert result.status == "rejected" and result.error_code == "IC0522", result
+        canister = chain.subnet.ic.env.state.canisters[spinner.principal.raw]
+        seen.append((result.reject_message, canister.cycles, canister_hash(canister)))
+        assert get(chain, spinner.principal.raw) == (0, 0, 0)
+    assert seen[0] == seen[1]
