@@ -22,6 +22,8 @@ from node.ic import ExecutionEnvironment, InstallMode
 from node.ic.call_context import CANISTER, INGRESS
 from node.ic.paused import decode_paused, encode_paused
 from node.ic.state_hash import canister_hash
+from subnet.sim.runner import SECOND, SimConfig, Simulation
+from tests.test_canister_consensus import SimClient
 from tests.test_time_slicing import SLICE, USER, Chain, config, count, n_arg
 from vocab.principal import Principal
 
@@ -266,3 +268,44 @@ def test_a_replicated_query_out_of_its_limit_is_rejected_as_unsliced() -> None:
         seen.append((result.reject_message, canister.cycles, canister_hash(canister)))
         assert get(chain, spinner.principal.raw) == (0, 0, 0)
     assert seen[0] == seen[1]
+
+
+def test_four_simulated_replicas_agree_while_a_replicated_query_is_paused() -> None:
+    """Through consensus: every replica pauses the query in the same round, completes it
+    in round s + 6 - 1, and certifies the same state hashes meanwhile, while another
+    canister's updates keep completing."""
+    sim = Simulation(
+        SimConfig(
+            replicas=4,
+            seed=11,
+            duration_ns=600 * SECOND,
+            workload=None,
+            genesis_params={"extra": {"instructions_per_slice": SLICE}},
+        )
+    )
+    client = SimClient(sim)
+    spinner, other = client.create(), client.create()
+    assert client.install(spinner, QSPIN, "install").status == "replied"
+    assert client.install(other, QSPIN, "install").status == "replied"
+    query = client.envelope(spinner, "qspin", n_arg(N))
+    sim.submit(query, 0)
+    replicas = [replica for replica in sim.replicas if replica is not None]
+    while not all(spinner.raw in r.state.ic.env.state.paused for r in replicas):
+        assert query.request_id not in sim.replies
+        sim.step_until(sim.now + 50_000_000)
+    starts = {r.state.ic.env.state.paused[spinner.raw].start_round for r in replicas}
+    assert len(starts) == 1
+    start = starts.pop()
+    incs = 0
+    while query.request_id not in sim.replies:
+        assert count(client.ok(other, "inc")) == incs + 1
+        incs += 1
+        assert incs < 20, "the query never completed"
+    result = sim.replies[query.request_id].result
+    assert result.status == "replied" and result.reply == struct.pack("<QQ", 1, N)
+    assert result.height == start + 6 - 1
+    assert incs >= 2
+    client.settle()
+    top = min(r.executed_height for r in replicas)
+    for height in range(start, top + 1):
+        assert len({r.state_hashes[height] for r in replicas if height in r.state_hashes}) == 1, height
