@@ -221,10 +221,38 @@ def test_a_canister_calling_a_looping_query_method_gets_its_answer_when_it_compl
         height, result = chain.results[ask.request_id]
         assert result.status == "replied", result
         assert height == (start + 6 if slice_ else start)  # completes at start + 5, answered at + 6
-        answers.append(result.reply)
+        cycles = {raw: state.canisters[raw].cycles for raw in (spinner.principal.raw, asker.principal.raw)}
+        answers.append((result.reply, cycles))
         assert get(chain, spinner.principal.raw) == (0, 0, 0)
-    assert answers[0] == answers[1]
-    assert answers[0] == struct.pack("<QQ", 1, N) + (1_000_000).to_bytes(16, "little")
+    assert answers[0] == answers[1]  # the same answer, refund and fees
+    assert answers[0][0] == struct.pack("<QQ", 1, N) + (1_000_000).to_bytes(16, "little")
+
+
+def test_a_checkpoint_taken_while_a_canister_awaits_a_looping_query_restores_its_caller() -> None:
+    """The paused query's caller is a callback of the asking canister: restored from a
+    checkpoint taken mid-pause, the twin answers the ask in the same round, equally."""
+    chain = Chain(config())
+    spinner = chain.install(QSPIN)
+    asker = chain.install(QSPIN)
+    ask = chain.envelope(asker.principal, "ask", n_arg(N) + spinner.principal.raw)
+    chain.batch(ask)
+    chain.batch()
+    assert spinner.principal.raw in chain.subnet.ic.env.state.paused
+    digest = chain.subnet.state_hash()
+    blob = encode_checkpoint(
+        chain.subnet,
+        height=chain.height,
+        block_hash=b"\x01" * 32,
+        state_hash=digest,
+        results_root=b"\x02" * 32,
+    )
+    twin = Chain(config())
+    restore_checkpoint(twin.subnet, blob, height=chain.height, state_hash=digest)
+    twin.height, twin.time, twin.nonce = chain.height, chain.time, chain.nonce
+    while ask.request_id not in chain.results:
+        assert chain.batch() == twin.batch()
+        assert chain.subnet.state_hash() == twin.subnet.state_hash()
+    assert chain.results[ask.request_id] == twin.results[ask.request_id]
 
 
 def test_a_paused_replicated_query_decodes_only_as_one() -> None:
