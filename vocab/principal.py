@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import enum
+import functools
 import hashlib
 import zlib
 from dataclasses import dataclass
@@ -44,6 +45,15 @@ _CLASS_BY_SUFFIX = {
     0x04: PrincipalClass.ANONYMOUS,
     0x7F: PrincipalClass.RESERVED,
 }
+
+
+@functools.lru_cache(maxsize=4096)
+def _text(raw: bytes) -> str:
+    """The textual form of a principal's bytes (remembered: the same few node ids and
+    canister ids are written into every finalization notice and log line)."""
+    body = zlib.crc32(raw).to_bytes(4, "big") + raw
+    compact = base64.b32encode(body).decode("ascii").lower().rstrip("=")
+    return "-".join(compact[i : i + 5] for i in range(0, len(compact), 5))
 
 
 @dataclass(frozen=True, order=True)
@@ -135,9 +145,7 @@ class Principal:
     # -- views ----------------------------------------------------------------------------
 
     def to_text(self) -> str:
-        body = zlib.crc32(self.raw).to_bytes(4, "big") + self.raw
-        compact = base64.b32encode(body).decode("ascii").lower().rstrip("=")
-        return "-".join(compact[i : i + 5] for i in range(0, len(compact), 5))
+        return _text(self.raw)
 
     def __str__(self) -> str:
         return self.to_text()

@@ -128,13 +128,22 @@ KEEP_EVERY_BLOCK = PruningPolicy(enabled=False)
 
 
 class MemoVerifier:
-    """``crypto.verify`` with a bounded memory of verdicts."""
+    """``crypto.verify`` with a bounded memory of verdicts.
 
-    def __init__(self, limit: int = 500_000) -> None:
+    ``signers`` are the private keys the simulation holds (its node keys). A signature
+    by one of them is first compared with the one the key makes (Ed25519 signing is
+    deterministic, RFC 8032): equal bytes are the signature libsodium made, which its
+    verification accepts, so the verdict is True at the cost of a signing (20 us, or less)
+    instead of a verification (59 us). Any other bytes (a garbled or forged signature)
+    are verified as usual, so every verdict is the one ``crypto.verify`` gives."""
+
+    def __init__(self, limit: int = 500_000, signers: Sequence[crypto.Ed25519PrivateKey] = ()) -> None:
         self.limit = limit
         self.cache: dict[tuple[bytes, bytes, str, bytes], bool] = {}
+        self.signers = {crypto.raw_public_key(key): key for key in signers}
         self.calls = 0
         self.verified = 0
+        """Distinct signatures checked (by a verification or by signing again)."""
 
     def __call__(self, public_key: bytes, signature: bytes, separator: str, message: bytes) -> bool:
         self.calls += 1
@@ -143,7 +152,10 @@ class MemoVerifier:
         if verdict is None:
             if len(self.cache) >= self.limit:
                 self.cache.clear()
-            verdict = crypto.verify(public_key, signature, separator, message)
+            signer = self.signers.get(public_key)
+            verdict = (
+                signer is not None and crypto.sign(signer, separator, message) == signature
+            ) or crypto.verify(public_key, signature, separator, message)
             self.verified += 1
             self.cache[key] = verdict
         return verdict
@@ -240,7 +252,7 @@ class Simulation:
         self.start_ns = self.genesis.genesis_time_ns
         self.end_ns = self.start_ns + config.duration_ns
         self.now = self.start_ns
-        self.verifier = MemoVerifier()
+        self.verifier = MemoVerifier(signers=self.keys)
         self.network = SimNetwork(self.n, self.rng, config.latency, config.loss, config.duplication)
         self.trace = Trace(keep=config.keep_trace)
         self.behaviours: list[Behaviour] = [

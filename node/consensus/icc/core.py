@@ -164,6 +164,9 @@ class Icc(Consensus):
         self.retransmit_at: int | None = None
         self.helped_at: dict[int, int] = {}
 
+        self._wakeup: tuple[tuple[object, ...], int, int | None] | None = None
+        """The last ``next_wakeup``: the fields it read, the time asked, the answer."""
+
         self._step: Step | None = None
         """The output of the entry point running now (None between calls)."""
 
@@ -266,7 +269,31 @@ class Icc(Consensus):
         return self._close()
 
     def next_wakeup(self, now: int) -> int | None:
-        """The earliest future time at which a timeout could change what this replica does."""
+        """The earliest future time at which a timeout could change what this replica does.
+
+        Asked after every event. Every candidate is the first of its kind after ``now``
+        (a slot, a deadline), so while the fields below stay as they were and the last
+        answer is still ahead, the answer at a later ``now`` is the same one: it is
+        remembered, and computed again only when one of them changed (most events, a
+        share that forms nothing among them, change none)."""
+        key = (
+            self.round_start,
+            self.round_height,
+            self.proposed,
+            self.restored_high_water,
+            self.deferred_until,
+            self.retransmit_at,
+            self.catch_up_wait_from,
+            self.catch_up_retry_at,
+        )
+        last = self._wakeup
+        if last is not None and last[0] == key and last[1] <= now and (last[2] is None or last[2] > now):
+            return last[2]
+        wake = self._next_wakeup(now)
+        self._wakeup = (key, now, wake)
+        return wake
+
+    def _next_wakeup(self, now: int) -> int | None:
         candidates: list[int] = []
         if self.round_start is not None:
             # The first rank whose slot is still ahead (slots are 2Δ apart after the
