@@ -484,8 +484,13 @@ class Simulation:
         if replica is None:
             return
         self.events_processed += 1
-        actions = self.behaviours[node].deliver(self, node, replica, event)
-        self._perform(node, self.behaviours[node].outgoing(self, node, actions))
+        behaviour = self.behaviours[node]
+        if type(behaviour) is Behaviour:  # honest: what its deliver and outgoing do
+            actions = replica.handle(event)
+        else:
+            actions = behaviour.outgoing(self, node, behaviour.deliver(self, node, replica, event))
+        if actions:
+            self._perform(node, actions)
 
     def _perform(self, node: int, actions: list[Action]) -> None:
         disk = self.disks[node]
@@ -572,12 +577,14 @@ class Simulation:
         if label is None:
             label = quote(describe(message))
         delays = self.network.delays(src, dst)
+        now, record = self.now, self.trace.record_link
         if not delays:
-            self.trace.record_link(self.now, "drop", src, dst, label)
+            record(now, "drop", src, dst, label)
             return
         for delay in delays:
-            self.trace.record_link(self.now, "send", src, dst, label, delay)
-            self.schedule(self.now + delay, "deliver", (src, dst, message, label))
+            record(now, "send", src, dst, label, delay)
+            self._sequence += 1  # ``schedule``, inlined: n² times a round
+            heapq.heappush(self._queue, (now + delay, self._sequence, "deliver", (src, dst, message, label)))
 
     # -- running -------------------------------------------------------------------------------
 
@@ -587,11 +594,12 @@ class Simulation:
             if self.replicas[dst] is None or not self.network.connected(src, dst):
                 self.trace.record_link(self.now, "lost", dst, src, label)
                 return
-            if dst in self.paused:
+            if self.paused and dst in self.paused:
                 self.paused[dst].append((kind, data))
                 return
             self.trace.record_link(self.now, "deliver", dst, src, label)
-            self._deliver_event(dst, MessageReceived(src, message, self.clock(dst)))
+            now = self.now + self.skew[dst] if self.skew and dst in self.skew else self.now
+            self._deliver_event(dst, MessageReceived(src, message, now))
         elif kind == "timer":
             node, name, at, incarnation = data
             if incarnation != self.incarnation[node] or self.timers.get((node, name)) != at:
@@ -690,10 +698,12 @@ class Simulation:
 
     def step_until(self, until_ns: int) -> None:
         """Process every event up to ``until_ns`` (absolute) without trio; see ``run``."""
-        while self._queue and self._queue[0][0] <= until_ns:
-            at, _, kind, data = heapq.heappop(self._queue)
-            self.now = max(self.now, at)
-            self._process(kind, data)
+        queue, pop, process = self._queue, heapq.heappop, self._process
+        while queue and queue[0][0] <= until_ns:
+            at, _, kind, data = pop(queue)
+            if at > self.now:
+                self.now = at
+            process(kind, data)
         self.now = max(self.now, until_ns)
 
     async def run_async(self, until_ns: int | None = None) -> None:

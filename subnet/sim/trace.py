@@ -152,9 +152,15 @@ class Trace:
         label already quoted (``quote``, once per broadcast): the same line, written
         without the general encoder's per-item checks."""
         if delay is None:
-            self._add(f'[{time_ns},"{kind}",{node},{peer},{quoted}]')
+            line = f'[{time_ns},"{kind}",{node},{peer},{quoted}]'
         else:
-            self._add(f'[{time_ns},"{kind}",{node},{peer},{quoted},{delay}]')
+            line = f'[{time_ns},"{kind}",{node},{peer},{quoted},{delay}]'
+        pending = self._pending  # ``_add``, inlined
+        pending.append(line)
+        if len(pending) >= FLUSH_LINES:
+            self._flush()
+        if self.keep:
+            self.lines.append(line)
 
     @property
     def count(self) -> int:
