@@ -15,6 +15,8 @@ signer makes, the same way on every replica.
 
 from __future__ import annotations
 
+import functools
+
 import nacl.bindings
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -41,8 +43,10 @@ _SIGNED_MESSAGE_BYTES = 256
 or two), so the memory stays bounded whatever is signed."""
 
 
+@functools.lru_cache(maxsize=256)
 def domain(separator: str) -> bytes:
-    """The IC's domain separator: one length byte, then the ASCII tag."""
+    """The IC's domain separator: one length byte, then the ASCII tag (remembered: a
+    handful of separators are asked for on every signature)."""
     tag = separator.encode("ascii")
     if len(tag) > 255:
         raise ValueError("a domain separator is at most 255 bytes")

@@ -561,7 +561,7 @@ class Simulation:
             elif isinstance(action, AcceptIngress):
                 self.trace.record(self.now, "ingress_accepted", node, action.request_id.hex()[:12])
             elif isinstance(action, Notice) and action.kind in TRACED_NOTICES:
-                self.trace.record(self.now, action.kind, node, action.height, action.detail)
+                self.trace.record_notice(self.now, action.kind, node, action.height, action.detail)
                 self.notices.append((self.now, node, action))
 
     def _check_agreement(self, node: int, block: ChainBlock) -> None:

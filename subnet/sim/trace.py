@@ -90,11 +90,14 @@ def _flat_map(value: dict[Any, Any]) -> str | None:
     """A dict of str keys and plain int or str values (most notices' details) as the
     encoder writes it with ``sort_keys``, or None for anything else."""
     parts = []
-    for key in sorted(value) if all(type(key) is str for key in value) else ():
-        item = _plain(value[key])
-        if item is None:
+    for key, item in sorted(value.items()) if all(type(key) is str for key in value) else ():
+        kind = type(item)
+        if kind is int:
+            parts.append(_QUOTE(key) + ":" + int.__repr__(item))
+        elif kind is str:
+            parts.append(_QUOTE(key) + ":" + _QUOTE(item))
+        else:
             return None
-        parts.append(_QUOTE(key) + ":" + item)
     if len(parts) != len(value):
         return None
     return "{" + ",".join(parts) + "}"
@@ -161,6 +164,15 @@ class Trace:
             self._flush()
         if self.keep:
             self.lines.append(line)
+
+    def record_notice(self, time_ns: int, kind: str, node: int, height: int, detail: Any) -> None:
+        """``record(time_ns, kind, node, height, detail)`` for a replica's notice (a few per
+        height and replica), its details written directly when they are a flat map."""
+        text = _flat_map(detail) if type(detail) is dict and type(height) is int else None
+        if text is None:
+            self.record(time_ns, kind, node, height, detail)
+        else:
+            self._add(f"[{time_ns},{_QUOTE(kind)},{node},{height},{text}]")
 
     @property
     def count(self) -> int:
