@@ -297,7 +297,11 @@ class Icc(Consensus):
 
     def _due(self, now: int) -> bool:
         """Whether something the time allows may be due at ``now``: the last wake-up
-        computed (for these fields) is not ahead of it, or none is known."""
+        computed (for these fields) is not ahead of it, or none is known, or a catch-up
+        is awaited and its retry time has come (a finalization well ahead of the round
+        asks again as soon as ``catch_up_retry_at`` passes, sooner than the wake-up)."""
+        if self.catch_up_wait_from is not None and now >= self.catch_up_retry_at:
+            return True
         last = self._wakeup
         return last is None or last[0] != self._wake_key() or (last[2] is not None and last[2] <= now)
 
