@@ -62,6 +62,11 @@ class Principal:
 
     raw: bytes
 
+    def __hash__(self) -> int:
+        # The bytes' own hash (cached by the bytes object), rather than the generated
+        # hash of a one-item tuple: principals are the keys of every vote table.
+        return hash(self.raw)
+
     def __post_init__(self) -> None:
         if not isinstance(self.raw, (bytes, bytearray)):
             raise PrincipalError(f"a principal is bytes, not {type(self.raw).__name__}")
