@@ -67,6 +67,13 @@ class Principal:
         # hash of a one-item tuple: principals are the keys of every vote table.
         return hash(self.raw)
 
+    def __eq__(self, other: object) -> bool:
+        # What the generated method compares, without building a tuple for each side.
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Principal)
+        return self.raw == other.raw
+
     def __post_init__(self) -> None:
         if not isinstance(self.raw, (bytes, bytearray)):
             raise PrincipalError(f"a principal is bytes, not {type(self.raw).__name__}")
