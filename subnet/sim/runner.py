@@ -20,9 +20,12 @@ proves every block, execution loads the newest valid checkpoint and replays the 
 above it. Checkpoints are deterministic bytes of deterministic state, so restarts keep
 the trace a function of the seed.
 
-Signature checks go through one memoizing verifier shared by all replicas: each
-distinct signature is verified once per run instead of once per replica, the verdicts
-being identical.
+Signature checks (consensus, certification and ingress) go through one memoizing
+verifier shared by all replicas: each distinct signature is checked once per run instead
+of once per replica, the verdicts being identical. A signature by one of the
+simulation's own node keys is checked by signing its message again (Ed25519 signing is
+deterministic, and ``crypto.sign`` remembers what it signed lately), so an honest
+replica's share costs one signing and no verification; any other bytes are verified.
 
 Agreement is checked on every finalization, as it happens: the first block any replica
 persists at a height is the one every other must persist there, and a replica that
