@@ -28,6 +28,7 @@ from client import manage
 from client.agent import Agent
 from client.install import install_module
 from client.network import LOCAL_DIR, endpoints
+from node.storage import BlockStore
 from subnet.processes import launcher
 from subnet.processes.layout import replica_dir
 from subnet.processes.status import wait_for_heights
@@ -35,10 +36,14 @@ from tests.processes import restored_state_hashes, subnet_cli
 from tests.test_query_instances import CANISTER as QUERY_LOOPER
 from tests.test_query_load_process import looping_query
 from tests.test_time_slicing import SPIN_WASM, count, n_arg
+from tests.test_time_slicing_install import WORKER, work
+from vocab import management
+from vocab.certificate import RequestResult
 from vocab.codec import HEADER_BYTES
 from vocab.framing import FramedStream
 from vocab.genesis import Genesis
 from vocab.messages import QueryRequest, QueryResponse, StatusReply, StatusRequest
+from vocab.principal import Principal
 
 pytestmark = [pytest.mark.slow, pytest.mark.resilience]
 
@@ -332,6 +337,108 @@ def test_a_looping_update_and_looping_queries_leave_blocks_and_updates_on_time(s
     assert max(report["gaps"]) < 1.0, sorted(report["gaps"])[-5:]
     assert max(report["latencies"]) < 2.0, sorted(report["latencies"])[-5:]
     still_finalizing(subnet)
+
+
+UPGRADE_ITERATIONS = 50_000_000
+"""The looping post_upgrade: 400M instructions, over 100 rounds at the default slice (4M)."""
+
+
+async def _looping_upgrade(genesis: Genesis) -> dict[str, Any]:
+    """Upgrade a canister whose ``canister_post_upgrade`` loops over a hundred rounds (time
+    slicing of install_code) while a counter on another canister is incremented through
+    replica 0 and replica 0's finalized height is watched."""
+    target = endpoints(genesis)[0]
+    agent = Agent([target], genesis.committee)
+    canisters = []
+    for module in (bytes(WORKER), bytes(SPIN_WASM)):
+        canister = await manage.create_canister(agent, 10**13)
+        await install_module(agent, canister, "install", module, b"")
+        canisters.append(canister)
+    upgraded, counter = canisters
+    heights: list[tuple[float, int]] = []
+    latencies: list[float] = []
+    done: list[RequestResult] = []
+
+    async def watch_heights() -> None:
+        stream = FramedStream(await trio.open_tcp_stream(target.host, target.port))
+        while True:
+            await stream.send(StatusRequest())
+            status = await stream.receive()
+            assert isinstance(status, StatusReply)
+            if not heights or status.finalized_height != heights[-1][1]:
+                heights.append((time.monotonic(), status.finalized_height))
+            await trio.sleep(0.02)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(watch_heights)
+        started = time.monotonic()
+        finished = trio.Event()
+
+        async def upgrade() -> None:
+            args = management.InstallCodeArgs("upgrade", upgraded, WORKER, work(UPGRADE_ITERATIONS, 77))
+            done.append(
+                await agent.call(
+                    Principal.management(),
+                    management.INSTALL_CODE,
+                    management.encode_args(management.INSTALL_CODE, args),
+                    timeout=180,
+                )
+            )
+            finished.set()
+
+        nursery.start_soon(upgrade)
+        increments = 0
+        with trio.fail_after(240):
+            while not finished.is_set():
+                before = time.monotonic()
+                answer = await agent.call(counter, "inc", b"", timeout=30)
+                latencies.append(time.monotonic() - before)
+                assert answer.status == "replied", answer
+                increments += 1
+                assert count(answer.reply) == increments
+        ended = time.monotonic()
+        nursery.cancel_scope.cancel()
+    mark = await agent.query(upgraded, "get", b"")
+    window = [(t, h) for t, h in heights if t >= started] + [(ended, -1)]
+    return {
+        "upgrade": done[0],
+        "mark": mark,
+        "rounds": window[-2][1] - window[0][1],
+        "gaps": [b[0] - a[0] for a, b in zip(window, window[1:])],
+        "latencies": latencies,
+        "seconds": ended - started,
+    }
+
+
+def test_a_looping_post_upgrade_leaves_blocks_and_updates_on_time(subnet: Path) -> None:
+    """An upgrade whose post_upgrade loops over a hundred rounds (time slicing covers
+    install_code): no gap above 1 s between finalized heights, a counter update elsewhere
+    answering within 2 s, and the upgrade completing with the same certified state hash on
+    every replica."""
+    report = trio.run(_looping_upgrade, genesis_of(subnet))
+    print(
+        f"looping post_upgrade over {report['rounds']} heights in {report['seconds']:.1f} s; largest gap "
+        f"{max(report['gaps']):.2f} s; {len(report['latencies'])} counter updates, slowest "
+        f"{max(report['latencies']):.2f} s"
+    )
+    result = report["upgrade"]
+    assert result.status == "replied", result
+    assert report["mark"].status == "replied" and report["mark"].reply == work(0, 77)  # counter 0, mark 77
+    assert report["rounds"] >= UPGRADE_ITERATIONS * 8 // (40_000_000 * BLOCK_TIME_MS // 1000) - 1
+    assert max(report["gaps"]) < 1.0, sorted(report["gaps"])[-5:]
+    assert max(report["latencies"]) < 2.0, sorted(report["latencies"])[-5:]
+    top = still_finalizing(subnet)
+    stores = [BlockStore(replica_dir(subnet / LOCAL_DIR, i) / "replica.db") for i in range(4)]
+    try:
+        shared = set.intersection(*(set(store.certified_heights()) for store in stores))
+        after = sorted(h for h in shared if result.height <= h <= top)
+        assert after, "no height from the upgrade's on certified by all four replicas"
+        for height in after:
+            certified = {store.certificate(height)[0] for store in stores}  # type: ignore[index]
+            assert len(certified) == 1, f"state hashes differ at height {height}"
+    finally:
+        for store in stores:
+            store.close()
 
 
 def test_every_replica_ends_with_the_same_state(subnet: Path) -> None:

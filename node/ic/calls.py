@@ -47,7 +47,7 @@ from node.ic.canister import CanisterState, CanisterStatus
 from node.ic.errors import CanisterNotFound, CanisterTrap, trap_log
 from node.ic.ic0 import Context
 from node.ic.messages import CallResult, Messages
-from node.ic.paused import WaitingMessage
+from node.ic.paused import MessageInputs, WaitingMessage
 from node.ic.slicing import TimeSlicing
 from node.ic.state import ExecutionState
 from node.ic.system_api import ApiContext
@@ -175,11 +175,18 @@ class Calls:
         """End of round ``round_``: the paused messages that complete in it are finished
         like any message (calls enqueued, answer given, context settled). How many
         completed, and the messages that waited for their canisters (raw id, message: users'
-        updates and management calls), in order, for the state machine to run now."""
+        updates and management calls), in order, for the state machine to run now. A
+        completed install answers whoever called it."""
         waiting: list[tuple[bytes, WaitingMessage]] = []
         completions = self.slicing.end_of_round(round_)
         for done in completions:
-            if done.context is None:  # a heartbeat or timer: its calls, if it committed
+            if done.install is not None:  # its caller gets the reply, and its cycles back
+                result = done.result
+                self._answer(done.install.origin, result.reply, result.reject, done.install.refund)
+            elif done.settles:  # a cleanup: its context ends as its trapped callback left it
+                assert done.context is not None
+                self._settle(self.state.call_contexts[done.context], done.failure)
+            elif done.context is None:  # a heartbeat or timer: its calls, if it committed
                 if not done.result.trapped and done.ctx.calls:
                     self._system_task_committed(done.canister, done.ctx)
             else:
@@ -375,8 +382,8 @@ class Calls:
         """After a method or callback ran (now, or as a paused message completing): its
         calls enqueued, its answer given, its context settled."""
         if result.trapped:
-            if cleanup is not None:
-                self._cleanup(canister, context, cleanup)
+            if cleanup is not None and not self._cleanup(canister, context, cleanup, result.reject):
+                return result  # a long cleanup, paused: the context is settled when it completes
             self._settle(context, result.reject)
             return result
         context.available = ctx.cycles_available
@@ -395,24 +402,42 @@ class Calls:
         self._settle(context)
         return result
 
-    def _cleanup(self, canister: CanisterState, context: CallContext, cleanup: tuple[int, int]) -> None:
+    def _cleanup(
+        self,
+        canister: CanisterState,
+        context: CallContext,
+        cleanup: tuple[int, int],
+        failure: RejectError | None,
+    ) -> bool:
         """The cleanup callback after a trapped reply or reject callback: its own
-        transaction, kept if it returns, rolled back (and only logged) if it traps."""
+        transaction, kept if it returns, rolled back (and only logged) if it traps.
+
+        Sliced as the IC slices it (its ``PausedCleanupExecution``): one that needs more
+        than a slice is rolled back and paused (``node.ic.slicing``), and ``False`` is
+        returned: the context is settled with ``failure`` when it completes."""
         state = self.state
         instance = canister.instance
         assert instance is not None
         ctx = state.api_context(canister, Context.CLEANUP, caller=Principal(context.caller))
+        limit = state.config.update_limit
+        sliced = self.slicing.active(limit)
+        inputs = MessageInputs.of(ctx) if sliced else None  # before the run changes ctx
+        run_limit = min(limit, state.config.instructions_per_slice) if sliced else limit
         try:
             with message_transaction(instance, canister.stable) as transaction:
-                used = state.runtime.run_callback(instance, cleanup, ctx, state.config.update_limit)
+                used = state.runtime.run_callback(instance, cleanup, ctx, run_limit)
                 transaction.commit()
                 apply_effects(canister, ctx)
         except CanisterTrap as trap:
+            if inputs is not None and run_limit < limit and trap.kind == "out_of_instructions":
+                self.slicing.pause_cleanup(canister, context.id, cleanup, inputs, limit, failure)
+                return False
             canister.append_logs([*ctx.logs, trap_log(trap)], state.time)
             state.charge(canister, trap.instructions)
-            return
+            return True
         canister.append_logs(ctx.logs, state.time)
         state.charge(canister, used)
+        return True
 
     def _perform(self, canister: CanisterState, context: CallContext, ctx: ApiContext) -> None:
         """The calls a committed message staged: callbacks registered, requests enqueued."""

@@ -42,6 +42,7 @@ class ExecutionEnvironment:
         self.management = Management(self.state)
         self.snapshots = Snapshots(self.state, self.lifecycle)
         self.calls = Calls(self.state, self.messages)
+        self.lifecycle.slicer = self.calls.slicing
 
         self.update = self.calls.update
         self.submit = self.calls.submit

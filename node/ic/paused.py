@@ -5,6 +5,8 @@ The data half of :mod:`node.ic.slicing`: :class:`PausedExecution` is replicated 
 :class:`Worker` runs the message off the replica's thread, by probes of growing fuel
 whose results only ever *prove* how many instructions the message uses (the module
 docstring of ``node.ic.slicing`` explains why probes and why this is deterministic).
+A paused ``install_code`` (:class:`InstallRequest`) is one such execution whose run is
+all of its steps (``node.ic.install_steps``), given to the worker as a *job*.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import msgpack
@@ -29,6 +32,7 @@ from node.ic.stable_memory import StableMemory
 from node.ic.system_api import ApiContext, SystemApi
 from node.wasm.engine import CompiledModule
 from node.wasm.instance import InstanceState
+from vocab.errors import RejectCode, RejectError
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,48 @@ class WaitingMessage:
     cycles: int = 0
 
 
+@dataclass(frozen=True)
+class InstallRequest:
+    """What a paused ``install_code`` needs besides its :class:`MessageInputs` (whose
+    ``arg`` is the install's argument and whose other fields are the canister as it was
+    when the install started): the mode and its upgrade options, the module, and who gets
+    the answer when it completes (a user's request, or a canister's callback with the
+    ``refund`` of the cycles it attached, which ``install_code`` gives back)."""
+
+    mode: str
+    skip_pre_upgrade: bool | None
+    wasm_memory_persistence: str | None
+    module: bytes
+    origin: Origin
+    refund: int = 0
+
+    @cached_property
+    def module_hash(self) -> bytes:
+        """The module's SHA-256, what the state hash covers of it (computed once)."""
+        return hashlib.sha256(self.module).digest()
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A paused cleanup's call context's answer-to-be: the reject its trapped reply or
+    reject callback left (``None`` fields: none, the context's default applies)."""
+
+    code: int | None
+    message: str = ""
+    error_code: str = ""
+
+    @classmethod
+    def of(cls, reject: RejectError | None) -> Failure:
+        if reject is None:
+            return cls(None)
+        return cls(int(reject.code), reject.message, reject.error_code or "")
+
+    def reject(self) -> RejectError | None:
+        if self.code is None:
+            return None
+        return RejectError(RejectCode(self.code), self.message, self.error_code or None)
+
+
 @dataclass
 class Outcome:
     """A finished run: the instructions used and either the trap or what to commit."""
@@ -128,6 +174,15 @@ class Outcome:
     trap: CanisterTrap | None = None
     instance: CanisterInstance | None = None
     stable: StableMemory | None = None
+    logs: list[bytes] | None = None
+    """An install's logs, of all its steps (a message's are its ``ctx.logs``)."""
+    pre_certified: bytes | None = None
+    """An upgrade's certified data as ``pre_upgrade`` set it, if it did."""
+
+
+Job = Callable[[CanisterRuntime, int], Outcome]
+"""A paused execution's run other than one function: with (a runtime whose System API is
+the worker's, fuel), the outcome of one run from its start (an install's steps)."""
 
 
 IDLE_NICENESS = 19
@@ -175,12 +230,14 @@ class Worker:
         config: ExecutionConfig,
         canister: bytes,
         compiled: CompiledModule[ModuleInfo],
-        heap: InstanceState,
+        heap: InstanceState | None,
         stable: StableMemory,
         paused: PausedExecution,
         slice_: int,
+        job: Job | None = None,
     ) -> None:
         self._runtime = runtime
+        self._job = job
         self._config = config
         self._canister = canister
         self._compiled = compiled
@@ -227,12 +284,21 @@ class Worker:
     def _one_run(self, runtime: CanisterRuntime, fuel: int) -> Outcome | None:
         """One run from the message's start with ``fuel``: its outcome, or ``None`` if it
         ran out before the message's own limit (then it is proven to need more)."""
+        self.probes += 1
+        outcome = self._run_message(runtime, fuel) if self._job is None else self._job(runtime, fuel)
+        trap = outcome.trap
+        if trap is not None and trap.kind == "out_of_instructions" and fuel < self._paused.limit:
+            self._proved(fuel)
+            return None
+        return outcome
+
+    def _run_message(self, runtime: CanisterRuntime, fuel: int) -> Outcome:
         paused = self._paused
         stable = self._stable.copy()
         stable.begin()
         ctx = paused.inputs.context(self._config, self._canister, stable)
+        assert self._heap is not None, "a message runs on its canister's committed heap"
         instance = runtime.instantiate(self._compiled, self._heap)
-        self.probes += 1
         try:
             function = paused.function
             if isinstance(function, str):
@@ -240,9 +306,6 @@ class Worker:
             else:
                 used = runtime.run_callback(instance, function, ctx, fuel)
         except CanisterTrap as trap:
-            if trap.kind == "out_of_instructions" and fuel < paused.limit:
-                self._proved(fuel)
-                return None
             return Outcome(trap.instructions, ctx, trap=trap)
         return Outcome(used, ctx, instance=instance, stable=stable)
 
@@ -305,11 +368,13 @@ class Worker:
 
 class ObservedSystemApi(SystemApi):
     """A worker's System API: after each call, ``progress`` hears the instructions the
-    message has used so far (exact: wasmtime's fuel is current inside a host call)."""
+    message has used so far (exact: wasmtime's fuel is current inside a host call), plus
+    ``offset``, what earlier steps of the same run used (an install's steps)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.progress: Callable[[int], None] | None = None
+        self.offset = 0
 
     def host_function(self, spec: Ic0Function, memory64: bool) -> Callable[..., Any]:
         inner = super().host_function(spec, memory64)
@@ -319,7 +384,7 @@ class ObservedSystemApi(SystemApi):
             result = inner(caller, *args)
             report, ctx = api.progress, api.current
             if report is not None and ctx is not None:
-                report(ctx.instructions_used(caller))
+                report(api.offset + ctx.instructions_used(caller))
             return result
 
         host.__name__ = f"observed_{spec.name}"
@@ -341,6 +406,7 @@ class _ApiPool:
     def give(self, api: ObservedSystemApi) -> None:
         api.current = None
         api.progress = None
+        api.offset = 0
         with self._lock:
             self._free.append(api)
 
@@ -364,12 +430,18 @@ class PausedExecution:
     cleanup: tuple[int, int] | None = None
     """A callback's cleanup, run (synchronously) if the callback traps."""
     waiting: list[WaitingMessage] = field(default_factory=list)
+    install: InstallRequest | None = None
+    """Set for a paused ``install_code`` (``context`` and ``cleanup`` are then ``None``)."""
+    failure: Failure | None = None
+    """Set for a paused cleanup callback (``function``; its inputs' kind is CLEANUP)."""
     worker: Worker | None = field(default=None, compare=False, repr=False)
 
     def digest(self) -> bytes:
         """What the state hash covers of it: everything but the worker (its checkpoint
-        encoding, which is canonical)."""
-        return hashlib.sha256(b"paused-execution" + msgpack.packb(_encode(self), use_bin_type=True)).digest()
+        encoding, which is canonical), with an install's module named by its SHA-256, so
+        that hashing a paused install each round does not rehash a module of megabytes."""
+        encoded = _encode(self, module_digest=True)
+        return hashlib.sha256(b"paused-execution" + msgpack.packb(encoded, use_bin_type=True)).digest()
 
 
 def encode_paused(paused: dict[bytes, PausedExecution]) -> list[Any]:
@@ -378,9 +450,9 @@ def encode_paused(paused: dict[bytes, PausedExecution]) -> list[Any]:
     return [_encode(paused[raw]) for raw in sorted(paused)]
 
 
-def _encode(item: PausedExecution) -> list[Any]:
+def _encode(item: PausedExecution, module_digest: bool = False) -> list[Any]:
     inputs = item.inputs
-    return [
+    encoded: list[Any] = [
         item.canister,
         item.context,
         item.function if isinstance(item.function, str) else list(item.function),
@@ -411,25 +483,57 @@ def _encode(item: PausedExecution) -> list[Any]:
                 w.sender,
                 w.method,
                 w.arg,
-                [w.origin.kind, w.origin.token, w.origin.callback],
+                _origin(w.origin),
                 _wide(w.cycles),
             ]
             for w in item.waiting
         ],
     ]
+    install, failure = item.install, item.failure
+    if install is not None or failure is not None:  # a paused message's encoding unchanged
+        encoded.append(
+            None
+            if install is None
+            else [
+                install.mode,
+                install.skip_pre_upgrade,
+                install.wasm_memory_persistence,
+                install.module_hash if module_digest else install.module,
+                _origin(install.origin),
+                _wide(install.refund),
+            ]
+        )
+    if failure is not None:
+        encoded.append([failure.code, failure.message, failure.error_code])
+    return encoded
+
+
+def _origin(origin: Origin) -> list[Any]:
+    return [origin.kind, origin.token, origin.callback]
 
 
 def decode_paused(value: Any) -> dict[bytes, PausedExecution]:
     """The inverse of :func:`encode_paused`; ``ValueError`` naming what is malformed."""
     paused: dict[bytes, PausedExecution] = {}
     for item in _items(value, "paused executions"):
-        canister, context, function, start_round, limit, inputs, cleanup, waiting = _items(
-            item, "a paused execution", 8
-        )
+        parts = _items(item, "a paused execution")
+        if len(parts) not in (8, 9, 10):
+            raise ValueError(
+                "a paused execution should be a list of 8 (a message), 9 (an install) or 10 (a cleanup)"
+            )
+        canister, context, function, start_round, limit, inputs, cleanup, waiting = parts[:8]
+        install = _install(parts[8]) if len(parts) > 8 and parts[8] is not None else None
+        failure = _failure(parts[9]) if len(parts) == 10 else None
         fields = _items(inputs, "a paused execution's inputs", 16)
         kind = _str(fields[11])
-        if kind not in ("UPDATE", "REPLY", "REJECT", "SYSTEM_TASK"):
-            raise ValueError(f"a paused execution of kind {kind!r}, which is never sliced")
+        if install is not None:
+            kinds: tuple[str, ...] = ("INIT",)
+        elif failure is not None:
+            kinds = ("CLEANUP",)
+        else:
+            kinds = ("UPDATE", "REPLY", "REJECT", "SYSTEM_TASK")
+        if kind not in kinds or (install is not None and failure is not None):
+            raise ValueError(f"a paused execution of kind {kind!r}, which is never sliced so")
         decoded = MessageInputs(
             _bytes(fields[0]),
             _bytes(fields[1]),
@@ -460,7 +564,11 @@ def decode_paused(value: Any) -> dict[bytes, PausedExecution]:
             _nat(limit),
             None if cleanup is None else _function(cleanup),
             [_waiting(w) for w in _items(waiting, "waiting messages")],
+            install,
+            failure,
         )
+        if install is not None and (entry.context is not None or entry.cleanup is not None):
+            raise ValueError("a paused install has a call context or a cleanup")
         if entry.canister in paused:
             raise ValueError("a canister has two paused executions")
         paused[entry.canister] = entry
@@ -474,17 +582,34 @@ def _function(value: Any) -> tuple[int, int]:
 
 def _waiting(value: Any) -> WaitingMessage:
     kind, sender, method, arg, origin, cycles = _items(value, "a waiting message", 6)
-    origin_kind, token, callback = _items(origin, "a waiting message's origin", 3)
     if kind not in ("update", "management"):
         raise ValueError(f"a waiting message of unknown kind {kind!r}")
     return WaitingMessage(
-        kind,
-        _bytes(sender),
-        _str(method),
-        _bytes(arg),
-        Origin(_str(origin_kind), _bytes(token), _nat(callback)),
-        _unwide(cycles),
+        kind, _bytes(sender), _str(method), _bytes(arg), _decode_origin(origin), _unwide(cycles)
     )
+
+
+def _decode_origin(value: Any) -> Origin:
+    origin_kind, token, callback = _items(value, "an origin", 3)
+    return Origin(_str(origin_kind), _bytes(token), _nat(callback))
+
+
+def _failure(value: Any) -> Failure:
+    code, message, error_code = _items(value, "a paused cleanup's failure", 3)
+    if code is not None and (_nat(code) not in {int(c) for c in RejectCode}):
+        raise ValueError(f"a paused cleanup's failure has an unknown reject code {code!r}")
+    return Failure(code, _str(message), _str(error_code))
+
+
+def _install(value: Any) -> InstallRequest:
+    mode, skip, persistence, module, origin, refund = _items(value, "a paused install", 6)
+    if mode not in ("install", "reinstall", "upgrade"):
+        raise ValueError(f"a paused install of unknown mode {mode!r}")
+    if skip is not None and not isinstance(skip, bool):
+        raise ValueError(f"skip_pre_upgrade should be a boolean or nil, not {skip!r}")
+    if persistence not in (None, "keep", "replace"):
+        raise ValueError(f"wasm_memory_persistence should be keep, replace or nil, not {persistence!r}")
+    return InstallRequest(mode, skip, persistence, _bytes(module), _decode_origin(origin), _unwide(refund))
 
 
 def _wide(value: int) -> bytes:
@@ -520,6 +645,9 @@ def _nat(value: Any) -> int:
 
 
 __all__ = [
+    "Failure",
+    "InstallRequest",
+    "Job",
     "MessageInputs",
     "Outcome",
     "PausedExecution",

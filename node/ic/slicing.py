@@ -47,8 +47,24 @@ taken mid-pause starts the worker again and completes in the same round. A repli
 restarts redoes the work (the executor then waits for it).
 
 What is sliced: update methods (ingress and inter-canister), reply and reject callbacks
-(what follows an ``await``), heartbeats and global timers. Cleanup callbacks, installs and
-upgrades still run synchronously to their limits.
+(what follows an ``await``) and their cleanup callbacks, heartbeats and global timers, and
+``install_code`` (install, reinstall, upgrade: the start function, ``canister_init``,
+``canister_pre_upgrade`` and ``canister_post_upgrade`` against the one install limit, 300B,
+as the IC slices them). A
+paused install is one run of all its steps (``node.ic.install_steps``) for the worker, the
+same proofs deciding its round; at completion it commits as the synchronous path does
+(``node.ic.lifecycle``), or, failing or out of its limit, leaves the canister as it was
+(code, heap, stable memory, settings), only its logs and fee kept, and its caller gets the
+reply or reject then. While it is paused, as on the IC's scheduler
+(``can_execute_subnet_msg``), everything for its canister waits (its messages, tasks and
+the management calls naming it: stop, update_settings, another install_code...), and so
+does every other ``install_code`` and ``install_chunked_code`` on the subnet, whatever its
+canister: one long install at a time.
+
+A cleanup callback (run after a reply or reject callback traps) is sliced too, as the IC
+slices it (``PausedCleanupExecution``): the canister stays paused until it completes, and
+its call context is then settled with the reject the trapped callback left. Replicated
+queries are not sliced, on the IC either.
 """
 
 from __future__ import annotations
@@ -56,12 +72,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from node.ic.canister import CanisterInstance, CanisterState
-from node.ic.errors import CanisterTrap
+from node.ic.errors import CanisterTrap, trap_log
+from node.ic.ic0 import Context
+from node.ic.install_steps import Steps, install_job
+from node.ic.lifecycle import Lifecycle
 from node.ic.messages import CallResult, Messages, SliceExhausted, trapped
-from node.ic.paused import MessageInputs, Outcome, PausedExecution, WaitingMessage, Worker
+from node.ic.paused import (
+    Failure,
+    InstallRequest,
+    MessageInputs,
+    Outcome,
+    PausedExecution,
+    WaitingMessage,
+    Worker,
+)
+from node.ic.runtime import CanisterModule
+from node.ic.stable_memory import StableMemory
 from node.ic.state import ExecutionState
 from node.ic.system_api import ApiContext
 from node.ic.transaction import apply_effects
+from vocab import management
+from vocab.errors import RejectError
 from vocab.genesis import Genesis, GenesisError
 from vocab.principal import Principal
 
@@ -95,11 +126,17 @@ class Completion:
 
     canister: CanisterState
     context: int | None
-    """Its call context; ``None`` for a heartbeat or timer."""
+    """Its call context; ``None`` for a heartbeat, timer or install."""
     ctx: ApiContext
     result: CallResult
     cleanup: tuple[int, int] | None
     waiting: list[WaitingMessage]
+    install: InstallRequest | None = None
+    """A completed install: ``result`` is its reply (an empty Candid record) or reject."""
+    settles: bool = False
+    """A completed cleanup callback: its context is settled with ``failure`` (the reject
+    its trapped reply or reject callback left), whatever the cleanup did."""
+    failure: RejectError | None = None
 
 
 class TimeSlicing:
@@ -146,8 +183,73 @@ class TimeSlicing:
         self._start_worker(canister, paused)
         return None
 
-    def _start_worker(self, canister: CanisterState, paused: PausedExecution) -> None:
+    def pause(self, canister: CanisterState, paused: PausedExecution, compiled: CanisterModule) -> None:
+        """Pause ``canister`` with a long install (``node.ic.lifecycle``), its first slice
+        rolled back; ``compiled`` is its new module."""
+        self.state.paused[canister.principal_raw] = paused
+        self._start_worker(canister, paused, compiled)
+
+    def pause_cleanup(
+        self,
+        canister: CanisterState,
+        context: int,
+        cleanup: tuple[int, int],
+        inputs: MessageInputs,
+        limit: int,
+        failure: RejectError | None,
+    ) -> None:
+        """Pause ``canister`` with a long cleanup callback (``node.ic.calls``), its first
+        slice rolled back; ``failure`` settles its call context when it completes."""
+        assert self.state.round is not None
+        paused = PausedExecution(
+            canister.principal_raw,
+            context,
+            cleanup,
+            inputs,
+            self.state.round,
+            limit,
+            failure=Failure.of(failure),
+        )
+        self.state.paused[canister.principal_raw] = paused
+        self._start_worker(canister, paused)
+
+    def installing(self) -> PausedExecution | None:
+        """The paused install on the subnet, if there is one (never more than one)."""
+        for raw in sorted(self.state.paused):
+            if self.state.paused[raw].install is not None:
+                return self.state.paused[raw]
+        return None
+
+    def _start_worker(
+        self, canister: CanisterState, paused: PausedExecution, compiled: CanisterModule | None = None
+    ) -> None:
         instance = canister.instance
+        install = paused.install
+        if install is not None:
+            state = self.state
+            if compiled is None:  # restored from a checkpoint: the module compiles from its bytes
+                compiled = state.runtime.compile(install.module)
+            upgrade = install.mode == "upgrade"
+            old = None
+            if upgrade:
+                assert instance is not None
+                old = (instance.compiled, instance.snapshot())
+            stable = canister.stable.copy() if upgrade else StableMemory()
+            job = install_job(
+                state.config, canister.principal_raw, paused.inputs, install, compiled, old, stable
+            )
+            paused.worker = Worker(
+                state.runtime,
+                state.config,
+                canister.principal_raw,
+                compiled,
+                None,
+                stable,
+                paused,
+                state.config.instructions_per_slice,
+                job,
+            )
+            return
         assert instance is not None
         paused.worker = Worker(
             self.state.runtime,
@@ -176,6 +278,28 @@ class TimeSlicing:
             if outcome is None:
                 continue
             del state.paused[raw]
+            if paused.inputs.kind is Context.CLEANUP:
+                assert paused.failure is not None
+                self._finish_cleanup(canister, paused, outcome)
+                done.append(
+                    Completion(
+                        canister,
+                        paused.context,
+                        outcome.ctx,
+                        CallResult(),
+                        None,
+                        paused.waiting,
+                        settles=True,
+                        failure=paused.failure.reject(),
+                    )
+                )
+                continue
+            if paused.install is not None:
+                result = self._finish_install(canister, paused, paused.install, outcome)
+                done.append(
+                    Completion(canister, None, outcome.ctx, result, None, paused.waiting, paused.install)
+                )
+                continue
             done.append(
                 Completion(
                     canister,
@@ -204,12 +328,7 @@ class TimeSlicing:
         if trap is not None:
             return trapped(state, canister, ctx, trap)
         assert outcome.instance is not None and outcome.stable is not None
-        instance = outcome.instance
-        instance.commit()
-        # The worker's instance is linked against the worker's System API: the canister
-        # keeps one linked against the replica thread's, holding the committed state.
-        instance.imports = state.runtime.api.imports(instance.compiled.memory64)
-        instance.rebuild()
+        instance = self._adopt(outcome.instance)
         outcome.stable.commit()
         canister.instance = instance
         canister.stable = outcome.stable
@@ -220,6 +339,74 @@ class TimeSlicing:
         canister.append_logs(ctx.logs, state.time)
         fee = state.charge(canister, outcome.instructions)
         return CallResult(reply=b"", instructions=outcome.instructions, cycles_charged=fee)
+
+    def _finish_cleanup(self, canister: CanisterState, paused: PausedExecution, outcome: Outcome) -> None:
+        """The completed cleanup's effects, as ``Calls._cleanup`` applies a synchronous
+        one's: committed if it returned (no version change), only logged if it trapped;
+        its instructions charged either way."""
+        state = self.state
+        ctx = outcome.ctx
+        if outcome.trap is not None:
+            canister.append_logs([*ctx.logs, trap_log(outcome.trap)], state.time)
+            state.charge(canister, outcome.instructions)
+            return
+        assert outcome.instance is not None and outcome.stable is not None
+        canister.instance = self._adopt(outcome.instance)
+        outcome.stable.commit()
+        canister.stable = outcome.stable
+        drift = canister.cycles - paused.inputs.balance  # what changed it while paused
+        apply_effects(canister, ctx)
+        canister.cycles += drift
+        canister.append_logs(ctx.logs, state.time)
+        state.charge(canister, outcome.instructions)
+
+    def _finish_install(
+        self, canister: CanisterState, paused: PausedExecution, install: InstallRequest, outcome: Outcome
+    ) -> CallResult:
+        """The completed install's effects, as ``Lifecycle`` applies a synchronous one's:
+        the new code and state on success; on a failure (a trap, its limit, or memory
+        beyond the canister's or the subnet's limits now) only its logs and fee."""
+        state = self.state
+        lifecycle = Lifecycle(state)
+        inputs = paused.inputs
+        logs = outcome.logs or []
+        trap = outcome.trap
+        compiled = state.runtime.compile(install.module)
+        if trap is None:
+            assert outcome.instance is not None and outcome.stable is not None
+            try:
+                state.check_memory_limit(canister, outcome.instance, outcome.stable, install.module)
+            except CanisterTrap as refused:
+                trap = refused
+        if trap is not None:
+            error = lifecycle.fail(canister, inputs, logs, outcome.instructions, trap)
+            return CallResult(reject=error, instructions=outcome.instructions, trapped=True)
+        assert outcome.instance is not None and outcome.stable is not None
+        instance = self._adopt(outcome.instance)
+        outcome.stable.commit()
+        steps = Steps(instance, outcome.ctx, outcome.pre_certified)
+        lifecycle.commit(
+            canister,
+            inputs,
+            install.mode,
+            compiled,
+            install.module,
+            steps,
+            outcome.stable,
+            logs,
+            outcome.instructions,
+        )
+        return CallResult(
+            reply=management.encode_reply(management.INSTALL_CODE), instructions=outcome.instructions
+        )
+
+    def _adopt(self, instance: CanisterInstance) -> CanisterInstance:
+        """A worker's completed instance, committed and linked against the replica thread's
+        System API (the worker's was its own)."""
+        instance.commit()
+        instance.imports = self.state.runtime.api.imports(instance.compiled.memory64)
+        instance.rebuild()
+        return instance
 
     def state_bytes(self) -> bytes:
         """What the state hash covers of paused executions: empty when there are none."""

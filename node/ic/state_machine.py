@@ -64,6 +64,8 @@ _EFFECTIVE_CANISTER_METHODS = frozenset(
     )
 )
 """Management methods with an effective canister: those that wait while it is paused."""
+_INSTALL_METHODS = frozenset((management.INSTALL_CODE, management.INSTALL_CHUNKED_CODE))
+"""Management methods that wait while any long install is paused (one at a time)."""
 
 
 def _rejected(request_id: bytes, height: int, reject: RejectError) -> RequestResult:
@@ -226,7 +228,9 @@ class WasmStateMachine:
     def _waits_for_paused(self, method: str, caller: Principal, arg: bytes, origin: Origin) -> bool:
         """Whether this management call is for a canister paused by a long message: then it
         waits behind it, as on the IC (a subnet message for a canister with a paused
-        execution is not executed until it completes), and is answered later."""
+        execution is not executed until it completes), and is answered later. An install
+        (``install_code``, ``install_chunked_code``) also waits while any long install is
+        paused, whatever its canister: the IC runs one long install at a time."""
         paused = self.env.state.paused
         if not paused or method not in _EFFECTIVE_CANISTER_METHODS:
             return False
@@ -236,6 +240,8 @@ class WasmStateMachine:
             return False  # the normal path names what is wrong with it
         target = getattr(request, "canister_id", None) or getattr(request, "target_canister", None)
         entry = paused.get(target.raw) if isinstance(target, Principal) else None
+        if entry is None and method in _INSTALL_METHODS:
+            entry = self.env.calls.slicing.installing()
         if entry is None:
             return False
         entry.waiting.append(WaitingMessage("management", caller.raw, method, arg, origin, self._attached))
@@ -435,7 +441,7 @@ class WasmStateMachine:
             return None
         try:
             if method in management.CODE_METHODS:
-                return self._code(method, caller, arg, time)
+                return self._code(method, caller, arg, time, origin)
             if method == management.CREATE:
                 create: management.CreateCanisterArgs = management.decode_args(method, arg)
                 specified = create.specified_id
@@ -539,11 +545,12 @@ class WasmStateMachine:
         assert method == management.LIST_SNAPSHOTS
         return management.encode_reply(method, tuple(self.env.list_canister_snapshots(caller, canister)))
 
-    def _code(self, method: str, caller: Principal, arg: bytes, time: int) -> bytes:
-        """install_code, uninstall_code and the chunk store."""
+    def _code(self, method: str, caller: Principal, arg: bytes, time: int, origin: Origin) -> bytes | None:
+        """install_code, uninstall_code and the chunk store; ``None`` while a long install
+        is paused (``origin`` is answered when it completes, ``node.ic.slicing``)."""
         if method == management.INSTALL_CODE:
             request: management.InstallCodeArgs = management.decode_args(method, arg)
-            self.env.install_code(
+            done = self.env.install_code(
                 caller,
                 _canister_id(request.canister_id),
                 _mode(request.mode),
@@ -551,8 +558,10 @@ class WasmStateMachine:
                 request.arg,
                 time=time,
                 sender_canister_version=request.sender_canister_version,
+                answer=origin,
+                refund=self._attached,
             )
-            return management.encode_reply(method)
+            return management.encode_reply(method) if done else None
         if method == management.INSTALL_CHUNKED_CODE:
             chunked: management.InstallChunkedCodeArgs = management.decode_args(method, arg)
             target = _canister_id(chunked.target_canister)
@@ -575,7 +584,7 @@ class WasmStateMachine:
                     f"Error from Wasm chunk store: wasm module hash {actual.hex()} does not match the given hash "
                     f"{chunked.wasm_module_hash.hex()}"
                 )
-            self.env.install_code(
+            done = self.env.install_code(
                 caller,
                 target,
                 _mode(chunked.mode),
@@ -583,8 +592,10 @@ class WasmStateMachine:
                 chunked.arg,
                 time=time,
                 sender_canister_version=chunked.sender_canister_version,
+                answer=origin,
+                refund=self._attached,
             )
-            return management.encode_reply(method)
+            return management.encode_reply(method) if done else None
         if method == management.UNINSTALL_CODE:
             uninstall = management.decode_args(method, arg)
             self.env.uninstall_code(caller, _canister_id(uninstall.canister_id), time=time)
