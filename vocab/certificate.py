@@ -131,12 +131,13 @@ class CertificationShare(Message):
         _check_hash("canister_root", self.canister_root)
         _check_height(self.time_ns)
 
-    @property
+    @cached_property
     def certified(self) -> Certified:
         return (self.state_hash, self.results_root, self.time_ns, self.canister_root)
 
-    @property
+    @cached_property
     def signed_bytes(self) -> bytes:
+        """Remembered, as ``certified``: one share object reaches every peer."""
         return certification_message(self.height, *self.certified)
 
     @classmethod

@@ -15,6 +15,8 @@ signer makes, the same way on every replica.
 
 from __future__ import annotations
 
+import functools
+
 import nacl.bindings
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -30,10 +32,21 @@ _SECRETS: dict[int, tuple[Ed25519PrivateKey, bytes]] = {}
 """libsodium's 64-byte secret key of each private key object signed with lately, by the
 object's id (the object is kept alongside, so an id reused by another key never matches)."""
 _SECRETS_LIMIT = 4096
+_SIGNED: dict[tuple[bytes, bytes], bytes] = {}
+"""The signatures made lately, by (libsodium secret key, message): signing is deterministic
+(RFC 8032), so signing the same message again with the same key gives these bytes. The
+simulator checks a signature by one of its own node keys by signing its message again
+(``subnet.sim.runner.MemoVerifier``): the signer has just made it, so that is a look-up."""
+_SIGNED_LIMIT = 4096
+_SIGNED_MESSAGE_BYTES = 256
+"""Only short messages are remembered (every signed message here is a domain and a hash
+or two), so the memory stays bounded whatever is signed."""
 
 
+@functools.lru_cache(maxsize=256)
 def domain(separator: str) -> bytes:
-    """The IC's domain separator: one length byte, then the ASCII tag."""
+    """The IC's domain separator: one length byte, then the ASCII tag (remembered: a
+    handful of separators are asked for on every signature)."""
     tag = separator.encode("ascii")
     if len(tag) > 255:
         raise ValueError("a domain separator is at most 255 bytes")
@@ -100,7 +113,15 @@ def sign_plain(key: Ed25519PrivateKey, message: bytes) -> bytes:
             _SECRETS.clear()
         _, secret = nacl.bindings.crypto_sign_seed_keypair(key.private_bytes_raw())
         entry = _SECRETS[id(key)] = (key, secret)
-    return nacl.bindings.crypto_sign(message, entry[1])[:SIGNATURE_BYTES]
+    if len(message) > _SIGNED_MESSAGE_BYTES:
+        return nacl.bindings.crypto_sign(message, entry[1])[:SIGNATURE_BYTES]
+    memo = (entry[1], message)
+    signature = _SIGNED.get(memo)
+    if signature is None:
+        if len(_SIGNED) >= _SIGNED_LIMIT:
+            _SIGNED.clear()
+        signature = _SIGNED[memo] = nacl.bindings.crypto_sign(message, entry[1])[:SIGNATURE_BYTES]
+    return signature
 
 
 def verify(raw_public: bytes, signature: bytes, separator: str, message: bytes) -> bool:
