@@ -173,10 +173,6 @@ class ReplicaRuntime:
         self._certified = trio.Event()
         self._group: list[tuple[list[act.Action], trio.Event]] = []
         """The fast path's persists waiting for the next group commit, with their waiters."""
-        self._staged: list[act.Action] = []
-        """Actions of handled events waiting for the next group commit (``handle``)."""
-        self._grouping = False
-        """Whether the group-commit task runs (``run``); until then ``handle`` performs at once."""
         self._group_wakeup = trio.Event()
         self._group_error = ""
         self.queries = QueryPool()
@@ -250,21 +246,9 @@ class ReplicaRuntime:
         return now_ns() + self.clock_offset_ns
 
     def handle(self, event: ev.Event) -> list[act.Action]:
-        """Feed one event to the core and carry out its actions; returns the actions.
-
-        Group commit: actions that persist something, and every action after them until
-        the next commit, wait for the group-commit task, which makes the persists of all
-        the events handled in the same scheduling round durable in one SQLite transaction
-        (one sync) and then performs the rest in order. Nothing leaves the process before
-        what came before it is durable; sends are only later, never earlier. Under load
-        this turns a sync per message into a sync per round of messages (the sync was the
-        largest cost after signatures, ``bench/PROFILE.md``)."""
+        """Feed one event to the core and carry out its actions; returns the actions."""
         actions = self._step(event)
-        if self._grouping and (self._staged or any(isinstance(a, PERSIST_ACTIONS) for a in actions)):
-            self._staged.extend(actions)
-            self._group_wakeup.set()
-        else:
-            self._perform(actions)
+        self._perform(actions)
         return actions
 
     def _step(self, event: ev.Event) -> list[act.Action]:
@@ -580,12 +564,8 @@ class ReplicaRuntime:
         answers = [a for a in actions if isinstance(a, act.Answer)]
         assert len(answers) == 1, "the replica answers a fast-path request once"
         persists: list[act.Action] = [a for a in actions if isinstance(a, PERSIST_ACTIONS)]
-        others = [a for a in actions if not isinstance(a, (act.Answer, *PERSIST_ACTIONS))]
-        if self._staged:  # behind a pending commit: after it, in order
-            self._staged.extend(others)
-            self._group_wakeup.set()
-        else:
-            for action in others:
+        for action in actions:
+            if not isinstance(action, (act.Answer, *PERSIST_ACTIONS)):
                 self._perform_one(action)
         if persists:
             flushed = trio.Event()
@@ -597,32 +577,21 @@ class ReplicaRuntime:
         return answers[0].message
 
     async def _run_group_commits(self) -> None:
-        """Write the pending persists of handled events (``handle``) and of the fast path
-        (``_fast_path``) in one transaction per group, then carry out what waited for them."""
+        """Write the fast path's pending persists, one transaction per group (``_fast_path``)."""
         while True:
             await self._group_wakeup.wait()
             self._group_wakeup = trio.Event()
-            await trio.sleep(0)  # events handled in this scheduling round join the group
+            await trio.sleep(0)  # requests handled in this scheduling round join the group
             group, self._group = self._group, []
-            staged, self._staged = self._staged, []
             try:
                 with self.store.batch():
-                    for action in staged:
-                        if isinstance(action, PERSIST_ACTIONS):
-                            self._persist(action)
                     for persists, _ in group:
                         for action in persists:
                             self._persist(action)
-                self.store.reclaim()  # pages freed by pruning, once committed
             except (StorageError, sqlite3.Error) as exc:
-                # nothing that waited for these writes may happen: drop it, as a crash would
                 self._group_error = str(exc)
-                self._note("storage_error", f"writes: {exc}")
-                log.error("writes failed: %s", exc)
-                staged = []
-            for action in staged:
-                if not isinstance(action, PERSIST_ACTIONS):
-                    self._perform_one(action)
+                self._note("storage_error", f"fast-path writes: {exc}")
+                log.error("fast-path writes failed: %s", exc)
             for _, flushed in group:
                 flushed.set()
 
@@ -798,7 +767,6 @@ class ReplicaRuntime:
                 nursery.start_soon(self.mesh.run)
                 nursery.start_soon(self._run_timers)
                 nursery.start_soon(self._run_group_commits)
-                self._grouping = True
                 self.handle(ev.Started(self.now_ns()))
                 task_status.started()
         finally:
