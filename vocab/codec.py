@@ -70,9 +70,9 @@ class Message:
         A reader compiled once per class (``_class_reader``) decodes well-formed maps;
         anything it does not accept as it is, it leaves to ``_checked_from_wire``, which
         says exactly what is wrong (or accepts what the reader is too strict for)."""
-        reader = _READERS.get(cls)
+        reader = _CLASS_READERS.get(cls)
         if reader is None:
-            reader = _READERS[cls] = _class_reader(cls)
+            reader = _CLASS_READERS[cls] = _class_reader(cls)
         try:
             return reader(fields)
         except Exception:
@@ -222,7 +222,9 @@ class _Refused(Exception):
 
 
 _READERS: dict[Any, Reader] = {}
-"""A reader per message class and per field annotation."""
+"""A reader per field annotation (a message class as an annotation: its ``from_wire``)."""
+_CLASS_READERS: dict[type, Reader] = {}
+"""A reader per message class, of its map of fields."""
 
 
 def _refuse(value: Any) -> Any:
