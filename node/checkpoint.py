@@ -79,7 +79,6 @@ from node.ic.stable_memory import PAGE_SIZE, StableMemory
 from node.ic.state import ExecutionState
 from node.sui.ledger import SuiLedger
 from node.sui.store import ObjectStore, StoreError
-from node.wasm.instance import InstanceState
 from vocab import management
 from vocab.errors import PrincipalError, RejectError, SubnetError
 from vocab.principal import CanisterId, Principal
@@ -131,14 +130,15 @@ def _big(value: int) -> int | bytes:
     return value.to_bytes((value.bit_length() + 8) // 8, "big", signed=True)
 
 
-def _sparse(data: bytes | bytearray) -> list[Any]:
-    """``[length, [[page_index, page], ...]]`` with the all-zero 64 KiB pages left out."""
+def _sparse(data: bytes | bytearray | memoryview) -> list[Any]:
+    """``[length, [[page_index, page], ...]]`` with the all-zero 64 KiB pages left out
+    (``data`` may be a view of a live heap: only its non-zero pages are copied)."""
     pages = []
     length = len(data)
     for start in range(0, length, PAGE_SIZE):
-        end = min(start + PAGE_SIZE, length)
-        if data.count(0, start, end) != end - start:
-            pages.append([start // PAGE_SIZE, bytes(data[start:end])])
+        page = bytes(data[start : start + PAGE_SIZE])
+        if page.count(0) != len(page):
+            pages.append([start // PAGE_SIZE, page])
     return [length, pages]
 
 
@@ -211,7 +211,7 @@ def _canister(canister: CanisterState) -> dict[str, Any]:
         "module": canister.raw_module,
         "instance": None
         if instance is None
-        else [_sparse(instance.committed_heap), instance.committed_globals],
+        else [_sparse(instance.committed_view()), instance.committed_globals],
         "history": [_change(change) for change in canister.history],
         "total_num_changes": canister.total_num_changes,
         "logs": [[record.idx, record.timestamp_nanos, record.content] for record in canister.logs],
@@ -382,12 +382,13 @@ def _principal(value: Any, where: str) -> Principal:
         raise CheckpointError(f"corrupt checkpoint: {where}: {exc}") from None
 
 
-def _unsparse(value: Any, where: str) -> bytes:
+def _sparse_pages(value: Any, where: str) -> tuple[int, list[tuple[int, bytes]]]:
+    """The length and the (offset, bytes) pages of a ``_sparse`` heap, checked."""
     length_field, pages = _list(value, where, 2)
     length = _nat(length_field, f"{where} length")
     if length > MAX_HEAP_64:
         raise CheckpointError(f"corrupt checkpoint: {where} of {length} bytes exceeds any Wasm heap")
-    out = bytearray(length)
+    out = []
     previous = -1
     for item in _list(pages, f"{where} pages"):
         index_field, page = _list(item, f"{where} page", 2)
@@ -398,8 +399,16 @@ def _unsparse(value: Any, where: str) -> bytes:
             raise CheckpointError(
                 f"corrupt checkpoint: {where} page {index} is out of order or of the wrong size"
             )
-        out[start : start + len(data)] = data
+        out.append((start, data))
         previous = index
+    return length, out
+
+
+def _unsparse(value: Any, where: str) -> bytes:
+    length, pages = _sparse_pages(value, where)
+    out = bytearray(length)
+    for start, data in pages:
+        out[start : start + len(data)] = data
     return bytes(out)
 
 
@@ -532,13 +541,14 @@ def _canister_from(env: ExecutionState, value: Any, where: str) -> CanisterState
         heap_field, globals_field = _list(fields["instance"], f"{where} instance", 2)
         if module is None:
             raise CheckpointError(f"corrupt checkpoint: {where} has an instance but no module")
-        heap = _unsparse(heap_field, f"{where} heap")
+        length, pages = _sparse_pages(heap_field, f"{where} heap")
         globals_ = _bytes(globals_field, f"{where} globals")
         try:
-            instance = env.runtime.instantiate(env.runtime.compile(module), InstanceState(heap, globals_))
+            # the checkpoint's pages go straight into the instance's memory, no heap between
+            instance = env.runtime.instantiate_pages(env.runtime.compile(module), length, pages, globals_)
         except (RejectError, ValueError) as exc:
             raise CheckpointError(f"{where}: its module cannot be brought back to life: {exc}") from None
-        if instance.heap_size != len(heap) or instance.committed_globals != globals_:
+        if instance.heap_size != length or instance.committed_globals != globals_:
             raise CheckpointError(
                 f"{where}: the restored instance does not hold the checkpointed heap and globals"
             )

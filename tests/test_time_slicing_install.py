@@ -140,12 +140,13 @@ def install_instructions(n: int) -> int:
 
 
 def test_a_long_install_completes_in_the_round_its_instructions_say() -> None:
-    """8 instructions per iteration and a few hundred around the loop: 625,000 iterations
-    are just over 5M instructions (6 slices of 1M), 624,900 just under (5 slices)."""
+    """8 instructions per iteration and about 1,600 around the loop (System API calls cost
+    the IC's overhead, 500 most): 625,000 iterations are just over 5M instructions (6
+    slices of 1M), 624,700 just under (5 slices)."""
     overhead = install_instructions(0)  # the install without its loop
-    assert 0 < overhead < 800
+    assert 0 < overhead < 2_000
     assert install_instructions(1000) - install_instructions(100) in range(8 * 900 - 2, 8 * 900 + 3)
-    for n, rounds in ((625_000, 6), (624_900, 5)):
+    for n, rounds in ((625_000, 6), (624_700, 5)):
         assert -(-(8 * n + overhead) // SLICE) == rounds  # ceil(I / SLICE), by hand
         chain = Chain(config())
         canister = create(chain)

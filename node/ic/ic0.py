@@ -94,6 +94,9 @@ class Ic0Function:
     results: tuple[str, ...]
     contexts: frozenset[Context]
     only32: bool = False
+    overhead: int = 500
+    """Instructions charged for the call itself, before its bytes: the IC's fixed System
+    API overhead (``system_api_complexity::overhead``, its default ``MeteringType::New``)."""
 
     def signature(self, memory64: bool) -> tuple[tuple[int, ...], tuple[int, ...]]:
         def resolve(t: str) -> int:
@@ -105,7 +108,28 @@ class Ic0Function:
 
 
 def _f(name: str, params: str, results: str, contexts: str, only32: bool = False) -> Ic0Function:
-    return Ic0Function(name, tuple(params.split()), tuple(results.split()), _contexts(contexts), only32)
+    return Ic0Function(
+        name, tuple(params.split()), tuple(results.split()), _contexts(contexts), only32, _overhead(name)
+    )
+
+
+def _overhead(name: str) -> int:
+    """The IC's fixed overhead of a call (rs/embedders/src/wasmtime_embedder/
+    system_api_complexity.rs, ``overhead``): 500 instructions, except those listed."""
+    if name.startswith(("stable_", "stable64_")):
+        return _STABLE_OVERHEADS[name.split("_", 1)[1]]
+    return _OVERHEADS.get(name, 500)
+
+
+_OVERHEADS = {
+    "call_new": 1_500,
+    "call_perform": 5_000,
+    "debug_print": 100,
+    "is_controller": 1_000,
+    "performance_counter": 200,
+}
+_STABLE_OVERHEADS = {"read": 20, "write": 20, "size": 20, "grow": 500}
+"""Stable memory's, the same for both widths (its reads and writes also pay per byte)."""
 
 
 _ARG = "I U RQ NRQ TQ CQ Ry CRy F"

@@ -48,6 +48,21 @@ class CanisterRuntime:
             raise canister_trap(stop) from None
         return instance
 
+    def instantiate_pages(
+        self, compiled: CanisterModule, length: int, pages: list[tuple[int, bytes]], globals_: bytes
+    ) -> CanisterInstance:
+        """A fresh instance of ``compiled`` holding a sparse heap (``length`` bytes, zero but
+        for ``pages``) and ``globals_``: a checkpoint's heap written page by page into the
+        instance, without a full copy of it on the way."""
+        instance = self.instantiate(compiled)
+        try:
+            instance.load_pages(length, pages, globals_)
+        except CanisterTrap:
+            raise
+        except WasmTrap as stop:
+            raise canister_trap(stop) from None
+        return instance
+
     def carry_heap(self, instance: CanisterInstance, heap: bytes) -> None:
         """Load another instance's heap into ``instance`` (an upgrade that keeps Wasm memory)."""
         try:

@@ -33,12 +33,12 @@ MAX_ENV_VAR_NAME = 128
 STABLE32_MAX_PAGES = 65536  # 4 GiB: the 32-bit stable API traps beyond this
 
 
-# Instruction costs of System API calls, charged on top of the Wasm instructions (the IC
-# charges a fixed overhead per call plus the bytes copied).
-SYSTEM_CALL_BASE_COST = 20
-# Copies above this size are charged against fuel at once, so that a single huge copy
-# cannot exceed the instruction limit before the limit is checked.
-_IMMEDIATE_CHARGE_THRESHOLD = 65536
+# System API calls are charged on top of the Wasm instructions, as the IC charges them: a
+# fixed overhead per call (``Ic0Function.overhead``) plus one instruction per byte copied.
+# Charges gather in ``host_instructions`` and move into the store's fuel once they reach
+# this many, so that a loop of System API calls runs out of fuel near its limit (fuel alone
+# counts only the Wasm instructions) while each call need not touch the store's fuel.
+_FUEL_SYNC_THRESHOLD = 65536
 
 # Cost model of ic0.cost_* (a 13-node application subnet, in cycles).
 _NODES = 13
@@ -157,11 +157,14 @@ class ApiContext:
         return self.fuel_limit - fuel + self.host_instructions
 
     def charge(self, caller: Any, amount: int) -> None:
-        """Charge system instructions; large amounts come out of fuel straight away."""
-        if amount >= _IMMEDIATE_CHARGE_THRESHOLD and self.instance is not None:
-            self.instance.consume_fuel(caller, amount)
+        """Charge system instructions; once they add up to ``_FUEL_SYNC_THRESHOLD`` they
+        come out of fuel (raising ``OutOfFuel`` if that runs out), a deterministic point."""
+        pending = self.host_instructions + amount
+        if pending >= _FUEL_SYNC_THRESHOLD and self.instance is not None:
+            self.host_instructions = 0
+            self.instance.consume_fuel(caller, pending)
         else:
-            self.host_instructions += amount
+            self.host_instructions = pending
 
     def read(self, caller: Any, ptr: int, size: int, what: str) -> bytes:
         assert self.instance is not None
@@ -181,7 +184,7 @@ class ApiContext:
             raise ContractViolation(
                 f"{what}: src={offset} + length={size} exceeds the slice size={len(source)}"
             )
-        self.charge(caller, SYSTEM_CALL_BASE_COST + size)
+        self.charge(caller, size)
         self.write(caller, dst, source[offset : offset + size], what)
 
     def _log(self, content: bytes) -> None:
@@ -250,7 +253,7 @@ class ApiContext:
                 f"ic0.msg_reply_data_append: application payload size "
                 f"({len(self.reply_buffer) + size}) cannot be larger than {limit}"
             )
-        self.charge(caller, SYSTEM_CALL_BASE_COST + size)
+        self.charge(caller, size)
         self.reply_buffer += self.read(caller, src, size, "ic0.msg_reply_data_append")
 
     def msg_reply(self, caller: Any) -> None:
@@ -415,7 +418,7 @@ class ApiContext:
                 f"ic0.call_data_append: payload size ({len(call.payload) + size}) cannot be "
                 f"larger than {MAX_CALL_PAYLOAD}"
             )
-        self.charge(caller, SYSTEM_CALL_BASE_COST + size)
+        self.charge(caller, size)
         call.payload += self.read(caller, src, size, "ic0.call_data_append")
 
     def call_with_best_effort_response(self, caller: Any, timeout_seconds: int) -> None:
@@ -458,7 +461,6 @@ class ApiContext:
         return self.stable.size_pages
 
     def stable64_grow(self, caller: Any, pages: int) -> int:
-        self.charge(caller, SYSTEM_CALL_BASE_COST)
         return self.stable.grow(pages, self.max_stable_pages)
 
     def stable64_write(self, caller: Any, offset: int, src: int, size: int) -> None:
@@ -470,7 +472,7 @@ class ApiContext:
                 "trap",
                 "IC0502",
             )
-        self.charge(caller, SYSTEM_CALL_BASE_COST + size)
+        self.charge(caller, size)
         data = self.read(caller, src, size, "ic0.stable64_write")
         self.stable.write(offset, data)
 
@@ -483,7 +485,7 @@ class ApiContext:
                 "trap",
                 "IC0502",
             )
-        self.charge(caller, SYSTEM_CALL_BASE_COST + size)
+        self.charge(caller, size)
         self.write(caller, dst, self.stable.read(offset, size), "ic0.stable64_read")
 
     def _check_stable32(self, what: str) -> None:
@@ -496,7 +498,6 @@ class ApiContext:
 
     def stable_grow(self, caller: Any, pages: int) -> int:
         self._check_stable32("ic0.stable_grow")
-        self.charge(caller, SYSTEM_CALL_BASE_COST)
         return self.stable.grow(pages, min(self.max_stable_pages, STABLE32_MAX_PAGES))
 
     def stable_write(self, caller: Any, offset: int, src: int, size: int) -> None:
@@ -672,7 +673,7 @@ class ApiContext:
         data = self.instance.read_heap(caller, src, min(size, MAX_LOG_MESSAGE))
         if data is None:
             data = b"(debug_print message out of bounds)"
-        self.charge(caller, SYSTEM_CALL_BASE_COST + len(data))
+        self.charge(caller, len(data))
         self._log(data)
 
     def trap(self, caller: Any, src: int, size: int) -> None:
@@ -725,6 +726,7 @@ class SystemApi:
     def host_function(self, spec: Ic0Function, memory64: bool) -> Callable[..., Any]:
         allowed = spec.contexts
         name = spec.name
+        overhead = spec.overhead
         impl = getattr(ApiContext, name)
         masks = tuple(_mask(t, memory64) for t in spec.params)
         result_bits = 0
@@ -739,7 +741,7 @@ class SystemApi:
                 raise CanisterTrap(f"ic0.{name} called outside of a message execution")
             if ctx.kind not in allowed:
                 raise ContractViolation(f'"ic0.{name}" cannot be executed in {ctx.kind.description} mode')
-            ctx.host_instructions += 1
+            ctx.charge(caller, overhead)
             result = impl(ctx, caller, *[a & m for a, m in zip(args, masks)])
             if result_bits:
                 return _signed(result, result_bits)

@@ -14,10 +14,10 @@ whole heap. ``pages_copied`` counts 4 KiB pages.
 A follower may run on another thread than its source, under two rules:
 
 - ``sync`` runs on the source's thread, never while the follower runs; it reads only the
-  source's committed state (so the middle of a message, even one executed in slices, is
-  fine), and the follower then reads nothing of the source until the next ``sync``. A
-  change to the committed heap other than ``commit`` and ``load_state`` must tell the
-  listeners too.
+  source's committed state (its committed heap file, see ``WasmInstance.copy_committed``:
+  the middle of a message, even one executed in slices, is fine), and the follower then
+  reads nothing of the source until the next ``sync``. A change to the committed heap
+  other than ``commit``, ``load_state`` and ``load_pages`` must tell the listeners too.
 - Its host functions never raise into wasmtime. wasmtime-py keeps an exception raised by a
   host function in one process-wide slot until the thread that called Wasm picks it up, so
   two threads that both raise could take each other's (an update on one thread would then
@@ -170,6 +170,8 @@ class FollowerInstance(WasmInstance[InfoT]):
     docstring); ``imports`` must come from ``isolated_imports``. It keeps no committed copy
     of its own: what a call wrote is put back from the source at the next ``sync``."""
 
+    _backed = False
+
     def __init__(
         self,
         engine: WasmEngine,
@@ -179,7 +181,6 @@ class FollowerInstance(WasmInstance[InfoT]):
         source: WasmInstance[InfoT],
     ) -> None:
         super().__init__(engine, compiled, imports, heap_limit)
-        self.committed_heap = bytearray()  # the source's is the committed state
         self.source = source
         self.tracker = PageTracker()
         source.add_listener(self.tracker)
@@ -192,9 +193,12 @@ class FollowerInstance(WasmInstance[InfoT]):
         self.source.remove_listener(self.tracker)
 
     def sync(self) -> int:
-        """Make heap and globals the source's committed ones; the pages copied."""
+        """Make heap and globals the source's committed ones; the pages copied.
+
+        The pages are copied straight from the source's committed heap file
+        (``WasmInstance.copy_committed``), right even in the middle of a source's call."""
         source = self.source
-        length = len(source.committed_heap)
+        length = source.heap_size
         everything, changed = self.tracker.take()
         if self.heap_len() > length:
             self._instantiate()  # a call grew the memory, which cannot shrink
@@ -206,12 +210,12 @@ class FollowerInstance(WasmInstance[InfoT]):
             self.memory.grow(self.store, (length - current) // WASM_PAGE)
         runs, globals_dirty, clear = self._dirty(self.heap_len())
         self._clear_dirty(clear)
+        self._committed_len = length
         copied = 0
         if length:
             target = self._heap_base(self.store, length)
-            origin = source.committed_heap_address()
             if everything:
-                ctypes.memmove(target, origin, length)
+                source.copy_committed(target, 0, length)
                 copied = (length + PAGE_BYTES - 1) // PAGE_BYTES
                 self.full_copies += 1
             else:
@@ -222,7 +226,7 @@ class FollowerInstance(WasmInstance[InfoT]):
                 for start, end in _page_runs(pages.flags):
                     end = min(end, length)
                     if start < end:
-                        ctypes.memmove(target + start, origin + start, end - start)
+                        source.copy_committed(target + start, start, end)
                         copied += (end - start + PAGE_BYTES - 1) // PAGE_BYTES
         if globals_dirty or self._globals is not source.committed_globals:
             self._load_globals(source.committed_globals)
@@ -267,7 +271,7 @@ class FollowerInstance(WasmInstance[InfoT]):
     def rollback(self) -> None:
         raise NotImplementedError("a follower is put back by sync, from its source")
 
-    def load_state(self, heap: bytes, globals_: bytes | None) -> None:
+    def load_pages(self, length: int, pages: Any, globals_: bytes | None) -> None:
         raise NotImplementedError("a follower's state comes from its source (sync)")
 
 

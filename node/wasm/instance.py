@@ -1,16 +1,22 @@
 """A live Wasm instance, with commit and rollback per call and snapshots of its state.
 
-The instance keeps a *committed* copy of its heap and mutable globals: the state as of the
-last committed call. Instrumented code marks every 4 KiB page and every global it writes
-in a private dirty map, so that after a call:
+The instance holds its heap once. The *committed* heap (the state as of the last committed
+call) lives in a shared-memory file (``node.wasm.backing``) and the live heap is that file
+mapped privately: a page the live heap has not written since it was mapped is the file's
+own page, and only pages written since then take memory of their own (the kernel copies a
+page on its first write, which is the pre-image an undo log would save). Instrumented code
+marks every 4 KiB page and every global it writes in a private dirty map, so after a call:
 
-- commit copies only the marked pages (and globals) into the committed copy, and
+- commit copies only the marked pages into the file (and, once more than
+  ``PRIVATE_PAGES_BUDGET`` pages have been written since, gives the live heap's private
+  copies back, so that they read as the file's again), and
 - rollback copies only the marked pages back from it.
 
-Both cost time proportional to what the call touched, not to the heap size, which keeps
-per-call atomicity cheap for a module whose heap is megabytes. Wasm memories cannot
-shrink, so a failed call that grew the heap (rare) rebuilds the instance from the
-committed copy instead.
+Both cost time proportional to what the call touched, not to the heap size. The file is
+the committed state at every moment, even in the middle of a call: digests, snapshots,
+checkpoints and followers read it (``committed_view``, ``copy_committed``) without copying
+the heap. Wasm memories cannot shrink, so a failed call that grew the heap (rare) is
+replaced by a fresh instance mapped over the same file (no copy at all).
 
 What a call may use is counted in fuel plus the instructions host functions charge
 (``Meter.host_instructions``); the instance knows nothing else about its host API.
@@ -20,12 +26,13 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol
 
 import wasmtime
 
+from node.wasm.backing import HeapBacking
 from node.wasm.engine import CompiledModule, InfoT, WasmEngine, call_unit
 from node.wasm.errors import InstantiationFailed, MissingExport, OutOfFuel, Trapped, WasmTrap
 from node.wasm.host import HostImports
@@ -35,6 +42,11 @@ _INTERNAL_FUEL = 1 << 40
 """Fuel for the generated save/load functions, which run a few instructions per global."""
 
 WASM_PAGE = 65536
+PRIVATE_PAGES_BUDGET = 2048
+"""Pages (8 MiB) the live heap may have written since its private copies were last given
+back: a message that writes the same few pages keeps them (no page fault per message), one
+that writes many gives them back as it commits."""
+_ZERO_CHUNK = bytes(WASM_PAGE)
 MAX_STORE_SIZE = 16
 """The widest single store (v128.store); bulk operations mark every page they touch."""
 
@@ -105,13 +117,22 @@ class WasmInstance(Generic[InfoT]):
         self.plan = compiled.plan
         self.heap_hard_limit = heap_limit
         self._instantiate()
-        self._committed_view: ctypes.Array[ctypes.c_char] | None = None
-        self._committed_addr = 0
-        self.committed_heap = bytearray(self._read_heap_all())
+        self._committed_len = self.heap_len()
+        """The committed heap's length (the live heap may be longer during a call)."""
+        self._private_pages = 0
+        """Pages committed since the live heap's private copies were last given back."""
+        self._mapped_base = 0
+        """Where the live heap is mapped over the file (0: it is not)."""
+        self._backing: HeapBacking | None = None
+        if self._backed and self.memory is not None:
+            self._back_initial_heap()
         self.committed_globals: bytes = self._save_globals()
         """Mutable globals, 8 little-endian bytes each in slot order, bit-exact."""
         self._heap_digest: bytes | None = None
         self.rebuilds = 0
+
+    _backed = True
+    """Whether the instance keeps a committed heap (a follower reads its source's)."""
 
     _listeners: tuple[CommitListener, ...] = ()
     """Who is told what each commit changed (class default: nobody; see ``add_listener``)."""
@@ -346,37 +367,62 @@ class WasmInstance(Generic[InfoT]):
             ctypes.memset(self._dirty_base, 0, self.global_count)
         ctypes.memset(self._dirty_base + PAGE_FLAGS_OFFSET, 0, pages)
 
-    def _committed_address(self) -> int:
-        """The address of the committed heap, for memmove in both directions.
+    # -- the committed heap's file -----------------------------------------------------------
 
-        The ctypes view pins the bytearray (it cannot be resized while exported), so it is
-        dropped before every resize and recreated on demand.
-        """
-        if self._committed_view is None:
-            self._committed_view = (ctypes.c_char * len(self.committed_heap)).from_buffer(self.committed_heap)
-            self._committed_addr = ctypes.addressof(self._committed_view)
-        return self._committed_addr
+    def _back_initial_heap(self) -> None:
+        """A file holding the new instance's heap (its data segments: only non-zero 64 KiB
+        chunks are copied, so a large declared memory takes no memory), mapped under it."""
+        length = self._committed_len
+        backing = HeapBacking(length)
+        base = self._heap_base(self.store, length) if length else 0
+        for chunk in range(0, length, WASM_PAGE):
+            size = min(WASM_PAGE, length - chunk)
+            if ctypes.string_at(base + chunk, size) != _ZERO_CHUNK[:size]:
+                ctypes.memmove(backing.address + chunk, base + chunk, size)
+        self._set_backing(backing)
+        self._map_heap(0, length)
 
-    def _set_committed_heap(self, heap: bytearray) -> None:
-        self._committed_view = None
-        self.committed_heap = heap
-        self._heap_digest = None
+    def _set_backing(self, backing: HeapBacking) -> None:
+        old, self._backing = self._backing, backing
+        if old is not None:
+            old.close()
+
+    def _map_heap(self, start: int, end: int) -> None:
+        """Map the file's ``[start, end)`` under the live heap (where the platform can; the
+        live heap then holds the file's bytes there)."""
+        backing = self._backing
+        assert backing is not None
+        length = self.heap_len()
+        base = self._heap_base(self.store, length) if length else 0
+        if start == 0:
+            self._mapped_base = 0
+        if backing.map_private(base, start, end):
+            if start == 0 or self._mapped_base == base:
+                self._mapped_base = base
+        else:
+            ctypes.memmove(base + start, backing.address + start, end - start)
+        self._private_pages = 0
 
     def commit(self) -> None:
         """Make the live state the committed state."""
         heap_len = self.heap_len()
-        committed = self.committed_heap
-        if heap_len > len(committed):
-            self._committed_view = None
-            committed.extend(bytes(heap_len - len(committed)))
-            self._heap_digest = None
         runs, globals_dirty, clear = self._dirty(heap_len)
-        if runs:
+        backing = self._backing
+        if backing is not None:
             base = self._heap_base(self.store, heap_len)
-            target = self._committed_address()
+            if heap_len > backing.length:
+                backing.resize(heap_len)
+            target = backing.address
             for start, end in runs:
                 ctypes.memmove(target + start, base + start, end - start)
+            if self._mapped_base and base != self._mapped_base:  # it moved as it grew: map it again
+                self._map_heap(0, heap_len)
+            elif heap_len > self._committed_len:  # the pages that came with growth
+                self._map_heap(self._committed_len, heap_len)
+            self._give_back(runs, base, heap_len)
+        if runs or heap_len != self._committed_len:
             self._heap_digest = None
+        self._committed_len = heap_len
         if globals_dirty:
             self.committed_globals = self._mirrored_globals()
         self._clear_dirty(clear)
@@ -387,62 +433,105 @@ class WasmInstance(Generic[InfoT]):
     def rollback(self) -> None:
         """Return the live state to the committed state."""
         heap_len = self.heap_len()
-        committed = self.committed_heap
-        if heap_len != len(committed):
-            self.rebuild()
-            return
+        committed = self._committed_len
         runs, globals_dirty, clear = self._dirty(heap_len)
-        if runs:
+        backing = self._backing
+        if runs and backing is not None:
             base = self._heap_base(self.store, heap_len)
-            source = self._committed_address()
+            source = backing.address
             for start, end in runs:
-                ctypes.memmove(base + start, source + start, end - start)
+                end = min(end, committed)
+                if start < end:
+                    ctypes.memmove(base + start, source + start, end - start)
+            if heap_len == committed:
+                self._give_back(runs, base, heap_len)
         if globals_dirty:
             self._load_globals(self.committed_globals)
         self._clear_dirty(clear)
+        if heap_len != committed:
+            self.rebuild()
+
+    def _give_back(self, runs: list[tuple[int, int]], base: int, length: int) -> None:
+        """Count the pages a call wrote; past the budget, give the live heap's private
+        copies back (the live heap equals the file now: they read as its pages again)."""
+        self._private_pages += sum(end - start for start, end in runs) >> PAGE_SIZE_LOG2
+        if self._private_pages > PRIVATE_PAGES_BUDGET and self._mapped_base == base:
+            HeapBacking.release(base, length)
+            self._private_pages = 0
 
     def rebuild(self) -> None:
-        """A fresh instance loaded with the committed state (memories cannot shrink)."""
+        """A fresh instance holding the committed state (memories cannot shrink): its heap
+        is the file mapped anew, nothing copied."""
+        old_store = self.store
         self._instantiate()
-        self._load(bytes(self.committed_heap), self.committed_globals)
+        self._grow_heap(self._committed_len)
+        if self._backing is not None:
+            self._map_heap(0, self._committed_len)
+        self._load_globals(self.committed_globals)
+        self._clear_dirty(self.heap_len() >> PAGE_SIZE_LOG2)
         self.rebuilds += 1
+        del old_store
 
-    def _load(self, heap: bytes, globals_: bytes | None) -> None:
+    def _grow_heap(self, length: int) -> None:
         memory = self.memory
         if memory is None:
-            if heap:
+            if length:
                 raise Trapped("cannot load a heap into a module without memory")
-        else:
-            current = memory.data_len(self.store)
-            if len(heap) > current:
-                try:
-                    memory.grow(self.store, (len(heap) - current) // 65536)
-                except wasmtime.WasmtimeError as exc:
-                    raise Trapped(f"the module's memory cannot hold the {len(heap)}-byte heap") from exc
-            if heap:
-                memory.write(self.store, heap, 0)
-        if globals_ is not None:
-            self._load_globals(globals_)
-        self._clear_dirty(self.heap_len() >> PAGE_SIZE_LOG2)
+            return
+        current = memory.data_len(self.store)
+        if length > current:
+            try:
+                memory.grow(self.store, (length - current + WASM_PAGE - 1) // WASM_PAGE)
+            except wasmtime.WasmtimeError as exc:
+                raise Trapped(f"the module's memory cannot hold the {length}-byte heap") from exc
 
-    def load_state(self, heap: bytes, globals_: bytes | None) -> None:
+    def load_state(self, heap: bytes | bytearray | memoryview, globals_: bytes | None) -> None:
         """Replace heap (and globals, if given) and make that the committed state.
 
         Used to restore snapshots and to carry a heap over into a new module's instance; a
-        heap smaller than the module's initial memory is padded with zeros to it.
+        heap smaller than the module's initial memory is padded with zeros to it. The bytes
+        are copied once, into the committed heap's file, which the live heap then maps.
         """
-        current = self.heap_len()
-        if len(heap) < current:
-            heap = bytes(heap) + bytes(current - len(heap))
-        self._load(heap, globals_)
-        self._set_committed_heap(bytearray(self._read_heap_all()))
+        self.load_pages(len(heap), [(0, heap)] if len(heap) else [], globals_)
+
+    def load_pages(
+        self,
+        length: int,
+        pages: Iterable[tuple[int, bytes | bytearray | memoryview]],
+        globals_: bytes | None,
+    ) -> None:
+        """``load_state`` from a sparse heap: ``length`` bytes, zero but for ``pages``
+        (offset and bytes), each written once into the committed heap's file (a
+        checkpoint's heap is restored without a full copy of it on the way)."""
+        pages = list(pages)
+        for offset, data in pages:
+            if offset < 0 or offset + len(data) > length:
+                raise ValueError(
+                    f"a page of {len(data)} bytes at {offset} lies outside the {length}-byte heap"
+                )
+        if self.memory is None:
+            self._grow_heap(length)  # raises for a heap, does nothing for none
+        else:
+            self._grow_heap(length)
+            total = self.heap_len()
+            backing = HeapBacking(total)
+            for offset, data in pages:
+                if data:
+                    ctypes.memmove(backing.address + offset, _buffer_address(data), len(data))
+            self._set_backing(backing)
+            self._map_heap(0, total)
+        if globals_ is not None:
+            self._load_globals(globals_)
+        self._clear_dirty(self.heap_len() >> PAGE_SIZE_LOG2)
+        self._committed_len = self.heap_len()
+        self._heap_digest = None
         self.committed_globals = self._save_globals()
         for listener in self._listeners:
             listener.replaced()
 
     def snapshot(self) -> InstanceState:
         """The committed heap and globals, to be restored later (here or in a new instance)."""
-        return InstanceState(bytes(self.committed_heap), self.committed_globals)
+        return InstanceState(self.committed_bytes(), self.committed_globals)
 
     def restore(self, state: InstanceState) -> None:
         """Make ``state`` (from :meth:`snapshot`) the live and committed state."""
@@ -461,18 +550,50 @@ class WasmInstance(Generic[InfoT]):
     def remove_listener(self, listener: CommitListener) -> None:
         self._listeners = tuple(known for known in self._listeners if known is not listener)
 
-    def committed_heap_address(self) -> int:
-        """Where the committed heap's bytes are, for a follower's memmove (valid until the
-        next commit or load on this instance's thread)."""
-        return self._committed_address()
+    # -- the committed state, read from its file ----------------------------------------------
+
+    def copy_committed(self, target: int, start: int, end: int) -> None:
+        """Copy the committed heap's bytes ``[start, end)`` to address ``target`` (a
+        follower's memory); right at any moment, in the middle of a call too."""
+        if end <= start:
+            return
+        if end > self._committed_len or self._backing is None:
+            raise ValueError(f"bytes up to {end} asked of a {self._committed_len}-byte committed heap")
+        ctypes.memmove(target, self._backing.address + start, end - start)
+
+    def committed_view(self) -> memoryview:
+        """The committed heap, read-only and without a copy (valid until the next commit)."""
+        if self._backing is None or not self._committed_len:
+            return memoryview(b"")
+        return self._backing.view()[: self._committed_len]
+
+    def committed_bytes(self) -> bytes:
+        """A copy of the committed heap."""
+        return bytes(self.committed_view())
+
+    @property
+    def committed_heap(self) -> bytes:
+        """A copy of the committed heap (for callers that want bytes)."""
+        return self.committed_bytes()
 
     # -- views -----------------------------------------------------------------------------
 
     @property
     def heap_size(self) -> int:
-        return len(self.committed_heap)
+        """The committed heap's size in bytes."""
+        return self._committed_len
 
     def heap_digest(self) -> bytes:
         if self._heap_digest is None:
-            self._heap_digest = hashlib.sha256(self.committed_heap).digest()
+            self._heap_digest = hashlib.sha256(self.committed_view()).digest()
         return self._heap_digest
+
+
+def _buffer_address(data: bytes | bytearray | memoryview) -> int | bytes:
+    """What ``ctypes.memmove`` takes as a source for ``data`` without copying it."""
+    if isinstance(data, bytes):
+        return data
+    view = memoryview(data)
+    if view.readonly:
+        return bytes(view)  # a read-only view of memory we cannot address: one copy
+    return ctypes.addressof((ctypes.c_char * view.nbytes).from_buffer(view))
