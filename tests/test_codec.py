@@ -3,9 +3,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from node.consensus.icc.artifacts import Block, BlockProposal
 from tests import vectors
 from vocab import crypto
-from node.consensus.icc.artifacts import Block, BlockProposal
 from vocab.certificate import Certificate, CertifiedReply, RequestResult
 from vocab.codec import (
     HEADER_BYTES,

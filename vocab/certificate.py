@@ -237,7 +237,7 @@ class RequestResult(Message):
                 "reject_code": self.reject_code,
                 "reject_message": self.reject_message,
                 "error_code": self.error_code,
-            }
+            },
         )
 
     @cached_property

@@ -116,7 +116,6 @@ class RequestContent:
         _REQUEST_IDS[self] = request_id
         return request_id
 
-
     def _hash(self) -> bytes:
         """``hash_of_map(self.to_map())``, the keys' order fixed once (``hash_of_record``)."""
         return hash_of_record(_ORDER if self.nonce is None else _ORDER_WITH_NONCE, self.to_map())
