@@ -203,8 +203,28 @@ def _nice(thread_id: int | None, niceness: int) -> None:
 
 
 STALL_SECONDS = 0.05
-"""How long the executor waits for a proof from the observed run before it starts the
-prover. Wall time chooses only *how* proofs are obtained, never what they prove."""
+"""How long the executor waits for a proof from the observed run before it asks whether
+the run is in a silent loop (and starts the prover). Wall time and CPU time choose only
+*how* proofs are obtained, never what they prove."""
+
+SILENT_CPU_SECONDS = 0.025
+"""CPU time the observed run's thread must have used without a report for its silence to
+mean a loop without System API calls. Less means it was not running (descheduled on a
+loaded machine, or waiting for Python's lock between calls): the prover would only redo
+the observed run's work from the start while competing with it, so it is not started."""
+
+
+def _thread_cpu_seconds(native_id: int | None) -> float | None:
+    """CPU time a thread of this process has used (Linux's per-task ``stat``: safe for a
+    thread that has exited, which just reads as unknown); ``None`` where unknown."""
+    if native_id is None:
+        return None
+    try:
+        with open(f"/proc/self/task/{native_id}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 class Worker:
@@ -345,16 +365,26 @@ class Worker:
         finally:
             _APIS.give(api)
 
+    def _silent(self, cpu_at_last_proof: float | None) -> bool:
+        """Whether the observed run ran for ``SILENT_CPU_SECONDS`` since its last proof
+        (where its CPU time is unknown, any stall counts as silence)."""
+        now = _thread_cpu_seconds(self._observed_thread_id)
+        if cpu_at_last_proof is None or now is None:
+            return True
+        return now - cpu_at_last_proof >= SILENT_CPU_SECONDS
+
     def decide(self, budget: int) -> Outcome | None:
         """The outcome if the message uses at most ``budget`` instructions, ``None`` if it
         provably uses more; waits for the runs until one of the two is certain."""
         with self._condition:
             self._wanted = budget
+            seen, cpu = self.above, _thread_cpu_seconds(self._observed_thread_id)
             while not (self.outcome is not None or self.above >= budget or self._failure is not None):
-                seen = self.above
                 self._condition.wait(STALL_SECONDS)
-                if self.above == seen and self._prover is None and self.outcome is None:
-                    # no proof came in a while: a loop without System API calls
+                if self.above != seen:
+                    seen, cpu = self.above, _thread_cpu_seconds(self._observed_thread_id)
+                elif self._prover is None and self.outcome is None and self._silent(cpu):
+                    # no proof came while the run ran: a loop without System API calls
                     self._prover = threading.Thread(target=self._prove, name="dts-prover", daemon=True)
                     self._prover.start()
             self._wanted = 0

@@ -25,7 +25,8 @@ How it is computed:
   while Wasm loops (it lives in a register; an epoch callback reads the value of the
   call's start), so proofs come two ways: the *observed run*, the message with its whole
   limit, reports after each System API call the instructions used so far (exact there);
-  and if a round waits 50 ms with no report (a loop that makes no System API calls), a
+  and if a round waits 50 ms with no report while the observed run used CPU (a loop that
+  makes no System API calls, not a run that was merely descheduled), a
   *prover* runs 2, 4, 8, ... slices, each from the message's start, each run that runs
   out of fuel proving the message did not complete in the rounds it covers (about twice
   the message's work, while the silent observed run drops to the lowest priority). Only
