@@ -95,7 +95,9 @@ class Subnet:
         freed = self._freed.setdefault(replica, trio.Condition())
         while not idle and self._open.get(replica, 0) >= MAX_CONNECTIONS_PER_REPLICA:
             async with freed:
-                await freed.wait()
+                # Again after the lock's checkpoint: a release meanwhile notified nobody.
+                if not idle and self._open.get(replica, 0) >= MAX_CONNECTIONS_PER_REPLICA:
+                    await freed.wait()
         if idle:
             return idle.pop()
         self._open[replica] = self._open.get(replica, 0) + 1
@@ -112,8 +114,9 @@ class Subnet:
         else:
             self._idle[replica].append(framed)
         freed = self._freed[replica]
-        async with freed:
-            freed.notify()
+        if freed.statistics().tasks_waiting:  # the lock and the notify cost per request
+            async with freed:
+                freed.notify()
 
     async def request(self) -> bool:
         """One signed update through consensus, its certified reply verified."""

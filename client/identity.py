@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -46,8 +47,9 @@ class Identity:
     def public_key_der(self) -> bytes:
         return crypto.der_public_key(self.key)
 
-    @property
+    @cached_property
     def principal(self) -> Principal:
+        """Computed once: an agent names it in every request it signs."""
         return Principal.self_authenticating(self.public_key_der)
 
     @property

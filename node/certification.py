@@ -147,6 +147,8 @@ class Certifier:
     def _check_divergence(
         self, height: int, ours: Certified, shares: dict[Principal, CertificationShare]
     ) -> None:
+        if len(shares) < self.committee.threshold or height in self.divergent:
+            return  # no other values can have a quorum yet, or it was found already
         tally: dict[Certified, int] = {}
         for share in shares.values():
             triple = share.certified

@@ -37,7 +37,9 @@ from dataclasses import dataclass
 
 from node.consensus.block import ChainBlock
 from node.sui.inputs import check_shape
+from vocab import crypto
 from vocab.codec import Message
+from vocab.committee import Verifier
 from vocab.envelope import MAX_INGRESS_TTL_NS, PERMITTED_DRIFT_NS, SignedEnvelope
 from vocab.errors import EnvelopeError, RejectCode, RejectError, SuiError
 from vocab.genesis import Genesis
@@ -116,8 +118,11 @@ class Ingress:
         genesis: Genesis,
         executed: Callable[[bytes], bool] | None = None,
         epoch: Callable[[], int] | None = None,
+        verify: Verifier = crypto.verify,
     ) -> None:
         self.genesis = genesis
+        self.verify = verify
+        """Checks a request's signature (the replica's verifier: a simulation shares one)."""
         self.executed: Callable[[bytes], bool] = executed or (lambda _request_id: False)
         """Whether the state executed a Sui transaction of this digest (for good: Sui
         transactions do not expire from replay protection as IC requests do)."""
@@ -175,7 +180,7 @@ class Ingress:
                     "expiry_too_far", f"ingress_expiry {content.ingress_expiry} is too far after {now}"
                 )
         else:
-            envelope.verify(now)
+            envelope.verify(now, verifier=self.verify)
             if envelope.sender_sig is not None:
                 self._remember_signature(request_id, envelope.sender_sig)
 

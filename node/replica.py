@@ -74,6 +74,7 @@ its chain, and fetches what it missed from peers (``CatchUpRequest``/
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -167,6 +168,15 @@ a block with an update call). Every 100 heights that is 0.08 ms per height (0.04
 chain. Cost grows with the non-zero pages of the state, and so does replay's."""
 
 
+@functools.lru_cache(maxsize=16)
+def _canister_subtree(certified: tuple[tuple[bytes, bytes], ...]) -> tuple[HashTree, bytes]:
+    """The ``canister`` subtree of these certified data and its hash, remembered: a
+    block that changes no certified data (most do not) leaves the same subtree, and in a
+    simulation every replica asks for the same one at each height."""
+    tree = canister_tree(certified)
+    return tree, reconstruct(tree)
+
+
 def _decoded(item: object, kind: type[Message]) -> Message:
     if isinstance(item, (bytes, bytearray)):
         item = decode_frame(bytes(item))
@@ -218,6 +228,7 @@ class Replica:
         # transactions count as replays once the state executed them, for good.
         executed = getattr(self.state, "executed", None)
         self.ingress = ingress if ingress is not None else Ingress(genesis, executed, self._sui_epoch)
+        self.ingress.verify = verify
         if ingress is not None and executed is not None:
             ingress.executed = executed
             ingress.epoch = self._sui_epoch
@@ -239,7 +250,7 @@ class Replica:
         self._now = 0
         self.executed_height = 0
         self.state_hashes: dict[int, bytes] = {}
-        self._canisters: tuple[int, HashTree] = (0, EMPTY)
+        self._canisters: tuple[int, HashTree, bytes] = (0, EMPTY, reconstruct(EMPTY))
         """The ``canister`` subtree of the state tree at the last executed height (what
         that height's certificate signs, and what queries' data certificates prove)."""
         self.results: dict[int, list[RequestResult]] = {}
@@ -754,7 +765,7 @@ class Replica:
         """The data certificate a query of ``canister`` gets: the certificate of the
         executed height (queries run only once it exists) with the state tree pruned to
         the canister's certified data and the time (``vocab.certificate.data_certificate``)."""
-        height, canisters = self._canisters
+        height, canisters, _ = self._canisters
         certificate = self.certifier.certificates.get(height)
         if certificate is None or height != self.executed_height:
             return None
@@ -926,9 +937,11 @@ class Replica:
         hash; an unchanged state keeps the previous height's subtree."""
         if not unchanged or self._canisters[0] != height - 1:
             certified = getattr(self.state, "certified_data", None)
-            self._canisters = (height, canister_tree(certified() if certified is not None else []))
-        self._canisters = (height, self._canisters[1])
-        return reconstruct(self._canisters[1])
+            tree, root = _canister_subtree(tuple(certified() if certified is not None else ()))
+            self._canisters = (height, tree, root)
+        else:
+            self._canisters = (height, self._canisters[1], self._canisters[2])
+        return self._canisters[2]
 
     def _checkpoint(self, block: ChainBlock, state_hash: bytes, root: bytes) -> None:
         """Emit a checkpoint of the state after ``block`` (after the share is broadcast,

@@ -160,7 +160,8 @@ class ReplicaRuntime:
         self.attack: Attack | None = None
         """The attack on consensus this replica runs, if its operator switched it to one
         (``LinkControl``'s behaviour, ``node.consensus.icc.attacks``)."""
-        self._reply_events: dict[bytes, trio.Event] = {}
+        self._reply_events: dict[bytes, list[trio.CancelScope]] = {}
+        """The waits of ``AwaitReply`` by request id, each cancelled when its reply is there."""
         self._waiters: Counter[bytes] = Counter()
         self._clients = 0
         self._next_connection = 0
@@ -173,10 +174,6 @@ class ReplicaRuntime:
         self._certified = trio.Event()
         self._group: list[tuple[list[act.Action], trio.Event]] = []
         """The fast path's persists waiting for the next group commit, with their waiters."""
-        self._staged: list[act.Action] = []
-        """Actions of handled events waiting for the next group commit (``handle``)."""
-        self._grouping = False
-        """Whether the group-commit task runs (``run``); until then ``handle`` performs at once."""
         self._group_wakeup = trio.Event()
         self._group_error = ""
         self.queries = QueryPool()
@@ -250,21 +247,9 @@ class ReplicaRuntime:
         return now_ns() + self.clock_offset_ns
 
     def handle(self, event: ev.Event) -> list[act.Action]:
-        """Feed one event to the core and carry out its actions; returns the actions.
-
-        Group commit: actions that persist something, and every action after them until
-        the next commit, wait for the group-commit task, which makes the persists of all
-        the events handled in the same scheduling round durable in one SQLite transaction
-        (one sync) and then performs the rest in order. Nothing leaves the process before
-        what came before it is durable; sends are only later, never earlier. Under load
-        this turns a sync per message into a sync per round of messages (the sync was the
-        largest cost after signatures, ``bench/PROFILE.md``)."""
+        """Feed one event to the core and carry out its actions; returns the actions."""
         actions = self._step(event)
-        if self._grouping and (self._staged or any(isinstance(a, PERSIST_ACTIONS) for a in actions)):
-            self._staged.extend(actions)
-            self._group_wakeup.set()
-        else:
-            self._perform(actions)
+        self._perform(actions)
         return actions
 
     def _step(self, event: ev.Event) -> list[act.Action]:
@@ -381,9 +366,8 @@ class ReplicaRuntime:
             log.exception("error handling a message from peer %d", peer)
 
     def _wake(self, request_id: bytes) -> None:
-        event = self._reply_events.pop(request_id, None)
-        if event is not None:
-            event.set()
+        for scope in self._reply_events.pop(request_id, ()):
+            scope.cancel()
 
     async def _run_timers(self) -> None:
         while True:
@@ -580,12 +564,8 @@ class ReplicaRuntime:
         answers = [a for a in actions if isinstance(a, act.Answer)]
         assert len(answers) == 1, "the replica answers a fast-path request once"
         persists: list[act.Action] = [a for a in actions if isinstance(a, PERSIST_ACTIONS)]
-        others = [a for a in actions if not isinstance(a, (act.Answer, *PERSIST_ACTIONS))]
-        if self._staged:  # behind a pending commit: after it, in order
-            self._staged.extend(others)
-            self._group_wakeup.set()
-        else:
-            for action in others:
+        for action in actions:
+            if not isinstance(action, (act.Answer, *PERSIST_ACTIONS)):
                 self._perform_one(action)
         if persists:
             flushed = trio.Event()
@@ -597,32 +577,21 @@ class ReplicaRuntime:
         return answers[0].message
 
     async def _run_group_commits(self) -> None:
-        """Write the pending persists of handled events (``handle``) and of the fast path
-        (``_fast_path``) in one transaction per group, then carry out what waited for them."""
+        """Write the fast path's pending persists, one transaction per group (``_fast_path``)."""
         while True:
             await self._group_wakeup.wait()
             self._group_wakeup = trio.Event()
-            await trio.sleep(0)  # events handled in this scheduling round join the group
+            await trio.sleep(0)  # requests handled in this scheduling round join the group
             group, self._group = self._group, []
-            staged, self._staged = self._staged, []
             try:
                 with self.store.batch():
-                    for action in staged:
-                        if isinstance(action, PERSIST_ACTIONS):
-                            self._persist(action)
                     for persists, _ in group:
                         for action in persists:
                             self._persist(action)
-                self.store.reclaim()  # pages freed by pruning, once committed
             except (StorageError, sqlite3.Error) as exc:
-                # nothing that waited for these writes may happen: drop it, as a crash would
                 self._group_error = str(exc)
-                self._note("storage_error", f"writes: {exc}")
-                log.error("writes failed: %s", exc)
-                staged = []
-            for action in staged:
-                if not isinstance(action, PERSIST_ACTIONS):
-                    self._perform_one(action)
+                self._note("storage_error", f"fast-path writes: {exc}")
+                log.error("fast-path writes failed: %s", exc)
             for _, flushed in group:
                 flushed.set()
 
@@ -646,30 +615,23 @@ class ReplicaRuntime:
         if request_id not in self._reply_events and len(self._reply_events) >= MAX_AWAITED:
             self._note("await_limit", f"more than {MAX_AWAITED} requests awaited at once")
             return ReplyTimeout(request_id)
-        event = self._reply_events.setdefault(request_id, trio.Event())
+        # One task, one cancel scope: the wait is the watch for the client closing its
+        # connection, cut short by the reply (``_wake`` cancels the scope) or the timeout.
+        # (A nursery of a waiting task and a watching task per request was 9% of a
+        # replica's CPU under load: bench/PROFILE.md, stop 24.)
+        scopes = self._reply_events.setdefault(request_id, [])
         self._waiters[request_id] += 1
         gone = False
-
-        async def wait(cancel_scope: trio.CancelScope) -> None:
-            with trio.move_on_after(min(max(message.timeout_ms, 0), MAX_AWAIT_MS) / 1000):
-                await event.wait()
-            cancel_scope.cancel()
-
-        async def watch(cancel_scope: trio.CancelScope) -> None:
-            nonlocal gone
-            await _until_closed(stream)
-            gone = True
-            cancel_scope.cancel()
-
         try:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(wait, nursery.cancel_scope)
-                nursery.start_soon(watch, nursery.cancel_scope)
+            with trio.move_on_after(min(max(message.timeout_ms, 0), MAX_AWAIT_MS) / 1000) as scope:
+                scopes.append(scope)
+                await _until_closed(stream)
+                gone = True
         finally:
             self._waiters[request_id] -= 1
             if not self._waiters[request_id]:
                 del self._waiters[request_id]
-                if self._reply_events.get(request_id) is event:
+                if self._reply_events.get(request_id) is scopes:
                     del self._reply_events[request_id]
         if gone:
             return None
@@ -798,7 +760,6 @@ class ReplicaRuntime:
                 nursery.start_soon(self.mesh.run)
                 nursery.start_soon(self._run_timers)
                 nursery.start_soon(self._run_group_commits)
-                self._grouping = True
                 self.handle(ev.Started(self.now_ns()))
                 task_status.started()
         finally:

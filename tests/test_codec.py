@@ -3,9 +3,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from node.consensus.icc.artifacts import Block, BlockProposal
 from tests import vectors
 from vocab import crypto
-from vocab.codec import HEADER_BYTES, PROTOCOL_VERSION, FrameDecoder, decode_frame, encode_message
+from vocab.certificate import Certificate, CertifiedReply, RequestResult
+from vocab.codec import (
+    HEADER_BYTES,
+    PROTOCOL_VERSION,
+    SHARED,
+    FrameDecoder,
+    Message,
+    decode_frame,
+    encode_message,
+)
 from vocab.envelope import SignedEnvelope
 from vocab.errors import CodecError
 from vocab.messages import RequestRejected, SubmitRequest
@@ -164,3 +174,36 @@ def test_envelopes_with_wrong_field_types_raise_only_codec_errors(content: dict,
         decode_frame(frame([PROTOCOL_VERSION, "submit", {"envelope": {"content": content, **extra}}]))
     except CodecError:
         pass
+
+
+def _nested_messages() -> list[Message]:
+    """A certified reply (a result and a certificate inside) and a block proposal (a
+    block holding envelopes): the nesting the compiled readers must see through."""
+    signer = Principal.from_text(vectors.RFC8032_KEY1_PRINCIPAL)
+    result = RequestResult.replied(b"\x01" * 32, 7, b"DIDL\x00\x00")
+    certificate = Certificate(7, b"\x02" * 32, b"\x03" * 32, (signer,), (b"\x04" * 64,), 5)
+    reply = CertifiedReply(result, certificate, 0, 1, (b"\x05" * 32,))
+    block = Block(b"\x06" * 32, 3, 0, signer, 11, (submit().envelope,))
+    return [reply, BlockProposal(block, b"\x08" * 64)]
+
+
+def test_well_formed_nested_messages_take_the_compiled_readers(monkeypatch: pytest.MonkeyPatch) -> None:
+    def checked(cls: type, fields: object) -> None:
+        raise AssertionError(f"{cls.__name__} was read by the checked reader")
+
+    frames = [encode_message(message) for message in _nested_messages()]
+    monkeypatch.setattr(Message, "_checked_from_wire", classmethod(checked))
+    for message, data in zip(_nested_messages(), frames):
+        SHARED._by_digest.clear()
+        assert decode_frame(data) == message
+
+
+def test_a_nested_fault_is_named_as_by_the_checked_reader() -> None:
+    reply = _nested_messages()[0].to_wire()
+    reply["result"]["height"] = "seven"
+    with pytest.raises(CodecError, match=r"^RequestResult.height: expected an integer, got str$"):
+        decode_frame(frame([PROTOCOL_VERSION, "certified-reply", reply]))
+    reply = _nested_messages()[0].to_wire()
+    reply["certificate"]["signers"] = [b"\x01" * 40]
+    with pytest.raises(CodecError, match=r"Certificate.signers\[0\]"):
+        decode_frame(frame([PROTOCOL_VERSION, "certified-reply", reply]))

@@ -25,7 +25,7 @@ import trio
 import wasmtime
 
 from client import manage
-from client.agent import Agent
+from client.agent import Agent, Endpoint
 from client.install import install_module
 from client.network import LOCAL_DIR, endpoints
 from node.storage import BlockStore
@@ -233,6 +233,18 @@ def test_a_replica_whose_database_was_overwritten_comes_back_from_peers(subnet: 
     still_finalizing(subnet)
 
 
+async def _watch_heights(target: Endpoint, heights: list[tuple[float, int]]) -> None:
+    """Append (time, height) to ``heights`` each time ``target``'s finalized height moves."""
+    stream = FramedStream(await trio.open_tcp_stream(target.host, target.port))
+    while True:
+        await stream.send(StatusRequest())
+        status = await stream.receive()
+        assert isinstance(status, StatusReply)
+        if not heights or status.finalized_height != heights[-1][1]:
+            heights.append((time.monotonic(), status.finalized_height))
+        await trio.sleep(0.02)
+
+
 SPIN_ITERATIONS = 50_000_000
 """The looping update: 8 instructions an iteration, 400M in all, which at the default slice
 (40M instructions per second of block interval: 4M at 100 ms) runs over 100 rounds. To
@@ -270,18 +282,8 @@ async def _looping_load(genesis: Genesis) -> dict[str, Any]:
             assert isinstance(answer, QueryResponse)
             answers.append(answer)
 
-    async def watch_heights() -> None:
-        stream = FramedStream(await trio.open_tcp_stream(target.host, target.port))
-        while True:
-            await stream.send(StatusRequest())
-            status = await stream.receive()
-            assert isinstance(status, StatusReply)
-            if not heights or status.finalized_height != heights[-1][1]:
-                heights.append((time.monotonic(), status.finalized_height))
-            await trio.sleep(0.02)
-
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(watch_heights)
+        nursery.start_soon(_watch_heights, target, heights)
         for _ in range(QUERY_CLIENTS):
             nursery.start_soon(query_client)
         with trio.fail_after(30):  # every query client has a looping query out
@@ -361,18 +363,8 @@ async def _while_counting(
     latencies: list[float] = []
     done: list[RequestResult] = []
 
-    async def watch_heights() -> None:
-        stream = FramedStream(await trio.open_tcp_stream(target.host, target.port))
-        while True:
-            await stream.send(StatusRequest())
-            status = await stream.receive()
-            assert isinstance(status, StatusReply)
-            if not heights or status.finalized_height != heights[-1][1]:
-                heights.append((time.monotonic(), status.finalized_height))
-            await trio.sleep(0.02)
-
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(watch_heights)
+        nursery.start_soon(_watch_heights, target, heights)
         started = time.monotonic()
         finished = trio.Event()
 

@@ -49,7 +49,7 @@ from vocab.hash_tree import (
     reconstruct,
     to_cbor_value,
 )
-from vocab.hashing import hash_of_map
+from vocab.hashing import hash_of_record, record_order
 from vocab.principal import Principal
 
 CERTIFICATION_DOMAIN = "ic-state-root"
@@ -131,12 +131,13 @@ class CertificationShare(Message):
         _check_hash("canister_root", self.canister_root)
         _check_height(self.time_ns)
 
-    @property
+    @cached_property
     def certified(self) -> Certified:
         return (self.state_hash, self.results_root, self.time_ns, self.canister_root)
 
-    @property
+    @cached_property
     def signed_bytes(self) -> bytes:
+        """Remembered, as ``certified``: one share object reaches every peer."""
         return certification_message(self.height, *self.certified)
 
     @classmethod
@@ -226,7 +227,9 @@ class RequestResult(Message):
 
     @cached_property
     def digest(self) -> bytes:
-        return hash_of_map(
+        """``hash_of_map`` of the fields, with the keys' order fixed once (``_RESULT_ORDER``)."""
+        return hash_of_record(
+            _RESULT_ORDER,
             {
                 "request_id": self.request_id,
                 "height": self.height,
@@ -235,7 +238,7 @@ class RequestResult(Message):
                 "reject_code": self.reject_code,
                 "reject_message": self.reject_message,
                 "error_code": self.error_code,
-            }
+            },
         )
 
     @cached_property
@@ -247,6 +250,11 @@ class RequestResult(Message):
         if self.status == "rejected":
             raise RejectError(RejectCode(self.reject_code), self.reject_message, self.error_code or None)
         return self.reply
+
+
+_RESULT_ORDER = record_order(
+    ("request_id", "height", "status", "reply", "reject_code", "reject_message", "error_code")
+)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import dataclasses
 import hashlib
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, TypeVar
 
 import msgpack
@@ -58,10 +58,28 @@ class Message:
         _REGISTRY[tag] = cls
 
     def to_wire(self) -> dict[str, Any]:
-        return {field.name: _to_wire(getattr(self, field.name)) for field in dataclasses.fields(self)}  # type: ignore[arg-type]
+        names = _FIELD_NAMES.get(type(self))
+        if names is None:
+            names = _FIELD_NAMES[type(self)] = tuple(field.name for field in dataclasses.fields(self))  # type: ignore[arg-type]
+        return {name: _to_wire(getattr(self, name)) for name in names}
 
     @classmethod
     def from_wire(cls: type[M], fields: Any) -> M:
+        """The message a decoded map describes, every field checked against its annotation.
+
+        A reader compiled once per class (``_class_reader``) decodes well-formed maps;
+        anything it does not accept as it is, it leaves to ``_checked_from_wire``, which
+        says exactly what is wrong (or accepts what the reader is too strict for)."""
+        reader = _CLASS_READERS.get(cls)
+        if reader is None:
+            reader = _CLASS_READERS[cls] = _class_reader(cls)
+        try:
+            return reader(fields)
+        except Exception:
+            return cls._checked_from_wire(fields)
+
+    @classmethod
+    def _checked_from_wire(cls: type[M], fields: Any) -> M:
         if not isinstance(fields, dict):
             raise CodecError(f"{cls.__name__}: fields must be a map, got {type(fields).__name__}")
         hints = _hints(cls)
@@ -93,7 +111,16 @@ def _hints(cls: type) -> dict[str, Any]:
     return _HINT_CACHE[cls]
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+"""Each message class's field names, in declaration order."""
+
+_PLAIN = frozenset({bytes, int, str, bool, type(None)})
+"""Values that are their own wire form."""
+
+
 def _to_wire(value: Any) -> Any:
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, Message):
         return value.to_wire()
     if isinstance(value, Principal):
@@ -175,6 +202,139 @@ def _from_wire(value: Any, hint: Any, where: str) -> Any:
     if hint is Any:
         return value
     raise TypeError(f"{where}: unsupported wire type {hint!r}")
+
+
+# -- compiled readers ---------------------------------------------------------------------
+#
+# ``_from_wire`` interprets a field's annotation at every value it reads, and names the
+# place of each value (``Block.payload[12]``) in case it is wrong. A reader compiled once
+# per annotation does the same checks on exact types only and raises ``_Refused`` (or lets
+# a constructor's error through) at the first thing it does not accept; the message's
+# ``from_wire`` then reads the whole map again with ``_from_wire``, which names the fault.
+# So a well-formed message is read without the interpretation, and a malformed one gets
+# the same error as ever.
+
+Reader = Callable[[Any], Any]
+
+
+class _Refused(Exception):
+    """A compiled reader met something it does not accept as it is."""
+
+
+_READERS: dict[Any, Reader] = {}
+"""A reader per field annotation (a message class as an annotation: its ``from_wire``)."""
+_CLASS_READERS: dict[type, Reader] = {}
+"""A reader per message class, of its map of fields."""
+
+
+def _refuse(value: Any) -> Any:
+    raise _Refused
+
+
+def _exact(kind: type) -> Reader:
+    def read(value: Any) -> Any:
+        if type(value) is not kind:
+            raise _Refused
+        return value
+
+    return read
+
+
+def _principal(value: Any) -> Principal:
+    if type(value) is not bytes:
+        raise _Refused
+    return Principal(value)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _reader(hint: Any) -> Reader:
+    found = _READERS.get(hint)
+    if found is None:
+        found = _READERS[hint] = _compile(hint)
+    return found
+
+
+def _compile(hint: Any) -> Reader:
+    """The reader of values annotated ``hint`` (one that refuses everything if ``hint`` is
+    not a form ``_from_wire`` reads: that one then raises its TypeError)."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        nullable = type(None) in options
+        non_none = [option for option in options if option is not type(None)]
+        if len(non_none) == 1:
+            inner = _reader(non_none[0])
+            if nullable:
+                return lambda value: None if value is None else inner(value)
+            return inner
+        if not all(hasattr(option, "wire_matches") for option in non_none):
+            return _refuse
+        choices = [(option.wire_matches, _reader(option)) for option in non_none]
+
+        def read_union(value: Any) -> Any:
+            if value is None and nullable:
+                return None
+            for matches, read in choices:
+                if matches(value):
+                    return read(value)
+            raise _Refused
+
+        return read_union
+    if origin is list or origin is tuple:
+        item = _reader(typing.get_args(hint)[0])
+        if origin is list:
+            return lambda value: [item(x) for x in value] if type(value) is list else _refuse(value)
+        return lambda value: tuple([item(x) for x in value]) if type(value) is list else _refuse(value)
+    if origin is dict:
+        key_hint, item_hint = typing.get_args(hint)
+        read_key, read_item = _reader(key_hint), _reader(item_hint)
+
+        def read_dict(value: Any) -> Any:
+            if type(value) is not dict:
+                raise _Refused
+            return {read_key(key): read_item(item) for key, item in value.items()}
+
+        return read_dict
+    if hint in (bool, int, str, bytes):
+        return _exact(hint)
+    if hint is Principal:
+        return _principal
+    if hint in (SignedEnvelope, SignedTransaction, CertifiedTransaction):
+        return hint.from_wire
+    if isinstance(hint, type) and issubclass(hint, Message):
+        return hint.from_wire
+    if hint is Any:
+        return _identity
+    return _refuse
+
+
+def _class_reader(cls: type[Message]) -> Reader:
+    hints = _hints(cls)
+    known = frozenset(hints)
+    plan = [
+        (
+            field.name,
+            _reader(hints[field.name]),
+            field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING,
+        )
+        for field in dataclasses.fields(cls)  # type: ignore[arg-type]
+    ]
+
+    def read(fields: Any) -> Any:
+        if type(fields) is not dict or not known.issuperset(fields):
+            raise _Refused
+        values = {}
+        for name, read_field, required in plan:
+            if name in fields:
+                values[name] = read_field(fields[name])
+            elif required:
+                raise _Refused
+        return cls(**values)
+
+    return read
 
 
 # -- frames --------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ signer makes, the same way on every replica.
 
 from __future__ import annotations
 
+import functools
+
 import nacl.bindings
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -26,14 +28,26 @@ from vocab.principal import ED25519_DER_PREFIX
 MAX_PEM_BYTES = 16 * 1024
 """A PEM private key is a few hundred bytes; anything much larger is not one."""
 SIGNATURE_BYTES = 64
-_SECRETS: dict[int, tuple[Ed25519PrivateKey, bytes]] = {}
-"""libsodium's 64-byte secret key of each private key object signed with lately, by the
-object's id (the object is kept alongside, so an id reused by another key never matches)."""
+_SECRETS: dict[int, tuple[Ed25519PrivateKey, bytes, bytes]] = {}
+"""libsodium's 64-byte secret key and the raw public key of each private key object used
+lately, by the object's id (the object is kept alongside, so an id reused by another key
+never matches): a client signing each request asks for both every time."""
 _SECRETS_LIMIT = 4096
+_SIGNED: dict[tuple[bytes, bytes], bytes] = {}
+"""The signatures made lately, by (libsodium secret key, message): signing is deterministic
+(RFC 8032), so signing the same message again with the same key gives these bytes. The
+simulator checks a signature by one of its own node keys by signing its message again
+(``subnet.sim.runner.MemoVerifier``): the signer has just made it, so that is a look-up."""
+_SIGNED_LIMIT = 4096
+_SIGNED_MESSAGE_BYTES = 256
+"""Only short messages are remembered (every signed message here is a domain and a hash
+or two), so the memory stays bounded whatever is signed."""
 
 
+@functools.lru_cache(maxsize=256)
 def domain(separator: str) -> bytes:
-    """The IC's domain separator: one length byte, then the ASCII tag."""
+    """The IC's domain separator: one length byte, then the ASCII tag (remembered: a
+    handful of separators are asked for on every signature)."""
     tag = separator.encode("ascii")
     if len(tag) > 255:
         raise ValueError("a domain separator is at most 255 bytes")
@@ -41,8 +55,20 @@ def domain(separator: str) -> bytes:
 
 
 def raw_public_key(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
-    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
-    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    if isinstance(key, Ed25519PrivateKey):
+        return _keypair(key)[2]
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def _keypair(key: Ed25519PrivateKey) -> tuple[Ed25519PrivateKey, bytes, bytes]:
+    """``key`` with its libsodium secret key and raw public key, computed once (``_SECRETS``)."""
+    entry = _SECRETS.get(id(key))
+    if entry is None or entry[0] is not key:
+        if len(_SECRETS) >= _SECRETS_LIMIT:
+            _SECRETS.clear()
+        public, secret = nacl.bindings.crypto_sign_seed_keypair(key.private_bytes_raw())
+        entry = _SECRETS[id(key)] = (key, secret, public)
+    return entry
 
 
 def der_public_key(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
@@ -94,13 +120,16 @@ def sign(key: Ed25519PrivateKey, separator: str, message: bytes) -> bytes:
 
 def sign_plain(key: Ed25519PrivateKey, message: bytes) -> bytes:
     """The Ed25519 signature of ``message`` as it is (the same bytes as ``key.sign``)."""
-    entry = _SECRETS.get(id(key))
-    if entry is None or entry[0] is not key:
-        if len(_SECRETS) >= _SECRETS_LIMIT:
-            _SECRETS.clear()
-        _, secret = nacl.bindings.crypto_sign_seed_keypair(key.private_bytes_raw())
-        entry = _SECRETS[id(key)] = (key, secret)
-    return nacl.bindings.crypto_sign(message, entry[1])[:SIGNATURE_BYTES]
+    secret = _keypair(key)[1]
+    if len(message) > _SIGNED_MESSAGE_BYTES:
+        return nacl.bindings.crypto_sign(message, secret)[:SIGNATURE_BYTES]
+    memo = (secret, message)
+    signature = _SIGNED.get(memo)
+    if signature is None:
+        if len(_SIGNED) >= _SIGNED_LIMIT:
+            _SIGNED.clear()
+        signature = _SIGNED[memo] = nacl.bindings.crypto_sign(message, secret)[:SIGNATURE_BYTES]
+    return signature
 
 
 def verify(raw_public: bytes, signature: bytes, separator: str, message: bytes) -> bool:

@@ -7,6 +7,7 @@ clock.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -65,9 +66,16 @@ class SignedEnvelope:
         return hash_of_hashed_map(hashed)
 
     def verify(
-        self, now_ns: int, *, max_ttl_ns: int = MAX_INGRESS_TTL_NS, drift_ns: int = PERMITTED_DRIFT_NS
+        self,
+        now_ns: int,
+        *,
+        max_ttl_ns: int = MAX_INGRESS_TTL_NS,
+        drift_ns: int = PERMITTED_DRIFT_NS,
+        verifier: Callable[[bytes, bytes, str, bytes], bool] = crypto.verify,
     ) -> None:
-        """Raise EnvelopeError naming the first check that fails; return None if valid."""
+        """Raise EnvelopeError naming the first check that fails; return None if valid.
+        ``verifier`` checks the signature (``crypto.verify``'s signature; a simulation
+        shares one memoizing verifier between its replicas)."""
         content = self.content
         if len(content.arg) > MAX_ARG_BYTES:
             raise EnvelopeError(
@@ -97,7 +105,7 @@ class SignedEnvelope:
             raise EnvelopeError(
                 "sender_mismatch", f"sender {content.sender} is not the principal of sender_pubkey"
             )
-        if not crypto.verify(raw, self.sender_sig, REQUEST_DOMAIN, content.request_id):
+        if not verifier(raw, self.sender_sig, REQUEST_DOMAIN, content.request_id):
             raise EnvelopeError("bad_signature", "sender_sig does not verify for this request")
 
     @staticmethod

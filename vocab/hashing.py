@@ -56,7 +56,22 @@ def key_hash(key: str) -> bytes:
 
 def hash_of_map(fields: Mapping[str, HashableValue]) -> bytes:
     """SHA-256 over the sorted concatenation of SHA-256(key) . hash(value) pairs."""
-    return hash_of_hashed_map({key: hash_value(value) for key, value in fields.items()})
+    keys = _KEY_HASHES
+    pairs = sorted((keys.get(key) or key_hash(key)) + hash_value(value) for key, value in fields.items())
+    return _sha256(b"".join(pairs)).digest()
+
+
+def hash_of_record(order: Sequence[tuple[str, bytes]], values: Mapping[str, HashableValue]) -> bytes:
+    """``hash_of_map`` of ``values`` for a record whose keys are known in advance:
+    ``order`` holds each key with its hash, sorted by that hash (``record_order``), so
+    that nothing is sorted per value. Distinct keys have distinct hashes, so the order of
+    the pairs is the order of their key hashes."""
+    return _sha256(b"".join(digest + hash_value(values[key]) for key, digest in order)).digest()
+
+
+def record_order(keys: Sequence[str]) -> tuple[tuple[str, bytes], ...]:
+    """The keys of a record with their hashes, in the order ``hash_of_map`` sorts them."""
+    return tuple(sorted(((key, key_hash(key)) for key in keys), key=lambda pair: pair[1]))
 
 
 def hash_of_hashed_map(hashed: Mapping[str, bytes]) -> bytes:

@@ -817,19 +817,56 @@ def _encode(value: Any, types: tuple[candid.Type, ...], what: str) -> bytes:
         raise CandidError(f"{what}: {exc}") from exc
 
 
+_MEMO_LIMIT = 1024
+"""Entries of each codec memo below; beyond it the oldest goes."""
+_MEMO_MAX_BYTES = 1024
+"""Only small blobs are remembered (a status call's argument, not a Wasm module)."""
+_DECODED: dict[tuple[str, bytes], Any] = {}
+"""Arguments decoded lately, by method and bytes: the values are frozen dataclasses (vecs as
+tuples), so equal bytes may share one. A replica decodes the same small argument for every
+status or settings call naming a canister (a Candid parse per call otherwise)."""
+_ENCODED: dict[tuple[str, Any], bytes] = {}
+"""Replies encoded lately, by method and value (frozen dataclasses compare by their fields,
+and Candid's bytes are a function of the value at the method's types)."""
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(memo) >= _MEMO_LIMIT:
+        memo.pop(next(iter(memo)))
+    memo[key] = value
+
+
 def encode_args(method: str, value: Any) -> bytes:
     """``method``'s argument (its dataclass, e.g. ``CanisterIdRecord(id)``) as Candid."""
     return _encode(value, SERVICE.method(method).args, method)
 
 
 def decode_args(method: str, blob: bytes) -> Any:
-    """``method``'s argument as its dataclass, read with Candid's subtyping."""
-    return _decode(blob, SERVICE.method(method).args, method)
+    """``method``'s argument as its dataclass, read with Candid's subtyping; small
+    arguments decoded lately are remembered (``_DECODED``)."""
+    if type(blob) is not bytes or len(blob) > _MEMO_MAX_BYTES:
+        return _decode(blob, SERVICE.method(method).args, method)
+    key = (method, blob)
+    found = _DECODED.get(key, _DECODED)
+    if found is _DECODED:
+        found = _decode(blob, SERVICE.method(method).args, method)
+        _remember(_DECODED, key, found)
+    return found
 
 
 def encode_reply(method: str, value: Any = None) -> bytes:
-    """``method``'s reply as Candid (``None`` for the methods that reply with nothing)."""
-    return _encode(value, SERVICE.method(method).results, f"the reply of {method}")
+    """``method``'s reply as Candid (``None`` for the methods that reply with nothing);
+    replies encoded lately are remembered by value (``_ENCODED``)."""
+    key = (method, value)
+    try:
+        found = _ENCODED.get(key)
+    except TypeError:  # a value holding something unhashable: encoded every time
+        return _encode(value, SERVICE.method(method).results, f"the reply of {method}")
+    if found is None:
+        found = _encode(value, SERVICE.method(method).results, f"the reply of {method}")
+        if len(found) <= _MEMO_MAX_BYTES:
+            _remember(_ENCODED, key, found)
+    return found
 
 
 def decode_reply(method: str, blob: bytes) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import enum
+import functools
 import hashlib
 import zlib
 from dataclasses import dataclass
@@ -46,11 +47,32 @@ _CLASS_BY_SUFFIX = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
+def _text(raw: bytes) -> str:
+    """The textual form of a principal's bytes (remembered: the same few node ids and
+    canister ids are written into every finalization notice and log line)."""
+    body = zlib.crc32(raw).to_bytes(4, "big") + raw
+    compact = base64.b32encode(body).decode("ascii").lower().rstrip("=")
+    return "-".join(compact[i : i + 5] for i in range(0, len(compact), 5))
+
+
 @dataclass(frozen=True, order=True)
 class Principal:
     """A principal as raw bytes; equality and ordering are by bytes."""
 
     raw: bytes
+
+    def __hash__(self) -> int:
+        # The bytes' own hash (cached by the bytes object), rather than the generated
+        # hash of a one-item tuple: principals are the keys of every vote table.
+        return hash(self.raw)
+
+    def __eq__(self, other: object) -> bool:
+        # What the generated method compares, without building a tuple for each side.
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Principal)
+        return self.raw == other.raw
 
     def __post_init__(self) -> None:
         if not isinstance(self.raw, (bytes, bytearray)):
@@ -135,9 +157,7 @@ class Principal:
     # -- views ----------------------------------------------------------------------------
 
     def to_text(self) -> str:
-        body = zlib.crc32(self.raw).to_bytes(4, "big") + self.raw
-        compact = base64.b32encode(body).decode("ascii").lower().rstrip("=")
-        return "-".join(compact[i : i + 5] for i in range(0, len(compact), 5))
+        return _text(self.raw)
 
     def __str__(self) -> str:
         return self.to_text()

@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import Any
 
 from vocab.errors import EnvelopeError
-from vocab.hashing import hash_of_map
+from vocab.hashing import hash_of_record, record_order
 from vocab.principal import Principal
 
 REQUEST_TYPES = ("call", "query", "read_state")
@@ -107,15 +107,23 @@ class RequestContent:
         try:
             known = _REQUEST_IDS.get(self)
         except TypeError:  # a bytearray argument or nonce: not hashable, not remembered
-            return hash_of_map(self.to_map())
+            return self._hash()
         if known is not None:
             return known
-        request_id = hash_of_map(self.to_map())
+        request_id = self._hash()
         if len(_REQUEST_IDS) >= _MAX_REMEMBERED:
             _REQUEST_IDS.pop(next(iter(_REQUEST_IDS)))
         _REQUEST_IDS[self] = request_id
         return request_id
 
+    def _hash(self) -> bytes:
+        """``hash_of_map(self.to_map())``, the keys' order fixed once (``hash_of_record``)."""
+        return hash_of_record(_ORDER if self.nonce is None else _ORDER_WITH_NONCE, self.to_map())
 
+
+_ORDER = record_order(("request_type", "sender", "canister_id", "method_name", "arg", "ingress_expiry"))
+_ORDER_WITH_NONCE = record_order(
+    ("request_type", "sender", "canister_id", "method_name", "arg", "ingress_expiry", "nonce")
+)
 _REQUEST_IDS: dict[RequestContent, bytes] = {}
 _MAX_REMEMBERED = 65_536

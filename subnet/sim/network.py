@@ -55,7 +55,7 @@ class SimNetwork:
         self.blocked_links[(src, dst)] = None
 
     def connected(self, src: int, dst: int) -> bool:
-        if (src, dst) in self.blocked_links:
+        if self.blocked_links and (src, dst) in self.blocked_links:
             return False
         return self._group is None or self._group[src] == self._group[dst]
 
@@ -65,7 +65,7 @@ class SimNetwork:
             return []
         if self.loss and self.rng.random() < self.loss:
             return []
-        extra = self.extra_delay_ns.get(src, 0)
+        extra = self.extra_delay_ns.get(src, 0) if self.extra_delay_ns else 0
         delays = [self.latency.sample(self.rng, src, dst) + extra]
         if self.duplication and self.rng.random() < self.duplication:
             delays.append(self.latency.sample(self.rng, src, dst) + extra)

@@ -76,52 +76,110 @@ def quote(label: str) -> str:
     return _QUOTE(label)
 
 
-def _line(record: list[Any]) -> str:
-    """``_ENCODER.encode(record)``, written directly when every item is a plain int or str
-    (sends and deliveries, most of the trace): the same characters, a third of the time."""
+def _plain(value: Any) -> str | None:
+    """A plain int or str as the encoder writes it, or None for anything else."""
+    kind = type(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is str:
+        return _QUOTE(value)
+    return None
+
+
+def _flat_map(value: dict[Any, Any]) -> str | None:
+    """A dict of str keys and plain int or str values (most notices' details) as the
+    encoder writes it with ``sort_keys``, or None for anything else."""
     parts = []
-    for item in record:
+    for key, item in sorted(value.items()) if all(type(key) is str for key in value) else ():
         kind = type(item)
         if kind is int:
-            parts.append(int.__repr__(item))
+            parts.append(_QUOTE(key) + ":" + int.__repr__(item))
         elif kind is str:
-            parts.append(_QUOTE(item))
+            parts.append(_QUOTE(key) + ":" + _QUOTE(item))
         else:
+            return None
+    if len(parts) != len(value):
+        return None
+    return "{" + ",".join(parts) + "}"
+
+
+def _line(record: list[Any]) -> str:
+    """``_ENCODER.encode(record)``, written directly when every item is a plain int or
+    str, or a flat dict of them (a notice's details): the same characters, a fraction of
+    the time."""
+    parts = []
+    for item in record:
+        text = _flat_map(item) if type(item) is dict else _plain(item)
+        if text is None:
             return _ENCODER.encode(record)
+        parts.append(text)
     return "[" + ",".join(parts) + "]"
+
+
+FLUSH_LINES = 512
+"""Lines joined into one update of the running hash: the hash of the concatenation is
+the hash of the lines fed one by one, with a fraction of the calls."""
 
 
 class Trace:
     def __init__(self, keep: bool = False) -> None:
         self._hash = hashlib.sha256()
+        self._pending: list[str] = []
         self.keep = keep
         self.lines: list[str] = []
-        self.count = 0
-        self.kinds: dict[str, int] = {}
+        self._hashed = 0
 
-    def record(self, time_ns: int, kind: str, node: int, *details: Any) -> None:
-        line = _line([time_ns, kind, node, *details])
-        self._hash.update(line.encode("utf-8") + b"\n")
-        self.count += 1
-        self.kinds[kind] = self.kinds.get(kind, 0) + 1
+    def _add(self, line: str) -> None:
+        pending = self._pending
+        pending.append(line)
+        if len(pending) >= FLUSH_LINES:
+            self._flush()
         if self.keep:
             self.lines.append(line)
 
-    def record_link(self, time_ns: int, kind: str, node: int, peer: int, quoted: str, *delay: int) -> None:
-        """``record(time_ns, kind, node, peer, label, *delay)`` for the trace's most common
+    def _flush(self) -> None:
+        if self._pending:
+            self._pending.append("")
+            self._hash.update("\n".join(self._pending).encode())
+            self._hashed += len(self._pending) - 1
+            self._pending = []
+
+    def record(self, time_ns: int, kind: str, node: int, *details: Any) -> None:
+        self._add(_line([time_ns, kind, node, *details]))
+
+    def record_link(
+        self, time_ns: int, kind: str, node: int, peer: int, quoted: str, delay: int | None = None
+    ) -> None:
+        """``record(time_ns, kind, node, peer, label[, delay])`` for the trace's most common
         lines (sends, deliveries, drops, losses: most of every run, n² per round), with the
         label already quoted (``quote``, once per broadcast): the same line, written
         without the general encoder's per-item checks."""
-        if delay:
-            line = f'[{time_ns},"{kind}",{node},{peer},{quoted},{delay[0]}]'
-        else:
+        if delay is None:
             line = f'[{time_ns},"{kind}",{node},{peer},{quoted}]'
-        self._hash.update(line.encode() + b"\n")
-        self.count += 1
-        self.kinds[kind] = self.kinds.get(kind, 0) + 1
+        else:
+            line = f'[{time_ns},"{kind}",{node},{peer},{quoted},{delay}]'
+        pending = self._pending  # ``_add``, inlined
+        pending.append(line)
+        if len(pending) >= FLUSH_LINES:
+            self._flush()
         if self.keep:
             self.lines.append(line)
 
+    def record_notice(self, time_ns: int, kind: str, node: int, height: int, detail: Any) -> None:
+        """``record(time_ns, kind, node, height, detail)`` for a replica's notice (a few per
+        height and replica), its details written directly when they are a flat map."""
+        text = _flat_map(detail) if type(detail) is dict and type(height) is int else None
+        if text is None:
+            self.record(time_ns, kind, node, height, detail)
+        else:
+            self._add(f"[{time_ns},{_QUOTE(kind)},{node},{height},{text}]")
+
+    @property
+    def count(self) -> int:
+        """Lines recorded so far."""
+        return self._hashed + len(self._pending)
+
     @property
     def trace_hash(self) -> str:
+        self._flush()
         return self._hash.hexdigest()

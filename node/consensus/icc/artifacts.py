@@ -133,7 +133,7 @@ class BlockProposal(Message):
         if self.block.height < 1:
             raise ValueError("nobody proposes the genesis block")
 
-    @property
+    @cached_property
     def signed_bytes(self) -> bytes:
         return vote_message(self.block.height, self.block.hash)
 
@@ -155,7 +155,7 @@ class _Share(Message):
         _check_height(self.height)
         _check_hash("block_hash", self.block_hash)
 
-    @property
+    @cached_property
     def signed_bytes(self) -> bytes:
         return vote_message(self.height, self.block_hash)
 
@@ -179,7 +179,7 @@ class _Aggregate(Message):
         if len(self.signers) != len(self.signatures):
             raise ValueError("signers and signatures differ in number")
 
-    @property
+    @cached_property
     def signed_bytes(self) -> bytes:
         return vote_message(self.height, self.block_hash)
 

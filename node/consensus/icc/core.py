@@ -164,6 +164,12 @@ class Icc(Consensus):
         self.retransmit_at: int | None = None
         self.helped_at: dict[int, int] = {}
 
+        self._wakeup: tuple[tuple[object, ...], int, int | None] | None = None
+        """The last ``next_wakeup``: the fields it read, the time asked, the answer."""
+        self._settled = False
+        """True when the last step ran to its end (``_progress``) and every entry point
+        since returned without changing what a step reads, or with nothing due."""
+
         self._step: Step | None = None
         """The output of the entry point running now (None between calls)."""
 
@@ -219,6 +225,7 @@ class Icc(Consensus):
         self._open()
         if isinstance(message, CatchUpRequest):
             # Served from the finalized chain alone: no round starts, nothing is decided.
+            self._passed_over(now)
             if message.from_height < self.lowest_kept <= self.finalized_height:
                 self._output().behind.append(peer)  # pruned here: it needs a package
                 return self._close()
@@ -229,8 +236,9 @@ class Icc(Consensus):
         fresh_round = self.round_start is None
         if fresh_round:
             self._new_round(self.round_height, self.round_parent, now)
+        changed = True
         if isinstance(message, BlockProposal):
-            self._on_proposal(peer, message, now)
+            changed = self._on_proposal(peer, message, now)
         elif isinstance(message, (NotarizationShare, FinalizationShare)):
             if isinstance(message, NotarizationShare):
                 formed = self._on_notarization_share(peer, message, now)
@@ -241,16 +249,25 @@ class Icc(Consensus):
                 # are only counted): what the time alone allows, a timer at
                 # ``next_wakeup`` does. Most shares are such (n-1 of every n), and this
                 # step was most of the simulator's time with 13 replicas.
+                self._passed_over(now)
                 return self._close()
         elif isinstance(message, Notarization):
-            self._on_notarization(peer, message, now)
+            changed = self._on_notarization(peer, message, now)
         elif isinstance(message, Finalization):
-            self._on_finalization(peer, message, now)
+            changed = self._on_finalization(peer, message, now)
         elif isinstance(message, CatchUpResponse):
             self._on_catch_up_response(peer, message, now)
             self._output().certificates.extend(message.certificates)
         else:
             self._drop("unexpected_message")
+            self._passed_over(now)
+            return self._close()
+        if not changed and not fresh_round and self._settled and not self._due(now):
+            # A copy of what we hold (each voter relays the block it votes for, and each
+            # replica that forms a notarization sends it), a stale or refused artifact:
+            # nothing a step reads changed since the last one settled, and nothing the
+            # time allows is due, so a step would do nothing (most proposals and
+            # notarizations a replica receives are such).
             return self._close()
         self._progress(now)
         return self._close()
@@ -265,8 +282,52 @@ class Icc(Consensus):
         self._progress(now)
         return self._close()
 
+    def _wake_key(self) -> tuple[object, ...]:
+        """The fields ``next_wakeup`` reads."""
+        return (
+            self.round_start,
+            self.round_height,
+            self.proposed,
+            self.restored_high_water,
+            self.deferred_until,
+            self.retransmit_at,
+            self.catch_up_wait_from,
+            self.catch_up_retry_at,
+        )
+
+    def _due(self, now: int) -> bool:
+        """Whether something the time allows may be due at ``now``: the last wake-up
+        computed (for these fields) is not ahead of it, or none is known, or a catch-up
+        is awaited and its retry time has come (a finalization well ahead of the round
+        asks again as soon as ``catch_up_retry_at`` passes, sooner than the wake-up)."""
+        if self.catch_up_wait_from is not None and now >= self.catch_up_retry_at:
+            return True
+        last = self._wakeup
+        return last is None or last[0] != self._wake_key() or (last[2] is not None and last[2] <= now)
+
+    def _passed_over(self, now: int) -> None:
+        """An entry point returns without a step: if one could have been due, the state
+        is no longer known to be settled (the next message then takes the step)."""
+        if self._due(now):
+            self._settled = False
+
     def next_wakeup(self, now: int) -> int | None:
-        """The earliest future time at which a timeout could change what this replica does."""
+        """The earliest future time at which a timeout could change what this replica does.
+
+        Asked after every event. Every candidate is the first of its kind after ``now``
+        (a slot, a deadline), so while the fields below stay as they were and the last
+        answer is still ahead, the answer at a later ``now`` is the same one: it is
+        remembered, and computed again only when one of them changed (most events, a
+        share that forms nothing among them, change none)."""
+        key = self._wake_key()
+        last = self._wakeup
+        if last is not None and last[0] == key and last[1] <= now and (last[2] is None or last[2] > now):
+            return last[2]
+        wake = self._next_wakeup(now)
+        self._wakeup = (key, now, wake)
+        return wake
+
+    def _next_wakeup(self, now: int) -> int | None:
         candidates: list[int] = []
         if self.round_start is not None:
             # The first rank whose slot is still ahead (slots are 2Δ apart after the
@@ -475,22 +536,23 @@ class Icc(Consensus):
 
     # -- incoming artifacts ------------------------------------------------------------------
 
-    def _on_proposal(self, peer: int, proposal: BlockProposal, now: int) -> None:
+    def _on_proposal(self, peer: int, proposal: BlockProposal, now: int) -> bool:
+        """A proposal: True if it entered the pool."""
         block = proposal.block
         if block.height <= self.finalized_height:
             self._maybe_help(peer, block.height, now)
-            return
+            return False
         if block.hash in self.pool.proposals:
-            return
+            return False
         if not self.pool.in_window(block.height):
             self._drop("out_of_window")
-            return
+            return False
         if not self._verified(block.proposer, PROPOSAL_DOMAIN, proposal.signed_bytes, proposal.signature):
             self._drop("bad_proposal_signature")
-            return
+            return False
         if not self.pool.add_proposal(proposal):
             self._drop("pool_bound")
-            return
+            return False
         self._maybe_help(peer, block.height, now)
         others = self.pool.proposals_by(block.height, block.proposer)
         if len(others) > 1:
@@ -505,6 +567,7 @@ class Icc(Consensus):
                 self.disqualified[block.proposer] = None
             # Pass the evidence on, so that every honest replica disqualifies it too.
             self._emit(Broadcast(proposal))
+        return True
 
     def _on_notarization_share(self, peer: int, share: NotarizationShare, now: int) -> bool:
         """Take a share; True if it formed a notarization."""
@@ -540,15 +603,16 @@ class Icc(Consensus):
         self._maybe_help(peer, share.height, now)
         return self._aggregate_finalization(share.height, share.block_hash, peer)
 
-    def _on_notarization(self, peer: int, notarization: Notarization, now: int) -> None:
+    def _on_notarization(self, peer: int, notarization: Notarization, now: int) -> bool:
+        """A notarization: True if it entered the pool."""
         if notarization.height <= self.finalized_height:
             self._maybe_help(peer, notarization.height, now)
-            return
+            return False
         if notarization.block_hash in self.pool.notarizations:
-            return
+            return False
         if not self.pool.in_window(notarization.height):
             self._drop("out_of_window")
-            return
+            return False
         problem = self.committee.quorum_error(
             NOTARIZATION_DOMAIN,
             notarization.signed_bytes,
@@ -559,10 +623,12 @@ class Icc(Consensus):
         )
         if problem is not None:
             self._drop("bad_notarization")
-            return
+            return False
         self.pool.add_notarization(notarization)
+        return True
 
-    def _on_finalization(self, peer: int, finalization: Finalization, now: int) -> None:
+    def _on_finalization(self, peer: int, finalization: Finalization, now: int) -> bool:
+        """A finalization: True if it was taken (pool, best seen or source)."""
         if finalization.height <= self.finalized_height:
             ours = self.finalized_blocks.get(finalization.height)
             if (
@@ -586,16 +652,16 @@ class Icc(Consensus):
                     )
                 )
             self._maybe_help(peer, finalization.height, now)
-            return
+            return False
         if finalization.block_hash in self.pool.finalizations:
-            return
+            return False
         best = self.best_finalization
         if (
             not self.pool.in_window(finalization.height)
             and best is not None
             and best.height >= finalization.height
         ):
-            return
+            return False
         problem = self.committee.quorum_error(
             FINALIZATION_DOMAIN,
             finalization.signed_bytes,
@@ -606,12 +672,13 @@ class Icc(Consensus):
         )
         if problem is not None:
             self._drop("bad_finalization")
-            return
+            return False
         self.finalization_sources[finalization.block_hash] = peer
         if self.pool.in_window(finalization.height):
             self.pool.add_finalization(finalization)
         if best is None or finalization.height > best.height:
             self.best_finalization = finalization
+        return True
 
     def _aggregate_notarization(self, height: int, block_hash: bytes) -> bool:
         """Form the block's notarization from its shares if they reach the threshold;
@@ -652,6 +719,7 @@ class Icc(Consensus):
                 continue
             if self._round_step(now):
                 continue
+            self._settled = True
             return
         raise RuntimeError("consensus made no decision after 10000 steps")  # a bug, not input
 

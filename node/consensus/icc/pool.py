@@ -127,6 +127,8 @@ class ConsensusPool:
         return True
 
     def finalizations_above(self, height: int) -> list[Finalization]:
+        if not self.finalizations:
+            return []
         return sorted(
             (item for item in self.finalizations.values() if item.height > height),
             key=lambda item: item.height,
