@@ -62,7 +62,7 @@ from typing import Any
 import msgpack
 
 from node.execution import SubnetStateMachine
-from node.ic.call_context import Callback, CallContext, Origin, QueuedMessage, Request, Response
+from node.ic.call_context import CANISTER, Callback, CallContext, Origin, QueuedMessage, Request, Response
 from node.ic.canister import (
     CanisterInstance,
     CanisterSettings,
@@ -771,11 +771,18 @@ def restore_checkpoint(
         except ValueError as exc:
             raise CheckpointError(f"corrupt checkpoint: {exc}") from None
         for raw, paused in env.paused.items():
-            if raw not in env.canisters or (
-                paused.context is not None and paused.context not in env.call_contexts
+            query = paused.query
+            if (
+                raw not in env.canisters
+                or (paused.context is not None and paused.context not in env.call_contexts)
+                or (
+                    query is not None
+                    and query.origin.kind == CANISTER
+                    and query.origin.callback not in env.callbacks
+                )
             ):
                 raise CheckpointError(
-                    "corrupt checkpoint: a paused execution names no canister or call context"
+                    "corrupt checkpoint: a paused execution names no canister, call context or callback"
                 )
     chunks: dict[bytes, dict[bytes, bytes]] = {}
     for item in _list(body["chunks"], "chunks"):

@@ -17,6 +17,7 @@ from client.network import LOCAL_DIR, endpoints
 from subnet.processes import launcher
 from tests.processes import subnet_cli
 from tests.test_time_slicing import SPIN_WASM, count, n_arg
+from tests.test_time_slicing_query import QSPIN
 from vocab import management
 from vocab.genesis import Genesis
 from vocab.principal import Principal
@@ -28,6 +29,9 @@ SPIN = int(os.environ.get("SUBNET_DTS_SPIN", 1_250_000_000))
 """Loop iterations, 8 instructions each: 10B instructions, which run for over a second on
 every replica at once when not sliced. ``SUBNET_DTS_SPIN`` changes it to measure
 (5_000_000_000 is the IC's whole 40B-instruction update)."""
+METHOD = os.environ.get("SUBNET_DTS_METHOD", "spin")
+"""The looping method: the update ``spin``, or (``qspin``) a query method called as an
+update, a replicated query (``tests/test_time_slicing_query.py``'s module), to measure."""
 SLICE = int(os.environ.get("SUBNET_DTS_SLICE", 100_000_000))
 """Instructions per slice: 100 slices for the 10B loop. This loop runs at ~8B instructions
 per second per core, far faster than the default slice (40M per second of block time, for
@@ -71,7 +75,9 @@ async def _install(agent: Agent) -> Principal:
         management.INSTALL_CODE,
         management.encode_args(
             management.INSTALL_CODE,
-            management.InstallCodeArgs("install", canister, SPIN_WASM, b"DIDL\x00\x00"),
+            management.InstallCodeArgs(
+                "install", canister, QSPIN if METHOD == "qspin" else SPIN_WASM, b"DIDL\x00\x00"
+            ),
         ),
     )
     assert installed.status == "replied", installed
@@ -105,7 +111,7 @@ def test_blocks_and_other_updates_keep_coming_while_an_update_loops(subnet_100ms
             nursery.start_soon(_watch_heights, agent, agent.endpoints[0], changes)
             await trio.sleep(0.5)
             started = time.monotonic()
-            spin = agent.envelope(spinner, "spin", n_arg(SPIN))
+            spin = agent.envelope(spinner, METHOD, n_arg(SPIN))
             done = trio.Event()
             result: list[object] = []
 
@@ -139,7 +145,7 @@ def test_blocks_and_other_updates_keep_coming_while_an_update_loops(subnet_100ms
         )
 
     trio.run(scenario)
-    print(f"time slicing on 4 processes, {BLOCK_MS} ms blocks, slice {SLICE}, spin({SPIN}): {report}")
+    print(f"time slicing on 4 processes, {BLOCK_MS} ms blocks, slice {SLICE}, {METHOD}({SPIN}): {report}")
     assert report["incs"] and int(report["heights"]) > 10  # type: ignore[call-overload]
     assert float(report["max_gap"]) < 1.0  # type: ignore[arg-type]
     assert float(report["max_latency"]) < 2.0  # type: ignore[arg-type]

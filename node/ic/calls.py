@@ -43,11 +43,11 @@ from node.ic.call_context import (
     Request,
     Response,
 )
-from node.ic.canister import CanisterState, CanisterStatus
+from node.ic.canister import CanisterInstance, CanisterState, CanisterStatus
 from node.ic.errors import CanisterNotFound, CanisterTrap, trap_log
 from node.ic.ic0 import Context
 from node.ic.messages import CallResult, Messages
-from node.ic.paused import MessageInputs, WaitingMessage
+from node.ic.paused import MessageInputs, QueryRequest, WaitingMessage
 from node.ic.slicing import TimeSlicing
 from node.ic.state import ExecutionState
 from node.ic.system_api import ApiContext
@@ -103,12 +103,11 @@ class Calls:
             canister, instance, kind = self.messages.callable(canister_id, method)
         except RejectError as exc:
             return CallResult(reject=exc)
+        origin = Origin(INGRESS, token=token)
         if kind == "query":
             ctx = state.api_context(canister, Context.REPLICATED_QUERY, caller=caller, arg=arg, cycles=cycles)
-            return self.messages.run_replicated(
-                canister, instance, f"canister_query {method}", ctx, state.config.update_limit, persist=False
-            )
-        origin = Origin(INGRESS, token=token)
+            # paused (None): answered under ``token`` when it completes
+            return self._replicated_query(canister, instance, method, ctx, origin, 0)
         context = self._open(canister, caller.raw, origin, cycles)
         result = self._execute(canister, context, f"canister_update {method}", arg)
         answer = self.take(token)
@@ -183,6 +182,9 @@ class Calls:
             if done.install is not None:  # its caller gets the reply, and its cycles back
                 result = done.result
                 self._answer(done.install.origin, result.reply, result.reject, done.install.refund)
+            elif done.query is not None:  # a replicated query: its answer, the cycles back
+                result = done.result
+                self._answer(done.query.origin, result.reply, result.reject, done.query.refund)
             elif done.settles:  # a cleanup: its context ends as its trapped callback left it
                 assert done.context is not None
                 self._settle(self.state.call_contexts[done.context], done.failure)
@@ -439,6 +441,26 @@ class Calls:
         state.charge(canister, used)
         return True
 
+    def _replicated_query(
+        self,
+        canister: CanisterState,
+        instance: CanisterInstance,
+        method: str,
+        ctx: ApiContext,
+        origin: Origin,
+        refund: int,
+    ) -> CallResult | None:
+        """A ``canister_query`` method called in update context: run with the message limit
+        and never committed; its answer, or ``None`` if it needs more than a slice and is
+        paused (``node.ic.slicing``): ``origin`` then gets the answer, and a calling
+        canister its ``refund``, when it completes."""
+        limit = self.state.config.update_limit
+        function = f"canister_query {method}"
+        if self.slicing.active(limit):
+            query = QueryRequest(origin, refund)
+            return self.slicing.first_slice(canister, instance, function, ctx, limit, None, None, query)
+        return self.messages.run_replicated(canister, instance, function, ctx, limit, persist=False)
+
     def _perform(self, canister: CanisterState, context: CallContext, ctx: ApiContext) -> None:
         """The calls a committed message staged: callbacks registered, requests enqueued."""
         state = self.state
@@ -517,15 +539,9 @@ class Calls:
             return
         if kind == "query":
             ctx = state.api_context(canister, Context.REPLICATED_QUERY, caller=caller, arg=request.arg)
-            result = self.messages.run_replicated(
-                canister,
-                instance,
-                f"canister_query {request.method}",
-                ctx,
-                state.config.update_limit,
-                persist=False,
-            )
-            self._answer(origin, result.reply, result.reject, request.cycles)
+            result = self._replicated_query(canister, instance, request.method, ctx, origin, request.cycles)
+            if result is not None:  # else paused: answered when it completes
+                self._answer(origin, result.reply, result.reject, request.cycles)
             return
         context = self._open(canister, request.sender, origin, request.cycles)
         self._execute(canister, context, f"canister_update {request.method}", request.arg)

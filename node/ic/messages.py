@@ -68,6 +68,28 @@ def trapped(
     )
 
 
+def response(canister: CanisterState, ctx: ApiContext, used: int, fee: int) -> CallResult:
+    """A message's answer from what it left in ``ctx``: its reply, its reject, or IC0506
+    "did not reply" (a replicated query, or a non-replicated one, that returned without either)."""
+    if ctx.reply is not None:
+        return CallResult(reply=ctx.reply, instructions=used, cycles_charged=fee)
+    if ctx.reject_message is not None:
+        return CallResult(
+            reject=RejectError(RejectCode.CANISTER_REJECT, ctx.reject_message, "IC0406"),
+            instructions=used,
+            cycles_charged=fee,
+        )
+    return CallResult(
+        reject=CanisterTrap(
+            f"Error from Canister {canister.canister_id.to_text()}: Canister did not reply to the call.",
+            "no_response",
+            "IC0506",
+        ),
+        instructions=used,
+        cycles_charged=fee,
+    )
+
+
 class SliceExhausted(Exception):
     """A message run with one slice's instructions (``node.ic.slicing``) needs more: it
     was rolled back and nothing was charged."""
@@ -173,27 +195,7 @@ class Messages:
         fee = state.charge(canister, used)
         if not responds:
             return CallResult(reply=b"", instructions=used, cycles_charged=fee)
-        return self._response(canister, ctx, used, fee)
-
-    @staticmethod
-    def _response(canister: CanisterState, ctx: ApiContext, used: int, fee: int) -> CallResult:
-        if ctx.reply is not None:
-            return CallResult(reply=ctx.reply, instructions=used, cycles_charged=fee)
-        if ctx.reject_message is not None:
-            return CallResult(
-                reject=RejectError(RejectCode.CANISTER_REJECT, ctx.reject_message, "IC0406"),
-                instructions=used,
-                cycles_charged=fee,
-            )
-        return CallResult(
-            reject=CanisterTrap(
-                f"Error from Canister {canister.canister_id.to_text()}: Canister did not reply to the call.",
-                "no_response",
-                "IC0506",
-            ),
-            instructions=used,
-            cycles_charged=fee,
-        )
+        return response(canister, ctx, used, fee)
 
     def query(
         self,
@@ -229,7 +231,7 @@ class Messages:
             )
         canister.query_calls += 1
         canister.query_instructions += used
-        return self._response(canister, ctx, used, 0)
+        return response(canister, ctx, used, 0)
 
     def inspect_message(
         self, canister_id: CanisterId, method: str, arg: bytes, *, caller: Principal, time: int | None = None

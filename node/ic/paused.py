@@ -6,7 +6,8 @@ The data half of :mod:`node.ic.slicing`: :class:`PausedExecution` is replicated 
 whose results only ever *prove* how many instructions the message uses (the module
 docstring of ``node.ic.slicing`` explains why probes and why this is deterministic).
 A paused ``install_code`` (:class:`InstallRequest`) is one such execution whose run is
-all of its steps (``node.ic.install_steps``), given to the worker as a *job*.
+all of its steps (``node.ic.install_steps``), given to the worker as a *job*; a paused
+replicated query (:class:`QueryRequest`) is one whose outcome is only its answer.
 """
 
 from __future__ import annotations
@@ -142,6 +143,18 @@ class InstallRequest:
     def module_hash(self) -> bytes:
         """The module's SHA-256, what the state hash covers of it (computed once)."""
         return hashlib.sha256(self.module).digest()
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """Who gets a paused replicated query's answer (a ``canister_query`` method called by a
+    user's update call or by another canister, ``node.ic.calls``): a user's request, or a
+    canister's callback with the ``refund`` of the cycles it attached (a replicated query
+    accepts none, so all go back, as on the synchronous path). A replicated query opens no
+    call context and commits nothing but its logs, version and fee."""
+
+    origin: Origin
+    refund: int = 0
 
 
 @dataclass(frozen=True)
@@ -464,6 +477,9 @@ class PausedExecution:
     """Set for a paused ``install_code`` (``context`` and ``cleanup`` are then ``None``)."""
     failure: Failure | None = None
     """Set for a paused cleanup callback (``function``; its inputs' kind is CLEANUP)."""
+    query: QueryRequest | None = None
+    """Set for a paused replicated query (its inputs' kind is REPLICATED_QUERY; ``context``
+    and ``cleanup`` are then ``None``)."""
     worker: Worker | None = field(default=None, compare=False, repr=False)
 
     def digest(self) -> bytes:
@@ -519,8 +535,8 @@ def _encode(item: PausedExecution, module_digest: bool = False) -> list[Any]:
             for w in item.waiting
         ],
     ]
-    install, failure = item.install, item.failure
-    if install is not None or failure is not None:  # a paused message's encoding unchanged
+    install, failure, query = item.install, item.failure, item.query
+    if install is not None or failure is not None or query is not None:  # a message's unchanged
         encoded.append(
             None
             if install is None
@@ -533,8 +549,10 @@ def _encode(item: PausedExecution, module_digest: bool = False) -> list[Any]:
                 _wide(install.refund),
             ]
         )
-    if failure is not None:
-        encoded.append([failure.code, failure.message, failure.error_code])
+    if failure is not None or query is not None:
+        encoded.append(None if failure is None else [failure.code, failure.message, failure.error_code])
+    if query is not None:
+        encoded.append([_origin(query.origin), _wide(query.refund)])
     return encoded
 
 
@@ -547,22 +565,28 @@ def decode_paused(value: Any) -> dict[bytes, PausedExecution]:
     paused: dict[bytes, PausedExecution] = {}
     for item in _items(value, "paused executions"):
         parts = _items(item, "a paused execution")
-        if len(parts) not in (8, 9, 10):
+        if len(parts) not in (8, 9, 10, 11):
             raise ValueError(
-                "a paused execution should be a list of 8 (a message), 9 (an install) or 10 (a cleanup)"
+                "a paused execution should be a list of 8 (a message), 9 (an install), 10 (a cleanup)"
+                " or 11 (a replicated query)"
             )
         canister, context, function, start_round, limit, inputs, cleanup, waiting = parts[:8]
         install = _install(parts[8]) if len(parts) > 8 and parts[8] is not None else None
-        failure = _failure(parts[9]) if len(parts) == 10 else None
+        failure = (
+            _failure(parts[9]) if len(parts) == 10 or (len(parts) == 11 and parts[9] is not None) else None
+        )
+        query = _query(parts[10]) if len(parts) == 11 else None
         fields = _items(inputs, "a paused execution's inputs", 16)
         kind = _str(fields[11])
         if install is not None:
             kinds: tuple[str, ...] = ("INIT",)
         elif failure is not None:
             kinds = ("CLEANUP",)
+        elif query is not None:
+            kinds = ("REPLICATED_QUERY",)
         else:
             kinds = ("UPDATE", "REPLY", "REJECT", "SYSTEM_TASK")
-        if kind not in kinds or (install is not None and failure is not None):
+        if kind not in kinds or sum(part is not None for part in (install, failure, query)) > 1:
             raise ValueError(f"a paused execution of kind {kind!r}, which is never sliced so")
         decoded = MessageInputs(
             _bytes(fields[0]),
@@ -596,9 +620,14 @@ def decode_paused(value: Any) -> dict[bytes, PausedExecution]:
             [_waiting(w) for w in _items(waiting, "waiting messages")],
             install,
             failure,
+            query,
         )
         if install is not None and (entry.context is not None or entry.cleanup is not None):
             raise ValueError("a paused install has a call context or a cleanup")
+        if query is not None and (
+            entry.context is not None or entry.cleanup is not None or not isinstance(entry.function, str)
+        ):
+            raise ValueError("a paused replicated query has a call context, a cleanup or a callback")
         if entry.canister in paused:
             raise ValueError("a canister has two paused executions")
         paused[entry.canister] = entry
@@ -629,6 +658,11 @@ def _failure(value: Any) -> Failure:
     if code is not None and (_nat(code) not in {int(c) for c in RejectCode}):
         raise ValueError(f"a paused cleanup's failure has an unknown reject code {code!r}")
     return Failure(code, _str(message), _str(error_code))
+
+
+def _query(value: Any) -> QueryRequest:
+    origin, refund = _items(value, "a paused replicated query", 2)
+    return QueryRequest(_decode_origin(origin), _unwide(refund))
 
 
 def _install(value: Any) -> InstallRequest:
@@ -681,6 +715,7 @@ __all__ = [
     "MessageInputs",
     "Outcome",
     "PausedExecution",
+    "QueryRequest",
     "WaitingMessage",
     "Worker",
     "decode_paused",

@@ -37,7 +37,7 @@ from collections import OrderedDict
 from node.ic.canister import CanisterState
 from node.ic.errors import CanisterTrap, MethodNotFound, canister_trap, from_canister
 from node.ic.ic0 import Context
-from node.ic.messages import CallResult, Messages
+from node.ic.messages import CallResult, response
 from node.ic.module_rules import ModuleInfo
 from node.ic.runtime import CanisterRuntime
 from node.ic.state import ExecutionState
@@ -238,7 +238,7 @@ class QueryJob:
         except Exception as exc:  # a bug, not the canister: raised again by ``finish``
             self._error = exc
         else:
-            self._result = Messages._response(canister, ctx, used, 0)
+            self._result = response(canister, ctx, used, 0)
 
     def abandon(self) -> None:
         """Return the query instance without counting the query (executing thread)."""

@@ -64,8 +64,15 @@ canister: one long install at a time.
 
 A cleanup callback (run after a reply or reject callback traps) is sliced too, as the IC
 slices it (``PausedCleanupExecution``): the canister stays paused until it completes, and
-its call context is then settled with the reject the trapped callback left. Replicated
-queries are not sliced, on the IC either.
+its call context is then settled with the reject the trapped callback left.
+
+A replicated query (a ``canister_query`` method called by a user's update call or by
+another canister) is sliced as the IC slices it (``PausedReplicatedQueryExecution``), with
+the same message limit: it pauses its canister like an update, and when it completes its
+reply or reject goes to its caller (the user's request, or the calling canister's callback
+with the cycles it attached given back), while nothing of its run is committed (heap,
+globals and stable memory stay as they were; only its logs, the version and its fee), as
+on the synchronous path.
 """
 
 from __future__ import annotations
@@ -77,13 +84,14 @@ from node.ic.errors import CanisterTrap, trap_log
 from node.ic.ic0 import Context
 from node.ic.install_steps import Steps, install_job
 from node.ic.lifecycle import Lifecycle
-from node.ic.messages import CallResult, Messages, SliceExhausted, trapped
+from node.ic.messages import CallResult, Messages, SliceExhausted, response, trapped
 from node.ic.paused import (
     Failure,
     InstallRequest,
     MessageInputs,
     Outcome,
     PausedExecution,
+    QueryRequest,
     WaitingMessage,
     Worker,
 )
@@ -138,6 +146,8 @@ class Completion:
     """A completed cleanup callback: its context is settled with ``failure`` (the reject
     its trapped reply or reject callback left), whatever the cleanup did."""
     failure: RejectError | None = None
+    query: QueryRequest | None = None
+    """A completed replicated query: ``result`` is its answer for ``query.origin``."""
 
 
 class TimeSlicing:
@@ -163,22 +173,32 @@ class TimeSlicing:
         limit: int,
         context: int | None,
         cleanup: tuple[int, int] | None,
+        query: QueryRequest | None = None,
     ) -> CallResult | None:
         """Run ``function`` (an update's export or a callback) with one slice; its result,
         or ``None`` if it did not finish in it and is now paused (rolled back, to run again
-        on a worker)."""
+        on a worker). A replicated query (``query``: who gets its answer) is never
+        committed and its result is its answer."""
         state = self.state
         slice_ = state.config.instructions_per_slice
         inputs = MessageInputs.of(ctx)
+        committed = query is None
         try:
             return self.messages.run_replicated(
-                canister, instance, function, ctx, limit, persist=True, responds=False, slice_limit=slice_
+                canister,
+                instance,
+                function,
+                ctx,
+                limit,
+                persist=committed,
+                responds=not committed,
+                slice_limit=slice_,
             )
         except SliceExhausted:
             pass
         assert state.round is not None
         paused = PausedExecution(
-            canister.principal_raw, context, function, inputs, state.round, limit, cleanup
+            canister.principal_raw, context, function, inputs, state.round, limit, cleanup, query=query
         )
         state.paused[canister.principal_raw] = paused
         self._start_worker(canister, paused)
@@ -295,6 +315,12 @@ class TimeSlicing:
                     )
                 )
                 continue
+            if paused.query is not None:
+                result = self._finish_query(canister, outcome)
+                done.append(
+                    Completion(canister, None, outcome.ctx, result, None, paused.waiting, query=paused.query)
+                )
+                continue
             if paused.install is not None:
                 result = self._finish_install(canister, paused, paused.install, outcome)
                 done.append(
@@ -340,6 +366,29 @@ class TimeSlicing:
         canister.append_logs(ctx.logs, state.time)
         fee = state.charge(canister, outcome.instructions)
         return CallResult(reply=b"", instructions=outcome.instructions, cycles_charged=fee)
+
+    def _finish_query(self, canister: CanisterState, outcome: Outcome) -> CallResult:
+        """The completed replicated query's answer, as ``Messages.run_replicated`` gives a
+        synchronous one's (``persist=False``): its run is discarded (the worker's instance
+        and stable memory copy are dropped, the canister's stay as they were), its logs
+        kept, the version bumped, its instructions charged; a trap or memory beyond the
+        canister's limit is a reject."""
+        state = self.state
+        ctx = outcome.ctx
+        trap = outcome.trap
+        if trap is None:
+            assert outcome.instance is not None and outcome.stable is not None
+            try:
+                state.check_memory_limit(canister, outcome.instance, stable=outcome.stable)
+            except CanisterTrap as refused:
+                refused.instructions = outcome.instructions
+                trap = refused
+        if trap is not None:
+            return trapped(state, canister, ctx, trap)
+        canister.version += 1
+        canister.append_logs(ctx.logs, state.time)
+        fee = state.charge(canister, outcome.instructions)
+        return response(canister, ctx, outcome.instructions, fee)
 
     def _finish_cleanup(self, canister: CanisterState, paused: PausedExecution, outcome: Outcome) -> None:
         """The completed cleanup's effects, as ``Calls._cleanup`` applies a synchronous
