@@ -157,6 +157,34 @@ async def open_loop(window: Window, rate: float, duration: float, grace: float, 
         window.failures += window.offered - len(window.latencies) - window.failures
 
 
+SETTLE_PROBES = 8
+SETTLE_LIMIT_S = 60.0
+
+
+async def _probe(request: Request, answered: list[bool]) -> None:
+    answered.append(await request())
+
+
+async def settle(request: Request, bound_s: float, limit_s: float = SETTLE_LIMIT_S) -> float:
+    """Wait until the service has worked off what earlier windows left queued: a burst of
+    ``SETTLE_PROBES`` requests all answered, within ``bound_s``. After an overloaded window
+    the requests that timed out on the client are still queued in the service (in the
+    replicas' ingress pools), so the next window would measure that backlog, not its
+    own rate. Gives up after ``limit_s``; returns the seconds waited."""
+    started = time.perf_counter()
+    while True:
+        answered: list[bool] = []
+        probe = time.perf_counter()
+
+        async with trio.open_nursery() as nursery:
+            for _ in range(SETTLE_PROBES):
+                nursery.start_soon(_probe, request, answered)
+        waited = time.perf_counter() - started
+        if (all(answered) and time.perf_counter() - probe < bound_s) or waited >= limit_s:
+            return waited
+        await trio.sleep(0.5)
+
+
 async def saturation(
     run_at: Callable[[float], Awaitable[Window]],
     bound_s: float,

@@ -34,7 +34,7 @@ from typing import Any
 
 import trio
 
-from bench._load import Window, closed_loop, open_loop, saturation
+from bench._load import Window, closed_loop, open_loop, saturation, settle
 from bench._subnet import benchmark_subnet
 from client.agent import Agent
 from client.identity import Identity
@@ -115,8 +115,9 @@ class Subnet:
             self._idle[replica].append(framed)
         freed = self._freed[replica]
         if freed.statistics().tasks_waiting:  # the lock and the notify cost per request
-            async with freed:
-                freed.notify()
+            with trio.CancelScope(shield=True):  # a slot given back always wakes a waiter
+                async with freed:
+                    freed.notify()
 
     async def request(self) -> bool:
         """One signed update through consensus, its certified reply verified."""
@@ -139,9 +140,13 @@ class Subnet:
             await self._release(replica, None)
             return False
         except BaseException:
-            # Cancelled mid-exchange: the connection is in an unknown state.
-            await framed.stream.aclose()
-            self._open[replica] -= 1
+            # Cancelled mid-exchange: the connection is in an unknown state. Its slot is
+            # given back shielded: an await in a cancelled scope raises at its checkpoint,
+            # which used to skip the bookkeeping and leak the slot, so after an overloaded
+            # window every later request waited for a connection forever.
+            with trio.CancelScope(shield=True):
+                await framed.stream.aclose()
+                await self._release(replica, None)
             raise
         await self._release(replica, framed)
         if not isinstance(reply, CertifiedReply):
@@ -239,25 +244,26 @@ async def measure_loads(
     grace = max(2.0, SATURATION_BOUND_INTERVALS * interval_ms / 1000)
     loads: list[dict[str, Any]] = []
     out: dict[str, Any] = {"loads": loads}
+    bound_s = SATURATION_BOUND_INTERVALS * interval_ms / 1000
     for clients in args.clients or []:
         window = Window(f"closed {clients}", pids)
         await closed_loop(window, clients, args.duration, request)
         loads.append(window.report(interval_ms))
     for rate in args.rate or []:
+        await settle(request, bound_s)  # each window starts on an idle service
         window = Window(f"open {rate}/s", pids)
         await open_loop(window, rate, args.duration, grace, request)
         loads.append(window.report(interval_ms))
     if args.sweep:
 
         async def run_at(rate: float) -> Window:
+            await settle(request, bound_s)
             window = Window(f"open {rate:g}/s", pids)
             await open_loop(window, rate, args.duration, grace, request)
             loads.append(window.report(interval_ms))
             return window
 
-        rate, _ = await saturation(
-            run_at, SATURATION_BOUND_INTERVALS * interval_ms / 1000, args.sweep_start, args.sweep_max
-        )
+        rate, _ = await saturation(run_at, bound_s, args.sweep_start, args.sweep_max)
         out["saturation_rate"] = rate
         out["saturation"] = next((w for w in loads if w["load"] == f"open {rate:g}/s"), None)
     if close is not None:
