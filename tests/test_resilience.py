@@ -445,38 +445,6 @@ def test_a_looping_post_upgrade_leaves_blocks_and_updates_on_time(subnet: Path) 
             store.close()
 
 
-TICKS = 100_000
-"""The System API loop: 100,000 calls of ``ic0.time``, each charged the IC's 500-instruction
-overhead: about 50M instructions, a dozen rounds at the default slice (4M at 100 ms)."""
-
-
-def test_a_loop_of_system_api_calls_leaves_blocks_and_updates_on_time(subnet: Path) -> None:
-    """An update that does nothing but call ``ic0.time`` costs far more wall time per
-    instruction than Wasm: each call is a Python function of 10-30 us, and each of the
-    four replicas runs every call, on two cores, so a 4M-instruction slice (8,000 calls)
-    needs 0.3-1 s of the machine per round, not 0.1 s. Charged as the IC charges it, the
-    loop is late by that much per round instead of freezing the subnet (before, a call
-    counted one instruction: a slice was 1M calls, tens of seconds a round). The bound
-    here is that: no gap above 5 s, a counter update elsewhere within 10 s (measured
-    0.56-2.95 s and 1.0-3.6 s)."""
-
-    async def tick(agent: Agent, canisters: list[Principal]) -> RequestResult:
-        return await agent.call(canisters[0], "tick", n_arg(TICKS), timeout=180)
-
-    report = trio.run(_while_counting, genesis_of(subnet), [bytes(SPIN_WASM)], tick)
-    print(
-        f"ic0.time loop over {report['rounds']} heights in {report['seconds']:.1f} s; largest gap "
-        f"{max(report['gaps']):.2f} s; {len(report['latencies'])} counter updates, slowest "
-        f"{max(report['latencies']):.2f} s"
-    )
-    result = report["result"]
-    assert result.status == "replied" and count(result.reply) == 1, result
-    assert report["rounds"] >= TICKS * 500 // (40_000_000 * BLOCK_TIME_MS // 1000) - 1
-    assert max(report["gaps"]) < 5.0, sorted(report["gaps"])[-5:]
-    assert max(report["latencies"]) < 10.0, sorted(report["latencies"])[-5:]
-    still_finalizing(subnet)
-
-
 def test_every_replica_ends_with_the_same_state(subnet: Path) -> None:
     """Last: after the probes, the four stored chains replay to one state hash."""
     subnet_cli(subnet, "stop")
