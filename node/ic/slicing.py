@@ -339,19 +339,25 @@ class TimeSlicing:
             )
         return done
 
+    def _trap_of(self, canister: CanisterState, outcome: Outcome) -> CanisterTrap | None:
+        """What stops a completed run's effects: its trap, or its memory beyond the
+        canister's limit (charged the instructions it used); ``None`` if nothing does."""
+        if outcome.trap is not None:
+            return outcome.trap
+        assert outcome.instance is not None and outcome.stable is not None
+        try:
+            self.state.check_memory_limit(canister, outcome.instance, stable=outcome.stable)
+        except CanisterTrap as refused:
+            refused.instructions = outcome.instructions
+            return refused
+        return None
+
     def _apply(self, canister: CanisterState, paused: PausedExecution, outcome: Outcome) -> CallResult:
         """The completed message's effects, as ``Messages.run_replicated`` applies a
         synchronous one's."""
         state = self.state
         ctx = outcome.ctx
-        trap = outcome.trap
-        if trap is None:
-            assert outcome.instance is not None and outcome.stable is not None
-            try:
-                state.check_memory_limit(canister, outcome.instance, stable=outcome.stable)
-            except CanisterTrap as refused:
-                refused.instructions = outcome.instructions
-                trap = refused
+        trap = self._trap_of(canister, outcome)
         if trap is not None:
             return trapped(state, canister, ctx, trap)
         assert outcome.instance is not None and outcome.stable is not None
@@ -375,14 +381,7 @@ class TimeSlicing:
         canister's limit is a reject."""
         state = self.state
         ctx = outcome.ctx
-        trap = outcome.trap
-        if trap is None:
-            assert outcome.instance is not None and outcome.stable is not None
-            try:
-                state.check_memory_limit(canister, outcome.instance, stable=outcome.stable)
-            except CanisterTrap as refused:
-                refused.instructions = outcome.instructions
-                trap = refused
+        trap = self._trap_of(canister, outcome)
         if trap is not None:
             return trapped(state, canister, ctx, trap)
         canister.version += 1
